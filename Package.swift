@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vpcsim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Packets", targets: ["Packets"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // libpcap, through pkg-config. The only Swift file that imports it is Sources/Packets/Libpcap.swift.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(name: "Packets", dependencies: ["CPcap"]),
+        .executableTarget(name: "vpcsim-bench", dependencies: ["Packets"]),
+        // Helpers shared by the test targets: fixture paths, running tshark.
+        .target(name: "TestSupport", dependencies: ["Packets"], path: "Tests/TestSupport"),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets", "TestSupport"]),
+    ]
+)

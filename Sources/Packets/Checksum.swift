@@ -1,0 +1,75 @@
+/// The Internet checksum (RFC 1071) as pure functions.
+public enum InternetChecksum {
+    /// The ones'-complement sum of `bytes` as big-endian 16-bit words (an odd last byte is padded with zero),
+    /// folded to 16 bits but not complemented. Sums of disjoint even-length pieces may be added with `add`.
+    @inline(__always)
+    public static func sum(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
+        var acc: UInt64 = 0
+        var i = 0
+        let n = bytes.count
+        guard let base = bytes.baseAddress else { return 0 }
+        // Native-order 32-bit loads; the ones'-complement sum is independent of byte order up to a final swap.
+        while i + 8 <= n {
+            let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            acc &+= (w & 0xFFFF_FFFF) &+ (w >> 32)
+            i += 8
+        }
+        while i + 2 <= n {
+            acc &+= UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+            i += 2
+        }
+        if i < n {
+            // An odd trailing byte is the high byte of a big-endian word: in native little-endian order it is low.
+            let b = UInt64(base.load(fromByteOffset: i, as: UInt8.self))
+            acc &+= isLittleEndian ? b : b << 8
+        }
+        var folded = acc
+        while folded >> 16 != 0 { folded = (folded & 0xFFFF) &+ (folded >> 16) }
+        let native = UInt16(truncatingIfNeeded: folded)
+        return isLittleEndian ? native.byteSwapped : native
+    }
+
+    public static func sum(_ bytes: [UInt8]) -> UInt16 {
+        bytes.withUnsafeBytes { sum($0) }
+    }
+
+    /// Ones'-complement addition of partial sums.
+    @inline(__always)
+    public static func add(_ a: UInt16, _ b: UInt16) -> UInt16 {
+        let s = UInt32(a) + UInt32(b)
+        return UInt16(truncatingIfNeeded: (s & 0xFFFF) + (s >> 16))
+    }
+
+    /// The checksum field value: the complement of the sum.
+    @inline(__always)
+    public static func finish(_ sum: UInt16) -> UInt16 { ~sum }
+
+    /// The checksum of `bytes` (complemented sum).
+    public static func checksum(_ bytes: [UInt8]) -> UInt16 { ~sum(bytes) }
+
+    /// The partial sum of the IPv4 pseudo-header for TCP/UDP (RFC 793 §3.1, RFC 768).
+    @inline(__always)
+    public static func pseudoHeaderSum(source: IPv4Address, destination: IPv4Address, protocol proto: IPProtocol,
+                                       length: Int) -> UInt16 {
+        var s: UInt32 = (source.rawValue >> 16) + (source.rawValue & 0xFFFF)
+        s += (destination.rawValue >> 16) + (destination.rawValue & 0xFFFF)
+        s += UInt32(proto.rawValue) + UInt32(truncatingIfNeeded: length & 0xFFFF) + UInt32(length >> 16)
+        while s >> 16 != 0 { s = (s & 0xFFFF) + (s >> 16) }
+        return UInt16(s)
+    }
+
+    private static let isLittleEndian = 1.littleEndian == 1
+}
+
+/// What parsing found about a checksum field.
+public enum ChecksumStatus: Equatable, Sendable {
+    case valid
+    /// The field did not match; `expected` is what it should have been.
+    case invalid(expected: UInt16)
+    /// Not all covered bytes were captured, or the packet is a fragment.
+    case unverifiable
+    /// UDP over IPv4 may leave the checksum zero (RFC 768).
+    case absent
+
+    public var isBad: Bool { if case .invalid = self { return true } else { return false } }
+}

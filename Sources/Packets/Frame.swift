@@ -1,0 +1,313 @@
+/// A whole captured or built frame: link header, IPv4, transport, payload.
+
+public enum LinkHeader: Equatable, Sendable {
+    case ethernet(EthernetHeader)
+    case linuxSLL(LinuxSLLHeader)
+    case linuxSLL2(LinuxSLL2Header)
+    /// Raw IP (link types 101 and 228): no link header.
+    case none
+
+    public var byteCount: Int {
+        switch self {
+        case .ethernet(let e): return e.byteCount
+        case .linuxSLL: return LinuxSLLHeader.byteCount
+        case .linuxSLL2: return LinuxSLL2Header.byteCount
+        case .none: return 0
+        }
+    }
+
+    /// What the link header says follows it.
+    public var etherType: EtherType? {
+        switch self {
+        case .ethernet(let e): return e.etherType
+        case .linuxSLL(let h): return h.protocolType
+        case .linuxSLL2(let h): return h.protocolType
+        case .none: return nil
+        }
+    }
+
+    @inline(__always)
+    func write(to w: inout ByteWriter) {
+        switch self {
+        case .ethernet(let e): e.write(to: &w)
+        case .linuxSLL(let h): h.write(to: &w)
+        case .linuxSLL2(let h): h.write(to: &w)
+        case .none: break
+        }
+    }
+}
+
+public enum TransportHeader: Equatable, Sendable {
+    case tcp(TCPHeader)
+    case udp(UDPHeader)
+    case icmp(ICMPHeader)
+    /// Not parsed: another protocol, or a non-first fragment.
+    case none
+
+    public var byteCount: Int {
+        switch self {
+        case .tcp(let t): return t.byteCount
+        case .udp: return UDPHeader.byteCount
+        case .icmp: return ICMPHeader.byteCount
+        case .none: return 0
+        }
+    }
+
+    public var tcp: TCPHeader? { if case .tcp(let t) = self { return t } else { return nil } }
+    public var udp: UDPHeader? { if case .udp(let u) = self { return u } else { return nil } }
+    public var icmp: ICMPHeader? { if case .icmp(let i) = self { return i } else { return nil } }
+}
+
+/// What parsing found about the checksums of a frame.
+public struct ChecksumReport: Equatable, Sendable {
+    public var ip: ChecksumStatus = .unverifiable
+    public var transport: ChecksumStatus = .unverifiable
+    public init() {}
+    public var allGood: Bool { !ip.isBad && !transport.isBad }
+}
+
+public struct Frame: Equatable, Sendable {
+    public var link: LinkHeader
+    /// Nil when the link carries something other than IPv4 (ARP, IPv6); then `payload` holds it.
+    public var ip: IPv4Header?
+    public var transport: TransportHeader
+    /// The datagram quoted by an ICMP error, when it parses.
+    public var icmpQuote: ICMPQuote?
+    /// Bytes after the innermost parsed header, up to the end of the IP datagram (or of the capture).
+    public var payload: [UInt8]
+    /// Bytes after the IP datagram: Ethernet padding up to 60 bytes, or a trailer.
+    public var trailer: [UInt8]
+    /// Set by parsing: the capture ended before the IP datagram did (snap length).
+    public var truncated: Bool
+    /// Set by parsing; building ignores it.
+    public var checksums: ChecksumReport
+
+    public init(link: LinkHeader, ip: IPv4Header?, transport: TransportHeader = .none, icmpQuote: ICMPQuote? = nil,
+                payload: [UInt8] = [], trailer: [UInt8] = []) {
+        self.link = link
+        self.ip = ip
+        self.transport = transport
+        self.icmpQuote = icmpQuote
+        self.payload = payload
+        self.trailer = trailer
+        self.truncated = false
+        self.checksums = ChecksumReport()
+    }
+
+    /// Bytes this frame occupies when written.
+    public var byteCount: Int {
+        link.byteCount + (ip?.byteCount ?? 0) + transport.byteCount + (icmpQuote?.byteCount ?? 0) + payload.count
+            + trailer.count
+    }
+
+    // MARK: Parsing
+
+    /// Parses a frame captured with `linkType`. Never traps on any input: malformed bytes throw a `PacketError`
+    /// naming the offset. Checksums are verified, not enforced: see `checksums`.
+    public init(parsing bytes: [UInt8], linkType: LinkType) throws {
+        var r = ByteReader(bytes)
+        let carried: EtherType?
+        switch linkType {
+        case .ethernet:
+            let e = try EthernetHeader(parsing: &r)
+            link = .ethernet(e)
+            carried = e.etherType
+        case .linuxSLL:
+            let h = try LinuxSLLHeader(parsing: &r)
+            link = .linuxSLL(h)
+            carried = h.protocolType
+        case .linuxSLL2:
+            let h = try LinuxSLL2Header(parsing: &r)
+            link = .linuxSLL2(h)
+            carried = h.protocolType
+        case .raw:
+            link = .none
+            try r.need(1, "raw IP")
+            carried = bytes[0] >> 4 == 4 ? .ipv4 : .ipv6
+        case .ipv4:
+            link = .none
+            carried = .ipv4
+        default:
+            throw PacketError(layer: "link", offset: 0, problem: .invalid("unsupported link type \(linkType.rawValue)"))
+        }
+        transport = .none
+        icmpQuote = nil
+        trailer = []
+        truncated = false
+        checksums = ChecksumReport()
+        guard carried == .ipv4 else {
+            ip = nil
+            payload = r.readRest()
+            return
+        }
+        let ipStart = r.offset
+        let header = try IPv4Header(parsing: &r)
+        ip = header
+        let ipHeaderEnd = r.offset
+        let datagramEnd = header.totalLength == 0 ? bytes.count : ipStart + Int(header.totalLength)
+        let end: Int
+        if datagramEnd > bytes.count {
+            truncated = true
+            end = bytes.count
+        } else {
+            end = datagramEnd
+            trailer = Array(bytes[datagramEnd...])
+        }
+        checksums.ip = bytes.withUnsafeBytes {
+            IPv4Header.checksumStatus(header: UnsafeRawBufferPointer(rebasing: $0[ipStart..<ipHeaderEnd]))
+        }
+        var l4 = ByteReader(bytes, offset: ipHeaderEnd, end: end)
+        let l4Start = ipHeaderEnd
+        guard !header.isFragment else {
+            payload = l4.readRest()
+            return
+        }
+        switch header.proto {
+        case .tcp:
+            transport = .tcp(try TCPHeader(parsing: &l4))
+            payload = l4.readRest()
+        case .udp:
+            transport = .udp(try UDPHeader(parsing: &l4))
+            payload = l4.readRest()
+        case .icmp:
+            let icmp = try ICMPHeader(parsing: &l4)
+            transport = .icmp(icmp)
+            var attempt = l4  // a quote that does not parse leaves the bytes as payload
+            if icmp.type.quotesDatagram, let q = try? ICMPQuote(parsing: &attempt) {
+                icmpQuote = q
+                payload = []
+            } else {
+                payload = l4.readRest()
+            }
+        default:
+            payload = l4.readRest()
+            return
+        }
+        guard !truncated else { return }
+        checksums.transport = bytes.withUnsafeBytes { raw in
+            Frame.transportChecksumStatus(segment: UnsafeRawBufferPointer(rebasing: raw[l4Start..<end]), ip: header)
+        }
+    }
+
+    static func transportChecksumStatus(segment: UnsafeRawBufferPointer, ip: IPv4Header) -> ChecksumStatus {
+        let field: Int
+        var sum = InternetChecksum.sum(segment)
+        switch ip.proto {
+        case .tcp: field = 16
+        case .udp:
+            field = 6
+            if segment.count >= 8, segment[6] == 0, segment[7] == 0 { return .absent }
+        case .icmp: field = 2
+        default: return .unverifiable
+        }
+        guard segment.count >= field + 2 else { return .unverifiable }
+        if ip.proto != .icmp {
+            sum = InternetChecksum.add(sum, InternetChecksum.pseudoHeaderSum(
+                source: ip.source, destination: ip.destination, protocol: ip.proto, length: segment.count))
+        }
+        if sum == 0xFFFF { return .valid }
+        let stored = UInt16(segment[field]) << 8 | UInt16(segment[field + 1])
+        var expected = ~InternetChecksum.add(sum, ~stored)
+        if ip.proto == .udp && expected == 0 { expected = 0xFFFF }
+        // 0x0000 and 0xFFFF are the same ones'-complement number; either verifies.
+        return stored == expected || (expected == 0 && stored == 0xFFFF) ? .valid : .invalid(expected: expected)
+    }
+
+    // MARK: Writing
+
+    /// Writes the frame. With `filling`, the IP total length, UDP length and every checksum are computed from
+    /// the bytes written; without, every field is written as it stands (re-emitting a parsed frame gives back
+    /// its bytes).
+    @inline(__always)
+    public func write(to w: inout ByteWriter, filling: Bool) {
+        Frame.write(to: &w, link: link, ip: ip, transport: transport, icmpQuote: icmpQuote, payload: payload,
+                    trailer: trailer, filling: filling)
+    }
+
+    /// Writes a frame from its parts without assembling a `Frame` (the hot path of capture).
+    @inline(__always)
+    public static func write(to w: inout ByteWriter, link: LinkHeader, ip: IPv4Header?, transport: TransportHeader,
+                             icmpQuote: ICMPQuote? = nil, payload: [UInt8], trailer: [UInt8] = [], filling: Bool) {
+        link.write(to: &w)
+        guard let ip else {
+            w.writeBytes(payload)
+            w.writeBytes(trailer)
+            return
+        }
+        let ipStart = w.count
+        ip.write(to: &w)
+        let l4Start = w.count
+        switch transport {
+        case .tcp(let t): t.write(to: &w)
+        case .udp(let u): u.write(to: &w)
+        case .icmp(let i): i.write(to: &w)
+        case .none: break
+        }
+        icmpQuote?.write(to: &w)
+        w.writeBytes(payload)
+        if filling {
+            let l4End = w.count
+            Frame.fill(&w, ip: ip, ipStart: ipStart, l4Start: l4Start, l4End: l4End, transport: transport)
+        }
+        w.writeBytes(trailer)
+    }
+
+    @inline(__always)
+    static func fill(_ w: inout ByteWriter, ip: IPv4Header, ipStart: Int, l4Start: Int, l4End: Int,
+                     transport: TransportHeader) {
+        w.setU16(UInt16(truncatingIfNeeded: l4End - ipStart), at: ipStart + 2)
+        w.setU16(0, at: ipStart + 10)
+        w.setU16(~InternetChecksum.sum(w.view(ipStart..<l4Start)), at: ipStart + 10)
+        let l4Length = l4End - l4Start
+        switch transport {
+        case .tcp:
+            w.setU16(0, at: l4Start + 16)
+            let s = InternetChecksum.add(
+                InternetChecksum.sum(w.view(l4Start..<l4End)),
+                InternetChecksum.pseudoHeaderSum(source: ip.source, destination: ip.destination,
+                                                 protocol: ip.proto, length: l4Length))
+            w.setU16(~s, at: l4Start + 16)
+        case .udp:
+            w.setU16(UInt16(truncatingIfNeeded: l4Length), at: l4Start + 4)
+            w.setU16(0, at: l4Start + 6)
+            let s = InternetChecksum.add(
+                InternetChecksum.sum(w.view(l4Start..<l4End)),
+                InternetChecksum.pseudoHeaderSum(source: ip.source, destination: ip.destination,
+                                                 protocol: ip.proto, length: l4Length))
+            let c = ~s
+            w.setU16(c == 0 ? 0xFFFF : c, at: l4Start + 6)
+        case .icmp:
+            w.setU16(0, at: l4Start + 2)
+            w.setU16(~InternetChecksum.sum(w.view(l4Start..<l4End)), at: l4Start + 2)
+        case .none:
+            break
+        }
+    }
+
+    /// The frame's bytes; `filling` computes lengths and checksums (see `write(to:filling:)`).
+    public func bytes(filling: Bool = true) -> [UInt8] {
+        [UInt8].writing(capacity: byteCount) { write(to: &$0, filling: filling) }
+    }
+
+    /// The frame with lengths and checksums computed, as parsing its filled bytes would give.
+    public func filled() -> Frame {
+        let linkType: LinkType
+        switch link {
+        case .ethernet: linkType = .ethernet
+        case .linuxSLL: linkType = .linuxSLL
+        case .linuxSLL2: linkType = .linuxSLL2
+        case .none: linkType = .raw
+        }
+        // Our own bytes always parse.
+        return (try? Frame(parsing: bytes(filling: true), linkType: linkType)) ?? self
+    }
+
+    /// The frame inside a VXLAN packet (UDP 4789), if this is one.
+    public func vxlanInner() throws -> (header: VXLANHeader, inner: Frame)? {
+        guard let udp = transport.udp, udp.destinationPort == VXLANHeader.udpPort else { return nil }
+        var r = ByteReader(payload)
+        let header = try VXLANHeader(parsing: &r)
+        let inner = try Frame(parsing: r.readRest(), linkType: .ethernet)
+        return (header, inner)
+    }
+}

@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a capture file could not be read or written.
+public struct CaptureFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    /// 1-based index of the packet being read or written, when the problem concerns one.
+    public var packet: Int?
+    public var message: String
+
+    public init(path: String, packet: Int? = nil, message: String) {
+        self.path = path
+        self.packet = packet
+        self.message = message
+    }
+
+    public var description: String {
+        if let packet { return "\(path): packet \(packet): \(message)" }
+        return "\(path): \(message)"
+    }
+}
+
+/// A file written under a temporary name and renamed into place only when complete, so that a failed or
+/// abandoned write never leaves a half-written file under the final name. Buffered: streams to disk.
+final class OutputFile {
+    let path: String
+    let tempPath: String
+    private(set) var stream: UnsafeMutablePointer<FILE>?
+    private(set) var failed: String?
+
+    init(path: String, bufferSize: Int = 1 << 20) throws {
+        self.path = path
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        tempPath = "\(dir).\(name).\(getpid()).tmp"
+        guard let fp = fopen(tempPath, "wb") else {
+            throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
+        }
+        setvbuf(fp, nil, _IOFBF, bufferSize)
+        stream = fp
+    }
+
+    @inline(__always)
+    func write(_ raw: UnsafeRawBufferPointer) {
+        guard let fp = stream, raw.count > 0 else { return }
+        if fwrite(raw.baseAddress, 1, raw.count, fp) != raw.count, failed == nil {
+            failed = String(cString: strerror(errno))
+        }
+    }
+
+    /// Flushes, closes (with `closeStream` when another library owns the stream) and renames into place.
+    func commit(closeStream: ((UnsafeMutablePointer<FILE>) -> Void)? = nil) throws {
+        guard let fp = stream else { return }
+        stream = nil
+        let flushFailed = fflush(fp) != 0 || ferror(fp) != 0
+        let flushErrno = errno
+        if let closeStream { closeStream(fp) } else if fclose(fp) != 0, failed == nil {
+            failed = String(cString: strerror(errno))
+        }
+        if flushFailed, failed == nil { failed = String(cString: strerror(flushErrno)) }
+        if let failed {
+            unlink(tempPath)
+            throw CaptureFileError(path: path, message: "write failed: \(failed)")
+        }
+        guard rename(tempPath, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tempPath)
+            throw CaptureFileError(path: path, message: "cannot move into place: \(why)")
+        }
+    }
+
+    /// Discards everything written.
+    func abandon(closeStream: ((UnsafeMutablePointer<FILE>) -> Void)? = nil) {
+        guard let fp = stream else { return }
+        stream = nil
+        if let closeStream { closeStream(fp) } else { fclose(fp) }
+        unlink(tempPath)
+    }
+
+    deinit { abandon() }
+}

@@ -1,0 +1,161 @@
+/// A pcapng writer of our own (libpcap reads pcapng but cannot write it).
+///
+/// Layout (draft-ietf-opsawg-pcapng): one Section Header Block naming the application, one Interface
+/// Description Block per capture point with `if_name`, `if_description` and `if_tsresol` = 9 (nanoseconds),
+/// then Enhanced Packet Blocks, each optionally carrying `opt_comment` (Wireshark's `frame.comment`).
+/// Blocks are written in the host's byte order, which the section header's byte-order magic records.
+public final class PcapngWriter {
+    public let path: String
+    private var file: OutputFile?
+    private var interfaces: [LinkType] = []
+    /// Scratch space for one block, reused for every packet.
+    private var scratch: UnsafeMutableRawPointer
+    private var scratchCapacity: Int
+    public private(set) var packetCount = 0
+
+    public static let blockSHB: UInt32 = 0x0A0D_0D0A
+    public static let blockIDB: UInt32 = 1
+    public static let blockEPB: UInt32 = 6
+
+    public init(path: String, application: String, hardware: String? = nil, os: String? = nil) throws {
+        self.path = path
+        scratchCapacity = 1 << 16
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 8)
+        file = try OutputFile(path: path)
+        var options: [(UInt16, [UInt8])] = []
+        if let hardware { options.append((2, Array(hardware.utf8))) }  // shb_hardware
+        if let os { options.append((3, Array(os.utf8))) }  // shb_os
+        options.append((4, Array(application.utf8)))  // shb_userappl
+        writeBlock(type: Self.blockSHB, options: options) { w in
+            w.writeNative32(0x1A2B_3C4D)  // byte-order magic
+            w.writeNative16(1)  // major
+            w.writeNative16(0)  // minor
+            w.writeNative32(0xFFFF_FFFF)  // section length: unspecified (-1)
+            w.writeNative32(0xFFFF_FFFF)
+        }
+    }
+
+    deinit {
+        file?.abandon()
+        scratch.deallocate()
+    }
+
+    /// Declares a capture point; returns its interface id for `write`.
+    @discardableResult
+    public func addInterface(name: String, description: String, linkType: LinkType = .ethernet,
+                             snapLength: UInt32 = 0) -> Int {
+        writeBlock(type: Self.blockIDB,
+                   options: [(2, Array(name.utf8)), (3, Array(description.utf8)), (9, [9])]) { w in
+            w.writeNative16(UInt16(truncatingIfNeeded: linkType.rawValue))
+            w.writeNative16(0)
+            w.writeNative32(snapLength)
+        }
+        interfaces.append(linkType)
+        return interfaces.count - 1
+    }
+
+    /// Appends one packet on `interface`; `timestamp` is nanoseconds since the Unix epoch.
+    public func write(interface: Int, timestamp: Int64, data: UnsafeRawBufferPointer, originalLength: Int? = nil,
+                      comment: String? = nil) {
+        precondition(interface >= 0 && interface < interfaces.count, "pcapng: undeclared interface \(interface)")
+        let ts = UInt64(bitPattern: timestamp)
+        var comment = comment
+        let commentLength = comment?.utf8.count ?? 0
+        let padded = (data.count + 3) & ~3
+        let optionsLength = commentLength > 0 ? 4 + ((commentLength + 3) & ~3) + 4 : 0
+        let total = 28 + padded + optionsLength + 4
+        reserve(total)
+        var w = NativeWriter(base: scratch)
+        w.writeNative32(Self.blockEPB)
+        w.writeNative32(UInt32(total))
+        w.writeNative32(UInt32(interface))
+        w.writeNative32(UInt32(truncatingIfNeeded: ts >> 32))
+        w.writeNative32(UInt32(truncatingIfNeeded: ts))
+        w.writeNative32(UInt32(data.count))
+        w.writeNative32(UInt32(originalLength ?? data.count))
+        w.write(data)
+        w.zeros(padded - data.count)
+        if commentLength > 0 {
+            w.writeNative16(1)  // opt_comment
+            w.writeNative16(UInt16(commentLength))
+            comment!.withUTF8 { w.write(UnsafeRawBufferPointer($0)) }
+            w.zeros(((commentLength + 3) & ~3) - commentLength)
+            w.writeNative32(0)  // opt_endofopt
+        }
+        w.writeNative32(UInt32(total))
+        file?.write(UnsafeRawBufferPointer(start: scratch, count: w.count))
+        packetCount += 1
+    }
+
+    public func write(interface: Int, timestamp: Int64, data: [UInt8], originalLength: Int? = nil,
+                      comment: String? = nil) {
+        data.withUnsafeBytes {
+            write(interface: interface, timestamp: timestamp, data: $0, originalLength: originalLength, comment: comment)
+        }
+    }
+
+    /// Flushes and moves the file into place; throws (and removes the partial file) if any write failed.
+    public func close() throws {
+        guard let file else { return }
+        self.file = nil
+        try file.commit()
+    }
+
+    /// Discards the file.
+    public func abandon() {
+        file?.abandon()
+        file = nil
+    }
+
+    private func reserve(_ n: Int) {
+        guard n > scratchCapacity else { return }
+        scratch.deallocate()
+        scratchCapacity = max(n, scratchCapacity * 2)
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 8)
+    }
+
+    private func writeBlock(type: UInt32, options: [(UInt16, [UInt8])], body: (inout NativeWriter) -> Void) {
+        var optionBytes = 0
+        for (_, v) in options { optionBytes += 4 + ((v.count + 3) & ~3) }
+        if !options.isEmpty { optionBytes += 4 }
+        reserve(4096 + optionBytes)
+        var w = NativeWriter(base: scratch)
+        w.writeNative32(type)
+        w.writeNative32(0)  // total length, set below
+        body(&w)
+        for (code, value) in options {
+            w.writeNative16(code)
+            w.writeNative16(UInt16(value.count))
+            value.withUnsafeBytes { w.write($0) }
+            w.zeros(((value.count + 3) & ~3) - value.count)
+        }
+        if !options.isEmpty { w.writeNative32(0) }
+        let total = w.count + 4
+        w.writeNative32(UInt32(total))
+        scratch.storeBytes(of: UInt32(total), toByteOffset: 4, as: UInt32.self)
+        file?.write(UnsafeRawBufferPointer(start: scratch, count: w.count))
+    }
+}
+
+/// Host-byte-order writes for pcapng blocks.
+struct NativeWriter {
+    let base: UnsafeMutableRawPointer
+    var count = 0
+
+    @inline(__always) mutating func writeNative16(_ v: UInt16) {
+        base.storeBytes(of: v, toByteOffset: count, as: UInt16.self)
+        count += 2
+    }
+    @inline(__always) mutating func writeNative32(_ v: UInt32) {
+        base.storeBytes(of: v, toByteOffset: count, as: UInt32.self)
+        count += 4
+    }
+    @inline(__always) mutating func write(_ raw: UnsafeRawBufferPointer) {
+        if let src = raw.baseAddress, raw.count > 0 { (base + count).copyMemory(from: src, byteCount: raw.count) }
+        count += raw.count
+    }
+    @inline(__always) mutating func zeros(_ n: Int) {
+        if n > 0 { (base + count).initializeMemory(as: UInt8.self, repeating: 0, count: n) }
+        count += n
+    }
+}

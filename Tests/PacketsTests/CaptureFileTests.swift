@@ -1,0 +1,172 @@
+import Foundation
+import Packets
+import TestSupport
+import Testing
+
+/// Frames a Linux client would send: SYN with options, data with timestamps, an ICMP error, a UDP datagram.
+func sampleFrames() -> [Frame] {
+    let eth = LinkHeader.ethernet(EthernetHeader(destination: MACAddress("02:00:00:00:00:01")!,
+                                                 source: MACAddress("02:00:00:00:00:02")!))
+    let a = IPv4Address(10, 0, 1, 10)
+    let b = IPv4Address(203, 0, 113, 22)
+    let syn = Frame(link: eth, ip: IPv4Header(source: a, destination: b, proto: .tcp, identification: 1),
+                    transport: .tcp(TCPHeader(sourcePort: 40112, destinationPort: 22, sequenceNumber: 1000,
+                                              flags: .syn, options: [.maximumSegmentSize(1460), .sackPermitted,
+                                                                     .timestamps(value: 1, echoReply: 0),
+                                                                     .noOperation, .windowScale(7)])))
+    let data = Frame(link: eth, ip: IPv4Header(source: a, destination: b, proto: .tcp, identification: 2),
+                     transport: .tcp(TCPHeader(sourcePort: 40112, destinationPort: 22, sequenceNumber: 1001,
+                                               acknowledgmentNumber: 5001, flags: [.psh, .ack], window: 502,
+                                               options: [.noOperation, .noOperation,
+                                                         .timestamps(value: 2, echoReply: 9)])),
+                     payload: Array("SSH-2.0-OpenSSH_9.2p1\r\n".utf8))
+    let udp = Frame(link: eth, ip: IPv4Header(source: a, destination: b, proto: .udp),
+                    transport: .udp(UDPHeader(sourcePort: 40000, destinationPort: 5598)), payload: [1, 2, 3, 4, 5])
+    // The port-unreachable the UDP datagram draws quotes its IP header and first 8 bytes.
+    let sent = udp.filled()
+    let quoted = ICMPQuote(ip: sent.ip!, leading: Array(sent.bytes(filling: false)[34..<42]))
+    let icmp = Frame(link: eth, ip: IPv4Header(source: b, destination: a, proto: .icmp),
+                     transport: .icmp(ICMPHeader(type: .destinationUnreachable, code: 3)), icmpQuote: quoted)
+    let echo = Frame(link: eth, ip: IPv4Header(source: a, destination: b, proto: .icmp),
+                     transport: .icmp(.echo(request: true, identifier: 7, sequence: 1)), payload: Array(0..<56))
+    return [syn, data, icmp, udp, echo]
+}
+
+@Suite struct CaptureFileTests {
+    @Test func pcapWrittenThroughLibpcapReadsBackWithNanoseconds() throws {
+        let dir = makeTempDirectory()
+        let path = dir + "/out.pcap"
+        let w = try PcapWriter(path: path)
+        let frames = sampleFrames()
+        for (i, f) in frames.enumerated() { w.write(f.bytes(), timestamp: 1_700_000_000_123_456_789 + Int64(i)) }
+        try w.close()
+        // Nanosecond magic, little-endian host: 4d 3c b2 a1.
+        let head = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)).prefix(24))
+        #expect(head[0..<4] == [0x4D, 0x3C, 0xB2, 0xA1])
+        #expect(head[20] == 1)  // LINKTYPE_ETHERNET
+        let (lt, back) = try Fixtures.read(path)
+        #expect(lt == .ethernet)
+        #expect(back.map(\.data) == frames.map { $0.bytes() })
+        #expect(back.map(\.timestamp) == (0..<Int64(frames.count)).map { 1_700_000_000_123_456_789 + $0 })
+        // No temporary file is left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.pcap"])
+    }
+
+    @Test func tsharkValidatesEveryChecksumOfWhatWeWrite() throws {
+        let path = makeTempDirectory() + "/frames.pcap"
+        let w = try PcapWriter(path: path)
+        for (i, f) in sampleFrames().enumerated() { w.write(f.bytes(), timestamp: Int64(i) * 1_000_000) }
+        try w.close()
+        let (frames, problems) = try TShark.problems(in: path)
+        #expect(frames == 5)
+        #expect(problems == [])
+        let info = try TShark.fields(path, ["tcp.options.mss_val", "tcp.options.wscale.shift", "icmp.type", "udp.length"])
+        #expect(info[0].hasPrefix("1460\t7"))
+        #expect(info[2].contains("3"))
+        #expect(info[3].hasSuffix("13"))
+        #expect(try TShark.expertErrors(in: path) == [])
+    }
+
+    /// The tshark check can fail: a frame with a wrong TCP checksum is caught.
+    @Test func tsharkCheckCatchesABadChecksum() throws {
+        let path = makeTempDirectory() + "/bad.pcap"
+        var bytes = sampleFrames()[1].bytes()
+        bytes[14 + 20 + 16] ^= 0xFF
+        let w = try PcapWriter(path: path)
+        w.write(bytes, timestamp: 0)
+        try w.close()
+        let (_, problems) = try TShark.problems(in: path)
+        #expect(problems.count == 1)
+        let parsed = try Frame(parsing: bytes, linkType: .ethernet)
+        #expect(parsed.checksums.transport.isBad)
+        #expect(parsed.checksums.ip == .valid)
+    }
+
+    @Test func pcapngCarriesInterfacesAndCommentsThatTsharkReads() throws {
+        let dir = makeTempDirectory()
+        let path = dir + "/all-hops.pcapng"
+        let w = try PcapngWriter(path: path, application: "vpcsim test")
+        let lambda = w.addInterface(name: "01-lambda-eni", description: "Lambda ENI eni-0a1b in subnet-0c2d")
+        let nat = w.addInterface(name: "02-nat-eni", description: "NAT gateway nat-0c3d")
+        let frames = sampleFrames()
+        w.write(interface: lambda, timestamp: 1_000_000_001, data: frames[0].bytes(), comment: "sent by lambda")
+        w.write(interface: nat, timestamp: 1_000_000_002, data: frames[1].bytes(),
+                comment: "dropped: acl-0a1b (public) outbound rule * DENY — “quotes” ünïcode")
+        w.write(interface: nat, timestamp: 2_500_000_003, data: frames[3].bytes())
+        try w.close()
+        let rows = try TShark.fields(path, ["frame.interface_name", "frame.comment", "frame.time_epoch"])
+        #expect(rows.count == 3)
+        #expect(rows[0].hasPrefix("01-lambda-eni\tsent by lambda\t1.000000001"))
+        #expect(rows[1].hasPrefix("02-nat-eni\tdropped: acl-0a1b (public) outbound rule * DENY — “quotes” ünïcode\t1.000000002"))
+        #expect(rows[2].hasPrefix("02-nat-eni\t\t2.500000003"))
+        let desc = try TShark.fields(path, ["frame.interface_description"])
+        #expect(desc[1] == "NAT gateway nat-0c3d")
+        let (n, problems) = try TShark.problems(in: path)
+        #expect(n == 3)
+        #expect(problems == [])
+        // libpcap reads our pcapng too.
+        let (lt, back) = try Fixtures.read(path)
+        #expect(lt == .ethernet)
+        #expect(back.map(\.timestamp) == [1_000_000_001, 1_000_000_002, 2_500_000_003])
+        #expect(back[1].data == frames[1].bytes())
+    }
+
+    @Test func pcapngSectionHeaderNamesTheApplication() throws {
+        let path = makeTempDirectory() + "/shb.pcapng"
+        let w = try PcapngWriter(path: path, application: "vpcsim 0.1")
+        w.addInterface(name: "x", description: "y")
+        try w.close()
+        let r = try run("capinfos", ["-F", path])  // capinfos prints the section's application
+        #expect(r.stdout.contains("vpcsim 0.1"))
+    }
+
+    @Test func abandonedOrFailedWritesLeaveNothingUnderTheFinalName() throws {
+        let dir = makeTempDirectory()
+        do {
+            let w = try PcapWriter(path: dir + "/a.pcap")
+            w.write(sampleFrames()[0].bytes(), timestamp: 0)
+            w.abandon()
+        }
+        do {
+            let w = try PcapngWriter(path: dir + "/b.pcapng", application: "t")
+            w.addInterface(name: "i", description: "d")
+            w.abandon()
+        }
+        do {
+            // Dropped without close: discarded, not half-written.
+            let w = try PcapWriter(path: dir + "/c.pcap")
+            w.write(sampleFrames()[0].bytes(), timestamp: 0)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [])
+        #expect(throws: CaptureFileError.self) { try PcapWriter(path: dir + "/missing/dir/x.pcap") }
+        #expect(throws: CaptureFileError.self) { try PcapngWriter(path: dir + "/missing/x.pcapng", application: "t") }
+    }
+
+    @Test func truncatedAndCorruptCapturesGiveAClearError() throws {
+        let dir = makeTempDirectory()
+        let src = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("captures/linux-netns/ok/lambda-eth0.pcap")))
+        let cut = dir + "/cut.pcap"
+        try src.prefix(24 + 16 + 30).write(to: URL(fileURLWithPath: cut))
+        let r = try CaptureReader(path: cut)
+        #expect(throws: CaptureFileError.self) { _ = try r.readAll() }
+        do {
+            _ = try CaptureReader(path: cut).readAll()
+        } catch let e as CaptureFileError {
+            #expect(e.packet == 1)
+            #expect(e.description.contains("cut.pcap: packet 1: truncated"))
+        }
+        let junk = dir + "/junk.pcap"
+        try Data("this is not a capture file at all".utf8).write(to: URL(fileURLWithPath: junk))
+        #expect(throws: CaptureFileError.self) { try CaptureReader(path: junk) }
+        #expect(throws: CaptureFileError.self) { try CaptureReader(path: dir + "/nope.pcap") }
+        let empty = dir + "/empty.pcap"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect(throws: CaptureFileError.self) { try CaptureReader(path: empty) }
+    }
+
+    @Test func unsupportedLinkTypeIsRefusedByName() throws {
+        #expect(throws: CaptureFileError.self) {
+            try CaptureReader(path: Fixtures.path("captures/linux-netns/ok/lambda-sgdrop-nflog.pcap"))
+        }
+    }
+}

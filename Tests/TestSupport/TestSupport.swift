@@ -1,0 +1,123 @@
+import Foundation
+import Packets
+
+/// Where the committed fixtures live (Tests/Fixtures), found from this source file.
+public enum Fixtures {
+    public static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        url.deleteLastPathComponent()  // TestSupport
+        url.deleteLastPathComponent()  // Tests
+        return url.appendingPathComponent("Fixtures").path
+    }()
+
+    public static func path(_ relative: String) -> String { root + "/" + relative }
+
+    /// Every .pcap/.pcapng under Tests/Fixtures/captures, sorted.
+    public static func allCaptures() -> [String] {
+        let base = root + "/captures"
+        let e = FileManager.default.enumerator(atPath: base)
+        var out: [String] = []
+        while let f = e?.nextObject() as? String {
+            if f.hasSuffix(".pcap") || f.hasSuffix(".pcapng") { out.append(base + "/" + f) }
+        }
+        return out.sorted()
+    }
+
+    /// The records of a capture file.
+    public static func read(_ path: String) throws -> (LinkType, [CapturedPacket]) {
+        let r = try CaptureReader(path: path)
+        return (r.linkType, try r.readAll())
+    }
+}
+
+/// A fresh temporary directory per call.
+public func makeTempDirectory(_ label: String = "vpcsim-test") -> String {
+    let dir = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+public struct ProcessResult {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs a program to completion (PATH lookup through /usr/bin/env).
+public func run(_ program: String, _ arguments: [String], cwd: String? = nil) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [program] + arguments
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe()
+    // stderr goes to a file, so a chatty child never blocks on a full pipe while we drain stdout.
+    let errPath = NSTemporaryDirectory() + "vpcsim-stderr-\(UUID().uuidString)"
+    FileManager.default.createFile(atPath: errPath, contents: nil)
+    let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    defer {
+        try? errHandle.close()
+        try? FileManager.default.removeItem(atPath: errPath)
+    }
+    p.standardOutput = out
+    p.standardError = errHandle
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let errData = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// tshark with checksum validation on, as the issues require.
+public enum TShark {
+    public static let checksumOptions = [
+        "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+    ]
+
+    /// Frames tshark flags as malformed or with a bad IP/TCP/UDP/ICMP checksum (empty when the file is clean),
+    /// and the number of frames it read.
+    public static func problems(in path: String) throws -> (frames: Int, problems: [String]) {
+        let all = try run("tshark", ["-n", "-r", path] + checksumOptions + ["-T", "fields", "-e", "frame.number"])
+        guard all.status == 0 else {
+            return (0, ["tshark failed (\(all.status)): \(stderrLines(all.stderr).joined(separator: " "))"])
+        }
+        let frames = all.stdout.split(separator: "\n").count
+        let bad = try run("tshark", ["-n", "-r", path] + checksumOptions + [
+            "-Y", "_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0 || "
+                + "udp.checksum.status == 0 || icmp.checksum.status == 0",
+            "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info",
+        ])
+        var problems = bad.stdout.split(separator: "\n").map(String.init)
+        problems += stderrLines(bad.stderr)
+        return (frames, problems)
+    }
+
+    /// Expert-info messages of severity error (tshark's own judgement of a frame).
+    public static func expertErrors(in path: String) throws -> [String] {
+        let r = try run("tshark", ["-n", "-r", path] + checksumOptions + ["-q", "-z", "expert,error"])
+        var lines: [String] = []
+        var inErrors = false
+        for line in r.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("Errors (") { inErrors = true; continue }
+            if inErrors, line.hasPrefix("Warns") || line.hasPrefix("Notes") || line.hasPrefix("Chats") { break }
+            if inErrors, line.contains(where: { $0.isLetter }), !line.contains("Frequency"), !line.hasPrefix("=") {
+                lines.append(line.trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return lines
+    }
+
+    /// One line per frame with the given fields, tab-separated.
+    public static func fields(_ path: String, _ fields: [String], filter: String? = nil) throws -> [String] {
+        var args = ["-n", "-r", path] + checksumOptions + ["-T", "fields"]
+        for f in fields { args += ["-e", f] }
+        if let filter { args += ["-Y", filter] }
+        let r = try run("tshark", args)
+        return r.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    static func stderrLines(_ s: String) -> [String] {
+        s.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("Running as user") && !$0.isEmpty }
+    }
+}
