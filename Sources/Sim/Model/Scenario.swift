@@ -1,0 +1,183 @@
+import Packets
+
+/// A scenario: the network, the traffic to run through it, and the assumptions in force.
+public struct Scenario: Sendable {
+    public var name: String
+    public var description: String?
+    /// The file it was loaded from, for messages.
+    public var file: String
+    public var seed: UInt64
+    /// Unix time (nanoseconds) that virtual time 0 maps to in captures and flow logs.
+    public var startTime: Int64
+    public var model: VPCModel
+    public var flows: [FlowSpec]
+    public var assumptions: Assumptions
+
+    public init(name: String, description: String? = nil, file: String, seed: UInt64 = 1,
+                startTime: Int64 = 1_795_689_600_000_000_000, model: VPCModel, flows: [FlowSpec],
+                assumptions: Assumptions = Assumptions()) {
+        self.name = name
+        self.description = description
+        self.file = file
+        self.seed = seed
+        self.startTime = startTime
+        self.model = model
+        self.flows = flows
+        self.assumptions = assumptions
+    }
+}
+
+/// Where a flow starts.
+public enum FlowSource: Sendable, Equatable {
+    /// A Lambda function (index), from the Hyperplane ENI of its first subnet unless `subnet` says otherwise.
+    case lambda(Int, eni: Int)
+    case instance(Int)
+    case outsideHost(Int)
+}
+
+/// Where a flow goes: an address (of an outside host, an instance's private or public IP, …) and a port.
+public struct FlowDestination: Sendable, Equatable {
+    public var address: IPv4Address
+    public var port: UInt16
+    /// What the scenario called it ("sftp.example.com:22").
+    public var label: String
+}
+
+/// The application a flow speaks, with the client's timeouts.
+public enum AppProfile: String, Sendable, CaseIterable {
+    /// ssh2-sftp-client defaults: readyTimeout 20 s covers connect, banners, key exchange and authentication
+    /// (mscdex/ssh2 lib/client.js).
+    case sftp
+    /// A curl-like HTTPS client: TLS 1.3, request and response; connect timeout left to the OS.
+    case https
+    /// Plain TCP: connect, send `size` bytes, receive an echo of the same size, close.
+    case tcp
+
+    /// Time from the start of connect to application readiness after which the client gives up (ns), if any.
+    public var readyTimeout: Int64? {
+        switch self {
+        case .sftp: return 20_000_000_000
+        case .https, .tcp: return nil
+        }
+    }
+
+    /// The message the client prints when it gives up.
+    public var timeoutMessage: String {
+        switch self {
+        case .sftp: return "Timed out while waiting for handshake"
+        case .https: return "Connection timed out"
+        case .tcp: return "Connection timed out"
+        }
+    }
+}
+
+public enum FlowOutcome: String, Sendable, Codable, CaseIterable {
+    case ok, timeout, refused, reset, unreachable
+}
+
+/// What a scenario expects of a flow, so scenarios double as network tests.
+public struct FlowExpectation: Sendable, Equatable {
+    public var outcome: FlowOutcome?
+    /// The component (id or name) where the flow's first packet dies, e.g. "acl-public".
+    public var droppedAt: String?
+    /// "inbound" / "outbound" / "egress" / "ingress", when the drop is at a NACL or security group.
+    public var dropDirection: String?
+    /// Expect no drop at all.
+    public var noDrop: Bool
+    /// Where in the scenario file the expectation was written, for messages ("x.yaml:40:7").
+    public var location: String
+
+    public init(outcome: FlowOutcome? = nil, droppedAt: String? = nil, dropDirection: String? = nil,
+                noDrop: Bool = false, location: String = "") {
+        self.outcome = outcome
+        self.droppedAt = droppedAt
+        self.dropDirection = dropDirection
+        self.noDrop = noDrop
+        self.location = location
+    }
+}
+
+public struct FlowSpec: Sendable {
+    public var name: String
+    public var source: FlowSource
+    /// How the scenario named the source ("lambda uploader").
+    public var sourceLabel: String
+    public var destination: FlowDestination
+    public var app: AppProfile
+    /// Virtual start time, nanoseconds.
+    public var start: Int64
+    /// Bytes: the file size for sftp, the response size for https, the payload for tcp.
+    public var size: Int
+    /// The request size for https.
+    public var requestSize: Int
+    public var expect: FlowExpectation?
+
+    public init(name: String, source: FlowSource, sourceLabel: String, destination: FlowDestination, app: AppProfile,
+                start: Int64 = 0, size: Int = 100_000, requestSize: Int = 300, expect: FlowExpectation? = nil) {
+        self.name = name
+        self.source = source
+        self.sourceLabel = sourceLabel
+        self.destination = destination
+        self.app = app
+        self.start = start
+        self.size = size
+        self.requestSize = requestSize
+        self.expect = expect
+    }
+}
+
+/// Behaviour AWS does not document, as named values a scenario can override (`assumptions:` in YAML).
+/// Each is printed in the report with its value and whether the scenario overrode it.
+public struct Assumptions: Sendable, Equatable {
+    public enum NATPortSelection: String, Sendable, CaseIterable {
+        /// A seeded random port in 1024–65535 per new connection.
+        case random
+        /// Keep the client's source port when free (as Linux masquerade does), else pick randomly.
+        case preserve
+        /// The lowest free port from 1024 upward.
+        case sequential
+    }
+
+    /// How the NAT gateway picks its source port (AWS: "port choice algorithm undocumented").
+    public var natPortSelection: NATPortSelection = .random
+    /// One-way latency of one hop inside the VPC (ENI ↔ VPC router ↔ gateway), nanoseconds.
+    public var vpcHopLatency: Int64 = 50_000
+    /// Processing time of the NAT gateway per packet, nanoseconds.
+    public var natProcessing: Int64 = 20_000
+    /// Default round-trip time between the internet gateway and an outside host, nanoseconds.
+    public var internetRTT: Int64 = 20_000_000
+    /// Routers between the internet gateway and an outside host (each decrements the TTL).
+    public var internetHops: Int = 8
+    /// Whether the NAT gateway decrements the TTL as a router does.
+    public var natDecrementsTTL: Bool = true
+    /// The NAT gateway's idle timeout (VPC-UG nat-gateway-troubleshooting: 350 s, not configurable).
+    public var natIdleTimeout: Int64 = 350_000_000_000
+    /// Simultaneous connections per NAT address and destination (VPC-UG: 55,000).
+    public var natConnectionsPerDestination: Int = 55_000
+    /// Server SYN-ACK retransmissions (Linux tcp_synack_retries default 5).
+    public var serverSynAckRetries: Int = 5
+    /// Lambda source ports (Lambda-DG foundation-networking: 1024–65535).
+    public var lambdaEphemeralPorts: ClosedRange<UInt16> = 1024...65535
+
+    /// Names the scenario overrode.
+    public var overridden: Set<String> = []
+
+    public init() {}
+
+    /// Every assumption as (name, value, documented source or "undocumented"), in a fixed order.
+    public var listing: [(name: String, value: String, basis: String)] {
+        [
+            ("nat_port_selection", natPortSelection.rawValue, "undocumented by AWS (port choice algorithm)"),
+            ("vpc_hop_latency_us", String(vpcHopLatency / 1000), "undocumented by AWS"),
+            ("nat_processing_us", String(natProcessing / 1000), "undocumented by AWS"),
+            ("internet_rtt_ms", String(internetRTT / 1_000_000), "per outside host, default"),
+            ("internet_hops", String(internetHops), "undocumented"),
+            ("nat_decrements_ttl", String(natDecrementsTTL), "undocumented by AWS"),
+            ("nat_idle_timeout_s", String(natIdleTimeout / 1_000_000_000), "VPC-UG nat-gateway-troubleshooting"),
+            ("nat_connections_per_destination", String(natConnectionsPerDestination), "VPC-UG nat-gateway-basics"),
+            ("server_synack_retries", String(serverSynAckRetries), "Linux tcp_synack_retries default"),
+            ("lambda_ephemeral_ports", "\(lambdaEphemeralPorts.lowerBound)-\(lambdaEphemeralPorts.upperBound)",
+             "Lambda-DG foundation-networking"),
+        ]
+    }
+}

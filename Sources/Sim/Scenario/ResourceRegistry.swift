@@ -1,0 +1,69 @@
+/// The kinds of resource that carry an AWS id.
+enum ResourceKind: Int, CaseIterable {
+    case vpc, internetGateway, routeTable, networkACL, securityGroup, subnet, natGateway, instance, eni
+
+    var title: String {
+        switch self {
+        case .vpc: return "VPC"
+        case .internetGateway: return "internet gateway"
+        case .routeTable: return "route table"
+        case .networkACL: return "network ACL"
+        case .securityGroup: return "security group"
+        case .subnet: return "subnet"
+        case .natGateway: return "NAT gateway"
+        case .instance: return "instance"
+        case .eni: return "network interface"
+        }
+    }
+
+    var idPrefix: String {
+        switch self {
+        case .vpc: return "vpc-"
+        case .internetGateway: return "igw-"
+        case .routeTable: return "rtb-"
+        case .networkACL: return "acl-"
+        case .securityGroup: return "sg-"
+        case .subnet: return "subnet-"
+        case .natGateway: return "nat-"
+        case .instance: return "i-"
+        case .eni: return "eni-"
+        }
+    }
+
+    /// The top-level list holding this kind, when a scenario declares it.
+    var section: String? {
+        switch self {
+        case .vpc: return "vpcs"
+        case .internetGateway: return "internet_gateways"
+        case .routeTable: return "route_tables"
+        case .networkACL: return "network_acls"
+        case .securityGroup: return "security_groups"
+        case .subnet: return "subnets"
+        case .natGateway: return "nat_gateways"
+        case .instance: return "instances"
+        case .eni: return nil
+        }
+    }
+}
+
+/// Ids and names of one kind of resource, for resolving references. Lookups only; never iterated.
+struct ResourceRegistry {
+    var byID: [String: Int] = [:]
+    var byName: [String: [Int]] = [:]
+    var ids: [String] = []
+
+    mutating func add(id: String, name: String?, index: Int) {
+        byID[id] = index
+        if let name { byName[name, default: []].append(index) }
+        if ids.count <= index { ids.append(contentsOf: repeatElement("", count: index + 1 - ids.count)) }
+        ids[index] = id
+    }
+
+    enum Match { case one(Int), ambiguous([Int]), none }
+
+    func find(_ ref: String) -> Match {
+        if let i = byID[ref] { return .one(i) }
+        guard let list = byName[ref] else { return .none }
+        return list.count == 1 ? .one(list[0]) : .ambiguous(list)
+    }
+}

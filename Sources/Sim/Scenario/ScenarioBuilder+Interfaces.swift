@@ -1,0 +1,294 @@
+import Packets
+import Yams
+
+/// NAT gateways, instances and Lambda functions, and the ENIs and addresses they take.
+extension ScenarioBuilder {
+    // MARK: Addresses
+
+    /// Claims an explicitly given private IP in `subnet` for `owner`.
+    mutating func claim(_ address: IPv4Address, in subnet: Int, for owner: String, node: Node?, key: String) throws {
+        let s = model.subnets[subnet]
+        guard s.cidr.contains(address) else {
+            throw r.error(at: node, "\(key) \(address) is outside subnet \(s.id) (\(s.cidr))")
+        }
+        let offset = address.rawValue - s.cidr.network.rawValue
+        // VPC-UG subnet-sizing: the first four addresses and the last of each subnet are reserved.
+        guard offset >= 4, address != s.cidr.last else {
+            throw r.error(at: node, "\(key) \(address) is reserved by AWS in subnet \(s.id) (\(s.cidr)): the first "
+                          + "four addresses and the last cannot be assigned")
+        }
+        if let holder = usedAddresses[subnet]?[address.rawValue] {
+            throw r.error(at: node, "\(key) \(address) is already used by \(holder)")
+        }
+        usedAddresses[subnet, default: [:]][address.rawValue] = owner
+    }
+
+    /// Claims a public or Elastic IP.
+    mutating func claimPublic(_ address: IPv4Address, for owner: String, node: Node?, key: String) throws {
+        guard !address.isPrivateOrSpecial else {
+            throw r.error(at: node, "\(key) \(address) is not a public address")
+        }
+        if let holder = usedPublic[address.rawValue] {
+            throw r.error(at: node, "\(key) \(address) is already used by \(holder)")
+        }
+        usedPublic[address.rawValue] = owner
+    }
+
+    /// Gives every ENI still without an address the lowest free one from .4 upward, in creation order
+    /// (NAT gateways, then instances, then Lambda ENIs), after all explicit addresses are claimed.
+    mutating func allocatePendingAddresses() throws {
+        for (eni, owner, node) in pendingAllocations {
+            let subnet = model.enis[eni].subnet
+            let s = model.subnets[subnet]
+            let last = UInt32(s.cidr.addressCount - 2)
+            var chosen: IPv4Address?
+            var offset: UInt32 = 4
+            while offset <= last {
+                let a = s.cidr.address(at: offset)
+                if usedAddresses[subnet]?[a.rawValue] == nil {
+                    chosen = a
+                    break
+                }
+                offset += 1
+            }
+            guard let chosen else {
+                throw r.error(at: node, "subnet \(s.id) (\(s.cidr)) has no free address left for \(owner)")
+            }
+            usedAddresses[subnet, default: [:]][chosen.rawValue] = owner
+            model.enis[eni].privateIP = chosen
+        }
+        pendingAllocations = []
+    }
+
+    /// Appends an ENI, registering its id (and name) for route targets and `dropped_at`.
+    mutating func addENI(_ eni: ENI, node: Node?) throws -> Int {
+        if registry(.eni).byID[eni.id] != nil {
+            throw r.error(at: node, "generated interface id \(eni.id) collides with another; rename the resource")
+        }
+        let index = model.enis.count
+        register(.eni, id: eni.id, name: nil, index: index)
+        model.enis.append(eni)
+        return index
+    }
+
+    // MARK: NAT gateways
+
+    mutating func readNATGateways(_ items: [Node]) throws {
+        for item in items {
+            var f = try r.fields(item, what: "NAT gateway", allowed: [
+                "id", "name", "subnet", "private_ip", "elastic_ip", "connectivity", "secondary_private_ips",
+                "secondary_elastic_ips",
+            ])
+            let index = model.natGateways.count
+            let (id, name) = try identify(&f, .natGateway, index: index)
+            let subnet = try resolve(f.require("subnet"), .subnet, key: "subnet")
+            let connectivity: NATGatewaySpec.Connectivity = try f["connectivity"].map {
+                try r.oneOf($0, key: "connectivity", [("public", .public), ("private", .private)])
+            } ?? .public
+            let owner = "NAT gateway \(id)"
+            var elasticIP: IPv4Address?
+            switch connectivity {
+            case .public:
+                guard let n = f["elastic_ip"] else { throw r.error(at: item, "a public NAT gateway needs an elastic_ip") }
+                let a = try r.address(n, key: "elastic_ip")
+                try claimPublic(a, for: owner, node: n, key: "elastic_ip")
+                elasticIP = a
+            case .private:
+                for key in ["elastic_ip", "secondary_elastic_ips"] where f.has(key) {
+                    throw r.error(at: f.keyNode(key), "a private NAT gateway cannot have an \(key)")
+                }
+            }
+            var privateIP: IPv4Address?
+            if let n = f["private_ip"] {
+                let a = try r.address(n, key: "private_ip")
+                try claim(a, in: subnet, for: owner, node: n, key: "private_ip")
+                privateIP = a
+            }
+            var secondaryPrivate: [IPv4Address] = []
+            if let n = f["secondary_private_ips"] {
+                for item in try r.list(n, key: "secondary_private_ips") {
+                    let a = try r.address(item, key: "secondary_private_ips")
+                    try claim(a, in: subnet, for: owner, node: item, key: "secondary private IP")
+                    secondaryPrivate.append(a)
+                }
+                // VPC-UG nat-gateway-basics: up to 8 private IPv4 addresses per NAT gateway.
+                guard secondaryPrivate.count <= 7 else {
+                    throw r.error(at: n, "a NAT gateway has at most 8 private IPs (the primary and 7 secondary)")
+                }
+            }
+            var secondaryElastic: [IPv4Address] = []
+            if let n = f["secondary_elastic_ips"] {
+                for item in try r.list(n, key: "secondary_elastic_ips") {
+                    let a = try r.address(item, key: "secondary_elastic_ips")
+                    try claimPublic(a, for: owner, node: item, key: "secondary elastic IP")
+                    secondaryElastic.append(a)
+                }
+            }
+            if connectivity == .public, secondaryElastic.count != secondaryPrivate.count {
+                throw r.error(at: f.keyNode("secondary_elastic_ips") ?? f.keyNode("secondary_private_ips"),
+                              "secondary_elastic_ips has \(secondaryElastic.count) addresses but "
+                              + "secondary_private_ips has \(secondaryPrivate.count); each secondary private IP "
+                              + "needs its Elastic IP")
+            }
+            let eniID = ScenarioValues.eniID(hashing: id)
+            let eni = try addENI(ENI(id: eniID, name: name, subnet: subnet, privateIP: privateIP ?? .any,
+                                     publicIP: elasticIP, securityGroups: [], owner: .natGateway(index),
+                                     mac: ScenarioValues.mac(hashing: eniID)), node: item)
+            if privateIP == nil { pendingAllocations.append((eni, owner, item)) }
+            model.natGateways.append(NATGatewaySpec(id: id, name: name, subnet: subnet, connectivity: connectivity,
+                                                    eni: eni, secondaryPrivateIPs: secondaryPrivate,
+                                                    secondaryElasticIPs: secondaryElastic))
+        }
+    }
+
+    // MARK: Instances
+
+    mutating func readInstances(_ items: [Node]) throws {
+        for item in items {
+            var f = try r.fields(item, what: "instance", allowed: [
+                "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "stack",
+            ])
+            let index = model.instances.count
+            let (id, name) = try identify(&f, .instance, index: index)
+            let subnet = try resolve(f.require("subnet"), .subnet, key: "subnet")
+            let groups = try readGroups(f, subnetVPC: model.subnets[subnet].vpc, who: "instance \(id)")
+            let stack = try readStack(f)
+            let owner = "instance \(id)"
+            var privateIP: IPv4Address?
+            if let n = f["private_ip"] {
+                let a = try r.address(n, key: "private_ip")
+                try claim(a, in: subnet, for: owner, node: n, key: "private_ip")
+                privateIP = a
+            }
+            var publicIP: IPv4Address?
+            if let n = f["public_ip"] {
+                let a = try r.address(n, key: "public_ip")
+                try claimPublic(a, for: owner, node: n, key: "public_ip")
+                publicIP = a
+            }
+            let eniID = ScenarioValues.eniID(hashing: id)
+            let eni = try addENI(ENI(id: eniID, name: name, subnet: subnet, privateIP: privateIP ?? .any,
+                                     publicIP: publicIP, securityGroups: groups, owner: .instance(index),
+                                     mac: ScenarioValues.mac(hashing: eniID)), node: item)
+            if privateIP == nil { pendingAllocations.append((eni, owner, item)) }
+            model.instances.append(Instance(id: id, name: name, eni: eni, stack: stack))
+        }
+    }
+
+    func readStack(_ f: YAMLFields) throws -> StackProfile {
+        try f["stack"].map { try r.oneOf($0, key: "stack", [("linux", StackProfile.linux)]) } ?? .linux
+    }
+
+    /// `security_groups`: at least one, all in the VPC of the subnet(s).
+    func readGroups(_ f: YAMLFields, subnetVPC vpc: Int, who: String, max: Int? = nil) throws -> [Int] {
+        let n = try f.require("security_groups")
+        let groups = try resolveList(n, .securityGroup, key: "security_groups")
+        guard !groups.isEmpty else { throw r.error(at: n, "\(who) needs at least one security group") }
+        if let max, groups.count > max {
+            throw r.error(at: n, "\(who) has \(groups.count) security groups; at most \(max) are allowed")
+        }
+        let items = try r.list(n, key: "security_groups")
+        for (g, itemNode) in zip(groups, items) where model.securityGroups[g].vpc != vpc {
+            throw r.error(at: itemNode, "security group \(model.securityGroups[g].id) is in "
+                          + "\(model.vpcs[model.securityGroups[g].vpc].id), but \(who) is in \(model.vpcs[vpc].id)")
+        }
+        return groups
+    }
+
+    // MARK: Lambda functions
+
+    mutating func readLambdas(_ items: [Node]) throws {
+        var names: [String: Bool] = [:]
+        for item in items {
+            var f = try r.fields(item, what: "Lambda function", allowed: [
+                "name", "subnets", "security_groups", "timeout", "private_ips",
+            ])
+            let nameNode = try f.require("name")
+            let name = try r.word(nameNode, key: "name")
+            // Lambda API CreateFunction: FunctionName is 1-64 letters, digits, hyphens and underscores.
+            guard name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            else {
+                throw r.error(at: nameNode, "invalid function name '\(name)' (1-64 letters, digits, '-' or '_')")
+            }
+            guard names[name] == nil else { throw r.error(at: nameNode, "duplicate Lambda function name '\(name)'") }
+            names[name] = true
+            f.what = "Lambda function \(name)"
+            let index = model.lambdas.count
+
+            // Lambda API VpcConfig: up to 16 subnets and 5 security groups, all in one VPC.
+            let subnetsNode = try f.require("subnets")
+            let subnets = try resolveList(subnetsNode, .subnet, key: "subnets")
+            guard !subnets.isEmpty else { throw r.error(at: subnetsNode, "\(f.what) needs at least one subnet") }
+            guard subnets.count <= 16 else {
+                throw r.error(at: subnetsNode, "\(f.what) has \(subnets.count) subnets; at most 16 are allowed")
+            }
+            let vpc = model.subnets[subnets[0]].vpc
+            for (s, n) in zip(subnets, try r.list(subnetsNode, key: "subnets")) where model.subnets[s].vpc != vpc {
+                throw r.error(at: n, "subnet \(model.subnets[s].id) is in \(model.vpcs[model.subnets[s].vpc].id), but "
+                              + "\(f.what)'s first subnet is in \(model.vpcs[vpc].id) (a function uses one VPC)")
+            }
+            let groups = try readGroups(f, subnetVPC: vpc, who: f.what, max: 5)
+            let timeout = try f.integer("timeout", range: 1...900, what: "timeout") ?? 3
+
+            var requested: [Int: (IPv4Address, Node)] = [:]
+            if let n = f["private_ips"] {
+                for (_, keyNode, value) in try r.pairs(n, key: "private_ips") {
+                    let s = try resolve(keyNode, .subnet, key: "private_ips")
+                    guard subnets.contains(s) else {
+                        throw r.error(at: keyNode, "private_ips names subnet \(model.subnets[s].id), which is not one "
+                                      + "of \(f.what)'s subnets")
+                    }
+                    requested[s] = (try r.address(value, key: "private_ips"), value)
+                }
+            }
+
+            let sortedGroupIDs = groups.map { model.securityGroups[$0].id }.sorted()
+            var enis: [Int] = []
+            for s in subnets {
+                let key = "lambda|\(model.subnets[s].id)|\(sortedGroupIDs.joined(separator: ","))"
+                let eni: Int
+                if let existing = lambdaENIs[key] {
+                    eni = existing
+                    if case .lambda(var owners) = model.enis[eni].owner {
+                        owners.append(index)
+                        model.enis[eni].owner = .lambda(owners)
+                    }
+                    let functions = model.enis[eni].owner.lambdaNames(model.lambdas, adding: name)
+                    model.enis[eni].name = "lambda \(functions)"
+                } else {
+                    let id = ScenarioValues.eniID(hashing: key)
+                    eni = try addENI(ENI(id: id, name: "lambda \(name)", subnet: s, privateIP: .any, publicIP: nil,
+                                         securityGroups: groups.sorted { model.securityGroups[$0].id < model.securityGroups[$1].id },
+                                         owner: .lambda([index]), mac: ScenarioValues.mac(hashing: id)), node: item)
+                    lambdaENIs[key] = eni
+                    pendingAllocations.append((eni, "the Lambda ENI \(id)", item))
+                }
+                if let (address, node) = requested[s] {
+                    if let fixedBy = lambdaENIAddressSource[eni] {
+                        if model.enis[eni].privateIP != address {
+                            throw r.error(at: node, "\(f.what) asks for \(address) on the shared ENI "
+                                          + "\(model.enis[eni].id), which \(fixedBy) placed at \(model.enis[eni].privateIP)")
+                        }
+                    } else {
+                        try claim(address, in: s, for: "the Lambda ENI \(model.enis[eni].id)", node: node,
+                                  key: "private_ip")
+                        model.enis[eni].privateIP = address
+                        lambdaENIAddressSource[eni] = "Lambda function \(name)"
+                        pendingAllocations.removeAll { $0.eni == eni }
+                    }
+                }
+                enis.append(eni)
+            }
+            model.lambdas.append(LambdaFunction(name: name, subnets: subnets, securityGroups: groups,
+                                                timeout: Int64(timeout) * 1_000_000_000, enis: enis))
+        }
+    }
+}
+
+fileprivate extension ENI.Owner {
+    /// "a,b" — the names of the functions sharing a Lambda ENI, with `adding` (not yet in `lambdas`) last.
+    func lambdaNames(_ lambdas: [LambdaFunction], adding: String) -> String {
+        guard case .lambda(let owners) = self else { return adding }
+        return (owners.compactMap { $0 < lambdas.count ? lambdas[$0].name : nil } + [adding]).joined(separator: ",")
+    }
+}

@@ -1,0 +1,233 @@
+import Packets
+import Yams
+
+/// Outside hosts and flows.
+extension ScenarioBuilder {
+    // MARK: Outside hosts
+
+    mutating func readOutsideHosts(_ items: [Node]) throws {
+        var names: [String: Int] = [:]
+        var addresses: [UInt32: String] = [:]
+        let behaviours: [(String, PortBehaviour)] = AppProfile.allCases.map { ($0.rawValue, .listen(app: $0.rawValue)) }
+            + [("closed", .closed), ("silent", .silent)]
+        for item in items {
+            var f = try r.fields(item, what: "outside host", allowed: [
+                "name", "ip", "rtt_ms", "ports", "other_ports", "stack",
+            ])
+            let nameNode = try f.require("name")
+            let name = try r.word(nameNode, key: "name")
+            guard names[name] == nil else { throw r.error(at: nameNode, "duplicate outside host name '\(name)'") }
+            names[name] = model.outsideHosts.count
+            f.what = "outside host \(name)"
+            let ipNode = try f.require("ip")
+            let ip = try r.address(ipNode, key: "ip")
+            if let holder = addresses[ip.rawValue] {
+                throw r.error(at: ipNode, "ip \(ip) is already used by outside host \(holder)")
+            }
+            addresses[ip.rawValue] = name
+            var rtt = assumptions.internetRTT
+            if let n = f["rtt_ms"] {
+                let s = try r.string(n, key: "rtt_ms")
+                guard let v = ScenarioValues.scaled(Substring(s), by: 1_000_000) else {
+                    throw r.error(at: n, "invalid rtt_ms '\(s)' (expected milliseconds, e.g. 20 or 0.5)")
+                }
+                rtt = v
+            }
+            var ports: [UInt16: PortBehaviour] = [:]
+            if let n = f["ports"] {
+                for (key, keyNode, value) in try r.pairs(n, key: "ports") {
+                    guard let p = UInt16(key), p >= 1 else {
+                        throw r.error(at: keyNode, "invalid port '\(key)' in ports (expected 1-65535)")
+                    }
+                    ports[p] = try r.oneOf(value, key: "port behaviour", behaviours)
+                }
+            }
+            let other: PortBehaviour = try f["other_ports"].map {
+                try r.oneOf($0, key: "other_ports", [("closed", .closed), ("silent", .silent)])
+            } ?? .closed
+            model.outsideHosts.append(OutsideHost(name: name, address: ip, ports: ports, otherPorts: other, rtt: rtt,
+                                                  stack: try readStack(f), mac: ScenarioValues.mac(hashing: name)))
+        }
+    }
+
+    // MARK: Flows
+
+    func readFlows(_ items: [Node]) throws -> [FlowSpec] {
+        var flows: [FlowSpec] = []
+        for item in items {
+            var f = try r.fields(item, what: "flow", allowed: [
+                "name", "from", "to", "app", "start", "size", "request_size", "expect",
+            ])
+            let nameNode = try f.require("name")
+            let name = try r.word(nameNode, key: "name")
+            guard !flows.contains(where: { $0.name == name }) else {
+                throw r.error(at: nameNode, "duplicate flow name '\(name)'")
+            }
+            f.what = "flow '\(name)'"
+            let (source, sourceLabel) = try readSource(f.require("from"), flow: name)
+            let (destination, listening) = try readDestination(f.require("to"), flow: name)
+            let app: AppProfile
+            if let n = f["app"] {
+                app = try r.oneOf(n, key: "app", AppProfile.allCases.map { ($0.rawValue, $0) })
+            } else if let listening, let a = AppProfile(rawValue: listening) {
+                app = a
+            } else {
+                throw r.error(at: item, "flow '\(name)' has no app (sftp, https or tcp)")
+            }
+            var spec = FlowSpec(name: name, source: source, sourceLabel: sourceLabel, destination: destination, app: app)
+            if let n = f["start"] {
+                let s = try r.string(n, key: "start")
+                guard let v = ScenarioValues.duration(s) else {
+                    throw r.error(at: n, "invalid start '\(s)' (expected a duration such as 0s, 1.5s or 250ms)")
+                }
+                spec.start = v
+            }
+            for key in ["size", "request_size"] {
+                guard let n = f[key] else { continue }
+                let s = try r.string(n, key: key)
+                guard let v = ScenarioValues.size(s) else {
+                    throw r.error(at: n, "invalid \(key) '\(s)' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)")
+                }
+                if key == "size" { spec.size = v } else { spec.requestSize = v }
+            }
+            if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
+            flows.append(spec)
+        }
+        return flows
+    }
+
+    enum Endpoint { case lambda(Int), instance(Int), host(Int) }
+
+    /// Lambdas by name, instances by id or name, outside hosts by name.
+    func endpoints(named ref: String) -> [Endpoint] {
+        var out: [Endpoint] = model.lambdas.indices.filter { model.lambdas[$0].name == ref }.map { .lambda($0) }
+        switch registry(.instance).find(ref) {
+        case .one(let i): out.append(.instance(i))
+        case .ambiguous(let list): out += list.map { .instance($0) }
+        case .none: break
+        }
+        out += model.outsideHosts.indices.filter { model.outsideHosts[$0].name == ref }.map { .host($0) }
+        return out
+    }
+
+    func label(_ e: Endpoint) -> String {
+        switch e {
+        case .lambda(let i): return "lambda \(model.lambdas[i].id)"
+        case .instance(let i): return "instance \(model.instances[i].display)"
+        case .host(let i): return "host \(model.outsideHosts[i].id)"
+        }
+    }
+
+    func readSource(_ node: Node, flow: String) throws -> (FlowSource, String) {
+        let ref = try r.word(node, key: "from")
+        let hits = endpoints(named: ref)
+        guard !hits.isEmpty else { throw r.error(at: node, "flow '\(flow)': unknown source '\(ref)'") }
+        guard hits.count == 1 else {
+            throw r.error(at: node, "flow '\(flow)': source '\(ref)' is ambiguous (\(hits.map(label).joined(separator: ", ")))")
+        }
+        switch hits[0] {
+        case .lambda(let i): return (.lambda(i, eni: model.lambdas[i].enis[0]), label(hits[0]))
+        case .instance(let i): return (.instance(i), label(hits[0]))
+        case .host(let i): return (.outsideHost(i), label(hits[0]))
+        }
+    }
+
+    /// "host:port" → the address and port, plus what listens there when the host is an outside host.
+    func readDestination(_ node: Node, flow: String) throws -> (FlowDestination, String?) {
+        let text = try r.word(node, key: "to")
+        guard let colon = text.lastIndex(of: ":") else {
+            throw r.error(at: node, "flow '\(flow)': destination '\(text)' needs a port (host:port)")
+        }
+        let host = String(text[..<colon]), portText = String(text[text.index(after: colon)...])
+        guard let port = UInt16(portText), port >= 1 else {
+            throw r.error(at: node, "flow '\(flow)': invalid port '\(portText)' in '\(text)' (expected 1-65535)")
+        }
+        let address: IPv4Address
+        var listening: String?
+        if let ip = IPv4Address(host) {
+            address = ip
+            if let h = model.outsideHosts.first(where: { $0.address == ip }), case .listen(let app) = h.behaviour(on: port) {
+                listening = app
+            }
+        } else {
+            let hits = endpoints(named: host)
+            guard !hits.isEmpty else {
+                throw r.error(at: node, "flow '\(flow)': unknown destination '\(host)' (not an outside host, an "
+                              + "instance or an IPv4 address)")
+            }
+            guard hits.count == 1 else {
+                throw r.error(at: node, "flow '\(flow)': destination '\(host)' is ambiguous "
+                              + "(\(hits.map(label).joined(separator: ", ")))")
+            }
+            switch hits[0] {
+            case .lambda:
+                // Lambda-DG foundation-networking: functions accept no inbound connections.
+                throw r.error(at: node, "flow '\(flow)': Lambda function \(host) cannot receive connections")
+            case .instance(let i):
+                address = model.enis[model.instances[i].eni].privateIP
+            case .host(let i):
+                let h = model.outsideHosts[i]
+                address = h.address
+                if case .listen(let app) = h.behaviour(on: port) { listening = app }
+            }
+        }
+        return (FlowDestination(address: address, port: port, label: text), listening)
+    }
+
+    /// Every component a packet can die at, by id or name: (kind label, canonical id).
+    func components(named ref: String) -> [(kind: ResourceKind?, id: String)] {
+        var out: [(kind: ResourceKind?, id: String)] = []
+        for k in ResourceKind.allCases {
+            switch registry(k).find(ref) {
+            case .one(let i): out.append((k, registry(k).ids[i]))
+            case .ambiguous(let list): out += list.map { (k, registry(k).ids[$0]) }
+            case .none: break
+            }
+        }
+        if model.lambdas.contains(where: { $0.name == ref }) { out.append((nil, ref)) }
+        if model.outsideHosts.contains(where: { $0.name == ref }) { out.append((nil, ref)) }
+        return out
+    }
+
+    func readExpectation(_ node: Node, keyNode: Node, flow: String) throws -> FlowExpectation {
+        let f = try r.fields(node, what: "expect", key: "expect",
+                             allowed: ["outcome", "dropped_at", "drop_direction", "no_drop"])
+        var e = FlowExpectation(location: r.location(of: keyNode))
+        if let n = f["outcome"] { e.outcome = try r.oneOf(n, key: "outcome", FlowOutcome.allCases.map { ($0.rawValue, $0) }) }
+        e.noDrop = try f.bool("no_drop") ?? false
+        var droppedKind: ResourceKind?
+        if let n = f["dropped_at"] {
+            let ref = try r.word(n, key: "dropped_at")
+            let hits = components(named: ref)
+            guard !hits.isEmpty else {
+                throw r.error(at: n, "flow '\(flow)': dropped_at '\(ref)' is not a component of this scenario")
+            }
+            guard hits.count == 1 else {
+                throw r.error(at: n, "flow '\(flow)': dropped_at '\(ref)' is ambiguous "
+                              + "(\(hits.map(\.id).joined(separator: ", "))); use the id")
+            }
+            if e.noDrop { throw r.error(at: f.keyNode("no_drop"), "flow '\(flow)': no_drop contradicts dropped_at") }
+            e.droppedAt = hits[0].id
+            droppedKind = hits[0].kind
+        }
+        if let n = f["drop_direction"] {
+            let d = try r.oneOf(n, key: "drop_direction",
+                                ["inbound", "outbound", "egress", "ingress"].map { ($0, $0) })
+            guard e.droppedAt != nil else { throw r.error(at: n, "flow '\(flow)': drop_direction needs dropped_at") }
+            switch droppedKind {
+            case .networkACL?:
+                guard d == "inbound" || d == "outbound" else {
+                    throw r.error(at: n, "flow '\(flow)': a network ACL drops inbound or outbound, not \(d)")
+                }
+            case .securityGroup?:
+                guard d == "egress" || d == "ingress" else {
+                    throw r.error(at: n, "flow '\(flow)': a security group drops on egress or ingress, not \(d)")
+                }
+            default:
+                throw r.error(at: n, "flow '\(flow)': drop_direction applies only to a network ACL or a security group")
+            }
+            e.dropDirection = d
+        }
+        return e
+    }
+}

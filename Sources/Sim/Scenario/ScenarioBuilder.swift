@@ -1,0 +1,175 @@
+import Packets
+import Yams
+
+/// Builds a `Scenario` from the composed YAML, section by section in dependency order.
+struct ScenarioBuilder {
+    let r: YAMLReader
+    var model = VPCModel()
+    var assumptions = Assumptions()
+    var registries = [ResourceRegistry](repeating: ResourceRegistry(), count: ResourceKind.allCases.count)
+
+    /// The YAML mapping of each VPC / route table / NACL, for messages raised after the section is read.
+    var vpcNodes: [Node] = []
+    /// Routes are resolved last, once every gateway and ENI exists.
+    var pendingRoutes: [(table: Int, node: Node)] = []
+    /// Security-group rules are resolved after every group is known (they may reference each other).
+    var pendingSGRules: [(group: Int, ingress: Node?, egress: Node?, egressKey: Node?)] = []
+    /// Addresses taken in each subnet: address → who holds it.
+    var usedAddresses: [Int: [UInt32: String]] = [:]
+    /// Public and Elastic IPs taken: address → who holds it.
+    var usedPublic: [UInt32: String] = [:]
+    /// ENIs whose private IP is still to be chosen, in allocation order, with who they are for.
+    var pendingAllocations: [(eni: Int, owner: String, node: Node)] = []
+    /// Lambda Hyperplane ENIs by "lambda|<subnet id>|<sorted sg ids>".
+    var lambdaENIs: [String: Int] = [:]
+    /// The function (and node) that fixed each Lambda ENI's private IP.
+    var lambdaENIAddressSource: [Int: String] = [:]
+
+    static let topKeys = [
+        "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
+        "network_acls", "security_groups", "subnets", "nat_gateways", "lambdas", "instances", "outside_hosts",
+        "flows",
+    ]
+
+    init(reader: YAMLReader) { r = reader }
+
+    func registry(_ k: ResourceKind) -> ResourceRegistry { registries[k.rawValue] }
+
+    mutating func register(_ k: ResourceKind, id: String, name: String?, index: Int) {
+        registries[k.rawValue].add(id: id, name: name, index: index)
+    }
+
+    mutating func build(_ root: Node) throws -> Scenario {
+        let top = try r.fields(root, what: "scenario", allowed: Self.topKeys)
+        try checkIDs(top)
+
+        var name = try top.word("name") ?? ""
+        if name.isEmpty {
+            let base = r.file.split(separator: "/").last.map(String.init) ?? r.file
+            name = base.hasSuffix(".yaml") ? String(base.dropLast(5)) : base.hasSuffix(".yml") ? String(base.dropLast(4)) : base
+        }
+        let description = try top.string("description")
+        var seed: UInt64 = 1
+        if let n = top["seed"] {
+            let s = try r.string(n, key: "seed")
+            guard let v = UInt64(s) else { throw r.error(at: n, "invalid seed '\(s)' (expected an integer 0-18446744073709551615)") }
+            seed = v
+        }
+        var startTime: Int64?
+        if let n = top["start_time"] {
+            let s = try r.string(n, key: "start_time")
+            guard let t = ScenarioValues.timestamp(s) else {
+                throw r.error(at: n, "invalid start_time '\(s)' (expected an RFC 3339 time such as 2026-11-26T09:00:00Z)")
+            }
+            startTime = t
+        }
+        if let n = top["assumptions"] { try readAssumptions(n) }
+
+        try readVPCs(top.list("vpcs") ?? [])
+        try readInternetGateways(top.list("internet_gateways") ?? [])
+        try readNetworkACLs(top.list("network_acls") ?? [])
+        try readSecurityGroups(top.list("security_groups") ?? [])
+        try readRouteTables(top.list("route_tables") ?? [])
+        try readSubnets(top.list("subnets") ?? [])
+        try readNATGateways(top.list("nat_gateways") ?? [])
+        try readInstances(top.list("instances") ?? [])
+        try readLambdas(top.list("lambdas") ?? [])
+        try allocatePendingAddresses()
+        try resolveSecurityGroupRules()
+        try resolveRoutes()
+        try readOutsideHosts(top.list("outside_hosts") ?? [])
+        let flows = try readFlows(top.list("flows") ?? [])
+
+        var scenario = Scenario(name: name, description: description, file: r.file, seed: seed, model: model,
+                                flows: flows, assumptions: assumptions)
+        if let startTime { scenario.startTime = startTime }
+        return scenario
+    }
+
+    /// Before anything else, in file order: every declared id has its kind's prefix and is unique.
+    mutating func checkIDs(_ top: YAMLFields) throws {
+        var seen: [String: ResourceKind] = [:]
+        for entry in top.entries {
+            guard let kind = ResourceKind.allCases.first(where: { $0.section == entry.key }) else { continue }
+            guard case .sequence(let items) = entry.value else { continue }  // reported when the section is read
+            for item in items {
+                guard case .mapping(let m) = item, let idNode = m["id"], case .scalar(let s) = idNode,
+                      !YAMLReader.isNull(idNode) else { continue }
+                let id = s.string
+                guard id.hasPrefix(kind.idPrefix), id.count > kind.idPrefix.count else {
+                    throw r.error(at: idNode, "\(kind.title) id '\(id)' must start with '\(kind.idPrefix)'")
+                }
+                if seen[id] != nil { throw r.error(at: idNode, "duplicate id \(id)") }
+                seen[id] = kind
+            }
+        }
+    }
+
+    /// Reads `id` and `name` of a resource and registers it.
+    mutating func identify(_ f: inout YAMLFields, _ kind: ResourceKind, index: Int) throws -> (id: String, name: String?) {
+        let id = try f.requireWord("id")
+        let name = try f.word("name")
+        f.what = "\(kind.title) \(id)"
+        register(kind, id: id, name: name, index: index)
+        return (id, name)
+    }
+
+    /// A reference (id or name) to a resource of `kind`; `role` names it in messages ("route table").
+    func resolve(_ node: Node, _ kind: ResourceKind, key: String, role: String? = nil) throws -> Int {
+        let ref = try r.word(node, key: key)
+        let role = role ?? kind.title
+        switch registry(kind).find(ref) {
+        case .one(let i): return i
+        case .ambiguous(let list):
+            let ids = list.map { registry(kind).ids[$0] }.joined(separator: ", ")
+            throw r.error(at: node, "\(role) name '\(ref)' is ambiguous (\(ids)); use the id")
+        case .none:
+            throw r.error(at: node, "\(role) \(ref) is not defined")
+        }
+    }
+
+    /// A list of references, each resolved, duplicates rejected.
+    func resolveList(_ node: Node, _ kind: ResourceKind, key: String) throws -> [Int] {
+        var out: [Int] = []
+        for item in try r.list(node, key: key) {
+            let i = try resolve(item, kind, key: key)
+            if out.contains(i) { throw r.error(at: item, "\(kind.title) \(registry(kind).ids[i]) is listed twice") }
+            out.append(i)
+        }
+        return out
+    }
+
+    // MARK: Assumptions
+
+    mutating func readAssumptions(_ node: Node) throws {
+        let names = assumptions.listing.map(\.name)
+        let f = try r.fields(node, what: "assumptions", key: "assumptions", allowed: names)
+        var a = assumptions
+        for e in f.entries {
+            let v = e.value, k = e.key
+            switch k {
+            case "nat_port_selection":
+                a.natPortSelection = try r.oneOf(v, key: k, Assumptions.NATPortSelection.allCases.map { ($0.rawValue, $0) })
+            case "vpc_hop_latency_us": a.vpcHopLatency = Int64(try r.integer(v, key: k, range: 0...10_000_000)) * 1000
+            case "nat_processing_us": a.natProcessing = Int64(try r.integer(v, key: k, range: 0...10_000_000)) * 1000
+            case "internet_rtt_ms": a.internetRTT = Int64(try r.integer(v, key: k, range: 0...600_000)) * 1_000_000
+            case "internet_hops": a.internetHops = try r.integer(v, key: k, range: 0...64)
+            case "nat_decrements_ttl": a.natDecrementsTTL = try r.bool(v, key: k)
+            case "nat_idle_timeout_s": a.natIdleTimeout = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
+            case "nat_connections_per_destination":
+                a.natConnectionsPerDestination = try r.integer(v, key: k, range: 1...64_512)
+            case "server_synack_retries": a.serverSynAckRetries = try r.integer(v, key: k, range: 0...255)
+            case "lambda_ephemeral_ports":
+                let s = try r.string(v, key: k)
+                guard let p = ScenarioValues.portRange(s), p.from >= 1 else {
+                    throw r.error(at: v, "invalid lambda_ephemeral_ports '\(s)' (expected 'low-high' within 1-65535)")
+                }
+                a.lambdaEphemeralPorts = p.from...p.to
+            default:
+                throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
+            }
+            a.overridden.insert(k)
+        }
+        assumptions = a
+    }
+}

@@ -1,0 +1,18 @@
+/// A problem in a scenario file, at the line and column of the offending YAML node (1-based; 0:0 when the
+/// file itself could not be read).
+public struct ScenarioError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    /// "scenarios/x.yaml:12:7: route target nat-0ab is not defined" — always one line.
+    public var description: String { "\(file):\(line):\(column): \(message)" }
+}
