@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Packets", targets: ["Packets"]),
+        .library(name: "Sim", targets: ["Sim"]),
+        .executable(name: "vpcsim", targets: ["vpcsim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,9 +21,15 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         .target(name: "Packets", dependencies: ["CPcap"]),
+        .target(name: "Sim", dependencies: ["Packets", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(name: "vpcsim", dependencies: [
+            "Sim", "Packets", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "vpcsim-bench", dependencies: ["Packets"]),
         // Helpers shared by the test targets: fixture paths, running tshark.
         .target(name: "TestSupport", dependencies: ["Packets"], path: "Tests/TestSupport"),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "TestSupport"]),
+        .testTarget(name: "SimTests", dependencies: ["Sim", "Packets", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vpcsim", "Packets", "TestSupport"]),
     ]
 )

@@ -30,6 +30,25 @@ public enum Fixtures {
     }
 }
 
+/// The repository root (found from this source file).
+public let repositoryRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// The built `vpcsim` executable: beside the test bundle, else in .build/debug.
+public func vpcsimExecutable() -> String {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vpcsim").path
+    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+    return repositoryRoot + "/.build/debug/vpcsim"
+}
+
+/// Runs the vpcsim executable.
+public func vpcsim(_ arguments: [String]) throws -> ProcessResult {
+    try run(vpcsimExecutable(), arguments, cwd: repositoryRoot)
+}
+
 /// A fresh temporary directory per call.
 public func makeTempDirectory(_ label: String = "vpcsim-test") -> String {
     let dir = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
@@ -77,13 +96,13 @@ public enum TShark {
 
     /// Frames tshark flags as malformed or with a bad IP/TCP/UDP/ICMP checksum (empty when the file is clean),
     /// and the number of frames it read.
-    public static func problems(in path: String) throws -> (frames: Int, problems: [String]) {
-        let all = try run("tshark", ["-n", "-r", path] + checksumOptions + ["-T", "fields", "-e", "frame.number"])
+    public static func problems(in path: String, options: [String] = []) throws -> (frames: Int, problems: [String]) {
+        let all = try run("tshark", ["-n", "-r", path] + checksumOptions + options + ["-T", "fields", "-e", "frame.number"])
         guard all.status == 0 else {
             return (0, ["tshark failed (\(all.status)): \(stderrLines(all.stderr).joined(separator: " "))"])
         }
         let frames = all.stdout.split(separator: "\n").count
-        let bad = try run("tshark", ["-n", "-r", path] + checksumOptions + [
+        let bad = try run("tshark", ["-n", "-r", path] + checksumOptions + options + [
             "-Y", "_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0 || "
                 + "udp.checksum.status == 0 || icmp.checksum.status == 0",
             "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info",
@@ -94,8 +113,8 @@ public enum TShark {
     }
 
     /// Expert-info messages of severity error (tshark's own judgement of a frame).
-    public static func expertErrors(in path: String) throws -> [String] {
-        let r = try run("tshark", ["-n", "-r", path] + checksumOptions + ["-q", "-z", "expert,error"])
+    public static func expertErrors(in path: String, options: [String] = []) throws -> [String] {
+        let r = try run("tshark", ["-n", "-r", path] + checksumOptions + options + ["-q", "-z", "expert,error"])
         var lines: [String] = []
         var inErrors = false
         for line in r.stdout.split(separator: "\n", omittingEmptySubsequences: false) {

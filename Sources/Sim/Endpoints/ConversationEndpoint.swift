@@ -1,0 +1,98 @@
+import Packets
+
+/// Plays one side of an application conversation over a TCP connection: sends each message when its trigger
+/// (connection established, or a given message of the peer received completely) has happened and its
+/// processing delay has passed; tells its owner when the peer's messages arrive.
+final class ConversationEndpoint: TCPApplication {
+    let messages: [AppMessage]
+    let side: AppMessage.Side
+    unowned let env: TCPEnvironment
+    weak var connection: TCPConnection?
+    /// Cumulative end offsets of the peer's messages in the byte stream, with their indices.
+    private let peerEnds: [(index: Int, end: Int)]
+    private var nextPeer = 0
+    private var received = 0
+    private var lastSendTime: Int64 = 0
+    private var sentCount = 0
+    private let mine: Int
+    var onPeerMessage: (Int) -> Void = { _ in }
+    var onEnded: (TCPCloseReason) -> Void = { _ in }
+    var onEstablished: () -> Void = {}
+    var onPeerClosed: () -> Void = {}
+    private(set) var closedBySelf = false
+
+    init(messages: [AppMessage], side: AppMessage.Side, env: TCPEnvironment) {
+        self.messages = messages
+        self.side = side
+        self.env = env
+        var ends: [(Int, Int)] = []
+        var total = 0
+        for (i, m) in messages.enumerated() where m.from != side {
+            total += m.bytes.count
+            ends.append((i, total))
+        }
+        peerEnds = ends
+        mine = messages.filter { $0.from == side }.count
+    }
+
+    /// Every message of this side sent and every message of the peer received.
+    var complete: Bool { sentCount == mine && nextPeer == peerEnds.count }
+
+    func established(_ c: TCPConnection) {
+        connection = c
+        onEstablished()
+        trigger(waitingFor: nil)
+    }
+
+    func received(_ c: TCPConnection, bytes: ArraySlice<UInt8>) {
+        received += bytes.count
+        while nextPeer < peerEnds.count, received >= peerEnds[nextPeer].end {
+            let idx = peerEnds[nextPeer].index
+            nextPeer += 1
+            onPeerMessage(idx)
+            trigger(waitingFor: idx)
+        }
+        closeIfDone()
+    }
+
+    func peerClosed(_ c: TCPConnection) {
+        onPeerClosed()
+        // A server closes its side when the client has; a client whose work is done already closed.
+        c.close()
+    }
+
+    func ended(_ c: TCPConnection, _ reason: TCPCloseReason) { onEnded(reason) }
+
+    private func trigger(waitingFor index: Int?) {
+        for (i, m) in messages.enumerated() where m.from == side && m.waitsFor == index {
+            let at = max(env.now + m.delay, lastSendTime)
+            lastSendTime = at
+            env.schedule(at: at) { [weak self] in
+                guard let self, let c = self.connection, c.state == .established || c.state == .closeWait else { return }
+                c.write(self.messages[i].bytes)
+                self.sentCount += 1
+                self.closeIfDone()
+            }
+        }
+    }
+
+    /// The client closes once the conversation is over (the server closes when the client has).
+    private func closeIfDone() {
+        guard side == .client, complete, !closedBySelf, let c = connection else { return }
+        closedBySelf = true
+        c.close()
+    }
+}
+
+/// The plain `tcp` profile: the client sends `size` bytes, the server echoes as many back.
+enum PlainTCPConversation {
+    static func echo(size: Int, rng: inout SplitMix64) -> [AppMessage] {
+        let n = max(1, size)
+        var bytes = [UInt8](repeating: 0, count: n)
+        for i in 0..<n { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
+        return [
+            AppMessage(from: .client, bytes: bytes, label: "data", waitsFor: nil, delay: 0),
+            AppMessage(from: .server, bytes: bytes, label: "echo", waitsFor: 0, delay: 100_000),
+        ]
+    }
+}

@@ -1,0 +1,453 @@
+import Packets
+
+/// What a TCP connection needs from the world: the time, a way to send, timers. Tests supply their own.
+public protocol TCPEnvironment: AnyObject {
+    var now: Int64 { get }
+    func send(_ packet: SimPacket)
+    /// Runs `action` at `time` unless the connection cancelled it by bumping its timer generation.
+    func schedule(at time: Int64, _ action: @escaping () -> Void)
+}
+
+/// Why a connection ended.
+public enum TCPCloseReason: Sendable, Equatable {
+    case closed
+    /// connect() gave up after the last SYN retransmission.
+    case connectTimeout
+    /// The peer answered the SYN with RST.
+    case refused
+    /// RST on an established connection.
+    case reset
+    /// Data retransmissions exhausted.
+    case retransmitTimeout
+    /// The application gave up (readyTimeout, Lambda timeout).
+    case aborted
+}
+
+/// The application on one end of a connection.
+public protocol TCPApplication: AnyObject {
+    func established(_ c: TCPConnection)
+    /// `count` new in-order bytes arrived.
+    func received(_ c: TCPConnection, bytes: ArraySlice<UInt8>)
+    /// The peer sent FIN.
+    func peerClosed(_ c: TCPConnection)
+    func ended(_ c: TCPConnection, _ reason: TCPCloseReason)
+}
+
+/// A TCP endpoint with Linux's behaviour where it shows on the wire: SYN options (MSS, SACK-permitted,
+/// timestamps, NOP, window scale), the SYN retransmission schedule of the host's stack profile, SYN-ACK
+/// retransmission (1 s doubling) and again at once for a duplicate SYN, delayed ACKs (every second full
+/// segment at once, else after 40 ms), slow start from 10 segments, RTO retransmission.
+/// States are named as in RFC 9293.
+public final class TCPConnection {
+    public enum State: String, Sendable {
+        case closed, synSent = "SYN-SENT", synReceived = "SYN-RECEIVED", established = "ESTABLISHED"
+        case finWait1 = "FIN-WAIT-1", finWait2 = "FIN-WAIT-2", closeWait = "CLOSE-WAIT", closing = "CLOSING"
+        case lastAck = "LAST-ACK", timeWait = "TIME-WAIT"
+    }
+
+    public let local: (address: IPv4Address, port: UInt16)
+    public let remote: (address: IPv4Address, port: UInt16)
+    public let flow: Int
+    public let isClient: Bool
+    public private(set) var state: State = .closed
+    let stack: StackProfile
+    unowned let env: TCPEnvironment
+    var app: TCPApplication?
+
+    // Send side.
+    let iss: UInt32
+    private var sndUna: UInt32
+    private var sndNxt: UInt32
+    private var sendBuffer: [UInt8] = []
+    /// Sequence number of sendBuffer[0].
+    private var bufferStart: UInt32
+    private var finQueued = false
+    private var finSent = false
+    private var finSeq: UInt32 = 0
+    private var peerMSS: Int = 536
+    private var peerWindowScale: UInt8 = 0
+    private var peerWindow: Int = 65535
+    private var cwnd: Int
+    // Receive side.
+    private var irs: UInt32 = 0
+    private var rcvNxt: UInt32 = 0
+    private var unackedSegments = 0
+    private var delayedAckArmed = false
+    private var peerFinReceived = false
+    // Timestamps (RFC 7323): Linux randomises the offset per connection.
+    private let tsOffset: UInt32
+    private var tsRecent: UInt32 = 0
+    // Timers: a generation number cancels stale timer events.
+    private var rtoGeneration = 0
+    private var rto: Int64 = 1_000_000_000
+    private var retransmissions = 0
+    private var srtt: Int64 = 0
+    private var rttvar: Int64 = 0
+    private var synRetries = 0
+    private var ipID: UInt16
+    public private(set) var synSentTimes: [Int64] = []
+    let synAckRetries: Int
+
+    public init(env: TCPEnvironment, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
+                flow: Int, isClient: Bool, stack: StackProfile, synAckRetries: Int = 5, rng: inout SplitMix64) {
+        self.env = env
+        self.app = app
+        self.local = local
+        self.remote = remote
+        self.flow = flow
+        self.isClient = isClient
+        self.stack = stack
+        self.synAckRetries = synAckRetries
+        iss = UInt32(truncatingIfNeeded: rng.next())
+        sndUna = iss
+        sndNxt = iss
+        bufferStart = iss &+ 1
+        tsOffset = UInt32(truncatingIfNeeded: rng.next())
+        ipID = UInt16(truncatingIfNeeded: rng.next())
+        cwnd = 10 * 1448
+    }
+
+    /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.
+    var segmentSize: Int { min(peerMSS, Int(stack.mss)) - 12 }
+
+    // MARK: Opening
+
+    /// Active open: send SYN, retransmit on the stack's schedule, give up after the last.
+    public func connect() {
+        state = .synSent
+        sendSYN()
+        armSYNTimer()
+    }
+
+    private func sendSYN() {
+        synSentTimes.append(env.now)
+        emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: [
+            .maximumSegmentSize(stack.mss), .sackPermitted, .timestamps(value: tsVal, echoReply: 0), .noOperation,
+            .windowScale(stack.windowScale),
+        ])
+    }
+
+    private func armSYNTimer() {
+        rtoGeneration += 1
+        let gen = rtoGeneration
+        let delays = stack.synRetransmitDelays
+        let delay = synRetries < delays.count ? delays[synRetries] : stack.synGiveUpAfterLast
+        env.schedule(at: env.now + delay) { [weak self] in
+            guard let self, self.rtoGeneration == gen, self.state == .synSent else { return }
+            if self.synRetries < delays.count {
+                self.synRetries += 1
+                self.sendSYN()
+                self.armSYNTimer()
+            } else {
+                self.end(.connectTimeout)
+            }
+        }
+    }
+
+    /// Passive open: answer this SYN.
+    public func accept(_ syn: TCPHeader) {
+        irs = syn.sequenceNumber
+        rcvNxt = irs &+ 1
+        readPeerOptions(syn)
+        state = .synReceived
+        sendSYNACK()
+        armSYNACKTimer(attempt: 0)
+    }
+
+    private func sendSYNACK() {
+        var options: [TCPOption] = [.maximumSegmentSize(stack.mss), .sackPermitted]
+        options.append(.timestamps(value: tsVal, echoReply: tsRecent))
+        options += [.noOperation, .windowScale(stack.windowScale)]
+        emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160, options: options)
+    }
+
+    private func armSYNACKTimer(attempt: Int) {
+        rtoGeneration += 1
+        let gen = rtoGeneration
+        // Linux: initial SYN-ACK timeout 1 s, doubling, tcp_synack_retries times.
+        let delay = Int64(1_000_000_000) << Int64(attempt)
+        env.schedule(at: env.now + delay) { [weak self] in
+            guard let self, self.rtoGeneration == gen, self.state == .synReceived else { return }
+            if attempt < self.synAckRetries {
+                self.sendSYNACK()
+                self.armSYNACKTimer(attempt: attempt + 1)
+            } else {
+                self.end(.connectTimeout)
+            }
+        }
+    }
+
+    private func readPeerOptions(_ t: TCPHeader) {
+        if let m = t.mss { peerMSS = Int(m) }
+        peerWindowScale = t.windowScale ?? 0
+        if let ts = t.timestamps { tsRecent = ts.value }
+        peerWindow = Int(t.window)
+    }
+
+    // MARK: Sending data
+
+    /// Queues bytes for sending.
+    public func write(_ bytes: [UInt8]) {
+        sendBuffer += bytes
+        pump()
+    }
+
+    /// Sends FIN after everything queued.
+    public func close() {
+        guard !finQueued else { return }
+        finQueued = true
+        pump()
+    }
+
+    /// Stops without a packet, as closing a socket in SYN-SENT does; an established connection sends RST
+    /// when the application aborts it, as Linux does on close with unread data or SO_LINGER 0.
+    public func abort(sendReset: Bool) {
+        if sendReset, state != .closed, state != .synSent {
+            emit(flags: [.rst, .ack], seq: sndNxt, ack: rcvNxt, window: 0, options: [])
+        }
+        end(.aborted)
+    }
+
+    private var inFlight: Int { Int(sndNxt &- sndUna) }
+
+    private func pump() {
+        guard state == .established || state == .closeWait else { return }
+        let window = min(cwnd, peerWindow)
+        while true {
+            let offset = Int(sndNxt &- bufferStart)
+            let available = sendBuffer.count - offset
+            guard available > 0 else { break }
+            let room = window - inFlight
+            guard room > 0 else { break }
+            let n = min(available, segmentSize, room)
+            // Nagle-free: segments go out at once (ssh and TLS set TCP_NODELAY).
+            let last = n == available
+            let data = Array(sendBuffer[offset..<offset + n])
+            emit(flags: last ? [.psh, .ack] : .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow,
+                 options: tsOptions, payload: data)
+            sndNxt = sndNxt &+ UInt32(n)
+            cancelDelayedAck()
+            armRTO()
+        }
+        let unsent = sendBuffer.count - Int(sndNxt &- bufferStart)
+        if finQueued, !finSent, unsent == 0 {
+            finSent = true
+            finSeq = sndNxt
+            emit(flags: [.fin, .ack], seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+            sndNxt = sndNxt &+ 1
+            state = state == .closeWait ? .lastAck : .finWait1
+            cancelDelayedAck()
+            armRTO()
+        }
+    }
+
+    private var advertisedWindow: UInt16 { 502 }  // 64256 >> 7, Linux's first scaled window
+
+    private var tsOptions: [TCPOption] { [.noOperation, .noOperation, .timestamps(value: tsVal, echoReply: tsRecent)] }
+
+    /// Linux TSval: a millisecond clock plus a per-connection random offset.
+    private var tsVal: UInt32 { tsOffset &+ UInt32(truncatingIfNeeded: env.now / 1_000_000) }
+
+    private func armRTO() {
+        rtoGeneration += 1
+        let gen = rtoGeneration
+        env.schedule(at: env.now + rto) { [weak self] in
+            guard let self, self.rtoGeneration == gen else { return }
+            self.retransmitTimeout()
+        }
+    }
+
+    private func retransmitTimeout() {
+        guard sndUna != sndNxt else { return }
+        retransmissions += 1
+        // tcp_retries2 = 15: give up after the 15th retransmission (≥ 924.6 s).
+        guard retransmissions <= 15 else {
+            end(.retransmitTimeout)
+            return
+        }
+        rto = min(rto * 2, 120_000_000_000)
+        cwnd = segmentSize
+        // Go back to the first unacknowledged byte.
+        let wasFin = finSent && sndNxt == finSeq &+ 1 && sndUna == finSeq
+        if wasFin {
+            emit(flags: [.fin, .ack], seq: finSeq, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+            armRTO()
+            return
+        }
+        sndNxt = sndUna
+        if finSent { finSent = false; state = state == .lastAck ? .closeWait : .established }
+        pump()
+    }
+
+    // MARK: Receiving
+
+    public func receive(_ p: SimPacket) {
+        guard let t = p.tcp else { return }
+        if let ts = t.timestamps, t.flags.contains(.syn) || seqLEQ(t.sequenceNumber, rcvNxt) { tsRecent = ts.value }
+        if t.flags.contains(.rst) {
+            switch state {
+            case .synSent where t.flags.contains(.ack) && t.acknowledgmentNumber == iss &+ 1: end(.refused)
+            case .synSent, .closed: break
+            default: end(.reset)
+            }
+            return
+        }
+        switch state {
+        case .closed, .timeWait:
+            return
+        case .synSent:
+            guard t.flags.contains(.syn), t.flags.contains(.ack), t.acknowledgmentNumber == iss &+ 1 else { return }
+            irs = t.sequenceNumber
+            rcvNxt = irs &+ 1
+            readPeerOptions(t)
+            sndUna = t.acknowledgmentNumber
+            sndNxt = sndUna
+            state = .established
+            rtoGeneration += 1  // cancel the SYN timer
+            rto = max(200_000_000, rto)
+            emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+            app?.established(self)
+            return
+        case .synReceived:
+            if t.flags.contains(.syn), !t.flags.contains(.ack) {
+                // A duplicate SYN: the SYN-ACK again at once.
+                sendSYNACK()
+                return
+            }
+            guard t.flags.contains(.ack), t.acknowledgmentNumber == iss &+ 1 else { return }
+            sndUna = t.acknowledgmentNumber
+            sndNxt = sndUna
+            state = .established
+            rtoGeneration += 1
+            peerWindow = Int(t.window) << Int(peerWindowScale)
+            app?.established(self)
+            // The ACK may carry data.
+            if p.payload.isEmpty && !t.flags.contains(.fin) { return }
+        default:
+            if t.flags.contains(.syn) {
+                // A retransmitted SYN-ACK: our ACK was lost or late; ACK again.
+                emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+                return
+            }
+        }
+        if t.flags.contains(.ack) { processAck(t) }
+        guard state != .closed else { return }
+        // Data and FIN, in order only (the modeled network does not reorder).
+        let seq = t.sequenceNumber
+        if !p.payload.isEmpty {
+            if seq == rcvNxt {
+                rcvNxt = rcvNxt &+ UInt32(p.payload.count)
+                unackedSegments += 1
+                app?.received(self, bytes: p.payload[...])
+                if state == .closed { return }
+                if unackedSegments >= 2 || p.payload.count < segmentSize && !t.flags.contains(.psh) {
+                    sendAck()
+                } else {
+                    armDelayedAck()
+                }
+            } else {
+                sendAck()  // duplicate or out of window
+            }
+        }
+        if t.flags.contains(.fin), seq &+ UInt32(p.payload.count) == rcvNxt, !peerFinReceived {
+            peerFinReceived = true
+            rcvNxt = rcvNxt &+ 1
+            sendAck()
+            switch state {
+            case .established: state = .closeWait
+            case .finWait1: state = .closing
+            case .finWait2: state = .timeWait
+            default: break
+            }
+            app?.peerClosed(self)
+            if state == .timeWait { end(.closed) }
+        }
+    }
+
+    private func processAck(_ t: TCPHeader) {
+        let ack = t.acknowledgmentNumber
+        peerWindow = Int(t.window) << Int(peerWindowScale)
+        guard seqLT(sndUna, ack), seqLEQ(ack, sndNxt) else { return }
+        let acked = Int(ack &- sndUna)
+        sndUna = ack
+        retransmissions = 0
+        // RTT from the timestamp echo (RFC 6298 with RFC 7323 samples).
+        if let ts = t.timestamps, ts.echoReply != 0 {
+            let sample = Int64(tsVal &- ts.echoReply) * 1_000_000
+            if srtt == 0 {
+                srtt = sample
+                rttvar = sample / 2
+            } else {
+                rttvar = (3 * rttvar + abs(srtt - sample)) / 4
+                srtt = (7 * srtt + sample) / 8
+            }
+            rto = max(200_000_000, srtt + max(4 * rttvar, 1_000_000))
+        }
+        cwnd += min(acked, segmentSize)  // slow start
+        // Free acknowledged bytes.
+        let consumed = min(Int(sndUna &- bufferStart), sendBuffer.count)
+        if consumed > 0 {
+            sendBuffer.removeFirst(consumed)
+            bufferStart = bufferStart &+ UInt32(consumed)
+        }
+        if finSent, sndUna == finSeq &+ 1 {
+            switch state {
+            case .finWait1: state = .finWait2
+            case .closing: state = .timeWait; end(.closed)
+            case .lastAck: end(.closed)
+            default: break
+            }
+        }
+        if sndUna == sndNxt { rtoGeneration += 1 } else { armRTO() }
+        pump()
+    }
+
+    private func sendAck() {
+        cancelDelayedAck()
+        emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+    }
+
+    private var delayedAckGeneration = 0
+
+    private func armDelayedAck() {
+        guard !delayedAckArmed else { return }
+        delayedAckArmed = true
+        delayedAckGeneration += 1
+        let gen = delayedAckGeneration
+        // Linux's delayed-ACK timer: at least 40 ms (TCP_DELACK_MIN).
+        env.schedule(at: env.now + 40_000_000) { [weak self] in
+            guard let self, self.delayedAckArmed, self.delayedAckGeneration == gen, self.state != .closed else { return }
+            self.sendAck()
+        }
+    }
+
+    private func cancelDelayedAck() {
+        delayedAckArmed = false
+        unackedSegments = 0
+    }
+
+    private func end(_ reason: TCPCloseReason) {
+        guard state != .closed else { return }
+        state = .closed
+        rtoGeneration += 1
+        delayedAckArmed = false
+        app?.ended(self, reason)
+    }
+
+    private func emit(flags: TCPFlags, seq: UInt32, ack: UInt32, window: UInt16, options: [TCPOption],
+                      payload: [UInt8] = []) {
+        var ip = IPv4Header(source: local.address, destination: remote.address, proto: .tcp, ttl: stack.initialTTL,
+                            identification: ipID, dontFragment: true)
+        ipID &+= 1
+        let tcp = TCPHeader(sourcePort: local.port, destinationPort: remote.port, sequenceNumber: seq,
+                            acknowledgmentNumber: flags.contains(.ack) ? ack : 0, flags: flags, window: window,
+                            options: options)
+        ip.totalLength = UInt16(20 + tcp.byteCount + payload.count)
+        var p = SimPacket(ip: ip, transport: .tcp(tcp), payload: payload, flow: flow, fromClient: isClient)
+        p.traced = flags.contains(.syn) && (isClient ? synSentTimes.count == 1 : true)
+        env.send(p)
+    }
+}
+
+@inline(__always) func seqLT(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) < 0 }
+@inline(__always) func seqLEQ(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) <= 0 }

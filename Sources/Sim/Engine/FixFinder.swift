@@ -1,0 +1,170 @@
+import Packets
+
+/// A proposed change to the VPC, written as a person would make it in the console.
+public struct RuleChange: Sendable, Equatable, Codable {
+    /// "acl-0a1b (public)".
+    public var component: String
+    /// "outbound: add #110 ALLOW tcp 22 203.0.113.22/32".
+    public var change: String
+    /// Why: "the request to 203.0.113.22:22 leaves the subnet here" / "replies come back on ports 1024-65535".
+    public var reason: String
+
+    public var text: String { "\(component) \(change) — \(reason)" }
+}
+
+/// What would fix a failed flow: the smallest rule changes, found by proposing a change for the drop,
+/// applying it to a copy of the model and re-running the flow, until it succeeds (at most six changes).
+/// Stateless NACLs usually need two changes: the request's direction and the replies'.
+public enum FixFinder {
+    public struct Result: Sendable {
+        public var changes: [RuleChange]
+        /// True when re-running the flow with every change applied succeeded.
+        public var verified: Bool
+        /// Advice when no rule change can fix it (a Lambda in a public subnet).
+        public var advice: String?
+        /// The return path of each NACL change, checked in the fixed model: "replies … are admitted by …".
+        public var notes: [String] = []
+    }
+
+    public static func fix(scenario: Scenario, flow: Int, result: FlowResult) -> Result? {
+        guard result.outcome != .ok, result.drop != nil else { return nil }
+        var s = scenario
+        s.flows = [scenario.flows[flow]]
+        s.flows[0].expect = nil
+        var changes: [RuleChange] = []
+        var current = result
+        for _ in 0..<6 {
+            guard let drop = current.drops.first else { break }
+            guard let (model, change) = propose(s.model, drop, flow: s.flows[0], result: current) else {
+                return Result(changes: changes, verified: false, advice: advice(s.model, drop))
+            }
+            s.model = model
+            changes.append(change)
+            let sim = Simulation(scenario: s)
+            let recorder = RunRecorder(sim: sim, captures: nil, ladderLimit: 0)
+            sim.observer = recorder
+            current = sim.run()[0]
+            if current.outcome == .ok {
+                return Result(changes: changes, verified: true, advice: nil,
+                              notes: returnPathNotes(s.model, drops: result.drops + [current].flatMap(\.drops)))
+            }
+        }
+        return Result(changes: changes, verified: false, advice: nil)
+    }
+
+    /// The ephemeral ports a replying packet goes back to, by who opened the connection (aws-semantics §2).
+    static func ephemeralRange(_ model: VPCModel, for address: IPv4Address) -> PortRange {
+        if let e = model.enis.first(where: { $0.privateIP == address || $0.publicIP == address }) {
+            switch e.owner {
+            case .lambda, .natGateway: return PortRange(1024, 65535)
+            case .instance(let k):
+                let r = model.instances[k].stack.ephemeralPorts
+                return PortRange(r.lowerBound, r.upperBound)
+            }
+        }
+        return PortRange(1024, 65535)
+    }
+
+    static func propose(_ model: VPCModel, _ drop: DropInfo, flow: FlowSpec, result: FlowResult)
+        -> (VPCModel, RuleChange)?
+    {
+        let key = drop.key
+        var m = model
+        let isReply = !drop.fromClient
+        switch drop.kind {
+        case "nacl":
+            guard let a = m.networkACLs.firstIndex(where: { $0.id == drop.component }) else { return nil }
+            let inbound = drop.direction == "inbound"
+            let peer = inbound ? key.source : key.destination
+            let ports = isReply ? ephemeralRange(model, for: key.destination) : PortRange(key.destinationPort, key.destinationPort)
+            let rules = inbound ? m.networkACLs[a].inbound : m.networkACLs[a].outbound
+            let number = freeRuleNumber(rules, before: rules.first { NACLEvaluator.matches($0, key, peer: peer) })
+            let rule = NACLRule(number: number, proto: .number(key.proto), ports: key.hasPorts ? ports : nil,
+                                icmpType: nil, icmpCode: nil, cidr: IPv4CIDR(containing: peer, prefixLength: 32),
+                                action: .allow)
+            if inbound {
+                m.networkACLs[a].inbound.append(rule)
+                m.networkACLs[a].inbound.sort { $0.number < $1.number }
+            } else {
+                m.networkACLs[a].outbound.append(rule)
+                m.networkACLs[a].outbound.sort { $0.number < $1.number }
+            }
+            let reason = isReply
+                ? "replies from \(key.source):\(key.sourcePort) come back to ports \(ports.description) (NACLs are stateless)"
+                : "the request to \(key.destination):\(key.destinationPort) crosses this subnet boundary \(inbound ? "inbound" : "outbound")"
+            return (m, RuleChange(component: model.networkACLs[a].display,
+                                  change: "\(inbound ? "inbound" : "outbound"): add \(NACLEvaluator.describe(rule))",
+                                  reason: reason))
+        case "security-group":
+            guard let eni = model.enis.firstIndex(where: {
+                $0.privateIP == (drop.direction == "egress" ? key.source : key.destination)
+            }), let g = model.enis[eni].securityGroups.first else { return nil }
+            let egress = drop.direction == "egress"
+            let peer = egress ? key.destination : key.source
+            let rule = SecurityGroupRule(proto: .number(key.proto),
+                                         ports: key.hasPorts ? PortRange(key.destinationPort, key.destinationPort) : nil,
+                                         peer: .cidr(IPv4CIDR(containing: peer, prefixLength: 32)), description: nil)
+            if egress { m.securityGroups[g].egress.append(rule) } else { m.securityGroups[g].ingress.append(rule) }
+            return (m, RuleChange(component: model.securityGroups[g].display,
+                                  change: "\(egress ? "egress" : "ingress"): add "
+                                      + SecurityGroupEvaluator.describe(model, group: g, egress ? .outbound : .inbound, rule),
+                                  reason: "security groups are stateful: replies need no rule"))
+        case "route":
+            guard let t = m.routeTables.firstIndex(where: { $0.id == drop.component }) else { return nil }
+            let vpc = m.routeTables[t].vpc
+            // Prefer a public NAT gateway in the VPC; otherwise nothing a route alone can fix.
+            guard let n = m.natGateways.firstIndex(where: { m.subnets[$0.subnet].vpc == vpc && $0.connectivity == .public })
+            else { return nil }
+            let dest = IPv4CIDR.anyIPv4
+            m.routeTables[t].routes.removeAll { $0.destination == dest }
+            m.routeTables[t].routes.append(Route(destination: dest, target: .natGateway(n)))
+            return (m, RuleChange(component: model.routeTables[t].display,
+                                  change: "add route 0.0.0.0/0 → \(model.natGateways[n].id)",
+                                  reason: "no route leads \(key.destination) out of the VPC"))
+        default:
+            return nil
+        }
+    }
+
+    /// For a request that a NACL dropped, which rule of the same NACL admits the replies in the fixed model:
+    /// a stateless NACL needs both (aws-semantics §2 and the four crossings of §4).
+    static func returnPathNotes(_ model: VPCModel, drops: [DropInfo]) -> [String] {
+        var notes: [String] = []
+        for d in drops where d.kind == "nacl" && d.fromClient {
+            guard let acl = model.networkACLs.first(where: { $0.id == d.component }) else { continue }
+            let back: Direction = d.direction == "outbound" ? .inbound : .outbound
+            var reply = d.key.reversed
+            let range = ephemeralRange(model, for: d.key.source)
+            reply.destinationPort = range.from
+            let lo = NACLEvaluator.evaluate(acl, back, reply)
+            reply.destinationPort = range.to
+            let hi = NACLEvaluator.evaluate(acl, back, reply)
+            if lo.allowed, hi.allowed, lo.rule == hi.rule {
+                notes.append("replies from \(d.key.destination):\(d.key.destinationPort) to ports \(range.description) "
+                    + "cross \(acl.display) \(back.rawValue): already allowed by \(NACLEvaluator.describe(lo.rule))")
+            }
+        }
+        return notes
+    }
+
+    static func advice(_ model: VPCModel, _ drop: DropInfo) -> String? {
+        if drop.kind == "internet-gateway", drop.rule.hasPrefix("no public IP") {
+            return "a Lambda function never gets a public IP: put it in private subnets whose route table sends "
+                + "0.0.0.0/0 to a NAT gateway in a public subnet"
+        }
+        return nil
+    }
+
+    /// A free rule number that comes before `blocking` (an explicit DENY that matched), or after the last rule.
+    static func freeRuleNumber(_ rules: [NACLRule], before blocking: NACLRule?) -> Int {
+        let used = Set(rules.map(\.number))
+        if let b = blocking {
+            var n = b.number - 1
+            while n >= 1, used.contains(n) { n -= 1 }
+            return max(n, 1)
+        }
+        var n = ((rules.map(\.number).max() ?? 90) / 10 + 1) * 10
+        while used.contains(n) { n += 1 }
+        return min(n, 32766)
+    }
+}

@@ -1,0 +1,284 @@
+import Packets
+
+/// What happened to one flow.
+public struct FlowResult: Sendable {
+    public var index: Int
+    public var outcome: FlowOutcome?
+    /// From the flow's start to its outcome, nanoseconds.
+    public var elapsed: Int64 = 0
+    public var message: String = ""
+    public var drop: DropInfo?
+    /// Every distinct (component, rule) that dropped packets of this flow, in order of first drop.
+    public var drops: [DropInfo] = []
+    /// The path of the first packet each way (the client's first SYN, the server's first SYN-ACK).
+    public var requestPath: [Step] = []
+    public var replyPath: [Step] = []
+    /// When the client sent its SYNs, relative to the flow's start.
+    public var synTimes: [Int64] = []
+    public var clientPort: UInt16 = 0
+    public var ready = false
+}
+
+/// One host's TCP endpoints: a Lambda Hyperplane ENI, an instance's ENI, or an outside host.
+final class HostEndpoint: TCPEnvironment {
+    enum Kind { case eni(Int), outside(Int) }
+    let kind: Kind
+    let address: IPv4Address
+    unowned let sim: Simulation
+    var connections: [ConnectionKey: TCPConnection] = [:]
+    var usedPorts: Set<UInt16> = []
+
+    struct ConnectionKey: Hashable {
+        var localPort: UInt16
+        var remote: IPv4Address
+        var remotePort: UInt16
+    }
+
+    init(kind: Kind, address: IPv4Address, sim: Simulation) {
+        self.kind = kind
+        self.address = address
+        self.sim = sim
+    }
+
+    var now: Int64 { sim.scheduler.now }
+
+    func send(_ packet: SimPacket) {
+        var p = packet
+        p.id = sim.nextPacketID()
+        switch kind {
+        case .eni(let e): sim.network.send(fromENI: e, p)
+        case .outside(let h): sim.network.send(fromHost: h, p)
+        }
+    }
+
+    func schedule(at time: Int64, _ action: @escaping () -> Void) { sim.scheduler.schedule(at: time, action) }
+}
+
+/// Runs a scenario: builds the network and the endpoints, starts every flow at its time, runs the scheduler,
+/// and collects results. Outputs go to the observer (captures, traces) — the simulation writes no files.
+public final class Simulation {
+    public let scenario: Scenario
+    public let scheduler = Scheduler()
+    public let network: VPCNetwork
+    var rng: SplitMix64
+    private var enis: [Int: HostEndpoint] = [:]
+    private var hosts: [HostEndpoint] = []
+    public internal(set) var results: [FlowResult]
+    private var packetCounter = 0
+    private var conversations: [[AppMessage]] = []
+    private var clientApps: [ConversationEndpoint?] = []
+    private var clientConns: [TCPConnection?] = []
+    /// Extra observers of flow completion (the recorder).
+    public weak var observer: NetworkObserver? {
+        didSet { network.observer = observer }
+    }
+
+    public init(scenario: Scenario) {
+        self.scenario = scenario
+        rng = SplitMix64(seed: scenario.seed)
+        network = VPCNetwork(model: scenario.model, assumptions: scenario.assumptions, scheduler: scheduler,
+                             seed: scenario.seed)
+        results = scenario.flows.indices.map { FlowResult(index: $0) }
+        for (i, h) in scenario.model.outsideHosts.enumerated() {
+            hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
+        }
+        network.deliverToENI = { [unowned self] eni, p in self.endpoint(eni: eni).receive(p, sim: self) }
+        network.deliverToHost = { [unowned self] h, p in self.hosts[h].receive(p, sim: self) }
+        clientApps = Array(repeating: nil, count: scenario.flows.count)
+        clientConns = Array(repeating: nil, count: scenario.flows.count)
+        // Each flow's conversation is drawn from its own seeded stream, so adding a flow changes no other.
+        for (i, f) in scenario.flows.enumerated() {
+            var r = SplitMix64(seed: scenario.seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
+            conversations.append(Simulation.conversation(for: f, rng: &r))
+        }
+    }
+
+    static func conversation(for f: FlowSpec, rng: inout SplitMix64) -> [AppMessage] {
+        switch f.app {
+        case .sftp: return SSHConversation.sftpUpload(fileSize: f.size, rng: &rng)
+        case .https:
+            return TLSConversation.https(serverName: f.destination.label.split(separator: ":").first.map(String.init)
+                                             ?? f.destination.address.description,
+                                         requestSize: f.requestSize, responseSize: f.size, rng: &rng)
+        case .tcp: return PlainTCPConversation.echo(size: f.size, rng: &rng)
+        }
+    }
+
+    func nextPacketID() -> Int {
+        packetCounter += 1
+        return packetCounter
+    }
+
+    func endpoint(eni: Int) -> HostEndpoint {
+        if let e = enis[eni] { return e }
+        let e = HostEndpoint(kind: .eni(eni), address: scenario.model.enis[eni].privateIP, sim: self)
+        enis[eni] = e
+        return e
+    }
+
+    /// Runs every flow to its end. Returns the results, in flow order.
+    @discardableResult
+    public func run() -> [FlowResult] {
+        for (i, f) in scenario.flows.enumerated() {
+            scheduler.schedule(at: f.start) { [unowned self] in self.startFlow(i) }
+        }
+        scheduler.run()
+        for i in results.indices where results[i].outcome == nil {
+            // Nothing left to happen and the client never finished: it waits forever.
+            finish(i, .timeout, "no reply and no timer left (the client would wait for ever)")
+        }
+        return results
+    }
+
+    private func sourceEndpoint(_ f: FlowSpec) -> (HostEndpoint, StackProfile, ClosedRange<UInt16>) {
+        let model = scenario.model
+        switch f.source {
+        case .lambda(_, let eni):
+            return (endpoint(eni: eni), .linux, scenario.assumptions.lambdaEphemeralPorts)
+        case .instance(let k):
+            let inst = model.instances[k]
+            return (endpoint(eni: inst.eni), inst.stack, inst.stack.ephemeralPorts)
+        case .outsideHost(let h):
+            return (hosts[h], model.outsideHosts[h].stack, model.outsideHosts[h].stack.ephemeralPorts)
+        }
+    }
+
+    private func startFlow(_ i: Int) {
+        let f = scenario.flows[i]
+        let (host, stack, ports) = sourceEndpoint(f)
+        var port = UInt16.random(in: ports, using: &rng)
+        while host.usedPorts.contains(port) { port = port == ports.upperBound ? ports.lowerBound : port + 1 }
+        host.usedPorts.insert(port)
+        results[i].clientPort = port
+        let app = ConversationEndpoint(messages: conversations[i], side: .client, env: host)
+        let conn = TCPConnection(env: host, app: app, local: (host.address, port),
+                                 remote: (f.destination.address, f.destination.port), flow: i, isClient: true,
+                                 stack: stack, rng: &rng)
+        host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = conn
+        clientApps[i] = app
+        clientConns[i] = conn
+        let readyLabel = f.app == .sftp ? "USERAUTH_SUCCESS" : nil
+        if readyLabel == nil { app.onEstablished = { [unowned self] in self.results[i].ready = true } }
+        app.onPeerMessage = { [unowned self] idx in
+            if let readyLabel, self.conversations[i][idx].label.contains(readyLabel) { self.results[i].ready = true }
+        }
+        app.onEnded = { [unowned self, unowned conn, unowned app] reason in
+            host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = nil
+            self.results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
+            switch reason {
+            case .closed where app.complete: self.finish(i, .ok, "completed")
+            case .closed: self.finish(i, .reset, "connection closed by the peer before the conversation ended")
+            case .connectTimeout: self.finish(i, .timeout, "connect ETIMEDOUT (the OS gave up after \(conn.synSentTimes.count) SYNs)")
+            case .refused: self.finish(i, .refused, "connect ECONNREFUSED")
+            case .reset: self.finish(i, .reset, "read ECONNRESET")
+            case .retransmitTimeout: self.finish(i, .timeout, "write ETIMEDOUT (retransmissions exhausted)")
+            case .aborted: break
+            }
+        }
+        if let t = f.app.readyTimeout {
+            scheduler.schedule(at: f.start + t) { [unowned self] in
+                guard self.results[i].outcome == nil, !self.results[i].ready else { return }
+                self.results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
+                self.finish(i, .timeout, "\(f.app.timeoutMessage) (readyTimeout \(formatDuration(t)))")
+                // A socket still connecting is closed without a packet; a connected one is ended with FIN.
+                if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
+            }
+        }
+        if case .lambda(let fn, _) = f.source {
+            let timeout = scenario.model.lambdas[fn].timeout
+            scheduler.schedule(at: f.start + timeout) { [unowned self] in
+                guard self.results[i].outcome == nil else { return }
+                self.results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
+                let secs = Double(timeout) / 1e9
+                self.finish(i, .timeout, "Task timed out after \(format2dp(secs)) seconds (Lambda timeout)")
+                conn.abort(sendReset: conn.state != .synSent)
+            }
+        }
+        conn.connect()
+    }
+
+    func finish(_ i: Int, _ outcome: FlowOutcome, _ message: String) {
+        guard results[i].outcome == nil else { return }
+        results[i].outcome = outcome
+        results[i].message = message
+        results[i].elapsed = scheduler.now - scenario.flows[i].start
+    }
+
+    /// The server side of a flow: what answers at an outside host, or at an instance.
+    func accept(_ p: SimPacket, at host: HostEndpoint, behaviour: PortBehaviour, stack: StackProfile) {
+        guard let syn = p.tcp else { return }
+        switch behaviour {
+        case .silent:
+            return
+        case .closed:
+            host.sendReset(answering: p, stack: stack)
+        case .listen:
+            let key = HostEndpoint.ConnectionKey(localPort: syn.destinationPort, remote: p.ip.source,
+                                                 remotePort: syn.sourcePort)
+            let messages = p.flow >= 0 && p.flow < conversations.count ? conversations[p.flow] : []
+            let app = ConversationEndpoint(messages: messages, side: .server, env: host)
+            let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
+                                     remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,
+                                     stack: stack, synAckRetries: scenario.assumptions.serverSynAckRetries, rng: &rng)
+            app.onEnded = { [unowned host] _ in host.connections[key] = nil }
+            host.connections[key] = conn
+            conn.accept(syn)
+        }
+    }
+}
+
+extension HostEndpoint {
+    func receive(_ p: SimPacket, sim: Simulation) {
+        guard let t = p.tcp else { return }
+        let key = ConnectionKey(localPort: t.destinationPort, remote: p.ip.source, remotePort: t.sourcePort)
+        if let c = connections[key] {
+            c.receive(p)
+            return
+        }
+        guard !t.flags.contains(.rst) else { return }
+        switch kind {
+        case .outside(let h):
+            let host = sim.scenario.model.outsideHosts[h]
+            if t.flags == .syn {
+                sim.accept(p, at: self, behaviour: host.behaviour(on: t.destinationPort), stack: host.stack)
+            } else if host.behaviour(on: t.destinationPort) != .silent {
+                sendReset(answering: p, stack: host.stack)
+            }
+        case .eni(let e):
+            // An instance accepts connections on the ports flows target (a named simplification); Lambda ENIs
+            // accept nothing (Lambda-DG: outbound only).
+            let model = sim.scenario.model
+            if case .instance(let k) = model.enis[e].owner {
+                if t.flags == .syn {
+                    sim.accept(p, at: self, behaviour: .listen(app: "tcp"), stack: model.instances[k].stack)
+                } else {
+                    sendReset(answering: p, stack: model.instances[k].stack)
+                }
+            }
+        }
+    }
+
+    /// RST,ACK as Linux answers a SYN to a closed port (or RST for a stray segment).
+    func sendReset(answering p: SimPacket, stack: StackProfile) {
+        guard let t = p.tcp else { return }
+        let seqLen = UInt32(p.payload.count) + (t.flags.contains(.syn) ? 1 : 0) + (t.flags.contains(.fin) ? 1 : 0)
+        let rst: TCPHeader
+        if t.flags.contains(.ack) {
+            rst = TCPHeader(sourcePort: t.destinationPort, destinationPort: t.sourcePort,
+                            sequenceNumber: t.acknowledgmentNumber, flags: .rst, window: 0)
+        } else {
+            rst = TCPHeader(sourcePort: t.destinationPort, destinationPort: t.sourcePort, sequenceNumber: 0,
+                            acknowledgmentNumber: t.sequenceNumber &+ seqLen, flags: [.rst, .ack], window: 0)
+        }
+        var ip = IPv4Header(source: address, destination: p.ip.source, proto: .tcp, ttl: stack.initialTTL,
+                            identification: 0, dontFragment: true)
+        ip.totalLength = 40
+        send(SimPacket(ip: ip, transport: .tcp(rst), flow: p.flow, fromClient: !p.fromClient))
+    }
+}
+
+func format2dp(_ v: Double) -> String {
+    let c = Int((v * 100).rounded())
+    let frac = c % 100
+    return "\(c / 100)." + (frac < 10 ? "0" : "") + "\(frac)"
+}

@@ -1,0 +1,80 @@
+import Packets
+
+/// What the network did with a packet at one step, as data: the component, what it decided, and the rule.
+public struct Step: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case securityGroupEgress = "security-group-egress"
+        case securityGroupIngress = "security-group-ingress"
+        case naclOutbound = "nacl-outbound"
+        case naclInbound = "nacl-inbound"
+        case route
+        case natGateway = "nat-gateway"
+        case internetGateway = "internet-gateway"
+        case internet
+        case delivered
+    }
+    public enum Action: String, Sendable, Codable {
+        case allowed, denied, forwarded, translated, dropped, delivered
+    }
+    public var kind: Kind
+    /// The component's id ("acl-0a1b…") and how people know it ("acl-0a1b… (public)").
+    public var component: String
+    public var componentDisplay: String
+    public var action: Action
+    /// The deciding rule as the console writes it.
+    public var rule: String
+    public var detail: String?
+
+    public init(kind: Kind, component: String, componentDisplay: String, action: Action, rule: String,
+                detail: String? = nil) {
+        self.kind = kind
+        self.component = component
+        self.componentDisplay = componentDisplay
+        self.action = action
+        self.rule = rule
+        self.detail = detail
+    }
+
+    /// One line for people: "acl-0a1b (public) outbound: * DENY all 0.0.0.0/0 → dropped".
+    public var text: String {
+        var s = "\(componentDisplay) \(kindLabel): \(rule)"
+        if let detail { s += " (\(detail))" }
+        if action == .denied || action == .dropped { s += " → DROPPED" }
+        return s
+    }
+
+    var kindLabel: String {
+        switch kind {
+        case .securityGroupEgress: return "egress"
+        case .securityGroupIngress: return "ingress"
+        case .naclOutbound: return "outbound"
+        case .naclInbound: return "inbound"
+        case .route: return "route"
+        case .natGateway: return "NAT"
+        case .internetGateway: return "IGW"
+        case .internet: return "internet"
+        case .delivered: return "delivered"
+        }
+    }
+
+    public var isDrop: Bool { action == .denied || action == .dropped }
+}
+
+/// Where and why a flow's packets died.
+public struct DropInfo: Sendable, Equatable {
+    /// "nacl", "security-group", "route", "internet-gateway", "nat-gateway".
+    public var kind: String
+    public var component: String
+    public var componentDisplay: String
+    /// "inbound"/"outbound" for NACLs, "egress"/"ingress" for security groups, nil otherwise.
+    public var direction: String?
+    public var rule: String
+    /// The first dropped packet, e.g. "tcp 10.0.0.5:1024 → 203.0.113.22:22 [SYN]".
+    public var packet: String
+    public var firstTime: Int64
+    public var count: Int
+    /// The first dropped packet's addresses and ports, and whether the flow's client sent it.
+    public var key: PacketKey
+    public var fromClient: Bool
+    public var tcpFlags: TCPFlags?
+}

@@ -1,0 +1,178 @@
+import Packets
+
+/// A NAT gateway's translation state: source NAT to its private IP and a port in 1024–65535, replies
+/// translated back (VPC-UG vpc-nat-gateway; aws-semantics §4).
+final class NATGateway {
+    struct InsideKey: Hashable {
+        var proto: IPProtocol
+        var source: IPv4Address
+        var sourcePort: UInt16
+        var destination: IPv4Address
+        var destinationPort: UInt16
+    }
+    struct OutsideKey: Hashable {
+        var proto: IPProtocol
+        var natPort: UInt16
+        var remote: IPv4Address
+        var remotePort: UInt16
+    }
+    struct DestinationKey: Hashable {
+        var proto: IPProtocol
+        var remote: IPv4Address
+        var remotePort: UInt16
+    }
+    struct Mapping {
+        var inside: InsideKey
+        var natPort: UInt16
+        var lastActivity: Int64
+        var finFromInside = false
+        var finFromOutside = false
+        var established = false
+    }
+
+    let index: Int
+    let spec: NATGatewaySpec
+    let address: IPv4Address
+    private(set) var mappings: [Int: Mapping] = [:]
+    private var nextMappingID = 0
+    private var byInside: [InsideKey: Int] = [:]
+    private var byOutside: [OutsideKey: Int] = [:]
+    private var usedPorts: [DestinationKey: Set<UInt16>] = [:]
+    var metrics = NATMetrics()
+
+    init(index: Int, spec: NATGatewaySpec, address: IPv4Address) {
+        self.index = index
+        self.spec = spec
+        self.address = address
+    }
+
+    var activeConnections: Int { mappings.count }
+
+    enum OutboundResult {
+        case translated(natPort: UInt16, new: Bool)
+        /// The mapping had been idle longer than the idle timeout: the packet is dropped and, for TCP, the
+        /// client gets an RST (VPC-UG nat-gateway-troubleshooting).
+        case idleTimedOut
+        /// No free port for this destination (ErrorPortAllocation).
+        case portAllocationError
+        /// A TCP packet that opens nothing (not a SYN) with no mapping.
+        case noMapping
+        case unsupportedProtocol
+    }
+
+    func translateOutbound(_ key: PacketKey, tcpFlags: TCPFlags?, now: Int64, assumptions: Assumptions,
+                           rng: inout SplitMix64) -> OutboundResult {
+        guard key.proto == .tcp || key.proto == .udp || key.proto == .icmp else { return .unsupportedProtocol }
+        let ik = InsideKey(proto: key.proto, source: key.source, sourcePort: key.sourcePort,
+                           destination: key.destination, destinationPort: key.destinationPort)
+        if let id = byInside[ik], var m = mappings[id] {
+            if now - m.lastActivity > assumptions.natIdleTimeout {
+                remove(id)
+                metrics.idleTimeoutCount += 1
+                return .idleTimedOut
+            }
+            m.lastActivity = now
+            if tcpFlags?.contains(.fin) == true { m.finFromInside = true }
+            mappings[id] = m
+            if tcpFlags?.contains(.rst) == true { remove(id) }
+            return .translated(natPort: m.natPort, new: false)
+        }
+        if key.proto == .tcp, let f = tcpFlags, !(f.contains(.syn) && !f.contains(.ack)) {
+            return .noMapping
+        }
+        let dk = DestinationKey(proto: key.proto, remote: key.destination, remotePort: key.destinationPort)
+        var used = usedPorts[dk] ?? []
+        guard used.count < assumptions.natConnectionsPerDestination else {
+            metrics.errorPortAllocation += 1
+            return .portAllocationError
+        }
+        let port = choosePort(for: key, used: used, selection: assumptions.natPortSelection, rng: &rng)
+        used.insert(port)
+        usedPorts[dk] = used
+        let id = nextMappingID
+        nextMappingID += 1
+        mappings[id] = Mapping(inside: ik, natPort: port, lastActivity: now)
+        byInside[ik] = id
+        byOutside[OutsideKey(proto: key.proto, natPort: port, remote: key.destination,
+                             remotePort: key.destinationPort)] = id
+        if key.proto == .tcp { metrics.connectionAttemptCount += 1 }
+        return .translated(natPort: port, new: true)
+    }
+
+    /// The port choice is undocumented by AWS: a named assumption (`nat_port_selection`).
+    private func choosePort(for key: PacketKey, used: Set<UInt16>, selection: Assumptions.NATPortSelection,
+                            rng: inout SplitMix64) -> UInt16 {
+        switch selection {
+        case .preserve where key.sourcePort >= 1024 && !used.contains(key.sourcePort):
+            return key.sourcePort
+        case .sequential:
+            var p: UInt16 = 1024
+            while used.contains(p) { p += 1 }
+            return p
+        default:
+            for _ in 0..<64 {
+                let p = UInt16.random(in: 1024...65535, using: &rng)
+                if !used.contains(p) { return p }
+            }
+            var p: UInt16 = 1024
+            while used.contains(p) { p += 1 }
+            return p
+        }
+    }
+
+    enum InboundResult {
+        case translated(to: IPv4Address, port: UInt16, flow: Int?)
+        case noMapping
+        case idleTimedOut
+    }
+
+    func translateInbound(_ key: PacketKey, tcpFlags: TCPFlags?, now: Int64, assumptions: Assumptions) -> InboundResult {
+        let ok = OutsideKey(proto: key.proto, natPort: key.destinationPort, remote: key.source,
+                            remotePort: key.sourcePort)
+        guard let id = byOutside[ok], var m = mappings[id] else { return .noMapping }
+        if now - m.lastActivity > assumptions.natIdleTimeout {
+            remove(id)
+            metrics.idleTimeoutCount += 1
+            return .idleTimedOut
+        }
+        m.lastActivity = now
+        if let f = tcpFlags {
+            if f.contains(.syn), f.contains(.ack), !m.established {
+                m.established = true
+                metrics.connectionEstablishedCount += 1
+            }
+            if f.contains(.fin) { m.finFromOutside = true }
+        }
+        mappings[id] = m
+        if tcpFlags?.contains(.rst) == true { remove(id) }
+        return .translated(to: m.inside.source, port: m.inside.sourcePort, flow: nil)
+    }
+
+    private func remove(_ id: Int) {
+        guard let m = mappings.removeValue(forKey: id) else { return }
+        byInside[m.inside] = nil
+        byOutside[OutsideKey(proto: m.inside.proto, natPort: m.natPort, remote: m.inside.destination,
+                             remotePort: m.inside.destinationPort)] = nil
+        let dk = DestinationKey(proto: m.inside.proto, remote: m.inside.destination, remotePort: m.inside.destinationPort)
+        usedPorts[dk]?.remove(m.natPort)
+        if usedPorts[dk]?.isEmpty == true { usedPorts[dk] = nil }
+    }
+}
+
+/// The CloudWatch metrics of a NAT gateway (AWS/NATGateway namespace), totals for the run.
+public struct NATMetrics: Sendable, Equatable, Codable {
+    public var connectionAttemptCount = 0
+    public var connectionEstablishedCount = 0
+    public var errorPortAllocation = 0
+    public var idleTimeoutCount = 0
+    public var packetsDropCount = 0
+    public var packetsInFromSource = 0
+    public var packetsOutToDestination = 0
+    public var packetsInFromDestination = 0
+    public var packetsOutToSource = 0
+    public var bytesInFromSource = 0
+    public var bytesOutToDestination = 0
+    public var bytesInFromDestination = 0
+    public var bytesOutToSource = 0
+    public var peakActiveConnectionCount = 0
+}

@@ -1,0 +1,616 @@
+import Packets
+
+/// Observes what the network does, without the network knowing about files: capture taps and the trace
+/// recorder implement this.
+public protocol NetworkObserver: AnyObject {
+    /// A packet seen at a capture point. `outgoing` is from the point's own side (the ENI or host sending).
+    func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String)
+    /// A packet dropped; `step` names the component and rule.
+    func dropped(time: Int64, packet: SimPacket, step: Step)
+    /// The recorded steps of a traced packet that reached its destination or was dropped.
+    func traced(packet: SimPacket)
+}
+
+/// The nodes of the path where a packet is captured and processed.
+enum PathNode {
+    case eni(Int)
+    case natGateway(Int, fromInside: Bool)
+    case internetGateway(Int, toInternet: Bool)
+    case outsideHost(Int)
+}
+
+/// Capture points, in path order: Lambda/instance ENIs, NAT gateways, internet gateways, outside hosts.
+public struct CapturePoint: Sendable {
+    public enum Component: Sendable, Equatable {
+        case eni(Int)
+        case natGateway(Int)
+        case internetGateway(Int)
+        case outsideHost(Int)
+    }
+    public var name: String
+    public var component: Component
+    public var componentID: String
+    public var description: String
+    /// This point's own MAC and the MAC of the next hop it talks to (the VPC router, the internet).
+    public var localMAC: MACAddress
+    public var peerMAC: MACAddress
+}
+
+/// The hop pipeline: security groups, NACLs, route tables, NAT gateways and internet gateways between ENIs
+/// and outside hosts. Moves packets through virtual time; decisions follow aws-semantics.md.
+public final class VPCNetwork {
+    public let model: VPCModel
+    public let assumptions: Assumptions
+    let scheduler: Scheduler
+    var rng: SplitMix64
+    public private(set) var capturePoints: [CapturePoint] = []
+    private var eniPoint: [Int?]
+    private var natPoint: [Int] = []
+    private var igwPoint: [Int] = []
+    private var hostPoint: [Int] = []
+    var nats: [NATGateway] = []
+    /// Public/Elastic IP → ENI, for the internet gateway's 1:1 NAT.
+    private var publicToENI: [IPv4Address: Int] = [:]
+    private var hostByAddress: [IPv4Address: Int] = [:]
+    /// Tracked connections per ENI (security groups are stateful per ENI).
+    private var tracked: [Set<PacketKey>]
+    public weak var observer: NetworkObserver?
+
+    /// Called when a packet arrives at an ENI's host (Lambda/instance) or at an outside host.
+    public var deliverToENI: (Int, SimPacket) -> Void = { _, _ in }
+    public var deliverToHost: (Int, SimPacket) -> Void = { _, _ in }
+    /// Where packets to unknown public addresses go: nil drops them at the internet.
+    public var unknownInternetDestination: ((IPv4Address) -> Int?)?
+
+    public init(model: VPCModel, assumptions: Assumptions, scheduler: Scheduler, seed: UInt64) {
+        self.model = model
+        self.assumptions = assumptions
+        self.scheduler = scheduler
+        rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
+        eniPoint = Array(repeating: nil, count: model.enis.count)
+        tracked = Array(repeating: [], count: model.enis.count)
+        for (i, n) in model.natGateways.enumerated() {
+            nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
+        }
+        for (i, e) in model.enis.enumerated() {
+            if let p = e.publicIP { publicToENI[p] = i }
+        }
+        for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address] = i }
+        buildCapturePoints()
+    }
+
+    private func routerMAC(subnet: Int) -> MACAddress {
+        MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("router|" + model.subnets[subnet].id) & 0xFF_FFFF_FFFF))
+    }
+
+    private func buildCapturePoints() {
+        var points: [CapturePoint] = []
+        func add(_ name: String, _ c: CapturePoint.Component, _ id: String, _ desc: String, _ local: MACAddress,
+                 _ peer: MACAddress) -> Int {
+            let n = String(format2(points.count + 1)) + "-" + name
+            points.append(CapturePoint(name: n, component: c, componentID: id, description: desc, localMAC: local,
+                                       peerMAC: peer))
+            return points.count - 1
+        }
+        for (i, e) in model.enis.enumerated() {
+            switch e.owner {
+            case .lambda(let fs):
+                let names = fs.map { model.lambdas[$0].name ?? "lambda" }.joined(separator: "+")
+                eniPoint[i] = add("lambda-\(safe(names))-\(e.id)", .eni(i), e.id,
+                                  "Lambda Hyperplane ENI \(e.id) (\(names)) \(e.privateIP) in \(model.subnets[e.subnet].display)",
+                                  e.mac, routerMAC(subnet: e.subnet))
+            case .instance(let k):
+                let inst = model.instances[k]
+                eniPoint[i] = add("instance-\(safe(inst.name ?? inst.id))-\(e.id)", .eni(i), e.id,
+                                  "EC2 instance \(inst.display) ENI \(e.id) \(e.privateIP) in \(model.subnets[e.subnet].display)",
+                                  e.mac, routerMAC(subnet: e.subnet))
+            case .natGateway:
+                break
+            }
+        }
+        for (i, n) in model.natGateways.enumerated() {
+            let e = model.enis[n.eni]
+            natPoint.append(add("nat-\(safe(n.name ?? n.id))-\(e.id)", .natGateway(i), n.id,
+                                "NAT gateway \(n.display) ENI \(e.id) \(e.privateIP) in \(model.subnets[n.subnet].display)",
+                                e.mac, routerMAC(subnet: n.subnet)))
+        }
+        for (i, g) in model.internetGateways.enumerated() {
+            let mac = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("igw|" + g.id) & 0xFF_FFFF_FFFF))
+            let peer = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("internet|" + g.id) & 0xFF_FFFF_FFFF))
+            igwPoint.append(add("igw-internet-side-\(g.id)", .internetGateway(i), g.id,
+                                "internet side of \(g.display): public addresses", mac, peer))
+        }
+        for (i, h) in model.outsideHosts.enumerated() {
+            let gw = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("gw|" + h.id) & 0xFF_FFFF_FFFF))
+            hostPoint.append(add("host-\(safe(h.id))", .outsideHost(i), h.id, "outside host \(h.id) \(h.address)",
+                                 h.mac, gw))
+        }
+        capturePoints = points
+    }
+
+    // MARK: Entry points
+
+    /// A host behind an ENI (Lambda, instance) sends a packet.
+    public func send(fromENI eni: Int, _ packet: SimPacket) {
+        var p = packet
+        let e = model.enis[eni]
+        // Security group egress, stateful per ENI.
+        if !e.securityGroups.isEmpty {
+            let key = p.key
+            if tracked[eni].contains(key) || tracked[eni].contains(key.reversed) {
+                p.record(Step(kind: .securityGroupEgress, component: sgIDs(e), componentDisplay: sgDisplay(e),
+                              action: .allowed, rule: "tracked connection (reply or continuation)"))
+            } else {
+                let d = SecurityGroupEvaluator.evaluate(model, groups: e.securityGroups, .outbound, key)
+                if let g = d.group, let rule = d.rule {
+                    tracked[eni].insert(key)
+                    p.record(Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
+                                  componentDisplay: model.securityGroups[g].display, action: .allowed,
+                                  rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
+                } else {
+                    let step = Step(kind: .securityGroupEgress, component: sgIDs(e), componentDisplay: sgDisplay(e),
+                                    action: .denied,
+                                    rule: "no egress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")to \(key.destination)")
+                    capture(.eni(eni), p, outgoing: true, comment: "sent; dropped: " + step.text)
+                    drop(p, step)
+                    return
+                }
+            }
+        }
+        let transit = transitFromSubnet(e.subnet, &p)
+        capture(.eni(eni), p, outgoing: true, comment: "sent; " + transit.comment)
+        carry(p, transit)
+    }
+
+    /// An outside host sends a packet toward the internet.
+    public func send(fromHost host: Int, _ packet: SimPacket) {
+        var p = packet
+        let h = model.outsideHosts[host]
+        let oneWay = h.rtt / 2
+        if let eni = publicToENI[p.ip.destination], let g = igwFor(eni: eni) {
+            p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
+                          rule: "\(p.ip.destination) is a public address of \(model.internetGateways[g].display)"))
+            capture(.outsideHost(host), p, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
+            p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
+            arrive(.internetGateway(g, toInternet: false), p, after: oneWay)
+        } else if let other = hostByAddress[p.ip.destination] {
+            capture(.outsideHost(host), p, outgoing: true, comment: "sent; across the internet")
+            arrive(.outsideHost(other), p, after: oneWay + model.outsideHosts[other].rtt / 2)
+        } else {
+            let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
+                            rule: "no modeled host or public IP at \(p.ip.destination)")
+            capture(.outsideHost(host), p, outgoing: true, comment: "sent; dropped: " + step.text)
+            drop(p, step)
+        }
+    }
+
+    // MARK: Transit between nodes
+
+    struct Transit {
+        var next: PathNode?
+        var delay: Int64
+        var drop: Step?
+        var comment: String
+    }
+
+    /// Everything between leaving `subnet` and arriving at the next node: route, NACLs, the destination ENI's
+    /// security group.
+    func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket) -> Transit {
+        let rtIndex = model.routeTable(of: subnet)
+        let rt = model.routeTables[rtIndex]
+        let hop = assumptions.vpcHopLatency
+        guard let route = RouteLookup.match(rt, p.ip.destination) else {
+            return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+                                 rule: "no route matches \(p.ip.destination)"))
+        }
+        let target = describe(route.target)
+        p.record(Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .forwarded,
+                      rule: "\(route.destination) → \(target)"))
+        switch route.target {
+        case .local:
+            let vpc = model.subnets[subnet].vpc
+            guard let eni = model.eni(privateIP: p.ip.destination, in: vpc) else {
+                return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+                                     rule: "\(route.destination) → local", detail: "no ENI has \(p.ip.destination)"))
+            }
+            let dst = model.enis[eni].subnet
+            if let t = crossNACLs(from: subnet, to: dst, &p) { return t }
+            if case .natGateway(let n) = model.enis[eni].owner {
+                return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil,
+                               comment: "to \(model.natGateways[n].display)")
+            }
+            if let t = securityGroupIngress(eni, &p) { return t }
+            return Transit(next: .eni(eni), delay: hop, drop: nil, comment: "to \(model.enis[eni].id)")
+        case .natGateway(let n):
+            let nat = model.natGateways[n]
+            if let t = crossNACLs(from: subnet, to: nat.subnet, &p) { return t }
+            return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil, comment: "to \(nat.display)")
+        case .internetGateway(let g):
+            if let t = crossNACL(subnet, .outbound, &p) { return t }
+            let igw = model.internetGateways[g]
+            // The IGW's 1:1 NAT needs a public IP on the sending ENI (VPC-UG VPC_Internet_Gateway).
+            let vpc = model.subnets[subnet].vpc
+            guard let eni = model.eni(privateIP: p.ip.source, in: vpc), let pub = model.enis[eni].publicIP else {
+                let why: String
+                if let eni = model.eni(privateIP: p.ip.source, in: vpc), case .lambda = model.enis[eni].owner {
+                    why = "\(p.ip.source) is a Lambda Hyperplane ENI, which never has a public IP"
+                } else if let eni = model.eni(privateIP: p.ip.source, in: vpc), case .natGateway(let n) = model.enis[eni].owner {
+                    why = "\(model.natGateways[n].display) is a private NAT gateway (no Elastic IP)"
+                } else {
+                    why = "\(p.ip.source) has no public IP"
+                }
+                return fail(&p, Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display,
+                                     action: .dropped, rule: "no public IP for \(p.ip.source)", detail: why))
+            }
+            p.record(Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display,
+                          action: .translated, rule: "1:1 NAT \(p.ip.source) → \(pub)"))
+            return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil,
+                           comment: "to \(igw.display)")
+        case .blackhole(let was):
+            return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+                                 rule: "\(route.destination) → blackhole",
+                                 detail: was.map { "target \($0) no longer exists" }))
+        case .networkInterface(let eni):
+            return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+                                 rule: "\(route.destination) → \(model.enis[eni].id)",
+                                 detail: "forwarding through an appliance ENI is not modeled"))
+        case .peering(let pcx):
+            return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+                                 rule: "\(route.destination) → \(pcx)", detail: "the peered VPC is not modeled"))
+        }
+    }
+
+    private func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
+        p.record(step)
+        return Transit(next: nil, delay: 0, drop: step, comment: "dropped: " + step.text)
+    }
+
+    /// NACLs are evaluated when a packet leaves one subnet and enters another, not within a subnet
+    /// (VPC-UG vpc-network-acls), for requests and replies alike: they are stateless.
+    private func crossNACLs(from a: Int, to b: Int, _ p: inout SimPacket) -> Transit? {
+        guard a != b else { return nil }
+        if let t = crossNACL(a, .outbound, &p) { return t }
+        return crossNACL(b, .inbound, &p)
+    }
+
+    private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket) -> Transit? {
+        let acl = model.networkACLs[model.networkACL(of: subnet)]
+        let d = NACLEvaluator.evaluate(acl, direction, p.key)
+        let step = Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: acl.id,
+                        componentDisplay: acl.display, action: d.allowed ? .allowed : .denied,
+                        rule: NACLEvaluator.describe(d.rule))
+        if d.allowed {
+            p.record(step)
+            return nil
+        }
+        return fail(&p, step)
+    }
+
+    private func securityGroupIngress(_ eni: Int, _ p: inout SimPacket) -> Transit? {
+        let e = model.enis[eni]
+        guard !e.securityGroups.isEmpty else { return nil }
+        let key = p.key
+        if tracked[eni].contains(key.reversed) || tracked[eni].contains(key) {
+            p.record(Step(kind: .securityGroupIngress, component: sgIDs(e), componentDisplay: sgDisplay(e),
+                          action: .allowed, rule: "tracked connection (reply or continuation)"))
+            return nil
+        }
+        let d = SecurityGroupEvaluator.evaluate(model, groups: e.securityGroups, .inbound, key)
+        if let g = d.group, let rule = d.rule {
+            tracked[eni].insert(key)
+            p.record(Step(kind: .securityGroupIngress, component: model.securityGroups[g].id,
+                          componentDisplay: model.securityGroups[g].display, action: .allowed,
+                          rule: SecurityGroupEvaluator.describe(model, group: g, .inbound, rule)))
+            return nil
+        }
+        return fail(&p, Step(kind: .securityGroupIngress, component: sgIDs(e), componentDisplay: sgDisplay(e),
+                             action: .denied,
+                             rule: "no ingress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")from \(key.source)"))
+    }
+
+    // MARK: Arrival at nodes
+
+    private func carry(_ p: SimPacket, _ t: Transit) {
+        if let step = t.drop {
+            drop(p, step)
+            return
+        }
+        if let next = t.next { arrive(next, p, after: t.delay) }
+    }
+
+    private func arrive(_ node: PathNode, _ packet: SimPacket, after delay: Int64) {
+        scheduler.schedule(after: delay) { [self] in
+            handle(node, packet)
+        }
+    }
+
+    private func handle(_ node: PathNode, _ packet: SimPacket) {
+        var p = packet
+        switch node {
+        case .eni(let eni):
+            p.record(Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
+                          action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
+            if p.traced { observer?.traced(packet: p) }
+            capture(.eni(eni), p, outgoing: false, comment: "received")
+            deliverToENI(eni, p)
+        case .natGateway(let n, let fromInside):
+            natReceive(n, p, fromInside: fromInside)
+        case .internetGateway(let g, let toInternet):
+            if toInternet { igwToInternet(g, p) } else { igwFromInternet(g, p) }
+        case .outsideHost(let h):
+            p.record(Step(kind: .delivered, component: model.outsideHosts[h].id,
+                          componentDisplay: model.outsideHosts[h].id, action: .delivered,
+                          rule: "delivered to \(model.outsideHosts[h].address)"))
+            if p.traced { observer?.traced(packet: p) }
+            capture(.outsideHost(h), p, outgoing: false, comment: "received")
+            deliverToHost(h, p)
+        }
+    }
+
+    private func natReceive(_ n: Int, _ packet: SimPacket, fromInside: Bool) {
+        var p = packet
+        let nat = nats[n]
+        let spec = model.natGateways[n]
+        let key = p.key
+        let flags = p.tcp?.flags
+        let size = Int(p.ip.totalLength)
+        if fromInside {
+            nat.metrics.packetsInFromSource += 1
+            nat.metrics.bytesInFromSource += size
+            let result = nat.translateOutbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions,
+                                               rng: &rng)
+            nat.metrics.peakActiveConnectionCount = max(nat.metrics.peakActiveConnectionCount, nat.activeConnections)
+            switch result {
+            case .translated(let port, _):
+                let before = "\(key.source):\(key.sourcePort)"
+                p.ip.source = nat.address
+                setSourcePort(&p, port)
+                if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display,
+                                action: .translated, rule: "\(before) → \(nat.address):\(port)")
+                p.record(step)
+                capture(.natGateway(n, fromInside: true), packet, outgoing: false,
+                        comment: "arrived from the private side; translated \(before) → \(nat.address):\(port) by \(spec.id)")
+                scheduler.schedule(after: assumptions.natProcessing) { [self] in
+                    var out = p
+                    let t = transitFromSubnet(spec.subnet, &out)
+                    nat.metrics.packetsOutToDestination += 1
+                    nat.metrics.bytesOutToDestination += size
+                    capture(.natGateway(n, fromInside: true), out, outgoing: true,
+                            comment: "translated by \(spec.id); " + t.comment)
+                    carry(out, t)
+                }
+            case .idleTimedOut:
+                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
+                                rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
+                                detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil)
+                capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
+                nat.metrics.packetsDropCount += 1
+                drop(p, step)
+                if key.proto == .tcp, let t = p.tcp { natSendsReset(n, to: p, tcp: t) }
+            case .portAllocationError:
+                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
+                                rule: "ErrorPortAllocation",
+                                detail: "\(assumptions.natConnectionsPerDestination) connections to \(key.destination):\(key.destinationPort) already")
+                capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
+                nat.metrics.packetsDropCount += 1
+                drop(p, step)
+            case .noMapping, .unsupportedProtocol:
+                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
+                                rule: result.isUnsupported ? "protocol \(key.proto) is not supported (TCP, UDP, ICMP only)"
+                                    : "no translation for \(key.description)")
+                capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
+                nat.metrics.packetsDropCount += 1
+                drop(p, step)
+            }
+        } else {
+            nat.metrics.packetsInFromDestination += 1
+            nat.metrics.bytesInFromDestination += size
+            switch nat.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) {
+            case .translated(let to, let port, _):
+                let before = "\(key.destination):\(key.destinationPort)"
+                p.ip.destination = to
+                setDestinationPort(&p, port)
+                if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+                p.record(Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display,
+                              action: .translated, rule: "\(before) → \(to):\(port)"))
+                capture(.natGateway(n, fromInside: false), packet, outgoing: false,
+                        comment: "arrived from the internet; translated \(before) → \(to):\(port) by \(spec.id)")
+                scheduler.schedule(after: assumptions.natProcessing) { [self] in
+                    var out = p
+                    let t = transitFromSubnet(spec.subnet, &out)
+                    nat.metrics.packetsOutToSource += 1
+                    nat.metrics.bytesOutToSource += size
+                    capture(.natGateway(n, fromInside: false), out, outgoing: true,
+                            comment: "translated by \(spec.id); " + t.comment)
+                    carry(out, t)
+                }
+            case .noMapping, .idleTimedOut:
+                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
+                                rule: "no translation for \(key.description)")
+                capture(.natGateway(n, fromInside: false), p, outgoing: false, comment: "dropped: " + step.text)
+                nat.metrics.packetsDropCount += 1
+                drop(p, step)
+            }
+        }
+    }
+
+    /// The RST a NAT gateway sends to a client that uses a timed-out connection (VPC-UG
+    /// nat-gateway-troubleshooting: "the NAT gateway returns a RST packet").
+    private func natSendsReset(_ n: Int, to p: SimPacket, tcp: TCPHeader) {
+        var ip = IPv4Header(source: p.ip.destination, destination: p.ip.source, proto: .tcp, ttl: 64)
+        ip.identification = 0
+        let rst = TCPHeader(sourcePort: tcp.destinationPort, destinationPort: tcp.sourcePort,
+                            sequenceNumber: tcp.acknowledgmentNumber, acknowledgmentNumber: 0, flags: .rst, window: 0)
+        var r = SimPacket(ip: ip, transport: .tcp(rst), flow: p.flow, fromClient: !p.fromClient)
+        r.ip.totalLength = 40
+        let spec = model.natGateways[n]
+        let t = transitFromSubnet(spec.subnet, &r)
+        capture(.natGateway(n, fromInside: false), r, outgoing: true, comment: "RST from \(spec.id) (idle timeout); " + t.comment)
+        carry(r, t)
+    }
+
+    private func igwToInternet(_ g: Int, _ packet: SimPacket) {
+        var p = packet
+        let igw = model.internetGateways[g]
+        let vpc = model.vpcs.firstIndex { $0.internetGateway == g }
+        guard let vpc, let eni = model.eni(privateIP: p.ip.source, in: vpc), let pub = model.enis[eni].publicIP else {
+            // Checked in transit already; kept for a model whose IGW is not attached.
+            let step = Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .dropped,
+                            rule: "no public IP for \(p.ip.source)")
+            drop(p, step)
+            return
+        }
+        p.ip.source = pub
+        if let h = hostByAddress[p.ip.destination] {
+            let oneWay = model.outsideHosts[h].rtt / 2
+            p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
+                          rule: "to \(model.outsideHosts[h].id) (\(p.ip.destination)), one way \(formatDuration(oneWay))"))
+            capture(.internetGateway(g, toInternet: true), p, outgoing: true,
+                    comment: "translated \(packet.ip.source) → \(pub) by \(igw.id); to the internet")
+            p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
+            arrive(.outsideHost(h), p, after: oneWay)
+        } else if let h = unknownInternetDestination?(p.ip.destination) {
+            let oneWay = model.outsideHosts[h].rtt / 2
+            capture(.internetGateway(g, toInternet: true), p, outgoing: true,
+                    comment: "translated \(packet.ip.source) → \(pub) by \(igw.id); to the internet")
+            p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
+            arrive(.outsideHost(h), p, after: oneWay)
+        } else {
+            let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
+                            rule: "no modeled host at \(p.ip.destination)")
+            capture(.internetGateway(g, toInternet: true), p, outgoing: true, comment: "dropped: " + step.text)
+            drop(p, step)
+        }
+    }
+
+    private func igwFromInternet(_ g: Int, _ packet: SimPacket) {
+        var p = packet
+        let igw = model.internetGateways[g]
+        guard let eni = publicToENI[p.ip.destination] else {
+            let step = Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .dropped,
+                            rule: "no ENI has public IP \(p.ip.destination)")
+            capture(.internetGateway(g, toInternet: false), p, outgoing: false, comment: "dropped: " + step.text)
+            drop(p, step)
+            return
+        }
+        let e = model.enis[eni]
+        let before = p.ip.destination
+        p.ip.destination = e.privateIP
+        p.record(Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .translated,
+                      rule: "1:1 NAT \(before) → \(e.privateIP)"))
+        // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
+        var t: Transit
+        if let deny = crossNACL(e.subnet, .inbound, &p) {
+            t = deny
+        } else if case .natGateway(let n) = e.owner {
+            t = Transit(next: .natGateway(n, fromInside: false), delay: assumptions.vpcHopLatency, drop: nil,
+                        comment: "to \(model.natGateways[n].display)")
+        } else if let deny = securityGroupIngress(eni, &p) {
+            t = deny
+        } else {
+            t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency, drop: nil, comment: "to \(e.id)")
+        }
+        capture(.internetGateway(g, toInternet: false), packet, outgoing: false,
+                comment: "arrived from the internet; translated \(before) → \(e.privateIP) by \(igw.id); " + t.comment)
+        carry(p, t)
+    }
+
+    // MARK: Observation
+
+    private func drop(_ p: SimPacket, _ step: Step) {
+        if p.traced { observer?.traced(packet: p) }
+        observer?.dropped(time: scheduler.now, packet: p, step: step)
+    }
+
+    private func capture(_ node: PathNode, _ p: SimPacket, outgoing: Bool, comment: String) {
+        guard let observer else { return }
+        let point: Int?
+        switch node {
+        case .eni(let e): point = eniPoint[e]
+        case .natGateway(let n, _): point = natPoint[n]
+        case .internetGateway(let g, _): point = igwPoint[g]
+        case .outsideHost(let h): point = hostPoint[h]
+        }
+        if let point { observer.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: comment) }
+    }
+
+    // MARK: Helpers
+
+    private func igwFor(eni: Int) -> Int? {
+        model.vpcs[model.subnets[model.enis[eni].subnet].vpc].internetGateway
+    }
+
+    private func sgIDs(_ e: ENI) -> String { e.securityGroups.map { model.securityGroups[$0].id }.joined(separator: ",") }
+    private func sgDisplay(_ e: ENI) -> String {
+        e.securityGroups.map { model.securityGroups[$0].display }.joined(separator: ", ")
+    }
+
+    func describe(_ t: Route.Target) -> String {
+        switch t {
+        case .local: return "local"
+        case .internetGateway(let g): return model.internetGateways[g].id
+        case .natGateway(let n): return model.natGateways[n].id
+        case .networkInterface(let e): return model.enis[e].id
+        case .peering(let p): return p
+        case .blackhole: return "blackhole"
+        }
+    }
+
+    private func setSourcePort(_ p: inout SimPacket, _ port: UInt16) {
+        switch p.transport {
+        case .tcp(var t): t.sourcePort = port; p.transport = .tcp(t)
+        case .udp(var u): u.sourcePort = port; p.transport = .udp(u)
+        default: break
+        }
+    }
+
+    private func setDestinationPort(_ p: inout SimPacket, _ port: UInt16) {
+        switch p.transport {
+        case .tcp(var t): t.destinationPort = port; p.transport = .tcp(t)
+        case .udp(var u): u.destinationPort = port; p.transport = .udp(u)
+        default: break
+        }
+    }
+
+    /// NAT metrics per gateway, in model order.
+    public var natMetrics: [NATMetrics] { nats.map(\.metrics) }
+}
+
+extension NATGateway.OutboundResult {
+    var isUnsupported: Bool { if case .unsupportedProtocol = self { return true } else { return false } }
+}
+
+/// 64-bit FNV-1a: stable ids and MACs from names.
+public func fnv1a(_ s: String) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for b in s.utf8 {
+        h ^= UInt64(b)
+        h &*= 0x0000_0100_0000_01B3
+    }
+    return h
+}
+
+func format2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+
+func safe(_ s: String) -> String {
+    String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
+}
+
+/// "20 ms", "1.5 s", "350 µs".
+public func formatDuration(_ ns: Int64) -> String {
+    if ns >= 1_000_000_000 {
+        let s = Double(ns) / 1e9
+        return s == s.rounded() ? "\(Int(s)) s" : String(format3(s)) + " s"
+    }
+    if ns >= 1_000_000 { return "\(ns / 1_000_000) ms" }
+    return "\(ns / 1000) µs"
+}
+
+func format3(_ v: Double) -> String {
+    let scaled = (v * 1000).rounded()
+    let i = Int(scaled)
+    let whole = i / 1000
+    let frac = abs(i % 1000)
+    return "\(whole)." + String(repeating: "0", count: 3 - String(frac).count) + String(frac)
+}

@@ -1,0 +1,92 @@
+import Packets
+
+/// Writes what capture points see: one pcap per point and `all-hops.pcapng` with every point as an interface
+/// and a comment on every packet. Streams to disk; files appear under their names only when complete.
+public final class CaptureWriter {
+    public struct Written: Sendable {
+        public var name: String
+        public var file: String
+        public var component: String
+        public var description: String
+        public var packets: Int
+    }
+
+    public let directory: String
+    let points: [CapturePoint]
+    let startTime: Int64
+    private var pcaps: [PcapWriter?]
+    private var pcapng: PcapngWriter?
+    private var interfaces: [Int] = []
+    private let selected: [Bool]
+    private var counts: [Int]
+    private let buffer: UnsafeMutableRawPointer
+    private let capacity = 1 << 17
+
+    /// `select` chooses points by name or component id; nil captures all.
+    public init(directory: String, points: [CapturePoint], startTime: Int64, application: String,
+                select: Set<String>? = nil) throws {
+        self.directory = directory
+        self.points = points
+        self.startTime = startTime
+        selected = points.map { p in select.map { $0.contains(p.name) || $0.contains(p.componentID) } ?? true }
+        counts = Array(repeating: 0, count: points.count)
+        pcaps = []
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        do {
+            for (i, p) in points.enumerated() {
+                pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap") : nil)
+            }
+            let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application)
+            for (i, p) in points.enumerated() {
+                interfaces.append(selected[i] ? ng.addInterface(name: p.name, description: p.description) : -1)
+            }
+            pcapng = ng
+        } catch {
+            for w in pcaps { w?.abandon() }
+            buffer.deallocate()
+            throw error
+        }
+    }
+
+    deinit {
+        abandon()
+        buffer.deallocate()
+    }
+
+    public func write(point: Int, time: Int64, packet p: SimPacket, outgoing: Bool, comment: String) {
+        guard selected[point] else { return }
+        let cp = points[point]
+        let eth = EthernetHeader(destination: outgoing ? cp.peerMAC : cp.localMAC,
+                                 source: outgoing ? cp.localMAC : cp.peerMAC)
+        var w = ByteWriter(base: buffer, capacity: capacity)
+        Frame.write(to: &w, link: .ethernet(eth), ip: p.ip, transport: p.transport, payload: p.payload, filling: true)
+        let ts = startTime + time
+        pcaps[point]?.write(w.written, timestamp: ts)
+        pcapng?.write(interface: interfaces[point], timestamp: ts, data: w.written, comment: comment)
+        counts[point] += 1
+    }
+
+    /// Closes every file; throws if any failed to write (and removes it).
+    public func close() throws -> [Written] {
+        var out: [Written] = []
+        var firstError: Error?
+        for (i, w) in pcaps.enumerated() {
+            guard let w else { continue }
+            do { try w.close() } catch { firstError = firstError ?? error }
+            out.append(Written(name: points[i].name, file: points[i].name + ".pcap", component: points[i].componentID,
+                               description: points[i].description, packets: counts[i]))
+        }
+        pcaps = []
+        do { try pcapng?.close() } catch { firstError = firstError ?? error }
+        pcapng = nil
+        if let firstError { throw firstError }
+        return out
+    }
+
+    public func abandon() {
+        for w in pcaps { w?.abandon() }
+        pcaps = []
+        pcapng?.abandon()
+        pcapng = nil
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import Packets
+
+public let vpcsimVersion = "0.1.0"
+
+/// The machine-readable report (`report.json`). Field names are snake_case and stable.
+public struct RunReport: Codable, Sendable {
+    public struct Assumption: Codable, Sendable {
+        public var name: String
+        public var value: String
+        public var basis: String
+        public var overridden: Bool
+    }
+    public struct Drop: Codable, Sendable {
+        public var component: String
+        public var component_name: String
+        public var kind: String
+        public var direction: String?
+        public var rule: String
+        public var packet: String
+        public var first_time_s: Double
+        public var count: Int
+    }
+    public struct Hop: Codable, Sendable {
+        public var step: String
+        public var component: String
+        public var component_name: String
+        public var action: String
+        public var rule: String
+        public var detail: String?
+    }
+    public struct Fix: Codable, Sendable {
+        public var changes: [RuleChange]
+        public var verified: Bool
+        public var advice: String?
+        public var notes: [String]
+    }
+    public struct Expectation: Codable, Sendable {
+        public var outcome: String?
+        public var dropped_at: String?
+        public var drop_direction: String?
+        public var no_drop: Bool
+        public var held: Bool
+        public var failures: [String]
+    }
+    public struct Flow: Codable, Sendable {
+        public var name: String
+        public var from: String
+        public var to: String
+        public var app: String
+        public var outcome: String
+        public var elapsed_s: Double
+        public var message: String
+        public var client_port: Int
+        public var syn_times_s: [Double]
+        public var drop: Drop?
+        public var drops: [Drop]
+        public var hops: [Hop]
+        public var reply_hops: [Hop]
+        public var fix: Fix?
+        public var expectation: Expectation?
+    }
+    public struct Capture: Codable, Sendable {
+        public var name: String
+        public var file: String
+        public var component: String
+        public var description: String
+        public var packets: Int
+    }
+    public struct NATGateway: Codable, Sendable {
+        public var id: String
+        public var name: String?
+        public var metrics: NATMetrics
+        public var reading: [String]
+    }
+
+    public var tool: String
+    public var scenario: String
+    public var file: String
+    public var seed: UInt64
+    public var assumptions: [Assumption]
+    public var flows: [Flow]
+    public var captures: [Capture]
+    public var all_hops: String?
+    public var nat_gateways: [NATGateway]
+    public var expectations_checked: Int
+    public var expectations_failed: Int
+}
+
+extension RunReport {
+    static func seconds(_ ns: Int64) -> Double { (Double(ns) / 1e3).rounded() / 1e6 }
+
+    static func hop(_ s: Step) -> Hop {
+        Hop(step: s.kind.rawValue, component: s.component, component_name: s.componentDisplay, action: s.action.rawValue,
+            rule: s.rule, detail: s.detail)
+    }
+
+    static func drop(_ d: DropInfo) -> Drop {
+        Drop(component: d.component, component_name: d.componentDisplay, kind: d.kind, direction: d.direction,
+             rule: d.rule, packet: d.packet, first_time_s: seconds(d.firstTime), count: d.count)
+    }
+
+    /// Checks a flow's expectation against its result.
+    static func check(_ e: FlowExpectation, _ r: FlowResult) -> Expectation {
+        var failures: [String] = []
+        if let o = e.outcome, o != r.outcome {
+            failures.append("expected outcome \(o.rawValue), got \(r.outcome?.rawValue ?? "none")")
+        }
+        if let at = e.droppedAt {
+            if let d = r.drop {
+                let names = [d.component] + d.component.split(separator: ",").map(String.init) + [d.componentDisplay]
+                let hit = names.contains(at) || d.componentDisplay.contains("(\(at))")
+                    || d.componentDisplay.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(at + " ") }
+                if !hit { failures.append("expected the drop at \(at), got \(d.componentDisplay)") }
+                if let dir = e.dropDirection, d.direction != dir {
+                    failures.append("expected the drop \(dir), got \(d.direction ?? "no direction")")
+                }
+            } else {
+                failures.append("expected a drop at \(at), nothing was dropped")
+            }
+        }
+        if e.noDrop, let d = r.drop {
+            failures.append("expected no drop, got \(d.count) at \(d.componentDisplay) (\(d.rule))")
+        }
+        return Expectation(outcome: e.outcome?.rawValue, dropped_at: e.droppedAt, drop_direction: e.dropDirection,
+                           no_drop: e.noDrop, held: failures.isEmpty, failures: failures)
+    }
+
+    /// What engineers read from NAT gateway metrics (VPC-UG vpc-nat-gateway-cloudwatch).
+    static func reading(_ m: NATMetrics) -> [String] {
+        var out: [String] = []
+        if m.connectionAttemptCount > m.connectionEstablishedCount {
+            out.append("ConnectionAttemptCount (\(m.connectionAttemptCount)) > ConnectionEstablishedCount "
+                + "(\(m.connectionEstablishedCount)): replies are not coming back")
+        }
+        if m.errorPortAllocation > 0 {
+            out.append("ErrorPortAllocation \(m.errorPortAllocation): more than 55,000 simultaneous connections to "
+                + "one destination; add NAT gateway addresses")
+        }
+        if m.idleTimeoutCount > 0 {
+            out.append("IdleTimeoutCount \(m.idleTimeoutCount): connections idle over 350 s were closed; use TCP keepalive")
+        }
+        if m.packetsDropCount > 0 { out.append("PacketsDropCount \(m.packetsDropCount)") }
+        return out
+    }
+}
+
+/// Renders a run for people: flows, their paths and drops, fixes, a ladder diagram, NAT metrics, assumptions.
+public enum ReportRenderer {
+    public static func text(_ r: RunReport, ladders: [[LadderRow]], points: [CapturePoint], outDir: String?) -> String {
+        var s = "vpcsim \(vpcsimVersion) — scenario \(r.scenario) (\(r.file)), seed \(r.seed)\n\n"
+        s += "FLOWS\n"
+        let nameW = max(4, r.flows.map(\.name.count).max() ?? 4)
+        let routeW = max(5, r.flows.map { "\($0.from) → \($0.to)".count }.max() ?? 5)
+        for f in r.flows {
+            let mark = f.outcome == "ok" ? "✔" : "✘"
+            let route = "\(f.from) → \(f.to)"
+            s += "  \(mark) \(pad(f.name, nameW))  \(pad(route, routeW))  \(pad(f.app, 5))  "
+                + "\(pad(f.outcome == "ok" ? "ok" : f.outcome.uppercased(), 11)) \(lpad(format3(f.elapsed_s), 8)) s"
+            if f.outcome != "ok" { s += "  \(f.message)" }
+            s += "\n"
+        }
+        for (i, f) in r.flows.enumerated() {
+            s += "\n── \(f.name) " + String(repeating: "─", count: max(3, 76 - f.name.count)) + "\n"
+            s += "  \(f.from) → \(f.to) (\(f.app)), client port \(f.client_port)\n"
+            s += "  outcome: \(f.outcome) after \(format3(f.elapsed_s)) s — \(f.message)\n"
+            if !f.syn_times_s.isEmpty, f.syn_times_s.count > 1 || f.outcome != "ok" {
+                s += "  SYNs sent at: " + f.syn_times_s.map { trim($0) + " s" }.joined(separator: ", ") + "\n"
+            }
+            if !f.hops.isEmpty {
+                s += "  path of the first SYN:\n"
+                for (k, h) in f.hops.enumerated() { s += "    \(lpad(String(k + 1), 2))  \(hopText(h))\n" }
+            }
+            if !f.reply_hops.isEmpty {
+                s += "  path of the first reply:\n"
+                for (k, h) in f.reply_hops.enumerated() { s += "    \(lpad(String(k + 1), 2))  \(hopText(h))\n" }
+            }
+            for d in f.drops {
+                s += "  DROPPED \(d.count) packet\(d.count == 1 ? "" : "s") at \(d.component_name)"
+                    + (d.direction.map { " \($0)" } ?? "") + ": \(d.rule)\n"
+                s += "          first: \(d.packet) at \(format6(d.first_time_s)) s\n"
+            }
+            if let fix = f.fix {
+                if !fix.changes.isEmpty {
+                    s += "  FIX\(fix.verified ? " (verified: the flow succeeds when re-run with these changes)" : " (partial)"):\n"
+                    for c in fix.changes { s += "    • \(c.component) \(c.change)\n        \(c.reason)\n" }
+                }
+                for n in fix.notes { s += "    ✓ return path: \(n)\n" }
+                if let a = fix.advice { s += "  ADVICE: \(a)\n" }
+            }
+            if let e = f.expectation {
+                s += e.held ? "  expectation held\n" : "  EXPECTATION FAILED: " + e.failures.joined(separator: "; ") + "\n"
+            }
+            // A failed flow's ladder shows every packet kept; a successful one its opening.
+            if i < ladders.count, !ladders[i].isEmpty {
+                s += ladder(Array(ladders[i].prefix(f.outcome == "ok" ? 12 : ladders[i].count)), points: points)
+            }
+        }
+        if !r.nat_gateways.isEmpty {
+            s += "\nNAT GATEWAYS (CloudWatch AWS/NATGateway, totals for the run)\n"
+            for n in r.nat_gateways {
+                let m = n.metrics
+                s += "  \(n.name.map { "\(n.id) (\($0))" } ?? n.id): ConnectionAttemptCount \(m.connectionAttemptCount), "
+                    + "ConnectionEstablishedCount \(m.connectionEstablishedCount), ErrorPortAllocation \(m.errorPortAllocation), "
+                    + "IdleTimeoutCount \(m.idleTimeoutCount), PacketsDropCount \(m.packetsDropCount), "
+                    + "peak ActiveConnectionCount \(m.peakActiveConnectionCount)\n"
+                for line in n.reading { s += "    → \(line)\n" }
+            }
+        }
+        s += "\nASSUMPTIONS (AWS behaviour the documentation leaves open; override under `assumptions:`)\n"
+        for a in r.assumptions {
+            s += "  \(pad(a.name, 32)) \(pad(a.value, 12)) \(a.overridden ? "set by the scenario" : a.basis)\n"
+        }
+        if !r.captures.isEmpty {
+            // The output directory is not named: the same scenario and seed give the same bytes wherever written.
+            s += "\nCAPTURES\n"
+            for c in r.captures { s += "  \(pad(c.file, 58)) \(lpad(String(c.packets), 6)) packets\n" }
+            if let a = r.all_hops { s += "  \(pad(a, 58)) every point, one interface each, a comment on every packet\n" }
+        }
+        if r.expectations_checked > 0 {
+            s += "\nEXPECTATIONS: \(r.expectations_checked - r.expectations_failed) of \(r.expectations_checked) held\n"
+        }
+        return s
+    }
+
+    static func hopText(_ h: RunReport.Hop) -> String {
+        var s = "\(h.component_name) \(label(h.step)): \(h.rule)"
+        if let d = h.detail { s += " (\(d))" }
+        if h.action == "denied" || h.action == "dropped" { s += "   ✘ DROPPED" }
+        return s
+    }
+
+    static func label(_ step: String) -> String {
+        switch step {
+        case "security-group-egress": return "egress"
+        case "security-group-ingress": return "ingress"
+        case "nacl-outbound": return "outbound"
+        case "nacl-inbound": return "inbound"
+        case "route": return "route"
+        case "nat-gateway": return "NAT"
+        case "internet-gateway": return "IGW"
+        default: return step
+        }
+    }
+
+    /// A ladder of packets across capture points: ● where a point saw the packet, ✘ where it died.
+    static func ladder(_ rows: [LadderRow], points: [CapturePoint]) -> String {
+        var used = Set<Int>()
+        for r in rows { used.formUnion(r.points) }
+        let cols = used.sorted()
+        guard !cols.isEmpty else { return "" }
+        let w = 14
+        var s = "  ladder (\(rows.count) packets shown; every packet is in the captures):\n"
+        s += "    " + pad("time (s)", 12)
+        for c in cols { s += pad(shortName(points[c]), w) }
+        s += "\n"
+        for r in rows {
+            var line = Array(repeating: Character(" "), count: cols.count * w + 2)
+            let pos = r.points.compactMap { cols.firstIndex(of: $0) }.map { $0 * w + 2 }
+            if let lo = pos.min(), let hi = pos.max() {
+                var end = hi
+                var start = lo
+                if r.dropped != nil {
+                    if r.fromClient { end = min(hi + w / 2, line.count - 1) } else { start = max(lo - w / 2, 0) }
+                }
+                if start < end { for x in start...end { line[x] = "─" } }
+                for p in pos { line[p] = "●" }
+                if r.dropped != nil {
+                    line[r.fromClient ? end : start] = "✘"
+                } else if r.fromClient, hi > lo {
+                    line[hi - 1] = "▶"
+                } else if !r.fromClient, hi > lo {
+                    line[lo + 1] = "◀"
+                }
+            }
+            var text = String(line)
+            while text.last == " " { text.removeLast() }
+            s += "    " + pad(format6(seconds(r.time)), 12) + pad(text, cols.count * w + 2) + " " + r.summary
+            if let d = r.dropped { s += "  ✘ \(d.componentDisplay) \(label(d.kind.rawValue)) \(d.rule)" }
+            s += "\n"
+        }
+        return s
+    }
+
+    /// A column heading: the point's number and what it is ("01 lambda", "02 nat", "04 sftp.example").
+    static func shortName(_ p: CapturePoint) -> String {
+        let number = String(p.name.prefix(2))
+        let what: String
+        switch p.component {
+        case .eni: what = p.name.dropFirst(3).hasPrefix("lambda") ? "lambda" : "instance"
+        case .natGateway: what = "nat"
+        case .internetGateway: what = "igw"
+        case .outsideHost: what = String(p.componentID.prefix(9))
+        }
+        return number + " " + what
+    }
+
+    static func seconds(_ ns: Int64) -> Double { Double(ns) / 1e9 }
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+    static func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+    static func format6(_ v: Double) -> String { String(format: "%.6f", v) }
+    static func trim(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : String(format: "%.3f", v)
+    }
+}
+
+/// Encodes the report deterministically (sorted keys).
+public func encodeReport(_ r: RunReport) throws -> Data {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return try e.encode(r)
+}

@@ -1,0 +1,82 @@
+import Packets
+
+/// One packet's journey across the capture points, for the ladder diagram.
+public struct LadderRow: Sendable {
+    public var packetID: Int
+    public var time: Int64
+    public var fromClient: Bool
+    public var summary: String
+    /// Capture points that saw it, in order.
+    public var points: [Int] = []
+    public var dropped: Step?
+}
+
+/// Observes a run: feeds captures, records drops, paths and the ladder of each flow.
+public final class RunRecorder: NetworkObserver {
+    unowned let sim: Simulation
+    let captures: CaptureWriter?
+    public private(set) var ladders: [[LadderRow]]
+    private var ladderIndex: [[Int: Int]]
+    /// Rows kept per flow for the ladder (the report shows the first ones; the captures keep everything).
+    let ladderLimit: Int
+
+    public init(sim: Simulation, captures: CaptureWriter?, ladderLimit: Int = 60) {
+        self.sim = sim
+        self.captures = captures
+        self.ladderLimit = ladderLimit
+        ladders = Array(repeating: [], count: sim.scenario.flows.count)
+        ladderIndex = Array(repeating: [:], count: sim.scenario.flows.count)
+    }
+
+    public func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String) {
+        captures?.write(point: point, time: time, packet: packet, outgoing: outgoing, comment: comment)
+        guard packet.flow >= 0, packet.flow < ladders.count else { return }
+        let f = packet.flow
+        if let r = ladderIndex[f][packet.id] {
+            if ladders[f][r].points.last != point { ladders[f][r].points.append(point) }
+        } else if ladders[f].count < ladderLimit {
+            ladderIndex[f][packet.id] = ladders[f].count
+            ladders[f].append(LadderRow(packetID: packet.id, time: time - sim.scenario.flows[f].start,
+                                        fromClient: packet.fromClient, summary: packet.summary, points: [point]))
+        }
+    }
+
+    public func dropped(time: Int64, packet: SimPacket, step: Step) {
+        guard packet.flow >= 0, packet.flow < sim.results.count else { return }
+        let f = packet.flow
+        if let r = ladderIndex[f][packet.id] { ladders[f][r].dropped = step }
+        let kind: String
+        let direction: String?
+        switch step.kind {
+        case .naclInbound: kind = "nacl"; direction = "inbound"
+        case .naclOutbound: kind = "nacl"; direction = "outbound"
+        case .securityGroupEgress: kind = "security-group"; direction = "egress"
+        case .securityGroupIngress: kind = "security-group"; direction = "ingress"
+        case .route: kind = "route"; direction = nil
+        case .internetGateway: kind = "internet-gateway"; direction = nil
+        case .natGateway: kind = "nat-gateway"; direction = nil
+        case .internet, .delivered: kind = "internet"; direction = nil
+        }
+        if let k = sim.results[f].drops.firstIndex(where: { $0.component == step.component && $0.rule == step.rule
+            && $0.direction == direction }) {
+            sim.results[f].drops[k].count += 1
+        } else {
+            sim.results[f].drops.append(DropInfo(kind: kind, component: step.component,
+                                                 componentDisplay: step.componentDisplay, direction: direction,
+                                                 rule: step.rule, packet: packet.description,
+                                                 firstTime: time - sim.scenario.flows[f].start, count: 1,
+                                                 key: packet.key, fromClient: packet.fromClient,
+                                                 tcpFlags: packet.tcp?.flags))
+        }
+        sim.results[f].drop = sim.results[f].drops.first
+    }
+
+    public func traced(packet: SimPacket) {
+        guard packet.flow >= 0, packet.flow < sim.results.count else { return }
+        if packet.fromClient {
+            if sim.results[packet.flow].requestPath.isEmpty { sim.results[packet.flow].requestPath = packet.trace }
+        } else if sim.results[packet.flow].replyPath.isEmpty {
+            sim.results[packet.flow].replyPath = packet.trace
+        }
+    }
+}

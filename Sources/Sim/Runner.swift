@@ -1,0 +1,115 @@
+import Foundation
+import Packets
+
+/// `vpcsim run` as a library call: load, simulate, write captures and reports, check expectations.
+public enum Runner {
+    public struct Options: Sendable {
+        public var outDir: String?
+        public var seed: UInt64?
+        /// Capture point names or component ids; nil = all; empty = none.
+        public var capture: Set<String>?
+        public var writeFiles: Bool
+
+        public init(outDir: String? = nil, seed: UInt64? = nil, capture: Set<String>? = nil, writeFiles: Bool = true) {
+            self.outDir = outDir
+            self.seed = seed
+            self.capture = capture
+            self.writeFiles = writeFiles
+        }
+    }
+
+    public struct Outcome: Sendable {
+        public var report: RunReport
+        public var text: String
+        public var outDir: String?
+        public var results: [FlowResult]
+        /// 0: every expectation held; 1: one failed.
+        public var exitCode: Int32 { report.expectations_failed > 0 ? 1 : 0 }
+    }
+
+    public static func run(path: String, options: Options = Options()) throws -> Outcome {
+        var scenario = try ScenarioLoader.load(path: path)
+        if let seed = options.seed { scenario.seed = seed }
+        return try run(scenario: scenario, options: options)
+    }
+
+    public static func run(scenario: Scenario, options: Options = Options()) throws -> Outcome {
+        let sim = Simulation(scenario: scenario)
+        var writer: CaptureWriter?
+        var outDir: String?
+        if options.writeFiles {
+            let dir = options.outDir ?? "captures/\(scenario.name)"
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw CaptureFileError(path: dir, message: "cannot create the output directory: \(error.localizedDescription)")
+            }
+            outDir = dir
+            if options.capture.map({ !$0.isEmpty }) ?? true {
+                writer = try CaptureWriter(directory: dir, points: sim.network.capturePoints,
+                                           startTime: scenario.startTime, application: "vpcsim \(vpcsimVersion)",
+                                           select: options.capture)
+            }
+        }
+        let recorder = RunRecorder(sim: sim, captures: writer)
+        sim.observer = recorder
+        let results = sim.run()
+        var written: [CaptureWriter.Written] = []
+        if let writer { written = try writer.close() }
+
+        var flows: [RunReport.Flow] = []
+        var checked = 0
+        var failed = 0
+        for (i, f) in scenario.flows.enumerated() {
+            let r = results[i]
+            var expectation: RunReport.Expectation?
+            if let e = f.expect {
+                let x = RunReport.check(e, r)
+                checked += 1
+                if !x.held { failed += 1 }
+                expectation = x
+            }
+            var fix: RunReport.Fix?
+            if let found = FixFinder.fix(scenario: scenario, flow: i, result: r) {
+                fix = RunReport.Fix(changes: found.changes, verified: found.verified, advice: found.advice, notes: found.notes)
+            }
+            flows.append(RunReport.Flow(
+                name: f.name, from: f.sourceLabel, to: f.destination.label, app: f.app.rawValue,
+                outcome: r.outcome?.rawValue ?? "timeout", elapsed_s: RunReport.seconds(r.elapsed), message: r.message,
+                client_port: Int(r.clientPort), syn_times_s: r.synTimes.map { RunReport.seconds($0) },
+                drop: r.drop.map(RunReport.drop), drops: r.drops.map(RunReport.drop),
+                hops: r.requestPath.map(RunReport.hop), reply_hops: r.replyPath.map(RunReport.hop), fix: fix,
+                expectation: expectation))
+        }
+        let report = RunReport(
+            tool: "vpcsim \(vpcsimVersion)", scenario: scenario.name, file: scenario.file, seed: scenario.seed,
+            assumptions: scenario.assumptions.listing.map {
+                .init(name: $0.name, value: $0.value, basis: $0.basis,
+                      overridden: scenario.assumptions.overridden.contains($0.name))
+            },
+            flows: flows,
+            captures: written.map { .init(name: $0.name, file: $0.file, component: $0.component,
+                                          description: $0.description, packets: $0.packets) },
+            all_hops: writer == nil ? nil : "all-hops.pcapng",
+            nat_gateways: scenario.model.natGateways.enumerated().map { i, n in
+                let m = sim.network.natMetrics[i]
+                return .init(id: n.id, name: n.name, metrics: m, reading: RunReport.reading(m))
+            },
+            expectations_checked: checked, expectations_failed: failed)
+        let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
+                                       outDir: outDir)
+        if let outDir {
+            try writeAtomically(Data(text.utf8), to: "\(outDir)/report.txt")
+            try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
+        }
+        return Outcome(report: report, text: text, outDir: outDir, results: results)
+    }
+
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CaptureFileError(path: path, message: "cannot write: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import Packets
+import TestSupport
+import Testing
+
+/// Runs `vpcsim run` on the shipped scenarios and checks what a user would: exit status, report.json,
+/// and the captures, through tshark.
+struct Report: Decodable {
+    struct Drop: Decodable {
+        var component: String
+        var component_name: String
+        var kind: String
+        var direction: String?
+        var rule: String
+    }
+    struct Change: Decodable {
+        var component: String
+        var change: String
+    }
+    struct Fix: Decodable {
+        var changes: [Change]
+        var verified: Bool
+        var notes: [String]
+    }
+    struct Flow: Decodable {
+        var name: String
+        var outcome: String
+        var elapsed_s: Double
+        var drop: Drop?
+        var syn_times_s: [Double]
+        var fix: Fix?
+        var hops: [Hop]
+    }
+    struct Hop: Decodable {
+        var step: String
+        var component: String
+        var action: String
+        var rule: String
+    }
+    struct Capture: Decodable {
+        var name: String
+        var file: String
+        var component: String
+        var packets: Int
+    }
+    var scenario: String
+    var seed: UInt64
+    var flows: [Flow]
+    var captures: [Capture]
+    var expectations_checked: Int
+    var expectations_failed: Int
+
+    func flow(_ name: String) -> Flow? { flows.first { $0.name == name } }
+    func capture(_ prefix: String) -> Capture? { captures.first { $0.name.dropFirst(3).hasPrefix(prefix) } }
+}
+
+func runScenario(_ name: String, seed: UInt64? = nil) throws -> (ProcessResult, Report, String) {
+    let out = makeTempDirectory("vpcsim-e2e")
+    var args = ["run", "scenarios/\(name).yaml", "--out", out]
+    if let seed { args += ["--seed", String(seed)] }
+    let r = try vpcsim(args)
+    let data = try Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))
+    return (r, try JSONDecoder().decode(Report.self, from: data), out)
+}
+
+/// Relative times (s) of the frames matching `filter` in a capture.
+func times(_ path: String, _ filter: String) throws -> [Double] {
+    let rows = try TShark.fields(path, ["frame.time_epoch"], filter: filter)
+    let t = rows.compactMap { Double($0) }
+    guard let first = t.first else { return [] }
+    return t.map { $0 - first }
+}
+
+@Suite struct StoryEndToEndTests {
+    @Test func storyHTTPSWorksAndSFTPTimesOutAtThePublicNACL() throws {
+        let (r, report, out) = try runScenario("lambda-sftp-nacl")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(report.expectations_checked == 2 && report.expectations_failed == 0)
+        let https = try #require(report.flow("https-api"))
+        #expect(https.outcome == "ok")
+        #expect(https.drop == nil)
+        let sftp = try #require(report.flow("sftp-upload"))
+        #expect(sftp.outcome == "timeout")
+        #expect(abs(sftp.elapsed_s - 20) < 0.001)
+        #expect(sftp.syn_times_s == [0, 1, 3, 7, 15])
+        let drop = try #require(sftp.drop)
+        #expect(drop.kind == "nacl")
+        #expect(drop.direction == "outbound")
+        #expect(drop.rule == "* DENY all 0.0.0.0/0")
+        #expect(drop.component_name.contains("public"))
+        // The fix: the outbound rule for tcp/22, and the inbound rule that admits the replies.
+        let fix = try #require(sftp.fix)
+        #expect(fix.verified)
+        #expect(fix.changes.count == 1)
+        #expect(fix.changes[0].change.hasPrefix("outbound: add #"))
+        #expect(fix.changes[0].change.contains("ALLOW tcp 22 203.0.113.22/32"))
+        #expect(fix.notes.contains { $0.contains("inbound") && $0.contains("1024-65535") })
+        // The text report names the rule the way the console does.
+        let text = try String(contentsOfFile: out + "/report.txt", encoding: .utf8)
+        #expect(text.contains("outbound: * DENY all 0.0.0.0/0"))
+        #expect(r.stdout == text)
+
+        // Captures: the Lambda's ENI and the NAT gateway's ENI each show the SYN and its retransmissions at
+        // 0, 1, 3, 7 and 15 s; nothing on port 22 reaches the internet side or the server.
+        let lambda = out + "/" + (try #require(report.capture("lambda"))).file
+        let nat = out + "/" + (try #require(report.capture("nat"))).file
+        let igw = out + "/" + (try #require(report.capture("igw"))).file
+        let host = out + "/" + (try #require(report.capture("host"))).file
+        let synTo22 = "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 22"
+        for t in [try times(lambda, synTo22), try times(nat, synTo22 + " && ip.src == 10.0.0.5"),
+                  try times(nat, synTo22 + " && ip.src == 10.0.1.10")] {
+            #expect(t.count == 5)
+            for (got, want) in zip(t, [0.0, 1, 3, 7, 15]) { #expect(abs(got - want) < 0.001) }
+        }
+        #expect(try TShark.fields(igw, ["frame.number"], filter: "tcp.port == 22").isEmpty)
+        #expect(try TShark.fields(host, ["frame.number"], filter: "tcp.port == 22").isEmpty)
+        // HTTPS went all the way, with the Elastic IP on the internet side.
+        #expect(!(try TShark.fields(host, ["frame.number"], filter: "tls.handshake.type == 1 && ip.src == 198.51.100.7")).isEmpty)
+        // The pcapng says what happened, hop by hop.
+        let comments = try TShark.fields(out + "/all-hops.pcapng", ["frame.interface_name", "frame.comment"],
+                                         filter: "tcp.dstport == 22")
+        #expect(comments.contains { $0.contains("nat") && $0.contains("dropped: acl-") && $0.contains("* DENY") })
+        #expect(comments.contains { $0.contains("translated 10.0.1.10:") })
+    }
+
+    @Test func fixedStoryCompletesTheUpload() throws {
+        let (r, report, out) = try runScenario("lambda-sftp-nacl-fixed")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(report.expectations_failed == 0)
+        #expect(report.flows.allSatisfy { $0.outcome == "ok" && $0.drop == nil })
+        let host = out + "/" + (try #require(report.capture("host"))).file
+        // The server received the whole file (the client's bytes exceed the file size) and both sides closed.
+        let lens = try TShark.fields(host, ["tcp.len"], filter: "tcp.dstport == 22").compactMap { Int($0) }
+        #expect(lens.reduce(0, +) > 1_000_000)
+        #expect(try TShark.fields(host, ["frame.number"], filter: "tcp.port == 22 && tcp.flags.fin == 1").count == 2)
+        let ssh = try TShark.fields(host, ["ssh.message_code"], filter: "ssh.message_code")
+        #expect(ssh.contains { $0.contains("20") } && ssh.contains { $0.contains("21") })
+    }
+
+    @Test(arguments: ["lambda-sftp-nacl", "lambda-sftp-nacl-fixed", "lambda-public-subnet", "nacl-no-ephemeral-inbound",
+                      "sg-no-egress-22", "private-no-default-route", "closed-port"])
+    func everyShippedScenarioMeetsItsExpectationsAndWritesCleanCaptures(name: String) throws {
+        let (r, report, out) = try runScenario(name)
+        #expect(r.status == 0, "\(name): \(r.stderr)\n\(r.stdout)")
+        #expect(report.expectations_checked > 0)
+        #expect(report.expectations_failed == 0)
+        for c in report.captures {
+            let (frames, problems) = try TShark.problems(in: out + "/" + c.file)
+            #expect(frames == c.packets, "\(c.file)")
+            #expect(problems == [], "\(c.file)")
+            #expect(try TShark.expertErrors(in: out + "/" + c.file) == [], "\(c.file)")
+        }
+        // all-hops.pcapng: every packet once per capture point, with a comment on each.
+        let ng = out + "/all-hops.pcapng"
+        let total = report.captures.map(\.packets).reduce(0, +)
+        let comments = try TShark.fields(ng, ["frame.comment"])
+        #expect(comments.count == total)
+        #expect(comments.allSatisfy { !$0.isEmpty })
+        // tshark's TCP reassembly assumes one vantage point: the same segment seen at two points of one stream
+        // (the server and the internet side) counts as out-of-order overlapping data. With out-of-order
+        // reassembly on, the file is clean; without, that is the only complaint allowed.
+        let ooo = ["-o", "tcp.reassemble_out_of_order:TRUE"]
+        #expect(try TShark.problems(in: ng, options: ooo).problems == [])
+        #expect(try TShark.expertErrors(in: ng, options: ooo) == [])
+        #expect(try TShark.expertErrors(in: ng).allSatisfy { $0.contains("New fragment overlaps old data") })
+        #expect(try TShark.fields(ng, ["frame.number"], filter: "ip.checksum.status == 0 || tcp.checksum.status == 0").isEmpty)
+    }
+
+    @Test func naclWithoutEphemeralInboundKillsTheSynAckAndTheServerRetransmitsIt() throws {
+        let (r, report, out) = try runScenario("nacl-no-ephemeral-inbound")
+        #expect(r.status == 0, "\(r.stderr)")
+        let f = try #require(report.flows.first { $0.outcome == "timeout" })
+        #expect(f.drop?.direction == "inbound")
+        #expect(f.drop?.kind == "nacl")
+        let host = out + "/" + (try #require(report.capture("host"))).file
+        // The SYN reached the server; the server's SYN-ACKs: one per SYN at once, plus its own 1 s timer.
+        #expect(!(try times(host, "tcp.flags.syn == 1 && tcp.flags.ack == 0")).isEmpty)
+        let synacks = try times(host, "tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.srcport == 22")
+        #expect(synacks.count >= 5)
+        let fix = try #require(f.fix)
+        #expect(fix.changes.contains { $0.change.hasPrefix("inbound: add") && $0.change.contains("1024-65535") })
+    }
+
+    @Test func lambdaInAPublicSubnetDiesAtTheInternetGateway() throws {
+        let (r, report, _) = try runScenario("lambda-public-subnet")
+        #expect(r.status == 0, "\(r.stderr)")
+        let f = try #require(report.flows.first)
+        #expect(f.outcome == "timeout")
+        #expect(f.drop?.kind == "internet-gateway")
+        #expect(r.stdout.contains("never has a public IP"))
+    }
+
+    @Test func closedPortIsRefusedAtOnce() throws {
+        let (r, report, _) = try runScenario("closed-port")
+        #expect(r.status == 0, "\(r.stderr)")
+        let f = try #require(report.flows.first { $0.outcome == "refused" })
+        #expect(f.elapsed_s < 0.1)
+    }
+
+    @Test func sameScenarioAndSeedGiveByteIdenticalFiles() throws {
+        let (_, _, a) = try runScenario("lambda-sftp-nacl", seed: 42)
+        let (_, _, b) = try runScenario("lambda-sftp-nacl", seed: 42)
+        let files = try FileManager.default.contentsOfDirectory(atPath: a).sorted()
+        #expect(files == (try FileManager.default.contentsOfDirectory(atPath: b).sorted()))
+        #expect(files.count >= 7)
+        for f in files {
+            let x = try Data(contentsOf: URL(fileURLWithPath: a + "/" + f))
+            let y = try Data(contentsOf: URL(fileURLWithPath: b + "/" + f))
+            #expect(x == y, "\(f) differs between two runs")
+        }
+        let (_, _, c) = try runScenario("lambda-sftp-nacl", seed: 43)
+        let x = try Data(contentsOf: URL(fileURLWithPath: a + "/all-hops.pcapng"))
+        let y = try Data(contentsOf: URL(fileURLWithPath: c + "/all-hops.pcapng"))
+        #expect(x != y, "another seed draws other ports and sequence numbers")
+    }
+}
+
+@Suite struct CLIErrorTests {
+    @Test func invalidScenarioExitsTwoWithOneLineNamingFileLineColumn() throws {
+        let dir = makeTempDirectory("vpcsim-cli")
+        let bad = dir + "/bad.yaml"
+        var text = try String(contentsOfFile: repositoryRoot + "/scenarios/lambda-sftp-nacl.yaml", encoding: .utf8)
+        text = text.replacingOccurrences(of: "target: nat-0e1f2a3b4c5d6e7f8", with: "target: nat-0ab")
+        try text.write(toFile: bad, atomically: true, encoding: .utf8)
+        for cmd in [["validate", bad], ["run", bad, "--out", dir + "/out"]] {
+            let r = try vpcsim(cmd)
+            #expect(r.status == 2)
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1)
+            #expect(lines.first?.contains("\(bad):") == true)
+            #expect(lines.first?.contains("nat-0ab") == true)
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/report.json"))
+        let missing = try vpcsim(["run", dir + "/nope.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("nope.yaml"))
+    }
+
+    @Test func validateAcceptsEveryShippedScenario() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/scenarios")
+            .filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count >= 7)
+        for f in files {
+            let r = try vpcsim(["validate", "scenarios/" + f])
+            #expect(r.status == 0, "\(f): \(r.stderr)")
+        }
+    }
+
+    @Test func failedExpectationExitsOne() throws {
+        let dir = makeTempDirectory("vpcsim-cli")
+        let path = dir + "/wrong.yaml"
+        var text = try String(contentsOfFile: repositoryRoot + "/scenarios/lambda-sftp-nacl-fixed.yaml", encoding: .utf8)
+        text = text.replacingOccurrences(of: "outcome: ok", with: "outcome: refused")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try vpcsim(["run", path, "--out", dir + "/out"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("EXPECTATION FAILED"))
+    }
+}

@@ -1,0 +1,108 @@
+import Packets
+import Testing
+@testable import Sim
+
+/// Records what arrives where, for tests that drive the network directly.
+final class Tap: NetworkObserver {
+    var seen: [(point: Int, time: Int64, packet: SimPacket, comment: String)] = []
+    var drops: [(time: Int64, step: Step)] = []
+    func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String) {
+        seen.append((point, time, packet, comment))
+    }
+    func dropped(time: Int64, packet: SimPacket, step: Step) { drops.append((time, step)) }
+    func traced(packet: SimPacket) {}
+}
+
+@Suite struct TimingTests {
+    @Test func linuxClientGivesUpAfterSYNsAt0_1_3_7_15_31_63AndFailsAt127() {
+        var story = StoryModel()
+        story.lambdaEgress = []  // every SYN dies at the security group
+        story.lambdaTimeout = 900_000_000_000
+        let (_, _, r) = simulate(story.scenario([StoryModel.flow("https", .https, port: 443)]))
+        #expect(r[0].outcome == .timeout)
+        #expect(r[0].synTimes == [0, 1, 3, 7, 15, 31, 63].map { Int64($0) * 1_000_000_000 })
+        #expect(r[0].elapsed == 127_000_000_000)
+        #expect(r[0].message.hasPrefix("connect ETIMEDOUT"))
+        #expect(r[0].drop?.count == 7)
+    }
+
+    @Test func sftpReadyTimeoutStopsTheSYNsAt20Seconds() {
+        var story = StoryModel()
+        story.publicOutbound = [rule(100, tcp, PortRange(443, 443), "0.0.0.0/0", .allow)]
+        let (_, _, r) = simulate(story.scenario([StoryModel.flow("sftp", .sftp, port: 22)]))
+        #expect(r[0].outcome == .timeout)
+        #expect(r[0].elapsed == 20_000_000_000)
+        #expect(r[0].synTimes == [0, 1, 3, 7, 15].map { Int64($0) * 1_000_000_000 })
+        #expect(r[0].message == "Timed out while waiting for handshake (readyTimeout 20 s)")
+    }
+
+    @Test func lambdaTimeoutEndsAFlowThatWouldWaitLonger() {
+        var story = StoryModel()
+        story.lambdaEgress = []
+        story.lambdaTimeout = 3_000_000_000  // Lambda's default
+        let (_, _, r) = simulate(story.scenario([StoryModel.flow("https", .https, port: 443)]))
+        #expect(r[0].elapsed == 3_000_000_000)
+        #expect(r[0].message == "Task timed out after 3.00 seconds (Lambda timeout)")
+        #expect(r[0].synTimes.count == 2)
+    }
+
+    @Test func serverRetransmitsSynAckOnItsTimerAndAtOnceForEachDuplicateSYN() {
+        var story = StoryModel()
+        story.publicInbound = [rule(100, tcp, PortRange(22, 22), "10.0.1.0/24", .allow)]  // no ephemeral inbound
+        story.publicOutbound = [rule(100, tcp, PortRange(22, 22), "0.0.0.0/0", .allow)]
+        let s = story.scenario([StoryModel.flow("sftp", .sftp, port: 22)])
+        let sim = Simulation(scenario: s)
+        let tap = Tap()
+        sim.observer = tap
+        sim.run()
+        let hostPoint = sim.network.capturePoints.firstIndex { $0.name.contains("host") }!
+        let synAcks = tap.seen.filter {
+            $0.point == hostPoint && $0.packet.tcp?.flags == [.syn, .ack] && $0.comment.hasPrefix("sent")
+        }.map { Double($0.time) / 1e9 }
+        // SYNs reach the server at 0.01, 1.01, 3.01, 7.01, 15.01 s; its own timer fires 1, 2, 4, 8, 16 s
+        // after the first SYN-ACK: both sets show up.
+        let expected = [0.01012, 1.01012, 1.01012, 3.01012, 3.01012, 7.01012, 7.01012, 15.01012, 15.01012, 31.01012]
+        #expect(synAcks.count == expected.count)
+        for (got, want) in zip(synAcks, expected) { #expect(abs(got - want) < 0.0001, "\(synAcks)") }
+    }
+
+    @Test func closedPortAnswersRSTACK() {
+        var story = StoryModel()
+        story.publicInbound = allowAll
+        story.publicOutbound = allowAll
+        let (_, _, r) = simulate(story.scenario([StoryModel.flow("tcp", .tcp, port: 2222)]))
+        #expect(r[0].outcome == .refused)
+        #expect(r[0].message == "connect ECONNREFUSED")
+        #expect(r[0].elapsed == 20_240_000)  // one round trip: 4 VPC hops, the NAT twice, 20 ms internet
+    }
+
+    @Test func natGatewaySendsRSTToAClientThatUsesAnIdleTimedOutConnection() {
+        var story = StoryModel()
+        story.publicInbound = allowAll
+        story.publicOutbound = allowAll
+        var s = story.scenario([])
+        s.model.outsideHosts[0].otherPorts = .silent  // nothing answers, so only the idle timer ends the mapping
+        let sim = Simulation(scenario: s)
+        let tap = Tap()
+        sim.observer = tap
+        var atLambda: [SimPacket] = []
+        sim.network.deliverToENI = { _, p in atLambda.append(p) }
+        func packet(_ flags: TCPFlags) -> SimPacket {
+            var ip = IPv4Header(source: ip("10.0.1.10"), destination: ip("203.0.113.22"), proto: .tcp)
+            ip.totalLength = 40
+            return SimPacket(ip: ip, transport: .tcp(TCPHeader(sourcePort: 40000, destinationPort: 9, sequenceNumber: 100,
+                                                               acknowledgmentNumber: 7, flags: flags)),
+                             flow: -1, fromClient: true)
+        }
+        sim.scheduler.schedule(at: 0) { sim.network.send(fromENI: 0, packet(.syn)) }
+        sim.scheduler.schedule(at: 400_000_000_000) { sim.network.send(fromENI: 0, packet([.psh, .ack])) }
+        sim.scheduler.run()
+        #expect(tap.drops.map(\.step.rule) == ["connection idle longer than 350 s"])
+        let rst = atLambda.last { $0.tcp?.flags == .rst }
+        #expect(rst != nil)
+        #expect(rst?.ip.source == ip("203.0.113.22"))
+        #expect(rst?.tcp?.sourcePort == 9)
+        #expect(rst?.tcp?.sequenceNumber == 7)
+        #expect(sim.network.natMetrics[0].idleTimeoutCount == 1)
+    }
+}
