@@ -224,7 +224,12 @@ public enum ReportRenderer {
     }
 
     static func hopText(_ h: RunReport.Hop) -> String {
-        var s = "\(h.component_name) \(label(h.step)): \(h.rule)"
+        var s: String
+        switch h.step {
+        case "internet": s = "internet: \(h.rule)"
+        case "delivered": s = "\(h.component_name): \(h.rule)"
+        default: s = "\(h.component_name) \(label(h.step)): \(h.rule)"
+        }
         if let d = h.detail { s += " (\(d))" }
         if h.action == "denied" || h.action == "dropped" { s += "   ✘ DROPPED" }
         return s
