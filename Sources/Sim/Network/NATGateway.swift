@@ -38,7 +38,21 @@ final class NATGateway {
     private var byInside: [InsideKey: Int] = [:]
     private var byOutside: [OutsideKey: Int] = [:]
     private var usedPorts: [DestinationKey: Set<UInt16>] = [:]
+    /// Totals for the run, and per minute of virtual time (CloudWatch publishes NAT gateway metrics per minute).
     var metrics = NATMetrics()
+    var perMinute: [NATMetrics] = []
+    /// The minute `count` attributes to; set by the network before translating.
+    var now: Int64 = 0
+
+    /// Applies `change` to the totals and to the current minute.
+    func count(_ change: (inout NATMetrics) -> Void) {
+        change(&metrics)
+        let minute = Int(now / 60_000_000_000)
+        while perMinute.count <= minute { perMinute.append(NATMetrics()) }
+        change(&perMinute[minute])
+        perMinute[minute].peakActiveConnectionCount = max(perMinute[minute].peakActiveConnectionCount, mappings.count)
+        metrics.peakActiveConnectionCount = max(metrics.peakActiveConnectionCount, mappings.count)
+    }
 
     init(index: Int, spec: NATGatewaySpec, address: IPv4Address) {
         self.index = index
@@ -68,7 +82,7 @@ final class NATGateway {
         if let id = byInside[ik], var m = mappings[id] {
             if now - m.lastActivity > assumptions.natIdleTimeout {
                 remove(id)
-                metrics.idleTimeoutCount += 1
+                count { $0.idleTimeoutCount += 1 }
                 return .idleTimedOut
             }
             m.lastActivity = now
@@ -83,7 +97,7 @@ final class NATGateway {
         let dk = DestinationKey(proto: key.proto, remote: key.destination, remotePort: key.destinationPort)
         var used = usedPorts[dk] ?? []
         guard used.count < assumptions.natConnectionsPerDestination else {
-            metrics.errorPortAllocation += 1
+            count { $0.errorPortAllocation += 1 }
             return .portAllocationError
         }
         let port = choosePort(for: key, used: used, selection: assumptions.natPortSelection, rng: &rng)
@@ -95,7 +109,7 @@ final class NATGateway {
         byInside[ik] = id
         byOutside[OutsideKey(proto: key.proto, natPort: port, remote: key.destination,
                              remotePort: key.destinationPort)] = id
-        if key.proto == .tcp { metrics.connectionAttemptCount += 1 }
+        if key.proto == .tcp { count { $0.connectionAttemptCount += 1 } }
         return .translated(natPort: port, new: true)
     }
 
@@ -132,14 +146,14 @@ final class NATGateway {
         guard let id = byOutside[ok], var m = mappings[id] else { return .noMapping }
         if now - m.lastActivity > assumptions.natIdleTimeout {
             remove(id)
-            metrics.idleTimeoutCount += 1
+            count { $0.idleTimeoutCount += 1 }
             return .idleTimedOut
         }
         m.lastActivity = now
         if let f = tcpFlags {
             if f.contains(.syn), f.contains(.ack), !m.established {
                 m.established = true
-                metrics.connectionEstablishedCount += 1
+                count { $0.connectionEstablishedCount += 1 }
             }
             if f.contains(.fin) { m.finFromOutside = true }
         }
@@ -174,5 +188,6 @@ public struct NATMetrics: Sendable, Equatable, Codable {
     public var bytesOutToDestination = 0
     public var bytesInFromDestination = 0
     public var bytesOutToSource = 0
+    /// The largest number of simultaneous connections (CloudWatch ActiveConnectionCount, Maximum).
     public var peakActiveConnectionCount = 0
 }

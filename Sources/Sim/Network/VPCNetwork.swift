@@ -9,6 +9,14 @@ public protocol NetworkObserver: AnyObject {
     func dropped(time: Int64, packet: SimPacket, step: Step)
     /// The recorded steps of a traced packet that reached its destination or was dropped.
     func traced(packet: SimPacket)
+    /// A packet crossing an ENI, as VPC Flow Logs see it: leaving it (`egress`) or arriving, and whether the
+    /// security group and the subnet's NACL let it (ACCEPT) or not (REJECT). `packet` has the addresses in its
+    /// IP header at that point (flow logs' pkt-srcaddr / pkt-dstaddr).
+    func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool)
+}
+
+extension NetworkObserver {
+    public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {}
 }
 
 /// The nodes of the path where a packet is captured and processed.
@@ -152,6 +160,7 @@ public final class VPCNetwork {
                                     action: .denied,
                                     rule: "no egress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")to \(key.destination)")
                     capture(.eni(eni), p, outgoing: true, comment: "sent; dropped: " + step.text)
+                    observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: true, accepted: false)
                     drop(p, step)
                     return
                 }
@@ -159,6 +168,7 @@ public final class VPCNetwork {
         }
         let transit = transitFromSubnet(e.subnet, &p)
         capture(.eni(eni), p, outgoing: true, comment: "sent; " + transit.comment)
+        logEgress(eni, p, transit)
         carry(p, transit)
     }
 
@@ -191,6 +201,8 @@ public final class VPCNetwork {
         var delay: Int64
         var drop: Step?
         var comment: String
+        /// The ENI where the drop is logged as an ingress REJECT (its subnet's NACL inbound or its security group).
+        var rejectedAt: Int?
     }
 
     /// Everything between leaving `subnet` and arriving at the next node: route, NACLs, the destination ENI's
@@ -214,16 +226,25 @@ public final class VPCNetwork {
                                      rule: "\(route.destination) → local", detail: "no ENI has \(p.ip.destination)"))
             }
             let dst = model.enis[eni].subnet
-            if let t = crossNACLs(from: subnet, to: dst, &p) { return t }
+            if var t = crossNACLs(from: subnet, to: dst, &p) {
+                if t.drop?.kind == .naclInbound { t.rejectedAt = eni }
+                return t
+            }
             if case .natGateway(let n) = model.enis[eni].owner {
                 return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil,
                                comment: "to \(model.natGateways[n].display)")
             }
-            if let t = securityGroupIngress(eni, &p) { return t }
+            if var t = securityGroupIngress(eni, &p) {
+                t.rejectedAt = eni
+                return t
+            }
             return Transit(next: .eni(eni), delay: hop, drop: nil, comment: "to \(model.enis[eni].id)")
         case .natGateway(let n):
             let nat = model.natGateways[n]
-            if let t = crossNACLs(from: subnet, to: nat.subnet, &p) { return t }
+            if var t = crossNACLs(from: subnet, to: nat.subnet, &p) {
+                if t.drop?.kind == .naclInbound { t.rejectedAt = nat.eni }
+                return t
+            }
             return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil, comment: "to \(nat.display)")
         case .internetGateway(let g):
             if let t = crossNACL(subnet, .outbound, &p) { return t }
@@ -258,6 +279,16 @@ public final class VPCNetwork {
             return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
                                  rule: "\(route.destination) → \(pcx)", detail: "the peered VPC is not modeled"))
         }
+    }
+
+    /// Flow-log view of a packet leaving `eni` through `transit`: REJECT when its own subnet's NACL dropped it
+    /// outbound; and an ingress REJECT on the ENI where the transit's drop is logged.
+    private func logEgress(_ eni: Int, _ p: SimPacket, _ t: Transit) {
+        guard let observer else { return }
+        let ownACL = model.networkACLs[model.networkACL(of: model.enis[eni].subnet)].id
+        let rejected = t.drop.map { $0.kind == .naclOutbound && $0.component == ownACL } ?? false
+        observer.interface(eni: eni, time: scheduler.now, packet: p, egress: true, accepted: !rejected)
+        if let r = t.rejectedAt { observer.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
     }
 
     private func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
@@ -332,6 +363,7 @@ public final class VPCNetwork {
                           action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
             if p.traced { observer?.traced(packet: p) }
             capture(.eni(eni), p, outgoing: false, comment: "received")
+            observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: false, accepted: true)
             deliverToENI(eni, p)
         case .natGateway(let n, let fromInside):
             natReceive(n, p, fromInside: fromInside)
@@ -354,12 +386,13 @@ public final class VPCNetwork {
         let key = p.key
         let flags = p.tcp?.flags
         let size = Int(p.ip.totalLength)
+        nat.now = scheduler.now
+        observer?.interface(eni: spec.eni, time: scheduler.now, packet: p, egress: false, accepted: true)
         if fromInside {
-            nat.metrics.packetsInFromSource += 1
-            nat.metrics.bytesInFromSource += size
+            nat.count { $0.packetsInFromSource += 1 }
+            nat.count { $0.bytesInFromSource += size }
             let result = nat.translateOutbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions,
                                                rng: &rng)
-            nat.metrics.peakActiveConnectionCount = max(nat.metrics.peakActiveConnectionCount, nat.activeConnections)
             switch result {
             case .translated(let port, _):
                 let before = "\(key.source):\(key.sourcePort)"
@@ -372,12 +405,14 @@ public final class VPCNetwork {
                 capture(.natGateway(n, fromInside: true), packet, outgoing: false,
                         comment: "arrived from the private side; translated \(before) → \(nat.address):\(port) by \(spec.id)")
                 scheduler.schedule(after: assumptions.natProcessing) { [self] in
+                    nat.now = scheduler.now
                     var out = p
                     let t = transitFromSubnet(spec.subnet, &out)
-                    nat.metrics.packetsOutToDestination += 1
-                    nat.metrics.bytesOutToDestination += size
+                    nat.count { $0.packetsOutToDestination += 1 }
+                    nat.count { $0.bytesOutToDestination += size }
                     capture(.natGateway(n, fromInside: true), out, outgoing: true,
                             comment: "translated by \(spec.id); " + t.comment)
+                    logEgress(spec.eni, out, t)
                     carry(out, t)
                 }
             case .idleTimedOut:
@@ -385,7 +420,7 @@ public final class VPCNetwork {
                                 rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
                                 detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil)
                 capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
-                nat.metrics.packetsDropCount += 1
+                nat.count { $0.packetsDropCount += 1 }
                 drop(p, step)
                 if key.proto == .tcp, let t = p.tcp { natSendsReset(n, to: p, tcp: t) }
             case .portAllocationError:
@@ -393,19 +428,19 @@ public final class VPCNetwork {
                                 rule: "ErrorPortAllocation",
                                 detail: "\(assumptions.natConnectionsPerDestination) connections to \(key.destination):\(key.destinationPort) already")
                 capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
-                nat.metrics.packetsDropCount += 1
+                nat.count { $0.packetsDropCount += 1 }
                 drop(p, step)
             case .noMapping, .unsupportedProtocol:
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
                                 rule: result.isUnsupported ? "protocol \(key.proto) is not supported (TCP, UDP, ICMP only)"
                                     : "no translation for \(key.description)")
                 capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
-                nat.metrics.packetsDropCount += 1
+                nat.count { $0.packetsDropCount += 1 }
                 drop(p, step)
             }
         } else {
-            nat.metrics.packetsInFromDestination += 1
-            nat.metrics.bytesInFromDestination += size
+            nat.count { $0.packetsInFromDestination += 1 }
+            nat.count { $0.bytesInFromDestination += size }
             switch nat.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) {
             case .translated(let to, let port, _):
                 let before = "\(key.destination):\(key.destinationPort)"
@@ -417,19 +452,21 @@ public final class VPCNetwork {
                 capture(.natGateway(n, fromInside: false), packet, outgoing: false,
                         comment: "arrived from the internet; translated \(before) → \(to):\(port) by \(spec.id)")
                 scheduler.schedule(after: assumptions.natProcessing) { [self] in
+                    nat.now = scheduler.now
                     var out = p
                     let t = transitFromSubnet(spec.subnet, &out)
-                    nat.metrics.packetsOutToSource += 1
-                    nat.metrics.bytesOutToSource += size
+                    nat.count { $0.packetsOutToSource += 1 }
+                    nat.count { $0.bytesOutToSource += size }
                     capture(.natGateway(n, fromInside: false), out, outgoing: true,
                             comment: "translated by \(spec.id); " + t.comment)
+                    logEgress(spec.eni, out, t)
                     carry(out, t)
                 }
             case .noMapping, .idleTimedOut:
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
                                 rule: "no translation for \(key.description)")
                 capture(.natGateway(n, fromInside: false), p, outgoing: false, comment: "dropped: " + step.text)
-                nat.metrics.packetsDropCount += 1
+                nat.count { $0.packetsDropCount += 1 }
                 drop(p, step)
             }
         }
@@ -447,6 +484,7 @@ public final class VPCNetwork {
         let spec = model.natGateways[n]
         let t = transitFromSubnet(spec.subnet, &r)
         capture(.natGateway(n, fromInside: false), r, outgoing: true, comment: "RST from \(spec.id) (idle timeout); " + t.comment)
+        logEgress(spec.eni, r, t)
         carry(r, t)
     }
 
@@ -503,16 +541,19 @@ public final class VPCNetwork {
         var t: Transit
         if let deny = crossNACL(e.subnet, .inbound, &p) {
             t = deny
+            t.rejectedAt = eni
         } else if case .natGateway(let n) = e.owner {
             t = Transit(next: .natGateway(n, fromInside: false), delay: assumptions.vpcHopLatency, drop: nil,
                         comment: "to \(model.natGateways[n].display)")
         } else if let deny = securityGroupIngress(eni, &p) {
             t = deny
+            t.rejectedAt = eni
         } else {
             t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency, drop: nil, comment: "to \(e.id)")
         }
         capture(.internetGateway(g, toInternet: false), packet, outgoing: false,
                 comment: "arrived from the internet; translated \(before) → \(e.privateIP) by \(igw.id); " + t.comment)
+        if let r = t.rejectedAt { observer?.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
         carry(p, t)
     }
 
@@ -573,8 +614,9 @@ public final class VPCNetwork {
         }
     }
 
-    /// NAT metrics per gateway, in model order.
+    /// NAT metrics per gateway, in model order: totals, and per minute of virtual time.
     public var natMetrics: [NATMetrics] { nats.map(\.metrics) }
+    public var natMetricsPerMinute: [[NATMetrics]] { nats.map(\.perMinute) }
 }
 
 extension NATGateway.OutboundResult {

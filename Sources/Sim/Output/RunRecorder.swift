@@ -11,8 +11,20 @@ public struct LadderRow: Sendable {
     public var dropped: Step?
 }
 
-/// Observes a run: feeds captures, records drops, paths and the ladder of each flow.
+/// Receives what crosses each ENI (the view VPC Flow Logs have).
+public protocol InterfaceObserver: AnyObject {
+    func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool)
+}
+
+/// Observes a run: feeds captures, records drops, paths and the ladder of each flow, and forwards what crosses
+/// each ENI to `interfaceObservers` (flow logs).
 public final class RunRecorder: NetworkObserver {
+    public var interfaceObservers: [InterfaceObserver] = []
+
+    public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
+        for o in interfaceObservers { o.interface(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted) }
+    }
+
     unowned let sim: Simulation
     let captures: CaptureWriter?
     public private(set) var ladders: [[LadderRow]]
