@@ -45,6 +45,7 @@ public enum Runner {
                 throw CaptureFileError(path: dir, message: "cannot create the output directory: \(error.localizedDescription)")
             }
             outDir = dir
+            removeStaleCaptures(in: dir)
             if options.capture.map({ !$0.isEmpty }) ?? true {
                 writer = try CaptureWriter(directory: dir, points: sim.network.capturePoints,
                                            startTime: scenario.startTime, application: "vpcsim \(vpcsimVersion)",
@@ -103,6 +104,18 @@ public enum Runner {
             try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
         }
         return Outcome(report: report, text: text, outDir: outDir, results: results)
+    }
+
+    /// Capture files of an earlier run in the same directory would mix with this run's: remove the ones
+    /// vpcsim names ("NN-….pcap", all-hops.pcapng), nothing else.
+    static func removeStaleCaptures(in dir: String) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
+        for n in names.sorted() {
+            let ours = n == "all-hops.pcapng"
+                || (n.hasSuffix(".pcap") && n.count > 3 && n.prefix(2).allSatisfy(\.isNumber) && n.dropFirst(2).first == "-")
+            if ours { try? fm.removeItem(atPath: dir + "/" + n) }
+        }
     }
 
     static func writeAtomically(_ data: Data, to path: String) throws {

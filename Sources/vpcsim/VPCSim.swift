@@ -11,7 +11,7 @@ struct VPCSim: ParsableCommand {
         commandName: "vpcsim",
         abstract: "A packet-level simulator of AWS VPC networking: real traffic through your VPC, a pcap per hop.",
         version: vpcsimVersion,
-        subcommands: [Run.self, Validate.self])
+        subcommands: [Run.self, Validate.self, Trace.self])
 }
 
 /// Prints a one-line error to stderr and exits with status 2 (invalid input).
@@ -89,5 +89,72 @@ struct Validate: ParsableCommand {
         } catch {
             fail("\(scenario): \(error)")
         }
+    }
+}
+
+struct Trace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one ad-hoc flow through a scenario: same report, captures and exit codes as run.")
+
+    @Argument(help: "The scenario file (YAML), hand-written or from `vpcsim import aws`.")
+    var scenario: String
+
+    @Option(name: .long, help: "Source: a Lambda function name, an instance id or name, an ENI id, or an IP.")
+    var from: String
+
+    @Option(name: .long, help: "Destination: <outside host|instance|IP>:<port>.")
+    var to: String
+
+    @Option(name: .long, help: "Application: sftp, https or tcp.")
+    var app: String = "tcp"
+
+    @Option(name: .long, help: "Bytes to transfer (file size for sftp, response for https, echo for tcp).")
+    var size: Int = 10_000
+
+    @Option(name: .long, help: "An unknown public destination: listen, closed or silent.")
+    var unknownHost: String = "listen"
+
+    @Option(name: .long, help: "Expected outcome (ok, timeout, refused, reset, unreachable): exit 1 otherwise.")
+    var expect: String?
+
+    @Option(name: .long, help: "Output directory (default: captures/<scenario name>-trace).")
+    var out: String?
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Capture points: all, none, or a comma-separated list.")
+    var capture: String = "all"
+
+    func run() throws {
+        guard let appProfile = AppProfile(rawValue: app) else { fail("--app \(app): expected sftp, https or tcp") }
+        guard let unknown = AdHocTrace.UnknownHost(rawValue: unknownHost) else {
+            fail("--unknown-host \(unknownHost): expected listen, closed or silent")
+        }
+        var expected: FlowOutcome?
+        if let expect {
+            guard let o = FlowOutcome(rawValue: expect) else { fail("--expect \(expect): expected ok, timeout, refused, reset or unreachable") }
+            expected = o
+        }
+        var s: Scenario
+        do {
+            s = try ScenarioLoader.load(path: scenario)
+            s = try AdHocTrace.scenario(s, from: from, to: to, app: appProfile, size: size, unknownHost: unknown)
+        } catch let e as ScenarioError {
+            fail(e.description)
+        } catch {
+            fail("\(scenario): \(error)")
+        }
+        if let expected { s.flows[0].expect = FlowExpectation(outcome: expected, location: "--expect") }
+        if let seed { s.seed = seed }
+        let selection: Set<String>? = capture == "all" ? nil : capture == "none" ? [] : Set(capture.split(separator: ",").map(String.init))
+        let outcome: Runner.Outcome
+        do {
+            outcome = try Runner.run(scenario: s, options: .init(outDir: out ?? "captures/\(s.name)-trace", capture: selection))
+        } catch {
+            fail("\(error)")
+        }
+        print(outcome.text, terminator: "")
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 }
