@@ -190,7 +190,7 @@ import Testing
         let a = Assumptions()
         let k = PacketKey(proto: .tcp, source: ip("10.0.1.10"), destination: ip("203.0.113.22"), sourcePort: 40000,
                           destinationPort: 22)
-        guard case .translated(let port, true) = nat.translateOutbound(k, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng)
+        guard case .translated(_, let port, true) = nat.translateOutbound(k, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng)
         else { Issue.record("no mapping"); return }
         let reply = PacketKey(proto: .tcp, source: ip("203.0.113.22"), destination: ip("10.0.0.5"), sourcePort: 22,
                               destinationPort: port)
@@ -232,6 +232,31 @@ import Testing
         guard case .translated = nat.translateOutbound(other, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng) else {
             Issue.record("expected a mapping"); return
         }
+    }
+
+    @Test func eachNATAddressAddsItsOwnConnectionsPerDestination() {
+        var spec = StoryModel().build().natGateways[0]
+        spec.secondaryPrivateIPs = [ip("10.0.0.6")]
+        spec.secondaryElasticIPs = [ip("198.51.100.8")]
+        let nat = NATGateway(index: 0, spec: spec, address: ip("10.0.0.5"))
+        var rng = SplitMix64(seed: 1)
+        var a = Assumptions()
+        a.natConnectionsPerDestination = 3
+        var used: [IPv4Address] = []
+        for p in 0..<7 {
+            let k = PacketKey(proto: .tcp, source: ip("10.0.1.10"), destination: ip("203.0.113.22"),
+                              sourcePort: UInt16(40000 + p), destinationPort: 22)
+            switch nat.translateOutbound(k, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng) {
+            case .translated(let address, _, _): used.append(address)
+            case .portAllocationError: used.append(.any)
+            default: Issue.record("unexpected result")
+            }
+        }
+        // Spread over both addresses, three each; the seventh finds no port.
+        #expect(used.filter { $0 == ip("10.0.0.5") }.count == 3)
+        #expect(used.filter { $0 == ip("10.0.0.6") }.count == 3)
+        #expect(used.last == .any)
+        #expect(nat.metrics.errorPortAllocation == 1)
     }
 
     @Test func lambdaInAPublicSubnetIsDroppedAtTheIGWForLackOfAPublicIP() {

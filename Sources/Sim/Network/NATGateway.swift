@@ -12,17 +12,20 @@ final class NATGateway {
     }
     struct OutsideKey: Hashable {
         var proto: IPProtocol
+        var natAddress: IPv4Address
         var natPort: UInt16
         var remote: IPv4Address
         var remotePort: UInt16
     }
     struct DestinationKey: Hashable {
+        var natAddress: IPv4Address
         var proto: IPProtocol
         var remote: IPv4Address
         var remotePort: UInt16
     }
     struct Mapping {
         var inside: InsideKey
+        var natAddress: IPv4Address
         var natPort: UInt16
         var lastActivity: Int64
         var finFromInside = false
@@ -32,7 +35,9 @@ final class NATGateway {
 
     let index: Int
     let spec: NATGatewaySpec
-    let address: IPv4Address
+    /// The primary private IP, then the secondary ones: each gives another 55,000 connections per destination.
+    let addresses: [IPv4Address]
+    var address: IPv4Address { addresses[0] }
     private(set) var mappings: [Int: Mapping] = [:]
     private var nextMappingID = 0
     private var byInside: [InsideKey: Int] = [:]
@@ -57,13 +62,13 @@ final class NATGateway {
     init(index: Int, spec: NATGatewaySpec, address: IPv4Address) {
         self.index = index
         self.spec = spec
-        self.address = address
+        addresses = [address] + spec.secondaryPrivateIPs
     }
 
     var activeConnections: Int { mappings.count }
 
     enum OutboundResult {
-        case translated(natPort: UInt16, new: Bool)
+        case translated(natAddress: IPv4Address, natPort: UInt16, new: Bool)
         /// The mapping had been idle longer than the idle timeout: the packet is dropped and, for TCP, the
         /// client gets an RST (VPC-UG nat-gateway-troubleshooting).
         case idleTimedOut
@@ -89,28 +94,39 @@ final class NATGateway {
             if tcpFlags?.contains(.fin) == true { m.finFromInside = true }
             mappings[id] = m
             if tcpFlags?.contains(.rst) == true { remove(id) }
-            return .translated(natPort: m.natPort, new: false)
+            return .translated(natAddress: m.natAddress, natPort: m.natPort, new: false)
         }
         if key.proto == .tcp, let f = tcpFlags, !(f.contains(.syn) && !f.contains(.ack)) {
             return .noMapping
         }
-        let dk = DestinationKey(proto: key.proto, remote: key.destination, remotePort: key.destinationPort)
-        var used = usedPorts[dk] ?? []
-        guard used.count < assumptions.natConnectionsPerDestination else {
+        // With several addresses, the one with the fewest connections to this destination (the lowest on a tie):
+        // how AWS spreads connections over a NAT gateway's addresses is undocumented.
+        var best: (address: IPv4Address, used: Set<UInt16>)?
+        for a in addresses {
+            let u = usedPorts[DestinationKey(natAddress: a, proto: key.proto, remote: key.destination,
+                                             remotePort: key.destinationPort)] ?? []
+            if u.count < assumptions.natConnectionsPerDestination, best == nil || u.count < best!.used.count {
+                best = (a, u)
+            }
+        }
+        guard let (natAddress, taken) = best else {
             count { $0.errorPortAllocation += 1 }
             return .portAllocationError
         }
+        let dk = DestinationKey(natAddress: natAddress, proto: key.proto, remote: key.destination,
+                                remotePort: key.destinationPort)
+        var used = taken
         let port = choosePort(for: key, used: used, selection: assumptions.natPortSelection, rng: &rng)
         used.insert(port)
         usedPorts[dk] = used
         let id = nextMappingID
         nextMappingID += 1
-        mappings[id] = Mapping(inside: ik, natPort: port, lastActivity: now)
+        mappings[id] = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)
         byInside[ik] = id
-        byOutside[OutsideKey(proto: key.proto, natPort: port, remote: key.destination,
+        byOutside[OutsideKey(proto: key.proto, natAddress: natAddress, natPort: port, remote: key.destination,
                              remotePort: key.destinationPort)] = id
         if key.proto == .tcp { count { $0.connectionAttemptCount += 1 } }
-        return .translated(natPort: port, new: true)
+        return .translated(natAddress: natAddress, natPort: port, new: true)
     }
 
     /// The port choice is undocumented by AWS: a named assumption (`nat_port_selection`).
@@ -141,8 +157,8 @@ final class NATGateway {
     }
 
     func translateInbound(_ key: PacketKey, tcpFlags: TCPFlags?, now: Int64, assumptions: Assumptions) -> InboundResult {
-        let ok = OutsideKey(proto: key.proto, natPort: key.destinationPort, remote: key.source,
-                            remotePort: key.sourcePort)
+        let ok = OutsideKey(proto: key.proto, natAddress: key.destination, natPort: key.destinationPort,
+                            remote: key.source, remotePort: key.sourcePort)
         guard let id = byOutside[ok], var m = mappings[id] else { return .noMapping }
         if now - m.lastActivity > assumptions.natIdleTimeout {
             remove(id)
@@ -165,9 +181,10 @@ final class NATGateway {
     private func remove(_ id: Int) {
         guard let m = mappings.removeValue(forKey: id) else { return }
         byInside[m.inside] = nil
-        byOutside[OutsideKey(proto: m.inside.proto, natPort: m.natPort, remote: m.inside.destination,
-                             remotePort: m.inside.destinationPort)] = nil
-        let dk = DestinationKey(proto: m.inside.proto, remote: m.inside.destination, remotePort: m.inside.destinationPort)
+        byOutside[OutsideKey(proto: m.inside.proto, natAddress: m.natAddress, natPort: m.natPort,
+                             remote: m.inside.destination, remotePort: m.inside.destinationPort)] = nil
+        let dk = DestinationKey(natAddress: m.natAddress, proto: m.inside.proto, remote: m.inside.destination,
+                                remotePort: m.inside.destinationPort)
         usedPorts[dk]?.remove(m.natPort)
         if usedPorts[dk]?.isEmpty == true { usedPorts[dk] = nil }
     }

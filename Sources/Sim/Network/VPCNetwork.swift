@@ -59,6 +59,11 @@ public final class VPCNetwork {
     var nats: [NATGateway] = []
     /// Public/Elastic IP → ENI, for the internet gateway's 1:1 NAT.
     private var publicToENI: [IPv4Address: Int] = [:]
+    /// Public ↔ private for the IGW's 1:1 NAT, including NAT gateways' secondary addresses.
+    private var publicToPrivate: [IPv4Address: IPv4Address] = [:]
+    private var privateToPublic: [IPv4Address: IPv4Address] = [:]
+    /// Every private address an ENI answers to (primary and secondary), per VPC.
+    private var eniByAddress: [IPv4Address: Int] = [:]
     private var hostByAddress: [IPv4Address: Int] = [:]
     /// Tracked connections per ENI (security groups are stateful per ENI).
     private var tracked: [Set<PacketKey>]
@@ -81,7 +86,23 @@ public final class VPCNetwork {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
         }
         for (i, e) in model.enis.enumerated() {
-            if let p = e.publicIP { publicToENI[p] = i }
+            eniByAddress[e.privateIP] = i
+            if let p = e.publicIP {
+                publicToENI[p] = i
+                publicToPrivate[p] = e.privateIP
+                privateToPublic[e.privateIP] = p
+            }
+        }
+        for n in model.natGateways {
+            for (k, a) in n.secondaryPrivateIPs.enumerated() {
+                eniByAddress[a] = n.eni
+                if k < n.secondaryElasticIPs.count {
+                    let p = n.secondaryElasticIPs[k]
+                    publicToENI[p] = n.eni
+                    publicToPrivate[p] = a
+                    privateToPublic[a] = p
+                }
+            }
         }
         for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address] = i }
         buildCapturePoints()
@@ -221,7 +242,7 @@ public final class VPCNetwork {
         switch route.target {
         case .local:
             let vpc = model.subnets[subnet].vpc
-            guard let eni = model.eni(privateIP: p.ip.destination, in: vpc) else {
+            guard let eni = eniByAddress[p.ip.destination], model.subnets[model.enis[eni].subnet].vpc == vpc else {
                 return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
                                      rule: "\(route.destination) → local", detail: "no ENI has \(p.ip.destination)"))
             }
@@ -251,7 +272,8 @@ public final class VPCNetwork {
             let igw = model.internetGateways[g]
             // The IGW's 1:1 NAT needs a public IP on the sending ENI (VPC-UG VPC_Internet_Gateway).
             let vpc = model.subnets[subnet].vpc
-            guard let eni = model.eni(privateIP: p.ip.source, in: vpc), let pub = model.enis[eni].publicIP else {
+            guard let eni = eniByAddress[p.ip.source], model.subnets[model.enis[eni].subnet].vpc == vpc,
+                  let pub = privateToPublic[p.ip.source] else {
                 let why: String
                 if let eni = model.eni(privateIP: p.ip.source, in: vpc), case .lambda = model.enis[eni].owner {
                     why = "\(p.ip.source) is a Lambda Hyperplane ENI, which never has a public IP"
@@ -394,16 +416,16 @@ public final class VPCNetwork {
             let result = nat.translateOutbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions,
                                                rng: &rng)
             switch result {
-            case .translated(let port, _):
+            case .translated(let natAddress, let port, _):
                 let before = "\(key.source):\(key.sourcePort)"
-                p.ip.source = nat.address
+                p.ip.source = natAddress
                 setSourcePort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display,
-                                action: .translated, rule: "\(before) → \(nat.address):\(port)")
+                                action: .translated, rule: "\(before) → \(natAddress):\(port)")
                 p.record(step)
                 capture(.natGateway(n, fromInside: true), packet, outgoing: false,
-                        comment: "arrived from the private side; translated \(before) → \(nat.address):\(port) by \(spec.id)")
+                        comment: "arrived from the private side; translated \(before) → \(natAddress):\(port) by \(spec.id)")
                 scheduler.schedule(after: assumptions.natProcessing) { [self] in
                     nat.now = scheduler.now
                     var out = p
@@ -492,7 +514,7 @@ public final class VPCNetwork {
         var p = packet
         let igw = model.internetGateways[g]
         let vpc = model.vpcs.firstIndex { $0.internetGateway == g }
-        guard let vpc, let eni = model.eni(privateIP: p.ip.source, in: vpc), let pub = model.enis[eni].publicIP else {
+        guard vpc != nil, let pub = privateToPublic[p.ip.source] else {
             // Checked in transit already; kept for a model whose IGW is not attached.
             let step = Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .dropped,
                             rule: "no public IP for \(p.ip.source)")
@@ -534,9 +556,9 @@ public final class VPCNetwork {
         }
         let e = model.enis[eni]
         let before = p.ip.destination
-        p.ip.destination = e.privateIP
+        p.ip.destination = publicToPrivate[before] ?? e.privateIP
         p.record(Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .translated,
-                      rule: "1:1 NAT \(before) → \(e.privateIP)"))
+                      rule: "1:1 NAT \(before) → \(p.ip.destination)"))
         // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
         var t: Transit
         if let deny = crossNACL(e.subnet, .inbound, &p) {
@@ -552,7 +574,7 @@ public final class VPCNetwork {
             t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency, drop: nil, comment: "to \(e.id)")
         }
         capture(.internetGateway(g, toInternet: false), packet, outgoing: false,
-                comment: "arrived from the internet; translated \(before) → \(e.privateIP) by \(igw.id); " + t.comment)
+                comment: "arrived from the internet; translated \(before) → \(p.ip.destination) by \(igw.id); " + t.comment)
         if let r = t.rejectedAt { observer?.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
         carry(p, t)
     }
