@@ -33,7 +33,7 @@ final class Tap: NetworkObserver {
         #expect(r[0].outcome == .timeout)
         #expect(r[0].elapsed == 20_000_000_000)
         #expect(r[0].synTimes == [0, 1, 3, 7, 15].map { Int64($0) * 1_000_000_000 })
-        #expect(r[0].message == "Timed out while waiting for handshake (readyTimeout 20 s)")
+        #expect(r[0].message == "Timed out while waiting for handshake (ssh2 readyTimeout 20 s)")
     }
 
     @Test func lambdaTimeoutEndsAFlowThatWouldWaitLonger() {

@@ -105,10 +105,14 @@ public final class TCPConnection {
         tsOffset = UInt32(truncatingIfNeeded: rng.next())
         ipID = UInt16(truncatingIfNeeded: rng.next())
         cwnd = 10 * 1448
+        useTimestamps = stack.timestamps
     }
 
     /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.
-    var segmentSize: Int { min(peerMSS, Int(stack.mss)) - 12 }
+    var segmentSize: Int { min(peerMSS, Int(stack.mss)) - (useTimestamps ? 12 : 0) }
+    /// Timestamps are used when both SYNs carried them (RFC 7323 §3.2).
+    private var useTimestamps: Bool
+    private var resetRetries = 0
 
     // MARK: Opening
 
@@ -121,10 +125,22 @@ public final class TCPConnection {
 
     private func sendSYN() {
         synSentTimes.append(env.now)
-        emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: [
-            .maximumSegmentSize(stack.mss), .sackPermitted, .timestamps(value: tsVal, echoReply: 0), .noOperation,
-            .windowScale(stack.windowScale),
-        ])
+        switch stack.synOptions {
+        case .linux:
+            var options: [TCPOption] = [.maximumSegmentSize(stack.mss), .sackPermitted]
+            options += stack.timestamps ? [.timestamps(value: tsVal, echoReply: 0), .noOperation] : [.noOperation, .noOperation]
+            options.append(.windowScale(stack.windowScale))
+            emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: options)
+        case .windows:
+            // Windows leaves window scaling out of its third SYN, whether the earlier two timed out or were
+            // reset (both seen in the public captures in Tests/Fixtures/captures/public/timeout).
+            let lastTry = synRetries + resetRetries >= 2
+            let options: [TCPOption] = lastTry
+                ? [.maximumSegmentSize(stack.mss), .noOperation, .noOperation, .sackPermitted]
+                : [.maximumSegmentSize(stack.mss), .noOperation, .windowScale(stack.windowScale), .noOperation,
+                   .noOperation, .sackPermitted]
+            emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: options)
+        }
     }
 
     private func armSYNTimer() {
@@ -149,6 +165,7 @@ public final class TCPConnection {
         irs = syn.sequenceNumber
         rcvNxt = irs &+ 1
         readPeerOptions(syn)
+        useTimestamps = stack.timestamps && syn.timestamps != nil
         state = .synReceived
         sendSYNACK()
         armSYNACKTimer(attempt: 0)
@@ -156,8 +173,8 @@ public final class TCPConnection {
 
     private func sendSYNACK() {
         var options: [TCPOption] = [.maximumSegmentSize(stack.mss), .sackPermitted]
-        options.append(.timestamps(value: tsVal, echoReply: tsRecent))
-        options += [.noOperation, .windowScale(stack.windowScale)]
+        options += useTimestamps ? [.timestamps(value: tsVal, echoReply: tsRecent), .noOperation] : [.noOperation, .noOperation]
+        options.append(.windowScale(stack.windowScale))
         emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160, options: options)
     }
 
@@ -243,7 +260,9 @@ public final class TCPConnection {
 
     private var advertisedWindow: UInt16 { 502 }  // 64256 >> 7, Linux's first scaled window
 
-    private var tsOptions: [TCPOption] { [.noOperation, .noOperation, .timestamps(value: tsVal, echoReply: tsRecent)] }
+    private var tsOptions: [TCPOption] {
+        useTimestamps ? [.noOperation, .noOperation, .timestamps(value: tsVal, echoReply: tsRecent)] : []
+    }
 
     /// Linux TSval: a millisecond clock plus a per-connection random offset.
     private var tsVal: UInt32 { tsOffset &+ UInt32(truncatingIfNeeded: env.now / 1_000_000) }
@@ -286,7 +305,20 @@ public final class TCPConnection {
         if let ts = t.timestamps, t.flags.contains(.syn) || seqLEQ(t.sequenceNumber, rcvNxt) { tsRecent = ts.value }
         if t.flags.contains(.rst) {
             switch state {
-            case .synSent where t.flags.contains(.ack) && t.acknowledgmentNumber == iss &+ 1: end(.refused)
+            case .synSent where t.flags.contains(.ack) && t.acknowledgmentNumber == iss &+ 1:
+                if resetRetries < stack.retriesAfterReset {
+                    // Windows tries again after an RST, with the same port and sequence number.
+                    resetRetries += 1
+                    rtoGeneration += 1
+                    let gen = rtoGeneration
+                    env.schedule(at: env.now + stack.retryAfterResetDelay) { [weak self] in
+                        guard let self, self.rtoGeneration == gen, self.state == .synSent else { return }
+                        self.sendSYN()
+                        self.armSYNTimer()
+                    }
+                } else {
+                    end(.refused)
+                }
             case .synSent, .closed: break
             default: end(.reset)
             }
@@ -300,6 +332,7 @@ public final class TCPConnection {
             irs = t.sequenceNumber
             rcvNxt = irs &+ 1
             readPeerOptions(t)
+            useTimestamps = useTimestamps && t.timestamps != nil
             sndUna = t.acknowledgmentNumber
             sndNxt = sndUna
             state = .established

@@ -146,7 +146,7 @@ public final class Simulation {
     private func startFlow(_ i: Int) {
         let f = scenario.flows[i]
         let (host, stack, ports) = sourceEndpoint(f)
-        var port = UInt16.random(in: ports, using: &rng)
+        var port = f.sourcePort ?? UInt16.random(in: ports, using: &rng)
         while host.usedPorts.contains(port) { port = port == ports.upperBound ? ports.lowerBound : port + 1 }
         host.usedPorts.insert(port)
         results[i].clientPort = port
@@ -158,9 +158,23 @@ public final class Simulation {
         clientApps[i] = app
         clientConns[i] = conn
         let readyLabel = f.app == .sftp ? "USERAUTH_SUCCESS" : nil
-        if readyLabel == nil { app.onEstablished = { [unowned self] in self.results[i].ready = true } }
+        var bannerReceived = false
+        var established = false
+        app.onEstablished = { [unowned self] in
+            established = true
+            if readyLabel == nil { self.results[i].ready = true }
+            if let t = f.client.bannerTimeout, f.app == .sftp {
+                self.scheduler.schedule(after: t) { [unowned self] in
+                    guard self.results[i].outcome == nil, !bannerReceived else { return }
+                    self.finish(i, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))")
+                    conn.close()
+                }
+            }
+        }
         app.onPeerMessage = { [unowned self] idx in
-            if let readyLabel, self.conversations[i][idx].label.contains(readyLabel) { self.results[i].ready = true }
+            let label = self.conversations[i][idx].label
+            if label.contains("banner") { bannerReceived = true }
+            if let readyLabel, label.contains(readyLabel) { self.results[i].ready = true }
         }
         app.onEnded = { [unowned self, unowned conn, unowned app] reason in
             host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = nil
@@ -175,13 +189,25 @@ public final class Simulation {
             case .aborted: break
             }
         }
-        if let t = f.app.readyTimeout {
+        // The client program's own timers (ClientProfile). A socket still connecting is closed without a
+        // packet; a connected one is ended with FIN.
+        func giveUp(_ what: String) {
+            results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
+            finish(i, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) \(what))")
+            if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
+        }
+        if let t = f.client.readyTimeout {
             scheduler.schedule(at: f.start + t) { [unowned self] in
                 guard self.results[i].outcome == nil, !self.results[i].ready else { return }
-                self.results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
-                self.finish(i, .timeout, "\(f.app.timeoutMessage) (readyTimeout \(formatDuration(t)))")
-                // A socket still connecting is closed without a packet; a connected one is ended with FIN.
-                if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
+                giveUp("readyTimeout \(formatDuration(t))")
+            }
+        }
+        if let t = f.client.connectTimeout {
+            scheduler.schedule(at: f.start + t) { [unowned self] in
+                guard self.results[i].outcome == nil else { return }
+                let done = f.client.connectTimeoutCoversBanner && f.app == .sftp ? bannerReceived : established
+                guard !done else { return }
+                giveUp("connect timeout \(formatDuration(t))")
             }
         }
         if case .lambda(let fn, _) = f.source {
@@ -215,7 +241,10 @@ public final class Simulation {
         case .listen:
             let key = HostEndpoint.ConnectionKey(localPort: syn.destinationPort, remote: p.ip.source,
                                                  remotePort: syn.sourcePort)
-            let messages = p.flow >= 0 && p.flow < conversations.count ? conversations[p.flow] : []
+            // "hang": a server that accepts connections and never says anything (a hung daemon, a load balancer
+            // with no healthy target).
+            let hung = behaviour == .listen(app: "hang")
+            let messages = p.flow >= 0 && p.flow < conversations.count && !hung ? conversations[p.flow] : []
             let app = ConversationEndpoint(messages: messages, side: .server, env: host)
             let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
                                      remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,

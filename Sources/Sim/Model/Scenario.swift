@@ -53,22 +53,6 @@ public enum AppProfile: String, Sendable, CaseIterable {
     /// Plain TCP: connect, send `size` bytes, receive an echo of the same size, close.
     case tcp
 
-    /// Time from the start of connect to application readiness after which the client gives up (ns), if any.
-    public var readyTimeout: Int64? {
-        switch self {
-        case .sftp: return 20_000_000_000
-        case .https, .tcp: return nil
-        }
-    }
-
-    /// The message the client prints when it gives up.
-    public var timeoutMessage: String {
-        switch self {
-        case .sftp: return "Timed out while waiting for handshake"
-        case .https: return "Connection timed out"
-        case .tcp: return "Connection timed out"
-        }
-    }
 }
 
 public enum FlowOutcome: String, Sendable, Codable, CaseIterable {
@@ -111,6 +95,10 @@ public struct FlowSpec: Sendable {
     /// The request size for https.
     public var requestSize: Int
     public var expect: FlowExpectation?
+    /// The client program's timeouts (default: ssh2 for sftp, curl for https, none for tcp).
+    public var client: ClientProfile
+    /// A fixed source port instead of a random one from the source's ephemeral range.
+    public var sourcePort: UInt16?
 
     public init(name: String, source: FlowSource, sourceLabel: String, destination: FlowDestination, app: AppProfile,
                 start: Int64 = 0, size: Int = 100_000, requestSize: Int = 300, expect: FlowExpectation? = nil) {
@@ -123,6 +111,8 @@ public struct FlowSpec: Sendable {
         self.size = size
         self.requestSize = requestSize
         self.expect = expect
+        self.client = .default(for: app)
+        self.sourcePort = nil
     }
 }
 

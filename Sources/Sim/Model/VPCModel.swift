@@ -209,8 +209,14 @@ public struct ENI: Named, Sendable {
     public var mac: MACAddress
 }
 
-/// How a host's TCP stack behaves (issue "Match reality" adds more profiles).
+/// How a host's TCP stack behaves where it shows on the wire and in timing. Chosen per host (`stack:`).
 public struct StackProfile: Sendable, Equatable {
+    public enum SYNOptions: String, Sendable {
+        /// MSS, SACK-permitted, timestamps, NOP, window scale (net/ipv4/tcp_output.c tcp_syn_options).
+        case linux
+        /// MSS, NOP, window scale, NOP, NOP, SACK-permitted; no timestamps (Windows' default).
+        case windows
+    }
     public var name: String
     /// Delays between SYN transmissions, in nanoseconds, until the connect fails.
     public var synRetransmitDelays: [Int64]
@@ -221,13 +227,51 @@ public struct StackProfile: Sendable, Equatable {
     public var mss: UInt16
     public var windowScale: UInt8
     public var synWindow: UInt16
+    public var synOptions: SYNOptions
+    /// TCP timestamps (RFC 7323) when the peer offers them too.
+    public var timestamps: Bool
+    /// Connection attempts repeated after an RST answers the SYN (Windows: 2, about 0.5 s apart).
+    public var retriesAfterReset: Int
+    public var retryAfterResetDelay: Int64
+
+    static let second: Int64 = 1_000_000_000
 
     /// Linux before 6.5: tcp_syn_retries 6, initial RTO 1 s doubling: SYNs at 0,1,3,7,15,31,63 s, the connect
     /// fails at 127 s (Documentation/networking/ip-sysctl.rst; net/ipv4/tcp_timer.c).
     public static let linux = StackProfile(
-        name: "linux", synRetransmitDelays: [1, 2, 4, 8, 16, 32].map { $0 * 1_000_000_000 },
-        synGiveUpAfterLast: 64_000_000_000, ephemeralPorts: 32768...60999, initialTTL: 64, mss: 1460,
-        windowScale: 7, synWindow: 64240)
+        name: "linux", synRetransmitDelays: [1, 2, 4, 8, 16, 32].map { $0 * second },
+        synGiveUpAfterLast: 64 * second, ephemeralPorts: 32768...60999, initialTTL: 64, mss: 1460,
+        windowScale: 7, synWindow: 64240, synOptions: .linux, timestamps: true, retriesAfterReset: 0,
+        retryAfterResetDelay: 0)
+
+    /// Linux 6.5 and later with tcp_syn_linear_timeouts = 4: four retransmissions 1 s apart, then doubling:
+    /// SYNs at 0,1,2,3,4,5,7,11,19,35,67 s, the connect fails at 131 s (ip-sysctl.rst).
+    public static let linux65: StackProfile = {
+        var p = linux
+        p.name = "linux-6.5"
+        p.synRetransmitDelays = [1, 1, 1, 1, 1, 2, 4, 8, 16, 32].map { $0 * second }
+        return p
+    }()
+
+    /// Windows 10/11 and Server 2016+: initial RTO 3 s, TcpMaxConnectRetransmissions 2: SYNs at 0, 3, 9 s, the
+    /// connect fails at 21 s; after an RST it tries twice more about 0.5 s apart (both seen in the public
+    /// captures in Tests/Fixtures/captures/public/timeout). Ports 49152–65535, TTL 128, no timestamps.
+    public static let windows = StackProfile(
+        name: "windows", synRetransmitDelays: [3, 6].map { $0 * second }, synGiveUpAfterLast: 12 * second,
+        ephemeralPorts: 49152...65535, initialTTL: 128, mss: 1460, windowScale: 8, synWindow: 64240,
+        synOptions: .windows, timestamps: false, retriesAfterReset: 2, retryAfterResetDelay: 500_000_000)
+
+    /// The profiles a scenario can name.
+    public static let all: [StackProfile] = [linux, linux65, windows]
+
+    public static func named(_ name: String) -> StackProfile? {
+        switch name {
+        case "linux", "linux-pre-6.5": return linux
+        case "linux-6.5", "linux-6.5+": return linux65
+        case "windows": return windows
+        default: return nil
+        }
+    }
 }
 
 public struct LambdaFunction: Named, Sendable {
@@ -250,7 +294,7 @@ public struct Instance: Named, Sendable {
 
 /// What answers on a port of an outside host.
 public enum PortBehaviour: Sendable, Equatable {
-    /// A server that speaks the application ("sftp", "https", "tcp").
+    /// A server that speaks the application ("sftp", "https", "tcp"); "hang" accepts and never speaks.
     case listen(app: String)
     /// RST,ACK to a SYN, as Linux does for a closed port.
     case closed

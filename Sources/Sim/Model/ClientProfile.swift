@@ -1,0 +1,63 @@
+/// How a client program waits: its timeouts and what it prints when one fires. Chosen per flow (`client:`);
+/// each default below cites where it comes from.
+public struct ClientProfile: Sendable, Equatable {
+    public var name: String
+    /// From the start of connect() until the application is ready (authenticated), nanoseconds.
+    public var readyTimeout: Int64?
+    /// From the start of connect() until the TCP connection is established — or, with `coversBanner`, until the
+    /// server's banner has arrived.
+    public var connectTimeout: Int64?
+    public var connectTimeoutCoversBanner: Bool
+    /// From the established connection until the server's banner has arrived.
+    public var bannerTimeout: Int64?
+    /// The message the program prints when a timeout fires.
+    public var timeoutMessage: String
+    /// Where the defaults come from.
+    public var source: String
+
+    /// node ssh2 / ssh2-sftp-client: readyTimeout 20000 ms, started before connect, covering TCP, banner, key
+    /// exchange and authentication; "Timed out while waiting for handshake" (mscdex/ssh2 lib/client.js).
+    public static let ssh2 = ClientProfile(
+        name: "ssh2", readyTimeout: 20_000_000_000, connectTimeout: nil, connectTimeoutCoversBanner: false,
+        bannerTimeout: nil, timeoutMessage: "Timed out while waiting for handshake",
+        source: "mscdex/ssh2 lib/client.js: readyTimeout 20000")
+
+    /// OpenSSH ssh/sftp: no ConnectTimeout by default, so the operating system gives up; when set, it covers
+    /// connect and the banner exchange (ssh_config(5) ConnectTimeout).
+    public static let openssh = ClientProfile(
+        name: "openssh", readyTimeout: nil, connectTimeout: nil, connectTimeoutCoversBanner: true, bannerTimeout: nil,
+        timeoutMessage: "Connection timed out during banner exchange",
+        source: "ssh_config(5): ConnectTimeout unset")
+
+    /// paramiko: connect timeout None (the OS decides), banner_timeout 15 s after connecting, auth_timeout 30 s
+    /// (paramiko transport.py).
+    public static let paramiko = ClientProfile(
+        name: "paramiko", readyTimeout: nil, connectTimeout: nil, connectTimeoutCoversBanner: false,
+        bannerTimeout: 15_000_000_000, timeoutMessage: "Error reading SSH protocol banner",
+        source: "paramiko transport.py: banner_timeout 15, auth_timeout 30")
+
+    /// curl: CURLOPT_CONNECTTIMEOUT defaults to 300 s, covering TCP and the TLS handshake (libcurl docs); the
+    /// Linux connect fails first, at 127 s.
+    public static let curl = ClientProfile(
+        name: "curl", readyTimeout: nil, connectTimeout: 300_000_000_000, connectTimeoutCoversBanner: false,
+        bannerTimeout: nil, timeoutMessage: "curl: (28) Connection timed out",
+        source: "libcurl CURLOPT_CONNECTTIMEOUT default 300 s")
+
+    /// A plain socket client: no timeout of its own.
+    public static let plain = ClientProfile(
+        name: "plain", readyTimeout: nil, connectTimeout: nil, connectTimeoutCoversBanner: false, bannerTimeout: nil,
+        timeoutMessage: "Connection timed out", source: "no application timeout")
+
+    public static let all: [ClientProfile] = [ssh2, openssh, paramiko, curl, plain]
+
+    public static func named(_ name: String) -> ClientProfile? { all.first { $0.name == name } }
+
+    /// The client a flow uses when the scenario names none.
+    public static func `default`(for app: AppProfile) -> ClientProfile {
+        switch app {
+        case .sftp: return .ssh2
+        case .https: return .curl
+        case .tcp: return .plain
+        }
+    }
+}
