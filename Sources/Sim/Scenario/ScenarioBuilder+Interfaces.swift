@@ -176,7 +176,10 @@ extension ScenarioBuilder {
     }
 
     func readStack(_ f: YAMLFields) throws -> StackProfile {
-        try f["stack"].map { try r.oneOf($0, key: "stack", [("linux", StackProfile.linux)]) } ?? .linux
+        try f["stack"].map {
+            try r.oneOf($0, key: "stack", [("linux", StackProfile.linux), ("linux-pre-6.5", .linux),
+                                           ("linux-6.5", .linux65), ("windows", .windows)])
+        } ?? .linux
     }
 
     /// `security_groups`: at least one, all in the VPC of the subnet(s).

@@ -9,7 +9,7 @@ extension ScenarioBuilder {
         var names: [String: Int] = [:]
         var addresses: [UInt32: String] = [:]
         let behaviours: [(String, PortBehaviour)] = AppProfile.allCases.map { ($0.rawValue, .listen(app: $0.rawValue)) }
-            + [("closed", .closed), ("silent", .silent)]
+            + [("closed", .closed), ("silent", .silent), ("hang", .listen(app: "hang"))]
         for item in items {
             var f = try r.fields(item, what: "outside host", allowed: [
                 "name", "ip", "rtt_ms", "ports", "other_ports", "stack",
@@ -56,7 +56,8 @@ extension ScenarioBuilder {
         var flows: [FlowSpec] = []
         for item in items {
             var f = try r.fields(item, what: "flow", allowed: [
-                "name", "from", "to", "app", "start", "size", "request_size", "expect",
+                "name", "from", "to", "app", "start", "size", "request_size", "expect", "client", "connect_timeout",
+                "source_port",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -89,6 +90,23 @@ extension ScenarioBuilder {
                     throw r.error(at: n, "invalid \(key) '\(s)' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)")
                 }
                 if key == "size" { spec.size = v } else { spec.requestSize = v }
+            }
+            if let n = f["client"] {
+                spec.client = try r.oneOf(n, key: "client", ClientProfile.all.map { ($0.name, $0) })
+            }
+            if let n = f["connect_timeout"] {
+                let s = try r.string(n, key: "connect_timeout")
+                guard let v = ScenarioValues.duration(s), v > 0 else {
+                    throw r.error(at: n, "invalid connect_timeout '\(s)' (expected a duration such as 20s)")
+                }
+                spec.client.connectTimeout = v
+            }
+            if let n = f["source_port"] {
+                let s = try r.string(n, key: "source_port")
+                guard let v = UInt16(s), v >= 1 else {
+                    throw r.error(at: n, "invalid source_port '\(s)' (expected 1-65535)")
+                }
+                spec.sourcePort = v
             }
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
             flows.append(spec)
