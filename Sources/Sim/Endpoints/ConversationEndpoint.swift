@@ -57,8 +57,10 @@ final class ConversationEndpoint: TCPApplication {
 
     func peerClosed(_ c: TCPConnection) {
         onPeerClosed()
-        // A server closes its side when the client has; a client whose work is done already closed.
-        c.close()
+        // A server closes its side when the client has, after reading the end of the stream (about 1 ms, as
+        // the real sshd and Python servers in Tests/Fixtures/captures/linux-netns do); a client whose work is
+        // done already closed.
+        env.schedule(at: env.now + 1_000_000) { [weak c] in c?.close() }
     }
 
     func ended(_ c: TCPConnection, _ reason: TCPCloseReason) { onEnded(reason) }

@@ -71,9 +71,28 @@ public final class TCPConnection {
     // Receive side.
     private var irs: UInt32 = 0
     private var rcvNxt: UInt32 = 0
-    private var unackedSegments = 0
-    private var delayedAckArmed = false
     private var peerFinReceived = false
+    // Linux's delayed-ACK engine (net/ipv4/tcp_input.c tcp_event_data_recv, __tcp_ack_snd_check,
+    // tcp_send_delayed_ack; tcp_output.c tcp_event_data_sent, tcp_event_ack_sent; tcp_timer.c
+    // tcp_delack_timer_handler): quick ACKs for the first segments, delayed ACKs once the connection is
+    // interactive ("pingpong": this end answers within ato of receiving).
+    private var rcvMSS = 536
+    private var quick = 0
+    private var ato: Int64 = 0
+    private var pingpong = 0
+    private var lrcvtime: Int64 = 0
+    /// rcv_nxt when the last ACK went out.
+    private var rcvWup: UInt32 = 0
+    private var ackScheduled = false
+    private var delayedAckArmed = false
+    private var delackDeadline: Int64 = 0
+    private var delayedAckGeneration = 0
+    static let atoMin: Int64 = 40_000_000
+    static let delackMax: Int64 = 200_000_000
+    /// Nagle's algorithm with Minshall's variant (tcp_nagle_check): off for TCP_NODELAY sockets.
+    let nagle: Bool
+    /// End of the last segment shorter than a full one (snd_sml).
+    private var sndSml: UInt32 = 0
     // Timestamps (RFC 7323): Linux randomises the offset per connection.
     private let tsOffset: UInt32
     private var tsRecent: UInt32 = 0
@@ -89,7 +108,9 @@ public final class TCPConnection {
     let synAckRetries: Int
 
     public init(env: TCPEnvironment, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
-                flow: Int, isClient: Bool, stack: StackProfile, synAckRetries: Int = 5, rng: inout SplitMix64) {
+                flow: Int, isClient: Bool, stack: StackProfile, synAckRetries: Int = 5, nagle: Bool = false,
+                rng: inout SplitMix64) {
+        self.nagle = nagle
         self.env = env
         self.app = app
         self.local = local
@@ -164,6 +185,7 @@ public final class TCPConnection {
     public func accept(_ syn: TCPHeader) {
         irs = syn.sequenceNumber
         rcvNxt = irs &+ 1
+        rcvWup = rcvNxt
         readPeerOptions(syn)
         useTimestamps = stack.timestamps && syn.timestamps != nil
         state = .synReceived
@@ -237,13 +259,14 @@ public final class TCPConnection {
             let room = window - inFlight
             guard room > 0 else { break }
             let n = min(available, segmentSize, room)
-            // Nagle-free: segments go out at once (ssh and TLS set TCP_NODELAY).
+            // Nagle (Minshall): hold a partial segment while an earlier partial one is unacknowledged.
+            if nagle, n < segmentSize, inFlight > 0, seqLT(sndUna, sndSml), seqLEQ(sndSml, sndNxt) { break }
+            if n < segmentSize { sndSml = sndNxt &+ UInt32(n) }
             let last = n == available
             let data = Array(sendBuffer[offset..<offset + n])
             emit(flags: last ? [.psh, .ack] : .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow,
                  options: tsOptions, payload: data)
             sndNxt = sndNxt &+ UInt32(n)
-            cancelDelayedAck()
             armRTO()
         }
         let unsent = sendBuffer.count - Int(sndNxt &- bufferStart)
@@ -253,7 +276,6 @@ public final class TCPConnection {
             emit(flags: [.fin, .ack], seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
             sndNxt = sndNxt &+ 1
             state = state == .closeWait ? .lastAck : .finWait1
-            cancelDelayedAck()
             armRTO()
         }
     }
@@ -331,6 +353,7 @@ public final class TCPConnection {
             guard t.flags.contains(.syn), t.flags.contains(.ack), t.acknowledgmentNumber == iss &+ 1 else { return }
             irs = t.sequenceNumber
             rcvNxt = irs &+ 1
+            rcvWup = rcvNxt
             readPeerOptions(t)
             useTimestamps = useTimestamps && t.timestamps != nil
             sndUna = t.acknowledgmentNumber
@@ -370,30 +393,110 @@ public final class TCPConnection {
         if !p.payload.isEmpty {
             if seq == rcvNxt {
                 rcvNxt = rcvNxt &+ UInt32(p.payload.count)
-                unackedSegments += 1
+                dataReceived(p.payload.count)
                 app?.received(self, bytes: p.payload[...])
                 if state == .closed { return }
-                if unackedSegments >= 2 || p.payload.count < segmentSize && !t.flags.contains(.psh) {
-                    sendAck()
-                } else {
-                    armDelayedAck()
-                }
             } else {
-                sendAck()  // duplicate or out of window
+                sendAck()  // duplicate or out of window: ACK at once
             }
         }
         if t.flags.contains(.fin), seq &+ UInt32(p.payload.count) == rcvNxt, !peerFinReceived {
             peerFinReceived = true
             rcvNxt = rcvNxt &+ 1
-            sendAck()
+            ackScheduled = true
             switch state {
-            case .established: state = .closeWait
+            case .established:
+                state = .closeWait
+                pingpong = max(pingpong, 1)  // tcp_fin: inet_csk_enter_pingpong_mode
             case .finWait1: state = .closing
             case .finWait2: state = .timeWait
             default: break
             }
             app?.peerClosed(self)
-            if state == .timeWait { end(.closed) }
+            if state == .timeWait {
+                sendAck()
+                end(.closed)
+                return
+            }
+        }
+        ackSendCheck()
+    }
+
+    /// tcp_event_data_recv: learn the peer's segment size, start or adapt the ACK timeout (ato).
+    private func dataReceived(_ length: Int) {
+        let now = env.now
+        ackScheduled = true
+        if length >= rcvMSS { rcvMSS = min(length, segmentSize) }
+        if ato == 0 {
+            incrementQuickAcks()
+            ato = Self.atoMin
+        } else {
+            let m = now - lrcvtime
+            if m <= Self.atoMin / 2 {
+                ato = ato / 2 + Self.atoMin / 2
+            } else if m < ato {
+                ato = min(ato / 2 + m, rto)
+            } else if m > rto {
+                incrementQuickAcks()
+            }
+        }
+        lrcvtime = now
+    }
+
+    private func incrementQuickAcks() {
+        var q = Int(stack.synWindow) / (2 * rcvMSS)
+        if q == 0 { q = 2 }
+        quick = max(quick, min(q, 16))
+    }
+
+    private var inPingpong: Bool { pingpong >= 1 }
+
+    /// __tcp_ack_snd_check: ACK now after more than one full segment or in quick-ACK mode; otherwise later.
+    private func ackSendCheck() {
+        guard ackScheduled, state != .closed else { return }
+        if Int(rcvNxt &- rcvWup) > rcvMSS || (quick > 0 && !inPingpong) {
+            sendAck()
+        } else {
+            sendDelayedAck()
+        }
+    }
+
+    /// tcp_send_delayed_ack: ato, bounded by 200 ms when interactive (500 ms otherwise) and by the RTT.
+    private func sendDelayedAck() {
+        let now = env.now
+        var a = ato
+        if a > Self.atoMin {
+            var maxAto: Int64 = inPingpong ? Self.delackMax : 500_000_000
+            if srtt > 0 {
+                let r = max(srtt, Self.atoMin)
+                if r < maxAto { maxAto = r }
+            }
+            a = min(a, maxAto)
+        }
+        a = min(a, Self.delackMax)
+        var timeout = now + a
+        if delayedAckArmed {
+            if delackDeadline <= now + a / 4 {
+                sendAck()
+                return
+            }
+            if timeout >= delackDeadline { timeout = delackDeadline }
+        }
+        delayedAckArmed = true
+        delackDeadline = timeout
+        delayedAckGeneration += 1
+        let gen = delayedAckGeneration
+        env.schedule(at: timeout) { [weak self] in
+            guard let self, self.delayedAckArmed, self.delayedAckGeneration == gen, self.state != .closed else { return }
+            self.delayedAckArmed = false
+            guard self.ackScheduled else { return }
+            if !self.inPingpong {
+                self.ato = min(self.ato * 2, self.rto)  // delayed ACK missed: inflate ato
+            } else {
+                self.pingpong = 0  // delayed ACK missed: leave pingpong mode
+                self.ato = Self.atoMin
+            }
+            self.sendAck()
         }
     }
 
@@ -436,27 +539,23 @@ public final class TCPConnection {
     }
 
     private func sendAck() {
-        cancelDelayedAck()
         emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
     }
 
-    private var delayedAckGeneration = 0
-
-    private func armDelayedAck() {
-        guard !delayedAckArmed else { return }
-        delayedAckArmed = true
-        delayedAckGeneration += 1
-        let gen = delayedAckGeneration
-        // Linux's delayed-ACK timer: at least 40 ms (TCP_DELACK_MIN).
-        env.schedule(at: env.now + 40_000_000) { [weak self] in
-            guard let self, self.delayedAckArmed, self.delayedAckGeneration == gen, self.state != .closed else { return }
-            self.sendAck()
+    /// tcp_event_ack_sent: every segment carrying an ACK counts against the quick ACKs and clears the timer.
+    private func ackSent() {
+        if quick > 0 {
+            let packets = ackScheduled ? 1 : 0
+            if packets >= quick {
+                quick = 0
+                ato = Self.atoMin
+            } else {
+                quick -= packets
+            }
         }
-    }
-
-    private func cancelDelayedAck() {
+        ackScheduled = false
         delayedAckArmed = false
-        unackedSegments = 0
+        rcvWup = rcvNxt
     }
 
     private func end(_ reason: TCPCloseReason) {
@@ -476,6 +575,9 @@ public final class TCPConnection {
                             acknowledgmentNumber: flags.contains(.ack) ? ack : 0, flags: flags, window: window,
                             options: options)
         ip.totalLength = UInt16(20 + tcp.byteCount + payload.count)
+        if flags.contains(.ack) { ackSent() }
+        // tcp_event_data_sent: answering within ato of receiving makes the connection interactive.
+        if !payload.isEmpty, ato > 0, env.now - lrcvtime < ato { pingpong += 1 }
         var p = SimPacket(ip: ip, transport: .tcp(tcp), payload: payload, flow: flow, fromClient: isClient)
         p.traced = flags.contains(.syn) && (isClient ? synSentTimes.count == 1 : true)
         env.send(p)

@@ -153,7 +153,7 @@ public final class Simulation {
         let app = ConversationEndpoint(messages: conversations[i], side: .client, env: host)
         let conn = TCPConnection(env: host, app: app, local: (host.address, port),
                                  remote: (f.destination.address, f.destination.port), flow: i, isClient: true,
-                                 stack: stack, rng: &rng)
+                                 stack: stack, nagle: f.client.nagle, rng: &rng)
         host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = conn
         clientApps[i] = app
         clientConns[i] = conn
@@ -248,7 +248,9 @@ public final class Simulation {
             let app = ConversationEndpoint(messages: messages, side: .server, env: host)
             let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
                                      remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,
-                                     stack: stack, synAckRetries: scenario.assumptions.serverSynAckRetries, rng: &rng)
+                                     stack: stack, synAckRetries: scenario.assumptions.serverSynAckRetries,
+                                     nagle: p.flow >= 0 && p.flow < scenario.flows.count && scenario.flows[p.flow].app.serverNagle,
+                                     rng: &rng)
             app.onEnded = { [unowned host] _ in host.connections[key] = nil }
             host.connections[key] = conn
             conn.accept(syn)

@@ -14,6 +14,8 @@ public struct ClientProfile: Sendable, Equatable {
     public var timeoutMessage: String
     /// Where the defaults come from.
     public var source: String
+    /// Whether the client's socket leaves Nagle's algorithm on (no TCP_NODELAY).
+    public var nagle: Bool = false
 
     /// node ssh2 / ssh2-sftp-client: readyTimeout 20000 ms, started before connect, covering TCP, banner, key
     /// exchange and authentication; "Timed out while waiting for handshake" (mscdex/ssh2 lib/client.js).
@@ -27,7 +29,8 @@ public struct ClientProfile: Sendable, Equatable {
     public static let openssh = ClientProfile(
         name: "openssh", readyTimeout: nil, connectTimeout: nil, connectTimeoutCoversBanner: true, bannerTimeout: nil,
         timeoutMessage: "Connection timed out during banner exchange",
-        source: "ssh_config(5): ConnectTimeout unset")
+        source: "ssh_config(5): ConnectTimeout unset; TCP_NODELAY only for interactive sessions (packet.c)",
+        nagle: true)
 
     /// paramiko: connect timeout None (the OS decides), banner_timeout 15 s after connecting, auth_timeout 30 s
     /// (paramiko transport.py).

@@ -55,6 +55,13 @@ public enum AppProfile: String, Sendable, CaseIterable {
 
 }
 
+extension AppProfile {
+    /// Whether the server side leaves Nagle's algorithm on: sshd sets TCP_NODELAY only for interactive
+    /// sessions, and an sftp subsystem is not one (OpenSSH packet.c ssh_packet_set_interactive); HTTPS and
+    /// plain TCP servers are taken to set it.
+    public var serverNagle: Bool { self == .sftp }
+}
+
 public enum FlowOutcome: String, Sendable, Codable, CaseIterable {
     case ok, timeout, refused, reset, unreachable
 }
