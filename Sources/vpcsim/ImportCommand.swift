@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Sim
+
+/// `vpcsim import aws DIR [--out FILE]`: an AWS CLI JSON dump → a scenario file. Thin: the work is
+/// `AWSImporter.importDirectory` (Sources/Sim/Import); docs/import.md.
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Turn a read-only dump of a real account into a scenario.",
+        subcommands: [AWS.self])
+
+    struct AWS: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "aws",
+            abstract: "AWS CLI JSON (describe-vpcs, describe-subnets, …, lambda list-functions; see scripts/dump-aws.sh) "
+                + "→ a scenario YAML file.",
+            discussion: """
+                Every *.json file under DIR (recursively) is recognised by its top-level key, whatever it is called.
+                What the model does not support is printed as a warning on stderr and listed in the file's header.
+                Exit status: 0 written (warnings or not), 2 unreadable or malformed input (one line on stderr).
+                """)
+
+        @Argument(help: "The dump directory (or one JSON file).")
+        var dir: String
+
+        @Option(name: .long, help: "Write the scenario here (atomically); default: standard output.")
+        var out: String?
+
+        @Option(name: .long, help: "The scenario's name (default: aws-<directory name>).")
+        var name: String?
+
+        @Flag(name: .long, help: "Do not print the warnings (the summary line and the file's header still count them).")
+        var quiet = false
+
+        func run() throws {
+            let result: AWSImport
+            do {
+                result = try AWSImporter.importDirectory(dir, options: AWSImportOptions(scenarioName: name))
+            } catch let e as AWSImportError {
+                fail(e.description)
+            } catch {
+                fail("\(dir): \(error)")
+            }
+            let err = FileHandle.standardError
+            if !quiet {
+                for w in result.warnings { err.write(Data("vpcsim: warning: \(w.description)\n".utf8)) }
+            }
+            if let out {
+                do {
+                    try writeScenarioAtomically(result.yaml, to: out)
+                } catch {
+                    fail("\(out):0:0: cannot write: \(error)")
+                }
+            } else {
+                FileHandle.standardOutput.write(Data(result.yaml.utf8))
+            }
+            let n = result.warnings.count
+            err.write(Data(("vpcsim: imported \(dir): \(result.counts.summary); \(n) warning\(n == 1 ? "" : "s")"
+                + (out.map { " → \($0)" } ?? "") + "\n").utf8))
+        }
+    }
+}
+
+/// Writes beside the target and renames over it, so the file appears only when complete.
+func writeScenarioAtomically(_ text: String, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let tmp = url.deletingLastPathComponent()
+        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    do {
+        try Data(text.utf8).write(to: tmp)
+    } catch {
+        throw ImportWriteError(description: (error as NSError).localizedDescription)
+    }
+    if rename(tmp.path, url.path) != 0 {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: tmp)
+        throw ImportWriteError(description: reason)
+    }
+}
+
+struct ImportWriteError: Error, CustomStringConvertible { var description: String }

@@ -1,0 +1,40 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct ImportCLITests {
+    @Test func importAWSWritesAScenarioThatValidatesAndExitsZero() throws {
+        let out = makeTempDirectory("vpcsim-import") + "/vpc.yaml"
+        let r = try vpcsim(["import", "aws", "Tests/Fixtures/captures/public/aws-json/batfish_test-nat-gateway", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("warning: sg-0253af84ae6485905"))
+        #expect(r.stderr.contains("3 subnets"))
+        let v = try vpcsim(["validate", out])
+        #expect(v.status == 0, "\(v.stderr)")
+        let dir = (out as NSString).deletingLastPathComponent
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["vpc.yaml"])  // no temporary left behind
+    }
+
+    @Test func importWithoutOutPrintsTheScenario() throws {
+        let r = try vpcsim(["import", "aws", "Tests/Fixtures/aws-json/synthetic/full", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("lambdas:\n  - {name: \"uploader\""))
+        #expect(!r.stderr.contains("warning:"))
+    }
+
+    @Test func malformedFileExitsTwoWithOneLineNamingFileAndPosition() throws {
+        let out = makeTempDirectory("vpcsim-import") + "/x.yaml"
+        let r = try vpcsim(["import", "aws", "Tests/Fixtures/aws-json/broken/malformed", "--out", out])
+        #expect(r.status == 2)
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stderr.contains("broken/malformed/describe-subnets.json:5:13: malformed JSON"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func missingDirectoryExitsTwo() throws {
+        let r = try vpcsim(["import", "aws", "no/such/dump"])
+        #expect(r.status == 2)
+        #expect(r.stderr == "vpcsim: error: no/such/dump:0:0: cannot read the dump: No such file or directory\n")
+    }
+}
