@@ -15,6 +15,8 @@ public struct AppMessage: Sendable, Equatable {
     public var waitsFor: Int?
     /// Processing time in nanoseconds between the trigger (connection established or waitsFor received) and sending.
     public var delay: Int64
+    /// After writing this message the program sets TCP_NODELAY (OpenSSH does when the session is set up).
+    public var noDelayAfter: Bool = false
 
     public init(from: Side, bytes: [UInt8], label: String, waitsFor: Int?, delay: Int64) {
         self.from = from

@@ -72,6 +72,7 @@ final class ConversationEndpoint: TCPApplication {
             env.schedule(at: at) { [weak self] in
                 guard let self, let c = self.connection, c.state == .established || c.state == .closeWait else { return }
                 c.write(self.messages[i].bytes)
+                if self.messages[i].noDelayAfter { c.nagle = false }
                 self.sentCount += 1
                 self.closeIfDone()
             }

@@ -90,7 +90,7 @@ public final class TCPConnection {
     static let atoMin: Int64 = 40_000_000
     static let delackMax: Int64 = 200_000_000
     /// Nagle's algorithm with Minshall's variant (tcp_nagle_check): off for TCP_NODELAY sockets.
-    let nagle: Bool
+    public var nagle: Bool
     /// End of the last segment shorter than a full one (snd_sml).
     private var sndSml: UInt32 = 0
     // Timestamps (RFC 7323): Linux randomises the offset per connection.

@@ -95,12 +95,24 @@ public final class Simulation {
 
     static func conversation(for f: FlowSpec, rng: inout SplitMix64) -> [AppMessage] {
         switch f.app {
-        case .sftp: return SSHConversation.sftpUpload(fileSize: f.size, rng: &rng)
+        case .sftp:
+            var m = SSHConversation.sftpUpload(fileSize: f.size, rng: &rng)
+            // sshd sets TCP_NODELAY when it starts the subsystem, an OpenSSH client when it requests it
+            // (packet.c ssh_packet_set_interactive); before that Nagle applies.
+            if let k = m.firstIndex(where: { $0.from == .server && $0.label.contains("CHANNEL_SUCCESS") }) {
+                m[k].noDelayAfter = true
+            }
+            if let k = m.firstIndex(where: { $0.from == .client && $0.label.contains("subsystem") }) {
+                m[k].noDelayAfter = true
+            }
+            return m
         case .https:
             return TLSConversation.https(serverName: f.destination.label.split(separator: ":").first.map(String.init)
                                              ?? f.destination.address.description,
                                          requestSize: f.requestSize, responseSize: f.size, rng: &rng)
         case .tcp: return PlainTCPConversation.echo(size: f.size, rng: &rng)
+        case .http: return PlainHTTPConversation.messages(host: f.destination.label, bodySize: f.size)
+        case .sftpList: return OpenSSHListConversation.messages(rng: &rng)
         }
     }
 
@@ -157,13 +169,13 @@ public final class Simulation {
         host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = conn
         clientApps[i] = app
         clientConns[i] = conn
-        let readyLabel = f.app == .sftp ? "USERAUTH_SUCCESS" : nil
+        let readyLabel = f.app.isSSH ? "USERAUTH_SUCCESS" : nil
         var bannerReceived = false
         var established = false
         app.onEstablished = { [unowned self] in
             established = true
             if readyLabel == nil { self.results[i].ready = true }
-            if let t = f.client.bannerTimeout, f.app == .sftp {
+            if let t = f.client.bannerTimeout, f.app.isSSH {
                 self.scheduler.schedule(after: t) { [unowned self] in
                     guard self.results[i].outcome == nil, !bannerReceived else { return }
                     self.finish(i, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))")
@@ -205,7 +217,7 @@ public final class Simulation {
         if let t = f.client.connectTimeout {
             scheduler.schedule(at: f.start + t) { [unowned self] in
                 guard self.results[i].outcome == nil else { return }
-                let done = f.client.connectTimeoutCoversBanner && f.app == .sftp ? bannerReceived : established
+                let done = f.client.connectTimeoutCoversBanner && f.app.isSSH ? bannerReceived : established
                 guard !done else { return }
                 giveUp("connect timeout \(formatDuration(t))")
             }

@@ -59,7 +59,8 @@ public struct ClientProfile: Sendable, Equatable {
     public static func `default`(for app: AppProfile) -> ClientProfile {
         switch app {
         case .sftp: return .ssh2
-        case .https: return .curl
+        case .sftpList: return .openssh
+        case .https, .http: return .curl
         case .tcp: return .plain
         }
     }

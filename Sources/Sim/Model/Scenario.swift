@@ -52,14 +52,21 @@ public enum AppProfile: String, Sendable, CaseIterable {
     case https
     /// Plain TCP: connect, send `size` bytes, receive an echo of the same size, close.
     case tcp
+    /// Plain HTTP/1.0 (curl against Python's http.server): GET, headers, a body of `size` bytes.
+    case http
+    /// An OpenSSH 9.2 `sftp` session listing a directory, message for message as in the linux-netns reference.
+    case sftpList = "sftp-ls"
+
+    /// Whether the application speaks SSH (banners, authentication readiness).
+    public var isSSH: Bool { self == .sftp || self == .sftpList }
 
 }
 
 extension AppProfile {
     /// Whether the server side leaves Nagle's algorithm on: sshd sets TCP_NODELAY only for interactive
-    /// sessions, and an sftp subsystem is not one (OpenSSH packet.c ssh_packet_set_interactive); HTTPS and
-    /// plain TCP servers are taken to set it.
-    public var serverNagle: Bool { self == .sftp }
+    /// sessions (OpenSSH packet.c ssh_packet_set_interactive, called when the session starts) and Python's
+    /// http.server never does; HTTPS and plain TCP servers are taken to set it.
+    public var serverNagle: Bool { isSSH || self == .http }
 }
 
 public enum FlowOutcome: String, Sendable, Codable, CaseIterable {
