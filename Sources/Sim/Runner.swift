@@ -21,6 +21,9 @@ public enum Runner {
     public struct Outcome: Sendable {
         public var report: RunReport
         public var text: String
+        /// The flow-log records of the run (also written to `flow-logs.txt`), and the file's text.
+        public var flowLogRecords: [FlowLogRecord] = []
+        public var flowLogText: String = ""
         public var outDir: String?
         public var results: [FlowResult]
         /// 0: every expectation held; 1: one failed.
@@ -53,6 +56,8 @@ public enum Runner {
             }
         }
         let recorder = RunRecorder(sim: sim, captures: writer)
+        let flowLogs = FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime)
+        recorder.interfaceObservers.append(flowLogs)
         sim.observer = recorder
         let results = sim.run()
         var written: [CaptureWriter.Written] = []
@@ -94,16 +99,23 @@ public enum Runner {
             all_hops: writer == nil ? nil : "all-hops.pcapng",
             nat_gateways: scenario.model.natGateways.enumerated().map { i, n in
                 let m = sim.network.natMetrics[i]
-                return .init(id: n.id, name: n.name, metrics: m, reading: RunReport.reading(m))
+                let firstMinute = floorDiv(scenario.startTime, 1_000_000_000)
+                let minutes = sim.network.natMetricsPerMinute[i].enumerated().map { k, pm in
+                    RunReport.NATMinute(minute_start: firstMinute + Int64(k) * 60, metrics: pm)
+                }
+                return .init(id: n.id, name: n.name, metrics: m, reading: RunReport.reading(m), per_minute: minutes)
             },
-            expectations_checked: checked, expectations_failed: failed)
+            expectations_checked: checked, expectations_failed: failed,
+            flow_logs: outDir == nil ? nil : "flow-logs.txt")
         let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
                                        outDir: outDir)
         if let outDir {
+            try writeAtomically(Data(flowLogs.text.utf8), to: "\(outDir)/flow-logs.txt")
             try writeAtomically(Data(text.utf8), to: "\(outDir)/report.txt")
             try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
         }
-        return Outcome(report: report, text: text, outDir: outDir, results: results)
+        return Outcome(report: report, text: text, flowLogRecords: flowLogs.records, flowLogText: flowLogs.text,
+                       outDir: outDir, results: results)
     }
 
     /// Capture files of an earlier run in the same directory would mix with this run's: remove the ones

@@ -11,7 +11,7 @@ struct VPCSim: ParsableCommand {
         commandName: "vpcsim",
         abstract: "A packet-level simulator of AWS VPC networking: real traffic through your VPC, a pcap per hop.",
         version: vpcsimVersion,
-        subcommands: [Run.self, Validate.self, Trace.self, CompareCommand.self, Import.self])
+        subcommands: [Run.self, Validate.self, Trace.self, CompareCommand.self, Import.self, CompareLogsCommand.self])
 }
 
 /// Prints a one-line error to stderr and exits with status 2 (invalid input).

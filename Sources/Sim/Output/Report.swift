@@ -72,6 +72,13 @@ public struct RunReport: Codable, Sendable {
         public var name: String?
         public var metrics: NATMetrics
         public var reading: [String]
+        /// CloudWatch's one-minute periods, from the run's first minute to its last active one.
+        public var per_minute: [NATMinute] = []
+    }
+    /// One minute of a NAT gateway's metrics; `minute_start` in Unix seconds.
+    public struct NATMinute: Codable, Sendable {
+        public var minute_start: Int64
+        public var metrics: NATMetrics
     }
 
     public var tool: String
@@ -85,6 +92,8 @@ public struct RunReport: Codable, Sendable {
     public var nat_gateways: [NATGateway]
     public var expectations_checked: Int
     public var expectations_failed: Int
+    /// The flow-log file written beside the captures (`flow-logs.txt`), nil when no files were written.
+    public var flow_logs: String? = nil
 }
 
 extension RunReport {
@@ -205,6 +214,7 @@ public enum ReportRenderer {
                     + "IdleTimeoutCount \(m.idleTimeoutCount), PacketsDropCount \(m.packetsDropCount), "
                     + "peak ActiveConnectionCount \(m.peakActiveConnectionCount)\n"
                 for line in n.reading { s += "    → \(line)\n" }
+                s += natMinuteTable(n.per_minute)
             }
         }
         s += "\nASSUMPTIONS (AWS behaviour the documentation leaves open; override under `assumptions:`)\n"
@@ -217,10 +227,50 @@ public enum ReportRenderer {
             for c in r.captures { s += "  \(pad(c.file, 58)) \(lpad(String(c.packets), 6)) packets\n" }
             if let a = r.all_hops { s += "  \(pad(a, 58)) every point, one interface each, a comment on every packet\n" }
         }
+        if let f = r.flow_logs {
+            s += "\nFLOW LOGS\n  \(pad(f, 58)) what VPC Flow Logs would record at each ENI (docs/flow-logs.md)\n"
+        }
         if r.expectations_checked > 0 {
             s += "\nEXPECTATIONS: \(r.expectations_checked - r.expectations_failed) of \(r.expectations_checked) held\n"
         }
         return s
+    }
+
+    /// NAT metrics per minute: a row per minute with activity (minutes without any are left out).
+    static func natMinuteTable(_ minutes: [RunReport.NATMinute]) -> String {
+        let active = minutes.filter { $0.metrics != NATMetrics() }
+        guard !active.isEmpty else { return "" }
+        let cols: [(String, (NATMetrics) -> Int)] = [
+            ("Attempt", \.connectionAttemptCount), ("Established", \.connectionEstablishedCount),
+            ("Active", \.peakActiveConnectionCount), ("IdleTimeout", \.idleTimeoutCount),
+            ("PortAlloc", \.errorPortAllocation), ("Drop", \.packetsDropCount),
+            ("PktInSrc", \.packetsInFromSource), ("PktOutDst", \.packetsOutToDestination),
+            ("PktInDst", \.packetsInFromDestination), ("PktOutSrc", \.packetsOutToSource),
+        ]
+        var s = "    per minute (UTC)  " + cols.map { lpad($0.0, max(6, $0.0.count)) }.joined(separator: " ") + "\n"
+        for m in active {
+            s += "    \(pad(utcMinute(m.minute_start), 16))  "
+                + cols.map { lpad(String($0.1(m.metrics)), max(6, $0.0.count)) }.joined(separator: " ") + "\n"
+        }
+        return s
+    }
+
+    /// "2026-11-26 09:00" for Unix seconds.
+    static func utcMinute(_ unix: Int64) -> String {
+        let days = unix >= 0 ? unix / 86_400 : (unix - 86_399) / 86_400
+        let secs = unix - days * 86_400
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m))-\(two(d)) \(two(secs / 3600)):\(two(secs % 3600 / 60))"
     }
 
     static func hopText(_ h: RunReport.Hop) -> String {

@@ -28,7 +28,7 @@ struct ScenarioBuilder {
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "lambdas", "instances", "outside_hosts",
-        "flows",
+        "flows", "flow_logs",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -64,6 +64,8 @@ struct ScenarioBuilder {
             startTime = t
         }
         if let n = top["assumptions"] { try readAssumptions(n) }
+        var flowLogs = FlowLogSettings()
+        if let n = top["flow_logs"] { flowLogs = try readFlowLogs(n) }
 
         try readVPCs(top.list("vpcs") ?? [])
         try readInternetGateways(top.list("internet_gateways") ?? [])
@@ -83,6 +85,7 @@ struct ScenarioBuilder {
         var scenario = Scenario(name: name, description: description, file: r.file, seed: seed, model: model,
                                 flows: flows, assumptions: assumptions)
         if let startTime { scenario.startTime = startTime }
+        scenario.flowLogs = flowLogs
         return scenario
     }
 

@@ -1,0 +1,381 @@
+import Foundation
+import Packets
+import Testing
+import TestSupport
+@testable import Sim
+
+private let repo: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+private func scenario(_ name: String) -> String { repo + "/scenarios/\(name).yaml" }
+
+private func run(_ name: String) throws -> Runner.Outcome {
+    try Runner.run(path: scenario(name), options: .init(writeFiles: false))
+}
+
+/// Runs a shipped scenario with `flow_logs:` appended.
+private func run(_ name: String, flowLogs: String) throws -> Runner.Outcome {
+    let yaml = try String(contentsOfFile: scenario(name), encoding: .utf8) + "\nflow_logs:\n" + flowLogs
+    let s = try ScenarioLoader.load(yaml: yaml, file: "\(name).yaml")
+    return try Runner.run(scenario: s, options: .init(writeFiles: false))
+}
+
+private let lambdaIP = IPv4Address("10.0.1.10")!
+private let natIP = IPv4Address("10.0.0.5")!
+private let server = IPv4Address("203.0.113.22")!
+private let story = "lambda-sftp-nacl"
+private let storyStart: Int64 = 1_795_683_600  // 2026-11-26T09:00:00Z
+
+@Suite("Flow logs: the records AWS would write")
+struct FlowLogRecordTests {
+    func eni(_ o: Runner.Outcome, lambda: Bool) throws -> String {
+        let r = try #require(o.flowLogRecords.first { lambda ? $0.pktSrcaddr == lambdaIP && $0.direction == .egress
+            : $0.dstaddr == natIP && $0.direction == .ingress })
+        return r.interfaceID
+    }
+
+    @Test("story: the Lambda ENI accepts the five SYNs to port 22 on the way out")
+    func storyLambdaSYNs() throws {
+        let o = try run(story)
+        let lambda = try eni(o, lambda: true)
+        let syns = o.flowLogRecords.filter { $0.interfaceID == lambda && $0.dstport == 22 }
+        #expect(syns.count == 1)
+        let r = try #require(syns.first)
+        #expect(r.direction == .egress && r.action == .accept)
+        #expect(r.srcaddr == lambdaIP && r.dstaddr == server && r.pktSrcaddr == lambdaIP && r.pktDstaddr == server)
+        #expect(r.packets == 5 && r.bytes == 5 * 60)
+        #expect(r.tcpFlags == 2)
+        // SYNs at 1, 2, 4, 8, 16 s of the run (the flow starts at 1 s; Linux backoff 0, 1, 3, 7, 15 s).
+        #expect(r.start == storyStart + 1 && r.end == storyStart + 16)
+        #expect(r.trafficPath == 1)  // to the NAT gateway: a resource in the same VPC
+        // Nothing comes back to port 22's client.
+        #expect(!o.flowLogRecords.contains { $0.interfaceID == lambda && $0.srcport == 22 })
+    }
+
+    @Test("story: the NAT gateway ENI accepts the SYNs in and rejects them out (public NACL outbound)")
+    func storyNATRecords() throws {
+        let o = try run(story)
+        let nat = try eni(o, lambda: false)
+        let at22 = o.flowLogRecords.filter { $0.interfaceID == nat && $0.dstport == 22 }
+        #expect(at22.count == 2)
+        let inbound = try #require(at22.first { $0.direction == .ingress })
+        #expect(inbound.srcaddr == lambdaIP && inbound.dstaddr == natIP)
+        #expect(inbound.pktSrcaddr == lambdaIP && inbound.pktDstaddr == server)
+        #expect(inbound.action == .accept && inbound.packets == 5 && inbound.tcpFlags == 2)
+        #expect(inbound.trafficPath == nil)
+        let outbound = try #require(at22.first { $0.direction == .egress })
+        #expect(outbound.srcaddr == natIP && outbound.dstaddr == server)
+        #expect(outbound.pktSrcaddr == natIP && outbound.pktDstaddr == server)
+        #expect(outbound.srcport != inbound.srcport)  // translated
+        #expect(outbound.action == .reject && outbound.packets == 5 && outbound.tcpFlags == 2)
+        #expect(outbound.trafficPath == 8)
+        #expect(o.flowLogRecords.filter { $0.action == .reject }.count == 1)
+    }
+
+    @Test("story: HTTPS both ways, flags OR-ed: SYN+FIN out (3), SYN-ACK+FIN back (19); PSH and ACK are not logged")
+    func storyHTTPS() throws {
+        let o = try run(story)
+        let https = o.flowLogRecords.filter { $0.dstport == 443 || $0.srcport == 443 }
+        #expect(https.count == 6)  // Lambda ENI: out, in; NAT ENI: in, out to server, in from server, out to Lambda
+        #expect(https.allSatisfy { $0.action == .accept })
+        for r in https {
+            let towardServer = r.dstport == 443
+            #expect(r.tcpFlags == (towardServer ? 3 : 19), "\(r)")
+        }
+        let natToLambda = try #require(https.first { $0.direction == .egress && $0.pktDstaddr == lambdaIP })
+        #expect(natToLambda.srcaddr == natIP && natToLambda.pktSrcaddr == server && natToLambda.dstaddr == lambdaIP)
+        #expect(natToLambda.trafficPath == 1)
+        let out = https.filter { $0.dstport == 443 }
+        #expect(Set(out.map(\.packets)).count == 1 && Set(out.map(\.bytes)).count == 1)  // same packets at each ENI
+    }
+
+    @Test("story: flow-logs.txt in the default format, pinned")
+    func storyText() throws {
+        let o = try run(story)
+        let lines = o.flowLogText.split(separator: "\n").map(String.init)
+        #expect(lines.first == "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
+        #expect(lines.count == 10)
+        #expect(lines.contains("2 123456789012 eni-0877dd6f5cceb3209 10.0.0.5 203.0.113.22 55611 22 6 5 300 1795683601 1795683616 REJECT OK"))
+        #expect(lines.contains("2 123456789012 eni-0877dd6f5cceb3209 10.0.1.10 10.0.0.5 34655 22 6 5 300 1795683601 1795683616 ACCEPT OK"))
+        #expect(lines.contains("2 123456789012 eni-0c83aca23d1a66d8b 10.0.1.10 203.0.113.22 34655 22 6 5 300 1795683601 1795683616 ACCEPT OK"))
+        // Interfaces in model order (the NAT gateway's ENI is allocated first), then start time.
+        #expect(lines[1].contains("eni-0877dd6f5cceb3209") && lines[9].contains("eni-0c83aca23d1a66d8b"))
+        // Deterministic: the same scenario gives the same text.
+        #expect(try run(story).flowLogText == o.flowLogText)
+        // Every line reads back.
+        let parsed = FlowLogParser.parse(o.flowLogText)
+        #expect(parsed.problems.isEmpty && parsed.records.count == 9 && parsed.hasHeader)
+    }
+
+    @Test("fixed twin: no REJECT; the SFTP flow is accepted both ways at both ENIs")
+    func fixedTwin() throws {
+        let o = try run("lambda-sftp-nacl-fixed")
+        #expect(o.flowLogRecords.allSatisfy { $0.action == .accept })
+        let sftp = o.flowLogRecords.filter { $0.dstport == 22 || $0.srcport == 22 }
+        #expect(sftp.count == 6)
+        for r in sftp { #expect(r.tcpFlags == (r.dstport == 22 ? 3 : 19), "\(r)") }
+        let natOut = try #require(sftp.first { $0.direction == .egress && $0.dstport == 22 })
+        #expect(natOut.srcaddr == natIP && natOut.bytes > 1_000_000)
+    }
+
+    @Test("NACL without ephemeral inbound: ACCEPT out, then the SYN-ACKs REJECTed at the NAT ENI")
+    func ephemeralInbound() throws {
+        let o = try run("nacl-no-ephemeral-inbound")
+        let nat = try eni(o, lambda: false)
+        let recs = o.flowLogRecords.filter { $0.interfaceID == nat }
+        let out = try #require(recs.first { $0.direction == .egress && $0.dstport == 22 })
+        #expect(out.action == .accept && out.srcaddr == natIP && out.tcpFlags == 2)
+        let back = try #require(recs.first { $0.direction == .ingress && $0.srcport == 22 })
+        #expect(back.action == .reject && back.srcaddr == server && back.dstaddr == natIP && back.dstport == out.srcport)
+        #expect(back.tcpFlags == 18)
+        #expect(back.start >= out.start)
+        // The server retransmits its SYN-ACK: more rejected packets than SYNs.
+        #expect(back.packets > out.packets)
+    }
+
+    @Test("a custom version 5 format: version 5, the header, region, az-id, flow-direction and traffic-path")
+    func customFormat() throws {
+        let o = try run(story, flowLogs: """
+              interval: 60
+              account_id: "210987654321"
+              region: eu-west-1
+              format: "${version} ${interface-id} ${instance-id} ${srcaddr} ${pkt-dstaddr} ${dstport} ${action} ${tcp-flags} ${region} ${az-id} ${flow-direction} ${traffic-path} ${sublocation-type} ${pkt-dst-aws-service} ${account-id}"
+            """)
+        let lines = o.flowLogText.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "version interface-id instance-id srcaddr pkt-dstaddr dstport action tcp-flags region az-id flow-direction traffic-path sublocation-type pkt-dst-aws-service account-id")
+        #expect(lines.contains("5 eni-0877dd6f5cceb3209 - 10.0.0.5 203.0.113.22 22 REJECT 2 eu-west-1 use1-az1 egress 8 - - 210987654321"))
+        #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("5 ") })
+        let v3 = try FlowLogFormat(parsing: "${interface-id}  ${tcp-flags} ${srcaddr}")
+        #expect(v3.version == 3 && v3.fields == [.interfaceID, .tcpFlags, .srcaddr])
+        #expect(FlowLogFormat.defaultV2.version == 2)
+        #expect(availabilityZoneID("ap-southeast-2c") == "apse2-az3")
+    }
+
+    @Test("aggregation windows: 60 s splits what 600 s pools; start/end are Unix seconds of the first/last packet")
+    func windows() throws {
+        let s = try ScenarioLoader.load(path: scenario(story))
+        let eni = try #require(s.model.enis.firstIndex { $0.privateIP == lambdaIP })
+        func syn(_ at: Int64) -> SimPacket {
+            var ip = IPv4Header(source: lambdaIP, destination: server, proto: .tcp, ttl: 64)
+            ip.totalLength = 60
+            let t = TCPHeader(sourcePort: 40000, destinationPort: 22, sequenceNumber: 1, acknowledgmentNumber: 0,
+                              flags: .syn, window: 64240)
+            return SimPacket(ip: ip, transport: .tcp(t), flow: 0, fromClient: true)
+        }
+        for (interval, expected) in [(60, 2), (600, 1)] {
+            let rec = FlowLogRecorder(model: s.model, settings: FlowLogSettings(interval: interval), startTime: s.startTime)
+            for t: Int64 in [1_500_000_000, 59_999_999_999, 60_000_000_000, 61_000_000_000] {
+                rec.interface(eni: eni, time: t, packet: syn(t), egress: true, accepted: true)
+            }
+            #expect(rec.records.count == expected)
+            #expect(rec.records.map(\.packets).reduce(0, +) == 4)
+            let first = try #require(rec.records.first)
+            #expect(first.start == storyStart + 1)
+            #expect(first.end == (interval == 60 ? storyStart + 59 : storyStart + 61))
+        }
+    }
+}
+
+@Suite("Flow logs: scenario settings")
+struct FlowLogSettingsTests {
+    let head = """
+        name: t
+        vpcs:
+          - {id: vpc-1, name: main, cidr_blocks: [10.0.0.0/16]}
+        route_tables:
+          - {id: rtb-main, name: main-rt, vpc: main, main: true}
+        flow_logs:
+
+        """
+
+    func error(_ extra: String) -> String {
+        do {
+            _ = try ScenarioLoader.load(yaml: head + extra, file: "t.yaml")
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("defaults: 600 s, version 2, account 123456789012, us-east-1")
+    func defaults() throws {
+        let s = try ScenarioLoader.load(yaml: "name: t\nvpcs:\n  - {id: vpc-1, cidr_blocks: [10.0.0.0/16]}\nroute_tables:\n  - {id: rtb-1, vpc: vpc-1, main: true}\n", file: "t.yaml")
+        #expect(s.flowLogs == FlowLogSettings())
+        #expect(s.flowLogs.interval == 600 && s.flowLogs.format == .defaultV2)
+        let t = try ScenarioLoader.load(yaml: head + "  interval: 60\n  format: '${srcaddr} ${action}'\n", file: "t.yaml")
+        #expect(t.flowLogs.interval == 60 && t.flowLogs.format.fields == [.srcaddr, .action])
+    }
+
+    @Test("errors at file:line:column")
+    func errors() {
+        #expect(error("  interval: 300\n") == "t.yaml:7:13: invalid flow_logs interval 300 (AWS allows 60 or 600 seconds)")
+        #expect(error("  interval: often\n") == "t.yaml:7:13: expected an integer for 'interval', found 'often'")
+        #expect(error("  format: \"${version} ${srcadr}\"\n")
+            == "t.yaml:7:23: unknown flow log field ${srcadr} (did you mean ${srcaddr}?)")
+        #expect(error("  format: ${version} ${bogus-field}\n") == "t.yaml:7:22: unknown flow log field ${bogus-field}")
+        #expect(error("  format: \"${version} srcaddr\"\n")
+            == "t.yaml:7:23: malformed flow log format: expected '${field}', found 'srcaddr'")
+        #expect(error("  format: \"${version} ${srcaddr\"\n")
+            == "t.yaml:7:23: malformed flow log format: '${' without a closing '}'")
+        #expect(error("  format: \"${version},${srcaddr}\"\n")
+            == "t.yaml:7:22: malformed flow log format: fields must be separated by spaces")
+        #expect(error("  format: \"${srcaddr} ${srcaddr}\"\n") == "t.yaml:7:23: flow log field ${srcaddr} appears twice")
+        #expect(error("  format: \"${ecs-cluster-name}\"\n")
+            == "t.yaml:7:12: flow log field ${ecs-cluster-name} is after version 5 and not modelled")
+        #expect(error("  format: \"  \"\n") == "t.yaml:7:12: malformed flow log format: no fields (expected '${field} ${field} …')")
+        #expect(error("  account_id: 1234\n") == "t.yaml:7:15: invalid account_id '1234' (expected 12 digits)")
+        #expect(error("  region: Mars\n") == "t.yaml:7:11: invalid region 'Mars' (expected a region code such as us-east-1)")
+        #expect(error("  intervall: 60\n") == "t.yaml:7:3: unknown key 'intervall' in flow_logs (did you mean 'interval'?)")
+    }
+}
+
+@Suite("Flow logs: reading AWS's own examples")
+struct FlowLogParserTests {
+    static let dir = Fixtures.path("captures/public/flowlogs")
+
+    static func files() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
+    }
+
+    @Test("every line of every fixture parses", arguments: files())
+    func everyLine(_ name: String) throws {
+        let text = try String(contentsOfFile: Self.dir + "/" + name, encoding: .utf8)
+        let log = FlowLogParser.parse(text)
+        let dataLines = text.split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }.count - 1
+        #expect(log.hasHeader)
+        #expect(log.problems.isEmpty, "\(log.problems)")
+        #expect(log.records.count == dataLines)
+        for r in log.records { #expect(r.values.count == log.fields.count) }
+    }
+
+    @Test("the v2 examples: NODATA and SKIPDATA records, the IPv6 line; without the header too")
+    func v2Examples() throws {
+        let text = try String(contentsOfFile: Self.dir + "/awsdocs_v2-default-format_examples.log", encoding: .utf8)
+        let log = FlowLogParser.parse(text)
+        #expect(log.records.count == 7)
+        #expect(log.records.compactMap { log.value("log-status", $0) } == ["OK", "OK", "NODATA", "SKIPDATA", "OK", "OK", "OK"])
+        #expect(log.value("srcaddr", log.records[6]) == "2001:db8:1234:a100:8d6e:3477:df66:f105")
+        #expect(log.value("srcaddr", log.records[2]) == "-")
+        let headless = FlowLogParser.parse(text.split(separator: "\n").dropFirst().joined(separator: "\n"))
+        #expect(!headless.hasHeader && headless.problems.isEmpty && headless.records.count == 7)
+        #expect(headless.records[0].line == 1)
+    }
+
+    @Test("the v3 line with a double space reads as the others")
+    func doubleSpace() throws {
+        let text = try String(contentsOfFile: Self.dir + "/awsdocs_v3-custom_tcp-flag-sequence.log", encoding: .utf8)
+        let log = FlowLogParser.parse(text)
+        let last = try #require(log.records.last)
+        #expect(last.text.contains("43638  10.0.0.62"))
+        #expect(log.value("tcp-flags", last) == "19" && log.value("dstport", last) == "43638")
+        #expect(log.value("pkt-srcaddr", last) == "10.0.0.62")
+    }
+
+    @Test("the NAT gateway example: the ENI's own address in dstaddr (in) and srcaddr (out)")
+    func natExample() throws {
+        let text = try String(contentsOfFile: Self.dir + "/awsdocs_custom_nat-gateway.log", encoding: .utf8)
+        let log = FlowLogParser.parse(text)
+        #expect(log.fields == ["instance-id", "interface-id", "srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr"])
+        let r = log.records[3]
+        #expect(log.value("srcaddr", r) == "10.0.0.220" && log.value("pkt-srcaddr", r) == "203.0.113.5")
+    }
+
+    @Test("malformed lines are reported with their numbers and skipped")
+    func malformed() {
+        let text = """
+            version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+            2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK
+            2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249
+            2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 99999 6 20 4249 1418530010 1418530070 ACCEPT OK
+            2 123456789010 eni-1235b8ca123456789 172.31.16.300 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK
+            2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 MAYBE OK
+
+            garbage
+            """
+        let log = FlowLogParser.parse(text)
+        #expect(log.records.count == 1)
+        #expect(log.problems.map(\.line) == [3, 4, 5, 6, 8])
+        #expect(log.problems[0].description == "line 3: expected 14 fields (from the header), found 10")
+        #expect(log.problems[1].message == "dstport 99999 is outside 0-65535")
+        #expect(log.problems[2].message == "srcaddr '172.31.16.300' is not an IP address")
+        #expect(log.problems[3].message == "action 'MAYBE' is not ACCEPT or REJECT")
+        #expect(FlowLogParser.parse("").records.isEmpty)
+        #expect(FlowLogParser.parse("\u{0}\u{1}\n\n").problems.count == 1)
+    }
+}
+
+@Suite("Flow logs: comparing simulated and real logs")
+struct FlowLogComparisonTests {
+    func storyLog() throws -> String { try run(story).flowLogText }
+
+    @Test("identical files agree")
+    func identical() throws {
+        let t = try storyLog()
+        let c = FlowLogComparison.compare(simulated: FlowLogParser.parse(t), real: FlowLogParser.parse(t))
+        #expect(c.agree)
+        #expect(c.matched == 9)
+        #expect(c.text.contains("AGREE: 9 flows match"))
+    }
+
+    @Test("an extra REJECT record in the real logs is named")
+    func extraReject() throws {
+        let t = try storyLog()
+        let extra = "2 123456789012 eni-0c83aca23d1a66d8b 203.0.113.22 10.0.1.10 22 34655 6 1 44 1795683602 1795683602 REJECT OK"
+        let c = FlowLogComparison.compare(simulated: FlowLogParser.parse(t), real: FlowLogParser.parse(t + extra + "\n"))
+        #expect(!c.agree)
+        #expect(c.onlyInReal.count == 1 && c.onlyInSimulated.isEmpty && c.actionMismatches.isEmpty)
+        let d = try #require(c.onlyInReal.first)
+        #expect(d.key.description == "eni-0c83aca23d1a66d8b tcp 203.0.113.22:22 → 10.0.1.10:34655")
+        #expect(d.real?.actions == ["REJECT"] && d.real?.lines.first?.line == 11)
+        #expect(c.text.contains("REAL line 11: \(extra)"))
+    }
+
+    @Test("ACCEPT in the simulation, REJECT in reality: an action mismatch")
+    func actionMismatch() throws {
+        let t = try storyLog()
+        let real = t.replacingOccurrences(of: "1795683601 1795683616 REJECT", with: "1795683601 1795683616 ACCEPT")
+        let c = FlowLogComparison.compare(simulated: FlowLogParser.parse(t), real: FlowLogParser.parse(real))
+        #expect(c.actionMismatches.count == 1)
+        #expect(c.text.contains("eni-0877dd6f5cceb3209 tcp 10.0.0.5:55611 → 203.0.113.22:22: simulated REJECT, real ACCEPT"))
+    }
+
+    @Test("through a NAT: matched by pkt-srcaddr/pkt-dstaddr, interfaces mapped, ephemeral ports ignored on request")
+    func throughNAT() throws {
+        let sim = """
+            interface-id srcaddr dstaddr srcport dstport protocol pkt-srcaddr pkt-dstaddr action
+            eni-0877dd6f5cceb3209 10.0.1.10 10.0.0.5 34655 22 6 10.0.1.10 203.0.113.22 ACCEPT
+            eni-0877dd6f5cceb3209 10.0.0.5 203.0.113.22 55611 22 6 10.0.0.5 203.0.113.22 REJECT
+            """
+        let real = """
+            interface-id srcaddr dstaddr srcport dstport protocol pkt-srcaddr pkt-dstaddr action
+            eni-0aaaaaaaaaaaaaaaa 10.0.1.10 10.0.0.5 41000 22 6 10.0.1.10 203.0.113.22 ACCEPT
+            eni-0aaaaaaaaaaaaaaaa 10.0.0.5 203.0.113.22 2048 22 6 10.0.0.5 203.0.113.22 REJECT
+            """
+        let unmapped = FlowLogComparison.compare(simulated: FlowLogParser.parse(sim), real: FlowLogParser.parse(real))
+        #expect(!unmapped.agree && unmapped.interfacesOnlyInReal.map(\.id) == ["eni-0aaaaaaaaaaaaaaaa"])
+        let opts = FlowLogComparison.Options(interfaceMap: ["eni-0aaaaaaaaaaaaaaaa": "eni-0877dd6f5cceb3209"],
+                                             ignoreEphemeralPorts: true)
+        let c = FlowLogComparison.compare(simulated: FlowLogParser.parse(sim), real: FlowLogParser.parse(real),
+                                          options: opts)
+        #expect(c.agree, "\(c.text)")
+        #expect(c.matchedOn == ["interface-id", "protocol", "pkt-srcaddr", "pkt-dstaddr", "srcport", "dstport"])
+        let exact = FlowLogComparison.compare(simulated: FlowLogParser.parse(sim), real: FlowLogParser.parse(real),
+                                              options: .init(interfaceMap: opts.interfaceMap))
+        #expect(exact.onlyInReal.count == 2 && exact.onlyInSimulated.count == 2)
+    }
+
+    @Test("malformed lines are listed with their numbers; the rest is still compared")
+    func malformed() throws {
+        let t = try storyLog()
+        var lines = t.split(separator: "\n").map(String.init)
+        lines.insert("2 123456789012 eni-0877dd6f5cceb3209 oops", at: 3)
+        let c = FlowLogComparison.compare(simulated: FlowLogParser.parse(t),
+                                          real: FlowLogParser.parse(lines.joined(separator: "\n")))
+        #expect(c.agree)
+        #expect(c.realProblems.map(\.line) == [4])
+        #expect(c.text.contains("REAL line 4: expected 14 fields (from the header), found 4"))
+    }
+}
