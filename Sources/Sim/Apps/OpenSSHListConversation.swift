@@ -19,12 +19,14 @@ public enum OpenSSHListConversation {
         (.server, 28, 13890, "USERAUTH_SUCCESS"),
         (.client, 112, 567, "GLOBAL_REQUEST no-more-sessions, CHANNEL_OPEN session"),
         (.server, 264, 2255, "GLOBAL_REQUEST hostkeys-00, CHANNEL_OPEN_CONFIRMATION"),
+        // Written right after the 264 bytes; Nagle holds it until the client's delayed ACK (41 ms).
+        (.server, 192, 2400, "CHANNEL_WINDOW_ADJUST, CHANNEL_SUCCESS"),
     ]
 
     /// After the session is open: each message answers the other side's previous one.
     static let session: [(AppMessage.Side, Int, Int64, String)] = [
         (.client, 52, 423, "CHANNEL_REQUEST subsystem sftp"),
-        (.server, 72, 609, "CHANNEL_WINDOW_ADJUST, CHANNEL_SUCCESS"),
+        (.server, 72, 609, "CHANNEL_SUCCESS, SSH_FXP data"),
         (.client, 44, 132, "SSH_FXP_INIT"),
         (.server, 356, 900, "SSH_FXP_VERSION"),
         (.client, 68, 165, "SSH_FXP_REALPATH ."),
@@ -90,7 +92,7 @@ public enum OpenSSHListConversation {
             if side == .client { lastClient = m.count - 1 } else { lastServer = m.count - 1 }
             // ssh and sshd set TCP_NODELAY when the session is set up (packet.c ssh_packet_set_interactive):
             // the client on the channel confirmation, sshd when it starts the subsystem.
-            if label.hasPrefix("CHANNEL_REQUEST subsystem") || label.hasPrefix("CHANNEL_WINDOW_ADJUST") {
+            if label.hasPrefix("CHANNEL_REQUEST subsystem") || label.hasPrefix("CHANNEL_SUCCESS, SSH_FXP") {
                 m[m.count - 1].noDelayAfter = true
             }
         }

@@ -60,8 +60,16 @@ final class ConversationEndpoint: TCPApplication {
         // A server closes its side when the client has, after reading the end of the stream (about 1 ms, as
         // the real sshd and Python servers in Tests/Fixtures/captures/linux-netns do); a client whose work is
         // done already closed.
-        env.schedule(at: env.now + 1_000_000) { [weak c] in c?.close() }
+        if let r = readDelayAtClose {
+            env.schedule(at: env.now + r) { [weak c] in c?.applicationRead() }
+        }
+        env.schedule(at: env.now + closeDelay) { [weak c] in c?.close() }
     }
+
+    /// How long the server takes to close after reading the client's end of stream (1 ms unless set).
+    var closeDelay: Int64 = 1_000_000
+    /// When the server reads the client's last data and end of stream (its pending ACK may go out then).
+    var readDelayAtClose: Int64?
 
     func ended(_ c: TCPConnection, _ reason: TCPCloseReason) { onEnded(reason) }
 
@@ -79,11 +87,21 @@ final class ConversationEndpoint: TCPApplication {
         }
     }
 
-    /// The client closes once the conversation is over (the server closes when the client has).
+    /// A server that closes as soon as it has sent its last message (HTTP/1.0), after this delay.
+    var serverClosesAfterLast: Int64?
+
+    /// The client closes once the conversation is over, 100 µs later (the time the real curl and ssh take to
+    /// tear down, in the linux-netns reference); the server closes when the client has, unless it closes after
+    /// its last message.
     private func closeIfDone() {
-        guard side == .client, complete, !closedBySelf, let c = connection else { return }
-        closedBySelf = true
-        c.close()
+        guard !closedBySelf, let c = connection else { return }
+        if side == .client, complete {
+            closedBySelf = true
+            env.schedule(at: env.now + 100_000) { [weak c] in c?.close() }
+        } else if side == .server, let d = serverClosesAfterLast, sentCount == mine {
+            closedBySelf = true
+            env.schedule(at: env.now + d) { [weak c] in c?.close() }
+        }
     }
 }
 

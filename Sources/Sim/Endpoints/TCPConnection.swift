@@ -84,6 +84,9 @@ public final class TCPConnection {
     /// rcv_nxt when the last ACK went out.
     private var rcvWup: UInt32 = 0
     private var ackScheduled = false
+    /// ICSK_ACK_PUSHED / PUSHED2: small segments received since the last ACK (tcp_measure_rcv_mss).
+    private var pushed = false
+    private var pushed2 = false
     private var delayedAckArmed = false
     private var delackDeadline: Int64 = 0
     private var delayedAckGeneration = 0
@@ -394,6 +397,8 @@ public final class TCPConnection {
             if seq == rcvNxt {
                 rcvNxt = rcvNxt &+ UInt32(p.payload.count)
                 dataReceived(p.payload.count)
+                // The kernel decides about the ACK before the application runs (softirq, then wake-up).
+                if !(t.flags.contains(.fin) && seq &+ UInt32(p.payload.count) == rcvNxt) { ackSendCheck() }
                 app?.received(self, bytes: p.payload[...])
                 if state == .closed { return }
             } else {
@@ -426,7 +431,12 @@ public final class TCPConnection {
     private func dataReceived(_ length: Int) {
         let now = env.now
         ackScheduled = true
-        if length >= rcvMSS { rcvMSS = min(length, segmentSize) }
+        if length >= rcvMSS {
+            rcvMSS = min(length, segmentSize)
+        } else {
+            if pushed { pushed2 = true }
+            pushed = true
+        }
         if ato == 0 {
             incrementQuickAcks()
             ato = Self.atoMin
@@ -554,8 +564,17 @@ public final class TCPConnection {
             }
         }
         ackScheduled = false
+        pushed = false
+        pushed2 = false
         delayedAckArmed = false
         rcvWup = rcvNxt
+    }
+
+    /// The application read what arrived (tcp_recvmsg → tcp_cleanup_rbuf): a pending ACK goes out now if two
+    /// small segments came in a row, or one while not interactive.
+    public func applicationRead() {
+        guard ackScheduled, state != .closed else { return }
+        if pushed2 || (pushed && !inPingpong) { sendAck() }
     }
 
     private func end(_ reason: TCPCloseReason) {

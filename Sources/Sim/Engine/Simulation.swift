@@ -111,7 +111,8 @@ public final class Simulation {
                                              ?? f.destination.address.description,
                                          requestSize: f.requestSize, responseSize: f.size, rng: &rng)
         case .tcp: return PlainTCPConversation.echo(size: f.size, rng: &rng)
-        case .http: return PlainHTTPConversation.messages(host: f.destination.label, bodySize: f.size)
+        case .http:
+            return PlainHTTPConversation.messages(host: "\(f.destination.address):\(f.destination.port)", bodySize: f.size)
         case .sftpList: return OpenSSHListConversation.messages(rng: &rng)
         }
     }
@@ -258,6 +259,16 @@ public final class Simulation {
             let hung = behaviour == .listen(app: "hang")
             let messages = p.flow >= 0 && p.flow < conversations.count && !hung ? conversations[p.flow] : []
             let app = ConversationEndpoint(messages: messages, side: .server, env: host)
+            // Python's http.server answers HTTP/1.0 and closes right after the response (61 µs in the reference).
+            if p.flow >= 0, p.flow < scenario.flows.count, scenario.flows[p.flow].app == .http {
+                app.serverClosesAfterLast = 61_000
+            }
+            // sshd reads the client's DISCONNECT and end of stream 1.2 ms later and closes 2.4 ms later
+            // (the linux-netns reference).
+            if p.flow >= 0, p.flow < scenario.flows.count, scenario.flows[p.flow].app.isSSH {
+                app.readDelayAtClose = 1_180_000
+                app.closeDelay = 2_370_000
+            }
             let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
                                      remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,
                                      stack: stack, synAckRetries: scenario.assumptions.serverSynAckRetries,

@@ -156,6 +156,9 @@ public struct Assumptions: Sendable, Equatable {
     public var internetHops: Int = 8
     /// Whether the NAT gateway decrements the TTL as a router does.
     public var natDecrementsTTL: Bool = true
+    /// Whether the internet gateway decrements the TTL (an AWS IGW does not show as a hop; a Linux router
+    /// standing in for one, as in the linux-netns reference, does).
+    public var igwDecrementsTTL: Bool = false
     /// The NAT gateway's idle timeout (VPC-UG nat-gateway-troubleshooting: 350 s, not configurable).
     public var natIdleTimeout: Int64 = 350_000_000_000
     /// Simultaneous connections per NAT address and destination (VPC-UG: 55,000).
@@ -179,6 +182,7 @@ public struct Assumptions: Sendable, Equatable {
             ("internet_rtt_ms", String(internetRTT / 1_000_000), "per outside host, default"),
             ("internet_hops", String(internetHops), "undocumented"),
             ("nat_decrements_ttl", String(natDecrementsTTL), "undocumented by AWS"),
+            ("igw_decrements_ttl", String(igwDecrementsTTL), "undocumented by AWS"),
             ("nat_idle_timeout_s", String(natIdleTimeout / 1_000_000_000), "VPC-UG nat-gateway-troubleshooting"),
             ("nat_connections_per_destination", String(natConnectionsPerDestination), "VPC-UG nat-gateway-basics"),
             ("server_synack_retries", String(serverSynAckRetries), "Linux tcp_synack_retries default"),

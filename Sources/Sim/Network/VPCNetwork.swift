@@ -522,6 +522,7 @@ public final class VPCNetwork {
             return
         }
         p.ip.source = pub
+        if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         if let h = hostByAddress[p.ip.destination] {
             let oneWay = model.outsideHosts[h].rtt / 2
             p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
@@ -556,6 +557,7 @@ public final class VPCNetwork {
         }
         let e = model.enis[eni]
         let before = p.ip.destination
+        if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         p.ip.destination = publicToPrivate[before] ?? e.privateIP
         p.record(Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .translated,
                       rule: "1:1 NAT \(before) → \(p.ip.destination)"))

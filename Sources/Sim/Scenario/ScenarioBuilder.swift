@@ -158,6 +158,7 @@ struct ScenarioBuilder {
             case "internet_rtt_ms": a.internetRTT = Int64(try r.integer(v, key: k, range: 0...600_000)) * 1_000_000
             case "internet_hops": a.internetHops = try r.integer(v, key: k, range: 0...64)
             case "nat_decrements_ttl": a.natDecrementsTTL = try r.bool(v, key: k)
+            case "igw_decrements_ttl": a.igwDecrementsTTL = try r.bool(v, key: k)
             case "nat_idle_timeout_s": a.natIdleTimeout = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
             case "nat_connections_per_destination":
                 a.natConnectionsPerDestination = try r.integer(v, key: k, range: 1...64_512)
