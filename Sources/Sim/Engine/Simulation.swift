@@ -206,7 +206,11 @@ public final class Simulation {
         // packet; a connected one is ended with FIN.
         func giveUp(_ what: String) {
             results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
-            finish(i, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) \(what))")
+            // OpenSSH names the stage that timed out: the TCP connect, or the banner exchange after it.
+            let message = f.client.name == "openssh" && conn.state == .synSent
+                ? "ssh: connect to host \(f.destination.address) port \(f.destination.port): Connection timed out"
+                : f.client.timeoutMessage
+            finish(i, .timeout, "\(message) (\(f.client.name) \(what))")
             if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
         }
         if let t = f.client.readyTimeout {
