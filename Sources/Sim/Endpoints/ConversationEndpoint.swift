@@ -87,6 +87,9 @@ final class ConversationEndpoint: TCPApplication {
         }
     }
 
+    /// A client that keeps the connection open, idle, this long before closing.
+    var holdBeforeClose: Int64 = 0
+
     /// A server that closes as soon as it has sent its last message (HTTP/1.0), after this delay.
     var serverClosesAfterLast: Int64?
 
@@ -97,7 +100,7 @@ final class ConversationEndpoint: TCPApplication {
         guard !closedBySelf, let c = connection else { return }
         if side == .client, complete {
             closedBySelf = true
-            env.schedule(at: env.now + 100_000) { [weak c] in c?.close() }
+            env.schedule(at: env.now + 100_000 + holdBeforeClose) { [weak c] in c?.close() }
         } else if side == .server, let d = serverClosesAfterLast, sentCount == mine {
             closedBySelf = true
             env.schedule(at: env.now + d) { [weak c] in c?.close() }

@@ -59,6 +59,21 @@ public final class Scheduler {
         return top
     }
 
+    /// Runs every event, calling `progress` every `every` events.
+    public func run(progressEvery every: Int, _ progress: () -> Void) {
+        var n = 0
+        while let e = pop() {
+            now = e.time
+            eventsRun += 1
+            e.action()
+            n += 1
+            if n == every {
+                n = 0
+                progress()
+            }
+        }
+    }
+
     /// Runs events in order until none remain or the next is after `limit`.
     public func run(until limit: Int64 = .max) {
         while let first = heap.first, first.time <= limit, let e = pop() {

@@ -19,6 +19,51 @@ public struct FlowResult: Sendable {
     public var ready = false
 }
 
+/// A flow in progress: its spec and its result so far.
+final class ActiveFlow {
+    let spec: FlowSpec
+    var result: FlowResult
+    init(spec: FlowSpec, index: Int) {
+        self.spec = spec
+        result = FlowResult(index: index)
+    }
+}
+
+/// The outcome of a generator's flows, aggregated.
+public struct GeneratorResult: Sendable {
+    public var index: Int
+    public var name: String
+    /// Flows that ended, per outcome (in FlowOutcome.allCases order).
+    public var outcomes: [FlowOutcome: Int] = [:]
+    /// Every distinct (component, rule) that dropped packets of these flows.
+    public var drops: [DropInfo] = []
+    /// The first failed flows, for the report: flow name, start, outcome, message, where it died.
+    public var firstFailures: [(name: String, start: Int64, outcome: FlowOutcome, message: String, drop: String?)] = []
+    public var maxElapsed: Int64 = 0
+    public var total: Int { outcomes.values.reduce(0, +) }
+
+    public init(index: Int, name: String) {
+        self.index = index
+        self.name = name
+    }
+
+    mutating func add(_ r: FlowResult, flow: Int, spec: FlowSpec) {
+        let o = r.outcome ?? .timeout
+        outcomes[o, default: 0] += 1
+        maxElapsed = max(maxElapsed, r.elapsed)
+        for d in r.drops {
+            if let k = drops.firstIndex(where: { $0.component == d.component && $0.rule == d.rule && $0.direction == d.direction }) {
+                drops[k].count += d.count
+            } else {
+                drops.append(d)
+            }
+        }
+        if o != .ok, firstFailures.count < 20 {
+            firstFailures.append((spec.name, spec.start, o, r.message, r.drop.map { "\($0.componentDisplay): \($0.rule)" }))
+        }
+    }
+}
+
 /// One host's TCP endpoints: a Lambda Hyperplane ENI, an instance's ENI, or an outside host.
 final class HostEndpoint: TCPEnvironment {
     enum Kind { case eni(Int), outside(Int) }
@@ -63,11 +108,22 @@ public final class Simulation {
     var rng: SplitMix64
     private var enis: [Int: HostEndpoint] = [:]
     private var hosts: [HostEndpoint] = []
+    /// Results of the scenario's explicit flows, in order.
     public internal(set) var results: [FlowResult]
+    /// Results of generated flows, aggregated per generator: memory follows active flows, not their number.
+    public internal(set) var generatorResults: [GeneratorResult] = []
     private var packetCounter = 0
     private var conversations: [[AppMessage]] = []
-    private var clientApps: [ConversationEndpoint?] = []
-    private var clientConns: [TCPConnection?] = []
+    /// Flows in progress (explicit and generated), by flow index.
+    private var active: [Int: ActiveFlow] = [:]
+    /// Generated flows have indices from generatorBase[g] on.
+    private var generatorBase: [Int] = []
+    private var generatorConversation: [[AppMessage]] = []
+    private var generatorStarts: [[Int64]] = []
+    public private(set) var flowsStarted = 0
+    public var activeFlows: Int { active.count }
+    /// Called now and then with the virtual time, for progress reports (not part of any output).
+    public var onProgress: ((Simulation) -> Void)?
     /// Extra observers of flow completion (the recorder).
     public weak var observer: NetworkObserver? {
         didSet { network.observer = observer }
@@ -84,13 +140,68 @@ public final class Simulation {
         }
         network.deliverToENI = { [unowned self] eni, p in self.endpoint(eni: eni).receive(p, sim: self) }
         network.deliverToHost = { [unowned self] h, p in self.hosts[h].receive(p, sim: self) }
-        clientApps = Array(repeating: nil, count: scenario.flows.count)
-        clientConns = Array(repeating: nil, count: scenario.flows.count)
         // Each flow's conversation is drawn from its own seeded stream, so adding a flow changes no other.
         for (i, f) in scenario.flows.enumerated() {
             var r = SplitMix64(seed: scenario.seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
             conversations.append(Simulation.conversation(for: f, rng: &r))
         }
+        // A generator's flows share one conversation (the same message sizes; the bytes are random anyway).
+        var base = scenario.flows.count
+        generatorResults = []
+        for (g, gen) in scenario.generators.enumerated() {
+            generatorBase.append(base)
+            base += gen.count
+            var r = SplitMix64(seed: scenario.seed &+ 0x6E6E_0000 &+ UInt64(g))
+            generatorConversation.append(Simulation.conversation(for: gen.template, rng: &r))
+            generatorResults.append(GeneratorResult(index: g, name: gen.name))
+        }
+    }
+
+    /// The generator a flow index belongs to, if it is a generated flow.
+    func generator(of flow: Int) -> Int? {
+        guard flow >= scenario.flows.count else { return nil }
+        var g = generatorBase.count - 1
+        while g > 0, generatorBase[g] > flow { g -= 1 }
+        return g >= 0 ? g : nil
+    }
+
+    /// The spec of a flow in progress or an explicit one.
+    func spec(of flow: Int) -> FlowSpec? {
+        if let a = active[flow] { return a.spec }
+        return flow >= 0 && flow < scenario.flows.count ? scenario.flows[flow] : nil
+    }
+
+    func conversation(of flow: Int) -> [AppMessage] {
+        if flow >= 0, flow < conversations.count { return conversations[flow] }
+        if let g = generator(of: flow) { return generatorConversation[g] }
+        return []
+    }
+
+    /// When a flow started (for relative times in reports).
+    func flowStart(_ flow: Int) -> Int64 { spec(of: flow)?.start ?? 0 }
+
+    /// A dropped packet of `flow`, recorded on its result or its generator's.
+    func noteDrop(flow: Int, _ make: (inout [DropInfo]) -> Void) {
+        if let a = active[flow] {
+            make(&a.result.drops)
+            a.result.drop = a.result.drops.first
+        } else if flow >= 0, flow < results.count {
+            make(&results[flow].drops)
+            results[flow].drop = results[flow].drops.first
+        } else if let g = generator(of: flow) {
+            make(&generatorResults[g].drops)
+        }
+    }
+
+    func noteTrace(flow: Int, fromClient: Bool, _ trace: [Step]) {
+        guard let a = active[flow] else {
+            guard flow >= 0, flow < results.count else { return }
+            if fromClient, results[flow].requestPath.isEmpty { results[flow].requestPath = trace }
+            if !fromClient, results[flow].replyPath.isEmpty { results[flow].replyPath = trace }
+            return
+        }
+        if fromClient, a.result.requestPath.isEmpty { a.result.requestPath = trace }
+        if !fromClient, a.result.replyPath.isEmpty { a.result.replyPath = trace }
     }
 
     static func conversation(for f: FlowSpec, rng: inout SplitMix64) -> [AppMessage] {
@@ -133,10 +244,18 @@ public final class Simulation {
     @discardableResult
     public func run() -> [FlowResult] {
         for (i, f) in scenario.flows.enumerated() {
-            scheduler.schedule(at: f.start) { [unowned self] in self.startFlow(i) }
+            scheduler.schedule(at: f.start) { [unowned self] in self.startFlow(i, spec: f, conversation: self.conversations[i]) }
         }
-        scheduler.run()
-        for i in results.indices where results[i].outcome == nil {
+        for (g, gen) in scenario.generators.enumerated() {
+            generatorStarts.append(gen.startTimes(seed: scenario.seed, index: g))
+            scheduleGenerated(g, 0)
+        }
+        if let onProgress {
+            scheduler.run(progressEvery: 1 << 16) { onProgress(self) }
+        } else {
+            scheduler.run()
+        }
+        for i in active.keys.sorted() {
             // Nothing left to happen and the client never finished: it waits forever.
             finish(i, .timeout, "no reply and no timer left (the client would wait for ever)")
         }
@@ -156,42 +275,65 @@ public final class Simulation {
         }
     }
 
-    private func startFlow(_ i: Int) {
-        let f = scenario.flows[i]
+    /// Starts generated flow `k` of generator `g` and schedules the next: one pending event per generator.
+    private func scheduleGenerated(_ g: Int, _ k: Int) {
+        let times = generatorStarts[g]
+        guard k < times.count else {
+            generatorStarts[g] = []
+            return
+        }
+        scheduler.schedule(at: times[k]) { [unowned self] in
+            var f = self.scenario.generators[g].template
+            f.name = "\(self.scenario.generators[g].name)#\(k + 1)"
+            f.start = times[k]
+            f.expect = nil
+            self.startFlow(self.generatorBase[g] + k, spec: f, conversation: self.generatorConversation[g])
+            self.scheduleGenerated(g, k + 1)
+        }
+    }
+
+    private func startFlow(_ i: Int, spec f: FlowSpec, conversation: [AppMessage]) {
         let (host, stack, ports) = sourceEndpoint(f)
         var port = f.sourcePort ?? UInt16.random(in: ports, using: &rng)
-        while host.usedPorts.contains(port) { port = port == ports.upperBound ? ports.lowerBound : port + 1 }
+        var tries = 0
+        while host.usedPorts.contains(port), tries <= ports.count {
+            port = port == ports.upperBound ? ports.lowerBound : port + 1
+            tries += 1
+        }
         host.usedPorts.insert(port)
-        results[i].clientPort = port
-        let app = ConversationEndpoint(messages: conversations[i], side: .client, env: host)
+        flowsStarted += 1
+        let flow = ActiveFlow(spec: f, index: i)
+        active[i] = flow
+        flow.result.clientPort = port
+        let app = ConversationEndpoint(messages: conversation, side: .client, env: host)
+        app.holdBeforeClose = f.hold
         let conn = TCPConnection(env: host, app: app, local: (host.address, port),
                                  remote: (f.destination.address, f.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: f.client.nagle, rng: &rng)
         host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = conn
-        clientApps[i] = app
-        clientConns[i] = conn
         let readyLabel = f.app.isSSH ? "USERAUTH_SUCCESS" : nil
         var bannerReceived = false
         var established = false
         app.onEstablished = { [unowned self] in
             established = true
-            if readyLabel == nil { self.results[i].ready = true }
+            if readyLabel == nil { flow.result.ready = true }
             if let t = f.client.bannerTimeout, f.app.isSSH {
                 self.scheduler.schedule(after: t) { [unowned self] in
-                    guard self.results[i].outcome == nil, !bannerReceived else { return }
+                    guard flow.result.outcome == nil, !bannerReceived else { return }
                     self.finish(i, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))")
                     conn.close()
                 }
             }
         }
         app.onPeerMessage = { [unowned self] idx in
-            let label = self.conversations[i][idx].label
+            let label = conversation[idx].label
             if label.contains("banner") { bannerReceived = true }
-            if let readyLabel, label.contains(readyLabel) { self.results[i].ready = true }
+            if let readyLabel, label.contains(readyLabel) { flow.result.ready = true }
         }
         app.onEnded = { [unowned self, unowned conn, unowned app] reason in
             host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = nil
-            self.results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
+            host.usedPorts.remove(port)
+            flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
             switch reason {
             case .closed where app.complete: self.finish(i, .ok, "completed")
             case .closed: self.finish(i, .reset, "connection closed by the peer before the conversation ended")
@@ -205,7 +347,7 @@ public final class Simulation {
         // The client program's own timers (ClientProfile). A socket still connecting is closed without a
         // packet; a connected one is ended with FIN.
         func giveUp(_ what: String) {
-            results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
+            flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
             // OpenSSH names the stage that timed out: the TCP connect, or the banner exchange after it.
             let message = f.client.name == "openssh" && conn.state == .synSent
                 ? "ssh: connect to host \(f.destination.address) port \(f.destination.port): Connection timed out"
@@ -215,13 +357,13 @@ public final class Simulation {
         }
         if let t = f.client.readyTimeout {
             scheduler.schedule(at: f.start + t) { [unowned self] in
-                guard self.results[i].outcome == nil, !self.results[i].ready else { return }
+                guard flow.result.outcome == nil, !flow.result.ready else { return }
                 giveUp("readyTimeout \(formatDuration(t))")
             }
         }
         if let t = f.client.connectTimeout {
             scheduler.schedule(at: f.start + t) { [unowned self] in
-                guard self.results[i].outcome == nil else { return }
+                guard flow.result.outcome == nil else { return }
                 let done = f.client.connectTimeoutCoversBanner && f.app.isSSH ? bannerReceived : established
                 guard !done else { return }
                 giveUp("connect timeout \(formatDuration(t))")
@@ -230,8 +372,8 @@ public final class Simulation {
         if case .lambda(let fn, _) = f.source {
             let timeout = scenario.model.lambdas[fn].timeout
             scheduler.schedule(at: f.start + timeout) { [unowned self] in
-                guard self.results[i].outcome == nil else { return }
-                self.results[i].synTimes = conn.synSentTimes.map { $0 - f.start }
+                guard flow.result.outcome == nil else { return }
+                flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
                 let secs = Double(timeout) / 1e9
                 self.finish(i, .timeout, "Task timed out after \(format2dp(secs)) seconds (Lambda timeout)")
                 conn.abort(sendReset: conn.state != .synSent)
@@ -241,10 +383,18 @@ public final class Simulation {
     }
 
     func finish(_ i: Int, _ outcome: FlowOutcome, _ message: String) {
-        guard results[i].outcome == nil else { return }
-        results[i].outcome = outcome
-        results[i].message = message
-        results[i].elapsed = scheduler.now - scenario.flows[i].start
+        guard let flow = active[i], flow.result.outcome == nil else { return }
+        flow.result.outcome = outcome
+        flow.result.message = message
+        flow.result.elapsed = scheduler.now - flow.spec.start
+        active[i] = nil
+        if i < results.count {
+            var r = flow.result
+            r.index = i
+            results[i] = r
+        } else if let g = generator(of: i) {
+            generatorResults[g].add(flow.result, flow: i, spec: flow.spec)
+        }
     }
 
     /// The server side of a flow: what answers at an outside host, or at an instance.
@@ -261,22 +411,23 @@ public final class Simulation {
             // "hang": a server that accepts connections and never says anything (a hung daemon, a load balancer
             // with no healthy target).
             let hung = behaviour == .listen(app: "hang")
-            let messages = p.flow >= 0 && p.flow < conversations.count && !hung ? conversations[p.flow] : []
+            let messages = hung ? [] : conversation(of: p.flow)
+            let app_ = spec(of: p.flow)?.app
             let app = ConversationEndpoint(messages: messages, side: .server, env: host)
             // Python's http.server answers HTTP/1.0 and closes right after the response (61 µs in the reference).
-            if p.flow >= 0, p.flow < scenario.flows.count, scenario.flows[p.flow].app == .http {
+            if app_ == .http {
                 app.serverClosesAfterLast = 61_000
             }
             // sshd reads the client's DISCONNECT and end of stream 1.2 ms later and closes 2.4 ms later
             // (the linux-netns reference).
-            if p.flow >= 0, p.flow < scenario.flows.count, scenario.flows[p.flow].app.isSSH {
+            if app_?.isSSH == true {
                 app.readDelayAtClose = 1_180_000
                 app.closeDelay = 2_370_000
             }
             let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
                                      remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,
                                      stack: stack, synAckRetries: scenario.assumptions.serverSynAckRetries,
-                                     nagle: p.flow >= 0 && p.flow < scenario.flows.count && scenario.flows[p.flow].app.serverNagle,
+                                     nagle: app_?.serverNagle ?? false,
                                      rng: &rng)
             app.onEnded = { [unowned host] _ in host.connections[key] = nil }
             host.connections[key] = conn

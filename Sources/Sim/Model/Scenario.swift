@@ -11,6 +11,8 @@ public struct Scenario: Sendable {
     public var startTime: Int64
     public var model: VPCModel
     public var flows: [FlowSpec]
+    /// Many flows described in a few lines: "1,000 invocations per second for 60 s".
+    public var generators: [FlowGenerator] = []
     public var assumptions: Assumptions
     /// What VPC Flow Logs would write (`flow_logs:`): interval, format, account and region.
     public var flowLogs = FlowLogSettings()
@@ -115,6 +117,9 @@ public struct FlowSpec: Sendable {
     public var client: ClientProfile
     /// A fixed source port instead of a random one from the source's ephemeral range.
     public var sourcePort: UInt16?
+    /// The client keeps the connection open, idle, this long after its conversation before closing
+    /// (a pooled connection, a Lambda that holds its SFTP session), nanoseconds.
+    public var hold: Int64 = 0
 
     public init(name: String, source: FlowSource, sourceLabel: String, destination: FlowDestination, app: AppProfile,
                 start: Int64 = 0, size: Int = 100_000, requestSize: Int = 300, expect: FlowExpectation? = nil) {
@@ -189,5 +194,51 @@ public struct Assumptions: Sendable, Equatable {
             ("lambda_ephemeral_ports", "\(lambdaEphemeralPorts.lowerBound)-\(lambdaEphemeralPorts.upperBound)",
              "Lambda-DG foundation-networking"),
         ]
+    }
+}
+
+/// N flows from one template, with seeded start times: uniformly spread over `over` from `start`.
+public struct FlowGenerator: Sendable {
+    public var name: String
+    /// Source, destination, application, size, client and hold of every generated flow; its name and start
+    /// are replaced per flow ("<generator>#<n>").
+    public var template: FlowSpec
+    public var count: Int
+    public var start: Int64
+    public var over: Int64
+    public var expect: GeneratorExpectation?
+
+    public init(name: String, template: FlowSpec, count: Int, start: Int64 = 0, over: Int64 = 0,
+                expect: GeneratorExpectation? = nil) {
+        self.name = name
+        self.template = template
+        self.count = count
+        self.start = start
+        self.over = over
+        self.expect = expect
+    }
+
+    /// The start times, sorted: the same seed gives the same times.
+    public func startTimes(seed: UInt64, index: Int) -> [Int64] {
+        var rng = SplitMix64(seed: seed ^ (0xA5A5_0000 &+ UInt64(index)) &* 0x9E37_79B9_7F4A_7C15)
+        var t = (0..<count).map { _ in over > 0 ? start + Int64.random(in: 0..<over, using: &rng) : start }
+        t.sort()
+        return t
+    }
+}
+
+/// What a scenario expects of a generator's flows.
+public struct GeneratorExpectation: Sendable, Equatable {
+    public var minOK: Int?
+    public var maxOK: Int?
+    /// Where the failures die (component id), e.g. the NAT gateway for ErrorPortAllocation.
+    public var droppedAt: String?
+    public var location: String
+
+    public init(minOK: Int? = nil, maxOK: Int? = nil, droppedAt: String? = nil, location: String = "") {
+        self.minOK = minOK
+        self.maxOK = maxOK
+        self.droppedAt = droppedAt
+        self.location = location
     }
 }

@@ -48,15 +48,15 @@ public final class RunRecorder: NetworkObserver {
             if ladders[f][r].points.last != point { ladders[f][r].points.append(point) }
         } else if ladders[f].count < ladderLimit {
             ladderIndex[f][packet.id] = ladders[f].count
-            ladders[f].append(LadderRow(packetID: packet.id, time: time - sim.scenario.flows[f].start,
+            ladders[f].append(LadderRow(packetID: packet.id, time: time - sim.flowStart(f),
                                         fromClient: packet.fromClient, summary: packet.summary, points: [point]))
         }
     }
 
     public func dropped(time: Int64, packet: SimPacket, step: Step) {
-        guard packet.flow >= 0, packet.flow < sim.results.count else { return }
+        guard packet.flow >= 0 else { return }
         let f = packet.flow
-        if let r = ladderIndex[f][packet.id] { ladders[f][r].dropped = step }
+        if f < ladders.count, let r = ladderIndex[f][packet.id] { ladders[f][r].dropped = step }
         let kind: String
         let direction: String?
         switch step.kind {
@@ -69,26 +69,22 @@ public final class RunRecorder: NetworkObserver {
         case .natGateway: kind = "nat-gateway"; direction = nil
         case .internet, .delivered: kind = "internet"; direction = nil
         }
-        if let k = sim.results[f].drops.firstIndex(where: { $0.component == step.component && $0.rule == step.rule
-            && $0.direction == direction }) {
-            sim.results[f].drops[k].count += 1
-        } else {
-            sim.results[f].drops.append(DropInfo(kind: kind, component: step.component,
-                                                 componentDisplay: step.componentDisplay, direction: direction,
-                                                 rule: step.rule, packet: packet.description,
-                                                 firstTime: time - sim.scenario.flows[f].start, count: 1,
-                                                 key: packet.key, fromClient: packet.fromClient,
-                                                 tcpFlags: packet.tcp?.flags))
+        let start = sim.flowStart(f)
+        sim.noteDrop(flow: f) { drops in
+            if let k = drops.firstIndex(where: { $0.component == step.component && $0.rule == step.rule
+                && $0.direction == direction }) {
+                drops[k].count += 1
+            } else {
+                drops.append(DropInfo(kind: kind, component: step.component, componentDisplay: step.componentDisplay,
+                                      direction: direction, rule: step.rule, packet: packet.description,
+                                      firstTime: time - start, count: 1, key: packet.key,
+                                      fromClient: packet.fromClient, tcpFlags: packet.tcp?.flags))
+            }
         }
-        sim.results[f].drop = sim.results[f].drops.first
     }
 
     public func traced(packet: SimPacket) {
-        guard packet.flow >= 0, packet.flow < sim.results.count else { return }
-        if packet.fromClient {
-            if sim.results[packet.flow].requestPath.isEmpty { sim.results[packet.flow].requestPath = packet.trace }
-        } else if sim.results[packet.flow].replyPath.isEmpty {
-            sim.results[packet.flow].replyPath = packet.trace
-        }
+        guard packet.flow >= 0 else { return }
+        sim.noteTrace(flow: packet.flow, fromClient: packet.fromClient, packet.trace)
     }
 }
