@@ -9,6 +9,8 @@ public enum Runner {
         /// Capture point names or component ids; nil = all; empty = none.
         public var capture: Set<String>?
         public var writeFiles: Bool
+        /// Called every 65,536 events with the run's progress (for a progress bar; never part of an output).
+        public var progress: (@Sendable (Progress) -> Void)?
 
         public init(outDir: String? = nil, seed: UInt64? = nil, capture: Set<String>? = nil, writeFiles: Bool = true) {
             self.outDir = outDir
@@ -16,6 +18,14 @@ public enum Runner {
             self.capture = capture
             self.writeFiles = writeFiles
         }
+    }
+
+    public struct Progress: Sendable {
+        /// Virtual time, nanoseconds.
+        public var now: Int64
+        public var flowsStarted: Int
+        public var flowsTotal: Int
+        public var activeFlows: Int
     }
 
     public struct Outcome: Sendable {
@@ -56,9 +66,17 @@ public enum Runner {
             }
         }
         let recorder = RunRecorder(sim: sim, captures: writer)
+        sim.network.describesPackets = writer != nil
         let flowLogs = FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime)
         recorder.interfaceObservers.append(flowLogs)
         sim.observer = recorder
+        if let progress = options.progress {
+            let total = scenario.flows.count + scenario.generators.map(\.count).reduce(0, +)
+            sim.onProgress = { s in
+                progress(Progress(now: s.scheduler.now, flowsStarted: s.flowsStarted, flowsTotal: total,
+                                  activeFlows: s.activeFlows))
+            }
+        }
         let results = sim.run()
         var written: [CaptureWriter.Written] = []
         if let writer { written = try writer.close() }
@@ -87,7 +105,37 @@ public enum Runner {
                 hops: r.requestPath.map(RunReport.hop), reply_hops: r.replyPath.map(RunReport.hop), fix: fix,
                 expectation: expectation))
         }
-        let report = RunReport(
+        var generators: [RunReport.Generator] = []
+        for (g, gen) in scenario.generators.enumerated() {
+            let gr = sim.generatorResults[g]
+            var outcomes: [String: Int] = [:]
+            for o in FlowOutcome.allCases { outcomes[o.rawValue] = gr.outcomes[o] ?? 0 }
+            var expectation: RunReport.GeneratorExpectationResult?
+            if let e = gen.expect {
+                var failures: [String] = []
+                let ok = gr.outcomes[.ok] ?? 0
+                if let m = e.minOK, ok < m { failures.append("expected at least \(m) ok, got \(ok)") }
+                if let m = e.maxOK, ok > m { failures.append("expected at most \(m) ok, got \(ok)") }
+                if let at = e.droppedAt, !gr.drops.contains(where: { $0.component == at }) {
+                    failures.append("expected drops at \(at), got " + (gr.drops.isEmpty ? "none"
+                        : gr.drops.map(\.componentDisplay).joined(separator: ", ")))
+                }
+                checked += 1
+                if !failures.isEmpty { failed += 1 }
+                expectation = .init(min_ok: e.minOK, max_ok: e.maxOK, dropped_at: e.droppedAt, held: failures.isEmpty,
+                                    failures: failures)
+            }
+            generators.append(RunReport.Generator(
+                name: gen.name, from: gen.template.sourceLabel, to: gen.template.destination.label,
+                app: gen.template.app.rawValue, flows: gr.total, outcomes: outcomes,
+                max_elapsed_s: RunReport.seconds(gr.maxElapsed), drops: gr.drops.map(RunReport.drop),
+                first_failures: gr.firstFailures.map {
+                    .init(name: $0.name, start_s: RunReport.seconds($0.start), outcome: $0.outcome.rawValue,
+                          message: $0.message, drop: $0.drop)
+                },
+                expectation: expectation))
+        }
+        var report = RunReport(
             tool: "vpcsim \(vpcsimVersion)", scenario: scenario.name, file: scenario.file, seed: scenario.seed,
             assumptions: scenario.assumptions.listing.map {
                 .init(name: $0.name, value: $0.value, basis: $0.basis,
@@ -107,14 +155,17 @@ public enum Runner {
             },
             expectations_checked: checked, expectations_failed: failed,
             flow_logs: outDir == nil ? nil : "flow-logs.txt")
+        report.generators = generators
         let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
                                        outDir: outDir)
+        let flowLogRecords = flowLogs.records
+        let flowLogText = flowLogs.text(of: flowLogRecords)
         if let outDir {
-            try writeAtomically(Data(flowLogs.text.utf8), to: "\(outDir)/flow-logs.txt")
+            try writeAtomically(Data(flowLogText.utf8), to: "\(outDir)/flow-logs.txt")
             try writeAtomically(Data(text.utf8), to: "\(outDir)/report.txt")
             try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
         }
-        return Outcome(report: report, text: text, flowLogRecords: flowLogs.records, flowLogText: flowLogs.text,
+        return Outcome(report: report, text: text, flowLogRecords: flowLogRecords, flowLogText: flowLogText,
                        outDir: outDir, results: results)
     }
 

@@ -48,7 +48,10 @@ struct Run: ParsableCommand {
         }
         let outcome: Runner.Outcome
         do {
-            outcome = try Runner.run(path: scenario, options: .init(outDir: out, seed: seed, capture: selection))
+            var options = Runner.Options(outDir: out, seed: seed, capture: selection)
+            if !quiet { options.progress = ProgressLine.shared.update }
+            outcome = try Runner.run(path: scenario, options: options)
+            ProgressLine.shared.finish()
         } catch let e as ScenarioError {
             fail(e.description)
         } catch let e as CaptureFileError {
@@ -156,5 +159,43 @@ struct Trace: ParsableCommand {
         }
         print(outcome.text, terminator: "")
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+}
+
+/// Progress on stderr for runs longer than a second: a bar redrawn in place on a terminal, a line every five
+/// seconds otherwise. Reads the wall clock only to decide when to draw; nothing of it reaches an output file.
+final class ProgressLine: @unchecked Sendable {
+    static let shared = ProgressLine()
+    private let lock = NSLock()
+    private let started = Date()
+    private var lastDrawn: Date?
+    private let terminal = isatty(FileHandle.standardError.fileDescriptor) != 0
+    private var drew = false
+
+    func update(_ p: Runner.Progress) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(started) > 1 else { return }
+        if !terminal, let last = lastDrawn, now.timeIntervalSince(last) < 5 { return }
+        lastDrawn = now
+        let fraction = p.flowsTotal > 0 ? Double(p.flowsStarted) / Double(p.flowsTotal) : 0
+        let text = String(format: "%3.0f%%  virtual %.1f s  %d/%d flows started, %d in progress",
+                          fraction * 100, Double(p.now) / 1e9, p.flowsStarted, p.flowsTotal, p.activeFlows)
+        if terminal {
+            let width = 24
+            let done = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
+            FileHandle.standardError.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
+        } else {
+            FileHandle.standardError.write(Data("vpcsim: \(text)\n".utf8))
+        }
+        drew = true
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if terminal && drew { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -257,3 +257,43 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         #expect(r.stdout.contains("EXPECTATION FAILED"))
     }
 }
+
+/// The fleet scenarios: 60,000 Lambda invocations through one NAT gateway address, and with two.
+@Suite struct NATPortExhaustionEndToEndTests {
+    @Test(arguments: [("nat-port-exhaustion", 55_000), ("nat-port-exhaustion-fixed", 60_000)])
+    func fleetMeetsItsExpectations(name: String, ok: Int) throws {
+        let out = makeTempDirectory("vpcsim-fleet")
+        let r = try vpcsim(["run", "scenarios/\(name).yaml", "--capture", "none", "--out", out, "--quiet"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        struct Fleet: Decodable {
+            struct Generator: Decodable {
+                var flows: Int
+                var outcomes: [String: Int]
+                var drops: [Report.Drop]
+            }
+            struct NAT: Decodable {
+                struct Metrics: Decodable {
+                    var errorPortAllocation: Int
+                    var peakActiveConnectionCount: Int
+                }
+                var metrics: Metrics
+            }
+            var generators: [Generator]
+            var nat_gateways: [NAT]
+        }
+        let report = try JSONDecoder().decode(Fleet.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+        let g = try #require(report.generators.first)
+        #expect(g.flows == 60_000)
+        #expect(g.outcomes["ok"] == ok)
+        #expect(g.outcomes["timeout"] == 60_000 - ok)
+        let nat = try #require(report.nat_gateways.first)
+        #expect(nat.metrics.peakActiveConnectionCount == ok)
+        if ok < 60_000 {
+            #expect(g.drops.map(\.rule) == ["ErrorPortAllocation"])
+            #expect(nat.metrics.errorPortAllocation == (60_000 - ok) * 7)
+            #expect(r.stdout.contains("✘ invocations ×60000"))
+        } else {
+            #expect(nat.metrics.errorPortAllocation == 0)
+        }
+    }
+}

@@ -53,8 +53,9 @@ private func expectError(_ yaml: String, _ line: Int, _ column: Int, _ message: 
     #expect(files.count >= 7)
     for file in files {
         let s = try ScenarioLoader.load(path: file)
-        #expect(!s.flows.isEmpty, "\(file) has no flows")
+        #expect(!s.flows.isEmpty || !s.generators.isEmpty, "\(file) has no flows")
         #expect(s.flows.allSatisfy { $0.expect != nil }, "\(file): every shipped flow states its expectation")
+        #expect(s.generators.allSatisfy { $0.expect != nil }, "\(file): every shipped generator states its expectation")
     }
 }
 
@@ -305,7 +306,7 @@ private func expectError(_ yaml: String, _ line: Int, _ column: Int, _ message: 
 @Test func unknownKeyWithNothingCloseListsTheAllowedKeys() {
     expectError(base + "vpc_peering: []\n", 8, 1, "unknown key 'vpc_peering' in scenario (expected one of: name, "
         + "description, seed, start_time, assumptions, vpcs, internet_gateways, route_tables, network_acls, "
-        + "security_groups, subnets, nat_gateways, lambdas, instances, outside_hosts, flows, flow_logs)")
+        + "security_groups, subnets, nat_gateways, lambdas, instances, outside_hosts, flows, generators, flow_logs)")
 }
 
 @Test func duplicateKeyIsAnError() {

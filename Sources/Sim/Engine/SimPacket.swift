@@ -60,7 +60,9 @@ public struct SimPacket: Sendable {
     /// "tcp 10.0.0.5:1024 → 203.0.113.22:22 [SYN]".
     public var description: String { "\(key.description) \(summary)" }
 
-    mutating func record(_ step: Step) {
-        if traced { trace.append(step) }
+    /// Records a step of a traced packet; for the others the step is never even built (hot path).
+    @inline(__always)
+    mutating func record(_ step: @autoclosure () -> Step) {
+        if traced { trace.append(step()) }
     }
 }

@@ -201,7 +201,9 @@ public final class FlowLogRecorder: InterfaceObserver {
     }
 
     /// The file: a header naming the fields, then one line per record.
-    public var text: String {
+    public var text: String { text(of: records) }
+
+    public func text(of records: [FlowLogRecord]) -> String {
         var s = settings.format.header + "\n"
         for r in records { s += line(r) + "\n" }
         return s

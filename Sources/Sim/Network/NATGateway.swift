@@ -93,7 +93,7 @@ final class NATGateway {
             m.lastActivity = now
             if tcpFlags?.contains(.fin) == true { m.finFromInside = true }
             mappings[id] = m
-            if tcpFlags?.contains(.rst) == true { remove(id) }
+            if tcpFlags?.contains(.rst) == true || closingAck(m, tcpFlags) { remove(id) }
             return .translated(natAddress: m.natAddress, natPort: m.natPort, new: false)
         }
         if key.proto == .tcp, let f = tcpFlags, !(f.contains(.syn) && !f.contains(.ack)) {
@@ -174,8 +174,15 @@ final class NATGateway {
             if f.contains(.fin) { m.finFromOutside = true }
         }
         mappings[id] = m
-        if tcpFlags?.contains(.rst) == true { remove(id) }
+        if tcpFlags?.contains(.rst) == true || closingAck(m, tcpFlags) { remove(id) }
         return .translated(to: m.inside.source, port: m.inside.sourcePort, flow: nil)
+    }
+
+    /// The last ACK of a connection both sides have closed: the mapping goes with it. How long AWS keeps a
+    /// closed connection's mapping is undocumented; freeing it here makes memory follow open connections.
+    private func closingAck(_ m: Mapping, _ flags: TCPFlags?) -> Bool {
+        guard let f = flags else { return false }
+        return m.finFromInside && m.finFromOutside && !f.contains(.fin)
     }
 
     private func remove(_ id: Int) {

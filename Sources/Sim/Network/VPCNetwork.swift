@@ -65,8 +65,9 @@ public final class VPCNetwork {
     /// Every private address an ENI answers to (primary and secondary), per VPC.
     private var eniByAddress: [IPv4Address: Int] = [:]
     private var hostByAddress: [IPv4Address: Int] = [:]
-    /// Tracked connections per ENI (security groups are stateful per ENI).
-    private var tracked: [Set<PacketKey>]
+    /// Tracked connections per ENI (security groups are stateful per ENI), keyed as their first packet went,
+    /// with which sides have sent FIN (bit 1: the opener, bit 2: the other).
+    private var tracked: [[PacketKey: UInt8]]
     public weak var observer: NetworkObserver?
 
     /// Called when a packet arrives at an ENI's host (Lambda/instance) or at an outside host.
@@ -81,7 +82,7 @@ public final class VPCNetwork {
         self.scheduler = scheduler
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         eniPoint = Array(repeating: nil, count: model.enis.count)
-        tracked = Array(repeating: [], count: model.enis.count)
+        tracked = Array(repeating: [:], count: model.enis.count)
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
         }
@@ -166,13 +167,13 @@ public final class VPCNetwork {
         // Security group egress, stateful per ENI.
         if !e.securityGroups.isEmpty {
             let key = p.key
-            if tracked[eni].contains(key) || tracked[eni].contains(key.reversed) {
+            if followTracked(eni, key, p.tcp?.flags) {
                 p.record(Step(kind: .securityGroupEgress, component: sgIDs(e), componentDisplay: sgDisplay(e),
                               action: .allowed, rule: "tracked connection (reply or continuation)"))
             } else {
                 let d = SecurityGroupEvaluator.evaluate(model, groups: e.securityGroups, .outbound, key)
                 if let g = d.group, let rule = d.rule {
-                    tracked[eni].insert(key)
+                    tracked[eni][key] = 0
                     p.record(Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
                                   componentDisplay: model.securityGroups[g].display, action: .allowed,
                                   rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
@@ -199,8 +200,9 @@ public final class VPCNetwork {
         let h = model.outsideHosts[host]
         let oneWay = h.rtt / 2
         if let eni = publicToENI[p.ip.destination], let g = igwFor(eni: eni) {
+            let dst = p.ip.destination
             p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
-                          rule: "\(p.ip.destination) is a public address of \(model.internetGateways[g].display)"))
+                          rule: "\(dst) is a public address of \(model.internetGateways[g].display)"))
             capture(.outsideHost(host), p, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
             p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
             arrive(.internetGateway(g, toInternet: false), p, after: oneWay)
@@ -285,8 +287,9 @@ public final class VPCNetwork {
                 return fail(&p, Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display,
                                      action: .dropped, rule: "no public IP for \(p.ip.source)", detail: why))
             }
+            let src = p.ip.source
             p.record(Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display,
-                          action: .translated, rule: "1:1 NAT \(p.ip.source) → \(pub)"))
+                          action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
             return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil,
                            comment: "to \(igw.display)")
         case .blackhole(let was):
@@ -329,28 +332,57 @@ public final class VPCNetwork {
     private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket) -> Transit? {
         let acl = model.networkACLs[model.networkACL(of: subnet)]
         let d = NACLEvaluator.evaluate(acl, direction, p.key)
-        let step = Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: acl.id,
-                        componentDisplay: acl.display, action: d.allowed ? .allowed : .denied,
-                        rule: NACLEvaluator.describe(d.rule))
+        func step() -> Step {
+            Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: acl.id,
+                 componentDisplay: acl.display, action: d.allowed ? .allowed : .denied,
+                 rule: NACLEvaluator.describe(d.rule))
+        }
         if d.allowed {
-            p.record(step)
+            p.record(step())
             return nil
         }
-        return fail(&p, step)
+        return fail(&p, step())
+    }
+
+    /// Whether `key` belongs to a connection tracked at `eni` (either way); follows its close. The entry goes
+    /// with the last ACK after both FINs, or with an RST: AWS documents idle timeouts for tracked connections,
+    /// not how long a closed one lingers, so the model frees it at once (memory follows open connections).
+    private func followTracked(_ eni: Int, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
+        let stored: PacketKey
+        var opener = true
+        if tracked[eni][key] != nil {
+            stored = key
+        } else if tracked[eni][key.reversed] != nil {
+            stored = key.reversed
+            opener = false
+        } else {
+            return false
+        }
+        guard let f = flags else { return true }
+        var fins = tracked[eni][stored] ?? 0
+        if f.contains(.rst) {
+            tracked[eni][stored] = nil
+        } else if f.contains(.fin) {
+            fins |= opener ? 1 : 2
+            tracked[eni][stored] = fins
+        } else if fins == 3 {
+            tracked[eni][stored] = nil
+        }
+        return true
     }
 
     private func securityGroupIngress(_ eni: Int, _ p: inout SimPacket) -> Transit? {
         let e = model.enis[eni]
         guard !e.securityGroups.isEmpty else { return nil }
         let key = p.key
-        if tracked[eni].contains(key.reversed) || tracked[eni].contains(key) {
+        if followTracked(eni, key, p.tcp?.flags) {
             p.record(Step(kind: .securityGroupIngress, component: sgIDs(e), componentDisplay: sgDisplay(e),
                           action: .allowed, rule: "tracked connection (reply or continuation)"))
             return nil
         }
         let d = SecurityGroupEvaluator.evaluate(model, groups: e.securityGroups, .inbound, key)
         if let g = d.group, let rule = d.rule {
-            tracked[eni].insert(key)
+            tracked[eni][key] = 0
             p.record(Step(kind: .securityGroupIngress, component: model.securityGroups[g].id,
                           componentDisplay: model.securityGroups[g].display, action: .allowed,
                           rule: SecurityGroupEvaluator.describe(model, group: g, .inbound, rule)))
@@ -525,8 +557,9 @@ public final class VPCNetwork {
         if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         if let h = hostByAddress[p.ip.destination] {
             let oneWay = model.outsideHosts[h].rtt / 2
+            let dst = p.ip.destination
             p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
-                          rule: "to \(model.outsideHosts[h].id) (\(p.ip.destination)), one way \(formatDuration(oneWay))"))
+                          rule: "to \(model.outsideHosts[h].id) (\(dst)), one way \(formatDuration(oneWay))"))
             capture(.internetGateway(g, toInternet: true), p, outgoing: true,
                     comment: "translated \(packet.ip.source) → \(pub) by \(igw.id); to the internet")
             p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
@@ -559,8 +592,9 @@ public final class VPCNetwork {
         let before = p.ip.destination
         if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         p.ip.destination = publicToPrivate[before] ?? e.privateIP
+        let after = p.ip.destination
         p.record(Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .translated,
-                      rule: "1:1 NAT \(before) → \(p.ip.destination)"))
+                      rule: "1:1 NAT \(before) → \(after)"))
         // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
         var t: Transit
         if let deny = crossNACL(e.subnet, .inbound, &p) {
@@ -588,7 +622,10 @@ public final class VPCNetwork {
         observer?.dropped(time: scheduler.now, packet: p, step: step)
     }
 
-    private func capture(_ node: PathNode, _ p: SimPacket, outgoing: Bool, comment: String) {
+    /// Whether capture comments are wanted (pcapng); when not, they are never formatted.
+    public var describesPackets = true
+
+    private func capture(_ node: PathNode, _ p: SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
         guard let observer else { return }
         let point: Int?
         switch node {
@@ -597,7 +634,10 @@ public final class VPCNetwork {
         case .internetGateway(let g, _): point = igwPoint[g]
         case .outsideHost(let h): point = hostPoint[h]
         }
-        if let point { observer.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: comment) }
+        if let point {
+            observer.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing,
+                          comment: describesPackets ? comment() : "")
+        }
     }
 
     // MARK: Helpers

@@ -67,6 +67,33 @@ public struct RunReport: Codable, Sendable {
         public var description: String
         public var packets: Int
     }
+    public struct GeneratedFailure: Codable, Sendable {
+        public var name: String
+        public var start_s: Double
+        public var outcome: String
+        public var message: String
+        public var drop: String?
+    }
+    public struct GeneratorExpectationResult: Codable, Sendable {
+        public var min_ok: Int?
+        public var max_ok: Int?
+        public var dropped_at: String?
+        public var held: Bool
+        public var failures: [String]
+    }
+    public struct Generator: Codable, Sendable {
+        public var name: String
+        public var from: String
+        public var to: String
+        public var app: String
+        public var flows: Int
+        /// Flows per outcome, every outcome listed.
+        public var outcomes: [String: Int]
+        public var max_elapsed_s: Double
+        public var drops: [Drop]
+        public var first_failures: [GeneratedFailure]
+        public var expectation: GeneratorExpectationResult?
+    }
     public struct NATGateway: Codable, Sendable {
         public var id: String
         public var name: String?
@@ -90,6 +117,7 @@ public struct RunReport: Codable, Sendable {
     public var captures: [Capture]
     public var all_hops: String?
     public var nat_gateways: [NATGateway]
+    public var generators: [Generator] = []
     public var expectations_checked: Int
     public var expectations_failed: Int
     /// The flow-log file written beside the captures (`flow-logs.txt`), nil when no files were written.
@@ -169,6 +197,12 @@ public enum ReportRenderer {
             if f.outcome != "ok" { s += "  \(f.message)" }
             s += "\n"
         }
+        for g in r.generators {
+            let ok = g.outcomes["ok"] ?? 0
+            s += "  \(ok == g.flows ? "✔" : "✘") \(g.name) ×\(g.flows)  \(g.from) → \(g.to)  \(g.app)  "
+                + FlowOutcome.allCases.compactMap { o in g.outcomes[o.rawValue].flatMap { $0 > 0 ? "\($0) \(o.rawValue)" : nil } }
+                    .joined(separator: ", ") + "\n"
+        }
         for (i, f) in r.flows.enumerated() {
             s += "\n── \(f.name) " + String(repeating: "─", count: max(3, 76 - f.name.count)) + "\n"
             s += "  \(f.from) → \(f.to) (\(f.app)), client port \(f.client_port)\n"
@@ -203,6 +237,27 @@ public enum ReportRenderer {
             // A failed flow's ladder shows every packet kept; a successful one its opening.
             if i < ladders.count, !ladders[i].isEmpty {
                 s += ladder(Array(ladders[i].prefix(f.outcome == "ok" ? 12 : ladders[i].count)), points: points)
+            }
+        }
+        for g in r.generators {
+            s += "\n── generator \(g.name) " + String(repeating: "─", count: max(3, 66 - g.name.count)) + "\n"
+            s += "  \(g.flows) flows \(g.from) → \(g.to) (\(g.app)): "
+                + FlowOutcome.allCases.compactMap { o in g.outcomes[o.rawValue].flatMap { $0 > 0 ? "\($0) \(o.rawValue)" : nil } }
+                    .joined(separator: ", ")
+                + "; the longest took \(format3(g.max_elapsed_s)) s\n"
+            for d in g.drops {
+                s += "  DROPPED \(d.count) packet\(d.count == 1 ? "" : "s") at \(d.component_name)"
+                    + (d.direction.map { " \($0)" } ?? "") + ": \(d.rule)\n"
+            }
+            if !g.first_failures.isEmpty {
+                s += "  first failed flows:\n"
+                for f in g.first_failures {
+                    s += "    \(pad(f.name, 18)) started \(lpad(format3(f.start_s), 9)) s  \(f.outcome): \(f.message)"
+                        + (f.drop.map { " — dropped at \($0)" } ?? "") + "\n"
+                }
+            }
+            if let e = g.expectation {
+                s += e.held ? "  expectation held\n" : "  EXPECTATION FAILED: " + e.failures.joined(separator: "; ") + "\n"
             }
         }
         if !r.nat_gateways.isEmpty {

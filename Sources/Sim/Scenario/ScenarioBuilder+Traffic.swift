@@ -57,7 +57,7 @@ extension ScenarioBuilder {
         for item in items {
             var f = try r.fields(item, what: "flow", allowed: [
                 "name", "from", "to", "app", "start", "size", "request_size", "expect", "client", "connect_timeout",
-                "source_port",
+                "source_port", "hold",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -100,6 +100,13 @@ extension ScenarioBuilder {
                     throw r.error(at: n, "invalid connect_timeout '\(s)' (expected a duration such as 20s)")
                 }
                 spec.client.connectTimeout = v
+            }
+            if let n = f["hold"] {
+                let s = try r.string(n, key: "hold")
+                guard let v = ScenarioValues.duration(s) else {
+                    throw r.error(at: n, "invalid hold '\(s)' (expected a duration such as 120s)")
+                }
+                spec.hold = v
             }
             if let n = f["source_port"] {
                 let s = try r.string(n, key: "source_port")

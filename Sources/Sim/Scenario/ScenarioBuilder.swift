@@ -28,7 +28,7 @@ struct ScenarioBuilder {
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "lambdas", "instances", "outside_hosts",
-        "flows", "flow_logs",
+        "flows", "generators", "flow_logs",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -81,11 +81,13 @@ struct ScenarioBuilder {
         try resolveRoutes()
         try readOutsideHosts(top.list("outside_hosts") ?? [])
         let flows = try readFlows(top.list("flows") ?? [])
+        let generators = try readGenerators(top.list("generators") ?? [], flowNames: Set(flows.map(\.name)))
 
         var scenario = Scenario(name: name, description: description, file: r.file, seed: seed, model: model,
                                 flows: flows, assumptions: assumptions)
         if let startTime { scenario.startTime = startTime }
         scenario.flowLogs = flowLogs
+        scenario.generators = generators
         return scenario
     }
 

@@ -1,0 +1,64 @@
+import Foundation
+import Packets
+import Testing
+@testable import Sim
+
+/// Generated flows: seeded start times, aggregated results, NAT port exhaustion and its fix.
+@Suite struct GeneratorTests {
+    func exhaustion(count: Int, limit: Int, secondAddress: Bool) -> (Simulation, [NATMetrics]) {
+        var story = StoryModel()
+        story.publicOutbound.append(rule(120, tcp, PortRange(22, 22), "0.0.0.0/0", .allow))
+        story.lambdaTimeout = 900_000_000_000
+        var m = story.build()
+        if secondAddress {
+            m.natGateways[0].secondaryPrivateIPs = [ip("10.0.0.6")]
+            m.natGateways[0].secondaryElasticIPs = [ip("198.51.100.8")]
+        }
+        var template = StoryModel.flow("invocation", .tcp, port: 22, size: 200)
+        template.hold = 300_000_000_000
+        var a = Assumptions()
+        a.natConnectionsPerDestination = limit  // the real 55,000 is exercised by the shipped scenario
+        var s = Scenario(name: "gen", file: "test", seed: 3, model: m, flows: [], assumptions: a)
+        s.generators = [FlowGenerator(name: "invocations", template: template, count: count, start: 0,
+                                      over: 10_000_000_000)]
+        let sim = Simulation(scenario: s)
+        let rec = RunRecorder(sim: sim, captures: nil)
+        sim.observer = rec
+        sim.run()
+        return (sim, sim.network.natMetrics)
+    }
+
+    @Test func flowsBeyondTheNATLimitFailWithErrorPortAllocationAndTheRestSucceed() {
+        let (sim, nat) = exhaustion(count: 300, limit: 250, secondAddress: false)
+        let g = sim.generatorResults[0]
+        #expect(g.total == 300)
+        #expect(g.outcomes[.ok] == 250)
+        #expect(g.outcomes[.timeout] == 50)
+        #expect(g.drops.map(\.rule) == ["ErrorPortAllocation"])
+        #expect(g.drops.first?.count == 50 * 7)  // every SYN of every failed flow
+        #expect(nat[0].errorPortAllocation == 350)
+        #expect(nat[0].peakActiveConnectionCount == 250)
+        #expect(g.firstFailures.count == 20)
+        #expect(g.firstFailures.allSatisfy { $0.outcome == .timeout && $0.drop?.contains("ErrorPortAllocation") == true })
+        // Nothing is left behind: no flow in progress, every NAT mapping freed after the closes.
+        #expect(sim.activeFlows == 0)
+        #expect(sim.network.nats[0].activeConnections == 0)
+    }
+
+    @Test func aSecondNATAddressLetsEveryFlowThrough() {
+        let (sim, nat) = exhaustion(count: 300, limit: 250, secondAddress: true)
+        #expect(sim.generatorResults[0].outcomes[.ok] == 300)
+        #expect(nat[0].errorPortAllocation == 0)
+        #expect(nat[0].peakActiveConnectionCount == 300)
+    }
+
+    @Test func startTimesAreSeededSortedAndWithinTheWindow() {
+        let template = StoryModel.flow("x", .tcp, port: 22)
+        let g = FlowGenerator(name: "g", template: template, count: 1000, start: 5_000_000_000, over: 60_000_000_000)
+        let a = g.startTimes(seed: 1, index: 0)
+        #expect(a == g.startTimes(seed: 1, index: 0))
+        #expect(a != g.startTimes(seed: 2, index: 0))
+        #expect(a == a.sorted())
+        #expect(a.first! >= 5_000_000_000 && a.last! < 65_000_000_000)
+    }
+}
