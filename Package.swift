@@ -25,7 +25,9 @@ let package = Package(
         .executableTarget(name: "vpcsim", dependencies: [
             "Sim", "Packets", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "vpcsim-bench", dependencies: ["Packets"]),
+        .executableTarget(name: "vpcsim-bench", dependencies: [
+            "Packets", "Sim", .product(name: "Yams", package: "Yams"),
+        ]),
         // Helpers shared by the test targets: fixture paths, running tshark.
         .target(name: "TestSupport", dependencies: ["Packets"], path: "Tests/TestSupport"),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "TestSupport"]),

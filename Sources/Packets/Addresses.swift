@@ -149,6 +149,10 @@ public struct IPv4CIDR: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Parses "10.0.0.0/16". A bare address is a /32. Host bits set are an error, as AWS treats them.
     public init(parsing text: String) throws {
+        if let fast = IPv4CIDR.parseCanonical(text) {
+            self = fast
+            return
+        }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2 else { throw ParseError.notCIDR(text) }
         guard let addr = IPv4Address(parts[0]) else { throw ParseError.badAddress(text) }
@@ -165,6 +169,56 @@ public struct IPv4CIDR: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
         network = addr
         prefixLength = prefix
+    }
+
+    /// The common case of `init(parsing:)` in one pass over the bytes, without `split`'s allocations (a large
+    /// scenario holds tens of thousands of CIDRs): "a.b.c.d" or "a.b.c.d/n" with strict octets (as
+    /// `IPv4Address(_:)`), a prefix of one or two digits up to 32 and host bits clear. Anything else is nil and
+    /// goes through the general path, which accepts or reports it as before.
+    static func parseCanonical(_ text: String) -> IPv4CIDR? {
+        var value: UInt32 = 0, current: UInt32 = 0
+        var octets = 0, digits = 0
+        var leadingZero = false
+        var prefix = -1, prefixDigits = 0
+        for c in text.utf8 {
+            if prefix >= 0 {
+                guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), prefixDigits < 2 else { return nil }
+                prefix = prefix * 10 + Int(c - UInt8(ascii: "0"))
+                prefixDigits += 1
+            } else if c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") {
+                if leadingZero { return nil }
+                if digits == 0 && c == UInt8(ascii: "0") { leadingZero = true }
+                current = current * 10 + UInt32(c - UInt8(ascii: "0"))
+                digits += 1
+                guard current <= 255, digits <= 3 else { return nil }
+            } else if c == UInt8(ascii: ".") {
+                guard digits > 0, octets < 3 else { return nil }
+                value = value << 8 | current
+                octets += 1
+                current = 0
+                digits = 0
+                leadingZero = false
+            } else if c == UInt8(ascii: "/") {
+                guard octets == 3, digits > 0 else { return nil }
+                prefix = 0
+            } else {
+                return nil
+            }
+        }
+        if prefix < 0 {
+            guard octets == 3, digits > 0 else { return nil }
+            prefix = 32
+        } else {
+            guard prefixDigits > 0, prefix <= 32 else { return nil }
+        }
+        let address = value << 8 | current
+        guard address & ~mask(prefix) == 0 else { return nil }
+        return IPv4CIDR(checkedNetwork: IPv4Address(rawValue: address), prefixLength: prefix)
+    }
+
+    private init(checkedNetwork: IPv4Address, prefixLength: Int) {
+        network = checkedNetwork
+        self.prefixLength = prefixLength
     }
 
     @inline(__always)

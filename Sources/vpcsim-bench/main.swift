@@ -1,4 +1,5 @@
-// vpcsim-bench: release-build benchmarks (not tests). Run: swift run -c release vpcsim-bench [syn-pcap] [N]
+// vpcsim-bench: release-build benchmarks (not tests). Run: swift run -c release vpcsim-bench [syn-pcap] [N] [KEEP.pcap]
+//                                                        or: swift run -c release vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]
 import Foundation
 import Packets
 #if canImport(Glibc)
@@ -50,15 +51,23 @@ let which = args.first ?? "syn-pcap"
 let n = args.count > 1 ? Int(args[args.startIndex + 1]) ?? 5_000_000 : 5_000_000
 switch which {
 case "syn-pcap":
-    let path = "/tmp/vpcsim-bench-syn.pcap"
+    let keep = args.count > 2 ? args[args.startIndex + 2] : nil  // an output path to keep (scripts/bench-scapy.sh)
+    let path = keep ?? "/tmp/vpcsim-bench-syn.pcap"
     _ = try benchSYNToPcap(count: 100_000, path: path)  // warm up
     let (s, bytes) = try benchSYNToPcap(count: n, path: path)
     let rate = Double(n) / s
     print("syn-pcap: \(n) SYN frames (\(bytes / n) bytes each) built with options and checksums and written to a "
         + "nanosecond pcap via libpcap in \(String(format: "%.3f", s)) s: "
         + "\(String(format: "%.2f", rate / 1e6)) million frames/s on \(cores()) cores")
-    unlink(path)
+    if keep == nil { unlink(path) }
+case "large-vpc":
+    try benchLargeVPC(runs: args.count > 1 ? Int(args[args.startIndex + 1]) ?? 7 : 7,
+                      seed: args.count > 2 ? UInt64(args[args.startIndex + 2]) ?? 1 : 1,
+                      keep: args.count > 3 ? args[args.startIndex + 3] : nil)
+case "hops", "flows":
+    try FlowBench.main(Array(args))
 default:
-    print("usage: vpcsim-bench [syn-pcap] [N]")
+    print("usage: vpcsim-bench [syn-pcap] [N] [KEEP.pcap] | vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]"
+        + " | vpcsim-bench hops [FLOWS] | vpcsim-bench flows [FLOWS]")
     exit(2)
 }

@@ -449,26 +449,15 @@ public final class VPCNetwork {
                                                rng: &rng)
             switch result {
             case .translated(let natAddress, let port, _):
-                let before = "\(key.source):\(key.sourcePort)"
                 p.ip.source = natAddress
                 setSourcePort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display,
-                                action: .translated, rule: "\(before) → \(natAddress):\(port)")
-                p.record(step)
+                p.record(Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display,
+                              action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
                 capture(.natGateway(n, fromInside: true), packet, outgoing: false,
-                        comment: "arrived from the private side; translated \(before) → \(natAddress):\(port) by \(spec.id)")
-                scheduler.schedule(after: assumptions.natProcessing) { [self] in
-                    nat.now = scheduler.now
-                    var out = p
-                    let t = transitFromSubnet(spec.subnet, &out)
-                    nat.count { $0.packetsOutToDestination += 1 }
-                    nat.count { $0.bytesOutToDestination += size }
-                    capture(.natGateway(n, fromInside: true), out, outgoing: true,
-                            comment: "translated by \(spec.id); " + t.comment)
-                    logEgress(spec.eni, out, t)
-                    carry(out, t)
-                }
+                        comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
+                            + "\(natAddress):\(port) by \(spec.id)")
+                natDepart(n, p, fromInside: true, size: size)
             case .idleTimedOut:
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
                                 rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
@@ -497,25 +486,15 @@ public final class VPCNetwork {
             nat.count { $0.bytesInFromDestination += size }
             switch nat.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) {
             case .translated(let to, let port, _):
-                let before = "\(key.destination):\(key.destinationPort)"
                 p.ip.destination = to
                 setDestinationPort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
                 p.record(Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display,
-                              action: .translated, rule: "\(before) → \(to):\(port)"))
+                              action: .translated, rule: "\(key.destination):\(key.destinationPort) → \(to):\(port)"))
                 capture(.natGateway(n, fromInside: false), packet, outgoing: false,
-                        comment: "arrived from the internet; translated \(before) → \(to):\(port) by \(spec.id)")
-                scheduler.schedule(after: assumptions.natProcessing) { [self] in
-                    nat.now = scheduler.now
-                    var out = p
-                    let t = transitFromSubnet(spec.subnet, &out)
-                    nat.count { $0.packetsOutToSource += 1 }
-                    nat.count { $0.bytesOutToSource += size }
-                    capture(.natGateway(n, fromInside: false), out, outgoing: true,
-                            comment: "translated by \(spec.id); " + t.comment)
-                    logEgress(spec.eni, out, t)
-                    carry(out, t)
-                }
+                        comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
+                            + "\(to):\(port) by \(spec.id)")
+                natDepart(n, p, fromInside: false, size: size)
             case .noMapping, .idleTimedOut:
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
                                 rule: "no translation for \(key.description)")
@@ -523,6 +502,32 @@ public final class VPCNetwork {
                 nat.count { $0.packetsDropCount += 1 }
                 drop(p, step)
             }
+        }
+    }
+
+    /// The translated packet leaves the NAT gateway's ENI after the gateway's processing time.
+    private func natDepart(_ n: Int, _ p: SimPacket, fromInside: Bool, size: Int) {
+        let nat = nats[n]
+        let spec = model.natGateways[n]
+        scheduler.schedule(after: assumptions.natProcessing) { [self] in
+            nat.now = scheduler.now
+            var out = p
+            let t = transitFromSubnet(spec.subnet, &out)
+            if fromInside {
+                nat.count {
+                    $0.packetsOutToDestination += 1
+                    $0.bytesOutToDestination += size
+                }
+            } else {
+                nat.count {
+                    $0.packetsOutToSource += 1
+                    $0.bytesOutToSource += size
+                }
+            }
+            capture(.natGateway(n, fromInside: fromInside), out, outgoing: true,
+                    comment: "translated by \(spec.id); " + t.comment)
+            logEgress(spec.eni, out, t)
+            carry(out, t)
         }
     }
 

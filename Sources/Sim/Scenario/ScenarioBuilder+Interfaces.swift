@@ -37,12 +37,15 @@ extension ScenarioBuilder {
     /// Gives every ENI still without an address the lowest free one from .4 upward, in creation order
     /// (NAT gateways, then instances, then Lambda ENIs), after all explicit addresses are claimed.
     mutating func allocatePendingAddresses() throws {
+        // Per subnet, the offset after the last address handed out here: every offset below it is taken (addresses
+        // are only ever claimed), so the next search starts there — linear in a subnet's size, not quadratic.
+        var resume: [Int: UInt32] = [:]
         for (eni, owner, node) in pendingAllocations {
             let subnet = model.enis[eni].subnet
             let s = model.subnets[subnet]
             let last = UInt32(s.cidr.addressCount - 2)
             var chosen: IPv4Address?
-            var offset: UInt32 = 4
+            var offset: UInt32 = resume[subnet] ?? 4
             while offset <= last {
                 let a = s.cidr.address(at: offset)
                 if usedAddresses[subnet]?[a.rawValue] == nil {
@@ -54,6 +57,7 @@ extension ScenarioBuilder {
             guard let chosen else {
                 throw r.error(at: node, "subnet \(s.id) (\(s.cidr)) has no free address left for \(owner)")
             }
+            resume[subnet] = offset + 1
             usedAddresses[subnet, default: [:]][chosen.rawValue] = owner
             model.enis[eni].privateIP = chosen
         }

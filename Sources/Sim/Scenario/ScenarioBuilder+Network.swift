@@ -270,11 +270,12 @@ extension ScenarioBuilder {
         for (table, node) in pendingRoutes {
             let rt = model.routeTables[table]
             var routes: [Route] = []
+            var destinations = Set<IPv4CIDR>()  // a set, not a scan of `routes`: large tables stay linear
             for item in try r.list(node, key: "routes") {
                 let f = try r.fields(item, what: "route", allowed: ["destination", "target"])
                 let destNode = try f.require("destination")
                 let dest = try r.cidr(destNode, key: "destination")
-                if routes.contains(where: { $0.destination == dest }) {
+                if !destinations.insert(dest).inserted {
                     // EC2 API: RouteAlreadyExists.
                     throw r.error(at: destNode, "route table \(rt.id) already has a route to \(dest)")
                 }
@@ -364,6 +365,10 @@ extension ScenarioBuilder {
     // MARK: Subnets
 
     mutating func readSubnets(_ items: [Node]) throws {
+        // Per VPC, the subnets read so far as address spans sorted by first address. They never overlap (an
+        // overlap is an error), so a binary search finds every span a new subnet could overlap: O(log n), not a
+        // scan of all subnets.
+        var spans: [Int: [(first: UInt32, last: UInt32, subnet: Int)]] = [:]
         for item in items {
             var f = try r.fields(item, what: "subnet", allowed: [
                 "id", "name", "vpc", "cidr", "availability_zone", "route_table", "network_acl",
@@ -380,9 +385,26 @@ extension ScenarioBuilder {
             guard (16...28).contains(cidr.prefixLength) else {
                 throw r.error(at: cidrNode, "subnet \(cidr) is not between /16 and /28")
             }
-            if let other = model.subnets.first(where: { $0.vpc == vpc && $0.cidr.overlaps(cidr) }) {
+            let first = cidr.first.rawValue, last = cidr.last.rawValue
+            let (position, overlapping) = { (vpcSpans: [(first: UInt32, last: UInt32, subnet: Int)]) -> (Int, Int?) in
+                var lo = 0, hi = vpcSpans.count  // the first span ending at or after `first`
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if vpcSpans[mid].last < first { lo = mid + 1 } else { hi = mid }
+                }
+                var overlapping: Int?  // the earliest in file order, as a scan of model.subnets would report
+                var i = lo
+                while i < vpcSpans.count, vpcSpans[i].first <= last {
+                    overlapping = min(overlapping ?? vpcSpans[i].subnet, vpcSpans[i].subnet)
+                    i += 1
+                }
+                return (lo, overlapping)
+            }(spans[vpc] ?? [])
+            if let o = overlapping {
+                let other = model.subnets[o]
                 throw r.error(at: cidrNode, "subnets \(other.id) (\(other.cidr)) and \(id) (\(cidr)) overlap")
             }
+            spans[vpc, default: []].insert((first, last, index), at: position)
             let az = try f.word("availability_zone") ?? "us-east-1a"
             var routeTable: Int?
             if let n = f["route_table"] {

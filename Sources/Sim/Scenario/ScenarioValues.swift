@@ -145,6 +145,27 @@ enum ScenarioValues {
 
     /// "22", "1024-65535" (0–65535, low ≤ high).
     static func portRange(_ text: String) -> PortRange? {
+        // Fast path for plain "n" / "lo-hi" (ASCII digits, at most one '-'), the same checks in one pass;
+        // anything else (spaces, other characters) takes the general path below.
+        var fields: (UInt32, UInt32) = (0, 0), lengths = (0, 0), dashes = 0, plain = true
+        for c in text.utf8 {
+            if c == UInt8(ascii: "-") {
+                dashes += 1
+                if dashes > 1 { plain = false; break }
+            } else if c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") {
+                let d = UInt32(c - UInt8(ascii: "0"))
+                if dashes == 0 { fields.0 = fields.0 &* 10 &+ d; lengths.0 += 1 } else { fields.1 = fields.1 &* 10 &+ d; lengths.1 += 1 }
+                if lengths.0 > 5 || lengths.1 > 5 { return nil }
+            } else {
+                plain = false
+                break
+            }
+        }
+        if plain {
+            if dashes == 0 { fields.1 = fields.0; lengths.1 = lengths.0 }
+            guard lengths.0 > 0, lengths.1 > 0, fields.0 <= 65535, fields.1 <= 65535, fields.0 <= fields.1 else { return nil }
+            return PortRange(UInt16(fields.0), UInt16(fields.1))
+        }
         let t = text.replacingSpaces()
         let parts = t.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2,

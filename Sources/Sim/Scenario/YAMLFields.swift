@@ -39,14 +39,16 @@ struct YAMLReader {
             let subject = key.map { "'\($0)'" } ?? what
             throw error(at: node, "expected a mapping for \(subject), found \(Self.describe(node))")
         }
+        // A mapping has a handful of keys: linear scans beat building a dictionary for each of a large file's
+        // tens of thousands of mappings.
         var entries: [YAMLFields.Entry] = []
-        var seen: [String: Int] = [:]
+        entries.reserveCapacity(mapping.count)
         for (k, v) in mapping {
             guard case .scalar(let ks) = k else {
                 throw error(at: k, "expected a plain key in \(what), found \(Self.describe(k))")
             }
             let name = ks.string
-            if seen[name] != nil {
+            if entries.contains(where: { $0.key == name }) {
                 throw error(at: k, "duplicate key '\(name)' in \(what)")
             }
             if !allowed.contains(name) {
@@ -58,10 +60,9 @@ struct YAMLReader {
                 }
                 throw error(at: k, message)
             }
-            seen[name] = entries.count
             entries.append(YAMLFields.Entry(key: name, keyNode: k, value: v))
         }
-        return YAMLFields(reader: self, node: node, what: what, entries: entries, index: seen)
+        return YAMLFields(reader: self, node: node, what: what, entries: entries)
     }
 
     /// A mapping with free keys (outside-host ports, Lambda private_ips): its pairs in file order, duplicate keys
@@ -102,7 +103,10 @@ struct YAMLReader {
     func word(_ node: Node, key: String) throws -> String {
         let s = try string(node, key: key)
         guard !s.isEmpty else { throw error(at: node, "'\(key)' is empty") }
-        guard s.trimmingWhitespace() == s else { throw error(at: node, "'\(key)' has leading or trailing spaces") }
+        // Leading or trailing whitespace (Character.isWhitespace), tested without building a trimmed copy.
+        guard !s.first!.isWhitespace, !s.last!.isWhitespace else {
+            throw error(at: node, "'\(key)' has leading or trailing spaces")
+        }
         return s
     }
 
@@ -186,11 +190,12 @@ struct YAMLFields {
     /// "subnet subnet-0a1b" — the subject of messages about this mapping.
     var what: String
     let entries: [Entry]
-    let index: [String: Int]
 
-    func has(_ key: String) -> Bool { index[key] != nil }
-    subscript(_ key: String) -> Node? { index[key].map { entries[$0].value } }
-    func keyNode(_ key: String) -> Node? { index[key].map { entries[$0].keyNode } }
+    /// Where `key` is in `entries` (keys are unique).
+    func position(_ key: String) -> Int? { entries.firstIndex { $0.key == key } }
+    func has(_ key: String) -> Bool { position(key) != nil }
+    subscript(_ key: String) -> Node? { position(key).map { entries[$0].value } }
+    func keyNode(_ key: String) -> Node? { position(key).map { entries[$0].keyNode } }
 
     /// The value of a required key; "NAT gateway nat-0ab has no subnet" at the mapping when it is missing.
     func require(_ key: String) throws -> Node {
@@ -208,13 +213,4 @@ struct YAMLFields {
     }
     func address(_ key: String) throws -> IPv4Address? { try self[key].map { try reader.address($0, key: key) } }
     func cidr(_ key: String) throws -> IPv4CIDR? { try self[key].map { try reader.cidr($0, key: key) } }
-}
-
-fileprivate extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import Packets
+import Sim
+
+/// Fleet benchmarks on the story topology (scenarios/lambda-sftp-nacl-fixed.yaml): many short TCP flows from the
+/// Lambda through the NAT gateway and the internet gateway to the server, each a handshake, one 200-byte exchange
+/// and a close.
+enum FlowBench {
+    static func peakRSSKiB() -> Int {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        return Int(usage.ru_maxrss)
+    }
+
+    static func scenario(flows: Int, over: Int64) throws -> Scenario {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        var s = try ScenarioLoader.load(path: root + "/scenarios/lambda-sftp-nacl-fixed.yaml")
+        var template = s.flows[0]
+        template.app = .tcp
+        template.client = .plain
+        template.size = 200
+        template.expect = nil
+        template.destination.port = 22
+        s.flows = []
+        s.generators = [FlowGenerator(name: "fleet", template: template, count: flows, start: 0, over: over)]
+        // One Hyperplane ENI has 64,512 source ports: spread the fleet over time so ports are reused.
+        s.model.lambdas[0].timeout = 900_000_000_000
+        return s
+    }
+
+    /// Runs `flows` flows; returns wall seconds, capture records written and peak RSS.
+    static func run(flows: Int, over: Int64, capture: Bool) throws -> (seconds: Double, records: Int, ok: Int, rss: Int) {
+        let s = try scenario(flows: flows, over: over)
+        let dir = NSTemporaryDirectory() + "vpcsim-bench-\(getpid())"
+        let t0 = Date()
+        let o = try Runner.run(scenario: s, options: .init(outDir: dir, capture: capture ? nil : []))
+        let seconds = Date().timeIntervalSince(t0)
+        let records = o.report.captures.map(\.packets).reduce(0, +)
+        try? FileManager.default.removeItem(atPath: dir)
+        return (seconds, records, o.report.generators.first?.outcomes["ok"] ?? 0, peakRSSKiB())
+    }
+
+    static func main(_ args: [String]) throws {
+        let mode = args.first ?? "hops"
+        let n = args.count > 1 ? Int(args[1]) ?? 20_000 : 20_000
+        switch mode {
+        case "hops":
+            let r = try run(flows: n, over: Int64(n) * 1_000_000, capture: true)  // 1,000 flows/s
+            print("hops: \(n) TCP flows on the story topology, captures on: \(r.records) packet-hops captured in "
+                + String(format: "%.2f s: %.0f thousand packet-hops/s", r.seconds, Double(r.records) / r.seconds / 1e3)
+                + "; \(r.ok) ok; peak RSS \(r.rss / 1024) MiB; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        case "flows":
+            for capture in [false, true] {
+                let r = try run(flows: n, over: Int64(n) * 100_000, capture: capture)  // 10,000 flows/s
+                print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on" : "off"): "
+                    + String(format: "%.2f s", r.seconds) + ", \(r.records) records, \(r.ok) ok, peak RSS \(r.rss / 1024) MiB"
+                    + " (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+            }
+        default:
+            print("usage: vpcsim-bench hops|flows [N]")
+        }
+    }
+}
