@@ -1,9 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A pcapng writer of our own (libpcap reads pcapng but cannot write it).
 ///
 /// Layout (draft-ietf-opsawg-pcapng): one Section Header Block naming the application, one Interface
 /// Description Block per capture point with `if_name`, `if_description` and `if_tsresol` = 9 (nanoseconds),
 /// then Enhanced Packet Blocks, each optionally carrying `opt_comment` (Wireshark's `frame.comment`).
 /// Blocks are written in the host's byte order, which the section header's byte-order magic records.
+///
+/// With `groupByInterface`, each interface's packets are spooled to a file of their own beside the output and
+/// the file holds them interface by interface (each in time order). Wireshark's TCP reassembly assumes one
+/// vantage point: the same stream seen at two capture points, interleaved in time, looks to it like
+/// overlapping retransmissions ("New fragment overlaps old data"); grouped, it dissects every hop cleanly.
 public final class PcapngWriter {
     public let path: String
     private var file: OutputFile?
@@ -12,13 +25,18 @@ public final class PcapngWriter {
     private var scratch: UnsafeMutableRawPointer
     private var scratchCapacity: Int
     public private(set) var packetCount = 0
+    private let groupByInterface: Bool
+    private var spools: [UnsafeMutablePointer<FILE>?] = []
+    private var spoolPaths: [String] = []
 
     public static let blockSHB: UInt32 = 0x0A0D_0D0A
     public static let blockIDB: UInt32 = 1
     public static let blockEPB: UInt32 = 6
 
-    public init(path: String, application: String, hardware: String? = nil, os: String? = nil) throws {
+    public init(path: String, application: String, hardware: String? = nil, os: String? = nil,
+                groupByInterface: Bool = false) throws {
         self.path = path
+        self.groupByInterface = groupByInterface
         scratchCapacity = 1 << 16
         scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 8)
         file = try OutputFile(path: path)
@@ -36,7 +54,7 @@ public final class PcapngWriter {
     }
 
     deinit {
-        file?.abandon()
+        abandon()
         scratch.deallocate()
     }
 
@@ -51,6 +69,13 @@ public final class PcapngWriter {
             w.writeNative32(snapLength)
         }
         interfaces.append(linkType)
+        if groupByInterface {
+            let spool = "\(path).if\(interfaces.count - 1).\(getpid()).spool"
+            spoolPaths.append(spool)
+            let fp = fopen(spool, "w+b")
+            if let fp { setvbuf(fp, nil, _IOFBF, 1 << 18) }
+            spools.append(fp)
+        }
         return interfaces.count - 1
     }
 
@@ -83,7 +108,12 @@ public final class PcapngWriter {
             w.writeNative32(0)  // opt_endofopt
         }
         w.writeNative32(UInt32(total))
-        file?.write(UnsafeRawBufferPointer(start: scratch, count: w.count))
+        if groupByInterface {
+            if let fp = spools[interface], fwrite(scratch, 1, w.count, fp) != w.count { spoolFailed = true }
+            if spools[interface] == nil { spoolFailed = true }
+        } else {
+            file?.write(UnsafeRawBufferPointer(start: scratch, count: w.count))
+        }
         packetCount += 1
     }
 
@@ -97,12 +127,41 @@ public final class PcapngWriter {
     /// Flushes and moves the file into place; throws (and removes the partial file) if any write failed.
     public func close() throws {
         guard let file else { return }
+        // Append each interface's spooled packets, interface by interface.
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 8)
+        defer { buffer.deallocate() }
+        for fp in spools {
+            guard let fp else { continue }
+            if fflush(fp) != 0 || ferror(fp) != 0 { spoolFailed = true }
+            rewind(fp)
+            while true {
+                let n = fread(buffer, 1, chunk, fp)
+                if n > 0 { file.write(UnsafeRawBufferPointer(start: buffer, count: n)) }
+                if n < chunk { break }
+            }
+        }
+        removeSpools()
         self.file = nil
+        if spoolFailed {
+            file.abandon()
+            throw CaptureFileError(path: path, message: "write failed: could not spool packets beside the file")
+        }
         try file.commit()
+    }
+
+    private var spoolFailed = false
+
+    private func removeSpools() {
+        for fp in spools { if let fp { fclose(fp) } }
+        for p in spoolPaths { unlink(p) }
+        spools = []
+        spoolPaths = []
     }
 
     /// Discards the file.
     public func abandon() {
+        removeSpools()
         file?.abandon()
         file = nil
     }

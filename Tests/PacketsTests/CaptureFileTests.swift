@@ -111,6 +111,27 @@ func sampleFrames() -> [Frame] {
         #expect(back[1].data == frames[1].bytes())
     }
 
+    @Test func groupedPcapngHoldsPacketsInterfaceByInterfaceAndLeavesNoSpool() throws {
+        let dir = makeTempDirectory()
+        let path = dir + "/grouped.pcapng"
+        let w = try PcapngWriter(path: path, application: "t", groupByInterface: true)
+        let a = w.addInterface(name: "a", description: "first")
+        let b = w.addInterface(name: "b", description: "second")
+        let frames = sampleFrames()
+        // Interleaved in time across the two interfaces …
+        for (i, f) in frames.enumerated() {
+            w.write(interface: i % 2 == 0 ? a : b, timestamp: Int64(i) * 1000, data: f.bytes(), comment: "#\(i)")
+        }
+        try w.close()
+        // … stored interface by interface, each in time order, comments kept.
+        let rows = try TShark.fields(path, ["frame.interface_name", "frame.comment"])
+        #expect(rows == ["a\t#0", "a\t#2", "a\t#4", "b\t#1", "b\t#3"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["grouped.pcapng"])
+        let (n, problems) = try TShark.problems(in: path)
+        #expect(n == 5)
+        #expect(problems == [])
+    }
+
     @Test func pcapngSectionHeaderNamesTheApplication() throws {
         let path = makeTempDirectory() + "/shb.pcapng"
         let w = try PcapngWriter(path: path, application: "vpcsim 0.1")

@@ -36,7 +36,9 @@ public final class CaptureWriter {
             for (i, p) in points.enumerated() {
                 pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap") : nil)
             }
-            let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application)
+            // Grouped by capture point, so Wireshark's TCP reassembly sees each hop's stream once.
+            let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application,
+                                      groupByInterface: true)
             for (i, p) in points.enumerated() {
                 interfaces.append(selected[i] ? ng.addInterface(name: p.name, description: p.description) : -1)
             }
