@@ -14,6 +14,15 @@ struct VPCSim: ParsableCommand {
         subcommands: [Run.self, Validate.self, Trace.self, CompareCommand.self, Import.self, CompareLogsCommand.self])
 }
 
+/// `--capture all|none|NAME,…` as Runner wants it: nil for all, empty for none.
+func captureSelection(_ option: String) -> Set<String>? {
+    switch option {
+    case "all": return nil
+    case "none": return []
+    default: return Set(option.split(separator: ",").map(String.init))
+    }
+}
+
 /// Prints a one-line error to stderr and exits with status 2 (invalid input).
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("vpcsim: error: \(message)\n".utf8))
@@ -40,12 +49,7 @@ struct Run: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        var selection: Set<String>?
-        switch capture {
-        case "all": selection = nil
-        case "none": selection = []
-        default: selection = Set(capture.split(separator: ",").map(String.init))
-        }
+        let selection = captureSelection(capture)
         let outcome: Runner.Outcome
         do {
             var options = Runner.Options(outDir: out, seed: seed, capture: selection)
@@ -150,7 +154,7 @@ struct Trace: ParsableCommand {
         }
         if let expected { s.flows[0].expect = FlowExpectation(outcome: expected, location: "--expect") }
         if let seed { s.seed = seed }
-        let selection: Set<String>? = capture == "all" ? nil : capture == "none" ? [] : Set(capture.split(separator: ",").map(String.init))
+        let selection = captureSelection(capture)
         let outcome: Runner.Outcome
         do {
             outcome = try Runner.run(scenario: s, options: .init(outDir: out ?? "captures/\(s.name)-trace", capture: selection))

@@ -462,24 +462,18 @@ public final class VPCNetwork {
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
                                 rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
                                 detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil)
-                capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
-                nat.count { $0.packetsDropCount += 1 }
-                drop(p, step)
+                natDrop(n, p, step, fromInside: true)
                 if key.proto == .tcp, let t = p.tcp { natSendsReset(n, to: p, tcp: t) }
             case .portAllocationError:
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
                                 rule: "ErrorPortAllocation",
                                 detail: "\(assumptions.natConnectionsPerDestination) connections to \(key.destination):\(key.destinationPort) already")
-                capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
-                nat.count { $0.packetsDropCount += 1 }
-                drop(p, step)
+                natDrop(n, p, step, fromInside: true)
             case .noMapping, .unsupportedProtocol:
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
                                 rule: result.isUnsupported ? "protocol \(key.proto) is not supported (TCP, UDP, ICMP only)"
                                     : "no translation for \(key.description)")
-                capture(.natGateway(n, fromInside: true), p, outgoing: false, comment: "dropped: " + step.text)
-                nat.count { $0.packetsDropCount += 1 }
-                drop(p, step)
+                natDrop(n, p, step, fromInside: true)
             }
         } else {
             nat.count { $0.packetsInFromDestination += 1 }
@@ -498,11 +492,16 @@ public final class VPCNetwork {
             case .noMapping, .idleTimedOut:
                 let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
                                 rule: "no translation for \(key.description)")
-                capture(.natGateway(n, fromInside: false), p, outgoing: false, comment: "dropped: " + step.text)
-                nat.count { $0.packetsDropCount += 1 }
-                drop(p, step)
+                natDrop(n, p, step, fromInside: false)
             }
         }
+    }
+
+    /// A packet the NAT gateway itself drops: seen arriving at its ENI, counted in PacketsDropCount.
+    private func natDrop(_ n: Int, _ p: SimPacket, _ step: Step, fromInside: Bool) {
+        capture(.natGateway(n, fromInside: fromInside), p, outgoing: false, comment: "dropped: " + step.text)
+        nats[n].count { $0.packetsDropCount += 1 }
+        drop(p, step)
     }
 
     /// The translated packet leaves the NAT gateway's ENI after the gateway's processing time.
