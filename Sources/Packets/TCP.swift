@@ -101,13 +101,31 @@ public struct TCPHeader: Equatable, Sendable {
     public var window: UInt16
     public var checksum: UInt16
     public var urgentPointer: UInt16
-    public var options: [TCPOption]
+    /// The option bytes as on the wire (inline: no allocation).
+    public var optionBytes: TCPOptionBytes
+    /// The options, decoded (a new array: hot paths use `optionBytes` and the accessors below).
+    public var options: [TCPOption] {
+        get { optionBytes.options }
+        set { optionBytes = TCPOptionBytes(newValue, padding: optionBytes.padding) }
+    }
     /// Bytes after an end-of-list option up to the data offset, kept so re-emitting gives the same bytes.
-    public var optionPadding: [UInt8]
+    public var optionPadding: [UInt8] {
+        get { optionBytes.padding }
+        set { optionBytes = TCPOptionBytes(optionBytes.options, padding: newValue) }
+    }
 
     public init(sourcePort: UInt16, destinationPort: UInt16, sequenceNumber: UInt32 = 0,
                 acknowledgmentNumber: UInt32 = 0, flags: TCPFlags, window: UInt16 = 64240,
                 checksum: UInt16 = 0, urgentPointer: UInt16 = 0, options: [TCPOption] = []) {
+        self.init(sourcePort: sourcePort, destinationPort: destinationPort, sequenceNumber: sequenceNumber,
+                  acknowledgmentNumber: acknowledgmentNumber, flags: flags, window: window, checksum: checksum,
+                  urgentPointer: urgentPointer, optionBytes: TCPOptionBytes(options))
+    }
+
+    @inline(__always)
+    public init(sourcePort: UInt16, destinationPort: UInt16, sequenceNumber: UInt32 = 0,
+                acknowledgmentNumber: UInt32 = 0, flags: TCPFlags, window: UInt16 = 64240,
+                checksum: UInt16 = 0, urgentPointer: UInt16 = 0, optionBytes: TCPOptionBytes) {
         self.sourcePort = sourcePort
         self.destinationPort = destinationPort
         self.sequenceNumber = sequenceNumber
@@ -117,30 +135,22 @@ public struct TCPHeader: Equatable, Sendable {
         self.window = window
         self.checksum = checksum
         self.urgentPointer = urgentPointer
-        self.options = options
-        self.optionPadding = []
+        self.optionBytes = optionBytes
     }
 
-    public var optionsByteCount: Int {
-        var n = optionPadding.count
-        for o in options { n += o.byteCount }
-        return n
-    }
+    public var optionsByteCount: Int { optionBytes.count }
 
     /// Header length in bytes (the data offset × 4), options padded to 32 bits.
     public var byteCount: Int { 20 + (optionsByteCount + 3) & ~3 }
 
     public var mss: UInt16? {
-        for case .maximumSegmentSize(let v) in options { return v }
-        return nil
+        optionBytes.find(kind: 2, length: 4).map { optionBytes.u16(at: $0 + 2) }
     }
     public var windowScale: UInt8? {
-        for case .windowScale(let v) in options { return v }
-        return nil
+        optionBytes.find(kind: 3, length: 3).map { optionBytes[$0 + 2] }
     }
     public var timestamps: (value: UInt32, echoReply: UInt32)? {
-        for case let .timestamps(v, e) in options { return (v, e) }
-        return nil
+        optionBytes.find(kind: 8, length: 10).map { (optionBytes.u32(at: $0 + 2), optionBytes.u32(at: $0 + 6)) }
     }
 
     static let layer = "TCP"
@@ -164,38 +174,23 @@ public struct TCPHeader: Equatable, Sendable {
         checksum = try r.readU16(Self.layer)
         urgentPointer = try r.readU16(Self.layer)
         try r.need(headerLength - 20, "TCP options")
-        options = []
-        optionPadding = []
+        optionBytes = TCPOptionBytes()
         let end = start + headerLength
+        let optionsStart = r.offset
         while r.offset < end {
             let at = r.offset
             let kind = try r.readU8("TCP option")
             switch kind {
             case 0:
-                options.append(.endOfList)
-                optionPadding = try r.readBytes(end - r.offset, "TCP option")
+                try r.skip(end - r.offset, "TCP option")
             case 1:
-                options.append(.noOperation)
+                break
             default:
                 let len = Int(try r.peekLength(end: end, layer: "TCP option", at: at))
-                switch (kind, len) {
-                case (2, 4): options.append(.maximumSegmentSize(try r.readU16("TCP option")))
-                case (3, 3): options.append(.windowScale(try r.readU8("TCP option")))
-                case (4, 2): options.append(.sackPermitted)
-                case (5, _) where len >= 10 && (len - 2) % 8 == 0:
-                    var blocks: [SACKBlock] = []
-                    for _ in 0..<(len - 2) / 8 {
-                        blocks.append(SACKBlock(left: try r.readU32("TCP option"), right: try r.readU32("TCP option")))
-                    }
-                    options.append(.sack(blocks))
-                case (8, 10):
-                    options.append(.timestamps(value: try r.readU32("TCP option"),
-                                               echoReply: try r.readU32("TCP option")))
-                default:
-                    options.append(.unknown(kind: kind, data: try r.readBytes(len - 2, "TCP option")))
-                }
+                try r.skip(len - 2, "TCP option")
             }
         }
+        for k in optionsStart..<end { optionBytes.appendByte(r.bytes[k]) }
     }
 
     /// Writes the header as it stands (checksum as given).
@@ -212,8 +207,7 @@ public struct TCPHeader: Equatable, Sendable {
         w.writeU16(checksum)
         w.writeU16(urgentPointer)
         if optLen > 0 {
-            for o in options { o.write(to: &w) }
-            w.writeBytes(optionPadding)
+            optionBytes.withBytes { w.writeBytes($0) }
             w.writeZeros(padded - optLen)
         }
     }

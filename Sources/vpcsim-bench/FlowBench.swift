@@ -51,7 +51,8 @@ enum FlowBench {
                 + String(format: "%.2f s: %.0f thousand packet-hops/s", r.seconds, Double(r.records) / r.seconds / 1e3)
                 + "; \(r.ok) ok; peak RSS \(r.rss / 1024) MiB; \(ProcessInfo.processInfo.activeProcessorCount) cores")
         case "flows":
-            for capture in [false, true] {
+            let which = args.count > 2 ? args[2] : "both"
+            for capture in [false, true] where which == "both" || (which == "on") == capture {
                 let r = try run(flows: n, over: Int64(n) * 100_000, capture: capture)  // 10,000 flows/s
                 print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on" : "off"): "
                     + String(format: "%.2f s", r.seconds) + ", \(r.records) records, \(r.ok) ok, peak RSS \(r.rss / 1024) MiB"

@@ -34,7 +34,13 @@ func benchSYNToPcap(count: Int, path: String) throws -> (seconds: Double, bytes:
     for i in 0..<count {
         tcp.sourcePort = UInt16(truncatingIfNeeded: 1024 + i % 64512)
         tcp.sequenceNumber = UInt32(truncatingIfNeeded: i &* 2_654_435_761)
-        tcp.options[2] = .timestamps(value: UInt32(truncatingIfNeeded: i), echoReply: 0)
+        var options = TCPOptionBytes()
+        options.append(.maximumSegmentSize(1460))
+        options.append(.sackPermitted)
+        options.append(.timestamps(value: UInt32(truncatingIfNeeded: i), echoReply: 0))
+        options.append(.noOperation)
+        options.append(.windowScale(7))
+        tcp.optionBytes = options
         ip.identification = UInt16(truncatingIfNeeded: i)
         var w = ByteWriter(base: buffer, capacity: capacity)
         Frame.write(to: &w, link: link, ip: ip, transport: .tcp(tcp), payload: payload, filling: true)

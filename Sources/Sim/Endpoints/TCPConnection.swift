@@ -108,6 +108,9 @@ public final class TCPConnection {
     private var synRetries = 0
     private var ipID: UInt16
     public private(set) var synSentTimes: [Int64] = []
+    /// Whether the first SYN each way records its path (the report's path); off for generated flows, whose
+    /// paths the report does not show.
+    public var traces = true
     let synAckRetries: Int
 
     public init(env: TCPEnvironment, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
@@ -151,8 +154,16 @@ public final class TCPConnection {
         synSentTimes.append(env.now)
         switch stack.synOptions {
         case .linux:
-            var options: [TCPOption] = [.maximumSegmentSize(stack.mss), .sackPermitted]
-            options += stack.timestamps ? [.timestamps(value: tsVal, echoReply: 0), .noOperation] : [.noOperation, .noOperation]
+            var options = TCPOptionBytes()
+            options.append(.maximumSegmentSize(stack.mss))
+            options.append(.sackPermitted)
+            if stack.timestamps {
+                options.append(.timestamps(value: tsVal, echoReply: 0))
+                options.append(.noOperation)
+            } else {
+                options.append(.noOperation)
+                options.append(.noOperation)
+            }
             options.append(.windowScale(stack.windowScale))
             emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: options)
         case .windows:
@@ -163,7 +174,7 @@ public final class TCPConnection {
                 ? [.maximumSegmentSize(stack.mss), .noOperation, .noOperation, .sackPermitted]
                 : [.maximumSegmentSize(stack.mss), .noOperation, .windowScale(stack.windowScale), .noOperation,
                    .noOperation, .sackPermitted]
-            emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: options)
+            emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: TCPOptionBytes(options))
         }
     }
 
@@ -197,8 +208,16 @@ public final class TCPConnection {
     }
 
     private func sendSYNACK() {
-        var options: [TCPOption] = [.maximumSegmentSize(stack.mss), .sackPermitted]
-        options += useTimestamps ? [.timestamps(value: tsVal, echoReply: tsRecent), .noOperation] : [.noOperation, .noOperation]
+        var options = TCPOptionBytes()
+        options.append(.maximumSegmentSize(stack.mss))
+        options.append(.sackPermitted)
+        if useTimestamps {
+            options.append(.timestamps(value: tsVal, echoReply: tsRecent))
+            options.append(.noOperation)
+        } else {
+            options.append(.noOperation)
+            options.append(.noOperation)
+        }
         options.append(.windowScale(stack.windowScale))
         emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160, options: options)
     }
@@ -245,7 +264,7 @@ public final class TCPConnection {
     /// when the application aborts it, as Linux does on close with unread data or SO_LINGER 0.
     public func abort(sendReset: Bool) {
         if sendReset, state != .closed, state != .synSent {
-            emit(flags: [.rst, .ack], seq: sndNxt, ack: rcvNxt, window: 0, options: [])
+            emit(flags: [.rst, .ack], seq: sndNxt, ack: rcvNxt, window: 0, options: TCPOptionBytes())
         }
         end(.aborted)
     }
@@ -285,18 +304,46 @@ public final class TCPConnection {
 
     private var advertisedWindow: UInt16 { 502 }  // 64256 >> 7, Linux's first scaled window
 
-    private var tsOptions: [TCPOption] {
-        useTimestamps ? [.noOperation, .noOperation, .timestamps(value: tsVal, echoReply: tsRecent)] : []
+    private var tsOptions: TCPOptionBytes {
+        var o = TCPOptionBytes()
+        if useTimestamps {
+            o.append(.noOperation)
+            o.append(.noOperation)
+            o.append(.timestamps(value: tsVal, echoReply: tsRecent))
+        }
+        return o
     }
 
     /// Linux TSval: a millisecond clock plus a per-connection random offset.
     private var tsVal: UInt32 { tsOffset &+ UInt32(truncatingIfNeeded: env.now / 1_000_000) }
 
+    /// The retransmission timer, re-armed on every segment sent: like the kernel's mod_timer it moves one
+    /// deadline; an event is scheduled only when none is pending at or before it (a pending earlier one
+    /// re-schedules itself for the deadline when it finds it moved).
+    private var rtoDeadline: Int64 = 0
+    private var rtoArmedGeneration = -1
+    private var rtoEventAt: Int64 = -1
+
     private func armRTO() {
         rtoGeneration += 1
-        let gen = rtoGeneration
-        env.schedule(at: env.now + rto) { [weak self] in
-            guard let self, self.rtoGeneration == gen else { return }
+        rtoArmedGeneration = rtoGeneration
+        rtoDeadline = env.now + rto
+        if rtoEventAt >= 0, rtoEventAt <= rtoDeadline { return }
+        scheduleRTOEvent()
+    }
+
+    private func scheduleRTOEvent() {
+        let at = rtoDeadline
+        rtoEventAt = at
+        env.schedule(at: at) { [weak self] in
+            // An event superseded by an earlier one (the deadline moved closer) does nothing.
+            guard let self, self.rtoEventAt == at else { return }
+            self.rtoEventAt = -1
+            guard self.rtoGeneration == self.rtoArmedGeneration else { return }
+            if self.env.now < self.rtoDeadline {
+                self.scheduleRTOEvent()
+                return
+            }
             self.retransmitTimeout()
         }
     }
@@ -585,20 +632,20 @@ public final class TCPConnection {
         app?.ended(self, reason)
     }
 
-    private func emit(flags: TCPFlags, seq: UInt32, ack: UInt32, window: UInt16, options: [TCPOption],
+    private func emit(flags: TCPFlags, seq: UInt32, ack: UInt32, window: UInt16, options: TCPOptionBytes,
                       payload: [UInt8] = []) {
         var ip = IPv4Header(source: local.address, destination: remote.address, proto: .tcp, ttl: stack.initialTTL,
                             identification: ipID, dontFragment: true)
         ipID &+= 1
         let tcp = TCPHeader(sourcePort: local.port, destinationPort: remote.port, sequenceNumber: seq,
                             acknowledgmentNumber: flags.contains(.ack) ? ack : 0, flags: flags, window: window,
-                            options: options)
+                            optionBytes: options)
         ip.totalLength = UInt16(20 + tcp.byteCount + payload.count)
         if flags.contains(.ack) { ackSent() }
         // tcp_event_data_sent: answering within ato of receiving makes the connection interactive.
         if !payload.isEmpty, ato > 0, env.now - lrcvtime < ato { pingpong += 1 }
         var p = SimPacket(ip: ip, transport: .tcp(tcp), payload: payload, flow: flow, fromClient: isClient)
-        p.traced = flags.contains(.syn) && (isClient ? synSentTimes.count == 1 : true)
+        p.traced = traces && flags.contains(.syn) && (isClient ? synSentTimes.count == 1 : true)
         env.send(p)
     }
 }

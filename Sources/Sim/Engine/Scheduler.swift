@@ -1,71 +1,143 @@
 /// The discrete-event scheduler: integer-nanosecond virtual time; events at the same time run in the order
 /// they were scheduled. Nothing here reads a clock.
+///
+/// An event is 24 plain bytes in a binary heap: its time, its sequence number and a slot. A packet moving
+/// between hops is a slot in the network's table of packets in flight (no allocation per hop); other work
+/// (timers, flow starts) is a closure kept in a slot of `actions`, reused once it has run.
 public final class Scheduler {
     public typealias Action = () -> Void
 
     struct Event {
         var time: Int64
-        var seq: UInt64
-        var action: Action
-        @inline(__always) func before(_ o: Event) -> Bool { time < o.time || (time == o.time && seq < o.seq) }
+        /// Sequence number << 1 | 1 for a network event (a packet in flight), | 0 for an action.
+        var seqKind: UInt64
+        var slot: Int32
+        /// The action slot's generation when scheduled: a cancelled action's event finds it changed.
+        var generation: UInt32 = 0
+        @inline(__always) func before(_ o: Event) -> Bool {
+            time < o.time || (time == o.time && seqKind < o.seqKind)
+        }
     }
 
     private var heap: [Event] = []
     private var nextSeq: UInt64 = 0
+    private var actions: [Action?] = []
+    private var freeActions: [Int32] = []
+    private var generations: [UInt32] = []
     public private(set) var now: Int64 = 0
     public private(set) var eventsRun: Int = 0
+    /// Runs network events (packets in flight); set by the network that owns this scheduler.
+    unowned(unsafe) var network: VPCNetwork?
 
     public init() {}
 
     public var pending: Int { heap.count }
 
-    /// Schedules `action` at absolute time `time` (never earlier than now).
-    public func schedule(at time: Int64, _ action: @escaping Action) {
-        let e = Event(time: max(time, now), seq: nextSeq, action: action)
-        nextSeq &+= 1
-        heap.append(e)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[i].before(heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
+    /// A scheduled action, to cancel it.
+    public struct Handle: Sendable {
+        var slot: Int32
+        var generation: UInt32
     }
 
-    public func schedule(after delay: Int64, _ action: @escaping Action) {
+    /// Schedules `action` at absolute time `time` (never earlier than now).
+    @discardableResult
+    public func schedule(at time: Int64, _ action: @escaping Action) -> Handle {
+        let slot: Int32
+        if let s = freeActions.popLast() {
+            slot = s
+            actions[Int(s)] = action
+        } else {
+            slot = Int32(actions.count)
+            actions.append(action)
+            generations.append(0)
+        }
+        let generation = generations[Int(slot)]
+        push(Event(time: max(time, now), seqKind: nextSeq << 1, slot: slot, generation: generation))
+        nextSeq &+= 1
+        return Handle(slot: slot, generation: generation)
+    }
+
+    @discardableResult
+    public func schedule(after delay: Int64, _ action: @escaping Action) -> Handle {
         schedule(at: now + delay, action)
     }
 
+    /// Cancels an action that has not run: it is released at once (its event stays in the heap, 24 bytes,
+    /// and is skipped). Cancelling one that ran or was cancelled does nothing.
+    public func cancel(_ h: Handle) {
+        let i = Int(h.slot)
+        guard generations[i] == h.generation, actions[i] != nil else { return }
+        actions[i] = nil
+        generations[i] &+= 1
+        freeActions.append(h.slot)
+    }
+
+    /// Schedules the network's packet in flight `slot` at `time`.
+    @inline(__always)
+    func scheduleNetwork(at time: Int64, slot: Int32) {
+        push(Event(time: max(time, now), seqKind: nextSeq << 1 | 1, slot: slot))
+        nextSeq &+= 1
+    }
+
+    @inline(__always)
+    private func push(_ e: Event) {
+        heap.append(e)
+        heap.withUnsafeMutableBufferPointer { h in
+            var i = h.count - 1
+            while i > 0 {
+                let parent = (i - 1) >> 1
+                guard e.before(h[parent]) else { break }
+                h[i] = h[parent]
+                i = parent
+            }
+            h[i] = e
+        }
+    }
+
+    @inline(__always)
     private func pop() -> Event? {
-        guard !heap.isEmpty else { return nil }
-        let top = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
+        guard let last = heap.popLast() else { return nil }
+        if heap.isEmpty { return last }
+        return heap.withUnsafeMutableBufferPointer { h in
+            let top = h[0]
+            let n = h.count
             var i = 0
-            let n = heap.count
             while true {
                 let l = 2 * i + 1
+                if l >= n { break }
+                var m = l
                 let r = l + 1
-                var m = i
-                if l < n, heap[l].before(heap[m]) { m = l }
-                if r < n, heap[r].before(heap[m]) { m = r }
-                if m == i { break }
-                heap.swapAt(i, m)
+                if r < n, h[r].before(h[l]) { m = r }
+                guard h[m].before(last) else { break }
+                h[i] = h[m]
                 i = m
             }
+            h[i] = last
+            return top
         }
-        return top
+    }
+
+    @inline(__always)
+    private func fire(_ e: Event) {
+        now = e.time
+        if e.seqKind & 1 == 1 {
+            eventsRun += 1
+            network!.fire(e.slot)
+        } else {
+            let i = Int(e.slot)
+            guard generations[i] == e.generation, let action = actions[i].take() else { return }
+            generations[i] &+= 1
+            freeActions.append(e.slot)
+            eventsRun += 1
+            action()
+        }
     }
 
     /// Runs every event, calling `progress` every `every` events.
     public func run(progressEvery every: Int, _ progress: () -> Void) {
         var n = 0
         while let e = pop() {
-            now = e.time
-            eventsRun += 1
-            e.action()
+            fire(e)
             n += 1
             if n == every {
                 n = 0
@@ -77,9 +149,7 @@ public final class Scheduler {
     /// Runs events in order until none remain or the next is after `limit`.
     public func run(until limit: Int64 = .max) {
         while let first = heap.first, first.time <= limit, let e = pop() {
-            now = e.time
-            eventsRun += 1
-            e.action()
+            fire(e)
         }
     }
 }

@@ -23,6 +23,9 @@ public struct FlowResult: Sendable {
 final class ActiveFlow {
     let spec: FlowSpec
     var result: FlowResult
+    /// The client program's and Lambda's timers, cancelled when the flow ends (so a finished flow keeps
+    /// nothing alive until its Lambda timeout would have fired).
+    var timers: [Scheduler.Handle] = []
     init(spec: FlowSpec, index: Int) {
         self.spec = spec
         result = FlowResult(index: index)
@@ -69,7 +72,7 @@ final class HostEndpoint: TCPEnvironment {
     enum Kind { case eni(Int), outside(Int) }
     let kind: Kind
     let address: IPv4Address
-    unowned let sim: Simulation
+    unowned(unsafe) let sim: Simulation
     var connections: [ConnectionKey: TCPConnection] = [:]
     var usedPorts: Set<UInt16> = []
 
@@ -125,7 +128,7 @@ public final class Simulation {
     /// Called now and then with the virtual time, for progress reports (not part of any output).
     public var onProgress: ((Simulation) -> Void)?
     /// Extra observers of flow completion (the recorder).
-    public weak var observer: NetworkObserver? {
+    public var observer: NetworkObserver? {
         didSet { network.observer = observer }
     }
 
@@ -138,8 +141,8 @@ public final class Simulation {
         for (i, h) in scenario.model.outsideHosts.enumerated() {
             hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
         }
-        network.deliverToENI = { [unowned self] eni, p in self.endpoint(eni: eni).receive(p, sim: self) }
-        network.deliverToHost = { [unowned self] h, p in self.hosts[h].receive(p, sim: self) }
+        network.deliverToENI = { [unowned(unsafe) self] eni, p in self.endpoint(eni: eni).receive(p, sim: self) }
+        network.deliverToHost = { [unowned(unsafe) self] h, p in self.hosts[h].receive(p, sim: self) }
         // Each flow's conversation is drawn from its own seeded stream, so adding a flow changes no other.
         for (i, f) in scenario.flows.enumerated() {
             var r = SplitMix64(seed: scenario.seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
@@ -244,7 +247,7 @@ public final class Simulation {
     @discardableResult
     public func run() -> [FlowResult] {
         for (i, f) in scenario.flows.enumerated() {
-            scheduler.schedule(at: f.start) { [unowned self] in self.startFlow(i, spec: f, conversation: self.conversations[i]) }
+            scheduler.schedule(at: f.start) { [unowned(unsafe) self] in self.startFlow(i, spec: f, conversation: self.conversations[i]) }
         }
         for (g, gen) in scenario.generators.enumerated() {
             generatorStarts.append(gen.startTimes(seed: scenario.seed, index: g))
@@ -282,7 +285,7 @@ public final class Simulation {
             generatorStarts[g] = []
             return
         }
-        scheduler.schedule(at: times[k]) { [unowned self] in
+        scheduler.schedule(at: times[k]) { [unowned(unsafe) self] in
             var f = self.scenario.generators[g].template
             f.name = "\(self.scenario.generators[g].name)#\(k + 1)"
             f.start = times[k]
@@ -310,27 +313,28 @@ public final class Simulation {
         let conn = TCPConnection(env: host, app: app, local: (host.address, port),
                                  remote: (f.destination.address, f.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: f.client.nagle, rng: &rng)
+        conn.traces = i < scenario.flows.count
         host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = conn
         let readyLabel = f.app.isSSH ? "USERAUTH_SUCCESS" : nil
         var bannerReceived = false
         var established = false
-        app.onEstablished = { [unowned self] in
+        app.onEstablished = { [unowned(unsafe) self] in
             established = true
             if readyLabel == nil { flow.result.ready = true }
             if let t = f.client.bannerTimeout, f.app.isSSH {
-                self.scheduler.schedule(after: t) { [unowned self] in
+                self.scheduler.schedule(after: t) { [unowned(unsafe) self] in
                     guard flow.result.outcome == nil, !bannerReceived else { return }
                     self.finish(i, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))")
                     conn.close()
                 }
             }
         }
-        app.onPeerMessage = { [unowned self] idx in
+        app.onPeerMessage = { [unowned(unsafe) self] idx in
             let label = conversation[idx].label
             if label.contains("banner") { bannerReceived = true }
             if let readyLabel, label.contains(readyLabel) { flow.result.ready = true }
         }
-        app.onEnded = { [unowned self, unowned conn, unowned app] reason in
+        app.onEnded = { [unowned(unsafe) self, unowned conn, unowned app] reason in
             host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = nil
             host.usedPorts.remove(port)
             flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
@@ -356,28 +360,28 @@ public final class Simulation {
             if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
         }
         if let t = f.client.readyTimeout {
-            scheduler.schedule(at: f.start + t) { [unowned self] in
+            flow.timers.append(scheduler.schedule(at: f.start + t) { [unowned(unsafe) self] in
                 guard flow.result.outcome == nil, !flow.result.ready else { return }
                 giveUp("readyTimeout \(formatDuration(t))")
-            }
+            })
         }
         if let t = f.client.connectTimeout {
-            scheduler.schedule(at: f.start + t) { [unowned self] in
+            flow.timers.append(scheduler.schedule(at: f.start + t) { [unowned(unsafe) self] in
                 guard flow.result.outcome == nil else { return }
                 let done = f.client.connectTimeoutCoversBanner && f.app.isSSH ? bannerReceived : established
                 guard !done else { return }
                 giveUp("connect timeout \(formatDuration(t))")
-            }
+            })
         }
         if case .lambda(let fn, _) = f.source {
             let timeout = scenario.model.lambdas[fn].timeout
-            scheduler.schedule(at: f.start + timeout) { [unowned self] in
+            flow.timers.append(scheduler.schedule(at: f.start + timeout) { [unowned(unsafe) self] in
                 guard flow.result.outcome == nil else { return }
                 flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
                 let secs = Double(timeout) / 1e9
                 self.finish(i, .timeout, "Task timed out after \(format2dp(secs)) seconds (Lambda timeout)")
                 conn.abort(sendReset: conn.state != .synSent)
-            }
+            })
         }
         conn.connect()
     }
@@ -388,6 +392,8 @@ public final class Simulation {
         flow.result.message = message
         flow.result.elapsed = scheduler.now - flow.spec.start
         active[i] = nil
+        for t in flow.timers { scheduler.cancel(t) }
+        flow.timers = []
         if i < results.count {
             var r = flow.result
             r.index = i
@@ -429,6 +435,7 @@ public final class Simulation {
                                      stack: stack, synAckRetries: scenario.assumptions.serverSynAckRetries,
                                      nagle: app_?.serverNagle ?? false,
                                      rng: &rng)
+            conn.traces = p.flow < scenario.flows.count
             app.onEnded = { [unowned host] _ in host.connections[key] = nil }
             host.connections[key] = conn
             conn.accept(syn)

@@ -101,24 +101,24 @@ final class NATGateway {
         }
         // With several addresses, the one with the fewest connections to this destination (the lowest on a tie):
         // how AWS spreads connections over a NAT gateway's addresses is undocumented.
-        var best: (address: IPv4Address, used: Set<UInt16>)?
+        var best: (address: IPv4Address, used: Int)?
         for a in addresses {
             let u = usedPorts[DestinationKey(natAddress: a, proto: key.proto, remote: key.destination,
-                                             remotePort: key.destinationPort)] ?? []
-            if u.count < assumptions.natConnectionsPerDestination, best == nil || u.count < best!.used.count {
+                                             remotePort: key.destinationPort)]?.count ?? 0
+            if u < assumptions.natConnectionsPerDestination, best == nil || u < best!.used {
                 best = (a, u)
             }
         }
-        guard let (natAddress, taken) = best else {
+        guard let natAddress = best?.address else {
             count { $0.errorPortAllocation += 1 }
             return .portAllocationError
         }
         let dk = DestinationKey(natAddress: natAddress, proto: key.proto, remote: key.destination,
                                 remotePort: key.destinationPort)
-        var used = taken
-        let port = choosePort(for: key, used: used, selection: assumptions.natPortSelection, rng: &rng)
-        used.insert(port)
-        usedPorts[dk] = used
+        // Chosen and inserted in place: copying a destination's set (up to 55,000 ports) per new connection
+        // would make a NAT gateway under pressure quadratic.
+        let port = choosePort(for: key, used: usedPorts[dk] ?? [], selection: assumptions.natPortSelection, rng: &rng)
+        usedPorts[dk, default: []].insert(port)
         let id = nextMappingID
         nextMappingID += 1
         mappings[id] = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)

@@ -65,10 +65,12 @@ public final class VPCNetwork {
     /// Every private address an ENI answers to (primary and secondary), per VPC.
     private var eniByAddress: [IPv4Address: Int] = [:]
     private var hostByAddress: [IPv4Address: Int] = [:]
+    /// Whether each internet gateway is attached to a VPC.
+    private var igwAttached: [Bool]
     /// Tracked connections per ENI (security groups are stateful per ENI), keyed as their first packet went,
     /// with which sides have sent FIN (bit 1: the opener, bit 2: the other).
     private var tracked: [[PacketKey: UInt8]]
-    public weak var observer: NetworkObserver?
+    public var observer: NetworkObserver?
 
     /// Called when a packet arrives at an ENI's host (Lambda/instance) or at an outside host.
     public var deliverToENI: (Int, SimPacket) -> Void = { _, _ in }
@@ -83,6 +85,7 @@ public final class VPCNetwork {
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         eniPoint = Array(repeating: nil, count: model.enis.count)
         tracked = Array(repeating: [:], count: model.enis.count)
+        igwAttached = model.internetGateways.indices.map { g in model.vpcs.contains { $0.internetGateway == g } }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
         }
@@ -107,6 +110,7 @@ public final class VPCNetwork {
         }
         for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address] = i }
         buildCapturePoints()
+        scheduler.network = self
     }
 
     private func routerMAC(subnet: Int) -> MACAddress {
@@ -163,22 +167,21 @@ public final class VPCNetwork {
     /// A host behind an ENI (Lambda, instance) sends a packet.
     public func send(fromENI eni: Int, _ packet: SimPacket) {
         var p = packet
-        let e = model.enis[eni]
         // Security group egress, stateful per ENI.
-        if !e.securityGroups.isEmpty {
+        if !model.enis[eni].securityGroups.isEmpty {
             let key = p.key
             if followTracked(eni, key, p.tcp?.flags) {
-                p.record(Step(kind: .securityGroupEgress, component: sgIDs(e), componentDisplay: sgDisplay(e),
+                p.record(Step(kind: .securityGroupEgress, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
                               action: .allowed, rule: "tracked connection (reply or continuation)"))
             } else {
-                let d = SecurityGroupEvaluator.evaluate(model, groups: e.securityGroups, .outbound, key)
+                let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .outbound, key)
                 if let g = d.group, let rule = d.rule {
                     tracked[eni][key] = 0
                     p.record(Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
                                   componentDisplay: model.securityGroups[g].display, action: .allowed,
                                   rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
                 } else {
-                    let step = Step(kind: .securityGroupEgress, component: sgIDs(e), componentDisplay: sgDisplay(e),
+                    let step = Step(kind: .securityGroupEgress, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
                                     action: .denied,
                                     rule: "no egress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")to \(key.destination)")
                     capture(.eni(eni), p, outgoing: true, comment: "sent; dropped: " + step.text)
@@ -188,8 +191,8 @@ public final class VPCNetwork {
                 }
             }
         }
-        let transit = transitFromSubnet(e.subnet, &p)
-        capture(.eni(eni), p, outgoing: true, comment: "sent; " + transit.comment)
+        let transit = transitFromSubnet(model.enis[eni].subnet, &p)
+        capture(.eni(eni), p, outgoing: true, comment: "sent; " + comment(transit))
         logEgress(eni, p, transit)
         carry(p, transit)
     }
@@ -197,8 +200,7 @@ public final class VPCNetwork {
     /// An outside host sends a packet toward the internet.
     public func send(fromHost host: Int, _ packet: SimPacket) {
         var p = packet
-        let h = model.outsideHosts[host]
-        let oneWay = h.rtt / 2
+        let oneWay = model.outsideHosts[host].rtt / 2
         if let eni = publicToENI[p.ip.destination], let g = igwFor(eni: eni) {
             let dst = p.ip.destination
             p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
@@ -219,11 +221,22 @@ public final class VPCNetwork {
 
     // MARK: Transit between nodes
 
+    /// What a transit comes to, for capture comments (built only when a capture wants comments).
+    private func comment(_ t: Transit) -> String {
+        if let d = t.drop { return "dropped: " + d.text }
+        switch t.next {
+        case .natGateway(let n, _): return "to \(model.natGateways[n].display)"
+        case .eni(let e): return "to \(model.enis[e].id)"
+        case .internetGateway(let g, _): return "to \(model.internetGateways[g].display)"
+        case .outsideHost(let h): return "to \(model.outsideHosts[h].id)"
+        case nil: return ""
+        }
+    }
+
     struct Transit {
         var next: PathNode?
         var delay: Int64
         var drop: Step?
-        var comment: String
         /// The ENI where the drop is logged as an ingress REJECT (its subnet's NACL inbound or its security group).
         var rejectedAt: Int?
     }
@@ -232,20 +245,18 @@ public final class VPCNetwork {
     /// security group.
     func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket) -> Transit {
         let rtIndex = model.routeTable(of: subnet)
-        let rt = model.routeTables[rtIndex]
         let hop = assumptions.vpcHopLatency
-        guard let route = RouteLookup.match(rt, p.ip.destination) else {
-            return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+        guard let route = RouteLookup.match(model.routeTables[rtIndex], p.ip.destination) else {
+            return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
                                  rule: "no route matches \(p.ip.destination)"))
         }
-        let target = describe(route.target)
-        p.record(Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .forwarded,
-                      rule: "\(route.destination) → \(target)"))
+        p.record(Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .forwarded,
+                      rule: "\(route.destination) → \(describe(route.target))"))
         switch route.target {
         case .local:
             let vpc = model.subnets[subnet].vpc
             guard let eni = eniByAddress[p.ip.destination], model.subnets[model.enis[eni].subnet].vpc == vpc else {
-                return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+                return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
                                      rule: "\(route.destination) → local", detail: "no ENI has \(p.ip.destination)"))
             }
             let dst = model.enis[eni].subnet
@@ -254,24 +265,21 @@ public final class VPCNetwork {
                 return t
             }
             if case .natGateway(let n) = model.enis[eni].owner {
-                return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil,
-                               comment: "to \(model.natGateways[n].display)")
+                return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil)
             }
             if var t = securityGroupIngress(eni, &p) {
                 t.rejectedAt = eni
                 return t
             }
-            return Transit(next: .eni(eni), delay: hop, drop: nil, comment: "to \(model.enis[eni].id)")
+            return Transit(next: .eni(eni), delay: hop, drop: nil)
         case .natGateway(let n):
-            let nat = model.natGateways[n]
-            if var t = crossNACLs(from: subnet, to: nat.subnet, &p) {
-                if t.drop?.kind == .naclInbound { t.rejectedAt = nat.eni }
+            if var t = crossNACLs(from: subnet, to: model.natGateways[n].subnet, &p) {
+                if t.drop?.kind == .naclInbound { t.rejectedAt = model.natGateways[n].eni }
                 return t
             }
-            return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil, comment: "to \(nat.display)")
+            return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil)
         case .internetGateway(let g):
             if let t = crossNACL(subnet, .outbound, &p) { return t }
-            let igw = model.internetGateways[g]
             // The IGW's 1:1 NAT needs a public IP on the sending ENI (VPC-UG VPC_Internet_Gateway).
             let vpc = model.subnets[subnet].vpc
             guard let eni = eniByAddress[p.ip.source], model.subnets[model.enis[eni].subnet].vpc == vpc,
@@ -284,24 +292,23 @@ public final class VPCNetwork {
                 } else {
                     why = "\(p.ip.source) has no public IP"
                 }
-                return fail(&p, Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display,
+                return fail(&p, Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display,
                                      action: .dropped, rule: "no public IP for \(p.ip.source)", detail: why))
             }
             let src = p.ip.source
-            p.record(Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display,
+            p.record(Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display,
                           action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
-            return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil,
-                           comment: "to \(igw.display)")
+            return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil)
         case .blackhole(let was):
-            return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+            return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
                                  rule: "\(route.destination) → blackhole",
                                  detail: was.map { "target \($0) no longer exists" }))
         case .networkInterface(let eni):
-            return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+            return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
                                  rule: "\(route.destination) → \(model.enis[eni].id)",
                                  detail: "forwarding through an appliance ENI is not modeled"))
         case .peering(let pcx):
-            return fail(&p, Step(kind: .route, component: rt.id, componentDisplay: rt.display, action: .dropped,
+            return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
                                  rule: "\(route.destination) → \(pcx)", detail: "the peered VPC is not modeled"))
         }
     }
@@ -310,15 +317,16 @@ public final class VPCNetwork {
     /// outbound; and an ingress REJECT on the ENI where the transit's drop is logged.
     private func logEgress(_ eni: Int, _ p: SimPacket, _ t: Transit) {
         guard let observer else { return }
-        let ownACL = model.networkACLs[model.networkACL(of: model.enis[eni].subnet)].id
-        let rejected = t.drop.map { $0.kind == .naclOutbound && $0.component == ownACL } ?? false
+        let rejected = t.drop.map {
+            $0.kind == .naclOutbound && $0.component == model.networkACLs[model.networkACL(of: model.enis[eni].subnet)].id
+        } ?? false
         observer.interface(eni: eni, time: scheduler.now, packet: p, egress: true, accepted: !rejected)
         if let r = t.rejectedAt { observer.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
     }
 
     private func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
         p.record(step)
-        return Transit(next: nil, delay: 0, drop: step, comment: "dropped: " + step.text)
+        return Transit(next: nil, delay: 0, drop: step)
     }
 
     /// NACLs are evaluated when a packet leaves one subnet and enters another, not within a subnet
@@ -330,11 +338,11 @@ public final class VPCNetwork {
     }
 
     private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket) -> Transit? {
-        let acl = model.networkACLs[model.networkACL(of: subnet)]
-        let d = NACLEvaluator.evaluate(acl, direction, p.key)
+        let aclIndex = model.networkACL(of: subnet)
+        let d = NACLEvaluator.evaluate(model.networkACLs[aclIndex], direction, p.key)
         func step() -> Step {
-            Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: acl.id,
-                 componentDisplay: acl.display, action: d.allowed ? .allowed : .denied,
+            Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[aclIndex].id,
+                 componentDisplay: model.networkACLs[aclIndex].display, action: d.allowed ? .allowed : .denied,
                  rule: NACLEvaluator.describe(d.rule))
         }
         if d.allowed {
@@ -372,15 +380,14 @@ public final class VPCNetwork {
     }
 
     private func securityGroupIngress(_ eni: Int, _ p: inout SimPacket) -> Transit? {
-        let e = model.enis[eni]
-        guard !e.securityGroups.isEmpty else { return nil }
+        guard !model.enis[eni].securityGroups.isEmpty else { return nil }
         let key = p.key
         if followTracked(eni, key, p.tcp?.flags) {
-            p.record(Step(kind: .securityGroupIngress, component: sgIDs(e), componentDisplay: sgDisplay(e),
+            p.record(Step(kind: .securityGroupIngress, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
                           action: .allowed, rule: "tracked connection (reply or continuation)"))
             return nil
         }
-        let d = SecurityGroupEvaluator.evaluate(model, groups: e.securityGroups, .inbound, key)
+        let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .inbound, key)
         if let g = d.group, let rule = d.rule {
             tracked[eni][key] = 0
             p.record(Step(kind: .securityGroupIngress, component: model.securityGroups[g].id,
@@ -388,7 +395,7 @@ public final class VPCNetwork {
                           rule: SecurityGroupEvaluator.describe(model, group: g, .inbound, rule)))
             return nil
         }
-        return fail(&p, Step(kind: .securityGroupIngress, component: sgIDs(e), componentDisplay: sgDisplay(e),
+        return fail(&p, Step(kind: .securityGroupIngress, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
                              action: .denied,
                              rule: "no ingress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")from \(key.source)"))
     }
@@ -403,10 +410,44 @@ public final class VPCNetwork {
         if let next = t.next { arrive(next, p, after: t.delay) }
     }
 
-    private func arrive(_ node: PathNode, _ packet: SimPacket, after delay: Int64) {
-        scheduler.schedule(after: delay) { [self] in
-            handle(node, packet)
+    /// A packet in flight between two hops (or inside a NAT gateway, `departs`), kept in a reusable slot.
+    struct InFlight {
+        var node: PathNode
+        var packet: SimPacket
+        /// Leaving a NAT gateway after its processing time, rather than arriving at `node`.
+        var departs = false
+        var size = 0
+    }
+
+    private var inFlight: [InFlight?] = []
+    private var freeSlots: [Int32] = []
+
+    private func schedule(_ f: consuming InFlight, after delay: Int64) {
+        let slot: Int32
+        if let s = freeSlots.popLast() {
+            slot = s
+            inFlight[Int(s)] = f
+        } else {
+            slot = Int32(inFlight.count)
+            inFlight.append(f)
         }
+        scheduler.scheduleNetwork(at: scheduler.now + delay, slot: slot)
+    }
+
+    /// Called by the scheduler when the packet in `slot` reaches its next hop.
+    func fire(_ slot: Int32) {
+        let f = inFlight[Int(slot)].take()!
+        freeSlots.append(slot)
+        if f.departs {
+            guard case .natGateway(let n, let fromInside) = f.node else { return }
+            natDepartNow(n, f.packet, fromInside: fromInside, size: f.size)
+        } else {
+            handle(f.node, f.packet)
+        }
+    }
+
+    private func arrive(_ node: PathNode, _ packet: SimPacket, after delay: Int64) {
+        schedule(InFlight(node: node, packet: packet), after: delay)
     }
 
     private func handle(_ node: PathNode, _ packet: SimPacket) {
@@ -436,12 +477,11 @@ public final class VPCNetwork {
     private func natReceive(_ n: Int, _ packet: SimPacket, fromInside: Bool) {
         var p = packet
         let nat = nats[n]
-        let spec = model.natGateways[n]
         let key = p.key
         let flags = p.tcp?.flags
         let size = Int(p.ip.totalLength)
         nat.now = scheduler.now
-        observer?.interface(eni: spec.eni, time: scheduler.now, packet: p, egress: false, accepted: true)
+        observer?.interface(eni: model.natGateways[n].eni, time: scheduler.now, packet: p, egress: false, accepted: true)
         if fromInside {
             nat.count { $0.packetsInFromSource += 1 }
             nat.count { $0.bytesInFromSource += size }
@@ -452,25 +492,25 @@ public final class VPCNetwork {
                 p.ip.source = natAddress
                 setSourcePort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-                p.record(Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display,
+                p.record(Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display,
                               action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
                 capture(.natGateway(n, fromInside: true), packet, outgoing: false,
                         comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
-                            + "\(natAddress):\(port) by \(spec.id)")
+                            + "\(natAddress):\(port) by \(model.natGateways[n].id)")
                 natDepart(n, p, fromInside: true, size: size)
             case .idleTimedOut:
-                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
+                let step = Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display, action: .dropped,
                                 rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
                                 detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil)
                 natDrop(n, p, step, fromInside: true)
                 if key.proto == .tcp, let t = p.tcp { natSendsReset(n, to: p, tcp: t) }
             case .portAllocationError:
-                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
+                let step = Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display, action: .dropped,
                                 rule: "ErrorPortAllocation",
                                 detail: "\(assumptions.natConnectionsPerDestination) connections to \(key.destination):\(key.destinationPort) already")
                 natDrop(n, p, step, fromInside: true)
             case .noMapping, .unsupportedProtocol:
-                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
+                let step = Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display, action: .dropped,
                                 rule: result.isUnsupported ? "protocol \(key.proto) is not supported (TCP, UDP, ICMP only)"
                                     : "no translation for \(key.description)")
                 natDrop(n, p, step, fromInside: true)
@@ -483,14 +523,14 @@ public final class VPCNetwork {
                 p.ip.destination = to
                 setDestinationPort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-                p.record(Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display,
+                p.record(Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display,
                               action: .translated, rule: "\(key.destination):\(key.destinationPort) → \(to):\(port)"))
                 capture(.natGateway(n, fromInside: false), packet, outgoing: false,
                         comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
-                            + "\(to):\(port) by \(spec.id)")
+                            + "\(to):\(port) by \(model.natGateways[n].id)")
                 natDepart(n, p, fromInside: false, size: size)
             case .noMapping, .idleTimedOut:
-                let step = Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: .dropped,
+                let step = Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display, action: .dropped,
                                 rule: "no translation for \(key.description)")
                 natDrop(n, p, step, fromInside: false)
             }
@@ -506,12 +546,16 @@ public final class VPCNetwork {
 
     /// The translated packet leaves the NAT gateway's ENI after the gateway's processing time.
     private func natDepart(_ n: Int, _ p: SimPacket, fromInside: Bool, size: Int) {
+        schedule(InFlight(node: .natGateway(n, fromInside: fromInside), packet: p, departs: true, size: size),
+                 after: assumptions.natProcessing)
+    }
+
+    private func natDepartNow(_ n: Int, _ p: SimPacket, fromInside: Bool, size: Int) {
         let nat = nats[n]
-        let spec = model.natGateways[n]
-        scheduler.schedule(after: assumptions.natProcessing) { [self] in
+        do {
             nat.now = scheduler.now
             var out = p
-            let t = transitFromSubnet(spec.subnet, &out)
+            let t = transitFromSubnet(model.natGateways[n].subnet, &out)
             if fromInside {
                 nat.count {
                     $0.packetsOutToDestination += 1
@@ -524,8 +568,8 @@ public final class VPCNetwork {
                 }
             }
             capture(.natGateway(n, fromInside: fromInside), out, outgoing: true,
-                    comment: "translated by \(spec.id); " + t.comment)
-            logEgress(spec.eni, out, t)
+                    comment: "translated by \(model.natGateways[n].id); " + comment(t))
+            logEgress(model.natGateways[n].eni, out, t)
             carry(out, t)
         }
     }
@@ -541,18 +585,16 @@ public final class VPCNetwork {
         r.ip.totalLength = 40
         let spec = model.natGateways[n]
         let t = transitFromSubnet(spec.subnet, &r)
-        capture(.natGateway(n, fromInside: false), r, outgoing: true, comment: "RST from \(spec.id) (idle timeout); " + t.comment)
+        capture(.natGateway(n, fromInside: false), r, outgoing: true, comment: "RST from \(spec.id) (idle timeout); " + comment(t))
         logEgress(spec.eni, r, t)
         carry(r, t)
     }
 
     private func igwToInternet(_ g: Int, _ packet: SimPacket) {
         var p = packet
-        let igw = model.internetGateways[g]
-        let vpc = model.vpcs.firstIndex { $0.internetGateway == g }
-        guard vpc != nil, let pub = privateToPublic[p.ip.source] else {
+        guard igwAttached[g], let pub = privateToPublic[p.ip.source] else {
             // Checked in transit already; kept for a model whose IGW is not attached.
-            let step = Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .dropped,
+            let step = Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display, action: .dropped,
                             rule: "no public IP for \(p.ip.source)")
             drop(p, step)
             return
@@ -565,13 +607,13 @@ public final class VPCNetwork {
             p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                           rule: "to \(model.outsideHosts[h].id) (\(dst)), one way \(formatDuration(oneWay))"))
             capture(.internetGateway(g, toInternet: true), p, outgoing: true,
-                    comment: "translated \(packet.ip.source) → \(pub) by \(igw.id); to the internet")
+                    comment: "translated \(packet.ip.source) → \(pub) by \(model.internetGateways[g].id); to the internet")
             p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
             arrive(.outsideHost(h), p, after: oneWay)
         } else if let h = unknownInternetDestination?(p.ip.destination) {
             let oneWay = model.outsideHosts[h].rtt / 2
             capture(.internetGateway(g, toInternet: true), p, outgoing: true,
-                    comment: "translated \(packet.ip.source) → \(pub) by \(igw.id); to the internet")
+                    comment: "translated \(packet.ip.source) → \(pub) by \(model.internetGateways[g].id); to the internet")
             p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
             arrive(.outsideHost(h), p, after: oneWay)
         } else {
@@ -584,37 +626,34 @@ public final class VPCNetwork {
 
     private func igwFromInternet(_ g: Int, _ packet: SimPacket) {
         var p = packet
-        let igw = model.internetGateways[g]
         guard let eni = publicToENI[p.ip.destination] else {
-            let step = Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .dropped,
+            let step = Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display, action: .dropped,
                             rule: "no ENI has public IP \(p.ip.destination)")
             capture(.internetGateway(g, toInternet: false), p, outgoing: false, comment: "dropped: " + step.text)
             drop(p, step)
             return
         }
-        let e = model.enis[eni]
         let before = p.ip.destination
         if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-        p.ip.destination = publicToPrivate[before] ?? e.privateIP
+        p.ip.destination = publicToPrivate[before] ?? model.enis[eni].privateIP
         let after = p.ip.destination
-        p.record(Step(kind: .internetGateway, component: igw.id, componentDisplay: igw.display, action: .translated,
+        p.record(Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display, action: .translated,
                       rule: "1:1 NAT \(before) → \(after)"))
         // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
         var t: Transit
-        if let deny = crossNACL(e.subnet, .inbound, &p) {
+        if let deny = crossNACL(model.enis[eni].subnet, .inbound, &p) {
             t = deny
             t.rejectedAt = eni
-        } else if case .natGateway(let n) = e.owner {
-            t = Transit(next: .natGateway(n, fromInside: false), delay: assumptions.vpcHopLatency, drop: nil,
-                        comment: "to \(model.natGateways[n].display)")
+        } else if case .natGateway(let n) = model.enis[eni].owner {
+            t = Transit(next: .natGateway(n, fromInside: false), delay: assumptions.vpcHopLatency, drop: nil)
         } else if let deny = securityGroupIngress(eni, &p) {
             t = deny
             t.rejectedAt = eni
         } else {
-            t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency, drop: nil, comment: "to \(e.id)")
+            t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency, drop: nil)
         }
         capture(.internetGateway(g, toInternet: false), packet, outgoing: false,
-                comment: "arrived from the internet; translated \(before) → \(p.ip.destination) by \(igw.id); " + t.comment)
+                comment: "arrived from the internet; translated \(before) → \(p.ip.destination) by \(model.internetGateways[g].id); " + comment(t))
         if let r = t.rejectedAt { observer?.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
         carry(p, t)
     }

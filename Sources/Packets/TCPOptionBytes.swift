@@ -1,0 +1,144 @@
+/// A TCP header's option bytes (at most 40, RFC 9293 §3.1: the data offset is at most 15 words), kept inline in
+/// the header as they go on the wire: building, copying and translating a TCP header allocates nothing.
+/// `TCPHeader.options` decodes them into `[TCPOption]` for code that wants the list.
+public struct TCPOptionBytes: Equatable, Sendable {
+    public static let capacity = 40
+    private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+    /// Bytes in use; bytes past it are always zero.
+    public private(set) var count: Int = 0
+
+    public init() {}
+
+    /// The encoding of `options`, then `padding` (bytes after an end-of-list option, kept as they were).
+    public init(_ options: [TCPOption], padding: [UInt8] = []) {
+        for o in options { append(o) }
+        for b in padding { appendByte(b) }
+    }
+
+    public static func == (a: TCPOptionBytes, b: TCPOptionBytes) -> Bool {
+        a.count == b.count && a.storage.0 == b.storage.0 && a.storage.1 == b.storage.1 && a.storage.2 == b.storage.2
+            && a.storage.3 == b.storage.3 && a.storage.4 == b.storage.4
+    }
+
+    @inline(__always)
+    public subscript(i: Int) -> UInt8 {
+        withUnsafeBytes(of: storage) { $0[i] }
+    }
+
+    @inline(__always)
+    public mutating func appendByte(_ b: UInt8) {
+        precondition(count < Self.capacity, "TCP options longer than 40 bytes")
+        let i = count
+        withUnsafeMutableBytes(of: &storage) { $0[i] = b }
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func appendU16(_ v: UInt16) {
+        appendByte(UInt8(truncatingIfNeeded: v >> 8))
+        appendByte(UInt8(truncatingIfNeeded: v))
+    }
+
+    @inline(__always)
+    private mutating func appendU32(_ v: UInt32) {
+        appendU16(UInt16(truncatingIfNeeded: v >> 16))
+        appendU16(UInt16(truncatingIfNeeded: v))
+    }
+
+    /// Appends one option's encoding (no allocation for the fixed-size kinds).
+    @inline(__always)
+    public mutating func append(_ o: TCPOption) {
+        switch o {
+        case .endOfList: appendByte(0)
+        case .noOperation: appendByte(1)
+        case .maximumSegmentSize(let mss):
+            appendByte(2); appendByte(4); appendU16(mss)
+        case .windowScale(let s):
+            appendByte(3); appendByte(3); appendByte(s)
+        case .sackPermitted:
+            appendByte(4); appendByte(2)
+        case .sack(let blocks):
+            appendByte(5); appendByte(UInt8(truncatingIfNeeded: 2 + 8 * blocks.count))
+            for b in blocks { appendU32(b.left); appendU32(b.right) }
+        case let .timestamps(value, echo):
+            appendByte(8); appendByte(10); appendU32(value); appendU32(echo)
+        case let .unknown(kind, data):
+            appendByte(kind); appendByte(UInt8(truncatingIfNeeded: 2 + data.count))
+            for b in data { appendByte(b) }
+        }
+    }
+
+    /// Calls `body` with the bytes in use.
+    @inline(__always)
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let n = count
+        return try withUnsafeBytes(of: storage) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
+    /// Where the option of `kind` with length `length` starts, scanning as a receiver does (up to end-of-list).
+    @inline(__always)
+    func find(kind: UInt8, length: Int) -> Int? {
+        withBytes { b in
+            var i = 0
+            while i < b.count {
+                let k = b[i]
+                if k == 0 { return nil }
+                if k == 1 { i += 1; continue }
+                guard i + 1 < b.count else { return nil }
+                let len = Int(b[i + 1])
+                guard len >= 2, i + len <= b.count else { return nil }
+                if k == kind, len == length { return i }
+                i += len
+            }
+            return nil
+        }
+    }
+
+    @inline(__always)
+    func u16(at i: Int) -> UInt16 { UInt16(self[i]) << 8 | UInt16(self[i + 1]) }
+    @inline(__always)
+    func u32(at i: Int) -> UInt32 { UInt32(u16(at: i)) << 16 | UInt32(u16(at: i + 2)) }
+
+    /// The options, decoded as `TCPHeader(parsing:)` does: up to and including an end-of-list option; what
+    /// follows it is `padding`.
+    public var options: [TCPOption] { decode().options }
+    public var padding: [UInt8] { decode().padding }
+
+    func decode() -> (options: [TCPOption], padding: [UInt8]) {
+        var options: [TCPOption] = []
+        var padding: [UInt8] = []
+        var i = 0
+        while i < count {
+            let kind = self[i]
+            switch kind {
+            case 0:
+                options.append(.endOfList)
+                for j in (i + 1)..<count { padding.append(self[j]) }
+                return (options, padding)
+            case 1:
+                options.append(.noOperation)
+                i += 1
+            default:
+                let len = i + 1 < count ? Int(self[i + 1]) : 0
+                guard len >= 2, i + len <= count else {
+                    // Not from a parser (it rejects these) or a builder: keep the bytes.
+                    options.append(.unknown(kind: kind, data: (i + 1 < count ? (i + 2)..<count : count..<count).map { self[$0] }))
+                    return (options, padding)
+                }
+                switch (kind, len) {
+                case (2, 4): options.append(.maximumSegmentSize(u16(at: i + 2)))
+                case (3, 3): options.append(.windowScale(self[i + 2]))
+                case (4, 2): options.append(.sackPermitted)
+                case (5, _) where len >= 10 && (len - 2) % 8 == 0:
+                    options.append(.sack((0..<(len - 2) / 8).map {
+                        SACKBlock(left: u32(at: i + 2 + 8 * $0), right: u32(at: i + 6 + 8 * $0))
+                    }))
+                case (8, 10): options.append(.timestamps(value: u32(at: i + 2), echoReply: u32(at: i + 6)))
+                default: options.append(.unknown(kind: kind, data: ((i + 2)..<(i + len)).map { self[$0] }))
+                }
+                i += len
+            }
+        }
+        return (options, padding)
+    }
+}
