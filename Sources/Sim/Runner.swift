@@ -9,6 +9,9 @@ public enum Runner {
         /// Capture point names or component ids; nil = all; empty = none.
         public var capture: Set<String>?
         public var writeFiles: Bool
+        /// Whether to write all-hops.pcapng besides the per-point pcaps (its per-packet comments make it the
+        /// largest output of a fleet run).
+        public var allHops = true
         /// Called every 65,536 events with the run's progress (for a progress bar; never part of an output).
         public var progress: (@Sendable (Progress) -> Void)?
 
@@ -62,11 +65,11 @@ public enum Runner {
             if options.capture.map({ !$0.isEmpty }) ?? true {
                 writer = try CaptureWriter(directory: dir, points: sim.network.capturePoints,
                                            startTime: scenario.startTime, application: "vpcsim \(vpcsimVersion)",
-                                           select: options.capture)
+                                           select: options.capture, allHops: options.allHops)
             }
         }
         let recorder = RunRecorder(sim: sim, captures: writer)
-        sim.network.describesPackets = writer != nil
+        sim.network.describesPackets = writer != nil && options.allHops
         let flowLogs = FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime)
         recorder.interfaceObservers.append(flowLogs)
         sim.observer = recorder
@@ -144,7 +147,7 @@ public enum Runner {
             flows: flows,
             captures: written.map { .init(name: $0.name, file: $0.file, component: $0.component,
                                           description: $0.description, packets: $0.packets) },
-            all_hops: writer == nil ? nil : "all-hops.pcapng",
+            all_hops: writer == nil || !options.allHops ? nil : "all-hops.pcapng",
             nat_gateways: scenario.model.natGateways.enumerated().map { i, n in
                 let m = sim.network.natMetrics[i]
                 let firstMinute = floorDiv(scenario.startTime, 1_000_000_000)

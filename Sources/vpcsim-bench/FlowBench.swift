@@ -30,36 +30,49 @@ enum FlowBench {
     }
 
     /// Runs `flows` flows; returns wall seconds, capture records written and peak RSS.
-    static func run(flows: Int, over: Int64, capture: Bool) throws -> (seconds: Double, records: Int, ok: Int, rss: Int) {
+    static func run(flows: Int, over: Int64, capture: Bool, allHops: Bool) throws
+        -> (seconds: Double, records: Int, bytes: Int, ok: Int, rss: Int) {
         let s = try scenario(flows: flows, over: over)
-        let dir = NSTemporaryDirectory() + "vpcsim-bench-\(getpid())"
+        let dir = (ProcessInfo.processInfo.environment["VPCSIM_BENCH_DIR"] ?? NSTemporaryDirectory())
+            + "/vpcsim-bench-\(getpid())"
+        var options = Runner.Options(outDir: dir, capture: capture ? nil : [])
+        options.allHops = allHops
         let t0 = Date()
-        let o = try Runner.run(scenario: s, options: .init(outDir: dir, capture: capture ? nil : []))
+        let o = try Runner.run(scenario: s, options: options)
         let seconds = Date().timeIntervalSince(t0)
         let records = o.report.captures.map(\.packets).reduce(0, +)
+        var bytes = 0
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            let a = try? FileManager.default.attributesOfItem(atPath: dir + "/" + f)
+            bytes += (a?[.size] as? Int) ?? 0
+        }
         try? FileManager.default.removeItem(atPath: dir)
-        return (seconds, records, o.report.generators.first?.outcomes["ok"] ?? 0, peakRSSKiB())
+        return (seconds, records, bytes, o.report.generators.first?.outcomes["ok"] ?? 0, peakRSSKiB())
     }
 
     static func main(_ args: [String]) throws {
         let mode = args.first ?? "hops"
         let n = args.count > 1 ? Int(args[1]) ?? 20_000 : 20_000
+        // "all-hops" also writes all-hops.pcapng (a comment on every packet); by default the per-point pcaps only.
+        let allHops = args.contains("all-hops")
+        let what = allHops ? "per-point pcaps + all-hops.pcapng" : "per-point pcaps"
         switch mode {
         case "hops":
-            let r = try run(flows: n, over: Int64(n) * 1_000_000, capture: true)  // 1,000 flows/s
-            print("hops: \(n) TCP flows on the story topology, captures on: \(r.records) packet-hops captured in "
+            let r = try run(flows: n, over: Int64(n) * 100_000, capture: true, allHops: allHops)  // 10,000 flows/s
+            print("hops: \(n) TCP flows on the story topology, captures on (\(what)): \(r.records) packet-hops captured in "
                 + String(format: "%.2f s: %.0f thousand packet-hops/s", r.seconds, Double(r.records) / r.seconds / 1e3)
-                + "; \(r.ok) ok; peak RSS \(r.rss / 1024) MiB; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+                + "; \(r.bytes / 1_000_000) MB written; \(r.ok) ok; peak RSS \(r.rss / 1024) MiB; "
+                + "\(ProcessInfo.processInfo.activeProcessorCount) cores")
         case "flows":
             let which = args.count > 2 ? args[2] : "both"
-            for capture in [false, true] where which == "both" || (which == "on") == capture {
-                let r = try run(flows: n, over: Int64(n) * 100_000, capture: capture)  // 10,000 flows/s
-                print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on" : "off"): "
-                    + String(format: "%.2f s", r.seconds) + ", \(r.records) records, \(r.ok) ok, peak RSS \(r.rss / 1024) MiB"
-                    + " (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+            for capture in [false, true] where which == "both" || which == "all-hops" || (which == "on") == capture {
+                let r = try run(flows: n, over: Int64(n) * 100_000, capture: capture, allHops: allHops)  // 10,000 flows/s
+                print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on (\(what))" : "off"): "
+                    + String(format: "%.2f s", r.seconds) + ", \(r.records) records, \(r.bytes / 1_000_000) MB written, "
+                    + "\(r.ok) ok, peak RSS \(r.rss / 1024) MiB (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
             }
         default:
-            print("usage: vpcsim-bench hops|flows [N]")
+            print("usage: vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops]")
         }
     }
 }

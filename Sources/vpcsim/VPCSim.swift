@@ -45,6 +45,10 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Capture points: all, none, or a comma-separated list of names or component ids.")
     var capture: String = "all"
 
+    @Flag(inversion: .prefixedNo,
+          help: "Write all-hops.pcapng (every point as an interface, a comment on every packet) besides the per-point pcaps.")
+    var allHops = true
+
     @Flag(name: .long, help: "Print only the flow summary lines.")
     var quiet = false
 
@@ -53,6 +57,7 @@ struct Run: ParsableCommand {
         let outcome: Runner.Outcome
         do {
             var options = Runner.Options(outDir: out, seed: seed, capture: selection)
+            options.allHops = allHops
             if !quiet { options.progress = ProgressLine.shared.update }
             outcome = try Runner.run(path: scenario, options: options)
             ProgressLine.shared.finish()

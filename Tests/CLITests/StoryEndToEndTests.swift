@@ -213,6 +213,27 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
     }
 }
 
+@Suite struct AllHopsOptionTests {
+    @Test func noAllHopsWritesThePerPointPcapsOnlyWithTheSamePackets() throws {
+        let (_, full, a) = try runScenario("lambda-sftp-nacl-fixed")
+        let out = makeTempDirectory("vpcsim-e2e")
+        let r = try vpcsim(["run", "scenarios/lambda-sftp-nacl-fixed.yaml", "--out", out, "--no-all-hops"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(!files.contains("all-hops.pcapng"))
+        #expect(files.filter { $0.hasSuffix(".pcap") }.count == full.captures.count)
+        // The per-point captures are the same bytes with or without the pcapng.
+        for c in full.captures {
+            let x = try Data(contentsOf: URL(fileURLWithPath: a + "/" + c.file))
+            let y = try Data(contentsOf: URL(fileURLWithPath: out + "/" + c.file))
+            #expect(x == y, "\(c.file) differs")
+        }
+        let text = try String(contentsOfFile: out + "/report.txt", encoding: .utf8)
+        #expect(!text.contains("all-hops.pcapng"))
+        #expect(try String(contentsOfFile: a + "/report.txt", encoding: .utf8).contains("all-hops.pcapng"))
+    }
+}
+
 @Suite struct CLIErrorTests {
     @Test func invalidScenarioExitsTwoWithOneLineNamingFileLineColumn() throws {
         let dir = makeTempDirectory("vpcsim-cli")

@@ -22,9 +22,10 @@ public final class CaptureWriter {
     private let buffer: UnsafeMutableRawPointer
     private let capacity = 1 << 17
 
-    /// `select` chooses points by name or component id; nil captures all.
+    /// `select` chooses points by name or component id; nil captures all. `allHops` false writes the per-point
+    /// pcaps only.
     public init(directory: String, points: [CapturePoint], startTime: Int64, application: String,
-                select: Set<String>? = nil) throws {
+                select: Set<String>? = nil, allHops: Bool = true) throws {
         self.directory = directory
         self.points = points
         self.startTime = startTime
@@ -36,6 +37,7 @@ public final class CaptureWriter {
             for (i, p) in points.enumerated() {
                 pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap") : nil)
             }
+            guard allHops else { return }
             // Grouped by capture point, so Wireshark's TCP reassembly sees each hop's stream once.
             let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application,
                                       groupByInterface: true)
