@@ -63,6 +63,16 @@ enum FlowBench {
                 + String(format: "%.2f s: %.0f thousand packet-hops/s", r.seconds, Double(r.records) / r.seconds / 1e3)
                 + "; \(r.bytes / 1_000_000) MB written; \(r.ok) ok; peak RSS \(r.rss / 1024) MiB; "
                 + "\(ProcessInfo.processInfo.activeProcessorCount) cores")
+        case "engine":
+            // The simulation alone: no observer (no captures, no flow logs, no report).
+            let s = try scenario(flows: n, over: Int64(n) * 100_000)
+            let t0 = Date()
+            let sim = Simulation(scenario: s)
+            sim.run()
+            let seconds = Date().timeIntervalSince(t0)
+            print("engine: \(n) TCP flows, no observer: " + String(format: "%.2f s", seconds)
+                + ", \(sim.scheduler.eventsRun) events (" + String(format: "%.0f ns/event", seconds * 1e9 / Double(sim.scheduler.eventsRun))
+                + "), \(sim.generatorResults.first?.outcomes[.ok] ?? 0) ok, peak RSS \(peakRSSKiB() / 1024) MiB; SimPacket \(MemoryLayout<SimPacket>.size) bytes")
         case "flows":
             let which = args.count > 2 ? args[2] : "both"
             for capture in [false, true] where which == "both" || which == "all-hops" || (which == "on") == capture {

@@ -70,10 +70,10 @@ case "large-vpc":
     try benchLargeVPC(runs: args.count > 1 ? Int(args[args.startIndex + 1]) ?? 7 : 7,
                       seed: args.count > 2 ? UInt64(args[args.startIndex + 2]) ?? 1 : 1,
                       keep: args.count > 3 ? args[args.startIndex + 3] : nil)
-case "hops", "flows":
+case "hops", "flows", "engine":
     try FlowBench.main(Array(args))
 default:
     print("usage: vpcsim-bench [syn-pcap] [N] [KEEP.pcap] | vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]"
-        + " | vpcsim-bench hops [FLOWS] | vpcsim-bench flows [FLOWS]")
+        + " | vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] | vpcsim-bench engine [FLOWS]")
     exit(2)
 }

@@ -6,7 +6,7 @@ import Packets
 final class ConversationEndpoint: TCPApplication {
     let messages: [AppMessage]
     let side: AppMessage.Side
-    unowned let env: TCPEnvironment
+    unowned(unsafe) let env: TCPEnvironment
     weak var connection: TCPConnection?
     /// Cumulative end offsets of the peer's messages in the byte stream, with their indices.
     private let peerEnds: [(index: Int, end: Int)]

@@ -51,7 +51,7 @@ public final class TCPConnection {
     public let isClient: Bool
     public private(set) var state: State = .closed
     let stack: StackProfile
-    unowned let env: TCPEnvironment
+    unowned(unsafe) let env: TCPEnvironment
     var app: TCPApplication?
 
     // Send side.
@@ -629,7 +629,12 @@ public final class TCPConnection {
         state = .closed
         rtoGeneration += 1
         delayedAckArmed = false
-        app?.ended(self, reason)
+        // The application's callbacks may hold this connection (a client's timers close it): letting go of the
+        // application here breaks that cycle, so a finished connection is freed (memory follows open ones).
+        let a = app
+        app = nil
+        sendBuffer = []
+        a?.ended(self, reason)
     }
 
     private func emit(flags: TCPFlags, seq: UInt32, ack: UInt32, window: UInt16, options: TCPOptionBytes,

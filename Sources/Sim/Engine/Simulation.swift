@@ -80,6 +80,9 @@ final class HostEndpoint: TCPEnvironment {
         var localPort: UInt16
         var remote: IPv4Address
         var remotePort: UInt16
+        func hash(into h: inout Hasher) {
+            h.combine(UInt64(remote.rawValue) << 32 | UInt64(localPort) << 16 | UInt64(remotePort))
+        }
     }
 
     init(kind: Kind, address: IPv4Address, sim: Simulation) {

@@ -9,6 +9,10 @@ final class NATGateway {
         var sourcePort: UInt16
         var destination: IPv4Address
         var destinationPort: UInt16
+        func hash(into h: inout Hasher) {
+            h.combine(UInt64(source.rawValue) << 32 | UInt64(destination.rawValue))
+            h.combine(UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(proto.rawValue))
+        }
     }
     struct OutsideKey: Hashable {
         var proto: IPProtocol
@@ -16,12 +20,20 @@ final class NATGateway {
         var natPort: UInt16
         var remote: IPv4Address
         var remotePort: UInt16
+        func hash(into h: inout Hasher) {
+            h.combine(UInt64(natAddress.rawValue) << 32 | UInt64(remote.rawValue))
+            h.combine(UInt64(natPort) << 32 | UInt64(remotePort) << 16 | UInt64(proto.rawValue))
+        }
     }
     struct DestinationKey: Hashable {
         var natAddress: IPv4Address
         var proto: IPProtocol
         var remote: IPv4Address
         var remotePort: UInt16
+        func hash(into h: inout Hasher) {
+            h.combine(UInt64(natAddress.rawValue) << 32 | UInt64(remote.rawValue))
+            h.combine(UInt64(remotePort) << 16 | UInt64(proto.rawValue))
+        }
     }
     struct Mapping {
         var inside: InsideKey

@@ -24,6 +24,14 @@ public struct PacketKey: Sendable, Equatable, Hashable {
         self.icmpCode = icmpCode
     }
 
+    /// Two words instead of seven fields: connection tracking hashes a key for every packet at every hop.
+    @inline(__always)
+    public func hash(into h: inout Hasher) {
+        h.combine(UInt64(source.rawValue) << 32 | UInt64(destination.rawValue))
+        h.combine(UInt64(sourcePort) << 48 | UInt64(destinationPort) << 32 | UInt64(proto.rawValue) << 16
+            | UInt64(icmpType) << 8 | UInt64(icmpCode))
+    }
+
     /// The same flow seen from the other end.
     public var reversed: PacketKey {
         PacketKey(proto: proto, source: destination, destination: source, sourcePort: destinationPort,

@@ -85,6 +85,10 @@ public final class VPCNetwork {
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         eniPoint = Array(repeating: nil, count: model.enis.count)
         tracked = Array(repeating: [:], count: model.enis.count)
+        compiledRoutes = model.routeTables.map { t in
+            t.routes.enumerated().map { (cidr: $0.element.destination, index: $0.offset) }
+                .sorted { a, b in a.cidr.prefixLength != b.cidr.prefixLength ? a.cidr.prefixLength > b.cidr.prefixLength : a.index < b.index }
+        }
         igwAttached = model.internetGateways.indices.map { g in model.vpcs.contains { $0.internetGateway == g } }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -221,6 +225,17 @@ public final class VPCNetwork {
 
     // MARK: Transit between nodes
 
+    /// Each route table's routes as (prefix, index) longest prefix first, listed order among equal prefixes:
+    /// the first that contains the address is RouteLookup.match's answer, found without copying routes.
+    private var compiledRoutes: [[(cidr: IPv4CIDR, index: Int)]] = []
+
+    private func routeLookup(_ table: Int, _ destination: IPv4Address) -> Int? {
+        compiledRoutes.withUnsafeBufferPointer { tables in
+            for r in tables[table] where r.cidr.contains(destination) { return r.index }
+            return nil
+        }
+    }
+
     /// What a transit comes to, for capture comments (built only when a capture wants comments).
     private func comment(_ t: Transit) -> String {
         if let d = t.drop { return "dropped: " + d.text }
@@ -246,10 +261,11 @@ public final class VPCNetwork {
     func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket) -> Transit {
         let rtIndex = model.routeTable(of: subnet)
         let hop = assumptions.vpcHopLatency
-        guard let route = RouteLookup.match(model.routeTables[rtIndex], p.ip.destination) else {
+        guard let routeIndex = routeLookup(rtIndex, p.ip.destination) else {
             return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
                                  rule: "no route matches \(p.ip.destination)"))
         }
+        let route = model.routeTables[rtIndex].routes[routeIndex]
         p.record(Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .forwarded,
                       rule: "\(route.destination) → \(describe(route.target))"))
         switch route.target {
@@ -339,7 +355,8 @@ public final class VPCNetwork {
 
     private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket) -> Transit? {
         let aclIndex = model.networkACL(of: subnet)
-        let d = NACLEvaluator.evaluate(model.networkACLs[aclIndex], direction, p.key)
+        let key = p.key
+        let d = model.networkACLs.withUnsafeBufferPointer { NACLEvaluator.evaluate($0[aclIndex], direction, key) }
         func step() -> Step {
             Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[aclIndex].id,
                  componentDisplay: model.networkACLs[aclIndex].display, action: d.allowed ? .allowed : .denied,
@@ -419,24 +436,38 @@ public final class VPCNetwork {
         var size = 0
     }
 
-    private var inFlight: [InFlight?] = []
+    /// Packets in flight, by slot: initialized memory for the slots in use, moved in and out without copies.
+    private var inFlight = UnsafeMutablePointer<InFlight>.allocate(capacity: 0)
+    private var inFlightCapacity = 0
+    private var inUse: [Bool] = []
     private var freeSlots: [Int32] = []
 
+    deinit {
+        for i in 0..<inFlightCapacity where inUse[i] { (inFlight + i).deinitialize(count: 1) }
+        inFlight.deallocate()
+    }
+
     private func schedule(_ f: consuming InFlight, after delay: Int64) {
-        let slot: Int32
-        if let s = freeSlots.popLast() {
-            slot = s
-            inFlight[Int(s)] = f
-        } else {
-            slot = Int32(inFlight.count)
-            inFlight.append(f)
+        if freeSlots.isEmpty {
+            let grown = max(64, inFlightCapacity * 2)
+            let storage = UnsafeMutablePointer<InFlight>.allocate(capacity: grown)
+            for i in 0..<inFlightCapacity where inUse[i] { (storage + i).moveInitialize(from: inFlight + i, count: 1) }
+            inFlight.deallocate()
+            inFlight = storage
+            inUse += Array(repeating: false, count: grown - inFlightCapacity)
+            for i in (inFlightCapacity..<grown).reversed() { freeSlots.append(Int32(i)) }
+            inFlightCapacity = grown
         }
+        let slot = freeSlots.removeLast()
+        (inFlight + Int(slot)).initialize(to: f)
+        inUse[Int(slot)] = true
         scheduler.scheduleNetwork(at: scheduler.now + delay, slot: slot)
     }
 
     /// Called by the scheduler when the packet in `slot` reaches its next hop.
     func fire(_ slot: Int32) {
-        let f = inFlight[Int(slot)].take()!
+        let f = (inFlight + Int(slot)).move()
+        inUse[Int(slot)] = false
         freeSlots.append(slot)
         if f.departs {
             guard case .natGateway(let n, let fromInside) = f.node else { return }
