@@ -9,7 +9,8 @@ public final class Scheduler {
 
     struct Event {
         var time: Int64
-        /// Sequence number << 1 | 1 for a network event (a packet in flight), | 0 for an action.
+        /// Sequence number << 2 | kind: 0 an action, 1 a network event (a packet in flight), 2 the head of a
+        /// lane (`slot` is the lane).
         var seqKind: UInt64
         var slot: Int32
         /// The action slot's generation when scheduled: a cancelled action's event finds it changed.
@@ -26,6 +27,15 @@ public final class Scheduler {
     private var generations: [UInt32] = []
     public private(set) var now: Int64 = 0
     public private(set) var eventsRun: Int = 0
+    /// Lanes: actions whose times never decrease (a generator's Lambda timeouts: flows start in order and share
+    /// the timeout). The heap holds only each lane's head, so a million flows' pending timeouts (most of them
+    /// cancelled when their flow ends) cost a queue entry each, not a heap of a million.
+    private struct Lane {
+        var events: [Event] = []
+        var head = 0
+    }
+    private var lanes: [Lane] = []
+
     /// Runs network events (packets in flight); set by the network that owns this scheduler.
     unowned(unsafe) var network: VPCNetwork?
 
@@ -52,8 +62,50 @@ public final class Scheduler {
             generations.append(0)
         }
         let generation = generations[Int(slot)]
-        push(Event(time: max(time, now), seqKind: nextSeq << 1, slot: slot, generation: generation))
+        push(Event(time: max(time, now), seqKind: nextSeq << 2, slot: slot, generation: generation))
         nextSeq &+= 1
+        return Handle(slot: slot, generation: generation)
+    }
+
+    /// A new lane for actions scheduled in nondecreasing time order.
+    public func makeLane() -> Int {
+        lanes.append(Lane())
+        return lanes.count - 1
+    }
+
+    /// Schedules `action` in `lane`; one earlier than the lane's last goes to the heap (same order either way).
+    @discardableResult
+    public func schedule(lane l: Int, at time: Int64, _ action: @escaping Action) -> Handle {
+        let t = max(time, now)
+        if let last = lanes[l].events.last, lanes[l].head < lanes[l].events.count, last.time > t {
+            return schedule(at: t, action)
+        }
+        let h = schedule(at: t, action, into: l)
+        return h
+    }
+
+    private func schedule(at t: Int64, _ action: @escaping Action, into l: Int) -> Handle {
+        let slot: Int32
+        if let s = freeActions.popLast() {
+            slot = s
+            actions[Int(s)] = action
+        } else {
+            slot = Int32(actions.count)
+            actions.append(action)
+            generations.append(0)
+        }
+        let generation = generations[Int(slot)]
+        let e = Event(time: t, seqKind: nextSeq << 2, slot: slot, generation: generation)
+        nextSeq &+= 1
+        if lanes[l].head == lanes[l].events.count {
+            // Empty: start over at the front and put this head in the heap.
+            lanes[l].events.removeAll(keepingCapacity: true)
+            lanes[l].head = 0
+            lanes[l].events.append(e)
+            push(Event(time: t, seqKind: e.seqKind | 2, slot: Int32(l)))
+        } else {
+            lanes[l].events.append(e)
+        }
         return Handle(slot: slot, generation: generation)
     }
 
@@ -75,7 +127,7 @@ public final class Scheduler {
     /// Schedules the network's packet in flight `slot` at `time`.
     @inline(__always)
     func scheduleNetwork(at time: Int64, slot: Int32) {
-        push(Event(time: max(time, now), seqKind: nextSeq << 1 | 1, slot: slot))
+        push(Event(time: max(time, now), seqKind: nextSeq << 2 | 1, slot: slot))
         nextSeq &+= 1
     }
 
@@ -118,12 +170,31 @@ public final class Scheduler {
     }
 
     @inline(__always)
-    private func fire(_ e: Event) {
-        now = e.time
-        if e.seqKind & 1 == 1 {
+    private func fire(_ event: Event) {
+        now = event.time
+        var e = event
+        switch e.seqKind & 3 {
+        case 1:
             eventsRun += 1
             network!.fire(e.slot)
-        } else {
+            return
+        case 2:
+            // A lane's head: run it and put the next in the heap.
+            let l = Int(e.slot)
+            e = lanes[l].events[lanes[l].head]
+            lanes[l].head += 1
+            if lanes[l].head < lanes[l].events.count {
+                let next = lanes[l].events[lanes[l].head]
+                push(Event(time: next.time, seqKind: next.seqKind | 2, slot: Int32(l)))
+                if lanes[l].head >= 4096, lanes[l].head * 2 >= lanes[l].events.count {
+                    lanes[l].events.removeFirst(lanes[l].head)
+                    lanes[l].head = 0
+                }
+            }
+        default:
+            break
+        }
+        do {
             let i = Int(e.slot)
             guard generations[i] == e.generation, let action = actions[i].take() else { return }
             generations[i] &+= 1

@@ -126,6 +126,9 @@ public final class Simulation {
     private var generatorBase: [Int] = []
     private var generatorConversation: [[AppMessage]] = []
     private var generatorStarts: [[Int64]] = []
+    /// Per generator, scheduler lanes for its flows' readyTimeout, connect timeout and Lambda timeout: each
+    /// is the flow's start plus a constant, and flows start in order.
+    private var timerLanes: [[Int]] = []
     public private(set) var flowsStarted = 0
     public var activeFlows: Int { active.count }
     /// Called now and then with the virtual time, for progress reports (not part of any output).
@@ -253,6 +256,7 @@ public final class Simulation {
             scheduler.schedule(at: f.start) { [unowned(unsafe) self] in self.startFlow(i, spec: f, conversation: self.conversations[i]) }
         }
         for (g, gen) in scenario.generators.enumerated() {
+            timerLanes.append((0..<3).map { _ in scheduler.makeLane() })
             generatorStarts.append(gen.startTimes(seed: scenario.seed, index: g))
             scheduleGenerated(g, 0)
         }
@@ -363,13 +367,13 @@ public final class Simulation {
             if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
         }
         if let t = f.client.readyTimeout {
-            flow.timers.append(scheduler.schedule(at: f.start + t) { [unowned(unsafe) self] in
+            flow.timers.append(timer(i, 0, at: f.start + t) { [unowned(unsafe) self] in
                 guard flow.result.outcome == nil, !flow.result.ready else { return }
                 giveUp("readyTimeout \(formatDuration(t))")
             })
         }
         if let t = f.client.connectTimeout {
-            flow.timers.append(scheduler.schedule(at: f.start + t) { [unowned(unsafe) self] in
+            flow.timers.append(timer(i, 1, at: f.start + t) { [unowned(unsafe) self] in
                 guard flow.result.outcome == nil else { return }
                 let done = f.client.connectTimeoutCoversBanner && f.app.isSSH ? bannerReceived : established
                 guard !done else { return }
@@ -378,7 +382,7 @@ public final class Simulation {
         }
         if case .lambda(let fn, _) = f.source {
             let timeout = scenario.model.lambdas[fn].timeout
-            flow.timers.append(scheduler.schedule(at: f.start + timeout) { [unowned(unsafe) self] in
+            flow.timers.append(timer(i, 2, at: f.start + timeout) { [unowned(unsafe) self] in
                 guard flow.result.outcome == nil else { return }
                 flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
                 let secs = Double(timeout) / 1e9
@@ -387,6 +391,12 @@ public final class Simulation {
             })
         }
         conn.connect()
+    }
+
+    /// A flow's client or Lambda timer: in its generator's lane for generated flows.
+    private func timer(_ flow: Int, _ kind: Int, at time: Int64, _ action: @escaping () -> Void) -> Scheduler.Handle {
+        if let g = generator(of: flow) { return scheduler.schedule(lane: timerLanes[g][kind], at: time, action) }
+        return scheduler.schedule(at: time, action)
     }
 
     func finish(_ i: Int, _ outcome: FlowOutcome, _ message: String) {

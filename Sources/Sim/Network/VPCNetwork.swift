@@ -89,6 +89,7 @@ public final class VPCNetwork {
             t.routes.enumerated().map { (cidr: $0.element.destination, index: $0.offset) }
                 .sorted { a, b in a.cidr.prefixLength != b.cidr.prefixLength ? a.cidr.prefixLength > b.cidr.prefixLength : a.index < b.index }
         }
+        naclRules = model.networkACLs.flatMap { [$0.inbound, $0.outbound] }
         igwAttached = model.internetGateways.indices.map { g in model.vpcs.contains { $0.internetGateway == g } }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -228,6 +229,19 @@ public final class VPCNetwork {
     /// Each route table's routes as (prefix, index) longest prefix first, listed order among equal prefixes:
     /// the first that contains the address is RouteLookup.match's answer, found without copying routes.
     private var compiledRoutes: [[(cidr: IPv4CIDR, index: Int)]] = []
+    /// Each NACL's inbound (2·i) and outbound (2·i+1) rules, in evaluation order.
+    private var naclRules: [[NACLRule]] = []
+
+    /// NACLEvaluator.evaluate without copying the ACL: the same first-match walk over its rules.
+    private func naclDecision(_ acl: Int, _ direction: Direction, _ key: PacketKey) -> NACLDecision {
+        let peer = direction == .inbound ? key.source : key.destination
+        return naclRules.withUnsafeBufferPointer { lists in
+            lists[2 * acl + (direction == .inbound ? 0 : 1)].withUnsafeBufferPointer { rules in
+                for rule in rules where NACLEvaluator.matches(rule, key, peer: peer) { return NACLDecision(rule: rule) }
+                return NACLDecision(rule: nil)
+            }
+        }
+    }
 
     private func routeLookup(_ table: Int, _ destination: IPv4Address) -> Int? {
         compiledRoutes.withUnsafeBufferPointer { tables in
@@ -356,7 +370,7 @@ public final class VPCNetwork {
     private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket) -> Transit? {
         let aclIndex = model.networkACL(of: subnet)
         let key = p.key
-        let d = model.networkACLs.withUnsafeBufferPointer { NACLEvaluator.evaluate($0[aclIndex], direction, key) }
+        let d = naclDecision(aclIndex, direction, key)
         func step() -> Step {
             Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[aclIndex].id,
                  componentDisplay: model.networkACLs[aclIndex].display, action: d.allowed ? .allowed : .denied,
