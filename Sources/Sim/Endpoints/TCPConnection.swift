@@ -4,8 +4,11 @@ import Packets
 public protocol TCPEnvironment: AnyObject {
     var now: Int64 { get }
     func send(_ packet: SimPacket)
-    /// Runs `action` at `time` unless the connection cancelled it by bumping its timer generation.
-    func schedule(at time: Int64, _ action: @escaping () -> Void)
+    /// Runs `action` at `time`.
+    @discardableResult
+    func schedule(at time: Int64, _ action: @escaping () -> Void) -> Scheduler.Handle
+    /// Cancels a scheduled action that has not run (nothing if it ran or was cancelled).
+    func cancel(_ handle: Scheduler.Handle)
 }
 
 /// Why a connection ended.
@@ -183,8 +186,8 @@ public final class TCPConnection {
         let gen = rtoGeneration
         let delays = stack.synRetransmitDelays
         let delay = synRetries < delays.count ? delays[synRetries] : stack.synGiveUpAfterLast
-        env.schedule(at: env.now + delay) { [weak self] in
-            guard let self, self.rtoGeneration == gen, self.state == .synSent else { return }
+        arm(&synTimer, at: env.now + delay) { [unowned(unsafe) self] in
+            guard self.rtoGeneration == gen, self.state == .synSent else { return }
             if self.synRetries < delays.count {
                 self.synRetries += 1
                 self.sendSYN()
@@ -227,8 +230,8 @@ public final class TCPConnection {
         let gen = rtoGeneration
         // Linux: initial SYN-ACK timeout 1 s, doubling, tcp_synack_retries times.
         let delay = Int64(1_000_000_000) << Int64(attempt)
-        env.schedule(at: env.now + delay) { [weak self] in
-            guard let self, self.rtoGeneration == gen, self.state == .synReceived else { return }
+        arm(&synTimer, at: env.now + delay) { [unowned(unsafe) self] in
+            guard self.rtoGeneration == gen, self.state == .synReceived else { return }
             if attempt < self.synAckRetries {
                 self.sendSYNACK()
                 self.armSYNACKTimer(attempt: attempt + 1)
@@ -320,6 +323,18 @@ public final class TCPConnection {
     /// The retransmission timer, re-armed on every segment sent: like the kernel's mod_timer it moves one
     /// deadline; an event is scheduled only when none is pending at or before it (a pending earlier one
     /// re-schedules itself for the deadline when it finds it moved).
+    /// The pending timer events: a connection cancels them when it ends, so they never outlive it (they
+    /// hold it unowned) and a finished connection is freed at once.
+    private var synTimer: Scheduler.Handle?
+    private var rtoTimer: Scheduler.Handle?
+    private var delackTimer: Scheduler.Handle?
+
+    /// Schedules `action` as `timer`, cancelling the event it replaces (which would have found itself stale).
+    private func arm(_ timer: inout Scheduler.Handle?, at time: Int64, _ action: @escaping () -> Void) {
+        if let old = timer { env.cancel(old) }
+        timer = env.schedule(at: time, action)
+    }
+
     private var rtoDeadline: Int64 = 0
     private var rtoArmedGeneration = -1
     private var rtoEventAt: Int64 = -1
@@ -335,9 +350,9 @@ public final class TCPConnection {
     private func scheduleRTOEvent() {
         let at = rtoDeadline
         rtoEventAt = at
-        env.schedule(at: at) { [weak self] in
-            // An event superseded by an earlier one (the deadline moved closer) does nothing.
-            guard let self, self.rtoEventAt == at else { return }
+        arm(&rtoTimer, at: at) { [unowned(unsafe) self] in
+            // An event superseded by an earlier one (the deadline moved closer) was cancelled.
+            guard self.rtoEventAt == at else { return }
             self.rtoEventAt = -1
             guard self.rtoGeneration == self.rtoArmedGeneration else { return }
             if self.env.now < self.rtoDeadline {
@@ -383,8 +398,8 @@ public final class TCPConnection {
                     resetRetries += 1
                     rtoGeneration += 1
                     let gen = rtoGeneration
-                    env.schedule(at: env.now + stack.retryAfterResetDelay) { [weak self] in
-                        guard let self, self.rtoGeneration == gen, self.state == .synSent else { return }
+                    arm(&synTimer, at: env.now + stack.retryAfterResetDelay) { [unowned(unsafe) self] in
+                        guard self.rtoGeneration == gen, self.state == .synSent else { return }
                         self.sendSYN()
                         self.armSYNTimer()
                     }
@@ -543,8 +558,8 @@ public final class TCPConnection {
         delackDeadline = timeout
         delayedAckGeneration += 1
         let gen = delayedAckGeneration
-        env.schedule(at: timeout) { [weak self] in
-            guard let self, self.delayedAckArmed, self.delayedAckGeneration == gen, self.state != .closed else { return }
+        arm(&delackTimer, at: timeout) { [unowned(unsafe) self] in
+            guard self.delayedAckArmed, self.delayedAckGeneration == gen, self.state != .closed else { return }
             self.delayedAckArmed = false
             guard self.ackScheduled else { return }
             if !self.inPingpong {
@@ -629,6 +644,10 @@ public final class TCPConnection {
         state = .closed
         rtoGeneration += 1
         delayedAckArmed = false
+        for t in [synTimer, rtoTimer, delackTimer] { if let t { env.cancel(t) } }
+        synTimer = nil
+        rtoTimer = nil
+        delackTimer = nil
         // The application's callbacks may hold this connection (a client's timers close it): letting go of the
         // application here breaks that cycle, so a finished connection is freed (memory follows open ones).
         let a = app

@@ -102,7 +102,12 @@ final class HostEndpoint: TCPEnvironment {
         }
     }
 
-    func schedule(at time: Int64, _ action: @escaping () -> Void) { sim.scheduler.schedule(at: time, action) }
+    @discardableResult
+    func schedule(at time: Int64, _ action: @escaping () -> Void) -> Scheduler.Handle {
+        sim.scheduler.schedule(at: time, action)
+    }
+
+    func cancel(_ handle: Scheduler.Handle) { sim.scheduler.cancel(handle) }
 }
 
 /// Runs a scenario: builds the network and the endpoints, starts every flow at its time, runs the scheduler,
