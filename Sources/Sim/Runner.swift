@@ -34,9 +34,13 @@ public enum Runner {
     public struct Outcome: Sendable {
         public var report: RunReport
         public var text: String
-        /// The flow-log records of the run (also written to `flow-logs.txt`), and the file's text.
-        public var flowLogRecords: [FlowLogRecord] = []
-        public var flowLogText: String = ""
+        /// The run's flow-log records in file order and the file's text (as `flow-logs.txt` holds it), when there
+        /// are at most `FlowLogRecorder.keptRecordLimit` (10,000); nil for a bigger run, whose records are only in
+        /// the file: memory follows the active connections, not the run's history.
+        public var flowLogRecords: [FlowLogRecord]?
+        public var flowLogText: String?
+        /// How many flow-log records the run wrote.
+        public var flowLogRecordCount: Int = 0
         public var outDir: String?
         public var results: [FlowResult]
         /// 0: every expectation held; 1: one failed.
@@ -70,7 +74,15 @@ public enum Runner {
         }
         let recorder = RunRecorder(sim: sim, captures: writer)
         sim.network.describesPackets = writer != nil && options.allHops
-        let flowLogs = FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime)
+        let flowLogs = FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime,
+                                       perConnection: scenario.assumptions.flowLogRecordPerConnection)
+        // A failed run leaves no flow-logs.txt (not even an earlier run's) and no spool files.
+        defer { flowLogs.abandon() }
+        if let outDir {
+            let path = "\(outDir)/flow-logs.txt"
+            try? FileManager.default.removeItem(atPath: path)
+            try flowLogs.writeFile(to: path)
+        }
         recorder.interfaceObservers.append(flowLogs)
         sim.observer = recorder
         if let progress = options.progress {
@@ -161,14 +173,15 @@ public enum Runner {
         report.generators = generators
         let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
                                        outDir: outDir)
+        // Records still open complete now; flow-logs.txt, written as they completed, moves into place.
+        try flowLogs.finish()
         let flowLogRecords = flowLogs.records
-        let flowLogText = flowLogs.text(of: flowLogRecords)
         if let outDir {
-            try writeAtomically(Data(flowLogText.utf8), to: "\(outDir)/flow-logs.txt")
             try writeAtomically(Data(text.utf8), to: "\(outDir)/report.txt")
             try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
         }
-        return Outcome(report: report, text: text, flowLogRecords: flowLogRecords, flowLogText: flowLogText,
+        return Outcome(report: report, text: text, flowLogRecords: flowLogRecords,
+                       flowLogText: flowLogRecords.map(flowLogs.text(of:)), flowLogRecordCount: flowLogs.recordCount,
                        outDir: outDir, results: results)
     }
 

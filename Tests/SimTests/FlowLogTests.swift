@@ -23,6 +23,10 @@ private func run(_ name: String, flowLogs: String) throws -> Runner.Outcome {
     return try Runner.run(scenario: s, options: .init(writeFiles: false))
 }
 
+/// The run's records: small runs keep them (at most `FlowLogRecorder.keptRecordLimit`).
+private func records(_ o: Runner.Outcome) throws -> [FlowLogRecord] { try #require(o.flowLogRecords) }
+private func text(_ o: Runner.Outcome) throws -> String { try #require(o.flowLogText) }
+
 private let lambdaIP = IPv4Address("10.0.1.10")!
 private let natIP = IPv4Address("10.0.0.5")!
 private let server = IPv4Address("203.0.113.22")!
@@ -32,7 +36,7 @@ private let storyStart: Int64 = 1_795_683_600  // 2026-11-26T09:00:00Z
 @Suite("Flow logs: the records AWS would write")
 struct FlowLogRecordTests {
     func eni(_ o: Runner.Outcome, lambda: Bool) throws -> String {
-        let r = try #require(o.flowLogRecords.first { lambda ? $0.pktSrcaddr == lambdaIP && $0.direction == .egress
+        let r = try #require(try records(o).first { lambda ? $0.pktSrcaddr == lambdaIP && $0.direction == .egress
             : $0.dstaddr == natIP && $0.direction == .ingress })
         return r.interfaceID
     }
@@ -41,7 +45,7 @@ struct FlowLogRecordTests {
     func storyLambdaSYNs() throws {
         let o = try run(story)
         let lambda = try eni(o, lambda: true)
-        let syns = o.flowLogRecords.filter { $0.interfaceID == lambda && $0.dstport == 22 }
+        let syns = try records(o).filter { $0.interfaceID == lambda && $0.dstport == 22 }
         #expect(syns.count == 1)
         let r = try #require(syns.first)
         #expect(r.direction == .egress && r.action == .accept)
@@ -52,14 +56,14 @@ struct FlowLogRecordTests {
         #expect(r.start == storyStart + 1 && r.end == storyStart + 16)
         #expect(r.trafficPath == 1)  // to the NAT gateway: a resource in the same VPC
         // Nothing comes back to port 22's client.
-        #expect(!o.flowLogRecords.contains { $0.interfaceID == lambda && $0.srcport == 22 })
+        #expect(try !records(o).contains { $0.interfaceID == lambda && $0.srcport == 22 })
     }
 
     @Test("story: the NAT gateway ENI accepts the SYNs in and rejects them out (public NACL outbound)")
     func storyNATRecords() throws {
         let o = try run(story)
         let nat = try eni(o, lambda: false)
-        let at22 = o.flowLogRecords.filter { $0.interfaceID == nat && $0.dstport == 22 }
+        let at22 = try records(o).filter { $0.interfaceID == nat && $0.dstport == 22 }
         #expect(at22.count == 2)
         let inbound = try #require(at22.first { $0.direction == .ingress })
         #expect(inbound.srcaddr == lambdaIP && inbound.dstaddr == natIP)
@@ -72,13 +76,13 @@ struct FlowLogRecordTests {
         #expect(outbound.srcport != inbound.srcport)  // translated
         #expect(outbound.action == .reject && outbound.packets == 5 && outbound.tcpFlags == 2)
         #expect(outbound.trafficPath == 8)
-        #expect(o.flowLogRecords.filter { $0.action == .reject }.count == 1)
+        #expect(try records(o).filter { $0.action == .reject }.count == 1)
     }
 
     @Test("story: HTTPS both ways, flags OR-ed: SYN+FIN out (3), SYN-ACK+FIN back (19); PSH and ACK are not logged")
     func storyHTTPS() throws {
         let o = try run(story)
-        let https = o.flowLogRecords.filter { $0.dstport == 443 || $0.srcport == 443 }
+        let https = try records(o).filter { $0.dstport == 443 || $0.srcport == 443 }
         #expect(https.count == 6)  // Lambda ENI: out, in; NAT ENI: in, out to server, in from server, out to Lambda
         #expect(https.allSatisfy { $0.action == .accept })
         for r in https {
@@ -95,26 +99,35 @@ struct FlowLogRecordTests {
     @Test("story: flow-logs.txt in the default format, pinned")
     func storyText() throws {
         let o = try run(story)
-        let lines = o.flowLogText.split(separator: "\n").map(String.init)
+        let lines = try text(o).split(separator: "\n").map(String.init)
         #expect(lines.first == "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
-        #expect(lines.count == 10)
-        #expect(lines.contains("2 123456789012 eni-0877dd6f5cceb3209 10.0.0.5 203.0.113.22 55611 22 6 5 300 1795683601 1795683616 REJECT OK"))
-        #expect(lines.contains("2 123456789012 eni-0877dd6f5cceb3209 10.0.1.10 10.0.0.5 34655 22 6 5 300 1795683601 1795683616 ACCEPT OK"))
-        #expect(lines.contains("2 123456789012 eni-0c83aca23d1a66d8b 10.0.1.10 203.0.113.22 34655 22 6 5 300 1795683601 1795683616 ACCEPT OK"))
-        // Interfaces in model order (the NAT gateway's ENI is allocated first), then start time.
-        #expect(lines[1].contains("eni-0877dd6f5cceb3209") && lines[9].contains("eni-0c83aca23d1a66d8b"))
+        // The whole file. Interfaces in model order (the NAT gateway's ENI is allocated first); within one, records
+        // in the order they complete: the HTTPS connection's when it closes (at each ENI the NAT gateway's inside
+        // half, Lambda ↔ NAT, closes before its outside half, NAT ↔ server), then the SYNs to port 22, which
+        // never get an answer, when the aggregation interval ends (the end of the run).
+        #expect(Array(lines.dropFirst()) == [
+            "2 123456789012 eni-0877dd6f5cceb3209 10.0.0.5 10.0.1.10 443 24397 6 80 108026 1795683600 1795683600 ACCEPT OK",
+            "2 123456789012 eni-0877dd6f5cceb3209 10.0.1.10 10.0.0.5 24397 443 6 47 3198 1795683600 1795683600 ACCEPT OK",
+            "2 123456789012 eni-0877dd6f5cceb3209 10.0.0.5 203.0.113.22 17665 443 6 47 3198 1795683600 1795683600 ACCEPT OK",
+            "2 123456789012 eni-0877dd6f5cceb3209 203.0.113.22 10.0.0.5 443 17665 6 80 108026 1795683600 1795683600 ACCEPT OK",
+            "2 123456789012 eni-0877dd6f5cceb3209 10.0.0.5 203.0.113.22 55611 22 6 5 300 1795683601 1795683616 REJECT OK",
+            "2 123456789012 eni-0877dd6f5cceb3209 10.0.1.10 10.0.0.5 34655 22 6 5 300 1795683601 1795683616 ACCEPT OK",
+            "2 123456789012 eni-0c83aca23d1a66d8b 10.0.1.10 203.0.113.22 24397 443 6 47 3198 1795683600 1795683600 ACCEPT OK",
+            "2 123456789012 eni-0c83aca23d1a66d8b 203.0.113.22 10.0.1.10 443 24397 6 80 108026 1795683600 1795683600 ACCEPT OK",
+            "2 123456789012 eni-0c83aca23d1a66d8b 10.0.1.10 203.0.113.22 34655 22 6 5 300 1795683601 1795683616 ACCEPT OK",
+        ])
         // Deterministic: the same scenario gives the same text.
-        #expect(try run(story).flowLogText == o.flowLogText)
+        #expect(try text(run(story)) == text(o))
         // Every line reads back.
-        let parsed = FlowLogParser.parse(o.flowLogText)
+        let parsed = FlowLogParser.parse(try text(o))
         #expect(parsed.problems.isEmpty && parsed.records.count == 9 && parsed.hasHeader)
     }
 
     @Test("fixed twin: no REJECT; the SFTP flow is accepted both ways at both ENIs")
     func fixedTwin() throws {
         let o = try run("lambda-sftp-nacl-fixed")
-        #expect(o.flowLogRecords.allSatisfy { $0.action == .accept })
-        let sftp = o.flowLogRecords.filter { $0.dstport == 22 || $0.srcport == 22 }
+        #expect(try records(o).allSatisfy { $0.action == .accept })
+        let sftp = try records(o).filter { $0.dstport == 22 || $0.srcport == 22 }
         #expect(sftp.count == 6)
         for r in sftp { #expect(r.tcpFlags == (r.dstport == 22 ? 3 : 19), "\(r)") }
         let natOut = try #require(sftp.first { $0.direction == .egress && $0.dstport == 22 })
@@ -125,7 +138,7 @@ struct FlowLogRecordTests {
     func ephemeralInbound() throws {
         let o = try run("nacl-no-ephemeral-inbound")
         let nat = try eni(o, lambda: false)
-        let recs = o.flowLogRecords.filter { $0.interfaceID == nat }
+        let recs = try records(o).filter { $0.interfaceID == nat }
         let out = try #require(recs.first { $0.direction == .egress && $0.dstport == 22 })
         #expect(out.action == .accept && out.srcaddr == natIP && out.tcpFlags == 2)
         let back = try #require(recs.first { $0.direction == .ingress && $0.srcport == 22 })
@@ -144,7 +157,7 @@ struct FlowLogRecordTests {
               region: eu-west-1
               format: "${version} ${interface-id} ${instance-id} ${srcaddr} ${pkt-dstaddr} ${dstport} ${action} ${tcp-flags} ${region} ${az-id} ${flow-direction} ${traffic-path} ${sublocation-type} ${pkt-dst-aws-service} ${account-id}"
             """)
-        let lines = o.flowLogText.split(separator: "\n").map(String.init)
+        let lines = try text(o).split(separator: "\n").map(String.init)
         #expect(lines[0] == "version interface-id instance-id srcaddr pkt-dstaddr dstport action tcp-flags region az-id flow-direction traffic-path sublocation-type pkt-dst-aws-service account-id")
         #expect(lines.contains("5 eni-0877dd6f5cceb3209 - 10.0.0.5 203.0.113.22 22 REJECT 2 eu-west-1 use1-az1 egress 8 - - 210987654321"))
         #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("5 ") })
@@ -170,9 +183,14 @@ struct FlowLogRecordTests {
             for t: Int64 in [1_500_000_000, 59_999_999_999, 60_000_000_000, 61_000_000_000] {
                 rec.interface(eni: eni, time: t, packet: syn(t), egress: true, accepted: true)
             }
-            #expect(rec.records.count == expected)
-            #expect(rec.records.map(\.packets).reduce(0, +) == 4)
-            let first = try #require(rec.records.first)
+            // A SYN that is never answered completes at the end of its interval: at 60 s the first 60-second
+            // interval has ended, the 600-second one has not.
+            #expect(try #require(rec.records).count == expected - 1)
+            try rec.finish()
+            let recs = try #require(rec.records)
+            #expect(recs.count == expected)
+            #expect(recs.map(\.packets).reduce(0, +) == 4)
+            let first = try #require(recs.first)
             #expect(first.start == storyStart + 1)
             #expect(first.end == (interval == 60 ? storyStart + 59 : storyStart + 61))
         }
@@ -309,7 +327,7 @@ struct FlowLogParserTests {
 
 @Suite("Flow logs: comparing simulated and real logs")
 struct FlowLogComparisonTests {
-    func storyLog() throws -> String { try run(story).flowLogText }
+    func storyLog() throws -> String { try text(run(story)) }
 
     @Test("identical files agree")
     func identical() throws {

@@ -1,6 +1,8 @@
 import Packets
 
-/// One flow-log record: what AWS writes for one flow at one ENI in one aggregation interval.
+/// One flow-log record: what AWS writes for one flow at one ENI in one aggregation interval (by default a TCP
+/// connection's records end at its close: assumption `flow_log_record_per_connection`). The strings are the ENI's,
+/// shared by all its records; `FlowLogRecorder` builds these only for the records it keeps in memory.
 public struct FlowLogRecord: Sendable, Equatable {
     public enum Action: String, Sendable, Comparable {
         case accept = "ACCEPT", reject = "REJECT"
@@ -42,32 +44,204 @@ public struct FlowLogRecord: Sendable, Equatable {
 
 /// Aggregates what crosses each ENI into the records VPC Flow Logs would write (VPC-UG flow-log-records;
 /// aws-semantics §7). Fed by `RunRecorder.interfaceObservers`.
+///
+/// Memory follows the active connections, not the run's history: a record leaves memory as soon as it is
+/// complete and goes to `flow-logs.txt` (`writeFile(to:)`) as it does. A TCP connection's records are complete
+/// when it has closed as seen at the ENI — both FINs and then one more packet (the last ACK), or an RST — under
+/// the named assumption `flow_log_record_per_connection` (on by default); every other record (UDP, ICMP, a
+/// connection that never closes: a rejected SYN, a timeout) is complete when its aggregation interval ends,
+/// noticed when a packet of a later interval arrives and at the end of the run (`finish()`). With the
+/// assumption off, every record lives until its interval ends, as AWS's own description has it: one record
+/// per 5-tuple and interval, so a connection reusing a 5-tuple in the same interval adds to its record.
+///
+/// Per packet it does one hash lookup of a packed key (a TCP connection's records hang off its connection
+/// entry; other records are found by key); what every record of an ENI shares (its ids, the az-id, its
+/// address, its route table) is computed once, and a record holds no strings.
 public final class FlowLogRecorder: InterfaceObserver {
+    /// Completed records kept in memory (`records`, `Runner.Outcome.flowLogRecords`) up to this many; a bigger
+    /// run keeps none (its records are in `flow-logs.txt`).
+    public static let keptRecordLimit = 10_000
+
+    /// A record's identity packed into three words: the packet's addresses (pkt-srcaddr, pkt-dstaddr), its
+    /// ports, protocol, action and direction, and the ENI and aggregation interval. srcaddr and dstaddr are not
+    /// in it: they follow from the ENI, the direction and the packet's addresses.
     struct Key: Hashable {
-        var eni: Int
+        /// pkt-srcaddr << 32 | pkt-dstaddr.
+        var addresses: UInt64
+        /// srcport << 48 | dstport << 32 | protocol << 8 | reject << 1 | egress.
+        var ports: UInt64
+        /// ENI << 32 | interval (its low 32 bits).
+        var place: UInt64
+
+        var eni: Int { Int(place >> 32) }
+        var pktSrcaddr: IPv4Address { IPv4Address(rawValue: UInt32(truncatingIfNeeded: addresses >> 32)) }
+        var pktDstaddr: IPv4Address { IPv4Address(rawValue: UInt32(truncatingIfNeeded: addresses)) }
+        var srcport: UInt16 { UInt16(truncatingIfNeeded: ports >> 48) }
+        var dstport: UInt16 { UInt16(truncatingIfNeeded: ports >> 32) }
+        var proto: UInt8 { UInt8(truncatingIfNeeded: ports >> 8) }
+        var reject: Bool { ports & 2 != 0 }
+        var egress: Bool { ports & 1 != 0 }
+    }
+
+    /// A record being aggregated.
+    struct Aggregate {
+        var key: Key
         var window: Int64
+        var packets: Int
+        var bytes: Int
+        /// Unix seconds of the first and last packet.
+        var start: Int64
+        var end: Int64
+        var tcpFlags: UInt8
+        /// -1 writes "-".
+        var trafficPath: Int8
+        /// The next record of the same TCP connection at the ENI, -1 at the end of the list.
+        var next: Int32
+        var live: Bool
+    }
+
+    /// A TCP connection at one ENI: its two endpoints (address and port, the lower first) and the ENI, packed.
+    struct ConnectionKey: Hashable {
+        var high: UInt64
+        var low: UInt64
+    }
+
+    struct Connection {
+        /// The connection's records in the current interval (a list through `Aggregate.next`), -1 for none.
+        var first: Int32 = -1
+        /// FIN seen from the lower endpoint (1), from the higher one (2).
+        var fins: UInt8 = 0
+        /// Interval of its last packet.
+        var lastWindow: Int64
+    }
+
+    /// What every record of one ENI shares, computed once.
+    struct ENIInfo {
+        var ip: IPv4Address
+        var routeTable: Int
+        var interfaceID: String
+        var vpcID: String
+        var subnetID: String
+        var instanceID: String?
+        var azID: String
+        var interfaceIDBytes: [UInt8]
+        var vpcIDBytes: [UInt8]
+        var subnetIDBytes: [UInt8]
+        var instanceIDBytes: [UInt8]
+        var azIDBytes: [UInt8]
+    }
+
+    /// One line's values (from a live record or a `FlowLogRecord`): what `appendLine` writes.
+    struct Row {
+        var eni: Int
         var srcaddr: IPv4Address
         var dstaddr: IPv4Address
         var srcport: UInt16
         var dstport: UInt16
         var proto: UInt8
-        var action: FlowLogRecord.Action
-        var direction: FlowLogRecord.Direction
+        var reject: Bool
+        var egress: Bool
         var pktSrcaddr: IPv4Address
         var pktDstaddr: IPv4Address
+        var packets: Int
+        var bytes: Int
+        var start: Int64
+        var end: Int64
+        var tcpFlags: Int
+        var trafficPath: Int?
     }
 
     public let model: VPCModel
     public let settings: FlowLogSettings
     /// Unix time (ns) of virtual time 0.
     public let startTime: Int64
-    private var aggregates: [Key: FlowLogRecord] = [:]
+    /// Assumption `flow_log_record_per_connection`: a TCP connection's records complete when it closes.
+    public let perConnection: Bool
+    let keepLimit: Int
+    let intervalNs: Int64
+    let enis: [ENIInfo]
+    let versionBytes: [UInt8]
+    let accountBytes: [UInt8]
+    let regionBytes: [UInt8]
 
-    public init(model: VPCModel, settings: FlowLogSettings, startTime: Int64) {
+    /// Live records; freed slots are reused.
+    private var slots: [Aggregate] = []
+    private var freeSlots: [Int32] = []
+    /// Live records found by key: every record without the assumption, else those not of TCP.
+    private var index: [Key: Int32] = [:]
+    /// Open TCP connections per ENI (with the assumption).
+    private var connections: [ConnectionKey: Connection] = [:]
+    /// The interval of the latest packet; records of earlier intervals are complete.
+    private var currentWindow: Int64?
+    /// traffic-path per (ENI, destination), bounded.
+    private var trafficPathCache: [UInt64: Int8] = [:]
+    private var scratch: [Int32] = []
+    private var file: FlowLogFile?
+    /// Completed records in completion order, while there are at most `keepLimit`.
+    private var kept: [FlowLogRecord]? = []
+    public private(set) var recordCount = 0
+    public private(set) var finished = false
+
+    /// `perConnection`: the scenario's `flow_log_record_per_connection`. `keep`: completed records kept in
+    /// memory at most (`records` is nil past it).
+    public init(model: VPCModel, settings: FlowLogSettings, startTime: Int64, perConnection: Bool = true,
+                keep: Int = FlowLogRecorder.keptRecordLimit) {
         self.model = model
         self.settings = settings
         self.startTime = startTime
+        self.perConnection = perConnection
+        keepLimit = keep
+        intervalNs = Int64(settings.interval) * 1_000_000_000
+        enis = model.enis.map { e in
+            let subnet = model.subnets[e.subnet]
+            var instance: String?
+            if case .instance(let i) = e.owner { instance = model.instances[i].id }
+            let vpc = model.vpcs[subnet.vpc].id
+            let az = availabilityZoneID(subnet.availabilityZone)
+            return ENIInfo(ip: e.privateIP, routeTable: model.routeTable(of: e.subnet), interfaceID: e.id, vpcID: vpc,
+                           subnetID: subnet.id, instanceID: instance, azID: az, interfaceIDBytes: Array(e.id.utf8),
+                           vpcIDBytes: Array(vpc.utf8), subnetIDBytes: Array(subnet.id.utf8),
+                           instanceIDBytes: Array((instance ?? "-").utf8), azIDBytes: Array(az.utf8))
+        }
+        versionBytes = Array(String(settings.format.version).utf8)
+        accountBytes = Array(settings.accountID.utf8)
+        regionBytes = Array(settings.region.utf8)
     }
+
+    deinit { file?.abandon() }
+
+    /// Writes completed records to `path` as they complete (under a temporary name until `finish()`).
+    /// `buffer`: bytes of lines held in memory before they are written out (tests make it tiny).
+    public func writeFile(to path: String) throws { try writeFile(to: path, buffer: 4 << 20) }
+
+    func writeFile(to path: String, buffer: Int) throws {
+        file?.abandon()
+        file = try FlowLogFile(path: path, header: settings.format.header, interfaces: enis.count, budget: buffer)
+    }
+
+    /// The end of the run: every record still open is complete (ordered as at the end of an interval); the
+    /// file, if any, is moved into place. Throws if it could not be written (and leaves no file).
+    public func finish() throws {
+        guard !finished else { return }
+        completeAll()
+        finished = true
+        if let f = file {
+            file = nil
+            try f.commit()
+        }
+    }
+
+    /// Discards the file being written, if any (a failed run leaves no `flow-logs.txt` and no spool files).
+    public func abandon() {
+        file?.abandon()
+        file = nil
+    }
+
+    /// Records held in memory, waiting to complete, now and at most.
+    var liveRecordCount: Int { slots.count - freeSlots.count }
+    private(set) var peakLiveRecordCount = 0
+    /// TCP connections tracked (with the assumption).
+    var liveConnectionCount: Int { connections.count }
 
     /// The flow-log `tcp-flags` value of one packet. AWS logs FIN (1), SYN (2), RST (4) and SYN-ACK (18); "tcp-flags
     /// does not support logging ACK or PSH flags" on their own (VPC-UG flow-log-records).
@@ -81,61 +255,134 @@ public final class FlowLogRecorder: InterfaceObserver {
     }
 
     public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
-        guard eni >= 0, eni < model.enis.count else { return }
-        let e = model.enis[eni]
+        guard eni >= 0, eni < enis.count, !finished else { return }
+        // Intervals start at virtual time 0 (start_time) and follow each other (named assumption). A packet of
+        // a later interval means the earlier ones have ended: their records are complete.
+        let window = floorDiv(time, intervalNs)
+        if let w = currentWindow {
+            if window > w {
+                completeAll()
+                currentWindow = window
+            }
+        } else {
+            currentWindow = window
+        }
         let k = packet.key
         var srcport: UInt16 = 0, dstport: UInt16 = 0, flags = 0
+        var tcp: TCPFlags?
         switch packet.transport {
         case .tcp(let t):
             srcport = t.sourcePort
             dstport = t.destinationPort
             flags = Self.loggedFlags(t.flags)
+            tcp = t.flags
         case .udp(let u):
             srcport = u.sourcePort
             dstport = u.destinationPort
         default:
             break  // ICMP and others: ports 0, as in AWS's ping example.
         }
-        // At an ENI that is not the packet's endpoint (a NAT gateway) srcaddr/dstaddr name the ENI itself and
-        // pkt-srcaddr/pkt-dstaddr the packet's addresses (VPC-UG flow-logs-records-examples, NAT gateway).
-        let src = egress ? e.privateIP : k.source
-        let dst = egress ? k.destination : e.privateIP
-        let unixNs = startTime + time
-        let unix = floorDiv(unixNs, 1_000_000_000)
-        // Windows start at virtual time 0 (start_time) and follow each other (named assumption).
-        let window = floorDiv(time, Int64(settings.interval) * 1_000_000_000)
-        let key = Key(eni: eni, window: window, srcaddr: src, dstaddr: dst, srcport: srcport, dstport: dstport,
-                      proto: k.proto.rawValue, action: accepted ? .accept : .reject, direction: egress ? .egress : .ingress,
-                      pktSrcaddr: k.source, pktDstaddr: k.destination)
+        let key = Key(
+            addresses: UInt64(k.source.rawValue) << 32 | UInt64(k.destination.rawValue),
+            ports: UInt64(srcport) << 48 | UInt64(dstport) << 32 | UInt64(k.proto.rawValue) << 8
+                | (accepted ? 0 : 2) | (egress ? 1 : 0),
+            place: UInt64(UInt32(truncatingIfNeeded: eni)) << 32 | UInt64(UInt32(truncatingIfNeeded: window)))
+        let unix = floorDiv(startTime + time, 1_000_000_000)
         let size = Int(packet.ip.totalLength)
-        if var r = aggregates[key] {
-            r.packets += 1
-            r.bytes += size
-            r.start = min(r.start, unix)
-            r.end = max(r.end, unix)
-            r.tcpFlags |= flags
-            aggregates[key] = r
+
+        guard perConnection, let tcp else {
+            if let s = index[key] {
+                add(Int(s), size: size, unix: unix, flags: flags)
+            } else {
+                index[key] = newRecord(key, window: window, size: size, unix: unix, flags: flags,
+                                       destination: k.destination)
+            }
             return
         }
-        let subnet = model.subnets[e.subnet]
-        var instance: String?
-        if case .instance(let i) = e.owner { instance = model.instances[i].id }
-        aggregates[key] = FlowLogRecord(
-            eni: eni, interfaceID: e.id, srcaddr: src, dstaddr: dst, srcport: srcport, dstport: dstport,
-            proto: k.proto.rawValue, action: key.action, direction: key.direction, pktSrcaddr: k.source,
-            pktDstaddr: k.destination, packets: 1, bytes: size, start: unix, end: unix, tcpFlags: flags,
-            trafficPath: egress ? trafficPath(subnet: e.subnet, destination: k.destination) : nil,
-            vpcID: model.vpcs[subnet.vpc].id, subnetID: subnet.id, instanceID: instance,
-            azID: availabilityZoneID(subnet.availabilityZone))
+
+        // A TCP connection at this ENI: its two endpoints, the lower first, whichever way the packet goes.
+        let src = UInt64(k.source.rawValue) << 16 | UInt64(srcport)
+        let dst = UInt64(k.destination.rawValue) << 16 | UInt64(dstport)
+        let fromLow = src <= dst
+        let (lo, hi) = fromLow ? (src, dst) : (dst, src)
+        let ck = ConnectionKey(high: lo << 16 | hi >> 32,
+                               low: (hi & 0xFFFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: eni)))
+        let c: Dictionary<ConnectionKey, Connection>.Index
+        if let i = connections.index(forKey: ck) {
+            c = i
+        } else {
+            connections[ck] = Connection(lastWindow: window)
+            c = connections.index(forKey: ck)!
+        }
+        var s = connections.values[c].first
+        while s >= 0, slots[Int(s)].key != key { s = slots[Int(s)].next }
+        if s >= 0 {
+            add(Int(s), size: size, unix: unix, flags: flags)
+        } else {
+            s = newRecord(key, window: window, size: size, unix: unix, flags: flags, destination: k.destination)
+            slots[Int(s)].next = connections.values[c].first
+            connections.values[c].first = s
+        }
+        // Closed as seen at this ENI: an RST, or a packet after both FINs (the last ACK). Named assumption
+        // flow_log_record_per_connection: AWS says only that a record captures a flow "characterized by a 5-tuple
+        // on a per network interface basis" within an aggregation interval (VPC-UG flow-log-records), not what a
+        // connection's close does to it. Packets after the close (a reused 5-tuple) start new records.
+        let bothFINsBefore = connections.values[c].fins == 3
+        if tcp.contains(.fin) { connections.values[c].fins |= fromLow ? 1 : 2 }
+        connections.values[c].lastWindow = window
+        if bothFINsBefore || tcp.contains(.rst) {
+            let first = connections.values[c].first
+            connections.remove(at: c)
+            completeConnection(first)
+        }
+    }
+
+    @inline(__always)
+    private func add(_ s: Int, size: Int, unix: Int64, flags: Int) {
+        slots[s].packets += 1
+        slots[s].bytes += size
+        if unix < slots[s].start { slots[s].start = unix }
+        if unix > slots[s].end { slots[s].end = unix }
+        slots[s].tcpFlags |= UInt8(truncatingIfNeeded: flags)
+    }
+
+    private func newRecord(_ key: Key, window: Int64, size: Int, unix: Int64, flags: Int,
+                           destination: IPv4Address) -> Int32 {
+        let a = Aggregate(key: key, window: window, packets: 1, bytes: size, start: unix, end: unix,
+                          tcpFlags: UInt8(truncatingIfNeeded: flags),
+                          trafficPath: key.egress ? trafficPath(eni: key.eni, destination: destination) : -1,
+                          next: -1, live: true)
+        let s: Int32
+        if let free = freeSlots.popLast() {
+            slots[Int(free)] = a
+            s = free
+        } else {
+            slots.append(a)
+            s = Int32(slots.count - 1)
+        }
+        if liveRecordCount > peakLiveRecordCount { peakLiveRecordCount = liveRecordCount }
+        return s
     }
 
     /// traffic-path for egress (VPC-UG flow-log-records): 1 through another resource in the same VPC (local
     /// routes, a NAT gateway's or an ENI's), 8 through an internet gateway (the code AWS gives Nitro-based
     /// instances; 2 on others: named assumption), 4 through an intra-region peering connection (assumed); "-"
-    /// when no route matches or the route is a blackhole.
+    /// when no route matches or the route is a blackhole. Looked up once per ENI and destination.
+    private func trafficPath(eni: Int, destination: IPv4Address) -> Int8 {
+        let cacheKey = UInt64(eni) << 32 | UInt64(destination.rawValue)
+        if let p = trafficPathCache[cacheKey] { return p }
+        if trafficPathCache.count >= 1 << 16 { trafficPathCache.removeAll(keepingCapacity: true) }
+        let p = Int8(trafficPath(routeTable: enis[eni].routeTable, destination: destination) ?? -1)
+        trafficPathCache[cacheKey] = p
+        return p
+    }
+
     func trafficPath(subnet: Int, destination: IPv4Address) -> Int? {
-        let rt = model.routeTables[model.routeTable(of: subnet)]
-        guard let route = RouteLookup.match(rt, destination) else { return nil }
+        trafficPath(routeTable: model.routeTable(of: subnet), destination: destination)
+    }
+
+    private func trafficPath(routeTable: Int, destination: IPv4Address) -> Int? {
+        guard let route = RouteLookup.match(model.routeTables[routeTable], destination) else { return nil }
         switch route.target {
         case .local, .natGateway, .networkInterface: return 1
         case .internetGateway: return 8
@@ -144,70 +391,216 @@ public final class FlowLogRecorder: InterfaceObserver {
         }
     }
 
-    /// The records, ordered by interface (model order), start time, then the key fields.
-    public var records: [FlowLogRecord] {
-        aggregates.map { (window: $0.key.window, record: $0.value) }.sorted { a, b in
-            let x = a.record, y = b.record
-            if x.eni != y.eni { return x.eni < y.eni }
-            if a.window != b.window { return a.window < b.window }
-            if x.start != y.start { return x.start < y.start }
-            if x.srcaddr != y.srcaddr { return x.srcaddr < y.srcaddr }
-            if x.dstaddr != y.dstaddr { return x.dstaddr < y.dstaddr }
-            if x.srcport != y.srcport { return x.srcport < y.srcport }
-            if x.dstport != y.dstport { return x.dstport < y.dstport }
-            if x.proto != y.proto { return x.proto < y.proto }
-            if x.action != y.action { return x.action < y.action }
-            if x.direction != y.direction { return x.direction < y.direction }
-            if x.pktSrcaddr != y.pktSrcaddr { return x.pktSrcaddr < y.pktSrcaddr }
-            return x.pktDstaddr < y.pktDstaddr
-        }.map(\.record)
+    // MARK: Completion
+
+    /// The order of records completing together (at the end of an interval, or a connection's at its close):
+    /// interface (model order), interval, start time, then the key fields — a total order, never hash order.
+    private func precedes(_ i: Int32, _ j: Int32) -> Bool {
+        let x = slots[Int(i)], y = slots[Int(j)]
+        if x.key.eni != y.key.eni { return x.key.eni < y.key.eni }
+        if x.window != y.window { return x.window < y.window }
+        if x.start != y.start { return x.start < y.start }
+        let rx = row(x), ry = row(y)
+        if rx.srcaddr != ry.srcaddr { return rx.srcaddr < ry.srcaddr }
+        if rx.dstaddr != ry.dstaddr { return rx.dstaddr < ry.dstaddr }
+        if rx.srcport != ry.srcport { return rx.srcport < ry.srcport }
+        if rx.dstport != ry.dstport { return rx.dstport < ry.dstport }
+        if rx.proto != ry.proto { return rx.proto < ry.proto }
+        if rx.reject != ry.reject { return !rx.reject }  // ACCEPT before REJECT
+        if rx.egress != ry.egress { return rx.egress }  // egress before ingress
+        if rx.pktSrcaddr != ry.pktSrcaddr { return rx.pktSrcaddr < ry.pktSrcaddr }
+        return rx.pktDstaddr < ry.pktDstaddr
     }
 
-    /// A field's value as AWS writes it.
-    public func value(_ field: FlowLogField, of r: FlowLogRecord) -> String {
-        switch field {
-        case .version: return String(settings.format.version)
-        case .accountID: return settings.accountID
-        case .interfaceID: return r.interfaceID
-        case .srcaddr: return r.srcaddr.description
-        case .dstaddr: return r.dstaddr.description
-        case .srcport: return String(r.srcport)
-        case .dstport: return String(r.dstport)
-        case .protocol: return String(r.proto)
-        case .packets: return String(r.packets)
-        case .bytes: return String(r.bytes)
-        case .start: return String(r.start)
-        case .end: return String(r.end)
-        case .action: return r.action.rawValue
-        case .logStatus: return "OK"
-        case .vpcID: return r.vpcID
-        case .subnetID: return r.subnetID
-        case .instanceID: return r.instanceID ?? "-"
-        case .tcpFlags: return String(r.tcpFlags)
-        case .type: return "IPv4"
-        case .pktSrcaddr: return r.pktSrcaddr.description
-        case .pktDstaddr: return r.pktDstaddr.description
-        case .region: return settings.region
-        case .azID: return r.azID
-        case .sublocationType, .sublocationID: return "-"
-        case .pktSrcAWSService, .pktDstAWSService: return "-"
-        case .flowDirection: return r.direction.rawValue
-        case .trafficPath: return r.trafficPath.map(String.init) ?? "-"
+    /// A closed connection's records.
+    private func completeConnection(_ first: Int32) {
+        scratch.removeAll(keepingCapacity: true)
+        var s = first
+        while s >= 0 {
+            scratch.append(s)
+            s = slots[Int(s)].next
+        }
+        if scratch.count > 1 { scratch.sort(by: precedes) }
+        for s in scratch { emit(s) }
+    }
+
+    /// Every live record: the end of an interval, or of the run.
+    private func completeAll() {
+        scratch.removeAll(keepingCapacity: true)
+        for s in slots.indices where slots[s].live { scratch.append(Int32(s)) }
+        scratch.sort(by: precedes)
+        for s in scratch { emit(s) }
+        scratch = []
+        slots = []
+        freeSlots = []
+        index.removeAll()
+        // Connections keep their FINs, without records, while they were active in the interval that ended; one
+        // without a FIN is as good as new, and one idle for a whole interval is forgotten (it will not close).
+        if !connections.isEmpty {
+            let ended = currentWindow ?? 0
+            var open: [ConnectionKey: Connection] = [:]
+            for (k, c) in connections where c.fins != 0 && c.lastWindow >= ended {
+                open[k] = Connection(first: -1, fins: c.fins, lastWindow: c.lastWindow)
+            }
+            connections = open
         }
     }
 
+    private func emit(_ s: Int32) {
+        let a = slots[Int(s)]
+        slots[Int(s)].live = false
+        freeSlots.append(s)
+        recordCount += 1
+        let r = row(a)
+        if kept != nil {
+            if kept!.count < keepLimit { kept!.append(record(r)) } else { kept = nil }
+        }
+        if let file { file.append(eni: r.eni) { appendLine(&$0, r) } }
+    }
+
+    private func row(_ a: Aggregate) -> Row {
+        let k = a.key, e = k.eni
+        // At an ENI that is not the packet's endpoint (a NAT gateway) srcaddr/dstaddr name the ENI itself and
+        // pkt-srcaddr/pkt-dstaddr the packet's addresses (VPC-UG flow-logs-records-examples, NAT gateway).
+        return Row(eni: e, srcaddr: k.egress ? enis[e].ip : k.pktSrcaddr, dstaddr: k.egress ? k.pktDstaddr : enis[e].ip,
+                   srcport: k.srcport, dstport: k.dstport, proto: k.proto, reject: k.reject, egress: k.egress,
+                   pktSrcaddr: k.pktSrcaddr, pktDstaddr: k.pktDstaddr, packets: a.packets, bytes: a.bytes,
+                   start: a.start, end: a.end, tcpFlags: Int(a.tcpFlags),
+                   trafficPath: a.trafficPath < 0 ? nil : Int(a.trafficPath))
+    }
+
+    private func row(_ r: FlowLogRecord) -> Row {
+        Row(eni: r.eni, srcaddr: r.srcaddr, dstaddr: r.dstaddr, srcport: r.srcport, dstport: r.dstport, proto: r.proto,
+            reject: r.action == .reject, egress: r.direction == .egress, pktSrcaddr: r.pktSrcaddr,
+            pktDstaddr: r.pktDstaddr, packets: r.packets, bytes: r.bytes, start: r.start, end: r.end,
+            tcpFlags: r.tcpFlags, trafficPath: r.trafficPath)
+    }
+
+    private func record(_ r: Row) -> FlowLogRecord {
+        let e = enis[r.eni]
+        return FlowLogRecord(
+            eni: r.eni, interfaceID: e.interfaceID, srcaddr: r.srcaddr, dstaddr: r.dstaddr, srcport: r.srcport,
+            dstport: r.dstport, proto: r.proto, action: r.reject ? .reject : .accept,
+            direction: r.egress ? .egress : .ingress, pktSrcaddr: r.pktSrcaddr, pktDstaddr: r.pktDstaddr,
+            packets: r.packets, bytes: r.bytes, start: r.start, end: r.end, tcpFlags: r.tcpFlags,
+            trafficPath: r.trafficPath, vpcID: e.vpcID, subnetID: e.subnetID, instanceID: e.instanceID, azID: e.azID)
+    }
+
+    // MARK: Output
+
+    /// The completed records in file order — interface by interface (model order), each interface's in the
+    /// order they completed — or nil when there were more than `keep` (the file has them all). Before
+    /// `finish()`, only the records completed so far.
+    public var records: [FlowLogRecord]? {
+        guard let kept else { return nil }
+        var byENI = [[FlowLogRecord]](repeating: [], count: enis.count)
+        for r in kept { byENI[r.eni].append(r) }
+        return byENI.flatMap { $0 }
+    }
+
+    /// The file's text for `records`, nil when they were not kept.
+    public var text: String? { records.map(text(of:)) }
+
+    /// A field's value as AWS writes it.
+    public func value(_ field: FlowLogField, of r: FlowLogRecord) -> String {
+        var out: [UInt8] = []
+        appendField(&out, field, row(r))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     public func line(_ r: FlowLogRecord) -> String {
-        settings.format.fields.map { value($0, of: r) }.joined(separator: " ")
+        var out: [UInt8] = []
+        appendLine(&out, row(r))
+        out.removeLast()
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The file: a header naming the fields, then one line per record.
-    public var text: String { text(of: records) }
-
+    /// A header naming the fields, then one line per record.
     public func text(of records: [FlowLogRecord]) -> String {
-        var s = settings.format.header + "\n"
-        for r in records { s += line(r) + "\n" }
-        return s
+        var out = Array(settings.format.header.utf8)
+        out.append(0x0A)
+        for r in records { appendLine(&out, row(r)) }
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// One line, newline included, in the settings' format: what `flow-logs.txt` holds.
+    func appendLine(_ out: inout [UInt8], _ r: Row) {
+        var first = true
+        for f in settings.format.fields {
+            if !first { out.append(0x20) }
+            first = false
+            appendField(&out, f, r)
+        }
+        out.append(0x0A)
+    }
+
+    private static let dash: [UInt8] = [0x2D]
+
+    func appendField(_ out: inout [UInt8], _ field: FlowLogField, _ r: Row) {
+        let e = enis[r.eni]
+        switch field {
+        case .version: out.append(contentsOf: versionBytes)
+        case .accountID: out.append(contentsOf: accountBytes)
+        case .interfaceID: out.append(contentsOf: e.interfaceIDBytes)
+        case .srcaddr: appendAddress(&out, r.srcaddr)
+        case .dstaddr: appendAddress(&out, r.dstaddr)
+        case .srcport: appendDecimal(&out, Int64(r.srcport))
+        case .dstport: appendDecimal(&out, Int64(r.dstport))
+        case .protocol: appendDecimal(&out, Int64(r.proto))
+        case .packets: appendDecimal(&out, Int64(r.packets))
+        case .bytes: appendDecimal(&out, Int64(r.bytes))
+        case .start: appendDecimal(&out, r.start)
+        case .end: appendDecimal(&out, r.end)
+        case .action: out.append(contentsOf: r.reject ? "REJECT".utf8 : "ACCEPT".utf8)
+        case .logStatus: out.append(contentsOf: "OK".utf8)
+        case .vpcID: out.append(contentsOf: e.vpcIDBytes)
+        case .subnetID: out.append(contentsOf: e.subnetIDBytes)
+        case .instanceID: out.append(contentsOf: e.instanceIDBytes)
+        case .tcpFlags: appendDecimal(&out, Int64(r.tcpFlags))
+        case .type: out.append(contentsOf: "IPv4".utf8)
+        case .pktSrcaddr: appendAddress(&out, r.pktSrcaddr)
+        case .pktDstaddr: appendAddress(&out, r.pktDstaddr)
+        case .region: out.append(contentsOf: regionBytes)
+        case .azID: out.append(contentsOf: e.azIDBytes)
+        case .sublocationType, .sublocationID: out.append(contentsOf: Self.dash)
+        case .pktSrcAWSService, .pktDstAWSService: out.append(contentsOf: Self.dash)
+        case .flowDirection: out.append(contentsOf: r.egress ? "egress".utf8 : "ingress".utf8)
+        case .trafficPath:
+            if let p = r.trafficPath { appendDecimal(&out, Int64(p)) } else { out.append(contentsOf: Self.dash) }
+        }
+    }
+}
+
+/// Appends `v` in decimal.
+@inline(__always) func appendDecimal(_ out: inout [UInt8], _ v: Int64) {
+    var m = v.magnitude
+    if v < 0 { out.append(0x2D) }
+    if m < 10 {
+        out.append(0x30 &+ UInt8(m))
+        return
+    }
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+    var n = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+        while m > 0 {
+            d[n] = 0x30 &+ UInt8(m % 10)
+            m /= 10
+            n += 1
+        }
+        for i in stride(from: n - 1, through: 0, by: -1) { out.append(d[i]) }
+    }
+}
+
+/// Appends the dotted quad.
+@inline(__always) func appendAddress(_ out: inout [UInt8], _ a: IPv4Address) {
+    let v = a.rawValue
+    appendDecimal(&out, Int64(v >> 24))
+    out.append(0x2E)
+    appendDecimal(&out, Int64((v >> 16) & 0xFF))
+    out.append(0x2E)
+    appendDecimal(&out, Int64((v >> 8) & 0xFF))
+    out.append(0x2E)
+    appendDecimal(&out, Int64(v & 0xFF))
 }
 
 @inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

@@ -172,6 +172,11 @@ public struct Assumptions: Sendable, Equatable {
     public var serverSynAckRetries: Int = 5
     /// Lambda source ports (Lambda-DG foundation-networking: 1024–65535).
     public var lambdaEphemeralPorts: ClosedRange<UInt16> = 1024...65535
+    /// Whether a TCP connection's flow-log records end when it closes (as seen at the ENI: both FINs and then
+    /// the last ACK, or an RST), so that a later connection reusing the 5-tuple in the same aggregation interval
+    /// gets records of its own; false: a record lasts until its interval ends, pooling such connections. AWS
+    /// documents records per 5-tuple and interval (VPC-UG flow-log-records), not what a close does.
+    public var flowLogRecordPerConnection: Bool = true
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -193,6 +198,8 @@ public struct Assumptions: Sendable, Equatable {
             ("server_synack_retries", String(serverSynAckRetries), "Linux tcp_synack_retries default"),
             ("lambda_ephemeral_ports", "\(lambdaEphemeralPorts.lowerBound)-\(lambdaEphemeralPorts.upperBound)",
              "Lambda-DG foundation-networking"),
+            ("flow_log_record_per_connection", String(flowLogRecordPerConnection),
+             "undocumented by AWS (when a flow-log record ends)"),
         ]
     }
 }

@@ -175,6 +175,7 @@ struct ScenarioBuilder {
                     throw r.error(at: v, "invalid lambda_ephemeral_ports '\(s)' (expected 'low-high' within 1-65535)")
                 }
                 a.lambdaEphemeralPorts = p.from...p.to
+            case "flow_log_record_per_connection": a.flowLogRecordPerConnection = try r.bool(v, key: k)
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
