@@ -58,24 +58,34 @@ final class FlowLogFile {
         if buffered >= budget { spill() }
     }
 
-    /// Writes every buffer out: the first ENI's to the output, the others to their spool files.
+    /// Writes every buffer out: the first ENI's to the output, the others to their spool files. Buffers keep their
+    /// storage (up to twice the budget in all) so that refilling them does not fault in fresh pages every time.
     func spill() {
-        for i in buffers.indices where !buffers[i].isEmpty {
-            if i == 0 {
-                write(buffers[0], to: out)
-            } else if failed == nil {
-                let spool = spoolPaths[i] ?? "\(path).eni\(i).\(getpid()).spool"
-                spoolPaths[i] = spool
-                if let fp = fopen(spool, "ab") {
-                    write(buffers[i], to: fp)
-                    if fclose(fp) != 0, failed == nil { failed = String(cString: strerror(errno)) }
-                } else if failed == nil {
-                    failed = "cannot spool beside the file: \(String(cString: strerror(errno)))"
-                }
-            }
-            buffers[i] = []
+        var keptCapacity = 0
+        for i in buffers.indices {
+            if !buffers[i].isEmpty { writeOut(i) }
+            let keep = keptCapacity + buffers[i].capacity <= 2 * budget
+            if keep { keptCapacity += buffers[i].capacity }
+            buffers[i].removeAll(keepingCapacity: keep)
         }
         buffered = 0
+    }
+
+    /// ENI `i`'s buffered lines: the first ENI's to the output, the others appended to their spool files.
+    private func writeOut(_ i: Int) {
+        if i == 0 {
+            write(buffers[0], to: out)
+            return
+        }
+        guard failed == nil else { return }
+        let spool = spoolPaths[i] ?? "\(path).eni\(i).\(getpid()).spool"
+        spoolPaths[i] = spool
+        if let fp = fopen(spool, "ab") {
+            write(buffers[i], to: fp)
+            if fclose(fp) != 0, failed == nil { failed = String(cString: strerror(errno)) }
+        } else {
+            failed = "cannot spool beside the file: \(String(cString: strerror(errno)))"
+        }
     }
 
     private func write(_ bytes: [UInt8], to fp: UnsafeMutablePointer<FILE>?) {

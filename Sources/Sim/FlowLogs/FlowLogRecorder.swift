@@ -160,6 +160,8 @@ public final class FlowLogRecorder: InterfaceObserver {
     let keepLimit: Int
     let intervalNs: Int64
     let enis: [ENIInfo]
+    /// The format's fields, in order.
+    let fields: [FlowLogField]
     let versionBytes: [UInt8]
     let accountBytes: [UInt8]
     let regionBytes: [UInt8]
@@ -203,6 +205,7 @@ public final class FlowLogRecorder: InterfaceObserver {
                            vpcIDBytes: Array(vpc.utf8), subnetIDBytes: Array(subnet.id.utf8),
                            instanceIDBytes: Array((instance ?? "-").utf8), azIDBytes: Array(az.utf8))
         }
+        fields = settings.format.fields
         versionBytes = Array(String(settings.format.version).utf8)
         accountBytes = Array(settings.accountID.utf8)
         regionBytes = Array(settings.region.utf8)
@@ -526,7 +529,7 @@ public final class FlowLogRecorder: InterfaceObserver {
     /// One line, newline included, in the settings' format: what `flow-logs.txt` holds.
     func appendLine(_ out: inout [UInt8], _ r: Row) {
         var first = true
-        for f in settings.format.fields {
+        for f in fields {
             if !first { out.append(0x20) }
             first = false
             appendField(&out, f, r)
@@ -537,11 +540,11 @@ public final class FlowLogRecorder: InterfaceObserver {
     private static let dash: [UInt8] = [0x2D]
 
     func appendField(_ out: inout [UInt8], _ field: FlowLogField, _ r: Row) {
-        let e = enis[r.eni]
+        // enis[r.eni].x, never a copy of the ENI's entry: that would retain and release all its strings per field.
         switch field {
         case .version: out.append(contentsOf: versionBytes)
         case .accountID: out.append(contentsOf: accountBytes)
-        case .interfaceID: out.append(contentsOf: e.interfaceIDBytes)
+        case .interfaceID: out.append(contentsOf: enis[r.eni].interfaceIDBytes)
         case .srcaddr: appendAddress(&out, r.srcaddr)
         case .dstaddr: appendAddress(&out, r.dstaddr)
         case .srcport: appendDecimal(&out, Int64(r.srcport))
@@ -553,15 +556,15 @@ public final class FlowLogRecorder: InterfaceObserver {
         case .end: appendDecimal(&out, r.end)
         case .action: out.append(contentsOf: r.reject ? "REJECT".utf8 : "ACCEPT".utf8)
         case .logStatus: out.append(contentsOf: "OK".utf8)
-        case .vpcID: out.append(contentsOf: e.vpcIDBytes)
-        case .subnetID: out.append(contentsOf: e.subnetIDBytes)
-        case .instanceID: out.append(contentsOf: e.instanceIDBytes)
+        case .vpcID: out.append(contentsOf: enis[r.eni].vpcIDBytes)
+        case .subnetID: out.append(contentsOf: enis[r.eni].subnetIDBytes)
+        case .instanceID: out.append(contentsOf: enis[r.eni].instanceIDBytes)
         case .tcpFlags: appendDecimal(&out, Int64(r.tcpFlags))
         case .type: out.append(contentsOf: "IPv4".utf8)
         case .pktSrcaddr: appendAddress(&out, r.pktSrcaddr)
         case .pktDstaddr: appendAddress(&out, r.pktDstaddr)
         case .region: out.append(contentsOf: regionBytes)
-        case .azID: out.append(contentsOf: e.azIDBytes)
+        case .azID: out.append(contentsOf: enis[r.eni].azIDBytes)
         case .sublocationType, .sublocationID: out.append(contentsOf: Self.dash)
         case .pktSrcAWSService, .pktDstAWSService: out.append(contentsOf: Self.dash)
         case .flowDirection: out.append(contentsOf: r.egress ? "egress".utf8 : "ingress".utf8)
