@@ -214,9 +214,9 @@ public final class FlowLogRecorder: InterfaceObserver {
     deinit { file?.abandon() }
 
     /// Writes completed records to `path` as they complete (under a temporary name until `finish()`).
-    /// `buffer`: bytes of lines held in memory before they are written out (tests make it tiny).
     public func writeFile(to path: String) throws { try writeFile(to: path, buffer: 4 << 20) }
 
+    /// `buffer`: bytes of lines held in memory, in all, before they are written out (tests make it tiny).
     func writeFile(to path: String, buffer: Int) throws {
         file?.abandon()
         file = try FlowLogFile(path: path, header: settings.format.header, interfaces: enis.count, budget: buffer)
