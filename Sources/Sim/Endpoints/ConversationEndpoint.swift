@@ -7,7 +7,9 @@ final class ConversationEndpoint: TCPApplication {
     let messages: [AppMessage]
     let side: AppMessage.Side
     unowned(unsafe) let env: TCPEnvironment
-    weak var connection: TCPConnection?
+    /// Held strongly: the connection lets go of its application when it ends, which breaks the cycle; the
+    /// pending actions below hold this endpoint, so it and its connection live until the last of them ran.
+    var connection: TCPConnection?
     /// Cumulative end offsets of the peer's messages in the byte stream, with their indices.
     private let peerEnds: [(index: Int, end: Int)]
     private var nextPeer = 0
@@ -61,9 +63,9 @@ final class ConversationEndpoint: TCPApplication {
         // the real sshd and Python servers in Tests/Fixtures/captures/linux-netns do); a client whose work is
         // done already closed.
         if let r = readDelayAtClose {
-            env.schedule(at: env.now + r) { [weak c] in c?.applicationRead() }
+            env.schedule(at: env.now + r) { [c] in c.applicationRead() }
         }
-        env.schedule(at: env.now + closeDelay) { [weak c] in c?.close() }
+        env.schedule(at: env.now + closeDelay) { [c] in c.close() }
     }
 
     /// How long the server takes to close after reading the client's end of stream (1 ms unless set).
@@ -77,8 +79,8 @@ final class ConversationEndpoint: TCPApplication {
         for (i, m) in messages.enumerated() where m.from == side && m.waitsFor == index {
             let at = max(env.now + m.delay, lastSendTime)
             lastSendTime = at
-            env.schedule(at: at) { [weak self] in
-                guard let self, let c = self.connection, c.state == .established || c.state == .closeWait else { return }
+            env.schedule(at: at) { [self] in
+                guard let c = self.connection, c.state == .established || c.state == .closeWait else { return }
                 c.write(self.messages[i].bytes)
                 if self.messages[i].noDelayAfter { c.nagle = false }
                 self.sentCount += 1
@@ -100,10 +102,10 @@ final class ConversationEndpoint: TCPApplication {
         guard !closedBySelf, let c = connection else { return }
         if side == .client, complete {
             closedBySelf = true
-            env.schedule(at: env.now + 100_000 + holdBeforeClose) { [weak c] in c?.close() }
+            env.schedule(at: env.now + 100_000 + holdBeforeClose) { [c] in c.close() }
         } else if side == .server, let d = serverClosesAfterLast, sentCount == mine {
             closedBySelf = true
-            env.schedule(at: env.now + d) { [weak c] in c?.close() }
+            env.schedule(at: env.now + d) { [c] in c.close() }
         }
     }
 }

@@ -55,7 +55,7 @@ public final class TCPConnection {
     public private(set) var state: State = .closed
     let stack: StackProfile
     unowned(unsafe) let env: TCPEnvironment
-    var app: TCPApplication?
+    public internal(set) var app: TCPApplication?
 
     // Send side.
     let iss: UInt32

@@ -171,6 +171,13 @@ public final class Simulation {
         }
     }
 
+    deinit {
+        // Connections still open when the run ended hold their applications, which hold them back.
+        for h in hosts + enis.values {
+            for c in h.connections.values { c.app = nil }
+        }
+    }
+
     /// The generator a flow index belongs to, if it is a generated flow.
     func generator(of flow: Int) -> Int? {
         guard flow >= scenario.flows.count else { return nil }
