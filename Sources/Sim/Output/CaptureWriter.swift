@@ -18,6 +18,9 @@ public final class CaptureWriter {
     private var pcapng: PcapngWriter?
     private var interfaces: [Int] = []
     private let selected: [Bool]
+    /// Each point's MACs, apart from its names (copying a CapturePoint per packet would retain three strings).
+    private let localMACs: [MACAddress]
+    private let peerMACs: [MACAddress]
     private var counts: [Int]
     private let buffer: UnsafeMutableRawPointer
     private let capacity = 1 << 17
@@ -31,6 +34,8 @@ public final class CaptureWriter {
         self.startTime = startTime
         selected = points.map { p in select.map { $0.contains(p.name) || $0.contains(p.componentID) } ?? true }
         counts = Array(repeating: 0, count: points.count)
+        localMACs = points.map(\.localMAC)
+        peerMACs = points.map(\.peerMAC)
         pcaps = []
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         do {
@@ -59,9 +64,8 @@ public final class CaptureWriter {
 
     public func write(point: Int, time: Int64, packet p: SimPacket, outgoing: Bool, comment: String) {
         guard selected[point] else { return }
-        let cp = points[point]
-        let eth = EthernetHeader(destination: outgoing ? cp.peerMAC : cp.localMAC,
-                                 source: outgoing ? cp.localMAC : cp.peerMAC)
+        let local = localMACs[point], peer = peerMACs[point]
+        let eth = EthernetHeader(destination: outgoing ? peer : local, source: outgoing ? local : peer)
         var w = ByteWriter(base: buffer, capacity: capacity)
         Frame.write(to: &w, link: .ethernet(eth), ip: p.ip, transport: p.transport, payload: p.payload, filling: true)
         let ts = startTime + time
