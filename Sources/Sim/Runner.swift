@@ -12,6 +12,8 @@ public enum Runner {
         /// Whether to write all-hops.pcapng besides the per-point pcaps (its per-packet comments make it the
         /// largest output of a fleet run).
         public var allHops = true
+        /// Whether to record flow logs (flow-logs.txt): a fleet's records are the largest output after its pcaps.
+        public var flowLogs = true
         /// Called every 65,536 events with the run's progress (for a progress bar; never part of an output).
         public var progress: (@Sendable (Progress) -> Void)?
 
@@ -74,16 +76,19 @@ public enum Runner {
         }
         let recorder = RunRecorder(sim: sim, captures: writer)
         sim.network.describesPackets = writer != nil && options.allHops
-        let flowLogs = FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime,
-                                       perConnection: scenario.assumptions.flowLogRecordPerConnection)
-        // A failed run leaves no flow-logs.txt (not even an earlier run's) and no spool files.
-        defer { flowLogs.abandon() }
+        let flowLogs = options.flowLogs
+            ? FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime,
+                              perConnection: scenario.assumptions.flowLogRecordPerConnection)
+            : nil
+        // A failed run leaves no flow-logs.txt (not even an earlier run's) and no spool files; nor does a run
+        // without flow logs (an earlier run's file would read as this one's).
+        defer { flowLogs?.abandon() }
         if let outDir {
             let path = "\(outDir)/flow-logs.txt"
             try? FileManager.default.removeItem(atPath: path)
-            try flowLogs.writeFile(to: path)
+            try flowLogs?.writeFile(to: path)
         }
-        recorder.interfaceObservers.append(flowLogs)
+        if let flowLogs { recorder.interfaceObservers.append(flowLogs) }
         sim.observer = recorder
         if let progress = options.progress {
             let total = scenario.flows.count + scenario.generators.map(\.count).reduce(0, +)
@@ -169,19 +174,20 @@ public enum Runner {
                 return .init(id: n.id, name: n.name, metrics: m, reading: RunReport.reading(m), per_minute: minutes)
             },
             expectations_checked: checked, expectations_failed: failed,
-            flow_logs: outDir == nil ? nil : "flow-logs.txt")
+            flow_logs: outDir == nil || flowLogs == nil ? nil : "flow-logs.txt")
         report.generators = generators
         let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
                                        outDir: outDir)
         // Records still open complete now; flow-logs.txt, written as they completed, moves into place.
-        try flowLogs.finish()
-        let flowLogRecords = flowLogs.records
+        try flowLogs?.finish()
+        let flowLogRecords = flowLogs?.records
         if let outDir {
             try writeAtomically(Data(text.utf8), to: "\(outDir)/report.txt")
             try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
         }
         return Outcome(report: report, text: text, flowLogRecords: flowLogRecords,
-                       flowLogText: flowLogRecords.map(flowLogs.text(of:)), flowLogRecordCount: flowLogs.recordCount,
+                       flowLogText: flowLogs.flatMap { f in flowLogRecords.map(f.text(of:)) },
+                       flowLogRecordCount: flowLogs?.recordCount ?? 0,
                        outDir: outDir, results: results)
     }
 

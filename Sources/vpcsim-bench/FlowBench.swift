@@ -30,13 +30,14 @@ enum FlowBench {
     }
 
     /// Runs `flows` flows; returns wall seconds, capture records written and peak RSS.
-    static func run(flows: Int, over: Int64, capture: Bool, allHops: Bool) throws
+    static func run(flows: Int, over: Int64, capture: Bool, allHops: Bool, flowLogs: Bool = true) throws
         -> (seconds: Double, records: Int, bytes: Int, ok: Int, rss: Int) {
         let s = try scenario(flows: flows, over: over)
         let dir = (ProcessInfo.processInfo.environment["VPCSIM_BENCH_DIR"] ?? NSTemporaryDirectory())
             + "/vpcsim-bench-\(getpid())"
         var options = Runner.Options(outDir: dir, capture: capture ? nil : [])
         options.allHops = allHops
+        options.flowLogs = flowLogs
         let t0 = Date()
         let o = try Runner.run(scenario: s, options: options)
         let seconds = Date().timeIntervalSince(t0)
@@ -56,6 +57,8 @@ enum FlowBench {
         // "all-hops" also writes all-hops.pcapng (a comment on every packet); by default the per-point pcaps only.
         let allHops = args.contains("all-hops")
         let what = allHops ? "per-point pcaps + all-hops.pcapng" : "per-point pcaps"
+        // "no-flow-logs": without flow-logs.txt.
+        let flowLogs = !args.contains("no-flow-logs")
         switch mode {
         case "hops":
             let r = try run(flows: n, over: Int64(n) * 100_000, capture: true, allHops: allHops)  // 10,000 flows/s
@@ -76,13 +79,15 @@ enum FlowBench {
         case "flows":
             let which = args.count > 2 ? args[2] : "both"
             for capture in [false, true] where which == "both" || which == "all-hops" || (which == "on") == capture {
-                let r = try run(flows: n, over: Int64(n) * 100_000, capture: capture, allHops: allHops)  // 10,000 flows/s
-                print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on (\(what))" : "off"): "
+                let r = try run(flows: n, over: Int64(n) * 100_000, capture: capture, allHops: allHops,
+                                flowLogs: flowLogs)  // 10,000 flows/s
+                print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on (\(what))" : "off")"
+                    + (flowLogs ? "" : ", no flow logs") + ": "
                     + String(format: "%.2f s", r.seconds) + ", \(r.records) records, \(r.bytes / 1_000_000) MB written, "
                     + "\(r.ok) ok, peak RSS \(r.rss / 1024) MiB (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
             }
         default:
-            print("usage: vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops]")
+            print("usage: vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] [no-flow-logs]")
         }
     }
 }

@@ -49,6 +49,9 @@ struct Run: ParsableCommand {
           help: "Write all-hops.pcapng (every point as an interface, a comment on every packet) besides the per-point pcaps.")
     var allHops = true
 
+    @Flag(inversion: .prefixedNo, help: "Write flow-logs.txt (what VPC Flow Logs would record at each ENI).")
+    var flowLogs = true
+
     @Flag(name: .long, help: "Print only the flow summary lines.")
     var quiet = false
 
@@ -58,6 +61,7 @@ struct Run: ParsableCommand {
         do {
             var options = Runner.Options(outDir: out, seed: seed, capture: selection)
             options.allHops = allHops
+            options.flowLogs = flowLogs
             if !quiet { options.progress = ProgressLine.shared.update }
             outcome = try Runner.run(path: scenario, options: options)
             ProgressLine.shared.finish()

@@ -234,6 +234,21 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
     }
 }
 
+@Suite struct FlowLogsOptionTests {
+    @Test func noFlowLogsWritesNoFlowLogsAndRemovesAnEarlierRunsFile() throws {
+        let out = makeTempDirectory("vpcsim-e2e")
+        let first = try vpcsim(["run", "scenarios/closed-port.yaml", "--out", out, "--capture", "none"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/flow-logs.txt"))
+        let r = try vpcsim(["run", "scenarios/closed-port.yaml", "--out", out, "--capture", "none", "--no-flow-logs"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/flow-logs.txt"))
+        let text = try String(contentsOfFile: out + "/report.txt", encoding: .utf8)
+        #expect(!text.contains("FLOW LOGS"))
+        #expect(text.contains("refused"))
+    }
+}
+
 @Suite struct CLIErrorTests {
     @Test func invalidScenarioExitsTwoWithOneLineNamingFileLineColumn() throws {
         let dir = makeTempDirectory("vpcsim-cli")
