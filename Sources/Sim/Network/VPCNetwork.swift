@@ -87,7 +87,9 @@ public final class VPCNetwork {
         tracked = Array(repeating: [:], count: model.enis.count)
         compiledRoutes = model.routeTables.map { t in
             t.routes.enumerated().map { (cidr: $0.element.destination, index: $0.offset) }
-                .sorted { a, b in a.cidr.prefixLength != b.cidr.prefixLength ? a.cidr.prefixLength > b.cidr.prefixLength : a.index < b.index }
+                .sorted { a, b in
+                    a.cidr.prefixLength != b.cidr.prefixLength ? a.cidr.prefixLength > b.cidr.prefixLength : a.index < b.index
+                }
         }
         naclRules = model.networkACLs.flatMap { [$0.inbound, $0.outbound] }
         igwAttached = model.internetGateways.indices.map { g in model.vpcs.contains { $0.internetGateway == g } }
@@ -176,8 +178,7 @@ public final class VPCNetwork {
         if !model.enis[eni].securityGroups.isEmpty {
             let key = p.key
             if followTracked(eni, key, p.tcp?.flags) {
-                p.record(Step(kind: .securityGroupEgress, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
-                              action: .allowed, rule: "tracked connection (reply or continuation)"))
+                p.record(sgStep(eni, .securityGroupEgress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             } else {
                 let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .outbound, key)
                 if let g = d.group, let rule = d.rule {
@@ -186,8 +187,7 @@ public final class VPCNetwork {
                                   componentDisplay: model.securityGroups[g].display, action: .allowed,
                                   rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
                 } else {
-                    let step = Step(kind: .securityGroupEgress, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
-                                    action: .denied,
+                    let step = sgStep(eni, .securityGroupEgress, action: .denied,
                                     rule: "no egress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")to \(key.destination)")
                     capture(.eni(eni), p, outgoing: true, comment: "sent; dropped: " + step.text)
                     observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: true, accepted: false)
@@ -222,6 +222,29 @@ public final class VPCNetwork {
             capture(.outsideHost(host), p, outgoing: true, comment: "sent; dropped: " + step.text)
             drop(p, step)
         }
+    }
+
+    // MARK: Steps (the path a traced packet records)
+
+    private func routeStep(_ rt: Int, action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        Step(kind: .route, component: model.routeTables[rt].id, componentDisplay: model.routeTables[rt].display,
+             action: action, rule: rule, detail: detail)
+    }
+
+    private func natStep(_ n: Int, action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display,
+             action: action, rule: rule, detail: detail)
+    }
+
+    private func igwStep(_ g: Int, action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        Step(kind: .internetGateway, component: model.internetGateways[g].id,
+             componentDisplay: model.internetGateways[g].display, action: action, rule: rule, detail: detail)
+    }
+
+    /// A step at the security groups of `eni`, all of them named.
+    private func sgStep(_ eni: Int, _ kind: Step.Kind, action: Step.Action, rule: String) -> Step {
+        Step(kind: kind, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
+             action: action, rule: rule)
     }
 
     // MARK: Transit between nodes
@@ -276,17 +299,17 @@ public final class VPCNetwork {
         let rtIndex = model.routeTable(of: subnet)
         let hop = assumptions.vpcHopLatency
         guard let routeIndex = routeLookup(rtIndex, p.ip.destination) else {
-            return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
+            return fail(&p, routeStep(rtIndex, action: .dropped,
                                  rule: "no route matches \(p.ip.destination)"))
         }
         let route = model.routeTables[rtIndex].routes[routeIndex]
-        p.record(Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .forwarded,
+        p.record(routeStep(rtIndex, action: .forwarded,
                       rule: "\(route.destination) → \(describe(route.target))"))
         switch route.target {
         case .local:
             let vpc = model.subnets[subnet].vpc
             guard let eni = eniByAddress[p.ip.destination], model.subnets[model.enis[eni].subnet].vpc == vpc else {
-                return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
+                return fail(&p, routeStep(rtIndex, action: .dropped,
                                      rule: "\(route.destination) → local", detail: "no ENI has \(p.ip.destination)"))
             }
             let dst = model.enis[eni].subnet
@@ -322,23 +345,21 @@ public final class VPCNetwork {
                 } else {
                     why = "\(p.ip.source) has no public IP"
                 }
-                return fail(&p, Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display,
-                                     action: .dropped, rule: "no public IP for \(p.ip.source)", detail: why))
+                return fail(&p, igwStep(g, action: .dropped, rule: "no public IP for \(p.ip.source)", detail: why))
             }
             let src = p.ip.source
-            p.record(Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display,
-                          action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
+            p.record(igwStep(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
             return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil)
         case .blackhole(let was):
-            return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
+            return fail(&p, routeStep(rtIndex, action: .dropped,
                                  rule: "\(route.destination) → blackhole",
                                  detail: was.map { "target \($0) no longer exists" }))
         case .networkInterface(let eni):
-            return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
+            return fail(&p, routeStep(rtIndex, action: .dropped,
                                  rule: "\(route.destination) → \(model.enis[eni].id)",
                                  detail: "forwarding through an appliance ENI is not modeled"))
         case .peering(let pcx):
-            return fail(&p, Step(kind: .route, component: model.routeTables[rtIndex].id, componentDisplay: model.routeTables[rtIndex].display, action: .dropped,
+            return fail(&p, routeStep(rtIndex, action: .dropped,
                                  rule: "\(route.destination) → \(pcx)", detail: "the peered VPC is not modeled"))
         }
     }
@@ -414,8 +435,7 @@ public final class VPCNetwork {
         guard !model.enis[eni].securityGroups.isEmpty else { return nil }
         let key = p.key
         if followTracked(eni, key, p.tcp?.flags) {
-            p.record(Step(kind: .securityGroupIngress, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
-                          action: .allowed, rule: "tracked connection (reply or continuation)"))
+            p.record(sgStep(eni, .securityGroupIngress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             return nil
         }
         let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .inbound, key)
@@ -426,8 +446,7 @@ public final class VPCNetwork {
                           rule: SecurityGroupEvaluator.describe(model, group: g, .inbound, rule)))
             return nil
         }
-        return fail(&p, Step(kind: .securityGroupIngress, component: sgIDs(model.enis[eni]), componentDisplay: sgDisplay(model.enis[eni]),
-                             action: .denied,
+        return fail(&p, sgStep(eni, .securityGroupIngress, action: .denied,
                              rule: "no ingress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")from \(key.source)"))
     }
 
@@ -537,25 +556,24 @@ public final class VPCNetwork {
                 p.ip.source = natAddress
                 setSourcePort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-                p.record(Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display,
-                              action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
+                p.record(natStep(n, action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
                 capture(.natGateway(n, fromInside: true), packet, outgoing: false,
                         comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
                             + "\(natAddress):\(port) by \(model.natGateways[n].id)")
                 natDepart(n, p, fromInside: true, size: size)
             case .idleTimedOut:
-                let step = Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display, action: .dropped,
+                let step = natStep(n, action: .dropped,
                                 rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
                                 detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil)
                 natDrop(n, p, step, fromInside: true)
                 if key.proto == .tcp, let t = p.tcp { natSendsReset(n, to: p, tcp: t) }
             case .portAllocationError:
-                let step = Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display, action: .dropped,
+                let step = natStep(n, action: .dropped,
                                 rule: "ErrorPortAllocation",
                                 detail: "\(assumptions.natConnectionsPerDestination) connections to \(key.destination):\(key.destinationPort) already")
                 natDrop(n, p, step, fromInside: true)
             case .noMapping, .unsupportedProtocol:
-                let step = Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display, action: .dropped,
+                let step = natStep(n, action: .dropped,
                                 rule: result.isUnsupported ? "protocol \(key.proto) is not supported (TCP, UDP, ICMP only)"
                                     : "no translation for \(key.description)")
                 natDrop(n, p, step, fromInside: true)
@@ -568,14 +586,13 @@ public final class VPCNetwork {
                 p.ip.destination = to
                 setDestinationPort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-                p.record(Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display,
-                              action: .translated, rule: "\(key.destination):\(key.destinationPort) → \(to):\(port)"))
+                p.record(natStep(n, action: .translated, rule: "\(key.destination):\(key.destinationPort) → \(to):\(port)"))
                 capture(.natGateway(n, fromInside: false), packet, outgoing: false,
                         comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
                             + "\(to):\(port) by \(model.natGateways[n].id)")
                 natDepart(n, p, fromInside: false, size: size)
             case .noMapping, .idleTimedOut:
-                let step = Step(kind: .natGateway, component: model.natGateways[n].id, componentDisplay: model.natGateways[n].display, action: .dropped,
+                let step = natStep(n, action: .dropped,
                                 rule: "no translation for \(key.description)")
                 natDrop(n, p, step, fromInside: false)
             }
@@ -639,7 +656,7 @@ public final class VPCNetwork {
         var p = packet
         guard igwAttached[g], let pub = privateToPublic[p.ip.source] else {
             // Checked in transit already; kept for a model whose IGW is not attached.
-            let step = Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display, action: .dropped,
+            let step = igwStep(g, action: .dropped,
                             rule: "no public IP for \(p.ip.source)")
             drop(p, step)
             return
@@ -672,7 +689,7 @@ public final class VPCNetwork {
     private func igwFromInternet(_ g: Int, _ packet: SimPacket) {
         var p = packet
         guard let eni = publicToENI[p.ip.destination] else {
-            let step = Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display, action: .dropped,
+            let step = igwStep(g, action: .dropped,
                             rule: "no ENI has public IP \(p.ip.destination)")
             capture(.internetGateway(g, toInternet: false), p, outgoing: false, comment: "dropped: " + step.text)
             drop(p, step)
@@ -682,7 +699,7 @@ public final class VPCNetwork {
         if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         p.ip.destination = publicToPrivate[before] ?? model.enis[eni].privateIP
         let after = p.ip.destination
-        p.record(Step(kind: .internetGateway, component: model.internetGateways[g].id, componentDisplay: model.internetGateways[g].display, action: .translated,
+        p.record(igwStep(g, action: .translated,
                       rule: "1:1 NAT \(before) → \(after)"))
         // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
         var t: Transit
