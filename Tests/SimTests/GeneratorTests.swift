@@ -45,6 +45,30 @@ import Testing
         #expect(sim.network.nats[0].activeConnections == 0)
     }
 
+    /// Memory follows active connections: once a flow has ended, both of its TCP endpoints are freed (they used
+    /// to keep each other alive through the client's callbacks), while the simulation itself is still alive.
+    @Test func finishedFlowsFreeTheirConnections() {
+        final class Weak { weak var connection: TCPConnection? }
+        var template = StoryModel.flow("f", .tcp, port: 443, size: 200)
+        template.hold = 0
+        var s = Scenario(name: "gen", file: "test", seed: 5, model: StoryModel().build(), flows: [])
+        s.generators = [FlowGenerator(name: "fleet", template: template, count: 200, start: 0, over: 1_000_000_000)]
+        let sim = Simulation(scenario: s)
+        var created: [Weak] = []
+        sim.connectionCreated = { c in
+            let w = Weak()
+            w.connection = c
+            created.append(w)
+        }
+        let rec = RunRecorder(sim: sim, captures: nil)
+        sim.observer = rec
+        sim.run()
+        #expect(sim.generatorResults[0].outcomes[.ok] == 200)
+        #expect(created.count == 400)  // a client and a server per flow
+        #expect(sim.openConnections == 0)
+        #expect(created.filter { $0.connection != nil }.count == 0)
+    }
+
     @Test func aSecondNATAddressLetsEveryFlowThrough() {
         let (sim, nat) = exhaustion(count: 300, limit: 250, secondAddress: true)
         #expect(sim.generatorResults[0].outcomes[.ok] == 300)

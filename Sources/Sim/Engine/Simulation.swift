@@ -136,6 +136,10 @@ public final class Simulation {
     private var timerLanes: [[Int]] = []
     public private(set) var flowsStarted = 0
     public var activeFlows: Int { active.count }
+    /// Connections the endpoints still hold.
+    var openConnections: Int { hosts.reduce(0) { $0 + $1.connections.count } + enis.values.reduce(0) { $0 + $1.connections.count } }
+    /// Told of every TCP connection created (tests check that finished ones are freed).
+    var connectionCreated: ((TCPConnection) -> Void)?
     /// Called now and then with the virtual time, for progress reports (not part of any output).
     public var onProgress: ((Simulation) -> Void)?
     /// Extra observers of flow completion (the recorder).
@@ -333,6 +337,7 @@ public final class Simulation {
                                  remote: (f.destination.address, f.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: f.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
+        connectionCreated?(conn)
         host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = conn
         let readyLabel = f.app.isSSH ? "USERAUTH_SUCCESS" : nil
         var bannerReceived = false
@@ -461,6 +466,7 @@ public final class Simulation {
                                      nagle: app_?.serverNagle ?? false,
                                      rng: &rng)
             conn.traces = p.flow < scenario.flows.count
+            connectionCreated?(conn)
             app.onEnded = { [unowned host] _ in host.connections[key] = nil }
             host.connections[key] = conn
             conn.accept(syn)
