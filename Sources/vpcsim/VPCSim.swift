@@ -31,7 +31,7 @@ func fail(_ message: String) -> Never {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a scenario: captures per hop, all-hops.pcapng, report.txt and report.json.")
+        abstract: "Run a scenario: captures per hop, all-hops.pcapng, flow-logs.txt, report.txt and report.json.")
 
     @Argument(help: "The scenario file (YAML).")
     var scenario: String
