@@ -52,19 +52,21 @@ public final class Scheduler {
     /// Schedules `action` at absolute time `time` (never earlier than now).
     @discardableResult
     public func schedule(at time: Int64, _ action: @escaping Action) -> Handle {
-        let slot: Int32
-        if let s = freeActions.popLast() {
-            slot = s
-            actions[Int(s)] = action
-        } else {
-            slot = Int32(actions.count)
-            actions.append(action)
-            generations.append(0)
-        }
-        let generation = generations[Int(slot)]
+        let (slot, generation) = store(action)
         push(Event(time: max(time, now), seqKind: nextSeq << 2, slot: slot, generation: generation))
         nextSeq &+= 1
         return Handle(slot: slot, generation: generation)
+    }
+
+    /// Keeps `action` in a free slot (or a new one); returns the slot and its generation.
+    private func store(_ action: @escaping Action) -> (slot: Int32, generation: UInt32) {
+        if let s = freeActions.popLast() {
+            actions[Int(s)] = action
+            return (s, generations[Int(s)])
+        }
+        actions.append(action)
+        generations.append(0)
+        return (Int32(actions.count - 1), 0)
     }
 
     /// A new lane for actions scheduled in nondecreasing time order.
@@ -80,21 +82,11 @@ public final class Scheduler {
         if let last = lanes[l].events.last, lanes[l].head < lanes[l].events.count, last.time > t {
             return schedule(at: t, action)
         }
-        let h = schedule(at: t, action, into: l)
-        return h
+        return schedule(at: t, action, into: l)
     }
 
     private func schedule(at t: Int64, _ action: @escaping Action, into l: Int) -> Handle {
-        let slot: Int32
-        if let s = freeActions.popLast() {
-            slot = s
-            actions[Int(s)] = action
-        } else {
-            slot = Int32(actions.count)
-            actions.append(action)
-            generations.append(0)
-        }
-        let generation = generations[Int(slot)]
+        let (slot, generation) = store(action)
         let e = Event(time: t, seqKind: nextSeq << 2, slot: slot, generation: generation)
         nextSeq &+= 1
         if lanes[l].head == lanes[l].events.count {

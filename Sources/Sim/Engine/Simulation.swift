@@ -137,7 +137,9 @@ public final class Simulation {
     public private(set) var flowsStarted = 0
     public var activeFlows: Int { active.count }
     /// Connections the endpoints still hold.
-    var openConnections: Int { hosts.reduce(0) { $0 + $1.connections.count } + enis.values.reduce(0) { $0 + $1.connections.count } }
+    var openConnections: Int { endpoints.reduce(0) { $0 + $1.connections.count } }
+    /// Every host's endpoints: outside hosts and the ENIs used so far.
+    private var endpoints: [HostEndpoint] { hosts + Array(enis.values) }
     /// Told of every TCP connection created (tests check that finished ones are freed).
     var connectionCreated: ((TCPConnection) -> Void)?
     /// Called now and then with the virtual time, for progress reports (not part of any output).
@@ -177,7 +179,7 @@ public final class Simulation {
 
     deinit {
         // Connections still open when the run ended hold their applications, which hold them back.
-        for h in hosts + enis.values {
+        for h in endpoints {
             for c in h.connections.values { c.app = nil }
         }
     }
