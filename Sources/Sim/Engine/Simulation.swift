@@ -73,16 +73,14 @@ final class HostEndpoint: TCPEnvironment {
     let kind: Kind
     let address: IPv4Address
     unowned(unsafe) let sim: Simulation
-    var connections: [ConnectionKey: TCPConnection] = [:]
-    var usedPorts: Set<UInt16> = []
+    let connections = HashTable<ConnectionKey, TCPConnection>()
+    var usedPorts = PortSet()
 
-    struct ConnectionKey: Hashable {
+    struct ConnectionKey: TableKey {
         var localPort: UInt16
         var remote: IPv4Address
         var remotePort: UInt16
-        func hash(into h: inout Hasher) {
-            h.combine(UInt64(remote.rawValue) << 32 | UInt64(localPort) << 16 | UInt64(remotePort))
-        }
+        var tableHash: UInt64 { UInt64(remote.rawValue) << 32 | UInt64(localPort) << 16 | UInt64(remotePort) }
     }
 
     init(kind: Kind, address: IPv4Address, sim: Simulation) {
@@ -117,7 +115,8 @@ public final class Simulation {
     public let scheduler = Scheduler()
     public let network: VPCNetwork
     var rng: SplitMix64
-    private var enis: [Int: HostEndpoint] = [:]
+    /// Each ENI's endpoint, made when first used.
+    private var enis: [HostEndpoint?]
     private var hosts: [HostEndpoint] = []
     /// Results of the scenario's explicit flows, in order.
     public internal(set) var results: [FlowResult]
@@ -126,7 +125,7 @@ public final class Simulation {
     private var packetCounter = 0
     private var conversations: [[AppMessage]] = []
     /// Flows in progress (explicit and generated), by flow index.
-    private var active: [Int: ActiveFlow] = [:]
+    private let active = HashTable<Int, ActiveFlow>()
     /// Generated flows have indices from generatorBase[g] on.
     private var generatorBase: [Int] = []
     private var generatorConversation: [[AppMessage]] = []
@@ -139,7 +138,7 @@ public final class Simulation {
     /// Connections the endpoints still hold.
     var openConnections: Int { endpoints.reduce(0) { $0 + $1.connections.count } }
     /// Every host's endpoints: outside hosts and the ENIs used so far.
-    private var endpoints: [HostEndpoint] { hosts + Array(enis.values) }
+    private var endpoints: [HostEndpoint] { hosts + enis.compactMap { $0 } }
     /// Told of every TCP connection created (tests check that finished ones are freed).
     var connectionCreated: ((TCPConnection) -> Void)?
     /// Called now and then with the virtual time, for progress reports (not part of any output).
@@ -155,6 +154,7 @@ public final class Simulation {
         network = VPCNetwork(model: scenario.model, assumptions: scenario.assumptions, scheduler: scheduler,
                              seed: scenario.seed)
         results = scenario.flows.indices.map { FlowResult(index: $0) }
+        enis = Array(repeating: nil, count: scenario.model.enis.count)
         for (i, h) in scenario.model.outsideHosts.enumerated() {
             hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
         }
@@ -180,7 +180,7 @@ public final class Simulation {
     deinit {
         // Connections still open when the run ended hold their applications, which hold them back.
         for h in endpoints {
-            for c in h.connections.values { c.app = nil }
+            h.connections.forEach { _, c in c.app = nil }
         }
     }
 
@@ -261,7 +261,7 @@ public final class Simulation {
     }
 
     func endpoint(eni: Int) -> HostEndpoint {
-        if let e = enis[eni] { return e }
+        if let e = enis[eni] { return e }  // enis is as long as the model's ENIs
         let e = HostEndpoint(kind: .eni(eni), address: scenario.model.enis[eni].privateIP, sim: self)
         enis[eni] = e
         return e
@@ -283,7 +283,9 @@ public final class Simulation {
         } else {
             scheduler.run()
         }
-        for i in active.keys.sorted() {
+        var left: [Int] = []
+        active.forEach { i, _ in left.append(i) }
+        for i in left.sorted() {
             // Nothing left to happen and the client never finished: it waits forever.
             finish(i, .timeout, "no reply and no timer left (the client would wait for ever)")
         }

@@ -65,7 +65,7 @@ public final class FlowLogRecorder: InterfaceObserver {
     /// A record's identity packed into three words: the packet's addresses (pkt-srcaddr, pkt-dstaddr), its
     /// ports, protocol, action and direction, and the ENI and aggregation interval. srcaddr and dstaddr are not
     /// in it: they follow from the ENI, the direction and the packet's addresses.
-    struct Key: Hashable {
+    struct Key: Hashable, TableKey {
         /// pkt-srcaddr << 32 | pkt-dstaddr.
         var addresses: UInt64
         /// srcport << 48 | dstport << 32 | protocol << 8 | reject << 1 | egress.
@@ -81,6 +81,7 @@ public final class FlowLogRecorder: InterfaceObserver {
         var proto: UInt8 { UInt8(truncatingIfNeeded: ports >> 8) }
         var reject: Bool { ports & 2 != 0 }
         var egress: Bool { ports & 1 != 0 }
+        var tableHash: UInt64 { addresses ^ (ports &* 0x9E37_79B9_7F4A_7C15) ^ (place &* 0xC2B2_AE3D_27D4_EB4F) }
     }
 
     /// A record being aggregated.
@@ -101,9 +102,10 @@ public final class FlowLogRecorder: InterfaceObserver {
     }
 
     /// A TCP connection at one ENI: its two endpoints (address and port, the lower first) and the ENI, packed.
-    struct ConnectionKey: Hashable {
+    struct ConnectionKey: Hashable, TableKey {
         var high: UInt64
         var low: UInt64
+        var tableHash: UInt64 { high ^ (low &* 0x9E37_79B9_7F4A_7C15) }
     }
 
     struct Connection {
@@ -170,9 +172,9 @@ public final class FlowLogRecorder: InterfaceObserver {
     private var slots: [Aggregate] = []
     private var freeSlots: [Int32] = []
     /// Live records found by key: every record without the assumption, else those not of TCP.
-    private var index: [Key: Int32] = [:]
+    private let index = HashTable<Key, Int32>()
     /// Open TCP connections per ENI (with the assumption).
-    private var connections: [ConnectionKey: Connection] = [:]
+    private var connections = HashTable<ConnectionKey, Connection>()
     /// The interval of the latest packet; records of earlier intervals are complete.
     private var currentWindow: Int64?
     /// traffic-path per (ENI, destination), bounded.
@@ -310,31 +312,26 @@ public final class FlowLogRecorder: InterfaceObserver {
         let (lo, hi) = fromLow ? (src, dst) : (dst, src)
         let ck = ConnectionKey(high: lo << 16 | hi >> 32,
                                low: (hi & 0xFFFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: eni)))
-        let c: Dictionary<ConnectionKey, Connection>.Index
-        if let i = connections.index(forKey: ck) {
-            c = i
-        } else {
-            connections[ck] = Connection(lastWindow: window)
-            c = connections.index(forKey: ck)!
-        }
-        var s = connections.values[c].first
+        let c = connections.find(ck) ?? connections.insert(ck, Connection(lastWindow: window))
+        let conn = connections.value(at: c)
+        var s = conn.pointee.first
         while s >= 0, slots[Int(s)].key != key { s = slots[Int(s)].next }
         if s >= 0 {
             add(Int(s), size: size, unix: unix, flags: flags)
         } else {
             s = newRecord(key, window: window, size: size, unix: unix, flags: flags, destination: k.destination)
-            slots[Int(s)].next = connections.values[c].first
-            connections.values[c].first = s
+            slots[Int(s)].next = conn.pointee.first
+            conn.pointee.first = s
         }
         // Closed as seen at this ENI: an RST, or a packet after both FINs (the last ACK). Named assumption
         // flow_log_record_per_connection: AWS says only that a record captures a flow "characterized by a 5-tuple
         // on a per network interface basis" within an aggregation interval (VPC-UG flow-log-records), not what a
         // connection's close does to it. Packets after the close (a reused 5-tuple) start new records.
-        let bothFINsBefore = connections.values[c].fins == 3
-        if tcp.contains(.fin) { connections.values[c].fins |= fromLow ? 1 : 2 }
-        connections.values[c].lastWindow = window
+        let bothFINsBefore = conn.pointee.fins == 3
+        if tcp.contains(.fin) { conn.pointee.fins |= fromLow ? 1 : 2 }
+        conn.pointee.lastWindow = window
         if bothFINsBefore || tcp.contains(.rst) {
-            let first = connections.values[c].first
+            let first = conn.pointee.first
             connections.remove(at: c)
             completeConnection(first)
         }
@@ -441,9 +438,11 @@ public final class FlowLogRecorder: InterfaceObserver {
         // without a FIN is as good as new, and one idle for a whole interval is forgotten (it will not close).
         if !connections.isEmpty {
             let ended = currentWindow ?? 0
-            var open: [ConnectionKey: Connection] = [:]
-            for (k, c) in connections where c.fins != 0 && c.lastWindow >= ended {
-                open[k] = Connection(first: -1, fins: c.fins, lastWindow: c.lastWindow)
+            let open = HashTable<ConnectionKey, Connection>(capacity: connections.count)
+            connections.forEach { k, c in
+                if c.fins != 0 && c.lastWindow >= ended {
+                    open.insert(k, Connection(first: -1, fins: c.fins, lastWindow: c.lastWindow))
+                }
             }
             connections = open
         }

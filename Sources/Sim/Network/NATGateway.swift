@@ -3,36 +3,36 @@ import Packets
 /// A NAT gateway's translation state: source NAT to its private IP and a port in 1024–65535, replies
 /// translated back (VPC-UG vpc-nat-gateway; aws-semantics §4).
 final class NATGateway {
-    struct InsideKey: Hashable {
+    struct InsideKey: TableKey {
         var proto: IPProtocol
         var source: IPv4Address
         var sourcePort: UInt16
         var destination: IPv4Address
         var destinationPort: UInt16
-        func hash(into h: inout Hasher) {
-            h.combine(UInt64(source.rawValue) << 32 | UInt64(destination.rawValue))
-            h.combine(UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(proto.rawValue))
+        var tableHash: UInt64 {
+            (UInt64(source.rawValue) << 32 | UInt64(destination.rawValue))
+                ^ (UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(proto.rawValue)) &* 0x9E37_79B9_7F4A_7C15
         }
     }
-    struct OutsideKey: Hashable {
+    struct OutsideKey: TableKey {
         var proto: IPProtocol
         var natAddress: IPv4Address
         var natPort: UInt16
         var remote: IPv4Address
         var remotePort: UInt16
-        func hash(into h: inout Hasher) {
-            h.combine(UInt64(natAddress.rawValue) << 32 | UInt64(remote.rawValue))
-            h.combine(UInt64(natPort) << 32 | UInt64(remotePort) << 16 | UInt64(proto.rawValue))
+        var tableHash: UInt64 {
+            (UInt64(natAddress.rawValue) << 32 | UInt64(remote.rawValue))
+                ^ (UInt64(natPort) << 32 | UInt64(remotePort) << 16 | UInt64(proto.rawValue)) &* 0x9E37_79B9_7F4A_7C15
         }
     }
-    struct DestinationKey: Hashable {
+    struct DestinationKey: TableKey {
         var natAddress: IPv4Address
         var proto: IPProtocol
         var remote: IPv4Address
         var remotePort: UInt16
-        func hash(into h: inout Hasher) {
-            h.combine(UInt64(natAddress.rawValue) << 32 | UInt64(remote.rawValue))
-            h.combine(UInt64(remotePort) << 16 | UInt64(proto.rawValue))
+        var tableHash: UInt64 {
+            (UInt64(natAddress.rawValue) << 32 | UInt64(remote.rawValue))
+                ^ (UInt64(remotePort) << 16 | UInt64(proto.rawValue)) &* 0x9E37_79B9_7F4A_7C15
         }
     }
     struct Mapping {
@@ -50,11 +50,11 @@ final class NATGateway {
     /// The primary private IP, then the secondary ones: each gives another 55,000 connections per destination.
     let addresses: [IPv4Address]
     var address: IPv4Address { addresses[0] }
-    private(set) var mappings: [Int: Mapping] = [:]
+    private let mappings = HashTable<Int, Mapping>()
     private var nextMappingID = 0
-    private var byInside: [InsideKey: Int] = [:]
-    private var byOutside: [OutsideKey: Int] = [:]
-    private var usedPorts: [DestinationKey: Set<UInt16>] = [:]
+    private let byInside = HashTable<InsideKey, Int>()
+    private let byOutside = HashTable<OutsideKey, Int>()
+    private let usedPorts = HashTable<DestinationKey, Set<UInt16>>()
     /// Totals for the run, and per minute of virtual time (CloudWatch publishes NAT gateway metrics per minute).
     var metrics = NATMetrics()
     var perMinute: [NATMetrics] = []
@@ -96,17 +96,18 @@ final class NATGateway {
         guard key.proto == .tcp || key.proto == .udp || key.proto == .icmp else { return .unsupportedProtocol }
         let ik = InsideKey(proto: key.proto, source: key.source, sourcePort: key.sourcePort,
                            destination: key.destination, destinationPort: key.destinationPort)
-        if let id = byInside[ik], var m = mappings[id] {
-            if now - m.lastActivity > assumptions.natIdleTimeout {
+        if let id = byInside[ik], let slot = mappings.find(id) {
+            let m = mappings.value(at: slot)
+            if now - m.pointee.lastActivity > assumptions.natIdleTimeout {
                 remove(id)
                 count { $0.idleTimeoutCount += 1 }
                 return .idleTimedOut
             }
-            m.lastActivity = now
-            if tcpFlags?.contains(.fin) == true { m.finFromInside = true }
-            mappings[id] = m
-            if tcpFlags?.contains(.rst) == true || closingAck(m, tcpFlags) { remove(id) }
-            return .translated(natAddress: m.natAddress, natPort: m.natPort, new: false)
+            m.pointee.lastActivity = now
+            if tcpFlags?.contains(.fin) == true { m.pointee.finFromInside = true }
+            let result = OutboundResult.translated(natAddress: m.pointee.natAddress, natPort: m.pointee.natPort, new: false)
+            if tcpFlags?.contains(.rst) == true || closingAck(m.pointee, tcpFlags) { remove(id) }
+            return result
         }
         if key.proto == .tcp, let f = tcpFlags, !(f.contains(.syn) && !f.contains(.ack)) {
             return .noMapping
@@ -129,8 +130,10 @@ final class NATGateway {
                                 remotePort: key.destinationPort)
         // Chosen and inserted in place: copying a destination's set (up to 55,000 ports) per new connection
         // would make a NAT gateway under pressure quadratic.
-        let port = choosePort(for: key, used: usedPorts[dk] ?? [], selection: assumptions.natPortSelection, rng: &rng)
-        usedPorts[dk, default: []].insert(port)
+        let ds = usedPorts.find(dk) ?? usedPorts.insert(dk, [])
+        let port = choosePort(for: key, used: usedPorts.value(at: ds).pointee, selection: assumptions.natPortSelection,
+                              rng: &rng)
+        usedPorts.value(at: ds).pointee.insert(port)
         let id = nextMappingID
         nextMappingID += 1
         mappings[id] = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)
@@ -171,7 +174,8 @@ final class NATGateway {
     func translateInbound(_ key: PacketKey, tcpFlags: TCPFlags?, now: Int64, assumptions: Assumptions) -> InboundResult {
         let ok = OutsideKey(proto: key.proto, natAddress: key.destination, natPort: key.destinationPort,
                             remote: key.source, remotePort: key.sourcePort)
-        guard let id = byOutside[ok], var m = mappings[id] else { return .noMapping }
+        guard let id = byOutside[ok], let slot = mappings.find(id) else { return .noMapping }
+        var m = mappings.value(at: slot).pointee
         if now - m.lastActivity > assumptions.natIdleTimeout {
             remove(id)
             count { $0.idleTimeoutCount += 1 }
@@ -185,8 +189,11 @@ final class NATGateway {
             }
             if f.contains(.fin) { m.finFromOutside = true }
         }
-        mappings[id] = m
-        if tcpFlags?.contains(.rst) == true || closingAck(m, tcpFlags) { remove(id) }
+        if tcpFlags?.contains(.rst) == true || closingAck(m, tcpFlags) {
+            remove(id)
+        } else if let slot = mappings.find(id) {
+            mappings.value(at: slot).pointee = m
+        }
         return .translated(to: m.inside.source, port: m.inside.sourcePort, flow: nil)
     }
 
@@ -204,8 +211,10 @@ final class NATGateway {
                              remote: m.inside.destination, remotePort: m.inside.destinationPort)] = nil
         let dk = DestinationKey(natAddress: m.natAddress, proto: m.inside.proto, remote: m.inside.destination,
                                 remotePort: m.inside.destinationPort)
-        usedPorts[dk]?.remove(m.natPort)
-        if usedPorts[dk]?.isEmpty == true { usedPorts[dk] = nil }
+        if let ds = usedPorts.find(dk) {
+            usedPorts.value(at: ds).pointee.remove(m.natPort)
+            if usedPorts.value(at: ds).pointee.isEmpty { usedPorts.remove(at: ds) }
+        }
     }
 }
 

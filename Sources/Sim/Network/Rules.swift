@@ -156,3 +156,16 @@ public enum SecurityGroupEvaluator {
         return s
     }
 }
+
+extension PacketKey: TableKey {
+    /// The two words `hash(into:)` combines, folded into one for `HashTable`.
+    @inline(__always) public var tableHash: UInt64 {
+        (UInt64(source.rawValue) << 32 | UInt64(destination.rawValue))
+            ^ (UInt64(sourcePort) << 48 | UInt64(destinationPort) << 32 | UInt64(proto.rawValue) << 16
+                | UInt64(icmpType) << 8 | UInt64(icmpCode)) &* 0x9E37_79B9_7F4A_7C15
+    }
+}
+
+extension IPv4Address: TableKey {
+    @inline(__always) public var tableHash: UInt64 { UInt64(rawValue) }
+}

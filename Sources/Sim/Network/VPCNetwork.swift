@@ -58,18 +58,18 @@ public final class VPCNetwork {
     private var hostPoint: [Int] = []
     var nats: [NATGateway] = []
     /// Public/Elastic IP → ENI, for the internet gateway's 1:1 NAT.
-    private var publicToENI: [IPv4Address: Int] = [:]
+    private let publicToENI = HashTable<IPv4Address, Int>()
     /// Public ↔ private for the IGW's 1:1 NAT, including NAT gateways' secondary addresses.
-    private var publicToPrivate: [IPv4Address: IPv4Address] = [:]
-    private var privateToPublic: [IPv4Address: IPv4Address] = [:]
+    private let publicToPrivate = HashTable<IPv4Address, IPv4Address>()
+    private let privateToPublic = HashTable<IPv4Address, IPv4Address>()
     /// Every private address an ENI answers to (primary and secondary), per VPC.
-    private var eniByAddress: [IPv4Address: Int] = [:]
-    private var hostByAddress: [IPv4Address: Int] = [:]
+    private let eniByAddress = HashTable<IPv4Address, Int>()
+    private let hostByAddress = HashTable<IPv4Address, Int>()
     /// Whether each internet gateway is attached to a VPC.
     private var igwAttached: [Bool]
     /// Tracked connections per ENI (security groups are stateful per ENI), keyed as their first packet went,
     /// with which sides have sent FIN (bit 1: the opener, bit 2: the other).
-    private var tracked: [[PacketKey: UInt8]]
+    private var tracked: [HashTable<PacketKey, UInt8>]
     public var observer: NetworkObserver?
 
     /// Called when a packet arrives at an ENI's host (Lambda/instance) or at an outside host.
@@ -84,7 +84,7 @@ public final class VPCNetwork {
         self.scheduler = scheduler
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         eniPoint = Array(repeating: nil, count: model.enis.count)
-        tracked = Array(repeating: [:], count: model.enis.count)
+        tracked = model.enis.map { _ in HashTable() }
         compiledRoutes = model.routeTables.map { t in
             t.routes.enumerated().map { (cidr: $0.element.destination, index: $0.offset) }
                 .sorted { a, b in
@@ -408,25 +408,25 @@ public final class VPCNetwork {
     /// with the last ACK after both FINs, or with an RST: AWS documents idle timeouts for tracked connections,
     /// not how long a closed one lingers, so the model frees it at once (memory follows open connections).
     private func followTracked(_ eni: Int, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
-        let stored: PacketKey
+        let table = tracked[eni]
+        let slot: Int
         var opener = true
-        if tracked[eni][key] != nil {
-            stored = key
-        } else if tracked[eni][key.reversed] != nil {
-            stored = key.reversed
+        if let i = table.find(key) {
+            slot = i
+        } else if let i = table.find(key.reversed) {
+            slot = i
             opener = false
         } else {
             return false
         }
         guard let f = flags else { return true }
-        var fins = tracked[eni][stored] ?? 0
+        let fins = table.value(at: slot)
         if f.contains(.rst) {
-            tracked[eni][stored] = nil
+            table.remove(at: slot)
         } else if f.contains(.fin) {
-            fins |= opener ? 1 : 2
-            tracked[eni][stored] = fins
-        } else if fins == 3 {
-            tracked[eni][stored] = nil
+            fins.pointee |= opener ? 1 : 2
+        } else if fins.pointee == 3 {
+            table.remove(at: slot)
         }
         return true
     }

@@ -1,0 +1,193 @@
+/// A key for `HashTable`: equality plus one 64-bit word that the table mixes into a bucket. Keys pack their
+/// fields into the word (or fold two words), so hashing a key costs a few instructions rather than a SipHash.
+public protocol TableKey: Equatable {
+    var tableHash: UInt64 { get }
+}
+
+/// An open-addressing hash table with linear probing and backward-shift deletion (no tombstones), for the
+/// per-packet lookups of the hot path: connection tracking, NAT translations, endpoints, flow-log records.
+/// Swift's Dictionary hashes with a per-process seeded SipHash on every access; this hashes with a multiply and
+/// two shifts. Iteration (`forEach`) follows slot order, which depends only on the keys and the order they
+/// came in (no seed), so it is deterministic; still, nothing that reaches an output should depend on it.
+public final class HashTable<Key: TableKey, Value> {
+    private var keys: UnsafeMutablePointer<Key>
+    private var values: UnsafeMutablePointer<Value>
+    private var used: UnsafeMutablePointer<Bool>
+    private var mask: Int
+    public private(set) var count = 0
+
+    public init(capacity: Int = 8) {
+        var c = 8
+        while c < capacity * 2 { c <<= 1 }
+        keys = .allocate(capacity: c)
+        values = .allocate(capacity: c)
+        used = .allocate(capacity: c)
+        used.initialize(repeating: false, count: c)
+        mask = c - 1
+    }
+
+    deinit {
+        for i in 0...mask where used[i] {
+            (keys + i).deinitialize(count: 1)
+            (values + i).deinitialize(count: 1)
+        }
+        keys.deallocate()
+        values.deallocate()
+        used.deallocate()
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    @inline(__always)
+    private func home(_ k: Key) -> Int {
+        // splitmix64's finalizer: every bit of the key reaches the low bits that pick the bucket.
+        var h = k.tableHash
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    /// The slot holding `key`, or nil. A slot stays valid until the next insertion or removal.
+    @inline(__always)
+    public func find(_ key: Key) -> Int? {
+        var i = home(key)
+        while used[i] {
+            if keys[i] == key { return i }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    public subscript(key: Key) -> Value? {
+        get {
+            guard let i = find(key) else { return nil }
+            return values[i]
+        }
+        set {
+            if let v = newValue {
+                if let i = find(key) { values[i] = v } else { insert(key, v) }
+            } else if let i = find(key) {
+                remove(at: i)
+            }
+        }
+    }
+
+    /// The value in slot `i` (from `find` or `insert`), to read or change in place.
+    @inline(__always)
+    public func value(at i: Int) -> UnsafeMutablePointer<Value> { values + i }
+
+    @inline(__always)
+    public func key(at i: Int) -> Key { keys[i] }
+
+    /// Inserts `key`, which must not be present; returns its slot.
+    @discardableResult
+    public func insert(_ key: Key, _ value: Value) -> Int {
+        if (count + 1) * 4 > (mask + 1) * 3 { grow() }
+        var i = home(key)
+        while used[i] { i = (i + 1) & mask }
+        (keys + i).initialize(to: key)
+        (values + i).initialize(to: value)
+        used[i] = true
+        count += 1
+        return i
+    }
+
+    /// Removes the entry in slot `i` and returns its value; later entries of its probe run move back.
+    @discardableResult
+    public func remove(at slot: Int) -> Value {
+        (keys + slot).deinitialize(count: 1)
+        let removed = (values + slot).move()
+        used[slot] = false
+        count -= 1
+        var hole = slot
+        var i = (slot + 1) & mask
+        while used[i] {
+            let h = home(keys[i])
+            // The entry at i may fill the hole when its home is not in (hole, i] (cyclically).
+            let stays = hole <= i ? (hole < h && h <= i) : (hole < h || h <= i)
+            if !stays {
+                (keys + hole).moveInitialize(from: keys + i, count: 1)
+                (values + hole).moveInitialize(from: values + i, count: 1)
+                used[hole] = true
+                used[i] = false
+                hole = i
+            }
+            i = (i + 1) & mask
+        }
+        return removed
+    }
+
+    @discardableResult
+    public func removeValue(forKey key: Key) -> Value? {
+        guard let i = find(key) else { return nil }
+        return remove(at: i)
+    }
+
+    public func removeAll() {
+        for i in 0...mask where used[i] {
+            (keys + i).deinitialize(count: 1)
+            (values + i).deinitialize(count: 1)
+            used[i] = false
+        }
+        count = 0
+    }
+
+    /// Every entry, in slot order.
+    public func forEach(_ body: (Key, Value) throws -> Void) rethrows {
+        for i in 0...mask where used[i] { try body(keys[i], values[i]) }
+    }
+
+    private func grow() {
+        let oldKeys = keys, oldValues = values, oldUsed = used, oldCapacity = mask + 1
+        let c = oldCapacity * 2
+        keys = .allocate(capacity: c)
+        values = .allocate(capacity: c)
+        used = .allocate(capacity: c)
+        used.initialize(repeating: false, count: c)
+        mask = c - 1
+        for j in 0..<oldCapacity where oldUsed[j] {
+            var i = home(oldKeys[j])
+            while used[i] { i = (i + 1) & mask }
+            (keys + i).moveInitialize(from: oldKeys + j, count: 1)
+            (values + i).moveInitialize(from: oldValues + j, count: 1)
+            used[i] = true
+        }
+        oldKeys.deallocate()
+        oldValues.deallocate()
+        oldUsed.deallocate()
+    }
+}
+
+extension UInt64: TableKey {
+    @inline(__always) public var tableHash: UInt64 { self }
+}
+
+extension Int: TableKey {
+    @inline(__always) public var tableHash: UInt64 { UInt64(bitPattern: Int64(self)) }
+}
+
+/// A set of TCP/UDP ports as a bitmap (8 KiB once the first port is inserted): a host's ports in use.
+public struct PortSet {
+    private var words: [UInt64] = []
+
+    public init() {}
+
+    @inline(__always)
+    public func contains(_ port: UInt16) -> Bool {
+        guard !words.isEmpty else { return false }
+        return words[Int(port >> 6)] & (1 << UInt64(port & 63)) != 0
+    }
+
+    @inline(__always)
+    public mutating func insert(_ port: UInt16) {
+        if words.isEmpty { words = Array(repeating: 0, count: 1024) }
+        words[Int(port >> 6)] |= 1 << UInt64(port & 63)
+    }
+
+    @inline(__always)
+    public mutating func remove(_ port: UInt16) {
+        guard !words.isEmpty else { return }
+        words[Int(port >> 6)] &= ~(1 << UInt64(port & 63))
+    }
+}
