@@ -75,7 +75,7 @@ enum FlowBench {
             let seconds = Date().timeIntervalSince(t0)
             print("engine: \(n) TCP flows, no observer: " + String(format: "%.2f s", seconds)
                 + ", \(sim.scheduler.eventsRun) events (" + String(format: "%.0f ns/event", seconds * 1e9 / Double(sim.scheduler.eventsRun))
-                + "), \(sim.generatorResults.first?.outcomes[.ok] ?? 0) ok, peak RSS \(peakRSSKiB() / 1024) MiB; SimPacket \(MemoryLayout<SimPacket>.size) bytes")
+                + "), \(sim.generatorResults.first?.outcomes[.ok] ?? 0) ok, at most \(sim.scheduler.peakPending) events pending, peak RSS \(peakRSSKiB() / 1024) MiB; SimPacket \(MemoryLayout<SimPacket>.size) bytes")
         case "flows":
             let which = args.count > 2 ? args[2] : "both"
             for capture in [false, true] where which == "both" || which == "all-hops" || (which == "on") == capture {

@@ -1,7 +1,8 @@
 /// The discrete-event scheduler: integer-nanosecond virtual time; events at the same time run in the order
 /// they were scheduled. Nothing here reads a clock.
 ///
-/// An event is 24 plain bytes in a binary heap: its time, its sequence number and a slot. A packet moving
+/// An event is 24 plain bytes in a 4-ary heap (half the levels of a binary one, a node's children in adjacent
+/// cache lines): its time, its sequence number and a slot. A packet moving
 /// between hops is a slot in the network's table of packets in flight (no allocation per hop); other work
 /// (timers, flow starts) is a closure kept in a slot of `actions`, reused once it has run.
 public final class Scheduler {
@@ -41,7 +42,20 @@ public final class Scheduler {
 
     public init() {}
 
-    public var pending: Int { heap.count }
+    public var pending: Int { heap.count + farCount }
+
+    /// Actions due at or after `horizon` wait in `far`, a ring of buckets of 2^farShift ns each (16.8 ms) keyed
+    /// by time, rather than in the heap: most of them are TCP timers cancelled before they are due, and a
+    /// cancelled one is dropped when its bucket comes up without ever costing a sift. Everything due before
+    /// `horizon` is in the heap, so the heap's first event is the next one whenever it is due before `horizon`;
+    /// when it is not, the bucket at `horizon` moves into the heap (the heap orders by time and sequence, so the
+    /// order of events never depends on where they waited). Actions further ahead than the ring goes go to the
+    /// heap directly.
+    private static let farShift: Int64 = 24
+    private static let farBuckets = 4096
+    private var far: [[Event]] = Array(repeating: [], count: Scheduler.farBuckets)
+    private var farCount = 0
+    private var horizon: Int64 = 1 << Scheduler.farShift
 
     /// A scheduled action, to cancel it.
     public struct Handle: Sendable {
@@ -53,9 +67,34 @@ public final class Scheduler {
     @discardableResult
     public func schedule(at time: Int64, _ action: @escaping Action) -> Handle {
         let (slot, generation) = store(action)
-        push(Event(time: max(time, now), seqKind: nextSeq << 2, slot: slot, generation: generation))
+        let e = Event(time: max(time, now), seqKind: nextSeq << 2, slot: slot, generation: generation)
         nextSeq &+= 1
+        if e.time >= horizon, e.time - horizon < Int64(Scheduler.farBuckets) << Scheduler.farShift {
+            far[Int(e.time >> Scheduler.farShift) & (Scheduler.farBuckets - 1)].append(e)
+            farCount += 1
+        } else {
+            push(e)
+        }
         return Handle(slot: slot, generation: generation)
+    }
+
+    /// Makes the heap's first event the next one to run: moves buckets from `far` while the heap's first is
+    /// not due before `horizon`. False when no event is left.
+    @inline(__always)
+    private func ready() -> Bool {
+        while true {
+            if let first = heap.first, first.time < horizon { return true }
+            if farCount == 0 { return !heap.isEmpty }
+            let b = Int(horizon >> Scheduler.farShift) & (Scheduler.farBuckets - 1)
+            if !far[b].isEmpty {
+                farCount -= far[b].count
+                for e in far[b] where generations[Int(e.slot)] == e.generation && actions[Int(e.slot)] != nil {
+                    push(e)
+                }
+                far[b] = []  // not keeping capacity: 4096 buckets would hold the peak of each
+            }
+            horizon += 1 << Scheduler.farShift
+        }
     }
 
     /// Keeps `action` in a free slot (or a new one); returns the slot and its generation.
@@ -123,13 +162,17 @@ public final class Scheduler {
         nextSeq &+= 1
     }
 
+    /// The most events the heap held at once (cancelled ones included), for the benchmark.
+    public private(set) var peakPending = 0
+
     @inline(__always)
     private func push(_ e: Event) {
         heap.append(e)
+        if heap.count > peakPending { peakPending = heap.count }
         heap.withUnsafeMutableBufferPointer { h in
             var i = h.count - 1
             while i > 0 {
-                let parent = (i - 1) >> 1
+                let parent = (i - 1) >> 2
                 guard e.before(h[parent]) else { break }
                 h[i] = h[parent]
                 i = parent
@@ -147,11 +190,15 @@ public final class Scheduler {
             let n = h.count
             var i = 0
             while true {
-                let l = 2 * i + 1
+                let l = 4 * i + 1
                 if l >= n { break }
                 var m = l
-                let r = l + 1
-                if r < n, h[r].before(h[l]) { m = r }
+                let end = min(l + 4, n)
+                var c = l + 1
+                while c < end {
+                    if h[c].before(h[m]) { m = c }
+                    c += 1
+                }
                 guard h[m].before(last) else { break }
                 h[i] = h[m]
                 i = m
@@ -199,7 +246,7 @@ public final class Scheduler {
     /// Runs every event, calling `progress` every `every` events.
     public func run(progressEvery every: Int, _ progress: () -> Void) {
         var n = 0
-        while let e = pop() {
+        while ready(), let e = pop() {
             fire(e)
             n += 1
             if n == every {
@@ -211,7 +258,7 @@ public final class Scheduler {
 
     /// Runs events in order until none remain or the next is after `limit`.
     public func run(until limit: Int64 = .max) {
-        while let first = heap.first, first.time <= limit, let e = pop() {
+        while ready(), let first = heap.first, first.time <= limit, let e = pop() {
             fire(e)
         }
     }
