@@ -10,7 +10,7 @@ final class Tap: NetworkObserver {
         seen.append((point, time, packet, comment))
     }
     func dropped(time: Int64, packet: SimPacket, step: Step) { drops.append((time, step)) }
-    func traced(packet: SimPacket) {}
+    func traced(packet: SimPacket, steps: [Step]) {}
 }
 
 @Suite struct TimingTests {

@@ -10,9 +10,11 @@ public struct SimPacket: Sendable {
     public var flow: Int
     /// True when the flow's client sent it.
     public var fromClient: Bool
-    /// Steps are recorded for the first packet of each direction of a flow (the report's path).
+    /// Steps are recorded for the first packet of each direction of a flow (the report's path), by the network,
+    /// apart from the packet (an array here would be retained and released with every copy of every packet).
     public var traced: Bool
-    public var trace: [Step]
+    /// The network's trace slot for this packet, -1 until its first step.
+    var traceSlot: Int32 = -1
     /// A serial number per packet sent by an endpoint (kept through translation), for the ladder diagram.
     public var id: Int = 0
 
@@ -23,7 +25,6 @@ public struct SimPacket: Sendable {
         self.flow = flow
         self.fromClient = fromClient
         self.traced = false
-        self.trace = []
     }
 
     public var key: PacketKey {
@@ -59,10 +60,4 @@ public struct SimPacket: Sendable {
 
     /// "tcp 10.0.0.5:1024 → 203.0.113.22:22 [SYN]".
     public var description: String { "\(key.description) \(summary)" }
-
-    /// Records a step of a traced packet; for the others the step is never even built (hot path).
-    @inline(__always)
-    mutating func record(_ step: @autoclosure () -> Step) {
-        if traced { trace.append(step()) }
-    }
 }

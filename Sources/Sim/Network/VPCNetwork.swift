@@ -8,7 +8,7 @@ public protocol NetworkObserver: AnyObject {
     /// A packet dropped; `step` names the component and rule.
     func dropped(time: Int64, packet: SimPacket, step: Step)
     /// The recorded steps of a traced packet that reached its destination or was dropped.
-    func traced(packet: SimPacket)
+    func traced(packet: SimPacket, steps: [Step])
     /// A packet crossing an ENI, as VPC Flow Logs see it: leaving it (`egress`) or arriving, and whether the
     /// security group and the subnet's NACL let it (ACCEPT) or not (REJECT). `packet` has the addresses in its
     /// IP header at that point (flow logs' pkt-srcaddr / pkt-dstaddr).
@@ -178,12 +178,12 @@ public final class VPCNetwork {
         if !model.enis[eni].securityGroups.isEmpty {
             let key = p.key
             if followTracked(eni, key, p.tcp?.flags) {
-                p.record(sgStep(eni, .securityGroupEgress, action: .allowed, rule: "tracked connection (reply or continuation)"))
+                record(&p, sgStep(eni, .securityGroupEgress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             } else {
                 let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .outbound, key)
                 if let g = d.group, let rule = d.rule {
                     tracked[eni][key] = 0
-                    p.record(Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
+                    record(&p, Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
                                   componentDisplay: model.securityGroups[g].display, action: .allowed,
                                   rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
                 } else {
@@ -208,7 +208,7 @@ public final class VPCNetwork {
         let oneWay = model.outsideHosts[host].rtt / 2
         if let eni = publicToENI[p.ip.destination], let g = igwFor(eni: eni) {
             let dst = p.ip.destination
-            p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
+            record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                           rule: "\(dst) is a public address of \(model.internetGateways[g].display)"))
             capture(.outsideHost(host), p, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
             p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
@@ -303,7 +303,7 @@ public final class VPCNetwork {
                                  rule: "no route matches \(p.ip.destination)"))
         }
         let route = model.routeTables[rtIndex].routes[routeIndex]
-        p.record(routeStep(rtIndex, action: .forwarded,
+        record(&p, routeStep(rtIndex, action: .forwarded,
                       rule: "\(route.destination) → \(describe(route.target))"))
         switch route.target {
         case .local:
@@ -348,7 +348,7 @@ public final class VPCNetwork {
                 return fail(&p, igwStep(g, action: .dropped, rule: "no public IP for \(p.ip.source)", detail: why))
             }
             let src = p.ip.source
-            p.record(igwStep(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
+            record(&p, igwStep(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
             return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil)
         case .blackhole(let was):
             return fail(&p, routeStep(rtIndex, action: .dropped,
@@ -376,7 +376,7 @@ public final class VPCNetwork {
     }
 
     private func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
-        p.record(step)
+        record(&p, step)
         return Transit(next: nil, delay: 0, drop: step)
     }
 
@@ -398,7 +398,7 @@ public final class VPCNetwork {
                  rule: NACLEvaluator.describe(d.rule))
         }
         if d.allowed {
-            p.record(step())
+            record(&p, step())
             return nil
         }
         return fail(&p, step())
@@ -435,13 +435,13 @@ public final class VPCNetwork {
         guard !model.enis[eni].securityGroups.isEmpty else { return nil }
         let key = p.key
         if followTracked(eni, key, p.tcp?.flags) {
-            p.record(sgStep(eni, .securityGroupIngress, action: .allowed, rule: "tracked connection (reply or continuation)"))
+            record(&p, sgStep(eni, .securityGroupIngress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             return nil
         }
         let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .inbound, key)
         if let g = d.group, let rule = d.rule {
             tracked[eni][key] = 0
-            p.record(Step(kind: .securityGroupIngress, component: model.securityGroups[g].id,
+            record(&p, Step(kind: .securityGroupIngress, component: model.securityGroups[g].id,
                           componentDisplay: model.securityGroups[g].display, action: .allowed,
                           rule: SecurityGroupEvaluator.describe(model, group: g, .inbound, rule)))
             return nil
@@ -518,9 +518,9 @@ public final class VPCNetwork {
         var p = packet
         switch node {
         case .eni(let eni):
-            p.record(Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
+            record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
                           action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
-            if p.traced { observer?.traced(packet: p) }
+            endTrace(p)
             capture(.eni(eni), p, outgoing: false, comment: "received")
             observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: false, accepted: true)
             deliverToENI(eni, p)
@@ -529,10 +529,10 @@ public final class VPCNetwork {
         case .internetGateway(let g, let toInternet):
             if toInternet { igwToInternet(g, p) } else { igwFromInternet(g, p) }
         case .outsideHost(let h):
-            p.record(Step(kind: .delivered, component: model.outsideHosts[h].id,
+            record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                           componentDisplay: model.outsideHosts[h].id, action: .delivered,
                           rule: "delivered to \(model.outsideHosts[h].address)"))
-            if p.traced { observer?.traced(packet: p) }
+            endTrace(p)
             capture(.outsideHost(h), p, outgoing: false, comment: "received")
             deliverToHost(h, p)
         }
@@ -556,7 +556,7 @@ public final class VPCNetwork {
                 p.ip.source = natAddress
                 setSourcePort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-                p.record(natStep(n, action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
+                record(&p, natStep(n, action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
                 capture(.natGateway(n, fromInside: true), packet, outgoing: false,
                         comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
                             + "\(natAddress):\(port) by \(model.natGateways[n].id)")
@@ -586,7 +586,7 @@ public final class VPCNetwork {
                 p.ip.destination = to
                 setDestinationPort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-                p.record(natStep(n, action: .translated, rule: "\(key.destination):\(key.destinationPort) → \(to):\(port)"))
+                record(&p, natStep(n, action: .translated, rule: "\(key.destination):\(key.destinationPort) → \(to):\(port)"))
                 capture(.natGateway(n, fromInside: false), packet, outgoing: false,
                         comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
                             + "\(to):\(port) by \(model.natGateways[n].id)")
@@ -666,7 +666,7 @@ public final class VPCNetwork {
         if let h = hostByAddress[p.ip.destination] {
             let oneWay = model.outsideHosts[h].rtt / 2
             let dst = p.ip.destination
-            p.record(Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
+            record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                           rule: "to \(model.outsideHosts[h].id) (\(dst)), one way \(formatDuration(oneWay))"))
             capture(.internetGateway(g, toInternet: true), p, outgoing: true,
                     comment: "translated \(packet.ip.source) → \(pub) by \(model.internetGateways[g].id); to the internet")
@@ -699,7 +699,7 @@ public final class VPCNetwork {
         if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         p.ip.destination = publicToPrivate[before] ?? model.enis[eni].privateIP
         let after = p.ip.destination
-        p.record(igwStep(g, action: .translated,
+        record(&p, igwStep(g, action: .translated,
                       rule: "1:1 NAT \(before) → \(after)"))
         // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
         var t: Transit
@@ -722,8 +722,39 @@ public final class VPCNetwork {
 
     // MARK: Observation
 
+    /// The steps of traced packets in flight, by slot (SimPacket.traceSlot); freed slots are reused.
+    private var traceSteps: [[Step]] = []
+    private var freeTraceSlots: [Int32] = []
+
+    /// Records a step of a traced packet; for the others the step is never even built (hot path).
+    @inline(__always)
+    private func record(_ p: inout SimPacket, _ step: @autoclosure () -> Step) {
+        guard p.traced else { return }
+        if p.traceSlot < 0 {
+            if let s = freeTraceSlots.popLast() {
+                p.traceSlot = s
+            } else {
+                traceSteps.append([])
+                p.traceSlot = Int32(traceSteps.count - 1)
+            }
+        }
+        traceSteps[Int(p.traceSlot)].append(step())
+    }
+
+    /// A traced packet reached its destination or was dropped: the observer gets its steps.
+    @inline(__always)
+    private func endTrace(_ p: SimPacket) {
+        guard p.traced else { return }
+        var steps: [Step] = []
+        if p.traceSlot >= 0 {
+            swap(&steps, &traceSteps[Int(p.traceSlot)])
+            freeTraceSlots.append(p.traceSlot)
+        }
+        observer?.traced(packet: p, steps: steps)
+    }
+
     private func drop(_ p: SimPacket, _ step: Step) {
-        if p.traced { observer?.traced(packet: p) }
+        endTrace(p)
         observer?.dropped(time: scheduler.now, packet: p, step: step)
     }
 

@@ -83,8 +83,8 @@ public final class RunRecorder: NetworkObserver {
         }
     }
 
-    public func traced(packet: SimPacket) {
+    public func traced(packet: SimPacket, steps: [Step]) {
         guard packet.flow >= 0 else { return }
-        sim.noteTrace(flow: packet.flow, fromClient: packet.fromClient, packet.trace)
+        sim.noteTrace(flow: packet.flow, fromClient: packet.fromClient, steps)
     }
 }
