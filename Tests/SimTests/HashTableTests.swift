@@ -1,5 +1,5 @@
 import Packets
-import XCTest
+import Testing
 @testable import Sim
 
 /// A key whose hash puts many keys in the same bucket, to exercise probing and backward-shift deletion.
@@ -8,12 +8,14 @@ private struct Crowded: TableKey, Hashable {
     var tableHash: UInt64 { v % 7 }
 }
 
-final class HashTableTests: XCTestCase {
+/// The engine's own containers: HashTable against Dictionary, the scheduler's order against a sort.
+@Suite struct EngineContainerTests {
     /// Random inserts, updates and removals, checked against Dictionary after every step.
     private func check<K: TableKey & Hashable>(_ make: (UInt64) -> K, range: UInt64, steps: Int) {
         var rng = SplitMix64(seed: 42)
         let table = HashTable<K, Int>()
         var reference: [K: Int] = [:]
+        var mismatches = 0
         for step in 0..<steps {
             let k = make(rng.next() % range)
             switch rng.next() % 3 {
@@ -21,33 +23,33 @@ final class HashTableTests: XCTestCase {
                 table[k] = step
                 reference[k] = step
             default:
-                XCTAssertEqual(table.removeValue(forKey: k), reference.removeValue(forKey: k))
+                if table.removeValue(forKey: k) != reference.removeValue(forKey: k) { mismatches += 1 }
             }
-            XCTAssertEqual(table.count, reference.count)
             let probe = make(rng.next() % range)
-            XCTAssertEqual(table[probe], reference[probe], "step \(step)")
+            if table.count != reference.count || table[probe] != reference[probe] { mismatches += 1 }
         }
+        #expect(mismatches == 0)
         var seen = 0
         table.forEach { k, v in
-            XCTAssertEqual(reference[k], v)
+            #expect(reference[k] == v)
             seen += 1
         }
-        XCTAssertEqual(seen, reference.count)
+        #expect(seen == reference.count)
         table.removeAll()
-        XCTAssertTrue(table.isEmpty)
-        for (k, _) in reference { XCTAssertNil(table[k]) }
+        #expect(table.isEmpty)
+        #expect(reference.keys.allSatisfy { table[$0] == nil })
     }
 
-    func testMatchesDictionaryWithSpreadKeys() {
+    @Test func hashTableMatchesDictionaryWithSpreadKeys() {
         check({ $0 << 32 | $0 }, range: 5_000, steps: 40_000)
     }
 
-    func testMatchesDictionaryWhenKeysCollide() {
+    @Test func hashTableMatchesDictionaryWhenKeysCollide() {
         check({ Crowded(v: $0) }, range: 300, steps: 20_000)
     }
 
     /// Values with references are released when removed and when the table goes.
-    func testReleasesValues() {
+    @Test func hashTableReleasesValues() {
         final class Box {}
         weak var gone: Box?
         weak var kept: Box?
@@ -60,9 +62,81 @@ final class HashTableTests: XCTestCase {
             table![2] = b
         }
         table!.removeValue(forKey: 1)
-        XCTAssertNil(gone)
-        XCTAssertNotNil(kept)
+        #expect(gone == nil)
+        #expect(kept != nil)
         table = nil
-        XCTAssertNil(kept)
+        #expect(kept == nil)
+    }
+
+    @Test func portSet() {
+        var s = PortSet()
+        #expect(!s.contains(22))
+        s.insert(22)
+        s.insert(65535)
+        s.insert(0)
+        #expect(s.contains(22) && s.contains(65535) && s.contains(0) && !s.contains(23))
+        s.remove(22)
+        #expect(!s.contains(22) && s.contains(65535))
+    }
+
+    /// Actions near and far ahead (the heap and the ring of time buckets), some cancelled, some scheduled
+    /// from running actions, run in (time, order scheduled) order, and cancelled ones never run.
+    @Test func schedulerRunsInTimeThenScheduleOrder() {
+        let s = Scheduler()
+        var rng = SplitMix64(seed: 7)
+        var ran: [(time: Int64, seq: Int)] = []
+        var expected: [(time: Int64, seq: Int)] = []
+        var seq = 0
+        func add(at t: Int64) {
+            let mine = seq
+            seq += 1
+            let h = s.schedule(at: t) { ran.append((s.now, mine)) }
+            if rng.next() % 4 == 0 {
+                s.cancel(h)
+            } else {
+                expected.append((t, mine))
+            }
+        }
+        // From 0 to 150 s: the heap, the ring of buckets (68.7 s from the horizon) and past it.
+        for _ in 0..<2_000 { add(at: Int64(rng.next() % 150_000_000_000)) }
+        // Ties: several at the same instant run in the order scheduled.
+        for _ in 0..<5 { add(at: 42_000_000_000) }
+        s.run()
+        #expect(ran.count == expected.count)
+        let sorted = expected.sorted { $0.time != $1.time ? $0.time < $1.time : $0.seq < $1.seq }
+        #expect(ran.map(\.seq) == sorted.map(\.seq))
+        #expect(ran.map(\.time) == sorted.map(\.time))
+    }
+
+    /// Actions scheduled while running, some cancelled by later ones, against a reference list.
+    @Test func schedulerInterleavesActionsScheduledWhileRunning() {
+        let s = Scheduler()
+        var rng = SplitMix64(seed: 11)
+        var log: [Int] = []
+        var pending: [(handle: Scheduler.Handle, id: Int, time: Int64)] = []
+        var next = 0
+        func spawn() {
+            let id = next
+            next += 1
+            let t = s.now + Int64(rng.next() % 30_000_000_000)
+            let h = s.schedule(at: t) {
+                log.append(id)
+                #expect(s.now == t)
+                if next < 5_000 { spawn(); spawn() }
+                // Cancel a random pending one (it may have run already: then nothing happens).
+                if !pending.isEmpty, rng.next() % 3 == 0 {
+                    let k = Int(rng.next() % UInt64(pending.count))
+                    s.cancel(pending[k].handle)
+                }
+            }
+            pending.append((h, id, t))
+        }
+        spawn()
+        s.run()
+        // Every action ran at its time (checked inside), in nondecreasing time, each at most once.
+        #expect(Set(log).count == log.count)
+        let times = log.map { pending[$0].time }
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(log.count > 1_000)
     }
 }
