@@ -452,6 +452,7 @@ public final class VPCNetwork {
 
     // MARK: Arrival at nodes
 
+    /// A new packet (sent by an endpoint, or an RST a NAT gateway makes) leaves for its next hop, or is dropped.
     private func carry(_ p: SimPacket, _ t: Transit) {
         if let step = t.drop {
             drop(p, step)
@@ -460,62 +461,89 @@ public final class VPCNetwork {
         if let next = t.next { arrive(next, p, after: t.delay) }
     }
 
-    /// A packet in flight between two hops (or inside a NAT gateway, `departs`), kept in a reusable slot.
-    struct InFlight {
+    /// The packet being handled (the one in slot `firing`) goes on to its next hop, or is dropped.
+    private func forward(_ p: inout SimPacket, _ t: Transit) {
+        if let step = t.drop {
+            drop(p, step)
+            return
+        }
+        if let next = t.next { forward(to: Hop(node: next), after: t.delay) }
+    }
+
+    /// Where a packet in flight goes next (or, `departs`, that it leaves a NAT gateway after its processing
+    /// time rather than arriving at `node`).
+    struct Hop {
         var node: PathNode
-        var packet: SimPacket
-        /// Leaving a NAT gateway after its processing time, rather than arriving at `node`.
         var departs = false
         var size = 0
     }
 
-    /// Packets in flight, by slot: initialized memory for the slots in use, moved in and out without copies.
-    private var inFlight = UnsafeMutablePointer<InFlight>.allocate(capacity: 0)
-    private var inFlightCapacity = 0
+    /// Packets in flight, by slot, in chunks that never move (a handler holds its packet's address while an
+    /// endpoint it delivers to sends new packets); a packet keeps its slot from hop to hop and is changed in
+    /// place (translation, TTL): no copies between hops.
+    private static let chunkShift = 10
+    private var chunks: [UnsafeMutablePointer<SimPacket>] = []
+    private var hops: [Hop] = []
     private var inUse: [Bool] = []
     private var freeSlots: [Int32] = []
+    /// The slot being handled, and whether its packet was sent on (else the slot is freed after the handler).
+    private var firing: Int32 = -1
+    private var forwarded = false
 
     deinit {
-        for i in 0..<inFlightCapacity where inUse[i] { (inFlight + i).deinitialize(count: 1) }
-        inFlight.deallocate()
+        for i in inUse.indices where inUse[i] { packet(Int32(i)).deinitialize(count: 1) }
+        for c in chunks { c.deallocate() }
     }
 
-    private func schedule(_ f: consuming InFlight, after delay: Int64) {
+    @inline(__always)
+    private func packet(_ slot: Int32) -> UnsafeMutablePointer<SimPacket> {
+        chunks[Int(slot) >> Self.chunkShift] + (Int(slot) & ((1 << Self.chunkShift) - 1))
+    }
+
+    private func arrive(_ node: PathNode, _ p: SimPacket, after delay: Int64) {
         if freeSlots.isEmpty {
-            let grown = max(64, inFlightCapacity * 2)
-            let storage = UnsafeMutablePointer<InFlight>.allocate(capacity: grown)
-            for i in 0..<inFlightCapacity where inUse[i] { (storage + i).moveInitialize(from: inFlight + i, count: 1) }
-            inFlight.deallocate()
-            inFlight = storage
-            inUse += Array(repeating: false, count: grown - inFlightCapacity)
-            for i in (inFlightCapacity..<grown).reversed() { freeSlots.append(Int32(i)) }
-            inFlightCapacity = grown
+            let base = chunks.count << Self.chunkShift
+            chunks.append(.allocate(capacity: 1 << Self.chunkShift))
+            hops += Array(repeating: Hop(node: .eni(0)), count: 1 << Self.chunkShift)
+            inUse += Array(repeating: false, count: 1 << Self.chunkShift)
+            for i in (base..<base + (1 << Self.chunkShift)).reversed() { freeSlots.append(Int32(i)) }
         }
         let slot = freeSlots.removeLast()
-        (inFlight + Int(slot)).initialize(to: f)
+        packet(slot).initialize(to: p)
         inUse[Int(slot)] = true
+        hops[Int(slot)] = Hop(node: node)
         scheduler.scheduleNetwork(at: scheduler.now + delay, slot: slot)
+    }
+
+    /// Sends the packet being handled on to `hop`, in the slot it already has.
+    private func forward(to hop: Hop, after delay: Int64) {
+        hops[Int(firing)] = hop
+        forwarded = true
+        scheduler.scheduleNetwork(at: scheduler.now + delay, slot: firing)
     }
 
     /// Called by the scheduler when the packet in `slot` reaches its next hop.
     func fire(_ slot: Int32) {
-        let f = (inFlight + Int(slot)).move()
-        inUse[Int(slot)] = false
-        freeSlots.append(slot)
-        if f.departs {
-            guard case .natGateway(let n, let fromInside) = f.node else { return }
-            natDepartNow(n, f.packet, fromInside: fromInside, size: f.size)
+        let hop = hops[Int(slot)]
+        firing = slot
+        forwarded = false
+        let p = packet(slot)
+        if hop.departs {
+            if case .natGateway(let n, let fromInside) = hop.node {
+                natDepartNow(n, &p.pointee, fromInside: fromInside, size: hop.size)
+            }
         } else {
-            handle(f.node, f.packet)
+            handle(hop.node, &p.pointee)
         }
+        if !forwarded {
+            p.deinitialize(count: 1)
+            inUse[Int(slot)] = false
+            freeSlots.append(slot)
+        }
+        firing = -1
     }
 
-    private func arrive(_ node: PathNode, _ packet: SimPacket, after delay: Int64) {
-        schedule(InFlight(node: node, packet: packet), after: delay)
-    }
-
-    private func handle(_ node: PathNode, _ packet: SimPacket) {
-        var p = packet
+    private func handle(_ node: PathNode, _ p: inout SimPacket) {
         switch node {
         case .eni(let eni):
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
@@ -525,9 +553,9 @@ public final class VPCNetwork {
             observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: false, accepted: true)
             deliverToENI(eni, p)
         case .natGateway(let n, let fromInside):
-            natReceive(n, p, fromInside: fromInside)
+            natReceive(n, &p, fromInside: fromInside)
         case .internetGateway(let g, let toInternet):
-            if toInternet { igwToInternet(g, p) } else { igwFromInternet(g, p) }
+            if toInternet { igwToInternet(g, &p) } else { igwFromInternet(g, &p) }
         case .outsideHost(let h):
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                           componentDisplay: model.outsideHosts[h].id, action: .delivered,
@@ -538,8 +566,7 @@ public final class VPCNetwork {
         }
     }
 
-    private func natReceive(_ n: Int, _ packet: SimPacket, fromInside: Bool) {
-        var p = packet
+    private func natReceive(_ n: Int, _ p: inout SimPacket, fromInside: Bool) {
         let nat = nats[n]
         let key = p.key
         let flags = p.tcp?.flags
@@ -553,14 +580,15 @@ public final class VPCNetwork {
                                                rng: &rng)
             switch result {
             case .translated(let natAddress, let port, _):
+                // Captured as it arrived, then translated in place.
+                capture(.natGateway(n, fromInside: true), p, outgoing: false,
+                        comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
+                            + "\(natAddress):\(port) by \(model.natGateways[n].id)")
                 p.ip.source = natAddress
                 setSourcePort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
                 record(&p, natStep(n, action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
-                capture(.natGateway(n, fromInside: true), packet, outgoing: false,
-                        comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
-                            + "\(natAddress):\(port) by \(model.natGateways[n].id)")
-                natDepart(n, p, fromInside: true, size: size)
+                natDepart(n, fromInside: true, size: size)
             case .idleTimedOut:
                 let step = natStep(n, action: .dropped,
                                 rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
@@ -583,14 +611,14 @@ public final class VPCNetwork {
             nat.count { $0.bytesInFromDestination += size }
             switch nat.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) {
             case .translated(let to, let port, _):
+                capture(.natGateway(n, fromInside: false), p, outgoing: false,
+                        comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
+                            + "\(to):\(port) by \(model.natGateways[n].id)")
                 p.ip.destination = to
                 setDestinationPort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
                 record(&p, natStep(n, action: .translated, rule: "\(key.destination):\(key.destinationPort) → \(to):\(port)"))
-                capture(.natGateway(n, fromInside: false), packet, outgoing: false,
-                        comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
-                            + "\(to):\(port) by \(model.natGateways[n].id)")
-                natDepart(n, p, fromInside: false, size: size)
+                natDepart(n, fromInside: false, size: size)
             case .noMapping, .idleTimedOut:
                 let step = natStep(n, action: .dropped,
                                 rule: "no translation for \(key.description)")
@@ -607,16 +635,15 @@ public final class VPCNetwork {
     }
 
     /// The translated packet leaves the NAT gateway's ENI after the gateway's processing time.
-    private func natDepart(_ n: Int, _ p: SimPacket, fromInside: Bool, size: Int) {
-        schedule(InFlight(node: .natGateway(n, fromInside: fromInside), packet: p, departs: true, size: size),
-                 after: assumptions.natProcessing)
+    private func natDepart(_ n: Int, fromInside: Bool, size: Int) {
+        forward(to: Hop(node: .natGateway(n, fromInside: fromInside), departs: true, size: size),
+                after: assumptions.natProcessing)
     }
 
-    private func natDepartNow(_ n: Int, _ p: SimPacket, fromInside: Bool, size: Int) {
+    private func natDepartNow(_ n: Int, _ out: inout SimPacket, fromInside: Bool, size: Int) {
         let nat = nats[n]
         do {
             nat.now = scheduler.now
-            var out = p
             let t = transitFromSubnet(model.natGateways[n].subnet, &out)
             if fromInside {
                 nat.count {
@@ -632,7 +659,7 @@ public final class VPCNetwork {
             capture(.natGateway(n, fromInside: fromInside), out, outgoing: true,
                     comment: "translated by \(model.natGateways[n].id); " + comment(t))
             logEgress(model.natGateways[n].eni, out, t)
-            carry(out, t)
+            forward(&out, t)
         }
     }
 
@@ -652,8 +679,8 @@ public final class VPCNetwork {
         carry(r, t)
     }
 
-    private func igwToInternet(_ g: Int, _ packet: SimPacket) {
-        var p = packet
+    private func igwToInternet(_ g: Int, _ p: inout SimPacket) {
+        let privateSource = p.ip.source
         guard igwAttached[g], let pub = privateToPublic[p.ip.source] else {
             // Checked in transit already; kept for a model whose IGW is not attached.
             let step = igwStep(g, action: .dropped,
@@ -669,15 +696,15 @@ public final class VPCNetwork {
             record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                           rule: "to \(model.outsideHosts[h].id) (\(dst)), one way \(formatDuration(oneWay))"))
             capture(.internetGateway(g, toInternet: true), p, outgoing: true,
-                    comment: "translated \(packet.ip.source) → \(pub) by \(model.internetGateways[g].id); to the internet")
+                    comment: "translated \(privateSource) → \(pub) by \(model.internetGateways[g].id); to the internet")
             p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
-            arrive(.outsideHost(h), p, after: oneWay)
+            forward(to: Hop(node: .outsideHost(h)), after: oneWay)
         } else if let h = unknownInternetDestination?(p.ip.destination) {
             let oneWay = model.outsideHosts[h].rtt / 2
             capture(.internetGateway(g, toInternet: true), p, outgoing: true,
-                    comment: "translated \(packet.ip.source) → \(pub) by \(model.internetGateways[g].id); to the internet")
+                    comment: "translated \(privateSource) → \(pub) by \(model.internetGateways[g].id); to the internet")
             p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
-            arrive(.outsideHost(h), p, after: oneWay)
+            forward(to: Hop(node: .outsideHost(h)), after: oneWay)
         } else {
             let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
                             rule: "no modeled host at \(p.ip.destination)")
@@ -686,8 +713,8 @@ public final class VPCNetwork {
         }
     }
 
-    private func igwFromInternet(_ g: Int, _ packet: SimPacket) {
-        var p = packet
+    private func igwFromInternet(_ g: Int, _ p: inout SimPacket) {
+        let arrivedIP = p.ip
         guard let eni = publicToENI[p.ip.destination] else {
             let step = igwStep(g, action: .dropped,
                             rule: "no ENI has public IP \(p.ip.destination)")
@@ -714,10 +741,14 @@ public final class VPCNetwork {
         } else {
             t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency, drop: nil)
         }
-        capture(.internetGateway(g, toInternet: false), packet, outgoing: false,
-                comment: "arrived from the internet; translated \(before) → \(p.ip.destination) by \(model.internetGateways[g].id); " + comment(t))
+        // Captured as it arrived: its IP header put back for the capture (nothing else of it changed here).
+        let translatedIP = p.ip
+        p.ip = arrivedIP
+        capture(.internetGateway(g, toInternet: false), p, outgoing: false,
+                comment: "arrived from the internet; translated \(before) → \(translatedIP.destination) by \(model.internetGateways[g].id); " + comment(t))
+        p.ip = translatedIP
         if let r = t.rejectedAt { observer?.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
-        carry(p, t)
+        forward(&p, t)
     }
 
     // MARK: Observation
