@@ -34,7 +34,7 @@ final class ConversationEndpoint: TCPApplication {
             ends.append((i, total))
         }
         peerEnds = ends
-        mine = messages.filter { $0.from == side }.count
+        mine = messages.count - ends.count
     }
 
     /// Every message of this side sent and every message of the peer received.

@@ -252,7 +252,8 @@ public final class TCPConnection {
 
     /// Queues bytes for sending.
     public func write(_ bytes: [UInt8]) {
-        sendBuffer += bytes
+        // An empty buffer takes the message's own storage (no copy); one segment of all of it goes out the same.
+        if sendBuffer.isEmpty { sendBuffer = bytes } else { sendBuffer += bytes }
         pump()
     }
 
@@ -288,7 +289,7 @@ public final class TCPConnection {
             if nagle, n < segmentSize, inFlight > 0, seqLT(sndUna, sndSml), seqLEQ(sndSml, sndNxt) { break }
             if n < segmentSize { sndSml = sndNxt &+ UInt32(n) }
             let last = n == available
-            let data = Array(sendBuffer[offset..<offset + n])
+            let data = offset == 0 && n == sendBuffer.count ? sendBuffer : Array(sendBuffer[offset..<offset + n])
             emit(flags: last ? [.psh, .ack] : .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow,
                  options: tsOptions, payload: data)
             sndNxt = sndNxt &+ UInt32(n)
@@ -594,7 +595,10 @@ public final class TCPConnection {
         cwnd += min(acked, segmentSize)  // slow start
         // Free acknowledged bytes.
         let consumed = min(Int(sndUna &- bufferStart), sendBuffer.count)
-        if consumed > 0 {
+        if consumed > 0, consumed == sendBuffer.count {
+            sendBuffer = []
+            bufferStart = bufferStart &+ UInt32(consumed)
+        } else if consumed > 0 {
             sendBuffer.removeFirst(consumed)
             bufferStart = bufferStart &+ UInt32(consumed)
         }
