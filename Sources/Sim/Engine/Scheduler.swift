@@ -1,10 +1,16 @@
 /// The discrete-event scheduler: integer-nanosecond virtual time; events at the same time run in the order
 /// they were scheduled. Nothing here reads a clock.
 ///
-/// An event is 24 plain bytes in a 4-ary heap (half the levels of a binary one, a node's children in adjacent
-/// cache lines): its time, its sequence number and a slot. A packet moving
-/// between hops is a slot in the network's table of packets in flight (no allocation per hop); other work
-/// (timers, flow starts) is a closure kept in a slot of `actions`, reused once it has run.
+/// An event is 24 plain bytes: its time, its sequence number and a slot. A packet moving between hops is a slot
+/// in the network's table of packets in flight (no allocation per hop); other work (timers, flow starts) is a
+/// closure kept in a slot of `actions`, reused once it has run.
+///
+/// Where events wait, so that the heap stays small (tens of events for a million flows):
+/// - FIFO lanes for events whose times never decrease: packets in flight, one lane per hop delay, and a
+///   generator's client and Lambda timers. The heap holds each lane's head.
+/// - A ring of 16.8 ms time buckets for actions further ahead (mostly TCP timers, most cancelled before due).
+/// - A 4-ary heap (half the levels of a binary one) for the rest and the lanes' heads.
+/// The heap orders by (time, sequence number), so the order events run in never depends on where they waited.
 public final class Scheduler {
     public typealias Action = () -> Void
 
@@ -128,16 +134,22 @@ public final class Scheduler {
         let (slot, generation) = store(action)
         let e = Event(time: t, seqKind: nextSeq << 2, slot: slot, generation: generation)
         nextSeq &+= 1
+        append(e, to: l)
+        return Handle(slot: slot, generation: generation)
+    }
+
+    /// Appends `e` (no earlier than the lane's last) to lane `l`.
+    @inline(__always)
+    private func append(_ e: Event, to l: Int) {
         if lanes[l].head == lanes[l].events.count {
             // Empty: start over at the front and put this head in the heap.
             lanes[l].events.removeAll(keepingCapacity: true)
             lanes[l].head = 0
             lanes[l].events.append(e)
-            push(Event(time: t, seqKind: e.seqKind | 2, slot: Int32(l)))
+            push(Event(time: e.time, seqKind: e.seqKind & ~3 | 2, slot: Int32(l)))
         } else {
             lanes[l].events.append(e)
         }
-        return Handle(slot: slot, generation: generation)
     }
 
     @discardableResult
@@ -155,11 +167,28 @@ public final class Scheduler {
         freeActions.append(h.slot)
     }
 
-    /// Schedules the network's packet in flight `slot` at `time`.
+    /// Network lanes by delay: a packet in flight arrives a fixed delay after it left (a VPC hop, a NAT
+    /// gateway's processing, half a host's round trip), so the packets of one delay arrive in the order they
+    /// left and wait in that delay's lane; the heap holds each lane's head only.
+    private var networkLaneDelays: [Int64] = []
+    private var networkLanes: [Int] = []
+
+    /// Schedules the network's packet in flight `slot` `delay` from now.
     @inline(__always)
-    func scheduleNetwork(at time: Int64, slot: Int32) {
-        push(Event(time: max(time, now), seqKind: nextSeq << 2 | 1, slot: slot))
+    func scheduleNetwork(after delay: Int64, slot: Int32) {
+        let e = Event(time: now + max(delay, 0), seqKind: nextSeq << 2 | 1, slot: slot)
         nextSeq &+= 1
+        var k = 0
+        while k < networkLaneDelays.count, networkLaneDelays[k] != delay { k += 1 }
+        if k == networkLaneDelays.count {
+            guard k < 32 else {
+                push(e)  // a model with many distinct delays: the rest go to the heap
+                return
+            }
+            networkLaneDelays.append(delay)
+            networkLanes.append(makeLane())
+        }
+        append(e, to: networkLanes[k])
     }
 
     /// The most events the heap held at once (cancelled ones included), for the benchmark.
@@ -224,11 +253,16 @@ public final class Scheduler {
             lanes[l].head += 1
             if lanes[l].head < lanes[l].events.count {
                 let next = lanes[l].events[lanes[l].head]
-                push(Event(time: next.time, seqKind: next.seqKind | 2, slot: Int32(l)))
+                push(Event(time: next.time, seqKind: next.seqKind & ~3 | 2, slot: Int32(l)))
                 if lanes[l].head >= 4096, lanes[l].head * 2 >= lanes[l].events.count {
                     lanes[l].events.removeFirst(lanes[l].head)
                     lanes[l].head = 0
                 }
+            }
+            if e.seqKind & 3 == 1 {
+                eventsRun += 1
+                network!.fire(e.slot)
+                return
             }
         default:
             break

@@ -512,14 +512,14 @@ public final class VPCNetwork {
         packet(slot).initialize(to: p)
         inUse[Int(slot)] = true
         hops[Int(slot)] = Hop(node: node)
-        scheduler.scheduleNetwork(at: scheduler.now + delay, slot: slot)
+        scheduler.scheduleNetwork(after: delay, slot: slot)
     }
 
     /// Sends the packet being handled on to `hop`, in the slot it already has.
     private func forward(to hop: Hop, after delay: Int64) {
         hops[Int(firing)] = hop
         forwarded = true
-        scheduler.scheduleNetwork(at: scheduler.now + delay, slot: firing)
+        scheduler.scheduleNetwork(after: delay, slot: firing)
     }
 
     /// Called by the scheduler when the packet in `slot` reaches its next hop.
