@@ -648,7 +648,9 @@ public final class TCPConnection {
         state = .closed
         rtoGeneration += 1
         delayedAckArmed = false
-        for t in [synTimer, rtoTimer, delackTimer] { if let t { env.cancel(t) } }
+        if let t = synTimer { env.cancel(t) }
+        if let t = rtoTimer { env.cancel(t) }
+        if let t = delackTimer { env.cancel(t) }
         synTimer = nil
         rtoTimer = nil
         delackTimer = nil

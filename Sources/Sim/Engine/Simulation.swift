@@ -43,6 +43,8 @@ public struct GeneratorResult: Sendable {
     /// The first failed flows, for the report: flow name, start, outcome, message, where it died.
     public var firstFailures: [(name: String, start: Int64, outcome: FlowOutcome, message: String, drop: String?)] = []
     public var maxElapsed: Int64 = 0
+    /// The flow index of the generator's first flow (flow k is named "NAME#k+1").
+    var firstFlow = 0
     public var total: Int { outcomes.values.reduce(0, +) }
 
     public init(index: Int, name: String) {
@@ -62,7 +64,9 @@ public struct GeneratorResult: Sendable {
             }
         }
         if o != .ok, firstFailures.count < 20 {
-            firstFailures.append((spec.name, spec.start, o, r.message, r.drop.map { "\($0.componentDisplay): \($0.rule)" }))
+            // Named here, for the few that fail, rather than for every flow as it starts.
+            firstFailures.append(("\(name)#\(flow - firstFlow + 1)", spec.start, o, r.message,
+                                  r.drop.map { "\($0.componentDisplay): \($0.rule)" }))
         }
     }
 }
@@ -174,6 +178,7 @@ public final class Simulation {
             var r = SplitMix64(seed: scenario.seed &+ 0x6E6E_0000 &+ UInt64(g))
             generatorConversation.append(Simulation.conversation(for: gen.template, rng: &r))
             generatorResults.append(GeneratorResult(index: g, name: gen.name))
+            generatorResults[g].firstFlow = generatorBase[g]
         }
     }
 
@@ -192,12 +197,6 @@ public final class Simulation {
         return g >= 0 ? g : nil
     }
 
-    /// The spec of a flow in progress or an explicit one.
-    func spec(of flow: Int) -> FlowSpec? {
-        if let a = active[flow] { return a.spec }
-        return flow >= 0 && flow < scenario.flows.count ? scenario.flows[flow] : nil
-    }
-
     func conversation(of flow: Int) -> [AppMessage] {
         if flow >= 0, flow < conversations.count { return conversations[flow] }
         if let g = generator(of: flow) { return generatorConversation[g] }
@@ -205,7 +204,10 @@ public final class Simulation {
     }
 
     /// When a flow started (for relative times in reports).
-    func flowStart(_ flow: Int) -> Int64 { spec(of: flow)?.start ?? 0 }
+    func flowStart(_ flow: Int) -> Int64 {
+        if let i = active.find(flow) { return active.value(at: i).pointee.spec.start }
+        return flow >= 0 && flow < scenario.flows.count ? scenario.flows[flow].start : 0
+    }
 
     /// A dropped packet of `flow`, recorded on its result or its generator's.
     func noteDrop(flow: Int, _ make: (inout [DropInfo]) -> Void) {
@@ -314,7 +316,6 @@ public final class Simulation {
         }
         scheduler.schedule(at: times[k]) { [unowned(unsafe) self] in
             var f = self.scenario.generators[g].template
-            f.name = "\(self.scenario.generators[g].name)#\(k + 1)"
             f.start = times[k]
             f.expect = nil
             self.startFlow(self.generatorBase[g] + k, spec: f, conversation: self.generatorConversation[g])
@@ -452,7 +453,8 @@ public final class Simulation {
             // with no healthy target).
             let hung = behaviour == .listen(app: "hang")
             let messages = hung ? [] : conversation(of: p.flow)
-            let app_ = spec(of: p.flow)?.app
+            let app_ = active.find(p.flow).map { active.value(at: $0).pointee.spec.app }
+                ?? (p.flow >= 0 && p.flow < scenario.flows.count ? scenario.flows[p.flow].app : nil)
             let app = ConversationEndpoint(messages: messages, side: .server, env: host)
             // Python's http.server answers HTTP/1.0 and closes right after the response (61 µs in the reference).
             if app_ == .http {
