@@ -167,6 +167,7 @@ public final class FlowLogRecorder: InterfaceObserver {
     let versionBytes: [UInt8]
     let accountBytes: [UInt8]
     let regionBytes: [UInt8]
+    private var lineBoundCache: Int?
 
     /// Live records; freed slots are reused.
     private var slots: [Aggregate] = []
@@ -525,84 +526,143 @@ public final class FlowLogRecorder: InterfaceObserver {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// One line, newline included, in the settings' format: what `flow-logs.txt` holds.
+    /// One line, newline included, in the settings' format: what `flow-logs.txt` holds. Written through a
+    /// pointer into room made for the longest possible line, then trimmed: no capacity check per byte.
     func appendLine(_ out: inout [UInt8], _ r: Row) {
-        var first = true
-        for f in fields {
-            if !first { out.append(0x20) }
-            first = false
-            appendField(&out, f, r)
+        write(into: &out, bound: lineBound) { w in
+            var first = true
+            for f in fields {
+                if !first { w.byte(0x20) }
+                first = false
+                writeField(&w, f, r)
+            }
+            w.byte(0x0A)
         }
-        out.append(0x0A)
     }
-
-    private static let dash: [UInt8] = [0x2D]
 
     func appendField(_ out: inout [UInt8], _ field: FlowLogField, _ r: Row) {
+        write(into: &out, bound: lineBound) { w in writeField(&w, field, r) }
+    }
+
+    /// Appends what `body` writes, at most `bound` bytes.
+    @inline(__always)
+    private func write(into out: inout [UInt8], bound: Int, _ body: (inout LineWriter) -> Void) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bound))  // grows geometrically, unlike reserveCapacity
+        let n = out.withUnsafeMutableBufferPointer { b in
+            var w = LineWriter(base: b.baseAddress! + start)
+            body(&w)
+            return w.count
+        }
+        precondition(n <= bound, "flow-log line longer than its bound")
+        out.removeLast(bound - n)
+    }
+
+    /// The longest a line can be: every field at its longest, separators and the newline.
+    private var lineBound: Int {
+        if let b = lineBoundCache { return b }
+        let longestID = enis.map {
+            max($0.interfaceIDBytes.count, $0.vpcIDBytes.count, $0.subnetIDBytes.count, $0.instanceIDBytes.count,
+                $0.azIDBytes.count)
+        }.max() ?? 0
+        let b = fields.count * (21 + longestID) + versionBytes.count + accountBytes.count + regionBytes.count + 8
+        lineBoundCache = b
+        return b
+    }
+
+    private func writeField(_ w: inout LineWriter, _ field: FlowLogField, _ r: Row) {
         // enis[r.eni].x, never a copy of the ENI's entry: that would retain and release all its strings per field.
         switch field {
-        case .version: out.append(contentsOf: versionBytes)
-        case .accountID: out.append(contentsOf: accountBytes)
-        case .interfaceID: out.append(contentsOf: enis[r.eni].interfaceIDBytes)
-        case .srcaddr: appendAddress(&out, r.srcaddr)
-        case .dstaddr: appendAddress(&out, r.dstaddr)
-        case .srcport: appendDecimal(&out, Int64(r.srcport))
-        case .dstport: appendDecimal(&out, Int64(r.dstport))
-        case .protocol: appendDecimal(&out, Int64(r.proto))
-        case .packets: appendDecimal(&out, Int64(r.packets))
-        case .bytes: appendDecimal(&out, Int64(r.bytes))
-        case .start: appendDecimal(&out, r.start)
-        case .end: appendDecimal(&out, r.end)
-        case .action: out.append(contentsOf: r.reject ? "REJECT".utf8 : "ACCEPT".utf8)
-        case .logStatus: out.append(contentsOf: "OK".utf8)
-        case .vpcID: out.append(contentsOf: enis[r.eni].vpcIDBytes)
-        case .subnetID: out.append(contentsOf: enis[r.eni].subnetIDBytes)
-        case .instanceID: out.append(contentsOf: enis[r.eni].instanceIDBytes)
-        case .tcpFlags: appendDecimal(&out, Int64(r.tcpFlags))
-        case .type: out.append(contentsOf: "IPv4".utf8)
-        case .pktSrcaddr: appendAddress(&out, r.pktSrcaddr)
-        case .pktDstaddr: appendAddress(&out, r.pktDstaddr)
-        case .region: out.append(contentsOf: regionBytes)
-        case .azID: out.append(contentsOf: enis[r.eni].azIDBytes)
-        case .sublocationType, .sublocationID: out.append(contentsOf: Self.dash)
-        case .pktSrcAWSService, .pktDstAWSService: out.append(contentsOf: Self.dash)
-        case .flowDirection: out.append(contentsOf: r.egress ? "egress".utf8 : "ingress".utf8)
+        case .version: w.bytes(versionBytes)
+        case .accountID: w.bytes(accountBytes)
+        case .interfaceID: w.bytes(enis[r.eni].interfaceIDBytes)
+        case .srcaddr: w.address(r.srcaddr)
+        case .dstaddr: w.address(r.dstaddr)
+        case .srcport: w.decimal(Int64(r.srcport))
+        case .dstport: w.decimal(Int64(r.dstport))
+        case .protocol: w.decimal(Int64(r.proto))
+        case .packets: w.decimal(Int64(r.packets))
+        case .bytes: w.decimal(Int64(r.bytes))
+        case .start: w.decimal(r.start)
+        case .end: w.decimal(r.end)
+        case .action: w.ascii(r.reject ? "REJECT" : "ACCEPT")
+        case .logStatus: w.ascii("OK")
+        case .vpcID: w.bytes(enis[r.eni].vpcIDBytes)
+        case .subnetID: w.bytes(enis[r.eni].subnetIDBytes)
+        case .instanceID: w.bytes(enis[r.eni].instanceIDBytes)
+        case .tcpFlags: w.decimal(Int64(r.tcpFlags))
+        case .type: w.ascii("IPv4")
+        case .pktSrcaddr: w.address(r.pktSrcaddr)
+        case .pktDstaddr: w.address(r.pktDstaddr)
+        case .region: w.bytes(regionBytes)
+        case .azID: w.bytes(enis[r.eni].azIDBytes)
+        case .sublocationType, .sublocationID: w.byte(0x2D)
+        case .pktSrcAWSService, .pktDstAWSService: w.byte(0x2D)
+        case .flowDirection: w.ascii(r.egress ? "egress" : "ingress")
         case .trafficPath:
-            if let p = r.trafficPath { appendDecimal(&out, Int64(p)) } else { out.append(contentsOf: Self.dash) }
+            if let p = r.trafficPath { w.decimal(Int64(p)) } else { w.byte(0x2D) }
         }
     }
 }
 
-/// Appends `v` in decimal.
-@inline(__always) func appendDecimal(_ out: inout [UInt8], _ v: Int64) {
-    var m = v.magnitude
-    if v < 0 { out.append(0x2D) }
-    if m < 10 {
-        out.append(0x30 &+ UInt8(m))
-        return
+/// Writes a flow-log line into memory known to have room for it.
+struct LineWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    var count = 0
+
+    init(base: UnsafeMutablePointer<UInt8>) { self.base = base }
+
+    @inline(__always) mutating func byte(_ b: UInt8) {
+        base[count] = b
+        count += 1
     }
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-    var n = 0
-    withUnsafeMutableBytes(of: &digits) { d in
+
+    @inline(__always) mutating func bytes(_ a: [UInt8]) {
+        a.withUnsafeBufferPointer { b in
+            (base + count).update(from: b.baseAddress!, count: b.count)
+            count += b.count
+        }
+    }
+
+    @inline(__always) mutating func ascii(_ s: StaticString) {
+        (base + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        count += s.utf8CodeUnitCount
+    }
+
+    /// `v` in decimal.
+    @inline(__always) mutating func decimal(_ v: Int64) {
+        var m = v.magnitude
+        if v < 0 { byte(0x2D) }
+        if m < 10 {
+            byte(0x30 &+ UInt8(m))
+            return
+        }
+        var digits = 0
+        var t = m
+        while t > 0 {
+            digits += 1
+            t /= 10
+        }
+        var i = count + digits - 1
         while m > 0 {
-            d[n] = 0x30 &+ UInt8(m % 10)
+            base[i] = 0x30 &+ UInt8(m % 10)
             m /= 10
-            n += 1
+            i -= 1
         }
-        for i in stride(from: n - 1, through: 0, by: -1) { out.append(d[i]) }
+        count += digits
     }
-}
 
-/// Appends the dotted quad.
-@inline(__always) func appendAddress(_ out: inout [UInt8], _ a: IPv4Address) {
-    let v = a.rawValue
-    appendDecimal(&out, Int64(v >> 24))
-    out.append(0x2E)
-    appendDecimal(&out, Int64((v >> 16) & 0xFF))
-    out.append(0x2E)
-    appendDecimal(&out, Int64((v >> 8) & 0xFF))
-    out.append(0x2E)
-    appendDecimal(&out, Int64(v & 0xFF))
+    /// The dotted quad.
+    @inline(__always) mutating func address(_ a: IPv4Address) {
+        let v = a.rawValue
+        decimal(Int64(v >> 24))
+        byte(0x2E)
+        decimal(Int64((v >> 16) & 0xFF))
+        byte(0x2E)
+        decimal(Int64((v >> 8) & 0xFF))
+        byte(0x2E)
+        decimal(Int64(v & 0xFF))
+    }
 }
 
 @inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
