@@ -56,11 +56,25 @@ public enum RouteLookup {
     /// Longest prefix match (VPC-UG VPC_Route_Tables). Among equal prefixes the first listed wins: the model
     /// holds static routes only, which AWS does not allow to duplicate.
     public static func match(_ table: RouteTable, _ destination: IPv4Address) -> Route? {
-        var best: Route?
-        for r in table.routes where r.destination.contains(destination) {
-            if best == nil || r.destination.prefixLength > best!.destination.prefixLength { best = r }
+        matchIndex(compile(table), destination).map { table.routes[$0] }
+    }
+
+    /// A table's routes as (prefix, index in the table), longest prefix first and listed order among equal
+    /// prefixes: the first that contains an address is the match. The hop pipeline compiles each table once.
+    public static func compile(_ table: RouteTable) -> [(cidr: IPv4CIDR, index: Int)] {
+        table.routes.enumerated().map { (cidr: $0.element.destination, index: $0.offset) }
+            .sorted { a, b in
+                a.cidr.prefixLength != b.cidr.prefixLength ? a.cidr.prefixLength > b.cidr.prefixLength : a.index < b.index
+            }
+    }
+
+    /// The index of the matching route of a compiled table.
+    @inline(__always)
+    public static func matchIndex(_ compiled: [(cidr: IPv4CIDR, index: Int)], _ destination: IPv4Address) -> Int? {
+        compiled.withUnsafeBufferPointer { routes in
+            for r in routes where r.cidr.contains(destination) { return r.index }
+            return nil
         }
-        return best
     }
 }
 

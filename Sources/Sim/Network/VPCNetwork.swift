@@ -85,12 +85,7 @@ public final class VPCNetwork {
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         eniPoint = Array(repeating: nil, count: model.enis.count)
         tracked = model.enis.map { _ in HashTable() }
-        compiledRoutes = model.routeTables.map { t in
-            t.routes.enumerated().map { (cidr: $0.element.destination, index: $0.offset) }
-                .sorted { a, b in
-                    a.cidr.prefixLength != b.cidr.prefixLength ? a.cidr.prefixLength > b.cidr.prefixLength : a.index < b.index
-                }
-        }
+        compiledRoutes = model.routeTables.map(RouteLookup.compile)
         naclRules = model.networkACLs.flatMap { [$0.inbound, $0.outbound] }
         igwAttached = model.internetGateways.indices.map { g in model.vpcs.contains { $0.internetGateway == g } }
         for (i, n) in model.natGateways.enumerated() {
@@ -249,8 +244,7 @@ public final class VPCNetwork {
 
     // MARK: Transit between nodes
 
-    /// Each route table's routes as (prefix, index) longest prefix first, listed order among equal prefixes:
-    /// the first that contains the address is RouteLookup.match's answer, found without copying routes.
+    /// Each route table compiled once (RouteLookup.compile): the lookup walks it without copying routes.
     private var compiledRoutes: [[(cidr: IPv4CIDR, index: Int)]] = []
     /// Each NACL's inbound (2·i) and outbound (2·i+1) rules, in evaluation order.
     private var naclRules: [[NACLRule]] = []
@@ -267,10 +261,7 @@ public final class VPCNetwork {
     }
 
     private func routeLookup(_ table: Int, _ destination: IPv4Address) -> Int? {
-        compiledRoutes.withUnsafeBufferPointer { tables in
-            for r in tables[table] where r.cidr.contains(destination) { return r.index }
-            return nil
-        }
+        compiledRoutes.withUnsafeBufferPointer { tables in RouteLookup.matchIndex(tables[table], destination) }
     }
 
     /// What a transit comes to, for capture comments (built only when a capture wants comments).
