@@ -183,6 +183,31 @@ import Testing
         #expect(r2[0].requestPath.first { $0.kind == .natGateway }?.rule.hasSuffix("10.0.0.5:\(r2[0].clientPort)") == true)
     }
 
+    /// Sequential selection takes the lowest free port from 1024, also after lower ports are released.
+    @Test func natSequentialPortsReuseTheLowestReleased() {
+        let nat = NATGateway(index: 0, spec: StoryModel().build().natGateways[0], address: ip("10.0.0.5"))
+        var rng = SplitMix64(seed: 1)
+        var a = Assumptions()
+        a.natPortSelection = .sequential
+        func key(_ port: UInt16) -> PacketKey {
+            PacketKey(proto: .tcp, source: ip("10.0.1.10"), destination: ip("203.0.113.22"), sourcePort: port,
+                      destinationPort: 22)
+        }
+        func open(_ port: UInt16) -> UInt16? {
+            guard case .translated(_, let p, true) = nat.translateOutbound(key(port), tcpFlags: .syn, now: 0,
+                                                                            assumptions: a, rng: &rng)
+            else { return nil }
+            return p
+        }
+        func reset(_ port: UInt16) { _ = nat.translateOutbound(key(port), tcpFlags: .rst, now: 1, assumptions: a, rng: &rng) }
+        #expect((40000..<40005).map { open($0) } == [1024, 1025, 1026, 1027, 1028])
+        reset(40003)  // frees 1027
+        reset(40001)  // frees 1025
+        #expect(open(41000) == 1025)
+        #expect(open(41001) == 1027)
+        #expect(open(41002) == 1029)
+    }
+
     @Test func natIdleTimeoutAnswersTheNextInsidePacketWithRST() {
         let spec = StoryModel().build().natGateways[0]
         let nat = NATGateway(index: 0, spec: spec, address: ip("10.0.0.5"))

@@ -54,7 +54,27 @@ final class NATGateway {
     private var nextMappingID = 0
     private let byInside = HashTable<InsideKey, Int>()
     private let byOutside = HashTable<OutsideKey, Int>()
-    private let usedPorts = HashTable<DestinationKey, Set<UInt16>>()
+    private let usedPorts = HashTable<DestinationKey, DestinationPorts>()
+
+    /// The ports of one NAT address in use toward one destination, and the lowest that may be free: every port
+    /// from 1024 up to it is in use, so the lowest free port is found without rescanning from 1024.
+    struct DestinationPorts {
+        var used: Set<UInt16> = []
+        var lowestFree: UInt16 = 1024
+
+        /// The lowest free port from 1024 (one must exist).
+        mutating func firstFree() -> UInt16 {
+            var p = lowestFree
+            while used.contains(p) { p += 1 }
+            lowestFree = p
+            return p
+        }
+
+        mutating func remove(_ port: UInt16) {
+            used.remove(port)
+            if port < lowestFree { lowestFree = port }
+        }
+    }
     /// Totals for the run, and per minute of virtual time (CloudWatch publishes NAT gateway metrics per minute).
     var metrics = NATMetrics()
     var perMinute: [NATMetrics] = []
@@ -117,7 +137,7 @@ final class NATGateway {
         var best: (address: IPv4Address, used: Int)?
         for a in addresses {
             let u = usedPorts[DestinationKey(natAddress: a, proto: key.proto, remote: key.destination,
-                                             remotePort: key.destinationPort)]?.count ?? 0
+                                             remotePort: key.destinationPort)]?.used.count ?? 0
             if u < assumptions.natConnectionsPerDestination, best == nil || u < best!.used {
                 best = (a, u)
             }
@@ -130,10 +150,10 @@ final class NATGateway {
                                 remotePort: key.destinationPort)
         // Chosen and inserted in place: copying a destination's set (up to 55,000 ports) per new connection
         // would make a NAT gateway under pressure quadratic.
-        let ds = usedPorts.find(dk) ?? usedPorts.insert(dk, [])
-        let port = choosePort(for: key, used: usedPorts.value(at: ds).pointee, selection: assumptions.natPortSelection,
+        let ds = usedPorts.find(dk) ?? usedPorts.insert(dk, DestinationPorts())
+        let port = choosePort(for: key, ports: &usedPorts.value(at: ds).pointee, selection: assumptions.natPortSelection,
                               rng: &rng)
-        usedPorts.value(at: ds).pointee.insert(port)
+        usedPorts.value(at: ds).pointee.used.insert(port)
         let id = nextMappingID
         nextMappingID += 1
         mappings[id] = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)
@@ -145,23 +165,19 @@ final class NATGateway {
     }
 
     /// The port choice is undocumented by AWS: a named assumption (`nat_port_selection`).
-    private func choosePort(for key: PacketKey, used: Set<UInt16>, selection: Assumptions.NATPortSelection,
-                            rng: inout SplitMix64) -> UInt16 {
+    private func choosePort(for key: PacketKey, ports: inout DestinationPorts,
+                            selection: Assumptions.NATPortSelection, rng: inout SplitMix64) -> UInt16 {
         switch selection {
-        case .preserve where key.sourcePort >= 1024 && !used.contains(key.sourcePort):
+        case .preserve where key.sourcePort >= 1024 && !ports.used.contains(key.sourcePort):
             return key.sourcePort
         case .sequential:
-            var p: UInt16 = 1024
-            while used.contains(p) { p += 1 }
-            return p
+            return ports.firstFree()
         default:
             for _ in 0..<64 {
                 let p = UInt16.random(in: 1024...65535, using: &rng)
-                if !used.contains(p) { return p }
+                if !ports.used.contains(p) { return p }
             }
-            var p: UInt16 = 1024
-            while used.contains(p) { p += 1 }
-            return p
+            return ports.firstFree()
         }
     }
 
@@ -213,7 +229,7 @@ final class NATGateway {
                                 remotePort: m.inside.destinationPort)
         if let ds = usedPorts.find(dk) {
             usedPorts.value(at: ds).pointee.remove(m.natPort)
-            if usedPorts.value(at: ds).pointee.isEmpty { usedPorts.remove(at: ds) }
+            if usedPorts.value(at: ds).pointee.used.isEmpty { usedPorts.remove(at: ds) }
         }
     }
 }
