@@ -67,7 +67,7 @@ public enum Runner {
                 throw CaptureFileError(path: dir, message: "cannot create the output directory: \(error.localizedDescription)")
             }
             outDir = dir
-            removeStaleCaptures(in: dir)
+            removeStaleOutputs(in: dir)
             if options.capture.map({ !$0.isEmpty }) ?? true {
                 writer = try CaptureWriter(directory: dir, points: sim.network.capturePoints,
                                            startTime: scenario.startTime, application: "vpcsim \(vpcsimVersion)",
@@ -191,15 +191,19 @@ public enum Runner {
                        outDir: outDir, results: results)
     }
 
-    /// Capture files of an earlier run in the same directory would mix with this run's: remove the ones
-    /// vpcsim names ("NN-….pcap", all-hops.pcapng), nothing else.
-    static func removeStaleCaptures(in dir: String) {
+    /// Outputs of an earlier run in the same directory would mix with this run's, or, if this run fails, be
+    /// taken for its results: remove the files vpcsim names ("NN-….pcap", all-hops.pcapng, report.txt,
+    /// report.json; flow-logs.txt is handled with the flow logs), nothing else.
+    static func removeStaleOutputs(in dir: String) {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
         for n in names.sorted() {
-            let ours = n == "all-hops.pcapng"
+            let ours = n == "all-hops.pcapng" || n == "report.txt" || n == "report.json"
                 || (n.hasSuffix(".pcap") && n.count > 3 && n.prefix(2).allSatisfy(\.isNumber) && n.dropFirst(2).first == "-")
-            if ours { try? fm.removeItem(atPath: dir + "/" + n) }
+            var isDirectory: ObjCBool = false
+            if ours, fm.fileExists(atPath: dir + "/" + n, isDirectory: &isDirectory), !isDirectory.boolValue {
+                try? fm.removeItem(atPath: dir + "/" + n)
+            }
         }
     }
 

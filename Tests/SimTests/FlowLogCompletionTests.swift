@@ -260,6 +260,22 @@ struct FlowLogCompletionTests {
         }
     }
 
+    @Test("a run that fails leaves none of an earlier run's outputs to be taken for its own")
+    func failedRunLeavesNoEarlierOutputs() throws {
+        let s = fleet(20)
+        let d = makeTempDirectory("vpcsim-fl")
+        _ = try Runner.run(scenario: s, options: .init(outDir: d))
+        let before = try FileManager.default.contentsOfDirectory(atPath: d)
+        #expect(before.contains("report.txt") && before.contains("report.json") && before.contains("flow-logs.txt"))
+        #expect(before.contains { $0.hasSuffix(".pcap") })
+        // The flow log's temporary file cannot be created (a directory has its name): the run fails.
+        let blocker = "\(d)/.flow-logs.txt.\(getpid()).tmp"
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: false)
+        #expect(throws: CaptureFileError.self) { try Runner.run(scenario: s, options: .init(outDir: d)) }
+        try FileManager.default.removeItem(atPath: blocker)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: d).isEmpty)
+    }
+
     @Test("past the kept limit no records are held (the file has them all); the count goes on")
     func keptLimit() throws {
         let rec = recorder(keep: 3)
