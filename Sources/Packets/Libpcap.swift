@@ -15,7 +15,7 @@ public final class PcapWriter {
     public let linkType: LinkType
     private var file: OutputFile?
     private var pcap: OpaquePointer?
-    private var dumper: OpaquePointer?
+    private(set) var dumper: OpaquePointer?
     public private(set) var packetCount = 0
 
     public init(path: String, linkType: LinkType = .ethernet, snapLength: Int = 262_144) throws {

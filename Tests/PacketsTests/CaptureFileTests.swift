@@ -52,6 +52,40 @@ func sampleFrames() -> [Frame] {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.pcap"])
     }
 
+    /// Records handed to the writer thread, over many chunks and to several files (one writer left out), give
+    /// the same files, byte for byte, as writing each record directly.
+    @Test func writerThreadWritesTheSameBytesAsDirectWrites() throws {
+        let dir = makeTempDirectory()
+        let frames = sampleFrames().map { $0.bytes() }
+        var direct: [PcapWriter] = []
+        var threaded: [PcapWriter?] = []
+        for i in 0..<3 {
+            direct.append(try PcapWriter(path: "\(dir)/direct-\(i).pcap"))
+            threaded.append(try PcapWriter(path: "\(dir)/threaded-\(i).pcap"))
+        }
+        threaded.append(nil)
+        let thread = try PcapWriterThread(writers: threaded, chunks: 2)
+        var rng = SplitMix64(seed: 5)
+        // About 10 MB: ten times the chunks, so the caller waits for the thread again and again.
+        for k in 0..<60_000 {
+            let w = Int(rng.next() % 3)
+            var frame = frames[k % frames.count]
+            frame.append(contentsOf: repeatElement(UInt8(truncatingIfNeeded: k), count: Int(rng.next() % 200)))
+            let ts = 1_700_000_000_000_000_000 + Int64(k) * 1_000
+            direct[w].write(frame, timestamp: ts)
+            frame.withUnsafeBytes { thread.append(writer: w, $0, timestamp: ts) }
+        }
+        thread.finish()
+        for i in 0..<3 {
+            try direct[i].close()
+            try threaded[i]!.close()
+            let a = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/direct-\(i).pcap"))
+            let b = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/threaded-\(i).pcap"))
+            #expect(a.count > 1_000_000)
+            #expect(a == b, "file \(i)")
+        }
+    }
+
     @Test func tsharkValidatesEveryChecksumOfWhatWeWrite() throws {
         let path = makeTempDirectory() + "/frames.pcap"
         let w = try PcapWriter(path: path)

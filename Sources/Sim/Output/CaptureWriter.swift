@@ -15,6 +15,8 @@ public final class CaptureWriter {
     let points: [CapturePoint]
     let startTime: Int64
     private var pcaps: [PcapWriter?]
+    /// Writes the pcaps' records on a thread of its own (see PcapWriterThread).
+    private var pcapThread: PcapWriterThread?
     private var pcapng: PcapngWriter?
     private var interfaces: [Int] = []
     private let selected: [Bool]
@@ -42,6 +44,7 @@ public final class CaptureWriter {
             for (i, p) in points.enumerated() {
                 pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap") : nil)
             }
+            if pcaps.contains(where: { $0 != nil }) { pcapThread = try PcapWriterThread(writers: pcaps) }
             guard allHops else { return }
             // Grouped by capture point, so Wireshark's TCP reassembly sees each hop's stream once.
             let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application,
@@ -51,6 +54,7 @@ public final class CaptureWriter {
             }
             pcapng = ng
         } catch {
+            pcapThread?.finish()
             for w in pcaps { w?.abandon() }
             buffer.deallocate()
             throw error
@@ -69,7 +73,7 @@ public final class CaptureWriter {
         var w = ByteWriter(base: buffer, capacity: capacity)
         Frame.write(to: &w, link: .ethernet(eth), ip: p.ip, transport: p.transport, payload: p.payload, filling: true)
         let ts = startTime + time
-        pcaps[point]?.write(w.written, timestamp: ts)
+        if let pcapThread { pcapThread.append(writer: point, w.written, timestamp: ts) } else { pcaps[point]?.write(w.written, timestamp: ts) }
         pcapng?.write(interface: interfaces[point], timestamp: ts, data: w.written, comment: comment)
         counts[point] += 1
     }
@@ -78,6 +82,8 @@ public final class CaptureWriter {
     public func close() throws -> [Written] {
         var out: [Written] = []
         var firstError: Error?
+        pcapThread?.finish()
+        pcapThread = nil
         for (i, w) in pcaps.enumerated() {
             guard let w else { continue }
             do { try w.close() } catch { firstError = firstError ?? error }
@@ -92,6 +98,8 @@ public final class CaptureWriter {
     }
 
     public func abandon() {
+        pcapThread?.finish()
+        pcapThread = nil
         for w in pcaps { w?.abandon() }
         pcaps = []
         pcapng?.abandon()
