@@ -54,6 +54,9 @@ import Testing
 
     @Test func ipv4AddressTextRoundTrips() {
         #expect(IPv4Address("198.51.100.7")?.description == "198.51.100.7")
+        for text in ["0.0.0.0", "255.255.255.255", "10.100.9.99", "1.20.100.0", "100.64.0.10"] {
+            #expect(IPv4Address(text)?.description == text)
+        }
         #expect(IPv4Address("0.0.0.0") == IPv4Address.any)
         #expect(IPv4Address("1.2.3") == nil)
         #expect(IPv4Address("1.2.3.4 ") == nil)
