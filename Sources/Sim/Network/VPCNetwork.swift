@@ -192,7 +192,8 @@ public final class VPCNetwork {
             }
         }
         let transit = transitFromSubnet(model.enis[eni].subnet, &p)
-        capture(.eni(eni), p, outgoing: true, comment: "sent; " + comment(transit))
+        capture(.eni(eni), p, outgoing: true,
+                comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
         logEgress(eni, p, transit)
         carry(p, transit)
     }
@@ -262,6 +263,38 @@ public final class VPCNetwork {
 
     private func routeLookup(_ table: Int, _ destination: IPv4Address) -> Int? {
         compiledRoutes.withUnsafeBufferPointer { tables in RouteLookup.matchIndex(tables[table], destination) }
+    }
+
+    /// Where a comment that depends only on its component, the transit's next node and an address is made.
+    enum CommentSite: UInt64 { case sent = 1, natDeparture, toInternet, fromInternet }
+
+    struct CommentKey: TableKey {
+        var place: UInt64
+        var address: UInt64
+        var tableHash: UInt64 { place ^ (address &* 0x9E37_79B9_7F4A_7C15) }
+    }
+
+    /// Comments already made, by site, component, next node and address: most packets of a fleet get one of
+    /// a few comments, built once. Transits that drop are not cached (their comments name rules). Bounded.
+    private let comments = HashTable<CommentKey, String>()
+
+    private func cachedComment(_ site: CommentSite, _ component: Int, _ t: Transit? = nil, address: IPv4Address? = nil,
+                               _ make: () -> String) -> String {
+        guard t?.drop == nil, component < 1 << 24 else { return make() }
+        var next: UInt64 = 0
+        switch t?.next {
+        case .eni(let e)?: next = 1 << 32 | UInt64(e)
+        case .natGateway(let n, let inside)?: next = 2 << 32 | UInt64(n) << 1 | (inside ? 1 : 0)
+        case .internetGateway(let g, let toInternet)?: next = 3 << 32 | UInt64(g) << 1 | (toInternet ? 1 : 0)
+        case .outsideHost(let h)?: next = 4 << 32 | UInt64(h)
+        case nil: next = 0
+        }
+        let key = CommentKey(place: site.rawValue << 60 | UInt64(component) << 36 | next,
+                             address: address.map { 1 << 32 | UInt64($0.rawValue) } ?? 0)
+        if let i = comments.find(key) { return comments.value(at: i).pointee }
+        let c = make()
+        if comments.count < 1 << 16 { comments.insert(key, c) }
+        return c
     }
 
     /// What a transit comes to, for capture comments (built only when a capture wants comments).
@@ -648,7 +681,7 @@ public final class VPCNetwork {
                 }
             }
             capture(.natGateway(n, fromInside: fromInside), out, outgoing: true,
-                    comment: "translated by \(model.natGateways[n].id); " + comment(t))
+                    comment: cachedComment(.natDeparture, n, t) { "translated by \(self.model.natGateways[n].id); " + self.comment(t) })
             logEgress(model.natGateways[n].eni, out, t)
             forward(&out, t)
         }
@@ -687,7 +720,9 @@ public final class VPCNetwork {
             record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                           rule: "to \(model.outsideHosts[h].id) (\(dst)), one way \(formatDuration(oneWay))"))
             capture(.internetGateway(g, toInternet: true), p, outgoing: true,
-                    comment: "translated \(privateSource) → \(pub) by \(model.internetGateways[g].id); to the internet")
+                    comment: cachedComment(.toInternet, g, address: privateSource) {
+                        "translated \(privateSource) → \(pub) by \(self.model.internetGateways[g].id); to the internet"
+                    })
             p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
             forward(to: Hop(node: .outsideHost(h)), after: oneWay)
         } else if let h = unknownInternetDestination?(p.ip.destination) {
@@ -736,7 +771,10 @@ public final class VPCNetwork {
         let translatedIP = p.ip
         p.ip = arrivedIP
         capture(.internetGateway(g, toInternet: false), p, outgoing: false,
-                comment: "arrived from the internet; translated \(before) → \(translatedIP.destination) by \(model.internetGateways[g].id); " + comment(t))
+                comment: cachedComment(.fromInternet, g, t, address: before) {
+                    "arrived from the internet; translated \(before) → \(translatedIP.destination) by "
+                        + "\(self.model.internetGateways[g].id); " + self.comment(t)
+                })
         p.ip = translatedIP
         if let r = t.rejectedAt { observer?.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
         forward(&p, t)
