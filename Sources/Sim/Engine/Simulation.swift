@@ -358,7 +358,7 @@ public final class Simulation {
                 }
             }
         }
-        app.onPeerMessage = { [unowned(unsafe) self] idx in
+        app.onPeerMessage = { idx in
             let label = conversation[idx].label
             if label.contains("banner") { bannerReceived = true }
             if let readyLabel, label.contains(readyLabel) { flow.result.ready = true }
@@ -389,13 +389,13 @@ public final class Simulation {
             if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
         }
         if let t = f.client.readyTimeout {
-            flow.timers.append(timer(i, 0, at: f.start + t) { [unowned(unsafe) self] in
+            flow.timers.append(timer(i, 0, at: f.start + t) {
                 guard flow.result.outcome == nil, !flow.result.ready else { return }
                 giveUp("readyTimeout \(formatDuration(t))")
             })
         }
         if let t = f.client.connectTimeout {
-            flow.timers.append(timer(i, 1, at: f.start + t) { [unowned(unsafe) self] in
+            flow.timers.append(timer(i, 1, at: f.start + t) {
                 guard flow.result.outcome == nil else { return }
                 let done = f.client.connectTimeoutCoversBanner && f.app.isSSH ? bannerReceived : established
                 guard !done else { return }
