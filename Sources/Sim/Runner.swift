@@ -145,6 +145,19 @@ public enum Runner {
                 expectation = .init(min_ok: e.minOK, max_ok: e.maxOK, dropped_at: e.droppedAt, held: failures.isEmpty,
                                     failures: failures)
             }
+            // The fix of the first failed flow a drop explains, found as for an explicit flow (re-run alone: a
+            // fix for a NAT gateway's port pressure is not a rule change, and none is proposed for it).
+            var fix: RunReport.Fix?
+            if let (spec, result) = gr.firstDropped {
+                var alone = scenario
+                alone.flows = [spec]
+                alone.generators = []
+                if let found = FixFinder.fix(scenario: alone, flow: 0, result: result),
+                   !found.changes.isEmpty || found.advice != nil {
+                    fix = RunReport.Fix(changes: found.changes, verified: found.verified, advice: found.advice,
+                                        notes: found.notes)
+                }
+            }
             generators.append(RunReport.Generator(
                 name: gen.name, from: gen.template.sourceLabel, to: gen.template.destination.label,
                 app: gen.template.app.rawValue, flows: gr.total, outcomes: outcomes,
@@ -153,7 +166,7 @@ public enum Runner {
                     .init(name: $0.name, start_s: RunReport.seconds($0.start), outcome: $0.outcome.rawValue,
                           message: $0.message, drop: $0.drop)
                 },
-                expectation: expectation))
+                expectation: expectation, fix: fix, fix_flow: fix == nil ? nil : gr.firstDropped?.spec.name))
         }
         var report = RunReport(
             tool: "vpcsim \(vpcsimVersion)", scenario: scenario.name, file: scenario.file, seed: scenario.seed,

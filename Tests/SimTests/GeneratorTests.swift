@@ -69,6 +69,32 @@ import Testing
         #expect(created.filter { $0.connection != nil }.count == 0)
     }
 
+    /// A fleet that a NACL stops gets the fix its first dropped flow gets, verified by re-running that flow;
+    /// a fleet stopped by NAT port pressure gets none (no rule change fixes it).
+    @Test func aFleetStoppedByARuleGetsItsFirstFailedFlowsFix() throws {
+        var template = StoryModel.flow("f", .sftp, port: 22)
+        template.hold = 0
+        var s = Scenario(name: "gen", file: "test", seed: 5, model: StoryModel().build(), flows: [])
+        s.generators = [FlowGenerator(name: "uploads", template: template, count: 20, start: 0, over: 1_000_000_000)]
+        let o = try Runner.run(scenario: s, options: .init(writeFiles: false))
+        let g = try #require(o.report.generators.first)
+        #expect(g.outcomes["ok"] == 0)
+        let fix = try #require(g.fix)
+        #expect(fix.verified)
+        #expect(g.fix_flow == "uploads#1")
+        #expect(fix.changes.contains { $0.component.hasPrefix("acl-") && $0.change.contains("ALLOW tcp 22") })
+        #expect(o.text.contains("FIX for uploads#1 (verified: it succeeds when re-run alone with these changes):"))
+
+        let (sim, _) = exhaustion(count: 300, limit: 250, secondAddress: false)
+        #expect(sim.generatorResults[0].firstDropped?.result.drop?.rule == "ErrorPortAllocation")
+        var pressure = Scenario(name: "gen", file: "test", seed: 3, model: sim.scenario.model, flows: [],
+                                assumptions: sim.scenario.assumptions)
+        pressure.generators = sim.scenario.generators
+        let p = try Runner.run(scenario: pressure, options: .init(writeFiles: false))
+        #expect(p.report.generators[0].fix == nil && p.report.generators[0].fix_flow == nil)
+        #expect(!p.text.contains("FIX for"))
+    }
+
     @Test func aSecondNATAddressLetsEveryFlowThrough() {
         let (sim, nat) = exhaustion(count: 300, limit: 250, secondAddress: true)
         #expect(sim.generatorResults[0].outcomes[.ok] == 300)

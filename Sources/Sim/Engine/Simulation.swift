@@ -45,6 +45,8 @@ public struct GeneratorResult: Sendable {
     public var maxElapsed: Int64 = 0
     /// The flow index of the generator's first flow (flow k is named "NAME#k+1").
     var firstFlow = 0
+    /// The first failed flow a packet drop explains, with its spec (named): what the report's fix is found for.
+    public internal(set) var firstDropped: (spec: FlowSpec, result: FlowResult)?
     public var total: Int { outcomes.values.reduce(0, +) }
 
     public init(index: Int, name: String) {
@@ -62,6 +64,11 @@ public struct GeneratorResult: Sendable {
             } else {
                 drops.append(d)
             }
+        }
+        if o != .ok, r.drop != nil, firstDropped == nil {
+            var named = spec
+            named.name = "\(name)#\(flow - firstFlow + 1)"
+            firstDropped = (named, r)
         }
         if o != .ok, firstFailures.count < 20 {
             // Named here, for the few that fail, rather than for every flow as it starts.

@@ -93,6 +93,9 @@ public struct RunReport: Codable, Sendable {
         public var drops: [Drop]
         public var first_failures: [GeneratedFailure]
         public var expectation: GeneratorExpectationResult?
+        /// The rule changes that make the first failed flow a drop explains succeed, re-run alone (`fix_flow`).
+        public var fix: Fix?
+        public var fix_flow: String?
     }
     public struct NATGateway: Codable, Sendable {
         public var id: String
@@ -255,6 +258,15 @@ public enum ReportRenderer {
                     s += "    \(pad(f.name, 18)) started \(lpad(format3(f.start_s), 9)) s  \(f.outcome): \(f.message)"
                         + (f.drop.map { " — dropped at \($0)" } ?? "") + "\n"
                 }
+            }
+            if let fix = g.fix, let flow = g.fix_flow {
+                if !fix.changes.isEmpty {
+                    s += "  FIX for \(flow)"
+                        + (fix.verified ? " (verified: it succeeds when re-run alone with these changes)" : " (partial)") + ":\n"
+                    for c in fix.changes { s += "    • \(c.component) \(c.change)\n        \(c.reason)\n" }
+                }
+                for n in fix.notes { s += "    ✓ return path: \(n)\n" }
+                if let a = fix.advice { s += "  ADVICE: \(a)\n" }
             }
             if let e = g.expectation {
                 s += e.held ? "  expectation held\n" : "  EXPECTATION FAILED: " + e.failures.joined(separator: "; ") + "\n"
