@@ -84,10 +84,12 @@ public final class PcapWriterThread {
         shared.deallocate()
     }
 
-    /// Queues one record for writer `writer`: `data` is copied. `timestamp` is nanoseconds since the Unix epoch.
+    /// Queues one record for writer `writer`: `data` (under 1 MiB) is copied. `timestamp` is nanoseconds since
+    /// the Unix epoch.
     @inline(__always)
     public func append(writer: Int, _ data: UnsafeRawBufferPointer, timestamp: Int64) {
         let size = (Self.recordHeader + data.count + 7) & ~7
+        precondition(size <= Self.chunkSize, "a record larger than a chunk (1 MiB)")
         if used + size > Self.chunkSize { submit() }
         let r = current + used
         r.storeBytes(of: Int32(truncatingIfNeeded: writer), as: Int32.self)
