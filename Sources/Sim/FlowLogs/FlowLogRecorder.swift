@@ -260,11 +260,35 @@ public final class FlowLogRecorder: InterfaceObserver {
         return v
     }
 
+    /// The aggregation interval and the Unix second of the last time asked, with the range of times they hold
+    /// for: packets come in time order, so two 64-bit divisions per packet become two comparisons.
+    private var windowRange: Range<Int64> = 0..<0
+    private var cachedWindow: Int64 = 0
+    private var secondRange: Range<Int64> = 0..<0
+    private var cachedSecond: Int64 = 0
+
+    @inline(__always)
+    private func windowOf(_ time: Int64) -> Int64 {
+        if windowRange.contains(time) { return cachedWindow }
+        cachedWindow = floorDiv(time, intervalNs)
+        windowRange = cachedWindow * intervalNs..<(cachedWindow + 1) * intervalNs
+        return cachedWindow
+    }
+
+    @inline(__always)
+    private func unixSecond(_ time: Int64) -> Int64 {
+        if secondRange.contains(time) { return cachedSecond }
+        cachedSecond = floorDiv(startTime + time, 1_000_000_000)
+        let start = cachedSecond * 1_000_000_000 - startTime
+        secondRange = start..<start + 1_000_000_000
+        return cachedSecond
+    }
+
     public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
         guard eni >= 0, eni < enis.count, !finished else { return }
         // Intervals start at virtual time 0 (start_time) and follow each other (named assumption). A packet of
         // a later interval means the earlier ones have ended: their records are complete.
-        let window = floorDiv(time, intervalNs)
+        let window = windowOf(time)
         if let w = currentWindow {
             if window > w {
                 completeAll()
@@ -293,7 +317,7 @@ public final class FlowLogRecorder: InterfaceObserver {
             ports: UInt64(srcport) << 48 | UInt64(dstport) << 32 | UInt64(k.proto.rawValue) << 8
                 | (accepted ? 0 : 2) | (egress ? 1 : 0),
             place: UInt64(UInt32(truncatingIfNeeded: eni)) << 32 | UInt64(UInt32(truncatingIfNeeded: window)))
-        let unix = floorDiv(startTime + time, 1_000_000_000)
+        let unix = unixSecond(time)
         let size = Int(packet.ip.totalLength)
 
         guard perConnection, let tcp else {
