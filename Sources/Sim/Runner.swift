@@ -115,7 +115,7 @@ public enum Runner {
             }
             var fix: RunReport.Fix?
             if let found = FixFinder.fix(scenario: scenario, flow: i, result: r) {
-                fix = RunReport.Fix(changes: found.changes, verified: found.verified, advice: found.advice, notes: found.notes)
+                fix = RunReport.Fix(found)
             }
             flows.append(RunReport.Flow(
                 name: f.name, from: f.sourceLabel, to: f.destination.label, app: f.app.rawValue,
@@ -154,8 +154,7 @@ public enum Runner {
                 alone.generators = []
                 if let found = FixFinder.fix(scenario: alone, flow: 0, result: result),
                    !found.changes.isEmpty || found.advice != nil {
-                    fix = RunReport.Fix(changes: found.changes, verified: found.verified, advice: found.advice,
-                                        notes: found.notes)
+                    fix = RunReport.Fix(found)
                 }
             }
             generators.append(RunReport.Generator(

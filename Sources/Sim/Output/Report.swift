@@ -34,6 +34,13 @@ public struct RunReport: Codable, Sendable {
         public var verified: Bool
         public var advice: String?
         public var notes: [String]
+
+        init(_ found: FixFinder.Result) {
+            changes = found.changes
+            verified = found.verified
+            advice = found.advice
+            notes = found.notes
+        }
     }
     public struct Expectation: Codable, Sendable {
         public var outcome: String?
@@ -187,6 +194,18 @@ extension RunReport {
 
 /// Renders a run for people: flows, their paths and drops, fixes, a ladder diagram, NAT metrics, assumptions.
 public enum ReportRenderer {
+    /// A fix's changes, return-path notes and advice, as the report prints them under a flow or a generator.
+    static func fixText(_ fix: RunReport.Fix, heading: String, verified: String) -> String {
+        var s = ""
+        if !fix.changes.isEmpty {
+            s += "  \(heading)\(fix.verified ? " (verified: \(verified))" : " (partial)"):\n"
+            for c in fix.changes { s += "    • \(c.component) \(c.change)\n        \(c.reason)\n" }
+        }
+        for n in fix.notes { s += "    ✓ return path: \(n)\n" }
+        if let a = fix.advice { s += "  ADVICE: \(a)\n" }
+        return s
+    }
+
     public static func text(_ r: RunReport, ladders: [[LadderRow]], points: [CapturePoint], outDir: String?) -> String {
         var s = "vpcsim \(vpcsimVersion) — scenario \(r.scenario) (\(r.file)), seed \(r.seed)\n\n"
         s += "FLOWS\n"
@@ -227,12 +246,7 @@ public enum ReportRenderer {
                 s += "          first: \(d.packet) at \(format6(d.first_time_s)) s\n"
             }
             if let fix = f.fix {
-                if !fix.changes.isEmpty {
-                    s += "  FIX\(fix.verified ? " (verified: the flow succeeds when re-run with these changes)" : " (partial)"):\n"
-                    for c in fix.changes { s += "    • \(c.component) \(c.change)\n        \(c.reason)\n" }
-                }
-                for n in fix.notes { s += "    ✓ return path: \(n)\n" }
-                if let a = fix.advice { s += "  ADVICE: \(a)\n" }
+                s += fixText(fix, heading: "FIX", verified: "the flow succeeds when re-run with these changes")
             }
             if let e = f.expectation {
                 s += e.held ? "  expectation held\n" : "  EXPECTATION FAILED: " + e.failures.joined(separator: "; ") + "\n"
@@ -260,13 +274,7 @@ public enum ReportRenderer {
                 }
             }
             if let fix = g.fix, let flow = g.fix_flow {
-                if !fix.changes.isEmpty {
-                    s += "  FIX for \(flow)"
-                        + (fix.verified ? " (verified: it succeeds when re-run alone with these changes)" : " (partial)") + ":\n"
-                    for c in fix.changes { s += "    • \(c.component) \(c.change)\n        \(c.reason)\n" }
-                }
-                for n in fix.notes { s += "    ✓ return path: \(n)\n" }
-                if let a = fix.advice { s += "  ADVICE: \(a)\n" }
+                s += fixText(fix, heading: "FIX for \(flow)", verified: "it succeeds when re-run alone with these changes")
             }
             if let e = g.expectation {
                 s += e.held ? "  expectation held\n" : "  EXPECTATION FAILED: " + e.failures.joined(separator: "; ") + "\n"
