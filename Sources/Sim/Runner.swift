@@ -83,11 +83,7 @@ public enum Runner {
         // A failed run leaves no flow-logs.txt (not even an earlier run's) and no spool files; nor does a run
         // without flow logs (an earlier run's file would read as this one's).
         defer { flowLogs?.abandon() }
-        if let outDir {
-            let path = "\(outDir)/flow-logs.txt"
-            try? FileManager.default.removeItem(atPath: path)
-            try flowLogs?.writeFile(to: path)
-        }
+        if let outDir { try flowLogs?.writeFile(to: "\(outDir)/flow-logs.txt") }  // an earlier run's is gone
         if let flowLogs { recorder.interfaceObservers.append(flowLogs) }
         sim.observer = recorder
         if let progress = options.progress {
@@ -205,12 +201,12 @@ public enum Runner {
 
     /// Outputs of an earlier run in the same directory would mix with this run's, or, if this run fails, be
     /// taken for its results: remove the files vpcsim names ("NN-….pcap", all-hops.pcapng, report.txt,
-    /// report.json; flow-logs.txt is handled with the flow logs), nothing else.
+    /// report.json, flow-logs.txt), nothing else.
     static func removeStaleOutputs(in dir: String) {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
         for n in names.sorted() {
-            let ours = n == "all-hops.pcapng" || n == "report.txt" || n == "report.json"
+            let ours = ["all-hops.pcapng", "report.txt", "report.json", "flow-logs.txt"].contains(n)
                 || (n.hasSuffix(".pcap") && n.count > 3 && n.prefix(2).allSatisfy(\.isNumber) && n.dropFirst(2).first == "-")
             var isDirectory: ObjCBool = false
             if ours, fm.fileExists(atPath: dir + "/" + n, isDirectory: &isDirectory), !isDirectory.boolValue {
