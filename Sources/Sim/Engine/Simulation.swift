@@ -67,15 +67,17 @@ public struct GeneratorResult: Sendable {
         }
         if o != .ok, r.drop != nil, firstDropped == nil {
             var named = spec
-            named.name = "\(name)#\(flow - firstFlow + 1)"
+            named.name = flowName(flow)
             firstDropped = (named, r)
         }
         if o != .ok, firstFailures.count < 20 {
-            // Named here, for the few that fail, rather than for every flow as it starts.
-            firstFailures.append(("\(name)#\(flow - firstFlow + 1)", spec.start, o, r.message,
+            firstFailures.append((flowName(flow), spec.start, o, r.message,
                                   r.drop.map { "\($0.componentDisplay): \($0.rule)" }))
         }
     }
+
+    /// "NAME#k": named here, for the few flows that fail, rather than for every flow as it starts.
+    func flowName(_ flow: Int) -> String { "\(name)#\(flow - firstFlow + 1)" }
 }
 
 /// One host's TCP endpoints: a Lambda Hyperplane ENI, an instance's ENI, or an outside host.
@@ -210,11 +212,14 @@ public final class Simulation {
         return []
     }
 
-    /// When a flow started (for relative times in reports).
-    func flowStart(_ flow: Int) -> Int64 {
-        if let i = active.find(flow) { return active.value(at: i).pointee.spec.start }
-        return flow >= 0 && flow < scenario.flows.count ? scenario.flows[flow].start : 0
+    /// Reads the spec of a flow in progress or of an explicit one, in place (a FlowSpec copy retains its strings).
+    private func withSpec<T>(of flow: Int, _ body: (FlowSpec) -> T) -> T? {
+        if let i = active.find(flow) { return body(active.value(at: i).pointee.spec) }
+        return flow >= 0 && flow < scenario.flows.count ? body(scenario.flows[flow]) : nil
     }
+
+    /// When a flow started (for relative times in reports).
+    func flowStart(_ flow: Int) -> Int64 { withSpec(of: flow) { $0.start } ?? 0 }
 
     /// A dropped packet of `flow`, recorded on its result or its generator's.
     func noteDrop(flow: Int, _ make: (inout [DropInfo]) -> Void) {
@@ -460,8 +465,7 @@ public final class Simulation {
             // with no healthy target).
             let hung = behaviour == .listen(app: "hang")
             let messages = hung ? [] : conversation(of: p.flow)
-            let app_ = active.find(p.flow).map { active.value(at: $0).pointee.spec.app }
-                ?? (p.flow >= 0 && p.flow < scenario.flows.count ? scenario.flows[p.flow].app : nil)
+            let app_ = withSpec(of: p.flow) { $0.app }
             let app = ConversationEndpoint(messages: messages, side: .server, env: host)
             // Python's http.server answers HTTP/1.0 and closes right after the response (61 µs in the reference).
             if app_ == .http {
