@@ -191,26 +191,23 @@ final class NATGateway {
         let ok = OutsideKey(proto: key.proto, natAddress: key.destination, natPort: key.destinationPort,
                             remote: key.source, remotePort: key.sourcePort)
         guard let id = byOutside[ok], let slot = mappings.find(id) else { return .noMapping }
-        var m = mappings.value(at: slot).pointee
-        if now - m.lastActivity > assumptions.natIdleTimeout {
+        let m = mappings.value(at: slot)
+        if now - m.pointee.lastActivity > assumptions.natIdleTimeout {
             remove(id)
             count { $0.idleTimeoutCount += 1 }
             return .idleTimedOut
         }
-        m.lastActivity = now
+        m.pointee.lastActivity = now
         if let f = tcpFlags {
-            if f.contains(.syn), f.contains(.ack), !m.established {
-                m.established = true
+            if f.contains(.syn), f.contains(.ack), !m.pointee.established {
+                m.pointee.established = true
                 count { $0.connectionEstablishedCount += 1 }
             }
-            if f.contains(.fin) { m.finFromOutside = true }
+            if f.contains(.fin) { m.pointee.finFromOutside = true }
         }
-        if tcpFlags?.contains(.rst) == true || closingAck(m, tcpFlags) {
-            remove(id)
-        } else if let slot = mappings.find(id) {
-            mappings.value(at: slot).pointee = m
-        }
-        return .translated(to: m.inside.source, port: m.inside.sourcePort, flow: nil)
+        let result = InboundResult.translated(to: m.pointee.inside.source, port: m.pointee.inside.sourcePort, flow: nil)
+        if tcpFlags?.contains(.rst) == true || closingAck(m.pointee, tcpFlags) { remove(id) }
+        return result
     }
 
     /// The last ACK of a connection both sides have closed: the mapping goes with it. How long AWS keeps a
