@@ -595,11 +595,9 @@ public final class TCPConnection {
         cwnd += min(acked, segmentSize)  // slow start
         // Free acknowledged bytes.
         let consumed = min(Int(sndUna &- bufferStart), sendBuffer.count)
-        if consumed > 0, consumed == sendBuffer.count {
-            sendBuffer = []
-            bufferStart = bufferStart &+ UInt32(consumed)
-        } else if consumed > 0 {
-            sendBuffer.removeFirst(consumed)
+        if consumed > 0 {
+            // All of it: let go of the storage (it may be the message's, shared) rather than shift it.
+            if consumed == sendBuffer.count { sendBuffer = [] } else { sendBuffer.removeFirst(consumed) }
             bufferStart = bufferStart &+ UInt32(consumed)
         }
         if finSent, sndUna == finSeq &+ 1 {
