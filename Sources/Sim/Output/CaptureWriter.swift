@@ -73,7 +73,7 @@ public final class CaptureWriter {
         var w = ByteWriter(base: buffer, capacity: capacity)
         Frame.write(to: &w, link: .ethernet(eth), ip: p.ip, transport: p.transport, payload: p.payload, filling: true)
         let ts = startTime + time
-        if let pcapThread { pcapThread.append(writer: point, w.written, timestamp: ts) } else { pcaps[point]?.write(w.written, timestamp: ts) }
+        pcapThread?.append(writer: point, w.written, timestamp: ts)  // there whenever a point is selected
         pcapng?.write(interface: interfaces[point], timestamp: ts, data: w.written, comment: comment)
         counts[point] += 1
     }
