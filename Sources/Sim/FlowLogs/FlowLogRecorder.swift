@@ -167,7 +167,9 @@ public final class FlowLogRecorder: InterfaceObserver {
     let versionBytes: [UInt8]
     let accountBytes: [UInt8]
     let regionBytes: [UInt8]
-    private var lineBoundCache: Int?
+    /// The longest a line can be: every field at its longest (21 bytes for a number, or the longest id), the
+    /// separators and the newline.
+    let lineBound: Int
 
     /// Live records; freed slots are reused.
     private var slots: [Aggregate] = []
@@ -212,6 +214,11 @@ public final class FlowLogRecorder: InterfaceObserver {
         versionBytes = Array(String(settings.format.version).utf8)
         accountBytes = Array(settings.accountID.utf8)
         regionBytes = Array(settings.region.utf8)
+        let longestID = enis.map {
+            max($0.interfaceIDBytes.count, $0.vpcIDBytes.count, $0.subnetIDBytes.count, $0.instanceIDBytes.count,
+                $0.azIDBytes.count)
+        }.max() ?? 0
+        lineBound = fields.count * (21 + longestID) + versionBytes.count + accountBytes.count + regionBytes.count + 8
     }
 
     deinit { file?.abandon() }
@@ -580,18 +587,6 @@ public final class FlowLogRecorder: InterfaceObserver {
         }
         precondition(n <= bound, "flow-log line longer than its bound")
         out.removeLast(bound - n)
-    }
-
-    /// The longest a line can be: every field at its longest, separators and the newline.
-    private var lineBound: Int {
-        if let b = lineBoundCache { return b }
-        let longestID = enis.map {
-            max($0.interfaceIDBytes.count, $0.vpcIDBytes.count, $0.subnetIDBytes.count, $0.instanceIDBytes.count,
-                $0.azIDBytes.count)
-        }.max() ?? 0
-        let b = fields.count * (21 + longestID) + versionBytes.count + accountBytes.count + regionBytes.count + 8
-        lineBoundCache = b
-        return b
     }
 
     private func writeField(_ w: inout LineWriter, _ field: FlowLogField, _ r: Row) {
