@@ -7,8 +7,18 @@ public protocol TCPEnvironment: AnyObject {
     /// Runs `action` at `time`.
     @discardableResult
     func schedule(at time: Int64, _ action: @escaping () -> Void) -> Scheduler.Handle
+    /// Runs `target.fire(tag: tag)` at `time`: a timer without a closure to allocate.
+    @discardableResult
+    func schedule(at time: Int64, target: ScheduledTarget, tag: Int) -> Scheduler.Handle
     /// Cancels a scheduled action that has not run (nothing if it ran or was cancelled).
     func cancel(_ handle: Scheduler.Handle)
+}
+
+extension TCPEnvironment {
+    @discardableResult
+    public func schedule(at time: Int64, target: ScheduledTarget, tag: Int) -> Scheduler.Handle {
+        schedule(at: time) { target.fire(tag: tag) }
+    }
 }
 
 /// Why a connection ended.
@@ -41,7 +51,7 @@ public protocol TCPApplication: AnyObject {
 /// retransmission (1 s doubling) and again at once for a duplicate SYN, delayed ACKs (every second full
 /// segment at once, else after 40 ms), slow start from 10 segments, RTO retransmission.
 /// States are named as in RFC 9293.
-public final class TCPConnection {
+public final class TCPConnection: ScheduledTarget {
     public enum State: String, Sendable {
         case closed, synSent = "SYN-SENT", synReceived = "SYN-RECEIVED", established = "ESTABLISHED"
         case finWait1 = "FIN-WAIT-1", finWait2 = "FIN-WAIT-2", closeWait = "CLOSE-WAIT", closing = "CLOSING"
@@ -183,18 +193,19 @@ public final class TCPConnection {
 
     private func armSYNTimer() {
         rtoGeneration += 1
-        let gen = rtoGeneration
         let delays = stack.synRetransmitDelays
         let delay = synRetries < delays.count ? delays[synRetries] : stack.synGiveUpAfterLast
-        arm(&synTimer, at: env.now + delay) { [unowned(unsafe) self] in
-            guard self.rtoGeneration == gen, self.state == .synSent else { return }
-            if self.synRetries < delays.count {
-                self.synRetries += 1
-                self.sendSYN()
-                self.armSYNTimer()
-            } else {
-                self.end(.connectTimeout)
-            }
+        arm(&synTimer, .syn, at: env.now + delay)
+    }
+
+    private func synTimerFired() {
+        guard rtoGeneration == synTimerGeneration, state == .synSent else { return }
+        if synRetries < stack.synRetransmitDelays.count {
+            synRetries += 1
+            sendSYN()
+            armSYNTimer()
+        } else {
+            end(.connectTimeout)
         }
     }
 
@@ -227,17 +238,19 @@ public final class TCPConnection {
 
     private func armSYNACKTimer(attempt: Int) {
         rtoGeneration += 1
-        let gen = rtoGeneration
+        synAckAttempt = attempt
         // Linux: initial SYN-ACK timeout 1 s, doubling, tcp_synack_retries times.
         let delay = Int64(1_000_000_000) << Int64(attempt)
-        arm(&synTimer, at: env.now + delay) { [unowned(unsafe) self] in
-            guard self.rtoGeneration == gen, self.state == .synReceived else { return }
-            if attempt < self.synAckRetries {
-                self.sendSYNACK()
-                self.armSYNACKTimer(attempt: attempt + 1)
-            } else {
-                self.end(.connectTimeout)
-            }
+        arm(&synTimer, .synAck, at: env.now + delay)
+    }
+
+    private func synAckTimerFired() {
+        guard rtoGeneration == synTimerGeneration, state == .synReceived else { return }
+        if synAckAttempt < synAckRetries {
+            sendSYNACK()
+            armSYNACKTimer(attempt: synAckAttempt + 1)
+        } else {
+            end(.connectTimeout)
         }
     }
 
@@ -329,11 +342,42 @@ public final class TCPConnection {
     private var synTimer: Scheduler.Handle?
     private var rtoTimer: Scheduler.Handle?
     private var delackTimer: Scheduler.Handle?
+    /// rtoGeneration when the SYN timer (SYN, SYN-ACK or retry after reset) was armed: stale if it moved on.
+    private var synTimerGeneration = 0
+    private var synAckAttempt = 0
+    /// delayedAckGeneration when the delayed-ACK timer was armed.
+    private var delackTimerGeneration = 0
 
-    /// Schedules `action` as `timer`, cancelling the event it replaces (which would have found itself stale).
-    private func arm(_ timer: inout Scheduler.Handle?, at time: Int64, _ action: @escaping () -> Void) {
+    /// The timers, as the scheduler's tags (`fire(tag:)`).
+    private enum Timer: Int {
+        case syn, synAck, retryAfterReset, rto, delayedAck
+    }
+
+    /// Schedules `kind` as `timer`, cancelling the event it replaces (which would have found itself stale).
+    private func arm(_ timer: inout Scheduler.Handle?, _ kind: Timer, at time: Int64) {
         if let old = timer { env.cancel(old) }
-        timer = env.schedule(at: time, action)
+        switch kind {
+        case .syn, .synAck, .retryAfterReset: synTimerGeneration = rtoGeneration
+        case .delayedAck: delackTimerGeneration = delayedAckGeneration
+        case .rto: break
+        }
+        timer = env.schedule(at: time, target: self, tag: kind.rawValue)
+    }
+
+    /// A timer is due (the scheduler calls this).
+    public func fire(tag: Int) {
+        switch Timer(rawValue: tag) {
+        case .syn: synTimer = nil; synTimerFired()
+        case .synAck: synTimer = nil; synAckTimerFired()
+        case .retryAfterReset:
+            synTimer = nil
+            guard rtoGeneration == synTimerGeneration, state == .synSent else { return }
+            sendSYN()
+            armSYNTimer()
+        case .rto: rtoTimer = nil; rtoTimerFired()
+        case .delayedAck: delackTimer = nil; delayedAckTimerFired()
+        case nil: break
+        }
     }
 
     private var rtoDeadline: Int64 = 0
@@ -349,19 +393,20 @@ public final class TCPConnection {
     }
 
     private func scheduleRTOEvent() {
-        let at = rtoDeadline
-        rtoEventAt = at
-        arm(&rtoTimer, at: at) { [unowned(unsafe) self] in
-            // An event superseded by an earlier one (the deadline moved closer) was cancelled.
-            guard self.rtoEventAt == at else { return }
-            self.rtoEventAt = -1
-            guard self.rtoGeneration == self.rtoArmedGeneration else { return }
-            if self.env.now < self.rtoDeadline {
-                self.scheduleRTOEvent()
-                return
-            }
-            self.retransmitTimeout()
+        rtoEventAt = rtoDeadline
+        arm(&rtoTimer, .rto, at: rtoDeadline)
+    }
+
+    private func rtoTimerFired() {
+        // An event superseded by an earlier one (the deadline moved closer) was cancelled: the one that fires
+        // is the last scheduled, at rtoEventAt.
+        rtoEventAt = -1
+        guard rtoGeneration == rtoArmedGeneration else { return }
+        if env.now < rtoDeadline {
+            scheduleRTOEvent()
+            return
         }
+        retransmitTimeout()
     }
 
     private func retransmitTimeout() {
@@ -398,12 +443,7 @@ public final class TCPConnection {
                     // Windows tries again after an RST, with the same port and sequence number.
                     resetRetries += 1
                     rtoGeneration += 1
-                    let gen = rtoGeneration
-                    arm(&synTimer, at: env.now + stack.retryAfterResetDelay) { [unowned(unsafe) self] in
-                        guard self.rtoGeneration == gen, self.state == .synSent else { return }
-                        self.sendSYN()
-                        self.armSYNTimer()
-                    }
+                    arm(&synTimer, .retryAfterReset, at: env.now + stack.retryAfterResetDelay)
                 } else {
                     end(.refused)
                 }
@@ -558,19 +598,20 @@ public final class TCPConnection {
         delayedAckArmed = true
         delackDeadline = timeout
         delayedAckGeneration += 1
-        let gen = delayedAckGeneration
-        arm(&delackTimer, at: timeout) { [unowned(unsafe) self] in
-            guard self.delayedAckArmed, self.delayedAckGeneration == gen, self.state != .closed else { return }
-            self.delayedAckArmed = false
-            guard self.ackScheduled else { return }
-            if !self.inPingpong {
-                self.ato = min(self.ato * 2, self.rto)  // delayed ACK missed: inflate ato
-            } else {
-                self.pingpong = 0  // delayed ACK missed: leave pingpong mode
-                self.ato = Self.atoMin
-            }
-            self.sendAck()
+        arm(&delackTimer, .delayedAck, at: timeout)
+    }
+
+    private func delayedAckTimerFired() {
+        guard delayedAckArmed, delayedAckGeneration == delackTimerGeneration, state != .closed else { return }
+        delayedAckArmed = false
+        guard ackScheduled else { return }
+        if !inPingpong {
+            ato = min(ato * 2, rto)  // delayed ACK missed: inflate ato
+        } else {
+            pingpong = 0  // delayed ACK missed: leave pingpong mode
+            ato = Self.atoMin
         }
+        sendAck()
     }
 
     private func processAck(_ t: TCPHeader) {

@@ -3,7 +3,8 @@
 ///
 /// An event is 24 plain bytes: its time, its sequence number and a slot. A packet moving between hops is a slot
 /// in the network's table of packets in flight (no allocation per hop); other work (timers, flow starts) is a
-/// closure kept in a slot of `actions`, reused once it has run.
+/// closure, or a target object's `fire(tag:)` (a timer: no allocation), kept in a slot of `actions`, reused once
+/// it has run.
 ///
 /// Where events wait, so that the heap stays small (tens of events for a million flows):
 /// - FIFO lanes for events whose times never decrease: packets in flight, one lane per hop delay, and a
@@ -11,8 +12,26 @@
 /// - A ring of 16.8 ms time buckets for actions further ahead (mostly TCP timers, most cancelled before due).
 /// - A 4-ary heap (half the levels of a binary one) for the rest and the lanes' heads.
 /// The heap orders by (time, sequence number), so the order events run in never depends on where they waited.
+/// An object whose timers the scheduler runs as `fire(tag:)`, without a closure per timer.
+public protocol ScheduledTarget: AnyObject {
+    func fire(tag: Int)
+}
+
 public final class Scheduler {
     public typealias Action = () -> Void
+
+    /// What a scheduled action runs: a closure, or `target.fire(tag:)` for an object's timers (no closure
+    /// context to allocate for each).
+    struct ActionSlot {
+        /// A closure kept in a struct's field keeps its own representation (in an array of optional closures it
+        /// would be wrapped in a reabstraction thunk: one more allocation per action).
+        var closure: Action?
+        var target: ScheduledTarget?
+        var tag: Int = 0
+        /// Bumped when the action runs or is cancelled: an event whose generation differs is stale.
+        var generation: UInt32 = 0
+        var live = false
+    }
 
     struct Event {
         var time: Int64
@@ -29,9 +48,8 @@ public final class Scheduler {
 
     private var heap: [Event] = []
     private var nextSeq: UInt64 = 0
-    private var actions: [Action?] = []
+    private var actions: [ActionSlot] = []
     private var freeActions: [Int32] = []
-    private var generations: [UInt32] = []
     public private(set) var now: Int64 = 0
     public private(set) var eventsRun: Int = 0
     /// Lanes: actions whose times never decrease (a generator's Lambda timeouts: flows start in order and share
@@ -72,7 +90,18 @@ public final class Scheduler {
     /// Schedules `action` at absolute time `time` (never earlier than now).
     @discardableResult
     public func schedule(at time: Int64, _ action: @escaping Action) -> Handle {
-        let (slot, generation) = store(action)
+        schedule(at: time, slot: store(closure: action, target: nil, tag: 0))
+    }
+
+    /// Schedules `target.fire(tag: tag)` at absolute time `time` (never earlier than now). The scheduler holds
+    /// the target until the action runs or is cancelled.
+    @discardableResult
+    public func schedule(at time: Int64, target: ScheduledTarget, tag: Int) -> Handle {
+        schedule(at: time, slot: store(closure: nil, target: target, tag: tag))
+    }
+
+    private func schedule(at time: Int64, slot stored: (slot: Int32, generation: UInt32)) -> Handle {
+        let (slot, generation) = stored
         let e = Event(time: max(time, now), seqKind: nextSeq << 2, slot: slot, generation: generation)
         nextSeq &+= 1
         if e.time >= horizon, e.time - horizon < Int64(Scheduler.farBuckets) << Scheduler.farShift {
@@ -94,7 +123,7 @@ public final class Scheduler {
             let b = Int(horizon >> Scheduler.farShift) & (Scheduler.farBuckets - 1)
             if !far[b].isEmpty {
                 farCount -= far[b].count
-                for e in far[b] where generations[Int(e.slot)] == e.generation && actions[Int(e.slot)] != nil {
+                for e in far[b] where actions[Int(e.slot)].generation == e.generation && actions[Int(e.slot)].live {
                     push(e)
                 }
                 far[b] = []  // not keeping capacity: 4096 buckets would hold the peak of each
@@ -103,14 +132,20 @@ public final class Scheduler {
         }
     }
 
-    /// Keeps `action` in a free slot (or a new one); returns the slot and its generation.
-    private func store(_ action: @escaping Action) -> (slot: Int32, generation: UInt32) {
+    /// Keeps an action in a free slot (or a new one); returns the slot and its generation.
+    @inline(__always)
+    private func store(closure: Action?, target: ScheduledTarget?, tag: Int) -> (slot: Int32, generation: UInt32) {
         if let s = freeActions.popLast() {
-            actions[Int(s)] = action
-            return (s, generations[Int(s)])
+            let generation = actions.withUnsafeMutableBufferPointer { a in
+                a[Int(s)].closure = closure
+                a[Int(s)].target = target
+                a[Int(s)].tag = tag
+                a[Int(s)].live = true
+                return a[Int(s)].generation
+            }
+            return (s, generation)
         }
-        actions.append(action)
-        generations.append(0)
+        actions.append(ActionSlot(closure: closure, target: target, tag: tag, live: true))
         return (Int32(actions.count - 1), 0)
     }
 
@@ -123,15 +158,21 @@ public final class Scheduler {
     /// Schedules `action` in `lane`; one earlier than the lane's last goes to the heap (same order either way).
     @discardableResult
     public func schedule(lane l: Int, at time: Int64, _ action: @escaping Action) -> Handle {
-        let t = max(time, now)
-        if let last = lanes[l].events.last, lanes[l].head < lanes[l].events.count, last.time > t {
-            return schedule(at: t, action)
-        }
-        return schedule(at: t, action, into: l)
+        schedule(lane: l, at: time, slot: store(closure: action, target: nil, tag: 0))
     }
 
-    private func schedule(at t: Int64, _ action: @escaping Action, into l: Int) -> Handle {
-        let (slot, generation) = store(action)
+    /// Schedules `target.fire(tag: tag)` in `lane`, as `schedule(lane:at:_:)`.
+    @discardableResult
+    public func schedule(lane l: Int, at time: Int64, target: ScheduledTarget, tag: Int) -> Handle {
+        schedule(lane: l, at: time, slot: store(closure: nil, target: target, tag: tag))
+    }
+
+    private func schedule(lane l: Int, at time: Int64, slot stored: (slot: Int32, generation: UInt32)) -> Handle {
+        let t = max(time, now)
+        if let last = lanes[l].events.last, lanes[l].head < lanes[l].events.count, last.time > t {
+            return schedule(at: t, slot: stored)
+        }
+        let (slot, generation) = stored
         let e = Event(time: t, seqKind: nextSeq << 2, slot: slot, generation: generation)
         nextSeq &+= 1
         append(e, to: l)
@@ -161,9 +202,8 @@ public final class Scheduler {
     /// and is skipped). Cancelling one that ran or was cancelled does nothing.
     public func cancel(_ h: Handle) {
         let i = Int(h.slot)
-        guard generations[i] == h.generation, actions[i] != nil else { return }
-        actions[i] = nil
-        generations[i] &+= 1
+        guard actions[i].generation == h.generation, actions[i].live else { return }
+        release(i)
         freeActions.append(h.slot)
     }
 
@@ -269,11 +309,25 @@ public final class Scheduler {
         }
         do {
             let i = Int(e.slot)
-            guard generations[i] == e.generation, let action = actions[i].take() else { return }
-            generations[i] &+= 1
+            guard actions[i].generation == e.generation, actions[i].live else { return }
+            let closure = actions[i].closure.take()
+            let target = actions[i].target.take()
+            let tag = actions[i].tag
+            release(i)
             freeActions.append(e.slot)
             eventsRun += 1
-            action()
+            if let target { target.fire(tag: tag) } else { closure?() }
+        }
+    }
+
+    /// Empties action slot `i` (its closure or target released) and makes its pending event stale.
+    @inline(__always)
+    private func release(_ i: Int) {
+        actions.withUnsafeMutableBufferPointer { a in
+            a[i].closure = nil
+            a[i].target = nil
+            a[i].live = false
+            a[i].generation &+= 1
         }
     }
 
