@@ -1,71 +1,119 @@
 import Packets
 
+/// A conversation's messages with what each side's endpoint needs, worked out once and shared by every flow
+/// that plays it (a generator's flows all play one).
+final class ConversationScript: Sendable {
+    let messages: [AppMessage]
+    /// Per side (client, server): cumulative end offsets of the peer's messages in the byte stream, with their
+    /// indices, and how many messages the side sends.
+    let peerEnds: [[(index: Int, end: Int)]]
+    let mine: [Int]
+    /// Per side: the side's messages sent when the connection is established (waitsFor nil), then those sent
+    /// when peer message k has been received, in message order.
+    let sentFirst: [[Int]]
+    let sentAfter: [[Int: [Int]]]
+    /// Message labels the client watches for: an SSH banner, and SSH USERAUTH_SUCCESS (the session is ready).
+    let isBanner: [Bool]
+    let isUserAuthSuccess: [Bool]
+
+    static let empty = ConversationScript([])
+
+    init(_ messages: [AppMessage]) {
+        self.messages = messages
+        var ends: [[(index: Int, end: Int)]] = [[], []]
+        var first: [[Int]] = [[], []]
+        var after: [[Int: [Int]]] = [[:], [:]]
+        var total = [0, 0]
+        for (i, m) in messages.enumerated() {
+            let s = m.from == .client ? 0 : 1
+            // The other side receives it.
+            total[1 - s] += m.bytes.count
+            ends[1 - s].append((i, total[1 - s]))
+            if let w = m.waitsFor { after[s][w, default: []].append(i) } else { first[s].append(i) }
+        }
+        peerEnds = ends
+        mine = [messages.count - ends[0].count, messages.count - ends[1].count]
+        sentFirst = first
+        sentAfter = after
+        isBanner = messages.map { $0.label.utf8.contains("banner".utf8) }
+        isUserAuthSuccess = messages.map { $0.label.utf8.contains("USERAUTH_SUCCESS".utf8) }
+    }
+}
+
+/// Told what happens to a conversation: the flow's client bookkeeping, or the server host's connection table.
+protocol ConversationObserver: AnyObject {
+    func established(_ e: ConversationEndpoint)
+    /// The peer's message `index` arrived completely.
+    func peerMessage(_ e: ConversationEndpoint, index: Int)
+    func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason)
+}
+
 /// Plays one side of an application conversation over a TCP connection: sends each message when its trigger
 /// (connection established, or a given message of the peer received completely) has happened and its
-/// processing delay has passed; tells its owner when the peer's messages arrive.
-final class ConversationEndpoint: TCPApplication {
-    let messages: [AppMessage]
+/// processing delay has passed; tells its observer when the peer's messages arrive.
+final class ConversationEndpoint: TCPApplication, ScheduledTarget {
+    let script: ConversationScript
     let side: AppMessage.Side
     unowned(unsafe) let env: TCPEnvironment
     /// Held strongly: the connection lets go of its application when it ends, which breaks the cycle; the
     /// pending actions below hold this endpoint, so it and its connection live until the last of them ran.
     var connection: TCPConnection?
-    /// Cumulative end offsets of the peer's messages in the byte stream, with their indices.
-    private let peerEnds: [(index: Int, end: Int)]
+    /// Held strongly (a finished flow's bookkeeping lives until its connection has ended).
+    var observer: ConversationObserver?
     private var nextPeer = 0
     private var received = 0
     private var lastSendTime: Int64 = 0
     private var sentCount = 0
-    private let mine: Int
-    var onPeerMessage: (Int) -> Void = { _ in }
-    var onEnded: (TCPCloseReason) -> Void = { _ in }
-    var onEstablished: () -> Void = {}
-    var onPeerClosed: () -> Void = {}
     private(set) var closedBySelf = false
 
-    init(messages: [AppMessage], side: AppMessage.Side, env: TCPEnvironment) {
-        self.messages = messages
+    private var s: Int { side == .client ? 0 : 1 }
+
+    init(script: ConversationScript, side: AppMessage.Side, env: TCPEnvironment) {
+        self.script = script
         self.side = side
         self.env = env
-        var ends: [(Int, Int)] = []
-        var total = 0
-        for (i, m) in messages.enumerated() where m.from != side {
-            total += m.bytes.count
-            ends.append((i, total))
-        }
-        peerEnds = ends
-        mine = messages.count - ends.count
     }
 
+    convenience init(messages: [AppMessage], side: AppMessage.Side, env: TCPEnvironment) {
+        self.init(script: ConversationScript(messages), side: side, env: env)
+    }
+
+    var messages: [AppMessage] { script.messages }
+
     /// Every message of this side sent and every message of the peer received.
-    var complete: Bool { sentCount == mine && nextPeer == peerEnds.count }
+    var complete: Bool { sentCount == script.mine[s] && nextPeer == script.peerEnds[s].count }
 
     func established(_ c: TCPConnection) {
         connection = c
-        onEstablished()
-        trigger(waitingFor: nil)
+        observer?.established(self)
+        trigger(script.sentFirst[s])
     }
 
     func received(_ c: TCPConnection, bytes: ArraySlice<UInt8>) {
         received += bytes.count
-        while nextPeer < peerEnds.count, received >= peerEnds[nextPeer].end {
-            let idx = peerEnds[nextPeer].index
+        let ends = script.peerEnds[s]
+        while nextPeer < ends.count, received >= ends[nextPeer].end {
+            let idx = ends[nextPeer].index
             nextPeer += 1
-            onPeerMessage(idx)
-            trigger(waitingFor: idx)
+            observer?.peerMessage(self, index: idx)
+            if let next = script.sentAfter[s][idx] { trigger(next) }
         }
         closeIfDone()
     }
 
+    /// Tags of this endpoint's scheduled actions (`fire(tag:)`); a tag ≥ 0 sends that message.
+    private static let closeTag = -1
+    private static let readTag = -2
+
     func peerClosed(_ c: TCPConnection) {
-        onPeerClosed()
         // A server closes its side when the client has, after reading the end of the stream (about 1 ms, as
         // the real sshd and Python servers in Tests/Fixtures/captures/linux-netns do); a client whose work is
         // done already closed.
+        connection = c
         if let r = readDelayAtClose {
-            env.schedule(at: env.now + r) { [c] in c.applicationRead() }
+            env.schedule(at: env.now + r, target: self, tag: Self.readTag)
         }
-        env.schedule(at: env.now + closeDelay) { [c] in c.close() }
+        env.schedule(at: env.now + closeDelay, target: self, tag: Self.closeTag)
     }
 
     /// How long the server takes to close after reading the client's end of stream (1 ms unless set).
@@ -73,19 +121,27 @@ final class ConversationEndpoint: TCPApplication {
     /// When the server reads the client's last data and end of stream (its pending ACK may go out then).
     var readDelayAtClose: Int64?
 
-    func ended(_ c: TCPConnection, _ reason: TCPCloseReason) { onEnded(reason) }
+    func ended(_ c: TCPConnection, _ reason: TCPCloseReason) { observer?.ended(self, c, reason) }
 
-    private func trigger(waitingFor index: Int?) {
-        for (i, m) in messages.enumerated() where m.from == side && m.waitsFor == index {
-            let at = max(env.now + m.delay, lastSendTime)
+    private func trigger(_ indices: [Int]) {
+        for i in indices {
+            let at = max(env.now + script.messages[i].delay, lastSendTime)
             lastSendTime = at
-            env.schedule(at: at) { [self] in
-                guard let c = self.connection, c.state == .established || c.state == .closeWait else { return }
-                c.write(self.messages[i].bytes)
-                if self.messages[i].noDelayAfter { c.nagle = false }
-                self.sentCount += 1
-                self.closeIfDone()
-            }
+            env.schedule(at: at, target: self, tag: i)
+        }
+    }
+
+    func fire(tag: Int) {
+        guard let c = connection else { return }
+        switch tag {
+        case Self.closeTag: c.close()
+        case Self.readTag: c.applicationRead()
+        default:
+            guard c.state == .established || c.state == .closeWait else { return }
+            c.write(script.messages[tag].bytes)
+            if script.messages[tag].noDelayAfter { c.nagle = false }
+            sentCount += 1
+            closeIfDone()
         }
     }
 
@@ -99,13 +155,13 @@ final class ConversationEndpoint: TCPApplication {
     /// tear down, in the linux-netns reference); the server closes when the client has, unless it closes after
     /// its last message.
     private func closeIfDone() {
-        guard !closedBySelf, let c = connection else { return }
+        guard !closedBySelf, connection != nil else { return }
         if side == .client, complete {
             closedBySelf = true
-            env.schedule(at: env.now + 100_000 + holdBeforeClose) { [c] in c.close() }
-        } else if side == .server, let d = serverClosesAfterLast, sentCount == mine {
+            env.schedule(at: env.now + 100_000 + holdBeforeClose, target: self, tag: Self.closeTag)
+        } else if side == .server, let d = serverClosesAfterLast, sentCount == script.mine[s] {
             closedBySelf = true
-            env.schedule(at: env.now + d) { [c] in c.close() }
+            env.schedule(at: env.now + d, target: self, tag: Self.closeTag)
         }
     }
 }

@@ -19,17 +19,128 @@ public struct FlowResult: Sendable {
     public var ready = false
 }
 
-/// A flow in progress: its spec and its result so far.
-final class ActiveFlow {
+/// A flow in progress: its spec, its result so far, and its client's bookkeeping: it observes the client's
+/// conversation and runs the client program's and the Lambda's timers (`fire(tag:)`, no closure per flow).
+final class ActiveFlow: ConversationObserver, ScheduledTarget {
     let spec: FlowSpec
     var result: FlowResult
+    let index: Int
+    unowned(unsafe) let sim: Simulation
+    /// Endpoints live as long as the simulation.
+    unowned(unsafe) let host: HostEndpoint
+    let port: UInt16
+    let script: ConversationScript
+    /// The client's connection, until it ends (it holds this flow through its application: letting go breaks
+    /// the cycle).
+    var conn: TCPConnection?
+    var bannerReceived = false
+    var established = false
     /// The client program's and Lambda's timers, cancelled when the flow ends (so a finished flow keeps
     /// nothing alive until its Lambda timeout would have fired).
-    var timers: [Scheduler.Handle] = []
-    init(spec: FlowSpec, index: Int) {
+    var readyTimer: Scheduler.Handle?
+    var connectTimer: Scheduler.Handle?
+    var lambdaTimer: Scheduler.Handle?
+
+    /// Timer tags.
+    enum Timer: Int { case ready, connect, lambda, banner }
+
+    init(spec: FlowSpec, index: Int, sim: Simulation, host: HostEndpoint, port: UInt16, script: ConversationScript) {
         self.spec = spec
         result = FlowResult(index: index)
+        self.index = index
+        self.sim = sim
+        self.host = host
+        self.port = port
+        self.script = script
     }
+
+    var key: HostEndpoint.ConnectionKey {
+        .init(localPort: port, remote: spec.destination.address, remotePort: spec.destination.port)
+    }
+
+    func established(_ e: ConversationEndpoint) {
+        established = true
+        if !spec.app.isSSH { result.ready = true }
+        if let t = spec.client.bannerTimeout, spec.app.isSSH {
+            sim.scheduler.schedule(at: sim.scheduler.now + t, target: self, tag: Timer.banner.rawValue)
+        }
+    }
+
+    func peerMessage(_ e: ConversationEndpoint, index: Int) {
+        if script.isBanner[index] { bannerReceived = true }
+        if spec.app.isSSH, script.isUserAuthSuccess[index] { result.ready = true }
+    }
+
+    func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
+        host.connections[key] = nil
+        host.usedPorts.remove(port)
+        conn = nil
+        result.synTimes = c.synSentTimes.map { $0 - spec.start }
+        let i = index
+        switch reason {
+        case .closed where e.complete: sim.finish(i, .ok, "completed")
+        case .closed: sim.finish(i, .reset, "connection closed by the peer before the conversation ended")
+        case .connectTimeout: sim.finish(i, .timeout, "connect ETIMEDOUT (the OS gave up after \(c.synSentTimes.count) SYNs)")
+        case .refused: sim.finish(i, .refused, "connect ECONNREFUSED")
+        case .reset: sim.finish(i, .reset, "read ECONNRESET")
+        case .retransmitTimeout: sim.finish(i, .timeout, "write ETIMEDOUT (retransmissions exhausted)")
+        case .aborted: break
+        }
+    }
+
+    func fire(tag: Int) {
+        let f = spec
+        switch Timer(rawValue: tag) {
+        case .ready:
+            readyTimer = nil
+            guard result.outcome == nil, !result.ready, let t = f.client.readyTimeout else { return }
+            giveUp("readyTimeout \(formatDuration(t))")
+        case .connect:
+            connectTimer = nil
+            guard result.outcome == nil, let t = f.client.connectTimeout else { return }
+            let done = f.client.connectTimeoutCoversBanner && f.app.isSSH ? bannerReceived : established
+            guard !done else { return }
+            giveUp("connect timeout \(formatDuration(t))")
+        case .lambda:
+            lambdaTimer = nil
+            guard result.outcome == nil, let conn, case .lambda(let fn, _) = f.source else { return }
+            result.synTimes = conn.synSentTimes.map { $0 - f.start }
+            let timeout = sim.scenario.model.lambdas[fn].timeout
+            let secs = Double(timeout) / 1e9
+            sim.finish(index, .timeout, "Task timed out after \(format2dp(secs)) seconds (Lambda timeout)")
+            conn.abort(sendReset: conn.state != .synSent)
+        case .banner:
+            guard result.outcome == nil, !bannerReceived, let t = f.client.bannerTimeout else { return }
+            sim.finish(index, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))")
+            conn?.close()
+        case nil: break
+        }
+    }
+
+    /// The client program gives up: a socket still connecting is closed without a packet; a connected one is
+    /// ended with FIN.
+    private func giveUp(_ what: String) {
+        guard let conn else { return }
+        let f = spec
+        result.synTimes = conn.synSentTimes.map { $0 - f.start }
+        // OpenSSH names the stage that timed out: the TCP connect, or the banner exchange after it.
+        let message = f.client.name == "openssh" && conn.state == .synSent
+            ? "ssh: connect to host \(f.destination.address) port \(f.destination.port): Connection timed out"
+            : f.client.timeoutMessage
+        sim.finish(index, .timeout, "\(message) (\(f.client.name) \(what))")
+        if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
+    }
+}
+
+/// Starts a generator's flows, one at a time (`fire(tag:)` starts flow `tag` and schedules the next).
+final class GeneratorStarter: ScheduledTarget {
+    unowned(unsafe) let sim: Simulation
+    let generator: Int
+    init(sim: Simulation, generator: Int) {
+        self.sim = sim
+        self.generator = generator
+    }
+    func fire(tag: Int) { sim.startGenerated(generator, tag) }
 }
 
 /// The outcome of a generator's flows, aggregated.
@@ -118,6 +229,11 @@ final class HostEndpoint: TCPEnvironment {
         sim.scheduler.schedule(at: time, action)
     }
 
+    @discardableResult
+    func schedule(at time: Int64, target: ScheduledTarget, tag: Int) -> Scheduler.Handle {
+        sim.scheduler.schedule(at: time, target: target, tag: tag)
+    }
+
     func cancel(_ handle: Scheduler.Handle) { sim.scheduler.cancel(handle) }
 }
 
@@ -136,12 +252,13 @@ public final class Simulation {
     /// Results of generated flows, aggregated per generator: memory follows active flows, not their number.
     public internal(set) var generatorResults: [GeneratorResult] = []
     private var packetCounter = 0
-    private var conversations: [[AppMessage]] = []
+    private var conversations: [ConversationScript] = []
     /// Flows in progress (explicit and generated), by flow index.
     private let active = HashTable<Int, ActiveFlow>()
     /// Generated flows have indices from generatorBase[g] on.
     private var generatorBase: [Int] = []
-    private var generatorConversation: [[AppMessage]] = []
+    private var generatorConversation: [ConversationScript] = []
+    private var generatorStarters: [GeneratorStarter] = []
     private var generatorStarts: [[Int64]] = []
     /// Per generator, scheduler lanes for its flows' readyTimeout, connect timeout and Lambda timeout: each
     /// is the flow's start plus a constant, and flows start in order.
@@ -176,7 +293,7 @@ public final class Simulation {
         // Each flow's conversation is drawn from its own seeded stream, so adding a flow changes no other.
         for (i, f) in scenario.flows.enumerated() {
             var r = SplitMix64(seed: scenario.seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
-            conversations.append(Simulation.conversation(for: f, rng: &r))
+            conversations.append(ConversationScript(Simulation.conversation(for: f, rng: &r)))
         }
         // A generator's flows share one conversation (the same message sizes; the bytes are random anyway).
         var base = scenario.flows.count
@@ -185,7 +302,7 @@ public final class Simulation {
             generatorBase.append(base)
             base += gen.count
             var r = SplitMix64(seed: scenario.seed &+ 0x6E6E_0000 &+ UInt64(g))
-            generatorConversation.append(Simulation.conversation(for: gen.template, rng: &r))
+            generatorConversation.append(ConversationScript(Simulation.conversation(for: gen.template, rng: &r)))
             generatorResults.append(GeneratorResult(index: g, name: gen.name))
             generatorResults[g].firstFlow = generatorBase[g]
         }
@@ -206,10 +323,10 @@ public final class Simulation {
         return g >= 0 ? g : nil
     }
 
-    func conversation(of flow: Int) -> [AppMessage] {
+    func conversation(of flow: Int) -> ConversationScript {
         if flow >= 0, flow < conversations.count { return conversations[flow] }
         if let g = generator(of: flow) { return generatorConversation[g] }
-        return []
+        return .empty
     }
 
     /// Reads the spec of a flow in progress or of an explicit one, in place (a FlowSpec copy retains its strings).
@@ -290,6 +407,7 @@ public final class Simulation {
         for (g, gen) in scenario.generators.enumerated() {
             timerLanes.append((0..<3).map { _ in scheduler.makeLane() })
             generatorStarts.append(gen.startTimes(seed: scenario.seed, index: g))
+            generatorStarters.append(GeneratorStarter(sim: self, generator: g))
             scheduleGenerated(g, 0)
         }
         if let onProgress {
@@ -319,23 +437,25 @@ public final class Simulation {
         }
     }
 
-    /// Starts generated flow `k` of generator `g` and schedules the next: one pending event per generator.
+    /// Schedules generated flow `k` of generator `g`: one pending event per generator.
     private func scheduleGenerated(_ g: Int, _ k: Int) {
-        let times = generatorStarts[g]
-        guard k < times.count else {
+        guard k < generatorStarts[g].count else {
             generatorStarts[g] = []
             return
         }
-        scheduler.schedule(at: times[k]) { [unowned(unsafe) self] in
-            var f = self.scenario.generators[g].template
-            f.start = times[k]
-            f.expect = nil
-            self.startFlow(self.generatorBase[g] + k, spec: f, conversation: self.generatorConversation[g])
-            self.scheduleGenerated(g, k + 1)
-        }
+        scheduler.schedule(at: generatorStarts[g][k], target: generatorStarters[g], tag: k)
     }
 
-    private func startFlow(_ i: Int, spec f: FlowSpec, conversation: [AppMessage]) {
+    /// Starts generated flow `k` of generator `g` and schedules the next.
+    fileprivate func startGenerated(_ g: Int, _ k: Int) {
+        var f = scenario.generators[g].template
+        f.start = generatorStarts[g][k]
+        f.expect = nil
+        startFlow(generatorBase[g] + k, spec: f, conversation: generatorConversation[g])
+        scheduleGenerated(g, k + 1)
+    }
+
+    private func startFlow(_ i: Int, spec f: FlowSpec, conversation: ConversationScript) {
         let (host, stack, ports) = sourceEndpoint(f)
         var port = f.sourcePort ?? UInt16.random(in: ports, using: &rng)
         var tries = 0
@@ -345,92 +465,38 @@ public final class Simulation {
         }
         host.usedPorts.insert(port)
         flowsStarted += 1
-        let flow = ActiveFlow(spec: f, index: i)
+        let flow = ActiveFlow(spec: f, index: i, sim: self, host: host, port: port, script: conversation)
         active[i] = flow
         flow.result.clientPort = port
-        let app = ConversationEndpoint(messages: conversation, side: .client, env: host)
+        let app = ConversationEndpoint(script: conversation, side: .client, env: host)
         app.holdBeforeClose = f.hold
+        app.observer = flow
         let conn = TCPConnection(env: host, app: app, local: (host.address, port),
                                  remote: (f.destination.address, f.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: f.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
+        flow.conn = conn
         connectionCreated?(conn)
-        host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = conn
-        let readyLabel = f.app.isSSH ? "USERAUTH_SUCCESS" : nil
-        var bannerReceived = false
-        var established = false
-        app.onEstablished = { [unowned(unsafe) self] in
-            established = true
-            if readyLabel == nil { flow.result.ready = true }
-            if let t = f.client.bannerTimeout, f.app.isSSH {
-                self.scheduler.schedule(after: t) { [unowned(unsafe) self] in
-                    guard flow.result.outcome == nil, !bannerReceived else { return }
-                    self.finish(i, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))")
-                    conn.close()
-                }
-            }
-        }
-        app.onPeerMessage = { idx in
-            let label = conversation[idx].label
-            if label.contains("banner") { bannerReceived = true }
-            if let readyLabel, label.contains(readyLabel) { flow.result.ready = true }
-        }
-        app.onEnded = { [unowned(unsafe) self, unowned conn, unowned app] reason in
-            host.connections[.init(localPort: port, remote: f.destination.address, remotePort: f.destination.port)] = nil
-            host.usedPorts.remove(port)
-            flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
-            switch reason {
-            case .closed where app.complete: self.finish(i, .ok, "completed")
-            case .closed: self.finish(i, .reset, "connection closed by the peer before the conversation ended")
-            case .connectTimeout: self.finish(i, .timeout, "connect ETIMEDOUT (the OS gave up after \(conn.synSentTimes.count) SYNs)")
-            case .refused: self.finish(i, .refused, "connect ECONNREFUSED")
-            case .reset: self.finish(i, .reset, "read ECONNRESET")
-            case .retransmitTimeout: self.finish(i, .timeout, "write ETIMEDOUT (retransmissions exhausted)")
-            case .aborted: break
-            }
-        }
-        // The client program's own timers (ClientProfile). A socket still connecting is closed without a
-        // packet; a connected one is ended with FIN.
-        func giveUp(_ what: String) {
-            flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
-            // OpenSSH names the stage that timed out: the TCP connect, or the banner exchange after it.
-            let message = f.client.name == "openssh" && conn.state == .synSent
-                ? "ssh: connect to host \(f.destination.address) port \(f.destination.port): Connection timed out"
-                : f.client.timeoutMessage
-            finish(i, .timeout, "\(message) (\(f.client.name) \(what))")
-            if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
-        }
+        host.connections[flow.key] = conn
+        // The client program's own timers (ClientProfile), and the Lambda's.
         if let t = f.client.readyTimeout {
-            flow.timers.append(timer(i, 0, at: f.start + t) {
-                guard flow.result.outcome == nil, !flow.result.ready else { return }
-                giveUp("readyTimeout \(formatDuration(t))")
-            })
+            flow.readyTimer = timer(flow, .ready, at: f.start + t)
         }
         if let t = f.client.connectTimeout {
-            flow.timers.append(timer(i, 1, at: f.start + t) {
-                guard flow.result.outcome == nil else { return }
-                let done = f.client.connectTimeoutCoversBanner && f.app.isSSH ? bannerReceived : established
-                guard !done else { return }
-                giveUp("connect timeout \(formatDuration(t))")
-            })
+            flow.connectTimer = timer(flow, .connect, at: f.start + t)
         }
         if case .lambda(let fn, _) = f.source {
-            let timeout = scenario.model.lambdas[fn].timeout
-            flow.timers.append(timer(i, 2, at: f.start + timeout) { [unowned(unsafe) self] in
-                guard flow.result.outcome == nil else { return }
-                flow.result.synTimes = conn.synSentTimes.map { $0 - f.start }
-                let secs = Double(timeout) / 1e9
-                self.finish(i, .timeout, "Task timed out after \(format2dp(secs)) seconds (Lambda timeout)")
-                conn.abort(sendReset: conn.state != .synSent)
-            })
+            flow.lambdaTimer = timer(flow, .lambda, at: f.start + scenario.model.lambdas[fn].timeout)
         }
         conn.connect()
     }
 
     /// A flow's client or Lambda timer: in its generator's lane for generated flows.
-    private func timer(_ flow: Int, _ kind: Int, at time: Int64, _ action: @escaping () -> Void) -> Scheduler.Handle {
-        if let g = generator(of: flow) { return scheduler.schedule(lane: timerLanes[g][kind], at: time, action) }
-        return scheduler.schedule(at: time, action)
+    private func timer(_ flow: ActiveFlow, _ kind: ActiveFlow.Timer, at time: Int64) -> Scheduler.Handle {
+        if let g = generator(of: flow.index) {
+            return scheduler.schedule(lane: timerLanes[g][kind.rawValue], at: time, target: flow, tag: kind.rawValue)
+        }
+        return scheduler.schedule(at: time, target: flow, tag: kind.rawValue)
     }
 
     func finish(_ i: Int, _ outcome: FlowOutcome, _ message: String) {
@@ -439,8 +505,12 @@ public final class Simulation {
         flow.result.message = message
         flow.result.elapsed = scheduler.now - flow.spec.start
         active[i] = nil
-        for t in flow.timers { scheduler.cancel(t) }
-        flow.timers = []
+        if let t = flow.readyTimer { scheduler.cancel(t) }
+        if let t = flow.connectTimer { scheduler.cancel(t) }
+        if let t = flow.lambdaTimer { scheduler.cancel(t) }
+        flow.readyTimer = nil
+        flow.connectTimer = nil
+        flow.lambdaTimer = nil
         if i < results.count {
             var r = flow.result
             r.index = i
@@ -464,9 +534,9 @@ public final class Simulation {
             // "hang": a server that accepts connections and never says anything (a hung daemon, a load balancer
             // with no healthy target).
             let hung = behaviour == .listen(app: "hang")
-            let messages = hung ? [] : conversation(of: p.flow)
+            let script = hung ? .empty : conversation(of: p.flow)
             let app_ = withSpec(of: p.flow) { $0.app }
-            let app = ConversationEndpoint(messages: messages, side: .server, env: host)
+            let app = ConversationEndpoint(script: script, side: .server, env: host)
             // Python's http.server answers HTTP/1.0 and closes right after the response (61 µs in the reference).
             if app_ == .http {
                 app.serverClosesAfterLast = 61_000
@@ -484,10 +554,19 @@ public final class Simulation {
                                      rng: &rng)
             conn.traces = p.flow < scenario.flows.count
             connectionCreated?(conn)
-            app.onEnded = { [unowned host] _ in host.connections[key] = nil }
+            app.observer = host
             host.connections[key] = conn
             conn.accept(syn)
         }
+    }
+}
+
+/// A server's conversation ends: its connection leaves the host's table.
+extension HostEndpoint: ConversationObserver {
+    func established(_ e: ConversationEndpoint) {}
+    func peerMessage(_ e: ConversationEndpoint, index: Int) {}
+    func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
+        connections[ConnectionKey(localPort: c.local.port, remote: c.remote.address, remotePort: c.remote.port)] = nil
     }
 }
 
