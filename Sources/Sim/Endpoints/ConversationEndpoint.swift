@@ -54,7 +54,7 @@ protocol ConversationObserver: AnyObject {
 final class ConversationEndpoint: TCPApplication, ScheduledTarget {
     let script: ConversationScript
     let side: AppMessage.Side
-    unowned(unsafe) let env: TCPEnvironment
+    let env: Borrowed<HostEndpoint>
     /// Held strongly: the connection lets go of its application when it ends, which breaks the cycle; the
     /// pending actions below hold this endpoint, so it and its connection live until the last of them ran.
     var connection: TCPConnection?
@@ -68,13 +68,13 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
 
     private var s: Int { side == .client ? 0 : 1 }
 
-    init(script: ConversationScript, side: AppMessage.Side, env: TCPEnvironment) {
+    init(script: ConversationScript, side: AppMessage.Side, env: HostEndpoint) {
         self.script = script
         self.side = side
-        self.env = env
+        self.env = Borrowed(env)
     }
 
-    convenience init(messages: [AppMessage], side: AppMessage.Side, env: TCPEnvironment) {
+    convenience init(messages: [AppMessage], side: AppMessage.Side, env: HostEndpoint) {
         self.init(script: ConversationScript(messages), side: side, env: env)
     }
 
@@ -111,9 +111,9 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
         // done already closed.
         connection = c
         if let r = readDelayAtClose {
-            env.schedule(at: env.now + r, target: self, tag: Self.readTag)
+            schedule(after: r, tag: Self.readTag)
         }
-        env.schedule(at: env.now + closeDelay, target: self, tag: Self.closeTag)
+        schedule(after: closeDelay, tag: Self.closeTag)
     }
 
     /// How long the server takes to close after reading the client's end of stream (1 ms unless set).
@@ -125,10 +125,14 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
 
     private func trigger(_ indices: [Int]) {
         for i in indices {
-            let at = max(env.now + script.messages[i].delay, lastSendTime)
+            let at = max(env { $0.now } + script.messages[i].delay, lastSendTime)
             lastSendTime = at
-            env.schedule(at: at, target: self, tag: i)
+            env { $0.schedule(at: at, target: self, tag: i) }
         }
+    }
+
+    private func schedule(after delay: Int64, tag: Int) {
+        env { $0.schedule(at: $0.now + delay, target: self, tag: tag) }
     }
 
     func fire(tag: Int) {
@@ -158,10 +162,10 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
         guard !closedBySelf, connection != nil else { return }
         if side == .client, complete {
             closedBySelf = true
-            env.schedule(at: env.now + 100_000 + holdBeforeClose, target: self, tag: Self.closeTag)
+            schedule(after: 100_000 + holdBeforeClose, tag: Self.closeTag)
         } else if side == .server, let d = serverClosesAfterLast, sentCount == script.mine[s] {
             closedBySelf = true
-            env.schedule(at: env.now + d, target: self, tag: Self.closeTag)
+            schedule(after: d, tag: Self.closeTag)
         }
     }
 }

@@ -1,26 +1,5 @@
 import Packets
 
-/// What a TCP connection needs from the world: the time, a way to send, timers. Tests supply their own.
-public protocol TCPEnvironment: AnyObject {
-    var now: Int64 { get }
-    func send(_ packet: SimPacket)
-    /// Runs `action` at `time`.
-    @discardableResult
-    func schedule(at time: Int64, _ action: @escaping () -> Void) -> Scheduler.Handle
-    /// Runs `target.fire(tag: tag)` at `time`: a timer without a closure to allocate.
-    @discardableResult
-    func schedule(at time: Int64, target: ScheduledTarget, tag: Int) -> Scheduler.Handle
-    /// Cancels a scheduled action that has not run (nothing if it ran or was cancelled).
-    func cancel(_ handle: Scheduler.Handle)
-}
-
-extension TCPEnvironment {
-    @discardableResult
-    public func schedule(at time: Int64, target: ScheduledTarget, tag: Int) -> Scheduler.Handle {
-        schedule(at: time) { target.fire(tag: tag) }
-    }
-}
-
 /// Why a connection ended.
 public enum TCPCloseReason: Sendable, Equatable {
     case closed
@@ -64,7 +43,8 @@ public final class TCPConnection: ScheduledTarget {
     public let isClient: Bool
     public private(set) var state: State = .closed
     let stack: StackProfile
-    unowned(unsafe) let env: TCPEnvironment
+    /// The host it runs on: the time, a way to send, timers.
+    let env: Borrowed<HostEndpoint>
     public internal(set) var app: TCPApplication?
 
     // Send side.
@@ -126,11 +106,11 @@ public final class TCPConnection: ScheduledTarget {
     public var traces = true
     let synAckRetries: Int
 
-    public init(env: TCPEnvironment, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
+    init(env: HostEndpoint, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
                 flow: Int, isClient: Bool, stack: StackProfile, synAckRetries: Int = 5, nagle: Bool = false,
                 rng: inout SplitMix64) {
         self.nagle = nagle
-        self.env = env
+        self.env = Borrowed(env)
         self.app = app
         self.local = local
         self.remote = remote
@@ -164,7 +144,7 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     private func sendSYN() {
-        synSentTimes.append(env.now)
+        synSentTimes.append(now)
         switch stack.synOptions {
         case .linux:
             var options = TCPOptionBytes()
@@ -195,7 +175,7 @@ public final class TCPConnection: ScheduledTarget {
         rtoGeneration += 1
         let delays = stack.synRetransmitDelays
         let delay = synRetries < delays.count ? delays[synRetries] : stack.synGiveUpAfterLast
-        arm(&synTimer, .syn, at: env.now + delay)
+        arm(&synTimer, .syn, at: now + delay)
     }
 
     private func synTimerFired() {
@@ -241,7 +221,7 @@ public final class TCPConnection: ScheduledTarget {
         synAckAttempt = attempt
         // Linux: initial SYN-ACK timeout 1 s, doubling, tcp_synack_retries times.
         let delay = Int64(1_000_000_000) << Int64(attempt)
-        arm(&synTimer, .synAck, at: env.now + delay)
+        arm(&synTimer, .synAck, at: now + delay)
     }
 
     private func synAckTimerFired() {
@@ -331,8 +311,11 @@ public final class TCPConnection: ScheduledTarget {
         return o
     }
 
+    /// The simulation's time.
+    private var now: Int64 { env { $0.now } }
+
     /// Linux TSval: a millisecond clock plus a per-connection random offset.
-    private var tsVal: UInt32 { tsOffset &+ UInt32(truncatingIfNeeded: env.now / 1_000_000) }
+    private var tsVal: UInt32 { tsOffset &+ UInt32(truncatingIfNeeded: now / 1_000_000) }
 
     /// The retransmission timer, re-armed on every segment sent: like the kernel's mod_timer it moves one
     /// deadline; an event is scheduled only when none is pending at or before it (a pending earlier one
@@ -355,13 +338,13 @@ public final class TCPConnection: ScheduledTarget {
 
     /// Schedules `kind` as `timer`, cancelling the event it replaces (which would have found itself stale).
     private func arm(_ timer: inout Scheduler.Handle?, _ kind: Timer, at time: Int64) {
-        if let old = timer { env.cancel(old) }
+        if let old = timer { env { $0.cancel(old) } }
         switch kind {
         case .syn, .synAck, .retryAfterReset: synTimerGeneration = rtoGeneration
         case .delayedAck: delackTimerGeneration = delayedAckGeneration
         case .rto: break
         }
-        timer = env.schedule(at: time, target: self, tag: kind.rawValue)
+        timer = env { $0.schedule(at: time, target: self, tag: kind.rawValue) }
     }
 
     /// A timer is due (the scheduler calls this).
@@ -387,7 +370,7 @@ public final class TCPConnection: ScheduledTarget {
     private func armRTO() {
         rtoGeneration += 1
         rtoArmedGeneration = rtoGeneration
-        rtoDeadline = env.now + rto
+        rtoDeadline = now + rto
         if rtoEventAt >= 0, rtoEventAt <= rtoDeadline { return }
         scheduleRTOEvent()
     }
@@ -402,7 +385,7 @@ public final class TCPConnection: ScheduledTarget {
         // is the last scheduled, at rtoEventAt.
         rtoEventAt = -1
         guard rtoGeneration == rtoArmedGeneration else { return }
-        if env.now < rtoDeadline {
+        if now < rtoDeadline {
             scheduleRTOEvent()
             return
         }
@@ -443,7 +426,7 @@ public final class TCPConnection: ScheduledTarget {
                     // Windows tries again after an RST, with the same port and sequence number.
                     resetRetries += 1
                     rtoGeneration += 1
-                    arm(&synTimer, .retryAfterReset, at: env.now + stack.retryAfterResetDelay)
+                    arm(&synTimer, .retryAfterReset, at: now + stack.retryAfterResetDelay)
                 } else {
                     end(.refused)
                 }
@@ -532,7 +515,7 @@ public final class TCPConnection: ScheduledTarget {
 
     /// tcp_event_data_recv: learn the peer's segment size, start or adapt the ACK timeout (ato).
     private func dataReceived(_ length: Int) {
-        let now = env.now
+        let now = now
         ackScheduled = true
         if length >= rcvMSS {
             rcvMSS = min(length, segmentSize)
@@ -576,7 +559,7 @@ public final class TCPConnection: ScheduledTarget {
 
     /// tcp_send_delayed_ack: ato, bounded by 200 ms when interactive (500 ms otherwise) and by the RTT.
     private func sendDelayedAck() {
-        let now = env.now
+        let now = now
         var a = ato
         if a > Self.atoMin {
             var maxAto: Int64 = inPingpong ? Self.delackMax : 500_000_000
@@ -687,9 +670,11 @@ public final class TCPConnection: ScheduledTarget {
         state = .closed
         rtoGeneration += 1
         delayedAckArmed = false
-        if let t = synTimer { env.cancel(t) }
-        if let t = rtoTimer { env.cancel(t) }
-        if let t = delackTimer { env.cancel(t) }
+        env { host in
+            if let t = synTimer { host.cancel(t) }
+            if let t = rtoTimer { host.cancel(t) }
+            if let t = delackTimer { host.cancel(t) }
+        }
         synTimer = nil
         rtoTimer = nil
         delackTimer = nil
@@ -712,10 +697,10 @@ public final class TCPConnection: ScheduledTarget {
         ip.totalLength = UInt16(20 + tcp.byteCount + payload.count)
         if flags.contains(.ack) { ackSent() }
         // tcp_event_data_sent: answering within ato of receiving makes the connection interactive.
-        if !payload.isEmpty, ato > 0, env.now - lrcvtime < ato { pingpong += 1 }
+        if !payload.isEmpty, ato > 0, now - lrcvtime < ato { pingpong += 1 }
         var p = SimPacket(ip: ip, transport: .tcp(tcp), payload: payload, flow: flow, fromClient: isClient)
         p.traced = traces && flags.contains(.syn) && (isClient ? synSentTimes.count == 1 : true)
-        env.send(p)
+        env { $0.send(p) }
     }
 }
 

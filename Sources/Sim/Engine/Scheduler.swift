@@ -62,7 +62,7 @@ public final class Scheduler {
     private var lanes: [Lane] = []
 
     /// Runs network events (packets in flight); set by the network that owns this scheduler.
-    unowned(unsafe) var network: VPCNetwork?
+    var network: Borrowed<VPCNetwork>?
 
     public init() {}
 
@@ -254,8 +254,15 @@ public final class Scheduler {
     private func pop() -> Event? {
         guard let last = heap.popLast() else { return nil }
         if heap.isEmpty { return last }
-        return heap.withUnsafeMutableBufferPointer { h in
-            let top = h[0]
+        let top = heap[0]
+        siftDown(last)
+        return top
+    }
+
+    /// Puts `e` in the root's place and sifts it down (the root is gone: popped, or replaced by `e`).
+    @inline(__always)
+    private func siftDown(_ e: Event) {
+        heap.withUnsafeMutableBufferPointer { h in
             let n = h.count
             var i = 0
             while true {
@@ -268,56 +275,55 @@ public final class Scheduler {
                     if h[c].before(h[m]) { m = c }
                     c += 1
                 }
-                guard h[m].before(last) else { break }
+                guard h[m].before(e) else { break }
                 h[i] = h[m]
                 i = m
             }
-            h[i] = last
-            return top
+            h[i] = e
         }
     }
 
+    /// Takes the heap's first event, the next to run (`ready()` was true). A lane's head gives way to the
+    /// lane's next event in one sift (rather than a pop and a push), and the lane's event is returned.
     @inline(__always)
-    private func fire(_ event: Event) {
-        now = event.time
-        var e = event
-        switch e.seqKind & 3 {
-        case 1:
-            eventsRun += 1
-            network!.fire(e.slot)
-            return
-        case 2:
-            // A lane's head: run it and put the next in the heap.
-            let l = Int(e.slot)
-            e = lanes[l].events[lanes[l].head]
+    private func next() -> Event {
+        let top = heap[0]
+        guard top.seqKind & 3 == 2 else { return pop()! }
+        let l = Int(top.slot)
+        return lanes.withUnsafeMutableBufferPointer { lanes in
+            let e = lanes[l].events[lanes[l].head]
             lanes[l].head += 1
             if lanes[l].head < lanes[l].events.count {
-                let next = lanes[l].events[lanes[l].head]
-                push(Event(time: next.time, seqKind: next.seqKind & ~3 | 2, slot: Int32(l)))
+                let following = lanes[l].events[lanes[l].head]
+                siftDown(Event(time: following.time, seqKind: following.seqKind & ~3 | 2, slot: Int32(l)))
                 if lanes[l].head >= 4096, lanes[l].head * 2 >= lanes[l].events.count {
                     lanes[l].events.removeFirst(lanes[l].head)
                     lanes[l].head = 0
                 }
+            } else {
+                _ = pop()
             }
-            if e.seqKind & 3 == 1 {
-                eventsRun += 1
-                network!.fire(e.slot)
-                return
-            }
-        default:
-            break
+            return e
         }
-        do {
-            let i = Int(e.slot)
-            guard actions[i].generation == e.generation, actions[i].live else { return }
-            let closure = actions[i].closure.take()
-            let target = actions[i].target.take()
-            let tag = actions[i].tag
-            release(i)
-            freeActions.append(e.slot)
+    }
+
+    @inline(__always)
+    private func fire(_ e: Event) {
+        now = e.time
+        if e.seqKind & 3 == 1 {
             eventsRun += 1
-            if let target { target.fire(tag: tag) } else { closure?() }
+            network! { $0.fire(e.slot) }
+            return
         }
+        let i = Int(e.slot)
+        guard actions[i].generation == e.generation, actions[i].live else { return }
+        let closure = actions[i].closure.take()
+        let target = actions[i].target.take()
+        let tag = actions[i].tag
+        release(i)
+        freeActions.append(e.slot)
+        eventsRun += 1
+        if let target { target.fire(tag: tag) } else { closure?() }
     }
 
     /// Empties action slot `i` (its closure or target released) and makes its pending event stale.
@@ -334,8 +340,8 @@ public final class Scheduler {
     /// Runs every event, calling `progress` every `every` events.
     public func run(progressEvery every: Int, _ progress: () -> Void) {
         var n = 0
-        while ready(), let e = pop() {
-            fire(e)
+        while ready() {
+            fire(next())
             n += 1
             if n == every {
                 n = 0
@@ -346,8 +352,8 @@ public final class Scheduler {
 
     /// Runs events in order until none remain or the next is after `limit`.
     public func run(until limit: Int64 = .max) {
-        while ready(), let first = heap.first, first.time <= limit, let e = pop() {
-            fire(e)
+        while ready(), heap[0].time <= limit {
+            fire(next())
         }
     }
 }

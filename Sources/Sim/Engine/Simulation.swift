@@ -25,9 +25,9 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     let spec: FlowSpec
     var result: FlowResult
     let index: Int
-    unowned(unsafe) let sim: Simulation
+    let sim: Borrowed<Simulation>
     /// Endpoints live as long as the simulation.
-    unowned(unsafe) let host: HostEndpoint
+    let host: Borrowed<HostEndpoint>
     let port: UInt16
     let script: ConversationScript
     /// The client's connection, until it ends (it holds this flow through its application: letting go breaks
@@ -48,8 +48,8 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         self.spec = spec
         result = FlowResult(index: index)
         self.index = index
-        self.sim = sim
-        self.host = host
+        self.sim = Borrowed(sim)
+        self.host = Borrowed(host)
         self.port = port
         self.script = script
     }
@@ -62,7 +62,7 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         established = true
         if !spec.app.isSSH { result.ready = true }
         if let t = spec.client.bannerTimeout, spec.app.isSSH {
-            sim.scheduler.schedule(at: sim.scheduler.now + t, target: self, tag: Timer.banner.rawValue)
+            sim { $0.scheduler.schedule(at: $0.scheduler.now + t, target: self, tag: Timer.banner.rawValue) }
         }
     }
 
@@ -72,18 +72,17 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     }
 
     func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
-        host.connections[key] = nil
-        host.usedPorts.remove(port)
+        host { $0.connections[key] = nil; $0.usedPorts.remove(port) }
         conn = nil
         result.synTimes = c.synSentTimes.map { $0 - spec.start }
         let i = index
         switch reason {
-        case .closed where e.complete: sim.finish(i, .ok, "completed")
-        case .closed: sim.finish(i, .reset, "connection closed by the peer before the conversation ended")
-        case .connectTimeout: sim.finish(i, .timeout, "connect ETIMEDOUT (the OS gave up after \(c.synSentTimes.count) SYNs)")
-        case .refused: sim.finish(i, .refused, "connect ECONNREFUSED")
-        case .reset: sim.finish(i, .reset, "read ECONNRESET")
-        case .retransmitTimeout: sim.finish(i, .timeout, "write ETIMEDOUT (retransmissions exhausted)")
+        case .closed where e.complete: sim { $0.finish(i, .ok, "completed") }
+        case .closed: sim { $0.finish(i, .reset, "connection closed by the peer before the conversation ended") }
+        case .connectTimeout: sim { $0.finish(i, .timeout, "connect ETIMEDOUT (the OS gave up after \(c.synSentTimes.count) SYNs)") }
+        case .refused: sim { $0.finish(i, .refused, "connect ECONNREFUSED") }
+        case .reset: sim { $0.finish(i, .reset, "read ECONNRESET") }
+        case .retransmitTimeout: sim { $0.finish(i, .timeout, "write ETIMEDOUT (retransmissions exhausted)") }
         case .aborted: break
         }
     }
@@ -105,13 +104,13 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
             lambdaTimer = nil
             guard result.outcome == nil, let conn, case .lambda(let fn, _) = f.source else { return }
             result.synTimes = conn.synSentTimes.map { $0 - f.start }
-            let timeout = sim.scenario.model.lambdas[fn].timeout
+            let timeout = sim { $0.scenario.model.lambdas[fn].timeout }
             let secs = Double(timeout) / 1e9
-            sim.finish(index, .timeout, "Task timed out after \(format2dp(secs)) seconds (Lambda timeout)")
+            sim { $0.finish(index, .timeout, "Task timed out after \(format2dp(secs)) seconds (Lambda timeout)") }
             conn.abort(sendReset: conn.state != .synSent)
         case .banner:
             guard result.outcome == nil, !bannerReceived, let t = f.client.bannerTimeout else { return }
-            sim.finish(index, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))")
+            sim { $0.finish(index, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))") }
             conn?.close()
         case nil: break
         }
@@ -127,20 +126,20 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         let message = f.client.name == "openssh" && conn.state == .synSent
             ? "ssh: connect to host \(f.destination.address) port \(f.destination.port): Connection timed out"
             : f.client.timeoutMessage
-        sim.finish(index, .timeout, "\(message) (\(f.client.name) \(what))")
+        sim { $0.finish(index, .timeout, "\(message) (\(f.client.name) \(what))") }
         if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
     }
 }
 
 /// Starts a generator's flows, one at a time (`fire(tag:)` starts flow `tag` and schedules the next).
 final class GeneratorStarter: ScheduledTarget {
-    unowned(unsafe) let sim: Simulation
+    let sim: Borrowed<Simulation>
     let generator: Int
     init(sim: Simulation, generator: Int) {
-        self.sim = sim
+        self.sim = Borrowed(sim)
         self.generator = generator
     }
-    func fire(tag: Int) { sim.startGenerated(generator, tag) }
+    func fire(tag: Int) { sim { $0.startGenerated(generator, tag) } }
 }
 
 /// The outcome of a generator's flows, aggregated.
@@ -191,12 +190,16 @@ public struct GeneratorResult: Sendable {
     func flowName(_ flow: Int) -> String { "\(name)#\(flow - firstFlow + 1)" }
 }
 
-/// One host's TCP endpoints: a Lambda Hyperplane ENI, an instance's ENI, or an outside host.
-final class HostEndpoint: TCPEnvironment {
+/// One host's TCP endpoints: a Lambda Hyperplane ENI, an instance's ENI, or an outside host. It gives its
+/// connections what they need from the world: the time, a way to send, timers.
+final class HostEndpoint {
     enum Kind { case eni(Int), outside(Int) }
     let kind: Kind
     let address: IPv4Address
-    unowned(unsafe) let sim: Simulation
+    let sim: Borrowed<Simulation>
+    /// The simulation's (held: neither holds a host, so there is no cycle).
+    let scheduler: Scheduler
+    let network: VPCNetwork
     let connections = HashTable<ConnectionKey, TCPConnection>()
     var usedPorts = PortSet()
 
@@ -210,31 +213,28 @@ final class HostEndpoint: TCPEnvironment {
     init(kind: Kind, address: IPv4Address, sim: Simulation) {
         self.kind = kind
         self.address = address
-        self.sim = sim
+        self.sim = Borrowed(sim)
+        scheduler = sim.scheduler
+        network = sim.network
     }
 
-    var now: Int64 { sim.scheduler.now }
+    var now: Int64 { scheduler.now }
 
     func send(_ packet: SimPacket) {
         var p = packet
-        p.id = sim.nextPacketID()
+        p.id = sim { $0.nextPacketID() }
         switch kind {
-        case .eni(let e): sim.network.send(fromENI: e, p)
-        case .outside(let h): sim.network.send(fromHost: h, p)
+        case .eni(let e): network.send(fromENI: e, p)
+        case .outside(let h): network.send(fromHost: h, p)
         }
     }
 
     @discardableResult
-    func schedule(at time: Int64, _ action: @escaping () -> Void) -> Scheduler.Handle {
-        sim.scheduler.schedule(at: time, action)
-    }
-
-    @discardableResult
     func schedule(at time: Int64, target: ScheduledTarget, tag: Int) -> Scheduler.Handle {
-        sim.scheduler.schedule(at: time, target: target, tag: tag)
+        scheduler.schedule(at: time, target: target, tag: tag)
     }
 
-    func cancel(_ handle: Scheduler.Handle) { sim.scheduler.cancel(handle) }
+    func cancel(_ handle: Scheduler.Handle) { scheduler.cancel(handle) }
 }
 
 /// Runs a scenario: builds the network and the endpoints, starts every flow at its time, runs the scheduler,
@@ -288,8 +288,9 @@ public final class Simulation {
         for (i, h) in scenario.model.outsideHosts.enumerated() {
             hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
         }
-        network.deliverToENI = { [unowned(unsafe) self] eni, p in self.endpoint(eni: eni).receive(p, sim: self) }
-        network.deliverToHost = { [unowned(unsafe) self] h, p in self.hosts[h].receive(p, sim: self) }
+        let me = Borrowed(self)
+        network.deliverToENI = { eni, p in me { $0.endpoint(eni: eni).receive(p, sim: $0) } }
+        network.deliverToHost = { h, p in me { $0.hosts[h].receive(p, sim: $0) } }
         // Each flow's conversation is drawn from its own seeded stream, so adding a flow changes no other.
         for (i, f) in scenario.flows.enumerated() {
             var r = SplitMix64(seed: scenario.seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)

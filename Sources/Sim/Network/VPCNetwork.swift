@@ -112,7 +112,7 @@ public final class VPCNetwork {
         }
         for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address] = i }
         buildCapturePoints()
-        scheduler.network = self
+        scheduler.network = Borrowed(self)
     }
 
     private func routerMAC(subnet: Int) -> MACAddress {
