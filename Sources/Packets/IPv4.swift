@@ -29,9 +29,19 @@ public struct IPv4Header: Equatable, Sendable {
     public var checksum: UInt16
     public var source: IPv4Address
     public var destination: IPv4Address
-    public var options: [IPv4Option]
+    /// The option bytes as on the wire (inline: copying a header allocates nothing and counts no reference).
+    public var optionBytes: InlineOptionBytes
+    /// The options, decoded: up to and including an end-of-list option (a new array).
+    public var options: [IPv4Option] {
+        get { Self.decode(optionBytes).options }
+        // Padding follows an end-of-list option only: a list without one leaves none.
+        set { optionBytes = Self.encode(newValue, padding: newValue.last == .endOfList ? optionPadding : []) }
+    }
     /// Bytes after an end-of-list option up to the header length, kept so re-emitting gives the same bytes.
-    public var optionPadding: [UInt8]
+    public var optionPadding: [UInt8] {
+        get { Self.decode(optionBytes).padding }
+        set { optionBytes = Self.encode(options, padding: newValue) }
+    }
 
     public init(source: IPv4Address, destination: IPv4Address, proto: IPProtocol, ttl: UInt8 = 64,
                 identification: UInt16 = 0, dontFragment: Bool = true, typeOfService: UInt8 = 0,
@@ -48,14 +58,46 @@ public struct IPv4Header: Equatable, Sendable {
         self.checksum = checksum
         self.source = source
         self.destination = destination
-        self.options = options
-        self.optionPadding = []
+        self.optionBytes = Self.encode(options, padding: [])
     }
 
-    public var optionsByteCount: Int {
-        var n = optionPadding.count
-        for o in options { n += o.byteCount }
-        return n
+    public var optionsByteCount: Int { optionBytes.count }
+
+    static func encode(_ options: [IPv4Option], padding: [UInt8]) -> InlineOptionBytes {
+        var b = InlineOptionBytes()
+        for o in options {
+            b.appendByte(o.type)
+            if o.type > 1 {
+                b.appendByte(UInt8(truncatingIfNeeded: 2 + o.data.count))
+                for x in o.data { b.appendByte(x) }
+            }
+        }
+        for x in padding { b.appendByte(x) }
+        return b
+    }
+
+    /// As the parser reads them: options up to and including end-of-list, then padding.
+    static func decode(_ b: InlineOptionBytes) -> (options: [IPv4Option], padding: [UInt8]) {
+        var options: [IPv4Option] = []
+        var i = 0
+        while i < b.count {
+            let type = b[i]
+            if type == 0 {
+                options.append(.endOfList)
+                return (options, ((i + 1)..<b.count).map { b[$0] })
+            }
+            if type == 1 {
+                options.append(.noOperation)
+                i += 1
+                continue
+            }
+            // Lengths were checked when parsed or built; a short one keeps the rest as its data.
+            let len = i + 1 < b.count ? max(Int(b[i + 1]), 2) : 2
+            let end = min(i + len, b.count)
+            options.append(IPv4Option(type: type, data: (min(i + 2, end)..<end).map { b[$0] }))
+            i = end
+        }
+        return (options, [])
     }
 
     /// Header length in bytes, options padded to 32 bits.
@@ -91,23 +133,21 @@ public struct IPv4Header: Equatable, Sendable {
         checksum = try r.readU16(Self.layer)
         source = IPv4Address(rawValue: try r.readU32(Self.layer))
         destination = IPv4Address(rawValue: try r.readU32(Self.layer))
-        options = []
-        optionPadding = []
+        optionBytes = InlineOptionBytes()
         let end = start + headerLength
         while r.offset < end {
             let at = r.offset
             let type = try r.readU8("IPv4 option")
+            optionBytes.appendByte(type)
             if type == 0 {
-                options.append(.endOfList)
-                optionPadding = try r.readBytes(end - r.offset, "IPv4 option")
+                // End of list: what follows up to the header's end is padding, kept as it was.
+                while r.offset < end { optionBytes.appendByte(try r.readU8("IPv4 option")) }
                 break
             }
-            if type == 1 {
-                options.append(.noOperation)
-                continue
-            }
-            let len = Int(try r.peekLength(end: end, layer: "IPv4 option", at: at))
-            options.append(IPv4Option(type: type, data: try r.readBytes(len - 2, "IPv4 option")))
+            if type == 1 { continue }
+            let len = try r.peekLength(end: end, layer: "IPv4 option", at: at)
+            optionBytes.appendByte(len)
+            for _ in 0..<(Int(len) - 2) { optionBytes.appendByte(try r.readU8("IPv4 option")) }
         }
         // Zero is what captures of TSO-offloaded segments show (Wireshark: "reported as 0, presumed to be
         // because of TCP segmentation offload"); the datagram then runs to the end of the capture.
@@ -134,16 +174,9 @@ public struct IPv4Header: Equatable, Sendable {
         w.writeU16(checksum)
         w.writeU32(source.rawValue)
         w.writeU32(destination.rawValue)
-        if !options.isEmpty || !optionPadding.isEmpty {
-            for o in options {
-                w.writeU8(o.type)
-                if o.type > 1 {
-                    w.writeU8(UInt8(truncatingIfNeeded: 2 + o.data.count))
-                    w.writeBytes(o.data)
-                }
-            }
-            w.writeBytes(optionPadding)
-            let n = optionsByteCount
+        let n = optionBytes.count
+        if n > 0 {
+            optionBytes.withBytes { w.writeBytes($0) }
             w.writeZeros(((n + 3) & ~3) - n)
         }
     }

@@ -1,7 +1,7 @@
-/// A TCP header's option bytes (at most 40, RFC 9293 §3.1: the data offset is at most 15 words), kept inline in
-/// the header as they go on the wire: building, copying and translating a TCP header allocates nothing.
-/// `TCPHeader.options` decodes them into `[TCPOption]` for code that wants the list.
-public struct TCPOptionBytes: Equatable, Sendable {
+/// Up to 40 option bytes kept inline, as they go on the wire: the most a TCP header (RFC 9293 §3.1: the data
+/// offset is at most 15 words) or an IPv4 header (RFC 791: IHL at most 15) carries. Copying a header that
+/// holds them copies bytes, with no reference to count and nothing to allocate.
+public struct InlineOptionBytes: Equatable, Sendable {
     public static let capacity = 40
     private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     /// Bytes in use; bytes past it are always zero.
@@ -9,13 +9,7 @@ public struct TCPOptionBytes: Equatable, Sendable {
 
     public init() {}
 
-    /// The encoding of `options`, then `padding` (bytes after an end-of-list option, kept as they were).
-    public init(_ options: [TCPOption], padding: [UInt8] = []) {
-        for o in options { append(o) }
-        for b in padding { appendByte(b) }
-    }
-
-    public static func == (a: TCPOptionBytes, b: TCPOptionBytes) -> Bool {
+    public static func == (a: InlineOptionBytes, b: InlineOptionBytes) -> Bool {
         a.count == b.count && a.storage.0 == b.storage.0 && a.storage.1 == b.storage.1 && a.storage.2 == b.storage.2
             && a.storage.3 == b.storage.3 && a.storage.4 == b.storage.4
     }
@@ -27,23 +21,70 @@ public struct TCPOptionBytes: Equatable, Sendable {
 
     @inline(__always)
     public mutating func appendByte(_ b: UInt8) {
-        precondition(count < Self.capacity, "TCP options longer than 40 bytes")
+        precondition(count < Self.capacity, "options longer than 40 bytes")
         let i = count
         withUnsafeMutableBytes(of: &storage) { $0[i] = b }
         count += 1
     }
 
     @inline(__always)
-    private mutating func appendU16(_ v: UInt16) {
+    mutating func appendU16(_ v: UInt16) {
         appendByte(UInt8(truncatingIfNeeded: v >> 8))
         appendByte(UInt8(truncatingIfNeeded: v))
     }
 
     @inline(__always)
-    private mutating func appendU32(_ v: UInt32) {
+    mutating func appendU32(_ v: UInt32) {
         appendU16(UInt16(truncatingIfNeeded: v >> 16))
         appendU16(UInt16(truncatingIfNeeded: v))
     }
+
+    /// Calls `body` with the bytes in use.
+    @inline(__always)
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let n = count
+        return try withUnsafeBytes(of: storage) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
+    @inline(__always)
+    func u16(at i: Int) -> UInt16 { UInt16(self[i]) << 8 | UInt16(self[i + 1]) }
+    @inline(__always)
+    func u32(at i: Int) -> UInt32 { UInt32(u16(at: i)) << 16 | UInt32(u16(at: i + 2)) }
+}
+
+/// A TCP header's option bytes, inline: building, copying and translating a TCP header allocates nothing.
+/// `TCPHeader.options` decodes them into `[TCPOption]` for code that wants the list.
+public struct TCPOptionBytes: Equatable, Sendable {
+    public static let capacity = InlineOptionBytes.capacity
+    private var bytes = InlineOptionBytes()
+    public var count: Int { bytes.count }
+
+    public init() {}
+
+    /// The encoding of `options`, then `padding` (bytes after an end-of-list option, kept as they were).
+    public init(_ options: [TCPOption], padding: [UInt8] = []) {
+        for o in options { append(o) }
+        for b in padding { appendByte(b) }
+    }
+
+    @inline(__always)
+    public subscript(i: Int) -> UInt8 { bytes[i] }
+
+    @inline(__always)
+    public mutating func appendByte(_ b: UInt8) { bytes.appendByte(b) }
+    @inline(__always)
+    private mutating func appendU16(_ v: UInt16) { bytes.appendU16(v) }
+    @inline(__always)
+    private mutating func appendU32(_ v: UInt32) { bytes.appendU32(v) }
+
+    /// Calls `body` with the bytes in use.
+    @inline(__always)
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try bytes.withBytes(body) }
+
+    @inline(__always)
+    func u16(at i: Int) -> UInt16 { bytes.u16(at: i) }
+    @inline(__always)
+    func u32(at i: Int) -> UInt32 { bytes.u32(at: i) }
 
     /// Appends one option's encoding (no allocation for the fixed-size kinds).
     @inline(__always)
@@ -68,13 +109,6 @@ public struct TCPOptionBytes: Equatable, Sendable {
         }
     }
 
-    /// Calls `body` with the bytes in use.
-    @inline(__always)
-    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let n = count
-        return try withUnsafeBytes(of: storage) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-    }
-
     /// Where the option of `kind` with length `length` starts, scanning as a receiver does (up to end-of-list).
     @inline(__always)
     func find(kind: UInt8, length: Int) -> Int? {
@@ -93,11 +127,6 @@ public struct TCPOptionBytes: Equatable, Sendable {
             return nil
         }
     }
-
-    @inline(__always)
-    func u16(at i: Int) -> UInt16 { UInt16(self[i]) << 8 | UInt16(self[i + 1]) }
-    @inline(__always)
-    func u32(at i: Int) -> UInt32 { UInt32(u16(at: i)) << 16 | UInt32(u16(at: i + 2)) }
 
     /// The options, decoded as `TCPHeader(parsing:)` does: up to and including an end-of-list option; what
     /// follows it is `padding`.

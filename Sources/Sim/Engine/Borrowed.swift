@@ -8,6 +8,6 @@ struct Borrowed<T: AnyObject> {
 
     init(_ object: T) { unmanaged = .passUnretained(object) }
 
-    @inline(__always)
+    @inline(__always) @discardableResult
     func callAsFunction<R>(_ body: (T) -> R) -> R { unmanaged._withUnsafeGuaranteedRef(body) }
 }
