@@ -66,6 +66,26 @@ public struct ChecksumReport: Equatable, Sendable {
     public var allGood: Bool { !ip.isBad && !transport.isBad }
 }
 
+/// What an untagged Ethernet/IPv4 frame is built from, without its payload: plain data (no references), so it
+/// can be copied as bytes to the capture writer thread, which builds the frame (`Frame.write(to:parts:payload:)`).
+public struct FrameParts: Sendable {
+    public var destination: MACAddress
+    public var source: MACAddress
+    public var ip: IPv4Header
+    public var transport: TransportHeader
+
+    public init(destination: MACAddress, source: MACAddress, ip: IPv4Header, transport: TransportHeader) {
+        self.destination = destination
+        self.source = source
+        self.ip = ip
+        self.transport = transport
+    }
+
+    /// The most bytes a frame of these parts takes beyond its payload: Ethernet, and IPv4 and TCP headers with
+    /// the most options (60 bytes each).
+    public static let maxHeaderBytes = 14 + 60 + 60
+}
+
 public struct Frame: Equatable, Sendable {
     public var link: LinkHeader
     /// Nil when the link carries something other than IPv4 (ARP, IPv6); then `payload` holds it.
@@ -237,12 +257,7 @@ public struct Frame: Equatable, Sendable {
         let ipStart = w.count
         ip.write(to: &w)
         let l4Start = w.count
-        switch transport {
-        case .tcp(let t): t.write(to: &w)
-        case .udp(let u): u.write(to: &w)
-        case .icmp(let i): i.write(to: &w)
-        case .none: break
-        }
+        writeTransport(to: &w, transport)
         icmpQuote?.write(to: &w)
         w.writeBytes(payload)
         if filling {
@@ -250,6 +265,32 @@ public struct Frame: Equatable, Sendable {
             Frame.fill(&w, ip: ip, ipStart: ipStart, l4Start: l4Start, l4End: l4End, transport: transport)
         }
         w.writeBytes(trailer)
+    }
+
+    /// The Ethernet frame of `parts` and `payload`, lengths and checksums filled: the bytes
+    /// `write(to:link:ip:transport:payload:filling: true)` gives for an untagged IPv4 frame. It touches no Swift
+    /// object (no reference counted, nothing allocated), so another thread may run it: the capture writer's.
+    @inline(__always)
+    public static func write(to w: inout ByteWriter, parts: FrameParts, payload: UnsafeRawBufferPointer) {
+        parts.destination.write(to: &w)
+        parts.source.write(to: &w)
+        w.writeU16(EtherType.ipv4.rawValue)
+        let ipStart = w.count
+        parts.ip.write(to: &w)
+        let l4Start = w.count
+        writeTransport(to: &w, parts.transport)
+        w.writeBytes(payload)
+        Frame.fill(&w, ip: parts.ip, ipStart: ipStart, l4Start: l4Start, l4End: w.count, transport: parts.transport)
+    }
+
+    @inline(__always)
+    static func writeTransport(to w: inout ByteWriter, _ transport: TransportHeader) {
+        switch transport {
+        case .tcp(let t): t.write(to: &w)
+        case .udp(let u): u.write(to: &w)
+        case .icmp(let i): i.write(to: &w)
+        case .none: break
+        }
     }
 
     @inline(__always)

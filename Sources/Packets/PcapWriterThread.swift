@@ -99,6 +99,29 @@ public final class PcapWriterThread {
         used += size
     }
 
+    /// Queues one frame for writer `writer`, to be built on the thread from `parts` and `payload` (copied; the
+    /// frame under 1 MiB): `Frame.write(to:parts:payload:)` gives the bytes. Building a frame (headers, lengths,
+    /// checksums) costs as much as writing it, so this takes both off the caller's thread.
+    @inline(__always)
+    public func append(writer: Int, parts: FrameParts, payload: UnsafeRawBufferPointer, timestamp: Int64) {
+        let size = (Self.recordHeader + Self.partsBytes + payload.count + 7) & ~7
+        precondition(size + FrameParts.maxHeaderBytes <= Self.chunkSize, "a record larger than a chunk (1 MiB)")
+        if used + size > Self.chunkSize { submit() }
+        let r = current + used
+        // A negative writer marks a frame to build; the length is the payload's.
+        r.storeBytes(of: -1 - Int32(truncatingIfNeeded: writer), as: Int32.self)
+        r.storeBytes(of: UInt32(truncatingIfNeeded: payload.count), toByteOffset: 4, as: UInt32.self)
+        r.storeBytes(of: timestamp, toByteOffset: 8, as: Int64.self)
+        (r + Self.recordHeader).initializeMemory(as: FrameParts.self, repeating: parts, count: 1)
+        if let base = payload.baseAddress {
+            (r + Self.recordHeader + Self.partsBytes).copyMemory(from: base, byteCount: payload.count)
+        }
+        used += size
+    }
+
+    /// FrameParts' size in a record, rounded up to 8 bytes (the payload follows it).
+    private static let partsBytes = (MemoryLayout<FrameParts>.stride + 7) & ~7
+
     /// Hands the current chunk to the thread and waits, if need be, for the next one to be free.
     private func submit() {
         pthread_mutex_lock(&shared.pointee.mutex)
@@ -128,6 +151,9 @@ public final class PcapWriterThread {
 
     /// The thread: writes queued chunks in order until told it is done and nothing is left.
     private static func run(_ shared: UnsafeMutablePointer<Shared>) {
+        // Where frames are built: room for the largest record a chunk holds.
+        let frame = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 8)
+        defer { frame.deallocate() }
         while true {
             pthread_mutex_lock(&shared.pointee.mutex)
             while shared.pointee.written == shared.pointee.submitted, !shared.pointee.done {
@@ -145,19 +171,32 @@ public final class PcapWriterThread {
             var offset = 0
             while offset < length {
                 let r = chunk + offset
-                let writer = Int(r.load(as: Int32.self))
-                let caplen = Int(r.load(fromByteOffset: 4, as: UInt32.self))
+                let tagged = Int(r.load(as: Int32.self))
+                let count = Int(r.load(fromByteOffset: 4, as: UInt32.self))
                 let timestamp = r.load(fromByteOffset: 8, as: Int64.self)
-                if let d = dumpers[writer] {
-                    var header = pcap_pkthdr()
-                    header.ts.tv_sec = Int(timestamp / 1_000_000_000)
-                    header.ts.tv_usec = Int(timestamp % 1_000_000_000)  // nanoseconds, in a nanosecond file
-                    header.caplen = UInt32(caplen)
-                    header.len = UInt32(caplen)
-                    pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header,
-                              (r + recordHeader).assumingMemoryBound(to: UInt8.self))
+                var header = pcap_pkthdr()
+                header.ts.tv_sec = Int(timestamp / 1_000_000_000)
+                header.ts.tv_usec = Int(timestamp % 1_000_000_000)  // nanoseconds, in a nanosecond file
+                if tagged >= 0 {
+                    if let d = dumpers[tagged] {
+                        header.caplen = UInt32(count)
+                        header.len = UInt32(count)
+                        pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header,
+                                  (r + recordHeader).assumingMemoryBound(to: UInt8.self))
+                    }
+                    offset += (recordHeader + count + 7) & ~7
+                } else {
+                    if let d = dumpers[-1 - tagged] {
+                        let parts = (r + recordHeader).load(as: FrameParts.self)
+                        let payload = UnsafeRawBufferPointer(start: r + recordHeader + partsBytes, count: count)
+                        var w = ByteWriter(base: frame, capacity: chunkSize)
+                        Frame.write(to: &w, parts: parts, payload: payload)
+                        header.caplen = UInt32(w.count)
+                        header.len = UInt32(w.count)
+                        pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, frame.assumingMemoryBound(to: UInt8.self))
+                    }
+                    offset += (recordHeader + partsBytes + count + 7) & ~7
                 }
-                offset += (recordHeader + caplen + 7) & ~7
             }
             pthread_mutex_lock(&shared.pointee.mutex)
             shared.pointee.written += 1

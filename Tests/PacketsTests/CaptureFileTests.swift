@@ -54,9 +54,11 @@ func sampleFrames() -> [Frame] {
 
     /// Records handed to the writer thread, over many chunks and to several files (one writer left out), give
     /// the same files, byte for byte, as writing each record directly.
+    /// Records given as bytes, and frames the thread builds from their parts, land as direct writes put them.
     @Test func writerThreadWritesTheSameBytesAsDirectWrites() throws {
         let dir = makeTempDirectory()
-        let frames = sampleFrames().map { $0.bytes() }
+        let samples = sampleFrames()
+        let frames = samples.map { $0.bytes() }
         var direct: [PcapWriter] = []
         var threaded: [PcapWriter?] = []
         for i in 0..<3 {
@@ -72,8 +74,18 @@ func sampleFrames() -> [Frame] {
             var frame = frames[k % frames.count]
             frame.append(contentsOf: repeatElement(UInt8(truncatingIfNeeded: k), count: Int(rng.next() % 200)))
             let ts = 1_700_000_000_000_000_000 + Int64(k) * 1_000
-            direct[w].write(frame, timestamp: ts)
-            frame.withUnsafeBytes { thread.append(writer: w, $0, timestamp: ts) }
+            // Every other frame the thread builds from its parts (those without an ICMP quote), with the extra
+            // bytes as payload; the others go as bytes, the extra bytes trailing.
+            let f = samples[k % frames.count]
+            if k % 2 == 0, f.icmpQuote == nil, case .ethernet(let eth) = f.link, let ip = f.ip {
+                let payload = f.payload + frame[frames[k % frames.count].count...]
+                direct[w].write(Frame(link: f.link, ip: ip, transport: f.transport, payload: payload).bytes(), timestamp: ts)
+                let parts = FrameParts(destination: eth.destination, source: eth.source, ip: ip, transport: f.transport)
+                payload.withUnsafeBytes { thread.append(writer: w, parts: parts, payload: $0, timestamp: ts) }
+            } else {
+                direct[w].write(frame, timestamp: ts)
+                frame.withUnsafeBytes { thread.append(writer: w, $0, timestamp: ts) }
+            }
         }
         thread.finish()
         for i in 0..<3 {

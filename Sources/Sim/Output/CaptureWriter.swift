@@ -69,13 +69,20 @@ public final class CaptureWriter {
     public func write(point: Int, time: Int64, packet p: SimPacket, outgoing: Bool, comment: String) {
         guard selected[point] else { return }
         let local = localMACs[point], peer = peerMACs[point]
+        let ts = startTime + time
+        counts[point] += 1
+        guard let pcapng else {
+            // The per-point pcaps only: the writer thread builds the frame (headers, lengths, checksums).
+            let parts = FrameParts(destination: outgoing ? peer : local, source: outgoing ? local : peer, ip: p.ip,
+                                   transport: p.transport)
+            p.payload.withUnsafeBytes { pcapThread?.append(writer: point, parts: parts, payload: $0, timestamp: ts) }
+            return
+        }
         let eth = EthernetHeader(destination: outgoing ? peer : local, source: outgoing ? local : peer)
         var w = ByteWriter(base: buffer, capacity: capacity)
         Frame.write(to: &w, link: .ethernet(eth), ip: p.ip, transport: p.transport, payload: p.payload, filling: true)
-        let ts = startTime + time
         pcapThread?.append(writer: point, w.written, timestamp: ts)  // there whenever a point is selected
-        pcapng?.write(interface: interfaces[point], timestamp: ts, data: w.written, comment: comment)
-        counts[point] += 1
+        pcapng.write(interface: interfaces[point], timestamp: ts, data: w.written, comment: comment)
     }
 
     /// Closes every file; throws if any failed to write (and removes it).
