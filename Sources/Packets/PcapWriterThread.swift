@@ -39,9 +39,13 @@ public final class PcapWriterThread {
     /// The chunk being filled and how far.
     private var current: UnsafeMutableRawPointer
     private var used = 0
+    /// Whether the thread is behind: at the last hand-over, at least half the chunks were waiting for it. Then
+    /// the caller had better build frames itself (`append(writer:_:timestamp:)`) than hand over their parts:
+    /// the two threads share the work, whichever has time.
+    public private(set) var isBehind = false
 
     /// `writers[i]` receives the records `append(writer: i, …)` gives; nil entries take none.
-    public init(writers: [PcapWriter?], chunks: Int = 4) throws {
+    public init(writers: [PcapWriter?], chunks: Int = 8) throws {
         let count = max(chunks, 2)
         let chunkPointers = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: count)
         for i in 0..<count { (chunkPointers + i).initialize(to: .allocate(byteCount: Self.chunkSize, alignment: 8)) }
@@ -133,6 +137,7 @@ public final class PcapWriterThread {
             pthread_cond_wait(&shared.pointee.changed, &shared.pointee.mutex)
         }
         current = shared.pointee.chunks[(s + 1) % shared.pointee.chunkCount]
+        isBehind = 2 * (shared.pointee.submitted - shared.pointee.written) >= shared.pointee.chunkCount
         pthread_mutex_unlock(&shared.pointee.mutex)
         used = 0
     }

@@ -71,18 +71,19 @@ public final class CaptureWriter {
         let local = localMACs[point], peer = peerMACs[point]
         let ts = startTime + time
         counts[point] += 1
-        guard let pcapng else {
-            // The per-point pcaps only: the writer thread builds the frame (headers, lengths, checksums).
+        if pcapng == nil, let thread = pcapThread, !thread.isBehind {
+            // The per-point pcaps only: the writer thread builds the frame (headers, lengths, checksums), unless
+            // it is behind (libpcap's writes and the kernel's copy keep it busy): then this thread does.
             let parts = FrameParts(destination: outgoing ? peer : local, source: outgoing ? local : peer, ip: p.ip,
                                    transport: p.transport)
-            p.payload.withUnsafeBytes { pcapThread?.append(writer: point, parts: parts, payload: $0, timestamp: ts) }
+            p.payload.withUnsafeBytes { thread.append(writer: point, parts: parts, payload: $0, timestamp: ts) }
             return
         }
         let eth = EthernetHeader(destination: outgoing ? peer : local, source: outgoing ? local : peer)
         var w = ByteWriter(base: buffer, capacity: capacity)
         Frame.write(to: &w, link: .ethernet(eth), ip: p.ip, transport: p.transport, payload: p.payload, filling: true)
         pcapThread?.append(writer: point, w.written, timestamp: ts)  // there whenever a point is selected
-        pcapng.write(interface: interfaces[point], timestamp: ts, data: w.written, comment: comment)
+        pcapng?.write(interface: interfaces[point], timestamp: ts, data: w.written, comment: comment)
     }
 
     /// Closes every file; throws if any failed to write (and removes it).
