@@ -66,7 +66,8 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
     private var sentCount = 0
     private(set) var closedBySelf = false
 
-    private var s: Int { side == .client ? 0 : 1 }
+    /// This side's index in the script's per-side tables.
+    private var sideIndex: Int { side == .client ? 0 : 1 }
 
     init(script: ConversationScript, side: AppMessage.Side, env: HostEndpoint) {
         self.script = script
@@ -74,29 +75,23 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
         self.env = Borrowed(env)
     }
 
-    convenience init(messages: [AppMessage], side: AppMessage.Side, env: HostEndpoint) {
-        self.init(script: ConversationScript(messages), side: side, env: env)
-    }
-
-    var messages: [AppMessage] { script.messages }
-
     /// Every message of this side sent and every message of the peer received.
-    var complete: Bool { sentCount == script.mine[s] && nextPeer == script.peerEnds[s].count }
+    var complete: Bool { sentCount == script.mine[sideIndex] && nextPeer == script.peerEnds[sideIndex].count }
 
     func established(_ c: TCPConnection) {
         connection = c
         observer?.established(self)
-        trigger(script.sentFirst[s])
+        trigger(script.sentFirst[sideIndex])
     }
 
     func received(_ c: TCPConnection, bytes: ArraySlice<UInt8>) {
         received += bytes.count
-        let ends = script.peerEnds[s]
+        let ends = script.peerEnds[sideIndex]
         while nextPeer < ends.count, received >= ends[nextPeer].end {
             let idx = ends[nextPeer].index
             nextPeer += 1
             observer?.peerMessage(self, index: idx)
-            if let next = script.sentAfter[s][idx] { trigger(next) }
+            if let next = script.sentAfter[sideIndex][idx] { trigger(next) }
         }
         closeIfDone()
     }
@@ -163,7 +158,7 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
         if side == .client, complete {
             closedBySelf = true
             schedule(after: 100_000 + holdBeforeClose, tag: Self.closeTag)
-        } else if side == .server, let d = serverClosesAfterLast, sentCount == script.mine[s] {
+        } else if side == .server, let d = serverClosesAfterLast, sentCount == script.mine[sideIndex] {
             closedBySelf = true
             schedule(after: d, tag: Self.closeTag)
         }

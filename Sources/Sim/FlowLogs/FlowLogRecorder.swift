@@ -304,24 +304,30 @@ public final class FlowLogRecorder: InterfaceObserver {
         } else {
             currentWindow = window
         }
-        let k = packet.key
+        // The 5-tuple as `packet.key` has it (the protocol the transport header says), read in one pass.
+        let source = packet.ip.source, destination = packet.ip.destination
         var srcport: UInt16 = 0, dstport: UInt16 = 0, flags = 0
         var tcp: TCPFlags?
+        var proto = packet.ip.proto
         switch packet.transport {
         case .tcp(let t):
             srcport = t.sourcePort
             dstport = t.destinationPort
             flags = Self.loggedFlags(t.flags)
             tcp = t.flags
+            proto = .tcp
         case .udp(let u):
             srcport = u.sourcePort
             dstport = u.destinationPort
-        default:
-            break  // ICMP and others: ports 0, as in AWS's ping example.
+            proto = .udp
+        case .icmp:
+            proto = .icmp  // ports 0, as in AWS's ping example
+        case .none:
+            break
         }
         let key = Key(
-            addresses: UInt64(k.source.rawValue) << 32 | UInt64(k.destination.rawValue),
-            ports: UInt64(srcport) << 48 | UInt64(dstport) << 32 | UInt64(k.proto.rawValue) << 8
+            addresses: UInt64(source.rawValue) << 32 | UInt64(destination.rawValue),
+            ports: UInt64(srcport) << 48 | UInt64(dstport) << 32 | UInt64(proto.rawValue) << 8
                 | (accepted ? 0 : 2) | (egress ? 1 : 0),
             place: UInt64(UInt32(truncatingIfNeeded: eni)) << 32 | UInt64(UInt32(truncatingIfNeeded: window)))
         let unix = unixSecond(time)
@@ -332,14 +338,14 @@ public final class FlowLogRecorder: InterfaceObserver {
                 add(Int(s), size: size, unix: unix, flags: flags)
             } else {
                 index[key] = newRecord(key, window: window, size: size, unix: unix, flags: flags,
-                                       destination: k.destination)
+                                       destination: destination)
             }
             return
         }
 
         // A TCP connection at this ENI: its two endpoints, the lower first, whichever way the packet goes.
-        let src = UInt64(k.source.rawValue) << 16 | UInt64(srcport)
-        let dst = UInt64(k.destination.rawValue) << 16 | UInt64(dstport)
+        let src = UInt64(source.rawValue) << 16 | UInt64(srcport)
+        let dst = UInt64(destination.rawValue) << 16 | UInt64(dstport)
         let fromLow = src <= dst
         let (lo, hi) = fromLow ? (src, dst) : (dst, src)
         let ck = ConnectionKey(high: lo << 16 | hi >> 32,
@@ -351,7 +357,7 @@ public final class FlowLogRecorder: InterfaceObserver {
         if s >= 0 {
             add(Int(s), size: size, unix: unix, flags: flags)
         } else {
-            s = newRecord(key, window: window, size: size, unix: unix, flags: flags, destination: k.destination)
+            s = newRecord(key, window: window, size: size, unix: unix, flags: flags, destination: destination)
             slots[Int(s)].next = conn.pointee.first
             conn.pointee.first = s
         }
