@@ -108,7 +108,8 @@ private struct Crowded: TableKey, Hashable {
         #expect(ran.map(\.time) == sorted.map(\.time))
     }
 
-    /// Targets (`fire(tag:)`, a timer without a closure) and closures, in the heap, the buckets and a lane,
+    /// Targets (`fire(tag:)`, a timer without a closure) and closures, in the heap, the buckets, a lane and
+    /// the lanes by delay,
     /// run in one (time, order scheduled) order; a cancelled target never fires; the scheduler lets go of a
     /// target once it fired or was cancelled.
     @Test func schedulerRunsTargetsAndClosuresInOneOrder() {
@@ -129,11 +130,15 @@ private struct Crowded: TableKey, Hashable {
         var expected: [(time: Int64, tag: Int)] = []
         var laneTime: Int64 = 0
         for tag in 0..<3_000 {
-            let kind = rng.next() % 3
+            let kind = rng.next() % 4
             var t = Int64(rng.next() % 100_000_000_000)
             let h: Scheduler.Handle
             switch kind {
             case 0: h = s.schedule(at: t, target: r, tag: tag)
+            case 3:
+                // A delay's lane (100 µs, 1 ms), or the buckets (50 ms): now is 0, so `after` is the time.
+                t = [100_000, 1_000_000, 50_000_000][Int(rng.next() % 3)]
+                h = s.schedule(after: t, target: r, tag: tag)
             case 1:
                 laneTime += Int64(rng.next() % 50_000_000)
                 t = laneTime

@@ -120,14 +120,20 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
 
     private func trigger(_ indices: [Int]) {
         for i in indices {
-            let at = max(env { $0.now } + script.messages[i].delay, lastSendTime)
+            let delay = script.messages[i].delay
+            let now = env { $0.now }
+            let at = max(now + delay, lastSendTime)
             lastSendTime = at
-            env { $0.schedule(at: at, target: self, tag: i) }
+            if at == now + delay {
+                schedule(after: delay, tag: i)
+            } else {
+                env { $0.schedule(at: at, target: self, tag: i) }
+            }
         }
     }
 
     private func schedule(after delay: Int64, tag: Int) {
-        env { $0.schedule(at: $0.now + delay, target: self, tag: tag) }
+        env { $0.schedule(after: delay, target: self, tag: tag) }
     }
 
     func fire(tag: Int) {

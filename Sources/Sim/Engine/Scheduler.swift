@@ -231,6 +231,28 @@ public final class Scheduler {
         append(e, to: networkLanes[k])
     }
 
+    /// Action lanes by delay: what an endpoint does a fixed delay after something happened (send a message 100 µs
+    /// after the peer's, close 1 ms after the peer did) waits in that delay's lane, so the heap holds only each
+    /// lane's head. Delays of 16.8 ms and more go to the buckets as usual.
+    private var actionLaneDelays: [Int64] = []
+    private var actionLanes: [Int] = []
+
+    /// Schedules `target.fire(tag: tag)` `delay` from now, in the lane of that delay (the same order as
+    /// `schedule(at: now + delay, target:tag:)`).
+    @discardableResult
+    public func schedule(after delay: Int64, target: ScheduledTarget, tag: Int) -> Handle {
+        let d = max(delay, 0)
+        guard d < 1 << Scheduler.farShift else { return schedule(at: now + d, target: target, tag: tag) }
+        var k = 0
+        while k < actionLaneDelays.count, actionLaneDelays[k] != d { k += 1 }
+        if k == actionLaneDelays.count {
+            guard k < 32 else { return schedule(at: now + d, target: target, tag: tag) }
+            actionLaneDelays.append(d)
+            actionLanes.append(makeLane())
+        }
+        return schedule(lane: actionLanes[k], at: now + d, target: target, tag: tag)
+    }
+
     /// The most events the heap held at once (cancelled ones included), for the benchmark.
     public private(set) var peakPending = 0
 

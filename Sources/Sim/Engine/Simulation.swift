@@ -234,6 +234,12 @@ final class HostEndpoint {
         scheduler.schedule(at: time, target: target, tag: tag)
     }
 
+    /// `target.fire(tag:)` `delay` from now (in the scheduler's lane for that delay).
+    @discardableResult
+    func schedule(after delay: Int64, target: ScheduledTarget, tag: Int) -> Scheduler.Handle {
+        scheduler.schedule(after: delay, target: target, tag: tag)
+    }
+
     func cancel(_ handle: Scheduler.Handle) { scheduler.cancel(handle) }
 }
 
