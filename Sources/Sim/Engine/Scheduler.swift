@@ -1,3 +1,8 @@
+/// An object whose timers the scheduler runs as `fire(tag:)`, without a closure per timer.
+public protocol ScheduledTarget: AnyObject {
+    func fire(tag: Int)
+}
+
 /// The discrete-event scheduler: integer-nanosecond virtual time; events at the same time run in the order
 /// they were scheduled. Nothing here reads a clock.
 ///
@@ -6,17 +11,13 @@
 /// closure, or a target object's `fire(tag:)` (a timer: no allocation), kept in a slot of `actions`, reused once
 /// it has run.
 ///
-/// Where events wait, so that the heap stays small (tens of events for a million flows):
-/// - FIFO lanes for events whose times never decrease: packets in flight, one lane per hop delay, and a
-///   generator's client and Lambda timers. The heap holds each lane's head.
+/// Where events wait, so that the heap stays small (a few events for a million flows):
+/// - FIFO lanes for events whose times never decrease: packets in flight, one lane per hop delay; an endpoint's
+///   fixed-delay actions, one lane per delay; a generator's client and Lambda timers. The heap holds each
+///   lane's head.
 /// - A ring of 16.8 ms time buckets for actions further ahead (mostly TCP timers, most cancelled before due).
 /// - A 4-ary heap (half the levels of a binary one) for the rest and the lanes' heads.
 /// The heap orders by (time, sequence number), so the order events run in never depends on where they waited.
-/// An object whose timers the scheduler runs as `fire(tag:)`, without a closure per timer.
-public protocol ScheduledTarget: AnyObject {
-    func fire(tag: Int)
-}
-
 public final class Scheduler {
     public typealias Action = () -> Void
 
@@ -30,7 +31,8 @@ public final class Scheduler {
         var tag: Int = 0
         /// Bumped when the action runs or is cancelled: an event whose generation differs is stale.
         var generation: UInt32 = 0
-        var live = false
+        /// Scheduled and neither run nor cancelled.
+        var live: Bool { closure != nil || target != nil }
     }
 
     struct Event {
@@ -140,12 +142,11 @@ public final class Scheduler {
                 a[Int(s)].closure = closure
                 a[Int(s)].target = target
                 a[Int(s)].tag = tag
-                a[Int(s)].live = true
                 return a[Int(s)].generation
             }
             return (s, generation)
         }
-        actions.append(ActionSlot(closure: closure, target: target, tag: tag, live: true))
+        actions.append(ActionSlot(closure: closure, target: target, tag: tag))
         return (Int32(actions.count - 1), 0)
     }
 
@@ -207,50 +208,48 @@ public final class Scheduler {
         freeActions.append(h.slot)
     }
 
-    /// Network lanes by delay: a packet in flight arrives a fixed delay after it left (a VPC hop, a NAT
-    /// gateway's processing, half a host's round trip), so the packets of one delay arrive in the order they
-    /// left and wait in that delay's lane; the heap holds each lane's head only.
-    private var networkLaneDelays: [Int64] = []
-    private var networkLanes: [Int] = []
+    /// Lanes by delay: work done a fixed delay after now waits in that delay's lane, in the order it was
+    /// scheduled, and the heap holds each lane's head only. Packets in flight arrive a fixed delay after they
+    /// left (a VPC hop, a NAT gateway's processing, half a host's round trip); an endpoint acts a fixed delay
+    /// after something happened (a message 100 µs after the peer's, a close 1 ms after the peer's).
+    private struct DelayLanes {
+        var delays: [Int64] = []
+        var lanes: [Int] = []
+    }
+    private var networkLanes = DelayLanes()
+    private var actionLanes = DelayLanes()
+
+    /// The lane for `delay` in `table`, made on first use; nil once a model has 32 distinct delays (the rest
+    /// go to the heap).
+    @inline(__always)
+    private func lane(for delay: Int64, in table: inout DelayLanes) -> Int? {
+        var k = 0
+        while k < table.delays.count, table.delays[k] != delay { k += 1 }
+        if k == table.delays.count {
+            guard k < 32 else { return nil }
+            table.delays.append(delay)
+            table.lanes.append(makeLane())
+        }
+        return table.lanes[k]
+    }
 
     /// Schedules the network's packet in flight `slot` `delay` from now.
     @inline(__always)
     func scheduleNetwork(after delay: Int64, slot: Int32) {
         let e = Event(time: now + max(delay, 0), seqKind: nextSeq << 2 | 1, slot: slot)
         nextSeq &+= 1
-        var k = 0
-        while k < networkLaneDelays.count, networkLaneDelays[k] != delay { k += 1 }
-        if k == networkLaneDelays.count {
-            guard k < 32 else {
-                push(e)  // a model with many distinct delays: the rest go to the heap
-                return
-            }
-            networkLaneDelays.append(delay)
-            networkLanes.append(makeLane())
-        }
-        append(e, to: networkLanes[k])
+        if let l = lane(for: delay, in: &networkLanes) { append(e, to: l) } else { push(e) }
     }
 
-    /// Action lanes by delay: what an endpoint does a fixed delay after something happened (send a message 100 µs
-    /// after the peer's, close 1 ms after the peer did) waits in that delay's lane, so the heap holds only each
-    /// lane's head. Delays of 16.8 ms and more go to the buckets as usual.
-    private var actionLaneDelays: [Int64] = []
-    private var actionLanes: [Int] = []
-
     /// Schedules `target.fire(tag: tag)` `delay` from now, in the lane of that delay (the same order as
-    /// `schedule(at: now + delay, target:tag:)`).
+    /// `schedule(at: now + delay, target:tag:)`). Delays of 16.8 ms and more go to the buckets as usual.
     @discardableResult
     public func schedule(after delay: Int64, target: ScheduledTarget, tag: Int) -> Handle {
         let d = max(delay, 0)
-        guard d < 1 << Scheduler.farShift else { return schedule(at: now + d, target: target, tag: tag) }
-        var k = 0
-        while k < actionLaneDelays.count, actionLaneDelays[k] != d { k += 1 }
-        if k == actionLaneDelays.count {
-            guard k < 32 else { return schedule(at: now + d, target: target, tag: tag) }
-            actionLaneDelays.append(d)
-            actionLanes.append(makeLane())
+        guard d < 1 << Scheduler.farShift, let l = lane(for: d, in: &actionLanes) else {
+            return schedule(at: now + d, target: target, tag: tag)
         }
-        return schedule(lane: actionLanes[k], at: now + d, target: target, tag: tag)
+        return schedule(lane: l, at: now + d, target: target, tag: tag)
     }
 
     /// The most events the heap held at once (cancelled ones included), for the benchmark.
@@ -354,7 +353,6 @@ public final class Scheduler {
         actions.withUnsafeMutableBufferPointer { a in
             a[i].closure = nil
             a[i].target = nil
-            a[i].live = false
             a[i].generation &+= 1
         }
     }
