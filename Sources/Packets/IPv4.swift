@@ -10,7 +10,6 @@ public struct IPv4Option: Equatable, Sendable {
     }
     public static let endOfList = IPv4Option(type: 0)
     public static let noOperation = IPv4Option(type: 1)
-    var byteCount: Int { type <= 1 ? 1 : 2 + data.count }
 }
 
 public struct IPv4Header: Equatable, Sendable {

@@ -92,15 +92,8 @@ public final class PcapWriterThread {
     /// the Unix epoch.
     @inline(__always)
     public func append(writer: Int, _ data: UnsafeRawBufferPointer, timestamp: Int64) {
-        let size = (Self.recordHeader + data.count + 7) & ~7
-        precondition(size <= Self.chunkSize, "a record larger than a chunk (1 MiB)")
-        if used + size > Self.chunkSize { submit() }
-        let r = current + used
-        r.storeBytes(of: Int32(truncatingIfNeeded: writer), as: Int32.self)
-        r.storeBytes(of: UInt32(truncatingIfNeeded: data.count), toByteOffset: 4, as: UInt32.self)
-        r.storeBytes(of: timestamp, toByteOffset: 8, as: Int64.self)
-        if let base = data.baseAddress { (r + Self.recordHeader).copyMemory(from: base, byteCount: data.count) }
-        used += size
+        let body = record(tag: Int32(truncatingIfNeeded: writer), count: data.count, timestamp: timestamp)
+        if let base = data.baseAddress { body.copyMemory(from: base, byteCount: data.count) }
     }
 
     /// Queues one frame for writer `writer`, to be built on the thread from `parts` and `payload` (copied; the
@@ -108,23 +101,39 @@ public final class PcapWriterThread {
     /// checksums) costs as much as writing it, so this takes both off the caller's thread.
     @inline(__always)
     public func append(writer: Int, parts: FrameParts, payload: UnsafeRawBufferPointer, timestamp: Int64) {
-        let size = (Self.recordHeader + Self.partsBytes + payload.count + 7) & ~7
-        precondition(size + FrameParts.maxHeaderBytes <= Self.chunkSize, "a record larger than a chunk (1 MiB)")
-        if used + size > Self.chunkSize { submit() }
-        let r = current + used
-        // A negative writer marks a frame to build; the length is the payload's.
-        r.storeBytes(of: -1 - Int32(truncatingIfNeeded: writer), as: Int32.self)
-        r.storeBytes(of: UInt32(truncatingIfNeeded: payload.count), toByteOffset: 4, as: UInt32.self)
-        r.storeBytes(of: timestamp, toByteOffset: 8, as: Int64.self)
-        (r + Self.recordHeader).initializeMemory(as: FrameParts.self, repeating: parts, count: 1)
-        if let base = payload.baseAddress {
-            (r + Self.recordHeader + Self.partsBytes).copyMemory(from: base, byteCount: payload.count)
-        }
-        used += size
+        // A negative tag marks a frame to build; the count is the payload's.
+        let body = record(tag: -1 - Int32(truncatingIfNeeded: writer), count: payload.count, timestamp: timestamp)
+        body.initializeMemory(as: FrameParts.self, repeating: parts, count: 1)
+        if let base = payload.baseAddress { (body + Self.partsBytes).copyMemory(from: base, byteCount: payload.count) }
     }
 
     /// FrameParts' size in a record, rounded up to 8 bytes (the payload follows it).
     private static let partsBytes = (MemoryLayout<FrameParts>.stride + 7) & ~7
+
+    /// A record's size in a chunk: its header, FrameParts when its tag is negative, `count` bytes, rounded up to
+    /// 8 bytes.
+    @inline(__always)
+    private static func recordSize(tag: Int32, count: Int) -> Int {
+        (recordHeader + (tag < 0 ? partsBytes : 0) + count + 7) & ~7
+    }
+
+    /// Starts a record in the current chunk (handing the chunk over first when it has no room): writes its
+    /// header (tag: the writer, or -1 - the writer for a frame to build; count; timestamp) and returns where its
+    /// body goes.
+    @inline(__always)
+    private func record(tag: Int32, count: Int, timestamp: Int64) -> UnsafeMutableRawPointer {
+        let size = Self.recordSize(tag: tag, count: count)
+        // Room too for the frame a record of parts becomes (the thread builds it in a chunk-sized buffer).
+        precondition(size + (tag < 0 ? FrameParts.maxHeaderBytes : 0) <= Self.chunkSize,
+                     "a record larger than a chunk (1 MiB)")
+        if used + size > Self.chunkSize { submit() }
+        let r = current + used
+        r.storeBytes(of: tag, as: Int32.self)
+        r.storeBytes(of: UInt32(truncatingIfNeeded: count), toByteOffset: 4, as: UInt32.self)
+        r.storeBytes(of: timestamp, toByteOffset: 8, as: Int64.self)
+        used += size
+        return r + Self.recordHeader
+    }
 
     /// Hands the current chunk to the thread and waits, if need be, for the next one to be free.
     private func submit() {
@@ -176,32 +185,27 @@ public final class PcapWriterThread {
             var offset = 0
             while offset < length {
                 let r = chunk + offset
-                let tagged = Int(r.load(as: Int32.self))
+                let tag = r.load(as: Int32.self)
                 let count = Int(r.load(fromByteOffset: 4, as: UInt32.self))
                 let timestamp = r.load(fromByteOffset: 8, as: Int64.self)
+                let body = r + recordHeader
+                offset += recordSize(tag: tag, count: count)
+                guard let d = dumpers[Int(tag >= 0 ? tag : -1 - tag)] else { continue }
+                // The frame: the record's bytes, or built from its parts and payload.
+                var bytes = body, caplen = count
+                if tag < 0 {
+                    var w = ByteWriter(base: frame, capacity: chunkSize)
+                    Frame.write(to: &w, parts: body.load(as: FrameParts.self),
+                                payload: UnsafeRawBufferPointer(start: body + partsBytes, count: count))
+                    bytes = frame
+                    caplen = w.count
+                }
                 var header = pcap_pkthdr()
                 header.ts.tv_sec = Int(timestamp / 1_000_000_000)
                 header.ts.tv_usec = Int(timestamp % 1_000_000_000)  // nanoseconds, in a nanosecond file
-                if tagged >= 0 {
-                    if let d = dumpers[tagged] {
-                        header.caplen = UInt32(count)
-                        header.len = UInt32(count)
-                        pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header,
-                                  (r + recordHeader).assumingMemoryBound(to: UInt8.self))
-                    }
-                    offset += (recordHeader + count + 7) & ~7
-                } else {
-                    if let d = dumpers[-1 - tagged] {
-                        let parts = (r + recordHeader).load(as: FrameParts.self)
-                        let payload = UnsafeRawBufferPointer(start: r + recordHeader + partsBytes, count: count)
-                        var w = ByteWriter(base: frame, capacity: chunkSize)
-                        Frame.write(to: &w, parts: parts, payload: payload)
-                        header.caplen = UInt32(w.count)
-                        header.len = UInt32(w.count)
-                        pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, frame.assumingMemoryBound(to: UInt8.self))
-                    }
-                    offset += (recordHeader + partsBytes + count + 7) & ~7
-                }
+                header.caplen = UInt32(caplen)
+                header.len = UInt32(caplen)
+                pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, bytes.assumingMemoryBound(to: UInt8.self))
             }
             pthread_mutex_lock(&shared.pointee.mutex)
             shared.pointee.written += 1
