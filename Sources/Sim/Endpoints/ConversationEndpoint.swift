@@ -40,7 +40,7 @@ final class ConversationScript: Sendable {
     }
 }
 
-/// Told what happens to a conversation: the flow's client bookkeeping, or the server host's connection table.
+/// Told what happens to a conversation: the flow's client bookkeeping.
 protocol ConversationObserver: AnyObject {
     func established(_ e: ConversationEndpoint)
     /// The peer's message `index` arrived completely.
@@ -58,7 +58,7 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
     /// Held strongly: the connection lets go of its application when it ends, which breaks the cycle; the
     /// pending actions below hold this endpoint, so it and its connection live until the last of them ran.
     var connection: TCPConnection?
-    /// Held strongly (a finished flow's bookkeeping lives until its connection has ended).
+    /// Held strongly (a finished flow's bookkeeping lives until its connection has ended); none for a server.
     var observer: ConversationObserver?
     private var nextPeer = 0
     private var received = 0
@@ -116,7 +116,10 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
     /// When the server reads the client's last data and end of stream (its pending ACK may go out then).
     var readDelayAtClose: Int64?
 
-    func ended(_ c: TCPConnection, _ reason: TCPCloseReason) { observer?.ended(self, c, reason) }
+    func ended(_ c: TCPConnection, _ reason: TCPCloseReason) {
+        env { $0.ended(c) }
+        observer?.ended(self, c, reason)
+    }
 
     private func trigger(_ indices: [Int]) {
         for i in indices {

@@ -44,6 +44,16 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     /// Timer tags.
     enum Timer: Int { case ready, connect, lambda, banner }
 
+    /// Cancels the client program's and the Lambda's timers (the flow has its outcome).
+    func cancelTimers(_ scheduler: Scheduler) {
+        if let t = readyTimer { scheduler.cancel(t) }
+        if let t = connectTimer { scheduler.cancel(t) }
+        if let t = lambdaTimer { scheduler.cancel(t) }
+        readyTimer = nil
+        connectTimer = nil
+        lambdaTimer = nil
+    }
+
     init(spec: FlowSpec, index: Int, sim: Simulation, host: HostEndpoint, port: UInt16, script: ConversationScript) {
         self.spec = spec
         result = FlowResult(index: index)
@@ -54,15 +64,11 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         self.script = script
     }
 
-    var key: HostEndpoint.ConnectionKey {
-        .init(localPort: port, remote: spec.destination.address, remotePort: spec.destination.port)
-    }
-
     func established(_ e: ConversationEndpoint) {
         established = true
         if !spec.app.isSSH { result.ready = true }
         if let t = spec.client.bannerTimeout, spec.app.isSSH {
-            sim { $0.scheduler.schedule(at: $0.scheduler.now + t, target: self, tag: Timer.banner.rawValue) }
+            host { $0.schedule(at: $0.now + t, target: self, tag: Timer.banner.rawValue) }
         }
     }
 
@@ -72,7 +78,7 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     }
 
     func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
-        host { $0.connections[key] = nil; $0.usedPorts.remove(port) }
+        host { $0.usedPorts.remove(port) }
         conn = nil
         result.synTimes = c.synSentTimes.map { $0 - spec.start }
         let i = index
@@ -210,6 +216,9 @@ final class HostEndpoint {
         var tableHash: UInt64 { UInt64(remote.rawValue) << 32 | UInt64(localPort) << 16 | UInt64(remotePort) }
     }
 
+    /// A connection that ended (its application tells): it leaves the host's table.
+    func ended(_ c: TCPConnection) { connections[ConnectionKey(c)] = nil }
+
     init(kind: Kind, address: IPv4Address, sim: Simulation) {
         self.kind = kind
         self.address = address
@@ -241,6 +250,11 @@ final class HostEndpoint {
     }
 
     func cancel(_ handle: Scheduler.Handle) { scheduler.cancel(handle) }
+}
+
+extension HostEndpoint.ConnectionKey {
+    /// `c`'s key in its host's table.
+    init(_ c: TCPConnection) { self.init(localPort: c.local.port, remote: c.remote.address, remotePort: c.remote.port) }
 }
 
 /// Runs a scenario: builds the network and the endpoints, starts every flow at its time, runs the scheduler,
@@ -484,7 +498,7 @@ public final class Simulation {
         conn.traces = i < scenario.flows.count
         flow.conn = conn
         connectionCreated?(conn)
-        host.connections[flow.key] = conn
+        host.connections[.init(conn)] = conn
         // The client program's own timers (ClientProfile), and the Lambda's.
         if let t = f.client.readyTimeout {
             flow.readyTimer = timer(flow, .ready, at: f.start + t)
@@ -512,12 +526,7 @@ public final class Simulation {
         flow.result.message = message
         flow.result.elapsed = scheduler.now - flow.spec.start
         active[i] = nil
-        if let t = flow.readyTimer { scheduler.cancel(t) }
-        if let t = flow.connectTimer { scheduler.cancel(t) }
-        if let t = flow.lambdaTimer { scheduler.cancel(t) }
-        flow.readyTimer = nil
-        flow.connectTimer = nil
-        flow.lambdaTimer = nil
+        flow.cancelTimers(scheduler)
         if i < results.count {
             var r = flow.result
             r.index = i
@@ -561,19 +570,9 @@ public final class Simulation {
                                      rng: &rng)
             conn.traces = p.flow < scenario.flows.count
             connectionCreated?(conn)
-            app.observer = host
             host.connections[key] = conn
             conn.accept(syn)
         }
-    }
-}
-
-/// A server's conversation ends: its connection leaves the host's table.
-extension HostEndpoint: ConversationObserver {
-    func established(_ e: ConversationEndpoint) {}
-    func peerMessage(_ e: ConversationEndpoint, index: Int) {}
-    func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
-        connections[ConnectionKey(localPort: c.local.port, remote: c.remote.address, remotePort: c.remote.port)] = nil
     }
 }
 
