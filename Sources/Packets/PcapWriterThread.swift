@@ -12,30 +12,15 @@ import Darwin
 /// (libpcap's formatting, stdio and the kernel's copy into the page cache, about half the cost of a captured
 /// record) in the order they were filled, so every file gets the same bytes as when written directly.
 ///
-/// The two threads share nothing but raw memory — the chunks, a mutex, a condition and counters — and the
-/// libpcap dumpers (C pointers): no Swift object is touched by both, which matters because release builds count
-/// references non-atomically (`-assume-single-threaded`). Chunks are used in turn; the caller waits only when all
-/// of them are queued. `finish()` must run before any of the writers is closed or abandoned.
+/// The two threads share nothing but a `ChunkQueue` (raw memory) and the libpcap dumpers (C pointers). The caller
+/// waits only when all the chunks are queued. `finish()` must run before any of the writers is closed or
+/// abandoned.
 public final class PcapWriterThread {
-    /// What the two threads share, at a fixed address.
-    private struct Shared {
-        var mutex = pthread_mutex_t()
-        var changed = pthread_cond_t()
-        /// Chunks filled by the caller and chunks written by the thread, since the start.
-        var submitted = 0
-        var written = 0
-        var done = false
-        /// Chunk i's bytes, its used length, and the dumpers records name by index.
-        var chunks: UnsafeMutablePointer<UnsafeMutableRawPointer>
-        var lengths: UnsafeMutablePointer<Int>
-        var dumpers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-        var chunkCount: Int
-    }
-
     private static let chunkSize = 1 << 20
     private static let recordHeader = 16  // writer (Int32), caplen (UInt32), timestamp (Int64)
-    private let shared: UnsafeMutablePointer<Shared>
-    private var thread: pthread_t?
+    /// The chunks; its context is the dumpers, by writer index.
+    private var queue: ChunkQueue?
+    private let dumpers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// The chunk being filled and how far.
     private var current: UnsafeMutableRawPointer
     private var used = 0
@@ -46,46 +31,28 @@ public final class PcapWriterThread {
 
     /// `writers[i]` receives the records `append(writer: i, …)` gives; nil entries take none.
     public init(writers: [PcapWriter?], chunks: Int = 8) throws {
-        let count = max(chunks, 2)
-        let chunkPointers = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: count)
-        for i in 0..<count { (chunkPointers + i).initialize(to: .allocate(byteCount: Self.chunkSize, alignment: 8)) }
-        let lengths = UnsafeMutablePointer<Int>.allocate(capacity: count)
-        lengths.initialize(repeating: 0, count: count)
-        let dumpers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: max(writers.count, 1))
+        dumpers = .allocate(capacity: max(writers.count, 1))
         for (i, w) in writers.enumerated() { (dumpers + i).initialize(to: w?.dumperPointer) }
-        shared = .allocate(capacity: 1)
-        shared.initialize(to: Shared(chunks: chunkPointers, lengths: lengths, dumpers: dumpers, chunkCount: count))
-        pthread_mutex_init(&shared.pointee.mutex, nil)
-        pthread_cond_init(&shared.pointee.changed, nil)
-        current = chunkPointers[0]
-        var t = pthread_t()
-        let status = pthread_create(&t, nil, { arg in
-            PcapWriterThread.run(arg!.assumingMemoryBound(to: Shared.self))
-            return nil
-        }, UnsafeMutableRawPointer(shared))
-        guard status == 0 else {
-            // deinit frees the memory (no thread to finish).
-            throw CaptureFileError(path: writers.compactMap { $0?.path }.first ?? "",
-                                   message: "cannot start the capture writer thread: \(String(cString: strerror(status)))")
+        do {
+            queue = try ChunkQueue(chunks: chunks, chunkSize: Self.chunkSize, context: UnsafeMutableRawPointer(dumpers),
+                                   body: { arg in
+                                       PcapWriterThread.run(ChunkQueue(threadArgument: arg!))
+                                       return nil
+                                   },
+                                   error: { why in
+                                       CaptureFileError(path: writers.compactMap { $0?.path }.first ?? "",
+                                                        message: "cannot start the capture writer thread: \(why)")
+                                   })
+        } catch {
+            dumpers.deallocate()
+            throw error
         }
-        thread = t
+        current = queue!.firstChunk
     }
 
     deinit {
         finish()
-        release()
-    }
-
-    private func release() {
-        let s = shared.pointee
-        for i in 0..<s.chunkCount { s.chunks[i].deallocate() }
-        s.chunks.deallocate()
-        s.lengths.deallocate()
-        s.dumpers.deallocate()
-        pthread_cond_destroy(&shared.pointee.changed)
-        pthread_mutex_destroy(&shared.pointee.mutex)
-        shared.deinitialize(count: 1)
-        shared.deallocate()
+        dumpers.deallocate()
     }
 
     /// Queues one record for writer `writer`: `data` (under 1 MiB) is copied. `timestamp` is nanoseconds since
@@ -137,51 +104,26 @@ public final class PcapWriterThread {
 
     /// Hands the current chunk to the thread and waits, if need be, for the next one to be free.
     private func submit() {
-        pthread_mutex_lock(&shared.pointee.mutex)
-        let s = shared.pointee.submitted
-        shared.pointee.lengths[s % shared.pointee.chunkCount] = used
-        shared.pointee.submitted = s + 1
-        pthread_cond_broadcast(&shared.pointee.changed)
-        while shared.pointee.submitted - shared.pointee.written >= shared.pointee.chunkCount {
-            pthread_cond_wait(&shared.pointee.changed, &shared.pointee.mutex)
-        }
-        current = shared.pointee.chunks[(s + 1) % shared.pointee.chunkCount]
-        isBehind = 2 * (shared.pointee.submitted - shared.pointee.written) >= shared.pointee.chunkCount
-        pthread_mutex_unlock(&shared.pointee.mutex)
+        guard let queue else { return }
+        (current, isBehind) = queue.submit(length: used)
         used = 0
     }
 
     /// Queues what is left, waits until the thread has written everything, and stops it. Idempotent.
     public func finish() {
-        guard let t = thread else { return }
-        thread = nil
-        if used > 0 { submit() }
-        pthread_mutex_lock(&shared.pointee.mutex)
-        shared.pointee.done = true
-        pthread_cond_broadcast(&shared.pointee.changed)
-        pthread_mutex_unlock(&shared.pointee.mutex)
-        pthread_join(t, nil)
+        guard let q = queue else { return }
+        queue = nil
+        q.finish(length: used)
+        used = 0
     }
 
     /// The thread: writes queued chunks in order until told it is done and nothing is left.
-    private static func run(_ shared: UnsafeMutablePointer<Shared>) {
+    private static func run(_ queue: ChunkQueue) {
+        let dumpers = queue.context!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         // Where frames are built: room for the largest record a chunk holds.
         let frame = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 8)
         defer { frame.deallocate() }
-        while true {
-            pthread_mutex_lock(&shared.pointee.mutex)
-            while shared.pointee.written == shared.pointee.submitted, !shared.pointee.done {
-                pthread_cond_wait(&shared.pointee.changed, &shared.pointee.mutex)
-            }
-            if shared.pointee.written == shared.pointee.submitted {
-                pthread_mutex_unlock(&shared.pointee.mutex)
-                return
-            }
-            let k = shared.pointee.written % shared.pointee.chunkCount
-            let chunk = shared.pointee.chunks[k]
-            let length = shared.pointee.lengths[k]
-            let dumpers = shared.pointee.dumpers
-            pthread_mutex_unlock(&shared.pointee.mutex)
+        while let (chunk, length) = queue.next() {
             var offset = 0
             while offset < length {
                 let r = chunk + offset
@@ -207,10 +149,7 @@ public final class PcapWriterThread {
                 header.len = UInt32(caplen)
                 pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, bytes.assumingMemoryBound(to: UInt8.self))
             }
-            pthread_mutex_lock(&shared.pointee.mutex)
-            shared.pointee.written += 1
-            pthread_cond_broadcast(&shared.pointee.changed)
-            pthread_mutex_unlock(&shared.pointee.mutex)
+            queue.consumed()
         }
     }
 }

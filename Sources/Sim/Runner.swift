@@ -80,11 +80,19 @@ public enum Runner {
             ? FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime,
                               perConnection: scenario.assumptions.flowLogRecordPerConnection)
             : nil
+        // The recorder runs on a thread of its own during the simulation (FlowLogThread).
+        var flowLogThread: FlowLogThread?
         // A failed run leaves no flow-logs.txt (not even an earlier run's) and no spool files; nor does a run
         // without flow logs (an earlier run's file would read as this one's).
-        defer { flowLogs?.abandon() }
+        defer {
+            flowLogThread?.finish()
+            flowLogs?.abandon()
+        }
         if let outDir { try flowLogs?.writeFile(to: "\(outDir)/flow-logs.txt") }  // an earlier run's is gone
-        if let flowLogs { recorder.interfaceObservers.append(flowLogs) }
+        if let flowLogs {
+            flowLogThread = try FlowLogThread(recorder: flowLogs)
+            recorder.interfaceObservers.append(flowLogThread!)
+        }
         sim.observer = recorder
         if let progress = options.progress {
             let total = scenario.flows.count + scenario.generators.map(\.count).reduce(0, +)
@@ -94,6 +102,7 @@ public enum Runner {
             }
         }
         let results = sim.run()
+        flowLogThread?.finish()
         var written: [CaptureWriter.Written] = []
         if let writer { written = try writer.close() }
 

@@ -206,6 +206,39 @@ struct FlowLogCompletionTests {
         }
     }
 
+    @Test("on a thread of its own the recorder writes the same records as when called directly")
+    func threadedRecorderMatchesDirect() throws {
+        for perConnection in [true, false] {
+            let s = fleet(300, perConnection: perConnection)
+            var texts: [Data] = []
+            var counts: [Int] = []
+            var kept: [[FlowLogRecord]?] = []
+            // Direct; then threaded, handing over 3 packets at a time (many hand-overs, the producer often
+            // waiting for a free chunk); then threaded with the default 1 MiB chunks (one hand-over, at the end).
+            for chunk in [0, 3 * MemoryLayout<InterfaceObservation>.stride, 1 << 20] {
+                let d = makeTempDirectory("vpcsim-flt")
+                let sim = Simulation(scenario: s)
+                let observer = RunRecorder(sim: sim, captures: nil)
+                let rec = FlowLogRecorder(model: s.model, settings: s.flowLogs, startTime: s.startTime,
+                                          perConnection: perConnection)
+                try rec.writeFile(to: d + "/flow-logs.txt")
+                let thread = chunk == 0 ? nil : try FlowLogThread(recorder: rec, chunkSize: chunk)
+                observer.interfaceObservers.append(thread ?? rec)
+                sim.observer = observer
+                sim.run()
+                thread?.finish()
+                try rec.finish()
+                texts.append(try Data(contentsOf: URL(fileURLWithPath: d + "/flow-logs.txt")))
+                counts.append(rec.recordCount)
+                kept.append(rec.records)
+            }
+            #expect(counts[0] == (perConnection ? 6 * 300 : counts[0]) && counts[0] > 5 * 300)
+            #expect(counts.allSatisfy { $0 == counts[0] })
+            #expect(texts.allSatisfy { $0 == texts[0] })
+            #expect(kept.allSatisfy { $0 == kept[0] } && kept[0]?.count == counts[0])
+        }
+    }
+
     @Test("flow-logs.txt: byte-identical across runs, spooled or not, equal to the kept text; nothing left beside it")
     func fileIsDeterministic() throws {
         let s = fleet(200)

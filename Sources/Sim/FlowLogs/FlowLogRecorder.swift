@@ -153,7 +153,6 @@ public final class FlowLogRecorder: InterfaceObserver {
         var trafficPath: Int?
     }
 
-    public let model: VPCModel
     public let settings: FlowLogSettings
     /// Unix time (ns) of virtual time 0.
     public let startTime: Int64
@@ -162,6 +161,9 @@ public final class FlowLogRecorder: InterfaceObserver {
     let keepLimit: Int
     let intervalNs: Int64
     let enis: [ENIInfo]
+    /// Each route table's routes as `RouteLookup.compile` orders them, and each route's traffic-path code.
+    private let routes: [[(cidr: IPv4CIDR, index: Int)]]
+    private let routePaths: [[Int8]]
     /// The format's fields, in order.
     let fields: [FlowLogField]
     let versionBytes: [UInt8]
@@ -191,10 +193,15 @@ public final class FlowLogRecorder: InterfaceObserver {
 
     /// `perConnection`: the scenario's `flow_log_record_per_connection`. `keep`: completed records kept in
     /// memory at most (`records` is nil past it).
+    ///
+    /// The recorder keeps no storage it shares with `model` or `settings`: every string and array it holds is its
+    /// own copy, so that `FlowLogThread` can run it on a thread of its own while the simulation goes on (release
+    /// builds count references non-atomically).
     public init(model: VPCModel, settings: FlowLogSettings, startTime: Int64, perConnection: Bool = true,
                 keep: Int = FlowLogRecorder.keptRecordLimit) {
-        self.model = model
-        self.settings = settings
+        self.settings = FlowLogSettings(interval: settings.interval,
+                                        format: FlowLogFormat(fields: settings.format.fields.map { $0 }),
+                                        accountID: unshared(settings.accountID), region: unshared(settings.region))
         self.startTime = startTime
         self.perConnection = perConnection
         keepLimit = keep
@@ -202,15 +209,18 @@ public final class FlowLogRecorder: InterfaceObserver {
         enis = model.enis.map { e in
             let subnet = model.subnets[e.subnet]
             var instance: String?
-            if case .instance(let i) = e.owner { instance = model.instances[i].id }
-            let vpc = model.vpcs[subnet.vpc].id
-            let az = availabilityZoneID(subnet.availabilityZone)
-            return ENIInfo(ip: e.privateIP, routeTable: model.routeTable(of: e.subnet), interfaceID: e.id, vpcID: vpc,
-                           subnetID: subnet.id, instanceID: instance, azID: az, interfaceIDBytes: Array(e.id.utf8),
-                           vpcIDBytes: Array(vpc.utf8), subnetIDBytes: Array(subnet.id.utf8),
-                           instanceIDBytes: Array((instance ?? "-").utf8), azIDBytes: Array(az.utf8))
+            if case .instance(let i) = e.owner { instance = unshared(model.instances[i].id) }
+            let vpc = unshared(model.vpcs[subnet.vpc].id)
+            let az = unshared(availabilityZoneID(subnet.availabilityZone))
+            return ENIInfo(ip: e.privateIP, routeTable: model.routeTable(of: e.subnet), interfaceID: unshared(e.id),
+                           vpcID: vpc, subnetID: unshared(subnet.id), instanceID: instance, azID: az,
+                           interfaceIDBytes: Array(e.id.utf8), vpcIDBytes: Array(vpc.utf8),
+                           subnetIDBytes: Array(subnet.id.utf8), instanceIDBytes: Array((instance ?? "-").utf8),
+                           azIDBytes: Array(az.utf8))
         }
-        fields = settings.format.fields
+        routes = model.routeTables.map(RouteLookup.compile)
+        routePaths = model.routeTables.map { t in t.routes.map { Int8(Self.trafficPath($0.target) ?? -1) } }
+        fields = self.settings.format.fields
         versionBytes = Array(String(settings.format.version).utf8)
         accountBytes = Array(settings.accountID.utf8)
         regionBytes = Array(settings.region.utf8)
@@ -292,6 +302,12 @@ public final class FlowLogRecorder: InterfaceObserver {
     }
 
     public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
+        observe(InterfaceObservation(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted))
+    }
+
+    /// One packet crossing an ENI (`interface(…)`, or `FlowLogThread` on a thread of its own).
+    func observe(_ o: InterfaceObservation) {
+        let eni = Int(o.eni), time = o.time
         guard eni >= 0, eni < enis.count, !finished else { return }
         // Intervals start at virtual time 0 (start_time) and follow each other (named assumption). A packet of
         // a later interval means the earlier ones have ended: their records are complete.
@@ -304,34 +320,17 @@ public final class FlowLogRecorder: InterfaceObserver {
         } else {
             currentWindow = window
         }
-        // The 5-tuple as `packet.key` has it (the protocol the transport header says), read in one pass.
-        let source = packet.ip.source, destination = packet.ip.destination
-        var srcport: UInt16 = 0, dstport: UInt16 = 0, flags = 0
-        var tcp: TCPFlags?
-        var proto = packet.ip.proto
-        switch packet.transport {
-        case .tcp(let t):
-            srcport = t.sourcePort
-            dstport = t.destinationPort
-            flags = Self.loggedFlags(t.flags)
-            tcp = t.flags
-            proto = .tcp
-        case .udp(let u):
-            srcport = u.sourcePort
-            dstport = u.destinationPort
-            proto = .udp
-        case .icmp:
-            proto = .icmp  // ports 0, as in AWS's ping example
-        case .none:
-            break
-        }
+        let source = o.source, destination = o.destination
+        let srcport = o.sourcePort, dstport = o.destinationPort
+        let flags = o.isTCP ? Self.loggedFlags(o.tcpFlags) : 0
+        let tcp: TCPFlags? = o.isTCP ? o.tcpFlags : nil
         let key = Key(
             addresses: UInt64(source.rawValue) << 32 | UInt64(destination.rawValue),
-            ports: UInt64(srcport) << 48 | UInt64(dstport) << 32 | UInt64(proto.rawValue) << 8
-                | (accepted ? 0 : 2) | (egress ? 1 : 0),
+            ports: UInt64(srcport) << 48 | UInt64(dstport) << 32 | UInt64(o.proto.rawValue) << 8
+                | (o.accepted ? 0 : 2) | (o.egress ? 1 : 0),
             place: UInt64(UInt32(truncatingIfNeeded: eni)) << 32 | UInt64(UInt32(truncatingIfNeeded: window)))
         let unix = unixSecond(time)
-        let size = Int(packet.ip.totalLength)
+        let size = Int(o.size)
 
         guard perConnection, let tcp else {
             if let s = index[key] {
@@ -415,13 +414,14 @@ public final class FlowLogRecorder: InterfaceObserver {
         return p
     }
 
-    func trafficPath(subnet: Int, destination: IPv4Address) -> Int? {
-        trafficPath(routeTable: model.routeTable(of: subnet), destination: destination)
+    private func trafficPath(routeTable: Int, destination: IPv4Address) -> Int? {
+        guard let i = RouteLookup.matchIndex(routes[routeTable], destination) else { return nil }
+        let p = routePaths[routeTable][i]
+        return p < 0 ? nil : Int(p)
     }
 
-    private func trafficPath(routeTable: Int, destination: IPv4Address) -> Int? {
-        guard let route = RouteLookup.match(model.routeTables[routeTable], destination) else { return nil }
-        switch route.target {
+    private static func trafficPath(_ target: Route.Target) -> Int? {
+        switch target {
         case .local, .natGateway, .networkInterface: return 1
         case .internetGateway: return 8
         case .peering: return 4
@@ -626,6 +626,58 @@ public final class FlowLogRecorder: InterfaceObserver {
         case .flowDirection: w.ascii(r.egress ? "egress" : "ingress")
         case .trafficPath:
             if let p = r.trafficPath { w.decimal(Int64(p)) } else { w.byte(0x2D) }
+        }
+    }
+}
+
+/// A copy of `s` with storage of its own (not shared with `s`).
+func unshared(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
+
+/// What a flow log needs of a packet crossing an ENI, as plain data: its 5-tuple as `packet.key` has it (the
+/// protocol the transport header says; ports 0 for ICMP, as in AWS's ping example), read in one pass.
+struct InterfaceObservation {
+    var time: Int64
+    var source: IPv4Address
+    var destination: IPv4Address
+    var eni: Int32
+    var size: UInt16
+    var sourcePort: UInt16
+    var destinationPort: UInt16
+    var proto: IPProtocol
+    var tcpFlags: TCPFlags
+    var isTCP: Bool
+    var egress: Bool
+    var accepted: Bool
+
+    @inline(__always)
+    init(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
+        self.time = time
+        self.eni = Int32(truncatingIfNeeded: eni)
+        self.egress = egress
+        self.accepted = accepted
+        source = packet.ip.source
+        destination = packet.ip.destination
+        size = packet.ip.totalLength
+        sourcePort = 0
+        destinationPort = 0
+        tcpFlags = []
+        isTCP = false
+        proto = packet.ip.proto
+        switch packet.transport {
+        case .tcp(let t):
+            sourcePort = t.sourcePort
+            destinationPort = t.destinationPort
+            tcpFlags = t.flags
+            isTCP = true
+            proto = .tcp
+        case .udp(let u):
+            sourcePort = u.sourcePort
+            destinationPort = u.destinationPort
+            proto = .udp
+        case .icmp:
+            proto = .icmp
+        case .none:
+            break
         }
     }
 }
