@@ -27,6 +27,7 @@ public struct SimPacket: Sendable {
         self.traced = false
     }
 
+    @inline(__always)
     public var key: PacketKey {
         switch transport {
         case .tcp(let t):

@@ -169,9 +169,9 @@ public final class VPCNetwork {
     /// A host behind an ENI (Lambda, instance) sends a packet.
     public func send(fromENI eni: Int, _ packet: SimPacket) {
         var p = packet
+        let key = p.key
         // Security group egress, stateful per ENI.
         if !model.enis[eni].securityGroups.isEmpty {
-            let key = p.key
             if followTracked(eni, key, p.tcp?.flags) {
                 record(&p, sgStep(eni, .securityGroupEgress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             } else {
@@ -191,7 +191,7 @@ public final class VPCNetwork {
                 }
             }
         }
-        let transit = transitFromSubnet(model.enis[eni].subnet, &p)
+        let transit = transitFromSubnet(model.enis[eni].subnet, &p, key: key)
         capture(.eni(eni), p, outgoing: true,
                 comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
         logEgress(eni, p, transit)
@@ -318,8 +318,9 @@ public final class VPCNetwork {
     }
 
     /// Everything between leaving `subnet` and arriving at the next node: route, NACLs, the destination ENI's
-    /// security group.
-    func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket) -> Transit {
+    /// security group. `key`: the packet's, when the caller has it (derived once per hop).
+    func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket, key known: PacketKey? = nil) -> Transit {
+        let key = known ?? p.key
         let rtIndex = model.routeTable(of: subnet)
         let hop = assumptions.vpcHopLatency
         guard let routeIndex = routeLookup(rtIndex, p.ip.destination) else {
@@ -337,26 +338,26 @@ public final class VPCNetwork {
                                      rule: "\(route.destination) → local", detail: "no ENI has \(p.ip.destination)"))
             }
             let dst = model.enis[eni].subnet
-            if var t = crossNACLs(from: subnet, to: dst, &p) {
+            if var t = crossNACLs(from: subnet, to: dst, &p, key) {
                 if t.drop?.kind == .naclInbound { t.rejectedAt = eni }
                 return t
             }
             if case .natGateway(let n) = model.enis[eni].owner {
                 return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil)
             }
-            if var t = securityGroupIngress(eni, &p) {
+            if var t = securityGroupIngress(eni, &p, key) {
                 t.rejectedAt = eni
                 return t
             }
             return Transit(next: .eni(eni), delay: hop, drop: nil)
         case .natGateway(let n):
-            if var t = crossNACLs(from: subnet, to: model.natGateways[n].subnet, &p) {
+            if var t = crossNACLs(from: subnet, to: model.natGateways[n].subnet, &p, key) {
                 if t.drop?.kind == .naclInbound { t.rejectedAt = model.natGateways[n].eni }
                 return t
             }
             return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil)
         case .internetGateway(let g):
-            if let t = crossNACL(subnet, .outbound, &p) { return t }
+            if let t = crossNACL(subnet, .outbound, &p, key) { return t }
             // The IGW's 1:1 NAT needs a public IP on the sending ENI (VPC-UG VPC_Internet_Gateway).
             let vpc = model.subnets[subnet].vpc
             guard let eni = eniByAddress[p.ip.source], model.subnets[model.enis[eni].subnet].vpc == vpc,
@@ -406,15 +407,14 @@ public final class VPCNetwork {
 
     /// NACLs are evaluated when a packet leaves one subnet and enters another, not within a subnet
     /// (VPC-UG vpc-network-acls), for requests and replies alike: they are stateless.
-    private func crossNACLs(from a: Int, to b: Int, _ p: inout SimPacket) -> Transit? {
+    private func crossNACLs(from a: Int, to b: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         guard a != b else { return nil }
-        if let t = crossNACL(a, .outbound, &p) { return t }
-        return crossNACL(b, .inbound, &p)
+        if let t = crossNACL(a, .outbound, &p, key) { return t }
+        return crossNACL(b, .inbound, &p, key)
     }
 
-    private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket) -> Transit? {
+    private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         let aclIndex = model.networkACL(of: subnet)
-        let key = p.key
         let d = naclDecision(aclIndex, direction, key)
         func step() -> Step {
             Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[aclIndex].id,
@@ -455,9 +455,8 @@ public final class VPCNetwork {
         return true
     }
 
-    private func securityGroupIngress(_ eni: Int, _ p: inout SimPacket) -> Transit? {
+    private func securityGroupIngress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         guard !model.enis[eni].securityGroups.isEmpty else { return nil }
-        let key = p.key
         if followTracked(eni, key, p.tcp?.flags) {
             record(&p, sgStep(eni, .securityGroupIngress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             return nil
@@ -756,12 +755,13 @@ public final class VPCNetwork {
                       rule: "1:1 NAT \(before) → \(after)"))
         // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
         var t: Transit
-        if let deny = crossNACL(model.enis[eni].subnet, .inbound, &p) {
+        let key = p.key
+        if let deny = crossNACL(model.enis[eni].subnet, .inbound, &p, key) {
             t = deny
             t.rejectedAt = eni
         } else if case .natGateway(let n) = model.enis[eni].owner {
             t = Transit(next: .natGateway(n, fromInside: false), delay: assumptions.vpcHopLatency, drop: nil)
-        } else if let deny = securityGroupIngress(eni, &p) {
+        } else if let deny = securityGroupIngress(eni, &p, key) {
             t = deny
             t.rejectedAt = eni
         } else {
