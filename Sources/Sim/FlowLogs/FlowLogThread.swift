@@ -18,14 +18,14 @@ public final class FlowLogThread: InterfaceObserver {
     /// Kept alive for the thread, which uses it without counting references.
     private let recorder: FlowLogRecorder
 
-    public convenience init(recorder: FlowLogRecorder) throws { try self.init(recorder: recorder, chunkSize: 1 << 20) }
+    public convenience init(recorder: FlowLogRecorder) throws { try self.init(recorder: recorder, chunkSize: 64 << 10) }
 
     /// `chunkSize`: bytes handed over at a time (tests make it tiny).
     init(recorder: FlowLogRecorder, chunkSize: Int) throws {
         self.recorder = recorder
         self.chunkSize = max(chunkSize, Self.stride)
         let q = try ChunkQueue(
-            chunks: 4, chunkSize: self.chunkSize, context: Unmanaged.passUnretained(recorder).toOpaque(),
+            chunks: 16, chunkSize: self.chunkSize, context: Unmanaged.passUnretained(recorder).toOpaque(),
             body: { arg in
                 let queue = ChunkQueue(threadArgument: arg!)
                 Unmanaged<FlowLogRecorder>.fromOpaque(queue.context!)._withUnsafeGuaranteedRef { r in
