@@ -229,8 +229,8 @@ final class HostEndpoint {
 
     var now: Int64 { scheduler.now }
 
-    func send(_ packet: SimPacket) {
-        var p = packet
+    func send(_ packet: consuming SimPacket) {
+        var p = packet  // consumed, not copied
         p.id = sim { $0.nextPacketID() }
         switch kind {
         case .eni(let e): network.send(fromENI: e, p)

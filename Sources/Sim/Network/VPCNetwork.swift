@@ -167,7 +167,7 @@ public final class VPCNetwork {
     // MARK: Entry points
 
     /// A host behind an ENI (Lambda, instance) sends a packet.
-    public func send(fromENI eni: Int, _ packet: SimPacket) {
+    public func send(fromENI eni: Int, _ packet: consuming SimPacket) {
         var p = packet
         let key = p.key
         // Security group egress, stateful per ENI.
@@ -192,14 +192,15 @@ public final class VPCNetwork {
             }
         }
         let transit = transitFromSubnet(model.enis[eni].subnet, &p, key: key)
-        capture(.eni(eni), p, outgoing: true,
+        let q = p  // lent to each call below; the var would be copied for each
+        capture(.eni(eni), q, outgoing: true,
                 comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
-        logEgress(eni, p, transit)
-        carry(p, transit)
+        logEgress(eni, q, transit)
+        carry(q, transit)
     }
 
     /// An outside host sends a packet toward the internet.
-    public func send(fromHost host: Int, _ packet: SimPacket) {
+    public func send(fromHost host: Int, _ packet: consuming SimPacket) {
         var p = packet
         let oneWay = model.outsideHosts[host].rtt / 2
         if let eni = publicToENI[p.ip.destination], let g = igwFor(eni: eni) {
@@ -571,10 +572,12 @@ public final class VPCNetwork {
         case .eni(let eni):
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
                           action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
-            endTrace(p)
-            capture(.eni(eni), p, outgoing: false, comment: "received")
-            observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: false, accepted: true)
-            deliverToENI(eni, p)
+            // One copy, lent to each call below (the handled packet itself would be copied for each).
+            let q = p
+            endTrace(q)
+            capture(.eni(eni), q, outgoing: false, comment: "received")
+            observer?.interface(eni: eni, time: scheduler.now, packet: q, egress: false, accepted: true)
+            deliverToENI(eni, q)
         case .natGateway(let n, let fromInside):
             natReceive(n, &p, fromInside: fromInside)
         case .internetGateway(let g, let toInternet):
@@ -583,9 +586,10 @@ public final class VPCNetwork {
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                           componentDisplay: model.outsideHosts[h].id, action: .delivered,
                           rule: "delivered to \(model.outsideHosts[h].address)"))
-            endTrace(p)
-            capture(.outsideHost(h), p, outgoing: false, comment: "received")
-            deliverToHost(h, p)
+            let q = p
+            endTrace(q)
+            capture(.outsideHost(h), q, outgoing: false, comment: "received")
+            deliverToHost(h, q)
         }
     }
 
@@ -595,7 +599,9 @@ public final class VPCNetwork {
         let flags = p.tcp?.flags
         let size = Int(p.ip.totalLength)
         nat.now = scheduler.now
-        observer?.interface(eni: model.natGateways[n].eni, time: scheduler.now, packet: p, egress: false, accepted: true)
+        let arrived = p  // lent to the calls that see it as it arrived
+        observer?.interface(eni: model.natGateways[n].eni, time: scheduler.now, packet: arrived, egress: false,
+                            accepted: true)
         if fromInside {
             nat.count { $0.packetsInFromSource += 1 }
             nat.count { $0.bytesInFromSource += size }
@@ -604,7 +610,7 @@ public final class VPCNetwork {
             switch result {
             case .translated(let natAddress, let port, _):
                 // Captured as it arrived, then translated in place.
-                capture(.natGateway(n, fromInside: true), p, outgoing: false,
+                capture(.natGateway(n, fromInside: true), arrived, outgoing: false,
                         comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
                             + "\(natAddress):\(port) by \(model.natGateways[n].id)")
                 p.ip.source = natAddress
@@ -634,7 +640,7 @@ public final class VPCNetwork {
             nat.count { $0.bytesInFromDestination += size }
             switch nat.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) {
             case .translated(let to, let port, _):
-                capture(.natGateway(n, fromInside: false), p, outgoing: false,
+                capture(.natGateway(n, fromInside: false), arrived, outgoing: false,
                         comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
                             + "\(to):\(port) by \(model.natGateways[n].id)")
                 p.ip.destination = to
@@ -679,9 +685,10 @@ public final class VPCNetwork {
                     $0.bytesOutToSource += size
                 }
             }
-            capture(.natGateway(n, fromInside: fromInside), out, outgoing: true,
+            let q = out
+            capture(.natGateway(n, fromInside: fromInside), q, outgoing: true,
                     comment: cachedComment(.natDeparture, n, t) { "translated by \(self.model.natGateways[n].id); " + self.comment(t) })
-            logEgress(model.natGateways[n].eni, out, t)
+            logEgress(model.natGateways[n].eni, q, t)
             forward(&out, t)
         }
     }
