@@ -243,14 +243,15 @@ public struct IPv4CIDR: Hashable, Comparable, Sendable, CustomStringConvertible 
         self.prefixLength = prefixLength
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func mask(_ prefix: Int) -> UInt32 {
         prefix == 0 ? 0 : UInt32.max << UInt32(32 - prefix)
     }
 
     public var mask: UInt32 { IPv4CIDR.mask(prefixLength) }
 
-    @inline(__always)
+    /// Inlinable: the route and NACL walks of every packet call it.
+    @inlinable @inline(__always)
     public func contains(_ address: IPv4Address) -> Bool {
         address.rawValue & IPv4CIDR.mask(prefixLength) == network.rawValue
     }

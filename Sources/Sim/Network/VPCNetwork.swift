@@ -67,9 +67,21 @@ public final class VPCNetwork {
     private let hostByAddress = HashTable<IPv4Address, Int>()
     /// Whether each internet gateway is attached to a VPC.
     private var igwAttached: [Bool]
-    /// Tracked connections per ENI (security groups are stateful per ENI), keyed as their first packet went,
-    /// with which sides have sent FIN (bit 1: the opener, bit 2: the other).
-    private var tracked: [HashTable<PacketKey, UInt8>]
+    /// Tracked connections (security groups are stateful per ENI), keyed by ENI and as their first packet went,
+    /// with which sides have sent FIN (bit 1: the opener, bit 2: the other). One table for every ENI: an array of
+    /// tables would retain and release the ENI's table at each lookup.
+    private let tracked = HashTable<TrackedKey, UInt8>()
+
+    struct TrackedKey: TableKey {
+        var key: PacketKey
+        var eni: Int32
+        @inline(__always) var tableHash: UInt64 { key.tableHash ^ (UInt64(UInt32(bitPattern: eni)) &* 0xC2B2_AE3D_27D4_EB4F) }
+    }
+
+    /// The model as plain data, for the reads of every packet.
+    private let tables: HopTables
+    /// Half of each outside host's round trip.
+    private let hostOneWay: [Int64]
     public var observer: NetworkObserver?
 
     /// Called when a packet arrives at an ENI's host (Lambda/instance) or at an outside host.
@@ -84,9 +96,8 @@ public final class VPCNetwork {
         self.scheduler = scheduler
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         eniPoint = Array(repeating: nil, count: model.enis.count)
-        tracked = model.enis.map { _ in HashTable() }
-        compiledRoutes = model.routeTables.map(RouteLookup.compile)
-        naclRules = model.networkACLs.flatMap { [$0.inbound, $0.outbound] }
+        tables = HopTables(model)
+        hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         igwAttached = model.internetGateways.indices.map { g in model.vpcs.contains { $0.internetGateway == g } }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -171,13 +182,13 @@ public final class VPCNetwork {
         var p = packet
         let key = p.key
         // Security group egress, stateful per ENI.
-        if !model.enis[eni].securityGroups.isEmpty {
+        if tables.enis[eni].hasSecurityGroups {
             if followTracked(eni, key, p.tcp?.flags) {
                 record(&p, sgStep(eni, .securityGroupEgress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             } else {
                 let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .outbound, key)
                 if let g = d.group, let rule = d.rule {
-                    tracked[eni][key] = 0
+                    tracked[TrackedKey(key: key, eni: Int32(eni))] = 0
                     record(&p, Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
                                   componentDisplay: model.securityGroups[g].display, action: .allowed,
                                   rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
@@ -191,7 +202,7 @@ public final class VPCNetwork {
                 }
             }
         }
-        let transit = transitFromSubnet(model.enis[eni].subnet, &p, key: key)
+        let transit = transitFromSubnet(Int(tables.enis[eni].subnet), &p, key: key)
         let q = p  // lent to each call below; the var would be copied for each
         capture(.eni(eni), q, outgoing: true,
                 comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
@@ -245,26 +256,6 @@ public final class VPCNetwork {
     }
 
     // MARK: Transit between nodes
-
-    /// Each route table compiled once (RouteLookup.compile): the lookup walks it without copying routes.
-    private var compiledRoutes: [[(cidr: IPv4CIDR, index: Int)]] = []
-    /// Each NACL's inbound (2·i) and outbound (2·i+1) rules, in evaluation order.
-    private var naclRules: [[NACLRule]] = []
-
-    /// NACLEvaluator.evaluate without copying the ACL: the same first-match walk over its rules.
-    private func naclDecision(_ acl: Int, _ direction: Direction, _ key: PacketKey) -> NACLDecision {
-        let peer = direction == .inbound ? key.source : key.destination
-        return naclRules.withUnsafeBufferPointer { lists in
-            lists[2 * acl + (direction == .inbound ? 0 : 1)].withUnsafeBufferPointer { rules in
-                for rule in rules where NACLEvaluator.matches(rule, key, peer: peer) { return NACLDecision(rule: rule) }
-                return NACLDecision(rule: nil)
-            }
-        }
-    }
-
-    private func routeLookup(_ table: Int, _ destination: IPv4Address) -> Int? {
-        compiledRoutes.withUnsafeBufferPointer { tables in RouteLookup.matchIndex(tables[table], destination) }
-    }
 
     /// Where a comment that depends only on its component, the transit's next node and an address is made.
     enum CommentSite: UInt64 { case sent = 1, natDeparture, toInternet, fromInternet }
@@ -322,47 +313,51 @@ public final class VPCNetwork {
     /// security group. `key`: the packet's, when the caller has it (derived once per hop).
     func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket, key known: PacketKey? = nil) -> Transit {
         let key = known ?? p.key
-        let rtIndex = model.routeTable(of: subnet)
+        let rtIndex = Int(tables.subnets[subnet].routeTable)
         let hop = assumptions.vpcHopLatency
-        guard let routeIndex = routeLookup(rtIndex, p.ip.destination) else {
+        guard let r = tables.route(rtIndex, p.ip.destination) else {
             return fail(&p, routeStep(rtIndex, action: .dropped,
                                  rule: "no route matches \(p.ip.destination)"))
         }
-        let route = model.routeTables[rtIndex].routes[routeIndex]
-        record(&p, routeStep(rtIndex, action: .forwarded,
-                      rule: "\(route.destination) → \(describe(route.target))"))
-        switch route.target {
+        record(&p, routeStep(rtIndex, action: .forwarded, rule: {
+            let route = model.routeTables[rtIndex].routes[Int(r.index)]
+            return "\(route.destination) → \(describe(route.target))"
+        }()))
+        switch r.kind {
         case .local:
-            let vpc = model.subnets[subnet].vpc
-            guard let eni = eniByAddress[p.ip.destination], model.subnets[model.enis[eni].subnet].vpc == vpc else {
+            let vpc = tables.subnets[subnet].vpc
+            guard let eni = eniByAddress[p.ip.destination], tables.subnets[Int(tables.enis[eni].subnet)].vpc == vpc else {
                 return fail(&p, routeStep(rtIndex, action: .dropped,
-                                     rule: "\(route.destination) → local", detail: "no ENI has \(p.ip.destination)"))
+                                     rule: "\(r.cidr) → local", detail: "no ENI has \(p.ip.destination)"))
             }
-            let dst = model.enis[eni].subnet
+            let dst = Int(tables.enis[eni].subnet)
             if var t = crossNACLs(from: subnet, to: dst, &p, key) {
                 if t.drop?.kind == .naclInbound { t.rejectedAt = eni }
                 return t
             }
-            if case .natGateway(let n) = model.enis[eni].owner {
-                return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil)
+            if tables.enis[eni].natGateway >= 0 {
+                return Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: true), delay: hop, drop: nil)
             }
             if var t = securityGroupIngress(eni, &p, key) {
                 t.rejectedAt = eni
                 return t
             }
             return Transit(next: .eni(eni), delay: hop, drop: nil)
-        case .natGateway(let n):
-            if var t = crossNACLs(from: subnet, to: model.natGateways[n].subnet, &p, key) {
-                if t.drop?.kind == .naclInbound { t.rejectedAt = model.natGateways[n].eni }
+        case .natGateway:
+            let n = Int(r.target)
+            if var t = crossNACLs(from: subnet, to: Int(tables.natSubnet[n]), &p, key) {
+                if t.drop?.kind == .naclInbound { t.rejectedAt = Int(tables.natENI[n]) }
                 return t
             }
             return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil)
-        case .internetGateway(let g):
+        case .internetGateway:
+            let g = Int(r.target)
             if let t = crossNACL(subnet, .outbound, &p, key) { return t }
             // The IGW's 1:1 NAT needs a public IP on the sending ENI (VPC-UG VPC_Internet_Gateway).
-            let vpc = model.subnets[subnet].vpc
-            guard let eni = eniByAddress[p.ip.source], model.subnets[model.enis[eni].subnet].vpc == vpc,
+            let vpc = tables.subnets[subnet].vpc
+            guard let eni = eniByAddress[p.ip.source], tables.subnets[Int(tables.enis[eni].subnet)].vpc == vpc,
                   let pub = privateToPublic[p.ip.source] else {
+                let vpc = Int(vpc)
                 let why: String
                 if let eni = model.eni(privateIP: p.ip.source, in: vpc), case .lambda = model.enis[eni].owner {
                     why = "\(p.ip.source) is a Lambda Hyperplane ENI, which never has a public IP"
@@ -376,6 +371,13 @@ public final class VPCNetwork {
             let src = p.ip.source
             record(&p, igwStep(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
             return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil)
+        case .other:
+            break
+        }
+        let route = model.routeTables[rtIndex].routes[Int(r.index)]
+        switch route.target {
+        case .local, .natGateway, .internetGateway:
+            preconditionFailure("HopTables routes these")
         case .blackhole(let was):
             return fail(&p, routeStep(rtIndex, action: .dropped,
                                  rule: "\(route.destination) → blackhole",
@@ -415,8 +417,8 @@ public final class VPCNetwork {
     }
 
     private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
-        let aclIndex = model.networkACL(of: subnet)
-        let d = naclDecision(aclIndex, direction, key)
+        let aclIndex = Int(tables.subnets[subnet].networkACL)
+        let d = tables.naclDecision(aclIndex, direction, key)
         func step() -> Step {
             Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[aclIndex].id,
                  componentDisplay: model.networkACLs[aclIndex].display, action: d.allowed ? .allowed : .denied,
@@ -433,12 +435,12 @@ public final class VPCNetwork {
     /// with the last ACK after both FINs, or with an RST: AWS documents idle timeouts for tracked connections,
     /// not how long a closed one lingers, so the model frees it at once (memory follows open connections).
     private func followTracked(_ eni: Int, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
-        let table = tracked[eni]
+        let table = tracked
         let slot: Int
         var opener = true
-        if let i = table.find(key) {
+        if let i = table.find(TrackedKey(key: key, eni: Int32(eni))) {
             slot = i
-        } else if let i = table.find(key.reversed) {
+        } else if let i = table.find(TrackedKey(key: key.reversed, eni: Int32(eni))) {
             slot = i
             opener = false
         } else {
@@ -457,14 +459,14 @@ public final class VPCNetwork {
     }
 
     private func securityGroupIngress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
-        guard !model.enis[eni].securityGroups.isEmpty else { return nil }
+        guard tables.enis[eni].hasSecurityGroups else { return nil }
         if followTracked(eni, key, p.tcp?.flags) {
             record(&p, sgStep(eni, .securityGroupIngress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             return nil
         }
         let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .inbound, key)
         if let g = d.group, let rule = d.rule {
-            tracked[eni][key] = 0
+            tracked[TrackedKey(key: key, eni: Int32(eni))] = 0
             record(&p, Step(kind: .securityGroupIngress, component: model.securityGroups[g].id,
                           componentDisplay: model.securityGroups[g].display, action: .allowed,
                           rule: SecurityGroupEvaluator.describe(model, group: g, .inbound, rule)))
@@ -600,7 +602,7 @@ public final class VPCNetwork {
         let size = Int(p.ip.totalLength)
         nat.now = scheduler.now
         let arrived = p  // lent to the calls that see it as it arrived
-        observer?.interface(eni: model.natGateways[n].eni, time: scheduler.now, packet: arrived, egress: false,
+        observer?.interface(eni: Int(tables.natENI[n]), time: scheduler.now, packet: arrived, egress: false,
                             accepted: true)
         if fromInside {
             nat.count { $0.packetsInFromSource += 1 }
@@ -673,7 +675,7 @@ public final class VPCNetwork {
         let nat = nats[n]
         do {
             nat.now = scheduler.now
-            let t = transitFromSubnet(model.natGateways[n].subnet, &out)
+            let t = transitFromSubnet(Int(tables.natSubnet[n]), &out)
             if fromInside {
                 nat.count {
                     $0.packetsOutToDestination += 1
@@ -688,7 +690,7 @@ public final class VPCNetwork {
             let q = out
             capture(.natGateway(n, fromInside: fromInside), q, outgoing: true,
                     comment: cachedComment(.natDeparture, n, t) { "translated by \(self.model.natGateways[n].id); " + self.comment(t) })
-            logEgress(model.natGateways[n].eni, q, t)
+            logEgress(Int(tables.natENI[n]), q, t)
             forward(&out, t)
         }
     }
@@ -721,7 +723,7 @@ public final class VPCNetwork {
         p.ip.source = pub
         if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         if let h = hostByAddress[p.ip.destination] {
-            let oneWay = model.outsideHosts[h].rtt / 2
+            let oneWay = hostOneWay[h]
             let dst = p.ip.destination
             record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                           rule: "to \(model.outsideHosts[h].id) (\(dst)), one way \(formatDuration(oneWay))"))
@@ -763,11 +765,12 @@ public final class VPCNetwork {
         // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
         var t: Transit
         let key = p.key
-        if let deny = crossNACL(model.enis[eni].subnet, .inbound, &p, key) {
+        if let deny = crossNACL(Int(tables.enis[eni].subnet), .inbound, &p, key) {
             t = deny
             t.rejectedAt = eni
-        } else if case .natGateway(let n) = model.enis[eni].owner {
-            t = Transit(next: .natGateway(n, fromInside: false), delay: assumptions.vpcHopLatency, drop: nil)
+        } else if tables.enis[eni].natGateway >= 0 {
+            t = Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: false),
+                        delay: assumptions.vpcHopLatency, drop: nil)
         } else if let deny = securityGroupIngress(eni, &p, key) {
             t = deny
             t.rejectedAt = eni
