@@ -150,7 +150,8 @@ public struct TCPHeader: Equatable, Sendable {
         optionBytes.find(kind: 3, length: 3).map { optionBytes[$0 + 2] }
     }
     public var timestamps: (value: UInt32, echoReply: UInt32)? {
-        optionBytes.find(kind: 8, length: 10).map { (optionBytes.u32(at: $0 + 2), optionBytes.u32(at: $0 + 6)) }
+        if let t = optionBytes.paddedTimestamps { return t }  // the common layout, read in place
+        return optionBytes.find(kind: 8, length: 10).map { (optionBytes.u32(at: $0 + 2), optionBytes.u32(at: $0 + 6)) }
     }
 
     static let layer = "TCP"

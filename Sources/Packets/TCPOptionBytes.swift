@@ -86,6 +86,21 @@ public struct TCPOptionBytes: Equatable, Sendable {
     @inline(__always)
     func u32(at i: Int) -> UInt32 { bytes.u32(at: i) }
 
+    /// NOP, NOP, timestamps: what Linux puts on every segment after the SYN when timestamps are on. The same
+    /// bytes as appending the three options, without going through `TCPOption` (every segment sent does this).
+    @inline(__always)
+    public mutating func appendPaddedTimestamps(value: UInt32, echoReply: UInt32) {
+        appendU32(0x0101_080A)
+        appendU32(value)
+        appendU32(echoReply)
+    }
+
+    /// The timestamps option when the bytes start with NOP, NOP, timestamps (Linux's layout), else nil.
+    @inline(__always)
+    var paddedTimestamps: (value: UInt32, echoReply: UInt32)? {
+        count >= 12 && u32(at: 0) == 0x0101_080A ? (u32(at: 4), u32(at: 8)) : nil
+    }
+
     /// Appends one option's encoding (no allocation for the fixed-size kinds).
     @inline(__always)
     public mutating func append(_ o: TCPOption) {

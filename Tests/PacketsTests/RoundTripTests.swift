@@ -156,6 +156,25 @@ struct Gen {
         #expect(kinds.isSuperset(of: [0, 1, 2, 3, 4, 5, 8]))
     }
 
+    @Test("timestamps: the NOP, NOP, timestamps fast path writes and reads what the general path does")
+    func paddedTimestamps() throws {
+        var fast = TCPOptionBytes()
+        fast.appendPaddedTimestamps(value: 0xDEAD_BEEF, echoReply: 7)
+        var general = TCPOptionBytes()
+        for o: TCPOption in [.noOperation, .noOperation, .timestamps(value: 0xDEAD_BEEF, echoReply: 7)] { general.append(o) }
+        #expect(fast == general && fast.count == 12)
+        var t = TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 0, acknowledgmentNumber: 0, flags: .ack,
+                          window: 1)
+        t.optionBytes = fast
+        #expect(t.timestamps?.value == 0xDEAD_BEEF && t.timestamps?.echoReply == 7)
+        // A SYN's layout (timestamps after MSS and SACK-permitted) is found by the walk.
+        t.options = [.maximumSegmentSize(1460), .sackPermitted, .timestamps(value: 5, echoReply: 0), .noOperation,
+                     .windowScale(7)]
+        #expect(t.timestamps?.value == 5 && t.timestamps?.echoReply == 0)
+        t.options = [.noOperation, .noOperation, .sackPermitted]
+        #expect(t.timestamps == nil)
+    }
+
     @Test func udp() throws {
         var g = Gen(4)
         for _ in 0..<Self.cases {

@@ -303,11 +303,7 @@ public final class TCPConnection: ScheduledTarget {
 
     private var tsOptions: TCPOptionBytes {
         var o = TCPOptionBytes()
-        if useTimestamps {
-            o.append(.noOperation)
-            o.append(.noOperation)
-            o.append(.timestamps(value: tsVal, echoReply: tsRecent))
-        }
+        if useTimestamps { o.appendPaddedTimestamps(value: tsVal, echoReply: tsRecent) }
         return o
     }
 
