@@ -76,6 +76,8 @@ public enum Runner {
         }
         let recorder = RunRecorder(sim: sim, captures: writer)
         sim.network.describesPackets = writer != nil && options.allHops
+        // Without captures only the explicit flows' ladders (RunRecorder) look at the packets seen.
+        if writer == nil { sim.network.seenFlows = scenario.flows.count }
         let flowLogs = options.flowLogs
             ? FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime,
                               perConnection: scenario.assumptions.flowLogRecordPerConnection)

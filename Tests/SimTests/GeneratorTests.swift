@@ -1,6 +1,7 @@
 import Foundation
 import Packets
 import Testing
+import TestSupport
 @testable import Sim
 
 /// Generated flows: seeded start times, aggregated results, NAT port exhaustion and its fix.
@@ -26,6 +27,38 @@ import Testing
         sim.observer = rec
         sim.run()
         return (sim, sim.network.natMetrics)
+    }
+
+    @Test("without captures, generated flows' packets skip the recorder and explicit flows keep their ladders")
+    func explicitLaddersWithoutCaptures() throws {
+        var s = try ScenarioLoader.load(path: repositoryRoot + "/scenarios/lambda-sftp-nacl-fixed.yaml")
+        var template = s.flows[0]
+        template.expect = nil
+        s.generators = [FlowGenerator(name: "fleet", template: template, count: 20, start: 0, over: 1_000_000_000)]
+        var texts: [String] = []
+        for capture: Set<String>? in [nil, []] {
+            let dir = makeTempDirectory("vpcsim-ladders")
+            let o = try Runner.run(scenario: s, options: .init(outDir: dir, capture: capture))
+            #expect(o.report.generators.first?.outcomes["ok"] == 20)
+            // The flows' sections, ladders included (what follows names files and the output directory).
+            texts.append(String(o.text.split(separator: "\n", omittingEmptySubsequences: false)
+                .prefix { !$0.hasPrefix("NAT GATEWAYS") }.joined(separator: "\n")))
+        }
+        #expect(texts[0].contains("ladder (") && texts[0].contains("[SYN]"))
+        #expect(texts[0] == texts[1])
+        // The network passes the recorder packets of the explicit flows only.
+        let sim = Simulation(scenario: s)
+        final class Count: NetworkObserver {
+            var flows = Set<Int>()
+            func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String) { flows.insert(packet.flow) }
+            func dropped(time: Int64, packet: SimPacket, step: Step) {}
+            func traced(packet: SimPacket, steps: [Step]) {}
+        }
+        let count = Count()
+        sim.observer = count
+        sim.network.seenFlows = s.flows.count
+        sim.run()
+        #expect(count.flows == Set(0..<s.flows.count))
     }
 
     @Test func flowsBeyondTheNATLimitFailWithErrorPortAllocationAndTheRestSucceed() {

@@ -831,8 +831,12 @@ public final class VPCNetwork {
     /// Whether capture comments are wanted (pcapng); when not, they are never formatted.
     public var describesPackets = true
 
+    /// Whether `observer.seen` wants packets of flows numbered `seenFlows` and up (generated flows, when nothing
+    /// is captured: then only the explicit flows' ladders look at packets).
+    public var seenFlows = Int.max
+
     private func capture(_ node: PathNode, _ p: SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
-        guard let observer else { return }
+        guard let observer, p.flow < seenFlows else { return }
         let point: Int?
         switch node {
         case .eni(let e): point = eniPoint[e]
