@@ -30,6 +30,7 @@ public struct ChunkQueue {
         /// What the consumer works with (its thread's argument is the queue itself).
         var context: UnsafeMutableRawPointer?
         var thread: pthread_t?
+        var body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?
     }
 
     private let shared: UnsafeMutablePointer<Shared>
@@ -47,11 +48,19 @@ public struct ChunkQueue {
         lengths.initialize(repeating: 0, count: count)
         shared = .allocate(capacity: 1)
         shared.initialize(to: Shared(chunks: chunkPointers, lengths: lengths, chunkCount: count, chunkSize: chunkSize,
-                                     context: context))
+                                     context: context, body: body))
         pthread_mutex_init(&shared.pointee.mutex, nil)
         pthread_cond_init(&shared.pointee.changed, nil)
         var t = pthread_t()
-        let status = pthread_create(&t, nil, body, UnsafeMutableRawPointer(shared))
+        let status = pthread_create(&t, nil, { arg in
+            // The producer (the simulation) is the one to keep running: on a machine with fewer cores than
+            // threads, the consumers yield to it, and when they fall behind the producer waits for a free chunk
+            // and they run. Lowering a thread's own priority needs no privilege; if it fails, nothing changes.
+            #if os(Linux)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)  // on Linux, the calling thread only
+            #endif
+            return arg!.assumingMemoryBound(to: Shared.self).pointee.body(arg)
+        }, UnsafeMutableRawPointer(shared))
         guard status == 0 else {
             release()
             throw error(String(cString: strerror(status)))
