@@ -208,6 +208,7 @@ struct FlowLogCompletionTests {
 
     @Test("on a thread of its own the recorder writes the same records as when called directly")
     func threadedRecorderMatchesDirect() throws {
+        #expect(MemoryLayout<InterfaceObservation>.stride == 32)  // what the hand-over costs per packet
         for perConnection in [true, false] {
             let s = fleet(300, perConnection: perConnection)
             var texts: [Data] = []

@@ -634,7 +634,8 @@ public final class FlowLogRecorder: InterfaceObserver {
 func unshared(_ s: String) -> String { String(decoding: Array(s.utf8), as: UTF8.self) }
 
 /// What a flow log needs of a packet crossing an ENI, as plain data: its 5-tuple as `packet.key` has it (the
-/// protocol the transport header says; ports 0 for ICMP, as in AWS's ping example), read in one pass.
+/// protocol the transport header says; ports 0 for ICMP, as in AWS's ping example), read in one pass. 32 bytes (the
+/// field order packs it).
 struct InterfaceObservation {
     var time: Int64
     var source: IPv4Address
@@ -643,8 +644,8 @@ struct InterfaceObservation {
     var size: UInt16
     var sourcePort: UInt16
     var destinationPort: UInt16
-    var proto: IPProtocol
     var tcpFlags: TCPFlags
+    var proto: IPProtocol
     var isTCP: Bool
     var egress: Bool
     var accepted: Bool
