@@ -3,7 +3,8 @@ import PackageDescription
 
 // Release builds skip the runtime exclusivity checks in the libraries (about 6% of a fleet run in perf: every
 // access to a class's stored property) and use non-atomic reference counting (-assume-single-threaded: a
-// simulation runs on one thread; atomic retain/release was a quarter of the engine's time in perf, and the
+// simulation runs on one thread, and its helper threads (PcapWriterThread, FlowLogThread) share no reference-counted
+// storage with it, only ChunkQueue's raw memory; atomic retain/release was a quarter of the engine's time in perf, and the
 // engine benchmark runs about 35% faster without it), and let Sim inline Packets' functions across the module
 // boundary (-cross-module-optimization: 5–10% on the fleet benchmarks). Debug builds, and so the tests, keep the
 // checks and atomic counts.

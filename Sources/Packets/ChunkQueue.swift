@@ -56,8 +56,13 @@ public struct ChunkQueue {
             // The producer (the simulation) is the one to keep running: on a machine with fewer cores than
             // threads, the consumers yield to it, and when they fall behind the producer waits for a free chunk
             // and they run. Lowering a thread's own priority needs no privilege; if it fails, nothing changes.
-            #if os(Linux)
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)  // on Linux, the calling thread only
+            // On Linux PRIO_PROCESS with 0 is the calling thread. Five more than the process's own nice value.
+            #if canImport(Glibc)
+            errno = 0
+            let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+            if errno == 0 {
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, min(19, current + 5))
+            }
             #endif
             return arg!.assumingMemoryBound(to: Shared.self).pointee.body(arg)
         }, UnsafeMutableRawPointer(shared))

@@ -89,6 +89,7 @@ public final class PcapWriterThread {
     /// body goes.
     @inline(__always)
     private func record(tag: Int32, count: Int, timestamp: Int64) -> UnsafeMutableRawPointer {
+        precondition(queue != nil, "a record appended after finish()")
         let size = Self.recordSize(tag: tag, count: count)
         // Room too for the frame a record of parts becomes (the thread builds it in a chunk-sized buffer).
         precondition(size + (tag < 0 ? FrameParts.maxHeaderBytes : 0) <= Self.chunkSize,

@@ -1,4 +1,4 @@
-import Packets
+@testable import Packets
 import Testing
 
 /// Random field values → write → parse → equal, a thousand seeded cases per header.
@@ -163,6 +163,10 @@ struct Gen {
         var general = TCPOptionBytes()
         for o: TCPOption in [.noOperation, .noOperation, .timestamps(value: 0xDEAD_BEEF, echoReply: 7)] { general.append(o) }
         #expect(fast == general && fast.count == 12)
+        // The fast read itself (the general walk would hide a slip in it).
+        #expect(fast.paddedTimestamps.map { $0.value == 0xDEAD_BEEF && $0.echoReply == 7 } == true)
+        #expect(TCPOptionBytes([.timestamps(value: 1, echoReply: 2), .noOperation, .noOperation])
+            .paddedTimestamps == nil)
         var t = TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: 0, acknowledgmentNumber: 0, flags: .ack,
                           window: 1)
         t.optionBytes = fast

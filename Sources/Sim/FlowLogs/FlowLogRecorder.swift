@@ -43,7 +43,8 @@ public struct FlowLogRecord: Sendable, Equatable {
 }
 
 /// Aggregates what crosses each ENI into the records VPC Flow Logs would write (VPC-UG flow-log-records;
-/// aws-semantics §7). Fed by `RunRecorder.interfaceObservers`.
+/// aws-semantics §7). Fed by `RunRecorder.interfaceObservers`, directly or (as `vpcsim run` does) through a
+/// `FlowLogThread`, which runs it on a thread of its own.
 ///
 /// Memory follows the active connections, not the run's history: a record leaves memory as soon as it is
 /// complete and goes to `flow-logs.txt` (`writeFile(to:)`) as it does. A TCP connection's records are complete
