@@ -26,7 +26,6 @@ public struct ChunkQueue {
         var chunks: UnsafeMutablePointer<UnsafeMutableRawPointer>
         var lengths: UnsafeMutablePointer<Int>
         var chunkCount: Int
-        var chunkSize: Int
         /// What the consumer works with (its thread's argument is the queue itself).
         var context: UnsafeMutableRawPointer?
         var thread: pthread_t?
@@ -47,8 +46,8 @@ public struct ChunkQueue {
         let lengths = UnsafeMutablePointer<Int>.allocate(capacity: count)
         lengths.initialize(repeating: 0, count: count)
         shared = .allocate(capacity: 1)
-        shared.initialize(to: Shared(chunks: chunkPointers, lengths: lengths, chunkCount: count, chunkSize: chunkSize,
-                                     context: context, body: body))
+        shared.initialize(to: Shared(chunks: chunkPointers, lengths: lengths, chunkCount: count, context: context,
+                                     body: body))
         pthread_mutex_init(&shared.pointee.mutex, nil)
         pthread_cond_init(&shared.pointee.changed, nil)
         var t = pthread_t()
@@ -79,7 +78,6 @@ public struct ChunkQueue {
     }
 
     public var context: UnsafeMutableRawPointer? { shared.pointee.context }
-    public var chunkSize: Int { shared.pointee.chunkSize }
     /// The chunk the producer fills first.
     public var firstChunk: UnsafeMutableRawPointer { shared.pointee.chunks[0] }
 

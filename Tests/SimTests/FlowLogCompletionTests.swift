@@ -80,6 +80,25 @@ struct FlowLogCompletionTests {
         #expect(out.trafficPath == 1 && back.trafficPath == nil)  // to the NAT gateway: same VPC
     }
 
+    @Test("traffic-path follows the route an egress packet takes: 1 in the VPC, 4 peering, none for a blackhole")
+    func trafficPathByRouteKind() throws {
+        var m = model
+        // The Lambda's subnet's table (private): a peering connection, a blackhole and an appliance ENI.
+        m.routeTables[1].routes += [Route(destination: cidr("10.9.0.0/16"), target: .peering("pcx-0peer")),
+                                    Route(destination: cidr("10.8.0.0/16"), target: .blackhole(was: "nat-0gone")),
+                                    Route(destination: cidr("10.7.0.0/16"), target: .networkInterface(1))]
+        let rec = FlowLogRecorder(model: m, settings: FlowLogSettings(interval: 600), startTime: start)
+        let destinations = ["10.9.0.1": 4, "10.8.0.1": nil, "10.7.0.1": 1, "203.0.113.22": 1, "10.0.0.5": 1]
+        for (k, d) in destinations.keys.sorted().enumerated() {
+            rec.interface(eni: 0, time: Int64(k) * 1_000_000, packet: udp(lambda, 5000, ip(d), 53), egress: true,
+                          accepted: true)
+        }
+        try rec.finish()
+        let records = try #require(rec.records)
+        #expect(records.count == destinations.count)
+        for r in records { #expect(r.trafficPath == destinations[r.dstaddr.description]!, "\(r.dstaddr)") }
+    }
+
     @Test("an RST closes the connection at once; without the assumption records wait for their interval to end")
     func resetAndAssumptionOff() throws {
         let rec = recorder()

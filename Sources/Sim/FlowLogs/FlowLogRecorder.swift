@@ -162,9 +162,8 @@ public final class FlowLogRecorder: InterfaceObserver {
     let keepLimit: Int
     let intervalNs: Int64
     let enis: [ENIInfo]
-    /// Each route table's routes as `RouteLookup.compile` orders them, and each route's traffic-path code.
-    private let routes: [[(cidr: IPv4CIDR, index: Int)]]
-    private let routePaths: [[Int8]]
+    /// The model's route tables, for traffic-path (the recorder's own copy).
+    private let routes: CompiledRoutes
     /// The format's fields, in order.
     let fields: [FlowLogField]
     let versionBytes: [UInt8]
@@ -219,8 +218,7 @@ public final class FlowLogRecorder: InterfaceObserver {
                            subnetIDBytes: Array(subnet.id.utf8), instanceIDBytes: Array((instance ?? "-").utf8),
                            azIDBytes: Array(az.utf8))
         }
-        routes = model.routeTables.map(RouteLookup.compile)
-        routePaths = model.routeTables.map { t in t.routes.map { Int8(Self.trafficPath($0.target) ?? -1) } }
+        routes = CompiledRoutes(model.routeTables)
         fields = self.settings.format.fields
         versionBytes = Array(String(settings.format.version).utf8)
         accountBytes = Array(settings.accountID.utf8)
@@ -416,17 +414,11 @@ public final class FlowLogRecorder: InterfaceObserver {
     }
 
     private func trafficPath(routeTable: Int, destination: IPv4Address) -> Int? {
-        guard let i = RouteLookup.matchIndex(routes[routeTable], destination) else { return nil }
-        let p = routePaths[routeTable][i]
-        return p < 0 ? nil : Int(p)
-    }
-
-    private static func trafficPath(_ target: Route.Target) -> Int? {
-        switch target {
-        case .local, .natGateway, .networkInterface: return 1
-        case .internetGateway: return 8
-        case .peering: return 4
-        case .blackhole: return nil
+        switch routes.route(routeTable, destination)?.kind {
+        case .local?, .natGateway?, .networkInterface?: return 1
+        case .internetGateway?: return 8
+        case .peering?: return 4
+        case .blackhole?, nil: return nil
         }
     }
 

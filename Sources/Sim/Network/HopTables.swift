@@ -18,23 +18,11 @@ struct HopTables {
         var hasSecurityGroups: Bool
     }
 
-    struct Route {
-        enum Kind: UInt8 { case local, natGateway, internetGateway, other }
-        var cidr: IPv4CIDR
-        /// The route's index in its table (`model.routeTables[t].routes`).
-        var index: Int32
-        var kind: Kind
-        /// The NAT gateway or internet gateway it leads to.
-        var target: Int32
-    }
-
     let subnets: [Subnet]
     let enis: [ENI]
     let natSubnet: [Int32]
     let natENI: [Int32]
-    /// Each table's routes, longest prefix first (`RouteLookup.compile`): table t's are `routeStart[t]..<routeStart[t + 1]`.
-    let routes: [Route]
-    let routeStart: [Int32]
+    let routes: CompiledRoutes
     /// Each NACL's inbound (2·i) and outbound (2·i+1) rules, in evaluation order: list l's are
     /// `ruleStart[l]..<ruleStart[l + 1]`.
     let rules: [NACLRule]
@@ -52,25 +40,7 @@ struct HopTables {
         }
         natSubnet = model.natGateways.map { Int32($0.subnet) }
         natENI = model.natGateways.map { Int32($0.eni) }
-        var routes: [Route] = []
-        var routeStart: [Int32] = []
-        for t in model.routeTables {
-            routeStart.append(Int32(routes.count))
-            for (cidr, index) in RouteLookup.compile(t) {
-                var kind = Route.Kind.other
-                var target: Int32 = -1
-                switch t.routes[index].target {
-                case .local: kind = .local
-                case .natGateway(let n): kind = .natGateway; target = Int32(n)
-                case .internetGateway(let g): kind = .internetGateway; target = Int32(g)
-                case .networkInterface, .peering, .blackhole: break
-                }
-                routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: target))
-            }
-        }
-        routeStart.append(Int32(routes.count))
-        self.routes = routes
-        self.routeStart = routeStart
+        routes = CompiledRoutes(model.routeTables)
         var rules: [NACLRule] = []
         var ruleStart: [Int32] = []
         for acl in model.networkACLs {
@@ -84,17 +54,6 @@ struct HopTables {
         self.ruleStart = ruleStart
     }
 
-    /// The route `destination` takes in table `t` (longest prefix match, VPC-UG VPC_Route_Tables).
-    @inline(__always)
-    func route(_ t: Int, _ destination: IPv4Address) -> Route? {
-        routes.withUnsafeBufferPointer { r in
-            routeStart.withUnsafeBufferPointer { start in
-                for i in Int(start[t])..<Int(start[t + 1]) where r[i].cidr.contains(destination) { return r[i] }
-                return nil
-            }
-        }
-    }
-
     /// NACLEvaluator.evaluate over the flat rules: the first match decides, none is the `*` DENY.
     @inline(__always)
     func naclDecision(_ acl: Int, _ direction: Direction, _ key: PacketKey) -> NACLDecision {
@@ -106,6 +65,58 @@ struct HopTables {
                     return NACLDecision(rule: r[i])
                 }
                 return NACLDecision(rule: nil)
+            }
+        }
+    }
+}
+
+/// Every route table of a model in one flat array of plain data, each table's routes in match order (longest
+/// prefix first, listed order among equal ones: `RouteLookup.compile`), with where each leads. The hop pipeline
+/// routes packets with it and the flow-log recorder derives traffic-path from it, each from a copy of its own.
+struct CompiledRoutes {
+    struct Route {
+        enum Kind: UInt8 { case local, natGateway, internetGateway, networkInterface, peering, blackhole }
+        var cidr: IPv4CIDR
+        /// The route's index in its table (`model.routeTables[t].routes`).
+        var index: Int32
+        var kind: Kind
+        /// The NAT gateway, internet gateway or ENI it leads to; -1 for the other kinds.
+        var target: Int32
+    }
+
+    /// Table t's routes are `routes[start[t]..<start[t + 1]]`.
+    let routes: [Route]
+    let start: [Int32]
+
+    init(_ tables: [RouteTable]) {
+        var routes: [Route] = []
+        var start: [Int32] = []
+        for t in tables {
+            start.append(Int32(routes.count))
+            for (cidr, index) in RouteLookup.compile(t) {
+                let (kind, target): (Route.Kind, Int) = switch t.routes[index].target {
+                case .local: (.local, -1)
+                case .natGateway(let n): (.natGateway, n)
+                case .internetGateway(let g): (.internetGateway, g)
+                case .networkInterface(let e): (.networkInterface, e)
+                case .peering: (.peering, -1)
+                case .blackhole: (.blackhole, -1)
+                }
+                routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))
+            }
+        }
+        start.append(Int32(routes.count))
+        self.routes = routes
+        self.start = start
+    }
+
+    /// The route `destination` takes in table `t` (longest prefix match, VPC-UG VPC_Route_Tables).
+    @inline(__always)
+    func route(_ t: Int, _ destination: IPv4Address) -> Route? {
+        routes.withUnsafeBufferPointer { r in
+            start.withUnsafeBufferPointer { start in
+                for i in Int(start[t])..<Int(start[t + 1]) where r[i].cidr.contains(destination) { return r[i] }
+                return nil
             }
         }
     }

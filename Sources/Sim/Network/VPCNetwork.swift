@@ -315,7 +315,7 @@ public final class VPCNetwork {
         let key = known ?? p.key
         let rtIndex = Int(tables.subnets[subnet].routeTable)
         let hop = assumptions.vpcHopLatency
-        guard let r = tables.route(rtIndex, p.ip.destination) else {
+        guard let r = tables.routes.route(rtIndex, p.ip.destination) else {
             return fail(&p, routeStep(rtIndex, action: .dropped,
                                  rule: "no route matches \(p.ip.destination)"))
         }
@@ -371,8 +371,8 @@ public final class VPCNetwork {
             let src = p.ip.source
             record(&p, igwStep(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
             return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil)
-        case .other:
-            break
+        case .networkInterface, .peering, .blackhole:
+            break  // dropped: the model names what the route leads to
         }
         let route = model.routeTables[rtIndex].routes[Int(r.index)]
         switch route.target {
@@ -435,25 +435,24 @@ public final class VPCNetwork {
     /// with the last ACK after both FINs, or with an RST: AWS documents idle timeouts for tracked connections,
     /// not how long a closed one lingers, so the model frees it at once (memory follows open connections).
     private func followTracked(_ eni: Int, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
-        let table = tracked
         let slot: Int
         var opener = true
-        if let i = table.find(TrackedKey(key: key, eni: Int32(eni))) {
+        if let i = tracked.find(TrackedKey(key: key, eni: Int32(eni))) {
             slot = i
-        } else if let i = table.find(TrackedKey(key: key.reversed, eni: Int32(eni))) {
+        } else if let i = tracked.find(TrackedKey(key: key.reversed, eni: Int32(eni))) {
             slot = i
             opener = false
         } else {
             return false
         }
         guard let f = flags else { return true }
-        let fins = table.value(at: slot)
+        let fins = tracked.value(at: slot)
         if f.contains(.rst) {
-            table.remove(at: slot)
+            tracked.remove(at: slot)
         } else if f.contains(.fin) {
             fins.pointee |= opener ? 1 : 2
         } else if fins.pointee == 3 {
-            table.remove(at: slot)
+            tracked.remove(at: slot)
         }
         return true
     }
