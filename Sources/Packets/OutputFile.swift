@@ -39,8 +39,11 @@ final class OutputFile {
         let dir = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         tempPath = "\(dir).\(name).\(getpid()).tmp"
+        TemporaryFiles.register(tempPath)
         guard let fp = fopen(tempPath, "wb") else {
-            throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
+            let why = String(cString: strerror(errno))
+            TemporaryFiles.forget(tempPath)
+            throw CaptureFileError(path: path, message: "cannot create: \(why)")
         }
         setvbuf(fp, nil, _IOFBF, bufferSize)
         stream = fp
@@ -65,14 +68,15 @@ final class OutputFile {
         }
         if flushFailed, failed == nil { failed = String(cString: strerror(flushErrno)) }
         if let failed {
-            unlink(tempPath)
+            TemporaryFiles.remove(tempPath)
             throw CaptureFileError(path: path, message: "write failed: \(failed)")
         }
         guard rename(tempPath, path) == 0 else {
             let why = String(cString: strerror(errno))
-            unlink(tempPath)
+            TemporaryFiles.remove(tempPath)
             throw CaptureFileError(path: path, message: "cannot move into place: \(why)")
         }
+        TemporaryFiles.forget(tempPath)
     }
 
     /// Discards everything written.
@@ -80,7 +84,7 @@ final class OutputFile {
         guard let fp = stream else { return }
         stream = nil
         if let closeStream { closeStream(fp) } else { fclose(fp) }
-        unlink(tempPath)
+        TemporaryFiles.remove(tempPath)
     }
 
     deinit { abandon() }

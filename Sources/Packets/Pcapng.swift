@@ -72,6 +72,7 @@ public final class PcapngWriter {
         if groupByInterface {
             let spool = "\(path).if\(interfaces.count - 1).\(getpid()).spool"
             spoolPaths.append(spool)
+            TemporaryFiles.register(spool)
             let fp = fopen(spool, "w+b")
             if let fp { setvbuf(fp, nil, _IOFBF, 1 << 18) }
             spools.append(fp)
@@ -154,7 +155,7 @@ public final class PcapngWriter {
 
     private func removeSpools() {
         for fp in spools { if let fp { fclose(fp) } }
-        for p in spoolPaths { unlink(p) }
+        for p in spoolPaths { TemporaryFiles.remove(p) }
         spools = []
         spoolPaths = []
     }

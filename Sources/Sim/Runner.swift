@@ -212,18 +212,46 @@ public enum Runner {
 
     /// Outputs of an earlier run in the same directory would mix with this run's, or, if this run fails, be
     /// taken for its results: remove the files vpcsim names ("NN-….pcap", all-hops.pcapng, report.txt,
-    /// report.json, flow-logs.txt), nothing else.
+    /// report.json, flow-logs.txt), nothing else. Also the unfinished files of a run that was killed outright
+    /// (SIGKILL, the OOM killer: `TemporaryFiles` cleans up after the signals that can be caught): an output's
+    /// ".NAME.PID.tmp" and its spools "NAME.ifN.PID.spool" / "NAME.eniN.PID.spool", when no process PID is left.
     static func removeStaleOutputs(in dir: String) {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
-        for n in names.sorted() {
-            let ours = ["all-hops.pcapng", "report.txt", "report.json", "flow-logs.txt"].contains(n)
+        func isOutput(_ n: Substring) -> Bool {
+            ["all-hops.pcapng", "report.txt", "report.json", "flow-logs.txt"].contains(n)
                 || (n.hasSuffix(".pcap") && n.count > 3 && n.prefix(2).allSatisfy(\.isNumber) && n.dropFirst(2).first == "-")
+        }
+        for n in names.sorted() {
+            var ours = isOutput(n[...])
+            if !ours, let dead = unfinishedFileOfDeadRun(n), isOutput(dead) { ours = true }
             var isDirectory: ObjCBool = false
             if ours, fm.fileExists(atPath: dir + "/" + n, isDirectory: &isDirectory), !isDirectory.boolValue {
                 try? fm.removeItem(atPath: dir + "/" + n)
             }
         }
+    }
+
+    /// For ".NAME.PID.tmp", "NAME.ifN.PID.spool" and "NAME.eniN.PID.spool" whose process PID no longer exists:
+    /// NAME. Nil for anything else.
+    static func unfinishedFileOfDeadRun(_ n: String) -> Substring? {
+        let parts = n.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 4, let pid = Int32(parts[parts.count - 2]), pid > 0 else { return nil }
+        let name: Substring
+        if n.hasPrefix("."), parts.last == "tmp" {
+            name = n.dropFirst().dropLast(".\(parts[parts.count - 2]).tmp".count)
+        } else if parts.last == "spool", parts.count >= 5 {
+            let part = parts[parts.count - 3]
+            let digits = part.drop { $0.isLetter }
+            guard part.hasPrefix("if") || part.hasPrefix("eni"), !digits.isEmpty, digits.allSatisfy(\.isNumber)
+            else { return nil }
+            name = n.dropLast(".\(part).\(parts[parts.count - 2]).spool".count)
+        } else {
+            return nil
+        }
+        // kill(pid, 0): ESRCH when no such process (EPERM: it exists, someone else's).
+        guard kill(pid, 0) != 0, errno == ESRCH else { return nil }
+        return name
     }
 
     static func writeAtomically(_ data: Data, to path: String) throws {

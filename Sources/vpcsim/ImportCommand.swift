@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Packets
 import Sim
 
 /// `vpcsim import aws DIR [--out FILE]`: an AWS CLI JSON dump → a scenario file. Thin: the work is
@@ -66,16 +67,19 @@ func writeScenarioAtomically(_ text: String, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let tmp = url.deletingLastPathComponent()
         .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    TemporaryFiles.register(tmp.path)
     do {
         try Data(text.utf8).write(to: tmp)
     } catch {
+        TemporaryFiles.remove(tmp.path)
         throw ImportWriteError(description: (error as NSError).localizedDescription)
     }
     if rename(tmp.path, url.path) != 0 {
         let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: tmp)
+        TemporaryFiles.remove(tmp.path)
         throw ImportWriteError(description: reason)
     }
+    TemporaryFiles.forget(tmp.path)
 }
 
 struct ImportWriteError: Error, CustomStringConvertible { var description: String }

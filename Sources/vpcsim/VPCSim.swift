@@ -12,6 +12,13 @@ struct VPCSim: ParsableCommand {
         abstract: "A packet-level simulator of AWS VPC networking: real traffic through your VPC, a pcap per hop.",
         version: vpcsimVersion,
         subcommands: [Run.self, Validate.self, Trace.self, CompareCommand.self, Import.self, CompareLogsCommand.self])
+
+    /// Before anything else (before any thread starts): Ctrl-C, SIGTERM and SIGHUP remove the files still being
+    /// written, and a file-size limit makes a write fail rather than kill the process (`TemporaryFiles`).
+    static func main() {
+        TemporaryFiles.removeOnSignals(name: "vpcsim")
+        main(nil)
+    }
 }
 
 /// `--capture all|none|NAME,…` as Runner wants it: nil for all, empty for none.

@@ -38,8 +38,11 @@ final class FlowLogFile {
         tempPath = "\(dir).\(name).\(getpid()).tmp"
         buffers = Array(repeating: [], count: max(interfaces, 1))
         spoolPaths = Array(repeating: nil, count: max(interfaces, 1))
+        TemporaryFiles.register(tempPath)
         guard let fp = fopen(tempPath, "wb") else {
-            throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
+            let why = String(cString: strerror(errno))
+            TemporaryFiles.forget(tempPath)
+            throw CaptureFileError(path: path, message: "cannot create: \(why)")
         }
         setvbuf(fp, nil, _IOFBF, 1 << 20)
         out = fp
@@ -78,8 +81,14 @@ final class FlowLogFile {
             return
         }
         guard failed == nil else { return }
-        let spool = spoolPaths[i] ?? "\(path).eni\(i).\(getpid()).spool"
-        spoolPaths[i] = spool
+        let spool: String
+        if let known = spoolPaths[i] {
+            spool = known
+        } else {
+            spool = "\(path).eni\(i).\(getpid()).spool"
+            TemporaryFiles.register(spool)
+            spoolPaths[i] = spool
+        }
         if let fp = fopen(spool, "ab") {
             write(buffers[i], to: fp)
             if fclose(fp) != 0, failed == nil { failed = String(cString: strerror(errno)) }
@@ -118,7 +127,7 @@ final class FlowLogFile {
                 } else {
                     failed = "cannot read back a spool file: \(String(cString: strerror(errno)))"
                 }
-                unlink(spool)
+                TemporaryFiles.remove(spool)
                 spoolPaths[i] = nil
             }
             write(buffers[i], to: fp)
@@ -139,6 +148,7 @@ final class FlowLogFile {
             removeFiles()
             throw CaptureFileError(path: path, message: "cannot move into place: \(why)")
         }
+        TemporaryFiles.forget(tempPath)
         removeFiles(temp: false)
     }
 
@@ -152,8 +162,8 @@ final class FlowLogFile {
     }
 
     private func removeFiles(temp: Bool = true) {
-        if temp { unlink(tempPath) }
-        for case let p? in spoolPaths { unlink(p) }
+        if temp { TemporaryFiles.remove(tempPath) }
+        for case let p? in spoolPaths { TemporaryFiles.remove(p) }
         spoolPaths = spoolPaths.map { _ in nil }
         buffers = buffers.map { _ in [] }
     }

@@ -1,0 +1,104 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// What a run leaves behind when it cannot finish: interrupted (Ctrl-C, SIGTERM), stopped by a file-size limit, or
+/// killed outright earlier. In every case no partial file is left, under its final name or a temporary one.
+@Suite struct InterruptedRunTests {
+    /// Every entry of `dir`, hidden ones included, sorted.
+    func entries(_ dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+    }
+
+    /// Starts `vpcsim run` on the 60,000-flow NAT scenario (captures and all-hops.pcapng on), waits until it is
+    /// writing (a spool file of all-hops.pcapng has bytes), then sends `signal`.
+    func interrupt(with signal: Int32) throws -> (process: Process, stderr: String, out: String) {
+        let out = makeTempDirectory("vpcsim-interrupted")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: vpcsimExecutable())
+        p.arguments = ["run", "scenarios/nat-port-exhaustion-fixed.yaml", "--out", out, "--quiet"]
+        p.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
+        let errPath = out + ".stderr"
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        defer {
+            try? err.close()
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        var writing = false
+        while !writing, p.isRunning, Date() < deadline {
+            usleep(5_000)
+            writing = entries(out).contains { name in
+                guard name.hasSuffix(".spool") else { return false }
+                let attributes = try? FileManager.default.attributesOfItem(atPath: out + "/" + name)
+                return ((attributes?[.size] as? Int) ?? 0) > 0
+            }
+        }
+        #expect(writing, "the run never started writing")
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return (p, stderr, out)
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func anInterruptedRunRemovesEveryUnfinishedFileAndEndsWithTheSignal(signal: Int32) throws {
+        let (p, stderr, out) = try interrupt(with: signal)
+        // Ended by the signal itself, as an uncaught one would: the shell shows 130 or 143.
+        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(p.terminationStatus == signal)
+        let lines = stderr.split(separator: "\n")
+        let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+        #expect(lines.count == 1, "\(stderr)")
+        let line = try #require(lines.first)
+        #expect(line.hasPrefix("vpcsim: interrupted by \(name); "), "\(line)")
+        #expect(line.hasSuffix(" unfinished files removed"), "\(line)")
+        // The 4 pcaps, all-hops.pcapng and its 4 spools, flow-logs.txt: each was being written.
+        let removed = Int(line.split(separator: " ")[4]) ?? 0
+        #expect(removed >= 10, "\(line)")
+        #expect(entries(out) == [], "left behind: \(entries(out))")
+    }
+
+    /// `ulimit -f` in the shell: writes past the limit fail with EFBIG (vpcsim ignores SIGXFSZ, which would
+    /// otherwise kill it with its files half written). One line names the file; nothing is left.
+    @Test func aFileSizeLimitFailsTheRunWithOneLineAndNoFiles() throws {
+        let out = makeTempDirectory("vpcsim-fsize")
+        // 8 blocks of 1,024 bytes: the story's first pcap is larger.
+        let r = try run("bash", ["-c", "ulimit -f 8; exec \"$0\" run scenarios/lambda-sftp-nacl.yaml --out \"$1\"",
+                                 vpcsimExecutable(), out], cwd: repositoryRoot)
+        #expect(r.status == 2, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(r.stderr)")
+        #expect(lines.first.map { $0.hasPrefix("vpcsim: error: \(out)/01-") && $0.hasSuffix(".pcap: write failed: File too large") } == true,
+                "\(r.stderr)")
+        #expect(entries(out) == [], "left behind: \(entries(out))")
+    }
+
+    /// A run killed outright (SIGKILL, the OOM killer) cannot clean up: the next run in the same directory removes
+    /// the unfinished files of processes that no longer exist, and keeps those of a live one and anything else.
+    @Test func theNextRunRemovesTheUnfinishedFilesOfAKilledOne() throws {
+        let out = makeTempDirectory("vpcsim-killed")
+        let dead = "99999999"  // above Linux's largest pid (4,194,304): no such process
+        let live = String(getpid())
+        let debris = [
+            ".01-lambda-uploader-eni-0c83aca23d1a66d8b.pcap.\(dead).tmp", ".all-hops.pcapng.\(dead).tmp",
+            ".flow-logs.txt.\(dead).tmp", "all-hops.pcapng.if3.\(dead).spool", "flow-logs.txt.eni2.\(dead).spool",
+        ]
+        let kept = [
+            ".all-hops.pcapng.\(live).tmp", "all-hops.pcapng.if0.\(live).spool", ".notes.txt.\(dead).tmp",
+            "all-hops.pcapng.ifx.\(dead).spool", "mine.txt",
+        ]
+        for name in debris + kept { _ = FileManager.default.createFile(atPath: out + "/" + name, contents: Data("x".utf8)) }
+        let r = try vpcsim(["run", "scenarios/lambda-sftp-nacl.yaml", "--out", out, "--quiet"])
+        #expect(r.stderr.isEmpty, "\(r.stderr)")
+        let left = Set(entries(out))
+        for name in debris { #expect(!left.contains(name), "\(name) was kept") }
+        for name in kept { #expect(left.contains(name), "\(name) was removed") }
+        #expect(left.contains("report.json") && left.contains("all-hops.pcapng"))
+    }
+}
