@@ -31,7 +31,7 @@ enum FlowBench {
 
     /// Runs `flows` flows; returns wall seconds, capture records written and peak RSS.
     static func run(flows: Int, over: Int64, capture: Bool, allHops: Bool, flowLogs: Bool = true) throws
-        -> (seconds: Double, records: Int, bytes: Int, ok: Int, rss: Int) {
+        -> (seconds: Double, records: Int, bytes: Int, ok: Int, rss: Int, concurrent: Int) {
         let s = try scenario(flows: flows, over: over)
         let dir = (ProcessInfo.processInfo.environment["VPCSIM_BENCH_DIR"] ?? NSTemporaryDirectory())
             + "/vpcsim-bench-\(getpid())"
@@ -48,7 +48,9 @@ enum FlowBench {
             bytes += (a?[.size] as? Int) ?? 0
         }
         try? FileManager.default.removeItem(atPath: dir)
-        return (seconds, records, bytes, o.report.generators.first?.outcomes["ok"] ?? 0, peakRSSKiB())
+        // How many flows were open at once: the NAT gateway's peak ActiveConnectionCount.
+        let concurrent = o.report.nat_gateways.map(\.metrics.peakActiveConnectionCount).max() ?? 0
+        return (seconds, records, bytes, o.report.generators.first?.outcomes["ok"] ?? 0, peakRSSKiB(), concurrent)
     }
 
     static func main(_ args: [String]) throws {
@@ -64,7 +66,7 @@ enum FlowBench {
             let r = try run(flows: n, over: Int64(n) * 100_000, capture: true, allHops: allHops)  // 10,000 flows/s
             print("hops: \(n) TCP flows on the story topology, captures on (\(what)): \(r.records) packet-hops captured in "
                 + String(format: "%.2f s: %.0f thousand packet-hops/s", r.seconds, Double(r.records) / r.seconds / 1e3)
-                + "; \(r.bytes / 1_000_000) MB written; \(r.ok) ok; peak RSS \(r.rss / 1024) MiB; "
+                + "; \(r.bytes / 1_000_000) MB written; \(r.ok) ok, at most \(r.concurrent) at once; peak RSS \(r.rss / 1024) MiB; "
                 + "\(ProcessInfo.processInfo.activeProcessorCount) cores")
         case "engine":
             // The simulation alone: no observer (no captures, no flow logs, no report).
@@ -84,7 +86,7 @@ enum FlowBench {
                 print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on (\(what))" : "off")"
                     + (flowLogs ? "" : ", no flow logs") + ": "
                     + String(format: "%.2f s", r.seconds) + ", \(r.records) records, \(r.bytes / 1_000_000) MB written, "
-                    + "\(r.ok) ok, peak RSS \(r.rss / 1024) MiB (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+                    + "\(r.ok) ok, at most \(r.concurrent) at once, peak RSS \(r.rss / 1024) MiB (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
             }
         default:
             print("usage: vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] [no-flow-logs]")
