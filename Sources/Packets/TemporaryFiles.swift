@@ -101,7 +101,7 @@ public enum TemporaryFiles {
         signal(SIGXFSZ, SIG_IGN)
         var set = sigset_t()
         sigemptyset(&set)
-        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
+        for s in [SIGINT, SIGTERM, SIGHUP] where !isIgnored(s) { sigaddset(&set, s) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let context = UnsafeMutablePointer<SignalContext>.allocate(capacity: 1)
         context.initialize(to: SignalContext(set: set, name: strdup(name)))
@@ -114,6 +114,20 @@ public enum TemporaryFiles {
             return nil
         }, context)
         if status == 0 { pthread_detach(thread) }
+    }
+
+    /// Whether the process started with `signalNumber` ignored (`nohup` ignores SIGHUP; a non-interactive shell
+    /// ignores SIGINT in background jobs): such a signal stays ignored. Linux would hand a blocked signal to
+    /// `sigwait` even so.
+    private static func isIgnored(_ signalNumber: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(signalNumber, nil, &current) == 0 else { return false }
+        #if canImport(Glibc)
+        let handler = current.__sigaction_handler.sa_handler
+        #else
+        let handler = current.__sigaction_u.__sa_handler
+        #endif
+        return unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 
     private struct SignalContext {
