@@ -39,11 +39,8 @@ final class OutputFile {
         let dir = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         tempPath = "\(dir).\(name).\(getpid()).tmp"
-        TemporaryFiles.register(tempPath)
-        guard let fp = fopen(tempPath, "wb") else {
-            let why = String(cString: strerror(errno))
-            TemporaryFiles.forget(tempPath)
-            throw CaptureFileError(path: path, message: "cannot create: \(why)")
+        guard let fp = TemporaryFiles.open(tempPath, "wb") else {
+            throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
         }
         setvbuf(fp, nil, _IOFBF, bufferSize)
         stream = fp
@@ -88,4 +85,12 @@ final class OutputFile {
     }
 
     deinit { abandon() }
+}
+
+/// Writes `bytes` to `path` as the capture files are written: under a temporary name (registered with
+/// `TemporaryFiles`), renamed into place when complete; nothing is left if a write fails.
+public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+    let file = try OutputFile(path: path, bufferSize: 1 << 16)
+    bytes.withUnsafeBytes { file.write($0) }
+    try file.commit()
 }

@@ -72,8 +72,7 @@ public final class PcapngWriter {
         if groupByInterface {
             let spool = "\(path).if\(interfaces.count - 1).\(getpid()).spool"
             spoolPaths.append(spool)
-            TemporaryFiles.register(spool)
-            let fp = fopen(spool, "w+b")
+            let fp = TemporaryFiles.open(spool, "w+b")
             if let fp { setvbuf(fp, nil, _IOFBF, 1 << 18) }
             spools.append(fp)
         }

@@ -40,11 +40,14 @@ public enum TemporaryFiles {
         return s
     }()
 
-    /// `path` is about to be created. Once a signal is being handled, the caller waits for the end of the process
-    /// instead (the file would be left behind).
-    public static func register(_ path: String) {
+    /// Registers `path` and runs `create` (which makes the file) with the registry locked, so that a signal's
+    /// cleanup happens either before (and the caller then waits for the end of the process instead of creating
+    /// anything) or after (and removes the file). Every temporary file is made through here: created outside the
+    /// lock, it could appear just after the cleanup and be left behind.
+    public static func creating<T>(_ path: String, _ create: () throws -> T) rethrows -> T {
         let c = strdup(path)
         pthread_mutex_lock(&state.pointee.mutex)
+        defer { pthread_mutex_unlock(&state.pointee.mutex) }
         if state.pointee.terminating {
             pthread_mutex_unlock(&state.pointee.mutex)
             free(c)
@@ -59,7 +62,31 @@ public enum TemporaryFiles {
         }
         state.pointee.paths[state.pointee.count] = c
         state.pointee.count += 1
-        pthread_mutex_unlock(&state.pointee.mutex)
+        return try create()
+    }
+
+    /// `fopen(path, mode)` through `creating`: registered, and never created after a signal's cleanup. A file
+    /// that cannot be opened is forgotten at once.
+    public static func open(_ path: String, _ mode: String) -> UnsafeMutablePointer<FILE>? {
+        let fp = creating(path) { fopen(path, mode) }
+        if fp == nil {
+            let saved = errno
+            forget(path)
+            errno = saved
+        }
+        return fp
+    }
+
+    /// `fopen(path, mode)` for a file already registered (a spool opened again to append), never after a
+    /// signal's cleanup: "ab" would create it again.
+    public static func reopen(_ path: String, _ mode: String) -> UnsafeMutablePointer<FILE>? {
+        pthread_mutex_lock(&state.pointee.mutex)
+        defer { pthread_mutex_unlock(&state.pointee.mutex) }
+        if state.pointee.terminating {
+            pthread_mutex_unlock(&state.pointee.mutex)
+            while true { pause() }
+        }
+        return fopen(path, mode)
     }
 
     /// `path` was renamed into place or removed.
@@ -113,17 +140,24 @@ public enum TemporaryFiles {
             TemporaryFiles.terminate(signalNumber, name: context.pointee.name)
             return nil
         }, context)
-        if status == 0 { pthread_detach(thread) }
+        if status == 0 {
+            pthread_detach(thread)
+        } else {
+            // No thread to take them: the signals act as they did (uncaught; the files stay).
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        }
     }
 
-    /// Whether the process started with `signalNumber` ignored (`nohup` ignores SIGHUP; a non-interactive shell
-    /// ignores SIGINT in background jobs): such a signal stays ignored. Linux would hand a blocked signal to
-    /// `sigwait` even so.
-    private static func isIgnored(_ signalNumber: Int32) -> Bool {
+    /// Whether `signalNumber` is ignored in this process (`nohup` ignores SIGHUP; a non-interactive shell ignores
+    /// SIGINT in background jobs). `removeOnSignals` leaves such a signal ignored: Linux would hand a blocked one
+    /// to `sigwait` even so.
+    public static func isIgnored(_ signalNumber: Int32) -> Bool {
         var current = sigaction()
         guard sigaction(signalNumber, nil, &current) == 0 else { return false }
         #if canImport(Glibc)
         let handler = current.__sigaction_handler.sa_handler
+        #elseif canImport(Musl)
+        let handler = current.__sa_handler.sa_handler
         #else
         let handler = current.__sigaction_u.__sa_handler
         #endif

@@ -249,16 +249,15 @@ public enum Runner {
         } else {
             return nil
         }
-        // kill(pid, 0): ESRCH when no such process (EPERM: it exists, someone else's).
-        guard kill(pid, 0) != 0, errno == ESRCH else { return nil }
+        // kill(pid, 0): ESRCH when no such process (EPERM: it exists, someone else's). Our own pid is a killed
+        // run's that had it before (a container often gives every run the same one): this run made nothing yet.
+        guard pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) else { return nil }
         return name
     }
 
+    /// Under a temporary name, registered (Foundation's `.atomic` writes use a name of its own that an
+    /// interrupted run would leave behind).
     static func writeAtomically(_ data: Data, to path: String) throws {
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CaptureFileError(path: path, message: "cannot write: \(error.localizedDescription)")
-        }
+        try writeFileAtomically([UInt8](data), to: path)
     }
 }

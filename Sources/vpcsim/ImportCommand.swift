@@ -67,9 +67,8 @@ func writeScenarioAtomically(_ text: String, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let tmp = url.deletingLastPathComponent()
         .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    TemporaryFiles.register(tmp.path)
     do {
-        try Data(text.utf8).write(to: tmp)
+        try TemporaryFiles.creating(tmp.path) { try Data(text.utf8).write(to: tmp) }
     } catch {
         TemporaryFiles.remove(tmp.path)
         throw ImportWriteError(description: (error as NSError).localizedDescription)

@@ -50,9 +50,24 @@ import Testing
         #expect(!TemporaryFiles.registered.contains { $0.hasPrefix((path as NSString).deletingLastPathComponent) })
     }
 
+    @Test func openCreatesAndRegistersAndAFailedOpenIsForgotten() throws {
+        let dir = makeTempDirectory()
+        let fp = try #require(TemporaryFiles.open(dir + "/a.spool", "wb"))
+        fclose(fp)
+        #expect(exists(dir + "/a.spool") && TemporaryFiles.registered.contains(dir + "/a.spool"))
+        let again = try #require(TemporaryFiles.reopen(dir + "/a.spool", "ab"))
+        fclose(again)
+        #expect(TemporaryFiles.registered.filter { $0 == dir + "/a.spool" }.count == 1)
+        TemporaryFiles.remove(dir + "/a.spool")
+        #expect(!exists(dir + "/a.spool") && !TemporaryFiles.registered.contains(dir + "/a.spool"))
+        #expect(TemporaryFiles.open(dir + "/missing/b.spool", "wb") == nil)
+        #expect(errno == ENOENT)
+        #expect(!TemporaryFiles.registered.contains(dir + "/missing/b.spool"))
+    }
+
     @Test func forgettingOneOfSeveralKeepsTheOthers() {
         let base = makeTempDirectory() + "/f"
-        for i in 0..<100 { TemporaryFiles.register(base + "\(i)") }  // past the first allocation (64)
+        for i in 0..<100 { TemporaryFiles.creating(base + "\(i)") {} }  // past the first allocation (64)
         for i in stride(from: 0, to: 100, by: 2) { TemporaryFiles.forget(base + "\(i)") }
         let mine = TemporaryFiles.registered.filter { $0.hasPrefix(base) }
         #expect(mine == stride(from: 1, to: 100, by: 2).map { base + "\($0)" }.sorted())

@@ -145,3 +145,24 @@ import TestSupport
         #expect(a.first! >= 5_000_000_000 && a.last! < 65_000_000_000)
     }
 }
+
+/// The unfinished files a killed run leaves, which the next run in the directory removes (`Runner.removeStaleOutputs`).
+@Suite struct StaleTemporaryFileTests {
+    @Test func namesAreRecognisedOnlyForProcessesThatAreGone() {
+        let dead = "99999999"  // above Linux's largest pid
+        #expect(Runner.unfinishedFileOfDeadRun(".01-a-eni-1.pcap.\(dead).tmp") == "01-a-eni-1.pcap")
+        #expect(Runner.unfinishedFileOfDeadRun(".all-hops.pcapng.\(dead).tmp") == "all-hops.pcapng")
+        #expect(Runner.unfinishedFileOfDeadRun("all-hops.pcapng.if12.\(dead).spool") == "all-hops.pcapng")
+        #expect(Runner.unfinishedFileOfDeadRun("flow-logs.txt.eni3.\(dead).spool") == "flow-logs.txt")
+        // This process's own pid: a killed run's that had it before (containers reuse pids); the run calling
+        // this has made nothing yet.
+        #expect(Runner.unfinishedFileOfDeadRun(".flow-logs.txt.\(getpid()).tmp") == "flow-logs.txt")
+        // A live process (init) keeps its files.
+        #expect(Runner.unfinishedFileOfDeadRun(".flow-logs.txt.1.tmp") == nil)
+        for other in ["flow-logs.txt", ".flow-logs.txt.tmp", ".flow-logs.txt.x.tmp", "all-hops.pcapng.if.\(dead).spool",
+                      "all-hops.pcapng.ifx.\(dead).spool", "all-hops.pcapng.\(dead).spool", ".a.\(dead).spool",
+                      "flow-logs.txt.eni3.0.spool"] {
+            #expect(Runner.unfinishedFileOfDeadRun(other) == nil, "\(other)")
+        }
+    }
+}

@@ -38,11 +38,8 @@ final class FlowLogFile {
         tempPath = "\(dir).\(name).\(getpid()).tmp"
         buffers = Array(repeating: [], count: max(interfaces, 1))
         spoolPaths = Array(repeating: nil, count: max(interfaces, 1))
-        TemporaryFiles.register(tempPath)
-        guard let fp = fopen(tempPath, "wb") else {
-            let why = String(cString: strerror(errno))
-            TemporaryFiles.forget(tempPath)
-            throw CaptureFileError(path: path, message: "cannot create: \(why)")
+        guard let fp = TemporaryFiles.open(tempPath, "wb") else {
+            throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
         }
         setvbuf(fp, nil, _IOFBF, 1 << 20)
         out = fp
@@ -81,15 +78,16 @@ final class FlowLogFile {
             return
         }
         guard failed == nil else { return }
-        let spool: String
+        // Created ("wb": never appending to a file a killed run with the same pid left), then reopened to append.
+        let opened: UnsafeMutablePointer<FILE>?
         if let known = spoolPaths[i] {
-            spool = known
+            opened = TemporaryFiles.reopen(known, "ab")
         } else {
-            spool = "\(path).eni\(i).\(getpid()).spool"
-            TemporaryFiles.register(spool)
-            spoolPaths[i] = spool
+            let spool = "\(path).eni\(i).\(getpid()).spool"
+            opened = TemporaryFiles.open(spool, "wb")
+            if opened != nil { spoolPaths[i] = spool }
         }
-        if let fp = fopen(spool, "ab") {
+        if let fp = opened {
             write(buffers[i], to: fp)
             if fclose(fp) != 0, failed == nil { failed = String(cString: strerror(errno)) }
         } else {
