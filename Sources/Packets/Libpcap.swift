@@ -50,11 +50,20 @@ public final class PcapWriter {
         packetCount += 1
         pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header,
                   data.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        // The reason of a failed write, while errno holds it (the flush at close could not tell).
+        if !failureNoted, let fp = pcap_dump_file(dumper), ferror_unlocked(fp) != 0 {
+            failureNoted = true
+            file?.noteFailure(errno == 0 ? EIO : errno)
+        }
     }
+    private var failureNoted = false
 
     public func write(_ data: [UInt8], timestamp: Int64, originalLength: Int? = nil) {
         data.withUnsafeBytes { write($0, timestamp: timestamp, originalLength: originalLength) }
     }
+
+    /// A write on `PcapWriterThread` failed with errno `code`: `close()` reports it.
+    func noteWriteFailure(_ code: Int32) { file?.noteFailure(code) }
 
     /// Flushes and moves the file into place. Throws if any write failed; the partial file is then removed.
     public func close() throws {

@@ -32,6 +32,7 @@ final class OutputFile {
     let tempPath: String
     private(set) var stream: UnsafeMutablePointer<FILE>?
     private(set) var failed: String?
+    private var buffer: StreamBuffer?
 
     init(path: String, bufferSize: Int = 1 << 20) throws {
         self.path = path
@@ -42,8 +43,14 @@ final class OutputFile {
         guard let fp = TemporaryFiles.open(tempPath, "wb") else {
             throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
         }
-        setvbuf(fp, nil, _IOFBF, bufferSize)
+        buffer = StreamBuffer(fp, size: bufferSize)
         stream = fp
+    }
+
+    /// A write of the stream failed on another thread (`PcapWriterThread`'s libpcap writes): `code` is its errno,
+    /// which the flush at `commit()` could no longer tell.
+    func noteFailure(_ code: Int32) {
+        if failed == nil { failed = String(cString: strerror(code)) }
     }
 
     @inline(__always)
@@ -63,6 +70,8 @@ final class OutputFile {
         if let closeStream { closeStream(fp) } else if fclose(fp) != 0, failed == nil {
             failed = String(cString: strerror(errno))
         }
+        buffer?.free()
+        buffer = nil
         if flushFailed, failed == nil { failed = String(cString: strerror(flushErrno)) }
         if let failed {
             TemporaryFiles.remove(tempPath)
@@ -81,10 +90,27 @@ final class OutputFile {
         guard let fp = stream else { return }
         stream = nil
         if let closeStream { closeStream(fp) } else { fclose(fp) }
+        buffer?.free()
+        buffer = nil
         TemporaryFiles.remove(tempPath)
     }
 
     deinit { abandon() }
+}
+
+/// A stdio stream's buffer of our own: glibc's `setvbuf` ignores the size when it is not given a buffer and
+/// allocates `st_blksize` (4 KiB here), so a "1 MiB" buffer without one meant a write(2) every 4 KiB. Freed
+/// after the stream is closed.
+struct StreamBuffer {
+    private let base: UnsafeMutablePointer<CChar>
+
+    init(_ fp: UnsafeMutablePointer<FILE>, size: Int) {
+        base = .allocate(capacity: size)
+        setvbuf(fp, base, _IOFBF, size)
+    }
+
+    /// After `fclose`.
+    func free() { base.deallocate() }
 }
 
 /// Writes `bytes` to `path` as the capture files are written: under a temporary name (registered with

@@ -12,14 +12,32 @@ import Darwin
 /// (libpcap's formatting, stdio and the kernel's copy into the page cache, about half the cost of a captured
 /// record) in the order they were filled, so every file gets the same bytes as when written directly.
 ///
-/// The two threads share nothing but a `ChunkQueue` (raw memory) and the libpcap dumpers (C pointers). The caller
-/// waits only when all the chunks are queued. `finish()` must run before any of the writers is closed or
-/// abandoned.
+/// It can also write a `PcapngWriter` (all-hops.pcapng): a record then carries the packet's pcapng interface and
+/// comment, and the thread writes the same frame to the pcap and, as an Enhanced Packet Block, to the pcapng.
+///
+/// The two threads share nothing but a `ChunkQueue` (raw memory), the libpcap dumpers (C pointers) and the
+/// `PcapngWriter`, which from `init` to `finish()` only the thread uses (release builds count references
+/// non-atomically: the caller must not touch it meanwhile). The caller waits only when all the chunks are queued.
+/// `finish()` must run before any of the writers is closed or abandoned.
 public final class PcapWriterThread {
     private static let chunkSize = 1 << 20
-    private static let recordHeader = 16  // writer (Int32), caplen (UInt32), timestamp (Int64)
-    /// The chunks; its context is the dumpers, by writer index.
+    /// writer (Int16), flags (UInt16: `partsFlag`, `pcapngFlag`), count (UInt32), timestamp (Int64); with
+    /// `pcapngFlag`, 8 more: the pcapng interface (Int32) and the comment's length (UInt32).
+    private static let recordHeader = 16
+    private static let pcapngHeader = 8
+    private static let partsFlag: UInt16 = 1
+    private static let pcapngFlag: UInt16 = 2
+    /// The chunks; its context is `Context`.
     private var queue: ChunkQueue?
+    private struct Context {
+        var dumpers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+        var pcapng: Unmanaged<PcapngWriter>?
+        /// Per writer, the errno of its first failed write (0: none), read after the thread has ended.
+        var errors: UnsafeMutablePointer<Int32>
+    }
+    /// The writers, for their failures at `finish()` (only this side touches them).
+    private let writers: [PcapWriter?]
+    private let context: UnsafeMutablePointer<Context>
     private let dumpers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// The chunk being filled and how far.
     private var current: UnsafeMutableRawPointer
@@ -29,12 +47,19 @@ public final class PcapWriterThread {
     /// the two threads share the work, whichever has time.
     public private(set) var isBehind = false
 
-    /// `writers[i]` receives the records `append(writer: i, …)` gives; nil entries take none.
-    public init(writers: [PcapWriter?], chunks: Int = 8) throws {
+    /// `writers[i]` receives the records `append(writer: i, …)` gives; nil entries take none. `pcapng` receives
+    /// the records appended with a pcapng interface (the thread holds it until `finish()`).
+    public init(writers: [PcapWriter?], pcapng: PcapngWriter? = nil, chunks: Int = 8) throws {
         dumpers = .allocate(capacity: max(writers.count, 1))
         for (i, w) in writers.enumerated() { (dumpers + i).initialize(to: w?.dumperPointer) }
+        self.writers = writers
+        let errors = UnsafeMutablePointer<Int32>.allocate(capacity: max(writers.count, 1))
+        errors.initialize(repeating: 0, count: max(writers.count, 1))
+        context = .allocate(capacity: 1)
+        context.initialize(to: Context(dumpers: dumpers, pcapng: pcapng.map { Unmanaged.passRetained($0) },
+                                       errors: errors))
         do {
-            queue = try ChunkQueue(chunks: chunks, chunkSize: Self.chunkSize, context: UnsafeMutableRawPointer(dumpers),
+            queue = try ChunkQueue(chunks: chunks, chunkSize: Self.chunkSize, context: UnsafeMutableRawPointer(context),
                                    body: { arg in
                                        PcapWriterThread.run(ChunkQueue(threadArgument: arg!))
                                        return nil
@@ -44,6 +69,9 @@ public final class PcapWriterThread {
                                                         message: "cannot start the capture writer thread: \(why)")
                                    })
         } catch {
+            context.pointee.pcapng?.release()
+            context.pointee.errors.deallocate()
+            context.deallocate()
             dumpers.deallocate()
             throw error
         }
@@ -52,6 +80,8 @@ public final class PcapWriterThread {
 
     deinit {
         finish()
+        context.pointee.errors.deallocate()
+        context.deallocate()
         dumpers.deallocate()
     }
 
@@ -59,8 +89,19 @@ public final class PcapWriterThread {
     /// the Unix epoch.
     @inline(__always)
     public func append(writer: Int, _ data: UnsafeRawBufferPointer, timestamp: Int64) {
-        let body = record(tag: Int32(truncatingIfNeeded: writer), count: data.count, timestamp: timestamp)
+        let body = record(writer: writer, flags: 0, count: data.count, timestamp: timestamp)
         if let base = data.baseAddress { body.copyMemory(from: base, byteCount: data.count) }
+    }
+
+    /// As `append(writer:_:timestamp:)`, and the same frame to the pcapng on `interface`, with `comment`
+    /// (UTF-8, copied).
+    @inline(__always)
+    public func append(writer: Int, _ data: UnsafeRawBufferPointer, timestamp: Int64, pcapngInterface interface: Int,
+                       comment: UnsafeRawBufferPointer) {
+        let body = record(writer: writer, flags: Self.pcapngFlag, count: data.count, timestamp: timestamp,
+                          interface: interface, commentCount: comment.count)
+        if let base = data.baseAddress { body.copyMemory(from: base, byteCount: data.count) }
+        if let base = comment.baseAddress { (body + data.count).copyMemory(from: base, byteCount: comment.count) }
     }
 
     /// Queues one frame for writer `writer`, to be built on the thread from `parts` and `payload` (copied; the
@@ -68,39 +109,58 @@ public final class PcapWriterThread {
     /// checksums) costs as much as writing it, so this takes both off the caller's thread.
     @inline(__always)
     public func append(writer: Int, parts: FrameParts, payload: UnsafeRawBufferPointer, timestamp: Int64) {
-        // A negative tag marks a frame to build; the count is the payload's.
-        let body = record(tag: -1 - Int32(truncatingIfNeeded: writer), count: payload.count, timestamp: timestamp)
+        // The count is the payload's.
+        let body = record(writer: writer, flags: Self.partsFlag, count: payload.count, timestamp: timestamp)
         body.initializeMemory(as: FrameParts.self, repeating: parts, count: 1)
         if let base = payload.baseAddress { (body + Self.partsBytes).copyMemory(from: base, byteCount: payload.count) }
+    }
+
+    /// As `append(writer:parts:payload:timestamp:)`, and the same frame to the pcapng on `interface`, with
+    /// `comment` (UTF-8, copied).
+    @inline(__always)
+    public func append(writer: Int, parts: FrameParts, payload: UnsafeRawBufferPointer, timestamp: Int64,
+                       pcapngInterface interface: Int, comment: UnsafeRawBufferPointer) {
+        let body = record(writer: writer, flags: Self.partsFlag | Self.pcapngFlag, count: payload.count,
+                          timestamp: timestamp, interface: interface, commentCount: comment.count)
+        body.initializeMemory(as: FrameParts.self, repeating: parts, count: 1)
+        if let base = payload.baseAddress { (body + Self.partsBytes).copyMemory(from: base, byteCount: payload.count) }
+        if let base = comment.baseAddress {
+            (body + Self.partsBytes + payload.count).copyMemory(from: base, byteCount: comment.count)
+        }
     }
 
     /// FrameParts' size in a record, rounded up to 8 bytes (the payload follows it).
     private static let partsBytes = (MemoryLayout<FrameParts>.stride + 7) & ~7
 
-    /// A record's size in a chunk: its header, FrameParts when its tag is negative, `count` bytes, rounded up to
-    /// 8 bytes.
+    /// A record's size in a chunk: its header(s), FrameParts with `partsFlag`, `count` bytes and the comment,
+    /// rounded up to 8 bytes.
     @inline(__always)
-    private static func recordSize(tag: Int32, count: Int) -> Int {
-        (recordHeader + (tag < 0 ? partsBytes : 0) + count + 7) & ~7
+    private static func recordSize(flags: UInt16, count: Int, commentCount: Int) -> Int {
+        (recordHeader + (flags & pcapngFlag != 0 ? pcapngHeader : 0) + (flags & partsFlag != 0 ? partsBytes : 0)
+            + count + commentCount + 7) & ~7
     }
 
     /// Starts a record in the current chunk (handing the chunk over first when it has no room): writes its
-    /// header (tag: the writer, or -1 - the writer for a frame to build; count; timestamp) and returns where its
-    /// body goes.
+    /// header(s) and returns where its body goes.
     @inline(__always)
-    private func record(tag: Int32, count: Int, timestamp: Int64) -> UnsafeMutableRawPointer {
+    private func record(writer: Int, flags: UInt16, count: Int, timestamp: Int64, interface: Int = -1,
+                        commentCount: Int = 0) -> UnsafeMutableRawPointer {
         precondition(queue != nil, "a record appended after finish()")
-        let size = Self.recordSize(tag: tag, count: count)
+        let size = Self.recordSize(flags: flags, count: count, commentCount: commentCount)
         // Room too for the frame a record of parts becomes (the thread builds it in a chunk-sized buffer).
-        precondition(size + (tag < 0 ? FrameParts.maxHeaderBytes : 0) <= Self.chunkSize,
+        precondition(size + (flags & Self.partsFlag != 0 ? FrameParts.maxHeaderBytes : 0) <= Self.chunkSize,
                      "a record larger than a chunk (1 MiB)")
         if used + size > Self.chunkSize { submit() }
         let r = current + used
-        r.storeBytes(of: tag, as: Int32.self)
+        r.storeBytes(of: Int16(truncatingIfNeeded: writer), as: Int16.self)
+        r.storeBytes(of: flags, toByteOffset: 2, as: UInt16.self)
         r.storeBytes(of: UInt32(truncatingIfNeeded: count), toByteOffset: 4, as: UInt32.self)
         r.storeBytes(of: timestamp, toByteOffset: 8, as: Int64.self)
         used += size
-        return r + Self.recordHeader
+        guard flags & Self.pcapngFlag != 0 else { return r + Self.recordHeader }
+        r.storeBytes(of: Int32(truncatingIfNeeded: interface), toByteOffset: Self.recordHeader, as: Int32.self)
+        r.storeBytes(of: UInt32(truncatingIfNeeded: commentCount), toByteOffset: Self.recordHeader + 4, as: UInt32.self)
+        return r + Self.recordHeader + Self.pcapngHeader
     }
 
     /// Hands the current chunk to the thread and waits, if need be, for the next one to be free.
@@ -116,11 +176,18 @@ public final class PcapWriterThread {
         queue = nil
         q.finish(length: used)
         used = 0
+        for (i, w) in writers.enumerated() where context.pointee.errors[i] != 0 {
+            w?.noteWriteFailure(context.pointee.errors[i])
+        }
     }
 
     /// The thread: writes queued chunks in order until told it is done and nothing is left.
     private static func run(_ queue: ChunkQueue) {
-        let dumpers = queue.context!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        let context = queue.context!.assumingMemoryBound(to: Context.self)
+        let dumpers = context.pointee.dumpers
+        let errors = context.pointee.errors
+        let pcapng = context.pointee.pcapng?.takeUnretainedValue()
+        defer { context.pointee.pcapng?.release() }
         // Where frames are built: room for the largest record a chunk holds.
         let frame = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 8)
         defer { frame.deallocate() }
@@ -128,27 +195,44 @@ public final class PcapWriterThread {
             var offset = 0
             while offset < length {
                 let r = chunk + offset
-                let tag = r.load(as: Int32.self)
+                let writer = Int(r.load(as: Int16.self))
+                let flags = r.load(fromByteOffset: 2, as: UInt16.self)
                 let count = Int(r.load(fromByteOffset: 4, as: UInt32.self))
                 let timestamp = r.load(fromByteOffset: 8, as: Int64.self)
-                let body = r + recordHeader
-                offset += recordSize(tag: tag, count: count)
-                guard let d = dumpers[Int(tag >= 0 ? tag : -1 - tag)] else { continue }
+                let interface = flags & pcapngFlag != 0 ? Int(r.load(fromByteOffset: recordHeader, as: Int32.self)) : -1
+                let commentCount = flags & pcapngFlag != 0
+                    ? Int(r.load(fromByteOffset: recordHeader + 4, as: UInt32.self)) : 0
+                let body = r + recordHeader + (flags & pcapngFlag != 0 ? pcapngHeader : 0)
+                offset += recordSize(flags: flags, count: count, commentCount: commentCount)
+                let d = dumpers[writer]
+                guard d != nil || interface >= 0 else { continue }
                 // The frame: the record's bytes, or built from its parts and payload.
                 var bytes = body, caplen = count
-                if tag < 0 {
+                let comment = body + (flags & partsFlag != 0 ? partsBytes : 0) + count
+                if flags & partsFlag != 0 {
                     var w = ByteWriter(base: frame, capacity: chunkSize)
                     Frame.write(to: &w, parts: body.load(as: FrameParts.self),
                                 payload: UnsafeRawBufferPointer(start: body + partsBytes, count: count))
                     bytes = frame
                     caplen = w.count
                 }
-                var header = pcap_pkthdr()
-                header.ts.tv_sec = Int(timestamp / 1_000_000_000)
-                header.ts.tv_usec = Int(timestamp % 1_000_000_000)  // nanoseconds, in a nanosecond file
-                header.caplen = UInt32(caplen)
-                header.len = UInt32(caplen)
-                pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, bytes.assumingMemoryBound(to: UInt8.self))
+                if let d {
+                    var header = pcap_pkthdr()
+                    header.ts.tv_sec = Int(timestamp / 1_000_000_000)
+                    header.ts.tv_usec = Int(timestamp % 1_000_000_000)  // nanoseconds, in a nanosecond file
+                    header.caplen = UInt32(caplen)
+                    header.len = UInt32(caplen)
+                    pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, bytes.assumingMemoryBound(to: UInt8.self))
+                    // The reason, while this thread's errno holds it (the flush at close could not tell).
+                    if errors[writer] == 0, let fp = pcap_dump_file(OpaquePointer(d)), ferror_unlocked(fp) != 0 {
+                        errors[writer] = errno == 0 ? EIO : errno
+                    }
+                }
+                if interface >= 0, let pcapng {
+                    pcapng.write(interface: interface, timestamp: timestamp,
+                                 data: UnsafeRawBufferPointer(start: bytes, count: caplen),
+                                 commentBytes: UnsafeRawBufferPointer(start: comment, count: commentCount))
+                }
             }
             queue.consumed()
         }

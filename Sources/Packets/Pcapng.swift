@@ -28,6 +28,7 @@ public final class PcapngWriter {
     private let groupByInterface: Bool
     private var spools: [UnsafeMutablePointer<FILE>?] = []
     private var spoolPaths: [String] = []
+    private var spoolBuffers: [StreamBuffer] = []
 
     public static let blockSHB: UInt32 = 0x0A0D_0D0A
     public static let blockIDB: UInt32 = 1
@@ -73,7 +74,7 @@ public final class PcapngWriter {
             let spool = "\(path).if\(interfaces.count - 1).\(getpid()).spool"
             spoolPaths.append(spool)
             let fp = TemporaryFiles.open(spool, "w+b")
-            if let fp { setvbuf(fp, nil, _IOFBF, 1 << 18) }
+            if let fp { spoolBuffers.append(StreamBuffer(fp, size: 1 << 18)) }
             spools.append(fp)
         }
         return interfaces.count - 1
@@ -82,10 +83,24 @@ public final class PcapngWriter {
     /// Appends one packet on `interface`; `timestamp` is nanoseconds since the Unix epoch.
     public func write(interface: Int, timestamp: Int64, data: UnsafeRawBufferPointer, originalLength: Int? = nil,
                       comment: String? = nil) {
+        guard var comment else {
+            write(interface: interface, timestamp: timestamp, data: data, originalLength: originalLength,
+                  commentBytes: UnsafeRawBufferPointer(start: nil, count: 0))
+            return
+        }
+        comment.withUTF8 {
+            write(interface: interface, timestamp: timestamp, data: data, originalLength: originalLength,
+                  commentBytes: UnsafeRawBufferPointer($0))
+        }
+    }
+
+    /// As `write(interface:timestamp:data:originalLength:comment:)`, the comment given as UTF-8 bytes (none when
+    /// empty).
+    public func write(interface: Int, timestamp: Int64, data: UnsafeRawBufferPointer, originalLength: Int? = nil,
+                      commentBytes: UnsafeRawBufferPointer) {
         precondition(interface >= 0 && interface < interfaces.count, "pcapng: undeclared interface \(interface)")
         let ts = UInt64(bitPattern: timestamp)
-        var comment = comment
-        let commentLength = comment?.utf8.count ?? 0
+        let commentLength = commentBytes.count
         let padded = (data.count + 3) & ~3
         let optionsLength = commentLength > 0 ? 4 + ((commentLength + 3) & ~3) + 4 : 0
         let total = 28 + padded + optionsLength + 4
@@ -103,14 +118,19 @@ public final class PcapngWriter {
         if commentLength > 0 {
             w.writeNative16(1)  // opt_comment
             w.writeNative16(UInt16(commentLength))
-            comment!.withUTF8 { w.write(UnsafeRawBufferPointer($0)) }
+            w.write(commentBytes)
             w.zeros(((commentLength + 3) & ~3) - commentLength)
             w.writeNative32(0)  // opt_endofopt
         }
         w.writeNative32(UInt32(total))
         if groupByInterface {
-            if let fp = spools[interface], fwrite(scratch, 1, w.count, fp) != w.count { spoolFailed = true }
-            if spools[interface] == nil { spoolFailed = true }
+            if let fp = spools[interface] {
+                if fwrite(scratch, 1, w.count, fp) != w.count, spoolError == nil {
+                    spoolError = String(cString: strerror(errno))
+                }
+            } else if spoolError == nil {
+                spoolError = "a spool file beside it could not be created"
+            }
         } else {
             file?.write(UnsafeRawBufferPointer(start: scratch, count: w.count))
         }
@@ -133,7 +153,8 @@ public final class PcapngWriter {
         defer { buffer.deallocate() }
         for fp in spools {
             guard let fp else { continue }
-            if fflush(fp) != 0 || ferror(fp) != 0 { spoolFailed = true }
+            if fflush(fp) != 0, spoolError == nil { spoolError = String(cString: strerror(errno)) }
+            if ferror(fp) != 0, spoolError == nil { spoolError = "a spool file beside it could not be written" }
             rewind(fp)
             while true {
                 let n = fread(buffer, 1, chunk, fp)
@@ -143,17 +164,20 @@ public final class PcapngWriter {
         }
         removeSpools()
         self.file = nil
-        if spoolFailed {
+        if let spoolError {
             file.abandon()
-            throw CaptureFileError(path: path, message: "write failed: could not spool packets beside the file")
+            throw CaptureFileError(path: path, message: "write failed: \(spoolError)")
         }
         try file.commit()
     }
 
-    private var spoolFailed = false
+    /// Why writing a spool file failed (its errno, read on the thread that wrote).
+    private var spoolError: String?
 
     private func removeSpools() {
         for fp in spools { if let fp { fclose(fp) } }
+        for b in spoolBuffers { b.free() }
+        spoolBuffers = []
         for p in spoolPaths { TemporaryFiles.remove(p) }
         spools = []
         spoolPaths = []

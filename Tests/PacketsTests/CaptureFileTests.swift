@@ -98,6 +98,70 @@ func sampleFrames() -> [Frame] {
         }
     }
 
+    /// With a pcapng: records that carry a pcapng interface and a comment reach both the pcap and, as Enhanced
+    /// Packet Blocks, all-hops.pcapng, which comes out byte for byte as direct writes make it: grouped by
+    /// interface, comments (empty ones too) and all; a record with a pcapng interface and no pcap writer goes to
+    /// the pcapng alone.
+    @Test func writerThreadWritesThePcapngAsDirectWritesDo() throws {
+        let dir = makeTempDirectory()
+        let samples = sampleFrames()
+        let frames = samples.map { $0.bytes() }
+        let directPcap = try PcapWriter(path: "\(dir)/direct.pcap")
+        let threadedPcap = try PcapWriter(path: "\(dir)/threaded.pcap")
+        let directNG = try PcapngWriter(path: "\(dir)/direct.pcapng", application: "t", groupByInterface: true)
+        let threadedNG = try PcapngWriter(path: "\(dir)/threaded.pcapng", application: "t", groupByInterface: true)
+        for ng in [directNG, threadedNG] {
+            for i in 0..<3 { ng.addInterface(name: "if\(i)", description: "interface \(i)") }
+        }
+        let thread = try PcapWriterThread(writers: [threadedPcap, nil], pcapng: threadedNG, chunks: 2)
+        var rng = SplitMix64(seed: 9)
+        for k in 0..<20_000 {
+            let interface = Int(rng.next() % 3)
+            let writer = interface == 2 ? 1 : 0  // interface 2's records have no pcap writer
+            let comment = k % 7 == 0 ? "" : "packet \(k) at interface \(interface): " + String(repeating: "x", count: k % 50)
+            let ts = 1_700_000_000_000_000_000 + Int64(k) * 1_000
+            let f = samples[k % frames.count]
+            var bytes = frames[k % frames.count]
+            if k % 2 == 0, f.icmpQuote == nil, case .ethernet(let eth) = f.link, let ip = f.ip {
+                let payload = f.payload + [UInt8](repeating: UInt8(truncatingIfNeeded: k), count: k % 300)
+                bytes = Frame(link: f.link, ip: ip, transport: f.transport, payload: payload).bytes()
+                let parts = FrameParts(destination: eth.destination, source: eth.source, ip: ip, transport: f.transport)
+                var c = comment
+                c.withUTF8 { c in
+                    payload.withUnsafeBytes {
+                        thread.append(writer: writer, parts: parts, payload: $0, timestamp: ts, pcapngInterface: interface,
+                                      comment: UnsafeRawBufferPointer(c))
+                    }
+                }
+            } else {
+                var c = comment
+                c.withUTF8 { c in
+                    bytes.withUnsafeBytes {
+                        thread.append(writer: writer, $0, timestamp: ts, pcapngInterface: interface,
+                                      comment: UnsafeRawBufferPointer(c))
+                    }
+                }
+            }
+            if writer == 0 { directPcap.write(bytes, timestamp: ts) }
+            directNG.write(interface: interface, timestamp: ts, data: bytes, comment: comment.isEmpty ? nil : comment)
+        }
+        thread.finish()
+        try directPcap.close()
+        try threadedPcap.close()
+        try directNG.close()
+        try threadedNG.close()
+        for ext in ["pcap", "pcapng"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/direct.\(ext)"))
+            let b = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/threaded.\(ext)"))
+            #expect(a.count > 1_000_000)
+            #expect(a == b, "\(ext)")
+        }
+        #expect(threadedNG.packetCount == 20_000)
+        let (count, problems) = try TShark.problems(in: "\(dir)/threaded.pcapng")
+        #expect(count == 20_000)
+        #expect(problems == [])
+    }
+
     @Test func tsharkValidatesEveryChecksumOfWhatWeWrite() throws {
         let path = makeTempDirectory() + "/frames.pcap"
         let w = try PcapWriter(path: path)

@@ -15,9 +15,12 @@ public final class CaptureWriter {
     let points: [CapturePoint]
     let startTime: Int64
     private var pcaps: [PcapWriter?]
-    /// Writes the pcaps' records on a thread of its own (see PcapWriterThread).
+    /// Writes the pcaps' records, and all-hops.pcapng's, on a thread of its own (see PcapWriterThread).
     private var pcapThread: PcapWriterThread?
+    /// all-hops.pcapng: used by the writer thread alone until `close()` or `abandon()` (this thread only checks
+    /// `hasPcapng`, so that no reference count of it is touched from two threads).
     private var pcapng: PcapngWriter?
+    private let hasPcapng: Bool
     private var interfaces: [Int] = []
     private let selected: [Bool]
     /// Each point's MACs, apart from its names (copying a CapturePoint per packet would retain three strings).
@@ -40,22 +43,25 @@ public final class CaptureWriter {
         peerMACs = points.map(\.peerMAC)
         pcaps = []
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        hasPcapng = allHops
         do {
             for (i, p) in points.enumerated() {
                 pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap") : nil)
             }
-            if pcaps.contains(where: { $0 != nil }) { pcapThread = try PcapWriterThread(writers: pcaps) }
-            guard allHops else { return }
-            // Grouped by capture point, so Wireshark's TCP reassembly sees each hop's stream once.
-            let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application,
-                                      groupByInterface: true)
-            for (i, p) in points.enumerated() {
-                interfaces.append(selected[i] ? ng.addInterface(name: p.name, description: p.description) : -1)
+            if hasPcapng {
+                // Grouped by capture point, so Wireshark's TCP reassembly sees each hop's stream once.
+                let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application,
+                                          groupByInterface: true)
+                for (i, p) in points.enumerated() {
+                    interfaces.append(selected[i] ? ng.addInterface(name: p.name, description: p.description) : -1)
+                }
+                pcapng = ng
             }
-            pcapng = ng
+            if pcaps.contains(where: { $0 != nil }) { pcapThread = try PcapWriterThread(writers: pcaps, pcapng: pcapng) }
         } catch {
             pcapThread?.finish()
             for w in pcaps { w?.abandon() }
+            pcapng?.abandon()
             buffer.deallocate()
             throw error
         }
@@ -71,19 +77,38 @@ public final class CaptureWriter {
         let local = localMACs[point], peer = peerMACs[point]
         let ts = startTime + time
         counts[point] += 1
-        if pcapng == nil, let thread = pcapThread, !thread.isBehind {
-            // The per-point pcaps only: the writer thread builds the frame (headers, lengths, checksums), unless
-            // it is behind (libpcap's writes and the kernel's copy keep it busy): then this thread does.
+        guard let thread = pcapThread else { return }  // there whenever a point is selected
+        if !thread.isBehind {
+            // The writer thread builds the frame (headers, lengths, checksums) and writes it to the pcap and,
+            // with its comment, to all-hops.pcapng; unless it is behind (libpcap's writes and the kernel's copy
+            // keep it busy): then this thread builds the frame.
             let parts = FrameParts(destination: outgoing ? peer : local, source: outgoing ? local : peer, ip: p.ip,
                                    transport: p.transport)
-            p.payload.withUnsafeBytes { thread.append(writer: point, parts: parts, payload: $0, timestamp: ts) }
+            p.payload.withUnsafeBytes { payload in
+                if hasPcapng {
+                    var c = comment
+                    c.withUTF8 {
+                        thread.append(writer: point, parts: parts, payload: payload, timestamp: ts,
+                                      pcapngInterface: interfaces[point], comment: UnsafeRawBufferPointer($0))
+                    }
+                } else {
+                    thread.append(writer: point, parts: parts, payload: payload, timestamp: ts)
+                }
+            }
             return
         }
         let eth = EthernetHeader(destination: outgoing ? peer : local, source: outgoing ? local : peer)
         var w = ByteWriter(base: buffer, capacity: capacity)
         Frame.write(to: &w, link: .ethernet(eth), ip: p.ip, transport: p.transport, payload: p.payload, filling: true)
-        pcapThread?.append(writer: point, w.written, timestamp: ts)  // there whenever a point is selected
-        pcapng?.write(interface: interfaces[point], timestamp: ts, data: w.written, comment: comment)
+        if hasPcapng {
+            var c = comment
+            c.withUTF8 {
+                thread.append(writer: point, w.written, timestamp: ts, pcapngInterface: interfaces[point],
+                              comment: UnsafeRawBufferPointer($0))
+            }
+        } else {
+            thread.append(writer: point, w.written, timestamp: ts)
+        }
     }
 
     /// Closes every file; throws if any failed to write (and removes it).
