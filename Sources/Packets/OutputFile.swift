@@ -61,6 +61,31 @@ final class OutputFile {
         }
     }
 
+    /// Appends the first `count` bytes of the file open as `descriptor`, copied by the kernel (`sendfile`: no
+    /// trip through this process's memory). False, with nothing written, where the kernel cannot (then the
+    /// caller copies them itself); true otherwise, a failure being kept for `commit()`.
+    func append(descriptor: Int32, count: Int) -> Bool {
+        guard let fp = stream, count > 0 else { return true }
+        #if canImport(Glibc)
+        if fflush(fp) != 0 {
+            if failed == nil { failed = String(cString: strerror(errno)) }
+            return true
+        }
+        var offset = 0
+        while offset < count {
+            let n = sendfile(fileno(fp), descriptor, &offset, count - offset)
+            if n > 0 { continue }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, offset == 0, [EINVAL, ENOSYS, EOPNOTSUPP].contains(errno) { return false }
+            if failed == nil { failed = n < 0 ? String(cString: strerror(errno)) : "a spool file ended early" }
+            return true
+        }
+        return true
+        #else
+        return false
+        #endif
+    }
+
     /// Flushes, closes (with `closeStream` when another library owns the stream) and renames into place.
     func commit(closeStream: ((UnsafeMutablePointer<FILE>) -> Void)? = nil) throws {
         guard let fp = stream else { return }

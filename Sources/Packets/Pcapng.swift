@@ -155,6 +155,9 @@ public final class PcapngWriter {
             guard let fp else { continue }
             if fflush(fp) != 0, spoolError == nil { spoolError = String(cString: strerror(errno)) }
             if ferror(fp) != 0, spoolError == nil { spoolError = "a spool file beside it could not be written" }
+            guard spoolError == nil else { break }
+            // The kernel copies it where it can; else through a buffer.
+            if file.append(descriptor: fileno(fp), count: Int(ftello(fp))) { continue }
             rewind(fp)
             while true {
                 let n = fread(buffer, 1, chunk, fp)
