@@ -51,7 +51,7 @@ public final class PcapWriter {
         pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header,
                   data.baseAddress?.assumingMemoryBound(to: UInt8.self))
         // The reason of a failed write, while errno holds it (the flush at close could not tell).
-        if !failureNoted, let fp = pcap_dump_file(dumper), ferror_unlocked(fp) != 0 {
+        if !failureNoted, let fp = pcap_dump_file(dumper), streamFailed(fp) {
             failureNoted = true
             file?.noteFailure(errno == 0 ? EIO : errno)
         }

@@ -74,10 +74,11 @@ final class OutputFile {
         var offset = 0
         while offset < count {
             let n = sendfile(fileno(fp), descriptor, &offset, count - offset)
+            let e = errno
             if n > 0 { continue }
-            if n < 0, errno == EINTR { continue }
-            if n < 0, offset == 0, [EINVAL, ENOSYS, EOPNOTSUPP].contains(errno) { return false }
-            if failed == nil { failed = n < 0 ? String(cString: strerror(errno)) : "a spool file ended early" }
+            if n < 0, e == EINTR { continue }
+            if n < 0, offset == 0, e == EINVAL || e == ENOSYS || e == EOPNOTSUPP { return false }
+            if failed == nil { failed = n < 0 ? String(cString: strerror(e)) : "a spool file ended early" }
             return true
         }
         return true

@@ -47,17 +47,23 @@ public final class PcapWriterThread {
     /// the two threads share the work, whichever has time.
     public private(set) var isBehind = false
 
-    /// `writers[i]` receives the records `append(writer: i, …)` gives; nil entries take none. `pcapng` receives
-    /// the records appended with a pcapng interface (the thread holds it until `finish()`).
-    public init(writers: [PcapWriter?], pcapng: PcapngWriter? = nil, chunks: Int = 8) throws {
+    /// `writers[i]` receives the records `append(writer: i, …)` gives; nil entries take none (at most 32,767
+    /// writers: a record names its writer in 16 bits). `pcapng`, retained by the caller
+    /// (`Unmanaged.passRetained`, so that no strong reference of the caller's is released once the thread runs),
+    /// receives the records appended with a pcapng interface; the thread releases it when it ends.
+    public init(writers: [PcapWriter?], pcapng: Unmanaged<PcapngWriter>? = nil, chunks: Int = 8) throws {
+        guard writers.count <= Int(Int16.max) else {
+            pcapng?.release()
+            throw CaptureFileError(path: writers.compactMap { $0?.path }.first ?? "",
+                                   message: "\(writers.count) capture points: at most \(Int16.max) can be written at once")
+        }
         dumpers = .allocate(capacity: max(writers.count, 1))
         for (i, w) in writers.enumerated() { (dumpers + i).initialize(to: w?.dumperPointer) }
         self.writers = writers
         let errors = UnsafeMutablePointer<Int32>.allocate(capacity: max(writers.count, 1))
         errors.initialize(repeating: 0, count: max(writers.count, 1))
         context = .allocate(capacity: 1)
-        context.initialize(to: Context(dumpers: dumpers, pcapng: pcapng.map { Unmanaged.passRetained($0) },
-                                       errors: errors))
+        context.initialize(to: Context(dumpers: dumpers, pcapng: pcapng, errors: errors))
         do {
             queue = try ChunkQueue(chunks: chunks, chunkSize: Self.chunkSize, context: UnsafeMutableRawPointer(context),
                                    body: { arg in
@@ -186,8 +192,9 @@ public final class PcapWriterThread {
         let context = queue.context!.assumingMemoryBound(to: Context.self)
         let dumpers = context.pointee.dumpers
         let errors = context.pointee.errors
-        let pcapng = context.pointee.pcapng?.takeUnretainedValue()
-        defer { context.pointee.pcapng?.release() }
+        // Used without a strong reference (no retain or release on this thread but the last release).
+        let pcapng = context.pointee.pcapng
+        defer { pcapng?.release() }
         // Where frames are built: room for the largest record a chunk holds.
         let frame = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 8)
         defer { frame.deallocate() }
@@ -224,14 +231,16 @@ public final class PcapWriterThread {
                     header.len = UInt32(caplen)
                     pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, bytes.assumingMemoryBound(to: UInt8.self))
                     // The reason, while this thread's errno holds it (the flush at close could not tell).
-                    if errors[writer] == 0, let fp = pcap_dump_file(OpaquePointer(d)), ferror_unlocked(fp) != 0 {
+                    if errors[writer] == 0, let fp = pcap_dump_file(OpaquePointer(d)), streamFailed(fp) {
                         errors[writer] = errno == 0 ? EIO : errno
                     }
                 }
                 if interface >= 0, let pcapng {
-                    pcapng.write(interface: interface, timestamp: timestamp,
+                    pcapng._withUnsafeGuaranteedRef {
+                        $0.write(interface: interface, timestamp: timestamp,
                                  data: UnsafeRawBufferPointer(start: bytes, count: caplen),
                                  commentBytes: UnsafeRawBufferPointer(start: comment, count: commentCount))
+                    }
                 }
             }
             queue.consumed()
@@ -242,4 +251,15 @@ public final class PcapWriterThread {
 extension PcapWriter {
     /// The libpcap dumper, for `PcapWriterThread` (nil once closed).
     var dumperPointer: UnsafeMutableRawPointer? { dumper.map { UnsafeMutableRawPointer($0) } }
+}
+
+/// Whether a stdio stream has seen a write fail (`ferror`, without the stream's lock where there is a function
+/// for it).
+@inline(__always)
+func streamFailed(_ fp: UnsafeMutablePointer<FILE>) -> Bool {
+    #if canImport(Glibc)
+    return ferror_unlocked(fp) != 0
+    #else
+    return ferror(fp) != 0
+    #endif
 }

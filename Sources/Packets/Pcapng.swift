@@ -100,7 +100,13 @@ public final class PcapngWriter {
                       commentBytes: UnsafeRawBufferPointer) {
         precondition(interface >= 0 && interface < interfaces.count, "pcapng: undeclared interface \(interface)")
         let ts = UInt64(bitPattern: timestamp)
-        let commentLength = commentBytes.count
+        // An option holds at most 65,535 bytes: a longer comment is cut at a UTF-8 character's start.
+        var commentLength = commentBytes.count
+        if commentLength > Int(UInt16.max) {
+            commentLength = Int(UInt16.max)
+            while commentLength > 0, commentBytes[commentLength] & 0xC0 == 0x80 { commentLength -= 1 }
+        }
+        let commentBytes = UnsafeRawBufferPointer(rebasing: commentBytes[0..<commentLength])
         let padded = (data.count + 3) & ~3
         let optionsLength = commentLength > 0 ? 4 + ((commentLength + 3) & ~3) + 4 : 0
         let total = 28 + padded + optionsLength + 4
@@ -157,7 +163,12 @@ public final class PcapngWriter {
             if ferror(fp) != 0, spoolError == nil { spoolError = "a spool file beside it could not be written" }
             guard spoolError == nil else { break }
             // The kernel copies it where it can; else through a buffer.
-            if file.append(descriptor: fileno(fp), count: Int(ftello(fp))) { continue }
+            let size = ftello(fp)
+            guard size >= 0 else {
+                spoolError = String(cString: strerror(errno))
+                break
+            }
+            if file.append(descriptor: fileno(fp), count: Int(size)) { continue }
             rewind(fp)
             while true {
                 let n = fread(buffer, 1, chunk, fp)

@@ -113,7 +113,7 @@ func sampleFrames() -> [Frame] {
         for ng in [directNG, threadedNG] {
             for i in 0..<3 { ng.addInterface(name: "if\(i)", description: "interface \(i)") }
         }
-        let thread = try PcapWriterThread(writers: [threadedPcap, nil], pcapng: threadedNG, chunks: 2)
+        let thread = try PcapWriterThread(writers: [threadedPcap, nil], pcapng: .passRetained(threadedNG), chunks: 2)
         var rng = SplitMix64(seed: 9)
         for k in 0..<20_000 {
             let interface = Int(rng.next() % 3)
@@ -160,6 +160,19 @@ func sampleFrames() -> [Frame] {
         let (count, problems) = try TShark.problems(in: "\(dir)/threaded.pcapng")
         #expect(count == 20_000)
         #expect(problems == [])
+    }
+
+    /// A pcapng option holds at most 65,535 bytes: a longer comment is cut at the start of a UTF-8 character, and
+    /// the file stays valid.
+    @Test func aCommentLongerThanAnOptionIsCutAtACharacter() throws {
+        let path = makeTempDirectory() + "/long.pcapng"
+        let w = try PcapngWriter(path: path, application: "t")
+        w.addInterface(name: "a", description: "a")
+        w.write(interface: 0, timestamp: 1, data: sampleFrames()[1].bytes(), comment: String(repeating: "é", count: 40_000))
+        try w.close()
+        let comment = try TShark.fields(path, ["frame.comment"]).first ?? ""
+        #expect(comment == String(repeating: "é", count: 32_767))  // 65,534 bytes
+        #expect(try TShark.problems(in: path).problems == [])
     }
 
     @Test func tsharkValidatesEveryChecksumOfWhatWeWrite() throws {

@@ -57,7 +57,11 @@ public final class CaptureWriter {
                 }
                 pcapng = ng
             }
-            if pcaps.contains(where: { $0 != nil }) { pcapThread = try PcapWriterThread(writers: pcaps, pcapng: pcapng) }
+            if pcaps.contains(where: { $0 != nil }) {
+                // Retained here, so that no strong reference is released after the thread has started.
+                let ng = pcapng.map { Unmanaged.passRetained($0) }
+                pcapThread = try PcapWriterThread(writers: pcaps, pcapng: ng)
+            }
         } catch {
             pcapThread?.finish()
             for w in pcaps { w?.abandon() }
