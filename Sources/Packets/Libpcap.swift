@@ -18,10 +18,12 @@ public final class PcapWriter {
     private(set) var dumper: OpaquePointer?
     public private(set) var packetCount = 0
 
-    public init(path: String, linkType: LinkType = .ethernet, snapLength: Int = 262_144) throws {
+    /// `bufferSize`: stdio's buffer (written out a buffer at a time).
+    public init(path: String, linkType: LinkType = .ethernet, snapLength: Int = 262_144,
+                bufferSize: Int = 1 << 20) throws {
         self.path = path
         self.linkType = linkType
-        let file = try OutputFile(path: path)
+        let file = try OutputFile(path: path, bufferSize: bufferSize)
         guard let p = pcap_open_dead_with_tstamp_precision(Int32(linkType.rawValue), Int32(snapLength),
                                                            UInt32(PCAP_TSTAMP_PRECISION_NANO)) else {
             file.abandon()

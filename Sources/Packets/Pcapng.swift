@@ -29,15 +29,18 @@ public final class PcapngWriter {
     private var spools: [UnsafeMutablePointer<FILE>?] = []
     private var spoolPaths: [String] = []
     private var spoolBuffers: [StreamBuffer] = []
+    private let spoolBufferSize: Int
 
     public static let blockSHB: UInt32 = 0x0A0D_0D0A
     public static let blockIDB: UInt32 = 1
     public static let blockEPB: UInt32 = 6
 
+    /// `spoolBufferSize`: stdio's buffer for each interface's spool file, with `groupByInterface`.
     public init(path: String, application: String, hardware: String? = nil, os: String? = nil,
-                groupByInterface: Bool = false) throws {
+                groupByInterface: Bool = false, spoolBufferSize: Int = 1 << 18) throws {
         self.path = path
         self.groupByInterface = groupByInterface
+        self.spoolBufferSize = spoolBufferSize
         scratchCapacity = 1 << 16
         scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 8)
         file = try OutputFile(path: path)
@@ -74,7 +77,7 @@ public final class PcapngWriter {
             let spool = "\(path).if\(interfaces.count - 1).\(getpid()).spool"
             spoolPaths.append(spool)
             let fp = TemporaryFiles.open(spool, "w+b")
-            if let fp { spoolBuffers.append(StreamBuffer(fp, size: 1 << 18)) }
+            if let fp { spoolBuffers.append(StreamBuffer(fp, size: spoolBufferSize)) }
             spools.append(fp)
         }
         return interfaces.count - 1

@@ -44,14 +44,19 @@ public final class CaptureWriter {
         pcaps = []
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         hasPcapng = allHops
+        // stdio buffers: 1 MiB a pcap and 256 KiB a pcapng spool, less when there are many points (an imported
+        // account's hundreds of ENIs), so that they hold some 32 MiB in all, and at least 64 KiB each.
+        let files = max(selected.filter { $0 }.count, 1)
+        let pcapBuffer = min(1 << 20, max(1 << 16, (32 << 20) / files))
+        let spoolBuffer = min(1 << 18, max(1 << 16, (8 << 20) / files))
         do {
             for (i, p) in points.enumerated() {
-                pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap") : nil)
+                pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap", bufferSize: pcapBuffer) : nil)
             }
             if hasPcapng {
                 // Grouped by capture point, so Wireshark's TCP reassembly sees each hop's stream once.
                 let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application,
-                                          groupByInterface: true)
+                                          groupByInterface: true, spoolBufferSize: spoolBuffer)
                 for (i, p) in points.enumerated() {
                     interfaces.append(selected[i] ? ng.addInterface(name: p.name, description: p.description) : -1)
                 }
