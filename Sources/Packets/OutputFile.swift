@@ -108,7 +108,7 @@ final class OutputFile {
             TemporaryFiles.remove(tempPath)
             throw CaptureFileError(path: path, message: "cannot move into place: \(why)")
         }
-        TemporaryFiles.forget(tempPath)
+        TemporaryFiles.renamed(tempPath, to: path)
     }
 
     /// Discards everything written.

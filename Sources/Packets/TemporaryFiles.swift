@@ -107,6 +107,47 @@ public enum TemporaryFiles {
         }
     }
 
+    /// `temp` was renamed into place as `final`: the output stays on the list, so that an interrupt removes it too,
+    /// until the run it belongs to is complete (`forget(under:)`): an interrupted run leaves none of its outputs,
+    /// complete or not, rather than some of them.
+    public static func renamed(_ temp: String, to final: String) {
+        temp.withCString { t in
+            let c = strdup(final)
+            pthread_mutex_lock(&state.pointee.mutex)
+            defer { pthread_mutex_unlock(&state.pointee.mutex) }
+            let paths = state.pointee.paths
+            for i in 0..<state.pointee.count {
+                guard let q = paths[i], strcmp(q, t) == 0 else { continue }
+                free(q)
+                paths[i] = c
+                return
+            }
+            free(c)
+        }
+    }
+
+    /// Forgets every file in `directory` (its run is complete).
+    public static func forget(under directory: String) {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        prefix.withCString { p in
+            let n = strlen(p)
+            pthread_mutex_lock(&state.pointee.mutex)
+            defer { pthread_mutex_unlock(&state.pointee.mutex) }
+            let paths = state.pointee.paths
+            var i = 0
+            while i < state.pointee.count {
+                if let q = paths[i], strncmp(q, p, n) == 0, strchr(q + n, 47) == nil {  // 47: "/"
+                    free(q)
+                    state.pointee.count -= 1
+                    paths[i] = paths[state.pointee.count]
+                    paths[state.pointee.count] = nil
+                } else {
+                    i += 1
+                }
+            }
+        }
+    }
+
     /// Removes `path` and forgets it.
     public static func remove(_ path: String) {
         unlink(path)
@@ -122,7 +163,7 @@ public enum TemporaryFiles {
 
     /// Removes every registered file, then ends the process with the signal (as if it had not been caught):
     /// status 130 for SIGINT, 143 for SIGTERM. Before that it writes one line to stderr,
-    /// "`name`: interrupted by SIGINT; N unfinished files removed". Call it before any other thread starts:
+    /// "`name`: interrupted by SIGINT; N files of the unfinished run removed". Call it before any other thread starts:
     /// threads inherit the blocked signals, and the signal thread is then the only one that takes them.
     public static func removeOnSignals(name: String) {
         signal(SIGXFSZ, SIG_IGN)
@@ -188,7 +229,7 @@ public enum TemporaryFiles {
         let program = name.map { String(cString: $0) } ?? "vpcsim"
         // On a terminal the progress bar may hold the line: start a new one.
         let line = (isatty(2) != 0 ? "\n" : "") + "\(program): interrupted by \(signalName); "
-            + "\(removed) unfinished file\(removed == 1 ? "" : "s") removed\n"
+            + "\(removed) file\(removed == 1 ? "" : "s") of the unfinished run removed\n"
         line.withCString { _ = write(2, $0, strlen($0)) }
         signal(signalNumber, SIG_DFL)
         var only = sigset_t()

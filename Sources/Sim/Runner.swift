@@ -82,6 +82,16 @@ public enum Runner {
             ? FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime,
                               perConnection: scenario.assumptions.flowLogRecordPerConnection)
             : nil
+        // A run that fails leaves none of its outputs, complete or not (some pcaps without a report would be taken
+        // for its results); one that succeeds lets go of them, which an interrupt would otherwise remove
+        // (TemporaryFiles.renamed).
+        var complete = false
+        defer {
+            if let outDir {
+                if !complete { removeStaleOutputs(in: outDir) }
+                TemporaryFiles.forget(under: outDir)
+            }
+        }
         // The recorder runs on a thread of its own during the simulation (FlowLogThread).
         var flowLogThread: FlowLogThread?
         // A failed run leaves no flow-logs.txt (not even an earlier run's) and no spool files; nor does a run
@@ -204,6 +214,7 @@ public enum Runner {
             try writeAtomically(Data(text.utf8), to: "\(outDir)/report.txt")
             try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
         }
+        complete = true
         return Outcome(report: report, text: text, flowLogRecords: flowLogRecords,
                        flowLogText: flowLogs.flatMap { f in flowLogRecords.map(f.text(of:)) },
                        flowLogRecordCount: flowLogs?.recordCount ?? 0,

@@ -19,6 +19,11 @@ import Testing
         try w.close()
         #expect(!TemporaryFiles.registered.contains(temp))
         #expect(!exists(temp) && exists(path))
+        // In place, it stays listed (an interrupt would remove it) until its run is complete.
+        #expect(TemporaryFiles.registered.contains(path))
+        TemporaryFiles.forget(under: dir)
+        #expect(!TemporaryFiles.registered.contains(path))
+        #expect(exists(path))
     }
 
     @Test func anAbandonedPcapngAndItsSpoolsAreRemovedAndForgotten() throws {

@@ -146,7 +146,7 @@ final class FlowLogFile {
             removeFiles()
             throw CaptureFileError(path: path, message: "cannot move into place: \(why)")
         }
-        TemporaryFiles.forget(tempPath)
+        TemporaryFiles.renamed(tempPath, to: path)
         removeFiles(temp: false)
     }
 
