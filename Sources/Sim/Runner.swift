@@ -87,6 +87,7 @@ public enum Runner {
         // (TemporaryFiles.renamed).
         var complete = false
         defer {
+            if !complete { writer?.abandon() }  // its thread stopped and its temporaries removed first
             if let outDir {
                 if !complete { removeStaleOutputs(in: outDir) }
                 TemporaryFiles.forget(under: outDir)
