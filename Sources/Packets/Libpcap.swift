@@ -52,16 +52,22 @@ public final class PcapWriter {
         packetCount += 1
         pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header,
                   data.baseAddress?.assumingMemoryBound(to: UInt8.self))
-        // The reason of a failed write, while errno holds it (the flush at close could not tell).
-        if !failureNoted, let fp = pcap_dump_file(dumper), streamFailed(fp) {
+        if !failureNoted, let code = Self.writeFailure(of: dumper) {
             failureNoted = true
-            file?.noteFailure(errno == 0 ? EIO : errno)
+            file?.noteFailure(code)
         }
     }
     private var failureNoted = false
 
     public func write(_ data: [UInt8], timestamp: Int64, originalLength: Int? = nil) {
         data.withUnsafeBytes { write($0, timestamp: timestamp, originalLength: originalLength) }
+    }
+
+    /// The errno of a failed write on `dumper`'s stream, read while it still holds it (the flush at close could
+    /// not tell); nil while no write failed.
+    static func writeFailure(of dumper: OpaquePointer) -> Int32? {
+        guard let fp = pcap_dump_file(dumper), streamFailed(fp) else { return nil }
+        return errno == 0 ? EIO : errno
     }
 
     /// A write on `PcapWriterThread` failed with errno `code`: `close()` reports it.

@@ -27,14 +27,14 @@ public struct CaptureFileError: Error, Equatable, Sendable, CustomStringConverti
 
 /// A file written under a temporary name and renamed into place only when complete, so that a failed or
 /// abandoned write never leaves a half-written file under the final name. Buffered: streams to disk.
-final class OutputFile {
-    let path: String
+public final class OutputFile {
+    public let path: String
     let tempPath: String
     private(set) var stream: UnsafeMutablePointer<FILE>?
     private(set) var failed: String?
     private var buffer: StreamBuffer?
 
-    init(path: String, bufferSize: Int = 1 << 20) throws {
+    public init(path: String, bufferSize: Int = 1 << 20) throws {
         self.path = path
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[...$0]) } ?? ""
@@ -54,17 +54,39 @@ final class OutputFile {
     }
 
     @inline(__always)
-    func write(_ raw: UnsafeRawBufferPointer) {
+    public func write(_ raw: UnsafeRawBufferPointer) {
         guard let fp = stream, raw.count > 0 else { return }
         if fwrite(raw.baseAddress, 1, raw.count, fp) != raw.count, failed == nil {
             failed = String(cString: strerror(errno))
         }
     }
 
+    public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Appends the whole file open as `source` (a spool, flushed here): copied by the kernel where it can, else
+    /// read through a buffer from its start. Returns why reading `source` failed, if it did; a failure to write is
+    /// kept for `commit()`.
+    public func append(contentsOf source: UnsafeMutablePointer<FILE>) -> String? {
+        var info = stat()
+        guard fflush(source) == 0, fstat(fileno(source), &info) == 0 else { return String(cString: strerror(errno)) }
+        if append(descriptor: fileno(source), count: Int(info.st_size)) { return nil }
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 8)
+        defer { buffer.deallocate() }
+        rewind(source)
+        while true {
+            let n = fread(buffer, 1, chunk, source)
+            if n > 0 { write(UnsafeRawBufferPointer(start: buffer, count: n)) }
+            if n < chunk { return ferror(source) != 0 ? "cannot read back a spool file" : nil }
+        }
+    }
+
     /// Appends the first `count` bytes of the file open as `descriptor`, copied by the kernel (`sendfile`: no
     /// trip through this process's memory). False, with nothing written, where the kernel cannot (then the
     /// caller copies them itself); true otherwise, a failure being kept for `commit()`.
-    func append(descriptor: Int32, count: Int) -> Bool {
+    private func append(descriptor: Int32, count: Int) -> Bool {
         guard let fp = stream, count > 0 else { return true }
         #if canImport(Glibc)
         if fflush(fp) != 0 {
@@ -88,7 +110,7 @@ final class OutputFile {
     }
 
     /// Flushes, closes (with `closeStream` when another library owns the stream) and renames into place.
-    func commit(closeStream: ((UnsafeMutablePointer<FILE>) -> Void)? = nil) throws {
+    public func commit(closeStream: ((UnsafeMutablePointer<FILE>) -> Void)? = nil) throws {
         guard let fp = stream else { return }
         stream = nil
         let flushFailed = fflush(fp) != 0 || ferror(fp) != 0
@@ -112,7 +134,7 @@ final class OutputFile {
     }
 
     /// Discards everything written.
-    func abandon(closeStream: ((UnsafeMutablePointer<FILE>) -> Void)? = nil) {
+    public func abandon(closeStream: ((UnsafeMutablePointer<FILE>) -> Void)? = nil) {
         guard let fp = stream else { return }
         stream = nil
         if let closeStream { closeStream(fp) } else { fclose(fp) }

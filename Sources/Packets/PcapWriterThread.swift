@@ -230,9 +230,8 @@ public final class PcapWriterThread {
                     header.caplen = UInt32(caplen)
                     header.len = UInt32(caplen)
                     pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, bytes.assumingMemoryBound(to: UInt8.self))
-                    // The reason, while this thread's errno holds it (the flush at close could not tell).
-                    if errors[writer] == 0, let fp = pcap_dump_file(OpaquePointer(d)), streamFailed(fp) {
-                        errors[writer] = errno == 0 ? EIO : errno
+                    if errors[writer] == 0, let code = PcapWriter.writeFailure(of: OpaquePointer(d)) {
+                        errors[writer] = code
                     }
                 }
                 if interface >= 0, let pcapng {

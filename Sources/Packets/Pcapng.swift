@@ -157,27 +157,11 @@ public final class PcapngWriter {
     public func close() throws {
         guard let file else { return }
         // Append each interface's spooled packets, interface by interface.
-        let chunk = 1 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 8)
-        defer { buffer.deallocate() }
         for fp in spools {
             guard let fp else { continue }
-            if fflush(fp) != 0, spoolError == nil { spoolError = String(cString: strerror(errno)) }
             if ferror(fp) != 0, spoolError == nil { spoolError = "a spool file beside it could not be written" }
             guard spoolError == nil else { break }
-            // The kernel copies it where it can; else through a buffer.
-            let size = ftello(fp)
-            guard size >= 0 else {
-                spoolError = String(cString: strerror(errno))
-                break
-            }
-            if file.append(descriptor: fileno(fp), count: Int(size)) { continue }
-            rewind(fp)
-            while true {
-                let n = fread(buffer, 1, chunk, fp)
-                if n > 0 { file.write(UnsafeRawBufferPointer(start: buffer, count: n)) }
-                if n < chunk { break }
-            }
+            spoolError = file.append(contentsOf: fp)
         }
         removeSpools()
         self.file = nil

@@ -46,13 +46,8 @@ public enum TemporaryFiles {
     /// lock, it could appear just after the cleanup and be left behind.
     public static func creating<T>(_ path: String, _ create: () throws -> T) rethrows -> T {
         let c = strdup(path)
-        pthread_mutex_lock(&state.pointee.mutex)
+        lockToCreate()
         defer { pthread_mutex_unlock(&state.pointee.mutex) }
-        if state.pointee.terminating {
-            pthread_mutex_unlock(&state.pointee.mutex)
-            free(c)
-            while true { pause() }
-        }
         if state.pointee.count == state.pointee.capacity {
             let bigger = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 2 * state.pointee.capacity)
             bigger.moveInitialize(from: state.pointee.paths, count: state.pointee.count)
@@ -80,13 +75,18 @@ public enum TemporaryFiles {
     /// `fopen(path, mode)` for a file already registered (a spool opened again to append), never after a
     /// signal's cleanup: "ab" would create it again.
     public static func reopen(_ path: String, _ mode: String) -> UnsafeMutablePointer<FILE>? {
-        pthread_mutex_lock(&state.pointee.mutex)
+        lockToCreate()
         defer { pthread_mutex_unlock(&state.pointee.mutex) }
-        if state.pointee.terminating {
-            pthread_mutex_unlock(&state.pointee.mutex)
-            while true { pause() }
-        }
         return fopen(path, mode)
+    }
+
+    /// Locks the registry to create a file; once a signal is being handled, waits for the end of the process
+    /// instead (the file would be left behind).
+    private static func lockToCreate() {
+        pthread_mutex_lock(&state.pointee.mutex)
+        guard state.pointee.terminating else { return }
+        pthread_mutex_unlock(&state.pointee.mutex)
+        while true { pause() }
     }
 
     /// `path` was renamed into place or removed.

@@ -19,8 +19,8 @@ import Packets
 /// neither the output nor a spool file behind.
 final class FlowLogFile {
     let path: String
-    let tempPath: String
-    private var out: UnsafeMutablePointer<FILE>?
+    /// The file, under its temporary name until `commit()` (the first ENI's lines, then the spools appended).
+    private var out: OutputFile?
     /// Lines not yet written, per ENI.
     private(set) var buffers: [[UInt8]]
     private var spoolPaths: [String?]
@@ -32,17 +32,9 @@ final class FlowLogFile {
     init(path: String, header: String, interfaces: Int, budget: Int = 4 << 20) throws {
         self.path = path
         self.budget = budget
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        tempPath = "\(dir).\(name).\(getpid()).tmp"
         buffers = Array(repeating: [], count: max(interfaces, 1))
         spoolPaths = Array(repeating: nil, count: max(interfaces, 1))
-        guard let fp = TemporaryFiles.open(tempPath, "wb") else {
-            throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
-        }
-        setvbuf(fp, nil, _IOFBF, 1 << 20)
-        out = fp
+        out = try OutputFile(path: path)
         buffers[0].append(contentsOf: header.utf8)
         buffers[0].append(0x0A)
     }
@@ -74,7 +66,7 @@ final class FlowLogFile {
     /// ENI `i`'s buffered lines: the first ENI's to the output, the others appended to their spool files.
     private func writeOut(_ i: Int) {
         if i == 0 {
-            write(buffers[0], to: out)
+            out?.write(buffers[0])
             return
         }
         guard failed == nil else { return }
@@ -104,23 +96,13 @@ final class FlowLogFile {
     /// Appends the spooled ENIs in order, flushes, and renames the file into place; removes every spool file.
     /// Throws (leaving no file) if any write failed.
     func commit() throws {
-        guard !finished, let fp = out else { return }
-        write(buffers[0], to: fp)
+        guard !finished, let out else { return }
+        out.write(buffers[0])
         buffers[0] = []
-        let chunk = 1 << 20
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 8)
-        defer { scratch.deallocate() }
         for i in buffers.indices.dropFirst() {
             if let spool = spoolPaths[i], failed == nil {
                 if let sp = fopen(spool, "rb") {
-                    while failed == nil {
-                        let n = fread(scratch, 1, chunk, sp)
-                        if n > 0, fwrite(scratch, 1, n, fp) != n { failed = String(cString: strerror(errno)) }
-                        if n < chunk {
-                            if ferror(sp) != 0, failed == nil { failed = "cannot read back a spool file" }
-                            break
-                        }
-                    }
+                    failed = out.append(contentsOf: sp)
                     fclose(sp)
                 } else {
                     failed = "cannot read back a spool file: \(String(cString: strerror(errno)))"
@@ -128,39 +110,30 @@ final class FlowLogFile {
                 TemporaryFiles.remove(spool)
                 spoolPaths[i] = nil
             }
-            write(buffers[i], to: fp)
+            out.write(buffers[i])
             buffers[i] = []
         }
-        out = nil
+        self.out = nil
         finished = true
-        let flushFailed = fflush(fp) != 0 || ferror(fp) != 0
-        let flushErrno = errno
-        if fclose(fp) != 0, failed == nil { failed = String(cString: strerror(errno)) }
-        if flushFailed, failed == nil { failed = String(cString: strerror(flushErrno)) }
+        defer { removeFiles() }
         if let failed {
-            removeFiles()
+            out.abandon()
             throw CaptureFileError(path: path, message: "write failed: \(failed)")
         }
-        guard rename(tempPath, path) == 0 else {
-            let why = String(cString: strerror(errno))
-            removeFiles()
-            throw CaptureFileError(path: path, message: "cannot move into place: \(why)")
-        }
-        TemporaryFiles.renamed(tempPath, to: path)
-        removeFiles(temp: false)
+        try out.commit()
     }
 
     /// Discards everything: the temporary file and every spool file.
     func abandon() {
         guard !finished else { return }
         finished = true
-        if let fp = out { fclose(fp) }
+        out?.abandon()
         out = nil
         removeFiles()
     }
 
-    private func removeFiles(temp: Bool = true) {
-        if temp { TemporaryFiles.remove(tempPath) }
+    /// Removes the spool files and empties the buffers.
+    private func removeFiles() {
         for case let p? in spoolPaths { TemporaryFiles.remove(p) }
         spoolPaths = spoolPaths.map { _ in nil }
         buffers = buffers.map { _ in [] }
