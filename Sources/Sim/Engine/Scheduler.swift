@@ -48,25 +48,36 @@ public final class Scheduler {
         }
     }
 
-    private var heap: [Event] = []
+    // Plain memory (RawVec: no uniqueness check or retain at each access), freed in deinit.
+    private var heap = RawVec<Event>(capacity: 64)
     private var nextSeq: UInt64 = 0
-    private var actions: [ActionSlot] = []
-    private var freeActions: [Int32] = []
+    private var actions = RawVec<ActionSlot>(capacity: 64)
+    private var freeActions = RawVec<Int32>(capacity: 64)
     public private(set) var now: Int64 = 0
     public private(set) var eventsRun: Int = 0
     /// Lanes: actions whose times never decrease (a generator's Lambda timeouts: flows start in order and share
     /// the timeout). The heap holds only each lane's head, so a million flows' pending timeouts (most of them
     /// cancelled when their flow ends) cost a queue entry each, not a heap of a million.
     private struct Lane {
-        var events: [Event] = []
+        var events = RawVec<Event>(capacity: 64)
         var head = 0
     }
-    private var lanes: [Lane] = []
+    private var lanes = RawVec<Lane>(capacity: 8)
 
     /// Runs network events (packets in flight); set by the network that owns this scheduler.
     var network: Borrowed<VPCNetwork>?
 
     public init() {}
+
+    deinit {
+        heap.free()
+        actions.free()
+        freeActions.free()
+        for l in 0..<lanes.count { lanes[l].events.free() }
+        lanes.free()
+        networkLanes.free()
+        actionLanes.free()
+    }
 
     public var pending: Int { heap.count + farCount }
 
@@ -120,7 +131,7 @@ public final class Scheduler {
     @inline(__always)
     private func ready() -> Bool {
         while true {
-            if let first = heap.first, first.time < horizon { return true }
+            if heap.count > 0, heap[0].time < horizon { return true }
             if farCount == 0 { return !heap.isEmpty }
             let b = Int(horizon >> Scheduler.farShift) & (Scheduler.farBuckets - 1)
             if !far[b].isEmpty {
@@ -138,13 +149,11 @@ public final class Scheduler {
     @inline(__always)
     private func store(closure: Action?, target: ScheduledTarget?, tag: Int) -> (slot: Int32, generation: UInt32) {
         if let s = freeActions.popLast() {
-            let generation = actions.withUnsafeMutableBufferPointer { a in
-                a[Int(s)].closure = closure
-                a[Int(s)].target = target
-                a[Int(s)].tag = tag
-                return a[Int(s)].generation
-            }
-            return (s, generation)
+            let a = actions.pointer(Int(s))
+            a.pointee.closure = closure
+            a.pointee.target = target
+            a.pointee.tag = tag
+            return (s, a.pointee.generation)
         }
         actions.append(ActionSlot(closure: closure, target: target, tag: tag))
         return (Int32(actions.count - 1), 0)
@@ -170,7 +179,7 @@ public final class Scheduler {
 
     private func schedule(lane l: Int, at time: Int64, slot stored: (slot: Int32, generation: UInt32)) -> Handle {
         let t = max(time, now)
-        if let last = lanes[l].events.last, lanes[l].head < lanes[l].events.count, last.time > t {
+        if lanes[l].head < lanes[l].events.count, let last = lanes[l].events.last, last.time > t {
             return schedule(at: t, slot: stored)
         }
         let (slot, generation) = stored
@@ -183,14 +192,15 @@ public final class Scheduler {
     /// Appends `e` (no earlier than the lane's last) to lane `l`.
     @inline(__always)
     private func append(_ e: Event, to l: Int) {
-        if lanes[l].head == lanes[l].events.count {
+        let lane = lanes.pointer(l)
+        if lane.pointee.head == lane.pointee.events.count {
             // Empty: start over at the front and put this head in the heap.
-            lanes[l].events.removeAll(keepingCapacity: true)
-            lanes[l].head = 0
-            lanes[l].events.append(e)
+            lane.pointee.events.removeAll()
+            lane.pointee.head = 0
+            lane.pointee.events.append(e)
             push(Event(time: e.time, seqKind: e.seqKind & ~3 | 2, slot: Int32(l)))
         } else {
-            lanes[l].events.append(e)
+            lane.pointee.events.append(e)
         }
     }
 
@@ -213,8 +223,12 @@ public final class Scheduler {
     /// left (a VPC hop, a NAT gateway's processing, half a host's round trip); an endpoint acts a fixed delay
     /// after something happened (a message 100 µs after the peer's, a close 1 ms after the peer's).
     private struct DelayLanes {
-        var delays: [Int64] = []
-        var lanes: [Int] = []
+        var delays = RawVec<Int64>(capacity: 32)
+        var lanes = RawVec<Int>(capacity: 32)
+        func free() {
+            delays.free()
+            lanes.free()
+        }
     }
     private var networkLanes = DelayLanes()
     private var actionLanes = DelayLanes()
@@ -259,16 +273,15 @@ public final class Scheduler {
     private func push(_ e: Event) {
         heap.append(e)
         if heap.count > peakPending { peakPending = heap.count }
-        heap.withUnsafeMutableBufferPointer { h in
-            var i = h.count - 1
-            while i > 0 {
-                let parent = (i - 1) >> 2
-                guard e.before(h[parent]) else { break }
-                h[i] = h[parent]
-                i = parent
-            }
-            h[i] = e
+        let h = heap.base
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) >> 2
+            guard e.before(h[parent]) else { break }
+            h[i] = h[parent]
+            i = parent
         }
+        h[i] = e
     }
 
     @inline(__always)
@@ -283,25 +296,24 @@ public final class Scheduler {
     /// Puts `e` in the root's place and sifts it down (the root is gone: popped, or replaced by `e`).
     @inline(__always)
     private func siftDown(_ e: Event) {
-        heap.withUnsafeMutableBufferPointer { h in
-            let n = h.count
-            var i = 0
-            while true {
-                let l = 4 * i + 1
-                if l >= n { break }
-                var m = l
-                let end = min(l + 4, n)
-                var c = l + 1
-                while c < end {
-                    if h[c].before(h[m]) { m = c }
-                    c += 1
-                }
-                guard h[m].before(e) else { break }
-                h[i] = h[m]
-                i = m
+        let h = heap.base
+        let n = heap.count
+        var i = 0
+        while true {
+            let l = 4 * i + 1
+            if l >= n { break }
+            var m = l
+            let end = min(l + 4, n)
+            var c = l + 1
+            while c < end {
+                if h[c].before(h[m]) { m = c }
+                c += 1
             }
-            h[i] = e
+            guard h[m].before(e) else { break }
+            h[i] = h[m]
+            i = m
         }
+        h[i] = e
     }
 
     /// Takes the heap's first event, the next to run (`ready()` was true). A lane's head gives way to the
@@ -311,21 +323,20 @@ public final class Scheduler {
         let top = heap[0]
         guard top.seqKind & 3 == 2 else { return pop()! }
         let l = Int(top.slot)
-        return lanes.withUnsafeMutableBufferPointer { lanes in
-            let e = lanes[l].events[lanes[l].head]
-            lanes[l].head += 1
-            if lanes[l].head < lanes[l].events.count {
-                let following = lanes[l].events[lanes[l].head]
-                siftDown(Event(time: following.time, seqKind: following.seqKind & ~3 | 2, slot: Int32(l)))
-                if lanes[l].head >= 4096, lanes[l].head * 2 >= lanes[l].events.count {
-                    lanes[l].events.removeFirst(lanes[l].head)
-                    lanes[l].head = 0
-                }
-            } else {
-                _ = pop()
+        let lane = lanes.pointer(l)
+        let e = lane.pointee.events[lane.pointee.head]
+        lane.pointee.head += 1
+        if lane.pointee.head < lane.pointee.events.count {
+            let following = lane.pointee.events[lane.pointee.head]
+            siftDown(Event(time: following.time, seqKind: following.seqKind & ~3 | 2, slot: Int32(l)))
+            if lane.pointee.head >= 4096, lane.pointee.head * 2 >= lane.pointee.events.count {
+                lane.pointee.events.removeFirst(lane.pointee.head)
+                lane.pointee.head = 0
             }
-            return e
+        } else {
+            _ = pop()
         }
+        return e
     }
 
     @inline(__always)
@@ -336,12 +347,12 @@ public final class Scheduler {
             network! { $0.fire(e.slot) }
             return
         }
-        let i = Int(e.slot)
-        guard actions[i].generation == e.generation, actions[i].live else { return }
-        let closure = actions[i].closure.take()
-        let target = actions[i].target.take()
-        let tag = actions[i].tag
-        release(i)
+        let a = actions.pointer(Int(e.slot))
+        guard a.pointee.generation == e.generation, a.pointee.live else { return }
+        let closure = a.pointee.closure.take()
+        let target = a.pointee.target.take()
+        let tag = a.pointee.tag
+        a.pointee.generation &+= 1
         freeActions.append(e.slot)
         eventsRun += 1
         if let target { target.fire(tag: tag) } else { closure?() }
@@ -350,11 +361,10 @@ public final class Scheduler {
     /// Empties action slot `i` (its closure or target released) and makes its pending event stale.
     @inline(__always)
     private func release(_ i: Int) {
-        actions.withUnsafeMutableBufferPointer { a in
-            a[i].closure = nil
-            a[i].target = nil
-            a[i].generation &+= 1
-        }
+        let a = actions.pointer(i)
+        a.pointee.closure = nil
+        a.pointee.target = nil
+        a.pointee.generation &+= 1
     }
 
     /// Runs every event, calling `progress` every `every` events.

@@ -27,6 +27,49 @@ struct HopTables {
     /// `ruleStart[l]..<ruleStart[l + 1]`.
     let rules: [NACLRule]
     let ruleStart: [Int32]
+    /// `rules`, compiled to 20 plain bytes each for the scan of every packet.
+    let compiled: [CompiledNACLRule]
+
+    /// A NACL rule as the per-packet scan reads it: the CIDR as network and mask, no optionals.
+    struct CompiledNACLRule {
+        var network: UInt32
+        var mask: UInt32
+        /// 0...65535 for a rule without ports.
+        var portFrom: UInt16
+        var portTo: UInt16
+        /// The protocol number, -1 for all.
+        var proto: Int16
+        /// -1 for any; a value no ICMP type or code has (over 255) never matches.
+        var icmpType: Int16
+        var icmpCode: Int16
+        var allow: Bool
+
+        init(_ r: NACLRule) {
+            network = r.cidr.network.rawValue
+            mask = IPv4CIDR.mask(r.cidr.prefixLength)
+            portFrom = r.ports?.from ?? 0
+            portTo = r.ports?.to ?? 65535
+            switch r.proto {
+            case .all: proto = -1
+            case .number(let p): proto = Int16(p.rawValue)
+            }
+            icmpType = r.icmpType.map { $0 < 0 ? -1 : Int16(clamping: $0) } ?? -1
+            icmpCode = r.icmpCode.map { $0 < 0 ? -1 : Int16(clamping: $0) } ?? -1
+            allow = r.action == .allow
+        }
+
+        /// NACLEvaluator.matches, on the compiled form.
+        @inline(__always)
+        func matches(_ key: PacketKey, peer: IPv4Address) -> Bool {
+            guard proto < 0 || proto == Int16(key.proto.rawValue), peer.rawValue & mask == network else { return false }
+            if key.hasPorts, key.destinationPort < portFrom || key.destinationPort > portTo { return false }
+            if key.proto == .icmp {
+                if icmpType >= 0, icmpType != Int16(key.icmpType) { return false }
+                if icmpCode >= 0, icmpCode != Int16(key.icmpCode) { return false }
+            }
+            return true
+        }
+    }
 
     init(_ model: VPCModel) {
         subnets = model.subnets.indices.map { s in
@@ -52,22 +95,27 @@ struct HopTables {
         ruleStart.append(Int32(rules.count))
         self.rules = rules
         self.ruleStart = ruleStart
+        compiled = rules.map(CompiledNACLRule.init)
     }
 
-    /// NACLEvaluator.evaluate over the flat rules: the first match decides, none is the `*` DENY.
+    /// NACLEvaluator.evaluate over the compiled rules: the first match decides, none is the `*` DENY. Returns
+    /// whether the packet is allowed and the deciding rule's index in `rules` (-1: the `*` DENY).
     @inline(__always)
-    func naclDecision(_ acl: Int, _ direction: Direction, _ key: PacketKey) -> NACLDecision {
+    func naclDecision(_ acl: Int, _ direction: Direction, _ key: PacketKey) -> (allowed: Bool, rule: Int) {
         let peer = direction == .inbound ? key.source : key.destination
         let list = 2 * acl + (direction == .inbound ? 0 : 1)
-        return rules.withUnsafeBufferPointer { r in
+        return compiled.withUnsafeBufferPointer { r in
             ruleStart.withUnsafeBufferPointer { start in
-                for i in Int(start[list])..<Int(start[list + 1]) where NACLEvaluator.matches(r[i], key, peer: peer) {
-                    return NACLDecision(rule: r[i])
+                for i in Int(start[list])..<Int(start[list + 1]) where r[i].matches(key, peer: peer) {
+                    return (r[i].allow, i)
                 }
-                return NACLDecision(rule: nil)
+                return (false, -1)
             }
         }
     }
+
+    /// The decision `naclDecision` came to, with its rule.
+    func naclDecision(rule i: Int) -> NACLDecision { NACLDecision(rule: i < 0 ? nil : rules[i]) }
 }
 
 /// Every route table of a model in one flat array of plain data, each table's routes in match order (longest

@@ -418,13 +418,13 @@ public final class VPCNetwork {
 
     private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         let aclIndex = Int(tables.subnets[subnet].networkACL)
-        let d = tables.naclDecision(aclIndex, direction, key)
+        let (allowed, rule) = tables.naclDecision(aclIndex, direction, key)
         func step() -> Step {
             Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[aclIndex].id,
-                 componentDisplay: model.networkACLs[aclIndex].display, action: d.allowed ? .allowed : .denied,
-                 rule: NACLEvaluator.describe(d.rule))
+                 componentDisplay: model.networkACLs[aclIndex].display, action: allowed ? .allowed : .denied,
+                 rule: NACLEvaluator.describe(tables.naclDecision(rule: rule).rule))
         }
-        if d.allowed {
+        if allowed {
             record(&p, step())
             return nil
         }
@@ -507,17 +507,21 @@ public final class VPCNetwork {
     /// endpoint it delivers to sends new packets); a packet keeps its slot from hop to hop and is changed in
     /// place (translation, TTL): no copies between hops.
     private static let chunkShift = 10
-    private var chunks: [UnsafeMutablePointer<SimPacket>] = []
-    private var hops: [Hop] = []
-    private var inUse: [Bool] = []
-    private var freeSlots: [Int32] = []
+    private var chunks = RawVec<UnsafeMutablePointer<SimPacket>>(capacity: 4)
+    private var hops = RawVec<Hop>(capacity: 1 << VPCNetwork.chunkShift)
+    private var inUse = RawVec<Bool>(capacity: 1 << VPCNetwork.chunkShift)
+    private var freeSlots = RawVec<Int32>(capacity: 1 << VPCNetwork.chunkShift)
     /// The slot being handled, and whether its packet was sent on (else the slot is freed after the handler).
     private var firing: Int32 = -1
     private var forwarded = false
 
     deinit {
-        for i in inUse.indices where inUse[i] { packet(Int32(i)).deinitialize(count: 1) }
-        for c in chunks { c.deallocate() }
+        for i in 0..<inUse.count where inUse[i] { packet(Int32(i)).deinitialize(count: 1) }
+        for c in 0..<chunks.count { chunks[c].deallocate() }
+        chunks.free()
+        hops.free()
+        inUse.free()
+        freeSlots.free()
     }
 
     @inline(__always)
@@ -529,11 +533,13 @@ public final class VPCNetwork {
         if freeSlots.isEmpty {
             let base = chunks.count << Self.chunkShift
             chunks.append(.allocate(capacity: 1 << Self.chunkShift))
-            hops += Array(repeating: Hop(node: .eni(0)), count: 1 << Self.chunkShift)
-            inUse += Array(repeating: false, count: 1 << Self.chunkShift)
-            for i in (base..<base + (1 << Self.chunkShift)).reversed() { freeSlots.append(Int32(i)) }
+            for i in base..<base + (1 << Self.chunkShift) {
+                hops.append(Hop(node: .eni(0)))
+                inUse.append(false)
+                freeSlots.append(Int32(base + (1 << Self.chunkShift) - 1 - (i - base)))
+            }
         }
-        let slot = freeSlots.removeLast()
+        let slot = freeSlots.popLast()!
         packet(slot).initialize(to: p)
         inUse[Int(slot)] = true
         hops[Int(slot)] = Hop(node: node)
