@@ -84,7 +84,7 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
         trigger(script.sentFirst[sideIndex])
     }
 
-    func received(_ c: TCPConnection, bytes: ArraySlice<UInt8>) {
+    func received(_ c: TCPConnection, bytes: PacketPayload) {
         received += bytes.count
         let ends = script.peerEnds[sideIndex]
         while nextPeer < ends.count, received >= ends[nextPeer].end {

@@ -18,8 +18,8 @@ public enum TCPCloseReason: Sendable, Equatable {
 /// The application on one end of a connection.
 public protocol TCPApplication: AnyObject {
     func established(_ c: TCPConnection)
-    /// `count` new in-order bytes arrived.
-    func received(_ c: TCPConnection, bytes: ArraySlice<UInt8>)
+    /// New in-order bytes arrived (borrowed: valid during the call).
+    func received(_ c: TCPConnection, bytes: PacketPayload)
     /// The peer sent FIN.
     func peerClosed(_ c: TCPConnection)
     func ended(_ c: TCPConnection, _ reason: TCPCloseReason)
@@ -282,7 +282,7 @@ public final class TCPConnection: ScheduledTarget {
             if nagle, n < segmentSize, inFlight > 0, seqLT(sndUna, sndSml), seqLEQ(sndSml, sndNxt) { break }
             if n < segmentSize { sndSml = sndNxt &+ UInt32(n) }
             let last = n == available
-            let data = offset == 0 && n == sendBuffer.count ? sendBuffer : Array(sendBuffer[offset..<offset + n])
+            let data = sendBuffer.withUnsafeBytes { PacketPayload(copying: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + n])) }
             emit(flags: last ? [.psh, .ack] : .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow,
                  options: tsOptions, payload: data)
             sndNxt = sndNxt &+ UInt32(n)
@@ -481,7 +481,7 @@ public final class TCPConnection: ScheduledTarget {
                 dataReceived(p.payload.count)
                 // The kernel decides about the ACK before the application runs (softirq, then wake-up).
                 if !(t.flags.contains(.fin) && seq &+ UInt32(p.payload.count) == rcvNxt) { ackSendCheck() }
-                app?.received(self, bytes: p.payload[...])
+                app?.received(self, bytes: p.payload)
                 if state == .closed { return }
             } else {
                 sendAck()  // duplicate or out of window: ACK at once
@@ -683,7 +683,7 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     private func emit(flags: TCPFlags, seq: UInt32, ack: UInt32, window: UInt16, options: TCPOptionBytes,
-                      payload: [UInt8] = []) {
+                      payload: PacketPayload = PacketPayload()) {
         var ip = IPv4Header(source: local.address, destination: remote.address, proto: .tcp, ttl: stack.initialTTL,
                             identification: ipID, dontFragment: true)
         ipID &+= 1

@@ -198,6 +198,7 @@ public final class VPCNetwork {
                     capture(.eni(eni), p, outgoing: true, comment: "sent; dropped: " + step.text)
                     observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: true, accepted: false)
                     drop(p, step)
+                    p.payload.free()
                     return
                 }
             }
@@ -229,6 +230,7 @@ public final class VPCNetwork {
                             rule: "no modeled host or public IP at \(p.ip.destination)")
             capture(.outsideHost(host), p, outgoing: true, comment: "sent; dropped: " + step.text)
             drop(p, step)
+            p.payload.free()
         }
     }
 
@@ -477,13 +479,21 @@ public final class VPCNetwork {
 
     // MARK: Arrival at nodes
 
-    /// A new packet (sent by an endpoint, or an RST a NAT gateway makes) leaves for its next hop, or is dropped.
+    /// A new packet (sent by an endpoint, or an RST a NAT gateway makes) leaves for its next hop (which then owns
+    /// its payload), or is dropped (its payload freed).
     private func carry(_ p: SimPacket, _ t: Transit) {
         if let step = t.drop {
             drop(p, step)
+            var dead = p
+            dead.payload.free()
             return
         }
-        if let next = t.next { arrive(next, p, after: t.delay) }
+        if let next = t.next {
+            arrive(next, p, after: t.delay)
+        } else {
+            var dead = p
+            dead.payload.free()
+        }
     }
 
     /// The packet being handled (the one in slot `firing`) goes on to its next hop, or is dropped.
@@ -516,7 +526,10 @@ public final class VPCNetwork {
     private var forwarded = false
 
     deinit {
-        for i in 0..<inUse.count where inUse[i] { packet(Int32(i)).deinitialize(count: 1) }
+        for i in 0..<inUse.count where inUse[i] {
+            packet(Int32(i)).pointee.payload.free()
+            packet(Int32(i)).deinitialize(count: 1)
+        }
         for c in 0..<chunks.count { chunks[c].deallocate() }
         chunks.free()
         hops.free()
@@ -567,6 +580,7 @@ public final class VPCNetwork {
             handle(hop.node, &p.pointee)
         }
         if !forwarded {
+            p.pointee.payload.free()  // the packet leaves the network: delivered or dropped
             p.deinitialize(count: 1)
             inUse[Int(slot)] = false
             freeSlots.append(slot)

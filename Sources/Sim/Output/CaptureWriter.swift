@@ -106,9 +106,10 @@ public final class CaptureWriter {
             }
             return
         }
-        let eth = EthernetHeader(destination: outgoing ? peer : local, source: outgoing ? local : peer)
+        let parts = FrameParts(destination: outgoing ? peer : local, source: outgoing ? local : peer, ip: p.ip,
+                               transport: p.transport)
         var w = ByteWriter(base: buffer, capacity: capacity)
-        Frame.write(to: &w, link: .ethernet(eth), ip: p.ip, transport: p.transport, payload: p.payload, filling: true)
+        p.payload.withUnsafeBytes { Frame.write(to: &w, parts: parts, payload: $0) }
         if hasPcapng {
             var c = comment
             c.withUTF8 {
