@@ -57,7 +57,8 @@ public struct IPv4Header: Equatable, Sendable {
         self.checksum = checksum
         self.source = source
         self.destination = destination
-        self.optionBytes = Self.encode(options, padding: [])
+        // Almost every header has no options: no encoding (and no array walked) for those.
+        self.optionBytes = options.isEmpty ? InlineOptionBytes() : Self.encode(options, padding: [])
     }
 
     public var optionsByteCount: Int { optionBytes.count }

@@ -46,10 +46,26 @@ public struct InlineOptionBytes: Equatable, Sendable {
         return try withUnsafeBytes(of: storage) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }
 
+    // One load each (reading byte by byte went through a copy of the whole storage per byte).
     @inline(__always)
-    func u16(at i: Int) -> UInt16 { UInt16(self[i]) << 8 | UInt16(self[i + 1]) }
+    func u16(at i: Int) -> UInt16 {
+        precondition(i >= 0 && i + 2 <= Self.capacity)
+        return withUnsafeBytes(of: storage) { UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt16.self)) }
+    }
     @inline(__always)
-    func u32(at i: Int) -> UInt32 { UInt32(u16(at: i)) << 16 | UInt32(u16(at: i + 2)) }
+    func u32(at i: Int) -> UInt32 {
+        precondition(i >= 0 && i + 4 <= Self.capacity)
+        return withUnsafeBytes(of: storage) { UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt32.self)) }
+    }
+    /// The first three 32-bit words (a header's padded timestamps option), in one read.
+    @inline(__always)
+    func firstThreeU32() -> (UInt32, UInt32, UInt32) {
+        withUnsafeBytes(of: storage) {
+            (UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt32.self)),
+             UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
+             UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+        }
+    }
 }
 
 /// A TCP header's option bytes, inline: building, copying and translating a TCP header allocates nothing.
@@ -98,7 +114,9 @@ public struct TCPOptionBytes: Equatable, Sendable {
     /// The timestamps option when the bytes start with NOP, NOP, timestamps (Linux's layout), else nil.
     @inline(__always)
     var paddedTimestamps: (value: UInt32, echoReply: UInt32)? {
-        count >= 12 && u32(at: 0) == 0x0101_080A ? (u32(at: 4), u32(at: 8)) : nil
+        guard count >= 12 else { return nil }
+        let (kinds, value, echo) = bytes.firstThreeU32()
+        return kinds == 0x0101_080A ? (value, echo) : nil
     }
 
     /// Appends one option's encoding (no allocation for the fixed-size kinds).

@@ -57,6 +57,8 @@ public final class VPCNetwork {
     private var igwPoint: [Int] = []
     private var hostPoint: [Int] = []
     var nats: [NATGateway] = []
+    /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
+    private var natRefs: [Borrowed<NATGateway>] = []
     /// Public/Elastic IP → ENI, for the internet gateway's 1:1 NAT.
     private let publicToENI = HashTable<IPv4Address, Int>()
     /// Public ↔ private for the IGW's 1:1 NAT, including NAT gateways' secondary addresses.
@@ -67,8 +69,9 @@ public final class VPCNetwork {
     private let hostByAddress = HashTable<IPv4Address, Int>()
     /// Whether each internet gateway is attached to a VPC.
     private var igwAttached: [Bool]
-    /// Tracked connections (security groups are stateful per ENI), keyed by ENI and as their first packet went,
-    /// with which sides have sent FIN (bit 1: the opener, bit 2: the other). One table for every ENI: an array of
+    /// Tracked connections (security groups are stateful per ENI), keyed by ENI and the connection's canonical
+    /// key (`canonical`), with which sides have sent FIN (bit 1: the opener, bit 2: the other) and whether the
+    /// opener's direction is the canonical one (bit 4). One table for every ENI: an array of
     /// tables would retain and release the ENI's table at each lookup.
     private let tracked = HashTable<TrackedKey, UInt8>()
 
@@ -101,6 +104,7 @@ public final class VPCNetwork {
         igwAttached = model.internetGateways.indices.map { g in model.vpcs.contains { $0.internetGateway == g } }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
+            natRefs.append(Borrowed(nats[i]))
         }
         for (i, e) in model.enis.enumerated() {
             eniByAddress[e.privateIP] = i
@@ -188,7 +192,7 @@ public final class VPCNetwork {
             } else {
                 let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .outbound, key)
                 if let g = d.group, let rule = d.rule {
-                    tracked[TrackedKey(key: key, eni: Int32(eni))] = 0
+                    track(eni, key)
                     record(&p, Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
                                   componentDisplay: model.securityGroups[g].display, action: .allowed,
                                   rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
@@ -437,26 +441,34 @@ public final class VPCNetwork {
     /// with the last ACK after both FINs, or with an RST: AWS documents idle timeouts for tracked connections,
     /// not how long a closed one lingers, so the model frees it at once (memory follows open connections).
     private func followTracked(_ eni: Int, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
-        let slot: Int
-        var opener = true
-        if let i = tracked.find(TrackedKey(key: key, eni: Int32(eni))) {
-            slot = i
-        } else if let i = tracked.find(TrackedKey(key: key.reversed, eni: Int32(eni))) {
-            slot = i
-            opener = false
-        } else {
-            return false
-        }
+        let (canonical, forward) = Self.canonical(key)
+        guard let slot = tracked.find(TrackedKey(key: canonical, eni: Int32(eni))) else { return false }
         guard let f = flags else { return true }
-        let fins = tracked.value(at: slot)
+        let state = tracked.value(at: slot)
+        let opener = (state.pointee & 4 != 0) == forward
         if f.contains(.rst) {
             tracked.remove(at: slot)
         } else if f.contains(.fin) {
-            fins.pointee |= opener ? 1 : 2
-        } else if fins.pointee == 3 {
+            state.pointee |= opener ? 1 : 2
+        } else if state.pointee & 3 == 3 {
             tracked.remove(at: slot)
         }
         return true
+    }
+
+    /// Starts tracking the connection `key` opens at `eni`.
+    private func track(_ eni: Int, _ key: PacketKey) {
+        let (canonical, forward) = Self.canonical(key)
+        tracked[TrackedKey(key: canonical, eni: Int32(eni))] = forward ? 4 : 0
+    }
+
+    /// A connection's key in one of its two directions, the same for both (the lower address and port as the
+    /// source), so that a packet either way finds its entry in one lookup; `forward`: `key` is that direction.
+    @inline(__always)
+    private static func canonical(_ key: PacketKey) -> (key: PacketKey, forward: Bool) {
+        let a = UInt64(key.source.rawValue) << 16 | UInt64(key.sourcePort)
+        let b = UInt64(key.destination.rawValue) << 16 | UInt64(key.destinationPort)
+        return a <= b ? (key, true) : (key.reversed, false)
     }
 
     private func securityGroupIngress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
@@ -467,7 +479,7 @@ public final class VPCNetwork {
         }
         let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .inbound, key)
         if let g = d.group, let rule = d.rule {
-            tracked[TrackedKey(key: key, eni: Int32(eni))] = 0
+            track(eni, key)
             record(&p, Step(kind: .securityGroupIngress, component: model.securityGroups[g].id,
                           componentDisplay: model.securityGroups[g].display, action: .allowed,
                           rule: SecurityGroupEvaluator.describe(model, group: g, .inbound, rule)))
@@ -615,19 +627,19 @@ public final class VPCNetwork {
     }
 
     private func natReceive(_ n: Int, _ p: inout SimPacket, fromInside: Bool) {
-        let nat = nats[n]
+        let nat = natRefs[n]
         let key = p.key
         let flags = p.tcp?.flags
         let size = Int(p.ip.totalLength)
-        nat.now = scheduler.now
+        nat { $0.now = scheduler.now }
         let arrived = p  // lent to the calls that see it as it arrived
         observer?.interface(eni: Int(tables.natENI[n]), time: scheduler.now, packet: arrived, egress: false,
                             accepted: true)
         if fromInside {
-            nat.count { $0.packetsInFromSource += 1 }
-            nat.count { $0.bytesInFromSource += size }
-            let result = nat.translateOutbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions,
-                                               rng: &rng)
+            nat { $0.count { $0.packetsInFromSource += 1 } }
+            nat { $0.count { $0.bytesInFromSource += size } }
+            let result = nat { $0.translateOutbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions,
+                                                    rng: &rng) }
             switch result {
             case .translated(let natAddress, let port, _):
                 // Captured as it arrived, then translated in place.
@@ -657,9 +669,9 @@ public final class VPCNetwork {
                 natDrop(n, p, step, fromInside: true)
             }
         } else {
-            nat.count { $0.packetsInFromDestination += 1 }
-            nat.count { $0.bytesInFromDestination += size }
-            switch nat.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) {
+            nat { $0.count { $0.packetsInFromDestination += 1 } }
+            nat { $0.count { $0.bytesInFromDestination += size } }
+            switch nat({ $0.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) }) {
             case .translated(let to, let port, _):
                 capture(.natGateway(n, fromInside: false), arrived, outgoing: false,
                         comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
@@ -680,7 +692,7 @@ public final class VPCNetwork {
     /// A packet the NAT gateway itself drops: seen arriving at its ENI, counted in PacketsDropCount.
     private func natDrop(_ n: Int, _ p: SimPacket, _ step: Step, fromInside: Bool) {
         capture(.natGateway(n, fromInside: fromInside), p, outgoing: false, comment: "dropped: " + step.text)
-        nats[n].count { $0.packetsDropCount += 1 }
+        natRefs[n]({ $0.count { $0.packetsDropCount += 1 } })
         drop(p, step)
     }
 
@@ -691,19 +703,21 @@ public final class VPCNetwork {
     }
 
     private func natDepartNow(_ n: Int, _ out: inout SimPacket, fromInside: Bool, size: Int) {
-        let nat = nats[n]
+        let nat = natRefs[n]
         do {
-            nat.now = scheduler.now
+            nat { $0.now = scheduler.now }
             let t = transitFromSubnet(Int(tables.natSubnet[n]), &out)
-            if fromInside {
-                nat.count {
-                    $0.packetsOutToDestination += 1
-                    $0.bytesOutToDestination += size
-                }
-            } else {
-                nat.count {
-                    $0.packetsOutToSource += 1
-                    $0.bytesOutToSource += size
+            nat {
+                if fromInside {
+                    $0.count {
+                        $0.packetsOutToDestination += 1
+                        $0.bytesOutToDestination += size
+                    }
+                } else {
+                    $0.count {
+                        $0.packetsOutToSource += 1
+                        $0.bytesOutToSource += size
+                    }
                 }
             }
             let q = out
