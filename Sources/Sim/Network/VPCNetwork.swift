@@ -183,6 +183,7 @@ public final class VPCNetwork {
 
     /// A host behind an ENI (Lambda, instance) sends a packet.
     public func send(fromENI eni: Int, _ packet: consuming SimPacket) {
+        if firing < 0 { startHandling() }
         var p = packet
         let key = p.key
         // Security group egress, stateful per ENI.
@@ -278,7 +279,7 @@ public final class VPCNetwork {
 
     private func cachedComment(_ site: CommentSite, _ component: Int, _ t: Transit? = nil, address: IPv4Address? = nil,
                                _ make: () -> String) -> String {
-        guard t?.drop == nil, component < 1 << 24 else { return make() }
+        guard t?.dropped != true, component < 1 << 24 else { return make() }
         var next: UInt64 = 0
         switch t?.next {
         case .eni(let e)?: next = 1 << 32 | UInt64(e)
@@ -297,7 +298,7 @@ public final class VPCNetwork {
 
     /// What a transit comes to, for capture comments (built only when a capture wants comments).
     private func comment(_ t: Transit) -> String {
-        if let d = t.drop { return "dropped: " + d.text }
+        if let d = drop(of: t) { return "dropped: " + d.text }
         switch t.next {
         case .natGateway(let n, _): return "to \(model.natGateways[n].display)"
         case .eni(let e): return "to \(model.enis[e].id)"
@@ -307,12 +308,28 @@ public final class VPCNetwork {
         }
     }
 
+    /// Plain data (a transit is made for every packet at every hop): a drop's step waits in `dropSteps`.
     struct Transit {
         var next: PathNode?
         var delay: Int64
-        var drop: Step?
+        /// The step that dropped the packet, as an index in `dropSteps`; -1: not dropped.
+        var dropIndex: Int32 = -1
         /// The ENI where the drop is logged as an ingress REJECT (its subnet's NACL inbound or its security group).
         var rejectedAt: Int?
+        @inline(__always) var dropped: Bool { dropIndex >= 0 }
+    }
+
+    /// The steps of the transits that dropped a packet, while a handler uses them: emptied when the next top-level
+    /// handling starts (a network event, or a send from outside the network's handlers).
+    private var dropSteps: [Step] = []
+
+    @inline(__always)
+    private func drop(of t: Transit) -> Step? { t.dropIndex < 0 ? nil : dropSteps[Int(t.dropIndex)] }
+
+    /// Forgets the steps of earlier transits; only where no handler holds a transit.
+    @inline(__always)
+    private func startHandling() {
+        if !dropSteps.isEmpty { dropSteps.removeAll(keepingCapacity: true) }
     }
 
     /// Everything between leaving `subnet` and arriving at the next node: route, NACLs, the destination ENI's
@@ -338,24 +355,24 @@ public final class VPCNetwork {
             }
             let dst = Int(tables.enis[eni].subnet)
             if var t = crossNACLs(from: subnet, to: dst, &p, key) {
-                if t.drop?.kind == .naclInbound { t.rejectedAt = eni }
+                if drop(of: t)?.kind == .naclInbound { t.rejectedAt = eni }
                 return t
             }
             if tables.enis[eni].natGateway >= 0 {
-                return Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: true), delay: hop, drop: nil)
+                return Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: true), delay: hop)
             }
             if var t = securityGroupIngress(eni, &p, key) {
                 t.rejectedAt = eni
                 return t
             }
-            return Transit(next: .eni(eni), delay: hop, drop: nil)
+            return Transit(next: .eni(eni), delay: hop)
         case .natGateway:
             let n = Int(r.target)
             if var t = crossNACLs(from: subnet, to: Int(tables.natSubnet[n]), &p, key) {
-                if t.drop?.kind == .naclInbound { t.rejectedAt = Int(tables.natENI[n]) }
+                if drop(of: t)?.kind == .naclInbound { t.rejectedAt = Int(tables.natENI[n]) }
                 return t
             }
-            return Transit(next: .natGateway(n, fromInside: true), delay: hop, drop: nil)
+            return Transit(next: .natGateway(n, fromInside: true), delay: hop)
         case .internetGateway:
             let g = Int(r.target)
             if let t = crossNACL(subnet, .outbound, &p, key) { return t }
@@ -376,7 +393,7 @@ public final class VPCNetwork {
             }
             let src = p.ip.source
             record(&p, igwStep(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
-            return Transit(next: .internetGateway(g, toInternet: true), delay: hop, drop: nil)
+            return Transit(next: .internetGateway(g, toInternet: true), delay: hop)
         case .networkInterface, .peering, .blackhole:
             break  // dropped: the model names what the route leads to
         }
@@ -402,7 +419,7 @@ public final class VPCNetwork {
     /// outbound; and an ingress REJECT on the ENI where the transit's drop is logged.
     private func logEgress(_ eni: Int, _ p: SimPacket, _ t: Transit) {
         guard let observer else { return }
-        let rejected = t.drop.map {
+        let rejected = drop(of: t).map {
             $0.kind == .naclOutbound && $0.component == model.networkACLs[model.networkACL(of: model.enis[eni].subnet)].id
         } ?? false
         observer.interface(eni: eni, time: scheduler.now, packet: p, egress: true, accepted: !rejected)
@@ -411,7 +428,8 @@ public final class VPCNetwork {
 
     private func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
         record(&p, step)
-        return Transit(next: nil, delay: 0, drop: step)
+        dropSteps.append(step)
+        return Transit(next: nil, delay: 0, dropIndex: Int32(dropSteps.count - 1))
     }
 
     /// NACLs are evaluated when a packet leaves one subnet and enters another, not within a subnet
@@ -422,19 +440,26 @@ public final class VPCNetwork {
         return crossNACL(b, .inbound, &p, key)
     }
 
+    @inline(__always)
     private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         let aclIndex = Int(tables.subnets[subnet].networkACL)
         let (allowed, rule) = tables.naclDecision(aclIndex, direction, key)
-        func step() -> Step {
-            Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[aclIndex].id,
-                 componentDisplay: model.networkACLs[aclIndex].display, action: allowed ? .allowed : .denied,
-                 rule: NACLEvaluator.describe(tables.naclDecision(rule: rule).rule))
-        }
+        if allowed, !p.traced { return nil }  // the common case: nothing to record
+        return naclOutcome(aclIndex, direction, allowed, rule, &p)
+    }
+
+    /// A NACL's decision recorded (a traced packet), or its drop.
+    @inline(never)
+    private func naclOutcome(_ aclIndex: Int, _ direction: Direction, _ allowed: Bool, _ rule: Int,
+                             _ p: inout SimPacket) -> Transit? {
+        let step = Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[aclIndex].id,
+                        componentDisplay: model.networkACLs[aclIndex].display, action: allowed ? .allowed : .denied,
+                        rule: NACLEvaluator.describe(tables.naclDecision(rule: rule).rule))
         if allowed {
-            record(&p, step())
+            record(&p, step)
             return nil
         }
-        return fail(&p, step())
+        return fail(&p, step)
     }
 
     /// Whether `key` belongs to a connection tracked at `eni` (either way); follows its close. The entry goes
@@ -494,7 +519,7 @@ public final class VPCNetwork {
     /// A new packet (sent by an endpoint, or an RST a NAT gateway makes) leaves for its next hop (which then owns
     /// its payload), or is dropped (its payload freed).
     private func carry(_ p: SimPacket, _ t: Transit) {
-        if let step = t.drop {
+        if let step = drop(of: t) {
             drop(p, step)
             var dead = p
             dead.payload.free()
@@ -510,7 +535,7 @@ public final class VPCNetwork {
 
     /// The packet being handled (the one in slot `firing`) goes on to its next hop, or is dropped.
     private func forward(_ p: inout SimPacket, _ t: Transit) {
-        if let step = t.drop {
+        if let step = drop(of: t) {
             drop(p, step)
             return
         }
@@ -580,6 +605,7 @@ public final class VPCNetwork {
 
     /// Called by the scheduler when the packet in `slot` reaches its next hop.
     func fire(_ slot: Int32) {
+        startHandling()
         let hop = hops[Int(slot)]
         firing = slot
         forwarded = false
@@ -803,12 +829,12 @@ public final class VPCNetwork {
             t.rejectedAt = eni
         } else if tables.enis[eni].natGateway >= 0 {
             t = Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: false),
-                        delay: assumptions.vpcHopLatency, drop: nil)
+                        delay: assumptions.vpcHopLatency)
         } else if let deny = securityGroupIngress(eni, &p, key) {
             t = deny
             t.rejectedAt = eni
         } else {
-            t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency, drop: nil)
+            t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency)
         }
         // Captured as it arrived: its IP header put back for the capture (nothing else of it changed here).
         let translatedIP = p.ip
