@@ -59,7 +59,7 @@ final class NATGateway {
     /// The ports of one NAT address in use toward one destination, and the lowest that may be free: every port
     /// from 1024 up to it is in use, so the lowest free port is found without rescanning from 1024.
     struct DestinationPorts {
-        var used: Set<UInt16> = []
+        var used = UsedPorts()
         var lowestFree: UInt16 = 1024
 
         /// The lowest free port from 1024 (one must exist).
