@@ -19,9 +19,21 @@ public protocol InterfaceObserver: AnyObject {
 /// Observes a run: feeds captures, records drops, paths and the ladder of each flow, and forwards what crosses
 /// each ENI to `interfaceObservers` (flow logs).
 public final class RunRecorder: NetworkObserver {
-    public var interfaceObservers: [InterfaceObserver] = []
+    public var interfaceObservers: [InterfaceObserver] = [] {
+        didSet {
+            soleFlowLogThread = interfaceObservers.count == 1 ? (interfaceObservers[0] as? FlowLogThread).map(Borrowed.init) : nil
+        }
+    }
+    /// The one interface observer when it is a flow-log thread (as in `vpcsim run`), called directly and borrowed
+    /// (`interfaceObservers` owns it): iterating the array retained and released it and the array for each of the
+    /// some 30 packets a flow shows its ENIs.
+    private var soleFlowLogThread: Borrowed<FlowLogThread>?
 
     public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
+        if let t = soleFlowLogThread {
+            t { $0.interface(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted) }
+            return
+        }
         for o in interfaceObservers { o.interface(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted) }
     }
 
