@@ -85,7 +85,22 @@ public final class VPCNetwork {
     private let tables: HopTables
     /// Half of each outside host's round trip.
     private let hostOneWay: [Int64]
-    public var observer: NetworkObserver?
+    public var observer: NetworkObserver? {
+        didSet { recorder = (observer as? RunRecorder).map(Borrowed.init) }
+    }
+    /// `observer` when it is a RunRecorder (every run of the tool), borrowed: calling the optional existential
+    /// retained and released it for each packet at each ENI.
+    private var recorder: Borrowed<RunRecorder>?
+
+    /// `observer.interface`, the flow logs' view of a packet crossing an ENI.
+    @inline(__always)
+    private func observeInterface(_ eni: Int, _ p: SimPacket, egress: Bool, accepted: Bool) {
+        if let r = recorder {
+            r { $0.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted) }
+        } else {
+            observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted)
+        }
+    }
 
     /// Called when a packet arrives at an ENI's host (Lambda/instance) or at an outside host.
     public var deliverToENI: (Int, SimPacket) -> Void = { _, _ in }
@@ -201,7 +216,7 @@ public final class VPCNetwork {
                     let step = sgStep(eni, .securityGroupEgress, action: .denied,
                                     rule: "no egress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")to \(key.destination)")
                     capture(.eni(eni), p, outgoing: true, comment: "sent; dropped: " + step.text)
-                    observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: true, accepted: false)
+                    observeInterface(eni, p, egress: true, accepted: false)
                     drop(p, step)
                     p.payload.free()
                     return
@@ -418,12 +433,12 @@ public final class VPCNetwork {
     /// Flow-log view of a packet leaving `eni` through `transit`: REJECT when its own subnet's NACL dropped it
     /// outbound; and an ingress REJECT on the ENI where the transit's drop is logged.
     private func logEgress(_ eni: Int, _ p: SimPacket, _ t: Transit) {
-        guard let observer else { return }
+        guard recorder != nil || observer != nil else { return }
         let rejected = drop(of: t).map {
             $0.kind == .naclOutbound && $0.component == model.networkACLs[model.networkACL(of: model.enis[eni].subnet)].id
         } ?? false
-        observer.interface(eni: eni, time: scheduler.now, packet: p, egress: true, accepted: !rejected)
-        if let r = t.rejectedAt { observer.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
+        observeInterface(eni, p, egress: true, accepted: !rejected)
+        if let r = t.rejectedAt { observeInterface(r, p, egress: false, accepted: false) }
     }
 
     private func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
@@ -635,7 +650,7 @@ public final class VPCNetwork {
             let q = p
             endTrace(q)
             capture(.eni(eni), q, outgoing: false, comment: "received")
-            observer?.interface(eni: eni, time: scheduler.now, packet: q, egress: false, accepted: true)
+            observeInterface(eni, q, egress: false, accepted: true)
             deliverToENI(eni, q)
         case .natGateway(let n, let fromInside):
             natReceive(n, &p, fromInside: fromInside)
@@ -659,8 +674,7 @@ public final class VPCNetwork {
         let size = Int(p.ip.totalLength)
         nat { $0.now = scheduler.now }
         let arrived = p  // lent to the calls that see it as it arrived
-        observer?.interface(eni: Int(tables.natENI[n]), time: scheduler.now, packet: arrived, egress: false,
-                            accepted: true)
+        observeInterface(Int(tables.natENI[n]), arrived, egress: false, accepted: true)
         if fromInside {
             nat { $0.count { $0.packetsInFromSource += 1 } }
             nat { $0.count { $0.bytesInFromSource += size } }
@@ -845,7 +859,7 @@ public final class VPCNetwork {
                         + "\(self.model.internetGateways[g].id); " + self.comment(t)
                 })
         p.ip = translatedIP
-        if let r = t.rejectedAt { observer?.interface(eni: r, time: scheduler.now, packet: p, egress: false, accepted: false) }
+        if let r = t.rejectedAt { observeInterface(r, p, egress: false, accepted: false) }
         forward(&p, t)
     }
 
@@ -895,7 +909,7 @@ public final class VPCNetwork {
     public var seenFlows = Int.max
 
     private func capture(_ node: PathNode, _ p: SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
-        guard let observer, p.flow < seenFlows else { return }
+        guard p.flow < seenFlows, let observer else { return }
         let point: Int?
         switch node {
         case .eni(let e): point = eniPoint[e]
