@@ -77,18 +77,39 @@ final class NATGateway {
     }
     /// Totals for the run, and per minute of virtual time (CloudWatch publishes NAT gateway metrics per minute).
     var metrics = NATMetrics()
-    var perMinute: [NATMetrics] = []
+    /// Every minute up to the last one counted in (empty minutes included).
+    var perMinute: [NATMetrics] { minuteCounted ? finishedMinutes + [minuteMetrics] : finishedMinutes }
+    /// The minutes before `minute`; the current minute's metrics; whether anything was counted in it yet. The
+    /// current minute is kept apart so that a count (several a packet) checks a bound, not divides and indexes.
+    private var finishedMinutes: [NATMetrics] = []
+    private var minute = 0
+    private var minuteEnd: Int64 = 60_000_000_000
+    private var minuteMetrics = NATMetrics()
+    private var minuteCounted = false
     /// The minute `count` attributes to; set by the network before translating.
     var now: Int64 = 0
 
     /// Applies `change` to the totals and to the current minute.
+    @inline(__always)
     func count(_ change: (inout NATMetrics) -> Void) {
         change(&metrics)
-        let minute = Int(now / 60_000_000_000)
-        while perMinute.count <= minute { perMinute.append(NATMetrics()) }
-        change(&perMinute[minute])
-        perMinute[minute].peakActiveConnectionCount = max(perMinute[minute].peakActiveConnectionCount, mappings.count)
-        metrics.peakActiveConnectionCount = max(metrics.peakActiveConnectionCount, mappings.count)
+        if now >= minuteEnd { moveToMinute(Int(now / 60_000_000_000)) }  // virtual time never goes back
+        minuteCounted = true
+        change(&minuteMetrics)
+        let active = mappings.count
+        minuteMetrics.peakActiveConnectionCount = max(minuteMetrics.peakActiveConnectionCount, active)
+        metrics.peakActiveConnectionCount = max(metrics.peakActiveConnectionCount, active)
+    }
+
+    /// Closes the current minute (and any empty ones after it) and makes `m` current.
+    @inline(never)
+    private func moveToMinute(_ m: Int) {
+        finishedMinutes.append(minuteMetrics)
+        while finishedMinutes.count < m { finishedMinutes.append(NATMetrics()) }
+        minute = m
+        minuteEnd = Int64(m + 1) * 60_000_000_000
+        minuteMetrics = NATMetrics()
+        minuteCounted = false
     }
 
     init(index: Int, spec: NATGatewaySpec, address: IPv4Address) {

@@ -676,8 +676,10 @@ public final class VPCNetwork {
         let arrived = p  // lent to the calls that see it as it arrived
         observeInterface(Int(tables.natENI[n]), arrived, egress: false, accepted: true)
         if fromInside {
-            nat { $0.count { $0.packetsInFromSource += 1 } }
-            nat { $0.count { $0.bytesInFromSource += size } }
+            nat { $0.count {
+                $0.packetsInFromSource += 1
+                $0.bytesInFromSource += size
+            } }
             let result = nat { $0.translateOutbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions,
                                                     rng: &rng) }
             switch result {
@@ -709,8 +711,10 @@ public final class VPCNetwork {
                 natDrop(n, p, step, fromInside: true)
             }
         } else {
-            nat { $0.count { $0.packetsInFromDestination += 1 } }
-            nat { $0.count { $0.bytesInFromDestination += size } }
+            nat { $0.count {
+                $0.packetsInFromDestination += 1
+                $0.bytesInFromDestination += size
+            } }
             switch nat({ $0.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) }) {
             case .translated(let to, let port, _):
                 capture(.natGateway(n, fromInside: false), arrived, outgoing: false,
