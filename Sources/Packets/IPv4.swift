@@ -42,9 +42,28 @@ public struct IPv4Header: Equatable, Sendable {
         set { optionBytes = Self.encode(options, padding: newValue) }
     }
 
+    /// A header without options (every packet the simulation makes): no options array made and released.
     public init(source: IPv4Address, destination: IPv4Address, proto: IPProtocol, ttl: UInt8 = 64,
                 identification: UInt16 = 0, dontFragment: Bool = true, typeOfService: UInt8 = 0,
-                totalLength: UInt16 = 0, checksum: UInt16 = 0, options: [IPv4Option] = []) {
+                totalLength: UInt16 = 0, checksum: UInt16 = 0) {
+        self.typeOfService = typeOfService
+        self.totalLength = totalLength
+        self.identification = identification
+        self.reservedFlag = false
+        self.dontFragment = dontFragment
+        self.moreFragments = false
+        self.fragmentOffset = 0
+        self.ttl = ttl
+        self.proto = proto
+        self.checksum = checksum
+        self.source = source
+        self.destination = destination
+        self.optionBytes = InlineOptionBytes()
+    }
+
+    public init(source: IPv4Address, destination: IPv4Address, proto: IPProtocol, ttl: UInt8 = 64,
+                identification: UInt16 = 0, dontFragment: Bool = true, typeOfService: UInt8 = 0,
+                totalLength: UInt16 = 0, checksum: UInt16 = 0, options: [IPv4Option]) {
         self.typeOfService = typeOfService
         self.totalLength = totalLength
         self.identification = identification
