@@ -168,6 +168,35 @@ private struct Crowded: TableKey, Hashable {
         #expect(zip(r.fired, r.fired.dropFirst()).allSatisfy { $0.time < $1.time || ($0.time == $1.time && $0.tag < $1.tag) })
     }
 
+    /// A lane of timers nearly all cancelled (a generator's Lambda timeouts): the cancelled ones are dropped as
+    /// the lane grows, so it holds about what is live, and the live ones still run in order at their times.
+    @Test func laneDropsCancelledTimers() {
+        final class Recorder: ScheduledTarget {
+            unowned let s: Scheduler
+            var fired: [(time: Int64, tag: Int)] = []
+            init(_ s: Scheduler) { self.s = s }
+            func fire(tag: Int) { fired.append((s.now, tag)) }
+        }
+        let s = Scheduler()
+        let lane = s.makeLane()
+        let r = Recorder(s)
+        var kept: [(time: Int64, tag: Int)] = []
+        var most = 0
+        for tag in 0..<200_000 {
+            let t = 900_000_000_000 + Int64(tag) * 100_000
+            let h = s.schedule(lane: lane, at: t, target: r, tag: tag)
+            if tag % 100 == 0 { kept.append((t, tag)) } else { s.cancel(h) }
+            most = max(most, s.laneEventsWaiting)
+        }
+        // 2,000 live at the end; without dropping, all 200,000 would wait.
+        #expect(most <= 8_192)
+        #expect(s.laneEventsWaiting < 4_100)
+        s.run()
+        #expect(r.fired.map(\.tag) == kept.map(\.tag))
+        #expect(r.fired.map(\.time) == kept.map(\.time))
+        #expect(s.laneEventsWaiting == 0)
+    }
+
     /// Actions scheduled while running, some cancelled by later ones, against a reference list.
     @Test func schedulerInterleavesActionsScheduledWhileRunning() {
         let s = Scheduler()

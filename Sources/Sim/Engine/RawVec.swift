@@ -70,6 +70,13 @@ struct RawVec<Element> {
         return (base + count).move()
     }
 
+    /// Keeps the first `n` elements.
+    mutating func truncate(to n: Int) {
+        assert(n >= 0 && n <= count)
+        (base + n).deinitialize(count: count - n)
+        count = n
+    }
+
     /// Removes every element, keeping the storage.
     mutating func removeAll() {
         base.deinitialize(count: count)

@@ -61,6 +61,8 @@ public final class Scheduler {
     private struct Lane {
         var events = RawVec<Event>(capacity: 64)
         var head = 0
+        /// Waiting events past which the lane drops its cancelled ones (`compact`).
+        var compactAt = 4096
     }
     private var lanes = RawVec<Lane>(capacity: 8)
 
@@ -80,6 +82,9 @@ public final class Scheduler {
     }
 
     public var pending: Int { heap.count + farCount }
+
+    /// Events waiting in lanes, cancelled ones not yet dropped included (for tests).
+    var laneEventsWaiting: Int { (0..<lanes.count).reduce(0) { $0 + lanes[$1].events.count - lanes[$1].head } }
 
     /// Actions due at or after `horizon` wait in `far`, a ring of buckets of 2^farShift ns each (16.8 ms) keyed
     /// by time, rather than in the heap: most of them are TCP timers cancelled before they are due, and a
@@ -201,7 +206,32 @@ public final class Scheduler {
             push(Event(time: e.time, seqKind: e.seqKind & ~3 | 2, slot: Int32(l)))
         } else {
             lane.pointee.events.append(e)
+            if lane.pointee.events.count - lane.pointee.head >= lane.pointee.compactAt { compact(l) }
         }
+    }
+
+    /// Drops a lane's cancelled actions. A lane's events wait until its head is due, and a cancelled one with
+    /// them: a generator's Lambda timeouts (15 minutes by default), nearly all cancelled when their flow ends
+    /// within a second, would otherwise keep every flow's 24 bytes for 15 minutes of virtual time (216 MB for
+    /// an hour of 10,000 flows a second), where memory should follow the open connections. The head stays
+    /// (the heap holds its time); the rest keep their order. Amortized: the next compaction waits until the
+    /// lane has doubled.
+    @inline(never)
+    private func compact(_ l: Int) {
+        let lane = lanes.pointer(l)
+        let events = lane.pointee.events.base
+        var kept = lane.pointee.head + 1
+        for i in kept..<lane.pointee.events.count {
+            let e = events[i]
+            if e.seqKind & 3 == 0 {
+                let a = actions.pointer(Int(e.slot))
+                guard a.pointee.generation == e.generation, a.pointee.live else { continue }
+            }
+            events[kept] = e
+            kept += 1
+        }
+        lane.pointee.events.truncate(to: kept)
+        lane.pointee.compactAt = max(4096, 2 * (kept - lane.pointee.head))
     }
 
     @discardableResult
