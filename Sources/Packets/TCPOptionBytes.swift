@@ -27,16 +27,21 @@ public struct InlineOptionBytes: Equatable, Sendable {
         count += 1
     }
 
+    // One store each (SE-0349: raw stores need no alignment); every segment's timestamps go through these.
     @inline(__always)
     mutating func appendU16(_ v: UInt16) {
-        appendByte(UInt8(truncatingIfNeeded: v >> 8))
-        appendByte(UInt8(truncatingIfNeeded: v))
+        precondition(count + 2 <= Self.capacity, "options longer than 40 bytes")
+        let i = count
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v.bigEndian, toByteOffset: i, as: UInt16.self) }
+        count += 2
     }
 
     @inline(__always)
     mutating func appendU32(_ v: UInt32) {
-        appendU16(UInt16(truncatingIfNeeded: v >> 16))
-        appendU16(UInt16(truncatingIfNeeded: v))
+        precondition(count + 4 <= Self.capacity, "options longer than 40 bytes")
+        let i = count
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v.bigEndian, toByteOffset: i, as: UInt32.self) }
+        count += 4
     }
 
     /// Calls `body` with the bytes in use.
