@@ -1,0 +1,61 @@
+#!/bin/bash
+# Instructions per flow of the simulation, counted by callgrind: deterministic, unlike wall time on a shared VM.
+#
+#   scripts/instructions-per-flow.sh [engine|off|on] [TOP]
+#
+# Runs `vpcsim-bench engine N` (or `flows N off|on`) under valgrind's callgrind for N = 2,000 and 4,000 and
+# prints, per flow (the difference of the two runs divided by 2,000, so start-up cancels out), the total and
+# the TOP functions by their own instructions. With `off` or `on` the threads are counted apart: the first is
+# the simulation's. Needs valgrind (apt-get install valgrind) and a release build:
+#   swift build -c release --product vpcsim-bench
+# Swift's debug information makes valgrind give up, so a stripped copy of the binary is run.
+set -euo pipefail
+mode=${1:-engine}
+top=${2:-25}
+cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || { echo "instructions-per-flow.sh: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
+bin=.build/release/vpcsim-bench
+[ -x "$bin" ] || { echo "instructions-per-flow.sh: $bin not found (swift build -c release --product vpcsim-bench)" >&2; exit 1; }
+case $mode in
+engine) args=(engine) ;;
+off|on) args=(flows) ;;
+*) echo "instructions-per-flow.sh: mode is engine, off or on, not '$mode'" >&2; exit 2 ;;
+esac
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$bin" "$work/bench" && strip --strip-debug "$work/bench"
+export VPCSIM_BENCH_DIR="$work/out"
+mkdir -p "$VPCSIM_BENCH_DIR"
+for n in 2000 4000; do
+    if [ "$mode" = engine ]; then a=(engine "$n"); else a=(flows "$n" "$mode"); fi
+    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$work/cg.$n" "$work/bench" "${a[@]}" >/dev/null 2>&1
+done
+python3 - "$work" "$top" <<'EOF'
+import os, re, subprocess, sys
+work, top = sys.argv[1], int(sys.argv[2])
+def self_costs(path):
+    out = subprocess.run(["callgrind_annotate", "--threshold=100", path], capture_output=True, text=True).stdout
+    costs = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(\S.*)", line)
+        if m and "PROGRAM TOTALS" not in line:
+            fn = re.sub(r" \[.*\]$", "", m.group(2).split(":", 1)[-1])
+            costs[fn] = costs.get(fn, 0) + int(m.group(1).replace(",", ""))
+    return costs
+def total(path):
+    for line in open(path):
+        if line.startswith(("summary:", "totals:")): return int(line.split()[1])
+    return 0
+files = sorted(f for f in os.listdir(work) if f.startswith("cg.2000"))
+for f in files:
+    a, b = os.path.join(work, f), os.path.join(work, f.replace("2000", "4000"))
+    per = (total(b) - total(a)) / 2000
+    if per < 1: continue
+    thread = f.split("-")[-1] if "-" in f else "1"
+    print(f"thread {int(thread)}: {per:,.0f} instructions per flow")
+    ca, cb = self_costs(a), self_costs(b)
+    rows = sorted(((cb.get(k, 0) - ca.get(k, 0)) / 2000, k) for k in set(ca) | set(cb))
+    for v, k in reversed(rows[-top:]):
+        name = subprocess.run(["swift", "demangle", "--simplified", "--compact", k], capture_output=True, text=True).stdout.strip() or k
+        print(f"  {v:9,.0f}  {name[:140]}")
+EOF
