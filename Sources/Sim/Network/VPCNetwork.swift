@@ -347,10 +347,62 @@ public final class VPCNetwork {
         if !dropSteps.isEmpty { dropSteps.removeAll(keepingCapacity: true) }
     }
 
+    /// A transit's stateless part (route, NACLs, the next node, up to a destination ENI's security group), by
+    /// subnet and packet key: the model does not change during a run, so a connection's packets after its first
+    /// each way find it here instead of walking the route table and two NACLs again. Direct-mapped and
+    /// overwritten on collision (bounded memory, nothing to evict); only untraced packets that were not dropped.
+    private struct TransitMemo {
+        var key: PacketKey
+        /// -1: an empty entry.
+        var subnet: Int32
+        /// The ENI whose security group still decides (-1: none).
+        var securityGroupAt: Int32
+        var transit: Transit
+    }
+    private static let memoSize = 4096
+    private let transitMemo: UnsafeMutablePointer<TransitMemo> = {
+        let m = UnsafeMutablePointer<TransitMemo>.allocate(capacity: VPCNetwork.memoSize)
+        m.initialize(repeating: TransitMemo(key: PacketKey(proto: .tcp, source: IPv4Address(rawValue: 0),
+                                                           destination: IPv4Address(rawValue: 0)),
+                                            subnet: -1, securityGroupAt: -1, transit: Transit(next: nil, delay: 0)),
+                     count: VPCNetwork.memoSize)
+        return m
+    }()
+
     /// Everything between leaving `subnet` and arriving at the next node: route, NACLs, the destination ENI's
     /// security group. `key`: the packet's, when the caller has it (derived once per hop).
     func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket, key known: PacketKey? = nil) -> Transit {
         let key = known ?? p.key
+        var t: Transit
+        var securityGroupAt = -1
+        if p.traced {
+            t = statelessTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
+        } else {
+            var h = key.tableHash ^ (UInt64(subnet) &* 0x9E37_79B9_7F4A_7C15)
+            h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
+            let m = transitMemo + Int(truncatingIfNeeded: h >> 52)  // the top 12 bits: memoSize entries
+            if m.pointee.subnet == Int32(subnet), m.pointee.key == key {
+                t = m.pointee.transit
+                securityGroupAt = Int(m.pointee.securityGroupAt)
+            } else {
+                t = statelessTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
+                if !t.dropped {
+                    m.pointee = TransitMemo(key: key, subnet: Int32(subnet), securityGroupAt: Int32(securityGroupAt),
+                                            transit: t)
+                }
+            }
+        }
+        if securityGroupAt >= 0, var deny = securityGroupIngress(securityGroupAt, &p, key) {
+            deny.rejectedAt = securityGroupAt
+            return deny
+        }
+        return t
+    }
+
+    /// `transitFromSubnet` without the destination ENI's security group (stateful: `securityGroupAt` names the
+    /// ENI whose group still decides).
+    private func statelessTransit(_ subnet: Int, _ p: inout SimPacket, _ key: PacketKey,
+                                  securityGroupAt: inout Int) -> Transit {
         let rtIndex = Int(tables.subnets[subnet].routeTable)
         let hop = assumptions.vpcHopLatency
         guard let r = tables.routes.route(rtIndex, p.ip.destination) else {
@@ -376,10 +428,7 @@ public final class VPCNetwork {
             if tables.enis[eni].natGateway >= 0 {
                 return Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: true), delay: hop)
             }
-            if var t = securityGroupIngress(eni, &p, key) {
-                t.rejectedAt = eni
-                return t
-            }
+            securityGroupAt = eni
             return Transit(next: .eni(eni), delay: hop)
         case .natGateway:
             let n = Int(r.target)
@@ -578,6 +627,8 @@ public final class VPCNetwork {
     private var forwarded = false
 
     deinit {
+        transitMemo.deinitialize(count: VPCNetwork.memoSize)
+        transitMemo.deallocate()
         for i in 0..<inUse.count where inUse[i] {
             packet(Int32(i)).pointee.payload.free()
             packet(Int32(i)).deinitialize(count: 1)
