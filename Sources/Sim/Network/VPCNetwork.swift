@@ -964,7 +964,7 @@ public final class VPCNetwork {
     public var seenFlows = Int.max
 
     private func capture(_ node: PathNode, _ p: SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
-        guard p.flow < seenFlows, let observer else { return }
+        guard p.flow < seenFlows, recorder != nil || observer != nil else { return }
         let point: Int?
         switch node {
         case .eni(let e): point = eniPoint[e]
@@ -972,9 +972,12 @@ public final class VPCNetwork {
         case .internetGateway(let g, _): point = igwPoint[g]
         case .outsideHost(let h): point = hostPoint[h]
         }
-        if let point {
-            observer.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing,
-                          comment: describesPackets ? comment() : "")
+        guard let point else { return }
+        let text = describesPackets ? comment() : ""
+        if let r = recorder {
+            r { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: text) }
+        } else {
+            observer?.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: text)
         }
     }
 

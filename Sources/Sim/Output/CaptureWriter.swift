@@ -16,17 +16,28 @@ public final class CaptureWriter {
     let startTime: Int64
     private var pcaps: [PcapWriter?]
     /// Writes the pcaps' records, and all-hops.pcapng's, on a thread of its own (see PcapWriterThread).
-    private var pcapThread: PcapWriterThread?
+    private var pcapThread: PcapWriterThread? {
+        didSet { thread = pcapThread.map(Borrowed.init) }
+    }
+    /// `pcapThread`, borrowed for the call of every packet (the optional was retained and released each time);
+    /// set with it.
+    private var thread: Borrowed<PcapWriterThread>?
     /// all-hops.pcapng: used by the writer thread alone until `close()` or `abandon()` (this thread only checks
     /// `hasPcapng`, so that no reference count of it is touched from two threads).
     private var pcapng: PcapngWriter?
     private let hasPcapng: Bool
     private var interfaces: [Int] = []
     private let selected: [Bool]
-    /// Each point's MACs, apart from its names (copying a CapturePoint per packet would retain three strings).
-    private let localMACs: [MACAddress]
-    private let peerMACs: [MACAddress]
-    private var counts: [Int]
+    /// What `write` reads and counts per point, as plain data (no names: copying a CapturePoint per packet would
+    /// retain three strings; and no Swift arrays, checked for uniqueness at each count).
+    private struct PointState {
+        var selected: Bool
+        var local: MACAddress
+        var peer: MACAddress
+        var interface: Int
+        var count: Int
+    }
+    private var state: RawVec<PointState>
     private let buffer: UnsafeMutableRawPointer
     private let capacity = 1 << 17
 
@@ -38,9 +49,7 @@ public final class CaptureWriter {
         self.points = points
         self.startTime = startTime
         selected = points.map { p in select.map { $0.contains(p.name) || $0.contains(p.componentID) } ?? true }
-        counts = Array(repeating: 0, count: points.count)
-        localMACs = points.map(\.localMAC)
-        peerMACs = points.map(\.peerMAC)
+        state = RawVec(capacity: points.count)
         pcaps = []
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         hasPcapng = allHops
@@ -62,16 +71,21 @@ public final class CaptureWriter {
                 }
                 pcapng = ng
             }
+            for (i, p) in points.enumerated() {
+                state.append(PointState(selected: selected[i], local: p.localMAC, peer: p.peerMAC,
+                                        interface: i < interfaces.count ? interfaces[i] : -1, count: 0))
+            }
             if pcaps.contains(where: { $0 != nil }) {
                 // Retained here, so that no strong reference is released after the thread has started.
                 let ng = pcapng.map { Unmanaged.passRetained($0) }
                 pcapThread = try PcapWriterThread(writers: pcaps, pcapng: ng)
+                thread = pcapThread.map(Borrowed.init)  // didSet does not run in an initializer
             }
         } catch {
+            // Every stored property is set: deinit runs after the throw and frees the buffer and the state.
             pcapThread?.finish()
             for w in pcaps { w?.abandon() }
             pcapng?.abandon()
-            buffer.deallocate()
             throw error
         }
     }
@@ -79,14 +93,22 @@ public final class CaptureWriter {
     deinit {
         abandon()
         buffer.deallocate()
+        state.free()
     }
 
     public func write(point: Int, time: Int64, packet p: SimPacket, outgoing: Bool, comment: String) {
-        guard selected[point] else { return }
-        let local = localMACs[point], peer = peerMACs[point]
+        let s = state.pointer(point)
+        guard s.pointee.selected else { return }
+        let local = s.pointee.local, peer = s.pointee.peer, interface = s.pointee.interface
         let ts = startTime + time
-        counts[point] += 1
-        guard let thread = pcapThread else { return }  // there whenever a point is selected
+        s.pointee.count += 1
+        guard let borrowed = thread else { return }  // there whenever a point is selected
+        borrowed { thread in write(thread, point, p, outgoing, comment, local, peer, interface, ts) }
+    }
+
+    @inline(__always)
+    private func write(_ thread: PcapWriterThread, _ point: Int, _ p: SimPacket, _ outgoing: Bool, _ comment: String,
+                       _ local: MACAddress, _ peer: MACAddress, _ interface: Int, _ ts: Int64) {
         if !thread.isBehind {
             // The writer thread builds the frame (headers, lengths, checksums) and writes it to the pcap and,
             // with its comment, to all-hops.pcapng; unless it is behind (libpcap's writes and the kernel's copy
@@ -98,7 +120,7 @@ public final class CaptureWriter {
                     var c = comment
                     c.withUTF8 {
                         thread.append(writer: point, parts: parts, payload: payload, timestamp: ts,
-                                      pcapngInterface: interfaces[point], comment: UnsafeRawBufferPointer($0))
+                                      pcapngInterface: interface, comment: UnsafeRawBufferPointer($0))
                     }
                 } else {
                     thread.append(writer: point, parts: parts, payload: payload, timestamp: ts)
@@ -113,7 +135,7 @@ public final class CaptureWriter {
         if hasPcapng {
             var c = comment
             c.withUTF8 {
-                thread.append(writer: point, w.written, timestamp: ts, pcapngInterface: interfaces[point],
+                thread.append(writer: point, w.written, timestamp: ts, pcapngInterface: interface,
                               comment: UnsafeRawBufferPointer($0))
             }
         } else {
@@ -131,7 +153,7 @@ public final class CaptureWriter {
             guard let w else { continue }
             do { try w.close() } catch { firstError = firstError ?? error }
             out.append(Written(name: points[i].name, file: points[i].name + ".pcap", component: points[i].componentID,
-                               description: points[i].description, packets: counts[i]))
+                               description: points[i].description, packets: state[i].count))
         }
         pcaps = []
         do { try pcapng?.close() } catch { firstError = firstError ?? error }

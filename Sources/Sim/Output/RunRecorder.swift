@@ -39,6 +39,8 @@ public final class RunRecorder: NetworkObserver {
 
     unowned let sim: Simulation
     let captures: CaptureWriter?
+    /// `captures`, borrowed for the call of every packet seen.
+    private let capturesRef: Borrowed<CaptureWriter>?
     public private(set) var ladders: [[LadderRow]]
     private var ladderIndex: [[Int: Int]]
     /// Rows kept per flow for the ladder (the report shows the first ones; the captures keep everything).
@@ -47,13 +49,14 @@ public final class RunRecorder: NetworkObserver {
     public init(sim: Simulation, captures: CaptureWriter?, ladderLimit: Int = 60) {
         self.sim = sim
         self.captures = captures
+        capturesRef = captures.map(Borrowed.init)
         self.ladderLimit = ladderLimit
         ladders = Array(repeating: [], count: sim.scenario.flows.count)
         ladderIndex = Array(repeating: [:], count: sim.scenario.flows.count)
     }
 
     public func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String) {
-        captures?.write(point: point, time: time, packet: packet, outgoing: outgoing, comment: comment)
+        if let c = capturesRef { c { $0.write(point: point, time: time, packet: packet, outgoing: outgoing, comment: comment) } }
         guard packet.flow >= 0, packet.flow < ladders.count else { return }
         let f = packet.flow
         if let r = ladderIndex[f][packet.id] {
