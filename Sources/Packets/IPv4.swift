@@ -64,20 +64,10 @@ public struct IPv4Header: Equatable, Sendable {
     public init(source: IPv4Address, destination: IPv4Address, proto: IPProtocol, ttl: UInt8 = 64,
                 identification: UInt16 = 0, dontFragment: Bool = true, typeOfService: UInt8 = 0,
                 totalLength: UInt16 = 0, checksum: UInt16 = 0, options: [IPv4Option]) {
-        self.typeOfService = typeOfService
-        self.totalLength = totalLength
-        self.identification = identification
-        self.reservedFlag = false
-        self.dontFragment = dontFragment
-        self.moreFragments = false
-        self.fragmentOffset = 0
-        self.ttl = ttl
-        self.proto = proto
-        self.checksum = checksum
-        self.source = source
-        self.destination = destination
-        // Almost every header has no options: no encoding (and no array walked) for those.
-        self.optionBytes = options.isEmpty ? InlineOptionBytes() : Self.encode(options, padding: [])
+        self.init(source: source, destination: destination, proto: proto, ttl: ttl, identification: identification,
+                  dontFragment: dontFragment, typeOfService: typeOfService, totalLength: totalLength,
+                  checksum: checksum)
+        if !options.isEmpty { optionBytes = Self.encode(options, padding: []) }
     }
 
     public var optionsByteCount: Int { optionBytes.count }

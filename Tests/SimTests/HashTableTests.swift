@@ -8,6 +8,14 @@ private struct Crowded: TableKey, Hashable {
     var tableHash: UInt64 { v % 7 }
 }
 
+/// A timer target that records when each tag fired.
+private final class Recorder: ScheduledTarget {
+    unowned let s: Scheduler
+    var fired: [(time: Int64, tag: Int)] = []
+    init(_ s: Scheduler) { self.s = s }
+    func fire(tag: Int) { fired.append((s.now, tag)) }
+}
+
 /// The engine's own containers: HashTable against Dictionary, the scheduler's order against a sort.
 @Suite struct EngineContainerTests {
     /// Random inserts, updates and removals, checked against Dictionary after every step.
@@ -113,12 +121,6 @@ private struct Crowded: TableKey, Hashable {
     /// run in one (time, order scheduled) order; a cancelled target never fires; the scheduler lets go of a
     /// target once it fired or was cancelled.
     @Test func schedulerRunsTargetsAndClosuresInOneOrder() {
-        final class Recorder: ScheduledTarget {
-            unowned let s: Scheduler
-            var fired: [(time: Int64, tag: Int)] = []
-            init(_ s: Scheduler) { self.s = s }
-            func fire(tag: Int) { fired.append((s.now, tag)) }
-        }
         final class Probe: ScheduledTarget {
             func fire(tag: Int) {}
         }
@@ -171,12 +173,6 @@ private struct Crowded: TableKey, Hashable {
     /// A lane of timers nearly all cancelled (a generator's Lambda timeouts): the cancelled ones are dropped as
     /// the lane grows, so it holds about what is live, and the live ones still run in order at their times.
     @Test func laneDropsCancelledTimers() {
-        final class Recorder: ScheduledTarget {
-            unowned let s: Scheduler
-            var fired: [(time: Int64, tag: Int)] = []
-            init(_ s: Scheduler) { self.s = s }
-            func fire(tag: Int) { fired.append((s.now, tag)) }
-        }
         let s = Scheduler()
         let lane = s.makeLane()
         let r = Recorder(s)
