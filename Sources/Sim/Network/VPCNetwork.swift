@@ -1,7 +1,9 @@
 import Packets
 
 /// Observes what the network does, without the network knowing about files: capture taps and the trace
-/// recorder implement this.
+/// recorder implement this. Each packet is lent for the call: its payload's bytes (`PacketPayload`) are freed
+/// when the packet leaves the network, so an observer that keeps a packet must copy the bytes it wants
+/// (`payload.bytes`), not keep the packet's payload.
 public protocol NetworkObserver: AnyObject {
     /// A packet seen at a capture point. `outgoing` is from the point's own side (the ENI or host sending).
     func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String)
