@@ -79,10 +79,10 @@ final class NATGateway {
     var metrics = NATMetrics()
     /// Every minute up to the last one counted in (empty minutes included).
     var perMinute: [NATMetrics] { minuteCounted ? finishedMinutes + [minuteMetrics] : finishedMinutes }
-    /// The minutes before `minute`; the current minute's metrics; whether anything was counted in it yet. The
-    /// current minute is kept apart so that a count (several a packet) checks a bound, not divides and indexes.
+    /// The minutes before the current one; when the current one ends; its metrics; whether anything was counted
+    /// in it yet. The current minute is kept apart so that a count (several a packet) checks a bound, not divides
+    /// and indexes.
     private var finishedMinutes: [NATMetrics] = []
-    private var minute = 0
     private var minuteEnd: Int64 = 60_000_000_000
     private var minuteMetrics = NATMetrics()
     private var minuteCounted = false
@@ -106,7 +106,6 @@ final class NATGateway {
     private func moveToMinute(_ m: Int) {
         finishedMinutes.append(minuteMetrics)
         while finishedMinutes.count < m { finishedMinutes.append(NATMetrics()) }
-        minute = m
         minuteEnd = Int64(m + 1) * 60_000_000_000
         minuteMetrics = NATMetrics()
         minuteCounted = false

@@ -94,14 +94,16 @@ public final class VPCNetwork {
     /// retained and released it for each packet at each ENI.
     private var recorder: Borrowed<RunRecorder>?
 
+    /// Calls `body` with the observer, if any: a RunRecorder borrowed, any other as it is.
+    @inline(__always)
+    private func withObserver(_ body: (NetworkObserver) -> Void) {
+        if let r = recorder { r { body($0) } } else if let o = observer { body(o) }
+    }
+
     /// `observer.interface`, the flow logs' view of a packet crossing an ENI.
     @inline(__always)
     private func observeInterface(_ eni: Int, _ p: SimPacket, egress: Bool, accepted: Bool) {
-        if let r = recorder {
-            r { $0.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted) }
-        } else {
-            observer?.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted)
-        }
+        withObserver { $0.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted) }
     }
 
     /// Called when a packet arrives at an ENI's host (Lambda/instance) or at an outside host.
@@ -484,7 +486,7 @@ public final class VPCNetwork {
     /// Flow-log view of a packet leaving `eni` through `transit`: REJECT when its own subnet's NACL dropped it
     /// outbound; and an ingress REJECT on the ENI where the transit's drop is logged.
     private func logEgress(_ eni: Int, _ p: SimPacket, _ t: Transit) {
-        guard recorder != nil || observer != nil else { return }
+        guard observer != nil else { return }
         let rejected = drop(of: t).map {
             $0.kind == .naclOutbound && $0.component == model.networkACLs[model.networkACL(of: model.enis[eni].subnet)].id
         } ?? false
@@ -585,18 +587,13 @@ public final class VPCNetwork {
     /// A new packet (sent by an endpoint, or an RST a NAT gateway makes) leaves for its next hop (which then owns
     /// its payload), or is dropped (its payload freed).
     private func carry(_ p: SimPacket, _ t: Transit) {
-        if let step = drop(of: t) {
-            drop(p, step)
-            var dead = p
-            dead.payload.free()
+        if !t.dropped, let next = t.next {
+            arrive(next, p, after: t.delay)
             return
         }
-        if let next = t.next {
-            arrive(next, p, after: t.delay)
-        } else {
-            var dead = p
-            dead.payload.free()
-        }
+        if let step = drop(of: t) { drop(p, step) }
+        var dead = p
+        dead.payload.free()
     }
 
     /// The packet being handled (the one in slot `firing`) goes on to its next hop, or is dropped.
@@ -651,10 +648,10 @@ public final class VPCNetwork {
         if freeSlots.isEmpty {
             let base = chunks.count << Self.chunkShift
             chunks.append(.allocate(capacity: 1 << Self.chunkShift))
-            for i in base..<base + (1 << Self.chunkShift) {
+            for i in (base..<base + (1 << Self.chunkShift)).reversed() {
                 hops.append(Hop(node: .eni(0)))
                 inUse.append(false)
-                freeSlots.append(Int32(base + (1 << Self.chunkShift) - 1 - (i - base)))
+                freeSlots.append(Int32(i))
             }
         }
         let slot = freeSlots.popLast()!
@@ -966,7 +963,7 @@ public final class VPCNetwork {
     public var seenFlows = Int.max
 
     private func capture(_ node: PathNode, _ p: SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
-        guard p.flow < seenFlows, recorder != nil || observer != nil else { return }
+        guard p.flow < seenFlows, observer != nil else { return }
         let point: Int?
         switch node {
         case .eni(let e): point = eniPoint[e]
@@ -976,11 +973,7 @@ public final class VPCNetwork {
         }
         guard let point else { return }
         let text = describesPackets ? comment() : ""
-        if let r = recorder {
-            r { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: text) }
-        } else {
-            observer?.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: text)
-        }
+        withObserver { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: text) }
     }
 
     // MARK: Helpers

@@ -26,8 +26,6 @@ public final class CaptureWriter {
     /// `hasPcapng`, so that no reference count of it is touched from two threads).
     private var pcapng: PcapngWriter?
     private let hasPcapng: Bool
-    private var interfaces: [Int] = []
-    private let selected: [Bool]
     /// What `write` reads and counts per point, as plain data (no names: copying a CapturePoint per packet would
     /// retain three strings; and no Swift arrays, checked for uniqueness at each count).
     private struct PointState {
@@ -48,7 +46,8 @@ public final class CaptureWriter {
         self.directory = directory
         self.points = points
         self.startTime = startTime
-        selected = points.map { p in select.map { $0.contains(p.name) || $0.contains(p.componentID) } ?? true }
+        let selected = points.map { p in select.map { $0.contains(p.name) || $0.contains(p.componentID) } ?? true }
+        var interfaces: [Int] = []
         state = RawVec(capacity: points.count)
         pcaps = []
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
@@ -103,43 +102,37 @@ public final class CaptureWriter {
         let ts = startTime + time
         s.pointee.count += 1
         guard let borrowed = thread else { return }  // there whenever a point is selected
-        borrowed { thread in write(thread, point, p, outgoing, comment, local, peer, interface, ts) }
-    }
-
-    @inline(__always)
-    private func write(_ thread: PcapWriterThread, _ point: Int, _ p: SimPacket, _ outgoing: Bool, _ comment: String,
-                       _ local: MACAddress, _ peer: MACAddress, _ interface: Int, _ ts: Int64) {
-        if !thread.isBehind {
-            // The writer thread builds the frame (headers, lengths, checksums) and writes it to the pcap and,
-            // with its comment, to all-hops.pcapng; unless it is behind (libpcap's writes and the kernel's copy
-            // keep it busy): then this thread builds the frame.
-            let parts = FrameParts(destination: outgoing ? peer : local, source: outgoing ? local : peer, ip: p.ip,
-                                   transport: p.transport)
-            p.payload.withUnsafeBytes { payload in
-                if hasPcapng {
-                    var c = comment
-                    c.withUTF8 {
-                        thread.append(writer: point, parts: parts, payload: payload, timestamp: ts,
-                                      pcapngInterface: interface, comment: UnsafeRawBufferPointer($0))
-                    }
-                } else {
-                    thread.append(writer: point, parts: parts, payload: payload, timestamp: ts)
-                }
-            }
-            return
-        }
         let parts = FrameParts(destination: outgoing ? peer : local, source: outgoing ? local : peer, ip: p.ip,
                                transport: p.transport)
-        var w = ByteWriter(base: buffer, capacity: capacity)
-        p.payload.withUnsafeBytes { Frame.write(to: &w, parts: parts, payload: $0) }
-        if hasPcapng {
-            var c = comment
-            c.withUTF8 {
-                thread.append(writer: point, w.written, timestamp: ts, pcapngInterface: interface,
-                              comment: UnsafeRawBufferPointer($0))
+        borrowed { thread in
+            if !thread.isBehind {
+                // The writer thread builds the frame (headers, lengths, checksums) and writes it to the pcap and,
+                // with its comment, to all-hops.pcapng; unless it is behind (libpcap's writes and the kernel's
+                // copy keep it busy): then this thread builds the frame.
+                p.payload.withUnsafeBytes { payload in
+                    if hasPcapng {
+                        var c = comment
+                        c.withUTF8 {
+                            thread.append(writer: point, parts: parts, payload: payload, timestamp: ts,
+                                          pcapngInterface: interface, comment: UnsafeRawBufferPointer($0))
+                        }
+                    } else {
+                        thread.append(writer: point, parts: parts, payload: payload, timestamp: ts)
+                    }
+                }
+                return
             }
-        } else {
-            thread.append(writer: point, w.written, timestamp: ts)
+            var w = ByteWriter(base: buffer, capacity: capacity)
+            p.payload.withUnsafeBytes { Frame.write(to: &w, parts: parts, payload: $0) }
+            if hasPcapng {
+                var c = comment
+                c.withUTF8 {
+                    thread.append(writer: point, w.written, timestamp: ts, pcapngInterface: interface,
+                                  comment: UnsafeRawBufferPointer($0))
+                }
+            } else {
+                thread.append(writer: point, w.written, timestamp: ts)
+            }
         }
     }
 
