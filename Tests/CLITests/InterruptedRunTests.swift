@@ -68,13 +68,19 @@ import Testing
         #expect(entries(out) == [], "left behind: \(entries(out))")
     }
 
+    /// The story run by a shell with `ulimit -f blocks` (1,024-byte blocks) into a new directory.
+    private func storyUnderFileSizeLimit(blocks: Int) throws -> (ProcessResult, out: String) {
+        let out = makeTempDirectory("vpcsim-fsize")
+        let r = try run("bash", ["-c", "ulimit -f \(blocks); exec \"$0\" run scenarios/lambda-sftp-nacl.yaml --out \"$1\"",
+                                 vpcsimExecutable(), out], cwd: repositoryRoot)
+        return (r, out)
+    }
+
     /// `ulimit -f` in the shell: writes past the limit fail with EFBIG (vpcsim ignores SIGXFSZ, which would
     /// otherwise kill it with its files half written). One line names the file; nothing is left.
     @Test func aFileSizeLimitFailsTheRunWithOneLineAndNoFiles() throws {
-        let out = makeTempDirectory("vpcsim-fsize")
         // 8 blocks of 1,024 bytes: the story's first pcap is larger.
-        let r = try run("bash", ["-c", "ulimit -f 8; exec \"$0\" run scenarios/lambda-sftp-nacl.yaml --out \"$1\"",
-                                 vpcsimExecutable(), out], cwd: repositoryRoot)
+        let (r, out) = try storyUnderFileSizeLimit(blocks: 8)
         #expect(r.status == 2, "\(r.stderr)")
         let lines = r.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(r.stderr)")
@@ -86,9 +92,7 @@ import Testing
     /// A write that fails after other outputs were completed: those go too (pcaps without a report would be taken
     /// for the run's results). 120 KiB: the story's pcaps 01, 03 and 04 fit, 02 (231 KB) does not.
     @Test func aRunThatFailsLeavesNoneOfItsCompletedOutputs() throws {
-        let out = makeTempDirectory("vpcsim-fsize")
-        let r = try run("bash", ["-c", "ulimit -f 120; exec \"$0\" run scenarios/lambda-sftp-nacl.yaml --out \"$1\"",
-                                 vpcsimExecutable(), out], cwd: repositoryRoot)
+        let (r, out) = try storyUnderFileSizeLimit(blocks: 120)
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.hasPrefix("vpcsim: error: \(out)/02-") && r.stderr.contains("File too large"), "\(r.stderr)")
         #expect(entries(out) == [], "left behind: \(entries(out))")
