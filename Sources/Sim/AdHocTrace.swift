@@ -20,6 +20,9 @@ public enum AdHocTrace {
     /// The scenario with its flows replaced by one flow `from` → `to` ("host:port" or "ip:port").
     public static func scenario(_ base: Scenario, from: String, to: String, app: AppProfile, size: Int = 100_000,
                                 unknownHost: UnknownHost = .listen) throws -> Scenario {
+        guard (0...FlowSpec.maxSize).contains(size) else {
+            throw Problem(message: "--size \(size): expected 0 to \(FlowSpec.maxSize) bytes (1 GiB, the most a flow transfers)")
+        }
         var s = base
         let source = try resolveSource(s.model, from)
         guard let colon = to.lastIndex(of: ":"), let port = UInt16(to[to.index(after: colon)...]) else {

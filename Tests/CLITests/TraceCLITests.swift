@@ -39,4 +39,18 @@ import Testing
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(r.stderr.contains("'nobody'"))
     }
+
+    /// A negative `--size` crashed in the conversation's builder (a precondition), and a huge one in the
+    /// allocation of its bytes; both are invalid input, refused before anything is written.
+    @Test func sizeOutOfRangeIsInvalidInputWithOneLine() throws {
+        for size in ["-5", "1073741825"] {
+            let out = makeTempDirectory("vpcsim-trace")
+            let r = try vpcsim(["trace", "scenarios/lambda-sftp-nacl-fixed.yaml", "--from", "uploader", "--to",
+                                "sftp.example.com:22", "--app", "sftp", "--size=\(size)", "--out", out])
+            #expect(r.status == 2, "\(size): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1)
+            #expect(r.stderr.contains("--size \(size): expected 0 to 1073741824 bytes"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+        }
+    }
 }

@@ -596,6 +596,15 @@ private func expectError(_ yaml: String, _ line: Int, _ column: Int, _ message: 
                 10, 59, "invalid size '3 parsecs' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)")
 }
 
+/// A size whose bytes would not fit in memory is refused where it is written, not discovered as an allocation
+/// failure when the flow starts (found by mutating the shipped scenarios: `size: 4294967295MB` crashed a run).
+@Test func flowSizeOverOneGiBIsAnError() {
+    expectError(base + "outside_hosts: [{name: h, ip: 192.0.2.1}]\nflows:\n  - {name: x, from: h, to: \"192.0.2.9:1\", app: tcp, size: 4294967295MB}\n",
+                10, 59, "size '4294967295MB' is over 1GiB, the most a flow transfers (its bytes are built in memory)")
+    expectError(base + "outside_hosts: [{name: h, ip: 192.0.2.1}]\nflows:\n  - {name: x, from: h, to: \"192.0.2.9:1\", app: https, request_size: 1073741825}\n",
+                10, 69, "request_size '1073741825' is over 1GiB, the most a flow transfers (its bytes are built in memory)")
+}
+
 @Test func expectationDroppedAtAnUnknownComponentIsAnError() {
     expectError(base + "outside_hosts: [{name: h, ip: 192.0.2.1}]\nflows:\n  - {name: x, from: h, to: \"h:1\", app: tcp, expect: {dropped_at: acl-nope}}\n",
                 10, 66, "flow 'x': dropped_at 'acl-nope' is not a component of this scenario")

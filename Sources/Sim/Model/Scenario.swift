@@ -110,6 +110,9 @@ public struct FlowSpec: Sendable {
     public var start: Int64
     /// Bytes: the file size for sftp, the response size for https, the payload for tcp.
     public var size: Int
+    /// The most `size` and `requestSize` may be: 1 GiB. A conversation's bytes are built in memory before the
+    /// flow starts (about 1.4 times the size), so a larger one would exhaust it rather than fail cleanly.
+    public static let maxSize = 1 << 30
     /// The request size for https.
     public var requestSize: Int
     public var expect: FlowExpectation?

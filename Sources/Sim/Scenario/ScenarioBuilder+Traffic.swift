@@ -89,6 +89,9 @@ extension ScenarioBuilder {
                 guard let v = ScenarioValues.size(s) else {
                     throw r.error(at: n, "invalid \(key) '\(s)' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)")
                 }
+                guard v <= FlowSpec.maxSize else {
+                    throw r.error(at: n, "\(key) '\(s)' is over 1GiB, the most a flow transfers (its bytes are built in memory)")
+                }
                 if key == "size" { spec.size = v } else { spec.requestSize = v }
             }
             if let n = f["client"] {
