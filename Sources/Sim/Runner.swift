@@ -55,8 +55,26 @@ public enum Runner {
         return try run(scenario: scenario, options: options)
     }
 
+    /// A run option that does not fit the scenario (a `--capture` name that is no capture point of it).
+    public struct OptionError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Every name in `selection` is a capture point's name or its component's id: a misspelt one would otherwise
+    /// capture nothing, silently.
+    static func checkCaptureSelection(_ selection: Set<String>?, _ points: [CapturePoint]) throws {
+        guard let selection else { return }
+        let known = Set(points.map(\.name) + points.map(\.componentID))
+        let unknown = selection.filter { !known.contains($0) }.sorted()
+        guard let first = unknown.first else { return }
+        let listed = points.prefix(6).map(\.name).joined(separator: ", ")
+        throw OptionError(description: "--capture '\(first)': not a capture point or component id of this scenario "
+            + "(its points: \(listed)\(points.count > 6 ? ", … \(points.count) in all" : ""); or all, none)")
+    }
+
     public static func run(scenario: Scenario, options: Options = Options()) throws -> Outcome {
         let sim = Simulation(scenario: scenario)
+        try checkCaptureSelection(options.capture, sim.network.capturePoints)
         var writer: CaptureWriter?
         var outDir: String?
         if options.writeFiles {

@@ -26,7 +26,10 @@ func captureSelection(_ option: String) -> Set<String>? {
     switch option {
     case "all": return nil
     case "none": return []
-    default: return Set(option.split(separator: ",").map(String.init))
+    default:
+        let names = option.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if names.isEmpty { fail("--capture '\(option)': expected all, none or capture point names (comma-separated)") }
+        return Set(names)
     }
 }
 
@@ -146,7 +149,7 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64?
 
-    @Option(name: .long, help: "Capture points: all, none, or a comma-separated list.")
+    @Option(name: .long, help: "Capture points: all, none, or a comma-separated list of names or component ids.")
     var capture: String = "all"
 
     func run() throws {

@@ -270,6 +270,29 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         #expect(missing.stderr.contains("nope.yaml"))
     }
 
+    /// A misspelt capture point captured nothing, silently, and exited 0; an empty list likewise.
+    @Test func unknownCaptureNameIsInvalidInputAndWritesNothing() throws {
+        let dir = makeTempDirectory("vpcsim-cli")
+        for (option, named) in [("01-lambda-uploader-eni-0c83aca23d1a66d8b,nat-typo", "'nat-typo'"), (",", "','")] {
+            for cmd in [["run", "scenarios/closed-port.yaml"],
+                        ["trace", "scenarios/closed-port.yaml", "--from", "uploader", "--to", "sftp.example.com:22"]] {
+                let r = try vpcsim(cmd + ["--out", dir + "/out", "--capture", option])
+                #expect(r.status == 2, "\(cmd) \(option): \(r.stderr)")
+                #expect(r.stderr.split(separator: "\n").count == 1)
+                #expect(r.stderr.contains("--capture \(named)"))
+                #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+            }
+        }
+        let r = try vpcsim(["run", "scenarios/closed-port.yaml", "--out", dir + "/out", "--capture", "nat-typo"])
+        #expect(r.stderr.contains("01-lambda-uploader-eni-0c83aca23d1a66d8b"))  // the points are named
+        // A point's name and a component's id both select it.
+        let ok = try vpcsim(["run", "scenarios/closed-port.yaml", "--out", dir + "/ok", "--quiet", "--capture",
+                             "01-lambda-uploader-eni-0c83aca23d1a66d8b,igw-0c2d4e6f8a0b1c2d3"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let pcaps = try FileManager.default.contentsOfDirectory(atPath: dir + "/ok").filter { $0.hasSuffix(".pcap") }.sorted()
+        #expect(pcaps == ["01-lambda-uploader-eni-0c83aca23d1a66d8b.pcap", "03-igw-internet-side-igw-0c2d4e6f8a0b1c2d3.pcap"])
+    }
+
     @Test func validateAcceptsEveryShippedScenario() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/scenarios")
             .filter { $0.hasSuffix(".yaml") }.sorted()
