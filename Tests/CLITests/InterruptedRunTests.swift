@@ -89,6 +89,32 @@ import Testing
         #expect(entries(out) == [], "left behind: \(entries(out))")
     }
 
+    /// A full disk (ENOSPC), on a 300 KiB tmpfs: the story's first pcaps fit, the NAT gateway's does not. One line
+    /// names the file and the error; nothing is left. Needs mount(8) to be allowed (root, as CI runs); elsewhere
+    /// the EFBIG tests above cover the same path.
+    @Test(.enabled(if: InterruptedRunTests.canMountTmpfs())) func aFullDiskFailsTheRunWithOneLineAndNoFiles() throws {
+        let mountPoint = makeTempDirectory("vpcsim-enospc")
+        let m = try run("mount", ["-t", "tmpfs", "-o", "size=300k", "tmpfs", mountPoint])
+        try #require(m.status == 0, "\(m.stderr)")
+        defer { _ = try? run("umount", [mountPoint]) }
+        let out = mountPoint + "/out"
+        let r = try vpcsim(["run", "scenarios/lambda-sftp-nacl.yaml", "--out", out, "--quiet"])
+        #expect(r.status == 2, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(r.stderr)")
+        #expect(lines.first.map { $0.hasPrefix("vpcsim: error: \(out)/") && $0.hasSuffix(": write failed: No space left on device") } == true,
+                "\(r.stderr)")
+        #expect(entries(out) == [], "left behind: \(entries(out))")
+    }
+
+    /// Whether this process may mount a tmpfs (tried once, on a directory of its own).
+    static func canMountTmpfs() -> Bool {
+        let dir = makeTempDirectory("vpcsim-mount-probe")
+        guard let r = try? run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir]), r.status == 0 else { return false }
+        _ = try? run("umount", [dir])
+        return true
+    }
+
     /// A write that fails after other outputs were completed: those go too (pcaps without a report would be taken
     /// for the run's results). 120 KiB: the story's pcaps 01, 03 and 04 fit, 02 (231 KB) does not.
     @Test func aRunThatFailsLeavesNoneOfItsCompletedOutputs() throws {
