@@ -66,6 +66,29 @@ final class Tap: NetworkObserver {
         for (got, want) in zip(synAcks, expected) { #expect(abs(got - want) < 0.0001, "\(synAcks)") }
     }
 
+    /// The SYN-ACK timer doubles up to Linux's TCP_RTO_MAX, 120 s, and stays there: with
+    /// server_synack_retries: 255 (the most the scenario allows) the doubling overflowed virtual time and crashed.
+    @Test func synAckTimerStopsDoublingAt120Seconds() {
+        var story = StoryModel()
+        story.publicInbound = [rule(100, tcp, PortRange(22, 22), "10.0.1.0/24", .allow)]  // no ephemeral inbound
+        story.publicOutbound = [rule(100, tcp, PortRange(22, 22), "0.0.0.0/0", .allow)]
+        var s = story.scenario([StoryModel.flow("sftp", .sftp, port: 22)])
+        s.assumptions.serverSynAckRetries = 255
+        let sim = Simulation(scenario: s)
+        let tap = Tap()
+        sim.observer = tap
+        sim.run()
+        let hostPoint = sim.network.capturePoints.firstIndex { $0.name.contains("host") }!
+        // After the client's last SYN (15 s) only the server's timer sends: 31, 63, 127, then every 120 s.
+        let timed = tap.seen.filter {
+            $0.point == hostPoint && $0.packet.tcp?.flags == [.syn, .ack] && $0.comment.hasPrefix("sent") && $0.time > 20_000_000_000
+        }.map(\.time)
+        #expect(timed.count == 255 - 4)
+        let gaps = zip(timed.dropFirst(), timed).map { ($0 - $1) / 1_000_000_000 }
+        #expect(Array(gaps.prefix(4)) == [32, 64, 120, 120])
+        #expect(gaps.allSatisfy { $0 <= 120 })
+    }
+
     @Test func closedPortAnswersRSTACK() {
         var story = StoryModel()
         story.publicInbound = allowAll

@@ -219,8 +219,10 @@ public final class TCPConnection: ScheduledTarget {
     private func armSYNACKTimer(attempt: Int) {
         rtoGeneration += 1
         synAckAttempt = attempt
-        // Linux: initial SYN-ACK timeout 1 s, doubling, tcp_synack_retries times.
-        let delay = Int64(1_000_000_000) << Int64(attempt)
+        // Linux: initial SYN-ACK timeout 1 s, doubling, tcp_synack_retries times, each at most TCP_RTO_MAX (120 s):
+        // reqsk_timer_handler, `timeo = min(TCP_TIMEOUT_INIT << req->num_timeout, TCP_RTO_MAX)` (net/ipv4/
+        // inet_connection_sock.c). Unbounded, server_synack_retries: 255 overflowed the time.
+        let delay = min(Int64(1_000_000_000) << Int64(min(attempt, 7)), 120_000_000_000)
         arm(&synTimer, .synAck, at: now + delay)
     }
 
