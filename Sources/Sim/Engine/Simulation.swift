@@ -484,8 +484,20 @@ public final class Simulation {
             port = port == ports.upperBound ? ports.lowerBound : port + 1
             tries += 1
         }
-        host.usedPorts.insert(port)
         flowsStarted += 1
+        if host.usedPorts.contains(port) {
+            // Every port of the range is in use: Linux's connect() fails at once with EADDRNOTAVAIL and nothing is
+            // sent (inet_hash_connect finds no free port). Before, the flow took a port in use, and its connection
+            // replaced the other one with the same addresses and ports at the host. A Hyperplane ENI serves "up to
+            // 65,000 connections" (Lambda-DG foundation-networking); what a function sees past that is not
+            // documented, and is modelled the same way (docs/fidelity.md).
+            let flow = ActiveFlow(spec: f, index: i, sim: self, host: host, port: 0, script: conversation)
+            active[i] = flow
+            finish(i, .noPort, "connect EADDRNOTAVAIL \(f.destination.address):\(f.destination.port) "
+                + "(all \(ports.count) source ports \(ports.lowerBound)-\(ports.upperBound) of \(host.address) in use)")
+            return
+        }
+        host.usedPorts.insert(port)
         let flow = ActiveFlow(spec: f, index: i, sim: self, host: host, port: port, script: conversation)
         active[i] = flow
         flow.result.clientPort = port

@@ -75,6 +75,8 @@ extension AppProfile {
 
 public enum FlowOutcome: String, Sendable, Codable, CaseIterable {
     case ok, timeout, refused, reset, unreachable
+    /// The source had no free ephemeral port (Linux's connect() fails at once with EADDRNOTAVAIL): nothing sent.
+    case noPort = "no-port"
 }
 
 /// What a scenario expects of a flow, so scenarios double as network tests.
