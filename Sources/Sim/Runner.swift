@@ -73,8 +73,13 @@ public enum Runner {
     }
 
     public static func run(scenario: Scenario, options: Options = Options()) throws -> Outcome {
+        if let names = options.capture, !names.isEmpty {
+            // Before the simulation builds every conversation: a misspelt name fails at once.
+            let network = VPCNetwork(model: scenario.model, assumptions: scenario.assumptions, scheduler: Scheduler(),
+                                     seed: scenario.seed)
+            try checkCaptureSelection(names, network.capturePoints)
+        }
         let sim = Simulation(scenario: scenario)
-        try checkCaptureSelection(options.capture, sim.network.capturePoints)
         var writer: CaptureWriter?
         var outDir: String?
         if options.writeFiles {
@@ -156,7 +161,7 @@ public enum Runner {
             flows.append(RunReport.Flow(
                 name: f.name, from: f.sourceLabel, to: f.destination.label, app: f.app.rawValue,
                 outcome: r.outcome?.rawValue ?? "timeout", elapsed_s: RunReport.seconds(r.elapsed), message: r.message,
-                client_port: Int(r.clientPort), syn_times_s: r.synTimes.map { RunReport.seconds($0) },
+                client_port: r.clientPort == 0 ? nil : Int(r.clientPort), syn_times_s: r.synTimes.map { RunReport.seconds($0) },
                 drop: r.drop.map(RunReport.drop), drops: r.drops.map(RunReport.drop),
                 hops: r.requestPath.map(RunReport.hop), reply_hops: r.replyPath.map(RunReport.hop), fix: fix,
                 expectation: expectation))

@@ -23,7 +23,7 @@ struct VPCSim: ParsableCommand {
 
 /// `--capture all|none|NAME,…` as Runner wants it: nil for all, empty for none.
 func captureSelection(_ option: String) -> Set<String>? {
-    switch option {
+    switch option.trimmingCharacters(in: .whitespaces) {
     case "all": return nil
     case "none": return []
     default:
@@ -79,6 +79,8 @@ struct Run: ParsableCommand {
             fail(e.description)
         } catch let e as CaptureFileError {
             fail(e.description)
+        } catch let e as Runner.OptionError {
+            fail(e.description)  // about an option, not the scenario file
         } catch {
             fail("\(scenario): \(error)")
         }
@@ -134,7 +136,7 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "Application: sftp, https or tcp.")
     var app: String = "tcp"
 
-    @Option(name: .long, help: "Bytes to transfer (file size for sftp, response for https, echo for tcp).")
+    @Option(name: .long, help: "Bytes to transfer (file size for sftp, response for https, echo for tcp), at most 1 GiB.")
     var size: Int = 10_000
 
     @Option(name: .long, help: "An unknown public destination: listen, closed or silent.")

@@ -89,8 +89,8 @@ import Testing
         #expect(entries(out) == [], "left behind: \(entries(out))")
     }
 
-    /// A full disk (ENOSPC), on a 300 KiB tmpfs: the story's first pcaps fit, the NAT gateway's does not. One line
-    /// names the file and the error; nothing is left. Needs mount(8) to be allowed (root, as CI runs); elsewhere
+    /// A full disk (ENOSPC), on a 300 KiB tmpfs: the story's outputs (about 1.3 MB) do not fit, and whichever
+    /// write fails first is named, on one line, with the error; nothing is left. Needs mount(8) to be allowed (root, as CI runs); elsewhere
     /// the EFBIG tests above cover the same path.
     @Test(.enabled(if: InterruptedRunTests.canMountTmpfs())) func aFullDiskFailsTheRunWithOneLineAndNoFiles() throws {
         let mountPoint = makeTempDirectory("vpcsim-enospc")

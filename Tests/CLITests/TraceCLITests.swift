@@ -49,7 +49,7 @@ import Testing
                                 "sftp.example.com:22", "--app", "sftp", "--size=\(size)", "--out", out])
             #expect(r.status == 2, "\(size): \(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1)
-            #expect(r.stderr.contains("--size \(size): expected 0 to 1073741824 bytes"))
+            #expect(r.stderr.contains("--size \(size): expected 0 to 1 GiB (1073741824 bytes)"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
         }
     }

@@ -55,7 +55,30 @@ import TestSupport
         #expect(o.report.generators[1].outcomes["ok"] == 5)  // the ports came back
         #expect(o.text.contains("10 ok, 15 no-port"))
         // Only the flows that had a port sent anything: 15 connections at the NAT gateway.
-        #expect(o.report.nat_gateways[0].metrics.connectionEstablishedCount == 15)
+        #expect(o.report.nat_gateways[0].metrics.connectionAttemptCount == 15)
+    }
+
+    /// Two flows with the same fixed source port at once: the second fails at once (bind EADDRINUSE, nothing sent)
+    /// and its report has no client port. Before, it took the next port, silently.
+    @Test func aFixedSourcePortInUseFailsTheSecondFlow() throws {
+        var story = StoryModel()
+        story.publicOutbound.append(rule(120, tcp, PortRange(22, 22), "0.0.0.0/0", .allow))
+        var first = StoryModel.flow("first", .tcp, port: 22, size: 200)
+        first.sourcePort = 40000
+        first.hold = 5_000_000_000
+        var second = first
+        second.name = "second"
+        second.start = 1_000_000_000
+        var third = first
+        third.name = "third"
+        third.start = 10_000_000_000  // after the first has closed
+        let s = Scenario(name: "ports", file: "test", seed: 3, model: story.build(), flows: [first, second, third])
+        let o = try Runner.run(scenario: s, options: .init(writeFiles: false))
+        #expect(o.report.flows.map(\.outcome) == ["ok", "no-port", "ok"])
+        #expect(o.report.flows[1].message == "bind EADDRINUSE 10.0.1.10:40000 (the flow's source_port is in use by another connection)")
+        #expect(o.report.flows[1].client_port == nil && o.report.flows[2].client_port == 40000)
+        #expect(o.report.flows[1].syn_times_s.isEmpty)
+        #expect(o.text.contains("(tcp), client port none"))
     }
 
     @Test("without captures, generated flows' packets skip the recorder and explicit flows keep their ladders")

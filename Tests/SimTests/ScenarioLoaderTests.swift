@@ -600,9 +600,13 @@ private func expectError(_ yaml: String, _ line: Int, _ column: Int, _ message: 
 /// failure when the flow starts (found by mutating the shipped scenarios: `size: 4294967295MB` crashed a run).
 @Test func flowSizeOverOneGiBIsAnError() {
     expectError(base + "outside_hosts: [{name: h, ip: 192.0.2.1}]\nflows:\n  - {name: x, from: h, to: \"192.0.2.9:1\", app: tcp, size: 4294967295MB}\n",
-                10, 59, "size '4294967295MB' is over 1GiB, the most a flow transfers (its bytes are built in memory)")
+                10, 59, "size '4294967295MB' is over 1 GiB (1073741824 bytes), the most a run transfers (its bytes are built in memory)")
     expectError(base + "outside_hosts: [{name: h, ip: 192.0.2.1}]\nflows:\n  - {name: x, from: h, to: \"192.0.2.9:1\", app: https, request_size: 1073741825}\n",
-                10, 69, "request_size '1073741825' is over 1GiB, the most a flow transfers (its bytes are built in memory)")
+                10, 69, "request_size '1073741825' is over 1 GiB (1073741824 bytes), the most a run transfers (its bytes are built in memory)")
+    // Every flow's conversation is built when the run starts: the sizes add up (a generator's once).
+    expectError(base + "outside_hosts: [{name: h, ip: 192.0.2.1}]\nflows:\n  - {name: x, from: h, to: \"192.0.2.9:1\", app: tcp, size: 600MiB}\n"
+                + "generators:\n  - {name: g, from: h, to: \"192.0.2.9:1\", app: tcp, size: 500MiB, count: 1000}\n",
+                12, 59, "flow 'g': the flows' sizes add up to over 1 GiB (1073741824 bytes), the most a run transfers (its bytes are built in memory)")
 }
 
 @Test func expectationDroppedAtAnUnknownComponentIsAnError() {

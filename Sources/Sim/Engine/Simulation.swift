@@ -478,23 +478,34 @@ public final class Simulation {
 
     private func startFlow(_ i: Int, spec f: FlowSpec, conversation: ConversationScript) {
         let (host, stack, ports) = sourceEndpoint(f)
-        var port = f.sourcePort ?? UInt16.random(in: ports, using: &rng)
-        var tries = 0
-        while host.usedPorts.contains(port), tries <= ports.count {
-            port = port == ports.upperBound ? ports.lowerBound : port + 1
-            tries += 1
-        }
         flowsStarted += 1
-        if host.usedPorts.contains(port) {
-            // Every port of the range is in use: Linux's connect() fails at once with EADDRNOTAVAIL and nothing is
-            // sent (inet_hash_connect finds no free port). Before, the flow took a port in use, and its connection
-            // replaced the other one with the same addresses and ports at the host. A Hyperplane ENI serves "up to
-            // 65,000 connections" (Lambda-DG foundation-networking); what a function sees past that is not
-            // documented, and is modelled the same way (docs/fidelity.md).
-            let flow = ActiveFlow(spec: f, index: i, sim: self, host: host, port: 0, script: conversation)
-            active[i] = flow
-            finish(i, .noPort, "connect EADDRNOTAVAIL \(f.destination.address):\(f.destination.port) "
-                + "(all \(ports.count) source ports \(ports.lowerBound)-\(ports.upperBound) of \(host.address) in use)")
+        // A source port in use by another of the host's connections is never taken: the connection would replace
+        // the other one at the host. Linux fails the call at once and sends nothing: bind() with EADDRINUSE for a
+        // fixed port, connect() with EADDRNOTAVAIL when no port of the range is free (inet_hash_connect). A
+        // Hyperplane ENI serves "up to 65,000 connections" (Lambda-DG foundation-networking); what a function sees
+        // past that is not documented, and is modelled the same way (docs/fidelity.md).
+        var port: UInt16
+        var failure: String?
+        if let fixed = f.sourcePort {
+            port = fixed
+            if host.usedPorts.contains(port) {
+                failure = "bind EADDRINUSE \(host.address):\(port) (the flow's source_port is in use by another connection)"
+            }
+        } else {
+            port = UInt16.random(in: ports, using: &rng)
+            var tries = 1
+            while host.usedPorts.contains(port), tries < ports.count {
+                port = port == ports.upperBound ? ports.lowerBound : port + 1
+                tries += 1
+            }
+            if host.usedPorts.contains(port) {
+                failure = "connect EADDRNOTAVAIL \(f.destination.address):\(f.destination.port) "
+                    + "(all \(ports.count) source ports \(ports.lowerBound)-\(ports.upperBound) of \(host.address) in use)"
+            }
+        }
+        if let failure {
+            active[i] = ActiveFlow(spec: f, index: i, sim: self, host: host, port: 0, script: conversation)
+            finish(i, .noPort, failure)
             return
         }
         host.usedPorts.insert(port)

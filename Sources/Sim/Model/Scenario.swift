@@ -112,8 +112,9 @@ public struct FlowSpec: Sendable {
     public var start: Int64
     /// Bytes: the file size for sftp, the response size for https, the payload for tcp.
     public var size: Int
-    /// The most `size` and `requestSize` may be: 1 GiB. A conversation's bytes are built in memory before the
-    /// flow starts (about 1.4 times the size), so a larger one would exhaust it rather than fail cleanly.
+    /// The most `size` and `requestSize` may be, and add up to over a scenario's flows (a generator's counted
+    /// once: its flows share one conversation): 1 GiB. Every conversation's bytes are built in memory when the run
+    /// starts (about 1.4 times the size), so more could exhaust it rather than fail cleanly.
     public static let maxSize = 1 << 30
     /// The request size for https.
     public var requestSize: Int

@@ -58,7 +58,8 @@ public struct RunReport: Codable, Sendable {
         public var outcome: String
         public var elapsed_s: Double
         public var message: String
-        public var client_port: Int
+        /// Nil when the flow never had one (`no-port`).
+        public var client_port: Int?
         public var syn_times_s: [Double]
         public var drop: Drop?
         public var drops: [Drop]
@@ -227,7 +228,7 @@ public enum ReportRenderer {
         }
         for (i, f) in r.flows.enumerated() {
             s += "\n── \(f.name) " + String(repeating: "─", count: max(3, 76 - f.name.count)) + "\n"
-            s += "  \(f.from) → \(f.to) (\(f.app)), client port \(f.client_port)\n"
+            s += "  \(f.from) → \(f.to) (\(f.app)), client port \(f.client_port.map(String.init) ?? "none")\n"
             s += "  outcome: \(f.outcome) after \(format3(f.elapsed_s)) s — \(f.message)\n"
             if !f.syn_times_s.isEmpty, f.syn_times_s.count > 1 || f.outcome != "ok" {
                 s += "  SYNs sent at: " + f.syn_times_s.map { trim($0) + " s" }.joined(separator: ", ") + "\n"

@@ -17,7 +17,7 @@ import Yams
 extension ScenarioBuilder {
     static let generatorKeys = ["count", "over", "expect"]
 
-    func readGenerators(_ items: [Node], flowNames: Set<String>) throws -> [FlowGenerator] {
+    func readGenerators(_ items: [Node], flowNames: Set<String>, bytes: inout Int) throws -> [FlowGenerator] {
         var out: [FlowGenerator] = []
         for item in items {
             guard case .mapping(let m) = item else {
@@ -34,7 +34,7 @@ extension ScenarioBuilder {
                 }
             }
             let flowNode = Node.mapping(Node.Mapping(flowPairs, .implicit, .block, m.mark))
-            guard let template = try readFlows([flowNode]).first else { continue }
+            guard let template = try readFlows([flowNode], bytes: &bytes).first else { continue }
             let name = template.name
             guard !flowNames.contains(name), !out.contains(where: { $0.name == name }) else {
                 throw r.error(at: item, "duplicate flow or generator name '\(name)'")

@@ -52,7 +52,9 @@ extension ScenarioBuilder {
 
     // MARK: Flows
 
-    func readFlows(_ items: [Node]) throws -> [FlowSpec] {
+    /// `bytes`: the application bytes of the flows read so far (explicit flows, one conversation per generator),
+    /// at most `FlowSpec.maxSize` in all: every conversation is built in memory when the run starts.
+    func readFlows(_ items: [Node], bytes: inout Int) throws -> [FlowSpec] {
         var flows: [FlowSpec] = []
         for item in items {
             var f = try r.fields(item, what: "flow", allowed: [
@@ -90,7 +92,7 @@ extension ScenarioBuilder {
                     throw r.error(at: n, "invalid \(key) '\(s)' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)")
                 }
                 guard v <= FlowSpec.maxSize else {
-                    throw r.error(at: n, "\(key) '\(s)' is over 1GiB, the most a flow transfers (its bytes are built in memory)")
+                    throw r.error(at: n, "\(key) '\(s)' is over 1 GiB (\(FlowSpec.maxSize) bytes), the most a run transfers (its bytes are built in memory)")
                 }
                 if key == "size" { spec.size = v } else { spec.requestSize = v }
             }
@@ -119,6 +121,11 @@ extension ScenarioBuilder {
                 spec.sourcePort = v
             }
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
+            bytes += spec.size + spec.requestSize
+            guard bytes <= FlowSpec.maxSize else {
+                throw r.error(at: f["size"] ?? f["request_size"] ?? nameNode, "flow '\(name)': the flows' sizes add up to over 1 GiB "
+                    + "(\(FlowSpec.maxSize) bytes), the most a run transfers (its bytes are built in memory)")
+            }
             flows.append(spec)
         }
         return flows

@@ -80,8 +80,9 @@ struct ScenarioBuilder {
         try resolveSecurityGroupRules()
         try resolveRoutes()
         try readOutsideHosts(top.list("outside_hosts") ?? [])
-        let flows = try readFlows(top.list("flows") ?? [])
-        let generators = try readGenerators(top.list("generators") ?? [], flowNames: Set(flows.map(\.name)))
+        var bytes = 0
+        let flows = try readFlows(top.list("flows") ?? [], bytes: &bytes)
+        let generators = try readGenerators(top.list("generators") ?? [], flowNames: Set(flows.map(\.name)), bytes: &bytes)
 
         var scenario = Scenario(name: name, description: description, file: r.file, seed: seed, model: model,
                                 flows: flows, assumptions: assumptions)
