@@ -123,6 +123,27 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         #expect(comments.contains { $0.contains("translated 10.0.1.10:") })
     }
 
+    /// The README shows the story's output; every line it shows (but its "…" elisions) is a line of the real
+    /// output, in the same order. (It had drifted: a client name added to a message, a per-minute NAT table.)
+    @Test func theREADMEShowsTheStorysRealOutput() throws {
+        let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(lines.firstIndex(of: "$ swift run vpcsim run scenarios/lambda-sftp-nacl.yaml"))
+        let end = try #require(lines[start...].firstIndex(of: "```"))
+        let shown = lines[(start + 1)..<end].filter { $0.trimmingCharacters(in: .whitespaces) != "…" }
+        #expect(shown.count >= 30)
+        let (r, _, _) = try runScenario("lambda-sftp-nacl")
+        let output = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var at = output.startIndex
+        for line in shown {
+            guard let found = output[at...].firstIndex(of: line) else {
+                Issue.record("README line not in the output (in this order): \(line)")
+                return
+            }
+            at = found + 1
+        }
+    }
+
     @Test func fixedStoryCompletesTheUpload() throws {
         let (r, report, out) = try runScenario("lambda-sftp-nacl-fixed")
         #expect(r.status == 0, "\(r.stderr)")
