@@ -108,22 +108,8 @@ public struct ImportCounts: Sendable, Equatable {
 }
 
 /// Input the importer cannot read: a missing directory, an unreadable or malformed file. One line,
-/// `file:line:column: problem` (0:0 when there is no position).
-public struct AWSImportError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    public var message: String
-
-    public init(file: String, line: Int, column: Int, message: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-    }
-
-    public var description: String { "\(file):\(line):\(column): \(message)" }
-}
+/// `file:line:column: problem` (0:0 when there is no position): the same error as a scenario file's.
+public typealias AWSImportError = ScenarioError
 
 public struct AWSImportOptions: Sendable {
     /// The scenario's `name:`; nil: "aws-" + the directory's name.

@@ -1,5 +1,5 @@
 /// A problem in a scenario file, at the line and column of the offending YAML node (1-based; 0:0 when the
-/// file itself could not be read).
+/// file itself could not be read); also an AWS dump's (`AWSImportError`), at its JSON's line and column.
 public struct ScenarioError: Error, Equatable, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int
