@@ -386,7 +386,9 @@ public enum ReportRenderer {
         for c in cols { s += pad(shortName(points[c]), w) }
         s += "\n"
         for r in rows {
-            var line = Array(repeating: Character(" "), count: cols.count * w + 2)
+            // Scalars, not Characters, made a String through their UTF-8: a String of 20,000 flows' ladders built
+            // from Characters spent most of its time breaking graphemes.
+            var line = Array(repeating: Unicode.Scalar(UInt8(0x20)), count: cols.count * w + 2)
             let pos = r.points.compactMap { cols.firstIndex(of: $0) }.map { $0 * w + 2 }
             if let lo = pos.min(), let hi = pos.max() {
                 var end = hi
@@ -404,9 +406,11 @@ public enum ReportRenderer {
                     line[lo + 1] = "◀"
                 }
             }
-            var text = String(line)
-            while text.last == " " { text.removeLast() }
-            s += "    " + pad(format6(seconds(r.time)), 12) + pad(text, cols.count * w + 2) + " " + r.summary
+            // The line is exactly as wide as its columns (trimmed and padded back, it was the same).
+            var utf8: [UInt8] = []
+            utf8.reserveCapacity(line.count * 3)
+            for c in line { utf8.append(contentsOf: c.utf8) }
+            s += "    " + pad(format6(seconds(r.time)), 12) + String(decoding: utf8, as: UTF8.self) + " " + r.summary
             if let d = r.dropped { s += "  ✘ \(d.componentDisplay) \(label(d.kind.rawValue)) \(d.rule)" }
             s += "\n"
         }
