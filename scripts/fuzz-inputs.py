@@ -150,7 +150,10 @@ def main():
                     if t is None or t.returncode != 0 or t.stdout.strip():
                         global found
                         found += 1
-                        print(f"case {case}: tshark finds errors in {os.path.basename(pcap)}")
+                        kept = os.path.join(WORK, f"case{case}-tshark.yaml")
+                        shutil.copy(path, kept)
+                        print(f"case {case}: tshark finds errors in {os.path.basename(pcap)} (input kept: {kept}): "
+                              + (t.stdout.strip().splitlines() or [""])[0][:200] if t else "no answer")
         elif mode == "compare":
             files = sorted(glob.glob(captures + "/**/*.pcap*", recursive=True))
             a, b = rng.choice(files), rng.choice(files)

@@ -89,6 +89,24 @@ final class Tap: NetworkObserver {
         #expect(gaps.allSatisfy { $0 <= 120 })
     }
 
+    /// A tcp flow of size 0 connects and closes: no data segment. It used to send 1 byte anyway, and a flow
+    /// with an empty conversation never closed.
+    @Test func tcpFlowOfSizeZeroConnectsAndCloses() {
+        var story = StoryModel()
+        story.publicOutbound.append(rule(120, tcp, PortRange(22, 22), "0.0.0.0/0", .allow))
+        let s = story.scenario([StoryModel.flow("empty", .tcp, port: 22, size: 0)])
+        let sim = Simulation(scenario: s)
+        let tap = Tap()
+        sim.observer = tap
+        let r = sim.run()
+        #expect(r[0].outcome == .ok, "\(r[0].message)")
+        let lambdaPoint = sim.network.capturePoints.firstIndex { $0.name.contains("lambda") }!
+        let flags = tap.seen.filter { $0.point == lambdaPoint && $0.comment.hasPrefix("sent") }.map { $0.packet.tcp!.flags }
+        #expect(flags == [[.syn], [.ack], [.fin, .ack], [.ack]], "\(flags)")
+        #expect(tap.seen.allSatisfy { $0.packet.payload.isEmpty })
+        #expect(r[0].elapsed < 50_000_000)  // two round trips of 20 ms and the closes, not a timeout
+    }
+
     @Test func closedPortAnswersRSTACK() {
         var story = StoryModel()
         story.publicInbound = allowAll

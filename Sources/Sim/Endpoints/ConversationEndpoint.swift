@@ -82,6 +82,7 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
         connection = c
         observer?.established(self)
         trigger(script.sentFirst[sideIndex])
+        if side == .client { closeIfDone() }  // nothing to say (tcp, size 0): connect, then close
     }
 
     func received(_ c: TCPConnection, bytes: PacketPayload) {
@@ -176,8 +177,10 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
 
 /// The plain `tcp` profile: the client sends `size` bytes, the server echoes as many back.
 enum PlainTCPConversation {
+    /// `size` random bytes from the client, echoed by the server; none: the client connects and closes.
     static func echo(size: Int, rng: inout SplitMix64) -> [AppMessage] {
-        let n = max(1, size)
+        guard size > 0 else { return [] }
+        let n = size
         var bytes = [UInt8](repeating: 0, count: n)
         for i in 0..<n { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
         return [
