@@ -34,7 +34,8 @@ ASSUMPTIONS = {
     "server_synack_retries": ["0", "255"], "lambda_ephemeral_ports": ["1-1", "65535-65535", "1024-1025"],
     "flow_log_record_per_connection": ["true", "false"],
 }
-FIELDS = {"size": ["0", "1", "1460", "1461", "100000"], "start": ["0s", "1ns", "1000h"], "hold": ["0s", "1ns", "1000h"],
+# Sizes 1-4 left out: a tcp flow's few random bytes on port 22 are malformed SSH to tshark (docs/scenarios.md).
+FIELDS = {"size": ["0", "5", "1460", "1461", "100000"], "start": ["0s", "1ns", "1000h"], "hold": ["0s", "1ns", "1000h"],
           "connect_timeout": ["1ns", "1ms", "1000h"], "over": ["0s", "1ns", "1000h"]}
 
 found = 0
