@@ -147,7 +147,9 @@ def main():
             if r is not None and r.returncode in (0, 1) and case % 7 == 0 and shutil.which("tshark"):
                 for pcap in sorted(glob.glob(os.path.join(out, "*.pcap*"))):
                     t = run(["tshark", "-r", pcap, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-                             "-Y", '_ws.malformed || _ws.expert.severity >= "error"'])
+                             # tshark 4.0 does not know sntrup761x25519 (the reality scenarios' key exchange) and
+                             # calls its keys' length invalid (docs/fidelity.md): that error alone is no fault.
+                             "-Y", '_ws.malformed || (_ws.expert.severity >= "error" && !(_ws.expert.message contains "Invalid key length"))'])
                     if t is None or t.returncode != 0 or t.stdout.strip():
                         global found
                         found += 1
