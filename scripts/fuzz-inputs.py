@@ -15,7 +15,8 @@ MODE:
 A crash is a signal, an exit status of 128 or more, or Swift's "Fatal error"; an invalid input must exit 2 with
 one line on stderr. Offending inputs are kept under $FUZZ_DIR (default /tmp/vpcsim-fuzz). Exit status: 0 none
 found, 1 some. Needs a release build (swift build -c release --product vpcsim). The same SEED gives the same
-cases. Found so far: a 1 TB flow size, trace --size=-5 and server_synack_retries: 255 crashed (all fixed).
+cases. Found on 2026-11-27: a 1 TB flow size and server_synack_retries: 255 crashed, a tcp flow of size 0 sent
+a byte (all fixed).
 """
 import glob, json, os, random, re, shutil, subprocess, sys
 
@@ -43,7 +44,7 @@ found = 0
 
 def run(args, timeout=120):
     try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
 
@@ -62,9 +63,42 @@ def check(case, args, keep):
     if problem:
         found += 1
         dest = os.path.join(WORK, f"case{case}-" + os.path.basename(keep.rstrip("/")))
-        (shutil.copytree if os.path.isdir(keep) else shutil.copy)(keep, dest)
         print(f"case {case}: {' '.join(os.path.basename(a) if a.startswith('/') else a for a in args[1:])}: {problem} (input kept: {dest})")
+        keep_input(keep, dest)
     return r
+
+
+def keep_input(path, dest):
+    if os.path.isdir(path):
+        shutil.copytree(path, dest, dirs_exist_ok=True)
+    else:
+        shutil.copy(path, dest)
+
+
+# tshark 4.0 does not know sntrup761x25519 (the reality scenarios' key exchange) and calls its keys' length
+# invalid (docs/fidelity.md): a frame with that message is no fault (unless malformed).
+KNOWN_EXPERT = ("Invalid key length",)
+
+
+def tshark_faults(pcap):
+    """The frames tshark finds malformed, with a bad checksum, or with an error other than KNOWN_EXPERT."""
+    t = run(["tshark", "-r", pcap, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+             "-Y", '_ws.malformed || _ws.expert.severity >= "error"', "-T", "fields", "-e", "frame.number",
+             "-e", "_ws.malformed", "-e", "_ws.expert.message", "-E", "aggregator=|"])
+    if t is None:
+        return ["tshark gave no answer in 120 s"]
+    if t.returncode != 0:
+        return ["tshark failed: " + t.stderr.strip()[:200]]
+    faults = []
+    for line in t.stdout.splitlines():
+        number, malformed, messages = (line.split("\t") + ["", ""])[:3]
+        found_messages = [m for m in messages.split("|") if m]
+        if any(m.startswith(KNOWN_EXPERT) for m in found_messages) and not malformed:
+            continue  # the unknown key exchange, and what tshark misreads after it in the same frame
+        unknown = found_messages
+        if malformed or unknown:
+            faults.append(f"frame {number}: " + ("malformed " if malformed else "") + ", ".join(unknown))
+    return faults
 
 
 def mutate_lines(text, rng):
@@ -110,6 +144,7 @@ def corrupt(data, rng):
 
 
 def main():
+    global found
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
     cases = int(sys.argv[2]) if len(sys.argv) > 2 else 300
     rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
@@ -146,17 +181,13 @@ def main():
             r = check(case, [BIN, "run", path, "--out", out, "--quiet"], path)
             if r is not None and r.returncode in (0, 1) and case % 7 == 0 and shutil.which("tshark"):
                 for pcap in sorted(glob.glob(os.path.join(out, "*.pcap*"))):
-                    t = run(["tshark", "-r", pcap, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-                             # tshark 4.0 does not know sntrup761x25519 (the reality scenarios' key exchange) and
-                             # calls its keys' length invalid (docs/fidelity.md): that error alone is no fault.
-                             "-Y", '_ws.malformed || (_ws.expert.severity >= "error" && !(_ws.expert.message contains "Invalid key length"))'])
-                    if t is None or t.returncode != 0 or t.stdout.strip():
-                        global found
+                    faults = tshark_faults(pcap)
+                    if faults:
                         found += 1
                         kept = os.path.join(WORK, f"case{case}-tshark.yaml")
-                        shutil.copy(path, kept)
-                        print(f"case {case}: tshark finds errors in {os.path.basename(pcap)} (input kept: {kept}): "
-                              + (t.stdout.strip().splitlines() or [""])[0][:200] if t else "no answer")
+                        print(f"case {case}: tshark: {os.path.basename(pcap)}: {faults[0][:200]}"
+                              f"{f' (and {len(faults) - 1} more)' if len(faults) > 1 else ''} (input kept: {kept})")
+                        keep_input(path, kept)
         elif mode == "compare":
             files = sorted(glob.glob(captures + "/**/*.pcap*", recursive=True))
             a, b = rng.choice(files), rng.choice(files)
@@ -196,7 +227,10 @@ def main():
                 v = run([BIN, "validate", scenario])
                 if v is None or v.returncode != 0:
                     found += 1
-                    print(f"case {case}: imported a scenario that does not validate: {v.stderr.strip() if v else 'hang'}")
+                    kept = os.path.join(WORK, f"case{case}-dump")
+                    print(f"case {case}: imported a scenario that does not validate: "
+                          f"{v.stderr.strip() if v else 'no answer'} (input kept: {kept})")
+                    keep_input(work, kept)
     print(f"fuzz-inputs.py {mode}: {cases} cases, {found} problem{'s' if found != 1 else ''} found")
     return 1 if found else 0
 
