@@ -17,7 +17,8 @@ public enum AdHocTrace {
         case silent
     }
 
-    /// The scenario with its flows replaced by one flow `from` → `to` ("host:port" or "ip:port").
+    /// The scenario with its flows and generators replaced by one flow `from` → `to` ("host:port" or "ip:port"):
+    /// one flow, alone (a generator's 60,000 flows ran with it before).
     public static func scenario(_ base: Scenario, from: String, to: String, app: AppProfile, size: Int = 100_000,
                                 unknownHost: UnknownHost = .listen) throws -> Scenario {
         guard (0...FlowSpec.maxSize).contains(size) else {
@@ -58,6 +59,7 @@ public enum AdHocTrace {
             throw Problem(message: "--to '\(host)': not an outside host, an instance or an IPv4 address of the scenario")
         }
         let name = "trace"
+        s.generators = []
         s.flows = [FlowSpec(name: name, source: source.source, sourceLabel: source.label,
                             destination: FlowDestination(address: address, port: port, label: to), app: app,
                             start: 0, size: size)]

@@ -33,6 +33,17 @@ import Testing
         #expect(closed.status == 0, "\(closed.stdout)")
     }
 
+    /// The ad-hoc flow runs alone: the scenario's generators (60,000 flows here) do not run with it.
+    @Test func traceRunsItsFlowAloneWithoutTheScenariosGenerators() throws {
+        let out = makeTempDirectory("vpcsim-trace")
+        let r = try vpcsim(["trace", "scenarios/nat-port-exhaustion.yaml", "--from", "uploader", "--to", "sftp.example.com:22",
+                            "--app", "tcp", "--out", out, "--capture", "none", "--expect", "ok"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("✔ trace"))
+        #expect(!r.stdout.contains("invocations"))
+        #expect(r.stdout.contains("ConnectionAttemptCount 1,"))
+    }
+
     @Test func unknownSourceIsInvalidInputWithOneLine() throws {
         let r = try vpcsim(["trace", "scenarios/lambda-sftp-nacl.yaml", "--from", "nobody", "--to", "sftp.example.com:22"])
         #expect(r.status == 2)
