@@ -130,17 +130,26 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         let lines = readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let start = try #require(lines.firstIndex(of: "$ swift run vpcsim run scenarios/lambda-sftp-nacl.yaml"))
         let end = try #require(lines[start...].firstIndex(of: "```"))
-        let shown = lines[(start + 1)..<end].filter { $0.trimmingCharacters(in: .whitespaces) != "…" }
+        let shown = Array(lines[(start + 1)..<end])
         #expect(shown.count >= 30)
         let (r, _, _) = try runScenario("lambda-sftp-nacl")
         let output = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Lines follow each other as in the output, except where a "…" line says some are left out (and before
+        // the first: the output's heading).
         var at = output.startIndex
+        var gap = true
         for line in shown {
+            if line.trimmingCharacters(in: .whitespaces) == "…" {
+                gap = true
+                continue
+            }
             guard let found = output[at...].firstIndex(of: line) else {
                 Issue.record("README line not in the output (in this order): \(line)")
                 return
             }
+            #expect(gap || found == at, "README leaves out output lines before this one without a '…': \(line)")
             at = found + 1
+            gap = false
         }
     }
 
