@@ -221,7 +221,7 @@ public enum Runner {
             nat_gateways: scenario.model.natGateways.enumerated().map { i, n in
                 let m = sim.network.natMetrics[i]
                 let firstMinute = floorDiv(scenario.startTime, 1_000_000_000)
-                let minutes = sim.network.natMetricsPerMinute[i].enumerated().map { k, pm in
+                let minutes = sim.network.natMetricsPerMinute[i].map { k, pm in
                     RunReport.NATMinute(minute_start: firstMinute + Int64(k) * 60, metrics: pm)
                 }
                 return .init(id: n.id, name: n.name, metrics: m, reading: RunReport.reading(m), per_minute: minutes)

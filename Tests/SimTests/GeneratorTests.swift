@@ -58,6 +58,23 @@ import TestSupport
         #expect(o.report.nat_gateways[0].metrics.connectionAttemptCount == 15)
     }
 
+    /// NAT metrics per minute list the minutes with traffic only: two flows 136 years apart give two minutes, in
+    /// a few kilobytes (every minute between, kept before, exhausted 24 GiB and was killed).
+    @Test func natMinutesFollowTrafficNotVirtualTime() throws {
+        var story = StoryModel()
+        story.publicOutbound.append(rule(120, tcp, PortRange(22, 22), "0.0.0.0/0", .allow))
+        story.lambdaTimeout = 900_000_000_000
+        let first = StoryModel.flow("first", .tcp, port: 22, size: 200)
+        let late = StoryModel.flow("late", .tcp, port: 22, start: 4_294_967_295_000_000_000, size: 200)
+        let s = Scenario(name: "late", file: "test", seed: 3, model: story.build(), flows: [first, late])
+        let o = try Runner.run(scenario: s, options: .init(writeFiles: false))
+        #expect(o.report.flows.map(\.outcome) == ["ok", "ok"])
+        let minutes = o.report.nat_gateways[0].per_minute
+        let start = s.startTime / 1_000_000_000
+        #expect(minutes.map(\.minute_start) == [start, start + 4_294_967_295 / 60 * 60])
+        #expect(minutes.allSatisfy { $0.metrics.connectionAttemptCount == 1 })
+    }
+
     /// Two flows with the same fixed source port at once: the second fails at once (bind EADDRINUSE, nothing sent)
     /// and its report has no client port. Before, it took the next port, silently.
     @Test func aFixedSourcePortInUseFailsTheSecondFlow() throws {

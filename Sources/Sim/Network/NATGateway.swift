@@ -77,12 +77,16 @@ final class NATGateway {
     }
     /// Totals for the run, and per minute of virtual time (CloudWatch publishes NAT gateway metrics per minute).
     var metrics = NATMetrics()
-    /// Every minute up to the last one counted in (empty minutes included).
-    var perMinute: [NATMetrics] { minuteCounted ? finishedMinutes + [minuteMetrics] : finishedMinutes }
+    /// The minutes anything was counted in, by minute of virtual time, in order. Empty minutes are left out, so
+    /// that memory follows activity, not virtual time: a flow starting 136 years in exhausted memory with them.
+    var perMinute: [(minute: Int, metrics: NATMetrics)] {
+        minuteCounted ? finishedMinutes + [(currentMinute, minuteMetrics)] : finishedMinutes
+    }
     /// The minutes before the current one; when the current one ends; its metrics; whether anything was counted
     /// in it yet. The current minute is kept apart so that a count (several a packet) checks a bound, not divides
     /// and indexes.
-    private var finishedMinutes: [NATMetrics] = []
+    private var finishedMinutes: [(minute: Int, metrics: NATMetrics)] = []
+    private var currentMinute = 0
     private var minuteEnd: Int64 = 60_000_000_000
     private var minuteMetrics = NATMetrics()
     private var minuteCounted = false
@@ -104,8 +108,8 @@ final class NATGateway {
     /// Closes the current minute (and any empty ones after it) and makes `m` current.
     @inline(never)
     private func moveToMinute(_ m: Int) {
-        finishedMinutes.append(minuteMetrics)
-        while finishedMinutes.count < m { finishedMinutes.append(NATMetrics()) }
+        if minuteCounted { finishedMinutes.append((currentMinute, minuteMetrics)) }
+        currentMinute = m
         minuteEnd = Int64(m + 1) * 60_000_000_000
         minuteMetrics = NATMetrics()
         minuteCounted = false

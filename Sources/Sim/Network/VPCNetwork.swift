@@ -1014,9 +1014,10 @@ public final class VPCNetwork {
         }
     }
 
-    /// NAT metrics per gateway, in model order: totals, and per minute of virtual time.
+    /// NAT metrics per gateway, in model order: totals, and per minute of virtual time (the minutes anything was
+    /// counted in, by their number from the start).
     public var natMetrics: [NATMetrics] { nats.map(\.metrics) }
-    public var natMetricsPerMinute: [[NATMetrics]] { nats.map(\.perMinute) }
+    public var natMetricsPerMinute: [[(minute: Int, metrics: NATMetrics)]] { nats.map(\.perMinute) }
 }
 
 extension NATGateway.OutboundResult {
