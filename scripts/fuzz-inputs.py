@@ -15,8 +15,8 @@ MODE:
 A crash is a signal, an exit status of 128 or more, or Swift's "Fatal error"; an invalid input must exit 2 with
 one line on stderr. Offending inputs are kept under $FUZZ_DIR (default /tmp/vpcsim-fuzz). Exit status: 0 none
 found, 1 some. Needs a release build (swift build -c release --product vpcsim). The same SEED gives the same
-cases. Found on 2026-11-27: a 1 TB flow size and server_synack_retries: 255 crashed, a tcp flow of size 0 sent
-a byte (all fixed).
+cases. Found on 2026-11-27: a 1 TB flow size and server_synack_retries: 255 crashed, a flow starting in 136
+years exhausted memory, a tcp flow of size 0 sent a byte (all fixed).
 """
 import glob, json, os, random, re, shutil, subprocess, sys
 
