@@ -22,7 +22,7 @@ public enum AdHocTrace {
     public static func scenario(_ base: Scenario, from: String, to: String, app: AppProfile, size: Int = 100_000,
                                 unknownHost: UnknownHost = .listen) throws -> Scenario {
         guard (0...FlowSpec.maxSize).contains(size) else {
-            throw Problem(message: "--size \(size): expected 0 to 1 GiB (\(FlowSpec.maxSize) bytes), the most a run transfers (its bytes are built in memory)")
+            throw Problem(message: "--size \(size): expected 0 to \(FlowSpec.maxSizeText)")
         }
         var s = base
         let source = try resolveSource(s.model, from)

@@ -64,7 +64,7 @@ public enum Runner {
     /// capture nothing, silently.
     static func checkCaptureSelection(_ selection: Set<String>?, _ points: [CapturePoint]) throws {
         guard let selection else { return }
-        let known = Set(points.map(\.name) + points.map(\.componentID))
+        let known = Set(points.flatMap(\.names))
         let unknown = selection.filter { !known.contains($0) }.sorted()
         guard let first = unknown.first else { return }
         let listed = points.prefix(6).map(\.name).joined(separator: ", ")

@@ -180,9 +180,8 @@ enum PlainTCPConversation {
     /// `size` random bytes from the client, echoed by the server; none: the client connects and closes.
     static func echo(size: Int, rng: inout SplitMix64) -> [AppMessage] {
         guard size > 0 else { return [] }
-        let n = size
-        var bytes = [UInt8](repeating: 0, count: n)
-        for i in 0..<n { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        for i in 0..<size { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
         return [
             AppMessage(from: .client, bytes: bytes, label: "data", waitsFor: nil, delay: 0),
             AppMessage(from: .server, bytes: bytes, label: "echo", waitsFor: 0, delay: 100_000),

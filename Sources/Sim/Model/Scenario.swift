@@ -116,6 +116,8 @@ public struct FlowSpec: Sendable {
     /// once: its flows share one conversation): 1 GiB. Every conversation's bytes are built in memory when the run
     /// starts (about 1.4 times the size), so more could exhaust it rather than fail cleanly.
     public static let maxSize = 1 << 30
+    /// `maxSize` and why, as the messages that enforce it say it.
+    static let maxSizeText = "1 GiB (\(maxSize) bytes), the most a run transfers (its bytes are built in memory)"
     /// The request size for https.
     public var requestSize: Int
     public var expect: FlowExpectation?

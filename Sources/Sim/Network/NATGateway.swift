@@ -105,7 +105,7 @@ final class NATGateway {
         metrics.peakActiveConnectionCount = max(metrics.peakActiveConnectionCount, active)
     }
 
-    /// Closes the current minute (and any empty ones after it) and makes `m` current.
+    /// Keeps the current minute if anything was counted in it and makes `m` current.
     @inline(never)
     private func moveToMinute(_ m: Int) {
         if minuteCounted { finishedMinutes.append((currentMinute, minuteMetrics)) }

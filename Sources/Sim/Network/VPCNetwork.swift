@@ -41,6 +41,8 @@ public struct CapturePoint: Sendable {
     public var component: Component
     public var componentID: String
     public var description: String
+    /// The names that select it (`--capture`): its own and its component's id.
+    public var names: [String] { [name, componentID] }
     /// This point's own MAC and the MAC of the next hop it talks to (the VPC router, the internet).
     public var localMAC: MACAddress
     public var peerMAC: MACAddress

@@ -46,7 +46,7 @@ public final class CaptureWriter {
         self.directory = directory
         self.points = points
         self.startTime = startTime
-        let selected = points.map { p in select.map { $0.contains(p.name) || $0.contains(p.componentID) } ?? true }
+        let selected = points.map { p in select.map { !$0.isDisjoint(with: p.names) } ?? true }
         var interfaces: [Int] = []
         state = RawVec(capacity: points.count)
         pcaps = []

@@ -93,7 +93,7 @@ extension ScenarioBuilder {
                     throw r.error(at: n, "invalid \(key) '\(s)' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)")
                 }
                 guard v <= FlowSpec.maxSize else {
-                    throw r.error(at: n, "\(key) '\(s)' is over 1 GiB (\(FlowSpec.maxSize) bytes), the most a run transfers (its bytes are built in memory)")
+                    throw r.error(at: n, "\(key) '\(s)' is over \(FlowSpec.maxSizeText)")
                 }
                 if key == "size" { spec.size = v } else { spec.requestSize = v }
             }
@@ -124,8 +124,8 @@ extension ScenarioBuilder {
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
             bytes += spec.size + spec.requestSize
             guard bytes <= FlowSpec.maxSize else {
-                throw r.error(at: f["size"] ?? f["request_size"] ?? nameNode, "flow '\(name)': the flows' sizes add up to over 1 GiB "
-                    + "(\(FlowSpec.maxSize) bytes), the most a run transfers (its bytes are built in memory)")
+                throw r.error(at: f["size"] ?? f["request_size"] ?? nameNode,
+                              "flow '\(name)': the flows' sizes add up to over \(FlowSpec.maxSizeText)")
             }
             flows.append(spec)
         }
