@@ -46,19 +46,26 @@ final class Tap: NetworkObserver {
         #expect(r[0].synTimes.count == 2)
     }
 
-    @Test func serverRetransmitsSynAckOnItsTimerAndAtOnceForEachDuplicateSYN() {
+    /// The times (ns) the server sends SYN-ACKs in the story without ephemeral ports inbound in the public NACL:
+    /// its SYN-ACKs die there, so the client retransmits its SYN and the server its SYN-ACK.
+    private func synAckTimes(retries: Int? = nil) -> [Int64] {
         var story = StoryModel()
         story.publicInbound = [rule(100, tcp, PortRange(22, 22), "10.0.1.0/24", .allow)]  // no ephemeral inbound
         story.publicOutbound = [rule(100, tcp, PortRange(22, 22), "0.0.0.0/0", .allow)]
-        let s = story.scenario([StoryModel.flow("sftp", .sftp, port: 22)])
+        var s = story.scenario([StoryModel.flow("sftp", .sftp, port: 22)])
+        if let retries { s.assumptions.serverSynAckRetries = retries }
         let sim = Simulation(scenario: s)
         let tap = Tap()
         sim.observer = tap
         sim.run()
         let hostPoint = sim.network.capturePoints.firstIndex { $0.name.contains("host") }!
-        let synAcks = tap.seen.filter {
+        return tap.seen.filter {
             $0.point == hostPoint && $0.packet.tcp?.flags == [.syn, .ack] && $0.comment.hasPrefix("sent")
-        }.map { Double($0.time) / 1e9 }
+        }.map(\.time)
+    }
+
+    @Test func serverRetransmitsSynAckOnItsTimerAndAtOnceForEachDuplicateSYN() {
+        let synAcks = synAckTimes().map { Double($0) / 1e9 }
         // SYNs reach the server at 0.01, 1.01, 3.01, 7.01, 15.01 s; its own timer fires 1, 2, 4, 8, 16 s
         // after the first SYN-ACK: both sets show up.
         let expected = [0.01012, 1.01012, 1.01012, 3.01012, 3.01012, 7.01012, 7.01012, 15.01012, 15.01012, 31.01012]
@@ -69,20 +76,8 @@ final class Tap: NetworkObserver {
     /// The SYN-ACK timer doubles up to Linux's TCP_RTO_MAX, 120 s, and stays there: with
     /// server_synack_retries: 255 (the most the scenario allows) the doubling overflowed virtual time and crashed.
     @Test func synAckTimerStopsDoublingAt120Seconds() {
-        var story = StoryModel()
-        story.publicInbound = [rule(100, tcp, PortRange(22, 22), "10.0.1.0/24", .allow)]  // no ephemeral inbound
-        story.publicOutbound = [rule(100, tcp, PortRange(22, 22), "0.0.0.0/0", .allow)]
-        var s = story.scenario([StoryModel.flow("sftp", .sftp, port: 22)])
-        s.assumptions.serverSynAckRetries = 255
-        let sim = Simulation(scenario: s)
-        let tap = Tap()
-        sim.observer = tap
-        sim.run()
-        let hostPoint = sim.network.capturePoints.firstIndex { $0.name.contains("host") }!
         // After the client's last SYN (15 s) only the server's timer sends: 31, 63, 127, then every 120 s.
-        let timed = tap.seen.filter {
-            $0.point == hostPoint && $0.packet.tcp?.flags == [.syn, .ack] && $0.comment.hasPrefix("sent") && $0.time > 20_000_000_000
-        }.map(\.time)
+        let timed = synAckTimes(retries: 255).filter { $0 > 20_000_000_000 }
         #expect(timed.count == 255 - 4)
         let gaps = zip(timed.dropFirst(), timed).map { ($0 - $1) / 1_000_000_000 }
         #expect(Array(gaps.prefix(4)) == [32, 64, 120, 120])
