@@ -46,8 +46,14 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     @inline(__always)
     public func write(to w: inout ByteWriter) {
-        w.writeU16(UInt16(truncatingIfNeeded: rawValue >> 32))
-        w.writeU32(UInt32(truncatingIfNeeded: rawValue))
+        w.append(count: 6) { store(to: $0) }
+    }
+
+    /// The six octets at `p`.
+    @inline(__always)
+    func store(to p: UnsafeMutableRawPointer) {
+        p.storeBE(UInt16(truncatingIfNeeded: rawValue >> 32), at: 0)
+        p.storeBE(UInt32(truncatingIfNeeded: rawValue), at: 2)
     }
 }
 

@@ -171,6 +171,16 @@ public struct ByteWriter {
         count += n
     }
 
+    /// Appends `n` bytes that `body` stores, every one of them, at offsets 0..<n of the pointer it is given: one
+    /// bounds check for a whole header instead of one per field (a captured frame's headers are some forty
+    /// fields; checking each was most of the cost of building it).
+    @inline(__always)
+    public mutating func append(count n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+        ensure(n)
+        body(base + count)
+        count += n
+    }
+
     /// Overwrites a 16-bit field already written.
     @inline(__always)
     public func setU16(_ v: UInt16, at offset: Int) {
@@ -200,4 +210,16 @@ extension Array where Element == UInt8 {
             n = w.count
         }
     }
+}
+
+extension UnsafeMutableRawPointer {
+    /// Stores `v` in network byte order at `offset` (any alignment: SE-0349).
+    @inline(__always)
+    func storeBE(_ v: UInt16, at offset: Int) { storeBytes(of: v.bigEndian, toByteOffset: offset, as: UInt16.self) }
+
+    @inline(__always)
+    func storeBE(_ v: UInt32, at offset: Int) { storeBytes(of: v.bigEndian, toByteOffset: offset, as: UInt32.self) }
+
+    @inline(__always)
+    func store(_ v: UInt8, at offset: Int) { storeBytes(of: v, toByteOffset: offset, as: UInt8.self) }
 }

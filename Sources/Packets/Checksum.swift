@@ -8,15 +8,18 @@ public enum InternetChecksum {
         var i = 0
         let n = bytes.count
         guard let base = bytes.baseAddress else { return 0 }
-        // Native-order 32-bit loads; the ones'-complement sum is independent of byte order up to a final swap.
-        while i + 8 <= n {
+        // Native-order 64-bit loads, each added as two 32-bit halves (no carry is lost: 2^32 of them would be
+        // needed to overflow); the ones'-complement sum is independent of byte order up to a final swap. `i`
+        // stays below `n`, a buffer's count: unchecked arithmetic cannot overflow.
+        let words = n & ~7
+        while i < words {
             let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             acc &+= (w & 0xFFFF_FFFF) &+ (w >> 32)
-            i += 8
+            i &+= 8
         }
-        while i + 2 <= n {
+        while i &+ 2 <= n {
             acc &+= UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt16.self))
-            i += 2
+            i &+= 2
         }
         if i < n {
             // An odd trailing byte is the high byte of a big-endian word: in native little-endian order it is low.

@@ -272,9 +272,11 @@ public struct Frame: Equatable, Sendable {
     /// object (no reference counted, nothing allocated), so another thread may run it: the capture writer's.
     @inline(__always)
     public static func write(to w: inout ByteWriter, parts: FrameParts, payload: UnsafeRawBufferPointer) {
-        parts.destination.write(to: &w)
-        parts.source.write(to: &w)
-        w.writeU16(EtherType.ipv4.rawValue)
+        w.append(count: 14) { p in
+            parts.destination.store(to: p)
+            parts.source.store(to: p + 6)
+            p.storeBE(EtherType.ipv4.rawValue, at: 12)
+        }
         let ipStart = w.count
         parts.ip.write(to: &w)
         let l4Start = w.count

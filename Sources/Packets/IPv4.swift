@@ -169,24 +169,23 @@ public struct IPv4Header: Equatable, Sendable {
     /// Writes the header as it stands (lengths and checksum as given).
     @inline(__always)
     public func write(to w: inout ByteWriter) {
-        w.writeU8(0x40 | UInt8(byteCount / 4))
-        w.writeU8(typeOfService)
-        w.writeU16(totalLength)
-        w.writeU16(identification)
+        let n = byteCount
         var ff = fragmentOffset & 0x1FFF
         if reservedFlag { ff |= 0x8000 }
         if dontFragment { ff |= 0x4000 }
         if moreFragments { ff |= 0x2000 }
-        w.writeU16(ff)
-        w.writeU8(ttl)
-        w.writeU8(proto.rawValue)
-        w.writeU16(checksum)
-        w.writeU32(source.rawValue)
-        w.writeU32(destination.rawValue)
-        let n = optionBytes.count
-        if n > 0 {
-            optionBytes.withBytes { w.writeBytes($0) }
-            w.writeZeros(((n + 3) & ~3) - n)
+        w.append(count: n) { p in
+            p.store(0x40 | UInt8(n / 4), at: 0)
+            p.store(typeOfService, at: 1)
+            p.storeBE(totalLength, at: 2)
+            p.storeBE(identification, at: 4)
+            p.storeBE(ff, at: 6)
+            p.store(ttl, at: 8)
+            p.store(proto.rawValue, at: 9)
+            p.storeBE(checksum, at: 10)
+            p.storeBE(source.rawValue, at: 12)
+            p.storeBE(destination.rawValue, at: 16)
+            if n > 20 { optionBytes.copyPadded(to: p + 20) }
         }
     }
 

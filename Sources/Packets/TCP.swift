@@ -197,19 +197,17 @@ public struct TCPHeader: Equatable, Sendable {
     /// Writes the header as it stands (checksum as given).
     @inline(__always)
     public func write(to w: inout ByteWriter) {
-        w.writeU16(sourcePort)
-        w.writeU16(destinationPort)
-        w.writeU32(sequenceNumber)
-        w.writeU32(acknowledgmentNumber)
-        let optLen = optionsByteCount
-        let padded = (optLen + 3) & ~3
-        w.writeU16(UInt16((20 + padded) / 4) << 12 | UInt16(reservedBits & 0x7) << 9 | flags.rawValue)
-        w.writeU16(window)
-        w.writeU16(checksum)
-        w.writeU16(urgentPointer)
-        if optLen > 0 {
-            optionBytes.withBytes { w.writeBytes($0) }
-            w.writeZeros(padded - optLen)
+        let n = byteCount
+        w.append(count: n) { p in
+            p.storeBE(sourcePort, at: 0)
+            p.storeBE(destinationPort, at: 2)
+            p.storeBE(sequenceNumber, at: 4)
+            p.storeBE(acknowledgmentNumber, at: 8)
+            p.storeBE(UInt16(n / 4) << 12 | UInt16(reservedBits & 0x7) << 9 | flags.rawValue, at: 12)
+            p.storeBE(window, at: 14)
+            p.storeBE(checksum, at: 16)
+            p.storeBE(urgentPointer, at: 18)
+            if n > 20 { optionBytes.copyPadded(to: p + 20) }
         }
     }
 }

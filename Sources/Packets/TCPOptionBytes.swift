@@ -51,6 +51,13 @@ public struct InlineOptionBytes: Equatable, Sendable {
         return try withUnsafeBytes(of: storage) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }
 
+    /// Copies the bytes in use and the zeros after them up to a multiple of 4 (the header's padding) to `p`.
+    @inline(__always)
+    func copyPadded(to p: UnsafeMutableRawPointer) {
+        let n = (count + 3) & ~3  // at most the capacity, 40; bytes past `count` are zero
+        withUnsafeBytes(of: storage) { p.copyMemory(from: $0.baseAddress!, byteCount: n) }
+    }
+
     // One load each (reading byte by byte went through a copy of the whole storage per byte).
     @inline(__always)
     func u16(at i: Int) -> UInt16 {
@@ -101,6 +108,10 @@ public struct TCPOptionBytes: Equatable, Sendable {
     /// Calls `body` with the bytes in use.
     @inline(__always)
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try bytes.withBytes(body) }
+
+    /// The bytes in use and the zeros after them up to a multiple of 4, to `p`.
+    @inline(__always)
+    func copyPadded(to p: UnsafeMutableRawPointer) { bytes.copyPadded(to: p) }
 
     @inline(__always)
     func u16(at i: Int) -> UInt16 { bytes.u16(at: i) }

@@ -30,9 +30,11 @@ public struct UDPHeader: Equatable, Sendable {
 
     @inline(__always)
     public func write(to w: inout ByteWriter) {
-        w.writeU16(sourcePort)
-        w.writeU16(destinationPort)
-        w.writeU16(length)
-        w.writeU16(checksum)
+        w.append(count: 8) { p in
+            p.storeBE(sourcePort, at: 0)
+            p.storeBE(destinationPort, at: 2)
+            p.storeBE(length, at: 4)
+            p.storeBE(checksum, at: 6)
+        }
     }
 }
