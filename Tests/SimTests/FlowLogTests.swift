@@ -397,3 +397,46 @@ struct FlowLogComparisonTests {
         #expect(c.text.contains("REAL line 4: expected 14 fields (from the header), found 4"))
     }
 }
+
+@Suite("Flow-log line writer")
+struct LineWriterTests {
+    /// What `LineWriter` writes, with its slack bytes after the line set to a marker that must not show.
+    private func written(_ body: (inout LineWriter) -> Void) -> String {
+        let capacity = 64 + LineWriter.slack
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { p.deallocate() }
+        p.initialize(repeating: 0x21, count: capacity)
+        var w = LineWriter(base: p)
+        body(&w)
+        return String(decoding: UnsafeBufferPointer(start: p, count: w.count), as: UTF8.self)
+    }
+
+    @Test("decimals as String(describing:) gives them, at every digit count and both ends of Int64")
+    func decimals() {
+        var values: [Int64] = [0, 9, 10, 99, 100, 101, 999, 1000, 65535, 1_764_201_600, Int64.max, Int64.min, -1, -10]
+        var p: Int64 = 1
+        for _ in 0..<18 {
+            p *= 10
+            values += [p - 1, p, p + 1, -p]
+        }
+        for v in values {
+            #expect(written { $0.decimal(v) } == String(v))
+        }
+        // Fields one after another: no digit of one leaks into the next.
+        #expect(written { w in
+            w.decimal(1_764_201_600); w.byte(0x20); w.decimal(7); w.byte(0x20); w.decimal(12_345)
+        } == "1764201600 7 12345")
+    }
+
+    @Test("addresses as dotted quads, every octet value; the word-wide stores leave nothing after the line")
+    func addresses() {
+        for o in 0...255 {
+            let o = UInt8(o)
+            let a = IPv4Address(o, 255 - o, o / 2, o % 10)
+            #expect(written { $0.address(a) } == a.description)
+        }
+        #expect(written { w in w.address(IPv4Address(10, 0, 1, 10)); w.byte(0x0A) } == "10.0.1.10\n")
+        #expect(written { w in w.address(IPv4Address(0, 0, 0, 0)); w.byte(0x20); w.address(IPv4Address(255, 255, 255, 255)) }
+            == "0.0.0.0 255.255.255.255")
+    }
+}
