@@ -100,6 +100,10 @@ public final class TCPConnection: ScheduledTarget {
     private var rttvar: Int64 = 0
     private var synRetries = 0
     private var ipID: UInt16
+    /// SYNs sent, retransmissions included.
+    public private(set) var synsSent = 0
+    /// When they were sent: kept for the connections that trace (`traces`: the report lists those flows' SYN
+    /// times); a generated flow's would be an array allocated per connection that nothing reads.
     public private(set) var synSentTimes: [Int64] = []
     /// Whether the first SYN each way records its path (the report's path); off for generated flows, whose
     /// paths the report does not show.
@@ -144,7 +148,8 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     private func sendSYN() {
-        synSentTimes.append(now)
+        synsSent += 1
+        if traces { synSentTimes.append(now) }
         switch stack.synOptions {
         case .linux:
             var options = TCPOptionBytes()
@@ -697,7 +702,7 @@ public final class TCPConnection: ScheduledTarget {
         // tcp_event_data_sent: answering within ato of receiving makes the connection interactive.
         if !payload.isEmpty, ato > 0, now - lrcvtime < ato { pingpong += 1 }
         var p = SimPacket(ip: ip, transport: .tcp(tcp), payload: payload, flow: flow, fromClient: isClient)
-        p.traced = traces && flags.contains(.syn) && (isClient ? synSentTimes.count == 1 : true)
+        p.traced = traces && flags.contains(.syn) && (isClient ? synsSent == 1 : true)
         env { $0.send(p) }
     }
 }

@@ -85,7 +85,7 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         switch reason {
         case .closed where e.complete: sim { $0.finish(i, .ok, "completed") }
         case .closed: sim { $0.finish(i, .reset, "connection closed by the peer before the conversation ended") }
-        case .connectTimeout: sim { $0.finish(i, .timeout, "connect ETIMEDOUT (the OS gave up after \(c.synSentTimes.count) SYNs)") }
+        case .connectTimeout: sim { $0.finish(i, .timeout, "connect ETIMEDOUT (the OS gave up after \(c.synsSent) SYNs)") }
         case .refused: sim { $0.finish(i, .refused, "connect ECONNREFUSED") }
         case .reset: sim { $0.finish(i, .reset, "read ECONNRESET") }
         case .retransmitTimeout: sim { $0.finish(i, .timeout, "write ETIMEDOUT (retransmissions exhausted)") }
@@ -476,7 +476,9 @@ public final class Simulation {
         scheduleGenerated(g, k + 1)
     }
 
-    private func startFlow(_ i: Int, spec f: FlowSpec, conversation: ConversationScript) {
+    /// `f` is consumed: moved into the flow's `ActiveFlow` (a generated flow's spec is a copy of its template, and
+    /// a copy more would retain and release its strings again).
+    private func startFlow(_ i: Int, spec f: consuming FlowSpec, conversation: ConversationScript) {
         let (host, stack, ports) = sourceEndpoint(f)
         flowsStarted += 1
         // A source port in use by another of the host's connections is never taken: the connection would replace
@@ -510,27 +512,28 @@ public final class Simulation {
         }
         host.usedPorts.insert(port)
         let flow = ActiveFlow(spec: f, index: i, sim: self, host: host, port: port, script: conversation)
+        // `f` was moved into the flow: read its spec there, in place.
         active[i] = flow
         flow.result.clientPort = port
         let app = ConversationEndpoint(script: conversation, side: .client, env: host)
-        app.holdBeforeClose = f.hold
+        app.holdBeforeClose = flow.spec.hold
         app.observer = flow
         let conn = TCPConnection(env: host, app: app, local: (host.address, port),
-                                 remote: (f.destination.address, f.destination.port), flow: i, isClient: true,
-                                 stack: stack, nagle: f.client.nagle, rng: &rng)
+                                 remote: (flow.spec.destination.address, flow.spec.destination.port), flow: i, isClient: true,
+                                 stack: stack, nagle: flow.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
         flow.conn = conn
         connectionCreated?(conn)
         host.connections[.init(conn)] = conn
         // The client program's own timers (ClientProfile), and the Lambda's.
-        if let t = f.client.readyTimeout {
-            flow.readyTimer = timer(flow, .ready, at: f.start + t)
+        if let t = flow.spec.client.readyTimeout {
+            flow.readyTimer = timer(flow, .ready, at: flow.spec.start + t)
         }
-        if let t = f.client.connectTimeout {
-            flow.connectTimer = timer(flow, .connect, at: f.start + t)
+        if let t = flow.spec.client.connectTimeout {
+            flow.connectTimer = timer(flow, .connect, at: flow.spec.start + t)
         }
-        if case .lambda(let fn, _) = f.source {
-            flow.lambdaTimer = timer(flow, .lambda, at: f.start + scenario.model.lambdas[fn].timeout)
+        if case .lambda(let fn, _) = flow.spec.source {
+            flow.lambdaTimer = timer(flow, .lambda, at: flow.spec.start + scenario.model.lambdas[fn].timeout)
         }
         conn.connect()
     }
