@@ -8,9 +8,10 @@ public enum InternetChecksum {
         var i = 0
         let n = bytes.count
         guard let base = bytes.baseAddress else { return 0 }
-        // Native-order 64-bit loads, each added as two 32-bit halves (no carry is lost: 2^32 of them would be
-        // needed to overflow); the ones'-complement sum is independent of byte order up to a final swap. `i`
-        // stays below `n`, a buffer's count: unchecked arithmetic cannot overflow.
+        // Native-order 64-bit loads, each added as two 32-bit halves (no carry is lost: each word adds under
+        // 2^33, so some 2^31 words, 16 GiB, would be needed to overflow); the ones'-complement sum is independent
+        // of byte order up to a final swap. `i` stays at most `n`, a buffer's count: unchecked arithmetic cannot
+        // overflow.
         let words = n & ~7
         while i < words {
             let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)

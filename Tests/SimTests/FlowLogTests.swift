@@ -400,7 +400,8 @@ struct FlowLogComparisonTests {
 
 @Suite("Flow-log line writer")
 struct LineWriterTests {
-    /// What `LineWriter` writes, with its slack bytes after the line set to a marker that must not show.
+    /// What `LineWriter` writes. The memory is filled with a marker first: nothing may be stored past the line
+    /// and its `slack` bytes.
     private func written(_ body: (inout LineWriter) -> Void) -> String {
         let capacity = 64 + LineWriter.slack
         let p = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
@@ -408,6 +409,7 @@ struct LineWriterTests {
         p.initialize(repeating: 0x21, count: capacity)
         var w = LineWriter(base: p)
         body(&w)
+        #expect((w.count + LineWriter.slack..<capacity).allSatisfy { p[$0] == 0x21 }, "stored past the slack")
         return String(decoding: UnsafeBufferPointer(start: p, count: w.count), as: UTF8.self)
     }
 
@@ -428,7 +430,7 @@ struct LineWriterTests {
         } == "1764201600 7 12345")
     }
 
-    @Test("addresses as dotted quads, every octet value; the word-wide stores leave nothing after the line")
+    @Test("addresses as dotted quads, every octet value; the word-wide stores stay within the slack")
     func addresses() {
         for o in 0...255 {
             let o = UInt8(o)

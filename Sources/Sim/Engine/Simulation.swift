@@ -13,7 +13,8 @@ public struct FlowResult: Sendable {
     /// The path of the first packet each way (the client's first SYN, the server's first SYN-ACK).
     public var requestPath: [Step] = []
     public var replyPath: [Step] = []
-    /// When the client sent its SYNs, relative to the flow's start.
+    /// When the client sent its SYNs, relative to the flow's start: explicit flows only (a generated flow's
+    /// connection does not keep them: `TCPConnection.traces` is off; `TCPConnection.synsSent` counts them).
     public var synTimes: [Int64] = []
     public var clientPort: UInt16 = 0
     public var ready = false

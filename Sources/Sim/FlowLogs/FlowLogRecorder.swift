@@ -556,8 +556,9 @@ public final class FlowLogRecorder: InterfaceObserver {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// One line, newline included, in the settings' format: what `flow-logs.txt` holds. Written through a
-    /// pointer into room made for the longest possible line, then trimmed: no capacity check per byte.
+    /// One line, newline included, in the settings' format: what `flow-logs.txt` holds. Written into stack
+    /// scratch sized for the longest possible line (`write(into:bound:_:)`), then copied: no capacity check per
+    /// byte.
     func appendLine(_ out: inout [UInt8], _ r: Row) {
         write(into: &out, bound: lineBound) { w in
             var first = true
