@@ -29,6 +29,9 @@ public final class PcapWriter {
             file.abandon()
             throw CaptureFileError(path: path, message: "libpcap cannot open a writer for \(linkType)")
         }
+        // Used by this thread, then PcapWriterThread's (handed over through ChunkQueue's mutex), then this one
+        // again to close it.
+        usedByOneThreadAtATime(file.stream)
         guard let d = pcap_dump_fopen(p, file.stream) else {
             let why = String(cString: pcap_geterr(p))
             pcap_close(p)
@@ -178,3 +181,14 @@ public final class CaptureReader {
 
 /// The libpcap version string, for reports.
 public var libpcapVersion: String { String(cString: pcap_lib_version()) }
+
+/// Tells stdio that the caller serializes the uses of `fp` (`__fsetlocking`, FSETLOCKING_BYCALLER): for a stream
+/// one thread uses at a time (the threads handing it over through a mutex), so that stdio no longer takes and
+/// releases the stream's lock, an atomic operation, in every call: `pcap_dump` makes two `fwrite` calls per record,
+/// then `ferror`. Elsewhere than glibc, nothing changes. (Here because this file is the one that imports CPcap,
+/// whose shim includes stdio_ext.h.)
+func usedByOneThreadAtATime(_ fp: UnsafeMutablePointer<FILE>?) {
+    #if canImport(Glibc)
+    _ = __fsetlocking(fp, Int32(FSETLOCKING_BYCALLER))
+    #endif
+}

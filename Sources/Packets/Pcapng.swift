@@ -77,7 +77,10 @@ public final class PcapngWriter {
             let spool = "\(path).if\(interfaces.count - 1).\(getpid()).spool"
             spoolPaths.append(spool)
             let fp = TemporaryFiles.open(spool, "w+b")
-            if let fp { spoolBuffers.append(StreamBuffer(fp, size: spoolBufferSize)) }
+            if let fp {
+                spoolBuffers.append(StreamBuffer(fp, size: spoolBufferSize))
+                usedByOneThreadAtATime(fp)  // this thread's, or PcapWriterThread's from its start to its end
+            }
             spools.append(fp)
         }
         return interfaces.count - 1
