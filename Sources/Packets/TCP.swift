@@ -149,9 +149,17 @@ public struct TCPHeader: Equatable, Sendable {
     public var windowScale: UInt8? {
         optionBytes.find(kind: 3, length: 3).map { optionBytes[$0 + 2] }
     }
+    /// Inlined where it is read (every segment a connection receives): the common layout's three words read in
+    /// place; any other (a SYN's) found by the walk, out of line.
+    @inline(__always)
     public var timestamps: (value: UInt32, echoReply: UInt32)? {
-        if let t = optionBytes.paddedTimestamps { return t }  // the common layout, read in place
-        return optionBytes.find(kind: 8, length: 10).map { (optionBytes.u32(at: $0 + 2), optionBytes.u32(at: $0 + 6)) }
+        if let t = optionBytes.paddedTimestamps { return t }
+        return timestampsFound
+    }
+
+    @inline(never)
+    private var timestampsFound: (value: UInt32, echoReply: UInt32)? {
+        optionBytes.find(kind: 8, length: 10).map { (optionBytes.u32(at: $0 + 2), optionBytes.u32(at: $0 + 6)) }
     }
 
     static let layer = "TCP"
