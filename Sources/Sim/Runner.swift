@@ -75,9 +75,7 @@ public enum Runner {
     public static func run(scenario: Scenario, options: Options = Options()) throws -> Outcome {
         if let names = options.capture, !names.isEmpty {
             // Before the simulation builds every conversation: a misspelt name fails at once.
-            let network = VPCNetwork(model: scenario.model, assumptions: scenario.assumptions, scheduler: Scheduler(),
-                                     seed: scenario.seed)
-            try checkCaptureSelection(names, network.capturePoints)
+            try checkCaptureSelection(names, VPCNetwork.capturePoints(of: scenario.model))
         }
         let sim = Simulation(scenario: scenario)
         var writer: CaptureWriter?

@@ -151,53 +151,69 @@ public final class VPCNetwork {
         scheduler.network = Borrowed(self)
     }
 
-    private func routerMAC(subnet: Int) -> MACAddress {
+    private static func routerMAC(_ model: VPCModel, subnet: Int) -> MACAddress {
         MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("router|" + model.subnets[subnet].id) & 0xFF_FFFF_FFFF))
     }
 
-    private func buildCapturePoints() {
+    /// The points of `model` where packets are captured, in file order (a function of the model alone, so that
+    /// `--capture` names are checked before a simulation is built).
+    public static func capturePoints(of model: VPCModel) -> [CapturePoint] {
         var points: [CapturePoint] = []
         func add(_ name: String, _ c: CapturePoint.Component, _ id: String, _ desc: String, _ local: MACAddress,
-                 _ peer: MACAddress) -> Int {
+                 _ peer: MACAddress) {
             let n = String(format2(points.count + 1)) + "-" + name
             points.append(CapturePoint(name: n, component: c, componentID: id, description: desc, localMAC: local,
                                        peerMAC: peer))
-            return points.count - 1
         }
         for (i, e) in model.enis.enumerated() {
             switch e.owner {
             case .lambda(let fs):
                 let names = fs.map { model.lambdas[$0].name ?? "lambda" }.joined(separator: "+")
-                eniPoint[i] = add("lambda-\(safe(names))-\(e.id)", .eni(i), e.id,
-                                  "Lambda Hyperplane ENI \(e.id) (\(names)) \(e.privateIP) in \(model.subnets[e.subnet].display)",
-                                  e.mac, routerMAC(subnet: e.subnet))
+                add("lambda-\(safe(names))-\(e.id)", .eni(i), e.id,
+                    "Lambda Hyperplane ENI \(e.id) (\(names)) \(e.privateIP) in \(model.subnets[e.subnet].display)",
+                    e.mac, routerMAC(model, subnet: e.subnet))
             case .instance(let k):
                 let inst = model.instances[k]
-                eniPoint[i] = add("instance-\(safe(inst.name ?? inst.id))-\(e.id)", .eni(i), e.id,
-                                  "EC2 instance \(inst.display) ENI \(e.id) \(e.privateIP) in \(model.subnets[e.subnet].display)",
-                                  e.mac, routerMAC(subnet: e.subnet))
+                add("instance-\(safe(inst.name ?? inst.id))-\(e.id)", .eni(i), e.id,
+                    "EC2 instance \(inst.display) ENI \(e.id) \(e.privateIP) in \(model.subnets[e.subnet].display)",
+                    e.mac, routerMAC(model, subnet: e.subnet))
             case .natGateway:
                 break
             }
         }
         for (i, n) in model.natGateways.enumerated() {
             let e = model.enis[n.eni]
-            natPoint.append(add("nat-\(safe(n.name ?? n.id))-\(e.id)", .natGateway(i), n.id,
-                                "NAT gateway \(n.display) ENI \(e.id) \(e.privateIP) in \(model.subnets[n.subnet].display)",
-                                e.mac, routerMAC(subnet: n.subnet)))
+            add("nat-\(safe(n.name ?? n.id))-\(e.id)", .natGateway(i), n.id,
+                "NAT gateway \(n.display) ENI \(e.id) \(e.privateIP) in \(model.subnets[n.subnet].display)",
+                e.mac, routerMAC(model, subnet: n.subnet))
         }
         for (i, g) in model.internetGateways.enumerated() {
             let mac = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("igw|" + g.id) & 0xFF_FFFF_FFFF))
             let peer = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("internet|" + g.id) & 0xFF_FFFF_FFFF))
-            igwPoint.append(add("igw-internet-side-\(g.id)", .internetGateway(i), g.id,
-                                "internet side of \(g.display): public addresses", mac, peer))
+            add("igw-internet-side-\(g.id)", .internetGateway(i), g.id,
+                "internet side of \(g.display): public addresses", mac, peer)
         }
         for (i, h) in model.outsideHosts.enumerated() {
             let gw = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("gw|" + h.id) & 0xFF_FFFF_FFFF))
-            hostPoint.append(add("host-\(safe(h.id))", .outsideHost(i), h.id, "outside host \(h.id) \(h.address)",
-                                 h.mac, gw))
+            add("host-\(safe(h.id))", .outsideHost(i), h.id, "outside host \(h.id) \(h.address)", h.mac, gw)
         }
-        capturePoints = points
+        return points
+    }
+
+    /// `capturePoints`, and which point each component's packets are captured at.
+    private func buildCapturePoints() {
+        capturePoints = Self.capturePoints(of: model)
+        natPoint = Array(repeating: 0, count: model.natGateways.count)
+        igwPoint = Array(repeating: 0, count: model.internetGateways.count)
+        hostPoint = Array(repeating: 0, count: model.outsideHosts.count)
+        for (k, p) in capturePoints.enumerated() {
+            switch p.component {
+            case .eni(let i): eniPoint[i] = k
+            case .natGateway(let i): natPoint[i] = k
+            case .internetGateway(let i): igwPoint[i] = k
+            case .outsideHost(let i): hostPoint[i] = k
+            }
+        }
     }
 
     // MARK: Entry points
