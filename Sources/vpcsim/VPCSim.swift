@@ -160,7 +160,7 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "An unknown public destination: listen, closed or silent.")
     var unknownHost: String = "listen"
 
-    @Option(name: .long, help: "Expected outcome (ok, timeout, refused, reset, unreachable, no-port): exit 1 otherwise.")
+    @Option(name: .long, help: "Expected outcome (\(FlowOutcome.allCases.map(\.rawValue).joined(separator: ", "))): exit 1 otherwise.")
     var expect: String?
 
     @Option(name: .long, help: "Output directory (default: captures/<scenario name>-trace).")
@@ -179,7 +179,10 @@ struct Trace: ParsableCommand {
         }
         var expected: FlowOutcome?
         if let expect {
-            guard let o = FlowOutcome(rawValue: expect) else { fail("--expect \(expect): expected ok, timeout, refused, reset, unreachable or no-port") }
+            guard let o = FlowOutcome(rawValue: expect) else {
+                let names = FlowOutcome.allCases.map(\.rawValue)
+                fail("--expect \(expect): expected \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
+            }
             expected = o
         }
         var s: Scenario
