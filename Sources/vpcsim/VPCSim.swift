@@ -57,6 +57,11 @@ func flowsSection(_ text: String) -> String {
     return String(decoding: bytes[start..<end], as: UTF8.self)
 }
 
+/// "a, b or c": the values an option takes, for its error.
+func alternatives(_ names: [String]) -> String {
+    names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+}
+
 /// Prints a one-line error to stderr and exits with status 2 (invalid input).
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("vpcsim: error: \(message)\n".utf8))
@@ -151,7 +156,7 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "Destination: <outside host|instance|IP>:<port>.")
     var to: String
 
-    @Option(name: .long, help: "Application: sftp, https or tcp.")
+    @Option(name: .long, help: "Application: \(AppProfile.allCases.map(\.rawValue).joined(separator: ", ")).")
     var app: String = "tcp"
 
     @Option(name: .long, help: "Bytes to transfer (file size for sftp, response for https, echo for tcp), at most 1 GiB.")
@@ -173,15 +178,16 @@ struct Trace: ParsableCommand {
     var capture: String = "all"
 
     func run() throws {
-        guard let appProfile = AppProfile(rawValue: app) else { fail("--app \(app): expected sftp, https or tcp") }
+        guard let appProfile = AppProfile(rawValue: app) else {
+            fail("--app \(app): expected \(alternatives(AppProfile.allCases.map(\.rawValue)))")
+        }
         guard let unknown = AdHocTrace.UnknownHost(rawValue: unknownHost) else {
             fail("--unknown-host \(unknownHost): expected listen, closed or silent")
         }
         var expected: FlowOutcome?
         if let expect {
             guard let o = FlowOutcome(rawValue: expect) else {
-                let names = FlowOutcome.allCases.map(\.rawValue)
-                fail("--expect \(expect): expected \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
+                fail("--expect \(expect): expected \(alternatives(FlowOutcome.allCases.map(\.rawValue)))")
             }
             expected = o
         }

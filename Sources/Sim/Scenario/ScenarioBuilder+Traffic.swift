@@ -76,7 +76,7 @@ extension ScenarioBuilder {
             } else if let listening, let a = AppProfile(rawValue: listening) {
                 app = a
             } else {
-                throw r.error(at: item, "flow '\(name)' has no app (sftp, https or tcp)")
+                throw r.error(at: item, "flow '\(name)' has no app (\(AppProfile.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             var spec = FlowSpec(name: name, source: source, sourceLabel: sourceLabel, destination: destination, app: app)
             if let n = f["start"] {
