@@ -16,6 +16,9 @@ public enum Runner {
         public var flowLogs = true
         /// Called every 65,536 events with the run's progress (for a progress bar; never part of an output).
         public var progress: (@Sendable (Progress) -> Void)?
+        /// Whether generated flows cross internet gateways without events of their own (`VPCNetwork.fusesFlowsFrom`;
+        /// the same outputs either way, which a test checks).
+        var fusesHops = true
 
         public init(outDir: String? = nil, seed: UInt64? = nil, capture: Set<String>? = nil, writeFiles: Bool = true) {
             self.outDir = outDir
@@ -78,6 +81,7 @@ public enum Runner {
             try checkCaptureSelection(names, VPCNetwork.capturePoints(of: scenario.model))
         }
         let sim = Simulation(scenario: scenario)
+        if !options.fusesHops { sim.network.fusesFlowsFrom = .max }
         var writer: CaptureWriter?
         var outDir: String?
         if options.writeFiles {
@@ -99,6 +103,7 @@ public enum Runner {
         sim.network.describesPackets = writer != nil && options.allHops
         // Without captures only the explicit flows' ladders (RunRecorder) look at the packets seen.
         if writer == nil { sim.network.seenFlows = scenario.flows.count }
+        sim.network.capturesPoint = writer?.selectedPoints ?? []
         let flowLogs = options.flowLogs
             ? FlowLogRecorder(model: scenario.model, settings: scenario.flowLogs, startTime: scenario.startTime,
                               perConnection: scenario.assumptions.flowLogRecordPerConnection)

@@ -310,6 +310,7 @@ public final class Simulation {
             hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
         }
         let me = Borrowed(self)
+        network.fusesFlowsFrom = scenario.flows.count  // generated flows: no ladder, no traced path
         network.deliverToENI = { eni, p in me { $0.endpoint(eni: eni).receive(p, sim: $0) } }
         network.deliverToHost = { h, p in me { $0.hosts[h].receive(p, sim: $0) } }
         // Each flow's conversation is drawn from its own seeded stream, so adding a flow changes no other.

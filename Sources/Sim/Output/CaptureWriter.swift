@@ -39,6 +39,9 @@ public final class CaptureWriter {
     private let buffer: UnsafeMutableRawPointer
     private let capacity = 1 << 17
 
+    /// Whether each point is written (`select`).
+    public let selectedPoints: [Bool]
+
     /// `select` chooses points by name or component id; nil captures all. `allHops` false writes the per-point
     /// pcaps only.
     public init(directory: String, points: [CapturePoint], startTime: Int64, application: String,
@@ -47,6 +50,7 @@ public final class CaptureWriter {
         self.points = points
         self.startTime = startTime
         let selected = points.map { p in select.map { !$0.isDisjoint(with: p.names) } ?? true }
+        selectedPoints = selected
         var interfaces: [Int] = []
         state = RawVec(capacity: points.count)
         pcaps = []
