@@ -15,7 +15,7 @@ mode=${1:-engine}
 top=${2:-25}
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "instructions-per-flow.sh: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
-bin=.build/release/vpcsim-bench
+bin=${BENCH_BIN:-.build/release/vpcsim-bench}
 [ -x "$bin" ] || { echo "instructions-per-flow.sh: $bin not found (swift build -c release --product vpcsim-bench)" >&2; exit 1; }
 case $mode in
 engine) args=(engine) ;;
