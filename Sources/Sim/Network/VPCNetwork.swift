@@ -90,7 +90,10 @@ public final class VPCNetwork {
     /// Half of each outside host's round trip.
     private let hostOneWay: [Int64]
     public var observer: NetworkObserver? {
-        didSet { recorder = (observer as? RunRecorder).map(Borrowed.init) }
+        didSet {
+            recorder = (observer as? RunRecorder).map(Borrowed.init)
+            noteCapturedGateways()
+        }
     }
     /// `observer` when it is a RunRecorder (every run of the tool), borrowed: calling the optional existential
     /// retained and released it for each packet at each ENI.
@@ -148,6 +151,7 @@ public final class VPCNetwork {
         }
         for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address] = i }
         buildCapturePoints()
+        noteCapturedGateways()
         scheduler.network = Borrowed(self)
     }
 
@@ -625,7 +629,7 @@ public final class VPCNetwork {
         }
         guard var next = t.next else { return }
         var delay = t.delay
-        if case .internetGateway(let g, let toInternet) = next,
+        if case .internetGateway(let g, let toInternet) = next, fusesGateway(g, p),
            let fused = fusedInternetGateway(g, toInternet: toInternet, &p, after: delay) {
             (next, delay) = fused
         }
@@ -686,7 +690,7 @@ public final class VPCNetwork {
         inUse[Int(slot)] = true
         var node = node
         var delay = delay
-        if case .internetGateway(let g, let toInternet) = node,
+        if case .internetGateway(let g, let toInternet) = node, fusesGateway(g, p),
            let fused = fusedInternetGateway(g, toInternet: toInternet, &packet(slot).pointee, after: delay) {
             (node, delay) = fused
         }
@@ -1027,16 +1031,24 @@ public final class VPCNetwork {
     /// took 300 instructions a record between keeping and merging it, against some 230 for the event).
     var fusesFlowsFrom = Int.max
 
-    /// Whether capture point i's records are written (`--capture` may choose some); a point nobody writes needs
-    /// no record, and its gateway's hop can be fused.
-    public var capturesPoint: [Bool] = []
+    /// Whether capture point i's records are written (`--capture` may choose some; empty: all are); a point
+    /// nobody writes needs no record, and its gateway's hop can be fused.
+    public var capturesPoint: [Bool] = [] {
+        didSet { noteCapturedGateways() }
+    }
 
-    /// Whether a packet of `flow` would be captured at internet gateway `g`.
+    /// Whether each internet gateway's capture point is written (for the flows `seenFlows` lets through).
+    private var igwCaptured: [Bool] = []
+
+    private func noteCapturedGateways() {
+        igwCaptured = igwPoint.map { observer != nil && ($0 >= capturesPoint.count || capturesPoint[$0]) }
+    }
+
+    /// Whether `p`'s crossing of internet gateway `g` may be fused (`fusesFlowsFrom`; the rest of the conditions
+    /// in `fusedInternetGateway`): checked inline, as it is for every packet to or from a gateway.
     @inline(__always)
-    private func capturedAtGateway(_ g: Int, flow: Int) -> Bool {
-        guard flow < seenFlows, observer != nil else { return false }
-        let point = igwPoint[g]
-        return point >= capturesPoint.count || capturesPoint[point]
+    private func fusesGateway(_ g: Int, _ p: SimPacket) -> Bool {
+        p.flow >= fusesFlowsFrom && !p.traced && (p.flow >= seenFlows || !igwCaptured[g])
     }
 
     /// The internet gateway `g`'s work for a packet that would arrive there `delay` from now, done now
@@ -1044,9 +1056,9 @@ public final class VPCNetwork {
     /// nothing, when the gateway needs its own event: a traced packet or one whose flow has a ladder, one
     /// captured at the gateway, one the gateway or the NACL behind it drops, one whose next hop is a security
     /// group (stateful).
+    @inline(never)
     private func fusedInternetGateway(_ g: Int, toInternet: Bool, _ p: inout SimPacket,
                                       after delay: Int64) -> (PathNode, Int64)? {
-        guard p.flow >= fusesFlowsFrom, !p.traced, !capturedAtGateway(g, flow: p.flow) else { return nil }
         let delay = max(delay, 0)
         if toInternet {
             // As igwToInternet, for a packet to a modeled host.
