@@ -622,6 +622,7 @@ public final class VPCNetwork {
     }
 
     /// The packet being handled (the one in slot `firing`) goes on to its next hop, or is dropped.
+    @inline(__always)
     private func forward(_ p: inout SimPacket, _ t: Transit) {
         if let step = drop(of: t) {
             drop(p, step)
