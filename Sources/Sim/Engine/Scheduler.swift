@@ -54,6 +54,8 @@ public final class Scheduler {
     private var actions = RawVec<ActionSlot>(capacity: 64)
     private var freeActions = RawVec<Int32>(capacity: 64)
     public private(set) var now: Int64 = 0
+    /// The running event's sequence number (shifted, with its kind in the low bits, as `Event.seqKind`).
+    private(set) var currentSeqKind: UInt64 = 0
     public private(set) var eventsRun: Int = 0
     /// Lanes: actions whose times never decrease (a generator's Lambda timeouts: flows start in order and share
     /// the timeout). The heap holds only each lane's head, so a million flows' pending timeouts (most of them
@@ -369,9 +371,18 @@ public final class Scheduler {
         return e
     }
 
+    /// Takes the sequence number an event scheduled now would get: for work done ahead of its time that must keep
+    /// that event's place in the order of events (`VPCNetwork`'s fused NAT departures).
+    @inline(__always)
+    func drawSequence() -> UInt64 {
+        defer { nextSeq &+= 1 }
+        return nextSeq
+    }
+
     @inline(__always)
     private func fire(_ e: Event) {
         now = e.time
+        currentSeqKind = e.seqKind
         if e.seqKind & 3 == 1 {
             eventsRun += 1
             network! { $0.fire(e.slot) }

@@ -438,6 +438,7 @@ public final class Simulation {
         } else {
             scheduler.run()
         }
+        network.runAllDeferredDepartures()
         var left: [Int] = []
         active.forEach { i, _ in left.append(i) }
         for i in left.sorted() {

@@ -48,14 +48,18 @@ public final class FlowLogThread: InterfaceObserver {
     deinit { finish() }
 
     public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
+        observe(InterfaceObservation(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted))
+    }
+
+    /// Hands over one observation, already made (a fused NAT departure's, made before its time).
+    @inline(__always)
+    func observe(_ o: InterfaceObservation) {
         guard let queue else { return }
         if used + Self.stride > chunkSize {
             current = queue.submit(length: used).next
             used = 0
         }
-        (current + used).storeBytes(
-            of: InterfaceObservation(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted),
-            as: InterfaceObservation.self)
+        (current + used).storeBytes(of: o, as: InterfaceObservation.self)
         used += Self.stride
     }
 

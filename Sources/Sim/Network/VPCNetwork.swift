@@ -108,6 +108,7 @@ public final class VPCNetwork {
     /// `observer.interface`, the flow logs' view of a packet crossing an ENI.
     @inline(__always)
     private func observeInterface(_ eni: Int, _ p: SimPacket, egress: Bool, accepted: Bool) {
+        runDeferredDepartures()  // the flow logs see every packet in the order of events
         withObserver { $0.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted) }
     }
 
@@ -402,8 +403,20 @@ public final class VPCNetwork {
     /// security group. `key`: the packet's, when the caller has it (derived once per hop).
     func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket, key known: PacketKey? = nil) -> Transit {
         let key = known ?? p.key
-        var t: Transit
         var securityGroupAt = -1
+        let t = memoizedTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
+        if securityGroupAt >= 0, var deny = securityGroupIngress(securityGroupAt, &p, key) {
+            deny.rejectedAt = securityGroupAt
+            return deny
+        }
+        return t
+    }
+
+    /// `statelessTransit`, from the memo when the packet's connection has been this way before.
+    @inline(__always)
+    private func memoizedTransit(_ subnet: Int, _ p: inout SimPacket, _ key: PacketKey,
+                                 securityGroupAt: inout Int) -> Transit {
+        var t: Transit
         if p.traced {
             t = statelessTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
         } else {
@@ -420,10 +433,6 @@ public final class VPCNetwork {
                                             transit: t)
                 }
             }
-        }
-        if securityGroupAt >= 0, var deny = securityGroupIngress(securityGroupAt, &p, key) {
-            deny.rejectedAt = securityGroupAt
-            return deny
         }
         return t
     }
@@ -660,6 +669,7 @@ public final class VPCNetwork {
     deinit {
         transitMemo.deinitialize(count: VPCNetwork.memoSize)
         transitMemo.deallocate()
+        deferredDepartures.free()
         for i in 0..<inUse.count where inUse[i] {
             packet(Int32(i)).pointee.payload.free()
             packet(Int32(i)).deinitialize(count: 1)
@@ -708,6 +718,7 @@ public final class VPCNetwork {
 
     /// Called by the scheduler when the packet in `slot` reaches its next hop.
     func fire(_ slot: Int32) {
+        runDeferredDepartures()
         startHandling()
         let hop = hops[Int(slot)]
         firing = slot
@@ -780,7 +791,9 @@ public final class VPCNetwork {
                 setSourcePort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
                 record(&p, natStep(n, action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
-                natDepart(n, fromInside: true, size: size)
+                if !fusesNATDeparture(n, p) || !fusedNATDeparture(n, &p, size: size) {
+                    natDepart(n, fromInside: true, size: size)
+                }
             case .idleTimedOut:
                 let step = natStep(n, action: .dropped,
                                 rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
@@ -1038,11 +1051,15 @@ public final class VPCNetwork {
         didSet { noteCapturedGateways() }
     }
 
-    /// Whether each internet gateway's capture point is written (for the flows `seenFlows` lets through).
+    /// Whether each internet gateway's and NAT gateway's capture point is written (for the flows `seenFlows` lets
+    /// through).
     private var igwCaptured: [Bool] = []
+    private var natCaptured: [Bool] = []
 
     private func noteCapturedGateways() {
-        igwCaptured = igwPoint.map { observer != nil && ($0 >= capturesPoint.count || capturesPoint[$0]) }
+        let captured = { (point: Int) in self.observer != nil && (point >= self.capturesPoint.count || self.capturesPoint[point]) }
+        igwCaptured = igwPoint.map(captured)
+        natCaptured = natPoint.map(captured)
     }
 
     /// Whether `p`'s crossing of internet gateway `g` may be fused (`fusesFlowsFrom`; the rest of the conditions
@@ -1083,6 +1100,110 @@ public final class VPCNetwork {
         }
         return (.natGateway(Int(tables.enis[eni].natGateway), fromInside: false),
                 delay + max(assumptions.vpcHopLatency, 0))
+    }
+
+    // MARK: Fused NAT departures
+
+    /// Whether the departure of `p` from NAT gateway `n` after its processing time may be worked out in the event
+    /// of its arrival (`fusedNATDeparture`): a generated flow's untraced packet that nothing captures there.
+    @inline(__always)
+    private func fusesNATDeparture(_ n: Int, _ p: SimPacket) -> Bool {
+        p.flow >= fusesFlowsFrom && !p.traced && (p.flow >= seenFlows || !natCaptured[n])
+    }
+
+    /// What a fused departure leaves for its own time (`time`, and `seq`, the sequence number its event would
+    /// have had): the NAT gateway's count of bytes out (its metrics are per minute, and its peak of active
+    /// connections is read as each packet is counted) and the flow logs' view of the packet leaving its ENI. Run
+    /// in the order of events, before the first event that would have come after the departure's
+    /// (`runDeferredDepartures`): the metrics and the flow logs are the same, to the byte, as with the
+    /// departure's own event.
+    private struct DeferredDeparture {
+        var time: Int64
+        var seq: UInt64
+        var nat: Int32
+        var size: Int32
+        /// For the flow-log thread, when there is one.
+        var observed: Bool
+        var observation: InterfaceObservation
+    }
+    /// Fused departures waiting for their time: all delayed by the same processing time, so in time order.
+    private var deferredDepartures = RawVec<DeferredDeparture>(capacity: 64)
+    private var deferredHead = 0
+    /// The first waiting departure's time (.max: none), so that an event checks one number.
+    private var nextDeferredDeparture: Int64 = .max
+
+    /// A packet from a NAT gateway's private side, translated (`natReceive`), leaving the gateway: done now, its
+    /// counts and flow-log record deferred to its time, when the way on is stateless (the public subnet's route
+    /// and NACL: no security group to pass) and nothing drops it; then forwarded with the two delays added (and
+    /// through the internet gateway too, when that is fused). False, having changed nothing, when the departure
+    /// needs its event.
+    private func fusedNATDeparture(_ n: Int, _ p: inout SimPacket, size: Int) -> Bool {
+        // Interfaces observed by anything but the flow-log thread: the departure keeps its event.
+        let flowLogs = recorder.map { r in r { $0.soleFlowLogThread != nil } } ?? false
+        guard observer == nil || (recorder.map { r in r { !$0.otherInterfaceObservers } } ?? false) else { return false }
+        var securityGroupAt = -1
+        let t = memoizedTransit(Int(tables.natSubnet[n]), &p, p.key, securityGroupAt: &securityGroupAt)
+        guard !t.dropped, securityGroupAt < 0, var next = t.next else { return false }
+        let time = scheduler.now + max(assumptions.natProcessing, 0)
+        deferredDepartures.append(DeferredDeparture(
+            time: time, seq: scheduler.drawSequence(), nat: Int32(n), size: Int32(truncatingIfNeeded: size),
+            observed: flowLogs,
+            observation: InterfaceObservation(eni: Int(tables.natENI[n]), time: time, packet: p, egress: true,
+                                              accepted: true)))
+        if nextDeferredDeparture == .max { nextDeferredDeparture = deferredDepartures[deferredHead].time }
+        var delay = max(assumptions.natProcessing, 0) + t.delay
+        if case .internetGateway(let g, let toInternet) = next, fusesGateway(g, p),
+           let fused = fusedInternetGateway(g, toInternet: toInternet, &p, after: delay) {
+            (next, delay) = fused
+        }
+        forward(to: Hop(node: next), after: delay)
+        return true
+    }
+
+    /// Runs the fused departures due before the running event.
+    @inline(__always)
+    private func runDeferredDepartures() {
+        if scheduler.now >= nextDeferredDeparture {
+            runDeferred(before: scheduler.now, seq: scheduler.currentSeqKind >> 2)
+        }
+    }
+
+    /// Runs every fused departure still waiting (at the end of a run).
+    func runAllDeferredDepartures() {
+        runDeferred(before: .max, seq: .max)
+    }
+
+    @inline(never)
+    private func runDeferred(before time: Int64, seq: UInt64) {
+        while deferredHead < deferredDepartures.count {
+            let d = deferredDepartures.pointer(deferredHead)
+            guard d.pointee.time < time || (d.pointee.time == time && d.pointee.seq < seq) else { break }
+            let n = Int(d.pointee.nat)
+            let size = Int(d.pointee.size)
+            let nat = natRefs[n]
+            nat {
+                $0.now = d.pointee.time
+                $0.count {
+                    $0.packetsOutToDestination += 1
+                    $0.bytesOutToDestination += size
+                }
+            }
+            if d.pointee.observed, let r = recorder {
+                r { $0.soleFlowLogThread?({ $0.observe(d.pointee.observation) }) }
+            }
+            deferredHead += 1
+        }
+        if deferredHead == deferredDepartures.count {
+            deferredDepartures.removeAll()
+            deferredHead = 0
+            nextDeferredDeparture = .max
+        } else {
+            if deferredHead >= 4096 {
+                deferredDepartures.removeFirst(deferredHead)
+                deferredHead = 0
+            }
+            nextDeferredDeparture = deferredDepartures[deferredHead].time
+        }
     }
 
     // MARK: Helpers

@@ -27,7 +27,10 @@ public final class RunRecorder: NetworkObserver {
     /// The one interface observer when it is a flow-log thread (as in `vpcsim run`), called directly and borrowed
     /// (`interfaceObservers` owns it): iterating the array retained and released it and the array for each of the
     /// some 30 packets a flow shows its ENIs.
-    private var soleFlowLogThread: Borrowed<FlowLogThread>?
+    private(set) var soleFlowLogThread: Borrowed<FlowLogThread>?
+    /// Whether something other than a sole flow-log thread observes interfaces (then the network hands every
+    /// observation over as a packet, `interface(eni:time:packet:egress:accepted:)`).
+    var otherInterfaceObservers: Bool { soleFlowLogThread == nil && !interfaceObservers.isEmpty }
 
     public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
         if let t = soleFlowLogThread {
