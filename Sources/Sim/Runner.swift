@@ -81,7 +81,7 @@ public enum Runner {
             try checkCaptureSelection(names, VPCNetwork.capturePoints(of: scenario.model))
         }
         let sim = Simulation(scenario: scenario)
-        if !options.fusesHops { sim.network.fusesFlowsFrom = .max }
+        sim.network.fusesHops = options.fusesHops
         var writer: CaptureWriter?
         var outDir: String?
         if options.writeFiles {

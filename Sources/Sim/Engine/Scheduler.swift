@@ -279,12 +279,25 @@ public final class Scheduler {
         return table.lanes[k]
     }
 
-    /// Schedules the network's packet in flight `slot` `delay` from now.
+    /// Schedules the network's packet in flight `slot` `delay` from now; with `seq` (from `drawSequence()`, earlier)
+    /// in the place of an event scheduled when that number was drawn.
     @inline(__always)
-    func scheduleNetwork(after delay: Int64, slot: Int32) {
-        let e = Event(time: now + max(delay, 0), seqKind: nextSeq << 2 | 1, slot: slot)
-        nextSeq &+= 1
-        if let l = lane(for: delay, in: &networkLanes) { append(e, to: l) } else { push(e) }
+    func scheduleNetwork(after delay: Int64, slot: Int32, seq reserved: UInt64 = .max) {
+        let seq = reserved == .max ? nextSeq : reserved
+        if reserved == .max { nextSeq &+= 1 }
+        let e = Event(time: now + max(delay, 0), seqKind: seq << 2 | 1, slot: slot)
+        if let l = lane(for: delay, in: &networkLanes) {
+            // A reserved number can be lower than that of the lane's last event due at the same time: then the
+            // heap keeps the order.
+            if reserved != .max, lanes[l].head < lanes[l].events.count, let last = lanes[l].events.last,
+               last.time == e.time, last.seqKind > e.seqKind {
+                push(e)
+            } else {
+                append(e, to: l)
+            }
+        } else {
+            push(e)
+        }
     }
 
     /// Schedules `target.fire(tag: tag)` `delay` from now, in the lane of that delay (the same order as

@@ -637,13 +637,36 @@ public final class VPCNetwork {
             drop(p, step)
             return
         }
-        guard var next = t.next else { return }
-        var delay = t.delay
-        if case .internetGateway(let g, let toInternet) = next, fusesGateway(g, p),
-           let fused = fusedInternetGateway(g, toInternet: toInternet, &p, after: delay) {
-            (next, delay) = fused
+        guard let next = t.next else { return }
+        forwarded = true
+        schedule(firing, &p, to: next, after: t.delay, carried: firingReserved)
+    }
+
+    /// Schedules the packet in `slot` to reach `next` `delay` from now, through a fused internet gateway when it
+    /// can be (`fusesGateway`). A fusable flow's packets get the same place in the order of events whether or not
+    /// a hop is fused (a capture selected at the hop keeps its event, and must not change the simulation): the
+    /// arrival after a fusable hop has the sequence number drawn when the packet left for it (`carried`, .max
+    /// when none was drawn yet), as the fused hop's next arrival has.
+    @inline(__always)
+    private func schedule(_ slot: Int32, _ p: inout SimPacket, to next: PathNode, after delay: Int64, carried: UInt64) {
+        var next = next
+        var delay = delay
+        var seq = carried  // the next arrival's, for a node never fused
+        var reserved = UInt64.max
+        var reserve = false
+        if case .internetGateway(let g, let toInternet) = next, fusable(p) {
+            if fusesGateway(g, p), let fused = fusedInternetGateway(g, toInternet: toInternet, &p, after: delay) {
+                (next, delay) = fused
+            } else {
+                // The gateway's own event: a number of its own, and the one for the arrival after it.
+                seq = .max
+                reserved = carried
+                reserve = carried == .max
+            }
         }
-        forward(to: Hop(node: next), after: delay)
+        hops[Int(slot)] = Hop(node: next, reserved: reserved)
+        scheduler.scheduleNetwork(after: delay, slot: slot, seq: seq)
+        if reserve { hops[Int(slot)].reserved = scheduler.drawSequence() }
     }
 
     /// Where a packet in flight goes next (or, `departs`, that it leaves a NAT gateway after its processing
@@ -652,6 +675,8 @@ public final class VPCNetwork {
         var node: PathNode
         var departs = false
         var size = 0
+        /// The sequence number reserved for the packet's arrival after this fusable hop (`schedule`); .max: none.
+        var reserved = UInt64.max
     }
 
     /// Packets in flight, by slot, in chunks that never move (a handler holds its packet's address while an
@@ -665,6 +690,8 @@ public final class VPCNetwork {
     /// The slot being handled, and whether its packet was sent on (else the slot is freed after the handler).
     private var firing: Int32 = -1
     private var forwarded = false
+    /// The handled packet's reserved sequence number (`Hop.reserved`).
+    private var firingReserved = UInt64.max
 
     deinit {
         transitMemo.deinitialize(count: VPCNetwork.memoSize)
@@ -699,21 +726,14 @@ public final class VPCNetwork {
         let slot = freeSlots.popLast()!
         packet(slot).initialize(to: p)
         inUse[Int(slot)] = true
-        var node = node
-        var delay = delay
-        if case .internetGateway(let g, let toInternet) = node, fusesGateway(g, p),
-           let fused = fusedInternetGateway(g, toInternet: toInternet, &packet(slot).pointee, after: delay) {
-            (node, delay) = fused
-        }
-        hops[Int(slot)] = Hop(node: node)
-        scheduler.scheduleNetwork(after: delay, slot: slot)
+        schedule(slot, &packet(slot).pointee, to: node, after: delay, carried: .max)
     }
 
-    /// Sends the packet being handled on to `hop`, in the slot it already has.
+    /// Sends the packet being handled on to `hop` (a node never fused), in the slot it already has.
     private func forward(to hop: Hop, after delay: Int64) {
         hops[Int(firing)] = hop
         forwarded = true
-        scheduler.scheduleNetwork(after: delay, slot: firing)
+        scheduler.scheduleNetwork(after: delay, slot: firing, seq: firingReserved)
     }
 
     /// Called by the scheduler when the packet in `slot` reaches its next hop.
@@ -722,6 +742,7 @@ public final class VPCNetwork {
         startHandling()
         let hop = hops[Int(slot)]
         firing = slot
+        firingReserved = hop.reserved
         forwarded = false
         let p = packet(slot)
         if hop.departs {
@@ -738,6 +759,7 @@ public final class VPCNetwork {
             freeSlots.append(slot)
         }
         firing = -1
+        firingReserved = .max
     }
 
     private func handle(_ node: PathNode, _ p: inout SimPacket) {
@@ -771,9 +793,10 @@ public final class VPCNetwork {
         let key = p.key
         let flags = p.tcp?.flags
         let size = Int(p.ip.totalLength)
-        nat { $0.now = scheduler.now }
         let arrived = p  // lent to the calls that see it as it arrived
+        // (Runs fused departures due before this event, which set the gateway's `now` to their own time.)
         observeInterface(Int(tables.natENI[n]), arrived, egress: false, accepted: true)
+        nat { $0.now = scheduler.now }
         if fromInside {
             nat { $0.count {
                 $0.packetsInFromSource += 1
@@ -793,6 +816,8 @@ public final class VPCNetwork {
                 record(&p, natStep(n, action: .translated, rule: "\(key.source):\(key.sourcePort) → \(natAddress):\(port)"))
                 if !fusesNATDeparture(n, p) || !fusedNATDeparture(n, &p, size: size) {
                     natDepart(n, fromInside: true, size: size)
+                    // A fusable flow's departure keeps its place in the order of events (`schedule`).
+                    if fusable(p) { hops[Int(firing)].reserved = scheduler.drawSequence() }
                 }
             case .idleTimedOut:
                 let step = natStep(n, action: .dropped,
@@ -843,8 +868,9 @@ public final class VPCNetwork {
 
     /// The translated packet leaves the NAT gateway's ENI after the gateway's processing time.
     private func natDepart(_ n: Int, fromInside: Bool, size: Int) {
-        forward(to: Hop(node: .natGateway(n, fromInside: fromInside), departs: true, size: size),
-                after: assumptions.natProcessing)
+        hops[Int(firing)] = Hop(node: .natGateway(n, fromInside: fromInside), departs: true, size: size)
+        forwarded = true
+        scheduler.scheduleNetwork(after: assumptions.natProcessing, slot: firing)
     }
 
     private func natDepartNow(_ n: Int, _ out: inout SimPacket, fromInside: Bool, size: Int) {
@@ -1036,9 +1062,9 @@ public final class VPCNetwork {
     /// are on their way to it and nothing captures them there: the gateway's work (a static 1:1 translation, the
     /// stateless NACL of the subnet behind it) is done as the packet leaves the hop before, and the packet goes
     /// on to the hop after with the two delays added. Every packet, time and record is the same as with the
-    /// gateway's own event; what can differ is only the order of two events due at the very same nanosecond (the
-    /// next hop's arrival gets its sequence number when the packet leaves, not at the gateway). Int.max (the
-    /// default) fuses nothing.
+    /// gateway's own event, and so is the order of events: a fusable flow's packet keeps the sequence numbers of
+    /// a fused hop when its hop is not fused (`schedule`), so the capture selection never changes the
+    /// simulation. Int.max (the default) fuses nothing.
     ///
     /// A captured gateway keeps its event: its record would have to wait for its time and its place among the
     /// point's other records, which cost as much as the event it saves (tried: a capture deferred in time order
@@ -1066,14 +1092,23 @@ public final class VPCNetwork {
     /// in `fusedInternetGateway`): checked inline, as it is for every packet to or from a gateway.
     @inline(__always)
     private func fusesGateway(_ g: Int, _ p: SimPacket) -> Bool {
-        p.flow >= fusesFlowsFrom && !p.traced && (p.flow >= seenFlows || !igwCaptured[g])
+        fusesHops && fusable(p) && (p.flow >= seenFlows || !igwCaptured[g])
     }
 
+    /// Whether `p`'s flow is one whose hops may be fused (a generated flow's untraced packet): its packets keep
+    /// the order of events of fused hops whether or not a hop is fused.
+    @inline(__always)
+    private func fusable(_ p: SimPacket) -> Bool { p.flow >= fusesFlowsFrom && !p.traced }
+
+    /// False: no hop is fused, though fusable flows keep the order fused hops give (for tests: the outputs must be
+    /// the same either way).
+    var fusesHops = true
+
     /// The internet gateway `g`'s work for a packet that would arrive there `delay` from now, done now
-    /// (`fusesFlowsFrom`). Returns where the packet goes next and after how long from now; nil, having changed
-    /// nothing, when the gateway needs its own event: a traced packet or one whose flow has a ladder, one
-    /// captured at the gateway, one the gateway or the NACL behind it drops, one whose next hop is a security
-    /// group (stateful).
+    /// (`fusesFlowsFrom`; the caller has checked `fusesGateway`: a fusable flow, the gateway not captured).
+    /// Returns where the packet goes next and after how long from now; nil, having changed nothing, when the
+    /// gateway needs its own event: a packet the gateway or the NACL behind it drops, one whose next hop is a
+    /// security group (stateful), one to an address no modeled host has.
     @inline(never)
     private func fusedInternetGateway(_ g: Int, toInternet: Bool, _ p: inout SimPacket,
                                       after delay: Int64) -> (PathNode, Int64)? {
@@ -1108,15 +1143,16 @@ public final class VPCNetwork {
     /// of its arrival (`fusedNATDeparture`): a generated flow's untraced packet that nothing captures there.
     @inline(__always)
     private func fusesNATDeparture(_ n: Int, _ p: SimPacket) -> Bool {
-        p.flow >= fusesFlowsFrom && !p.traced && (p.flow >= seenFlows || !natCaptured[n])
+        fusesHops && fusable(p) && (p.flow >= seenFlows || !natCaptured[n])
     }
 
     /// What a fused departure leaves for its own time (`time`, and `seq`, the sequence number its event would
     /// have had): the NAT gateway's count of bytes out (its metrics are per minute, and its peak of active
     /// connections is read as each packet is counted) and the flow logs' view of the packet leaving its ENI. Run
-    /// in the order of events, before the first event that would have come after the departure's
-    /// (`runDeferredDepartures`): the metrics and the flow logs are the same, to the byte, as with the
-    /// departure's own event.
+    /// in the order of events (`runDeferredDepartures`): before the next network event after it (the only events
+    /// that change a NAT gateway's state) and before any flow-log observation after it (the only other reader),
+    /// and at the end of the run; the metrics and the flow logs are the same, to the byte, as with the departure's
+    /// own event. (`natMetrics` read in the middle of a run, `Scheduler.run(until:)`, may miss departures due.)
     private struct DeferredDeparture {
         var time: Int64
         var seq: UInt64
@@ -1143,7 +1179,7 @@ public final class VPCNetwork {
         guard observer == nil || (recorder.map { r in r { !$0.otherInterfaceObservers } } ?? false) else { return false }
         var securityGroupAt = -1
         let t = memoizedTransit(Int(tables.natSubnet[n]), &p, p.key, securityGroupAt: &securityGroupAt)
-        guard !t.dropped, securityGroupAt < 0, var next = t.next else { return false }
+        guard !t.dropped, securityGroupAt < 0, let next = t.next else { return false }
         let time = scheduler.now + max(assumptions.natProcessing, 0)
         deferredDepartures.append(DeferredDeparture(
             time: time, seq: scheduler.drawSequence(), nat: Int32(n), size: Int32(truncatingIfNeeded: size),
@@ -1151,12 +1187,8 @@ public final class VPCNetwork {
             observation: InterfaceObservation(eni: Int(tables.natENI[n]), time: time, packet: p, egress: true,
                                               accepted: true)))
         if nextDeferredDeparture == .max { nextDeferredDeparture = deferredDepartures[deferredHead].time }
-        var delay = max(assumptions.natProcessing, 0) + t.delay
-        if case .internetGateway(let g, let toInternet) = next, fusesGateway(g, p),
-           let fused = fusedInternetGateway(g, toInternet: toInternet, &p, after: delay) {
-            (next, delay) = fused
-        }
-        forward(to: Hop(node: next), after: delay)
+        forwarded = true
+        schedule(firing, &p, to: next, after: max(assumptions.natProcessing, 0) + t.delay, carried: .max)
         return true
     }
 
