@@ -267,7 +267,7 @@ public final class VPCNetwork {
             record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                           rule: "\(dst) is a public address of \(model.internetGateways[g].display)"))
             capture(.outsideHost(host), p, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
-            p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
+            crossInternet(&p)
             arrive(.internetGateway(g, toInternet: false), p, after: oneWay)
         } else if let other = hostByAddress[p.ip.destination] {
             capture(.outsideHost(host), p, outgoing: true, comment: "sent; across the internet")
@@ -729,11 +729,12 @@ public final class VPCNetwork {
         schedule(slot, &packet(slot).pointee, to: node, after: delay, carried: .max)
     }
 
-    /// Sends the packet being handled on to `hop` (a node never fused), in the slot it already has.
-    private func forward(to hop: Hop, after delay: Int64) {
+    /// Sends the packet being handled on to `hop`, a node never fused, in the slot it already has: with `seq`, a
+    /// number reserved for its arrival (`firingReserved`), or .max for a new one.
+    private func forward(to hop: Hop, after delay: Int64, seq: UInt64) {
         hops[Int(firing)] = hop
         forwarded = true
-        scheduler.scheduleNetwork(after: delay, slot: firing, seq: firingReserved)
+        scheduler.scheduleNetwork(after: delay, slot: firing, seq: seq)
     }
 
     /// Called by the scheduler when the packet in `slot` reaches its next hop.
@@ -868,9 +869,8 @@ public final class VPCNetwork {
 
     /// The translated packet leaves the NAT gateway's ENI after the gateway's processing time.
     private func natDepart(_ n: Int, fromInside: Bool, size: Int) {
-        hops[Int(firing)] = Hop(node: .natGateway(n, fromInside: fromInside), departs: true, size: size)
-        forwarded = true
-        scheduler.scheduleNetwork(after: assumptions.natProcessing, slot: firing)
+        forward(to: Hop(node: .natGateway(n, fromInside: fromInside), departs: true, size: size),
+                after: assumptions.natProcessing, seq: .max)
     }
 
     private func natDepartNow(_ n: Int, _ out: inout SimPacket, fromInside: Bool, size: Int) {
@@ -924,8 +924,7 @@ public final class VPCNetwork {
             drop(p, step)
             return
         }
-        p.ip.source = pub
-        if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+        translateToInternet(&p, publicAddress: pub)
         if let h = hostByAddress[p.ip.destination] {
             let oneWay = hostOneWay[h]
             let dst = p.ip.destination
@@ -935,14 +934,14 @@ public final class VPCNetwork {
                     comment: cachedComment(.toInternet, g, address: privateSource) {
                         "translated \(privateSource) → \(pub) by \(self.model.internetGateways[g].id); to the internet"
                     })
-            p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
-            forward(to: Hop(node: .outsideHost(h)), after: oneWay)
+            crossInternet(&p)
+            forward(to: Hop(node: .outsideHost(h)), after: oneWay, seq: firingReserved)
         } else if let h = unknownInternetDestination?(p.ip.destination) {
             let oneWay = model.outsideHosts[h].rtt / 2
             capture(.internetGateway(g, toInternet: true), p, outgoing: true,
                     comment: "translated \(privateSource) → \(pub) by \(model.internetGateways[g].id); to the internet")
-            p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
-            forward(to: Hop(node: .outsideHost(h)), after: oneWay)
+            crossInternet(&p)
+            forward(to: Hop(node: .outsideHost(h)), after: oneWay, seq: firingReserved)
         } else {
             let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
                             rule: "no modeled host at \(p.ip.destination)")
@@ -961,8 +960,7 @@ public final class VPCNetwork {
             return
         }
         let before = p.ip.destination
-        if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-        p.ip.destination = publicToPrivate[before] ?? model.enis[eni].privateIP
+        translateFromInternet(&p, to: eni)
         let after = p.ip.destination
         record(&p, igwStep(g, action: .translated,
                       rule: "1:1 NAT \(before) → \(after)"))
@@ -992,6 +990,26 @@ public final class VPCNetwork {
         p.ip = translatedIP
         if let r = t.rejectedAt { observeInterface(r, p, egress: false, accepted: false) }
         forward(&p, t)
+    }
+
+    /// The internet gateway's 1:1 NAT of a packet leaving for the internet: its private source becomes `pub`.
+    @inline(__always)
+    private func translateToInternet(_ p: inout SimPacket, publicAddress pub: IPv4Address) {
+        p.ip.source = pub
+        if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+    }
+
+    /// The internet gateway's 1:1 NAT of a packet from the internet to a public address of `eni`.
+    @inline(__always)
+    private func translateFromInternet(_ p: inout SimPacket, to eni: Int) {
+        if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+        p.ip.destination = publicToPrivate[p.ip.destination] ?? model.enis[eni].privateIP
+    }
+
+    /// The routers between the internet gateway and an outside host, either way.
+    @inline(__always)
+    private func crossInternet(_ p: inout SimPacket) {
+        p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
     }
 
     // MARK: Observation
@@ -1091,8 +1109,12 @@ public final class VPCNetwork {
     /// Whether `p`'s crossing of internet gateway `g` may be fused (`fusesFlowsFrom`; the rest of the conditions
     /// in `fusedInternetGateway`): checked inline, as it is for every packet to or from a gateway.
     @inline(__always)
-    private func fusesGateway(_ g: Int, _ p: SimPacket) -> Bool {
-        fusesHops && fusable(p) && (p.flow >= seenFlows || !igwCaptured[g])
+    private func fusesGateway(_ g: Int, _ p: SimPacket) -> Bool { fuses(p, capturedThere: igwCaptured[g]) }
+
+    /// Whether a hop of `p` whose capture point is `capturedThere` may be fused.
+    @inline(__always)
+    private func fuses(_ p: SimPacket, capturedThere: Bool) -> Bool {
+        fusesHops && fusable(p) && (p.flow >= seenFlows || !capturedThere)
     }
 
     /// Whether `p`'s flow is one whose hops may be fused (a generated flow's untraced packet): its packets keep
@@ -1117,17 +1139,14 @@ public final class VPCNetwork {
             // As igwToInternet, for a packet to a modeled host.
             guard igwAttached[g], let pub = privateToPublic[p.ip.source],
                   let h = hostByAddress[p.ip.destination] else { return nil }
-            p.ip.source = pub
-            if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-            p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
+            translateToInternet(&p, publicAddress: pub)
+            crossInternet(&p)
             return (.outsideHost(h), delay + max(hostOneWay[h], 0))
         }
         // As igwFromInternet, for a packet to a NAT gateway's address.
         guard let eni = publicToENI[p.ip.destination], tables.enis[eni].natGateway >= 0 else { return nil }
         let arrivedIP = p.ip
-        let before = p.ip.destination
-        if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-        p.ip.destination = publicToPrivate[before] ?? model.enis[eni].privateIP
+        translateFromInternet(&p, to: eni)
         let aclIndex = Int(tables.subnets[Int(tables.enis[eni].subnet)].networkACL)
         guard tables.naclDecision(aclIndex, .inbound, p.key).allowed else {
             p.ip = arrivedIP
@@ -1142,9 +1161,7 @@ public final class VPCNetwork {
     /// Whether the departure of `p` from NAT gateway `n` after its processing time may be worked out in the event
     /// of its arrival (`fusedNATDeparture`): a generated flow's untraced packet that nothing captures there.
     @inline(__always)
-    private func fusesNATDeparture(_ n: Int, _ p: SimPacket) -> Bool {
-        fusesHops && fusable(p) && (p.flow >= seenFlows || !natCaptured[n])
-    }
+    private func fusesNATDeparture(_ n: Int, _ p: SimPacket) -> Bool { fuses(p, capturedThere: natCaptured[n]) }
 
     /// What a fused departure leaves for its own time (`time`, and `seq`, the sequence number its event would
     /// have had): the NAT gateway's count of bytes out (its metrics are per minute, and its peak of active
@@ -1159,7 +1176,6 @@ public final class VPCNetwork {
         var nat: Int32
         var size: Int32
         /// For the flow-log thread, when there is one.
-        var observed: Bool
         var observation: InterfaceObservation
     }
     /// Fused departures waiting for their time: all delayed by the same processing time, so in time order.
@@ -1175,7 +1191,6 @@ public final class VPCNetwork {
     /// needs its event.
     private func fusedNATDeparture(_ n: Int, _ p: inout SimPacket, size: Int) -> Bool {
         // Interfaces observed by anything but the flow-log thread: the departure keeps its event.
-        let flowLogs = recorder.map { r in r { $0.soleFlowLogThread != nil } } ?? false
         guard observer == nil || (recorder.map { r in r { !$0.otherInterfaceObservers } } ?? false) else { return false }
         var securityGroupAt = -1
         let t = memoizedTransit(Int(tables.natSubnet[n]), &p, p.key, securityGroupAt: &securityGroupAt)
@@ -1183,7 +1198,6 @@ public final class VPCNetwork {
         let time = scheduler.now + max(assumptions.natProcessing, 0)
         deferredDepartures.append(DeferredDeparture(
             time: time, seq: scheduler.drawSequence(), nat: Int32(n), size: Int32(truncatingIfNeeded: size),
-            observed: flowLogs,
             observation: InterfaceObservation(eni: Int(tables.natENI[n]), time: time, packet: p, egress: true,
                                               accepted: true)))
         if nextDeferredDeparture == .max { nextDeferredDeparture = deferredDepartures[deferredHead].time }
@@ -1220,9 +1234,7 @@ public final class VPCNetwork {
                     $0.bytesOutToDestination += size
                 }
             }
-            if d.pointee.observed, let r = recorder {
-                r { $0.soleFlowLogThread?({ $0.observe(d.pointee.observation) }) }
-            }
+            if let r = recorder { r { $0.soleFlowLogThread?({ $0.observe(d.pointee.observation) }) } }
             deferredHead += 1
         }
         if deferredHead == deferredDepartures.count {
