@@ -23,7 +23,11 @@ public struct FlowResult: Sendable {
 /// A flow in progress: its spec, its result so far, and its client's bookkeeping: it observes the client's
 /// conversation and runs the client program's and the Lambda's timers (`fire(tag:)`, no closure per flow).
 final class ActiveFlow: ConversationObserver, ScheduledTarget {
-    let spec: FlowSpec
+    /// The flow's spec but its start: shared by a generator's flows (a copy a flow would retain and release
+    /// every string and array of it).
+    let template: FlowTemplate
+    /// The flow's start, nanoseconds (`template.spec.start` is the template's).
+    let start: Int64
     var result: FlowResult
     let index: Int
     let sim: Borrowed<Simulation>
@@ -55,8 +59,10 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         lambdaTimer = nil
     }
 
-    init(spec: FlowSpec, index: Int, sim: Simulation, host: HostEndpoint, port: UInt16, script: ConversationScript) {
-        self.spec = spec
+    init(template: FlowTemplate, start: Int64, index: Int, sim: Simulation, host: HostEndpoint, port: UInt16,
+         script: ConversationScript) {
+        self.template = template
+        self.start = start
         result = FlowResult(index: index)
         self.index = index
         self.sim = Borrowed(sim)
@@ -67,21 +73,23 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
 
     func established(_ e: ConversationEndpoint) {
         established = true
-        if !spec.app.isSSH { result.ready = true }
-        if let t = spec.client.bannerTimeout, spec.app.isSSH {
+        // Read in place (a copy of the spec would retain its strings).
+        if !template.spec.app.isSSH { result.ready = true }
+        if let t = template.spec.client.bannerTimeout, template.spec.app.isSSH {
             host { $0.schedule(at: $0.now + t, target: self, tag: Timer.banner.rawValue) }
         }
     }
 
     func peerMessage(_ e: ConversationEndpoint, index: Int) {
         if script.isBanner[index] { bannerReceived = true }
-        if spec.app.isSSH, script.isUserAuthSuccess[index] { result.ready = true }
+        if template.spec.app.isSSH, script.isUserAuthSuccess[index] { result.ready = true }
     }
 
     func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
         host { $0.usedPorts.remove(port) }
         conn = nil
-        result.synTimes = c.synSentTimes.map { $0 - spec.start }
+        let start = start
+        result.synTimes = c.synSentTimes.map { $0 - start }
         let i = index
         switch reason {
         case .closed where e.complete: sim { $0.finish(i, .ok, "completed") }
@@ -95,7 +103,7 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     }
 
     func fire(tag: Int) {
-        let f = spec
+        let f = template.spec
         switch Timer(rawValue: tag) {
         case .ready:
             readyTimer = nil
@@ -110,7 +118,8 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         case .lambda:
             lambdaTimer = nil
             guard result.outcome == nil, let conn, case .lambda(let fn, _) = f.source else { return }
-            result.synTimes = conn.synSentTimes.map { $0 - f.start }
+            let start = start
+            result.synTimes = conn.synSentTimes.map { $0 - start }
             let timeout = sim { $0.scenario.model.lambdas[fn].timeout }
             let secs = Double(timeout) / 1e9
             sim { $0.finish(index, .timeout, "Task timed out after \(format2dp(secs)) seconds (Lambda timeout)") }
@@ -127,8 +136,9 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     /// ended with FIN.
     private func giveUp(_ what: String) {
         guard let conn else { return }
-        let f = spec
-        result.synTimes = conn.synSentTimes.map { $0 - f.start }
+        let f = template.spec
+        let start = start
+        result.synTimes = conn.synSentTimes.map { $0 - start }
         // OpenSSH names the stage that timed out: the TCP connect, or the banner exchange after it.
         let message = f.client.name == "openssh" && conn.state == .synSent
             ? "ssh: connect to host \(f.destination.address) port \(f.destination.port): Connection timed out"
@@ -136,6 +146,13 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         sim { $0.finish(index, .timeout, "\(message) (\(f.client.name) \(what))") }
         if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
     }
+}
+
+/// A flow's spec, shared (by reference) by the flows started from it: a generator's flows have one, with the
+/// generator's template (its start is not theirs: `ActiveFlow.start`).
+final class FlowTemplate {
+    let spec: FlowSpec
+    init(_ spec: FlowSpec) { self.spec = spec }
 }
 
 /// Starts a generator's flows, one at a time (`fire(tag:)` starts flow `tag` and schedules the next).
@@ -171,7 +188,7 @@ public struct GeneratorResult: Sendable {
         self.name = name
     }
 
-    mutating func add(_ r: FlowResult, flow: Int, spec: FlowSpec) {
+    mutating func add(_ r: FlowResult, flow: Int, template: FlowTemplate, start: Int64) {
         let o = r.outcome ?? .timeout
         outcomes[o, default: 0] += 1
         maxElapsed = max(maxElapsed, r.elapsed)
@@ -183,12 +200,13 @@ public struct GeneratorResult: Sendable {
             }
         }
         if o != .ok, r.drop != nil, firstDropped == nil {
-            var named = spec
+            var named = template.spec
             named.name = flowName(flow)
+            named.start = start
             firstDropped = (named, r)
         }
         if o != .ok, firstFailures.count < 20 {
-            firstFailures.append((flowName(flow), spec.start, o, r.message,
+            firstFailures.append((flowName(flow), start, o, r.message,
                                   r.drop.map { "\($0.componentDisplay): \($0.rule)" }))
         }
     }
@@ -279,6 +297,8 @@ public final class Simulation {
     /// Generated flows have indices from generatorBase[g] on.
     private var generatorBase: [Int] = []
     private var generatorConversation: [ConversationScript] = []
+    /// Each generator's template (without `expect`: a generated flow's outcome is its generator's).
+    private var generatorTemplates: [FlowTemplate] = []
     private var generatorStarters: [GeneratorStarter] = []
     private var generatorStarts: [[Int64]] = []
     /// Per generator, scheduler lanes for its flows' readyTimeout, connect timeout and Lambda timeout: each
@@ -326,6 +346,9 @@ public final class Simulation {
             base += gen.count
             var r = SplitMix64(seed: scenario.seed &+ 0x6E6E_0000 &+ UInt64(g))
             generatorConversation.append(ConversationScript(Simulation.conversation(for: gen.template, rng: &r)))
+            var template = gen.template
+            template.expect = nil
+            generatorTemplates.append(FlowTemplate(template))
             generatorResults.append(GeneratorResult(index: g, name: gen.name))
             generatorResults[g].firstFlow = generatorBase[g]
         }
@@ -353,13 +376,17 @@ public final class Simulation {
     }
 
     /// Reads the spec of a flow in progress or of an explicit one, in place (a FlowSpec copy retains its strings).
+    /// A generated flow's is its generator's template: its `start` is not the flow's (`flowStart`).
     private func withSpec<T>(of flow: Int, _ body: (FlowSpec) -> T) -> T? {
-        if let i = active.find(flow) { return body(active.value(at: i).pointee.spec) }
+        if let i = active.find(flow) { return body(active.value(at: i).pointee.template.spec) }
         return flow >= 0 && flow < scenario.flows.count ? body(scenario.flows[flow]) : nil
     }
 
     /// When a flow started (for relative times in reports).
-    func flowStart(_ flow: Int) -> Int64 { withSpec(of: flow) { $0.start } ?? 0 }
+    func flowStart(_ flow: Int) -> Int64 {
+        if let i = active.find(flow) { return active.value(at: i).pointee.start }
+        return flow >= 0 && flow < scenario.flows.count ? scenario.flows[flow].start : 0
+    }
 
     /// A dropped packet of `flow`, recorded on its result or its generator's.
     func noteDrop(flow: Int, _ make: (inout [DropInfo]) -> Void) {
@@ -425,7 +452,10 @@ public final class Simulation {
     @discardableResult
     public func run() -> [FlowResult] {
         for (i, f) in scenario.flows.enumerated() {
-            scheduler.schedule(at: f.start) { [unowned(unsafe) self] in self.startFlow(i, spec: f, conversation: self.conversations[i]) }
+            let template = FlowTemplate(f)
+            scheduler.schedule(at: f.start) { [unowned(unsafe) self] in
+                self.startFlow(i, template: template, start: f.start, conversation: self.conversations[i])
+            }
         }
         for (g, gen) in scenario.generators.enumerated() {
             timerLanes.append((0..<3).map { _ in scheduler.makeLane() })
@@ -448,16 +478,17 @@ public final class Simulation {
         return results
     }
 
-    private func sourceEndpoint(_ f: FlowSpec) -> (HostEndpoint, StackProfile, ClosedRange<UInt16>) {
-        let model = scenario.model
-        switch f.source {
+    private func sourceEndpoint(_ source: FlowSource) -> (HostEndpoint, StackProfile, ClosedRange<UInt16>) {
+        // The model read in place (`scenario.model.…`): a copy of it, or of an instance or host, would retain
+        // their arrays and strings for every flow.
+        switch source {
         case .lambda(_, let eni):
             return (endpoint(eni: eni), .linux, scenario.assumptions.lambdaEphemeralPorts)
         case .instance(let k):
-            let inst = model.instances[k]
-            return (endpoint(eni: inst.eni), inst.stack, inst.stack.ephemeralPorts)
+            return (endpoint(eni: scenario.model.instances[k].eni), scenario.model.instances[k].stack,
+                    scenario.model.instances[k].stack.ephemeralPorts)
         case .outsideHost(let h):
-            return (hosts[h], model.outsideHosts[h].stack, model.outsideHosts[h].stack.ephemeralPorts)
+            return (hosts[h], scenario.model.outsideHosts[h].stack, scenario.model.outsideHosts[h].stack.ephemeralPorts)
         }
     }
 
@@ -472,17 +503,15 @@ public final class Simulation {
 
     /// Starts generated flow `k` of generator `g` and schedules the next.
     fileprivate func startGenerated(_ g: Int, _ k: Int) {
-        var f = scenario.generators[g].template
-        f.start = generatorStarts[g][k]
-        f.expect = nil
-        startFlow(generatorBase[g] + k, spec: f, conversation: generatorConversation[g])
+        startFlow(generatorBase[g] + k, template: generatorTemplates[g], start: generatorStarts[g][k],
+                  conversation: generatorConversation[g])
         scheduleGenerated(g, k + 1)
     }
 
-    /// `f` is consumed: moved into the flow's `ActiveFlow` (a generated flow's spec is a copy of its template, and
-    /// a copy more would retain and release its strings again).
-    private func startFlow(_ i: Int, spec f: consuming FlowSpec, conversation: ConversationScript) {
-        let (host, stack, ports) = sourceEndpoint(f)
+    /// Starts flow `i` from `template`'s spec at `start`. The spec is read in place (a copy would retain and
+    /// release every string of it, for every flow).
+    private func startFlow(_ i: Int, template: FlowTemplate, start: Int64, conversation: ConversationScript) {
+        let (host, stack, ports) = sourceEndpoint(template.spec.source)
         flowsStarted += 1
         // A source port in use by another of the host's connections is never taken: the connection would replace
         // the other one at the host. Linux fails the call at once and sends nothing: bind() with EADDRINUSE for a
@@ -491,7 +520,7 @@ public final class Simulation {
         // past that is not documented, and is modelled the same way (docs/fidelity.md).
         var port: UInt16
         var failure: String?
-        if let fixed = f.sourcePort {
+        if let fixed = template.spec.sourcePort {
             port = fixed
             if host.usedPorts.contains(port) {
                 failure = "bind EADDRINUSE \(host.address):\(port) (the flow's source_port is in use by another connection)"
@@ -504,39 +533,41 @@ public final class Simulation {
                 tries += 1
             }
             if host.usedPorts.contains(port) {
-                failure = "connect EADDRNOTAVAIL \(f.destination.address):\(f.destination.port) "
+                let d = template.spec.destination
+                failure = "connect EADDRNOTAVAIL \(d.address):\(d.port) "
                     + "(all \(ports.count) source ports \(ports.lowerBound)-\(ports.upperBound) of \(host.address) in use)"
             }
         }
         if let failure {
-            active[i] = ActiveFlow(spec: f, index: i, sim: self, host: host, port: 0, script: conversation)
+            active[i] = ActiveFlow(template: template, start: start, index: i, sim: self, host: host, port: 0,
+                                   script: conversation)
             finish(i, .noPort, failure)
             return
         }
         host.usedPorts.insert(port)
-        let flow = ActiveFlow(spec: f, index: i, sim: self, host: host, port: port, script: conversation)
-        // `f` was moved into the flow: read its spec there, in place.
+        let flow = ActiveFlow(template: template, start: start, index: i, sim: self, host: host, port: port,
+                              script: conversation)
         active[i] = flow
         flow.result.clientPort = port
         let app = ConversationEndpoint(script: conversation, side: .client, env: host)
-        app.holdBeforeClose = flow.spec.hold
+        app.holdBeforeClose = template.spec.hold
         app.observer = flow
         let conn = TCPConnection(env: host, app: app, local: (host.address, port),
-                                 remote: (flow.spec.destination.address, flow.spec.destination.port), flow: i, isClient: true,
-                                 stack: stack, nagle: flow.spec.client.nagle, rng: &rng)
+                                 remote: (template.spec.destination.address, template.spec.destination.port), flow: i, isClient: true,
+                                 stack: stack, nagle: template.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
         flow.conn = conn
         connectionCreated?(conn)
         host.connections[.init(conn)] = conn
         // The client program's own timers (ClientProfile), and the Lambda's.
-        if let t = flow.spec.client.readyTimeout {
-            flow.readyTimer = timer(flow, .ready, at: flow.spec.start + t)
+        if let t = template.spec.client.readyTimeout {
+            flow.readyTimer = timer(flow, .ready, at: start + t)
         }
-        if let t = flow.spec.client.connectTimeout {
-            flow.connectTimer = timer(flow, .connect, at: flow.spec.start + t)
+        if let t = template.spec.client.connectTimeout {
+            flow.connectTimer = timer(flow, .connect, at: start + t)
         }
-        if case .lambda(let fn, _) = flow.spec.source {
-            flow.lambdaTimer = timer(flow, .lambda, at: flow.spec.start + scenario.model.lambdas[fn].timeout)
+        if case .lambda(let fn, _) = template.spec.source {
+            flow.lambdaTimer = timer(flow, .lambda, at: start + scenario.model.lambdas[fn].timeout)
         }
         conn.connect()
     }
@@ -553,7 +584,7 @@ public final class Simulation {
         guard let flow = active[i], flow.result.outcome == nil else { return }
         flow.result.outcome = outcome
         flow.result.message = message
-        flow.result.elapsed = scheduler.now - flow.spec.start
+        flow.result.elapsed = scheduler.now - flow.start
         active[i] = nil
         flow.cancelTimers(scheduler)
         if i < results.count {
@@ -561,7 +592,7 @@ public final class Simulation {
             r.index = i
             results[i] = r
         } else if let g = generator(of: i) {
-            generatorResults[g].add(flow.result, flow: i, spec: flow.spec)
+            generatorResults[g].add(flow.result, flow: i, template: flow.template, start: flow.start)
         }
     }
 
