@@ -50,10 +50,13 @@ final class NATGateway {
     /// The primary private IP, then the secondary ones: each gives another 55,000 connections per destination.
     let addresses: [IPv4Address]
     var address: IPv4Address { addresses[0] }
-    private let mappings = HashTable<Int, Mapping>()
-    private var nextMappingID = 0
-    private let byInside = HashTable<InsideKey, Int>()
-    private let byOutside = HashTable<OutsideKey, Int>()
+    /// The mappings, by slot (a freed slot is reused); each direction's table gives the slot, so that a packet
+    /// finds its mapping with one lookup.
+    private var mappings = RawVec<Mapping>(capacity: 64)
+    private var freeMappings = RawVec<Int32>(capacity: 64)
+    private var mappingCount = 0
+    private let byInside = HashTable<InsideKey, Int32>()
+    private let byOutside = HashTable<OutsideKey, Int32>()
     private let usedPorts = HashTable<DestinationKey, DestinationPorts>()
 
     /// The ports of one NAT address in use toward one destination, and the lowest that may be free: every port
@@ -100,7 +103,7 @@ final class NATGateway {
         if now >= minuteEnd { moveToMinute(Int(now / 60_000_000_000)) }  // virtual time never goes back
         minuteCounted = true
         change(&minuteMetrics)
-        let active = mappings.count
+        let active = mappingCount
         minuteMetrics.peakActiveConnectionCount = max(minuteMetrics.peakActiveConnectionCount, active)
         metrics.peakActiveConnectionCount = max(metrics.peakActiveConnectionCount, active)
     }
@@ -121,7 +124,12 @@ final class NATGateway {
         addresses = [address] + spec.secondaryPrivateIPs
     }
 
-    var activeConnections: Int { mappings.count }
+    deinit {
+        mappings.free()
+        freeMappings.free()
+    }
+
+    var activeConnections: Int { mappingCount }
 
     enum OutboundResult {
         case translated(natAddress: IPv4Address, natPort: UInt16, new: Bool)
@@ -140,8 +148,8 @@ final class NATGateway {
         guard key.proto == .tcp || key.proto == .udp || key.proto == .icmp else { return .unsupportedProtocol }
         let ik = InsideKey(proto: key.proto, source: key.source, sourcePort: key.sourcePort,
                            destination: key.destination, destinationPort: key.destinationPort)
-        if let id = byInside[ik], let slot = mappings.find(id) {
-            let m = mappings.value(at: slot)
+        if let id = byInside[ik] {
+            let m = mappings.pointer(Int(id))
             if now - m.pointee.lastActivity > assumptions.natIdleTimeout {
                 remove(id)
                 count { $0.idleTimeoutCount += 1 }
@@ -178,9 +186,16 @@ final class NATGateway {
         let port = choosePort(for: key, ports: &usedPorts.value(at: ds).pointee, selection: assumptions.natPortSelection,
                               rng: &rng)
         usedPorts.value(at: ds).pointee.used.insert(port)
-        let id = nextMappingID
-        nextMappingID += 1
-        mappings[id] = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)
+        let mapping = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)
+        let id: Int32
+        if let free = freeMappings.popLast() {
+            id = free
+            mappings.pointer(Int(id)).pointee = mapping
+        } else {
+            id = Int32(mappings.count)
+            mappings.append(mapping)
+        }
+        mappingCount += 1
         byInside[ik] = id
         byOutside[OutsideKey(proto: key.proto, natAddress: natAddress, natPort: port, remote: key.destination,
                              remotePort: key.destinationPort)] = id
@@ -214,8 +229,8 @@ final class NATGateway {
     func translateInbound(_ key: PacketKey, tcpFlags: TCPFlags?, now: Int64, assumptions: Assumptions) -> InboundResult {
         let ok = OutsideKey(proto: key.proto, natAddress: key.destination, natPort: key.destinationPort,
                             remote: key.source, remotePort: key.sourcePort)
-        guard let id = byOutside[ok], let slot = mappings.find(id) else { return .noMapping }
-        let m = mappings.value(at: slot)
+        guard let id = byOutside[ok] else { return .noMapping }
+        let m = mappings.pointer(Int(id))
         if now - m.pointee.lastActivity > assumptions.natIdleTimeout {
             remove(id)
             count { $0.idleTimeoutCount += 1 }
@@ -241,8 +256,10 @@ final class NATGateway {
         return m.finFromInside && m.finFromOutside && !f.contains(.fin)
     }
 
-    private func remove(_ id: Int) {
-        guard let m = mappings.removeValue(forKey: id) else { return }
+    private func remove(_ id: Int32) {
+        let m = mappings[Int(id)]
+        freeMappings.append(id)
+        mappingCount -= 1
         byInside[m.inside] = nil
         byOutside[OutsideKey(proto: m.inside.proto, natAddress: m.natAddress, natPort: m.natPort,
                              remote: m.inside.destination, remotePort: m.inside.destinationPort)] = nil
