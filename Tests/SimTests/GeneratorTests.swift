@@ -58,6 +58,20 @@ import TestSupport
         #expect(o.report.nat_gateways[0].metrics.connectionAttemptCount == 15)
     }
 
+    /// A generator counts outcomes by their place in FlowOutcome.allCases.
+    @Test func outcomesAreCountedUnderTheirOwnName() {
+        for (k, o) in FlowOutcome.allCases.enumerated() { #expect(o.index == k, "\(o)") }
+        var g = GeneratorResult(index: 0, name: "g")
+        let template = FlowTemplate(StoryModel.flow("f", .tcp, port: 22, size: 1))
+        for o in [FlowOutcome.timeout, .timeout, .reset, .noPort] {
+            var r = FlowResult(index: 0)
+            r.outcome = o
+            g.add(r, flow: 0, template: template, start: 0)
+        }
+        #expect(g.outcomes == [.timeout: 2, .reset: 1, .noPort: 1])
+        #expect(g.total == 4)
+    }
+
     /// NAT metrics per minute list the minutes with traffic only: two flows 136 years apart give two minutes, in
     /// a few kilobytes (every minute between, kept before, exhausted 24 GiB and was killed).
     @Test func natMinutesFollowTrafficNotVirtualTime() throws {

@@ -171,7 +171,13 @@ public struct GeneratorResult: Sendable {
     public var index: Int
     public var name: String
     /// Flows that ended, per outcome (in FlowOutcome.allCases order).
-    public var outcomes: [FlowOutcome: Int] = [:]
+    public var outcomes: [FlowOutcome: Int] {
+        var d: [FlowOutcome: Int] = [:]
+        for (k, o) in FlowOutcome.allCases.enumerated() where outcomeCounts[k] > 0 { d[o] = outcomeCounts[k] }
+        return d
+    }
+    /// `outcomes`, counted by the outcome's place in FlowOutcome.allCases (a dictionary hashed every flow's).
+    private var outcomeCounts = [Int](repeating: 0, count: FlowOutcome.allCases.count)
     /// Every distinct (component, rule) that dropped packets of these flows.
     public var drops: [DropInfo] = []
     /// The first failed flows, for the report: flow name, start, outcome, message, where it died.
@@ -181,7 +187,7 @@ public struct GeneratorResult: Sendable {
     var firstFlow = 0
     /// The first failed flow a packet drop explains, with its spec (named): what the report's fix is found for.
     public internal(set) var firstDropped: (spec: FlowSpec, result: FlowResult)?
-    public var total: Int { outcomes.values.reduce(0, +) }
+    public var total: Int { outcomeCounts.reduce(0, +) }
 
     public init(index: Int, name: String) {
         self.index = index
@@ -190,7 +196,7 @@ public struct GeneratorResult: Sendable {
 
     mutating func add(_ r: FlowResult, flow: Int, template: FlowTemplate, start: Int64) {
         let o = r.outcome ?? .timeout
-        outcomes[o, default: 0] += 1
+        outcomeCounts[o.index] += 1
         maxElapsed = max(maxElapsed, r.elapsed)
         for d in r.drops {
             if let k = drops.firstIndex(where: { $0.component == d.component && $0.rule == d.rule && $0.direction == d.direction }) {
@@ -647,11 +653,12 @@ extension HostEndpoint {
         guard !t.flags.contains(.rst) else { return }
         switch kind {
         case .outside(let h):
-            let host = sim.scenario.model.outsideHosts[h]
+            // Read in place: a copy of the host would retain its strings, port table and stack.
+            let behaviour = sim.scenario.model.outsideHosts[h].behaviour(on: t.destinationPort)
             if t.flags == .syn {
-                sim.accept(p, at: self, behaviour: host.behaviour(on: t.destinationPort), stack: host.stack)
-            } else if host.behaviour(on: t.destinationPort) != .silent {
-                sendReset(answering: p, stack: host.stack)
+                sim.accept(p, at: self, behaviour: behaviour, stack: sim.scenario.model.outsideHosts[h].stack)
+            } else if behaviour != .silent {
+                sendReset(answering: p, stack: sim.scenario.model.outsideHosts[h].stack)
             }
         case .eni(let e):
             // An instance accepts connections on the ports flows target (a named simplification); Lambda ENIs

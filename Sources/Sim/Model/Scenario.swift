@@ -77,6 +77,18 @@ public enum FlowOutcome: String, Sendable, Codable, CaseIterable {
     case ok, timeout, refused, reset, unreachable
     /// The source had no free ephemeral port (Linux's connect() fails at once with EADDRNOTAVAIL): nothing sent.
     case noPort = "no-port"
+
+    /// The place in `allCases`.
+    var index: Int {
+        switch self {
+        case .ok: 0
+        case .timeout: 1
+        case .refused: 2
+        case .reset: 3
+        case .unreachable: 4
+        case .noPort: 5
+        }
+    }
 }
 
 /// What a scenario expects of a flow, so scenarios double as network tests.
