@@ -337,8 +337,7 @@ public final class Simulation {
         }
         let me = Borrowed(self)
         network.fusesFlowsFrom = scenario.flows.count  // generated flows: no ladder, no traced path
-        network.deliverToENI = { eni, p in me { $0.endpoint(eni: eni).receive(p, sim: $0) } }
-        network.deliverToHost = { h, p in me { $0.hosts[h].receive(p, sim: $0) } }
+        network.simulation = me
         // Each flow's conversation is drawn from its own seeded stream, so adding a flow changes no other.
         for (i, f) in scenario.flows.enumerated() {
             var r = SplitMix64(seed: scenario.seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
@@ -441,6 +440,10 @@ public final class Simulation {
         case .sftpList: return OpenSSHListConversation.messages(rng: &rng)
         }
     }
+
+    /// A packet arrives at an ENI's host, or at an outside host (`VPCNetwork.simulation`).
+    func deliver(_ p: SimPacket, toENI eni: Int) { endpoint(eni: eni).receive(p, sim: self) }
+    func deliver(_ p: SimPacket, toHost h: Int) { hosts[h].receive(p, sim: self) }
 
     func nextPacketID() -> Int {
         packetCounter += 1

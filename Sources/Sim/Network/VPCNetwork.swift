@@ -112,9 +112,12 @@ public final class VPCNetwork {
         withObserver { $0.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted) }
     }
 
-    /// Called when a packet arrives at an ENI's host (Lambda/instance) or at an outside host.
-    public var deliverToENI: (Int, SimPacket) -> Void = { _, _ in }
-    public var deliverToHost: (Int, SimPacket) -> Void = { _, _ in }
+    /// Where a packet arriving at an ENI's host (Lambda/instance) or at an outside host goes: the simulation's
+    /// endpoints (called directly: a closure here was retained and released for every packet delivered), or
+    /// these when set (tests).
+    var simulation: Borrowed<Simulation>?
+    public var deliverToENI: ((Int, SimPacket) -> Void)?
+    public var deliverToHost: ((Int, SimPacket) -> Void)?
     /// Where packets to unknown public addresses go: nil drops them at the internet.
     public var unknownInternetDestination: ((IPv4Address) -> Int?)?
 
@@ -773,7 +776,7 @@ public final class VPCNetwork {
             endTrace(q)
             capture(.eni(eni), q, outgoing: false, comment: "received")
             observeInterface(eni, q, egress: false, accepted: true)
-            deliverToENI(eni, q)
+            if let d = deliverToENI { d(eni, q) } else if let s = simulation { s { $0.deliver(q, toENI: eni) } }
         case .natGateway(let n, let fromInside):
             natReceive(n, &p, fromInside: fromInside)
         case .internetGateway(let g, let toInternet):
@@ -785,7 +788,7 @@ public final class VPCNetwork {
             let q = p
             endTrace(q)
             capture(.outsideHost(h), q, outgoing: false, comment: "received")
-            deliverToHost(h, q)
+            if let d = deliverToHost { d(h, q) } else if let s = simulation { s { $0.deliver(q, toHost: h) } }
         }
     }
 
