@@ -1,5 +1,6 @@
-/// A reference to an object that outlives its holder (a connection's host, the scheduler's network), used
-/// without owning it and without reference counting: `host { $0.now }`.
+/// A reference to an object that outlives the holder's use of it (a connection's host, the scheduler's network;
+/// the simulation, from the network it owns: the network delivers only while the simulation runs), used without
+/// owning it and without reference counting: `host { $0.now }`.
 ///
 /// `unowned(unsafe)` does not own either, but the compiler copies it to a strong reference at each use, an
 /// atomic retain and a release (atomic even with `-assume-single-threaded`): about 7% of the engine's time.

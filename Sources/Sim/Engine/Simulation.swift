@@ -170,7 +170,7 @@ final class GeneratorStarter: ScheduledTarget {
 public struct GeneratorResult: Sendable {
     public var index: Int
     public var name: String
-    /// Flows that ended, per outcome (in FlowOutcome.allCases order).
+    /// Flows that ended, per outcome (the outcomes no flow had are left out).
     public var outcomes: [FlowOutcome: Int] {
         var d: [FlowOutcome: Int] = [:]
         for (k, o) in FlowOutcome.allCases.enumerated() where outcomeCounts[k] > 0 { d[o] = outcomeCounts[k] }
@@ -462,8 +462,9 @@ public final class Simulation {
     public func run() -> [FlowResult] {
         for (i, f) in scenario.flows.enumerated() {
             let template = FlowTemplate(f)
-            scheduler.schedule(at: f.start) { [unowned(unsafe) self] in
-                self.startFlow(i, template: template, start: f.start, conversation: self.conversations[i])
+            let start = f.start
+            scheduler.schedule(at: start) { [unowned(unsafe) self] in
+                self.startFlow(i, template: template, start: start, conversation: self.conversations[i])
             }
         }
         for (g, gen) in scenario.generators.enumerated() {
