@@ -257,9 +257,25 @@ public final class Scheduler {
     private struct DelayLanes {
         var delays = RawVec<Int64>(capacity: 32)
         var lanes = RawVec<Int>(capacity: 32)
+        /// The lanes found, direct-mapped by the delay's hash (`cacheSize` entries; `Int64.min`: empty): a delay
+        /// seen before finds its lane with one comparison instead of a scan of `delays`.
+        var cachedDelay = RawVec<Int64>(capacity: DelayLanes.cacheSize)
+        var cachedLane = RawVec<Int>(capacity: DelayLanes.cacheSize)
+        static let cacheSize = 64
+        init() {
+            for _ in 0..<Self.cacheSize {
+                cachedDelay.append(.min)
+                cachedLane.append(0)
+            }
+        }
+        @inline(__always) static func slot(_ delay: Int64) -> Int {
+            Int(truncatingIfNeeded: (UInt64(bitPattern: delay) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        }
         func free() {
             delays.free()
             lanes.free()
+            cachedDelay.free()
+            cachedLane.free()
         }
     }
     private var networkLanes = DelayLanes()
@@ -269,6 +285,13 @@ public final class Scheduler {
     /// go to the heap).
     @inline(__always)
     private func lane(for delay: Int64, in table: inout DelayLanes) -> Int? {
+        let c = DelayLanes.slot(delay)
+        if table.cachedDelay[c] == delay { return table.cachedLane[c] }
+        return findLane(for: delay, cache: c, in: &table)
+    }
+
+    @inline(never)
+    private func findLane(for delay: Int64, cache c: Int, in table: inout DelayLanes) -> Int? {
         var k = 0
         while k < table.delays.count, table.delays[k] != delay { k += 1 }
         if k == table.delays.count {
@@ -276,6 +299,8 @@ public final class Scheduler {
             table.delays.append(delay)
             table.lanes.append(makeLane())
         }
+        table.cachedDelay.pointer(c).pointee = delay
+        table.cachedLane.pointer(c).pointee = table.lanes[k]
         return table.lanes[k]
     }
 
