@@ -173,9 +173,10 @@ public final class FlowLogRecorder: InterfaceObserver {
     /// separators and the newline.
     let lineBound: Int
 
-    /// Live records; freed slots are reused.
-    private var slots: [Aggregate] = []
-    private var freeSlots: [Int32] = []
+    /// Live records; freed slots are reused. Plain memory (RawVec): an array here checked its uniqueness at
+    /// every change of a record, several times a packet.
+    private var slots = RawVec<Aggregate>(capacity: 64)
+    private var freeSlots = RawVec<Int32>(capacity: 64)
     /// Live records found by key: every record without the assumption, else those not of TCP.
     private let index = HashTable<Key, Int32>()
     /// Open TCP connections per ENI (with the assumption).
@@ -183,7 +184,7 @@ public final class FlowLogRecorder: InterfaceObserver {
     /// The interval of the latest packet; records of earlier intervals are complete.
     private var currentWindow: Int64?
     /// traffic-path per (ENI, destination), bounded.
-    private var trafficPathCache: [UInt64: Int8] = [:]
+    private let trafficPathCache = HashTable<UInt64, Int8>()
     private var scratch: [Int32] = []
     private var file: FlowLogFile?
     /// Completed records in completion order, while there are at most `keepLimit`.
@@ -230,7 +231,11 @@ public final class FlowLogRecorder: InterfaceObserver {
         lineBound = fields.count * (21 + longestID) + versionBytes.count + accountBytes.count + regionBytes.count + 8
     }
 
-    deinit { file?.abandon() }
+    deinit {
+        file?.abandon()
+        slots.free()
+        freeSlots.free()
+    }
 
     /// Writes completed records to `path` as they complete (under a temporary name until `finish()`).
     public func writeFile(to path: String) throws { try writeFile(to: path, buffer: 4 << 20) }
@@ -407,7 +412,7 @@ public final class FlowLogRecorder: InterfaceObserver {
     private func trafficPath(eni: Int, destination: IPv4Address) -> Int8 {
         let cacheKey = UInt64(eni) << 32 | UInt64(destination.rawValue)
         if let p = trafficPathCache[cacheKey] { return p }
-        if trafficPathCache.count >= 1 << 16 { trafficPathCache.removeAll(keepingCapacity: true) }
+        if trafficPathCache.count >= 1 << 16 { trafficPathCache.removeAll() }
         let p = Int8(trafficPath(routeTable: enis[eni].routeTable, destination: destination) ?? -1)
         trafficPathCache[cacheKey] = p
         return p
@@ -458,12 +463,12 @@ public final class FlowLogRecorder: InterfaceObserver {
     /// Every live record: the end of an interval, or of the run.
     private func completeAll() {
         scratch.removeAll(keepingCapacity: true)
-        for s in slots.indices where slots[s].live { scratch.append(Int32(s)) }
+        for s in 0..<slots.count where slots[s].live { scratch.append(Int32(s)) }
         scratch.sort(by: precedes)
         for s in scratch { emit(s) }
         scratch = []
-        slots = []
-        freeSlots = []
+        slots.removeAll()
+        freeSlots.removeAll()
         index.removeAll()
         // Connections keep their FINs, without records, while they were active in the interval that ended; one
         // without a FIN is as good as new, and one idle for a whole interval is forgotten (it will not close).
@@ -681,10 +686,18 @@ struct InterfaceObservation {
 struct LineWriter {
     let base: UnsafeMutablePointer<UInt8>
     var count = 0
+    /// The digit tables, read from their globals once a line (each read of a global is a `swift_once` call: 7 a
+    /// line when `decimal` and `address` read them).
+    let pairs: UnsafePointer<UInt8>
+    let octets: UnsafePointer<UInt32>
     /// Bytes past the line's end that a word-wide store may overwrite (an address's octet is stored as 4 bytes).
     static let slack = 8
 
-    init(base: UnsafeMutablePointer<UInt8>) { self.base = base }
+    init(base: UnsafeMutablePointer<UInt8>) {
+        self.base = base
+        pairs = decimalPairs
+        octets = octetText
+    }
 
     @inline(__always) mutating func byte(_ b: UInt8) {
         base[count] = b
@@ -717,7 +730,6 @@ struct LineWriter {
             digits &+= 1
             power &*= 10
         }
-        let pairs = decimalPairs
         var i = count &+ digits
         while m >= 100 {
             let q = m / 100
@@ -736,7 +748,7 @@ struct LineWriter {
     /// The dotted quad: each octet's text from a table, stored as one 4-byte word (the bytes past it are
     /// overwritten next, or are slack), then the count advanced by its length.
     @inline(__always) mutating func address(_ a: IPv4Address) {
-        let v = a.rawValue, table = octetText
+        let v = a.rawValue, table = octets
         octet(table[Int(v >> 24)])
         byte(0x2E)
         octet(table[Int((v >> 16) & 0xFF)])
