@@ -308,8 +308,7 @@ public final class Scheduler {
     /// in the place of an event scheduled when that number was drawn.
     @inline(__always)
     func scheduleNetwork(after delay: Int64, slot: Int32, seq reserved: UInt64 = .max) {
-        let seq = reserved == .max ? nextSeq : reserved
-        if reserved == .max { nextSeq &+= 1 }
+        let seq = reserved == .max ? drawSequence() : reserved
         let e = Event(time: now + max(delay, 0), seqKind: seq << 2 | 1, slot: slot)
         if let l = lane(for: delay, in: &networkLanes) {
             // A reserved number can be lower than that of the lane's last event due at the same time: then the

@@ -335,9 +335,8 @@ public final class Simulation {
         for (i, h) in scenario.model.outsideHosts.enumerated() {
             hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
         }
-        let me = Borrowed(self)
         network.fusesFlowsFrom = scenario.flows.count  // generated flows: no ladder, no traced path
-        network.simulation = me
+        network.simulation = Borrowed(self)
         // Each flow's conversation is drawn from its own seeded stream, so adding a flow changes no other.
         for (i, f) in scenario.flows.enumerated() {
             var r = SplitMix64(seed: scenario.seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)

@@ -877,28 +877,34 @@ public final class VPCNetwork {
     }
 
     private func natDepartNow(_ n: Int, _ out: inout SimPacket, fromInside: Bool, size: Int) {
-        let nat = natRefs[n]
         do {
-            nat { $0.now = scheduler.now }
             let t = transitFromSubnet(Int(tables.natSubnet[n]), &out)
-            nat {
-                if fromInside {
-                    $0.count {
-                        $0.packetsOutToDestination += 1
-                        $0.bytesOutToDestination += size
-                    }
-                } else {
-                    $0.count {
-                        $0.packetsOutToSource += 1
-                        $0.bytesOutToSource += size
-                    }
-                }
-            }
+            countDeparture(n, at: scheduler.now, fromInside: fromInside, size: size)
             let q = out
             capture(.natGateway(n, fromInside: fromInside), q, outgoing: true,
                     comment: cachedComment(.natDeparture, n, t) { "translated by \(self.model.natGateways[n].id); " + self.comment(t) })
             logEgress(Int(tables.natENI[n]), q, t)
             forward(&out, t)
+        }
+    }
+
+    /// A packet leaving NAT gateway `n` at `time`, in its metrics (in its event, or deferred: `runDeferred`).
+    @inline(__always)
+    private func countDeparture(_ n: Int, at time: Int64, fromInside: Bool, size: Int) {
+        let nat = natRefs[n]
+        nat {
+            $0.now = time
+            if fromInside {
+                $0.count {
+                    $0.packetsOutToDestination += 1
+                    $0.bytesOutToDestination += size
+                }
+            } else {
+                $0.count {
+                    $0.packetsOutToSource += 1
+                    $0.bytesOutToSource += size
+                }
+            }
         }
     }
 
@@ -1227,16 +1233,7 @@ public final class VPCNetwork {
         while deferredHead < deferredDepartures.count {
             let d = deferredDepartures.pointer(deferredHead)
             guard d.pointee.time < time || (d.pointee.time == time && d.pointee.seq < seq) else { break }
-            let n = Int(d.pointee.nat)
-            let size = Int(d.pointee.size)
-            let nat = natRefs[n]
-            nat {
-                $0.now = d.pointee.time
-                $0.count {
-                    $0.packetsOutToDestination += 1
-                    $0.bytesOutToDestination += size
-                }
-            }
+            countDeparture(Int(d.pointee.nat), at: d.pointee.time, fromInside: true, size: Int(d.pointee.size))
             if let r = recorder { r { $0.soleFlowLogThread?({ $0.observe(d.pointee.observation) }) } }
             deferredHead += 1
         }
