@@ -255,11 +255,10 @@ final class HostEndpoint {
     var now: Int64 { scheduler.now }
 
     func send(_ packet: consuming SimPacket) {
-        var p = packet  // consumed, not copied
-        p.id = sim { $0.nextPacketID() }
+        let id = sim { $0.nextPacketID() }
         switch kind {
-        case .eni(let e): network.send(fromENI: e, p)
-        case .outside(let h): network.send(fromHost: h, p)
+        case .eni(let e): network.send(fromENI: e, packet, id: id)
+        case .outside(let h): network.send(fromHost: h, packet, id: id)
         }
     }
 

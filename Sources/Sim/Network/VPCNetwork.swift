@@ -226,61 +226,85 @@ public final class VPCNetwork {
 
     // MARK: Entry points
 
-    /// A host behind an ENI (Lambda, instance) sends a packet.
+    /// A host behind an ENI (Lambda, instance) sends a packet. The packet goes into its slot for the flight at
+    /// once and is worked on there (a packet is 184 bytes: each copy of it was a `memcpy`).
     public func send(fromENI eni: Int, _ packet: consuming SimPacket) {
+        let id = packet.id
+        send(fromENI: eni, packet, id: id)
+    }
+
+    /// `send(fromENI:_:)` with the packet's serial number given apart (setting it in the caller's packet would
+    /// copy the packet there).
+    func send(fromENI eni: Int, _ packet: consuming SimPacket, id: Int) {
         if firing < 0 { startHandling() }
-        var p = packet
-        let key = p.key
+        let slot = takeSlot()
+        let p = self.packet(slot)
+        p.initialize(to: packet)
+        p.pointee.id = id
+        let key = p.pointee.key
         // Security group egress, stateful per ENI.
         if tables.enis[eni].hasSecurityGroups {
-            if followTracked(eni, key, p.tcp?.flags) {
-                record(&p, sgStep(eni, .securityGroupEgress, action: .allowed, rule: "tracked connection (reply or continuation)"))
+            if followTracked(eni, key, p.pointee.tcp?.flags) {
+                record(&p.pointee, sgStep(eni, .securityGroupEgress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             } else {
                 let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .outbound, key)
                 if let g = d.group, let rule = d.rule {
                     track(eni, key)
-                    record(&p, Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
-                                  componentDisplay: model.securityGroups[g].display, action: .allowed,
-                                  rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
+                    record(&p.pointee, Step(kind: .securityGroupEgress, component: model.securityGroups[g].id,
+                                            componentDisplay: model.securityGroups[g].display, action: .allowed,
+                                            rule: SecurityGroupEvaluator.describe(model, group: g, .outbound, rule)))
                 } else {
                     let step = sgStep(eni, .securityGroupEgress, action: .denied,
                                     rule: "no egress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")to \(key.destination)")
-                    capture(.eni(eni), p, outgoing: true, comment: "sent; dropped: " + step.text)
-                    observeInterface(eni, p, egress: true, accepted: false)
-                    drop(p, step)
-                    p.payload.free()
+                    capture(.eni(eni), p.pointee, outgoing: true, comment: "sent; dropped: " + step.text)
+                    observeInterface(eni, p.pointee, egress: true, accepted: false)
+                    drop(p.pointee, step)
+                    freeSlot(slot)
                     return
                 }
             }
         }
-        let transit = transitFromSubnet(Int(tables.enis[eni].subnet), &p, key: key)
-        let q = p  // lent to each call below; the var would be copied for each
-        capture(.eni(eni), q, outgoing: true,
-                comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
-        logEgress(eni, q, transit)
-        carry(q, transit)
+        let transit = transitFromSubnet(Int(tables.enis[eni].subnet), &p.pointee, key: key)
+        if observer != nil {
+            let q = p.pointee  // one copy lent to both (each call would copy the slot's packet for itself)
+            capture(.eni(eni), q, outgoing: true,
+                    comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
+            logEgress(eni, q, transit)
+        }
+        carry(slot, transit)
     }
 
-    /// An outside host sends a packet toward the internet.
+    /// An outside host sends a packet toward the internet (worked on in its slot, as `send(fromENI:_:)`).
     public func send(fromHost host: Int, _ packet: consuming SimPacket) {
-        var p = packet
-        let oneWay = model.outsideHosts[host].rtt / 2
-        if let eni = publicToENI[p.ip.destination], let g = igwFor(eni: eni) {
-            let dst = p.ip.destination
-            record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
-                          rule: "\(dst) is a public address of \(model.internetGateways[g].display)"))
-            capture(.outsideHost(host), p, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
-            crossInternet(&p)
-            arrive(.internetGateway(g, toInternet: false), p, after: oneWay)
-        } else if let other = hostByAddress[p.ip.destination] {
-            capture(.outsideHost(host), p, outgoing: true, comment: "sent; across the internet")
-            arrive(.outsideHost(other), p, after: oneWay + model.outsideHosts[other].rtt / 2)
+        let id = packet.id
+        send(fromHost: host, packet, id: id)
+    }
+
+    /// `send(fromHost:_:)` with the packet's serial number given apart.
+    func send(fromHost host: Int, _ packet: consuming SimPacket, id: Int) {
+        let slot = takeSlot()
+        let p = self.packet(slot)
+        p.initialize(to: packet)
+        p.pointee.id = id
+        let oneWay = hostOneWay[host]
+        if let eni = publicToENI[p.pointee.ip.destination], let g = igwFor(eni: eni) {
+            let dst = p.pointee.ip.destination
+            record(&p.pointee, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
+                                    rule: "\(dst) is a public address of \(model.internetGateways[g].display)"))
+            if observer != nil {
+                capture(.outsideHost(host), p.pointee, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
+            }
+            crossInternet(&p.pointee)
+            schedule(slot, &p.pointee, to: .internetGateway(g, toInternet: false), after: oneWay, carried: .max)
+        } else if let other = hostByAddress[p.pointee.ip.destination] {
+            capture(.outsideHost(host), p.pointee, outgoing: true, comment: "sent; across the internet")
+            schedule(slot, &p.pointee, to: .outsideHost(other), after: oneWay + hostOneWay[other], carried: .max)
         } else {
             let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
-                            rule: "no modeled host or public IP at \(p.ip.destination)")
-            capture(.outsideHost(host), p, outgoing: true, comment: "sent; dropped: " + step.text)
-            drop(p, step)
-            p.payload.free()
+                            rule: "no modeled host or public IP at \(p.pointee.ip.destination)")
+            capture(.outsideHost(host), p.pointee, outgoing: true, comment: "sent; dropped: " + step.text)
+            drop(p.pointee, step)
+            freeSlot(slot)
         }
     }
 
@@ -621,16 +645,15 @@ public final class VPCNetwork {
 
     // MARK: Arrival at nodes
 
-    /// A new packet (sent by an endpoint, or an RST a NAT gateway makes) leaves for its next hop (which then owns
-    /// its payload), or is dropped (its payload freed).
-    private func carry(_ p: SimPacket, _ t: Transit) {
+    /// A new packet in `slot` (sent by an endpoint, or an RST a NAT gateway makes) leaves for its next hop, or is
+    /// dropped (its slot freed).
+    private func carry(_ slot: Int32, _ t: Transit) {
         if !t.dropped, let next = t.next {
-            arrive(next, p, after: t.delay)
+            schedule(slot, &packet(slot).pointee, to: next, after: t.delay, carried: .max)
             return
         }
-        if let step = drop(of: t) { drop(p, step) }
-        var dead = p
-        dead.payload.free()
+        if let step = drop(of: t) { drop(packet(slot).pointee, step) }
+        freeSlot(slot)
     }
 
     /// The packet being handled (the one in slot `firing`) goes on to its next hop, or is dropped.
@@ -716,20 +739,34 @@ public final class VPCNetwork {
         chunks[Int(slot) >> Self.chunkShift] + (Int(slot) & ((1 << Self.chunkShift) - 1))
     }
 
-    private func arrive(_ node: PathNode, _ p: SimPacket, after delay: Int64) {
-        if freeSlots.isEmpty {
-            let base = chunks.count << Self.chunkShift
-            chunks.append(.allocate(capacity: 1 << Self.chunkShift))
-            for i in (base..<base + (1 << Self.chunkShift)).reversed() {
-                hops.append(Hop(node: .eni(0)))
-                inUse.append(false)
-                freeSlots.append(Int32(i))
-            }
-        }
+    /// A free slot for a new packet in flight (its packet to be initialized by the caller).
+    @inline(__always)
+    private func takeSlot() -> Int32 {
+        if freeSlots.isEmpty { addChunk() }
         let slot = freeSlots.popLast()!
-        packet(slot).initialize(to: p)
         inUse[Int(slot)] = true
-        schedule(slot, &packet(slot).pointee, to: node, after: delay, carried: .max)
+        return slot
+    }
+
+    @inline(never)
+    private func addChunk() {
+        let base = chunks.count << Self.chunkShift
+        chunks.append(.allocate(capacity: 1 << Self.chunkShift))
+        for i in (base..<base + (1 << Self.chunkShift)).reversed() {
+            hops.append(Hop(node: .eni(0)))
+            inUse.append(false)
+            freeSlots.append(Int32(i))
+        }
+    }
+
+    /// The packet in `slot` leaves the network (delivered or dropped): its payload and slot are freed.
+    @inline(__always)
+    private func freeSlot(_ slot: Int32) {
+        let p = packet(slot)
+        p.pointee.payload.free()
+        p.deinitialize(count: 1)
+        inUse[Int(slot)] = false
+        freeSlots.append(slot)
     }
 
     /// Sends the packet being handled on to `hop`, a node never fused, in the slot it already has: with `seq`, a
@@ -756,12 +793,7 @@ public final class VPCNetwork {
         } else {
             handle(hop.node, &p.pointee)
         }
-        if !forwarded {
-            p.pointee.payload.free()  // the packet leaves the network: delivered or dropped
-            p.deinitialize(count: 1)
-            inUse[Int(slot)] = false
-            freeSlots.append(slot)
-        }
+        if !forwarded { freeSlot(slot) }  // the packet leaves the network: delivered or dropped
         firing = -1
         firingReserved = .max
     }
@@ -880,10 +912,12 @@ public final class VPCNetwork {
         do {
             let t = transitFromSubnet(Int(tables.natSubnet[n]), &out)
             countDeparture(n, at: scheduler.now, fromInside: fromInside, size: size)
-            let q = out
-            capture(.natGateway(n, fromInside: fromInside), q, outgoing: true,
-                    comment: cachedComment(.natDeparture, n, t) { "translated by \(self.model.natGateways[n].id); " + self.comment(t) })
-            logEgress(Int(tables.natENI[n]), q, t)
+            if observer != nil {
+                let q = out
+                capture(.natGateway(n, fromInside: fromInside), q, outgoing: true,
+                        comment: cachedComment(.natDeparture, n, t) { "translated by \(self.model.natGateways[n].id); " + self.comment(t) })
+                logEgress(Int(tables.natENI[n]), q, t)
+            }
             forward(&out, t)
         }
     }
@@ -915,13 +949,16 @@ public final class VPCNetwork {
         ip.identification = 0
         let rst = TCPHeader(sourcePort: tcp.destinationPort, destinationPort: tcp.sourcePort,
                             sequenceNumber: tcp.acknowledgmentNumber, acknowledgmentNumber: 0, flags: .rst, window: 0)
-        var r = SimPacket(ip: ip, transport: .tcp(rst), flow: p.flow, fromClient: !p.fromClient)
-        r.ip.totalLength = 40
+        let slot = takeSlot()
+        let r = packet(slot)
+        r.initialize(to: SimPacket(ip: ip, transport: .tcp(rst), flow: p.flow, fromClient: !p.fromClient))
+        r.pointee.ip.totalLength = 40
         let spec = model.natGateways[n]
-        let t = transitFromSubnet(spec.subnet, &r)
-        capture(.natGateway(n, fromInside: false), r, outgoing: true, comment: "RST from \(spec.id) (idle timeout); " + comment(t))
-        logEgress(spec.eni, r, t)
-        carry(r, t)
+        let t = transitFromSubnet(spec.subnet, &r.pointee)
+        capture(.natGateway(n, fromInside: false), r.pointee, outgoing: true,
+                comment: "RST from \(spec.id) (idle timeout); " + comment(t))
+        logEgress(spec.eni, r.pointee, t)
+        carry(slot, t)
     }
 
     private func igwToInternet(_ g: Int, _ p: inout SimPacket) {
