@@ -420,6 +420,12 @@ public final class TCPConnection: ScheduledTarget {
     // MARK: Receiving
 
     public func receive(_ p: SimPacket) {
+        var p = p
+        receive(lent: &p)
+    }
+
+    /// `receive(_:)` of a packet lent (inout: by address, not copied; not changed).
+    func receive(lent p: inout SimPacket) {
         guard let t = p.tcp else { return }
         if let ts = t.timestamps, t.flags.contains(.syn) || seqLEQ(t.sequenceNumber, rcvNxt) { tsRecent = ts.value }
         if t.flags.contains(.rst) {

@@ -440,8 +440,9 @@ public final class Simulation {
     }
 
     /// A packet arrives at an ENI's host, or at an outside host (`VPCNetwork.simulation`).
-    func deliver(_ p: SimPacket, toENI eni: Int) { endpoint(eni: eni).receive(p, sim: self) }
-    func deliver(_ p: SimPacket, toHost h: Int) { hosts[h].receive(p, sim: self) }
+    /// The packet arriving at an ENI's host or an outside host; lent (inout: by address, not copied; not changed).
+    func deliver(_ p: inout SimPacket, toENI eni: Int) { endpoint(eni: eni).receive(&p, sim: self) }
+    func deliver(_ p: inout SimPacket, toHost h: Int) { hosts[h].receive(&p, sim: self) }
 
     func nextPacketID() -> Int {
         packetCounter += 1
@@ -645,11 +646,12 @@ public final class Simulation {
 }
 
 extension HostEndpoint {
-    func receive(_ p: SimPacket, sim: Simulation) {
+    /// `p` is lent (inout: by address, not copied; not changed).
+    func receive(_ p: inout SimPacket, sim: Simulation) {
         guard let t = p.tcp else { return }
         let key = ConnectionKey(localPort: t.destinationPort, remote: p.ip.source, remotePort: t.sourcePort)
         if let c = connections[key] {
-            c.receive(p)
+            c.receive(lent: &p)
             return
         }
         guard !t.flags.contains(.rst) else { return }

@@ -105,11 +105,23 @@ public final class VPCNetwork {
         if let r = recorder { r { body($0) } } else if let o = observer { body(o) }
     }
 
-    /// `observer.interface`, the flow logs' view of a packet crossing an ENI.
+    /// `observer.interface`, the flow logs' view of a packet crossing an ENI. `p` is lent (inout: by address, never
+    /// copied; not changed): a sole flow-log thread gets the fields it logs, read in place.
     @inline(__always)
-    private func observeInterface(_ eni: Int, _ p: SimPacket, egress: Bool, accepted: Bool) {
+    private func observeInterface(_ eni: Int, _ p: inout SimPacket, egress: Bool, accepted: Bool) {
         runDeferredDepartures()  // the flow logs see every packet in the order of events
-        withObserver { $0.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted) }
+        if let r = recorder {
+            r { rec in
+                if let t = rec.soleFlowLogThread {
+                    t { $0.observe(InterfaceObservation(eni: eni, time: scheduler.now, packet: p, egress: egress,
+                                                        accepted: accepted)) }
+                } else {
+                    rec.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted)
+                }
+            }
+        } else if let o = observer {
+            o.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted)
+        }
     }
 
     /// Where a packet arriving at an ENI's host (Lambda/instance) or at an outside host goes: the simulation's
@@ -256,8 +268,8 @@ public final class VPCNetwork {
                 } else {
                     let step = sgStep(eni, .securityGroupEgress, action: .denied,
                                     rule: "no egress rule allows \(key.proto) \(key.hasPorts ? "\(key.destinationPort) " : "")to \(key.destination)")
-                    capture(.eni(eni), p.pointee, outgoing: true, comment: "sent; dropped: " + step.text)
-                    observeInterface(eni, p.pointee, egress: true, accepted: false)
+                    capture(.eni(eni), &p.pointee, outgoing: true, comment: "sent; dropped: " + step.text)
+                    observeInterface(eni, &p.pointee, egress: true, accepted: false)
                     drop(p.pointee, step)
                     freeSlot(slot)
                     return
@@ -265,12 +277,9 @@ public final class VPCNetwork {
             }
         }
         let transit = transitFromSubnet(Int(tables.enis[eni].subnet), &p.pointee, key: key)
-        if observer != nil {
-            let q = p.pointee  // one copy lent to both (each call would copy the slot's packet for itself)
-            capture(.eni(eni), q, outgoing: true,
-                    comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
-            logEgress(eni, q, transit)
-        }
+        capture(.eni(eni), &p.pointee, outgoing: true,
+                comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
+        logEgress(eni, &p.pointee, transit)
         carry(slot, transit)
     }
 
@@ -291,18 +300,16 @@ public final class VPCNetwork {
             let dst = p.pointee.ip.destination
             record(&p.pointee, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                                     rule: "\(dst) is a public address of \(model.internetGateways[g].display)"))
-            if observer != nil {
-                capture(.outsideHost(host), p.pointee, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
-            }
+            capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
             crossInternet(&p.pointee)
             schedule(slot, &p.pointee, to: .internetGateway(g, toInternet: false), after: oneWay, carried: .max)
         } else if let other = hostByAddress[p.pointee.ip.destination] {
-            capture(.outsideHost(host), p.pointee, outgoing: true, comment: "sent; across the internet")
+            capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; across the internet")
             schedule(slot, &p.pointee, to: .outsideHost(other), after: oneWay + hostOneWay[other], carried: .max)
         } else {
             let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
                             rule: "no modeled host or public IP at \(p.pointee.ip.destination)")
-            capture(.outsideHost(host), p.pointee, outgoing: true, comment: "sent; dropped: " + step.text)
+            capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; dropped: " + step.text)
             drop(p.pointee, step)
             freeSlot(slot)
         }
@@ -546,13 +553,14 @@ public final class VPCNetwork {
 
     /// Flow-log view of a packet leaving `eni` through `transit`: REJECT when its own subnet's NACL dropped it
     /// outbound; and an ingress REJECT on the ENI where the transit's drop is logged.
-    private func logEgress(_ eni: Int, _ p: SimPacket, _ t: Transit) {
+    /// `p` is lent (inout: by address; not changed).
+    private func logEgress(_ eni: Int, _ p: inout SimPacket, _ t: Transit) {
         guard observer != nil else { return }
         let rejected = drop(of: t).map {
             $0.kind == .naclOutbound && $0.component == model.networkACLs[model.networkACL(of: model.enis[eni].subnet)].id
         } ?? false
-        observeInterface(eni, p, egress: true, accepted: !rejected)
-        if let r = t.rejectedAt { observeInterface(r, p, egress: false, accepted: false) }
+        observeInterface(eni, &p, egress: true, accepted: !rejected)
+        if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
     }
 
     private func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
@@ -803,12 +811,10 @@ public final class VPCNetwork {
         case .eni(let eni):
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
                           action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
-            // One copy, lent to each call below (the handled packet itself would be copied for each).
-            let q = p
-            endTrace(q)
-            capture(.eni(eni), q, outgoing: false, comment: "received")
-            observeInterface(eni, q, egress: false, accepted: true)
-            if let d = deliverToENI { d(eni, q) } else if let s = simulation { s { $0.deliver(q, toENI: eni) } }
+            endTrace(p)
+            capture(.eni(eni), &p, outgoing: false, comment: "received")
+            observeInterface(eni, &p, egress: false, accepted: true)
+            if let d = deliverToENI { d(eni, p) } else if let s = simulation { s { $0.deliver(&p, toENI: eni) } }
         case .natGateway(let n, let fromInside):
             natReceive(n, &p, fromInside: fromInside)
         case .internetGateway(let g, let toInternet):
@@ -817,10 +823,9 @@ public final class VPCNetwork {
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                           componentDisplay: model.outsideHosts[h].id, action: .delivered,
                           rule: "delivered to \(model.outsideHosts[h].address)"))
-            let q = p
-            endTrace(q)
-            capture(.outsideHost(h), q, outgoing: false, comment: "received")
-            if let d = deliverToHost { d(h, q) } else if let s = simulation { s { $0.deliver(q, toHost: h) } }
+            endTrace(p)
+            capture(.outsideHost(h), &p, outgoing: false, comment: "received")
+            if let d = deliverToHost { d(h, p) } else if let s = simulation { s { $0.deliver(&p, toHost: h) } }
         }
     }
 
@@ -829,9 +834,8 @@ public final class VPCNetwork {
         let key = p.key
         let flags = p.tcp?.flags
         let size = Int(p.ip.totalLength)
-        let arrived = p  // lent to the calls that see it as it arrived
         // (Runs fused departures due before this event, which set the gateway's `now` to their own time.)
-        observeInterface(Int(tables.natENI[n]), arrived, egress: false, accepted: true)
+        observeInterface(Int(tables.natENI[n]), &p, egress: false, accepted: true)
         nat { $0.now = scheduler.now }
         if fromInside {
             nat { $0.count {
@@ -843,7 +847,7 @@ public final class VPCNetwork {
             switch result {
             case .translated(let natAddress, let port, _):
                 // Captured as it arrived, then translated in place.
-                capture(.natGateway(n, fromInside: true), arrived, outgoing: false,
+                capture(.natGateway(n, fromInside: true), &p, outgoing: false,
                         comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
                             + "\(natAddress):\(port) by \(model.natGateways[n].id)")
                 p.ip.source = natAddress
@@ -879,7 +883,7 @@ public final class VPCNetwork {
             } }
             switch nat({ $0.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) }) {
             case .translated(let to, let port, _):
-                capture(.natGateway(n, fromInside: false), arrived, outgoing: false,
+                capture(.natGateway(n, fromInside: false), &p, outgoing: false,
                         comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
                             + "\(to):\(port) by \(model.natGateways[n].id)")
                 p.ip.destination = to
@@ -897,7 +901,8 @@ public final class VPCNetwork {
 
     /// A packet the NAT gateway itself drops: seen arriving at its ENI, counted in PacketsDropCount.
     private func natDrop(_ n: Int, _ p: SimPacket, _ step: Step, fromInside: Bool) {
-        capture(.natGateway(n, fromInside: fromInside), p, outgoing: false, comment: "dropped: " + step.text)
+        var p = p
+        capture(.natGateway(n, fromInside: fromInside), &p, outgoing: false, comment: "dropped: " + step.text)
         natRefs[n]({ $0.count { $0.packetsDropCount += 1 } })
         drop(p, step)
     }
@@ -912,12 +917,9 @@ public final class VPCNetwork {
         do {
             let t = transitFromSubnet(Int(tables.natSubnet[n]), &out)
             countDeparture(n, at: scheduler.now, fromInside: fromInside, size: size)
-            if observer != nil {
-                let q = out
-                capture(.natGateway(n, fromInside: fromInside), q, outgoing: true,
-                        comment: cachedComment(.natDeparture, n, t) { "translated by \(self.model.natGateways[n].id); " + self.comment(t) })
-                logEgress(Int(tables.natENI[n]), q, t)
-            }
+            capture(.natGateway(n, fromInside: fromInside), &out, outgoing: true,
+                    comment: cachedComment(.natDeparture, n, t) { "translated by \(self.model.natGateways[n].id); " + self.comment(t) })
+            logEgress(Int(tables.natENI[n]), &out, t)
             forward(&out, t)
         }
     }
@@ -955,9 +957,9 @@ public final class VPCNetwork {
         r.pointee.ip.totalLength = 40
         let spec = model.natGateways[n]
         let t = transitFromSubnet(spec.subnet, &r.pointee)
-        capture(.natGateway(n, fromInside: false), r.pointee, outgoing: true,
+        capture(.natGateway(n, fromInside: false), &r.pointee, outgoing: true,
                 comment: "RST from \(spec.id) (idle timeout); " + comment(t))
-        logEgress(spec.eni, r.pointee, t)
+        logEgress(spec.eni, &r.pointee, t)
         carry(slot, t)
     }
 
@@ -976,7 +978,7 @@ public final class VPCNetwork {
             let dst = p.ip.destination
             record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                           rule: "to \(model.outsideHosts[h].id) (\(dst)), one way \(formatDuration(oneWay))"))
-            capture(.internetGateway(g, toInternet: true), p, outgoing: true,
+            capture(.internetGateway(g, toInternet: true), &p, outgoing: true,
                     comment: cachedComment(.toInternet, g, address: privateSource) {
                         "translated \(privateSource) → \(pub) by \(self.model.internetGateways[g].id); to the internet"
                     })
@@ -984,14 +986,14 @@ public final class VPCNetwork {
             forward(to: Hop(node: .outsideHost(h)), after: oneWay, seq: firingReserved)
         } else if let h = unknownInternetDestination?(p.ip.destination) {
             let oneWay = model.outsideHosts[h].rtt / 2
-            capture(.internetGateway(g, toInternet: true), p, outgoing: true,
+            capture(.internetGateway(g, toInternet: true), &p, outgoing: true,
                     comment: "translated \(privateSource) → \(pub) by \(model.internetGateways[g].id); to the internet")
             crossInternet(&p)
             forward(to: Hop(node: .outsideHost(h)), after: oneWay, seq: firingReserved)
         } else {
             let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
                             rule: "no modeled host at \(p.ip.destination)")
-            capture(.internetGateway(g, toInternet: true), p, outgoing: true, comment: "dropped: " + step.text)
+            capture(.internetGateway(g, toInternet: true), &p, outgoing: true, comment: "dropped: " + step.text)
             drop(p, step)
         }
     }
@@ -1001,7 +1003,7 @@ public final class VPCNetwork {
         guard let eni = publicToENI[p.ip.destination] else {
             let step = igwStep(g, action: .dropped,
                             rule: "no ENI has public IP \(p.ip.destination)")
-            capture(.internetGateway(g, toInternet: false), p, outgoing: false, comment: "dropped: " + step.text)
+            capture(.internetGateway(g, toInternet: false), &p, outgoing: false, comment: "dropped: " + step.text)
             drop(p, step)
             return
         }
@@ -1028,13 +1030,13 @@ public final class VPCNetwork {
         // Captured as it arrived: its IP header put back for the capture (nothing else of it changed here).
         let translatedIP = p.ip
         p.ip = arrivedIP
-        capture(.internetGateway(g, toInternet: false), p, outgoing: false,
+        capture(.internetGateway(g, toInternet: false), &p, outgoing: false,
                 comment: cachedComment(.fromInternet, g, t, address: before) {
                     "arrived from the internet; translated \(before) → \(translatedIP.destination) by "
                         + "\(self.model.internetGateways[g].id); " + self.comment(t)
                 })
         p.ip = translatedIP
-        if let r = t.rejectedAt { observeInterface(r, p, egress: false, accepted: false) }
+        if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
         forward(&p, t)
     }
 
@@ -1103,7 +1105,8 @@ public final class VPCNetwork {
     /// is captured: then only the explicit flows' ladders look at packets).
     public var seenFlows = Int.max
 
-    private func capture(_ node: PathNode, _ p: SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
+    /// `p` is lent (inout: by address, not copied unless it is captured; not changed).
+    private func capture(_ node: PathNode, _ p: inout SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
         guard p.flow < seenFlows, observer != nil, let point = capturePoint(node) else { return }
         let text = describesPackets ? comment() : ""
         withObserver { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: text) }
