@@ -291,6 +291,9 @@ public final class Simulation {
     /// Each ENI's endpoint, made when first used.
     private var enis: [HostEndpoint?]
     private var hosts: [HostEndpoint] = []
+    /// `enis` and `hosts`, borrowed (they own them), for each packet delivered.
+    private var eniRefs: [Borrowed<HostEndpoint>?]
+    private var hostRefs: [Borrowed<HostEndpoint>] = []
     /// Results of the scenario's explicit flows, in order.
     public internal(set) var results: [FlowResult]
     /// Results of generated flows, aggregated per generator: memory follows active flows, not their number.
@@ -331,8 +334,10 @@ public final class Simulation {
                              seed: scenario.seed)
         results = scenario.flows.indices.map { FlowResult(index: $0) }
         enis = Array(repeating: nil, count: scenario.model.enis.count)
+        eniRefs = Array(repeating: nil, count: scenario.model.enis.count)
         for (i, h) in scenario.model.outsideHosts.enumerated() {
             hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
+            hostRefs.append(Borrowed(hosts[i]))
         }
         network.fusesFlowsFrom = scenario.flows.count  // generated flows: no ladder, no traced path
         network.simulation = Borrowed(self)
@@ -439,10 +444,16 @@ public final class Simulation {
         }
     }
 
-    /// A packet arrives at an ENI's host, or at an outside host (`VPCNetwork.simulation`).
-    /// The packet arriving at an ENI's host or an outside host; lent (inout: by address, not copied; not changed).
-    func deliver(_ p: inout SimPacket, toENI eni: Int) { endpoint(eni: eni).receive(&p, sim: self) }
-    func deliver(_ p: inout SimPacket, toHost h: Int) { hosts[h].receive(&p, sim: self) }
+    /// A packet arrives at an ENI's host, or at an outside host (`VPCNetwork.simulation`); lent (inout: by address,
+    /// not copied; not changed). The endpoint is borrowed (reading it from `enis` or `hosts` retained and released
+    /// it for every packet).
+    func deliver(_ p: inout SimPacket, toENI eni: Int) {
+        if let e = eniRefs[eni] { e { $0.receive(&p, sim: self) } } else { endpoint(eni: eni).receive(&p, sim: self) }
+    }
+    func deliver(_ p: inout SimPacket, toHost h: Int) {
+        let host = hostRefs[h]
+        host { $0.receive(&p, sim: self) }
+    }
 
     func nextPacketID() -> Int {
         packetCounter += 1
@@ -453,6 +464,7 @@ public final class Simulation {
         if let e = enis[eni] { return e }  // enis is as long as the model's ENIs
         let e = HostEndpoint(kind: .eni(eni), address: scenario.model.enis[eni].privateIP, sim: self)
         enis[eni] = e
+        eniRefs[eni] = Borrowed(e)
         return e
     }
 
