@@ -162,6 +162,37 @@ public struct TCPHeader: Equatable, Sendable {
         optionBytes.find(kind: 8, length: 10).map { (optionBytes.u32(at: $0 + 2), optionBytes.u32(at: $0 + 6)) }
     }
 
+    /// What a SYN's options say, read in one walk: the same as `mss`, `windowScale` and `timestamps` (each the first
+    /// option of its kind and length, up to an end-of-list option), which walk the options once each.
+    public struct SYNOptions: Sendable {
+        public var mss: UInt16?
+        public var windowScale: UInt8?
+        public var timestamps: (value: UInt32, echoReply: UInt32)?
+    }
+
+    public var synOptions: SYNOptions {
+        var o = SYNOptions()
+        let b = optionBytes
+        let n = b.count
+        var i = 0
+        while i < n {
+            let k = b[i]
+            if k == 0 { break }
+            if k == 1 { i += 1; continue }
+            guard i + 1 < n else { break }
+            let len = Int(b[i + 1])
+            guard len >= 2, i + len <= n else { break }
+            switch (k, len) {
+            case (2, 4) where o.mss == nil: o.mss = b.u16(at: i + 2)
+            case (3, 3) where o.windowScale == nil: o.windowScale = b[i + 2]
+            case (8, 10) where o.timestamps == nil: o.timestamps = (b.u32(at: i + 2), b.u32(at: i + 6))
+            default: break
+            }
+            i += len
+        }
+        return o
+    }
+
     static let layer = "TCP"
 
     public init(parsing r: inout ByteReader) throws {

@@ -120,6 +120,31 @@ struct Gen {
         return back
     }
 
+    /// `synOptions` reads in one walk what `mss`, `windowScale` and `timestamps` read in three, for random option
+    /// lists (repeated kinds, unknown kinds, end-of-list and padding) and the two layouts real SYNs have.
+    @Test func synOptionsAgreeWithTheSeparateReads() {
+        var g = Gen(11)
+        var headers: [TCPHeader] = (0..<Self.cases).map { _ in g.tcp() }
+        headers.append(TCPHeader(sourcePort: 1, destinationPort: 2, flags: .syn,
+                                 options: [.maximumSegmentSize(1460), .sackPermitted, .timestamps(value: 7, echoReply: 0),
+                                           .noOperation, .windowScale(7)]))
+        headers.append(TCPHeader(sourcePort: 1, destinationPort: 2, flags: .syn,
+                                 options: [.maximumSegmentSize(1460), .noOperation, .windowScale(8), .noOperation,
+                                           .noOperation, .sackPermitted]))
+        var found = (mss: 0, windowScale: 0, timestamps: 0)
+        for h in headers {
+            let o = h.synOptions
+            #expect(o.mss == h.mss)
+            #expect(o.windowScale == h.windowScale)
+            #expect(o.timestamps?.value == h.timestamps?.value && o.timestamps?.echoReply == h.timestamps?.echoReply)
+            if o.mss != nil { found.mss += 1 }
+            if o.windowScale != nil { found.windowScale += 1 }
+            if o.timestamps != nil { found.timestamps += 1 }
+        }
+        // The generator gives each kind often enough for the comparison to mean something.
+        #expect(found.mss > 100 && found.windowScale > 100 && found.timestamps > 100)
+    }
+
     @Test func ethernet() throws {
         var g = Gen(1)
         for _ in 0..<Self.cases {

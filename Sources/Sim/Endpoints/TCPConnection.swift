@@ -199,8 +199,9 @@ public final class TCPConnection: ScheduledTarget {
         irs = syn.sequenceNumber
         rcvNxt = irs &+ 1
         rcvWup = rcvNxt
-        readPeerOptions(syn)
-        useTimestamps = stack.timestamps && syn.timestamps != nil
+        let o = syn.synOptions
+        readPeerOptions(syn, o)
+        useTimestamps = stack.timestamps && o.timestamps != nil
         state = .synReceived
         sendSYNACK()
         armSYNACKTimer(attempt: 0)
@@ -241,10 +242,11 @@ public final class TCPConnection: ScheduledTarget {
         }
     }
 
-    private func readPeerOptions(_ t: TCPHeader) {
-        if let m = t.mss { peerMSS = Int(m) }
-        peerWindowScale = t.windowScale ?? 0
-        if let ts = t.timestamps { tsRecent = ts.value }
+    /// A SYN's options `o` (read once: `TCPHeader.synOptions`) and its window.
+    private func readPeerOptions(_ t: TCPHeader, _ o: TCPHeader.SYNOptions) {
+        if let m = o.mss { peerMSS = Int(m) }
+        peerWindowScale = o.windowScale ?? 0
+        if let ts = o.timestamps { tsRecent = ts.value }
         peerWindow = Int(t.window)
     }
 
@@ -427,7 +429,11 @@ public final class TCPConnection: ScheduledTarget {
     /// `receive(_:)` of a packet lent (inout: by address, not copied; not changed).
     func receive(lent p: inout SimPacket) {
         guard let t = p.tcp else { return }
-        if let ts = t.timestamps, t.flags.contains(.syn) || seqLEQ(t.sequenceNumber, rcvNxt) { tsRecent = ts.value }
+        // A SYN's options are read once, here (a walk each for its timestamps, MSS and window scale cost more).
+        let syn = t.flags.contains(.syn) ? t.synOptions : nil
+        if let ts = syn.map({ $0.timestamps }) ?? t.timestamps, syn != nil || seqLEQ(t.sequenceNumber, rcvNxt) {
+            tsRecent = ts.value
+        }
         if t.flags.contains(.rst) {
             switch state {
             case .synSent where t.flags.contains(.ack) && t.acknowledgmentNumber == iss &+ 1:
@@ -452,8 +458,9 @@ public final class TCPConnection: ScheduledTarget {
             irs = t.sequenceNumber
             rcvNxt = irs &+ 1
             rcvWup = rcvNxt
-            readPeerOptions(t)
-            useTimestamps = useTimestamps && t.timestamps != nil
+            let o = syn ?? t.synOptions
+            readPeerOptions(t, o)
+            useTimestamps = useTimestamps && o.timestamps != nil
             sndUna = t.acknowledgmentNumber
             sndNxt = sndUna
             state = .established
