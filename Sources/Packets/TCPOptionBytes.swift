@@ -127,6 +127,27 @@ public struct TCPOptionBytes: Equatable, Sendable {
         appendU32(echoReply)
     }
 
+    /// Linux's SYN and SYN-ACK options: MSS, SACK permitted, then timestamps and a NOP (two NOPs without
+    /// timestamps), window scale. The bytes `append` gives for that list, written a word at a time (every
+    /// connection sends one).
+    public static func linuxSYN(mss: UInt16, timestamps: (value: UInt32, echoReply: UInt32)?, windowScale: UInt8)
+        -> TCPOptionBytes {
+        var o = TCPOptionBytes()
+        o.appendU32(0x0204_0000 | UInt32(mss))
+        if let t = timestamps {
+            o.appendU32(0x0402_080A)
+            o.appendU32(t.value)
+            o.appendU32(t.echoReply)
+            o.appendByte(1)
+        } else {
+            o.appendU32(0x0402_0101)
+        }
+        o.appendByte(3)
+        o.appendByte(3)
+        o.appendByte(windowScale)
+        return o
+    }
+
     /// The timestamps option when the bytes start with NOP, NOP, timestamps (Linux's layout), else nil.
     @inline(__always)
     var paddedTimestamps: (value: UInt32, echoReply: UInt32)? {

@@ -145,6 +145,29 @@ struct Gen {
         #expect(found.mss > 100 && found.windowScale > 100 && found.timestamps > 100)
     }
 
+    /// `linuxSYN` writes the bytes appending Linux's SYN options one by one gives.
+    @Test func linuxSYNOptionsAreTheAppendedOnes() {
+        var g = Gen(12)
+        for k in 0..<200 {
+            let mss = g.u16(), ws = g.u8(), ts = (value: g.u32(), echoReply: g.u32())
+            let withTimestamps = k % 2 == 0
+            var appended = TCPOptionBytes()
+            appended.append(.maximumSegmentSize(mss))
+            appended.append(.sackPermitted)
+            if withTimestamps {
+                appended.append(.timestamps(value: ts.value, echoReply: ts.echoReply))
+                appended.append(.noOperation)
+            } else {
+                appended.append(.noOperation)
+                appended.append(.noOperation)
+            }
+            appended.append(.windowScale(ws))
+            let direct = TCPOptionBytes.linuxSYN(mss: mss, timestamps: withTimestamps ? ts : nil, windowScale: ws)
+            #expect(direct == appended)
+            #expect(direct.count == (withTimestamps ? 20 : 12))
+        }
+    }
+
     @Test func ethernet() throws {
         var g = Gen(1)
         for _ in 0..<Self.cases {

@@ -152,18 +152,9 @@ public final class TCPConnection: ScheduledTarget {
         if traces { synSentTimes.append(now) }
         switch stack.synOptions {
         case .linux:
-            var options = TCPOptionBytes()
-            options.append(.maximumSegmentSize(stack.mss))
-            options.append(.sackPermitted)
-            if stack.timestamps {
-                options.append(.timestamps(value: tsVal, echoReply: 0))
-                options.append(.noOperation)
-            } else {
-                options.append(.noOperation)
-                options.append(.noOperation)
-            }
-            options.append(.windowScale(stack.windowScale))
-            emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: options)
+            emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow,
+                 options: .linuxSYN(mss: stack.mss, timestamps: stack.timestamps ? (tsVal, 0) : nil,
+                                    windowScale: stack.windowScale))
         case .windows:
             // Windows leaves window scaling out of its third SYN, whether the earlier two timed out or were
             // reset (both seen in the public captures in Tests/Fixtures/captures/public/timeout).
@@ -208,18 +199,9 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     private func sendSYNACK() {
-        var options = TCPOptionBytes()
-        options.append(.maximumSegmentSize(stack.mss))
-        options.append(.sackPermitted)
-        if useTimestamps {
-            options.append(.timestamps(value: tsVal, echoReply: tsRecent))
-            options.append(.noOperation)
-        } else {
-            options.append(.noOperation)
-            options.append(.noOperation)
-        }
-        options.append(.windowScale(stack.windowScale))
-        emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160, options: options)
+        emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160,
+             options: .linuxSYN(mss: stack.mss, timestamps: useTimestamps ? (tsVal, tsRecent) : nil,
+                                windowScale: stack.windowScale))
     }
 
     private func armSYNACKTimer(attempt: Int) {
