@@ -164,7 +164,7 @@ struct Gen {
             appended.append(.windowScale(ws))
             let direct = TCPOptionBytes.linuxSYN(mss: mss, timestamps: withTimestamps ? ts : nil, windowScale: ws)
             #expect(direct == appended)
-            #expect(direct.count == (withTimestamps ? 20 : 12))
+            #expect(direct.count == (withTimestamps ? 20 : 11))
         }
     }
 

@@ -78,6 +78,8 @@ public final class Scheduler {
         actions.free()
         freeActions.free()
         for l in 0..<lanes.count { lanes[l].events.free() }
+        for b in 0..<far.count { far[b].free() }
+        far.free()
         lanes.free()
         networkLanes.free()
         actionLanes.free()
@@ -97,7 +99,14 @@ public final class Scheduler {
     /// heap directly.
     private static let farShift: Int64 = 24
     private static let farBuckets = 4096
-    private var far: [[Event]] = Array(repeating: [], count: Scheduler.farBuckets)
+    /// Plain memory (an array of arrays checked both levels' uniqueness at every append): each bucket keeps up to
+    /// `farKeptCapacity` events' room when emptied (12 MB at most for the ring), more is given back.
+    private var far: RawVec<RawVec<Event>> = {
+        var f = RawVec<RawVec<Event>>(capacity: Scheduler.farBuckets)
+        for _ in 0..<Scheduler.farBuckets { f.append(RawVec(capacity: 4)) }
+        return f
+    }()
+    private static let farKeptCapacity = 128
     private var farCount = 0
     private var horizon: Int64 = 1 << Scheduler.farShift
 
@@ -125,7 +134,7 @@ public final class Scheduler {
         let e = Event(time: max(time, now), seqKind: nextSeq << 2, slot: slot, generation: generation)
         nextSeq &+= 1
         if e.time >= horizon, e.time - horizon < Int64(Scheduler.farBuckets) << Scheduler.farShift {
-            far[Int(e.time >> Scheduler.farShift) & (Scheduler.farBuckets - 1)].append(e)
+            far.pointer(Int(e.time >> Scheduler.farShift) & (Scheduler.farBuckets - 1)).pointee.append(e)
             farCount += 1
         } else {
             push(e)
@@ -141,12 +150,20 @@ public final class Scheduler {
             if heap.count > 0, heap[0].time < horizon { return true }
             if farCount == 0 { return !heap.isEmpty }
             let b = Int(horizon >> Scheduler.farShift) & (Scheduler.farBuckets - 1)
-            if !far[b].isEmpty {
-                farCount -= far[b].count
-                for e in far[b] where actions[Int(e.slot)].generation == e.generation && actions[Int(e.slot)].live {
-                    push(e)
+            let bucket = far.pointer(b)
+            if !bucket.pointee.isEmpty {
+                farCount -= bucket.pointee.count
+                for k in 0..<bucket.pointee.count {
+                    let e = bucket.pointee.base[k]
+                    let a = actions.pointer(Int(e.slot))
+                    if a.pointee.generation == e.generation && a.pointee.live { push(e) }
                 }
-                far[b] = []  // not keeping capacity: 4096 buckets would hold the peak of each
+                if bucket.pointee.capacity > Scheduler.farKeptCapacity {
+                    bucket.pointee.free()  // 4096 buckets would each hold their peak
+                    bucket.pointee = RawVec(capacity: 4)
+                } else {
+                    bucket.pointee.removeAll()
+                }
             }
             horizon += 1 << Scheduler.farShift
         }
