@@ -171,26 +171,31 @@ public struct TCPHeader: Equatable, Sendable {
     }
 
     public var synOptions: SYNOptions {
-        var o = SYNOptions()
-        let b = optionBytes
-        let n = b.count
-        var i = 0
-        while i < n {
-            let k = b[i]
-            if k == 0 { break }
-            if k == 1 { i += 1; continue }
-            guard i + 1 < n else { break }
-            let len = Int(b[i + 1])
-            guard len >= 2, i + len <= n else { break }
-            switch (k, len) {
-            case (2, 4) where o.mss == nil: o.mss = b.u16(at: i + 2)
-            case (3, 3) where o.windowScale == nil: o.windowScale = b[i + 2]
-            case (8, 10) where o.timestamps == nil: o.timestamps = (b.u32(at: i + 2), b.u32(at: i + 6))
-            default: break
+        optionBytes.withBytes { b in
+            var o = SYNOptions()
+            let n = b.count
+            var i = 0
+            while i < n {
+                let k = b[i]
+                if k == 0 { break }
+                if k == 1 { i += 1; continue }
+                guard i + 1 < n else { break }
+                let len = Int(b[i + 1])
+                guard len >= 2, i + len <= n else { break }
+                switch (k, len) {
+                case (2, 4) where o.mss == nil:
+                    o.mss = UInt16(bigEndian: b.loadUnaligned(fromByteOffset: i + 2, as: UInt16.self))
+                case (3, 3) where o.windowScale == nil:
+                    o.windowScale = b[i + 2]
+                case (8, 10) where o.timestamps == nil:
+                    o.timestamps = (UInt32(bigEndian: b.loadUnaligned(fromByteOffset: i + 2, as: UInt32.self)),
+                                    UInt32(bigEndian: b.loadUnaligned(fromByteOffset: i + 6, as: UInt32.self)))
+                default: break
+                }
+                i += len
             }
-            i += len
+            return o
         }
-        return o
     }
 
     static let layer = "TCP"
