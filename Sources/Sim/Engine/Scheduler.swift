@@ -100,13 +100,14 @@ public final class Scheduler {
     private static let farShift: Int64 = 24
     private static let farBuckets = 4096
     /// Plain memory (an array of arrays checked both levels' uniqueness at every append): each bucket keeps up to
-    /// `farKeptCapacity` events' room when emptied (12 MB at most for the ring), more is given back.
+    /// `farKeptCapacity` events' room when emptied (3 MB at most for the ring; more is given back, so that memory
+    /// follows what is pending).
     private var far: RawVec<RawVec<Event>> = {
         var f = RawVec<RawVec<Event>>(capacity: Scheduler.farBuckets)
         for _ in 0..<Scheduler.farBuckets { f.append(RawVec(capacity: 4)) }
         return f
     }()
-    private static let farKeptCapacity = 128
+    private static let farKeptCapacity = 32
     private var farCount = 0
     private var horizon: Int64 = 1 << Scheduler.farShift
 
