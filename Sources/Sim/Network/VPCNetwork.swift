@@ -811,7 +811,7 @@ public final class VPCNetwork {
         case .eni(let eni):
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
                           action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
-            endTrace(p)
+            endTrace(&p)
             capture(.eni(eni), &p, outgoing: false, comment: "received")
             observeInterface(eni, &p, egress: false, accepted: true)
             if let d = deliverToENI { d(eni, p) } else if let s = simulation { s { $0.deliver(&p, toENI: eni) } }
@@ -823,7 +823,7 @@ public final class VPCNetwork {
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                           componentDisplay: model.outsideHosts[h].id, action: .delivered,
                           rule: "delivered to \(model.outsideHosts[h].address)"))
-            endTrace(p)
+            endTrace(&p)
             capture(.outsideHost(h), &p, outgoing: false, comment: "received")
             if let d = deliverToHost { d(h, p) } else if let s = simulation { s { $0.deliver(&p, toHost: h) } }
         }
@@ -1083,7 +1083,8 @@ public final class VPCNetwork {
 
     /// A traced packet reached its destination or was dropped: the observer gets its steps.
     @inline(__always)
-    private func endTrace(_ p: SimPacket) {
+    /// `p` is lent (inout: by address; taken by value, the handled packet was copied to read its `traced`).
+    private func endTrace(_ p: inout SimPacket) {
         guard p.traced else { return }
         var steps: [Step] = []
         if p.traceSlot >= 0 {
@@ -1094,7 +1095,10 @@ public final class VPCNetwork {
     }
 
     private func drop(_ p: SimPacket, _ step: Step) {
-        endTrace(p)
+        if p.traced {
+            var q = p
+            endTrace(&q)
+        }
         observer?.dropped(time: scheduler.now, packet: p, step: step)
     }
 
