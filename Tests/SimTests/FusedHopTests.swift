@@ -41,6 +41,39 @@ import TestSupport
         try compareFusedAndNot(try fleet("lambda-sftp-nacl-fixed", over: 0), "together")
     }
 
+    /// A fused NAT departure's counts wait for its own time, and that time can be in the next minute of the NAT
+    /// gateway's metrics: every flow's SYN reaches the NAT gateway 10 µs before the first minute ends and leaves it
+    /// (its processing time, 20 µs, later) 10 µs into the second. The SYNs count in as minute 0's and out as minute
+    /// 1's, as with the departures' own events; and every output is the same either way.
+    @Test func departuresAcrossAMinuteCountInTheNextMinute() throws {
+        var s = try fleet("lambda-sftp-nacl-fixed")
+        s.flows = []  // the story's own flow would count in minute 0 too
+        let arrival: Int64 = 60_000_000_000 - 10_000
+        for g in s.generators.indices {
+            s.generators[g].start = arrival - s.assumptions.vpcHopLatency
+            s.generators[g].over = 0
+        }
+        #expect(arrival + s.assumptions.natProcessing > 60_000_000_000)
+        var minutes: [[(minute: Int, metrics: NATMetrics)]] = []
+        var events: [Int] = []
+        for fuses in [true, false] {
+            let sim = Simulation(scenario: s)
+            sim.network.fusesHops = fuses
+            sim.run()
+            #expect(sim.generatorResults.map { $0.outcomes[.ok] ?? 0 } == [120, 40])
+            minutes.append(sim.network.natMetricsPerMinute[0])
+            events.append(sim.scheduler.eventsRun)
+        }
+        #expect(events[0] < events[1])  // the departures were fused
+        #expect(minutes[0].count == 2 && minutes[1].count == 2)
+        #expect(minutes[0].map(\.minute) == [0, 1] && minutes[1].map(\.minute) == [0, 1])
+        #expect(minutes[0].map(\.metrics) == minutes[1].map(\.metrics))
+        let first = minutes[0][0].metrics
+        #expect(first.packetsInFromSource == 160 && first.packetsOutToDestination == 0)
+        #expect(minutes[0][1].metrics.packetsOutToDestination >= 160)
+        try compareFusedAndNot(s, "minute")
+    }
+
     func compareFusedAndNot(_ s: Scenario, _ name: String) throws {
         // A captured gateway keeps its events: every point but the internet gateway's, every point but the two
         // gateways', and no capture at all.
