@@ -112,6 +112,32 @@ final class Tap: NetworkObserver {
         #expect(r[0].elapsed == 20_240_000)  // one round trip: 4 VPC hops, the NAT twice, 20 ms internet
     }
 
+    /// A generated flow's packet leaves the NAT gateway without an event of its own (its counts wait in the
+    /// network for their time); `Scheduler.run(until:)` stopping after that time counts it, as the departure's own
+    /// event would have: what the metrics say then is what the events up to the limit did, fused or not.
+    @Test func runUntilCountsTheFusedDeparturesDueByItsLimit() {
+        var story = StoryModel()
+        story.publicInbound = allowAll
+        story.publicOutbound = allowAll
+        var s = story.scenario([])
+        s.model.outsideHosts[0].otherPorts = .silent
+        for fuses in [true, false] {
+            let sim = Simulation(scenario: s)
+            sim.network.fusesHops = fuses
+            var ip = IPv4Header(source: ip("10.0.1.10"), destination: ip("203.0.113.22"), proto: .tcp)
+            ip.totalLength = 40
+            // Flow 0: the first generated flow's number when there are no explicit flows (fusable).
+            let syn = SimPacket(ip: ip, transport: .tcp(TCPHeader(sourcePort: 40000, destinationPort: 9, flags: .syn)),
+                                flow: 0, fromClient: true)
+            sim.scheduler.schedule(at: 0) { sim.network.send(fromENI: 0, syn) }
+            // At the NAT gateway 50 µs in, out 20 µs later; at the server some 10 ms later.
+            sim.scheduler.run(until: 100_000)
+            #expect(sim.scheduler.eventsRun == (fuses ? 2 : 3), "fused: \(fuses)")
+            #expect(sim.network.natMetrics[0].packetsInFromSource == 1)
+            #expect(sim.network.natMetrics[0].packetsOutToDestination == 1, "fused: \(fuses)")
+        }
+    }
+
     @Test func natGatewaySendsRSTToAClientThatUsesAnIdleTimedOutConnection() {
         var story = StoryModel()
         story.publicInbound = allowAll

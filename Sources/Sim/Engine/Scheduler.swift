@@ -476,10 +476,13 @@ public final class Scheduler {
         }
     }
 
-    /// Runs events in order until none remain or the next is after `limit`.
+    /// Runs events in order until none remain or the next is after `limit`; then the work the network left for
+    /// times up to `limit` (its fused NAT departures' counts and flow-log records), so that what it reports then
+    /// is what the events up to `limit` did.
     public func run(until limit: Int64 = .max) {
         while ready(), heap[0].time <= limit {
             fire(next())
         }
+        if limit < .max, let n = network { n { $0.runDeferredDepartures(upTo: limit) } }
     }
 }

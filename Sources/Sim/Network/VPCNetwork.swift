@@ -1221,8 +1221,8 @@ public final class VPCNetwork {
     /// connections is read as each packet is counted) and the flow logs' view of the packet leaving its ENI. Run
     /// in the order of events (`runDeferredDepartures`): before the next network event after it (the only events
     /// that change a NAT gateway's state) and before any flow-log observation after it (the only other reader),
-    /// and at the end of the run; the metrics and the flow logs are the same, to the byte, as with the departure's
-    /// own event. (`natMetrics` read in the middle of a run, `Scheduler.run(until:)`, may miss departures due.)
+    /// and at the end of the run, or of `Scheduler.run(until:)` for those due by its limit; the metrics and the flow
+    /// logs are the same, to the byte, as with the departure's own event.
     private struct DeferredDeparture {
         var time: Int64
         var seq: UInt64
@@ -1265,6 +1265,12 @@ public final class VPCNetwork {
         if scheduler.now >= nextDeferredDeparture {
             runDeferred(before: scheduler.now, seq: scheduler.currentSeqKind >> 2)
         }
+    }
+
+    /// Runs the fused departures due at or before `time` (`Scheduler.run(until:)`: every event up to it has run,
+    /// and every event after it is later).
+    func runDeferredDepartures(upTo time: Int64) {
+        if time >= nextDeferredDeparture { runDeferred(before: time, seq: .max) }
     }
 
     /// Runs every fused departure still waiting (at the end of a run).
