@@ -105,20 +105,13 @@ public final class VPCNetwork {
         if let r = recorder { r { body($0) } } else if let o = observer { body(o) }
     }
 
-    /// `observer.interface`, the flow logs' view of a packet crossing an ENI. `p` is lent (inout: by address, never
-    /// copied; not changed): a sole flow-log thread gets the fields it logs, read in place.
+    /// `observer.interface`, the flow logs' view of a packet crossing an ENI. `p` is lent (inout: by address; not
+    /// changed), and so to a RunRecorder (`interface(eni:time:lent:egress:accepted:)`).
     @inline(__always)
     private func observeInterface(_ eni: Int, _ p: inout SimPacket, egress: Bool, accepted: Bool) {
         runDeferredDepartures()  // the flow logs see every packet in the order of events
         if let r = recorder {
-            r { rec in
-                if let t = rec.soleFlowLogThread {
-                    t { $0.observe(InterfaceObservation(eni: eni, time: scheduler.now, packet: p, egress: egress,
-                                                        accepted: accepted)) }
-                } else {
-                    rec.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted)
-                }
-            }
+            r { $0.interface(eni: eni, time: scheduler.now, lent: &p, egress: egress, accepted: accepted) }
         } else if let o = observer {
             o.interface(eni: eni, time: scheduler.now, packet: p, egress: egress, accepted: accepted)
         }

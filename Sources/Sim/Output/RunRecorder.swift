@@ -33,8 +33,17 @@ public final class RunRecorder: NetworkObserver {
     var otherInterfaceObservers: Bool { soleFlowLogThread == nil && !interfaceObservers.isEmpty }
 
     public func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
+        var p = packet
+        interface(eni: eni, time: time, lent: &p, egress: egress, accepted: accepted)
+    }
+
+    /// `interface(eni:time:packet:egress:accepted:)` of a packet lent by address (inout, not changed), as the network
+    /// hands over every ENI crossing: a sole flow-log thread gets the fields it logs read in place, with no copy of
+    /// the packet.
+    @inline(__always)
+    func interface(eni: Int, time: Int64, lent packet: inout SimPacket, egress: Bool, accepted: Bool) {
         if let t = soleFlowLogThread {
-            t { $0.interface(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted) }
+            t { $0.observe(InterfaceObservation(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted)) }
             return
         }
         for o in interfaceObservers { o.interface(eni: eni, time: time, packet: packet, egress: egress, accepted: accepted) }
