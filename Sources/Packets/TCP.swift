@@ -171,31 +171,21 @@ public struct TCPHeader: Equatable, Sendable {
     }
 
     public var synOptions: SYNOptions {
-        optionBytes.withBytes { b in
-            var o = SYNOptions()
-            let n = b.count
-            var i = 0
-            while i < n {
-                let k = b[i]
-                if k == 0 { break }
-                if k == 1 { i += 1; continue }
-                guard i + 1 < n else { break }
-                let len = Int(b[i + 1])
-                guard len >= 2, i + len <= n else { break }
-                switch (k, len) {
-                case (2, 4) where o.mss == nil:
-                    o.mss = UInt16(bigEndian: b.loadUnaligned(fromByteOffset: i + 2, as: UInt16.self))
-                case (3, 3) where o.windowScale == nil:
-                    o.windowScale = b[i + 2]
-                case (8, 10) where o.timestamps == nil:
-                    o.timestamps = (UInt32(bigEndian: b.loadUnaligned(fromByteOffset: i + 2, as: UInt32.self)),
-                                    UInt32(bigEndian: b.loadUnaligned(fromByteOffset: i + 6, as: UInt32.self)))
-                default: break
-                }
-                i += len
+        var o = SYNOptions()
+        optionBytes.walk { k, len, i, b in
+            switch (k, len) {
+            case (2, 4) where o.mss == nil:
+                o.mss = UInt16(bigEndian: b.loadUnaligned(fromByteOffset: i + 2, as: UInt16.self))
+            case (3, 3) where o.windowScale == nil:
+                o.windowScale = b[i + 2]
+            case (8, 10) where o.timestamps == nil:
+                o.timestamps = (UInt32(bigEndian: b.loadUnaligned(fromByteOffset: i + 2, as: UInt32.self)),
+                                UInt32(bigEndian: b.loadUnaligned(fromByteOffset: i + 6, as: UInt32.self)))
+            default: break
             }
-            return o
+            return true
         }
+        return o
     }
 
     static let layer = "TCP"

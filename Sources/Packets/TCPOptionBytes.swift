@@ -179,23 +179,35 @@ public struct TCPOptionBytes: Equatable, Sendable {
         }
     }
 
-    /// Where the option of `kind` with length `length` starts, scanning as a receiver does (up to end-of-list).
+    /// Walks the options as a receiver does: NOPs skipped, up to an end-of-list option or a length that does not
+    /// fit. `body` gets each other option's kind, length and offset in `bytes`, and returns false to stop.
     @inline(__always)
-    func find(kind: UInt8, length: Int) -> Int? {
+    func walk(_ body: (_ kind: UInt8, _ length: Int, _ offset: Int, _ bytes: UnsafeRawBufferPointer) -> Bool) {
         withBytes { b in
             var i = 0
             while i < b.count {
                 let k = b[i]
-                if k == 0 { return nil }
+                if k == 0 { return }
                 if k == 1 { i += 1; continue }
-                guard i + 1 < b.count else { return nil }
+                guard i + 1 < b.count else { return }
                 let len = Int(b[i + 1])
-                guard len >= 2, i + len <= b.count else { return nil }
-                if k == kind, len == length { return i }
+                guard len >= 2, i + len <= b.count else { return }
+                if !body(k, len, i, b) { return }
                 i += len
             }
-            return nil
         }
+    }
+
+    /// Where the option of `kind` with length `length` starts, scanning as a receiver does (`walk`).
+    @inline(__always)
+    func find(kind: UInt8, length: Int) -> Int? {
+        var found: Int?
+        walk { k, len, i, _ in
+            guard k == kind, len == length else { return true }
+            found = i
+            return false
+        }
+        return found
     }
 
     /// The options, decoded as `TCPHeader(parsing:)` does: up to and including an end-of-list option; what
