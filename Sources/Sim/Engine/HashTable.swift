@@ -10,31 +10,44 @@ public protocol TableKey: Equatable {
 /// two shifts. Iteration (`forEach`) follows slot order, which depends only on the keys and the order they
 /// came in (no seed), so it is deterministic; still, nothing that reaches an output should depend on it.
 public final class HashTable<Key: TableKey, Value> {
-    private var keys: UnsafeMutablePointer<Key>
-    private var values: UnsafeMutablePointer<Value>
-    private var used: UnsafeMutablePointer<Bool>
+    /// A slot: its flag, key and value side by side, so that a lookup that hits reads one cache line (the flag,
+    /// the key and the value were three arrays: three lines, each a first-level miss once a fleet's tables outgrow
+    /// the cache). A free slot's key and value are uninitialized memory; only `used` is always initialized.
+    private struct Slot {
+        var used: Bool
+        var key: Key
+        var value: Value
+    }
+    private var slots: UnsafeMutablePointer<Slot>
     private var mask: Int
     public private(set) var count = 0
 
     public init(capacity: Int = 8) {
         var c = 8
         while c < capacity * 2 { c <<= 1 }
-        keys = .allocate(capacity: c)
-        values = .allocate(capacity: c)
-        used = .allocate(capacity: c)
-        used.initialize(repeating: false, count: c)
+        slots = Self.allocate(c)
         mask = c - 1
     }
 
     deinit {
-        for i in 0...mask where used[i] {
-            (keys + i).deinitialize(count: 1)
-            (values + i).deinitialize(count: 1)
+        for i in 0...mask where used(i) {
+            key(i).deinitialize(count: 1)
+            value(i).deinitialize(count: 1)
         }
-        keys.deallocate()
-        values.deallocate()
-        used.deallocate()
+        slots.deallocate()
     }
+
+    /// `c` slots, all free.
+    private static func allocate(_ c: Int) -> UnsafeMutablePointer<Slot> {
+        let s = UnsafeMutablePointer<Slot>.allocate(capacity: c)
+        for i in 0..<c { (s + i).pointer(to: \.used)!.initialize(to: false) }
+        return s
+    }
+
+    @inline(__always) private func used(_ i: Int) -> Bool { (slots + i).pointer(to: \.used)!.pointee }
+    @inline(__always) private func setUsed(_ i: Int, _ u: Bool) { (slots + i).pointer(to: \.used)!.pointee = u }
+    @inline(__always) private func key(_ i: Int) -> UnsafeMutablePointer<Key> { (slots + i).pointer(to: \.key)! }
+    @inline(__always) private func value(_ i: Int) -> UnsafeMutablePointer<Value> { (slots + i).pointer(to: \.value)! }
 
     public var isEmpty: Bool { count == 0 }
 
@@ -52,8 +65,8 @@ public final class HashTable<Key: TableKey, Value> {
     @inline(__always)
     public func find(_ key: Key) -> Int? {
         var i = home(key)
-        while used[i] {
-            if keys[i] == key { return i }
+        while used(i) {
+            if self.key(i).pointee == key { return i }
             i = (i + 1) & mask
         }
         return nil
@@ -62,11 +75,11 @@ public final class HashTable<Key: TableKey, Value> {
     public subscript(key: Key) -> Value? {
         get {
             guard let i = find(key) else { return nil }
-            return values[i]
+            return value(i).pointee
         }
         set {
             if let v = newValue {
-                if let i = find(key) { values[i] = v } else { insert(key, v) }
+                if let i = find(key) { value(i).pointee = v } else { insert(key, v) }
             } else if let i = find(key) {
                 remove(at: i)
             }
@@ -75,10 +88,10 @@ public final class HashTable<Key: TableKey, Value> {
 
     /// The value in slot `i` (from `find` or `insert`), to read or change in place.
     @inline(__always)
-    public func value(at i: Int) -> UnsafeMutablePointer<Value> { values + i }
+    public func value(at i: Int) -> UnsafeMutablePointer<Value> { value(i) }
 
     @inline(__always)
-    public func key(at i: Int) -> Key { keys[i] }
+    public func key(at i: Int) -> Key { key(i).pointee }
 
     /// Inserts `key`, which must not be present; returns its slot.
     @discardableResult
@@ -88,10 +101,10 @@ public final class HashTable<Key: TableKey, Value> {
         // the engine's instructions).
         if (count + 1) * 2 > mask + 1 { grow() }
         var i = home(key)
-        while used[i] { i = (i + 1) & mask }
-        (keys + i).initialize(to: key)
-        (values + i).initialize(to: value)
-        used[i] = true
+        while used(i) { i = (i + 1) & mask }
+        self.key(i).initialize(to: key)
+        self.value(i).initialize(to: value)
+        setUsed(i, true)
         count += 1
         return i
     }
@@ -99,21 +112,21 @@ public final class HashTable<Key: TableKey, Value> {
     /// Removes the entry in slot `i` and returns its value; later entries of its probe run move back.
     @discardableResult
     public func remove(at slot: Int) -> Value {
-        (keys + slot).deinitialize(count: 1)
-        let removed = (values + slot).move()
-        used[slot] = false
+        key(slot).deinitialize(count: 1)
+        let removed = value(slot).move()
+        setUsed(slot, false)
         count -= 1
         var hole = slot
         var i = (slot + 1) & mask
-        while used[i] {
-            let h = home(keys[i])
+        while used(i) {
+            let h = home(key(i).pointee)
             // The entry at i may fill the hole when its home is not in (hole, i] (cyclically).
             let stays = hole <= i ? (hole < h && h <= i) : (hole < h || h <= i)
             if !stays {
-                (keys + hole).moveInitialize(from: keys + i, count: 1)
-                (values + hole).moveInitialize(from: values + i, count: 1)
-                used[hole] = true
-                used[i] = false
+                key(hole).moveInitialize(from: key(i), count: 1)
+                value(hole).moveInitialize(from: value(i), count: 1)
+                setUsed(hole, true)
+                setUsed(i, false)
                 hole = i
             }
             i = (i + 1) & mask
@@ -128,37 +141,32 @@ public final class HashTable<Key: TableKey, Value> {
     }
 
     public func removeAll() {
-        for i in 0...mask where used[i] {
-            (keys + i).deinitialize(count: 1)
-            (values + i).deinitialize(count: 1)
-            used[i] = false
+        for i in 0...mask where used(i) {
+            key(i).deinitialize(count: 1)
+            value(i).deinitialize(count: 1)
+            setUsed(i, false)
         }
         count = 0
     }
 
     /// Every entry, in slot order.
     public func forEach(_ body: (Key, Value) throws -> Void) rethrows {
-        for i in 0...mask where used[i] { try body(keys[i], values[i]) }
+        for i in 0...mask where used(i) { try body(key(i).pointee, value(i).pointee) }
     }
 
     private func grow() {
-        let oldKeys = keys, oldValues = values, oldUsed = used, oldCapacity = mask + 1
+        let old = slots, oldCapacity = mask + 1
         let c = oldCapacity * 2
-        keys = .allocate(capacity: c)
-        values = .allocate(capacity: c)
-        used = .allocate(capacity: c)
-        used.initialize(repeating: false, count: c)
+        slots = Self.allocate(c)
         mask = c - 1
-        for j in 0..<oldCapacity where oldUsed[j] {
-            var i = home(oldKeys[j])
-            while used[i] { i = (i + 1) & mask }
-            (keys + i).moveInitialize(from: oldKeys + j, count: 1)
-            (values + i).moveInitialize(from: oldValues + j, count: 1)
-            used[i] = true
+        for j in 0..<oldCapacity where (old + j).pointer(to: \.used)!.pointee {
+            var i = home((old + j).pointer(to: \.key)!.pointee)
+            while used(i) { i = (i + 1) & mask }
+            key(i).moveInitialize(from: (old + j).pointer(to: \.key)!, count: 1)
+            value(i).moveInitialize(from: (old + j).pointer(to: \.value)!, count: 1)
+            setUsed(i, true)
         }
-        oldKeys.deallocate()
-        oldValues.deallocate()
-        oldUsed.deallocate()
+        old.deallocate()
     }
 }
 
