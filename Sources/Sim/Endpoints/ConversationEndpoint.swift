@@ -9,9 +9,10 @@ final class ConversationScript: Sendable {
     let peerEnds: [[(index: Int, end: Int)]]
     let mine: [Int]
     /// Per side: the side's messages sent when the connection is established (waitsFor nil), then those sent
-    /// when peer message k has been received, in message order.
+    /// when peer message k has been received, in message order (indexed by k: an array, where a dictionary
+    /// hashed the index for every message received).
     let sentFirst: [[Int]]
-    let sentAfter: [[Int: [Int]]]
+    let sentAfter: [[[Int]]]
     /// Message labels the client watches for: an SSH banner, and SSH USERAUTH_SUCCESS (the session is ready).
     let isBanner: [Bool]
     let isUserAuthSuccess: [Bool]
@@ -22,14 +23,18 @@ final class ConversationScript: Sendable {
         self.messages = messages
         var ends: [[(index: Int, end: Int)]] = [[], []]
         var first: [[Int]] = [[], []]
-        var after: [[Int: [Int]]] = [[:], [:]]
+        var after: [[[Int]]] = Array(repeating: Array(repeating: [], count: messages.count), count: 2)
         var total = [0, 0]
         for (i, m) in messages.enumerated() {
             let s = m.from == .client ? 0 : 1
             // The other side receives it.
             total[1 - s] += m.bytes.count
             ends[1 - s].append((i, total[1 - s]))
-            if let w = m.waitsFor { after[s][w, default: []].append(i) } else { first[s].append(i) }
+            if let w = m.waitsFor {
+                if messages.indices.contains(w) { after[s][w].append(i) }  // (another index: never sent)
+            } else {
+                first[s].append(i)
+            }
         }
         peerEnds = ends
         mine = [messages.count - ends[0].count, messages.count - ends[1].count]
@@ -92,7 +97,8 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
             let idx = ends[nextPeer].index
             nextPeer += 1
             observer?.peerMessage(self, index: idx)
-            if let next = script.sentAfter[sideIndex][idx] { trigger(next) }
+            let next = script.sentAfter[sideIndex][idx]
+            if !next.isEmpty { trigger(next) }
         }
         closeIfDone()
     }
