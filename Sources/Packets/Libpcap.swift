@@ -66,6 +66,9 @@ public final class PcapWriter {
         data.withUnsafeBytes { write($0, timestamp: timestamp, originalLength: originalLength) }
     }
 
+    /// libpcap's stream for the file (nil once closed), for `PcapWriterThread`, which appends records to it.
+    var stream: UnsafeMutablePointer<FILE>? { dumper.flatMap { pcap_dump_file($0) } }
+
     /// The errno of a failed write on `dumper`'s stream, read while it still holds it (the flush at close could
     /// not tell); nil while no write failed.
     static func writeFailure(of dumper: OpaquePointer) -> Int32? {

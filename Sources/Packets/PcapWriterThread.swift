@@ -7,10 +7,11 @@ import Musl
 import Darwin
 #endif
 
-/// Hands the libpcap writes of several `PcapWriter`s to a thread of their own: the caller copies each record into
-/// a chunk of memory (a few hundred bytes, one copy) and goes on; the thread passes full chunks to `pcap_dump`
-/// (libpcap's formatting, stdio and the kernel's copy into the page cache, about half the cost of a captured
-/// record) in the order they were filled, so every file gets the same bytes as when written directly.
+/// Hands the record writes of several `PcapWriter`s to a thread of their own: the caller copies each record into
+/// a chunk of memory (a few hundred bytes, one copy) and goes on; the thread writes full chunks' records to the
+/// streams libpcap opened for the files (stdio and the kernel's copy into the page cache, about half the cost of a
+/// captured record), each as `pcap_dump` would but in one `fwrite` (`PcapRecordHeader`), in the order they were
+/// filled, so every file gets the same bytes as when written directly.
 ///
 /// It can also write a `PcapngWriter` (all-hops.pcapng): a record then carries the packet's pcapng interface and
 /// comment, and the thread writes the same frame to the pcap and, as an Enhanced Packet Block, to the pcapng.
@@ -30,7 +31,8 @@ public final class PcapWriterThread {
     /// The chunks; its context is `Context`.
     private var queue: ChunkQueue?
     private struct Context {
-        var dumpers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+        /// Per writer, libpcap's stream for its file (nil: none).
+        var streams: UnsafeMutablePointer<UnsafeMutablePointer<FILE>?>
         var pcapng: Unmanaged<PcapngWriter>?
         /// Per writer, the errno of its first failed write (0: none), read after the thread has ended.
         var errors: UnsafeMutablePointer<Int32>
@@ -38,7 +40,7 @@ public final class PcapWriterThread {
     /// The writers, for their failures at `finish()` (only this side touches them).
     private let writers: [PcapWriter?]
     private let context: UnsafeMutablePointer<Context>
-    private let dumpers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    private let streams: UnsafeMutablePointer<UnsafeMutablePointer<FILE>?>
     /// The chunk being filled and how far.
     private var current: UnsafeMutableRawPointer
     private var used = 0
@@ -57,13 +59,13 @@ public final class PcapWriterThread {
             throw CaptureFileError(path: writers.compactMap { $0?.path }.first ?? "",
                                    message: "\(writers.count) capture points: at most \(Int16.max) can be written at once")
         }
-        dumpers = .allocate(capacity: max(writers.count, 1))
-        for (i, w) in writers.enumerated() { (dumpers + i).initialize(to: w?.dumperPointer) }
+        streams = .allocate(capacity: max(writers.count, 1))
+        for (i, w) in writers.enumerated() { (streams + i).initialize(to: w?.stream) }
         self.writers = writers
         let errors = UnsafeMutablePointer<Int32>.allocate(capacity: max(writers.count, 1))
         errors.initialize(repeating: 0, count: max(writers.count, 1))
         context = .allocate(capacity: 1)
-        context.initialize(to: Context(dumpers: dumpers, pcapng: pcapng, errors: errors))
+        context.initialize(to: Context(streams: streams, pcapng: pcapng, errors: errors))
         do {
             queue = try ChunkQueue(chunks: chunks, chunkSize: Self.chunkSize, context: UnsafeMutableRawPointer(context),
                                    body: { arg in
@@ -78,7 +80,7 @@ public final class PcapWriterThread {
             context.pointee.pcapng?.release()
             context.pointee.errors.deallocate()
             context.deallocate()
-            dumpers.deallocate()
+            streams.deallocate()
             throw error
         }
         current = queue!.firstChunk
@@ -88,7 +90,7 @@ public final class PcapWriterThread {
         finish()
         context.pointee.errors.deallocate()
         context.deallocate()
-        dumpers.deallocate()
+        streams.deallocate()
     }
 
     /// Queues one record for writer `writer`: `data` (under 1 MiB) is copied. `timestamp` is nanoseconds since
@@ -190,14 +192,16 @@ public final class PcapWriterThread {
     /// The thread: writes queued chunks in order until told it is done and nothing is left.
     private static func run(_ queue: ChunkQueue) {
         let context = queue.context!.assumingMemoryBound(to: Context.self)
-        let dumpers = context.pointee.dumpers
+        let streams = context.pointee.streams
         let errors = context.pointee.errors
         // Used without a strong reference (no retain or release on this thread but the last release).
         let pcapng = context.pointee.pcapng
         defer { pcapng?.release() }
-        // Where frames are built: room for the largest record a chunk holds.
-        let frame = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 8)
-        defer { frame.deallocate() }
+        // Where frames are built, after room for their pcap record header: room for the largest record a chunk
+        // holds.
+        let frameBuffer = UnsafeMutableRawPointer.allocate(byteCount: PcapRecordHeader.size + chunkSize, alignment: 8)
+        defer { frameBuffer.deallocate() }
+        let frame = frameBuffer + PcapRecordHeader.size
         while let (chunk, length) = queue.next() {
             var offset = 0
             while offset < length {
@@ -211,8 +215,8 @@ public final class PcapWriterThread {
                     ? Int(r.load(fromByteOffset: recordHeader + 4, as: UInt32.self)) : 0
                 let body = r + recordHeader + (flags & pcapngFlag != 0 ? pcapngHeader : 0)
                 offset += recordSize(flags: flags, count: count, commentCount: commentCount)
-                let d = dumpers[writer]
-                guard d != nil || interface >= 0 else { continue }
+                let stream = streams[writer]
+                guard stream != nil || interface >= 0 else { continue }
                 // The frame: the record's bytes, or built from its parts and payload.
                 var bytes = body, caplen = count
                 let comment = body + (flags & partsFlag != 0 ? partsBytes : 0) + count
@@ -223,16 +227,11 @@ public final class PcapWriterThread {
                     bytes = frame
                     caplen = w.count
                 }
-                if let d {
-                    var header = pcap_pkthdr()
-                    header.ts.tv_sec = Int(timestamp / 1_000_000_000)
-                    header.ts.tv_usec = Int(timestamp % 1_000_000_000)  // nanoseconds, in a nanosecond file
-                    header.caplen = UInt32(caplen)
-                    header.len = UInt32(caplen)
-                    pcap_dump(d.assumingMemoryBound(to: UInt8.self), &header, bytes.assumingMemoryBound(to: UInt8.self))
-                    if errors[writer] == 0, let code = PcapWriter.writeFailure(of: OpaquePointer(d)) {
-                        errors[writer] = code
-                    }
+                if let stream, errors[writer] == 0 {
+                    // The record header goes in the 16 bytes before the frame (the record's own header, read
+                    // above, or the room before `frame`), so that header and frame go to stdio in one call.
+                    PcapRecordHeader.store(at: bytes - PcapRecordHeader.size, timestamp: timestamp, caplen: caplen)
+                    errors[writer] = PcapRecordHeader.write(bytes - PcapRecordHeader.size, caplen: caplen, to: stream)
                 }
                 if interface >= 0, let pcapng {
                     pcapng._withUnsafeGuaranteedRef {
@@ -247,9 +246,33 @@ public final class PcapWriterThread {
     }
 }
 
-extension PcapWriter {
-    /// The libpcap dumper, for `PcapWriterThread` (nil once closed).
-    var dumperPointer: UnsafeMutableRawPointer? { dumper.map { UnsafeMutableRawPointer($0) } }
+/// A classic pcap record's header, as libpcap's `pcap_dump` writes it (sf-pcap.c, libpcap 1.10: `struct
+/// pcap_sf_pkthdr`, four 32-bit fields in the host's byte order: seconds, the fraction (here nanoseconds, the file
+/// being a nanosecond one), the captured length and the original length). `PcapWriterThread` writes a record as
+/// one `fwrite` of header and frame, stored next to each other, to the stream libpcap opened (and wrote the file
+/// header to, and closes), where `pcap_dump` makes two `fwrite` calls and an `ferror` check: the same bytes, with
+/// half the stdio calls (about a third of the writer thread's work per record).
+enum PcapRecordHeader {
+    static let size = 16
+
+    /// Stores the header of a record of `caplen` bytes (captured whole) at `p`. Seconds are truncated to 32 bits,
+    /// as `pcap_dump` does.
+    @inline(__always)
+    static func store(at p: UnsafeMutableRawPointer, timestamp: Int64, caplen: Int) {
+        p.storeBytes(of: UInt32(truncatingIfNeeded: timestamp / 1_000_000_000), as: UInt32.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: timestamp % 1_000_000_000), toByteOffset: 4, as: UInt32.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: caplen), toByteOffset: 8, as: UInt32.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: caplen), toByteOffset: 12, as: UInt32.self)
+    }
+
+    /// Writes the header at `p` and the `caplen` bytes after it to `stream`; returns 0, or the errno of the failed
+    /// write (EIO when stdio gives none). After a failure the caller writes no more to the stream, as `pcap_dump`
+    /// writes nothing to a stream in error.
+    @inline(__always)
+    static func write(_ p: UnsafeMutableRawPointer, caplen: Int, to stream: UnsafeMutablePointer<FILE>) -> Int32 {
+        if fwrite(p, size + caplen, 1, stream) == 1 { return 0 }
+        return errno == 0 ? EIO : errno
+    }
 }
 
 /// Whether a stdio stream has seen a write fail (`ferror`, without the stream's lock where there is a function
