@@ -133,7 +133,7 @@ import TestSupport
         let sim = Simulation(scenario: s)
         final class Count: NetworkObserver {
             var flows = Set<Int>()
-            func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String) { flows.insert(packet.flow) }
+            func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: UnsafeRawBufferPointer) { flows.insert(packet.flow) }
             func dropped(time: Int64, packet: SimPacket, step: Step) {}
             func traced(packet: SimPacket, steps: [Step]) {}
         }

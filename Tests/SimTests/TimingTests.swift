@@ -6,8 +6,8 @@ import Testing
 final class Tap: NetworkObserver {
     var seen: [(point: Int, time: Int64, packet: SimPacket, comment: String)] = []
     var drops: [(time: Int64, step: Step)] = []
-    func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String) {
-        seen.append((point, time, packet, comment))
+    func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: UnsafeRawBufferPointer) {
+        seen.append((point, time, packet, String(decoding: comment, as: UTF8.self)))
     }
     func dropped(time: Int64, packet: SimPacket, step: Step) { drops.append((time, step)) }
     func traced(packet: SimPacket, steps: [Step]) {}

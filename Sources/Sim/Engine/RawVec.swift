@@ -53,9 +53,24 @@ struct RawVec<Element> {
         count += 1
     }
 
+    /// Makes room for `n` more elements, so that the caller can initialize them past the end and count them
+    /// with `extend(by:)`.
+    @inline(__always)
+    mutating func reserve(_ n: Int) {
+        if capacity - count < n { grow(toAtLeast: count + n) }
+    }
+
+    /// Counts `n` elements the caller initialized past the end, in room `reserve` made.
+    @inline(__always)
+    mutating func extend(by n: Int) {
+        assert(n >= 0 && count + n <= capacity, "RawVec extended past its capacity")
+        count += n
+    }
+
     @inline(never)
-    private mutating func grow() {
-        let n = capacity * 2
+    private mutating func grow(toAtLeast needed: Int = 0) {
+        var n = capacity * 2
+        while n < needed { n *= 2 }
         let b = UnsafeMutablePointer<Element>.allocate(capacity: n)
         b.moveInitialize(from: base, count: count)
         base.deallocate()

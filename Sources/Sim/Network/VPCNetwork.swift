@@ -6,7 +6,9 @@ import Packets
 /// (`payload.bytes`), not keep the packet's payload.
 public protocol NetworkObserver: AnyObject {
     /// A packet seen at a capture point. `outgoing` is from the point's own side (the ENI or host sending).
-    func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String)
+    /// `comment`: what happened to it there, UTF-8 (empty when the network does not describe packets), valid
+    /// during the call only.
+    func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: UnsafeRawBufferPointer)
     /// A packet dropped; `step` names the component and rule.
     func dropped(time: Int64, packet: SimPacket, step: Step)
     /// The recorded steps of a traced packet that reached its destination or was dropped.
@@ -721,6 +723,7 @@ public final class VPCNetwork {
     private var firingReserved = UInt64.max
 
     deinit {
+        commentText.free()
         transitMemo.deinitialize(count: VPCNetwork.memoSize)
         transitMemo.deallocate()
         deferredDepartures.free()
@@ -840,9 +843,15 @@ public final class VPCNetwork {
             switch result {
             case .translated(let natAddress, let port, _):
                 // Captured as it arrived, then translated in place.
-                capture(.natGateway(n, fromInside: true), &p, outgoing: false,
-                        comment: "arrived from the private side; translated \(key.source):\(key.sourcePort) → "
-                            + "\(natAddress):\(port) by \(model.natGateways[n].id)")
+                capture(.natGateway(n, fromInside: true), &p, outgoing: false) {
+                    // "arrived from the private side; translated \(key.source):\(key.sourcePort) → \(natAddress):\(port) by \(id)"
+                    $0.append("arrived from the private side; translated ")
+                    $0.append(key.source, port: key.sourcePort)
+                    $0.append(" → ")
+                    $0.append(natAddress, port: port)
+                    $0.append(" by ")
+                    $0.append(model.natGateways[n].id)
+                }
                 p.ip.source = natAddress
                 setSourcePort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
@@ -876,9 +885,15 @@ public final class VPCNetwork {
             } }
             switch nat({ $0.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) }) {
             case .translated(let to, let port, _):
-                capture(.natGateway(n, fromInside: false), &p, outgoing: false,
-                        comment: "arrived from the internet; translated \(key.destination):\(key.destinationPort) → "
-                            + "\(to):\(port) by \(model.natGateways[n].id)")
+                capture(.natGateway(n, fromInside: false), &p, outgoing: false) {
+                    // "arrived from the internet; translated \(key.destination):\(key.destinationPort) → \(to):\(port) by \(id)"
+                    $0.append("arrived from the internet; translated ")
+                    $0.append(key.destination, port: key.destinationPort)
+                    $0.append(" → ")
+                    $0.append(to, port: port)
+                    $0.append(" by ")
+                    $0.append(model.natGateways[n].id)
+                }
                 p.ip.destination = to
                 setDestinationPort(&p, port)
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
@@ -1105,9 +1120,31 @@ public final class VPCNetwork {
     /// `p` is lent (inout: by address, not copied unless it is captured; not changed).
     private func capture(_ node: PathNode, _ p: inout SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
         guard p.flow < seenFlows, observer != nil, let point = capturePoint(node) else { return }
-        let text = describesPackets ? comment() : ""
+        guard describesPackets else {
+            withObserver { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing,
+                                   comment: UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return
+        }
+        var text = comment()
+        text.withUTF8 { u in
+            withObserver { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing,
+                                   comment: UnsafeRawBufferPointer(u)) }
+        }
+    }
+
+    /// As `capture(_:_:outgoing:comment:)`, the comment written by `write` into `commentText` (bytes reused from
+    /// packet to packet) rather than made a `String`: for the comments that name the packet's own addresses.
+    private func capture(_ node: PathNode, _ p: inout SimPacket, outgoing: Bool,
+                         writing write: (inout CommentText) -> Void) {
+        guard p.flow < seenFlows, observer != nil, let point = capturePoint(node) else { return }
+        commentText.clear()
+        if describesPackets { write(&commentText) }
+        let text = commentText.utf8
         withObserver { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing, comment: text) }
     }
+
+    /// Where `capture(_:_:outgoing:writing:)` writes its comments.
+    private var commentText = CommentText()
 
     @inline(__always)
     private func capturePoint(_ node: PathNode) -> Int? {

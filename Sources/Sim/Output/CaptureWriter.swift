@@ -99,7 +99,7 @@ public final class CaptureWriter {
         state.free()
     }
 
-    public func write(point: Int, time: Int64, packet p: SimPacket, outgoing: Bool, comment: String) {
+    public func write(point: Int, time: Int64, packet p: SimPacket, outgoing: Bool, comment: UnsafeRawBufferPointer) {
         let s = state.pointer(point)
         guard s.pointee.selected else { return }
         let local = s.pointee.local, peer = s.pointee.peer, interface = s.pointee.interface
@@ -115,11 +115,8 @@ public final class CaptureWriter {
                 // copy keep it busy): then this thread builds the frame.
                 p.payload.withUnsafeBytes { payload in
                     if hasPcapng {
-                        var c = comment
-                        c.withUTF8 {
-                            thread.append(writer: point, parts: parts, payload: payload, timestamp: ts,
-                                          pcapngInterface: interface, comment: UnsafeRawBufferPointer($0))
-                        }
+                        thread.append(writer: point, parts: parts, payload: payload, timestamp: ts,
+                                      pcapngInterface: interface, comment: comment)
                     } else {
                         thread.append(writer: point, parts: parts, payload: payload, timestamp: ts)
                     }
@@ -129,11 +126,7 @@ public final class CaptureWriter {
             var w = ByteWriter(base: buffer, capacity: capacity)
             p.payload.withUnsafeBytes { Frame.write(to: &w, parts: parts, payload: $0) }
             if hasPcapng {
-                var c = comment
-                c.withUTF8 {
-                    thread.append(writer: point, w.written, timestamp: ts, pcapngInterface: interface,
-                                  comment: UnsafeRawBufferPointer($0))
-                }
+                thread.append(writer: point, w.written, timestamp: ts, pcapngInterface: interface, comment: comment)
             } else {
                 thread.append(writer: point, w.written, timestamp: ts)
             }

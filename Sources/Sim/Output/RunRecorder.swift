@@ -67,7 +67,7 @@ public final class RunRecorder: NetworkObserver {
         ladderIndex = Array(repeating: [:], count: sim.scenario.flows.count)
     }
 
-    public func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: String) {
+    public func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: UnsafeRawBufferPointer) {
         if let c = capturesRef { c { $0.write(point: point, time: time, packet: packet, outgoing: outgoing, comment: comment) } }
         guard packet.flow >= 0, packet.flow < ladders.count else { return }
         let f = packet.flow
