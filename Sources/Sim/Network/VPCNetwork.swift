@@ -1118,14 +1118,21 @@ public final class VPCNetwork {
     public var seenFlows = Int.max
 
     /// `p` is lent (inout: by address, not copied unless it is captured; not changed).
+    @inline(__always)
     private func capture(_ node: PathNode, _ p: inout SimPacket, outgoing: Bool, comment: @autoclosure () -> String) {
         guard p.flow < seenFlows, observer != nil, let point = capturePoint(node) else { return }
-        guard describesPackets else {
+        if describesPackets {
+            seen(point, &p, outgoing: outgoing, comment: comment())
+        } else {
             withObserver { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing,
                                    comment: UnsafeRawBufferPointer(start: nil, count: 0)) }
-            return
         }
-        var text = comment()
+    }
+
+    /// The observer's `seen`, with `comment`'s bytes (out of line: the captures without comments stay small).
+    @inline(never)
+    private func seen(_ point: Int, _ p: inout SimPacket, outgoing: Bool, comment: String) {
+        var text = comment
         text.withUTF8 { u in
             withObserver { $0.seen(point: point, time: scheduler.now, packet: p, outgoing: outgoing,
                                    comment: UnsafeRawBufferPointer(u)) }
@@ -1134,6 +1141,7 @@ public final class VPCNetwork {
 
     /// As `capture(_:_:outgoing:comment:)`, the comment written by `write` into `commentText` (bytes reused from
     /// packet to packet) rather than made a `String`: for the comments that name the packet's own addresses.
+    @inline(__always)
     private func capture(_ node: PathNode, _ p: inout SimPacket, outgoing: Bool,
                          writing write: (inout CommentText) -> Void) {
         guard p.flow < seenFlows, observer != nil, let point = capturePoint(node) else { return }
