@@ -295,7 +295,8 @@ public final class VPCNetwork {
             let dst = p.pointee.ip.destination
             record(&p.pointee, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                                     rule: "\(dst) is a public address of \(model.internetGateways[g].display)"))
-            capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; to \(model.internetGateways[g].display)")
+            capture(.outsideHost(host), &p.pointee, outgoing: true,
+                    comment: cachedComment(.hostSent, g) { "sent; to \(self.model.internetGateways[g].display)" })
             crossInternet(&p.pointee)
             schedule(slot, &p.pointee, to: .internetGateway(g, toInternet: false), after: oneWay, carried: .max)
         } else if let other = hostByAddress[p.pointee.ip.destination] {
@@ -336,7 +337,7 @@ public final class VPCNetwork {
     // MARK: Transit between nodes
 
     /// Where a comment that depends only on its component, the transit's next node and an address is made.
-    enum CommentSite: UInt64 { case sent = 1, natDeparture, toInternet, fromInternet }
+    enum CommentSite: UInt64 { case sent = 1, natDeparture, toInternet, fromInternet, hostSent }
 
     struct CommentKey: TableKey {
         var place: UInt64
