@@ -29,9 +29,12 @@ struct CommentText {
     private mutating func appended(_ n: Int) { bytes.extend(by: n) }
 
     mutating func append(_ s: StaticString) {
-        let n = s.utf8CodeUnitCount
-        room(n).initialize(from: s.utf8Start, count: n)
-        appended(n)
+        // withUTF8Buffer: a one-character literal may be kept as a scalar, without a pointer to UTF-8.
+        s.withUTF8Buffer { u in
+            guard let b = u.baseAddress else { return }
+            room(u.count).initialize(from: b, count: u.count)
+            appended(u.count)
+        }
     }
 
     mutating func append(_ s: String) {
