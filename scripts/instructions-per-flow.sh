@@ -1,11 +1,12 @@
 #!/bin/bash
 # Instructions per flow of the simulation, counted by callgrind: deterministic, unlike wall time on a shared VM.
 #
-#   scripts/instructions-per-flow.sh [engine|off|on] [TOP]
+#   scripts/instructions-per-flow.sh [engine|off|on|all-hops] [TOP]
 #
-# Runs `vpcsim-bench engine N` (or `flows N off|on`) under valgrind's callgrind for N = 2,000 and 4,000 and
+# Runs `vpcsim-bench engine N` (or `flows N off|on|all-hops`) under valgrind's callgrind for N = 2,000 and 4,000 and
 # prints, per flow (the difference of the two runs divided by 2,000, so start-up cancels out), the total and
-# the TOP functions by their own instructions. With `off` or `on` the threads are counted apart: the first is
+# the TOP functions by their own instructions. With `off`, `on` or `all-hops` (captures with all-hops.pcapng,
+# as `vpcsim run` writes by default) the threads are counted apart: the first is
 # the simulation's, also given without the frames it built (which thread builds a frame varies from run to run
 # under callgrind), then the sum of all threads. Needs valgrind (apt-get install valgrind) and a release build:
 #   swift build -c release --product vpcsim-bench
@@ -19,8 +20,8 @@ bin=${BENCH_BIN:-.build/release/vpcsim-bench}
 [ -x "$bin" ] || { echo "instructions-per-flow.sh: $bin not found (swift build -c release --product vpcsim-bench)" >&2; exit 1; }
 case $mode in
 engine) args=(engine) ;;
-off|on) args=(flows) ;;
-*) echo "instructions-per-flow.sh: mode is engine, off or on, not '$mode'" >&2; exit 2 ;;
+off|on|all-hops) args=(flows) ;;
+*) echo "instructions-per-flow.sh: mode is engine, off, on or all-hops, not '$mode'" >&2; exit 2 ;;
 esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

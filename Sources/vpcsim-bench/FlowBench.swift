@@ -79,8 +79,10 @@ enum FlowBench {
                 + ", \(sim.scheduler.eventsRun) events (" + String(format: "%.0f ns/event", seconds * 1e9 / Double(sim.scheduler.eventsRun))
                 + "), \(sim.generatorResults.first?.outcomes[.ok] ?? 0) ok, at most \(sim.scheduler.peakPending) events pending, peak RSS \(peakRSSKiB() / 1024) MiB; SimPacket \(MemoryLayout<SimPacket>.size) bytes")
         case "flows":
-            let which = args.count > 2 ? args[2] : "both"
-            for capture in [false, true] where which == "both" || which == "all-hops" || (which == "on") == capture {
+            let which = args.count > 2 && ["on", "off", "both", "all-hops"].contains(args[2]) ? args[2] : "both"
+            // "all-hops" alone: captures on, with all-hops.pcapng ("both all-hops": off, then that).
+            for capture in [false, true]
+            where which == "both" || (which == "off" && !capture) || ((which == "on" || which == "all-hops") && capture) {
                 let r = try run(flows: n, over: Int64(n) * 100_000, capture: capture, allHops: allHops,
                                 flowLogs: flowLogs)  // 10,000 flows/s
                 print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on (\(what))" : "off")"
