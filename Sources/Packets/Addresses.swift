@@ -101,27 +101,31 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     /// "10.0.1.10", built in place: at most 15 bytes, a small string that allocates nothing (capture comments
     /// and reports format many addresses).
     public var description: String {
-        String(unsafeUninitializedCapacity: 15) { out in
-            var n = 0
-            for shift in stride(from: 24, through: 0, by: -8) {
-                let octet = Int(rawValue >> UInt32(shift) & 0xFF)
-                if octet >= 100 {
-                    out[n] = 0x30 + UInt8(octet / 100)
-                    n += 1
-                }
-                if octet >= 10 {
-                    out[n] = 0x30 + UInt8(octet / 10 % 10)
-                    n += 1
-                }
-                out[n] = 0x30 + UInt8(octet % 10)
+        String(unsafeUninitializedCapacity: 15) { writeDotted(to: $0.baseAddress!) }
+    }
+
+    /// Writes the dotted quad, as `description` gives it, at `out` (room for 15 bytes); returns its length.
+    @inline(__always)
+    public func writeDotted(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        for shift in stride(from: 24, through: 0, by: -8) {
+            let octet = Int(rawValue >> UInt32(shift) & 0xFF)
+            if octet >= 100 {
+                out[n] = 0x30 + UInt8(octet / 100)
                 n += 1
-                if shift > 0 {
-                    out[n] = 0x2E
-                    n += 1
-                }
             }
-            return n
+            if octet >= 10 {
+                out[n] = 0x30 + UInt8(octet / 10 % 10)
+                n += 1
+            }
+            out[n] = 0x30 + UInt8(octet % 10)
+            n += 1
+            if shift > 0 {
+                out[n] = 0x2E
+                n += 1
+            }
         }
+        return n
     }
 
     public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.rawValue < b.rawValue }

@@ -30,35 +30,23 @@ struct CommentText {
 
     mutating func append(_ s: StaticString) {
         // withUTF8Buffer: a one-character literal may be kept as a scalar, without a pointer to UTF-8.
-        s.withUTF8Buffer { u in
-            guard let b = u.baseAddress else { return }
-            room(u.count).initialize(from: b, count: u.count)
-            appended(u.count)
-        }
+        s.withUTF8Buffer { append(bytes: $0) }
     }
 
     mutating func append(_ s: String) {
         var s = s
-        s.withUTF8 { u in
-            guard let b = u.baseAddress else { return }
-            room(u.count).initialize(from: b, count: u.count)
-            appended(u.count)
-        }
+        s.withUTF8 { append(bytes: $0) }
+    }
+
+    private mutating func append(bytes u: UnsafeBufferPointer<UInt8>) {
+        guard let b = u.baseAddress else { return }
+        room(u.count).initialize(from: b, count: u.count)
+        appended(u.count)
     }
 
     /// Dotted decimal, as `IPv4Address.description`.
     mutating func append(_ a: IPv4Address) {
-        let out = room(15)
-        var n = 0
-        for shift in stride(from: 24, through: 0, by: -8) {
-            let octet = Int(a.rawValue >> UInt32(shift) & 0xFF)
-            if octet >= 100 { out[n] = 0x30 + UInt8(octet / 100); n += 1 }
-            if octet >= 10 { out[n] = 0x30 + UInt8(octet / 10 % 10); n += 1 }
-            out[n] = 0x30 + UInt8(octet % 10)
-            n += 1
-            if shift > 0 { out[n] = 0x2E; n += 1 }
-        }
-        appended(n)
+        appended(a.writeDotted(to: room(15)))
     }
 
     /// Decimal, as `String(port)`.

@@ -845,13 +845,8 @@ public final class VPCNetwork {
             case .translated(let natAddress, let port, _):
                 // Captured as it arrived, then translated in place.
                 capture(.natGateway(n, fromInside: true), &p, outgoing: false) {
-                    // "arrived from the private side; translated \(key.source):\(key.sourcePort) → \(natAddress):\(port) by \(id)"
-                    $0.append("arrived from the private side; translated ")
-                    $0.append(key.source, port: key.sourcePort)
-                    $0.append(" → ")
-                    $0.append(natAddress, port: port)
-                    $0.append(" by ")
-                    $0.append(model.natGateways[n].id)
+                    natTranslationComment(&$0, "arrived from the private side; translated ", key.source, key.sourcePort,
+                                          natAddress, port, n)
                 }
                 p.ip.source = natAddress
                 setSourcePort(&p, port)
@@ -887,13 +882,8 @@ public final class VPCNetwork {
             switch nat({ $0.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) }) {
             case .translated(let to, let port, _):
                 capture(.natGateway(n, fromInside: false), &p, outgoing: false) {
-                    // "arrived from the internet; translated \(key.destination):\(key.destinationPort) → \(to):\(port) by \(id)"
-                    $0.append("arrived from the internet; translated ")
-                    $0.append(key.destination, port: key.destinationPort)
-                    $0.append(" → ")
-                    $0.append(to, port: port)
-                    $0.append(" by ")
-                    $0.append(model.natGateways[n].id)
+                    natTranslationComment(&$0, "arrived from the internet; translated ", key.destination,
+                                          key.destinationPort, to, port, n)
                 }
                 p.ip.destination = to
                 setDestinationPort(&p, port)
@@ -906,6 +896,18 @@ public final class VPCNetwork {
                 natDrop(n, p, step, fromInside: false)
             }
         }
+    }
+
+    /// A NAT gateway's capture comment for a packet it translates: "<arrival>\(from):\(fromPort) → \(to):\(toPort)
+    /// by \(id)".
+    private func natTranslationComment(_ c: inout CommentText, _ arrival: StaticString, _ from: IPv4Address,
+                                       _ fromPort: UInt16, _ to: IPv4Address, _ toPort: UInt16, _ n: Int) {
+        c.append(arrival)
+        c.append(from, port: fromPort)
+        c.append(" → ")
+        c.append(to, port: toPort)
+        c.append(" by ")
+        c.append(model.natGateways[n].id)
     }
 
     /// A packet the NAT gateway itself drops: seen arriving at its ENI, counted in PacketsDropCount.
