@@ -26,6 +26,8 @@ public struct ChunkQueue {
         var chunks: UnsafeMutablePointer<UnsafeMutableRawPointer>
         var lengths: UnsafeMutablePointer<Int>
         var chunkCount: Int
+        /// Chunks waiting before the producer wakes the consumer.
+        var wakeAfter: Int
         /// What the consumer works with (its thread's argument is the queue itself).
         var context: UnsafeMutableRawPointer?
         var thread: pthread_t?
@@ -35,9 +37,11 @@ public struct ChunkQueue {
     private let shared: UnsafeMutablePointer<Shared>
 
     /// The consumer's thread runs `body(queue)`: typically a loop over `next()` and `consumed()` until `next()`
-    /// returns nil. `context` is the consumer's, read back with `context`. Throws `error(status)` if the thread
-    /// cannot start (nothing is left allocated then).
-    public init(chunks: Int, chunkSize: Int, context: UnsafeMutableRawPointer?,
+    /// returns nil. `context` is the consumer's, read back with `context`. `wakeAfter`: how many chunks wait before
+    /// the producer wakes a sleeping consumer (1: at once; more, for a consumer that is usually faster than the
+    /// producer, saves wake-ups; `submit`'s `behind` counts from half the chunks, so keep it below that where
+    /// `behind` is used). Throws `error(status)` if the thread cannot start (nothing is left allocated then).
+    public init(chunks: Int, chunkSize: Int, wakeAfter: Int = 1, context: UnsafeMutableRawPointer?,
                 body: @escaping @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?,
                 error: (String) -> Error) throws {
         let count = max(chunks, 2)
@@ -46,8 +50,8 @@ public struct ChunkQueue {
         let lengths = UnsafeMutablePointer<Int>.allocate(capacity: count)
         lengths.initialize(repeating: 0, count: count)
         shared = .allocate(capacity: 1)
-        shared.initialize(to: Shared(chunks: chunkPointers, lengths: lengths, chunkCount: count, context: context,
-                                     body: body))
+        shared.initialize(to: Shared(chunks: chunkPointers, lengths: lengths, chunkCount: count,
+                                     wakeAfter: min(max(wakeAfter, 1), count), context: context, body: body))
         pthread_mutex_init(&shared.pointee.mutex, nil)
         pthread_cond_init(&shared.pointee.changed, nil)
         var t = pthread_t()
@@ -91,7 +95,12 @@ public struct ChunkQueue {
         let count = shared.pointee.chunkCount
         shared.pointee.lengths[s % count] = length
         shared.pointee.submitted = s + 1
-        pthread_cond_broadcast(&shared.pointee.changed)
+        // The consumer is woken once `wakeAfter` chunks wait (and then empties all of them before it sleeps
+        // again), not necessarily for each one: waking a thread on the other core is a futex call and, in a VM,
+        // an inter-processor interrupt.
+        if shared.pointee.submitted - shared.pointee.consumed >= shared.pointee.wakeAfter {
+            pthread_cond_broadcast(&shared.pointee.changed)
+        }
         while shared.pointee.submitted - shared.pointee.consumed >= count {
             pthread_cond_wait(&shared.pointee.changed, &shared.pointee.mutex)
         }
