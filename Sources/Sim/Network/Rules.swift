@@ -36,8 +36,8 @@ public struct PacketKey: Sendable, Equatable, Hashable {
     public static func == (a: PacketKey, b: PacketKey) -> Bool {
         a.addressWord == b.addressWord && a.portWord == b.portWord
     }
-    @inline(__always) private var addressWord: UInt64 { UInt64(source.rawValue) << 32 | UInt64(destination.rawValue) }
-    @inline(__always) private var portWord: UInt64 {
+    @inline(__always) var addressWord: UInt64 { UInt64(source.rawValue) << 32 | UInt64(destination.rawValue) }
+    @inline(__always) var portWord: UInt64 {
         UInt64(sourcePort) << 48 | UInt64(destinationPort) << 32 | UInt64(proto.rawValue) << 16 | UInt64(icmpType) << 8
             | UInt64(icmpCode)
     }

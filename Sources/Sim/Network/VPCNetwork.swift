@@ -409,23 +409,56 @@ public final class VPCNetwork {
     /// each way find it here instead of walking the route table and two NACLs again. Direct-mapped and
     /// overwritten on collision (bounded memory, nothing to evict); only untraced packets that were not dropped.
     private struct TransitMemo {
-        var key: PacketKey
+        /// The packet key's two words (`PacketKey.addressWord`, `portWord`).
+        var addresses: UInt64
+        var ports: UInt64
         /// -1: an empty entry.
         var subnet: Int32
         /// The ENI whose security group still decides (-1: none).
         var securityGroupAt: Int32
-        var transit: Transit
+        /// The transit's next node (`encode`) and delay: a memoized transit was not dropped.
+        var next: UInt32
+        var delay: Int32
+
+        static let empty = TransitMemo(addresses: 0, ports: 0, subnet: -1, securityGroupAt: -1, next: 0, delay: 0)
+
+        /// Kind in the top two bits, the flag (`fromInside`, `toInternet`) in the next, the index below; nil when
+        /// an index does not fit (then the transit is not memoized).
+        @inline(__always) static func encode(_ n: PathNode) -> UInt32? {
+            let (kind, index, flag): (UInt32, Int, Bool)
+            switch n {
+            case .eni(let e): (kind, index, flag) = (0, e, false)
+            case .natGateway(let g, let inside): (kind, index, flag) = (1, g, inside)
+            case .internetGateway(let g, let out): (kind, index, flag) = (2, g, out)
+            case .outsideHost(let h): (kind, index, flag) = (3, h, false)
+            }
+            guard index >= 0, index < 1 << 29 else { return nil }
+            return kind << 30 | (flag ? 1 << 29 : 0) | UInt32(index)
+        }
+
+        @inline(__always) static func decode(_ v: UInt32) -> PathNode {
+            let index = Int(v & (1 << 29 - 1))
+            let flag = v & 1 << 29 != 0
+            switch v >> 30 {
+            case 0: return .eni(index)
+            case 1: return .natGateway(index, fromInside: flag)
+            case 2: return .internetGateway(index, toInternet: flag)
+            default: return .outsideHost(index)
+            }
+        }
     }
-    /// 16,384 entries (1.3 MB): at 4,096 a 10,000-flows-a-second fleet (some 700 connections open, three entries
-    /// each) lost a third of its lookups to collisions, 6.2 misses a flow where 3 are first packets.
+    /// 16,384 entries of 32 bytes (512 KB), two to a cache line: at 4,096 a 10,000-flows-a-second fleet (some 700
+    /// connections open, three entries each) lost a third of its lookups to collisions, 6.2 misses a flow where 3
+    /// are first packets. Entries were 80 bytes until the fifteenth session (a transit and a `PacketKey` as they
+    /// are): every entry straddled two cache lines, and the lookup's load was the engine's costliest instruction
+    /// (perf: some 9% of `engine`'s samples on the compare after it).
     private static let memoBits = 14
     private static let memoSize = 1 << memoBits
     private let transitMemo: UnsafeMutablePointer<TransitMemo> = {
-        let m = UnsafeMutablePointer<TransitMemo>.allocate(capacity: VPCNetwork.memoSize)
-        m.initialize(repeating: TransitMemo(key: PacketKey(proto: .tcp, source: IPv4Address(rawValue: 0),
-                                                           destination: IPv4Address(rawValue: 0)),
-                                            subnet: -1, securityGroupAt: -1, transit: Transit(next: nil, delay: 0)),
-                     count: VPCNetwork.memoSize)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: VPCNetwork.memoSize * MemoryLayout<TransitMemo>.stride,
+                                                   alignment: 64)
+        let m = raw.bindMemory(to: TransitMemo.self, capacity: VPCNetwork.memoSize)
+        m.initialize(repeating: .empty, count: VPCNetwork.memoSize)
         return m
     }()
 
@@ -453,14 +486,19 @@ public final class VPCNetwork {
             var h = key.tableHash ^ (UInt64(subnet) &* 0x9E37_79B9_7F4A_7C15)
             h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
             let m = transitMemo + Int(truncatingIfNeeded: h >> (64 - Self.memoBits))  // the top bits: memoSize entries
-            if m.pointee.subnet == Int32(subnet), m.pointee.key == key {
-                t = m.pointee.transit
+            if m.pointee.subnet == Int32(truncatingIfNeeded: subnet), m.pointee.addresses == key.addressWord,
+               m.pointee.ports == key.portWord {
+                t = Transit(next: TransitMemo.decode(m.pointee.next), delay: Int64(m.pointee.delay))
                 securityGroupAt = Int(m.pointee.securityGroupAt)
             } else {
                 t = statelessTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
-                if !t.dropped {
-                    m.pointee = TransitMemo(key: key, subnet: Int32(subnet), securityGroupAt: Int32(securityGroupAt),
-                                            transit: t)
+                // Only what the entry holds exactly: a transit not dropped (its drop index and REJECT ENI are
+                // unset then), whose next node, delay, subnet and ENI fit its fields.
+                if !t.dropped, t.rejectedAt == nil, let node = t.next, let next = TransitMemo.encode(node),
+                   let delay = Int32(exactly: t.delay), let sn = Int32(exactly: subnet),
+                   let sg = Int32(exactly: securityGroupAt) {
+                    m.pointee = TransitMemo(addresses: key.addressWord, ports: key.portWord, subnet: sn,
+                                            securityGroupAt: sg, next: next, delay: delay)
                 }
             }
         }
@@ -726,7 +764,7 @@ public final class VPCNetwork {
     deinit {
         commentText.free()
         transitMemo.deinitialize(count: VPCNetwork.memoSize)
-        transitMemo.deallocate()
+        UnsafeMutableRawPointer(transitMemo).deallocate()
         deferredDepartures.free()
         for i in 0..<inUse.count where inUse[i] {
             packet(Int32(i)).pointee.payload.free()
