@@ -18,12 +18,13 @@ public final class PcapWriter {
     private(set) var dumper: OpaquePointer?
     public private(set) var packetCount = 0
 
-    /// `bufferSize`: stdio's buffer (written out a buffer at a time).
+    /// `bufferSize`: stdio's buffer (written out a buffer at a time). `direct`: whole buffers written without a
+    /// copy into the page cache where the file system allows it (`OutputFile`).
     public init(path: String, linkType: LinkType = .ethernet, snapLength: Int = 262_144,
-                bufferSize: Int = 1 << 20) throws {
+                bufferSize: Int = 1 << 20, direct: Bool = false) throws {
         self.path = path
         self.linkType = linkType
-        let file = try OutputFile(path: path, bufferSize: bufferSize)
+        let file = try OutputFile(path: path, bufferSize: bufferSize, direct: direct)
         guard let p = pcap_open_dead_with_tstamp_precision(Int32(linkType.rawValue), Int32(snapLength),
                                                            UInt32(PCAP_TSTAMP_PRECISION_NANO)) else {
             file.abandon()
@@ -85,6 +86,7 @@ public final class PcapWriter {
         self.file = nil
         self.dumper = nil
         self.pcap = nil
+        file.endDirectWrites()  // the last buffer is partial
         if pcap_dump_flush(dumper) != 0 {
             // commit sees the stream's error state and reports it
         }

@@ -30,20 +30,27 @@ public final class PcapngWriter {
     private var spoolPaths: [String] = []
     private var spoolBuffers: [StreamBuffer] = []
     private let spoolBufferSize: Int
+    private let direct: Bool
+    /// Spools written with `O_DIRECT` (whole aligned buffers only, until `close`).
+    private var directSpools: [Bool] = []
 
     public static let blockSHB: UInt32 = 0x0A0D_0D0A
     public static let blockIDB: UInt32 = 1
     public static let blockEPB: UInt32 = 6
 
-    /// `spoolBufferSize`: stdio's buffer for each interface's spool file, with `groupByInterface`.
+    /// `spoolBufferSize`: stdio's buffer for each interface's spool file, with `groupByInterface`. `direct`: the
+    /// file and the spools written without a copy into the page cache where the file system allows it
+    /// (`OutputFile(direct:)`); the spools are then appended through this process rather than by the kernel.
     public init(path: String, application: String, hardware: String? = nil, os: String? = nil,
-                groupByInterface: Bool = false, spoolBufferSize: Int = 1 << 18) throws {
+                groupByInterface: Bool = false, spoolBufferSize: Int = 1 << 18, direct: Bool = false) throws {
         self.path = path
         self.groupByInterface = groupByInterface
-        self.spoolBufferSize = spoolBufferSize
+        self.spoolBufferSize = direct ? max(spoolBufferSize / DirectWrites.alignment, 2) * DirectWrites.alignment
+            : spoolBufferSize
+        self.direct = direct
         scratchCapacity = 1 << 16
         scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 8)
-        file = try OutputFile(path: path)
+        file = try OutputFile(path: path, direct: direct)
         var options: [(UInt16, [UInt8])] = []
         if let hardware { options.append((2, Array(hardware.utf8))) }  // shb_hardware
         if let os { options.append((3, Array(os.utf8))) }  // shb_os
@@ -77,8 +84,10 @@ public final class PcapngWriter {
             let spool = "\(path).if\(interfaces.count - 1).\(getpid()).spool"
             spoolPaths.append(spool)
             let fp = TemporaryFiles.open(spool, "w+b")
+            let d = fp.map { direct && DirectWrites.enable(fileno($0)) } ?? false
+            directSpools.append(d)
             if let fp {
-                spoolBuffers.append(StreamBuffer(fp, size: spoolBufferSize))
+                spoolBuffers.append(StreamBuffer(fp, size: spoolBufferSize, alignment: d ? DirectWrites.alignment : 16))
                 usedByOneThreadAtATime(fp)  // this thread's, or PcapWriterThread's from its start to its end
             }
             spools.append(fp)
@@ -137,8 +146,16 @@ public final class PcapngWriter {
         w.writeNative32(UInt32(total))
         if groupByInterface {
             if let fp = spools[interface] {
-                if fwrite(scratch, 1, w.count, fp) != w.count, spoolError == nil {
-                    spoolError = String(cString: strerror(errno))
+                // A direct spool is given at most half its buffer at a time (stdio then only writes whole
+                // buffers of its own: `OutputFile.write`).
+                let piece = directSpools[interface] ? spoolBufferSize / 2 : w.count
+                var offset = 0
+                while offset < w.count {
+                    let n = min(piece, w.count - offset)
+                    if fwrite(scratch + offset, 1, n, fp) != n, spoolError == nil {
+                        spoolError = String(cString: strerror(errno))
+                    }
+                    offset += n
                 }
             } else if spoolError == nil {
                 spoolError = "a spool file beside it could not be created"
@@ -160,8 +177,9 @@ public final class PcapngWriter {
     public func close() throws {
         guard let file else { return }
         // Append each interface's spooled packets, interface by interface.
-        for fp in spools {
+        for (i, fp) in spools.enumerated() {
             guard let fp else { continue }
+            if i < directSpools.count, directSpools[i] { DirectWrites.disable(fileno(fp)) }  // its partial last buffer
             if ferror(fp) != 0, spoolError == nil { spoolError = "a spool file beside it could not be written" }
             guard spoolError == nil else { break }
             spoolError = file.append(contentsOf: fp)
@@ -179,7 +197,12 @@ public final class PcapngWriter {
     private var spoolError: String?
 
     private func removeSpools() {
-        for fp in spools { if let fp { fclose(fp) } }
+        for (i, fp) in spools.enumerated() {
+            guard let fp else { continue }
+            if i < directSpools.count, directSpools[i] { DirectWrites.disable(fileno(fp)) }
+            fclose(fp)
+        }
+        directSpools = []
         for b in spoolBuffers { b.free() }
         spoolBuffers = []
         for p in spoolPaths { TemporaryFiles.remove(p) }

@@ -34,7 +34,7 @@ final class FlowLogFile {
         self.budget = budget
         buffers = Array(repeating: [], count: max(interfaces, 1))
         spoolPaths = Array(repeating: nil, count: max(interfaces, 1))
-        out = try OutputFile(path: path)
+        out = try OutputFile(path: path, direct: true)
         buffers[0].append(contentsOf: header.utf8)
         buffers[0].append(0x0A)
     }

@@ -63,12 +63,14 @@ public final class CaptureWriter {
         let spoolBuffer = min(1 << 18, max(1 << 16, (8 << 20) / files))
         do {
             for (i, p) in points.enumerated() {
-                pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap", bufferSize: pcapBuffer) : nil)
+                // Direct writes (no copy into the page cache) where the file system takes them: `OutputFile`.
+                pcaps.append(selected[i] ? try PcapWriter(path: "\(directory)/\(p.name).pcap", bufferSize: pcapBuffer,
+                                                          direct: true) : nil)
             }
             if hasPcapng {
                 // Grouped by capture point, so Wireshark's TCP reassembly sees each hop's stream once.
                 let ng = try PcapngWriter(path: "\(directory)/all-hops.pcapng", application: application,
-                                          groupByInterface: true, spoolBufferSize: spoolBuffer)
+                                          groupByInterface: true, spoolBufferSize: spoolBuffer, direct: true)
                 for (i, p) in points.enumerated() {
                     interfaces.append(selected[i] ? ng.addInterface(name: p.name, description: p.description) : -1)
                 }
