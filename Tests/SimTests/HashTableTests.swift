@@ -224,4 +224,31 @@ private final class Recorder: ScheduledTarget {
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
         #expect(log.count > 1_000)
     }
+
+    /// AddressMap remembers its last lookup: repeated and alternating lookups, found or not, give what a
+    /// Dictionary gives, and a change after a lookup (of the remembered address or another) is seen at once.
+    @Test func addressMapAnswersAsADictionaryWhateverItRemembers() {
+        let m = AddressMap<Int>()
+        var d: [IPv4Address: Int] = [:]
+        var rng = SplitMix64(seed: 4)
+        for k in 0..<20_000 {
+            let a = IPv4Address(rawValue: UInt32(truncatingIfNeeded: rng.next() % 40))
+            switch k % 9 {
+            case 0:
+                m[a] = k
+                d[a] = k
+            case 1:
+                m[a] = nil
+                d[a] = nil
+            default:
+                #expect(m[a] == d[a])
+                #expect(m[a] == d[a])  // now remembered
+            }
+        }
+        #expect(m.count == d.count)
+        let missing = IPv4Address(10, 9, 9, 9)
+        #expect(m[missing] == nil)
+        m[missing] = 7  // the remembered miss is forgotten
+        #expect(m[missing] == 7)
+    }
 }

@@ -66,13 +66,13 @@ public final class VPCNetwork {
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     private var natRefs: [Borrowed<NATGateway>] = []
     /// Public/Elastic IP → ENI, for the internet gateway's 1:1 NAT.
-    private let publicToENI = HashTable<IPv4Address, Int>()
+    private let publicToENI = AddressMap<Int>()
     /// Public ↔ private for the IGW's 1:1 NAT, including NAT gateways' secondary addresses.
-    private let publicToPrivate = HashTable<IPv4Address, IPv4Address>()
-    private let privateToPublic = HashTable<IPv4Address, IPv4Address>()
+    private let publicToPrivate = AddressMap<IPv4Address>()
+    private let privateToPublic = AddressMap<IPv4Address>()
     /// Every private address an ENI answers to (primary and secondary), per VPC.
-    private let eniByAddress = HashTable<IPv4Address, Int>()
-    private let hostByAddress = HashTable<IPv4Address, Int>()
+    private let eniByAddress = AddressMap<Int>()
+    private let hostByAddress = AddressMap<Int>()
     /// Whether each internet gateway is attached to a VPC.
     private var igwAttached: [Bool]
     /// Tracked connections (security groups are stateful per ENI), keyed by ENI and the connection's canonical
