@@ -226,6 +226,23 @@ import TestSupport
         #expect(a != g.startTimes(seed: 2, index: 0))
         #expect(a == a.sorted())
         #expect(a.first! >= 5_000_000_000 && a.last! < 65_000_000_000)
+        // A generator large enough for the radix sort: the same times as drawn and sorted by sort().
+        let big = FlowGenerator(name: "g", template: template, count: 100_000, start: 7, over: 60_000_000_000)
+        var rng = SplitMix64(seed: 3 ^ (0xA5A5_0000 &+ 1) &* 0x9E37_79B9_7F4A_7C15)
+        let drawn = (0..<100_000).map { _ in 7 + Int64.random(in: 0..<60_000_000_000, using: &rng) }
+        #expect(big.startTimes(seed: 3, index: 1) == drawn.sorted())
+    }
+
+    /// The radix sort of start offsets orders as sort() does: around its threshold, with many equal values, with
+    /// bounds of one digit, of several and of 62 bits.
+    @Test("sortOffsets orders as sort()", arguments: [(4095, 1_000), (4096, 1_000), (5000, 1), (70_000, 3),
+                                                   (70_000, 1 << 11), (70_000, 60_000_000_000), (9000, 1 << 62)])
+    func radixSortOrdersAsSort(count: Int, bound: UInt64) {
+        var rng = SplitMix64(seed: UInt64(count) &* 31 &+ bound)
+        let values = (0..<count).map { _ in rng.next() % bound }
+        var sorted = values
+        FlowGenerator.sortOffsets(&sorted, below: bound)
+        #expect(sorted == values.sorted())
     }
 }
 

@@ -248,9 +248,45 @@ public struct FlowGenerator: Sendable {
     /// The start times, sorted: the same seed gives the same times.
     public func startTimes(seed: UInt64, index: Int) -> [Int64] {
         var rng = SplitMix64(seed: seed ^ (0xA5A5_0000 &+ UInt64(index)) &* 0x9E37_79B9_7F4A_7C15)
-        var t = (0..<count).map { _ in over > 0 ? start + Int64.random(in: 0..<over, using: &rng) : start }
-        t.sort()
-        return t
+        guard over > 0 else { return Array(repeating: start, count: count) }
+        var offsets = (0..<count).map { _ in UInt64(Int64.random(in: 0..<over, using: &rng)) }
+        FlowGenerator.sortOffsets(&offsets, below: UInt64(over))
+        return offsets.map { start + Int64($0) }
+    }
+
+    /// Sorts `values`, each below `bound`: a radix sort, least significant digit first, when there are many (the
+    /// same order as `sort()`, which a million start times took some 65 ms, 1.4% of a million-flow run).
+    static func sortOffsets(_ values: inout [UInt64], below bound: UInt64) {
+        guard values.count >= 4096 else { return values.sort() }
+        let digitBits = 11
+        let buckets = 1 << digitBits
+        let bits = 64 - max(bound, 1).leadingZeroBitCount
+        var other = [UInt64](repeating: 0, count: values.count)
+        var counts = [Int](repeating: 0, count: buckets)
+        var shift = 0
+        while shift < bits {
+            values.withUnsafeBufferPointer { from in
+                other.withUnsafeMutableBufferPointer { to in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        for i in 0..<buckets { c[i] = 0 }
+                        for v in from { c[Int(truncatingIfNeeded: v >> UInt64(shift)) & (buckets - 1)] += 1 }
+                        var sum = 0
+                        for i in 0..<buckets {
+                            let n = c[i]
+                            c[i] = sum
+                            sum += n
+                        }
+                        for v in from {
+                            let d = Int(truncatingIfNeeded: v >> UInt64(shift)) & (buckets - 1)
+                            to[c[d]] = v
+                            c[d] += 1
+                        }
+                    }
+                }
+            }
+            swap(&values, &other)
+            shift += digitBits
+        }
     }
 }
 
