@@ -50,7 +50,9 @@ public final class PcapngWriter {
         self.direct = direct
         scratchCapacity = 1 << 16
         scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 8)
-        file = try OutputFile(path: path, direct: direct)
+        // Direct: 8 MiB buffers, since the spools are appended at the end, when the run waits for each write to
+        // reach the device (`hops 100000 all-hops`, alternated: 1.38–1.74 million/s against 1.26–1.60 with 1 MiB).
+        file = try OutputFile(path: path, bufferSize: direct ? 8 << 20 : 1 << 20, direct: direct)
         var options: [(UInt16, [UInt8])] = []
         if let hardware { options.append((2, Array(hardware.utf8))) }  // shb_hardware
         if let os { options.append((3, Array(os.utf8))) }  // shb_os
