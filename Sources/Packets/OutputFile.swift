@@ -33,6 +33,7 @@ public final class OutputFile {
     private(set) var stream: UnsafeMutablePointer<FILE>?
     private(set) var failed: String?
     private var buffer: StreamBuffer?
+    private let bufferSize: Int
     /// Full buffers go to the device without a copy into the page cache (`O_DIRECT`), until `endDirectWrites()`.
     public private(set) var writesDirect = false
     /// In direct mode, `write` hands stdio at most this much at a time (half the buffer), so that stdio only
@@ -52,6 +53,7 @@ public final class OutputFile {
         let dir = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         tempPath = "\(dir).\(name).\(getpid()).tmp"
+        self.bufferSize = bufferSize
         guard let fp = TemporaryFiles.open(tempPath, "wb") else {
             throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
         }
@@ -113,7 +115,7 @@ public final class OutputFile {
         var info = stat()
         guard fflush(source) == 0, fstat(fileno(source), &info) == 0 else { return String(cString: strerror(errno)) }
         if !writesDirect, append(descriptor: fileno(source), count: Int(info.st_size)) { return nil }
-        let chunk = 1 << 20
+        let chunk = max(1 << 20, bufferSize)  // a direct spool is read from the device: reads as large as the writes
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 8)
         defer { buffer.deallocate() }
         rewind(source)
