@@ -58,7 +58,10 @@ public final class OutputFile {
             throw CaptureFileError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
         }
         let block = DirectWrites.alignment
-        if direct, bufferSize >= 2 * block, DirectWrites.enable(fileno(fp)) {
+        // At least 128 KiB: libpcap's and PcapWriterThread's `fwrite`s of a record (at most 65,535 bytes of IPv4,
+        // its link header and 16 of record header) then never leave a buffer's worth over after filling it, which
+        // stdio would write straight from the caller's memory, unaligned.
+        if direct, bufferSize >= 1 << 17, DirectWrites.enable(fileno(fp)) {
             writesDirect = true
             let size = bufferSize / block * block
             directPiece = size / 2

@@ -70,7 +70,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let frames = sampleFrames().map { $0.bytes() }
         let buffered = try PcapWriter(path: dir + "/buffered.pcap")
-        let direct = try PcapWriter(path: dir + "/direct.pcap", bufferSize: 100_000, direct: true)
+        let direct = try PcapWriter(path: dir + "/direct.pcap", bufferSize: 200_000, direct: true)
         let dropped = try PcapWriter(path: dir + "/dropped.pcap", direct: true)
         let thread = try PcapWriterThread(writers: [direct, dropped], chunks: 2)
         var rng = SplitMix64(seed: 3)
