@@ -42,7 +42,9 @@ public final class TCPConnection: ScheduledTarget {
     public let flow: Int
     public let isClient: Bool
     public private(set) var state: State = .closed
-    let stack: StackProfile
+    /// The host's stack, shared by its connections (a copy in each retained its name and delays per connection).
+    private let sharedStack: SharedStack
+    @inline(__always) var stack: StackProfile { sharedStack.profile }
     /// The host it runs on: the time, a way to send, timers.
     let env: Borrowed<HostEndpoint>
     public internal(set) var app: TCPApplication?
@@ -111,7 +113,7 @@ public final class TCPConnection: ScheduledTarget {
     let synAckRetries: Int
 
     init(env: HostEndpoint, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
-                flow: Int, isClient: Bool, stack: StackProfile, synAckRetries: Int = 5, nagle: Bool = false,
+                flow: Int, isClient: Bool, stack: SharedStack, synAckRetries: Int = 5, nagle: Bool = false,
                 rng: inout SplitMix64) {
         self.nagle = nagle
         self.env = Borrowed(env)
@@ -120,7 +122,7 @@ public final class TCPConnection: ScheduledTarget {
         self.remote = remote
         self.flow = flow
         self.isClient = isClient
-        self.stack = stack
+        sharedStack = stack
         self.synAckRetries = synAckRetries
         iss = UInt32(truncatingIfNeeded: rng.next())
         sndUna = iss
@@ -129,7 +131,7 @@ public final class TCPConnection: ScheduledTarget {
         tsOffset = UInt32(truncatingIfNeeded: rng.next())
         ipID = UInt16(truncatingIfNeeded: rng.next())
         cwnd = 10 * 1448
-        useTimestamps = stack.timestamps
+        useTimestamps = stack.profile.timestamps
     }
 
     /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.

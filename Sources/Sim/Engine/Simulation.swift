@@ -194,6 +194,16 @@ public struct GeneratorResult: Sendable {
         self.name = name
     }
 
+    /// Counts `active`'s result: a flow that succeeded without a drop (nearly all of a fleet) read in place, where
+    /// passing its `FlowResult` copied it out of the flow, retaining its strings and arrays, and released the copy.
+    mutating func add(_ active: ActiveFlow, flow: Int, template: FlowTemplate, start: Int64) {
+        guard active.result.outcome == .ok, active.result.drops.isEmpty else {
+            return add(active.result, flow: flow, template: template, start: start)
+        }
+        outcomeCounts[FlowOutcome.ok.index] += 1
+        maxElapsed = max(maxElapsed, active.result.elapsed)
+    }
+
     mutating func add(_ r: FlowResult, flow: Int, template: FlowTemplate, start: Int64) {
         let o = r.outcome ?? .timeout
         outcomeCounts[o.index] += 1
@@ -219,6 +229,13 @@ public struct GeneratorResult: Sendable {
 
     /// "NAME#k": named here, for the few flows that fail, rather than for every flow as it starts.
     func flowName(_ flow: Int) -> String { "\(name)#\(flow - firstFlow + 1)" }
+}
+
+/// A stack profile that a host's connections share (one object, where a copy in each connection retained the
+/// profile's name and SYN delays for every connection).
+final class SharedStack {
+    let profile: StackProfile
+    init(_ profile: StackProfile) { self.profile = profile }
 }
 
 /// One host's TCP endpoints: a Lambda Hyperplane ENI, an instance's ENI, or an outside host. It gives its
@@ -499,19 +516,24 @@ public final class Simulation {
         return results
     }
 
-    private func sourceEndpoint(_ source: FlowSource) -> (HostEndpoint, StackProfile, ClosedRange<UInt16>) {
+    private func sourceEndpoint(_ source: FlowSource) -> (HostEndpoint, SharedStack, ClosedRange<UInt16>) {
         // The model read in place (`scenario.model.…`): a copy of it, or of an instance or host, would retain
         // their arrays and strings for every flow.
         switch source {
         case .lambda(_, let eni):
-            return (endpoint(eni: eni), .linux, scenario.assumptions.lambdaEphemeralPorts)
+            return (endpoint(eni: eni), lambdaStack, scenario.assumptions.lambdaEphemeralPorts)
         case .instance(let k):
-            return (endpoint(eni: scenario.model.instances[k].eni), scenario.model.instances[k].stack,
+            return (endpoint(eni: scenario.model.instances[k].eni), instanceStacks[k],
                     scenario.model.instances[k].stack.ephemeralPorts)
         case .outsideHost(let h):
-            return (hosts[h], scenario.model.outsideHosts[h].stack, scenario.model.outsideHosts[h].stack.ephemeralPorts)
+            return (hosts[h], hostStacks[h], scenario.model.outsideHosts[h].stack.ephemeralPorts)
         }
     }
+
+    /// The stacks connections share: Lambda's (Linux), each instance's, each outside host's.
+    let lambdaStack = SharedStack(.linux)
+    private(set) lazy var instanceStacks: [SharedStack] = scenario.model.instances.map { SharedStack($0.stack) }
+    private(set) lazy var hostStacks: [SharedStack] = scenario.model.outsideHosts.map { SharedStack($0.stack) }
 
     /// Schedules generated flow `k` of generator `g`: one pending event per generator.
     private func scheduleGenerated(_ g: Int, _ k: Int) {
@@ -613,18 +635,18 @@ public final class Simulation {
             r.index = i
             results[i] = r
         } else if let g = generator(of: i) {
-            generatorResults[g].add(flow.result, flow: i, template: flow.template, start: flow.start)
+            generatorResults[g].add(flow, flow: i, template: flow.template, start: flow.start)
         }
     }
 
     /// The server side of a flow: what answers at an outside host, or at an instance.
-    func accept(_ p: SimPacket, at host: HostEndpoint, behaviour: PortBehaviour, stack: StackProfile) {
+    func accept(_ p: SimPacket, at host: HostEndpoint, behaviour: PortBehaviour, stack: SharedStack) {
         guard let syn = p.tcp else { return }
         switch behaviour {
         case .silent:
             return
         case .closed:
-            host.sendReset(answering: p, stack: stack)
+            host.sendReset(answering: p, stack: stack.profile)
         case .listen:
             let key = HostEndpoint.ConnectionKey(localPort: syn.destinationPort, remote: p.ip.source,
                                                  remotePort: syn.sourcePort)
@@ -672,7 +694,7 @@ extension HostEndpoint {
             // Read in place: a copy of the host would retain its strings, port table and stack.
             let behaviour = sim.scenario.model.outsideHosts[h].behaviour(on: t.destinationPort)
             if t.flags == .syn {
-                sim.accept(p, at: self, behaviour: behaviour, stack: sim.scenario.model.outsideHosts[h].stack)
+                sim.accept(p, at: self, behaviour: behaviour, stack: sim.hostStacks[h])
             } else if behaviour != .silent {
                 sendReset(answering: p, stack: sim.scenario.model.outsideHosts[h].stack)
             }
@@ -682,7 +704,7 @@ extension HostEndpoint {
             let model = sim.scenario.model
             if case .instance(let k) = model.enis[e].owner {
                 if t.flags == .syn {
-                    sim.accept(p, at: self, behaviour: .listen(app: "tcp"), stack: model.instances[k].stack)
+                    sim.accept(p, at: self, behaviour: .listen(app: "tcp"), stack: sim.instanceStacks[k])
                 } else {
                     sendReset(answering: p, stack: model.instances[k].stack)
                 }
