@@ -49,11 +49,39 @@ public func vpcsim(_ arguments: [String]) throws -> ProcessResult {
     try run(vpcsimExecutable(), arguments, cwd: repositoryRoot)
 }
 
-/// A fresh temporary directory per call.
+/// A fresh temporary directory per call, removed with everything in it when the test process exits (a run of
+/// the suite left some 600 MB in the temporary directory), unless `VPCSIM_KEEP_TEST_DIRS` is set.
 public func makeTempDirectory(_ label: String = "vpcsim-test") -> String {
     let dir = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    TestDirectories.shared.add(dir)
     return dir
+}
+
+/// The directories `makeTempDirectory` made in this process, removed at its exit.
+final class TestDirectories: @unchecked Sendable {
+    static let shared = TestDirectories()
+    private let lock = NSLock()
+    private var paths: [String] = []
+    private var registered = false
+
+    func add(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        paths.append(path)
+        if !registered, ProcessInfo.processInfo.environment["VPCSIM_KEEP_TEST_DIRS"] == nil {
+            registered = true
+            atexit { TestDirectories.shared.removeAll() }
+        }
+    }
+
+    func removeAll() {
+        lock.lock()
+        let all = paths
+        paths = []
+        lock.unlock()
+        for p in all { try? FileManager.default.removeItem(atPath: p) }
+    }
 }
 
 public struct ProcessResult {
