@@ -98,12 +98,8 @@ public final class OutputFile {
 
     /// `write` in direct mode of more than `directPiece` bytes.
     private func writePieces(_ raw: UnsafeRawBufferPointer) {
-        var offset = 0
-        while offset < raw.count {
-            let n = min(directPiece, raw.count - offset)
-            write(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n]))
-            offset += n
-        }
+        guard let fp = stream, let code = DirectWrites.write(raw, in: directPiece, to: fp), failed == nil else { return }
+        failed = String(cString: strerror(code))
     }
 
     public func write(_ bytes: [UInt8]) {
@@ -238,6 +234,19 @@ enum DirectWrites {
         #else
         return false
         #endif
+    }
+
+    /// Writes `raw` to `fp` in pieces of at most `piece` bytes (half a direct stream's buffer: stdio then only
+    /// ever flushes whole buffers of its own). The errno of the first piece that failed, or nil.
+    static func write(_ raw: UnsafeRawBufferPointer, in piece: Int, to fp: UnsafeMutablePointer<FILE>) -> Int32? {
+        var failure: Int32?
+        var offset = 0
+        while offset < raw.count {
+            let n = min(piece, raw.count - offset)
+            if fwrite(raw.baseAddress! + offset, 1, n, fp) != n, failure == nil { failure = errno }
+            offset += n
+        }
+        return failure
     }
 
     static func disable(_ fd: Int32) {

@@ -148,16 +148,11 @@ public final class PcapngWriter {
         w.writeNative32(UInt32(total))
         if groupByInterface {
             if let fp = spools[interface] {
-                // A direct spool is given at most half its buffer at a time (stdio then only writes whole
-                // buffers of its own: `OutputFile.write`).
+                // A direct spool is given at most half its buffer at a time (`DirectWrites.write`).
                 let piece = directSpools[interface] ? spoolBufferSize / 2 : w.count
-                var offset = 0
-                while offset < w.count {
-                    let n = min(piece, w.count - offset)
-                    if fwrite(scratch + offset, 1, n, fp) != n, spoolError == nil {
-                        spoolError = String(cString: strerror(errno))
-                    }
-                    offset += n
+                if let code = DirectWrites.write(UnsafeRawBufferPointer(start: scratch, count: w.count), in: piece,
+                                                 to: fp), spoolError == nil {
+                    spoolError = String(cString: strerror(code))
                 }
             } else if spoolError == nil {
                 spoolError = "a spool file beside it could not be created"
@@ -181,7 +176,7 @@ public final class PcapngWriter {
         // Append each interface's spooled packets, interface by interface.
         for (i, fp) in spools.enumerated() {
             guard let fp else { continue }
-            if i < directSpools.count, directSpools[i] { DirectWrites.disable(fileno(fp)) }  // its partial last buffer
+            endDirectSpool(i, fp)  // its partial last buffer
             if ferror(fp) != 0, spoolError == nil { spoolError = "a spool file beside it could not be written" }
             guard spoolError == nil else { break }
             spoolError = file.append(contentsOf: fp)
@@ -198,10 +193,17 @@ public final class PcapngWriter {
     /// Why writing a spool file failed (its errno, read on the thread that wrote).
     private var spoolError: String?
 
+    /// Spool `i` back to writes through the page cache (before its last, partial buffer is flushed).
+    private func endDirectSpool(_ i: Int, _ fp: UnsafeMutablePointer<FILE>) {
+        guard directSpools[i] else { return }
+        directSpools[i] = false
+        DirectWrites.disable(fileno(fp))
+    }
+
     private func removeSpools() {
         for (i, fp) in spools.enumerated() {
             guard let fp else { continue }
-            if i < directSpools.count, directSpools[i] { DirectWrites.disable(fileno(fp)) }
+            endDirectSpool(i, fp)
             fclose(fp)
         }
         directSpools = []
