@@ -696,7 +696,7 @@ extension HostEndpoint {
             if t.flags == .syn {
                 sim.accept(p, at: self, behaviour: behaviour, stack: sim.hostStacks[h])
             } else if behaviour != .silent {
-                sendReset(answering: p, stack: sim.scenario.model.outsideHosts[h].stack)
+                sendReset(answering: p, stack: sim.hostStacks[h].profile)
             }
         case .eni(let e):
             // An instance accepts connections on the ports flows target (a named simplification); Lambda ENIs
@@ -706,7 +706,7 @@ extension HostEndpoint {
                 if t.flags == .syn {
                     sim.accept(p, at: self, behaviour: .listen(app: "tcp"), stack: sim.instanceStacks[k])
                 } else {
-                    sendReset(answering: p, stack: model.instances[k].stack)
+                    sendReset(answering: p, stack: sim.instanceStacks[k].profile)
                 }
             }
         }
