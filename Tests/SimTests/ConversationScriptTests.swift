@@ -37,7 +37,7 @@ struct ConversationScriptTests {
                     "\(name)")
             for k in messages.indices {
                 let after = messages.indices.filter { messages[$0].from == side && messages[$0].waitsFor == k }
-                #expect((script.sentAfter[s][k] ?? []) == after, "\(name) after \(k)")
+                #expect(script.sentAfter[s][k] == after, "\(name) after \(k)")
             }
             #expect(script.isBanner == messages.map { $0.label.contains("banner") }, "\(name)")
             #expect(script.isUserAuthSuccess == messages.map { $0.label.contains("USERAUTH_SUCCESS") }, "\(name)")
