@@ -99,7 +99,7 @@ public func run(_ program: String, _ arguments: [String], cwd: String? = nil) th
     let out = Pipe()
     // stderr goes to a file, so a chatty child never blocks on a full pipe while we drain stdout.
     let errPath = NSTemporaryDirectory() + "vpcsim-stderr-\(UUID().uuidString)"
-    FileManager.default.createFile(atPath: errPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
     let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
     defer {
         try? errHandle.close()
