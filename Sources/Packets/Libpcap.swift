@@ -17,6 +17,8 @@ public final class PcapWriter {
     private var pcap: OpaquePointer?
     private(set) var dumper: OpaquePointer?
     public private(set) var packetCount = 0
+    /// Whether whole buffers go to the file with O_DIRECT (asked for, and the file system took it).
+    public var writesDirect: Bool { file?.writesDirect ?? false }
 
     /// `bufferSize`: stdio's buffer (written out a buffer at a time). `direct`: whole buffers written without a
     /// copy into the page cache where the file system allows it (`OutputFile`).

@@ -16,9 +16,13 @@ func cores() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
 /// Builds N TCP SYN frames (Linux's SYN options: MSS, SACK-permitted, timestamps, NOP, window scale), each
 /// with its own source port, sequence number and timestamp, fills lengths and checksums, and writes them to
-/// a nanosecond pcap through libpcap.
-func benchSYNToPcap(count: Int, path: String) throws -> (seconds: Double, bytes: Int) {
-    let writer = try PcapWriter(path: path)
+/// a nanosecond pcap through libpcap. `direct`: whole 1 MiB buffers written with O_DIRECT, past the kernel's page
+/// cache, as `vpcsim run` writes its captures (`PcapWriter(direct:)`); by default through the page cache, as in
+/// the figures of every session before the sixteenth.
+func benchSYNToPcap(count: Int, path: String, direct: Bool = false) throws
+    -> (seconds: Double, bytes: Int, direct: Bool) {
+    let writer = try PcapWriter(path: path, direct: direct)
+    let wroteDirect = writer.writesDirect
     let link = LinkHeader.ethernet(EthernetHeader(destination: MACAddress(rawValue: 0x0242_0a00_0101),
                                                   source: MACAddress(rawValue: 0x0242_0a00_010a)))
     var ip = IPv4Header(source: IPv4Address(10, 0, 1, 10), destination: IPv4Address(203, 0, 113, 22), proto: .tcp)
@@ -49,7 +53,7 @@ func benchSYNToPcap(count: Int, path: String) throws -> (seconds: Double, bytes:
     }
     try writer.close()
     let end = monotonicNanos()
-    return (Double(end - start) / 1e9, bytes)
+    return (Double(end - start) / 1e9, bytes, wroteDirect)
 }
 
 let args = CommandLine.arguments.dropFirst()
@@ -57,13 +61,18 @@ let which = args.first ?? "syn-pcap"
 let n = args.count > 1 ? Int(args[args.startIndex + 1]) ?? 5_000_000 : 5_000_000
 switch which {
 case "syn-pcap":
-    let keep = args.count > 2 ? args[args.startIndex + 2] : nil  // an output path to keep (scripts/bench-scapy.sh)
+    // `direct` anywhere after the count: past the page cache (see benchSYNToPcap).
+    let positional = args.filter { $0 != "direct" }
+    let direct = positional.count < args.count
+    let n = positional.count > 1 ? Int(positional[positional.startIndex + 1]) ?? 5_000_000 : 5_000_000
+    // An output path to keep (scripts/bench-scapy.sh).
+    let keep = positional.count > 2 ? positional[positional.startIndex + 2] : nil
     let path = keep ?? "/tmp/vpcsim-bench-syn.pcap"
-    _ = try benchSYNToPcap(count: 100_000, path: path)  // warm up
-    let (s, bytes) = try benchSYNToPcap(count: n, path: path)
+    _ = try benchSYNToPcap(count: 100_000, path: path, direct: direct)  // warm up
+    let (s, bytes, wroteDirect) = try benchSYNToPcap(count: n, path: path, direct: direct)
     let rate = Double(n) / s
     print("syn-pcap: \(n) SYN frames (\(bytes / n) bytes each) built with options and checksums and written to a "
-        + "nanosecond pcap via libpcap in \(String(format: "%.3f", s)) s: "
+        + "nanosecond pcap via libpcap\(wroteDirect ? " (O_DIRECT)" : direct ? " (O_DIRECT refused: buffered)" : "") in \(String(format: "%.3f", s)) s: "
         + "\(String(format: "%.2f", rate / 1e6)) million frames/s on \(cores()) cores")
     if keep == nil { unlink(path) }
 case "large-vpc":
@@ -73,7 +82,7 @@ case "large-vpc":
 case "hops", "flows", "engine":
     try FlowBench.main(Array(args))
 default:
-    print("usage: vpcsim-bench [syn-pcap] [N] [KEEP.pcap] | vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]"
+    print("usage: vpcsim-bench [syn-pcap] [N] [KEEP.pcap] [direct] | vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]"
         + " | vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] | vpcsim-bench engine [FLOWS]")
     exit(2)
 }
