@@ -1,4 +1,4 @@
-// vpcsim-bench: release-build benchmarks (not tests). Run: swift run -c release vpcsim-bench [syn-pcap] [N] [KEEP.pcap]
+// vpcsim-bench: release-build benchmarks (not tests). Run: swift run -c release vpcsim-bench [syn-pcap] [N] [KEEP.pcap] [direct]
 //                                                        or: swift run -c release vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]
 import Foundation
 import Packets
@@ -58,13 +58,12 @@ func benchSYNToPcap(count: Int, path: String, direct: Bool = false) throws
 
 let args = CommandLine.arguments.dropFirst()
 let which = args.first ?? "syn-pcap"
-let n = args.count > 1 ? Int(args[args.startIndex + 1]) ?? 5_000_000 : 5_000_000
 switch which {
 case "syn-pcap":
-    // `direct` anywhere after the count: past the page cache (see benchSYNToPcap).
+    // `direct` anywhere after the subcommand: past the page cache (see benchSYNToPcap).
     let positional = args.filter { $0 != "direct" }
     let direct = positional.count < args.count
-    let n = positional.count > 1 ? Int(positional[positional.startIndex + 1]) ?? 5_000_000 : 5_000_000
+    let n = max(1, positional.count > 1 ? Int(positional[positional.startIndex + 1]) ?? 5_000_000 : 5_000_000)
     // An output path to keep (scripts/bench-scapy.sh).
     let keep = positional.count > 2 ? positional[positional.startIndex + 2] : nil
     let path = keep ?? "/tmp/vpcsim-bench-syn.pcap"
@@ -72,7 +71,7 @@ case "syn-pcap":
     let (s, bytes, wroteDirect) = try benchSYNToPcap(count: n, path: path, direct: direct)
     let rate = Double(n) / s
     print("syn-pcap: \(n) SYN frames (\(bytes / n) bytes each) built with options and checksums and written to a "
-        + "nanosecond pcap via libpcap\(wroteDirect ? " (O_DIRECT)" : direct ? " (O_DIRECT refused: buffered)" : "") in \(String(format: "%.3f", s)) s: "
+        + "nanosecond pcap via libpcap\(wroteDirect ? " (O_DIRECT)" : direct ? " (O_DIRECT not used: buffered)" : "") in \(String(format: "%.3f", s)) s: "
         + "\(String(format: "%.2f", rate / 1e6)) million frames/s on \(cores()) cores")
     if keep == nil { unlink(path) }
 case "large-vpc":
