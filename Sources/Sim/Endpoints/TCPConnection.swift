@@ -545,7 +545,7 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     private func incrementQuickAcks() {
-        var q = Int(stack.synWindow) / (2 * Int(rcvMSS))
+        var q = Int(stack.synWindow) / (2 * max(Int(rcvMSS), 1))  // rcvMSS is 0 only if a peer MSS were 12 or less
         if q == 0 { q = 2 }
         quick = max(quick, Int32(min(q, 16)))
     }
