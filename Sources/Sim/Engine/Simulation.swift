@@ -346,6 +346,8 @@ public final class Simulation {
 
     public init(scenario: Scenario) {
         self.scenario = scenario
+        instanceStacks = scenario.model.instances.map { SharedStack($0.stack) }
+        hostStacks = scenario.model.outsideHosts.map { SharedStack($0.stack) }
         rng = SplitMix64(seed: scenario.seed)
         network = VPCNetwork(model: scenario.model, assumptions: scenario.assumptions, scheduler: scheduler,
                              seed: scenario.seed)
@@ -530,10 +532,11 @@ public final class Simulation {
         }
     }
 
-    /// The stacks connections share: Lambda's (Linux), each instance's, each outside host's.
+    /// The stacks connections share: Lambda's (Linux), each instance's, each outside host's (made with the
+    /// simulation: read at every accept and reset, where `lazy` checked each time).
     let lambdaStack = SharedStack(.linux)
-    private(set) lazy var instanceStacks: [SharedStack] = scenario.model.instances.map { SharedStack($0.stack) }
-    private(set) lazy var hostStacks: [SharedStack] = scenario.model.outsideHosts.map { SharedStack($0.stack) }
+    let instanceStacks: [SharedStack]
+    let hostStacks: [SharedStack]
 
     /// Schedules generated flow `k` of generator `g`: one pending event per generator.
     private func scheduleGenerated(_ g: Int, _ k: Int) {
