@@ -72,6 +72,10 @@ import Testing
         let buffered = try PcapWriter(path: dir + "/buffered.pcap")
         let direct = try PcapWriter(path: dir + "/direct.pcap", bufferSize: 200_000, direct: true)
         let dropped = try PcapWriter(path: dir + "/dropped.pcap", direct: true)
+        // Direct only when asked for and with buffers of 128 KiB or more (`writesDirect` says which).
+        let small = try PcapWriter(path: dir + "/small.pcap", bufferSize: 1 << 16, direct: true)
+        #expect(!buffered.writesDirect && !small.writesDirect)
+        small.abandon()
         let thread = try PcapWriterThread(writers: [direct, dropped], chunks: 2)
         var rng = SplitMix64(seed: 3)
         for k in 0..<40_000 {
