@@ -67,7 +67,7 @@ enum FlowBench {
             print("hops: \(n) TCP flows on the story topology, captures on (\(what)): \(r.records) packet-hops captured in "
                 + String(format: "%.2f s: %.0f thousand packet-hops/s", r.seconds, Double(r.records) / r.seconds / 1e3)
                 + "; \(r.bytes / 1_000_000) MB written; \(r.ok) ok, at most \(r.concurrent) at once; peak RSS \(r.rss / 1024) MiB; "
-                + "\(ProcessInfo.processInfo.activeProcessorCount) cores")
+                + "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(BuildInfo.optimization)")
         case "engine":
             // The simulation alone: no observer (no captures, no flow logs, no report).
             let s = try scenario(flows: n, over: Int64(n) * 100_000)
@@ -77,7 +77,7 @@ enum FlowBench {
             let seconds = Date().timeIntervalSince(t0)
             print("engine: \(n) TCP flows, no observer: " + String(format: "%.2f s", seconds)
                 + ", \(sim.scheduler.eventsRun) events (" + String(format: "%.0f ns/event", seconds * 1e9 / Double(sim.scheduler.eventsRun))
-                + "), \(sim.generatorResults.first?.outcomes[.ok] ?? 0) ok, at most \(sim.scheduler.peakPending) events pending, peak RSS \(peakRSSKiB() / 1024) MiB; SimPacket \(MemoryLayout<SimPacket>.size) bytes")
+                + "), \(sim.generatorResults.first?.outcomes[.ok] ?? 0) ok, at most \(sim.scheduler.peakPending) events pending, peak RSS \(peakRSSKiB() / 1024) MiB; SimPacket \(MemoryLayout<SimPacket>.size) bytes; \(BuildInfo.optimization)")
         case "flows":
             let which = args.count > 2 && ["on", "off", "both", "all-hops"].contains(args[2]) ? args[2] : "both"
             // "all-hops" alone: captures on, with all-hops.pcapng ("both all-hops": off, then that).
@@ -88,7 +88,7 @@ enum FlowBench {
                 print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on (\(what))" : "off")"
                     + (flowLogs ? "" : ", no flow logs") + ": "
                     + String(format: "%.2f s", r.seconds) + ", \(r.records) records, \(r.bytes / 1_000_000) MB written, "
-                    + "\(r.ok) ok, at most \(r.concurrent) at once, peak RSS \(r.rss / 1024) MiB (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+                    + "\(r.ok) ok, at most \(r.concurrent) at once, peak RSS \(r.rss / 1024) MiB (\(ProcessInfo.processInfo.activeProcessorCount) cores, \(BuildInfo.optimization))")
             }
         default:
             print("usage: vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] [no-flow-logs]")

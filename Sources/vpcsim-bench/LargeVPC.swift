@@ -47,6 +47,6 @@ func benchLargeVPC(runs: Int, seed: UInt64, keep: String? = nil) throws {
     }
     func ms(_ v: Double) -> String { String(format: "%.1f ms", v * 1000) }
     print("large-vpc: ScenarioLoader.load(path:) over \(runs) runs: median \(ms(median(loads))), "
-          + "min \(ms(loads.min() ?? 0)) on \(cores()) cores "
+          + "min \(ms(loads.min() ?? 0)) on \(cores()) cores, \(BuildInfo.optimization) "
           + "(of which YAML parse alone, Yams.compose: median \(ms(median(parses))), min \(ms(parses.min() ?? 0)))")
 }

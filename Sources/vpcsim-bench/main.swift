@@ -2,6 +2,7 @@
 //                                                        or: swift run -c release vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]
 import Foundation
 import Packets
+import Sim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -72,7 +73,7 @@ case "syn-pcap":
     let rate = Double(n) / s
     print("syn-pcap: \(n) SYN frames (\(bytes / n) bytes each) built with options and checksums and written to a "
         + "nanosecond pcap via libpcap\(wroteDirect ? " (O_DIRECT)" : direct ? " (O_DIRECT not used: buffered)" : "") in \(String(format: "%.3f", s)) s: "
-        + "\(String(format: "%.2f", rate / 1e6)) million frames/s on \(cores()) cores")
+        + "\(String(format: "%.2f", rate / 1e6)) million frames/s on \(cores()) cores, \(BuildInfo.optimization)")
     if keep == nil { unlink(path) }
 case "large-vpc":
     try benchLargeVPC(runs: args.count > 1 ? Int(args[args.startIndex + 1]) ?? 7 : 7,
