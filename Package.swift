@@ -12,7 +12,7 @@ import PackageDescription
 //
 // And they are optimized with a profile of where the simulation spends its time (profile-guided optimization:
 // the compiler lays out hot paths together and inlines where calls are hot; `engine` runs 9% fewer instructions
-// and misses the instruction cache 38% less often, `flows 1000000 off` takes 5–7% less time). The profile is
+// and misses the instruction cache 38% less often, `flows 1000000 off` takes 4–8% less time). The profile is
 // profiles/Sim.profdata, made by scripts/pgo-profile.sh from the benchmarks and every shipped scenario; see
 // docs/performance.md. It is LLVM's (`-ir-profile-use`: Swift's own `-profile-use` crashed the 6.3 compiler) and
 // used only by a compiler at least as new as the one that made it (an older LLVM cannot read it); a function
