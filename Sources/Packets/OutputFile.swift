@@ -19,9 +19,10 @@ public struct CaptureFileError: Error, Equatable, Sendable, CustomStringConverti
         self.message = message
     }
 
+    /// Always one line (a path may hold a newline).
     public var description: String {
-        if let packet { return "\(path): packet \(packet): \(message)" }
-        return "\(path): \(message)"
+        if let packet { return escapingControlCharacters("\(path): packet \(packet): \(message)") }
+        return escapingControlCharacters("\(path): \(message)")
     }
 }
 
