@@ -88,6 +88,11 @@ public final class OutputFile {
         if failed == nil { failed = String(cString: strerror(code)) }
     }
 
+    /// A record could not be written for `reason` (a timestamp the format cannot hold): `commit()` fails.
+    func noteFailure(reason: String) {
+        if failed == nil { failed = reason }
+    }
+
     @inline(__always)
     public func write(_ raw: UnsafeRawBufferPointer) {
         guard let fp = stream, raw.count > 0 else { return }
