@@ -38,6 +38,20 @@ import Testing
         #expect(Self.loadError(sequences) == ScenarioError(file: "t.yaml", line: 3, column: 127, message: "nesting deeper than 64 levels"))
     }
 
+    /// Aliases nest without indenting: `kN: &kN [*kN-1]` puts the first list N + 1 levels deep in the composed
+    /// tree (whose recursive release overflowed the stack at some tens of thousands). The alias that would reach
+    /// level 65 is refused where it stands.
+    @Test func aliasesCountAsTheNestingTheyBringIn() {
+        var yaml = "name: x\nflows: []\nk0: &k0 [x]\n"
+        for i in 1...62 { yaml += "k\(i): &k\(i) [*k\(i - 1)]\n" }  // k62 is 63 levels: 64 in the top mapping
+        #expect(Self.loadError(yaml)?.message == "unknown key 'k0' in scenario (expected one of: name, description, "
+            + "seed, start_time, assumptions, vpcs, internet_gateways, route_tables, network_acls, security_groups, "
+            + "subnets, nat_gateways, lambdas, instances, outside_hosts, flows, generators, flow_logs)")
+        yaml += "k63: &k63 [*k62]\n"
+        #expect(Self.loadError(yaml) == ScenarioError(file: "t.yaml", line: 66, column: 12, message: "nesting deeper than 64 levels"))
+        #expect(Self.loadError("name: x\nflows: []\nk0: &k0 [x]\nk1: *k0\nk2: *k0\n")?.message.hasPrefix("unknown key 'k0'") == true)
+    }
+
     @Test func bracketsInQuotedScalarsAndCommentsAreNotNesting() throws {
         let brackets = String(repeating: "[{", count: 200)
         let s = try Self.load("name: \"\(brackets)\"  # \(brackets)\ndescription: '\(brackets)'\nflows: []\n")

@@ -13,9 +13,10 @@ public enum NestingLimit {
     static var message: String { "nesting deeper than \(maxDepth) levels" }
 
     /// The line and column (from 1, columns in Unicode scalars, as Yams counts them) of the first mapping or list
-    /// that opens deeper than `maxDepth`, found in libyaml's event stream (the parser itself keeps its state on
-    /// the heap, not the stack); nil when there is none, or when the text is not valid YAML before such a place
-    /// (the composer then reports the syntax error where it is).
+    /// that opens deeper than `maxDepth`, or of an alias that would put its anchor's node deeper in the composed
+    /// tree (`k2: &k2 [*k1]`, line after line, nests without indenting), found in libyaml's event stream (the
+    /// parser itself keeps its state on the heap, not the stack); nil when there is none, or when the text is not
+    /// valid YAML before such a place (the composer then reports the syntax error where it is).
     static func firstTooDeep(yaml: String) -> (line: Int, column: Int)? {
         var text = yaml
         return text.withUTF8 { buffer -> (line: Int, column: Int)? in
@@ -24,18 +25,38 @@ public enum NestingLimit {
             defer { yaml_parser_delete(&parser) }
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            var depth = 0
+            // Per open mapping or list: the height of its tallest child so far, and its anchor if it has one.
+            var open: [(tallestChild: Int, anchor: String?)] = []
+            // The height of each anchored node (a scalar's is 0, a collection's 1 + its tallest child's).
+            var heights: [String: Int] = [:]
+            func anchor(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+                p.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            }
+            func child(_ height: Int) {
+                if !open.isEmpty { open[open.count - 1].tallestChild = max(open[open.count - 1].tallestChild, height) }
+            }
             var event = yaml_event_t()
             while yaml_parser_parse(&parser, &event) == 1 {
-                let type = event.type
+                defer { yaml_event_delete(&event) }
                 let mark = event.start_mark
-                yaml_event_delete(&event)
-                switch type {
+                let position = (Int(mark.line) + 1, Int(mark.column) + 1)
+                switch event.type {
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-                    depth += 1
-                    if depth > maxDepth { return (Int(mark.line) + 1, Int(mark.column) + 1) }
+                    let name = event.type == YAML_SEQUENCE_START_EVENT
+                        ? anchor(event.data.sequence_start.anchor) : anchor(event.data.mapping_start.anchor)
+                    open.append((0, name))
+                    if open.count > maxDepth { return position }
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    depth -= 1
+                    let closed = open.removeLast()
+                    let height = closed.tallestChild + 1
+                    if let name = closed.anchor { heights[name] = height }
+                    child(height)
+                case YAML_SCALAR_EVENT:
+                    if let name = anchor(event.data.scalar.anchor) { heights[name] = 0 }
+                case YAML_ALIAS_EVENT:
+                    let height = anchor(event.data.alias.anchor).flatMap { heights[$0] } ?? 0
+                    if open.count + height > maxDepth { return position }
+                    child(height)
                 case YAML_STREAM_END_EVENT:
                     return nil
                 default:
