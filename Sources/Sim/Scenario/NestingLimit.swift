@@ -3,9 +3,9 @@ import CYaml
 #endif
 
 /// How deeply mappings and lists may nest in a scenario or an AWS dump, checked before anything builds a tree
-/// of the input: the YAML composer (Yams) and JSONSerialization recurse once per level, and a few thousand levels
-/// overflow the stack (a crash, not an error). No scenario or AWS CLI output comes near the limit (a scenario
-/// nests about eight levels, describe-security-groups about six).
+/// of the input: the YAML composer (Yams) recurses once per level, and a few thousand levels overflow the stack (a
+/// crash, not an error); JSONSerialization stops at 512 levels, with a message that gives no line. No scenario or
+/// AWS CLI output comes near the limit (a scenario nests about eight levels, describe-security-groups about six).
 public enum NestingLimit {
     public static let maxDepth = 64
 
