@@ -21,6 +21,7 @@ import Testing
         let r = try vpcsim(["run", "scenarios/closed-port.yaml", "--out", out, "--quiet"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: out + "/report.json"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/.vpcsim.lock"), "removed when the run ends")
     }
 
     /// Two real runs at once into one directory: one writes it, the other fails at once with exit 2.

@@ -5,42 +5,61 @@ import Darwin
 #endif
 import Packets
 
-/// The directory a run writes into (`--out`): created with its parents, and locked for the run, so that two runs
-/// into one directory cannot mix their files.
+/// The directory a run writes into (`--out`): created with its parents, and locked for the run (`DIR/.vpcsim.lock`,
+/// `flock`), so that two runs into one directory cannot mix their files.
 final class OutputDirectory {
     let path: String
+    let lockPath: String
     /// The open `.vpcsim.lock`, holding an exclusive `flock` until `unlock()` (or the process ends).
     private var lockDescriptor: Int32 = -1
 
     static let lockName = ".vpcsim.lock"
 
     /// Creates `path` (and its parents) and locks it: another run that holds the lock is an error at once (it is
-    /// not waited for). The lock file stays, empty, in the directory.
+    /// not waited for). The lock file is removed when the run ends, and by a signal's cleanup
+    /// (`TemporaryFiles`); one left by a killed run is simply locked again.
     init(_ path: String) throws {
         self.path = path
+        lockPath = (path.hasSuffix("/") ? path : path + "/") + Self.lockName
         try Self.create(path)
-        let lockPath = (path.hasSuffix("/") ? path : path + "/") + Self.lockName
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw CaptureFileError(path: path, message: "cannot open the lock file \(lockPath): \(String(cString: strerror(errno)))")
-        }
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let e = errno
-            if e == EINTR { continue }
-            close(fd)
-            if e == EWOULDBLOCK {
-                throw CaptureFileError(path: path, message: "another vpcsim run is writing into this directory "
-                                       + "(\(lockPath) is locked)")
+        while true {
+            let fd = TemporaryFiles.creating(lockPath) { open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+            guard fd >= 0 else {
+                let e = errno
+                TemporaryFiles.forget(lockPath)
+                throw CaptureFileError(path: path, message: "cannot open the lock file \(lockPath): \(String(cString: strerror(e)))")
             }
-            throw CaptureFileError(path: path, message: "cannot lock \(lockPath): \(String(cString: strerror(e)))")
+            var e: Int32 = 0
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                e = errno
+                if e != EINTR { break }
+                e = 0
+            }
+            if e != 0 {
+                close(fd)
+                TemporaryFiles.forget(lockPath)  // the other run's
+                if e == EWOULDBLOCK {
+                    throw CaptureFileError(path: path, message: "another vpcsim run is writing into this directory "
+                                           + "(\(lockPath) is locked)")
+                }
+                throw CaptureFileError(path: path, message: "cannot lock \(lockPath): \(String(cString: strerror(e)))")
+            }
+            // Locked; but a run that just ended may have removed the file after this one opened it: then the lock
+            // is on a file no other run can find, and the path's own is to be locked instead.
+            var held = stat(), named = stat()
+            if fstat(fd, &held) == 0, stat(lockPath, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino {
+                lockDescriptor = fd
+                return
+            }
+            close(fd)
         }
-        lockDescriptor = fd
     }
 
-    /// Lets another run write into the directory.
+    /// Removes the lock file and lets another run write into the directory.
     func unlock() {
         guard lockDescriptor >= 0 else { return }
-        close(lockDescriptor)  // releases the flock
+        TemporaryFiles.remove(lockPath)  // before the lock goes: no run can lock this file once it is unlocked
+        close(lockDescriptor)
         lockDescriptor = -1
     }
 
