@@ -48,8 +48,17 @@ public final class PcapWriter {
 
     /// Appends one record. `timestamp` is nanoseconds since the Unix epoch.
     @inline(__always)
+    /// A timestamp classic pcap cannot hold (before 1970, after 2038-01-19T03:14:07Z) is refused, not wrapped: the file
+    /// is not written and `close()` throws.
     public func write(_ data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int? = nil) {
         guard let dumper else { return }
+        guard PcapRecordHeader.holds(timestamp) else {
+            if !failureNoted {
+                failureNoted = true
+                file?.noteFailure(reason: PcapRecordHeader.timestampRangeText)
+            }
+            return
+        }
         var header = pcap_pkthdr()
         header.ts.tv_sec = Int(timestamp / 1_000_000_000)
         header.ts.tv_usec = Int(timestamp % 1_000_000_000)  // nanoseconds, in a nanosecond-precision file
@@ -80,7 +89,13 @@ public final class PcapWriter {
     }
 
     /// A write on `PcapWriterThread` failed with errno `code`: `close()` reports it.
-    func noteWriteFailure(_ code: Int32) { file?.noteFailure(code) }
+    func noteWriteFailure(_ code: Int32) {
+        if code == PcapRecordHeader.timestampOutOfRange {
+            file?.noteFailure(reason: PcapRecordHeader.timestampRangeText)
+        } else {
+            file?.noteFailure(code)
+        }
+    }
 
     /// Flushes and moves the file into place. Throws if any write failed; the partial file is then removed.
     public func close() throws {

@@ -19,9 +19,10 @@ public struct CaptureFileError: Error, Equatable, Sendable, CustomStringConverti
         self.message = message
     }
 
+    /// Always one line (a path may hold a newline).
     public var description: String {
-        if let packet { return "\(path): packet \(packet): \(message)" }
-        return "\(path): \(message)"
+        if let packet { return escapingControlCharacters("\(path): packet \(packet): \(message)") }
+        return escapingControlCharacters("\(path): \(message)")
     }
 }
 
@@ -85,6 +86,11 @@ public final class OutputFile {
     /// which the flush at `commit()` could no longer tell.
     func noteFailure(_ code: Int32) {
         if failed == nil { failed = String(cString: strerror(code)) }
+    }
+
+    /// A record could not be written for `reason` (a timestamp the format cannot hold): `commit()` fails.
+    func noteFailure(reason: String) {
+        if failed == nil { failed = reason }
     }
 
     @inline(__always)

@@ -227,6 +227,9 @@ public final class PcapWriterThread {
                     bytes = frame
                     caplen = w.count
                 }
+                if stream != nil, errors[writer] == 0, !PcapRecordHeader.holds(timestamp) {
+                    errors[writer] = PcapRecordHeader.timestampOutOfRange  // refused, not wrapped
+                }
                 if let stream, errors[writer] == 0 {
                     // The record header goes in the 16 bytes before the frame (the record's own header, read
                     // above, or the room before `frame`), so that header and frame go to stdio in one call.
@@ -255,8 +258,21 @@ public final class PcapWriterThread {
 enum PcapRecordHeader {
     static let size = 16
 
-    /// Stores the header of a record of `caplen` bytes (captured whole) at `p`. Seconds are truncated to 32 bits,
-    /// as `pcap_dump` does.
+    /// The failure of a record whose timestamp `holds` refuses, where an errno would be (errnos are positive).
+    static let timestampOutOfRange: Int32 = -1
+    static let timestampRangeText = "a packet's timestamp is outside 1970-01-01T00:00:00Z to 2038-01-19T03:14:07Z, "
+        + "the times classic pcap's 32-bit seconds hold for every reader"
+
+    /// Whether classic pcap can hold `timestamp` (ns since the Unix epoch) for every reader: its seconds are 32
+    /// bits, which Wireshark reads as unsigned but libpcap as signed (`struct pcap_timeval`: a time after
+    /// 2038-01-19 reads back as one before 1970). Writers refuse a record it cannot, rather than wrap it.
+    @inline(__always)
+    static func holds(_ timestamp: Int64) -> Bool {
+        timestamp >= 0 && timestamp / 1_000_000_000 <= Int64(Int32.max)
+    }
+
+    /// Stores the header of a record of `caplen` bytes (captured whole) at `p`, its timestamp one that `holds`
+    /// accepts.
     @inline(__always)
     static func store(at p: UnsafeMutableRawPointer, timestamp: Int64, caplen: Int) {
         p.storeBytes(of: UInt32(truncatingIfNeeded: timestamp / 1_000_000_000), as: UInt32.self)

@@ -84,13 +84,13 @@ public enum Runner {
         sim.network.fusesHops = options.fusesHops
         var writer: CaptureWriter?
         var outDir: String?
+        // Locked until the run returns, after its last rename (this defer runs after the others): a second run
+        // into the directory fails at once rather than mix its files with this one's.
+        var directory: OutputDirectory?
+        defer { directory?.unlock() }
         if options.writeFiles {
             let dir = options.outDir ?? "captures/\(scenario.name)"
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            } catch {
-                throw CaptureFileError(path: dir, message: "cannot create the output directory: \(error.localizedDescription)")
-            }
+            directory = try OutputDirectory(dir)
             outDir = dir
             removeStaleOutputs(in: dir)
             if options.capture.map({ !$0.isEmpty }) ?? true {

@@ -62,9 +62,10 @@ func alternatives(_ names: [String]) -> String {
     names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
 }
 
-/// Prints a one-line error to stderr and exits with status 2 (invalid input).
+/// Prints a one-line error to stderr and exits with status 2 (invalid input). Any control character in the
+/// message (a newline in a value or a path it quotes) is escaped: the error stays one line.
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("vpcsim: error: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("vpcsim: error: \(escapingControlCharacters(message))\n".utf8))
     Foundation.exit(2)
 }
 

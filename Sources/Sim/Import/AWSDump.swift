@@ -68,6 +68,10 @@ struct AWSDump {
         guard bytes.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) else {
             throw AWSImportError(file: path, line: 1, column: 1, message: "malformed JSON: the file is empty")
         }
+        if let offset = NestingLimit.firstTooDeep(json: bytes) {  // before JSONSerialization recurses into it
+            let (l, c) = NestingLimit.position(ofByte: offset, in: bytes)
+            throw AWSImportError(file: path, line: l, column: c, message: NestingLimit.message)
+        }
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])

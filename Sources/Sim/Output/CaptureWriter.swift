@@ -105,7 +105,9 @@ public final class CaptureWriter {
         let s = state.pointer(point)
         guard s.pointee.selected else { return }
         let local = s.pointee.local, peer = s.pointee.peer, interface = s.pointee.interface
-        let ts = startTime + time
+        // Saturating: a time the pcap cannot hold is refused by its writer, never a trap here.
+        let (sum, overflow) = startTime.addingReportingOverflow(time)
+        let ts = overflow ? Int64.max : sum
         s.pointee.count += 1
         guard let borrowed = thread else { return }  // there whenever a point is selected
         let parts = FrameParts(destination: outgoing ? peer : local, source: outgoing ? local : peer, ip: p.ip,

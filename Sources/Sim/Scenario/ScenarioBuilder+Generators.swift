@@ -49,6 +49,7 @@ extension ScenarioBuilder {
                 guard let v = ScenarioValues.duration(s) else {
                     throw r.error(at: n, "invalid over '\(s)' (expected a duration such as 60s)")
                 }
+                try checkSpan(v, n, key: "over", text: s)
                 over = v
             }
             var expect: GeneratorExpectation?

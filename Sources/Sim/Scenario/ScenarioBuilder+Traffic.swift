@@ -84,6 +84,7 @@ extension ScenarioBuilder {
                 guard let v = ScenarioValues.duration(s) else {
                     throw r.error(at: n, "invalid start '\(s)' (expected a duration such as 0s, 1.5s or 250ms)")
                 }
+                try checkSpan(v, n, key: "start", text: s)
                 spec.start = v
             }
             for key in ["size", "request_size"] {
@@ -105,6 +106,7 @@ extension ScenarioBuilder {
                 guard let v = ScenarioValues.duration(s), v > 0 else {
                     throw r.error(at: n, "invalid connect_timeout '\(s)' (expected a duration such as 20s)")
                 }
+                try checkSpan(v, n, key: "connect_timeout", text: s)
                 spec.client.connectTimeout = v
             }
             if let n = f["hold"] {
@@ -112,6 +114,7 @@ extension ScenarioBuilder {
                 guard let v = ScenarioValues.duration(s) else {
                     throw r.error(at: n, "invalid hold '\(s)' (expected a duration such as 120s)")
                 }
+                try checkSpan(v, n, key: "hold", text: s)
                 spec.hold = v
             }
             if let n = f["source_port"] {

@@ -56,13 +56,7 @@ struct ScenarioBuilder {
             seed = v
         }
         var startTime: Int64?
-        if let n = top["start_time"] {
-            let s = try r.string(n, key: "start_time")
-            guard let t = ScenarioValues.timestamp(s) else {
-                throw r.error(at: n, "invalid start_time '\(s)' (expected an RFC 3339 time such as 2026-11-26T09:00:00Z)")
-            }
-            startTime = t
-        }
+        if let n = top["start_time"] { startTime = try readStartTime(n) }
         if let n = top["assumptions"] { try readAssumptions(n) }
         var flowLogs = FlowLogSettings()
         if let n = top["flow_logs"] { flowLogs = try readFlowLogs(n) }
@@ -87,6 +81,9 @@ struct ScenarioBuilder {
         var scenario = Scenario(name: name, description: description, file: r.file, seed: seed, model: model,
                                 flows: flows, assumptions: assumptions)
         if let startTime { scenario.startTime = startTime }
+        try checkTimeRange(startTime: scenario.startTime, startNode: top["start_time"],
+                           latest: Self.latestTime(flows: flows, generators: generators, model: model,
+                                                   assumptions: assumptions))
         scenario.flowLogs = flowLogs
         scenario.generators = generators
         return scenario

@@ -1,3 +1,5 @@
+import Packets
+
 /// A problem in a scenario file, at the line and column of the offending YAML node (1-based; 0:0 when the
 /// file itself could not be read); also an AWS dump's (`AWSImportError`), at its JSON's line and column.
 public struct ScenarioError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -10,9 +12,10 @@ public struct ScenarioError: Error, Equatable, Sendable, CustomStringConvertible
         self.file = file
         self.line = line
         self.column = column
-        self.message = message
+        // A value quoted into the message (or a file name) may hold a newline or another control character.
+        self.message = escapingControlCharacters(message)
     }
 
     /// "scenarios/x.yaml:12:7: route target nat-0ab is not defined" — always one line.
-    public var description: String { "\(file):\(line):\(column): \(message)" }
+    public var description: String { escapingControlCharacters("\(file):\(line):\(column): \(message)") }
 }

@@ -25,6 +25,10 @@ public enum ScenarioLoader {
     }
 
     public static func load(yaml: String, file: String) throws -> Scenario {
+        // Before the composer recurses into it: thousands of levels would overflow the stack.
+        if let (line, column) = NestingLimit.firstTooDeep(yaml: yaml) {
+            throw ScenarioError(file: file, line: line, column: column, message: NestingLimit.message)
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)

@@ -78,8 +78,19 @@ enum ScenarioValues {
     }
 
     /// An RFC 3339 timestamp ("2026-11-26T09:00:00Z", "2026-11-26 09:00:00.5+01:00") or a date
-    /// ("2026-11-26", midnight UTC), as Unix nanoseconds.
+    /// ("2026-11-26", midnight UTC), as Unix nanoseconds; nil also for a time the nanosecond clock cannot hold
+    /// (before 1677-09-21 or after 2262-04-11).
     static func timestamp(_ text: String) -> Int64? {
+        guard let (seconds, nanos) = timestampParts(text) else { return nil }
+        let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (total, overflow2) = ns.addingReportingOverflow(nanos)
+        return overflow2 ? nil : total
+    }
+
+    /// An RFC 3339 timestamp or a date, as whole Unix seconds and the nanoseconds after them (any year 0000-9999:
+    /// seconds do not overflow).
+    static func timestampParts(_ text: String) -> (seconds: Int64, nanos: Int64)? {
         let u = Array(text.utf8)
         func num(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= u.count else { return nil }
@@ -93,7 +104,7 @@ enum ScenarioValues {
         guard let year = num(0, 4), u.count >= 10, u[4] == 45, let month = num(5, 2), u[7] == 45,
               let day = num(8, 2), (1...12).contains(month), (1...daysIn(month, year)).contains(day) else { return nil }
         let days = daysFromCivil(year, month, day)
-        if u.count == 10 { return Int64(days) * 86_400_000_000_000 }
+        if u.count == 10 { return (Int64(days) * 86_400, 0) }
         guard u.count >= 19, u[10] == 84 || u[10] == 116 || u[10] == 32, let hour = num(11, 2), u[13] == 58,
               let minute = num(14, 2), u[16] == 58, let second = num(17, 2),
               hour < 24, minute < 60, second < 61 else { return nil }
@@ -122,7 +133,25 @@ enum ScenarioValues {
         }
         guard i == u.count else { return nil }
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offset)
-        return seconds * 1_000_000_000 + nanos
+        return (seconds, nanos)
+    }
+
+    /// "2106-02-07T06:28:16Z": Unix seconds as an RFC 3339 time in UTC (Howard Hinnant's civil_from_days).
+    static func rfc3339(seconds: Int64) -> String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let second = Int(seconds - days * 86_400)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(Int64(second / 3600)))"
+            + ":\(two(Int64(second / 60 % 60))):\(two(Int64(second % 60)))Z"
     }
 
     static func daysIn(_ month: Int, _ year: Int) -> Int {

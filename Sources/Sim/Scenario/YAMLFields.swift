@@ -23,7 +23,7 @@ struct YAMLReader {
         case .sequence: return "a list"
         case .scalar(let s):
             if isNull(node) { return "nothing (null)" }
-            return "'\(s.string)'"
+            return quoted(s.string)
         }
     }
 
