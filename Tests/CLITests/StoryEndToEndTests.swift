@@ -174,6 +174,10 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         #expect(r.status == 0, "\(name): \(r.stderr)\n\(r.stdout)")
         #expect(report.expectations_checked > 0)
         #expect(report.expectations_failed == 0)
+        // Every pcap the run wrote is checked, and there is at least one.
+        let pcaps = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".pcap") }.sorted()
+        #expect(!pcaps.isEmpty)
+        #expect(report.captures.map(\.file).sorted() == pcaps)
         for c in report.captures {
             let (frames, problems) = try TShark.problems(in: out + "/" + c.file)
             #expect(frames == c.packets, "\(c.file)")
@@ -251,6 +255,7 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         #expect(r.status == 0, "\(r.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out)
         #expect(!files.contains("all-hops.pcapng"))
+        #expect(full.captures.count == 4)
         #expect(files.filter { $0.hasSuffix(".pcap") }.count == full.captures.count)
         // The per-point captures are the same bytes with or without the pcapng.
         for c in full.captures {

@@ -13,6 +13,7 @@ import Testing
     @Test(arguments: captures)
     func everyPacketParsesAndReEmitsTheSameBytes(path: String) throws {
         let (linkType, packets) = try Fixtures.read(path)
+        #expect(!packets.isEmpty)
         for (i, pkt) in packets.enumerated() {
             let frame = try Frame(parsing: pkt.data, linkType: linkType)
             // An NFLOG record gives the packet it logged, without the netfilter attributes around it.

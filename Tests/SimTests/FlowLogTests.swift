@@ -258,6 +258,11 @@ struct FlowLogParserTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
     }
 
+    @Test("the five fixtures of AWS's examples are there to parse")
+    func fixturesArePresent() {
+        #expect(Self.files().count == 5)
+    }
+
     @Test("every line of every fixture parses", arguments: files())
     func everyLine(_ name: String) throws {
         let text = try String(contentsOfFile: Self.dir + "/" + name, encoding: .utf8)
