@@ -338,6 +338,34 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         }
     }
 
+    /// Usage errors are invalid input like any other: exit 2, one line naming the problem and where the help is.
+    /// Help and version still print in full and exit 0.
+    @Test func usageErrorsExitTwoWithOneLine() throws {
+        let cases: [([String], String)] = [
+            (["run", "scenarios/closed-port.yaml", "--seed", "abc"],
+             "vpcsim: error: the value 'abc' is invalid for '--seed <seed>' (see 'vpcsim run --help')\n"),
+            (["run"], "vpcsim: error: missing expected argument '<scenario>' (see 'vpcsim run --help')\n"),
+            (["run", "scenarios/closed-port.yaml", "--bogus"],
+             "vpcsim: error: unknown option '--bogus'. Did you mean '--out'? (see 'vpcsim run --help')\n"),
+            (["compare", "a.pcap"], "vpcsim: error: missing expected argument '<b>' (see 'vpcsim compare --help')\n"),
+            (["run", "scenarios/closed-port.yaml", "--capture"],
+             "vpcsim: error: missing value for '--capture <capture>' (see 'vpcsim run --help')\n"),
+            (["frobnicate"], "vpcsim: error: unexpected argument 'frobnicate' (see 'vpcsim --help')\n"),
+        ]
+        for (args, expected) in cases {
+            let r = try vpcsim(args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr == expected, "\(args)")
+            #expect(r.stdout.isEmpty, "\(args)")
+        }
+        for args in [["--help"], ["run", "--help"], ["compare", "--help"], ["--version"]] {
+            let r = try vpcsim(args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            #expect(r.stderr.isEmpty && !r.stdout.isEmpty, "\(args)")
+        }
+        #expect(try vpcsim(["run", "--help"]).stdout.contains("--no-all-hops"))
+    }
+
     @Test func failedExpectationExitsOne() throws {
         let dir = makeTempDirectory("vpcsim-cli")
         let path = dir + "/wrong.yaml"
