@@ -366,6 +366,19 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         #expect(try vpcsim(["run", "--help"]).stdout.contains("--no-all-hops"))
     }
 
+    /// report.json gives `drop` for every flow, null when nothing dropped it (as the README says).
+    @Test func reportJSONHasDropNullForAFlowNothingDropped() throws {
+        let (r, _, out) = try runScenario("lambda-sftp-nacl")
+        #expect(r.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+        let flows = try #require((json as? [String: Any])?["flows"] as? [[String: Any]])
+        #expect(flows.count == 2)
+        let https = try #require(flows.first { $0["name"] as? String == "https-api" })
+        #expect(https["drop"] is NSNull, "\(https["drop"] ?? "absent")")
+        let sftp = try #require(flows.first { $0["name"] as? String == "sftp-upload" })
+        #expect((sftp["drop"] as? [String: Any])?["kind"] as? String == "nacl")
+    }
+
     @Test func failedExpectationExitsOne() throws {
         let dir = makeTempDirectory("vpcsim-cli")
         let path = dir + "/wrong.yaml"
