@@ -35,7 +35,25 @@ struct VPCSim: ParsableCommand {
     /// Help and version requests as ArgumentParser prints them; every other parsing error as one line, exit 2.
     static func exitForUsage(_ error: Error) -> Never {
         guard exitCode(for: error) != .success else { exit(withError: error) }
-        var text = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+        // The message without ArgumentParser's help and usage lines; a control character in an argument it
+        // quotes is escaped, so that the error stays on one line.
+        let kept = message(for: error).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("Help:") && !$0.hasPrefix("Usage:") && !$0.contains("--help' for more") }
+        var text = ""
+        for scalar in kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars {
+            switch scalar {
+            case "\n": text += "\\n"
+            case "\t": text += "\\t"
+            case "\r": text += "\\r"
+            default:
+                if scalar.properties.generalCategory == .control {
+                    text += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    text.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        if text.isEmpty { text = "invalid arguments" }
         if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
         if let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase == true {
             text = first.lowercased() + text.dropFirst()

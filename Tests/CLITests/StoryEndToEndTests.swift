@@ -351,6 +351,9 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
             (["run", "scenarios/closed-port.yaml", "--capture"],
              "vpcsim: error: missing value for '--capture <capture>' (see 'vpcsim run --help')\n"),
             (["frobnicate"], "vpcsim: error: unexpected argument 'frobnicate' (see 'vpcsim --help')\n"),
+            // A control character in the value is escaped, not printed.
+            (["run", "scenarios/closed-port.yaml", "--seed", "1\n2\u{1B}"],
+             "vpcsim: error: the value '1\\n2\\u{1b}' is invalid for '--seed <seed>' (see 'vpcsim run --help')\n"),
         ]
         for (args, expected) in cases {
             let r = try vpcsim(args)
