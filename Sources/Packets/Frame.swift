@@ -124,7 +124,23 @@ public struct Frame: Equatable, Sendable {
 
     /// Parses a frame captured with `linkType`. Never traps on any input: malformed bytes throw a `PacketError`
     /// naming the offset. Checksums are verified, not enforced: see `checksums`.
+    /// An NFLOG record (link type 239) gives the frame of the packet it logged, as raw IP: the netfilter
+    /// attributes around it are not kept.
     public init(parsing bytes: [UInt8], linkType: LinkType) throws {
+        guard linkType == .nflog else {
+            self = try Frame(parsingLinkLayer: bytes, linkType: linkType)
+            return
+        }
+        let logged = try NFLOG.payload(of: bytes)
+        do {
+            self = try Frame(parsingLinkLayer: logged.bytes, linkType: .raw)
+        } catch var e as PacketError {
+            e.offset += logged.offset  // from the start of the record
+            throw e
+        }
+    }
+
+    private init(parsingLinkLayer bytes: [UInt8], linkType: LinkType) throws {
         var r = ByteReader(bytes)
         let carried: EtherType?
         switch linkType {

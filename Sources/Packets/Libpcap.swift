@@ -139,7 +139,7 @@ public final class CaptureReader {
     private var pcap: OpaquePointer?
     public private(set) var packetsRead = 0
 
-    public static let supportedLinkTypes: [LinkType] = [.ethernet, .raw, .ipv4, .linuxSLL, .linuxSLL2]
+    public static let supportedLinkTypes: [LinkType] = [.ethernet, .raw, .ipv4, .linuxSLL, .linuxSLL2, .nflog]
 
     public init(path: String) throws {
         self.path = path
@@ -156,7 +156,7 @@ public final class CaptureReader {
             pcap_close(p)
             pcap = nil
             throw CaptureFileError(path: path, message: "unsupported link type \(linkType.rawValue) "
-                + "(supported: Ethernet, raw IP, Linux SLL and SLL2)")
+                + "(supported: Ethernet, raw IP, Linux SLL and SLL2, NFLOG)")
         }
     }
 

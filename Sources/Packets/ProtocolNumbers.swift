@@ -78,6 +78,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let ethernet = LinkType(rawValue: 1)
     public static let raw = LinkType(rawValue: 101)
     public static let linuxSLL = LinkType(rawValue: 113)
+    public static let nflog = LinkType(rawValue: 239)
     public static let ipv4 = LinkType(rawValue: 228)
     public static let linuxSLL2 = LinkType(rawValue: 276)
     public var description: String {
@@ -86,6 +87,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         case .raw: return "raw IP"
         case .linuxSLL: return "Linux cooked (SLL)"
         case .ipv4: return "raw IPv4"
+        case .nflog: return "Linux NFLOG"
         case .linuxSLL2: return "Linux cooked v2 (SLL2)"
         default: return "link type \(rawValue)"
         }

@@ -15,9 +15,60 @@ struct VPCSim: ParsableCommand {
 
     /// Before anything else (before any thread starts): Ctrl-C, SIGTERM and SIGHUP remove the files still being
     /// written, and a file-size limit makes a write fail rather than kill the process (`TemporaryFiles`).
+    /// A usage error (an unknown option, a missing argument, a value that does not parse) is invalid input like
+    /// any other: one line, `vpcsim: error: …`, exit status 2. `--help` and `--version` print in full and exit 0.
     static func main() {
         TemporaryFiles.removeOnSignals(name: "vpcsim")
-        main(nil)
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(nil)
+        } catch {
+            exitForUsage(error)
+        }
+        do {
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Help and version requests as ArgumentParser prints them; every other parsing error as one line, exit 2.
+    static func exitForUsage(_ error: Error) -> Never {
+        guard exitCode(for: error) != .success else { exit(withError: error) }
+        // The message without ArgumentParser's help and usage lines; a control character in an argument it
+        // quotes is escaped, so that the error stays on one line.
+        let kept = message(for: error).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("Help:") && !$0.hasPrefix("Usage:") && !$0.contains("--help' for more") }
+        var text = ""
+        for scalar in kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars {
+            switch scalar {
+            case "\n": text += "\\n"
+            case "\t": text += "\\t"
+            case "\r": text += "\\r"
+            default:
+                if scalar.properties.generalCategory == .control {
+                    text += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    text.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        if text.isEmpty { text = "invalid arguments" }
+        if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+        if let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase == true {
+            text = first.lowercased() + text.dropFirst()
+        }
+        // ArgumentParser's pointer to the help of the subcommand concerned, kept on the same line.
+        let help = fullMessage(for: error).split(separator: "\n")
+            .first { $0.contains("See '") && $0.contains("--help'") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let hint = help.flatMap { line -> String? in
+            guard let start = line.range(of: "'"), let end = line.range(of: "'", options: .backwards),
+                  start.upperBound < end.lowerBound else { return nil }
+            return String(line[start.upperBound..<end.lowerBound])
+        } ?? "vpcsim --help"
+        FileHandle.standardError.write(Data("vpcsim: error: \(text) (see '\(hint)')\n".utf8))
+        Foundation.exit(2)
     }
 }
 

@@ -100,6 +100,31 @@ import Testing
         #expect(r.stdout.contains("172.16.11.201:40354 → 54.86.237.188:80"))
     }
 
+    /// A real `tcpdump -i nflog:7` capture (link type 239): its one TCP connection, 11 packets, read as tshark
+    /// reads them: compared with itself it agrees; the JSON gives its link type, frames and the first timestamp.
+    @Test func nflogCaptureIsComparedAsTheIPPacketsItLogged() throws {
+        let path = "Tests/Fixtures/captures/local/nflog_tcp-netns.pcap"
+        let r = try vpcsim(["compare", path, path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("A: \(path) — Linux NFLOG, 11 frames"), "\(r.stdout)")
+        #expect(r.stdout.contains("PAIR 1  agrees (11 packets)"), "\(r.stdout)")
+        let tcp = try TShark.fields(repositoryRoot + "/" + path, ["tcp.srcport"], filter: "tcp.flags == 0x002")
+        #expect(tcp.count == 1)
+        #expect(r.stdout.contains("10.99.0.1:\(tcp.first ?? "?") → 10.99.0.2:8080"), "\(r.stdout)")
+        struct Report: Decodable {
+            struct Capture: Decodable {
+                var link_type: String
+                var frames: Int
+                var tcp_segments: Int
+            }
+            var a: Capture
+        }
+        let json = try vpcsim(["compare", path, path, "--json"])
+        #expect(json.status == 0)
+        let capture = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8)).a
+        #expect(capture.link_type == "Linux NFLOG" && capture.frames == 11 && capture.tcp_segments == 11)
+    }
+
     @Test func zeroToleranceMakesTheHopsTimingsDiffer() throws {
         let r = try vpcsim(["compare", Self.lambda, Self.server, "--ignore", "ttl",
                             "--time-tolerance-ms", "0", "--time-tolerance-pct", "0"])

@@ -174,6 +174,10 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         #expect(r.status == 0, "\(name): \(r.stderr)\n\(r.stdout)")
         #expect(report.expectations_checked > 0)
         #expect(report.expectations_failed == 0)
+        // Every pcap the run wrote is checked, and there is at least one.
+        let pcaps = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".pcap") }.sorted()
+        #expect(!pcaps.isEmpty)
+        #expect(report.captures.map(\.file).sorted() == pcaps)
         for c in report.captures {
             let (frames, problems) = try TShark.problems(in: out + "/" + c.file)
             #expect(frames == c.packets, "\(c.file)")
@@ -251,6 +255,7 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
         #expect(r.status == 0, "\(r.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out)
         #expect(!files.contains("all-hops.pcapng"))
+        #expect(full.captures.count == 4)
         #expect(files.filter { $0.hasSuffix(".pcap") }.count == full.captures.count)
         // The per-point captures are the same bytes with or without the pcapng.
         for c in full.captures {
@@ -331,6 +336,50 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
             let r = try vpcsim(["validate", "scenarios/" + f])
             #expect(r.status == 0, "\(f): \(r.stderr)")
         }
+    }
+
+    /// Usage errors are invalid input like any other: exit 2, one line naming the problem and where the help is.
+    /// Help and version still print in full and exit 0.
+    @Test func usageErrorsExitTwoWithOneLine() throws {
+        let cases: [([String], String)] = [
+            (["run", "scenarios/closed-port.yaml", "--seed", "abc"],
+             "vpcsim: error: the value 'abc' is invalid for '--seed <seed>' (see 'vpcsim run --help')\n"),
+            (["run"], "vpcsim: error: missing expected argument '<scenario>' (see 'vpcsim run --help')\n"),
+            (["run", "scenarios/closed-port.yaml", "--bogus"],
+             "vpcsim: error: unknown option '--bogus'. Did you mean '--out'? (see 'vpcsim run --help')\n"),
+            (["compare", "a.pcap"], "vpcsim: error: missing expected argument '<b>' (see 'vpcsim compare --help')\n"),
+            (["run", "scenarios/closed-port.yaml", "--capture"],
+             "vpcsim: error: missing value for '--capture <capture>' (see 'vpcsim run --help')\n"),
+            (["frobnicate"], "vpcsim: error: unexpected argument 'frobnicate' (see 'vpcsim --help')\n"),
+            // A control character in the value is escaped, not printed.
+            (["run", "scenarios/closed-port.yaml", "--seed", "1\n2\u{1B}"],
+             "vpcsim: error: the value '1\\n2\\u{1b}' is invalid for '--seed <seed>' (see 'vpcsim run --help')\n"),
+        ]
+        for (args, expected) in cases {
+            let r = try vpcsim(args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr == expected, "\(args)")
+            #expect(r.stdout.isEmpty, "\(args)")
+        }
+        for args in [["--help"], ["run", "--help"], ["compare", "--help"], ["--version"]] {
+            let r = try vpcsim(args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            #expect(r.stderr.isEmpty && !r.stdout.isEmpty, "\(args)")
+        }
+        #expect(try vpcsim(["run", "--help"]).stdout.contains("--no-all-hops"))
+    }
+
+    /// report.json gives `drop` for every flow, null when nothing dropped it (as the README says).
+    @Test func reportJSONHasDropNullForAFlowNothingDropped() throws {
+        let (r, _, out) = try runScenario("lambda-sftp-nacl")
+        #expect(r.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+        let flows = try #require((json as? [String: Any])?["flows"] as? [[String: Any]])
+        #expect(flows.count == 2)
+        let https = try #require(flows.first { $0["name"] as? String == "https-api" })
+        #expect(https["drop"] is NSNull, "\(https["drop"] ?? "absent")")
+        let sftp = try #require(flows.first { $0["name"] as? String == "sftp-upload" })
+        #expect((sftp["drop"] as? [String: Any])?["kind"] as? String == "nacl")
     }
 
     @Test func failedExpectationExitsOne() throws {

@@ -198,8 +198,10 @@ func sampleFrames() -> [Frame] {
         let w = try PcapWriter(path: path)
         w.write(bytes, timestamp: 0)
         try w.close()
-        let (_, problems) = try TShark.problems(in: path)
-        #expect(problems.count == 1)
+        let (frames, problems) = try TShark.problems(in: path)
+        #expect(frames == 1)
+        #expect(problems.count == 1 && problems.first?.hasPrefix("1\t") == true, "\(problems)")
+        #expect(try TShark.expertErrors(in: path).contains { $0.contains("Bad checksum") })
         let parsed = try Frame(parsing: bytes, linkType: .ethernet)
         #expect(parsed.checksums.transport.isBad)
         #expect(parsed.checksums.ip == .valid)
@@ -308,9 +310,74 @@ func sampleFrames() -> [Frame] {
         #expect(throws: CaptureFileError.self) { try CaptureReader(path: empty) }
     }
 
+    /// A valid pcap of link type 147 (LINKTYPE_USER0), which libpcap opens and vpcsim does not read.
     @Test func unsupportedLinkTypeIsRefusedByName() throws {
-        #expect(throws: CaptureFileError.self) {
-            try CaptureReader(path: Fixtures.path("captures/linux-netns/ok/lambda-sgdrop-nflog.pcap"))
+        let path = makeTempDirectory() + "/user0.pcap"
+        var header: [UInt8] = [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0]
+        header += [147, 0, 0, 0]
+        // One record, so that the file is a capture in every respect but its link type.
+        header += [1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]
+        try Data(header).write(to: URL(fileURLWithPath: path))
+        #expect(try run("tshark", ["-n", "-r", path]).status == 0, "tshark reads the file")
+        let error = #expect(throws: CaptureFileError.self) { try CaptureReader(path: path) }
+        #expect(error?.description == "\(path): unsupported link type 147 "
+            + "(supported: Ethernet, raw IP, Linux SLL and SLL2, NFLOG)")
+    }
+
+    static let nflog = "captures/local/nflog_tcp-netns.pcap"
+
+    /// The NFLOG fixture, read by our reader and by tshark: the same packets, addresses, ports, flags,
+    /// sequence numbers and timestamps.
+    @Test func nflogCaptureIsReadAsThePacketsItLogged() throws {
+        let path = Fixtures.path(Self.nflog)
+        let (linkType, packets) = try Fixtures.read(path)
+        #expect(linkType == .nflog)
+        #expect(packets.count == 11)
+        let ours = try packets.map { pkt -> String in
+            let f = try Frame(parsing: pkt.data, linkType: linkType)
+            let ip = try #require(f.ip)
+            let tcp = try #require(f.transport.tcp)
+            let seconds = pkt.timestamp / 1_000_000_000
+            let fraction = String(String(pkt.timestamp % 1_000_000_000 + 1_000_000_000).dropFirst())
+            return "\(seconds).\(fraction)\t\(ip.source)\t\(ip.destination)\t\(tcp.sourcePort)\t"
+                + "\(tcp.destinationPort)\t0x\(String(format: "%04x", tcp.flags.rawValue))\t\(tcp.sequenceNumber)\t"
+                + "\(f.payload.count)"
+        }
+        let theirs = try TShark.fields(path, ["frame.time_epoch", "ip.src", "ip.dst", "tcp.srcport", "tcp.dstport",
+                                              "tcp.flags", "tcp.seq_raw", "tcp.len"])
+        #expect(theirs.count == 11)
+        #expect(ours == theirs)
+        // Every address is one of the two namespaces'.
+        #expect(Set(ours.map { $0.split(separator: "\t")[1] }) == ["10.99.0.1", "10.99.0.2"])
+    }
+
+    @Test func nflogAttributesThatDoNotHoldTogetherThrowWithTheirOffset() throws {
+        let (_, packets) = try Fixtures.read(Fixtures.path(Self.nflog))
+        let record = packets[0].data
+        let logged = try NFLOG.payload(of: record)
+        #expect(logged.bytes.first == 0x45 && logged.offset + logged.bytes.count == record.count)
+        // Cut inside the first attribute's header, then inside its value.
+        #expect(throws: PacketError(layer: "NFLOG attribute", offset: 4, problem: .truncated(needed: 4, available: 2))) {
+            try NFLOG.payload(of: Array(record.prefix(6)))
+        }
+        #expect(throws: PacketError(layer: "NFLOG attribute", offset: 4, problem: .truncated(needed: 8, available: 6))) {
+            try NFLOG.payload(of: Array(record.prefix(10)))
+        }
+        var zero = record
+        zero[4] = 0
+        zero[5] = 0
+        #expect(throws: PacketError(layer: "NFLOG attribute", offset: 4,
+                                    problem: .invalid("length 0 is shorter than the attribute header"))) {
+            try Frame(parsing: zero, linkType: .nflog)
+        }
+        #expect(throws: PacketError(layer: "NFLOG", offset: 4, problem: .invalid("no payload attribute (type 9)"))) {
+            try NFLOG.payload(of: Array(record.prefix(logged.offset - 4)))
+        }
+        // A bad IP header is reported at its offset from the start of the record.
+        var badIP = record
+        badIP[logged.offset] = 0x42
+        #expect(throws: PacketError(layer: "IPv4", offset: logged.offset, problem: .invalid("header length 8 is below 20"))) {
+            try Frame(parsing: badIP, linkType: .nflog)
         }
     }
 }

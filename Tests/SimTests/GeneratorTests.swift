@@ -226,11 +226,20 @@ import TestSupport
         #expect(a != g.startTimes(seed: 2, index: 0))
         #expect(a == a.sorted())
         #expect(a.first! >= 5_000_000_000 && a.last! < 65_000_000_000)
-        // A generator large enough for the radix sort: the same times as drawn and sorted by sort().
+        // A generator large enough for the radix sort (whose order sortOffsets' own test checks against sort()):
+        // every time sorted, inside the window, seeded by the scenario's seed and the generator's index, and
+        // spread over the window (each tenth holds 10,000 ± 500 of 100,000 uniform draws; 5 standard deviations).
         let big = FlowGenerator(name: "g", template: template, count: 100_000, start: 7, over: 60_000_000_000)
-        var rng = SplitMix64(seed: 3 ^ (0xA5A5_0000 &+ 1) &* 0x9E37_79B9_7F4A_7C15)
-        let drawn = (0..<100_000).map { _ in 7 + Int64.random(in: 0..<60_000_000_000, using: &rng) }
-        #expect(big.startTimes(seed: 3, index: 1) == drawn.sorted())
+        let times = big.startTimes(seed: 3, index: 1)
+        #expect(times.count == 100_000)
+        #expect(times == times.sorted())
+        #expect(times.first! >= 7 && times.last! < 7 + 60_000_000_000)
+        #expect(times == big.startTimes(seed: 3, index: 1))
+        #expect(times != big.startTimes(seed: 3, index: 2) && times != big.startTimes(seed: 4, index: 1))
+        var tenths = [Int](repeating: 0, count: 10)
+        for t in times { tenths[Int((t - 7) / 6_000_000_000)] += 1 }
+        #expect(tenths.allSatisfy { abs($0 - 10_000) <= 500 }, "\(tenths)")
+        #expect(Set(times).count > 99_990, "draws at nanosecond resolution rarely coincide")
     }
 
     /// The radix sort of start offsets orders as sort() does: around its threshold, with many equal values, with

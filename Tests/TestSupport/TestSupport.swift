@@ -111,26 +111,42 @@ public func run(_ program: String, _ arguments: [String], cwd: String? = nil) th
     try p.run()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    let errData = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
+    let errData = try Data(contentsOf: URL(fileURLWithPath: errPath))
     return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }
 
-/// tshark with checksum validation on, as the issues require.
+/// A tool a test needs did not run, or failed: the test fails with this rather than pass on the tool's error.
+public struct ToolError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// tshark with checksum validation on. Every call runs tshark and throws a `ToolError` when it is missing (CI
+/// installs it) or exits non-zero, so that a check never passes on tshark's own failure.
 public enum TShark {
     public static let checksumOptions = [
         "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
     ]
 
+    /// Runs tshark; a missing tshark or a non-zero exit status throws.
+    public static func run(_ arguments: [String]) throws -> ProcessResult {
+        let r = try TestSupport.run("tshark", arguments)
+        if r.status == 127 {
+            throw ToolError(description: "tshark is not installed (exit 127): \(r.stderr)")
+        }
+        guard r.status == 0 else {
+            throw ToolError(description: "tshark \(arguments.joined(separator: " ")) exited \(r.status): "
+                + stderrLines(r.stderr).joined(separator: " "))
+        }
+        return r
+    }
+
     /// Frames tshark flags as malformed or with a bad IP/TCP/UDP/ICMP checksum (empty when the file is clean),
     /// and the number of frames it read.
     public static func problems(in path: String, options: [String] = []) throws -> (frames: Int, problems: [String]) {
-        let all = try run("tshark", ["-n", "-r", path] + checksumOptions + options + ["-T", "fields", "-e", "frame.number"])
-        guard all.status == 0 else {
-            return (0, ["tshark failed (\(all.status)): \(stderrLines(all.stderr).joined(separator: " "))"])
-        }
+        let all = try run(["-n", "-r", path] + checksumOptions + options + ["-T", "fields", "-e", "frame.number"])
         let frames = all.stdout.split(separator: "\n").count
-        let bad = try run("tshark", ["-n", "-r", path] + checksumOptions + options + [
+        let bad = try run(["-n", "-r", path] + checksumOptions + options + [
             "-Y", "_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0 || "
                 + "udp.checksum.status == 0 || icmp.checksum.status == 0",
             "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info",
@@ -142,7 +158,7 @@ public enum TShark {
 
     /// Expert-info messages of severity error (tshark's own judgement of a frame).
     public static func expertErrors(in path: String, options: [String] = []) throws -> [String] {
-        let r = try run("tshark", ["-n", "-r", path] + checksumOptions + options + ["-q", "-z", "expert,error"])
+        let r = try run(["-n", "-r", path] + checksumOptions + options + ["-q", "-z", "expert,error"])
         var lines: [String] = []
         var inErrors = false
         for line in r.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -160,7 +176,7 @@ public enum TShark {
         var args = ["-n", "-r", path] + checksumOptions + ["-T", "fields"]
         for f in fields { args += ["-e", f] }
         if let filter { args += ["-Y", filter] }
-        let r = try run("tshark", args)
+        let r = try run(args)
         return r.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 

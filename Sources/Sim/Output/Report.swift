@@ -67,6 +67,26 @@ public struct RunReport: Codable, Sendable {
         public var reply_hops: [Hop]
         public var fix: Fix?
         public var expectation: Expectation?
+
+        /// As synthesized, except that `drop` is always there: null when nothing dropped the flow.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(from, forKey: .from)
+            try c.encode(to, forKey: .to)
+            try c.encode(app, forKey: .app)
+            try c.encode(outcome, forKey: .outcome)
+            try c.encode(elapsed_s, forKey: .elapsed_s)
+            try c.encode(message, forKey: .message)
+            try c.encodeIfPresent(client_port, forKey: .client_port)
+            try c.encode(syn_times_s, forKey: .syn_times_s)
+            try c.encode(drop, forKey: .drop)
+            try c.encode(drops, forKey: .drops)
+            try c.encode(hops, forKey: .hops)
+            try c.encode(reply_hops, forKey: .reply_hops)
+            try c.encodeIfPresent(fix, forKey: .fix)
+            try c.encodeIfPresent(expectation, forKey: .expectation)
+        }
     }
     public struct Capture: Codable, Sendable {
         public var name: String
