@@ -156,9 +156,17 @@ public final class CaptureReader {
             packetsRead += 1
             guard let hdr, let data else { return nil }
             let h = hdr.pointee
+            // Nanoseconds since 1970 hold 1970 to 2262-04-11; a pcapng timestamp is 64 bits (and libpcap's
+            // time_t turns one past 2^63 seconds negative): a time outside is refused, not let overflow here or
+            // in the differences taken later.
+            let (ns, overflow) = Int64(h.ts.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+            let (timestamp, overflowAgain) = ns.addingReportingOverflow(Int64(h.ts.tv_usec))
+            guard h.ts.tv_sec >= 0, !overflow, !overflowAgain else {
+                throw CaptureFileError(path: path, packet: packetsRead, message: "timestamp \(UInt64(bitPattern: Int64(h.ts.tv_sec))) s "
+                    + "since 1970 is outside what vpcsim reads (1970 to 2262-04-11)")
+            }
             let bytes = [UInt8](UnsafeBufferPointer(start: data, count: Int(h.caplen)))
-            return CapturedPacket(timestamp: Int64(h.ts.tv_sec) * 1_000_000_000 + Int64(h.ts.tv_usec),
-                                  originalLength: Int(h.len), data: bytes)
+            return CapturedPacket(timestamp: timestamp, originalLength: Int(h.len), data: bytes)
         case PCAP_ERROR_BREAK:  // -2: end of file
             return nil
         default:
