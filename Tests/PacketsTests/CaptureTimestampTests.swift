@@ -34,6 +34,19 @@ import Testing
         #expect(packets.map(\.timestamp) == [Int64.max])
     }
 
+    /// A classic pcap's seconds are unsigned 32 bits, to 2106-02-07 (libpcap reads them signed): 2040 is 2040.
+    @Test func aClassicPcapAfter2038IsRead() throws {
+        var b: [UInt8] = []
+        func u32(_ v: UInt32) { for k in 0..<4 { b.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(k)))) } }
+        u32(0xA1B2_C3D4); b += [2, 0, 4, 0]; u32(0); u32(0); u32(65535); u32(1)  // microseconds, Ethernet
+        let seconds: UInt32 = 2_209_075_200  // 2040-01-01T00:00:00Z
+        u32(seconds); u32(5); u32(14); u32(14); b += [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00]
+        let path = makeTempDirectory("vpcsim-timestamps") + "/t.pcap"
+        try Data(b).write(to: URL(fileURLWithPath: path))
+        let packets = try CaptureReader(path: path).readAll()
+        #expect(packets.map(\.timestamp) == [Int64(seconds) * 1_000_000_000 + 5_000])
+    }
+
     @Test(arguments: [
         (UInt8(9), UInt64(Int64.max) + 1),  // one nanosecond later
         (UInt8(6), UInt64(0xFFFF_FFFF) << 32),  // microseconds: the year 586,524
