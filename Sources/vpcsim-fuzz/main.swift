@@ -9,6 +9,7 @@ import Sim
 //               [--minimize-seconds S] [--vpcsim PATH] [--root DIR]
 //   vpcsim-fuzz replay DIR        every input under DIR/<parser>/ must pass (the regression fixtures)
 //   vpcsim-fuzz one PARSER INPUT [PARTNER]
+//   vpcsim-fuzz make PARSER SEED INDEX DIR   input INDEX of SEED, written under DIR
 //
 // A worker process runs the inputs in-process, one after another, each written to a file first; a crash ends
 // the worker and leaves its input behind, the driver records it, minimizes it and starts a new worker at the
@@ -20,6 +21,7 @@ let usage = """
                        [--vpcsim PATH] [--root DIR]
            vpcsim-fuzz replay DIR
            vpcsim-fuzz one PARSER INPUT [PARTNER]
+           vpcsim-fuzz make PARSER SEED INDEX DIR
     """
 
 func die(_ message: String) -> Never {
@@ -305,7 +307,7 @@ func worker(_ a: [String]) -> Never {
     while index < to, now() < deadline {
         current.value = index
         let c = makeCase(parser, seeds: seeds, seed: seed, index: index, dir: caseDir, cache: &cache)
-        write(Array("\(index)\n\(c.partner ?? "")\n\(c.target ?? "")\n".utf8), work + "/current-" + parser.rawValue)
+        write(Array("\(index)\n\(c.partner ?? "")\n\(c.target ?? "")\n\(c.input)\n".utf8), work + "/current-" + parser.rawValue)
         watchdog.begin()
         let v = check(parser, input: c.input, partner: c.partner)
         watchdog.end()
@@ -464,6 +466,19 @@ func minimizeKept(_ kept: String, parser: Parser, kind: String, target: String?,
     return "minimized to \(n) bytes"
 }
 
+/// `make PARSER SEED INDEX DIR`: writes input INDEX of SEED under DIR (to look at, or to keep) and prints its
+/// path and partner.
+func make(_ a: [String]) -> Never {
+    guard a.count == 4, let parser = Parser(rawValue: a[0]), let seed = UInt64(a[1]), let index = Int(a[2]) else { die(usage) }
+    let dir = URL(fileURLWithPath: a[3]).standardizedFileURL.path
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let seeds = Seeds.make(root: FileManager.default.currentDirectoryPath, work: dir)
+    var cache: [String: [UInt8]] = [:]
+    let c = makeCase(parser, seeds: seeds, seed: seed, index: index, dir: dir, cache: &cache)
+    print(c.input + (c.partner.map { " " + $0 } ?? ""))
+    exit(0)
+}
+
 // MARK: - Stored inputs: the regression fixtures and the known, not yet fixed ones
 
 func storedInputs(_ dir: String) -> [(Parser, String)] {
@@ -584,7 +599,7 @@ func fuzz(_ o: Options, executable: String) -> Never {
         let deadline = started + o.seconds
         let resultsPath = work + "/results-" + parser.rawValue + ".txt"
         try? FileManager.default.removeItem(atPath: resultsPath)
-        var next = 0, crashes = 0
+        var next = 0, crashes = 0, unsummarized = 0
         var found: [Finding] = []
         var counts = [0, 0, 0], e2e = 0
         var offset = 0
@@ -616,9 +631,8 @@ func fuzz(_ o: Options, executable: String) -> Never {
             // The worker died: a signal, a hang or memory (reported by its watchdog), or something else.
             let state = String(decoding: bytes(work + "/current-" + parser.rawValue), as: UTF8.self).components(separatedBy: "\n")
             let index = Int(state[0]) ?? from
-            let c = Case(input: parser == .import ? work + "/case-import/dump"
-                             : listFiles(work + "/case-" + parser.rawValue, recursive: false).first { $0.contains("/input.") } ?? "",
-                         partner: state.count > 1 && !state[1].isEmpty ? state[1] : nil, target: state.count > 2 ? state[2] : nil)
+            let c = Case(input: state.count > 3 ? state[3] : "", partner: state.count > 1 && !state[1].isEmpty ? state[1] : nil,
+                         target: state.count > 2 ? state[2] : nil)
             let kind = r.signal.map { "signal-\($0)" } ?? (r.exitStatus == hangStatus ? "hang" : r.exitStatus == memoryStatus ? "memory" : "status-\(r.exitStatus ?? -1)")
             let crashLine = r.stderr.split(separator: "\n").first { $0.contains("Fatal error") || $0.contains("error:") }.map(String.init) ?? ""
             let kept = keep(c, parser: parser, dir: findingsDir + "/" + parser.rawValue, name: "case\(index)-\(kind)")
@@ -626,16 +640,16 @@ func fuzz(_ o: Options, executable: String) -> Never {
             found.append(Finding(parser: parser, index: index, kind: kind, detail: crashLine, kept: kept, target: c.target ?? ""))
             crashes += 1
             next = index + 1
-            counts[0] += 0
-            // Inputs run before the crash since the worker's last summary are counted as run (status unknown).
-            counts[2] += max(0, index - (last.flatMap { Int($0[3]) } ?? from))
+            // The inputs the worker ran after its last summary and before the crash: run, their statuses unknown.
+            unsummarized += max(0, index - (last.flatMap { Int($0[3]) } ?? from))
         }
-        let total = counts.reduce(0, +) + crashes
+        let total = counts.reduce(0, +) + unsummarized + crashes
         // One line per kind of finding; the first of each kind minimized.
         var byKind: [String: [Finding]] = [:]
         for f in found { byKind[f.kind, default: []].append(f) }
-        print(String(format: "%@: %d inputs in %.0f s (exit 0: %d, 1: %d, 2: %d), %d end to end; %d finding%@",
-                     parser.rawValue, total, now() - started, counts[0], counts[1], counts[2], e2e, found.count, found.count == 1 ? "" : "s"))
+        print(String(format: "%@: %d inputs in %.0f s (exit 0: %d, 1: %d, 2: %d, ended the worker: %d, not counted by status: %d), "
+                        + "%d end to end; %d finding%@", parser.rawValue, total, now() - started, counts[0], counts[1], counts[2],
+                     crashes, unsummarized, e2e, found.count, found.count == 1 ? "" : "s"))
         for kind in byKind.keys.sorted() {
             let list = byKind[kind]!
             let first = list[0]
@@ -659,6 +673,7 @@ switch arguments.first {
 case "worker": worker(Array(arguments.dropFirst()))
 case "one": one(Array(arguments.dropFirst()))
 case "replay": replay(Array(arguments.dropFirst()), executable: executable)
+case "make": make(Array(arguments.dropFirst()))
 case "-h", "--help": print(usage); exit(0)
 default: fuzz(parseOptions(arguments), executable: executable)
 }
