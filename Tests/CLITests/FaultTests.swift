@@ -50,25 +50,30 @@ import Testing
         try run("bash", ["-c", "ulimit -f \(blocks); exec \"$0\" \"$@\"", vpcsimExecutable()] + arguments, cwd: repositoryRoot)
     }
 
-    /// The story under file-size limits that stop it at a different file each (the first pcap, report.json's
-    /// size, all-hops.pcapng) and one it fits under: either it fails with one line naming the file, leaving
-    /// nothing, or it finishes with every output complete.
+    /// A run that could not finish: exit status 2, one line naming an output file with `reason`, nothing left.
+    /// One that could: every output there and complete. Either way no temporary file.
+    static func expectFailedCleanlyOrComplete(_ r: ProcessResult, out: String, reason: String) throws {
+        if r.status == 0 {
+            #expect(entries(out).count == storyOutputs, "\(entries(out))")
+        } else {
+            #expect(r.status == 2, "\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stderr.hasPrefix("vpcsim: error: \(out)/") && r.stderr.hasSuffix(": \(reason)\n"), "\(r.stderr)")
+            #expect(entries(out) == [], "left behind: \(entries(out))")
+        }
+        #expect(leftovers(out) == [])
+        try expectComplete(out)
+    }
+
+    /// The story under file-size limits that stop it at a different file each (1 KiB: the first pcap; 14 KiB:
+    /// report.json's size; 500 KiB: all-hops.pcapng, 637 KB) and one it fits under (700 KiB).
     @Test(arguments: [1, 14, 500, 700])
     func aFileSizeLimitLeavesCompleteOutputsOrNone(blocks: Int) throws {
         let out = makeTempDirectory("vpcsim-fault-fsize")
         let r = try Self.underFileSizeLimit(blocks, ["run", Self.story, "--out", out, "--quiet"])
-        if blocks >= 700 {  // the largest output, all-hops.pcapng, is 637 KB
-            #expect(r.status == 0, "\(r.stderr)")
-            #expect(Self.entries(out).count == Self.storyOutputs, "\(Self.entries(out))")
-        } else {
-            #expect(r.status == 2, "\(r.stderr)")
-            let lines = r.stderr.split(separator: "\n")
-            #expect(lines.count == 1, "\(r.stderr)")
-            #expect(r.stderr.hasPrefix("vpcsim: error: \(out)/") && r.stderr.hasSuffix(": write failed: File too large\n"), "\(r.stderr)")
-            #expect(Self.entries(out) == [], "left behind: \(Self.entries(out))")
-        }
-        #expect(Self.leftovers(out) == [])
-        try Self.expectComplete(out)
+        if blocks == 1 { #expect(r.status == 2) }
+        if blocks == 700 { #expect(r.status == 0, "\(r.stderr)") }
+        try Self.expectFailedCleanlyOrComplete(r, out: out, reason: "write failed: File too large")
     }
 
     /// Whether this process may mount a tmpfs (root, as CI runs).
@@ -88,24 +93,16 @@ import Testing
         try body(mountPoint)
     }
 
-    /// A full disk (ENOSPC) at different points of the story, and a disk it fits on. Needs root for mount(8):
-    /// skipped elsewhere (the file-size tests above take the same failing-write path).
+    /// A full disk (ENOSPC) at different points of the story (its outputs take 1.24 MB), and a disk it fits on.
+    /// Needs root for mount(8): skipped elsewhere (the file-size tests above take the same failing-write path).
     @Test(.enabled(if: FaultTests.canMountTmpfs(), "mounting a tmpfs needs root"), arguments: ["64k", "700k", "1200k", "8m"])
     func aFullDiskLeavesCompleteOutputsOrNone(size: String) throws {
         try Self.onTmpfs(size) { mountPoint in
             let out = mountPoint + "/out"
             let r = try vpcsim(["run", Self.story, "--out", out, "--quiet"])
-            if size == "8m" {
-                #expect(r.status == 0, "\(r.stderr)")
-                #expect(Self.entries(out).count == Self.storyOutputs, "\(Self.entries(out))")
-            } else {
-                #expect(r.status == 2, "\(r.stderr)")
-                #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
-                #expect(r.stderr.hasPrefix("vpcsim: error: \(out)/") && r.stderr.hasSuffix(": No space left on device\n"), "\(r.stderr)")
-                #expect(Self.entries(out) == [], "left behind: \(Self.entries(out))")
-            }
-            #expect(Self.leftovers(out) == [])
-            try Self.expectComplete(out)
+            if size == "64k" { #expect(r.status == 2) }
+            if size == "8m" { #expect(r.status == 0, "\(r.stderr)") }
+            try Self.expectFailedCleanlyOrComplete(r, out: out, reason: "No space left on device")
         }
     }
 
