@@ -59,10 +59,14 @@ let package = Package(
         .executableTarget(name: "vpcsim-bench", dependencies: [
             "Packets", "Sim", .product(name: "Yams", package: "Yams"),
         ]),
+        // Structure-aware fuzzing of the parsers (docs/robustness.md); CLITests' FuzzTests run it on a time budget.
+        .executableTarget(name: "vpcsim-fuzz", dependencies: [
+            "Packets", "Sim", .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
         // Helpers shared by the test targets: fixture paths, running tshark.
         .target(name: "TestSupport", dependencies: ["Packets"], path: "Tests/TestSupport"),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "TestSupport"]),
         .testTarget(name: "SimTests", dependencies: ["Sim", "Packets", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["vpcsim", "Packets", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vpcsim", "vpcsim-fuzz", "Packets", "TestSupport"]),
     ]
 )

@@ -138,6 +138,8 @@ public final class CaptureReader {
     public let linkType: LinkType
     private var pcap: OpaquePointer?
     public private(set) var packetsRead = 0
+    /// A classic pcap, whose seconds field is unsigned 32 bits (to 2106) and which libpcap reads as signed.
+    private var classic = true
 
     public static let supportedLinkTypes: [LinkType] = [.ethernet, .raw, .ipv4, .linuxSLL, .linuxSLL2, .nflog]
 
@@ -149,6 +151,12 @@ public final class CaptureReader {
             throw CaptureFileError(path: path, message: CaptureReader.clean(text))
         }
         pcap = p
+        var magic: [UInt8] = [0, 0, 0, 0]
+        if let f = fopen(path, "rb") {
+            _ = fread(&magic, 1, 4, f)
+            fclose(f)
+        }
+        classic = magic != [0x0A, 0x0D, 0x0D, 0x0A]
         // pcap_datalink gives a DLT value; DLT_RAW is 12 (14 on OpenBSD) where the file says LINKTYPE_RAW 101.
         let dlt = pcap_datalink(p)
         linkType = dlt == 12 || dlt == 14 ? .raw : LinkType(rawValue: UInt32(bitPattern: dlt))
@@ -171,9 +179,19 @@ public final class CaptureReader {
             packetsRead += 1
             guard let hdr, let data else { return nil }
             let h = hdr.pointee
+            // Nanoseconds since 1970 hold 1970 to 2262-04-11; a pcapng timestamp is 64 bits (and libpcap's
+            // time_t turns one past 2^63 seconds negative): a time outside is refused, not let overflow here or
+            // in the differences taken later. A classic pcap's seconds after 2038 are libpcap's negative ones.
+            var seconds = Int64(h.ts.tv_sec)
+            if classic, seconds < 0, seconds >= -(1 << 31) { seconds += 1 << 32 }
+            let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            let (timestamp, overflowAgain) = ns.addingReportingOverflow(Int64(h.ts.tv_usec))
+            guard seconds >= 0, !overflow, !overflowAgain else {
+                throw CaptureFileError(path: path, packet: packetsRead, message: "timestamp \(UInt64(bitPattern: seconds)) s "
+                    + "since 1970 is outside what vpcsim reads (1970 to 2262-04-11)")
+            }
             let bytes = [UInt8](UnsafeBufferPointer(start: data, count: Int(h.caplen)))
-            return CapturedPacket(timestamp: Int64(h.ts.tv_sec) * 1_000_000_000 + Int64(h.ts.tv_usec),
-                                  originalLength: Int(h.len), data: bytes)
+            return CapturedPacket(timestamp: timestamp, originalLength: Int(h.len), data: bytes)
         case PCAP_ERROR_BREAK:  // -2: end of file
             return nil
         default:
