@@ -34,9 +34,15 @@ public struct FlowLogComparison: Sendable {
             let p = ["6": "tcp", "17": "udp", "1": "icmp"][proto] ?? "proto \(proto)"
             return "\(interface) \(p) \(src):\(srcport) → \(dst):\(dstport)"
         }
+        /// By interface, source, destination, protocol, source port, destination port (field by field, without
+        /// building tuples: the report sorts every key).
         public static func < (a: Key, b: Key) -> Bool {
-            (a.interface, a.src, a.dst, a.proto, a.srcport, a.dstport)
-                < (b.interface, b.src, b.dst, b.proto, b.srcport, b.dstport)
+            if a.interface != b.interface { return a.interface < b.interface }
+            if a.src != b.src { return a.src < b.src }
+            if a.dst != b.dst { return a.dst < b.dst }
+            if a.proto != b.proto { return a.proto < b.proto }
+            if a.srcport != b.srcport { return a.srcport < b.srcport }
+            return a.dstport < b.dstport
         }
     }
 
@@ -226,7 +232,11 @@ public struct FlowLogComparison: Sendable {
         // 2 action mismatches.
         var wantSim: [Key: (Int, Int)] = [:], wantReal: [Key: (Int, Int)] = [:]
         func side(_ x: Summary) -> Side { Side(actions: x.actions, packets: x.packets, lines: []) }
-        for key in Set(s.keys).union(r.keys).sorted() where shared.contains(key.interface) {
+        var keys = Array(s.keys)
+        keys.reserveCapacity(s.count + r.count)
+        for k in r.keys where s[k] == nil { keys.append(k) }
+        keys.sort()
+        for key in keys where shared.contains(key.interface) {
             switch (s[key], r[key]) {
             case (let a?, let b?):
                 if a.actions == b.actions { c.matched += 1 } else {
