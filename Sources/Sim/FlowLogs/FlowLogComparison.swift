@@ -105,7 +105,7 @@ public struct FlowLogComparison: Sendable {
     }
 
     /// Compares two files without holding their lines: each file is read once for the keys (a summary per key:
-    /// its actions, packets and record count), and once more, only when there are differences, for the lines of
+    /// its actions and packets), and once more, only when there are differences, for the lines of
     /// the keys that differ. Memory follows the number of distinct keys (and the lines reported), not the length of
     /// the files. The result is the same as `compare(simulated:real:)` of the parsed files.
     public static func compare(simulatedFile: String, realFile: String, options: Options = Options(),
