@@ -12,6 +12,8 @@ struct CompareLogsCommand: ParsableCommand {
             Both files may use any format with a header line of field names, or the default version 2 format \
             without one. Records are matched by interface and 5-tuple; at a NAT gateway's ENI by \
             pkt-srcaddr/pkt-dstaddr when both files have them. Malformed lines are reported and skipped. \
+            Files are read line by line (memory follows the number of distinct flows, not of lines); progress \
+            goes to stderr when a comparison takes more than a second. \
             Exit status: 0 the logs agree, 1 they differ, 2 a file cannot be read.
             """)
 
@@ -28,6 +30,9 @@ struct CompareLogsCommand: ParsableCommand {
     @Flag(name: .long, help: "Match only the lower port of each record (client and NAT ports vary between runs).")
     var ignoreEphemeralPorts = false
 
+    @Flag(name: .long, help: "No progress on stderr.")
+    var quiet = false
+
     func run() throws {
         var map: [String: String] = [:]
         for m in mapInterface {
@@ -37,23 +42,50 @@ struct CompareLogsCommand: ParsableCommand {
             }
             map[parts[0]] = parts[1]
         }
-        let simText = read(simulated)
-        let realText = read(real)
-        let c = FlowLogComparison.compare(simulated: FlowLogParser.parse(simText), real: FlowLogParser.parse(realText),
-                                          options: .init(interfaceMap: map, ignoreEphemeralPorts: ignoreEphemeralPorts),
-                                          simulatedName: simulated, realName: real)
+        let progress = quiet ? nil : CompareLogsProgress()
+        let c: FlowLogComparison
+        do {
+            c = try FlowLogComparison.compare(simulatedFile: simulated, realFile: real,
+                                              options: .init(interfaceMap: map, ignoreEphemeralPorts: ignoreEphemeralPorts),
+                                              progress: progress.map { p in { p.update($0) } })
+        } catch {
+            progress?.finish()
+            fail(error.description)
+        }
+        progress?.finish()
         print(c.text, terminator: "")
         if !c.agree { throw ExitCode(1) }
     }
+}
 
-    private func read(_ path: String) -> String {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            fail("\(path): cannot read: \((error as NSError).localizedDescription)")
+/// Progress of a comparison on stderr, as `vpcsim run` shows it: nothing in the first second, then a bar redrawn in
+/// place on a terminal, a line every five seconds otherwise. The wall clock decides only when to draw.
+final class CompareLogsProgress {
+    private let started = Date()
+    private var lastDrawn: Date?
+    private let terminal = isatty(FileHandle.standardError.fileDescriptor) != 0
+    private var drew = false
+
+    func update(_ p: FlowLogComparison.Progress) {
+        let now = Date()
+        guard now.timeIntervalSince(started) > 1 else { return }
+        if let last = lastDrawn, now.timeIntervalSince(last) < (terminal ? 0.2 : 5) { return }
+        lastDrawn = now
+        let fraction = p.bytes > 0 ? min(1, Double(p.bytesRead) / Double(p.bytes)) : 0
+        let what = p.pass == 1 ? "reading" : "collecting the differing lines of"
+        let text = String(format: "%3.0f%%", fraction * 100) + "  \(what) \(p.file): \(p.lines) lines"
+        if terminal {
+            let width = 24
+            let done = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
+            FileHandle.standardError.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
+        } else {
+            FileHandle.standardError.write(Data("vpcsim: \(text)\n".utf8))
         }
-        guard let text = String(data: data, encoding: .utf8) else { fail("\(path): not a text file (UTF-8)") }
-        return text
+        drew = true
+    }
+
+    func finish() {
+        if terminal && drew { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -39,6 +39,8 @@ struct Import: ParsableCommand {
                 result = try AWSImporter.importDirectory(dir, options: AWSImportOptions(scenarioName: name))
             } catch let e as AWSImportError {
                 fail(e.description)
+            } catch let e as AWSDumpValueError {
+                fail(e.description)
             } catch {
                 fail("\(dir): \(error)")
             }

@@ -112,6 +112,23 @@ struct FlowLogCLITests {
         #expect(bad.status == 2)
     }
 
+    @Test("compare-logs: a pipe is read as a file is; a line that is not UTF-8 exits 2 naming its line")
+    func pipeAndNotUTF8() throws {
+        let (out, _) = try runStory()
+        let log = out + "/flow-logs.txt"
+        let piped = try run("/bin/sh", ["-c", "cat '\(log)' | '\(vpcsimExecutable())' compare-logs /dev/stdin '\(log)' --quiet"])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout.contains("AGREE: 9 flows match") && piped.stderr.isEmpty)
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: log)))
+        let secondLine = try #require(bytes.firstIndex(of: 0x0A)) + 1
+        bytes.insert(0xC3, at: secondLine + 3)
+        let bad = out + "/bad.log"
+        FileManager.default.createFile(atPath: bad, contents: Data(bytes))
+        let r = try vpcsim(["compare-logs", log, bad])
+        #expect(r.status == 2)
+        #expect(r.stderr == "vpcsim: error: \(bad):2: not UTF-8 text\n")
+    }
+
     @Test("validate: a bad flow_logs setting is reported at file:line:column (exit 2)")
     func badSettings() throws {
         let dir = makeTempDirectory("vpcsim-flowlogs")

@@ -32,6 +32,20 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test func aBadValueExitsTwoWithOneLineNamingTheFileAndItsJSONPath() throws {
+        let dir = makeTempDirectory("vpcsim-import")
+        try #"{"Vpcs": [{"VpcId": "vpc-0a1b2c3d", "CidrBlock": "10.0.0.0/16"}]}"#
+            .write(toFile: dir + "/describe-vpcs.json", atomically: true, encoding: .utf8)
+        try #"{"SecurityGroups": [{"GroupId": "sg-0a1b2c3d", "VpcId": "vpc-0a1b2c3d", "IpPermissions": [{"IpProtocol": "\u0000\n"}]}]}"#
+            .write(toFile: dir + "/describe-security-groups.json", atomically: true, encoding: .utf8)
+        let out = dir + "/x.yaml"
+        let r = try vpcsim(["import", "aws", dir, "--out", out])
+        #expect(r.status == 2)
+        #expect(r.stderr == "vpcsim: error: \(dir)/describe-security-groups.json: SecurityGroups[0].IpPermissions[0].IpProtocol: "
+            + "'\\u0000\\n' is not a protocol (expected tcp, udp, icmp, -1 or a number)\n")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func missingDirectoryExitsTwo() throws {
         let r = try vpcsim(["import", "aws", "no/such/dump"])
         #expect(r.status == 2)

@@ -429,6 +429,103 @@ struct FlowLogComparisonTests {
     }
 }
 
+@Suite("Flow logs: comparing large files")
+struct FlowLogLargeComparisonTests {
+    static let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+
+    /// `n` records: every third of one busy flow (same addresses, server port and interface; the client port
+    /// changes), the others of flows of their own.
+    static func log(_ n: Int, flip: Int? = nil, drop: Int? = nil) -> String {
+        var s = header
+        for i in 0..<n where i != drop {
+            let busy = i % 3 == 0
+            let src = busy ? "10.0.1.10" : "10.1.\(i % 7).\(10 + i % 200)"
+            let port = busy ? 1024 + i % 60000 : 2000 + i % 50000
+            let action = i == flip ? "REJECT" : "ACCEPT"
+            s += "2 123456789012 eni-0877dd6f5cceb3209 \(src) 203.0.113.22 \(port) 22 6 5 300 1795683601 1795683616 \(action) OK\n"
+        }
+        return s
+    }
+
+    @Test("30,000 records of one key compare in well under ten seconds (pooling copied each key's lines per record)")
+    func oneKeyIsLinear() throws {
+        let line = "2 123456789012 eni-0877dd6f5cceb3209 10.0.0.5 10.0.1.10 22 24397 6 4 416 1795683600 1795683900 ACCEPT OK\n"
+        let text = Self.header + String(repeating: line, count: 30_000)
+        let start = Date()
+        let c = FlowLogComparison.compare(simulated: FlowLogParser.parse(text), real: FlowLogParser.parse(text),
+                                          options: .init(ignoreEphemeralPorts: true))
+        let seconds = Date().timeIntervalSince(start)
+        #expect(c.agree && c.matched == 1)
+        #expect(seconds < 10, "\(seconds) s")
+    }
+
+    @Test("files read line by line compare as the parsed texts do: same text, same lines, across 1 MiB chunks")
+    func filesAsTexts() throws {
+        let dir = makeTempDirectory("vpcsim-flowlogs")
+        let simText = Self.log(20_000, flip: 9), realText = Self.log(20_000, drop: 9_002) + "not a record\n"
+        #expect(simText.utf8.count > 2 << 20)  // three chunks
+        try simText.write(toFile: dir + "/sim.log", atomically: true, encoding: .utf8)
+        try realText.write(toFile: dir + "/real.log", atomically: true, encoding: .utf8)
+        for ignore in [false, true] {
+            let options = FlowLogComparison.Options(ignoreEphemeralPorts: ignore)
+            let a = FlowLogComparison.compare(simulated: FlowLogParser.parse(simText), real: FlowLogParser.parse(realText),
+                                              options: options, simulatedName: "S", realName: "R")
+            let b = try FlowLogComparison.compare(simulatedFile: dir + "/sim.log", realFile: dir + "/real.log",
+                                                  options: options, simulatedName: "S", realName: "R")
+            #expect(a.text == b.text)
+            #expect(!b.agree && b.realProblems.map(\.line) == [20_001])
+        }
+        let exact = try FlowLogComparison.compare(simulatedFile: dir + "/sim.log", realFile: dir + "/real.log")
+        // Record 9 (line 11): REJECT in the simulation only; record 9,002 (line 9,004) is not in the real file.
+        #expect(exact.actionMismatches.map { $0.simulated!.lines.map(\.line) } == [[11]])
+        #expect(exact.onlyInSimulated.map { $0.simulated!.lines.map(\.line) } == [[9_004]])
+        let pooled = try FlowLogComparison.compare(simulatedFile: dir + "/sim.log", realFile: dir + "/real.log",
+                                                   options: .init(ignoreEphemeralPorts: true))
+        // The busy flow is one key: all its records are listed, in file order.
+        let busy = try #require(pooled.actionMismatches.first)
+        #expect(busy.simulated!.lines.count == 6_667 && busy.real!.lines.count == 6_667)
+        #expect(busy.simulated!.lines.map(\.line) == busy.simulated!.lines.map(\.line).sorted())
+    }
+
+    @Test("addresses are read byte by byte as they were by characters")
+    func addressesByBytes() {
+        var cases = ["10.0.1.10", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "0001.2.3.4",
+                     "1..2.3", ".1.2.3", "1.2.3.", "+1.2.3.4", "-0.1.2.3", "1.2.3.4 ", "a.b.c.d", "", ".", "...",
+                     "::", ":::", "::::", "::1", "2600:1f18:abc:de00::", "fe80::1:2:3:4:5:6", "1:2:3:4:5:6:7:8:9",
+                     "1:2", "g::1", "::ffff:10.0.0.1", "a::b::c", "1:2:3", "AbCd::eF", "١.٢.٣.٤", "１::２"]
+        for a in 0..<12 { for b in [":", ".", "1", "f", "9", "x"] { cases.append(String(repeating: b, count: a)) } }
+        for c in cases {
+            #expect(FlowLogParser.isAddress(c) == FlowLogParser.isAddressByCharacters(c), "\(c)")
+        }
+    }
+
+    @Test("lines ending in CR LF are lines (they were one line with the CRs inside)")
+    func crlf() {
+        let text = Self.log(3).replacingOccurrences(of: "\n", with: "\r\n")
+        let log = FlowLogParser.parse(text)
+        #expect(log.hasHeader && log.records.count == 3 && log.problems.isEmpty)
+        #expect(log.records.allSatisfy { !$0.text.contains("\r") })
+    }
+
+    @Test("a line that is not UTF-8 is an error at its number; a missing file and a directory are errors")
+    func unreadable() throws {
+        let dir = makeTempDirectory("vpcsim-flowlogs")
+        var bytes = Array(Self.log(3).utf8)
+        bytes.insert(0xFF, at: Self.header.utf8.count + 5)
+        FileManager.default.createFile(atPath: dir + "/bad.log", contents: Data(bytes))
+        try Self.log(3).write(toFile: dir + "/good.log", atomically: true, encoding: .utf8)
+        #expect(throws: FlowLogFileError(path: dir + "/bad.log", line: 2, message: "not UTF-8 text")) {
+            try FlowLogComparison.compare(simulatedFile: dir + "/good.log", realFile: dir + "/bad.log")
+        }
+        #expect(throws: FlowLogFileError(path: dir + "/none.log", message: "cannot read: No such file or directory")) {
+            try FlowLogComparison.compare(simulatedFile: dir + "/none.log", realFile: dir + "/good.log")
+        }
+        #expect(throws: FlowLogFileError(path: dir, message: "cannot read: Is a directory")) {
+            try FlowLogComparison.compare(simulatedFile: dir + "/good.log", realFile: dir)
+        }
+    }
+}
+
 @Suite("Flow-log line writer")
 struct LineWriterTests {
     /// What `LineWriter` writes. The memory is filled with a marker first: nothing may be stored past the line

@@ -34,9 +34,15 @@ public struct FlowLogComparison: Sendable {
             let p = ["6": "tcp", "17": "udp", "1": "icmp"][proto] ?? "proto \(proto)"
             return "\(interface) \(p) \(src):\(srcport) → \(dst):\(dstport)"
         }
+        /// By interface, source, destination, protocol, source port, destination port (field by field, without
+        /// building tuples: the report sorts every key).
         public static func < (a: Key, b: Key) -> Bool {
-            (a.interface, a.src, a.dst, a.proto, a.srcport, a.dstport)
-                < (b.interface, b.src, b.dst, b.proto, b.srcport, b.dstport)
+            if a.interface != b.interface { return a.interface < b.interface }
+            if a.src != b.src { return a.src < b.src }
+            if a.dst != b.dst { return a.dst < b.dst }
+            if a.proto != b.proto { return a.proto < b.proto }
+            if a.srcport != b.srcport { return a.srcport < b.srcport }
+            return a.dstport < b.dstport
         }
     }
 
@@ -77,9 +83,83 @@ public struct FlowLogComparison: Sendable {
 
     public static func compare(simulated sim: ParsedFlowLog, real: ParsedFlowLog, options: Options = Options(),
                                simulatedName: String = "SIMULATED", realName: String = "REAL") -> FlowLogComparison {
+        func source(_ log: ParsedFlowLog) -> Source {
+            Source(fields: log.fields, forEach: { body in
+                for r in log.records { body(r.line, r.values) { r.text } }
+                return log.problems
+            })
+        }
+        // Records in memory cannot fail to be read.
+        return try! compare(simulated: source(sim), real: source(real), options: options,
+                            simulatedName: simulatedName, realName: realName)
+    }
+
+    /// What the comparison is doing, for a progress line: reading `file` (`pass` 1: every record's key; 2: the
+    /// lines of the keys that differ), `bytesRead` of `bytes`.
+    public struct Progress: Sendable {
+        public var file: String
+        public var pass: Int
+        public var bytesRead: Int
+        public var bytes: Int
+        public var lines: Int
+    }
+
+    /// Compares two files without holding their lines: each file is read once for the keys (a summary per key:
+    /// its actions and packets), and once more, only when there are differences, for the lines of
+    /// the keys that differ. Memory follows the number of distinct keys (and the lines reported), not the length of
+    /// the files. The result is the same as `compare(simulated:real:)` of the parsed files.
+    public static func compare(simulatedFile: String, realFile: String, options: Options = Options(),
+                               simulatedName: String? = nil, realName: String? = nil,
+                               progress: ((Progress) -> Void)? = nil) throws(FlowLogFileError) -> FlowLogComparison {
+        let simReader = try FlowLogFileReader(path: simulatedFile)
+        let realReader = try FlowLogFileReader(path: realFile)
+        func source(_ reader: FlowLogFileReader, _ name: String) throws(FlowLogFileError) -> Source {
+            // The fields: from the first line that is not blank (a header, or the default format).
+            var head = FlowLogLineParser()
+            try reader.forEachLine { n, line in
+                _ = head.record(line, number: n)
+                return head.fields == nil
+            }
+            var pass = 0
+            return Source(fields: head.fieldsOrDefault, forEach: { (body) throws(FlowLogFileError) in
+                pass += 1
+                let thisPass = pass
+                var p = FlowLogLineParser()
+                var lines = 0
+                try reader.forEachLine(progress: progress.map { report in
+                    { done in report(Progress(file: name, pass: thisPass, bytesRead: done, bytes: reader.size, lines: lines)) }
+                }) { n, line in
+                    lines = n
+                    if let values = p.record(line, number: n) {
+                        body(n, values) { String(decoding: line, as: UTF8.self) }
+                    }
+                    return true
+                }
+                return p.problems
+            })
+        }
+        return try compare(simulated: source(simReader, simulatedName ?? simulatedFile),
+                           real: source(realReader, realName ?? realFile), options: options,
+                           simulatedName: simulatedName ?? simulatedFile, realName: realName ?? realFile)
+    }
+
+    /// Records to compare: the fields, and a way to go through the records in order (line number, values, the
+    /// line's text when asked), as many times as needed; it returns the malformed lines.
+    struct Source {
+        var fields: [String]
+        var forEach: ((Int, [String], () -> String) -> Void) throws(FlowLogFileError) -> [ParsedFlowLog.Problem]
+        func has(_ f: String) -> Bool { fields.contains(f) }
+    }
+
+    /// A key's records in one file, without their lines.
+    struct Summary {
+        var actions: [String] = []
+        var packets = 0
+    }
+
+    static func compare(simulated sim: Source, real: Source, options: Options,
+                        simulatedName: String, realName: String) throws(FlowLogFileError) -> FlowLogComparison {
         var c = FlowLogComparison(simulatedName: simulatedName, realName: realName, matchedOn: [])
-        c.simulatedProblems = sim.problems
-        c.realProblems = real.problems
         let both = { (f: String) in sim.has(f) && real.has(f) }
         let usePkt = both("pkt-srcaddr") && both("pkt-dstaddr")
         let srcField = usePkt ? "pkt-srcaddr" : "srcaddr"
@@ -94,55 +174,103 @@ public struct FlowLogComparison: Sendable {
             c.notes.append("only one file has pkt-srcaddr/pkt-dstaddr: a NAT gateway's records are matched by srcaddr/dstaddr, which name its own address")
         }
 
-        func pool(_ log: ParsedFlowLog, mapped: Bool) -> ([Key: Side], [String: Int]) {
-            var out: [Key: Side] = [:]
+        /// The key of a record (nil for NODATA and SKIPDATA records), by column indexes worked out once.
+        struct Columns {
+            var key: [Int?]  // interface, protocol, src, dst, srcport, dstport: nil when not matched on
+            var status, action, packets: Int?
+            init(_ s: Source, _ on: [String], _ fields: [String]) {
+                key = fields.map { f in on.contains(f) ? s.fields.firstIndex(of: f) : nil }
+                status = s.fields.firstIndex(of: "log-status")
+                action = s.fields.firstIndex(of: "action")
+                packets = s.fields.firstIndex(of: "packets")
+            }
+        }
+        let keyFields = ["interface-id", "protocol", srcField, dstField, "srcport", "dstport"]
+        func key(_ values: [String], _ cols: Columns, mapped: Bool) -> Key {
+            func v(_ i: Int) -> String { cols.key[i].map { values[$0] } ?? "*" }
+            var iface = v(0)
+            if mapped, let m = options.interfaceMap[iface] { iface = m }
+            var sp = v(4), dp = v(5)
+            if options.ignoreEphemeralPorts, let a = Int(sp), let b = Int(dp) {
+                if a > b { sp = "*" } else if b > a { dp = "*" }
+            }
+            return Key(interface: iface, proto: v(1), src: v(2), srcport: sp, dst: v(3), dstport: dp)
+        }
+
+        func pool(_ log: Source, mapped: Bool) throws(FlowLogFileError)
+            -> ([Key: Summary], [String: Int], [ParsedFlowLog.Problem]) {
+            let cols = Columns(log, on, keyFields)
+            var out: [Key: Summary] = [:]
             var perInterface: [String: Int] = [:]
             var skipped = 0
-            for r in log.records {
-                let status = log.value("log-status", r)
-                if status == "NODATA" { continue }
-                if status == "SKIPDATA" { skipped += 1; continue }
-                func v(_ f: String) -> String { on.contains(f) ? (log.value(f, r) ?? "-") : "*" }
-                var iface = v("interface-id")
-                if mapped, let m = options.interfaceMap[iface] { iface = m }
-                var sp = v("srcport"), dp = v("dstport")
-                if options.ignoreEphemeralPorts, let a = Int(sp), let b = Int(dp) {
-                    if a > b { sp = "*" } else if b > a { dp = "*" }
+            let problems = try log.forEach { _, values, _ in
+                if let i = cols.status {
+                    if values[i] == "NODATA" { return }
+                    if values[i] == "SKIPDATA" { skipped += 1; return }
                 }
-                let key = Key(interface: iface, proto: v("protocol"), src: v(srcField), srcport: sp, dst: v(dstField),
-                              dstport: dp)
-                let action = log.value("action", r) ?? "-"
-                let packets = Int(log.value("packets", r) ?? "") ?? 0
-                var side = out[key] ?? Side(actions: [], packets: 0, lines: [])
-                if !side.actions.contains(action) { side.actions.append(action); side.actions.sort() }
-                side.packets += packets
-                side.lines.append(r)
-                out[key] = side
-                perInterface[iface, default: 0] += 1
+                let k = key(values, cols, mapped: mapped)
+                let action = cols.action.map { values[$0] } ?? "-"
+                let packets = cols.packets.flatMap { Int(values[$0]) } ?? 0
+                out[k, default: Summary()].add(action: action, packets: packets)
+                perInterface[k.interface, default: 0] += 1
             }
             if skipped > 0 {
                 c.notes.append("\(mapped ? realName : simulatedName) has \(skipped) SKIPDATA record\(skipped == 1 ? "" : "s"): flows may be missing from it")
             }
-            return (out, perInterface)
+            return (out, perInterface, problems)
         }
-        let (s, sIfaces) = pool(sim, mapped: false)
-        let (r, rIfaces) = pool(real, mapped: true)
+        let (s, sIfaces, sProblems) = try pool(sim, mapped: false)
+        let (r, rIfaces, rProblems) = try pool(real, mapped: true)
+        c.simulatedProblems = sProblems
+        c.realProblems = rProblems
         c.interfacesOnlyInReal = rIfaces.filter { sIfaces[$0.key] == nil }.sorted { $0.key < $1.key }
             .map { ($0.key, $0.value) }
         c.interfacesOnlyInSimulated = sIfaces.filter { rIfaces[$0.key] == nil }.sorted { $0.key < $1.key }
             .map { ($0.key, $0.value) }
         let shared = Set(sIfaces.keys).intersection(rIfaces.keys)
-        for key in Set(s.keys).union(r.keys).sorted() where shared.contains(key.interface) {
+        // Where each differing key's lines go: (list, index) with list 0 only in real, 1 only in simulated,
+        // 2 action mismatches.
+        var wantSim: [Key: (Int, Int)] = [:], wantReal: [Key: (Int, Int)] = [:]
+        func side(_ x: Summary) -> Side { Side(actions: x.actions, packets: x.packets, lines: []) }
+        var keys = Array(s.keys)
+        keys.reserveCapacity(s.count + r.count)
+        for k in r.keys where s[k] == nil { keys.append(k) }
+        keys.sort()
+        for key in keys where shared.contains(key.interface) {
             switch (s[key], r[key]) {
             case (let a?, let b?):
                 if a.actions == b.actions { c.matched += 1 } else {
-                    c.actionMismatches.append(Difference(key: key, simulated: a, real: b))
+                    wantSim[key] = (2, c.actionMismatches.count)
+                    wantReal[key] = (2, c.actionMismatches.count)
+                    c.actionMismatches.append(Difference(key: key, simulated: side(a), real: side(b)))
                 }
-            case (let a?, nil): c.onlyInSimulated.append(Difference(key: key, simulated: a, real: nil))
-            case (nil, let b?): c.onlyInReal.append(Difference(key: key, simulated: nil, real: b))
+            case (let a?, nil):
+                wantSim[key] = (1, c.onlyInSimulated.count)
+                c.onlyInSimulated.append(Difference(key: key, simulated: side(a), real: nil))
+            case (nil, let b?):
+                wantReal[key] = (0, c.onlyInReal.count)
+                c.onlyInReal.append(Difference(key: key, simulated: nil, real: side(b)))
             case (nil, nil): break
             }
         }
+        // The lines of the keys that differ, in file order.
+        func collect(_ log: Source, _ want: [Key: (Int, Int)], mapped: Bool) throws(FlowLogFileError) {
+            guard !want.isEmpty else { return }
+            let cols = Columns(log, on, keyFields)
+            _ = try log.forEach { n, values, text in
+                if let i = cols.status, values[i] == "NODATA" || values[i] == "SKIPDATA" { return }
+                guard let (list, index) = want[key(values, cols, mapped: mapped)] else { return }
+                let record = ParsedFlowLog.Record(line: n, text: text(), values: values)
+                switch (list, mapped) {
+                case (0, _): c.onlyInReal[index].real!.lines.append(record)
+                case (1, _): c.onlyInSimulated[index].simulated!.lines.append(record)
+                case (_, true): c.actionMismatches[index].real!.lines.append(record)
+                default: c.actionMismatches[index].simulated!.lines.append(record)
+                }
+            }
+        }
+        try collect(sim, wantSim, mapped: false)
+        try collect(real, wantReal, mapped: true)
         return c
     }
 
@@ -194,6 +322,13 @@ public struct FlowLogComparison: Sendable {
                 + "\(interfacesOnlyInReal.count + interfacesOnlyInSimulated.count) interface\(interfacesOnlyInReal.count + interfacesOnlyInSimulated.count == 1 ? "" : "s") in one file only; \(matched) matched\n"
         }
         return s
+    }
+}
+
+extension FlowLogComparison.Summary {
+    mutating func add(action: String, packets: Int) {
+        if !actions.contains(action) { actions.append(action); actions.sort() }
+        self.packets += packets
     }
 }
 

@@ -35,44 +35,67 @@ public struct ParsedFlowLog: Sendable {
 /// whose column count or values do not fit is reported with its number and skipped.
 public enum FlowLogParser {
     public static func parse(_ text: String) -> ParsedFlowLog {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        var fields: [String]?
-        var hasHeader = false
+        var p = FlowLogLineParser()
         var records: [ParsedFlowLog.Record] = []
-        var problems: [ParsedFlowLog.Problem] = []
-        for (i, raw) in lines.enumerated() {
-            let n = i + 1
-            var line = Substring(raw)
-            if line.last == "\r" { line = line.dropLast() }
-            let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            if tokens.isEmpty { continue }
-            if fields == nil {
-                if isHeader(tokens) {
-                    if let dup = firstDuplicate(tokens) {
-                        problems.append(.init(line: n, message: "header names field '\(dup)' twice"))
-                        fields = FlowLogFormat.defaultV2.fields.map(\.rawValue)
-                        continue
-                    }
-                    fields = tokens
-                    hasHeader = true
-                    continue
+        var n = 0
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { all in
+            forEachLine(in: all) { line in
+                n += 1
+                if let values = p.record(line, number: n) {
+                    records.append(.init(line: n, text: String(decoding: line, as: UTF8.self), values: values))
                 }
-                fields = FlowLogFormat.defaultV2.fields.map(\.rawValue)
             }
-            guard let fs = fields else { continue }
-            if isHeader(tokens), tokens == fs { continue }  // a repeated header (concatenated files)
-            guard tokens.count == fs.count else {
-                problems.append(.init(line: n, message: "expected \(fs.count) fields (\(hasHeader ? "from the header" : "default version 2 format")), found \(tokens.count)"))
-                continue
-            }
-            if let why = invalid(tokens, fs) {
-                problems.append(.init(line: n, message: why))
-                continue
-            }
-            records.append(.init(line: n, text: String(line), values: tokens))
         }
-        return ParsedFlowLog(fields: fields ?? FlowLogFormat.defaultV2.fields.map(\.rawValue), hasHeader: hasHeader,
-                             records: records, problems: problems)
+        return ParsedFlowLog(fields: p.fieldsOrDefault, hasHeader: p.hasHeader, records: records, problems: p.problems)
+    }
+
+    /// Calls `body` with each line of `bytes` (split at "\n", a trailing "\r" removed), the last one also when it
+    /// has no "\n"; returns the bytes of an unfinished last line when `final` is false (they belong to the next
+    /// chunk).
+    @discardableResult
+    static func forEachLine(in bytes: UnsafeBufferPointer<UInt8>, final: Bool = true,
+                            _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows -> Int {
+        var start = 0
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { if final { try body(bytes) }; return 0 }
+        while start < count {
+            guard let nl = memchr(base + start, 0x0A, count - start) else { break }
+            let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+            var e = end
+            if e > start, base[e - 1] == 0x0D { e -= 1 }
+            try body(UnsafeBufferPointer(start: base + start, count: e - start))
+            start = end + 1
+        }
+        if final {
+            // The last line: after the last "\n" (empty when the text ends with one, as `split` gives).
+            var e = count
+            if e > start, base[e - 1] == 0x0D { e -= 1 }
+            try body(UnsafeBufferPointer(start: base + start, count: e - start))
+            return 0
+        }
+        return count - start
+    }
+
+    /// The fields of a line: separated by one or more spaces or tabs. Lines of ASCII (all that AWS writes) are
+    /// split byte by byte; others by characters, as Swift's `split` does.
+    static func tokens(_ line: UnsafeBufferPointer<UInt8>) -> [String] {
+        var ascii = true
+        for b in line where b >= 0x80 { ascii = false; break }
+        if !ascii {
+            return String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        }
+        var out: [String] = []
+        out.reserveCapacity(16)
+        var i = 0
+        let n = line.count
+        while i < n {
+            while i < n, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
+            let s = i
+            while i < n, line[i] != 0x20, line[i] != 0x09 { i += 1 }
+            if i > s { out.append(String(decoding: UnsafeBufferPointer(rebasing: line[s..<i]), as: UTF8.self)) }
+        }
+        return out
     }
 
     /// A header: every token is a lower-case field name (letters and hyphens).
@@ -91,24 +114,47 @@ public enum FlowLogParser {
     /// Checks the values of the fields whose form AWS fixes; "-" is accepted everywhere (AWS writes it when a
     /// value is unavailable, and for NODATA/SKIPDATA records).
     static func invalid(_ values: [String], _ fields: [String]) -> String? {
-        for (f, v) in zip(fields, values) where v != "-" {
-            switch f {
-            case "version", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "tcp-flags",
-                 "traffic-path":
-                if UInt64(v) == nil { return "\(f) '\(v)' is not a number" }
-                if f == "srcport" || f == "dstport", UInt64(v)! > 65535 { return "\(f) \(v) is outside 0-65535" }
-                if f == "protocol", UInt64(v)! > 255 { return "protocol \(v) is outside 0-255" }
-            case "srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr":
+        invalid(values, fields, fields.map(Kind.init))
+    }
+
+    /// What a column holds, for `invalid`: worked out once per file rather than per line.
+    enum Kind: Sendable {
+        case number, port, proto, address, action, logStatus, flowDirection, interface, other
+        init(_ field: String) {
+            switch field {
+            case "version", "packets", "bytes", "start", "end", "tcp-flags", "traffic-path": self = .number
+            case "srcport", "dstport": self = .port
+            case "protocol": self = .proto
+            case "srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr": self = .address
+            case "action": self = .action
+            case "log-status": self = .logStatus
+            case "flow-direction": self = .flowDirection
+            case "interface-id": self = .interface
+            default: self = .other
+            }
+        }
+    }
+
+    static func invalid(_ values: [String], _ fields: [String], _ kinds: [Kind]) -> String? {
+        for i in values.indices {
+            let v = values[i], f = fields[i]
+            if v == "-" { continue }
+            switch kinds[i] {
+            case .number, .port, .proto:
+                guard let n = UInt64(v) else { return "\(f) '\(v)' is not a number" }
+                if kinds[i] == .port, n > 65535 { return "\(f) \(v) is outside 0-65535" }
+                if kinds[i] == .proto, n > 255 { return "protocol \(v) is outside 0-255" }
+            case .address:
                 if !isAddress(v) { return "\(f) '\(v)' is not an IP address" }
-            case "action":
+            case .action:
                 if v != "ACCEPT" && v != "REJECT" { return "action '\(v)' is not ACCEPT or REJECT" }
-            case "log-status":
-                if !["OK", "NODATA", "SKIPDATA"].contains(v) { return "log-status '\(v)' is not OK, NODATA or SKIPDATA" }
-            case "flow-direction":
+            case .logStatus:
+                if v != "OK" && v != "NODATA" && v != "SKIPDATA" { return "log-status '\(v)' is not OK, NODATA or SKIPDATA" }
+            case .flowDirection:
                 if v != "ingress" && v != "egress" { return "flow-direction '\(v)' is not ingress or egress" }
-            case "interface-id":
+            case .interface:
                 if !v.hasPrefix("eni-") { return "interface-id '\(v)' does not start with eni-" }
-            default:
+            case .other:
                 break
             }
         }
@@ -116,6 +162,44 @@ public enum FlowLogParser {
     }
 
     static func isAddress(_ s: String) -> Bool {
+        // ASCII (every address AWS writes): byte by byte, the same rules as below.
+        let u = s.utf8
+        if u.allSatisfy({ $0 < 0x80 }) {
+            if u.contains(0x3A) {
+                var groups = 1, doubles = 0
+                var previousColon = false
+                for b in u {
+                    let hex = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66)
+                    guard hex || b == 0x3A || b == 0x2E else { return false }
+                    if b == 0x3A {
+                        groups += 1
+                        if previousColon { doubles += 1; previousColon = false; continue }  // "::" as split counts it
+                    }
+                    previousColon = b == 0x3A
+                }
+                return groups >= 3 && groups <= 8 && doubles <= 1
+            }
+            var parts = 0
+            var digits = 0, value = 0
+            for b in u {
+                if b == 0x2E {
+                    guard digits > 0, value <= 255 else { return false }
+                    parts += 1
+                    digits = 0
+                    value = 0
+                    continue
+                }
+                guard b >= 0x30 && b <= 0x39 else { return isAddressByCharacters(s) }  // "+1": as UInt16 reads it
+                digits += 1
+                value = value * 10 + Int(b - 0x30)
+                if digits > 3 { return false }
+            }
+            return parts == 3 && digits > 0 && value <= 255
+        }
+        return isAddressByCharacters(s)
+    }
+
+    static func isAddressByCharacters(_ s: String) -> Bool {
         if s.contains(":") {
             // IPv6: hex groups and colons, at most one "::".
             let ok = s.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
@@ -124,5 +208,56 @@ public enum FlowLogParser {
         }
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && UInt16(p).map { $0 <= 255 } == true }
+    }
+}
+
+/// The flow-log reader's state from one line to the next: the fields (from the header line, or the default version 2
+/// format), and the lines it could not read. `FlowLogParser.parse` and the streaming comparison both read lines
+/// with it, so a file reads the same either way.
+public struct FlowLogLineParser: Sendable {
+    /// Nil until the first non-blank line.
+    public private(set) var fields: [String]?
+    public private(set) var hasHeader = false
+    public private(set) var problems: [ParsedFlowLog.Problem] = []
+    private var kinds: [FlowLogParser.Kind] = []
+
+    public init() {}
+
+    public var fieldsOrDefault: [String] { fields ?? FlowLogFormat.defaultV2.fields.map(\.rawValue) }
+
+    /// The values of line `n` (its bytes without the line break) when it is a record; nil for a blank line, a
+    /// header, or a malformed line (kept in `problems`).
+    public mutating func record(_ line: UnsafeBufferPointer<UInt8>, number n: Int) -> [String]? {
+        let tokens = FlowLogParser.tokens(line)
+        if tokens.isEmpty { return nil }
+        if fields == nil {
+            if FlowLogParser.isHeader(tokens) {
+                if let dup = FlowLogParser.firstDuplicate(tokens) {
+                    problems.append(.init(line: n, message: "header names field '\(dup)' twice"))
+                    setFields(FlowLogFormat.defaultV2.fields.map(\.rawValue))
+                    return nil
+                }
+                setFields(tokens)
+                hasHeader = true
+                return nil
+            }
+            setFields(FlowLogFormat.defaultV2.fields.map(\.rawValue))
+        }
+        guard let fs = fields else { return nil }
+        guard tokens.count == fs.count else {
+            problems.append(.init(line: n, message: "expected \(fs.count) fields (\(hasHeader ? "from the header" : "default version 2 format")), found \(tokens.count)"))
+            return nil
+        }
+        if tokens == fs, FlowLogParser.isHeader(tokens) { return nil }  // a repeated header (concatenated files)
+        if let why = FlowLogParser.invalid(tokens, fs, kinds) {
+            problems.append(.init(line: n, message: why))
+            return nil
+        }
+        return tokens
+    }
+
+    private mutating func setFields(_ fs: [String]) {
+        fields = fs
+        kinds = fs.map(FlowLogParser.Kind.init)
     }
 }

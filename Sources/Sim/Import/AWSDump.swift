@@ -49,12 +49,25 @@ struct AWSDump {
             paths = [path]
         }
         for p in paths { try dump.readFile(p) }
-        if !dump.files.contains(where: { $0.key != nil }) {
-            let found = paths.isEmpty ? "no JSON files" : "\(paths.count) JSON file\(paths.count == 1 ? "" : "s"), none of them AWS CLI output the importer reads"
+        try dump.requireAWSOutput(paths.count)
+        return dump
+    }
+
+    /// A dump from files already read (`path` names each in messages).
+    static func read(files: [(path: String, data: Data)], directory: String) throws -> AWSDump {
+        var dump = AWSDump(directory: directory)
+        for f in files { try dump.read(f.data, path: f.path) }
+        try dump.requireAWSOutput(files.count)
+        return dump
+    }
+
+    func requireAWSOutput(_ count: Int) throws {
+        let path = directory
+        if !files.contains(where: { $0.key != nil }) {
+            let found = count == 0 ? "no JSON files" : "\(count) JSON file\(count == 1 ? "" : "s"), none of them AWS CLI output the importer reads"
             throw AWSImportError(file: path, line: 0, column: 0, message: "not an AWS CLI dump: \(found) "
                                  + "(expected e.g. `aws ec2 describe-vpcs --output json` saved as a .json file)")
         }
-        return dump
     }
 
     mutating func readFile(_ path: String) throws {
@@ -64,6 +77,10 @@ struct AWSDump {
         } catch {
             throw AWSImportError(file: path, line: 0, column: 0, message: "cannot read: \(Self.reason(error))")
         }
+        try read(data, path: path)
+    }
+
+    mutating func read(_ data: Data, path: String) throws {
         let bytes = [UInt8](data)
         guard bytes.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) else {
             throw AWSImportError(file: path, line: 1, column: 1, message: "malformed JSON: the file is empty")
@@ -85,6 +102,7 @@ struct AWSDump {
             return
         }
         if top["FunctionName"] is String, top["VpcConfig"] != nil {
+            try AWSDumpCheck.check(top, file: path, path: "")
             files.append((path, "FunctionName"))
             items["Functions", default: []].append(DumpItem(json: top, origin: "\(name): function configuration"))
             return
@@ -110,6 +128,8 @@ struct AWSDump {
             }
             objects.append(o)
         }
+        // Every value the importer reads, by its key: the wrong type or form is an error at its JSON path.
+        for (i, o) in objects.enumerated() { try AWSDumpCheck.check(o, file: path, path: "\(key)[\(i)]") }
         switch key {
         case "Reservations":
             for (r, res) in objects.enumerated() {
@@ -210,10 +230,14 @@ struct AWSDump {
 
 /// Typed reading of JSONSerialization's objects.
 extension Dictionary where Key == String, Value == Any {
+    /// A string value without surrounding whitespace (by scalars, then by characters, as the scenario loader tests
+    /// it); nil when absent or blank.
     func awsStr(_ k: String) -> String? {
         guard let s = self[k] as? String else { return nil }
-        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
-        return t.isEmpty ? nil : t
+        var t = Substring(s.trimmingCharacters(in: .whitespacesAndNewlines))
+        while t.first?.isWhitespace == true { t = t.dropFirst() }
+        while t.last?.isWhitespace == true { t = t.dropLast() }
+        return t.isEmpty ? nil : String(t)
     }
     func awsInt(_ k: String) -> Int? {
         if let s = self[k] as? String { return Int(s) }

@@ -58,7 +58,8 @@ public struct ImportWarning: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// "rtb-0ab…: route 0.0.0.0/0 → tgw-… (transit gateway) is not modelled; imported as blackhole [unsupported-target]"
-    public var description: String { "\(id): \(message) [\(kind.rawValue)]" }
+    /// Always one line: control characters of the dump's values are escaped.
+    public var description: String { "\(AWSDumpCheck.oneLine(id)): \(AWSDumpCheck.oneLine(message)) [\(kind.rawValue)]" }
 }
 
 /// How much of the dump the scenario carries (the generated scenario's numbers, after repairs and omissions).

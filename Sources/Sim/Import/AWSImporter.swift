@@ -10,11 +10,28 @@ public enum AWSImporter {
     /// Throws `AWSImportError` for a missing directory, an unreadable or malformed file, or a dump without any AWS
     /// CLI output in it.
     public static func importDirectory(_ path: String, options: AWSImportOptions = AWSImportOptions()) throws -> AWSImport {
-        let dump = try AWSDump.read(path)
+        try convert(AWSDump.read(path), path: path, options: options)
+    }
+
+    /// The same from files already read (for tests: `path` names each file in messages).
+    static func importFiles(_ files: [(path: String, data: Data)], directory: String,
+                            options: AWSImportOptions = AWSImportOptions()) throws -> AWSImport {
+        try convert(AWSDump.read(files: files, directory: directory), path: directory, options: options)
+    }
+
+    static func convert(_ dump: AWSDump, path: String, options: AWSImportOptions) throws -> AWSImport {
         var c = AWSConverter(dump: dump)
         c.convert()
         let base = path.split(separator: "/").last.map(String.init) ?? "dump"
-        let name = options.scenarioName ?? "aws-" + String(base.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+        var name = "aws-" + String(base.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+        if let n = options.scenarioName {
+            // The loader's rule for a name: not empty, no surrounding whitespace.
+            guard let first = n.first, let last = n.last, !first.isWhitespace, !last.isWhitespace else {
+                throw AWSImportError(file: path, line: 0, column: 0,
+                                     message: "scenario name \(AWSDumpCheck.quoted(n)) is empty or has leading or trailing spaces")
+            }
+            name = n
+        }
         let yaml = ScenarioYAMLWriter.write(c.plan, name: name, source: path, counts: c.counts, warnings: c.warnings,
                                             fileCount: dump.files.count)
         do {
@@ -394,14 +411,16 @@ struct AWSConverter {
                 proto = String(n)
             }
             var ports: String?
+            // Said only when a rule is written (a permission whose every peer is left out imports nothing).
+            var widened: (ImportWarning.Kind, String)?
             let from = p.awsInt("FromPort"), to = p.awsInt("ToPort")
             if proto == "tcp" || proto == "udp", let from, let to, from >= 0, to >= 0 {
                 if from <= to, to <= 65535 { ports = from == to ? "\(from)" : "\(from)-\(to)" } else {
-                    warn(.repaired, id, "\(direction) \(proto) port range \(from)-\(to) is invalid; imported as all ports")
+                    widened = (.repaired, "\(direction) \(proto) port range \(from)-\(to) is invalid; imported as all ports")
                 }
             } else if proto == "icmp", let from, from >= 0 {
                 let code = to.map { $0 >= 0 ? ", code \($0)" : "" } ?? ""
-                warn(.approximated, id, "\(direction) ICMP rule for type \(from)\(code) imported as all ICMP (security-group "
+                widened = (.approximated, "\(direction) ICMP rule for type \(from)\(code) imported as all ICMP (security-group "
                      + "rules in the model match the protocol only)")
             }
             var peers: [(ImportPlan.Peer, String?)] = []
@@ -436,6 +455,7 @@ struct AWSConverter {
                 }
                 peers.append((.group(gid), r.awsStr("Description")))
             }
+            if let widened, !peers.isEmpty { warn(widened.0, id, widened.1) }
             for (peer, description) in peers {
                 let rule = ImportPlan.SGRule(proto: proto, ports: ports, peer: peer, description: description)
                 if out.contains(where: { $0.proto == rule.proto && $0.ports == rule.ports && $0.peer == rule.peer }) {
@@ -877,9 +897,10 @@ struct AWSConverter {
                 }
                 var rule = ImportPlan.NACLRule(number: number, proto: proto, ports: nil, icmpType: nil, icmpCode: nil,
                                                cidr: c, allow: action == "allow")
+                var widened: String?  // said only when the rule is written (not a second rule of its number)
                 if proto == "tcp" || proto == "udp", let pr = e.awsObj("PortRange"), let from = pr.awsInt("From"), let to = pr.awsInt("To") {
                     if from >= 0, from <= to, to <= 65535 { rule.ports = from == to ? "\(from)" : "\(from)-\(to)" } else {
-                        warn(.repaired, id, "\(direction) rule #\(number) port range \(from)-\(to) is invalid; imported as all ports")
+                        widened = "\(direction) rule #\(number) port range \(from)-\(to) is invalid; imported as all ports"
                     }
                 }
                 if proto == "icmp", let tc = e.awsObj("IcmpTypeCode") {
@@ -889,6 +910,7 @@ struct AWSConverter {
                 if (egress ? outbound : inbound).contains(where: { $0.number == number }) {
                     warn(.duplicate, id, "\(direction) rule #\(number) appears twice; the first is kept"); continue
                 }
+                if let widened { warn(.repaired, id, widened) }
                 if egress { outbound.append(rule) } else { inbound.append(rule) }
             }
             allIDs.insert(id)

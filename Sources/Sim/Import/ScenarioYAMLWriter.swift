@@ -15,7 +15,8 @@ enum ScenarioYAMLWriter {
             case "\r": out += "\\r"
             default:
                 if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0xFEFF
-                    || (0xD800...0xDFFF).contains(u.value) {
+                    || (0xD800...0xDFFF).contains(u.value) || u.value == 0x2028 || u.value == 0x2029
+                    || u.value == 0xFFFE || u.value == 0xFFFF {
                     let hex = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
                 } else {
@@ -26,10 +27,8 @@ enum ScenarioYAMLWriter {
         return out + "\""
     }
 
-    /// A comment line's text: no line breaks.
-    static func comment(_ s: String) -> String {
-        String(s.map { $0 == "\n" || $0 == "\r" ? " " : $0 })
-    }
+    /// A comment line's text: no line breaks, no character YAML refuses (control characters escaped).
+    static func comment(_ s: String) -> String { AWSDumpCheck.oneLine(s) }
 
     static func name(_ n: String?) -> String { n.map { ", name: \(quote($0))" } ?? "" }
 
