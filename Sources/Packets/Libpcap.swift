@@ -46,10 +46,9 @@ public final class PcapWriter {
         dumper = d
     }
 
-    /// Appends one record. `timestamp` is nanoseconds since the Unix epoch.
+    /// Appends one record. `timestamp` is nanoseconds since the Unix epoch. A timestamp classic pcap cannot hold
+    /// (before 1970, after 2038-01-19T03:14:07Z) is refused, not wrapped: the file is not written and `close()` throws.
     @inline(__always)
-    /// A timestamp classic pcap cannot hold (before 1970, after 2038-01-19T03:14:07Z) is refused, not wrapped: the file
-    /// is not written and `close()` throws.
     public func write(_ data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int? = nil) {
         guard let dumper else { return }
         guard PcapRecordHeader.holds(timestamp) else {

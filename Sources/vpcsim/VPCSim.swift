@@ -39,20 +39,7 @@ struct VPCSim: ParsableCommand {
         // quotes is escaped, so that the error stays on one line.
         let kept = message(for: error).split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("Help:") && !$0.hasPrefix("Usage:") && !$0.contains("--help' for more") }
-        var text = ""
-        for scalar in kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars {
-            switch scalar {
-            case "\n": text += "\\n"
-            case "\t": text += "\\t"
-            case "\r": text += "\\r"
-            default:
-                if scalar.properties.generalCategory == .control {
-                    text += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    text.unicodeScalars.append(scalar)
-                }
-            }
-        }
+        var text = escapingControlCharacters(kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
         if text.isEmpty { text = "invalid arguments" }
         if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
         if let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase == true {

@@ -81,7 +81,7 @@ public final class FlowLogFileReader {
             stopped = !body(n, l)
         }
         if let held {
-            held.withUnsafeBufferPointer { all in
+            _ = held.withUnsafeBufferPointer { all in
                 FlowLogParser.forEachLine(in: all) { l in
                     line(l)
                     if n & 0xFFFF == 0 { progress?(all.baseAddress!.distance(to: l.baseAddress!)) }
@@ -107,7 +107,7 @@ public final class FlowLogFileReader {
                 return !stopped && bad == nil
             }
             if !stopped && bad == nil {
-                carry.withUnsafeBufferPointer { FlowLogParser.forEachLine(in: $0, final: true, line) }
+                _ = carry.withUnsafeBufferPointer { FlowLogParser.forEachLine(in: $0, final: true, line) }
             }
         }
         if stopped { return }

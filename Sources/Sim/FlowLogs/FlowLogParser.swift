@@ -39,7 +39,7 @@ public enum FlowLogParser {
         var records: [ParsedFlowLog.Record] = []
         var n = 0
         let bytes = Array(text.utf8)
-        bytes.withUnsafeBufferPointer { all in
+        _ = bytes.withUnsafeBufferPointer { all in
             forEachLine(in: all) { line in
                 n += 1
                 if let values = p.record(line, number: n) {
