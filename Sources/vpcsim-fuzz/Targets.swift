@@ -49,19 +49,13 @@ func check(_ parser: Parser, input: String, partner: String?) -> Verdict {
             return Verdict(status: 2, error: error.description)
         }
     case .logs:
-        func read(_ path: String) -> Result<String, ErrorLine> {
-            guard let data = FileManager.default.contents(atPath: path) else { return .failure(ErrorLine("\(path): cannot read")) }
-            guard let text = String(data: data, encoding: .utf8) else { return .failure(ErrorLine("\(path): not a text file (UTF-8)")) }
-            return .success(text)
-        }
-        let other = partner ?? input
-        switch (read(other), read(input)) {
-        case let (.failure(e), _), let (_, .failure(e)): return Verdict(status: 2, error: e.line)
-        case let (.success(sim), .success(real)):
-            let c = FlowLogComparison.compare(simulated: FlowLogParser.parse(sim), real: FlowLogParser.parse(real),
-                                              simulatedName: other, realName: input)
+        // As `vpcsim compare-logs SIMULATED REAL` runs it: both files streamed, without --ignore-ephemeral-ports.
+        do {
+            let c = try FlowLogComparison.compare(simulatedFile: partner ?? input, realFile: input, options: .init())
             _ = c.text
             return Verdict(status: c.agree ? 0 : 1)
+        } catch {
+            return Verdict(status: 2, error: "\(error)")
         }
     case .import:
         do {
@@ -72,6 +66,8 @@ func check(_ parser: Parser, input: String, partner: String?) -> Verdict {
             }
             return v
         } catch let e as AWSImportError {
+            return Verdict(status: 2, error: e.description)
+        } catch let e as AWSDumpValueError {
             return Verdict(status: 2, error: e.description)
         } catch {
             return Verdict(status: 2, error: "\(input): \(error)")
