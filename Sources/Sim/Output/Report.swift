@@ -55,6 +55,8 @@ public struct RunReport: Codable, Sendable {
         public var from: String
         public var to: String
         public var app: String
+        /// How `app` was chosen when the flow did not name it (`vpcsim trace` without `--app`); absent when named.
+        public var app_basis: String? = nil
         public var outcome: String
         public var elapsed_s: Double
         public var message: String
@@ -75,6 +77,7 @@ public struct RunReport: Codable, Sendable {
             try c.encode(from, forKey: .from)
             try c.encode(to, forKey: .to)
             try c.encode(app, forKey: .app)
+            try c.encodeIfPresent(app_basis, forKey: .app_basis)
             try c.encode(outcome, forKey: .outcome)
             try c.encode(elapsed_s, forKey: .elapsed_s)
             try c.encode(message, forKey: .message)
@@ -249,6 +252,7 @@ public enum ReportRenderer {
         for (i, f) in r.flows.enumerated() {
             s += "\n── \(f.name) " + String(repeating: "─", count: max(3, 76 - f.name.count)) + "\n"
             s += "  \(f.from) → \(f.to) (\(f.app)), client port \(f.client_port.map(String.init) ?? "none")\n"
+            if let basis = f.app_basis { s += "  app \(f.app): \(basis)\n" }
             s += "  outcome: \(f.outcome) after \(format3(f.elapsed_s)) s — \(f.message)\n"
             if !f.syn_times_s.isEmpty, f.syn_times_s.count > 1 || f.outcome != "ok" {
                 s += "  SYNs sent at: " + f.syn_times_s.map { trim($0) + " s" }.joined(separator: ", ") + "\n"
