@@ -17,53 +17,144 @@ public enum AdHocTrace {
         case silent
     }
 
+    /// What the ad-hoc flow takes besides its two ends, as the text of `trace`'s options: the settings a flow of
+    /// a scenario file takes, read by the same parser (`FlowSettings`). Nil: as a flow without the key.
+    public struct Options: Sendable {
+        /// The application; nil: what the destination declares listening on the port, else the port's usual
+        /// application, else `tcp` — the last two reported as assumed.
+        public var app: AppProfile?
+        public var size: String?
+        public var requestSize: String?
+        public var client: String?
+        public var connectTimeout: String?
+        public var hold: String?
+        public var sourcePort: String?
+        /// How an address the scenario does not know answers.
+        public var unknownHost: UnknownHost = .listen
+
+        public init(app: AppProfile? = nil, size: String? = nil, requestSize: String? = nil, client: String? = nil,
+                    connectTimeout: String? = nil, hold: String? = nil, sourcePort: String? = nil,
+                    unknownHost: UnknownHost = .listen) {
+            self.app = app
+            self.size = size
+            self.requestSize = requestSize
+            self.client = client
+            self.connectTimeout = connectTimeout
+            self.hold = hold
+            self.sourcePort = sourcePort
+            self.unknownHost = unknownHost
+        }
+    }
+
     /// The scenario with its flows and generators replaced by one flow `from` → `to` ("host:port" or "ip:port"):
     /// one flow, alone (a generator's 60,000 flows ran with it before).
-    public static func scenario(_ base: Scenario, from: String, to: String, app: AppProfile, size: Int = 100_000,
-                                unknownHost: UnknownHost = .listen) throws -> Scenario {
-        guard (0...FlowSpec.maxSize).contains(size) else {
-            throw Problem(message: "--size \(size): expected 0 to \(FlowSpec.maxSizeText)")
-        }
+    public static func scenario(_ base: Scenario, from: String, to: String, options: Options = Options()) throws -> Scenario {
         var s = base
         let source = try resolveSource(s.model, from)
-        guard let colon = to.lastIndex(of: ":"), let port = UInt16(to[to.index(after: colon)...]) else {
+        guard let colon = to.lastIndex(of: ":"), let port = UInt16(to[to.index(after: colon)...]), port >= 1 else {
             throw Problem(message: "--to '\(to)': expected <host|ip>:<port>")
         }
         let host = String(to[..<colon])
         let address: IPv4Address
+        // What the scenario declares on the port: an outside host's `ports` (instances declare none).
+        var declared: (host: String, behaviour: PortBehaviour)?
+        var unknown = false
         if let h = s.model.outsideHosts.first(where: { $0.name == host }) {
             address = h.address
+            declared = (h.id, h.behaviour(on: port))
         } else if let i = s.model.instances.first(where: { $0.id == host || $0.name == host }) {
             address = s.model.enis[i.eni].privateIP
         } else if let a = IPv4Address(host) {
             address = a
-            let known = s.model.outsideHosts.contains { $0.address == a }
-                || s.model.enis.contains { $0.privateIP == a || $0.publicIP == a }
-            if !known {
+            if let h = s.model.outsideHosts.first(where: { $0.address == a }) {
+                declared = (h.id, h.behaviour(on: port))
+            } else if !s.model.enis.contains(where: { $0.privateIP == a || $0.publicIP == a }) {
                 guard !a.isPrivateOrSpecial else {
                     throw Problem(message: "--to \(a): no ENI or host in the scenario has this private address")
                 }
-                // An unknown public address is a Linux host on the internet (configurable with --unknown-host).
-                let behaviour: PortBehaviour
-                switch unknownHost {
-                case .listen: behaviour = .listen(app: app.rawValue)
-                case .closed: behaviour = .closed
-                case .silent: behaviour = .silent
-                }
-                s.model.outsideHosts.append(OutsideHost(
-                    name: a.description, address: a, ports: [port: behaviour], otherPorts: .closed,
-                    rtt: s.assumptions.internetRTT, stack: .linux,
-                    mac: MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("host|" + a.description) & 0xFF_FFFF_FFFF))))
+                unknown = true
             }
         } else {
             throw Problem(message: "--to '\(host)': not an outside host, an instance or an IPv4 address of the scenario")
         }
-        let name = "trace"
+        let (app, basis) = options.app.map { ($0, nil) } ?? defaultApp(declared: declared, port: port, to: to)
+        if unknown {
+            // An unknown public address is a Linux host on the internet (configurable with --unknown-host).
+            let behaviour: PortBehaviour
+            switch options.unknownHost {
+            case .listen: behaviour = .listen(app: app.rawValue)
+            case .closed: behaviour = .closed
+            case .silent: behaviour = .silent
+            }
+            s.model.outsideHosts.append(OutsideHost(
+                name: address.description, address: address, ports: [port: behaviour], otherPorts: .closed,
+                rtt: s.assumptions.internetRTT, stack: .linux,
+                mac: MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("host|" + address.description) & 0xFF_FFFF_FFFF))))
+        }
+        var flow = FlowSpec(name: "trace", source: source.source, sourceLabel: source.label,
+                            destination: FlowDestination(address: address, port: port, label: to), app: app, start: 0)
+        flow.appBasis = basis
+        try read(options.size, "--size") { flow.size = try FlowSettings.size($0) }
+        try read(options.requestSize, "--request-size") { flow.requestSize = try FlowSettings.size($0, key: "request_size") }
+        try read(options.client, "--client") { flow.client = try FlowSettings.client($0) }
+        try read(options.connectTimeout, "--connect-timeout") { flow.client.connectTimeout = try FlowSettings.connectTimeout($0) }
+        try read(options.hold, "--hold") { flow.hold = try FlowSettings.hold($0) }
+        try read(options.sourcePort, "--source-port") { flow.sourcePort = try FlowSettings.sourcePort($0) }
+        guard flow.size + flow.requestSize <= FlowSpec.maxSize else {
+            throw Problem(message: "--size and --request-size add up to over \(FlowSpec.maxSizeText)")
+        }
         s.generators = []
-        s.flows = [FlowSpec(name: name, source: source.source, sourceLabel: source.label,
-                            destination: FlowDestination(address: address, port: port, label: to), app: app,
-                            start: 0, size: size)]
+        s.flows = [flow]
+        // The run must end where classic pcap can still hold its times, as the loader checks a scenario's flows.
+        let latest = ScenarioBuilder.latestTime(flows: s.flows, generators: [], model: s.model, assumptions: s.assumptions)
+        let end = s.startTime + latest
+        if end / 1_000_000_000 >= ScenarioBuilder.pcapSecondsLimit {
+            throw Problem(message: "the trace may last until \(ScenarioValues.rfc3339(seconds: end / 1_000_000_000)) "
+                + "(the scenario's start_time, the flow's hold and timeouts, and a day for the connection to close), "
+                + "after 2038-01-19T03:14:07Z: \(ScenarioBuilder.pcapRangeText)")
+        }
         return s
+    }
+
+    /// An option's value read by `FlowSettings`, a problem stated after the option's name.
+    static func read(_ value: String?, _ option: String, _ apply: (String) throws -> Void) throws {
+        guard let value else { return }
+        do {
+            try apply(value)
+        } catch let e as FlowSettings.Invalid {
+            throw Problem(message: "\(option): \(e.message)")
+        }
+    }
+
+    /// The application of a trace without `--app`, and why, as the report says it: what the destination declares
+    /// listening on the port; else the port's usual application (22 sftp, 443 https, 80 http: what the scenarios'
+    /// hosts declare there), assumed; else `tcp`, assumed.
+    static func defaultApp(declared: (host: String, behaviour: PortBehaviour)?, port: UInt16,
+                           to: String) -> (AppProfile, String) {
+        if let d = declared, case .listen(let name) = d.behaviour, let app = AppProfile(rawValue: name) {
+            return (app, "what \(d.host) declares listening on port \(port)")
+        }
+        let none: String
+        switch declared?.behaviour {
+        case .closed?: none = "\(to) is closed in the scenario"
+        case .silent?: none = "\(to) is silent in the scenario"
+        case .listen?: none = "the server at \(to) hangs in the scenario"
+        case nil: none = "the scenario declares no application at \(to)"
+        }
+        if let app = conventionalApp(port) {
+            return (app, "assumed, port \(port)'s usual application (\(none); --app names one)")
+        }
+        return (.tcp, "assumed (\(none); --app names one)")
+    }
+
+    /// What usually listens on a port: the applications the model speaks, on their IANA well-known ports.
+    public static func conventionalApp(_ port: UInt16) -> AppProfile? {
+        switch port {
+        case 22: return .sftp
+        case 443: return .https
+        case 80: return .http
+        default: return nil
+        }
     }
 
     static func resolveSource(_ m: VPCModel, _ from: String) throws -> (source: FlowSource, label: String) {

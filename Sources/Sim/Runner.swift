@@ -162,7 +162,7 @@ public enum Runner {
                 fix = RunReport.Fix(found)
             }
             flows.append(RunReport.Flow(
-                name: f.name, from: f.sourceLabel, to: f.destination.label, app: f.app.rawValue,
+                name: f.name, from: f.sourceLabel, to: f.destination.label, app: f.app.rawValue, app_basis: f.appBasis,
                 outcome: r.outcome?.rawValue ?? "timeout", elapsed_s: RunReport.seconds(r.elapsed), message: r.message,
                 client_port: r.clientPort == 0 ? nil : Int(r.clientPort), syn_times_s: r.synTimes.map { RunReport.seconds($0) },
                 drop: r.drop.map(RunReport.drop), drops: r.drops.map(RunReport.drop),

@@ -195,11 +195,26 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "Destination: <outside host|instance|IP>:<port>.")
     var to: String
 
-    @Option(name: .long, help: "Application: \(AppProfile.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var app: String = "tcp"
+    @Option(name: .long, help: "Application: \(AppProfile.allCases.map(\.rawValue).joined(separator: ", ")) (default: what the destination declares listening on the port, else the port's usual one — 22 sftp, 443 https, 80 http — else tcp; the report says when it was assumed).")
+    var app: String?
 
-    @Option(name: .long, help: "Bytes to transfer (file size for sftp, response for https, echo for tcp), at most 1 GiB.")
-    var size: Int = 10_000
+    @Option(name: .long, help: "Bytes to transfer, as a flow's size: 1234, 100KB, 2MB, 1MiB (file size for sftp, response for https, echo for tcp; default 100000, at most 1 GiB).")
+    var size: String?
+
+    @Option(name: .long, help: "HTTPS request size, as a flow's request_size (default 300).")
+    var requestSize: String?
+
+    @Option(name: .long, help: "Client program: \(ClientProfile.all.map(\.name).joined(separator: ", ")) (default per app, as a flow's client).")
+    var client: String?
+
+    @Option(name: .long, help: "The client's connect timeout, as a flow's connect_timeout: 20s, 1500ms.")
+    var connectTimeout: String?
+
+    @Option(name: .long, help: "Keep the connection open, idle, this long after the exchange, as a flow's hold: 120s, 6m.")
+    var hold: String?
+
+    @Option(name: .long, help: "A fixed client port, as a flow's source_port (1-65535).")
+    var sourcePort: String?
 
     @Option(name: .long, help: "An unknown public destination: listen, closed or silent.")
     var unknownHost: String = "listen"
@@ -216,13 +231,22 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "Capture points: all, none, or a comma-separated list of names or component ids.")
     var capture: String = "all"
 
+    @Flag(name: .long, help: "Print only the flow summary line.")
+    var quiet = false
+
     func run() throws {
-        guard let appProfile = AppProfile(rawValue: app) else {
-            fail("--app \(app): expected \(alternatives(AppProfile.allCases.map(\.rawValue)))")
+        var options = AdHocTrace.Options(size: size, requestSize: requestSize, client: client,
+                                         connectTimeout: connectTimeout, hold: hold, sourcePort: sourcePort)
+        if let app {
+            guard let a = AppProfile(rawValue: app) else {
+                fail("--app \(app): expected \(alternatives(AppProfile.allCases.map(\.rawValue)))")
+            }
+            options.app = a
         }
         guard let unknown = AdHocTrace.UnknownHost(rawValue: unknownHost) else {
             fail("--unknown-host \(unknownHost): expected listen, closed or silent")
         }
+        options.unknownHost = unknown
         var expected: FlowOutcome?
         if let expect {
             guard let o = FlowOutcome(rawValue: expect) else {
@@ -233,9 +257,11 @@ struct Trace: ParsableCommand {
         var s: Scenario
         do {
             s = try ScenarioLoader.load(path: scenario)
-            s = try AdHocTrace.scenario(s, from: from, to: to, app: appProfile, size: size, unknownHost: unknown)
+            s = try AdHocTrace.scenario(s, from: from, to: to, options: options)
         } catch let e as ScenarioError {
             fail(e.description)
+        } catch let e as AdHocTrace.Problem {
+            fail(e.message)  // about an option, not the scenario file
         } catch {
             fail("\(scenario): \(error)")
         }
@@ -244,11 +270,14 @@ struct Trace: ParsableCommand {
         let selection = captureSelection(capture)
         let outcome: Runner.Outcome
         do {
-            outcome = try Runner.run(scenario: s, options: .init(outDir: out ?? "captures/\(s.name)-trace", capture: selection))
+            var runOptions = Runner.Options(outDir: out ?? "captures/\(s.name)-trace", capture: selection)
+            if !quiet { runOptions.progress = ProgressLine.shared.update }
+            outcome = try Runner.run(scenario: s, options: runOptions)
+            ProgressLine.shared.finish()
         } catch {
             fail("\(error)")
         }
-        print(outcome.text, terminator: "")
+        print(quiet ? flowsSection(outcome.text) : outcome.text, terminator: "")
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 }

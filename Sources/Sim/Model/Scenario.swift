@@ -120,6 +120,9 @@ public struct FlowSpec: Sendable {
     public var sourceLabel: String
     public var destination: FlowDestination
     public var app: AppProfile
+    /// How `app` was chosen when the flow did not name it (`vpcsim trace` without `--app`), as the report says
+    /// it; nil when it was named.
+    public var appBasis: String?
     /// Virtual start time, nanoseconds.
     public var start: Int64
     /// Bytes: the file size for sftp, the response size for https, the payload for tcp.

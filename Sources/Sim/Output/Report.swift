@@ -55,6 +55,8 @@ public struct RunReport: Codable, Sendable {
         public var from: String
         public var to: String
         public var app: String
+        /// How `app` was chosen when the flow did not name it (`vpcsim trace` without `--app`); absent when named.
+        public var app_basis: String? = nil
         public var outcome: String
         public var elapsed_s: Double
         public var message: String
@@ -75,6 +77,7 @@ public struct RunReport: Codable, Sendable {
             try c.encode(from, forKey: .from)
             try c.encode(to, forKey: .to)
             try c.encode(app, forKey: .app)
+            try c.encodeIfPresent(app_basis, forKey: .app_basis)
             try c.encode(outcome, forKey: .outcome)
             try c.encode(elapsed_s, forKey: .elapsed_s)
             try c.encode(message, forKey: .message)
@@ -249,6 +252,7 @@ public enum ReportRenderer {
         for (i, f) in r.flows.enumerated() {
             s += "\n── \(f.name) " + String(repeating: "─", count: max(3, 76 - f.name.count)) + "\n"
             s += "  \(f.from) → \(f.to) (\(f.app)), client port \(f.client_port.map(String.init) ?? "none")\n"
+            if let basis = f.app_basis { s += "  app \(f.app): \(basis)\n" }
             s += "  outcome: \(f.outcome) after \(format3(f.elapsed_s)) s — \(f.message)\n"
             if !f.syn_times_s.isEmpty, f.syn_times_s.count > 1 || f.outcome != "ok" {
                 s += "  SYNs sent at: " + f.syn_times_s.map { trim($0) + " s" }.joined(separator: ", ") + "\n"
@@ -395,34 +399,49 @@ public enum ReportRenderer {
     }
 
     /// A ladder of packets across capture points: ● where a point saw the packet, ✘ where it died.
+    ///
+    /// The columns follow the path of the flow's first packet, in the order it crossed the capture points (so its
+    /// sender is on the left, whichever point number it has: an outside host connecting in, a Lambda function
+    /// calling an instance), then any point only later packets crossed, in the order they first did. Each arrow
+    /// points from the column that sent the packet toward the one that received it (▶ left to right, ◀ right to
+    /// left); a dropped packet's ✘ is half a column beyond the last point that saw it, in its direction of travel.
     static func ladder(_ rows: [LadderRow], points: [CapturePoint]) -> String {
-        var used = Set<Int>()
-        for r in rows { used.formUnion(r.points) }
-        let cols = used.sorted()
+        var cols: [Int] = []
+        var column: [Int: Int] = [:]
+        for r in rows {
+            for p in r.points where column[p] == nil {
+                column[p] = cols.count
+                cols.append(p)
+            }
+        }
         guard !cols.isEmpty else { return "" }
         let w = 14
         var s = "  ladder (\(rows.count) packets shown; every packet is in the captures):\n"
         s += "    " + pad("time (s)", 12)
         for c in cols { s += pad(shortName(points[c]), w) }
         s += "\n"
+        // Whether a packet seen at one point only travels left to right: the way the first packet's sender's do.
+        let firstFromClient = rows.first?.fromClient ?? true
         for r in rows {
             // Scalars, not Characters, made a String through their UTF-8: a String of 20,000 flows' ladders built
             // from Characters spent most of its time breaking graphemes.
             var line = Array(repeating: Unicode.Scalar(UInt8(0x20)), count: cols.count * w + 2)
-            let pos = r.points.compactMap { cols.firstIndex(of: $0) }.map { $0 * w + 2 }
-            if let lo = pos.min(), let hi = pos.max() {
+            let pos = r.points.compactMap { column[$0] }.map { $0 * w + 2 }
+            if let first = pos.first, let last = pos.last, let lo = pos.min(), let hi = pos.max() {
+                // The direction of travel: from the first point that saw the packet toward the last.
+                let rightward = first != last ? first < last : r.fromClient == firstFromClient
                 var end = hi
                 var start = lo
                 if r.dropped != nil {
-                    if r.fromClient { end = min(hi + w / 2, line.count - 1) } else { start = max(lo - w / 2, 0) }
+                    if rightward { end = min(hi + w / 2, line.count - 1) } else { start = max(lo - w / 2, 0) }
                 }
                 if start < end { for x in start...end { line[x] = "─" } }
                 for p in pos { line[p] = "●" }
                 if r.dropped != nil {
-                    line[r.fromClient ? end : start] = "✘"
-                } else if r.fromClient, hi > lo {
+                    line[rightward ? end : start] = "✘"
+                } else if rightward, hi > lo {
                     line[hi - 1] = "▶"
-                } else if !r.fromClient, hi > lo {
+                } else if !rightward, hi > lo {
                     line[lo + 1] = "◀"
                 }
             }

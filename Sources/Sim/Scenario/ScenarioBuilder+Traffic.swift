@@ -79,51 +79,18 @@ extension ScenarioBuilder {
                 throw r.error(at: item, "flow '\(name)' has no app (\(AppProfile.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             var spec = FlowSpec(name: name, source: source, sourceLabel: sourceLabel, destination: destination, app: app)
-            if let n = f["start"] {
-                let s = try r.string(n, key: "start")
-                guard let v = ScenarioValues.duration(s) else {
-                    throw r.error(at: n, "invalid start '\(s)' (expected a duration such as 0s, 1.5s or 250ms)")
-                }
-                try checkSpan(v, n, key: "start", text: s)
-                spec.start = v
-            }
+            if let n = f["start"] { spec.start = try setting(n, key: "start", FlowSettings.start) }
             for key in ["size", "request_size"] {
                 guard let n = f[key] else { continue }
-                let s = try r.string(n, key: key)
-                guard let v = ScenarioValues.size(s) else {
-                    throw r.error(at: n, "invalid \(key) '\(s)' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)")
-                }
-                guard v <= FlowSpec.maxSize else {
-                    throw r.error(at: n, "\(key) '\(s)' is over \(FlowSpec.maxSizeText)")
-                }
+                let v = try setting(n, key: key) { try FlowSettings.size($0, key: key) }
                 if key == "size" { spec.size = v } else { spec.requestSize = v }
             }
-            if let n = f["client"] {
-                spec.client = try r.oneOf(n, key: "client", ClientProfile.all.map { ($0.name, $0) })
-            }
+            if let n = f["client"] { spec.client = try setting(n, key: "client", FlowSettings.client) }
             if let n = f["connect_timeout"] {
-                let s = try r.string(n, key: "connect_timeout")
-                guard let v = ScenarioValues.duration(s), v > 0 else {
-                    throw r.error(at: n, "invalid connect_timeout '\(s)' (expected a duration such as 20s)")
-                }
-                try checkSpan(v, n, key: "connect_timeout", text: s)
-                spec.client.connectTimeout = v
+                spec.client.connectTimeout = try setting(n, key: "connect_timeout", FlowSettings.connectTimeout)
             }
-            if let n = f["hold"] {
-                let s = try r.string(n, key: "hold")
-                guard let v = ScenarioValues.duration(s) else {
-                    throw r.error(at: n, "invalid hold '\(s)' (expected a duration such as 120s)")
-                }
-                try checkSpan(v, n, key: "hold", text: s)
-                spec.hold = v
-            }
-            if let n = f["source_port"] {
-                let s = try r.string(n, key: "source_port")
-                guard let v = UInt16(s), v >= 1 else {
-                    throw r.error(at: n, "invalid source_port '\(s)' (expected 1-65535)")
-                }
-                spec.sourcePort = v
-            }
+            if let n = f["hold"] { spec.hold = try setting(n, key: "hold", FlowSettings.hold) }
+            if let n = f["source_port"] { spec.sourcePort = try setting(n, key: "source_port", FlowSettings.sourcePort) }
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
             bytes += spec.size + spec.requestSize
             guard bytes <= FlowSpec.maxSize else {
@@ -133,6 +100,17 @@ extension ScenarioBuilder {
             flows.append(spec)
         }
         return flows
+    }
+
+    /// A flow setting's value read by `FlowSettings` (as `vpcsim trace` reads its options), a problem placed at
+    /// its node.
+    func setting<T>(_ n: Node, key: String, _ parse: (String) throws -> T) throws -> T {
+        let s = try r.string(n, key: key)
+        do {
+            return try parse(s)
+        } catch let e as FlowSettings.Invalid {
+            throw r.error(at: n, e.message)
+        }
     }
 
     enum Endpoint { case lambda(Int), instance(Int), host(Int) }

@@ -1,0 +1,65 @@
+import Packets
+
+/// The settings of a flow besides its two ends — `size`, `request_size`, `start`, `connect_timeout`, `hold`,
+/// `client`, `source_port` — read from their text by one parser, whether they come from a scenario file or from
+/// `vpcsim trace`'s options: the same notations (docs/scenarios.md, value notations), the same limits, the same
+/// words when a value is wrong. The scenario loader places a problem at its YAML node, `trace` at its option.
+public enum FlowSettings {
+    /// A value a flow does not take: the problem as a scenario file states it after the place
+    /// ("invalid hold '5x' (expected a duration such as 120s)").
+    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// Bytes (`size`, `request_size`): an integer, or a decimal number with B, KB/kB/MB/GB (SI) or KiB/MiB/GiB;
+    /// at most `FlowSpec.maxSize`.
+    public static func size(_ text: String, key: String = "size") throws -> Int {
+        guard let v = ScenarioValues.size(text) else {
+            throw Invalid(message: "invalid \(key) '\(text)' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)")
+        }
+        guard v <= FlowSpec.maxSize else { throw Invalid(message: "\(key) '\(text)' is over \(FlowSpec.maxSizeText)") }
+        return v
+    }
+
+    /// A duration (`start`, `hold`, `connect_timeout`), nanoseconds: a number with ns, us/µs, ms, s, m or h, or a
+    /// bare 0; at most a year (`ScenarioBuilder.maxSpan`). `positive`: 0 is refused too.
+    public static func duration(_ text: String, key: String, example: String, positive: Bool = false) throws -> Int64 {
+        guard let v = ScenarioValues.duration(text), !positive || v > 0 else {
+            throw Invalid(message: "invalid \(key) '\(text)' (expected a duration such as \(example))")
+        }
+        guard v <= ScenarioBuilder.maxSpan else {
+            throw Invalid(message: "\(key) \(quoted(text)) is over \(ScenarioBuilder.maxSpanText)")
+        }
+        return v
+    }
+
+    /// `start`: when the flow starts, from the run's start.
+    public static func start(_ text: String) throws -> Int64 {
+        try duration(text, key: "start", example: "0s, 1.5s or 250ms")
+    }
+
+    /// `hold`: how long the client keeps the connection open, idle, after its conversation.
+    public static func hold(_ text: String) throws -> Int64 {
+        try duration(text, key: "hold", example: "120s")
+    }
+
+    /// `connect_timeout`: the client program's connect timeout (more than 0).
+    public static func connectTimeout(_ text: String) throws -> Int64 {
+        try duration(text, key: "connect_timeout", example: "20s", positive: true)
+    }
+
+    /// `client`: a client program's profile by name (`ClientProfile.all`).
+    public static func client(_ text: String) throws -> ClientProfile {
+        guard let c = ClientProfile.named(text) else {
+            throw Invalid(message: "invalid client '\(text)' (expected \(ClientProfile.all.map(\.name).joined(separator: ", ")))")
+        }
+        return c
+    }
+
+    /// `source_port`: a fixed client port, 1-65535.
+    public static func sourcePort(_ text: String) throws -> UInt16 {
+        guard let v = UInt16(text), v >= 1 else { throw Invalid(message: "invalid source_port '\(text)' (expected 1-65535)") }
+        return v
+    }
+}
