@@ -40,7 +40,9 @@ public enum AdHocTrace {
             let known = s.model.outsideHosts.contains { $0.address == a }
                 || s.model.enis.contains { $0.privateIP == a || $0.publicIP == a }
             if !known {
-                guard !a.isPrivateOrSpecial else {
+                // A private address the source routes outside the model (a peered VPC, a transit gateway, …) is
+                // traced as a flow to it runs: to its `not-modeled` end.
+                guard !a.isPrivateOrSpecial || routesOutsideTheModel(s.model, source.source, a) else {
                     throw Problem(message: "--to \(a): no ENI or host in the scenario has this private address")
                 }
                 // An unknown public address is a Linux host on the internet (configurable with --unknown-host).
@@ -64,6 +66,20 @@ public enum AdHocTrace {
                             destination: FlowDestination(address: address, port: port, label: to), app: app,
                             start: 0, size: size)]
         return s
+    }
+
+    /// Whether the route `source`'s subnet takes to `address` leads to a component the model does not have.
+    static func routesOutsideTheModel(_ m: VPCModel, _ source: FlowSource, _ address: IPv4Address) -> Bool {
+        let eni: Int
+        switch source {
+        case .lambda(_, let e): eni = e
+        case .instance(let k): eni = m.instances[k].eni
+        case .outsideHost: return false
+        }
+        switch RouteLookup.match(m.routeTables[m.routeTable(of: m.enis[eni].subnet)], address)?.target {
+        case .peering?, .notModeled?, .networkInterface?: return true
+        default: return false
+        }
     }
 
     static func resolveSource(_ m: VPCModel, _ from: String) throws -> (source: FlowSource, label: String) {

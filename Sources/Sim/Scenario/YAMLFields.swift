@@ -136,6 +136,7 @@ struct YAMLReader {
 
     func cidr(_ node: Node, key: String) throws -> IPv4CIDR {
         let s = try string(node, key: key)
+        if s.contains(":") { throw error(at: node, Self.ipv6NotModeled(s)) }
         do {
             return try IPv4CIDR(parsing: s)
         } catch let e as IPv4CIDR.ParseError {
@@ -146,9 +147,15 @@ struct YAMLReader {
     func address(_ node: Node, key: String) throws -> IPv4Address {
         let s = try string(node, key: key)
         guard let a = IPv4Address(s) else {
+            if s.contains(":") { throw error(at: node, Self.ipv6NotModeled(s)) }
             throw error(at: node, "invalid IPv4 address '\(s)' for '\(key)'")
         }
         return a
+    }
+
+    /// An IPv6 address or CIDR where the scenario format takes IPv4: the model carries IPv4 only.
+    static func ipv6NotModeled(_ s: String) -> String {
+        "`\(s)`: IPv6 is not modeled yet (routes, rules and flows are IPv4 only; leave it out)"
     }
 
     /// The closest allowed key within edit distance 2 (or a third of the word), for "did you mean".
