@@ -123,6 +123,14 @@ import Testing
         }
     }
 
+    /// Only what is written as IPv6 is called IPv6; other text with a colon keeps the CIDR parser's message.
+    @Test func onlyIPv6TextIsCalledIPv6() {
+        for s in ["::/0", "::", "2600:1f18:abc:de00::/56", "fe80::1", "::ffff:10.0.0.1"] {
+            #expect(YAMLReader.looksLikeIPv6(s), "\(s)")
+        }
+        for s in ["10.0.0.0:16", "10.0.0.0/16", "pcx-0a:b:c", "a:b", "::/0 "] { #expect(!YAMLReader.looksLikeIPv6(s), "\(s)") }
+    }
+
     @Test func anIPv6RuleCIDRIsRefusedSayingIPv6IsNotModeled() throws {
         let text = Self.yaml(extraRoutes: [], flows: "  []")
             .replacingOccurrences(of: "ingress: [{protocol: all, cidr: 0.0.0.0/0}]", with: "ingress: [{protocol: all, cidr: \"::/0\"}]")
