@@ -123,6 +123,17 @@ import Testing
         }
     }
 
+    @Test func anEgressOnlyInternetGatewayRouteIsRefusedInOneLine() throws {
+        let text = Self.yaml(extraRoutes: ["{destination: 203.0.113.0/24, target: eigw-0123456789abcdef0}"], flows: "  []")
+        do {
+            _ = try ScenarioLoader.load(yaml: text, file: "nm.yaml")
+            Issue.record("loaded")
+        } catch let e as ScenarioError {
+            #expect(e.message == "`eigw-0123456789abcdef0`: egress-only internet gateways take IPv6 routes only, and IPv6 "
+                    + "is not modeled yet", "\(e)")
+        }
+    }
+
     /// Only what is written as IPv6 is called IPv6; other text with a colon keeps the CIDR parser's message.
     @Test func onlyIPv6TextIsCalledIPv6() {
         for s in ["::/0", "::", "2600:1f18:abc:de00::/56", "fe80::1", "::ffff:10.0.0.1"] {

@@ -308,6 +308,10 @@ extension ScenarioBuilder {
             try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref)
             return .peering(ref)
         }
+        if ref.hasPrefix("eigw-") {
+            throw r.error(at: node, "`\(ref)`: egress-only internet gateways take IPv6 routes only, and IPv6 is not "
+                          + "modeled yet")
+        }
         // Targets of kinds the model does not have are kept: a flow routed there ends `not-modeled`.
         if let kind = NotModeledTarget.kinds.first(where: { ref.hasPrefix($0.prefix) }), kind.prefix != "eni-",
            kind.prefix != "i-", ref.count > kind.prefix.count {
