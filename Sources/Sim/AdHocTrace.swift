@@ -69,7 +69,9 @@ public enum AdHocTrace {
             if let h = s.model.outsideHosts.first(where: { $0.address == a }) {
                 declared = (h.id, h.behaviour(on: port))
             } else if !s.model.enis.contains(where: { $0.privateIP == a || $0.publicIP == a }) {
-                guard !a.isPrivateOrSpecial else {
+                // A private address the source routes outside the model (a peered VPC, a transit gateway, …) is
+                // traced as a flow to it runs: to its `not-modeled` end.
+                guard !a.isPrivateOrSpecial || routesOutsideTheModel(s.model, source.source, a) else {
                     throw Problem(message: "--to \(a): no ENI or host in the scenario has this private address")
                 }
                 unknown = true
@@ -154,6 +156,20 @@ public enum AdHocTrace {
         case 443: return .https
         case 80: return .http
         default: return nil
+        }
+    }
+
+    /// Whether the route `source`'s subnet takes to `address` leads to a component the model does not have.
+    static func routesOutsideTheModel(_ m: VPCModel, _ source: FlowSource, _ address: IPv4Address) -> Bool {
+        let eni: Int
+        switch source {
+        case .lambda(_, let e): eni = e
+        case .instance(let k): eni = m.instances[k].eni
+        case .outsideHost: return false
+        }
+        switch RouteLookup.match(m.routeTables[m.routeTable(of: m.enis[eni].subnet)], address)?.target {
+        case .peering?, .notModeled?, .networkInterface?: return true
+        default: return false
         }
     }
 

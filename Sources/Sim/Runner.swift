@@ -48,8 +48,8 @@ public enum Runner {
         public var flowLogRecordCount: Int = 0
         public var outDir: String?
         public var results: [FlowResult]
-        /// 0: every expectation held; 1: one failed.
-        public var exitCode: Int32 { report.expectations_failed > 0 ? 1 : 0 }
+        /// 0: every expectation held and no flow ended `not-modeled` unexpectedly; 1 otherwise.
+        public var exitCode: Int32 { report.expectations_failed > 0 || report.not_modeled_unexpected > 0 ? 1 : 0 }
     }
 
     public static func run(path: String, options: Options = Options()) throws -> Outcome {
@@ -148,8 +148,10 @@ public enum Runner {
         var flows: [RunReport.Flow] = []
         var checked = 0
         var failed = 0
+        var notModeled = 0
         for (i, f) in scenario.flows.enumerated() {
             let r = results[i]
+            if r.outcome == .notModeled, f.expect?.outcome != .notModeled { notModeled += 1 }
             var expectation: RunReport.Expectation?
             if let e = f.expect {
                 let x = RunReport.check(e, r)
@@ -172,6 +174,7 @@ public enum Runner {
         var generators: [RunReport.Generator] = []
         for (g, gen) in scenario.generators.enumerated() {
             let gr = sim.generatorResults[g]
+            if gen.expect == nil { notModeled += gr.outcomes[.notModeled] ?? 0 }
             var outcomes: [String: Int] = [:]
             for o in FlowOutcome.allCases { outcomes[o.rawValue] = gr.outcomes[o] ?? 0 }
             var expectation: RunReport.GeneratorExpectationResult?
@@ -232,6 +235,7 @@ public enum Runner {
             expectations_checked: checked, expectations_failed: failed,
             flow_logs: outDir == nil || flowLogs == nil ? nil : "flow-logs.txt")
         report.generators = generators
+        report.not_modeled_unexpected = notModeled
         let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
                                        outDir: outDir)
         // Records still open complete now; flow-logs.txt, written as they completed, moves into place.

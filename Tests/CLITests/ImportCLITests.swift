@@ -16,6 +16,24 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["vpc.yaml"])  // no temporary left behind
     }
 
+    /// The synthetic dump's peering and transit-gateway routes are written with their targets, and the warnings
+    /// say so; a flow traced there ends not-modeled.
+    @Test func importAWSWritesPeeringAndTransitRoutesAsNotModeledTargets() throws {
+        let dir = makeTempDirectory("vpcsim-nm")
+        let out = dir + "/vpc.yaml"
+        let r = try vpcsim(["import", "aws", "Tests/Fixtures/aws-json/synthetic/full", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let yaml = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(yaml.contains("target: \"pcx-0a1b2c3d4e5f60718\"") || yaml.contains("target: pcx-0a1b2c3d4e5f60718"))
+        #expect(yaml.contains("tgw-0123456789abcdef0"))
+        #expect(r.stderr.contains("tgw-0123456789abcdef0 (transit gateway) is not modeled; imported as a not-modeled target"))
+        #expect(!r.stderr.contains("tgw-0123456789abcdef0 (transit gateway) is not modelled; imported as blackhole"))
+        let t = try vpcsim(["trace", out, "--from", "uploader", "--to", "10.60.1.2:22", "--out", dir + "/t"])
+        #expect(t.status == 1, "\(t.stderr)")
+        #expect(t.stdout.contains("routed to pcx-0a1b2c3d4e5f60718 (VPC peering): not modeled"))
+        #expect(!t.stdout.contains("FIX"))
+    }
+
     @Test func importWithoutOutPrintsTheScenario() throws {
         let r = try vpcsim(["import", "aws", "Tests/Fixtures/aws-json/synthetic/full", "--quiet"])
         #expect(r.status == 0, "\(r.stderr)")

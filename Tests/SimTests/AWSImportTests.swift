@@ -155,10 +155,10 @@ import Testing
         // A prefix-list destination: one route per CIDR of the list (entries from the file named after it).
         #expect(target(priv, "203.0.113.0/24") == .natGateway(0) && target(priv, "192.0.2.0/24") == .natGateway(0))
         #expect(target(priv, "10.50.0.0/16") == .blackhole(was: nil))        // State: blackhole
-        #expect(target(priv, "172.16.0.0/12") == .blackhole(was: nil))       // transit gateway → warning
+        #expect(target(priv, "172.16.0.0/12") == .notModeled("tgw-0123456789abcdef0"))  // transit gateway: not modeled
         #expect(target(priv, "10.60.0.0/16") == .peering("pcx-0a1b2c3d4e5f60718"))
         let pub = try #require(m.routeTables.first { $0.id == "rtb-0f1e2d3c4b5a69788" })
-        #expect(target(pub, "52.216.0.0/15") == .blackhole(was: nil))        // S3 gateway endpoint, list found in a subdirectory
+        #expect(target(pub, "52.216.0.0/15") == .notModeled("vpce-0123456789abcdef0"))  // S3 gateway endpoint, list found in a subdirectory
         #expect(pub.routes.count == 4)                                        // ::/0 and the IPv6 local route left out
 
         let bastion = try #require(m.securityGroups.first { $0.id == "sg-0a1a2a3a4a5a6a7a8" })
@@ -263,6 +263,31 @@ import Testing
         }
     }
 
+    /// The synthetic dump routes 10.60.0.0/16 to a peering connection, 172.16.0.0/12 to a transit gateway and S3's
+    /// prefix list to a gateway endpoint: imported as those targets, and a flow routed there ends not-modeled.
+    @Test func importedPeeringTransitAndEndpointRoutesRunToNotModeled() throws {
+        let imported = try AWSImporter.importDirectory(Fixtures.path("aws-json/synthetic/full"))
+        var s = try ScenarioLoader.load(yaml: imported.yaml, file: "imported.yaml")
+        for (address, target) in [("10.60.1.2", "pcx-0a1b2c3d4e5f60718"), ("172.16.5.9", "tgw-0123456789abcdef0")] {
+            let lambda = s.model.lambdas.firstIndex { $0.name == "uploader" }!
+            s.flows = [FlowSpec(name: "f", source: .lambda(lambda, eni: s.model.lambdas[lambda].enis[0]), sourceLabel: "uploader",
+                                destination: FlowDestination(address: IPv4Address(address)!, port: 22, label: address),
+                                app: .tcp)]
+            var o = Runner.Options(writeFiles: false)
+            o.flowLogs = false
+            let out = try Runner.run(scenario: s, options: o)
+            #expect(out.report.flows[0].outcome == "not-modeled")
+            #expect(out.report.flows[0].message.contains(target))
+            #expect(out.report.flows[0].fix == nil)
+        }
+        // What the warnings say is what was written.
+        for w in imported.warnings where w.message.contains("not-modeled target") {
+            #expect(!w.message.contains("blackhole"), "\(w)")
+        }
+        #expect(imported.warnings.contains { $0.message.contains("tgw-0123456789abcdef0 (transit gateway) is not modeled; imported as a not-modeled target") })
+        #expect(!imported.warnings.contains { $0.message.contains("imported as blackhole") && $0.message.contains("tgw-") })
+    }
+
     @Test func missingReferencesBecomeWarningsWithModelledConsequencesAndTheResultStillLoads() throws {
         let imported = try AWSImporter.importDirectory(Self.broken + "/missing-references")
         let m = try Self.load(imported).model
@@ -270,9 +295,11 @@ import Testing
         func has(_ kind: ImportWarning.Kind, _ id: String, _ text: String) -> Bool {
             w.contains { $0.kind == kind && $0.id == id && $0.message.contains(text) }
         }
-        // A route to a NAT gateway / internet gateway / ENI not in the dump: blackhole.
+        // A route to a NAT gateway / internet gateway not in the dump: blackhole; to an ENI not in the dump: kept as
+        // a target outside the model.
         let rt = try #require(m.routeTables.first { $0.id == "rtb-0b0b0b0b0b0b0b0b1" })
-        #expect(rt.routes.filter { $0.target == .blackhole(was: nil) }.count == 3)
+        #expect(rt.routes.filter { $0.target == .blackhole(was: nil) }.count == 2)
+        #expect(rt.routes.filter { $0.target == .notModeled("eni-0missing000000000") }.count == 1)
         #expect(has(.missingReference, "rtb-0b0b0b0b0b0b0b0b1", "nat-0missing000000000"))
         #expect(has(.missingReference, "rtb-0b0b0b0b0b0b0b0b1", "pl-0abc0abc0abc0abc0"))
         #expect(imported.yaml.contains("target: blackhole}  # was nat-0missing000000000"))

@@ -27,7 +27,8 @@ public enum FixFinder {
     }
 
     public static func fix(scenario: Scenario, flow: Int, result: FlowResult) -> Result? {
-        guard result.outcome != .ok, result.drop != nil else { return nil }
+        // A flow routed outside the model has no network verdict to fix.
+        guard result.outcome != .ok, result.outcome != .notModeled, result.drop != nil else { return nil }
         var s = scenario
         s.flows = [scenario.flows[flow]]
         s.flows[0].expect = nil

@@ -626,6 +626,20 @@ public final class Simulation {
         return scheduler.schedule(at: time, target: flow, tag: kind.rawValue)
     }
 
+    /// A packet of flow `i` was routed to a component the model does not have: the flow ends `not-modeled`
+    /// with `message`, its connection closed without a packet. At the current time but after the event under
+    /// way (the packet may be in the middle of its connection's send).
+    func notModeled(flow i: Int, _ message: String) {
+        guard active[i].map({ $0.result.outcome == nil }) == true else { return }
+        scheduler.schedule(at: scheduler.now) { [unowned(unsafe) self] in
+            guard let flow = self.active[i], flow.result.outcome == nil else { return }
+            let conn = flow.conn
+            if let conn { flow.result.synTimes = conn.synSentTimes.map { $0 - flow.start } }
+            self.finish(i, .notModeled, message)
+            conn?.abort(sendReset: false)
+        }
+    }
+
     func finish(_ i: Int, _ outcome: FlowOutcome, _ message: String) {
         guard let flow = active[i], flow.result.outcome == nil else { return }
         flow.result.outcome = outcome

@@ -15,6 +15,9 @@ public struct Step: Sendable, Equatable, Codable {
     }
     public enum Action: String, Sendable, Codable {
         case allowed, denied, forwarded, translated, dropped, delivered
+        /// Routed to a component the model does not have: the packet goes no further, and no network verdict
+        /// is given.
+        case notModeled = "not-modeled"
     }
     public var kind: Kind
     /// The component's id ("acl-0a1b…") and how people know it ("acl-0a1b… (public)").
@@ -40,6 +43,7 @@ public struct Step: Sendable, Equatable, Codable {
         var s = "\(componentDisplay) \(kindLabel): \(rule)"
         if let detail { s += " (\(detail))" }
         if action == .denied || action == .dropped { s += " → DROPPED" }
+        if action == .notModeled { s += " → NOT MODELED" }
         return s
     }
 

@@ -408,7 +408,7 @@ public final class FlowLogRecorder: InterfaceObserver {
     /// traffic-path for egress (VPC-UG flow-log-records): 1 through another resource in the same VPC (local
     /// routes, a NAT gateway's or an ENI's), 8 through an internet gateway (the code AWS gives Nitro-based
     /// instances; 2 on others: named assumption), 4 through an intra-region peering connection (assumed); "-"
-    /// when no route matches or the route is a blackhole. Looked up once per ENI and destination.
+    /// when no route matches, the route is a blackhole or leads to a target outside the model. Looked up once per ENI and destination.
     private func trafficPath(eni: Int, destination: IPv4Address) -> Int8 {
         let cacheKey = UInt64(eni) << 32 | UInt64(destination.rawValue)
         if let p = trafficPathCache[cacheKey] { return p }
@@ -423,7 +423,7 @@ public final class FlowLogRecorder: InterfaceObserver {
         case .local?, .natGateway?, .networkInterface?: return 1
         case .internetGateway?: return 8
         case .peering?: return 4
-        case .blackhole?, nil: return nil
+        case .notModeled?, .blackhole?, nil: return nil
         }
     }
 

@@ -23,8 +23,9 @@ public struct ImportWarning: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
         /// IPv6 CIDR blocks, addresses, routes and rules (the model is IPv4 only): left out.
         case ipv6
-        /// A route to a transit gateway, virtual private gateway, VPC endpoint, egress-only internet gateway, carrier
-        /// or local gateway, or an unmodelled network interface: imported as a `blackhole` route.
+        /// A route to a transit gateway, virtual private gateway, VPC endpoint, carrier or local gateway, or a
+        /// network interface or instance outside the dump: imported with its target id, which the scenario keeps as
+        /// a not-modeled target (a flow routed there ends `not-modeled`). A Cloud WAN route: a `blackhole` route.
         case unsupportedTarget = "unsupported-target"
         /// A resource the model has no place for (VPC endpoints, gateway route-table associations, secondary ENIs
         /// and private IPs, ENIs of other services, functions outside a VPC): left out.

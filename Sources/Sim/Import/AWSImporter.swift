@@ -218,7 +218,7 @@ struct AWSConverter {
             if status == "active" {
                 warnedPeerings.insert(id)
                 warn(.peering, id, "peering \(sides.joined(separator: " ↔ ")): routes through it are kept; the far side "
-                     + "is not modelled (packets routed there leave the simulation)")
+                     + "is not modelled (flows routed there end not-modeled)")
             } else {
                 warn(.inactive, id, "peering connection is \(status); routes through it are imported as blackhole")
             }
@@ -761,9 +761,7 @@ struct AWSConverter {
             return ("blackhole", "was \(rawTarget) (blackhole in the dump)")
         }
         if r.awsStr("Origin") == "EnableVgwRoutePropagation" {
-            warn(.unsupportedTarget, id, "propagated route \(dest) → \(rawTarget) (virtual private gateway) is not modelled; "
-                 + "imported as blackhole")
-            return ("blackhole", "was \(rawTarget), propagated")
+            return notModeled(rawTarget, dest, "propagated", table: id, inVPC: inVPC)
         }
         let blackhole: (ImportWarning.Kind, String) -> (String?, String?) = { _, why in
             ("blackhole", "was \(rawTarget): \(why)")
@@ -776,10 +774,11 @@ struct AWSConverter {
             return ("local", nil)
         }
         if let inst = r.awsStr("InstanceId") ?? r.awsStr("NetworkInterfaceId").flatMap({ eniOwner[$0] }), inst.hasPrefix("i-") {
-            guard let i = instanceIndex[inst], vpcOfSubnet(plan.instances[i].subnet) == vpc.id else {
-                warn(.missingReference, id, "route \(dest) → \(rawTarget): instance \(inst) is not in the dump (or in another "
-                     + "VPC); imported as blackhole")
-                return blackhole(.missingReference, "instance not in the dump")
+            guard let i = instanceIndex[inst] else { return notModeled(inst, dest, "not in the dump", table: id, inVPC: inVPC) }
+            guard vpcOfSubnet(plan.instances[i].subnet) == vpc.id else {
+                warn(.missingReference, id, "route \(dest) → \(rawTarget): instance \(inst) is in another VPC; imported as "
+                     + "blackhole")
+                return blackhole(.missingReference, "instance in another VPC")
             }
             return (inst, rawTarget == inst ? nil : "via \(rawTarget)")
         }
@@ -792,9 +791,7 @@ struct AWSConverter {
             return (nat, nil)
         }
         if let eni = r.awsStr("NetworkInterfaceId") {
-            warn(.unsupportedTarget, id, "route \(dest) → network interface \(eni), which belongs to no instance or NAT "
-                 + "gateway of the dump; imported as blackhole")
-            return blackhole(.unsupportedTarget, "network interface not modelled")
+            return notModeled(eni, dest, "belongs to no instance or NAT gateway of the dump", table: id, inVPC: inVPC)
         }
         if let pcx = r.awsStr("VpcPeeringConnectionId") {
             if let st = peeringStatus[pcx], st != "active" {
@@ -807,7 +804,7 @@ struct AWSConverter {
             if !warnedPeerings.contains(pcx) {
                 warnedPeerings.insert(pcx)
                 warn(.peering, pcx, "routes through this peering connection are kept; it is not in the dump and the far side "
-                     + "is not modelled")
+                     + "is not modelled (flows routed there end not-modeled)")
             }
             return (pcx, nil)
         }
@@ -826,9 +823,30 @@ struct AWSConverter {
             }
             return (gw, nil)
         }
+        // Targets the scenario keeps as not modeled (tgw-, vgw-, vpce-, cagw-, lgw-): written as they are.
+        if NotModeledTarget.kinds.contains(where: { rawTarget.hasPrefix($0.prefix) && rawTarget.count > $0.prefix.count }) {
+            return notModeled(rawTarget, dest, nil, table: id, inVPC: inVPC)
+        }
         let what = Self.unsupportedTargets.first { rawTarget.hasPrefix($0.prefix) }?.what ?? "unknown target"
         warn(.unsupportedTarget, id, "route \(dest) → \(rawTarget) (\(what)) is not modelled; imported as blackhole")
         return blackhole(.unsupportedTarget, what)
+    }
+
+    /// A route to a target the model does not have, written with its id: the loader keeps it as a not-modeled
+    /// target, and a flow routed there ends `not-modeled` (never a network verdict, as a blackhole would give).
+    mutating func notModeled(_ target: String, _ dest: IPv4CIDR, _ why: String?, table id: String, inVPC: Bool)
+        -> (String?, String?)
+    {
+        let what = NotModeledTarget.kind(of: target) ?? "target"
+        // Only a network interface, an instance or a VPC endpoint may take a destination within the VPC (the
+        // loader refuses the others, as AWS does).
+        if inVPC, !["vpce-", "eni-", "i-"].contains(where: { target.hasPrefix($0) }) {
+            warn(.repaired, id, "route \(dest) → \(target) lies inside the VPC; imported as blackhole")
+            return ("blackhole", "was \(target): inside the VPC")
+        }
+        warn(.unsupportedTarget, id, "route \(dest) → \(target) (\(what)\(why.map { ", " + $0 } ?? "")) "
+             + "is not modeled; imported as a not-modeled target (flows routed there end not-modeled)")
+        return (target, "not modeled: \(what)")
     }
 
     // MARK: Network ACLs

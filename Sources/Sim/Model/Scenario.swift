@@ -77,6 +77,9 @@ public enum FlowOutcome: String, Sendable, Codable, CaseIterable {
     case ok, timeout, refused, reset, unreachable
     /// The source had no free ephemeral port (Linux's connect() fails at once with EADDRNOTAVAIL): nothing sent.
     case noPort = "no-port"
+    /// The flow's packet was routed to a component the model does not have (a peering connection, a transit
+    /// gateway, an appliance ENI, …): no network verdict, and so no fix. `run` exits 1 unless it is expected.
+    case notModeled = "not-modeled"
 
     /// The place in `allCases`.
     var index: Int {
@@ -87,6 +90,7 @@ public enum FlowOutcome: String, Sendable, Codable, CaseIterable {
         case .reset: 3
         case .unreachable: 4
         case .noPort: 5
+        case .notModeled: 6
         }
     }
 }

@@ -76,13 +76,35 @@ public struct Route: Sendable, Equatable {
         case internetGateway(Int)
         case natGateway(Int)
         case networkInterface(Int)
-        /// A peering connection: its id (the far VPC is outside the model).
+        /// A peering connection: its id (the far VPC is outside the model). A flow routed here ends
+        /// `not-modeled`.
         case peering(String)
+        /// A target of a kind the model does not have (a transit gateway, virtual private gateway, VPC endpoint,
+        /// carrier or local gateway, or an ENI or instance outside the scenario): its id. A flow routed here ends
+        /// `not-modeled`, never with a network verdict.
+        case notModeled(String)
         /// A route whose target is gone (VPC-UG: state `blackhole`); `was` names the missing target if known.
         case blackhole(was: String?)
     }
     public var destination: IPv4CIDR
     public var target: Target
+}
+
+/// Route targets outside the model, by id prefix: what each is called in messages.
+public enum NotModeledTarget {
+    public static let kinds: [(prefix: String, what: String)] = [
+        ("pcx-", "VPC peering"), ("tgw-", "transit gateway"), ("vgw-", "virtual private gateway"),
+        ("vpce-", "VPC endpoint"), ("cagw-", "carrier gateway"), ("lgw-", "local gateway"),
+        ("eni-", "network interface outside the scenario"), ("i-", "instance outside the scenario"),
+    ]
+
+    /// "VPC peering" for "pcx-0123…"; nil for an id of no such kind.
+    public static func kind(of id: String) -> String? { kinds.first { id.hasPrefix($0.prefix) }?.what }
+
+    /// What a flow routed to `id` ends with: "routed to pcx-0123… (VPC peering): not modeled".
+    public static func message(_ id: String, what: String? = nil) -> String {
+        "routed to \(id) (\(what ?? kind(of: id) ?? "outside the model")): not modeled"
+    }
 }
 
 public struct RouteTable: Named, Sendable {

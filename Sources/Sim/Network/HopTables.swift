@@ -123,7 +123,7 @@ struct HopTables {
 /// routes packets with it and the flow-log recorder derives traffic-path from it, each from a copy of its own.
 struct CompiledRoutes {
     struct Route {
-        enum Kind: UInt8 { case local, natGateway, internetGateway, networkInterface, peering, blackhole }
+        enum Kind: UInt8 { case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole }
         var cidr: IPv4CIDR
         /// The route's index in its table (`model.routeTables[t].routes`).
         var index: Int32
@@ -148,6 +148,7 @@ struct CompiledRoutes {
                 case .internetGateway(let g): (.internetGateway, g)
                 case .networkInterface(let e): (.networkInterface, e)
                 case .peering: (.peering, -1)
+                case .notModeled: (.notModeled, -1)
                 case .blackhole: (.blackhole, -1)
                 }
                 routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))

@@ -515,10 +515,12 @@ public final class VPCNetwork {
             return fail(&p, routeStep(rtIndex, action: .dropped,
                                  rule: "no route matches \(p.ip.destination)"))
         }
-        record(&p, routeStep(rtIndex, action: .forwarded, rule: {
-            let route = model.routeTables[rtIndex].routes[Int(r.index)]
-            return "\(route.destination) → \(describe(route.target))"
-        }()))
+        if r.kind != .peering, r.kind != .notModeled, r.kind != .networkInterface {  // those record a step of their own
+            record(&p, routeStep(rtIndex, action: .forwarded, rule: {
+                let route = model.routeTables[rtIndex].routes[Int(r.index)]
+                return "\(route.destination) → \(describe(route.target))"
+            }()))
+        }
         switch r.kind {
         case .local:
             let vpc = tables.subnets[subnet].vpc
@@ -564,8 +566,8 @@ public final class VPCNetwork {
             let src = p.ip.source
             record(&p, igwStep(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
             return Transit(next: .internetGateway(g, toInternet: true), delay: hop)
-        case .networkInterface, .peering, .blackhole:
-            break  // dropped: the model names what the route leads to
+        case .networkInterface, .peering, .notModeled, .blackhole:
+            break  // the model names what the route leads to
         }
         let route = model.routeTables[rtIndex].routes[Int(r.index)]
         switch route.target {
@@ -576,13 +578,22 @@ public final class VPCNetwork {
                                  rule: "\(route.destination) → blackhole",
                                  detail: was.map { "target \($0) no longer exists" }))
         case .networkInterface(let eni):
-            return fail(&p, routeStep(rtIndex, action: .dropped,
-                                 rule: "\(route.destination) → \(model.enis[eni].id)",
-                                 detail: "forwarding through an appliance ENI is not modeled"))
-        case .peering(let pcx):
-            return fail(&p, routeStep(rtIndex, action: .dropped,
-                                 rule: "\(route.destination) → \(pcx)", detail: "the peered VPC is not modeled"))
+            return notModeled(&p, rtIndex, route, id: model.enis[eni].id,
+                              what: "forwarding through a network interface")
+        case .peering(let id), .notModeled(let id):
+            return notModeled(&p, rtIndex, route, id: id, what: NotModeledTarget.kind(of: id) ?? "outside the model")
         }
+    }
+
+    /// A packet routed to a component the model does not have: it goes no further, and its flow ends
+    /// `not-modeled` (`Simulation.notModeled`), not with a network verdict: the step is not a drop.
+    private func notModeled(_ p: inout SimPacket, _ rt: Int, _ route: Route, id: String, what: String) -> Transit {
+        let step = routeStep(rt, action: .notModeled, rule: "\(route.destination) → \(id)", detail: "\(what): not modeled")
+        record(&p, step)
+        dropSteps.append(step)
+        let flow = p.flow
+        if let s = simulation { s { $0.notModeled(flow: flow, NotModeledTarget.message(id, what: what)) } }
+        return Transit(next: nil, delay: 0, dropIndex: Int32(dropSteps.count - 1))
     }
 
     /// Flow-log view of a packet leaving `eni` through `transit`: REJECT when its own subnet's NACL dropped it
@@ -1396,7 +1407,7 @@ public final class VPCNetwork {
         case .internetGateway(let g): return model.internetGateways[g].id
         case .natGateway(let n): return model.natGateways[n].id
         case .networkInterface(let e): return model.enis[e].id
-        case .peering(let p): return p
+        case .peering(let p), .notModeled(let p): return p
         case .blackhole: return "blackhole"
         }
     }

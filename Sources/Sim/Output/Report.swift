@@ -154,6 +154,9 @@ public struct RunReport: Codable, Sendable {
     public var generators: [Generator] = []
     public var expectations_checked: Int
     public var expectations_failed: Int
+    /// Flows that ended `not-modeled` without expecting it (an explicit flow's `expect: {outcome: not-modeled}`;
+    /// a generator's flows when the generator has an `expect`): the run exits 1 when there are any.
+    public var not_modeled_unexpected: Int = 0
     /// The flow-log file written beside the captures (`flow-logs.txt`), nil when no files were written.
     public var flow_logs: String? = nil
 }
@@ -236,7 +239,7 @@ public enum ReportRenderer {
         let nameW = max(4, r.flows.map(\.name.count).max() ?? 4)
         let routeW = max(5, r.flows.map { "\($0.from) → \($0.to)".count }.max() ?? 5)
         for f in r.flows {
-            let mark = f.outcome == "ok" ? "✔" : "✘"
+            let mark = f.outcome == "ok" ? "✔" : f.outcome == FlowOutcome.notModeled.rawValue ? "?" : "✘"
             let route = "\(f.from) → \(f.to)"
             s += "  \(mark) \(pad(f.name, nameW))  \(pad(route, routeW))  \(pad(f.app, 5))  "
                 + "\(pad(f.outcome == "ok" ? "ok" : f.outcome.uppercased(), 11)) \(lpad(format3(f.elapsed_s), 8)) s"
@@ -332,6 +335,10 @@ public enum ReportRenderer {
         }
         if r.expectations_checked > 0 {
             s += "\nEXPECTATIONS: \(r.expectations_checked - r.expectations_failed) of \(r.expectations_checked) held\n"
+        }
+        if r.not_modeled_unexpected > 0 {
+            s += "\nNOT MODELED: \(r.not_modeled_unexpected) flow\(r.not_modeled_unexpected == 1 ? "" : "s") routed to a "
+                + "component the model does not have; no verdict, no fix (expect: {outcome: not-modeled} accepts it)\n"
         }
         return s
     }

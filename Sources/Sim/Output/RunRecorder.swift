@@ -81,7 +81,8 @@ public final class RunRecorder: NetworkObserver {
     }
 
     public func dropped(time: Int64, packet: SimPacket, step: Step) {
-        guard packet.flow >= 0 else { return }
+        // A packet routed outside the model was not dropped by the network: its flow ends `not-modeled`.
+        guard packet.flow >= 0, step.action != .notModeled else { return }
         let f = packet.flow
         if f < ladders.count, let r = ladderIndex[f][packet.id] { ladders[f][r].dropped = step }
         let kind: String

@@ -308,6 +308,17 @@ extension ScenarioBuilder {
             try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref)
             return .peering(ref)
         }
+        if ref.hasPrefix("eigw-") {
+            throw r.error(at: node, "`\(ref)`: egress-only internet gateways take IPv6 routes only, and IPv6 is not "
+                          + "modeled yet")
+        }
+        // Targets of kinds the model does not have are kept: a flow routed there ends `not-modeled`.
+        if let kind = NotModeledTarget.kinds.first(where: { ref.hasPrefix($0.prefix) }), kind.prefix != "eni-",
+           kind.prefix != "i-", ref.count > kind.prefix.count {
+            // A VPC endpoint (Gateway Load Balancer) may take a destination within the VPC; gateways may not.
+            if !ref.hasPrefix("vpce-") { try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref) }
+            return .notModeled(ref)
+        }
         let kinds: [ResourceKind] = [.internetGateway, .natGateway, .eni, .instance]
         var hits: [(ResourceKind, Int)] = []
         if let byPrefix = kinds.first(where: { ref.hasPrefix($0.idPrefix) }), case .one(let i) = registry(byPrefix).find(ref) {
@@ -321,7 +332,13 @@ extension ScenarioBuilder {
                 }
             }
         }
-        guard !hits.isEmpty else { throw r.error(at: node, "route target \(ref) is not defined") }
+        guard !hits.isEmpty else {
+            // An ENI or instance id the scenario does not define: an appliance outside the model.
+            if (ref.hasPrefix("eni-") && ref.count > 4) || (ref.hasPrefix("i-") && ref.count > 2) {
+                return .notModeled(ref)
+            }
+            throw r.error(at: node, "route target \(ref) is not defined")
+        }
         guard hits.count == 1 else {
             let ids = hits.map { registry($0.0).ids[$0.1] }.joined(separator: ", ")
             throw r.error(at: node, "route target name '\(ref)' is ambiguous (\(ids)); use the id")

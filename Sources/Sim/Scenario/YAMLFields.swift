@@ -136,6 +136,7 @@ struct YAMLReader {
 
     func cidr(_ node: Node, key: String) throws -> IPv4CIDR {
         let s = try string(node, key: key)
+        if Self.looksLikeIPv6(s) { throw error(at: node, Self.ipv6NotModeled(s)) }
         do {
             return try IPv4CIDR(parsing: s)
         } catch let e as IPv4CIDR.ParseError {
@@ -146,9 +147,22 @@ struct YAMLReader {
     func address(_ node: Node, key: String) throws -> IPv4Address {
         let s = try string(node, key: key)
         guard let a = IPv4Address(s) else {
+            if Self.looksLikeIPv6(s) { throw error(at: node, Self.ipv6NotModeled(s)) }
             throw error(at: node, "invalid IPv4 address '\(s)' for '\(key)'")
         }
         return a
+    }
+
+    /// Written as an IPv6 address or CIDR is: hex digits, dots and at least two colons, a prefix length after `/`.
+    static func looksLikeIPv6(_ s: String) -> Bool {
+        let address = s.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        return address.filter { $0 == ":" }.count >= 2
+            && s.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "/" }
+    }
+
+    /// An IPv6 address or CIDR where the scenario format takes IPv4: the model carries IPv4 only.
+    static func ipv6NotModeled(_ s: String) -> String {
+        "`\(s)`: IPv6 is not modeled yet (routes, rules and flows are IPv4 only; leave it out)"
     }
 
     /// The closest allowed key within edit distance 2 (or a third of the word), for "did you mean".
