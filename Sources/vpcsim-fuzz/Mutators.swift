@@ -93,7 +93,6 @@ func countNodes(_ n: Node) -> Int {
     case .scalar: return 1
     case let .mapping(m): return 1 + m.reduce(0) { $0 + countNodes($1.key) + countNodes($1.value) }
     case let .sequence(s): return 1 + s.reduce(0) { $0 + countNodes($1) }
-    default: return 1
     }
 }
 

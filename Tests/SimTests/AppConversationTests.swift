@@ -284,7 +284,7 @@ private func checkDependencies(_ messages: [AppMessage]) {
             var out: [AppMessage.Side: [[String]]] = [:]
             for m in kexinits {
                 let packet = try #require(sshPlainPackets(m.bytes)?.first)
-                out[m.from] = try #require(kexinitNameLists(packet.payload))
+                out[m.from] = kexinitNameLists(packet.payload)
             }
             return out
         }
