@@ -205,16 +205,7 @@ struct AWSDump {
 
     /// 1-based line and column (in characters) of a byte offset.
     static func lineColumn(offset: Int, in bytes: [UInt8]) -> (Int, Int) {
-        var line = 1, column = 1
-        for b in bytes.prefix(max(0, min(offset, bytes.count))) {
-            if b == 0x0A {
-                line += 1
-                column = 1
-            } else if b & 0xC0 != 0x80 {
-                column += 1
-            }
-        }
-        return (line, column)
+        NestingLimit.position(ofByte: max(0, offset), in: bytes)
     }
 
     /// Where `"key"` first appears (for a top-level key of the wrong type).

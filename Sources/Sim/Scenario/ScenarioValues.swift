@@ -138,8 +138,15 @@ enum ScenarioValues {
 
     /// "2106-02-07T06:28:16Z": Unix seconds as an RFC 3339 time in UTC (Howard Hinnant's civil_from_days).
     static func rfc3339(seconds: Int64) -> String {
+        let (year, month, day, second) = civil(seconds: seconds)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(second / 3600))"
+            + ":\(two(second / 60 % 60)):\(two(second % 60))Z"
+    }
+
+    /// The UTC civil date of Unix seconds (H. Hinnant's days-from-civil inverse), and the second of that day.
+    static func civil(seconds: Int64) -> (year: Int64, month: Int64, day: Int64, second: Int64) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let second = Int(seconds - days * 86_400)
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -148,10 +155,7 @@ enum ScenarioValues {
         let mp = (5 * doy + 2) / 153
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(Int64(second / 3600)))"
-            + ":\(two(Int64(second / 60 % 60))):\(two(Int64(second % 60)))Z"
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day, seconds - days * 86_400)
     }
 
     static func daysIn(_ month: Int, _ year: Int) -> Int {
