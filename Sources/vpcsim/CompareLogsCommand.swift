@@ -42,7 +42,7 @@ struct CompareLogsCommand: ParsableCommand {
             }
             map[parts[0]] = parts[1]
         }
-        let progress = quiet ? nil : CompareLogsProgress()
+        let progress = quiet ? nil : ProgressLine(terminalInterval: 0.2)
         let c: FlowLogComparison
         do {
             c = try FlowLogComparison.compare(simulatedFile: simulated, realFile: real,
@@ -58,34 +58,14 @@ struct CompareLogsCommand: ParsableCommand {
     }
 }
 
-/// Progress of a comparison on stderr, as `vpcsim run` shows it: nothing in the first second, then a bar redrawn in
-/// place on a terminal, a line every five seconds otherwise. The wall clock decides only when to draw.
-final class CompareLogsProgress {
-    private let started = Date()
-    private var lastDrawn: Date?
-    private let terminal = isatty(FileHandle.standardError.fileDescriptor) != 0
-    private var drew = false
-
+extension ProgressLine {
+    /// A comparison's progress, as `vpcsim run` shows its own; made with `terminalInterval: 0.2` (the reader reports
+    /// far more often than a terminal needs).
     func update(_ p: FlowLogComparison.Progress) {
-        let now = Date()
-        guard now.timeIntervalSince(started) > 1 else { return }
-        if let last = lastDrawn, now.timeIntervalSince(last) < (terminal ? 0.2 : 5) { return }
-        lastDrawn = now
         let fraction = p.bytes > 0 ? min(1, Double(p.bytesRead) / Double(p.bytes)) : 0
-        let what = p.pass == 1 ? "reading" : "collecting the differing lines of"
-        let text = String(format: "%3.0f%%", fraction * 100) + "  \(what) \(p.file): \(p.lines) lines"
-        if terminal {
-            let width = 24
-            let done = Int(fraction * Double(width))
-            let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
-            FileHandle.standardError.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
-        } else {
-            FileHandle.standardError.write(Data("vpcsim: \(text)\n".utf8))
+        show(fraction) {
+            let what = p.pass == 1 ? "reading" : "collecting the differing lines of"
+            return String(format: "%3.0f%%", fraction * 100) + "  \(what) \(p.file): \(p.lines) lines"
         }
-        drew = true
-    }
-
-    func finish() {
-        if terminal && drew { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -282,33 +282,44 @@ struct Trace: ParsableCommand {
     }
 }
 
-/// Progress on stderr for runs longer than a second: a bar redrawn in place on a terminal, a line every five
-/// seconds otherwise. Reads the wall clock only to decide when to draw; nothing of it reaches an output file.
+/// Progress on stderr for work longer than a second: a bar redrawn in place on a terminal (at most every
+/// `terminalInterval` seconds), a line every five seconds otherwise. Reads the wall clock only to decide when to
+/// draw; nothing of it reaches an output file.
 final class ProgressLine: @unchecked Sendable {
+    /// A run's and a trace's.
     static let shared = ProgressLine()
     private let lock = NSLock()
     private let started = Date()
+    private let terminalInterval: Double
     private var lastDrawn: Date?
     private let terminal = isatty(FileHandle.standardError.fileDescriptor) != 0
     private var drew = false
 
+    init(terminalInterval: Double = 0) { self.terminalInterval = terminalInterval }
+
     func update(_ p: Runner.Progress) {
+        let fraction = p.flowsTotal > 0 ? Double(p.flowsStarted) / Double(p.flowsTotal) : 0
+        show(fraction) {
+            String(format: "%3.0f%%  virtual %.1f s  %d/%d flows started, %d in progress",
+                   fraction * 100, Double(p.now) / 1e9, p.flowsStarted, p.flowsTotal, p.activeFlows)
+        }
+    }
+
+    /// Draws `fraction` done with the line `text` makes, when it is time to.
+    func show(_ fraction: Double, _ text: () -> String) {
         lock.lock()
         defer { lock.unlock() }
         let now = Date()
         guard now.timeIntervalSince(started) > 1 else { return }
-        if !terminal, let last = lastDrawn, now.timeIntervalSince(last) < 5 { return }
+        if let last = lastDrawn, now.timeIntervalSince(last) < (terminal ? terminalInterval : 5) { return }
         lastDrawn = now
-        let fraction = p.flowsTotal > 0 ? Double(p.flowsStarted) / Double(p.flowsTotal) : 0
-        let text = String(format: "%3.0f%%  virtual %.1f s  %d/%d flows started, %d in progress",
-                          fraction * 100, Double(p.now) / 1e9, p.flowsStarted, p.flowsTotal, p.activeFlows)
         if terminal {
             let width = 24
             let done = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
-            FileHandle.standardError.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
+            FileHandle.standardError.write(Data("\r[\(bar)] \(text())\u{1B}[K".utf8))
         } else {
-            FileHandle.standardError.write(Data("vpcsim: \(text)\n".utf8))
+            FileHandle.standardError.write(Data("vpcsim: \(text())\n".utf8))
         }
         drew = true
     }
