@@ -7,25 +7,14 @@ import Testing
 /// Nesting the YAML composer and JSONSerialization would recurse into until the stack overflows is refused
 /// before they see it, at the place it goes deeper than the limit.
 @Suite struct NestingLimitTests {
-    static func load(_ yaml: String) throws -> Scenario { try ScenarioLoader.load(yaml: yaml, file: "t.yaml") }
-
-    static func loadError(_ yaml: String) -> ScenarioError? {
-        do {
-            _ = try load(yaml)
-            return nil
-        } catch {
-            return error as? ScenarioError
-        }
-    }
-
     /// The top-level mapping is level 1: 63 lists in it are 64 levels (loaded, and refused as a flow for what
     /// they are), 64 lists are 65 and refused where the 65th opens.
     @Test func flowNestingAtTheLimitLoadsAndOneLevelDeeperIsRefusedWhereItOpens() {
-        let atLimit = Self.loadError("name: x\nflows: " + String(repeating: "[", count: 63) + String(repeating: "]", count: 63))
+        let atLimit = scenarioLoadError("name: x\nflows: " + String(repeating: "[", count: 63) + String(repeating: "]", count: 63))
         #expect(atLimit?.message == "expected a mapping for flow, found a list")
-        let deeper = Self.loadError("name: x\nflows: " + String(repeating: "[", count: 64) + String(repeating: "]", count: 64))
+        let deeper = scenarioLoadError("name: x\nflows: " + String(repeating: "[", count: 64) + String(repeating: "]", count: 64))
         #expect(deeper == ScenarioError(file: "t.yaml", line: 2, column: 71, message: "nesting deeper than 64 levels"))
-        let mappings = Self.loadError("name: x\nflows: " + String(repeating: "{a: ", count: 64) + "1" + String(repeating: "}", count: 64))
+        let mappings = scenarioLoadError("name: x\nflows: " + String(repeating: "{a: ", count: 64) + "1" + String(repeating: "}", count: 64))
         #expect(mappings == ScenarioError(file: "t.yaml", line: 2, column: 260, message: "nesting deeper than 64 levels"))
     }
 
@@ -33,9 +22,9 @@ import Testing
         var yaml = "name: x\nflows:\n"
         for i in 1...64 { yaml += String(repeating: " ", count: i) + "a:\n" }
         // Mapping 1 is the top; "flows" holds mapping 2 at line 3, …, mapping 65 at line 66, column 65.
-        #expect(Self.loadError(yaml) == ScenarioError(file: "t.yaml", line: 66, column: 65, message: "nesting deeper than 64 levels"))
+        #expect(scenarioLoadError(yaml) == ScenarioError(file: "t.yaml", line: 66, column: 65, message: "nesting deeper than 64 levels"))
         let sequences = "name: x\nflows:\n" + String(repeating: "- ", count: 64) + "x\n"
-        #expect(Self.loadError(sequences) == ScenarioError(file: "t.yaml", line: 3, column: 127, message: "nesting deeper than 64 levels"))
+        #expect(scenarioLoadError(sequences) == ScenarioError(file: "t.yaml", line: 3, column: 127, message: "nesting deeper than 64 levels"))
     }
 
     /// Aliases nest without indenting: `kN: &kN [*kN-1]` puts the first list N + 1 levels deep in the composed
@@ -44,17 +33,17 @@ import Testing
     @Test func aliasesCountAsTheNestingTheyBringIn() {
         var yaml = "name: x\nflows: []\nk0: &k0 [x]\n"
         for i in 1...62 { yaml += "k\(i): &k\(i) [*k\(i - 1)]\n" }  // k62 is 63 levels: 64 in the top mapping
-        #expect(Self.loadError(yaml)?.message == "unknown key 'k0' in scenario (expected one of: name, description, "
+        #expect(scenarioLoadError(yaml)?.message == "unknown key 'k0' in scenario (expected one of: name, description, "
             + "seed, start_time, assumptions, vpcs, internet_gateways, route_tables, network_acls, security_groups, "
             + "subnets, nat_gateways, lambdas, instances, outside_hosts, flows, generators, flow_logs)")
         yaml += "k63: &k63 [*k62]\n"
-        #expect(Self.loadError(yaml) == ScenarioError(file: "t.yaml", line: 66, column: 12, message: "nesting deeper than 64 levels"))
-        #expect(Self.loadError("name: x\nflows: []\nk0: &k0 [x]\nk1: *k0\nk2: *k0\n")?.message.hasPrefix("unknown key 'k0'") == true)
+        #expect(scenarioLoadError(yaml) == ScenarioError(file: "t.yaml", line: 66, column: 12, message: "nesting deeper than 64 levels"))
+        #expect(scenarioLoadError("name: x\nflows: []\nk0: &k0 [x]\nk1: *k0\nk2: *k0\n")?.message.hasPrefix("unknown key 'k0'") == true)
     }
 
     @Test func bracketsInQuotedScalarsAndCommentsAreNotNesting() throws {
         let brackets = String(repeating: "[{", count: 200)
-        let s = try Self.load("name: \"\(brackets)\"  # \(brackets)\ndescription: '\(brackets)'\nflows: []\n")
+        let s = try loadScenario("name: \"\(brackets)\"  # \(brackets)\ndescription: '\(brackets)'\nflows: []\n")
         #expect(s.name == brackets)
     }
 

@@ -88,3 +88,16 @@ func simulate(_ s: Scenario) -> (Simulation, RunRecorder, [FlowResult]) {
     let r = sim.run()
     return (sim, rec, r)
 }
+
+/// A scenario from YAML text, as the loader reads a file named t.yaml.
+func loadScenario(_ yaml: String) throws -> Scenario { try ScenarioLoader.load(yaml: yaml, file: "t.yaml") }
+
+/// The loader's error for YAML text (t.yaml), or nil when it loads (or fails otherwise).
+func scenarioLoadError(_ yaml: String) -> ScenarioError? {
+    do {
+        _ = try loadScenario(yaml)
+        return nil
+    } catch {
+        return error as? ScenarioError
+    }
+}
