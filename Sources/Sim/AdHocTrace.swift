@@ -96,6 +96,7 @@ public enum AdHocTrace {
         var flow = FlowSpec(name: "trace", source: source.source, sourceLabel: source.label,
                             destination: FlowDestination(address: address, port: port, label: to), app: app, start: 0)
         flow.appBasis = basis
+        flow.spreadOverSubnets = source.spread
         try read(options.size, "--size") { flow.size = try FlowSettings.size($0) }
         try read(options.requestSize, "--request-size") { flow.requestSize = try FlowSettings.size($0, key: "request_size") }
         try read(options.client, "--client") { flow.client = try FlowSettings.client($0) }
@@ -173,7 +174,15 @@ public enum AdHocTrace {
         }
     }
 
-    static func resolveSource(_ m: VPCModel, _ from: String) throws -> (source: FlowSource, label: String) {
+    /// The source `--from` names, its label, and whether a Lambda's invocation is spread over the function's
+    /// subnets (a function's name) or pinned (`function@subnet`, or one of its ENIs by id or address).
+    static func resolveSource(_ m: VPCModel, _ from: String) throws -> (source: FlowSource, label: String, spread: Bool) {
+        let (source, label) = try resolvePinned(m, from)
+        if case .lambda = source, m.lambdas.contains(where: { $0.name == from }) { return (source, label, true) }
+        return (source, label, false)
+    }
+
+    static func resolvePinned(_ m: VPCModel, _ from: String) throws -> (source: FlowSource, label: String) {
         if let f = m.lambdas.firstIndex(where: { $0.name == from }) {
             return (.lambda(f, eni: m.lambdas[f].enis[0]), "lambda \(from)")
         }
@@ -182,6 +191,17 @@ public enum AdHocTrace {
         }
         if let h = m.outsideHosts.firstIndex(where: { $0.name == from }) {
             return (.outsideHost(h), "host \(from)")
+        }
+        if let at = from.lastIndex(of: "@") {
+            let function = String(from[..<at]), subnet = String(from[from.index(after: at)...])
+            guard let f = m.lambdas.firstIndex(where: { $0.name == function }) else {
+                throw Problem(message: "--from '\(from)': '\(function)' is not a Lambda function (@ pins a function to "
+                              + "one of its subnets)" + ScenarioBuilder.didYouMean(function, among: m.lambdas.compactMap(\.name)))
+            }
+            switch m.pin(function: f, subnet: subnet) {
+            case .eni(let e): return (.lambda(f, eni: e), "lambda \(function)@\(subnet)")
+            case .problem(let message): throw Problem(message: "--from '\(from)': \(message)")
+            }
         }
         let byENI = m.enis.firstIndex { $0.id == from }
         let byIP = IPv4Address(from).flatMap { a in m.enis.firstIndex { $0.privateIP == a } }
@@ -195,6 +215,9 @@ public enum AdHocTrace {
         if let a = IPv4Address(from), let h = m.outsideHosts.firstIndex(where: { $0.address == a }) {
             return (.outsideHost(h), "host \(m.outsideHosts[h].id)")
         }
-        throw Problem(message: "--from '\(from)': not a Lambda function, instance, ENI, outside host or known IP")
+        let names = m.lambdas.compactMap(\.name) + m.instances.flatMap { [$0.name, $0.id].compactMap { $0 } }
+            + m.outsideHosts.compactMap(\.name) + m.enis.map(\.id)
+        throw Problem(message: "--from '\(from)': not a Lambda function, instance, ENI, outside host or known IP"
+                      + ScenarioBuilder.didYouMean(from, among: names))
     }
 }

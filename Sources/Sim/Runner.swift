@@ -187,6 +187,7 @@ public enum Runner {
                     failures.append("expected drops at \(at), got " + (gr.drops.isEmpty ? "none"
                         : gr.drops.map(\.componentDisplay).joined(separator: ", ")))
                 }
+                failures += RunReport.subnetFailures(e, gr, scenario.model)
                 checked += 1
                 if !failures.isEmpty { failed += 1 }
                 expectation = .init(min_ok: e.minOK, max_ok: e.maxOK, dropped_at: e.droppedAt, held: failures.isEmpty,
@@ -236,6 +237,7 @@ public enum Runner {
             flow_logs: outDir == nil || flowLogs == nil ? nil : "flow-logs.txt")
         report.generators = generators
         report.not_modeled_unexpected = notModeled
+        report.addLambdaSubnets(scenario: scenario, results: results, generators: sim.generatorResults)
         let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
                                        outDir: outDir)
         // Records still open complete now; flow-logs.txt, written as they completed, moves into place.

@@ -18,6 +18,8 @@ public struct FlowResult: Sendable {
     public var synTimes: [Int64] = []
     public var clientPort: UInt16 = 0
     public var ready = false
+    /// The Hyperplane ENI a Lambda flow used (index into the model's ENIs); nil for other sources.
+    public var sourceENI: Int?
 }
 
 /// A flow in progress: its spec, its result so far, and its client's bookkeeping: it observes the client's
@@ -180,6 +182,8 @@ public struct GeneratorResult: Sendable {
     private var outcomeCounts = [Int](repeating: 0, count: FlowOutcome.allCases.count)
     /// Every distinct (component, rule) that dropped packets of these flows.
     public var drops: [DropInfo] = []
+    /// A Lambda generator's flows per Hyperplane ENI they used, in order of first use.
+    public internal(set) var perENI: [ENITally] = []
     /// The first failed flows, for the report: flow name, start, outcome, message, where it died.
     public var firstFailures: [(name: String, start: Int64, outcome: FlowOutcome, message: String, drop: String?)] = []
     public var maxElapsed: Int64 = 0
@@ -202,12 +206,14 @@ public struct GeneratorResult: Sendable {
         }
         outcomeCounts[FlowOutcome.ok.index] += 1
         maxElapsed = max(maxElapsed, active.result.elapsed)
+        if let e = active.result.sourceENI { perENI.add(eni: e, .ok, drop: nil) }
     }
 
     mutating func add(_ r: FlowResult, flow: Int, template: FlowTemplate, start: Int64) {
         let o = r.outcome ?? .timeout
         outcomeCounts[o.index] += 1
         maxElapsed = max(maxElapsed, r.elapsed)
+        if let e = r.sourceENI { perENI.add(eni: e, o, drop: r.drop) }
         for d in r.drops {
             if let k = drops.firstIndex(where: { $0.component == d.component && $0.rule == d.rule && $0.direction == d.direction }) {
                 drops[k].count += d.count
@@ -219,6 +225,11 @@ public struct GeneratorResult: Sendable {
             var named = template.spec
             named.name = flowName(flow)
             named.start = start
+            // Re-run from the ENI it used (a spread flow of another name could draw another).
+            if let e = r.sourceENI, case .lambda(let fn, _) = named.source {
+                named.source = .lambda(fn, eni: e)
+                named.spreadOverSubnets = false
+            }
             firstDropped = (named, r)
         }
         if o != .ok, firstFailures.count < 20 {
@@ -326,6 +337,11 @@ public final class Simulation {
     private var generatorTemplates: [FlowTemplate] = []
     private var generatorStarters: [GeneratorStarter] = []
     private var generatorStarts: [[Int64]] = []
+    /// Which ENI each invocation of a Lambda function in several subnets uses, and the invocations' identities:
+    /// each explicit flow's, each generator's (its flow k's is derived from it).
+    private let spread: LambdaSpread
+    private var flowInvocations: [UInt64] = []
+    private var generatorInvocations: [UInt64] = []
     /// Per generator, scheduler lanes for its flows' readyTimeout, connect timeout and Lambda timeout: each
     /// is the flow's start plus a constant, and flows start in order.
     private var timerLanes: [[Int]] = []
@@ -349,6 +365,9 @@ public final class Simulation {
         instanceStacks = scenario.model.instances.map { SharedStack($0.stack) }
         hostStacks = scenario.model.outsideHosts.map { SharedStack($0.stack) }
         rng = SplitMix64(seed: scenario.seed)
+        spread = LambdaSpread(model: scenario.model, rule: scenario.assumptions.lambdaSubnetSpread, seed: scenario.seed)
+        flowInvocations = scenario.flows.map { LambdaSpread.invocation(flow: $0.name) }
+        generatorInvocations = scenario.generators.map { LambdaSpread.invocation(generator: $0.name) }
         network = VPCNetwork(model: scenario.model, assumptions: scenario.assumptions, scheduler: scheduler,
                              seed: scenario.seed)
         results = scenario.flows.indices.map { FlowResult(index: $0) }
@@ -557,7 +576,15 @@ public final class Simulation {
     /// Starts flow `i` from `template`'s spec at `start`. The spec is read in place (a copy would retain and
     /// release every string of it, for every flow).
     private func startFlow(_ i: Int, template: FlowTemplate, start: Int64, conversation: ConversationScript) {
-        let (host, stack, ports) = sourceEndpoint(template.spec.source)
+        var source = template.spec.source
+        if template.spec.spreadOverSubnets, case .lambda(let fn, _) = source {
+            let invocation = i < flowInvocations.count ? flowInvocations[i]
+                : generator(of: i).map { LambdaSpread.invocation(generator: generatorInvocations[$0], k: i - generatorBase[$0]) } ?? 0
+            source = .lambda(fn, eni: spread.eni(function: fn, invocation: invocation))
+        }
+        var sourceENI: Int?
+        if case .lambda(_, let e) = source { sourceENI = e }
+        let (host, stack, ports) = sourceEndpoint(source)
         flowsStarted += 1
         // A source port in use by another of the host's connections is never taken: the connection would replace
         // the other one at the host. Linux fails the call at once and sends nothing: bind() with EADDRINUSE for a
@@ -585,8 +612,10 @@ public final class Simulation {
             }
         }
         if let failure {
-            active[i] = ActiveFlow(template: template, start: start, index: i, sim: self, host: host, port: 0,
-                                   script: conversation)
+            let flow = ActiveFlow(template: template, start: start, index: i, sim: self, host: host, port: 0,
+                                  script: conversation)
+            flow.result.sourceENI = sourceENI
+            active[i] = flow
             finish(i, .noPort, failure)
             return
         }
@@ -595,6 +624,7 @@ public final class Simulation {
                               script: conversation)
         active[i] = flow
         flow.result.clientPort = port
+        flow.result.sourceENI = sourceENI
         let app = ConversationEndpoint(script: conversation, side: .client, env: host)
         app.holdBeforeClose = template.spec.hold
         app.observer = flow

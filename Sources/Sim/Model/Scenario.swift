@@ -33,7 +33,8 @@ public struct Scenario: Sendable {
 
 /// Where a flow starts.
 public enum FlowSource: Sendable, Equatable {
-    /// A Lambda function (index), from the Hyperplane ENI of its first subnet unless `subnet` says otherwise.
+    /// A Lambda function (index), from one of its Hyperplane ENIs: this one when the flow pins it
+    /// (`from: uploader@private-b`), else the one each invocation draws (`FlowSpec.spreadOverSubnets`).
     case lambda(Int, eni: Int)
     case instance(Int)
     case outsideHost(Int)
@@ -147,6 +148,9 @@ public struct FlowSpec: Sendable {
     /// The client keeps the connection open, idle, this long after its conversation before closing
     /// (a pooled connection, a Lambda that holds its SFTP session), nanoseconds.
     public var hold: Int64 = 0
+    /// A Lambda source whose invocations are spread over the function's subnets (`from: uploader`): each one
+    /// uses the ENI `LambdaSpread` draws for it; false: the ENI in `source` (`from: uploader@private-b`).
+    public var spreadOverSubnets = false
 
     public init(name: String, source: FlowSource, sourceLabel: String, destination: FlowDestination, app: AppProfile,
                 start: Int64 = 0, size: Int = 100_000, requestSize: Int = 300, expect: FlowExpectation? = nil) {
@@ -176,6 +180,15 @@ public struct Assumptions: Sendable, Equatable {
         case sequential
     }
 
+    /// How a Lambda function's invocations are spread over its subnets (its Hyperplane ENIs).
+    public enum LambdaSubnetSpread: String, Sendable, CaseIterable {
+        /// Each invocation draws one of the function's subnets with equal chance (seeded; independent of the
+        /// order the subnets are listed in).
+        case uniform
+        /// Every invocation uses the first subnet listed.
+        case first
+    }
+
     /// How the NAT gateway picks its source port (AWS: "port choice algorithm undocumented").
     public var natPortSelection: NATPortSelection = .random
     /// One-way latency of one hop inside the VPC (ENI ↔ VPC router ↔ gateway), nanoseconds.
@@ -199,6 +212,10 @@ public struct Assumptions: Sendable, Equatable {
     public var serverSynAckRetries: Int = 5
     /// Lambda source ports (Lambda-DG foundation-networking: 1024–65535).
     public var lambdaEphemeralPorts: ClosedRange<UInt16> = 1024...65535
+    /// Which subnet (Hyperplane ENI) an invocation of a function in several subnets uses. Lambda-DG
+    /// configuration-vpc asks for subnets in several AZs for availability but does not say how invocations are
+    /// spread over them.
+    public var lambdaSubnetSpread: LambdaSubnetSpread = .uniform
     /// Whether a TCP connection's flow-log records end when it closes (as seen at the ENI: both FINs and then
     /// the last ACK, or an RST), so that a later connection reusing the 5-tuple in the same aggregation interval
     /// gets records of its own; false: a record lasts until its interval ends, pooling such connections. AWS
@@ -225,6 +242,8 @@ public struct Assumptions: Sendable, Equatable {
             ("server_synack_retries", String(serverSynAckRetries), "Linux tcp_synack_retries default"),
             ("lambda_ephemeral_ports", "\(lambdaEphemeralPorts.lowerBound)-\(lambdaEphemeralPorts.upperBound)",
              "Lambda-DG foundation-networking"),
+            ("lambda_subnet_spread", lambdaSubnetSpread.rawValue,
+             "undocumented by AWS (how invocations are spread over a function's subnets)"),
             ("flow_log_record_per_connection", String(flowLogRecordPerConnection),
              "undocumented by AWS (when a flow-log record ends)"),
         ]
@@ -303,7 +322,15 @@ public struct GeneratorExpectation: Sendable, Equatable {
     public var maxOK: Int?
     /// Where the failures die (component id), e.g. the NAT gateway for ErrorPortAllocation.
     public var droppedAt: String?
+    /// A Lambda generator's subnets (indices into the model's subnets) whose invocations all end ok (true) or
+    /// all fail (false), each used by at least one invocation.
+    public var subnets: [SubnetOutcome] = []
     public var location: String
+
+    public struct SubnetOutcome: Sendable, Equatable {
+        public var subnet: Int
+        public var allOK: Bool
+    }
 
     public init(minOK: Int? = nil, maxOK: Int? = nil, droppedAt: String? = nil, location: String = "") {
         self.minOK = minOK

@@ -69,6 +69,9 @@ public struct RunReport: Codable, Sendable {
         public var reply_hops: [Hop]
         public var fix: Fix?
         public var expectation: Expectation?
+        /// A Lambda flow's subnet and Hyperplane ENI (ids); absent for other sources.
+        public var source_subnet: String? = nil
+        public var source_eni: String? = nil
 
         /// As synthesized, except that `drop` is always there: null when nothing dropped the flow.
         public func encode(to encoder: Encoder) throws {
@@ -89,6 +92,8 @@ public struct RunReport: Codable, Sendable {
             try c.encode(reply_hops, forKey: .reply_hops)
             try c.encodeIfPresent(fix, forKey: .fix)
             try c.encodeIfPresent(expectation, forKey: .expectation)
+            try c.encodeIfPresent(source_subnet, forKey: .source_subnet)
+            try c.encodeIfPresent(source_eni, forKey: .source_eni)
         }
     }
     public struct Capture: Codable, Sendable {
@@ -159,6 +164,8 @@ public struct RunReport: Codable, Sendable {
     public var not_modeled_unexpected: Int = 0
     /// The flow-log file written beside the captures (`flow-logs.txt`), nil when no files were written.
     public var flow_logs: String? = nil
+    /// Functions whose invocations used several subnets, split per subnet and NAT gateway; nil when none did.
+    public var lambda_subnets: [LambdaSubnets]? = nil
 }
 
 extension RunReport {
@@ -257,6 +264,7 @@ public enum ReportRenderer {
             s += "  \(f.from) → \(f.to) (\(f.app)), client port \(f.client_port.map(String.init) ?? "none")\n"
             if let basis = f.app_basis { s += "  app \(f.app): \(basis)\n" }
             s += "  outcome: \(f.outcome) after \(format3(f.elapsed_s)) s — \(f.message)\n"
+            s += sourceSubnetText(f, r)
             if !f.syn_times_s.isEmpty, f.syn_times_s.count > 1 || f.outcome != "ok" {
                 s += "  SYNs sent at: " + f.syn_times_s.map { trim($0) + " s" }.joined(separator: ", ") + "\n"
             }
@@ -308,6 +316,7 @@ public enum ReportRenderer {
                 s += e.held ? "  expectation held\n" : "  EXPECTATION FAILED: " + e.failures.joined(separator: "; ") + "\n"
             }
         }
+        s += lambdaSubnetsText(r)
         if !r.nat_gateways.isEmpty {
             s += "\nNAT GATEWAYS (CloudWatch AWS/NATGateway, totals for the run)\n"
             for n in r.nat_gateways {

@@ -51,12 +51,16 @@ struct ResourceRegistry {
     var byID: [String: Int] = [:]
     var byName: [String: [Int]] = [:]
     var ids: [String] = []
+    /// Names by index (nil: unnamed), for "did you mean".
+    var names: [String?] = []
 
     mutating func add(id: String, name: String?, index: Int) {
         byID[id] = index
         if let name { byName[name, default: []].append(index) }
         if ids.count <= index { ids.append(contentsOf: repeatElement("", count: index + 1 - ids.count)) }
         ids[index] = id
+        if names.count <= index { names.append(contentsOf: repeatElement(nil, count: index + 1 - names.count)) }
+        names[index] = name
     }
 
     enum Match { case one(Int), ambiguous([Int]), none }

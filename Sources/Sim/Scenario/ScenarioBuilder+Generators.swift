@@ -13,6 +13,8 @@ import Yams
 ///     over: 60s                      # starts spread uniformly (seeded) over this long; 0 = all at once
 ///     hold: 120s                     # each keeps its connection open, idle, this long
 ///     expect: {min_ok: 55000, max_ok: 55000, dropped_at: nat-0ab…}
+///     # a Lambda's generator may also expect, per subnet, that every invocation from it ends ok or fails:
+///     # expect: {subnets: {private-a: ok, private-b: failed}}
 /// ```
 extension ScenarioBuilder {
     static let generatorKeys = ["count", "over", "expect"]
@@ -54,7 +56,8 @@ extension ScenarioBuilder {
             }
             var expect: GeneratorExpectation?
             if let (keyNode, n) = own["expect"] {
-                let f = try r.fields(n, what: "expect", key: "expect", allowed: ["min_ok", "max_ok", "dropped_at"])
+                let f = try r.fields(n, what: "expect", key: "expect",
+                                     allowed: ["min_ok", "max_ok", "dropped_at", "subnets"])
                 var e = GeneratorExpectation(location: r.location(of: keyNode))
                 e.minOK = try f.integer("min_ok", range: 0...count)
                 e.maxOK = try f.integer("max_ok", range: 0...count)
@@ -67,6 +70,7 @@ extension ScenarioBuilder {
                     }
                     e.droppedAt = hits[0].id
                 }
+                if let n = f["subnets"] { e.subnets = try readSubnetOutcomes(n, template: template, generator: name) }
                 expect = e
             }
             out.append(FlowGenerator(name: name, template: template, count: count, start: template.start, over: over,

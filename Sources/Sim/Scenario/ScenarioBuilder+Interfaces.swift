@@ -250,8 +250,10 @@ extension ScenarioBuilder {
             }
 
             let sortedGroupIDs = groups.map { model.securityGroups[$0].id }.sorted()
-            var enis: [Int] = []
-            for s in subnets {
+            // The ENIs are made (and given addresses) in subnet-id order, so that the order `subnets` lists them in
+            // changes no ENI's place, address or capture point; `enis` follows `subnets`.
+            var enis = [Int](repeating: 0, count: subnets.count)
+            for (k, s) in subnets.enumerated().sorted(by: { model.subnets[$0.1].id < model.subnets[$1.1].id }) {
                 let key = "lambda|\(model.subnets[s].id)|\(sortedGroupIDs.joined(separator: ","))"
                 let eni: Int
                 if let existing = lambdaENIs[key] {
@@ -284,7 +286,7 @@ extension ScenarioBuilder {
                         pendingAllocations.removeAll { $0.eni == eni }
                     }
                 }
-                enis.append(eni)
+                enis[k] = eni
             }
             model.lambdas.append(LambdaFunction(name: name, subnets: subnets, securityGroups: groups,
                                                 timeout: Int64(timeout) * 1_000_000_000, enis: enis))

@@ -337,7 +337,7 @@ extension ScenarioBuilder {
             if (ref.hasPrefix("eni-") && ref.count > 4) || (ref.hasPrefix("i-") && ref.count > 2) {
                 return .notModeled(ref)
             }
-            throw r.error(at: node, "route target \(ref) is not defined")
+            throw r.error(at: node, "route target \(ref) is not defined" + didYouMean(ref, kinds))
         }
         guard hits.count == 1 else {
             let ids = hits.map { registry($0.0).ids[$0.1] }.joined(separator: ", ")

@@ -68,7 +68,7 @@ extension ScenarioBuilder {
                 throw r.error(at: nameNode, "duplicate flow name '\(name)'")
             }
             f.what = "flow '\(name)'"
-            let (source, sourceLabel) = try readSource(f.require("from"), flow: name)
+            let (source, sourceLabel, spread) = try readSource(f.require("from"), flow: name)
             let (destination, listening) = try readDestination(f.require("to"), flow: name)
             let app: AppProfile
             if let n = f["app"] {
@@ -79,6 +79,7 @@ extension ScenarioBuilder {
                 throw r.error(at: item, "flow '\(name)' has no app (\(AppProfile.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             var spec = FlowSpec(name: name, source: source, sourceLabel: sourceLabel, destination: destination, app: app)
+            spec.spreadOverSubnets = spread
             if let n = f["start"] { spec.start = try setting(n, key: "start", FlowSettings.start) }
             for key in ["size", "request_size"] {
                 guard let n = f[key] else { continue }
@@ -135,17 +136,25 @@ extension ScenarioBuilder {
         }
     }
 
-    func readSource(_ node: Node, flow: String) throws -> (FlowSource, String) {
+    /// The source, its label, and whether a Lambda's invocations are spread over its subnets (not pinned to one
+    /// with `function@subnet`).
+    func readSource(_ node: Node, flow: String) throws -> (FlowSource, String, Bool) {
         let ref = try r.word(node, key: "from")
         let hits = endpoints(named: ref)
-        guard !hits.isEmpty else { throw r.error(at: node, "flow '\(flow)': unknown source '\(ref)'") }
+        if hits.isEmpty, let at = ref.lastIndex(of: "@") {
+            let (source, label) = try readPinnedLambda(node, ref, at: at, flow: flow)
+            return (source, label, false)
+        }
+        guard !hits.isEmpty else {
+            throw r.error(at: node, "flow '\(flow)': unknown source '\(ref)'" + didYouMean(endpoint: ref))
+        }
         guard hits.count == 1 else {
             throw r.error(at: node, "flow '\(flow)': source '\(ref)' is ambiguous (\(hits.map(label).joined(separator: ", ")))")
         }
         switch hits[0] {
-        case .lambda(let i): return (.lambda(i, eni: model.lambdas[i].enis[0]), label(hits[0]))
-        case .instance(let i): return (.instance(i), label(hits[0]))
-        case .host(let i): return (.outsideHost(i), label(hits[0]))
+        case .lambda(let i): return (.lambda(i, eni: model.lambdas[i].enis[0]), label(hits[0]), true)
+        case .instance(let i): return (.instance(i), label(hits[0]), false)
+        case .host(let i): return (.outsideHost(i), label(hits[0]), false)
         }
     }
 
@@ -170,7 +179,7 @@ extension ScenarioBuilder {
             let hits = endpoints(named: host)
             guard !hits.isEmpty else {
                 throw r.error(at: node, "flow '\(flow)': unknown destination '\(host)' (not an outside host, an "
-                              + "instance or an IPv4 address)")
+                              + "instance or an IPv4 address)" + didYouMean(endpoint: host))
             }
             guard hits.count == 1 else {
                 throw r.error(at: node, "flow '\(flow)': destination '\(host)' is ambiguous "

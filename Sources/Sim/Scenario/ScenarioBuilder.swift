@@ -131,7 +131,7 @@ struct ScenarioBuilder {
             let ids = list.map { registry(kind).ids[$0] }.joined(separator: ", ")
             throw r.error(at: node, "\(role) name '\(ref)' is ambiguous (\(ids)); use the id")
         case .none:
-            throw r.error(at: node, "\(role) \(ref) is not defined")
+            throw r.error(at: node, "\(role) \(ref) is not defined" + didYouMean(ref, [kind]))
         }
     }
 
@@ -174,6 +174,8 @@ struct ScenarioBuilder {
                 }
                 a.lambdaEphemeralPorts = p.from...p.to
             case "flow_log_record_per_connection": a.flowLogRecordPerConnection = try r.bool(v, key: k)
+            case "lambda_subnet_spread":
+                a.lambdaSubnetSpread = try r.oneOf(v, key: k, Assumptions.LambdaSubnetSpread.allCases.map { ($0.rawValue, $0) })
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
