@@ -189,7 +189,7 @@ struct Trace: ParsableCommand {
     @Argument(help: "The scenario file (YAML), hand-written or from `vpcsim import aws`.")
     var scenario: String
 
-    @Option(name: .long, help: "Source: a Lambda function name, an instance id or name, an ENI id, or an IP.")
+    @Option(name: .long, help: "Source: a Lambda function name (its subnet drawn as for a flow; function@subnet pins one), an instance id or name, an ENI id, or an IP.")
     var from: String
 
     @Option(name: .long, help: "Destination: <outside host|instance|IP>:<port>.")

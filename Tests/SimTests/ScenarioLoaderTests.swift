@@ -338,7 +338,8 @@ private func expectError(_ yaml: String, _ line: Int, _ column: Int, _ message: 
 }
 
 @Test func undefinedVPCReferenceIsAnError() {
-    expectError(base + "internet_gateways:\n  - {id: igw-1, vpc: vpc-9}\n", 9, 22, "VPC vpc-9 is not defined")
+    expectError(base + "internet_gateways:\n  - {id: igw-1, vpc: vpc-9}\n", 9, 22,
+                "VPC vpc-9 is not defined; did you mean vpc-1?")
 }
 
 @Test func ambiguousNameReferenceAsksForTheId() {

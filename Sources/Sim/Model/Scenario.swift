@@ -243,7 +243,7 @@ public struct Assumptions: Sendable, Equatable {
             ("lambda_ephemeral_ports", "\(lambdaEphemeralPorts.lowerBound)-\(lambdaEphemeralPorts.upperBound)",
              "Lambda-DG foundation-networking"),
             ("lambda_subnet_spread", lambdaSubnetSpread.rawValue,
-             "undocumented by AWS (how invocations are spread over a function's subnets)"),
+             "undocumented by AWS (which of a function's subnets each call uses)"),
             ("flow_log_record_per_connection", String(flowLogRecordPerConnection),
              "undocumented by AWS (when a flow-log record ends)"),
         ]

@@ -66,7 +66,8 @@ extension ScenarioBuilder {
                     let hits = components(named: ref)
                     guard hits.count == 1 else {
                         throw r.error(at: d, "generator '\(name)': dropped_at '\(ref)' is "
-                                      + (hits.isEmpty ? "not a component of this scenario" : "ambiguous; use the id"))
+                                      + (hits.isEmpty ? "not a component of this scenario" + didYouMean(component: ref)
+                                         : "ambiguous; use the id"))
                     }
                     e.droppedAt = hits[0].id
                 }

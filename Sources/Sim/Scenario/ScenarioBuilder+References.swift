@@ -17,13 +17,22 @@ extension ScenarioBuilder {
         return Self.didYouMean(ref, among: candidates + extra)
     }
 
+    /// A name that shares nothing with `ref` (a one-letter name for another) is no suggestion.
     static func didYouMean(_ ref: String, among candidates: [String]) -> String {
-        YAMLReader.suggestion(for: ref, among: candidates).map { "; did you mean \($0)?" } ?? ""
+        guard let guess = YAMLReader.suggestion(for: ref, among: candidates),
+              YAMLReader.editDistance(ref, guess) < min(ref.count, guess.count) else { return "" }
+        return "; did you mean \(guess)?"
     }
 
     /// "did you mean" among a flow's possible ends: Lambda functions, instances, outside hosts.
     func didYouMean(endpoint ref: String) -> String {
         didYouMean(ref, [.instance], extra: model.lambdas.compactMap(\.name) + model.outsideHosts.compactMap(\.name))
+    }
+
+    /// "did you mean" among the components a packet can die at (`dropped_at`).
+    func didYouMean(component ref: String) -> String {
+        didYouMean(ref, ResourceKind.allCases,
+                   extra: model.lambdas.compactMap(\.name) + model.outsideHosts.compactMap(\.name))
     }
 
     /// `function@subnet`: the function's Hyperplane ENI in that subnet (by id or name).

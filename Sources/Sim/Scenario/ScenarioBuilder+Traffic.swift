@@ -226,7 +226,8 @@ extension ScenarioBuilder {
             let ref = try r.word(n, key: "dropped_at")
             let hits = components(named: ref)
             guard !hits.isEmpty else {
-                throw r.error(at: n, "flow '\(flow)': dropped_at '\(ref)' is not a component of this scenario")
+                throw r.error(at: n, "flow '\(flow)': dropped_at '\(ref)' is not a component of this scenario"
+                              + didYouMean(component: ref))
             }
             guard hits.count == 1 else {
                 throw r.error(at: n, "flow '\(flow)': dropped_at '\(ref)' is ambiguous "
