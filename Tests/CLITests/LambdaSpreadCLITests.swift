@@ -33,6 +33,11 @@ import Testing
         for id in [Self.eniA, Self.eniB, "nat-nat-a-", "nat-nat-b-"] {
             #expect(pcaps.contains { $0.contains(id) }, "\(id): \(pcaps)")
         }
+        // Every capture dissects cleanly (valid checksums, no malformed packets, no expert errors).
+        for p in pcaps.sorted() {
+            #expect(try TShark.problems(in: out + "/" + p).problems == [], "\(p)")
+            #expect(try TShark.expertErrors(in: out + "/" + p) == [], "\(p)")
+        }
         let text = try String(contentsOfFile: out + "/report.txt", encoding: .utf8)
         #expect(text.contains("LAMBDA SUBNETS"))
     }
