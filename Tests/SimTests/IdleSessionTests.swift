@@ -123,6 +123,33 @@ private func shippedScenario(_ name: String) throws -> (text: String, scenario: 
         #expect(r[0].elapsed > 240_000_000_000 && r[0].elapsed < 241_000_000_000)
     }
 
+    @Test func tcpKeepaliveResetsTheConnectionAfterNineUnansweredProbes() throws {
+        var (_, s) = try shippedScenario("sftp-idle-nat-timeout-fixed")
+        s.flows = [s.flows[1]]
+        s.flows[0].expect = nil
+        s.flows[0].start = 0
+        s.flows[0].steps = [.ls, .idle(2_000_000_000_000), .put(1000)]
+        let sim = Simulation(scenario: s)
+        let tap = Tap()
+        sim.observer = tap
+        // From 30 s on, nothing from the server reaches the instance.
+        sim.network.deliverToENI = { [unowned sim] eni, p in
+            guard sim.scheduler.now < 30_000_000_000 else { return }
+            var p = p
+            sim.deliver(&p, toENI: eni)
+        }
+        let r = sim.run()
+        #expect(r[0].outcome == .timeout)
+        #expect(r[0].message == "read ETIMEDOUT (TCP keepalive probes unanswered)")
+        // Silent from ~0.54 s: probes at +60 s and then every 75 s, nine of them; the tenth check resets.
+        let fromClient = tap.seen.filter { $0.point == 0 && $0.packet.fromClient }
+        let probes = fromClient.filter { $0.packet.payload.isEmpty && $0.packet.tcp?.flags == .ack && $0.time > 30_000_000_000 }
+        #expect(probes.count == 9)
+        #expect(fromClient.last?.packet.tcp?.flags == [.rst, .ack])
+        let first = try #require(probes.first?.time)
+        #expect(r[0].elapsed - first == 9 * 75_000_000_000)
+    }
+
     // MARK: The scenario format
 
     @Test func malformedStepsAreOneLineErrorsAtTheirNode() throws {
