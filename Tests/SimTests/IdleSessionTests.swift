@@ -178,6 +178,8 @@ private func shippedScenario(_ name: String) throws -> (text: String, scenario: 
         #expect(error(steps, steps + "\n    server_alive_interval: 60s\n    server_alive_count_max: -1")?
             .hasSuffix("invalid server_alive_count_max '-1' (expected 0-1000, e.g. 3)") == true)
         #expect(error(steps, steps + "\n    server_alive_interval: 60s") == nil)
+        #expect(error(steps, steps + "\n    server_alive_interval: 60s\n    hold: 60s")?
+            .hasSuffix("hold with server_alive_interval (write the pause as an idle step: steps: [..., idle 120s])") == true)
         // Bounds: a year of idle steps in all; keepalive requests are built in memory, so at most 100,000.
         #expect(error(steps, "steps: [idle 8000h, idle 8000h]") == "t.yaml:\(line):25: flow 'interactive-sftp': "
                 + "the idle steps add up to over a year (8760h), the longest a duration in a scenario may be")

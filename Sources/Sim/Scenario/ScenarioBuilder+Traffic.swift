@@ -111,6 +111,12 @@ extension ScenarioBuilder {
         }
         if let n = f["server_alive_interval"] {
             spec.serverAliveInterval = try setting(n, key: "server_alive_interval", FlowSettings.serverAliveInterval)
+            // Its requests are scripted in idle steps; a hold has none, so ssh(1) would seem to give up on a server
+            // that was merely not asked.
+            if f.has("hold") {
+                throw r.error(at: f.keyNode("hold"), "flow '\(spec.name)': hold with server_alive_interval "
+                              + "(write the pause as an idle step: steps: [..., idle 120s])")
+            }
         }
         if let n = f["server_alive_count_max"] {
             guard spec.serverAliveInterval != nil else {
