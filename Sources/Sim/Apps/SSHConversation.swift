@@ -298,6 +298,21 @@ public enum SSHConversation {
                                   user: String = defaultUser,
                                   rng: inout SplitMix64) -> [AppMessage] {
         precondition(fileSize >= 0, "fileSize must not be negative")
+        return sftpSession(steps: [.put(fileSize)], clientSoftware: clientSoftware, serverSoftware: serverSoftware,
+                           user: user, rng: &rng)
+    }
+
+    /// An interactive `sftp` session running `steps` in order (`SFTPStep`: ls, put, idle) between the same
+    /// session setup and teardown as `sftpUpload`. With `serverAlive` (ssh_config ServerAliveInterval), ssh(1)
+    /// sends keepalive@openssh.com when the server has been silent for the interval during an idle step, and
+    /// sshd answers REQUEST_FAILURE (clientloop.c server_alive_check; serverloop.c answers unknown global
+    /// requests with failure).
+    public static func sftpSession(steps: [SFTPStep],
+                                   serverAlive: Int64? = nil,
+                                   clientSoftware: String = "OpenSSH_9.2p1 Debian-2+deb12u10",
+                                   serverSoftware: String = "OpenSSH_9.2p1 Debian-2+deb12u10",
+                                   user: String = defaultUser,
+                                   rng: inout SplitMix64) -> [AppMessage] {
         var m = Builder()
         let us: Int64 = 1_000, ms: Int64 = 1_000_000
 
@@ -361,20 +376,10 @@ public enum SSHConversation {
         // sshd forks sftp-server (~2 ms) before confirming.
         let chSuccess = m.enc(.server, PayloadSize.channelSuccess, "SSH_MSG_CHANNEL_SUCCESS", subsys, 2 * ms, &rng)
 
-        // SFTP over the channel; `flow` is sshd's receive window (small messages never trigger an adjust).
-        var flow = ChannelFlow()
+        // SFTP over the channel (`Builder.data`).
         func data(_ side: AppMessage.Side, _ sftpLength: Int, _ label: String, _ waits: Int?, _ delay: Int64,
                   _ rng: inout SplitMix64) -> Int {
-            let i = m.add(side, channelDataPackets(sftpLength, &rng), "SSH encrypted (SSH_MSG_CHANNEL_DATA \(label))",
-                          waits, delay)
-            if side == .client {
-                flow.serverReceives(sftpLength)
-                let adj = flow.checkWindow()
-                if adj > 0 {
-                    m.enc(.server, PayloadSize.channelWindowAdjust, "SSH_MSG_CHANNEL_WINDOW_ADJUST \(adj)", i, 20 * us, &rng)
-                }
-            }
-            return i
+            m.data(side, sftpLength, label, waits, delay, &rng)
         }
         // sftp(1) starts talking as soon as the subsystem is accepted; sftp-server answers at once.
         let fxInit = data(.client, SFTPSize.initRequest, "SSH_FXP_INIT", chSuccess, 200 * us, &rng)
@@ -382,17 +387,60 @@ public enum SSHConversation {
         let fxRealpath = data(.client, SFTPSize.realpathDot, "SSH_FXP_REALPATH .", fxVersion, 100 * us, &rng)
         let home = "/home/\(user)"
         let fxName = data(.server, SFTPSize.name(home), "SSH_FXP_NAME", fxRealpath, 100 * us, &rng)
+        // Each step starts after the server's last message (`last`), `pause` later than the command's own delay.
+        var last = fxName
+        var pause: Int64 = 0
+        for step in steps {
+            switch step {
+            case .idle(let d):
+                var left = d
+                // ServerAliveInterval: each check finds the server silent for the interval and sends a request.
+                if let interval = serverAlive, interval > 0 {
+                    while left > interval {
+                        let ka = m.enc(.client, PayloadSize.globalKeepalive,
+                                       "SSH_MSG_GLOBAL_REQUEST keepalive@openssh.com", last, pause + interval, &rng)
+                        last = m.enc(.server, PayloadSize.requestFailure, "SSH_MSG_REQUEST_FAILURE", ka, 50 * us, &rng)
+                        left -= interval
+                        pause = 0
+                    }
+                }
+                pause += left
+            case .ls:
+                last = listing(after: last, pause: pause, home: home, &m, &rng)
+                pause = 0
+            case .put(let fileSize):
+                last = put(fileSize, after: last, pause: pause, home: home, &m, &rng)
+                pause = 0
+            }
+        }
+        // sftp(1) exits; ssh(1) sees EOF on its pipe and sends CHANNEL_EOF (~0.5 ms).
+        let cEOF = m.enc(.client, PayloadSize.channelEOF, "SSH_MSG_CHANNEL_EOF", last, pause + 500 * us, &rng)
+        // sftp-server exits on EOF; sshd reports its exit status, then EOF and CLOSE (~1 ms).
+        m.enc(.server, PayloadSize.channelRequestExitStatus, "SSH_MSG_CHANNEL_REQUEST exit-status", cEOF, 1 * ms, &rng)
+        m.enc(.server, PayloadSize.channelEOF, "SSH_MSG_CHANNEL_EOF", cEOF, 1 * ms, &rng)
+        let sClose = m.enc(.server, PayloadSize.channelClose, "SSH_MSG_CHANNEL_CLOSE", cEOF, 1 * ms, &rng)
+        // ssh(1) closes its side, then leaves (~0.1 ms).
+        m.enc(.client, PayloadSize.channelClose, "SSH_MSG_CHANNEL_CLOSE", sClose, 100 * us, &rng)
+        m.enc(.client, PayloadSize.disconnect, "SSH_MSG_DISCONNECT", sClose, 150 * us, &rng)
+        return m.messages
+    }
+
+    /// "put": the SFTP messages of one upload after server message `trigger`; returns the server's last.
+    static func put(_ fileSize: Int, after trigger: Int, pause: Int64, home: String, _ m: inout Builder,
+                    _ rng: inout SplitMix64) -> Int {
+        let us: Int64 = 1_000
         // "put": sftp(1) stats the local file and opens the remote one (~0.2 ms); sftp-server's open(2) ~0.1 ms.
         let remotePath = home + "/upload.bin"
-        let fxOpen = data(.client, SFTPSize.open(remotePath), "SSH_FXP_OPEN", fxName, 200 * us, &rng)
-        let fxHandle = data(.server, SFTPSize.handleReply, "SSH_FXP_HANDLE", fxOpen, 100 * us, &rng)
+        let fxOpen = m.data(.client, SFTPSize.open(remotePath), "SSH_FXP_OPEN", trigger, pause + 200 * us, &rng)
+        let fxHandle = m.data(.server, SFTPSize.handleReply, "SSH_FXP_HANDLE", fxOpen, 100 * us, &rng)
 
         // WRITEs. After HANDLE the client sends writes until it has 64 outstanding or the next one would not fit
         // the window; every later write is placed right after the server message (STATUS or WINDOW_ADJUST) that
         // lets it go, and waits for it. The server sends in array order, so the credit the client has seen when
         // a write is sent is that of the adjusts appended before its trigger.
         let chunks = stride(from: 0, to: fileSize, by: sftpChunk).map { min(sftpChunk, fileSize - $0) }
-        var clientWindow = channelWindow - flow.clientSent
+        var clientWindow = m.granted - m.flow.clientSent
+        let firstWrite = m.writeIndices.count
         var nextWrite = 0
         var statusIndex: [Int] = []
         func placeWrites(after trigger: Int, statusesSeen: Int, firstDelay: Int64, _ rng: inout SplitMix64) {
@@ -411,17 +459,18 @@ public enum SSHConversation {
         }
         placeWrites(after: fxHandle, statusesSeen: 0, firstDelay: 100 * us, &rng)
         for k in 0..<chunks.count {
-            precondition(k < m.writeIndices.count, "write \(k) placed before the server processes it")
-            let write = m.writeIndices[k]
-            flow.serverReceives(SFTPSize.writeHeader + chunks[k])
+            precondition(firstWrite + k < m.writeIndices.count, "write \(k) placed before the server processes it")
+            let write = m.writeIndices[firstWrite + k]
+            m.flow.serverReceives(SFTPSize.writeHeader + chunks[k])
             // sshd hands the data to sftp-server and may grow the window; sftp-server's pwrite(2) and STATUS
             // follow. Both take ~60 µs and share the trigger (same delay, array order), so a server response
             // never overtakes the one to the previous write.
-            let adj = flow.checkWindow()
+            let adj = m.flow.checkWindow()
             if adj > 0 {
                 let a = m.enc(.server, PayloadSize.channelWindowAdjust, "SSH_MSG_CHANNEL_WINDOW_ADJUST \(adj)",
                               write, 60 * us, &rng)
                 clientWindow += adj
+                m.granted += adj
                 placeWrites(after: a, statusesSeen: k, firstDelay: 40 * us, &rng)
             }
             let st = m.add(.server, channelDataPackets(SFTPSize.status, &rng),
@@ -432,18 +481,8 @@ public enum SSHConversation {
         precondition(nextWrite == chunks.count, "every write placed")
 
         // sftp(1) waits for every STATUS, then closes the handle.
-        let fxClose = data(.client, SFTPSize.close, "SSH_FXP_CLOSE", statusIndex.last ?? fxHandle, 100 * us, &rng)
-        let fxClosed = data(.server, SFTPSize.status, "SSH_FXP_STATUS for close", fxClose, 100 * us, &rng)
-        // sftp(1) exits; ssh(1) sees EOF on its pipe and sends CHANNEL_EOF (~0.5 ms).
-        let cEOF = m.enc(.client, PayloadSize.channelEOF, "SSH_MSG_CHANNEL_EOF", fxClosed, 500 * us, &rng)
-        // sftp-server exits on EOF; sshd reports its exit status, then EOF and CLOSE (~1 ms).
-        m.enc(.server, PayloadSize.channelRequestExitStatus, "SSH_MSG_CHANNEL_REQUEST exit-status", cEOF, 1 * ms, &rng)
-        m.enc(.server, PayloadSize.channelEOF, "SSH_MSG_CHANNEL_EOF", cEOF, 1 * ms, &rng)
-        let sClose = m.enc(.server, PayloadSize.channelClose, "SSH_MSG_CHANNEL_CLOSE", cEOF, 1 * ms, &rng)
-        // ssh(1) closes its side, then leaves (~0.1 ms).
-        m.enc(.client, PayloadSize.channelClose, "SSH_MSG_CHANNEL_CLOSE", sClose, 100 * us, &rng)
-        m.enc(.client, PayloadSize.disconnect, "SSH_MSG_DISCONNECT", sClose, 150 * us, &rng)
-        return m.messages
+        let fxClose = m.data(.client, SFTPSize.close, "SSH_FXP_CLOSE", statusIndex.last ?? fxHandle, 100 * us, &rng)
+        return m.data(.server, SFTPSize.status, "SSH_FXP_STATUS for close", fxClose, 100 * us, &rng)
     }
 
     /// Wire size of `length` bytes of channel data as CHANNEL_DATA packets of at most 32 KiB of data each.
@@ -502,6 +541,26 @@ public enum SSHConversation {
             if side == .client, label.contains("SSH_FXP_WRITE") { writeIndices.append(messages.count) }
             messages.append(AppMessage(from: side, bytes: bytes, label: label, waitsFor: waits, delay: delay))
             return messages.count - 1
+        }
+
+        /// sshd's receive window for the session channel, and what it has let the client send in all.
+        var flow = ChannelFlow()
+        var granted = SSHConversation.channelWindow
+
+        /// SFTP bytes as CHANNEL_DATA; the client's may make sshd grow its window (small messages never do).
+        mutating func data(_ side: AppMessage.Side, _ sftpLength: Int, _ label: String, _ waits: Int?,
+                           _ delay: Int64, _ rng: inout SplitMix64) -> Int {
+            let i = add(side, channelDataPackets(sftpLength, &rng), "SSH encrypted (SSH_MSG_CHANNEL_DATA \(label))",
+                        waits, delay)
+            if side == .client {
+                flow.serverReceives(sftpLength)
+                let adj = flow.checkWindow()
+                if adj > 0 {
+                    enc(.server, PayloadSize.channelWindowAdjust, "SSH_MSG_CHANNEL_WINDOW_ADJUST \(adj)", i, 20_000, &rng)
+                    granted += adj
+                }
+            }
+            return i
         }
 
         /// One encrypted packet standing for a message with `payload` plaintext bytes.

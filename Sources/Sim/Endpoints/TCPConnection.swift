@@ -13,6 +13,8 @@ public enum TCPCloseReason: Sendable, Equatable {
     case retransmitTimeout
     /// The application gave up (readyTimeout, Lambda timeout).
     case aborted
+    /// TCP keepalive probes went unanswered (ETIMEDOUT).
+    case keepaliveTimeout
 }
 
 /// The application on one end of a connection.
@@ -134,6 +136,8 @@ public final class TCPConnection: ScheduledTarget {
     /// When they were sent: kept for the connections that trace (`traces`: the report lists those flows' SYN
     /// times); a generated flow's would be an array allocated per connection that nothing reads.
     public private(set) var synSentTimes: [Int64] = []
+    /// SO_KEEPALIVE, when the application set it (TCPKeepalive.swift); nil: off, Linux's default.
+    var keepalive: TCPKeepalive?
 
     init(env: HostEndpoint, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
                 flow: Int, isClient: Bool, stack: SharedStack, synAckRetries: Int = 5, nagle: Bool = false,
@@ -328,7 +332,7 @@ public final class TCPConnection: ScheduledTarget {
 
     /// The timers, as the scheduler's tags (`fire(tag:)`).
     private enum Timer: Int {
-        case syn, synAck, retryAfterReset, rto, delayedAck
+        case syn, synAck, retryAfterReset, rto, delayedAck, keepalive
     }
 
     /// Schedules `kind` as `timer`, cancelling the event it replaces (which would have found itself stale).
@@ -337,7 +341,7 @@ public final class TCPConnection: ScheduledTarget {
         switch kind {
         case .syn, .synAck, .retryAfterReset: synTimerGeneration = rtoGeneration
         case .delayedAck: delackTimerGeneration = delayedAckGeneration
-        case .rto: break
+        case .rto, .keepalive: break
         }
         timer = env { $0.schedule(at: time, target: self, tag: kind.rawValue) }
     }
@@ -354,6 +358,7 @@ public final class TCPConnection: ScheduledTarget {
             armSYNTimer()
         case .rto: rtoTimer = nil; rtoTimerFired()
         case .delayedAck: delackTimer = nil; delayedAckTimerFired()
+        case .keepalive: keepalive?.timer = nil; keepaliveTimerFired()
         case nil: break
         }
     }
@@ -418,6 +423,7 @@ public final class TCPConnection: ScheduledTarget {
     /// `receive(_:)` of a packet lent (inout: by address, not copied; not changed).
     func receive(lent p: inout SimPacket) {
         guard let t = p.tcp else { return }
+        if let k = keepalive { k.heard(t, at: now) }
         // A SYN's options are read once, here (a walk each for its timestamps, MSS and window scale cost more).
         let syn = t.flags.contains(.syn) ? t.synOptions : nil
         if let ts = syn.map({ $0.timestamps }) ?? t.timestamps, syn != nil || seqLEQ(t.sequenceNumber, rcvNxt) {
@@ -456,6 +462,8 @@ public final class TCPConnection: ScheduledTarget {
             rtoGeneration &+= 1  // cancel the SYN timer
             rto = max(200_000_000, rto)
             emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+            // tcp_finish_connect: a keepalive socket's timer starts with the connection.
+            if let k = keepalive { arm(&k.timer, .keepalive, at: now + k.time) }
             app?.established(self)
             return
         case .synReceived:
@@ -477,6 +485,10 @@ public final class TCPConnection: ScheduledTarget {
             if t.flags.contains(.syn) {
                 // A retransmitted SYN-ACK: our ACK was lost or late; ACK again.
                 emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+                return
+            }
+            if TCPKeepalive.isProbe(t, payload: p.payload.count, rcvNxt: rcvNxt, rcvWup: rcvWup) {
+                sendAck()  // tcp_validate_incoming: an old segment is answered with a duplicate ACK at once
                 return
             }
         }
@@ -674,6 +686,31 @@ public final class TCPConnection: ScheduledTarget {
         if pushed2 || (pushed && !inPingpong) { sendAck() }
     }
 
+    /// tcp_keepalive_timer (net/ipv4/tcp_timer.c): while data is in flight or queued the retransmission timer
+    /// watches the connection; otherwise, once nothing arrived for the keepalive time, a probe (tcp_write_wakeup
+    /// → tcp_xmit_probe_skb: an ACK with seq snd_una − 1 and no data, which the peer must answer), then one per
+    /// interval; with `probes` unanswered the connection is reset (tcp_send_active_reset, ETIMEDOUT).
+    private func keepaliveTimerFired() {
+        guard let k = keepalive, state == .established || state == .closeWait else { return }
+        var next = k.time
+        if sndUna == sndNxt, sendBuffer.count == Int(sndNxt &- bufferStart), !finQueued {
+            let elapsed = now - k.lastHeard
+            if elapsed >= k.time {
+                if k.probesOut >= k.probes {
+                    emit(flags: [.rst, .ack], seq: sndNxt, ack: rcvNxt, window: 0, options: TCPOptionBytes())
+                    end(.keepaliveTimeout)
+                    return
+                }
+                emit(flags: .ack, seq: sndUna &- 1, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+                k.probesOut += 1
+                next = k.interval
+            } else {
+                next = k.time - elapsed
+            }
+        }
+        arm(&k.timer, .keepalive, at: now + next)
+    }
+
     private func end(_ reason: TCPCloseReason) {
         guard state != .closed else { return }
         state = .closed
@@ -683,7 +720,9 @@ public final class TCPConnection: ScheduledTarget {
             if let t = synTimer { host.cancel(t) }
             if let t = rtoTimer { host.cancel(t) }
             if let t = delackTimer { host.cancel(t) }
+            if let t = keepalive?.timer { host.cancel(t) }
         }
+        keepalive?.timer = nil
         synTimer = nil
         rtoTimer = nil
         delackTimer = nil

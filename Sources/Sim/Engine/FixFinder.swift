@@ -153,6 +153,12 @@ public enum FixFinder {
             return "a Lambda function never gets a public IP: put it in private subnets whose route table sends "
                 + "0.0.0.0/0 to a NAT gateway in a public subnet"
         }
+        if drop.kind == "nat-gateway", drop.rule.hasPrefix("connection idle longer than") {
+            // No rule change helps: the NAT gateway's idle timeout is fixed (VPC-UG nat-gateway-troubleshooting).
+            return "keep the connection from idling that long: keepalives every less than 350 s, e.g. the flow's "
+                + "`server_alive_interval: 60s` (ssh -o ServerAliveInterval=60) or `keepalive: 60s` (TCP keepalive, "
+                + "net.ipv4.tcp_keepalive_time=60)"
+        }
         return nil
     }
 

@@ -47,15 +47,19 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     var readyTimer: Scheduler.Handle?
     var connectTimer: Scheduler.Handle?
     var lambdaTimer: Scheduler.Handle?
+    /// OpenSSH's ServerAliveInterval: when ssh(1) gives up on a silent server (`serverAliveDeadline`).
+    var serverAliveTimer: Scheduler.Handle?
 
     /// Timer tags.
-    enum Timer: Int { case ready, connect, lambda, banner }
+    enum Timer: Int { case ready, connect, lambda, banner, serverAlive }
 
     /// Cancels the client program's and the Lambda's timers (the flow has its outcome).
     func cancelTimers(_ scheduler: Scheduler) {
         if let t = readyTimer { scheduler.cancel(t) }
         if let t = connectTimer { scheduler.cancel(t) }
         if let t = lambdaTimer { scheduler.cancel(t) }
+        if let t = serverAliveTimer { scheduler.cancel(t) }
+        serverAliveTimer = nil
         readyTimer = nil
         connectTimer = nil
         lambdaTimer = nil
@@ -82,9 +86,23 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         }
     }
 
+    /// ServerAliveInterval (clientloop.c, from the session's start: authentication done): every interval of silence from the server ssh(1) sends a
+    /// keepalive@openssh.com request (scripted in the conversation's idle steps); any packet from the server
+    /// resets the count, and the check that finds ServerAliveCountMax requests unanswered ends the session
+    /// ("Timeout, server … not responding."): count_max + 1 intervals after the server's last message.
+    private func armServerAlive() {
+        guard let interval = template.spec.serverAliveInterval, result.outcome == nil else { return }
+        let wait = interval * Int64(template.spec.serverAliveCountMax + 1)
+        host { h in
+            if let t = serverAliveTimer { h.cancel(t) }
+            serverAliveTimer = h.schedule(at: h.now + wait, target: self, tag: Timer.serverAlive.rawValue)
+        }
+    }
+
     func peerMessage(_ e: ConversationEndpoint, index: Int) {
         if script.isBanner[index] { bannerReceived = true }
         if template.spec.app.isSSH, script.isUserAuthSuccess[index] { result.ready = true }
+        if result.ready { armServerAlive() }
     }
 
     func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
@@ -100,6 +118,7 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         case .refused: sim { $0.finish(i, .refused, "connect ECONNREFUSED") }
         case .reset: sim { $0.finish(i, .reset, "read ECONNRESET") }
         case .retransmitTimeout: sim { $0.finish(i, .timeout, "write ETIMEDOUT (retransmissions exhausted)") }
+        case .keepaliveTimeout: sim { $0.finish(i, .timeout, "read ETIMEDOUT (TCP keepalive probes unanswered)") }
         case .aborted: break
         }
     }
@@ -130,6 +149,13 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
             guard result.outcome == nil, !bannerReceived, let t = f.client.bannerTimeout else { return }
             sim { $0.finish(index, .timeout, "\(f.client.timeoutMessage) (\(f.client.name) banner timeout \(formatDuration(t)))") }
             conn?.close()
+        case .serverAlive:
+            serverAliveTimer = nil
+            guard result.outcome == nil, let conn else { return }
+            let host = f.destination.label.split(separator: ":").first.map(String.init) ?? "\(f.destination.address)"
+            sim { $0.finish(index, .timeout, "Timeout, server \(host) not responding. (ServerAliveInterval "
+                            + "\(formatDuration(f.serverAliveInterval ?? 0)), ServerAliveCountMax \(f.serverAliveCountMax))") }
+            conn.close()
         case nil: break
         }
     }
@@ -461,7 +487,8 @@ public final class Simulation {
     static func conversation(for f: FlowSpec, rng: inout SplitMix64) -> [AppMessage] {
         switch f.app {
         case .sftp:
-            var m = SSHConversation.sftpUpload(fileSize: f.size, rng: &rng)
+            var m = f.steps.map { SSHConversation.sftpSession(steps: $0, serverAlive: f.serverAliveInterval, rng: &rng) }
+                ?? SSHConversation.sftpUpload(fileSize: f.size, rng: &rng)
             // sshd sets TCP_NODELAY when it starts the subsystem, an OpenSSH client when it requests it
             // (packet.c ssh_packet_set_interactive); before that Nagle applies.
             if let k = m.firstIndex(where: { $0.from == .server && $0.label.contains("CHANNEL_SUCCESS") }) {
@@ -632,6 +659,7 @@ public final class Simulation {
                                  remote: (template.spec.destination.address, template.spec.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: template.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
+        if let k = template.spec.keepalive { conn.keepalive = TCPKeepalive(time: k) }
         flow.conn = conn
         connectionCreated?(conn)
         host.connections[.init(conn)] = conn

@@ -151,6 +151,18 @@ public struct FlowSpec: Sendable {
     /// A Lambda source whose invocations are spread over the function's subnets (`from: uploader`): each one
     /// uses the ENI `LambdaSpread` draws for it; false: the ENI in `source` (`from: uploader@private-b`).
     public var spreadOverSubnets = false
+    /// An interactive session's commands and pauses (`steps`, app sftp); nil: the app's own conversation.
+    public var steps: [SFTPStep]?
+    /// The most `steps` a flow may have.
+    public static let maxSteps = 1000
+    /// The idle steps' total, nanoseconds (at most a year: `ScenarioBuilder.maxSpan`).
+    public var idle: Int64 = 0
+    /// The client socket's TCP keepalive time (SO_KEEPALIVE with tcp_keepalive_time), nanoseconds; nil: off,
+    /// as Linux sockets are unless the program turns it on.
+    public var keepalive: Int64?
+    /// OpenSSH ServerAliveInterval (ssh_config; 0, off, by default), nanoseconds, and ServerAliveCountMax (3).
+    public var serverAliveInterval: Int64?
+    public var serverAliveCountMax = 3
 
     public init(name: String, source: FlowSource, sourceLabel: String, destination: FlowDestination, app: AppProfile,
                 start: Int64 = 0, size: Int = 100_000, requestSize: Int = 300, expect: FlowExpectation? = nil) {

@@ -43,6 +43,12 @@ final class NATGateway {
         var finFromInside = false
         var finFromOutside = false
         var established = false
+        /// Neighbours in the list of mappings by last activity (-1: none): the oldest is the next to expire.
+        var older: Int32 = -1
+        var newer: Int32 = -1
+        /// A TCP mapping past its idle timeout, kept so that the client's next packets get the gateway's RST
+        /// (its port and its outside entry are released; a new SYN with the same addresses and ports replaces it).
+        var expired = false
     }
 
     let index: Int
@@ -58,6 +64,12 @@ final class NATGateway {
     private let byInside = HashTable<InsideKey, Int32>()
     private let byOutside = HashTable<OutsideKey, Int32>()
     private let usedPorts = HashTable<DestinationKey, DestinationPorts>()
+    /// The live mappings by last activity, oldest first (slots, -1: none).
+    private var oldest: Int32 = -1
+    private var newest: Int32 = -1
+    /// When the pending idle-expiry event runs (-1: none pending); the network schedules it
+    /// (`VPCNetwork.scheduleNATExpiry`).
+    var expiryEventAt: Int64 = -1
 
     /// The ports of one NAT address in use toward one destination, and the lowest that may be free: every port
     /// from 1024 up to it is in use, so the lowest free port is found without rescanning from 1024.
@@ -108,6 +120,29 @@ final class NATGateway {
         metrics.peakActiveConnectionCount = max(metrics.peakActiveConnectionCount, active)
     }
 
+    /// Applies `change` in the minute of `time`, which may be before `now` (an expiry found late): to that minute's
+    /// metrics, kept in order, so a count lands in the minute its event happened.
+    func count(at time: Int64, _ change: (inout NATMetrics) -> Void) {
+        let minute = Int(time / 60_000_000_000)
+        guard minute < currentMinute else {
+            let saved = now
+            now = max(time, now)
+            count(change)
+            now = saved
+            return
+        }
+        change(&metrics)
+        var k = finishedMinutes.count
+        while k > 0, finishedMinutes[k - 1].minute > minute { k -= 1 }
+        if k > 0, finishedMinutes[k - 1].minute == minute {
+            change(&finishedMinutes[k - 1].metrics)
+        } else {
+            var m = NATMetrics()
+            change(&m)
+            finishedMinutes.insert((minute, m), at: k)
+        }
+    }
+
     /// Keeps the current minute if anything was counted in it and makes `m` current.
     @inline(never)
     private func moveToMinute(_ m: Int) {
@@ -133,9 +168,9 @@ final class NATGateway {
 
     enum OutboundResult {
         case translated(natAddress: IPv4Address, natPort: UInt16, new: Bool)
-        /// The mapping had been idle longer than the idle timeout: the packet is dropped and, for TCP, the
-        /// client gets an RST (VPC-UG nat-gateway-troubleshooting).
-        case idleTimedOut
+        /// The mapping had been idle longer than the idle timeout (its last packet at `lastPacket`): the packet is
+        /// dropped and, for TCP, the client gets an RST (VPC-UG nat-gateway-troubleshooting).
+        case idleTimedOut(lastPacket: Int64)
         /// No free port for this destination (ErrorPortAllocation).
         case portAllocationError
         /// A TCP packet that opens nothing (not a SYN) with no mapping.
@@ -148,14 +183,19 @@ final class NATGateway {
         guard key.proto == .tcp || key.proto == .udp || key.proto == .icmp else { return .unsupportedProtocol }
         let ik = InsideKey(proto: key.proto, source: key.source, sourcePort: key.sourcePort,
                            destination: key.destination, destinationPort: key.destinationPort)
+        expireIdle(now: now, timeout: assumptions.natIdleTimeout)
+        if let id = byInside[ik], mappings[Int(id)].expired {
+            // "When a connection times out, a NAT gateway returns an RST packet to any resources behind the NAT
+            // gateway that attempt to continue the connection (it does not send a FIN packet)" (VPC-UG
+            // nat-gateway-troubleshooting). A new connection on the same addresses and ports starts afresh.
+            guard tcpFlags.map({ $0.contains(.syn) && !$0.contains(.ack) }) == true else {
+                return .idleTimedOut(lastPacket: mappings[Int(id)].lastActivity)
+            }
+            free(id)
+        }
         if let id = byInside[ik] {
             let m = mappings.pointer(Int(id))
-            if now - m.pointee.lastActivity > assumptions.natIdleTimeout {
-                remove(id)
-                count { $0.idleTimeoutCount += 1 }
-                return .idleTimedOut
-            }
-            m.pointee.lastActivity = now
+            touch(id, now: now)
             if tcpFlags?.contains(.fin) == true { m.pointee.finFromInside = true }
             let result = OutboundResult.translated(natAddress: m.pointee.natAddress, natPort: m.pointee.natPort, new: false)
             if tcpFlags?.contains(.rst) == true || closingAck(m.pointee, tcpFlags) { remove(id) }
@@ -196,6 +236,7 @@ final class NATGateway {
             mappings.append(mapping)
         }
         mappingCount += 1
+        link(id)
         byInside[ik] = id
         byOutside[OutsideKey(proto: key.proto, natAddress: natAddress, natPort: port, remote: key.destination,
                              remotePort: key.destinationPort)] = id
@@ -222,21 +263,17 @@ final class NATGateway {
 
     enum InboundResult {
         case translated(to: IPv4Address, port: UInt16, flow: Int?)
+        /// No mapping: never made, closed, or expired (replies after the idle timeout are dropped).
         case noMapping
-        case idleTimedOut
     }
 
     func translateInbound(_ key: PacketKey, tcpFlags: TCPFlags?, now: Int64, assumptions: Assumptions) -> InboundResult {
+        expireIdle(now: now, timeout: assumptions.natIdleTimeout)
         let ok = OutsideKey(proto: key.proto, natAddress: key.destination, natPort: key.destinationPort,
                             remote: key.source, remotePort: key.sourcePort)
         guard let id = byOutside[ok] else { return .noMapping }
         let m = mappings.pointer(Int(id))
-        if now - m.pointee.lastActivity > assumptions.natIdleTimeout {
-            remove(id)
-            count { $0.idleTimeoutCount += 1 }
-            return .idleTimedOut
-        }
-        m.pointee.lastActivity = now
+        touch(id, now: now)
         if let f = tcpFlags {
             if f.contains(.syn), f.contains(.ack), !m.pointee.established {
                 m.pointee.established = true
@@ -256,11 +293,73 @@ final class NATGateway {
         return m.finFromInside && m.finFromOutside && !f.contains(.fin)
     }
 
-    private func remove(_ id: Int32) {
+    // MARK: Idle expiry
+
+    /// Expires every mapping idle longer than `timeout` at `now`, each established one counted in IdleTimeoutCount
+    /// in the minute it expired (its last packet plus the timeout), whether or not a packet comes later.
+    func expireIdle(now: Int64, timeout: Int64) {
+        while oldest >= 0 {
+            let id = oldest
+            let last = mappings[Int(id)].lastActivity
+            guard now - last > timeout else { return }
+            let established = mappings[Int(id)].established
+            release(id)
+            if mappings[Int(id)].inside.proto == .tcp {
+                mappings.pointer(Int(id)).pointee.expired = true
+            } else {
+                free(id)  // UDP and ICMP get no RST: a later packet opens a new mapping
+            }
+            // IdleTimeoutCount: "connections that transitioned from the active state to the idle state" (VPC-UG
+            // vpc-nat-gateway-cloudwatch): an established TCP connection; a SYN never answered is not one.
+            if established { count(at: last + timeout) { $0.idleTimeoutCount += 1 } }
+        }
+    }
+
+    /// When the oldest live mapping expires (the first instant it has been idle longer than `timeout`), if any.
+    func nextExpiry(timeout: Int64) -> Int64? {
+        oldest >= 0 ? mappings[Int(oldest)].lastActivity + timeout + 1 : nil
+    }
+
+    /// A packet of mapping `id` at `now`: it becomes the newest.
+    @inline(__always)
+    private func touch(_ id: Int32, now: Int64) {
+        mappings.pointer(Int(id)).pointee.lastActivity = now
+        guard id != newest else { return }
+        unlink(id)
+        link(id)
+    }
+
+    private func link(_ id: Int32) {
+        let m = mappings.pointer(Int(id))
+        m.pointee.older = newest
+        m.pointee.newer = -1
+        if newest >= 0 { mappings.pointer(Int(newest)).pointee.newer = id } else { oldest = id }
+        newest = id
+    }
+
+    private func unlink(_ id: Int32) {
         let m = mappings[Int(id)]
+        if m.older >= 0 { mappings.pointer(Int(m.older)).pointee.newer = m.newer } else { oldest = m.newer }
+        if m.newer >= 0 { mappings.pointer(Int(m.newer)).pointee.older = m.older } else { newest = m.older }
+    }
+
+    /// Closes mapping `id`: frees its slot, and its port unless it had expired (then already released).
+    private func remove(_ id: Int32) {
+        if !mappings[Int(id)].expired { release(id) }
+        free(id)
+    }
+
+    private func free(_ id: Int32) {
+        byInside[mappings[Int(id)].inside] = nil
+        mappings.pointer(Int(id)).pointee.expired = false
         freeMappings.append(id)
+    }
+
+    /// Takes live mapping `id` out of the outside table, the activity list and the count, and frees its port.
+    private func release(_ id: Int32) {
+        let m = mappings[Int(id)]
+        unlink(id)
         mappingCount -= 1
-        byInside[m.inside] = nil
         byOutside[OutsideKey(proto: m.inside.proto, natAddress: m.natAddress, natPort: m.natPort,
                              remote: m.inside.destination, remotePort: m.inside.destinationPort)] = nil
         let dk = DestinationKey(natAddress: m.natAddress, proto: m.inside.proto, remote: m.inside.destination,
@@ -270,6 +369,15 @@ final class NATGateway {
             if usedPorts.value(at: ds).pointee.used.isEmpty { usedPorts.remove(at: ds) }
         }
     }
+}
+
+/// The target of a NAT gateway's idle-expiry event (`VPCNetwork.natExpiryDue`).
+final class NATExpiryTimer: ScheduledTarget {
+    let nat: Int
+    /// The network that owns this timer (and outlives its events).
+    unowned(unsafe) var network: VPCNetwork?
+    init(nat: Int) { self.nat = nat }
+    func fire(tag: Int) { network?.natExpiryDue(nat) }
 }
 
 /// The CloudWatch metrics of a NAT gateway (AWS/NATGateway namespace), totals for the run.

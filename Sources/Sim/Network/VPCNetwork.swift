@@ -65,6 +65,8 @@ public final class VPCNetwork {
     var nats: [NATGateway] = []
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     private var natRefs: [Borrowed<NATGateway>] = []
+    /// Each NAT gateway's idle-expiry event target (`natExpiryDue`).
+    private var natTimers: [NATExpiryTimer] = []
     /// Public/Elastic IP → ENI, for the internet gateway's 1:1 NAT.
     private let publicToENI = AddressMap<Int>()
     /// Public ↔ private for the IGW's 1:1 NAT, including NAT gateways' secondary addresses.
@@ -141,6 +143,7 @@ public final class VPCNetwork {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
             natRefs.append(Borrowed(nats[i]))
         }
+        natTimers = model.natGateways.indices.map { NATExpiryTimer(nat: $0) }
         for (i, e) in model.enis.enumerated() {
             eniByAddress[e.privateIP] = i
             if let p = e.publicIP {
@@ -164,6 +167,7 @@ public final class VPCNetwork {
         buildCapturePoints()
         noteCapturedGateways()
         scheduler.network = Borrowed(self)
+        for t in natTimers { t.network = self }
     }
 
     private static func routerMAC(_ model: VPCModel, subnet: Int) -> MACAddress {
@@ -890,6 +894,7 @@ public final class VPCNetwork {
             } }
             let result = nat { $0.translateOutbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions,
                                                     rng: &rng) }
+            scheduleNATExpiry(n)
             switch result {
             case .translated(let natAddress, let port, _):
                 // Captured as it arrived, then translated in place.
@@ -906,12 +911,13 @@ public final class VPCNetwork {
                     // A fusable flow's departure keeps its place in the order of events (`schedule`).
                     if fusable(p) { hops[Int(firing)].reserved = scheduler.drawSequence() }
                 }
-            case .idleTimedOut:
+            case .idleTimedOut(let last):
                 let step = natStep(n, action: .dropped,
-                                rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s",
+                                rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s "
+                                    + "(its last packet at \(format3(Double(last) / 1e9)) s)",
                                 detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil)
                 natDrop(n, p, step, fromInside: true)
-                if key.proto == .tcp, let t = p.tcp { natSendsReset(n, to: p, tcp: t) }
+                if key.proto == .tcp, let t = p.tcp, !t.flags.contains(.rst) { natSendsReset(n, to: p, tcp: t) }
             case .portAllocationError:
                 let step = natStep(n, action: .dropped,
                                 rule: "ErrorPortAllocation",
@@ -939,12 +945,37 @@ public final class VPCNetwork {
                 if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
                 record(&p, natStep(n, action: .translated, rule: "\(key.destination):\(key.destinationPort) → \(to):\(port)"))
                 natDepart(n, fromInside: false, size: size)
-            case .noMapping, .idleTimedOut:
+            case .noMapping:
                 let step = natStep(n, action: .dropped,
                                 rule: "no translation for \(key.description)")
                 natDrop(n, p, step, fromInside: false)
             }
         }
+    }
+
+    /// Schedules NAT gateway `n`'s next idle expiry, unless an event is pending (it is never later than the one
+    /// needed: a mapping's expiry only moves later). One event per gateway at a time.
+    private func scheduleNATExpiry(_ n: Int) {
+        let nat = natRefs[n]
+        guard let t = nat({ $0.expiryEventAt < 0 ? $0.nextExpiry(timeout: assumptions.natIdleTimeout) : nil }) else {
+            return
+        }
+        nat { $0.expiryEventAt = t }
+        _ = scheduler.schedule(at: t, target: natTimers[n], tag: 0)
+    }
+
+    /// NAT gateway `n`'s idle mappings expire at their time, whether or not a packet comes: IdleTimeoutCount is
+    /// counted in the minute a mapping expires (350 s after its last packet).
+    func natExpiryDue(_ n: Int) {
+        runDeferredDepartures()
+        let now = scheduler.now
+        let timeout = assumptions.natIdleTimeout
+        natRefs[n]({ nat in
+            nat.expiryEventAt = -1
+            nat.now = now
+            nat.expireIdle(now: now, timeout: timeout)
+        })
+        scheduleNATExpiry(n)
     }
 
     /// A NAT gateway's capture comment for a packet it translates: "<arrival>\(from):\(fromPort) → \(to):\(toPort)

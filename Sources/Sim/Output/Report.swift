@@ -219,7 +219,8 @@ extension RunReport {
                 + "one destination; add NAT gateway addresses")
         }
         if m.idleTimeoutCount > 0 {
-            out.append("IdleTimeoutCount \(m.idleTimeoutCount): connections idle over 350 s were closed; use TCP keepalive")
+            out.append("IdleTimeoutCount \(m.idleTimeoutCount): connections idle over 350 s were closed; "
+                       + "send keepalives more often (TCP keepalive, ssh ServerAliveInterval)")
         }
         if m.packetsDropCount > 0 { out.append("PacketsDropCount \(m.packetsDropCount)") }
         return out

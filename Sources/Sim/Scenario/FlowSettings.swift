@@ -57,6 +57,37 @@ public enum FlowSettings {
         return c
     }
 
+    /// `keepalive`: the client socket's TCP keepalive time (tcp_keepalive_time; more than 0).
+    public static func keepalive(_ text: String) throws -> Int64 {
+        try duration(text, key: "keepalive", example: "60s", positive: true)
+    }
+
+    /// `server_alive_interval`: OpenSSH's ServerAliveInterval (more than 0).
+    public static func serverAliveInterval(_ text: String) throws -> Int64 {
+        try duration(text, key: "server_alive_interval", example: "60s", positive: true)
+    }
+
+    /// `server_alive_count_max`: OpenSSH's ServerAliveCountMax, 0-1000.
+    public static func serverAliveCountMax(_ text: String) throws -> Int {
+        guard let v = Int(text), (0...1000).contains(v) else {
+            throw Invalid(message: "invalid server_alive_count_max '\(text)' (expected 0-1000, e.g. 3)")
+        }
+        return v
+    }
+
+    /// One of `steps`: `ls`, `put SIZE` or `idle DURATION`.
+    public static func step(_ text: String) throws -> SFTPStep {
+        let words = text.split(separator: " ", omittingEmptySubsequences: true)
+        let expected = "(expected ls, put SIZE or idle DURATION, e.g. put 1MB or idle 400s)"
+        switch (words.first, words.count) {
+        case ("ls"?, 1): return .ls
+        case ("put"?, 2): return .put(try size(String(words[1]), key: "put size"))
+        case ("idle"?, 2):
+            return .idle(try duration(String(words[1]), key: "idle", example: "400s", positive: true))
+        default: throw Invalid(message: "invalid step '\(text)' \(expected)")
+        }
+    }
+
     /// `source_port`: a fixed client port, 1-65535.
     public static func sourcePort(_ text: String) throws -> UInt16 {
         guard let v = UInt16(text), v >= 1 else { throw Invalid(message: "invalid source_port '\(text)' (expected 1-65535)") }

@@ -37,14 +37,15 @@ extension ScenarioBuilder {
         guard v <= Self.maxSpan else { throw r.error(at: n, "\(key) \(quoted(text)) is over \(Self.maxSpanText)") }
     }
 
-    /// The latest virtual time the run may reach: the latest start of a flow plus its hold and the client's and
-    /// Lambda's timeouts, the NAT gateways' idle timeout and `runMargin`. Every term is bounded by the loader
-    /// (`maxSpan`, Lambda timeouts of at most 900 s, idle timeouts of at most a day), so the sum cannot overflow.
+    /// The latest virtual time the run may reach: the latest start of a flow plus its hold, its idle steps, the
+    /// client's and Lambda's timeouts, the NAT gateways' idle timeout and `runMargin`. Every term is bounded by the
+    /// loader (`maxSpan`, Lambda timeouts of at most 900 s, idle timeouts of at most a day), so the sum cannot
+    /// overflow.
     static func latestTime(flows: [FlowSpec], generators: [FlowGenerator], model: VPCModel, assumptions: Assumptions) -> Int64 {
         let lambdaTimeout = model.lambdas.map(\.timeout).max() ?? 0
         func end(_ spec: FlowSpec, start: Int64) -> Int64 {
             let client = max(spec.client.readyTimeout ?? 0, spec.client.connectTimeout ?? 0, spec.client.bannerTimeout ?? 0)
-            return start + spec.hold + client
+            return start + spec.hold + spec.idle + client
         }
         var latest: Int64 = 0
         for f in flows { latest = max(latest, end(f, start: f.start)) }

@@ -60,7 +60,7 @@ extension ScenarioBuilder {
         for item in items {
             var f = try r.fields(item, what: "flow", allowed: [
                 "name", "from", "to", "app", "start", "size", "request_size", "expect", "client", "connect_timeout",
-                "source_port", "hold",
+                "source_port", "hold", "steps", "keepalive", "server_alive_interval", "server_alive_count_max",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -92,6 +92,7 @@ extension ScenarioBuilder {
             }
             if let n = f["hold"] { spec.hold = try setting(n, key: "hold", FlowSettings.hold) }
             if let n = f["source_port"] { spec.sourcePort = try setting(n, key: "source_port", FlowSettings.sourcePort) }
+            try readSession(f, into: &spec)
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
             bytes += spec.size + spec.requestSize
             guard bytes <= FlowSpec.maxSize else {
@@ -101,6 +102,57 @@ extension ScenarioBuilder {
             flows.append(spec)
         }
         return flows
+    }
+
+    /// An interactive session's settings: `steps`, `keepalive`, `server_alive_interval`, `server_alive_count_max`.
+    func readSession(_ f: YAMLFields, into spec: inout FlowSpec) throws {
+        if let n = f["keepalive"] { spec.keepalive = try setting(n, key: "keepalive", FlowSettings.keepalive) }
+        for key in ["steps", "server_alive_interval", "server_alive_count_max"] where f.has(key) && spec.app != .sftp {
+            throw r.error(at: f.keyNode(key), "flow '\(spec.name)': \(key) is for app sftp, not \(spec.app.rawValue)")
+        }
+        if let n = f["server_alive_interval"] {
+            spec.serverAliveInterval = try setting(n, key: "server_alive_interval", FlowSettings.serverAliveInterval)
+            // Its requests are scripted in idle steps; a hold has none, so ssh(1) would seem to give up on a server
+            // that was merely not asked.
+            if f.has("hold") {
+                throw r.error(at: f.keyNode("hold"), "flow '\(spec.name)': hold with server_alive_interval "
+                              + "(write the pause as an idle step: steps: [..., idle 120s])")
+            }
+        }
+        if let n = f["server_alive_count_max"] {
+            guard spec.serverAliveInterval != nil else {
+                throw r.error(at: f.keyNode("server_alive_count_max"),
+                              "flow '\(spec.name)': server_alive_count_max needs server_alive_interval")
+            }
+            spec.serverAliveCountMax = try setting(n, key: "server_alive_count_max", FlowSettings.serverAliveCountMax)
+        }
+        guard let n = f["steps"] else { return }
+        if f.has("size") {
+            throw r.error(at: f.keyNode("size"), "flow '\(spec.name)': size and steps together (a put step gives its size)")
+        }
+        let items = try r.list(n, key: "steps")
+        guard !items.isEmpty else { throw r.error(at: n, "flow '\(spec.name)': steps is empty (expected e.g. [ls, idle 400s, put 1MB])") }
+        guard items.count <= FlowSpec.maxSteps else {
+            throw r.error(at: n, "flow '\(spec.name)': over \(FlowSpec.maxSteps) steps")
+        }
+        let steps = try items.map { try setting($0, key: "steps", FlowSettings.step) }
+        var idle: Int64 = 0
+        for (step, item) in zip(steps, items) {
+            guard case .idle(let d) = step else { continue }
+            idle += d
+            guard idle <= Self.maxSpan else {
+                throw r.error(at: item, "flow '\(spec.name)': the idle steps add up to over \(Self.maxSpanText)")
+            }
+            // ServerAliveInterval requests are messages of the conversation, built in memory when the run starts.
+            if let interval = spec.serverAliveInterval, idle / interval > Int64(FlowSpec.maxSteps) * 100 {
+                throw r.error(at: f.keyNode("server_alive_interval"), "flow '\(spec.name)': server_alive_interval "
+                              + "\(formatDuration(interval)) over \(formatDuration(idle)) of idle steps sends over "
+                              + "\(FlowSpec.maxSteps * 100) keepalive requests")
+            }
+        }
+        spec.steps = steps
+        spec.size = steps.reduce(0) { $0 + $1.size }
+        spec.idle = idle
     }
 
     /// A flow setting's value read by `FlowSettings` (as `vpcsim trace` reads its options), a problem placed at

@@ -1,0 +1,189 @@
+import Foundation
+import Packets
+import Testing
+@testable import Sim
+
+/// The repository's scenarios/ folder, found from this file (Tests/SimTests/…).
+private func shippedScenario(_ name: String) throws -> (text: String, scenario: Scenario) {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    let path = url.appendingPathComponent("scenarios/\(name).yaml").path
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    return (text, try ScenarioLoader.load(yaml: text, file: name + ".yaml"))
+}
+
+/// Interactive sessions with pauses: the NAT gateway's idle timeout, TCP keepalive, OpenSSH ServerAliveInterval.
+@Suite struct IdleSessionTests {
+    // MARK: The conversation
+
+    @Test func stepsBuildTheSameUploadAsSizeAndPlaceThePauseAndTheKeepalives() {
+        var r1 = SplitMix64(seed: 3), r2 = SplitMix64(seed: 3)
+        let upload = SSHConversation.sftpUpload(fileSize: 300_000, rng: &r1)
+        let session = SSHConversation.sftpSession(steps: [.put(300_000)], rng: &r2)
+        #expect(upload == session)
+
+        var r3 = SplitMix64(seed: 3)
+        let idle = SSHConversation.sftpSession(steps: [.ls, .idle(400_000_000_000), .put(100_000)], rng: &r3)
+        let labels = idle.map(\.label)
+        let ls = ["SSH_FXP_STAT", "SSH_FXP_ATTRS", "SSH_FXP_OPENDIR", "SSH_FXP_HANDLE", "SSH_FXP_READDIR",
+                  "SSH_FXP_NAME (entries)", "SSH_FXP_READDIR", "SSH_FXP_STATUS EOF", "SSH_FXP_CLOSE"]
+        #expect(ls.allSatisfy { l in labels.contains { $0.hasSuffix("CHANNEL_DATA \(l))") } })
+        // The put's OPEN comes 400 s after the listing's last server message, with nothing in between.
+        let open = try! #require(idle.firstIndex { $0.label.contains("SSH_FXP_OPEN)") })
+        #expect(idle[open].delay == 400_000_000_000 + 200_000)
+        #expect(idle[open].waitsFor == open - 1)
+        #expect(idle[open - 1].label.contains("SSH_FXP_STATUS for close"))
+        #expect(!labels.contains { $0.contains("keepalive") })
+
+        var r4 = SplitMix64(seed: 3)
+        let alive = SSHConversation.sftpSession(steps: [.ls, .idle(400_000_000_000), .put(100_000)],
+                                                serverAlive: 60_000_000_000, rng: &r4)
+        let requests = alive.filter { $0.label.contains("keepalive@openssh.com") }
+        let failures = alive.filter { $0.label.contains("REQUEST_FAILURE") }
+        // 400 s of silence at 60 s intervals: six requests, each answered; chacha20-poly1305 sizes.
+        #expect(requests.count == 6 && failures.count == 6)
+        #expect(requests.allSatisfy { $0.from == .client && $0.bytes.count == 52 && $0.delay == 60_000_000_000 })
+        #expect(failures.allSatisfy { $0.from == .server && $0.bytes.count == 28 })
+        let open2 = try! #require(alive.firstIndex { $0.label.contains("SSH_FXP_OPEN)") })
+        #expect(alive[open2].delay == 40_000_000_000 + 200_000)
+    }
+
+    // MARK: The shipped story
+
+    @Test func theIdleSessionDiesAtTheNATWithItsLastPacketNamedAndTheFixAdvisesKeepalives() throws {
+        let (_, s) = try shippedScenario("sftp-idle-nat-timeout")
+        let (sim, _, r) = simulate(s)
+        #expect(r[0].outcome == .reset)
+        #expect(r[0].message == "read ECONNRESET")
+        let drop = try #require(r[0].drop)
+        #expect(drop.component == "nat-0e1f2a3b4c5d6e7f8")
+        #expect(drop.rule.hasPrefix("connection idle longer than 350 s (its last packet at 0.5"))
+        #expect(r[0].elapsed > 400_000_000_000 && r[0].elapsed < 401_000_000_000)
+        // Expired 350 s after the last packet (minute 5), not when the put arrived (minute 6).
+        let minutes = sim.network.natMetricsPerMinute[0].filter { $0.metrics.idleTimeoutCount > 0 }.map(\.minute)
+        #expect(minutes == [5])
+        let fix = try #require(FixFinder.fix(scenario: s, flow: 0, result: r[0]))
+        #expect(fix.changes.isEmpty)
+        #expect(fix.advice?.contains("server_alive_interval: 60s") == true)
+        #expect(fix.advice?.contains("keepalive: 60s") == true)
+    }
+
+    @Test func keepalivesUnder350SecondsKeepTheSessionAndTheTCPProbesAreLinuxs() throws {
+        let (_, s) = try shippedScenario("sftp-idle-nat-timeout-fixed")
+        let sim = Simulation(scenario: s)
+        let tap = Tap()
+        sim.observer = tap
+        let r = sim.run()
+        #expect(r.map(\.outcome) == [.ok, .ok])
+        #expect(sim.network.natMetrics[0].idleTimeoutCount == 0)
+        // The TCP keepalive flow at the instance: bare ACKs one byte behind the client's stream, each answered at
+        // once by a bare ACK; first after 60 s of silence, then every 75 s (tcp_keepalive_intvl), as Linux does.
+        let packets = tap.seen.filter { $0.point == 0 && $0.packet.flow == 1 }
+        var nextSeq: UInt32?
+        var probes: [(time: Int64, seq: UInt32)] = []
+        var answered = 0
+        for (k, p) in packets.enumerated() {
+            guard let t = p.packet.tcp else { continue }
+            if p.packet.fromClient {
+                if let n = nextSeq, t.sequenceNumber == n &- 1, p.packet.payload.isEmpty, t.flags == .ack {
+                    probes.append((p.time, t.sequenceNumber))
+                    if let reply = packets[(k + 1)...].first(where: { !$0.packet.fromClient }), let rt = reply.packet.tcp,
+                       rt.flags == .ack, reply.packet.payload.isEmpty, rt.acknowledgmentNumber == t.sequenceNumber &+ 1 {
+                        answered += 1
+                    }
+                    continue
+                }
+                let end = t.sequenceNumber &+ UInt32(p.packet.payload.count)
+                    &+ (t.flags.contains(.syn) || t.flags.contains(.fin) ? 1 : 0)
+                if nextSeq == nil || seqLT(nextSeq!, end) { nextSeq = end }
+            }
+        }
+        #expect(probes.count == 5)
+        #expect(answered == 5)
+        let gaps = zip(probes.dropFirst(), probes).map { $0.time - $1.time }
+        #expect(gaps.allSatisfy { $0 == 75_000_000_000 })
+        #expect(probes.first.map { $0.time - 1_000_000_000 } ?? 0 > 60_000_000_000)
+    }
+
+    @Test func serverAliveGivesUpAfterCountMaxUnansweredRequests() throws {
+        var (_, s) = try shippedScenario("sftp-idle-nat-timeout-fixed")
+        s.flows = [s.flows[0]]
+        s.flows[0].expect = nil
+        let sim = Simulation(scenario: s)
+        // From 30 s on, nothing from the server reaches the instance (a dead path).
+        sim.network.deliverToENI = { [unowned sim] eni, p in
+            guard sim.scheduler.now < 30_000_000_000 else { return }
+            var p = p
+            sim.deliver(&p, toENI: eni)
+        }
+        let r = sim.run()
+        #expect(r[0].outcome == .timeout)
+        #expect(r[0].message.hasPrefix("Timeout, server sftp.example.com not responding."))
+        // The server's last message came at ~0.54 s; checks at 60, 120, 180 s send requests; the fourth gives up.
+        #expect(r[0].elapsed > 240_000_000_000 && r[0].elapsed < 241_000_000_000)
+    }
+
+    @Test func tcpKeepaliveResetsTheConnectionAfterNineUnansweredProbes() throws {
+        var (_, s) = try shippedScenario("sftp-idle-nat-timeout-fixed")
+        s.flows = [s.flows[1]]
+        s.flows[0].expect = nil
+        s.flows[0].start = 0
+        s.flows[0].steps = [.ls, .idle(2_000_000_000_000), .put(1000)]
+        let sim = Simulation(scenario: s)
+        let tap = Tap()
+        sim.observer = tap
+        // From 30 s on, nothing from the server reaches the instance.
+        sim.network.deliverToENI = { [unowned sim] eni, p in
+            guard sim.scheduler.now < 30_000_000_000 else { return }
+            var p = p
+            sim.deliver(&p, toENI: eni)
+        }
+        let r = sim.run()
+        #expect(r[0].outcome == .timeout)
+        #expect(r[0].message == "read ETIMEDOUT (TCP keepalive probes unanswered)")
+        // Silent from ~0.54 s: probes at +60 s and then every 75 s, nine of them; the tenth check resets.
+        let fromClient = tap.seen.filter { $0.point == 0 && $0.packet.fromClient }
+        let probes = fromClient.filter { $0.packet.payload.isEmpty && $0.packet.tcp?.flags == .ack && $0.time > 30_000_000_000 }
+        #expect(probes.count == 9)
+        #expect(fromClient.last?.packet.tcp?.flags == [.rst, .ack])
+        let first = try #require(probes.first?.time)
+        #expect(r[0].elapsed - first == 9 * 75_000_000_000)
+    }
+
+    // MARK: The scenario format
+
+    @Test func malformedStepsAreOneLineErrorsAtTheirNode() throws {
+        let (text, _) = try shippedScenario("sftp-idle-nat-timeout")
+        func error(_ replace: String, _ with: String) -> String? {
+            let yaml = text.replacingOccurrences(of: replace, with: with)
+            do {
+                _ = try ScenarioLoader.load(yaml: yaml, file: "t.yaml")
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        let steps = "steps: [ls, idle 400s, put 1MB]"
+        let line = text.components(separatedBy: "\n").firstIndex { $0.contains(steps) }! + 1
+        #expect(error(steps, "steps: [ls, dance, put 1MB]")
+                == "t.yaml:\(line):17: invalid step 'dance' (expected ls, put SIZE or idle DURATION, e.g. put 1MB or idle 400s)")
+        #expect(error(steps, "steps: [ls, idle 5x]") == "t.yaml:\(line):17: invalid idle '5x' (expected a duration such as 400s)")
+        #expect(error(steps, "steps: [put lots]")?.hasPrefix("t.yaml:\(line):13: invalid put size 'lots'") == true)
+        #expect(error(steps, "steps: []") == "t.yaml:\(line):12: flow 'interactive-sftp': steps is empty (expected e.g. [ls, idle 400s, put 1MB])")
+        #expect(error("app: sftp\n", "app: https\n") == "t.yaml:\(line):5: flow 'interactive-sftp': steps is for app sftp, not https")
+        #expect(error(steps, steps + "\n    size: 1MB")?.hasSuffix("size and steps together (a put step gives its size)") == true)
+        #expect(error(steps, steps + "\n    keepalive: soon")?.hasSuffix("invalid keepalive 'soon' (expected a duration such as 60s)") == true)
+        #expect(error(steps, steps + "\n    server_alive_count_max: 3")?
+            .hasSuffix("server_alive_count_max needs server_alive_interval") == true)
+        #expect(error(steps, steps + "\n    server_alive_interval: 60s\n    server_alive_count_max: -1")?
+            .hasSuffix("invalid server_alive_count_max '-1' (expected 0-1000, e.g. 3)") == true)
+        #expect(error(steps, steps + "\n    server_alive_interval: 60s") == nil)
+        #expect(error(steps, steps + "\n    server_alive_interval: 60s\n    hold: 60s")?
+            .hasSuffix("hold with server_alive_interval (write the pause as an idle step: steps: [..., idle 120s])") == true)
+        // Bounds: a year of idle steps in all; keepalive requests are built in memory, so at most 100,000.
+        #expect(error(steps, "steps: [idle 8000h, idle 8000h]") == "t.yaml:\(line):25: flow 'interactive-sftp': "
+                + "the idle steps add up to over a year (8760h), the longest a duration in a scenario may be")
+        #expect(error(steps, steps.replacingOccurrences(of: "400s", with: "1000h") + "\n    server_alive_interval: 1s")?
+            .hasSuffix("server_alive_interval 1 s over 3600000 s of idle steps sends over 100000 keepalive requests") == true)
+    }
+}
