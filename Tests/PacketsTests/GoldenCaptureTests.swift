@@ -29,7 +29,8 @@ import Testing
     }
 
     /// The linux-netns captures were taken with offloads off: every checksum there is valid, and re-filling
-    /// the checksums of a parsed frame reproduces the real bytes exactly.
+    /// the checksums of a parsed frame reproduces the real bytes exactly. A frame cut short by the capture's
+    /// snaplen (bulk-upload-10mb keeps 96 bytes) has its IP checksum checked; its TCP checksum cannot be.
     @Test func realLinuxChecksumsVerifyAndRefillIdentically() throws {
         let paths = Self.captures.filter { $0.contains("linux-netns") }
         #expect(paths.count >= 12)
@@ -40,6 +41,10 @@ import Testing
                 let f = try Frame(parsing: pkt.data, linkType: lt)
                 guard f.ip != nil else { continue }
                 #expect(f.checksums.ip == .valid, "\(path) #\(i + 1)")
+                if pkt.data.count < pkt.originalLength {
+                    #expect(f.checksums.transport == .unverifiable, "\(path) #\(i + 1)")
+                    continue
+                }
                 #expect(f.checksums.transport == .valid, "\(path) #\(i + 1)")
                 #expect(f.bytes(filling: true) == pkt.data, "\(path) #\(i + 1)")
                 checked += 1

@@ -30,8 +30,9 @@ public protocol TCPApplication: AnyObject {
 /// A TCP endpoint with Linux's behaviour where it shows on the wire: SYN options (MSS, SACK-permitted,
 /// timestamps, NOP, window scale), the SYN retransmission schedule of the host's stack profile, SYN-ACK
 /// retransmission (1 s doubling) and again at once for a duplicate SYN, delayed ACKs (every second full
-/// segment at once, else after 40 ms), slow start from 10 segments, RTO retransmission.
-/// States are named as in RFC 9293.
+/// segment at once, else after 40 ms), RTO retransmission; a receive window that grows as Linux's receive
+/// buffer autotunes, and a CUBIC sender (initial window 10 segments, slow start, HyStart's delay test, CUBIC
+/// growth after a loss, growth only while the window is used). States are named as in RFC 9293.
 public final class TCPConnection: ScheduledTarget {
     public enum State: String, Sendable {
         case closed, synSent = "SYN-SENT", synReceived = "SYN-RECEIVED", established = "ESTABLISHED"
@@ -41,7 +42,7 @@ public final class TCPConnection: ScheduledTarget {
 
     // Stored properties are laid out in declaration order: the ones each segment reads and writes come first,
     // and none is wider than it needs be (a connection took 440 bytes, now 328: less memory per open connection;
-    // no change in time was measurable).
+    // no change in time was measurable; the windows' state, `TCPWindows`, has been added since).
     public private(set) var state: State = .closed
     public let isClient: Bool
     /// Nagle's algorithm with Minshall's variant (tcp_nagle_check): off for TCP_NODELAY sockets.
@@ -75,16 +76,30 @@ public final class TCPConnection: ScheduledTarget {
     let iss: UInt32
     private var sndUna: UInt32
     private var sndNxt: UInt32
-    /// Sequence number of sendBuffer[0].
+    /// Sequence number of sendBuffer[sendHead].
     private var bufferStart: UInt32
     private var sendBuffer: [UInt8] = []
+    /// Bytes at the front of sendBuffer already acknowledged: dropped in one move once they are half of it (a
+    /// move at each ACK made a window of megabytes cost its size per ACK).
+    private var sendHead = 0
     private var finSeq: UInt32 = 0
     /// End of the last segment shorter than a full one (snd_sml).
     private var sndSml: UInt32 = 0
     private var peerMSS: Int32 = 536
     /// The peer's window in bytes (at most 65535 << 14).
     private var peerWindow: Int32 = 65535
-    private var cwnd: Int
+    /// The congestion controller (CUBIC) and the receive-window autotuning: `TCPWindows`.
+    private var w = TCPWindows()
+    /// The path's bottleneck, bits per second (0: none modeled; `Simulation.pathRate`), and when the last segment
+    /// queued there has been serialised. Each connection queues alone: flows do not share a bottleneck.
+    var pathRate: Int64 = 0
+    private var bottleneckFree: Int64 = 0
+    /// The congestion window and slow-start threshold, segments (for tests and reports).
+    var congestionWindow: Int { Int(w.cwnd) }
+    var slowStartThreshold: Int { Int(w.ssthresh) }
+    /// The window scale this end applies to the windows it advertises (RFC 7323 §2.2: 0 unless both SYNs
+    /// carried the option).
+    private var rcvWindowScale: UInt8 = 0
     // Receive side.
     private var irs: UInt32 = 0
     private var rcvNxt: UInt32 = 0
@@ -126,6 +141,9 @@ public final class TCPConnection: ScheduledTarget {
     private var rtoTimer: Scheduler.Handle?
     private var delackTimer: Scheduler.Handle?
     private var retransmissions: Int32 = 0
+    /// Duplicate ACKs in a row, and the end of the data outstanding at the last loss (no growth before it).
+    private var dupAcks: Int32 = 0
+    private var recoveryPoint: UInt32 = 0
     private var synRetries: Int32 = 0
     private var resetRetries: Int32 = 0
     private var synAckAttempt: Int32 = 0
@@ -152,12 +170,13 @@ public final class TCPConnection: ScheduledTarget {
         sharedStack = stack
         self.synAckRetries = Int32(clamping: synAckRetries)
         iss = UInt32(truncatingIfNeeded: rng.next())
+        recoveryPoint = iss
+        w = TCPWindows(initialWindow: stack.profile.synWindow)
         sndUna = iss
         sndNxt = iss
         bufferStart = iss &+ 1
         tsOffset = UInt32(truncatingIfNeeded: rng.next())
         ipID = UInt16(truncatingIfNeeded: rng.next())
-        cwnd = 10 * 1448
         useTimestamps = stack.profile.timestamps
     }
 
@@ -254,6 +273,7 @@ public final class TCPConnection: ScheduledTarget {
     private func readPeerOptions(_ t: TCPHeader, _ o: TCPHeader.SYNOptions) {
         if let m = o.mss { peerMSS = Int32(m) }
         peerWindowScale = o.windowScale ?? 0
+        rcvWindowScale = o.windowScale == nil ? 0 : min(stack.windowScale, 14)
         if let ts = o.timestamps { tsRecent = ts.value }
         peerWindow = Int32(t.window)
     }
@@ -287,25 +307,34 @@ public final class TCPConnection: ScheduledTarget {
 
     private func pump() {
         guard state == .established || state == .closeWait else { return }
-        let window = min(cwnd, Int(peerWindow))
+        let mss = segmentSize
+        let cwndBytes = Int(w.cwnd) * mss
+        let window = min(cwndBytes, Int(peerWindow))
+        var cwndLimited = false
         while true {
             let offset = Int(sndNxt &- bufferStart)
-            let available = sendBuffer.count - offset
+            let available = sendBuffer.count - sendHead - offset
             guard available > 0 else { break }
             let room = window - inFlight
-            guard room > 0 else { break }
-            let n = min(available, segmentSize, room)
+            guard room > 0 else {
+                cwndLimited = cwndBytes <= Int(peerWindow)
+                break
+            }
+            let n = min(available, mss, room)
             // Nagle (Minshall): hold a partial segment while an earlier partial one is unacknowledged.
             if nagle, n < segmentSize, inFlight > 0, seqLT(sndUna, sndSml), seqLEQ(sndSml, sndNxt) { break }
             if n < segmentSize { sndSml = sndNxt &+ UInt32(n) }
             let last = n == available
-            let data = sendBuffer.withUnsafeBytes { PacketPayload(copying: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + n])) }
+            let from = sendHead + offset
+            let data = sendBuffer.withUnsafeBytes { PacketPayload(copying: UnsafeRawBufferPointer(rebasing: $0[from..<from + n])) }
             emit(flags: last ? [.psh, .ack] : .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow,
                  options: tsOptions, payload: data)
             sndNxt = sndNxt &+ UInt32(n)
             armRTO()
         }
-        let unsent = sendBuffer.count - Int(sndNxt &- bufferStart)
+        w.validate(sndUna: sndUna, sndNxt: sndNxt, packetsOut: Int32((inFlight + mss - 1) / max(mss, 1)),
+                   cwndLimited: cwndLimited)
+        let unsent = sendBuffer.count - sendHead - Int(sndNxt &- bufferStart)
         if finQueued, !finSent, unsent == 0 {
             finSent = true
             finSeq = sndNxt
@@ -316,7 +345,14 @@ public final class TCPConnection: ScheduledTarget {
         }
     }
 
-    private var advertisedWindow: UInt16 { 502 }  // 64256 >> 7, Linux's first scaled window
+    /// The window field of a segment this end sends now: `TCPWindows.receiveWindow`, scaled (tcp_select_window
+    /// rounds the window up to the scale's unit; it never offers less than it did: RFC 9293 §3.8.6.2.2).
+    private var advertisedWindow: UInt16 {
+        let bytes = w.receiveWindow()
+        let scale = Int(rcvWindowScale)
+        let units = (Int(bytes) + (1 << scale) - 1) >> scale
+        return UInt16(min(units, 65535))
+    }
 
     private var tsOptions: TCPOptionBytes {
         var o = TCPOptionBytes()
@@ -400,7 +436,10 @@ public final class TCPConnection: ScheduledTarget {
             return
         }
         rto = min(rto * 2, 120_000_000_000)
-        cwnd = segmentSize
+        // tcp_enter_loss: ssthresh from the congestion controller (CUBIC: 0.7 × cwnd), cwnd 1 segment.
+        if retransmissions == 1 { w.enterLoss(now: now) } else { w.cwnd = 1 }
+        dupAcks = 0
+        recoveryPoint = sndNxt
         // Go back to the first unacknowledged byte.
         let wasFin = finSent && sndNxt == finSeq &+ 1 && sndUna == finSeq
         if wasFin {
@@ -492,7 +531,7 @@ public final class TCPConnection: ScheduledTarget {
                 return
             }
         }
-        if t.flags.contains(.ack) { processAck(t) }
+        if t.flags.contains(.ack) { processAck(t, empty: p.payload.isEmpty) }
         guard state != .closed else { return }
         // Data and FIN, in order only (the modeled network does not reorder).
         let seq = t.sequenceNumber
@@ -500,6 +539,10 @@ public final class TCPConnection: ScheduledTarget {
             if seq == rcvNxt {
                 rcvNxt = rcvNxt &+ UInt32(p.payload.count)
                 dataReceived(p.payload.count)
+                // The application reads at once: what arrived is what was copied (tcp_rcv_space_adjust).
+                let echo = t.timestamps.map { $0.echoReply } ?? 0
+                w.received(p.payload.count, mss: Int32(segmentSize), now: now,
+                           rtt: echo == 0 ? 0 : Int64(tsVal &- echo) * 1_000_000)
                 // The kernel decides about the ACK before the application runs (softirq, then wake-up).
                 if !(t.flags.contains(.fin) && seq &+ UInt32(p.payload.count) == rcvNxt) { ackSendCheck() }
                 app?.received(self, bytes: p.payload)
@@ -618,14 +661,21 @@ public final class TCPConnection: ScheduledTarget {
     @inline(__always)
     private func scaledWindow(_ t: TCPHeader) -> Int32 { Int32(Int(t.window) << Int(min(peerWindowScale, 14))) }
 
-    private func processAck(_ t: TCPHeader) {
+    private func processAck(_ t: TCPHeader, empty: Bool) {
         let ack = t.acknowledgmentNumber
-        peerWindow = scaledWindow(t)
+        let newWindow = scaledWindow(t)
+        // A duplicate ACK (RFC 5681 §2: nothing new acknowledged, no data, same window, data outstanding).
+        if ack == sndUna, sndNxt != sndUna, newWindow == peerWindow, !t.flags.contains(.syn), !t.flags.contains(.fin),
+           empty {
+            duplicateAck()
+        }
+        peerWindow = newWindow
         guard seqLT(sndUna, ack), seqLEQ(ack, sndNxt) else { return }
         let acked = Int(ack &- sndUna)
         sndUna = ack
         retransmissions = 0
         // RTT from the timestamp echo (RFC 6298 with RFC 7323 samples).
+        var rttSample: Int64 = 0
         if let ts = t.timestamps, ts.echoReply != 0 {
             let sample = Int64(tsVal &- ts.echoReply) * 1_000_000
             if srtt == 0 {
@@ -636,13 +686,30 @@ public final class TCPConnection: ScheduledTarget {
                 srtt = (7 * srtt + sample) / 8
             }
             rto = max(200_000_000, srtt + max(4 * rttvar, 1_000_000))
+            rttSample = sample
         }
-        cwnd += min(acked, segmentSize)  // slow start
+        dupAcks = 0
+        if seqLT(ack, recoveryPoint) {
+            // Still recovering (tcp_fastretrans_alert): no growth until everything sent before the loss is
+            // acknowledged.
+            w.rttSample(rttSample)
+        } else {
+            recoveryPoint = ack  // trails sndUna, so that the comparison stays within 2^31 as sequence numbers wrap
+            w.acked(segments: Int32((acked + segmentSize - 1) / max(segmentSize, 1)), sndUna: ack, sndNxt: sndNxt,
+                    now: now, rtt: rttSample)
+        }
         // Free acknowledged bytes.
-        let consumed = min(Int(sndUna &- bufferStart), sendBuffer.count)
+        let consumed = min(Int(sndUna &- bufferStart), sendBuffer.count - sendHead)
         if consumed > 0 {
             // All of it: let go of the storage (it may be the message's, shared) rather than shift it.
-            if consumed == sendBuffer.count { sendBuffer = [] } else { sendBuffer.removeFirst(consumed) }
+            sendHead += consumed
+            if sendHead == sendBuffer.count {
+                sendBuffer = []
+                sendHead = 0
+            } else if sendHead >= 65536, 2 * sendHead >= sendBuffer.count {
+                sendBuffer.removeFirst(sendHead)
+                sendHead = 0
+            }
             bufferStart = bufferStart &+ UInt32(consumed)
         }
         if finSent, sndUna == finSeq &+ 1 {
@@ -654,6 +721,23 @@ public final class TCPConnection: ScheduledTarget {
             }
         }
         if sndUna == sndNxt { rtoGeneration &+= 1 } else { armRTO() }
+        pump()
+    }
+
+    /// Three duplicate ACKs: a segment was lost (RFC 5681 §3.2, tcp_fastretrans_alert). The congestion window
+    /// drops to the controller's ssthresh (CUBIC: 0.7 × cwnd) once per window of data; as the receiver keeps no
+    /// out-of-order segments (the modeled network does not reorder), sending resumes from the first
+    /// unacknowledged byte.
+    private func duplicateAck() {
+        dupAcks += 1
+        guard dupAcks == 3, !seqLT(sndUna, recoveryPoint) else { return }
+        w.enterRecovery(now: now)
+        recoveryPoint = sndNxt
+        if finSent, sndNxt == finSeq &+ 1 {
+            finSent = false
+            state = state == .lastAck || state == .closing ? .closeWait : .established
+        }
+        sndNxt = sndUna
         pump()
     }
 
@@ -731,6 +815,7 @@ public final class TCPConnection: ScheduledTarget {
         let a = app
         app = nil
         sendBuffer = []
+        sendHead = 0
         a?.ended(self, reason)
     }
 
@@ -748,7 +833,18 @@ public final class TCPConnection: ScheduledTarget {
         if !payload.isEmpty, ato > 0, now - lrcvtime < ato, pingpong < .max { pingpong += 1 }
         var p = SimPacket(ip: ip, transport: .tcp(tcp), payload: payload, flow: flow, fromClient: isClient)
         p.traced = traces && flags.contains(.syn) && (isClient ? synsSent == 1 : true)
-        env { $0.send(p) }
+        var queued: Int64 = 0
+        if pathRate > 0 {
+            // Serialised at the bottleneck after the segments queued before it (FIFO: order is kept), so it reaches
+            // its next hop that much later than the latency alone. The frame: the IP packet and Ethernet's header,
+            // FCS, preamble and gap (38 bytes). The capture at the sender shows it when sent, as tcpdump at a
+            // sender whose bottleneck is further along the path does.
+            let bits = (Int64(ip.totalLength) + 38) * 8
+            let start = max(now, bottleneckFree)
+            bottleneckFree = start + (bits * 1_000_000_000 + pathRate - 1) / pathRate
+            queued = bottleneckFree - now
+        }
+        env { $0.send(p, queued: queued) }
     }
 }
 

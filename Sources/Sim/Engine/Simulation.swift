@@ -308,11 +308,13 @@ final class HostEndpoint {
 
     var now: Int64 { scheduler.now }
 
-    func send(_ packet: consuming SimPacket) {
+    /// Sends `packet`; `queued`: how long it waits at its path's bottleneck before its first hop
+    /// (`TCPConnection.pathRate`).
+    func send(_ packet: consuming SimPacket, queued: Int64 = 0) {
         let id = sim { $0.nextPacketID() }
         switch kind {
-        case .eni(let e): network.send(fromENI: e, packet, id: id)
-        case .outside(let h): network.send(fromHost: h, packet, id: id)
+        case .eni(let e): network.send(fromENI: e, packet, id: id, queued: queued)
+        case .outside(let h): network.send(fromHost: h, packet, id: id, queued: queued)
         }
     }
 
@@ -660,6 +662,7 @@ public final class Simulation {
                                  stack: stack, nagle: template.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
         if let k = template.spec.keepalive { conn.keepalive = TCPKeepalive(time: k) }
+        conn.pathRate = pathRate(template.spec)
         flow.conn = conn
         connectionCreated?(conn)
         host.connections[.init(conn)] = conn
@@ -674,6 +677,46 @@ public final class Simulation {
             flow.lambdaTimer = timer(flow, .lambda, at: start + scenario.model.lambdas[fn].timeout)
         }
         conn.connect()
+    }
+
+    /// The narrowest bandwidth on a flow's path, bits per second: the source's (a Lambda's, an instance's, an
+    /// outside host's), the destination's when it is an outside host or an instance, and a NAT gateway's when a
+    /// VPC source reaches an outside host (through one unless it has a public IP: either way, a NAT gateway's
+    /// 5 Gbps is never the narrowest by default).
+    func pathRate(_ f: FlowSpec) -> Int64 {
+        // A generator's flows share a source and a destination: the last answer is kept.
+        if let (source, destination, rate) = lastPathRate, source == f.source, destination == f.destination.address {
+            return rate
+        }
+        let rate = computePathRate(f)
+        lastPathRate = (f.source, f.destination.address, rate)
+        return rate
+    }
+
+    private var lastPathRate: (FlowSource, IPv4Address, Int64)?
+
+    private func computePathRate(_ f: FlowSpec) -> Int64 {
+        let a = scenario.assumptions
+        let m = scenario.model
+        var rate: Int64
+        var inVPC = true
+        switch f.source {
+        case .lambda: rate = a.lambdaBandwidth
+        case .instance: rate = a.instanceBandwidth
+        case .outsideHost(let h):
+            rate = m.outsideHosts[h].bandwidth > 0 ? m.outsideHosts[h].bandwidth : a.outsideHostBandwidth
+            inVPC = false
+        }
+        let d = f.destination.address
+        if let h = m.outsideHosts.firstIndex(where: { $0.address == d }) {
+            rate = min(rate, m.outsideHosts[h].bandwidth > 0 ? m.outsideHosts[h].bandwidth : a.outsideHostBandwidth)
+            if inVPC, case .lambda = f.source { rate = min(rate, a.natGatewayBandwidth) }
+        } else if m.enis.contains(where: { $0.privateIP == d || $0.publicIP == d }) {
+            if case .instance = m.enis.first(where: { $0.privateIP == d || $0.publicIP == d })?.owner {
+                rate = min(rate, a.instanceBandwidth)
+            }
+        }
+        return rate
     }
 
     /// A flow's client or Lambda timer: in its generator's lane for generated flows.
@@ -747,6 +790,7 @@ public final class Simulation {
                                      nagle: app_?.serverNagle ?? false,
                                      rng: &rng)
             conn.traces = p.flow < scenario.flows.count
+            conn.pathRate = withSpec(of: p.flow) { pathRate($0) } ?? 0
             connectionCreated?(conn)
             host.connections[key] = conn
             conn.accept(syn)

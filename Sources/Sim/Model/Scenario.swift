@@ -233,6 +233,19 @@ public struct Assumptions: Sendable, Equatable {
     /// gets records of its own; false: a record lasts until its interval ends, pooling such connections. AWS
     /// documents records per 5-tuple and interval (VPC-UG flow-log-records), not what a close does.
     public var flowLogRecordPerConnection: Bool = true
+    /// Bandwidths, bits per second: each TCP connection's packets leave its sender no faster than the narrowest of
+    /// the path's (`Simulation.pathRate`).
+    /// An outside host's link when the scenario gives none (`bandwidth:`): a guess, a server on a 1 Gbit/s port.
+    public var outsideHostBandwidth: Int64 = 1_000_000_000
+    /// A Lambda function's network throughput: AWS publishes no figure; about 600 Mbit/s is what practitioners
+    /// measure (undocumented, practitioner knowledge).
+    public var lambdaBandwidth: Int64 = 600_000_000
+    /// An instance's single flow: EC2-UG ec2-instance-network-bandwidth: "single-flow … limited to 5 Gbps"
+    /// outside a cluster placement group.
+    public var instanceBandwidth: Int64 = 5_000_000_000
+    /// A NAT gateway: VPC-UG nat-gateway-basics: "supports 5 Gbps of bandwidth and automatically scales up to
+    /// 100 Gbps"; the starting figure, as a flow meets it.
+    public var natGatewayBandwidth: Int64 = 5_000_000_000
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -258,6 +271,14 @@ public struct Assumptions: Sendable, Equatable {
              "undocumented by AWS (which of a function's subnets each call uses)"),
             ("flow_log_record_per_connection", String(flowLogRecordPerConnection),
              "undocumented by AWS (when a flow-log record ends)"),
+            ("outside_host_bandwidth_mbps", String(outsideHostBandwidth / 1_000_000),
+             "per outside host (bandwidth:), default; a guess (a 1 Gbit/s server port)"),
+            ("lambda_bandwidth_mbps", String(lambdaBandwidth / 1_000_000),
+             "undocumented by AWS (practitioners measure about 600 Mbit/s)"),
+            ("instance_bandwidth_mbps", String(instanceBandwidth / 1_000_000),
+             "EC2-UG ec2-instance-network-bandwidth (single flow, 5 Gbps)"),
+            ("nat_gateway_bandwidth_mbps", String(natGatewayBandwidth / 1_000_000),
+             "VPC-UG nat-gateway-basics (5 Gbps, scaling to 100 Gbps)"),
         ]
     }
 }

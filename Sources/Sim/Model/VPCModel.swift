@@ -334,6 +334,9 @@ public struct OutsideHost: Named, Sendable {
     public var rtt: Int64
     public var stack: StackProfile
     public var mac: MACAddress
+    /// The host's link, bits per second: the bottleneck of its flows unless the other end's is narrower
+    /// (`bandwidth:`); 0: `assumptions.outside_host_bandwidth_mbps`.
+    public var bandwidth: Int64 = 0
 
     public func behaviour(on port: UInt16) -> PortBehaviour { ports[port] ?? otherPorts }
 }

@@ -246,7 +246,9 @@ public final class VPCNetwork {
 
     /// `send(fromENI:_:)` with the packet's serial number given apart (setting it in the caller's packet would
     /// copy the packet there).
-    func send(fromENI eni: Int, _ packet: consuming SimPacket, id: Int) {
+    /// `queued`: how long the packet waits at its path's bottleneck (`HostEndpoint.send(_:rate:)`), added to its
+    /// first hop's latency.
+    func send(fromENI eni: Int, _ packet: consuming SimPacket, id: Int, queued: Int64 = 0) {
         if firing < 0 { startHandling() }
         let slot = takeSlot()
         let p = self.packet(slot)
@@ -275,10 +277,11 @@ public final class VPCNetwork {
                 }
             }
         }
-        let transit = transitFromSubnet(Int(tables.enis[eni].subnet), &p.pointee, key: key)
+        var transit = transitFromSubnet(Int(tables.enis[eni].subnet), &p.pointee, key: key)
         capture(.eni(eni), &p.pointee, outgoing: true,
                 comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
         logEgress(eni, &p.pointee, transit)
+        transit.delay += queued
         carry(slot, transit)
     }
 
@@ -289,12 +292,12 @@ public final class VPCNetwork {
     }
 
     /// `send(fromHost:_:)` with the packet's serial number given apart.
-    func send(fromHost host: Int, _ packet: consuming SimPacket, id: Int) {
+    func send(fromHost host: Int, _ packet: consuming SimPacket, id: Int, queued: Int64 = 0) {
         let slot = takeSlot()
         let p = self.packet(slot)
         p.initialize(to: packet)
         p.pointee.id = id
-        let oneWay = hostOneWay[host]
+        let oneWay = hostOneWay[host] + queued
         if let eni = publicToENI[p.pointee.ip.destination], let g = igwFor(eni: eni) {
             let dst = p.pointee.ip.destination
             record(&p.pointee, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,

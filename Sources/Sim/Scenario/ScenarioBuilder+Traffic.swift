@@ -12,7 +12,7 @@ extension ScenarioBuilder {
             + [("closed", .closed), ("silent", .silent), ("hang", .listen(app: "hang"))]
         for item in items {
             var f = try r.fields(item, what: "outside host", allowed: [
-                "name", "ip", "rtt_ms", "ports", "other_ports", "stack",
+                "name", "ip", "rtt_ms", "bandwidth", "ports", "other_ports", "stack",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -33,6 +33,14 @@ extension ScenarioBuilder {
                 }
                 rtt = v
             }
+            var bandwidth: Int64 = 0  // the assumption's
+            if let n = f["bandwidth"] {
+                let s = try r.string(n, key: "bandwidth")
+                guard let v = ScenarioValues.bandwidth(s) else {
+                    throw r.error(at: n, "invalid bandwidth '\(s)' (expected bits per second, e.g. 100Mbps or 1.5Gbps)")
+                }
+                bandwidth = v
+            }
             var ports: [UInt16: PortBehaviour] = [:]
             if let n = f["ports"] {
                 for (key, keyNode, value) in try r.pairs(n, key: "ports") {
@@ -45,8 +53,10 @@ extension ScenarioBuilder {
             let other: PortBehaviour = try f["other_ports"].map {
                 try r.oneOf($0, key: "other_ports", [("closed", .closed), ("silent", .silent)])
             } ?? .closed
-            model.outsideHosts.append(OutsideHost(name: name, address: ip, ports: ports, otherPorts: other, rtt: rtt,
-                                                  stack: try readStack(f), mac: ScenarioValues.mac(hashing: name)))
+            var host = OutsideHost(name: name, address: ip, ports: ports, otherPorts: other, rtt: rtt,
+                                   stack: try readStack(f), mac: ScenarioValues.mac(hashing: name))
+            host.bandwidth = bandwidth
+            model.outsideHosts.append(host)
         }
     }
 

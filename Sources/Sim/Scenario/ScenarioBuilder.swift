@@ -176,6 +176,13 @@ struct ScenarioBuilder {
             case "flow_log_record_per_connection": a.flowLogRecordPerConnection = try r.bool(v, key: k)
             case "lambda_subnet_spread":
                 a.lambdaSubnetSpread = try r.oneOf(v, key: k, Assumptions.LambdaSubnetSpread.allCases.map { ($0.rawValue, $0) })
+            case "outside_host_bandwidth_mbps":
+                a.outsideHostBandwidth = Int64(try r.integer(v, key: k, range: 1...1_000_000)) * 1_000_000
+            case "lambda_bandwidth_mbps": a.lambdaBandwidth = Int64(try r.integer(v, key: k, range: 1...1_000_000)) * 1_000_000
+            case "instance_bandwidth_mbps":
+                a.instanceBandwidth = Int64(try r.integer(v, key: k, range: 1...1_000_000)) * 1_000_000
+            case "nat_gateway_bandwidth_mbps":
+                a.natGatewayBandwidth = Int64(try r.integer(v, key: k, range: 1...1_000_000)) * 1_000_000
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }

@@ -61,6 +61,23 @@ enum ScenarioValues {
         return scaled(Substring(t), by: 1).map(Int.init)
     }
 
+    /// Bandwidths: "100Mbps", "1.5Gbps", "800kbps", "1000000bps" (powers of 1000), bits per second, at least 1 kbit/s
+    /// and at most 10 Tbit/s. Returns nil when malformed or out of that range.
+    static func bandwidth(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [
+            ("Tbps", 1_000_000_000_000), ("Gbps", 1_000_000_000), ("Mbps", 1_000_000), ("kbps", 1_000), ("Kbps", 1_000),
+            ("bps", 1),
+        ]
+        let t = text.replacingSpaces()
+        for (suffix, factor) in units where t.hasSuffix(suffix) {
+            guard let v = scaled(t.dropLast(suffix.count), by: factor), v >= 1_000, v <= 10_000_000_000_000 else {
+                return nil
+            }
+            return v
+        }
+        return nil
+    }
+
     /// Durations: "250ms", "1.5s", "2m", "100us", "10ns"; a bare 0 is allowed. Nanoseconds.
     static func duration(_ text: String) -> Int64? {
         let units: [(String, Int64)] = [
