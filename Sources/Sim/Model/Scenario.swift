@@ -204,6 +204,9 @@ public struct Assumptions: Sendable, Equatable {
     /// gets records of its own; false: a record lasts until its interval ends, pooling such connections. AWS
     /// documents records per 5-tuple and interval (VPC-UG flow-log-records), not what a close does.
     public var flowLogRecordPerConnection: Bool = true
+    /// Who closes an HTTP/1.0 connection (`http` application) first: which FIN comes first depends on
+    /// microseconds (`HTTPCloseOrder`).
+    public var httpClose: HTTPCloseOrder = .serverFirst
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -227,6 +230,7 @@ public struct Assumptions: Sendable, Equatable {
              "Lambda-DG foundation-networking"),
             ("flow_log_record_per_connection", String(flowLogRecordPerConnection),
              "undocumented by AWS (when a flow-log record ends)"),
+            ("http_close", httpClose.rawValue, "timing of curl and Python's http.server (docs/fidelity.md)"),
         ]
     }
 }

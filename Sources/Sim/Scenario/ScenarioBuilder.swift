@@ -174,6 +174,7 @@ struct ScenarioBuilder {
                 }
                 a.lambdaEphemeralPorts = p.from...p.to
             case "flow_log_record_per_connection": a.flowLogRecordPerConnection = try r.bool(v, key: k)
+            case "http_close": a.httpClose = try r.oneOf(v, key: k, HTTPCloseOrder.allCases.map { ($0.rawValue, $0) })
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
