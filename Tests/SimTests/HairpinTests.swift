@@ -122,4 +122,47 @@ import Testing
         #expect(g.drop?.rule == "no ingress rule allows tcp 22 from 198.51.100.30")
         #expect(g.fix?.changes.map(\.change) == ["ingress: add ALLOW tcp 22 198.51.100.30/32"])
     }
+
+    /// To a public address behind another VPC's internet gateway the packet crosses the internet (half of
+    /// internet_rtt_ms each way) and comes in through that gateway: no hairpin, the same translations.
+    @Test func anElasticIPInAnotherVPCIsReachedAcrossTheInternet() throws {
+        var text = try Self.yaml()
+        text = Self.replacing(text, "internet_gateways:\n", """
+            internet_gateways:
+              - {id: igw-0other000000000001, name: other-igw, vpc: other}
+
+            """)
+        text = Self.replacing(text, "vpcs:\n", """
+            vpcs:
+              - {id: vpc-0other000000000001, name: other, cidr_blocks: [10.1.0.0/16]}
+
+            """)
+        text = Self.replacing(text, "route_tables:\n", """
+            route_tables:
+              - {id: rtb-0other000000000001, name: other-rt, vpc: other, main: true, routes: [{destination: 0.0.0.0/0, target: other-igw}]}
+
+            """)
+        text = Self.replacing(text, "security_groups:\n", """
+            security_groups:
+              - {id: sg-0other000000000001, name: other-web-sg, vpc: other, ingress: [{protocol: tcp, ports: 443, cidr: 0.0.0.0/0}]}
+
+            """)
+        text = Self.replacing(text, "subnets:\n", """
+            subnets:
+              - {id: subnet-0other0000000001, name: other-public, vpc: other, cidr: 10.1.0.0/24}
+
+            """)
+        text = Self.replacing(text, "lambdas:", """
+              - {id: i-0other000000000001, name: other-web, subnet: other-public, private_ip: 10.1.0.20, public_ip: 198.51.100.40, security_groups: [other-web-sg]}
+            lambdas:
+            """)
+        let start = try #require(text.range(of: "flows:\n"))
+        text = String(text[..<start.upperBound]) + "  - {name: f, from: uploader, to: \"198.51.100.40:443\", app: https, expect: {outcome: ok}}\n"
+        let o = try Self.run(text)
+        let f = o.report.flows[0]
+        #expect(f.outcome == "ok", "\(f.message)")
+        #expect(f.hops.contains { $0.step == "internet" && $0.rule == "198.51.100.40 is a public address of igw-0other000000000001 (other-igw)" })
+        #expect(f.hops.contains { $0.component == "igw-0other000000000001" && $0.rule == "1:1 NAT 198.51.100.40 → 10.1.0.20" })
+        #expect(f.elapsed_s > 0.04, "two round trips of 20 ms at least (handshake, then the exchange)")
+    }
 }
