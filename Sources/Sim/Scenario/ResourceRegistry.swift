@@ -46,7 +46,8 @@ enum ResourceKind: Int, CaseIterable {
     }
 }
 
-/// Ids and names of one kind of resource, for resolving references. Lookups only; never iterated.
+/// Ids and names of one kind of resource, for resolving references. Lookups only; iterated (names sorted)
+/// only to suggest one for a reference that resolves to none.
 struct ResourceRegistry {
     var byID: [String: Int] = [:]
     var byName: [String: [Int]] = [:]
@@ -60,6 +61,12 @@ struct ResourceRegistry {
     }
 
     enum Match { case one(Int), ambiguous([Int]), none }
+
+    /// The id or name closest to `ref` (as an unknown key's "did you mean"), ids in file order first, then
+    /// names in sorted order (so the same file always gets the same suggestion).
+    func suggestion(for ref: String) -> String? {
+        YAMLReader.suggestion(for: ref, among: ids.filter { !$0.isEmpty } + byName.keys.sorted())
+    }
 
     func find(_ ref: String) -> Match {
         if let i = byID[ref] { return .one(i) }

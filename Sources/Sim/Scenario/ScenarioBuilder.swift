@@ -131,7 +131,8 @@ struct ScenarioBuilder {
             let ids = list.map { registry(kind).ids[$0] }.joined(separator: ", ")
             throw r.error(at: node, "\(role) name '\(ref)' is ambiguous (\(ids)); use the id")
         case .none:
-            throw r.error(at: node, "\(role) \(ref) is not defined")
+            let guess = registry(kind).suggestion(for: ref).map { " (did you mean '\($0)'?)" } ?? ""
+            throw r.error(at: node, "\(role) \(ref) is not defined" + guess)
         }
     }
 
