@@ -210,7 +210,7 @@ public struct CaptureComparison: Sendable {
         var raceNote: String?
         if let race {
             // The order of the close is the race's, not a difference: what differs there follows from it.
-            let excused: Set<ComparedField> = [.direction, .flags, .seq, .ack, .ttl]
+            let excused: Set<ComparedField> = [.direction, .flags, .seq, .ack]
             diffs.removeAll { race.range.contains($0.packet) && excused.contains($0.field) }
             if let e = extra, e.from >= race.range.lowerBound { extra = nil }
             crossingsFound.removeAll { race.range.contains($0.lowerBound) }
