@@ -58,7 +58,7 @@ import Testing
                                 "--to", "sftp.example.com:22"])
         #expect(trace.status == 2)
         #expect(trace.stderr == "vpcsim: error: --from 'uploader@private-c': unknown subnet 'private-c' in "
-                + "'uploader@private-c'; did you mean private-a?\n")
+                + "'uploader@private-c' (did you mean 'private-a'?)\n")
         let dir = makeTempDirectory("vpcsim-pin")
         let yaml = try String(contentsOfFile: repositoryRoot + "/scenarios/lambda-two-az-one-broken.yaml", encoding: .utf8)
             .replacingOccurrences(of: "\n    from: uploader@private-b\n", with: "\n    from: uploader@public-b\n")

@@ -146,12 +146,12 @@ import Testing
     }
 
     @Test(arguments: [
-        ("uploader@private-c", "flow 'test-from-b': unknown subnet 'private-c' in 'uploader@private-c'; did you mean private-a?"),
+        ("uploader@private-c", "flow 'test-from-b': unknown subnet 'private-c' in 'uploader@private-c' (did you mean 'private-a'?)"),
         ("uploader@public-b", "flow 'test-from-b': subnet subnet-0aa11bb22cc33dd4b (public-b) is not one of uploader's "
             + "subnets (private-a, private-b)"),
         ("uplaoder@private-b", "flow 'test-from-b': 'uplaoder' in 'uplaoder@private-b' is not a Lambda function (@ pins "
-            + "a function to one of its subnets); did you mean uploader?"),
-        ("uplaoder", "flow 'test-from-b': unknown source 'uplaoder'; did you mean uploader?"),
+            + "a function to one of its subnets) (did you mean 'uploader'?)"),
+        ("uplaoder", "flow 'test-from-b': unknown source 'uplaoder' (did you mean 'uploader'?)"),
     ])
     func aBadPinIsAOneLineErrorAtTheNode(from: String, message: String) throws {
         let yaml = Self.twoAZ.replacingOccurrences(of: "\n    from: uploader@private-b\n", with: "\n    from: \(from)\n")
@@ -164,17 +164,17 @@ import Testing
     /// References that do not resolve name the closest id or name, as unknown keys do.
     @Test func unresolvedReferencesSuggestTheClosestName() throws {
         let cases: [(String, String, String)] = [
-            ("target: nat-b}", "target: nat-bb}", "route target nat-bb is not defined; did you mean nat-b?"),
+            ("target: nat-b}", "target: nat-bb}", "route target nat-bb is not defined (did you mean 'nat-b'?)"),
             ("subnets: [private-a, private-b]", "subnets: [private-a, privat-b]",
-             "subnet privat-b is not defined; did you mean private-b?"),
+             "subnet privat-b is not defined (did you mean 'private-b'?)"),
             ("network_acl: public-b-nacl", "network_acl: public-b-nalc",
-             "network ACL public-b-nalc is not defined; did you mean public-b-nacl?"),
+             "network ACL public-b-nalc is not defined (did you mean 'public-b-nacl'?)"),
             ("to: sftp.example.com:22\n    app: sftp\n    size: 100KB\n    expect: {outcome: ok",
              "to: sftp.exmaple.com:22\n    app: sftp\n    size: 100KB\n    expect: {outcome: ok",
              "flow 'test-from-a': unknown destination 'sftp.exmaple.com' (not an outside host, an instance or an IPv4 "
-                + "address); did you mean sftp.example.com?"),
+                + "address) (did you mean 'sftp.example.com'?)"),
             ("dropped_at: public-b-nacl, drop_direction", "dropped_at: public-b-acl, drop_direction",
-             "flow 'test-from-b': dropped_at 'public-b-acl' is not a component of this scenario; did you mean public-b-nacl?"),
+             "flow 'test-from-b': dropped_at 'public-b-acl' is not a component of this scenario (did you mean 'public-b-nacl'?)"),
             // Nothing close: no suggestion.
             ("target: nat-b}", "target: gateway-zzz}", "route target gateway-zzz is not defined"),
         ]
@@ -200,7 +200,7 @@ import Testing
         }
         #expect(try AdHocTrace.scenario(s, from: "uploader", to: "sftp.example.com:22").flows[0].spreadOverSubnets)
         #expect(throws: AdHocTrace.Problem(message: "--from 'uploader@private-c': unknown subnet 'private-c' in "
-                                           + "'uploader@private-c'; did you mean private-a?")) {
+                                           + "'uploader@private-c' (did you mean 'private-a'?)")) {
             try AdHocTrace.scenario(s, from: "uploader@private-c", to: "sftp.example.com:22")
         }
     }

@@ -40,7 +40,7 @@ import Testing
         }
     }
 
-    @Test func successfulSFTPSessionAgreesPacketForPacketAndHTTPOnlyInTheCloseRace() throws {
+    @Test func successfulSFTPSessionAndHTTPAgreePacketForPacket() throws {
         let dir = try simulate("reality-ok")
         for (real, sim) in Self.points {
             let c = try CaptureComparison.compare(pathA: Fixtures.path("captures/linux-netns/ok/\(real).pcap"),
@@ -50,10 +50,10 @@ import Testing
             #expect(ssh.a.packets.count == 59)
             let http = try #require(c.pairs.first { $0.a.serverPort == 443 })
             #expect(http.a.packets.count == 12 && http.b.packets.count == 12)
-            // Both ends close within a millisecond of each other; in this run the client's FIN came first, in the
-            // other reference run the server's. The simulation follows the other run (docs/fidelity.md).
-            #expect(http.firstDivergence == 10, "\(real) http: \(http.summary)")
-            #expect(Set(http.differences.map(\.field)) == [.direction], "\(real) http: \(http.summary)")
+            // Both ends close within a millisecond of each other; in this run the client's FIN came first, and the
+            // scenario says so (http_close: client-first): no race to excuse either.
+            #expect(http.agrees, "\(real) http: \(http.summary)")
+            #expect(http.closeRace == nil, "\(real) http: \(http.summary)")
         }
     }
 }

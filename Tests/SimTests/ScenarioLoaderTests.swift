@@ -339,7 +339,11 @@ private func expectError(_ yaml: String, _ line: Int, _ column: Int, _ message: 
 
 @Test func undefinedVPCReferenceIsAnError() {
     expectError(base + "internet_gateways:\n  - {id: igw-1, vpc: vpc-9}\n", 9, 22,
-                "VPC vpc-9 is not defined; did you mean vpc-1?")
+                "VPC vpc-9 is not defined (did you mean 'vpc-1'?)")
+    expectError(base + "internet_gateways:\n  - {id: igw-1, vpc: other-vpc}\n", 9, 22, "VPC other-vpc is not defined")
+    // A name a letter off: the name is suggested, as an unknown key is.
+    expectError(base + "internet_gateways:\n  - {id: igw-1, vpc: mian}\n", 9, 22,
+                "VPC mian is not defined (did you mean 'main'?)")
 }
 
 @Test func ambiguousNameReferenceAsksForTheId() {

@@ -95,6 +95,9 @@ public struct ComparedPair: Sendable {
     public var alignment: [(Int, Int)]
     /// Blocks of A's positions seen in another order in B (packets crossing in flight), not differences.
     public var crossings: [ClosedRange<Int>]
+    /// A's positions from the first FIN on when the two sides closed at the same time and the captures show
+    /// the close in another order (`closeRace`): not differences.
+    public var closeRace: ClosedRange<Int>? = nil
     public var agrees: Bool { firstDivergence == nil }
 }
 
@@ -144,7 +147,8 @@ public struct CaptureComparison: Sendable {
                                       options: CompareOptions) -> ComparedPair {
         var diffs: [PacketDifference] = []
         let on = { (f: ComparedField) in !options.ignored.contains(f) }
-        let (alignment, crossings) = align(a, b)
+        let (alignment, found) = align(a, b)
+        var crossingsFound = found
         for (i, j) in alignment {
             let (pa, pb) = (a.packets[i - 1], b.packets[j - 1])
             let n = i
@@ -202,8 +206,26 @@ public struct CaptureComparison: Sendable {
                 + " (\(c2s) client→server, \(rest.count - c2s) server→client, \(bytes) payload bytes)"
             extra = ExtraPackets(side: side, from: from, count: rest.count, text: text)
         }
+        let race = closeRace(a, b, crossings: crossingsFound)
+        var raceNote: String?
+        if let race {
+            // The order of the close is the race's, not a difference: what differs there follows from it.
+            let excused: Set<ComparedField> = [.direction, .flags, .seq, .ack]
+            diffs.removeAll { race.range.contains($0.packet) && excused.contains($0.field) }
+            if let e = extra, e.from >= race.range.lowerBound { extra = nil }
+            crossingsFound.removeAll { race.range.contains($0.lowerBound) }
+            let first = { (d: SegmentDirection) in d == .clientToServer ? "the client's FIN first" : "the server's FIN first" }
+            let order = race.firstA == race.firstB
+                ? "both \(first(race.firstA)), the packets after it in another order"
+                : "A \(first(race.firstA)), B \(first(race.firstB))"
+            let shown = race.range.count == 1 ? "\(race.range.lowerBound)" : "\(race.range.lowerBound)–\(race.range.upperBound)"
+            raceNote = "not a difference: a race: client and server closed at the same time; order differs "
+                + "(\(order)): A \(shown)"
+        }
+        let crossings = crossingsFound
         let first = [diffs.first?.packet, extra?.from].compactMap { $0 }.min()
         var summary = summarize(diffs, extra: extra, a: a, b: b)
+        if let raceNote { summary.append(raceNote) }
         if !crossings.isEmpty {
             let count = crossings.reduce(0) { $0 + $1.count }
             let shown = crossings.prefix(6).map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)–\($0.upperBound)" }
@@ -212,7 +234,30 @@ public struct CaptureComparison: Sendable {
                 + shown.joined(separator: ", ") + (crossings.count > 6 ? ", …" : ""))
         }
         return ComparedPair(a: a, b: b, match: match, differences: diffs, extra: extra, firstDivergence: first,
-                            summary: summary, alignment: alignment, crossings: crossings)
+                            summary: summary, alignment: alignment, crossings: crossings, closeRace: race?.range)
+    }
+
+    /// Whether the two conversations end in a close race: they agree on where the close starts (the first
+    /// FIN is at the same position), from there each holds only payload-less FIN/ACK segments with one FIN
+    /// each way, and the order differs: the first FIN comes from the other side, or packets of the close were
+    /// seen in another order (`crossings`). Both ends closing within a round trip of each other make either
+    /// order happen, at any one capture point, from run to run (curl and Python's http.server, docs/fidelity.md).
+    /// The range: A's positions from the first FIN to the end of the longer conversation's close.
+    static func closeRace(_ a: CapturedConversation, _ b: CapturedConversation, crossings: [ClosedRange<Int>])
+        -> (range: ClosedRange<Int>, firstA: SegmentDirection, firstB: SegmentDirection)?
+    {
+        guard let fa = a.packets.firstIndex(where: { $0.flags.contains(.fin) }),
+              let fb = b.packets.firstIndex(where: { $0.flags.contains(.fin) }), fa == fb else { return nil }
+        func closing(_ ps: ArraySlice<ConversationPacket>) -> Bool {
+            let fins = ps.filter { $0.flags.contains(.fin) }
+            return fins.count == 2 && fins[0].direction != fins[1].direction
+                && ps.allSatisfy { $0.payloadLength == 0 && $0.flags.subtracting([.fin, .ack]).isEmpty }
+        }
+        guard closing(a.packets[fa...]), closing(b.packets[fb...]) else { return nil }
+        let range = (fa + 1)...max(a.packets.count, b.packets.count)
+        let (da, db) = (a.packets[fa].direction, b.packets[fb].direction)
+        guard da != db || crossings.contains(where: { range.contains($0.lowerBound) }) else { return nil }
+        return (range, da, db)
     }
 
     /// Which packet of B each of A's first min(|A|, |B|) packets is compared with (1-based positions), and

@@ -105,6 +105,7 @@ public enum CompareRenderer {
         var partner: [Int: Int] = [:]
         for (i, j) in p.alignment { partner[i] = j }
         let crossed = Set(p.crossings.flatMap { Array($0) })
+        let raced = p.closeRace ?? 0...0
         for i in shown {
             let pa = i <= p.a.packets.count ? p.a.packets[i - 1] : nil
             let j = partner[i] ?? i
@@ -126,8 +127,10 @@ public enum CompareRenderer {
             }
             if pa == nil { what.append("only in B") }
             if pb == nil { what.append("only in A") }
-            let marker = i == p.firstDivergence ? ">>" : !what.isEmpty ? "!" : crossed.contains(i) ? "~" : ""
+            let marker = i == p.firstDivergence ? ">>" : !what.isEmpty ? "!"
+                : crossed.contains(i) || raced.contains(i) ? "~" : ""
             if crossed.contains(i) { what.append("crossed: B's packet \(j)") }
+            if raced.contains(i) { what.append("close race") }
             lines.append([
                 marker, String(i),
                 pa.map { compareFixed(compareSeconds($0.time), 6) } ?? "-",
@@ -220,6 +223,8 @@ public enum CompareRenderer {
         var summary: [String]
         var differences: [JSONDifference]
         var extra: JSONExtra?
+        /// A's first and last positions of a close race (`ComparedPair.closeRace`); absent without one.
+        var closeRace: [Int]?
     }
 
     struct JSONUnpaired: Encodable {
@@ -282,7 +287,8 @@ public enum CompareRenderer {
                 differences: p.differences.map {
                     JSONDifference(packet: $0.packet, field: $0.field.rawValue, a: $0.a, b: $0.b, text: $0.text)
                 },
-                extra: p.extra.map { JSONExtra(side: $0.side, from: $0.from, count: $0.count, text: $0.text) })
+                extra: p.extra.map { JSONExtra(side: $0.side, from: $0.from, count: $0.count, text: $0.text) },
+                closeRace: p.closeRace.map { [$0.lowerBound, $0.upperBound] })
         }
         let report = JSONReport(
             a: json(c.a), b: json(c.b),

@@ -102,6 +102,9 @@ public enum FixFinder {
             }), let g = model.enis[eni].securityGroups.first else { return nil }
             let egress = drop.direction == "egress"
             let peer = egress ? key.destination : key.source
+            if let byGroup = groupRuleChange(model, eni: eni, egress: egress, key: key, peer: peer) {
+                return byGroup
+            }
             let rule = SecurityGroupRule(proto: .number(key.proto),
                                          ports: key.hasPorts ? PortRange(key.destinationPort, key.destinationPort) : nil,
                                          peer: .cidr(IPv4CIDR(containing: peer, prefixLength: 32)), description: nil)
@@ -125,6 +128,70 @@ public enum FixFinder {
         default:
             return nil
         }
+    }
+
+    /// When the groups of `eni` already admit by group reference in this direction and the peer is an ENI of the
+    /// same VPC with groups of its own, the change a person would make: extend a rule for a group the peer carries
+    /// to the port, when its range ends next to it, or add a rule for that group (else for the peer's first
+    /// group, in the group that already references one). A group rule matches the private addresses of the ENIs
+    /// that carry the group (VPC-UG security-group-rules), so a peer seen by a public address (through an
+    /// internet gateway or a NAT gateway) gets none: nil, and the caller proposes its /32.
+    static func groupRuleChange(_ model: VPCModel, eni: Int, egress: Bool, key: PacketKey, peer: IPv4Address)
+        -> (VPCModel, RuleChange)?
+    {
+        let vpc = model.subnets[model.enis[eni].subnet].vpc
+        let groups = model.enis[eni].securityGroups
+        func rules(_ g: Int) -> [SecurityGroupRule] {
+            egress ? model.securityGroups[g].egress : model.securityGroups[g].ingress
+        }
+        // (group of the ENI, index of its rule, referenced group), in the order the groups and rules are listed.
+        var references: [(group: Int, rule: Int, referenced: Int)] = []
+        for g in groups {
+            for (i, r) in rules(g).enumerated() {
+                if case .securityGroup(let h) = r.peer { references.append((g, i, h)) }
+            }
+        }
+        guard let firstReference = references.first,
+              let peerENI = model.enis.first(where: {
+                  $0.privateIP == peer && model.subnets[$0.subnet].vpc == vpc && !$0.securityGroups.isEmpty
+              }) else { return nil }
+        let port = key.hasPorts ? key.destinationPort : nil
+        let carried = references.filter { peerENI.securityGroups.contains($0.referenced) }
+        var m = model
+        let direction: Direction = egress ? .outbound : .inbound
+        let tab = egress ? "egress" : "ingress"
+        let reason = "\(model.securityGroups[(carried.first?.group ?? firstReference.group)].display) already "
+            + "admits by group; \(peer) is \(peerENI.id), which carries "
+            + peerENI.securityGroups.map { model.securityGroups[$0].display }.joined(separator: ", ")
+            + " (security groups are stateful: replies need no rule)"
+        // A rule for a group the peer carries whose port range ends next to the port: extend it.
+        if let port {
+            for c in carried {
+                let r = rules(c.group)[c.rule]
+                guard r.proto.matches(key.proto), let range = r.ports else { continue }
+                let extended: PortRange
+                if range.to < 65535, range.to + 1 == port { extended = PortRange(range.from, port) }
+                else if range.from > 0, range.from - 1 == port { extended = PortRange(port, range.to) }
+                else { continue }
+                var new = r
+                new.ports = extended
+                if egress { m.securityGroups[c.group].egress[c.rule] = new } else { m.securityGroups[c.group].ingress[c.rule] = new }
+                let name = model.securityGroups[c.referenced].name.map { " (\($0))" } ?? ""
+                return (m, RuleChange(
+                    component: model.securityGroups[c.group].display,
+                    change: "\(tab): extend " + SecurityGroupEvaluator.describe(model, group: c.group, direction, r) + name
+                        + " to " + extended.description,
+                    reason: reason))
+            }
+        }
+        let (g, h) = carried.first.map { ($0.group, $0.referenced) } ?? (firstReference.group, peerENI.securityGroups[0])
+        let rule = SecurityGroupRule(proto: .number(key.proto), ports: port.map { PortRange($0, $0) },
+                                     peer: .securityGroup(h), description: nil)
+        if egress { m.securityGroups[g].egress.append(rule) } else { m.securityGroups[g].ingress.append(rule) }
+        let name = model.securityGroups[h].name.map { " (\($0))" } ?? ""
+        return (m, RuleChange(component: model.securityGroups[g].display,
+                              change: "\(tab): add " + SecurityGroupEvaluator.describe(model, group: g, direction, rule) + name,
+                              reason: reason))
     }
 
     /// For a request that a NACL dropped, which rule of the same NACL admits the replies in the fixed model:

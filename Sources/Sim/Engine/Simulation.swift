@@ -774,9 +774,10 @@ public final class Simulation {
             let script = hung ? .empty : conversation(of: p.flow)
             let app_ = withSpec(of: p.flow) { $0.app }
             let app = ConversationEndpoint(script: script, side: .server, env: host)
-            // Python's http.server answers HTTP/1.0 and closes right after the response (61 µs in the reference).
+            // Python's http.server answers HTTP/1.0 and closes after the response; curl closes too: who first is
+            // the assumption http_close.
             if app_ == .http {
-                app.serverClosesAfterLast = 61_000
+                scenario.assumptions.httpClose.configure(app, seed: scenario.seed, flow: p.flow)
             }
             // sshd reads the client's DISCONNECT and end of stream 1.2 ms later and closes 2.4 ms later
             // (the linux-netns reference).

@@ -246,6 +246,9 @@ public struct Assumptions: Sendable, Equatable {
     /// A NAT gateway: VPC-UG nat-gateway-basics: "supports 5 Gbps of bandwidth and automatically scales up to
     /// 100 Gbps"; the starting figure, as a flow meets it.
     public var natGatewayBandwidth: Int64 = 5_000_000_000
+    /// Who closes an HTTP/1.0 connection (`http` application) first: which FIN comes first depends on
+    /// microseconds (`HTTPCloseOrder`).
+    public var httpClose: HTTPCloseOrder = .serverFirst
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -279,6 +282,7 @@ public struct Assumptions: Sendable, Equatable {
              "EC2-UG ec2-instance-network-bandwidth (single flow, 5 Gbps)"),
             ("nat_gateway_bandwidth_mbps", String(natGatewayBandwidth / 1_000_000),
              "VPC-UG nat-gateway-basics (5 Gbps, scaling to 100 Gbps)"),
+            ("http_close", httpClose.rawValue, "timing of curl and Python's http.server (docs/fidelity.md)"),
         ]
     }
 }

@@ -1078,6 +1078,8 @@ public final class VPCNetwork {
                     })
             crossInternet(&p)
             forward(to: Hop(node: .outsideHost(h)), after: oneWay, seq: firingReserved)
+        } else if let eni = publicToENI[p.ip.destination], let back = igwFor(eni: eni), igwAttached[back] {
+            igwHairpin(g, &p, from: privateSource, to: eni, through: back)
         } else if let h = unknownInternetDestination?(p.ip.destination) {
             let oneWay = model.outsideHosts[h].rtt / 2
             capture(.internetGateway(g, toInternet: true), &p, outgoing: true,
@@ -1102,11 +1104,29 @@ public final class VPCNetwork {
             return
         }
         let before = p.ip.destination
+        let t = igwInbound(g, &p, to: eni)
+        // Captured as it arrived: its IP header put back for the capture (nothing else of it changed here).
+        let translatedIP = p.ip
+        p.ip = arrivedIP
+        capture(.internetGateway(g, toInternet: false), &p, outgoing: false,
+                comment: cachedComment(.fromInternet, g, t, address: before) {
+                    "arrived from the internet; translated \(before) → \(translatedIP.destination) by "
+                        + "\(self.model.internetGateways[g].id); " + self.comment(t)
+                })
+        p.ip = translatedIP
+        if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
+        forward(&p, t)
+    }
+
+    /// A packet from the internet (or sent back in by `igwHairpin`) to public address of `eni`, at internet
+    /// gateway `g`: translated to the ENI's private address, then the ENI's subnet's NACL inbound (from the IGW
+    /// the VPC's local route leads there) and, for an ENI that is not a NAT gateway's, its security group.
+    private func igwInbound(_ g: Int, _ p: inout SimPacket, to eni: Int) -> Transit {
+        let before = p.ip.destination
         translateFromInternet(&p, to: eni)
         let after = p.ip.destination
         record(&p, igwStep(g, action: .translated,
                       rule: "1:1 NAT \(before) → \(after)"))
-        // From the IGW the VPC's local route leads to the ENI's subnet; its NACL is crossed inbound.
         var t: Transit
         let key = p.key
         if let deny = crossNACL(Int(tables.enis[eni].subnet), .inbound, &p, key) {
@@ -1121,14 +1141,41 @@ public final class VPCNetwork {
         } else {
             t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency)
         }
-        // Captured as it arrived: its IP header put back for the capture (nothing else of it changed here).
+        return t
+    }
+
+    /// A packet leaving through internet gateway `g` (translated already to its public source) whose
+    /// destination is a public address of `eni` (an instance's public or Elastic IP, a NAT gateway's Elastic
+    /// IP), behind internet gateway `back`. The gateway sends it back in, as it would a packet from the internet
+    /// (VPC-UG VPC_Internet_Gateway: traffic to a public IP of the VPC goes out through the IGW and returns
+    /// through it): the destination is translated to the ENI's private address, the source stays the public
+    /// address it left with (so the ENI's security group, its subnet's NACL and its flow logs see that public
+    /// address, never the sender's private one), and that NACL and security group decide. Replies come back
+    /// the same way. Behind the same gateway it never reaches the internet: one record at the gateway shows it
+    /// with both public addresses. Behind another VPC's gateway it crosses the internet (half of
+    /// `internet_rtt_ms`).
+    private func igwHairpin(_ g: Int, _ p: inout SimPacket, from privateSource: IPv4Address, to eni: Int,
+                            through back: Int) {
+        let publicSource = p.ip.source, dst = p.ip.destination
+        let gid = model.internetGateways[g].id
+        record(&p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
+                        rule: "\(dst) is a public address of \(model.internetGateways[back].display)"
+                            + (back == g ? ": back in (hairpin)" : "")))
+        guard back == g else {
+            capture(.internetGateway(g, toInternet: true), &p, outgoing: true,
+                    comment: "translated \(privateSource) → \(publicSource) by \(gid); to the internet")
+            crossInternet(&p)
+            forward(to: Hop(node: .internetGateway(back, toInternet: false)), after: assumptions.internetRTT / 2,
+                    seq: firingReserved)
+            return
+        }
+        let leftIP = p.ip
+        let t = igwInbound(g, &p, to: eni)
         let translatedIP = p.ip
-        p.ip = arrivedIP
-        capture(.internetGateway(g, toInternet: false), &p, outgoing: false,
-                comment: cachedComment(.fromInternet, g, t, address: before) {
-                    "arrived from the internet; translated \(before) → \(translatedIP.destination) by "
-                        + "\(self.model.internetGateways[g].id); " + self.comment(t)
-                })
+        p.ip = leftIP
+        capture(.internetGateway(g, toInternet: true), &p, outgoing: true,
+                comment: "translated \(privateSource) → \(publicSource) by \(gid); back in (hairpin): translated "
+                    + "\(dst) → \(translatedIP.destination) by \(gid); " + comment(t))
         p.ip = translatedIP
         if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
         forward(&p, t)

@@ -46,7 +46,8 @@ enum ResourceKind: Int, CaseIterable {
     }
 }
 
-/// Ids and names of one kind of resource, for resolving references. Lookups only; never iterated.
+/// Ids and names of one kind of resource, for resolving references. Lookups only; iterated (names sorted)
+/// only to suggest one for a reference that resolves to none.
 struct ResourceRegistry {
     var byID: [String: Int] = [:]
     var byName: [String: [Int]] = [:]

@@ -3,7 +3,7 @@ import Yams
 /// References that do not resolve get a "did you mean" (as unknown keys do); a Lambda flow can be pinned to one of
 /// its subnets (`from: uploader@private-b`).
 extension ScenarioBuilder {
-    /// "; did you mean X?" when an id or name of `kinds` (or one of `extra`) is close to `ref`, by the measure
+    /// " (did you mean 'X'?)" when an id or name of `kinds` (or one of `extra`) is close to `ref`, by the measure
     /// unknown keys use (`YAMLReader.suggestion`); else "".
     func didYouMean(_ ref: String, _ kinds: [ResourceKind], extra: [String] = []) -> String {
         var candidates: [String] = []
@@ -21,7 +21,7 @@ extension ScenarioBuilder {
     static func didYouMean(_ ref: String, among candidates: [String]) -> String {
         guard let guess = YAMLReader.suggestion(for: ref, among: candidates),
               YAMLReader.editDistance(ref, guess) < min(ref.count, guess.count) else { return "" }
-        return "; did you mean \(guess)?"
+        return " (did you mean '\(guess)'?)"
     }
 
     /// "did you mean" among a flow's possible ends: Lambda functions, instances, outside hosts.

@@ -183,6 +183,7 @@ struct ScenarioBuilder {
                 a.instanceBandwidth = Int64(try r.integer(v, key: k, range: 1...1_000_000)) * 1_000_000
             case "nat_gateway_bandwidth_mbps":
                 a.natGatewayBandwidth = Int64(try r.integer(v, key: k, range: 1...1_000_000)) * 1_000_000
+            case "http_close": a.httpClose = try r.oneOf(v, key: k, HTTPCloseOrder.allCases.map { ($0.rawValue, $0) })
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
