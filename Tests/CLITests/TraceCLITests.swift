@@ -239,9 +239,9 @@ import Testing
                     "--out", out + "/o"]
         let cases: [([String], String)] = [
             (["--steps", "ls, jump, put 1MB"],
-             "--steps: invalid step 'jump' (expected ls, put SIZE or idle DURATION, e.g. put 1MB or idle 400s)"),
+             "--steps: invalid step 'jump' (expected ls, put SIZE, get SIZE or idle DURATION, e.g. put 1MB or idle 400s)"),
             (["--steps", "ls,,put 1MB"],
-             "--steps: invalid step '' (expected ls, put SIZE or idle DURATION, e.g. put 1MB or idle 400s)"),
+             "--steps: invalid step '' (expected ls, put SIZE, get SIZE or idle DURATION, e.g. put 1MB or idle 400s)"),
             (["--steps", "put lots"],
              "--steps: invalid put size 'lots' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)"),
             (["--steps", "idle 5000h, idle 5000h"],
@@ -262,5 +262,24 @@ import Testing
             CLIErrors.expectOneLineError(try vpcsim(base + options), message)
         }
         #expect(!FileManager.default.fileExists(atPath: out + "/o"))
+    }
+
+    /// A `get` step downloads: the server's side of the capture carries the file, the client's only requests and
+    /// ACKs.
+    @Test func aGetStepDownloadsTheFile() throws {
+        let out = makeTempDirectory("vpcsim-trace")
+        let r = try vpcsim(["trace", "scenarios/sftp-idle-nat-timeout.yaml", "--from", "batch", "--to",
+                            "sftp.example.com:22", "--client", "openssh", "--steps", "ls, get 2MB", "--out", out,
+                            "--quiet", "--expect", "ok"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let host = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasPrefix("04-host") })
+        func bytes(_ filter: String) throws -> Int {
+            try TShark.fields(out + "/" + host, ["tcp.len"], filter: filter).compactMap { Int($0) }.reduce(0, +)
+        }
+        let down = try bytes("tcp.srcport == 22")
+        let up = try bytes("tcp.dstport == 22")
+        #expect(down > 2_000_000 && down < 2_100_000, "\(down)")
+        #expect(up < 30_000, "\(up)")
+        #expect(try TShark.problems(in: out + "/" + host).problems == [])
     }
 }

@@ -76,13 +76,14 @@ public enum FlowSettings {
         return v
     }
 
-    /// One of `steps`: `ls`, `put SIZE` or `idle DURATION`.
+    /// One of `steps`: `ls`, `put SIZE`, `get SIZE` or `idle DURATION`.
     public static func step(_ text: String) throws -> SFTPStep {
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
-        let expected = "(expected ls, put SIZE or idle DURATION, e.g. put 1MB or idle 400s)"
+        let expected = "(expected ls, put SIZE, get SIZE or idle DURATION, e.g. put 1MB or idle 400s)"
         switch (words.first, words.count) {
         case ("ls"?, 1): return .ls
         case ("put"?, 2): return .put(try size(String(words[1]), key: "put size"))
+        case ("get"?, 2): return .get(try size(String(words[1]), key: "get size"))
         case ("idle"?, 2):
             return .idle(try duration(String(words[1]), key: "idle", example: "400s", positive: true))
         default: throw Invalid(message: "invalid step '\(text)' \(expected)")
