@@ -29,6 +29,12 @@ public enum AdHocTrace {
         public var connectTimeout: String?
         public var hold: String?
         public var sourcePort: String?
+        /// An interactive sftp session's commands and pauses, comma-separated ("ls, idle 400s, put 1MB"), as a
+        /// flow's `steps`; and the session's `keepalive`, `server_alive_interval`, `server_alive_count_max`.
+        public var steps: String?
+        public var keepalive: String?
+        public var serverAliveInterval: String?
+        public var serverAliveCountMax: String?
         /// How an address the scenario does not know answers.
         public var unknownHost: UnknownHost = .listen
 
@@ -103,6 +109,7 @@ public enum AdHocTrace {
         try read(options.connectTimeout, "--connect-timeout") { flow.client.connectTimeout = try FlowSettings.connectTimeout($0) }
         try read(options.hold, "--hold") { flow.hold = try FlowSettings.hold($0) }
         try read(options.sourcePort, "--source-port") { flow.sourcePort = try FlowSettings.sourcePort($0) }
+        try readSession(options, into: &flow)
         guard flow.size + flow.requestSize <= FlowSpec.maxSize else {
             throw Problem(message: "--size and --request-size add up to over \(FlowSpec.maxSizeText)")
         }
@@ -117,6 +124,43 @@ public enum AdHocTrace {
                 + "after 2038-01-19T03:14:07Z: \(ScenarioBuilder.pcapRangeText)")
         }
         return s
+    }
+
+    /// `--steps`, `--keepalive`, `--server-alive-interval`, `--server-alive-count-max`: a flow's interactive session
+    /// settings, with the checks the scenario loader makes of them, stated in options.
+    static func readSession(_ options: Options, into flow: inout FlowSpec) throws {
+        try read(options.keepalive, "--keepalive") { flow.keepalive = try FlowSettings.keepalive($0) }
+        let sftpOnly = [("--steps", options.steps), ("--server-alive-interval", options.serverAliveInterval),
+                        ("--server-alive-count-max", options.serverAliveCountMax)]
+        for (option, value) in sftpOnly where value != nil && flow.app != .sftp {
+            throw Problem(message: "\(option) is for app sftp, not \(flow.app.rawValue)")
+        }
+        try read(options.serverAliveInterval, "--server-alive-interval") {
+            flow.serverAliveInterval = try FlowSettings.serverAliveInterval($0)
+        }
+        // Its requests are scripted in idle steps; a hold has none, so ssh(1) would seem to give up on a server
+        // that was merely not asked.
+        if options.serverAliveInterval != nil, options.hold != nil {
+            throw Problem(message: "--hold with --server-alive-interval (write the pause as an idle step: "
+                          + "--steps \"..., idle 120s\")")
+        }
+        if options.serverAliveCountMax != nil, options.serverAliveInterval == nil {
+            throw Problem(message: "--server-alive-count-max needs --server-alive-interval")
+        }
+        try read(options.serverAliveCountMax, "--server-alive-count-max") {
+            flow.serverAliveCountMax = try FlowSettings.serverAliveCountMax($0)
+        }
+        guard let text = options.steps else { return }
+        if options.size != nil { throw Problem(message: "--size and --steps together (a put step gives its size)") }
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+        try read(text, "--steps") { _ in
+            let (steps, idle) = try FlowSettings.steps(items.count == 1 && items[0].isEmpty ? [] : items,
+                                                       serverAliveInterval: flow.serverAliveInterval)
+            flow.steps = steps
+            flow.size = steps.reduce(0) { $0 + $1.size }
+            flow.idle = idle
+        }
     }
 
     /// An option's value read by `FlowSettings`, a problem stated after the option's name.

@@ -216,6 +216,18 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "A fixed client port, as a flow's source_port (1-65535).")
     var sourcePort: String?
 
+    @Option(name: .long, help: "An interactive sftp session's commands and pauses, as a flow's steps, comma-separated: \"ls, idle 400s, put 1MB\" (not with --size).")
+    var steps: String?
+
+    @Option(name: .long, help: "The client's TCP keepalive time, as a flow's keepalive: 60s (default off, as on Linux).")
+    var keepalive: String?
+
+    @Option(name: .long, help: "OpenSSH ServerAliveInterval (sftp), as a flow's server_alive_interval: 60s (default off).")
+    var serverAliveInterval: String?
+
+    @Option(name: .long, help: "OpenSSH ServerAliveCountMax (sftp, with --server-alive-interval), as a flow's server_alive_count_max: 0-1000 (default 3).")
+    var serverAliveCountMax: String?
+
     @Option(name: .long, help: "An unknown public destination: listen, closed or silent.")
     var unknownHost: String = "listen"
 
@@ -237,6 +249,10 @@ struct Trace: ParsableCommand {
     func run() throws {
         var options = AdHocTrace.Options(size: size, requestSize: requestSize, client: client,
                                          connectTimeout: connectTimeout, hold: hold, sourcePort: sourcePort)
+        options.steps = steps
+        options.keepalive = keepalive
+        options.serverAliveInterval = serverAliveInterval
+        options.serverAliveCountMax = serverAliveCountMax
         if let app {
             guard let a = AppProfile(rawValue: app) else {
                 fail("--app \(app): expected \(alternatives(AppProfile.allCases.map(\.rawValue)))")

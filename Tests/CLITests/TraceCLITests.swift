@@ -210,4 +210,76 @@ import Testing
         CLIErrors.expectOneLineError(try vpcsim(["trace", "scenarios/lambda-sftp-nacl.yaml", "--to", "sftp.example.com:22"]),
                                      "missing expected argument '--from <from>' (see 'vpcsim trace --help')")
     }
+
+    /// `--steps`, `--keepalive` and `--server-alive-interval` are a flow's `steps`, `keepalive` and
+    /// `server_alive_interval`: the 400 s pause of sftp-idle-nat-timeout loses the NAT gateway's mapping (reset),
+    /// and either keepalive every 60 s keeps it (ok), as the scenario and its fixed twin show.
+    @Test func stepsAndKeepalivesAreAFlowsStepsAndKeepalives() throws {
+        let out = makeTempDirectory("vpcsim-trace")
+        let base = ["trace", "scenarios/sftp-idle-nat-timeout.yaml", "--from", "batch", "--to", "sftp.example.com:22",
+                    "--client", "openssh", "--steps", "ls, idle 400s, put 1MB", "--out", out, "--quiet"]
+        let idle = try vpcsim(base + ["--expect", "reset"])
+        #expect(idle.status == 0, "\(idle.stdout)\(idle.stderr)")
+        let flow = try Self.flow(out)
+        #expect(flow["outcome"] as? String == "reset")
+        #expect((flow["elapsed_s"] as? Double).map { $0 > 400 } == true, "\(flow)")
+        for keepalive in [["--server-alive-interval", "60s"], ["--keepalive", "60s"],
+                          ["--server-alive-interval", "60s", "--server-alive-count-max", "1"]] {
+            let r = try vpcsim(base + keepalive + ["--expect", "ok"])
+            #expect(r.status == 0, "\(keepalive): \(r.stdout)\(r.stderr)")
+            #expect(try Self.flow(out)["outcome"] as? String == "ok", "\(keepalive)")
+        }
+    }
+
+    /// The session options are checked as the scenario loader checks a flow's keys, each problem one line naming
+    /// the option, exit 2, nothing written.
+    @Test func badSessionOptionsAreInvalidInputWithOneLine() throws {
+        let out = makeTempDirectory("vpcsim-trace")
+        let base = ["trace", "scenarios/lambda-sftp-nacl-fixed.yaml", "--from", "uploader", "--to", "sftp.example.com:22",
+                    "--out", out + "/o"]
+        let cases: [([String], String)] = [
+            (["--steps", "ls, jump, put 1MB"],
+             "--steps: invalid step 'jump' (expected ls, put SIZE, get SIZE or idle DURATION, e.g. put 1MB or idle 400s)"),
+            (["--steps", "ls,,put 1MB"],
+             "--steps: invalid step '' (expected ls, put SIZE, get SIZE or idle DURATION, e.g. put 1MB or idle 400s)"),
+            (["--steps", "put lots"],
+             "--steps: invalid put size 'lots' (expected bytes, e.g. 1234, 100KB, 2MB or 1MiB)"),
+            (["--steps", "idle 5000h, idle 5000h"],
+             "--steps: the idle steps add up to over a year (8760h), the longest a duration in a scenario may be"),
+            (["--steps", "ls", "--size", "5MB"], "--size and --steps together (a put step gives its size)"),
+            (["--steps", "ls", "--app", "https"], "--steps is for app sftp, not https"),
+            (["--server-alive-interval", "60s", "--app", "tcp"], "--server-alive-interval is for app sftp, not tcp"),
+            (["--server-alive-count-max", "3"], "--server-alive-count-max needs --server-alive-interval"),
+            (["--server-alive-interval", "60s", "--server-alive-count-max", "5000"],
+             "--server-alive-count-max: invalid server_alive_count_max '5000' (expected 0-1000, e.g. 3)"),
+            (["--server-alive-interval", "60s", "--hold", "10s"],
+             "--hold with --server-alive-interval (write the pause as an idle step: --steps \"..., idle 120s\")"),
+            (["--server-alive-interval", "0"],
+             "--server-alive-interval: invalid server_alive_interval '0' (expected a duration such as 60s)"),
+            (["--keepalive", "soon"], "--keepalive: invalid keepalive 'soon' (expected a duration such as 60s)"),
+        ]
+        for (options, message) in cases {
+            CLIErrors.expectOneLineError(try vpcsim(base + options), message)
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/o"))
+    }
+
+    /// A `get` step downloads: the server's side of the capture carries the file, the client's only requests and
+    /// ACKs.
+    @Test func aGetStepDownloadsTheFile() throws {
+        let out = makeTempDirectory("vpcsim-trace")
+        let r = try vpcsim(["trace", "scenarios/sftp-idle-nat-timeout.yaml", "--from", "batch", "--to",
+                            "sftp.example.com:22", "--client", "openssh", "--steps", "ls, get 2MB", "--out", out,
+                            "--quiet", "--expect", "ok"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let host = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasPrefix("04-host") })
+        func bytes(_ filter: String) throws -> Int {
+            try TShark.fields(out + "/" + host, ["tcp.len"], filter: filter).compactMap { Int($0) }.reduce(0, +)
+        }
+        let down = try bytes("tcp.srcport == 22")
+        let up = try bytes("tcp.dstport == 22")
+        #expect(down > 2_000_000 && down < 2_100_000, "\(down)")
+        #expect(up < 30_000, "\(up)")
+        #expect(try TShark.problems(in: out + "/" + host).problems == [])
+    }
 }

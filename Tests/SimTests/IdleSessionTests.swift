@@ -48,6 +48,50 @@ private func shippedScenario(_ name: String) throws -> (text: String, scenario: 
         #expect(alive[open2].delay == 40_000_000_000 + 200_000)
     }
 
+    /// `get SIZE` downloads as sftp-client.c do_download does: STAT, OPEN, READs of 32768 bytes ramping up from one
+    /// outstanding to 64, the tail re-requested after a short DATA and answered EOF, then CLOSE; the server sends
+    /// the file's bytes, the client only requests and window adjusts.
+    @Test func getDownloadsTheFileInReadsThatRampUpAndEndAtEOF() {
+        for size in [0, 32768, 100_000, 5_000_000] {
+            var rng = SplitMix64(seed: 5)
+            let msgs = SSHConversation.sftpSession(steps: [.get(size)], rng: &rng)
+            let data = msgs.filter { $0.label.contains("SSH_FXP_DATA ") }
+            #expect(data.allSatisfy { $0.from == .server })
+            // "SSH_FXP_DATA 1696 bytes at 98304)": the bytes each DATA carries add up to the file, in order.
+            let parts = data.map { $0.label.split(separator: " ") }
+            let counts = parts.compactMap { p in p.firstIndex(of: "SSH_FXP_DATA").map { Int(p[$0 + 1])! } }
+            let offsets = parts.compactMap { p in p.firstIndex(of: "at").map { Int(p[$0 + 1].dropLast())! } }
+            #expect(counts.reduce(0, +) == size, "\(size)")
+            #expect(offsets == Array(stride(from: 0, to: size, by: 32768)), "\(size)")
+            // Reads past the end are answered EOF: the ramp may have sent more than one there.
+            let eofs = msgs.filter { $0.label.contains("SSH_FXP_STATUS EOF") }.count
+            #expect(eofs >= 1, "\(size)")
+            let reads = msgs.filter { $0.label.contains("SSH_FXP_READ ") }
+            #expect(reads.allSatisfy { $0.from == .client })
+            #expect(reads.count == data.count + eofs, "\(size)")
+            // One READ before the first reply, then one more outstanding per full reply.
+            let first = msgs.firstIndex { $0.label.contains("SSH_FXP_READ ") }!
+            #expect(msgs[(first + 1)...].prefix { !$0.label.contains("SSH_FXP_DATA") && !$0.label.contains("EOF") }
+                .allSatisfy { !$0.label.contains("SSH_FXP_READ ") })
+            let serverBytes = msgs.filter { $0.from == .server }.map(\.bytes.count).reduce(0, +)
+            let clientBytes = msgs.filter { $0.from == .client }.map(\.bytes.count).reduce(0, +)
+            #expect(serverBytes > size && clientBytes < 10_000 + size / 100, "\(size): \(serverBytes) \(clientBytes)")
+        }
+        // 5 MB runs past the 2 MiB channel window: ssh(1) sends WINDOW_ADJUSTs, and no DATA goes beyond the credit.
+        var rng = SplitMix64(seed: 5)
+        let big = SSHConversation.sftpSession(steps: [.get(5_000_000)], rng: &rng)
+        #expect(big.contains { $0.from == .client && $0.label.contains("WINDOW_ADJUST") })
+        // The READs each DATA lets go: two (its replacement and one more) until 64 are outstanding, then one,
+        // then none once the requests have passed the end — but the short tail's, whose rest is asked again.
+        let released = big.indices.filter { big[$0].label.contains("SSH_FXP_DATA ") }.map { d in
+            big.filter { $0.waitsFor == d && $0.label.contains("SSH_FXP_READ ") }.count
+        }
+        #expect(released.prefix(63) == ArraySlice(repeating: 2, count: 63))
+        #expect(released.dropFirst(63).prefix(26) == ArraySlice(repeating: 1, count: 26), "\(released)")
+        #expect(released.dropFirst(89).dropLast() == ArraySlice(repeating: 0, count: 63) && released.last == 1,
+                "\(released)")
+    }
+
     // MARK: The shipped story
 
     @Test func theIdleSessionDiesAtTheNATWithItsLastPacketNamedAndTheFixAdvisesKeepalives() throws {
@@ -166,7 +210,7 @@ private func shippedScenario(_ name: String) throws -> (text: String, scenario: 
         let steps = "steps: [ls, idle 400s, put 1MB]"
         let line = text.components(separatedBy: "\n").firstIndex { $0.contains(steps) }! + 1
         #expect(error(steps, "steps: [ls, dance, put 1MB]")
-                == "t.yaml:\(line):17: invalid step 'dance' (expected ls, put SIZE or idle DURATION, e.g. put 1MB or idle 400s)")
+                == "t.yaml:\(line):17: invalid step 'dance' (expected ls, put SIZE, get SIZE or idle DURATION, e.g. put 1MB or idle 400s)")
         #expect(error(steps, "steps: [ls, idle 5x]") == "t.yaml:\(line):17: invalid idle '5x' (expected a duration such as 400s)")
         #expect(error(steps, "steps: [put lots]")?.hasPrefix("t.yaml:\(line):13: invalid put size 'lots'") == true)
         #expect(error(steps, "steps: []") == "t.yaml:\(line):12: flow 'interactive-sftp': steps is empty (expected e.g. [ls, idle 400s, put 1MB])")

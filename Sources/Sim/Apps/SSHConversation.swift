@@ -411,6 +411,9 @@ public enum SSHConversation {
             case .put(let fileSize):
                 last = put(fileSize, after: last, pause: pause, home: home, &m, &rng)
                 pause = 0
+            case .get(let fileSize):
+                last = get(fileSize, after: last, pause: pause, home: home, &m, &rng)
+                pause = 0
             }
         }
         // sftp(1) exits; ssh(1) sees EOF on its pipe and sends CHANNEL_EOF (~0.5 ms).

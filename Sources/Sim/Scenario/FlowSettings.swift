@@ -1,9 +1,10 @@
 import Packets
 
 /// The settings of a flow besides its two ends — `size`, `request_size`, `start`, `connect_timeout`, `hold`,
-/// `client`, `source_port` — read from their text by one parser, whether they come from a scenario file or from
-/// `vpcsim trace`'s options: the same notations (docs/scenarios.md, value notations), the same limits, the same
-/// words when a value is wrong. The scenario loader places a problem at its YAML node, `trace` at its option.
+/// `client`, `source_port`, `steps`, `keepalive`, `server_alive_interval`, `server_alive_count_max` — read from
+/// their text by one parser, whether they come from a scenario file or from `vpcsim trace`'s options: the same
+/// notations (docs/scenarios.md, value notations), the same limits, the same words when a value is wrong. The
+/// scenario loader places a problem at its YAML node, `trace` at its option.
 public enum FlowSettings {
     /// A value a flow does not take: the problem as a scenario file states it after the place
     /// ("invalid hold '5x' (expected a duration such as 120s)").
@@ -75,17 +76,41 @@ public enum FlowSettings {
         return v
     }
 
-    /// One of `steps`: `ls`, `put SIZE` or `idle DURATION`.
+    /// One of `steps`: `ls`, `put SIZE`, `get SIZE` or `idle DURATION`.
     public static func step(_ text: String) throws -> SFTPStep {
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
-        let expected = "(expected ls, put SIZE or idle DURATION, e.g. put 1MB or idle 400s)"
+        let expected = "(expected ls, put SIZE, get SIZE or idle DURATION, e.g. put 1MB or idle 400s)"
         switch (words.first, words.count) {
         case ("ls"?, 1): return .ls
         case ("put"?, 2): return .put(try size(String(words[1]), key: "put size"))
+        case ("get"?, 2): return .get(try size(String(words[1]), key: "get size"))
         case ("idle"?, 2):
             return .idle(try duration(String(words[1]), key: "idle", example: "400s", positive: true))
         default: throw Invalid(message: "invalid step '\(text)' \(expected)")
         }
+    }
+
+    /// `steps` whole: each item a `step`, at least one and at most `FlowSpec.maxSteps`, their idles at most a year
+    /// in all and, with `serverAliveInterval`, not more than `FlowSpec.maxSteps` × 100 keepalive requests (they
+    /// are messages of the conversation, built in memory when the run starts). Returns the steps and their idle.
+    /// `vpcsim trace --steps` reads its list here; the scenario loader reads a list item by item, placing each
+    /// problem at its node, with the same words.
+    public static func steps(_ items: [String], serverAliveInterval: Int64?) throws -> (steps: [SFTPStep], idle: Int64) {
+        guard !items.isEmpty else { throw Invalid(message: "steps is empty (expected e.g. [ls, idle 400s, put 1MB])") }
+        guard items.count <= FlowSpec.maxSteps else { throw Invalid(message: "over \(FlowSpec.maxSteps) steps") }
+        let steps = try items.map(step)
+        var idle: Int64 = 0
+        for case .idle(let d) in steps {
+            idle += d
+            guard idle <= ScenarioBuilder.maxSpan else {
+                throw Invalid(message: "the idle steps add up to over \(ScenarioBuilder.maxSpanText)")
+            }
+            if let interval = serverAliveInterval, idle / interval > Int64(FlowSpec.maxSteps) * 100 {
+                throw Invalid(message: "server_alive_interval \(formatDuration(interval)) over "
+                              + "\(formatDuration(idle)) of idle steps sends over \(FlowSpec.maxSteps * 100) keepalive requests")
+            }
+        }
+        return (steps, idle)
     }
 
     /// `source_port`: a fixed client port, 1-65535.
