@@ -23,10 +23,10 @@ struct FlowLogCompletionTests {
     }
 
     func tcp(_ src: IPv4Address, _ sport: UInt16, _ dst: IPv4Address, _ dport: UInt16, _ flags: TCPFlags,
-             length: UInt16) -> SimPacket {
+             length: UInt16, seq: UInt32 = 1, ack: UInt32 = 0) -> SimPacket {
         var ip = IPv4Header(source: src, destination: dst, proto: .tcp, ttl: 64)
         ip.totalLength = length
-        let t = TCPHeader(sourcePort: sport, destinationPort: dport, sequenceNumber: 1, acknowledgmentNumber: 0,
+        let t = TCPHeader(sourcePort: sport, destinationPort: dport, sequenceNumber: seq, acknowledgmentNumber: ack,
                           flags: flags, window: 502)
         return SimPacket(ip: ip, transport: .tcp(t), flow: 0, fromClient: true)
     }
@@ -39,22 +39,29 @@ struct FlowLogCompletionTests {
     }
 
     /// One HTTPS-like connection at the Lambda ENI, every packet 10 ms after the last from 1 s: handshake, a
-    /// request, the client's FIN, the server's FIN, and then (unless `lastACK` is false) the client's last ACK.
+    /// request, the client's FIN, the server's FIN (which ACKs the client's), and then (unless `lastACK` is false)
+    /// the client's last ACK (`lastACKPacket`). The client's sequence numbers start at 1000, the server's at 5000.
     func connection(_ rec: FlowLogRecorder, port: UInt16 = 40000, from: Int64 = 1_000_000_000, lastACK: Bool = true) {
         var t = from
-        func out(_ f: TCPFlags, _ len: UInt16) {
-            rec.interface(eni: 0, time: t, packet: tcp(lambda, port, server, 443, f, length: len), egress: true,
-                          accepted: true)
+        func out(_ f: TCPFlags, _ len: UInt16, _ seq: UInt32, _ ack: UInt32) {
+            rec.interface(eni: 0, time: t, packet: tcp(lambda, port, server, 443, f, length: len, seq: seq, ack: ack),
+                          egress: true, accepted: true)
             t += 10_000_000
         }
-        func back(_ f: TCPFlags, _ len: UInt16) {
-            rec.interface(eni: 0, time: t, packet: tcp(server, 443, lambda, port, f, length: len), egress: false,
-                          accepted: true)
+        func back(_ f: TCPFlags, _ len: UInt16, _ seq: UInt32, _ ack: UInt32) {
+            rec.interface(eni: 0, time: t, packet: tcp(server, 443, lambda, port, f, length: len, seq: seq, ack: ack),
+                          egress: false, accepted: true)
             t += 10_000_000
         }
-        out(.syn, 60); back([.syn, .ack], 60); out(.ack, 52); out([.psh, .ack], 252); back(.ack, 52)
-        out([.fin, .ack], 52); back([.fin, .ack], 52)
-        if lastACK { out(.ack, 52) }
+        out(.syn, 60, 1000, 0); back([.syn, .ack], 60, 5000, 1001); out(.ack, 52, 1001, 5001)
+        out([.psh, .ack], 252, 1001, 5001); back(.ack, 52, 5001, 1201)
+        out([.fin, .ack], 52, 1201, 5001); back([.fin, .ack], 52, 5001, 1202)
+        if lastACK { rec.interface(eni: 0, time: t, packet: lastACKPacket(port), egress: true, accepted: true) }
+    }
+
+    /// The client's ACK of the server's FIN in `connection`.
+    func lastACKPacket(_ port: UInt16 = 40000) -> SimPacket {
+        tcp(lambda, port, server, 443, .ack, length: 52, seq: 1202, ack: 5002)
     }
 
     @Test("a connection's records complete at its close — both FINs, then the last ACK — with its packets, bytes and flags")
@@ -63,8 +70,7 @@ struct FlowLogCompletionTests {
         connection(rec, lastACK: false)
         // Both FINs seen, the last ACK not yet: still open.
         #expect(rec.recordCount == 0 && rec.liveRecordCount == 2 && rec.liveConnectionCount == 1)
-        rec.interface(eni: 0, time: 1_070_000_000, packet: tcp(lambda, 40000, server, 443, .ack, length: 52),
-                      egress: true, accepted: true)
+        rec.interface(eni: 0, time: 1_070_000_000, packet: lastACKPacket(), egress: true, accepted: true)
         #expect(rec.recordCount == 2 && rec.liveRecordCount == 0 && rec.liveConnectionCount == 0)
         let recs = try #require(rec.records)
         try #require(recs.count == 2)
@@ -227,7 +233,9 @@ struct FlowLogCompletionTests {
 
     @Test("on a thread of its own the recorder writes the same records as when called directly")
     func threadedRecorderMatchesDirect() throws {
-        #expect(MemoryLayout<InterfaceObservation>.stride == 32)  // what the hand-over costs per packet
+        // What the hand-over costs per packet (with a TCP packet's sequence and acknowledgment numbers, which the
+        // close needs: `TCPCloseState`).
+        #expect(MemoryLayout<InterfaceObservation>.stride == 40)
         // The recorder shares no storage with the model or the settings the simulation's thread reads (release
         // builds count references non-atomically): its ids, fields and account are copies, not the same buffers.
         let story = try ScenarioLoader.load(path: repositoryRoot + "/scenarios/lambda-sftp-nacl.yaml")

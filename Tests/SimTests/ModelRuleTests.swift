@@ -194,12 +194,12 @@ import Testing
                       destinationPort: 22)
         }
         func open(_ port: UInt16) -> UInt16? {
-            guard case .translated(_, let p, true) = nat.translateOutbound(key(port), tcpFlags: .syn, now: 0,
+            guard case .translated(_, let p, true) = nat.translateOutbound(key(port), tcp: .flags(.syn), now: 0,
                                                                             assumptions: a, rng: &rng)
             else { return nil }
             return p
         }
-        func reset(_ port: UInt16) { _ = nat.translateOutbound(key(port), tcpFlags: .rst, now: 1, assumptions: a, rng: &rng) }
+        func reset(_ port: UInt16) { _ = nat.translateOutbound(key(port), tcp: .flags(.rst), now: 1, assumptions: a, rng: &rng) }
         #expect((40000..<40005).map { open($0) } == [1024, 1025, 1026, 1027, 1028])
         reset(40003)  // frees 1027
         reset(40001)  // frees 1025
@@ -215,15 +215,15 @@ import Testing
         let a = Assumptions()
         let k = PacketKey(proto: .tcp, source: ip("10.0.1.10"), destination: ip("203.0.113.22"), sourcePort: 40000,
                           destinationPort: 22)
-        guard case .translated(_, let port, true) = nat.translateOutbound(k, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng)
+        guard case .translated(_, let port, true) = nat.translateOutbound(k, tcp: .flags(.syn), now: 0, assumptions: a, rng: &rng)
         else { Issue.record("no mapping"); return }
         let reply = PacketKey(proto: .tcp, source: ip("203.0.113.22"), destination: ip("10.0.0.5"), sourcePort: 22,
                               destinationPort: port)
-        guard case .translated(let to, 40000, _) = nat.translateInbound(reply, tcpFlags: [.syn, .ack], now: 1, assumptions: a)
+        guard case .translated(let to, 40000, _) = nat.translateInbound(reply, tcp: .flags([.syn, .ack]), now: 1, assumptions: a)
         else { Issue.record("no reverse translation"); return }
         #expect(to == ip("10.0.1.10"))
         // 350 s of silence, then the client sends: the mapping is gone and the NAT answers with RST.
-        guard case .idleTimedOut = nat.translateOutbound(k, tcpFlags: [.psh, .ack], now: 351_000_000_001, assumptions: a,
+        guard case .idleTimedOut = nat.translateOutbound(k, tcp: .flags([.psh, .ack]), now: 351_000_000_001, assumptions: a,
                                                          rng: &rng)
         else { Issue.record("expected an idle timeout"); return }
         #expect(nat.metrics.idleTimeoutCount == 1)
@@ -241,20 +241,20 @@ import Testing
         for p in 0..<3 {
             let k = PacketKey(proto: .tcp, source: ip("10.0.1.10"), destination: ip("203.0.113.22"),
                               sourcePort: UInt16(40000 + p), destinationPort: 22)
-            guard case .translated = nat.translateOutbound(k, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng) else {
+            guard case .translated = nat.translateOutbound(k, tcp: .flags(.syn), now: 0, assumptions: a, rng: &rng) else {
                 Issue.record("expected a mapping"); return
             }
         }
         let k = PacketKey(proto: .tcp, source: ip("10.0.1.10"), destination: ip("203.0.113.22"), sourcePort: 50000,
                           destinationPort: 22)
-        guard case .portAllocationError = nat.translateOutbound(k, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng) else {
+        guard case .portAllocationError = nat.translateOutbound(k, tcp: .flags(.syn), now: 0, assumptions: a, rng: &rng) else {
             Issue.record("expected ErrorPortAllocation"); return
         }
         #expect(nat.metrics.errorPortAllocation == 1)
         // Another destination port is another destination.
         var other = k
         other.destinationPort = 443
-        guard case .translated = nat.translateOutbound(other, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng) else {
+        guard case .translated = nat.translateOutbound(other, tcp: .flags(.syn), now: 0, assumptions: a, rng: &rng) else {
             Issue.record("expected a mapping"); return
         }
     }
@@ -271,7 +271,7 @@ import Testing
         for p in 0..<7 {
             let k = PacketKey(proto: .tcp, source: ip("10.0.1.10"), destination: ip("203.0.113.22"),
                               sourcePort: UInt16(40000 + p), destinationPort: 22)
-            switch nat.translateOutbound(k, tcpFlags: .syn, now: 0, assumptions: a, rng: &rng) {
+            switch nat.translateOutbound(k, tcp: .flags(.syn), now: 0, assumptions: a, rng: &rng) {
             case .translated(let address, _, _): used.append(address)
             case .portAllocationError: used.append(.any)
             default: Issue.record("unexpected result")
@@ -295,4 +295,9 @@ import Testing
         #expect(r[0].drop?.component == "igw-0story")
         #expect(r[0].requestPath.last?.detail == "10.0.0.10 is a Lambda Hyperplane ENI, which never has a public IP")
     }
+}
+
+extension TCPSegmentMarks {
+    /// A segment the NAT gateway is given by its flags alone (no close to follow).
+    static func flags(_ f: TCPFlags) -> TCPSegmentMarks { TCPSegmentMarks(flags: f, end: 0, ack: 0) }
 }

@@ -17,6 +17,10 @@ public enum HTTPCloseOrder: String, Sendable, CaseIterable {
     /// Either, per flow: a seeded choice, as likely one way as the other (a short path, where the two
     /// reference runs went one each way).
     case race
+    /// Both at the same instant: the server closes when the client does (curl 100 µs after the body), so the two
+    /// FINs cross on any path (a simultaneous close, RFC 9293 §3.6: both ends go through CLOSING to TIME-WAIT).
+    /// A bound case real runs only come near on a short path; for checking that such a close completes.
+    case simultaneous
 
     static let serverFirstDelay: Int64 = 61_000
     static let afterClientFIN: Int64 = 1_224_000
@@ -29,13 +33,17 @@ public enum HTTPCloseOrder: String, Sendable, CaseIterable {
         return r.next() >> 63 == 0 ? .serverFirst : .clientFirst
     }
 
-    /// Sets up the server side of flow `flow`'s HTTP conversation.
-    func configure(_ server: ConversationEndpoint, seed: UInt64, flow: Int) {
+    /// Sets up the server side of flow `flow`'s HTTP conversation (`client`: the flow's client, if it is playing).
+    func configure(_ server: ConversationEndpoint, client: ConversationEndpoint?, seed: UInt64, flow: Int) {
         switch Self.order(self, seed: seed, flow: flow) {
         case .clientFirst:
             server.serverClosesAfterLast = nil
             server.closeDelay = Self.afterClientFIN
-        case .serverFirst, .race:
+        case .simultaneous where client != nil:
+            server.serverClosesAfterLast = nil
+            server.closeDelay = Self.afterClientFIN  // (its FIN is out before the client's arrives)
+            client?.closesWith = server
+        case .serverFirst, .race, .simultaneous:
             server.serverClosesAfterLast = Self.serverFirstDelay
         }
     }

@@ -149,7 +149,13 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
     func fire(tag: Int) {
         guard let c = connection else { return }
         switch tag {
-        case Self.closeTag: c.close()
+        case Self.closeTag:
+            c.close()
+            // http_close: simultaneous: the server closes at the same instant.
+            if let other = closesWith {
+                closesWith = nil
+                other.connection?.close()
+            }
         case Self.readTag: c.applicationRead()
         default:
             guard c.state == .established || c.state == .closeWait else { return }
@@ -162,6 +168,9 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
 
     /// A client that keeps the connection open, idle, this long before closing.
     var holdBeforeClose: Int64 = 0
+
+    /// The other end of the connection, closed at the same instant as this one (http_close: simultaneous).
+    var closesWith: ConversationEndpoint?
 
     /// A server that closes as soon as it has sent its last message (HTTP/1.0), after this delay.
     var serverClosesAfterLast: Int64?

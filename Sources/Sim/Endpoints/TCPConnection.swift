@@ -44,6 +44,8 @@ public final class TCPConnection: ScheduledTarget {
     // and none is wider than it needs be (a connection took 440 bytes, now 328: less memory per open connection;
     // no change in time was measurable; the windows' state, `TCPWindows`, has been added since).
     public private(set) var state: State = .closed
+    /// Why it ended (nil while it has not).
+    public private(set) var closeReason: TCPCloseReason?
     public let isClient: Bool
     /// Nagle's algorithm with Minshall's variant (tcp_nagle_check): off for TCP_NODELAY sockets.
     public var nagle: Bool
@@ -559,7 +561,13 @@ public final class TCPConnection: ScheduledTarget {
             case .established:
                 state = .closeWait
                 pingpong = max(pingpong, 1)  // tcp_fin: inet_csk_enter_pingpong_mode
-            case .finWait1: state = .closing
+            case .finWait1:
+                // A simultaneous close: both FINs crossed. tcp_fin (net/ipv4/tcp_input.c), TCP_FIN_WAIT1: "This case
+                // occurs when a simultaneous close happens, we must ack the received FIN and enter the CLOSING
+                // state": tcp_send_ack at once, not a delayed ACK (which would die with the connection when the
+                // ACK of our FIN, next, moves it on: CLOSING → TIME-WAIT in tcp_rcv_state_process, in processAck).
+                sendAck()
+                state = .closing
             case .finWait2: state = .timeWait
             default: break
             }
@@ -798,6 +806,7 @@ public final class TCPConnection: ScheduledTarget {
     private func end(_ reason: TCPCloseReason) {
         guard state != .closed else { return }
         state = .closed
+        closeReason = reason
         rtoGeneration &+= 1
         delayedAckArmed = false
         env { host in

@@ -777,7 +777,8 @@ public final class Simulation {
             // Python's http.server answers HTTP/1.0 and closes after the response; curl closes too: who first is
             // the assumption http_close.
             if app_ == .http {
-                scenario.assumptions.httpClose.configure(app, seed: scenario.seed, flow: p.flow)
+                let client = active[p.flow]?.conn?.app as? ConversationEndpoint
+                scenario.assumptions.httpClose.configure(app, client: client, seed: scenario.seed, flow: p.flow)
             }
             // sshd reads the client's DISCONNECT and end of stream 1.2 ms later and closes 2.4 ms later
             // (the linux-netns reference).

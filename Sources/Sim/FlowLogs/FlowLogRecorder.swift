@@ -46,14 +46,14 @@ public struct FlowLogRecord: Sendable, Equatable {
 /// aws-semantics §7). Fed by `RunRecorder.interfaceObservers`, directly or (as `vpcsim run` does) through a
 /// `FlowLogThread`, which runs it on a thread of its own.
 ///
-/// Memory follows the active connections, not the run's history: a record leaves memory as soon as it is
-/// complete and goes to `flow-logs.txt` (`writeFile(to:)`) as it does. A TCP connection's records are complete
-/// when it has closed as seen at the ENI — both FINs and then one more packet (the last ACK), or an RST — under
-/// the named assumption `flow_log_record_per_connection` (on by default); every other record (UDP, ICMP, a
-/// connection that never closes: a rejected SYN, a timeout) is complete when its aggregation interval ends,
-/// noticed when a packet of a later interval arrives and at the end of the run (`finish()`). With the
-/// assumption off, every record lives until its interval ends, as AWS's own description has it: one record
-/// per 5-tuple and interval, so a connection reusing a 5-tuple in the same interval adds to its record.
+/// Memory follows the active connections, not the run's history: a record leaves memory as soon as it is complete
+/// and goes to `flow-logs.txt` (`writeFile(to:)`) as it does. A TCP connection's records are complete when it has
+/// closed as seen at the ENI — both FINs, each acknowledged by the other side (the last ACK), or an RST — under the
+/// named assumption `flow_log_record_per_connection` (on by default); every other record (UDP, ICMP, a connection
+/// that never closes: a rejected SYN, a timeout) is complete when its aggregation interval ends, noticed when a
+/// packet of a later interval arrives and at the end of the run (`finish()`). With the assumption off, every record
+/// lives until its interval ends, as AWS's own description has it: one record per 5-tuple and interval, so a
+/// connection reusing a 5-tuple in the same interval adds to its record.
 ///
 /// Per packet it does one hash lookup of a packed key (a TCP connection's records hang off its connection
 /// entry; other records are found by key); what every record of an ENI shares (its ids, the az-id, its
@@ -112,8 +112,8 @@ public final class FlowLogRecorder: InterfaceObserver {
     struct Connection {
         /// The connection's records in the current interval (a list through `Aggregate.next`), -1 for none.
         var first: Int32 = -1
-        /// FIN seen from the lower endpoint (1), from the higher one (2).
-        var fins: UInt8 = 0
+        /// Its close as seen at the ENI (side a: the lower endpoint).
+        var close = TCPCloseState()
         /// Interval of its last packet.
         var lastWindow: Int64
     }
@@ -364,14 +364,15 @@ public final class FlowLogRecorder: InterfaceObserver {
             slots[Int(s)].next = conn.pointee.first
             conn.pointee.first = s
         }
-        // Closed as seen at this ENI: an RST, or a packet after both FINs (the last ACK). Named assumption
+        // Closed as seen at this ENI: an RST, or both FINs acknowledged, each by the other side (the last ACK;
+        // when the FINs crossed, the second of the two ACKs: `TCPCloseState`). Named assumption
         // flow_log_record_per_connection: AWS says only that a record captures a flow "characterized by a 5-tuple
         // on a per network interface basis" within an aggregation interval (VPC-UG flow-log-records), not what a
         // connection's close does to it. Packets after the close (a reused 5-tuple) start new records.
-        let bothFINsBefore = conn.pointee.fins == 3
-        if tcp.contains(.fin) { conn.pointee.fins |= fromLow ? 1 : 2 }
+        let marks = TCPSegmentMarks(flags: tcp, end: o.tcpEnd, ack: o.tcpAck)
+        let closed = conn.pointee.close.follow(marks, fromA: fromLow)
         conn.pointee.lastWindow = window
-        if bothFINsBefore || tcp.contains(.rst) {
+        if closed || tcp.contains(.rst) {
             let first = conn.pointee.first
             connections.remove(at: c)
             completeConnection(first)
@@ -476,8 +477,8 @@ public final class FlowLogRecorder: InterfaceObserver {
             let ended = currentWindow ?? 0
             let open = HashTable<ConnectionKey, Connection>(capacity: connections.count)
             connections.forEach { k, c in
-                if c.fins != 0 && c.lastWindow >= ended {
-                    open.insert(k, Connection(first: -1, fins: c.fins, lastWindow: c.lastWindow))
+                if c.close.finSeen && c.lastWindow >= ended {
+                    open.insert(k, Connection(first: -1, close: c.close, lastWindow: c.lastWindow))
                 }
             }
             connections = open
@@ -644,6 +645,9 @@ struct InterfaceObservation {
     var sourcePort: UInt16
     var destinationPort: UInt16
     var tcpFlags: TCPFlags
+    /// A TCP packet's sequence number past its data, and its acknowledgment number (`TCPSegmentMarks`).
+    var tcpEnd: UInt32
+    var tcpAck: UInt32
     var proto: IPProtocol
     var isTCP: Bool
     var egress: Bool
@@ -661,6 +665,8 @@ struct InterfaceObservation {
         sourcePort = 0
         destinationPort = 0
         tcpFlags = []
+        tcpEnd = 0
+        tcpAck = 0
         isTCP = false
         proto = packet.ip.proto
         switch packet.transport {
@@ -668,6 +674,8 @@ struct InterfaceObservation {
             sourcePort = t.sourcePort
             destinationPort = t.destinationPort
             tcpFlags = t.flags
+            tcpEnd = t.sequenceNumber &+ UInt32(truncatingIfNeeded: packet.payload.count)
+            tcpAck = t.acknowledgmentNumber
             isTCP = true
             proto = .tcp
         case .udp(let u):

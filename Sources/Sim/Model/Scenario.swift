@@ -228,10 +228,11 @@ public struct Assumptions: Sendable, Equatable {
     /// configuration-vpc asks for subnets in several AZs for availability but does not say how invocations are
     /// spread over them.
     public var lambdaSubnetSpread: LambdaSubnetSpread = .uniform
-    /// Whether a TCP connection's flow-log records end when it closes (as seen at the ENI: both FINs and then
-    /// the last ACK, or an RST), so that a later connection reusing the 5-tuple in the same aggregation interval
-    /// gets records of its own; false: a record lasts until its interval ends, pooling such connections. AWS
-    /// documents records per 5-tuple and interval (VPC-UG flow-log-records), not what a close does.
+    /// Whether a TCP connection's flow-log records end when it closes (as seen at the ENI: both FINs, each
+    /// acknowledged by the other side, or an RST), so that a later connection reusing the 5-tuple in the same
+    /// aggregation interval gets records of its own; false: a record lasts until its interval ends, pooling such
+    /// connections. AWS documents records per 5-tuple and interval (VPC-UG flow-log-records), not what a close
+    /// does.
     public var flowLogRecordPerConnection: Bool = true
     /// Bandwidths, bits per second: each TCP connection's packets leave its sender no faster than the narrowest of
     /// the path's (`Simulation.pathRate`).

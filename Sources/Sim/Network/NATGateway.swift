@@ -40,8 +40,8 @@ final class NATGateway {
         var natAddress: IPv4Address
         var natPort: UInt16
         var lastActivity: Int64
-        var finFromInside = false
-        var finFromOutside = false
+        /// The TCP close so far (side a: the inside).
+        var close = TCPCloseState()
         var established = false
         /// Neighbours in the list of mappings by last activity (-1: none): the oldest is the next to expire.
         var older: Int32 = -1
@@ -178,8 +178,9 @@ final class NATGateway {
         case unsupportedProtocol
     }
 
-    func translateOutbound(_ key: PacketKey, tcpFlags: TCPFlags?, now: Int64, assumptions: Assumptions,
+    func translateOutbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, assumptions: Assumptions,
                            rng: inout SplitMix64) -> OutboundResult {
+        let tcpFlags = tcp?.flags
         guard key.proto == .tcp || key.proto == .udp || key.proto == .icmp else { return .unsupportedProtocol }
         let ik = InsideKey(proto: key.proto, source: key.source, sourcePort: key.sourcePort,
                            destination: key.destination, destinationPort: key.destinationPort)
@@ -196,9 +197,8 @@ final class NATGateway {
         if let id = byInside[ik] {
             let m = mappings.pointer(Int(id))
             touch(id, now: now)
-            if tcpFlags?.contains(.fin) == true { m.pointee.finFromInside = true }
             let result = OutboundResult.translated(natAddress: m.pointee.natAddress, natPort: m.pointee.natPort, new: false)
-            if tcpFlags?.contains(.rst) == true || closingAck(m.pointee, tcpFlags) { remove(id) }
+            if closes(m, tcp, fromInside: true) { remove(id) }
             return result
         }
         if key.proto == .tcp, let f = tcpFlags, !(f.contains(.syn) && !f.contains(.ack)) {
@@ -267,30 +267,31 @@ final class NATGateway {
         case noMapping
     }
 
-    func translateInbound(_ key: PacketKey, tcpFlags: TCPFlags?, now: Int64, assumptions: Assumptions) -> InboundResult {
+    func translateInbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, assumptions: Assumptions) -> InboundResult {
         expireIdle(now: now, timeout: assumptions.natIdleTimeout)
         let ok = OutsideKey(proto: key.proto, natAddress: key.destination, natPort: key.destinationPort,
                             remote: key.source, remotePort: key.sourcePort)
         guard let id = byOutside[ok] else { return .noMapping }
         let m = mappings.pointer(Int(id))
         touch(id, now: now)
-        if let f = tcpFlags {
-            if f.contains(.syn), f.contains(.ack), !m.pointee.established {
-                m.pointee.established = true
-                count { $0.connectionEstablishedCount += 1 }
-            }
-            if f.contains(.fin) { m.pointee.finFromOutside = true }
+        if let f = tcp?.flags, f.contains(.syn), f.contains(.ack), !m.pointee.established {
+            m.pointee.established = true
+            count { $0.connectionEstablishedCount += 1 }
         }
         let result = InboundResult.translated(to: m.pointee.inside.source, port: m.pointee.inside.sourcePort, flow: nil)
-        if tcpFlags?.contains(.rst) == true || closingAck(m.pointee, tcpFlags) { remove(id) }
+        if closes(m, tcp, fromInside: false) { remove(id) }
         return result
     }
 
-    /// The last ACK of a connection both sides have closed: the mapping goes with it. How long AWS keeps a
-    /// closed connection's mapping is undocumented; freeing it here makes memory follow open connections.
-    private func closingAck(_ m: Mapping, _ flags: TCPFlags?) -> Bool {
-        guard let f = flags else { return false }
-        return m.finFromInside && m.finFromOutside && !f.contains(.fin)
+    /// Whether this TCP segment ends mapping `m`: an RST, or the ACK that completes the close, both FINs
+    /// acknowledged (`TCPCloseState`: when the FINs crossed, the second of the two ACKs, not the first, which a
+    /// mapping gone would leave untranslated). How long AWS keeps a closed connection's mapping is undocumented
+    /// (VPC-UG vpc-nat-gateway documents the 350 s idle timeout only); freeing it then makes memory follow open
+    /// connections.
+    @inline(__always)
+    private func closes(_ m: UnsafeMutablePointer<Mapping>, _ tcp: TCPSegmentMarks?, fromInside: Bool) -> Bool {
+        guard let t = tcp else { return false }
+        return t.flags.contains(.rst) || m.pointee.close.follow(t, fromA: fromInside)
     }
 
     // MARK: Idle expiry

@@ -78,10 +78,15 @@ public final class VPCNetwork {
     /// Whether each internet gateway is attached to a VPC.
     private var igwAttached: [Bool]
     /// Tracked connections (security groups are stateful per ENI), keyed by ENI and the connection's canonical
-    /// key (`canonical`), with which sides have sent FIN (bit 1: the opener, bit 2: the other) and whether the
-    /// opener's direction is the canonical one (bit 4). One table for every ENI: an array of
-    /// tables would retain and release the ENI's table at each lookup.
-    private let tracked = HashTable<TrackedKey, UInt8>()
+    /// key (`canonical`), with their close so far and whether the opener's direction is the canonical one. One
+    /// table for every ENI: an array of tables would retain and release the ENI's table at each lookup.
+    private let tracked = HashTable<TrackedKey, Tracked>()
+
+    struct Tracked {
+        /// Side a: the opener.
+        var close = TCPCloseState()
+        var openerForward: Bool
+    }
 
     struct TrackedKey: TableKey {
         var key: PacketKey
@@ -257,7 +262,7 @@ public final class VPCNetwork {
         let key = p.pointee.key
         // Security group egress, stateful per ENI.
         if tables.enis[eni].hasSecurityGroups {
-            if followTracked(eni, key, p.pointee.tcp?.flags) {
+            if followTracked(eni, key, p.pointee.closeMarks) {
                 record(&p.pointee, sgStep(eni, .securityGroupEgress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             } else {
                 let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, .outbound, key)
@@ -652,28 +657,29 @@ public final class VPCNetwork {
     }
 
     /// Whether `key` belongs to a connection tracked at `eni` (either way); follows its close. The entry goes
-    /// with the last ACK after both FINs, or with an RST: AWS documents idle timeouts for tracked connections,
-    /// not how long a closed one lingers, so the model frees it at once (memory follows open connections).
-    private func followTracked(_ eni: Int, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
+    /// when both FINs have been acknowledged, each by the other side (`TCPCloseState`: with the last ACK of a
+    /// close one side began, with the second of the two ACKs when the FINs crossed), or with an RST. AWS documents
+    /// idle timeouts for established tracked connections, not what happens at a close (EC2-UG
+    /// security-group-connection-tracking; aws-semantics §1): the model frees the entry once the close is
+    /// complete (memory follows open connections), never before its last packet.
+    private func followTracked(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?) -> Bool {
         let (canonical, forward) = Self.canonical(key)
         guard let slot = tracked.find(TrackedKey(key: canonical, eni: Int32(eni))) else { return false }
-        guard let f = flags else { return true }
-        let state = tracked.value(at: slot)
-        let opener = (state.pointee & 4 != 0) == forward
-        if f.contains(.rst) {
-            tracked.remove(at: slot)
-        } else if f.contains(.fin) {
-            state.pointee |= opener ? 1 : 2
-        } else if state.pointee & 3 == 3 {
+        guard let m = marks else { return true }
+        let entry = tracked.value(at: slot)
+        if m.flags.contains(.rst) || entry.pointee.close.follow(m, fromA: entry.pointee.openerForward == forward) {
             tracked.remove(at: slot)
         }
         return true
     }
 
+    /// Connections the security groups track, over every ENI.
+    var trackedConnections: Int { tracked.count }
+
     /// Starts tracking the connection `key` opens at `eni`.
     private func track(_ eni: Int, _ key: PacketKey) {
         let (canonical, forward) = Self.canonical(key)
-        tracked[TrackedKey(key: canonical, eni: Int32(eni))] = forward ? 4 : 0
+        tracked[TrackedKey(key: canonical, eni: Int32(eni))] = Tracked(openerForward: forward)
     }
 
     /// A connection's key in one of its two directions, the same for both (the lower address and port as the
@@ -687,7 +693,7 @@ public final class VPCNetwork {
 
     private func securityGroupIngress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         guard tables.enis[eni].hasSecurityGroups else { return nil }
-        if followTracked(eni, key, p.tcp?.flags) {
+        if followTracked(eni, key, p.closeMarks) {
             record(&p, sgStep(eni, .securityGroupIngress, action: .allowed, rule: "tracked connection (reply or continuation)"))
             return nil
         }
@@ -885,7 +891,7 @@ public final class VPCNetwork {
     private func natReceive(_ n: Int, _ p: inout SimPacket, fromInside: Bool) {
         let nat = natRefs[n]
         let key = p.key
-        let flags = p.tcp?.flags
+        let marks = p.closeMarks
         let size = Int(p.ip.totalLength)
         // (Runs fused departures due before this event, which set the gateway's `now` to their own time.)
         observeInterface(Int(tables.natENI[n]), &p, egress: false, accepted: true)
@@ -895,7 +901,7 @@ public final class VPCNetwork {
                 $0.packetsInFromSource += 1
                 $0.bytesInFromSource += size
             } }
-            let result = nat { $0.translateOutbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions,
+            let result = nat { $0.translateOutbound(key, tcp: marks, now: scheduler.now, assumptions: assumptions,
                                                     rng: &rng) }
             scheduleNATExpiry(n)
             switch result {
@@ -937,7 +943,7 @@ public final class VPCNetwork {
                 $0.packetsInFromDestination += 1
                 $0.bytesInFromDestination += size
             } }
-            switch nat({ $0.translateInbound(key, tcpFlags: flags, now: scheduler.now, assumptions: assumptions) }) {
+            switch nat({ $0.translateInbound(key, tcp: marks, now: scheduler.now, assumptions: assumptions) }) {
             case .translated(let to, let port, _):
                 capture(.natGateway(n, fromInside: false), &p, outgoing: false) {
                     natTranslationComment(&$0, "arrived from the internet; translated ", key.destination,
