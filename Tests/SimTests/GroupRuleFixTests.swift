@@ -71,6 +71,18 @@ import Testing
         #expect(f.fix?.verified == true)
     }
 
+    /// The shipped scenarios/sg-group-reference.yaml: the fix its header promises.
+    @Test func theShippedScenarioGetsTheGroupRule() throws {
+        let text = try String(contentsOfFile: repositoryRoot + "/scenarios/sg-group-reference.yaml", encoding: .utf8)
+        let flows = try HairpinTests.run(text).report.flows
+        let f = try #require(flows.first { $0.name == "sftp-drop" })
+        #expect(f.outcome == "timeout")
+        #expect(f.fix?.changes.map(\.component) == ["sg-0a9b8c7d6e5f40312 (web-sg)"])
+        #expect(f.fix?.changes.map(\.change) == ["ingress: add ALLOW tcp 22 sg-0d1e2f3a4b5c6d7e8 (lambda-sg)"])
+        #expect(f.fix?.verified == true)
+        #expect(flows.first { $0.name == "https-api" }?.outcome == "ok")
+    }
+
     /// Without a group reference, the /32 as before.
     @Test func aGroupWithoutGroupReferencesGetsTheSendersAddress() throws {
         let f = try Self.run(ingress: "[{protocol: tcp, ports: 443, cidr: 0.0.0.0/0}]",
