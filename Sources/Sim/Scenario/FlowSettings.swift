@@ -90,23 +90,38 @@ public enum FlowSettings {
         }
     }
 
+    /// Where a problem of a `steps` list lies, for a reader that places it (the scenario loader: at a node).
+    public enum StepsPlace: Sendable { case list, serverAliveInterval }
+
     /// `steps` whole: each item a `step`, at least one and at most `FlowSpec.maxSteps`, their idles at most a year
     /// in all and, with `serverAliveInterval`, not more than `FlowSpec.maxSteps` × 100 keepalive requests (they
     /// are messages of the conversation, built in memory when the run starts). Returns the steps and their idle.
-    /// `vpcsim trace --steps` reads its list here; the scenario loader reads a list item by item, placing each
-    /// problem at its node, with the same words.
+    /// `vpcsim trace --steps` reads its list here.
     public static func steps(_ items: [String], serverAliveInterval: Int64?) throws -> (steps: [SFTPStep], idle: Int64) {
-        guard !items.isEmpty else { throw Invalid(message: "steps is empty (expected e.g. [ls, idle 400s, put 1MB])") }
-        guard items.count <= FlowSpec.maxSteps else { throw Invalid(message: "over \(FlowSpec.maxSteps) steps") }
-        let steps = try items.map(step)
+        try steps(count: items.count, item: { try step(items[$0]) }, serverAliveInterval: serverAliveInterval,
+                  problem: { _, message in Invalid(message: message) })
+    }
+
+    /// The same checks for a list read item by item: `item(i)` reads the i-th step (its own problems are its to
+    /// place), `problem` makes the error for a problem of the list or of `serverAliveInterval`, and the idle steps'
+    /// sum is checked after each (so the scenario loader places that problem at the step that goes over).
+    static func steps(count: Int, item: (Int) throws -> SFTPStep, serverAliveInterval: Int64?,
+                      problem: (_ place: StepsPlace, _ message: String) -> any Error,
+                      idleProblem: ((_ index: Int, _ message: String) -> any Error)? = nil) throws
+        -> (steps: [SFTPStep], idle: Int64) {
+        guard count > 0 else { throw problem(.list, "steps is empty (expected e.g. [ls, idle 400s, put 1MB])") }
+        guard count <= FlowSpec.maxSteps else { throw problem(.list, "over \(FlowSpec.maxSteps) steps") }
+        let steps = try (0..<count).map(item)
         var idle: Int64 = 0
-        for case .idle(let d) in steps {
+        for (i, step) in steps.enumerated() {
+            guard case .idle(let d) = step else { continue }
             idle += d
             guard idle <= ScenarioBuilder.maxSpan else {
-                throw Invalid(message: "the idle steps add up to over \(ScenarioBuilder.maxSpanText)")
+                let message = "the idle steps add up to over \(ScenarioBuilder.maxSpanText)"
+                throw idleProblem?(i, message) ?? problem(.list, message)
             }
             if let interval = serverAliveInterval, idle / interval > Int64(FlowSpec.maxSteps) * 100 {
-                throw Invalid(message: "server_alive_interval \(formatDuration(interval)) over "
+                throw problem(.serverAliveInterval, "server_alive_interval \(formatDuration(interval)) over "
                               + "\(formatDuration(idle)) of idle steps sends over \(FlowSpec.maxSteps * 100) keepalive requests")
             }
         }

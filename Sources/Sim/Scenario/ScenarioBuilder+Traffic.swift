@@ -141,25 +141,15 @@ extension ScenarioBuilder {
             throw r.error(at: f.keyNode("size"), "flow '\(spec.name)': size and steps together (a put step gives its size)")
         }
         let items = try r.list(n, key: "steps")
-        guard !items.isEmpty else { throw r.error(at: n, "flow '\(spec.name)': steps is empty (expected e.g. [ls, idle 400s, put 1MB])") }
-        guard items.count <= FlowSpec.maxSteps else {
-            throw r.error(at: n, "flow '\(spec.name)': over \(FlowSpec.maxSteps) steps")
-        }
-        let steps = try items.map { try setting($0, key: "steps", FlowSettings.step) }
-        var idle: Int64 = 0
-        for (step, item) in zip(steps, items) {
-            guard case .idle(let d) = step else { continue }
-            idle += d
-            guard idle <= Self.maxSpan else {
-                throw r.error(at: item, "flow '\(spec.name)': the idle steps add up to over \(Self.maxSpanText)")
-            }
-            // ServerAliveInterval requests are messages of the conversation, built in memory when the run starts.
-            if let interval = spec.serverAliveInterval, idle / interval > Int64(FlowSpec.maxSteps) * 100 {
-                throw r.error(at: f.keyNode("server_alive_interval"), "flow '\(spec.name)': server_alive_interval "
-                              + "\(formatDuration(interval)) over \(formatDuration(idle)) of idle steps sends over "
-                              + "\(FlowSpec.maxSteps * 100) keepalive requests")
-            }
-        }
+        // FlowSettings.steps's checks (as `vpcsim trace --steps`), each problem placed at its node.
+        let name = spec.name
+        let (steps, idle) = try FlowSettings.steps(
+            count: items.count, item: { try setting(items[$0], key: "steps", FlowSettings.step) },
+            serverAliveInterval: spec.serverAliveInterval,
+            problem: { place, message in
+                r.error(at: place == .list ? n : f.keyNode("server_alive_interval"), "flow '\(name)': \(message)")
+            },
+            idleProblem: { i, message in r.error(at: items[i], "flow '\(name)': \(message)") })
         spec.steps = steps
         spec.size = steps.reduce(0) { $0 + $1.size }
         spec.idle = idle
