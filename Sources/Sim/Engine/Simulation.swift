@@ -698,23 +698,23 @@ public final class Simulation {
     private func computePathRate(_ f: FlowSpec) -> Int64 {
         let a = scenario.assumptions
         let m = scenario.model
+        /// An outside host's `bandwidth`, else the assumption's.
+        func hostRate(_ h: Int) -> Int64 { m.outsideHosts[h].bandwidth > 0 ? m.outsideHosts[h].bandwidth : a.outsideHostBandwidth }
         var rate: Int64
         var inVPC = true
         switch f.source {
         case .lambda: rate = a.lambdaBandwidth
         case .instance: rate = a.instanceBandwidth
         case .outsideHost(let h):
-            rate = m.outsideHosts[h].bandwidth > 0 ? m.outsideHosts[h].bandwidth : a.outsideHostBandwidth
+            rate = hostRate(h)
             inVPC = false
         }
         let d = f.destination.address
         if let h = m.outsideHosts.firstIndex(where: { $0.address == d }) {
-            rate = min(rate, m.outsideHosts[h].bandwidth > 0 ? m.outsideHosts[h].bandwidth : a.outsideHostBandwidth)
+            rate = min(rate, hostRate(h))
             if inVPC, case .lambda = f.source { rate = min(rate, a.natGatewayBandwidth) }
-        } else if m.enis.contains(where: { $0.privateIP == d || $0.publicIP == d }) {
-            if case .instance = m.enis.first(where: { $0.privateIP == d || $0.publicIP == d })?.owner {
-                rate = min(rate, a.instanceBandwidth)
-            }
+        } else if case .instance = m.enis.first(where: { $0.privateIP == d || $0.publicIP == d })?.owner {
+            rate = min(rate, a.instanceBandwidth)
         }
         return rate
     }
