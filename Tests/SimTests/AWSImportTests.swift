@@ -151,7 +151,7 @@ import Testing
         #expect(m.securityGroups[uploader.securityGroups[0]].id == "sg-0d1e2f3a4b5c6d7e8")
 
         let priv = try #require(m.routeTables.first { $0.id == "rtb-0123456789abcdef0" })
-        func target(_ rt: RouteTable, _ c: String) -> Route.Target? { rt.routes.first { $0.destination == (try! IPv4CIDR(parsing: c)) }?.target }
+        func target(_ rt: RouteTableSpec, _ c: String) -> Route.Target? { rt.routes.first { $0.destination == (try! IPv4CIDR(parsing: c)) }?.target }
         // A prefix-list destination: one route per CIDR of the list (entries from the file named after it).
         #expect(target(priv, "203.0.113.0/24") == .natGateway(0) && target(priv, "192.0.2.0/24") == .natGateway(0))
         #expect(target(priv, "10.50.0.0/16") == .blackhole(was: nil))        // State: blackhole

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct RouteTests {
     @Test func longestPrefixWins() {
-        let t = RouteTable(id: "rtb-1", name: nil, vpc: 0, routes: [
+        let t = RouteTableSpec(id: "rtb-1", name: nil, vpc: 0, routes: [
             Route(destination: cidr("0.0.0.0/0"), target: .natGateway(0)),
             Route(destination: cidr("10.0.0.0/16"), target: .local),
             Route(destination: cidr("203.0.113.0/24"), target: .internetGateway(0)),
@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func noMatchingRouteIsNil() {
-        let t = RouteTable(id: "rtb-1", name: nil, vpc: 0, routes: [Route(destination: cidr("10.0.0.0/16"), target: .local)])
+        let t = RouteTableSpec(id: "rtb-1", name: nil, vpc: 0, routes: [Route(destination: cidr("10.0.0.0/16"), target: .local)])
         #expect(RouteLookup.match(t, ip("8.8.8.8")) == nil)
     }
 
@@ -53,8 +53,8 @@ import Testing
     let key = PacketKey(proto: .tcp, source: ip("10.0.0.5"), destination: ip("203.0.113.22"), sourcePort: 40000,
                         destinationPort: 22)
 
-    func acl(_ outbound: [NACLRule]) -> NetworkACL {
-        NetworkACL(id: "acl-1", name: "public", vpc: 0, isDefault: false, inbound: [], outbound: outbound)
+    func acl(_ outbound: [NACLRule]) -> NetworkACLSpec {
+        NetworkACLSpec(id: "acl-1", name: "public", vpc: 0, isDefault: false, inbound: [], outbound: outbound)
     }
 
     @Test func lowestNumberedMatchingRuleDecidesWhateverTheListOrder() {
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func outboundRulesMatchTheDestinationInboundTheSource() {
-        let a = NetworkACL(id: "acl-1", name: nil, vpc: 0, isDefault: false,
+        let a = NetworkACLSpec(id: "acl-1", name: nil, vpc: 0, isDefault: false,
                            inbound: [rule(100, .all, nil, "203.0.113.22/32", .allow)],
                            outbound: [rule(100, .all, nil, "203.0.113.22/32", .allow)])
         #expect(NACLEvaluator.evaluate(a, .outbound, key).allowed)
@@ -101,7 +101,7 @@ import Testing
         var m = StoryModel().build()
         m.networkACLs[1].inbound = []
         m.networkACLs[1].outbound = []
-        m.securityGroups.append(SecurityGroup(id: "sg-0app", name: "app", vpc: 0,
+        m.securityGroups.append(SecurityGroupSpec(id: "sg-0app", name: "app", vpc: 0,
                                               ingress: [SecurityGroupRule(proto: tcp, ports: PortRange(8080, 8080),
                                                                           peer: .securityGroup(0))], egress: []))
         m.enis.append(ENI(id: "eni-0app", name: nil, subnet: 1, privateIP: ip("10.0.1.20"), publicIP: nil,
@@ -147,7 +147,7 @@ import Testing
 
     @Test func rulesOfAllGroupsAreUnioned() {
         var m = StoryModel().build()
-        m.securityGroups.append(SecurityGroup(id: "sg-0extra", name: nil, vpc: 0, ingress: [],
+        m.securityGroups.append(SecurityGroupSpec(id: "sg-0extra", name: nil, vpc: 0, ingress: [],
                                               egress: [SecurityGroupRule(proto: tcp, ports: PortRange(22, 22),
                                                                          peer: .cidr(cidr("203.0.113.22/32")))]))
         m.securityGroups[0].egress = []

@@ -16,7 +16,7 @@ import Testing
         story.hostPorts = [port: behaviour]
         var m = story.build()
         m.outsideHosts[0].rtt = rtt
-        m.securityGroups.append(SecurityGroup(id: "sg-0inst", name: nil, vpc: 0, ingress: [],
+        m.securityGroups.append(SecurityGroupSpec(id: "sg-0inst", name: nil, vpc: 0, ingress: [],
                                               egress: [SecurityGroupRule(proto: .all, ports: nil, peer: .cidr(cidr("0.0.0.0/0")))]))
         m.enis.append(ENI(id: "eni-0inst", name: nil, subnet: 0, privateIP: ip("10.0.0.20"), publicIP: ip("198.51.100.20"),
                           securityGroups: [1], owner: .instance(0), mac: MACAddress(rawValue: 0x0A00_0000_0020)))

@@ -40,19 +40,19 @@ struct StoryModel {
         var privateRoutes = [Route(destination: cidr("10.0.0.0/16"), target: .local)]
         if let t = privateDefaultRoute { privateRoutes.append(Route(destination: cidr("0.0.0.0/0"), target: t)) }
         m.routeTables = [
-            RouteTable(id: "rtb-0public", name: "public", vpc: 0, routes: [
+            RouteTableSpec(id: "rtb-0public", name: "public", vpc: 0, routes: [
                 Route(destination: cidr("10.0.0.0/16"), target: .local),
                 Route(destination: cidr("0.0.0.0/0"), target: .internetGateway(0)),
             ]),
-            RouteTable(id: "rtb-0private", name: "private", vpc: 0, routes: privateRoutes),
+            RouteTableSpec(id: "rtb-0private", name: "private", vpc: 0, routes: privateRoutes),
         ]
         m.networkACLs = [
-            NetworkACL(id: "acl-0public", name: "public", vpc: 0, isDefault: false, inbound: publicInbound,
+            NetworkACLSpec(id: "acl-0public", name: "public", vpc: 0, isDefault: false, inbound: publicInbound,
                        outbound: publicOutbound),
-            NetworkACL(id: "acl-0private", name: "private", vpc: 0, isDefault: false, inbound: allowAll, outbound: allowAll),
-            NetworkACL(id: "acl-0default", name: nil, vpc: 0, isDefault: true, inbound: allowAll, outbound: allowAll),
+            NetworkACLSpec(id: "acl-0private", name: "private", vpc: 0, isDefault: false, inbound: allowAll, outbound: allowAll),
+            NetworkACLSpec(id: "acl-0default", name: nil, vpc: 0, isDefault: true, inbound: allowAll, outbound: allowAll),
         ]
-        m.securityGroups = [SecurityGroup(id: "sg-0lambda", name: "lambda", vpc: 0, ingress: [], egress: lambdaEgress)]
+        m.securityGroups = [SecurityGroupSpec(id: "sg-0lambda", name: "lambda", vpc: 0, ingress: [], egress: lambdaEgress)]
         m.enis = [
             ENI(id: "eni-0lambda", name: nil, subnet: lambdaSubnet, privateIP: lambdaSubnet == 1 ? ip("10.0.1.10") : ip("10.0.0.10"),
                 publicIP: nil, securityGroups: [0], owner: .lambda([0]), mac: MACAddress(rawValue: 0x0A00_0000_0010)),

@@ -1,13 +1,16 @@
 import Packets
 
 /// The network a scenario describes, resolved: every reference is an index into the model's arrays, so the
-/// hop pipeline never looks anything up by name. Built by `ScenarioLoader`; read-only during a run.
+/// hop pipeline never looks anything up by name. Built by `ScenarioLoader`; read-only during a run. The model is
+/// data (`RouteTableSpec`, `NetworkACLSpec`, …: what the scenario says); what each component does to a packet is
+/// in Network/, one file per component (`RouteTable`, `NetworkACL`, `SecurityGroup`, `NATGateway`,
+/// `InternetGateway`).
 public struct VPCModel: Sendable {
     public var vpcs: [VPC] = []
     public var subnets: [Subnet] = []
-    public var routeTables: [RouteTable] = []
-    public var networkACLs: [NetworkACL] = []
-    public var securityGroups: [SecurityGroup] = []
+    public var routeTables: [RouteTableSpec] = []
+    public var networkACLs: [NetworkACLSpec] = []
+    public var securityGroups: [SecurityGroupSpec] = []
     public var natGateways: [NATGatewaySpec] = []
     public var internetGateways: [InternetGatewaySpec] = []
     public var enis: [ENI] = []
@@ -107,7 +110,7 @@ public enum NotModeledTarget {
     }
 }
 
-public struct RouteTable: Named, Sendable {
+public struct RouteTableSpec: Named, Sendable {
     public var id: String
     public var name: String?
     public var vpc: Int
@@ -162,7 +165,7 @@ public struct NACLRule: Sendable, Equatable {
     public var action: Action
 }
 
-public struct NetworkACL: Named, Sendable {
+public struct NetworkACLSpec: Named, Sendable {
     public var id: String
     public var name: String?
     public var vpc: Int
@@ -186,7 +189,7 @@ public struct SecurityGroupRule: Sendable, Equatable {
     public var description: String?
 }
 
-public struct SecurityGroup: Named, Sendable {
+public struct SecurityGroupSpec: Named, Sendable {
     public var id: String
     public var name: String?
     public var vpc: Int

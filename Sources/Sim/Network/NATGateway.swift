@@ -1,7 +1,10 @@
 import Packets
 
-/// A NAT gateway's translation state: source NAT to its private IP and a port in 1024–65535, replies
-/// translated back (VPC-UG vpc-nat-gateway; aws-semantics §4).
+/// A NAT gateway: source NAT of packets from its private side to one of its private IPs and a port in
+/// 1024–65535 (a public gateway's Elastic IP then comes from the internet gateway's 1:1 NAT), replies from the
+/// internet translated back, per-connection state with a 350 s idle timeout after which the client gets an RST,
+/// and CloudWatch's metrics (VPC-UG vpc-nat-gateway, nat-gateway-troubleshooting; aws-semantics §4). `receive` is
+/// what it does to a packet arriving from either side, `step` what it records; the translation state below.
 final class NATGateway {
     struct InsideKey: TableKey {
         var proto: IPProtocol
@@ -368,6 +371,137 @@ final class NATGateway {
         if let ds = usedPorts.find(dk) {
             usedPorts.value(at: ds).pointee.remove(m.natPort)
             if usedPorts.value(at: ds).pointee.used.isEmpty { usedPorts.remove(at: ds) }
+        }
+    }
+}
+
+// MARK: What a NAT gateway does to a packet
+
+extension NATGateway {
+    /// What the gateway does to a packet.
+    enum Outcome {
+        /// Translated: the packet's source (from the private side) or destination (from the internet) becomes
+        /// `address`:`port` (`apply`).
+        case translated(address: IPv4Address, port: UInt16)
+        /// Dropped, and counted in PacketsDropCount. `idle`: the connection had timed out (a TCP client gets an
+        /// RST: `reset(answering:)`).
+        case dropped(Step, idle: Bool)
+    }
+
+    /// What the gateway does at `now` to a packet of `size` bytes with `key` (and TCP `marks`) arriving from its
+    /// private side (`fromInside`) or from the internet; counts it in the metrics.
+    func receive(_ key: PacketKey, _ marks: TCPSegmentMarks?, size: Int, fromInside: Bool, now: Int64,
+                 assumptions: Assumptions, rng: inout SplitMix64) -> Outcome {
+        self.now = now
+        if !fromInside {
+            count {
+                $0.packetsInFromDestination += 1
+                $0.bytesInFromDestination += size
+            }
+            switch translateInbound(key, tcp: marks, now: now, assumptions: assumptions) {
+            case .translated(let to, let port, _): return .translated(address: to, port: port)
+            case .noMapping: return dropped(step(action: .dropped, rule: "no translation for \(key.description)"))
+            }
+        }
+        count {
+            $0.packetsInFromSource += 1
+            $0.bytesInFromSource += size
+        }
+        let result = translateOutbound(key, tcp: marks, now: now, assumptions: assumptions, rng: &rng)
+        switch result {
+        case .translated(let natAddress, let port, _):
+            return .translated(address: natAddress, port: port)
+        case .idleTimedOut(let last):
+            return dropped(step(action: .dropped,
+                                rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s "
+                                    + "(its last packet at \(format3(Double(last) / 1e9)) s)",
+                                detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil), idle: true)
+        case .portAllocationError:
+            return dropped(step(action: .dropped, rule: "ErrorPortAllocation",
+                                detail: "\(assumptions.natConnectionsPerDestination) connections to "
+                                    + "\(key.destination):\(key.destinationPort) already"))
+        case .noMapping:
+            return dropped(step(action: .dropped, rule: "no translation for \(key.description)"))
+        case .unsupportedProtocol:
+            return dropped(step(action: .dropped, rule: "protocol \(key.proto) is not supported (TCP, UDP, ICMP only)"))
+        }
+    }
+
+    private func dropped(_ step: Step, idle: Bool = false) -> Outcome {
+        count { $0.packetsDropCount += 1 }
+        return .dropped(step, idle: idle)
+    }
+
+    /// Rewrites `p` as `receive` decided: its source (from the private side) or destination becomes
+    /// `address`:`port`; its TTL goes down when the gateway counts as a router (`nat_decrements_ttl`).
+    @inline(__always)
+    func apply(_ address: IPv4Address, _ port: UInt16, to p: inout SimPacket, fromInside: Bool,
+               assumptions: Assumptions) {
+        if fromInside {
+            p.ip.source = address
+            p.setSourcePort(port)
+        } else {
+            p.ip.destination = address
+            p.setDestinationPort(port)
+        }
+        if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+    }
+
+    /// A packet of `size` bytes leaving the gateway at `time` toward the internet (`fromInside`) or its private
+    /// side, in the metrics.
+    @inline(__always)
+    func countDeparture(at time: Int64, fromInside: Bool, size: Int) {
+        now = time
+        if fromInside {
+            count {
+                $0.packetsOutToDestination += 1
+                $0.bytesOutToDestination += size
+            }
+        } else {
+            count {
+                $0.packetsOutToSource += 1
+                $0.bytesOutToSource += size
+            }
+        }
+    }
+
+    /// The RST the gateway sends a client that uses a timed-out connection (VPC-UG nat-gateway-troubleshooting:
+    /// "the NAT gateway returns a RST packet"), from the address and port the client was talking to.
+    static func reset(answering p: SimPacket, tcp: TCPHeader) -> SimPacket {
+        var ip = IPv4Header(source: p.ip.destination, destination: p.ip.source, proto: .tcp, ttl: 64)
+        ip.identification = 0
+        let rst = TCPHeader(sourcePort: tcp.destinationPort, destinationPort: tcp.sourcePort,
+                            sequenceNumber: tcp.acknowledgmentNumber, acknowledgmentNumber: 0, flags: .rst, window: 0)
+        var r = SimPacket(ip: ip, transport: .tcp(rst), flow: p.flow, fromClient: !p.fromClient)
+        r.ip.totalLength = 40
+        return r
+    }
+
+    /// The step the gateway records.
+    func step(action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: action, rule: rule,
+             detail: detail)
+    }
+}
+
+extension SimPacket {
+    /// Sets a TCP or UDP packet's source port (a NAT's translation).
+    @inline(__always)
+    mutating func setSourcePort(_ port: UInt16) {
+        switch transport {
+        case .tcp(var t): t.sourcePort = port; transport = .tcp(t)
+        case .udp(var u): u.sourcePort = port; transport = .udp(u)
+        default: break
+        }
+    }
+
+    /// Sets a TCP or UDP packet's destination port.
+    @inline(__always)
+    mutating func setDestinationPort(_ port: UInt16) {
+        switch transport {
+        case .tcp(var t): t.destinationPort = port; transport = .tcp(t)
+        case .udp(var u): u.destinationPort = port; transport = .udp(u)
+        default: break
         }
     }
 }

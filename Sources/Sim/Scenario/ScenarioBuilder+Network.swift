@@ -78,7 +78,7 @@ extension ScenarioBuilder {
                 guard let n = f[direction] else { return isDefault ? [Self.allowAllNACLRule] : [] }
                 return try readNACLRules(n, direction: direction, acl: id)
             }
-            model.networkACLs.append(NetworkACL(id: id, name: name, vpc: vpc, isDefault: isDefault,
+            model.networkACLs.append(NetworkACLSpec(id: id, name: name, vpc: vpc, isDefault: isDefault,
                                                 inbound: try rules("inbound"), outbound: try rules("outbound")))
         }
         // VPC-UG vpc-network-acls: every VPC comes with a default network ACL that allows all traffic.
@@ -89,7 +89,7 @@ extension ScenarioBuilder {
             }
             let index = model.networkACLs.count
             register(.networkACL, id: id, name: nil, index: index)
-            model.networkACLs.append(NetworkACL(id: id, name: nil, vpc: v, isDefault: true,
+            model.networkACLs.append(NetworkACLSpec(id: id, name: nil, vpc: v, isDefault: true,
                                                 inbound: [Self.allowAllNACLRule], outbound: [Self.allowAllNACLRule]))
             model.vpcs[v].defaultNetworkACL = index
         }
@@ -167,7 +167,7 @@ extension ScenarioBuilder {
                 throw r.error(at: n, "egress is empty: write [] for no egress rules, or leave the key out for AWS's "
                               + "default allow-all egress")
             }
-            model.securityGroups.append(SecurityGroup(id: id, name: name, vpc: vpc, ingress: [], egress: []))
+            model.securityGroups.append(SecurityGroupSpec(id: id, name: name, vpc: vpc, ingress: [], egress: []))
             pendingSGRules.append((index, f["ingress"], f["egress"], f.keyNode("egress")))
         }
     }
@@ -187,7 +187,7 @@ extension ScenarioBuilder {
         }
     }
 
-    func readSGRules(_ node: Node, _ direction: String, _ sg: SecurityGroup) throws -> [SecurityGroupRule] {
+    func readSGRules(_ node: Node, _ direction: String, _ sg: SecurityGroupSpec) throws -> [SecurityGroupRule] {
         var out: [SecurityGroupRule] = []
         for (i, item) in try r.list(node, key: direction).enumerated() {
             var f = try r.fields(item, what: "security group rule", allowed: [
@@ -254,7 +254,7 @@ extension ScenarioBuilder {
                 }
                 model.vpcs[vpc].mainRouteTable = index
             }
-            model.routeTables.append(RouteTable(id: id, name: name, vpc: vpc, routes: []))
+            model.routeTables.append(RouteTableSpec(id: id, name: name, vpc: vpc, routes: []))
             if let routes = f["routes"] { pendingRoutes.append((index, routes)) }
         }
         for v in model.vpcs.indices where model.vpcs[v].mainRouteTable < 0 {
@@ -293,7 +293,7 @@ extension ScenarioBuilder {
         }
     }
 
-    func resolveRouteTarget(_ node: Node, destination: IPv4CIDR, table rt: RouteTable) throws -> Route.Target {
+    func resolveRouteTarget(_ node: Node, destination: IPv4CIDR, table rt: RouteTableSpec) throws -> Route.Target {
         let ref = try r.word(node, key: "target")
         let vpc = model.vpcs[rt.vpc]
         if ref == "local" {

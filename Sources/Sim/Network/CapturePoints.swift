@@ -1,0 +1,115 @@
+import Packets
+
+/// The nodes of the path where a packet is captured and processed.
+enum PathNode {
+    case eni(Int)
+    case natGateway(Int, fromInside: Bool)
+    case internetGateway(Int, toInternet: Bool)
+    case outsideHost(Int)
+}
+
+/// Capture points, in path order: Lambda/instance ENIs, NAT gateways, internet gateways, outside hosts.
+public struct CapturePoint: Sendable {
+    public enum Component: Sendable, Equatable {
+        case eni(Int)
+        case natGateway(Int)
+        case internetGateway(Int)
+        case outsideHost(Int)
+    }
+    public var name: String
+    public var component: Component
+    public var componentID: String
+    public var description: String
+    /// The names that select it (`--capture`): its own and its component's id.
+    public var names: [String] { [name, componentID] }
+    /// This point's own MAC and the MAC of the next hop it talks to (the VPC router, the internet).
+    public var localMAC: MACAddress
+    public var peerMAC: MACAddress
+}
+
+/// Which capture point each component's packets are seen at (`CapturePoint` index), for the lookup of every
+/// packet.
+struct CapturePointIndex {
+    var eni: [Int?] = []
+    var nat: [Int] = []
+    var igw: [Int] = []
+    var host: [Int] = []
+
+    init() {}
+
+    init(_ points: [CapturePoint], model: VPCModel) {
+        eni = Array(repeating: nil, count: model.enis.count)
+        nat = Array(repeating: 0, count: model.natGateways.count)
+        igw = Array(repeating: 0, count: model.internetGateways.count)
+        host = Array(repeating: 0, count: model.outsideHosts.count)
+        for (k, p) in points.enumerated() {
+            switch p.component {
+            case .eni(let i): eni[i] = k
+            case .natGateway(let i): nat[i] = k
+            case .internetGateway(let i): igw[i] = k
+            case .outsideHost(let i): host[i] = k
+            }
+        }
+    }
+
+    @inline(__always)
+    func point(_ node: PathNode) -> Int? {
+        switch node {
+        case .eni(let e): return eni[e]
+        case .natGateway(let n, _): return nat[n]
+        case .internetGateway(let g, _): return igw[g]
+        case .outsideHost(let h): return host[h]
+        }
+    }
+}
+
+extension VPCNetwork {
+    static func routerMAC(_ model: VPCModel, subnet: Int) -> MACAddress {
+        MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("router|" + model.subnets[subnet].id) & 0xFF_FFFF_FFFF))
+    }
+
+    /// The points of `model` where packets are captured, in file order (a function of the model alone, so that
+    /// `--capture` names are checked before a simulation is built).
+    public static func capturePoints(of model: VPCModel) -> [CapturePoint] {
+        var points: [CapturePoint] = []
+        func add(_ name: String, _ c: CapturePoint.Component, _ id: String, _ desc: String, _ local: MACAddress,
+                 _ peer: MACAddress) {
+            let n = String(format2(points.count + 1)) + "-" + name
+            points.append(CapturePoint(name: n, component: c, componentID: id, description: desc, localMAC: local,
+                                       peerMAC: peer))
+        }
+        for (i, e) in model.enis.enumerated() {
+            switch e.owner {
+            case .lambda(let fs):
+                let names = fs.map { model.lambdas[$0].name ?? "lambda" }.joined(separator: "+")
+                add("lambda-\(safe(names))-\(e.id)", .eni(i), e.id,
+                    "Lambda Hyperplane ENI \(e.id) (\(names)) \(e.privateIP) in \(model.subnets[e.subnet].display)",
+                    e.mac, routerMAC(model, subnet: e.subnet))
+            case .instance(let k):
+                let inst = model.instances[k]
+                add("instance-\(safe(inst.name ?? inst.id))-\(e.id)", .eni(i), e.id,
+                    "EC2 instance \(inst.display) ENI \(e.id) \(e.privateIP) in \(model.subnets[e.subnet].display)",
+                    e.mac, routerMAC(model, subnet: e.subnet))
+            case .natGateway:
+                break
+            }
+        }
+        for (i, n) in model.natGateways.enumerated() {
+            let e = model.enis[n.eni]
+            add("nat-\(safe(n.name ?? n.id))-\(e.id)", .natGateway(i), n.id,
+                "NAT gateway \(n.display) ENI \(e.id) \(e.privateIP) in \(model.subnets[n.subnet].display)",
+                e.mac, routerMAC(model, subnet: n.subnet))
+        }
+        for (i, g) in model.internetGateways.enumerated() {
+            let mac = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("igw|" + g.id) & 0xFF_FFFF_FFFF))
+            let peer = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("internet|" + g.id) & 0xFF_FFFF_FFFF))
+            add("igw-internet-side-\(g.id)", .internetGateway(i), g.id,
+                "internet side of \(g.display): public addresses", mac, peer)
+        }
+        for (i, h) in model.outsideHosts.enumerated() {
+            let gw = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("gw|" + h.id) & 0xFF_FFFF_FFFF))
+            add("host-\(safe(h.id))", .outsideHost(i), h.id, "outside host \(h.id) \(h.address)", h.mac, gw)
+        }
+        return points
+    }
+}

@@ -1,0 +1,154 @@
+import Packets
+
+/// A network ACL: a stateless list of numbered rules at a subnet's boundary, inbound and outbound apart. Rules are
+/// evaluated lowest number first, the first match decides, and nothing matching is the `*` DENY; inbound rules
+/// match the source address, outbound the destination (VPC-UG vpc-network-acls). A packet is checked when it
+/// leaves one subnet (outbound) and enters another (inbound), never within a subnet, and replies are checked as
+/// requests are: there is no state. Every NACL of the model is compiled once into flat plain data for the scan of
+/// every packet (`decision`); `check` is what the dispatcher calls, and `step` the step it records, naming the
+/// deciding rule as the console shows it ("acl-0ab… (public) outbound: #100 ALLOW tcp 443 0.0.0.0/0").
+struct NetworkACL {
+    /// Each NACL's inbound (2·i) and outbound (2·i+1) rules, in evaluation order: list l's are
+    /// `ruleStart[l]..<ruleStart[l + 1]`.
+    let rules: [NACLRule]
+    let ruleStart: [Int32]
+    /// `rules`, compiled to 20 plain bytes each for the scan of every packet.
+    let compiled: [CompiledNACLRule]
+    private let model: VPCModel
+
+    /// A NACL rule as the per-packet scan reads it: the CIDR as network and mask, no optionals.
+    struct CompiledNACLRule {
+        var network: UInt32
+        var mask: UInt32
+        /// 0...65535 for a rule without ports.
+        var portFrom: UInt16
+        var portTo: UInt16
+        /// The protocol number, -1 for all.
+        var proto: Int16
+        /// -1 for any; a value no ICMP type or code has (over 255) never matches.
+        var icmpType: Int16
+        var icmpCode: Int16
+        var allow: Bool
+
+        init(_ r: NACLRule) {
+            network = r.cidr.network.rawValue
+            mask = IPv4CIDR.mask(r.cidr.prefixLength)
+            portFrom = r.ports?.from ?? 0
+            portTo = r.ports?.to ?? 65535
+            switch r.proto {
+            case .all: proto = -1
+            case .number(let p): proto = Int16(p.rawValue)
+            }
+            icmpType = r.icmpType.map { $0 < 0 ? -1 : Int16(clamping: $0) } ?? -1
+            icmpCode = r.icmpCode.map { $0 < 0 ? -1 : Int16(clamping: $0) } ?? -1
+            allow = r.action == .allow
+        }
+
+        /// NACLEvaluator.matches, on the compiled form.
+        @inline(__always)
+        func matches(_ key: PacketKey, peer: IPv4Address) -> Bool {
+            guard proto < 0 || proto == Int16(key.proto.rawValue), peer.rawValue & mask == network else { return false }
+            if key.hasPorts, key.destinationPort < portFrom || key.destinationPort > portTo { return false }
+            if key.proto == .icmp {
+                if icmpType >= 0, icmpType != Int16(key.icmpType) { return false }
+                if icmpCode >= 0, icmpCode != Int16(key.icmpCode) { return false }
+            }
+            return true
+        }
+    }
+
+    init(_ model: VPCModel) {
+        self.model = model
+        var rules: [NACLRule] = []
+        var ruleStart: [Int32] = []
+        for acl in model.networkACLs {
+            for list in [acl.inbound, acl.outbound] {
+                ruleStart.append(Int32(rules.count))
+                rules += list
+            }
+        }
+        ruleStart.append(Int32(rules.count))
+        self.rules = rules
+        self.ruleStart = ruleStart
+        compiled = rules.map(CompiledNACLRule.init)
+    }
+
+    /// NACL `acl`'s verdict on a packet crossing it `direction`: `.pass` (no step) for an allowed packet that is
+    /// not traced, the common case; the step otherwise.
+    @inline(__always)
+    func check(_ acl: Int, _ direction: Direction, _ key: PacketKey, traced: Bool) -> Verdict {
+        let (allowed, rule) = decision(acl, direction, key)
+        if allowed, !traced { return .pass }
+        return Verdict(allowed: allowed, step: step(acl, direction, allowed: allowed, rule: rule))
+    }
+
+    /// The step NACL `acl` records for its decision (`rule`: an index in `rules`, -1 for the `*` DENY).
+    @inline(never)
+    func step(_ acl: Int, _ direction: Direction, allowed: Bool, rule: Int) -> Step {
+        Step(kind: direction == .inbound ? .naclInbound : .naclOutbound, component: model.networkACLs[acl].id,
+             componentDisplay: model.networkACLs[acl].display, action: allowed ? .allowed : .denied,
+             rule: NACLEvaluator.describe(decision(rule: rule).rule))
+    }
+
+    /// NACLEvaluator.evaluate over the compiled rules: the first match decides, none is the `*` DENY. Returns
+    /// whether the packet is allowed and the deciding rule's index in `rules` (-1: the `*` DENY).
+    @inline(__always)
+    func decision(_ acl: Int, _ direction: Direction, _ key: PacketKey) -> (allowed: Bool, rule: Int) {
+        let peer = direction == .inbound ? key.source : key.destination
+        let list = 2 * acl + (direction == .inbound ? 0 : 1)
+        return compiled.withUnsafeBufferPointer { r in
+            ruleStart.withUnsafeBufferPointer { start in
+                for i in Int(start[list])..<Int(start[list + 1]) where r[i].matches(key, peer: peer) {
+                    return (r[i].allow, i)
+                }
+                return (false, -1)
+            }
+        }
+    }
+
+    /// The decision `naclDecision` came to, with its rule.
+    func decision(rule i: Int) -> NACLDecision { NACLDecision(rule: i < 0 ? nil : rules[i]) }
+}
+
+public struct NACLDecision: Sendable, Equatable {
+    /// The matching rule, or nil for the implicit `*` DENY.
+    public var rule: NACLRule?
+    public var allowed: Bool { rule?.action == .allow }
+}
+
+public enum NACLEvaluator {
+    /// Rules are evaluated lowest number first; the first match decides; nothing matching means the `*` DENY
+    /// (VPC-UG vpc-network-acls). Inbound rules match the source address, outbound the destination.
+    public static func evaluate(_ acl: NetworkACLSpec, _ direction: Direction, _ key: PacketKey) -> NACLDecision {
+        let rules = direction == .inbound ? acl.inbound : acl.outbound
+        let peer = direction == .inbound ? key.source : key.destination
+        for rule in rules where matches(rule, key, peer: peer) {
+            return NACLDecision(rule: rule)
+        }
+        return NACLDecision(rule: nil)
+    }
+
+    @inline(__always)
+    static func matches(_ rule: NACLRule, _ key: PacketKey, peer: IPv4Address) -> Bool {
+        guard rule.proto.matches(key.proto), rule.cidr.contains(peer) else { return false }
+        if key.hasPorts, let ports = rule.ports, !ports.contains(key.destinationPort) { return false }
+        if key.proto == .icmp {
+            if let t = rule.icmpType, t >= 0, t != Int(key.icmpType) { return false }
+            if let c = rule.icmpCode, c >= 0, c != Int(key.icmpCode) { return false }
+        }
+        return true
+    }
+
+    /// As the console shows a rule: "#100 ALLOW tcp 443 0.0.0.0/0", or "* DENY all 0.0.0.0/0".
+    public static func describe(_ rule: NACLRule?) -> String {
+        guard let rule else { return "* DENY all 0.0.0.0/0" }
+        var s = "#\(rule.number) \(rule.action == .allow ? "ALLOW" : "DENY") \(rule.proto.consoleName)"
+        if case .number(let p) = rule.proto, p == .tcp || p == .udp {
+            s += " " + (rule.ports ?? .all).description
+        } else if case .number(let p) = rule.proto, p == .icmp {
+            s += " type \(rule.icmpType.map { $0 < 0 ? "all" : String($0) } ?? "all")"
+        }
+        return s + " \(rule.cidr)"
+    }
+}
+

@@ -1,0 +1,132 @@
+import Packets
+
+/// A route table: where a packet leaving a subnet goes next, by longest prefix match on its destination
+/// (VPC-UG VPC_Route_Tables). Stateless and the same for requests and replies: each direction is routed by the
+/// table of the subnet it leaves. Every table of the model is compiled once into `CompiledRoutes`; the dispatcher
+/// (`VPCNetwork`) asks `route(_:_:)` for each packet leaving a subnet and moves the packet to the component the
+/// route leads to. A traced packet records the route's `step` ("rtb-… (private) route: 0.0.0.0/0 → nat-…").
+struct RouteTable {
+    let compiled: CompiledRoutes
+    private let model: VPCModel
+
+    init(_ model: VPCModel) {
+        self.model = model
+        compiled = CompiledRoutes(model.routeTables)
+    }
+
+    /// The route `destination` takes in table `t`, nil when none matches (the packet is dropped: `noRoute`).
+    @inline(__always)
+    func route(_ t: Int, _ destination: IPv4Address) -> CompiledRoutes.Route? { compiled.route(t, destination) }
+
+    /// The step table `t` records for a packet.
+    func step(_ t: Int, action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        Step(kind: .route, component: model.routeTables[t].id, componentDisplay: model.routeTables[t].display,
+             action: action, rule: rule, detail: detail)
+    }
+
+    /// The route `r` of table `t` as the console lists it: "10.1.0.0/16 → pcx-0123…".
+    func describe(_ t: Int, _ r: CompiledRoutes.Route) -> String {
+        let route = model.routeTables[t].routes[Int(r.index)]
+        return "\(route.destination) → \(Self.describe(route.target, in: model))"
+    }
+
+    /// A packet forwarded by route `r`.
+    func forwarded(_ t: Int, _ r: CompiledRoutes.Route) -> Step { step(t, action: .forwarded, rule: describe(t, r)) }
+
+    /// No route matches `destination`: dropped.
+    func noRoute(_ t: Int, _ destination: IPv4Address) -> Step {
+        step(t, action: .dropped, rule: "no route matches \(destination)")
+    }
+
+    /// A route's target as its id ("nat-0123…", "local", "blackhole").
+    static func describe(_ target: Route.Target, in model: VPCModel) -> String {
+        switch target {
+        case .local: return "local"
+        case .internetGateway(let g): return model.internetGateways[g].id
+        case .natGateway(let n): return model.natGateways[n].id
+        case .networkInterface(let e): return model.enis[e].id
+        case .peering(let p), .notModeled(let p): return p
+        case .blackhole: return "blackhole"
+        }
+    }
+}
+
+
+public enum RouteLookup {
+    /// Longest prefix match (VPC-UG VPC_Route_Tables). Among equal prefixes the first listed wins: the model
+    /// holds static routes only, which AWS does not allow to duplicate.
+    public static func match(_ table: RouteTableSpec, _ destination: IPv4Address) -> Route? {
+        matchIndex(compile(table), destination).map { table.routes[$0] }
+    }
+
+    /// A table's routes as (prefix, index in the table), longest prefix first and listed order among equal
+    /// prefixes: the first that contains an address is the match. The hop pipeline compiles each table once.
+    public static func compile(_ table: RouteTableSpec) -> [(cidr: IPv4CIDR, index: Int)] {
+        table.routes.enumerated().map { (cidr: $0.element.destination, index: $0.offset) }
+            .sorted { a, b in
+                a.cidr.prefixLength != b.cidr.prefixLength ? a.cidr.prefixLength > b.cidr.prefixLength : a.index < b.index
+            }
+    }
+
+    /// The index of the matching route of a compiled table.
+    @inline(__always)
+    public static func matchIndex(_ compiled: [(cidr: IPv4CIDR, index: Int)], _ destination: IPv4Address) -> Int? {
+        compiled.withUnsafeBufferPointer { routes in
+            for r in routes where r.cidr.contains(destination) { return r.index }
+            return nil
+        }
+    }
+}
+
+/// Every route table of a model in one flat array of plain data, each table's routes in match order (longest
+/// prefix first, listed order among equal ones: `RouteLookup.compile`), with where each leads. The hop pipeline
+/// routes packets with it and the flow-log recorder derives traffic-path from it, each from a copy of its own.
+struct CompiledRoutes {
+    struct Route {
+        enum Kind: UInt8 { case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole }
+        var cidr: IPv4CIDR
+        /// The route's index in its table (`model.routeTables[t].routes`).
+        var index: Int32
+        var kind: Kind
+        /// The NAT gateway, internet gateway or ENI it leads to; -1 for the other kinds.
+        var target: Int32
+    }
+
+    /// Table t's routes are `routes[start[t]..<start[t + 1]]`.
+    let routes: [Route]
+    let start: [Int32]
+
+    init(_ tables: [RouteTableSpec]) {
+        var routes: [Route] = []
+        var start: [Int32] = []
+        for t in tables {
+            start.append(Int32(routes.count))
+            for (cidr, index) in RouteLookup.compile(t) {
+                let (kind, target): (Route.Kind, Int) = switch t.routes[index].target {
+                case .local: (.local, -1)
+                case .natGateway(let n): (.natGateway, n)
+                case .internetGateway(let g): (.internetGateway, g)
+                case .networkInterface(let e): (.networkInterface, e)
+                case .peering: (.peering, -1)
+                case .notModeled: (.notModeled, -1)
+                case .blackhole: (.blackhole, -1)
+                }
+                routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))
+            }
+        }
+        start.append(Int32(routes.count))
+        self.routes = routes
+        self.start = start
+    }
+
+    /// The route `destination` takes in table `t` (longest prefix match, VPC-UG VPC_Route_Tables).
+    @inline(__always)
+    func route(_ t: Int, _ destination: IPv4Address) -> Route? {
+        routes.withUnsafeBufferPointer { r in
+            start.withUnsafeBufferPointer { start in
+                for i in Int(start[t])..<Int(start[t + 1]) where r[i].cidr.contains(destination) { return r[i] }
+                return nil
+            }
+        }
+    }
+}
