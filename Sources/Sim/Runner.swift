@@ -90,6 +90,7 @@ public enum Runner {
         defer { directory?.unlock() }
         if options.writeFiles {
             let dir = options.outDir ?? "captures/\(scenario.name)"
+            try ReferenceCaptures.refuseOutput(into: dir, scenario: scenario, defaulted: options.outDir == nil)
             directory = try OutputDirectory(dir)
             outDir = dir
             removeStaleOutputs(in: dir)

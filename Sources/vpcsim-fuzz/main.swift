@@ -123,7 +123,7 @@ func copyItem(_ from: String, _ to: String) {
 
 // MARK: - Seeds
 
-/// The inputs mutations start from: the shipped scenarios, the fixtures' captures, flow logs and AWS dumps, and
+/// The inputs mutations start from: the shipped scenarios, the reference captures, flow logs and AWS dumps, and
 /// outputs of a run (all-hops.pcapng, flow-logs.txt in the default and in a custom format).
 struct Seeds {
     var files: [Parser: [String]] = [:]
@@ -132,7 +132,7 @@ struct Seeds {
         var s = Seeds()
         let generated = work + "/seeds"
         if !FileManager.default.fileExists(atPath: generated + "/done") { generate(root: root, into: generated) }
-        let captures = root + "/Tests/Fixtures/captures"
+        let captures = root + "/captures/reference"
         s.files[.scenario] = listFiles(root + "/scenarios", recursive: false).filter { $0.hasSuffix(".yaml") }
         // Under 100 KB: a large capture slows every input down and finds nothing a small one does not.
         let small = { (p: String) in ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0) < 100_000 }

@@ -5,8 +5,8 @@ import Testing
 
 /// `vpcsim compare A B` as a user runs it: output, JSON, exit status.
 @Suite struct CompareCLITests {
-    static let netns = "Tests/Fixtures/captures/linux-netns"
-    static let ssh = "Tests/Fixtures/captures/public/ssh"
+    static let netns = "captures/reference/linux-netns"
+    static let ssh = "captures/reference/public/ssh"
     static let lambda = "\(netns)/ok/lambda-eth0.pcap"
     static let server = "\(netns)/ok/server-eth0.pcap"
 
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func vxlanCaptureSaysItUnwrapped() throws {
-        let path = "Tests/Fixtures/captures/public/vxlan/zeek_vxlan-encapsulated-http.pcap"
+        let path = "captures/reference/public/vxlan/zeek_vxlan-encapsulated-http.pcap"
         let r = try vpcsim(["compare", path, path])
         #expect(r.status == 0)
         #expect(r.stdout.contains("A: unwrapped 12 VXLAN packets (VNI 1)"))
@@ -103,7 +103,7 @@ import Testing
     /// A real `tcpdump -i nflog:7` capture (link type 239): its one TCP connection, 11 packets, read as tshark
     /// reads them: compared with itself it agrees; the JSON gives its link type, frames and the first timestamp.
     @Test func nflogCaptureIsComparedAsTheIPPacketsItLogged() throws {
-        let path = "Tests/Fixtures/captures/local/nflog_tcp-netns.pcap"
+        let path = "captures/reference/local/nflog_tcp-netns.pcap"
         let r = try vpcsim(["compare", path, path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("A: \(path) — Linux NFLOG, 11 frames"), "\(r.stdout)")

@@ -5,7 +5,7 @@ import Testing
 @Suite struct ImportCLITests {
     @Test func importAWSWritesAScenarioThatValidatesAndExitsZero() throws {
         let out = makeTempDirectory("vpcsim-import") + "/vpc.yaml"
-        let r = try vpcsim(["import", "aws", "Tests/Fixtures/captures/public/aws-json/batfish_test-nat-gateway", "--out", out])
+        let r = try vpcsim(["import", "aws", "captures/reference/public/aws-json/batfish_test-nat-gateway", "--out", out])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.contains("warning: sg-0253af84ae6485905"))

@@ -69,4 +69,42 @@ import Testing
                                      "\(dir)/loop1/x: cannot create the output directory: \(dir)/loop1: too many levels of "
                                          + "symbolic links (a loop of links)")
     }
+
+    /// captures/reference holds the reference captures: a scenario named `reference` (whose default output
+    /// directory it would be) and an --out into it, however spelt, are refused before anything is written there;
+    /// captures/reference-trace is another directory. Run in a directory of its own with a captures/reference of
+    /// its own, so that a run that wrote would not touch the repository's.
+    @Test func noRunWritesIntoTheReferenceCaptures() throws {
+        let cwd = makeTempDirectory("vpcsim-reference")
+        let reference = cwd + "/captures/reference"
+        try FileManager.default.createDirectory(atPath: reference + "/linux-netns", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: reference + "/linux-netns/real.pcap", contents: Data("real".utf8))
+        try FileManager.default.createSymbolicLink(atPath: cwd + "/link", withDestinationPath: reference)
+        let closedPort = try String(contentsOfFile: repositoryRoot + "/scenarios/closed-port.yaml", encoding: .utf8)
+        let scenario = cwd + "/reference.yaml"
+        try closedPort.replacingOccurrences(of: "\nname: closed-port\n", with: "\n")
+            .write(toFile: scenario, atomically: true, encoding: .utf8)
+        let why = "captures/reference, which holds the reference captures and is never written by a run; choose "
+            + "another with --out DIR"
+        func vpcsimIn(_ arguments: [String]) throws -> ProcessResult { try run(vpcsimExecutable(), arguments, cwd: cwd) }
+
+        CLIErrors.expectOneLineError(try vpcsimIn(["run", scenario, "--quiet"]),
+                                     "\(scenario): the default output directory is \(why)")
+        for out in ["captures/reference", "captures/reference/linux-netns", "./captures/x/../reference/new",
+                    cwd + "/captures/reference/", "link/new"] {
+            let inside = out.hasSuffix("reference") || out.hasSuffix("reference/") ? "" : "inside "
+            CLIErrors.expectOneLineError(try vpcsimIn(["run", scenario, "--out", out, "--quiet"]),
+                                         "\(out): not an output directory: it is \(inside)\(why)")
+        }
+        CLIErrors.expectOneLineError(try vpcsimIn(["trace", scenario, "--from", "uploader", "--to", "sftp.example.com:2222",
+                                                   "--out", "captures/reference/trace", "--quiet"]),
+                                     "captures/reference/trace: not an output directory: it is inside \(why)")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: reference).sorted()
+        #expect(files == ["linux-netns", "linux-netns/real.pcap"], "nothing written into captures/reference")
+        #expect(try String(contentsOfFile: reference + "/linux-netns/real.pcap", encoding: .utf8) == "real")
+
+        let trace = try vpcsimIn(["trace", scenario, "--from", "uploader", "--to", "sftp.example.com:2222", "--quiet"])
+        #expect(trace.status == 0, "\(trace.stderr)")
+        #expect(FileManager.default.fileExists(atPath: cwd + "/captures/reference-trace/report.json"))
+    }
 }

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// What tshark's SSH dissector says about the SSH in every shipped scenario's captures: nothing it does not also
-/// say about real OpenSSH 9.2 traffic (Tests/Fixtures/captures/linux-netns), and every cleartext binary packet
+/// say about real OpenSSH 9.2 traffic (captures/reference/linux-netns), and every cleartext binary packet
 /// (banners aside, everything up to NEWKEYS) framed as RFC 4253 §6 has it.
 @Suite struct SSHDissectionTests {
     /// One line of `tshark -q -z expert`: its severity section, protocol and summary.
@@ -43,7 +43,7 @@ import Testing
     }()
 
     @Test func theRealOpenSSHCaptureDrawsTheDissectorsEd25519SignatureWarning() throws {
-        let real = try Self.expertProblems(repositoryRoot + "/Tests/Fixtures/captures/linux-netns/ok/server-eth0.pcap")
+        let real = try Self.expertProblems(repositoryRoot + "/captures/reference/linux-netns/ok/server-eth0.pcap")
         // Wireshark 4.0's ssh dissector parses the host signature of ssh-rsa and ssh-dss only; for any other type
         // (ssh-ed25519 here) it decodes the 4-byte length and the type string, 19 bytes, and warns that the blob
         // has 83 (packet-ssh.c ssh_tree_add_hostsignature, its spelling).
@@ -54,7 +54,7 @@ import Testing
     @Test(arguments: scenarios)
     func tsharkFindsNothingInTheSSHItDoesNotFindInRealOpenSSHTraffic(_ file: String) throws {
         #expect(Self.scenarios.count >= 10)
-        let real = try Self.expertProblems(repositoryRoot + "/Tests/Fixtures/captures/linux-netns/ok/server-eth0.pcap")
+        let real = try Self.expertProblems(repositoryRoot + "/captures/reference/linux-netns/ok/server-eth0.pcap")
             .filter { $0.proto == "SSH" }
         let out = makeTempDirectory("vpcsim-ssh")
         let r = try vpcsim(["run", "scenarios/" + file, "--out", out, "--quiet", "--no-all-hops", "--no-flow-logs"])

@@ -290,7 +290,7 @@ func sampleFrames() -> [Frame] {
 
     @Test func truncatedAndCorruptCapturesGiveAClearError() throws {
         let dir = makeTempDirectory()
-        let src = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("captures/linux-netns/ok/lambda-eth0.pcap")))
+        let src = try Data(contentsOf: URL(fileURLWithPath: Fixtures.reference("linux-netns/ok/lambda-eth0.pcap")))
         let cut = dir + "/cut.pcap"
         try src.prefix(24 + 16 + 30).write(to: URL(fileURLWithPath: cut))
         let r = try CaptureReader(path: cut)
@@ -324,12 +324,12 @@ func sampleFrames() -> [Frame] {
             + "(supported: Ethernet, raw IP, Linux SLL and SLL2, NFLOG)")
     }
 
-    static let nflog = "captures/local/nflog_tcp-netns.pcap"
+    static let nflog = Fixtures.reference("local/nflog_tcp-netns.pcap")
 
     /// The NFLOG fixture, read by our reader and by tshark: the same packets, addresses, ports, flags,
     /// sequence numbers and timestamps.
     @Test func nflogCaptureIsReadAsThePacketsItLogged() throws {
-        let path = Fixtures.path(Self.nflog)
+        let path = Self.nflog
         let (linkType, packets) = try Fixtures.read(path)
         #expect(linkType == .nflog)
         #expect(packets.count == 11)
@@ -352,7 +352,7 @@ func sampleFrames() -> [Frame] {
     }
 
     @Test func nflogAttributesThatDoNotHoldTogetherThrowWithTheirOffset() throws {
-        let (_, packets) = try Fixtures.read(Fixtures.path(Self.nflog))
+        let (_, packets) = try Fixtures.read(Self.nflog)
         let record = packets[0].data
         let logged = try NFLOG.payload(of: record)
         #expect(logged.bytes.first == 0x45 && logged.offset + logged.bytes.count == record.count)

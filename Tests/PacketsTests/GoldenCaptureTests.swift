@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func linuxSYNOptionsParseAsKernelSendsThem() throws {
-        let (lt, packets) = try Fixtures.read(Fixtures.path("captures/linux-netns/nacl-out-22-blocked/lambda-eth0.pcap"))
+        let (lt, packets) = try Fixtures.read(Fixtures.reference("linux-netns/nacl-out-22-blocked/lambda-eth0.pcap"))
         let syns = try packets.map { try Frame(parsing: $0.data, linkType: lt) }
             .filter { $0.transport.tcp?.flags == .syn && $0.transport.tcp?.destinationPort == 22 }
         #expect(syns.count == 5)
@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func vxlanCapturesUnwrapToTheirInnerFrames() throws {
-        let (lt, packets) = try Fixtures.read(Fixtures.path("captures/public/vxlan/zeek_vxlan-encapsulated-http.pcap"))
+        let (lt, packets) = try Fixtures.read(Fixtures.reference("public/vxlan/zeek_vxlan-encapsulated-http.pcap"))
         var inners = 0
         for pkt in packets {
             let f = try Frame(parsing: pkt.data, linkType: lt)
@@ -80,13 +80,13 @@ import Testing
             inners += 1
         }
         #expect(inners == packets.count)
-        let (lt2, p2) = try Fixtures.read(Fixtures.path("captures/public/vxlan/tcpdump_vxlan.pcap"))
+        let (lt2, p2) = try Fixtures.read(Fixtures.reference("public/vxlan/tcpdump_vxlan.pcap"))
         let vnis = try p2.compactMap { try Frame(parsing: $0.data, linkType: lt2).vxlanInner()?.header.vni }
         #expect(Set(vnis) == [100])
     }
 
     @Test func icmpErrorQuotesTheOffendingDatagram() throws {
-        let (lt, packets) = try Fixtures.read(Fixtures.path("captures/local/tcpdump-any_linux-sll2.pcap"))
+        let (lt, packets) = try Fixtures.read(Fixtures.reference("local/tcpdump-any_linux-sll2.pcap"))
         #expect(lt == .linuxSLL2)
         let icmp = try packets.map { try Frame(parsing: $0.data, linkType: lt) }.filter { $0.transport.icmp != nil }
         let f = try #require(icmp.first)
@@ -99,14 +99,14 @@ import Testing
     }
 
     @Test func linuxCookedV1Loads() throws {
-        let (lt, packets) = try Fixtures.read(Fixtures.path("captures/local/tcpdump-any_linux-sll.pcap"))
+        let (lt, packets) = try Fixtures.read(Fixtures.reference("local/tcpdump-any_linux-sll.pcap"))
         #expect(lt == .linuxSLL)
         let frames = try packets.map { try Frame(parsing: $0.data, linkType: lt) }
         #expect(frames.filter { $0.transport.tcp?.destinationPort == 5599 }.count >= 4)
     }
 
     @Test func rawIPCaptureLoads() throws {
-        let (lt, packets) = try Fixtures.read(Fixtures.path("captures/public/timeout/ndpi_ocs_android-syn-timeout_DERIVED.pcap"))
+        let (lt, packets) = try Fixtures.read(Fixtures.reference("public/timeout/ndpi_ocs_android-syn-timeout_DERIVED.pcap"))
         #expect(lt == .raw)
         let frames = try packets.map { try Frame(parsing: $0.data, linkType: lt) }
         #expect(frames.allSatisfy { $0.transport.tcp?.flags == .syn })
@@ -160,7 +160,7 @@ import Testing
     }
 
     @Test func truncatedTCPHeaderNamesItsOffset() throws {
-        let (lt, packets) = try Fixtures.read(Fixtures.path("captures/linux-netns/ok/lambda-eth0.pcap"))
+        let (lt, packets) = try Fixtures.read(Fixtures.reference("linux-netns/ok/lambda-eth0.pcap"))
         let syn = packets[0].data
         do {
             _ = try Frame(parsing: Array(syn.prefix(14 + 20 + 10)), linkType: lt)

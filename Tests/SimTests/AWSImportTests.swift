@@ -7,7 +7,7 @@ import Testing
 /// `AWSImporter`: AWS CLI JSON dumps → scenarios that load, carry the dump's resources, and behave as the real
 /// topology would.
 @Suite struct AWSImportTests {
-    static let batfish = Fixtures.path("captures/public/aws-json/batfish_test-nat-gateway")
+    static let batfish = Fixtures.reference("public/aws-json/batfish_test-nat-gateway")
     static let synthetic = Fixtures.path("aws-json/synthetic/full")
     static let broken = Fixtures.path("aws-json/broken")
 

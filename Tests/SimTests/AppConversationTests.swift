@@ -237,7 +237,7 @@ private func checkDependencies(_ messages: [AppMessage]) {
         func size(_ side: AppMessage.Side, _ label: String) -> Int? {
             msgs.first { $0.from == side && $0.label.contains(label) }?.bytes.count
         }
-        // Tests/Fixtures/captures/linux-netns/ok/lambda-eth0.pcap (OpenSSH 9.2p1 both ends).
+        // captures/reference/linux-netns/ok/lambda-eth0.pcap (OpenSSH 9.2p1 both ends).
         #expect(size(.client, "SSH banner") == 41)
         #expect(size(.server, "SSH banner") == 41)
         #expect(size(.client, "KEX_ECDH_INIT") == 48)  // curve25519, as in zeek_ssh_kex_curve25519.pcap
@@ -256,7 +256,7 @@ private func checkDependencies(_ messages: [AppMessage]) {
     }
 
     /// The KEXINIT name-lists we send, parsed back from our bytes, against the ones OpenSSH 9.2p1 sent in the real
-    /// capture (Tests/Fixtures/captures/linux-netns/ok/lambda-eth0.pcap), read by tshark: the server's the same;
+    /// capture (captures/reference/linux-netns/ok/lambda-eth0.pcap), read by tshark: the server's the same;
     /// the client's the same but for the sntrup761x25519 methods, which the upload leaves out (so that curve25519
     /// is negotiated, which Wireshark can parse); the sftp listing's client the same in full.
     @Test func kexinitNameListsAreTheRealOpenSSHOnes() throws {
@@ -265,7 +265,7 @@ private func checkDependencies(_ messages: [AppMessage]) {
                       "ssh.mac_algorithms_client_to_server", "ssh.mac_algorithms_server_to_client",
                       "ssh.compression_algorithms_client_to_server", "ssh.compression_algorithms_server_to_client",
                       "ssh.languages_client_to_server", "ssh.languages_server_to_client"]
-        let rows = try TShark.fields(Fixtures.path("captures/linux-netns/ok/lambda-eth0.pcap"), ["tcp.srcport"] + fields,
+        let rows = try TShark.fields(Fixtures.reference("linux-netns/ok/lambda-eth0.pcap"), ["tcp.srcport"] + fields,
                                      filter: "ssh.message_code == 20")
         #expect(rows.count == 2)
         var real: [AppMessage.Side: [[String]]] = [:]

@@ -105,7 +105,7 @@ struct BulkFigures {
 
     /// The simulated reference transfer against the real capture (docs/fidelity.md, the table and its tolerances).
     @Test func simulatedBulkUploadMatchesTheRealLinuxCapture() throws {
-        let real = try BulkFigures(capture: Fixtures.path("captures/linux-netns/bulk-upload-10mb/sender-eth0.pcap"),
+        let real = try BulkFigures(capture: Fixtures.reference("linux-netns/bulk-upload-10mb/sender-eth0.pcap"),
                                    client: "10.99.1.1")
         // The real capture's figures, as docs/fidelity.md gives them (the fixture is what it was).
         #expect(real.firstFlight == 10)

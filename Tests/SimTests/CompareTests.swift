@@ -6,16 +6,16 @@ import Testing
 
 /// `CaptureComparison`: pairing the TCP conversations of two captures and comparing them packet by packet.
 @Suite struct CompareTests {
-    static let netns = "captures/linux-netns"
-    static let ssh = "captures/public/ssh"
+    static let netns = "linux-netns"
+    static let ssh = "public/ssh"
 
     func compare(_ a: String, _ b: String, _ options: CompareOptions = CompareOptions()) throws -> CaptureComparison {
-        try CaptureComparison.compare(pathA: Fixtures.path(a), pathB: Fixtures.path(b), options: options)
+        try CaptureComparison.compare(pathA: Fixtures.reference(a), pathB: Fixtures.reference(b), options: options)
     }
 
     /// Copies a capture through `change` (which may edit the frame and its timestamp) into a temp file.
     func rewritten(_ fixture: String, _ change: (inout Frame, inout Int64, Int64) -> Void) throws -> String {
-        let (link, records) = try Fixtures.read(Fixtures.path(fixture))
+        let (link, records) = try Fixtures.read(Fixtures.reference(fixture))
         let out = makeTempDirectory("vpcsim-compare") + "/rewritten.pcap"
         let w = try PcapWriter(path: out, linkType: link)
         let t0 = records.first?.timestamp ?? 0
@@ -112,7 +112,7 @@ import Testing
             if tcp.destinationPort == 22 { tcp.destinationPort = 2222 }
             f.transport = .tcp(tcp)
         }
-        let c = try CaptureComparison.compare(pathA: Fixtures.path("\(Self.ssh)/zeek_ssh_kex_dh_group18.pcap"),
+        let c = try CaptureComparison.compare(pathA: Fixtures.reference("\(Self.ssh)/zeek_ssh_kex_dh_group18.pcap"),
                                               pathB: moved)
         #expect(c.pairs.count == 1)
         #expect(c.pairs[0].b.serverPort == 2222)
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func vxlanMirroredHTTPFlowIsUnwrappedAndAgreesWithItself() throws {
-        let path = "captures/public/vxlan/zeek_vxlan-encapsulated-http.pcap"
+        let path = "public/vxlan/zeek_vxlan-encapsulated-http.pcap"
         let c = try compare(path, path)
         #expect(c.a.vxlanUnwrapped == 12 && c.a.vxlanVNIs == [1])
         #expect(c.a.conversations.count == 1 && c.a.conversations[0].serverPort == 80)
@@ -131,8 +131,8 @@ import Testing
     }
 
     @Test func aNewSYNAfterAResetStartsANewConversationOnTheSameTuple() throws {
-        let cap = try CompareCapture.load(path: Fixtures.path(
-            "captures/public/timeout/zeek_pop3_refused-rst-with-retries_DERIVED.pcap"))
+        let cap = try CompareCapture.load(path: Fixtures.reference(
+            "public/timeout/zeek_pop3_refused-rst-with-retries_DERIVED.pcap"))
         #expect(cap.conversations.count == 6)
         #expect(cap.conversations.map(\.packets.count) == [2, 2, 2, 2, 2, 2])
         #expect(cap.conversations.allSatisfy { $0.serverPort == 110 && $0.clientDecidedBy == .syn })
@@ -151,15 +151,15 @@ import Testing
 
     @Test func timingsScaledBy3PercentAgreeAndBy20PercentDiffer() throws {
         let original = "\(Self.ssh)/zeek_ssh_kex_curve25519.pcap"  // 2.25 s
-        let slower3 = try CaptureComparison.compare(pathA: Fixtures.path(original),
+        let slower3 = try CaptureComparison.compare(pathA: Fixtures.reference(original),
                                                     pathB: try scaled(original, by: 1.03))
         #expect(slower3.agrees)
-        let slower20 = try CaptureComparison.compare(pathA: Fixtures.path(original),
+        let slower20 = try CaptureComparison.compare(pathA: Fixtures.reference(original),
                                                      pathB: try scaled(original, by: 1.20))
         #expect(!slower20.agrees)
         #expect(Set(slower20.pairs[0].differences.map(\.field)) == [.time])
         // A wider tolerance takes the 20% back in.
-        let wide = try CaptureComparison.compare(pathA: Fixtures.path(original), pathB: try scaled(original, by: 1.20),
+        let wide = try CaptureComparison.compare(pathA: Fixtures.reference(original), pathB: try scaled(original, by: 1.20),
                                                  options: CompareOptions(tolerancePercent: 25))
         #expect(wide.agrees)
     }
@@ -172,7 +172,7 @@ import Testing
     }
 
     @Test func aTruncatedFileThrowsNamingTheFileAndThePacket() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("\(Self.ssh)/zeek_ssh_kex_dh_group18.pcap")))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.reference("\(Self.ssh)/zeek_ssh_kex_dh_group18.pcap")))
         let path = makeTempDirectory("vpcsim-compare") + "/cut.pcap"
         try data.prefix(data.count - 10).write(to: URL(fileURLWithPath: path))
         #expect(throws: CaptureFileError.self) { try CompareCapture.load(path: path) }

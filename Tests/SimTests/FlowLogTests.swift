@@ -97,7 +97,7 @@ struct FlowLogRecordTests {
     }
 
     /// flow-logs.txt against sources other than the code that writes it: the header is the one of AWS's own
-    /// default-format example (Tests/Fixtures/captures/public/flowlogs), and each record's packets, bytes, start
+    /// default-format example (captures/reference/public/flowlogs), and each record's packets, bytes, start
     /// and end are what tshark counts in the pcap of that interface for that direction of the connection (its
     /// ports; IP lengths summed; first and last packet's second). Ports are drawn from the seed, so none is pinned.
     @Test("story: flow-logs.txt agrees with AWS's default format and with tshark on each interface's pcap")
@@ -107,7 +107,7 @@ struct FlowLogRecordTests {
         let written = try String(contentsOfFile: out + "/flow-logs.txt", encoding: .utf8)
         #expect(written == (try text(o)))
         let lines = written.split(separator: "\n").map(String.init)
-        let awsExample = try String(contentsOfFile: Fixtures.path("captures/public/flowlogs/awsdocs_v2-default-format_examples.log"),
+        let awsExample = try String(contentsOfFile: Fixtures.reference("public/flowlogs/awsdocs_v2-default-format_examples.log"),
                                     encoding: .utf8)
         #expect(lines.first == awsExample.split(separator: "\n").first.map(String.init))
         let parsed = FlowLogParser.parse(written)
@@ -278,7 +278,7 @@ struct FlowLogSettingsTests {
 
 @Suite("Flow logs: reading AWS's own examples")
 struct FlowLogParserTests {
-    static let dir = Fixtures.path("captures/public/flowlogs")
+    static let dir = Fixtures.reference("public/flowlogs")
 
     static func files() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".log") }.sorted()

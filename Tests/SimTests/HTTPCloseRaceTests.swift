@@ -7,13 +7,13 @@ import Testing
 /// Who closes an HTTP/1.0 connection first (curl and Python's http.server race; assumption `http_close`), and
 /// `compare` telling that race from a difference.
 @Suite(.serialized) struct HTTPCloseRaceTests {
-    static let netns = "captures/linux-netns"
+    static let netns = "linux-netns"
 
-    /// The two real runs of the same curl request (Tests/Fixtures/captures/linux-netns): in `ok` curl's FIN
+    /// The two real runs of the same curl request (captures/reference/linux-netns): in `ok` curl's FIN
     /// came first, in `nacl-out-22-blocked` the server's. Nothing else about the exchange differs.
     @Test func twoRealRunsOfOneRequestDifferOnlyInTheCloseRace() throws {
-        let c = try CaptureComparison.compare(pathA: Fixtures.path("\(Self.netns)/ok/lambda-eth0.pcap"),
-                                              pathB: Fixtures.path("\(Self.netns)/nacl-out-22-blocked/lambda-eth0.pcap"))
+        let c = try CaptureComparison.compare(pathA: Fixtures.reference("\(Self.netns)/ok/lambda-eth0.pcap"),
+                                              pathB: Fixtures.reference("\(Self.netns)/nacl-out-22-blocked/lambda-eth0.pcap"))
         let http = try #require(c.pairs.first { $0.a.serverPort == 443 })
         #expect(http.a.packets.count == 12 && http.b.packets.count == 12)
         #expect(http.agrees, "\(http.summary)")
@@ -81,7 +81,7 @@ import Testing
         for (real, sim) in [("lambda-eth0", "01-lambda"), ("natgw-pub0", "02-nat"), ("igw-inet0", "03-igw"),
                             ("server-eth0", "04-host")] {
             let file = try #require(files.first { $0.hasPrefix(sim) && $0.hasSuffix(".pcap") })
-            let c = try CaptureComparison.compare(pathA: Fixtures.path("\(Self.netns)/ok/\(real).pcap"), pathB: out + "/" + file)
+            let c = try CaptureComparison.compare(pathA: Fixtures.reference("\(Self.netns)/ok/\(real).pcap"), pathB: out + "/" + file)
             let http = try #require(c.pairs.first { $0.a.serverPort == 443 })
             #expect(http.agrees, "\(real): \(http.summary)")
             #expect(http.closeRace == 10...12, "\(real)")

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 @testable import Sim
 
-/// The shipped reality scenarios against the real captures they model (Tests/Fixtures/captures/linux-netns):
+/// The shipped reality scenarios against the real captures they model (captures/reference/linux-netns):
 /// every real capture point is compared with its simulated counterpart by `vpcsim compare`'s library, with its
 /// default tolerance (5% or 50 ms). These fail when the model drifts from real Linux, OpenSSH and curl.
 @Suite(.serialized) struct RealityTests {
@@ -30,7 +30,7 @@ import Testing
         let dir = try simulate("reality-nacl-out-22-blocked")
         for (real, sim) in Self.points {
             let c = try CaptureComparison.compare(
-                pathA: Fixtures.path("captures/linux-netns/nacl-out-22-blocked/\(real).pcap"),
+                pathA: Fixtures.reference("linux-netns/nacl-out-22-blocked/\(real).pcap"),
                 pathB: try simulatedFile(dir, sim))
             #expect(c.agrees, "\(real): \(c.pairs.flatMap(\.summary))")
             #expect(c.unpairedA.isEmpty, "\(real): every real conversation has a simulated twin")
@@ -43,7 +43,7 @@ import Testing
     @Test func successfulSFTPSessionAndHTTPAgreePacketForPacket() throws {
         let dir = try simulate("reality-ok")
         for (real, sim) in Self.points {
-            let c = try CaptureComparison.compare(pathA: Fixtures.path("captures/linux-netns/ok/\(real).pcap"),
+            let c = try CaptureComparison.compare(pathA: Fixtures.reference("linux-netns/ok/\(real).pcap"),
                                                   pathB: try simulatedFile(dir, sim))
             let ssh = try #require(c.pairs.first { $0.a.serverPort == 22 })
             #expect(ssh.agrees, "\(real) sftp: \(ssh.summary)")

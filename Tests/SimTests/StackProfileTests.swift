@@ -29,7 +29,7 @@ import Testing
 
     /// SYN times (s, relative to the first) of one TCP stream in a fixture.
     func fixtureSYNs(_ file: String, stream: Int = 0) throws -> (times: [Double], options: [[UInt8]]) {
-        let (lt, packets) = try Fixtures.read(Fixtures.path("captures/public/timeout/" + file))
+        let (lt, packets) = try Fixtures.read(Fixtures.reference("public/timeout/" + file))
         var firstTuple: (UInt16, UInt16)?
         var streams: [(UInt16, UInt16)] = []
         var times: [Double] = []

@@ -92,7 +92,7 @@ private final class SegmentLog: NetworkObserver {
                 .count
         }
         // The third would be 40, but the receiver's window (87,040 bytes until its buffer grows) holds it to 38, as
-        // in the real capture (Tests/Fixtures/captures/linux-netns/bulk-upload-10mb: 10, 18, 38, 75 segments).
+        // in the real capture (captures/reference/linux-netns/bulk-upload-10mb: 10, 18, 38, 75 segments).
         #expect(Array(rounds.prefix(2)) == [10, 20], "\(rounds)")
         #expect((36...40).contains(rounds[2]), "\(rounds)")
         #expect(rounds[3] > 60, "\(rounds)")

@@ -1,7 +1,8 @@
 import Foundation
 import Packets
 
-/// Where the committed fixtures live (Tests/Fixtures), found from this source file.
+/// Where the committed fixtures live (Tests/Fixtures, and the reference captures in captures/reference), found
+/// from this source file.
 public enum Fixtures {
     public static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
@@ -12,9 +13,16 @@ public enum Fixtures {
 
     public static func path(_ relative: String) -> String { root + "/" + relative }
 
-    /// Every .pcap/.pcapng under Tests/Fixtures/captures, sorted.
+    /// The real reference captures users compare against (captures/reference at the repository root, described
+    /// with their sources and licences in captures/README.md).
+    public static let referenceRoot = repositoryRoot + "/captures/reference"
+
+    /// A file under captures/reference: `reference("linux-netns/ok/lambda-eth0.pcap")`.
+    public static func reference(_ relative: String) -> String { referenceRoot + "/" + relative }
+
+    /// Every .pcap/.pcapng under captures/reference, sorted.
     public static func allCaptures() -> [String] {
-        let base = root + "/captures"
+        let base = referenceRoot
         let e = FileManager.default.enumerator(atPath: base)
         var out: [String] = []
         while let f = e?.nextObject() as? String {

@@ -6,7 +6,7 @@ import Packets
 /// close, whenever the handler returns); curl closes as soon as it has the whole body (Content-Length), about
 /// 100 µs after it arrives. Neither waits for the other, so which FIN comes first depends on microseconds: in
 /// the linux-netns reference the server closed 61 µs after sending the body in one run
-/// (Tests/Fixtures/captures/linux-netns/nacl-out-22-blocked: its FIN first) and 1.351 ms after it in the
+/// (captures/reference/linux-netns/nacl-out-22-blocked: its FIN first) and 1.351 ms after it in the
 /// other (…/ok: the client's FIN first, the server's 1.224 ms after it arrived). Over a round trip longer than
 /// the server's delay (any path through the internet) the server's FIN always comes first: the default.
 public enum HTTPCloseOrder: String, Sendable, CaseIterable {

@@ -1,7 +1,7 @@
 import Packets
 
 /// An OpenSSH 9.2 `sftp` session that lists a directory, as the real client and sshd exchange it in the
-/// linux-netns reference capture (Tests/Fixtures/captures/linux-netns/ok): the same key exchange
+/// linux-netns reference capture (captures/reference/linux-netns/ok): the same key exchange
 /// (sntrup761x25519-sha512, so tshark 4.0 flags the key lengths exactly as it does on the real capture), the
 /// same message sizes, and the real processing delays. The encrypted messages are random bytes of the observed
 /// sizes; their meaning is named where the OpenSSH debug log in run.log shows it.

@@ -61,7 +61,7 @@ extension SSHConversation.SFTPSize {
 
 extension SSHConversation {
     /// "ls": sftp(1) stats the directory, opens it and reads it until EOF, then closes it — the message sequence
-    /// of the linux-netns reference's `ls` (Tests/Fixtures/captures/linux-netns/ok), with its processing delays;
+    /// of the linux-netns reference's `ls` (captures/reference/linux-netns/ok), with its processing delays;
     /// returns the server's last message.
     static func listing(after trigger: Int, pause: Int64, home: String, _ m: inout Builder,
                         _ rng: inout SplitMix64) -> Int {

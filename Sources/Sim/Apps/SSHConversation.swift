@@ -86,7 +86,7 @@ public enum SSHConversation {
                            "hmac-sha2-512-etm@openssh.com", "hmac-sha1-etm@openssh.com", "umac-64@openssh.com",
                            "umac-128@openssh.com", "hmac-sha2-256", "hmac-sha2-512", "hmac-sha1"]
 
-        /// OpenSSH 9.2p1 Debian-2+deb12u10 client as captured (Tests/Fixtures/captures/linux-netns/ok), except
+        /// OpenSSH 9.2p1 Debian-2+deb12u10 client as captured (captures/reference/linux-netns/ok), except
         /// that the sntrup761x25519 methods are left out (as `KexAlgorithms -sntrup761x25519-sha512*` would),
         /// so curve25519-sha256 is negotiated: Wireshark 4.0 cannot parse sntrup761 keys. ext-info-c and the
         /// Terrapin strict-kex marker stay. The host key list is the order OpenSSH uses when known_hosts already

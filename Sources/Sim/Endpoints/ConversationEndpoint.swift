@@ -109,7 +109,7 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
 
     func peerClosed(_ c: TCPConnection) {
         // A server closes its side when the client has, after reading the end of the stream (about 1 ms, as
-        // the real sshd and Python servers in Tests/Fixtures/captures/linux-netns do); a client whose work is
+        // the real sshd and Python servers in captures/reference/linux-netns do); a client whose work is
         // done already closed.
         connection = c
         if let r = readDelayAtClose {

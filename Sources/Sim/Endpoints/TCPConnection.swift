@@ -204,7 +204,7 @@ public final class TCPConnection: ScheduledTarget {
                                     windowScale: stack.windowScale))
         case .windows:
             // Windows leaves window scaling out of its third SYN, whether the earlier two timed out or were
-            // reset (both seen in the public captures in Tests/Fixtures/captures/public/timeout).
+            // reset (both seen in the public captures in captures/reference/public/timeout).
             let lastTry = synRetries + resetRetries >= 2
             let options: [TCPOption] = lastTry
                 ? [.maximumSegmentSize(stack.mss), .noOperation, .noOperation, .sackPermitted]

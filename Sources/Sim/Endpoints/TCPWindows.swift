@@ -251,7 +251,7 @@ struct TCPWindows {
     static let rmemDefault: Int32 = 131_072
     static let rmemMax: Int32 = 6_291_456
     /// tcp_win_from_space's ratio, /256: the window Linux 6.18 offers from a full buffer in the reference capture
-    /// (Tests/Fixtures/captures/linux-netns/bulk-upload-10mb: 4,176,512 of tcp_rmem[2] 6,291,456, 0.664).
+    /// (captures/reference/linux-netns/bulk-upload-10mb: 4,176,512 of tcp_rmem[2] 6,291,456, 0.664).
     static let scalingRatio: Int64 = 170
 
     private var rcvBuf: Int32 = TCPWindows.rmemDefault

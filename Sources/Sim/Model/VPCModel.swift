@@ -280,7 +280,7 @@ public struct StackProfile: Sendable, Equatable {
 
     /// Windows 10/11 and Server 2016+: initial RTO 3 s, TcpMaxConnectRetransmissions 2: SYNs at 0, 3, 9 s, the
     /// connect fails at 21 s; after an RST it tries twice more about 0.5 s apart (both seen in the public
-    /// captures in Tests/Fixtures/captures/public/timeout). Ports 49152–65535, TTL 128, no timestamps.
+    /// captures in captures/reference/public/timeout). Ports 49152–65535, TTL 128, no timestamps.
     public static let windows = StackProfile(
         name: "windows", synRetransmitDelays: [3, 6].map { $0 * second }, synGiveUpAfterLast: 12 * second,
         ephemeralPorts: 49152...65535, initialTTL: 128, mss: 1460, windowScale: 8, synWindow: 64240,

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Makes nflog_tcp-netns.pcap (Tests/Fixtures/captures/local): one TCP connection between two Linux network namespaces, every packet of it
+# Makes nflog_tcp-netns.pcap (captures/reference/local): one TCP connection between two Linux network namespaces, every packet of it
 # logged by an nftables `log group 7 queue-threshold 1` rule (each packet handed to userspace at once, so that
 # its record timestamp is when it was logged) in the client's namespace and captured with `tcpdump -i nflog:7`
 # (link type 239, LINKTYPE_NFLOG). Needs root, iproute2, nftables, tcpdump and python3.

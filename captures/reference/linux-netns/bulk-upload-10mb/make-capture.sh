@@ -1,5 +1,5 @@
 #!/bin/bash
-# Makes sender-eth0.pcap and run.log (Tests/Fixtures/captures/linux-netns/bulk-upload-10mb): a real OpenSSH
+# Makes sender-eth0.pcap and run.log (captures/reference/linux-netns/bulk-upload-10mb): a real OpenSSH
 # `sftp put` of 10,000,000 bytes between two Linux network namespaces joined by a wire with 10 ms of delay each
 # way (a 20 ms round trip), CUBIC in both namespaces, the kernel's default tcp_rmem/tcp_wmem, offloads off (so
 # that the capture shows the segments on the wire), captured at the sender's interface with a 96-byte snaplen
