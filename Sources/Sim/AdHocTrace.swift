@@ -213,7 +213,11 @@ public enum AdHocTrace {
         case .outsideHost: return false
         }
         switch RouteLookup.match(m.routeTables[m.routeTable(of: m.enis[eni].subnet)], address)?.target {
-        case .peering?, .notModeled?, .networkInterface?: return true
+        case .peering?, .notModeled?: return true
+        case .networkInterface(let e)?:
+            // An instance of the same VPC may forward (`Appliance`); any other ENI is outside the model.
+            guard case .instance = m.enis[e].owner else { return true }
+            return m.subnets[m.enis[e].subnet].vpc != m.subnets[m.enis[eni].subnet].vpc
         default: return false
         }
     }

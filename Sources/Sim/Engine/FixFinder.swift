@@ -125,6 +125,16 @@ public enum FixFinder {
             return (m, RuleChange(component: model.routeTables[t].display,
                                   change: "add route 0.0.0.0/0 → \(model.natGateways[n].id)",
                                   reason: "no route leads \(key.destination) out of the VPC"))
+        case "appliance":
+            guard let k = m.instances.firstIndex(where: { $0.id == drop.component }) else { return nil }
+            if m.instances[k].sourceDestCheck {
+                m.instances[k].sourceDestCheck = false
+                return (m, RuleChange(component: model.instances[k].display,
+                                      change: "disable source/destination check "
+                                          + "(aws ec2 modify-instance-attribute --no-source-dest-check)",
+                                      reason: "a route sends it traffic for \(key.destination) to forward"))
+            }
+            return nil  // the instance's own forwarding is not a VPC rule
         default:
             return nil
         }
@@ -216,6 +226,13 @@ public enum FixFinder {
     }
 
     static func advice(_ model: VPCModel, _ drop: DropInfo) -> String? {
+        if drop.kind == "appliance", drop.rule.hasPrefix("no connection state") {
+            return "the reply takes another path than the request, past a stateful appliance that never saw the "
+                + "connection open: route both directions through the same appliance (each subnet's route table)"
+        }
+        if drop.kind == "appliance", drop.rule == "not a router" {
+            return "the instance does not forward: enable forwarding in its operating system (net.ipv4.ip_forward=1)"
+        }
         if drop.kind == "internet-gateway", drop.rule.hasPrefix("no public IP") {
             return "a Lambda function never gets a public IP: put it in private subnets whose route table sends "
                 + "0.0.0.0/0 to a NAT gateway in a public subnet"

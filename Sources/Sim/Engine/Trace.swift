@@ -11,6 +11,8 @@ public struct Step: Sendable, Equatable, Codable {
         case natGateway = "nat-gateway"
         case internetGateway = "internet-gateway"
         case internet
+        /// An instance that forwards packets (a router or firewall appliance).
+        case appliance
         case delivered
     }
     public enum Action: String, Sendable, Codable {
@@ -57,6 +59,7 @@ public struct Step: Sendable, Equatable, Codable {
         case .natGateway: return "NAT"
         case .internetGateway: return "IGW"
         case .internet: return "internet"
+        case .appliance: return "appliance"
         case .delivered: return "delivered"
         }
     }

@@ -311,10 +311,25 @@ public struct LambdaFunction: Named, Sendable {
 }
 
 public struct Instance: Named, Sendable {
+    /// What the instance's operating system does with a packet addressed to someone else.
+    public enum Forwarding: String, Sendable {
+        /// Nothing: it is not a router (Linux's default, net.ipv4.ip_forward=0).
+        case off
+        /// Forwards every packet by its subnet's route table (ip_forward=1).
+        case router
+        /// A firewall: forwards the packets of connections it saw open, drops a TCP segment of a connection whose
+        /// SYN it did not see (the return leg of an asymmetric path).
+        case stateful
+    }
     public var id: String
     public var name: String?
     public var eni: Int
     public var stack: StackProfile
+    /// EC2's source/destination check, on by default: the instance "must be the source or destination of any
+    /// traffic it sends or receives" (EC2-UG using-eni, "Source/destination checking"); an appliance that
+    /// forwards needs it off.
+    public var sourceDestCheck = true
+    public var forwarding = Forwarding.off
 }
 
 /// What answers on a port of an outside host.

@@ -12,6 +12,7 @@ struct HopTables {
     }
 
     struct ENI {
+        var privateIP: IPv4Address
         var subnet: Int32
         /// The NAT gateway whose ENI this is, -1 for none.
         var natGateway: Int32
@@ -31,7 +32,8 @@ struct HopTables {
         enis = model.enis.map { e in
             var nat: Int32 = -1
             if case .natGateway(let n) = e.owner { nat = Int32(n) }
-            return ENI(subnet: Int32(e.subnet), natGateway: nat, hasSecurityGroups: !e.securityGroups.isEmpty)
+            return ENI(privateIP: e.privateIP, subnet: Int32(e.subnet), natGateway: nat,
+                       hasSecurityGroups: !e.securityGroups.isEmpty)
         }
         natSubnet = model.natGateways.map { Int32($0.subnet) }
         natENI = model.natGateways.map { Int32($0.eni) }

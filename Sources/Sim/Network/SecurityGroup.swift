@@ -106,7 +106,7 @@ struct SecurityGroup {
     /// A connection's key in one of its two directions, the same for both (the lower address and port as the
     /// source), so that a packet either way finds its entry in one lookup; `forward`: `key` is that direction.
     @inline(__always)
-    private static func canonical(_ key: PacketKey) -> (key: PacketKey, forward: Bool) {
+    static func canonical(_ key: PacketKey) -> (key: PacketKey, forward: Bool) {
         let a = UInt64(key.source.rawValue) << 16 | UInt64(key.sourcePort)
         let b = UInt64(key.destination.rawValue) << 16 | UInt64(key.destinationPort)
         return a <= b ? (key, true) : (key.reversed, false)

@@ -22,6 +22,7 @@ public final class VPCNetwork {
     let networkACLs: NetworkACL
     let routeTables: RouteTable
     let internetGateways: InternetGateway
+    let appliances: Appliance
     var nats: [NATGateway] = []
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     var natRefs: [Borrowed<NATGateway>] = []
@@ -100,6 +101,7 @@ public final class VPCNetwork {
         networkACLs = NetworkACL(model)
         routeTables = RouteTable(model)
         internetGateways = InternetGateway(model, assumptions: assumptions)
+        appliances = Appliance(model)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -312,7 +314,19 @@ public final class VPCNetwork {
             let src = p.ip.source
             record(&p, internetGateways.step(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
             return Transit(next: .internetGateway(g, toInternet: true), delay: hop)
-        case .networkInterface, .peering, .notModeled, .blackhole:
+        case .networkInterface:
+            // To an instance that may forward (`Appliance`), in the same VPC: as the local route to its ENI.
+            let eni = Int(r.target)
+            guard appliances.isInstance(eni), tables.subnets[Int(tables.enis[eni].subnet)].vpc == tables.subnets[subnet].vpc
+            else { break }
+            record(&p, routeTables.forwarded(rt, r))
+            if var t = crossNACLs(from: subnet, to: Int(tables.enis[eni].subnet), &p, key) {
+                if drop(of: t)?.kind == .naclInbound { t.rejectedAt = eni }
+                return t
+            }
+            securityGroupAt = eni
+            return Transit(next: .eni(eni), delay: hop)
+        case .peering, .notModeled, .blackhole:
             break  // the model names what the route leads to
         }
         let route = model.routeTables[rt].routes[Int(r.index)]
@@ -474,6 +488,10 @@ public final class VPCNetwork {
     private func handle(_ node: PathNode, _ p: inout SimPacket) {
         switch node {
         case .eni(let eni):
+            if p.ip.destination != tables.enis[eni].privateIP, appliances.isInstance(eni) {
+                applianceReceive(eni, &p)
+                return
+            }
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
                             action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
             endTrace(&p)
@@ -492,6 +510,42 @@ public final class VPCNetwork {
             capture(.outsideHost(h), &p, outgoing: false, comment: "received")
             if let d = deliverToHost { d(h, p) } else if let s = simulation { s { $0.deliver(&p, toHost: h) } }
         }
+    }
+
+    // MARK: Appliances
+
+    /// A packet for another address at instance `eni` (a route sent it there): the instance's source/destination
+    /// check and operating system decide (`Appliance`); forwarded, it leaves through the same ENI — its security
+    /// group's egress, its subnet's route table and NACLs — one hop further.
+    private func applianceReceive(_ eni: Int, _ p: inout SimPacket) {
+        let key = p.key
+        let marks = p.closeMarks
+        let v = appliances.check(eni, key, marks, traced: p.traced)
+        if let step = v.step, !v.allowed {
+            record(&p, step)
+            capture(.eni(eni), &p, outgoing: false, comment: "dropped: " + step.text)
+            observeInterface(eni, &p, egress: false, accepted: false)
+            drop(p, step)
+            return
+        }
+        if let step = v.step { record(&p, step) }
+        let id = appliances.instanceID(eni)
+        capture(.eni(eni), &p, outgoing: false, comment: "arrived for \(key.destination); forwarded by \(id)")
+        observeInterface(eni, &p, egress: false, accepted: true)
+        p.ip.ttl = p.ip.ttl &- 1
+        let sg = securityGroups.check(eni, .outbound, key, marks, traced: p.traced)
+        if let step = sg.step { record(&p, step) }
+        guard sg.allowed else {
+            let step = sg.step!
+            capture(.eni(eni), &p, outgoing: true, comment: "forwarded; dropped: " + step.text)
+            observeInterface(eni, &p, egress: true, accepted: false)
+            drop(p, step)
+            return
+        }
+        let t = transitFromSubnet(Int(tables.enis[eni].subnet), &p, key: key)
+        capture(.eni(eni), &p, outgoing: true, comment: "forwarded by \(id); " + comment(t))
+        logEgress(eni, &p, t)
+        forward(&p, t)
     }
 
     // MARK: NAT gateways

@@ -150,7 +150,8 @@ extension ScenarioBuilder {
     mutating func readInstances(_ items: [Node]) throws {
         for item in items {
             var f = try r.fields(item, what: "instance", allowed: [
-                "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "stack",
+                "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "stack", "source_dest_check",
+                "forwarding",
             ])
             let index = model.instances.count
             let (id, name) = try identify(&f, .instance, index: index)
@@ -175,7 +176,13 @@ extension ScenarioBuilder {
                                      publicIP: publicIP, securityGroups: groups, owner: .instance(index),
                                      mac: ScenarioValues.mac(hashing: eniID)), node: item)
             if privateIP == nil { pendingAllocations.append((eni, owner, item)) }
-            model.instances.append(Instance(id: id, name: name, eni: eni, stack: stack))
+            var instance = Instance(id: id, name: name, eni: eni, stack: stack)
+            if let n = f["source_dest_check"] { instance.sourceDestCheck = try r.bool(n, key: "source_dest_check") }
+            if let n = f["forwarding"] {
+                instance.forwarding = try r.oneOf(n, key: "forwarding", [("off", .off), ("router", .router),
+                                                                          ("stateful", .stateful)])
+            }
+            model.instances.append(instance)
         }
     }
 

@@ -1,0 +1,84 @@
+import Packets
+
+/// An instance that forwards packets: a router or firewall appliance a route sends traffic to (its ENI or the
+/// instance as the route's target), or a NAT instance's forwarding half. A packet that reaches an instance's ENI
+/// addressed to someone else meets EC2's source/destination check first: on (the default), the ENI drops it ("the
+/// instance must be the source or destination of any traffic it sends or receives", EC2-UG using-eni,
+/// Source/destination checking); off, the instance's operating system decides (`Instance.Forwarding`): not a
+/// router, it drops it; a router forwards it; a stateful firewall forwards the packets of connections it saw open
+/// and drops a TCP segment whose connection's SYN it never saw — the return leg of an asymmetric path. A forwarded
+/// packet leaves through the same ENI (its security group's egress, its subnet's route table and NACL), one hop
+/// further (TTL − 1). `check` is what the dispatcher calls; `step` names the instance and the reason.
+struct Appliance {
+    /// Per ENI: the instance it belongs to (-1: none).
+    private let instanceOf: [Int32]
+    /// Connections a stateful appliance saw open, by ENI and canonical key, with their close (as security groups
+    /// track theirs: `SecurityGroup.followTracked`).
+    private let connections = HashTable<SecurityGroup.TrackedKey, SecurityGroup.Tracked>()
+    private let model: VPCModel
+
+    init(_ model: VPCModel) {
+        self.model = model
+        var owner = [Int32](repeating: -1, count: model.enis.count)
+        for (k, i) in model.instances.enumerated() { owner[i.eni] = Int32(k) }
+        instanceOf = owner
+    }
+
+    /// Whether `eni` is an instance's (and so may be sent packets for other addresses by a route).
+    @inline(__always)
+    func isInstance(_ eni: Int) -> Bool { instanceOf[eni] >= 0 }
+
+    /// What instance `eni`'s check and operating system do with a packet addressed to someone else.
+    func check(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?, traced: Bool) -> Verdict {
+        let instance = model.instances[Int(instanceOf[eni])]
+        if instance.sourceDestCheck {
+            return Verdict(allowed: false, step: step(eni, action: .dropped,
+                rule: "source/destination check: \(key.destination) is not \(model.enis[eni].privateIP)",
+                detail: "the ENI drops traffic for other addresses unless the check is off"))
+        }
+        switch instance.forwarding {
+        case .off:
+            return Verdict(allowed: false, step: step(eni, action: .dropped, rule: "not a router",
+                                                      detail: "the instance does not forward packets (forwarding: off)"))
+        case .router:
+            return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded, rule: "forwarded (router)")) : .pass
+        case .stateful:
+            if follow(eni, key, marks) {
+                return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded,
+                                                                   rule: "forwarded (connection it saw open)")) : .pass
+            }
+            if key.proto == .tcp, let m = marks, !(m.flags.contains(.syn) && !m.flags.contains(.ack)) {
+                return Verdict(allowed: false, step: step(eni, action: .dropped,
+                    rule: "no connection state for \(key.description)",
+                    detail: "a stateful appliance drops a TCP segment of a connection whose SYN it did not see "
+                        + "(asymmetric path)"))
+            }
+            let (canonical, forward) = SecurityGroup.canonical(key)
+            connections[SecurityGroup.TrackedKey(key: canonical, eni: Int32(eni))] = SecurityGroup.Tracked(openerForward: forward)
+            return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded,
+                                                               rule: "forwarded (new connection)")) : .pass
+        }
+    }
+
+    /// Whether `key` belongs to a connection the appliance at `eni` saw open; follows its close.
+    private func follow(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?) -> Bool {
+        let (canonical, forward) = SecurityGroup.canonical(key)
+        guard let slot = connections.find(SecurityGroup.TrackedKey(key: canonical, eni: Int32(eni))) else { return false }
+        guard let m = marks else { return true }
+        let entry = connections.value(at: slot)
+        if m.flags.contains(.rst) || entry.pointee.close.follow(m, fromA: entry.pointee.openerForward == forward) {
+            connections.remove(at: slot)
+        }
+        return true
+    }
+
+    /// The id of instance `eni`'s instance.
+    func instanceID(_ eni: Int) -> String { model.instances[Int(instanceOf[eni])].id }
+
+    /// The step instance `eni` records.
+    func step(_ eni: Int, action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        let instance = model.instances[Int(instanceOf[eni])]
+        return Step(kind: .appliance, component: instance.id, componentDisplay: instance.display, action: action,
+                    rule: rule, detail: detail)
+    }
+}
