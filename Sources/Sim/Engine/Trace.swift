@@ -12,6 +12,8 @@ public struct Step: Sendable, Equatable, Codable {
         case internetGateway = "internet-gateway"
         case internet
         case delivered
+        /// A VPC peering connection (`VPCPeering`).
+        case peering
     }
     public enum Action: String, Sendable, Codable {
         case allowed, denied, forwarded, translated, dropped, delivered
@@ -58,6 +60,7 @@ public struct Step: Sendable, Equatable, Codable {
         case .internetGateway: return "IGW"
         case .internet: return "internet"
         case .delivered: return "delivered"
+        case .peering: return "peering"
         }
     }
 

@@ -73,7 +73,7 @@ public final class VPCNetwork {
     private let publicToPrivate = AddressMap<IPv4Address>()
     private let privateToPublic = AddressMap<IPv4Address>()
     /// Every private address an ENI answers to (primary and secondary), per VPC.
-    private let eniByAddress = AddressMap<Int>()
+    let eniByAddress = AddressMap<Int>()
     private let hostByAddress = AddressMap<Int>()
     /// Whether each internet gateway is attached to a VPC.
     private var igwAttached: [Bool]
@@ -95,7 +95,9 @@ public final class VPCNetwork {
     }
 
     /// The model as plain data, for the reads of every packet.
-    private let tables: HopTables
+    let tables: HopTables
+    /// The peering connections' part (VPCPeering.swift).
+    let peering: VPCPeering
     /// Half of each outside host's round trip.
     private let hostOneWay: [Int64]
     public var observer: NetworkObserver? {
@@ -142,6 +144,7 @@ public final class VPCNetwork {
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         eniPoint = Array(repeating: nil, count: model.enis.count)
         tables = HopTables(model)
+        peering = VPCPeering(model: model, assumptions: assumptions)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         igwAttached = model.internetGateways.indices.map { g in model.vpcs.contains { $0.internetGateway == g } }
         for (i, n) in model.natGateways.enumerated() {
@@ -578,12 +581,14 @@ public final class VPCNetwork {
             let src = p.ip.source
             record(&p, igwStep(g, action: .translated, rule: "1:1 NAT \(src) → \(pub)"))
             return Transit(next: .internetGateway(g, toInternet: true), delay: hop)
+        case .peeringConnection:
+            return peeringTransit(Int(r.target), from: subnet, &p, key, securityGroupAt: &securityGroupAt)
         case .networkInterface, .peering, .notModeled, .blackhole:
             break  // the model names what the route leads to
         }
         let route = model.routeTables[rtIndex].routes[Int(r.index)]
         switch route.target {
-        case .local, .natGateway, .internetGateway:
+        case .local, .natGateway, .internetGateway, .peeringConnection:
             preconditionFailure("HopTables routes these")
         case .blackhole(let was):
             return fail(&p, routeStep(rtIndex, action: .dropped,
@@ -620,7 +625,7 @@ public final class VPCNetwork {
         if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
     }
 
-    private func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
+    func fail(_ p: inout SimPacket, _ step: Step) -> Transit {
         record(&p, step)
         dropSteps.append(step)
         return Transit(next: nil, delay: 0, dropIndex: Int32(dropSteps.count - 1))
@@ -635,7 +640,7 @@ public final class VPCNetwork {
     }
 
     @inline(__always)
-    private func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
+    func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         let aclIndex = Int(tables.subnets[subnet].networkACL)
         let (allowed, rule) = tables.naclDecision(aclIndex, direction, key)
         if allowed, !p.traced { return nil }  // the common case: nothing to record
@@ -1215,7 +1220,7 @@ public final class VPCNetwork {
 
     /// Records a step of a traced packet; for the others the step is never even built (hot path).
     @inline(__always)
-    private func record(_ p: inout SimPacket, _ step: @autoclosure () -> Step) {
+    func record(_ p: inout SimPacket, _ step: @autoclosure () -> Step) {
         guard p.traced else { return }
         if p.traceSlot < 0 {
             if let s = freeTraceSlots.popLast() {
@@ -1495,6 +1500,7 @@ public final class VPCNetwork {
         case .natGateway(let n): return model.natGateways[n].id
         case .networkInterface(let e): return model.enis[e].id
         case .peering(let p), .notModeled(let p): return p
+        case .peeringConnection(let k): return model.peeringConnections[k].id
         case .blackhole: return "blackhole"
         }
     }
