@@ -247,6 +247,11 @@ public enum FixFinder {
             return "a Lambda function never gets a public IP: put it in private subnets whose route table sends "
                 + "0.0.0.0/0 to a NAT gateway in a public subnet"
         }
+        if drop.kind == "peering", drop.rule.contains(" is not in ") {
+            // VPC-PG: unsupported VPC peering configurations (no transitive or edge-to-edge routing).
+            return "a peering connection carries traffic between its two VPCs only: peer the VPCs that talk directly "
+                + "(a connection of their own, with routes on both sides), or join them through a transit gateway"
+        }
         if drop.kind == "nat-gateway", drop.rule.hasPrefix("connection idle longer than") {
             // No rule change helps: the NAT gateway's idle timeout is fixed (VPC-UG nat-gateway-troubleshooting).
             return "keep the connection from idling that long: keepalives every less than 350 s, e.g. the flow's "
