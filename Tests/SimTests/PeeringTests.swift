@@ -234,6 +234,10 @@ import Testing
         #expect(far.report.assumptions.contains { $0.name == "inter_region_peering_latency_ms" && $0.value == "35" })
         // The SSH handshake and upload take several round trips, each 70 ms longer.
         #expect(flow.elapsed_s - near.elapsed_s > 0.07 * 4)
+        // Flow logs give traffic-path 5 (inter-Region peering) to what leaves for the connection.
+        let logged = Self.replacing(farText, [("seed: 1\n", "seed: 1\nflow_logs: {format: \"${interface-id} ${dstaddr} ${dstport} ${traffic-path}\"}\n")])
+        let lines = try #require(try Self.run(logged, out: makeTempDirectory("vpcsim-peering")).flowLogText).split(separator: "\n")
+        #expect(lines.contains("eni-0c83aca23d1a66d8b 10.1.1.20 22 5"), "\(lines)")
         let slower = Self.replacing(farText, [("seed: 1\n", "seed: 1\nassumptions: {inter_region_peering_latency_ms: 80}\n")])
         let slow = try Self.run(slower).report.flows[0]
         #expect(slow.hops[3].detail == "inter-Region us-east-1 ↔ eu-west-1: 80 ms one way, MTU 8500")
