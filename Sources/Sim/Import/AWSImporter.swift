@@ -272,8 +272,8 @@ struct AWSConverter {
         }
     }
 
-    /// The modeled peering connection joining the VPCs of two groups in the same Region (a group reference may
-    /// cross it: VPC-PG vpc-peering-security-groups), or why not.
+    /// The modeled peering connection joining VPCs `a` and `b` in the same Region (a group reference may cross it:
+    /// VPC-PG vpc-peering-security-groups); nil when there is none.
     func peeringForReference(_ a: String, _ b: String) -> ImportPlan.Peering? {
         plan.peerings.first { $0.other(a) == b && !$0.interRegion }
     }
