@@ -154,9 +154,9 @@ public enum FixFinder {
     }
 
     /// When the groups of `eni` already admit by group reference in this direction and the peer is an ENI of the
-    /// same VPC (or of one peered with it in the same Region) with groups of its own, the change a person would make: extend a rule for a group the peer carries
-    /// to the port, when its range ends next to it, or add a rule for that group (else for the peer's first
-    /// group, in the group that already references one). A group rule matches the private addresses of the ENIs
+    /// same VPC (or of one peered with it in the same Region) with groups of its own, the change a person would
+    /// make: extend a rule for a group the peer carries to the port, when its range ends next to it, or add a rule
+    /// for that group (else for the peer's first group, in the group that already references one). A group rule matches the private addresses of the ENIs
     /// that carry the group (VPC-UG security-group-rules), so a peer seen by a public address (through an
     /// internet gateway or a NAT gateway) gets none: nil, and the caller proposes its /32.
     static func groupRuleChange(_ model: VPCModel, eni: Int, egress: Bool, key: PacketKey, peer: IPv4Address)
