@@ -68,7 +68,7 @@ import Testing
         let r = try vpcsim(["validate", dir + "/v6.yaml"])
         #expect(r.status == 2)
         #expect(r.stderr.split(separator: "\n").count == 1)
-        #expect(r.stderr.contains("v6.yaml:39:22: `::/0`: IPv6 is not modeled yet"), "\(r.stderr)")
+        #expect(r.stderr.contains("v6.yaml:42:22: `::/0`: IPv6 is not modeled yet"), "\(r.stderr)")
         #expect(!r.stderr.contains("invalid IPv4"))
     }
 }

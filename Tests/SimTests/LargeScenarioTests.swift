@@ -55,6 +55,7 @@ private let smallSize = ScenarioGenerator.Size(subnets: 100, routes: 1000, naclE
             case .natGateway: kinds.insert("nat")
             case .networkInterface: kinds.insert("eni")
             case .peering: kinds.insert("pcx")
+            case .peeringConnection: kinds.insert("modeled-pcx")
             case .notModeled: kinds.insert("not-modeled")
             case .blackhole: kinds.insert("blackhole")
             }

@@ -116,6 +116,7 @@ public enum FixFinder {
         case "route":
             guard let t = m.routeTables.firstIndex(where: { $0.id == drop.component }) else { return nil }
             let vpc = m.routeTables[t].vpc
+            if let peered = peeringRoute(m, table: t, key: key, isReply: isReply) { return peered }
             // Prefer a public NAT gateway in the VPC; otherwise nothing a route alone can fix.
             guard let n = m.natGateways.firstIndex(where: { m.subnets[$0.subnet].vpc == vpc && $0.connectivity == .public })
             else { return nil }
@@ -140,10 +141,32 @@ public enum FixFinder {
         }
     }
 
+    /// A packet dropped at route table `t` for want of a route, whose destination is in a VPC that an active
+    /// peering connection joins to the table's VPC: the route to that VPC's CIDR block through the connection.
+    /// Each side of a peering routes on its own (VPC-PG vpc-peering-routing), so a reply dropped here needs the
+    /// route on this side, the peer's, whatever the other side has.
+    static func peeringRoute(_ model: VPCModel, table t: Int, key: PacketKey, isReply: Bool) -> (VPCModel, RuleChange)? {
+        let vpc = model.routeTables[t].vpc
+        for (k, c) in model.peeringConnections.enumerated() where c.isActive {
+            guard let other = c.otherVPC(vpc),
+                  let block = model.vpcs[other].cidrBlocks.first(where: { $0.contains(key.destination) }) else { continue }
+            var m = model
+            m.routeTables[t].routes.removeAll { $0.destination == block }
+            m.routeTables[t].routes.append(Route(destination: block, target: .peeringConnection(k)))
+            let side = vpc == c.requesterVPC ? "requester" : "accepter"
+            let reason = (isReply ? "replies to \(key.destination) cross back over \(c.id)" : "\(key.destination) is in "
+                + "\(model.vpcs[other].display), across \(c.id)") + "; each side of a peering needs its own route "
+                + "(this table is on the \(side) side, \(model.vpcs[vpc].display))"
+            return (m, RuleChange(component: model.routeTables[t].display, change: "add route \(block) → \(c.id)",
+                                  reason: reason))
+        }
+        return nil
+    }
+
     /// When the groups of `eni` already admit by group reference in this direction and the peer is an ENI of the
-    /// same VPC with groups of its own, the change a person would make: extend a rule for a group the peer carries
-    /// to the port, when its range ends next to it, or add a rule for that group (else for the peer's first
-    /// group, in the group that already references one). A group rule matches the private addresses of the ENIs
+    /// same VPC (or of one peered with it in the same Region) with groups of its own, the change a person would
+    /// make: extend a rule for a group the peer carries to the port, when its range ends next to it, or add a rule
+    /// for that group (else for the peer's first group, in the group that already references one). A group rule matches the private addresses of the ENIs
     /// that carry the group (VPC-UG security-group-rules), so a peer seen by a public address (through an
     /// internet gateway or a NAT gateway) gets none: nil, and the caller proposes its /32.
     static func groupRuleChange(_ model: VPCModel, eni: Int, egress: Bool, key: PacketKey, peer: IPv4Address)
@@ -161,9 +184,13 @@ public enum FixFinder {
                 if case .securityGroup(let h) = r.peer { references.append((g, i, h)) }
             }
         }
+        // The peer in the same VPC, or in one peered with it in the same Region (VPC-PG vpc-peering-security-groups).
+        func referable(_ other: Int) -> Bool {
+            other == vpc || model.activePeering(between: vpc, other).map { !model.peeringConnections[$0].interRegion } == true
+        }
         guard let firstReference = references.first,
               let peerENI = model.enis.first(where: {
-                  $0.privateIP == peer && model.subnets[$0.subnet].vpc == vpc && !$0.securityGroups.isEmpty
+                  $0.privateIP == peer && referable(model.subnets[$0.subnet].vpc) && !$0.securityGroups.isEmpty
               }) else { return nil }
         let port = key.hasPorts ? key.destinationPort : nil
         let carried = references.filter { peerENI.securityGroups.contains($0.referenced) }
@@ -236,6 +263,11 @@ public enum FixFinder {
         if drop.kind == "internet-gateway", drop.rule.hasPrefix("no public IP") {
             return "a Lambda function never gets a public IP: put it in private subnets whose route table sends "
                 + "0.0.0.0/0 to a NAT gateway in a public subnet"
+        }
+        if drop.kind == "peering", drop.rule.contains(" is not in ") {
+            // VPC-PG: unsupported VPC peering configurations (no transitive or edge-to-edge routing).
+            return "a peering connection carries traffic between its two VPCs only: peer the VPCs that talk directly "
+                + "(a connection of their own, with routes on both sides), or join them through a transit gateway"
         }
         if drop.kind == "nat-gateway", drop.rule.hasPrefix("connection idle longer than") {
             // No rule change helps: the NAT gateway's idle timeout is fixed (VPC-UG nat-gateway-troubleshooting).

@@ -14,6 +14,8 @@ public struct Step: Sendable, Equatable, Codable {
         /// An instance that forwards packets (a router or firewall appliance).
         case appliance
         case delivered
+        /// A VPC peering connection (`VPCPeering`).
+        case peering
     }
     public enum Action: String, Sendable, Codable {
         case allowed, denied, forwarded, translated, dropped, delivered
@@ -61,6 +63,7 @@ public struct Step: Sendable, Equatable, Codable {
         case .internet: return "internet"
         case .appliance: return "appliance"
         case .delivered: return "delivered"
+        case .peering: return "peering"
         }
     }
 

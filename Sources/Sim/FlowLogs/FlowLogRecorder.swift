@@ -164,6 +164,8 @@ public final class FlowLogRecorder: InterfaceObserver {
     let enis: [ENIInfo]
     /// The model's route tables, for traffic-path (the recorder's own copy).
     private let routes: CompiledRoutes
+    /// Whether each peering connection joins two Regions (traffic-path 5, else 4).
+    private let interRegionPeering: [Bool]
     /// The format's fields, in order.
     let fields: [FlowLogField]
     let versionBytes: [UInt8]
@@ -220,6 +222,7 @@ public final class FlowLogRecorder: InterfaceObserver {
                            azIDBytes: Array(az.utf8))
         }
         routes = CompiledRoutes(model.routeTables)
+        interRegionPeering = model.peeringConnections.map(\.interRegion)
         fields = self.settings.format.fields
         versionBytes = Array(String(settings.format.version).utf8)
         accountBytes = Array(settings.accountID.utf8)
@@ -408,7 +411,8 @@ public final class FlowLogRecorder: InterfaceObserver {
 
     /// traffic-path for egress (VPC-UG flow-log-records): 1 through another resource in the same VPC (local
     /// routes, a NAT gateway's or an ENI's), 8 through an internet gateway (the code AWS gives Nitro-based
-    /// instances; 2 on others: named assumption), 4 through an intra-region peering connection (assumed); "-"
+    /// instances; 2 on others: named assumption), 4 through an intra-Region peering connection, 5 through an
+    /// inter-Region one (a peering the scenario does not define: 4, assumed); "-"
     /// when no route matches, the route is a blackhole or leads to a target outside the model. Looked up once per ENI and destination.
     private func trafficPath(eni: Int, destination: IPv4Address) -> Int8 {
         let cacheKey = UInt64(eni) << 32 | UInt64(destination.rawValue)
@@ -420,10 +424,12 @@ public final class FlowLogRecorder: InterfaceObserver {
     }
 
     private func trafficPath(routeTable: Int, destination: IPv4Address) -> Int? {
-        switch routes.route(routeTable, destination)?.kind {
+        let route = routes.route(routeTable, destination)
+        switch route?.kind {
         case .local?, .natGateway?, .networkInterface?: return 1
         case .internetGateway?: return 8
         case .peering?: return 4
+        case .peeringConnection?: return interRegionPeering[Int(route!.target)] ? 5 : 4
         case .notModeled?, .blackhole?, nil: return nil
         }
     }

@@ -30,7 +30,8 @@ public struct ImportWarning: Sendable, Equatable, CustomStringConvertible {
         /// A resource the model has no place for (VPC endpoints, gateway route-table associations, secondary ENIs
         /// and private IPs, ENIs of other services, functions outside a VPC): left out.
         case notModelled = "not-modelled"
-        /// A peering connection: routes through it are kept; the far VPC is not modelled.
+        /// A peering connection whose far VPC is not in the dump: routes through it are kept; the far VPC is not
+        /// modelled. (One whose two VPCs are both imported is modelled, without a warning.)
         case peering
         /// A reference to something that is not in the dump (or was left out): the consequence is in the message
         /// (a route becomes a blackhole, a rule or the object is skipped).
@@ -84,6 +85,8 @@ public struct ImportCounts: Sendable, Equatable {
     public var natGateways = 0
     public var instances = 0
     public var lambdaFunctions = 0
+    /// Peering connections between two imported VPCs (modelled).
+    public var peeringConnections = 0
     /// Managed prefix lists whose CIDRs are in the dump.
     public var prefixLists = 0
     /// Network interfaces in describe-network-interfaces.
@@ -97,15 +100,17 @@ public struct ImportCounts: Sendable, Equatable {
     /// "1 VPC, 3 subnets, …" — one line for people.
     public var summary: String {
         func n(_ v: Int, _ one: String, _ many: String? = nil) -> String { "\(v) \(v == 1 ? one : many ?? one + "s")" }
-        return [
+        var parts: [String] = [
             n(vpcs, "VPC"), n(subnets, "subnet"),
             n(routeTables, "route table") + " (\(n(routes, "route")), \(localRoutes) local)",
             n(networkACLs, "network ACL") + " (\(n(naclEntries, "entry", "entries")) + \(naclImplicitDenyEntries) `*` left implicit)",
             n(securityGroups, "security group") + " (\(n(securityGroupRules, "rule")))",
             n(natGateways, "NAT gateway"), n(internetGateways, "internet gateway"), n(instances, "instance"),
             n(lambdaFunctions, "Lambda function"), n(prefixLists, "prefix list"),
-            "\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model",
-        ].joined(separator: ", ")
+        ]
+        if peeringConnections > 0 { parts.append(n(peeringConnections, "peering connection")) }
+        parts.append("\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model")
+        return parts.joined(separator: ", ")
     }
 }
 

@@ -67,6 +67,13 @@ struct ImportPlan {
     }
     struct Instance { var id: String; var name: String?; var subnet: String; var privateIP: IPv4Address?; var publicIP: IPv4Address?; var groups: [String] }
     struct Lambda { var name: String; var subnets: [String]; var groups: [String]; var timeout: Int?; var privateIPs: [(subnet: String, ip: IPv4Address)] }
+    /// An active peering connection whose two VPCs are both imported.
+    struct Peering {
+        var id: String; var name: String?; var requester: String; var accepter: String
+        var requesterRegion: String?; var accepterRegion: String?
+        var interRegion: Bool { requesterRegion != nil && accepterRegion != nil && requesterRegion != accepterRegion }
+        func other(_ vpc: String) -> String? { vpc == requester ? accepter : vpc == accepter ? requester : nil }
+    }
 
     var vpcs: [VPC] = []
     var igws: [IGW] = []
@@ -77,6 +84,7 @@ struct ImportPlan {
     var nats: [NAT] = []
     var instances: [Instance] = []
     var lambdas: [Lambda] = []
+    var peerings: [Peering] = []
 }
 
 // MARK: - Conversion
@@ -100,6 +108,8 @@ struct AWSConverter {
     var coveredENIs: Set<String> = []
     var peeringStatus: [String: String] = [:]
     var warnedPeerings: Set<String> = []
+    /// Modeled peering connections (both VPCs imported, active): id → index in `plan.peerings`.
+    var peeringIndex: [String: Int] = [:]
     var usedPrivate: [String: [UInt32: String]] = [:]
     var usedPublic: [UInt32: String] = [:]
     var allIDs: Set<String> = []
@@ -151,8 +161,8 @@ struct AWSConverter {
     mutating func convert() {
         counts.files = dump.files.count
         readPrefixLists()
-        readPeerings()
         readVPCs()
+        readPeerings()
         readInternetGateways()
         readSubnets()
         readSecurityGroups()
@@ -176,6 +186,7 @@ struct AWSConverter {
         counts.natGateways = plan.nats.count
         counts.instances = plan.instances.count
         counts.lambdaFunctions = plan.lambdas.count
+        counts.peeringConnections = plan.peerings.count
         counts.networkInterfacesInDump = dump["NetworkInterfaces"].count
         var lambdaENIKeys = Set<String>()
         for f in plan.lambdas { for s in f.subnets { lambdaENIKeys.insert(s + "|" + f.groups.sorted().joined(separator: ",")) } }
@@ -208,21 +219,63 @@ struct AWSConverter {
         counts.prefixLists = prefixLists.count
     }
 
+    /// A peering connection whose VPCs are both imported becomes one of the scenario's (`peering_connections`); one
+    /// whose far VPC is not in the dump keeps its routes as a not-modeled target, with a warning; an inactive one's
+    /// routes become blackholes (as AWS shows them). Runs after the VPCs are read.
     mutating func readPeerings() {
+        /// The Region each VPC was given by a modeled connection, for connections that disagree.
+        var vpcRegion: [String: String] = [:]
         for item in dump["VpcPeeringConnections"] {
             guard let id = item.json.awsStr("VpcPeeringConnectionId") else { continue }
             let status = item.json.awsObj("Status")?.awsStr("Code") ?? "active"
             peeringStatus[id] = status
             let req = item.json.awsObj("RequesterVpcInfo"), acc = item.json.awsObj("AccepterVpcInfo")
             let sides = [req, acc].compactMap { $0 }.map { "\($0.awsStr("VpcId") ?? "?") (\($0.awsStr("CidrBlock") ?? "?"))" }
-            if status == "active" {
-                warnedPeerings.insert(id)
-                warn(.peering, id, "peering \(sides.joined(separator: " ↔ ")): routes through it are kept; the far side "
-                     + "is not modelled (flows routed there end not-modeled)")
-            } else {
+            guard status == "active" else {
                 warn(.inactive, id, "peering connection is \(status); routes through it are imported as blackhole")
+                continue
             }
+            if peeringIndex[id] == nil, let r = req?.awsStr("VpcId"), let a = acc?.awsStr("VpcId"), r != a,
+               let ri = vpcIndex[r], let ai = vpcIndex[a] {
+                let rr = req?.awsStr("Region"), ar = acc?.awsStr("Region")
+                // What the loader would refuse (AWS too): overlapping blocks, a second connection between the two,
+                // a VPC in two Regions.
+                var problem: String?
+                if plan.vpcs[ri].blocks.contains(where: { b in plan.vpcs[ai].blocks.contains { $0.overlaps(b) } }) {
+                    problem = "the imported CIDR blocks of \(r) and \(a) overlap"
+                } else if let other = plan.peerings.first(where: { $0.other(r) == a }) {
+                    problem = "\(r) and \(a) are already joined by \(other.id)"
+                } else if let x = rr, let y = vpcRegion[r], x != y {
+                    problem = "it puts \(r) in \(x), another connection in \(y)"
+                } else if let x = ar, let y = vpcRegion[a], x != y {
+                    problem = "it puts \(a) in \(x), another connection in \(y)"
+                } else if (rr == nil) != (ar == nil) || (rr == nil && (vpcRegion[r] != nil || vpcRegion[a] != nil)) {
+                    problem = "the Regions of its two sides are not both in the dump"
+                }
+                if let problem {
+                    warn(.repaired, id, "peering \(sides.joined(separator: " ↔ ")) is not modelled: \(problem); routes "
+                         + "through it are kept (flows routed there end not-modeled)")
+                    warnedPeerings.insert(id)
+                    continue
+                }
+                if let rr { vpcRegion[r] = rr }
+                if let ar { vpcRegion[a] = ar }
+                peeringIndex[id] = plan.peerings.count
+                allIDs.insert(id)
+                plan.peerings.append(.init(id: id, name: item.json.awsNameTag, requester: r, accepter: a,
+                                           requesterRegion: rr, accepterRegion: ar))
+                continue
+            }
+            warnedPeerings.insert(id)
+            warn(.peering, id, "peering \(sides.joined(separator: " ↔ ")): routes through it are kept; the far side "
+                 + "is not modelled (flows routed there end not-modeled)")
         }
+    }
+
+    /// The modeled peering connection joining VPCs `a` and `b` in the same Region (a group reference may cross it:
+    /// VPC-PG vpc-peering-security-groups); nil when there is none.
+    func peeringForReference(_ a: String, _ b: String) -> ImportPlan.Peering? {
+        plan.peerings.first { $0.other(a) == b && !$0.interRegion }
     }
 
     // MARK: VPCs, internet gateways, subnets
@@ -442,14 +495,22 @@ struct AWSConverter {
             for r in p.awsObjs("UserIdGroupPairs") {
                 guard let gid = r.awsStr("GroupId") else { continue }
                 if let pcx = r.awsStr("VpcPeeringConnectionId") {
-                    warn(.peering, id, "\(direction) rule for \(gid) across \(pcx) left out (peered VPCs are not modelled)")
-                    continue
+                    guard let k = peeringIndex[pcx], let g = groupIndex[gid], plan.peerings[k].other(sg.vpc) == plan.groups[g].vpc
+                    else {
+                        warn(.peering, id, "\(direction) rule for \(gid) across \(pcx) left out (peered VPCs are not modelled)")
+                        continue
+                    }
+                    guard !plan.peerings[k].interRegion else {
+                        warn(.repaired, id, "\(direction) rule for \(gid) across inter-Region \(pcx) left out (group "
+                             + "references cross a peering in the same Region only)")
+                        continue
+                    }
                 }
                 guard let g = groupIndex[gid] else {
                     warn(.missingReference, id, "\(direction) rule for security group \(gid), which is not in the dump; left out")
                     continue
                 }
-                guard plan.groups[g].vpc == sg.vpc else {
+                guard plan.groups[g].vpc == sg.vpc || peeringForReference(plan.groups[g].vpc, sg.vpc) != nil else {
                     warn(.missingReference, id, "\(direction) rule for \(gid) of \(plan.groups[g].vpc), another VPC; left out")
                     continue
                 }
@@ -800,6 +861,13 @@ struct AWSConverter {
             if inVPC {
                 warn(.repaired, id, "route \(dest) → \(pcx) lies inside \(vpc.id); imported as blackhole")
                 return blackhole(.repaired, "inside the VPC")
+            }
+            if let k = peeringIndex[pcx] {
+                guard plan.peerings[k].other(vpc.id) != nil else {
+                    warn(.repaired, id, "route \(dest) → \(pcx), which does not join \(vpc.id); imported as blackhole")
+                    return blackhole(.repaired, "not a side of the peering")
+                }
+                return (pcx, nil)
             }
             if !warnedPeerings.contains(pcx) {
                 warnedPeerings.insert(pcx)

@@ -78,6 +78,14 @@ enum ScenarioYAMLWriter {
         section("vpcs", p.vpcs.map { v in
             "  - {id: \(v.id)\(name(v.name)), cidr_blocks: [\(v.blocks.map(\.description).joined(separator: ", "))]}"
         })
+        if !p.peerings.isEmpty {
+            section("peering_connections", p.peerings.map { c in
+                var s = "  - {id: \(c.id)\(name(c.name)), requester_vpc: \(c.requester), accepter_vpc: \(c.accepter)"
+                if let r = c.requesterRegion { s += ", requester_region: \(r)" }
+                if let r = c.accepterRegion { s += ", accepter_region: \(r)" }
+                return s + "}"
+            })
+        }
         section("internet_gateways", p.igws.map { g in
             "  - {id: \(g.id)\(name(g.name))\(g.vpc.map { ", vpc: \($0)" } ?? "")}"
         })

@@ -250,6 +250,9 @@ public struct Assumptions: Sendable, Equatable {
     /// Who closes an HTTP/1.0 connection (`http` application) first: which FIN comes first depends on
     /// microseconds (`HTTPCloseOrder`).
     public var httpClose: HTTPCloseOrder = .serverFirst
+    /// One-way latency a packet gains crossing an inter-Region VPC peering connection, nanoseconds: AWS publishes
+    /// no figure (it depends on the two Regions); a guess, about half of us-east-1 ↔ eu-west-1's round trip.
+    public var interRegionPeeringLatency: Int64 = 35_000_000
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -284,6 +287,8 @@ public struct Assumptions: Sendable, Equatable {
             ("nat_gateway_bandwidth_mbps", String(natGatewayBandwidth / 1_000_000),
              "VPC-UG nat-gateway-basics (5 Gbps, scaling to 100 Gbps)"),
             ("http_close", httpClose.rawValue, "timing of curl and Python's http.server (docs/fidelity.md)"),
+            ("inter_region_peering_latency_ms", String(interRegionPeeringLatency / 1_000_000),
+             "undocumented by AWS (depends on the two Regions; a guess, half of us-east-1 ↔ eu-west-1's round trip)"),
         ]
     }
 }

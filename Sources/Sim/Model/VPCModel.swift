@@ -17,8 +17,14 @@ public struct VPCModel: Sendable {
     public var lambdas: [LambdaFunction] = []
     public var instances: [Instance] = []
     public var outsideHosts: [OutsideHost] = []
+    public var peeringConnections: [PeeringConnection] = []
 
     public init() {}
+
+    /// The active peering connection joining VPCs `a` and `b`, if any.
+    public func activePeering(between a: Int, _ b: Int) -> Int? {
+        peeringConnections.firstIndex { $0.isActive && $0.joins(a, b) }
+    }
 
     /// The subnet whose CIDR contains `address`, within `vpc`.
     public func subnet(containing address: IPv4Address, in vpc: Int) -> Int? {
@@ -79,8 +85,10 @@ public struct Route: Sendable, Equatable {
         case internetGateway(Int)
         case natGateway(Int)
         case networkInterface(Int)
-        /// A peering connection: its id (the far VPC is outside the model). A flow routed here ends
-        /// `not-modeled`.
+        /// A peering connection of the model (`VPCModel.peeringConnections`): both of its VPCs are in the scenario.
+        case peeringConnection(Int)
+        /// A peering connection the scenario does not define: its id (the far VPC is outside the model). A flow
+        /// routed here ends `not-modeled`.
         case peering(String)
         /// A target of a kind the model does not have (a transit gateway, virtual private gateway, VPC endpoint,
         /// carrier or local gateway, or an ENI or instance outside the scenario): its id. A flow routed here ends
@@ -107,6 +115,48 @@ public enum NotModeledTarget {
     /// What a flow routed to `id` ends with: "routed to pcx-0123… (VPC peering): not modeled".
     public static func message(_ id: String, what: String? = nil) -> String {
         "routed to \(id) (\(what ?? kind(of: id) ?? "outside the model")): not modeled"
+    }
+}
+
+/// A VPC peering connection between two VPCs of the model (VPC-PG what-is-vpc-peering). Each side routes to it
+/// in its own route tables; it carries only packets between addresses of the two VPCs (no transitive routing, no
+/// edge-to-edge routing: VPC-PG vpc-peering-basics, "Unsupported VPC peering configurations").
+public struct PeeringConnection: Named, Sendable {
+    /// The states AWS reports (EC2 API VpcPeeringConnectionStateReason); only `active` carries traffic.
+    public static let statuses = ["active", "initiating-request", "pending-acceptance", "provisioning", "rejected",
+                                  "failed", "expired", "deleting", "deleted"]
+    public var id: String
+    public var name: String?
+    public var requesterVPC: Int
+    public var accepterVPC: Int
+    public var requesterRegion: String
+    public var accepterRegion: String
+    public var status: String
+
+    public init(id: String, name: String? = nil, requesterVPC: Int, accepterVPC: Int, requesterRegion: String = "us-east-1",
+                accepterRegion: String = "us-east-1", status: String = "active") {
+        self.id = id
+        self.name = name
+        self.requesterVPC = requesterVPC
+        self.accepterVPC = accepterVPC
+        self.requesterRegion = requesterRegion
+        self.accepterRegion = accepterRegion
+        self.status = status
+    }
+
+    public var isActive: Bool { status == "active" }
+    public var interRegion: Bool { requesterRegion != accepterRegion }
+    /// The largest packet the connection carries: 9001 bytes within a Region, 8500 between Regions (EC2-UG
+    /// network_mtu). Recorded for the model of MTUs; nothing fragments or drops by size yet.
+    public var mtu: Int { interRegion ? 8500 : 9001 }
+
+    public func joins(_ a: Int, _ b: Int) -> Bool {
+        (requesterVPC == a && accepterVPC == b) || (requesterVPC == b && accepterVPC == a)
+    }
+
+    /// The VPC on the other side from `vpc`; nil when `vpc` is neither side.
+    public func otherVPC(_ vpc: Int) -> Int? {
+        vpc == requesterVPC ? accepterVPC : vpc == accepterVPC ? requesterVPC : nil
     }
 }
 

@@ -46,6 +46,7 @@ struct RouteTable {
         case .natGateway(let n): return model.natGateways[n].id
         case .networkInterface(let e): return model.enis[e].id
         case .peering(let p), .notModeled(let p): return p
+        case .peeringConnection(let k): return model.peeringConnections[k].id
         case .blackhole: return "blackhole"
         }
     }
@@ -83,12 +84,14 @@ public enum RouteLookup {
 /// routes packets with it and the flow-log recorder derives traffic-path from it, each from a copy of its own.
 struct CompiledRoutes {
     struct Route {
-        enum Kind: UInt8 { case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole }
+        enum Kind: UInt8 {
+            case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole, peeringConnection
+        }
         var cidr: IPv4CIDR
         /// The route's index in its table (`model.routeTables[t].routes`).
         var index: Int32
         var kind: Kind
-        /// The NAT gateway, internet gateway or ENI it leads to; -1 for the other kinds.
+        /// The NAT gateway, internet gateway, ENI or (modeled) peering connection it leads to; -1 for the other kinds.
         var target: Int32
     }
 
@@ -108,6 +111,7 @@ struct CompiledRoutes {
                 case .internetGateway(let g): (.internetGateway, g)
                 case .networkInterface(let e): (.networkInterface, e)
                 case .peering: (.peering, -1)
+                case .peeringConnection(let k): (.peeringConnection, k)
                 case .notModeled: (.notModeled, -1)
                 case .blackhole: (.blackhole, -1)
                 }

@@ -23,6 +23,7 @@ public final class VPCNetwork {
     let routeTables: RouteTable
     let internetGateways: InternetGateway
     let appliances: Appliance
+    let peering: VPCPeering
     var nats: [NATGateway] = []
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     var natRefs: [Borrowed<NATGateway>] = []
@@ -102,6 +103,7 @@ public final class VPCNetwork {
         routeTables = RouteTable(model)
         internetGateways = InternetGateway(model, assumptions: assumptions)
         appliances = Appliance(model)
+        peering = VPCPeering(model: model, assumptions: assumptions)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -326,12 +328,14 @@ public final class VPCNetwork {
             }
             securityGroupAt = eni
             return Transit(next: .eni(eni), delay: hop)
+        case .peeringConnection:
+            return peeringTransit(Int(r.target), from: subnet, &p, key, securityGroupAt: &securityGroupAt)
         case .peering, .notModeled, .blackhole:
             break  // the model names what the route leads to
         }
         let route = model.routeTables[rt].routes[Int(r.index)]
         switch route.target {
-        case .local, .natGateway, .internetGateway:
+        case .local, .natGateway, .internetGateway, .peeringConnection:
             preconditionFailure("CompiledRoutes routes these")
         case .blackhole(let was):
             return fail(&p, routeTables.step(rt, action: .dropped, rule: "\(route.destination) → blackhole",

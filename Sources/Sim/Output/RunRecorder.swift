@@ -96,6 +96,7 @@ public final class RunRecorder: NetworkObserver {
         case .internetGateway: kind = "internet-gateway"; direction = nil
         case .natGateway: kind = "nat-gateway"; direction = nil
         case .appliance: kind = "appliance"; direction = nil
+        case .peering: kind = "peering"; direction = nil
         case .internet, .delivered: kind = "internet"; direction = nil
         }
         let start = sim.flowStart(f)

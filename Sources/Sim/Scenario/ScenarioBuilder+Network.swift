@@ -211,9 +211,20 @@ extension ScenarioBuilder {
                 let n = f["security_group"]!
                 let other = try resolve(n, .securityGroup, key: "security_group")
                 let ov = model.securityGroups[other].vpc
-                guard ov == sg.vpc else {
-                    throw r.error(at: n, "security group \(model.securityGroups[other].id) is in \(model.vpcs[ov].id), "
-                                  + "not \(model.vpcs[sg.vpc].id) (peered VPCs are not modelled)")
+                if ov != sg.vpc {
+                    // VPC-PG vpc-peering-security-groups: a rule may reference a group of a VPC peered through an
+                    // active connection in the same Region.
+                    let otherID = model.securityGroups[other].id
+                    guard let k = model.activePeering(between: ov, sg.vpc) else {
+                        throw r.error(at: n, "security group \(otherID) is in \(model.vpcs[ov].id), not "
+                                      + "\(model.vpcs[sg.vpc].id), and no active peering connection joins the two")
+                    }
+                    let pcx = model.peeringConnections[k]
+                    guard !pcx.interRegion else {
+                        throw r.error(at: n, "security group \(otherID) is in \(model.vpcs[ov].id), across inter-Region "
+                                      + "peering connection \(pcx.id) (\(pcx.requesterRegion) ↔ \(pcx.accepterRegion)): "
+                                      + "AWS allows group references across a peering in the same Region only")
+                    }
                 }
                 peer = .securityGroup(other)
             default:
@@ -304,7 +315,8 @@ extension ScenarioBuilder {
             return .local
         }
         if ref == "blackhole" { return .blackhole(was: nil) }
-        if ref.hasPrefix("pcx-") {
+        if ref.hasPrefix("pcx-"), registry(.peeringConnection).byID[ref] == nil {
+            // A peering connection the scenario does not define: its far VPC is outside the model.
             try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref)
             return .peering(ref)
         }
@@ -314,12 +326,12 @@ extension ScenarioBuilder {
         }
         // Targets of kinds the model does not have are kept: a flow routed there ends `not-modeled`.
         if let kind = NotModeledTarget.kinds.first(where: { ref.hasPrefix($0.prefix) }), kind.prefix != "eni-",
-           kind.prefix != "i-", ref.count > kind.prefix.count {
+           kind.prefix != "i-", kind.prefix != "pcx-", ref.count > kind.prefix.count {
             // A VPC endpoint (Gateway Load Balancer) may take a destination within the VPC; gateways may not.
             if !ref.hasPrefix("vpce-") { try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref) }
             return .notModeled(ref)
         }
-        let kinds: [ResourceKind] = [.internetGateway, .natGateway, .eni, .instance]
+        let kinds: [ResourceKind] = [.internetGateway, .natGateway, .eni, .instance, .peeringConnection]
         var hits: [(ResourceKind, Int)] = []
         if let byPrefix = kinds.first(where: { ref.hasPrefix($0.idPrefix) }), case .one(let i) = registry(byPrefix).find(ref) {
             hits = [(byPrefix, i)]
@@ -360,6 +372,14 @@ extension ScenarioBuilder {
             let nat = model.natGateways[i]
             try sameVPC(model.subnets[nat.subnet].vpc, nat.id)
             return .natGateway(i)
+        case .peeringConnection:
+            let pcx = model.peeringConnections[i]
+            guard pcx.otherVPC(rt.vpc) != nil else {
+                throw r.error(at: node, "route target \(pcx.id) joins \(model.vpcs[pcx.requesterVPC].id) and "
+                              + "\(model.vpcs[pcx.accepterVPC].id), not \(vpc.id) of route table \(rt.id)")
+            }
+            try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: pcx.id)
+            return .peeringConnection(i)
         case .instance:
             let eni = model.instances[i].eni
             try sameVPC(model.subnets[model.enis[eni].subnet].vpc, model.instances[i].id)

@@ -28,7 +28,7 @@ struct ScenarioBuilder {
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "lambdas", "instances", "outside_hosts",
-        "flows", "generators", "flow_logs",
+        "flows", "generators", "flow_logs", "peering_connections",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -62,6 +62,7 @@ struct ScenarioBuilder {
         if let n = top["flow_logs"] { flowLogs = try readFlowLogs(n) }
 
         try readVPCs(top.list("vpcs") ?? [])
+        try readPeeringConnections(top.list("peering_connections") ?? [], region: flowLogs.region)
         try readInternetGateways(top.list("internet_gateways") ?? [])
         try readNetworkACLs(top.list("network_acls") ?? [])
         try readSecurityGroups(top.list("security_groups") ?? [])
@@ -183,6 +184,8 @@ struct ScenarioBuilder {
                 a.instanceBandwidth = Int64(try r.integer(v, key: k, range: 1...1_000_000)) * 1_000_000
             case "nat_gateway_bandwidth_mbps":
                 a.natGatewayBandwidth = Int64(try r.integer(v, key: k, range: 1...1_000_000)) * 1_000_000
+            case "inter_region_peering_latency_ms":
+                a.interRegionPeeringLatency = Int64(try r.integer(v, key: k, range: 0...2_000)) * 1_000_000
             case "http_close": a.httpClose = try r.oneOf(v, key: k, HTTPCloseOrder.allCases.map { ($0.rawValue, $0) })
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")

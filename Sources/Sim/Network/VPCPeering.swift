@@ -1,0 +1,156 @@
+import Packets
+
+/// What a VPC peering connection does to a packet routed to it (`pcx-…` in a route table of either VPC), and the
+/// `Step` it records. AWS semantics (VPC Peering Guide, VPC-PG):
+/// - a packet from one VPC's subnet leaves through that subnet's NACL outbound, crosses the connection, and the
+///   peer VPC's local routing delivers it to the ENI that owns its destination: that subnet's NACL inbound, then
+///   the ENI's security groups (`VPCNetwork.peeringTransit`);
+/// - only an `active` connection carries traffic (a route to one in any other state is a blackhole);
+/// - no transitive routing and no edge-to-edge routing (VPC-PG vpc-peering-basics, "Unsupported VPC peering
+///   configurations"): the connection carries packets between the two VPCs' own addresses only. A packet for an
+///   address outside the peer VPC's CIDR blocks (the internet through the peer's internet gateway or NAT gateway,
+///   a third VPC peered with the peer, a network behind its VPN) is dropped here, and so is one whose source is
+///   not an address of the sending VPC;
+/// - each side routes on its own: the reply crosses only if the peer's route table has a route back to the
+///   connection (else it dies at that table: "no route matches");
+/// - an inter-Region connection adds `assumptions.interRegionPeeringLatency` one way; its MTU (8500) is recorded
+///   in the model (`PeeringConnection.mtu`).
+struct VPCPeering {
+    /// What the connection decides for a packet.
+    enum Verdict: Equatable {
+        case crosses(toVPC: Int)
+        case notActive
+        /// The destination is not an address of the peer VPC (transitive or edge-to-edge).
+        case destinationOutside(peerVPC: Int)
+        /// The source is not an address of the sending VPC (edge-to-edge, from behind the sending VPC).
+        case sourceOutside
+        /// The sending VPC is neither side (a route table of a third VPC cannot name the connection; kept for
+        /// a model built by hand).
+        case notASide
+    }
+
+    let model: VPCModel
+    /// Per connection: whether it carries traffic, its two VPCs, and the delay it adds one way.
+    let active: [Bool]
+    private let requester: [Int32]
+    private let accepter: [Int32]
+    let latency: [Int64]
+    /// Each VPC's CIDR blocks, flat: VPC v's are `blocks[blockStart[v]..<blockStart[v + 1]]`.
+    private let blocks: [IPv4CIDR]
+    private let blockStart: [Int32]
+
+    init(model: VPCModel, assumptions: Assumptions) {
+        self.model = model
+        active = model.peeringConnections.map(\.isActive)
+        requester = model.peeringConnections.map { Int32($0.requesterVPC) }
+        accepter = model.peeringConnections.map { Int32($0.accepterVPC) }
+        latency = model.peeringConnections.map { $0.interRegion ? assumptions.interRegionPeeringLatency : 0 }
+        var blocks: [IPv4CIDR] = []
+        var start: [Int32] = []
+        for v in model.vpcs {
+            start.append(Int32(blocks.count))
+            blocks += v.cidrBlocks
+        }
+        start.append(Int32(blocks.count))
+        self.blocks = blocks
+        blockStart = start
+    }
+
+    /// Whether `address` is in one of VPC `vpc`'s CIDR blocks.
+    @inline(__always)
+    func vpc(_ vpc: Int, contains address: IPv4Address) -> Bool {
+        blocks.withUnsafeBufferPointer { b in
+            for i in Int(blockStart[vpc])..<Int(blockStart[vpc + 1]) where b[i].contains(address) { return true }
+            return false
+        }
+    }
+
+    /// What connection `k` does to a packet from `source` to `destination` sent into it from VPC `vpc`.
+    @inline(__always)
+    func verdict(_ k: Int, from vpc: Int, source: IPv4Address, destination: IPv4Address) -> Verdict {
+        guard active[k] else { return .notActive }
+        let (a, b) = (Int(requester[k]), Int(accepter[k]))
+        let peer = a == vpc ? b : b == vpc ? a : -1
+        guard peer >= 0 else { return .notASide }
+        guard self.vpc(peer, contains: destination) else { return .destinationOutside(peerVPC: peer) }
+        guard self.vpc(vpc, contains: source) else { return .sourceOutside }
+        return .crosses(toVPC: peer)
+    }
+
+    /// The step connection `k` records for its verdict on a packet from VPC `vpc` (built only for a traced packet
+    /// or a drop): "pcx-0a1b… (a-to-b) peering: requester vpc-… (app) ↔ accepter vpc-… (servers)".
+    func step(_ k: Int, _ v: Verdict, from vpc: Int, source: IPv4Address, destination: IPv4Address) -> Step {
+        let c = model.peeringConnections[k]
+        switch v {
+        case .crosses:
+            return step(k, .forwarded, "requester \(model.vpcs[c.requesterVPC].display) ↔ accepter "
+                            + "\(model.vpcs[c.accepterVPC].display)",
+                        detail: c.interRegion ? "inter-Region \(c.requesterRegion) ↔ \(c.accepterRegion): "
+                            + "\(formatDuration(latency[k])) one way, MTU \(c.mtu)" : nil)
+        case .notActive:
+            return step(k, .dropped, "status \(c.status)",
+                        detail: "only an active peering connection carries traffic; routes to it are blackholes")
+        case .destinationOutside(let peer):
+            return step(k, .dropped, "\(destination) is not in \(model.vpcs[peer].display) (\(cidrs(peer)))",
+                        detail: "no transitive or edge-to-edge routing: a peering carries traffic between the two "
+                            + "VPCs' own addresses only, never to the peer's internet gateway, NAT gateway, VPN or "
+                            + "other peerings (VPC-PG: unsupported VPC peering configurations)")
+        case .sourceOutside:
+            return step(k, .dropped, "source \(source) is not in \(model.vpcs[vpc].display) (\(cidrs(vpc)))",
+                        detail: "no edge-to-edge routing: only the VPC's own addresses cross a peering (VPC-PG: "
+                            + "unsupported VPC peering configurations)")
+        case .notASide:
+            return step(k, .dropped, "\(model.vpcs[vpc].display) is neither side of \(c.id)")
+        }
+    }
+
+    /// A packet that crossed connection `k` into VPC `peer` for an address no ENI there has (or a NAT gateway's:
+    /// the peer's NAT gateway is not usable across the connection, edge-to-edge).
+    func undeliverableStep(_ k: Int, peer: Int, destination: IPv4Address, natGateway: Int?) -> Step {
+        if let n = natGateway {
+            return step(k, .dropped, "\(destination) is \(model.natGateways[n].display) in \(model.vpcs[peer].display)",
+                        detail: "no edge-to-edge routing: a peered VPC's NAT gateway is not usable across the "
+                            + "peering (VPC-PG: unsupported VPC peering configurations)")
+        }
+        return step(k, .dropped, "no ENI has \(destination) in \(model.vpcs[peer].display)")
+    }
+
+    private func step(_ k: Int, _ action: Step.Action, _ rule: String, detail: String? = nil) -> Step {
+        let c = model.peeringConnections[k]
+        return Step(kind: .peering, component: c.id, componentDisplay: c.display, action: action, rule: rule,
+                    detail: detail)
+    }
+
+    private func cidrs(_ vpc: Int) -> String { model.vpcs[vpc].cidrBlocks.map(\.description).joined(separator: ", ") }
+}
+
+extension VPCNetwork {
+    /// A packet in `subnet` whose route leads to peering connection `k`: its subnet's NACL outbound, the
+    /// connection (`VPCPeering.verdict`), then the peer VPC's local routing to the ENI owning the destination and
+    /// that ENI's subnet's NACL inbound; the ENI's security group decides after (`securityGroupAt`), as for a
+    /// local route. Stateless, so memoized with the rest of the transit.
+    func peeringTransit(_ k: Int, from subnet: Int, _ p: inout SimPacket, _ key: PacketKey,
+                        securityGroupAt: inout Int) -> Transit {
+        if let t = crossNACL(subnet, .outbound, &p, key) { return t }
+        let vpc = Int(tables.subnets[subnet].vpc)
+        let v = peering.verdict(k, from: vpc, source: key.source, destination: key.destination)
+        guard case .crosses(let peer) = v else {
+            return fail(&p, peering.step(k, v, from: vpc, source: key.source, destination: key.destination))
+        }
+        record(&p, peering.step(k, v, from: vpc, source: key.source, destination: key.destination))
+        var eni = eniByAddress[key.destination] ?? -1
+        if eni >= 0, tables.subnets[Int(tables.enis[eni].subnet)].vpc != Int32(peer) {
+            eni = model.eni(privateIP: key.destination, in: peer) ?? -1  // VPCs that overlap (not peered) share addresses
+        }
+        guard eni >= 0, tables.enis[eni].natGateway < 0 else {
+            let nat = eni >= 0 ? Int(tables.enis[eni].natGateway) : nil
+            return fail(&p, peering.undeliverableStep(k, peer: peer, destination: key.destination, natGateway: nat))
+        }
+        if var t = crossNACL(Int(tables.enis[eni].subnet), .inbound, &p, key) {
+            t.rejectedAt = eni
+            return t
+        }
+        securityGroupAt = eni
+        return Transit(next: .eni(eni), delay: assumptions.vpcHopLatency + peering.latency[k])
+    }
+}
