@@ -81,6 +81,18 @@ import Testing
         #expect(o.report.flows[0].hops.first { $0.step == "appliance" }?.rule == "forwarded (router)")
     }
 
+    @Test func aRoutingLoopThroughAnApplianceEndsWhenTheTTLRunsOut() throws {
+        var text = try String(contentsOfFile: Self.path, encoding: .utf8)
+        text = Self.replacing(text, "- {destination: 10.0.2.0/24, target: fw-a}      # to api: through fw-a",
+                              "- {destination: 10.0.2.0/24, target: fw-b}")
+        text = Self.replacing(text, "    main: true\n    routes: []", "    main: true\n    routes:\n      - {destination: 10.0.2.0/24, target: fw-b}")
+        text = Self.replacing(text, "expect: {outcome: timeout, dropped_at: fw-a}", "expect: {outcome: timeout}")
+        let o = try Self.run(text)
+        let drop = try #require(o.report.flows[0].drop)
+        #expect(drop.kind == "appliance" && drop.component == "i-0a0000000000fwb01")
+        #expect(drop.rule == "TTL exceeded in transit")
+    }
+
     @Test func aBadForwardingValueIsAOneLineErrorAtItsPlace() throws {
         let text = Self.replacing(try String(contentsOfFile: Self.path, encoding: .utf8), "forwarding: stateful", "forwarding: firewall")
         #expect(throws: ScenarioError.self) { try ScenarioLoader.load(yaml: text, file: "a.yaml") }

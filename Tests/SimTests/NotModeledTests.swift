@@ -84,16 +84,18 @@ import Testing
         #expect(o.exitCode == 0)
     }
 
-    /// An appliance route to an instance of the scenario: forwarding through it is not modeled either.
-    @Test func aRouteThroughAModeledInstanceIsNotModeledForwarding() throws {
+    /// An appliance route to an instance of the scenario reaches it (`Appliance`): a network verdict, not
+    /// not-modeled. With EC2's source/destination check on (the default) the instance's ENI drops the packet.
+    @Test func aRouteThroughAModeledInstanceReachesItsSourceDestinationCheck() throws {
         let instance = "instances: [{id: i-0123456789abcdef0, name: firewall, subnet: public, security_groups: [lambda-sg], "
             + "private_ip: 10.0.0.20}]"
         let o = try Self.run(Self.yaml(extraRoutes: ["{destination: 100.64.0.0/10, target: firewall}"],
                                        flows: Self.flow("100.64.1.1:22"), instances: instance))
         let f = o.report.flows[0]
-        #expect(f.outcome == "not-modeled", "\(f.message)")
-        #expect(f.message.hasPrefix("routed to eni-") && f.message.hasSuffix("(forwarding through a network interface): not modeled"))
-        #expect(f.fix == nil && f.drop == nil)
+        #expect(f.outcome == "timeout", "\(f.message)")
+        let drop = try #require(f.drop)
+        #expect(drop.kind == "appliance" && drop.component == "i-0123456789abcdef0")
+        #expect(drop.rule == "source/destination check: 100.64.1.1 is not 10.0.0.20")
     }
 
     /// A generator's flows routed outside the model: counted as not-modeled, and the run exits 1 unless the

@@ -524,7 +524,13 @@ public final class VPCNetwork {
     private func applianceReceive(_ eni: Int, _ p: inout SimPacket) {
         let key = p.key
         let marks = p.closeMarks
-        let v = appliances.check(eni, key, marks, traced: p.traced)
+        var v = appliances.check(eni, key, marks, traced: p.traced)
+        if v.allowed, p.ip.ttl <= 1 {
+            // A router does not forward a packet whose TTL runs out (RFC 1812 5.3.1; the ICMP time exceeded it
+            // would send is not modeled): a routing loop through appliances ends here.
+            v = Verdict(allowed: false, step: appliances.step(eni, action: .dropped, rule: "TTL exceeded in transit",
+                                                              detail: "TTL \(p.ip.ttl) at \(appliances.instanceID(eni))"))
+        }
         if let step = v.step, !v.allowed {
             record(&p, step)
             capture(.eni(eni), &p, outgoing: false, comment: "dropped: " + step.text)
