@@ -105,3 +105,37 @@ import Testing
         }
     }
 }
+
+/// `vpcsim import aws` keeps EC2's source/destination check: an instance with it off is imported as one that
+/// forwards, a NAT instance (public address: its translation not modeled) or a router, each with a warning.
+@Suite struct ApplianceImportTests {
+    @Test func anInstanceWithTheCheckOffIsImportedAsAForwarderWithAWarning() throws {
+        let dir = makeTempDirectory("vpcsim-import-sdc")
+        let source = Fixtures.path("aws-json/synthetic/full")
+        for f in try FileManager.default.contentsOfDirectory(atPath: source) where f.hasSuffix(".json") {
+            try FileManager.default.copyItem(atPath: source + "/" + f, toPath: dir + "/" + f)
+        }
+        let path = dir + "/describe-instances.json"
+        var dump = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var reservations = try #require(dump["Reservations"] as? [[String: Any]])
+        for r in reservations.indices {
+            var instances = try #require(reservations[r]["Instances"] as? [[String: Any]])
+            for i in instances.indices { instances[i]["SourceDestCheck"] = false }
+            reservations[r]["Instances"] = instances
+        }
+        dump["Reservations"] = reservations
+        try JSONSerialization.data(withJSONObject: dump, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
+
+        let imported = try AWSImporter.importDirectory(dir)
+        let m = try ScenarioLoader.load(yaml: imported.yaml, file: "imported.yaml").model
+        let nat = try #require(m.instances.first { $0.id == "i-0123456789abcdef0" })
+        let router = try #require(m.instances.first { $0.id == "i-0fedcba9876543210" })
+        #expect(!nat.sourceDestCheck && nat.forwarding == .nat)
+        #expect(!router.sourceDestCheck && router.forwarding == .router)
+        #expect(imported.warnings.contains { $0.kind == .approximated && $0.id == "i-0123456789abcdef0"
+            && $0.message.contains("NAT instance") })
+        // The unchanged dump keeps the check on.
+        let plain = try ScenarioLoader.load(yaml: try AWSImporter.importDirectory(source).yaml, file: "plain.yaml").model
+        #expect(plain.instances.allSatisfy { $0.sourceDestCheck && $0.forwarding == .off })
+    }
+}

@@ -65,7 +65,11 @@ struct ImportPlan {
         var id: String; var name: String?; var subnet: String; var isPublic: Bool; var privateIP: IPv4Address?
         var elasticIP: IPv4Address?; var secondaryPrivate: [IPv4Address]; var secondaryElastic: [IPv4Address]
     }
-    struct Instance { var id: String; var name: String?; var subnet: String; var privateIP: IPv4Address?; var publicIP: IPv4Address?; var groups: [String] }
+    struct Instance {
+        var id: String; var name: String?; var subnet: String; var privateIP: IPv4Address?; var publicIP: IPv4Address?; var groups: [String]
+        /// nil: EC2's source/destination check is on (the default); else what the instance is taken to do with packets for others.
+        var forwarding: String? = nil
+    }
     struct Lambda { var name: String; var subnets: [String]; var groups: [String]; var timeout: Int?; var privateIPs: [(subnet: String, ip: IPv4Address)] }
     /// An active peering connection whose two VPCs are both imported.
     struct Peering {
@@ -702,7 +706,19 @@ struct AWSConverter {
             let publicIP = claimPublic(publicText, owner: owner)
             instanceIndex[id] = plan.instances.count
             allIDs.insert(id)
-            plan.instances.append(.init(id: id, name: j.awsNameTag, subnet: subnet, privateIP: privateIP, publicIP: publicIP, groups: groups))
+            var instance = ImportPlan.Instance(id: id, name: j.awsNameTag, subnet: subnet, privateIP: privateIP,
+                                               publicIP: publicIP, groups: groups)
+            let primaryENI = j.awsObjs("NetworkInterfaces").first { ($0.awsObj("Attachment")?.awsInt("DeviceIndex") ?? 0) == 0 }
+            if (j.awsBool("SourceDestCheck") ?? primaryENI?.awsBool("SourceDestCheck")) == false {
+                // The operating system's forwarding is not in the dump: an instance with the check off and a public
+                // address is taken for a NAT instance (its translation is not modeled: flows through it end
+                // not-modeled), any other for a router.
+                instance.forwarding = publicIP != nil ? "nat" : "router"
+                warn(.approximated, id, "source/destination check off: taken to forward as "
+                     + (publicIP != nil ? "a NAT instance (`forwarding: nat`: its translation is not modeled)"
+                        : "a router (`forwarding: router`)") + "; set `forwarding:` to what its operating system does")
+            }
+            plan.instances.append(instance)
         }
     }
 

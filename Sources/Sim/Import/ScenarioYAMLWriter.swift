@@ -173,6 +173,7 @@ enum ScenarioYAMLWriter {
             var l = "  - {id: \(i.id)\(name(i.name)), subnet: \(i.subnet)"
             if let ip = i.privateIP { l += ", private_ip: \(ip)" }
             if let ip = i.publicIP { l += ", public_ip: \(ip)" }
+            if let f = i.forwarding { l += ", source_dest_check: false, forwarding: \(f)" }
             return l + ", security_groups: [\(i.groups.joined(separator: ", "))]}"
         })
         section("lambdas", p.lambdas.map { f in

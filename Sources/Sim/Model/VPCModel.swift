@@ -370,6 +370,9 @@ public struct Instance: Named, Sendable {
         /// A firewall: forwards the packets of connections it saw open, drops a TCP segment of a connection whose
         /// SYN it did not see (the return leg of an asymmetric path).
         case stateful
+        /// A NAT instance: forwards with source NAT to its own address, which is not modeled (a flow through it
+        /// ends `not-modeled`).
+        case nat
     }
     public var id: String
     public var name: String?

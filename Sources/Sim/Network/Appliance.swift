@@ -42,6 +42,9 @@ struct Appliance {
                                                       detail: "the instance does not forward packets (forwarding: off)"))
         case .router:
             return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded, rule: "forwarded (router)")) : .pass
+        case .nat:
+            return Verdict(allowed: false, step: step(eni, action: .notModeled, rule: "source NAT by \(instance.id)",
+                                                      detail: "a NAT instance's translation: not modeled"))
         case .stateful:
             if follow(eni, key, marks) {
                 return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded,

@@ -533,8 +533,15 @@ public final class VPCNetwork {
         }
         if let step = v.step, !v.allowed {
             record(&p, step)
-            capture(.eni(eni), &p, outgoing: false, comment: "dropped: " + step.text)
-            observeInterface(eni, &p, egress: false, accepted: false)
+            if step.action == .notModeled {
+                // No network verdict: the flow ends not-modeled, naming the instance.
+                let flow = p.flow
+                if let s = simulation { s { $0.notModeled(flow: flow, "forwarded by \(step.component) (NAT instance): not modeled") } }
+                capture(.eni(eni), &p, outgoing: false, comment: step.text)
+            } else {
+                capture(.eni(eni), &p, outgoing: false, comment: "dropped: " + step.text)
+                observeInterface(eni, &p, egress: false, accepted: false)
+            }
             drop(p, step)
             return
         }

@@ -180,7 +180,7 @@ extension ScenarioBuilder {
             if let n = f["source_dest_check"] { instance.sourceDestCheck = try r.bool(n, key: "source_dest_check") }
             if let n = f["forwarding"] {
                 instance.forwarding = try r.oneOf(n, key: "forwarding", [("off", .off), ("router", .router),
-                                                                          ("stateful", .stateful)])
+                                                                          ("stateful", .stateful), ("nat", .nat)])
             }
             model.instances.append(instance)
         }
