@@ -115,6 +115,7 @@ public enum FixFinder {
                                   reason: "security groups are stateful: replies need no rule"))
         case "route":
             guard let t = m.routeTables.firstIndex(where: { $0.id == drop.component }) else { return nil }
+            if let byTGW = tgwRouteChange(model, table: t, destination: key.destination) { return byTGW }
             let vpc = m.routeTables[t].vpc
             // Prefer a public NAT gateway in the VPC; otherwise nothing a route alone can fix.
             guard let n = m.natGateways.firstIndex(where: { m.subnets[$0.subnet].vpc == vpc && $0.connectivity == .public })
@@ -125,9 +126,78 @@ public enum FixFinder {
             return (m, RuleChange(component: model.routeTables[t].display,
                                   change: "add route 0.0.0.0/0 → \(model.natGateways[n].id)",
                                   reason: "no route leads \(key.destination) out of the VPC"))
+        case "internet-gateway":
+            // A packet for another VPC routed to the internet gateway (a reply the NAT gateway translated back):
+            // the route table that sent it there lacks the route to the transit gateway.
+            guard let g = m.internetGateways.firstIndex(where: { $0.id == drop.component }),
+                  let vpc = m.internetGateways[g].vpc else { return nil }
+            let sending = m.routeTables.indices.filter { t in
+                m.routeTables[t].vpc == vpc && RouteLookup.match(m.routeTables[t], key.destination)?.target == .internetGateway(g)
+            }
+            let natSubnets = Set(m.natGateways.map(\.subnet))
+            let t = sending.first { t in m.subnets.indices.contains { natSubnets.contains($0) && m.routeTable(of: $0) == t } }
+                ?? sending.first
+            guard let t else { return nil }
+            return tgwRouteChange(model, table: t, destination: key.destination)
+        case "transit-gateway":
+            return tgwChange(model, drop)
         default:
             return nil
         }
+    }
+
+    /// A route to a transit gateway in route table `t` for `destination`, when it lies in a VPC attached to a
+    /// transit gateway that `t`'s VPC is attached to too: that VPC's CIDR block → the gateway.
+    static func tgwRouteChange(_ model: VPCModel, table t: Int, destination: IPv4Address) -> (VPCModel, RuleChange)? {
+        let vpc = model.routeTables[t].vpc
+        for (g, gw) in model.transitGateways.enumerated() {
+            guard gw.attachments.contains(where: { model.tgwAttachments[$0].vpc == vpc }) else { continue }
+            for a in gw.attachments where model.tgwAttachments[a].vpc != vpc {
+                let far = model.tgwAttachments[a].vpc
+                guard let block = model.vpcs[far].cidrBlocks.first(where: { $0.contains(destination) }) else { continue }
+                var m = model
+                m.routeTables[t].routes.removeAll { $0.destination == block }
+                m.routeTables[t].routes.append(Route(destination: block, target: .transitGateway(g)))
+                return (m, RuleChange(component: model.routeTables[t].display,
+                                      change: "add route \(block) → \(gw.id)",
+                                      reason: "\(destination) is in \(model.vpcs[far].display), attached to \(gw.display); "
+                                          + "without the route it goes \(RouteLookup.match(model.routeTables[t], destination).map { "to " + RouteTable.describe($0.target, in: model) } ?? "nowhere")"))
+            }
+        }
+        return nil
+    }
+
+    /// A transit gateway's drop: an attachment with no route table association gets one (the gateway's table
+    /// that routes the destination, else its first); a TGW route table with no route for the destination gets the
+    /// propagation of the attachment whose VPC holds it. A blackhole route is left alone (someone meant it).
+    static func tgwChange(_ model: VPCModel, _ drop: DropInfo) -> (VPCModel, RuleChange)? {
+        var m = model
+        let dst = drop.key.destination
+        if let a = model.tgwAttachments.firstIndex(where: { $0.id == drop.component }),
+           drop.rule == "no route table association" {
+            let gw = model.transitGateways[model.tgwAttachments[a].transitGateway]
+            let tables = gw.routeTables
+            let routing = tables.first { t in
+                TransitGateway.compile(model.tgwRouteTables[t], model).contains { $0.cidr.contains(dst) && $0.attachment >= 0 }
+            }
+            guard let t = routing ?? tables.first else { return nil }
+            m.tgwAttachments[a].routeTable = t
+            return (m, RuleChange(component: model.tgwRouteTables[t].display,
+                                  change: "add association \(model.tgwAttachments[a].id) (\(model.vpcs[model.tgwAttachments[a].vpc].id))",
+                                  reason: "packets arriving through \(model.tgwAttachments[a].display) are routed by "
+                                      + "the table it is associated with, and it has none"))
+        }
+        guard let t = model.tgwRouteTables.firstIndex(where: { $0.id == drop.component }),
+              drop.rule.hasPrefix("no route matches") else { return nil }
+        let g = model.tgwRouteTables[t].transitGateway
+        guard let a = model.transitGateways[g].attachments.first(where: { a in
+            model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks.contains { $0.contains(dst) }
+        }), !model.tgwRouteTables[t].propagations.contains(a) else { return nil }
+        m.tgwRouteTables[t].propagations.append(a)
+        return (m, RuleChange(component: model.tgwRouteTables[t].display,
+                              change: "add propagation \(model.tgwAttachments[a].id) (\(model.vpcs[model.tgwAttachments[a].vpc].id))",
+                              reason: "\(dst) is in \(model.vpcs[model.tgwAttachments[a].vpc].display); the propagation "
+                                  + "brings its CIDR into the table"))
     }
 
     /// When the groups of `eni` already admit by group reference in this direction and the peer is an ENI of the

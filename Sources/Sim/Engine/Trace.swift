@@ -12,6 +12,9 @@ public struct Step: Sendable, Equatable, Codable {
         case internetGateway = "internet-gateway"
         case internet
         case delivered
+        /// A transit gateway attachment (entering or leaving the gateway) and a TGW route table.
+        case transitGateway = "transit-gateway"
+        case transitGatewayRoute = "tgw-route"
     }
     public enum Action: String, Sendable, Codable {
         case allowed, denied, forwarded, translated, dropped, delivered
@@ -58,6 +61,8 @@ public struct Step: Sendable, Equatable, Codable {
         case .internetGateway: return "IGW"
         case .internet: return "internet"
         case .delivered: return "delivered"
+        case .transitGateway: return "TGW"
+        case .transitGatewayRoute: return "route"
         }
     }
 

@@ -46,6 +46,7 @@ struct RouteTable {
         case .natGateway(let n): return model.natGateways[n].id
         case .networkInterface(let e): return model.enis[e].id
         case .peering(let p), .notModeled(let p): return p
+        case .transitGateway(let g): return model.transitGateways[g].id
         case .blackhole: return "blackhole"
         }
     }
@@ -83,12 +84,12 @@ public enum RouteLookup {
 /// routes packets with it and the flow-log recorder derives traffic-path from it, each from a copy of its own.
 struct CompiledRoutes {
     struct Route {
-        enum Kind: UInt8 { case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole }
+        enum Kind: UInt8 { case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole, transitGateway }
         var cidr: IPv4CIDR
         /// The route's index in its table (`model.routeTables[t].routes`).
         var index: Int32
         var kind: Kind
-        /// The NAT gateway, internet gateway or ENI it leads to; -1 for the other kinds.
+        /// The NAT gateway, internet gateway, ENI or transit gateway it leads to; -1 for the other kinds.
         var target: Int32
     }
 
@@ -110,6 +111,7 @@ struct CompiledRoutes {
                 case .peering: (.peering, -1)
                 case .notModeled: (.notModeled, -1)
                 case .blackhole: (.blackhole, -1)
+                case .transitGateway(let g): (.transitGateway, g)
                 }
                 routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))
             }

@@ -1,6 +1,7 @@
 /// The kinds of resource that carry an AWS id.
 enum ResourceKind: Int, CaseIterable {
     case vpc, internetGateway, routeTable, networkACL, securityGroup, subnet, natGateway, instance, eni
+    case transitGateway, tgwAttachment, tgwRouteTable
 
     var title: String {
         switch self {
@@ -13,6 +14,9 @@ enum ResourceKind: Int, CaseIterable {
         case .natGateway: return "NAT gateway"
         case .instance: return "instance"
         case .eni: return "network interface"
+        case .transitGateway: return "transit gateway"
+        case .tgwAttachment: return "transit gateway attachment"
+        case .tgwRouteTable: return "transit gateway route table"
         }
     }
 
@@ -27,6 +31,9 @@ enum ResourceKind: Int, CaseIterable {
         case .natGateway: return "nat-"
         case .instance: return "i-"
         case .eni: return "eni-"
+        case .transitGateway: return "tgw-"
+        case .tgwAttachment: return "tgw-attach-"
+        case .tgwRouteTable: return "tgw-rtb-"
         }
     }
 
@@ -41,7 +48,8 @@ enum ResourceKind: Int, CaseIterable {
         case .subnet: return "subnets"
         case .natGateway: return "nat_gateways"
         case .instance: return "instances"
-        case .eni: return nil
+        case .eni, .tgwAttachment, .tgwRouteTable: return nil
+        case .transitGateway: return "transit_gateways"
         }
     }
 }

@@ -304,6 +304,7 @@ extension ScenarioBuilder {
             return .local
         }
         if ref == "blackhole" { return .blackhole(was: nil) }
+        if let tgw = try transitGatewayTarget(ref, node: node, destination: destination, table: rt) { return tgw }
         if ref.hasPrefix("pcx-") {
             try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref)
             return .peering(ref)
