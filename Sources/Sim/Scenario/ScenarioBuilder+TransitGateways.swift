@@ -91,7 +91,7 @@ extension ScenarioBuilder {
             // TGW-UG tgw-route-tables: an attachment is associated with at most one route table.
             if let t = model.tgwAttachments[a].routeTable {
                 throw r.error(at: n, "attachment \(model.tgwAttachments[a].id) is already associated with "
-                              + "\(model.tgwRouteTables[t].id) (an attachment takes one route table)")
+                              + "\(t == index ? id : model.tgwRouteTables[t].id) (an attachment takes one route table)")
             }
             model.tgwAttachments[a].routeTable = index
         }
