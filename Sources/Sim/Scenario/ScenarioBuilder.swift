@@ -27,8 +27,8 @@ struct ScenarioBuilder {
 
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
-        "network_acls", "security_groups", "subnets", "nat_gateways", "lambdas", "instances", "outside_hosts",
-        "flows", "generators", "flow_logs", "transit_gateways",
+        "network_acls", "security_groups", "subnets", "nat_gateways", "transit_gateways", "lambdas", "instances",
+        "outside_hosts", "flows", "generators", "flow_logs",
     ]
 
     init(reader: YAMLReader) { r = reader }
