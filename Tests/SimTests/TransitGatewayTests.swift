@@ -154,7 +154,8 @@ import Testing
         let d = try #require(f.drop)
         #expect(d.kind == "transit-gateway" && d.component == "tgw-rtb-0c0000000000000c1")
         #expect(d.rule == "10.2.0.0/16 → blackhole")
-        #expect(f.fix == nil || f.fix?.verified == false)
+        #expect(f.fix?.changes.isEmpty == true && f.fix?.verified == false)
+        #expect(f.fix?.advice?.hasPrefix("the transit gateway route table drops this destination on purpose") == true)
         // A longer static route to an attachment wins over a shorter propagated one.
         opts.staticRoutes = "{destination: 10.2.1.0/24, target: b}, {destination: 10.2.0.0/16, target: blackhole}"
         #expect(try Self.run(opts).report.flows[0].outcome == "ok")
@@ -201,6 +202,8 @@ import Testing
         let f = try Self.run(opts).report.flows[0]
         let d = try #require(f.drop)
         #expect(d.component == "tgw-attach-0a0000000000000a" && d.rule == "no subnet in us-east-1b")
+        #expect(f.fix?.advice == "add a subnet in us-east-1b to tgw-attach-0a0000000000000a (an attachment takes one "
+            + "subnet per AZ; resources in an AZ without one cannot reach the transit gateway)")
     }
 
     /// TGW-UG tgw-nacls: the attachment subnet's inbound rules see packets entering the gateway.

@@ -290,6 +290,15 @@ public enum FixFinder {
             return "a Lambda function never gets a public IP: put it in private subnets whose route table sends "
                 + "0.0.0.0/0 to a NAT gateway in a public subnet"
         }
+        if drop.kind == "transit-gateway", drop.rule.hasSuffix("→ blackhole") {
+            // A static blackhole route is someone's decision (or its attachment was deleted): not undone here.
+            return "the transit gateway route table drops this destination on purpose (a blackhole route): replace "
+                + "it with a route to an attachment if the traffic is meant to pass"
+        }
+        if drop.kind == "transit-gateway", drop.rule.hasPrefix("no subnet in ") {
+            return "add a subnet in \(drop.rule.dropFirst("no subnet in ".count)) to \(drop.component) (an attachment "
+                + "takes one subnet per AZ; resources in an AZ without one cannot reach the transit gateway)"
+        }
         if drop.kind == "nat-gateway", drop.rule.hasPrefix("connection idle longer than") {
             // No rule change helps: the NAT gateway's idle timeout is fixed (VPC-UG nat-gateway-troubleshooting).
             return "keep the connection from idling that long: keepalives every less than 350 s, e.g. the flow's "
