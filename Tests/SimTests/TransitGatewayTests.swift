@@ -206,6 +206,29 @@ import Testing
             + "subnet per AZ; resources in an AZ without one cannot reach the transit gateway)")
     }
 
+    /// A's default route to the gateway, the gateway's to B, and B's attachment subnets' back to the gateway: the
+    /// packet turns until its TTL runs out, and the run ends.
+    @Test func aRoutingLoopThroughTheGatewayEndsWhenTheTTLRunsOut() throws {
+        var opts = Options()
+        opts.aRoute = "{destination: 0.0.0.0/0, target: hub}"
+        opts.staticRoutes = "{destination: 0.0.0.0/0, target: b}"
+        let text = Self.yaml(opts)
+            .replacingOccurrences(of: "routes: [{destination: 10.1.0.0/16, target: hub}]}",
+                                  with: "routes: [{destination: 10.1.0.0/16, target: hub}, {destination: 0.0.0.0/0, target: hub}]}")
+            .replacingOccurrences(of: "flows:\n  - {name: call, from: caller, to: \"server:443\", app: https}",
+                                  with: "outside_hosts: [{name: web, ip: 203.0.113.50, ports: {443: https}}]\n"
+                                      + "flows:\n  - {name: call, from: caller, to: \"web:443\", app: https}")
+        #expect(text.contains("web:443") && text.contains("0.0.0.0/0, target: hub}]}"))
+        var o = Runner.Options(writeFiles: false)
+        o.flowLogs = false
+        let f = try Runner.run(scenario: ScenarioLoader.load(yaml: text, file: "tgw.yaml"), options: o).report.flows[0]
+        #expect(f.outcome == "timeout")
+        let d = try #require(f.drop)
+        #expect(d.component == "tgw-attach-0b0000000000000b" && d.rule == "TTL exceeded")
+        // The Lambda's TTL of 64, one lost at each of the 63 turns back into the gateway.
+        #expect(f.hops.filter { $0.step == "tgw-route" }.count == 64)
+    }
+
     /// TGW-UG tgw-nacls: the attachment subnet's inbound rules see packets entering the gateway.
     @Test func theAttachmentSubnetsNACLInboundApplies() throws {
         var opts = Options()

@@ -18,7 +18,8 @@ import Packets
 /// has one (AZ affinity), else in another (`Assumptions.tgwCrossAZ`); with appliance mode on, through one AZ
 /// per flow, chosen by a flow hash that is the same both ways (TGW-UG transit-gateway-appliance-scenario:
 /// "uses a flow hash algorithm to select a single network interface … for the life of the flow"). From that
-/// ENI the VPC's route table of the attachment subnet routes it on, as it does any packet leaving that subnet.
+/// ENI the VPC's route table of the attachment subnet routes it on, as it does any packet leaving that subnet;
+/// sent straight back into a transit gateway from there, it loses a TTL each time, so that a loop ends.
 ///
 /// The dispatcher (`VPCNetwork.tgwEnter`, `tgwReceive`) asks `ingress` for the ENI a packet enters by, `route`
 /// for the gateway's decision and `egress` for the ENI it leaves by, and records the steps made here.

@@ -792,6 +792,17 @@ public final class VPCNetwork {
                 comment: "arrived through \(tgwDisplay(eni: e)); to \(model.tgwAttachments[Int(r.attachment)].id) by "
                     + model.tgwRouteTables[t].id)
         var transit = transitFromSubnet(Int(tgw.enis[out.eni].subnet), &p, key: key)
+        if case .transitGateway? = transit.next, !transit.dropped {
+            // Routed straight back into a transit gateway by the attachment subnet's own route table: a loop unless
+            // the gateway routes it elsewhere. Each such turn costs a TTL, so a loop ends (AWS does not document
+            // a transit gateway's TTL handling; packets that do not turn back keep theirs).
+            if p.ip.ttl <= 1 {
+                transit = fail(&p, tgw.step(attachment: Int(r.attachment), action: .dropped, rule: "TTL exceeded",
+                                            detail: "routed back into the transit gateway until its TTL ran out"))
+            } else {
+                p.ip.ttl -= 1
+            }
+        }
         capture(.transitGateway(out.eni), &p, outgoing: true,
                 comment: "left through \(tgwDisplay(eni: out.eni)); " + comment(transit))
         if let rj = transit.rejectedAt { observeInterface(rj, &p, egress: false, accepted: false) }
