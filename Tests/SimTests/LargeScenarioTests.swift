@@ -58,6 +58,7 @@ private let smallSize = ScenarioGenerator.Size(subnets: 100, routes: 1000, naclE
             case .peeringConnection: kinds.insert("modeled-pcx")
             case .notModeled: kinds.insert("not-modeled")
             case .blackhole: kinds.insert("blackhole")
+            case .transitGateway: kinds.insert("tgw")
             }
         }
     }

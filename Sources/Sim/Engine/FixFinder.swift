@@ -115,6 +115,7 @@ public enum FixFinder {
                                   reason: "security groups are stateful: replies need no rule"))
         case "route":
             guard let t = m.routeTables.firstIndex(where: { $0.id == drop.component }) else { return nil }
+            if let byTGW = tgwRouteChange(model, table: t, destination: key.destination) { return byTGW }
             let vpc = m.routeTables[t].vpc
             if let peered = peeringRoute(m, table: t, key: key, isReply: isReply) { return peered }
             // Prefer a public NAT gateway in the VPC; otherwise nothing a route alone can fix.
@@ -136,6 +137,21 @@ public enum FixFinder {
                                       reason: "a route sends it traffic for \(key.destination) to forward"))
             }
             return nil  // the instance's own forwarding is not a VPC rule
+        case "internet-gateway":
+            // A packet for another VPC routed to the internet gateway (a reply the NAT gateway translated back):
+            // the route table that sent it there lacks the route to the transit gateway.
+            guard let g = m.internetGateways.firstIndex(where: { $0.id == drop.component }),
+                  let vpc = m.internetGateways[g].vpc else { return nil }
+            let sending = m.routeTables.indices.filter { t in
+                m.routeTables[t].vpc == vpc && RouteLookup.match(m.routeTables[t], key.destination)?.target == .internetGateway(g)
+            }
+            let natSubnets = Set(m.natGateways.map(\.subnet))
+            let t = sending.first { t in m.subnets.indices.contains { natSubnets.contains($0) && m.routeTable(of: $0) == t } }
+                ?? sending.first
+            guard let t else { return nil }
+            return tgwRouteChange(model, table: t, destination: key.destination)
+        case "transit-gateway":
+            return tgwChange(model, drop)
         default:
             return nil
         }
@@ -161,6 +177,60 @@ public enum FixFinder {
                                   reason: reason))
         }
         return nil
+    }
+
+    /// A route to a transit gateway in route table `t` for `destination`, when it lies in a VPC attached to a
+    /// transit gateway that `t`'s VPC is attached to too: that VPC's CIDR block → the gateway.
+    static func tgwRouteChange(_ model: VPCModel, table t: Int, destination: IPv4Address) -> (VPCModel, RuleChange)? {
+        let vpc = model.routeTables[t].vpc
+        for (g, gw) in model.transitGateways.enumerated() {
+            guard gw.attachments.contains(where: { model.tgwAttachments[$0].vpc == vpc }) else { continue }
+            for a in gw.attachments where model.tgwAttachments[a].vpc != vpc {
+                let far = model.tgwAttachments[a].vpc
+                guard let block = model.vpcs[far].cidrBlocks.first(where: { $0.contains(destination) }) else { continue }
+                var m = model
+                m.routeTables[t].routes.removeAll { $0.destination == block }
+                m.routeTables[t].routes.append(Route(destination: block, target: .transitGateway(g)))
+                return (m, RuleChange(component: model.routeTables[t].display,
+                                      change: "add route \(block) → \(gw.id)",
+                                      reason: "\(destination) is in \(model.vpcs[far].display), attached to \(gw.display); "
+                                          + "without the route it goes \(RouteLookup.match(model.routeTables[t], destination).map { "to " + RouteTable.describe($0.target, in: model) } ?? "nowhere")"))
+            }
+        }
+        return nil
+    }
+
+    /// A transit gateway's drop: an attachment with no route table association gets one (the gateway's table
+    /// that routes the destination, else its first); a TGW route table with no route for the destination gets the
+    /// propagation of the attachment whose VPC holds it. A blackhole route is left alone (someone meant it).
+    static func tgwChange(_ model: VPCModel, _ drop: DropInfo) -> (VPCModel, RuleChange)? {
+        var m = model
+        let dst = drop.key.destination
+        if let a = model.tgwAttachments.firstIndex(where: { $0.id == drop.component }),
+           drop.rule == "no route table association" {
+            let gw = model.transitGateways[model.tgwAttachments[a].transitGateway]
+            let tables = gw.routeTables
+            let routing = tables.first { t in
+                TransitGateway.compile(model.tgwRouteTables[t], model).contains { $0.cidr.contains(dst) && $0.attachment >= 0 }
+            }
+            guard let t = routing ?? tables.first else { return nil }
+            m.tgwAttachments[a].routeTable = t
+            return (m, RuleChange(component: model.tgwRouteTables[t].display,
+                                  change: "add association \(model.tgwAttachments[a].id) (\(model.vpcs[model.tgwAttachments[a].vpc].id))",
+                                  reason: "packets arriving through \(model.tgwAttachments[a].display) are routed by "
+                                      + "the table it is associated with, and it has none"))
+        }
+        guard let t = model.tgwRouteTables.firstIndex(where: { $0.id == drop.component }),
+              drop.rule.hasPrefix("no route matches") else { return nil }
+        let g = model.tgwRouteTables[t].transitGateway
+        guard let a = model.transitGateways[g].attachments.first(where: { a in
+            model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks.contains { $0.contains(dst) }
+        }), !model.tgwRouteTables[t].propagations.contains(a) else { return nil }
+        m.tgwRouteTables[t].propagations.append(a)
+        return (m, RuleChange(component: model.tgwRouteTables[t].display,
+                              change: "add propagation \(model.tgwAttachments[a].id) (\(model.vpcs[model.tgwAttachments[a].vpc].id))",
+                              reason: "\(dst) is in \(model.vpcs[model.tgwAttachments[a].vpc].display); the propagation "
+                                  + "brings its CIDR into the table"))
     }
 
     /// When the groups of `eni` already admit by group reference in this direction and the peer is an ENI of the
@@ -268,6 +338,15 @@ public enum FixFinder {
             // VPC-PG: unsupported VPC peering configurations (no transitive or edge-to-edge routing).
             return "a peering connection carries traffic between its two VPCs only: peer the VPCs that talk directly "
                 + "(a connection of their own, with routes on both sides), or join them through a transit gateway"
+        }
+        if drop.kind == "transit-gateway", drop.rule.hasSuffix("→ blackhole") {
+            // A static blackhole route is someone's decision (or its attachment was deleted): not undone here.
+            return "the transit gateway route table drops this destination on purpose (a blackhole route): replace "
+                + "it with a route to an attachment if the traffic is meant to pass"
+        }
+        if drop.kind == "transit-gateway", drop.rule.hasPrefix("no subnet in ") {
+            return "add a subnet in \(drop.rule.dropFirst("no subnet in ".count)) to \(drop.component) (an attachment "
+                + "takes one subnet per AZ; resources in an AZ without one cannot reach the transit gateway)"
         }
         if drop.kind == "nat-gateway", drop.rule.hasPrefix("connection idle longer than") {
             // No rule change helps: the NAT gateway's idle timeout is fixed (VPC-UG nat-gateway-troubleshooting).

@@ -16,6 +16,9 @@ public struct Step: Sendable, Equatable, Codable {
         case delivered
         /// A VPC peering connection (`VPCPeering`).
         case peering
+        /// A transit gateway attachment (entering or leaving the gateway) and a TGW route table.
+        case transitGateway = "transit-gateway"
+        case transitGatewayRoute = "tgw-route"
     }
     public enum Action: String, Sendable, Codable {
         case allowed, denied, forwarded, translated, dropped, delivered
@@ -64,6 +67,8 @@ public struct Step: Sendable, Equatable, Codable {
         case .appliance: return "appliance"
         case .delivered: return "delivered"
         case .peering: return "peering"
+        case .transitGateway: return "TGW"
+        case .transitGatewayRoute: return "route"
         }
     }
 

@@ -430,6 +430,9 @@ public final class FlowLogRecorder: InterfaceObserver {
         case .internetGateway?: return 8
         case .peering?: return 4
         case .peeringConnection?: return interRegionPeering[Int(route!.target)] ? 5 : 4
+        // VPC-UG flow-logs-records, traffic-path 1: "through another resource in the same VPC, including resources
+        // that create a network interface in the VPC" (a transit gateway attachment's ENI).
+        case .transitGateway?: return 1
         case .notModeled?, .blackhole?, nil: return nil
         }
     }

@@ -254,6 +254,18 @@ public struct Assumptions: Sendable, Equatable {
     /// no figure (it depends on the two Regions); a guess, about half of us-east-1 ↔ eu-west-1's round trip.
     public var interRegionPeeringLatency: Int64 = 35_000_000
 
+    /// Which ENI of a transit gateway attachment a packet leaves by when the attachment has no subnet in the AZ
+    /// it entered the gateway in (and appliance mode is off): AWS documents AZ affinity, not this case.
+    public enum TGWCrossAZ: String, Sendable, CaseIterable {
+        /// The attachment's first subnet listed.
+        case first
+        /// One of its subnets by a flow hash, the same both ways.
+        case flowHash = "flow-hash"
+    }
+    public var tgwCrossAZ: TGWCrossAZ = .first
+    /// Time a transit gateway takes to route a packet, nanoseconds (undocumented by AWS).
+    public var tgwProcessing: Int64 = 50_000
+
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
 
@@ -289,6 +301,9 @@ public struct Assumptions: Sendable, Equatable {
             ("http_close", httpClose.rawValue, "timing of curl and Python's http.server (docs/fidelity.md)"),
             ("inter_region_peering_latency_ms", String(interRegionPeeringLatency / 1_000_000),
              "undocumented by AWS (depends on the two Regions; a guess, half of us-east-1 ↔ eu-west-1's round trip)"),
+            ("tgw_cross_az", tgwCrossAZ.rawValue,
+             "undocumented by AWS (an attachment without a subnet in the packet's AZ)"),
+            ("tgw_processing_us", String(tgwProcessing / 1000), "undocumented by AWS"),
         ]
     }
 }

@@ -18,6 +18,10 @@ public struct VPCModel: Sendable {
     public var instances: [Instance] = []
     public var outsideHosts: [OutsideHost] = []
     public var peeringConnections: [PeeringConnection] = []
+    /// Transit gateways, their VPC attachments and their route tables (`TransitGatewaySpec`).
+    public var transitGateways: [TransitGatewaySpec] = []
+    public var tgwAttachments: [TGWAttachmentSpec] = []
+    public var tgwRouteTables: [TGWRouteTableSpec] = []
 
     public init() {}
 
@@ -90,6 +94,8 @@ public struct Route: Sendable, Equatable {
         /// A peering connection the scenario does not define: its id (the far VPC is outside the model). A flow
         /// routed here ends `not-modeled`.
         case peering(String)
+        /// A transit gateway of the scenario (`transitGateways`), reached through the VPC's attachment.
+        case transitGateway(Int)
         /// A target of a kind the model does not have (a transit gateway, virtual private gateway, VPC endpoint,
         /// carrier or local gateway, or an ENI or instance outside the scenario): its id. A flow routed here ends
         /// `not-modeled`, never with a network verdict.
@@ -158,6 +164,51 @@ public struct PeeringConnection: Named, Sendable {
     public func otherVPC(_ vpc: Int) -> Int? {
         vpc == requesterVPC ? accepterVPC : vpc == accepterVPC ? requesterVPC : nil
     }
+}
+
+/// A transit gateway (TGW-UG what-is-transit-gateway): a regional router between its attachments, routing
+/// each packet by the TGW route table associated with the attachment it arrived through.
+public struct TransitGatewaySpec: Named, Sendable {
+    public var id: String
+    public var name: String?
+    /// Its attachments (`VPCModel.tgwAttachments`) and route tables (`VPCModel.tgwRouteTables`), in file order.
+    public var attachments: [Int]
+    public var routeTables: [Int]
+}
+
+/// A VPC attachment of a transit gateway: an ENI of the TGW in each of its subnets, at most one per AZ
+/// (TGW-UG transit-gateway-vpc-attachments).
+public struct TGWAttachmentSpec: Named, Sendable {
+    public var id: String
+    public var name: String?
+    public var transitGateway: Int
+    public var vpc: Int
+    public var subnets: [Int]
+    /// Appliance mode: a flow keeps one AZ of this attachment both ways, chosen by a flow hash, instead of AZ
+    /// affinity.
+    public var applianceMode: Bool
+    /// The TGW route table it is associated with (at most one), nil for none.
+    public var routeTable: Int?
+}
+
+/// A transit gateway route table: static routes (to an attachment, or blackhole) and the routes its
+/// propagations bring (each propagating attachment's VPC CIDR blocks).
+public struct TGWRouteTableSpec: Named, Sendable {
+    public struct Route: Sendable, Equatable {
+        public enum Target: Sendable, Equatable {
+            case attachment(Int)
+            case blackhole
+        }
+        public var destination: IPv4CIDR
+        public var target: Target
+    }
+    public var id: String
+    public var name: String?
+    public var transitGateway: Int
+    /// Static routes, as listed.
+    public var routes: [Route]
+    /// Attachments that propagate their VPC's CIDR blocks into this table.
+    public var propagations: [Int]
 }
 
 public struct RouteTableSpec: Named, Sendable {

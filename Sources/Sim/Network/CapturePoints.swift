@@ -6,6 +6,8 @@ enum PathNode {
     case natGateway(Int, fromInside: Bool)
     case internetGateway(Int, toInternet: Bool)
     case outsideHost(Int)
+    /// Arriving at a transit gateway through an attachment's ENI (`TransitGateway.enis`).
+    case transitGateway(Int)
 }
 
 /// Capture points, in path order: Lambda/instance ENIs, NAT gateways, internet gateways, outside hosts.
@@ -15,6 +17,9 @@ public struct CapturePoint: Sendable {
         case natGateway(Int)
         case internetGateway(Int)
         case outsideHost(Int)
+        /// A transit gateway attachment (`VPCModel.tgwAttachments`): packets entering and leaving the gateway
+        /// through its ENIs.
+        case tgwAttachment(Int)
     }
     public var name: String
     public var component: Component
@@ -34,6 +39,8 @@ struct CapturePointIndex {
     var nat: [Int] = []
     var igw: [Int] = []
     var host: [Int] = []
+    /// By attachment ENI (`TransitGateway.enis`): its attachment's point.
+    var tgwENI: [Int] = []
 
     init() {}
 
@@ -42,14 +49,17 @@ struct CapturePointIndex {
         nat = Array(repeating: 0, count: model.natGateways.count)
         igw = Array(repeating: 0, count: model.internetGateways.count)
         host = Array(repeating: 0, count: model.outsideHosts.count)
+        var attachment: [Int] = Array(repeating: 0, count: model.tgwAttachments.count)
         for (k, p) in points.enumerated() {
             switch p.component {
             case .eni(let i): eni[i] = k
             case .natGateway(let i): nat[i] = k
             case .internetGateway(let i): igw[i] = k
             case .outsideHost(let i): host[i] = k
+            case .tgwAttachment(let i): attachment[i] = k
             }
         }
+        tgwENI = model.tgwAttachments.indices.flatMap { a in model.tgwAttachments[a].subnets.map { _ in attachment[a] } }
     }
 
     @inline(__always)
@@ -59,6 +69,7 @@ struct CapturePointIndex {
         case .natGateway(let n, _): return nat[n]
         case .internetGateway(let g, _): return igw[g]
         case .outsideHost(let h): return host[h]
+        case .transitGateway(let e): return tgwENI[e]
         }
     }
 }
@@ -105,6 +116,14 @@ extension VPCNetwork {
             let peer = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("internet|" + g.id) & 0xFF_FFFF_FFFF))
             add("igw-internet-side-\(g.id)", .internetGateway(i), g.id,
                 "internet side of \(g.display): public addresses", mac, peer)
+        }
+        for (i, a) in model.tgwAttachments.enumerated() {
+            let mac = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("tgw-attach|" + a.id) & 0xFF_FFFF_FFFF))
+            let subnets = a.subnets.map { "\(model.subnets[$0].id) (\(model.subnets[$0].availabilityZone))" }
+            add("tgw-\(safe(a.name ?? a.id))-\(a.id)", .tgwAttachment(i), a.id,
+                "transit gateway \(model.transitGateways[a.transitGateway].display) attachment \(a.display) to "
+                    + "\(model.vpcs[a.vpc].display) through " + subnets.joined(separator: ", "),
+                mac, routerMAC(model, subnet: a.subnets[0]))
         }
         for (i, h) in model.outsideHosts.enumerated() {
             let gw = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("gw|" + h.id) & 0xFF_FFFF_FFFF))

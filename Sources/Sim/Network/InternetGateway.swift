@@ -74,6 +74,10 @@ struct InternetGateway {
             why = "\(source) is a Lambda Hyperplane ENI, which never has a public IP"
         } else if let eni = model.eni(privateIP: source, in: vpc), case .natGateway(let n) = model.enis[eni].owner {
             why = "\(model.natGateways[n].display) is a private NAT gateway (no Elastic IP)"
+        } else if !model.vpcs[vpc].cidrBlocks.contains(where: { $0.contains(source) }) {
+            // A packet from elsewhere (a reply a NAT gateway translated back toward another VPC, routed here for
+            // want of a route to a transit gateway): the gateway translates only the VPC's own addresses.
+            why = "\(source) is not an address of \(model.vpcs[vpc].display)"
         } else {
             why = "\(source) has no public IP"
         }

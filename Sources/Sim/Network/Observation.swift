@@ -133,6 +133,7 @@ extension VPCNetwork {
         case .natGateway(let n, let inside)?: next = 2 << 32 | UInt64(n) << 1 | (inside ? 1 : 0)
         case .internetGateway(let g, let toInternet)?: next = 3 << 32 | UInt64(g) << 1 | (toInternet ? 1 : 0)
         case .outsideHost(let h)?: next = 4 << 32 | UInt64(h)
+        case .transitGateway(let e)?: next = 5 << 32 | UInt64(e)
         case nil: next = 0
         }
         let key = CommentKey(place: site.rawValue << 60 | UInt64(component) << 36 | next,

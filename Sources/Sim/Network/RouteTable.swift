@@ -47,6 +47,7 @@ struct RouteTable {
         case .networkInterface(let e): return model.enis[e].id
         case .peering(let p), .notModeled(let p): return p
         case .peeringConnection(let k): return model.peeringConnections[k].id
+        case .transitGateway(let g): return model.transitGateways[g].id
         case .blackhole: return "blackhole"
         }
     }
@@ -86,12 +87,14 @@ struct CompiledRoutes {
     struct Route {
         enum Kind: UInt8 {
             case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole, peeringConnection
+            case transitGateway
         }
         var cidr: IPv4CIDR
         /// The route's index in its table (`model.routeTables[t].routes`).
         var index: Int32
         var kind: Kind
-        /// The NAT gateway, internet gateway, ENI or (modeled) peering connection it leads to; -1 for the other kinds.
+        /// The NAT gateway, internet gateway, ENI, (modeled) peering connection or transit gateway it leads to; -1
+        /// for the other kinds.
         var target: Int32
     }
 
@@ -114,6 +117,7 @@ struct CompiledRoutes {
                 case .peeringConnection(let k): (.peeringConnection, k)
                 case .notModeled: (.notModeled, -1)
                 case .blackhole: (.blackhole, -1)
+                case .transitGateway(let g): (.transitGateway, g)
                 }
                 routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))
             }

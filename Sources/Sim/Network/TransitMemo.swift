@@ -57,6 +57,7 @@ struct TransitMemo {
         case .natGateway(let g, let inside): (kind, index, flag) = (1, g, inside)
         case .internetGateway(let g, let out): (kind, index, flag) = (2, g, out)
         case .outsideHost(let h): (kind, index, flag) = (3, h, false)
+        case .transitGateway(let e): (kind, index, flag) = (4, e, false)
         }
         guard index >= 0, index < 1 << 28 else { return nil }
         return kind << 29 | (flag ? 1 << 28 : 0) | UInt32(index)
@@ -69,6 +70,7 @@ struct TransitMemo {
         case 0: return .eni(index)
         case 1: return .natGateway(index, fromInside: flag)
         case 2: return .internetGateway(index, toInternet: flag)
+        case 4: return .transitGateway(index)
         default: return .outsideHost(index)
         }
     }

@@ -24,6 +24,7 @@ public final class VPCNetwork {
     let internetGateways: InternetGateway
     let appliances: Appliance
     let peering: VPCPeering
+    let transitGateways: TransitGateway
     var nats: [NATGateway] = []
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     var natRefs: [Borrowed<NATGateway>] = []
@@ -104,6 +105,7 @@ public final class VPCNetwork {
         internetGateways = InternetGateway(model, assumptions: assumptions)
         appliances = Appliance(model)
         peering = VPCPeering(model: model, assumptions: assumptions)
+        transitGateways = TransitGateway(model, assumptions: assumptions)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -231,6 +233,7 @@ public final class VPCNetwork {
         case .eni(let e): return "to \(model.enis[e].id)"
         case .internetGateway(let g, _): return "to \(model.internetGateways[g].display)"
         case .outsideHost(let h): return "to \(model.outsideHosts[h].id)"
+        case .transitGateway(let e): return "to \(tgwDisplay(eni: e))"
         case nil: return ""
         }
     }
@@ -330,12 +333,14 @@ public final class VPCNetwork {
             return Transit(next: .eni(eni), delay: hop)
         case .peeringConnection:
             return peeringTransit(Int(r.target), from: subnet, &p, key, securityGroupAt: &securityGroupAt)
+        case .transitGateway:
+            return tgwEnter(subnet, Int(r.target), &p, key)
         case .peering, .notModeled, .blackhole:
             break  // the model names what the route leads to
         }
         let route = model.routeTables[rt].routes[Int(r.index)]
         switch route.target {
-        case .local, .natGateway, .internetGateway, .peeringConnection:
+        case .local, .natGateway, .internetGateway, .peeringConnection, .transitGateway:
             preconditionFailure("CompiledRoutes routes these")
         case .blackhole(let was):
             return fail(&p, routeTables.step(rt, action: .dropped, rule: "\(route.destination) → blackhole",
@@ -513,6 +518,8 @@ public final class VPCNetwork {
             endTrace(&p)
             capture(.outsideHost(h), &p, outgoing: false, comment: "received")
             if let d = deliverToHost { d(h, p) } else if let s = simulation { s { $0.deliver(&p, toHost: h) } }
+        case .transitGateway(let e):
+            tgwReceive(e, &p)
         }
     }
 
@@ -791,6 +798,93 @@ public final class VPCNetwork {
     @inline(__always)
     func crossInternet(_ p: inout SimPacket) {
         p.ip.ttl = p.ip.ttl &- UInt8(clamping: assumptions.internetHops)
+    }
+
+    // MARK: Transit gateways (TransitGateway.swift)
+
+    /// "tgw-attach-0abc (spoke) ENI in subnet-… (tgw-a) in us-east-1a".
+    func tgwDisplay(eni e: Int) -> String {
+        "\(transitGateways.attachmentDisplay(Int(transitGateways.enis[e].attachment))) ENI in "
+            + transitGateways.describe(eni: e)
+    }
+
+    /// A packet leaving `subnet` by its route to transit gateway `g`: its subnet's NACL outbound, then in
+    /// through the VPC's attachment ENI in the subnet's AZ, whose subnet's NACL inbound applies (TGW-UG
+    /// tgw-nacls: even when it is the same subnet). No security group: the gateway's ENIs have none.
+    private func tgwEnter(_ subnet: Int, _ g: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit {
+        if let t = crossNACL(subnet, .outbound, &p, key) { return t }
+        let vpc = Int(tables.subnets[subnet].vpc)
+        guard let a = transitGateways.attachment(g, vpc: vpc) else {
+            // The loader refuses such a route; kept for a model built otherwise.
+            return fail(&p, routeTables.step(Int(tables.subnets[subnet].routeTable), action: .dropped,
+                                             rule: "\(model.transitGateways[g].id) has no attachment in \(model.vpcs[vpc].id)"))
+        }
+        let zone = transitGateways.subnetZone[subnet]
+        guard let e = transitGateways.eni(a, zone: zone) else {
+            // TGW-UG transit-gateway-vpc-attachments: resources in an AZ without an attachment subnet cannot reach
+            // the transit gateway.
+            return fail(&p, transitGateways.step(attachment: a, action: .dropped,
+                                                 rule: "no subnet in \(model.subnets[subnet].availabilityZone)",
+                                                 detail: "resources in an AZ without an attachment subnet cannot "
+                                                     + "reach the transit gateway"))
+        }
+        let s = Int(transitGateways.enis[e].subnet)
+        if let t = crossNACL(s, .inbound, &p, key) { return t }
+        return Transit(next: .transitGateway(e), delay: assumptions.vpcHopLatency)
+    }
+
+    /// A packet at a transit gateway, arrived through attachment ENI `e`: routed by the route table associated
+    /// with that attachment, out through the destination attachment's ENI (`TransitGateway.egress`), and on by the
+    /// route table of that ENI's subnet (`transitFromSubnet`: the NACLs from that subnet to the next, the
+    /// destination ENI's security group).
+    private func tgwReceive(_ e: Int, _ p: inout SimPacket) {
+        let tgw = transitGateways
+        let a = Int(tgw.enis[e].attachment)
+        let dst = p.ip.destination
+        let t = Int(tgw.association[a])
+        guard t >= 0 else {
+            tgwDrop(e, &p, tgw.step(attachment: a, action: .dropped, rule: "no route table association",
+                                    detail: "an attachment's packets are routed by its associated route table"))
+            return
+        }
+        guard let r = tgw.route(t, dst) else {
+            tgwDrop(e, &p, tgw.step(table: t, action: .dropped, rule: "no route matches \(dst)"))
+            return
+        }
+        guard r.attachment >= 0 else {
+            tgwDrop(e, &p, tgw.routed(t, r))
+            return
+        }
+        record(&p, tgw.routed(t, r))
+        let key = p.key
+        let out = tgw.egress(Int(r.attachment), zone: tgw.enis[e].zone, key)
+        record(&p, tgw.left(out.eni, out.choice, enteredIn: model.subnets[Int(tgw.enis[e].subnet)].availabilityZone))
+        capture(.transitGateway(e), &p, outgoing: false,
+                comment: "arrived through \(tgwDisplay(eni: e)); to \(model.tgwAttachments[Int(r.attachment)].id) by "
+                    + model.tgwRouteTables[t].id)
+        var transit = transitFromSubnet(Int(tgw.enis[out.eni].subnet), &p, key: key)
+        if case .transitGateway? = transit.next, !transit.dropped {
+            // Routed straight back into a transit gateway by the attachment subnet's own route table: a loop unless
+            // the gateway routes it elsewhere. Each such turn costs a TTL, so a loop ends (AWS does not document
+            // a transit gateway's TTL handling; packets that do not turn back keep theirs).
+            if p.ip.ttl <= 1 {
+                transit = fail(&p, tgw.step(attachment: Int(r.attachment), action: .dropped, rule: "TTL exceeded",
+                                            detail: "routed back into the transit gateway until its TTL ran out"))
+            } else {
+                p.ip.ttl -= 1
+            }
+        }
+        capture(.transitGateway(out.eni), &p, outgoing: true,
+                comment: "left through \(tgwDisplay(eni: out.eni)); " + comment(transit))
+        if let rj = transit.rejectedAt { observeInterface(rj, &p, egress: false, accepted: false) }
+        transit.delay += assumptions.tgwProcessing
+        forward(&p, transit)
+    }
+
+    private func tgwDrop(_ e: Int, _ p: inout SimPacket, _ step: Step) {
+        record(&p, step)
+        capture(.transitGateway(e), &p, outgoing: false, comment: "arrived through \(tgwDisplay(eni: e)); dropped: " + step.text)
+        drop(p, step)
     }
 
     // MARK: Results

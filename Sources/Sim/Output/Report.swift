@@ -400,6 +400,8 @@ public enum ReportRenderer {
         case "route": return "route"
         case "nat-gateway": return "NAT"
         case "internet-gateway": return "IGW"
+        case "tgw-route": return "route"
+        case "transit-gateway": return "TGW"
         default: return step
         }
     }
@@ -471,6 +473,7 @@ public enum ReportRenderer {
         case .natGateway: what = "nat"
         case .internetGateway: what = "igw"
         case .outsideHost: what = String(p.componentID.prefix(9))
+        case .tgwAttachment: what = "tgw"
         }
         return number + " " + what
     }

@@ -97,6 +97,7 @@ public final class RunRecorder: NetworkObserver {
         case .natGateway: kind = "nat-gateway"; direction = nil
         case .appliance: kind = "appliance"; direction = nil
         case .peering: kind = "peering"; direction = nil
+        case .transitGateway, .transitGatewayRoute: kind = "transit-gateway"; direction = nil
         case .internet, .delivered: kind = "internet"; direction = nil
         }
         let start = sim.flowStart(f)

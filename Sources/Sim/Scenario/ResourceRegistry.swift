@@ -1,6 +1,7 @@
 /// The kinds of resource that carry an AWS id.
 enum ResourceKind: Int, CaseIterable {
     case vpc, internetGateway, routeTable, networkACL, securityGroup, subnet, natGateway, instance, eni, peeringConnection
+    case transitGateway, tgwAttachment, tgwRouteTable
 
     var title: String {
         switch self {
@@ -14,6 +15,9 @@ enum ResourceKind: Int, CaseIterable {
         case .instance: return "instance"
         case .eni: return "network interface"
         case .peeringConnection: return "peering connection"
+        case .transitGateway: return "transit gateway"
+        case .tgwAttachment: return "transit gateway attachment"
+        case .tgwRouteTable: return "transit gateway route table"
         }
     }
 
@@ -29,6 +33,9 @@ enum ResourceKind: Int, CaseIterable {
         case .instance: return "i-"
         case .eni: return "eni-"
         case .peeringConnection: return "pcx-"
+        case .transitGateway: return "tgw-"
+        case .tgwAttachment: return "tgw-attach-"
+        case .tgwRouteTable: return "tgw-rtb-"
         }
     }
 
@@ -43,8 +50,9 @@ enum ResourceKind: Int, CaseIterable {
         case .subnet: return "subnets"
         case .natGateway: return "nat_gateways"
         case .instance: return "instances"
-        case .eni: return nil
+        case .eni, .tgwAttachment, .tgwRouteTable: return nil
         case .peeringConnection: return "peering_connections"
+        case .transitGateway: return "transit_gateways"
         }
     }
 }

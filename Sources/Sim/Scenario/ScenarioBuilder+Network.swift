@@ -315,6 +315,7 @@ extension ScenarioBuilder {
             return .local
         }
         if ref == "blackhole" { return .blackhole(was: nil) }
+        if let tgw = try transitGatewayTarget(ref, node: node, destination: destination, table: rt) { return tgw }
         if ref.hasPrefix("pcx-"), registry(.peeringConnection).byID[ref] == nil {
             // A peering connection the scenario does not define: its far VPC is outside the model.
             try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref)

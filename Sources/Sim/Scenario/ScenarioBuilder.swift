@@ -27,8 +27,8 @@ struct ScenarioBuilder {
 
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
-        "network_acls", "security_groups", "subnets", "nat_gateways", "lambdas", "instances", "outside_hosts",
-        "flows", "generators", "flow_logs", "peering_connections",
+        "network_acls", "security_groups", "subnets", "nat_gateways", "transit_gateways", "lambdas", "instances",
+        "outside_hosts", "flows", "generators", "flow_logs", "peering_connections",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -68,6 +68,7 @@ struct ScenarioBuilder {
         try readSecurityGroups(top.list("security_groups") ?? [])
         try readRouteTables(top.list("route_tables") ?? [])
         try readSubnets(top.list("subnets") ?? [])
+        try readTransitGateways(top.list("transit_gateways") ?? [])
         try readNATGateways(top.list("nat_gateways") ?? [])
         try readInstances(top.list("instances") ?? [])
         try readLambdas(top.list("lambdas") ?? [])
@@ -187,6 +188,8 @@ struct ScenarioBuilder {
             case "inter_region_peering_latency_ms":
                 a.interRegionPeeringLatency = Int64(try r.integer(v, key: k, range: 0...2_000)) * 1_000_000
             case "http_close": a.httpClose = try r.oneOf(v, key: k, HTTPCloseOrder.allCases.map { ($0.rawValue, $0) })
+            case "tgw_cross_az": a.tgwCrossAZ = try r.oneOf(v, key: k, Assumptions.TGWCrossAZ.allCases.map { ($0.rawValue, $0) })
+            case "tgw_processing_us": a.tgwProcessing = Int64(try r.integer(v, key: k, range: 0...10_000_000)) * 1000
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }

@@ -1,0 +1,215 @@
+import Packets
+
+/// The transit gateways: regional routers between VPC attachments (TGW-UG what-is-transit-gateway).
+///
+/// A packet a VPC route table sends to a transit gateway leaves its subnet (that subnet's NACL outbound) and
+/// enters the gateway through the source VPC's attachment ENI in the source's Availability Zone; the attachment
+/// has an ENI in each of its subnets, one per AZ, and no subnet in the source's AZ means the packet cannot
+/// enter (TGW-UG transit-gateway-vpc-attachments: "When you attach a VPC … resources in Availability Zones
+/// without a subnet for the attachment cannot reach the transit gateway"). The ENIs sit in their subnets, so
+/// those subnets' NACLs apply and security groups do not (TGW-UG tgw-nacls: the attachment subnet's inbound
+/// rules see packets from the instances to the gateway, its outbound rules packets from the gateway to the
+/// instances; within one subnet, packets from the gateway cross no NACL).
+///
+/// At the gateway, the route table associated with the arrival attachment decides (TGW-UG tgw-route-tables):
+/// longest prefix over its static routes and the CIDR blocks its propagating attachments' VPCs bring; for the
+/// same prefix a static route wins over a propagated one; a blackhole route drops; no association or no
+/// matching route drops. The packet leaves through the destination attachment's ENI in the same AZ when it
+/// has one (AZ affinity), else in another (`Assumptions.tgwCrossAZ`); with appliance mode on, through one AZ
+/// per flow, chosen by a flow hash that is the same both ways (TGW-UG transit-gateway-appliance-scenario:
+/// "uses a flow hash algorithm to select a single network interface … for the life of the flow"). From that
+/// ENI the VPC's route table of the attachment subnet routes it on, as it does any packet leaving that subnet;
+/// sent straight back into a transit gateway from there, it loses a TTL each time, so that a loop ends.
+///
+/// The dispatcher (`VPCNetwork.tgwEnter`, `tgwReceive`) asks `ingress` for the ENI a packet enters by, `route`
+/// for the gateway's decision and `egress` for the ENI it leaves by, and records the steps made here.
+struct TransitGateway {
+    /// TGW-UG transit-gateway-quotas: "maximum transmission unit (MTU) … 8500 bytes" for VPC attachments;
+    /// larger packets are dropped. Recorded; not enforced yet.
+    static let mtu = 8500
+
+    /// An attachment's ENI in one of its subnets: the nodes of the path (`PathNode.transitGateway`).
+    struct AttachmentENI {
+        var attachment: Int32
+        var subnet: Int32
+        var zone: Int32
+    }
+
+    /// One compiled route of a TGW route table, in match order.
+    struct Route {
+        var cidr: IPv4CIDR
+        /// The attachment it leads to; -1: blackhole.
+        var attachment: Int32
+        var propagated: Bool
+    }
+
+    /// Every attachment's ENIs; attachment a's are `enis[eniStart[a]..<eniStart[a + 1]]`, in its listed order.
+    let enis: [AttachmentENI]
+    let eniStart: [Int32]
+    /// Each attachment's associated route table, -1 for none; whether appliance mode is on.
+    let association: [Int32]
+    let applianceMode: [Bool]
+    /// The attachment of each (transit gateway, VPC), by `tgw * vpcCount + vpc`; -1 for none.
+    private let attachmentOf: [Int32]
+    private let vpcCount: Int
+    /// Each subnet's AZ as a number (the same number for the same zone name).
+    let subnetZone: [Int32]
+    /// Table t's routes are `routes[routeStart[t]..<routeStart[t + 1]]`.
+    private let routes: [Route]
+    private let routeStart: [Int32]
+    private let model: VPCModel
+    private let crossAZ: Assumptions.TGWCrossAZ
+
+    init(_ model: VPCModel, assumptions: Assumptions) {
+        self.model = model
+        crossAZ = assumptions.tgwCrossAZ
+        var zones: [String: Int32] = [:]
+        subnetZone = model.subnets.map { s in
+            if let z = zones[s.availabilityZone] { return z }
+            let z = Int32(zones.count)
+            zones[s.availabilityZone] = z
+            return z
+        }
+        var enis: [AttachmentENI] = []
+        var start: [Int32] = []
+        for (a, att) in model.tgwAttachments.enumerated() {
+            start.append(Int32(enis.count))
+            for s in att.subnets { enis.append(AttachmentENI(attachment: Int32(a), subnet: Int32(s), zone: subnetZone[s])) }
+        }
+        start.append(Int32(enis.count))
+        self.enis = enis
+        eniStart = start
+        association = model.tgwAttachments.map { Int32($0.routeTable ?? -1) }
+        applianceMode = model.tgwAttachments.map(\.applianceMode)
+        vpcCount = model.vpcs.count
+        var of = [Int32](repeating: -1, count: model.transitGateways.count * model.vpcs.count)
+        for (a, att) in model.tgwAttachments.enumerated() { of[att.transitGateway * model.vpcs.count + att.vpc] = Int32(a) }
+        attachmentOf = of
+        var routes: [Route] = []
+        var routeStart: [Int32] = []
+        for t in model.tgwRouteTables {
+            routeStart.append(Int32(routes.count))
+            routes += Self.compile(t, model)
+        }
+        routeStart.append(Int32(routes.count))
+        self.routes = routes
+        self.routeStart = routeStart
+    }
+
+    /// A table's routes in match order: longest prefix first; for the same prefix static before propagated
+    /// (TGW-UG tgw-route-tables, "route evaluation order"); then listed order (static), propagation order.
+    static func compile(_ t: TGWRouteTableSpec, _ model: VPCModel) -> [Route] {
+        var all: [Route] = t.routes.map { r in
+            switch r.target {
+            case .attachment(let a): Route(cidr: r.destination, attachment: Int32(a), propagated: false)
+            case .blackhole: Route(cidr: r.destination, attachment: -1, propagated: false)
+            }
+        }
+        for a in t.propagations {
+            for c in model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks {
+                all.append(Route(cidr: c, attachment: Int32(a), propagated: true))
+            }
+        }
+        return all.enumerated().sorted { x, y in
+            if x.element.cidr.prefixLength != y.element.cidr.prefixLength {
+                return x.element.cidr.prefixLength > y.element.cidr.prefixLength
+            }
+            if x.element.propagated != y.element.propagated { return !x.element.propagated }
+            return x.offset < y.offset
+        }.map(\.element)
+    }
+
+    /// The attachment of transit gateway `tgw` in `vpc`, nil when it has none.
+    @inline(__always)
+    func attachment(_ tgw: Int, vpc: Int) -> Int? {
+        let a = attachmentOf[tgw * vpcCount + vpc]
+        return a < 0 ? nil : Int(a)
+    }
+
+    /// The ENI of attachment `a` in AZ `zone`, nil when none of its subnets is there.
+    @inline(__always)
+    func eni(_ a: Int, zone: Int32) -> Int? {
+        for e in Int(eniStart[a])..<Int(eniStart[a + 1]) where enis[e].zone == zone { return e }
+        return nil
+    }
+
+    /// The route `destination` takes in TGW route table `t`, nil when none matches.
+    @inline(__always)
+    func route(_ t: Int, _ destination: IPv4Address) -> Route? {
+        for i in Int(routeStart[t])..<Int(routeStart[t + 1]) where routes[i].cidr.contains(destination) {
+            return routes[i]
+        }
+        return nil
+    }
+
+    /// How the leaving ENI was chosen, for the step.
+    enum Choice { case sameAZ, otherAZ, applianceMode }
+
+    /// The ENI a packet with `key` that entered in AZ `zone` leaves attachment `a` by.
+    @inline(__always)
+    func egress(_ a: Int, zone: Int32, _ key: PacketKey) -> (eni: Int, choice: Choice) {
+        let first = Int(eniStart[a]), count = Int(eniStart[a + 1]) - first
+        if applianceMode[a] { return (first + Int(Self.flowHash(key) % UInt64(count)), .applianceMode) }
+        if let e = eni(a, zone: zone) { return (e, .sameAZ) }
+        switch crossAZ {
+        case .first: return (first, .otherAZ)
+        case .flowHash: return (first + Int(Self.flowHash(key) % UInt64(count)), .otherAZ)
+        }
+    }
+
+    /// A hash of a flow's addresses, ports and protocol that is the same for both directions (the two ends
+    /// ordered): a reply takes the AZ its request took.
+    @inline(__always)
+    static func flowHash(_ key: PacketKey) -> UInt64 {
+        let a = UInt64(key.source.rawValue) << 16 | UInt64(key.sourcePort)
+        let b = UInt64(key.destination.rawValue) << 16 | UInt64(key.destinationPort)
+        var h = min(a, b) &* 0x9E37_79B9_7F4A_7C15 ^ max(a, b) &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(key.proto.rawValue)
+        h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
+        return h ^ (h >> 29)
+    }
+
+    // MARK: Steps
+
+    /// "tgw-attach-0abc (spoke)".
+    func attachmentDisplay(_ a: Int) -> String { model.tgwAttachments[a].display }
+
+    /// "tgw-attach-0abc (vpc)", the console's way of naming a route's target.
+    func target(_ r: Route) -> String {
+        r.attachment < 0 ? "blackhole" : "\(model.tgwAttachments[Int(r.attachment)].id) (vpc)"
+    }
+
+    /// A step of TGW route table `t`: "tgw-rtb-0abc (spokes) route: 10.2.0.0/16 → tgw-attach-0def (vpc)".
+    func step(table t: Int, action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        Step(kind: .transitGatewayRoute, component: model.tgwRouteTables[t].id,
+             componentDisplay: model.tgwRouteTables[t].display, action: action, rule: rule, detail: detail)
+    }
+
+    /// A step of attachment `a`: "tgw-attach-0abc (spoke) TGW: entered through subnet-… (us-east-1a)".
+    func step(attachment a: Int, action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        Step(kind: .transitGateway, component: model.tgwAttachments[a].id,
+             componentDisplay: model.tgwAttachments[a].display, action: action, rule: rule, detail: detail)
+    }
+
+    /// The route `r` of table `t` matched: forwarded, or dropped by a blackhole.
+    func routed(_ t: Int, _ r: Route) -> Step {
+        let rule = "\(r.cidr) → \(target(r))" + (r.propagated ? " (propagated)" : "")
+        return step(table: t, action: r.attachment < 0 ? .dropped : .forwarded, rule: rule)
+    }
+
+    /// Attachment ENI `e`, "subnet-0abc (tgw-a) in us-east-1a".
+    func describe(eni e: Int) -> String {
+        let s = model.subnets[Int(enis[e].subnet)]
+        return "\(s.display) in \(s.availabilityZone)"
+    }
+
+    /// The step of a packet leaving through ENI `e`, chosen by `choice`.
+    func left(_ e: Int, _ choice: Choice, enteredIn zone: String) -> Step {
+        let why: String = switch choice {
+        case .sameAZ: "AZ affinity"
+        case .otherAZ: "no subnet in \(zone); tgw_cross_az \(crossAZ.rawValue)"
+        case .applianceMode: "appliance mode: one AZ per flow by flow hash"
+        }
+        return step(attachment: Int(enis[e].attachment), action: .forwarded, rule: "leaves through \(describe(eni: e))",
+                    detail: why)
+    }
+}

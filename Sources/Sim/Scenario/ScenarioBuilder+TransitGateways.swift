@@ -1,0 +1,146 @@
+import Packets
+import Yams
+
+/// Transit gateways (`transit_gateways:`): each with its VPC attachments and its route tables, read after the
+/// subnets (an attachment names its subnets) and before the VPC routes (a route may target the gateway).
+extension ScenarioBuilder {
+    mutating func readTransitGateways(_ items: [Node]) throws {
+        for item in items {
+            var f = try r.fields(item, what: "transit gateway", allowed: ["id", "name", "attachments", "route_tables"])
+            let index = model.transitGateways.count
+            let (id, name) = try identify(&f, .transitGateway, index: index)
+            model.transitGateways.append(TransitGatewaySpec(id: id, name: name, attachments: [], routeTables: []))
+            for a in try f.list("attachments") ?? [] { try readTGWAttachment(a, tgw: index) }
+            // Route tables after every attachment of this gateway: they name attachments.
+            for t in try f.list("route_tables") ?? [] { try readTGWRouteTable(t, tgw: index) }
+        }
+    }
+
+    /// A nested resource's `id`, checked as `checkIDs` checks top-level ones: its kind's prefix, unique.
+    private mutating func identifyNested(_ f: inout YAMLFields, _ kind: ResourceKind, index: Int) throws
+        -> (id: String, name: String?)
+    {
+        let idNode = try f.require("id")
+        let id = try r.word(idNode, key: "id")
+        guard id.hasPrefix(kind.idPrefix), id.count > kind.idPrefix.count else {
+            throw r.error(at: idNode, "\(kind.title) id '\(id)' must start with '\(kind.idPrefix)'")
+        }
+        if ResourceKind.allCases.contains(where: { registry($0).byID[id] != nil }) {
+            throw r.error(at: idNode, "duplicate id \(id)")
+        }
+        return try identify(&f, kind, index: index)
+    }
+
+    private mutating func readTGWAttachment(_ item: Node, tgw: Int) throws {
+        var f = try r.fields(item, what: "transit gateway attachment",
+                             allowed: ["id", "name", "type", "vpc", "subnets", "appliance_mode"])
+        let index = model.tgwAttachments.count
+        let (id, name) = try identifyNested(&f, .tgwAttachment, index: index)
+        if let n = f["type"] {
+            let type = try r.word(n, key: "type")
+            guard type == "vpc" else {
+                throw r.error(at: n, "attachment type '\(type)' is not modeled (only vpc attachments are)")
+            }
+        }
+        let vpcNode = try f.require("vpc")
+        let vpc = try resolve(vpcNode, .vpc, key: "vpc")
+        let gw = model.transitGateways[tgw]
+        if let other = gw.attachments.first(where: { model.tgwAttachments[$0].vpc == vpc }) {
+            throw r.error(at: vpcNode, "\(model.vpcs[vpc].id) is already attached to \(gw.id) by "
+                          + "\(model.tgwAttachments[other].id)")
+        }
+        let subnetsNode = try f.require("subnets")
+        let subnets = try resolveList(subnetsNode, .subnet, key: "subnets")
+        guard !subnets.isEmpty else { throw r.error(at: subnetsNode, "attachment \(id) has no subnets") }
+        // TGW-UG transit-gateway-vpc-attachments: "you can select one subnet per Availability Zone".
+        for (k, s) in subnets.enumerated() {
+            let node = (try r.list(subnetsNode, key: "subnets"))[k]
+            guard model.subnets[s].vpc == vpc else {
+                throw r.error(at: node, "subnet \(model.subnets[s].id) is in \(model.vpcs[model.subnets[s].vpc].id), "
+                              + "not \(model.vpcs[vpc].id) of attachment \(id)")
+            }
+            if let o = subnets[..<k].first(where: { model.subnets[$0].availabilityZone == model.subnets[s].availabilityZone }) {
+                throw r.error(at: node, "attachment \(id) has two subnets in \(model.subnets[s].availabilityZone) "
+                              + "(\(model.subnets[o].id), \(model.subnets[s].id)); it takes one per AZ")
+            }
+        }
+        let appliance = try f.bool("appliance_mode") ?? false
+        model.tgwAttachments.append(TGWAttachmentSpec(id: id, name: name, transitGateway: tgw, vpc: vpc,
+                                                      subnets: subnets, applianceMode: appliance, routeTable: nil))
+        model.transitGateways[tgw].attachments.append(index)
+    }
+
+    /// An attachment of transit gateway `tgw`, by id or name.
+    private func resolveAttachment(_ node: Node, tgw: Int, key: String) throws -> Int {
+        let a = try resolve(node, .tgwAttachment, key: key)
+        guard model.tgwAttachments[a].transitGateway == tgw else {
+            throw r.error(at: node, "attachment \(model.tgwAttachments[a].id) belongs to "
+                          + "\(model.transitGateways[model.tgwAttachments[a].transitGateway].id), not "
+                          + "\(model.transitGateways[tgw].id)")
+        }
+        return a
+    }
+
+    private mutating func readTGWRouteTable(_ item: Node, tgw: Int) throws {
+        var f = try r.fields(item, what: "transit gateway route table",
+                             allowed: ["id", "name", "associations", "propagations", "routes"])
+        let index = model.tgwRouteTables.count
+        let (id, name) = try identifyNested(&f, .tgwRouteTable, index: index)
+        for n in try f.list("associations") ?? [] {
+            let a = try resolveAttachment(n, tgw: tgw, key: "associations")
+            // TGW-UG tgw-route-tables: an attachment is associated with at most one route table.
+            if let t = model.tgwAttachments[a].routeTable {
+                throw r.error(at: n, "attachment \(model.tgwAttachments[a].id) is already associated with "
+                              + "\(t == index ? id : model.tgwRouteTables[t].id) (an attachment takes one route table)")
+            }
+            model.tgwAttachments[a].routeTable = index
+        }
+        var propagations: [Int] = []
+        for n in try f.list("propagations") ?? [] {
+            let a = try resolveAttachment(n, tgw: tgw, key: "propagations")
+            if propagations.contains(a) {
+                throw r.error(at: n, "attachment \(model.tgwAttachments[a].id) is listed twice")
+            }
+            propagations.append(a)
+        }
+        var routes: [TGWRouteTableSpec.Route] = []
+        for n in try f.list("routes") ?? [] {
+            let rf = try r.fields(n, what: "transit gateway route", allowed: ["destination", "target"])
+            let destNode = try rf.require("destination")
+            let dest = try r.cidr(destNode, key: "destination")
+            if routes.contains(where: { $0.destination == dest }) {
+                throw r.error(at: destNode, "route table \(id) already has a static route to \(dest)")
+            }
+            let targetNode = try rf.require("target")
+            let target: TGWRouteTableSpec.Route.Target
+            if try r.word(targetNode, key: "target") == "blackhole" {
+                target = .blackhole
+            } else {
+                target = .attachment(try resolveAttachment(targetNode, tgw: tgw, key: "target"))
+            }
+            routes.append(TGWRouteTableSpec.Route(destination: dest, target: target))
+        }
+        model.tgwRouteTables.append(TGWRouteTableSpec(id: id, name: name, transitGateway: tgw, routes: routes,
+                                                      propagations: propagations))
+        model.transitGateways[tgw].routeTables.append(index)
+    }
+
+    /// A VPC route's target that names a transit gateway of the scenario (by id or name): the VPC must be
+    /// attached to it (EC2 CreateRoute takes a transit gateway the VPC is attached to). nil: no such gateway.
+    func transitGatewayTarget(_ ref: String, node: Node, destination: IPv4CIDR, table rt: RouteTableSpec) throws
+        -> Route.Target?
+    {
+        let g: Int
+        switch registry(.transitGateway).find(ref) {
+        case .one(let i): g = i
+        case .ambiguous, .none: return nil
+        }
+        let gw = model.transitGateways[g]
+        guard gw.attachments.contains(where: { model.tgwAttachments[$0].vpc == rt.vpc }) else {
+            throw r.error(at: node, "route target \(gw.id) has no attachment in \(model.vpcs[rt.vpc].id) of route "
+                          + "table \(rt.id)")
+        }
+        try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: gw.id)
+        return .transitGateway(g)
+    }
+}
