@@ -57,6 +57,7 @@ private let smallSize = ScenarioGenerator.Size(subnets: 100, routes: 1000, naclE
             case .peering: kinds.insert("pcx")
             case .notModeled: kinds.insert("not-modeled")
             case .blackhole: kinds.insert("blackhole")
+            case .vpcEndpoint: kinds.insert("vpce")
             }
         }
     }

@@ -11,6 +11,7 @@ public struct Step: Sendable, Equatable, Codable {
         case natGateway = "nat-gateway"
         case internetGateway = "internet-gateway"
         case internet
+        case vpcEndpoint = "vpc-endpoint"
         case delivered
     }
     public enum Action: String, Sendable, Codable {
@@ -57,6 +58,7 @@ public struct Step: Sendable, Equatable, Codable {
         case .natGateway: return "NAT"
         case .internetGateway: return "IGW"
         case .internet: return "internet"
+        case .vpcEndpoint: return "endpoint"
         case .delivered: return "delivered"
         }
     }

@@ -424,6 +424,7 @@ public final class FlowLogRecorder: InterfaceObserver {
         case .local?, .natGateway?, .networkInterface?: return 1
         case .internetGateway?: return 8
         case .peering?: return 4
+        case .vpcEndpoint?: return 7  // through a gateway VPC endpoint (VPC-UG flow-log-records)
         case .notModeled?, .blackhole?, nil: return nil
         }
     }

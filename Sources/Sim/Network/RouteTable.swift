@@ -27,7 +27,8 @@ struct RouteTable {
     /// The route `r` of table `t` as the console lists it: "10.1.0.0/16 → pcx-0123…".
     func describe(_ t: Int, _ r: CompiledRoutes.Route) -> String {
         let route = model.routeTables[t].routes[Int(r.index)]
-        return "\(route.destination) → \(Self.describe(route.target, in: model))"
+        let destination = route.prefixList.map { "\($0) (\(route.destination))" } ?? route.destination.description
+        return "\(destination) → \(Self.describe(route.target, in: model))"
     }
 
     /// A packet forwarded by route `r`.
@@ -47,6 +48,7 @@ struct RouteTable {
         case .networkInterface(let e): return model.enis[e].id
         case .peering(let p), .notModeled(let p): return p
         case .blackhole: return "blackhole"
+        case .vpcEndpoint(let e): return model.vpcEndpoints[e].id
         }
     }
 }
@@ -83,12 +85,14 @@ public enum RouteLookup {
 /// routes packets with it and the flow-log recorder derives traffic-path from it, each from a copy of its own.
 struct CompiledRoutes {
     struct Route {
-        enum Kind: UInt8 { case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole }
+        enum Kind: UInt8 {
+            case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole, vpcEndpoint
+        }
         var cidr: IPv4CIDR
         /// The route's index in its table (`model.routeTables[t].routes`).
         var index: Int32
         var kind: Kind
-        /// The NAT gateway, internet gateway or ENI it leads to; -1 for the other kinds.
+        /// The NAT gateway, internet gateway, ENI or VPC endpoint it leads to; -1 for the other kinds.
         var target: Int32
     }
 
@@ -110,6 +114,7 @@ struct CompiledRoutes {
                 case .peering: (.peering, -1)
                 case .notModeled: (.notModeled, -1)
                 case .blackhole: (.blackhole, -1)
+                case .vpcEndpoint(let e): (.vpcEndpoint, e)
                 }
                 routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))
             }

@@ -95,6 +95,7 @@ public final class RunRecorder: NetworkObserver {
         case .route: kind = "route"; direction = nil
         case .internetGateway: kind = "internet-gateway"; direction = nil
         case .natGateway: kind = "nat-gateway"; direction = nil
+        case .vpcEndpoint: kind = "vpc-endpoint"; direction = nil
         case .internet, .delivered: kind = "internet"; direction = nil
         }
         let start = sim.flowStart(f)

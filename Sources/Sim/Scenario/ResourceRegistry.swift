@@ -1,6 +1,6 @@
 /// The kinds of resource that carry an AWS id.
 enum ResourceKind: Int, CaseIterable {
-    case vpc, internetGateway, routeTable, networkACL, securityGroup, subnet, natGateway, instance, eni
+    case vpc, internetGateway, routeTable, networkACL, securityGroup, subnet, natGateway, instance, eni, vpcEndpoint
 
     var title: String {
         switch self {
@@ -13,6 +13,7 @@ enum ResourceKind: Int, CaseIterable {
         case .natGateway: return "NAT gateway"
         case .instance: return "instance"
         case .eni: return "network interface"
+        case .vpcEndpoint: return "VPC endpoint"
         }
     }
 
@@ -27,6 +28,7 @@ enum ResourceKind: Int, CaseIterable {
         case .natGateway: return "nat-"
         case .instance: return "i-"
         case .eni: return "eni-"
+        case .vpcEndpoint: return "vpce-"
         }
     }
 
@@ -42,6 +44,7 @@ enum ResourceKind: Int, CaseIterable {
         case .natGateway: return "nat_gateways"
         case .instance: return "instances"
         case .eni: return nil
+        case .vpcEndpoint: return "vpc_endpoints"
         }
     }
 }

@@ -289,7 +289,7 @@ extension ScenarioBuilder {
             let locals = model.vpcs[model.routeTables[t].vpc].cidrBlocks
                 .filter { c in !explicitRoutes.contains { $0.destination == c } }
                 .map { Route(destination: $0, target: .local) }
-            model.routeTables[t].routes = locals + explicitRoutes
+            model.routeTables[t].routes = locals + explicitRoutes + endpointRoutes(of: t, after: explicitRoutes)
         }
     }
 
@@ -307,6 +307,14 @@ extension ScenarioBuilder {
         if ref.hasPrefix("pcx-") {
             try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref)
             return .peering(ref)
+        }
+        if ref.hasPrefix("vpce-"), case .one(let e) = registry(.vpcEndpoint).find(ref) {
+            let ep = model.vpcEndpoints[e]
+            guard ep.vpc == rt.vpc else {
+                throw r.error(at: node, "route target \(ep.id) is in \(model.vpcs[ep.vpc].id), not \(vpc.id) of route "
+                              + "table \(rt.id)")
+            }
+            return .vpcEndpoint(e)
         }
         if ref.hasPrefix("eigw-") {
             throw r.error(at: node, "`\(ref)`: egress-only internet gateways take IPv6 routes only, and IPv6 is not "
