@@ -187,3 +187,19 @@ import Testing
         #expect(lines[e.line - 1].contains("route_tables: [public-rt, private-rt]"))
     }
 }
+
+/// The fix for an upload that took the NAT gateway because the endpoint is not associated with the client's
+/// route table: the association, verified by re-running the flow, not a NACL rule on the NAT's subnet.
+@Suite struct VPCEndpointFixTests {
+    @Test func theFixIsTheMissingRouteTableAssociation() throws {
+        let text = VPCEndpointTests.replacing(try VPCEndpointTests.yaml(), "route_tables: [private-rt]", "route_tables: []")
+        let o = try VPCEndpointTests.run(text)
+        let fix = try #require(o.report.flows[0].fix)
+        #expect(fix.verified)
+        #expect(fix.changes.map(\.component) == ["vpce-0a2b4c6d8e0f1a3b5 (s3-endpoint)"])
+        #expect(fix.changes.map(\.change) == ["route tables: associate rtb-0123456789abcdef0 (private-rt)"])
+        // The partner API is not behind the endpoint: its fix stays the NACL rule.
+        let api = try #require(o.report.flows[1].fix)
+        #expect(api.changes.first?.component.hasPrefix("acl-0b1c2d3e4f5a6b7c8") == true)
+    }
+}
