@@ -86,6 +86,8 @@ public struct ImportCounts: Sendable, Equatable {
     public var lambdaFunctions = 0
     /// Managed prefix lists whose CIDRs are in the dump.
     public var prefixLists = 0
+    /// Gateway VPC endpoints (S3, DynamoDB) imported.
+    public var vpcEndpoints = 0
     /// Network interfaces in describe-network-interfaces.
     public var networkInterfacesInDump = 0
     /// Network interfaces the scenario will have: one per instance and NAT gateway, one per Lambda (subnet,
@@ -97,15 +99,17 @@ public struct ImportCounts: Sendable, Equatable {
     /// "1 VPC, 3 subnets, …" — one line for people.
     public var summary: String {
         func n(_ v: Int, _ one: String, _ many: String? = nil) -> String { "\(v) \(v == 1 ? one : many ?? one + "s")" }
-        return [
+        let resources: [String] = [
             n(vpcs, "VPC"), n(subnets, "subnet"),
             n(routeTables, "route table") + " (\(n(routes, "route")), \(localRoutes) local)",
             n(networkACLs, "network ACL") + " (\(n(naclEntries, "entry", "entries")) + \(naclImplicitDenyEntries) `*` left implicit)",
             n(securityGroups, "security group") + " (\(n(securityGroupRules, "rule")))",
             n(natGateways, "NAT gateway"), n(internetGateways, "internet gateway"), n(instances, "instance"),
             n(lambdaFunctions, "Lambda function"), n(prefixLists, "prefix list"),
-            "\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model",
-        ].joined(separator: ", ")
+        ]
+        let endpoints: [String] = vpcEndpoints > 0 ? [n(vpcEndpoints, "gateway VPC endpoint")] : []
+        let interfaces = "\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model"
+        return (resources + endpoints + [interfaces]).joined(separator: ", ")
     }
 }
 

@@ -280,7 +280,12 @@ extension ScenarioBuilder {
                     throw r.error(at: destNode, "route table \(rt.id) already has a route to \(dest)")
                 }
                 let target = try resolveRouteTarget(f.require("target"), destination: dest, table: rt)
-                routes.append(Route(destination: dest, target: target))
+                var route = Route(destination: dest, target: target)
+                // A route an import wrote for one CIDR of a gateway endpoint's prefix list: named after the list.
+                if case .vpcEndpoint(let e) = target, model.vpcEndpoints[e].prefixListCIDRs.contains(dest) {
+                    route.prefixList = model.vpcEndpoints[e].prefixListID
+                }
+                routes.append(route)
             }
             explicit[table] = routes
         }
