@@ -238,6 +238,7 @@ public enum Runner {
             flow_logs: outDir == nil || flowLogs == nil ? nil : "flow-logs.txt")
         report.generators = generators
         report.not_modeled_unexpected = notModeled
+        if !scenario.warnings.isEmpty { report.warnings = scenario.warnings }
         report.addLambdaSubnets(scenario: scenario, results: results, generators: sim.generatorResults)
         let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
                                        outDir: outDir)

@@ -174,6 +174,7 @@ struct Validate: ParsableCommand {
             print("\(scenario): ok — \(m.vpcs.count) VPC, \(m.subnets.count) subnets, \(m.routeTables.count) route tables, "
                 + "\(m.networkACLs.count) network ACLs, \(m.securityGroups.count) security groups, "
                 + "\(m.natGateways.count) NAT gateways, \(m.enis.count) ENIs, \(s.flows.count) flows")
+            for w in s.warnings { FileHandle.standardError.write(Data("vpcsim: warning: \(w)\n".utf8)) }
         } catch let e as ScenarioError {
             fail(e.description)
         } catch {

@@ -158,7 +158,11 @@ import Testing
         #expect(target(priv, "172.16.0.0/12") == .notModeled("tgw-0123456789abcdef0"))  // transit gateway: not modeled
         #expect(target(priv, "10.60.0.0/16") == .peering("pcx-0a1b2c3d4e5f60718"))
         let pub = try #require(m.routeTables.first { $0.id == "rtb-0f1e2d3c4b5a69788" })
-        #expect(target(pub, "52.216.0.0/15") == .notModeled("vpce-0123456789abcdef0"))  // S3 gateway endpoint, list found in a subdirectory
+        #expect(target(pub, "52.216.0.0/15") == .vpcEndpoint(0))  // S3 gateway endpoint, list found in a subdirectory
+        #expect(pub.routes.first { $0.destination == cidr("52.216.0.0/15") }?.prefixList == "pl-63a5400a")
+        #expect(m.vpcEndpoints.map(\.id) == ["vpce-0123456789abcdef0"] && m.vpcEndpoints[0].service == "s3")
+        #expect(m.vpcEndpoints[0].routeTables == [m.routeTables.firstIndex { $0.id == "rtb-0f1e2d3c4b5a69788" }!])
+        #expect(m.vpcEndpoints[0].prefixListCIDRs == [cidr("52.216.0.0/15"), cidr("3.5.0.0/19")])
         #expect(pub.routes.count == 4)                                        // ::/0 and the IPv6 local route left out
 
         let bastion = try #require(m.securityGroups.first { $0.id == "sg-0a1a2a3a4a5a6a7a8" })
@@ -188,7 +192,8 @@ import Testing
         #expect(has(.ipv6, "acl-0b1c2d3e4f5a6b7c8", "#130"))
         #expect(has(.ipv6, "sg-0d1e2f3a4b5c6d7e8", "::/0"))
         #expect(has(.unsupportedTarget, "rtb-0123456789abcdef0", "tgw-0123456789abcdef0 (transit gateway)"))
-        #expect(has(.unsupportedTarget, "rtb-0f1e2d3c4b5a69788", "vpce-0123456789abcdef0 (VPC endpoint)"))
+        // The S3 gateway endpoint is imported: no warning for it or its routes.
+        #expect(!w.contains { $0.message.contains("vpce-0123456789abcdef0") || $0.id == "vpce-0123456789abcdef0" })
         #expect(has(.notModelled, "vpce-0fedcba9876543210", "Interface"))
         #expect(has(.notModelled, "eni-0d0d0d0d0d0d0d0d1", "vpc_endpoint"))
         #expect(has(.notModelled, "report", "not connected to a VPC"))

@@ -59,6 +59,7 @@ private let smallSize = ScenarioGenerator.Size(subnets: 100, routes: 1000, naclE
             case .notModeled: kinds.insert("not-modeled")
             case .blackhole: kinds.insert("blackhole")
             case .transitGateway: kinds.insert("tgw")
+            case .vpcEndpoint: kinds.insert("vpce")
             }
         }
     }

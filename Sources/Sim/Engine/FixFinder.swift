@@ -34,6 +34,15 @@ public enum FixFinder {
         s.flows[0].expect = nil
         var changes: [RuleChange] = []
         var current = result
+        if let (model, change) = endpointAssociation(s.model, flow: s.flows[0], result: result) {
+            s.model = model
+            changes.append(change)
+            let sim = Simulation(scenario: s)
+            let recorder = RunRecorder(sim: sim, captures: nil, ladderLimit: 0)
+            sim.observer = recorder
+            current = sim.run()[0]
+            if current.outcome == .ok { return Result(changes: changes, verified: true, advice: nil) }
+        }
         for _ in 0..<6 {
             guard let drop = current.drops.first else { break }
             guard let (model, change) = propose(s.model, drop, flow: s.flows[0], result: current) else {
@@ -51,6 +60,32 @@ public enum FixFinder {
             }
         }
         return Result(changes: changes, verified: false, advice: nil)
+    }
+
+    /// A flow to an address of a gateway endpoint's prefix list, from a subnet whose route table the endpoint is
+    /// not associated with: its packets took another route (0.0.0.0/0 to a NAT gateway, or none) and died there.
+    /// The change a person makes is the association, which adds the endpoint's prefix-list routes to the table
+    /// (PrivateLink guide gateway-endpoints, "Routing"), not a rule on the way the packets should never have taken.
+    static func endpointAssociation(_ model: VPCModel, flow: FlowSpec, result: FlowResult) -> (VPCModel, RuleChange)? {
+        guard let eni = result.sourceENI else { return nil }
+        let subnet = model.enis[eni].subnet
+        let vpc = model.subnets[subnet].vpc
+        let t = model.routeTable(of: subnet)
+        let destination = flow.destination.address
+        guard let e = model.vpcEndpoints.firstIndex(where: { ep in
+            ep.vpc == vpc && !ep.routeTables.contains(t) && ep.prefixListCIDRs.contains { $0.contains(destination) }
+                && !model.vpcEndpoints.contains { $0.vpc == vpc && $0.service == ep.service && $0.routeTables.contains(t) }
+        }) else { return nil }
+        var m = model
+        let ep = m.vpcEndpoints[e]
+        m.vpcEndpoints[e].routeTables.append(t)
+        // The table's own routes stay first: at an equal prefix they beat the prefix-list routes.
+        for c in ep.prefixListCIDRs where !m.routeTables[t].routes.contains(where: { $0.destination == c }) {
+            m.routeTables[t].routes.append(Route(destination: c, target: .vpcEndpoint(e), prefixList: ep.prefixListID))
+        }
+        return (m, RuleChange(component: ep.display, change: "route tables: associate \(model.routeTables[t].display)",
+                              reason: "adds \(ep.prefixListID) → \(ep.id) to the table of \(model.subnets[subnet].display): "
+                                  + "\(ep.service) traffic goes through the endpoint"))
     }
 
     /// The ephemeral ports a replying packet goes back to, by who opened the connection (aws-semantics §2).

@@ -13,6 +13,7 @@ public struct Step: Sendable, Equatable, Codable {
         case internet
         /// An instance that forwards packets (a router or firewall appliance).
         case appliance
+        case vpcEndpoint = "vpc-endpoint"
         case delivered
         /// A VPC peering connection (`VPCPeering`).
         case peering
@@ -65,6 +66,7 @@ public struct Step: Sendable, Equatable, Codable {
         case .internetGateway: return "IGW"
         case .internet: return "internet"
         case .appliance: return "appliance"
+        case .vpcEndpoint: return "endpoint"
         case .delivered: return "delivered"
         case .peering: return "peering"
         case .transitGateway: return "TGW"

@@ -433,6 +433,7 @@ public final class FlowLogRecorder: InterfaceObserver {
         // VPC-UG flow-logs-records, traffic-path 1: "through another resource in the same VPC, including resources
         // that create a network interface in the VPC" (a transit gateway attachment's ENI).
         case .transitGateway?: return 1
+        case .vpcEndpoint?: return 7  // through a gateway VPC endpoint (VPC-UG flow-log-records)
         case .notModeled?, .blackhole?, nil: return nil
         }
     }

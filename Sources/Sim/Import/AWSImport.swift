@@ -89,6 +89,8 @@ public struct ImportCounts: Sendable, Equatable {
     public var peeringConnections = 0
     /// Managed prefix lists whose CIDRs are in the dump.
     public var prefixLists = 0
+    /// Gateway VPC endpoints (S3, DynamoDB) imported.
+    public var vpcEndpoints = 0
     /// Network interfaces in describe-network-interfaces.
     public var networkInterfacesInDump = 0
     /// Network interfaces the scenario will have: one per instance and NAT gateway, one per Lambda (subnet,
@@ -109,6 +111,7 @@ public struct ImportCounts: Sendable, Equatable {
             n(lambdaFunctions, "Lambda function"), n(prefixLists, "prefix list"),
         ]
         if peeringConnections > 0 { parts.append(n(peeringConnections, "peering connection")) }
+        if vpcEndpoints > 0 { parts.append(n(vpcEndpoints, "gateway VPC endpoint")) }
         parts.append("\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model")
         return parts.joined(separator: ", ")
     }

@@ -78,6 +78,11 @@ struct ImportPlan {
         var interRegion: Bool { requesterRegion != nil && accepterRegion != nil && requesterRegion != accepterRegion }
         func other(_ vpc: String) -> String? { vpc == requester ? accepter : vpc == accepter ? requester : nil }
     }
+    /// A gateway endpoint for S3 or DynamoDB, with its prefix list's CIDRs.
+    struct Endpoint {
+        var id: String; var name: String?; var vpc: String; var service: String; var routeTables: [String]
+        var prefixList: String; var cidrs: [IPv4CIDR]
+    }
 
     var vpcs: [VPC] = []
     var igws: [IGW] = []
@@ -89,6 +94,7 @@ struct ImportPlan {
     var instances: [Instance] = []
     var lambdas: [Lambda] = []
     var peerings: [Peering] = []
+    var endpoints: [Endpoint] = []
 }
 
 // MARK: - Conversion
@@ -173,6 +179,7 @@ struct AWSConverter {
         indexNetworkInterfaces()
         readNATGateways()
         readInstances()
+        readGatewayEndpoints()
         readRouteTables()
         readNetworkACLs()
         readLambdas()
@@ -195,6 +202,42 @@ struct AWSConverter {
         var lambdaENIKeys = Set<String>()
         for f in plan.lambdas { for s in f.subnets { lambdaENIKeys.insert(s + "|" + f.groups.sorted().joined(separator: ",")) } }
         counts.networkInterfaces = plan.instances.count + plan.nats.count + lambdaENIKeys.count
+    }
+
+    // MARK: Gateway endpoints
+
+    /// describe-vpc-endpoints: each available gateway endpoint for S3 or DynamoDB of an imported VPC whose
+    /// prefix list's CIDRs the dump holds (the list a route to the endpoint names, else the AWS-managed list
+    /// named after the service). The others stay not modelled (`reportLeftovers`). Its policy is not imported:
+    /// the model lets every request through.
+    mutating func readGatewayEndpoints() {
+        var listByName: [String: String] = [:]
+        for item in dump["PrefixLists"] {
+            if let id = item.json.awsStr("PrefixListId"), let n = item.json.awsStr("PrefixListName") { listByName[n] = id }
+        }
+        var listByEndpoint: [String: String] = [:]
+        for item in dump["RouteTables"] {
+            for r in item.json.awsObjs("Routes") {
+                if let g = r.awsStr("GatewayId"), g.hasPrefix("vpce-"), let pl = r.awsStr("DestinationPrefixListId") {
+                    listByEndpoint[g] = pl
+                }
+            }
+        }
+        for item in dump["VpcEndpoints"] {
+            let j = item.json
+            guard let id = j.awsStr("VpcEndpointId"), j.awsStr("VpcEndpointType") == "Gateway",
+                  let vpc = j.awsStr("VpcId"), vpcIndex[vpc] != nil, j.awsStr("State").map({ $0 == "available" }) ?? true,
+                  let serviceName = j.awsStr("ServiceName"),
+                  let service = serviceName.split(separator: ".").last.map(String.init), service == "s3" || service == "dynamodb",
+                  let pl = listByEndpoint[id] ?? listByName[serviceName], let cidrs = prefixLists[pl]
+            else { continue }
+            let blocks = plan.vpcs[vpcIndex[vpc]!].blocks
+            guard !cidrs.contains(where: { c in blocks.contains { $0.overlaps(c) } }) else { continue }
+            let name = j.awsObjs("Tags").first { $0.awsStr("Key") == "Name" }?.awsStr("Value")
+            plan.endpoints.append(.init(id: id, name: name, vpc: vpc, service: service,
+                                        routeTables: j.awsStrs("RouteTableIds"), prefixList: pl, cidrs: cidrs))
+        }
+        counts.vpcEndpoints = plan.endpoints.count
     }
 
     // MARK: Prefix lists and peering
@@ -907,6 +950,8 @@ struct AWSConverter {
             }
             return (gw, nil)
         }
+        // A gateway endpoint the plan holds: the loader routes to it.
+        if plan.endpoints.contains(where: { $0.id == rawTarget && $0.vpc == vpc.id }) { return (rawTarget, nil) }
         // Targets the scenario keeps as not modeled (tgw-, vgw-, vpce-, cagw-, lgw-): written as they are.
         if NotModeledTarget.kinds.contains(where: { rawTarget.hasPrefix($0.prefix) && rawTarget.count > $0.prefix.count }) {
             return notModeled(rawTarget, dest, nil, table: id, inVPC: inVPC)
@@ -1160,7 +1205,7 @@ struct AWSConverter {
             }
         }
         for item in dump["VpcEndpoints"] {
-            guard let id = item.json.awsStr("VpcEndpointId") else { continue }
+            guard let id = item.json.awsStr("VpcEndpointId"), !plan.endpoints.contains(where: { $0.id == id }) else { continue }
             let type = item.json.awsStr("VpcEndpointType") ?? "?"
             warn(.notModelled, id, "\(type) VPC endpoint for \(item.json.awsStr("ServiceName") ?? "?") is not modelled (routes "
                  + "to it become blackhole; its interfaces are left out)")

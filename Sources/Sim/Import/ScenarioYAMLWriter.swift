@@ -105,6 +105,14 @@ enum ScenarioYAMLWriter {
             }
         }
         section("route_tables", rt)
+        if !p.endpoints.isEmpty {
+            let tables = Set(p.routeTables.map(\.id))
+            section("vpc_endpoints", p.endpoints.map { e in
+                "  - {id: \(e.id)\(name(e.name)), type: gateway, service: \(e.service), vpc: \(e.vpc), route_tables: ["
+                    + e.routeTables.filter { tables.contains($0) }.joined(separator: ", ") + "], prefix_list: {id: "
+                    + "\(e.prefixList), cidrs: [\(e.cidrs.map(\.description).joined(separator: ", "))]}}"
+            })
+        }
         var acl: [String] = []
         for a in p.nacls {
             acl.append("  - id: \(a.id)")

@@ -16,6 +16,9 @@ public struct Scenario: Sendable {
     public var assumptions: Assumptions
     /// What VPC Flow Logs would write (`flow_logs:`): interval, format, account and region.
     public var flowLogs = FlowLogSettings()
+    /// What the scenario says that the simulation does not model (an endpoint policy), one line each, in file
+    /// order: shown in the report.
+    public var warnings: [String] = []
 
     public init(name: String, description: String? = nil, file: String, seed: UInt64 = 1,
                 startTime: Int64 = 1_795_689_600_000_000_000, model: VPCModel, flows: [FlowSpec],

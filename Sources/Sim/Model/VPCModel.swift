@@ -22,6 +22,7 @@ public struct VPCModel: Sendable {
     public var transitGateways: [TransitGatewaySpec] = []
     public var tgwAttachments: [TGWAttachmentSpec] = []
     public var tgwRouteTables: [TGWRouteTableSpec] = []
+    public var vpcEndpoints: [VPCEndpointSpec] = []
 
     public init() {}
 
@@ -50,6 +51,24 @@ public struct VPCModel: Sendable {
     public func networkACL(of subnet: Int) -> Int {
         subnets[subnet].networkACL ?? vpcs[subnets[subnet].vpc].defaultNetworkACL
     }
+}
+
+/// A VPC endpoint (VPC-UG privatelink/gateway-endpoints): a gateway endpoint for S3 or DynamoDB, reached by the
+/// routes AWS adds to its route tables, one per CIDR of the service's AWS-managed prefix list.
+public struct VPCEndpointSpec: Named, Sendable {
+    public enum Kind: String, Sendable { case gateway }
+    public var id: String
+    public var name: String?
+    public var kind: Kind
+    /// "s3" or "dynamodb".
+    public var service: String
+    public var vpc: Int
+    public var routeTables: [Int]
+    /// The Region's AWS-managed prefix list for the service ("pl-63a5400a") and its CIDRs.
+    public var prefixListID: String
+    public var prefixListCIDRs: [IPv4CIDR]
+    /// Whether the scenario gave an endpoint policy (not modeled: every request is let through).
+    public var hasPolicy: Bool
 }
 
 /// Something with an AWS id and, optionally, a human name (its `Name` tag).
@@ -102,9 +121,14 @@ public struct Route: Sendable, Equatable {
         case notModeled(String)
         /// A route whose target is gone (VPC-UG: state `blackhole`); `was` names the missing target if known.
         case blackhole(was: String?)
+        /// A gateway VPC endpoint of the scenario (`VPCModel.vpcEndpoints`).
+        case vpcEndpoint(Int)
     }
     public var destination: IPv4CIDR
     public var target: Target
+    /// The prefix list the route was made from ("pl-63a5400a"): AWS adds one route per gateway endpoint and
+    /// route table whose destination is the service's prefix list; the model holds it as one route per CIDR.
+    public var prefixList: String? = nil
 }
 
 /// Route targets outside the model, by id prefix: what each is called in messages.

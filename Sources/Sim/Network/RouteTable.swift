@@ -27,7 +27,8 @@ struct RouteTable {
     /// The route `r` of table `t` as the console lists it: "10.1.0.0/16 → pcx-0123…".
     func describe(_ t: Int, _ r: CompiledRoutes.Route) -> String {
         let route = model.routeTables[t].routes[Int(r.index)]
-        return "\(route.destination) → \(Self.describe(route.target, in: model))"
+        let destination = route.prefixList.map { "\($0) (\(route.destination))" } ?? route.destination.description
+        return "\(destination) → \(Self.describe(route.target, in: model))"
     }
 
     /// A packet forwarded by route `r`.
@@ -49,6 +50,7 @@ struct RouteTable {
         case .peeringConnection(let k): return model.peeringConnections[k].id
         case .transitGateway(let g): return model.transitGateways[g].id
         case .blackhole: return "blackhole"
+        case .vpcEndpoint(let e): return model.vpcEndpoints[e].id
         }
     }
 }
@@ -87,14 +89,14 @@ struct CompiledRoutes {
     struct Route {
         enum Kind: UInt8 {
             case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole, peeringConnection
-            case transitGateway
+            case transitGateway, vpcEndpoint
         }
         var cidr: IPv4CIDR
         /// The route's index in its table (`model.routeTables[t].routes`).
         var index: Int32
         var kind: Kind
-        /// The NAT gateway, internet gateway, ENI, (modeled) peering connection or transit gateway it leads to; -1
-        /// for the other kinds.
+        /// The NAT gateway, internet gateway, ENI, (modeled) peering connection, transit gateway or VPC endpoint it
+        /// leads to; -1 for the other kinds.
         var target: Int32
     }
 
@@ -118,6 +120,7 @@ struct CompiledRoutes {
                 case .notModeled: (.notModeled, -1)
                 case .blackhole: (.blackhole, -1)
                 case .transitGateway(let g): (.transitGateway, g)
+                case .vpcEndpoint(let e): (.vpcEndpoint, e)
                 }
                 routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))
             }

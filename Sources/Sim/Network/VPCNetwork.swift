@@ -25,6 +25,7 @@ public final class VPCNetwork {
     let appliances: Appliance
     let peering: VPCPeering
     let transitGateways: TransitGateway
+    let endpoints: VPCEndpoint
     var nats: [NATGateway] = []
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     var natRefs: [Borrowed<NATGateway>] = []
@@ -106,6 +107,7 @@ public final class VPCNetwork {
         appliances = Appliance(model)
         peering = VPCPeering(model: model, assumptions: assumptions)
         transitGateways = TransitGateway(model, assumptions: assumptions)
+        endpoints = VPCEndpoint(model)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -194,6 +196,11 @@ public final class VPCNetwork {
         } else if let other = hostByAddress[p.pointee.ip.destination] {
             capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; across the internet")
             schedule(slot, &p.pointee, to: .outsideHost(other), after: oneWay + hostOneWay[other], carried: .max)
+        } else if var t = gatewayEndpointReturn(&p.pointee) {
+            t.delay += oneWay
+            capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; " + comment(t))
+            if let r = t.rejectedAt { observeInterface(r, &p.pointee, egress: false, accepted: false) }
+            carry(slot, t)
         } else {
             let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
                             rule: "no modeled host or public IP at \(p.pointee.ip.destination)")
@@ -335,12 +342,14 @@ public final class VPCNetwork {
             return peeringTransit(Int(r.target), from: subnet, &p, key, securityGroupAt: &securityGroupAt)
         case .transitGateway:
             return tgwEnter(subnet, Int(r.target), &p, key)
+        case .vpcEndpoint:
+            return gatewayEndpointTransit(Int(r.target), from: subnet, &p, key)
         case .peering, .notModeled, .blackhole:
             break  // the model names what the route leads to
         }
         let route = model.routeTables[rt].routes[Int(r.index)]
         switch route.target {
-        case .local, .natGateway, .internetGateway, .peeringConnection, .transitGateway:
+        case .local, .natGateway, .internetGateway, .peeringConnection, .transitGateway, .vpcEndpoint:
             preconditionFailure("CompiledRoutes routes these")
         case .blackhole(let was):
             return fail(&p, routeTables.step(rt, action: .dropped, rule: "\(route.destination) → blackhole",
@@ -669,6 +678,39 @@ public final class VPCNetwork {
                 comment: "RST from \(spec.id) (idle timeout); " + comment(t))
         logEgress(spec.eni, &r.pointee, t)
         carry(slot, t)
+    }
+
+    // MARK: VPC endpoints (VPCEndpoint.swift)
+
+    /// A packet leaving `subnet` by a route to gateway endpoint `e`: the subnet's NACL outbound, then the service
+    /// host at its destination, reached privately (its source stays the ENI's private address).
+    private func gatewayEndpointTransit(_ e: Int, from subnet: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit {
+        if let t = crossNACL(subnet, .outbound, &p, key) { return t }
+        guard let h = hostByAddress[p.ip.destination] else { return fail(&p, endpoints.noService(e, p.ip.destination)) }
+        record(&p, endpoints.toService(e, host: h))
+        return Transit(next: .outsideHost(h), delay: assumptions.vpcHopLatency + hostOneWay[h])
+    }
+
+    /// A packet from a service host to a private address of an ENI whose VPC has a gateway endpoint holding the
+    /// host's address: back through the endpoint, the ENI's subnet's NACL inbound and its security group (a NAT
+    /// gateway's ENI: to the gateway, as a reply from outside). Nil when no such endpoint carries it. The
+    /// caller adds the host's one-way time.
+    private func gatewayEndpointReturn(_ p: inout SimPacket) -> Transit? {
+        guard let eni = eniByAddress[p.ip.destination] else { return nil }
+        let subnet = Int(tables.enis[eni].subnet)
+        guard let e = endpoints.gateway(holding: p.ip.source, vpc: Int(tables.subnets[subnet].vpc)) else { return nil }
+        let dst = p.ip.destination
+        record(&p, endpoints.fromService(e, to: dst))
+        let key = p.key, hop = assumptions.vpcHopLatency
+        if var deny = crossNACL(subnet, .inbound, &p, key) ?? (tables.enis[eni].natGateway >= 0 ? nil
+                                                              : securityGroupIngress(eni, &p, key)) {
+            deny.rejectedAt = eni
+            return deny
+        }
+        if tables.enis[eni].natGateway >= 0 {
+            return Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: false), delay: hop)
+        }
+        return Transit(next: .eni(eni), delay: hop)
     }
 
     // MARK: Internet gateways

@@ -166,6 +166,8 @@ public struct RunReport: Codable, Sendable {
     public var flow_logs: String? = nil
     /// Functions whose invocations used several subnets, split per subnet and NAT gateway; nil when none did.
     public var lambda_subnets: [LambdaSubnets]? = nil
+    /// What the scenario says that the simulation does not model (`Scenario.warnings`); nil when nothing.
+    public var warnings: [String]? = nil
 }
 
 extension RunReport {
@@ -330,6 +332,10 @@ public enum ReportRenderer {
                 s += natMinuteTable(n.per_minute)
             }
         }
+        if let w = r.warnings {
+            s += "\nWARNINGS (in the scenario, not modeled)\n"
+            for line in w { s += "  \(line)\n" }
+        }
         s += "\nASSUMPTIONS (AWS behaviour the documentation leaves open; override under `assumptions:`)\n"
         for a in r.assumptions {
             s += "  \(pad(a.name, 32)) \(pad(a.value, 12)) \(a.overridden ? "set by the scenario" : a.basis)\n"
@@ -402,6 +408,7 @@ public enum ReportRenderer {
         case "internet-gateway": return "IGW"
         case "tgw-route": return "route"
         case "transit-gateway": return "TGW"
+        case "vpc-endpoint": return "endpoint"
         default: return step
         }
     }

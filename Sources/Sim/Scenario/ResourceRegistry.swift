@@ -1,7 +1,7 @@
 /// The kinds of resource that carry an AWS id.
 enum ResourceKind: Int, CaseIterable {
     case vpc, internetGateway, routeTable, networkACL, securityGroup, subnet, natGateway, instance, eni, peeringConnection
-    case transitGateway, tgwAttachment, tgwRouteTable
+    case transitGateway, tgwAttachment, tgwRouteTable, vpcEndpoint
 
     var title: String {
         switch self {
@@ -18,6 +18,7 @@ enum ResourceKind: Int, CaseIterable {
         case .transitGateway: return "transit gateway"
         case .tgwAttachment: return "transit gateway attachment"
         case .tgwRouteTable: return "transit gateway route table"
+        case .vpcEndpoint: return "VPC endpoint"
         }
     }
 
@@ -36,6 +37,7 @@ enum ResourceKind: Int, CaseIterable {
         case .transitGateway: return "tgw-"
         case .tgwAttachment: return "tgw-attach-"
         case .tgwRouteTable: return "tgw-rtb-"
+        case .vpcEndpoint: return "vpce-"
         }
     }
 
@@ -53,6 +55,7 @@ enum ResourceKind: Int, CaseIterable {
         case .eni, .tgwAttachment, .tgwRouteTable: return nil
         case .peeringConnection: return "peering_connections"
         case .transitGateway: return "transit_gateways"
+        case .vpcEndpoint: return "vpc_endpoints"
         }
     }
 }

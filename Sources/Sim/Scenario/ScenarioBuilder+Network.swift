@@ -291,7 +291,12 @@ extension ScenarioBuilder {
                     throw r.error(at: destNode, "route table \(rt.id) already has a route to \(dest)")
                 }
                 let target = try resolveRouteTarget(f.require("target"), destination: dest, table: rt)
-                routes.append(Route(destination: dest, target: target))
+                var route = Route(destination: dest, target: target)
+                // A route an import wrote for one CIDR of a gateway endpoint's prefix list: named after the list.
+                if case .vpcEndpoint(let e) = target, model.vpcEndpoints[e].prefixListCIDRs.contains(dest) {
+                    route.prefixList = model.vpcEndpoints[e].prefixListID
+                }
+                routes.append(route)
             }
             explicit[table] = routes
         }
@@ -300,7 +305,7 @@ extension ScenarioBuilder {
             let locals = model.vpcs[model.routeTables[t].vpc].cidrBlocks
                 .filter { c in !explicitRoutes.contains { $0.destination == c } }
                 .map { Route(destination: $0, target: .local) }
-            model.routeTables[t].routes = locals + explicitRoutes
+            model.routeTables[t].routes = locals + explicitRoutes + endpointRoutes(of: t, after: explicitRoutes)
         }
     }
 
@@ -320,6 +325,14 @@ extension ScenarioBuilder {
             // A peering connection the scenario does not define: its far VPC is outside the model.
             try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref)
             return .peering(ref)
+        }
+        if ref.hasPrefix("vpce-"), case .one(let e) = registry(.vpcEndpoint).find(ref) {
+            let ep = model.vpcEndpoints[e]
+            guard ep.vpc == rt.vpc else {
+                throw r.error(at: node, "route target \(ep.id) is in \(model.vpcs[ep.vpc].id), not \(vpc.id) of route "
+                              + "table \(rt.id)")
+            }
+            return .vpcEndpoint(e)
         }
         if ref.hasPrefix("eigw-") {
             throw r.error(at: node, "`\(ref)`: egress-only internet gateways take IPv6 routes only, and IPv6 is not "

@@ -28,7 +28,7 @@ struct ScenarioBuilder {
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "transit_gateways", "lambdas", "instances",
-        "outside_hosts", "flows", "generators", "flow_logs", "peering_connections",
+        "outside_hosts", "flows", "generators", "flow_logs", "peering_connections", "vpc_endpoints",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -67,6 +67,7 @@ struct ScenarioBuilder {
         try readNetworkACLs(top.list("network_acls") ?? [])
         try readSecurityGroups(top.list("security_groups") ?? [])
         try readRouteTables(top.list("route_tables") ?? [])
+        let warnings = try readVPCEndpoints(top.list("vpc_endpoints") ?? [])
         try readSubnets(top.list("subnets") ?? [])
         try readTransitGateways(top.list("transit_gateways") ?? [])
         try readNATGateways(top.list("nat_gateways") ?? [])
@@ -87,6 +88,7 @@ struct ScenarioBuilder {
                            latest: Self.latestTime(flows: flows, generators: generators, model: model,
                                                    assumptions: assumptions))
         scenario.flowLogs = flowLogs
+        scenario.warnings = warnings
         scenario.generators = generators
         return scenario
     }

@@ -1,0 +1,71 @@
+import Packets
+
+/// The gateway VPC endpoints (AWS PrivateLink guide, docs.aws.amazon.com/vpc/latest/privatelink/: pages
+/// gateway-endpoints, vpc-endpoints-s3, vpc-endpoints-ddb): a route target,
+/// not an ENI, for S3 or DynamoDB in the VPC's Region. AWS adds to each associated route table a route whose
+/// destination is the service's AWS-managed prefix list (the model holds one route per CIDR of it, target
+/// `.vpcEndpoint`); a packet leaving a subnet by such a route goes to the service privately: no NAT, no internet
+/// gateway, so the service sees the ENI's private address as the source, and the reply comes back to that
+/// address through the endpoint.
+///
+/// What applies on the way (the dispatcher, `VPCNetwork.gatewayEndpointTransit` and
+/// `VPCNetwork.gatewayEndpointReturn`, carries the packet through them):
+/// - the sending ENI's security group egress, as for any packet (a rule may name the prefix list);
+/// - the NACL of the subnet the packet leaves, outbound, and the reply through the same NACL, inbound: NACLs
+///   apply to gateway endpoint traffic (vpc-endpoints-s3, "Considerations": "The network ACL for the subnet for
+///   your instances that access Amazon S3 through a gateway endpoint must allow traffic to and from Amazon S3";
+///   NACL rules cannot name a prefix list, so they match the service's public CIDRs);
+/// - never the NACL or route of another subnet: the path does not cross the NAT gateway's subnet, which is why a
+///   NACL there that blocks the upload through the NAT does not block it through the endpoint.
+/// The endpoint policy is not modeled (the scenario loader warns when one is given): every request passes.
+///
+/// Behind the endpoint is the service: an outside host of the scenario whose address lies in the prefix list
+/// (`outside_hosts:`, with its ports and stack, answering HTTPS as any outside host does). Its one-way time is
+/// half its `rtt_ms`.
+struct VPCEndpoint {
+    private let model: VPCModel
+
+    init(_ model: VPCModel) { self.model = model }
+
+    /// The gateway endpoint of VPC `vpc` whose prefix list holds `service`, the address of a packet coming back
+    /// from the service (the first in model order; the loader allows one endpoint per service and route table).
+    @inline(__always)
+    func gateway(holding service: IPv4Address, vpc: Int) -> Int? {
+        model.vpcEndpoints.withUnsafeBufferPointer { eps in
+            for e in eps.indices where eps[e].vpc == vpc {
+                for c in eps[e].prefixListCIDRs where c.contains(service) { return e }
+            }
+            return nil
+        }
+    }
+
+    /// The service's name as AWS writes it for the endpoint ("s3"), and the endpoint in the console's words.
+    func what(_ e: Int) -> String {
+        let ep = model.vpcEndpoints[e]
+        return "gateway endpoint for \(ep.service) (\(ep.prefixListID))"
+    }
+
+    /// The step endpoint `e` records.
+    func step(_ e: Int, action: Step.Action, rule: String, detail: String? = nil) -> Step {
+        Step(kind: .vpcEndpoint, component: model.vpcEndpoints[e].id,
+             componentDisplay: model.vpcEndpoints[e].display, action: action, rule: rule, detail: detail)
+    }
+
+    /// A packet to the service at outside host `h`.
+    func toService(_ e: Int, host h: Int) -> Step {
+        let host = model.outsideHosts[h]
+        return step(e, action: .forwarded, rule: "\(what(e)) → \(host.id) (\(host.address))",
+                    detail: "private: the source stays the ENI's private address")
+    }
+
+    /// A packet from the service back into the VPC, to `destination`.
+    func fromService(_ e: Int, to destination: IPv4Address) -> Step {
+        step(e, action: .forwarded, rule: "\(what(e)) → \(destination)")
+    }
+
+    /// Nothing answers at `destination`, an address of the prefix list: the scenario has no service host there.
+    func noService(_ e: Int, _ destination: IPv4Address) -> Step {
+        step(e, action: .dropped, rule: "no modeled \(model.vpcEndpoints[e].service) host at \(destination)",
+             detail: "add an outside host at that address")
+    }
+}

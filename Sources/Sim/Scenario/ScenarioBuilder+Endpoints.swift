@@ -1,0 +1,106 @@
+import Packets
+import Yams
+
+/// VPC endpoints (`vpc_endpoints:`).
+extension ScenarioBuilder {
+    /// Gateway endpoints: the service, the VPC, the route tables AWS adds the endpoint's routes to, and the
+    /// Region's AWS-managed prefix list for the service with its CIDRs. An endpoint policy is accepted and not
+    /// modeled (a warning says so).
+    mutating func readVPCEndpoints(_ items: [Node]) throws -> [String] {
+        var warnings: [String] = []
+        for item in items {
+            var f = try r.fields(item, what: "VPC endpoint", allowed: [
+                "id", "name", "type", "service", "vpc", "route_tables", "prefix_list", "policy",
+            ])
+            let index = model.vpcEndpoints.count
+            let (id, name) = try identify(&f, .vpcEndpoint, index: index)
+            let typeNode = try f.require("type")
+            let type = try r.word(typeNode, key: "type")
+            guard type == "gateway" else {
+                if type == "interface" || type == "gatewayloadbalancer" {
+                    throw r.error(at: typeNode, "\(f.what): \(type) endpoints are not modeled (type gateway only)")
+                }
+                throw r.error(at: typeNode, "invalid type '\(type)' (expected gateway)")
+            }
+            let serviceNode = try f.require("service")
+            let serviceText = try r.word(serviceNode, key: "service")
+            // "s3", or the full service name "com.amazonaws.us-east-1.s3".
+            let short = serviceText.hasPrefix("com.amazonaws.")
+                ? String(serviceText.split(separator: ".").last ?? "") : serviceText
+            // PrivateLink guide gateway-endpoints: gateway endpoints serve Amazon S3 and DynamoDB only.
+            guard short == "s3" || short == "dynamodb" else {
+                throw r.error(at: serviceNode, "invalid service '\(serviceText)' for a gateway endpoint (expected s3 "
+                              + "or dynamodb)")
+            }
+            let vpc = try resolve(f.require("vpc"), .vpc, key: "vpc")
+            var tables: [Int] = []
+            if let n = f["route_tables"] {
+                for (k, t) in try resolveList(n, .routeTable, key: "route_tables").enumerated() {
+                    let tv = model.routeTables[t].vpc
+                    guard tv == vpc else {
+                        throw r.error(at: try r.list(n, key: "route_tables")[k], "route table "
+                                      + "\(model.routeTables[t].id) is in \(model.vpcs[tv].id), but \(id) is in "
+                                      + "\(model.vpcs[vpc].id)")
+                    }
+                    tables.append(t)
+                }
+            }
+            let pf = try r.fields(f.require("prefix_list"), what: "prefix list", key: "prefix_list",
+                                  allowed: ["id", "cidrs"])
+            let plNode = try pf.require("id")
+            let plID = try r.word(plNode, key: "id")
+            guard plID.hasPrefix("pl-"), plID.count > 3 else {
+                throw r.error(at: plNode, "prefix list id '\(plID)' must start with 'pl-'")
+            }
+            let cidrNodes = try r.list(pf.require("cidrs"), key: "cidrs")
+            guard !cidrNodes.isEmpty else { throw r.error(at: pf["cidrs"], "prefix list \(plID) has no CIDRs") }
+            var cidrs: [IPv4CIDR] = []
+            for n in cidrNodes {
+                let c = try r.cidr(n, key: "cidrs")
+                if let block = model.vpcs[vpc].cidrBlocks.first(where: { $0.overlaps(c) }) {
+                    throw r.error(at: n, "prefix list \(plID) CIDR \(c) overlaps \(model.vpcs[vpc].id)'s CIDR \(block) "
+                                  + "(a service's prefix list holds its public ranges)")
+                }
+                if cidrs.contains(c) { throw r.error(at: n, "prefix list \(plID) lists \(c) twice") }
+                cidrs.append(c)
+            }
+            // PrivateLink guide gateway-endpoints: a route table cannot hold two endpoint routes to one service
+            // (two endpoints for one service may serve one VPC, each with route tables of its own).
+            for (k, other) in model.vpcEndpoints.enumerated() where other.vpc == vpc && other.service == short {
+                if let t = tables.first(where: { other.routeTables.contains($0) }) {
+                    let at = try f["route_tables"].map { try r.list($0, key: "route_tables") }?[tables.firstIndex(of: t)!]
+                    throw r.error(at: at ?? item, "route table \(model.routeTables[t].id) already routes \(short) "
+                                  + "through \(model.vpcEndpoints[k].id) (a table takes one endpoint per service)")
+                }
+            }
+            let hasPolicy = f.has("policy")
+            if hasPolicy {
+                warnings.append("\(id): its endpoint policy is not modeled; every request through it is allowed "
+                                + "(\(r.location(of: f.keyNode("policy")!)))")
+            }
+            model.vpcEndpoints.append(VPCEndpointSpec(
+                id: id, name: name, kind: .gateway, service: short, vpc: vpc, routeTables: tables, prefixListID: plID,
+                prefixListCIDRs: cidrs, hasPolicy: hasPolicy))
+        }
+        return warnings
+    }
+
+    /// The routes AWS adds for the gateway endpoints associated with table `t`, after its own: one per CIDR of
+    /// the endpoint's prefix list (PrivateLink guide gateway-endpoints, "Routing": a route is added to each
+    /// selected table, destination the service's prefix list, target the endpoint). Route priority (VPC-UG
+    /// route-tables-priority): the longest prefix first, so a prefix-list CIDR beats a 0.0.0.0/0 route to a NAT
+    /// or internet gateway and a more specific route beats it; among equal prefixes a static CIDR route beats a
+    /// prefix-list route, so these come after the table's own routes (`RouteLookup.compile` keeps listed order
+    /// among equal prefixes).
+    func endpointRoutes(of t: Int, after explicit: [Route]) -> [Route] {
+        var out: [Route] = []
+        for (e, ep) in model.vpcEndpoints.enumerated() where ep.routeTables.contains(t) {
+            for c in ep.prefixListCIDRs {
+                // A route an import wrote out already (pl-… → vpce-…, one per CIDR).
+                if explicit.contains(where: { $0.destination == c && $0.target == .vpcEndpoint(e) }) { continue }
+                out.append(Route(destination: c, target: .vpcEndpoint(e), prefixList: ep.prefixListID))
+            }
+        }
+        return out
+    }
+}
