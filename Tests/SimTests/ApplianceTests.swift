@@ -106,6 +106,41 @@ import Testing
     }
 }
 
+/// A stateful firewall per AZ in an inspection VPC behind a transit gateway (scenarios/tgw-hub-inspection*.yaml):
+/// with appliance mode off the SYN-ACK comes back through the other AZ's firewall and dies there; the fix, enabling
+/// appliance mode, is verified; with it on, both directions pass one firewall.
+@Suite struct HubInspectionTests {
+    static func run(_ name: String) throws -> Runner.Outcome {
+        let s = try ScenarioLoader.load(path: repositoryRoot + "/scenarios/\(name).yaml")
+        var o = Runner.Options(writeFiles: false)
+        o.flowLogs = false
+        return try Runner.run(scenario: s, options: o)
+    }
+
+    @Test func withoutApplianceModeTheReplyDiesAtTheOtherAZsFirewallAndTheFixEnablesIt() throws {
+        let o = try Self.run("tgw-hub-inspection")
+        let f = o.report.flows[0]
+        #expect(f.outcome == "timeout")
+        let drop = try #require(f.drop)
+        #expect(drop.kind == "appliance" && drop.component == "i-0a50000000000fwa1")
+        #expect(drop.packet.hasSuffix("[SYN, ACK]"))
+        #expect(f.hops.contains { $0.step == "appliance" && $0.component == "i-0a50000000000fwb1" })
+        let fix = try #require(f.fix)
+        #expect(fix.verified)
+        #expect(fix.changes.map(\.component) == ["tgw-attach-0a50000000000005 (inspection)"])
+        #expect(fix.changes.first?.change.hasPrefix("enable appliance mode") == true)
+    }
+
+    @Test func withApplianceModeBothDirectionsPassOneFirewall() throws {
+        let o = try Self.run("tgw-hub-inspection-fixed")
+        let f = o.report.flows[0]
+        #expect(f.outcome == "ok")
+        let out = Set(f.hops.filter { $0.step == "appliance" }.map(\.component))
+        let back = Set(f.reply_hops.filter { $0.step == "appliance" }.map(\.component))
+        #expect(out.count == 1 && out == back)
+    }
+}
+
 /// `vpcsim import aws` keeps EC2's source/destination check: an instance with it off is imported as one that
 /// forwards, a NAT instance (public address: its translation not modeled) or a router, each with a warning.
 @Suite struct ApplianceImportTests {

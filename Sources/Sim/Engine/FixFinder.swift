@@ -171,6 +171,17 @@ public enum FixFinder {
                                           + "(aws ec2 modify-instance-attribute --no-source-dest-check)",
                                       reason: "a route sends it traffic for \(key.destination) to forward"))
             }
+            if drop.rule.hasPrefix("no connection state"), case let vpc = m.subnets[m.enis[m.instances[k].eni].subnet].vpc,
+               let a = m.tgwAttachments.firstIndex(where: { $0.vpc == vpc && !$0.applianceMode && $0.subnets.count > 1 }) {
+                // The reply entered the appliance's VPC through another AZ than the request (AZ affinity): appliance
+                // mode keeps a flow in one AZ of the attachment both ways (TGW-UG transit-gateway-appliance-scenario).
+                m.tgwAttachments[a].applianceMode = true
+                return (m, RuleChange(component: model.tgwAttachments[a].display,
+                                      change: "enable appliance mode (aws ec2 modify-transit-gateway-vpc-attachment "
+                                          + "--options ApplianceModeSupport=enable)",
+                                      reason: "the reply came back through another AZ's appliance, which never saw the "
+                                          + "connection open; appliance mode keeps each flow in one AZ both ways"))
+            }
             return nil  // the instance's own forwarding is not a VPC rule
         case "internet-gateway":
             // A packet for another VPC routed to the internet gateway (a reply the NAT gateway translated back):
