@@ -77,6 +77,9 @@ struct ImportPlan {
     var nats: [NAT] = []
     var instances: [Instance] = []
     var lambdas: [Lambda] = []
+    /// The scenario's `flow_logs:` (from a Terraform aws_flow_log); nil: the defaults.
+    struct FlowLogs { var interval: Int?; var format: String? }
+    var flowLogs: FlowLogs?
 }
 
 // MARK: - Conversion

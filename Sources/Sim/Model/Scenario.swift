@@ -16,6 +16,8 @@ public struct Scenario: Sendable {
     public var assumptions: Assumptions
     /// What VPC Flow Logs would write (`flow_logs:`): interval, format, account and region.
     public var flowLogs = FlowLogSettings()
+    /// Values the scenario's importer made up (`invented:`), reported among the assumptions.
+    public var invented: [InventedValue] = []
 
     public init(name: String, description: String? = nil, file: String, seed: UInt64 = 1,
                 startTime: Int64 = 1_795_689_600_000_000_000, model: VPCModel, flows: [FlowSpec],

@@ -28,7 +28,7 @@ struct ScenarioBuilder {
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "lambdas", "instances", "outside_hosts",
-        "flows", "generators", "flow_logs",
+        "flows", "generators", "flow_logs", "invented",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -86,6 +86,7 @@ struct ScenarioBuilder {
                                                    assumptions: assumptions))
         scenario.flowLogs = flowLogs
         scenario.generators = generators
+        scenario.invented = try readInvented(top.list("invented") ?? [])
         return scenario
     }
 
@@ -190,5 +191,14 @@ struct ScenarioBuilder {
             a.overridden.insert(k)
         }
         assumptions = a
+    }
+
+    /// `invented:` — what an importer made up: `{of: what, value: v, how: text}` each.
+    func readInvented(_ items: [Node]) throws -> [InventedValue] {
+        try items.map { n in
+            let f = try r.fields(n, what: "invented value", key: "invented", allowed: ["of", "value", "how"])
+            return InventedValue(what: try f.requireWord("of"), value: try f.requireWord("value"),
+                                 how: try f.string("how") ?? "")
+        }
     }
 }
