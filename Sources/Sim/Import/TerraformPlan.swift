@@ -89,8 +89,10 @@ struct TerraformPlan {
             throw bad("$", "not a Terraform plan: the top level is not a JSON object (expected `terraform show -json PLANFILE`)")
         }
         guard let fv = root["format_version"] as? String else {
+            let hint = AWSDump.keys.contains { root[$0] != nil } ? "an AWS CLI dump? `vpcsim import aws` reads those"
+                : "expected `terraform show -json PLANFILE`"
             throw bad("format_version", root["format_version"] == nil
-                ? "not a Terraform plan: no format_version (expected `terraform show -json PLANFILE`)"
+                ? "not a Terraform plan: no format_version (\(hint))"
                 : "not a string")
         }
         let parts = fv.split(separator: ".", omittingEmptySubsequences: false)

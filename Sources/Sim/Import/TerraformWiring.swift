@@ -257,7 +257,9 @@ struct TerraformWiring {
                 guard seenBases.insert(ref).inserted else { continue }
                 let existing = moduleKeys[Self.modulePathKey(module) + "|" + name] ?? []
                 var keys: [Key?]
-                if explicitKey {
+                if existing.isEmpty {
+                    keys = [key]  // a module without resources of its own: one instance, as far as the plan shows
+                } else if explicitKey {
                     keys = [key]
                 } else if existing.count == 1 {
                     keys = existing
