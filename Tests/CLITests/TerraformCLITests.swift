@@ -162,3 +162,46 @@ import Testing
         #expect(d.stderr.contains("\(dup):1:1: unknown key 'vpcs' in flows file"))
     }
 }
+
+extension TerraformCLITests {
+    /// A plan of a function in subnets and a group it does not create: the gaps are named, and --with (a scenario
+    /// fragment) supplies them.
+    @Test func withFillsWhatThePlanRefersToButDoesNotHold() throws {
+        let dir = makeTempDirectory("vpcsim-tf-with")
+        let plan = """
+            {"format_version": "1.2", "terraform_version": "1.9.8",
+             "resource_changes": [{"address": "aws_lambda_function.f", "mode": "managed", "type": "aws_lambda_function",
+               "name": "f", "change": {"actions": ["create"], "after": {"function_name": "uploader", "timeout": 30,
+               "vpc_config": [{"subnet_ids": ["subnet-0ee55ff6607788990"], "security_group_ids": ["sg-0d1e2f3a4b5c6d7e8"]}]},
+               "after_unknown": {"id": true, "arn": true}}}]}
+            """
+        try plan.write(toFile: dir + "/plan.json", atomically: true, encoding: .utf8)
+        let without = try vpcsim(["import", "terraform", dir + "/plan.json", "--out", dir + "/x.yaml"])
+        #expect(without.status == 2)
+        #expect(without.stderr.contains("plan.json: resource_changes: no VPC in the plan (its resources: aws_lambda_function)"))
+        let fragment = """
+            vpcs:
+              - {id: vpc-0a1b2c3d4e5f60718, name: main, cidr_blocks: [10.0.0.0/16]}
+            route_tables:
+              - {id: rtb-0123456789abcdef0, vpc: vpc-0a1b2c3d4e5f60718, main: true, routes: []}
+            network_acls:
+              - id: acl-0c1d2e3f4a5b6c7d8
+                vpc: vpc-0a1b2c3d4e5f60718
+                default: true
+                inbound: [{rule: 100, protocol: all, cidr: 0.0.0.0/0, action: allow}]
+                outbound: [{rule: 100, protocol: tcp, ports: 443, cidr: 0.0.0.0/0, action: allow}]
+            security_groups:
+              - {id: sg-0d1e2f3a4b5c6d7e8, vpc: vpc-0a1b2c3d4e5f60718, ingress: [], egress: [{protocol: all, cidr: 0.0.0.0/0}]}
+            subnets:
+              - {id: subnet-0ee55ff6607788990, vpc: vpc-0a1b2c3d4e5f60718, cidr: 10.0.1.0/24}
+            """
+        try fragment.write(toFile: dir + "/existing.yaml", atomically: true, encoding: .utf8)
+        let r = try vpcsim(["import", "terraform", dir + "/plan.json", "--with", dir + "/existing.yaml", "--out", dir + "/net.yaml"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let yaml = try String(contentsOfFile: dir + "/net.yaml", encoding: .utf8)
+        #expect(yaml.contains("lambdas:\n  - {name: \"uploader\", subnets: [subnet-0ee55ff6607788990], security_groups: [sg-0d1e2f3a4b5c6d7e8], timeout: 30}"))
+        #expect(yaml.contains("of: \"aws_lambda_function.f ENI in subnet-0ee55ff6607788990\", value: \"10.0.1.4\""))
+        let v = try vpcsim(["validate", dir + "/net.yaml"])
+        #expect(v.status == 0, "\(v.stderr)")
+    }
+}
