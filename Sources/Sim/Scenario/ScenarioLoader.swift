@@ -28,7 +28,11 @@ public enum ScenarioLoader {
     /// `flows`, `generators`): the network can be regenerated (`vpcsim import terraform`) while the checks stay.
     /// Errors name the file they are in.
     public static func load(networkPath: String, flowsPath: String) throws -> Scenario {
-        let network = try readText(networkPath)
+        try load(networkYAML: readText(networkPath), networkFile: networkPath, flowsPath: flowsPath)
+    }
+
+    /// The same with the network's text already at hand (an import's).
+    public static func load(networkYAML network: String, networkFile networkPath: String, flowsPath: String) throws -> Scenario {
         let flows = try readText(flowsPath)
         let root = try compose(network, file: networkPath)
         let flowsRoot = try compose(flows, file: flowsPath)
