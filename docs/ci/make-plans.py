@@ -15,7 +15,7 @@ NAT, EIP = "nat-0e1f2a3b4c5d6e7f8", "eipalloc-0a0b0c0d0e0f01234"
 
 def acl_rule(name, number, egress, port_from, port_to, cidr, acl="public"):
     return (f"aws_network_acl_rule.{name}", "aws_network_acl_rule", name,
-            {"id": f"nacl-{abs(hash(name)) % 10**10:010d}" if False else f"nacl-{number}{int(egress)}",
+            {"id": f"nacl-{number}{int(egress)}",
              "network_acl_id": ACL_PUB if acl == "public" else ACL_PRIV, "rule_number": number, "egress": egress,
              "protocol": "tcp", "rule_action": "allow", "cidr_block": cidr, "from_port": port_from, "to_port": port_to,
              "icmp_code": None, "icmp_type": None, "ipv6_cidr_block": None},

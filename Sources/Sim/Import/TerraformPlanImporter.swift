@@ -162,8 +162,8 @@ struct TerraformConverter {
             resources += plan.prior.filter { !present.contains($0.address) && !plan.deleted.contains($0.address) }
         } else {
             guard plan.root["prior_state"] != nil else {
-                throw plan.error("prior_state", "the plan has no prior_state (format_version \(plan.formatVersion) "
-                                 + "plans from Terraform before 0.12.? do not): there is no network before it")
+                throw plan.error("prior_state", "the plan has no prior_state (format_version \(plan.formatVersion); "
+                                 + "Terraform 0.12 wrote none): there is no network before it to compare")
             }
             resources = plan.prior
             // Resources the plan creates are not there before it; data sources it reads at apply time neither.
@@ -233,9 +233,8 @@ struct TerraformConverter {
 
     func address(_ r: Int) -> String { w.all[r].address }
     func type(_ r: Int) -> String { w.all[r].type }
-    func indices(_ type: String) -> [Int] {
-        w.all.indices.filter { w.all[$0].type == type && ($0 >= 0) }
-    }
+    /// Instances of `type`, managed and data sources, in plan order.
+    func indices(_ type: String) -> [Int] { w.all.indices.filter { w.all[$0].type == type } }
     func managed(_ type: String) -> [Int] { indices(type).filter { w.all[$0].mode == "managed" } }
 
     // MARK: Ids
