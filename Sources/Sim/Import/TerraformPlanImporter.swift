@@ -195,7 +195,7 @@ struct TerraformConverter {
         "aws_internet_gateway": "igw-", "aws_nat_gateway": "nat-", "aws_eip": "eipalloc-", "aws_network_acl": "acl-",
         "aws_default_network_acl": "acl-", "aws_security_group": "sg-", "aws_default_security_group": "sg-",
         "aws_network_interface": "eni-", "aws_instance": "i-", "aws_ec2_managed_prefix_list": "pl-",
-        "aws_vpn_gateway": "vgw-", "aws_ec2_transit_gateway": "tgw-", "aws_vpc_endpoint": "vpce-",
+        "awscc_ec2_route_table": "rtb-", "aws_vpn_gateway": "vgw-", "aws_ec2_transit_gateway": "tgw-", "aws_vpc_endpoint": "vpce-",
         "aws_vpc_peering_connection": "pcx-", "aws_egress_only_internet_gateway": "eigw-",
         "aws_ec2_carrier_gateway": "cagw-", "aws_customer_gateway": "cgw-", "aws_vpn_connection": "vpn-",
     ]
@@ -210,6 +210,8 @@ struct TerraformConverter {
         "aws_vpc_security_group_egress_rule", "aws_default_security_group", "aws_network_interface",
         "aws_network_interface_attachment", "aws_network_interface_sg_attachment", "aws_instance",
         "aws_lambda_function", "aws_ec2_managed_prefix_list", "aws_ec2_managed_prefix_list_entry", "aws_flow_log",
+        // The Cloud Control provider's route tables (as terraform-aws-modules' aws-ia/vpc makes them).
+        "awscc_ec2_route_table", "awscc_ec2_subnet_route_table_association",
     ]
 
     /// Components the simulator does not have: a route to them is kept as a not-modeled target.
@@ -370,6 +372,11 @@ struct TerraformConverter {
            !n.trimmingCharacters(in: .whitespaces).isEmpty { return n }
         if let tags = w.value(r, [.key("tags_all")]) as? [String: Any], let n = tags["Name"] as? String,
            !n.trimmingCharacters(in: .whitespaces).isEmpty { return n }
+        // awscc: a list of {key, value}.
+        for t in (w.value(r, [.key("tags")]) as? [Any]) ?? [] {
+            if let o = t as? [String: Any], o["key"] as? String == "Name", let n = o["value"] as? String,
+               !n.trimmingCharacters(in: .whitespaces).isEmpty { return n }
+        }
         return address(r)
     }
 
@@ -899,7 +906,7 @@ struct TerraformConverter {
             j["Associations"] = mainOverride[vpc] == nil ? [["Main": true]] : []
             tables.append((t, j, r))
         }
-        for r in indices("aws_route_table") {
+        for r in indices("aws_route_table") + managed("awscc_ec2_route_table") {
             handled.insert(r)
             let tid = id(r)
             guard let vpc = try ref(r, "vpc_id", ["aws_vpc"]) else { continue }
@@ -913,16 +920,17 @@ struct TerraformConverter {
         }
         for r in managed("aws_route") {
             handled.insert(r)
-            guard let t = try ref(r, "route_table_id", ["aws_route_table", "aws_default_route_table"]) else { continue }
+            guard let t = try ref(r, "route_table_id", ["aws_route_table", "aws_default_route_table", "awscc_ec2_route_table"])
+            else { continue }
             guard let k = tables.firstIndex(where: { $0.id == t }) else {
                 if !withIDs.contains(t) { warn(.missingReference, address(r), "route of table \(t), which the plan does not hold; left out") }
                 continue
             }
             if let x = try route(r, []) { tables[k].json["Routes"] = ((tables[k].json["Routes"] as? [Any]) ?? []) + [x] }
         }
-        for r in managed("aws_route_table_association") {
+        for r in managed("aws_route_table_association") + managed("awscc_ec2_subnet_route_table_association") {
             handled.insert(r)
-            guard let t = try ref(r, "route_table_id", ["aws_route_table", "aws_default_route_table"]),
+            guard let t = try ref(r, "route_table_id", ["aws_route_table", "aws_default_route_table", "awscc_ec2_route_table"]),
                   let k = tables.firstIndex(where: { $0.id == t }) else { continue }
             var a: [String: Any] = [:]
             if let s = try ref(r, "subnet_id", ["aws_subnet"]) { a["SubnetId"] = s }
