@@ -155,11 +155,12 @@ struct Run: ParsableCommand {
                 if let seed { s.seed = seed }
                 outcome = try Runner.run(scenario: s, options: options)
             case (nil, _?, nil), (nil, nil, _?):
-                fail("--network and --flows go together (the network, and the flows to run through it)")
+                fail("--network and --flows go together: the network, and the flows to run through it (see 'vpcsim run --help')")
             case (_?, _, _):
-                fail("give a scenario file, or --network and --flows, not both")
+                fail("a scenario file, or --network and --flows, not both (see 'vpcsim run --help')")
             default:
-                fail("missing a scenario file (or --network NETWORK --flows FLOWS)")
+                // As ArgumentParser says it when the one argument was required.
+                fail("missing expected argument '<scenario>' (see 'vpcsim run --help')")
             }
             ProgressLine.shared.finish()
         } catch let e as ScenarioError {

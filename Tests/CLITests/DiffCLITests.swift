@@ -18,6 +18,18 @@ import Testing
         #expect(doc.contains(r.stdout), "docs/ci.md does not quote what diff --plan prints")
     }
 
+    /// The pair of plans: what each leaves, compared.
+    @Test func thePairOfPlansSaysTheSame() throws {
+        let r = try vpcsim(["diff", "docs/ci/lambda-sftp-nacl-before.plan.json", "docs/ci/lambda-sftp-nacl-fix.plan.json",
+                            "--flows", "docs/ci/checks.yaml"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("  sftp-upload: TIMEOUT → ok\n"))
+        let back = try vpcsim(["diff", "docs/ci/lambda-sftp-nacl-fix.plan.json", "docs/ci/lambda-sftp-nacl-before.plan.json",
+                               "--flows", "docs/ci/checks.yaml"])
+        #expect(back.status == 1)
+        #expect(back.stdout.contains("sftp-upload: ok → TIMEOUT  REGRESSION"))
+    }
+
     @Test func theChangeBackwardsIsARegressionExitOne() throws {
         let r = try vpcsim(["diff", "scenarios/lambda-sftp-nacl-fixed.yaml", "scenarios/lambda-sftp-nacl.yaml"])
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Writes the seed story's Terraform plan (docs/ci/lambda-sftp-nacl-fix.plan.json) in the form
-`terraform show -json` gives (format_version 1.2): prior_state is the network of scenarios/lambda-sftp-nacl.yaml
-(the public NACL lets out only HTTPS and replies), and the plan adds aws_network_acl_rule.public_out_sftp
-(outbound tcp/22). Hand-made, not Terraform's output; deterministic (run it again: the same bytes)."""
+"""Writes the seed story's Terraform plans in the form `terraform show -json` gives (format_version 1.2).
+`make-plans.py fix` (docs/ci/lambda-sftp-nacl-fix.plan.json): prior_state is the network of
+scenarios/lambda-sftp-nacl.yaml (the public NACL lets out only HTTPS and replies), and the plan adds
+aws_network_acl_rule.public_out_sftp (outbound tcp/22). `make-plans.py before`
+(docs/ci/lambda-sftp-nacl-before.plan.json): the same network, unchanged (every action no-op).
+Hand-made, not Terraform's output; deterministic (run it again: the same bytes)."""
 import json, sys
 
 VPC = "vpc-0a1b2c3d4e5f60718"
@@ -119,12 +121,13 @@ def config(r):
     return {"address": address, "mode": "managed", "type": type_, "name": name, "provider_config_key": "aws",
             "expressions": expressions, "schema_version": 0}
 
-after_resources = resources + [new_rule]
+fix = len(sys.argv) < 2 or sys.argv[1] == "fix"
+after_resources = resources + ([new_rule] if fix else [])
 plan = {
     "format_version": "1.2",
     "terraform_version": "1.9.8",
     "planned_values": {"root_module": {"resources": [state_resource(r) for r in after_resources]}},
-    "resource_changes": [change(r, ["no-op"], []) for r in resources] + [change(new_rule, ["create"], ["id"])],
+    "resource_changes": [change(r, ["no-op"], []) for r in resources] + ([change(new_rule, ["create"], ["id"])] if fix else []),
     "prior_state": {"format_version": "1.0", "terraform_version": "1.9.8",
                     "values": {"root_module": {"resources": [state_resource(r) for r in resources]}}},
     "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws"}},
