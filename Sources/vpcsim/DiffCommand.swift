@@ -24,6 +24,9 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .long, help: "The flows (outside_hosts, flows) to run through both, in a file of their own.")
     var flows: String?
 
+    @Flag(name: .long, help: "Add a probe from every instance and Lambda function to every port of every outside host.")
+    var probes = false
+
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
@@ -32,7 +35,8 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         guard ["text", "markdown"].contains(format) else { fail("--format \(format): expected text or markdown") }
-        let before: Scenario, after: Scenario, labels: (String, String)
+        var before: Scenario, after: Scenario
+        let labels: (String, String)
         do {
             switch (plan, networks.count) {
             case (let p?, 0):
@@ -53,6 +57,15 @@ struct DiffCommand: ParsableCommand {
             fail(e.description)
         } catch {
             fail("\(error)")
+        }
+        if probes {
+            do {
+                (before, after) = (try NetworkDiff.withProbes(before), try NetworkDiff.withProbes(after))
+            } catch let e as AdHocTrace.Problem {
+                fail(e.message)
+            } catch {
+                fail("\(error)")
+            }
         }
         if before.flows.isEmpty && after.flows.isEmpty {
             fail("\(flows ?? labels.0): no flows to run through the two networks (give --flows FILE with outside_hosts and flows)")

@@ -47,6 +47,15 @@ import Testing
         #expect(flows[1]["regressed"] as? Bool == true)
     }
 
+    @Test func probesFromEverySourceToEveryPortOfEveryHost() throws {
+        let r = try vpcsim(["diff", "--plan", "docs/ci/lambda-sftp-nacl-fix.plan.json", "--flows", "docs/ci/checks.yaml",
+                            "--probes"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("CHANGED (2 of 4 flows)"))
+        #expect(r.stdout.contains("  probe uploader → sftp.example.com:22: TIMEOUT → ok\n"))
+        #expect(r.stdout.contains("  probe uploader → sftp.example.com:443: ok\n"))
+    }
+
     @Test func aNetworkAgainstItselfChangesNothing() throws {
         let r = try vpcsim(["diff", "scenarios/lambda-sftp-nacl.yaml", "scenarios/lambda-sftp-nacl.yaml"])
         #expect(r.status == 0)

@@ -70,6 +70,28 @@ public struct NetworkDiff: Sendable {
         return NetworkDiff(before: beforeLabel, after: afterLabel, flows: flows, rule_changes: changes.map(\.text))
     }
 
+    /// The scenario with a probe flow added from every instance and Lambda function to every port of every
+    /// outside host (`probe <source> → <host>:<port>`, 1,000 bytes), each as `vpcsim trace` would make it.
+    public static func withProbes(_ base: Scenario) throws -> Scenario {
+        var s = base
+        let m = base.model
+        let sources = m.instances.map { $0.name ?? $0.id } + m.lambdas.compactMap(\.name)
+        for source in sources {
+            for h in m.outsideHosts {
+                guard let host = h.name else { continue }
+                for port in h.ports.keys.sorted() {
+                    let name = "probe \(source) → \(host):\(port)"
+                    guard !s.flows.contains(where: { $0.name == name }) else { continue }
+                    var one = try AdHocTrace.scenario(base, from: source, to: "\(host):\(port)",
+                                                      options: AdHocTrace.Options(size: "1000"))
+                    one.flows[0].name = name
+                    s.flows.append(one.flows[0])
+                }
+            }
+        }
+        return s
+    }
+
     // MARK: Rule changes
 
     static func name(_ id: String, _ n: String?) -> String { n.map { "\(id) (\($0))" } ?? id }
