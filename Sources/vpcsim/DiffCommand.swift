@@ -72,7 +72,8 @@ struct DiffCommand: ParsableCommand {
         }
         let d: NetworkDiff
         do {
-            d = try NetworkDiff.run(before: before, after: after, beforeLabel: labels.0, afterLabel: labels.1)
+            d = try NetworkDiff.run(before: before, after: after, beforeLabel: labels.0, afterLabel: labels.1,
+                                    ofPlan: plan != nil)
         } catch {
             fail("\(error)")
         }

@@ -10,7 +10,7 @@ import Testing
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("  sftp-upload: TIMEOUT → ok\n"))
         #expect(r.stdout.contains("before: dropped at acl-0b1c2d3e4f5a6b7c8 (public-nacl) outbound: * DENY"))
-        #expect(r.stdout.contains("acl-0b1c2d3e4f5a6b7c8 (public-nacl) outbound: + #120 ALLOW tcp 22 0.0.0.0/0 (added)"))
+        #expect(r.stdout.contains("acl-0b1c2d3e4f5a6b7c8 (public-nacl) outbound: + #120 ALLOW tcp 22 0.0.0.0/0 (added in this plan)"))
         #expect(r.stdout.contains("UNCHANGED\n  https-api: ok\n"))
         #expect(r.stdout.contains("0 regressions"))
         // docs/ci.md quotes this run.

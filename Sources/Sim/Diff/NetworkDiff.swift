@@ -35,7 +35,9 @@ public struct NetworkDiff: Sendable {
     public var regressions: Int { flows.filter(\.regressed).count }
 
     /// Runs each scenario's flows (no files written) and compares them by name.
-    public static func run(before: Scenario, after: Scenario, beforeLabel: String, afterLabel: String) throws -> NetworkDiff {
+    /// `ofPlan`: the two networks are one plan's, and its rule changes are said to be "in this plan".
+    public static func run(before: Scenario, after: Scenario, beforeLabel: String, afterLabel: String,
+                           ofPlan: Bool = false) throws -> NetworkDiff {
         let b = try Runner.run(scenario: before, options: Runner.Options(writeFiles: false))
         let a = try Runner.run(scenario: after, options: Runner.Options(writeFiles: false))
         func sides(_ s: Scenario, _ o: Runner.Outcome) -> [String: Side] {
@@ -55,7 +57,7 @@ public struct NetworkDiff: Sendable {
         let sb = sides(before, b), sa = sides(after, a)
         var names: [String] = before.flows.map(\.name)
         for f in after.flows where !names.contains(f.name) { names.append(f.name) }
-        let changes = ruleChanges(before.model, after.model)
+        let changes = ruleChanges(before.model, after.model, ofPlan ? " in this plan" : "")
         var flows: [Flow] = []
         for n in names {
             let x = sb[n], y = sa[n]
@@ -129,11 +131,11 @@ public struct NetworkDiff: Sendable {
     }
 
     /// Rules (NACL entries, security-group rules, routes) in one network and not the other, by component id.
-    static func ruleChanges(_ b: VPCModel, _ a: VPCModel) -> [(component: String, text: String)] {
+    static func ruleChanges(_ b: VPCModel, _ a: VPCModel, _ context: String = "") -> [(component: String, text: String)] {
         var out: [(String, String)] = []
         func compare(_ id: String, _ label: String, _ x: [String], _ y: [String]) {
-            for r in x where !y.contains(r) { out.append((id, "\(label): − \(r) (removed)")) }
-            for r in y where !x.contains(r) { out.append((id, "\(label): + \(r) (added)")) }
+            for r in x where !y.contains(r) { out.append((id, "\(label): − \(r) (removed\(context))")) }
+            for r in y where !x.contains(r) { out.append((id, "\(label): + \(r) (added\(context))")) }
         }
         var ids: [String] = b.networkACLs.map(\.id)
         for n in a.networkACLs where !ids.contains(n.id) { ids.append(n.id) }
