@@ -221,6 +221,9 @@ public enum Runner {
             assumptions: scenario.assumptions.listing.map {
                 .init(name: $0.name, value: $0.value, basis: $0.basis,
                       overridden: scenario.assumptions.overridden.contains($0.name))
+            } + scenario.invented.map {
+                // Values an importer made up (known only after apply in a Terraform plan): assumptions too.
+                .init(name: $0.what, value: $0.value, basis: "invented: \($0.how)", overridden: false)
             },
             flows: flows,
             captures: written.map { .init(name: $0.name, file: $0.file, component: $0.component,

@@ -8,7 +8,7 @@ import Sim
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Turn a read-only dump of a real account into a scenario.",
-        subcommands: [AWS.self])
+        subcommands: [AWS.self, Terraform.self])
 
     struct AWS: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -59,6 +59,70 @@ struct Import: ParsableCommand {
             }
             let n = result.warnings.count
             err.write(Data(("vpcsim: imported \(dir): \(result.counts.summary); \(n) warning\(n == 1 ? "" : "s")"
+                + (out.map { " → \($0)" } ?? "") + "\n").utf8))
+        }
+    }
+}
+
+extension Import {
+    struct Terraform: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "terraform",
+            abstract: "A Terraform (or OpenTofu) plan as `terraform show -json PLANFILE` prints it → a scenario YAML file.",
+            discussion: """
+                The network the plan leaves (or, with --prior, the one before it). Values known only after apply are
+                wired through the configuration's references and invented deterministically; the scenario lists them
+                under `invented:` and the run report prints them with the assumptions. Resources the simulator does not
+                model are listed once per type. format_version 0.1 through 1.x; docs/terraform.md.
+                Exit status: 0 written (warnings or not), 2 unreadable or malformed input (one line on stderr).
+                """)
+
+        @Argument(help: "The plan as JSON (terraform show -json PLANFILE > plan.json).")
+        var plan: String
+
+        @Option(name: .long, help: "Write the scenario here (atomically); default: standard output.")
+        var out: String?
+
+        @Option(name: .long, help: "What the plan refers to but does not hold: a scenario fragment (.yaml) or an AWS CLI dump (directory or .json).")
+        var with: String?
+
+        @Flag(name: .long, help: "The network before the plan (prior_state) instead of the one it leaves.")
+        var prior = false
+
+        @Option(name: .long, help: "The scenario's name (default: tf-<plan file name>).")
+        var name: String?
+
+        @Flag(name: .long, help: "Do not print the warnings (the summary line and the file's header still count them).")
+        var quiet = false
+
+        func run() throws {
+            let result: TerraformImport
+            do {
+                result = try TerraformPlanImporter.importPlan(
+                    plan, options: TerraformImportOptions(scenarioName: name, side: prior ? .prior : .planned, with: with))
+            } catch let e as AWSImportError {
+                fail(e.description)
+            } catch let e as AWSDumpValueError {
+                fail(e.description)
+            } catch {
+                fail("\(plan): \(error)")
+            }
+            let err = FileHandle.standardError
+            if !quiet {
+                for w in result.warnings { err.write(Data("vpcsim: warning: \(w.description)\n".utf8)) }
+            }
+            if let out {
+                do {
+                    try writeScenarioAtomically(result.yaml, to: out)
+                } catch {
+                    fail("\(out):0:0: cannot write: \(error)")
+                }
+            } else {
+                FileHandle.standardOutput.write(Data(result.yaml.utf8))
+            }
+            let n = result.warnings.count, k = result.invented.count
+            err.write(Data(("vpcsim: imported \(plan) (format_version \(result.formatVersion)): \(result.counts.summary); "
+                + "\(k) invented value\(k == 1 ? "" : "s"); \(n) warning\(n == 1 ? "" : "s")"
                 + (out.map { " → \($0)" } ?? "") + "\n").utf8))
         }
     }

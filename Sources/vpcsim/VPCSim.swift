@@ -11,7 +11,7 @@ struct VPCSim: ParsableCommand {
         commandName: "vpcsim",
         abstract: "A packet-level simulator of AWS VPC networking: real traffic through your VPC, a pcap per hop.",
         version: vpcsimVersion,
-        subcommands: [Run.self, Validate.self, Trace.self, CompareCommand.self, Import.self, CompareLogsCommand.self])
+        subcommands: [Run.self, Validate.self, Trace.self, CompareCommand.self, Import.self, CompareLogsCommand.self, DiffCommand.self])
 
     /// Before anything else (before any thread starts): Ctrl-C, SIGTERM and SIGHUP remove the files still being
     /// written, and a file-size limit makes a write fail rather than kill the process (`TemporaryFiles`).
@@ -111,8 +111,14 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a scenario: captures per hop, all-hops.pcapng, flow-logs.txt, report.txt and report.json.")
 
-    @Argument(help: "The scenario file (YAML).")
-    var scenario: String
+    @Argument(help: "The scenario file (YAML); or give --network and --flows.")
+    var scenario: String?
+
+    @Option(name: .long, help: "The network: a scenario file (e.g. from `vpcsim import terraform`), run with --flows.")
+    var network: String?
+
+    @Option(name: .long, help: "The traffic (outside_hosts, flows, generators) in a file of its own, run through --network.")
+    var flows: String?
 
     @Option(name: .long, help: "Output directory (default: captures/<scenario name>).")
     var out: String?
@@ -141,7 +147,21 @@ struct Run: ParsableCommand {
             options.allHops = allHops
             options.flowLogs = flowLogs
             if !quiet { options.progress = ProgressLine.shared.update }
-            outcome = try Runner.run(path: scenario, options: options)
+            switch (scenario, network, flows) {
+            case (let path?, nil, nil):
+                outcome = try Runner.run(path: path, options: options)
+            case (nil, let n?, let f?):
+                var s = try ScenarioLoader.load(networkPath: n, flowsPath: f)
+                if let seed { s.seed = seed }
+                outcome = try Runner.run(scenario: s, options: options)
+            case (nil, _?, nil), (nil, nil, _?):
+                fail("--network and --flows go together: the network, and the flows to run through it (see 'vpcsim run --help')")
+            case (_?, _, _):
+                fail("a scenario file, or --network and --flows, not both (see 'vpcsim run --help')")
+            default:
+                // As ArgumentParser says it when the one argument was required.
+                fail("missing expected argument '<scenario>' (see 'vpcsim run --help')")
+            }
             ProgressLine.shared.finish()
         } catch let e as ScenarioError {
             fail(e.description)
@@ -150,7 +170,7 @@ struct Run: ParsableCommand {
         } catch let e as Runner.OptionError {
             fail(e.description)  // about an option, not the scenario file
         } catch {
-            fail("\(scenario): \(error)")
+            fail("\(scenario ?? network ?? ""): \(error)")
         }
         if quiet {
             print(flowsSection(outcome.text), terminator: "")

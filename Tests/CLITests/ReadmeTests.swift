@@ -117,11 +117,11 @@ import Testing
     /// Every option of the synopsis under "## Commands" is one the subcommand's --help lists.
     @Test func theCommandSynopsisNamesOptionsTheCommandsTake() throws {
         let synopsis = try Self.block(after: "## Commands", in: Self.readme()).filter { $0.hasPrefix("vpcsim ") }
-        #expect(synopsis.count == 6)
+        #expect(synopsis.count == 8)
         var checked = 0
         for line in synopsis {
             let words = line.split(separator: " ")
-            let command = words[1] == "import" ? ["import", "aws"] : [String(words[1])]
+            let command = words[1] == "import" ? ["import", String(words[2])] : [String(words[1])]
             let help = try vpcsim(command + ["--help"])
             #expect(help.status == 0, "\(command)")
             let options = words.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }.filter { $0.hasPrefix("--") }

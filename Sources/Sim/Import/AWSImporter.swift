@@ -95,6 +95,9 @@ struct ImportPlan {
     var lambdas: [Lambda] = []
     var peerings: [Peering] = []
     var endpoints: [Endpoint] = []
+    /// The scenario's `flow_logs:` (from a Terraform aws_flow_log); nil: the defaults.
+    struct FlowLogs { var interval: Int?; var format: String? }
+    var flowLogs: FlowLogs?
 }
 
 // MARK: - Conversion

@@ -32,10 +32,23 @@ enum ScenarioYAMLWriter {
 
     static func name(_ n: String?) -> String { n.map { ", name: \(quote($0))" } ?? "" }
 
+    /// What the header says the scenario was imported from (`vpcsim import aws` unless given).
+    struct Header {
+        var command: String
+        /// "the Terraform plan x.json (…)"
+        var what: String
+        var description: String
+    }
+
     static func write(_ p: ImportPlan, name scenarioName: String, source: String, counts: ImportCounts,
-                      warnings: [ImportWarning], fileCount: Int) -> String {
+                      warnings: [ImportWarning], fileCount: Int, header: Header? = nil,
+                      invented: [InventedValue] = []) -> String {
         var o: [String] = []
-        o.append("# Imported by `vpcsim import aws` from \(comment(source)) (\(fileCount) JSON file\(fileCount == 1 ? "" : "s")).")
+        if let header {
+            o.append("# Imported by `\(header.command)` from \(comment(header.what)).")
+        } else {
+            o.append("# Imported by `vpcsim import aws` from \(comment(source)) (\(fileCount) JSON file\(fileCount == 1 ? "" : "s")).")
+        }
         o.append("#")
         var line = "#"
         for part in counts.summary.split(separator: ",") {
@@ -53,7 +66,7 @@ enum ScenarioYAMLWriter {
         } else {
             o.append("# \(warnings.count) warning\(warnings.count == 1 ? "" : "s") (what the model leaves out or the import changed; docs/import.md):")
             for w in warnings.prefix(60) { o.append("#   - " + comment(w.description)) }
-            if warnings.count > 60 { o.append("#   … and \(warnings.count - 60) more (printed by `vpcsim import aws`)") }
+            if warnings.count > 60 { o.append("#   … and \(warnings.count - 60) more (printed by `\(header?.command ?? "vpcsim import aws")`)") }
         }
         o += [
             "#",
@@ -66,8 +79,22 @@ enum ScenarioYAMLWriter {
             "#     - {name: api, from: <instance id or name | lambda name>, to: api.example.com:443, app: https, expect: {outcome: ok}}",
             "",
             "name: \(quote(scenarioName))",
-            "description: \(quote("Imported from the AWS CLI dump in \(source)"))",
+            "description: \(quote(header?.description ?? "Imported from the AWS CLI dump in \(source)"))",
         ]
+        if !invented.isEmpty {
+            // Values the source knows only after apply, made up here: the run report lists them with the assumptions.
+            o.append("")
+            o.append("invented:")
+            for v in invented {
+                o.append("  - {of: \(quote(v.what)), value: \(quote(v.value)), how: \(quote(v.how))}")
+            }
+        }
+        if let f = p.flowLogs, f.interval != nil || f.format != nil {
+            o.append("")
+            o.append("flow_logs:")
+            if let i = f.interval { o.append("  interval: \(i)") }
+            if let t = f.format { o.append("  format: \(quote(t))") }
+        }
 
         func section(_ key: String, _ lines: [String]) {
             o.append("")

@@ -19,6 +19,8 @@ public struct Scenario: Sendable {
     /// What the scenario says that the simulation does not model (an endpoint policy), one line each, in file
     /// order: shown in the report.
     public var warnings: [String] = []
+    /// Values the scenario's importer made up (`invented:`), reported among the assumptions.
+    public var invented: [InventedValue] = []
 
     public init(name: String, description: String? = nil, file: String, seed: UInt64 = 1,
                 startTime: Int64 = 1_795_689_600_000_000_000, model: VPCModel, flows: [FlowSpec],

@@ -3,7 +3,8 @@ import Yams
 
 /// Builds a `Scenario` from the composed YAML, section by section in dependency order.
 struct ScenarioBuilder {
-    let r: YAMLReader
+    /// The file being read: the scenario's, or (while its sections are read) a separate flows file's.
+    var r: YAMLReader
     var model = VPCModel()
     var assumptions = Assumptions()
     var registries = [ResourceRegistry](repeating: ResourceRegistry(), count: ResourceKind.allCases.count)
@@ -28,7 +29,7 @@ struct ScenarioBuilder {
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "transit_gateways", "lambdas", "instances",
-        "outside_hosts", "flows", "generators", "flow_logs", "peering_connections", "vpc_endpoints",
+        "outside_hosts", "flows", "generators", "flow_logs", "peering_connections", "vpc_endpoints", "invented",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -39,8 +40,25 @@ struct ScenarioBuilder {
         registries[k.rawValue].add(id: id, name: name, index: index)
     }
 
-    mutating func build(_ root: Node) throws -> Scenario {
+    /// The sections a separate flows file (`vpcsim run --network N --flows F`) may hold.
+    static let flowsFileKeys = ["outside_hosts", "flows", "generators"]
+
+    /// `flowsFile`: a second document holding the traffic (outside hosts, flows, generators), read with its own
+    /// reader so that its errors name that file.
+    mutating func build(_ root: Node, flowsFile: (root: Node, reader: YAMLReader)? = nil) throws -> Scenario {
         let top = try r.fields(root, what: "scenario", allowed: Self.topKeys)
+        let networkReader = r
+        var traffic: [String: (fields: YAMLFields, reader: YAMLReader)] = [:]
+        for k in Self.flowsFileKeys { traffic[k] = (top, r) }
+        if let ff = flowsFile {
+            let ft = try ff.reader.fields(ff.root, what: "flows file", allowed: Self.flowsFileKeys)
+            for e in ft.entries {
+                if top.has(e.key) {
+                    throw ff.reader.error(at: e.keyNode, "'\(e.key)' is also in \(r.file); keep it in one of the two files")
+                }
+                traffic[e.key] = (ft, ff.reader)
+            }
+        }
         try checkIDs(top)
 
         var name = try top.word("name") ?? ""
@@ -76,10 +94,15 @@ struct ScenarioBuilder {
         try allocatePendingAddresses()
         try resolveSecurityGroupRules()
         try resolveRoutes()
-        try readOutsideHosts(top.list("outside_hosts") ?? [])
+        r = traffic["outside_hosts"]!.reader
+        try readOutsideHosts(traffic["outside_hosts"]!.fields.list("outside_hosts") ?? [])
         var bytes = 0
-        let flows = try readFlows(top.list("flows") ?? [], bytes: &bytes)
-        let generators = try readGenerators(top.list("generators") ?? [], flowNames: Set(flows.map(\.name)), bytes: &bytes)
+        r = traffic["flows"]!.reader
+        let flows = try readFlows(traffic["flows"]!.fields.list("flows") ?? [], bytes: &bytes)
+        r = traffic["generators"]!.reader
+        let generators = try readGenerators(traffic["generators"]!.fields.list("generators") ?? [],
+                                            flowNames: Set(flows.map(\.name)), bytes: &bytes)
+        r = networkReader
 
         var scenario = Scenario(name: name, description: description, file: r.file, seed: seed, model: model,
                                 flows: flows, assumptions: assumptions)
@@ -90,6 +113,7 @@ struct ScenarioBuilder {
         scenario.flowLogs = flowLogs
         scenario.warnings = warnings
         scenario.generators = generators
+        scenario.invented = try readInvented(top.list("invented") ?? [])
         return scenario
     }
 
@@ -198,5 +222,14 @@ struct ScenarioBuilder {
             a.overridden.insert(k)
         }
         assumptions = a
+    }
+
+    /// `invented:` — what an importer made up: `{of: what, value: v, how: text}` each.
+    func readInvented(_ items: [Node]) throws -> [InventedValue] {
+        try items.map { n in
+            let f = try r.fields(n, what: "invented value", key: "invented", allowed: ["of", "value", "how"])
+            return InventedValue(what: try f.requireWord("of"), value: try f.requireWord("value"),
+                                 how: try f.string("how") ?? "")
+        }
     }
 }

@@ -24,6 +24,50 @@ public enum ScenarioLoader {
         return try load(yaml: text, file: path)
     }
 
+    /// A network scenario and, from a second file the user keeps, the traffic to run through it (`outside_hosts`,
+    /// `flows`, `generators`): the network can be regenerated (`vpcsim import terraform`) while the checks stay.
+    /// Errors name the file they are in.
+    public static func load(networkPath: String, flowsPath: String) throws -> Scenario {
+        try load(networkYAML: readText(networkPath), networkFile: networkPath, flowsPath: flowsPath)
+    }
+
+    /// The same with the network's text already at hand (an import's).
+    public static func load(networkYAML network: String, networkFile networkPath: String, flowsPath: String) throws -> Scenario {
+        let flows = try readText(flowsPath)
+        let root = try compose(network, file: networkPath)
+        let flowsRoot = try compose(flows, file: flowsPath)
+        var builder = ScenarioBuilder(reader: YAMLReader(file: networkPath))
+        return try builder.build(root, flowsFile: (flowsRoot, YAMLReader(file: flowsPath)))
+    }
+
+    static func readText(_ path: String) throws -> String {
+        switch readFile(path) {
+        case .success(let bytes):
+            guard let s = String(validating: bytes, as: UTF8.self) else {
+                throw ScenarioError(file: path, line: 0, column: 0, message: "cannot read scenario: not valid UTF-8")
+            }
+            return s
+        case .failure(let reason):
+            throw ScenarioError(file: path, line: 0, column: 0, message: "cannot read scenario: \(reason.text)")
+        }
+    }
+
+    static func compose(_ yaml: String, file: String) throws -> Node {
+        if let (line, column) = NestingLimit.firstTooDeep(yaml: yaml) {
+            throw ScenarioError(file: file, line: line, column: column, message: NestingLimit.message)
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let e as YamlError {
+            throw syntaxError(e, file: file, yaml: yaml)
+        }
+        guard let root, !YAMLReader.isNull(root) else {
+            throw ScenarioError(file: file, line: 1, column: 1, message: "the file is empty")
+        }
+        return root
+    }
+
     public static func load(yaml: String, file: String) throws -> Scenario {
         // Before the composer recurses into it: thousands of levels would overflow the stack.
         if let (line, column) = NestingLimit.firstTooDeep(yaml: yaml) {
