@@ -11,7 +11,8 @@ struct VPCSim: ParsableCommand {
         commandName: "vpcsim",
         abstract: "A packet-level simulator of AWS VPC networking: real traffic through your VPC, a pcap per hop.",
         version: vpcsimVersion,
-        subcommands: [Run.self, Validate.self, Trace.self, CompareCommand.self, Import.self, CompareLogsCommand.self])
+        subcommands: [Run.self, Validate.self, Trace.self, ReportCommand.self, CompareCommand.self, Import.self,
+                      CompareLogsCommand.self])
 
     /// Before anything else (before any thread starts): Ctrl-C, SIGTERM and SIGHUP remove the files still being
     /// written, and a file-size limit makes a write fail rather than kill the process (`TemporaryFiles`).
@@ -109,7 +110,7 @@ func fail(_ message: String) -> Never {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a scenario: captures per hop, all-hops.pcapng, flow-logs.txt, report.txt and report.json.")
+        abstract: "Run a scenario: captures per hop, all-hops.pcapng, flow-logs.txt, report.txt, report.json and report.html.")
 
     @Argument(help: "The scenario file (YAML).")
     var scenario: String
@@ -130,6 +131,9 @@ struct Run: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Write flow-logs.txt (what VPC Flow Logs would record at each ENI).")
     var flowLogs = true
 
+    @Flag(inversion: .prefixedNo, help: "Write report.html (the topology with each flow's path, a ladder per flow, fleets, files).")
+    var html = true
+
     @Flag(name: .long, help: "Print only the flow summary lines.")
     var quiet = false
 
@@ -140,6 +144,7 @@ struct Run: ParsableCommand {
             var options = Runner.Options(outDir: out, seed: seed, capture: selection)
             options.allHops = allHops
             options.flowLogs = flowLogs
+            options.html = html
             if !quiet { options.progress = ProgressLine.shared.update }
             outcome = try Runner.run(path: scenario, options: options)
             ProgressLine.shared.finish()
