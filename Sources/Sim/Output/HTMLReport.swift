@@ -45,6 +45,38 @@ public enum HTMLReport {
         return try e.encode(value)
     }
 
+    /// report.json's content as the page embeds it: each distinct hop once (`hop_table`), each flow's paths as
+    /// indexes into it (`flow_hops`, `flow_reply_hops`; the flows' own `hops` and `reply_hops` left empty). A
+    /// thousand flows along one path repeat the same hops; stored once, the page stays a fraction of the size.
+    struct Embedded: Encodable {
+        var report: RunReport
+        var hop_table: [RunReport.Hop] = []
+        var flow_hops: [[Int]] = []
+        var flow_reply_hops: [[Int]] = []
+
+        init(_ r: RunReport) throws {
+            report = r
+            var index: [Data: Int] = [:]
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            func intern(_ hops: [RunReport.Hop]) throws -> [Int] {
+                try hops.map { h in
+                    let key = try e.encode(h)
+                    if let k = index[key] { return k }
+                    index[key] = hop_table.count
+                    hop_table.append(h)
+                    return hop_table.count - 1
+                }
+            }
+            for i in report.flows.indices {
+                flow_hops.append(try intern(report.flows[i].hops))
+                flow_reply_hops.append(try intern(report.flows[i].reply_hops))
+                report.flows[i].hops = []
+                report.flows[i].reply_hops = []
+            }
+        }
+    }
+
     /// The page for a run's report (as report.json holds it) and the start of its flow logs.
     public static func page(_ r: RunReport, flowLogs: FlowLogExcerpt?) throws -> String {
         let esc = HTMLTopology.esc
@@ -79,7 +111,7 @@ public enum HTMLReport {
         h += "<section id=\"flow-logs\" aria-labelledby=\"h-flow-logs\"></section>\n"
         h += "<section id=\"assumptions\" aria-labelledby=\"h-assumptions\"></section>\n"
         h += "</main>\n</div>\n"
-        h += "<script type=\"application/json\" id=\"report-data\">\(scriptJSON(try compactJSON(r)))</script>\n"
+        h += "<script type=\"application/json\" id=\"report-data\">\(scriptJSON(try compactJSON(Embedded(r))))</script>\n"
         h += "<script type=\"application/json\" id=\"flow-logs-data\">"
             + "\(flowLogs.map { (try? compactJSON($0)).map(scriptJSON) ?? "null" } ?? "null")</script>\n"
         h += "<script>\(script)</script>\n</body></html>\n"
@@ -209,7 +241,8 @@ body{background:#fff;color:#000}details.alt{display:none}section{break-inside:av
 'use strict';
 var rec=window.__vpcsimRecord||function(m){throw new Error(m);};
 try{
-var R=JSON.parse(document.getElementById('report-data').textContent);
+var E=JSON.parse(document.getElementById('report-data').textContent),R=E.report;
+R.flows.forEach(function(f,i){f.hops=E.flow_hops[i].map(function(k){return E.hop_table[k];});f.reply_hops=E.flow_reply_hops[i].map(function(k){return E.hop_table[k];});});
 var LOGS=JSON.parse(document.getElementById('flow-logs-data').textContent);
 var T=R.topology||{vpcs:[],subnets:[],gateways:[],enis:[],security_groups:[],lambdas:[],outside_hosts:[],capture_points:[]};
 var CP=T.capture_points||[];
@@ -259,6 +292,7 @@ return s+'</g>';}
 function drawPath(f){var g=document.getElementById('paths');if(!g)return;var svg=document.getElementById('topology');
 g.innerHTML=pathMarkup(f.reply_hops,'rep')+pathMarkup(f.hops,'req')+dropMarkup(f);
 var m=document.getElementById('drop-marker');if(m&&svg){var bb=m.getBBox();var vb=svg.viewBox.baseVal;var need=Math.ceil(bb.x+bb.width+10);if(need>vb.width){svg.setAttribute('viewBox','0 0 '+need+' '+vb.height);svg.setAttribute('width',need);}}
+var pb=g.getBBox?g.getBBox():null,sc=svg&&svg.parentNode;if(pb&&sc&&pb.height>0){var y0=Math.max(0,pb.y-30);if(y0<sc.scrollTop||pb.y+Math.min(pb.height,sc.clientHeight)>sc.scrollTop+sc.clientHeight)sc.scrollTop=y0;}
 var ds=document.getElementById('topology-desc');if(ds&&!ds.getAttribute('data-base'))ds.setAttribute('data-base',ds.textContent);
 if(ds)ds.textContent=ds.getAttribute('data-base')+' Drawn: flow '+f.name+', its request path ('+plural(f.hops.length,'hop')+') and reply path ('+plural(f.reply_hops.length,'hop')+'), listed under Flow.';}
 
@@ -382,6 +416,7 @@ if(R.flows.length)select(first,false);
 }catch(e){rec('script error: '+(e&&e.stack||e));}
 var errs=window.__vpcsimErrors||[];var p=document.getElementById('page-errors');if(p&&errs.length){p.textContent=errs.join('\n');p.hidden=false;}
 document.documentElement.setAttribute('data-ready','1');
+if(window.performance)document.documentElement.setAttribute('data-render-ms',String(Math.round(performance.now())));
 })();
 """#
 }

@@ -127,6 +127,8 @@ enum HTMLTopology {
         for f in t.lambdas {
             let name = f.name ?? f.id
             let enis = t.enis.filter { $0.kind == "lambda" && $0.owner.split(separator: "+").contains(Substring(name)) }
+            // Beside its first ENI, below the function before it.
+            if let top = enis.compactMap({ boxes[$0.id]?.y }).min() { ly = max(ly, top - 6) }
             for e in enis {
                 guard let b = boxes[e.id] else { continue }
                 body += "<path class=\"lambda-link\" d=\"M\(10 + leftW) \(ly + 20) C\(leftW + 30) \(ly + 20) "
