@@ -248,6 +248,9 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "Capture points: all, none, or a comma-separated list of names or component ids.")
     var capture: String = "all"
 
+    @Flag(inversion: .prefixedNo, help: "Write report.html (the topology with the flow's path, its ladder, files).")
+    var html = true
+
     @Flag(name: .long, help: "Print only the flow summary line.")
     var quiet = false
 
@@ -292,6 +295,7 @@ struct Trace: ParsableCommand {
         let outcome: Runner.Outcome
         do {
             var runOptions = Runner.Options(outDir: out ?? "captures/\(s.name)-trace", capture: selection)
+            runOptions.html = html
             if !quiet { runOptions.progress = ProgressLine.shared.update }
             outcome = try Runner.run(scenario: s, options: runOptions)
             ProgressLine.shared.finish()

@@ -278,16 +278,18 @@ var bx=a.b.x+a.b.w-12-(n-1)*21,by=cls==='req'?a.b.y+11:a.b.y+Math.min(a.b.h,50)-
 out+='<g class="hop '+cls+(isDrop(h)?' dropped':'')+'"><title>'+esc((cls==='req'?'request ':'reply ')+'hop '+(k+1)+': '+hopText(h))+'</title><circle cx="'+bx+'" cy="'+by+'" r="9"/><text x="'+bx+'" y="'+(by+3.5)+'" text-anchor="middle">'+(k+1)+'</text></g>';});
 var d=pts.map(function(p,j){return(j?'L':'M')+p.x+' '+p.y;}).join(' ');
 return(pts.length>1?'<path class="route '+cls+'" d="'+d+'"/>':'')+out;}
+function wrap(l,n){var out=[],cur='';l.split(' ').forEach(function(w){if(cur&&(cur+' '+w).length>n){out.push(cur);cur=w;}else cur=cur?cur+' '+w:w;});if(cur)out.push(cur);return out;}
 function fixLines(fix){var l=[];if(!fix)return l;(fix.changes||[]).forEach(function(c){l.push('FIX: '+c.component+' '+c.change);});if(fix.advice)l.push('ADVICE: '+fix.advice);return l;}
 function dropMarkup(f){var all=f.hops.map(function(h){return[h,'request'];}).concat(f.reply_hops.map(function(h){return[h,'reply'];}));
 var hit=all.filter(function(x){return isDrop(x[0]);})[0];var at=hit?hit[0].at:null;var text;
 if(hit)text='✘ '+hopText(hit[0]);else if(f.drop){text='✘ '+f.drop.component_name+(f.drop.direction?' '+f.drop.direction:'')+': '+f.drop.rule;var m=f.drop.component.split(',')[0];at=boxes[m]?m:null;}
-if(!text||!at||!boxes[at])return '';var a=anchor(at);var lines=[text].concat(fixLines(f.fix));
-var w=Math.min(760,Math.max.apply(null,lines.map(function(s){return s.length;}))*6.3+16),x=a.b.x+a.b.w+14,y=a.b.y;
-var s='<g class="drop-marker" id="drop-marker"><title>'+esc(lines.join('\n'))+'</title>';
+if(!text||!at||!boxes[at])return '';var a=anchor(at);var full=[text].concat(fixLines(f.fix)),lines=[],kinds=[];
+full.forEach(function(l,k){wrap(l,58).forEach(function(w,j){lines.push(w);kinds.push(k?'dm-fix':'dm-rule');});});
+var w=Math.min(760,Math.max.apply(null,lines.map(function(s){return s.length;}))*6.7+16),x=a.b.x+a.b.w+14,y=a.b.y;
+var s='<g class="drop-marker" id="drop-marker"><title>'+esc(full.join('\n'))+'</title>';
 s+='<line x1="'+(a.x-10)+'" y1="'+(a.y-10)+'" x2="'+(a.x+10)+'" y2="'+(a.y+10)+'"/><line x1="'+(a.x-10)+'" y1="'+(a.y+10)+'" x2="'+(a.x+10)+'" y2="'+(a.y-10)+'"/>';
 s+='<rect x="'+x+'" y="'+y+'" width="'+w+'" height="'+(lines.length*16+10)+'" rx="5"/>';
-lines.forEach(function(l,k){s+='<text x="'+(x+8)+'" y="'+(y+18+k*16)+'" class="'+(k?'dm-fix':'dm-rule')+'">'+esc(l)+'</text>';});
+lines.forEach(function(l,k){s+='<text x="'+(x+8)+'" y="'+(y+18+k*16)+'" class="'+kinds[k]+'">'+esc(l)+'</text>';});
 return s+'</g>';}
 function drawPath(f){var g=document.getElementById('paths');if(!g)return;var svg=document.getElementById('topology');
 g.innerHTML=pathMarkup(f.reply_hops,'rep')+pathMarkup(f.hops,'req')+dropMarkup(f);
