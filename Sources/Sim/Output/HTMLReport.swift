@@ -369,9 +369,9 @@ var x=function(i){return L+(n<2?(W-L-10)/2:i*(W-L-10)/(n-1));},y=function(v){ret
 var s='<svg class="chart" width="'+W+'" height="'+H+'" role="img" aria-label="'+esc(title+' per minute: '+series.map(function(sr){return sr[0]+' '+minutes.map(function(m){return m.metrics[sr[1]]||0;}).join(', ');}).join('; '))+'">';
 s+='<text x="'+L+'" y="13" class="t-chip">'+esc(title)+'</text><line class="axis" x1="'+L+'" y1="'+(H-B)+'" x2="'+(W-10)+'" y2="'+(H-B)+'"/><line class="axis" x1="'+L+'" y1="20" x2="'+L+'" y2="'+(H-B)+'"/>';
 s+='<text x="'+(L-4)+'" y="24" text-anchor="end" class="t-small">'+max.toLocaleString('en-US')+'</text><text x="'+(L-4)+'" y="'+(H-B)+'" text-anchor="end" class="t-small">0</text>';
-if(n){s+='<text x="'+x(0)+'" y="'+(H-B+14)+'" text-anchor="middle" class="t-small">'+utc(minutes[0].minute_start)+'</text>';if(n>1)s+='<text x="'+x(n-1)+'" y="'+(H-B+14)+'" text-anchor="middle" class="t-small">'+utc(minutes[n-1].minute_start)+'</text>';}
+if(n){s+='<text x="'+x(0)+'" y="'+(H-B+14)+'" text-anchor="middle" class="t-small">'+utc(minutes[0].minute_start)+'</text>';if(n>1)s+='<text x="'+x(n-1)+'" y="'+(H-B+14)+'" text-anchor="end" class="t-small">'+utc(minutes[n-1].minute_start)+'</text>';}
 series.forEach(function(sr,k){var pts=minutes.map(function(m,i){return x(i)+','+y(m.metrics[sr[1]]||0);});s+='<polyline class="s'+k+'" points="'+pts.join(' ')+'"/>';minutes.forEach(function(m,i){s+='<circle class="p'+k+'" cx="'+x(i)+'" cy="'+y(m.metrics[sr[1]]||0)+'" r="2.5"><title>'+esc(utc(m.minute_start)+' '+sr[0]+' '+(m.metrics[sr[1]]||0))+'</title></circle>';});
-s+='<text x="'+(L+10+k*190)+'" y="'+(H-4)+'" class="t-small">■ </text><text x="'+(L+22+k*190)+'" y="'+(H-4)+'" class="t-small">'+esc(sr[0])+'</text>';});
+s+='<rect class="p'+k+'" x="'+(L+10+k*220)+'" y="'+(H-12)+'" width="10" height="10"/><text x="'+(L+24+k*220)+'" y="'+(H-3)+'" class="t-small">'+esc(sr[0])+'</text>';});
 return s+'</svg>';}
 function utc(sec){return new Date(sec*1000).toISOString().slice(0,16).replace('T',' ');}
 function renderFleets(){var s='';
