@@ -153,6 +153,11 @@ struct HTMLReportCLITests {
         #expect(b.status == 2)
         #expect(b.stderr.hasPrefix("vpcsim: error: \(dir)/broken.json: not valid JSON"))
         #expect(b.stderr.split(separator: "\n").count == 1)
+        let deep = String(repeating: "[", count: 100_000)
+        try Data(("{\"flows\": " + deep).utf8).write(to: URL(fileURLWithPath: dir + "/deep.json"))
+        let d = try vpcsim(["report", dir + "/deep.json", "--html", dir + "/out.html"])
+        #expect(d.status == 2)
+        #expect(d.stderr.hasPrefix("vpcsim: error: \(dir)/deep.json:1:") && d.stderr.contains("nesting deeper than"), "\(d.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/out.html"))
     }
 

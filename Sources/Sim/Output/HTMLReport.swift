@@ -422,3 +422,61 @@ if(window.performance)document.documentElement.setAttribute('data-render-ms',Str
 })();
 """#
 }
+
+extension HTMLReport {
+    /// A report.json that cannot be read: the file, the place (line:column, or the JSON path) and the problem.
+    public struct ReportFileError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Reads a report.json written by vpcsim run or trace.
+    public static func readReport(path: String) throws -> RunReport {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReportFileError(description: "\(path): cannot read the file")
+        }
+        let bytes = [UInt8](data)
+        if let offset = NestingLimit.firstTooDeep(json: bytes) {  // before the decoder recurses into it
+            let (l, c) = NestingLimit.position(ofByte: offset, in: bytes)
+            throw ReportFileError(description: "\(path):\(l):\(c): \(NestingLimit.message)")
+        }
+        do {
+            return try JSONDecoder().decode(RunReport.self, from: data)
+        } catch let e as DecodingError {
+            throw ReportFileError(description: "\(path): \(describe(e))")
+        } catch {
+            throw ReportFileError(description: "\(path): \(error)")
+        }
+    }
+
+    /// "flows[0].outcome: expected a string": the JSON path and what is wrong there.
+    static func describe(_ e: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            var s = ""
+            for k in keys {
+                if let i = k.intValue { s += "[\(i)]" } else { s += (s.isEmpty ? "" : ".") + k.stringValue }
+            }
+            return s.isEmpty ? "the top level" : s
+        }
+        func what(_ type: Any.Type) -> String {
+            type == String.self ? "a string" : type == Bool.self ? "true or false"
+                : type == Double.self || type == Int.self || type == UInt64.self || type == Int64.self ? "a number"
+                : "a \(type)"
+        }
+        switch e {
+        case .keyNotFound(let key, let c):
+            return "\(path(c.codingPath + [key])): missing (not a report.json of vpcsim run?)"
+        case .typeMismatch(let type, let c):
+            return "\(path(c.codingPath)): expected \(what(type))"
+        case .valueNotFound(let type, let c):
+            return "\(path(c.codingPath)): expected \(what(type)), found null"
+        case .dataCorrupted(let c):
+            if c.codingPath.isEmpty {
+                let detail = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+                return "not valid JSON" + (detail.map { " (\($0))" } ?? "")
+            }
+            return "\(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default:
+            return "\(e)"
+        }
+    }
+}
