@@ -14,6 +14,8 @@ public enum Runner {
         public var allHops = true
         /// Whether to record flow logs (flow-logs.txt): a fleet's records are the largest output after its pcaps.
         public var flowLogs = true
+        /// Whether to write report.html (the report drawn: topology, paths, ladders) beside report.txt.
+        public var html = true
         /// Called every 65,536 events with the run's progress (for a progress bar; never part of an output).
         public var progress: (@Sendable (Progress) -> Void)?
         /// Whether generated flows cross internet gateways without events of their own (`VPCNetwork.fusesFlowsFrom`;
@@ -243,6 +245,8 @@ public enum Runner {
         report.not_modeled_unexpected = notModeled
         if !scenario.warnings.isEmpty { report.warnings = scenario.warnings }
         report.addLambdaSubnets(scenario: scenario, results: results, generators: sim.generatorResults)
+        report.addDrawing(scenario: scenario, points: sim.network.capturePoints, ladders: recorder.ladders,
+                          pointKeys: recorder.pointKeys)
         let text = ReportRenderer.text(report, ladders: recorder.ladders, points: sim.network.capturePoints,
                                        outDir: outDir)
         // Records still open complete now; flow-logs.txt, written as they completed, moves into place.
@@ -251,6 +255,10 @@ public enum Runner {
         if let outDir {
             try writeAtomically(Data(text.utf8), to: "\(outDir)/report.txt")
             try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
+            if options.html {
+                let logs = flowLogs == nil ? nil : HTMLReport.flowLogExcerpt(path: "\(outDir)/flow-logs.txt")
+                try writeAtomically(Data(try HTMLReport.page(report, flowLogs: logs).utf8), to: "\(outDir)/report.html")
+            }
         }
         complete = true
         return Outcome(report: report, text: text, flowLogRecords: flowLogRecords,
@@ -261,14 +269,14 @@ public enum Runner {
 
     /// Outputs of an earlier run in the same directory would mix with this run's, or, if this run fails, be
     /// taken for its results: remove the files vpcsim names ("NN-….pcap", all-hops.pcapng, report.txt,
-    /// report.json, flow-logs.txt), nothing else. Also the unfinished files of a run that was killed outright
+    /// report.json, report.html, flow-logs.txt), nothing else. Also the unfinished files of a run that was killed outright
     /// (SIGKILL, the OOM killer: `TemporaryFiles` cleans up after the signals that can be caught): an output's
     /// ".NAME.PID.tmp" and its spools "NAME.ifN.PID.spool" / "NAME.eniN.PID.spool", when no process PID is left.
     static func removeStaleOutputs(in dir: String) {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
         func isOutput(_ n: Substring) -> Bool {
-            ["all-hops.pcapng", "report.txt", "report.json", "flow-logs.txt"].contains(n)
+            ["all-hops.pcapng", "report.txt", "report.json", "report.html", "flow-logs.txt"].contains(n)
                 || (n.hasSuffix(".pcap") && n.count > 3 && n.prefix(2).allSatisfy(\.isNumber) && n.dropFirst(2).first == "-")
         }
         for n in names.sorted() {

@@ -11,7 +11,8 @@ struct VPCSim: ParsableCommand {
         commandName: "vpcsim",
         abstract: "A packet-level simulator of AWS VPC networking: real traffic through your VPC, a pcap per hop.",
         version: vpcsimVersion,
-        subcommands: [Run.self, Validate.self, Trace.self, CompareCommand.self, Import.self, CompareLogsCommand.self, DiffCommand.self])
+        subcommands: [Run.self, Validate.self, Trace.self, ReportCommand.self, CompareCommand.self, Import.self,
+                      CompareLogsCommand.self, DiffCommand.self])
 
     /// Before anything else (before any thread starts): Ctrl-C, SIGTERM and SIGHUP remove the files still being
     /// written, and a file-size limit makes a write fail rather than kill the process (`TemporaryFiles`).
@@ -109,7 +110,7 @@ func fail(_ message: String) -> Never {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a scenario: captures per hop, all-hops.pcapng, flow-logs.txt, report.txt and report.json.")
+        abstract: "Run a scenario: captures per hop, all-hops.pcapng, flow-logs.txt, report.txt, report.json and report.html.")
 
     @Argument(help: "The scenario file (YAML); or give --network and --flows.")
     var scenario: String?
@@ -136,6 +137,9 @@ struct Run: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Write flow-logs.txt (what VPC Flow Logs would record at each ENI).")
     var flowLogs = true
 
+    @Flag(inversion: .prefixedNo, help: "Write report.html (the topology with each flow's path, a ladder per flow, fleets, files).")
+    var html = true
+
     @Flag(name: .long, help: "Print only the flow summary lines.")
     var quiet = false
 
@@ -146,6 +150,7 @@ struct Run: ParsableCommand {
             var options = Runner.Options(outDir: out, seed: seed, capture: selection)
             options.allHops = allHops
             options.flowLogs = flowLogs
+            options.html = html
             if !quiet { options.progress = ProgressLine.shared.update }
             switch (scenario, network, flows) {
             case (let path?, nil, nil):
@@ -264,6 +269,9 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "Capture points: all, none, or a comma-separated list of names or component ids.")
     var capture: String = "all"
 
+    @Flag(inversion: .prefixedNo, help: "Write report.html (the topology with the flow's path, its ladder, files).")
+    var html = true
+
     @Flag(name: .long, help: "Print only the flow summary line.")
     var quiet = false
 
@@ -308,6 +316,7 @@ struct Trace: ParsableCommand {
         let outcome: Runner.Outcome
         do {
             var runOptions = Runner.Options(outDir: out ?? "captures/\(s.name)-trace", capture: selection)
+            runOptions.html = html
             if !quiet { runOptions.progress = ProgressLine.shared.update }
             outcome = try Runner.run(scenario: s, options: runOptions)
             ProgressLine.shared.finish()

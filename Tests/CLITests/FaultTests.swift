@@ -10,9 +10,9 @@ import Testing
 /// or spool is left, and a failure is one line naming the file.
 @Suite struct FaultTests {
     static let story = "scenarios/lambda-sftp-nacl.yaml"
-    /// The story's outputs and their sizes: 01–04 pcaps 115–231 KB, all-hops.pcapng 637 KB, report.json 14 KB,
-    /// report.txt 9 KB, flow-logs.txt 1 KB.
-    static let storyOutputs = 8
+    /// The story's outputs and their sizes: 01–04 pcaps 115–231 KB, all-hops.pcapng 637 KB, report.html 53 KB,
+    /// report.json 24 KB, report.txt 9 KB, flow-logs.txt 1 KB.
+    static let storyOutputs = 9
 
     static func entries(_ dir: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
@@ -24,7 +24,7 @@ import Testing
     }
 
     /// Checks that every output in `dir` is complete: captures read by capinfos to the end (a cut record is an
-    /// error to it), report.json parses, flow-logs.txt is whole lines with as many fields as its header.
+    /// error to it), report.json parses, report.html ends, flow-logs.txt is whole lines with as many fields as its header.
     static func expectComplete(_ dir: String) throws {
         for name in entries(dir) {
             let path = dir + "/" + name
@@ -35,6 +35,9 @@ import Testing
             } else if name == "report.json" {
                 let data = try Data(contentsOf: URL(fileURLWithPath: path))
                 #expect((try? JSONSerialization.jsonObject(with: data)) != nil, "report.json does not parse")
+            } else if name == "report.html" {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                #expect(text.hasSuffix("</html>\n"), "report.html is cut")
             } else if name == "flow-logs.txt" {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
                 #expect(text.hasSuffix("\n"), "flow-logs.txt ends inside a record")

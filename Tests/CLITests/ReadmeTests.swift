@@ -43,7 +43,7 @@ import Testing
         for prefix in ["01-lambda-", "02-nat-", "03-igw-internet-side-", "04-host-"] {
             #expect(files.contains { $0.hasPrefix(prefix) && $0.hasSuffix(".pcap") }, "\(prefix)…pcap")
         }
-        for name in ["all-hops.pcapng", "report.txt", "flow-logs.txt", "report.json"] {
+        for name in ["all-hops.pcapng", "report.txt", "flow-logs.txt", "report.json", "report.html"] {
             #expect(files.contains(name), "\(name)")
         }
         #expect(try String(contentsOfFile: out + "/report.txt", encoding: .utf8) == r.stdout)
@@ -55,11 +55,12 @@ import Testing
         // report.json's keys as README lists them.
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
             as? [String: Any])
-        for key in ["scenario", "seed", "flows", "captures", "nat_gateways", "assumptions"] {
+        for key in ["scenario", "seed", "flows", "captures", "nat_gateways", "assumptions", "topology"] {
             #expect(json[key] != nil, "report.json: \(key)")
         }
         for flow in try #require(json["flows"] as? [[String: Any]]) {
-            for key in ["name", "from", "to", "outcome", "elapsed_s", "drop", "hops", "reply_hops", "expectation"] {
+            for key in ["name", "from", "to", "outcome", "elapsed_s", "drop", "hops", "reply_hops", "expectation", "ladder",
+                        "seen_at"] {
                 #expect(flow[key] != nil, "report.json flows[]: \(key)")
             }
         }
@@ -117,7 +118,7 @@ import Testing
     /// Every option of the synopsis under "## Commands" is one the subcommand's --help lists.
     @Test func theCommandSynopsisNamesOptionsTheCommandsTake() throws {
         let synopsis = try Self.block(after: "## Commands", in: Self.readme()).filter { $0.hasPrefix("vpcsim ") }
-        #expect(synopsis.count == 8)
+        #expect(synopsis.count == 9)
         var checked = 0
         for line in synopsis {
             let words = line.split(separator: " ")

@@ -296,7 +296,7 @@ struct FlowLogCompletionTests {
             #expect(o.flowLogRecordCount == 1_200)
             #expect(String(decoding: data, as: UTF8.self) == o.flowLogText)
             #expect(try FileManager.default.contentsOfDirectory(atPath: d).sorted()
-                == ["flow-logs.txt", "report.json", "report.txt"])
+                == ["flow-logs.txt", "report.html", "report.json", "report.txt"])
             texts.append(data)
         }
         #expect(texts[0] == texts[1])

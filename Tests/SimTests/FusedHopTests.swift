@@ -95,8 +95,8 @@ import TestSupport
             }
             #expect(outcomes[0] == outcomes[2] && outcomes[1] == outcomes[3])
             let files = try FileManager.default.contentsOfDirectory(atPath: dirs[0]).sorted()
-            // The selected pcaps and all-hops.pcapng; flow-logs.txt, report.json, report.txt.
-            #expect(files.count == (capture.isEmpty ? 3 : capture.count + 4))
+            // The selected pcaps and all-hops.pcapng; flow-logs.txt, report.html, report.json, report.txt.
+            #expect(files.count == (capture.isEmpty ? 4 : capture.count + 5))
             #expect(try FileManager.default.contentsOfDirectory(atPath: dirs[1]).sorted() == files)
             for f in files {
                 var a = try Data(contentsOf: URL(fileURLWithPath: dirs[0] + "/" + f))

@@ -28,6 +28,9 @@ public struct RunReport: Codable, Sendable {
         public var action: String
         public var rule: String
         public var detail: String?
+        /// The box of `topology` the hop happened at: an ENI's, a subnet's (route tables, NACLs) or a gateway's id,
+        /// an outside host's name, or "internet".
+        public var at: String? = nil
     }
     public struct Fix: Codable, Sendable {
         public var changes: [RuleChange]
@@ -72,6 +75,10 @@ public struct RunReport: Codable, Sendable {
         /// A Lambda flow's subnet and Hyperplane ENI (ids); absent for other sources.
         public var source_subnet: String? = nil
         public var source_eni: String? = nil
+        /// The packets of the flow across the capture points (report.txt's ladder), bulk data collapsed into bands.
+        public var ladder: [LadderEntry]? = nil
+        /// Per capture point that saw the flow: its addresses there and a display filter for them.
+        public var seen_at: [PointView]? = nil
 
         /// As synthesized, except that `drop` is always there: null when nothing dropped the flow.
         public func encode(to encoder: Encoder) throws {
@@ -94,6 +101,8 @@ public struct RunReport: Codable, Sendable {
             try c.encodeIfPresent(expectation, forKey: .expectation)
             try c.encodeIfPresent(source_subnet, forKey: .source_subnet)
             try c.encodeIfPresent(source_eni, forKey: .source_eni)
+            try c.encodeIfPresent(ladder, forKey: .ladder)
+            try c.encodeIfPresent(seen_at, forKey: .seen_at)
         }
     }
     public struct Capture: Codable, Sendable {
@@ -168,6 +177,8 @@ public struct RunReport: Codable, Sendable {
     public var lambda_subnets: [LambdaSubnets]? = nil
     /// What the scenario says that the simulation does not model (`Scenario.warnings`); nil when nothing.
     public var warnings: [String]? = nil
+    /// The scenario's VPCs, subnets, gateways, ENIs and capture points, for drawing (report.html).
+    public var topology: Topology? = nil
 }
 
 extension RunReport {

@@ -55,6 +55,10 @@ public final class RunRecorder: NetworkObserver {
     private let capturesRef: Borrowed<CaptureWriter>?
     public private(set) var ladders: [[LadderRow]]
     private var ladderIndex: [[Int: Int]]
+    /// Per explicit flow, each capture point that saw it with the flow's addresses there, client to server (a
+    /// reply's key reversed), in the order the points first saw them: a NAT gateway's point has two (the flow
+    /// before and after translation).
+    public private(set) var pointKeys: [[(point: Int, key: PacketKey)]]
     /// Rows kept per flow for the ladder (the report shows the first ones; the captures keep everything).
     let ladderLimit: Int
 
@@ -65,12 +69,22 @@ public final class RunRecorder: NetworkObserver {
         self.ladderLimit = ladderLimit
         ladders = Array(repeating: [], count: sim.scenario.flows.count)
         ladderIndex = Array(repeating: [:], count: sim.scenario.flows.count)
+        pointKeys = Array(repeating: [], count: sim.scenario.flows.count)
     }
 
     public func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: UnsafeRawBufferPointer) {
         if let c = capturesRef { c { $0.write(point: point, time: time, packet: packet, outgoing: outgoing, comment: comment) } }
         guard packet.flow >= 0, packet.flow < ladders.count else { return }
         let f = packet.flow
+        // At most two per point (a NAT gateway's sees the flow before and after translation).
+        if pointKeys[f].count < 16 {
+            var k = packet.key
+            if !packet.fromClient {
+                swap(&k.source, &k.destination)
+                swap(&k.sourcePort, &k.destinationPort)
+            }
+            if !pointKeys[f].contains(where: { $0.point == point && $0.key == k }) { pointKeys[f].append((point, k)) }
+        }
         if let r = ladderIndex[f][packet.id] {
             if ladders[f][r].points.last != point { ladders[f][r].points.append(point) }
         } else if ladders[f].count < ladderLimit {
