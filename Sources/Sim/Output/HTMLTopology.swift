@@ -6,6 +6,9 @@
 /// Every box a path can pass carries `data-id` (the component's id, as report.json's hops' `at` names it) and
 /// `data-box` ("x y width height"), which the page's script draws paths between.
 enum HTMLTopology {
+    /// Gateway kinds the simulation models (drawn without "not modeled").
+    static let modeledKinds: Set<String> = ["nat-gateway", "peering-connection", "transit-gateway-attachment", "vpc-endpoint"]
+
     static let chipW = 210, chipH = 50, gap = 10
     static let subnetW = chipW + 2 * gap, subnetHead = 42
     static let azW = subnetW + 2 * gap, azHead = 22
@@ -101,7 +104,8 @@ enum HTMLTopology {
                 let isIGW = g.kind == "internet-gateway"
                 body += chip(id: g.id, kind: isIGW ? "igw" : "other", x: gx, y: gy,
                              title: isIGW ? "Internet gateway" : g.kind, line2: g.id,
-                             line3: isIGW ? (g.name ?? "") : "not modeled", tip: "\(g.kind) \(g.id)")
+                             line3: isIGW || Self.modeledKinds.contains(g.kind) ? (g.name ?? "") : "not modeled",
+                             tip: "\(g.kind) \(g.id)")
                 gx += chipW + gap
             }
             body += inner

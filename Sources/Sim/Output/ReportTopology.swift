@@ -115,6 +115,19 @@ extension RunReport {
             gateways.append(.init(id: n.id, name: n.name, kind: "nat-gateway", vpc: m.vpcs[m.subnets[n.subnet].vpc].id,
                                   subnet: m.subnets[n.subnet].id, private_ip: ip(e.privateIP), public_ip: ip(e.publicIP)))
         }
+        // The modeled components between VPCs: peering connections, transit gateways (one box per attachment's
+        // VPC), gateway endpoints.
+        for c in m.peeringConnections {
+            gateways.append(.init(id: c.id, name: c.name, kind: "peering-connection", vpc: m.vpcs[c.requesterVPC].id))
+        }
+        for a in m.tgwAttachments {
+            let g = m.transitGateways[a.transitGateway]
+            gateways.append(.init(id: a.id, name: a.name ?? g.name, kind: "transit-gateway-attachment",
+                                  vpc: m.vpcs[a.vpc].id))
+        }
+        for e in m.vpcEndpoints {
+            gateways.append(.init(id: e.id, name: e.name, kind: "vpc-endpoint", vpc: m.vpcs[e.vpc].id))
+        }
         // Route targets the model does not have, once each, in the order the route tables name them.
         var others: [String] = []
         for t in m.routeTables {
@@ -168,6 +181,7 @@ extension RunReport {
                 case .natGateway: c = "nat-gateway"
                 case .internetGateway: c = "internet-gateway"
                 case .outsideHost: c = "outside-host"
+                case .tgwAttachment: c = "transit-gateway-attachment"
                 }
                 return .init(name: p.name, component: c, component_id: p.componentID, description: p.description)
             })
@@ -204,11 +218,39 @@ extension RunReport {
     static func locate(_ hops: inout [Hop], sender: Place, receiver: Place, _ m: VPCModel) {
         var subnet = sender.subnet
         func subnetID(_ s: Int?) -> String? { s.map { m.subnets[$0].id } }
+        /// The ENI of the appliance (an instance id) a hop names, if any.
+        func applianceENI(_ k: Int) -> Int? {
+            guard k >= 0, k < hops.count, hops[k].step == "appliance",
+                  let i = m.instances.first(where: { $0.id == hops[k].component }) else { return nil }
+            return i.eni
+        }
         for k in hops.indices {
             let h = hops[k]
             switch h.step {
-            case "security-group-egress": hops[k].at = sender.box
-            case "security-group-ingress": hops[k].at = receiver.box
+            case "security-group-egress":
+                // Leaving the sender, or an appliance that forwards the packet on.
+                if let e = applianceENI(k - 1) {
+                    hops[k].at = m.enis[e].id
+                    subnet = m.enis[e].subnet
+                } else {
+                    hops[k].at = sender.box
+                }
+            case "security-group-ingress": hops[k].at = applianceENI(k + 1).map { m.enis[$0].id } ?? receiver.box
+            case "appliance":
+                if let e = applianceENI(k) {
+                    hops[k].at = m.enis[e].id
+                    subnet = m.enis[e].subnet
+                }
+            case "transit-gateway":
+                // "leaves through subnet-… (name) in us-east-1a …": the packet is in that subnet next.
+                hops[k].at = h.component
+                if let r = h.rule.range(of: "leaves through ") {
+                    let id = h.rule[r.upperBound...].prefix { $0 != " " }
+                    subnet = m.subnets.firstIndex { $0.id == id } ?? subnet
+                }
+            case "tgw-route": hops[k].at = k > 0 ? hops[k - 1].at : h.component
+            case "peering", "vpc-endpoint": hops[k].at = h.component
+            case "internet": hops[k].at = "internet"
             case "route", "nacl-outbound": hops[k].at = subnetID(subnet) ?? h.component
             case "nacl-inbound":
                 var next = receiver.subnet
