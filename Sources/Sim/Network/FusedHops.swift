@@ -85,6 +85,7 @@ extension VPCNetwork {
     /// and NACL: no security group to pass) and nothing drops it; then forwarded with the two delays added (and
     /// through the internet gateway too, when that is fused). False, having changed nothing, when the departure
     /// needs its event.
+    @inline(__always)
     func fusedNATDeparture(_ n: Int, _ p: inout SimPacket, size: Int) -> Bool {
         // Interfaces observed by anything but the flow-log thread: the departure keeps its event.
         guard observer == nil || (recorder.map { r in r { !$0.otherInterfaceObservers } } ?? false) else { return false }

@@ -83,6 +83,7 @@ struct SecurityGroup {
     /// idle timeouts for established tracked connections, not what happens at a close (EC2-UG
     /// security-group-connection-tracking; aws-semantics §1): the model frees the entry once the close is
     /// complete (memory follows open connections), never before its last packet.
+    @inline(__always)
     private func followTracked(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?) -> Bool {
         let (canonical, forward) = Self.canonical(key)
         guard let slot = tracked.find(TrackedKey(key: canonical, eni: Int32(eni))) else { return false }

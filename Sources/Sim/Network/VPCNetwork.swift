@@ -426,6 +426,7 @@ public final class VPCNetwork {
 
     /// A new packet in `slot` (sent by an endpoint, or an RST a NAT gateway makes) leaves for its next hop, or is
     /// dropped (its slot freed).
+    @inline(__always)
     func carry(_ slot: Int32, _ t: Transit) {
         if !t.dropped, let next = t.next {
             schedule(slot, &slots.packet(slot).pointee, to: next, after: t.delay, carried: .max)
