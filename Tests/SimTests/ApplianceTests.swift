@@ -10,15 +10,11 @@ import Testing
     static let path = repositoryRoot + "/scenarios/appliance-east-west.yaml"
 
     static func run(_ text: String, out: String? = nil) throws -> Runner.Outcome {
-        let s = try ScenarioLoader.load(yaml: text, file: "appliance-east-west.yaml")
-        var o = out.map { Runner.Options(outDir: $0) } ?? Runner.Options(writeFiles: false)
-        if out == nil { o.flowLogs = false }
-        return try Runner.run(scenario: s, options: o)
+        try ScenarioText.run(text, file: "appliance-east-west.yaml", out: out)
     }
 
     static func replacing(_ text: String, _ old: String, _ new: String) -> String {
-        precondition(text.contains(old), "the scenario has \(old)")
-        return text.split(separator: old, omittingEmptySubsequences: false).joined(separator: new)
+        ScenarioText.replacing(text, old, new)
     }
 
     @Test func theShippedScenarioDropsAtTheCheckAndOnTheAsymmetricReturnAndForwardsTheSymmetricPath() throws {

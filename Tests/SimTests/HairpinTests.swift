@@ -14,15 +14,11 @@ import Testing
 
     /// Runs the scenario text (with `replacing` applied), in memory or into `out`.
     static func run(_ text: String, out: String? = nil) throws -> Runner.Outcome {
-        let s = try ScenarioLoader.load(yaml: text, file: "igw-hairpin.yaml")
-        var o = out.map { Runner.Options(outDir: $0) } ?? Runner.Options(writeFiles: false)
-        if out == nil { o.flowLogs = false }
-        return try Runner.run(scenario: s, options: o)
+        try ScenarioText.run(text, file: "igw-hairpin.yaml", out: out)
     }
 
     static func replacing(_ text: String, _ old: String, _ new: String) -> String {
-        precondition(text.contains(old), "the scenario has \(old)")
-        return text.split(separator: old, omittingEmptySubsequences: false).joined(separator: new)
+        ScenarioText.replacing(text, old, new)
     }
 
     @Test func theShippedScenarioHoldsItsExpectationsAndNamesTheNATElasticIPInTheFix() throws {

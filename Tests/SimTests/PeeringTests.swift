@@ -30,10 +30,7 @@ import Testing
     }
 
     static func run(_ text: String, out: String? = nil) throws -> Runner.Outcome {
-        let s = try ScenarioLoader.load(yaml: text, file: "peering.yaml")
-        var o = out.map { Runner.Options(outDir: $0) } ?? Runner.Options(writeFiles: false)
-        if out == nil { o.flowLogs = false }
-        return try Runner.run(scenario: s, options: o)
+        try ScenarioText.run(text, file: "peering.yaml", out: out)
     }
 
     // MARK: Model and format

@@ -13,15 +13,11 @@ import Testing
     static func yaml() throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 
     static func run(_ text: String, out: String? = nil) throws -> Runner.Outcome {
-        let s = try ScenarioLoader.load(yaml: text, file: "s3-gateway-endpoint.yaml")
-        var o = out.map { Runner.Options(outDir: $0) } ?? Runner.Options(writeFiles: false)
-        if out == nil { o.flowLogs = false }
-        return try Runner.run(scenario: s, options: o)
+        try ScenarioText.run(text, file: "s3-gateway-endpoint.yaml", out: out)
     }
 
     static func replacing(_ text: String, _ old: String, _ new: String) -> String {
-        precondition(text.contains(old), "the scenario has \(old)")
-        return text.split(separator: old, omittingEmptySubsequences: false).joined(separator: new)
+        ScenarioText.replacing(text, old, new)
     }
 
     @Test func theUploadGoesThroughTheEndpointWithThePrivateSourceAndComesBack() throws {
