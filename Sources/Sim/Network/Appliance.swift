@@ -12,8 +12,8 @@ import Packets
 struct Appliance {
     /// Per ENI: the instance it belongs to (-1: none).
     private let instanceOf: [Int32]
-    /// Connections a stateful appliance saw open, by ENI and canonical key, with their close (as security groups
-    /// track theirs: `SecurityGroup.followTracked`).
+    /// Connections a stateful appliance saw open, by ENI and canonical key, with their close (tracked as security
+    /// groups track theirs: `SecurityGroup.follow`).
     private let connections = HashTable<SecurityGroup.TrackedKey, SecurityGroup.Tracked>()
     private let model: VPCModel
 
@@ -46,7 +46,7 @@ struct Appliance {
             return Verdict(allowed: false, step: step(eni, action: .notModeled, rule: "source NAT by \(instance.id)",
                                                       detail: "a NAT instance's translation: not modeled"))
         case .stateful:
-            if follow(eni, key, marks) {
+            if SecurityGroup.follow(connections, eni, key, marks) {
                 return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded,
                                                                    rule: "forwarded (connection it saw open)")) : .pass
             }
@@ -56,23 +56,10 @@ struct Appliance {
                     detail: "a stateful appliance drops a TCP segment of a connection whose SYN it did not see "
                         + "(asymmetric path)"))
             }
-            let (canonical, forward) = SecurityGroup.canonical(key)
-            connections[SecurityGroup.TrackedKey(key: canonical, eni: Int32(eni))] = SecurityGroup.Tracked(openerForward: forward)
+            SecurityGroup.track(connections, eni, key)
             return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded,
                                                                rule: "forwarded (new connection)")) : .pass
         }
-    }
-
-    /// Whether `key` belongs to a connection the appliance at `eni` saw open; follows its close.
-    private func follow(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?) -> Bool {
-        let (canonical, forward) = SecurityGroup.canonical(key)
-        guard let slot = connections.find(SecurityGroup.TrackedKey(key: canonical, eni: Int32(eni))) else { return false }
-        guard let m = marks else { return true }
-        let entry = connections.value(at: slot)
-        if m.flags.contains(.rst) || entry.pointee.close.follow(m, fromA: entry.pointee.openerForward == forward) {
-            connections.remove(at: slot)
-        }
-        return true
     }
 
     /// The id of instance `eni`'s instance.

@@ -85,12 +85,20 @@ struct SecurityGroup {
     /// complete (memory follows open connections), never before its last packet.
     @inline(__always)
     private func followTracked(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?) -> Bool {
+        Self.follow(tracked, eni, key, marks)
+    }
+
+    /// Whether `key` belongs to a connection `table` holds for `eni` (either way), following its close: the entry
+    /// goes with an RST or when the close is complete. Security groups and stateful appliances track alike.
+    @inline(__always)
+    static func follow(_ table: HashTable<TrackedKey, Tracked>, _ eni: Int, _ key: PacketKey,
+                       _ marks: TCPSegmentMarks?) -> Bool {
         let (canonical, forward) = Self.canonical(key)
-        guard let slot = tracked.find(TrackedKey(key: canonical, eni: Int32(eni))) else { return false }
+        guard let slot = table.find(TrackedKey(key: canonical, eni: Int32(eni))) else { return false }
         guard let m = marks else { return true }
-        let entry = tracked.value(at: slot)
+        let entry = table.value(at: slot)
         if m.flags.contains(.rst) || entry.pointee.close.follow(m, fromA: entry.pointee.openerForward == forward) {
-            tracked.remove(at: slot)
+            table.remove(at: slot)
         }
         return true
     }
@@ -99,15 +107,18 @@ struct SecurityGroup {
     var trackedConnections: Int { tracked.count }
 
     /// Starts tracking the connection `key` opens at `eni`.
-    private func track(_ eni: Int, _ key: PacketKey) {
+    private func track(_ eni: Int, _ key: PacketKey) { Self.track(tracked, eni, key) }
+
+    /// Starts tracking in `table` the connection `key` opens at `eni`.
+    static func track(_ table: HashTable<TrackedKey, Tracked>, _ eni: Int, _ key: PacketKey) {
         let (canonical, forward) = Self.canonical(key)
-        tracked[TrackedKey(key: canonical, eni: Int32(eni))] = Tracked(openerForward: forward)
+        table[TrackedKey(key: canonical, eni: Int32(eni))] = Tracked(openerForward: forward)
     }
 
     /// A connection's key in one of its two directions, the same for both (the lower address and port as the
     /// source), so that a packet either way finds its entry in one lookup; `forward`: `key` is that direction.
     @inline(__always)
-    static func canonical(_ key: PacketKey) -> (key: PacketKey, forward: Bool) {
+    private static func canonical(_ key: PacketKey) -> (key: PacketKey, forward: Bool) {
         let a = UInt64(key.source.rawValue) << 16 | UInt64(key.sourcePort)
         let b = UInt64(key.destination.rawValue) << 16 | UInt64(key.destinationPort)
         return a <= b ? (key, true) : (key.reversed, false)
