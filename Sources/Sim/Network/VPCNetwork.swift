@@ -939,9 +939,6 @@ public final class VPCNetwork {
     /// counted in, by their number from the start).
     public var natMetrics: [NATMetrics] { nats.map(\.metrics) }
     public var natMetricsPerMinute: [[(minute: Int, metrics: NATMetrics)]] { nats.map(\.perMinute) }
-
-    /// A route target as its id ("nat-0123…", "local").
-    func describe(_ t: Route.Target) -> String { RouteTable.describe(t, in: model) }
 }
 
 /// 64-bit FNV-1a: stable ids and MACs from names.
