@@ -563,8 +563,8 @@ public final class VPCNetwork {
             return
         }
         if let step = v.step { record(&p, step) }
-        let id = appliances.instanceID(eni)
-        capture(.eni(eni), &p, outgoing: false, comment: "arrived for \(key.destination); forwarded by \(id)")
+        capture(.eni(eni), &p, outgoing: false,
+                comment: "arrived for \(key.destination); forwarded by \(self.appliances.instanceID(eni))")
         observeInterface(eni, &p, egress: false, accepted: true)
         p.ip.ttl = p.ip.ttl &- 1
         let sg = securityGroups.check(eni, .outbound, key, marks, traced: p.traced)
@@ -577,7 +577,7 @@ public final class VPCNetwork {
             return
         }
         let t = transitFromSubnet(Int(tables.enis[eni].subnet), &p, key: key)
-        capture(.eni(eni), &p, outgoing: true, comment: "forwarded by \(id); " + comment(t))
+        capture(.eni(eni), &p, outgoing: true, comment: "forwarded by \(self.appliances.instanceID(eni)); " + self.comment(t))
         logEgress(eni, &p, t)
         forward(&p, t)
     }
