@@ -52,23 +52,9 @@ public enum ScenarioLoader {
         }
     }
 
-    static func compose(_ yaml: String, file: String) throws -> Node {
-        if let (line, column) = NestingLimit.firstTooDeep(yaml: yaml) {
-            throw ScenarioError(file: file, line: line, column: column, message: NestingLimit.message)
-        }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let e as YamlError {
-            throw syntaxError(e, file: file, yaml: yaml)
-        }
-        guard let root, !YAMLReader.isNull(root) else {
-            throw ScenarioError(file: file, line: 1, column: 1, message: "the file is empty")
-        }
-        return root
-    }
-
-    public static func load(yaml: String, file: String) throws -> Scenario {
+    /// `yaml` parsed into its node tree: too deep a nesting, a syntax error or an empty file (`empty` says what
+    /// was empty) is a one-line error at its place in `file`.
+    static func compose(_ yaml: String, file: String, empty: String = "the file is empty") throws -> Node {
         // Before the composer recurses into it: thousands of levels would overflow the stack.
         if let (line, column) = NestingLimit.firstTooDeep(yaml: yaml) {
             throw ScenarioError(file: file, line: line, column: column, message: NestingLimit.message)
@@ -80,8 +66,13 @@ public enum ScenarioLoader {
             throw syntaxError(e, file: file, yaml: yaml)
         }
         guard let root, !YAMLReader.isNull(root) else {
-            throw ScenarioError(file: file, line: 1, column: 1, message: "the scenario is empty")
+            throw ScenarioError(file: file, line: 1, column: 1, message: empty)
         }
+        return root
+    }
+
+    public static func load(yaml: String, file: String) throws -> Scenario {
+        let root = try compose(yaml, file: file, empty: "the scenario is empty")
         var builder = ScenarioBuilder(reader: YAMLReader(file: file))
         return try builder.build(root)
     }
