@@ -9,7 +9,7 @@ import Packets
 /// and drops a TCP segment whose connection's SYN it never saw — the return leg of an asymmetric path. A forwarded
 /// packet leaves through the same ENI (its security group's egress, its subnet's route table and NACL), one hop
 /// further (TTL − 1). `check` is what the dispatcher calls; `step` names the instance and the reason.
-struct Appliance {
+final class Appliance {
     /// Per ENI: the instance it belongs to (-1: none).
     private let instanceOf: [Int32]
     /// Connections a stateful appliance saw open, by ENI and canonical key, with their close (tracked as security
@@ -28,37 +28,69 @@ struct Appliance {
     @inline(__always)
     func isInstance(_ eni: Int) -> Bool { instanceOf[eni] >= 0 }
 
+    /// What decided, as a verdict's `reason` (`step(_:_:of:)` says it in words).
+    enum Reason: Int32 {
+        case sourceDestCheck, notARouter, router, nat, trackedConnection, noState, newConnection, ttlExceeded
+    }
+
     /// What instance `eni`'s check and operating system do with a packet addressed to someone else.
     func check(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?, traced: Bool) -> Verdict {
         let instance = model.instances[Int(instanceOf[eni])]
-        if instance.sourceDestCheck {
-            return Verdict(allowed: false, step: step(eni, action: .dropped,
-                rule: "source/destination check: \(key.destination) is not \(model.enis[eni].privateIP)",
-                detail: "the ENI drops traffic for other addresses unless the check is off"))
-        }
+        if instance.sourceDestCheck { return Self.drop(.sourceDestCheck) }
         switch instance.forwarding {
         case .off:
-            return Verdict(allowed: false, step: step(eni, action: .dropped, rule: "not a router",
-                                                      detail: "the instance does not forward packets (forwarding: off)"))
+            return Self.drop(.notARouter)
         case .router:
-            return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded, rule: "forwarded (router)")) : .pass
+            return Verdict(allowed: true, recorded: traced, reason: Reason.router.rawValue)
         case .nat:
-            return Verdict(allowed: false, step: step(eni, action: .notModeled, rule: "source NAT by \(instance.id)",
-                                                      detail: "a NAT instance's translation: not modeled"))
+            return Self.drop(.nat)
         case .stateful:
             if SecurityGroup.follow(connections, eni, key, marks) {
-                return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded,
-                                                                   rule: "forwarded (connection it saw open)")) : .pass
+                return Verdict(allowed: true, recorded: traced, reason: Reason.trackedConnection.rawValue)
             }
             if key.proto == .tcp, let m = marks, !(m.flags.contains(.syn) && !m.flags.contains(.ack)) {
-                return Verdict(allowed: false, step: step(eni, action: .dropped,
-                    rule: "no connection state for \(key.description)",
-                    detail: "a stateful appliance drops a TCP segment of a connection whose SYN it did not see "
-                        + "(asymmetric path)"))
+                return Self.drop(.noState)
             }
             SecurityGroup.track(connections, eni, key)
-            return traced ? Verdict(allowed: true, step: step(eni, action: .forwarded,
-                                                               rule: "forwarded (new connection)")) : .pass
+            return Verdict(allowed: true, recorded: traced, reason: Reason.newConnection.rawValue)
+        }
+    }
+
+    /// A router does not forward a packet whose TTL runs out (RFC 1812 5.3.1; the ICMP time exceeded it would
+    /// send is not modeled): a routing loop through appliances ends there.
+    static func ttlExceeded(_ ttl: UInt8) -> Verdict {
+        Verdict(allowed: false, recorded: true, reason: Reason.ttlExceeded.rawValue, detail: Int32(ttl))
+    }
+
+    private static func drop(_ r: Reason) -> Verdict { Verdict(allowed: false, recorded: true, reason: r.rawValue) }
+
+    /// The step instance `eni` records for verdict `v` on a packet with `key`.
+    func step(_ eni: Int, _ key: PacketKey, of v: Verdict) -> Step {
+        let instance = model.instances[Int(instanceOf[eni])]
+        switch Reason(rawValue: v.reason)! {
+        case .sourceDestCheck:
+            return step(eni, action: .dropped,
+                rule: "source/destination check: \(key.destination) is not \(model.enis[eni].privateIP)",
+                detail: "the ENI drops traffic for other addresses unless the check is off")
+        case .notARouter:
+            return step(eni, action: .dropped, rule: "not a router",
+                        detail: "the instance does not forward packets (forwarding: off)")
+        case .router:
+            return step(eni, action: .forwarded, rule: "forwarded (router)")
+        case .nat:
+            return step(eni, action: .notModeled, rule: "source NAT by \(instance.id)",
+                        detail: "a NAT instance's translation: not modeled")
+        case .trackedConnection:
+            return step(eni, action: .forwarded, rule: "forwarded (connection it saw open)")
+        case .noState:
+            return step(eni, action: .dropped, rule: "no connection state for \(key.description)",
+                        detail: "a stateful appliance drops a TCP segment of a connection whose SYN it did not see "
+                            + "(asymmetric path)")
+        case .newConnection:
+            return step(eni, action: .forwarded, rule: "forwarded (new connection)")
+        case .ttlExceeded:
+            return step(eni, action: .dropped, rule: "TTL exceeded in transit",
+                        detail: "TTL \(v.detail) at \(instance.id)")
         }
     }
 

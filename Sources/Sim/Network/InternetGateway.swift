@@ -8,7 +8,7 @@ import Packets
 /// and comes back in through it (hairpin: `VPCNetwork.igwHairpin`). The dispatcher calls `publicAddress` and
 /// `translateToInternet` for a packet leaving, `eni(publicAddress:)` and `translateFromInternet` for one
 /// arriving, and records `step`.
-struct InternetGateway {
+final class InternetGateway {
     /// Whether each internet gateway is attached to a VPC.
     let attached: [Bool]
     /// Public/Elastic IP → ENI.

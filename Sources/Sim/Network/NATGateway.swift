@@ -181,13 +181,13 @@ final class NATGateway {
         case unsupportedProtocol
     }
 
-    func translateOutbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, assumptions: Assumptions,
+    func translateOutbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, settings: Settings,
                            rng: inout SplitMix64) -> OutboundResult {
         let tcpFlags = tcp?.flags
         guard key.proto == .tcp || key.proto == .udp || key.proto == .icmp else { return .unsupportedProtocol }
         let ik = InsideKey(proto: key.proto, source: key.source, sourcePort: key.sourcePort,
                            destination: key.destination, destinationPort: key.destinationPort)
-        expireIdle(now: now, timeout: assumptions.natIdleTimeout)
+        expireIdle(now: now, timeout: settings.idleTimeout)
         if let id = byInside[ik], mappings[Int(id)].expired {
             // "When a connection times out, a NAT gateway returns an RST packet to any resources behind the NAT
             // gateway that attempt to continue the connection (it does not send a FIN packet)" (VPC-UG
@@ -213,7 +213,7 @@ final class NATGateway {
         for a in addresses {
             let u = usedPorts[DestinationKey(natAddress: a, proto: key.proto, remote: key.destination,
                                              remotePort: key.destinationPort)]?.used.count ?? 0
-            if u < assumptions.natConnectionsPerDestination, best == nil || u < best!.used {
+            if u < settings.connectionsPerDestination, best == nil || u < best!.used {
                 best = (a, u)
             }
         }
@@ -226,7 +226,7 @@ final class NATGateway {
         // Chosen and inserted in place: copying a destination's set (up to 55,000 ports) per new connection
         // would make a NAT gateway under pressure quadratic.
         let ds = usedPorts.find(dk) ?? usedPorts.insert(dk, DestinationPorts())
-        let port = choosePort(for: key, ports: &usedPorts.value(at: ds).pointee, selection: assumptions.natPortSelection,
+        let port = choosePort(for: key, ports: &usedPorts.value(at: ds).pointee, selection: settings.portSelection,
                               rng: &rng)
         usedPorts.value(at: ds).pointee.used.insert(port)
         let mapping = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)
@@ -270,8 +270,8 @@ final class NATGateway {
         case noMapping
     }
 
-    func translateInbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, assumptions: Assumptions) -> InboundResult {
-        expireIdle(now: now, timeout: assumptions.natIdleTimeout)
+    func translateInbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, settings: Settings) -> InboundResult {
+        expireIdle(now: now, timeout: settings.idleTimeout)
         let ok = OutsideKey(proto: key.proto, natAddress: key.destination, natPort: key.destinationPort,
                             remote: key.source, remotePort: key.sourcePort)
         guard let id = byOutside[ok] else { return .noMapping }
@@ -378,65 +378,114 @@ final class NATGateway {
 // MARK: What a NAT gateway does to a packet
 
 extension NATGateway {
-    /// What the gateway does to a packet.
+    /// The assumptions the gateway's translation follows, apart from the rest: a few words, passed in
+    /// registers (the whole `Assumptions`, passed for every packet, cost a copy of it each time).
+    struct Settings {
+        var idleTimeout: Int64
+        var connectionsPerDestination: Int
+        var portSelection: Assumptions.NATPortSelection
+        var decrementsTTL: Bool
+
+        init(_ a: Assumptions) {
+            idleTimeout = a.natIdleTimeout
+            connectionsPerDestination = a.natConnectionsPerDestination
+            portSelection = a.natPortSelection
+            decrementsTTL = a.natDecrementsTTL
+        }
+    }
+
+    func translateOutbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, assumptions: Assumptions,
+                           rng: inout SplitMix64) -> OutboundResult {
+        translateOutbound(key, tcp: tcp, now: now, settings: Settings(assumptions), rng: &rng)
+    }
+
+    func translateInbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, assumptions: Assumptions) -> InboundResult {
+        translateInbound(key, tcp: tcp, now: now, settings: Settings(assumptions))
+    }
+
+    /// What the gateway does to a packet. Plain data (an outcome is made for every packet the gateway
+    /// receives): a drop's words are built by `step(_:_:settings:)` only when the drop is recorded.
     enum Outcome {
         /// Translated: the packet's source (from the private side) or destination (from the internet) becomes
         /// `address`:`port` (`apply`).
         case translated(address: IPv4Address, port: UInt16)
-        /// Dropped, and counted in PacketsDropCount. `idle`: the connection had timed out (a TCP client gets an
-        /// RST: `reset(answering:)`).
-        case dropped(Step, idle: Bool)
+        /// Dropped, and counted in PacketsDropCount.
+        case dropped(Drop)
+    }
+
+    /// Why the gateway dropped a packet.
+    enum Drop {
+        /// No mapping for a packet from the internet (or for a private-side packet of an unknown connection).
+        case noMapping
+        /// The connection had been idle since `last` (ns) beyond the idle timeout: a TCP client gets an RST
+        /// (`reset(answering:)`).
+        case idleTimedOut(last: Int64)
+        /// ErrorPortAllocation: every port toward the destination is in use.
+        case portAllocationError
+        case unsupportedProtocol
+
+        var idle: Bool { if case .idleTimedOut = self { true } else { false } }
     }
 
     /// What the gateway does at `now` to a packet of `size` bytes with `key` (and TCP `marks`) arriving from its
     /// private side (`fromInside`) or from the internet; counts it in the metrics.
     func receive(_ key: PacketKey, _ marks: TCPSegmentMarks?, size: Int, fromInside: Bool, now: Int64,
-                 assumptions: Assumptions, rng: inout SplitMix64) -> Outcome {
+                 settings: Settings, rng: inout SplitMix64) -> Outcome {
         self.now = now
         if !fromInside {
             count {
                 $0.packetsInFromDestination += 1
                 $0.bytesInFromDestination += size
             }
-            switch translateInbound(key, tcp: marks, now: now, assumptions: assumptions) {
+            switch translateInbound(key, tcp: marks, now: now, settings: settings) {
             case .translated(let to, let port, _): return .translated(address: to, port: port)
-            case .noMapping: return dropped(step(action: .dropped, rule: "no translation for \(key.description)"))
+            case .noMapping: return dropped(.noMapping)
             }
         }
         count {
             $0.packetsInFromSource += 1
             $0.bytesInFromSource += size
         }
-        let result = translateOutbound(key, tcp: marks, now: now, assumptions: assumptions, rng: &rng)
+        let result = translateOutbound(key, tcp: marks, now: now, settings: settings, rng: &rng)
         switch result {
         case .translated(let natAddress, let port, _):
             return .translated(address: natAddress, port: port)
-        case .idleTimedOut(let last):
-            return dropped(step(action: .dropped,
-                                rule: "connection idle longer than \(assumptions.natIdleTimeout / 1_000_000_000) s "
-                                    + "(its last packet at \(format3(Double(last) / 1e9)) s)",
-                                detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil), idle: true)
-        case .portAllocationError:
-            return dropped(step(action: .dropped, rule: "ErrorPortAllocation",
-                                detail: "\(assumptions.natConnectionsPerDestination) connections to "
-                                    + "\(key.destination):\(key.destinationPort) already"))
-        case .noMapping:
-            return dropped(step(action: .dropped, rule: "no translation for \(key.description)"))
-        case .unsupportedProtocol:
-            return dropped(step(action: .dropped, rule: "protocol \(key.proto) is not supported (TCP, UDP, ICMP only)"))
+        case .idleTimedOut(let last): return dropped(.idleTimedOut(last: last))
+        case .portAllocationError: return dropped(.portAllocationError)
+        case .noMapping: return dropped(.noMapping)
+        case .unsupportedProtocol: return dropped(.unsupportedProtocol)
         }
     }
 
-    private func dropped(_ step: Step, idle: Bool = false) -> Outcome {
+    private func dropped(_ d: Drop) -> Outcome {
         count { $0.packetsDropCount += 1 }
-        return .dropped(step, idle: idle)
+        return .dropped(d)
+    }
+
+    /// The step the gateway records for dropping a packet with `key`.
+    func step(_ d: Drop, _ key: PacketKey, settings: Settings) -> Step {
+        switch d {
+        case .noMapping:
+            return step(action: .dropped, rule: "no translation for \(key.description)")
+        case .idleTimedOut(let last):
+            return step(action: .dropped,
+                        rule: "connection idle longer than \(settings.idleTimeout / 1_000_000_000) s "
+                            + "(its last packet at \(format3(Double(last) / 1e9)) s)",
+                        detail: key.proto == .tcp ? "the NAT gateway answers with RST" : nil)
+        case .portAllocationError:
+            return step(action: .dropped, rule: "ErrorPortAllocation",
+                        detail: "\(settings.connectionsPerDestination) connections to "
+                            + "\(key.destination):\(key.destinationPort) already")
+        case .unsupportedProtocol:
+            return step(action: .dropped, rule: "protocol \(key.proto) is not supported (TCP, UDP, ICMP only)")
+        }
     }
 
     /// Rewrites `p` as `receive` decided: its source (from the private side) or destination becomes
     /// `address`:`port`; its TTL goes down when the gateway counts as a router (`nat_decrements_ttl`).
     @inline(__always)
     func apply(_ address: IPv4Address, _ port: UInt16, to p: inout SimPacket, fromInside: Bool,
-               assumptions: Assumptions) {
+               settings: Settings) {
         if fromInside {
             p.ip.source = address
             p.setSourcePort(port)
@@ -444,7 +493,7 @@ extension NATGateway {
             p.ip.destination = address
             p.setDestinationPort(port)
         }
-        if assumptions.natDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+        if settings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
     }
 
     /// A packet of `size` bytes leaving the gateway at `time` toward the internet (`fromInside`) or its private

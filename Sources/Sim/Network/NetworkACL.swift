@@ -7,7 +7,7 @@ import Packets
 /// requests are: there is no state. Every NACL of the model is compiled once into flat plain data for the scan of
 /// every packet (`decision`); `check` is what the dispatcher calls, and `step` the step it records, naming the
 /// deciding rule as the console shows it ("acl-0ab… (public) outbound: #100 ALLOW tcp 443 0.0.0.0/0").
-struct NetworkACL {
+final class NetworkACL {
     /// Each NACL's inbound (2·i) and outbound (2·i+1) rules, in evaluation order: list l's are
     /// `ruleStart[l]..<ruleStart[l + 1]`.
     let rules: [NACLRule]
@@ -78,8 +78,12 @@ struct NetworkACL {
     @inline(__always)
     func check(_ acl: Int, _ direction: Direction, _ key: PacketKey, traced: Bool) -> Verdict {
         let (allowed, rule) = decision(acl, direction, key)
-        if allowed, !traced { return .pass }
-        return Verdict(allowed: allowed, step: step(acl, direction, allowed: allowed, rule: rule))
+        return Verdict(allowed: allowed, recorded: traced || !allowed, reason: Int32(truncatingIfNeeded: rule))
+    }
+
+    /// The step NACL `acl` records for verdict `v` of its `check`.
+    func step(_ acl: Int, _ direction: Direction, of v: Verdict) -> Step {
+        step(acl, direction, allowed: v.allowed, rule: Int(v.reason))
     }
 
     /// The step NACL `acl` records for its decision (`rule`: an index in `rules`, -1 for the `*` DENY).

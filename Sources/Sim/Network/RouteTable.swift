@@ -5,7 +5,7 @@ import Packets
 /// table of the subnet it leaves. Every table of the model is compiled once into `CompiledRoutes`; the dispatcher
 /// (`VPCNetwork`) asks `route(_:_:)` for each packet leaving a subnet and moves the packet to the component the
 /// route leads to. A traced packet records the route's `step` ("rtb-… (private) route: 0.0.0.0/0 → nat-…").
-struct RouteTable {
+final class RouteTable {
     let compiled: CompiledRoutes
     private let model: VPCModel
 

@@ -8,7 +8,7 @@ import Packets
 /// and release the ENI's table at each lookup). `check` is what the dispatcher calls for a packet leaving an ENI
 /// (`.outbound`, egress) or arriving at one (`.inbound`, ingress), and `step` names the rule as the console
 /// lists it under the group's tab ("sg-0ab… (lambda-sg) egress: ALLOW tcp 443 0.0.0.0/0").
-struct SecurityGroup {
+final class SecurityGroup {
     struct Tracked {
         /// Side a: the opener.
         var close = TCPCloseState()
@@ -41,27 +41,48 @@ struct SecurityGroup {
                traced: Bool) -> Verdict {
         guard hasGroups[eni] else { return .pass }
         if followTracked(eni, key, marks) {
-            return traced ? Verdict(allowed: true, step: trackedStep(eni, direction)) : .pass
+            return Verdict(allowed: true, recorded: traced, reason: Self.trackedReason)
         }
         return checkRules(eni, direction, key, traced: traced)
     }
 
+    /// A verdict's `reason`: a tracked connection's packet; else no rule allowed it (`noRuleReason`), or
+    /// the index of the group that did, with the rule's index in its list in `detail`.
+    private static let trackedReason: Int32 = -2
+    private static let noRuleReason: Int32 = -1
+
     /// A packet of no tracked connection: the rules decide.
     @inline(never)
     private func checkRules(_ eni: Int, _ direction: Direction, _ key: PacketKey, traced: Bool) -> Verdict {
-        let d = SecurityGroupEvaluator.evaluate(model, groups: model.enis[eni].securityGroups, direction, key)
-        guard let g = d.group, let rule = d.rule else {
+        let peer = direction == .inbound ? key.source : key.destination
+        for g in model.enis[eni].securityGroups {
+            let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
+            for (i, rule) in rules.enumerated() where SecurityGroupEvaluator.matches(model, rule, key, peer: peer) {
+                track(eni, key)
+                return Verdict(allowed: true, recorded: traced, reason: Int32(g), detail: Int32(i))
+            }
+        }
+        return Verdict(allowed: false, recorded: true, reason: Self.noRuleReason)
+    }
+
+    /// The step `eni`'s groups record for verdict `v` of their `check` on a packet with `key`.
+    func step(_ eni: Int, _ direction: Direction, _ key: PacketKey, of v: Verdict) -> Step {
+        switch v.reason {
+        case Self.trackedReason:
+            return trackedStep(eni, direction)
+        case Self.noRuleReason:
             let ports = key.hasPorts ? "\(key.destinationPort) " : ""
             let rule = direction == .outbound ? "no egress rule allows \(key.proto) \(ports)to \(key.destination)"
                 : "no ingress rule allows \(key.proto) \(ports)from \(key.source)"
-            return Verdict(allowed: false, step: step(eni, direction, action: .denied, rule: rule))
+            return step(eni, direction, action: .denied, rule: rule)
+        default:
+            let g = Int(v.reason)
+            let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
+            return Step(kind: direction == .outbound ? .securityGroupEgress : .securityGroupIngress,
+                        component: model.securityGroups[g].id, componentDisplay: model.securityGroups[g].display,
+                        action: .allowed,
+                        rule: SecurityGroupEvaluator.describe(model, group: g, direction, rules[Int(v.detail)]))
         }
-        track(eni, key)
-        guard traced else { return .pass }
-        return Verdict(allowed: true, step: Step(
-            kind: direction == .outbound ? .securityGroupEgress : .securityGroupIngress,
-            component: model.securityGroups[g].id, componentDisplay: model.securityGroups[g].display,
-            action: .allowed, rule: SecurityGroupEvaluator.describe(model, group: g, direction, rule)))
     }
 
     /// A step at the groups of `eni`, all of them named.

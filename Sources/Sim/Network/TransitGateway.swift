@@ -23,7 +23,7 @@ import Packets
 ///
 /// The dispatcher (`VPCNetwork.tgwEnter`, `tgwReceive`) asks `ingress` for the ENI a packet enters by, `route`
 /// for the gateway's decision and `egress` for the ENI it leaves by, and records the steps made here.
-struct TransitGateway {
+final class TransitGateway {
     /// TGW-UG transit-gateway-quotas: "maximum transmission unit (MTU) … 8500 bytes" for VPC attachments;
     /// larger packets are dropped. Recorded; not enforced yet.
     static let mtu = 8500

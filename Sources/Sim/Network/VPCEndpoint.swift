@@ -22,7 +22,7 @@ import Packets
 /// Behind the endpoint is the service: an outside host of the scenario whose address lies in the prefix list
 /// (`outside_hosts:`, with its ports and stack, answering HTTPS as any outside host does). Its one-way time is
 /// half its `rtt_ms`.
-struct VPCEndpoint {
+final class VPCEndpoint {
     private let model: VPCModel
 
     init(_ model: VPCModel) { self.model = model }

@@ -11,6 +11,8 @@ import Packets
 public final class VPCNetwork {
     public let model: VPCModel
     public let assumptions: Assumptions
+    /// The assumptions the NAT gateways follow (`NATGateway.Settings`).
+    let natSettings: NATGateway.Settings
     let scheduler: Scheduler
     var rng: SplitMix64
     public private(set) var capturePoints: [CapturePoint] = []
@@ -97,6 +99,7 @@ public final class VPCNetwork {
     public init(model: VPCModel, assumptions: Assumptions, scheduler: Scheduler, seed: UInt64) {
         self.model = model
         self.assumptions = assumptions
+        natSettings = NATGateway.Settings(assumptions)
         self.scheduler = scheduler
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         tables = HopTables(model)
@@ -153,14 +156,7 @@ public final class VPCNetwork {
         p.initialize(to: packet)
         p.pointee.id = id
         let key = p.pointee.key
-        // Security group egress, stateful per ENI.
-        let v = securityGroups.check(eni, .outbound, key, p.pointee.closeMarks, traced: p.pointee.traced)
-        if let step = v.step { record(&p.pointee, step) }
-        guard v.allowed else {
-            let step = v.step!
-            capture(.eni(eni), &p.pointee, outgoing: true, comment: "sent; dropped: " + step.text)
-            observeInterface(eni, &p.pointee, egress: true, accepted: false)
-            drop(p.pointee, step)
+        guard securityGroupEgress(eni, &p.pointee, key, p.pointee.closeMarks, "sent") else {
             slots.release(slot)
             return
         }
@@ -402,19 +398,38 @@ public final class VPCNetwork {
     /// Subnet `subnet`'s NACL, crossed `direction`: nil when it lets the packet through.
     @inline(__always)
     func crossNACL(_ subnet: Int, _ direction: Direction, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
-        let v = networkACLs.check(Int(tables.subnets[subnet].networkACL), direction, key, traced: p.traced)
-        return verdict(v, &p)
+        let acl = Int(tables.subnets[subnet].networkACL)
+        let v = networkACLs.check(acl, direction, key, traced: p.traced)
+        return verdict(v, &p) { networkACLs.step(acl, direction, of: v) }
+    }
+
+    /// `eni`'s security groups (stateful), for a packet leaving it: whether they let it out. A packet they drop is
+    /// captured at the ENI as `how` ("sent", "forwarded") and dropped, logged as an egress REJECT.
+    @inline(__always)
+    func securityGroupEgress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey, _ marks: TCPSegmentMarks?,
+                             _ how: StaticString) -> Bool {
+        let v = securityGroups.check(eni, .outbound, key, marks, traced: p.traced)
+        guard v.recorded else { return true }
+        let step = securityGroups.step(eni, .outbound, key, of: v)
+        record(&p, step)
+        if v.allowed { return true }
+        capture(.eni(eni), &p, outgoing: true, comment: "\(how); dropped: " + step.text)
+        observeInterface(eni, &p, egress: true, accepted: false)
+        drop(p, step)
+        return false
     }
 
     /// `eni`'s security groups, for a packet arriving: nil when they let it in.
     func securityGroupIngress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
-        verdict(securityGroups.check(eni, .inbound, key, p.closeMarks, traced: p.traced), &p)
+        let v = securityGroups.check(eni, .inbound, key, p.closeMarks, traced: p.traced)
+        return verdict(v, &p) { securityGroups.step(eni, .inbound, key, of: v) }
     }
 
     /// A filter's verdict: its step recorded; nil when the packet goes on, else the transit that drops it.
     @inline(__always)
-    private func verdict(_ v: Verdict, _ p: inout SimPacket) -> Transit? {
-        guard let step = v.step else { return nil }
+    private func verdict(_ v: Verdict, _ p: inout SimPacket, step: () -> Step) -> Transit? {
+        guard v.recorded else { return nil }
+        let step = step()
         if v.allowed {
             record(&p, step)
             return nil
@@ -542,13 +557,9 @@ public final class VPCNetwork {
         let key = p.key
         let marks = p.closeMarks
         var v = appliances.check(eni, key, marks, traced: p.traced)
-        if v.allowed, p.ip.ttl <= 1 {
-            // A router does not forward a packet whose TTL runs out (RFC 1812 5.3.1; the ICMP time exceeded it
-            // would send is not modeled): a routing loop through appliances ends here.
-            v = Verdict(allowed: false, step: appliances.step(eni, action: .dropped, rule: "TTL exceeded in transit",
-                                                              detail: "TTL \(p.ip.ttl) at \(appliances.instanceID(eni))"))
-        }
-        if let step = v.step, !v.allowed {
+        if v.allowed, p.ip.ttl <= 1 { v = Appliance.ttlExceeded(p.ip.ttl) }  // a routing loop through appliances ends here
+        if !v.allowed {
+            let step = appliances.step(eni, key, of: v)
             record(&p, step)
             if step.action == .notModeled {
                 // No network verdict: the flow ends not-modeled, naming the instance.
@@ -562,20 +573,12 @@ public final class VPCNetwork {
             drop(p, step)
             return
         }
-        if let step = v.step { record(&p, step) }
+        if v.recorded { record(&p, appliances.step(eni, key, of: v)) }
         capture(.eni(eni), &p, outgoing: false,
                 comment: "arrived for \(key.destination); forwarded by \(self.appliances.instanceID(eni))")
         observeInterface(eni, &p, egress: false, accepted: true)
         p.ip.ttl = p.ip.ttl &- 1
-        let sg = securityGroups.check(eni, .outbound, key, marks, traced: p.traced)
-        if let step = sg.step { record(&p, step) }
-        guard sg.allowed else {
-            let step = sg.step!
-            capture(.eni(eni), &p, outgoing: true, comment: "forwarded; dropped: " + step.text)
-            observeInterface(eni, &p, egress: true, accepted: false)
-            drop(p, step)
-            return
-        }
+        guard securityGroupEgress(eni, &p, key, marks, "forwarded") else { return }
         let t = transitFromSubnet(Int(tables.enis[eni].subnet), &p, key: key)
         capture(.eni(eni), &p, outgoing: true, comment: "forwarded by \(self.appliances.instanceID(eni)); " + self.comment(t))
         logEgress(eni, &p, t)
@@ -591,8 +594,9 @@ public final class VPCNetwork {
         // (Runs fused departures due before this event, which set the gateway's `now` to their own time.)
         observeInterface(Int(tables.natENI[n]), &p, egress: false, accepted: true)
         let marks = p.closeMarks
+        let settings = natSettings
         let outcome = nat { $0.receive(key, marks, size: size, fromInside: fromInside, now: scheduler.now,
-                                       assumptions: assumptions, rng: &rng) }
+                                       settings: settings, rng: &rng) }
         if fromInside { scheduleNATExpiry(n) }
         switch outcome {
         case .translated(let address, let port):
@@ -602,14 +606,16 @@ public final class VPCNetwork {
                 natTranslationComment(&$0, fromInside ? "arrived from the private side; translated "
                                           : "arrived from the internet; translated ", from, fromPort, address, port, n)
             }
-            nat { $0.apply(address, port, to: &p, fromInside: fromInside, assumptions: assumptions) }
+            nat { $0.apply(address, port, to: &p, fromInside: fromInside, settings: settings) }
             record(&p, nat { $0.step(action: .translated, rule: "\(from):\(fromPort) → \(address):\(port)") })
             if !fromInside || !fusesNATDeparture(n, p) || !fusedNATDeparture(n, &p, size: size) {
                 natDepart(n, fromInside: fromInside, size: size)
                 // A fusable flow's departure keeps its place in the order of events (`schedule`).
                 if fromInside, fusable(p) { slots.setReserved(firing, scheduler.drawSequence()) }
             }
-        case .dropped(let step, let idle):
+        case .dropped(let why):
+            let step = nat { $0.step(why, key, settings: settings) }
+            let idle = why.idle
             capture(.natGateway(n, fromInside: fromInside), &p, outgoing: false, comment: "dropped: " + step.text)
             drop(p, step)
             if idle, key.proto == .tcp, let t = p.tcp, !t.flags.contains(.rst) { natSendsReset(n, to: p, tcp: t) }

@@ -15,7 +15,7 @@ import Packets
 ///   connection (else it dies at that table: "no route matches");
 /// - an inter-Region connection adds `assumptions.interRegionPeeringLatency` one way; its MTU (8500) is recorded
 ///   in the model (`PeeringConnection.mtu`).
-struct VPCPeering {
+final class VPCPeering {
     /// What the connection decides for a packet.
     enum Verdict: Equatable {
         case crosses(toVPC: Int)

@@ -4,12 +4,19 @@
 /// records, naming the deciding rule as the console does. The components decide; `VPCNetwork`, the dispatcher,
 /// moves packets between them in virtual time, captures them and tells the observers.
 ///
-/// What a filter (a network ACL, a security group) decided for a packet: let through or not, and the step that
-/// says which rule decided. The step is built only when it is needed, for a traced packet or a drop: an allowed
-/// packet nobody traces costs a rule scan and nothing else.
+/// What a filter (a network ACL, a security group, an appliance) decided for a packet: let through or not, and
+/// what decided, in the deciding component's own terms (a NACL's rule, a security group's group and rule, an
+/// appliance's reason), which that component's `step(…, of:)` says in words when the step is recorded — for a
+/// traced packet, or a drop. Plain data: a verdict is made at every filter for every packet, and costs nothing to
+/// make or to let go (a `Step` in it, with its strings, cost a copy and a destroy at every hop); an allowed packet
+/// nobody traces costs a rule scan and nothing else.
 struct Verdict {
     var allowed: Bool
-    var step: Step?
+    /// Whether the step is recorded: the packet is traced, or dropped.
+    var recorded: Bool
+    /// What decided, for the component's `step(…, of:)`.
+    var reason: Int32 = 0
+    var detail: Int32 = 0
 
-    @inline(__always) static var pass: Verdict { Verdict(allowed: true, step: nil) }
+    @inline(__always) static var pass: Verdict { Verdict(allowed: true, recorded: false) }
 }
