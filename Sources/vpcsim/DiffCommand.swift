@@ -24,7 +24,7 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .long, help: "The flows (outside_hosts, flows) to run through both, in a file of their own.")
     var flows: String?
 
-    @Flag(name: .long, help: "Add a probe from every instance and Lambda function to every port of every outside host.")
+    @Flag(name: .long, help: "Add a probe from every instance and Lambda function to every port of every outside host, and to every other instance on the TCP ports its security groups open.")
     var probes = false
 
     @Flag(name: .long, help: "Print JSON.")
@@ -60,7 +60,9 @@ struct DiffCommand: ParsableCommand {
         }
         if probes {
             do {
-                (before, after) = (try NetworkDiff.withProbes(before), try NetworkDiff.withProbes(after))
+                let note: String?
+                (before, after, note) = try NetworkDiff.withProbes(before: before, after: after)
+                if let note { FileHandle.standardError.write(Data("vpcsim: warning: \(note)\n".utf8)) }
             } catch let e as AdHocTrace.Problem {
                 fail(e.message)
             } catch {

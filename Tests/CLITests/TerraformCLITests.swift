@@ -118,17 +118,22 @@ import Testing
 
     /// The transit-gateway plan: for_each modules, module outputs of other module instances, the Cloud Control
     /// provider's route tables; what is not modeled listed once per type. Spoke A's instance reaches spoke B through
-    /// the transit gateway, which the model does not have: the flow ends not-modeled, naming it.
+    /// the transit gateway: the spokes' default routes go to it, and its route table (associated with both VPC
+    /// attachments, which propagate to it) sends the packet to spoke B's attachment; the VPN attachment is not modeled.
     @Test func tgwPlanImportsAndListsWhatIsNotModelledOncePerType() throws {
         let (net, yaml, stderr) = try Self.importPlan("tgw-2spoke-vpcs-vpn-dx-endpoints_create_tf1.11.json")
         #expect(stderr.components(separatedBy: "warning: aws_vpc_endpoint: 6 resources").count == 2)
-        #expect(stderr.contains("aws_ec2_transit_gateway: 1 resource (aws_ec2_transit_gateway.tgw): transit gateway: not modeled"))
+        #expect(!stderr.contains("aws_ec2_transit_gateway:") && !stderr.contains("aws_ec2_transit_gateway_vpc_attachment:"))
+        #expect(stderr.contains("aws_ec2_transit_gateway_route_table_association.vpn_tgw_association: association of an "
+                                + "attachment that is not a modeled VPC attachment"))
         #expect(!stderr.contains("awscc_ec2_route_table:"))
         let t = try vpcsim(["trace", net, "--from", "spoke-vpc-a-instance-1-tgw-dx-private-ip-vpn",
                             "--to", "spoke-vpc-b-instance-1-tgw-dx-private-ip-vpn:80", "--capture", "none",
-                            "--expect", "not-modeled", "--out", makeTempDirectory("tf-tgw")])
+                            "--expect", "ok", "--out", makeTempDirectory("tf-tgw")])
         #expect(t.status == 0, "\(t.stdout)\(t.stderr)")
-        #expect(t.stdout.contains("(transit gateway): not modeled"))
+        #expect(t.stdout.contains("route: 0.0.0.0/0 → tgw-09cbf0bf80379959e"))
+        #expect(t.stdout.contains("(tgw-rt-tgw-dx-private-ip-vpn) route: 10.66.5.0/24 → tgw-attach-"))
+        #expect(t.stdout.contains("(propagated)") && t.stdout.contains("TGW: leaves through"))
         #expect(yaml.contains("cidr_blocks: [10.66.4.0/24]") && yaml.contains("cidr_blocks: [10.66.5.0/24]"))
         // Each spoke's instance group is in its own spoke's VPC (through module.vpcs[key].vpc_attributes).
         #expect(stderr.contains("module.compute[\"spoke-vpc-a\"].aws_security_group.spoke_vpc_sg: vpc_id comes from output vpc_attributes"))

@@ -94,6 +94,27 @@ public struct NetworkDiff: Sendable {
         return s
     }
 
+    /// Both networks with the outside-host probes (`withProbes(_:)`) and the ENI-pair probes: a flow from every
+    /// instance and Lambda function to every other instance on each TCP port its security groups open
+    /// (`ENIPairProbes`), the pairs of both networks in both, so that a port one of them closes is probed in both.
+    /// `note`: what was left out when the pairs are more than `ENIPairProbes.cap`.
+    public static func withProbes(before: Scenario, after: Scenario) throws -> (before: Scenario, after: Scenario, note: String?) {
+        var b = try withProbes(before), a = try withProbes(after)
+        var pairs = ENIPairProbes.pairs(before.model)
+        for p in ENIPairProbes.pairs(after.model) where !pairs.contains(p) { pairs.append(p) }
+        var note: String?
+        if pairs.count > ENIPairProbes.cap {
+            note = "\(pairs.count) ENI-pair probes; running the first \(ENIPairProbes.cap) (by source, destination and "
+                + "port; name the flows to check in --flows instead)"
+            pairs.removeLast(pairs.count - ENIPairProbes.cap)
+        }
+        for p in pairs {
+            try ENIPairProbes.add(p, to: &b, base: before)
+            try ENIPairProbes.add(p, to: &a, base: after)
+        }
+        return (b, a, note)
+    }
+
     // MARK: Rule changes
 
     static func name(_ id: String, _ n: String?) -> String { n.map { "\(id) (\($0))" } ?? id }

@@ -34,6 +34,24 @@ public enum TerraformPlanImporter {
         // (listed as invented below), so the dump importer's warning about them says nothing here.
         converter.warnings.removeAll { $0.kind == .missingReference && $0.message.hasPrefix("no Lambda network interface for ") }
         converter.plan.flowLogs = c.flowLogs
+        // Routes to a transit gateway the scenario models: no longer not-modeled targets; in a VPC without an
+        // attachment of it (AWS refuses such a route), a blackhole.
+        for g in c.transitGateways {
+            for t in converter.plan.routeTables.indices {
+                for k in converter.plan.routeTables[t].routes.indices where converter.plan.routeTables[t].routes[k].target == g.id {
+                    if g.attachments.contains(where: { $0.vpc == converter.plan.routeTables[t].vpc }) {
+                        converter.plan.routeTables[t].routes[k].note = nil
+                    } else {
+                        converter.plan.routeTables[t].routes[k].target = "blackhole"
+                        converter.plan.routeTables[t].routes[k].note = "was \(g.id): no attachment in this VPC"
+                        converter.warnings.append(ImportWarning(.repaired, id: converter.plan.routeTables[t].id,
+                            "route \(converter.plan.routeTables[t].routes[k].destination) → \(g.id), which has no attachment "
+                            + "in \(converter.plan.routeTables[t].vpc); imported as blackhole"))
+                    }
+                }
+            }
+            converter.warnings.removeAll { $0.kind == .unsupportedTarget && $0.message.contains("→ \(g.id) (") }
+        }
         let base = path.split(separator: "/").last.map(String.init) ?? "plan"
         let stem = base.hasSuffix(".json") ? String(base.dropLast(5)) : base
         var name = "tf-" + String(stem.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
@@ -54,6 +72,7 @@ public enum TerraformPlanImporter {
         func write() -> String {
             ScenarioYAMLWriter.write(converter.plan, name: name, source: path, counts: converter.counts,
                                      warnings: converter.warnings, fileCount: 1, header: header, invented: invented)
+                + ImportedTransitGateway.yaml(c.transitGateways)
         }
         var yaml = write()
         let scenario: Scenario
@@ -146,6 +165,10 @@ struct TerraformConverter {
     var idOwner: [String: Int] = [:]
     var withIDs = Set<String>()
     var withNames: [String: String] = [:]
+    /// The plan's transit gateways (TerraformTransitGateways.swift), written after the rest of the scenario.
+    var transitGateways: [ImportedTransitGateway] = []
+    /// The names of the prefix lists --with holds (a gateway endpoint's service).
+    var withPrefixLists = Set<String>()
     var reportedGaps = Set<String>()
     /// Which resources were read, by index of `w.all`.
     var handled = Set<Int>()
@@ -177,6 +200,7 @@ struct TerraformConverter {
                 for item in with[key] {
                     if let id = item.json.awsStr(idKey) { withIDs.insert(id) }
                     if let n = item.json.awsNameTag, let id = item.json.awsStr(idKey) { withNames[n] = id }
+                    if key == "PrefixLists", let n = item.json.awsStr("PrefixListName") { withPrefixLists.insert(n) }
                 }
             }
         }
@@ -195,7 +219,8 @@ struct TerraformConverter {
         "aws_internet_gateway": "igw-", "aws_nat_gateway": "nat-", "aws_eip": "eipalloc-", "aws_network_acl": "acl-",
         "aws_default_network_acl": "acl-", "aws_security_group": "sg-", "aws_default_security_group": "sg-",
         "aws_network_interface": "eni-", "aws_instance": "i-", "aws_ec2_managed_prefix_list": "pl-",
-        "awscc_ec2_route_table": "rtb-", "aws_vpn_gateway": "vgw-", "aws_ec2_transit_gateway": "tgw-", "aws_vpc_endpoint": "vpce-",
+        "awscc_ec2_route_table": "rtb-", "aws_vpn_gateway": "vgw-", "aws_ec2_transit_gateway": "tgw-",
+        "aws_ec2_transit_gateway_vpc_attachment": "tgw-attach-", "aws_ec2_transit_gateway_route_table": "tgw-rtb-", "aws_vpc_endpoint": "vpce-",
         "aws_vpc_peering_connection": "pcx-", "aws_egress_only_internet_gateway": "eigw-",
         "aws_ec2_carrier_gateway": "cagw-", "aws_customer_gateway": "cgw-", "aws_vpn_connection": "vpn-",
     ]
@@ -400,6 +425,9 @@ struct TerraformConverter {
         try readNATGateways(publicOf)
         try readInstances(publicOf)
         try readRouteTables()
+        try readPeeringConnections()
+        try readGatewayEndpoints()
+        transitGateways = try readTransitGateways()
         try readNetworkACLs()
         try readLambdas()
         try readFlowLogs()

@@ -54,7 +54,7 @@ struct ScenarioBuilder {
             let ft = try ff.reader.fields(ff.root, what: "flows file", allowed: Self.flowsFileKeys)
             for e in ft.entries {
                 if top.has(e.key) {
-                    throw ff.reader.error(at: e.keyNode, "'\(e.key)' is also in \(r.file); keep it in one of the two files")
+                    throw ff.reader.error(at: e.keyNode, "'\(e.key)' is also in \(r.location(of: top.keyNode(e.key)!)); keep it in one of the two files")
                 }
                 traffic[e.key] = (ft, ff.reader)
             }

@@ -34,9 +34,9 @@ public enum ScenarioLoader {
     /// The same with the network's text already at hand (an import's).
     public static func load(networkYAML network: String, networkFile networkPath: String, flowsPath: String) throws -> Scenario {
         let flows = try readText(flowsPath)
-        let root = try compose(network, file: networkPath)
+        let (root, reader) = try ScenarioIncludes.resolve(compose(network, file: networkPath), yaml: network, file: networkPath)
         let flowsRoot = try compose(flows, file: flowsPath)
-        var builder = ScenarioBuilder(reader: YAMLReader(file: networkPath))
+        var builder = ScenarioBuilder(reader: reader)
         return try builder.build(root, flowsFile: (flowsRoot, YAMLReader(file: flowsPath)))
     }
 
@@ -72,8 +72,9 @@ public enum ScenarioLoader {
     }
 
     public static func load(yaml: String, file: String) throws -> Scenario {
-        let root = try compose(yaml, file: file, empty: "the scenario is empty")
-        var builder = ScenarioBuilder(reader: YAMLReader(file: file))
+        let (root, reader) = try ScenarioIncludes.resolve(compose(yaml, file: file, empty: "the scenario is empty"),
+                                                         yaml: yaml, file: file)
+        var builder = ScenarioBuilder(reader: reader)
         return try builder.build(root)
     }
 

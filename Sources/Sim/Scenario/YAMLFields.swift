@@ -5,15 +5,19 @@ import Yams
 /// node, so a scenario author is pointed at the exact line and column.
 struct YAMLReader {
     let file: String
+    /// Where the lines of included files start (`include:`, ScenarioIncludes): a node's line is looked up here.
+    var sources = IncludedLines()
 
     func error(at node: Node?, _ message: String) -> ScenarioError {
         let mark = node?.mark
-        return ScenarioError(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, message: message)
+        let (f, line) = sources.place(line: mark?.line ?? 0, default: file)
+        return ScenarioError(file: f, line: line, column: mark?.column ?? 0, message: message)
     }
 
     /// "file:line:col" of a node, for locations kept in the model.
     func location(of node: Node) -> String {
-        "\(file):\(node.mark?.line ?? 0):\(node.mark?.column ?? 0)"
+        let (f, line) = sources.place(line: node.mark?.line ?? 0, default: file)
+        return "\(f):\(line):\(node.mark?.column ?? 0)"
     }
 
     /// What a node is, for "expected …, found …" messages.
