@@ -16,8 +16,12 @@ Then:  vpcsim import aws OUTDIR --out vpc.yaml
 Calls: ec2 describe-vpcs, describe-subnets, describe-route-tables, describe-network-acls,
 describe-security-groups, describe-nat-gateways, describe-internet-gateways, describe-network-interfaces,
 describe-instances, describe-addresses, describe-managed-prefix-lists, get-managed-prefix-list-entries
-(one per prefix list), describe-vpc-peering-connections, describe-vpc-endpoints; lambda list-functions,
-get-function-configuration (one per function in a VPC).
+(one per prefix list), describe-vpc-peering-connections, describe-vpc-endpoints, describe-transit-gateways,
+describe-transit-gateway-attachments, describe-transit-gateway-vpc-attachments,
+describe-transit-gateway-route-tables, get-transit-gateway-route-table-propagations and
+search-transit-gateway-routes (one each per transit gateway route table: the table's id is in the file
+name, as their output does not carry it), describe-vpn-gateways, describe-vpn-connections,
+describe-customer-gateways; lambda list-functions, get-function-configuration (one per function in a VPC).
 
 IAM permissions needed (all read-only):
   ec2:DescribeVpcs               ec2:DescribeSubnets             ec2:DescribeRouteTables
@@ -25,8 +29,14 @@ IAM permissions needed (all read-only):
   ec2:DescribeInternetGateways   ec2:DescribeNetworkInterfaces   ec2:DescribeInstances
   ec2:DescribeAddresses          ec2:DescribeManagedPrefixLists  ec2:GetManagedPrefixListEntries
   ec2:DescribeVpcPeeringConnections                              ec2:DescribeVpcEndpoints
+  ec2:DescribeTransitGateways    ec2:DescribeTransitGatewayAttachments
+  ec2:DescribeTransitGatewayVpcAttachments                       ec2:DescribeTransitGatewayRouteTables
+  ec2:GetTransitGatewayRouteTablePropagations                    ec2:SearchTransitGatewayRoutes
+  ec2:DescribeVpnGateways        ec2:DescribeVpnConnections      ec2:DescribeCustomerGateways
   lambda:ListFunctions           lambda:GetFunctionConfiguration
-(The AWS managed policy ReadOnlyAccess, or AmazonEC2ReadOnlyAccess plus AWSLambda_ReadOnlyAccess, covers them.)
+(The AWS managed policy ReadOnlyAccess covers them. AmazonEC2ReadOnlyAccess plus AWSLambda_ReadOnlyAccess
+covers all but ec2:GetManagedPrefixListEntries, ec2:GetTransitGatewayRouteTablePropagations and
+ec2:SearchTransitGatewayRoutes: AmazonEC2ReadOnlyAccess grants ec2:Describe* only.)
 USAGE
 }
 
@@ -75,11 +85,30 @@ call describe-addresses ec2 describe-addresses
 call describe-vpc-peering-connections ec2 describe-vpc-peering-connections
 call describe-vpc-endpoints ec2 describe-vpc-endpoints ${filter[@]+"${filter[@]}"}
 call describe-managed-prefix-lists ec2 describe-managed-prefix-lists
+# Transit gateways, virtual private gateways and VPN connections: not filterable by vpc-id, dumped whole.
+call describe-transit-gateways ec2 describe-transit-gateways
+call describe-transit-gateway-attachments ec2 describe-transit-gateway-attachments
+call describe-transit-gateway-vpc-attachments ec2 describe-transit-gateway-vpc-attachments
+call describe-transit-gateway-route-tables ec2 describe-transit-gateway-route-tables
+call describe-vpn-gateways ec2 describe-vpn-gateways
+call describe-vpn-connections ec2 describe-vpn-connections
+call describe-customer-gateways ec2 describe-customer-gateways
 
 # get-managed-prefix-list-entries prints only the entries: the prefix list's id goes into the file name.
 for pl in $(aws ec2 describe-managed-prefix-lists --region "$REGION" --output text \
                 --query 'PrefixLists[?AddressFamily==`IPv4`].PrefixListId'); do
     call "get-managed-prefix-list-entries-$pl" ec2 get-managed-prefix-list-entries --prefix-list-id "$pl"
+done
+
+# get-transit-gateway-route-table-propagations and search-transit-gateway-routes print no route-table id: it goes
+# into the file name. search-transit-gateway-routes needs a filter (every route of any state and type) and returns
+# at most 1000 routes (AdditionalRoutesAvailable: true says more exist; the importer warns).
+for rtb in $(aws ec2 describe-transit-gateway-route-tables --region "$REGION" --output text \
+                 --query 'TransitGatewayRouteTables[].TransitGatewayRouteTableId'); do
+    call "get-transit-gateway-route-table-propagations-$rtb" ec2 get-transit-gateway-route-table-propagations \
+        --transit-gateway-route-table-id "$rtb"
+    call "search-transit-gateway-routes-$rtb" ec2 search-transit-gateway-routes --transit-gateway-route-table-id "$rtb" \
+        --filters "Name=type,Values=static,propagated" --max-results 1000
 done
 
 call lambda-list-functions lambda list-functions

@@ -1,6 +1,8 @@
 // vpcsim-bench: release-build benchmarks (not tests). Run: swift run -c release vpcsim-bench [syn-pcap] [N] [KEEP.pcap] [direct]
 //                                                        or: swift run -c release vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]
 //                                                        or: swift run -c release vpcsim-bench compare-logs [LINES] [KEEP-DIR]
+//                                                        or: swift run -c release vpcsim-bench tgw-account [RUNS] [KEEP-DIR]
+//                                                        or: swift run -c release vpcsim-bench tgw-flows [FLOWS]
 import Foundation
 import Packets
 import Sim
@@ -85,9 +87,15 @@ case "compare-logs":
                          keep: args.count > 2 ? args[args.startIndex + 2] : nil)
 case "hops", "flows", "engine":
     try FlowBench.main(Array(args))
+case "tgw-account":
+    try TGWBench.account(runs: args.count > 1 ? Int(args[args.startIndex + 1]) ?? 7 : 7,
+                         keep: args.count > 2 ? args[args.startIndex + 2] : nil)
+case "tgw-flows":
+    try TGWBench.flows(args.count > 1 ? Int(args[args.startIndex + 1]) ?? 1_000_000 : 1_000_000)
 default:
     print("usage: vpcsim-bench [syn-pcap] [N] [KEEP.pcap] [direct] | vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]"
         + " | vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] | vpcsim-bench engine [FLOWS]"
-        + " | vpcsim-bench compare-logs [LINES] [KEEP-DIR]")
+        + " | vpcsim-bench compare-logs [LINES] [KEEP-DIR] | vpcsim-bench tgw-account [RUNS] [KEEP-DIR]"
+        + " | vpcsim-bench tgw-flows [FLOWS]")
     exit(2)
 }

@@ -5,6 +5,9 @@ struct DumpItem {
     let json: [String: Any]
     /// "Subnets.json: Subnets[2]"
     let origin: String
+    /// The transit gateway route table an item of search-transit-gateway-routes or
+    /// get-transit-gateway-route-table-propagations belongs to, taken from the file's path (the output names none).
+    var tgwRouteTable: String? = nil
 }
 
 /// The files of an AWS CLI dump, read and sorted by kind. Files are recognised by their top-level key, whatever
@@ -14,6 +17,8 @@ struct AWSDump {
         "Vpcs", "Subnets", "RouteTables", "NetworkAcls", "SecurityGroups", "NatGateways", "InternetGateways",
         "NetworkInterfaces", "Reservations", "Addresses", "PrefixLists", "Entries", "VpcPeeringConnections",
         "VpcEndpoints", "Functions",
+        "TransitGateways", "TransitGatewayAttachments", "TransitGatewayVpcAttachments", "TransitGatewayRouteTables",
+        "TransitGatewayRouteTablePropagations", "Routes",
     ]
 
     var directory: String
@@ -129,7 +134,7 @@ struct AWSDump {
             objects.append(o)
         }
         // Every value the importer reads, by its key: the wrong type or form is an error at its JSON path.
-        for (i, o) in objects.enumerated() { try AWSDumpCheck.check(o, file: path, path: "\(key)[\(i)]") }
+        for (i, o) in objects.enumerated() { try AWSDumpCheck.check(o, file: path, path: "\(key)[\(i)]", within: key) }
         switch key {
         case "Reservations":
             for (r, res) in objects.enumerated() {
@@ -146,6 +151,23 @@ struct AWSDump {
                 return
             }
             prefixListEntries.append((id, objects.compactMap { $0["Cidr"] as? String }, name))
+        case "Routes", "TransitGatewayRouteTablePropagations":
+            // search-transit-gateway-routes and get-transit-gateway-route-table-propagations print no route table
+            // id: it comes from the file's path (search-transit-gateway-routes-tgw-rtb-0123abcd.json).
+            guard let table = Self.lastID("tgw-rtb-", in: path) else {
+                let what = key == "Routes" ? "routes (search-transit-gateway-routes)" : "route table propagations"
+                warnings.append(ImportWarning(.unrecognisedFile, id: path, "transit gateway \(what), but the file's path "
+                                              + "names no route table (tgw-rtb-…); ignored. Name it e.g. "
+                                              + "search-transit-gateway-routes-tgw-rtb-0123abcd.json"))
+                return
+            }
+            if key == "Routes", top["AdditionalRoutesAvailable"] as? Bool == true {
+                warnings.append(ImportWarning(.notModelled, id: table, "\(name) holds only the first \(objects.count) "
+                                              + "routes (AdditionalRoutesAvailable); the others are not imported"))
+            }
+            for (i, o) in objects.enumerated() {
+                items[key, default: []].append(DumpItem(json: o, origin: "\(name): \(key)[\(i)]", tgwRouteTable: table))
+            }
         default:
             for (i, o) in objects.enumerated() {
                 items[key, default: []].append(DumpItem(json: o, origin: "\(name): \(key)[\(i)]"))
@@ -154,15 +176,18 @@ struct AWSDump {
     }
 
     /// The last "pl-…" in a path ("dump/prefix-lists/pl-0a1b2c3d.json" → "pl-0a1b2c3d").
-    static func prefixListID(in path: String) -> String? {
-        let chars = Array(path)
+    static func prefixListID(in path: String) -> String? { lastID("pl-", in: path) }
+
+    /// The last `prefix` followed by hex digits in a path, not preceded by a letter ("tgw-rtb-", "pl-").
+    static func lastID(_ prefix: String, in path: String) -> String? {
+        let chars = Array(path), p = Array(prefix)
         var found: String?
         var i = 0
-        while i + 3 < chars.count {
-            if chars[i] == "p", chars[i + 1] == "l", chars[i + 2] == "-", i == 0 || !chars[i - 1].isLetter {
-                var j = i + 3
+        while i + p.count < chars.count {
+            if Array(chars[i..<i + p.count]) == p, i == 0 || !chars[i - 1].isLetter {
+                var j = i + p.count
                 while j < chars.count, chars[j].isASCII, chars[j].isHexDigit { j += 1 }
-                if j > i + 3 { found = String(chars[i..<j]) }
+                if j > i + p.count { found = String(chars[i..<j]) }
                 i = j
             } else {
                 i += 1

@@ -49,7 +49,7 @@ enum AWSDumpCheck {
         "SecurityGroupIds": .ids(["sg-"]), "SubnetIds": .ids(["subnet-"]),
         "IpProtocol": .proto,
         "FromPort": .integer, "ToPort": .integer, "RuleNumber": .integer, "Timeout": .integer, "DeviceIndex": .integer,
-        "From": .integer, "To": .integer, "Type": .integer,
+        "From": .integer, "To": .integer,
         "Egress": .flag, "IsDefault": .flag, "Main": .flag, "Primary": .flag, "IsPrimary": .flag, "Ipv6Native": .flag,
         "CidrBlock": .string, "CidrIp": .string, "CidrIpv6": .string, "DestinationCidrBlock": .string, "Cidr": .string,
         "Ipv6CidrBlock": .string, "DestinationIpv6CidrBlock": .string, "PrivateIp": .string, "PublicIp": .string,
@@ -66,6 +66,17 @@ enum AWSDumpCheck {
         "SecurityGroups": .list,
         "VpcConfig": .object, "Attachment": .object, "PortRange": .object, "IcmpTypeCode": .object,
         "CidrBlockState": .object, "RequesterVpcInfo": .object, "AccepterVpcInfo": .object,
+        "TransitGatewayAttachmentId": .id(["tgw-attach-"]), "TransitGatewayRouteTableId": .id(["tgw-rtb-"]),
+        "TransitGatewayAttachments": .list, "TransitGatewayRouteTablePropagations": .list,
+        "ResourceType": .string, "Options": .object, "Association": .object, "ApplianceModeSupport": .string,
+    ]
+
+    /// Rules for a key that means different things in different objects, by the key of the object holding it:
+    /// `Type` is an integer in a NACL entry's `IcmpTypeCode` and a word ("static", "propagated") in a transit
+    /// gateway route of search-transit-gateway-routes. Checked before `rules`.
+    static let rulesWithin: [String: [String: Rule]] = [
+        "IcmpTypeCode": ["Type": .integer, "Code": .integer],
+        "Routes": ["Type": .string],
     ]
 
     /// Keys whose lists hold objects (a string or number there is an error).
@@ -73,11 +84,13 @@ enum AWSDumpCheck {
         "IpPermissions", "IpPermissionsEgress", "IpRanges", "Ipv6Ranges", "PrefixListIds", "UserIdGroupPairs", "Routes",
         "Associations", "Entries", "Tags", "TagSet", "NetworkInterfaces", "NatGatewayAddresses", "Attachments",
         "CidrBlockAssociationSet", "Ipv6CidrBlockAssociationSet", "Groups", "PrivateIpAddresses", "PropagatingVgws",
-        "Instances", "SecurityGroups",
+        "Instances", "SecurityGroups", "TransitGatewayAttachments", "TransitGatewayRouteTablePropagations",
     ]
 
     /// Checks one item of the dump (`path` is its JSON path, "SecurityGroups[3]").
-    static func check(_ json: [String: Any], file: String, path: String, inNACL: Bool = false) throws(AWSDumpValueError) {
+    /// `within`: the key of the object or list holding `json` ("IcmpTypeCode", "Routes"), for `rulesWithin`.
+    static func check(_ json: [String: Any], file: String, path: String, inNACL: Bool = false,
+                      within: String? = nil) throws(AWSDumpValueError) {
         func fail(_ p: String, _ m: String) -> AWSDumpValueError { AWSDumpValueError(file: file, path: p, message: m) }
         for key in json.keys.sorted() {
             let value = json[key]!
@@ -85,7 +98,7 @@ enum AWSDumpCheck {
             if value is NSNull { continue }
             if inNACL && key == "Protocol" {
                 try proto(value, p, fail)
-            } else if let rule = rules[key] {
+            } else if let rule = within.flatMap({ rulesWithin[$0]?[key] }) ?? rules[key] {
                 switch rule {
                 case .id(let prefixes): try id(value, prefixes, p, fail)
                 case .ids(let prefixes):
@@ -111,11 +124,11 @@ enum AWSDumpCheck {
             }
             // Deeper: every object inside, by its own keys.
             if let o = value as? [String: Any] {
-                try check(o, file: file, path: p, inNACL: inNACL)
+                try check(o, file: file, path: p, inNACL: inNACL, within: key)
             } else if let list = value as? [Any] {
                 for (i, v) in list.enumerated() {
                     if let o = v as? [String: Any] {
-                        try check(o, file: file, path: "\(p)[\(i)]", inNACL: inNACL || key == "Entries")
+                        try check(o, file: file, path: "\(p)[\(i)]", inNACL: inNACL || key == "Entries", within: key)
                     } else if objectLists.contains(key), !(v is NSNull) {
                         throw fail("\(p)[\(i)]", "expected an object, found \(describe(v))")
                     }

@@ -96,6 +96,9 @@ public struct ImportCounts: Sendable, Equatable {
     /// Network interfaces the scenario will have: one per instance and NAT gateway, one per Lambda (subnet,
     /// security-group set).
     public var networkInterfaces = 0
+    /// Transit gateways and their VPC attachments imported.
+    public var transitGateways = 0
+    public var tgwAttachments = 0
 
     public init() {}
 
@@ -112,6 +115,9 @@ public struct ImportCounts: Sendable, Equatable {
         ]
         if peeringConnections > 0 { parts.append(n(peeringConnections, "peering connection")) }
         if vpcEndpoints > 0 { parts.append(n(vpcEndpoints, "gateway VPC endpoint")) }
+        if transitGateways > 0 {
+            parts.append(n(transitGateways, "transit gateway") + " (\(n(tgwAttachments, "VPC attachment")))")
+        }
         parts.append("\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model")
         return parts.joined(separator: ", ")
     }

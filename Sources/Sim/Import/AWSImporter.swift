@@ -95,6 +95,7 @@ struct ImportPlan {
     var lambdas: [Lambda] = []
     var peerings: [Peering] = []
     var endpoints: [Endpoint] = []
+    var tgws: [TGW] = []
     /// The scenario's `flow_logs:` (from a Terraform aws_flow_log); nil: the defaults.
     struct FlowLogs { var interval: Int?; var format: String? }
     var flowLogs: FlowLogs?
@@ -183,6 +184,7 @@ struct AWSConverter {
         readNATGateways()
         readInstances()
         readGatewayEndpoints()
+        readTransitGateways()
         readRouteTables()
         readNetworkACLs()
         readLambdas()
@@ -955,6 +957,7 @@ struct AWSConverter {
         }
         // A gateway endpoint the plan holds: the loader routes to it.
         if plan.endpoints.contains(where: { $0.id == rawTarget && $0.vpc == vpc.id }) { return (rawTarget, nil) }
+        if let t = transitGatewayRouteTarget(r, destination: dest, table: id, vpc: vpc, inVPC: inVPC) { return t }
         // Targets the scenario keeps as not modeled (tgw-, vgw-, vpce-, cagw-, lgw-): written as they are.
         if NotModeledTarget.kinds.contains(where: { rawTarget.hasPrefix($0.prefix) && rawTarget.count > $0.prefix.count }) {
             return notModeled(rawTarget, dest, nil, table: id, inVPC: inVPC)

@@ -220,6 +220,7 @@ enum ScenarioYAMLWriter {
             }
             return l + "}"
         })
+        o += transitGateways(p)
         return o.joined(separator: "\n") + "\n"
     }
 }

@@ -298,8 +298,11 @@ public final class VPCNetwork {
                 if drop(of: t)?.kind == .naclInbound { t.rejectedAt = eni }
                 return t
             }
+            // Addressed to a NAT gateway's own IP: a reply to what it translated (a private NAT gateway's, back
+            // from another network through a transit or virtual private gateway: VPC-UG nat-gateway-scenarios,
+            // "communication between overlapping networks"), handled as arriving from the destination side.
             if tables.enis[eni].natGateway >= 0 {
-                return Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: true), delay: hop)
+                return Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: false), delay: hop)
             }
             securityGroupAt = eni
             return Transit(next: .eni(eni), delay: hop)
