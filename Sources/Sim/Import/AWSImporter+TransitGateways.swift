@@ -156,8 +156,9 @@ extension AWSConverter {
                     warn(.missingReference, id, "propagation from \(a), which is not an imported attachment of \(tgw); left out")
                 }
             }
+            var routeTo: [IPv4CIDR: String] = [:]  // the table's static routes by destination (duplicates)
             for r in dump["Routes"] where r.tgwRouteTable == id {
-                addTGWRoute(r.json, to: &table, gateway: g, imported: imported, notModelled: notModelledAttachment,
+                addTGWRoute(r.json, to: &table, routeTo: &routeTo, gateway: g, imported: imported, notModelled: notModelledAttachment,
                             inferPropagations: propagationItems.isEmpty)
             }
             plan.tgws[g].routeTables.append(table)
@@ -176,7 +177,8 @@ extension AWSConverter {
     }
 
     /// One route of search-transit-gateway-routes (`Type` static or propagated; `State` active or blackhole).
-    mutating func addTGWRoute(_ r: [String: Any], to table: inout ImportPlan.TGWRouteTable, gateway g: Int,
+    mutating func addTGWRoute(_ r: [String: Any], to table: inout ImportPlan.TGWRouteTable,
+                              routeTo: inout [IPv4CIDR: String], gateway g: Int,
                               imported: [String: (tgw: Int, vpc: String)], notModelled: [String: String],
                               inferPropagations: Bool) {
         let id = table.id
@@ -235,10 +237,11 @@ extension AWSConverter {
                 }
                 target = "blackhole"
             }
-            if let existing = table.routes.first(where: { $0.destination == dest }) {
-                warn(.duplicate, id, "second route to \(dest) (→ \(target)) left out; the route → \(existing.target) is kept")
+            if let existing = routeTo[dest] {
+                warn(.duplicate, id, "second route to \(dest) (→ \(target)) left out; the route → \(existing) is kept")
                 continue
             }
+            routeTo[dest] = target
             table.routes.append(.init(destination: dest, target: target, note: note))
         }
     }

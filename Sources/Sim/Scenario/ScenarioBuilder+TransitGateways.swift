@@ -104,11 +104,12 @@ extension ScenarioBuilder {
             propagations.append(a)
         }
         var routes: [TGWRouteTableSpec.Route] = []
+        var destinations = Set<IPv4CIDR>()  // a table may hold thousands of routes: no scan of those before
         for n in try f.list("routes") ?? [] {
             let rf = try r.fields(n, what: "transit gateway route", allowed: ["destination", "target"])
             let destNode = try rf.require("destination")
             let dest = try r.cidr(destNode, key: "destination")
-            if routes.contains(where: { $0.destination == dest }) {
+            guard destinations.insert(dest).inserted else {
                 throw r.error(at: destNode, "route table \(id) already has a static route to \(dest)")
             }
             let targetNode = try rf.require("target")
