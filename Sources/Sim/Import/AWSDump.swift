@@ -13,7 +13,7 @@ struct AWSDump {
     static let keys = [
         "Vpcs", "Subnets", "RouteTables", "NetworkAcls", "SecurityGroups", "NatGateways", "InternetGateways",
         "NetworkInterfaces", "Reservations", "Addresses", "PrefixLists", "Entries", "VpcPeeringConnections",
-        "VpcEndpoints", "Functions",
+        "VpcEndpoints", "Functions", "VpnGateways", "CustomerGateways", "VpnConnections",
     ]
 
     var directory: String

@@ -51,7 +51,11 @@ struct ImportPlan {
     struct VPC { var id: String; var name: String?; var blocks: [IPv4CIDR] }
     struct IGW { var id: String; var name: String?; var vpc: String? }
     struct Route { var destination: IPv4CIDR; var target: String; var note: String? }
-    struct RouteTable { var id: String; var name: String?; var vpc: String; var main: Bool; var routes: [Route] }
+    struct RouteTable {
+        var id: String; var name: String?; var vpc: String; var main: Bool; var routes: [Route]
+        /// Virtual private gateways whose routes the table receives (PropagatingVgws).
+        var propagating: [String] = []
+    }
     struct NACLRule {
         var number: Int; var proto: String; var ports: String?; var icmpType: Int?; var icmpCode: Int?
         var cidr: IPv4CIDR; var allow: Bool
@@ -95,6 +99,16 @@ struct ImportPlan {
     var lambdas: [Lambda] = []
     var peerings: [Peering] = []
     var endpoints: [Endpoint] = []
+    /// Virtual private gateways attached to an imported VPC, customer gateways, and VPN connections between them.
+    struct VGW { var id: String; var name: String?; var vpc: String; var asn: Int? }
+    struct CGW { var id: String; var name: String?; var ip: IPv4Address; var asn: Int? }
+    struct VPNConnection {
+        var id: String; var name: String?; var vgw: String; var cgw: String; var staticOnly: Bool
+        var staticRoutes: [IPv4CIDR]; var bgpPrefixes: [IPv4CIDR]; var tunnels: [IPv4Address]; var activeTunnel: Int
+    }
+    var vgws: [VGW] = []
+    var cgws: [CGW] = []
+    var vpnConnections: [VPNConnection] = []
     /// The scenario's `flow_logs:` (from a Terraform aws_flow_log); nil: the defaults.
     struct FlowLogs { var interval: Int?; var format: String? }
     var flowLogs: FlowLogs?
@@ -183,6 +197,7 @@ struct AWSConverter {
         readNATGateways()
         readInstances()
         readGatewayEndpoints()
+        readVPN()
         readRouteTables()
         readNetworkACLs()
         readLambdas()
@@ -808,12 +823,18 @@ struct AWSConverter {
                          + "table's routes apply only to its subnets")
                 }
             }
-            if !j.awsObjs("PropagatingVgws").isEmpty {
-                let vgws = j.awsObjs("PropagatingVgws").compactMap { $0.awsStr("GatewayId") }.joined(separator: ", ")
-                warn(.unsupportedTarget, id, "route propagation from \(vgws) (virtual private gateway) is not modelled")
+            var propagating: [String] = []
+            for g in j.awsObjs("PropagatingVgws").compactMap({ $0.awsStr("GatewayId") }) where !propagating.contains(g) {
+                guard plan.vgws.contains(where: { $0.id == g && $0.vpc == vpcID }) else {
+                    warn(.missingReference, id, "route propagation from \(g), a virtual private gateway not in the dump (or "
+                         + "not attached to \(vpcID)); left out")
+                    continue
+                }
+                propagating.append(g)
             }
             allIDs.insert(id)
-            var table = ImportPlan.RouteTable(id: id, name: j.awsNameTag, vpc: vpcID, main: main, routes: [])
+            var table = ImportPlan.RouteTable(id: id, name: j.awsNameTag, vpc: vpcID, main: main, routes: [],
+                                              propagating: propagating)
             for r in j.awsObjs("Routes") { addRoute(r, to: &table) }
             plan.routeTables.append(table)
         }
@@ -847,6 +868,9 @@ struct AWSConverter {
             warn(.ipv6, id, "route \(v6) → \(rawTarget) left out (IPv4 only)")
             return
         }
+        // A route the table's propagation brings back (`resolveTarget`); beside a static route of the same prefix
+        // (which wins, VPC-UG route-tables-priority) it is no duplicate.
+        if r.awsStr("Origin") == "EnableVgwRoutePropagation", table.propagating.contains(rawTarget) { return }
         var destinations: [(IPv4CIDR, String?)] = []
         if let pl = r.awsStr("DestinationPrefixListId") {
             guard let cidrs = prefixLists[pl] else {
@@ -884,7 +908,13 @@ struct AWSConverter {
             return ("blackhole", "was \(rawTarget) (blackhole in the dump)")
         }
         if r.awsStr("Origin") == "EnableVgwRoutePropagation" {
+            // Brought back by the table's propagation from the gateway's VPN connections (`readVPN` gives a BGP
+            // connection the prefixes its gateway propagates): not written as a route of the table's own.
+            if table.propagating.contains(rawTarget) { return (nil, nil) }
             return notModeled(rawTarget, dest, "propagated", table: id, inVPC: inVPC)
+        }
+        if rawTarget.hasPrefix("vgw-"), plan.vgws.contains(where: { $0.id == rawTarget && $0.vpc == vpc.id }), !inVPC {
+            return (rawTarget, nil)
         }
         let blackhole: (ImportWarning.Kind, String) -> (String?, String?) = { _, why in
             ("blackhole", "was \(rawTarget): \(why)")
