@@ -21,8 +21,13 @@ extension AWSConverter {
                      + "it stay not modelled)")
                 continue
             }
+            if let other = plan.vgws.first(where: { $0.vpc == vpc }) {
+                // EC2 AttachVpnGateway: one virtual private gateway per VPC (the loader refuses a second).
+                warn(.repaired, id, "\(vpc) already has virtual private gateway \(other.id); left out")
+                continue
+            }
             allIDs.insert(id)
-            plan.vgws.append(.init(id: id, name: j.awsNameTag, vpc: vpc, asn: j.awsInt("AmazonSideAsn")))
+            plan.vgws.append(.init(id: id, name: j.awsNameTag, vpc: vpc, asn: asn(j.awsInt("AmazonSideAsn"), id)))
         }
         for (id, item) in unique("CustomerGateways", idKey: "CustomerGatewayId") {
             let j = item.json
@@ -35,7 +40,7 @@ extension AWSConverter {
                 continue
             }
             allIDs.insert(id)
-            plan.cgws.append(.init(id: id, name: j.awsNameTag, ip: ip, asn: j.awsInt("BgpAsn")))
+            plan.cgws.append(.init(id: id, name: j.awsNameTag, ip: ip, asn: asn(j.awsInt("BgpAsn"), id)))
         }
         // What each gateway propagates into the dump's route tables: the BGP connections' prefixes.
         var propagated: [String: [IPv4CIDR]] = [:]
@@ -93,6 +98,16 @@ extension AWSConverter {
                                              bgpPrefixes: bgp, tunnels: tunnels, activeTunnel: up < tunnels.count ? up : 0))
         }
         counts.vpnConnections = plan.vpnConnections.count
+    }
+
+    /// An ASN the loader takes (1-4294967294), else nil with a warning.
+    mutating func asn(_ value: Int?, _ id: String) -> Int? {
+        guard let v = value else { return nil }
+        guard (1...4_294_967_294).contains(v) else {
+            warn(.repaired, id, "ASN \(v) is outside 1-4294967294; left out")
+            return nil
+        }
+        return v
     }
 }
 

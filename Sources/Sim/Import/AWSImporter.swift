@@ -907,14 +907,18 @@ struct AWSConverter {
         if r.awsStr("State") == "blackhole" {
             return ("blackhole", "was \(rawTarget) (blackhole in the dump)")
         }
+        if let g = plan.vgws.first(where: { $0.id == rawTarget }) {
+            // An imported virtual private gateway: the loader takes routes to it from its own VPC's tables only.
+            if g.vpc == vpc.id, !inVPC { return (rawTarget, nil) }
+            warn(.repaired, id, "route \(dest) → \(rawTarget) (attached to \(g.vpc)) "
+                 + (inVPC ? "lies inside \(vpc.id)" : "is in a table of \(vpc.id)") + "; imported as blackhole")
+            return ("blackhole", "was \(rawTarget): " + (inVPC ? "inside the VPC" : "gateway of another VPC"))
+        }
         if r.awsStr("Origin") == "EnableVgwRoutePropagation" {
             // Brought back by the table's propagation from the gateway's VPN connections (`readVPN` gives a BGP
             // connection the prefixes its gateway propagates): not written as a route of the table's own.
             if table.propagating.contains(rawTarget) { return (nil, nil) }
             return notModeled(rawTarget, dest, "propagated", table: id, inVPC: inVPC)
-        }
-        if rawTarget.hasPrefix("vgw-"), plan.vgws.contains(where: { $0.id == rawTarget && $0.vpc == vpc.id }), !inVPC {
-            return (rawTarget, nil)
         }
         let blackhole: (ImportWarning.Kind, String) -> (String?, String?) = { _, why in
             ("blackhole", "was \(rawTarget): \(why)")
