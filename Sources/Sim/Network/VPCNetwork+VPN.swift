@@ -98,11 +98,14 @@ extension VPCNetwork {
     private func tgwFromVPN(_ a: Int, _ c: Int, _ p: inout SimPacket) {
         let tgw = transitGateways
         let dst = p.ip.destination
-        let here = "from \(model.customerGateways[model.vpnConnections[c].customerGateway].id) through "
-            + "\(vpn.tunnel(c)) to \(model.tgwAttachments[a].id)"
+        // Built only when a capture wants its comment.
+        func here() -> String {
+            "from \(model.customerGateways[model.vpnConnections[c].customerGateway].id) through \(vpn.tunnel(c)) to "
+                + model.tgwAttachments[a].id
+        }
         func dropHere(_ step: Step) {
             record(&p, step)
-            capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false, comment: here + "; dropped: " + step.text)
+            capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false, comment: here() + "; dropped: " + step.text)
             drop(p, step)
         }
         let t = Int(tgw.association[a])
@@ -122,7 +125,7 @@ extension VPCNetwork {
         record(&p, tgw.routed(t, r))
         if let next = model.tgwAttachments[Int(r.attachment)].vpnConnection {
             capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false,
-                    comment: here + "; to \(model.vpnConnections[next].id) by \(model.tgwRouteTables[t].id)")
+                    comment: here() + "; to \(model.vpnConnections[next].id) by \(model.tgwRouteTables[t].id)")
             forward(&p, Transit(next: .vpnTunnel(next, toOnPrem: true), delay: assumptions.tgwProcessing))
             return
         }
@@ -130,7 +133,7 @@ extension VPCNetwork {
         let out = tgw.egress(Int(r.attachment), zone: -1, key)
         record(&p, tgw.left(out.eni, out.choice, enteredIn: "the VPN attachment"))
         capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false,
-                comment: here + "; to \(model.tgwAttachments[Int(r.attachment)].id) by \(model.tgwRouteTables[t].id)")
+                comment: here() + "; to \(model.tgwAttachments[Int(r.attachment)].id) by \(model.tgwRouteTables[t].id)")
         var transit = transitFromSubnet(Int(tgw.enis[out.eni].subnet), &p, key: key)
         capture(.transitGateway(out.eni), &p, outgoing: true,
                 comment: "left through \(tgwDisplay(eni: out.eni)); " + comment(transit))

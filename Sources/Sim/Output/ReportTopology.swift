@@ -253,7 +253,7 @@ extension RunReport {
                     subnet = m.subnets.firstIndex { $0.id == id } ?? subnet
                 }
             case "tgw-route": hops[k].at = k > 0 ? hops[k - 1].at : h.component
-            case "peering", "vpc-endpoint": hops[k].at = h.component
+            case "peering", "vpc-endpoint", "vpn-gateway": hops[k].at = h.component
             case "internet": hops[k].at = "internet"
             case "route", "nacl-outbound": hops[k].at = subnetID(subnet) ?? h.component
             case "nacl-inbound":
