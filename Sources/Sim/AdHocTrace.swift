@@ -65,6 +65,8 @@ public enum AdHocTrace {
         // What the scenario declares on the port: an outside host's `ports` (instances declare none).
         var declared: (host: String, behaviour: PortBehaviour)?
         var unknown = false
+        /// An address a VPN connection routes toward its customer gateway: an on-premises host behind it.
+        var onPrem: Int?
         if let h = s.model.outsideHosts.first(where: { $0.name == host }) {
             address = h.address
             declared = (h.id, h.behaviour(on: port))
@@ -74,6 +76,10 @@ public enum AdHocTrace {
             address = a
             if let h = s.model.outsideHosts.first(where: { $0.address == a }) {
                 declared = (h.id, h.behaviour(on: port))
+            } else if !s.model.enis.contains(where: { $0.privateIP == a || $0.publicIP == a }),
+                      let c = s.model.vpnConnections.first(where: { $0.prefixes.contains { $0.contains(a) } }) {
+                onPrem = c.customerGateway
+                unknown = true
             } else if !s.model.enis.contains(where: { $0.privateIP == a || $0.publicIP == a }) {
                 // A private address the source routes outside the model (a peered VPC, a transit gateway, …) is
                 // traced as a flow to it runs: to its `not-modeled` end.
@@ -98,6 +104,7 @@ public enum AdHocTrace {
                 name: address.description, address: address, ports: [port: behaviour], otherPorts: .closed,
                 rtt: s.assumptions.internetRTT, stack: .linux,
                 mac: MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("host|" + address.description) & 0xFF_FFFF_FFFF))))
+            s.model.outsideHosts[s.model.outsideHosts.count - 1].customerGateway = onPrem
         }
         var flow = FlowSpec(name: "trace", source: source.source, sourceLabel: source.label,
                             destination: FlowDestination(address: address, port: port, label: to), app: app, start: 0)

@@ -60,6 +60,7 @@ private let smallSize = ScenarioGenerator.Size(subnets: 100, routes: 1000, naclE
             case .blackhole: kinds.insert("blackhole")
             case .transitGateway: kinds.insert("tgw")
             case .vpcEndpoint: kinds.insert("vpce")
+            case .vpnGateway: kinds.insert("vgw")
             }
         }
     }

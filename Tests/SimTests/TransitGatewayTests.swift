@@ -250,7 +250,8 @@ import Testing
         ("associations: [a, b]", "associations: [a, c]", "tgw.yaml:34:27: transit gateway attachment c is not defined"),
         ("routes: []", "routes: [{destination: 10.9.0.0/16, target: nowhere}]",
          "tgw.yaml:36:53: transit gateway attachment nowhere is not defined"),
-        ("name: a, vpc: a, subnets", "name: a, type: vpn, vpc: a, subnets", "tgw.yaml:29:58: attachment type 'vpn' is not modeled (only vpc attachments are)"),
+        ("name: a, vpc: a, subnets", "name: a, type: peering, vpc: a, subnets", "tgw.yaml:29:58: attachment type 'peering' is not modeled (vpc and vpn attachments are)"),
+        ("name: a, vpc: a, subnets", "name: a, type: vpn, vpc: a, subnets", "tgw.yaml:29:63: a vpn attachment takes vpn_connection, not vpc"),
         ("name: b, vpc: b,", "name: b, vpc: a,", "tgw.yaml:30:57: vpc-0a00000000000000a is already attached to tgw-0c00000000000000c by tgw-attach-0a0000000000000a"),
         ("{destination: 10.1.0.0/16, target: hub}", "{destination: 10.1.0.0/16, target: tgw-0c00000000000000c}, {destination: 10.3.0.0/16, target: tgw-0ffffffffffffffff}", nil),
     ] as [(String, String, String?)])

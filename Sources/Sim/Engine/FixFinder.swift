@@ -34,7 +34,8 @@ public enum FixFinder {
         s.flows[0].expect = nil
         var changes: [RuleChange] = []
         var current = result
-        if let (model, change) = endpointAssociation(s.model, flow: s.flows[0], result: result) {
+        if let (model, change) = endpointAssociation(s.model, flow: s.flows[0], result: result)
+            ?? vgwPropagation(s.model, flow: s.flows[0], result: result) {
             s.model = model
             changes.append(change)
             let sim = Simulation(scenario: s)
@@ -198,6 +199,8 @@ public enum FixFinder {
             return tgwRouteChange(model, table: t, destination: key.destination)
         case "transit-gateway":
             return tgwChange(model, drop)
+        case "vpn":
+            return vpnStaticRoute(model, drop)
         default:
             return nil
         }
@@ -231,7 +234,7 @@ public enum FixFinder {
         let vpc = model.routeTables[t].vpc
         for (g, gw) in model.transitGateways.enumerated() {
             guard gw.attachments.contains(where: { model.tgwAttachments[$0].vpc == vpc }) else { continue }
-            for a in gw.attachments where model.tgwAttachments[a].vpc != vpc {
+            for a in gw.attachments where model.tgwAttachments[a].vpc != vpc && model.tgwAttachments[a].vpc >= 0 {
                 let far = model.tgwAttachments[a].vpc
                 guard let block = model.vpcs[far].cidrBlocks.first(where: { $0.contains(destination) }) else { continue }
                 var m = model
@@ -253,7 +256,7 @@ public enum FixFinder {
         var m = model
         let dst = drop.key.destination
         if let a = model.tgwAttachments.firstIndex(where: { $0.id == drop.component }),
-           drop.rule == "no route table association" {
+           drop.rule == "no route table association", model.tgwAttachments[a].vpc >= 0 {
             let gw = model.transitGateways[model.tgwAttachments[a].transitGateway]
             let tables = gw.routeTables
             let routing = tables.first { t in
@@ -270,7 +273,7 @@ public enum FixFinder {
               drop.rule.hasPrefix("no route matches") else { return nil }
         let g = model.tgwRouteTables[t].transitGateway
         guard let a = model.transitGateways[g].attachments.first(where: { a in
-            model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks.contains { $0.contains(dst) }
+            model.tgwAttachments[a].vpc >= 0 && model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks.contains { $0.contains(dst) }
         }), !model.tgwRouteTables[t].propagations.contains(a) else { return nil }
         m.tgwRouteTables[t].propagations.append(a)
         return (m, RuleChange(component: model.tgwRouteTables[t].display,

@@ -20,6 +20,9 @@ public struct Step: Sendable, Equatable, Codable {
         /// A transit gateway attachment (entering or leaving the gateway) and a TGW route table.
         case transitGateway = "transit-gateway"
         case transitGatewayRoute = "tgw-route"
+        /// A virtual private gateway and a Site-to-Site VPN connection's tunnel (`VPNGateway`).
+        case vpnGateway = "vpn-gateway"
+        case vpnConnection = "vpn-connection"
     }
     public enum Action: String, Sendable, Codable {
         case allowed, denied, forwarded, translated, dropped, delivered
@@ -71,6 +74,8 @@ public struct Step: Sendable, Equatable, Codable {
         case .peering: return "peering"
         case .transitGateway: return "TGW"
         case .transitGatewayRoute: return "route"
+        case .vpnGateway: return "VGW"
+        case .vpnConnection: return "VPN"
         }
     }
 

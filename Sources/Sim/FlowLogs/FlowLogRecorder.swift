@@ -221,7 +221,7 @@ public final class FlowLogRecorder: InterfaceObserver {
                            subnetIDBytes: Array(subnet.id.utf8), instanceIDBytes: Array((instance ?? "-").utf8),
                            azIDBytes: Array(az.utf8))
         }
-        routes = CompiledRoutes(model.routeTables)
+        routes = CompiledRoutes(model)
         interRegionPeering = model.peeringConnections.map(\.interRegion)
         fields = self.settings.format.fields
         versionBytes = Array(String(settings.format.version).utf8)
@@ -434,6 +434,7 @@ public final class FlowLogRecorder: InterfaceObserver {
         // that create a network interface in the VPC" (a transit gateway attachment's ENI).
         case .transitGateway?: return 1
         case .vpcEndpoint?: return 7  // through a gateway VPC endpoint (VPC-UG flow-log-records)
+        case .vpnGateway?: return 3  // "through a virtual private gateway" (VPC-UG flow-log-records)
         case .notModeled?, .blackhole?, nil: return nil
         }
     }

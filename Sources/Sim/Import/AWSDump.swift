@@ -18,7 +18,7 @@ struct AWSDump {
         "NetworkInterfaces", "Reservations", "Addresses", "PrefixLists", "Entries", "VpcPeeringConnections",
         "VpcEndpoints", "Functions",
         "TransitGateways", "TransitGatewayAttachments", "TransitGatewayVpcAttachments", "TransitGatewayRouteTables",
-        "TransitGatewayRouteTablePropagations", "Routes",
+        "TransitGatewayRouteTablePropagations", "Routes", "VpnGateways", "CustomerGateways", "VpnConnections",
     ]
 
     var directory: String

@@ -46,6 +46,7 @@ enum AWSDumpCheck {
         "TransitGatewayId": .id(["tgw-"]), "EgressOnlyInternetGatewayId": .id(["eigw-"]),
         "CarrierGatewayId": .id(["cagw-"]), "LocalGatewayId": .id(["lgw-"]), "VpcEndpointId": .id(["vpce-"]),
         "GatewayId": .id(gatewayPrefixes),
+        "VpnGatewayId": .id(["vgw-"]), "CustomerGatewayId": .id(["cgw-"]), "VpnConnectionId": .id(["vpn-"]),
         "SecurityGroupIds": .ids(["sg-"]), "SubnetIds": .ids(["subnet-"]),
         "IpProtocol": .proto,
         "FromPort": .integer, "ToPort": .integer, "RuleNumber": .integer, "Timeout": .integer, "DeviceIndex": .integer,
@@ -63,7 +64,7 @@ enum AWSDumpCheck {
         "Tags": .list, "TagSet": .list, "NetworkInterfaces": .list, "NatGatewayAddresses": .list, "Attachments": .list,
         "CidrBlockAssociationSet": .list, "Ipv6CidrBlockAssociationSet": .list, "Groups": .list,
         "PrivateIpAddresses": .list, "Ipv6Addresses": .list, "PropagatingVgws": .list, "Instances": .list,
-        "SecurityGroups": .list,
+        "SecurityGroups": .list, "VpcAttachments": .list, "VgwTelemetry": .list,
         "VpcConfig": .object, "Attachment": .object, "PortRange": .object, "IcmpTypeCode": .object,
         "CidrBlockState": .object, "RequesterVpcInfo": .object, "AccepterVpcInfo": .object,
         "TransitGatewayAttachmentId": .id(["tgw-attach-"]), "TransitGatewayRouteTableId": .id(["tgw-rtb-"]),
@@ -85,6 +86,7 @@ enum AWSDumpCheck {
         "Associations", "Entries", "Tags", "TagSet", "NetworkInterfaces", "NatGatewayAddresses", "Attachments",
         "CidrBlockAssociationSet", "Ipv6CidrBlockAssociationSet", "Groups", "PrivateIpAddresses", "PropagatingVgws",
         "Instances", "SecurityGroups", "TransitGatewayAttachments", "TransitGatewayRouteTablePropagations",
+        "VpcAttachments", "VgwTelemetry",
     ]
 
     /// Checks one item of the dump (`path` is its JSON path, "SecurityGroups[3]").
@@ -106,6 +108,8 @@ enum AWSDumpCheck {
                     for (i, v) in list.enumerated() where !(v is NSNull) { try id(v, prefixes, "\(p)[\(i)]", fail) }
                 case .proto: try proto(value, p, fail)
                 case .integer:
+                    // A VPN resource's "Type" is a string ("ipsec.1"); only an ICMP type is a number.
+                    if key == "Type", value is String, !path.hasSuffix("IcmpTypeCode") { break }
                     guard integer(value) != nil else { throw fail(p, "expected an integer, found \(describe(value))") }
                 case .flag:
                     guard flag(value) != nil else { throw fail(p, "expected true or false, found \(describe(value))") }

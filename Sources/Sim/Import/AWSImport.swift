@@ -91,6 +91,8 @@ public struct ImportCounts: Sendable, Equatable {
     public var prefixLists = 0
     /// Gateway VPC endpoints (S3, DynamoDB) imported.
     public var vpcEndpoints = 0
+    /// Site-to-Site VPN connections (to an imported virtual private gateway) imported.
+    public var vpnConnections = 0
     /// Network interfaces in describe-network-interfaces.
     public var networkInterfacesInDump = 0
     /// Network interfaces the scenario will have: one per instance and NAT gateway, one per Lambda (subnet,
@@ -118,6 +120,7 @@ public struct ImportCounts: Sendable, Equatable {
         if transitGateways > 0 {
             parts.append(n(transitGateways, "transit gateway") + " (\(n(tgwAttachments, "VPC attachment")))")
         }
+        if vpnConnections > 0 { parts.append(n(vpnConnections, "VPN connection")) }
         parts.append("\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model")
         return parts.joined(separator: ", ")
     }

@@ -51,7 +51,11 @@ struct ImportPlan {
     struct VPC { var id: String; var name: String?; var blocks: [IPv4CIDR] }
     struct IGW { var id: String; var name: String?; var vpc: String? }
     struct Route { var destination: IPv4CIDR; var target: String; var note: String? }
-    struct RouteTable { var id: String; var name: String?; var vpc: String; var main: Bool; var routes: [Route] }
+    struct RouteTable {
+        var id: String; var name: String?; var vpc: String; var main: Bool; var routes: [Route]
+        /// Virtual private gateways whose routes the table receives (PropagatingVgws).
+        var propagating: [String] = []
+    }
     struct NACLRule {
         var number: Int; var proto: String; var ports: String?; var icmpType: Int?; var icmpCode: Int?
         var cidr: IPv4CIDR; var allow: Bool
@@ -96,6 +100,16 @@ struct ImportPlan {
     var peerings: [Peering] = []
     var endpoints: [Endpoint] = []
     var tgws: [TGW] = []
+    /// Virtual private gateways attached to an imported VPC, customer gateways, and VPN connections between them.
+    struct VGW { var id: String; var name: String?; var vpc: String; var asn: Int? }
+    struct CGW { var id: String; var name: String?; var ip: IPv4Address; var asn: Int? }
+    struct VPNConnection {
+        var id: String; var name: String?; var vgw: String; var cgw: String; var staticOnly: Bool
+        var staticRoutes: [IPv4CIDR]; var bgpPrefixes: [IPv4CIDR]; var tunnels: [IPv4Address]; var activeTunnel: Int
+    }
+    var vgws: [VGW] = []
+    var cgws: [CGW] = []
+    var vpnConnections: [VPNConnection] = []
     /// The scenario's `flow_logs:` (from a Terraform aws_flow_log); nil: the defaults.
     struct FlowLogs { var interval: Int?; var format: String? }
     var flowLogs: FlowLogs?
@@ -185,6 +199,7 @@ struct AWSConverter {
         readInstances()
         readGatewayEndpoints()
         readTransitGateways()
+        readVPN()
         readRouteTables()
         readNetworkACLs()
         readLambdas()
@@ -810,12 +825,18 @@ struct AWSConverter {
                          + "table's routes apply only to its subnets")
                 }
             }
-            if !j.awsObjs("PropagatingVgws").isEmpty {
-                let vgws = j.awsObjs("PropagatingVgws").compactMap { $0.awsStr("GatewayId") }.joined(separator: ", ")
-                warn(.unsupportedTarget, id, "route propagation from \(vgws) (virtual private gateway) is not modelled")
+            var propagating: [String] = []
+            for g in j.awsObjs("PropagatingVgws").compactMap({ $0.awsStr("GatewayId") }) where !propagating.contains(g) {
+                guard plan.vgws.contains(where: { $0.id == g && $0.vpc == vpcID }) else {
+                    warn(.missingReference, id, "route propagation from \(g), a virtual private gateway not in the dump (or "
+                         + "not attached to \(vpcID)); left out")
+                    continue
+                }
+                propagating.append(g)
             }
             allIDs.insert(id)
-            var table = ImportPlan.RouteTable(id: id, name: j.awsNameTag, vpc: vpcID, main: main, routes: [])
+            var table = ImportPlan.RouteTable(id: id, name: j.awsNameTag, vpc: vpcID, main: main, routes: [],
+                                              propagating: propagating)
             for r in j.awsObjs("Routes") { addRoute(r, to: &table) }
             plan.routeTables.append(table)
         }
@@ -849,6 +870,9 @@ struct AWSConverter {
             warn(.ipv6, id, "route \(v6) → \(rawTarget) left out (IPv4 only)")
             return
         }
+        // A route the table's propagation brings back (`resolveTarget`); beside a static route of the same prefix
+        // (which wins, VPC-UG route-tables-priority) it is no duplicate.
+        if r.awsStr("Origin") == "EnableVgwRoutePropagation", table.propagating.contains(rawTarget) { return }
         var destinations: [(IPv4CIDR, String?)] = []
         if let pl = r.awsStr("DestinationPrefixListId") {
             guard let cidrs = prefixLists[pl] else {
@@ -885,7 +909,17 @@ struct AWSConverter {
         if r.awsStr("State") == "blackhole" {
             return ("blackhole", "was \(rawTarget) (blackhole in the dump)")
         }
+        if let g = plan.vgws.first(where: { $0.id == rawTarget }) {
+            // An imported virtual private gateway: the loader takes routes to it from its own VPC's tables only.
+            if g.vpc == vpc.id, !inVPC { return (rawTarget, nil) }
+            warn(.repaired, id, "route \(dest) → \(rawTarget) (attached to \(g.vpc)) "
+                 + (inVPC ? "lies inside \(vpc.id)" : "is in a table of \(vpc.id)") + "; imported as blackhole")
+            return ("blackhole", "was \(rawTarget): " + (inVPC ? "inside the VPC" : "gateway of another VPC"))
+        }
         if r.awsStr("Origin") == "EnableVgwRoutePropagation" {
+            // Brought back by the table's propagation from the gateway's VPN connections (`readVPN` gives a BGP
+            // connection the prefixes its gateway propagates): not written as a route of the table's own.
+            if table.propagating.contains(rawTarget) { return (nil, nil) }
             return notModeled(rawTarget, dest, "propagated", table: id, inVPC: inVPC)
         }
         let blackhole: (ImportWarning.Kind, String) -> (String?, String?) = { _, why in

@@ -113,6 +113,7 @@ enum ScenarioYAMLWriter {
                 return s + "}"
             })
         }
+        o += vpnSections(p)
         section("internet_gateways", p.igws.map { g in
             "  - {id: \(g.id)\(name(g.name))\(g.vpc.map { ", vpc: \($0)" } ?? "")}"
         })
@@ -122,6 +123,7 @@ enum ScenarioYAMLWriter {
             if let n = t.name { rt.append("    name: \(quote(n))") }
             rt.append("    vpc: \(t.vpc)")
             if t.main { rt.append("    main: true") }
+            if !t.propagating.isEmpty { rt.append("    propagating_vgws: [\(t.propagating.joined(separator: ", "))]") }
             if t.routes.isEmpty {
                 rt.append("    routes: []")
             } else {

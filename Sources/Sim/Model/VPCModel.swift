@@ -23,6 +23,12 @@ public struct VPCModel: Sendable {
     public var tgwAttachments: [TGWAttachmentSpec] = []
     public var tgwRouteTables: [TGWRouteTableSpec] = []
     public var vpcEndpoints: [VPCEndpointSpec] = []
+    /// Virtual private gateways, customer gateways, Site-to-Site VPN connections and the on-premises networks
+    /// behind the customer gateways (`VPNGatewaySpec`).
+    public var vpnGateways: [VPNGatewaySpec] = []
+    public var customerGateways: [CustomerGatewaySpec] = []
+    public var vpnConnections: [VPNConnectionSpec] = []
+    public var onPremNetworks: [OnPremNetworkSpec] = []
 
     public init() {}
 
@@ -123,6 +129,8 @@ public struct Route: Sendable, Equatable {
         case blackhole(was: String?)
         /// A gateway VPC endpoint of the scenario (`VPCModel.vpcEndpoints`).
         case vpcEndpoint(Int)
+        /// A virtual private gateway of the scenario (`VPCModel.vpnGateways`), attached to the table's VPC.
+        case vpnGateway(Int)
     }
     public var destination: IPv4CIDR
     public var target: Target
@@ -213,6 +221,9 @@ public struct TGWAttachmentSpec: Named, Sendable {
     public var applianceMode: Bool
     /// The TGW route table it is associated with (at most one), nil for none.
     public var routeTable: Int?
+    /// A VPN attachment's Site-to-Site VPN connection (`VPCModel.vpnConnections`); nil for a VPC attachment. A
+    /// VPN attachment has no VPC (`vpc` is -1) and no subnets: packets reach it through the connection's tunnel.
+    public var vpnConnection: Int? = nil
 }
 
 /// A transit gateway route table: static routes (to an attachment, or blackhole) and the routes its
@@ -240,6 +251,9 @@ public struct RouteTableSpec: Named, Sendable {
     public var name: String?
     public var vpc: Int
     public var routes: [Route]
+    /// Virtual private gateways (`VPCModel.vpnGateways`) whose VPN connections' routes the table receives as
+    /// propagated routes (EC2 EnableVgwRoutePropagation).
+    public var propagatingVGWs: [Int] = []
 }
 
 /// What protocols a NACL or security-group rule matches.
@@ -483,6 +497,10 @@ public struct OutsideHost: Named, Sendable {
     /// The host's link, bits per second: the bottleneck of its flows unless the other end's is narrower
     /// (`bandwidth:`); 0: `assumptions.outside_host_bandwidth_mbps`.
     public var bandwidth: Int64 = 0
+    /// An on-premises host's customer gateway (`VPCModel.customerGateways`): reached through that gateway's
+    /// VPN connections, never across the internet; its `rtt` is the round trip between the AWS end of the
+    /// tunnel and the host. nil for a host on the internet.
+    public var customerGateway: Int? = nil
 
     public func behaviour(on port: UInt16) -> PortBehaviour { ports[port] ?? otherPorts }
 }

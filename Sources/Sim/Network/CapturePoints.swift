@@ -8,6 +8,8 @@ enum PathNode {
     case outsideHost(Int)
     /// Arriving at a transit gateway through an attachment's ENI (`TransitGateway.enis`).
     case transitGateway(Int)
+    /// A VPN connection's active tunnel (`VPCModel.vpnConnections`), toward the customer gateway or from it.
+    case vpnTunnel(Int, toOnPrem: Bool)
 }
 
 /// Capture points, in path order: Lambda/instance ENIs, NAT gateways, internet gateways, outside hosts.
@@ -20,6 +22,8 @@ public struct CapturePoint: Sendable {
         /// A transit gateway attachment (`VPCModel.tgwAttachments`): packets entering and leaving the gateway
         /// through its ENIs.
         case tgwAttachment(Int)
+        /// A Site-to-Site VPN connection's tunnel: the inner packets both ways.
+        case vpnConnection(Int)
     }
     public var name: String
     public var component: Component
@@ -41,6 +45,7 @@ struct CapturePointIndex {
     var host: [Int] = []
     /// By attachment ENI (`TransitGateway.enis`): its attachment's point.
     var tgwENI: [Int] = []
+    var vpn: [Int] = []
 
     init() {}
 
@@ -50,6 +55,7 @@ struct CapturePointIndex {
         igw = Array(repeating: 0, count: model.internetGateways.count)
         host = Array(repeating: 0, count: model.outsideHosts.count)
         var attachment: [Int] = Array(repeating: 0, count: model.tgwAttachments.count)
+        vpn = Array(repeating: 0, count: model.vpnConnections.count)
         for (k, p) in points.enumerated() {
             switch p.component {
             case .eni(let i): eni[i] = k
@@ -57,6 +63,7 @@ struct CapturePointIndex {
             case .internetGateway(let i): igw[i] = k
             case .outsideHost(let i): host[i] = k
             case .tgwAttachment(let i): attachment[i] = k
+            case .vpnConnection(let i): vpn[i] = k
             }
         }
         tgwENI = model.tgwAttachments.indices.flatMap { a in model.tgwAttachments[a].subnets.map { _ in attachment[a] } }
@@ -70,6 +77,7 @@ struct CapturePointIndex {
         case .internetGateway(let g, _): return igw[g]
         case .outsideHost(let h): return host[h]
         case .transitGateway(let e): return tgwENI[e]
+        case .vpnTunnel(let c, _): return vpn[c]
         }
     }
 }
@@ -117,7 +125,7 @@ extension VPCNetwork {
             add("igw-internet-side-\(g.id)", .internetGateway(i), g.id,
                 "internet side of \(g.display): public addresses", mac, peer)
         }
-        for (i, a) in model.tgwAttachments.enumerated() {
+        for (i, a) in model.tgwAttachments.enumerated() where a.vpnConnection == nil {
             let mac = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("tgw-attach|" + a.id) & 0xFF_FFFF_FFFF))
             let subnets = a.subnets.map { "\(model.subnets[$0].id) (\(model.subnets[$0].availabilityZone))" }
             add("tgw-\(safe(a.name ?? a.id))-\(a.id)", .tgwAttachment(i), a.id,
@@ -125,9 +133,24 @@ extension VPCNetwork {
                     + "\(model.vpcs[a.vpc].display) through " + subnets.joined(separator: ", "),
                 mac, routerMAC(model, subnet: a.subnets[0]))
         }
+        for (i, c) in model.vpnConnections.enumerated() {
+            let mac = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("vpn|" + c.id) & 0xFF_FFFF_FFFF))
+            let peer = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("cgw|" + c.id) & 0xFF_FFFF_FFFF))
+            let amazonSide: String = switch c.gateway {
+            case .vpnGateway(let g): model.vpnGateways[g].display
+            case .transitGateway(let a): "\(model.transitGateways[model.tgwAttachments[a].transitGateway].display) "
+                + "attachment \(model.tgwAttachments[a].display)"
+            }
+            add("vpn-\(safe(c.name ?? c.id))-\(c.id)", .vpnConnection(i), c.id,
+                "Site-to-Site VPN \(c.display) tunnel \(c.activeTunnel + 1) between \(amazonSide) and "
+                    + "\(model.customerGateways[c.customerGateway].display): inner packets (MTU \(VPNGateway.innerMTU))",
+                mac, peer)
+        }
         for (i, h) in model.outsideHosts.enumerated() {
             let gw = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("gw|" + h.id) & 0xFF_FFFF_FFFF))
-            add("host-\(safe(h.id))", .outsideHost(i), h.id, "outside host \(h.id) \(h.address)", h.mac, gw)
+            let what = h.customerGateway.map { "on-premises host \(h.id) \(h.address) behind \(model.customerGateways[$0].display)" }
+                ?? "outside host \(h.id) \(h.address)"
+            add("host-\(safe(h.id))", .outsideHost(i), h.id, what, h.mac, gw)
         }
         return points
     }

@@ -134,6 +134,7 @@ extension VPCNetwork {
         case .internetGateway(let g, let toInternet)?: next = 3 << 32 | UInt64(g) << 1 | (toInternet ? 1 : 0)
         case .outsideHost(let h)?: next = 4 << 32 | UInt64(h)
         case .transitGateway(let e)?: next = 5 << 32 | UInt64(e)
+        case .vpnTunnel(let c, let toOnPrem)?: next = 6 << 32 | UInt64(c) << 1 | (toOnPrem ? 1 : 0)
         case nil: next = 0
         }
         let key = CommentKey(place: site.rawValue << 60 | UInt64(component) << 36 | next,

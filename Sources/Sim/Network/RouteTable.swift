@@ -11,7 +11,7 @@ final class RouteTable {
 
     init(_ model: VPCModel) {
         self.model = model
-        compiled = CompiledRoutes(model.routeTables)
+        compiled = CompiledRoutes(model)
     }
 
     /// The route `destination` takes in table `t`, nil when none matches (the packet is dropped: `noRoute`).
@@ -26,6 +26,8 @@ final class RouteTable {
 
     /// The route `r` of table `t` as the console lists it: "10.1.0.0/16 → pcx-0123…".
     func describe(_ t: Int, _ r: CompiledRoutes.Route) -> String {
+        // A propagated route (no index in the table's own routes): as the console's Propagated column says it.
+        if r.index < 0 { return "\(r.cidr) → \(model.vpnGateways[Int(r.target)].id) (propagated)" }
         let route = model.routeTables[t].routes[Int(r.index)]
         let destination = route.prefixList.map { "\($0) (\(route.destination))" } ?? route.destination.description
         return "\(destination) → \(Self.describe(route.target, in: model))"
@@ -51,6 +53,7 @@ final class RouteTable {
         case .transitGateway(let g): return model.transitGateways[g].id
         case .blackhole: return "blackhole"
         case .vpcEndpoint(let e): return model.vpcEndpoints[e].id
+        case .vpnGateway(let g): return model.vpnGateways[g].id
         }
     }
 }
@@ -89,10 +92,11 @@ struct CompiledRoutes {
     struct Route {
         enum Kind: UInt8 {
             case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole, peeringConnection
-            case transitGateway, vpcEndpoint
+            case transitGateway, vpcEndpoint, vpnGateway
         }
         var cidr: IPv4CIDR
-        /// The route's index in its table (`model.routeTables[t].routes`).
+        /// The route's index in its table (`model.routeTables[t].routes`); -1 for a route propagated from a
+        /// virtual private gateway (`target` names it).
         var index: Int32
         var kind: Kind
         /// The NAT gateway, internet gateway, ENI, (modeled) peering connection, transit gateway or VPC endpoint it
@@ -104,12 +108,21 @@ struct CompiledRoutes {
     let routes: [Route]
     let start: [Int32]
 
-    init(_ tables: [RouteTableSpec]) {
+    /// The tables' own routes and the routes propagated into them (`VPCModel.propagatedRoutes`): a propagated
+    /// route of the same prefix as one of the table's own is left out, and the others take their place by prefix
+    /// length after the table's own of the same length (VPC-UG route-tables-priority: "If the destination of a
+    /// propagated route is identical to the destination of a static route, the static route takes priority").
+    init(_ model: VPCModel) {
         var routes: [Route] = []
         var start: [Int32] = []
-        for t in tables {
+        for (ti, t) in model.routeTables.enumerated() {
             start.append(Int32(routes.count))
+            var propagated = model.propagatedRoutes(ti).filter { p in !t.routes.contains { $0.destination == p.cidr } }
             for (cidr, index) in RouteLookup.compile(t) {
+                while let p = propagated.first, p.cidr.prefixLength > cidr.prefixLength {
+                    routes.append(Route(cidr: p.cidr, index: -1, kind: .vpnGateway, target: Int32(p.vpnGateway)))
+                    propagated.removeFirst()
+                }
                 let (kind, target): (Route.Kind, Int) = switch t.routes[index].target {
                 case .local: (.local, -1)
                 case .natGateway(let n): (.natGateway, n)
@@ -121,8 +134,12 @@ struct CompiledRoutes {
                 case .blackhole: (.blackhole, -1)
                 case .transitGateway(let g): (.transitGateway, g)
                 case .vpcEndpoint(let e): (.vpcEndpoint, e)
+                case .vpnGateway(let g): (.vpnGateway, g)
                 }
                 routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))
+            }
+            for p in propagated {
+                routes.append(Route(cidr: p.cidr, index: -1, kind: .vpnGateway, target: Int32(p.vpnGateway)))
             }
         }
         start.append(Int32(routes.count))

@@ -91,7 +91,9 @@ final class TransitGateway {
         applianceMode = model.tgwAttachments.map(\.applianceMode)
         vpcCount = model.vpcs.count
         var of = [Int32](repeating: -1, count: model.transitGateways.count * model.vpcs.count)
-        for (a, att) in model.tgwAttachments.enumerated() { of[att.transitGateway * model.vpcs.count + att.vpc] = Int32(a) }
+        for (a, att) in model.tgwAttachments.enumerated() where att.vpc >= 0 {
+            of[att.transitGateway * model.vpcs.count + att.vpc] = Int32(a)
+        }
         attachmentOf = of
         var routes: [Route] = []
         var routeStart: [Int32] = []
@@ -148,7 +150,11 @@ final class TransitGateway {
             }
         }
         for a in t.propagations {
-            for c in model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks {
+            // A VPN attachment propagates its connection's static routes or BGP prefixes (TGW-UG
+            // tgw-route-tables, "Route propagation"); a VPC attachment its VPC's CIDR blocks.
+            let cidrs = model.tgwAttachments[a].vpnConnection.map { model.vpnConnections[$0].prefixes }
+                ?? model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks
+            for c in cidrs {
                 all.append(Route(cidr: c, attachment: Int32(a), propagated: true))
             }
         }
@@ -236,7 +242,8 @@ final class TransitGateway {
 
     /// "tgw-attach-0abc (vpc)", the console's way of naming a route's target.
     func target(_ r: Route) -> String {
-        r.attachment < 0 ? "blackhole" : "\(model.tgwAttachments[Int(r.attachment)].id) (vpc)"
+        r.attachment < 0 ? "blackhole"
+            : "\(model.tgwAttachments[Int(r.attachment)].id) (\(model.tgwAttachments[Int(r.attachment)].vpnConnection == nil ? "vpc" : "vpn"))"
     }
 
     /// A step of TGW route table `t`: "tgw-rtb-0abc (spokes) route: 10.2.0.0/16 → tgw-attach-0def (vpc)".

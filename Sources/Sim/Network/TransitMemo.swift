@@ -58,6 +58,7 @@ struct TransitMemo {
         case .internetGateway(let g, let out): (kind, index, flag) = (2, g, out)
         case .outsideHost(let h): (kind, index, flag) = (3, h, false)
         case .transitGateway(let e): (kind, index, flag) = (4, e, false)
+        case .vpnTunnel(let c, let toOnPrem): (kind, index, flag) = (5, c, toOnPrem)
         }
         guard index >= 0, index < 1 << 28 else { return nil }
         return kind << 29 | (flag ? 1 << 28 : 0) | UInt32(index)
@@ -71,6 +72,7 @@ struct TransitMemo {
         case 1: return .natGateway(index, fromInside: flag)
         case 2: return .internetGateway(index, toInternet: flag)
         case 4: return .transitGateway(index)
+        case 5: return .vpnTunnel(index, toOnPrem: flag)
         default: return .outsideHost(index)
         }
     }

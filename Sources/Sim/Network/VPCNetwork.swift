@@ -28,6 +28,7 @@ public final class VPCNetwork {
     let peering: VPCPeering
     let transitGateways: TransitGateway
     let endpoints: VPCEndpoint
+    let vpn: VPNGateway
     var nats: [NATGateway] = []
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     var natRefs: [Borrowed<NATGateway>] = []
@@ -38,6 +39,8 @@ public final class VPCNetwork {
     /// Every private address an ENI answers to (primary and secondary): the VPC's local routing.
     let eniByAddress = AddressMap<Int>()
     let hostByAddress = AddressMap<Int>()
+    /// On-premises hosts, reached only through their customer gateways' VPN connections (not in `hostByAddress`).
+    let onPremByAddress = AddressMap<Int>()
     /// Half of each outside host's round trip.
     let hostOneWay: [Int64]
 
@@ -111,6 +114,7 @@ public final class VPCNetwork {
         peering = VPCPeering(model: model, assumptions: assumptions)
         transitGateways = TransitGateway(model, assumptions: assumptions)
         endpoints = VPCEndpoint(model)
+        vpn = VPNGateway(model)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -121,7 +125,9 @@ public final class VPCNetwork {
         for n in model.natGateways {
             for a in n.secondaryPrivateIPs { eniByAddress[a] = n.eni }
         }
-        for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address] = i }
+        for (i, h) in model.outsideHosts.enumerated() {
+            if h.customerGateway != nil { onPremByAddress[h.address] = i } else { hostByAddress[h.address] = i }
+        }
         capturePoints = Self.capturePoints(of: model)
         pointOf = CapturePointIndex(capturePoints, model: model)
         noteCapturedGateways()
@@ -181,6 +187,7 @@ public final class VPCNetwork {
         p.initialize(to: packet)
         p.pointee.id = id
         let oneWay = hostOneWay[host] + queued
+        if vpnFromHost(host, slot, &p.pointee, after: oneWay) { return }
         if let eni = internetGateways.publicToENI[p.pointee.ip.destination], let g = internetGateways.gateway(of: eni) {
             let dst = p.pointee.ip.destination
             record(&p.pointee, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
@@ -237,6 +244,8 @@ public final class VPCNetwork {
         case .internetGateway(let g, _): return "to \(model.internetGateways[g].display)"
         case .outsideHost(let h): return "to \(model.outsideHosts[h].id)"
         case .transitGateway(let e): return "to \(tgwDisplay(eni: e))"
+        case .vpnTunnel(let c, let toOnPrem):
+            return toOnPrem ? "to \(model.vpnConnections[c].id)" : "from \(model.vpnConnections[c].id)"
         case nil: return ""
         }
     }
@@ -343,12 +352,14 @@ public final class VPCNetwork {
             return tgwEnter(subnet, Int(r.target), &p, key)
         case .vpcEndpoint:
             return gatewayEndpointTransit(Int(r.target), from: subnet, &p, key)
+        case .vpnGateway:
+            return vgwEnter(subnet, Int(r.target), &p, key)
         case .peering, .notModeled, .blackhole:
             break  // the model names what the route leads to
         }
         let route = model.routeTables[rt].routes[Int(r.index)]
         switch route.target {
-        case .local, .natGateway, .internetGateway, .peeringConnection, .transitGateway, .vpcEndpoint:
+        case .local, .natGateway, .internetGateway, .peeringConnection, .transitGateway, .vpcEndpoint, .vpnGateway:
             preconditionFailure("CompiledRoutes routes these")
         case .blackhole(let was):
             return fail(&p, routeTables.step(rt, action: .dropped, rule: "\(route.destination) → blackhole",
@@ -548,6 +559,8 @@ public final class VPCNetwork {
             if let d = deliverToHost { d(h, p) } else if let s = simulation { s { $0.deliver(&p, toHost: h) } }
         case .transitGateway(let e):
             tgwReceive(e, &p)
+        case .vpnTunnel(let c, let toOnPrem):
+            vpnTunnel(c, toOnPrem: toOnPrem, &p)
         }
     }
 
@@ -908,6 +921,10 @@ public final class VPCNetwork {
             return
         }
         record(&p, tgw.routed(t, r))
+        if let c = model.tgwAttachments[Int(r.attachment)].vpnConnection {
+            tgwIntoVPN(e, t, c, &p)
+            return
+        }
         let key = p.key
         let out = tgw.egress(Int(r.attachment), zone: tgw.enis[e].zone, key)
         record(&p, tgw.left(out.eni, out.choice, enteredIn: model.subnets[Int(tgw.enis[e].subnet)].availabilityZone))

@@ -7,7 +7,8 @@
 /// `data-box` ("x y width height"), which the page's script draws paths between.
 enum HTMLTopology {
     /// Gateway kinds the simulation models (drawn without "not modeled").
-    static let modeledKinds: Set<String> = ["nat-gateway", "peering-connection", "transit-gateway-attachment", "vpc-endpoint"]
+    static let modeledKinds: Set<String> = ["nat-gateway", "peering-connection", "transit-gateway-attachment", "vpc-endpoint",
+                                                  "vpn-gateway"]
 
     static let chipW = 210, chipH = 50, gap = 10
     static let subnetW = chipW + 2 * gap, subnetHead = 42

@@ -419,6 +419,7 @@ public enum ReportRenderer {
         case "internet-gateway": return "IGW"
         case "tgw-route": return "route"
         case "transit-gateway": return "TGW"
+        case "vpn": return "VPN"
         case "vpc-endpoint": return "endpoint"
         default: return step
         }
@@ -492,6 +493,7 @@ public enum ReportRenderer {
         case .internetGateway: what = "igw"
         case .outsideHost: what = String(p.componentID.prefix(9))
         case .tgwAttachment: what = "tgw"
+        case .vpnConnection: what = "vpn"
         }
         return number + " " + what
     }

@@ -120,13 +120,16 @@ extension RunReport {
         for c in m.peeringConnections {
             gateways.append(.init(id: c.id, name: c.name, kind: "peering-connection", vpc: m.vpcs[c.requesterVPC].id))
         }
-        for a in m.tgwAttachments {
+        for a in m.tgwAttachments where a.vpc >= 0 {
             let g = m.transitGateways[a.transitGateway]
             gateways.append(.init(id: a.id, name: a.name ?? g.name, kind: "transit-gateway-attachment",
                                   vpc: m.vpcs[a.vpc].id))
         }
         for e in m.vpcEndpoints {
             gateways.append(.init(id: e.id, name: e.name, kind: "vpc-endpoint", vpc: m.vpcs[e.vpc].id))
+        }
+        for g in m.vpnGateways {
+            if let vpc = g.vpc { gateways.append(.init(id: g.id, name: g.name, kind: "vpn-gateway", vpc: m.vpcs[vpc].id)) }
         }
         // Route targets the model does not have, once each, in the order the route tables name them.
         var others: [String] = []
@@ -182,6 +185,7 @@ extension RunReport {
                 case .internetGateway: c = "internet-gateway"
                 case .outsideHost: c = "outside-host"
                 case .tgwAttachment: c = "transit-gateway-attachment"
+                case .vpnConnection: c = "vpn-connection"
                 }
                 return .init(name: p.name, component: c, component_id: p.componentID, description: p.description)
             })
@@ -249,7 +253,7 @@ extension RunReport {
                     subnet = m.subnets.firstIndex { $0.id == id } ?? subnet
                 }
             case "tgw-route": hops[k].at = k > 0 ? hops[k - 1].at : h.component
-            case "peering", "vpc-endpoint": hops[k].at = h.component
+            case "peering", "vpc-endpoint", "vpn-gateway": hops[k].at = h.component
             case "internet": hops[k].at = "internet"
             case "route", "nacl-outbound": hops[k].at = subnetID(subnet) ?? h.component
             case "nacl-inbound":

@@ -112,6 +112,7 @@ public final class RunRecorder: NetworkObserver {
         case .appliance: kind = "appliance"; direction = nil
         case .peering: kind = "peering"; direction = nil
         case .transitGateway, .transitGatewayRoute: kind = "transit-gateway"; direction = nil
+        case .vpnGateway, .vpnConnection: kind = "vpn"; direction = nil
         case .vpcEndpoint: kind = "vpc-endpoint"; direction = nil
         case .internet, .delivered: kind = "internet"; direction = nil
         }

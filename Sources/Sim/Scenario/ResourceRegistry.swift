@@ -2,6 +2,7 @@
 enum ResourceKind: Int, CaseIterable {
     case vpc, internetGateway, routeTable, networkACL, securityGroup, subnet, natGateway, instance, eni, peeringConnection
     case transitGateway, tgwAttachment, tgwRouteTable, vpcEndpoint
+    case vpnGateway, customerGateway, vpnConnection
 
     var title: String {
         switch self {
@@ -19,6 +20,9 @@ enum ResourceKind: Int, CaseIterable {
         case .tgwAttachment: return "transit gateway attachment"
         case .tgwRouteTable: return "transit gateway route table"
         case .vpcEndpoint: return "VPC endpoint"
+        case .vpnGateway: return "virtual private gateway"
+        case .customerGateway: return "customer gateway"
+        case .vpnConnection: return "VPN connection"
         }
     }
 
@@ -38,6 +42,9 @@ enum ResourceKind: Int, CaseIterable {
         case .tgwAttachment: return "tgw-attach-"
         case .tgwRouteTable: return "tgw-rtb-"
         case .vpcEndpoint: return "vpce-"
+        case .vpnGateway: return "vgw-"
+        case .customerGateway: return "cgw-"
+        case .vpnConnection: return "vpn-"
         }
     }
 
@@ -56,6 +63,9 @@ enum ResourceKind: Int, CaseIterable {
         case .peeringConnection: return "peering_connections"
         case .transitGateway: return "transit_gateways"
         case .vpcEndpoint: return "vpc_endpoints"
+        case .vpnGateway: return "vpn_gateways"
+        case .customerGateway: return "customer_gateways"
+        case .vpnConnection: return "vpn_connections"
         }
     }
 }

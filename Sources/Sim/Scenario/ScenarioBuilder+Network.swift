@@ -253,7 +253,8 @@ extension ScenarioBuilder {
 
     mutating func readRouteTables(_ items: [Node]) throws {
         for item in items {
-            var f = try r.fields(item, what: "route table", allowed: ["id", "name", "vpc", "main", "routes"])
+            var f = try r.fields(item, what: "route table", allowed: ["id", "name", "vpc", "main", "routes",
+                                                                       "propagating_vgws"])
             let index = model.routeTables.count
             let (id, name) = try identify(&f, .routeTable, index: index)
             let vpc = try resolve(f.require("vpc"), .vpc, key: "vpc")
@@ -267,6 +268,7 @@ extension ScenarioBuilder {
             }
             model.routeTables.append(RouteTableSpec(id: id, name: name, vpc: vpc, routes: []))
             if let routes = f["routes"] { pendingRoutes.append((index, routes)) }
+            if let vgws = f["propagating_vgws"] { pendingPropagations.append((index, vgws)) }
         }
         for v in model.vpcs.indices where model.vpcs[v].mainRouteTable < 0 {
             throw r.error(at: vpcNodes[v], "\(model.vpcs[v].id) has no main route table (mark one of its route "
@@ -321,6 +323,7 @@ extension ScenarioBuilder {
         }
         if ref == "blackhole" { return .blackhole(was: nil) }
         if let tgw = try transitGatewayTarget(ref, node: node, destination: destination, table: rt) { return tgw }
+        if let vgw = try vpnGatewayTarget(ref, node: node, destination: destination, table: rt) { return vgw }
         if ref.hasPrefix("pcx-"), registry(.peeringConnection).byID[ref] == nil {
             // A peering connection the scenario does not define: its far VPC is outside the model.
             try requireOutsideVPC(destination, node: node, vpc: rt.vpc, target: ref)

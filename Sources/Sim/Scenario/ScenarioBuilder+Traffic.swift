@@ -6,19 +6,30 @@ extension ScenarioBuilder {
     // MARK: Outside hosts
 
     mutating func readOutsideHosts(_ items: [Node]) throws {
+        // On-premises hosts (`onprem_networks:`) are read already: names and addresses are unique across both.
         var names: [String: Int] = [:]
         var addresses: [UInt32: String] = [:]
+        for (i, h) in model.outsideHosts.enumerated() {
+            names[h.id] = i
+            addresses[h.address.rawValue] = h.id
+        }
+        for item in items { model.outsideHosts.append(try readOutsideHost(item, names: &names, addresses: &addresses)) }
+    }
+
+    /// One host of `outside_hosts:` (or of an on-premises network's `hosts:`, `what` "on-premises host").
+    func readOutsideHost(_ item: Node, names: inout [String: Int], addresses: inout [UInt32: String],
+                         what: String = "outside host") throws -> OutsideHost {
         let behaviours: [(String, PortBehaviour)] = AppProfile.allCases.map { ($0.rawValue, .listen(app: $0.rawValue)) }
             + [("closed", .closed), ("silent", .silent), ("hang", .listen(app: "hang"))]
-        for item in items {
-            var f = try r.fields(item, what: "outside host", allowed: [
+        do {
+            var f = try r.fields(item, what: what, allowed: [
                 "name", "ip", "rtt_ms", "bandwidth", "ports", "other_ports", "stack",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
             guard names[name] == nil else { throw r.error(at: nameNode, "duplicate outside host name '\(name)'") }
-            names[name] = model.outsideHosts.count
-            f.what = "outside host \(name)"
+            names[name] = names.count
+            f.what = "\(what) \(name)"
             let ipNode = try f.require("ip")
             let ip = try r.address(ipNode, key: "ip")
             if let holder = addresses[ip.rawValue] {
@@ -56,7 +67,7 @@ extension ScenarioBuilder {
             var host = OutsideHost(name: name, address: ip, ports: ports, otherPorts: other, rtt: rtt,
                                    stack: try readStack(f), mac: ScenarioValues.mac(hashing: name))
             host.bandwidth = bandwidth
-            model.outsideHosts.append(host)
+            return host
         }
     }
 

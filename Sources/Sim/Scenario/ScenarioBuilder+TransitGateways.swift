@@ -33,14 +33,29 @@ extension ScenarioBuilder {
 
     private mutating func readTGWAttachment(_ item: Node, tgw: Int) throws {
         var f = try r.fields(item, what: "transit gateway attachment",
-                             allowed: ["id", "name", "type", "vpc", "subnets", "appliance_mode"])
+                             allowed: ["id", "name", "type", "vpc", "subnets", "appliance_mode", "vpn_connection"])
         let index = model.tgwAttachments.count
         let (id, name) = try identifyNested(&f, .tgwAttachment, index: index)
         if let n = f["type"] {
             let type = try r.word(n, key: "type")
-            guard type == "vpc" else {
-                throw r.error(at: n, "attachment type '\(type)' is not modeled (only vpc attachments are)")
+            guard type == "vpc" || type == "vpn" else {
+                throw r.error(at: n, "attachment type '\(type)' is not modeled (vpc and vpn attachments are)")
             }
+            if type == "vpn" {
+                // A VPN attachment: the Site-to-Site VPN connection it carries; no VPC, no subnets.
+                for k in ["vpc", "subnets", "appliance_mode"] where f.has(k) {
+                    throw r.error(at: f.keyNode(k), "a vpn attachment takes vpn_connection, not \(k)")
+                }
+                let c = try bindVPNAttachment(f.require("vpn_connection"), attachment: index)
+                model.tgwAttachments.append(TGWAttachmentSpec(id: id, name: name, transitGateway: tgw, vpc: -1,
+                                                              subnets: [], applianceMode: false, routeTable: nil,
+                                                              vpnConnection: c))
+                model.transitGateways[tgw].attachments.append(index)
+                return
+            }
+        }
+        if f.has("vpn_connection") {
+            throw r.error(at: f.keyNode("vpn_connection"), "vpn_connection belongs to an attachment of type: vpn")
         }
         let vpcNode = try f.require("vpc")
         let vpc = try resolve(vpcNode, .vpc, key: "vpc")

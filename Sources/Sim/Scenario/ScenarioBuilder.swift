@@ -13,6 +13,8 @@ struct ScenarioBuilder {
     var vpcNodes: [Node] = []
     /// Routes are resolved last, once every gateway and ENI exists.
     var pendingRoutes: [(table: Int, node: Node)] = []
+    /// Route tables' `propagating_vgws:`, resolved once the virtual private gateways are read.
+    var pendingPropagations: [(table: Int, node: Node)] = []
     /// Security-group rules are resolved after every group is known (they may reference each other).
     var pendingSGRules: [(group: Int, ingress: Node?, egress: Node?, egressKey: Node?)] = []
     /// Addresses taken in each subnet: address → who holds it.
@@ -30,6 +32,7 @@ struct ScenarioBuilder {
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "transit_gateways", "lambdas", "instances",
         "outside_hosts", "flows", "generators", "flow_logs", "peering_connections", "vpc_endpoints", "invented",
+        "vpn_gateways", "customer_gateways", "vpn_connections", "onprem_networks",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -87,7 +90,9 @@ struct ScenarioBuilder {
         try readRouteTables(top.list("route_tables") ?? [])
         let warnings = try readVPCEndpoints(top.list("vpc_endpoints") ?? [])
         try readSubnets(top.list("subnets") ?? [])
+        try readVPN(top)
         try readTransitGateways(top.list("transit_gateways") ?? [])
+        try checkVPNConnectionsBound(top)
         try readNATGateways(top.list("nat_gateways") ?? [])
         try readInstances(top.list("instances") ?? [])
         try readLambdas(top.list("lambdas") ?? [])
