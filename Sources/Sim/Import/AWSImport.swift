@@ -91,6 +91,8 @@ public struct ImportCounts: Sendable, Equatable {
     public var prefixLists = 0
     /// Gateway VPC endpoints (S3, DynamoDB) imported.
     public var vpcEndpoints = 0
+    /// Interface VPC endpoints imported.
+    public var interfaceEndpoints = 0
     /// Network interfaces in describe-network-interfaces.
     public var networkInterfacesInDump = 0
     /// Network interfaces the scenario will have: one per instance and NAT gateway, one per Lambda (subnet,
@@ -112,6 +114,7 @@ public struct ImportCounts: Sendable, Equatable {
         ]
         if peeringConnections > 0 { parts.append(n(peeringConnections, "peering connection")) }
         if vpcEndpoints > 0 { parts.append(n(vpcEndpoints, "gateway VPC endpoint")) }
+        if interfaceEndpoints > 0 { parts.append(n(interfaceEndpoints, "interface VPC endpoint")) }
         parts.append("\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model")
         return parts.joined(separator: ", ")
     }

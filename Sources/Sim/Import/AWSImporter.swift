@@ -82,6 +82,13 @@ struct ImportPlan {
     struct Endpoint {
         var id: String; var name: String?; var vpc: String; var service: String; var routeTables: [String]
         var prefixList: String; var cidrs: [IPv4CIDR]
+        /// An interface endpoint's subnets, groups, private DNS and ENIs (ids and addresses, per subnet; empty ids:
+        /// the loader names them); nil for a gateway endpoint.
+        struct Interface {
+            var subnets: [String]; var groups: [String]; var privateDNS: Bool; var dnsName: String?
+            var eniIDs: [String]; var privateIPs: [IPv4Address?]
+        }
+        var interface: Interface? = nil
     }
 
     var vpcs: [VPC] = []
@@ -186,6 +193,7 @@ struct AWSConverter {
         readRouteTables()
         readNetworkACLs()
         readLambdas()
+        readInterfaceEndpoints()
         reportLeftovers()
         counts.vpcs = plan.vpcs.count
         counts.internetGateways = plan.igws.count
@@ -205,6 +213,7 @@ struct AWSConverter {
         var lambdaENIKeys = Set<String>()
         for f in plan.lambdas { for s in f.subnets { lambdaENIKeys.insert(s + "|" + f.groups.sorted().joined(separator: ",")) } }
         counts.networkInterfaces = plan.instances.count + plan.nats.count + lambdaENIKeys.count
+            + plan.endpoints.reduce(0) { $0 + ($1.interface?.subnets.count ?? 0) }
     }
 
     // MARK: Gateway endpoints
@@ -954,7 +963,9 @@ struct AWSConverter {
             return (gw, nil)
         }
         // A gateway endpoint the plan holds: the loader routes to it.
-        if plan.endpoints.contains(where: { $0.id == rawTarget && $0.vpc == vpc.id }) { return (rawTarget, nil) }
+        if plan.endpoints.contains(where: { $0.id == rawTarget && $0.vpc == vpc.id && $0.interface == nil }) {
+            return (rawTarget, nil)
+        }
         // Targets the scenario keeps as not modeled (tgw-, vgw-, vpce-, cagw-, lgw-): written as they are.
         if NotModeledTarget.kinds.contains(where: { rawTarget.hasPrefix($0.prefix) && rawTarget.count > $0.prefix.count }) {
             return notModeled(rawTarget, dest, nil, table: id, inVPC: inVPC)

@@ -511,6 +511,7 @@ public final class VPCNetwork {
                 applianceReceive(eni, &p)
                 return
             }
+            if p.traced, let e = endpoints.interface(of: eni) { record(&p, endpoints.toInterfaceService(e, eni: eni)) }
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
                             action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
             endTrace(&p)

@@ -328,6 +328,11 @@ extension ScenarioBuilder {
         }
         if ref.hasPrefix("vpce-"), case .one(let e) = registry(.vpcEndpoint).find(ref) {
             let ep = model.vpcEndpoints[e]
+            // PrivateLink guide: an interface endpoint is reached by its ENIs' addresses (and DNS), never by a route.
+            guard ep.kind == .gateway else {
+                throw r.error(at: node, "route target \(ep.id) is an interface endpoint; only a gateway endpoint is a "
+                              + "route target (an interface endpoint is reached at its network interfaces' addresses)")
+            }
             guard ep.vpc == rt.vpc else {
                 throw r.error(at: node, "route target \(ep.id) is in \(model.vpcs[ep.vpc].id), not \(vpc.id) of route "
                               + "table \(rt.id)")
