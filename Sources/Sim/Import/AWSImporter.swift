@@ -51,7 +51,11 @@ struct ImportPlan {
     struct VPC { var id: String; var name: String?; var blocks: [IPv4CIDR] }
     struct IGW { var id: String; var name: String?; var vpc: String? }
     struct Route { var destination: IPv4CIDR; var target: String; var note: String? }
-    struct RouteTable { var id: String; var name: String?; var vpc: String; var main: Bool; var routes: [Route] }
+    struct RouteTable {
+        var id: String; var name: String?; var vpc: String; var main: Bool; var routes: [Route]
+        /// The internet gateway of an edge association (a gateway route table).
+        var gateway: String? = nil
+    }
     struct NACLRule {
         var number: Int; var proto: String; var ports: String?; var icmpType: Int?; var icmpCode: Int?
         var cidr: IPv4CIDR; var allow: Bool
@@ -789,6 +793,7 @@ struct AWSConverter {
                 continue
             }
             var main = false
+            var edge: String?
             for a in j.awsObjs("Associations") {
                 if let st = a.awsObj("AssociationState")?.awsStr("State"), st != "associated", st != "associating" { continue }
                 if a.awsBool("Main") == true {
@@ -813,8 +818,13 @@ struct AWSConverter {
                     plan.subnets[si].routeTable = id
                 }
                 if let g = a.awsStr("GatewayId") {
-                    warn(.notModelled, id, "edge association with \(g) (a gateway route table) is not modelled; the "
-                         + "table's routes apply only to its subnets")
+                    if g.hasPrefix("igw-"), let k = igwIndex[g], plan.igws[k].vpc == vpcID,
+                       !plan.routeTables.contains(where: { $0.gateway == g }) {
+                        edge = g
+                    } else {
+                        warn(.notModelled, id, "edge association with \(g) (a gateway route table) is not modelled; the "
+                             + "table's routes apply only to its subnets")
+                    }
                 }
             }
             if !j.awsObjs("PropagatingVgws").isEmpty {
@@ -824,6 +834,7 @@ struct AWSConverter {
             allIDs.insert(id)
             var table = ImportPlan.RouteTable(id: id, name: j.awsNameTag, vpc: vpcID, main: main, routes: [])
             for r in j.awsObjs("Routes") { addRoute(r, to: &table) }
+            if let g = edge { table.gateway = edgeAssociation(g, of: table) }
             plan.routeTables.append(table)
         }
         // The loader needs exactly one main table per VPC.

@@ -122,6 +122,7 @@ enum ScenarioYAMLWriter {
             if let n = t.name { rt.append("    name: \(quote(n))") }
             rt.append("    vpc: \(t.vpc)")
             if t.main { rt.append("    main: true") }
+            if let g = t.gateway { rt.append("    gateway: \(g)                # edge association: a gateway route table") }
             if t.routes.isEmpty {
                 rt.append("    routes: []")
             } else {

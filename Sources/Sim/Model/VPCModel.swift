@@ -255,6 +255,9 @@ public struct RouteTableSpec: Named, Sendable {
     public var name: String?
     public var vpc: Int
     public var routes: [Route]
+    /// The internet gateway the table is associated with (an edge association: a gateway route table, VPC-UG
+    /// gateway-route-tables), whose routes decide where traffic entering the VPC through that gateway goes.
+    public var gateway: Int? = nil
 }
 
 /// What protocols a NACL or security-group rule matches.

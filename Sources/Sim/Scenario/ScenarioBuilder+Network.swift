@@ -253,7 +253,7 @@ extension ScenarioBuilder {
 
     mutating func readRouteTables(_ items: [Node]) throws {
         for item in items {
-            var f = try r.fields(item, what: "route table", allowed: ["id", "name", "vpc", "main", "routes"])
+            var f = try r.fields(item, what: "route table", allowed: ["id", "name", "vpc", "main", "routes", "gateway"])
             let index = model.routeTables.count
             let (id, name) = try identify(&f, .routeTable, index: index)
             let vpc = try resolve(f.require("vpc"), .vpc, key: "vpc")
@@ -267,6 +267,7 @@ extension ScenarioBuilder {
             }
             model.routeTables.append(RouteTableSpec(id: id, name: name, vpc: vpc, routes: []))
             if let routes = f["routes"] { pendingRoutes.append((index, routes)) }
+            if let n = f["gateway"] { try readEdgeAssociation(n, table: index) }
         }
         for v in model.vpcs.indices where model.vpcs[v].mainRouteTable < 0 {
             throw r.error(at: vpcNodes[v], "\(model.vpcs[v].id) has no main route table (mark one of its route "

@@ -97,6 +97,7 @@ struct ScenarioBuilder {
         try allocatePendingAddresses()
         try resolveSecurityGroupRules()
         try resolveRoutes()
+        try checkGatewayRouteTables()
         r = traffic["outside_hosts"]!.reader
         try readOutsideHosts(traffic["outside_hosts"]!.fields.list("outside_hosts") ?? [])
         var bytes = 0
