@@ -18,7 +18,8 @@ extension AWSConverter {
             guard let id = j.awsStr("VpcEndpointId"), j.awsStr("VpcEndpointType") == "Interface",
                   let vpc = j.awsStr("VpcId"), vpcIndex[vpc] != nil, j.awsStr("State").map({ $0 == "available" }) ?? true,
                   let serviceName = j.awsStr("ServiceName"), serviceName.hasPrefix("com.amazonaws."),
-                  serviceName.split(separator: ".").count >= 4
+                  serviceName.split(separator: ".", omittingEmptySubsequences: false).count >= 4,
+                  Self.isDNSName(serviceName)
             else { continue }
             var subnets: [String] = []
             for s in j.awsStrs("SubnetIds") {
@@ -26,11 +27,13 @@ extension AWSConverter {
                     warn(.missingReference, id, "subnet \(s) is not in the dump; its endpoint network interface is left out")
                     continue
                 }
-                // One subnet per AZ (the loader refuses a second).
-                if let az = plan.subnets[k].az, subnets.contains(where: { plan.subnets[subnetIndex[$0]!].az == az }) { continue }
+                // One subnet per AZ (the loader refuses a second; a subnet without one is in the loader's default).
+                let az = plan.subnets[k].az ?? "us-east-1a"
+                if subnets.contains(where: { (plan.subnets[subnetIndex[$0]!].az ?? "us-east-1a") == az }) { continue }
                 subnets.append(s)
             }
-            let groups = j.awsObjs("Groups").compactMap { $0.awsStr("GroupId") }.filter { groupIndex[$0] != nil }
+            let groups = j.awsObjs("Groups").compactMap { $0.awsStr("GroupId") }
+                .filter { groupIndex[$0].map { plan.groups[$0].vpc == vpc } ?? false }
             guard !subnets.isEmpty, !groups.isEmpty else {
                 warn(.missingReference, id, "interface VPC endpoint for \(serviceName) has no subnet or security group in "
                      + "the dump; not modelled")
@@ -40,7 +43,10 @@ extension AWSConverter {
             var eniIDs: [String] = []
             var ips: [IPv4Address?] = []
             for s in subnets {
-                let eni = j.awsStrs("NetworkInterfaceIds").first { enis[$0]?.subnet == s }
+                let eni = j.awsStrs("NetworkInterfaceIds").first {
+                    enis[$0]?.subnet == s && $0.hasPrefix("eni-") && $0.count > 4 && Self.isDNSName($0)
+                        && !coveredENIs.contains($0)
+                }
                 eniIDs.append(eni ?? "")
                 if let eni { coveredENIs.insert(eni) }
                 ips.append(eni.flatMap { claimPrivate(enis[$0]?.ip, subnet: s, owner: id) })
@@ -56,14 +62,22 @@ extension AWSConverter {
             let privateDNS = j.awsBool("PrivateDnsEnabled") ?? false
             // DnsEntries holds the endpoint's own names (…vpce.amazonaws.com) and, with private DNS, the service's.
             let dnsName = privateDNS ? j.awsObjs("DnsEntries").compactMap { $0.awsStr("DnsName") }
-                .first { !$0.hasSuffix(".vpce.amazonaws.com") && !$0.hasPrefix("*") && $0 != defaultName } : nil
+                .first { !$0.hasSuffix(".vpce.amazonaws.com") && !$0.hasPrefix("*") && $0 != defaultName && Self.isDNSName($0) } : nil
             let name = j.awsObjs("Tags").first { $0.awsStr("Key") == "Name" }?.awsStr("Value")
-            var e = ImportPlan.Endpoint(id: id, name: name, vpc: vpc, service: serviceName, routeTables: [],
+            // The short service name with its DNS name spelled out: the loader then needs no Region from the
+            // subnets' Availability Zones (a dump's may name none it can read).
+            var e = ImportPlan.Endpoint(id: id, name: name, vpc: vpc, service: parts[3], routeTables: [],
                                         prefixList: "", cidrs: [])
-            e.interface = .init(subnets: subnets, groups: groups, privateDNS: privateDNS, dnsName: dnsName,
+            e.interface = .init(subnets: subnets, groups: groups, privateDNS: privateDNS, dnsName: dnsName ?? defaultName,
                                 eniIDs: eniIDs, privateIPs: ips)
             plan.endpoints.append(e)
             counts.interfaceEndpoints += 1
         }
+    }
+
+    /// Letters, digits, dots and hyphens only, not empty, no empty label.
+    static func isDNSName(_ s: String) -> Bool {
+        !s.isEmpty && !s.hasPrefix(".") && !s.hasSuffix(".") && !s.contains("..")
+            && s.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" }
     }
 }

@@ -123,8 +123,8 @@ extension ScenarioBuilder {
         var d = FlowDestination(address: .any, port: port, label: label)
         let why = sourceSubnet.map { model.subnets[$0].vpc == ep.vpc } == true
             ? "private DNS is off on \(ep.id)" : "\(ep.id) serves \(model.vpcs[ep.vpc].id) only"
-        d.notModeled = "\(host) resolves to the public \(ep.service) service (\(why)), and no outside host named \(host) "
-            + "models it: not modeled"
+        d.notModeled = "\(host) resolves to the public \(ep.service) service (\(why)), and the scenario has no outside "
+            + "host named \(host): not modeled"
         return d
     }
 }
