@@ -265,6 +265,7 @@ public enum AdHocTrace {
             case .lambda(let fs): return (.lambda(fs[0], eni: e), "lambda \(m.lambdas[fs[0]].name ?? "") (\(m.enis[e].id))")
             case .instance(let i): return (.instance(i), "instance \(m.instances[i].display)")
             case .natGateway: throw Problem(message: "--from \(from): a NAT gateway opens no connections")
+            case .vpcEndpoint: throw Problem(message: "--from \(from): an interface endpoint opens no connections")
             }
         }
         if let a = IPv4Address(from), let h = m.outsideHosts.firstIndex(where: { $0.address == a }) {

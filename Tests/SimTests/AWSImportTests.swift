@@ -160,7 +160,7 @@ import Testing
         let pub = try #require(m.routeTables.first { $0.id == "rtb-0f1e2d3c4b5a69788" })
         #expect(target(pub, "52.216.0.0/15") == .vpcEndpoint(0))  // S3 gateway endpoint, list found in a subdirectory
         #expect(pub.routes.first { $0.destination == cidr("52.216.0.0/15") }?.prefixList == "pl-63a5400a")
-        #expect(m.vpcEndpoints.map(\.id) == ["vpce-0123456789abcdef0"] && m.vpcEndpoints[0].service == "s3")
+        #expect(m.vpcEndpoints.map(\.id) == ["vpce-0123456789abcdef0", "vpce-0fedcba9876543210"] && m.vpcEndpoints[0].service == "s3")
         #expect(m.vpcEndpoints[0].routeTables == [m.routeTables.firstIndex { $0.id == "rtb-0f1e2d3c4b5a69788" }!])
         #expect(m.vpcEndpoints[0].prefixListCIDRs == [cidr("52.216.0.0/15"), cidr("3.5.0.0/19")])
         #expect(pub.routes.count == 4)                                        // ::/0 and the IPv6 local route left out
@@ -177,7 +177,7 @@ import Testing
         #expect(m.natGateways[0].secondaryElasticIPs == [IPv4Address("198.51.100.8")!])
         #expect(imported.counts.naclImplicitDenyEntries == 8)                // IPv4 32767 and IPv6 32768 `*` entries
         #expect(imported.counts.prefixLists == 2)
-        #expect(m.enis.count == 4 && imported.counts.networkInterfacesInDump == 5)  // the endpoint ENI is not modelled
+        #expect(m.enis.count == 5 && imported.counts.networkInterfacesInDump == 5)  // the interface endpoint's ENI too
         #expect(imported.files.contains { $0.path.hasSuffix("README.txt") } == false)
     }
 
@@ -194,8 +194,8 @@ import Testing
         #expect(has(.unsupportedTarget, "rtb-0123456789abcdef0", "tgw-0123456789abcdef0 (transit gateway)"))
         // The S3 gateway endpoint is imported: no warning for it or its routes.
         #expect(!w.contains { $0.message.contains("vpce-0123456789abcdef0") || $0.id == "vpce-0123456789abcdef0" })
-        #expect(has(.notModelled, "vpce-0fedcba9876543210", "Interface"))
-        #expect(has(.notModelled, "eni-0d0d0d0d0d0d0d0d1", "vpc_endpoint"))
+        // The interface endpoint and its ENI are imported too (InterfaceEndpointTests).
+        #expect(!w.contains { $0.id == "vpce-0fedcba9876543210" || $0.id == "eni-0d0d0d0d0d0d0d0d1" })
         #expect(has(.notModelled, "report", "not connected to a VPC"))
         #expect(has(.peering, "pcx-0a1b2c3d4e5f60718"))
         #expect(has(.missingReference, "sg-0b1b2b3b4b5b6b7b8", "sg-0999999999999999a"))

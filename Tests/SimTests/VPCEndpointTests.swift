@@ -144,8 +144,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("type: gateway", "type: interface", "VPC endpoint vpce-0a2b4c6d8e0f1a3b5: interface endpoints are not modeled (type gateway only)"),
-        ("type: gateway", "type: gateway-ish", "invalid type 'gateway-ish' (expected gateway)"),
+        ("type: gateway", "type: interface", "VPC endpoint vpce-0a2b4c6d8e0f1a3b5: route_tables is for gateway endpoints, not interface"),
+        ("type: gateway", "type: gatewayloadbalancer", "VPC endpoint vpce-0a2b4c6d8e0f1a3b5: gatewayloadbalancer endpoints are not modeled (type gateway or interface)"),
+        ("type: gateway", "type: gateway-ish", "invalid type 'gateway-ish' (expected gateway or interface)"),
         ("service: com.amazonaws.us-east-1.s3", "service: ec2", "invalid service 'ec2' for a gateway endpoint (expected s3 or dynamodb)"),
         ("route_tables: [private-rt]", "route_tables: [private-rt, private-rt]", "route table rtb-0123456789abcdef0 is listed twice"),
         ("route_tables: [private-rt]", "route_tables: [private-tr]", "route table private-tr is not defined"),
@@ -156,7 +157,8 @@ import Testing
         ("    prefix_list: {id: pl-63a5400a, cidrs: [52.216.0.0/15, 54.231.0.0/16, 3.5.0.0/19]}\n", "",
          "VPC endpoint vpce-0a2b4c6d8e0f1a3b5 has no prefix_list"),
         ("  - id: vpce-0a2b4c6d8e0f1a3b5", "  - id: vpc-0a2b4c6d8e0f1a3b5", "VPC endpoint id 'vpc-0a2b4c6d8e0f1a3b5' must start with 'vpce-'"),
-        ("    name: s3-endpoint\n", "    name: s3-endpoint\n    subnets: [private]\n", "unknown key 'subnets' in VPC endpoint"),
+        ("    name: s3-endpoint\n", "    name: s3-endpoint\n    subnets: [private]\n", "VPC endpoint vpce-0a2b4c6d8e0f1a3b5: subnets is for interface endpoints, not gateway"),
+        ("    name: s3-endpoint\n", "    name: s3-endpoint\n    zones: [a]\n", "unknown key 'zones' in VPC endpoint"),
     ])
     func invalidEndpointsAreOneLineErrorsAtTheirPlace(old: String, new: String, message: String) throws {
         let text = Self.replacing(try Self.yaml(), old, new)

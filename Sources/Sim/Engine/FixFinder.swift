@@ -93,7 +93,7 @@ public enum FixFinder {
     static func ephemeralRange(_ model: VPCModel, for address: IPv4Address) -> PortRange {
         if let e = model.enis.first(where: { $0.privateIP == address || $0.publicIP == address }) {
             switch e.owner {
-            case .lambda, .natGateway: return PortRange(1024, 65535)
+            case .lambda, .natGateway, .vpcEndpoint: return PortRange(1024, 65535)
             case .instance(let k):
                 let r = model.instances[k].stack.ephemeralPorts
                 return PortRange(r.lowerBound, r.upperBound)

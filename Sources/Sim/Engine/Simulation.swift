@@ -583,6 +583,8 @@ public final class Simulation {
     /// The stacks connections share: Lambda's (Linux), each instance's, each outside host's (made with the
     /// simulation: read at every accept and reset, where `lazy` checked each time).
     let lambdaStack = SharedStack(.linux)
+    /// The AWS services behind interface endpoints (Linux).
+    let serviceStack = SharedStack(.linux)
     let instanceStacks: [SharedStack]
     let hostStacks: [SharedStack]
 
@@ -615,6 +617,23 @@ public final class Simulation {
         if case .lambda(_, let e) = source { sourceENI = e }
         let (host, stack, ports) = sourceEndpoint(source)
         flowsStarted += 1
+        if let why = template.spec.destination.notModeled {
+            // The destination's name leads outside the model (`FlowDestination.notModeled`): nothing is sent.
+            let flow = ActiveFlow(template: template, start: start, index: i, sim: self, host: host, port: 0,
+                                  script: conversation)
+            flow.result.sourceENI = sourceENI
+            active[i] = flow
+            finish(i, .notModeled, why)
+            return
+        }
+        var remote = template.spec.destination.address
+        if let e = template.spec.destination.interfaceEndpoint, let s = sourceENI {
+            // Private DNS answers with the endpoint ENI in the invocation's AZ.
+            let m = scenario.model
+            if let eni = m.vpcEndpoints[e].eni(forZone: m.subnets[m.enis[s].subnet].availabilityZone, m) {
+                remote = m.enis[eni].privateIP
+            }
+        }
         // A source port in use by another of the host's connections is never taken: the connection would replace
         // the other one at the host. Linux fails the call at once and sends nothing: bind() with EADDRINUSE for a
         // fixed port, connect() with EADDRNOTAVAIL when no port of the range is free (inet_hash_connect). A
@@ -658,7 +677,7 @@ public final class Simulation {
         app.holdBeforeClose = template.spec.hold
         app.observer = flow
         let conn = TCPConnection(env: host, app: app, local: (host.address, port),
-                                 remote: (template.spec.destination.address, template.spec.destination.port), flow: i, isClient: true,
+                                 remote: (remote, template.spec.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: template.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
         if let k = template.spec.keepalive { conn.keepalive = TCPKeepalive(time: k) }
@@ -828,6 +847,15 @@ extension HostEndpoint {
                     sim.accept(p, at: self, behaviour: .listen(app: "tcp"), stack: sim.instanceStacks[k])
                 } else {
                     sendReset(answering: p, stack: sim.instanceStacks[k].profile)
+                }
+            } else if case .vpcEndpoint = model.enis[e].owner {
+                // The AWS service behind an interface endpoint answers HTTPS on 443 (its API endpoints listen
+                // there only); another port is refused (a named simplification, docs/scenarios.md).
+                let https = t.destinationPort == 443
+                if t.flags == .syn {
+                    sim.accept(p, at: self, behaviour: https ? .listen(app: "https") : .closed, stack: sim.serviceStack)
+                } else {
+                    sendReset(answering: p, stack: sim.serviceStack.profile)
                 }
             }
         }

@@ -93,6 +93,8 @@ public struct ImportCounts: Sendable, Equatable {
     public var vpcEndpoints = 0
     /// Site-to-Site VPN connections (to an imported virtual private gateway) imported.
     public var vpnConnections = 0
+    /// Interface VPC endpoints imported.
+    public var interfaceEndpoints = 0
     /// Network interfaces in describe-network-interfaces.
     public var networkInterfacesInDump = 0
     /// Network interfaces the scenario will have: one per instance and NAT gateway, one per Lambda (subnet,
@@ -121,6 +123,7 @@ public struct ImportCounts: Sendable, Equatable {
             parts.append(n(transitGateways, "transit gateway") + " (\(n(tgwAttachments, "VPC attachment")))")
         }
         if vpnConnections > 0 { parts.append(n(vpnConnections, "VPN connection")) }
+        if interfaceEndpoints > 0 { parts.append(n(interfaceEndpoints, "interface VPC endpoint")) }
         parts.append("\(n(networkInterfacesInDump, "network interface")) in the dump, \(networkInterfaces) in the model")
         return parts.joined(separator: ", ")
     }

@@ -55,6 +55,8 @@ struct ImportPlan {
         var id: String; var name: String?; var vpc: String; var main: Bool; var routes: [Route]
         /// Virtual private gateways whose routes the table receives (PropagatingVgws).
         var propagating: [String] = []
+        /// The internet gateway of an edge association (a gateway route table).
+        var gateway: String? = nil
     }
     struct NACLRule {
         var number: Int; var proto: String; var ports: String?; var icmpType: Int?; var icmpCode: Int?
@@ -86,6 +88,13 @@ struct ImportPlan {
     struct Endpoint {
         var id: String; var name: String?; var vpc: String; var service: String; var routeTables: [String]
         var prefixList: String; var cidrs: [IPv4CIDR]
+        /// An interface endpoint's subnets, groups, private DNS and ENIs (ids and addresses, per subnet; empty ids:
+        /// the loader names them); nil for a gateway endpoint.
+        struct Interface {
+            var subnets: [String]; var groups: [String]; var privateDNS: Bool; var dnsName: String?
+            var eniIDs: [String]; var privateIPs: [IPv4Address?]
+        }
+        var interface: Interface? = nil
     }
 
     var vpcs: [VPC] = []
@@ -203,6 +212,7 @@ struct AWSConverter {
         readRouteTables()
         readNetworkACLs()
         readLambdas()
+        readInterfaceEndpoints()
         reportLeftovers()
         counts.vpcs = plan.vpcs.count
         counts.internetGateways = plan.igws.count
@@ -222,6 +232,7 @@ struct AWSConverter {
         var lambdaENIKeys = Set<String>()
         for f in plan.lambdas { for s in f.subnets { lambdaENIKeys.insert(s + "|" + f.groups.sorted().joined(separator: ",")) } }
         counts.networkInterfaces = plan.instances.count + plan.nats.count + lambdaENIKeys.count
+            + plan.endpoints.reduce(0) { $0 + ($1.interface?.subnets.count ?? 0) }
     }
 
     // MARK: Gateway endpoints
@@ -797,6 +808,7 @@ struct AWSConverter {
                 continue
             }
             var main = false
+            var edge: String?
             for a in j.awsObjs("Associations") {
                 if let st = a.awsObj("AssociationState")?.awsStr("State"), st != "associated", st != "associating" { continue }
                 if a.awsBool("Main") == true {
@@ -821,8 +833,13 @@ struct AWSConverter {
                     plan.subnets[si].routeTable = id
                 }
                 if let g = a.awsStr("GatewayId") {
-                    warn(.notModelled, id, "edge association with \(g) (a gateway route table) is not modelled; the "
-                         + "table's routes apply only to its subnets")
+                    if g.hasPrefix("igw-"), let k = igwIndex[g], plan.igws[k].vpc == vpcID,
+                       !plan.routeTables.contains(where: { $0.gateway == g }) {
+                        edge = g
+                    } else {
+                        warn(.notModelled, id, "edge association with \(g) (a gateway route table) is not modelled; the "
+                             + "table's routes apply only to its subnets")
+                    }
                 }
             }
             var propagating: [String] = []
@@ -838,6 +855,7 @@ struct AWSConverter {
             var table = ImportPlan.RouteTable(id: id, name: j.awsNameTag, vpc: vpcID, main: main, routes: [],
                                               propagating: propagating)
             for r in j.awsObjs("Routes") { addRoute(r, to: &table) }
+            if let g = edge { table.gateway = edgeAssociation(g, of: table) }
             plan.routeTables.append(table)
         }
         // The loader needs exactly one main table per VPC.
@@ -990,7 +1008,9 @@ struct AWSConverter {
             return (gw, nil)
         }
         // A gateway endpoint the plan holds: the loader routes to it.
-        if plan.endpoints.contains(where: { $0.id == rawTarget && $0.vpc == vpc.id }) { return (rawTarget, nil) }
+        if plan.endpoints.contains(where: { $0.id == rawTarget && $0.vpc == vpc.id && $0.interface == nil }) {
+            return (rawTarget, nil)
+        }
         if let t = transitGatewayRouteTarget(r, destination: dest, table: id, vpc: vpc, inVPC: inVPC) { return t }
         // Targets the scenario keeps as not modeled (tgw-, vgw-, vpce-, cagw-, lgw-): written as they are.
         if NotModeledTarget.kinds.contains(where: { rawTarget.hasPrefix($0.prefix) && rawTarget.count > $0.prefix.count }) {

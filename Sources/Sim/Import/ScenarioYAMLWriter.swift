@@ -124,6 +124,7 @@ enum ScenarioYAMLWriter {
             rt.append("    vpc: \(t.vpc)")
             if t.main { rt.append("    main: true") }
             if !t.propagating.isEmpty { rt.append("    propagating_vgws: [\(t.propagating.joined(separator: ", "))]") }
+            if let g = t.gateway { rt.append("    gateway: \(g)                # edge association: a gateway route table") }
             if t.routes.isEmpty {
                 rt.append("    routes: []")
             } else {
@@ -137,7 +138,18 @@ enum ScenarioYAMLWriter {
         if !p.endpoints.isEmpty {
             let tables = Set(p.routeTables.map(\.id))
             section("vpc_endpoints", p.endpoints.map { e in
-                "  - {id: \(e.id)\(name(e.name)), type: gateway, service: \(e.service), vpc: \(e.vpc), route_tables: ["
+                if let i = e.interface {
+                    var line = "  - {id: \(e.id)\(name(e.name)), type: interface, service: \(e.service), vpc: \(e.vpc), "
+                        + "subnets: [\(i.subnets.joined(separator: ", "))], security_groups: ["
+                        + "\(i.groups.joined(separator: ", "))], private_dns: \(i.privateDNS)"
+                    if let d = i.dnsName { line += ", dns_name: \(quote(d))" }
+                    if !i.eniIDs.isEmpty { line += ", network_interface_ids: [\(i.eniIDs.joined(separator: ", "))]" }
+                    if !i.privateIPs.isEmpty, i.privateIPs.allSatisfy({ $0 != nil }) {
+                        line += ", private_ips: [\(i.privateIPs.map { $0!.description }.joined(separator: ", "))]"
+                    }
+                    return line + "}"
+                }
+                return "  - {id: \(e.id)\(name(e.name)), type: gateway, service: \(e.service), vpc: \(e.vpc), route_tables: ["
                     + e.routeTables.filter { tables.contains($0) }.joined(separator: ", ") + "], prefix_list: {id: "
                     + "\(e.prefixList), cidrs: [\(e.cidrs.map(\.description).joined(separator: ", "))]}}"
             })

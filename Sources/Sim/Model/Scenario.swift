@@ -51,6 +51,12 @@ public struct FlowDestination: Sendable, Equatable {
     public var port: UInt16
     /// What the scenario called it ("sftp.example.com:22").
     public var label: String
+    /// The interface VPC endpoint whose private DNS name the scenario called it: `address` is its ENI in the AZ of
+    /// the flow's first source ENI; a flow started from another ENI gets the ENI in that one's AZ.
+    public var interfaceEndpoint: Int? = nil
+    /// Why the name leads nowhere modeled (a service name that resolves to the public service, with no outside
+    /// host for it): the flow ends `not-modeled` with this message before it sends anything.
+    public var notModeled: String? = nil
 }
 
 /// The application a flow speaks, with the client's timeouts.

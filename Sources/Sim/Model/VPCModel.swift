@@ -60,9 +60,11 @@ public struct VPCModel: Sendable {
 }
 
 /// A VPC endpoint (VPC-UG privatelink/gateway-endpoints): a gateway endpoint for S3 or DynamoDB, reached by the
-/// routes AWS adds to its route tables, one per CIDR of the service's AWS-managed prefix list.
+/// routes AWS adds to its route tables, one per CIDR of the service's AWS-managed prefix list; or an interface
+/// endpoint (privatelink/create-interface-endpoint): an ENI in each of its subnets, with security groups, that the
+/// service's DNS name resolves to inside the VPC when private DNS is on.
 public struct VPCEndpointSpec: Named, Sendable {
-    public enum Kind: String, Sendable { case gateway }
+    public enum Kind: String, Sendable { case gateway, interface }
     public var id: String
     public var name: String?
     public var kind: Kind
@@ -75,6 +77,19 @@ public struct VPCEndpointSpec: Named, Sendable {
     public var prefixListCIDRs: [IPv4CIDR]
     /// Whether the scenario gave an endpoint policy (not modeled: every request is let through).
     public var hasPolicy: Bool
+    /// Interface endpoints: the subnets, one endpoint ENI in each (same order, `VPCModel.enis`), the security
+    /// groups of those ENIs, whether private DNS is on, and the service's DNS name
+    /// ("secretsmanager.eu-west-1.amazonaws.com").
+    public var subnets: [Int] = []
+    public var enis: [Int] = []
+    public var securityGroups: [Int] = []
+    public var privateDNS = false
+    public var dnsName = ""
+
+    /// The endpoint ENI a client in `zone` reaches by the private DNS name: the one in its AZ, else the first.
+    public func eni(forZone zone: String?, _ model: VPCModel) -> Int? {
+        enis.first { model.subnets[model.enis[$0].subnet].availabilityZone == zone } ?? enis.first
+    }
 }
 
 /// Something with an AWS id and, optionally, a human name (its `Name` tag).
@@ -254,6 +269,9 @@ public struct RouteTableSpec: Named, Sendable {
     /// Virtual private gateways (`VPCModel.vpnGateways`) whose VPN connections' routes the table receives as
     /// propagated routes (EC2 EnableVgwRoutePropagation).
     public var propagatingVGWs: [Int] = []
+    /// The internet gateway the table is associated with (an edge association: a gateway route table, VPC-UG
+    /// gateway-route-tables), whose routes decide where traffic entering the VPC through that gateway goes.
+    public var gateway: Int? = nil
 }
 
 /// What protocols a NACL or security-group rule matches.
@@ -362,6 +380,8 @@ public struct ENI: Named, Sendable {
         case lambda([Int])
         case instance(Int)
         case natGateway(Int)
+        /// An interface VPC endpoint's ENI (`VPCModel.vpcEndpoints`): the service answers behind it.
+        case vpcEndpoint(Int)
     }
     public var id: String
     public var name: String?

@@ -111,6 +111,11 @@ extension VPCNetwork {
                     e.mac, routerMAC(model, subnet: e.subnet))
             case .natGateway:
                 break
+            case .vpcEndpoint(let k):
+                let ep = model.vpcEndpoints[k]
+                add("vpce-\(safe(ep.name ?? ep.id))-\(e.id)", .eni(i), e.id,
+                    "interface endpoint \(ep.display) (\(ep.service)) ENI \(e.id) \(e.privateIP) in "
+                        + model.subnets[e.subnet].display, e.mac, routerMAC(model, subnet: e.subnet))
             }
         }
         for (i, n) in model.natGateways.enumerated() {

@@ -62,7 +62,8 @@ extension VPCNetwork {
             return (.outsideHost(h), delay + max(hostOneWay[h], 0))
         }
         // As igwFromInternet, for a packet to a NAT gateway's address.
-        guard let eni = internetGateways.publicToENI[p.ip.destination], tables.enis[eni].natGateway >= 0 else { return nil }
+        guard let eni = internetGateways.publicToENI[p.ip.destination], tables.enis[eni].natGateway >= 0,
+              !gatewayRouteTables.routes(g) else { return nil }
         let arrivedIP = p.ip
         internetGateways.translateFromInternet(&p, to: eni)
         let acl = Int(tables.subnets[Int(tables.enis[eni].subnet)].networkACL)

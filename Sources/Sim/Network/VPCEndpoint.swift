@@ -22,10 +22,45 @@ import Packets
 /// Behind the endpoint is the service: an outside host of the scenario whose address lies in the prefix list
 /// (`outside_hosts:`, with its ports and stack, answering HTTPS as any outside host does). Its one-way time is
 /// half its `rtt_ms`.
+///
+/// The interface endpoints (PrivateLink guide create-interface-endpoint, privatelink-access-aws-services): an ENI
+/// of the endpoint in each of its subnets, an ordinary ENI to the path — the route table's local route leads to it,
+/// the NACLs of the client's and the endpoint's subnets apply both ways, and the endpoint ENIs' security groups
+/// decide what comes in, statefully ("The security group must allow inbound HTTPS traffic from the resources in
+/// the VPC"). Behind each ENI the service answers HTTPS (`HostEndpoint.receive`). Flows reach it by the service's
+/// DNS name when private DNS is on (`ScenarioBuilder.serviceDestination`). Its ENIs are capture points and write
+/// flow logs as any ENI's, with no instance id (VPC-UG flow-logs-records-examples: the endpoint's network
+/// interfaces are requester-managed ENIs of the VPC).
 final class VPCEndpoint {
     private let model: VPCModel
+    /// Per ENI: the interface endpoint it belongs to, -1 for none.
+    private let interfaceOf: [Int32]
 
-    init(_ model: VPCModel) { self.model = model }
+    init(_ model: VPCModel) {
+        self.model = model
+        var of = [Int32](repeating: -1, count: model.enis.count)
+        for (e, ep) in model.vpcEndpoints.enumerated() {
+            for eni in ep.enis { of[eni] = Int32(e) }
+        }
+        interfaceOf = of
+    }
+
+    /// The interface endpoint whose ENI `eni` is.
+    @inline(__always)
+    func interface(of eni: Int) -> Int? {
+        let e = interfaceOf[eni]
+        return e < 0 ? nil : Int(e)
+    }
+
+    /// A packet arriving at an interface endpoint's ENI, handed to the service behind it.
+    func toInterfaceService(_ e: Int, eni: Int) -> Step {
+        let ep = model.vpcEndpoints[e]
+        let n = model.enis[eni]
+        return step(e, action: .forwarded,
+                    rule: "interface endpoint for \(ep.service) ENI \(n.id) (\(n.privateIP)) in "
+                        + "\(model.subnets[n.subnet].display) → \(ep.service) service",
+                    detail: ep.privateDNS ? "private DNS: \(ep.dnsName) resolves to the endpoint" : nil)
+    }
 
     /// The gateway endpoint of VPC `vpc` whose prefix list holds `service`, the address of a packet coming back
     /// from the service (the first in model order; the loader allows one endpoint per service and route table).

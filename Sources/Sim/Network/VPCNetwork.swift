@@ -29,6 +29,7 @@ public final class VPCNetwork {
     let transitGateways: TransitGateway
     let endpoints: VPCEndpoint
     let vpn: VPNGateway
+    let gatewayRouteTables: GatewayRouteTable
     var nats: [NATGateway] = []
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     var natRefs: [Borrowed<NATGateway>] = []
@@ -115,6 +116,7 @@ public final class VPCNetwork {
         transitGateways = TransitGateway(model, assumptions: assumptions)
         endpoints = VPCEndpoint(model)
         vpn = VPNGateway(model)
+        gatewayRouteTables = GatewayRouteTable(model)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
@@ -540,6 +542,7 @@ public final class VPCNetwork {
                 applianceReceive(eni, &p)
                 return
             }
+            if p.traced, let e = endpoints.interface(of: eni) { record(&p, endpoints.toInterfaceService(e, eni: eni)) }
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
                             action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
             endTrace(&p)
@@ -807,6 +810,7 @@ public final class VPCNetwork {
         record(&p, internetGateways.step(g, action: .translated, rule: "1:1 NAT \(before) → \(after)"))
         var t: Transit
         let key = p.key
+        if gatewayRouteTables.routes(g), let routed = ingressRouted(g, &p, key) { return routed }
         if let deny = crossNACL(Int(tables.enis[eni].subnet), .inbound, &p, key) {
             t = deny
             t.rejectedAt = eni
@@ -820,6 +824,35 @@ public final class VPCNetwork {
             t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency)
         }
         return t
+    }
+
+    /// A packet entering through internet gateway `g`, translated, routed by the gateway's route table
+    /// (`GatewayRouteTable`): nil when its route is `local` (it goes on to its ENI), else the transit to the
+    /// appliance ENI the route names (that subnet's NACL inbound, the ENI's security groups), or the drop.
+    private func ingressRouted(_ g: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
+        let rt = gatewayRouteTables.table(of: g)!
+        guard let r = routeTables.route(rt, p.ip.destination) else { return fail(&p, routeTables.noRoute(rt, p.ip.destination)) }
+        switch r.kind {
+        case .local:
+            record(&p, routeTables.forwarded(rt, r))
+            return nil
+        case .networkInterface:
+            let a = Int(r.target)
+            record(&p, routeTables.forwarded(rt, r))
+            guard internetGateways.publicAddress(of: tables.enis[a].privateIP) != nil else {
+                return fail(&p, gatewayRouteTables.noPublicAddress(g, table: rt, eni: a))
+            }
+            if var deny = crossNACL(Int(tables.enis[a].subnet), .inbound, &p, key) ?? securityGroupIngress(a, &p, key) {
+                deny.rejectedAt = a
+                return deny
+            }
+            return Transit(next: .eni(a), delay: assumptions.vpcHopLatency)
+        default:
+            // A Gateway Load Balancer endpoint, or an appliance outside the scenario.
+            let route = model.routeTables[rt].routes[Int(r.index)]
+            let id = RouteTable.describe(route.target, in: model)
+            return notModeled(&p, rt, route, id: id, what: NotModeledTarget.kind(of: id) ?? "outside the model")
+        }
     }
 
     /// A packet leaving through internet gateway `g` (translated already to its public source) whose

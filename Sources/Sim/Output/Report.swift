@@ -488,7 +488,9 @@ public enum ReportRenderer {
         let number = String(p.name.prefix(2))
         let what: String
         switch p.component {
-        case .eni: what = p.name.dropFirst(3).hasPrefix("lambda") ? "lambda" : "instance"
+        case .eni:
+            let kind = p.name.dropFirst(3)
+            what = kind.hasPrefix("lambda") ? "lambda" : kind.hasPrefix("vpce") ? "vpce" : "instance"
         case .natGateway: what = "nat"
         case .internetGateway: what = "igw"
         case .outsideHost: what = String(p.componentID.prefix(9))

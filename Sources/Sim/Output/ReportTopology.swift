@@ -164,6 +164,7 @@ extension RunReport {
             case .lambda(let fs): kind = "lambda"; owner = fs.map { m.lambdas[$0].name ?? "lambda" }.joined(separator: "+")
             case .instance(let k): kind = "instance"; owner = m.instances[k].display
             case .natGateway(let n): kind = "nat-gateway"; owner = m.natGateways[n].display
+            case .vpcEndpoint(let v): kind = "vpc-endpoint"; owner = m.vpcEndpoints[v].display
             }
             return .init(id: e.id, subnet: m.subnets[e.subnet].id, private_ip: "\(e.privateIP)", public_ip: ip(e.publicIP),
                          kind: kind, owner: owner, security_groups: e.securityGroups.map { m.securityGroups[$0].id })

@@ -10,17 +10,40 @@ extension ScenarioBuilder {
         var warnings: [String] = []
         for item in items {
             var f = try r.fields(item, what: "VPC endpoint", allowed: [
-                "id", "name", "type", "service", "vpc", "route_tables", "prefix_list", "policy",
+                "id", "name", "type", "service", "vpc", "route_tables", "prefix_list", "policy", "subnets",
+                "security_groups", "private_dns", "private_ips", "network_interface_ids", "dns_name",
             ])
             let index = model.vpcEndpoints.count
             let (id, name) = try identify(&f, .vpcEndpoint, index: index)
             let typeNode = try f.require("type")
             let type = try r.word(typeNode, key: "type")
-            guard type == "gateway" else {
-                if type == "interface" || type == "gatewayloadbalancer" {
-                    throw r.error(at: typeNode, "\(f.what): \(type) endpoints are not modeled (type gateway only)")
+            guard type == "gateway" || type == "interface" else {
+                if type == "gatewayloadbalancer" {
+                    throw r.error(at: typeNode, "\(f.what): \(type) endpoints are not modeled (type gateway or "
+                                  + "interface)")
                 }
-                throw r.error(at: typeNode, "invalid type '\(type)' (expected gateway)")
+                throw r.error(at: typeNode, "invalid type '\(type)' (expected gateway or interface)")
+            }
+            let interfaceKeys = ["subnets", "security_groups", "private_dns", "private_ips", "network_interface_ids",
+                                 "dns_name"]
+            let gatewayKeys = ["route_tables", "prefix_list"]
+            for key in (type == "gateway" ? interfaceKeys : gatewayKeys) where f.has(key) {
+                throw r.error(at: f.keyNode(key), "\(f.what): \(key) is for \(type == "gateway" ? "interface" : "gateway") "
+                              + "endpoints, not \(type)")
+            }
+            if type == "interface" {
+                let vpc = try resolve(f.require("vpc"), .vpc, key: "vpc")
+                let service = try r.word(f.require("service"), key: "service")
+                if f.has("policy") {
+                    warnings.append("\(id): its endpoint policy is not modeled; every request through it is allowed "
+                                    + "(\(r.location(of: f.keyNode("policy")!)))")
+                }
+                // Subnets and security groups are read once they exist (`readInterfaceEndpoints`).
+                model.vpcEndpoints.append(VPCEndpointSpec(
+                    id: id, name: name, kind: .interface, service: service, vpc: vpc, routeTables: [], prefixListID: "",
+                    prefixListCIDRs: [], hasPolicy: f.has("policy")))
+                pendingInterfaceEndpoints.append((index, f))
+                continue
             }
             let serviceNode = try f.require("service")
             let serviceText = try r.word(serviceNode, key: "service")

@@ -254,7 +254,7 @@ extension ScenarioBuilder {
     mutating func readRouteTables(_ items: [Node]) throws {
         for item in items {
             var f = try r.fields(item, what: "route table", allowed: ["id", "name", "vpc", "main", "routes",
-                                                                       "propagating_vgws"])
+                                                                       "propagating_vgws", "gateway"])
             let index = model.routeTables.count
             let (id, name) = try identify(&f, .routeTable, index: index)
             let vpc = try resolve(f.require("vpc"), .vpc, key: "vpc")
@@ -269,6 +269,7 @@ extension ScenarioBuilder {
             model.routeTables.append(RouteTableSpec(id: id, name: name, vpc: vpc, routes: []))
             if let routes = f["routes"] { pendingRoutes.append((index, routes)) }
             if let vgws = f["propagating_vgws"] { pendingPropagations.append((index, vgws)) }
+            if let n = f["gateway"] { try readEdgeAssociation(n, table: index) }
         }
         for v in model.vpcs.indices where model.vpcs[v].mainRouteTable < 0 {
             throw r.error(at: vpcNodes[v], "\(model.vpcs[v].id) has no main route table (mark one of its route "
@@ -331,6 +332,11 @@ extension ScenarioBuilder {
         }
         if ref.hasPrefix("vpce-"), case .one(let e) = registry(.vpcEndpoint).find(ref) {
             let ep = model.vpcEndpoints[e]
+            // PrivateLink guide: an interface endpoint is reached by its ENIs' addresses (and DNS), never by a route.
+            guard ep.kind == .gateway else {
+                throw r.error(at: node, "route target \(ep.id) is an interface endpoint; only a gateway endpoint is a "
+                              + "route target (an interface endpoint is reached at its network interfaces' addresses)")
+            }
             guard ep.vpc == rt.vpc else {
                 throw r.error(at: node, "route target \(ep.id) is in \(model.vpcs[ep.vpc].id), not \(vpc.id) of route "
                               + "table \(rt.id)")

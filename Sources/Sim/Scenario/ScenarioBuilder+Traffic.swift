@@ -90,7 +90,7 @@ extension ScenarioBuilder {
             }
             f.what = "flow '\(name)'"
             let (source, sourceLabel, spread) = try readSource(f.require("from"), flow: name)
-            let (destination, listening) = try readDestination(f.require("to"), flow: name)
+            let (destination, listening) = try readDestination(f.require("to"), flow: name, source: source)
             let app: AppProfile
             if let n = f["app"] {
                 app = try r.oneOf(n, key: "app", AppProfile.allCases.map { ($0.rawValue, $0) })
@@ -222,7 +222,7 @@ extension ScenarioBuilder {
     }
 
     /// "host:port" → the address and port, plus what listens there when the host is an outside host.
-    func readDestination(_ node: Node, flow: String) throws -> (FlowDestination, String?) {
+    func readDestination(_ node: Node, flow: String, source: FlowSource? = nil) throws -> (FlowDestination, String?) {
         let text = try r.word(node, key: "to")
         guard let colon = text.lastIndex(of: ":") else {
             throw r.error(at: node, "flow '\(flow)': destination '\(text)' needs a port (host:port)")
@@ -238,6 +238,9 @@ extension ScenarioBuilder {
             if let h = model.outsideHosts.first(where: { $0.address == ip }), case .listen(let app) = h.behaviour(on: port) {
                 listening = app
             }
+        } else if let source, let d = serviceDestination(host, port: port, label: text, source: source) {
+            // An interface endpoint's service answers HTTPS.
+            return (d, d.notModeled == nil && port == 443 ? AppProfile.https.rawValue : nil)
         } else {
             let hits = endpoints(named: host)
             guard !hits.isEmpty else {

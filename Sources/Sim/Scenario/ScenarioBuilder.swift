@@ -23,6 +23,8 @@ struct ScenarioBuilder {
     var usedPublic: [UInt32: String] = [:]
     /// ENIs whose private IP is still to be chosen, in allocation order, with who they are for.
     var pendingAllocations: [(eni: Int, owner: String, node: Node)] = []
+    /// Interface VPC endpoints whose subnets and security groups are read once those exist.
+    var pendingInterfaceEndpoints: [(endpoint: Int, fields: YAMLFields)] = []
     /// Lambda Hyperplane ENIs by "lambda|<subnet id>|<sorted sg ids>".
     var lambdaENIs: [String: Int] = [:]
     /// The function (and node) that fixed each Lambda ENI's private IP.
@@ -96,9 +98,11 @@ struct ScenarioBuilder {
         try readNATGateways(top.list("nat_gateways") ?? [])
         try readInstances(top.list("instances") ?? [])
         try readLambdas(top.list("lambdas") ?? [])
+        try readInterfaceEndpoints()
         try allocatePendingAddresses()
         try resolveSecurityGroupRules()
         try resolveRoutes()
+        try checkGatewayRouteTables()
         r = traffic["outside_hosts"]!.reader
         try readOutsideHosts(traffic["outside_hosts"]!.fields.list("outside_hosts") ?? [])
         var bytes = 0
