@@ -17,7 +17,7 @@ extension VPCNetwork {
     /// An on-premises host sends a packet: to an address its customer gateway's VPN connections reach, into the
     /// tunnel (true); else it goes on as an outside host's packet does (false).
     func vpnFromHost(_ host: Int, _ slot: Int32, _ p: inout SimPacket, after oneWay: Int64) -> Bool {
-        guard let cgw = model.outsideHosts[host].customerGateway,
+        guard let cgw = vpn.customerGateway(ofHost: host),
               let c = vpn.returnConnection(cgw: cgw, p.ip.destination) else { return false }
         capture(.outsideHost(host), &p, outgoing: true,
                 comment: "sent; to \(model.customerGateways[cgw].display) into \(model.vpnConnections[c].id)")

@@ -18,7 +18,7 @@ import Packets
 ///
 /// The dispatcher (`VPCNetwork+VPN.swift`) asks `connection` for the tunnel a packet takes, `returnConnection`
 /// for the way back, and records the steps made here.
-struct VPNGateway {
+final class VPNGateway {
     /// VPN-UG vpn-limits: "maximum transmission unit (MTU) … 1446 bytes" inside the tunnel, "maximum segment
     /// size (MSS) … 1406 bytes" (AES-GCM, without NAT-T). Recorded; not enforced yet.
     static let innerMTU = 1446
@@ -27,10 +27,13 @@ struct VPNGateway {
     /// Each gateway's routes toward its connections, longest prefix first: `routes[start[g]..<start[g + 1]]`.
     private let routes: [(cidr: IPv4CIDR, connection: Int32)]
     private let start: [Int32]
+    /// Each outside host's customer gateway (-1: a host on the internet), looked up for every packet a host sends.
+    private let customerGatewayOf: [Int32]
     private let model: VPCModel
 
     init(_ model: VPCModel) {
         self.model = model
+        customerGatewayOf = model.outsideHosts.map { Int32($0.customerGateway ?? -1) }
         var routes: [(cidr: IPv4CIDR, connection: Int32)] = []
         var start: [Int32] = []
         for g in model.vpnGateways {
@@ -47,6 +50,13 @@ struct VPNGateway {
         start.append(Int32(routes.count))
         self.routes = routes
         self.start = start
+    }
+
+    /// The customer gateway outside host `host` sits behind, nil for a host on the internet.
+    @inline(__always)
+    func customerGateway(ofHost host: Int) -> Int? {
+        let g = customerGatewayOf[host]
+        return g < 0 ? nil : Int(g)
     }
 
     /// The VPN connection of gateway `g` whose routes hold `destination`, nil when none does.
