@@ -1,6 +1,7 @@
 // vpcsim-bench: release-build benchmarks (not tests). Run: swift run -c release vpcsim-bench [syn-pcap] [N] [KEEP.pcap] [direct]
 //                                                        or: swift run -c release vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]
 //                                                        or: swift run -c release vpcsim-bench compare-logs [LINES] [KEEP-DIR]
+//                                                        or: swift run -c release vpcsim-bench replay [RECORDS] [KEEP-DIR]
 import Foundation
 import Packets
 import Sim
@@ -83,11 +84,14 @@ case "large-vpc":
 case "compare-logs":
     try benchCompareLogs(lines: args.count > 1 ? Int(args[args.startIndex + 1]) ?? 1_000_000 : 1_000_000,
                          keep: args.count > 2 ? args[args.startIndex + 2] : nil)
+case "replay":
+    try benchReplay(records: args.count > 1 ? Int(args[args.startIndex + 1]) ?? 10_000_000 : 10_000_000,
+                    keep: args.count > 2 ? args[args.startIndex + 2] : nil)
 case "hops", "flows", "engine":
     try FlowBench.main(Array(args))
 default:
     print("usage: vpcsim-bench [syn-pcap] [N] [KEEP.pcap] [direct] | vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]"
         + " | vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] | vpcsim-bench engine [FLOWS]"
-        + " | vpcsim-bench compare-logs [LINES] [KEEP-DIR]")
+        + " | vpcsim-bench compare-logs [LINES] [KEEP-DIR] | vpcsim-bench replay [RECORDS] [KEEP-DIR]")
     exit(2)
 }

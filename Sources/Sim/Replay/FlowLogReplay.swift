@@ -100,7 +100,7 @@ public struct FlowLogReplay: Sendable {
         return FlowLogReplay(network: label, files: files, records: reader.records, noData: reader.noData,
                              natTranslated: r.natTranslated, connections: r.connections,
                              disagreeingConnections: r.disagreeingConnections, disagreements: r.disagreements(),
-                             notModeled: notModeled, assumptions: [initiatorAssumption, portAssumption])
+                             notModeled: notModeled, assumptions: [initiatorAssumption, portAssumption] + r.aliases)
     }
 
     /// Every interface id a record may name: the model's ENIs, and the real ids `map` gives to them.
@@ -162,8 +162,8 @@ public struct FlowLogReplay: Sendable {
             o += "\nSKIPPED\n"
             if noData > 0 { o += "  \(Self.plural(noData, "record")) without data (NODATA, SKIPDATA, or \"-\" for a needed value)\n" }
             if natTranslated > 0 {
-                o += "  \(Self.plural(natTranslated, "record")) of a NAT gateway's translated side (each connection is "
-                    + "replayed from its inside leg)\n"
+                o += "  \(Self.plural(natTranslated, "record")) at NAT gateways' ENIs of no replayed connection (a gateway's "
+                    + "legs are checked through the client's connection)\n"
             }
         }
         o += "\n\(summary)\n"
@@ -177,7 +177,7 @@ public struct FlowLogReplay: Sendable {
             var files: [String]
             var records: Int
             var records_without_data: Int
-            var records_nat_translated_side: Int
+            var records_nat_unmatched: Int
             var connections: Int
             var connections_agreeing: Int
             var connections_disagreeing: Int
@@ -190,7 +190,7 @@ public struct FlowLogReplay: Sendable {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let out = Out(tool: "vpcsim \(vpcsimVersion)", network: network, files: files, records: records,
-                      records_without_data: noData, records_nat_translated_side: natTranslated, connections: connections,
+                      records_without_data: noData, records_nat_unmatched: natTranslated, connections: connections,
                       connections_agreeing: connections - disagreeingConnections,
                       connections_disagreeing: disagreeingConnections, agree: agree, assumptions: assumptions,
                       disagreements: disagreements, not_modeled: notModeled, summary: summary)
@@ -214,6 +214,9 @@ struct Replayer {
     var eniByAddress: [UInt32: Int] = [:]
     var natAddresses: Set<UInt32> = []
     var hostByAddress: [UInt32: Int] = [:]
+    /// Logged addresses taken as an ENI's model address (`learnAddresses`), and what was taken.
+    var alias: [UInt32: UInt32] = [:]
+    var aliases: [String] = []
     /// Port-range boundaries of every NACL and security-group rule: ports between two match every rule alike.
     let boundaries: [UInt16]
 
@@ -307,6 +310,7 @@ struct Replayer {
             if x.key.eni != y.key.eni { return x.key.eni < y.key.eni }
             return Self.end(x.key.source, x.key.sourcePort) < Self.end(y.key.source, y.key.sourcePort)
         }
+        learnAddresses(entries)
         var i = 0
         while i < entries.count {
             var j = i + 1
@@ -394,16 +398,18 @@ struct Replayer {
             return r
         }
         func address(_ a: UInt32) -> String { IPv4Address(rawValue: a).description }
+        // The model's addresses for logged ones taken as an ENI's (`learnAddresses`).
+        let (mi, mr) = (alias[initiator] ?? initiator, alias[responder] ?? responder)
         // Where the first packet starts, and where it is sent (an ENI's public address, from the internet).
         let origin: ReplayProbe.Origin
-        var destination = responder
-        if let e = eniByAddress[initiator] {
+        var destination = mr
+        if let e = eniByAddress[mi] {
             origin = .eni(e)
-        } else if !IPv4Address(rawValue: initiator).isPrivateOrSpecial || hostByAddress[initiator] != nil {
+        } else if !IPv4Address(rawValue: mi).isPrivateOrSpecial || hostByAddress[mi] != nil {
             origin = .internet
-            if let e = eniByAddress[responder] {
+            if let e = eniByAddress[mr] {
                 guard let pub = model.enis[e].publicIP else {
-                    r.notModeled = Reason(what: address(responder),
+                    r.notModeled = Reason(what: address(mr),
                                           reason: "reached from outside the VPC without a public IP (through a load "
                                               + "balancer or another path not modeled)")
                     return r
@@ -411,11 +417,11 @@ struct Replayer {
                 destination = pub.rawValue
             }
         } else {
-            r.notModeled = Reason(what: address(initiator), reason: "no ENI or host of the network has this address")
+            r.notModeled = Reason(what: address(mi), reason: "no ENI or host of the network has this address")
             return r
         }
-        if IPv4Address(rawValue: responder).isPrivateOrSpecial, eniByAddress[responder] == nil, hostByAddress[responder] == nil {
-            r.notModeled = Reason(what: address(responder), reason: "no ENI or host of the network has this address")
+        if IPv4Address(rawValue: mr).isPrivateOrSpecial, eniByAddress[mr] == nil, hostByAddress[mr] == nil {
+            r.notModeled = Reason(what: address(mr), reason: "no ENI or host of the network has this address")
             return r
         }
         let originIndex: Int
@@ -423,13 +429,13 @@ struct Replayer {
         case .eni(let e): originIndex = e
         case .internet: originIndex = -1
         }
-        let pk = ProbeKey(origin: originIndex, proto: proto, source: initiator, destination: destination,
+        let pk = ProbeKey(origin: originIndex, proto: proto, source: mi, destination: destination,
                           destinationPort: responderPort, portClass: portClass(initiatorPort))
         let result: ReplayProbe.Result
         if let m = memo[pk] {
             result = m
         } else {
-            result = probe.probe(from: origin, proto: proto, source: IPv4Address(rawValue: initiator),
+            result = probe.probe(from: origin, proto: proto, source: IPv4Address(rawValue: mi),
                                  sourcePort: initiatorPort, destination: IPv4Address(rawValue: destination),
                                  destinationPort: responderPort)
             memo[pk] = result
@@ -440,6 +446,32 @@ struct Replayer {
         }
         r.result = result
         return r
+    }
+
+    /// An ENI's address as logged where the network has another (a plan's or a Lambda function's ENI, whose
+    /// addresses are known only once AWS allocates them): a record at an instance's or a function's ENI names
+    /// neither the ENI's model address nor, at either end, another ENI's, and one end is in the ENI's subnet: that
+    /// end is the ENI's. The first such address of each ENI (in the records' order) is taken, and the output says so.
+    mutating func learnAddresses(_ entries: [(key: Key, counts: ReplayRecords.Counts)]) {
+        var taken = Set<Int>()
+        var sorted = entries.filter { $0.key.eni >= 0 }
+        sorted.sort { ($0.counts.file, $0.counts.line) < ($1.counts.file, $1.counts.line) }
+        for (key, _) in sorted {
+            let e = Int(key.eni)
+            let eni = model.enis[e]
+            if case .natGateway = eni.owner { continue }
+            let own = eni.privateIP.rawValue
+            guard !taken.contains(e), key.source != own, key.destination != own else { continue }
+            let cidr = model.subnets[eni.subnet].cidr
+            for a in [key.source, key.destination] where cidr.contains(IPv4Address(rawValue: a)) {
+                guard eniByAddress[a] == nil, alias[a] == nil, !natAddresses.contains(a) else { continue }
+                alias[a] = own
+                taken.insert(e)
+                aliases.append("address: \(IPv4Address(rawValue: a)), logged at \(eni.id), taken as its address "
+                               + "(the network has \(eni.privateIP))")
+                break
+            }
+        }
     }
 
     mutating func connection(_ all: ArraySlice<(key: Key, counts: ReplayRecords.Counts)>) {
@@ -469,7 +501,8 @@ struct Replayer {
             let reply = !(key.source == c.initiator && key.sourcePort == c.initiatorPort)
             let e = Int(key.eni)
             let own = model.enis[e].privateIP.rawValue
-            let egress: Bool? = key.source == own ? true : key.destination == own ? false : nil
+            let (src, dst) = (alias[key.source] ?? key.source, alias[key.destination] ?? key.destination)
+            let egress: Bool? = src == own ? true : dst == own ? false : nil
             let v = Self.verdict(result, eni: e, reply: reply, egress: egress)
             guard let (change, n) = Self.change(counts, v.model) else { continue }
             disagrees = true

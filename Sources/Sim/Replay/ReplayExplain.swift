@@ -42,6 +42,8 @@ public struct ReplayExplanation: Sendable {
         let tuple = "\(Replayer.protoName(key.proto)) \(IPv4Address(rawValue: key.source)):\(key.sourcePort) → "
             + "\(IPv4Address(rawValue: key.destination)):\(key.destinationPort)"
         o += "RECORD\n  \(m.enis[e].id) (\(r.owner(e))): \(tuple) \(logged)\n"
+        r.learnAddresses([(key, counts)])
+        for a in r.aliases { o += "  assumed: \(a)\n" }
         let c = r.resolve([(key, counts)])
         let flags = key.proto == 6 && counts.flags & 0x12 != 0
         o += "\nCONNECTION\n  initiator \(IPv4Address(rawValue: c.initiator)):\(c.initiatorPort), responder "
@@ -73,8 +75,8 @@ public struct ReplayExplanation: Sendable {
         }
         let reply = !(key.source == c.initiator && key.sourcePort == c.initiatorPort)
         let own = m.enis[e].privateIP.rawValue
-        let v = Replayer.verdict(result, eni: e, reply: reply,
-                                 egress: key.source == own ? true : key.destination == own ? false : nil)
+        let (src, dst) = (r.alias[key.source] ?? key.source, r.alias[key.destination] ?? key.destination)
+        let v = Replayer.verdict(result, eni: e, reply: reply, egress: src == own ? true : dst == own ? false : nil)
         let model = v.model == .accept ? "ACCEPT" : v.model == .reject ? "REJECT" : "not on the path"
         let change = Replayer.change(counts, v.model)
         o += "\nVERDICT\n  at \(m.enis[e].id), the \(reply ? "reply" : "request"): logged \(logged), the network: \(model)\n"

@@ -206,6 +206,15 @@ public final class ReplayRecords {
             try record(line, n, count, starts, ends, c, state.file, path)
             return
         }
+        // A header line further on (files joined with `cat`): the format from there on. Records never start
+        // with a lower-case letter followed by letters and hyphens only.
+        if line[starts[0]] >= 0x61, line[starts[0]] <= 0x7A {
+            let tokens = (0..<min(count, 64)).map { String(decoding: UnsafeBufferPointer(rebasing: line[starts[$0]..<ends[$0]]), as: UTF8.self) }
+            if FlowLogParser.isHeader(tokens) {
+                state.columns = try Columns(tokens, path: path, line: n)
+                return
+            }
+        }
         if let only = state.only, only != n { return }
         state.found = true
         try record(line, n, count, starts, ends, c, state.file, path)
@@ -215,11 +224,6 @@ public final class ReplayRecords {
     private func record(_ line: UnsafeBufferPointer<UInt8>, _ n: Int, _ count: Int, _ starts: UnsafeMutablePointer<Int>,
                         _ ends: UnsafeMutablePointer<Int>, _ c: Columns, _ file: UInt32, _ path: String) throws {
         guard count == c.count else {
-            if count > 0, c.count > 0, FlowLogParser.isHeader((0..<min(count, 64)).map {
-                String(decoding: UnsafeBufferPointer(rebasing: line[starts[$0]..<ends[$0]]), as: UTF8.self)
-            }) {
-                throw Problem(path: path, line: n, message: "a header line in the middle of the file")
-            }
             throw Problem(path: path, line: n, message: "\(count) field\(count == 1 ? "" : "s"), the format has \(c.count)")
         }
         records += 1
