@@ -98,4 +98,16 @@ struct ReplayCLITests {
         #expect(x.status == 1)
         #expect(x.stdout.contains("DISAGREES: REJECT → ACCEPT"))
     }
+
+    @Test("against a Terraform plan: the network the plan leaves, the Lambda's logged address taken as its ENI's")
+    func plan() throws {
+        let (_, logs) = try Self.storyLogs()
+        let fix = try vpcsim(["replay", logs, "--network", "docs/ci/lambda-sftp-nacl-fix.plan.json"])
+        #expect(fix.status == 1, "\(fix.stdout)\(fix.stderr)")
+        #expect(fix.stdout.contains("address: 10.0.1.10, logged at eni-0c83aca23d1a66d8b, taken as its address"))
+        #expect(fix.stdout.contains("REJECT → ACCEPT  tcp 10.0.0.5:55611 → 203.0.113.22:22"))
+        let before = try vpcsim(["replay", logs, "--network", "docs/ci/lambda-sftp-nacl-before.plan.json"])
+        #expect(before.status == 0, "\(before.stdout)\(before.stderr)")
+        #expect(before.stdout.hasSuffix("8 connections replayed (9 records): 8 agree, 0 disagree\n"))
+    }
 }
