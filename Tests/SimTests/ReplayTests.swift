@@ -65,7 +65,7 @@ struct ReplayTests {
         #expect(r.connections == 3)
         #expect(r.disagreements.isEmpty, "\(r.text)")
         #expect(r.notModeled.isEmpty)
-        #expect(r.text.hasSuffix("3 connections replayed (8 records): 3 agree, 0 disagree\n"))
+        #expect(r.text.hasSuffix("3 connections replayed (8 records): 8 as logged, 0 turned around\n"))
     }
 
     @Test("a NACL rule changed to DENY turns the logged ACCEPTs into REJECTs, naming the rule")

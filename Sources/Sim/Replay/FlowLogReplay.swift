@@ -61,7 +61,10 @@ public struct FlowLogReplay: Sendable {
     public var noData: Int
     public var natTranslated: Int
     public var connections: Int
+    /// Connections with a record the network decides otherwise at the connection's own ENIs.
     public var disagreeingConnections: Int
+    /// Records the network decides as logged (at NAT gateways' ENIs too).
+    public var asLogged: Int
     public var disagreements: [Disagreement]
     public var notModeled: [NotModeled]
     public var assumptions: [String]
@@ -99,7 +102,8 @@ public struct FlowLogReplay: Sendable {
         }
         return FlowLogReplay(network: label, files: files, records: reader.records, noData: reader.noData,
                              natTranslated: r.natTranslated, connections: r.connections,
-                             disagreeingConnections: r.disagreeingConnections, disagreements: r.disagreements(),
+                             disagreeingConnections: r.disagreeingConnections, asLogged: r.agreeing,
+                             disagreements: r.disagreements(),
                              notModeled: notModeled, assumptions: [initiatorAssumption, portAssumption] + r.aliases)
     }
 
@@ -131,11 +135,11 @@ public struct FlowLogReplay: Sendable {
 
     static func plural(_ n: Int, _ word: String) -> String { "\(number(n)) \(word)\(n == 1 ? "" : "s")" }
 
+    /// "8 connections replayed (9 records): 8 records as logged, 1 turned around; 3 records not modeled".
     public var summary: String {
         let turned = disagreements.reduce(0) { $0 + $1.records }
         var s = "\(Self.plural(connections, "connection")) replayed (\(Self.plural(records, "record"))): "
-        s += "\(Self.number(connections - disagreeingConnections)) agree, \(Self.number(disagreeingConnections)) disagree"
-        if turned > 0 { s += " (\(Self.plural(turned, "logged record")) turned around)" }
+        s += "\(Self.number(asLogged)) as logged, \(Self.number(turned)) turned around"
         let nm = notModeled.reduce(0) { $0 + $1.records }
         if nm > 0 { s += "; \(Self.plural(nm, "record")) not modeled" }
         return s
@@ -179,8 +183,9 @@ public struct FlowLogReplay: Sendable {
             var records_without_data: Int
             var records_nat_unmatched: Int
             var connections: Int
-            var connections_agreeing: Int
             var connections_disagreeing: Int
+            var records_as_logged: Int
+            var records_turned_around: Int
             var agree: Bool
             var assumptions: [String]
             var disagreements: [Disagreement]
@@ -191,8 +196,8 @@ public struct FlowLogReplay: Sendable {
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let out = Out(tool: "vpcsim \(vpcsimVersion)", network: network, files: files, records: records,
                       records_without_data: noData, records_nat_unmatched: natTranslated, connections: connections,
-                      connections_agreeing: connections - disagreeingConnections,
-                      connections_disagreeing: disagreeingConnections, agree: agree, assumptions: assumptions,
+                      connections_disagreeing: disagreeingConnections, records_as_logged: asLogged,
+                      records_turned_around: disagreements.reduce(0) { $0 + $1.records }, agree: agree, assumptions: assumptions,
                       disagreements: disagreements, not_modeled: notModeled, summary: summary)
         return String(decoding: (try? e.encode(out)) ?? Data(), as: UTF8.self) + "\n"
     }
@@ -222,6 +227,9 @@ struct Replayer {
 
     var connections = 0
     var disagreeingConnections = 0
+    /// Records decided as logged; records at NAT gateways' ENIs checked through their connection.
+    var agreeing = 0
+    var natLegRecords = 0
     var natTranslated = 0
     var notModeled: [Reason: Int] = [:]
     var memo: [ProbeKey: ReplayProbe.Result] = [:]
@@ -350,10 +358,12 @@ struct Replayer {
                 reply = !natIsSource
             }
             guard let result else { natTranslated += records; continue }
-            connections += 1
+            natLegRecords += records
+            guard let (change, n) = Self.change(counts, Self.action(result, eni: e, reply: reply, egress: natIsSource)) else {
+                agreeing += records
+                continue
+            }
             let v = Self.verdict(result, eni: e, reply: reply, egress: natIsSource)
-            guard let (change, n) = Self.change(counts, v.model) else { continue }
-            disagreeingConnections += 1
             let (initiator, iport, responder, rport) = inside ? (other, otherPort, nat, natPort) : (nat, natPort, other, otherPort)
             note(GroupKey(change: change, proto: key.proto, initiator: initiator, responder: responder,
                           responderPort: rport, eni: e, reply: reply, rule: v.rule),
@@ -475,7 +485,8 @@ struct Replayer {
     }
 
     mutating func connection(_ all: ArraySlice<(key: Key, counts: ReplayRecords.Counts)>) {
-        let entries = all.filter { $0.key.eni >= 0 }  // records at interfaces not in the network: counted apart
+        // Records at interfaces not in the network are counted apart.
+        let entries = all.contains { $0.key.eni < 0 } ? all.filter { $0.key.eni >= 0 } : Array(all)
         guard !entries.isEmpty else { return }
         let records = entries.reduce(0) { $0 + Int($1.counts.accept + $1.counts.reject) }
         let c = resolve(entries)
@@ -503,8 +514,11 @@ struct Replayer {
             let own = model.enis[e].privateIP.rawValue
             let (src, dst) = (alias[key.source] ?? key.source, alias[key.destination] ?? key.destination)
             let egress: Bool? = src == own ? true : dst == own ? false : nil
+            guard let (change, n) = Self.change(counts, Self.action(result, eni: e, reply: reply, egress: egress)) else {
+                agreeing += Int(counts.accept + counts.reject)
+                continue
+            }
             let v = Self.verdict(result, eni: e, reply: reply, egress: egress)
-            guard let (change, n) = Self.change(counts, v.model) else { continue }
             disagrees = true
             note(GroupKey(change: change, proto: key.proto, initiator: c.initiator, responder: c.responder,
                           responderPort: c.responderPort, eni: e, reply: reply, rule: v.rule),
@@ -523,6 +537,20 @@ struct Replayer {
     }
 
     enum ModelAction { case accept, reject, notOnPath }
+
+    /// What flow logs would record at `eni` for the request (or the reply): `verdict` without the rule's words
+    /// (made only for a disagreement).
+    @inline(__always)
+    static func action(_ r: ReplayProbe.Result, eni: Int, reply: Bool, egress: Bool?) -> ModelAction {
+        guard let leg = reply ? r.reply : r.request else { return .reject }
+        var seen = false
+        for f in leg.interfaces where f.eni == eni && (egress == nil || f.egress == egress) {
+            if !f.accepted { return .reject }
+            seen = true
+        }
+        if seen { return .accept }
+        return leg.drop != nil ? .reject : .notOnPath
+    }
 
     /// What flow logs would record at `eni` for the request (or the reply), and the rule that decides.
     /// `egress`: the record's direction at the ENI (nil when its addresses do not say: an appliance's).

@@ -1,3 +1,4 @@
+import Foundation
 import Packets
 
 /// The records of flow-log files, read for `vpcsim replay`: each line's interface, 5-tuple, action and TCP flags
@@ -248,9 +249,9 @@ public final class ReplayRecords {
         }
         let a = field(c.action)
         let accept: Bool
-        if a.elementsEqual("ACCEPT".utf8) {
+        if a.count == 6, a[0] == 0x41, a[1] == 0x43, a[2] == 0x43, a[3] == 0x45, a[4] == 0x50, a[5] == 0x54 {  // ACCEPT
             accept = true
-        } else if a.elementsEqual("REJECT".utf8) {
+        } else if a.count == 6, a[0] == 0x52, a[1] == 0x45, a[2] == 0x4A, a[3] == 0x45, a[4] == 0x43, a[5] == 0x54 {  // REJECT
             accept = false
         } else if dash(a) {
             noData += 1
@@ -306,7 +307,10 @@ public final class ReplayRecords {
         if let i = known.find(HashKey(hash: h)) {
             // A different id with the same hash is not this ENI.
             let k = Int(known.value(at: i).pointee)
-            if knownIDs[k].bytes.elementsEqual(f) { return knownIDs[k].eni }
+            let same = knownIDs[k].bytes.withUnsafeBufferPointer { b in
+                b.count == f.count && memcmp(b.baseAddress!, f.baseAddress!, f.count) == 0
+            }
+            if same { return knownIDs[k].eni }
         }
         if let last = lastUnknown, last.hash == h, unknownBytes[Int(-1 - last.index)].elementsEqual(f) {
             unknownInterfaces[Int(-1 - last.index)].records += 1
