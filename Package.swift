@@ -51,8 +51,11 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // zlib, for gzip-compressed flow logs (`vpcsim replay`). The only Swift file that imports it is
+        // Sources/Sim/Replay/FlowLogStream.swift.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Packets", dependencies: ["CPcap"], swiftSettings: hotPath),
-        .target(name: "Sim", dependencies: ["Packets", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
+        .target(name: "Sim", dependencies: ["Packets", "CZlib", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
         .executableTarget(name: "vpcsim", dependencies: [
             "Sim", "Packets", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

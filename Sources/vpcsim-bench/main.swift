@@ -3,6 +3,7 @@
 //                                                        or: swift run -c release vpcsim-bench compare-logs [LINES] [KEEP-DIR]
 //                                                        or: swift run -c release vpcsim-bench tgw-account [RUNS] [KEEP-DIR]
 //                                                        or: swift run -c release vpcsim-bench tgw-flows [FLOWS]
+//                                                        or: swift run -c release vpcsim-bench replay [RECORDS] [KEEP-DIR]
 import Foundation
 import Packets
 import Sim
@@ -85,6 +86,9 @@ case "large-vpc":
 case "compare-logs":
     try benchCompareLogs(lines: args.count > 1 ? Int(args[args.startIndex + 1]) ?? 1_000_000 : 1_000_000,
                          keep: args.count > 2 ? args[args.startIndex + 2] : nil)
+case "replay":
+    try benchReplay(records: args.count > 1 ? Int(args[args.startIndex + 1]) ?? 10_000_000 : 10_000_000,
+                    keep: args.count > 2 ? args[args.startIndex + 2] : nil)
 case "hops", "flows", "engine":
     try FlowBench.main(Array(args))
 case "tgw-account":
@@ -96,6 +100,6 @@ default:
     print("usage: vpcsim-bench [syn-pcap] [N] [KEEP.pcap] [direct] | vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]"
         + " | vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] | vpcsim-bench engine [FLOWS]"
         + " | vpcsim-bench compare-logs [LINES] [KEEP-DIR] | vpcsim-bench tgw-account [RUNS] [KEEP-DIR]"
-        + " | vpcsim-bench tgw-flows [FLOWS]")
+        + " | vpcsim-bench tgw-flows [FLOWS] | vpcsim-bench replay [RECORDS] [KEEP-DIR]")
     exit(2)
 }

@@ -12,7 +12,7 @@ struct VPCSim: ParsableCommand {
         abstract: "A packet-level simulator of AWS VPC networking: real traffic through your VPC, a pcap per hop.",
         version: vpcsimVersion,
         subcommands: [Run.self, Validate.self, Trace.self, ReportCommand.self, CompareCommand.self, Import.self,
-                      CompareLogsCommand.self, DiffCommand.self])
+                      CompareLogsCommand.self, DiffCommand.self, ReplayCommand.self])
 
     /// Before anything else (before any thread starts): Ctrl-C, SIGTERM and SIGHUP remove the files still being
     /// written, and a file-size limit makes a write fail rather than kill the process (`TemporaryFiles`).
