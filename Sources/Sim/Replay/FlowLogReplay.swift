@@ -598,6 +598,7 @@ struct Replayer {
         case .lambda(let fs): return "lambda " + fs.map { model.lambdas[$0].name ?? "?" }.joined(separator: ", ")
         case .instance(let i): return "instance \(model.instances[i].display)"
         case .natGateway(let n): return "NAT gateway \(model.natGateways[n].display)"
+        case .vpcEndpoint(let v): return "VPC endpoint \(model.vpcEndpoints[v].display)"
         }
     }
 
