@@ -21,6 +21,10 @@ extension AWSConverter {
                   serviceName.split(separator: ".", omittingEmptySubsequences: false).count >= 4,
                   Self.isDNSName(serviceName)
             else { continue }
+            guard !plan.endpoints.contains(where: { $0.id == id }) else {
+                warn(.duplicate, id, "a second VPC endpoint with this id; left out")
+                continue
+            }
             var subnets: [String] = []
             for s in j.awsStrs("SubnetIds") {
                 guard let k = subnetIndex[s], plan.subnets[k].vpc == vpc else {

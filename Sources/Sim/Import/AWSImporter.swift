@@ -264,6 +264,10 @@ struct AWSConverter {
             else { continue }
             let blocks = plan.vpcs[vpcIndex[vpc]!].blocks
             guard !cidrs.contains(where: { c in blocks.contains { $0.overlaps(c) } }) else { continue }
+            guard !plan.endpoints.contains(where: { $0.id == id }) else {
+                warn(.duplicate, id, "a second VPC endpoint with this id; left out")
+                continue
+            }
             let name = j.awsObjs("Tags").first { $0.awsStr("Key") == "Name" }?.awsStr("Value")
             plan.endpoints.append(.init(id: id, name: name, vpc: vpc, service: service,
                                         routeTables: j.awsStrs("RouteTableIds"), prefixList: pl, cidrs: cidrs))
