@@ -120,4 +120,11 @@ import TestSupport
         #expect(Self.error(d5 + "/s3.yaml")?.hasPrefix("\(d5)/bad.yaml:2:1: YAML syntax error") == true,
                 "\(Self.error(d5 + "/s3.yaml") ?? "")")
     }
+
+    /// A misspelt `include` is an unknown key with the suggestion any other misspelt key gets.
+    @Test func aMisspeltIncludeIsSuggested() throws {
+        let d = try Self.files([("net.yaml", Self.network), ("story.yaml", "includes: [net.yaml]\n")])
+        #expect(Self.error(d + "/story.yaml")
+                == "\(d)/story.yaml:1:1: unknown key 'includes' in scenario (did you mean 'include'?)")
+    }
 }

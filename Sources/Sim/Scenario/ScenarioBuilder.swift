@@ -34,7 +34,7 @@ struct ScenarioBuilder {
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "transit_gateways", "lambdas", "instances",
         "outside_hosts", "flows", "generators", "flow_logs", "peering_connections", "vpc_endpoints", "invented",
-        "vpn_gateways", "customer_gateways", "vpn_connections", "onprem_networks",
+        "vpn_gateways", "customer_gateways", "vpn_connections", "onprem_networks", "include",
     ]
 
     init(reader: YAMLReader) { r = reader }
