@@ -54,15 +54,12 @@ final class SecurityGroup {
     /// A packet of no tracked connection: the rules decide.
     @inline(never)
     private func checkRules(_ eni: Int, _ direction: Direction, _ key: PacketKey, traced: Bool) -> Verdict {
-        let peer = direction == .inbound ? key.source : key.destination
-        for g in model.enis[eni].securityGroups {
-            let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
-            for (i, rule) in rules.enumerated() where SecurityGroupEvaluator.matches(model, rule, key, peer: peer) {
-                track(eni, key)
-                return Verdict(allowed: true, recorded: traced, reason: Int32(g), detail: Int32(i))
-            }
+        guard let (g, i) = SecurityGroupEvaluator.firstMatch(model, groups: model.enis[eni].securityGroups,
+                                                             direction, key) else {
+            return Verdict(allowed: false, recorded: true, reason: Self.noRuleReason)
         }
-        return Verdict(allowed: false, recorded: true, reason: Self.noRuleReason)
+        track(eni, key)
+        return Verdict(allowed: true, recorded: traced, reason: Int32(g), detail: Int32(i))
     }
 
     /// The step `eni`'s groups record for verdict `v` of their `check` on a packet with `key`.
@@ -159,14 +156,22 @@ public enum SecurityGroupEvaluator {
     /// private IPs of ENIs that carry it (VPC-UG security-group-rules).
     public static func evaluate(_ model: VPCModel, groups: [Int], _ direction: Direction,
                                 _ key: PacketKey) -> SGDecision {
+        guard let (g, i) = firstMatch(model, groups: groups, direction, key) else { return SGDecision(group: nil, rule: nil) }
+        return SGDecision(group: g, rule: (direction == .inbound ? model.securityGroups[g].ingress
+                                                                 : model.securityGroups[g].egress)[i])
+    }
+
+    /// The first group of `groups` (in order) with a rule allowing `key`, and that rule's index in the group's
+    /// ingress or egress list; nil when none does.
+    @inline(__always)
+    static func firstMatch(_ model: VPCModel, groups: [Int], _ direction: Direction,
+                           _ key: PacketKey) -> (group: Int, index: Int)? {
         let peer = direction == .inbound ? key.source : key.destination
         for g in groups {
             let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
-            for rule in rules where matches(model, rule, key, peer: peer) {
-                return SGDecision(group: g, rule: rule)
-            }
+            for (i, rule) in rules.enumerated() where matches(model, rule, key, peer: peer) { return (g, i) }
         }
-        return SGDecision(group: nil, rule: nil)
+        return nil
     }
 
     static func matches(_ model: VPCModel, _ rule: SecurityGroupRule, _ key: PacketKey, peer: IPv4Address) -> Bool {
