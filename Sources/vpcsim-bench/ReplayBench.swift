@@ -16,7 +16,13 @@ func benchReplay(records: Int, keep: String?) throws {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { if keep == nil { try? FileManager.default.removeItem(atPath: dir) } }
     let path = dir + "/flow-logs.txt"
-    let scenario = try ScenarioLoader.load(path: "scenarios/lambda-sftp-nacl-fixed.yaml")
+    // A log kept from an earlier run of the same size is read again rather than written again.
+    let sizeFile = dir + "/records"
+    if keep != nil, (try? String(contentsOfFile: sizeFile, encoding: .utf8)) == String(records),
+       let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int {
+        try time(path: path, bytes: size, connections: nil)
+        return
+    }
     let lambda = "eni-0c83aca23d1a66d8b", nat = "eni-0877dd6f5cceb3209"
     guard FileManager.default.createFile(atPath: path, contents: nil), let f = FileHandle(forWritingAtPath: path) else {
         throw CocoaError(.fileWriteUnknown)
@@ -56,13 +62,21 @@ func benchReplay(records: Int, keep: String?) throws {
     bytes += out.utf8.count
     f.write(Data(out.utf8))
     try f.close()
+    if keep != nil { try String(records).write(toFile: sizeFile, atomically: true, encoding: .utf8) }
+    try time(path: path, bytes: bytes, connections: connections)
+}
+
+/// Times `FlowLogReplay.run` on the log at `path`, as `vpcsim replay` runs it, and prints the figures.
+private func time(path: String, bytes: Int, connections: Int?) throws {
+    let scenario = try ScenarioLoader.load(path: "scenarios/lambda-sftp-nacl-fixed.yaml")
     let rssBefore = FlowBench.peakRSSKiB()
     let cpu0 = cpuSeconds()
     let t0 = monotonicNanos()
     let r = try FlowLogReplay.run(files: [path], scenario: scenario, label: "lambda-sftp-nacl-fixed")
     let seconds = Double(monotonicNanos() - t0) / 1e9
     let cpu = cpuSeconds() - cpu0
-    print("replay: \(r.records) records (\(bytes / 1_000_000) MB, \(connections) logged connections, "
+    print("replay: \(r.records) records (\(bytes / 1_000_000) MB, "
+        + (connections.map { "\($0) logged connections, " } ?? "")
         + "\(r.connections) connections and NAT legs replayed) in " + String(format: "%.2f s: %.2f million records/s", seconds, Double(r.records) / seconds / 1e6)
         + String(format: " (CPU %.2f s: %.2f million records per CPU second)", cpu, Double(r.records) / cpu / 1e6)
         + "; \(r.disagreements.count) disagreements; peak RSS \(FlowBench.peakRSSKiB() / 1024) MiB (\(rssBefore / 1024) MiB before it); "

@@ -146,4 +146,28 @@ struct ReplayTests {
         #expect(x.text.contains("logged ACCEPT, the network: REJECT"))
         #expect(x.text.contains("DISAGREES: ACCEPT → REJECT"))
     }
+
+    @Test("lines across the reader's 1 MiB chunks, one longer than a chunk, the last without a line break")
+    func linesAcrossChunks() throws {
+        let dir = makeTempDirectory("replay-chunks")
+        var lines: [String] = []
+        var size = 0, i = 0
+        while size < 3 * FlowLogStream.chunk {
+            let line = i == 1000 ? String(repeating: "x", count: FlowLogStream.chunk + 77)
+                : "2 123456789010 eni-1235b8ca123456789 10.0.0.\(i % 250) 52.213.180.42 \(1024 + i % 60000) 5001 6 "
+                    + "\(i) \(i * 40) 1418530010 1418530070 ACCEPT OK" + (i % 7 == 0 ? "\r" : "")
+            lines.append(line)
+            size += line.utf8.count + 1
+            i += 1
+        }
+        let path = dir + "/chunks.log"
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
+        var read: [String] = []
+        try FlowLogStream.forEachLine(path: path) { n, line in
+            #expect(n == read.count + 1)
+            read.append(String(decoding: line, as: UTF8.self))
+        }
+        #expect(read.count == lines.count)
+        #expect(read == lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 })
+    }
 }

@@ -216,11 +216,12 @@ struct Replayer {
     let reader: ReplayRecords
     let probe: ReplayProbe
     /// Every private address an ENI has (not a NAT gateway's), and the NAT gateways' addresses.
-    var eniByAddress: [UInt32: Int] = [:]
-    var natAddresses: Set<UInt32> = []
-    var hostByAddress: [UInt32: Int] = [:]
+    /// (Tables of the engine's kind, not Dictionaries: looked up a few times for every connection.)
+    let eniByAddress = AddressTable()
+    let natAddresses = AddressTable()
+    let hostByAddress = AddressTable()
     /// Logged addresses taken as an ENI's model address (`learnAddresses`), and what was taken.
-    var alias: [UInt32: UInt32] = [:]
+    let alias = AddressTable()
     var aliases: [String] = []
     /// Port-range boundaries of every NACL and security-group rule: ports between two match every rule alike.
     let boundaries: [UInt16]
@@ -232,7 +233,9 @@ struct Replayer {
     var natLegRecords = 0
     var natTranslated = 0
     var notModeled: [Reason: Int] = [:]
-    var memo: [ProbeKey: ReplayProbe.Result] = [:]
+    /// The probes run, each once; the tables below hold indices into it.
+    var results: [ReplayProbe.Result] = []
+    let memo = HashTable<ProbeKey, Int32>(capacity: 64)
     var groups: [GroupKey: Group] = [:]
     var groupOrder: [GroupKey] = []
     /// Records at a NAT gateway's ENI (one end is the gateway's address), replayed once every connection has
@@ -241,19 +244,33 @@ struct Replayer {
     /// The probe of each connection that crossed a NAT gateway, by its client end and service port (the inside
     /// leg's records name both), and by the server end and the gateway's ENI (the outside leg's, whose port the
     /// gateway chose): the first connection of each.
-    var insideLegs: [InsideLeg: ReplayProbe.Result] = [:]
-    var outsideLegs: [OutsideLeg: ReplayProbe.Result] = [:]
-    struct InsideLeg: Hashable { var client: UInt64; var proto: UInt8; var servicePort: UInt16 }
-    struct OutsideLeg: Hashable { var server: UInt64; var proto: UInt8; var eni: Int }
+    let insideLegs = HashTable<InsideLeg, Int32>(capacity: 64)
+    let outsideLegs = HashTable<OutsideLeg, Int32>(capacity: 64)
+    struct InsideLeg: TableKey {
+        var client: UInt64
+        var proto: UInt8
+        var servicePort: UInt16
+        @inline(__always) var tableHash: UInt64 { client &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(proto) << 16 ^ UInt64(servicePort) }
+    }
+    struct OutsideLeg: TableKey {
+        var server: UInt64
+        var proto: UInt8
+        var eni: Int
+        @inline(__always) var tableHash: UInt64 { server &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(proto) << 32 ^ UInt64(eni) }
+    }
 
     struct Reason: Hashable { var what: String; var reason: String }
-    struct ProbeKey: Hashable {
+    struct ProbeKey: TableKey {
         var origin: Int
         var proto: UInt8
         var source: UInt32
         var destination: UInt32
         var destinationPort: UInt16
         var portClass: Int
+        @inline(__always) var tableHash: UInt64 {
+            (UInt64(source) << 32 | UInt64(destination)) &* 0x9E37_79B9_7F4A_7C15
+                ^ (UInt64(UInt(bitPattern: origin)) << 40 ^ UInt64(portClass) << 24 ^ UInt64(destinationPort) << 8 ^ UInt64(proto))
+        }
     }
     struct GroupKey: Hashable {
         var change: String
@@ -279,10 +296,10 @@ struct Replayer {
         self.reader = reader
         probe = ReplayProbe(model: model, assumptions: scenario.assumptions)
         for (i, e) in model.enis.enumerated() {
-            if case .natGateway = e.owner { natAddresses.insert(e.privateIP.rawValue) } else { eniByAddress[e.privateIP.rawValue] = i }
+            if case .natGateway = e.owner { natAddresses.insert(e.privateIP.rawValue) } else { eniByAddress[e.privateIP.rawValue] = UInt32(i) }
         }
         for n in model.natGateways { for a in n.secondaryPrivateIPs { natAddresses.insert(a.rawValue) } }
-        for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address.rawValue] = i }
+        for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address.rawValue] = UInt32(i) }
         var b = Set<UInt16>()
         func add(_ p: PortRange?) {
             guard let p else { return }
@@ -305,29 +322,86 @@ struct Replayer {
 
     static func end(_ a: UInt32, _ p: UInt16) -> UInt64 { UInt64(a) << 16 | UInt64(p) }
 
+    /// A connection, whichever way its records went: protocol and lower end (`a`), higher end (`b`).
+    struct ConnectionKey: TableKey {
+        var a: UInt64
+        var b: UInt64
+        @inline(__always) var tableHash: UInt64 { a &* 0x9E37_79B9_7F4A_7C15 ^ b }
+        @inline(__always) static func < (x: Self, y: Self) -> Bool { x.a != y.a ? x.a < y.a : x.b < y.b }
+    }
+
+    @inline(__always)
+    static func connectionKey(_ k: Key) -> ConnectionKey {
+        let x = end(k.source, k.sourcePort), y = end(k.destination, k.destinationPort)
+        return ConnectionKey(a: UInt64(k.proto) << 48 | min(x, y), b: max(x, y))
+    }
+
+    /// Replays the connections in the order of their protocol and two ends, each with its records in the order
+    /// of their ENI and source end. The records are gathered by connection through a table (linear), and only
+    /// the connections are sorted.
     mutating func replay() {
-        // The records of one connection together: by protocol and its two ends, whichever way each record went.
-        var entries = reader.entries()
-        func order(_ k: Key) -> (UInt8, UInt64, UInt64) {
-            let a = Self.end(k.source, k.sourcePort), b = Self.end(k.destination, k.destinationPort)
-            return (k.proto, min(a, b), max(a, b))
+        let entries = reader.entries()
+        var keys: [ConnectionKey] = []
+        var sizes: [Int32] = []
+        var connectionOf = [Int32](repeating: 0, count: entries.count)
+        do {
+            let table = HashTable<ConnectionKey, Int32>(capacity: max(8, entries.count / 2))
+            for (i, e) in entries.enumerated() {
+                let k = Self.connectionKey(e.key)
+                if let slot = table.find(k) {
+                    let c = table.value(at: slot).pointee
+                    connectionOf[i] = c
+                    sizes[Int(c)] += 1
+                } else {
+                    let c = Int32(keys.count)
+                    table.insert(k, c)
+                    connectionOf[i] = c
+                    keys.append(k)
+                    sizes.append(1)
+                }
+            }
         }
-        entries.sort { x, y in
-            let a = order(x.key), b = order(y.key)
-            if a != b { return a < b }
-            if x.key.eni != y.key.eni { return x.key.eni < y.key.eni }
-            return Self.end(x.key.source, x.key.sourcePort) < Self.end(y.key.source, y.key.sourcePort)
+        var order = Array(0..<Int32(keys.count))
+        order.sort { keys[Int($0)] < keys[Int($1)] }
+        // Where each connection's records go: one after another in `order`.
+        var next = [Int32](repeating: 0, count: keys.count)
+        var at: Int32 = 0
+        for c in order {
+            next[Int(c)] = at
+            at += sizes[Int(c)]
+        }
+        var grouped = entries
+        for (i, e) in entries.enumerated() {
+            let c = Int(connectionOf[i])
+            grouped[Int(next[c])] = e
+            next[c] += 1
         }
         learnAddresses(entries)
         var i = 0
-        while i < entries.count {
-            var j = i + 1
-            let o = order(entries[i].key)
-            while j < entries.count, order(entries[j].key) == o { j += 1 }
-            connection(entries[i..<j])
+        for c in order {
+            let j = i + Int(sizes[Int(c)])
+            if j - i > 1 {
+                // Few records: insertion sort by ENI, then source end.
+                for x in (i + 1)..<j {
+                    let e = grouped[x]
+                    var y = x
+                    while y > i, Self.before(e.key, grouped[y - 1].key) {
+                        grouped[y] = grouped[y - 1]
+                        y -= 1
+                    }
+                    grouped[y] = e
+                }
+            }
+            connection(grouped[i..<j])
             i = j
         }
         natLegs()
+    }
+
+    @inline(__always)
+    static func before(_ x: Key, _ y: Key) -> Bool {
+        if x.eni != y.eni { return x.eni < y.eni }
+        return end(x.source, x.sourcePort) < end(y.source, y.sourcePort)
     }
 
     /// The records at NAT gateways' ENIs, each against the connection it is a leg of: the inside leg (client ↔
@@ -351,10 +425,12 @@ struct Replayer {
             let reply: Bool
             if inside {
                 // The client sends the request to the gateway (ingress); the gateway sends the reply (egress).
-                result = insideLegs[InsideLeg(client: Self.end(other, otherPort), proto: key.proto, servicePort: natPort)]
+                result = insideLegs.find(InsideLeg(client: Self.end(other, otherPort), proto: key.proto, servicePort: natPort))
+                    .map { results[Int(insideLegs.value(at: $0).pointee)] }
                 reply = natIsSource
             } else {
-                result = outsideLegs[OutsideLeg(server: Self.end(other, otherPort), proto: key.proto, eni: e)]
+                result = outsideLegs.find(OutsideLeg(server: Self.end(other, otherPort), proto: key.proto, eni: e))
+                    .map { results[Int(outsideLegs.value(at: $0).pointee)] }
                 reply = !natIsSource
             }
             guard let result else { natTranslated += records; continue }
@@ -393,13 +469,15 @@ struct Replayer {
         var proto: UInt8
         /// Nil when it is not replayed: `natSide`, or `notModeled` says why.
         var result: ReplayProbe.Result?
+        /// `result`'s index in `Replayer.results`.
+        var resultIndex: Int32 = -1
         var natSide = false
         var notModeled: Reason?
     }
 
     /// The initiator of the connection `entries` logged, and its probe (from the memo when one of its kind ran).
-    mutating func resolve(_ entries: [(key: Key, counts: ReplayRecords.Counts)]) -> Resolved {
-        let proto = entries[0].key.proto
+    mutating func resolve(_ entries: ArraySlice<(key: Key, counts: ReplayRecords.Counts)>) -> Resolved {
+        let proto = entries.first!.key.proto
         let (initiator, initiatorPort, responder, responderPort) = Self.initiator(entries)
         var r = Resolved(initiator: initiator, initiatorPort: initiatorPort, responder: responder,
                          responderPort: responderPort, proto: proto)
@@ -414,11 +492,11 @@ struct Replayer {
         let origin: ReplayProbe.Origin
         var destination = mr
         if let e = eniByAddress[mi] {
-            origin = .eni(e)
+            origin = .eni(Int(e))
         } else if !IPv4Address(rawValue: mi).isPrivateOrSpecial || hostByAddress[mi] != nil {
             origin = .internet
             if let e = eniByAddress[mr] {
-                guard let pub = model.enis[e].publicIP else {
+                guard let pub = model.enis[Int(e)].publicIP else {
                     r.notModeled = Reason(what: address(mr),
                                           reason: "reached from outside the VPC without a public IP (through a load "
                                               + "balancer or another path not modeled)")
@@ -442,19 +520,24 @@ struct Replayer {
         let pk = ProbeKey(origin: originIndex, proto: proto, source: mi, destination: destination,
                           destinationPort: responderPort, portClass: portClass(initiatorPort))
         let result: ReplayProbe.Result
-        if let m = memo[pk] {
-            result = m
+        let index: Int32
+        if let slot = memo.find(pk) {
+            index = memo.value(at: slot).pointee
+            result = results[Int(index)]
         } else {
             result = probe.probe(from: origin, proto: proto, source: IPv4Address(rawValue: mi),
                                  sourcePort: initiatorPort, destination: IPv4Address(rawValue: destination),
                                  destinationPort: responderPort)
-            memo[pk] = result
+            index = Int32(results.count)
+            memo.insert(pk, index)
+            results.append(result)
         }
         for d in [result.request.drop, result.reply?.drop].compactMap({ $0 }) where d.action == .notModeled {
             r.notModeled = Reason(what: d.component, reason: d.text)
             return r
         }
         r.result = result
+        r.resultIndex = index
         return r
     }
 
@@ -463,15 +546,27 @@ struct Replayer {
     /// neither the ENI's model address nor, at either end, another ENI's, and one end is in the ENI's subnet: that
     /// end is the ENI's. The first such address of each ENI (in the records' order) is taken, and the output says so.
     mutating func learnAddresses(_ entries: [(key: Key, counts: ReplayRecords.Counts)]) {
+        // The records that may teach an address (what does not change as addresses are taken), in the records'
+        // order; usually none, as logs name the network's own addresses.
+        var candidates = entries.filter { e in
+            guard e.key.eni >= 0 else { return false }
+            let eni = model.enis[Int(e.key.eni)]
+            if case .natGateway = eni.owner { return false }
+            let own = eni.privateIP.rawValue
+            guard e.key.source != own, e.key.destination != own else { return false }
+            let cidr = model.subnets[eni.subnet].cidr
+            func teaches(_ a: UInt32) -> Bool {
+                cidr.contains(IPv4Address(rawValue: a)) && eniByAddress[a] == nil && !natAddresses.contains(a)
+            }
+            return teaches(e.key.source) || teaches(e.key.destination)
+        }
+        candidates.sort { ($0.counts.file, $0.counts.line) < ($1.counts.file, $1.counts.line) }
         var taken = Set<Int>()
-        var sorted = entries.filter { $0.key.eni >= 0 }
-        sorted.sort { ($0.counts.file, $0.counts.line) < ($1.counts.file, $1.counts.line) }
-        for (key, _) in sorted {
+        for (key, _) in candidates {
             let e = Int(key.eni)
             let eni = model.enis[e]
-            if case .natGateway = eni.owner { continue }
             let own = eni.privateIP.rawValue
-            guard !taken.contains(e), key.source != own, key.destination != own else { continue }
+            guard !taken.contains(e) else { continue }
             let cidr = model.subnets[eni.subnet].cidr
             for a in [key.source, key.destination] where cidr.contains(IPv4Address(rawValue: a)) {
                 guard eniByAddress[a] == nil, alias[a] == nil, !natAddresses.contains(a) else { continue }
@@ -486,7 +581,7 @@ struct Replayer {
 
     mutating func connection(_ all: ArraySlice<(key: Key, counts: ReplayRecords.Counts)>) {
         // Records at interfaces not in the network are counted apart.
-        let entries = all.contains { $0.key.eni < 0 } ? all.filter { $0.key.eni >= 0 } : Array(all)
+        let entries = all.contains { $0.key.eni < 0 } ? ArraySlice(all.filter { $0.key.eni >= 0 }) : all
         guard !entries.isEmpty else { return }
         let records = entries.reduce(0) { $0 + Int($1.counts.accept + $1.counts.reject) }
         let c = resolve(entries)
@@ -503,9 +598,9 @@ struct Replayer {
         for f in result.request.interfaces {
             guard case .natGateway = model.enis[f.eni].owner else { continue }
             let inside = InsideLeg(client: Self.end(c.initiator, c.initiatorPort), proto: c.proto, servicePort: c.responderPort)
-            if insideLegs[inside] == nil { insideLegs[inside] = result }
+            if insideLegs.find(inside) == nil { insideLegs.insert(inside, c.resultIndex) }
             let outside = OutsideLeg(server: Self.end(c.responder, c.responderPort), proto: c.proto, eni: f.eni)
-            if outsideLegs[outside] == nil { outsideLegs[outside] = result }
+            if outsideLegs.find(outside) == nil { outsideLegs.insert(outside, c.resultIndex) }
         }
         var disagrees = false
         for (key, counts) in entries {
@@ -575,9 +670,9 @@ struct Replayer {
     }
 
     /// The connection's initiator and responder (address, port), as `FlowLogReplay.initiatorAssumption` says.
-    static func initiator(_ entries: [(key: Key, counts: ReplayRecords.Counts)])
+    static func initiator(_ entries: ArraySlice<(key: Key, counts: ReplayRecords.Counts)>)
         -> (UInt32, UInt16, UInt32, UInt16) {
-        let k = entries[0].key
+        let k = entries.first!.key
         // TCP flags: SYN without SYN-ACK from the initiator; SYN-ACK (18) from the responder.
         if k.proto == 6 {
             for (key, c) in entries where c.flags & 0x12 != 0 {
@@ -629,4 +724,24 @@ struct Replayer {
                 first_record: "\(reader.files[Int(g.firstFile)]):\(g.firstLine)", rule: k.rule)
         }
     }
+}
+
+/// IPv4 addresses, each with a number: an open-addressing table hashed in a few instructions (a Dictionary
+/// hashes with SipHash), for the lookups replay makes for every connection.
+final class AddressTable {
+    private let table = HashTable<UInt64, UInt32>(capacity: 16)
+
+    subscript(_ a: UInt32) -> UInt32? {
+        get { table.find(UInt64(a)).map { table.value(at: $0).pointee } }
+        set {
+            if let slot = table.find(UInt64(a)) {
+                if let v = newValue { table.value(at: slot).pointee = v } else { table.remove(at: slot) }
+            } else if let v = newValue {
+                table.insert(UInt64(a), v)
+            }
+        }
+    }
+
+    func contains(_ a: UInt32) -> Bool { table.find(UInt64(a)) != nil }
+    func insert(_ a: UInt32) { if !contains(a) { table.insert(UInt64(a), 0) } }
 }

@@ -33,14 +33,22 @@ enum FlowLogStream {
                 lines += 1
                 try body(lines, l)
             }
-            if carry.isEmpty {
-                let left = try FlowLogParser.forEachLine(in: data, final: false, line)
-                carry.append(contentsOf: data.suffix(left))
-            } else {
-                carry.append(contentsOf: data)
+            var data = data
+            if !carry.isEmpty {
+                // The unfinished line ends at the first line break of `data`: only its bytes join it.
+                guard let base = data.baseAddress, let nl = memchr(base, 0x0A, data.count) else {
+                    carry.append(contentsOf: data)
+                    return
+                }
+                let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+                carry.append(contentsOf: UnsafeBufferPointer(start: base, count: end + 1))
                 let left = try carry.withUnsafeBufferPointer { try FlowLogParser.forEachLine(in: $0, final: false, line) }
-                carry.removeFirst(carry.count - left)
+                precondition(left == 0)
+                carry.removeAll(keepingCapacity: true)
+                data = UnsafeBufferPointer(rebasing: data[(end + 1)...])
             }
+            let left = try FlowLogParser.forEachLine(in: data, final: false, line)
+            carry.append(contentsOf: data.suffix(left))
         }
         func readChunk() throws -> Int {
             while true {
