@@ -24,7 +24,7 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .long, help: "The flows (outside_hosts, flows) to run through both, in a file of their own.")
     var flows: String?
 
-    @Flag(name: .long, help: "Add a probe from every instance and Lambda function to every port of every outside host, and to every other instance on the TCP ports its security groups open.")
+    @Flag(name: .long, help: "Add a probe from every instance and Lambda function to every port of every outside host, and to every other instance on the TCP and UDP ports its security groups open (UDP: a first-datagram verdict each way).")
     var probes = false
 
     @Flag(name: .long, help: "Print JSON.")
@@ -72,12 +72,15 @@ struct DiffCommand: ParsableCommand {
         if before.flows.isEmpty && after.flows.isEmpty {
             fail("\(flows ?? labels.0): no flows to run through the two networks (give --flows FILE with outside_hosts and flows)")
         }
-        let d: NetworkDiff
+        var d: NetworkDiff
         do {
             d = try NetworkDiff.run(before: before, after: after, beforeLabel: labels.0, afterLabel: labels.1,
                                     ofPlan: plan != nil)
         } catch {
             fail("\(error)")
+        }
+        if probes, let note = d.addUDPProbes(before: before, after: after) {
+            FileHandle.standardError.write(Data("vpcsim: warning: \(note)\n".utf8))
         }
         print(json ? d.json : format == "markdown" ? d.markdown : d.text, terminator: "")
         if d.regressions > 0 { throw ExitCode(1) }

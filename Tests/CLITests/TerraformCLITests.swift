@@ -74,10 +74,33 @@ import Testing
 
     /// The no-op SSM plan (every id known): the private instance's group allows only HTTPS to the endpoint group,
     /// so SFTP out dies at the source group, before any route; its default route is the NAT gateway of its AZ.
+    /// Its two interface endpoints (ssm, ssmmessages) are imported: an ENI in each of their two subnets, the
+    /// endpoint group, private DNS on; the instance reaches both by name through the ENI in its own AZ.
     @Test func ssmPrivateInstanceSFTPDiesAtItsGroup() throws {
         let (net, yaml, stderr) = try Self.importPlan("ssm-vpc-2az-nat-private-ec2-endpoints_noop_tf1.13.json")
-        #expect(!yaml.contains("invented:"))
-        #expect(stderr.contains("aws_vpc_endpoint: 2 resources"))
+        #expect(!stderr.contains("aws_vpc_endpoint"), "\(stderr)")
+        #expect(yaml.contains("  - {id: vpce-0bce91598847da15b, name: \"cf_vpc_endpoint_ssm\", type: interface, service: ssm, "
+            + "vpc: vpc-029a8ca1f47edfd4e, subnets: [subnet-01fe66edfefd8f756, subnet-059b19069be7d800f], "
+            + "security_groups: [sg-0c070c3e884e3dddb], private_dns: true, dns_name: \"ssm.us-east-1.amazonaws.com\"}"))
+        #expect(yaml.contains("  - {id: vpce-08fc99a5fe57997cc, name: \"cf_vpc_endpoint_ssmmessages\", type: interface, "
+            + "service: ssmmessages, vpc: vpc-029a8ca1f47edfd4e, subnets: [subnet-01fe66edfefd8f756, subnet-059b19069be7d800f], "
+            + "security_groups: [sg-0c070c3e884e3dddb], private_dns: true"))
+        // Every id is known but the endpoints' ENIs (AWS makes them): the only invented values, an id and an
+        // address for each of the 2 × 2.
+        let invented = yaml.split(separator: "\n").filter { $0.hasPrefix("  - {of: ") }
+        #expect(invented.count == 8)
+        #expect(invented.allSatisfy { $0.contains("aws_vpc_endpoint.vpc_endpoints[") && $0.contains(" network interface in subnet-") })
+        let checks = try Self.checks("""
+            flows:
+              - {name: ssm, from: cf_ec2_private1, to: ssm.us-east-1.amazonaws.com:443, expect: {outcome: ok}}
+              - {name: messages, from: cf_ec2_private1, to: ssmmessages.us-east-1.amazonaws.com:443, expect: {outcome: ok}}
+            """)
+        let run = try vpcsim(["run", "--network", net, "--flows", checks, "--out", makeTempDirectory("tf-ssm-vpce"), "--capture", "none"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        // The instance is in subnet-059b…: the endpoint's ENI there, behind the endpoint group's rule for its group.
+        #expect(run.stdout.contains("sg-0c070c3e884e3dddb (aws_security_group.vpce_security_group) ingress: ALLOW tcp 443 sg-0e41baf4064b3b00c"))
+        #expect(run.stdout.contains("vpce-0bce91598847da15b (cf_vpc_endpoint_ssm) endpoint: interface endpoint for ssm ENI eni-"))
+        #expect(run.stdout.contains(") in subnet-059b19069be7d800f (cf_private_subnet_1) → ssm service"))
         #expect(yaml.contains("public_ip: 34.237.124.17"))
         #expect(yaml.contains("{destination: 0.0.0.0/0, target: nat-0882e0a23390b5fc0}"))
         let t = try vpcsim(["trace", net, "--from", "i-0eaa5d0ee2a6b498c", "--to", "198.51.100.9:22", "--capture", "none",
@@ -122,7 +145,24 @@ import Testing
     /// attachments, which propagate to it) sends the packet to spoke B's attachment; the VPN attachment is not modeled.
     @Test func tgwPlanImportsAndListsWhatIsNotModelledOncePerType() throws {
         let (net, yaml, stderr) = try Self.importPlan("tgw-2spoke-vpcs-vpn-dx-endpoints_create_tf1.11.json")
-        #expect(stderr.components(separatedBy: "warning: aws_vpc_endpoint: 6 resources").count == 2)
+        // The six interface endpoints (three per spoke, each in the spoke's private subnet, with the spoke's endpoint
+        // group) are imported; the VPN connection to the transit gateway is not (no TGW VPN attachment is made).
+        // (Their vpc_id comes from a module output: wired, with a warning that says so.)
+        #expect(stderr.split(separator: "\n").filter { $0.contains("aws_vpc_endpoint") }.allSatisfy { $0.hasSuffix("[approximated]") },
+                "\(stderr)")
+        #expect(yaml.components(separatedBy: ", type: interface, ").count == 7)
+        let subnet = "private[\\\"eu-central-1a\\\"]"
+        for spoke in ["a", "b"] {
+            let sid = try #require(yaml.split(separator: "\n").first { $0.contains("{of: \"module.vpcs[\\\"spoke-vpc-\(spoke)\\\"].aws_subnet.\(subnet).id\"") }?
+                .components(separatedBy: "value: \"").last?.prefix { $0 != "\"" })
+            let sg = try #require(yaml.split(separator: "\n").first { $0.contains("{of: \"module.vpc_endpoints[\\\"spoke-vpc-\(spoke)\\\"].aws_security_group.endpoints_vpc_sg.id\"") }?
+                .components(separatedBy: "value: \"").last?.prefix { $0 != "\"" })
+            let endpoints = yaml.split(separator: "\n").filter { $0.contains("aws_vpc_endpoint.endpoint[") && $0.contains("type: interface") && $0.contains("spoke-vpc-\(spoke)") }
+            #expect(endpoints.count == 3)
+            #expect(endpoints.allSatisfy { $0.contains("subnets: [\(sid)], security_groups: [\(sg)], private_dns: true") })
+        }
+        #expect(stderr.contains("aws_vpn_connection.private_ip_vpn: VPN connection to transit gateway tgw-09cbf0bf80379959e: "
+            + "the import makes no transit gateway VPN attachment; left out"))
         #expect(!stderr.contains("aws_ec2_transit_gateway:") && !stderr.contains("aws_ec2_transit_gateway_vpc_attachment:"))
         #expect(stderr.contains("aws_ec2_transit_gateway_route_table_association.vpn_tgw_association: association of an "
                                 + "attachment that is not a modeled VPC attachment"))

@@ -3,7 +3,8 @@ import Packets
 /// `vpcsim diff --probes` between ENIs: from every instance and Lambda function to every other instance, on each
 /// TCP port the destination's security groups open (its ingress rules' ports, whatever the peer): a port range is
 /// probed on its first port, a rule for all traffic or all TCP ports on `allPorts`. A Lambda function accepts no
-/// inbound connection, so it is a source only; flows are TCP, so UDP and ICMP rules are not probed.
+/// inbound connection, so it is a source only; flows are TCP, so UDP rules are probed apart (`UDPProbes`) and ICMP
+/// rules not at all.
 public enum ENIPairProbes {
     public struct Pair: Equatable, Sendable {
         /// An instance's name (else id) or a Lambda function's name.
@@ -11,8 +12,10 @@ public enum ENIPairProbes {
         /// An instance's name (else id).
         public var destination: String
         public var port: UInt16
-        /// "probe app → db:5432"
-        public var name: String { "probe \(source) → \(destination):\(port)" }
+        /// A UDP probe (`UDPProbes`): a static verdict per direction, not a flow.
+        public var udp = false
+        /// "probe app → db:5432", "probe app → dns:53/udp"
+        public var name: String { "probe \(source) → \(destination):\(port)" + (udp ? "/udp" : "") }
     }
 
     /// The ports probed for a rule that opens every port: SSH/SFTP, HTTP and HTTPS, the applications flows speak.

@@ -54,7 +54,8 @@ extension TerraformConverter {
     /// aws_vpc_endpoint of type Gateway (+ aws_vpc_endpoint_route_table_association), with its service's prefix
     /// list: the endpoint's own `prefix_list_id` and `cidr_blocks` when the plan knows them, else a data source
     /// aws_prefix_list of the service (its `name` or `prefix_list_id`), else a named gap (--with an AWS dump of
-    /// describe-prefix-lists). Interface (and Gateway Load Balancer) endpoints are not modeled: listed as such.
+    /// describe-prefix-lists). Interface endpoints: `readInterfaceEndpoints`; Gateway Load Balancer endpoints are not
+    /// modeled: listed as such.
     mutating func readGatewayEndpoints() throws {
         var gateway: [Int] = []
         for r in indices("aws_vpc_endpoint") where (w.string(r, "vpc_endpoint_type") ?? "Gateway") == "Gateway" {

@@ -33,6 +33,10 @@ public enum TerraformPlanImporter {
         // AWS makes a function's Hyperplane ENIs: none is in a plan, and the scenario allocates their addresses
         // (listed as invented below), so the dump importer's warning about them says nothing here.
         converter.warnings.removeAll { $0.kind == .missingReference && $0.message.hasPrefix("no Lambda network interface for ") }
+        // Likewise an interface endpoint's ENIs.
+        converter.warnings.removeAll {
+            $0.kind == .repaired && c.interfaceEndpointAddress[$0.id] != nil && $0.message.hasPrefix("its network interfaces are not all")
+        }
         converter.plan.flowLogs = c.flowLogs
         // Routes to a transit gateway the scenario models: no longer not-modeled targets; in a VPC without an
         // attachment of it (AWS refuses such a route), a blackhole.
@@ -98,6 +102,15 @@ public enum TerraformPlanImporter {
                                       how: "allocated as the scenario allocates addresses"))
             }
         }
+        for e in m.vpcEndpoints where e.kind == .interface {
+            guard let addr = c.interfaceEndpointAddress[e.id] else { continue }
+            for (k, x) in e.enis.enumerated() {
+                let what = "\(addr) network interface in \(m.subnets[e.subnets[k]].id)"
+                invented.append(.init(what: what + ".id", value: m.enis[x].id, how: "from the endpoint and subnet ids, as the scenario names them"))
+                invented.append(.init(what: what + ".private_ip", value: m.enis[x].privateIP.description,
+                                      how: "allocated as the scenario allocates addresses"))
+            }
+        }
         yaml = write()
         do {
             _ = try ScenarioLoader.load(yaml: yaml, file: "imported.yaml")
@@ -159,6 +172,8 @@ struct TerraformConverter {
     /// Instance / NAT ids whose private IP the scenario allocates, with the attribute's address.
     var allocatedPrivate: [(String, String)] = []
     var lambdaAddress: [String: String] = [:]
+    /// Interface endpoint id → its resource address (their ENIs are invented after the scenario loads).
+    var interfaceEndpointAddress: [String: String] = [:]
     var flowLogs: ImportPlan.FlowLogs?
     var usedPublic = Set<UInt32>()
     /// Ids named by the plan (known or invented) → the resource.
@@ -427,6 +442,8 @@ struct TerraformConverter {
         try readRouteTables()
         try readPeeringConnections()
         try readGatewayEndpoints()
+        try readInterfaceEndpoints()
+        try readVPN()
         transitGateways = try readTransitGateways()
         try readNetworkACLs()
         try readLambdas()
