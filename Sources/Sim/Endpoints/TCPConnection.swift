@@ -519,6 +519,8 @@ public final class TCPConnection: ScheduledTarget {
             state = .established
             rtoGeneration &+= 1
             peerWindow = scaledWindow(t)
+            // A server socket with SO_KEEPALIVE (sshd's TCPKeepAlive) times from its establishment.
+            if let k = keepalive { arm(&k.timer, .keepalive, at: now + k.time) }
             app?.established(self)
             // The ACK may carry data.
             if p.payload.isEmpty && !t.flags.contains(.fin) { return }

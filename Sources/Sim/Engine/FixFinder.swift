@@ -133,6 +133,8 @@ public enum FixFinder {
                                   change: "\(inbound ? "inbound" : "outbound"): add \(NACLEvaluator.describe(rule))",
                                   reason: reason))
         case "security-group":
+            // A connection whose tracked state expired idle: a rule for its one port would hide that (`advice`).
+            if drop.rule.hasPrefix(SecurityGroup.expiredPrefix) { return nil }
             guard let eni = model.enis.firstIndex(where: {
                 $0.privateIP == (drop.direction == "egress" ? key.source : key.destination)
             }), let g = model.enis[eni].securityGroups.first else { return nil }
@@ -396,6 +398,16 @@ public enum FixFinder {
         if drop.kind == "transit-gateway", drop.rule.hasPrefix("no subnet in ") {
             return "add a subnet in \(drop.rule.dropFirst("no subnet in ".count)) to \(drop.component) (an attachment "
                 + "takes one subnet per AZ; resources in an AZ without one cannot reach the transit gateway)"
+        }
+        if drop.kind == "security-group", drop.rule.hasPrefix(SecurityGroup.expiredPrefix) {
+            // EC2 API ConnectionTrackingSpecification: the idle timeouts are per ENI, TCP 60-432000 s.
+            let timeout = drop.rule.dropFirst(SecurityGroup.expiredPrefix.count).prefix { $0 != " " }
+            return "the security group's tracked state for this connection expired after \(timeout) s idle and "
+                + "nothing allows the packet that came next: send keepalives every less than \(timeout) s (the "
+                + "flow's `keepalive: 60s`, net.ipv4.tcp_keepalive_time=60, or `server_alive_interval: 60s`), raise "
+                + "the ENI's timeout (`connection_tracking: {tcp_established_timeout: 3600}` on the instance; aws ec2 "
+                + "modify-network-interface-attribute --connection-tracking-specification TcpEstablishedTimeout=3600), "
+                + "or add a rule that allows the return traffic"
         }
         if drop.kind == "nat-gateway", drop.rule.hasPrefix("connection idle longer than") {
             // No rule change helps: the NAT gateway's idle timeout is fixed (VPC-UG nat-gateway-troubleshooting).

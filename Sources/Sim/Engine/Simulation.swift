@@ -812,6 +812,7 @@ public final class Simulation {
                                      rng: &rng)
             conn.traces = p.flow < scenario.flows.count
             conn.pathRate = withSpec(of: p.flow) { pathRate($0) } ?? 0
+            if let k = withSpec(of: p.flow, { $0.serverKeepalive }) ?? nil { conn.keepalive = TCPKeepalive(time: k) }
             connectionCreated?(conn)
             host.connections[key] = conn
             conn.accept(syn)

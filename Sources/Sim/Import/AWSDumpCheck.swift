@@ -70,6 +70,8 @@ enum AWSDumpCheck {
         "TransitGatewayAttachmentId": .id(["tgw-attach-"]), "TransitGatewayRouteTableId": .id(["tgw-rtb-"]),
         "TransitGatewayAttachments": .list, "TransitGatewayRouteTablePropagations": .list,
         "ResourceType": .string, "Options": .object, "Association": .object, "ApplianceModeSupport": .string,
+        "ConnectionTrackingConfiguration": .object, "TcpEstablishedTimeout": .integer, "UdpTimeout": .integer,
+        "UdpStreamTimeout": .integer,
     ]
 
     /// Rules for a key that means different things in different objects, by the key of the object holding it:

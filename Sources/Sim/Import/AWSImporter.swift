@@ -75,6 +75,8 @@ struct ImportPlan {
         var id: String; var name: String?; var subnet: String; var privateIP: IPv4Address?; var publicIP: IPv4Address?; var groups: [String]
         /// nil: EC2's source/destination check is on (the default); else what the instance is taken to do with packets for others.
         var forwarding: String? = nil
+        /// The primary ENI's ConnectionTrackingConfiguration, when set (written as `connection_tracking`).
+        var connectionTracking = ConnectionTracking()
     }
     struct Lambda { var name: String; var subnets: [String]; var groups: [String]; var timeout: Int?; var privateIPs: [(subnet: String, ip: IPv4Address)] }
     /// An active peering connection whose two VPCs are both imported.
@@ -796,8 +798,32 @@ struct AWSConverter {
                      + (publicIP != nil ? "a NAT instance (`forwarding: nat`: its translation is not modeled)"
                         : "a router (`forwarding: router`)") + "; set `forwarding:` to what its operating system does")
             }
+            instance.connectionTracking = connectionTracking(of: primaryENI, instance: id)
             plan.instances.append(instance)
         }
+    }
+
+    /// An ENI's `ConnectionTrackingConfiguration` (describe-network-interfaces, or the instance's own entry for
+    /// it in describe-instances): TcpEstablishedTimeout, UdpTimeout, UdpStreamTimeout, seconds. A value outside
+    /// the range the EC2 API accepts is left out with a warning (the ENI keeps the default).
+    mutating func connectionTracking(of primary: [String: Any]?, instance id: String) -> ConnectionTracking {
+        guard let primary else { return ConnectionTracking() }
+        let eniID = primary.awsStr("NetworkInterfaceId")
+        let described = dump["NetworkInterfaces"].first { $0.json.awsStr("NetworkInterfaceId") == eniID }?.json
+        guard let c = described?.awsObj("ConnectionTrackingConfiguration") ?? primary.awsObj("ConnectionTrackingConfiguration")
+        else { return ConnectionTracking() }
+        func value(_ key: String, _ range: ClosedRange<Int>) -> Int? {
+            guard let v = c.awsInt(key) else { return nil }
+            guard range.contains(v) else {
+                warn(.repaired, eniID ?? id, "ConnectionTrackingConfiguration.\(key) \(v) is outside "
+                     + "\(range.lowerBound)-\(range.upperBound); left out (the default applies)")
+                return nil
+            }
+            return v
+        }
+        return ConnectionTracking(tcpEstablishedTimeout: value("TcpEstablishedTimeout", ConnectionTracking.tcpEstablishedRange),
+                                  udpTimeout: value("UdpTimeout", ConnectionTracking.udpRange),
+                                  udpStreamTimeout: value("UdpStreamTimeout", ConnectionTracking.udpStreamRange))
     }
 
     // MARK: Route tables

@@ -223,6 +223,12 @@ enum ScenarioYAMLWriter {
             if let ip = i.privateIP { l += ", private_ip: \(ip)" }
             if let ip = i.publicIP { l += ", public_ip: \(ip)" }
             if let f = i.forwarding { l += ", source_dest_check: false, forwarding: \(f)" }
+            let c = i.connectionTracking
+            if !c.isEmpty {
+                let parts = [("tcp_established_timeout", c.tcpEstablishedTimeout), ("udp_timeout", c.udpTimeout),
+                             ("udp_stream_timeout", c.udpStreamTimeout)].compactMap { k, v in v.map { "\(k): \($0)" } }
+                l += ", connection_tracking: {\(parts.joined(separator: ", "))}"
+            }
             return l + ", security_groups: [\(i.groups.joined(separator: ", "))]}"
         })
         section("lambdas", p.lambdas.map { f in

@@ -171,6 +171,9 @@ public struct FlowSpec: Sendable {
     /// The client socket's TCP keepalive time (SO_KEEPALIVE with tcp_keepalive_time), nanoseconds; nil: off,
     /// as Linux sockets are unless the program turns it on.
     public var keepalive: Int64?
+    /// The server socket's TCP keepalive time, nanoseconds (sshd sets SO_KEEPALIVE by default, TCPKeepAlive yes;
+    /// the time is the server's tcp_keepalive_time sysctl, 7200 s unless lowered); nil: off.
+    public var serverKeepalive: Int64?
     /// OpenSSH ServerAliveInterval (ssh_config; 0, off, by default), nanoseconds, and ServerAliveCountMax (3).
     public var serverAliveInterval: Int64?
     public var serverAliveCountMax = 3
@@ -276,6 +279,16 @@ public struct Assumptions: Sendable, Equatable {
     public var tgwCrossAZ: TGWCrossAZ = .first
     /// Time a transit gateway takes to route a packet, nanoseconds (undocumented by AWS).
     public var tgwProcessing: Int64 = 50_000
+    /// Security-group connection tracking's idle timeouts, nanoseconds (EC2 API ConnectionTrackingSpecification:
+    /// TcpEstablishedTimeout default 432,000 s, 350 s on Nitro v6; UdpTimeout 30 s; UdpStreamTimeout 180 s;
+    /// EC2-UG security-group-connection-tracking: other protocols 600 s). An ENI's `connection_tracking`
+    /// overrides the first three. The model applies the TCP timeout in every TCP state (AWS documents no
+    /// SYN_SENT or FIN timeouts) and the "other" one to ICMP.
+    public var sgTCPEstablishedTimeout: Int64 = 432_000_000_000_000
+    public var sgTCPEstablishedTimeoutNitroV6: Int64 = 350_000_000_000
+    public var sgUDPTimeout: Int64 = 30_000_000_000
+    public var sgUDPStreamTimeout: Int64 = 180_000_000_000
+    public var sgOtherTimeout: Int64 = 600_000_000_000
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -315,6 +328,15 @@ public struct Assumptions: Sendable, Equatable {
             ("tgw_cross_az", tgwCrossAZ.rawValue,
              "undocumented by AWS (an attachment without a subnet in the packet's AZ)"),
             ("tgw_processing_us", String(tgwProcessing / 1000), "undocumented by AWS"),
+            ("sg_tcp_established_timeout_s", String(sgTCPEstablishedTimeout / 1_000_000_000),
+             "EC2 API ConnectionTrackingSpecification (TcpEstablishedTimeout default)"),
+            ("sg_tcp_established_timeout_nitro_v6_s", String(sgTCPEstablishedTimeoutNitroV6 / 1_000_000_000),
+             "EC2 API ConnectionTrackingSpecification (Nitro v6 default)"),
+            ("sg_udp_timeout_s", String(sgUDPTimeout / 1_000_000_000), "EC2 API ConnectionTrackingSpecification"),
+            ("sg_udp_stream_timeout_s", String(sgUDPStreamTimeout / 1_000_000_000),
+             "EC2 API ConnectionTrackingSpecification"),
+            ("sg_other_timeout_s", String(sgOtherTimeout / 1_000_000_000),
+             "EC2-UG security-group-connection-tracking (other protocols; ICMP assumed alike)"),
         ]
     }
 }

@@ -391,6 +391,8 @@ public struct ENI: Named, Sendable {
     public var securityGroups: [Int]
     public var owner: Owner
     public var mac: MACAddress
+    /// The ENI's connection-tracking timeouts (ConnectionTrackingSpecification); empty: the defaults.
+    public var connectionTracking = ConnectionTracking()
 }
 
 /// How a host's TCP stack behaves where it shows on the wire and in timing. Chosen per host (`stack:`).
@@ -492,6 +494,10 @@ public struct Instance: Named, Sendable {
     /// forwards needs it off.
     public var sourceDestCheck = true
     public var forwarding = Forwarding.off
+    /// Whether the instance is built on the Nitro v6 system (`nitro: v6`): its security groups' tracked TCP
+    /// connections then time out after 350 s idle by default instead of 5 days (EC2 API
+    /// ConnectionTrackingSpecification, TcpEstablishedTimeout).
+    public var nitroV6 = false
 }
 
 /// What answers on a port of an outside host.

@@ -13,6 +13,10 @@ final class SecurityGroup {
         /// Side a: the opener.
         var close = TCPCloseState()
         var openerForward: Bool
+        /// When its last packet passed (ns): the idle timer is read lazily, at the next packet's lookup.
+        var last: Int64 = 0
+        /// UDP: a reply seen (1), then a packet from the opener after it (2): a stream (UdpStreamTimeout).
+        var udpSeen: UInt8 = 0
     }
 
     struct TrackedKey: TableKey {
@@ -27,38 +31,75 @@ final class SecurityGroup {
     /// Whether each ENI has any group (a NAT gateway's ENI has none: nothing to check).
     private let hasGroups: [Bool]
     private let model: VPCModel
+    /// Each ENI's idle timeouts (`ConnectionTracking`), nanoseconds, and why its TCP one is what it is.
+    private let timeouts: [IdleTimeouts]
+    /// The table's size at which expired entries are swept out (lookups expire only the entries they meet).
+    private var sweepAt = 4096
+    /// The tracked state the last `check` found expired: its idle timeout and when its last packet passed, for
+    /// the step that follows the check.
+    private var expired = (timeout: Int64(0), last: Int64(0), eni: 0, proto: IPProtocol.tcp)
 
-    init(_ model: VPCModel) {
+    struct IdleTimeouts {
+        var tcp, udp, udpStream, other: Int64
+        /// Why the TCP timeout: the default, Nitro v6's, or the ENI's own (`connection_tracking`).
+        var tcpBasis: String
+
+        @inline(__always)
+        func of(_ proto: IPProtocol, udpStream stream: Bool) -> Int64 {
+            proto == .tcp ? tcp : proto == .udp ? (stream ? udpStream : udp) : other
+        }
+    }
+
+    init(_ model: VPCModel, assumptions a: Assumptions = Assumptions()) {
         self.model = model
         hasGroups = model.enis.map { !$0.securityGroups.isEmpty }
+        timeouts = model.enis.map { e in
+            let c = e.connectionTracking
+            let nitroV6: Bool
+            if case .instance(let k) = e.owner { nitroV6 = model.instances[k].nitroV6 } else { nitroV6 = false }
+            let s: Int64 = 1_000_000_000
+            return IdleTimeouts(
+                tcp: c.tcpEstablishedTimeout.map { Int64($0) * s }
+                    ?? (nitroV6 ? a.sgTCPEstablishedTimeoutNitroV6 : a.sgTCPEstablishedTimeout),
+                udp: c.udpTimeout.map { Int64($0) * s } ?? a.sgUDPTimeout,
+                udpStream: c.udpStreamTimeout.map { Int64($0) * s } ?? a.sgUDPStreamTimeout,
+                other: a.sgOtherTimeout,
+                tcpBasis: c.tcpEstablishedTimeout != nil ? "connection_tracking" : nitroV6 ? "Nitro v6" : "default")
+        }
     }
 
     /// The verdict of `eni`'s groups on a packet leaving it (`.outbound`) or arriving at it (`.inbound`): a
     /// tracked connection's packet passes, a new one needs a rule and is then tracked. `marks`: the packet's TCP
     /// flags and sequence numbers, for following the connection's close.
     @inline(__always)
-    func check(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ marks: TCPSegmentMarks?,
+    func check(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ marks: TCPSegmentMarks?, now: Int64,
                traced: Bool) -> Verdict {
         guard hasGroups[eni] else { return .pass }
-        if followTracked(eni, key, marks) {
-            return Verdict(allowed: true, recorded: traced, reason: Self.trackedReason)
+        switch followTracked(eni, key, marks, now: now) {
+        case .tracked: return Verdict(allowed: true, recorded: traced, reason: Self.trackedReason)
+        case .untracked: return checkRules(eni, direction, key, now: now, traced: traced, expired: false)
+        case .expired: return checkRules(eni, direction, key, now: now, traced: traced, expired: true)
         }
-        return checkRules(eni, direction, key, traced: traced)
     }
 
-    /// A verdict's `reason`: a tracked connection's packet; else no rule allowed it (`noRuleReason`), or
-    /// the index of the group that did, with the rule's index in its list in `detail`.
+    /// A verdict's `reason`: a tracked connection's packet; else no rule allowed it (`noRuleReason`; and its
+    /// tracked state had expired: `expiredReason`), or the index of the group that did, with the rule's index in
+    /// its list in `detail`.
     private static let trackedReason: Int32 = -2
     private static let noRuleReason: Int32 = -1
+    private static let expiredReason: Int32 = -3
 
-    /// A packet of no tracked connection: the rules decide.
+    /// A packet of no tracked connection (or of one whose state expired): the rules decide. A packet a rule
+    /// allows is tracked anew, whichever its TCP flags (AWS tracks the flows its rules allow and documents no
+    /// need for a SYN: a named simplification).
     @inline(never)
-    private func checkRules(_ eni: Int, _ direction: Direction, _ key: PacketKey, traced: Bool) -> Verdict {
+    private func checkRules(_ eni: Int, _ direction: Direction, _ key: PacketKey, now: Int64, traced: Bool,
+                            expired: Bool) -> Verdict {
         guard let (g, i) = SecurityGroupEvaluator.firstMatch(model, groups: model.enis[eni].securityGroups,
                                                              direction, key) else {
-            return Verdict(allowed: false, recorded: true, reason: Self.noRuleReason)
+            return Verdict(allowed: false, recorded: true, reason: expired ? Self.expiredReason : Self.noRuleReason)
         }
-        track(eni, key)
+        track(eni, key, now: now)
         return Verdict(allowed: true, recorded: traced, reason: Int32(g), detail: Int32(i))
     }
 
@@ -67,10 +108,11 @@ final class SecurityGroup {
         switch v.reason {
         case Self.trackedReason:
             return trackedStep(eni, direction)
-        case Self.noRuleReason:
+        case Self.noRuleReason, Self.expiredReason:
             let ports = key.hasPorts ? "\(key.destinationPort) " : ""
-            let rule = direction == .outbound ? "no egress rule allows \(key.proto) \(ports)to \(key.destination)"
+            var rule = direction == .outbound ? "no egress rule allows \(key.proto) \(ports)to \(key.destination)"
                 : "no ingress rule allows \(key.proto) \(ports)from \(key.source)"
+            if v.reason == Self.expiredReason { rule = expiryText(eni) + "; " + rule }
             return step(eni, direction, action: .denied, rule: rule)
         default:
             let g = Int(v.reason)
@@ -101,9 +143,53 @@ final class SecurityGroup {
     /// idle timeouts for established tracked connections, not what happens at a close (EC2-UG
     /// security-group-connection-tracking; aws-semantics §1): the model frees the entry once the close is
     /// complete (memory follows open connections), never before its last packet.
+    ///
+    /// A connection idle longer than its timeout (`IdleTimeouts`: by protocol, a UDP stream's own, the ENI's
+    /// Nitro generation or `connection_tracking`) has no state any more: the entry goes at the lookup that finds
+    /// it expired, silently (nothing is sent to either side), and the packet meets the rules as a new one
+    /// (EC2 API ConnectionTrackingSpecification; GWLB-UG: Nitro v6 instances "silently drop connection state").
     @inline(__always)
-    private func followTracked(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?) -> Bool {
-        Self.follow(tracked, eni, key, marks)
+    private func followTracked(_ eni: Int, _ key: PacketKey, _ marks: TCPSegmentMarks?, now: Int64) -> Lookup {
+        let (canonical, forward) = Self.canonical(key)
+        guard let slot = tracked.find(TrackedKey(key: canonical, eni: Int32(eni))) else { return .untracked }
+        let entry = tracked.value(at: slot)
+        let fromOpener = entry.pointee.openerForward == forward
+        if key.proto == .udp, entry.pointee.udpSeen != 3 {
+            entry.pointee.udpSeen |= fromOpener ? (entry.pointee.udpSeen & 1) << 1 : 1
+        }
+        let timeout = timeouts[eni].of(key.proto, udpStream: entry.pointee.udpSeen == 3)
+        if now - entry.pointee.last > timeout {
+            expired = (timeout, entry.pointee.last, eni, key.proto)
+            tracked.remove(at: slot)
+            return .expired
+        }
+        entry.pointee.last = max(entry.pointee.last, now)
+        guard let m = marks else { return .tracked }
+        if m.flags.contains(.rst) || entry.pointee.close.follow(m, fromA: fromOpener) {
+            tracked.remove(at: slot)
+        }
+        return .tracked
+    }
+
+    enum Lookup { case tracked, untracked, expired }
+
+    /// How a step names a drop after expiry ("tracked state expired after 350 s idle (Nitro v6); no ingress rule …").
+    static let expiredPrefix = "tracked state expired after "
+
+    /// The expiry `check` just found, in words: "tracked state expired after 350 s idle (Nitro v6)".
+    private func expiryText(_ eni: Int) -> String {
+        let t = timeouts[eni]
+        let basis: String
+        switch expired.proto {
+        case .tcp: basis = t.tcpBasis == "default" ? "" : " (\(t.tcpBasis))"
+        case .udp: basis = expired.timeout == t.udpStream && t.udpStream != t.udp ? " (UDP stream)" : " (UDP)"
+        default: basis = ""
+        }
+        return Self.expiredPrefix + "\(Self.seconds(expired.timeout)) s idle\(basis)"
+    }
+
+    private static func seconds(_ ns: Int64) -> String {
+        ns % 1_000_000_000 == 0 ? String(ns / 1_000_000_000) : String(format: "%.3f", Double(ns) / 1e9)
     }
 
     /// Whether `key` belongs to a connection `table` holds for `eni` (either way), following its close: the entry
@@ -124,8 +210,25 @@ final class SecurityGroup {
     /// Connections tracked, over every ENI.
     var trackedConnections: Int { tracked.count }
 
-    /// Starts tracking the connection `key` opens at `eni`.
-    private func track(_ eni: Int, _ key: PacketKey) { Self.track(tracked, eni, key) }
+    /// Starts tracking the connection `key` opens at `eni` at `now`. When the table has doubled since the last
+    /// sweep, the entries idle past their timeout go first (lookups expire only the entries they meet): the
+    /// table follows the connections alive, not every connection ever made.
+    private func track(_ eni: Int, _ key: PacketKey, now: Int64) {
+        if tracked.count >= sweepAt { sweep(now: now) }
+        let (canonical, forward) = Self.canonical(key)
+        tracked[TrackedKey(key: canonical, eni: Int32(eni))] = Tracked(openerForward: forward, last: now)
+    }
+
+    /// Removes every entry idle past its timeout at `now`.
+    @inline(never)
+    private func sweep(now: Int64) {
+        var gone: [TrackedKey] = []
+        tracked.forEach { k, v in
+            if now - v.last > timeouts[Int(k.eni)].of(k.key.proto, udpStream: v.udpSeen == 3) { gone.append(k) }
+        }
+        for k in gone { tracked.removeValue(forKey: k) }
+        sweepAt = max(4096, tracked.count * 2)
+    }
 
     /// Starts tracking in `table` the connection `key` opens at `eni`.
     static func track(_ table: HashTable<TrackedKey, Tracked>, _ eni: Int, _ key: PacketKey) {

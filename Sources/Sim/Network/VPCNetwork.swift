@@ -107,7 +107,7 @@ public final class VPCNetwork {
         self.scheduler = scheduler
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         tables = HopTables(model)
-        securityGroups = SecurityGroup(model)
+        securityGroups = SecurityGroup(model, assumptions: assumptions)
         networkACLs = NetworkACL(model)
         routeTables = RouteTable(model)
         internetGateways = InternetGateway(model, assumptions: assumptions)
@@ -424,7 +424,7 @@ public final class VPCNetwork {
     @inline(__always)
     func securityGroupEgress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey, _ marks: TCPSegmentMarks?,
                              _ how: StaticString) -> Bool {
-        let v = securityGroups.check(eni, .outbound, key, marks, traced: p.traced)
+        let v = securityGroups.check(eni, .outbound, key, marks, now: scheduler.now, traced: p.traced)
         guard v.recorded else { return true }
         let step = securityGroups.step(eni, .outbound, key, of: v)
         record(&p, step)
@@ -437,7 +437,7 @@ public final class VPCNetwork {
 
     /// `eni`'s security groups, for a packet arriving: nil when they let it in.
     func securityGroupIngress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
-        let v = securityGroups.check(eni, .inbound, key, p.closeMarks, traced: p.traced)
+        let v = securityGroups.check(eni, .inbound, key, p.closeMarks, now: scheduler.now, traced: p.traced)
         return verdict(v, &p) { securityGroups.step(eni, .inbound, key, of: v) }
     }
 

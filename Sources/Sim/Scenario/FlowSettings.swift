@@ -63,6 +63,11 @@ public enum FlowSettings {
         try duration(text, key: "keepalive", example: "60s", positive: true)
     }
 
+    /// `server_keepalive`: the server socket's TCP keepalive time (more than 0).
+    public static func serverKeepalive(_ text: String) throws -> Int64 {
+        try duration(text, key: "server_keepalive", example: "400s", positive: true)
+    }
+
     /// `server_alive_interval`: OpenSSH's ServerAliveInterval (more than 0).
     public static func serverAliveInterval(_ text: String) throws -> Int64 {
         try duration(text, key: "server_alive_interval", example: "60s", positive: true)

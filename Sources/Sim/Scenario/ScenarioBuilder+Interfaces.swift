@@ -151,7 +151,7 @@ extension ScenarioBuilder {
         for item in items {
             var f = try r.fields(item, what: "instance", allowed: [
                 "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "stack", "source_dest_check",
-                "forwarding",
+                "forwarding", "nitro", "connection_tracking",
             ])
             let index = model.instances.count
             let (id, name) = try identify(&f, .instance, index: index)
@@ -172,9 +172,11 @@ extension ScenarioBuilder {
                 publicIP = a
             }
             let eniID = ScenarioValues.eniID(hashing: id)
-            let eni = try addENI(ENI(id: eniID, name: name, subnet: subnet, privateIP: privateIP ?? .any,
-                                     publicIP: publicIP, securityGroups: groups, owner: .instance(index),
-                                     mac: ScenarioValues.mac(hashing: eniID)), node: item)
+            var eniSpec = ENI(id: eniID, name: name, subnet: subnet, privateIP: privateIP ?? .any,
+                              publicIP: publicIP, securityGroups: groups, owner: .instance(index),
+                              mac: ScenarioValues.mac(hashing: eniID))
+            if let n = f["connection_tracking"] { eniSpec.connectionTracking = try readConnectionTracking(n) }
+            let eni = try addENI(eniSpec, node: item)
             if privateIP == nil { pendingAllocations.append((eni, owner, item)) }
             var instance = Instance(id: id, name: name, eni: eni, stack: stack)
             if let n = f["source_dest_check"] { instance.sourceDestCheck = try r.bool(n, key: "source_dest_check") }
@@ -182,8 +184,25 @@ extension ScenarioBuilder {
                 instance.forwarding = try r.oneOf(n, key: "forwarding", [("off", .off), ("router", .router),
                                                                           ("stateful", .stateful), ("nat", .nat)])
             }
+            if let n = f["nitro"] {
+                // The Nitro system's generation: only v6 changes what the model does (its 350 s TCP timeout).
+                instance.nitroV6 = try r.oneOf(n, key: "nitro", [("v1", false), ("v2", false), ("v3", false),
+                                                                  ("v4", false), ("v5", false), ("v6", true)])
+            }
             model.instances.append(instance)
         }
+    }
+
+    /// `connection_tracking`: the ENI's ConnectionTrackingSpecification, each value in the range the EC2 API
+    /// accepts.
+    func readConnectionTracking(_ node: Node) throws -> ConnectionTracking {
+        let f = try r.fields(node, what: "connection_tracking", key: "connection_tracking",
+                             allowed: ["tcp_established_timeout", "udp_timeout", "udp_stream_timeout"])
+        var c = ConnectionTracking()
+        c.tcpEstablishedTimeout = try f.integer("tcp_established_timeout", range: ConnectionTracking.tcpEstablishedRange)
+        c.udpTimeout = try f.integer("udp_timeout", range: ConnectionTracking.udpRange)
+        c.udpStreamTimeout = try f.integer("udp_stream_timeout", range: ConnectionTracking.udpStreamRange)
+        return c
     }
 
     func readStack(_ f: YAMLFields) throws -> StackProfile {

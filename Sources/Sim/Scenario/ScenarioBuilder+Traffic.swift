@@ -82,6 +82,7 @@ extension ScenarioBuilder {
             var f = try r.fields(item, what: "flow", allowed: [
                 "name", "from", "to", "app", "start", "size", "request_size", "expect", "client", "connect_timeout",
                 "source_port", "hold", "steps", "keepalive", "server_alive_interval", "server_alive_count_max",
+                "server_keepalive",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -128,6 +129,9 @@ extension ScenarioBuilder {
     /// An interactive session's settings: `steps`, `keepalive`, `server_alive_interval`, `server_alive_count_max`.
     func readSession(_ f: YAMLFields, into spec: inout FlowSpec) throws {
         if let n = f["keepalive"] { spec.keepalive = try setting(n, key: "keepalive", FlowSettings.keepalive) }
+        if let n = f["server_keepalive"] {
+            spec.serverKeepalive = try setting(n, key: "server_keepalive", FlowSettings.serverKeepalive)
+        }
         for key in ["steps", "server_alive_interval", "server_alive_count_max"] where f.has(key) && spec.app != .sftp {
             throw r.error(at: f.keyNode(key), "flow '\(spec.name)': \(key) is for app sftp, not \(spec.app.rawValue)")
         }

@@ -225,6 +225,15 @@ struct ScenarioBuilder {
             case "http_close": a.httpClose = try r.oneOf(v, key: k, HTTPCloseOrder.allCases.map { ($0.rawValue, $0) })
             case "tgw_cross_az": a.tgwCrossAZ = try r.oneOf(v, key: k, Assumptions.TGWCrossAZ.allCases.map { ($0.rawValue, $0) })
             case "tgw_processing_us": a.tgwProcessing = Int64(try r.integer(v, key: k, range: 0...10_000_000)) * 1000
+            case "sg_tcp_established_timeout_s":
+                a.sgTCPEstablishedTimeout = Int64(try r.integer(v, key: k, range: ConnectionTracking.tcpEstablishedRange)) * 1_000_000_000
+            case "sg_tcp_established_timeout_nitro_v6_s":
+                a.sgTCPEstablishedTimeoutNitroV6 = Int64(try r.integer(v, key: k, range: ConnectionTracking.tcpEstablishedRange)) * 1_000_000_000
+            case "sg_udp_timeout_s":
+                a.sgUDPTimeout = Int64(try r.integer(v, key: k, range: ConnectionTracking.udpRange)) * 1_000_000_000
+            case "sg_udp_stream_timeout_s":
+                a.sgUDPStreamTimeout = Int64(try r.integer(v, key: k, range: ConnectionTracking.udpStreamRange)) * 1_000_000_000
+            case "sg_other_timeout_s": a.sgOtherTimeout = Int64(try r.integer(v, key: k, range: 1...432_000)) * 1_000_000_000
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
