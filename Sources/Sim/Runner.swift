@@ -166,13 +166,13 @@ public enum Runner {
             if let found = FixFinder.fix(scenario: scenario, flow: i, result: r) {
                 fix = RunReport.Fix(found)
             }
-            flows.append(RunReport.Flow(
+            flows.append(blackHoleNamed(r, RunReport.Flow(
                 name: f.name, from: f.sourceLabel, to: f.destination.label, app: f.app.rawValue, app_basis: f.appBasis,
                 outcome: r.outcome?.rawValue ?? "timeout", elapsed_s: RunReport.seconds(r.elapsed), message: r.message,
                 client_port: r.clientPort == 0 ? nil : Int(r.clientPort), syn_times_s: r.synTimes.map { RunReport.seconds($0) },
                 drop: r.drop.map(RunReport.drop), drops: r.drops.map(RunReport.drop),
                 hops: r.requestPath.map(RunReport.hop), reply_hops: r.replyPath.map(RunReport.hop), fix: fix,
-                expectation: expectation))
+                expectation: expectation)))
         }
         var generators: [RunReport.Generator] = []
         for (g, gen) in scenario.generators.enumerated() {
@@ -317,4 +317,11 @@ public enum Runner {
     static func writeAtomically(_ data: Data, to path: String) throws {
         try writeFileAtomically([UInt8](data), to: path)
     }
+}
+
+/// `flow` with the black hole `r` shows named (report.json's `black_hole`, report.txt's "PATH MTU BLACK HOLE").
+private func blackHoleNamed(_ r: FlowResult, _ flow: RunReport.Flow) -> RunReport.Flow {
+    var f = flow
+    f.black_hole = r.blackHole
+    return f
 }

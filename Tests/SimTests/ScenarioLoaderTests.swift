@@ -150,7 +150,9 @@ private func expectError(_ yaml: String, _ line: Int, _ column: Int, _ message: 
     #expect(m.enis[m.lambdas[0].enis[0]].privateIP == IPv4Address("10.0.1.6"))
     #expect(m.enis[m.instances[0].eni].id == ScenarioValues.eniID(hashing: "i-1"))
     #expect(m.enis[m.instances[0].eni].owner == .instance(0))
-    #expect(m.instances[0].stack == .linux)
+    // Linux on the instance's 9001-byte interface (assumption instance_mtu): MSS 8961.
+    #expect(m.instances[0].stack == StackProfile.linux.withMTU(9001))
+    #expect(m.instances[0].stack.mss == 8961)
 }
 
 @Test func subnetWithoutAssociationsFallsBackToMainTableAndSynthesizedDefaultNACL() throws {

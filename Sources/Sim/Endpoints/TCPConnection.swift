@@ -88,6 +88,12 @@ public final class TCPConnection: ScheduledTarget {
     /// End of the last segment shorter than a full one (snd_sml).
     private var sndSml: UInt32 = 0
     private var peerMSS: Int32 = 536
+    /// The MSS the path MTU allows (path MTU less 40) since an ICMP "fragmentation needed" reported it, until
+    /// `pmtuExpiry`; .max: none learned (`pathMTUReported`).
+    private var pmtuMSS: Int32 = .max
+    private var pmtuExpiry: Int64 = 0
+    /// How long a learned path MTU lasts (assumption pmtu_expires_s: Linux net.ipv4.route.mtu_expires, 600 s).
+    var pmtuExpires: Int64 = 600_000_000_000
     /// The peer's window in bytes (at most 65535 << 14).
     private var peerWindow: Int32 = 65535
     /// The congestion controller (CUBIC) and the receive-window autotuning: `TCPWindows`.
@@ -183,7 +189,7 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.
-    var segmentSize: Int { min(Int(peerMSS), Int(stack.mss)) - (useTimestamps ? 12 : 0) }
+    var segmentSize: Int { min(Int(peerMSS), Int(stack.mss), Int(pmtuMSS)) - (useTimestamps ? 12 : 0) }
 
     // MARK: Opening
 
@@ -309,6 +315,7 @@ public final class TCPConnection: ScheduledTarget {
 
     private func pump() {
         guard state == .established || state == .closeWait else { return }
+        if pmtuMSS != .max, now >= pmtuExpiry { pmtuMSS = .max }  // the route exception expired
         let mss = segmentSize
         let cwndBytes = Int(w.cwnd) * mss
         let window = min(cwndBytes, Int(peerWindow))
@@ -449,6 +456,29 @@ public final class TCPConnection: ScheduledTarget {
             armRTO()
             return
         }
+        sndNxt = sndUna
+        if finSent { finSent = false; state = state == .lastAck ? .closeWait : .established }
+        pump()
+    }
+
+    // MARK: Path MTU
+
+    /// An ICMP "fragmentation needed" reported next-hop MTU `mtu` for a segment starting at `quotedSequence`.
+    /// As Linux (net/ipv4/tcp_ipv4.c tcp_v4_err, tcp_v4_mtu_reduced): ignored unless the quoted segment is one
+    /// still unacknowledged (snd_una ≤ seq < snd_nxt); the path MTU is kept (a route exception, `pmtuExpires`;
+    /// never below 552, ip_rt_min_pmtu), and when it shrinks the MSS (tcp_sync_mss) the unacknowledged data
+    /// goes again at once in segments of the new size (tcp_simple_retransmit), with no RTO backoff.
+    func pathMTUReported(_ mtu: Int, quotedSequence seq: UInt32) {
+        guard state != .closed, state != .synSent, state != .synReceived else { return }
+        guard seqLEQ(sndUna, seq), seqLT(seq, sndNxt) else { return }
+        let mss = Int32(max(mtu, 552) - 40)
+        let before = segmentSize
+        pmtuMSS = min(pmtuMSS == .max ? mss : pmtuMSS, mss)
+        pmtuExpiry = now + pmtuExpires
+        guard segmentSize < before else { return }
+        dupAcks = 0
+        recoveryPoint = sndNxt
+        if finSent, sndNxt == finSeq &+ 1, sndUna == finSeq { return }  // only the FIN is out: nothing to resize
         sndNxt = sndUna
         if finSent { finSent = false; state = state == .lastAck ? .closeWait : .established }
         pump()

@@ -45,7 +45,8 @@ public enum FixFinder {
             if current.outcome == .ok { return Result(changes: changes, verified: true, advice: nil) }
         }
         for _ in 0..<6 {
-            guard let drop = current.drops.first else { break }
+            // A packet too big for a link is no rule's doing: the ICMP dropped after it is (FlowResult.primary).
+            guard let drop = FlowResult.primary(current.drops), drop.kind != "path-mtu" else { break }
             guard let (model, change) = propose(s.model, drop, flow: s.flows[0], result: current) else {
                 return Result(changes: changes, verified: false, advice: advice(s.model, drop))
             }
@@ -116,9 +117,12 @@ public enum FixFinder {
             let ports = isReply ? ephemeralRange(model, for: key.destination) : PortRange(key.destinationPort, key.destinationPort)
             let rules = inbound ? m.networkACLs[a].inbound : m.networkACLs[a].outbound
             let number = freeRuleNumber(rules, before: rules.first { NACLEvaluator.matches($0, key, peer: peer) })
+            // ICMP "fragmentation needed" may come from any router on the path: VPC-UG path_mtu_discovery asks for
+            // a rule for type 3 code 4 (from anywhere), not for one address.
+            let pmtud = key.proto == .icmp && key.icmpType == 3 && key.icmpCode == 4
             let rule = NACLRule(number: number, proto: .number(key.proto), ports: key.hasPorts ? ports : nil,
-                                icmpType: nil, icmpCode: nil, cidr: IPv4CIDR(containing: peer, prefixLength: 32),
-                                action: .allow)
+                                icmpType: pmtud ? 3 : nil, icmpCode: pmtud ? 4 : nil,
+                                cidr: pmtud ? .anyIPv4 : IPv4CIDR(containing: peer, prefixLength: 32), action: .allow)
             if inbound {
                 m.networkACLs[a].inbound.append(rule)
                 m.networkACLs[a].inbound.sort { $0.number < $1.number }
@@ -126,7 +130,9 @@ public enum FixFinder {
                 m.networkACLs[a].outbound.append(rule)
                 m.networkACLs[a].outbound.sort { $0.number < $1.number }
             }
-            let reason = isReply
+            let reason = pmtud
+                ? "ICMP fragmentation needed (type 3 code 4) reports a path MTU smaller than the packets (Path MTU Discovery; NACLs are stateless)"
+                : isReply
                 ? "replies from \(key.source):\(key.sourcePort) come back to ports \(ports.description) (NACLs are stateless)"
                 : "the request to \(key.destination):\(key.destinationPort) crosses this subnet boundary \(inbound ? "inbound" : "outbound")"
             return (m, RuleChange(component: model.networkACLs[a].display,
@@ -143,14 +149,21 @@ public enum FixFinder {
             if let byGroup = groupRuleChange(model, eni: eni, egress: egress, key: key, peer: peer) {
                 return byGroup
             }
+            // ICMP "fragmentation needed" comes from whichever router has the small link: EC2-UG
+            // security-group-rules-reference asks for an inbound ICMP rule from anywhere for Path MTU Discovery.
+            let pmtud = !egress && key.proto == .icmp && key.icmpType == 3 && key.icmpCode == 4
             let rule = SecurityGroupRule(proto: .number(key.proto),
                                          ports: key.hasPorts ? PortRange(key.destinationPort, key.destinationPort) : nil,
-                                         peer: .cidr(IPv4CIDR(containing: peer, prefixLength: 32)), description: nil)
+                                         peer: .cidr(pmtud ? .anyIPv4 : IPv4CIDR(containing: peer, prefixLength: 32)),
+                                         description: nil)
             if egress { m.securityGroups[g].egress.append(rule) } else { m.securityGroups[g].ingress.append(rule) }
             return (m, RuleChange(component: model.securityGroups[g].display,
                                   change: "\(egress ? "egress" : "ingress"): add "
                                       + SecurityGroupEvaluator.describe(model, group: g, egress ? .outbound : .inbound, rule),
-                                  reason: "security groups are stateful: replies need no rule"))
+                                  reason: pmtud
+                                      ? "AWS documents an inbound ICMP rule for Path MTU Discovery; a tracked connection's "
+                                          + "ICMP errors are not admitted without it (assumption sg_admits_related_icmp)"
+                                      : "security groups are stateful: replies need no rule"))
         case "route":
             guard let t = m.routeTables.firstIndex(where: { $0.id == drop.component }) else { return nil }
             if let byTGW = tgwRouteChange(model, table: t, destination: key.destination) { return byTGW }

@@ -36,6 +36,12 @@ public struct PacketPayload: @unchecked Sendable {
         try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
+    /// Calls `body` with the bytes to change in place (valid during the call only; only their owner, the network).
+    @inline(__always)
+    func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeMutableRawBufferPointer(start: base, count: count))
+    }
+
     /// A copy of the bytes, as an array.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 

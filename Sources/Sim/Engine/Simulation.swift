@@ -20,6 +20,25 @@ public struct FlowResult: Sendable {
     public var ready = false
     /// The Hyperplane ENI a Lambda flow used (index into the model's ENIs); nil for other sources.
     public var sourceENI: Int?
+
+    /// The drop a flow is known by: the first, unless it is a packet too big for a link (`path-mtu`) and
+    /// something else dropped too — then the ICMP that would have reported it, dropped later, is what a rule
+    /// change can fix (a path MTU black hole).
+    static func primary(_ drops: [DropInfo]) -> DropInfo? {
+        guard let first = drops.first, first.kind == "path-mtu" else { return drops.first }
+        return drops.first { $0.kind != "path-mtu" } ?? first
+    }
+
+    /// The path MTU black hole, named: "path MTU 1400 < packet 1500 bytes; the ICMP that would report it was
+    /// dropped at acl-… (public) inbound: * DENY all 0.0.0.0/0"; nil unless a packet was too big for a link and
+    /// an ICMP of this flow was dropped.
+    public var blackHole: String? {
+        guard let big = drops.first(where: { $0.kind == "path-mtu" }) else { return nil }
+        let size = big.rule.split(separator: ";").first.map(String.init) ?? big.rule
+        guard let icmp = drops.first(where: { $0.key.proto == .icmp && $0.kind != "path-mtu" }) else { return nil }
+        return "\(size); the ICMP that would report it was dropped at \(icmp.componentDisplay)"
+            + (icmp.direction.map { " \($0)" } ?? "") + ": \(icmp.rule)"
+    }
 }
 
 /// A flow in progress: its spec, its result so far, and its client's bookkeeping: it observes the client's
@@ -391,6 +410,7 @@ public final class Simulation {
     public init(scenario: Scenario) {
         self.scenario = scenario
         instanceStacks = scenario.model.instances.map { SharedStack($0.stack) }
+        lambdaStack = SharedStack(StackProfile.linux.withMTU(scenario.assumptions.lambdaMTU))
         hostStacks = scenario.model.outsideHosts.map { SharedStack($0.stack) }
         rng = SplitMix64(seed: scenario.seed)
         spread = LambdaSpread(model: scenario.model, rule: scenario.assumptions.lambdaSubnetSpread, seed: scenario.seed)
@@ -466,10 +486,10 @@ public final class Simulation {
     func noteDrop(flow: Int, _ make: (inout [DropInfo]) -> Void) {
         if let a = active[flow] {
             make(&a.result.drops)
-            a.result.drop = a.result.drops.first
+            a.result.drop = FlowResult.primary(a.result.drops)
         } else if flow >= 0, flow < results.count {
             make(&results[flow].drops)
-            results[flow].drop = results[flow].drops.first
+            results[flow].drop = FlowResult.primary(results[flow].drops)
         } else if let g = generator(of: flow) {
             make(&generatorResults[g].drops)
         }
@@ -582,7 +602,7 @@ public final class Simulation {
 
     /// The stacks connections share: Lambda's (Linux), each instance's, each outside host's (made with the
     /// simulation: read at every accept and reset, where `lazy` checked each time).
-    let lambdaStack = SharedStack(.linux)
+    let lambdaStack: SharedStack
     /// The AWS services behind interface endpoints (Linux).
     let serviceStack = SharedStack(.linux)
     let instanceStacks: [SharedStack]
@@ -680,6 +700,7 @@ public final class Simulation {
                                  remote: (remote, template.spec.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: template.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
+        conn.pmtuExpires = scenario.assumptions.pmtuExpires
         if let k = template.spec.keepalive { conn.keepalive = TCPKeepalive(time: k) }
         conn.pathRate = pathRate(template.spec)
         flow.conn = conn
@@ -811,6 +832,7 @@ public final class Simulation {
                                      nagle: app_?.serverNagle ?? false,
                                      rng: &rng)
             conn.traces = p.flow < scenario.flows.count
+            conn.pmtuExpires = scenario.assumptions.pmtuExpires
             conn.pathRate = withSpec(of: p.flow) { pathRate($0) } ?? 0
             if let k = withSpec(of: p.flow, { $0.serverKeepalive }) ?? nil { conn.keepalive = TCPKeepalive(time: k) }
             connectionCreated?(conn)
@@ -823,7 +845,10 @@ public final class Simulation {
 extension HostEndpoint {
     /// `p` is lent (inout: by address, not copied; not changed).
     func receive(_ p: inout SimPacket, sim: Simulation) {
-        guard let t = p.tcp else { return }
+        guard let t = p.tcp else {
+            if p.ip.proto == .icmp { receiveICMP(&p) }
+            return
+        }
         let key = ConnectionKey(localPort: t.destinationPort, remote: p.ip.source, remotePort: t.sourcePort)
         if let c = connections[key] {
             c.receive(lent: &p)
@@ -860,6 +885,20 @@ extension HostEndpoint {
                 }
             }
         }
+    }
+
+    /// An ICMP "fragmentation needed" (type 3 code 4) quoting a segment of one of this host's connections: the
+    /// connection learns the path MTU (Linux tcp_v4_err → tcp_v4_mtu_reduced). Other ICMP changes nothing.
+    func receiveICMP(_ p: inout SimPacket) {
+        guard let i = p.transport.icmp, i.type == .destinationUnreachable, i.code == 4,
+              let quoted = VPCNetwork.quotedKey(p), quoted.proto == .tcp, quoted.source == address else { return }
+        let key = ConnectionKey(localPort: quoted.sourcePort, remote: quoted.destination, remotePort: quoted.destinationPort)
+        guard let c = connections[key] else { return }
+        let seq = p.payload.withUnsafeBytes { b -> UInt32 in
+            let h = Int(b[0] & 0x0F) * 4
+            return UInt32(b[h + 4]) << 24 | UInt32(b[h + 5]) << 16 | UInt32(b[h + 6]) << 8 | UInt32(b[h + 7])
+        }
+        c.pathMTUReported(Int(i.nextHopMTU), quotedSequence: seq)
     }
 
     /// RST,ACK as Linux answers a SYN to a closed port (or RST for a stray segment).

@@ -23,6 +23,9 @@ public struct Step: Sendable, Equatable, Codable {
         /// A virtual private gateway and a Site-to-Site VPN connection's tunnel (`VPNGateway`).
         case vpnGateway = "vpn-gateway"
         case vpnConnection = "vpn-connection"
+        /// A link smaller than the packet (an outside host's `path_mtu`): the router before it drops a packet with
+        /// DF set and sends ICMP "fragmentation needed" (`VPCNetwork+PathMTU.swift`).
+        case pathMTU = "path-mtu"
     }
     public enum Action: String, Sendable, Codable {
         case allowed, denied, forwarded, translated, dropped, delivered
@@ -76,6 +79,7 @@ public struct Step: Sendable, Equatable, Codable {
         case .transitGatewayRoute: return "route"
         case .vpnGateway: return "VGW"
         case .vpnConnection: return "VPN"
+        case .pathMTU: return "path MTU"
         }
     }
 

@@ -290,6 +290,29 @@ public struct Assumptions: Sendable, Equatable {
     public var sgUDPStreamTimeout: Int64 = 180_000_000_000
     public var sgOtherTimeout: Int64 = 600_000_000_000
 
+    /// Interface MTUs, bytes; each stack's MSS follows its MTU less 40 (9001 → 8961). An instance's: EC2-UG
+    /// network_mtu ("all current generation instances support jumbo frames": 9001); per instance `mtu:`.
+    public var instanceMTU: Int = 9001
+    /// A Lambda function's Hyperplane ENI: AWS documents no MTU for it; 1500 is what the function's network
+    /// interface shows (undocumented).
+    public var lambdaMTU: Int = 1500
+    /// An outside or on-premises host's interface: Ethernet's 1500 unless the host says (`mtu:`).
+    public var outsideHostMTU: Int = 1500
+    /// What an internet gateway forwards: EC2-UG network_mtu ("traffic that flows through an internet gateway …
+    /// will forward packets up to 1500 bytes only").
+    public var igwMTU: Int = 1500
+    /// Whether a security group admits an ICMP error (type 3) quoting a connection it tracks without an inbound
+    /// ICMP rule, as Linux conntrack admits RELATED packets. AWS documents the opposite need: EC2-UG
+    /// security-group-rules-reference, "Path MTU Discovery": "To ensure that your instance can receive this
+    /// message, you must add this rule to the inbound security group rules" (Custom ICMP, Destination Unreachable,
+    /// fragmentation required); it does not document related ICMP. Default: not admitted.
+    public var sgAdmitsRelatedICMP: Bool = false
+    /// How long a Linux sender keeps a path MTU learned from ICMP "fragmentation needed" (a route exception):
+    /// net.ipv4.route.mtu_expires, 600 s (Documentation/networking/ip-sysctl.rst).
+    public var pmtuExpires: Int64 = 600_000_000_000
+    /// net.ipv4.tcp_mtu_probing (ip-sysctl.rst: default 0, off): no black-hole detection; only 0 is modeled.
+    public var tcpMTUProbing: Int = 0
+
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
 
@@ -337,6 +360,14 @@ public struct Assumptions: Sendable, Equatable {
              "EC2 API ConnectionTrackingSpecification"),
             ("sg_other_timeout_s", String(sgOtherTimeout / 1_000_000_000),
              "EC2-UG security-group-connection-tracking (other protocols; ICMP assumed alike)"),
+            ("instance_mtu", String(instanceMTU), "EC2-UG network_mtu (jumbo frames, 9001)"),
+            ("lambda_mtu", String(lambdaMTU), "undocumented by AWS (a Lambda ENI's MTU)"),
+            ("outside_host_mtu", String(outsideHostMTU), "Ethernet's 1500; per host (mtu:)"),
+            ("igw_mtu", String(igwMTU), "EC2-UG network_mtu (internet gateway: 1500)"),
+            ("sg_admits_related_icmp", String(sgAdmitsRelatedICMP),
+             "EC2-UG security-group-rules-reference (Path MTU Discovery needs an inbound ICMP rule)"),
+            ("pmtu_expires_s", String(pmtuExpires / 1_000_000_000), "Linux net.ipv4.route.mtu_expires default"),
+            ("tcp_mtu_probing", String(tcpMTUProbing), "Linux net.ipv4.tcp_mtu_probing default (off)"),
         ]
     }
 }

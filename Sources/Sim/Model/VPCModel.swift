@@ -422,6 +422,17 @@ public struct StackProfile: Sendable, Equatable {
 
     static let second: Int64 = 1_000_000_000
 
+    /// The stack on an interface of `mtu` bytes: the MSS it advertises is the MTU less the IPv4 and TCP headers
+    /// (RFC 9293 §3.7.1; 9001 → 8961), and Linux's SYN window is the largest multiple of that MSS within 65535
+    /// (tcp_select_initial_window: 64240 at 1460, 62727 at 8961).
+    public func withMTU(_ mtu: Int) -> StackProfile {
+        var p = self
+        let mss = max(mtu - 40, 536)
+        p.mss = UInt16(mss)
+        p.synWindow = UInt16(65535 / mss * mss)
+        return p
+    }
+
     /// Linux before 6.5: tcp_syn_retries 6, initial RTO 1 s doubling: SYNs at 0,1,3,7,15,31,63 s, the connect
     /// fails at 127 s (Documentation/networking/ip-sysctl.rst; net/ipv4/tcp_timer.c).
     public static let linux = StackProfile(
@@ -498,6 +509,8 @@ public struct Instance: Named, Sendable {
     /// connections then time out after 350 s idle by default instead of 5 days (EC2 API
     /// ConnectionTrackingSpecification, TcpEstablishedTimeout).
     public var nitroV6 = false
+    /// The interface MTU, bytes (`mtu:`; default `assumptions.instance_mtu`); `stack.mss` follows it.
+    public var mtu = 9001
 }
 
 /// What answers on a port of an outside host.
@@ -527,6 +540,12 @@ public struct OutsideHost: Named, Sendable {
     /// VPN connections, never across the internet; its `rtt` is the round trip between the AWS end of the
     /// tunnel and the host. nil for a host on the internet.
     public var customerGateway: Int? = nil
+    /// The host's interface MTU (`mtu:`; default `assumptions.outside_host_mtu`); `stack.mss` follows it.
+    public var mtu = 1500
+    /// The MTU of the link in front of the host (`path_mtu:`, a PPPoE line or a VPN on the way); 0: none smaller
+    /// than the host's own. A packet bigger than it with DF set is dropped by the router there, which sends ICMP
+    /// "fragmentation needed" (type 3 code 4) with this MTU back to the sender (RFC 1191).
+    public var pathMTU = 0
 
     public func behaviour(on port: UInt16) -> PortBehaviour { ports[port] ?? otherPorts }
 }

@@ -151,6 +151,7 @@ public enum NACLEvaluator {
             s += " " + (rule.ports ?? .all).description
         } else if case .number(let p) = rule.proto, p == .icmp {
             s += " type \(rule.icmpType.map { $0 < 0 ? "all" : String($0) } ?? "all")"
+            if let c = rule.icmpCode, c >= 0 { s += " code \(c)" }
         }
         return s + " \(rule.cidr)"
     }

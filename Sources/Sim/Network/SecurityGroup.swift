@@ -207,6 +207,11 @@ final class SecurityGroup {
         return true
     }
 
+    /// Whether `key` (either way) is a connection tracked at `eni`, changing nothing.
+    func isTracked(_ eni: Int, _ key: PacketKey) -> Bool {
+        tracked.find(TrackedKey(key: Self.canonical(key).key, eni: Int32(eni))) != nil
+    }
+
     /// Connections tracked, over every ENI.
     var trackedConnections: Int { tracked.count }
 

@@ -44,6 +44,8 @@ public final class VPCNetwork {
     let onPremByAddress = AddressMap<Int>()
     /// Half of each outside host's round trip.
     let hostOneWay: [Int64]
+    /// The MTU of the link in front of each outside host, 0 for none (`VPCNetwork+PathMTU.swift`).
+    let hostPathMTU: [Int]
 
     // MARK: Observers (Observation.swift)
 
@@ -118,6 +120,7 @@ public final class VPCNetwork {
         vpn = VPNGateway(model)
         gatewayRouteTables = GatewayRouteTable(model)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
+        hostPathMTU = model.outsideHosts.map(\.pathMTU)
         for (i, n) in model.natGateways.enumerated() {
             nats.append(NATGateway(index: i, spec: n, address: model.enis[n.eni].privateIP))
             natRefs.append(Borrowed(nats[i]))
@@ -188,6 +191,11 @@ public final class VPCNetwork {
         let p = slots.packet(slot)
         p.initialize(to: packet)
         p.pointee.id = id
+        if hostPathMTU[host] > 0, Int(p.pointee.ip.totalLength) > hostPathMTU[host], p.pointee.ip.dontFragment {
+            tooBigLeaving(host, &p.pointee)
+            slots.release(slot)
+            return
+        }
         let oneWay = hostOneWay[host] + queued
         if vpnFromHost(host, slot, &p.pointee, after: oneWay) { return }
         if let eni = internetGateways.publicToENI[p.pointee.ip.destination], let g = internetGateways.gateway(of: eni) {
@@ -438,6 +446,10 @@ public final class VPCNetwork {
     /// `eni`'s security groups, for a packet arriving: nil when they let it in.
     func securityGroupIngress(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         let v = securityGroups.check(eni, .inbound, key, p.closeMarks, now: scheduler.now, traced: p.traced)
+        if !v.allowed, key.proto == .icmp, let related = relatedICMP(eni, p) {
+            record(&p, related)
+            return nil
+        }
         return verdict(v, &p) { securityGroups.step(eni, .inbound, key, of: v) }
     }
 
@@ -554,6 +566,7 @@ public final class VPCNetwork {
         case .internetGateway(let g, let toInternet):
             if toInternet { igwToInternet(g, &p) } else { igwFromInternet(g, &p) }
         case .outsideHost(let h):
+            if hostPathMTU[h] > 0, Int(p.ip.totalLength) > hostPathMTU[h], tooBigForPath(h, &p) { return }
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                             componentDisplay: model.outsideHosts[h].id, action: .delivered,
                             rule: "delivered to \(model.outsideHosts[h].address)"))
@@ -789,11 +802,12 @@ public final class VPCNetwork {
         let t = igwInbound(g, &p, to: eni)
         // Captured as it arrived: its IP header put back for the capture (nothing else of it changed here).
         let translatedIP = p.ip
+        let icmpDrop = t.dropped ? icmpDropComment(t, p) : nil
         p.ip = arrivedIP
         capture(.internetGateway(g, toInternet: false), &p, outgoing: false,
                 comment: cachedComment(.fromInternet, g, t, address: before) {
                     "arrived from the internet; translated \(before) → \(translatedIP.destination) by "
-                        + "\(self.model.internetGateways[g].id); " + self.comment(t)
+                        + "\(self.model.internetGateways[g].id); " + (icmpDrop ?? self.comment(t))
                 })
         p.ip = translatedIP
         if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
@@ -807,6 +821,7 @@ public final class VPCNetwork {
         let before = p.ip.destination
         internetGateways.translateFromInternet(&p, to: eni)
         let after = p.ip.destination
+        if p.ip.proto == .icmp { translateQuotedSource(&p, from: before, to: after) }
         record(&p, internetGateways.step(g, action: .translated, rule: "1:1 NAT \(before) → \(after)"))
         var t: Transit
         let key = p.key

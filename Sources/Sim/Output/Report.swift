@@ -79,6 +79,8 @@ public struct RunReport: Codable, Sendable {
         public var ladder: [LadderEntry]? = nil
         /// Per capture point that saw the flow: its addresses there and a display filter for them.
         public var seen_at: [PointView]? = nil
+        /// A path MTU black hole, named (`FlowResult.blackHole`); absent when there is none.
+        public var black_hole: String? = nil
 
         /// As synthesized, except that `drop` is always there: null when nothing dropped the flow.
         public func encode(to encoder: Encoder) throws {
@@ -103,6 +105,7 @@ public struct RunReport: Codable, Sendable {
             try c.encodeIfPresent(source_eni, forKey: .source_eni)
             try c.encodeIfPresent(ladder, forKey: .ladder)
             try c.encodeIfPresent(seen_at, forKey: .seen_at)
+            try c.encodeIfPresent(black_hole, forKey: .black_hole)
         }
     }
     public struct Capture: Codable, Sendable {
@@ -295,6 +298,7 @@ public enum ReportRenderer {
                     + (d.direction.map { " \($0)" } ?? "") + ": \(d.rule)\n"
                 s += "          first: \(d.packet) at \(format6(d.first_time_s)) s\n"
             }
+            if let hole = f.black_hole { s += "  PATH MTU BLACK HOLE: \(hole)\n" }
             if let fix = f.fix {
                 s += fixText(fix, heading: "FIX", verified: "the flow succeeds when re-run with these changes")
             }

@@ -115,6 +115,7 @@ public final class RunRecorder: NetworkObserver {
         case .vpnGateway, .vpnConnection: kind = "vpn"; direction = nil
         case .vpcEndpoint: kind = "vpc-endpoint"; direction = nil
         case .internet, .delivered: kind = "internet"; direction = nil
+        case .pathMTU: kind = "path-mtu"; direction = nil
         }
         let start = sim.flowStart(f)
         sim.noteDrop(flow: f) { drops in

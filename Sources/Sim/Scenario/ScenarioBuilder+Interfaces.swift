@@ -151,7 +151,7 @@ extension ScenarioBuilder {
         for item in items {
             var f = try r.fields(item, what: "instance", allowed: [
                 "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "stack", "source_dest_check",
-                "forwarding", "nitro", "connection_tracking",
+                "forwarding", "nitro", "connection_tracking", "mtu",
             ])
             let index = model.instances.count
             let (id, name) = try identify(&f, .instance, index: index)
@@ -178,7 +178,9 @@ extension ScenarioBuilder {
             if let n = f["connection_tracking"] { eniSpec.connectionTracking = try readConnectionTracking(n) }
             let eni = try addENI(eniSpec, node: item)
             if privateIP == nil { pendingAllocations.append((eni, owner, item)) }
-            var instance = Instance(id: id, name: name, eni: eni, stack: stack)
+            let mtu = try f.integer("mtu", range: 576...9001) ?? assumptions.instanceMTU
+            var instance = Instance(id: id, name: name, eni: eni, stack: stack.withMTU(mtu))
+            instance.mtu = mtu
             if let n = f["source_dest_check"] { instance.sourceDestCheck = try r.bool(n, key: "source_dest_check") }
             if let n = f["forwarding"] {
                 instance.forwarding = try r.oneOf(n, key: "forwarding", [("off", .off), ("router", .router),

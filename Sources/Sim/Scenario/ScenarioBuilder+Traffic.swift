@@ -23,7 +23,7 @@ extension ScenarioBuilder {
             + [("closed", .closed), ("silent", .silent), ("hang", .listen(app: "hang"))]
         do {
             var f = try r.fields(item, what: what, allowed: [
-                "name", "ip", "rtt_ms", "bandwidth", "ports", "other_ports", "stack",
+                "name", "ip", "rtt_ms", "bandwidth", "ports", "other_ports", "stack", "mtu", "path_mtu",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -64,9 +64,17 @@ extension ScenarioBuilder {
             let other: PortBehaviour = try f["other_ports"].map {
                 try r.oneOf($0, key: "other_ports", [("closed", .closed), ("silent", .silent)])
             } ?? .closed
+            let mtu = try f.integer("mtu", range: 576...9001) ?? assumptions.outsideHostMTU
             var host = OutsideHost(name: name, address: ip, ports: ports, otherPorts: other, rtt: rtt,
-                                   stack: try readStack(f), mac: ScenarioValues.mac(hashing: name))
+                                   stack: try readStack(f).withMTU(mtu), mac: ScenarioValues.mac(hashing: name))
             host.bandwidth = bandwidth
+            host.mtu = mtu
+            if let n = f["path_mtu"] {
+                host.pathMTU = try r.integer(n, key: "path_mtu", range: 576...9001)
+                guard host.pathMTU < mtu else {
+                    throw r.error(at: n, "path_mtu \(host.pathMTU) is not smaller than the host's mtu \(mtu)")
+                }
+            }
             return host
         }
     }

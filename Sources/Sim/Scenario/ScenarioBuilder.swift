@@ -234,6 +234,17 @@ struct ScenarioBuilder {
             case "sg_udp_stream_timeout_s":
                 a.sgUDPStreamTimeout = Int64(try r.integer(v, key: k, range: ConnectionTracking.udpStreamRange)) * 1_000_000_000
             case "sg_other_timeout_s": a.sgOtherTimeout = Int64(try r.integer(v, key: k, range: 1...432_000)) * 1_000_000_000
+            case "instance_mtu": a.instanceMTU = try r.integer(v, key: k, range: 576...9001)
+            case "lambda_mtu": a.lambdaMTU = try r.integer(v, key: k, range: 576...9001)
+            case "outside_host_mtu": a.outsideHostMTU = try r.integer(v, key: k, range: 576...9001)
+            case "igw_mtu": a.igwMTU = try r.integer(v, key: k, range: 576...9001)
+            case "sg_admits_related_icmp": a.sgAdmitsRelatedICMP = try r.bool(v, key: k)
+            case "pmtu_expires_s": a.pmtuExpires = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
+            case "tcp_mtu_probing":
+                a.tcpMTUProbing = try r.integer(v, key: k, range: 0...2)
+                guard a.tcpMTUProbing == 0 else {
+                    throw r.error(at: v, "tcp_mtu_probing \(a.tcpMTUProbing) is not modeled (only 0, Linux's default)")
+                }
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }

@@ -1,0 +1,155 @@
+import Packets
+
+// MARK: Path MTU
+
+/// A link smaller than a packet, and the ICMP that reports it (RFC 1191; VPC-UG path_mtu_discovery): a packet
+/// bigger than the next link's MTU with DF set is dropped by the router before that link, which sends ICMP
+/// "destination unreachable, fragmentation needed and DF set" (type 3 code 4) with the link's MTU back to the
+/// packet's source, quoting the packet's IP header and first 8 bytes. That ICMP crosses the network as any packet
+/// does: an internet gateway translates it (and the header it quotes), the NACLs are stateless and need a rule
+/// for it, a security group needs an inbound ICMP rule unless `sg_admits_related_icmp`.
+///
+/// The link modeled is an outside host's `path_mtu` (the router in front of the host: a PPPoE line, a VPN). The
+/// router answers from the host's address: a home or office router in front of a client is usually the address
+/// the client's traffic leaves with (a named simplification, docs/scenarios.md).
+extension VPCNetwork {
+    /// A packet bigger than the path MTU in front of outside host `h` arrives there: with DF set (every packet
+    /// the modeled stacks send) it is dropped and ICMP type 3 code 4 goes back to its source. Without DF it
+    /// goes on whole (no modeled sender clears DF; fragmentation is not modeled).
+    /// Returns whether the packet was dropped.
+    @inline(never)
+    func tooBigForPath(_ h: Int, _ p: inout SimPacket) -> Bool {
+        guard p.ip.dontFragment else { return false }
+        let mtu = model.outsideHosts[h].pathMTU
+        let host = model.outsideHosts[h].id
+        let size = Int(p.ip.totalLength)
+        let step = Step(kind: .pathMTU, component: "path-mtu \(host)",
+                        componentDisplay: "link in front of \(host) (path MTU \(mtu))", action: .dropped,
+                        rule: "path MTU \(mtu) < packet \(size) bytes (DF set); ICMP fragmentation needed sent to "
+                            + "\(p.ip.source)")
+        record(&p, step)
+        capture(.outsideHost(h), &p, outgoing: false,
+                comment: "too big for link MTU \(mtu) (DF set): dropped; ICMP fragmentation needed sent")
+        drop(p, step)
+        let icmp = Self.fragmentationNeeded(quoting: p, from: model.outsideHosts[h].address, mtu: mtu)
+        let id = simulation.map { s in s { $0.nextPacketID() } } ?? 0
+        send(fromHost: h, icmp, id: id)
+        return true
+    }
+
+    /// Outside host `h` sends a packet bigger than the link in front of it, DF set: the router there drops it and
+    /// sends the ICMP back to the host at once (a router next to it). The ICMP comes from the host's own address,
+    /// standing in for the router's, which the model does not have.
+    @inline(never)
+    func tooBigLeaving(_ h: Int, _ p: inout SimPacket) {
+        let mtu = model.outsideHosts[h].pathMTU
+        let host = model.outsideHosts[h].id
+        let step = Step(kind: .pathMTU, component: "path-mtu \(host)",
+                        componentDisplay: "link in front of \(host) (path MTU \(mtu))", action: .dropped,
+                        rule: "path MTU \(mtu) < packet \(p.ip.totalLength) bytes (DF set); ICMP fragmentation needed "
+                            + "sent to \(p.ip.source)")
+        record(&p, step)
+        capture(.outsideHost(h), &p, outgoing: true,
+                comment: "sent; too big for link MTU \(mtu) (DF set): dropped; ICMP fragmentation needed sent")
+        drop(p, step)
+        let icmp = Self.fragmentationNeeded(quoting: p, from: model.outsideHosts[h].address, mtu: mtu)
+        let slot = slots.take()
+        let q = slots.packet(slot)
+        q.initialize(to: icmp)
+        q.pointee.id = simulation.map { s in s { $0.nextPacketID() } } ?? 0
+        schedule(slot, &q.pointee, to: .outsideHost(h), after: 0, carried: .max)
+    }
+
+    /// ICMP type 3 code 4 from `source` for packet `p`, reporting next-hop MTU `mtu`: the packet's IP header as it
+    /// arrived (checksum filled) and its first 8 bytes (RFC 792), sent as a Linux router sends it (TTL 64, DF
+    /// clear). The ICMP checksum is filled when the packet is written.
+    static func fragmentationNeeded(quoting p: SimPacket, from source: IPv4Address, mtu: Int) -> SimPacket {
+        var inner = p.ip
+        inner.checksum = 0
+        var quote = [UInt8].writing(capacity: 60 + 8) { w in
+            inner.write(to: &w)
+            switch p.transport {
+            case .tcp(let t):
+                w.writeU16(t.sourcePort)
+                w.writeU16(t.destinationPort)
+                w.writeU32(t.sequenceNumber)
+            case .udp(let u):
+                w.writeU16(u.sourcePort)
+                w.writeU16(u.destinationPort)
+                w.writeU16(UInt16(truncatingIfNeeded: 8 + p.payload.count))
+                w.writeU16(0)
+            case .icmp(let i):
+                w.writeU8(i.type.rawValue)
+                w.writeU8(i.code)
+                w.writeU16(i.checksum)
+                w.writeU32(i.restOfHeader)
+            case .none:
+                w.writeU32(0)
+                w.writeU32(0)
+            }
+        }
+        let headerLength = inner.byteCount
+        let sum = ~InternetChecksum.sum(Array(quote[0..<headerLength]))
+        quote[10] = UInt8(sum >> 8)
+        quote[11] = UInt8(truncatingIfNeeded: sum)
+        var ip = IPv4Header(source: source, destination: p.ip.source, proto: .icmp, ttl: 64,
+                            identification: UInt16(truncatingIfNeeded: p.id), dontFragment: false)
+        ip.totalLength = UInt16(20 + ICMPHeader.byteCount + quote.count)
+        let header = ICMPHeader(type: .destinationUnreachable, code: 4, restOfHeader: UInt32(UInt16(clamping: mtu)))
+        let payload = quote.withUnsafeBytes { PacketPayload(copying: $0) }
+        return SimPacket(ip: ip, transport: .icmp(header), payload: payload, flow: p.flow, fromClient: !p.fromClient)
+    }
+
+    /// An ICMP error's quoted datagram, after a 1:1 translation of the ICMP's destination `from` → `to`: the quoted
+    /// packet was sent from `from`, so its source becomes `to` (its header checksum updated), as the translation
+    /// of the packet it quotes would have it. Nothing else in the ICMP changes.
+    func translateQuotedSource(_ p: inout SimPacket, from: IPv4Address, to: IPv4Address) {
+        guard let i = p.transport.icmp, i.type.quotesDatagram, p.payload.count >= 20 else { return }
+        p.payload.withUnsafeMutableBytes { b in
+            let source = UInt32(b[12]) << 24 | UInt32(b[13]) << 16 | UInt32(b[14]) << 8 | UInt32(b[15])
+            guard source == from.rawValue, b[0] >> 4 == 4 else { return }
+            let headerLength = Int(b[0] & 0x0F) * 4
+            guard headerLength >= 20, headerLength <= b.count else { return }
+            for k in 0..<4 { b[12 + k] = UInt8(truncatingIfNeeded: to.rawValue >> (24 - 8 * k)) }
+            b[10] = 0
+            b[11] = 0
+            let sum = ~InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[0..<headerLength]))
+            b[10] = UInt8(sum >> 8)
+            b[11] = UInt8(truncatingIfNeeded: sum)
+        }
+    }
+
+    /// The connection an ICMP error quotes, as its sender sent it (source: the host the ICMP goes to).
+    static func quotedKey(_ p: SimPacket) -> PacketKey? {
+        guard let i = p.transport.icmp, i.type.quotesDatagram, p.payload.count >= 28 else { return nil }
+        return p.payload.withUnsafeBytes { b -> PacketKey? in
+            guard b[0] >> 4 == 4 else { return nil }
+            let h = Int(b[0] & 0x0F) * 4
+            guard h >= 20, b.count >= h + 4 else { return nil }
+            func address(_ at: Int) -> IPv4Address {
+                IPv4Address(rawValue: UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3]))
+            }
+            let proto = IPProtocol(rawValue: b[9])
+            guard proto == .tcp || proto == .udp else { return nil }
+            return PacketKey(proto: proto, source: address(12), destination: address(16),
+                             sourcePort: UInt16(b[h]) << 8 | UInt16(b[h + 1]),
+                             destinationPort: UInt16(b[h + 2]) << 8 | UInt16(b[h + 3]))
+        }
+    }
+
+    /// With `sg_admits_related_icmp`: the step of `eni`'s groups admitting an ICMP error that quotes a connection
+    /// they track (Linux conntrack's RELATED), or nil.
+    func relatedICMP(_ eni: Int, _ p: SimPacket) -> Step? {
+        guard assumptions.sgAdmitsRelatedICMP, let quoted = Self.quotedKey(p),
+              securityGroups.isTracked(eni, quoted) else { return nil }
+        return securityGroups.step(eni, .inbound, action: .allowed,
+                                   rule: "ICMP error related to tracked connection \(quoted) (sg_admits_related_icmp)")
+    }
+
+    /// A capture comment for a transit that drops an ICMP "fragmentation needed": "ICMP type 3 code 4 dropped:
+    /// acl-… (public) inbound: * DENY all 0.0.0.0/0"; nil for another packet or a transit that does not drop.
+    func icmpDropComment(_ t: Transit, _ p: SimPacket) -> String? {
+        guard let d = drop(of: t), let i = p.transport.icmp, i.type == .destinationUnreachable else { return nil }
+        return "ICMP type 3 code \(i.code) dropped: \(d.componentDisplay) \(d.kindLabel): \(d.rule)"
+    }
+}
