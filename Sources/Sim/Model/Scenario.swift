@@ -277,6 +277,17 @@ public struct Assumptions: Sendable, Equatable {
     /// Time a transit gateway takes to route a packet, nanoseconds (undocumented by AWS).
     public var tgwProcessing: Int64 = 50_000
 
+    /// Which of an instance's network interfaces a packet it forwards leaves by: the instance's operating system
+    /// routes it by its own table, which the model does not have.
+    public enum ApplianceEgress: String, Sendable, CaseIterable {
+        /// The interface whose subnet holds the destination (a connected route), else the primary (the default
+        /// route through eth0, as a Linux instance configures it).
+        case connected
+        /// The interface the packet arrived on.
+        case arrival
+    }
+    public var applianceEgress: ApplianceEgress = .connected
+
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
 
@@ -315,6 +326,8 @@ public struct Assumptions: Sendable, Equatable {
             ("tgw_cross_az", tgwCrossAZ.rawValue,
              "undocumented by AWS (an attachment without a subnet in the packet's AZ)"),
             ("tgw_processing_us", String(tgwProcessing / 1000), "undocumented by AWS"),
+            ("appliance_egress_interface", applianceEgress.rawValue,
+             "the instance's own routing table (not in AWS's model; a Linux instance's connected and default routes)"),
         ]
     }
 }
