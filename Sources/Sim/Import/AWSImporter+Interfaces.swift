@@ -20,6 +20,10 @@ extension AWSConverter {
         var out: [ImportPlan.Interface] = []
         for (device, n) in found {
             let eni = n.awsStr("NetworkInterfaceId")!
+            guard !coveredENIs.contains(eni) else {
+                warn(.duplicate, eni, "network interface is attached to \(id) and to another imported resource; left off \(id)")
+                continue
+            }
             guard let s = n.awsStr("SubnetId"), let si = subnetIndex[s] else {
                 warn(.missingReference, eni, "network interface #\(device) of \(id) is in \(n.awsStr("SubnetId") ?? "no subnet"), "
                      + "which is not in the dump; left out")
