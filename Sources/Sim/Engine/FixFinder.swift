@@ -180,6 +180,18 @@ public enum FixFinder {
                                   reason: "no route leads \(key.destination) out of the VPC"))
         case "appliance":
             guard let k = m.instances.firstIndex(where: { $0.id == drop.component }) else { return nil }
+            // An instance with several interfaces: the step names the interface whose check dropped it.
+            if let j = m.instances[k].secondaryENIs.firstIndex(where: {
+                drop.rule.hasPrefix("source/destination check of \(m.enis[$0].id):")
+            }), m.instances[k].secondarySourceDestCheck[j] {
+                m.instances[k].secondarySourceDestCheck[j] = false
+                let id = m.enis[m.instances[k].secondaryENIs[j]].id
+                return (m, RuleChange(component: model.instances[k].display,
+                                      change: "disable source/destination check of \(id) (aws ec2 "
+                                          + "modify-network-interface-attribute --network-interface-id \(id) "
+                                          + "--no-source-dest-check)",
+                                      reason: "a route sends it traffic to forward through \(id)"))
+            }
             if m.instances[k].sourceDestCheck {
                 m.instances[k].sourceDestCheck = false
                 return (m, RuleChange(component: model.instances[k].display,

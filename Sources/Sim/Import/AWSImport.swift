@@ -27,8 +27,8 @@ public struct ImportWarning: Sendable, Equatable, CustomStringConvertible {
         /// network interface or instance outside the dump: imported with its target id, which the scenario keeps as
         /// a not-modeled target (a flow routed there ends `not-modeled`). A Cloud WAN route: a `blackhole` route.
         case unsupportedTarget = "unsupported-target"
-        /// A resource the model has no place for (VPC endpoints, gateway route-table associations, secondary ENIs
-        /// and private IPs, ENIs of other services, functions outside a VPC): left out.
+        /// A resource the model has no place for (VPC endpoints, gateway route-table associations, an instance's ENI
+        /// in another VPC, secondary private IPs, ENIs of other services, functions outside a VPC): left out.
         case notModelled = "not-modelled"
         /// A peering connection whose far VPC is not in the dump: routes through it are kept; the far VPC is not
         /// modelled. (One whose two VPCs are both imported is modelled, without a warning.)

@@ -1,6 +1,7 @@
 import Packets
 
-/// Gateway route tables: describe-route-tables `Associations` with a `GatewayId` (an internet gateway).
+/// Gateway route tables: describe-route-tables `Associations` with a `GatewayId` (an internet or virtual private
+/// gateway).
 extension AWSConverter {
     /// `g` when table `t`'s routes are what a gateway route table may hold (VPC-UG gateway-route-tables: targets
     /// local, an appliance's network interface or instance, a Gateway Load Balancer endpoint; destinations the VPC's

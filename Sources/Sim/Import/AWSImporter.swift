@@ -77,6 +77,15 @@ struct ImportPlan {
         var forwarding: String? = nil
         /// The primary ENI's ConnectionTrackingConfiguration, when set (written as `connection_tracking`).
         var connectionTracking = ConnectionTracking()
+        /// With `forwarding`: the primary interface's check is still on (only another interface's is off).
+        var primaryCheckOn = false
+        /// The other network interfaces attached, by device index.
+        var interfaces: [Interface] = []
+    }
+    /// A network interface attached to an instance at device index 1 or more.
+    struct Interface {
+        var id: String; var subnet: String; var privateIP: IPv4Address?; var publicIP: IPv4Address?; var groups: [String]
+        var sourceDestCheck: Bool
     }
     struct Lambda { var name: String; var subnets: [String]; var groups: [String]; var timeout: Int?; var privateIPs: [(subnet: String, ip: IPv4Address)] }
     /// An active peering connection whose two VPCs are both imported.
@@ -143,6 +152,8 @@ struct AWSConverter {
     var prefixLists: [String: [IPv4CIDR]] = [:]
     /// ENI id → what the model calls it as a route target (an instance or NAT gateway id).
     var eniOwner: [String: String] = [:]
+    /// describe-network-interfaces' ENIs attached to an instance at device index 1 and up, by instance id.
+    var attachedENIs: [String: [[String: Any]]] = [:]
     /// ENI ids the model covers (instance primaries, NAT gateways, matched Lambda ENIs).
     var coveredENIs: Set<String> = []
     var peeringStatus: [String: String] = [:]
@@ -233,7 +244,8 @@ struct AWSConverter {
         counts.networkInterfacesInDump = dump["NetworkInterfaces"].count
         var lambdaENIKeys = Set<String>()
         for f in plan.lambdas { for s in f.subnets { lambdaENIKeys.insert(s + "|" + f.groups.sorted().joined(separator: ",")) } }
-        counts.networkInterfaces = plan.instances.count + plan.nats.count + lambdaENIKeys.count
+        counts.networkInterfaces = plan.instances.reduce(0) { $0 + 1 + $1.interfaces.count } + plan.nats.count
+            + lambdaENIKeys.count
             + plan.endpoints.reduce(0) { $0 + ($1.interface?.subnets.count ?? 0) }
     }
 
@@ -618,7 +630,10 @@ struct AWSConverter {
     mutating func indexNetworkInterfaces() {
         for item in dump["NetworkInterfaces"] {
             guard let eni = item.json.awsStr("NetworkInterfaceId") else { continue }
-            if let inst = item.json.awsObj("Attachment")?.awsStr("InstanceId") { eniOwner[eni] = inst }
+            if let inst = item.json.awsObj("Attachment")?.awsStr("InstanceId") {
+                eniOwner[eni] = inst
+                if (item.json.awsObj("Attachment")?.awsInt("DeviceIndex") ?? 0) > 0 { attachedENIs[inst, default: []].append(item.json) }
+            }
         }
         for item in dump["NatGateways"] {
             guard let nat = item.json.awsStr("NatGatewayId") else { continue }
@@ -772,9 +787,6 @@ struct AWSConverter {
                         warn(.notModelled, eni, "secondary private IPs \(secondaries.joined(separator: ", ")) of \(id) are not modelled")
                     }
                     if !n.awsObjs("Ipv6Addresses").isEmpty { warn(.ipv6, eni, "IPv6 addresses of \(id) are not modelled") }
-                } else {
-                    warn(.notModelled, eni, "network interface #\(device) of \(id) is not modelled (only the primary); "
-                         + "routes to it go to the instance")
                 }
             }
             let owner = "instance \(id)"
@@ -788,6 +800,7 @@ struct AWSConverter {
             allIDs.insert(id)
             var instance = ImportPlan.Instance(id: id, name: j.awsNameTag, subnet: subnet, privateIP: privateIP,
                                                publicIP: publicIP, groups: groups)
+            instance.interfaces = readAttachedInterfaces(of: id, j, subnet: subnet)
             let primaryENI = j.awsObjs("NetworkInterfaces").first { ($0.awsObj("Attachment")?.awsInt("DeviceIndex") ?? 0) == 0 }
             if (j.awsBool("SourceDestCheck") ?? primaryENI?.awsBool("SourceDestCheck")) == false {
                 // The operating system's forwarding is not in the dump: an instance with the check off and a public
@@ -797,6 +810,11 @@ struct AWSConverter {
                 warn(.approximated, id, "source/destination check off: taken to forward as "
                      + (publicIP != nil ? "a NAT instance (`forwarding: nat`: its translation is not modeled)"
                         : "a router (`forwarding: router`)") + "; set `forwarding:` to what its operating system does")
+            } else if let off = instance.interfaces.first(where: { !$0.sourceDestCheck }) {
+                instance.forwarding = "router"
+                instance.primaryCheckOn = true
+                warn(.approximated, id, "source/destination check off on \(off.id): taken to forward as a router "
+                     + "(`forwarding: router`); set `forwarding:` to what its operating system does")
             }
             instance.connectionTracking = connectionTracking(of: primaryENI, instance: id)
             plan.instances.append(instance)
@@ -866,6 +884,9 @@ struct AWSConverter {
                     if g.hasPrefix("igw-"), let k = igwIndex[g], plan.igws[k].vpc == vpcID,
                        !plan.routeTables.contains(where: { $0.gateway == g }) {
                         edge = g
+                    } else if g.hasPrefix("vgw-"), plan.vgws.contains(where: { $0.id == g && $0.vpc == vpcID }),
+                              !plan.routeTables.contains(where: { $0.gateway == g }) {
+                        edge = g  // VPC-UG gateway-route-tables: an internet gateway or a virtual private gateway
                     } else {
                         warn(.notModelled, id, "edge association with \(g) (a gateway route table) is not modelled; the "
                              + "table's routes apply only to its subnets")
@@ -885,7 +906,11 @@ struct AWSConverter {
             var table = ImportPlan.RouteTable(id: id, name: j.awsNameTag, vpc: vpcID, main: main, routes: [],
                                               propagating: propagating)
             for r in j.awsObjs("Routes") { addRoute(r, to: &table) }
-            if let g = edge { table.gateway = edgeAssociation(g, of: table) }
+            if let g = edge, !propagating.isEmpty {
+                // VPC-UG gateway-route-tables: a table with route propagation cannot be associated with a gateway.
+                warn(.repaired, id, "edge association with \(g) left out: the table propagates routes, which a gateway "
+                     + "route table does not")
+            } else if let g = edge { table.gateway = edgeAssociation(g, of: table) }
             plan.routeTables.append(table)
         }
         // The loader needs exactly one main table per VPC.
@@ -979,6 +1004,15 @@ struct AWSConverter {
                 return (nil, nil)
             }
             return ("local", nil)
+        }
+        // A route to an instance's other network interface targets that interface (AWS names the instance too).
+        if let eni = r.awsStr("NetworkInterfaceId"), let inst = eniOwner[eni], let i = instanceIndex[inst],
+           plan.instances[i].interfaces.contains(where: { $0.id == eni }) {
+            guard vpcOfSubnet(plan.instances[i].subnet) == vpc.id else {
+                warn(.missingReference, id, "route \(dest) → \(eni): instance \(inst) is in another VPC; imported as blackhole")
+                return blackhole(.missingReference, "instance in another VPC")
+            }
+            return (eni, nil)
         }
         if let inst = r.awsStr("InstanceId") ?? r.awsStr("NetworkInterfaceId").flatMap({ eniOwner[$0] }), inst.hasPrefix("i-") {
             guard let i = instanceIndex[inst] else { return notModeled(inst, dest, "not in the dump", table: id, inVPC: inVPC) }

@@ -222,14 +222,24 @@ enum ScenarioYAMLWriter {
             var l = "  - {id: \(i.id)\(name(i.name)), subnet: \(i.subnet)"
             if let ip = i.privateIP { l += ", private_ip: \(ip)" }
             if let ip = i.publicIP { l += ", public_ip: \(ip)" }
-            if let f = i.forwarding { l += ", source_dest_check: false, forwarding: \(f)" }
+            if let f = i.forwarding { l += (i.primaryCheckOn ? "" : ", source_dest_check: false") + ", forwarding: \(f)" }
             let c = i.connectionTracking
             if !c.isEmpty {
                 let parts = [("tcp_established_timeout", c.tcpEstablishedTimeout), ("udp_timeout", c.udpTimeout),
                              ("udp_stream_timeout", c.udpStreamTimeout)].compactMap { k, v in v.map { "\(k): \($0)" } }
                 l += ", connection_tracking: {\(parts.joined(separator: ", "))}"
             }
-            return l + ", security_groups: [\(i.groups.joined(separator: ", "))]}"
+            l += ", security_groups: [\(i.groups.joined(separator: ", "))]"
+            guard !i.interfaces.isEmpty else { return l + "}" }
+            l += ",\n     network_interfaces: ["
+            l += i.interfaces.map { e in
+                var n = "{id: \(e.id), subnet: \(e.subnet)"
+                if let ip = e.privateIP { n += ", private_ip: \(ip)" }
+                if let ip = e.publicIP { n += ", public_ip: \(ip)" }
+                if !e.sourceDestCheck { n += ", source_dest_check: false" }
+                return n + ", security_groups: [\(e.groups.joined(separator: ", "))]}"
+            }.joined(separator: ",\n       ")
+            return l + "]}"
         })
         section("lambdas", p.lambdas.map { f in
             var l = "  - {name: \(quote(f.name)), subnets: [\(f.subnets.joined(separator: ", "))], "

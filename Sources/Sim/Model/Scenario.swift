@@ -313,6 +313,17 @@ public struct Assumptions: Sendable, Equatable {
     /// net.ipv4.tcp_mtu_probing (ip-sysctl.rst: default 0, off): no black-hole detection; only 0 is modeled.
     public var tcpMTUProbing: Int = 0
 
+    /// Which of an instance's network interfaces a packet it forwards leaves by: the instance's operating system
+    /// routes it by its own table, which the model does not have.
+    public enum ApplianceEgress: String, Sendable, CaseIterable {
+        /// The interface whose subnet holds the destination (a connected route), else the primary (the default
+        /// route through eth0, as a Linux instance configures it).
+        case connected
+        /// The interface the packet arrived on.
+        case arrival
+    }
+    public var applianceEgress: ApplianceEgress = .connected
+
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
 
@@ -368,6 +379,8 @@ public struct Assumptions: Sendable, Equatable {
              "EC2-UG security-group-rules-reference (Path MTU Discovery needs an inbound ICMP rule)"),
             ("pmtu_expires_s", String(pmtuExpires / 1_000_000_000), "Linux net.ipv4.route.mtu_expires default"),
             ("tcp_mtu_probing", String(tcpMTUProbing), "Linux net.ipv4.tcp_mtu_probing default (off)"),
+            ("appliance_egress_interface", applianceEgress.rawValue,
+             "the instance's own routing table (not in AWS's model; a Linux instance's connected and default routes)"),
         ]
     }
 }

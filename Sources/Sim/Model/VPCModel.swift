@@ -272,6 +272,9 @@ public struct RouteTableSpec: Named, Sendable {
     /// The internet gateway the table is associated with (an edge association: a gateway route table, VPC-UG
     /// gateway-route-tables), whose routes decide where traffic entering the VPC through that gateway goes.
     public var gateway: Int? = nil
+    /// The virtual private gateway the table is associated with (an edge association, as `gateway`): its routes
+    /// decide where traffic entering the VPC from the gateway's VPN connections goes.
+    public var vpnGatewayEdge: Int? = nil
 }
 
 /// What protocols a NACL or security-group rule matches.
@@ -511,6 +514,11 @@ public struct Instance: Named, Sendable {
     public var nitroV6 = false
     /// The interface MTU, bytes (`mtu:`; default `assumptions.instance_mtu`); `stack.mss` follows it.
     public var mtu = 9001
+    /// The instance's other network interfaces (`network_interfaces:`), by device index (1, 2, …), each in a
+    /// subnet of the primary's AZ, with its own security groups and source/destination check
+    /// (`secondarySourceDestCheck`, the same order).
+    public var secondaryENIs: [Int] = []
+    public var secondarySourceDestCheck: [Bool] = []
 }
 
 /// What answers on a port of an outside host.

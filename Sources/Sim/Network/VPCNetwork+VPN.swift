@@ -63,6 +63,7 @@ extension VPCNetwork {
     /// destination, that ENI's subnet's NACL inbound and its security groups (a NAT gateway's ENI: to the
     /// gateway, as a reply from outside).
     private func vgwInbound(_ g: Int, _ p: inout SimPacket) -> Transit {
+        if let rt = gatewayRouteTables.table(ofVPNGateway: g), let routed = vgwIngressRouted(rt, &p) { return routed }
         let dst = p.ip.destination
         guard let vpc = model.vpnGateways[g].vpc, let eni = eniByAddress[dst],
               tables.subnets[Int(tables.enis[eni].subnet)].vpc == vpc else {
@@ -80,6 +81,31 @@ extension VPCNetwork {
         }
         if nat >= 0 { return Transit(next: .natGateway(Int(nat), fromInside: false), delay: hop) }
         return Transit(next: .eni(eni), delay: hop)
+    }
+
+    /// A packet out of a VPN tunnel at a virtual private gateway with gateway route table `rt` (VPC-UG
+    /// gateway-route-tables): nil when its route is `local` (it goes on to its ENI), else the transit to the
+    /// appliance ENI the route names (that subnet's NACL inbound, the ENI's security groups), or the drop. A
+    /// Gateway Load Balancer endpoint is not modeled.
+    private func vgwIngressRouted(_ rt: Int, _ p: inout SimPacket) -> Transit? {
+        guard let r = routeTables.route(rt, p.ip.destination) else { return fail(&p, routeTables.noRoute(rt, p.ip.destination)) }
+        switch r.kind {
+        case .local:
+            record(&p, routeTables.forwarded(rt, r))
+            return nil
+        case .networkInterface:
+            let a = Int(r.target), key = p.key
+            record(&p, routeTables.forwarded(rt, r))
+            if var deny = crossNACL(Int(tables.enis[a].subnet), .inbound, &p, key) ?? securityGroupIngress(a, &p, key) {
+                deny.rejectedAt = a
+                return deny
+            }
+            return Transit(next: .eni(a), delay: assumptions.vpcHopLatency)
+        default:
+            let route = model.routeTables[rt].routes[Int(r.index)]
+            let id = RouteTable.describe(route.target, in: model)
+            return notModeled(&p, rt, route, id: id, what: NotModeledTarget.kind(of: id) ?? "outside the model")
+        }
     }
 
     /// A transit gateway sends a packet that arrived through attachment ENI `e` and matched route table `t`'s

@@ -113,7 +113,7 @@ public final class VPCNetwork {
         networkACLs = NetworkACL(model)
         routeTables = RouteTable(model)
         internetGateways = InternetGateway(model, assumptions: assumptions)
-        appliances = Appliance(model)
+        appliances = Appliance(model, egress: assumptions.applianceEgress)
         peering = VPCPeering(model: model, assumptions: assumptions)
         transitGateways = TransitGateway(model, assumptions: assumptions)
         endpoints = VPCEndpoint(model)
@@ -383,7 +383,7 @@ public final class VPCNetwork {
 
     /// A packet routed to a component the model does not have: it goes no further, and its flow ends
     /// `not-modeled` (`Simulation.notModeled`), not with a network verdict: the step is not a drop.
-    private func notModeled(_ p: inout SimPacket, _ rt: Int, _ route: Route, id: String, what: String) -> Transit {
+    func notModeled(_ p: inout SimPacket, _ rt: Int, _ route: Route, id: String, what: String) -> Transit {
         let step = routeTables.step(rt, action: .notModeled, rule: "\(route.destination) → \(id)",
                                     detail: "\(what): not modeled")
         record(&p, step)
@@ -610,10 +610,20 @@ public final class VPCNetwork {
                 comment: "arrived for \(key.destination); forwarded by \(self.appliances.instanceID(eni))")
         observeInterface(eni, &p, egress: false, accepted: true)
         p.ip.ttl = p.ip.ttl &- 1
-        guard securityGroupEgress(eni, &p, key, marks, "forwarded") else { return }
-        let t = transitFromSubnet(Int(tables.enis[eni].subnet), &p, key: key)
-        capture(.eni(eni), &p, outgoing: true, comment: "forwarded by \(self.appliances.instanceID(eni)); " + self.comment(t))
-        logEgress(eni, &p, t)
+        // Out through the interface the instance's routing picks: that interface's check, security groups and subnet.
+        let out = appliances.egress(eni, key.destination)
+        if out != eni, let deny = appliances.checkEgress(out, source: key.source) {
+            let step = appliances.step(out, key, of: deny)
+            record(&p, step)
+            capture(.eni(out), &p, outgoing: true, comment: "forwarded; dropped: " + step.text)
+            observeInterface(out, &p, egress: true, accepted: false)
+            drop(p, step)
+            return
+        }
+        guard securityGroupEgress(out, &p, key, marks, "forwarded") else { return }
+        let t = transitFromSubnet(Int(tables.enis[out].subnet), &p, key: key)
+        capture(.eni(out), &p, outgoing: true, comment: "forwarded by \(self.appliances.instanceID(out)); " + self.comment(t))
+        logEgress(out, &p, t)
         forward(&p, t)
     }
 

@@ -151,7 +151,7 @@ extension ScenarioBuilder {
         for item in items {
             var f = try r.fields(item, what: "instance", allowed: [
                 "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "stack", "source_dest_check",
-                "forwarding", "nitro", "connection_tracking", "mtu",
+                "forwarding", "nitro", "connection_tracking", "mtu", "network_interfaces",
             ])
             let index = model.instances.count
             let (id, name) = try identify(&f, .instance, index: index)
@@ -191,6 +191,13 @@ extension ScenarioBuilder {
                 instance.nitroV6 = try r.oneOf(n, key: "nitro", [("v1", false), ("v2", false), ("v3", false),
                                                                   ("v4", false), ("v5", false), ("v6", true)])
             }
+            if let n = f["network_interfaces"] {
+                for (k, item) in try r.list(n, key: "network_interfaces").enumerated() {
+                    let (e, check) = try readSecondaryENI(item, of: id, index: index, primarySubnet: subnet, device: k + 1)
+                    instance.secondaryENIs.append(e)
+                    instance.secondarySourceDestCheck.append(check)
+                }
+            }
             model.instances.append(instance)
         }
     }
@@ -205,6 +212,65 @@ extension ScenarioBuilder {
         c.udpTimeout = try f.integer("udp_timeout", range: ConnectionTracking.udpRange)
         c.udpStreamTimeout = try f.integer("udp_stream_timeout", range: ConnectionTracking.udpStreamRange)
         return c
+    }
+
+    /// One of `network_interfaces:`, the instance's interface at device index `device`: in a subnet of the same
+    /// VPC and AZ as the primary's (EC2-UG using-eni: "You can attach a network interface in one subnet to an
+    /// instance in another subnet in the same VPC; however, both the network interface and the instance must
+    /// reside in the same Availability Zone"), with its own address, security groups and source/destination
+    /// check. How many interfaces an instance takes depends on its type, which the model does not have: no limit
+    /// is enforced. Returns the ENI and its check.
+    private mutating func readSecondaryENI(_ item: Node, of instanceID: String, index: Int, primarySubnet: Int,
+                                           device: Int) throws -> (Int, Bool) {
+        var f = try r.fields(item, what: "network interface", key: "network_interfaces", allowed: [
+            "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "source_dest_check",
+        ])
+        var eniID = ScenarioValues.eniID(hashing: "\(instanceID)|\(device)")
+        if let n = f["id"] {
+            let id = try r.word(n, key: "id")
+            guard id.hasPrefix("eni-"), id.count > 4 else {
+                throw r.error(at: n, "network interface id '\(id)' must start with 'eni-'")
+            }
+            if ResourceKind.allCases.contains(where: { registry($0).byID[id] != nil }) {
+                throw r.error(at: n, "duplicate id \(id)")
+            }
+            eniID = id
+        }
+        f.what = "network interface \(eniID) of instance \(instanceID)"
+        let name = try f.word("name")
+        let subnetNode = try f.require("subnet")
+        let subnet = try resolve(subnetNode, .subnet, key: "subnet")
+        let s = model.subnets[subnet], primary = model.subnets[primarySubnet]
+        guard s.vpc == primary.vpc else {
+            throw r.error(at: subnetNode, "\(f.what) is in subnet \(s.id) of \(model.vpcs[s.vpc].id), but the instance "
+                          + "is in \(model.vpcs[primary.vpc].id) (its interfaces are in one VPC)")
+        }
+        guard s.availabilityZone == primary.availabilityZone else {
+            throw r.error(at: subnetNode, "\(f.what) is in subnet \(s.id) in \(s.availabilityZone), but the instance "
+                          + "is in \(primary.availabilityZone) (an instance's network interfaces are in its AZ)")
+        }
+        let groups = try readGroups(f, subnetVPC: s.vpc, who: f.what)
+        let owner = "\(f.what)"
+        var privateIP: IPv4Address?
+        if let n = f["private_ip"] {
+            let a = try r.address(n, key: "private_ip")
+            try claim(a, in: subnet, for: owner, node: n, key: "private_ip")
+            privateIP = a
+        }
+        var publicIP: IPv4Address?
+        if let n = f["public_ip"] {
+            let a = try r.address(n, key: "public_ip")
+            try claimPublic(a, for: owner, node: n, key: "public_ip")
+            publicIP = a
+        }
+        let check = try f["source_dest_check"].map { try r.bool($0, key: "source_dest_check") } ?? true
+        if registry(.eni).byID[eniID] != nil { throw r.error(at: item, "duplicate id \(eniID)") }
+        let e = model.enis.count
+        register(.eni, id: eniID, name: name, index: e)
+        model.enis.append(ENI(id: eniID, name: name, subnet: subnet, privateIP: privateIP ?? .any, publicIP: publicIP,
+                              securityGroups: groups, owner: .instance(index), mac: ScenarioValues.mac(hashing: eniID)))
+        if privateIP == nil { pendingAllocations.append((e, owner, item)) }
+        return (e, check)
     }
 
     func readStack(_ f: YAMLFields) throws -> StackProfile {

@@ -43,6 +43,7 @@ extension ScenarioBuilder {
                 model.routeTables[t].propagatingVGWs.append(g)
             }
         }
+        try resolveVGWEdgeAssociations()
     }
 
     private mutating func readVPNConnection(_ item: Node) throws {

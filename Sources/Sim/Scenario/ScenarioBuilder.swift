@@ -25,6 +25,8 @@ struct ScenarioBuilder {
     var pendingAllocations: [(eni: Int, owner: String, node: Node)] = []
     /// Interface VPC endpoints whose subnets and security groups are read once those exist.
     var pendingInterfaceEndpoints: [(endpoint: Int, fields: YAMLFields)] = []
+    /// Route tables' `gateway:` naming no internet gateway: a virtual private gateway, resolved once those are read.
+    var pendingVGWEdges: [(table: Int, node: Node)] = []
     /// Lambda Hyperplane ENIs by "lambda|<subnet id>|<sorted sg ids>".
     var lambdaENIs: [String: Int] = [:]
     /// The function (and node) that fixed each Lambda ENI's private IP.
@@ -245,6 +247,8 @@ struct ScenarioBuilder {
                 guard a.tcpMTUProbing == 0 else {
                     throw r.error(at: v, "tcp_mtu_probing \(a.tcpMTUProbing) is not modeled (only 0, Linux's default)")
                 }
+            case "appliance_egress_interface":
+                a.applianceEgress = try r.oneOf(v, key: k, Assumptions.ApplianceEgress.allCases.map { ($0.rawValue, $0) })
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
