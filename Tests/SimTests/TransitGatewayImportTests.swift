@@ -162,5 +162,9 @@ import Testing
         #expect(shared.routes == [.init(destination: cidr("192.168.0.0/16"), target: .attachment(a))])
         let b = try #require(m.tgwAttachments.firstIndex { $0.id == bgpAttachment })
         #expect(shared.propagations.contains(b))
+        // The VPC attachments' ENIs keep their ids and addresses (describe-network-interfaces), as flow logs name them.
+        let spokeA = try #require(m.tgwAttachments.first { $0.id == Self.attA })
+        #expect(spokeA.eniIDs == ["eni-0a00000000000f0a1", "eni-0a00000000000f0a2"])
+        #expect(spokeA.eniAddresses.map(\.description) == ["10.1.255.5", "10.1.255.20"])
     }
 }

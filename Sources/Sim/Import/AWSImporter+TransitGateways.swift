@@ -22,6 +22,9 @@ extension ImportPlan {
         var id: String; var name: String?; var vpc: String; var subnets: [String]; var applianceMode: Bool
         /// A vpn attachment's connection (`vpc` empty, no subnets).
         var vpnConnection: String? = nil
+        /// The attachment's ENI in each of `subnets` (describe-network-interfaces), when every one is in the dump.
+        var eniIDs: [String] = []
+        var eniAddresses: [IPv4Address] = []
     }
     struct TGWRoute { var destination: IPv4CIDR; var target: String; var note: String? }
     struct TGWRouteTable {
@@ -54,10 +57,14 @@ extension AWSConverter {
             vpcAttachment[id] = item.json
         }
         var eniSubnets: [String: [String]] = [:]
+        var eniIn: [String: (id: String, ip: IPv4Address)] = [:]  // by "attachment|subnet"
         for item in dump["NetworkInterfaces"] where item.json.awsStr("InterfaceType") == "transit_gateway" {
             guard let d = item.json.awsStr("Description"), let a = AWSDump.lastID("tgw-attach-", in: d),
                   let s = item.json.awsStr("SubnetId") else { continue }
             eniSubnets[a, default: []].append(s)
+            if let e = item.json.awsStr("NetworkInterfaceId"), let ip = item.json.awsStr("PrivateIpAddress").flatMap(IPv4Address.init) {
+                eniIn["\(a)|\(s)"] = (e, ip)
+            }
         }
         // Every attachment: describe-transit-gateway-attachments, else (VPC attachments only) the VPC attachments.
         var records: [(id: String, json: [String: Any])] = unique("TransitGatewayAttachments", idKey: "TransitGatewayAttachmentId")
@@ -143,8 +150,12 @@ extension AWSConverter {
             let appliance = v?.awsObj("Options")?.awsStr("ApplianceModeSupport") == "enable"
             allIDs.insert(id)
             imported[id] = (g, vpc)
+            // The ENIs' ids and addresses, so that flow logs name them as AWS does.
+            let enis = subnets.compactMap { eniIn["\(id)|\($0)"] }
             plan.tgws[g].attachments.append(.init(id: id, name: j.awsNameTag ?? v?.awsNameTag, vpc: vpc, subnets: subnets,
-                                                  applianceMode: appliance))
+                                                  applianceMode: appliance,
+                                                  eniIDs: enis.count == subnets.count ? enis.map(\.id) : [],
+                                                  eniAddresses: enis.count == subnets.count ? enis.map(\.ip) : []))
             if let a = j.awsObj("Association"), let t = a.awsStr("TransitGatewayRouteTableId"),
                a.awsStr("State").map({ $0 == "associated" || $0 == "associating" }) ?? true {
                 associationOf[id] = t
@@ -326,8 +337,13 @@ extension ScenarioYAMLWriter {
                     o.append("      - {id: \(a.id)\(name(a.name)), type: vpn, vpn_connection: \(c)}")
                     continue
                 }
+                var enis = ""
+                if !a.eniIDs.isEmpty {
+                    enis = ", private_ips: [\(a.eniAddresses.map(\.description).joined(separator: ", "))], "
+                        + "network_interface_ids: [\(a.eniIDs.joined(separator: ", "))]"
+                }
                 o.append("      - {id: \(a.id)\(name(a.name)), vpc: \(a.vpc), subnets: [\(a.subnets.joined(separator: ", "))]"
-                         + (a.applianceMode ? ", appliance_mode: true}" : "}"))
+                         + (a.applianceMode ? ", appliance_mode: true" : "") + enis + "}")
             }
             o.append(g.routeTables.isEmpty ? "    route_tables: []" : "    route_tables:")
             for t in g.routeTables {
