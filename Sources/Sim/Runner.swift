@@ -48,6 +48,8 @@ public enum Runner {
         public var flowLogText: String?
         /// How many flow-log records the run wrote.
         public var flowLogRecordCount: Int = 0
+        /// The Transit Gateway Flow Logs' text (as `tgw-flow-logs.txt` holds it), when the scenario asks for them.
+        public var tgwFlowLogText: String?
         public var outDir: String?
         public var results: [FlowResult]
         /// 0: every expectation held and no flow ended `not-modeled` unexpectedly; 1 otherwise.
@@ -136,6 +138,10 @@ public enum Runner {
             recorder.interfaceObservers.append(flowLogThread!)
         }
         sim.observer = recorder
+        if options.flowLogs, !scenario.flowLogs.transitGateways.isEmpty {
+            sim.network.tgwFlowLogs = TGWFlowLogRecorder(model: scenario.model, settings: scenario.flowLogs,
+                                                         startTime: scenario.startTime)
+        }
         if let progress = options.progress {
             let total = scenario.flows.count + scenario.generators.map(\.count).reduce(0, +)
             sim.onProgress = { s in
@@ -252,7 +258,9 @@ public enum Runner {
         // Records still open complete now; flow-logs.txt, written as they completed, moves into place.
         try flowLogs?.finish()
         let flowLogRecords = flowLogs?.records
+        let tgwFlowLogText = sim.network.tgwFlowLogs?.finish()
         if let outDir {
+            if let tgwFlowLogText { try writeAtomically(Data(tgwFlowLogText.utf8), to: "\(outDir)/tgw-flow-logs.txt") }
             try writeAtomically(Data(text.utf8), to: "\(outDir)/report.txt")
             try writeAtomically(try encodeReport(report) + Data("\n".utf8), to: "\(outDir)/report.json")
             if options.html {
@@ -263,20 +271,20 @@ public enum Runner {
         complete = true
         return Outcome(report: report, text: text, flowLogRecords: flowLogRecords,
                        flowLogText: flowLogs.flatMap { f in flowLogRecords.map(f.text(of:)) },
-                       flowLogRecordCount: flowLogs?.recordCount ?? 0,
+                       flowLogRecordCount: flowLogs?.recordCount ?? 0, tgwFlowLogText: tgwFlowLogText,
                        outDir: outDir, results: results)
     }
 
     /// Outputs of an earlier run in the same directory would mix with this run's, or, if this run fails, be
     /// taken for its results: remove the files vpcsim names ("NN-….pcap", all-hops.pcapng, report.txt,
-    /// report.json, report.html, flow-logs.txt), nothing else. Also the unfinished files of a run that was killed outright
+    /// report.json, report.html, flow-logs.txt, tgw-flow-logs.txt), nothing else. Also the unfinished files of a run that was killed outright
     /// (SIGKILL, the OOM killer: `TemporaryFiles` cleans up after the signals that can be caught): an output's
     /// ".NAME.PID.tmp" and its spools "NAME.ifN.PID.spool" / "NAME.eniN.PID.spool", when no process PID is left.
     static func removeStaleOutputs(in dir: String) {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
         func isOutput(_ n: Substring) -> Bool {
-            ["all-hops.pcapng", "report.txt", "report.json", "report.html", "flow-logs.txt"].contains(n)
+            ["all-hops.pcapng", "report.txt", "report.json", "report.html", "flow-logs.txt", "tgw-flow-logs.txt"].contains(n)
                 || (n.hasSuffix(".pcap") && n.count > 3 && n.prefix(2).allSatisfy(\.isNumber) && n.dropFirst(2).first == "-")
         }
         for n in names.sorted() {

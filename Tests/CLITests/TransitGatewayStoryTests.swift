@@ -5,7 +5,8 @@ import Testing
 
 /// scenarios/tgw-central-egress.yaml through the CLI: spoke B's upload crosses the transit gateway to the central
 /// NAT gateway and back; spoke A's replies die at the egress VPC's internet gateway for want of a route back to
-/// the gateway, and the verified fix names that route. Each attachment has its capture.
+/// the gateway, and the verified fix names that route. Each attachment has its capture; the Transit Gateway Flow
+/// Logs show spoke A's SYNs crossing and nothing coming back.
 @Suite struct TransitGatewayStoryTests {
     @Test func theCentralEgressStoryMeetsItsExpectationsAndWritesCleanCaptures() throws {
         try StoryEndToEndTests().everyShippedScenarioMeetsItsExpectationsAndWritesCleanCaptures(name: "tgw-central-egress")
@@ -46,5 +47,17 @@ import Testing
         let comments = try TShark.fields(out + "/all-hops.pcapng", ["frame.interface_name", "frame.comment"],
                                          filter: "ip.src == 10.1.1.10 && tcp.flags.syn == 1")
         #expect(comments.contains { $0.contains("tgw-attach-0a00000000000001") && $0.contains("to tgw-attach-0e00000000000003 by tgw-rtb-0c000000000000091") })
+        // Transit Gateway Flow Logs: spoke A's five SYNs in by its attachment and out by the egress one; nothing
+        // back to 10.1.1.10.
+        let tgwLogs = try String(contentsOfFile: out + "/tgw-flow-logs.txt", encoding: .utf8).split(separator: "\n")
+        let gateway = "6 TransitGateway 123456789012 tgw-0c000000000000009"
+        let aToEgress = "123456789012 123456789012 vpc-0a000000000000001 vpc-0e000000000000003 subnet-0a000000000000012 "
+            + "subnet-0e000000000000031 eni-0079ca38e17116cae eni-0c84d1e2f5c1c74af use1-az1 use1-az1"
+        let syns = "10.1.1.10 203.0.113.22 34655 22 6 5 300 1795683601 1795683616 OK IPv4 0 0 0 0 2 us-east-1"
+        #expect(tgwLogs.filter { $0.contains(" 10.1.1.10 ") } == [
+            "\(gateway) tgw-attach-0a00000000000001 \(aToEgress) tgw-attach-0e00000000000003 \(syns) ingress - -",
+            "\(gateway) tgw-attach-0e00000000000003 \(aToEgress) tgw-attach-0a00000000000001 \(syns) egress - -",
+        ])
+        #expect(tgwLogs.count == 7)  // the header, spoke A's two records, spoke B's four
     }
 }

@@ -105,10 +105,66 @@ import Testing
         files[i].data = Data(#"{"Routes": [{"DestinationCidrBlock": "192.168.0.0/16", "Type": "static", "State": "active", "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "\#(vpn)", "ResourceType": "vpn"}]}]}"#.utf8)
         let imported = try AWSImporter.importFiles(files, directory: "dump")
         #expect(imported.warnings.map(\.description) == [
-            "\(vpn): vpn attachment of \(Self.tgw) (vpn-0123456789abcdef0) is not modelled (only VPC attachments are); "
-                + "routes to it are imported as blackhole [not-modelled]"])
+            "\(vpn): vpn attachment of \(Self.tgw) (vpn-0123456789abcdef0), whose VPN connection is not imported (add "
+                + "describe-vpn-connections and describe-customer-gateways); routes to it are imported as blackhole "
+                + "[missing-reference]"])
         let m = try AWSImportTests.load(imported).model
         #expect(m.tgwRouteTables[1].routes == [.init(destination: cidr("192.168.0.0/16"), target: .blackhole)])
         #expect(imported.yaml.contains("- {destination: 192.168.0.0/16, target: blackhole}  # was \(vpn) (vpn attachment, not modelled)"))
+    }
+
+    /// A dump with a Site-to-Site VPN connection that ends at the transit gateway (describe-vpn-connections
+    /// TransitGatewayId, the gateway's vpn attachment naming it): a `type: vpn` attachment, the connection without a
+    /// virtual private gateway; a static connection keeps its static routes, a BGP one takes the prefixes the
+    /// gateway's route tables propagate from the attachment. No warnings; the route table's route leads into it.
+    @Test func aVPNConnectionAtTheGatewayImportsAsAVPNAttachment() throws {
+        let vpn = "tgw-attach-0dddddddddddddd01", bgpAttachment = "tgw-attach-0dddddddddddddd02"
+        var files = try Self.files("describe-transit-gateway-attachments.json") {
+            $0.replacingOccurrences(of: #"    "TransitGatewayAttachments": ["#, with: """
+                    "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "\(vpn)", "TransitGatewayId": "\(Self.tgw)",
+                     "ResourceType": "vpn", "ResourceId": "vpn-0123456789abcdef0", "State": "available",
+                     "Association": {"TransitGatewayRouteTableId": "\(Self.shared)", "State": "associated"}},
+                     {"TransitGatewayAttachmentId": "\(bgpAttachment)", "TransitGatewayId": "\(Self.tgw)",
+                     "ResourceType": "vpn", "ResourceId": "vpn-0123456789abcdef1", "State": "available"},
+                """)
+        }
+        let i = try #require(files.firstIndex { $0.path.hasSuffix("search-transit-gateway-routes-\(Self.shared).json") })
+        files[i].data = Data(#"""
+            {"Routes": [{"DestinationCidrBlock": "192.168.0.0/16", "Type": "static", "State": "active", "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "\#(vpn)", "ResourceType": "vpn"}]},
+                        {"DestinationCidrBlock": "172.20.0.0/16", "Type": "propagated", "State": "active", "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "\#(bgpAttachment)", "ResourceType": "vpn"}]}]}
+            """#.utf8)
+        files.append(("dump/describe-customer-gateways.json", Data(#"""
+            {"CustomerGateways": [{"BgpAsn": "65000", "CustomerGatewayId": "cgw-0c300000000000051", "IpAddress": "198.51.100.10", "State": "available", "Type": "ipsec.1"}]}
+            """#.utf8)))
+        files.append(("dump/describe-vpn-connections.json", Data(#"""
+            {"VpnConnections": [
+              {"VpnConnectionId": "vpn-0123456789abcdef0", "CustomerGatewayId": "cgw-0c300000000000051", "TransitGatewayId": "\#(Self.tgw)",
+               "State": "available", "Type": "ipsec.1", "Options": {"StaticRoutesOnly": true},
+               "Routes": [{"DestinationCidrBlock": "192.168.0.0/16", "Source": "Static", "State": "available"}],
+               "VgwTelemetry": [{"OutsideIpAddress": "34.192.10.1", "Status": "UP"}, {"OutsideIpAddress": "52.1.20.2", "Status": "UP"}]},
+              {"VpnConnectionId": "vpn-0123456789abcdef1", "CustomerGatewayId": "cgw-0c300000000000051", "TransitGatewayId": "\#(Self.tgw)",
+               "State": "available", "Type": "ipsec.1", "Options": {"StaticRoutesOnly": false}}]}
+            """#.utf8)))
+        let imported = try AWSImporter.importFiles(files, directory: "dump")
+        #expect(imported.warnings.map(\.description) == [])
+        #expect(imported.yaml.contains("      - {id: \(vpn), type: vpn, vpn_connection: vpn-0123456789abcdef0}\n"))
+        #expect(imported.yaml.contains("  - {id: vpn-0123456789abcdef0, customer_gateway: cgw-0c300000000000051, "
+                                       + "static_routes_only: true, static_routes: [192.168.0.0/16], tunnels: [34.192.10.1, "
+                                       + "52.1.20.2], active_tunnel: 1}\n"))
+        #expect(imported.yaml.contains("  - {id: vpn-0123456789abcdef1, customer_gateway: cgw-0c300000000000051, "
+                                       + "static_routes_only: false, bgp_prefixes: [172.20.0.0/16]}\n"))
+        let m = try AWSImportTests.load(imported).model
+        let a = try #require(m.tgwAttachments.firstIndex { $0.id == vpn })
+        let c = try #require(m.vpnConnections.firstIndex { $0.id == "vpn-0123456789abcdef0" })
+        #expect(m.tgwAttachments[a].vpnConnection == c)
+        #expect(m.tgwAttachments[a].routeTable == m.tgwRouteTables.firstIndex { $0.id == Self.shared })
+        let shared = try #require(m.tgwRouteTables.first { $0.id == Self.shared })
+        #expect(shared.routes == [.init(destination: cidr("192.168.0.0/16"), target: .attachment(a))])
+        let b = try #require(m.tgwAttachments.firstIndex { $0.id == bgpAttachment })
+        #expect(shared.propagations.contains(b))
+        // The VPC attachments' ENIs keep their ids and addresses (describe-network-interfaces), as flow logs name them.
+        let spokeA = try #require(m.tgwAttachments.first { $0.id == Self.attA })
+        #expect(spokeA.eniIDs == ["eni-0a00000000000f0a1", "eni-0a00000000000f0a2"])
+        #expect(spokeA.eniAddresses.map(\.description) == ["10.1.255.5", "10.1.255.20"])
     }
 }

@@ -153,6 +153,9 @@ public struct FlowLogSettings: Sendable, Equatable {
     public var format: FlowLogFormat
     public var accountID: String
     public var region: String
+    /// Transit gateways whose Transit Gateway Flow Logs the run writes (`tgw-flow-logs.txt`, `TGWFlowLogRecorder`),
+    /// indices into `VPCModel.transitGateways`.
+    public var transitGateways: [Int] = []
 
     public init(interval: Int = 600, format: FlowLogFormat = .defaultV2, accountID: String = "123456789012",
                 region: String = "us-east-1") {

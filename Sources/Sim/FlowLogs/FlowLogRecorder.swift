@@ -13,7 +13,7 @@ public struct FlowLogRecord: Sendable, Equatable {
         public static func < (a: Direction, b: Direction) -> Bool { a.rawValue < b.rawValue }
     }
 
-    /// Index into `VPCModel.enis`.
+    /// Index into `VPCModel.enis`; past them, a transit gateway attachment's ENI (`VPCNetwork.tgwFlowLogInterface`).
     public var eni: Int
     public var interfaceID: String
     public var srcaddr: IPv4Address
@@ -209,18 +209,28 @@ public final class FlowLogRecorder: InterfaceObserver {
         self.perConnection = perConnection
         keepLimit = keep
         intervalNs = Int64(settings.interval) * 1_000_000_000
-        enis = model.enis.map { e in
-            let subnet = model.subnets[e.subnet]
-            var instance: String?
-            if case .instance(let i) = e.owner { instance = unshared(model.instances[i].id) }
+        func info(_ id: String, subnet s: Int, ip: IPv4Address, instance: String?) -> ENIInfo {
+            let subnet = model.subnets[s]
             let vpc = unshared(model.vpcs[subnet.vpc].id)
             let az = unshared(availabilityZoneID(subnet.availabilityZone))
-            return ENIInfo(ip: e.privateIP, routeTable: model.routeTable(of: e.subnet), interfaceID: unshared(e.id),
+            return ENIInfo(ip: ip, routeTable: model.routeTable(of: s), interfaceID: unshared(id),
                            vpcID: vpc, subnetID: unshared(subnet.id), instanceID: instance, azID: az,
-                           interfaceIDBytes: Array(e.id.utf8), vpcIDBytes: Array(vpc.utf8),
+                           interfaceIDBytes: Array(id.utf8), vpcIDBytes: Array(vpc.utf8),
                            subnetIDBytes: Array(subnet.id.utf8), instanceIDBytes: Array((instance ?? "-").utf8),
                            azIDBytes: Array(az.utf8))
         }
+        var enis = model.enis.map { e in
+            var instance: String?
+            if case .instance(let i) = e.owner { instance = unshared(model.instances[i].id) }
+            return info(e.id, subnet: e.subnet, ip: e.privateIP, instance: instance)
+        }
+        // Then the transit gateway attachments' ENIs, in `TransitGateway.enis` order (`VPCNetwork.tgwFlowLogInterface`).
+        for a in model.tgwAttachments {
+            for (k, s) in a.subnets.enumerated() where k < a.eniIDs.count && k < a.eniAddresses.count {
+                enis.append(info(a.eniIDs[k], subnet: s, ip: a.eniAddresses[k], instance: nil))
+            }
+        }
+        self.enis = enis
         routes = CompiledRoutes(model)
         interRegionPeering = model.peeringConnections.map(\.interRegion)
         fields = self.settings.format.fields

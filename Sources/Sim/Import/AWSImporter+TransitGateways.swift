@@ -12,10 +12,20 @@ import Packets
 ///   neither output names its route table, so the id is taken from the file's path (`AWSDump`). A propagated route
 ///   to a VPC attachment for one of its VPC's CIDR blocks is the propagation itself (inferred from the routes when
 ///   the table has no propagations file); every other route is imported as a static route.
-/// Only VPC attachments are modelled: another attachment (VPN, peering, Connect, Direct Connect gateway) is left
-/// out with a warning, and the routes to it become blackhole routes.
+/// VPC attachments, and VPN attachments whose Site-to-Site VPN connection is imported (describe-vpn-connections,
+/// `TransitGatewayId`: `readVPN`), which become `type: vpn` attachments (a BGP connection's prefixes are the routes
+/// the gateway's route tables propagate from the attachment). Another attachment (peering, Connect, Direct Connect
+/// gateway, or VPN without its connection) is left out with a warning, and the routes to it become blackhole
+/// routes.
 extension ImportPlan {
-    struct TGWAttachment { var id: String; var name: String?; var vpc: String; var subnets: [String]; var applianceMode: Bool }
+    struct TGWAttachment {
+        var id: String; var name: String?; var vpc: String; var subnets: [String]; var applianceMode: Bool
+        /// A vpn attachment's connection (`vpc` empty, no subnets).
+        var vpnConnection: String? = nil
+        /// The attachment's ENI in each of `subnets` (describe-network-interfaces), when every one is in the dump.
+        var eniIDs: [String] = []
+        var eniAddresses: [IPv4Address] = []
+    }
     struct TGWRoute { var destination: IPv4CIDR; var target: String; var note: String? }
     struct TGWRouteTable {
         var id: String; var name: String?; var associations: [String]; var propagations: [String]; var routes: [TGWRoute]
@@ -47,10 +57,14 @@ extension AWSConverter {
             vpcAttachment[id] = item.json
         }
         var eniSubnets: [String: [String]] = [:]
+        var eniIn: [String: (id: String, ip: IPv4Address)] = [:]  // by "attachment|subnet"
         for item in dump["NetworkInterfaces"] where item.json.awsStr("InterfaceType") == "transit_gateway" {
             guard let d = item.json.awsStr("Description"), let a = AWSDump.lastID("tgw-attach-", in: d),
                   let s = item.json.awsStr("SubnetId") else { continue }
             eniSubnets[a, default: []].append(s)
+            if let e = item.json.awsStr("NetworkInterfaceId"), let ip = item.json.awsStr("PrivateIpAddress").flatMap(IPv4Address.init) {
+                eniIn["\(a)|\(s)"] = (e, ip)
+            }
         }
         // Every attachment: describe-transit-gateway-attachments, else (VPC attachments only) the VPC attachments.
         var records: [(id: String, json: [String: Any])] = unique("TransitGatewayAttachments", idKey: "TransitGatewayAttachmentId")
@@ -75,10 +89,32 @@ extension AWSConverter {
                 warn(.inactive, id, "\(type) attachment is \(st); left out (routes to it are imported as blackhole)")
                 continue
             }
+            if type == "vpn", let c = j.awsStr("ResourceId"),
+               plan.vpnConnections.contains(where: { $0.id == c && $0.tgw == tgw }) {
+                if let other = plan.tgws[g].attachments.first(where: { $0.vpnConnection == c }) {
+                    warn(.duplicate, id, "\(c) is already attached to \(tgw) by \(other.id); left out")
+                    continue
+                }
+                allIDs.insert(id)
+                imported[id] = (g, "")
+                plan.tgws[g].attachments.append(.init(id: id, name: j.awsNameTag, vpc: "", subnets: [], applianceMode: false,
+                                                      vpnConnection: c))
+                if let a = j.awsObj("Association"), let t = a.awsStr("TransitGatewayRouteTableId"),
+                   a.awsStr("State").map({ $0 == "associated" || $0 == "associating" }) ?? true {
+                    associationOf[id] = t
+                }
+                continue
+            }
             guard type == "vpc" else {
                 notModelledAttachment[id] = type
-                warn(.notModelled, id, "\(type) attachment of \(tgw)\(j.awsStr("ResourceId").map { " (" + $0 + ")" } ?? "") "
-                     + "is not modelled (only VPC attachments are); routes to it are imported as blackhole")
+                if type == "vpn" {
+                    warn(.missingReference, id, "vpn attachment of \(tgw)\(j.awsStr("ResourceId").map { " (" + $0 + ")" } ?? ""), "
+                         + "whose VPN connection is not imported (add describe-vpn-connections and "
+                         + "describe-customer-gateways); routes to it are imported as blackhole")
+                } else {
+                    warn(.notModelled, id, "\(type) attachment of \(tgw)\(j.awsStr("ResourceId").map { " (" + $0 + ")" } ?? "") "
+                         + "is not modelled (only VPC and VPN attachments are); routes to it are imported as blackhole")
+                }
                 continue
             }
             let v = vpcAttachment[id]
@@ -114,8 +150,12 @@ extension AWSConverter {
             let appliance = v?.awsObj("Options")?.awsStr("ApplianceModeSupport") == "enable"
             allIDs.insert(id)
             imported[id] = (g, vpc)
+            // The ENIs' ids and addresses, so that flow logs name them as AWS does.
+            let enis = subnets.compactMap { eniIn["\(id)|\($0)"] }
             plan.tgws[g].attachments.append(.init(id: id, name: j.awsNameTag ?? v?.awsNameTag, vpc: vpc, subnets: subnets,
-                                                  applianceMode: appliance))
+                                                  applianceMode: appliance,
+                                                  eniIDs: enis.count == subnets.count ? enis.map(\.id) : [],
+                                                  eniAddresses: enis.count == subnets.count ? enis.map(\.ip) : []))
             if let a = j.awsObj("Association"), let t = a.awsStr("TransitGatewayRouteTableId"),
                a.awsStr("State").map({ $0 == "associated" || $0 == "associating" }) ?? true {
                 associationOf[id] = t
@@ -172,8 +212,16 @@ extension AWSConverter {
             warn(.missingReference, a, "associated with \(t), which is not in the dump; imported without an association "
                  + "(packets arriving through it are dropped)")
         }
+        // A connection to a transit gateway without an imported vpn attachment has nothing to carry it.
+        let attachedVPN = Set(plan.tgws.flatMap { $0.attachments.compactMap(\.vpnConnection) })
+        for c in plan.vpnConnections where c.tgw != nil && !attachedVPN.contains(c.id) {
+            warn(.missingReference, c.id, "VPN connection to transit gateway \(c.tgw!) has no imported vpn attachment (add "
+                 + "describe-transit-gateway-attachments); left out")
+        }
+        plan.vpnConnections.removeAll { $0.tgw != nil && !attachedVPN.contains($0.id) }
+        counts.vpnConnections = plan.vpnConnections.count
         counts.transitGateways = plan.tgws.count
-        counts.tgwAttachments = plan.tgws.reduce(0) { $0 + $1.attachments.count }
+        counts.tgwAttachments = plan.tgws.reduce(0) { $0 + $1.attachments.filter { $0.vpnConnection == nil }.count }
     }
 
     /// One route of search-transit-gateway-routes (`Type` static or propagated; `State` active or blackhole).
@@ -214,8 +262,19 @@ extension AWSConverter {
                     warn(.approximated, id, "route \(dest) → \(attachments.joined(separator: ", ")) (equal-cost paths): "
                          + "imported to \(a) alone")
                 }
-                // A propagated route of a VPC attachment for one of its VPC's blocks is the propagation itself.
+                // A propagated route of a vpn attachment is the propagation itself; a BGP connection's prefixes are
+                // these routes (describe-vpn-connections lists no BGP routes).
                 if propagated, attachments.count == 1,
+                   let c = plan.tgws[g].attachments.first(where: { $0.id == a })?.vpnConnection,
+                   let k = plan.vpnConnections.firstIndex(where: { $0.id == c }) {
+                    if !plan.vpnConnections[k].staticOnly, !plan.vpnConnections[k].bgpPrefixes.contains(dest) {
+                        plan.vpnConnections[k].bgpPrefixes.append(dest)
+                    }
+                    if !table.propagations.contains(a), inferPropagations { table.propagations.append(a) }
+                    continue
+                }
+                // A propagated route of a VPC attachment for one of its VPC's blocks is the propagation itself.
+                if propagated, attachments.count == 1, !att.vpc.isEmpty,
                    plan.vpcs[vpcIndex[att.vpc]!].blocks.contains(dest) {
                     if table.propagations.contains(a) { continue }
                     if inferPropagations { table.propagations.append(a); continue }
@@ -274,8 +333,17 @@ extension ScenarioYAMLWriter {
             if let n = g.name { o.append("    name: \(quote(n))") }
             o.append(g.attachments.isEmpty ? "    attachments: []" : "    attachments:")
             for a in g.attachments {
+                if let c = a.vpnConnection {
+                    o.append("      - {id: \(a.id)\(name(a.name)), type: vpn, vpn_connection: \(c)}")
+                    continue
+                }
+                var enis = ""
+                if !a.eniIDs.isEmpty {
+                    enis = ", private_ips: [\(a.eniAddresses.map(\.description).joined(separator: ", "))], "
+                        + "network_interface_ids: [\(a.eniIDs.joined(separator: ", "))]"
+                }
                 o.append("      - {id: \(a.id)\(name(a.name)), vpc: \(a.vpc), subnets: [\(a.subnets.joined(separator: ", "))]"
-                         + (a.applianceMode ? ", appliance_mode: true}" : "}"))
+                         + (a.applianceMode ? ", appliance_mode: true" : "") + enis + "}")
             }
             o.append(g.routeTables.isEmpty ? "    route_tables: []" : "    route_tables:")
             for t in g.routeTables {

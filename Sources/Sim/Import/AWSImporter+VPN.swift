@@ -57,14 +57,12 @@ extension AWSConverter {
                 warn(.inactive, id, "VPN connection is \(j.awsStr("State") ?? "?"); left out")
                 continue
             }
-            if let tgw = j.awsStr("TransitGatewayId") {
-                warn(.notModelled, id, "VPN connection to transit gateway \(tgw) is not modelled (transit gateways are "
-                     + "not imported)")
-                continue
-            }
-            guard let g = j.awsStr("VpnGatewayId"), plan.vgws.contains(where: { $0.id == g }),
+            // A connection to a transit gateway: kept if its vpn attachment is imported (`readTransitGateways`).
+            let tgw = j.awsStr("TransitGatewayId")
+            let gateway = tgw == nil ? j.awsStr("VpnGatewayId") : ""
+            guard let g = gateway, tgw != nil || plan.vgws.contains(where: { $0.id == g }),
                   let c = j.awsStr("CustomerGatewayId"), plan.cgws.contains(where: { $0.id == c }) else {
-                warn(.missingReference, id, "VPN connection between \(j.awsStr("VpnGatewayId") ?? "?") and "
+                warn(.missingReference, id, "VPN connection between \(tgw ?? j.awsStr("VpnGatewayId") ?? "?") and "
                      + "\(j.awsStr("CustomerGatewayId") ?? "?"), not both imported; left out")
                 continue
             }
@@ -77,7 +75,7 @@ extension AWSConverter {
             }
             var bgp: [IPv4CIDR] = []
             if !staticOnly {
-                bgp = propagated[g] ?? []
+                bgp = tgw == nil ? propagated[g] ?? [] : []  // at a transit gateway: its route tables' (`addTGWRoute`)
                 if !statics.isEmpty {
                     warn(.repaired, id, "static routes of a BGP connection left out (the gateway's propagated routes are "
                          + "its prefixes)")
@@ -95,7 +93,8 @@ extension AWSConverter {
             allIDs.insert(id)
             plan.vpnConnections.append(.init(id: id, name: j.awsNameTag, vgw: g, cgw: c,
                                              staticOnly: staticOnly, staticRoutes: staticOnly ? statics : [],
-                                             bgpPrefixes: bgp, tunnels: tunnels, activeTunnel: up < tunnels.count ? up : 0))
+                                             bgpPrefixes: bgp, tunnels: tunnels, activeTunnel: up < tunnels.count ? up : 0,
+                                             tgw: tgw))
         }
         counts.vpnConnections = plan.vpnConnections.count
     }
@@ -129,7 +128,8 @@ extension ScenarioYAMLWriter {
             "  - {id: \(c.id)\(name(c.name)), ip_address: \(c.ip)\(c.asn.map { ", bgp_asn: \($0)" } ?? "")}"
         })
         section("vpn_connections", p.vpnConnections.map { c in
-            var s = "  - {id: \(c.id)\(name(c.name)), vpn_gateway: \(c.vgw), customer_gateway: \(c.cgw), "
+            var s = "  - {id: \(c.id)\(name(c.name)), " + (c.tgw == nil ? "vpn_gateway: \(c.vgw), " : "")
+                + "customer_gateway: \(c.cgw), "
                 + "static_routes_only: \(c.staticOnly)"
             if c.staticOnly { s += ", static_routes: [\(c.staticRoutes.map(\.description).joined(separator: ", "))]" }
             else { s += ", bgp_prefixes: [\(c.bgpPrefixes.map(\.description).joined(separator: ", "))]" }

@@ -126,6 +126,8 @@ struct ImportPlan {
     struct VPNConnection {
         var id: String; var name: String?; var vgw: String; var cgw: String; var staticOnly: Bool
         var staticRoutes: [IPv4CIDR]; var bgpPrefixes: [IPv4CIDR]; var tunnels: [IPv4Address]; var activeTunnel: Int
+        /// A connection that ends at a transit gateway (its vpn attachment names it; `vgw` is empty).
+        var tgw: String? = nil
     }
     var vgws: [VGW] = []
     var cgws: [CGW] = []
@@ -220,8 +222,8 @@ struct AWSConverter {
         readNATGateways()
         readInstances()
         readGatewayEndpoints()
-        readTransitGateways()
         readVPN()
+        readTransitGateways()  // after the VPN connections: a vpn attachment names one
         readRouteTables()
         readNetworkACLs()
         readLambdas()

@@ -239,6 +239,10 @@ public struct TGWAttachmentSpec: Named, Sendable {
     /// A VPN attachment's Site-to-Site VPN connection (`VPCModel.vpnConnections`); nil for a VPC attachment. A
     /// VPN attachment has no VPC (`vpc` is -1) and no subnets: packets reach it through the connection's tunnel.
     public var vpnConnection: Int? = nil
+    /// A VPC attachment's ENI in each of its subnets, in `subnets` order: its id and private address (what VPC
+    /// Flow Logs name it by: `FlowLogRecorder`).
+    public var eniIDs: [String] = []
+    public var eniAddresses: [IPv4Address] = []
 }
 
 /// A transit gateway route table: static routes (to an attachment, or blackhole) and the routes its

@@ -136,20 +136,24 @@ extension VPCNetwork {
         }
         let t = Int(tgw.association[a])
         guard t >= 0 else {
+            tgwLog(&p, from: a, srcENI: -1, to: -1, dstENI: -1, lost: .noRoute)
             dropHere(tgw.step(attachment: a, action: .dropped, rule: "no route table association",
                               detail: "an attachment's packets are routed by its associated route table"))
             return
         }
         guard let r = tgw.route(t, dst) else {
+            tgwLog(&p, from: a, srcENI: -1, to: -1, dstENI: -1, lost: .noRoute)
             dropHere(tgw.step(table: t, action: .dropped, rule: "no route matches \(dst)"))
             return
         }
         guard r.attachment >= 0 else {
+            tgwLog(&p, from: a, srcENI: -1, to: -1, dstENI: -1, lost: .blackhole)
             dropHere(tgw.routed(t, r))
             return
         }
         record(&p, tgw.routed(t, r))
         if let next = model.tgwAttachments[Int(r.attachment)].vpnConnection {
+            tgwLog(&p, from: a, srcENI: -1, to: Int(r.attachment), dstENI: -1, lost: nil)
             capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false,
                     comment: here() + "; to \(model.vpnConnections[next].id) by \(model.tgwRouteTables[t].id)")
             forward(&p, Transit(next: .vpnTunnel(next, toOnPrem: true), delay: assumptions.tgwProcessing))
@@ -157,12 +161,14 @@ extension VPCNetwork {
         }
         let key = p.key
         let out = tgw.egress(Int(r.attachment), zone: -1, key)
+        tgwLog(&p, from: a, srcENI: -1, to: Int(r.attachment), dstENI: out.eni, lost: nil)
         record(&p, tgw.left(out.eni, out.choice, enteredIn: "the VPN attachment"))
         capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false,
                 comment: here() + "; to \(model.tgwAttachments[Int(r.attachment)].id) by \(model.tgwRouteTables[t].id)")
         var transit = transitFromSubnet(Int(tgw.enis[out.eni].subnet), &p, key: key)
         capture(.transitGateway(out.eni), &p, outgoing: true,
                 comment: "left through \(tgwDisplay(eni: out.eni)); " + comment(transit))
+        tgwLogEgress(out.eni, &p, transit)
         if let rj = transit.rejectedAt { observeInterface(rj, &p, egress: false, accepted: false) }
         transit.delay += assumptions.tgwProcessing
         forward(&p, transit)

@@ -63,6 +63,8 @@ public final class VPCNetwork {
     /// Whether `observer.seen` wants packets of flows numbered `seenFlows` and up (generated flows, when nothing
     /// is captured: then only the explicit flows' ladders look at packets).
     public var seenFlows = Int.max
+    /// Transit Gateway Flow Logs, when the scenario asks for them (`VPCNetwork+TGWFlowLogs.swift`).
+    public var tgwFlowLogs: TGWFlowLogRecorder?
     /// The steps of traced packets in flight, by slot (SimPacket.traceSlot); freed slots are reused.
     var traceSteps: [[Step]] = []
     var freeTraceSlots: [Int32] = []
@@ -952,7 +954,10 @@ public final class VPCNetwork {
                                                      + "reach the transit gateway"))
         }
         let s = Int(transitGateways.enis[e].subnet)
-        if let t = crossNACL(s, .inbound, &p, key) { return t }
+        if var t = crossNACL(s, .inbound, &p, key) {
+            t.rejectedAt = tgwFlowLogInterface(e)  // an ingress REJECT at the attachment ENI
+            return t
+        }
         return Transit(next: .transitGateway(e), delay: assumptions.vpcHopLatency)
     }
 
@@ -962,24 +967,29 @@ public final class VPCNetwork {
     /// destination ENI's security group).
     private func tgwReceive(_ e: Int, _ p: inout SimPacket) {
         let tgw = transitGateways
+        tgwObserveArrival(e, &p)
         let a = Int(tgw.enis[e].attachment)
         let dst = p.ip.destination
         let t = Int(tgw.association[a])
         guard t >= 0 else {
+            tgwLog(&p, from: a, srcENI: e, to: -1, dstENI: -1, lost: .noRoute)
             tgwDrop(e, &p, tgw.step(attachment: a, action: .dropped, rule: "no route table association",
                                     detail: "an attachment's packets are routed by its associated route table"))
             return
         }
         guard let r = tgw.route(t, dst) else {
+            tgwLog(&p, from: a, srcENI: e, to: -1, dstENI: -1, lost: .noRoute)
             tgwDrop(e, &p, tgw.step(table: t, action: .dropped, rule: "no route matches \(dst)"))
             return
         }
         guard r.attachment >= 0 else {
+            tgwLog(&p, from: a, srcENI: e, to: -1, dstENI: -1, lost: .blackhole)
             tgwDrop(e, &p, tgw.routed(t, r))
             return
         }
         record(&p, tgw.routed(t, r))
         if let c = model.tgwAttachments[Int(r.attachment)].vpnConnection {
+            tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
             tgwIntoVPN(e, t, c, &p)
             return
         }
@@ -990,19 +1000,23 @@ public final class VPCNetwork {
                 comment: "arrived through \(tgwDisplay(eni: e)); to \(model.tgwAttachments[Int(r.attachment)].id) by "
                     + model.tgwRouteTables[t].id)
         var transit = transitFromSubnet(Int(tgw.enis[out.eni].subnet), &p, key: key)
+        var lost: TGWFlowLogRecorder.Lost?
         if case .transitGateway? = transit.next, !transit.dropped {
             // Routed straight back into a transit gateway by the attachment subnet's own route table: a loop unless
             // the gateway routes it elsewhere. Each such turn costs a TTL, so a loop ends (AWS does not document
             // a transit gateway's TTL handling; packets that do not turn back keep theirs).
             if p.ip.ttl <= 1 {
+                lost = .ttlExpired
                 transit = fail(&p, tgw.step(attachment: Int(r.attachment), action: .dropped, rule: "TTL exceeded",
                                             detail: "routed back into the transit gateway until its TTL ran out"))
             } else {
                 p.ip.ttl -= 1
             }
         }
+        tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: out.eni, lost: lost)
         capture(.transitGateway(out.eni), &p, outgoing: true,
                 comment: "left through \(tgwDisplay(eni: out.eni)); " + comment(transit))
+        tgwLogEgress(out.eni, &p, transit)
         if let rj = transit.rejectedAt { observeInterface(rj, &p, egress: false, accepted: false) }
         transit.delay += assumptions.tgwProcessing
         forward(&p, transit)

@@ -127,6 +127,8 @@ final class ReplayProbe: NetworkObserver {
     }
 
     func interface(eni: Int, time: Int64, packet: SimPacket, egress: Bool, accepted: Bool) {
+        // Transit gateway attachment ENIs (numbered past the model's) are not among the ENIs a replay reads.
+        guard eni < network.model.enis.count else { return }
         leg.interfaces.append((eni, egress, accepted))
     }
 }

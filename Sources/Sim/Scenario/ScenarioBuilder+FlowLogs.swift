@@ -1,7 +1,7 @@
 import Yams
 
 extension ScenarioBuilder {
-    static let flowLogKeys = ["interval", "format", "account_id", "region"]
+    static let flowLogKeys = ["interval", "format", "account_id", "region", "transit_gateways"]
 
     /// `flow_logs: {interval: 60|600, format: "${…} …", account_id: "123456789012", region: us-east-1}`.
     func readFlowLogs(_ node: Node) throws -> FlowLogSettings {
@@ -37,6 +37,15 @@ extension ScenarioBuilder {
             s.region = v
         }
         return s
+    }
+
+    /// `flow_logs: {transit_gateways: [hub, tgw-…]}`: the transit gateways (by id or name) whose Transit Gateway
+    /// Flow Logs the run writes; read once the transit gateways are.
+    func readTGWFlowLogs(_ node: Node?) throws -> [Int] {
+        guard let node else { return [] }
+        let f = try r.fields(node, what: "flow_logs", key: "flow_logs", allowed: Self.flowLogKeys)
+        guard let n = f["transit_gateways"] else { return [] }
+        return try resolveList(n, .transitGateway, key: "transit_gateways")
     }
 
     /// Points at the offending `${field}` inside the string when the scalar sits on one line (plain or quoted);

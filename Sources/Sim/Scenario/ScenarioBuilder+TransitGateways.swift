@@ -33,7 +33,8 @@ extension ScenarioBuilder {
 
     private mutating func readTGWAttachment(_ item: Node, tgw: Int) throws {
         var f = try r.fields(item, what: "transit gateway attachment",
-                             allowed: ["id", "name", "type", "vpc", "subnets", "appliance_mode", "vpn_connection"])
+                             allowed: ["id", "name", "type", "vpc", "subnets", "appliance_mode", "vpn_connection",
+                                       "private_ips", "network_interface_ids"])
         let index = model.tgwAttachments.count
         let (id, name) = try identifyNested(&f, .tgwAttachment, index: index)
         if let n = f["type"] {
@@ -43,7 +44,7 @@ extension ScenarioBuilder {
             }
             if type == "vpn" {
                 // A VPN attachment: the Site-to-Site VPN connection it carries; no VPC, no subnets.
-                for k in ["vpc", "subnets", "appliance_mode"] where f.has(k) {
+                for k in ["vpc", "subnets", "appliance_mode", "private_ips", "network_interface_ids"] where f.has(k) {
                     throw r.error(at: f.keyNode(k), "a vpn attachment takes vpn_connection, not \(k)")
                 }
                 let c = try bindVPNAttachment(f.require("vpn_connection"), attachment: index)
@@ -80,9 +81,76 @@ extension ScenarioBuilder {
             }
         }
         let appliance = try f.bool("appliance_mode") ?? false
+        let (eniIDs, addresses) = try readAttachmentENIs(f, id: id, subnets: subnets)
+        let subnetItems = try r.list(subnetsNode, key: "subnets")
+        for (k, a) in addresses.enumerated() where a == .any {
+            pendingAttachmentENIs.append((index, k, subnetItems[k]))
+        }
         model.tgwAttachments.append(TGWAttachmentSpec(id: id, name: name, transitGateway: tgw, vpc: vpc,
-                                                      subnets: subnets, applianceMode: appliance, routeTable: nil))
+                                                      subnets: subnets, applianceMode: appliance, routeTable: nil,
+                                                      eniIDs: eniIDs, eniAddresses: addresses))
         model.transitGateways[tgw].attachments.append(index)
+    }
+
+    /// A VPC attachment's ENI in each subnet: `network_interface_ids` or an id hashed from the attachment's and
+    /// the subnet's; `private_ips` (claimed now) or, for those without, an address allocated after every other
+    /// ENI's (`allocateAttachmentAddresses`), so that adding an attachment moves no other address.
+    private mutating func readAttachmentENIs(_ f: YAMLFields, id: String, subnets: [Int]) throws
+        -> (ids: [String], addresses: [IPv4Address])
+    {
+        var ids = subnets.map { ScenarioValues.eniID(hashing: "\(id)|\(model.subnets[$0].id)") }
+        var addresses = [IPv4Address](repeating: .any, count: subnets.count)
+        for key in ["network_interface_ids", "private_ips"] {
+            guard let n = f[key] else { continue }
+            let items = try r.list(n, key: key)
+            guard items.count == subnets.count else {
+                throw r.error(at: n, "\(f.what): \(key) has \(items.count) entries for \(subnets.count) subnets "
+                              + "(one per subnet, in the same order)")
+            }
+            for (k, item) in items.enumerated() {
+                if key == "private_ips" {
+                    let a = try r.address(item, key: key)
+                    try claim(a, in: subnets[k], for: "transit gateway attachment \(id)", node: item, key: key)
+                    addresses[k] = a
+                } else {
+                    let e = try r.word(item, key: key)
+                    guard e.hasPrefix("eni-"), e.count > 4 else {
+                        throw r.error(at: item, "network interface id '\(e)' must start with 'eni-'")
+                    }
+                    if registry(.eni).byID[e] != nil || ids[..<k].contains(e) {
+                        throw r.error(at: item, "duplicate network interface id \(e)")
+                    }
+                    ids[k] = e
+                }
+            }
+        }
+        return (ids, addresses)
+    }
+
+    /// Gives each attachment ENI without a `private_ips` address the lowest free one of its subnet from .4
+    /// upward (as `allocatePendingAddresses` does), attachment by attachment in file order.
+    mutating func allocateAttachmentAddresses() throws {
+        for (a, k, node) in pendingAttachmentENIs {
+            let subnet = model.tgwAttachments[a].subnets[k]
+            let s = model.subnets[subnet]
+            let owner = "transit gateway attachment \(model.tgwAttachments[a].id)"
+            var chosen: IPv4Address?
+            var offset: UInt32 = 4
+            while offset <= UInt32(s.cidr.addressCount - 2) {
+                let candidate = s.cidr.address(at: offset)
+                if usedAddresses[subnet]?[candidate.rawValue] == nil {
+                    chosen = candidate
+                    break
+                }
+                offset += 1
+            }
+            guard let chosen else {
+                throw r.error(at: node, "subnet \(s.id) (\(s.cidr)) has no free address left for \(owner)'s ENI")
+            }
+            usedAddresses[subnet, default: [:]][chosen.rawValue] = owner
+            model.tgwAttachments[a].eniAddresses[k] = chosen
+        }
+        pendingAttachmentENIs = []
     }
 
     /// An attachment of transit gateway `tgw`, by id or name.

@@ -31,6 +31,8 @@ struct ScenarioBuilder {
     var lambdaENIs: [String: Int] = [:]
     /// The function (and node) that fixed each Lambda ENI's private IP.
     var lambdaENIAddressSource: [Int: String] = [:]
+    /// Transit gateway attachment ENIs whose private IP is still to be chosen (`allocateAttachmentAddresses`).
+    var pendingAttachmentENIs: [(attachment: Int, index: Int, node: Node)] = []
 
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
@@ -96,12 +98,14 @@ struct ScenarioBuilder {
         try readSubnets(top.list("subnets") ?? [])
         try readVPN(top)
         try readTransitGateways(top.list("transit_gateways") ?? [])
+        flowLogs.transitGateways = try readTGWFlowLogs(top["flow_logs"])
         try checkVPNConnectionsBound(top)
         try readNATGateways(top.list("nat_gateways") ?? [])
         try readInstances(top.list("instances") ?? [])
         try readLambdas(top.list("lambdas") ?? [])
         try readInterfaceEndpoints()
         try allocatePendingAddresses()
+        try allocateAttachmentAddresses()
         try resolveSecurityGroupRules()
         try resolveRoutes()
         try checkGatewayRouteTables()
