@@ -24,29 +24,31 @@ public enum ENIPairProbes {
     public static let cap = 1000
 
     /// The pairs of one network, by source (instances in file order, then Lambda functions), destination (file
-    /// order) and port (ascending).
-    public static func pairs(_ m: VPCModel) -> [Pair] {
+    /// order) and port (ascending); UDP ports (`UDPProbes`) when `udp`.
+    public static func pairs(_ m: VPCModel, udp: Bool = false) -> [Pair] {
         var out: [Pair] = []
         let sources = m.instances.map { $0.name ?? $0.id } + m.lambdas.compactMap(\.name)
         for (si, source) in sources.enumerated() {
             for (di, destination) in m.instances.enumerated() where di != si {
-                for port in ports(destination, m) {
-                    out.append(Pair(source: source, destination: destination.name ?? destination.id, port: port))
+                for port in ports(destination, m, udp: udp) {
+                    out.append(Pair(source: source, destination: destination.name ?? destination.id, port: port, udp: udp))
                 }
             }
         }
         return out
     }
 
-    /// The TCP ports an instance's groups open, ascending, each once.
-    static func ports(_ instance: Instance, _ m: VPCModel) -> [UInt16] {
+    /// The TCP (or UDP) ports an instance's groups open, ascending, each once.
+    static func ports(_ instance: Instance, _ m: VPCModel, udp: Bool = false) -> [UInt16] {
+        let wanted: IPProtocol = udp ? .udp : .tcp
+        let every = udp ? UDPProbes.allPorts : allPorts
         var set: [UInt16] = []
         for g in m.enis[instance.eni].securityGroups {
             for rule in m.securityGroups[g].ingress {
                 switch rule.proto {
-                case .all: set += allPorts
-                case .number(let p) where p == .tcp:
-                    if let r = rule.ports, !r.isAll { set.append(max(r.from, 1)) } else { set += allPorts }
+                case .all: set += every
+                case .number(let p) where p == wanted:
+                    if let r = rule.ports, !r.isAll { set.append(max(r.from, 1)) } else { set += every }
                 default: break
                 }
             }

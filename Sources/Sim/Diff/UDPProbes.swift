@@ -13,36 +13,8 @@ public enum UDPProbes {
     public static let allPorts: [UInt16] = [53]
     public static let sourcePort: UInt16 = 50000
 
-    /// The UDP pairs of one network, by source (instances in file order, then Lambda functions), destination (file
-    /// order) and port (ascending).
-    public static func pairs(_ m: VPCModel) -> [ENIPairProbes.Pair] {
-        var out: [ENIPairProbes.Pair] = []
-        let sources = m.instances.map { $0.name ?? $0.id } + m.lambdas.compactMap(\.name)
-        for (si, source) in sources.enumerated() {
-            for (di, destination) in m.instances.enumerated() where di != si {
-                for port in ports(destination, m) {
-                    out.append(.init(source: source, destination: destination.name ?? destination.id, port: port, udp: true))
-                }
-            }
-        }
-        return out
-    }
-
-    /// The UDP ports an instance's groups open, ascending, each once.
-    static func ports(_ instance: Instance, _ m: VPCModel) -> [UInt16] {
-        var set: [UInt16] = []
-        for g in m.enis[instance.eni].securityGroups {
-            for rule in m.securityGroups[g].ingress {
-                switch rule.proto {
-                case .all: set += allPorts
-                case .number(let p) where p == .udp:
-                    if let r = rule.ports, !r.isAll { set.append(max(r.from, 1)) } else { set += allPorts }
-                default: break
-                }
-            }
-        }
-        return Array(Set(set)).sorted()
-    }
+    /// The UDP pairs of one network, in `ENIPairProbes.pairs`' order.
+    public static func pairs(_ m: VPCModel) -> [ENIPairProbes.Pair] { ENIPairProbes.pairs(m, udp: true) }
 
     /// The verdict of each pair in scenario `s` (nil: an end of the pair is not in this network).
     static func sides(_ pairs: [ENIPairProbes.Pair], in s: Scenario) -> [NetworkDiff.Side?] {

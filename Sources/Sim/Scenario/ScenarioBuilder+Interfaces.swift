@@ -159,18 +159,7 @@ extension ScenarioBuilder {
             let groups = try readGroups(f, subnetVPC: model.subnets[subnet].vpc, who: "instance \(id)")
             let stack = try readStack(f)
             let owner = "instance \(id)"
-            var privateIP: IPv4Address?
-            if let n = f["private_ip"] {
-                let a = try r.address(n, key: "private_ip")
-                try claim(a, in: subnet, for: owner, node: n, key: "private_ip")
-                privateIP = a
-            }
-            var publicIP: IPv4Address?
-            if let n = f["public_ip"] {
-                let a = try r.address(n, key: "public_ip")
-                try claimPublic(a, for: owner, node: n, key: "public_ip")
-                publicIP = a
-            }
+            let (privateIP, publicIP) = try readAddresses(f, subnet: subnet, owner: owner)
             let eniID = ScenarioValues.eniID(hashing: id)
             var eniSpec = ENI(id: eniID, name: name, subnet: subnet, privateIP: privateIP ?? .any,
                               publicIP: publicIP, securityGroups: groups, owner: .instance(index),
@@ -200,6 +189,23 @@ extension ScenarioBuilder {
             }
             model.instances.append(instance)
         }
+    }
+
+    /// An interface's `private_ip` (in `subnet`) and `public_ip`, each claimed for `owner`; nil when not given.
+    mutating func readAddresses(_ f: YAMLFields, subnet: Int, owner: String) throws -> (IPv4Address?, IPv4Address?) {
+        var privateIP: IPv4Address?
+        if let n = f["private_ip"] {
+            let a = try r.address(n, key: "private_ip")
+            try claim(a, in: subnet, for: owner, node: n, key: "private_ip")
+            privateIP = a
+        }
+        var publicIP: IPv4Address?
+        if let n = f["public_ip"] {
+            let a = try r.address(n, key: "public_ip")
+            try claimPublic(a, for: owner, node: n, key: "public_ip")
+            publicIP = a
+        }
+        return (privateIP, publicIP)
     }
 
     /// `connection_tracking`: the ENI's ConnectionTrackingSpecification, each value in the range the EC2 API
@@ -251,18 +257,7 @@ extension ScenarioBuilder {
         }
         let groups = try readGroups(f, subnetVPC: s.vpc, who: f.what)
         let owner = "\(f.what)"
-        var privateIP: IPv4Address?
-        if let n = f["private_ip"] {
-            let a = try r.address(n, key: "private_ip")
-            try claim(a, in: subnet, for: owner, node: n, key: "private_ip")
-            privateIP = a
-        }
-        var publicIP: IPv4Address?
-        if let n = f["public_ip"] {
-            let a = try r.address(n, key: "public_ip")
-            try claimPublic(a, for: owner, node: n, key: "public_ip")
-            publicIP = a
-        }
+        let (privateIP, publicIP) = try readAddresses(f, subnet: subnet, owner: owner)
         let check = try f["source_dest_check"].map { try r.bool($0, key: "source_dest_check") } ?? true
         if registry(.eni).byID[eniID] != nil { throw r.error(at: item, "duplicate id \(eniID)") }
         let e = model.enis.count
