@@ -21,12 +21,7 @@ extension VPCNetwork {
     func tooBigForPath(_ h: Int, _ p: inout SimPacket) -> Bool {
         guard p.ip.dontFragment else { return false }
         let mtu = model.outsideHosts[h].pathMTU
-        let host = model.outsideHosts[h].id
-        let size = Int(p.ip.totalLength)
-        let step = Step(kind: .pathMTU, component: "path-mtu \(host)",
-                        componentDisplay: "link in front of \(host) (path MTU \(mtu))", action: .dropped,
-                        rule: "path MTU \(mtu) < packet \(size) bytes (DF set); ICMP fragmentation needed sent to "
-                            + "\(p.ip.source)")
+        let step = pathMTUDrop(h, p)
         record(&p, step)
         capture(.outsideHost(h), &p, outgoing: false,
                 comment: "too big for link MTU \(mtu) (DF set): dropped; ICMP fragmentation needed sent")
@@ -43,11 +38,7 @@ extension VPCNetwork {
     @inline(never)
     func tooBigLeaving(_ h: Int, _ p: inout SimPacket) {
         let mtu = model.outsideHosts[h].pathMTU
-        let host = model.outsideHosts[h].id
-        let step = Step(kind: .pathMTU, component: "path-mtu \(host)",
-                        componentDisplay: "link in front of \(host) (path MTU \(mtu))", action: .dropped,
-                        rule: "path MTU \(mtu) < packet \(p.ip.totalLength) bytes (DF set); ICMP fragmentation needed "
-                            + "sent to \(p.ip.source)")
+        let step = pathMTUDrop(h, p)
         record(&p, step)
         capture(.outsideHost(h), &p, outgoing: true,
                 comment: "sent; too big for link MTU \(mtu) (DF set): dropped; ICMP fragmentation needed sent")
@@ -98,6 +89,16 @@ extension VPCNetwork {
         let header = ICMPHeader(type: .destinationUnreachable, code: 4, restOfHeader: UInt32(UInt16(clamping: mtu)))
         let payload = quote.withUnsafeBytes { PacketPayload(copying: $0) }
         return SimPacket(ip: ip, transport: .icmp(header), payload: payload, flow: p.flow, fromClient: !p.fromClient)
+    }
+
+    /// The step of the link in front of outside host `h` dropping `p`, too big for it with DF set.
+    func pathMTUDrop(_ h: Int, _ p: SimPacket) -> Step {
+        let mtu = model.outsideHosts[h].pathMTU
+        let host = model.outsideHosts[h].id
+        return Step(kind: .pathMTU, component: "path-mtu \(host)",
+                    componentDisplay: "link in front of \(host) (path MTU \(mtu))", action: .dropped,
+                    rule: "path MTU \(mtu) < packet \(p.ip.totalLength) bytes (DF set); ICMP fragmentation needed sent "
+                        + "to \(p.ip.source)")
     }
 
     /// An ICMP error's quoted datagram, after a 1:1 translation of the ICMP's destination `from` → `to`: the quoted

@@ -96,11 +96,7 @@ extension VPCNetwork {
         case .networkInterface:
             let a = Int(r.target), key = p.key
             record(&p, routeTables.forwarded(rt, r))
-            if var deny = crossNACL(Int(tables.enis[a].subnet), .inbound, &p, key) ?? securityGroupIngress(a, &p, key) {
-                deny.rejectedAt = a
-                return deny
-            }
-            return Transit(next: .eni(a), delay: assumptions.vpcHopLatency)
+            return toEdgeTarget(a, &p, key)
         default:
             let route = model.routeTables[rt].routes[Int(r.index)]
             let id = RouteTable.describe(route.target, in: model)

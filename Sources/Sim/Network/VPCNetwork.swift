@@ -869,17 +869,23 @@ public final class VPCNetwork {
             guard internetGateways.publicAddress(of: tables.enis[a].privateIP) != nil else {
                 return fail(&p, gatewayRouteTables.noPublicAddress(g, table: rt, eni: a))
             }
-            if var deny = crossNACL(Int(tables.enis[a].subnet), .inbound, &p, key) ?? securityGroupIngress(a, &p, key) {
-                deny.rejectedAt = a
-                return deny
-            }
-            return Transit(next: .eni(a), delay: assumptions.vpcHopLatency)
+            return toEdgeTarget(a, &p, key)
         default:
             // A Gateway Load Balancer endpoint, or an appliance outside the scenario.
             let route = model.routeTables[rt].routes[Int(r.index)]
             let id = RouteTable.describe(route.target, in: model)
             return notModeled(&p, rt, route, id: id, what: NotModeledTarget.kind(of: id) ?? "outside the model")
         }
+    }
+
+    /// A packet a gateway route table sends to ENI `a` (an appliance's): into `a`'s subnet through its NACL, then
+    /// through `a`'s security groups; a deny is an ingress REJECT at `a`.
+    func toEdgeTarget(_ a: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit {
+        if var deny = crossNACL(Int(tables.enis[a].subnet), .inbound, &p, key) ?? securityGroupIngress(a, &p, key) {
+            deny.rejectedAt = a
+            return deny
+        }
+        return Transit(next: .eni(a), delay: assumptions.vpcHopLatency)
     }
 
     /// A packet leaving through internet gateway `g` (translated already to its public source) whose
