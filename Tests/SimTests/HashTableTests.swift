@@ -52,6 +52,12 @@ private final class Recorder: ScheduledTarget {
         check({ $0 << 32 | $0 }, range: 5_000, steps: 40_000)
     }
 
+    /// Past 4 MiB the slots move to memory aligned for huge pages, freed by another call: growing across that
+    /// size, removing and dropping the table keep every entry.
+    @Test func hashTableMatchesDictionaryInHugePageMemory() {
+        check({ $0 &* 0x9E37_79B9 }, range: 400_000, steps: 700_000)
+    }
+
     @Test func hashTableMatchesDictionaryWhenKeysCollide() {
         check({ Crowded(v: $0) }, range: 300, steps: 20_000)
     }

@@ -1,4 +1,7 @@
 import Packets
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A key for `HashTable`: equality plus one 64-bit word that the table mixes into a bucket. Keys pack their
 /// fields into the word (or fold two words), so hashing a key costs a few instructions rather than a SipHash.
@@ -36,15 +39,50 @@ public final class HashTable<Key: TableKey, Value> {
             key(i).deinitialize(count: 1)
             value(i).deinitialize(count: 1)
         }
-        slots.deallocate()
+        Self.deallocate(slots, mask + 1)
     }
 
-    /// `c` slots, all free.
+    /// Tables of at least this many bytes live in huge pages where the kernel gives them (`allocate`).
+    private static var hugeBytes: Int { 4 << 20 }
+
+    /// `c` slots, all free. A large table (a replayed log's millions of connections: hundreds of MB) is
+    /// allocated on a 2 MiB boundary and advised to be backed by transparent huge pages: its lookups land
+    /// anywhere in it, and with 4 KiB pages nearly every one missed the TLB as well as the cache. (Linux with
+    /// THP in `madvise` mode, the common default, does this only when asked; elsewhere the advice is ignored.)
     private static func allocate(_ c: Int) -> UnsafeMutablePointer<Slot> {
-        let s = UnsafeMutablePointer<Slot>.allocate(capacity: c)
+        let bytes = c * MemoryLayout<Slot>.stride
+        let s: UnsafeMutablePointer<Slot>
+        #if os(Linux)
+        if bytes >= hugeBytes {
+            var raw: UnsafeMutableRawPointer?
+            guard posix_memalign(&raw, 2 << 20, bytes) == 0, let raw else { fatalError("out of memory (\(bytes) bytes)") }
+            _ = madvise(raw, bytes, MADV_HUGEPAGE)
+            s = raw.bindMemory(to: Slot.self, capacity: c)
+        } else {
+            s = UnsafeMutablePointer<Slot>.allocate(capacity: c)
+        }
+        #else
+        s = UnsafeMutablePointer<Slot>.allocate(capacity: c)
+        #endif
         for i in 0..<c { (s + i).pointer(to: \.used)!.initialize(to: false) }
         return s
     }
+
+    private static func deallocate(_ s: UnsafeMutablePointer<Slot>, _ c: Int) {
+        #if os(Linux)
+        if c * MemoryLayout<Slot>.stride >= hugeBytes {
+            free(s)
+            return
+        }
+        #endif
+        s.deallocate()
+    }
+
+    /// Reads the flag of `key`'s first slot, so that a caller about to look up several keys can have their
+    /// cache misses overlap: the loads of a loop over `touch` are independent, where each `find` waits for
+    /// its own miss before the next begins.
+    @inline(__always)
+    public func touch(_ key: Key) -> Bool { used(home(key)) }
 
     @inline(__always) private func used(_ i: Int) -> Bool { (slots + i).pointer(to: \.used)!.pointee }
     @inline(__always) private func setUsed(_ i: Int, _ u: Bool) { (slots + i).pointer(to: \.used)!.pointee = u }
@@ -168,7 +206,7 @@ public final class HashTable<Key: TableKey, Value> {
             value(i).moveInitialize(from: (old + j).pointer(to: \.value)!, count: 1)
             setUsed(i, true)
         }
-        old.deallocate()
+        Self.deallocate(old, oldCapacity)
     }
 }
 
