@@ -133,6 +133,7 @@ public final class ReplayRecords {
             lines = n
             try consume(line, n, &state)
         }
+        countPending()
         if let only, !state.found {
             throw Problem(path: path, line: only, message: lines < only ? "the file has \(lines) line\(lines == 1 ? "" : "s")"
                           : "not a record (a header or an empty line)")
@@ -152,6 +153,7 @@ public final class ReplayRecords {
                 try consume(line, n, &state)
             }
         }
+        countPending()
     }
 
     struct LineState {
@@ -292,14 +294,41 @@ public final class ReplayRecords {
         }
         let eni = try interface(field(c.interface)) { bad(c.interface, "does not start with eni-") }
         let key = Key(eni: eni, proto: UInt8(proto), source: s, destination: d, sourcePort: sp, destinationPort: dp)
-        if let i = table.find(key) {
-            let v = table.value(at: i)
-            if accept { v.pointee.accept &+= 1 } else { v.pointee.reject &+= 1 }
-            v.pointee.flags |= flags
-        } else {
-            table.insert(key, Counts(accept: accept ? 1 : 0, reject: accept ? 0 : 1, flags: flags, file: file, line: UInt32(n)))
-        }
+        pending[pendingCount] = (key, Counts(accept: accept ? 1 : 0, reject: accept ? 0 : 1, flags: flags, file: file,
+                                             line: UInt32(n)))
+        pendingCount += 1
+        if pendingCount == Self.batch { countPending() }
     }
+
+    /// Records parsed but not yet counted: counted `batch` at a time, so that their table slots are fetched
+    /// together (`HashTable.touch`). A log of millions of connections has a table far larger than the caches,
+    /// and nearly every connection's first record misses: one at a time, each miss waited for the one before.
+    private static var batch: Int { 16 }
+    private let pending = UnsafeMutablePointer<(key: Key, counts: Counts)>.allocate(capacity: 16)
+    private var pendingCount = 0
+    /// Where the touched flags go, so that their loads are not optimized away.
+    private var touched = false
+
+    /// Counts the pending records, in the order they were read (a key's first record is the one it keeps).
+    private func countPending() {
+        var t = false
+        for j in 0..<pendingCount { t = t != table.touch(pending[j].key) }
+        touched = t
+        for j in 0..<pendingCount {
+            let (key, c) = pending[j]
+            if let i = table.find(key) {
+                let v = table.value(at: i)
+                v.pointee.accept &+= c.accept
+                v.pointee.reject &+= c.reject
+                v.pointee.flags |= c.flags
+            } else {
+                table.insert(key, c)
+            }
+        }
+        pendingCount = 0
+    }
+
+    deinit { pending.deallocate() }
 
     /// The interface a record names: its model ENI, or `-1 - k` for the k-th unknown one.
     @inline(__always)
