@@ -41,8 +41,14 @@ final class SecurityGroup {
 
     struct IdleTimeouts {
         var tcp, udp, udpStream, other: Int64
-        /// Why the TCP timeout: the default, Nitro v6's, or the ENI's own (`connection_tracking`).
-        var tcpBasis: String
+        /// Why the TCP timeout: the default, Nitro v6's, or the ENI's own (`connection_tracking`). (Not a String:
+        /// the timeouts are read at every tracked packet, and plain data is read without retaining anything.)
+        var tcpBasis: Basis
+
+        enum Basis: UInt8 {
+            case standard, nitroV6, eni
+            var text: String { self == .standard ? "default" : self == .nitroV6 ? "Nitro v6" : "connection_tracking" }
+        }
 
         @inline(__always)
         func of(_ proto: IPProtocol, udpStream stream: Bool) -> Int64 {
@@ -64,7 +70,7 @@ final class SecurityGroup {
                 udp: c.udpTimeout.map { Int64($0) * s } ?? a.sgUDPTimeout,
                 udpStream: c.udpStreamTimeout.map { Int64($0) * s } ?? a.sgUDPStreamTimeout,
                 other: a.sgOtherTimeout,
-                tcpBasis: c.tcpEstablishedTimeout != nil ? "connection_tracking" : nitroV6 ? "Nitro v6" : "default")
+                tcpBasis: c.tcpEstablishedTimeout != nil ? .eni : nitroV6 ? .nitroV6 : .standard)
         }
     }
 
@@ -158,11 +164,7 @@ final class SecurityGroup {
             entry.pointee.udpSeen |= fromOpener ? (entry.pointee.udpSeen & 1) << 1 : 1
         }
         let timeout = timeouts[eni].of(key.proto, udpStream: entry.pointee.udpSeen == 3)
-        if now - entry.pointee.last > timeout {
-            expired = (timeout, entry.pointee.last, eni, key.proto)
-            tracked.remove(at: slot)
-            return .expired
-        }
+        if now - entry.pointee.last > timeout { return expire(slot, eni, key.proto, timeout) }
         entry.pointee.last = max(entry.pointee.last, now)
         guard let m = marks else { return .tracked }
         if m.flags.contains(.rst) || entry.pointee.close.follow(m, fromA: fromOpener) {
@@ -173,6 +175,15 @@ final class SecurityGroup {
 
     enum Lookup { case tracked, untracked, expired }
 
+    /// The tracked state in `slot` expired: it goes, and what it was is kept for the step (`expiryText`). Out of
+    /// line: rare, and every packet's check inlines `followTracked`.
+    @inline(never)
+    private func expire(_ slot: Int, _ eni: Int, _ proto: IPProtocol, _ timeout: Int64) -> Lookup {
+        expired = (timeout, tracked.value(at: slot).pointee.last, eni, proto)
+        tracked.remove(at: slot)
+        return .expired
+    }
+
     /// How a step names a drop after expiry ("tracked state expired after 350 s idle (Nitro v6); no ingress rule …").
     static let expiredPrefix = "tracked state expired after "
 
@@ -181,7 +192,7 @@ final class SecurityGroup {
         let t = timeouts[eni]
         let basis: String
         switch expired.proto {
-        case .tcp: basis = t.tcpBasis == "default" ? "" : " (\(t.tcpBasis))"
+        case .tcp: basis = t.tcpBasis == .standard ? "" : " (\(t.tcpBasis.text))"
         case .udp: basis = expired.timeout == t.udpStream && t.udpStream != t.udp ? " (UDP stream)" : " (UDP)"
         default: basis = ""
         }

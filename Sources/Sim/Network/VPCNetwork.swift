@@ -174,11 +174,17 @@ public final class VPCNetwork {
             return
         }
         var transit = transitFromSubnet(Int(tables.enis[eni].subnet), &p.pointee, key: key)
-        capture(.eni(eni), &p.pointee, outgoing: true,
-                comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
+        if observer != nil { captureSent(eni, &p.pointee, transit) }
         logEgress(eni, &p.pointee, transit)
         transit.delay += queued
         carry(slot, transit)
+    }
+
+    /// The capture of a packet an ENI sends, out of line: every packet sent pays for the call only when something
+    /// observes the network, and `send` stays small enough for the compiler to inline what it calls.
+    @inline(never)
+    private func captureSent(_ eni: Int, _ p: inout SimPacket, _ transit: Transit) {
+        capture(.eni(eni), &p, outgoing: true, comment: cachedComment(.sent, eni, transit) { "sent; " + self.comment(transit) })
     }
 
     /// An outside host sends a packet toward the internet (worked on in its slot, as `send(fromENI:_:)`).
@@ -398,8 +404,13 @@ public final class VPCNetwork {
     /// Flow-log view of a packet leaving `eni` through `transit`: REJECT when its own subnet's NACL dropped it
     /// outbound; and an ingress REJECT on the ENI where the transit's drop is logged.
     /// `p` is lent (inout: by address; not changed).
+    @inline(__always)
     func logEgress(_ eni: Int, _ p: inout SimPacket, _ t: Transit) {
-        guard observer != nil else { return }
+        if observer != nil { logEgressObserved(eni, &p, t) }
+    }
+
+    @inline(never)
+    private func logEgressObserved(_ eni: Int, _ p: inout SimPacket, _ t: Transit) {
         let rejected = drop(of: t).map {
             $0.kind == .naclOutbound && $0.component == model.networkACLs[model.networkACL(of: model.enis[eni].subnet)].id
         } ?? false
@@ -415,6 +426,7 @@ public final class VPCNetwork {
 
     /// NACLs are evaluated when a packet leaves one subnet and enters another, not within a subnet
     /// (VPC-UG vpc-network-acls), for requests and replies alike: they are stateless.
+    @inline(__always)
     private func crossNACLs(from a: Int, to b: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit? {
         guard a != b else { return nil }
         if let t = crossNACL(a, .outbound, &p, key) { return t }
@@ -436,6 +448,14 @@ public final class VPCNetwork {
                              _ how: StaticString) -> Bool {
         let v = securityGroups.check(eni, .outbound, key, marks, now: scheduler.now, traced: p.traced)
         guard v.recorded else { return true }
+        return securityGroupEgressRecorded(eni, &p, key, v, how)
+    }
+
+    /// `securityGroupEgress` for a verdict that records a step (a traced packet's, a drop's): out of line, so
+    /// that the callers on every packet's path stay small enough for the compiler to inline their other calls.
+    @inline(never)
+    private func securityGroupEgressRecorded(_ eni: Int, _ p: inout SimPacket, _ key: PacketKey, _ v: Verdict,
+                                             _ how: StaticString) -> Bool {
         let step = securityGroups.step(eni, .outbound, key, of: v)
         record(&p, step)
         if v.allowed { return true }
@@ -459,6 +479,12 @@ public final class VPCNetwork {
     @inline(__always)
     private func verdict(_ v: Verdict, _ p: inout SimPacket, step: () -> Step) -> Transit? {
         guard v.recorded else { return nil }
+        return recordedVerdict(v, &p, step: step)
+    }
+
+    /// `verdict` when it records a step: out of line (see `securityGroupEgressRecorded`).
+    @inline(never)
+    private func recordedVerdict(_ v: Verdict, _ p: inout SimPacket, step: () -> Step) -> Transit? {
         let step = step()
         if v.allowed {
             record(&p, step)
@@ -522,6 +548,7 @@ public final class VPCNetwork {
 
     /// Sends the packet being handled on to `hop`, a node never fused, in the slot it already has: with `seq`, a
     /// number reserved for its arrival (`firingReserved`), or .max for a new one.
+    @inline(__always)
     func forward(to hop: Hop, after delay: Int64, seq: UInt64) {
         slots.setHop(firing, hop)
         forwarded = true
@@ -631,6 +658,7 @@ public final class VPCNetwork {
 
     // MARK: NAT gateways
 
+    @inline(__always)  // one caller, `handle`, on every packet a NAT gateway receives
     private func natReceive(_ n: Int, _ p: inout SimPacket, fromInside: Bool) {
         let nat = natRefs[n]
         let key = p.key
