@@ -93,9 +93,9 @@ import Testing
         let jump = try #require(m.instances.first { $0.name == "Jump Host" })
         #expect(m.enis[jump.eni].publicIP == IPv4Address("18.216.129.140"))
         #expect(m.internetGateways[0].vpc == 0)
-        // Only the ICMP type 8 security-group rule cannot be said exactly.
-        #expect(imported.warnings.map(\.kind) == [.approximated])
-        #expect(imported.warnings[0].id == "sg-0253af84ae6485905")
+        // Every rule is said exactly, the ICMP type 8 security-group rule too.
+        #expect(imported.warnings.isEmpty, "\(imported.warnings)")
+        #expect(m.securityGroups.first { $0.id == "sg-0253af84ae6485905" }?.ingress.contains { $0.icmpType == 8 } == true)
         #expect(imported.yaml.hasPrefix("# Imported by `vpcsim import aws` from "))
         #expect(imported.yaml.contains("vpcsim trace"))
         #expect(!imported.yaml.contains("\nflows:") && !imported.yaml.contains("\noutside_hosts:"))
@@ -199,7 +199,8 @@ import Testing
         #expect(has(.notModelled, "report", "not connected to a VPC"))
         #expect(has(.peering, "pcx-0a1b2c3d4e5f60718"))
         #expect(has(.missingReference, "sg-0b1b2b3b4b5b6b7b8", "sg-0999999999999999a"))
-        #expect(has(.approximated, "sg-0a1a2a3a4a5a6a7a8", "ICMP"))
+        // A security-group ICMP rule keeps its type (FromPort 8; ToPort -1: all codes): no warning.
+        #expect(!has(.approximated, "sg-0a1a2a3a4a5a6a7a8", "ICMP"))
         #expect(has(.inactive, "vpc-0a1b2c3d4e5f60718", "100.64.0.0/16"))
         #expect(has(.notModelled, "eipalloc-0c1b2c3d4e5f60718", "198.51.100.99"))
         #expect(!w.contains { $0.message.contains("32768") })                 // the IPv6 `*` entries are implicit too

@@ -116,7 +116,7 @@ struct PathMTUTests {
         let fix = try #require(o.report.flows[0].fix)
         #expect(fix.verified)
         #expect(fix.changes.map(\.change) == ["inbound: add #110 ALLOW icmp type 3 code 4 0.0.0.0/0",
-                                              "ingress: add ALLOW icmp 0.0.0.0/0"])
+                                              "ingress: add ALLOW icmp type 3 code 4 0.0.0.0/0"])
     }
 
     @Test func withICMPAllowedTheServerShrinksItsSegmentsAndCompletes() throws {
@@ -131,7 +131,7 @@ struct PathMTUTests {
     @Test func relatedICMPIsAdmittedWithoutARuleOnlyUnderTheAssumption() throws {
         // The fixed NACL, no ICMP rule in the security group.
         let yaml = try story("sftp-pmtud-blackhole-fixed").replacingOccurrences(
-            of: "      - {protocol: icmp, cidr: 0.0.0.0/0, description: Path MTU Discovery}\n", with: "")
+            of: "      - {protocol: icmp, icmp_type: 3, icmp_code: 4, cidr: 0.0.0.0/0, description: Path MTU Discovery}\n", with: "")
         let strict = try run(yaml)
         #expect(strict.results[0].outcome == .timeout)
         #expect(strict.results[0].drop?.kind == "security-group")

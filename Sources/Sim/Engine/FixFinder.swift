@@ -155,7 +155,7 @@ public enum FixFinder {
             let rule = SecurityGroupRule(proto: .number(key.proto),
                                          ports: key.hasPorts ? PortRange(key.destinationPort, key.destinationPort) : nil,
                                          peer: .cidr(pmtud ? .anyIPv4 : IPv4CIDR(containing: peer, prefixLength: 32)),
-                                         description: nil)
+                                         description: nil, icmpType: pmtud ? 3 : nil, icmpCode: pmtud ? 4 : nil)
             if egress { m.securityGroups[g].egress.append(rule) } else { m.securityGroups[g].ingress.append(rule) }
             return (m, RuleChange(component: model.securityGroups[g].display,
                                   change: "\(egress ? "egress" : "ingress"): add "

@@ -64,7 +64,12 @@ struct ImportPlan {
     }
     struct NACL { var id: String; var name: String?; var vpc: String; var isDefault: Bool; var inbound: [NACLRule]; var outbound: [NACLRule] }
     enum Peer: Equatable { case cidr(IPv4CIDR), group(String), prefixList(String, [IPv4CIDR]) }
-    struct SGRule: Equatable { var proto: String; var ports: String?; var peer: Peer; var description: String? }
+    struct SGRule: Equatable {
+        var proto: String; var ports: String?; var peer: Peer; var description: String?
+        /// An ICMP rule's type and code (FromPort, ToPort; nil: -1, all).
+        var icmpType: Int? = nil
+        var icmpCode: Int? = nil
+    }
     struct SG { var id: String; var name: String?; var vpc: String; var description: String?; var ingress: [SGRule]; var egress: [SGRule] }
     struct Subnet { var id: String; var name: String?; var vpc: String; var cidr: IPv4CIDR; var az: String?; var routeTable: String?; var nacl: String? }
     struct NAT {
@@ -562,6 +567,7 @@ struct AWSConverter {
                 proto = String(n)
             }
             var ports: String?
+            var icmpType: Int?, icmpCode: Int?
             // Said only when a rule is written (a permission whose every peer is left out imports nothing).
             var widened: (ImportWarning.Kind, String)?
             let from = p.awsInt("FromPort"), to = p.awsInt("ToPort")
@@ -570,9 +576,13 @@ struct AWSConverter {
                     widened = (.repaired, "\(direction) \(proto) port range \(from)-\(to) is invalid; imported as all ports")
                 }
             } else if proto == "icmp", let from, from >= 0 {
-                let code = to.map { $0 >= 0 ? ", code \($0)" : "" } ?? ""
-                widened = (.approximated, "\(direction) ICMP rule for type \(from)\(code) imported as all ICMP (security-group "
-                     + "rules in the model match the protocol only)")
+                // EC2 API IpPermission: for ICMP, FromPort is the type and ToPort the code (-1: all codes).
+                if from <= 255, (to ?? -1) <= 255 {
+                    icmpType = from
+                    if let to, to >= 0 { icmpCode = to }
+                } else {
+                    widened = (.repaired, "\(direction) ICMP type \(from) code \(to ?? -1) is invalid; imported as all ICMP")
+                }
             }
             var peers: [(ImportPlan.Peer, String?)] = []
             for r in p.awsObjs("IpRanges") {
@@ -616,8 +626,10 @@ struct AWSConverter {
             }
             if let widened, !peers.isEmpty { warn(widened.0, id, widened.1) }
             for (peer, description) in peers {
-                let rule = ImportPlan.SGRule(proto: proto, ports: ports, peer: peer, description: description)
-                if out.contains(where: { $0.proto == rule.proto && $0.ports == rule.ports && $0.peer == rule.peer }) {
+                let rule = ImportPlan.SGRule(proto: proto, ports: ports, peer: peer, description: description,
+                                             icmpType: icmpType, icmpCode: icmpCode)
+                if out.contains(where: { $0.proto == rule.proto && $0.ports == rule.ports && $0.peer == rule.peer
+                                         && $0.icmpType == rule.icmpType && $0.icmpCode == rule.icmpCode }) {
                     warn(.duplicate, id, "\(direction) rule \(proto) \(ports ?? "") appears twice; kept once")
                     continue
                 }

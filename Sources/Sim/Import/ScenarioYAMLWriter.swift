@@ -187,6 +187,8 @@ enum ScenarioYAMLWriter {
                 for r in rules {
                     var s = "      - {protocol: \(r.proto)"
                     if let ports = r.ports { s += ", ports: \(quote(ports))" }
+                    if let t = r.icmpType { s += ", icmp_type: \(t)" }
+                    if let c = r.icmpCode { s += ", icmp_code: \(c)" }
                     switch r.peer {
                     case .cidr(let c): s += ", cidr: \(c)"
                     case .group(let id): s += ", security_group: \(id)"

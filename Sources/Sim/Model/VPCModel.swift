@@ -351,6 +351,9 @@ public struct SecurityGroupRule: Sendable, Equatable {
     public var ports: PortRange?
     public var peer: Peer
     public var description: String?
+    /// An icmp rule's type and code (EC2 API IpPermissions FromPort and ToPort for ICMP); nil: all.
+    public var icmpType: Int? = nil
+    public var icmpCode: Int? = nil
 }
 
 public struct SecurityGroupSpec: Named, Sendable {

@@ -61,9 +61,11 @@ extension VPCNetwork {
             crossInternet(&p)
             return (.outsideHost(h), delay + max(hostOneWay[h], 0))
         }
-        // As igwFromInternet, for a packet to a NAT gateway's address.
+        // As igwFromInternet, for a packet to a NAT gateway's address. Not an ICMP (an error's quoted header is
+        // translated too) nor a fragment (a first one's bytes change): both are put back as they came if the NACL
+        // drops, which the header alone is not.
         guard let eni = internetGateways.publicToENI[p.ip.destination], tables.enis[eni].natGateway >= 0,
-              !gatewayRouteTables.routes(g) else { return nil }
+              !gatewayRouteTables.routes(g), p.ip.proto != .icmp, !p.ip.isFragment else { return nil }
         let arrivedIP = p.ip
         internetGateways.translateFromInternet(&p, to: eni)
         let acl = Int(tables.subnets[Int(tables.enis[eni].subnet)].networkACL)

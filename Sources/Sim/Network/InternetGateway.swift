@@ -50,7 +50,9 @@ final class InternetGateway {
     /// A packet leaving for the internet: its private source becomes `pub`.
     @inline(__always)
     func translateToInternet(_ p: inout SimPacket, publicAddress pub: IPv4Address) {
+        let old = p.ip.isFragment ? p.key : nil
         p.ip.source = pub
+        if let old { p.refreshFirstFragment(from: old) }
         if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
     }
 
@@ -58,7 +60,9 @@ final class InternetGateway {
     @inline(__always)
     func translateFromInternet(_ p: inout SimPacket, to eni: Int) {
         if assumptions.igwDecrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+        let old = p.ip.isFragment ? p.key : nil
         p.ip.destination = publicToPrivate[p.ip.destination] ?? model.enis[eni].privateIP
+        if let old { p.refreshFirstFragment(from: old) }
     }
 
     /// The step gateway `g` records.

@@ -486,6 +486,10 @@ extension NATGateway {
     @inline(__always)
     func apply(_ address: IPv4Address, _ port: UInt16, to p: inout SimPacket, fromInside: Bool,
                settings: Settings) {
+        if p.ip.isFragment {
+            applyToFragment(address, port, to: &p, fromInside: fromInside, settings: settings)
+            return
+        }
         if fromInside {
             p.ip.source = address
             p.setSourcePort(port)
@@ -530,6 +534,49 @@ extension NATGateway {
     func step(action: Step.Action, rule: String, detail: String? = nil) -> Step {
         Step(kind: .natGateway, component: spec.id, componentDisplay: spec.display, action: action, rule: rule,
              detail: detail)
+    }
+}
+
+// MARK: Fragments and ICMP errors
+
+extension NATGateway {
+    /// A fragment's verdict: "Supports forwarding of IP fragmented packets for the UDP protocol. Does not support
+    /// fragmentation for the TCP and ICMP protocols" (VPC-UG vpc-nat-comparison, "IP fragmentation"; also
+    /// nat-gateway-troubleshooting). Nil for a UDP fragment (translated as its datagram is); for a TCP or ICMP
+    /// fragment the step that drops it, counted in PacketsDropCount.
+    func fragmentDrop(_ p: SimPacket) -> Step? {
+        guard p.ip.proto != .udp else { return nil }
+        count { $0.packetsDropCount += 1 }
+        return step(action: .dropped,
+                    rule: "\(p.ip.proto) fragment (offset \(Int(p.ip.fragmentOffset) * 8)"
+                        + "\(p.ip.moreFragments ? ", MF" : "")): a NAT gateway forwards UDP fragments only",
+                    detail: "TCP and ICMP fragments are dropped (VPC-UG vpc-nat-comparison)")
+    }
+
+    /// `apply` for a fragment: the same translation, and a first fragment's transport header (in its bytes)
+    /// rewritten to match, its checksum updated (`SimPacket.refreshFirstFragment`).
+    func applyToFragment(_ address: IPv4Address, _ port: UInt16, to p: inout SimPacket, fromInside: Bool,
+                         settings: Settings) {
+        let old = p.key
+        if fromInside {
+            p.ip.source = address
+            p.setSourcePort(port)
+        } else {
+            p.ip.destination = address
+            p.setDestinationPort(port)
+        }
+        if settings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+        p.refreshFirstFragment(from: old)
+    }
+
+    /// The inside address and port of the connection an ICMP error from the internet quotes: `quoted` is the
+    /// packet as the gateway sent it (source: the gateway's address and port). Nil when the gateway has no such
+    /// connection (then the ICMP is dropped as any packet without a translation).
+    func insideEndpoint(quoted: PacketKey) -> (address: IPv4Address, port: UInt16)? {
+        let ok = OutsideKey(proto: quoted.proto, natAddress: quoted.source, natPort: quoted.sourcePort,
+                            remote: quoted.destination, remotePort: quoted.destinationPort)
+        guard let id = byOutside[ok], !mappings[Int(id)].expired else { return nil }
+        return (mappings[Int(id)].inside.source, mappings[Int(id)].inside.sourcePort)
     }
 }
 

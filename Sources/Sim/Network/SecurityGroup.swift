@@ -296,6 +296,11 @@ public enum SecurityGroupEvaluator {
     static func matches(_ model: VPCModel, _ rule: SecurityGroupRule, _ key: PacketKey, peer: IPv4Address) -> Bool {
         guard rule.proto.matches(key.proto) else { return false }
         if key.hasPorts, let ports = rule.ports, !ports.contains(key.destinationPort) { return false }
+        if key.proto == .icmp {
+            // An ICMP rule's type and code (EC2 API: FromPort is the type, ToPort the code, -1 all).
+            if let t = rule.icmpType, t != Int(key.icmpType) { return false }
+            if let c = rule.icmpCode, c != Int(key.icmpCode) { return false }
+        }
         switch rule.peer {
         case .cidr(let c): return c.contains(peer)
         case .prefixList(_, let cidrs): return cidrs.contains { $0.contains(peer) }
@@ -308,6 +313,12 @@ public enum SecurityGroupEvaluator {
     public static func describe(_ model: VPCModel, group: Int, _ direction: Direction, _ rule: SecurityGroupRule) -> String {
         var s = "ALLOW " + rule.proto.consoleName
         if case .number(let p) = rule.proto, p == .tcp || p == .udp { s += " " + (rule.ports ?? .all).description }
+        if let t = rule.icmpType {
+            s += " type \(t)"
+            if let c = rule.icmpCode { s += " code \(c)" }
+        } else if let c = rule.icmpCode {
+            s += " type all code \(c)"
+        }
         switch rule.peer {
         case .cidr(let c): s += " \(c)"
         case .prefixList(let id, _): s += " \(id)"

@@ -14,12 +14,15 @@ import Packets
 /// the client's traffic leaves with (a named simplification, docs/scenarios.md).
 extension VPCNetwork {
     /// A packet bigger than the path MTU in front of outside host `h` arrives there: with DF set (every packet
-    /// the modeled stacks send) it is dropped and ICMP type 3 code 4 goes back to its source. Without DF it
-    /// goes on whole (no modeled sender clears DF; fragmentation is not modeled).
-    /// Returns whether the packet was dropped.
+    /// the modeled TCP stacks send) it is dropped and ICMP type 3 code 4 goes back to its source. Without DF
+    /// it is fragmented and the host gets the fragments (`fragmentAtPath`).
+    /// Returns whether the packet was dealt with here (dropped, or delivered in fragments).
     @inline(never)
     func tooBigForPath(_ h: Int, _ p: inout SimPacket) -> Bool {
-        guard p.ip.dontFragment else { return false }
+        guard p.ip.dontFragment else {
+            fragmentAtPath(h, &p)
+            return true
+        }
         let mtu = model.outsideHosts[h].pathMTU
         let step = pathMTUDrop(h, p)
         record(&p, step)

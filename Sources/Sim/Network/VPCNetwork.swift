@@ -103,6 +103,7 @@ public final class VPCNetwork {
     var igwCaptured: [Bool] = []
     var natCaptured: [Bool] = []
     var deferred = DeferredDepartures()
+    var reassembly = FragmentReassembly()
 
     public init(model: VPCModel, assumptions: Assumptions, scheduler: Scheduler, seed: UInt64) {
         self.model = model
@@ -199,8 +200,8 @@ public final class VPCNetwork {
         let p = slots.packet(slot)
         p.initialize(to: packet)
         p.pointee.id = id
-        if hostPathMTU[host] > 0, Int(p.pointee.ip.totalLength) > hostPathMTU[host], p.pointee.ip.dontFragment {
-            tooBigLeaving(host, &p.pointee)
+        if hostPathMTU[host] > 0, Int(p.pointee.ip.totalLength) > hostPathMTU[host] {
+            if p.pointee.ip.dontFragment { tooBigLeaving(host, &p.pointee) } else { fragmentLeaving(host, &p.pointee) }
             slots.release(slot)
             return
         }
@@ -583,6 +584,10 @@ public final class VPCNetwork {
                 applianceReceive(eni, &p)
                 return
             }
+            if p.ip.isFragment {
+                eniReceivesFragment(eni, &p)
+                return
+            }
             if p.traced, let e = endpoints.interface(of: eni) { record(&p, endpoints.toInterfaceService(e, eni: eni)) }
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
                             action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
@@ -596,6 +601,10 @@ public final class VPCNetwork {
             if toInternet { igwToInternet(g, &p) } else { igwFromInternet(g, &p) }
         case .outsideHost(let h):
             if hostPathMTU[h] > 0, Int(p.ip.totalLength) > hostPathMTU[h], tooBigForPath(h, &p) { return }
+            if p.ip.isFragment {
+                hostReceivesFragment(h, &p)
+                return
+            }
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                             componentDisplay: model.outsideHosts[h].id, action: .delivered,
                             rule: "delivered to \(model.outsideHosts[h].address)"))
@@ -665,6 +674,8 @@ public final class VPCNetwork {
         let size = Int(p.ip.totalLength)
         // (Runs fused departures due before this event, which set the gateway's `now` to their own time.)
         observeInterface(Int(tables.natENI[n]), &p, egress: false, accepted: true)
+        if p.ip.isFragment, natDropsFragment(n, &p, fromInside: fromInside) { return }
+        if !fromInside, key.proto == .icmp, natTranslatesICMPError(n, &p) { return }
         let marks = p.closeMarks
         let settings = natSettings
         let outcome = nat { $0.receive(key, marks, size: size, fromInside: fromInside, now: scheduler.now,
@@ -732,7 +743,7 @@ public final class VPCNetwork {
     }
 
     /// The translated packet leaves the NAT gateway's ENI after the gateway's processing time.
-    private func natDepart(_ n: Int, fromInside: Bool, size: Int) {
+    func natDepart(_ n: Int, fromInside: Bool, size: Int) {
         forward(to: Hop(node: .natGateway(n, fromInside: fromInside), departs: true, size: size),
                 after: assumptions.natProcessing, seq: .max)
     }

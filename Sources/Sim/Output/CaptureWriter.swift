@@ -110,8 +110,9 @@ public final class CaptureWriter {
         let ts = overflow ? Int64.max : sum
         s.pointee.count += 1
         guard let borrowed = thread else { return }  // there whenever a point is selected
+        // A fragment's bytes after its IP header are its payload (its `transport` is its datagram's: Fragmentation).
         let parts = FrameParts(destination: outgoing ? peer : local, source: outgoing ? local : peer, ip: p.ip,
-                               transport: p.transport)
+                               transport: p.ip.isFragment ? .none : p.transport)
         borrowed { thread in
             if !thread.isBehind {
                 // The writer thread builds the frame (headers, lengths, checksums) and writes it to the pcap and,

@@ -98,6 +98,21 @@ extension ScenarioBuilder {
     static let allowAllNACLRule = NACLRule(number: 100, proto: .all, ports: nil, icmpType: nil, icmpCode: nil,
                                            cidr: .anyIPv4, action: .allow)
 
+    /// A rule's `icmp_type` and `icmp_code` (-1 or absent: all), for icmp rules only.
+    func readICMPTypeAndCode(_ f: YAMLFields, _ proto: ProtocolMatch) throws -> (type: Int?, code: Int?) {
+        var icmpType: Int?, icmpCode: Int?
+        for key in ["icmp_type", "icmp_code"] {
+            guard let n = f[key] else { continue }
+            guard proto == .number(.icmp) else {
+                throw r.error(at: f.keyNode(key), "\(key) applies only to icmp rules (this rule's protocol is "
+                              + "\(proto.consoleName))")
+            }
+            let v = try r.integer(n, key: key, range: -1...255)
+            if key == "icmp_type" { icmpType = v == -1 ? nil : v } else { icmpCode = v == -1 ? nil : v }
+        }
+        return (icmpType, icmpCode)
+    }
+
     func readNACLRules(_ node: Node, direction: String, acl: String) throws -> [NACLRule] {
         var out: [NACLRule] = []
         var numbers: [Int: Bool] = [:]
@@ -114,16 +129,7 @@ extension ScenarioBuilder {
             var rf = f
             rf.what = "\(direction) rule \(number) of \(acl)"
             let (proto, ports) = try readProtocolAndPorts(rf)
-            var icmpType: Int?, icmpCode: Int?
-            for key in ["icmp_type", "icmp_code"] {
-                guard let n = rf[key] else { continue }
-                guard proto == .number(.icmp) else {
-                    throw r.error(at: rf.keyNode(key), "\(key) applies only to icmp rules (this rule's protocol is "
-                                  + "\(proto.consoleName))")
-                }
-                let v = try r.integer(n, key: key, range: -1...255)
-                if key == "icmp_type" { icmpType = v == -1 ? nil : v } else { icmpCode = v == -1 ? nil : v }
-            }
+            let (icmpType, icmpCode) = try readICMPTypeAndCode(rf, proto)
             let cidr = try r.cidr(rf.require("cidr"), key: "cidr")
             let action: NACLRule.Action = try r.oneOf(rf.require("action"), key: "action",
                                                      [("allow", .allow), ("deny", .deny)])
@@ -191,7 +197,7 @@ extension ScenarioBuilder {
         var out: [SecurityGroupRule] = []
         for (i, item) in try r.list(node, key: direction).enumerated() {
             var f = try r.fields(item, what: "security group rule", allowed: [
-                "protocol", "ports", "cidr", "security_group", "prefix_list", "description",
+                "protocol", "ports", "cidr", "security_group", "prefix_list", "description", "icmp_type", "icmp_code",
             ])
             f.what = "\(direction) rule \(i + 1) of \(sg.id)"
             let (proto, ports) = try readProtocolAndPorts(f)
@@ -239,8 +245,11 @@ extension ScenarioBuilder {
                 guard !cidrNodes.isEmpty else { throw r.error(at: pf["cidrs"], "prefix list \(plID) has no CIDRs") }
                 peer = .prefixList(id: plID, cidrs: try cidrNodes.map { try r.cidr($0, key: "cidrs") })
             }
-            let rule = SecurityGroupRule(proto: proto, ports: ports, peer: peer, description: try f.string("description"))
-            if let j = out.firstIndex(where: { $0.proto == rule.proto && $0.ports == rule.ports && $0.peer == rule.peer }) {
+            let (icmpType, icmpCode) = try readICMPTypeAndCode(f, proto)
+            let rule = SecurityGroupRule(proto: proto, ports: ports, peer: peer, description: try f.string("description"),
+                                         icmpType: icmpType, icmpCode: icmpCode)
+            if let j = out.firstIndex(where: { $0.proto == rule.proto && $0.ports == rule.ports && $0.peer == rule.peer
+                                               && $0.icmpType == rule.icmpType && $0.icmpCode == rule.icmpCode }) {
                 // EC2 API: InvalidPermission.Duplicate.
                 throw r.error(at: item, "\(f.what) duplicates \(direction) rule \(j + 1)")
             }

@@ -1,0 +1,27 @@
+/// IPv4 fragmentation (RFC 791 §3.2, "Fragmentation and Reassembly"): the bytes a datagram carries after its
+/// header are cut at multiples of 8 bytes; every fragment repeats the header with the same identification, its
+/// own fragment offset (in 8-byte units), MF set on all but the last, its own total length and header checksum.
+/// The transport header and its checksum (over the whole datagram) travel in the first fragment only.
+extension Frame {
+    /// The bytes after `ip`'s header of a datagram carrying `transport` and `payload`, as the wire has them:
+    /// the transport header with the UDP length and the transport checksum computed over the whole datagram,
+    /// then the payload. What fragmentation cuts.
+    public static func datagramBytes(ip: IPv4Header, transport: TransportHeader,
+                                     payload: UnsafeRawBufferPointer) -> [UInt8] {
+        let headerLength = ip.byteCount
+        let whole = [UInt8].writing(capacity: headerLength + 60 + payload.count) { w in
+            ip.write(to: &w)
+            writeTransport(to: &w, transport)
+            w.writeBytes(payload)
+            fill(&w, ip: ip, ipStart: 0, l4Start: headerLength, l4End: w.count, transport: transport)
+        }
+        return Array(whole[headerLength...])
+    }
+
+    /// The largest number of data bytes a fragment with a header of `headerLength` bytes carries on a link of
+    /// `mtu` bytes: a multiple of 8 (the offset counts 8-byte units). 0 when not even 8 fit.
+    @inline(__always)
+    public static func fragmentDataLimit(mtu: Int, headerLength: Int) -> Int {
+        max(mtu - headerLength, 0) & ~7
+    }
+}

@@ -1,0 +1,232 @@
+import Packets
+
+// MARK: IPv4 fragments
+
+/// IPv4 fragmentation and reassembly (RFC 791 §3.2; RFC 815). A hop that cannot forward a packet bigger than its
+/// next link's MTU fragments it when DF is clear (with DF set it drops it and sends ICMP type 3 code 4: `tooBig…`).
+///
+/// A fragment is a `SimPacket` whose header says so (`ip.isFragment`: MF set or an offset): its payload is its
+/// share of the bytes after the IP header as the wire has them — the first fragment's begins with the transport
+/// header, checksum computed over the whole datagram — and the capture writes those bytes after the IP header,
+/// nothing else (`CaptureWriter`). Its `transport` stays the datagram's, as metadata the wire does not show: every
+/// fragment belongs to its datagram's flow for the components that follow one (a security group tracks the
+/// datagram; a NAT gateway translates a UDP datagram's later fragments as it did the first, which AWS does
+/// without documenting how). An unfragmented packet pays one test of its header flags where it is written,
+/// delivered and translated.
+///
+/// Receivers (outside hosts, instances, Lambda ENIs) reassemble: the fragments are captured as they arrive, and
+/// the datagram is handed to its endpoint once every byte has come (`FragmentReassembly`).
+extension VPCNetwork {
+    /// Cuts `p` into fragments for a link of `mtu` bytes, in order, each given to `body`, which owns its payload
+    /// (frees or sends it). `p` may itself be a fragment (its bytes are cut again, offsets counted from its own).
+    /// Data per fragment: the largest multiple of 8 that fits after the header; every fragment carries the
+    /// header as it is (the simulation's packets have no options), the identification kept, MF on all but the
+    /// last (on the last too if `p` had it), its own total length; the header checksum is computed per fragment
+    /// when it is written. Returns how many fragments.
+    @discardableResult
+    static func fragments(of p: SimPacket, mtu: Int, _ body: (inout SimPacket) -> Void) -> Int {
+        let bytes = p.ip.isFragment ? p.payload.bytes
+            : p.payload.withUnsafeBytes { Frame.datagramBytes(ip: p.ip, transport: p.transport, payload: $0) }
+        let headerLength = p.ip.byteCount
+        let limit = Frame.fragmentDataLimit(mtu: mtu, headerLength: headerLength)
+        guard limit >= 8 else { return 0 }
+        let base = Int(p.ip.fragmentOffset) * 8
+        var start = 0
+        var count = 0
+        while start < bytes.count {
+            let end = min(start + limit, bytes.count)
+            var f = p
+            f.ip.fragmentOffset = UInt16(truncatingIfNeeded: (base + start) / 8)
+            f.ip.moreFragments = end < bytes.count || p.ip.moreFragments
+            f.ip.totalLength = UInt16(truncatingIfNeeded: headerLength + end - start)
+            f.ip.checksum = 0
+            f.traced = false
+            f.traceSlot = -1
+            f.payload = bytes.withUnsafeBytes { PacketPayload(copying: UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+            body(&f)
+            count += 1
+            start = end
+        }
+        return count
+    }
+
+    /// How many fragments `fragments(of:mtu:_:)` makes of `p`.
+    static func fragmentCount(of p: SimPacket, mtu: Int) -> Int {
+        let limit = Frame.fragmentDataLimit(mtu: mtu, headerLength: p.ip.byteCount)
+        let data = Int(p.ip.totalLength) - p.ip.byteCount
+        return limit < 8 ? 0 : (data + limit - 1) / limit
+    }
+
+    /// "fragment 2 of 3 (offset 1376, MF)": a capture comment's words for fragment `f`.
+    static func fragmentWords(_ f: SimPacket, _ k: Int? = nil, of n: Int? = nil) -> String {
+        let which = k.map { "fragment \($0) of \(n ?? 0)" } ?? "fragment"
+        return "\(which) (offset \(Int(f.ip.fragmentOffset) * 8)\(f.ip.moreFragments ? ", MF" : ""))"
+    }
+
+    /// A packet bigger than the path MTU in front of outside host `h`, DF clear, arrives there: the router in
+    /// front of the host fragments it and the fragments arrive at the host, which reassembles them.
+    func fragmentAtPath(_ h: Int, _ p: inout SimPacket) {
+        let mtu = hostPathMTU[h]
+        let n = Self.fragmentCount(of: p, mtu: mtu)
+        let host = model.outsideHosts[h].id
+        let size = p.ip.totalLength
+        record(&p, Step(kind: .pathMTU, component: "path-mtu \(host)",
+                        componentDisplay: "link in front of \(host) (path MTU \(mtu))", action: .forwarded,
+                        rule: "path MTU \(mtu) < packet \(size) bytes (DF clear): fragmented into \(n)"))
+        Self.fragments(of: p, mtu: mtu) { f in
+            let k = Int(f.ip.fragmentOffset) * 8 / Frame.fragmentDataLimit(mtu: mtu, headerLength: f.ip.byteCount) + 1
+            let comment = "received \(Self.fragmentWords(f, k, of: n)); fragmented by the link in front of the host "
+                + "(path MTU \(mtu))"
+            hostTakesFragment(h, &f, comment: comment)
+            f.payload.free()
+        }
+        record(&p, Step(kind: .delivered, component: host, componentDisplay: host, action: .delivered,
+                        rule: "delivered to \(model.outsideHosts[h].address) in \(n) fragments, reassembled"))
+        endTrace(&p)
+    }
+
+    /// Outside host `h` sends a packet bigger than the link in front of it, DF clear: the router there fragments
+    /// it, and the fragments go on as the host's packets.
+    func fragmentLeaving(_ h: Int, _ p: inout SimPacket) {
+        let id = p.id
+        Self.fragments(of: p, mtu: hostPathMTU[h]) { f in send(fromHost: h, f, id: id) }
+    }
+
+    /// A fragment arriving at outside host `h` (not from its own path MTU link: fragmented on the way).
+    func hostReceivesFragment(_ h: Int, _ p: inout SimPacket) {
+        record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
+                        componentDisplay: model.outsideHosts[h].id, action: .delivered,
+                        rule: "fragment delivered to \(model.outsideHosts[h].address)"))
+        endTrace(&p)
+        let comment = "received " + Self.fragmentWords(p)
+        hostTakesFragment(h, &p, comment: comment)
+    }
+
+    private func hostTakesFragment(_ h: Int, _ f: inout SimPacket, comment: String) {
+        capture(.outsideHost(h), &f, outgoing: false, comment: comment)
+        guard var whole = reassembly.add(f) else { return }
+        if let d = deliverToHost { d(h, whole) } else if let s = simulation { s { $0.deliver(&whole, toHost: h) } }
+        whole.payload.free()
+    }
+
+    /// A fragment arriving at ENI `eni` for its own address: captured, counted in its flow logs, and reassembled
+    /// there; the datagram goes to the ENI's host once complete.
+    func eniReceivesFragment(_ eni: Int, _ p: inout SimPacket) {
+        record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
+                        action: .delivered, rule: "fragment delivered to \(model.enis[eni].privateIP)"))
+        endTrace(&p)
+        let comment = "received " + Self.fragmentWords(p)
+        capture(.eni(eni), &p, outgoing: false, comment: comment)
+        observeInterface(eni, &p, egress: false, accepted: true)
+        guard var whole = reassembly.add(p) else { return }
+        if let d = deliverToENI { d(eni, whole) } else if let s = simulation { s { $0.deliver(&whole, toENI: eni) } }
+        whole.payload.free()
+    }
+}
+
+/// Datagrams being reassembled, by (source, destination, protocol, identification) as RFC 791 keys them. A
+/// datagram is complete once its last fragment (MF clear) has come and every 8-byte block before its end has.
+/// Incomplete datagrams are kept until the run ends (Linux discards them after `ipfrag_time`, 30 s; the model's
+/// fragments are not lost on the way, or all are).
+struct FragmentReassembly {
+    struct Key: Hashable {
+        var source: IPv4Address
+        var destination: IPv4Address
+        var proto: UInt8
+        var identification: UInt16
+    }
+    struct Partial {
+        var bytes: [UInt8] = []
+        var blocks: [Bool] = []
+        /// The datagram's data length, known from its last fragment.
+        var total = -1
+        /// The first fragment, without its payload: the datagram's headers.
+        var first: SimPacket?
+    }
+    private var partial: [Key: Partial] = [:]
+
+    var inProgress: Int { partial.count }
+
+    /// Adds fragment `f` (lent); returns the datagram when `f` completes it, with a payload of its own (the
+    /// caller frees it), its transport header as the first fragment had it.
+    mutating func add(_ f: SimPacket) -> SimPacket? {
+        let key = Key(source: f.ip.source, destination: f.ip.destination, proto: f.ip.proto.rawValue,
+                      identification: f.ip.identification)
+        var d = partial.removeValue(forKey: key) ?? Partial()
+        let start = Int(f.ip.fragmentOffset) * 8
+        let end = start + f.payload.count
+        if d.bytes.count < end { d.bytes += [UInt8](repeating: 0, count: end - d.bytes.count) }
+        let blocks = (end + 7) / 8
+        if d.blocks.count < blocks { d.blocks += [Bool](repeating: false, count: blocks - d.blocks.count) }
+        f.payload.withUnsafeBytes { b in
+            for i in 0..<b.count { d.bytes[start + i] = b[i] }
+        }
+        for i in (start / 8)..<blocks { d.blocks[i] = true }
+        if !f.ip.moreFragments { d.total = end }
+        if start == 0 {
+            var first = f
+            first.payload = PacketPayload()
+            d.first = first
+        }
+        guard d.total >= 0, var whole = d.first, d.blocks.prefix((d.total + 7) / 8).allSatisfy({ $0 }) else {
+            partial[key] = d
+            return nil
+        }
+        let headerLength = whole.transport.headerLength
+        whole.ip.fragmentOffset = 0
+        whole.ip.moreFragments = false
+        whole.ip.totalLength = UInt16(truncatingIfNeeded: whole.ip.byteCount + d.total)
+        whole.payload = d.bytes.withUnsafeBytes {
+            PacketPayload(copying: UnsafeRawBufferPointer(rebasing: $0[min(headerLength, d.total)..<d.total]))
+        }
+        return whole
+    }
+}
+
+extension TransportHeader {
+    /// The header's length on the wire (0: none).
+    var headerLength: Int {
+        switch self {
+        case .tcp(let t): return t.byteCount
+        case .udp: return UDPHeader.byteCount
+        case .icmp: return ICMPHeader.byteCount
+        case .none: return 0
+        }
+    }
+}
+
+extension SimPacket {
+    /// After a translation changed a fragment's addresses or ports (its metadata): a first UDP or TCP fragment's
+    /// ports in its bytes become the new ones and its transport checksum, over the whole datagram, is updated
+    /// for the changed pseudo-header and ports (RFC 1624 eq. 3). A UDP checksum of 0 (none) stays 0. Other
+    /// fragments carry no transport header: nothing to do.
+    mutating func refreshFirstFragment(from old: PacketKey) {
+        guard ip.fragmentOffset == 0, ip.proto == .udp || ip.proto == .tcp else { return }
+        let new = key
+        let udp = ip.proto == .udp
+        let at = udp ? 6 : 16
+        payload.withUnsafeMutableBytes { b in
+            guard b.count >= at + 2 else { return }
+            let stored = UInt16(b[at]) << 8 | UInt16(b[at + 1])
+            b[0] = UInt8(new.sourcePort >> 8)
+            b[1] = UInt8(truncatingIfNeeded: new.sourcePort)
+            b[2] = UInt8(new.destinationPort >> 8)
+            b[3] = UInt8(truncatingIfNeeded: new.destinationPort)
+            if udp, stored == 0 { return }
+            var sum = UInt32(~stored)
+            func change(_ from: UInt16, _ to: UInt16) { sum += UInt32(~from) + UInt32(to) }
+            change(UInt16(old.source.rawValue >> 16), UInt16(new.source.rawValue >> 16))
+            change(UInt16(truncatingIfNeeded: old.source.rawValue), UInt16(truncatingIfNeeded: new.source.rawValue))
+            change(UInt16(old.destination.rawValue >> 16), UInt16(new.destination.rawValue >> 16))
+            change(UInt16(truncatingIfNeeded: old.destination.rawValue),
+                   UInt16(truncatingIfNeeded: new.destination.rawValue))
+            change(old.sourcePort, new.sourcePort)
+            change(old.destinationPort, new.destinationPort)
+            while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+            var c = ~UInt16(sum)
+            if udp, c == 0 { c = 0xFFFF }
+            b[at] = UInt8(c >> 8)
+            b[at + 1] = UInt8(truncatingIfNeeded: c)
+        }
+    }
+}
