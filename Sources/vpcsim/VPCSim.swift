@@ -275,7 +275,7 @@ struct Trace: ParsableCommand {
     @Flag(name: .long, help: "Print only the flow summary line.")
     var quiet = false
 
-    @Option(name: .long, help: "Also send one UDP datagram of this many bytes (IP total length, 68-65535), DF set, along the traced path, and say which link's MTU it exceeds first and what becomes of the ICMP (docs/scenarios.md).")
+    @Option(name: .long, help: "Also send one TCP SYN of this many bytes (IP total length, 68-65535), DF set, along the traced path, and say which link's MTU it exceeds first and what becomes of the ICMP (docs/scenarios.md).")
     var probeSize: String?
 
     func run() throws {

@@ -48,6 +48,17 @@ extension VPCNetwork {
         "too big for link MTU \(mtu) (DF set): dropped; " + (icmpSent ? "ICMP fragmentation needed sent" : "no ICMP (\(why))")
     }
 
+    /// The capture comment for a transit that a link too small dropped (`linkMTUDrop`'s step): "too big for link
+    /// MTU 8500 (DF set): dropped; ICMP fragmentation needed sent to 10.0.0.20 (pcx-…)".
+    static func tooBigComment(_ d: Step) -> String {
+        let rule = d.rule
+        guard rule.hasPrefix("link MTU "), let lt = rule.range(of: " < "), let semi = rule.range(of: "; ") else {
+            return "dropped: " + d.text
+        }
+        let mtu = rule[rule.index(rule.startIndex, offsetBy: 9)..<lt.lowerBound]
+        return "too big for link MTU \(mtu) (DF set): dropped; \(rule[semi.upperBound...]) (\(d.component))"
+    }
+
     /// Lowers a TCP SYN's MSS option to `mtu` less 40 (a component that clamps MSS); the checksum is filled when the
     /// packet is written. Returns the MSS it had when it was lowered.
     @inline(__always)
@@ -200,7 +211,7 @@ extension VPCNetwork {
 }
 
 extension VPCNetwork {
-    /// "MSS 1460 clamped to 1406; " for a SYN whose MSS a component lowered, else "".
+    /// "MSS 1460 clamped to 1406; " for a SYN whose MSS the VPN tunnel lowered, else "".
     func mssClampComment(_ was: UInt16?) -> String {
         guard let was else { return "" }
         return "MSS \(was) clamped to \(assumptions.vpnTunnelMTU - 40); "

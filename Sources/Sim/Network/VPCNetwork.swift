@@ -249,7 +249,7 @@ public final class VPCNetwork {
 
     /// What a transit comes to, for capture comments (built only when a capture wants comments).
     func comment(_ t: Transit) -> String {
-        if let d = drop(of: t) { return "dropped: " + d.text }
+        if let d = drop(of: t) { return d.kind == .pathMTU ? Self.tooBigComment(d) : "dropped: " + d.text }
         switch t.next {
         case .natGateway(let n, _): return "to \(model.natGateways[n].display)"
         case .eni(let e): return "to \(model.enis[e].id)"

@@ -1,7 +1,7 @@
 import Packets
 
-/// `vpcsim trace --probe-size N`: one UDP datagram of N bytes (IP total length), DF set, from a flow's source to
-/// its destination and port, through the same components as the flow's packets (`ReplayProbe`). It tells the
+/// `vpcsim trace --probe-size N`: one TCP SYN of N bytes (IP total length), DF set, from a flow's source to its
+/// destination and port (source port 50000), through the same components as the flow's packets (`ReplayProbe`). It tells the
 /// first link whose MTU it exceeds (`VPCNetwork+LinkMTU.swift`, an outside host's `path_mtu`) and what became of
 /// the ICMP "fragmentation needed" that link's router sent: back at the source, dropped (by which rule), or none
 /// sent (a Site-to-Site VPN, a transit gateway with `tgw_sends_frag_needed: false`).

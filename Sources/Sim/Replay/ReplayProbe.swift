@@ -87,16 +87,15 @@ final class ReplayProbe: NetworkObserver {
         return Result(request: request, reply: reply)
     }
 
-    /// `PathMTUProbe`: a UDP datagram of `size` bytes with DF set, and what became of it and of the ICMP a link
-    /// too small for it sent back.
+    /// `PathMTUProbe`: a TCP SYN of `size` bytes with DF set (a SYN: it passes the security groups and NAT
+    /// gateways as the flow's first packet does), and what became of it and of the ICMP a link too small for it
+    /// sent back.
     func sized(fromENI eni: Int?, fromHost host: Int?, source: IPv4Address, destination: IPv4Address, destinationPort: UInt16,
                size: Int) -> PathMTUProbe.Result {
-        var p = packet(proto: 17, source: source, sourcePort: UDPProbes.sourcePort, destination: destination,
+        var p = packet(proto: 6, source: source, sourcePort: UDPProbes.sourcePort, destination: destination,
                        destinationPort: destinationPort, reply: false)
         p.ip.totalLength = UInt16(clamping: size)
         p.ip.dontFragment = true
-        p.transport = .udp(UDPHeader(sourcePort: UDPProbes.sourcePort, destinationPort: destinationPort,
-                                     length: UInt16(clamping: size - 20)))
         icmpArrived = false
         let leg = run(p) { p in
             if let eni { network.send(fromENI: eni, p) } else { network.send(fromHost: host ?? internetHost, p) }
