@@ -64,6 +64,12 @@ public struct InlineOptionBytes: Equatable, Sendable {
         precondition(i >= 0 && i + 2 <= Self.capacity)
         return withUnsafeBytes(of: storage) { UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt16.self)) }
     }
+    /// Overwrites the two bytes at `i` (within the bytes in use).
+    @inline(__always)
+    mutating func setU16(_ v: UInt16, at i: Int) {
+        precondition(i >= 0 && i + 2 <= count)
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v.bigEndian, toByteOffset: i, as: UInt16.self) }
+    }
     @inline(__always)
     func u32(at i: Int) -> UInt32 {
         precondition(i >= 0 && i + 4 <= Self.capacity)
@@ -117,6 +123,17 @@ public struct TCPOptionBytes: Equatable, Sendable {
     func u16(at i: Int) -> UInt16 { bytes.u16(at: i) }
     @inline(__always)
     func u32(at i: Int) -> UInt32 { bytes.u32(at: i) }
+
+    /// Lowers the maximum segment size option to `mss` when it is larger, as a router that clamps MSS rewrites a
+    /// SYN in flight (the option's place and length unchanged; the checksum is the writer's). Returns the MSS the
+    /// option had when it was lowered, nil when there is no MSS option or it was not larger.
+    public mutating func clampMSS(to mss: UInt16) -> UInt16? {
+        guard let i = find(kind: 2, length: 4) else { return nil }
+        let was = bytes.u16(at: i + 2)
+        guard was > mss else { return nil }
+        bytes.setU16(mss, at: i + 2)
+        return was
+    }
 
     /// NOP, NOP, timestamps: what Linux puts on every segment after the SYN when timestamps are on. The same
     /// bytes as appending the three options, without going through `TCPOption` (every segment sent does this).

@@ -275,7 +275,17 @@ struct Trace: ParsableCommand {
     @Flag(name: .long, help: "Print only the flow summary line.")
     var quiet = false
 
+    @Option(name: .long, help: "Also send one TCP SYN of this many bytes (IP total length, 68-65535), DF set, along the traced path, and say which link's MTU it exceeds first and what becomes of the ICMP (docs/scenarios.md).")
+    var probeSize: String?
+
     func run() throws {
+        var probeBytes: Int?
+        if let probeSize {
+            guard let n = Int(probeSize), (68...65535).contains(n) else {
+                fail("--probe-size \(probeSize): expected a whole number of bytes from 68 to 65535")
+            }
+            probeBytes = n
+        }
         var options = AdHocTrace.Options(size: size, requestSize: requestSize, client: client,
                                          connectTimeout: connectTimeout, hold: hold, sourcePort: sourcePort)
         options.steps = steps
@@ -324,6 +334,9 @@ struct Trace: ParsableCommand {
             fail("\(error)")
         }
         print(quiet ? flowsSection(outcome.text) : outcome.text, terminator: "")
+        if let probeBytes {
+            print("path MTU probe: " + PathMTUProbe.run(s, flow: s.flows[0], size: probeBytes).text)
+        }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 }

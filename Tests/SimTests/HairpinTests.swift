@@ -92,7 +92,8 @@ import Testing
     }
 
     /// From an instance with a public address of its own to another's Elastic IP: the internet gateway's 1:1
-    /// NAT gives the source its public address, and the destination sees that.
+    /// NAT gives the source its public address, and the destination sees that. (The client's MTU is 1500: the
+    /// gateway forwards 1500 bytes, and a jumbo-frame pair would need ICMP fragmentation needed let in.)
     @Test func anInstanceWithAPublicIPReachesAnotherByItsElasticIP() throws {
         var text = try Self.yaml()
         text = Self.replacing(text, "lambdas:", """
@@ -102,6 +103,7 @@ import Testing
                 private_ip: 10.0.0.30
                 public_ip: 198.51.100.30
                 security_groups: [lambda-sg]
+                mtu: 1500                      # through the internet gateway (1500) without needing ICMP
             lambdas:
             """)
         text = Self.replacing(text, "flows:\n", """

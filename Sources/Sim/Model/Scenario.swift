@@ -324,6 +324,19 @@ public struct Assumptions: Sendable, Equatable {
     }
     public var applianceEgress: ApplianceEgress = .connected
 
+    /// Whether a transit gateway answers a packet too big for the link it would leave by (over 8500 bytes between
+    /// VPCs, over 1500 toward a VPN attachment) with ICMP "fragmentation needed" when the packet arrived through a
+    /// VPC attachment. AWS's transit gateway quotas (TGW-UG transit-gateway-quotas#mtu-quotas) long said it
+    /// "does not generate the FRAG_NEEDED for ICMPv4 packet"; since November 2024 it sends FragNeeded / Packet
+    /// Too Big for VPC attachments (AWS Networking & Content Delivery blog, "Performance and metrics
+    /// enhancements for AWS Transit Gateway and AWS Cloud WAN"). `false`: the older silent drop.
+    public var tgwSendsFragNeeded: Bool = true
+    /// The inner MTU of a Site-to-Site VPN tunnel (VPN-UG vpn-limits, cgw-best-practice: 1446 with AES-GCM and no
+    /// NAT traversal, MSS 1406; 1438 / MSS 1398 with NAT-T). Bigger packets with DF set are dropped with no ICMP
+    /// ("Site-to-Site VPN does not support Path MTU Discovery"); TCP SYNs through the tunnel have their MSS
+    /// clamped to this less 40.
+    public var vpnTunnelMTU: Int = 1446
+
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
 
@@ -381,6 +394,9 @@ public struct Assumptions: Sendable, Equatable {
             ("tcp_mtu_probing", String(tcpMTUProbing), "Linux net.ipv4.tcp_mtu_probing default (off)"),
             ("appliance_egress_interface", applianceEgress.rawValue,
              "the instance's own routing table (not in AWS's model; a Linux instance's connected and default routes)"),
+            ("tgw_sends_frag_needed", String(tgwSendsFragNeeded),
+             "AWS N&CD blog, Nov 2024 (TGW sends FragNeeded for VPC attachments); before: silent drop"),
+            ("vpn_tunnel_mtu", String(vpnTunnelMTU), "VPN-UG vpn-limits (inner MTU 1446, 1438 with NAT-T)"),
         ]
     }
 }

@@ -200,7 +200,7 @@ public struct PeeringConnection: Named, Sendable {
     public var isActive: Bool { status == "active" }
     public var interRegion: Bool { requesterRegion != accepterRegion }
     /// The largest packet the connection carries: 9001 bytes within a Region, 8500 between Regions (EC2-UG
-    /// network_mtu). Recorded for the model of MTUs; nothing fragments or drops by size yet.
+    /// network_mtu). Enforced where a packet crosses the connection (`VPCNetwork+LinkMTU.swift`).
     public var mtu: Int { interRegion ? 8500 : 9001 }
 
     public func joins(_ a: Int, _ b: Int) -> Bool {

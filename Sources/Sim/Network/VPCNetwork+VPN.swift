@@ -28,6 +28,9 @@ extension VPCNetwork {
     /// A packet in the active tunnel of VPN connection `c`: toward the customer gateway and the on-premises host
     /// holding its destination, or from it into the VPC (or the transit gateway) on the Amazon side.
     func vpnTunnel(_ c: Int, toOnPrem: Bool, _ p: inout SimPacket) {
+        // The tunnel's inner MTU, no Path MTU Discovery; SYNs' MSS clamped (VPCNetwork+LinkMTU.swift).
+        if Int(p.ip.totalLength) > assumptions.vpnTunnelMTU, vpnTooBig(c, toOnPrem: toOnPrem, &p) { return }
+        let clamped = clampMSS(&p, mtu: assumptions.vpnTunnelMTU)
         let conn = model.vpnConnections[c]
         let cgw = model.customerGateways[conn.customerGateway]
         let dst = p.ip.destination
@@ -42,7 +45,8 @@ extension VPCNetwork {
             record(&p, vpn.step(connection: c, action: .forwarded, rule: "\(vpn.tunnel(c)) → \(cgw.display)",
                                 detail: "to \(model.outsideHosts[h].id) \(dst)"))
             capture(.vpnTunnel(c, toOnPrem: true), &p, outgoing: true,
-                    comment: "into \(vpn.tunnel(c)) of \(conn.id) toward \(cgw.id); to \(model.outsideHosts[h].id)")
+                    comment: "into \(vpn.tunnel(c)) of \(conn.id) toward \(cgw.id); " + mssClampComment(clamped)
+                        + "to \(model.outsideHosts[h].id)")
             forward(to: Hop(node: .outsideHost(h)), after: hostOneWay[h], seq: firingReserved)
             return
         }
@@ -51,7 +55,8 @@ extension VPCNetwork {
         case .vpnGateway(let g):
             let t = vgwInbound(g, &p)
             capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false,
-                    comment: "from \(cgw.id) through \(vpn.tunnel(c)) to \(model.vpnGateways[g].id); " + comment(t))
+                    comment: "from \(cgw.id) through \(vpn.tunnel(c)) to \(model.vpnGateways[g].id); "
+                        + mssClampComment(clamped) + comment(t))
             if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
             forward(&p, t)
         case .transitGateway(let a):
@@ -110,6 +115,7 @@ extension VPCNetwork {
         capture(.transitGateway(e), &p, outgoing: false,
                 comment: "arrived through \(tgwDisplay(eni: e)); to \(model.vpnConnections[c].id) (vpn) by "
                     + model.tgwRouteTables[t].id)
+        _ = clampMSS(&p, mtu: 1500)  // the VPN attachment's MTU at the gateway (TGW-UG transit-gateway-quotas)
         forward(&p, Transit(next: .vpnTunnel(c, toOnPrem: true), delay: assumptions.tgwProcessing))
     }
 

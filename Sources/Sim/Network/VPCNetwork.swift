@@ -256,7 +256,7 @@ public final class VPCNetwork {
 
     /// What a transit comes to, for capture comments (built only when a capture wants comments).
     func comment(_ t: Transit) -> String {
-        if let d = drop(of: t) { return "dropped: " + d.text }
+        if let d = drop(of: t) { return d.kind == .pathMTU ? Self.tooBigComment(d) : "dropped: " + d.text }
         switch t.next {
         case .natGateway(let n, _): return "to \(model.natGateways[n].display)"
         case .eni(let e): return "to \(model.enis[e].id)"
@@ -285,7 +285,10 @@ public final class VPCNetwork {
     /// `statelessTransit`, from the memo when the packet's connection has been this way before.
     @inline(__always)
     func memoizedTransit(_ subnet: Int, _ p: inout SimPacket, _ key: PacketKey, securityGroupAt: inout Int) -> Transit {
-        if p.traced { return statelessTransit(subnet, &p, key, securityGroupAt: &securityGroupAt) }
+        // A packet bigger than a peering connection's MTU is decided by its size: never from the memo.
+        if p.traced || Int(p.ip.totalLength) > peering.smallestMTU {
+            return statelessTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
+        }
         let m = memo.entry(subnet, key)
         if m.pointee.holds(subnet, key) {
             securityGroupAt = Int(m.pointee.securityGroupAt)
@@ -806,6 +809,7 @@ public final class VPCNetwork {
     // MARK: Internet gateways
 
     private func igwToInternet(_ g: Int, _ p: inout SimPacket) {
+        if Int(p.ip.totalLength) > assumptions.igwMTU, igwTooBigLeaving(g, &p) { return }
         let privateSource = p.ip.source
         guard internetGateways.attached[g], let pub = internetGateways.publicAddress(of: p.ip.source) else {
             // Checked in transit already; kept for a model whose IGW is not attached.
@@ -842,6 +846,7 @@ public final class VPCNetwork {
     }
 
     private func igwFromInternet(_ g: Int, _ p: inout SimPacket) {
+        if Int(p.ip.totalLength) > assumptions.igwMTU, igwTooBigArriving(g, &p) { return }
         let arrivedIP = p.ip
         guard let eni = internetGateways.publicToENI[p.ip.destination] else {
             let step = internetGateways.step(g, action: .dropped, rule: "no ENI has public IP \(p.ip.destination)")
@@ -1033,6 +1038,8 @@ public final class VPCNetwork {
             return
         }
         record(&p, tgw.routed(t, r))
+        let mtu = tgwLinkMTU(to: Int(r.attachment))  // VPCNetwork+LinkMTU.swift
+        if Int(p.ip.totalLength) > mtu, tgwTooBig(e, from: a, to: Int(r.attachment), mtu: mtu, &p) { return }
         if let c = model.tgwAttachments[Int(r.attachment)].vpnConnection {
             tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
             tgwIntoVPN(e, t, c, &p)
@@ -1044,6 +1051,7 @@ public final class VPCNetwork {
         capture(.transitGateway(e), &p, outgoing: false,
                 comment: "arrived through \(tgwDisplay(eni: e)); to \(model.tgwAttachments[Int(r.attachment)].id) by "
                     + model.tgwRouteTables[t].id)
+        let clamped = clampMSS(&p, mtu: mtu)
         var transit = transitFromSubnet(Int(tgw.enis[out.eni].subnet), &p, key: key)
         var lost: TGWFlowLogRecorder.Lost?
         if case .transitGateway? = transit.next, !transit.dropped {
@@ -1060,7 +1068,8 @@ public final class VPCNetwork {
         }
         tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: out.eni, lost: lost)
         capture(.transitGateway(out.eni), &p, outgoing: true,
-                comment: "left through \(tgwDisplay(eni: out.eni)); " + comment(transit))
+                comment: "left through \(tgwDisplay(eni: out.eni)); " + (clamped.map { "MSS \($0) clamped to \(mtu - 40); " } ?? "")
+                    + comment(transit))
         tgwLogEgress(out.eni, &p, transit)
         if let rj = transit.rejectedAt { observeInterface(rj, &p, egress: false, accepted: false) }
         transit.delay += assumptions.tgwProcessing

@@ -14,7 +14,7 @@ import Packets
 /// - each side routes on its own: the reply crosses only if the peer's route table has a route back to the
 ///   connection (else it dies at that table: "no route matches");
 /// - an inter-Region connection adds `assumptions.interRegionPeeringLatency` one way; its MTU (8500) is recorded
-///   in the model (`PeeringConnection.mtu`).
+///   in the model (`PeeringConnection.mtu`) and enforced (`VPCNetwork+LinkMTU.swift`).
 final class VPCPeering {
     /// What the connection decides for a packet.
     enum Verdict: Equatable {
@@ -35,6 +35,10 @@ final class VPCPeering {
     private let requester: [Int32]
     private let accepter: [Int32]
     let latency: [Int64]
+    /// Per connection, its MTU (`PeeringConnection.mtu`: 8500 inter-Region, 9001 within a Region), and the
+    /// smallest of them: a packet no bigger crosses every connection (`VPCNetwork+LinkMTU.swift`).
+    let mtu: [Int]
+    let smallestMTU: Int
     /// Each VPC's CIDR blocks, flat: VPC v's are `blocks[blockStart[v]..<blockStart[v + 1]]`.
     private let blocks: [IPv4CIDR]
     private let blockStart: [Int32]
@@ -45,6 +49,8 @@ final class VPCPeering {
         requester = model.peeringConnections.map { Int32($0.requesterVPC) }
         accepter = model.peeringConnections.map { Int32($0.accepterVPC) }
         latency = model.peeringConnections.map { $0.interRegion ? assumptions.interRegionPeeringLatency : 0 }
+        mtu = model.peeringConnections.map(\.mtu)
+        smallestMTU = mtu.min() ?? Int.max
         var blocks: [IPv4CIDR] = []
         var start: [Int32] = []
         for v in model.vpcs {
@@ -138,6 +144,7 @@ extension VPCNetwork {
             return fail(&p, peering.step(k, v, from: vpc, source: key.source, destination: key.destination))
         }
         record(&p, peering.step(k, v, from: vpc, source: key.source, destination: key.destination))
+        if Int(p.ip.totalLength) > peering.mtu[k], let t = peeringTooBig(k, from: subnet, &p) { return t }
         var eni = eniByAddress[key.destination] ?? -1
         if eni >= 0, tables.subnets[Int(tables.enis[eni].subnet)].vpc != Int32(peer) {
             eni = model.eni(privateIP: key.destination, in: peer) ?? -1  // VPCs that overlap (not peered) share addresses

@@ -49,8 +49,14 @@ final class ReplayProbe: NetworkObserver {
         network.observer = self
         let host = internetHost
         network.unknownInternetDestination = { _ in host }
-        network.deliverToENI = { [unowned self] eni, p in self.arrived = (eni, nil, p) }
-        network.deliverToHost = { [unowned self] h, p in self.arrived = (nil, h, p) }
+        network.deliverToENI = { [unowned self] eni, p in
+            if p.ip.proto == .icmp, p.transport.icmp?.type == .destinationUnreachable { self.icmpArrived = true }
+            self.arrived = (eni, nil, p)
+        }
+        network.deliverToHost = { [unowned self] h, p in
+            if p.ip.proto == .icmp, p.transport.icmp?.type == .destinationUnreachable { self.icmpArrived = true }
+            self.arrived = (nil, h, p)
+        }
     }
 
     /// The first packet of a connection from `source`:`sourcePort` to `destination`:`destinationPort`, sent from
@@ -81,9 +87,35 @@ final class ReplayProbe: NetworkObserver {
         return Result(request: request, reply: reply)
     }
 
+    /// `PathMTUProbe`: a TCP SYN of `size` bytes with DF set (a SYN: it passes the security groups and NAT
+    /// gateways as the flow's first packet does), and what became of it and of the ICMP a link too small for it
+    /// sent back.
+    func sized(fromENI eni: Int?, fromHost host: Int?, source: IPv4Address, destination: IPv4Address, destinationPort: UInt16,
+               size: Int) -> PathMTUProbe.Result {
+        var p = packet(proto: 6, source: source, sourcePort: UDPProbes.sourcePort, destination: destination,
+                       destinationPort: destinationPort, reply: false)
+        p.ip.totalLength = UInt16(clamping: size)
+        p.ip.dontFragment = true
+        icmpArrived = false
+        let leg = run(p) { p in
+            if let eni { network.send(fromENI: eni, p) } else { network.send(fromHost: host ?? internetHost, p) }
+        }
+        scheduler.run()
+        let big = drops.first { $0.packet.ip.proto != .icmp && $0.step.kind == .pathMTU }?.step
+        let other = big == nil ? drops.first { $0.packet.ip.proto != .icmp }?.step : nil
+        let icmp = drops.first { $0.packet.ip.proto == .icmp }?.step
+        return PathMTUProbe.Result(size: size, tooBig: big, otherDrop: other,
+                                   delivered: leg.delivered && !icmpArrived, icmpDrop: icmp, icmpArrived: icmpArrived)
+    }
+
+    /// Every drop of a size probe and its ICMP, in order.
+    private var drops: [(packet: SimPacket, step: Step)] = []
+    private var icmpArrived = false
+
     private func run(_ p: SimPacket, _ send: (SimPacket) -> Void) -> Leg {
         leg = Leg()
         arrived = nil
+        drops = []
         send(p)
         // A packet's way takes milliseconds; the NAT gateways' idle expiry (minutes later) waits for the reply.
         scheduler.run(until: scheduler.now + 60_000_000_000)
@@ -119,6 +151,7 @@ final class ReplayProbe: NetworkObserver {
     func seen(point: Int, time: Int64, packet: SimPacket, outgoing: Bool, comment: UnsafeRawBufferPointer) {}
 
     func dropped(time: Int64, packet: SimPacket, step: Step) {
+        drops.append((packet, step))
         if leg.drop == nil { leg.drop = step }
     }
 

@@ -253,6 +253,8 @@ struct ScenarioBuilder {
                 }
             case "appliance_egress_interface":
                 a.applianceEgress = try r.oneOf(v, key: k, Assumptions.ApplianceEgress.allCases.map { ($0.rawValue, $0) })
+            case "tgw_sends_frag_needed": a.tgwSendsFragNeeded = try r.bool(v, key: k)
+            case "vpn_tunnel_mtu": a.vpnTunnelMTU = try r.integer(v, key: k, range: 576...1500)
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
