@@ -24,6 +24,9 @@ public struct CapturePoint: Sendable {
         case tgwAttachment(Int)
         /// A Site-to-Site VPN connection's tunnel: the inner packets both ways.
         case vpnConnection(Int)
+        /// The same tunnel's packets wrapped in ESP between its outside addresses (`esp_view: true`): the capture
+        /// writer makes them from what the connection's point sees (`CapturePoint.esp`).
+        case vpnConnectionESP(Int)
     }
     public var name: String
     public var component: Component
@@ -34,6 +37,8 @@ public struct CapturePoint: Sendable {
     /// This point's own MAC and the MAC of the next hop it talks to (the VPC router, the internet).
     public var localMAC: MACAddress
     public var peerMAC: MACAddress
+    /// For a `vpnConnectionESP` point: how its packets are made from the inner ones.
+    public var esp: ESPTunnelView? = nil
 }
 
 /// Which capture point each component's packets are seen at (`CapturePoint` index), for the lookup of every
@@ -64,6 +69,7 @@ struct CapturePointIndex {
             case .outsideHost(let i): host[i] = k
             case .tgwAttachment(let i): attachment[i] = k
             case .vpnConnection(let i): vpn[i] = k
+            case .vpnConnectionESP: break
             }
         }
         tgwENI = model.tgwAttachments.indices.flatMap { a in model.tgwAttachments[a].subnets.map { _ in attachment[a] } }
@@ -150,6 +156,15 @@ extension VPCNetwork {
                 "Site-to-Site VPN \(c.display) tunnel \(c.activeTunnel + 1) between \(amazonSide) and "
                     + "\(model.customerGateways[c.customerGateway].display): inner packets (MTU \(VPNGateway.innerMTU))",
                 mac, peer)
+            if c.espView, c.activeTunnel < c.tunnelOutsideAddresses.count {
+                let inner = points.count - 1
+                let aws = c.tunnelOutsideAddresses[c.activeTunnel], cgw = model.customerGateways[c.customerGateway].address
+                add("vpn-esp-\(safe(c.name ?? c.id))-\(c.id)", .vpnConnectionESP(i), c.id,
+                    "Site-to-Site VPN \(c.display) tunnel \(c.activeTunnel + 1) \(aws) ↔ \(cgw): ESP"
+                        + (c.natTraversal ? " in UDP 4500 (NAT traversal)" : "") + ", payload opaque", mac, peer)
+                points[points.count - 1].esp = ESPTunnelView(innerPoint: inner, connectionID: c.id, amazonAddress: aws,
+                                                             customerAddress: cgw, natTraversal: c.natTraversal)
+            }
         }
         for (i, h) in model.outsideHosts.enumerated() {
             let gw = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("gw|" + h.id) & 0xFF_FFFF_FFFF))

@@ -500,6 +500,7 @@ public enum ReportRenderer {
         case .outsideHost: what = String(p.componentID.prefix(9))
         case .tgwAttachment: what = "tgw"
         case .vpnConnection: what = "vpn"
+        case .vpnConnectionESP: what = "vpn esp"
         }
         return number + " " + what
     }
