@@ -27,6 +27,8 @@ public struct CapturePoint: Sendable {
         /// The same tunnel's packets wrapped in ESP between its outside addresses (`esp_view: true`): the capture
         /// writer makes them from what the connection's point sees (`CapturePoint.esp`).
         case vpnConnectionESP(Int)
+        /// A VPC peering connection (`VPCModel.peeringConnections`): the packets that cross it, both ways.
+        case peeringConnection(Int)
     }
     public var name: String
     public var component: Component
@@ -51,6 +53,8 @@ struct CapturePointIndex {
     /// By attachment ENI (`TransitGateway.enis`): its attachment's point.
     var tgwENI: [Int] = []
     var vpn: [Int] = []
+    /// By peering connection: its point.
+    var peering: [Int] = []
 
     init() {}
 
@@ -70,6 +74,9 @@ struct CapturePointIndex {
             case .tgwAttachment(let i): attachment[i] = k
             case .vpnConnection(let i): vpn[i] = k
             case .vpnConnectionESP: break
+            case .peeringConnection(let i):
+                if peering.isEmpty { peering = Array(repeating: 0, count: model.peeringConnections.count) }
+                peering[i] = k
             }
         }
         tgwENI = model.tgwAttachments.indices.flatMap { a in model.tgwAttachments[a].subnets.map { _ in attachment[a] } }
@@ -171,6 +178,14 @@ extension VPCNetwork {
             let what = h.customerGateway.map { "on-premises host \(h.id) \(h.address) behind \(model.customerGateways[$0].display)" }
                 ?? "outside host \(h.id) \(h.address)"
             add("host-\(safe(h.id))", .outsideHost(i), h.id, what, h.mac, gw)
+        }
+        // After the outside hosts, so that adding a peering connection renumbers no other point.
+        for (i, c) in model.peeringConnections.enumerated() {
+            let mac = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("pcx-requester|" + c.id) & 0xFF_FFFF_FFFF))
+            let peer = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("pcx-accepter|" + c.id) & 0xFF_FFFF_FFFF))
+            add("pcx-\(safe(c.name ?? c.id))-\(c.id)", .peeringConnection(i), c.id,
+                "VPC peering connection \(c.display) between \(model.vpcs[c.requesterVPC].display) (requester, "
+                    + "outgoing) and \(model.vpcs[c.accepterVPC].display) (accepter): packets as they cross it", mac, peer)
         }
         return points
     }

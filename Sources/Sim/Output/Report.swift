@@ -501,6 +501,7 @@ public enum ReportRenderer {
         case .tgwAttachment: what = "tgw"
         case .vpnConnection: what = "vpn"
         case .vpnConnectionESP: what = "vpn esp"
+        case .peeringConnection: what = "pcx"
         }
         return number + " " + what
     }

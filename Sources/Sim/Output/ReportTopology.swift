@@ -188,6 +188,7 @@ extension RunReport {
                 case .tgwAttachment: c = "transit-gateway-attachment"
                 case .vpnConnection: c = "vpn-connection"
                 case .vpnConnectionESP: c = "vpn-connection-esp"
+                case .peeringConnection: c = "peering-connection"
                 }
                 return .init(name: p.name, component: c, component_id: p.componentID, description: p.description)
             })
