@@ -110,6 +110,7 @@ public enum AdHocTrace {
                             destination: FlowDestination(address: address, port: port, label: to), app: app, start: 0)
         flow.appBasis = basis
         flow.spreadOverSubnets = source.spread
+        flow.sourceInterface = secondaryInterface(s.model, from)
         try read(options.size, "--size") { flow.size = try FlowSettings.size($0) }
         try read(options.requestSize, "--request-size") { flow.requestSize = try FlowSettings.size($0, key: "request_size") }
         try read(options.client, "--client") { flow.client = try FlowSettings.client($0) }
@@ -237,6 +238,14 @@ public enum AdHocTrace {
         return (source, label, false)
     }
 
+    /// The ENI `from` names (by id or private address) when it is one of an instance's `network_interfaces` (not
+    /// its primary): the trace is sent from it.
+    static func secondaryInterface(_ m: VPCModel, _ from: String) -> Int? {
+        let e = m.enis.firstIndex { $0.id == from } ?? IPv4Address(from).flatMap { a in m.enis.firstIndex { $0.privateIP == a } }
+        guard let e, case .instance(let i) = m.enis[e].owner, m.instances[i].eni != e else { return nil }
+        return e
+    }
+
     static func resolvePinned(_ m: VPCModel, _ from: String) throws -> (source: FlowSource, label: String) {
         if let f = m.lambdas.firstIndex(where: { $0.name == from }) {
             return (.lambda(f, eni: m.lambdas[f].enis[0]), "lambda \(from)")
@@ -263,7 +272,9 @@ public enum AdHocTrace {
         if let e = byENI ?? byIP {
             switch m.enis[e].owner {
             case .lambda(let fs): return (.lambda(fs[0], eni: e), "lambda \(m.lambdas[fs[0]].name ?? "") (\(m.enis[e].id))")
-            case .instance(let i): return (.instance(i), "instance \(m.instances[i].display)")
+            case .instance(let i):
+                let extra = e == m.instances[i].eni ? "" : " (\(m.enis[e].id))"
+                return (.instance(i), "instance \(m.instances[i].display)" + extra)
             case .natGateway: throw Problem(message: "--from \(from): a NAT gateway opens no connections")
             case .vpcEndpoint: throw Problem(message: "--from \(from): an interface endpoint opens no connections")
             }

@@ -7,11 +7,13 @@ import Sim
 struct CompareLogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare-logs",
-        abstract: "Compare simulated flow logs (flow-logs.txt) with real VPC Flow Logs.",
+        abstract: "Compare simulated flow logs (flow-logs.txt, tgw-flow-logs.txt) with real ones.",
         discussion: """
             Both files may use any format with a header line of field names, or the default version 2 format \
             without one. Records are matched by interface and 5-tuple; at a NAT gateway's ENI by \
-            pkt-srcaddr/pkt-dstaddr when both files have them. Malformed lines are reported and skipped. \
+            pkt-srcaddr/pkt-dstaddr when both files have them. Transit Gateway Flow Logs (tgw-flow-logs.txt) are \
+            matched by attachment and flow-direction, their packets-lost-* counters compared as the action. \
+            Malformed lines are reported and skipped. \
             Files are read line by line (memory follows the number of distinct flows, not of lines); progress \
             goes to stderr when a comparison takes more than a second. \
             Exit status: 0 the logs agree, 1 they differ, 2 a file cannot be read.

@@ -142,11 +142,12 @@ import Testing
     /// The transit-gateway plan: for_each modules, module outputs of other module instances, the Cloud Control
     /// provider's route tables; what is not modeled listed once per type. Spoke A's instance reaches spoke B through
     /// the transit gateway: the spokes' default routes go to it, and its route table (associated with both VPC
-    /// attachments, which propagate to it) sends the packet to spoke B's attachment; the VPN attachment is not modeled.
+    /// attachments, which propagate to it) sends the packet to spoke B's attachment; the VPN connection is the gateway's VPN
+    /// attachment.
     @Test func tgwPlanImportsAndListsWhatIsNotModelledOncePerType() throws {
         let (net, yaml, stderr) = try Self.importPlan("tgw-2spoke-vpcs-vpn-dx-endpoints_create_tf1.11.json")
         // The six interface endpoints (three per spoke, each in the spoke's private subnet, with the spoke's endpoint
-        // group) are imported; the VPN connection to the transit gateway is not (no TGW VPN attachment is made).
+        // group) are imported.
         // (Their vpc_id comes from a module output: wired, with a warning that says so.)
         #expect(stderr.split(separator: "\n").filter { $0.contains("aws_vpc_endpoint") }.allSatisfy { $0.hasSuffix("[approximated]") },
                 "\(stderr)")
@@ -161,11 +162,15 @@ import Testing
             #expect(endpoints.count == 3)
             #expect(endpoints.allSatisfy { $0.contains("subnets: [\(sid)], security_groups: [\(sg)], private_dns: true") })
         }
-        #expect(stderr.contains("aws_vpn_connection.private_ip_vpn: VPN connection to transit gateway tgw-09cbf0bf80379959e: "
-            + "the import makes no transit gateway VPN attachment; left out"))
+        // The VPN connection to the transit gateway is its VPN attachment, which the association and propagation
+        // name through the aws_ec2_transit_gateway_vpn_attachment data source.
+        let vpnAttachment = try #require(yaml.split(separator: "\n").first { $0.contains(", type: vpn, vpn_connection: vpn-") })
+        let attachID = try #require(vpnAttachment.components(separatedBy: "{id: ").last?.prefix { $0 != "," })
+        #expect(yaml.contains("associations: [") && yaml.split(separator: "\n").contains { $0.contains("associations: [") && $0.contains(attachID) })
+        #expect(yaml.split(separator: "\n").contains { $0.contains("propagations: [") && $0.contains(attachID) })
+        #expect(!stderr.contains("vpn_tgw_association") && !stderr.contains("vpn_tgw_propagation")
+            && !stderr.contains("VPN connection to transit gateway"), "\(stderr)")
         #expect(!stderr.contains("aws_ec2_transit_gateway:") && !stderr.contains("aws_ec2_transit_gateway_vpc_attachment:"))
-        #expect(stderr.contains("aws_ec2_transit_gateway_route_table_association.vpn_tgw_association: association of an "
-                                + "attachment that is not a modeled VPC attachment"))
         #expect(!stderr.contains("awscc_ec2_route_table:"))
         let t = try vpcsim(["trace", net, "--from", "spoke-vpc-a-instance-1-tgw-dx-private-ip-vpn",
                             "--to", "spoke-vpc-b-instance-1-tgw-dx-private-ip-vpn:80", "--capture", "none",

@@ -586,14 +586,14 @@ public final class Simulation {
         return results
     }
 
-    private func sourceEndpoint(_ source: FlowSource) -> (HostEndpoint, SharedStack, ClosedRange<UInt16>) {
+    private func sourceEndpoint(_ source: FlowSource, interface: Int? = nil) -> (HostEndpoint, SharedStack, ClosedRange<UInt16>) {
         // The model read in place (`scenario.model.…`): a copy of it, or of an instance or host, would retain
         // their arrays and strings for every flow.
         switch source {
         case .lambda(_, let eni):
             return (endpoint(eni: eni), lambdaStack, scenario.assumptions.lambdaEphemeralPorts)
         case .instance(let k):
-            return (endpoint(eni: scenario.model.instances[k].eni), instanceStacks[k],
+            return (endpoint(eni: interface ?? scenario.model.instances[k].eni), instanceStacks[k],
                     scenario.model.instances[k].stack.ephemeralPorts)
         case .outsideHost(let h):
             return (hosts[h], hostStacks[h], scenario.model.outsideHosts[h].stack.ephemeralPorts)
@@ -635,7 +635,7 @@ public final class Simulation {
         }
         var sourceENI: Int?
         if case .lambda(_, let e) = source { sourceENI = e }
-        let (host, stack, ports) = sourceEndpoint(source)
+        let (host, stack, ports) = sourceEndpoint(source, interface: template.spec.sourceInterface)
         flowsStarted += 1
         if let why = template.spec.destination.notModeled {
             // The destination's name leads outside the model (`FlowDestination.notModeled`): nothing is sent.

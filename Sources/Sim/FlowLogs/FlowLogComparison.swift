@@ -29,10 +29,14 @@ public struct FlowLogComparison: Sendable {
         public var srcport: String
         public var dst: String
         public var dstport: String
+        /// `ingress` or `egress` for Transit Gateway Flow Logs records (an attachment sees a flow both ways when
+        /// the gateway sends it back out by the attachment it came in by, as through an inspection VPC); "" for
+        /// VPC Flow Logs.
+        public var direction: String = ""
 
         public var description: String {
             let p = ["6": "tcp", "17": "udp", "1": "icmp"][proto] ?? "proto \(proto)"
-            return "\(interface) \(p) \(src):\(srcport) → \(dst):\(dstport)"
+            return "\(interface)\(direction.isEmpty ? "" : " " + direction) \(p) \(src):\(srcport) → \(dst):\(dstport)"
         }
         /// By interface, source, destination, protocol, source port, destination port (field by field, without
         /// building tuples: the report sorts every key).
@@ -42,7 +46,8 @@ public struct FlowLogComparison: Sendable {
             if a.dst != b.dst { return a.dst < b.dst }
             if a.proto != b.proto { return a.proto < b.proto }
             if a.srcport != b.srcport { return a.srcport < b.srcport }
-            return a.dstport < b.dstport
+            if a.dstport != b.dstport { return a.dstport < b.dstport }
+            return a.direction < b.direction
         }
     }
 
@@ -161,11 +166,26 @@ public struct FlowLogComparison: Sendable {
                         simulatedName: String, realName: String) throws(FlowLogFileError) -> FlowLogComparison {
         var c = FlowLogComparison(simulatedName: simulatedName, realName: realName, matchedOn: [])
         let both = { (f: String) in sim.has(f) && real.has(f) }
+        // Transit Gateway Flow Logs: records are an attachment's, in one direction; what happened to the packets is
+        // in the packets-lost-* counters (there is no action field).
+        let tgw = both("tgw-attachment-id") && !sim.has("interface-id") && !real.has("interface-id")
+        if sim.has("tgw-attachment-id") != real.has("tgw-attachment-id") {
+            c.notes.append("one file is a Transit Gateway flow log (tgw-attachment-id) and the other is not: their records cannot match")
+        }
+        if tgw {
+            c.notes.append("Transit Gateway Flow Logs: records are matched by attachment and flow-direction; the action "
+                + "compared is FORWARDED or the packets-lost-* counter that counted packets")
+        }
+        let interfaceField = tgw ? "tgw-attachment-id" : "interface-id"
+        let directionField = tgw && both("flow-direction") ? "flow-direction" : nil
         let usePkt = both("pkt-srcaddr") && both("pkt-dstaddr")
         let srcField = usePkt ? "pkt-srcaddr" : "srcaddr"
         let dstField = usePkt ? "pkt-dstaddr" : "dstaddr"
         var on: [String] = []
-        for f in ["interface-id", "protocol", srcField, dstField, "srcport", "dstport"] where both(f) { on.append(f) }
+        for f in [interfaceField] + (directionField.map { [$0] } ?? []) + ["protocol", srcField, dstField, "srcport", "dstport"]
+        where both(f) {
+            on.append(f)
+        }
         c.matchedOn = on
         if !both(srcField) || !both(dstField) {
             c.notes.append("the files share no address fields: records cannot be told apart by flow")
@@ -176,16 +196,27 @@ public struct FlowLogComparison: Sendable {
 
         /// The key of a record (nil for NODATA and SKIPDATA records), by column indexes worked out once.
         struct Columns {
-            var key: [Int?]  // interface, protocol, src, dst, srcport, dstport: nil when not matched on
+            var key: [Int?]  // interface, protocol, src, dst, srcport, dstport, direction: nil when not matched on
             var status, action, packets: Int?
+            /// packets-lost-no-route, -blackhole, -mtu-exceeded, -ttl-expired (Transit Gateway Flow Logs).
+            var lost: [Int?]
             init(_ s: Source, _ on: [String], _ fields: [String]) {
                 key = fields.map { f in on.contains(f) ? s.fields.firstIndex(of: f) : nil }
                 status = s.fields.firstIndex(of: "log-status")
                 action = s.fields.firstIndex(of: "action")
                 packets = s.fields.firstIndex(of: "packets")
+                lost = TGWFlowLogOutcome.lostFields.map { s.fields.firstIndex(of: $0) }
+            }
+            /// What happened to the record's packets: its action, or for a Transit Gateway record without one
+            /// FORWARDED and/or LOST-… (`TGWFlowLogOutcome`).
+            func actions(_ values: [String], _ body: (String) -> Void) {
+                if let a = action { body(values[a]); return }
+                if lost.allSatisfy({ $0 == nil }) { body("-"); return }
+                TGWFlowLogOutcome.outcomes(packets: packets.map { values[$0] },
+                                           lost: lost.map { $0.map { values[$0] } }, body)
             }
         }
-        let keyFields = ["interface-id", "protocol", srcField, dstField, "srcport", "dstport"]
+        let keyFields = [interfaceField, "protocol", srcField, dstField, "srcport", "dstport", directionField ?? ""]
         func key(_ values: [String], _ cols: Columns, mapped: Bool) -> Key {
             func v(_ i: Int) -> String { cols.key[i].map { values[$0] } ?? "*" }
             var iface = v(0)
@@ -194,7 +225,8 @@ public struct FlowLogComparison: Sendable {
             if options.ignoreEphemeralPorts, let a = Int(sp), let b = Int(dp) {
                 if a > b { sp = "*" } else if b > a { dp = "*" }
             }
-            return Key(interface: iface, proto: v(1), src: v(2), srcport: sp, dst: v(3), dstport: dp)
+            return Key(interface: iface, proto: v(1), src: v(2), srcport: sp, dst: v(3), dstport: dp,
+                       direction: cols.key[6].map { values[$0] } ?? "")
         }
 
         func pool(_ log: Source, mapped: Bool) throws(FlowLogFileError)
@@ -209,9 +241,15 @@ public struct FlowLogComparison: Sendable {
                     if values[i] == "SKIPDATA" { skipped += 1; return }
                 }
                 let k = key(values, cols, mapped: mapped)
-                let action = cols.action.map { values[$0] } ?? "-"
                 let packets = cols.packets.flatMap { Int(values[$0]) } ?? 0
-                out[k, default: Summary()].add(action: action, packets: packets)
+                if let a = cols.action {
+                    out[k, default: Summary()].add(action: values[a], packets: packets)
+                } else {
+                    var summary = out[k, default: Summary()]
+                    cols.actions(values) { summary.add(action: $0, packets: 0) }
+                    summary.packets += packets
+                    out[k] = summary
+                }
                 perInterface[k.interface, default: 0] += 1
             }
             if skipped > 0 {

@@ -118,18 +118,25 @@ public enum FlowLogParser {
     }
 
     /// What a column holds, for `invalid`: worked out once per file rather than per line.
-    enum Kind: Sendable {
+    enum Kind: Sendable, Equatable {
         case number, port, proto, address, action, logStatus, flowDirection, interface, other
+        /// Transit Gateway Flow Logs: `TransitGateway` or `TransitGatewayAttachment`; an id with a prefix.
+        case resourceType, prefixed(String)
         init(_ field: String) {
             switch field {
-            case "version", "packets", "bytes", "start", "end", "tcp-flags", "traffic-path": self = .number
+            case "version", "packets", "bytes", "start", "end", "tcp-flags", "traffic-path", "packets-lost-no-route",
+                 "packets-lost-blackhole", "packets-lost-mtu-exceeded", "packets-lost-ttl-expired":
+                self = .number
             case "srcport", "dstport": self = .port
             case "protocol": self = .proto
             case "srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr": self = .address
             case "action": self = .action
             case "log-status": self = .logStatus
             case "flow-direction": self = .flowDirection
-            case "interface-id": self = .interface
+            case "interface-id", "tgw-src-eni", "tgw-dst-eni": self = .interface
+            case "resource-type": self = .resourceType
+            case "tgw-id": self = .prefixed("tgw-")
+            case "tgw-attachment-id", "tgw-pair-attachment-id": self = .prefixed("tgw-attach-")
             default: self = .other
             }
         }
@@ -153,7 +160,13 @@ public enum FlowLogParser {
             case .flowDirection:
                 if v != "ingress" && v != "egress" { return "flow-direction '\(v)' is not ingress or egress" }
             case .interface:
-                if !v.hasPrefix("eni-") { return "interface-id '\(v)' does not start with eni-" }
+                if !v.hasPrefix("eni-") { return "\(f) '\(v)' does not start with eni-" }
+            case .resourceType:
+                if v != "TransitGateway" && v != "TransitGatewayAttachment" {
+                    return "resource-type '\(v)' is not TransitGateway or TransitGatewayAttachment"
+                }
+            case .prefixed(let prefix):
+                if !v.hasPrefix(prefix) { return "\(f) '\(v)' does not start with \(prefix)" }
             case .other:
                 break
             }
@@ -241,11 +254,17 @@ public struct FlowLogLineParser: Sendable {
                 hasHeader = true
                 return nil
             }
-            setFields(FlowLogFormat.defaultV2.fields.map(\.rawValue))
+            // No header: the default Transit Gateway Flow Logs format when the line has its fields and version
+            // 6 (TGW-UG tgw-flow-logs, "Transit Gateway Flow Log records"), else the default version 2 format.
+            if tokens.count == TGWFlowLogField.allCases.count, tokens[0] == "6" {
+                setFields(TGWFlowLogField.allCases.map(\.rawValue))
+            } else {
+                setFields(FlowLogFormat.defaultV2.fields.map(\.rawValue))
+            }
         }
         guard let fs = fields else { return nil }
         guard tokens.count == fs.count else {
-            problems.append(.init(line: n, message: "expected \(fs.count) fields (\(hasHeader ? "from the header" : "default version 2 format")), found \(tokens.count)"))
+            problems.append(.init(line: n, message: "expected \(fs.count) fields (\(hasHeader ? "from the header" : fs.contains("tgw-id") ? "default Transit Gateway format" : "default version 2 format")), found \(tokens.count)"))
             return nil
         }
         if tokens == fs, FlowLogParser.isHeader(tokens) { return nil }  // a repeated header (concatenated files)

@@ -182,6 +182,8 @@ struct TerraformConverter {
     var withNames: [String: String] = [:]
     /// The plan's transit gateways (TerraformTransitGateways.swift), written after the rest of the scenario.
     var transitGateways: [ImportedTransitGateway] = []
+    /// VPN connections to a transit gateway (`readVPN`), which `readTransitGateways` makes its VPN attachments.
+    var tgwVPNAttachments: [(tgw: String, attachment: String, connection: String, name: String)] = []
     /// The names of the prefix lists --with holds (a gateway endpoint's service).
     var withPrefixLists = Set<String>()
     var reportedGaps = Set<String>()
@@ -387,6 +389,15 @@ struct TerraformConverter {
             return w.string(i, "internet_gateway_id")
         }
         if t == "aws_eip", attr == "public_ip" { return nil }
+        // A VPN connection's transit gateway attachment: the connection's attribute, or the data source that looks
+        // the attachment up by its connection.
+        if t == "aws_vpn_connection", attr == "transit_gateway_attachment_id", types.contains("aws_vpn_connection") {
+            return implicitID(i, "transit_gateway_attachment_id", prefix: "tgw-attach-")
+        }
+        if t == "aws_ec2_transit_gateway_vpn_attachment", types.contains("aws_vpn_connection") {
+            guard let c = try? ref(i, "vpn_connection_id", ["aws_vpn_connection"]) else { return nil }
+            return tgwVPNAttachments.first { $0.connection == c }?.attachment
+        }
         guard types.isEmpty || types.contains(t) || Self.notModeledTypes[t] != nil else { return nil }
         if t == "aws_lambda_function" { return w.string(i, "function_name") }
         return id(i)

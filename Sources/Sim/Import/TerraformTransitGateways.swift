@@ -6,6 +6,8 @@ struct ImportedTransitGateway {
     struct Attachment {
         var id: String, name: String, vpc: String, subnets: [String], applianceMode: Bool
         var defaultAssociation: Bool, defaultPropagation: Bool
+        /// A VPN attachment's Site-to-Site VPN connection (`vpc` empty, no subnets).
+        var vpnConnection: String? = nil
     }
     struct RouteTable {
         var id: String, name: String
@@ -27,6 +29,10 @@ struct ImportedTransitGateway {
         for g in list {
             o += ["  - id: \(g.id)", "    name: \(quote(g.name))", "    attachments:"]
             for a in g.attachments {
+                if let c = a.vpnConnection {
+                    o.append("      - {id: \(a.id), name: \(quote(a.name)), type: vpn, vpn_connection: \(c)}")
+                    continue
+                }
                 o.append("      - {id: \(a.id), name: \(quote(a.name)), vpc: \(a.vpc), subnets: [\(a.subnets.joined(separator: ", "))]"
                          + (a.applianceMode ? ", appliance_mode: true}" : "}"))
             }
@@ -49,8 +55,10 @@ extension TerraformConverter {
     /// default), AWS gives the gateway a default route table that each attachment is associated with / propagates
     /// to unless the attachment sets `transit_gateway_default_route_table_association` / `_propagation` to false
     /// (Terraform AWS provider docs, r/ec2_transit_gateway and r/ec2_transit_gateway_vpc_attachment; TGW-UG
-    /// tgw-route-tables, "Default route table"); an explicit association takes the attachment instead. VPN, Direct
-    /// Connect and peering attachments are not modeled: their routes, associations and propagations are left out.
+    /// tgw-route-tables, "Default route table"); an explicit association takes the attachment instead. A VPN
+    /// connection to the gateway is its VPN attachment (`readVPN`), named by the connection's
+    /// transit_gateway_attachment_id or the aws_ec2_transit_gateway_vpn_attachment data source. Direct Connect and
+    /// peering attachments are not modeled: their routes, associations and propagations are left out.
     mutating func readTransitGateways() throws -> [ImportedTransitGateway] {
         var out: [ImportedTransitGateway] = []
         var defaultTable: [String: String] = [:]  // tgw id → its default table, when one is enabled
@@ -91,6 +99,18 @@ extension TerraformConverter {
                 defaultAssociation: w.bool(a, [.key("transit_gateway_default_route_table_association")]) ?? true,
                 defaultPropagation: w.bool(a, [.key("transit_gateway_default_route_table_propagation")]) ?? true))
         }
+        for v in tgwVPNAttachments {
+            guard let g = gateway(v.tgw) else {
+                warn(.missingReference, v.connection, "VPN connection to transit gateway \(v.tgw), which the plan does not "
+                     + "hold; left out")
+                continue
+            }
+            out[g].attachments.append(.init(id: v.attachment, name: v.name, vpc: "", subnets: [], applianceMode: false,
+                                            defaultAssociation: true, defaultPropagation: true,
+                                            vpnConnection: v.connection))
+        }
+        let attachmentTypes = ["aws_ec2_transit_gateway_vpc_attachment", "aws_vpn_connection",
+                               "aws_ec2_transit_gateway_vpn_attachment"]
         func attachment(_ id: String?, in g: Int) -> String? {
             id.flatMap { x in out[g].attachments.contains { $0.id == x } ? x : nil }
         }
@@ -118,10 +138,10 @@ extension TerraformConverter {
         for x in managed("aws_ec2_transit_gateway_route_table_association") {
             handled.insert(x)
             guard let (g, t) = try table(x) else { continue }
-            guard let a = attachment(try ref(x, "transit_gateway_attachment_id", ["aws_ec2_transit_gateway_vpc_attachment"]), in: g)
+            guard let a = attachment(try ref(x, "transit_gateway_attachment_id", attachmentTypes), in: g)
             else {
-                warn(.notModelled, address(x), "association of an attachment that is not a modeled VPC attachment (VPN, "
-                     + "Direct Connect, peering); left out")
+                warn(.notModelled, address(x), "association of an attachment that is not a modeled VPC or VPN attachment "
+                     + "(Direct Connect, peering); left out")
                 continue
             }
             guard explicitlyAssociated.insert(a).inserted else { continue }
@@ -130,10 +150,10 @@ extension TerraformConverter {
         for x in managed("aws_ec2_transit_gateway_route_table_propagation") {
             handled.insert(x)
             guard let (g, t) = try table(x) else { continue }
-            guard let a = attachment(try ref(x, "transit_gateway_attachment_id", ["aws_ec2_transit_gateway_vpc_attachment"]), in: g)
+            guard let a = attachment(try ref(x, "transit_gateway_attachment_id", attachmentTypes), in: g)
             else {
-                warn(.notModelled, address(x), "propagation of an attachment that is not a modeled VPC attachment (VPN, "
-                     + "Direct Connect, peering); left out")
+                warn(.notModelled, address(x), "propagation of an attachment that is not a modeled VPC or VPN attachment "
+                     + "(Direct Connect, peering); left out")
                 continue
             }
             guard !out[g].routeTables[t].propagations.contains(a) else { continue }
@@ -159,15 +179,41 @@ extension TerraformConverter {
             let target: String
             if w.bool(x, [.key("blackhole")]) == true {
                 target = "blackhole"
-            } else if let a = attachment(try ref(x, "transit_gateway_attachment_id", ["aws_ec2_transit_gateway_vpc_attachment"]), in: g) {
+            } else if let a = attachment(try ref(x, "transit_gateway_attachment_id", attachmentTypes), in: g) {
                 target = a
             } else {
-                warn(.notModelled, address(x), "route \(dest) to an attachment that is not a modeled VPC attachment (VPN, "
-                     + "Direct Connect, peering); left out")
+                warn(.notModelled, address(x), "route \(dest) to an attachment that is not a modeled VPC or VPN attachment "
+                     + "(Direct Connect, peering); left out")
                 continue
             }
             guard !out[g].routeTables[t].routes.contains(where: { $0.destination == dest }) else { continue }
             out[g].routeTables[t].routes.append((dest, target))
+        }
+        // A static VPN connection's routes toward its customer gateway are the gateway's static routes to its
+        // attachment (TGW-UG tgw-vpn-attachments: static routes are added to the transit gateway route table).
+        var vpnRoutes: [String: [String]] = [:]
+        for g in out {
+            for t in g.routeTables {
+                for r in t.routes {
+                    guard let c = g.attachments.first(where: { $0.id == r.target })?.vpnConnection,
+                          !(vpnRoutes[c] ?? []).contains(r.destination) else { continue }
+                    vpnRoutes[c, default: []].append(r.destination)
+                }
+            }
+        }
+        if !vpnRoutes.isEmpty, var items = dump.items["VpnConnections"] {
+            for k in items.indices {
+                var j = items[k].json
+                guard let c = j.awsStr("VpnConnectionId"), let routes = vpnRoutes[c],
+                      (j["Options"] as? [String: Any])?["StaticRoutesOnly"] as? Bool == true else { continue }
+                var list = (j["Routes"] as? [[String: Any]]) ?? []
+                for d in routes where !list.contains(where: { $0["DestinationCidrBlock"] as? String == d }) {
+                    list.append(["DestinationCidrBlock": d, "Source": "Static", "State": "available"])
+                }
+                j["Routes"] = list
+                items[k] = DumpItem(json: j, origin: items[k].origin, tgwRouteTable: items[k].tgwRouteTable)
+            }
+            dump.items["VpnConnections"] = items
         }
         for (k, g) in out.enumerated() {
             out[k].attachments = g.attachments

@@ -9,8 +9,10 @@ extension TerraformConverter {
     /// aws_default_route_table and aws_vpn_gateway_route_propagation. After the route tables (it adds their
     /// PropagatingVgws). A connection's tunnel outside addresses are known only after apply: invented in TEST-NET
     /// (listed). A BGP connection's prefixes are what the customer gateway advertises, which no plan holds: the
-    /// connection is imported with none, and a warning says so. A connection to a transit gateway is left out
-    /// (the import does not make transit gateway VPN attachments).
+    /// connection is imported with none, and a warning says so. A connection to a transit gateway (transit_gateway_id,
+    /// no vpn_gateway_id) becomes that gateway's VPN attachment (`tgwVPNAttachments`, made by
+    /// `readTransitGateways`), whose id is the connection's transit_gateway_attachment_id (invented when known only
+    /// after apply).
     mutating func readVPN() throws {
         var attachedTo: [String: String] = [:]
         for a in managed("aws_vpn_gateway_attachment") {
@@ -53,12 +55,8 @@ extension TerraformConverter {
         for r in indices("aws_vpn_connection") {
             handled.insert(r)
             let cid = id(r)
-            if let tgw = try nonEmpty(ref(r, "transit_gateway_id", ["aws_ec2_transit_gateway"])) {
-                warn(.notModelled, address(r), "VPN connection to transit gateway \(tgw): the import makes no transit "
-                     + "gateway VPN attachment; left out")
-                continue
-            }
-            guard let vgw = try nonEmpty(ref(r, "vpn_gateway_id", ["aws_vpn_gateway"])),
+            let tgw = try nonEmpty(ref(r, "transit_gateway_id", ["aws_ec2_transit_gateway"]))
+            guard let vgw = try tgw.map({ _ in "" }) ?? nonEmpty(ref(r, "vpn_gateway_id", ["aws_vpn_gateway"])),
                   let cgw = try nonEmpty(ref(r, "customer_gateway_id", ["aws_customer_gateway"])) else {
                 warn(.missingReference, address(r), "VPN connection whose virtual private gateway or customer gateway is not "
                      + "known (a Cloud WAN or unwired connection?); left out")
@@ -81,11 +79,20 @@ extension TerraformConverter {
                     ?? inventPublic(address(r) + ".tunnel\(k)_address")
                 tunnels.append(["OutsideIpAddress": ip])
             }
-            add("VpnConnections", ["VpnConnectionId": cid, "State": "available", "Type": "ipsec.1",
-                                   "VpnGatewayId": vgw, "CustomerGatewayId": cgw,
-                                   "Options": ["StaticRoutesOnly": staticOnly, "TunnelOptions": tunnels],
-                                   "Routes": routes.map { ["DestinationCidrBlock": $0, "Source": "Static", "State": "available"] },
-                                   "Tags": Self.tags(nameTag(r))], r)
+            var j: [String: Any] = ["VpnConnectionId": cid, "State": "available", "Type": "ipsec.1",
+                                    "CustomerGatewayId": cgw,
+                                    "Options": ["StaticRoutesOnly": staticOnly, "TunnelOptions": tunnels],
+                                    "Routes": routes.map { ["DestinationCidrBlock": $0, "Source": "Static", "State": "available"] },
+                                    "Tags": Self.tags(nameTag(r))]
+            if let tgw {
+                // describe-vpn-connections names the transit gateway instead of a virtual private gateway.
+                j["TransitGatewayId"] = tgw
+                tgwVPNAttachments.append((tgw: tgw, attachment: implicitID(r, "transit_gateway_attachment_id", prefix: "tgw-attach-"),
+                                          connection: cid, name: nameTag(r)))
+            } else {
+                j["VpnGatewayId"] = vgw
+            }
+            add("VpnConnections", j, r)
         }
         // Route propagation from a virtual private gateway into route tables.
         var propagating: [String: [String]] = [:]

@@ -162,6 +162,9 @@ public struct FlowSpec: Sendable {
     /// A Lambda source whose invocations are spread over the function's subnets (`from: uploader`): each one
     /// uses the ENI `LambdaSpread` draws for it; false: the ENI in `source` (`from: uploader@private-b`).
     public var spreadOverSubnets = false
+    /// An instance source's interface the flow is sent from (`vpcsim trace --from` one of its `network_interfaces`);
+    /// nil: its primary interface.
+    public var sourceInterface: Int?
     /// An interactive session's commands and pauses (`steps`, app sftp); nil: the app's own conversation.
     public var steps: [SFTPStep]?
     /// The most `steps` a flow may have.

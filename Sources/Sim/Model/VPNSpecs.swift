@@ -42,6 +42,10 @@ public struct VPNConnectionSpec: Named, Sendable {
     /// The tunnels' outside (public) addresses on the AWS side, in order; `activeTunnel` indexes them.
     public var tunnelOutsideAddresses: [IPv4Address]
     public var activeTunnel: Int
+    /// Whether the tunnel is also captured wrapped in ESP between its outside addresses (`ESPTunnelView`), in UDP
+    /// port 4500 with `natTraversal`.
+    public var espView = false
+    public var natTraversal = false
 
     /// The prefixes it routes toward the customer gateway: its static routes or its BGP prefixes.
     public var prefixes: [IPv4CIDR] { staticRoutesOnly ? staticRoutes : bgpPrefixes }

@@ -24,6 +24,11 @@ public struct CapturePoint: Sendable {
         case tgwAttachment(Int)
         /// A Site-to-Site VPN connection's tunnel: the inner packets both ways.
         case vpnConnection(Int)
+        /// The same tunnel's packets wrapped in ESP between its outside addresses (`esp_view: true`): the capture
+        /// writer makes them from what the connection's point sees (`CapturePoint.esp`).
+        case vpnConnectionESP(Int)
+        /// A VPC peering connection (`VPCModel.peeringConnections`): the packets that cross it, both ways.
+        case peeringConnection(Int)
     }
     public var name: String
     public var component: Component
@@ -34,6 +39,8 @@ public struct CapturePoint: Sendable {
     /// This point's own MAC and the MAC of the next hop it talks to (the VPC router, the internet).
     public var localMAC: MACAddress
     public var peerMAC: MACAddress
+    /// For a `vpnConnectionESP` point: how its packets are made from the inner ones.
+    public var esp: ESPTunnelView? = nil
 }
 
 /// Which capture point each component's packets are seen at (`CapturePoint` index), for the lookup of every
@@ -46,6 +53,8 @@ struct CapturePointIndex {
     /// By attachment ENI (`TransitGateway.enis`): its attachment's point.
     var tgwENI: [Int] = []
     var vpn: [Int] = []
+    /// By peering connection: its point.
+    var peering: [Int] = []
 
     init() {}
 
@@ -64,6 +73,10 @@ struct CapturePointIndex {
             case .outsideHost(let i): host[i] = k
             case .tgwAttachment(let i): attachment[i] = k
             case .vpnConnection(let i): vpn[i] = k
+            case .vpnConnectionESP: break
+            case .peeringConnection(let i):
+                if peering.isEmpty { peering = Array(repeating: 0, count: model.peeringConnections.count) }
+                peering[i] = k
             }
         }
         tgwENI = model.tgwAttachments.indices.flatMap { a in model.tgwAttachments[a].subnets.map { _ in attachment[a] } }
@@ -150,12 +163,29 @@ extension VPCNetwork {
                 "Site-to-Site VPN \(c.display) tunnel \(c.activeTunnel + 1) between \(amazonSide) and "
                     + "\(model.customerGateways[c.customerGateway].display): inner packets (MTU \(VPNGateway.innerMTU))",
                 mac, peer)
+            if c.espView, c.activeTunnel < c.tunnelOutsideAddresses.count {
+                let inner = points.count - 1
+                let aws = c.tunnelOutsideAddresses[c.activeTunnel], cgw = model.customerGateways[c.customerGateway].address
+                add("vpn-esp-\(safe(c.name ?? c.id))-\(c.id)", .vpnConnectionESP(i), c.id,
+                    "Site-to-Site VPN \(c.display) tunnel \(c.activeTunnel + 1) \(aws) ↔ \(cgw): ESP"
+                        + (c.natTraversal ? " in UDP 4500 (NAT traversal)" : "") + ", payload opaque", mac, peer)
+                points[points.count - 1].esp = ESPTunnelView(innerPoint: inner, connectionID: c.id, amazonAddress: aws,
+                                                             customerAddress: cgw, natTraversal: c.natTraversal)
+            }
         }
         for (i, h) in model.outsideHosts.enumerated() {
             let gw = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("gw|" + h.id) & 0xFF_FFFF_FFFF))
             let what = h.customerGateway.map { "on-premises host \(h.id) \(h.address) behind \(model.customerGateways[$0].display)" }
                 ?? "outside host \(h.id) \(h.address)"
             add("host-\(safe(h.id))", .outsideHost(i), h.id, what, h.mac, gw)
+        }
+        // After the outside hosts, so that adding a peering connection renumbers no other point.
+        for (i, c) in model.peeringConnections.enumerated() {
+            let mac = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("pcx-requester|" + c.id) & 0xFF_FFFF_FFFF))
+            let peer = MACAddress(rawValue: 0x0A00_0000_0000 | (fnv1a("pcx-accepter|" + c.id) & 0xFF_FFFF_FFFF))
+            add("pcx-\(safe(c.name ?? c.id))-\(c.id)", .peeringConnection(i), c.id,
+                "VPC peering connection \(c.display) between \(model.vpcs[c.requesterVPC].display) (requester, "
+                    + "outgoing) and \(model.vpcs[c.accepterVPC].display) (accepter): packets as they cross it", mac, peer)
         }
         return points
     }

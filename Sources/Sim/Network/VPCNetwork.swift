@@ -274,11 +274,12 @@ public final class VPCNetwork {
     func transitFromSubnet(_ subnet: Int, _ p: inout SimPacket, key known: PacketKey? = nil) -> Transit {
         let key = known ?? p.key
         var securityGroupAt = -1
-        let t = memoizedTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
+        var t = memoizedTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
         if securityGroupAt >= 0, var deny = securityGroupIngress(securityGroupAt, &p, key) {
             deny.rejectedAt = securityGroupAt
-            return deny
+            t = deny
         }
+        if !pointOf.peering.isEmpty { capturePeeringCrossing(subnet, &p, t) }
         return t
     }
 

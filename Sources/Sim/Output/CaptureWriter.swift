@@ -34,8 +34,12 @@ public final class CaptureWriter {
         var peer: MACAddress
         var interface: Int
         var count: Int
+        /// The point that shows this one's packets wrapped in ESP (`CapturePoint.esp`), -1: none.
+        var esp: Int
     }
     private var state: RawVec<PointState>
+    /// ESP sequence numbers, two per point (toward the customer gateway, from it): the last one written.
+    private var espSequences: [UInt32] = []
     private let buffer: UnsafeMutableRawPointer
     private let capacity = 1 << 17
 
@@ -78,8 +82,10 @@ public final class CaptureWriter {
             }
             for (i, p) in points.enumerated() {
                 state.append(PointState(selected: selected[i], local: p.localMAC, peer: p.peerMAC,
-                                        interface: i < interfaces.count ? interfaces[i] : -1, count: 0))
+                                        interface: i < interfaces.count ? interfaces[i] : -1, count: 0, esp: -1))
             }
+            for (i, p) in points.enumerated() { if let v = p.esp { state.pointer(v.innerPoint).pointee.esp = i } }
+            espSequences = Array(repeating: 0, count: 2 * points.count)
             if pcaps.contains(where: { $0 != nil }) {
                 // Retained here, so that no strong reference is released after the thread has started.
                 let ng = pcapng.map { Unmanaged.passRetained($0) }
@@ -103,11 +109,12 @@ public final class CaptureWriter {
 
     public func write(point: Int, time: Int64, packet p: SimPacket, outgoing: Bool, comment: UnsafeRawBufferPointer) {
         let s = state.pointer(point)
-        guard s.pointee.selected else { return }
-        let local = s.pointee.local, peer = s.pointee.peer, interface = s.pointee.interface
         // Saturating: a time the pcap cannot hold is refused by its writer, never a trap here.
         let (sum, overflow) = startTime.addingReportingOverflow(time)
         let ts = overflow ? Int64.max : sum
+        if s.pointee.esp >= 0 { writeESP(s.pointee.esp, timestamp: ts, packet: p, outgoing: outgoing, comment: comment) }
+        guard s.pointee.selected else { return }
+        let local = s.pointee.local, peer = s.pointee.peer, interface = s.pointee.interface
         s.pointee.count += 1
         guard let borrowed = thread else { return }  // there whenever a point is selected
         // A fragment's bytes after its IP header are its payload (its `transport` is its datagram's: Fragmentation).
@@ -134,6 +141,33 @@ public final class CaptureWriter {
                 thread.append(writer: point, w.written, timestamp: ts, pcapngInterface: interface, comment: comment)
             } else {
                 thread.append(writer: point, w.written, timestamp: ts)
+            }
+        }
+    }
+
+    /// ESP point `k`'s frame of a packet its VPN connection's point saw: the inner packet built, then wrapped
+    /// (`ESPTunnelView`), in this thread (VPN tunnels carry few packets). `outgoing`: toward the customer gateway.
+    private func writeESP(_ k: Int, timestamp ts: Int64, packet p: SimPacket, outgoing: Bool,
+                          comment: UnsafeRawBufferPointer) {
+        let e = state.pointer(k)
+        guard e.pointee.selected, let view = points[k].esp, let borrowed = thread else { return }
+        e.pointee.count += 1
+        let half = capacity / 2
+        var inner = ByteWriter(base: buffer, capacity: half)
+        let parts = FrameParts(destination: e.pointee.peer, source: e.pointee.local, ip: p.ip, transport: p.transport)
+        p.payload.withUnsafeBytes { Frame.write(to: &inner, parts: parts, payload: $0) }
+        let direction = 2 * k + (outgoing ? 0 : 1)
+        espSequences[direction] &+= 1
+        var outer = ByteWriter(base: buffer + half, capacity: half)
+        view.write(to: &outer, inner: inner.view(14..<inner.count), toCustomer: outgoing,
+                   sequence: espSequences[direction], source: outgoing ? e.pointee.local : e.pointee.peer,
+                   destination: outgoing ? e.pointee.peer : e.pointee.local)
+        let interface = e.pointee.interface
+        borrowed { thread in
+            if hasPcapng {
+                thread.append(writer: k, outer.written, timestamp: ts, pcapngInterface: interface, comment: comment)
+            } else {
+                thread.append(writer: k, outer.written, timestamp: ts)
             }
         }
     }

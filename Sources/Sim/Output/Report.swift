@@ -500,6 +500,8 @@ public enum ReportRenderer {
         case .outsideHost: what = String(p.componentID.prefix(9))
         case .tgwAttachment: what = "tgw"
         case .vpnConnection: what = "vpn"
+        case .vpnConnectionESP: what = "vpn esp"
+        case .peeringConnection: what = "pcx"
         }
         return number + " " + what
     }

@@ -187,6 +187,8 @@ extension RunReport {
                 case .outsideHost: c = "outside-host"
                 case .tgwAttachment: c = "transit-gateway-attachment"
                 case .vpnConnection: c = "vpn-connection"
+                case .vpnConnectionESP: c = "vpn-connection-esp"
+                case .peeringConnection: c = "peering-connection"
                 }
                 return .init(name: p.name, component: c, component_id: p.componentID, description: p.description)
             })

@@ -117,14 +117,42 @@ extension ScenarioBuilder {
                     guard e.hasPrefix("eni-"), e.count > 4 else {
                         throw r.error(at: item, "network interface id '\(e)' must start with 'eni-'")
                     }
-                    if registry(.eni).byID[e] != nil || ids[..<k].contains(e) {
-                        throw r.error(at: item, "duplicate network interface id \(e)")
-                    }
+                    if ids[..<k].contains(e) { throw r.error(at: item, "duplicate network interface id \(e)") }
                     ids[k] = e
+                    pendingAttachmentENIIDs.append((model.tgwAttachments.count, k, item))
                 }
             }
         }
         return (ids, addresses)
+    }
+
+    /// Each attachment ENI id given in `network_interface_ids` is unique in the whole scenario: no ENI of an
+    /// instance, Lambda, NAT gateway or endpoint (whether read before or after the transit gateways) and no other
+    /// attachment's ENI (given or hashed) has it.
+    mutating func checkAttachmentENIIDs() throws {
+        var owner: [String: String] = [:]
+        for a in model.tgwAttachments {
+            for e in a.eniIDs where owner[e] == nil { owner[e] = "transit gateway attachment \(a.id)" }
+        }
+        for (a, k, node) in pendingAttachmentENIIDs {
+            let e = model.tgwAttachments[a].eniIDs[k]
+            if let i = registry(.eni).byID[e] {
+                throw r.error(at: node, "duplicate network interface id \(e): \(Self.eniOwner(model, i)) has it")
+            }
+            if let o = owner[e], o != "transit gateway attachment \(model.tgwAttachments[a].id)" {
+                throw r.error(at: node, "duplicate network interface id \(e): \(o) has it")
+            }
+        }
+        pendingAttachmentENIIDs = []
+    }
+
+    static func eniOwner(_ model: VPCModel, _ i: Int) -> String {
+        switch model.enis[i].owner {
+        case .instance(let k): "instance \(model.instances[k].id)"
+        case .lambda(let fs): "Lambda \(fs.map { model.lambdas[$0].name ?? "function" }.joined(separator: "+"))"
+        case .natGateway(let n): "NAT gateway \(model.natGateways[n].id)"
+        case .vpcEndpoint(let v): "VPC endpoint \(model.vpcEndpoints[v].id)"
+        }
     }
 
     /// Gives each attachment ENI without a `private_ips` address the lowest free one of its subnet from .4

@@ -49,7 +49,7 @@ extension ScenarioBuilder {
     private mutating func readVPNConnection(_ item: Node) throws {
         var f = try r.fields(item, what: "VPN connection", allowed: [
             "id", "name", "vpn_gateway", "customer_gateway", "static_routes_only", "static_routes", "bgp_prefixes",
-            "tunnels", "active_tunnel",
+            "tunnels", "active_tunnel", "esp_view", "nat_traversal",
         ])
         let index = model.vpnConnections.count
         let (id, name) = try identify(&f, .vpnConnection, index: index)
@@ -90,9 +90,18 @@ extension ScenarioBuilder {
             tunnels = try list.map { try r.address($0, key: "tunnels") }
         }
         let active = (try f.integer("active_tunnel", range: 1...2) ?? 1) - 1
+        let espView = try f.bool("esp_view") ?? false, natTraversal = try f.bool("nat_traversal") ?? false
+        if natTraversal, !espView {
+            throw r.error(at: f.keyNode("nat_traversal"), "nat_traversal applies to the ESP view (esp_view: true)")
+        }
+        if espView, active >= tunnels.count {
+            throw r.error(at: f.keyNode("esp_view"), "the ESP view needs the active tunnel's outside address: give "
+                          + "tunnels: [AWS address of tunnel 1, of tunnel 2]")
+        }
         model.vpnConnections.append(VPNConnectionSpec(
             id: id, name: name, gateway: gateway, customerGateway: cgw, staticRoutesOnly: staticOnly,
-            staticRoutes: statics, bgpPrefixes: bgp, tunnelOutsideAddresses: tunnels, activeTunnel: active))
+            staticRoutes: statics, bgpPrefixes: bgp, tunnelOutsideAddresses: tunnels, activeTunnel: active,
+            espView: espView, natTraversal: natTraversal))
         if case .vpnGateway(let g) = gateway { model.vpnGateways[g].connections.append(index) }
     }
 

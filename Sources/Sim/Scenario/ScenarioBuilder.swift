@@ -33,6 +33,9 @@ struct ScenarioBuilder {
     var lambdaENIAddressSource: [Int: String] = [:]
     /// Transit gateway attachment ENIs whose private IP is still to be chosen (`allocateAttachmentAddresses`).
     var pendingAttachmentENIs: [(attachment: Int, index: Int, node: Node)] = []
+    /// Transit gateway attachments' `network_interface_ids` entries, checked once every ENI is read
+    /// (`checkAttachmentENIIDs`).
+    var pendingAttachmentENIIDs: [(attachment: Int, index: Int, node: Node)] = []
 
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
@@ -106,6 +109,7 @@ struct ScenarioBuilder {
         try readInterfaceEndpoints()
         try allocatePendingAddresses()
         try allocateAttachmentAddresses()
+        try checkAttachmentENIIDs()
         try resolveSecurityGroupRules()
         try resolveRoutes()
         try checkGatewayRouteTables()
