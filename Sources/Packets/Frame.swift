@@ -1,4 +1,4 @@
-/// A whole captured or built frame: link header, IPv4, transport, payload.
+/// A whole captured or built frame: link header, IPv4 or IPv6, transport, payload.
 
 public enum LinkHeader: Equatable, Sendable {
     case ethernet(EthernetHeader)
@@ -88,8 +88,7 @@ public struct FrameParts: Sendable {
 
 public struct Frame: Equatable, Sendable {
     public var link: LinkHeader
-    /// Nil when the link carries something other than IPv4 (ARP, IPv6); then `payload` holds it, unless it is
-    /// IPv6 (`ipv6`).
+    /// Nil when the link carries something other than IPv4: IPv6 is in `ipv6`, anything else (ARP) in `payload`.
     public var ip: IPv4Header?
     public var transport: TransportHeader
     /// The datagram quoted by an ICMP error, when it parses.
