@@ -62,6 +62,21 @@ public enum InternetChecksum {
         return UInt16(s)
     }
 
+    /// The partial sum of the IPv6 pseudo-header (RFC 8200 §8.1) for TCP, UDP and ICMPv6: both addresses, the
+    /// upper-layer length as 32 bits and the next header. Nothing allocated: the addresses are summed as halves.
+    @inline(__always)
+    public static func pseudoHeaderSum(source: IPv6Address, destination: IPv6Address, nextHeader: IPProtocol,
+                                       length: Int) -> UInt16 {
+        @inline(__always) func words(_ v: UInt64) -> UInt64 {
+            (v >> 48) &+ (v >> 32 & 0xFFFF) &+ (v >> 16 & 0xFFFF) &+ (v & 0xFFFF)
+        }
+        var s = words(source.high) &+ words(source.low) &+ words(destination.high) &+ words(destination.low)
+        let len = UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: length))
+        s &+= (len >> 16) &+ (len & 0xFFFF) &+ UInt64(nextHeader.rawValue)
+        while s >> 16 != 0 { s = (s & 0xFFFF) &+ (s >> 16) }
+        return UInt16(s)
+    }
+
     private static let isLittleEndian = 1.littleEndian == 1
 }
 

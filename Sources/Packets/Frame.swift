@@ -1,4 +1,4 @@
-/// A whole captured or built frame: link header, IPv4, transport, payload.
+/// A whole captured or built frame: link header, IPv4 or IPv6, transport, payload.
 
 public enum LinkHeader: Equatable, Sendable {
     case ethernet(EthernetHeader)
@@ -88,7 +88,7 @@ public struct FrameParts: Sendable {
 
 public struct Frame: Equatable, Sendable {
     public var link: LinkHeader
-    /// Nil when the link carries something other than IPv4 (ARP, IPv6); then `payload` holds it.
+    /// Nil when the link carries something other than IPv4: IPv6 is in `ipv6`, anything else (ARP) in `payload`.
     public var ip: IPv4Header?
     public var transport: TransportHeader
     /// The datagram quoted by an ICMP error, when it parses.
@@ -101,6 +101,13 @@ public struct Frame: Equatable, Sendable {
     public var truncated: Bool
     /// Set by parsing; building ignores it.
     public var checksums: ChecksumReport
+    /// The IPv6 header when the link carries IPv6 (then `ip` is nil); TCP and UDP over it are in `transport`.
+    public var ipv6: IPv6Header?
+    /// The extension headers after `ipv6`, in order (hop-by-hop, routing, fragment, destination options).
+    public var ipv6Extensions: [IPv6ExtensionHeader]
+    /// The ICMPv6 header when the upper layer is ICMPv6; the message body (a quoted packet, echo data, a neighbor
+    /// message's target and options) is `payload`.
+    public var icmpv6: ICMPv6Header?
 
     public init(link: LinkHeader, ip: IPv4Header?, transport: TransportHeader = .none, icmpQuote: ICMPQuote? = nil,
                 payload: [UInt8] = [], trailer: [UInt8] = []) {
@@ -112,12 +119,26 @@ public struct Frame: Equatable, Sendable {
         self.trailer = trailer
         self.truncated = false
         self.checksums = ChecksumReport()
+        self.ipv6 = nil
+        self.ipv6Extensions = []
+        self.icmpv6 = nil
+    }
+
+    /// An IPv6 frame. `transport` holds TCP or UDP; ICMPv6 is `icmpv6` with `transport` `.none`. A fragment
+    /// (a fragment header among `extensions`) carries its piece of the datagram as `payload`, `transport` `.none`.
+    public init(link: LinkHeader, ipv6: IPv6Header, extensions: [IPv6ExtensionHeader] = [],
+                transport: TransportHeader = .none, icmpv6: ICMPv6Header? = nil, payload: [UInt8] = [],
+                trailer: [UInt8] = []) {
+        self.init(link: link, ip: nil, transport: transport, payload: payload, trailer: trailer)
+        self.ipv6 = ipv6
+        self.ipv6Extensions = extensions
+        self.icmpv6 = icmpv6
     }
 
     /// Bytes this frame occupies when written.
     public var byteCount: Int {
         link.byteCount + (ip?.byteCount ?? 0) + transport.byteCount + (icmpQuote?.byteCount ?? 0) + payload.count
-            + trailer.count
+            + trailer.count + ipv6ByteCount
     }
 
     // MARK: Parsing
@@ -171,9 +192,17 @@ public struct Frame: Equatable, Sendable {
         trailer = []
         truncated = false
         checksums = ChecksumReport()
+        ipv6 = nil
+        ipv6Extensions = []
+        icmpv6 = nil
         guard carried == .ipv4 else {
             ip = nil
-            payload = r.readRest()
+            if carried == .ipv6 {
+                payload = []
+                try parseIPv6(bytes, &r)
+            } else {
+                payload = r.readRest()
+            }
             return
         }
         let ipStart = r.offset
@@ -256,6 +285,10 @@ public struct Frame: Equatable, Sendable {
     /// its bytes).
     @inline(__always)
     public func write(to w: inout ByteWriter, filling: Bool) {
+        if let ipv6 {
+            writeIPv6(to: &w, ipv6, filling: filling)
+            return
+        }
         Frame.write(to: &w, link: link, ip: ip, transport: transport, icmpQuote: icmpQuote, payload: payload,
                     trailer: trailer, filling: filling)
     }

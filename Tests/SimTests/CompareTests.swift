@@ -55,8 +55,8 @@ import Testing
         #expect(c.unpairedA.isEmpty && c.unpairedB.isEmpty)
         #expect(c.exitStatus == 1)
         for p in c.pairs {
-            #expect(p.a.client == IPv4Address(10, 0, 1, 10))
-            #expect(p.b.client == IPv4Address(198, 51, 100, 7))
+            #expect(p.a.client == .v4(IPv4Address(10, 0, 1, 10)))
+            #expect(p.b.client == .v4(IPv4Address(198, 51, 100, 7)))
             #expect(p.a.clientPort == p.b.clientPort && p.a.serverPort == p.b.serverPort)
             #expect(p.match.basis.contains("server port \(p.a.serverPort)"))
             #expect(!p.match.basis.contains { $0.hasPrefix("client address") })

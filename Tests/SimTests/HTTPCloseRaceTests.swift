@@ -56,8 +56,8 @@ import Testing
         add(.serverToClient, [.syn, .ack], 0, 1)
         add(.clientToServer, .ack, 1, 1)
         for (d, f, s, a) in close { add(d, f, s, a) }
-        return CapturedConversation(index: 1, client: IPv4Address(10, 0, 1, 10), clientPort: 40000,
-                                    server: IPv4Address(203, 0, 113, 22), serverPort: 443, clientDecidedBy: .syn,
+        return CapturedConversation(index: 1, client: .v4(IPv4Address(10, 0, 1, 10)), clientPort: 40000,
+                                    server: .v4(IPv4Address(203, 0, 113, 22)), serverPort: 443, clientDecidedBy: .syn,
                                     start: 0, startInCapture: 0, packets: packets)
     }
 

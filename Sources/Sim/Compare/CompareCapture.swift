@@ -6,9 +6,9 @@ public struct CapturedSegment: Equatable, Sendable {
     public var frameNumber: Int
     /// Nanoseconds since the Unix epoch.
     public var timestamp: Int64
-    public var source: IPv4Address
+    public var source: IPAddress
     public var sourcePort: UInt16
-    public var destination: IPv4Address
+    public var destination: IPAddress
     public var destinationPort: UInt16
     public var flags: TCPFlags
     public var sequence: UInt32
@@ -17,6 +17,7 @@ public struct CapturedSegment: Equatable, Sendable {
     public var payloadLength: Int
     /// The kinds of the TCP options, in order (2 MSS, 4 SACK permitted, 8 timestamps, 1 NOP, 3 window scale…).
     public var optionKinds: [UInt8]
+    /// The IPv4 TTL or the IPv6 hop limit.
     public var ttl: UInt8
     public var window: UInt16
     /// The segment was carried inside VXLAN (UDP 4789) and unwrapped.
@@ -64,9 +65,9 @@ public enum ClientDecision: String, Sendable, Codable {
 public struct CapturedConversation: Sendable {
     /// 1-based, in order of first packet within the capture.
     public var index: Int
-    public var client: IPv4Address
+    public var client: IPAddress
     public var clientPort: UInt16
-    public var server: IPv4Address
+    public var server: IPAddress
     public var serverPort: UInt16
     public var clientDecidedBy: ClientDecision
     /// Timestamp (ns since the epoch) of the first packet.
@@ -77,12 +78,13 @@ public struct CapturedConversation: Sendable {
 
     /// Nanoseconds from the first packet to the last.
     public var duration: Int64 { packets.last?.time ?? 0 }
-    public var clientEndpoint: String { "\(client):\(clientPort)" }
-    public var serverEndpoint: String { "\(server):\(serverPort)" }
+    /// "10.0.1.10:40112", "[2001:db8::10]:40112".
+    public var clientEndpoint: String { client.endpoint(port: clientPort) }
+    public var serverEndpoint: String { server.endpoint(port: serverPort) }
     public var description: String { "\(clientEndpoint) → \(serverEndpoint)" }
 }
 
-/// A capture file read for comparison: its TCP conversations and what reading it found.
+/// A capture file read for comparison: its TCP conversations, over IPv4 and IPv6, and what reading it found.
 public struct CompareCapture: Sendable {
     public var path: String
     public var linkType: LinkType
@@ -148,14 +150,27 @@ public struct CompareCapture: Sendable {
                 carried = true
                 vnis.insert(inner.header.vni)
             }
-            guard let ip = frame.ip, let tcp = frame.transport.tcp else { continue }
-            let declared = Int(ip.totalLength) - ip.byteCount - tcp.byteCount
+            guard let tcp = frame.transport.tcp else { continue }
+            let source: IPAddress, destination: IPAddress
+            let ttl: UInt8
+            let declared: Int
+            if let ip = frame.ip {
+                (source, destination, ttl) = (.v4(ip.source), .v4(ip.destination), ip.ttl)
+                declared = ip.totalLength == 0 ? -1 : Int(ip.totalLength) - ip.byteCount - tcp.byteCount
+            } else if let ip6 = frame.ipv6 {
+                (source, destination, ttl) = (.v6(ip6.source), .v6(ip6.destination), ip6.hopLimit)
+                var headers = tcp.byteCount
+                for e in frame.ipv6Extensions { headers += e.byteCount }
+                declared = ip6.payloadLength == 0 ? -1 : Int(ip6.payloadLength) - headers
+            } else {
+                continue
+            }
             segments.append(CapturedSegment(
-                frameNumber: frames, timestamp: record.timestamp, source: ip.source, sourcePort: tcp.sourcePort,
-                destination: ip.destination, destinationPort: tcp.destinationPort, flags: tcp.flags,
+                frameNumber: frames, timestamp: record.timestamp, source: source, sourcePort: tcp.sourcePort,
+                destination: destination, destinationPort: tcp.destinationPort, flags: tcp.flags,
                 sequence: tcp.sequenceNumber, acknowledgment: tcp.acknowledgmentNumber,
-                payloadLength: ip.totalLength == 0 || declared < 0 ? frame.payload.count : declared,
-                optionKinds: tcp.options.map(\.kind), ttl: ip.ttl, window: tcp.window, unwrapped: carried))
+                payloadLength: declared < 0 ? frame.payload.count : declared,
+                optionKinds: tcp.options.map(\.kind), ttl: ttl, window: tcp.window, unwrapped: carried))
         }
         let start = first ?? 0
         return CompareCapture(
@@ -168,7 +183,7 @@ public struct CompareCapture: Sendable {
     // MARK: Conversations
 
     private struct Endpoint: Hashable {
-        var address: IPv4Address
+        var address: IPAddress
         var port: UInt16
     }
 

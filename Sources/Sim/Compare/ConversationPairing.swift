@@ -85,7 +85,7 @@ public enum ConversationPairing {
         let (da, db) = (Double(a.duration), Double(b.duration))
         let durations = max(da, db) < 1e6 ? 1 : min(da, db) / max(da, db)  // both under 1 ms: alike
         return PairingScore(
-            serverPortMatch: a.serverPort == b.serverPort, serverAddressMatch: a.server == b.server,
+            serverPortMatch: a.serverPort == b.serverPort, serverAddressMatch: sameHost(a.server, b.server),
             clientAddressMatch: a.client == b.client, clientPortMatch: a.clientPort == b.clientPort,
             shape: shape, timing: 0.5 * closeness + 0.5 * durations)
     }
@@ -94,7 +94,10 @@ public enum ConversationPairing {
                         _ s: PairingScore) -> ([String], String) {
         var basis: [String] = []
         if s.serverPortMatch { basis.append("server port \(a.serverPort)") }
-        if s.serverAddressMatch { basis.append("server address \(a.server)") }
+        if s.serverAddressMatch {
+            basis.append(a.server == b.server ? "server address \(a.server)"
+                         : "server address \(a.server) / \(b.server) (NAT64)")
+        }
         if s.clientAddressMatch { basis.append("client address \(a.client)") }
         if s.clientPortMatch { basis.append("client port \(a.clientPort)") }
         basis.append("shape \(compareFixed(s.shape, 2))")
@@ -103,6 +106,17 @@ public enum ConversationPairing {
         if !s.serverPortMatch { text += " (server ports differ: \(a.serverPort) vs \(b.serverPort))" }
         text += "; score \(compareFixed(s.total, 2))"
         return (basis, text)
+    }
+
+    /// The same address, or an IPv6 address of the NAT64 well-known prefix (64:ff9b::/96, RFC 6052) and the IPv4
+    /// address it embeds: the server as an IPv6-only client reaches it through a NAT64 gateway and as it is.
+    static func sameHost(_ a: IPAddress, _ b: IPAddress) -> Bool {
+        switch (a, b) {
+        case let (.v6(x), .v4(y)), let (.v4(y), .v6(x)):
+            return IPv6CIDR.nat64.contains(x) && UInt32(truncatingIfNeeded: x.low) == y.rawValue
+        default:
+            return a == b
+        }
     }
 
     /// "a", "a and b", "a, b and c".
