@@ -209,15 +209,7 @@ public struct Frame: Equatable, Sendable {
         let header = try IPv4Header(parsing: &r)
         ip = header
         let ipHeaderEnd = r.offset
-        let datagramEnd = header.totalLength == 0 ? bytes.count : ipStart + Int(header.totalLength)
-        let end: Int
-        if datagramEnd > bytes.count {
-            truncated = true
-            end = bytes.count
-        } else {
-            end = datagramEnd
-            trailer = Array(bytes[datagramEnd...])
-        }
+        let end = takeDatagram(bytes, endingAt: header.totalLength == 0 ? bytes.count : ipStart + Int(header.totalLength))
         checksums.ip = bytes.withUnsafeBytes {
             IPv4Header.checksumStatus(header: UnsafeRawBufferPointer(rebasing: $0[ipStart..<ipHeaderEnd]))
         }
@@ -401,5 +393,18 @@ public struct Frame: Equatable, Sendable {
         let header = try VXLANHeader(parsing: &r)
         let inner = try Frame(parsing: r.readRest(), linkType: .ethernet)
         return (header, inner)
+    }
+}
+
+extension Frame {
+    /// Where the IP datagram that ends at `datagramEnd` (by its header's length) ends in `bytes`: a frame shorter
+    /// than that is `truncated`; the bytes after it are the `trailer`.
+    mutating func takeDatagram(_ bytes: [UInt8], endingAt datagramEnd: Int) -> Int {
+        if datagramEnd > bytes.count {
+            truncated = true
+            return bytes.count
+        }
+        trailer = Array(bytes[datagramEnd...])
+        return datagramEnd
     }
 }

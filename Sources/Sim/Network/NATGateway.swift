@@ -490,6 +490,12 @@ extension NATGateway {
             applyToFragment(address, port, to: &p, fromInside: fromInside, settings: settings)
             return
         }
+        translate(address, port, &p, fromInside: fromInside, settings: settings)
+    }
+
+    @inline(__always)
+    private func translate(_ address: IPv4Address, _ port: UInt16, _ p: inout SimPacket, fromInside: Bool,
+                           settings: Settings) {
         if fromInside {
             p.ip.source = address
             p.setSourcePort(port)
@@ -558,14 +564,7 @@ extension NATGateway {
     func applyToFragment(_ address: IPv4Address, _ port: UInt16, to p: inout SimPacket, fromInside: Bool,
                          settings: Settings) {
         let old = p.key
-        if fromInside {
-            p.ip.source = address
-            p.setSourcePort(port)
-        } else {
-            p.ip.destination = address
-            p.setDestinationPort(port)
-        }
-        if settings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
+        translate(address, port, &p, fromInside: fromInside, settings: settings)
         p.refreshFirstFragment(from: old)
     }
 
