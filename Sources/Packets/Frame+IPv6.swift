@@ -24,8 +24,9 @@ extension Frame {
         let header = try IPv6Header(parsing: &r)
         ipv6 = header
         // Zero: a jumbogram (RFC 2675) or a segmentation-offloaded capture; the datagram runs to the end.
-        let end = takeDatagram(bytes, endingAt: header.payloadLength == 0 ? bytes.count
-                                   : ipStart + IPv6Header.byteCount + Int(header.payloadLength))
+        let end: Int
+        (end, truncated, trailer) = Self.datagram(in: bytes, endingAt: header.payloadLength == 0 ? bytes.count
+                                                   : ipStart + IPv6Header.byteCount + Int(header.payloadLength))
         var l = ByteReader(bytes, offset: r.offset, end: end)
         let chain = try IPv6Chain(parsing: &l, first: header.nextHeader)
         ipv6Extensions = chain.headers

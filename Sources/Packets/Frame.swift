@@ -209,7 +209,9 @@ public struct Frame: Equatable, Sendable {
         let header = try IPv4Header(parsing: &r)
         ip = header
         let ipHeaderEnd = r.offset
-        let end = takeDatagram(bytes, endingAt: header.totalLength == 0 ? bytes.count : ipStart + Int(header.totalLength))
+        let end: Int
+        (end, truncated, trailer) = Self.datagram(in: bytes, endingAt: header.totalLength == 0 ? bytes.count
+                                                   : ipStart + Int(header.totalLength))
         checksums.ip = bytes.withUnsafeBytes {
             IPv4Header.checksumStatus(header: UnsafeRawBufferPointer(rebasing: $0[ipStart..<ipHeaderEnd]))
         }
@@ -397,14 +399,10 @@ public struct Frame: Equatable, Sendable {
 }
 
 extension Frame {
-    /// Where the IP datagram that ends at `datagramEnd` (by its header's length) ends in `bytes`: a frame shorter
-    /// than that is `truncated`; the bytes after it are the `trailer`.
-    mutating func takeDatagram(_ bytes: [UInt8], endingAt datagramEnd: Int) -> Int {
-        if datagramEnd > bytes.count {
-            truncated = true
-            return bytes.count
-        }
-        trailer = Array(bytes[datagramEnd...])
-        return datagramEnd
+    /// Where the IP datagram that ends at `datagramEnd` (by its header's length) ends in `bytes`, whether the
+    /// frame is shorter than that (truncated), and the bytes after it (the trailer).
+    static func datagram(in bytes: [UInt8], endingAt datagramEnd: Int) -> (end: Int, truncated: Bool, trailer: [UInt8]) {
+        if datagramEnd > bytes.count { return (bytes.count, true, []) }
+        return (datagramEnd, false, Array(bytes[datagramEnd...]))
     }
 }
