@@ -39,13 +39,19 @@ import Testing
 
     /// A plan (format 1.2, as `terraform show -json` writes it) whose only change closes 5432 on the db group.
     static func plan() throws -> String {
+        try plan(before: resources(dbPorts: [22, 5432]), after: resources(dbPorts: [22]), directory: "vpcsim-probes")
+    }
+
+    /// A plan taking `before` (prior state) to `after` (planned values), resource by resource (address, type, name,
+    /// values), written into a new temporary directory named `directory`.
+    static func plan(before: [(String, String, String, [String: Any])], after: [(String, String, String, [String: Any])],
+                     directory: String) throws -> String {
         func state(_ list: [(String, String, String, [String: Any])]) -> [String: Any] {
             ["root_module": ["resources": list.map { r -> [String: Any] in
                 ["address": r.0, "mode": "managed", "type": r.1, "name": r.2,
                  "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0, "values": r.3,
                  "sensitive_values": [String: Any]()] }]]
         }
-        let before = resources(dbPorts: [22, 5432]), after = resources(dbPorts: [22])
         let changes = zip(before, after).map { b, a -> [String: Any] in
             let same = NSDictionary(dictionary: b.3).isEqual(to: a.3)
             return ["address": a.0, "mode": "managed", "type": a.1, "name": a.2,
@@ -60,7 +66,7 @@ import Testing
             "prior_state": ["format_version": "1.0", "terraform_version": "1.9.8", "values": state(before)],
             "configuration": ["root_module": ["resources": [Any]()]],
         ]
-        let path = makeTempDirectory("vpcsim-probes") + "/plan.json"
+        let path = makeTempDirectory(directory) + "/plan.json"
         try JSONSerialization.data(withJSONObject: plan, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
         return path
     }

@@ -22,30 +22,8 @@ import Testing
             }
             return list
         }
-        func state(_ list: [(String, String, String, [String: Any])]) -> [String: Any] {
-            ["root_module": ["resources": list.map { r -> [String: Any] in
-                ["address": r.0, "mode": "managed", "type": r.1, "name": r.2,
-                 "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0, "values": r.3,
-                 "sensitive_values": [String: Any]()] }]]
-        }
-        let before = resources(udpOpen: true), after = resources(udpOpen: false)
-        let changes = zip(before, after).map { b, a -> [String: Any] in
-            let same = NSDictionary(dictionary: b.3).isEqual(to: a.3)
-            return ["address": a.0, "mode": "managed", "type": a.1, "name": a.2,
-                    "provider_name": "registry.terraform.io/hashicorp/aws",
-                    "change": ["actions": [same ? "no-op" : "update"], "before": b.3, "after": a.3,
-                               "after_unknown": [String: Any](), "before_sensitive": [String: Any](),
-                               "after_sensitive": [String: Any]()]]
-        }
-        let plan: [String: Any] = [
-            "format_version": "1.2", "terraform_version": "1.9.8",
-            "planned_values": state(after), "resource_changes": changes,
-            "prior_state": ["format_version": "1.0", "terraform_version": "1.9.8", "values": state(before)],
-            "configuration": ["root_module": ["resources": [Any]()]],
-        ]
-        let path = makeTempDirectory("vpcsim-udp-probes") + "/plan.json"
-        try JSONSerialization.data(withJSONObject: plan, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
-        return path
+        return try DiffProbeTests.plan(before: resources(udpOpen: true), after: resources(udpOpen: false),
+                                       directory: "vpcsim-udp-probes")
     }
 
     @Test func aClosedUDPPortIsARegressionOfItsProbe() throws {
