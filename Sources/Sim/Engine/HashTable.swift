@@ -80,9 +80,10 @@ public final class HashTable<Key: TableKey, Value> {
 
     /// Reads the flag of `key`'s first slot, so that a caller about to look up several keys can have their
     /// cache misses overlap: the loads of a loop over `touch` are independent, where each `find` waits for
-    /// its own miss before the next begins.
+    /// its own miss before the next begins. (The flags are folded into `touched`, so that the loads are kept.)
     @inline(__always)
-    public func touch(_ key: Key) -> Bool { used(home(key)) }
+    public func touch(_ key: Key) { touched = touched != used(home(key)) }
+    private var touched = false
 
     @inline(__always) private func used(_ i: Int) -> Bool { (slots + i).pointer(to: \.used)!.pointee }
     @inline(__always) private func setUsed(_ i: Int, _ u: Bool) { (slots + i).pointer(to: \.used)!.pointee = u }

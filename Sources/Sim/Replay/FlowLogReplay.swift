@@ -339,9 +339,6 @@ struct Replayer {
     /// Replays the connections in the order of their protocol and two ends, each with its records in the order
     /// of their ENI and source end. The records are gathered by connection through a table (linear), and only
     /// the connections are sorted.
-    /// Where `replay`'s touched flags go, so that their loads are not optimized away.
-    var touchedFlags = false
-
     mutating func replay() {
         let entries = reader.entries()
         var keys: [ConnectionKey] = []
@@ -351,11 +348,10 @@ struct Replayer {
             let table = HashTable<ConnectionKey, Int32>(capacity: max(8, entries.count / 2))
             // The entries come in the reader's table order, their connections anywhere in this table: the slots
             // of each 16 are touched together first, so that their cache misses overlap (`HashTable.touch`).
-            var touched = false
             for (i, e) in entries.enumerated() {
                 if i & 15 == 0 {
                     for j in i..<min(i + 16, entries.count) {
-                        touched = touched != table.touch(Self.connectionKey(entries[j].key))
+                        table.touch(Self.connectionKey(entries[j].key))
                     }
                 }
                 let k = Self.connectionKey(e.key)
@@ -371,7 +367,6 @@ struct Replayer {
                     sizes.append(1)
                 }
             }
-            touchedFlags = touched
         }
         var order = Array(0..<Int32(keys.count))
         order.sort { keys[Int($0)] < keys[Int($1)] }

@@ -306,14 +306,10 @@ public final class ReplayRecords {
     private static var batch: Int { 16 }
     private let pending = UnsafeMutablePointer<(key: Key, counts: Counts)>.allocate(capacity: 16)
     private var pendingCount = 0
-    /// Where the touched flags go, so that their loads are not optimized away.
-    private var touched = false
 
     /// Counts the pending records, in the order they were read (a key's first record is the one it keeps).
     private func countPending() {
-        var t = false
-        for j in 0..<pendingCount { t = t != table.touch(pending[j].key) }
-        touched = t
+        for j in 0..<pendingCount { table.touch(pending[j].key) }
         for j in 0..<pendingCount {
             let (key, c) = pending[j]
             if let i = table.find(key) {
