@@ -47,16 +47,17 @@ extension VPCNetwork {
         return true
     }
 
-    /// The datagram an ICMP error quotes gets source `address` and (TCP, UDP) source port `port`, its IP header
-    /// checksum recomputed; nothing else changes (the quoted transport checksum stays as it was).
-    static func rewriteQuotedSource(_ p: inout SimPacket, address: IPv4Address, port: UInt16) {
-        guard p.payload.count >= 28 else { return }
+    /// The datagram an ICMP error quotes gets source `address` and (TCP, UDP) source port `port` (nil: the port
+    /// stays), its IP header checksum recomputed; nothing else changes (the quoted transport checksum stays as it
+    /// was). A NAT gateway's translation back, and an internet gateway's 1:1 one (address only).
+    static func rewriteQuotedSource(_ p: inout SimPacket, address: IPv4Address, port: UInt16?) {
+        guard p.payload.count >= (port == nil ? 20 : 28) else { return }
         p.payload.withUnsafeMutableBytes { b in
             guard b[0] >> 4 == 4 else { return }
             let h = Int(b[0] & 0x0F) * 4
-            guard h >= 20, b.count >= h + 2 else { return }
+            guard h >= 20, b.count >= h + (port == nil ? 0 : 2) else { return }
             for k in 0..<4 { b[12 + k] = UInt8(truncatingIfNeeded: address.rawValue >> (24 - 8 * k)) }
-            if b[9] == IPProtocol.tcp.rawValue || b[9] == IPProtocol.udp.rawValue {
+            if let port, b[9] == IPProtocol.tcp.rawValue || b[9] == IPProtocol.udp.rawValue {
                 b[h] = UInt8(port >> 8)
                 b[h + 1] = UInt8(truncatingIfNeeded: port)
             }

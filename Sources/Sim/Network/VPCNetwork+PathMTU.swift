@@ -108,19 +108,11 @@ extension VPCNetwork {
     /// packet was sent from `from`, so its source becomes `to` (its header checksum updated), as the translation
     /// of the packet it quotes would have it. Nothing else in the ICMP changes.
     func translateQuotedSource(_ p: inout SimPacket, from: IPv4Address, to: IPv4Address) {
-        guard let i = p.transport.icmp, i.type.quotesDatagram, p.payload.count >= 20 else { return }
-        p.payload.withUnsafeMutableBytes { b in
-            let source = UInt32(b[12]) << 24 | UInt32(b[13]) << 16 | UInt32(b[14]) << 8 | UInt32(b[15])
-            guard source == from.rawValue, b[0] >> 4 == 4 else { return }
-            let headerLength = Int(b[0] & 0x0F) * 4
-            guard headerLength >= 20, headerLength <= b.count else { return }
-            for k in 0..<4 { b[12 + k] = UInt8(truncatingIfNeeded: to.rawValue >> (24 - 8 * k)) }
-            b[10] = 0
-            b[11] = 0
-            let sum = ~InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[0..<headerLength]))
-            b[10] = UInt8(sum >> 8)
-            b[11] = UInt8(truncatingIfNeeded: sum)
-        }
+        guard let i = p.transport.icmp, i.type.quotesDatagram, p.payload.count >= 20,
+              p.payload.withUnsafeBytes({ b in
+                  UInt32(b[12]) << 24 | UInt32(b[13]) << 16 | UInt32(b[14]) << 8 | UInt32(b[15])
+              }) == from.rawValue else { return }
+        Self.rewriteQuotedSource(&p, address: to, port: nil)
     }
 
     /// The connection an ICMP error quotes, as its sender sent it (source: the host the ICMP goes to).
