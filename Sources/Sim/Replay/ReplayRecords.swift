@@ -43,19 +43,19 @@ public final class ReplayRecords {
 
     let eniIndex: [String: Int]
     let defaultFields: [String]
-    public private(set) var files: [String] = []
+    public internal(set) var files: [String] = []
     let table = HashTable<Key, Counts>(capacity: 1 << 12)
     /// Interfaces not in the network, in the order first seen, with their record counts.
     public private(set) var unknownInterfaces: [(id: String, records: Int)] = []
     private var unknownByID: [String: Int] = [:]
     /// Records read, and those without data (NODATA, SKIPDATA, "-" where a value is needed).
-    public private(set) var records = 0
-    public private(set) var noData = 0
+    public internal(set) var records = 0
+    public internal(set) var noData = 0
     /// IPv6 records (not modeled), by count.
     public private(set) var ipv6 = 0
     /// ENI ids known by their bytes' hash (`eniIndex` through it without making a String per line).
     private let known = HashTable<HashKey, Int32>(capacity: 64)
-    private var knownIDs: [(bytes: [UInt8], eni: Int32)] = []
+    private(set) var knownIDs: [(bytes: [UInt8], eni: Int32)] = []
     private var unknownBytes: [[UInt8]] = []
     private var lastUnknown: (hash: UInt64, index: Int32)?
 
@@ -89,7 +89,7 @@ public final class ReplayRecords {
     }
 
     /// The columns replay reads, by index in a format's fields.
-    struct Columns {
+    struct Columns: Equatable {
         var count: Int
         var interface: Int
         var source: Int
@@ -125,15 +125,21 @@ public final class ReplayRecords {
     /// Reads `path`, adding its records. `progress`: bytes of the file read so far. `only`: the one line wanted
     /// (its file's header read too); an error when the file has no such record.
     func read(path: String, only: Int? = nil, progress: ((Int) -> Void)? = nil) throws {
+        if only == nil, Self.workerCount >= 2,
+           let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size >= Self.parallelBytes {
+            return try readParallel(path: path, workers: Self.workerCount, progress: progress)
+        }
         var lines = 0
         var state = LineState(file: UInt32(files.count), path: path, only: only)
-        defer { state.free() }
+        defer {
+            state.free()
+            countPending()
+        }
         files.append(path)
         try FlowLogStream.forEachLine(path: path, progress: progress) { n, line in
             lines = n
             try consume(line, n, &state)
         }
-        countPending()
         if let only, !state.found {
             throw Problem(path: path, line: only, message: lines < only ? "the file has \(lines) line\(lines == 1 ? "" : "s")"
                           : "not a record (a header or an empty line)")
@@ -176,7 +182,7 @@ public final class ReplayRecords {
     }
 
     @inline(__always)
-    private func consume(_ line: UnsafeBufferPointer<UInt8>, _ n: Int, _ state: inout LineState) throws {
+    func consume(_ line: UnsafeBufferPointer<UInt8>, _ n: Int, _ state: inout LineState) throws {
         let starts = state.starts, ends = state.ends
         // Fields: separated by one or more spaces or tabs. Most bytes are above 0x20: one comparison each.
         @inline(__always) func separator(_ b: UInt8) -> Bool { b <= 0x20 && (b == 0x20 || b == 0x09) }
@@ -294,8 +300,13 @@ public final class ReplayRecords {
         }
         let eni = try interface(field(c.interface)) { bad(c.interface, "does not start with eni-") }
         let key = Key(eni: eni, proto: UInt8(proto), source: s, destination: d, sourcePort: sp, destinationPort: dp)
-        pending[pendingCount] = (key, Counts(accept: accept ? 1 : 0, reject: accept ? 0 : 1, flags: flags, file: file,
-                                             line: UInt32(n)))
+        add(key, Counts(accept: accept ? 1 : 0, reject: accept ? 0 : 1, flags: flags, file: file, line: UInt32(n)))
+    }
+
+    /// Counts a record (in a batch: `countPending`).
+    @inline(__always)
+    func add(_ key: Key, _ counts: Counts) {
+        pending[pendingCount] = (key, counts)
         pendingCount += 1
         if pendingCount == Self.batch { countPending() }
     }
@@ -308,7 +319,7 @@ public final class ReplayRecords {
     private var pendingCount = 0
 
     /// Counts the pending records, in the order they were read (a key's first record is the one it keeps).
-    private func countPending() {
+    func countPending() {
         for j in 0..<pendingCount { table.touch(pending[j].key) }
         for j in 0..<pendingCount {
             let (key, c) = pending[j]
@@ -328,7 +339,7 @@ public final class ReplayRecords {
 
     /// The interface a record names: its model ENI, or `-1 - k` for the k-th unknown one.
     @inline(__always)
-    private func interface(_ f: UnsafeBufferPointer<UInt8>, _ bad: () -> Problem) throws -> Int32 {
+    func interface(_ f: UnsafeBufferPointer<UInt8>, _ bad: () -> Problem) throws -> Int32 {
         guard f.count > 4, f[0] == 0x65, f[1] == 0x6E, f[2] == 0x69, f[3] == 0x2D else { throw bad() }  // "eni-"
         let h = Self.hash(f)
         if let i = known.find(HashKey(hash: h)) {
