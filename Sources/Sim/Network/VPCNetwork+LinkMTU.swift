@@ -231,7 +231,8 @@ extension VPCNetwork {
     /// network_mtu). With DF set it is dropped, and ICMP type 3 code 4 goes back to its source from the sending
     /// subnet's VPC router address (AWS does not document who reports it; a named simplification): that subnet's
     /// NACL inbound (the ICMP comes from outside it) and the source ENI's security group decide. Both are
-    /// captured at the connection's point: the packet dropped, then the ICMP going back to the source's side.
+    /// captured at the connection's point: the packet dropped, then the ICMP going back to the source's side (a
+    /// NAT gateway's packet gets no ICMP, and a fused departure's trial transit captures nothing here).
     /// Returns the transit that drops the packet, nil when it goes on (no DF).
     @inline(never)
     func peeringTooBig(_ k: Int, from subnet: Int, _ p: inout SimPacket) -> Transit? {
@@ -243,9 +244,11 @@ extension VPCNetwork {
         let t = fail(&p, linkMTUDrop(pcx.id, pcx.display, mtu: mtu, p,
                                      icmp: eni == nil ? "no ICMP (no ENI has \(source))"
                                          : "ICMP fragmentation needed sent to \(source)"))
+        // Without an ICMP the packet is captured where the transit ends (`capturePeeringCrossing`); with one, here,
+        // before it.
+        guard let eni, tables.enis[eni].natGateway < 0 else { return t }
         let vpc = Int(tables.subnets[subnet].vpc)
         capturePeering(k, from: vpc, &p, self.comment(t))
-        guard let eni, tables.enis[eni].natGateway < 0 else { return t }
         var icmp = Self.fragmentationNeeded(quoting: p, from: routerAddress(subnet), mtu: mtu)
         let key = icmp.key
         var back = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency)

@@ -11,8 +11,10 @@ extension VPCNetwork {
         guard p.flow < seenFlows, observer != nil else { return }
         let rt = Int(tables.subnets[subnet].routeTable)
         guard let r = routeTables.route(rt, p.ip.destination), r.kind == .peeringConnection else { return }
-        // One too big for the connection is captured where it is dropped, before the ICMP (`peeringTooBig`).
-        if let d = drop(of: t), d.kind == .naclOutbound || d.kind == .peering || d.kind == .pathMTU { return }
+        if let d = drop(of: t), d.kind == .naclOutbound || d.kind == .peering { return }
+        // One too big for the connection that an ICMP answers is captured where it is dropped, before the ICMP
+        // (`peeringTooBig`).
+        if let d = drop(of: t), d.kind == .pathMTU, let e = eniByAddress[p.ip.source], tables.enis[e].natGateway < 0 { return }
         capturePeering(Int(r.target), from: Int(tables.subnets[subnet].vpc), &p, comment(t))
     }
 
