@@ -150,6 +150,24 @@ public final class TGWFlowLogRecorder {
         add(key, size: Int(o.size), second: second, flags: flags, lost: nil)
     }
 
+    /// A packet the gateway itself sent at virtual time `time` (the ICMP fragmentation needed it answers a packet
+    /// too big with) out through attachment `a`'s ENI `eni`: an egress record there, with no source attachment
+    /// (`tgw-src-…` and `tgw-pair-attachment-id` "-"), as nothing entered the gateway for it. TGW-UG tgw-flow-logs
+    /// logs "the IP traffic going to and from your transit gateways" by attachment and direction; AWS documents no
+    /// example of a packet the gateway originates, so its record is the egress half of a crossing.
+    func sent(time: Int64, packet: SimPacket, through a: Int, eni: Int) {
+        let w = floorDiv(time, Self.interval * 1_000_000_000)
+        if w != window {
+            completeInterval()
+            window = w
+        }
+        let o = InterfaceObservation(eni: 0, time: time, packet: packet, egress: true, accepted: true)
+        let key = Key(attachment: Int32(a), egress: true, pair: -1, srcENI: -1, dstENI: Int32(eni),
+                      source: o.source.rawValue, destination: o.destination.rawValue, sourcePort: o.sourcePort,
+                      destinationPort: o.destinationPort, proto: o.proto.rawValue)
+        add(key, size: Int(o.size), second: floorDiv(startTime + time, 1_000_000_000), flags: 0, lost: nil)
+    }
+
     private func add(_ key: Key, size: Int, second: Int64, flags: Int, lost: Lost?) {
         let i: Int
         if let found = live[key] {

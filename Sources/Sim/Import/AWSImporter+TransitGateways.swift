@@ -212,6 +212,19 @@ extension AWSConverter {
             warn(.missingReference, a, "associated with \(t), which is not in the dump; imported without an association "
                  + "(packets arriving through it are dropped)")
         }
+        // A static VPN connection's routes toward its customer gateway are the gateway's static routes to its
+        // attachment (TGW-UG tgw-vpn-attachments: static routes are added to the transit gateway route table;
+        // describe-vpn-connections lists none for it), as `import terraform` reads them.
+        for t in plan.tgws {
+            for table in t.routeTables {
+                for r in table.routes {
+                    guard let c = t.attachments.first(where: { $0.id == r.target })?.vpnConnection,
+                          let k = plan.vpnConnections.firstIndex(where: { $0.id == c }), plan.vpnConnections[k].staticOnly,
+                          !plan.vpnConnections[k].staticRoutes.contains(r.destination) else { continue }
+                    plan.vpnConnections[k].staticRoutes.append(r.destination)
+                }
+            }
+        }
         // A connection to a transit gateway without an imported vpn attachment has nothing to carry it.
         let attachedVPN = Set(plan.tgws.flatMap { $0.attachments.compactMap(\.vpnConnection) })
         for c in plan.vpnConnections where c.tgw != nil && !attachedVPN.contains(c.id) {

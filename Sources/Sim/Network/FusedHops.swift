@@ -95,6 +95,10 @@ extension VPCNetwork {
         guard observer == nil || (recorder.map { r in r { !$0.otherInterfaceObservers } } ?? false) else { return false }
         var securityGroupAt = -1
         let t = memoizedTransit(Int(tables.natSubnet[n]), &p, p.key, securityGroupAt: &securityGroupAt)
+        // Nothing but `transitFromSubnet` captures a crossing of a peering connection; such a transit always ends
+        // at a security group (`peeringTransit`) or drops, so a departure across one keeps its event and is
+        // captured there (FusedNATPeeringTests). A transit gateway, a VPN tunnel or a service host is a node with
+        // an event of its own, which captures and logs the packet on arrival.
         guard !t.dropped, securityGroupAt < 0, let next = t.next else { return false }
         let time = scheduler.now + max(assumptions.natProcessing, 0)
         deferred.append(DeferredDepartures.Departure(

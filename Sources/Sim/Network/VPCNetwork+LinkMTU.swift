@@ -116,6 +116,12 @@ extension VPCNetwork {
         var icmp = Self.fragmentationNeeded(quoting: p, from: from, mtu: mtu)
         var t = transitFromSubnet(subnet, &icmp)
         t.delay += assumptions.tgwProcessing
+        // It leaves the gateway through attachment `a`'s ENI: the gateway's flow logs' egress record there, and
+        // that ENI's own VPC flow-log record (`tgwLogEgress`).
+        if let r = tgwFlowLogs, r.logs(model.tgwAttachments[a].transitGateway) {
+            r.sent(time: scheduler.now, packet: icmp, through: a, eni: e)
+        }
+        tgwLogEgress(e, &icmp, t)
         sendICMP(icmp, at: .transitGateway(e), t) {
             "ICMP fragmentation needed (MTU \(mtu)) from \(tgw.id) through \(tgwDisplay(eni: e))"
         }
@@ -224,8 +230,10 @@ extension VPCNetwork {
     /// A packet from `subnet` crossing peering connection `k` is bigger than its MTU (8500 inter-Region: EC2-UG
     /// network_mtu). With DF set it is dropped, and ICMP type 3 code 4 goes back to its source from the sending
     /// subnet's VPC router address (AWS does not document who reports it; a named simplification): that subnet's
-    /// NACL inbound (the ICMP comes from outside it) and the source ENI's security group decide. Returns the
-    /// transit that drops the packet, nil when it goes on (no DF).
+    /// NACL inbound (the ICMP comes from outside it) and the source ENI's security group decide. Both are
+    /// captured at the connection's point: the packet dropped, then the ICMP going back to the source's side (a
+    /// NAT gateway's packet gets no ICMP, and a fused departure's trial transit captures nothing here).
+    /// Returns the transit that drops the packet, nil when it goes on (no DF).
     @inline(never)
     func peeringTooBig(_ k: Int, from subnet: Int, _ p: inout SimPacket) -> Transit? {
         let mtu = peering.mtu[k]
@@ -236,7 +244,11 @@ extension VPCNetwork {
         let t = fail(&p, linkMTUDrop(pcx.id, pcx.display, mtu: mtu, p,
                                      icmp: eni == nil ? "no ICMP (no ENI has \(source))"
                                          : "ICMP fragmentation needed sent to \(source)"))
+        // Without an ICMP the packet is captured where the transit ends (`capturePeeringCrossing`); with one, here,
+        // before it.
         guard let eni, tables.enis[eni].natGateway < 0 else { return t }
+        let vpc = Int(tables.subnets[subnet].vpc)
+        capturePeering(k, from: vpc, &p, self.comment(t))
         var icmp = Self.fragmentationNeeded(quoting: p, from: routerAddress(subnet), mtu: mtu)
         let key = icmp.key
         var back = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency)
@@ -248,6 +260,9 @@ extension VPCNetwork {
         let q = slots.packet(slot)
         q.initialize(to: icmp)
         q.pointee.id = simulation.map { s in s { $0.nextPacketID() } } ?? 0
+        let peer = vpc == pcx.requesterVPC ? pcx.accepterVPC : pcx.requesterVPC
+        capturePeering(k, from: peer, &q.pointee, "ICMP fragmentation needed (MTU \(mtu)) from \(pcx.id); "
+                           + (back.dropped ? self.icmpDropComment(back, q.pointee) ?? self.comment(back) : self.comment(back)))
         if let r = back.rejectedAt { observeInterface(r, &q.pointee, egress: false, accepted: false) }
         carry(slot, back)
         return t

@@ -12,13 +12,20 @@ extension VPCNetwork {
         let rt = Int(tables.subnets[subnet].routeTable)
         guard let r = routeTables.route(rt, p.ip.destination), r.kind == .peeringConnection else { return }
         if let d = drop(of: t), d.kind == .naclOutbound || d.kind == .peering { return }
-        let k = Int(r.target)
-        guard k < pointOf.peering.count else { return }
+        // One too big for the connection that an ICMP answers is captured where it is dropped, before the ICMP
+        // (`peeringTooBig`).
+        if let d = drop(of: t), d.kind == .pathMTU, let e = eniByAddress[p.ip.source], tables.enis[e].natGateway < 0 { return }
+        capturePeering(Int(r.target), from: Int(tables.subnets[subnet].vpc), &p, comment(t))
+    }
+
+    /// `p` at peering connection `k`'s point, going from `vpc` to the other side: "across pcx-… from vpc-… to
+    /// vpc-…; " and `then`.
+    func capturePeering(_ k: Int, from vpc: Int, _ p: inout SimPacket, _ then: @autoclosure () -> String) {
+        guard p.flow < seenFlows, observer != nil, k < pointOf.peering.count else { return }
         let pcx = model.peeringConnections[k]
-        let from = Int(tables.subnets[subnet].vpc)
-        let to = from == pcx.requesterVPC ? pcx.accepterVPC : pcx.requesterVPC
-        capture(point: pointOf.peering[k], &p, outgoing: from == pcx.requesterVPC,
-                comment: "across \(pcx.id) from \(model.vpcs[from].id) to \(model.vpcs[to].id); " + comment(t))
+        let to = vpc == pcx.requesterVPC ? pcx.accepterVPC : pcx.requesterVPC
+        capture(point: pointOf.peering[k], &p, outgoing: vpc == pcx.requesterVPC,
+                comment: "across \(pcx.id) from \(model.vpcs[vpc].id) to \(model.vpcs[to].id); " + then())
     }
 
     /// `capture(_:_:outgoing:comment:)` at a point given by its index.

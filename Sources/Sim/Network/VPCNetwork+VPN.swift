@@ -154,10 +154,16 @@ extension VPCNetwork {
             return
         }
         record(&p, tgw.routed(t, r))
+        // TGW-UG transit-gateway-quotas: the gateway "enforces Maximum Segment Size (MSS) clamping for all
+        // packets", and traffic over a VPN connection has an MTU of 1500: a SYN from a VPN attachment is clamped to
+        // 1460 whichever attachment it leaves by, as one into a VPN attachment is (`tgwIntoVPN`). (The tunnel has
+        // clamped it to `vpn_tunnel_mtu` less 40 already, no more than 1460.)
+        let clamped = clampMSS(&p, mtu: 1500)
         if let next = model.tgwAttachments[Int(r.attachment)].vpnConnection {
             tgwLog(&p, from: a, srcENI: -1, to: Int(r.attachment), dstENI: -1, lost: nil)
             capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false,
-                    comment: here() + "; to \(model.vpnConnections[next].id) by \(model.tgwRouteTables[t].id)")
+                    comment: here() + "; " + (clamped.map { "MSS \($0) clamped to 1460; " } ?? "")
+                        + "to \(model.vpnConnections[next].id) by \(model.tgwRouteTables[t].id)")
             forward(&p, Transit(next: .vpnTunnel(next, toOnPrem: true), delay: assumptions.tgwProcessing))
             return
         }
@@ -169,7 +175,8 @@ extension VPCNetwork {
                 comment: here() + "; to \(model.tgwAttachments[Int(r.attachment)].id) by \(model.tgwRouteTables[t].id)")
         var transit = transitFromSubnet(Int(tgw.enis[out.eni].subnet), &p, key: key)
         capture(.transitGateway(out.eni), &p, outgoing: true,
-                comment: "left through \(tgwDisplay(eni: out.eni)); " + comment(transit))
+                comment: "left through \(tgwDisplay(eni: out.eni)); " + (clamped.map { "MSS \($0) clamped to 1460; " } ?? "")
+                    + comment(transit))
         tgwLogEgress(out.eni, &p, transit)
         if let rj = transit.rejectedAt { observeInterface(rj, &p, egress: false, accepted: false) }
         transit.delay += assumptions.tgwProcessing

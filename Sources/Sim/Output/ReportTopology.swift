@@ -349,6 +349,9 @@ extension RunReport {
         topology = Self.topology(m, points: points)
         for (i, f) in scenario.flows.enumerated() where i < flows.count {
             var client = Self.place(source: f.source, m)
+            if let e = f.sourceInterface {
+                client = Place(box: m.enis[e].id, subnet: m.enis[e].subnet)  // an instance's other interface it was sent from
+            }
             if let id = flows[i].source_eni, let e = m.enis.firstIndex(where: { $0.id == id }) {
                 client = Place(box: id, subnet: m.enis[e].subnet)  // the Hyperplane ENI the invocation drew
             }
