@@ -93,6 +93,8 @@ call describe-transit-gateway-route-tables ec2 describe-transit-gateway-route-ta
 call describe-vpn-gateways ec2 describe-vpn-gateways
 call describe-vpn-connections ec2 describe-vpn-connections
 call describe-customer-gateways ec2 describe-customer-gateways
+# Egress-only internet gateways (IPv6): dumped whole; the import keeps those attached to a dumped VPC.
+call describe-egress-only-internet-gateways ec2 describe-egress-only-internet-gateways
 
 # get-managed-prefix-list-entries prints only the entries: the prefix list's id goes into the file name.
 for pl in $(aws ec2 describe-managed-prefix-lists --region "$REGION" --output text \

@@ -61,6 +61,7 @@ public enum AdHocTrace {
             throw Problem(message: "--to '\(to)': expected <host|ip>:<port>")
         }
         let host = String(to[..<colon])
+        try refuseIPv6(s.model, source: source.source, to: host)
         let address: IPv4Address
         // What the scenario declares on the port: an outside host's `ports` (instances declare none).
         var declared: (host: String, behaviour: PortBehaviour)?

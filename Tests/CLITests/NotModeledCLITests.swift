@@ -59,7 +59,7 @@ import Testing
         #expect(expected.status == 0, "\(expected.stderr)\n\(expected.stdout)")
     }
 
-    @Test func anIPv6RouteIsOneLineSayingIPv6IsNotModeled() throws {
+    @Test func anIPv6RouteToANATGatewayOutsideNAT64IsOneLineAndExitsTwo() throws {
         let dir = makeTempDirectory("vpcsim-nm")
         var text = try String(contentsOfFile: repositoryRoot + "/scenarios/peering-not-modeled.yaml", encoding: .utf8)
         text = text.replacingOccurrences(of: "      - {destination: 0.0.0.0/0, target: public-nat}\n",
@@ -68,7 +68,7 @@ import Testing
         let r = try vpcsim(["validate", dir + "/v6.yaml"])
         #expect(r.status == 2)
         #expect(r.stderr.split(separator: "\n").count == 1)
-        #expect(r.stderr.contains("v6.yaml:42:22: `::/0`: IPv6 is not modeled yet"), "\(r.stderr)")
-        #expect(!r.stderr.contains("invalid IPv4"))
+        #expect(r.stderr.contains("v6.yaml:43:17: route to ::/0 cannot target NAT gateway nat-0e1f2a3b4c5d6e7f8: a NAT "
+                                  + "gateway takes IPv6 routes only within the NAT64 prefix 64:ff9b::/96"), "\(r.stderr)")
     }
 }

@@ -35,7 +35,8 @@ import Testing
         for i in 1...62 { yaml += "k\(i): &k\(i) [*k\(i - 1)]\n" }  // k62 is 63 levels: 64 in the top mapping
         #expect(scenarioLoadError(yaml)?.message == "unknown key 'k0' in scenario (expected one of: name, description, "
             + "seed, start_time, assumptions, vpcs, internet_gateways, route_tables, network_acls, security_groups, "
-            + "subnets, nat_gateways, transit_gateways, lambdas, instances, outside_hosts, flows, generators, flow_logs, peering_connections, vpc_endpoints, invented, vpn_gateways, customer_gateways, vpn_connections, onprem_networks, include)")
+            + "subnets, nat_gateways, transit_gateways, lambdas, instances, outside_hosts, flows, generators, flow_logs, peering_connections, vpc_endpoints, invented, vpn_gateways, customer_gateways, vpn_connections, onprem_networks, include, "
+            + "egress_only_internet_gateways)")
         yaml += "k63: &k63 [*k62]\n"
         #expect(scenarioLoadError(yaml) == ScenarioError(file: "t.yaml", line: 66, column: 12, message: "nesting deeper than 64 levels"))
         #expect(scenarioLoadError("name: x\nflows: []\nk0: &k0 [x]\nk1: *k0\nk2: *k0\n")?.message.hasPrefix("unknown key 'k0'") == true)

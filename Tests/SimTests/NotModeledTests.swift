@@ -6,7 +6,7 @@ import Testing
 
 /// Routes to components the model does not have (peering, transit gateways, VPC endpoints, virtual private
 /// gateways, appliance ENIs): a flow routed there ends `not-modeled`, naming the component, never with a network
-/// drop or a fix; IPv6 is refused at load time with a message that says so.
+/// drop or a fix.
 @Suite struct NotModeledTests {
     /// A private subnet with a Lambda whose table routes 0.0.0.0/0 to a NAT gateway, plus `extraRoutes`.
     static func yaml(extraRoutes: [String], flows: String, instances: String = "") -> String {
@@ -109,18 +109,19 @@ import Testing
         #expect(o.exitCode == 1)
     }
 
-    @Test(arguments: [
-        ("{destination: \"::/0\", target: main-igw}", "`::/0`: IPv6 is not modeled yet"),
-        ("{destination: \"2600:1f18::/56\", target: public-nat}", "`2600:1f18::/56`: IPv6 is not modeled yet"),
-    ])
-    func anIPv6RouteIsRefusedSayingIPv6IsNotModeled(route: String, message: String) throws {
-        let text = Self.yaml(extraRoutes: [route], flows: "  []")
+    /// An IPv6 route is read into the table's IPv6 routes; a NAT gateway takes one only within the NAT64 prefix.
+    @Test func anIPv6RouteIsReadAndANATGatewayTakesOnlyNAT64() throws {
+        let s = try ScenarioLoader.load(yaml: Self.yaml(extraRoutes: ["{destination: \"::/0\", target: main-igw}"],
+                                                        flows: "  []"), file: "nm.yaml")
+        #expect(s.model.routeTables[1].ipv6Routes == [IPv6Route(destination: .anyIPv6, target: .common(.internetGateway(0)))])
+        #expect(s.model.routeTables[1].routes.count == 2)
+        let text = Self.yaml(extraRoutes: ["{destination: \"2600:1f18::/56\", target: public-nat}"], flows: "  []")
         do {
             _ = try ScenarioLoader.load(yaml: text, file: "nm.yaml")
             Issue.record("loaded")
         } catch let e as ScenarioError {
-            #expect(e.message.hasPrefix(message), "\(e)")
-            #expect(!e.message.contains("invalid IPv4"))
+            #expect(e.message == "route to 2600:1f18::/56 cannot target NAT gateway nat-0e1f2a3b4c5d6e7f8: a NAT gateway "
+                    + "takes IPv6 routes only within the NAT64 prefix 64:ff9b::/96", "\(e)")
             #expect(e.line == 12)
         }
     }
@@ -131,8 +132,8 @@ import Testing
             _ = try ScenarioLoader.load(yaml: text, file: "nm.yaml")
             Issue.record("loaded")
         } catch let e as ScenarioError {
-            #expect(e.message == "`eigw-0123456789abcdef0`: egress-only internet gateways take IPv6 routes only, and IPv6 "
-                    + "is not modeled yet", "\(e)")
+            #expect(e.message == "route to 203.0.113.0/24 cannot target egress-only internet gateway "
+                    + "eigw-0123456789abcdef0: it takes IPv6 destinations only", "\(e)")
         }
     }
 
@@ -144,13 +145,13 @@ import Testing
         for s in ["10.0.0.0:16", "10.0.0.0/16", "pcx-0a:b:c", "a:b", "::/0 "] { #expect(!YAMLReader.looksLikeIPv6(s), "\(s)") }
     }
 
-    @Test func anIPv6RuleCIDRIsRefusedSayingIPv6IsNotModeled() throws {
+    /// A rule for an IPv6 CIDR is its own rule, kept apart from the IPv4 ones.
+    @Test func anIPv6RuleCIDRIsAnIPv6Rule() throws {
         let text = Self.yaml(extraRoutes: [], flows: "  []")
             .replacingOccurrences(of: "ingress: [{protocol: all, cidr: 0.0.0.0/0}]", with: "ingress: [{protocol: all, cidr: \"::/0\"}]")
-        #expect(throws: ScenarioError.self) { try ScenarioLoader.load(yaml: text, file: "nm.yaml") }
-        do { _ = try ScenarioLoader.load(yaml: text, file: "nm.yaml") } catch let e as ScenarioError {
-            #expect(e.message.hasPrefix("`::/0`: IPv6 is not modeled yet"), "\(e)")
-        }
+        let sg = try ScenarioLoader.load(yaml: text, file: "nm.yaml").model.securityGroups[0]
+        #expect(sg.ingress.isEmpty)
+        #expect(sg.ingressIPv6 == [SecurityGroupIPv6Rule(proto: .all, ports: nil, peer: .cidr(.anyIPv6), description: nil)])
     }
 
     /// Gateways cannot take a destination within the VPC (as for peering and internet gateways).

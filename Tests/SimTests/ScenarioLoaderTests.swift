@@ -309,7 +309,8 @@ private func expectError(_ yaml: String, _ line: Int, _ column: Int, _ message: 
     expectError(base + "vpc_peering: []\n", 8, 1, "unknown key 'vpc_peering' in scenario (expected one of: name, "
         + "description, seed, start_time, assumptions, vpcs, internet_gateways, route_tables, network_acls, "
         + "security_groups, subnets, nat_gateways, transit_gateways, lambdas, instances, outside_hosts, flows, generators, "
-        + "flow_logs, peering_connections, vpc_endpoints, invented, vpn_gateways, customer_gateways, vpn_connections, onprem_networks, include)")
+        + "flow_logs, peering_connections, vpc_endpoints, invented, vpn_gateways, customer_gateways, vpn_connections, onprem_networks, include, "
+        + "egress_only_internet_gateways)")
 }
 
 @Test func duplicateKeyIsAnError() {

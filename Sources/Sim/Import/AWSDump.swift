@@ -19,6 +19,7 @@ struct AWSDump {
         "VpcEndpoints", "Functions",
         "TransitGateways", "TransitGatewayAttachments", "TransitGatewayVpcAttachments", "TransitGatewayRouteTables",
         "TransitGatewayRouteTablePropagations", "Routes", "VpnGateways", "CustomerGateways", "VpnConnections",
+        "EgressOnlyInternetGateways",
     ]
 
     var directory: String

@@ -48,7 +48,7 @@ public enum AWSImporter {
 // MARK: - The plan: the scenario to write, in the loader's terms (references are AWS ids)
 
 struct ImportPlan {
-    struct VPC { var id: String; var name: String?; var blocks: [IPv4CIDR] }
+    struct VPC { var id: String; var name: String?; var blocks: [IPv4CIDR]; var ipv6Blocks: [IPv6CIDR] = [] }
     struct IGW { var id: String; var name: String?; var vpc: String? }
     struct Route { var destination: IPv4CIDR; var target: String; var note: String? }
     struct RouteTable {
@@ -57,13 +57,17 @@ struct ImportPlan {
         var propagating: [String] = []
         /// The internet gateway of an edge association (a gateway route table).
         var gateway: String? = nil
+        /// Routes to IPv6 destinations (AWSImporter+IPv6.swift).
+        var routes6: [Route6] = []
     }
     struct NACLRule {
         var number: Int; var proto: String; var ports: String?; var icmpType: Int?; var icmpCode: Int?
         var cidr: IPv4CIDR; var allow: Bool
+        /// An IPv6 entry's block (Ipv6CidrBlock); `cidr` is then unused.
+        var cidr6: IPv6CIDR? = nil
     }
     struct NACL { var id: String; var name: String?; var vpc: String; var isDefault: Bool; var inbound: [NACLRule]; var outbound: [NACLRule] }
-    enum Peer: Equatable { case cidr(IPv4CIDR), group(String), prefixList(String, [IPv4CIDR]) }
+    enum Peer: Equatable { case cidr(IPv4CIDR), group(String), prefixList(String, [IPv4CIDR]), cidr6(IPv6CIDR) }
     struct SGRule: Equatable {
         var proto: String; var ports: String?; var peer: Peer; var description: String?
         /// An ICMP rule's type and code (FromPort, ToPort; nil: -1, all).
@@ -71,7 +75,10 @@ struct ImportPlan {
         var icmpCode: Int? = nil
     }
     struct SG { var id: String; var name: String?; var vpc: String; var description: String?; var ingress: [SGRule]; var egress: [SGRule] }
-    struct Subnet { var id: String; var name: String?; var vpc: String; var cidr: IPv4CIDR; var az: String?; var routeTable: String?; var nacl: String? }
+    struct Subnet {
+        var id: String; var name: String?; var vpc: String; var cidr: IPv4CIDR; var az: String?; var routeTable: String?; var nacl: String?
+        var ipv6: IPv6CIDR? = nil
+    }
     struct NAT {
         var id: String; var name: String?; var subnet: String; var isPublic: Bool; var privateIP: IPv4Address?
         var elasticIP: IPv4Address?; var secondaryPrivate: [IPv4Address]; var secondaryElastic: [IPv4Address]
@@ -115,6 +122,7 @@ struct ImportPlan {
 
     var vpcs: [VPC] = []
     var igws: [IGW] = []
+    var eigws: [EIGW] = []
     var routeTables: [RouteTable] = []
     var nacls: [NACL] = []
     var groups: [SG] = []
@@ -221,6 +229,7 @@ struct AWSConverter {
         readVPCs()
         readPeerings()
         readInternetGateways()
+        readEgressOnlyInternetGateways()
         readSubnets()
         readSecurityGroups()
         indexNetworkInterfaces()
@@ -399,10 +408,6 @@ struct AWSConverter {
                     }
                 }
             }
-            if !j.awsObjs("Ipv6CidrBlockAssociationSet").isEmpty {
-                let v6 = j.awsObjs("Ipv6CidrBlockAssociationSet").compactMap { $0.awsStr("Ipv6CidrBlock") }.joined(separator: ", ")
-                warn(.ipv6, id, "IPv6 CIDR block \(v6.isEmpty ? "(unassigned)" : v6) is not modelled (IPv4 only)")
-            }
             var blocks: [IPv4CIDR] = []
             for t in texts {
                 guard let c = cidr(t, id, "CIDR block") else { continue }
@@ -420,7 +425,7 @@ struct AWSConverter {
             }
             vpcIndex[id] = plan.vpcs.count
             allIDs.insert(id)
-            plan.vpcs.append(.init(id: id, name: j.awsNameTag, blocks: blocks))
+            plan.vpcs.append(.init(id: id, name: j.awsNameTag, blocks: blocks, ipv6Blocks: vpcIPv6Blocks(j, id)))
         }
     }
 
@@ -459,8 +464,8 @@ struct AWSConverter {
             if let st = j.awsStr("State"), st != "available", st != "pending" {
                 warn(.inactive, id, "subnet is \(st); left out"); continue
             }
-            if !j.awsObjs("Ipv6CidrBlockAssociationSet").isEmpty || j.awsBool("Ipv6Native") == true {
-                warn(.ipv6, id, "IPv6 CIDR block of the subnet is not modelled (IPv4 only)")
+            if j.awsBool("Ipv6Native") == true {
+                warn(.ipv6, id, "IPv6-only subnet: left out (the import keeps dual-stack subnets only)"); continue
             }
             guard let c = cidr(j.awsStr("CidrBlock"), id, "subnet CIDR") else {
                 warn(.repaired, id, "subnet has no IPv4 CIDR block; left out"); continue
@@ -477,7 +482,8 @@ struct AWSConverter {
             }
             subnetIndex[id] = plan.subnets.count
             allIDs.insert(id)
-            plan.subnets.append(.init(id: id, name: j.awsNameTag, vpc: vpcID, cidr: c, az: j.awsStr("AvailabilityZone")))
+            plan.subnets.append(.init(id: id, name: j.awsNameTag, vpc: vpcID, cidr: c, az: j.awsStr("AvailabilityZone"),
+                                      ipv6: subnetIPv6Block(j, id, vpc: vpc)))
         }
     }
 
@@ -558,8 +564,7 @@ struct AWSConverter {
             case "udp", "17": proto = "udp"
             case "icmp", "1": proto = "icmp"
             case "icmpv6", "58":
-                warn(.ipv6, id, "\(direction) ICMPv6 rule left out (IPv4 only)")
-                continue
+                proto = "icmpv6"
             default:
                 guard let n = Int(raw), (0...255).contains(n) else {
                     warn(.repaired, id, "\(direction) rule with protocol '\(raw)' left out"); continue
@@ -575,7 +580,7 @@ struct AWSConverter {
                 if from <= to, to <= 65535 { ports = from == to ? "\(from)" : "\(from)-\(to)" } else {
                     widened = (.repaired, "\(direction) \(proto) port range \(from)-\(to) is invalid; imported as all ports")
                 }
-            } else if proto == "icmp", let from, from >= 0 {
+            } else if proto == "icmp" || proto == "icmpv6", let from, from >= 0 {
                 // EC2 API IpPermission: for ICMP, FromPort is the type and ToPort the code (-1: all codes).
                 if from <= 255, (to ?? -1) <= 255 {
                     icmpType = from
@@ -589,7 +594,7 @@ struct AWSConverter {
                 if let c = cidr(r.awsStr("CidrIp"), id, "\(direction) CIDR") { peers.append((.cidr(c), r.awsStr("Description"))) }
             }
             for r in p.awsObjs("Ipv6Ranges") {
-                warn(.ipv6, id, "\(direction) rule for \(r.awsStr("CidrIpv6") ?? "an IPv6 range") left out (IPv4 only)")
+                if let c = ipv6CIDR(r.awsStr("CidrIpv6"), id, "\(direction) IPv6 CIDR") { peers.append((.cidr6(c), r.awsStr("Description"))) }
             }
             for r in p.awsObjs("PrefixListIds") {
                 guard let pl = r.awsStr("PrefixListId") else { continue }
@@ -954,7 +959,7 @@ struct AWSConverter {
         // InstanceId and NetworkInterfaceId come together for an instance route: the instance wins.
         let rawTarget = r.awsStr("InstanceId") ?? targetKeys.lazy.compactMap { r.awsStr($0) }.first ?? "?"
         if let v6 = r.awsStr("DestinationIpv6CidrBlock") {
-            warn(.ipv6, id, "route \(v6) → \(rawTarget) left out (IPv4 only)")
+            addIPv6Route(r, v6, rawTarget: rawTarget, to: &table)
             return
         }
         // A route the table's propagation brings back (`resolveTarget`); beside a static route of the same prefix
@@ -1157,11 +1162,13 @@ struct AWSConverter {
                     counts.naclImplicitDenyEntries += 1
                     continue
                 }
-                if let v6 = e.awsStr("Ipv6CidrBlock") {
-                    warn(.ipv6, id, "\(direction) rule #\(number) for \(v6) left out (IPv4 only)"); continue
-                }
                 guard (1...32766).contains(number) else { warn(.repaired, id, "\(direction) rule #\(number) is outside 1-32766; left out"); continue }
-                guard let c = cidr(e.awsStr("CidrBlock"), id, "\(direction) rule #\(number) CIDR") else { continue }
+                var c6: IPv6CIDR?
+                if let v6 = e.awsStr("Ipv6CidrBlock") {
+                    guard let c = ipv6CIDR(v6, id, "\(direction) rule #\(number) IPv6 CIDR") else { continue }
+                    c6 = c
+                }
+                guard let c = c6 != nil ? IPv4CIDR.anyIPv4 : cidr(e.awsStr("CidrBlock"), id, "\(direction) rule #\(number) CIDR") else { continue }
                 let action = (e.awsStr("RuleAction") ?? "").lowercased()
                 guard action == "allow" || action == "deny" else {
                     warn(.repaired, id, "\(direction) rule #\(number) has action '\(action)'; left out"); continue
@@ -1177,11 +1184,11 @@ struct AWSConverter {
                     guard let n = Int(raw), (0...255).contains(n) else {
                         warn(.repaired, id, "\(direction) rule #\(number) has protocol '\(raw)'; left out"); continue
                     }
-                    if n == 58 { warn(.ipv6, id, "\(direction) rule #\(number) is for ICMPv6 (kept as protocol 58)") }
                     proto = String(n)
                 }
                 var rule = ImportPlan.NACLRule(number: number, proto: proto, ports: nil, icmpType: nil, icmpCode: nil,
                                                cidr: c, allow: action == "allow")
+                rule.cidr6 = c6
                 var widened: String?  // said only when the rule is written (not a second rule of its number)
                 if proto == "tcp" || proto == "udp", let pr = e.awsObj("PortRange"), let from = pr.awsInt("From"), let to = pr.awsInt("To") {
                     if from >= 0, from <= to, to <= 65535 { rule.ports = from == to ? "\(from)" : "\(from)-\(to)" } else {

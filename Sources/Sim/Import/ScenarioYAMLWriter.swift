@@ -103,7 +103,9 @@ enum ScenarioYAMLWriter {
         }
 
         section("vpcs", p.vpcs.map { v in
-            "  - {id: \(v.id)\(name(v.name)), cidr_blocks: [\(v.blocks.map(\.description).joined(separator: ", "))]}"
+            "  - {id: \(v.id)\(name(v.name)), cidr_blocks: [\(v.blocks.map(\.description).joined(separator: ", "))]"
+                + (v.ipv6Blocks.isEmpty ? "" : ", ipv6_cidr: [\(v.ipv6Blocks.map { quote($0.description) }.joined(separator: ", "))]")
+                + "}"
         })
         if !p.peerings.isEmpty {
             section("peering_connections", p.peerings.map { c in
@@ -117,6 +119,9 @@ enum ScenarioYAMLWriter {
         section("internet_gateways", p.igws.map { g in
             "  - {id: \(g.id)\(name(g.name))\(g.vpc.map { ", vpc: \($0)" } ?? "")}"
         })
+        if !p.eigws.isEmpty {
+            section("egress_only_internet_gateways", p.eigws.map { "  - {id: \($0.id)\(name($0.name)), vpc: \($0.vpc)}" })
+        }
         var rt: [String] = []
         for t in p.routeTables {
             rt.append("  - id: \(t.id)")
@@ -125,13 +130,14 @@ enum ScenarioYAMLWriter {
             if t.main { rt.append("    main: true") }
             if !t.propagating.isEmpty { rt.append("    propagating_vgws: [\(t.propagating.joined(separator: ", "))]") }
             if let g = t.gateway { rt.append("    gateway: \(g)                # edge association: a gateway route table") }
-            if t.routes.isEmpty {
+            if t.routes.isEmpty && t.routes6.isEmpty {
                 rt.append("    routes: []")
             } else {
                 rt.append("    routes:")
                 for r in t.routes {
                     rt.append("      - {destination: \(r.destination), target: \(r.target)}" + (r.note.map { "  # " + comment($0) } ?? ""))
                 }
+                for r in t.routes6 { rt.append("      - {destination: \(quote(r.destination.description)), target: \(r.target)}") }
             }
         }
         section("route_tables", rt)
@@ -168,7 +174,7 @@ enum ScenarioYAMLWriter {
                     if let ports = r.ports { s += ", ports: \(quote(ports))" }
                     if let t = r.icmpType { s += ", icmp_type: \(t)" }
                     if let c = r.icmpCode { s += ", icmp_code: \(c)" }
-                    s += ", cidr: \(r.cidr), action: \(r.allow ? "allow" : "deny")}"
+                    s += ", cidr: \(r.cidr6.map { quote($0.description) } ?? r.cidr.description), action: \(r.allow ? "allow" : "deny")}"
                     acl.append(s)
                 }
             }
@@ -191,6 +197,7 @@ enum ScenarioYAMLWriter {
                     if let c = r.icmpCode { s += ", icmp_code: \(c)" }
                     switch r.peer {
                     case .cidr(let c): s += ", cidr: \(c)"
+                    case .cidr6(let c): s += ", cidr: \(quote(c.description))"
                     case .group(let id): s += ", security_group: \(id)"
                     case .prefixList(let id, let cidrs):
                         s += ", prefix_list: {id: \(id), cidrs: [\(cidrs.map(\.description).joined(separator: ", "))]}"
@@ -203,6 +210,7 @@ enum ScenarioYAMLWriter {
         section("security_groups", sg)
         section("subnets", p.subnets.map { s in
             var l = "  - {id: \(s.id)\(name(s.name)), vpc: \(s.vpc), cidr: \(s.cidr)"
+            if let c = s.ipv6 { l += ", ipv6_cidr: \(quote(c.description))" }
             if let az = s.az { l += ", availability_zone: \(quote(az))" }
             if let r = s.routeTable { l += ", route_table: \(r)" }
             if let a = s.nacl { l += ", network_acl: \(a)" }

@@ -252,6 +252,7 @@ struct TerraformConverter {
         "aws_vpc_security_group_egress_rule", "aws_default_security_group", "aws_network_interface",
         "aws_network_interface_attachment", "aws_network_interface_sg_attachment", "aws_instance",
         "aws_lambda_function", "aws_ec2_managed_prefix_list", "aws_ec2_managed_prefix_list_entry", "aws_flow_log",
+        "aws_egress_only_internet_gateway",
         // The Cloud Control provider's route tables (as terraform-aws-modules' aws-ia/vpc makes them).
         "awscc_ec2_route_table", "awscc_ec2_subnet_route_table_association",
     ]
@@ -267,7 +268,6 @@ struct TerraformConverter {
         "aws_vpc_endpoint": "VPC endpoint", "aws_vpc_peering_connection": "VPC peering",
         "aws_vpc_peering_connection_accepter": "VPC peering", "aws_dx_gateway": "Direct Connect gateway",
         "aws_dx_gateway_association": "Direct Connect gateway association",
-        "aws_egress_only_internet_gateway": "egress-only internet gateway (IPv6)",
     ]
 
     mutating func warn(_ kind: ImportWarning.Kind, _ id: String, _ message: String) {
@@ -444,6 +444,7 @@ struct TerraformConverter {
         try readPrefixLists()
         try readVPCs()
         try readInternetGateways()
+        try readEgressOnlyInternetGateways()
         try readSubnets()
         try readSecurityGroups()
         try readNetworkInterfaces()
@@ -514,8 +515,10 @@ struct TerraformConverter {
                 for a in assoc { if let c = (a as? [String: Any])?["cidr_block"] as? String, !blocks.contains(c) { blocks.append(c) } }
             }
             vpcBlocks[vid] = blocks
-            add("Vpcs", ["VpcId": vid, "CidrBlock": cidr, "Tags": Self.tags(nameTag(r)),
-                         "CidrBlockAssociationSet": blocks.map { ["CidrBlock": $0, "CidrBlockState": ["State": "associated"]] }], r)
+            var vpc: [String: Any] = ["VpcId": vid, "CidrBlock": cidr, "Tags": Self.tags(nameTag(r)),
+                         "CidrBlockAssociationSet": blocks.map { ["CidrBlock": $0, "CidrBlockState": ["State": "associated"]] }]
+            addIPv6Block(r, to: &vpc)
+            add("Vpcs", vpc, r)
             guard w.all[r].mode == "managed" else {
                 warn(.missingReference, address(r), "a data source (\(vid)): its main route table, default network ACL and "
                      + "default security group are not in the plan; supply them with --with FILE if subnets use them")
@@ -560,6 +563,7 @@ struct TerraformConverter {
             if let v = try ref(r, "vpc_id", ["aws_vpc"]) { j["VpcId"] = v }
             if let az = w.string(r, "availability_zone") { j["AvailabilityZone"] = az }
             subnetMapsPublic[sid] = w.bool(r, [.key("map_public_ip_on_launch")]) ?? false
+            addIPv6Block(r, to: &j)
             add("Subnets", j, r)
         }
     }

@@ -29,6 +29,8 @@ public struct VPCModel: Sendable {
     public var customerGateways: [CustomerGatewaySpec] = []
     public var vpnConnections: [VPNConnectionSpec] = []
     public var onPremNetworks: [OnPremNetworkSpec] = []
+    /// Egress-only internet gateways (`EgressOnlyInternetGatewaySpec`, DualStack.swift).
+    public var egressOnlyInternetGateways: [EgressOnlyInternetGatewaySpec] = []
 
     public init() {}
 
@@ -110,6 +112,9 @@ public struct VPC: Named, Sendable {
     public var mainRouteTable: Int
     public var defaultNetworkACL: Int
     public var internetGateway: Int?
+    /// Its IPv6 CIDR blocks (`ipv6_cidr`), empty for an IPv4-only VPC; its egress-only internet gateway.
+    public var ipv6CidrBlocks: [IPv6CIDR] = []
+    public var egressOnlyInternetGateway: Int? = nil
 }
 
 public struct Subnet: Named, Sendable {
@@ -121,6 +126,12 @@ public struct Subnet: Named, Sendable {
     /// Explicit associations; nil falls back to the VPC's main route table / default NACL.
     public var routeTable: Int?
     public var networkACL: Int?
+    /// Its IPv6 /64 (`ipv6_cidr`), nil for an IPv4-only subnet. An IPv6-only subnet (no `cidr`) has `hasIPv4`
+    /// false and a `cidr` of 0.0.0.0/32 that holds nothing of its own (DualStack.swift).
+    public var ipv6Cidr: IPv6CIDR? = nil
+    public var hasIPv4 = true
+    /// AssignIpv6AddressOnCreation: instances launched here get an IPv6 address without asking for one.
+    public var assignIPv6OnCreation = false
 }
 
 public struct Route: Sendable, Equatable {
@@ -279,6 +290,8 @@ public struct RouteTableSpec: Named, Sendable {
     /// The virtual private gateway the table is associated with (an edge association, as `gateway`): its routes
     /// decide where traffic entering the VPC from the gateway's VPN connections goes.
     public var vpnGatewayEdge: Int? = nil
+    /// Routes to IPv6 destinations, the implicit `local` ones first (`IPv6Route`, DualStack.swift).
+    public var ipv6Routes: [IPv6Route] = []
 }
 
 /// What protocols a NACL or security-group rule matches.
@@ -337,6 +350,9 @@ public struct NetworkACLSpec: Named, Sendable {
     /// Sorted by rule number, lowest first.
     public var inbound: [NACLRule]
     public var outbound: [NACLRule]
+    /// Rules for IPv6 CIDRs, sorted by number; rule numbers are unique across both families in a direction.
+    public var inboundIPv6: [NACLIPv6Rule] = []
+    public var outboundIPv6: [NACLIPv6Rule] = []
 }
 
 public struct SecurityGroupRule: Sendable, Equatable {
@@ -362,6 +378,9 @@ public struct SecurityGroupSpec: Named, Sendable {
     public var vpc: Int
     public var ingress: [SecurityGroupRule]
     public var egress: [SecurityGroupRule]
+    /// Rules for IPv6 CIDRs and IPv6 prefix lists (a security-group reference is in `ingress`/`egress`).
+    public var ingressIPv6: [SecurityGroupIPv6Rule] = []
+    public var egressIPv6: [SecurityGroupIPv6Rule] = []
 }
 
 public struct NATGatewaySpec: Named, Sendable {
@@ -403,6 +422,8 @@ public struct ENI: Named, Sendable {
     public var mac: MACAddress
     /// The ENI's connection-tracking timeouts (ConnectionTrackingSpecification); empty: the defaults.
     public var connectionTracking = ConnectionTracking()
+    /// Its IPv6 address, nil for none. An ENI in an IPv6-only subnet has only this (its `privateIP` is 0.0.0.0).
+    public var ipv6Address: IPv6Address? = nil
 }
 
 /// How a host's TCP stack behaves where it shows on the wire and in timing. Chosen per host (`stack:`).
@@ -490,6 +511,8 @@ public struct LambdaFunction: Named, Sendable {
     public var timeout: Int64
     /// One Hyperplane ENI per subnet, in `subnets` order.
     public var enis: [Int]
+    /// Lambda API VpcConfig Ipv6AllowedForDualStack: its ENIs have IPv6 addresses for outbound IPv6.
+    public var ipv6AllowedForDualStack = false
 }
 
 public struct Instance: Named, Sendable {
@@ -561,6 +584,10 @@ public struct OutsideHost: Named, Sendable {
     /// than the host's own. A packet bigger than it with DF set is dropped by the router there, which sends ICMP
     /// "fragmentation needed" (type 3 code 4) with this MTU back to the sender (RFC 1191).
     public var pathMTU = 0
+    /// Its IPv6 address (`ipv6:`), nil for none. A host with only an IPv6 address has `hasIPv4` false and an
+    /// `address` of 0.0.0.0.
+    public var ipv6Address: IPv6Address? = nil
+    public var hasIPv4 = true
 
     public func behaviour(on port: UInt16) -> PortBehaviour { ports[port] ?? otherPorts }
 }

@@ -154,7 +154,8 @@ extension RunReport {
             let acl = m.networkACLs[m.networkACL(of: i)]
             let isPublic = rt.routes.contains { if case .internetGateway = $0.target { return true } else { return false } }
             return .init(id: s.id, name: s.name, vpc: m.vpcs[s.vpc].id, availability_zone: s.availabilityZone,
-                         cidr: "\(s.cidr)", public: isPublic, route_table: rt.id, route_table_name: rt.name,
+                         cidr: s.hasIPv4 ? "\(s.cidr)" : (s.ipv6Cidr?.description ?? "") + " (IPv6-only)", public: isPublic,
+                         route_table: rt.id, route_table_name: rt.name,
                          network_acl: acl.id, network_acl_name: acl.name)
         }
         let enis: [Topology.ENI] = m.enis.map { e in
@@ -166,7 +167,9 @@ extension RunReport {
             case .natGateway(let n): kind = "nat-gateway"; owner = m.natGateways[n].display
             case .vpcEndpoint(let v): kind = "vpc-endpoint"; owner = m.vpcEndpoints[v].display
             }
-            return .init(id: e.id, subnet: m.subnets[e.subnet].id, private_ip: "\(e.privateIP)", public_ip: ip(e.publicIP),
+            // An ENI in an IPv6-only subnet: its IPv6 address.
+            let address = m.subnets[e.subnet].hasIPv4 ? "\(e.privateIP)" : e.ipv6Address?.description ?? ""
+            return .init(id: e.id, subnet: m.subnets[e.subnet].id, private_ip: address, public_ip: ip(e.publicIP),
                          kind: kind, owner: owner, security_groups: e.securityGroups.map { m.securityGroups[$0].id })
         }
         return Topology(

@@ -3,6 +3,7 @@ enum ResourceKind: Int, CaseIterable {
     case vpc, internetGateway, routeTable, networkACL, securityGroup, subnet, natGateway, instance, eni, peeringConnection
     case transitGateway, tgwAttachment, tgwRouteTable, vpcEndpoint
     case vpnGateway, customerGateway, vpnConnection
+    case egressOnlyInternetGateway
 
     var title: String {
         switch self {
@@ -23,6 +24,7 @@ enum ResourceKind: Int, CaseIterable {
         case .vpnGateway: return "virtual private gateway"
         case .customerGateway: return "customer gateway"
         case .vpnConnection: return "VPN connection"
+        case .egressOnlyInternetGateway: return "egress-only internet gateway"
         }
     }
 
@@ -45,6 +47,7 @@ enum ResourceKind: Int, CaseIterable {
         case .vpnGateway: return "vgw-"
         case .customerGateway: return "cgw-"
         case .vpnConnection: return "vpn-"
+        case .egressOnlyInternetGateway: return "eigw-"
         }
     }
 
@@ -66,6 +69,7 @@ enum ResourceKind: Int, CaseIterable {
         case .vpnGateway: return "vpn_gateways"
         case .customerGateway: return "customer_gateways"
         case .vpnConnection: return "vpn_connections"
+        case .egressOnlyInternetGateway: return "egress_only_internet_gateways"
         }
     }
 }

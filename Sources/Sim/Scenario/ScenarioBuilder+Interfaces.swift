@@ -8,6 +8,7 @@ extension ScenarioBuilder {
     /// Claims an explicitly given private IP in `subnet` for `owner`.
     mutating func claim(_ address: IPv4Address, in subnet: Int, for owner: String, node: Node?, key: String) throws {
         let s = model.subnets[subnet]
+        try requireIPv4(subnet, for: "\(key) \(address)", node: node)
         guard s.cidr.contains(address) else {
             throw r.error(at: node, "\(key) \(address) is outside subnet \(s.id) (\(s.cidr))")
         }
@@ -43,6 +44,8 @@ extension ScenarioBuilder {
         for (eni, owner, node) in pendingAllocations {
             let subnet = model.enis[eni].subnet
             let s = model.subnets[subnet]
+            // An ENI in an IPv6-only subnet has no IPv4 address (an instance's; the others are refused there).
+            guard s.hasIPv4 else { continue }
             let last = UInt32(s.cidr.addressCount - 2)
             var chosen: IPv4Address?
             var offset: UInt32 = resume[subnet] ?? 4
@@ -86,6 +89,7 @@ extension ScenarioBuilder {
             let index = model.natGateways.count
             let (id, name) = try identify(&f, .natGateway, index: index)
             let subnet = try resolve(f.require("subnet"), .subnet, key: "subnet")
+            try requireIPv4(subnet, for: "NAT gateway \(id)", node: f["subnet"])
             let connectivity: NATGatewaySpec.Connectivity = try f["connectivity"].map {
                 try r.oneOf($0, key: "connectivity", [("public", .public), ("private", .private)])
             } ?? .public
@@ -151,7 +155,7 @@ extension ScenarioBuilder {
         for item in items {
             var f = try r.fields(item, what: "instance", allowed: [
                 "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "stack", "source_dest_check",
-                "forwarding", "nitro", "connection_tracking", "mtu", "network_interfaces",
+                "forwarding", "nitro", "connection_tracking", "mtu", "network_interfaces", "ipv6_address",
             ])
             let index = model.instances.count
             let (id, name) = try identify(&f, .instance, index: index)
@@ -167,6 +171,7 @@ extension ScenarioBuilder {
             if let n = f["connection_tracking"] { eniSpec.connectionTracking = try readConnectionTracking(n) }
             let eni = try addENI(eniSpec, node: item)
             if privateIP == nil { pendingAllocations.append((eni, owner, item)) }
+            try readInstanceIPv6(f, eni: eni, owner: owner)
             let mtu = try f.integer("mtu", range: 576...9001) ?? assumptions.instanceMTU
             var instance = Instance(id: id, name: name, eni: eni, stack: stack.withMTU(mtu))
             instance.mtu = mtu
@@ -297,7 +302,7 @@ extension ScenarioBuilder {
         var names: [String: Bool] = [:]
         for item in items {
             var f = try r.fields(item, what: "Lambda function", allowed: [
-                "name", "subnets", "security_groups", "timeout", "private_ips",
+                "name", "subnets", "security_groups", "timeout", "private_ips", "ipv6_allowed_for_dual_stack",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -324,6 +329,7 @@ extension ScenarioBuilder {
                               + "\(f.what)'s first subnet is in \(model.vpcs[vpc].id) (a function uses one VPC)")
             }
             let groups = try readGroups(f, subnetVPC: vpc, who: f.what, max: 5)
+            let dualStack = try readLambdaDualStack(f, subnets: subnets)
             let timeout = try f.integer("timeout", range: 1...900, what: "timeout") ?? 3
 
             var requested: [Int: (IPv4Address, Node)] = [:]
@@ -376,9 +382,12 @@ extension ScenarioBuilder {
                     }
                 }
                 enis[k] = eni
+                if dualStack { requestIPv6(eni: eni, owner: "the Lambda ENI \(model.enis[eni].id)", node: item) }
             }
-            model.lambdas.append(LambdaFunction(name: name, subnets: subnets, securityGroups: groups,
-                                                timeout: Int64(timeout) * 1_000_000_000, enis: enis))
+            var function = LambdaFunction(name: name, subnets: subnets, securityGroups: groups,
+                                          timeout: Int64(timeout) * 1_000_000_000, enis: enis)
+            function.ipv6AllowedForDualStack = dualStack
+            model.lambdas.append(function)
         }
     }
 }

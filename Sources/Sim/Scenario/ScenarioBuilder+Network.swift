@@ -7,7 +7,7 @@ extension ScenarioBuilder {
 
     mutating func readVPCs(_ items: [Node]) throws {
         for item in items {
-            var f = try r.fields(item, what: "VPC", allowed: ["id", "name", "cidr_blocks"])
+            var f = try r.fields(item, what: "VPC", allowed: ["id", "name", "cidr_blocks", "ipv6_cidr"])
             let index = model.vpcs.count
             let (id, name) = try identify(&f, .vpc, index: index)
             let blockNodes = try r.list(f.require("cidr_blocks"), key: "cidr_blocks")
@@ -24,8 +24,10 @@ extension ScenarioBuilder {
                 }
                 blocks.append(c)
             }
-            model.vpcs.append(VPC(id: id, name: name, cidrBlocks: blocks, mainRouteTable: -1, defaultNetworkACL: -1,
-                                  internetGateway: nil))
+            var vpc = VPC(id: id, name: name, cidrBlocks: blocks, mainRouteTable: -1, defaultNetworkACL: -1,
+                          internetGateway: nil)
+            if let n = f["ipv6_cidr"] { vpc.ipv6CidrBlocks = try readVPCIPv6Blocks(n, vpc: id) }
+            model.vpcs.append(vpc)
             vpcNodes.append(item)
         }
     }
@@ -74,12 +76,18 @@ extension ScenarioBuilder {
             }
             // A direction left out: the default NACL keeps AWS's rule 100 ALLOW all; a custom NACL starts empty
             // (only the implicit * DENY).
-            func rules(_ direction: String) throws -> [NACLRule] {
-                guard let n = f[direction] else { return isDefault ? [Self.allowAllNACLRule] : [] }
+            func rules(_ direction: String) throws -> (v4: [NACLRule], v6: [NACLIPv6Rule]) {
+                guard let n = f[direction] else {
+                    return isDefault ? ([Self.allowAllNACLRule], defaultNACLIPv6Rules(vpc)) : ([], [])
+                }
                 return try readNACLRules(n, direction: direction, acl: id)
             }
-            model.networkACLs.append(NetworkACLSpec(id: id, name: name, vpc: vpc, isDefault: isDefault,
-                                                inbound: try rules("inbound"), outbound: try rules("outbound")))
+            let inbound = try rules("inbound"), outbound = try rules("outbound")
+            var acl = NetworkACLSpec(id: id, name: name, vpc: vpc, isDefault: isDefault, inbound: inbound.v4,
+                                     outbound: outbound.v4)
+            acl.inboundIPv6 = inbound.v6
+            acl.outboundIPv6 = outbound.v6
+            model.networkACLs.append(acl)
         }
         // VPC-UG vpc-network-acls: every VPC comes with a default network ACL that allows all traffic.
         for v in model.vpcs.indices where model.vpcs[v].defaultNetworkACL < 0 {
@@ -89,8 +97,11 @@ extension ScenarioBuilder {
             }
             let index = model.networkACLs.count
             register(.networkACL, id: id, name: nil, index: index)
-            model.networkACLs.append(NetworkACLSpec(id: id, name: nil, vpc: v, isDefault: true,
-                                                inbound: [Self.allowAllNACLRule], outbound: [Self.allowAllNACLRule]))
+            var acl = NetworkACLSpec(id: id, name: nil, vpc: v, isDefault: true, inbound: [Self.allowAllNACLRule],
+                                     outbound: [Self.allowAllNACLRule])
+            acl.inboundIPv6 = defaultNACLIPv6Rules(v)
+            acl.outboundIPv6 = acl.inboundIPv6
+            model.networkACLs.append(acl)
             model.vpcs[v].defaultNetworkACL = index
         }
     }
@@ -103,7 +114,7 @@ extension ScenarioBuilder {
         var icmpType: Int?, icmpCode: Int?
         for key in ["icmp_type", "icmp_code"] {
             guard let n = f[key] else { continue }
-            guard proto == .number(.icmp) else {
+            guard proto == .number(.icmp) || proto == .number(.icmpv6) else {
                 throw r.error(at: f.keyNode(key), "\(key) applies only to icmp rules (this rule's protocol is "
                               + "\(proto.consoleName))")
             }
@@ -113,8 +124,9 @@ extension ScenarioBuilder {
         return (icmpType, icmpCode)
     }
 
-    func readNACLRules(_ node: Node, direction: String, acl: String) throws -> [NACLRule] {
+    func readNACLRules(_ node: Node, direction: String, acl: String) throws -> (v4: [NACLRule], v6: [NACLIPv6Rule]) {
         var out: [NACLRule] = []
+        var out6: [NACLIPv6Rule] = []
         var numbers: [Int: Bool] = [:]
         for item in try r.list(node, key: direction) {
             let f = try r.fields(item, what: "NACL rule", allowed: [
@@ -130,13 +142,21 @@ extension ScenarioBuilder {
             rf.what = "\(direction) rule \(number) of \(acl)"
             let (proto, ports) = try readProtocolAndPorts(rf)
             let (icmpType, icmpCode) = try readICMPTypeAndCode(rf, proto)
-            let cidr = try r.cidr(rf.require("cidr"), key: "cidr")
+            let cidr = try r.eitherCIDR(rf.require("cidr"), key: "cidr")
             let action: NACLRule.Action = try r.oneOf(rf.require("action"), key: "action",
                                                      [("allow", .allow), ("deny", .deny)])
-            out.append(NACLRule(number: number, proto: proto, ports: ports, icmpType: icmpType, icmpCode: icmpCode,
-                                cidr: cidr, action: action))
+            switch cidr {
+            case .v4(let cidr):
+                out.append(NACLRule(number: number, proto: proto, ports: ports, icmpType: icmpType, icmpCode: icmpCode,
+                                    cidr: cidr, action: action))
+            case .v6(let cidr):
+                // EC2 API CreateNetworkAclEntry: an entry has a CidrBlock or an Ipv6CidrBlock; its number is unique
+                // in its direction across both.
+                out6.append(NACLIPv6Rule(number: number, proto: proto, ports: ports, icmpType: icmpType,
+                                         icmpCode: icmpCode, cidr: cidr, action: action))
+            }
         }
-        return out.sorted { $0.number < $1.number }
+        return (out.sorted { $0.number < $1.number }, out6.sorted { $0.number < $1.number })
     }
 
     /// `protocol` (required) and `ports` (tcp and udp only; absent = all ports).
@@ -181,20 +201,27 @@ extension ScenarioBuilder {
     mutating func resolveSecurityGroupRules() throws {
         for (group, ingress, egress, _) in pendingSGRules {
             let sg = model.securityGroups[group]
-            if let ingress { model.securityGroups[group].ingress = try readSGRules(ingress, "ingress", sg) }
+            if let ingress {
+                (model.securityGroups[group].ingress, model.securityGroups[group].ingressIPv6)
+                    = try readSGRules(ingress, "ingress", sg)
+            }
             if let egress {
-                model.securityGroups[group].egress = try readSGRules(egress, "egress", sg)
+                (model.securityGroups[group].egress, model.securityGroups[group].egressIPv6)
+                    = try readSGRules(egress, "egress", sg)
             } else {
                 // VPC-UG security-groups: a new group has one outbound rule allowing all traffic.
                 model.securityGroups[group].egress = [
                     SecurityGroupRule(proto: .all, ports: nil, peer: .cidr(.anyIPv4), description: nil),
                 ]
+                model.securityGroups[group].egressIPv6 = defaultSGIPv6Egress(sg.vpc)
             }
         }
     }
 
-    func readSGRules(_ node: Node, _ direction: String, _ sg: SecurityGroupSpec) throws -> [SecurityGroupRule] {
+    func readSGRules(_ node: Node, _ direction: String, _ sg: SecurityGroupSpec) throws
+        -> ([SecurityGroupRule], [SecurityGroupIPv6Rule]) {
         var out: [SecurityGroupRule] = []
+        var out6: [SecurityGroupIPv6Rule] = []
         for (i, item) in try r.list(node, key: direction).enumerated() {
             var f = try r.fields(item, what: "security group rule", allowed: [
                 "protocol", "ports", "cidr", "security_group", "prefix_list", "description", "icmp_type", "icmp_code",
@@ -210,6 +237,10 @@ extension ScenarioBuilder {
                               + "prefix_list")
             }
             let peer: SecurityGroupRule.Peer
+            if let peer6 = try readSGIPv6Peer(f, key: peerKeys[0]) {
+                try appendSGIPv6Rule(f, peer6, proto: proto, ports: ports, item: item, direction: direction, to: &out6)
+                continue
+            }
             switch peerKeys[0] {
             case "cidr":
                 peer = .cidr(try r.cidr(f["cidr"]!, key: "cidr"))
@@ -255,7 +286,7 @@ extension ScenarioBuilder {
             }
             out.append(rule)
         }
-        return out
+        return (out, out6)
     }
 
     // MARK: Route tables
@@ -294,9 +325,14 @@ extension ScenarioBuilder {
             let rt = model.routeTables[table]
             var routes: [Route] = []
             var destinations = Set<IPv4CIDR>()  // a set, not a scan of `routes`: large tables stay linear
+            var routes6: [IPv6Route] = []
             for item in try r.list(node, key: "routes") {
                 let f = try r.fields(item, what: "route", allowed: ["destination", "target"])
                 let destNode = try f.require("destination")
+                if case .v6(let dest6) = try r.eitherCIDR(destNode, key: "destination") {
+                    try appendIPv6Route(dest6, destNode: destNode, target: f.require("target"), table: rt, to: &routes6)
+                    continue
+                }
                 let dest = try r.cidr(destNode, key: "destination")
                 if !destinations.insert(dest).inserted {
                     // EC2 API: RouteAlreadyExists.
@@ -311,6 +347,7 @@ extension ScenarioBuilder {
                 routes.append(route)
             }
             explicit[table] = routes
+            model.routeTables[table].ipv6Routes = routes6
         }
         for t in model.routeTables.indices {
             let explicitRoutes = explicit[t] ?? []
@@ -318,6 +355,7 @@ extension ScenarioBuilder {
                 .filter { c in !explicitRoutes.contains { $0.destination == c } }
                 .map { Route(destination: $0, target: .local) }
             model.routeTables[t].routes = locals + explicitRoutes + endpointRoutes(of: t, after: explicitRoutes)
+            addIPv6LocalRoutes(table: t)
         }
     }
 
@@ -352,9 +390,12 @@ extension ScenarioBuilder {
             }
             return .vpcEndpoint(e)
         }
-        if ref.hasPrefix("eigw-") {
-            throw r.error(at: node, "`\(ref)`: egress-only internet gateways take IPv6 routes only, and IPv6 is not "
-                          + "modeled yet")
+        if ref.hasPrefix("eigw-") || registry(.egressOnlyInternetGateway).byName[ref] != nil {
+            // EC2 API CreateRoute: EgressOnlyInternetGatewayId is "for IPv6 traffic only".
+            var id = ref
+            if case .one(let g) = registry(.egressOnlyInternetGateway).find(ref) { id = model.egressOnlyInternetGateways[g].id }
+            throw r.error(at: node, "route to \(destination) cannot target egress-only internet gateway \(id): it takes "
+                          + "IPv6 destinations only")
         }
         // Targets of kinds the model does not have are kept: a flow routed there ends `not-modeled`.
         if let kind = NotModeledTarget.kinds.first(where: { ref.hasPrefix($0.prefix) }), kind.prefix != "eni-",
@@ -440,40 +481,46 @@ extension ScenarioBuilder {
         var spans: [Int: [(first: UInt32, last: UInt32, subnet: Int)]] = [:]
         for item in items {
             var f = try r.fields(item, what: "subnet", allowed: [
-                "id", "name", "vpc", "cidr", "availability_zone", "route_table", "network_acl",
+                "id", "name", "vpc", "cidr", "availability_zone", "route_table", "network_acl", "ipv6_cidr",
+                "assign_ipv6_address_on_creation",
             ])
             let index = model.subnets.count
             let (id, name) = try identify(&f, .subnet, index: index)
             let vpc = try resolve(f.require("vpc"), .vpc, key: "vpc")
-            let cidrNode = try f.require("cidr")
-            let cidr = try r.cidr(cidrNode, key: "cidr")
-            guard model.vpcs[vpc].cidrBlocks.contains(where: { $0.contains(cidr) }) else {
-                throw r.error(at: cidrNode, "subnet \(cidr) is outside \(model.vpcs[vpc].id) (\(cidrList(vpc)))")
-            }
-            // VPC-UG subnet-sizing: between /16 and /28.
-            guard (16...28).contains(cidr.prefixLength) else {
-                throw r.error(at: cidrNode, "subnet \(cidr) is not between /16 and /28")
-            }
-            let first = cidr.first.rawValue, last = cidr.last.rawValue
-            let (position, overlapping) = { (vpcSpans: [(first: UInt32, last: UInt32, subnet: Int)]) -> (Int, Int?) in
-                var lo = 0, hi = vpcSpans.count  // the first span ending at or after `first`
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if vpcSpans[mid].last < first { lo = mid + 1 } else { hi = mid }
+            let ipv6 = try readSubnetIPv6(f, vpc: vpc, subnet: id)
+            // An IPv6-only subnet (EC2 API CreateSubnet Ipv6Native) has an ipv6_cidr and no cidr.
+            let hasIPv4 = f.has("cidr") || ipv6 == nil
+            let cidr = hasIPv4 ? try r.cidr(f.require("cidr"), key: "cidr") : Subnet.ipv6OnlyPlaceholder
+            if hasIPv4 {
+                let cidrNode = try f.require("cidr")
+                guard model.vpcs[vpc].cidrBlocks.contains(where: { $0.contains(cidr) }) else {
+                    throw r.error(at: cidrNode, "subnet \(cidr) is outside \(model.vpcs[vpc].id) (\(cidrList(vpc)))")
                 }
-                var overlapping: Int?  // the earliest in file order, as a scan of model.subnets would report
-                var i = lo
-                while i < vpcSpans.count, vpcSpans[i].first <= last {
-                    overlapping = min(overlapping ?? vpcSpans[i].subnet, vpcSpans[i].subnet)
-                    i += 1
+                // VPC-UG subnet-sizing: between /16 and /28.
+                guard (16...28).contains(cidr.prefixLength) else {
+                    throw r.error(at: cidrNode, "subnet \(cidr) is not between /16 and /28")
                 }
-                return (lo, overlapping)
-            }(spans[vpc] ?? [])
-            if let o = overlapping {
-                let other = model.subnets[o]
-                throw r.error(at: cidrNode, "subnets \(other.id) (\(other.cidr)) and \(id) (\(cidr)) overlap")
+                let first = cidr.first.rawValue, last = cidr.last.rawValue
+                let (position, overlapping) = { (vpcSpans: [(first: UInt32, last: UInt32, subnet: Int)]) -> (Int, Int?) in
+                    var lo = 0, hi = vpcSpans.count  // the first span ending at or after `first`
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        if vpcSpans[mid].last < first { lo = mid + 1 } else { hi = mid }
+                    }
+                    var overlapping: Int?  // the earliest in file order, as a scan of model.subnets would report
+                    var i = lo
+                    while i < vpcSpans.count, vpcSpans[i].first <= last {
+                        overlapping = min(overlapping ?? vpcSpans[i].subnet, vpcSpans[i].subnet)
+                        i += 1
+                    }
+                    return (lo, overlapping)
+                }(spans[vpc] ?? [])
+                if let o = overlapping {
+                    let other = model.subnets[o]
+                    throw r.error(at: cidrNode, "subnets \(other.id) (\(other.cidr)) and \(id) (\(cidr)) overlap")
+                }
+                spans[vpc, default: []].insert((first, last, index), at: position)
             }
-            spans[vpc, default: []].insert((first, last, index), at: position)
             let az = try f.word("availability_zone") ?? "us-east-1a"
             var routeTable: Int?
             if let n = f["route_table"] {
@@ -495,8 +542,12 @@ extension ScenarioBuilder {
                 }
                 acl = a
             }
-            model.subnets.append(Subnet(id: id, name: name, vpc: vpc, cidr: cidr, availabilityZone: az,
-                                        routeTable: routeTable, networkACL: acl))
+            var subnet = Subnet(id: id, name: name, vpc: vpc, cidr: cidr, availabilityZone: az, routeTable: routeTable,
+                                networkACL: acl)
+            subnet.ipv6Cidr = ipv6?.cidr
+            subnet.hasIPv4 = hasIPv4
+            subnet.assignIPv6OnCreation = ipv6?.assign ?? false
+            model.subnets.append(subnet)
         }
     }
 }

@@ -11,7 +11,7 @@ extension ScenarioBuilder {
         var addresses: [UInt32: String] = [:]
         for (i, h) in model.outsideHosts.enumerated() {
             names[h.id] = i
-            addresses[h.address.rawValue] = h.id
+            if h.hasIPv4 { addresses[h.address.rawValue] = h.id }
         }
         for item in items { model.outsideHosts.append(try readOutsideHost(item, names: &names, addresses: &addresses)) }
     }
@@ -23,19 +23,21 @@ extension ScenarioBuilder {
             + [("closed", .closed), ("silent", .silent), ("hang", .listen(app: "hang"))]
         do {
             var f = try r.fields(item, what: what, allowed: [
-                "name", "ip", "rtt_ms", "bandwidth", "ports", "other_ports", "stack", "mtu", "path_mtu",
+                "name", "ip", "rtt_ms", "bandwidth", "ports", "other_ports", "stack", "mtu", "path_mtu", "ipv6",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
             guard names[name] == nil else { throw r.error(at: nameNode, "duplicate outside host name '\(name)'") }
             names[name] = names.count
             f.what = "\(what) \(name)"
-            let ipNode = try f.require("ip")
-            let ip = try r.address(ipNode, key: "ip")
-            if let holder = addresses[ip.rawValue] {
-                throw r.error(at: ipNode, "ip \(ip) is already used by outside host \(holder)")
+            let ipv6 = try readOutsideHostIPv6(f, name: name)
+            let ip = f.has("ip") || ipv6 == nil ? try r.address(f.require("ip"), key: "ip") : IPv4Address.any
+            if let ipNode = f["ip"] {
+                if let holder = addresses[ip.rawValue] {
+                    throw r.error(at: ipNode, "ip \(ip) is already used by outside host \(holder)")
+                }
+                addresses[ip.rawValue] = name
             }
-            addresses[ip.rawValue] = name
             var rtt = assumptions.internetRTT
             if let n = f["rtt_ms"] {
                 let s = try r.string(n, key: "rtt_ms")
@@ -69,6 +71,8 @@ extension ScenarioBuilder {
                                    stack: try readStack(f).withMTU(mtu), mac: ScenarioValues.mac(hashing: name))
             host.bandwidth = bandwidth
             host.mtu = mtu
+            host.ipv6Address = ipv6
+            host.hasIPv4 = f.has("ip")
             if let n = f["path_mtu"] {
                 host.pathMTU = try r.integer(n, key: "path_mtu", range: 576...9001)
                 guard host.pathMTU < mtu else {
@@ -100,6 +104,7 @@ extension ScenarioBuilder {
             f.what = "flow '\(name)'"
             let (source, sourceLabel, spread) = try readSource(f.require("from"), flow: name)
             let (destination, listening) = try readDestination(f.require("to"), flow: name, source: source)
+            try refuseIPv6Flow(source: source, sourceNode: f.require("from"), destinationNode: f.require("to"), flow: name)
             let app: AppProfile
             if let n = f["app"] {
                 app = try r.oneOf(n, key: "app", AppProfile.allCases.map { ($0.rawValue, $0) })
@@ -240,6 +245,7 @@ extension ScenarioBuilder {
             throw r.error(at: node, "flow '\(flow)': destination '\(text)' needs a port (host:port)")
         }
         let host = String(text[..<colon]), portText = String(text[text.index(after: colon)...])
+        try refuseIPv6Destination(host, node: node, flow: flow)
         guard let port = UInt16(portText), port >= 1 else {
             throw r.error(at: node, "flow '\(flow)': invalid port '\(portText)' in '\(text)' (expected 1-65535)")
         }

@@ -162,6 +162,7 @@ extension ScenarioBuilder {
             let subnet = model.tgwAttachments[a].subnets[k]
             let s = model.subnets[subnet]
             let owner = "transit gateway attachment \(model.tgwAttachments[a].id)"
+            try requireIPv4(subnet, for: owner, node: node)
             var chosen: IPv4Address?
             var offset: UInt32 = 4
             while offset <= UInt32(s.cidr.addressCount - 2) {

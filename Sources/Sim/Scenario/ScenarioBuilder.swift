@@ -36,12 +36,19 @@ struct ScenarioBuilder {
     /// Transit gateway attachments' `network_interface_ids` entries, checked once every ENI is read
     /// (`checkAttachmentENIIDs`).
     var pendingAttachmentENIIDs: [(attachment: Int, index: Int, node: Node)] = []
+    /// IPv6 addresses taken in each subnet, and ENIs whose IPv6 address is still to be chosen
+    /// (ScenarioBuilder+IPv6.swift).
+    var usedIPv6: [Int: [IPv6Address: String]] = [:]
+    var pendingIPv6Allocations: [(eni: Int, owner: String, node: Node)] = []
+    /// Subnets' IPv6 /64s, for the overlap check.
+    var ipv6Subnets: [IPv6CIDR: Int] = [:]
 
     static let topKeys = [
         "name", "description", "seed", "start_time", "assumptions", "vpcs", "internet_gateways", "route_tables",
         "network_acls", "security_groups", "subnets", "nat_gateways", "transit_gateways", "lambdas", "instances",
         "outside_hosts", "flows", "generators", "flow_logs", "peering_connections", "vpc_endpoints", "invented",
         "vpn_gateways", "customer_gateways", "vpn_connections", "onprem_networks", "include",
+        "egress_only_internet_gateways",
     ]
 
     init(reader: YAMLReader) { r = reader }
@@ -94,6 +101,7 @@ struct ScenarioBuilder {
         try readVPCs(top.list("vpcs") ?? [])
         try readPeeringConnections(top.list("peering_connections") ?? [], region: flowLogs.region)
         try readInternetGateways(top.list("internet_gateways") ?? [])
+        try readEgressOnlyInternetGateways(top.list("egress_only_internet_gateways") ?? [])
         try readNetworkACLs(top.list("network_acls") ?? [])
         try readSecurityGroups(top.list("security_groups") ?? [])
         try readRouteTables(top.list("route_tables") ?? [])
@@ -108,6 +116,7 @@ struct ScenarioBuilder {
         try readLambdas(top.list("lambdas") ?? [])
         try readInterfaceEndpoints()
         try allocatePendingAddresses()
+        try allocatePendingIPv6Addresses()
         try allocateAttachmentAddresses()
         try checkAttachmentENIIDs()
         try resolveSecurityGroupRules()

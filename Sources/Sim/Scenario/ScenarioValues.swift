@@ -231,6 +231,7 @@ enum ScenarioValues {
         case "tcp": return .number(.tcp)
         case "udp": return .number(.udp)
         case "icmp": return .number(.icmp)
+        case "icmpv6": return .number(.icmpv6)
         default:
             guard text.allSatisfy(\.isASCIIDigitChar), let n = UInt8(text) else { return nil }
             return .number(IPProtocol(rawValue: n))

@@ -140,7 +140,7 @@ struct YAMLReader {
 
     func cidr(_ node: Node, key: String) throws -> IPv4CIDR {
         let s = try string(node, key: key)
-        if Self.looksLikeIPv6(s) { throw error(at: node, Self.ipv6NotModeled(s)) }
+        if Self.looksLikeIPv6(s) { throw error(at: node, Self.ipv6WhereIPv4(s, key: key)) }
         do {
             return try IPv4CIDR(parsing: s)
         } catch let e as IPv4CIDR.ParseError {
@@ -151,7 +151,7 @@ struct YAMLReader {
     func address(_ node: Node, key: String) throws -> IPv4Address {
         let s = try string(node, key: key)
         guard let a = IPv4Address(s) else {
-            if Self.looksLikeIPv6(s) { throw error(at: node, Self.ipv6NotModeled(s)) }
+            if Self.looksLikeIPv6(s) { throw error(at: node, Self.ipv6WhereIPv4(s, key: key)) }
             throw error(at: node, "invalid IPv4 address '\(s)' for '\(key)'")
         }
         return a
@@ -164,9 +164,10 @@ struct YAMLReader {
             && s.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "/" }
     }
 
-    /// An IPv6 address or CIDR where the scenario format takes IPv4: the model carries IPv4 only.
-    static func ipv6NotModeled(_ s: String) -> String {
-        "`\(s)`: IPv6 is not modeled yet (routes, rules and flows are IPv4 only; leave it out)"
+    /// An IPv6 address or CIDR in a field that takes IPv4 only; where the IPv6 one goes, when there is one
+    /// (YAMLFields+IPv6.swift).
+    static func ipv6WhereIPv4(_ s: String, key: String) -> String {
+        "`\(s)` is IPv6 where '\(key)' takes IPv4 " + (ipv6Keys[key].map { "(\($0))" } ?? "(IPv6 is not modeled there yet)")
     }
 
     /// The closest allowed key within edit distance 2 (or a third of the word), for "did you mean".

@@ -1,0 +1,373 @@
+import Packets
+import Yams
+
+/// The IPv6 half of a dual-stack scenario: VPC and subnet IPv6 blocks, egress-only internet gateways, IPv6 routes
+/// and rules, the IPv6 addresses of ENIs and outside hosts — read and checked into the model (DualStack.swift).
+/// Packets cross the network over IPv4 only: a flow that would need an IPv6 packet is refused here, never run.
+extension ScenarioBuilder {
+    // MARK: VPCs and subnets
+
+    /// A VPC's `ipv6_cidr`: one block or a list. VPC-UG vpc-cidr-blocks: an Amazon-provided IPv6 block is a /56;
+    /// one from IPAM or BYOIP is between /44 and /60. AWS allows up to five per VPC.
+    func readVPCIPv6Blocks(_ node: Node, vpc: String) throws -> [IPv6CIDR] {
+        let nodes: [Node]
+        if case .sequence(let s) = node { nodes = Array(s) } else { nodes = [node] }
+        guard !nodes.isEmpty else { throw r.error(at: node, "ipv6_cidr of VPC \(vpc) is empty (leave the key out)") }
+        var blocks: [IPv6CIDR] = []
+        for n in nodes {
+            let c = try r.ipv6CIDR(n, key: "ipv6_cidr")
+            guard (44...60).contains(c.prefixLength) else {
+                throw r.error(at: n, "VPC IPv6 block \(c) is not between /44 and /60 (an Amazon-provided block is a /56)")
+            }
+            if let other = blocks.first(where: { $0.overlaps(c) }) {
+                throw r.error(at: n, "IPv6 block \(c) overlaps \(other) of VPC \(vpc)")
+            }
+            blocks.append(c)
+        }
+        guard blocks.count <= 5 else { throw r.error(at: node, "VPC \(vpc) has \(blocks.count) IPv6 blocks; at most 5 are allowed") }
+        return blocks
+    }
+
+    /// A subnet's `ipv6_cidr` (a /64 inside one of its VPC's IPv6 blocks, VPC-UG subnet-sizing "IPv6 subnet CIDR
+    /// blocks") and `assign_ipv6_address_on_creation` (AWS's default false; an IPv6-only subnet requires true, so
+    /// there it defaults to true). nil for a subnet without IPv6.
+    mutating func readSubnetIPv6(_ f: YAMLFields, vpc: Int, subnet id: String) throws -> (cidr: IPv6CIDR, assign: Bool)? {
+        guard let n = f["ipv6_cidr"] else {
+            if let k = f.keyNode("assign_ipv6_address_on_creation") {
+                throw r.error(at: k, "subnet \(id) has no ipv6_cidr: assign_ipv6_address_on_creation needs one")
+            }
+            return nil
+        }
+        let c = try r.ipv6CIDR(n, key: "ipv6_cidr")
+        let v = model.vpcs[vpc]
+        guard !v.ipv6CidrBlocks.isEmpty else {
+            throw r.error(at: n, "subnet IPv6 block \(c) needs an IPv6 block on \(v.id) (its ipv6_cidr)")
+        }
+        guard c.prefixLength == 64 else { throw r.error(at: n, "subnet IPv6 block \(c) is not a /64") }
+        guard v.ipv6CidrBlocks.contains(where: { $0.contains(c) }) else {
+            throw r.error(at: n, "subnet IPv6 block \(c) is outside \(v.id)'s IPv6 blocks "
+                          + "(\(v.ipv6CidrBlocks.map(\.description).joined(separator: ", ")))")
+        }
+        // Every subnet block is a /64: two overlap only when they are the same block.
+        if let other = ipv6Subnets[c] {
+            throw r.error(at: n, "subnets \(model.subnets[other].id) and \(id) have the same IPv6 block \(c)")
+        }
+        ipv6Subnets[c] = model.subnets.count
+        let ipv6Only = !f.has("cidr")
+        let assign = try f.bool("assign_ipv6_address_on_creation") ?? ipv6Only
+        if ipv6Only, !assign {
+            // EC2 API ModifySubnetAttribute: an IPv6-only subnet must have AssignIpv6AddressOnCreation on.
+            throw r.error(at: f["assign_ipv6_address_on_creation"],
+                          "subnet \(id) is IPv6-only (no cidr): assign_ipv6_address_on_creation must be true")
+        }
+        return (c, assign)
+    }
+
+    /// A resource that needs an IPv4 address in `subnet`: refused in an IPv6-only subnet.
+    func requireIPv4(_ subnet: Int, for what: String, node: Node?) throws {
+        let s = model.subnets[subnet]
+        guard !s.hasIPv4 else { return }
+        throw r.error(at: node, "subnet \(s.id) is IPv6-only (no cidr): \(what) needs an IPv4 address")
+    }
+
+    // MARK: Egress-only internet gateways
+
+    mutating func readEgressOnlyInternetGateways(_ items: [Node]) throws {
+        for item in items {
+            var f = try r.fields(item, what: "egress-only internet gateway", allowed: ["id", "name", "vpc"])
+            let index = model.egressOnlyInternetGateways.count
+            let (id, name) = try identify(&f, .egressOnlyInternetGateway, index: index)
+            let n = try f.require("vpc")
+            let v = try resolve(n, .vpc, key: "vpc")
+            if let existing = model.vpcs[v].egressOnlyInternetGateway {
+                // EC2 API CreateEgressOnlyInternetGateway: one per VPC.
+                throw r.error(at: n, "\(model.vpcs[v].id) already has egress-only internet gateway "
+                              + "\(model.egressOnlyInternetGateways[existing].id) (a VPC takes only one)")
+            }
+            model.vpcs[v].egressOnlyInternetGateway = index
+            model.egressOnlyInternetGateways.append(EgressOnlyInternetGatewaySpec(id: id, name: name, vpc: v))
+        }
+    }
+
+    // MARK: NACL and security-group defaults
+
+    /// VPC-UG default-network-acl: the default network ACL allows all IPv6 traffic both ways too (rule 101,
+    /// `::/0`) when the VPC has an IPv6 block.
+    func defaultNACLIPv6Rules(_ vpc: Int) -> [NACLIPv6Rule] {
+        guard !model.vpcs[vpc].ipv6CidrBlocks.isEmpty else { return [] }
+        return [NACLIPv6Rule(number: 101, proto: .all, ports: nil, icmpType: nil, icmpCode: nil, cidr: .anyIPv6,
+                             action: .allow)]
+    }
+
+    /// VPC-UG default-security-group and security-group-rules: in a VPC with an IPv6 block a group's outbound
+    /// rules also allow all IPv6 traffic (`::/0`), a rule of its own.
+    func defaultSGIPv6Egress(_ vpc: Int) -> [SecurityGroupIPv6Rule] {
+        guard !model.vpcs[vpc].ipv6CidrBlocks.isEmpty else { return [] }
+        return [SecurityGroupIPv6Rule(proto: .all, ports: nil, peer: .cidr(.anyIPv6), description: nil)]
+    }
+
+    /// A security-group rule's peer when it is IPv6: a `cidr` written as IPv6, or a `prefix_list` whose `cidrs`
+    /// are IPv6 (a prefix list holds one address family: EC2 API CreateManagedPrefixList AddressFamily). nil for
+    /// an IPv4 peer or a group reference.
+    func readSGIPv6Peer(_ f: YAMLFields, key: String) throws -> SecurityGroupIPv6Rule.Peer? {
+        switch key {
+        case "cidr":
+            guard case .v6(let c) = try r.eitherCIDR(f["cidr"]!, key: "cidr") else { return nil }
+            return .cidr(c)
+        case "prefix_list":
+            guard case .mapping(let m) = f["prefix_list"]!, let list = m["cidrs"], case .sequence(let items) = list,
+                  let first = items.first, case .scalar(let s) = first, YAMLReader.looksLikeIPv6(s.string) else {
+                return nil
+            }
+            let pf = try r.fields(f["prefix_list"]!, what: "prefix list", key: "prefix_list", allowed: ["id", "cidrs"])
+            let plNode = try pf.require("id")
+            let plID = try r.word(plNode, key: "id")
+            guard plID.hasPrefix("pl-"), plID.count > 3 else {
+                throw r.error(at: plNode, "prefix list id '\(plID)' must start with 'pl-'")
+            }
+            var cidrs: [IPv6CIDR] = []
+            for n in items {
+                if case .scalar(let t) = n, !YAMLReader.looksLikeIPv6(t.string) {
+                    throw r.error(at: n, "prefix list \(plID) mixes IPv4 and IPv6 entries (a prefix list has one "
+                                  + "address family)")
+                }
+                cidrs.append(try r.ipv6CIDR(n, key: "cidrs"))
+            }
+            return .prefixList(id: plID, cidrs: cidrs)
+        default:
+            return nil
+        }
+    }
+
+    func appendSGIPv6Rule(_ f: YAMLFields, _ peer: SecurityGroupIPv6Rule.Peer, proto: ProtocolMatch, ports: PortRange?,
+                          item: Node, direction: String, to out: inout [SecurityGroupIPv6Rule]) throws {
+        let (icmpType, icmpCode) = try readICMPTypeAndCode(f, proto)
+        let rule = SecurityGroupIPv6Rule(proto: proto, ports: ports, peer: peer, description: try f.string("description"),
+                                         icmpType: icmpType, icmpCode: icmpCode)
+        if out.contains(where: { $0.proto == rule.proto && $0.ports == rule.ports && $0.peer == rule.peer
+                                 && $0.icmpType == rule.icmpType && $0.icmpCode == rule.icmpCode }) {
+            // EC2 API: InvalidPermission.Duplicate.
+            throw r.error(at: item, "\(f.what) duplicates another \(direction) rule for the same IPv6 peer")
+        }
+        out.append(rule)
+    }
+
+    // MARK: Routes
+
+    /// A route to an IPv6 destination (VPC-UG VPC_Route_Tables: IPv4 and IPv6 routes are matched separately).
+    func appendIPv6Route(_ dest: IPv6CIDR, destNode: Node, target node: Node, table rt: RouteTableSpec,
+                         to out: inout [IPv6Route]) throws {
+        if out.contains(where: { $0.destination == dest }) {
+            throw r.error(at: destNode, "route table \(rt.id) already has a route to \(dest)")
+        }
+        out.append(IPv6Route(destination: dest, target: try resolveIPv6RouteTarget(node, destination: dest, table: rt)))
+    }
+
+    func resolveIPv6RouteTarget(_ node: Node, destination: IPv6CIDR, table rt: RouteTableSpec) throws -> IPv6Route.Target {
+        let ref = try r.word(node, key: "target")
+        let vpc = model.vpcs[rt.vpc]
+        let blocks = vpc.ipv6CidrBlocks.map(\.description).joined(separator: ", ")
+        if ref == "local" {
+            guard vpc.ipv6CidrBlocks.contains(destination) else {
+                throw r.error(at: node, "a local route's destination must be a CIDR block of \(vpc.id) "
+                              + "(\(blocks.isEmpty ? cidrList(rt.vpc) : cidrList(rt.vpc) + ", " + blocks)), not \(destination)")
+            }
+            return .common(.local)
+        }
+        if ref.hasPrefix("eigw-") || registry(.egressOnlyInternetGateway).byName[ref] != nil {
+            guard let own = vpc.egressOnlyInternetGateway else {
+                throw r.error(at: node, "route to \(destination) targets egress-only internet gateway \(ref), but "
+                              + "\(vpc.id) has none")
+            }
+            let g = try resolve(node, .egressOnlyInternetGateway, key: "target", role: "route target")
+            guard g == own else {
+                throw r.error(at: node, "route target \(model.egressOnlyInternetGateways[g].id) is in "
+                              + "\(model.vpcs[model.egressOnlyInternetGateways[g].vpc].id), not \(vpc.id) of route table "
+                              + "\(rt.id)")
+            }
+            try requireOutsideVPC6(destination, node: node, vpc: rt.vpc, target: model.egressOnlyInternetGateways[g].id)
+            return .egressOnlyInternetGateway(g)
+        }
+        // Every other target as for an IPv4 route (the IPv4 destination checks pass for 0.0.0.0/0), then the
+        // IPv6 destination's own checks.
+        let target = try resolveRouteTarget(node, destination: .anyIPv4, table: rt)
+        switch target {
+        case .natGateway(let i):
+            // VPC-UG nat-gateway-nat64-dns64: a NAT gateway takes IPv6 traffic only to the NAT64 prefix.
+            guard IPv6CIDR.nat64.contains(destination) else {
+                throw r.error(at: node, "route to \(destination) cannot target NAT gateway \(model.natGateways[i].id): "
+                              + "a NAT gateway takes IPv6 routes only within the NAT64 prefix \(IPv6CIDR.nat64)")
+            }
+        case .internetGateway, .peeringConnection, .peering, .transitGateway, .vpnGateway:
+            try requireOutsideVPC6(destination, node: node, vpc: rt.vpc, target: IPv6Route.Target.common(target).id(model))
+        case .notModeled(let id) where !id.hasPrefix("vpce-"):
+            try requireOutsideVPC6(destination, node: node, vpc: rt.vpc, target: id)
+        default:
+            break
+        }
+        return .common(target)
+    }
+
+    /// As `requireOutsideVPC`, for the VPC's IPv6 blocks.
+    func requireOutsideVPC6(_ destination: IPv6CIDR, node: Node, vpc: Int, target: String) throws {
+        if let block = model.vpcs[vpc].ipv6CidrBlocks.first(where: { $0.contains(destination) }) {
+            throw r.error(at: node, "route to \(destination) lies within \(model.vpcs[vpc].id)'s IPv6 block \(block) "
+                          + "and cannot target \(target)")
+        }
+    }
+
+    /// The implicit `local` route for every IPv6 block of the table's VPC it does not route explicitly, first.
+    mutating func addIPv6LocalRoutes(table t: Int) {
+        let explicit = model.routeTables[t].ipv6Routes
+        let locals = model.vpcs[model.routeTables[t].vpc].ipv6CidrBlocks
+            .filter { c in !explicit.contains { $0.destination == c } }
+            .map { IPv6Route(destination: $0, target: .common(.local)) }
+        model.routeTables[t].ipv6Routes = locals + explicit
+    }
+
+    // MARK: Addresses
+
+    /// An instance's `ipv6_address` (claimed in its subnet's /64), or one allocated later when its subnet assigns
+    /// IPv6 addresses on creation.
+    mutating func readInstanceIPv6(_ f: YAMLFields, eni: Int, owner: String) throws {
+        let subnet = model.enis[eni].subnet
+        if let n = f["ipv6_address"] {
+            let a = try r.ipv6Address(n, key: "ipv6_address")
+            try claimIPv6(a, in: subnet, for: owner, node: n)
+            model.enis[eni].ipv6Address = a
+        } else if model.subnets[subnet].assignIPv6OnCreation {
+            requestIPv6(eni: eni, owner: owner, node: f.node)
+        }
+    }
+
+    /// `ipv6_allowed_for_dual_stack` (Lambda API VpcConfig Ipv6AllowedForDualStack): every subnet of the function
+    /// must be dual-stack (Lambda-DG configuration-vpc, "IPv6 support": "all subnets … must have an IPv6 CIDR").
+    /// A Lambda function in an IPv6-only subnet is refused (Lambda needs IPv4 in its subnets).
+    func readLambdaDualStack(_ f: YAMLFields, subnets: [Int]) throws -> Bool {
+        let subnetsNode = f["subnets"]
+        let items = try subnetsNode.map { try r.list($0, key: "subnets") } ?? []
+        for (s, n) in zip(subnets, items) { try requireIPv4(s, for: f.what, node: n) }
+        guard let n = f["ipv6_allowed_for_dual_stack"], try r.bool(n, key: "ipv6_allowed_for_dual_stack") else {
+            return false
+        }
+        for (s, item) in zip(subnets, items) where model.subnets[s].ipv6Cidr == nil {
+            throw r.error(at: item, "\(f.what) allows IPv6 for dual stack, but its subnet \(model.subnets[s].id) has no "
+                          + "ipv6_cidr")
+        }
+        return true
+    }
+
+    /// Queues an IPv6 address for `eni` (once, however many functions share it).
+    mutating func requestIPv6(eni: Int, owner: String, node: Node) {
+        guard model.enis[eni].ipv6Address == nil, !pendingIPv6Allocations.contains(where: { $0.eni == eni }) else { return }
+        pendingIPv6Allocations.append((eni, owner, node))
+    }
+
+    mutating func claimIPv6(_ address: IPv6Address, in subnet: Int, for owner: String, node: Node) throws {
+        let s = model.subnets[subnet]
+        guard let c = s.ipv6Cidr else {
+            throw r.error(at: node, "ipv6_address \(address) needs an IPv6 block on subnet \(s.id) (its ipv6_cidr)")
+        }
+        guard c.contains(address) else {
+            throw r.error(at: node, "ipv6_address \(address) is outside subnet \(s.id) (\(c))")
+        }
+        // VPC-UG subnet-sizing: the first four and the last IPv6 address of a subnet block are reserved too.
+        let offset = address.low & ~IPv6CIDR.mask(64).low
+        guard offset >= 4, address != c.last else {
+            throw r.error(at: node, "ipv6_address \(address) is reserved by AWS in subnet \(s.id) (\(c)): the first "
+                          + "four addresses and the last cannot be assigned")
+        }
+        if let holder = usedIPv6[subnet]?[address] {
+            throw r.error(at: node, "ipv6_address \(address) is already used by \(holder)")
+        }
+        usedIPv6[subnet, default: [:]][address] = owner
+    }
+
+    /// Gives every queued ENI the lowest free IPv6 address of its subnet's /64 from ::4 upward, in queue order,
+    /// after the explicit ones are claimed (as `allocatePendingAddresses` does for IPv4). AWS picks them at
+    /// random; the model's are deterministic.
+    mutating func allocatePendingIPv6Addresses() throws {
+        var resume: [Int: UInt64] = [:]
+        for (eni, owner, _) in pendingIPv6Allocations {
+            let subnet = model.enis[eni].subnet
+            guard let c = model.subnets[subnet].ipv6Cidr else { continue }
+            var offset = resume[subnet] ?? 4
+            while usedIPv6[subnet]?[IPv6Address(high: c.network.high, low: offset)] != nil { offset += 1 }
+            let a = IPv6Address(high: c.network.high, low: offset)
+            resume[subnet] = offset + 1
+            usedIPv6[subnet, default: [:]][a] = owner
+            model.enis[eni].ipv6Address = a
+        }
+        pendingIPv6Allocations = []
+    }
+
+    // MARK: Outside hosts
+
+    /// An outside host's `ipv6` address; an on-premises host takes none (the VPN is modeled over IPv4).
+    func readOutsideHostIPv6(_ f: YAMLFields, name: String) throws -> IPv6Address? {
+        guard let n = f["ipv6"] else { return nil }
+        if f.what.hasPrefix("on-premises") {
+            throw r.error(at: f.keyNode("ipv6"), "\(f.what): ipv6 is for hosts on the internet (VPN connections are "
+                          + "modeled over IPv4)")
+        }
+        let a = try r.ipv6Address(n, key: "ipv6")
+        if let other = model.outsideHosts.first(where: { $0.ipv6Address == a }) {
+            throw r.error(at: n, "ipv6 \(a) is already used by outside host \(other.id)")
+        }
+        return a
+    }
+
+    // MARK: Flows
+
+    /// The message for a flow that would need IPv6 packets.
+    static func ipv6TrafficNotModeled(_ flow: String, _ why: String) -> String {
+        "flow '\(flow)': IPv6 traffic is not modeled yet (\(why)); flows run over IPv4 only"
+    }
+
+    /// A destination written as an IPv6 address ("[2001:db8::10]:22").
+    func refuseIPv6Destination(_ host: String, node: Node, flow: String) throws {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        guard YAMLReader.looksLikeIPv6(bare) || IPv6Address(bare) != nil else { return }
+        throw r.error(at: node, Self.ipv6TrafficNotModeled(flow, "the destination \(bare) is an IPv6 address"))
+    }
+
+    /// A flow from or to an endpoint that has no IPv4 address (an IPv6-only outside host, an instance in an
+    /// IPv6-only subnet).
+    func refuseIPv6Flow(source: FlowSource, sourceNode: Node, destinationNode: Node, flow: String) throws {
+        switch source {
+        case .instance(let i):
+            let s = model.subnets[model.enis[model.instances[i].eni].subnet]
+            if !s.hasIPv4 {
+                throw r.error(at: sourceNode, Self.ipv6TrafficNotModeled(flow, "instance \(model.instances[i].id) is in "
+                                                                           + "IPv6-only subnet \(s.id)"))
+            }
+        case .outsideHost(let h) where !model.outsideHosts[h].hasIPv4:
+            throw r.error(at: sourceNode, Self.ipv6TrafficNotModeled(flow, "host \(model.outsideHosts[h].id) has an "
+                                                                       + "IPv6 address only"))
+        default:
+            break
+        }
+        let text = try r.word(destinationNode, key: "to")
+        guard let colon = text.lastIndex(of: ":") else { return }
+        let hits = endpoints(named: String(text[..<colon]))
+        guard hits.count == 1 else { return }
+        switch hits[0] {
+        case .instance(let i):
+            let s = model.subnets[model.enis[model.instances[i].eni].subnet]
+            if !s.hasIPv4 {
+                throw r.error(at: destinationNode, Self.ipv6TrafficNotModeled(
+                    flow, "instance \(model.instances[i].id) is in IPv6-only subnet \(s.id)"))
+            }
+        case .host(let h) where !model.outsideHosts[h].hasIPv4:
+            throw r.error(at: destinationNode, Self.ipv6TrafficNotModeled(
+                flow, "host \(model.outsideHosts[h].id) has an IPv6 address only"))
+        default:
+            break
+        }
+    }
+}
+
+extension Subnet {
+    /// The `cidr` of an IPv6-only subnet: a block the model never allocates from (`hasIPv4` is false).
+    public static let ipv6OnlyPlaceholder = IPv4CIDR(containing: .any, prefixLength: 32)
+}
