@@ -339,6 +339,9 @@ public struct Assumptions: Sendable, Equatable {
     /// ("Site-to-Site VPN does not support Path MTU Discovery"); TCP SYNs through the tunnel have their MSS
     /// clamped to this less 40.
     public var vpnTunnelMTU: Int = 1446
+    /// How long a receiver keeps the fragments of an incomplete datagram before discarding them: Linux
+    /// net.ipv4.ipfrag_time, 30 s (Documentation/networking/ip-sysctl.rst; RFC 791 suggests 15 s).
+    public var fragmentReassemblyTimeout: Int64 = 30_000_000_000
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -400,6 +403,8 @@ public struct Assumptions: Sendable, Equatable {
             ("tgw_sends_frag_needed", String(tgwSendsFragNeeded),
              "AWS N&CD blog, Nov 2024 (TGW sends FragNeeded for VPC attachments); before: silent drop"),
             ("vpn_tunnel_mtu", String(vpnTunnelMTU), "VPN-UG vpn-limits (inner MTU 1446, 1438 with NAT-T)"),
+            ("fragment_reassembly_timeout_s", String(fragmentReassemblyTimeout / 1_000_000_000),
+             "Linux net.ipv4.ipfrag_time default"),
         ]
     }
 }

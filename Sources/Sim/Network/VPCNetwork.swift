@@ -109,6 +109,7 @@ public final class VPCNetwork {
         self.model = model
         self.assumptions = assumptions
         natSettings = NATGateway.Settings(assumptions)
+        reassembly.timeout = assumptions.fragmentReassemblyTimeout
         self.scheduler = scheduler
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         tables = HopTables(model)
