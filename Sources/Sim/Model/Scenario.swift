@@ -72,9 +72,18 @@ public enum AppProfile: String, Sendable, CaseIterable {
     case http
     /// An OpenSSH 9.2 `sftp` session listing a directory, message for message as in the linux-netns reference.
     case sftpList = "sftp-ls"
+    /// UDP datagrams of `size` bytes, `count` of them 1 s apart, each answered by the server with `reply_size`
+    /// bytes (`DatagramClient`).
+    case udp
+    /// ICMP echo requests with `size` bytes of data (ping -s), `count` of them 1 s apart, as iputils ping sends
+    /// them (`DatagramClient`).
+    case ping
 
     /// Whether the application speaks SSH (banners, authentication readiness).
     public var isSSH: Bool { self == .sftp || self == .sftpList }
+
+    /// Whether the flow is datagrams (UDP, ICMP echo) rather than a TCP conversation.
+    public var isDatagram: Bool { self == .udp || self == .ping }
 
 }
 
@@ -180,6 +189,13 @@ public struct FlowSpec: Sendable {
     /// OpenSSH ServerAliveInterval (ssh_config; 0, off, by default), nanoseconds, and ServerAliveCountMax (3).
     public var serverAliveInterval: Int64?
     public var serverAliveCountMax = 3
+    /// Datagram flows (`udp`, `ping`): how many datagrams (`count`), the server's reply size (`reply_size`, udp; nil:
+    /// `size`), how long the client waits for replies after its last datagram (`reply_timeout`), and how its
+    /// socket sets DF (`pmtudisc`). Nil: the app's default (`FlowSpec.datagramCount`, `datagramReplyTimeout`).
+    public var count: Int?
+    public var replySize: Int?
+    public var replyTimeout: Int64?
+    public var pmtuDiscovery: PMTUDiscovery = .want
 
     public init(name: String, source: FlowSource, sourceLabel: String, destination: FlowDestination, app: AppProfile,
                 start: Int64 = 0, size: Int = 100_000, requestSize: Int = 300, expect: FlowExpectation? = nil) {
