@@ -112,7 +112,11 @@ public enum AdHocTrace {
         flow.appBasis = basis
         flow.spreadOverSubnets = source.spread
         flow.sourceInterface = secondaryInterface(s.model, from)
-        try read(options.size, "--size") { flow.size = try FlowSettings.size($0) }
+        if app.isDatagram { flow.size = FlowSpec.defaultDatagramSize(app) }
+        try read(options.size, "--size") {
+            flow.size = try FlowSettings.size($0)
+            if app.isDatagram { try FlowSettings.datagramSize(flow.size, key: "--size") }
+        }
         try read(options.requestSize, "--request-size") { flow.requestSize = try FlowSettings.size($0, key: "request_size") }
         try read(options.client, "--client") { flow.client = try FlowSettings.client($0) }
         try read(options.connectTimeout, "--connect-timeout") { flow.client.connectTimeout = try FlowSettings.connectTimeout($0) }

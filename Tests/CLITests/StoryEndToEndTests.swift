@@ -173,7 +173,7 @@ func times(_ path: String, _ filter: String) throws -> [Double] {
                       "sg-group-reference", "appliance-east-west", "s3-gateway-endpoint",
                       "tgw-hub-inspection", "tgw-hub-inspection-fixed", "onprem-sftp-over-vpn",
                       "onprem-sftp-over-vpn-fixed", "interface-endpoint-sg", "nitro-v6-conntrack-idle",
-                      "nitro-v6-conntrack-idle-fixed"])
+                      "nitro-v6-conntrack-idle-fixed", "udp-fragments-through-nat", "ping-large-dropped-at-nat"])
     func everyShippedScenarioMeetsItsExpectationsAndWritesCleanCaptures(name: String) throws {
         let (r, report, out) = try runScenario(name)
         #expect(r.status == 0, "\(name): \(r.stderr)\n\(r.stdout)")

@@ -136,13 +136,46 @@ struct FragmentationTests {
         #expect(try TShark.fields(dir + "/f.pcap", ["udp.length", "ip.fragment.count"], filter: "udp") == ["3008\t3"])
         // Reassembly gives back the datagram.
         var r = FragmentReassembly()
-        #expect(r.add(fragments[0]) == nil && r.add(fragments[2]) == nil)
-        let completed = r.add(fragments[1])
+        #expect(r.add(fragments[0], now: 0) == nil && r.add(fragments[2], now: 0) == nil)
+        let completed = r.add(fragments[1], now: 0)
         var back = try #require(completed)
         #expect(back.ip.totalLength == 3028 && !back.ip.isFragment && back.transport == p.transport)
         #expect(back.payload.bytes == p.payload.bytes)
         #expect(r.inProgress == 0)
         back.payload.free()
+        for var f in fragments { f.payload.free() }
+        var q = p
+        q.payload.free()
+    }
+
+    @Test("An incomplete datagram is discarded 30 s after its first fragment (ipfrag_time): a late fragment completes nothing")
+    func reassemblyTimeout() {
+        let p = udp(size: 3000, df: false)
+        var fragments: [SimPacket] = []
+        VPCNetwork.fragments(of: p, mtu: 1400) { fragments.append($0) }
+        #expect(fragments.count == 3)
+        let s: Int64 = 1_000_000_000
+        // The last fragment 29.9 s after the first: still in time.
+        var r = FragmentReassembly()
+        #expect(r.add(fragments[0], now: 0) == nil && r.add(fragments[1], now: 10 * s) == nil)
+        var late = r.add(fragments[2], now: 29_900_000_000)
+        #expect(late?.ip.totalLength == 3028 && r.inProgress == 0 && r.expired == 0)
+        late?.payload.free()
+        // 30 s after the first: the datagram is gone; the last fragment starts another, which nothing completes.
+        r = FragmentReassembly()
+        #expect(r.add(fragments[0], now: 0) == nil && r.add(fragments[1], now: 10 * s) == nil)
+        #expect(r.add(fragments[2], now: 30 * s) == nil)
+        #expect(r.expired == 1 && r.inProgress == 1)
+        // And that one goes 30 s later in turn, when any fragment arrives.
+        #expect(r.add(fragments[0], now: 61 * s) == nil)
+        #expect(r.expired == 2 && r.inProgress == 1)
+        // The assumption sets it.
+        var a = Assumptions()
+        a.fragmentReassemblyTimeout = 5 * s
+        r = FragmentReassembly()
+        r.timeout = a.fragmentReassemblyTimeout
+        #expect(r.add(fragments[0], now: 0) == nil)
+        #expect(r.add(fragments[1], now: 5 * s) == nil && r.add(fragments[2], now: 5 * s) == nil && r.expired == 1)
         for var f in fragments { f.payload.free() }
         var q = p
         q.payload.free()

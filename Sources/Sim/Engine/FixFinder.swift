@@ -440,6 +440,13 @@ public enum FixFinder {
                 + "`server_alive_interval: 60s` (ssh -o ServerAliveInterval=60) or `keepalive: 60s` (TCP keepalive, "
                 + "net.ipv4.tcp_keepalive_time=60)"
         }
+        if drop.kind == "nat-gateway", drop.rule.contains("a NAT gateway forwards UDP fragments only") {
+            // No rule change helps: "Does not support fragmentation for the TCP and ICMP protocols" (VPC-UG
+            // vpc-nat-comparison).
+            return "a NAT gateway drops TCP and ICMP fragments: send packets that fit the path MTU unfragmented (a "
+                + "ping's data at most the MTU less 28: ping -s 1472 for 1500), or reach the destination without the "
+                + "NAT gateway (a public IP behind the internet gateway, or a NAT instance, which reassembles)"
+        }
         return nil
     }
 

@@ -96,8 +96,12 @@ public struct SimPacket: Sendable {
             return PacketKey(proto: .udp, source: ip.source, destination: ip.destination, sourcePort: u.sourcePort,
                              destinationPort: u.destinationPort)
         case .icmp(let i):
-            return PacketKey(proto: .icmp, source: ip.source, destination: ip.destination, icmpType: i.type.rawValue,
-                             icmpCode: i.code)
+            // An echo's identifier stands as the requester's port (Linux conntrack and NAT key echo by it): the
+            // request's source port, the reply's destination port. Rules never read ICMP ports.
+            let echo = i.type == .echoRequest ? (i.identifier, UInt16(0))
+                : i.type == .echoReply ? (UInt16(0), i.identifier) : (0, 0)
+            return PacketKey(proto: .icmp, source: ip.source, destination: ip.destination, sourcePort: echo.0,
+                             destinationPort: echo.1, icmpType: i.type.rawValue, icmpCode: i.code)
         case .none:
             return PacketKey(proto: ip.proto, source: ip.source, destination: ip.destination)
         }

@@ -68,6 +68,8 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     var lambdaTimer: Scheduler.Handle?
     /// OpenSSH's ServerAliveInterval: when ssh(1) gives up on a silent server (`serverAliveDeadline`).
     var serverAliveTimer: Scheduler.Handle?
+    /// A datagram flow's client (`udp`, `ping`), in place of a connection.
+    var datagram: DatagramClient?
 
     /// Timer tags.
     enum Timer: Int { case ready, connect, lambda, banner, serverAlive }
@@ -82,6 +84,8 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         readyTimer = nil
         connectTimer = nil
         lambdaTimer = nil
+        datagram?.stop()
+        datagram = nil
     }
 
     init(template: FlowTemplate, start: Int64, index: Int, sim: Simulation, host: HostEndpoint, port: UInt16,
@@ -306,6 +310,15 @@ final class HostEndpoint {
     let network: VPCNetwork
     let connections = HashTable<ConnectionKey, TCPConnection>()
     var usedPorts = PortSet()
+    /// Datagram flows' clients here (`DatagramClient`), by local port (a ping's: its echo identifier), remote
+    /// address and port (0 for ping).
+    let datagrams = HashTable<ConnectionKey, DatagramClient>()
+    /// The IP identification of the datagrams this host answers with.
+    private var answerID: UInt16 = 0
+    func nextIPID() -> UInt16 {
+        answerID &+= 1
+        return answerID
+    }
 
     struct ConnectionKey: TableKey {
         var localPort: UInt16
@@ -471,7 +484,7 @@ public final class Simulation {
 
     /// Reads the spec of a flow in progress or of an explicit one, in place (a FlowSpec copy retains its strings).
     /// A generated flow's is its generator's template: its `start` is not the flow's (`flowStart`).
-    private func withSpec<T>(of flow: Int, _ body: (FlowSpec) -> T) -> T? {
+    func withSpec<T>(of flow: Int, _ body: (FlowSpec) -> T) -> T? {
         if let i = active.find(flow) { return body(active.value(at: i).pointee.template.spec) }
         return flow >= 0 && flow < scenario.flows.count ? body(scenario.flows[flow]) : nil
     }
@@ -528,6 +541,7 @@ public final class Simulation {
         case .http:
             return PlainHTTPConversation.messages(host: "\(f.destination.address):\(f.destination.port)", bodySize: f.size)
         case .sftpList: return OpenSSHListConversation.messages(rng: &rng)
+        case .udp, .ping: return []  // datagrams (`DatagramClient`), no conversation
         }
     }
 
@@ -693,6 +707,13 @@ public final class Simulation {
         active[i] = flow
         flow.result.clientPort = port
         flow.result.sourceENI = sourceENI
+        if template.spec.app.isDatagram {
+            let client = DatagramClient(flow: flow, host: host, local: port, remote: remote, stack: stack.profile,
+                                        rng: &rng)
+            flow.datagram = client
+            client.start()
+            return
+        }
         let app = ConversationEndpoint(script: conversation, side: .client, env: host)
         app.holdBeforeClose = template.spec.hold
         app.observer = flow
@@ -846,7 +867,7 @@ extension HostEndpoint {
     /// `p` is lent (inout: by address, not copied; not changed).
     func receive(_ p: inout SimPacket, sim: Simulation) {
         guard let t = p.tcp else {
-            if p.ip.proto == .icmp { receiveICMP(&p) }
+            receiveDatagram(&p, sim: sim)
             return
         }
         let key = ConnectionKey(localPort: t.destinationPort, remote: p.ip.source, remotePort: t.sourcePort)

@@ -61,7 +61,7 @@ public struct ClientProfile: Sendable, Equatable {
         case .sftp: return .ssh2
         case .sftpList: return .openssh
         case .https, .http: return .curl
-        case .tcp: return .plain
+        case .tcp, .udp, .ping: return .plain
         }
     }
 }

@@ -72,9 +72,18 @@ public enum AppProfile: String, Sendable, CaseIterable {
     case http
     /// An OpenSSH 9.2 `sftp` session listing a directory, message for message as in the linux-netns reference.
     case sftpList = "sftp-ls"
+    /// UDP datagrams of `size` bytes, `count` of them 1 s apart, each answered by the server with `reply_size`
+    /// bytes (`DatagramClient`).
+    case udp
+    /// ICMP echo requests with `size` bytes of data (ping -s), `count` of them 1 s apart, as iputils ping sends
+    /// them (`DatagramClient`).
+    case ping
 
     /// Whether the application speaks SSH (banners, authentication readiness).
     public var isSSH: Bool { self == .sftp || self == .sftpList }
+
+    /// Whether the flow is datagrams (UDP, ICMP echo) rather than a TCP conversation.
+    public var isDatagram: Bool { self == .udp || self == .ping }
 
 }
 
@@ -180,6 +189,13 @@ public struct FlowSpec: Sendable {
     /// OpenSSH ServerAliveInterval (ssh_config; 0, off, by default), nanoseconds, and ServerAliveCountMax (3).
     public var serverAliveInterval: Int64?
     public var serverAliveCountMax = 3
+    /// Datagram flows (`udp`, `ping`): how many datagrams (`count`), the server's reply size (`reply_size`, udp; nil:
+    /// `size`), how long the client waits for replies after its last datagram (`reply_timeout`), and how its
+    /// socket sets DF (`pmtudisc`). Nil: the app's default (`FlowSpec.datagramCount`, `datagramReplyTimeout`).
+    public var count: Int?
+    public var replySize: Int?
+    public var replyTimeout: Int64?
+    public var pmtuDiscovery: PMTUDiscovery = .want
 
     public init(name: String, source: FlowSource, sourceLabel: String, destination: FlowDestination, app: AppProfile,
                 start: Int64 = 0, size: Int = 100_000, requestSize: Int = 300, expect: FlowExpectation? = nil) {
@@ -339,6 +355,9 @@ public struct Assumptions: Sendable, Equatable {
     /// ("Site-to-Site VPN does not support Path MTU Discovery"); TCP SYNs through the tunnel have their MSS
     /// clamped to this less 40.
     public var vpnTunnelMTU: Int = 1446
+    /// How long a receiver keeps the fragments of an incomplete datagram before discarding them: Linux
+    /// net.ipv4.ipfrag_time, 30 s (Documentation/networking/ip-sysctl.rst; RFC 791 suggests 15 s).
+    public var fragmentReassemblyTimeout: Int64 = 30_000_000_000
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -400,6 +419,8 @@ public struct Assumptions: Sendable, Equatable {
             ("tgw_sends_frag_needed", String(tgwSendsFragNeeded),
              "AWS N&CD blog, Nov 2024 (TGW sends FragNeeded for VPC attachments); before: silent drop"),
             ("vpn_tunnel_mtu", String(vpnTunnelMTU), "VPN-UG vpn-limits (inner MTU 1446, 1438 with NAT-T)"),
+            ("fragment_reassembly_timeout_s", String(fragmentReassemblyTimeout / 1_000_000_000),
+             "Linux net.ipv4.ipfrag_time default"),
         ]
     }
 }

@@ -104,7 +104,7 @@ extension VPCNetwork {
 
     private func hostTakesFragment(_ h: Int, _ f: inout SimPacket, comment: String) {
         capture(.outsideHost(h), &f, outgoing: false, comment: comment)
-        guard var whole = reassembly.add(f) else { return }
+        guard var whole = reassembly.add(f, now: scheduler.now) else { return }
         if let d = deliverToHost { d(h, whole) } else if let s = simulation { s { $0.deliver(&whole, toHost: h) } }
         whole.payload.free()
     }
@@ -118,7 +118,7 @@ extension VPCNetwork {
         let comment = "received " + Self.fragmentWords(p)
         capture(.eni(eni), &p, outgoing: false, comment: comment)
         observeInterface(eni, &p, egress: false, accepted: true)
-        guard var whole = reassembly.add(p) else { return }
+        guard var whole = reassembly.add(p, now: scheduler.now) else { return }
         if let d = deliverToENI { d(eni, whole) } else if let s = simulation { s { $0.deliver(&whole, toENI: eni) } }
         whole.payload.free()
     }
@@ -126,8 +126,9 @@ extension VPCNetwork {
 
 /// Datagrams being reassembled, by (source, destination, protocol, identification) as RFC 791 keys them. A
 /// datagram is complete once its last fragment (MF clear) has come and every 8-byte block before its end has.
-/// Incomplete datagrams are kept until the run ends (Linux discards them after `ipfrag_time`, 30 s; the model's
-/// fragments are not lost on the way, or all are).
+/// An incomplete datagram is discarded `timeout` after its first fragment came (Linux ip_expire after
+/// net.ipv4.ipfrag_time, the assumption `fragment_reassembly_timeout_s`, 30 s): a fragment of it arriving later
+/// starts a new datagram, which the fragments that came before can no longer complete.
 struct FragmentReassembly {
     struct Key: Hashable {
         var source: IPv4Address
@@ -142,17 +143,27 @@ struct FragmentReassembly {
         var total = -1
         /// The first fragment, without its payload: the datagram's headers.
         var first: SimPacket?
+        /// When its first fragment (in arrival order) came, nanoseconds.
+        var started: Int64 = 0
     }
     private var partial: [Key: Partial] = [:]
+    /// How long an incomplete datagram is kept, nanoseconds.
+    var timeout: Int64 = 30_000_000_000
+    /// The earliest time an incomplete datagram expires (`Int64.max`: none kept).
+    private var nextExpiry = Int64.max
+    /// Incomplete datagrams discarded so far.
+    private(set) var expired = 0
 
     var inProgress: Int { partial.count }
 
-    /// Adds fragment `f` (lent); returns the datagram when `f` completes it, with a payload of its own (the
-    /// caller frees it), its transport header as the first fragment had it.
-    mutating func add(_ f: SimPacket) -> SimPacket? {
+    /// Adds fragment `f` (lent), arriving at `now`; returns the datagram when `f` completes it, with a payload of
+    /// its own (the caller frees it), its transport header as the first fragment had it. Datagrams incomplete for
+    /// longer than `timeout` are discarded first.
+    mutating func add(_ f: SimPacket, now: Int64) -> SimPacket? {
+        if now >= nextExpiry { expire(now: now) }
         let key = Key(source: f.ip.source, destination: f.ip.destination, proto: f.ip.proto.rawValue,
                       identification: f.ip.identification)
-        var d = partial.removeValue(forKey: key) ?? Partial()
+        var d = partial.removeValue(forKey: key) ?? Partial(started: now)
         let start = Int(f.ip.fragmentOffset) * 8
         let end = start + f.payload.count
         if d.bytes.count < end { d.bytes += [UInt8](repeating: 0, count: end - d.bytes.count) }
@@ -169,6 +180,7 @@ struct FragmentReassembly {
             d.first = first
         }
         guard d.total >= 0, var whole = d.first, d.blocks.prefix((d.total + 7) / 8).allSatisfy({ $0 }) else {
+            nextExpiry = min(nextExpiry, d.started + timeout)
             partial[key] = d
             return nil
         }
@@ -180,6 +192,14 @@ struct FragmentReassembly {
             PacketPayload(copying: UnsafeRawBufferPointer(rebasing: $0[min(headerLength, d.total)..<d.total]))
         }
         return whole
+    }
+
+    /// Discards the datagrams incomplete for `timeout` at `now` (their fragments are freed with them).
+    private mutating func expire(now: Int64) {
+        let before = partial.count
+        partial = partial.filter { now - $0.value.started < timeout }
+        expired += before - partial.count
+        nextExpiry = partial.values.map { $0.started + timeout }.min() ?? .max
     }
 }
 

@@ -580,22 +580,28 @@ extension NATGateway {
 }
 
 extension SimPacket {
-    /// Sets a TCP or UDP packet's source port (a NAT's translation).
+    /// Sets a TCP or UDP packet's source port, an echo request's identifier (a NAT's translation: the
+    /// identifier is the requester's port in `key`; the ICMP checksum is computed when the packet is written).
+    /// "NAT gateways support the following protocols: TCP, UDP, and ICMP" (VPC-UG nat-gateway-basics).
     @inline(__always)
     mutating func setSourcePort(_ port: UInt16) {
         switch transport {
         case .tcp(var t): t.sourcePort = port; transport = .tcp(t)
         case .udp(var u): u.sourcePort = port; transport = .udp(u)
+        case .icmp(let i) where i.type == .echoRequest:
+            transport = .icmp(.echo(request: true, identifier: port, sequence: i.sequence))
         default: break
         }
     }
 
-    /// Sets a TCP or UDP packet's destination port.
+    /// Sets a TCP or UDP packet's destination port, an echo reply's identifier.
     @inline(__always)
     mutating func setDestinationPort(_ port: UInt16) {
         switch transport {
         case .tcp(var t): t.destinationPort = port; transport = .tcp(t)
         case .udp(var u): u.destinationPort = port; transport = .udp(u)
+        case .icmp(let i) where i.type == .echoReply:
+            transport = .icmp(.echo(request: false, identifier: port, sequence: i.sequence))
         default: break
         }
     }

@@ -109,6 +109,7 @@ public final class VPCNetwork {
         self.model = model
         self.assumptions = assumptions
         natSettings = NATGateway.Settings(assumptions)
+        reassembly.timeout = assumptions.fragmentReassemblyTimeout
         self.scheduler = scheduler
         rng = SplitMix64(seed: seed ^ 0x4E41_5447_5754)  // "NATGWT": the NAT's own stream
         tables = HopTables(model)
@@ -860,12 +861,20 @@ public final class VPCNetwork {
         // Captured as it arrived: its IP header put back for the capture (nothing else of it changed here).
         let translatedIP = p.ip
         let icmpDrop = t.dropped ? icmpDropComment(t, p) : nil
+        let translatedKey = p.key
         p.ip = arrivedIP
+        // A first fragment's bytes hold its transport header, rewritten with the translation: put back too.
+        if p.ip.isFragment { p.refreshFirstFragment(from: translatedKey) }
         capture(.internetGateway(g, toInternet: false), &p, outgoing: false,
                 comment: cachedComment(.fromInternet, g, t, address: before) {
                     "arrived from the internet; translated \(before) → \(translatedIP.destination) by "
                         + "\(self.model.internetGateways[g].id); " + (icmpDrop ?? self.comment(t))
                 })
+        if p.ip.isFragment {
+            let arrivedKey = p.key
+            p.ip = translatedIP
+            p.refreshFirstFragment(from: arrivedKey)
+        }
         p.ip = translatedIP
         if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
         forward(&p, t)

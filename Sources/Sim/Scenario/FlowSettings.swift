@@ -133,6 +133,35 @@ public enum FlowSettings {
         return (steps, idle)
     }
 
+    /// `count`: a datagram flow's datagrams (udp) or echo requests (ping), 1-10000.
+    public static func count(_ text: String) throws -> Int {
+        guard let v = Int(text), (1...10_000).contains(v) else {
+            throw Invalid(message: "invalid count '\(text)' (expected 1-10000, e.g. 4)")
+        }
+        return v
+    }
+
+    /// `reply_timeout`: how long a datagram flow's client waits for replies after its last datagram (more than 0).
+    public static func replyTimeout(_ text: String) throws -> Int64 {
+        try duration(text, key: "reply_timeout", example: "5s", positive: true)
+    }
+
+    /// `pmtudisc`: how a datagram flow's socket sets DF: want, do or dont (ping -M).
+    public static func pmtuDiscovery(_ text: String) throws -> PMTUDiscovery {
+        guard let v = PMTUDiscovery(rawValue: text) else {
+            throw Invalid(message: "invalid pmtudisc '\(text)' (expected want, do or dont, as ping -M)")
+        }
+        return v
+    }
+
+    /// A datagram flow's `size` or `reply_size`: bytes of data, at most 65507 (what an IPv4 datagram carries
+    /// after its IP and UDP or ICMP headers).
+    public static func datagramSize(_ v: Int, key: String) throws {
+        guard v <= FlowSpec.maxDatagramData else {
+            throw Invalid(message: "\(key) \(v) is over \(FlowSpec.maxDatagramData), the most data an IPv4 datagram carries")
+        }
+    }
+
     /// `source_port`: a fixed client port, 1-65535.
     public static func sourcePort(_ text: String) throws -> UInt16 {
         guard let v = UInt16(text), v >= 1 else { throw Invalid(message: "invalid source_port '\(text)' (expected 1-65535)") }

@@ -94,7 +94,7 @@ extension ScenarioBuilder {
             var f = try r.fields(item, what: "flow", allowed: [
                 "name", "from", "to", "app", "start", "size", "request_size", "expect", "client", "connect_timeout",
                 "source_port", "hold", "steps", "keepalive", "server_alive_interval", "server_alive_count_max",
-                "server_keepalive",
+                "server_keepalive", "count", "reply_size", "reply_timeout", "pmtudisc",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -103,7 +103,10 @@ extension ScenarioBuilder {
             }
             f.what = "flow '\(name)'"
             let (source, sourceLabel, spread) = try readSource(f.require("from"), flow: name)
-            let (destination, listening) = try readDestination(f.require("to"), flow: name, source: source)
+            // A ping's destination needs no port (`to: host`).
+            let ping = try f["app"].map { try r.string($0, key: "app") } == AppProfile.ping.rawValue
+            let (destination, listening) = try readDestination(f.require("to"), flow: name, source: source,
+                                                               portless: ping)
             try refuseIPv6Flow(source: source, sourceNode: f.require("from"), destinationNode: f.require("to"), flow: name)
             let app: AppProfile
             if let n = f["app"] {
@@ -128,6 +131,7 @@ extension ScenarioBuilder {
             if let n = f["hold"] { spec.hold = try setting(n, key: "hold", FlowSettings.hold) }
             if let n = f["source_port"] { spec.sourcePort = try setting(n, key: "source_port", FlowSettings.sourcePort) }
             try readSession(f, into: &spec)
+            try readDatagramSettings(f, into: &spec)
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
             bytes += spec.size + spec.requestSize
             guard bytes <= FlowSpec.maxSize else {
@@ -181,6 +185,36 @@ extension ScenarioBuilder {
         spec.steps = steps
         spec.size = steps.reduce(0) { $0 + $1.size }
         spec.idle = idle
+    }
+
+    /// A datagram flow's settings (`count`, `reply_size`, `reply_timeout`, `pmtudisc`; `size` at most 65507 and
+    /// its default), refused for a TCP application.
+    func readDatagramSettings(_ f: YAMLFields, into spec: inout FlowSpec) throws {
+        let keys = ["count", "reply_size", "reply_timeout", "pmtudisc"]
+        guard spec.app.isDatagram else {
+            for key in keys where f.has(key) {
+                throw r.error(at: f.keyNode(key), "flow '\(spec.name)': \(key) is for app udp or ping, not \(spec.app.rawValue)")
+            }
+            return
+        }
+        if f.has("reply_size"), spec.app == .ping {
+            throw r.error(at: f.keyNode("reply_size"), "flow '\(spec.name)': reply_size is for app udp (a ping's reply echoes its data)")
+        }
+        if let n = f["size"] {
+            let v = spec.size
+            try setting(n, key: "size") { _ in try FlowSettings.datagramSize(v, key: "size") }
+        } else {
+            spec.size = FlowSpec.defaultDatagramSize(spec.app)
+        }
+        spec.requestSize = 0
+        if let n = f["count"] { spec.count = try setting(n, key: "count", FlowSettings.count) }
+        if let n = f["reply_size"] {
+            let v = try setting(n, key: "reply_size") { try FlowSettings.size($0, key: "reply_size") }
+            try setting(n, key: "reply_size") { _ in try FlowSettings.datagramSize(v, key: "reply_size") }
+            spec.replySize = v
+        }
+        if let n = f["reply_timeout"] { spec.replyTimeout = try setting(n, key: "reply_timeout", FlowSettings.replyTimeout) }
+        if let n = f["pmtudisc"] { spec.pmtuDiscovery = try setting(n, key: "pmtudisc", FlowSettings.pmtuDiscovery) }
     }
 
     /// A flow setting's value read by `FlowSettings` (as `vpcsim trace` reads its options), a problem placed at
@@ -239,15 +273,26 @@ extension ScenarioBuilder {
     }
 
     /// "host:port" → the address and port, plus what listens there when the host is an outside host.
-    func readDestination(_ node: Node, flow: String, source: FlowSource? = nil) throws -> (FlowDestination, String?) {
+    /// `portless`: the port may be left out (app ping): it is 0.
+    func readDestination(_ node: Node, flow: String, source: FlowSource? = nil,
+                         portless: Bool = false) throws -> (FlowDestination, String?) {
         let text = try r.word(node, key: "to")
-        guard let colon = text.lastIndex(of: ":") else {
-            throw r.error(at: node, "flow '\(flow)': destination '\(text)' needs a port (host:port)")
-        }
-        let host = String(text[..<colon]), portText = String(text[text.index(after: colon)...])
-        try refuseIPv6Destination(host, node: node, flow: flow)
-        guard let port = UInt16(portText), port >= 1 else {
-            throw r.error(at: node, "flow '\(flow)': invalid port '\(portText)' in '\(text)' (expected 1-65535)")
+        let host: String, port: UInt16
+        if portless, !text.contains(":") {
+            host = text
+            port = 0
+        } else {
+            if portless { try refuseIPv6Destination(text, node: node, flow: flow) }
+            guard let colon = text.lastIndex(of: ":") else {
+                throw r.error(at: node, "flow '\(flow)': destination '\(text)' needs a port (host:port)")
+            }
+            host = String(text[..<colon])
+            let portText = String(text[text.index(after: colon)...])
+            try refuseIPv6Destination(host, node: node, flow: flow)
+            guard let p = UInt16(portText), p >= 1 else {
+                throw r.error(at: node, "flow '\(flow)': invalid port '\(portText)' in '\(text)' (expected 1-65535)")
+            }
+            port = p
         }
         let address: IPv4Address
         var listening: String?

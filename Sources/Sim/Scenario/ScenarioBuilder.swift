@@ -268,6 +268,8 @@ struct ScenarioBuilder {
                 a.applianceEgress = try r.oneOf(v, key: k, Assumptions.ApplianceEgress.allCases.map { ($0.rawValue, $0) })
             case "tgw_sends_frag_needed": a.tgwSendsFragNeeded = try r.bool(v, key: k)
             case "vpn_tunnel_mtu": a.vpnTunnelMTU = try r.integer(v, key: k, range: 576...1500)
+            case "fragment_reassembly_timeout_s":
+                a.fragmentReassemblyTimeout = Int64(try r.integer(v, key: k, range: 1...3600)) * 1_000_000_000
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
