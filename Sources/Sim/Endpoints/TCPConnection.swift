@@ -77,7 +77,12 @@ public final class TCPConnection: ScheduledTarget {
     // Send side.
     let iss: UInt32
     private var sndUna: UInt32
+    /// Where sending goes on: sndMax, except after a go-back retransmission (an RTO, three duplicate ACKs, a smaller
+    /// path MTU), when it walks the unacknowledged data again.
     private var sndNxt: UInt32
+    /// The highest sequence number sent (Linux's snd_nxt, which never goes back): what ACKs may acknowledge, and
+    /// the sequence number of a segment without data.
+    private var sndMax: UInt32
     /// Sequence number of sendBuffer[sendHead].
     private var bufferStart: UInt32
     private var sendBuffer: [UInt8] = []
@@ -141,6 +146,17 @@ public final class TCPConnection: ScheduledTarget {
     private var rto: Int64 = 1_000_000_000
     private var srtt: Int64 = 0
     private var rttvar: Int64 = 0
+    /// The least RTT measured (tcp_min_rtt), for RACK's reordering window.
+    private var minRTT: Int64 = .max
+    /// When the SYN or SYN-ACK went out last: the handshake's RTT sample (tcp_synack_rtt_meas, tcp_ack_update_rtt).
+    private var synSentAt: Int64 = 0
+    /// When data beyond sndMax last went out, and when data was last sent again: RACK (RFC 8985) counts a hole lost
+    /// when the segments SACKed beyond it were sent after it.
+    private var newDataSentAt: Int64 = 0
+    private var retransmittedAt: Int64 = -1
+    /// SACK (RFC 2018): both SYNs carried SACK-permitted. The out-of-order queue and the scoreboard: `TCPSACK`.
+    private var sackOK = false
+    private var sack = TCPSACK()
     private var rtoDeadline: Int64 = 0
     private var rtoEventAt: Int64 = -1
     /// The pending timer events: a connection cancels them when it ends, so they never outlive it (they
@@ -148,6 +164,7 @@ public final class TCPConnection: ScheduledTarget {
     private var synTimer: Scheduler.Handle?
     private var rtoTimer: Scheduler.Handle?
     private var delackTimer: Scheduler.Handle?
+    private var rackTimer: Scheduler.Handle?
     private var retransmissions: Int32 = 0
     /// Duplicate ACKs in a row, and the end of the data outstanding at the last loss (no growth before it).
     private var dupAcks: Int32 = 0
@@ -182,6 +199,7 @@ public final class TCPConnection: ScheduledTarget {
         w = TCPWindows(initialWindow: stack.profile.synWindow)
         sndUna = iss
         sndNxt = iss
+        sndMax = iss
         bufferStart = iss &+ 1
         tsOffset = UInt32(truncatingIfNeeded: rng.next())
         ipID = UInt16(truncatingIfNeeded: rng.next())
@@ -202,6 +220,7 @@ public final class TCPConnection: ScheduledTarget {
 
     private func sendSYN() {
         synsSentCount += 1
+        synSentAt = now
         if traces { synSentTimes.append(now) }
         switch stack.synOptions {
         case .linux:
@@ -252,6 +271,7 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     private func sendSYNACK() {
+        synSentAt = now
         emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160,
              options: .linuxSYN(mss: stack.mss, timestamps: useTimestamps ? (tsVal, tsRecent) : nil,
                                 windowScale: stack.windowScale))
@@ -284,6 +304,8 @@ public final class TCPConnection: ScheduledTarget {
         rcvWindowScale = o.windowScale == nil ? 0 : min(stack.windowScale, 14)
         if let ts = o.timestamps { tsRecent = ts.value }
         peerWindow = Int32(t.window)
+        // Linux offers SACK-permitted on every SYN (tcp_sack 1); Windows' SYNs carry it too.
+        sackOK = t.options.contains(.sackPermitted)
     }
 
     // MARK: Sending data
@@ -306,7 +328,7 @@ public final class TCPConnection: ScheduledTarget {
     /// when the application aborts it, as Linux does on close with unread data or SO_LINGER 0.
     public func abort(sendReset: Bool) {
         if sendReset, state != .closed, state != .synSent {
-            emit(flags: [.rst, .ack], seq: sndNxt, ack: rcvNxt, window: 0, options: TCPOptionBytes())
+            emit(flags: [.rst, .ack], seq: sndMax, ack: rcvNxt, window: 0, options: TCPOptionBytes())
         }
         end(.aborted)
     }
@@ -329,16 +351,28 @@ public final class TCPConnection: ScheduledTarget {
                 cwndLimited = cwndBytes <= Int(peerWindow)
                 break
             }
-            let n = min(available, mss, room)
+            var n = min(available, mss, room)
+            if seqLT(sndNxt, sndMax), sackOK {
+                // Walking the unacknowledged data again: what the peer SACKed is not sent again (tcp_xmit_retransmit_queue
+                // skips TCPCB_SACKED_ACKED), and a segment stops where a SACKed range starts.
+                if let end = sack.sackedEnd(at: sndNxt) {
+                    sndNxt = seqLT(end, sndMax) ? end : sndMax
+                    continue
+                }
+                if let next = sack.nextSacked(after: sndNxt) { n = min(n, Int(next &- sndNxt)) }
+            }
             // Nagle (Minshall): hold a partial segment while an earlier partial one is unacknowledged.
             if nagle, n < segmentSize, inFlight > 0, seqLT(sndUna, sndSml), seqLEQ(sndSml, sndNxt) { break }
             if n < segmentSize { sndSml = sndNxt &+ UInt32(n) }
             let last = n == available
             let from = sendHead + offset
             let data = sendBuffer.withUnsafeBytes { PacketPayload(copying: UnsafeRawBufferPointer(rebasing: $0[from..<from + n])) }
+            let resent = seqLT(sndNxt, sndMax)
             emit(flags: last ? [.psh, .ack] : .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow,
                  options: tsOptions, payload: data)
             sndNxt = sndNxt &+ UInt32(n)
+            if resent { retransmittedAt = now }
+            if seqLT(sndMax, sndNxt) { sndMax = sndNxt; newDataSentAt = now }
             armRTO()
         }
         w.validate(sndUna: sndUna, sndNxt: sndNxt, packetsOut: Int32((inFlight + mss - 1) / max(mss, 1)),
@@ -349,6 +383,7 @@ public final class TCPConnection: ScheduledTarget {
             finSeq = sndNxt
             emit(flags: [.fin, .ack], seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
             sndNxt = sndNxt &+ 1
+            if seqLT(sndMax, sndNxt) { sndMax = sndNxt }
             state = state == .closeWait ? .lastAck : .finWait1
             armRTO()
         }
@@ -363,9 +398,12 @@ public final class TCPConnection: ScheduledTarget {
         return UInt16(min(units, 65535))
     }
 
+    /// The options of a segment after the SYN: timestamps, and SACK blocks while segments beyond a hole are held
+    /// (tcp_established_options puts them on every segment, data and FIN too).
     private var tsOptions: TCPOptionBytes {
         var o = TCPOptionBytes()
         if useTimestamps { o.appendPaddedTimestamps(value: tsVal, echoReply: tsRecent) }
+        if sack.holding, sackOK { sack.appendOption(to: &o, maxBlocks: useTimestamps ? 3 : 4) }
         return o
     }
 
@@ -377,7 +415,7 @@ public final class TCPConnection: ScheduledTarget {
 
     /// The timers, as the scheduler's tags (`fire(tag:)`).
     private enum Timer: Int {
-        case syn, synAck, retryAfterReset, rto, delayedAck, keepalive
+        case syn, synAck, retryAfterReset, rto, delayedAck, keepalive, rack
     }
 
     /// Schedules `kind` as `timer`, cancelling the event it replaces (which would have found itself stale).
@@ -386,7 +424,7 @@ public final class TCPConnection: ScheduledTarget {
         switch kind {
         case .syn, .synAck, .retryAfterReset: synTimerGeneration = rtoGeneration
         case .delayedAck: delackTimerGeneration = delayedAckGeneration
-        case .rto, .keepalive: break
+        case .rto, .keepalive, .rack: break
         }
         timer = env { $0.schedule(at: time, target: self, tag: kind.rawValue) }
     }
@@ -404,6 +442,7 @@ public final class TCPConnection: ScheduledTarget {
         case .rto: rtoTimer = nil; rtoTimerFired()
         case .delayedAck: delackTimer = nil; delayedAckTimerFired()
         case .keepalive: keepalive?.timer = nil; keepaliveTimerFired()
+        case .rack: rackTimer = nil; rackTimerFired()
         case nil: break
         }
     }
@@ -414,7 +453,7 @@ public final class TCPConnection: ScheduledTarget {
     private func armRTO() {
         rtoGeneration &+= 1
         rtoArmedGeneration = rtoGeneration
-        rtoDeadline = now + rto
+        rtoDeadline = LinuxTimers.fireTime(now: now, delay: rto)
         if rtoEventAt >= 0, rtoEventAt <= rtoDeadline { return }
         scheduleRTOEvent()
     }
@@ -437,7 +476,7 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     private func retransmitTimeout() {
-        guard sndUna != sndNxt else { return }
+        guard sndUna != sndMax else { return }
         retransmissions += 1
         // tcp_retries2 = 15: give up after the 15th retransmission (≥ 924.6 s).
         guard retransmissions <= 15 else {
@@ -448,9 +487,9 @@ public final class TCPConnection: ScheduledTarget {
         // tcp_enter_loss: ssthresh from the congestion controller (CUBIC: 0.7 × cwnd), cwnd 1 segment.
         if retransmissions == 1 { w.enterLoss(now: now) } else { w.cwnd = 1 }
         dupAcks = 0
-        recoveryPoint = sndNxt
+        recoveryPoint = sndMax
         // Go back to the first unacknowledged byte.
-        let wasFin = finSent && sndNxt == finSeq &+ 1 && sndUna == finSeq
+        let wasFin = finSent && sndMax == finSeq &+ 1 && sndUna == finSeq
         if wasFin {
             emit(flags: [.fin, .ack], seq: finSeq, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
             armRTO()
@@ -466,22 +505,32 @@ public final class TCPConnection: ScheduledTarget {
     /// An ICMP "fragmentation needed" reported next-hop MTU `mtu` for a segment starting at `quotedSequence`.
     /// As Linux (net/ipv4/tcp_ipv4.c tcp_v4_err, tcp_v4_mtu_reduced): ignored unless the quoted segment is one
     /// still unacknowledged (snd_una ≤ seq < snd_nxt); the path MTU is kept (a route exception, `pmtuExpires`;
-    /// never below 552, ip_rt_min_pmtu), and when it shrinks the MSS (tcp_sync_mss) the unacknowledged data
-    /// goes again at once in segments of the new size (tcp_simple_retransmit), with no RTO backoff.
+    /// never below 552, ip_rt_min_pmtu), and when it shrinks the MSS (tcp_sync_mss) the segments in flight larger
+    /// than the new MSS and not SACKed go again at once, each in pieces of the new size, the last with PSH as the
+    /// reference captures show (tcp_simple_retransmit marks exactly those lost; tcp_xmit_retransmit_queue sends
+    /// them), with no RTO backoff; smaller ones are left to the ACKs and the RTO. The segments' edges are not kept:
+    /// the flight is walked from snd_una in segments of the old size, which is how it went out unless a write
+    /// smaller than a segment came between (a single write, a bulk transfer).
     func pathMTUReported(_ mtu: Int, quotedSequence seq: UInt32) {
         guard state != .closed, state != .synSent, state != .synReceived else { return }
-        guard seqLEQ(sndUna, seq), seqLT(seq, sndNxt) else { return }
+        guard seqLEQ(sndUna, seq), seqLT(seq, sndMax) else { return }
         let mss = Int32(max(mtu, 552) - 40)
         let before = segmentSize
         pmtuMSS = min(pmtuMSS == .max ? mss : pmtuMSS, mss)
         pmtuExpiry = now + pmtuExpires
-        guard segmentSize < before else { return }
+        let size = segmentSize
+        guard size < before else { return }
         dupAcks = 0
-        recoveryPoint = sndNxt
-        if finSent, sndNxt == finSeq &+ 1, sndUna == finSeq { return }  // only the FIN is out: nothing to resize
-        sndNxt = sndUna
-        if finSent { finSent = false; state = state == .lastAck ? .closeWait : .established }
-        pump()
+        recoveryPoint = sndMax
+        let dataEnd = finSent ? finSeq : sndMax
+        var at = sndUna
+        while seqLT(at, dataEnd) {
+            if let end = sack.sackedEnd(at: at) { at = end; continue }
+            var end = at &+ UInt32(min(before, Int(dataEnd &- at)))
+            if let next = sack.nextSacked(after: at), seqLT(next, end) { end = next }
+            if Int(end &- at) > size { resend(from: at, to: end, segment: size, pushLast: true) }
+            at = end
+        }
     }
 
     // MARK: Receiving
@@ -529,9 +578,11 @@ public final class TCPConnection: ScheduledTarget {
             useTimestamps = useTimestamps && o.timestamps != nil
             sndUna = t.acknowledgmentNumber
             sndNxt = sndUna
+            sndMax = sndUna
             state = .established
             rtoGeneration &+= 1  // cancel the SYN timer
             rto = max(200_000_000, rto)
+            if synRetries == 0 { rttSampled(now - synSentAt) }  // Karn: no sample from a retransmitted SYN
             emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
             // tcp_finish_connect: a keepalive socket's timer starts with the connection.
             if let k = keepalive { arm(&k.timer, .keepalive, at: now + k.time) }
@@ -546,8 +597,10 @@ public final class TCPConnection: ScheduledTarget {
             guard t.flags.contains(.ack), t.acknowledgmentNumber == iss &+ 1 else { return }
             sndUna = t.acknowledgmentNumber
             sndNxt = sndUna
+            sndMax = sndUna
             state = .established
             rtoGeneration &+= 1
+            if synAckAttempt == 0 { rttSampled(now - synSentAt) }  // Karn: none from a retransmitted SYN-ACK
             peerWindow = scaledWindow(t)
             // A server socket with SO_KEEPALIVE (sshd's TCPKeepAlive) times from its establishment.
             if let k = keepalive { arm(&k.timer, .keepalive, at: now + k.time) }
@@ -557,7 +610,7 @@ public final class TCPConnection: ScheduledTarget {
         default:
             if t.flags.contains(.syn) {
                 // A retransmitted SYN-ACK: our ACK was lost or late; ACK again.
-                emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+                emit(flags: .ack, seq: sndMax, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
                 return
             }
             if TCPKeepalive.isProbe(t, payload: p.payload.count, rcvNxt: rcvNxt, rcvWup: rcvWup) {
@@ -567,25 +620,47 @@ public final class TCPConnection: ScheduledTarget {
         }
         if t.flags.contains(.ack) { processAck(t, empty: p.payload.isEmpty) }
         guard state != .closed else { return }
-        // Data and FIN, in order only (the modeled network does not reorder).
+        // Data and FIN. The modeled network does not reorder, so a segment beyond rcv_nxt follows a lost one: it is
+        // held (tcp_data_queue_ofo) and ACKed at once with a SACK option; the segment that fills the hole releases
+        // it, and that ACK too goes at once (RFC 5681 §4.2; tcp_data_queue's ICSK_ACK_NOW).
         let seq = t.sequenceNumber
+        var heldFin = false
         if !p.payload.isEmpty {
             if seq == rcvNxt {
+                let filled = sack.holding
                 rcvNxt = rcvNxt &+ UInt32(p.payload.count)
                 dataReceived(p.payload.count)
                 // The application reads at once: what arrived is what was copied (tcp_rcv_space_adjust).
                 let echo = t.timestamps.map { $0.echoReply } ?? 0
                 w.received(p.payload.count, mss: Int32(segmentSize), now: now,
                            rtt: echo == 0 ? 0 : Int64(tsVal &- echo) * 1_000_000)
+                let released = filled ? sack.takeInOrder(rcvNxt: rcvNxt) : []
+                for h in released {
+                    rcvNxt = h.end
+                    if h.fin { heldFin = true }
+                }
                 // The kernel decides about the ACK before the application runs (softirq, then wake-up).
-                if !(t.flags.contains(.fin) && seq &+ UInt32(p.payload.count) == rcvNxt) { ackSendCheck() }
+                if filled {
+                    sendAck()
+                } else if !(t.flags.contains(.fin) && seq &+ UInt32(p.payload.count) == rcvNxt) {
+                    ackSendCheck()
+                }
                 app?.received(self, bytes: p.payload)
+                for h in released where !h.bytes.isEmpty && state != .closed {
+                    var bytes = h.bytes.withUnsafeBytes { PacketPayload(copying: $0) }
+                    app?.received(self, bytes: bytes)
+                    bytes.free()
+                }
                 if state == .closed { return }
+            } else if seqLT(rcvNxt, seq) {
+                p.payload.withUnsafeBytes { sack.hold(seq: seq, payload: $0, fin: t.flags.contains(.fin)) }
+                sendAck()
+                return
             } else {
                 sendAck()  // duplicate or out of window: ACK at once
             }
         }
-        if t.flags.contains(.fin), seq &+ UInt32(p.payload.count) == rcvNxt, !peerFinReceived {
+        if heldFin || (t.flags.contains(.fin) && seq &+ UInt32(p.payload.count) == rcvNxt), !peerFinReceived {
             peerFinReceived = true
             rcvNxt = rcvNxt &+ 1
             ackScheduled = true
@@ -704,28 +779,29 @@ public final class TCPConnection: ScheduledTarget {
     private func processAck(_ t: TCPHeader, empty: Bool) {
         let ack = t.acknowledgmentNumber
         let newWindow = scaledWindow(t)
+        // SACK blocks (only an option list longer than the timestamps' 12 bytes can hold one: the common ACK is not
+        // decoded).
+        if sackOK, t.optionsByteCount > 12, sndMax != sndUna {
+            for case .sack(let blocks) in t.options { sack.record(blocks, sndUna: sndUna, sndMax: sndMax) }
+            armRACK()
+        }
         // A duplicate ACK (RFC 5681 §2: nothing new acknowledged, no data, same window, data outstanding).
-        if ack == sndUna, sndNxt != sndUna, newWindow == peerWindow, !t.flags.contains(.syn), !t.flags.contains(.fin),
+        if ack == sndUna, sndMax != sndUna, newWindow == peerWindow, !t.flags.contains(.syn), !t.flags.contains(.fin),
            empty {
             duplicateAck()
         }
         peerWindow = newWindow
-        guard seqLT(sndUna, ack), seqLEQ(ack, sndNxt) else { return }
+        guard seqLT(sndUna, ack), seqLEQ(ack, sndMax) else { return }
         let acked = Int(ack &- sndUna)
         sndUna = ack
+        if seqLT(sndNxt, ack) { sndNxt = ack }  // the peer had what a go-back was about to send again
+        sack.acknowledged(to: ack)
         retransmissions = 0
         // RTT from the timestamp echo (RFC 6298 with RFC 7323 samples).
         var rttSample: Int64 = 0
         if let ts = t.timestamps, ts.echoReply != 0 {
             let sample = Int64(tsVal &- ts.echoReply) * 1_000_000
-            if srtt == 0 {
-                srtt = sample
-                rttvar = sample / 2
-            } else {
-                rttvar = (3 * rttvar + abs(srtt - sample)) / 4
-                srtt = (7 * srtt + sample) / 8
-            }
-            rto = max(200_000_000, srtt + max(4 * rttvar, 1_000_000))
+            rttSampled(sample)
             rttSample = sample
         }
         dupAcks = 0
@@ -760,8 +836,67 @@ public final class TCPConnection: ScheduledTarget {
             default: break
             }
         }
-        if sndUna == sndNxt { rtoGeneration &+= 1 } else { armRTO() }
+        if sndUna == sndMax { rtoGeneration &+= 1 } else { armRTO() }
         pump()
+    }
+
+    /// An RTT sample (RFC 6298 §2), and the RTO as Linux sets it (net/ipv4/tcp_input.c tcp_rtt_estimator,
+    /// tcp_set_rto): srtt plus the deviation term, which is at least tcp_rto_min (200 ms, TCP_RTO_MIN) — so the
+    /// RTO is 200 ms plus srtt, not 200 ms, on a short path.
+    private func rttSampled(_ sample: Int64) {
+        let sample = max(sample, 1_000)
+        if srtt == 0 {
+            srtt = sample
+            rttvar = sample / 2
+        } else {
+            rttvar = (3 * rttvar + abs(srtt - sample)) / 4
+            srtt = (7 * srtt + sample) / 8
+        }
+        minRTT = min(minRTT, sample)
+        // icsk_rto is kept in jiffies (usecs_to_jiffies rounds up), and doubles in jiffies.
+        let j = LinuxTimers.jiffy
+        rto = min((srtt + max(4 * rttvar, 200_000_000) + j - 1) / j * j, 120_000_000_000)
+    }
+
+    /// RACK (RFC 8985 §6.2, net/ipv4/tcp_recovery.c tcp_rack_detect_loss): a SACK for data sent after the first
+    /// unacknowledged segment marks that segment lost once RACK.rtt plus the reordering window (min_rtt / 4) has
+    /// passed since it was sent; Linux arms its reordering timer for what is left of that plus TCP_TIMEOUT_MIN
+    /// (2 ms; tcp_rack_mark_lost) and retransmits the segment when it fires (tcp_rack_reo_timeout). Not when the
+    /// hole was sent again after the SACKed data (then only the RTO is left to find it lost), nor once in recovery
+    /// (three duplicate ACKs went back already).
+    private func armRACK() {
+        guard let first = sack.sacked.first, seqLT(sndUna, first.start), retransmittedAt < newDataSentAt,
+              !seqLT(sndUna, recoveryPoint), rackTimer == nil else { return }
+        // RACK.rtt is the SACKed segment's, sent about when the hole was: what is left is the reordering window.
+        let reorderWindow = minRTT == .max ? 0 : min(minRTT / 4, srtt)
+        arm(&rackTimer, .rack, at: LinuxTimers.fireTime(now: now, delay: reorderWindow + 2_000_000))
+    }
+
+    private func rackTimerFired() {
+        guard state != .closed, let first = sack.sacked.first, seqLT(sndUna, first.start),
+              retransmittedAt < newDataSentAt, !seqLT(sndUna, recoveryPoint) else { return }
+        // tcp_xmit_retransmit_queue: the lost segment goes again as it was, and the RTO restarts from it.
+        w.enterRecovery(now: now)
+        recoveryPoint = sndMax
+        resend(from: sndUna, to: first.start, segment: segmentSize, pushLast: false)
+    }
+
+    /// Sends [from, to) again in segments of at most `segment` bytes without moving sndNxt, the last piece with PSH
+    /// when `pushLast`.
+    private func resend(from: UInt32, to: UInt32, segment: Int, pushLast: Bool) {
+        var seq = from
+        while seqLT(seq, to) {
+            let n = min(Int(to &- seq), segment)
+            let from = sendHead + Int(seq &- bufferStart)
+            guard from >= sendHead, from + n <= sendBuffer.count else { return }
+            let data = sendBuffer.withUnsafeBytes { PacketPayload(copying: UnsafeRawBufferPointer(rebasing: $0[from..<from + n])) }
+            let last = seq &+ UInt32(n) == to
+            emit(flags: last && pushLast ? [.psh, .ack] : .ack, seq: seq, ack: rcvNxt, window: advertisedWindow,
+                 options: tsOptions, payload: data)
+            seq = seq &+ UInt32(n)
+        }
+        retransmittedAt = now
+        armRTO()
     }
 
     /// Three duplicate ACKs: a segment was lost (RFC 5681 §3.2, tcp_fastretrans_alert). The congestion window
@@ -772,8 +907,14 @@ public final class TCPConnection: ScheduledTarget {
         dupAcks += 1
         guard dupAcks == 3, !seqLT(sndUna, recoveryPoint) else { return }
         w.enterRecovery(now: now)
-        recoveryPoint = sndNxt
-        if finSent, sndNxt == finSeq &+ 1 {
+        recoveryPoint = sndMax
+        if sackOK, let first = sack.sacked.first, seqLT(sndUna, first.start) {
+            // SACK-based recovery (RFC 6675; tcp_fastretrans_alert, tcp_xmit_retransmit_queue): only the hole below
+            // what the peer SACKed is lost and goes again; the rest is not sent twice.
+            resend(from: sndUna, to: first.start, segment: segmentSize, pushLast: false)
+            return
+        }
+        if finSent, sndMax == finSeq &+ 1 {
             finSent = false
             state = state == .lastAck || state == .closing ? .closeWait : .established
         }
@@ -781,8 +922,10 @@ public final class TCPConnection: ScheduledTarget {
         pump()
     }
 
+    /// An ACK without data: seq is snd_nxt, the highest sent (tcp_acceptable_seq), and while segments beyond a
+    /// hole are held it reports them in a SACK option (tcp_build_sack).
     private func sendAck() {
-        emit(flags: .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
+        emit(flags: .ack, seq: sndMax, ack: rcvNxt, window: advertisedWindow, options: tsOptions)
     }
 
     /// tcp_event_ack_sent: every segment carrying an ACK counts against the quick ACKs and clears the timer.
@@ -821,7 +964,7 @@ public final class TCPConnection: ScheduledTarget {
             let elapsed = now - k.lastHeard
             if elapsed >= k.time {
                 if k.probesOut >= k.probes {
-                    emit(flags: [.rst, .ack], seq: sndNxt, ack: rcvNxt, window: 0, options: TCPOptionBytes())
+                    emit(flags: [.rst, .ack], seq: sndMax, ack: rcvNxt, window: 0, options: TCPOptionBytes())
                     end(.keepaliveTimeout)
                     return
                 }
@@ -846,11 +989,14 @@ public final class TCPConnection: ScheduledTarget {
             if let t = rtoTimer { host.cancel(t) }
             if let t = delackTimer { host.cancel(t) }
             if let t = keepalive?.timer { host.cancel(t) }
+            if let t = rackTimer { host.cancel(t) }
         }
         keepalive?.timer = nil
         synTimer = nil
         rtoTimer = nil
         delackTimer = nil
+        rackTimer = nil
+        sack.reset()
         // The application's callbacks may hold this connection (a client's timers close it): letting go of the
         // application here breaks that cycle, so a finished connection is freed (memory follows open ones).
         let a = app

@@ -70,9 +70,11 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     var serverAliveTimer: Scheduler.Handle?
     /// A datagram flow's client (`udp`, `ping`), in place of a connection.
     var datagram: DatagramClient?
+    /// `kill_after`: timeout(1) ends the client program.
+    var killTimer: Scheduler.Handle?
 
     /// Timer tags.
-    enum Timer: Int { case ready, connect, lambda, banner, serverAlive }
+    enum Timer: Int { case ready, connect, lambda, banner, serverAlive, kill }
 
     /// Cancels the client program's and the Lambda's timers (the flow has its outcome).
     func cancelTimers(_ scheduler: Scheduler) {
@@ -80,7 +82,9 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         if let t = connectTimer { scheduler.cancel(t) }
         if let t = lambdaTimer { scheduler.cancel(t) }
         if let t = serverAliveTimer { scheduler.cancel(t) }
+        if let t = killTimer { scheduler.cancel(t) }
         serverAliveTimer = nil
+        killTimer = nil
         readyTimer = nil
         connectTimer = nil
         lambdaTimer = nil
@@ -179,21 +183,25 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
             sim { $0.finish(index, .timeout, "Timeout, server \(host) not responding. (ServerAliveInterval "
                             + "\(formatDuration(f.serverAliveInterval ?? 0)), ServerAliveCountMax \(f.serverAliveCountMax))") }
             conn.close()
+        case .kill:
+            killTimer = nil
+            guard result.outcome == nil, let t = f.client.killAfter else { return }
+            giveUp("kill_after \(formatDuration(t))", message: "killed (timeout(1))")
         case nil: break
         }
     }
 
     /// The client program gives up: a socket still connecting is closed without a packet; a connected one is
     /// ended with FIN.
-    private func giveUp(_ what: String) {
+    private func giveUp(_ what: String, message killed: String? = nil) {
         guard let conn else { return }
         let f = template.spec
         let start = start
         result.synTimes = conn.synSentTimes.map { $0 - start }
         // OpenSSH names the stage that timed out: the TCP connect, or the banner exchange after it.
-        let message = f.client.name == "openssh" && conn.state == .synSent
+        let message = killed ?? (f.client.name == "openssh" && conn.state == .synSent
             ? "ssh: connect to host \(f.destination.address) port \(f.destination.port): Connection timed out"
-            : f.client.timeoutMessage
+            : f.client.timeoutMessage)
         sim { $0.finish(index, .timeout, "\(message) (\(f.client.name) \(what))") }
         if conn.state == .synSent { conn.abort(sendReset: false) } else { conn.close() }
     }
@@ -734,6 +742,7 @@ public final class Simulation {
         if let t = template.spec.client.connectTimeout {
             flow.connectTimer = timer(flow, .connect, at: start + t)
         }
+        if let t = template.spec.client.killAfter { flow.killTimer = timer(flow, .kill, at: start + t) }
         if case .lambda(let fn, _) = template.spec.source {
             flow.lambdaTimer = timer(flow, .lambda, at: start + scenario.model.lambdas[fn].timeout)
         }

@@ -16,6 +16,9 @@ public struct ClientProfile: Sendable, Equatable {
     public var source: String
     /// Whether the client's socket leaves Nagle's algorithm on (no TCP_NODELAY).
     public var nagle: Bool = false
+    /// `kill_after`: the program is ended this long after it starts, whatever it is doing (timeout(1), a job
+    /// scheduler): a connected socket closes with FIN, as the kernel closes it when the process exits.
+    public var killAfter: Int64? = nil
 
     /// node ssh2 / ssh2-sftp-client: readyTimeout 20000 ms, started before connect, covering TCP, banner, key
     /// exchange and authentication; "Timed out while waiting for handshake" (mscdex/ssh2 lib/client.js).

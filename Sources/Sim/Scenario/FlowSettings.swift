@@ -50,6 +50,11 @@ public enum FlowSettings {
         try duration(text, key: "connect_timeout", example: "20s", positive: true)
     }
 
+    /// `kill_after`: how long after it starts the client program is killed (more than 0).
+    public static func killAfter(_ text: String) throws -> Int64 {
+        try duration(text, key: "kill_after", example: "75s", positive: true)
+    }
+
     /// `client`: a client program's profile by name (`ClientProfile.all`).
     public static func client(_ text: String) throws -> ClientProfile {
         guard let c = ClientProfile.named(text) else {

@@ -44,7 +44,8 @@ extension ScenarioBuilder {
     static func latestTime(flows: [FlowSpec], generators: [FlowGenerator], model: VPCModel, assumptions: Assumptions) -> Int64 {
         let lambdaTimeout = model.lambdas.map(\.timeout).max() ?? 0
         func end(_ spec: FlowSpec, start: Int64) -> Int64 {
-            let client = max(spec.client.readyTimeout ?? 0, spec.client.connectTimeout ?? 0, spec.client.bannerTimeout ?? 0)
+            let client = max(spec.client.readyTimeout ?? 0, spec.client.connectTimeout ?? 0, spec.client.bannerTimeout ?? 0,
+                             spec.client.killAfter ?? 0)
             return start + spec.hold + spec.idle + client
         }
         var latest: Int64 = 0

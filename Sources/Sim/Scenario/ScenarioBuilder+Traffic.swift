@@ -95,6 +95,7 @@ extension ScenarioBuilder {
                 "name", "from", "to", "app", "start", "size", "request_size", "expect", "client", "connect_timeout",
                 "source_port", "hold", "steps", "keepalive", "server_alive_interval", "server_alive_count_max",
                 "server_keepalive", "count", "reply_size", "reply_timeout", "pmtudisc",
+                "kill_after",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -129,6 +130,7 @@ extension ScenarioBuilder {
                 spec.client.connectTimeout = try setting(n, key: "connect_timeout", FlowSettings.connectTimeout)
             }
             if let n = f["hold"] { spec.hold = try setting(n, key: "hold", FlowSettings.hold) }
+            if let n = f["kill_after"] { spec.client.killAfter = try setting(n, key: "kill_after", FlowSettings.killAfter) }
             if let n = f["source_port"] { spec.sourcePort = try setting(n, key: "source_port", FlowSettings.sourcePort) }
             try readSession(f, into: &spec)
             try readDatagramSettings(f, into: &spec)
