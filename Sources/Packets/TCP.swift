@@ -168,6 +168,8 @@ public struct TCPHeader: Equatable, Sendable {
         public var mss: UInt16?
         public var windowScale: UInt8?
         public var timestamps: (value: UInt32, echoReply: UInt32)?
+        /// SACK-permitted (RFC 2018).
+        public var sackPermitted = false
     }
 
     public var synOptions: SYNOptions {
@@ -181,6 +183,8 @@ public struct TCPHeader: Equatable, Sendable {
             case (8, 10) where o.timestamps == nil:
                 o.timestamps = (UInt32(bigEndian: b.loadUnaligned(fromByteOffset: i + 2, as: UInt32.self)),
                                 UInt32(bigEndian: b.loadUnaligned(fromByteOffset: i + 6, as: UInt32.self)))
+            case (4, 2):
+                o.sackPermitted = true
             default: break
             }
             return true

@@ -305,7 +305,7 @@ public final class TCPConnection: ScheduledTarget {
         if let ts = o.timestamps { tsRecent = ts.value }
         peerWindow = Int32(t.window)
         // Linux offers SACK-permitted on every SYN (tcp_sack 1); Windows' SYNs carry it too.
-        sackOK = t.options.contains(.sackPermitted)
+        sackOK = o.sackPermitted
     }
 
     // MARK: Sending data

@@ -256,13 +256,10 @@ final class SecurityGroup {
     /// source), so that a packet either way finds its entry in one lookup; `forward`: `key` is that direction.
     @inline(__always)
     private static func canonical(_ key: PacketKey) -> (key: PacketKey, forward: Bool) {
+        var key = key
         // An echo reply belongs to its request's connection (EC2-UG security-group-connection-tracking: ICMP is
         // tracked; the reply to an allowed ping passes): both are keyed as the request.
-        if key.proto == .icmp, key.icmpType == 0, key.icmpCode == 0 {
-            var k = key
-            k.icmpType = 8
-            return canonical(k)
-        }
+        if key.proto == .icmp, key.icmpType == 0, key.icmpCode == 0 { key.icmpType = 8 }
         let a = UInt64(key.source.rawValue) << 16 | UInt64(key.sourcePort)
         let b = UInt64(key.destination.rawValue) << 16 | UInt64(key.destinationPort)
         return a <= b ? (key, true) : (key.reversed, false)
