@@ -48,8 +48,10 @@ extension ReplayRecords {
         var failure: FlowLogSource.Failure?
         var end = false
 
-        // Reads a chunk's lines from byte `from` on, numbering them from `first`, as `read(path:)` does.
-        func serial(_ s: UnsafeMutablePointer<ReplaySlot>, from: Int, first: Int) throws {
+        // Reads a chunk's lines from byte `from` on, numbering them from `first`, as `read(path:)` does; the
+        // number of lines read.
+        @discardableResult
+        func serial(_ s: UnsafeMutablePointer<ReplaySlot>, from: Int, first: Int) throws -> Int {
             var n = first - 1
             let bytes = UnsafeBufferPointer(start: s.pointee.bytes + from, count: s.pointee.count - from)
             let left = try FlowLogParser.forEachLine(in: bytes, final: false) { line in
@@ -59,8 +61,10 @@ extension ReplayRecords {
             if s.pointee.final, left > 0 {
                 var e = bytes.count
                 if bytes[e - 1] == 0x0D { e -= 1 }
-                try consume(UnsafeBufferPointer(rebasing: bytes[(bytes.count - left)..<e]), n + 1, &state)
+                n += 1
+                try consume(UnsafeBufferPointer(rebasing: bytes[(bytes.count - left)..<e]), n, &state)
             }
+            return n - (first - 1)
         }
 
         // Counts the oldest chunk handed out, once parsed.
@@ -73,7 +77,10 @@ extension ReplayRecords {
             }
             let base = lineBase
             lineBase += s.pointee.lines
-            guard s.pointee.columns == state.columns else { return try serial(s, from: 0, first: base + 1) }
+            guard s.pointee.columns == state.columns else {
+                try serial(s, from: 0, first: base + 1)
+                return
+            }
             let items = s.pointee.items
             let bytes = s.pointee.bytes
             for i in 0..<s.pointee.itemCount {
@@ -101,7 +108,8 @@ extension ReplayRecords {
                         // A header: the rest of the chunk is in another format than the worker read it in.
                         var next = Int(it.offset) + Int(it.length)
                         while next < s.pointee.count, bytes[next] != 0x0A { next += 1 }
-                        return try serial(s, from: min(next + 1, s.pointee.count), first: line + 1)
+                        try serial(s, from: min(next + 1, s.pointee.count), first: line + 1)
+                        return
                     }
                 }
             }
@@ -157,11 +165,7 @@ extension ReplayRecords {
             } else {
                 // The format is not known before the first line is read: read here until it is (nothing
                 // is handed out before, so the order holds).
-                var lines = 0
-                _ = FlowLogParser.forEachLine(in: UnsafeBufferPointer(start: s.pointee.bytes, count: chunkEnd), final: false) { _ in lines += 1 }
-                if s.pointee.final, chunkEnd > 0, s.pointee.bytes[chunkEnd - 1] != 0x0A { lines += 1 }
-                try serial(s, from: 0, first: lineBase + 1)
-                lineBase += lines
+                lineBase += try serial(s, from: 0, first: lineBase + 1)
             }
         }
         while consumed < filled { try consumeOldest() }
@@ -423,7 +427,6 @@ private func parseChunk(_ s: UnsafeMutablePointer<ReplaySlot>, _ known: ReplayKn
         items[n] = item
         n += 1
     }
-    @inline(__always) func separator(_ b: UInt8) -> Bool { b <= 0x20 && (b == 0x20 || b == 0x09) }
     @inline(__always) func dash(_ k: Int) -> Bool { ends[k] - starts[k] == 1 && base[starts[k]] == 0x2D }
     @inline(__always) func field(_ k: Int) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: base + starts[k], count: ends[k] - starts[k])
@@ -444,16 +447,7 @@ private func parseChunk(_ s: UnsafeMutablePointer<ReplaySlot>, _ known: ReplayKn
         }
         if lineEnd > lineStart, base[lineEnd - 1] == 0x0D { lineEnd -= 1 }
         lineNumber += 1
-        var fields = 0
-        var i = lineStart
-        while i < lineEnd {
-            if separator(base[i]) { i += 1; continue }
-            let f = i
-            i += 1
-            while i < lineEnd, !separator(base[i]) { i += 1 }
-            if fields < 64 { starts[fields] = f; ends[fields] = i }
-            fields += 1
-        }
+        let fields = ReplayRecords.splitFields(base, lineStart, lineEnd, starts, ends)
         if fields == 0 { continue }  // an empty line, or blanks
         let asLine = ReplayItem(key: ReplayRecords.Key(eni: 0, proto: 0, source: 0, destination: 0, sourcePort: 0, destinationPort: 0),
                                 line: lineNumber, offset: UInt32(truncatingIfNeeded: lineStart),

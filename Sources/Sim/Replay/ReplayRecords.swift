@@ -184,20 +184,8 @@ public final class ReplayRecords {
     @inline(__always)
     func consume(_ line: UnsafeBufferPointer<UInt8>, _ n: Int, _ state: inout LineState) throws {
         let starts = state.starts, ends = state.ends
-        // Fields: separated by one or more spaces or tabs. Most bytes are above 0x20: one comparison each.
-        @inline(__always) func separator(_ b: UInt8) -> Bool { b <= 0x20 && (b == 0x20 || b == 0x09) }
-        var count = 0
-        let len = line.count
-        guard len > 0, let base = line.baseAddress else { return }  // an empty line
-        var i = 0
-        while i < len {
-            if separator(base[i]) { i += 1; continue }
-            let s = i
-            i += 1
-            while i < len, !separator(base[i]) { i += 1 }
-            if count < 64 { starts[count] = s; ends[count] = i }
-            count += 1
-        }
+        guard line.count > 0, let base = line.baseAddress else { return }  // an empty line
+        let count = Self.splitFields(base, 0, line.count, starts, ends)
         if count == 0 { return }  // a line of blanks
         let path = state.path
         guard let c = state.columns else {
@@ -229,6 +217,26 @@ public final class ReplayRecords {
         if let only = state.only, only != n { return }
         state.found = true
         try record(line, n, count, starts, ends, c, state.file, path)
+    }
+
+    /// The fields of bytes `from..<to` of `base`: separated by one or more spaces or tabs; the first 64 fields'
+    /// bounds go to `starts` and `ends`. Returns the number of fields. Most bytes are above 0x20: one comparison
+    /// each. (The worker threads split with it too: it touches raw memory only.)
+    @inline(__always)
+    static func splitFields(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int, _ starts: UnsafeMutablePointer<Int>,
+                            _ ends: UnsafeMutablePointer<Int>) -> Int {
+        @inline(__always) func separator(_ b: UInt8) -> Bool { b <= 0x20 && (b == 0x20 || b == 0x09) }
+        var count = 0
+        var i = from
+        while i < to {
+            if separator(base[i]) { i += 1; continue }
+            let s = i
+            i += 1
+            while i < to, !separator(base[i]) { i += 1 }
+            if count < 64 { starts[count] = s; ends[count] = i }
+            count += 1
+        }
+        return count
     }
 
     @inline(__always)
