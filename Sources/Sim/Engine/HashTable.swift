@@ -190,6 +190,11 @@ public final class HashTable<Key: TableKey, Value> {
         count = 0
     }
 
+    /// The number of slots, used or free: a walk over `0..<slotCount` with `isUsed(at:)`, `key(at:)` and
+    /// `value(at:)` visits the entries in slot order, as `forEach` does, and can name each by its slot.
+    public var slotCount: Int { mask + 1 }
+    @inline(__always) public func isUsed(at i: Int) -> Bool { used(i) }
+
     /// Every entry, in slot order.
     public func forEach(_ body: (Key, Value) throws -> Void) rethrows {
         for i in 0...mask where used(i) { try body(key(i).pointee, value(i).pointee) }

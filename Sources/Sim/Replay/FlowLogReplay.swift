@@ -338,33 +338,54 @@ struct Replayer {
 
     /// Replays the connections in the order of their protocol and two ends, each with its records in the order
     /// of their ENI and source end. The records are gathered by connection through a table (linear), and only
-    /// the connections are sorted.
+    /// the connections are sorted. The records stay where the reader counted them: what is gathered is their
+    /// slots in its table (4 bytes a record, where a copy of the records was 40 — on a machine whose fresh
+    /// memory costs a page fault each, that copy was a tenth of the run), and each connection's few records are
+    /// copied out only when it is replayed.
     mutating func replay() {
-        let entries = reader.entries()
+        let records = reader.table
         var keys: [ConnectionKey] = []
         var sizes: [Int32] = []
-        var connectionOf = [Int32](repeating: 0, count: entries.count)
+        // The connection of each record, in slot order.
+        var connectionOf = [Int32](repeating: 0, count: records.count)
         do {
-            let table = HashTable<ConnectionKey, Int32>(capacity: max(8, entries.count / 2))
-            // The entries come in the reader's table order, their connections anywhere in this table: the slots
-            // of each 16 are touched together first, so that their cache misses overlap (`HashTable.touch`).
-            for (i, e) in entries.enumerated() {
-                if i & 15 == 0 {
-                    for j in i..<min(i + 16, entries.count) {
-                        table.touch(Self.connectionKey(entries[j].key))
+            // Most connections are logged at two ENIs or more, both ways: an eighth of the records to start.
+            let table = HashTable<ConnectionKey, Int32>(capacity: max(8, records.count / 8))
+            var n = 0
+            var batch = (Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0),
+                         Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0))
+            var slot = 0
+            let slotCount = records.slotCount
+            withUnsafeMutableBytes(of: &batch) { raw in
+                let b = raw.bindMemory(to: Int32.self)
+                while slot < slotCount {
+                    // The next 16 records' connections are touched together first, so that their cache
+                    // misses overlap (`HashTable.touch`): the records come in the reader's slot order, their
+                    // connections anywhere in this table.
+                    var m = 0
+                    while m < 16, slot < slotCount {
+                        if records.isUsed(at: slot) {
+                            b[m] = Int32(slot)
+                            table.touch(Self.connectionKey(records.key(at: slot)))
+                            m += 1
+                        }
+                        slot += 1
                     }
-                }
-                let k = Self.connectionKey(e.key)
-                if let slot = table.find(k) {
-                    let c = table.value(at: slot).pointee
-                    connectionOf[i] = c
-                    sizes[Int(c)] += 1
-                } else {
-                    let c = Int32(keys.count)
-                    table.insert(k, c)
-                    connectionOf[i] = c
-                    keys.append(k)
-                    sizes.append(1)
+                    for j in 0..<m {
+                        let k = Self.connectionKey(records.key(at: Int(b[j])))
+                        if let at = table.find(k) {
+                            let c = table.value(at: at).pointee
+                            connectionOf[n] = c
+                            sizes[Int(c)] += 1
+                        } else {
+                            let c = Int32(keys.count)
+                            table.insert(k, c)
+                            connectionOf[n] = c
+                            keys.append(k)
+                            sizes.append(1)
+                        }
+                        n += 1
+                    }
                 }
             }
         }
@@ -377,29 +398,35 @@ struct Replayer {
             next[Int(c)] = at
             at += sizes[Int(c)]
         }
-        var grouped = entries
-        for (i, e) in entries.enumerated() {
-            let c = Int(connectionOf[i])
-            grouped[Int(next[c])] = e
+        // The records' slots, connection after connection.
+        var grouped = [Int32](repeating: 0, count: records.count)
+        var n = 0
+        for slot in 0..<records.slotCount where records.isUsed(at: slot) {
+            let c = Int(connectionOf[n])
+            grouped[Int(next[c])] = Int32(slot)
             next[c] += 1
+            n += 1
         }
-        learnAddresses(entries)
+        connectionOf = []
+        learnAddresses(reader.entrySequence)
+        var entries: [(key: Key, counts: ReplayRecords.Counts)] = []
         var i = 0
         for c in order {
             let j = i + Int(sizes[Int(c)])
-            if j - i > 1 {
+            entries.removeAll(keepingCapacity: true)
+            for x in i..<j {
+                let slot = Int(grouped[x])
+                let e = (key: records.key(at: slot), counts: records.value(at: slot).pointee)
                 // Few records: insertion sort by ENI, then source end.
-                for x in (i + 1)..<j {
-                    let e = grouped[x]
-                    var y = x
-                    while y > i, Self.before(e.key, grouped[y - 1].key) {
-                        grouped[y] = grouped[y - 1]
-                        y -= 1
-                    }
-                    grouped[y] = e
+                var y = entries.count
+                entries.append(e)
+                while y > 0, Self.before(e.key, entries[y - 1].key) {
+                    entries[y] = entries[y - 1]
+                    y -= 1
                 }
+                entries[y] = e
             }
-            connection(grouped[i..<j])
+            connection(entries[...])
             i = j
         }
         natLegs()
@@ -552,7 +579,7 @@ struct Replayer {
     /// addresses are known only once AWS allocates them): a record at an instance's or a function's ENI names
     /// neither the ENI's model address nor, at either end, another ENI's, and one end is in the ENI's subnet: that
     /// end is the ENI's. The first such address of each ENI (in the records' order) is taken, and the output says so.
-    mutating func learnAddresses(_ entries: [(key: Key, counts: ReplayRecords.Counts)]) {
+    mutating func learnAddresses(_ entries: some Sequence<(key: Key, counts: ReplayRecords.Counts)>) {
         // The records that may teach an address (what does not change as addresses are taken), in the records'
         // order; usually none, as logs name the network's own addresses.
         var candidates = entries.filter { e in

@@ -413,6 +413,12 @@ public final class ReplayRecords {
     }
 
     /// Every (interface, 5-tuple) and its counts, in a fixed order (by key), for the replay.
+    /// Every (interface, 5-tuple) and its counts, in the table's slot order, read where they are.
+    var entrySequence: some Sequence<(key: Key, counts: Counts)> {
+        let t = table
+        return (0..<t.slotCount).lazy.filter { t.isUsed(at: $0) }.map { (key: t.key(at: $0), counts: t.value(at: $0).pointee) }
+    }
+
     func entries() -> [(key: Key, counts: Counts)] {
         var out: [(key: Key, counts: Counts)] = []
         out.reserveCapacity(table.count)
