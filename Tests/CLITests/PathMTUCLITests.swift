@@ -5,10 +5,11 @@ import TestSupport
 /// The Path MTU Discovery black hole as the captures show it: the dropped segment and the ICMP, read by tshark.
 @Suite("Path MTU black hole: captures")
 struct PathMTUCLITests {
-    /// Both stories meet their expectations and write captures tshark reads with checksum validation: no
+    /// The stories meet their expectations and write captures tshark reads with checksum validation: no
     /// malformed packet, no bad checksum, and no expert error but the two tshark 4.0 reports on the real OpenSSH
     /// 9.2 capture too (the sntrup761x25519 key shares' lengths; SSHDissectionTests compares them).
-    @Test(arguments: ["sftp-pmtud-blackhole", "sftp-pmtud-blackhole-fixed", "sftp-large-file-stall"])
+    @Test(arguments: ["sftp-pmtud-blackhole", "sftp-pmtud-blackhole-fixed", "sftp-pmtud-blackhole-mtu-probing",
+                      "sftp-large-file-stall"])
     func storiesMeetTheirExpectationsAndWriteCleanCaptures(name: String) throws {
         let (r, report, out) = try runScenario(name)
         #expect(r.status == 0, "\(name): \(r.stderr)\n\(r.stdout)")

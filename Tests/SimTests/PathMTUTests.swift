@@ -54,10 +54,12 @@ struct PathMTUTests {
             #expect(!e.description.contains("\n"))
         }
         do {
-            _ = try loadScenario(yaml + "\nassumptions: {tcp_mtu_probing: 1}\n")
-            Issue.record("tcp_mtu_probing 1 accepted")
+            _ = try loadScenario(yaml + "\nassumptions: {tcp_mtu_probing: 2}\n")
+            Issue.record("tcp_mtu_probing 2 accepted")
         } catch let e as ScenarioError {
-            #expect(e.message.contains("tcp_mtu_probing 1 is not modeled"))
+            #expect(e.message.contains("tcp_mtu_probing 2 (always probe) is not modeled"))
+            #expect(e.description.hasPrefix("t.yaml:"))
+            #expect(!e.description.contains("\n"))
         }
     }
 
@@ -117,6 +119,35 @@ struct PathMTUTests {
         #expect(fix.verified)
         #expect(fix.changes.map(\.change) == ["inbound: add #110 ALLOW icmp type 3 code 4 0.0.0.0/0",
                                               "ingress: add ALLOW icmp type 3 code 4 0.0.0.0/0"])
+    }
+
+    /// tcp_mtu_probing = 1: the server resends the 1448-byte segment (once after the client's SACK, then at each
+    /// timeout) until 3 s have passed since it first went out (tcp_retries1's worth of time from the 200 ms minimum
+    /// RTO); at the next timeout it drops to 1024 bytes, which fit the 1400-byte link, and the session completes.
+    @Test func blackHoleDetectionDropsTheMSSTo1024AfterThreeSecondsOfTimeouts() throws {
+        let out = makeTempDirectory("vpcsim-mtu-probing")
+        let o = try Runner.run(path: repo + "/scenarios/sftp-pmtud-blackhole-mtu-probing.yaml", options: .init(outDir: out))
+        #expect(o.exitCode == 0, "the scenario's own expectations")
+        #expect(o.results[0].outcome == .ok)
+        #expect(o.results[0].blackHole != nil, "the black hole is still there and named")
+        #expect(o.text.contains("tcp_mtu_probing                  1"))
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasPrefix("01-instance") })
+        let c = try #require(try CompareCapture.load(path: out + "/" + file).conversations.first)
+        let data = c.packets.filter { $0.direction == .serverToClient && $0.payloadLength > 0 }
+        let lost = try #require(data.first { $0.payloadLength == 1448 })
+        let copies = data.filter { $0.relativeSequence == lost.relativeSequence }
+        // The first send, the SACK-triggered resend, four timeouts: the fifth copy is the first of 1024 bytes.
+        #expect(copies.map(\.payloadLength) == [1448, 1448, 1448, 1448, 1448, 1024])
+        let elapsed = copies.map { $0.time - lost.time }
+        #expect(elapsed[4] < 3_000_000_000 && elapsed[5] >= 3_000_000_000, "\(elapsed)")
+        // Every segment after it is at most 1024 bytes: the MSS stays down (no probing back up).
+        let after = data.filter { $0.time > copies[5].time }
+        #expect(!after.isEmpty && after.allSatisfy { $0.payloadLength <= 1024 })
+        // Without black-hole detection the same network hangs (the story itself).
+        var yaml = try story("sftp-pmtud-blackhole-mtu-probing")
+        yaml = yaml.replacingOccurrences(of: "tcp_mtu_probing: 1 ", with: "tcp_mtu_probing: 0 ")
+            .replacingOccurrences(of: "outcome: ok", with: "outcome: timeout")
+        #expect(try run(yaml).results[0].outcome == .timeout)
     }
 
     @Test func withICMPAllowedTheServerShrinksItsSegmentsAndCompletes() throws {

@@ -99,6 +99,15 @@ public final class TCPConnection: ScheduledTarget {
     private var pmtuExpiry: Int64 = 0
     /// How long a learned path MTU lasts (assumption pmtu_expires_s: Linux net.ipv4.route.mtu_expires, 600 s).
     var pmtuExpires: Int64 = 600_000_000_000
+    /// net.ipv4.tcp_mtu_probing (assumption tcp_mtu_probing): 1 turns on black-hole detection (`blackHoleSuspected`).
+    var mtuProbing = 0
+    /// The MSS black-hole detection allows (an MSS as `pmtuMSS`: the options' bytes not yet taken off), .max
+    /// while it has not struck: icsk_mtup.search_low as tcp_sync_mss applies it.
+    private var blackHoleMSS: Int32 = .max
+    /// When the segment the retransmissions resend first went out (retrans_stamp; 0: none resent). The model does
+    /// not keep each segment's send time: it takes the last time new data went out before the first resend, the
+    /// lost segment's own time when it went last (a burst lost whole, as in a black hole), else a little later.
+    private var retransStamp: Int64 = 0
     /// The peer's window in bytes (at most 65535 << 14).
     private var peerWindow: Int32 = 65535
     /// The congestion controller (CUBIC) and the receive-window autotuning: `TCPWindows`.
@@ -207,7 +216,9 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.
-    var segmentSize: Int { min(Int(peerMSS), Int(stack.mss), Int(pmtuMSS)) - (useTimestamps ? 12 : 0) }
+    var segmentSize: Int {
+        min(Int(peerMSS), Int(stack.mss), Int(pmtuMSS), Int(blackHoleMSS)) - (useTimestamps ? 12 : 0)
+    }
 
     // MARK: Opening
 
@@ -371,7 +382,10 @@ public final class TCPConnection: ScheduledTarget {
             emit(flags: last ? [.psh, .ack] : .ack, seq: sndNxt, ack: rcvNxt, window: advertisedWindow,
                  options: tsOptions, payload: data)
             sndNxt = sndNxt &+ UInt32(n)
-            if resent { retransmittedAt = now }
+            if resent {
+                retransmittedAt = now
+                if retransStamp == 0 { retransStamp = newDataSentAt }
+            }
             if seqLT(sndMax, sndNxt) { sndMax = sndNxt; newDataSentAt = now }
             armRTO()
         }
@@ -477,6 +491,9 @@ public final class TCPConnection: ScheduledTarget {
 
     private func retransmitTimeout() {
         guard sndUna != sndMax else { return }
+        if retransStamp == 0 { retransStamp = newDataSentAt }
+        // tcp_write_timeout: after tcp_retries1 (3) timeouts' worth of time, black-hole detection (tcp_mtu_probing).
+        if mtuProbing > 0, retransmissions > 0, now - retransStamp >= Self.retries1Timeout { blackHoleSuspected() }
         retransmissions += 1
         // tcp_retries2 = 15: give up after the 15th retransmission (≥ 924.6 s).
         guard retransmissions <= 15 else {
@@ -501,6 +518,24 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     // MARK: Path MTU
+
+    /// tcp_model_timeout(sk, tcp_retries1 = 3, TCP_RTO_MIN): ((2 << 3) − 1) × 200 ms, the time three timeouts
+    /// take from the minimum RTO (net/ipv4/tcp_timer.c retransmits_timed_out).
+    static let retries1Timeout: Int64 = 15 * 200_000_000
+
+    /// Linux black-hole detection (net/ipv4/tcp_timer.c tcp_mtu_probing, with net.ipv4.tcp_mtu_probing = 1): the
+    /// first time, MTU probing is enabled with its floor at tcp_base_mss (1024), which tcp_sync_mss makes the
+    /// MSS; each later time the floor halves (min tcp_base_mss, at least tcp_mtu_probe_floor 48). Segments then
+    /// carry that many payload bytes, options or not (search_low is an MTU: the options' bytes are added to it).
+    /// Probing back up (tcp_mtu_probe: a larger segment once cwnd reaches 11 with enough data queued) is not
+    /// modeled: the MSS stays at the floor (docs/scenarios.md says so).
+    private func blackHoleSuspected() {
+        let payload: Int32 = blackHoleMSS == .max ? 1024 : max(min(1024, (blackHoleMSS - optionBytes) >> 1), 48)
+        blackHoleMSS = payload + optionBytes
+    }
+
+    /// The options' bytes on every segment after the SYN (the timestamps).
+    private var optionBytes: Int32 { useTimestamps ? 12 : 0 }
 
     /// An ICMP "fragmentation needed" reported next-hop MTU `mtu` for a segment starting at `quotedSequence`.
     /// As Linux (net/ipv4/tcp_ipv4.c tcp_v4_err, tcp_v4_mtu_reduced): ignored unless the quoted segment is one
@@ -797,6 +832,7 @@ public final class TCPConnection: ScheduledTarget {
         if seqLT(sndNxt, ack) { sndNxt = ack }  // the peer had what a go-back was about to send again
         sack.acknowledged(to: ack)
         retransmissions = 0
+        retransStamp = 0
         // RTT from the timestamp echo (RFC 6298 with RFC 7323 samples).
         var rttSample: Int64 = 0
         if let ts = t.timestamps, ts.echoReply != 0 {
@@ -896,6 +932,7 @@ public final class TCPConnection: ScheduledTarget {
             seq = seq &+ UInt32(n)
         }
         retransmittedAt = now
+        if retransStamp == 0 { retransStamp = newDataSentAt }
         armRTO()
     }
 

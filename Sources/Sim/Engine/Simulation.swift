@@ -730,6 +730,7 @@ public final class Simulation {
                                  stack: stack, nagle: template.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
         conn.pmtuExpires = scenario.assumptions.pmtuExpires
+        conn.mtuProbing = scenario.assumptions.tcpMTUProbing
         if let k = template.spec.keepalive { conn.keepalive = TCPKeepalive(time: k) }
         conn.pathRate = pathRate(template.spec)
         flow.conn = conn
@@ -863,6 +864,8 @@ public final class Simulation {
                                      rng: &rng)
             conn.traces = p.flow < scenario.flows.count
             conn.pmtuExpires = scenario.assumptions.pmtuExpires
+            conn.mtuProbing = scenario.assumptions.tcpMTUProbing
+        conn.mtuProbing = scenario.assumptions.tcpMTUProbing
             conn.pathRate = withSpec(of: p.flow) { pathRate($0) } ?? 0
             if let k = withSpec(of: p.flow, { $0.serverKeepalive }) ?? nil { conn.keepalive = TCPKeepalive(time: k) }
             connectionCreated?(conn)

@@ -329,7 +329,8 @@ public struct Assumptions: Sendable, Equatable {
     /// How long a Linux sender keeps a path MTU learned from ICMP "fragmentation needed" (a route exception):
     /// net.ipv4.route.mtu_expires, 600 s (Documentation/networking/ip-sysctl.rst).
     public var pmtuExpires: Int64 = 600_000_000_000
-    /// net.ipv4.tcp_mtu_probing (ip-sysctl.rst: default 0, off): no black-hole detection; only 0 is modeled.
+    /// net.ipv4.tcp_mtu_probing (ip-sysctl.rst: default 0, off; 1: "disabled by default, enabled when an ICMP black
+    /// hole detected"): black-hole detection, `TCPConnection.blackHoleSuspected`. 2 (always) is not modeled.
     public var tcpMTUProbing: Int = 0
 
     /// Which of an instance's network interfaces a packet it forwards leaves by: the instance's operating system
@@ -413,7 +414,8 @@ public struct Assumptions: Sendable, Equatable {
             ("sg_admits_related_icmp", String(sgAdmitsRelatedICMP),
              "EC2-UG security-group-rules-reference (Path MTU Discovery needs an inbound ICMP rule)"),
             ("pmtu_expires_s", String(pmtuExpires / 1_000_000_000), "Linux net.ipv4.route.mtu_expires default"),
-            ("tcp_mtu_probing", String(tcpMTUProbing), "Linux net.ipv4.tcp_mtu_probing default (off)"),
+            ("tcp_mtu_probing", String(tcpMTUProbing), tcpMTUProbing == 0 ? "Linux net.ipv4.tcp_mtu_probing default (off)"
+                : "Linux black-hole detection: MSS 1024 after 3 s of timeouts, halved at each later one; no probing up"),
             ("appliance_egress_interface", applianceEgress.rawValue,
              "the instance's own routing table (not in AWS's model; a Linux instance's connected and default routes)"),
             ("tgw_sends_frag_needed", String(tgwSendsFragNeeded),

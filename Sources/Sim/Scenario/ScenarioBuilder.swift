@@ -261,8 +261,9 @@ struct ScenarioBuilder {
             case "pmtu_expires_s": a.pmtuExpires = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
             case "tcp_mtu_probing":
                 a.tcpMTUProbing = try r.integer(v, key: k, range: 0...2)
-                guard a.tcpMTUProbing == 0 else {
-                    throw r.error(at: v, "tcp_mtu_probing \(a.tcpMTUProbing) is not modeled (only 0, Linux's default)")
+                guard a.tcpMTUProbing < 2 else {
+                    throw r.error(at: v, "tcp_mtu_probing 2 (always probe) is not modeled (0, Linux's default, and 1, "
+                                  + "black-hole detection, are)")
                 }
             case "appliance_egress_interface":
                 a.applianceEgress = try r.oneOf(v, key: k, Assumptions.ApplianceEgress.allCases.map { ($0.rawValue, $0) })
