@@ -320,7 +320,7 @@ extension AWSConverter {
 
     /// A VPC route to a transit gateway of the import: kept when the route table's VPC is attached to it (else a
     /// blackhole, as AWS shows it). nil: not an imported transit gateway.
-    mutating func transitGatewayRouteTarget(_ r: [String: Any], destination dest: IPv4CIDR, table id: String,
+    mutating func transitGatewayRouteTarget(_ r: [String: Any], destination dest: String, table id: String,
                                             vpc: ImportPlan.VPC, inVPC: Bool) -> (String?, String?)? {
         guard let tgw = r.awsStr("TransitGatewayId"), let g = plan.tgws.firstIndex(where: { $0.id == tgw }) else { return nil }
         guard plan.tgws[g].attachments.contains(where: { $0.vpc == vpc.id }) else {

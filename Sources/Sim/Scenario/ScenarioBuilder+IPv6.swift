@@ -228,10 +228,23 @@ extension ScenarioBuilder {
     // MARK: Addresses
 
     /// An instance's `ipv6_address` (claimed in its subnet's /64), or one allocated later when its subnet assigns
-    /// IPv6 addresses on creation.
+    /// IPv6 addresses on creation. `auto` asks for one whatever the subnet does (EC2 API RunInstances
+    /// Ipv6AddressCount 1); `none` for none though the subnet assigns them (Ipv6AddressCount 0, "you can override
+    /// that setting by specifying 0"), refused in an IPv6-only subnet.
     mutating func readInstanceIPv6(_ f: YAMLFields, eni: Int, owner: String) throws {
         let subnet = model.enis[eni].subnet
-        if let n = f["ipv6_address"] {
+        if let n = f["ipv6_address"], case .scalar(let word) = n, word.string == "auto" || word.string == "none" {
+            let s = model.subnets[subnet]
+            guard s.ipv6Cidr != nil else {
+                throw r.error(at: n, "ipv6_address \(word.string) needs an IPv6 block on subnet \(s.id) (its ipv6_cidr)")
+            }
+            if word.string == "auto" {
+                requestIPv6(eni: eni, owner: owner, node: f.node)
+            } else if !s.hasIPv4 {
+                throw r.error(at: n, "subnet \(s.id) is IPv6-only (no cidr): \(owner) needs an IPv6 address (ipv6_address "
+                              + "none is for dual-stack subnets)")
+            }
+        } else if let n = f["ipv6_address"] {
             let a = try r.ipv6Address(n, key: "ipv6_address")
             try claimIPv6(a, in: subnet, for: owner, node: n)
             model.enis[eni].ipv6Address = a
@@ -283,18 +296,25 @@ extension ScenarioBuilder {
         usedIPv6[subnet, default: [:]][address] = owner
     }
 
-    /// Gives every queued ENI the lowest free IPv6 address of its subnet's /64 from ::4 upward, in queue order,
-    /// after the explicit ones are claimed (as `allocatePendingAddresses` does for IPv4). AWS picks them at
-    /// random; the model's are deterministic.
+    /// Gives every queued ENI a free IPv6 address of its subnet's /64, in queue order, after the explicit ones are
+    /// claimed (as `allocatePendingAddresses` does for IPv4), as the assumption `ipv6_address_allocation` says:
+    /// the lowest free from `::4` up, or one hashed from the ENI's id. Never a reserved one (VPC-UG subnet-sizing:
+    /// the first four and the last of the block).
     mutating func allocatePendingIPv6Addresses() throws {
         var resume: [Int: UInt64] = [:]
         for (eni, owner, _) in pendingIPv6Allocations {
             let subnet = model.enis[eni].subnet
             guard let c = model.subnets[subnet].ipv6Cidr else { continue }
-            var offset = resume[subnet] ?? 4
-            while usedIPv6[subnet]?[IPv6Address(high: c.network.high, low: offset)] != nil { offset += 1 }
+            var offset: UInt64
+            switch assumptions.ipv6AddressAllocation {
+            case .lowest: offset = resume[subnet] ?? 4
+            case .hashed: offset = ScenarioValues.fnv1a(model.enis[eni].id)
+            }
+            while offset < 4 || offset == UInt64.max || usedIPv6[subnet]?[IPv6Address(high: c.network.high, low: offset)] != nil {
+                offset &+= 1
+            }
             let a = IPv6Address(high: c.network.high, low: offset)
-            resume[subnet] = offset + 1
+            if assumptions.ipv6AddressAllocation == .lowest { resume[subnet] = offset + 1 }
             usedIPv6[subnet, default: [:]][a] = owner
             model.enis[eni].ipv6Address = a
         }
