@@ -24,3 +24,91 @@ extension TerraformConverter {
         }
     }
 }
+
+/// IPv6-only subnets, instances' IPv6 addresses and the addresses the scenario allocates for a plan.
+extension TerraformConverter {
+    /// An aws_subnet with `ipv6_native = true`: no IPv4 block (describe-subnets' Ipv6Native).
+    mutating func ipv6OnlySubnet(_ r: Int, _ sid: String) throws -> [String: Any] {
+        var j: [String: Any] = ["SubnetId": sid, "Ipv6Native": true, "Tags": Self.tags(nameTag(r))]
+        if let v = try ref(r, "vpc_id", ["aws_vpc"]) { j["VpcId"] = v }
+        if let az = w.string(r, "availability_zone") { j["AvailabilityZone"] = az }
+        if let b = w.bool(r, [.key("assign_ipv6_address_on_creation")]) { j["AssignIpv6AddressOnCreation"] = b }
+        addIPv6Block(r, to: &j)
+        return j
+    }
+
+    /// aws_instance `ipv6_addresses` (known: the first is its address, as describe-instances' Ipv6Address) or
+    /// `ipv6_address_count` (EC2 chooses them: the scenario allocates one, listed as invented; 0: none, though its
+    /// subnet assigns them). The model gives an ENI one IPv6 address.
+    mutating func readInstanceIPv6(_ r: Int, _ iid: String, into j: inout [String: Any]) {
+        instanceAddress[iid] = address(r)
+        let known = ((w.value(r, [.key("ipv6_addresses")]) as? [Any]) ?? []).compactMap { $0 as? String }
+        let count = w.int(r, [.key("ipv6_address_count")])
+        if let first = known.first {
+            j["Ipv6Address"] = first
+            if known.count > 1 {
+                warn(.notModelled, address(r), "IPv6 addresses \(known.dropFirst().joined(separator: ", ")) left out (the "
+                     + "model gives an ENI one IPv6 address; \(first) is kept)")
+            }
+        } else if let count {
+            ipv6Requests[iid] = count > 0 ? "auto" : "none"
+            if count > 1 {
+                warn(.notModelled, address(r), "ipv6_address_count \(count): the model gives an ENI one IPv6 address")
+            }
+        }
+    }
+
+    /// The `ipv6_address_count` requests, on instances whose subnet has an IPv6 block (`auto` needs one; `none`
+    /// matters only where the subnet assigns addresses).
+    func applyIPv6Requests(to converter: inout AWSConverter) {
+        for k in converter.plan.instances.indices where converter.plan.instances[k].ipv6 == nil {
+            let i = converter.plan.instances[k]
+            guard let req = ipv6Requests[i.id], let s = converter.plan.subnets.first(where: { $0.id == i.subnet }) else { continue }
+            guard s.ipv6 != nil else {
+                if req == "auto" {
+                    converter.warn(.ipv6, instanceAddress[i.id] ?? i.id, "asks for an IPv6 address, but subnet \(s.id) has "
+                                   + "no IPv6 block in the import; left out")
+                }
+                continue
+            }
+            if req == "auto" || (s.assignIPv6 && !s.ipv6Only) { converter.plan.instances[k].ipv6 = req }
+        }
+    }
+
+    /// The IPv6 addresses the loaded scenario allocated for what the plan leaves to AWS: instances' (asked for, or
+    /// given by a subnet that assigns them) and dual-stack Lambda functions' ENIs.
+    func inventedIPv6(_ m: VPCModel, _ p: ImportPlan) -> [InventedValue] {
+        let how = "allocated as the scenario allocates IPv6 addresses (assumption ipv6_address_allocation)"
+        var out: [InventedValue] = []
+        for i in p.instances where i.ipv6 == nil || i.ipv6 == "auto" {
+            guard let inst = m.instances.first(where: { $0.id == i.id }), let a = m.enis[inst.eni].ipv6Address else { continue }
+            out.append(.init(what: (instanceAddress[i.id] ?? i.id) + ".ipv6_addresses[0]", value: a.description, how: how))
+        }
+        for f in m.lambdas where f.ipv6AllowedForDualStack {
+            guard let addr = lambdaAddress[f.name ?? ""] else { continue }
+            for (k, e) in f.enis.enumerated() {
+                guard let a = m.enis[e].ipv6Address else { continue }
+                out.append(.init(what: "\(addr) ENI in \(m.subnets[f.subnets[k]].id) IPv6", value: a.description, how: how))
+            }
+        }
+        return out
+    }
+}
+
+extension TerraformConverter {
+    /// The default security group's egress as AWS creates it: all IPv4, and all IPv6 in a VPC with an IPv6 block
+    /// (VPC-UG default-security-group, https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html:
+    /// the `::/0` rule "is added only if your VPC has an associated IPv6 CIDR block").
+    func defaultEgress(_ vpc: String) -> [String: Any] {
+        var p: [String: Any] = ["IpProtocol": "-1", "IpRanges": [["CidrIp": "0.0.0.0/0"]]]
+        if ipv6VPCs.contains(vpc) { p["Ipv6Ranges"] = [["CidrIpv6": "::/0"]] }
+        return p
+    }
+
+    /// The default network ACL's rule 101 (all IPv6 traffic, `::/0`, both ways) that AWS adds to a VPC with an IPv6
+    /// block (VPC-UG default-network-acl, https://docs.aws.amazon.com/vpc/latest/userguide/default-network-acl.html).
+    func defaultNACLIPv6Entries(_ vpc: String) -> [[String: Any]] {
+        guard ipv6VPCs.contains(vpc) else { return [] }
+        return [false, true].map { ["RuleNumber": 101, "Egress": $0, "Protocol": "-1", "RuleAction": "allow", "Ipv6CidrBlock": "::/0"] }
+    }
+}
