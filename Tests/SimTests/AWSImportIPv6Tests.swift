@@ -216,5 +216,22 @@ import Testing
         let again = try ScenarioLoader.load(yaml: a.yaml, file: "again.yaml").model
         #expect(again.ipv6Listing == m.ipv6Listing && !m.ipv6Listing.isEmpty)
     }
+
+    @Test func anInterfaceEndpointLeavesItsIPv6OnlySubnetOutNamed() throws {
+        let (imported, m) = try Self.importDualStack { dir in
+            try """
+            {"VpcEndpoints": [{"VpcEndpointId": "vpce-0d5a00000000000f1", "VpcEndpointType": "Interface",
+              "VpcId": "vpc-0d5a1c2b3e4f56789", "ServiceName": "com.amazonaws.us-east-1.secretsmanager", "State": "available",
+              "RouteTableIds": [], "SubnetIds": ["subnet-0d5a000000000a003", "subnet-0d5a000000000a002"],
+              "Groups": [{"GroupId": "sg-0d5a00000000000e1", "GroupName": "app"}], "IpAddressType": "dualstack",
+              "PrivateDnsEnabled": true, "RequesterManaged": false, "NetworkInterfaceIds": [], "DnsEntries": [],
+              "CreationTimestamp": "2024-05-01T10:00:00.000Z", "OwnerId": "123456789012"}]}
+            """.write(toFile: dir + "/describe-vpc-endpoints.json", atomically: true, encoding: .utf8)
+        }
+        let e = try #require(m.vpcEndpoints.first { $0.id == "vpce-0d5a00000000000f1" })
+        #expect(e.subnets.map { m.subnets[$0].id } == ["subnet-0d5a000000000a002"])
+        #expect(imported.warnings.contains { $0.id == "vpce-0d5a00000000000f1" && $0.kind == .repaired
+                                             && $0.message.contains("subnet-0d5a000000000a003 is IPv6-only") })
+    }
 }
 

@@ -140,6 +140,11 @@ extension AWSConverter {
                     warn(.missingReference, id, "subnet \(s) is not a subnet of \(vpc) in the dump; left out of the attachment")
                     continue
                 }
+                if plan.subnets[si].ipv6Only {
+                    warn(.repaired, id, "subnet \(s) is IPv6-only; left out of the attachment (the model's attachment "
+                         + "ENIs have IPv4 addresses)")
+                    continue
+                }
                 if let o = subnets.first(where: { plan.subnets[subnetIndex[$0]!].az == plan.subnets[si].az }) {
                     warn(.repaired, id, "\(s) and \(o) are in the same AZ; \(s) left out of the attachment")
                     continue
