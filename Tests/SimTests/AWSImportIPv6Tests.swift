@@ -182,6 +182,9 @@ import Testing
         #expect(imported.warnings.contains { $0.id == "rtb-0d5a00000000000c2" && $0.kind == .unsupportedTarget
                                              && $0.message.contains("2001:db8:400::/48") })
         #expect(imported.yaml.contains("{destination: \"2001:db8:100::/48\", target: eigw-0d5a1c2b3e4f5678c}  # from pl-0d5a1c2b3e4f5678e"))
+        // 4 tables: 4 IPv4 and 4 IPv6 local routes, 2 IPv4 and 10 IPv6 others.
+        #expect(imported.counts.routes == 20 && imported.counts.localRoutes == 8)
+        #expect(imported.yaml.contains("4 route tables (20 routes, 8 local)"))
         let v6only = try #require(m.routeTables.first { $0.id == "rtb-0d5a00000000000c3" })
         #expect(v6only.ipv6Routes.map { "\($0.destination) \($0.target.id(m))" }
                 == ["2600:1f14:fab:1200::/56 local", "::/0 eigw-0d5a1c2b3e4f5678c", "64:ff9b::/96 nat-0d5a1c2b3e4f5678d"])

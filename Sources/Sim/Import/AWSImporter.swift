@@ -269,8 +269,11 @@ struct AWSConverter {
         counts.internetGateways = plan.igws.count
         counts.subnets = plan.subnets.count
         counts.routeTables = plan.routeTables.count
-        counts.routes = plan.routeTables.reduce(0) { $0 + $1.routes.count }
-        counts.localRoutes = plan.routeTables.reduce(0) { $0 + $1.routes.filter { $0.target == "local" }.count }
+        // IPv6 routes too, with the `local` one of each IPv6 block the loader adds to every table.
+        let blocks6 = Dictionary(plan.vpcs.map { ($0.id, $0.ipv6Blocks.count) }, uniquingKeysWith: { a, _ in a })
+        let ipv6Locals = { (t: ImportPlan.RouteTable) in blocks6[t.vpc] ?? 0 }
+        counts.routes = plan.routeTables.reduce(0) { $0 + $1.routes.count + $1.routes6.count + ipv6Locals($1) }
+        counts.localRoutes = plan.routeTables.reduce(0) { $0 + $1.routes.filter { $0.target == "local" }.count + ipv6Locals($1) }
         counts.networkACLs = plan.nacls.count
         counts.naclEntries = plan.nacls.reduce(0) { $0 + $1.inbound.count + $1.outbound.count }
         counts.securityGroups = plan.groups.count
