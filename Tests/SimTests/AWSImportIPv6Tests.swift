@@ -209,6 +209,9 @@ import Testing
         #expect(out.proto == .number(.icmpv6) && out.icmpType == 2 && out.icmpCode == nil)
         let app = try #require(m.securityGroups.first { $0.id == "sg-0d5a00000000000e1" })
         #expect(app.ingressIPv6[1].proto == .number(.icmpv6) && app.ingressIPv6[1].icmpType == 128 && app.ingressIPv6[1].icmpCode == nil)
+        // The listing (`vpcsim validate`) shows the type, as for NACL entries.
+        #expect(m.ipv6Listing.contains("sg-0d5a00000000000e1 ingress ALLOW icmpv6 type 128 ::/0"), "\(m.ipv6Listing)")
+        #expect(m.ipv6Listing.contains("acl-0d5a00000000000d1 inbound #120 ALLOW icmpv6 type 2 code 0 ::/0"))
     }
 
     @Test func theDualStackImportIsDeterministicAndItsScenarioLoadsToTheSameModel() throws {

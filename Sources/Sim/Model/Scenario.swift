@@ -362,8 +362,10 @@ public struct Assumptions: Sendable, Equatable {
     public var ipv6AddressAllocation: IPv6AddressAllocation = .lowest
 
     /// AWS chooses an ENI's IPv6 address in its subnet's /64 without saying how (EC2 API RunInstances
-    /// Ipv6AddressCount: "Amazon EC2 chooses the IPv6 addresses from the range of your subnet"); the addresses it
-    /// gives look random across the /64.
+    /// Ipv6AddressCount: "Amazon EC2 chooses the IPv6 addresses from the range of your subnet",
+    /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html; CreateNetworkInterface: "Amazon
+    /// EC2 automatically selects the IPv6 addresses from the subnet range"); the addresses it gives look random
+    /// across the /64.
     public enum IPv6AddressAllocation: String, Sendable, CaseIterable {
         /// The lowest free address from `::4` up, in file order after the given ones (short, readable addresses).
         case lowest
