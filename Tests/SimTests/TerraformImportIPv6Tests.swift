@@ -9,6 +9,8 @@ import Testing
     @Test func knownIPv6BlocksOfAVPCAndASubnetAreKept() throws {
         var text = try String(contentsOfFile: Fixtures.path("terraform/synthetic/many-resources_create.json"), encoding: .utf8)
         for (old, new) in [("\"cidr_block\": \"10.20.0.0/16\",", "\"cidr_block\": \"10.20.0.0/16\", \"ipv6_cidr_block\": \"2600:1f18:abc:de00::/56\","),
+                           // The instance's primary interface (an aws_network_interface) with a known IPv6 address.
+                           ("\"private_ips\": [", "\"ipv6_addresses\": [\"2600:1f18:abc:de01::50\"], \"private_ips\": ["),
                            ("\"cidr_block\": \"10.20.1.0/24\",", "\"cidr_block\": \"10.20.1.0/24\", \"ipv6_cidr_block\": \"2600:1f18:abc:de01::/64\","),
                            ("\"cidr_block\": \"10.20.2.0/24\",", "\"cidr_block\": \"10.20.2.0/24\", \"ipv6_cidr_block\": \"\",")] {
             #expect(text.contains(old), "\(old)")
@@ -21,6 +23,8 @@ import Testing
         #expect(m.vpcs.map(\.ipv6CidrBlocks) == [[try IPv6CIDR(parsing: "2600:1f18:abc:de00::/56")]])
         let cidrs = m.subnets.map { "\($0.cidr) \($0.ipv6Cidr.map(\.description) ?? "-")" }
         #expect(cidrs.contains("10.20.1.0/24 2600:1f18:abc:de01::/64") && cidrs.contains("10.20.2.0/24 -"), "\(cidrs)")
+        let web = try #require(m.instances.first { m.enis[$0.eni].privateIP == IPv4Address("10.20.1.50") })
+        #expect(m.enis[web.eni].ipv6Address == IPv6Address("2600:1f18:abc:de01::50"))
     }
 
     // MARK: terraform/synthetic/dualstack_create.json

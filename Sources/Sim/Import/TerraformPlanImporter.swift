@@ -768,6 +768,9 @@ struct TerraformConverter {
             if let ip = w.string(r, "private_ip") ?? (w.value(r, [.key("private_ips")]) as? [Any])?.first as? String {
                 j["PrivateIpAddress"] = ip
             }
+            // Its known IPv6 addresses (an instance whose primary interface this is keeps the first).
+            let ipv6 = ((w.value(r, [.key("ipv6_addresses")]) as? [Any]) ?? []).compactMap { $0 as? String }
+            if !ipv6.isEmpty { j["Ipv6Addresses"] = ipv6.map { ["Ipv6Address": $0] } }
             let groups = try refs(r, [.key("security_groups")], ["aws_security_group", "aws_default_security_group"],
                                   what: "security_groups") + (extraGroups[eid] ?? [])
             j["Groups"] = groups.map { ["GroupId": $0] }
