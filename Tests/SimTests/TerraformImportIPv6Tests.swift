@@ -97,5 +97,26 @@ import Testing
         guard case .prefixList(_, let cidrs) = app.ingressIPv6[2].peer else { Issue.record("\(app.ingressIPv6)"); return }
         #expect(cidrs == [Self.cidr6("2001:db8:100::/48")])
     }
+
+    /// The same plan with an Amazon-provided block (`assign_generated_ipv6_cidr_block`) and subnets' blocks from
+    /// `cidrsubnet(aws_vpc.main.ipv6_cidr_block, …)`: known only after apply, invented and listed.
+    @Test func anAmazonProvidedBlockAndItsSubnetsBlocksAreInventedAndListed() throws {
+        let i = try TerraformPlanImporter.importPlan(Fixtures.path("terraform/synthetic/dualstack-amazon-ipv6_create.json"))
+        let m = try ScenarioLoader.load(yaml: i.yaml, file: "imported.yaml").model
+        let block = try #require(m.vpcs.first?.ipv6CidrBlocks.first)
+        #expect(block.prefixLength == 56 && Self.cidr6("2001:db8::/32").contains(block))
+        let subnets = m.subnets.map { $0.ipv6Cidr?.description ?? "-" }
+        let base = block.network.high
+        #expect(subnets == (0..<3).map { IPv6CIDR(containing: IPv6Address(high: base | UInt64($0), low: 0), prefixLength: 64).description })
+        let listed = i.invented.filter { $0.what.hasSuffix(".ipv6_cidr_block") }.map(\.what)
+        #expect(listed == ["aws_vpc.main.ipv6_cidr_block", "aws_subnet.public.ipv6_cidr_block", "aws_subnet.private.ipv6_cidr_block",
+                           "aws_subnet.v6only.ipv6_cidr_block"])
+        #expect(!i.warnings.contains { $0.kind == .ipv6 }, "\(i.warnings)")
+        // The v6only subnet and its instance come through; the default NACL allows IPv6 as AWS's does.
+        #expect(m.subnets.contains { !$0.hasIPv4 })
+        #expect(m.networkACLs.first { $0.isDefault }?.inboundIPv6.map(\.number) == [101])
+        // The same plan, the same blocks.
+        #expect(try TerraformPlanImporter.importPlan(Fixtures.path("terraform/synthetic/dualstack-amazon-ipv6_create.json")).yaml == i.yaml)
+    }
 }
 

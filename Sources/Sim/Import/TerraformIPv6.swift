@@ -3,16 +3,59 @@ import Packets
 /// The IPv6 parts of a plan the AWS importer takes: VPC and subnet `ipv6_cidr_block` (when the plan knows it)
 /// and egress-only internet gateways; IPv6 rules and routes are read with the IPv4 ones.
 extension TerraformConverter {
-    /// `ipv6_cidr_block` as the dump's Ipv6CidrBlockAssociationSet; "" (none) and an Amazon-provided block known
-    /// only after apply are left out.
-    mutating func addIPv6Block(_ r: Int, to j: inout [String: Any]) {
-        guard let c = w.string(r, "ipv6_cidr_block"), !c.isEmpty else {
-            if w.isUnknown(r, [.key("ipv6_cidr_block")]) {
+    /// `ipv6_cidr_block` as the dump's Ipv6CidrBlockAssociationSet; "" is none. One known only after apply is
+    /// invented, and listed so: a VPC's Amazon-provided /56 (`assign_generated_ipv6_cidr_block`) in the
+    /// documentation prefix 2001:db8::/32 (RFC 3849) at the hash of its address; a subnet's whose configuration
+    /// refers to its VPC's block (`cidrsubnet(aws_vpc.x.ipv6_cidr_block, 8, n)`: the plan does not hold `n`), the
+    /// lowest /64 of that block no other subnet of the plan has. Any other is left out, said.
+    mutating func addIPv6Block(_ r: Int, to j: inout [String: Any], vpc: String? = nil) {
+        var block = w.string(r, "ipv6_cidr_block")
+        if block == nil, w.isUnknown(r, [.key("ipv6_cidr_block")]) {
+            if type(r) == "aws_vpc", w.bool(r, [.key("assign_generated_ipv6_cidr_block")]) == true {
+                block = inventVPCIPv6Block(r)
+            } else if type(r) == "aws_subnet", let vpc, let parent = vpcIPv6Block[vpc],
+                      let (expr, _) = w.expression(r, [.key("ipv6_cidr_block")]),
+                      TerraformWiring.references(expr).contains(where: { $0.hasPrefix("aws_vpc.") && $0.hasSuffix(".ipv6_cidr_block") }) {
+                block = inventSubnetIPv6Block(r, in: parent)
+            }
+            if block == nil {
                 warn(.ipv6, address(r), "its IPv6 CIDR block is known only after apply; left out")
             }
-            return
         }
+        guard let c = block, !c.isEmpty else { return }
+        if type(r) == "aws_vpc", let v = j["VpcId"] as? String, let parsed = try? IPv6CIDR(parsing: c) { vpcIPv6Block[v] = parsed }
         j["Ipv6CidrBlockAssociationSet"] = [["Ipv6CidrBlock": c, "Ipv6CidrBlockState": ["State": "associated"]]]
+    }
+
+    /// An Amazon-provided /56 for a VPC: 2001:db8:xxxx:xx00::/56 from the hash of its address, one no other VPC has.
+    mutating func inventVPCIPv6Block(_ r: Int) -> String {
+        let h = ScenarioValues.fnv1a(address(r) + ".ipv6_cidr_block")
+        var k = h & 0xFF_FFFF
+        var c: IPv6CIDR
+        repeat {
+            c = IPv6CIDR(containing: IPv6Address(high: 0x2001_0DB8_0000_0000 | (k << 8), low: 0), prefixLength: 56)
+            k = (k + 1) & 0xFF_FFFF
+        } while vpcIPv6Block.values.contains(c)
+        invented.append(.init(what: address(r) + ".ipv6_cidr_block", value: c.description,
+                              how: "from the resource address, in 2001:db8::/32 (RFC 3849): an Amazon-provided /56"))
+        return c.description
+    }
+
+    /// The lowest /64 of `parent` that no subnet of the plan has (known, or invented before this one).
+    mutating func inventSubnetIPv6Block(_ r: Int, in parent: IPv6CIDR) -> String? {
+        if usedSubnetIPv6.isEmpty {
+            usedSubnetIPv6 = Set(indices("aws_subnet").compactMap { w.string($0, "ipv6_cidr_block").flatMap { try? IPv6CIDR(parsing: $0) } })
+            usedSubnetIPv6.insert(IPv6CIDR.anyIPv6)  // not empty from now on
+        }
+        let count = UInt64(1) << UInt64(min(64 - parent.prefixLength, 16))
+        for n in 0..<count {
+            let c = IPv6CIDR(containing: IPv6Address(high: parent.network.high | n, low: 0), prefixLength: 64)
+            guard usedSubnetIPv6.insert(c).inserted else { continue }
+            invented.append(.init(what: address(r) + ".ipv6_cidr_block", value: c.description,
+                                  how: "the lowest free /64 of the VPC's IPv6 block (the plan does not hold cidrsubnet's netnum)"))
+            return c.description
+        }
+        return nil
     }
 
     mutating func readEgressOnlyInternetGateways() throws {
@@ -30,10 +73,11 @@ extension TerraformConverter {
     /// An aws_subnet with `ipv6_native = true`: no IPv4 block (describe-subnets' Ipv6Native).
     mutating func ipv6OnlySubnet(_ r: Int, _ sid: String) throws -> [String: Any] {
         var j: [String: Any] = ["SubnetId": sid, "Ipv6Native": true, "Tags": Self.tags(nameTag(r))]
-        if let v = try ref(r, "vpc_id", ["aws_vpc"]) { j["VpcId"] = v }
+        let vpc = try ref(r, "vpc_id", ["aws_vpc"])
+        if let vpc { j["VpcId"] = vpc }
         if let az = w.string(r, "availability_zone") { j["AvailabilityZone"] = az }
         if let b = w.bool(r, [.key("assign_ipv6_address_on_creation")]) { j["AssignIpv6AddressOnCreation"] = b }
-        addIPv6Block(r, to: &j)
+        addIPv6Block(r, to: &j, vpc: vpc)
         return j
     }
 

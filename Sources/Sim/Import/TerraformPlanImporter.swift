@@ -183,6 +183,9 @@ struct TerraformConverter {
     var instanceAddress: [String: String] = [:]
     /// VPCs with an IPv6 block the plan knows: their default NACL and security group get AWS's IPv6 rules.
     var ipv6VPCs = Set<String>()
+    /// Each VPC's IPv6 block (known or invented), and the subnets' /64s taken (TerraformIPv6.swift).
+    var vpcIPv6Block: [String: IPv6CIDR] = [:]
+    var usedSubnetIPv6 = Set<IPv6CIDR>()
     var ipv6Requests: [String: String] = [:]
     /// Interface endpoint id → its resource address (their ENIs are invented after the scenario loads).
     var interfaceEndpointAddress: [String: String] = [:]
@@ -577,10 +580,11 @@ struct TerraformConverter {
                 continue
             }
             var j: [String: Any] = ["SubnetId": sid, "CidrBlock": cidr, "Tags": Self.tags(nameTag(r))]
-            if let v = try ref(r, "vpc_id", ["aws_vpc"]) { j["VpcId"] = v }
+            let vpc = try ref(r, "vpc_id", ["aws_vpc"])
+            if let vpc { j["VpcId"] = vpc }
             if let az = w.string(r, "availability_zone") { j["AvailabilityZone"] = az }
             subnetMapsPublic[sid] = w.bool(r, [.key("map_public_ip_on_launch")]) ?? false
-            addIPv6Block(r, to: &j)
+            addIPv6Block(r, to: &j, vpc: vpc)
             if w.bool(r, [.key("assign_ipv6_address_on_creation")]) == true { j["AssignIpv6AddressOnCreation"] = true }
             add("Subnets", j, r)
         }
