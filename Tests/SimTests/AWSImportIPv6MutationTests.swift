@@ -25,23 +25,7 @@ import Testing
 
     @Test(arguments: fileNames)
     func everyJSONPathMutatedImportsOrIsRefusedAtItsPath(_ name: String) throws {
-        let originals = try M.files(Self.dir)
-        let f = try #require(originals.firstIndex { $0.path == Self.dir + "/" + name })
-        let root = try JSONSerialization.jsonObject(with: originals[f].data, options: [.fragmentsAllowed])
-        var runs = 0
-        var failures: [String] = []
-        for (k, path) in M.paths(root).enumerated() {
-            for m in 0..<3 {
-                let (what, value) = M.mutations[(k * 3 + m + f * 7) % M.mutations.count]
-                var files = originals
-                files[f].data = try JSONSerialization.data(withJSONObject: M.replacing(root, at: path[...], with: value),
-                                                           options: [.fragmentsAllowed])
-                runs += 1
-                if let p = M.problem(files, Self.dir) {
-                    failures.append("\(name): \(path.map(\.description).joined()) = \(what): \(p)")
-                }
-            }
-        }
+        let (runs, failures) = try M.mutate(name, in: Self.dir)
         #expect(runs >= 3)
         #expect(failures.isEmpty, "\(failures.count) of \(runs):\n\(failures.prefix(40).joined(separator: "\n"))")
     }
