@@ -141,27 +141,33 @@ import Testing
 
     @Test(arguments: fileNames)
     func everyJSONPathMutatedImportsOrIsRefusedAtItsPath(_ name: String) throws {
-        let dir = Fixtures.path("aws-json/synthetic/full")
-        let originals = try Self.files(dir)
+        let (runs, failures) = try Self.mutate(name, in: Fixtures.path("aws-json/synthetic/full"))
+        #expect(runs >= 3)
+        #expect(failures.isEmpty, "\(failures.count) of \(runs):\n\(failures.prefix(40).joined(separator: "\n"))")
+    }
+
+    /// Every JSON path of file `name` of the dump in `dir`, mutated three times: how many imports ran, and what went
+    /// wrong in them.
+    static func mutate(_ name: String, in dir: String) throws -> (runs: Int, failures: [String]) {
+        let originals = try files(dir)
         let f = try #require(originals.firstIndex { $0.path == dir + "/" + name })
         let root = try JSONSerialization.jsonObject(with: originals[f].data, options: [.fragmentsAllowed])
         var runs = 0
         var failures: [String] = []
-        for (k, path) in Self.paths(root).enumerated() {
+        for (k, path) in paths(root).enumerated() {
             // Three mutations per path, rotating through the list: every mutation meets every kind of value.
             for m in 0..<3 {
-                let (what, value) = Self.mutations[(k * 3 + m + f * 7) % Self.mutations.count]
-                let mutated = Self.replacing(root, at: path[...], with: value)
+                let (what, value) = mutations[(k * 3 + m + f * 7) % mutations.count]
+                let mutated = replacing(root, at: path[...], with: value)
                 var files = originals
                 files[f].data = try JSONSerialization.data(withJSONObject: mutated, options: [.fragmentsAllowed])
                 runs += 1
-                if let p = Self.problem(files, dir) {
+                if let p = problem(files, dir) {
                     failures.append("\(name): \(path.map(\.description).joined()) = \(what): \(p)")
                 }
             }
         }
-        #expect(runs >= 3)
-        #expect(failures.isEmpty, "\(failures.count) of \(runs):\n\(failures.prefix(40).joined(separator: "\n"))")
+        return (runs, failures)
     }
 }
 

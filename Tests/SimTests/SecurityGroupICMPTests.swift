@@ -43,7 +43,7 @@ private let repo: String = {
         let bad = scenarioLoadError(story.replacingOccurrences(of: "{protocol: icmp, icmp_type: 3, icmp_code: 4,",
                                                                with: "{protocol: tcp, ports: 22, icmp_type: 3, icmp_code: 4,"))
         let e = try #require(bad)
-        #expect(e.description.contains("t.yaml:") && e.message.contains("icmp_type applies only to icmp rules"))
+        #expect(e.description.contains("t.yaml:") && e.message.contains("icmp_type applies only to icmp and icmpv6 rules"))
         #expect(!e.description.contains("\n"))
     }
 

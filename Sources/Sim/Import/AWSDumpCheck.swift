@@ -72,6 +72,8 @@ enum AWSDumpCheck {
         "ResourceType": .string, "Options": .object, "Association": .object, "ApplianceModeSupport": .string,
         "ConnectionTrackingConfiguration": .object, "TcpEstablishedTimeout": .integer, "UdpTimeout": .integer,
         "UdpStreamTimeout": .integer,
+        "AssignIpv6AddressOnCreation": .flag, "IsPrimaryIpv6": .flag, "Ipv6AllowedForDualStack": .flag,
+        "Ipv6Address": .string,
     ]
 
     /// Rules for a key that means different things in different objects, by the key of the object holding it:

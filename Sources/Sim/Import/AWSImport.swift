@@ -21,7 +21,8 @@ public struct AWSImport: Sendable {
 /// Something of the dump that is not carried over as it is, with the AWS id it concerns.
 public struct ImportWarning: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
-        /// IPv6 CIDR blocks, addresses, routes and rules (the model is IPv4 only): left out.
+        /// IPv6 parts the model does not hold (an IPv6 block known only after apply, an IPv6 address of an instance's
+        /// other interface): left out.
         case ipv6
         /// A route to a transit gateway, virtual private gateway, VPC endpoint, carrier or local gateway, or a
         /// network interface or instance outside the dump: imported with its target id, which the scenario keeps as

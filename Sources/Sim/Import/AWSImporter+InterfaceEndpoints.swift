@@ -31,6 +31,11 @@ extension AWSConverter {
                     warn(.missingReference, id, "subnet \(s) is not in the dump; its endpoint network interface is left out")
                     continue
                 }
+                if plan.subnets[k].ipv6Only {
+                    warn(.repaired, id, "subnet \(s) is IPv6-only; its endpoint network interface is left out (the model's "
+                         + "endpoint ENIs have IPv4 addresses)")
+                    continue
+                }
                 // One subnet per AZ (the loader refuses a second; a subnet without one is in the loader's default).
                 let az = plan.subnets[k].az ?? "us-east-1a"
                 if subnets.contains(where: { (plan.subnets[subnetIndex[$0]!].az ?? "us-east-1a") == az }) { continue }

@@ -140,6 +140,11 @@ extension AWSConverter {
                     warn(.missingReference, id, "subnet \(s) is not a subnet of \(vpc) in the dump; left out of the attachment")
                     continue
                 }
+                if plan.subnets[si].ipv6Only {
+                    warn(.repaired, id, "subnet \(s) is IPv6-only; left out of the attachment (the model's attachment "
+                         + "ENIs have IPv4 addresses)")
+                    continue
+                }
                 if let o = subnets.first(where: { plan.subnets[subnetIndex[$0]!].az == plan.subnets[si].az }) {
                     warn(.repaired, id, "\(s) and \(o) are in the same AZ; \(s) left out of the attachment")
                     continue
@@ -320,7 +325,7 @@ extension AWSConverter {
 
     /// A VPC route to a transit gateway of the import: kept when the route table's VPC is attached to it (else a
     /// blackhole, as AWS shows it). nil: not an imported transit gateway.
-    mutating func transitGatewayRouteTarget(_ r: [String: Any], destination dest: IPv4CIDR, table id: String,
+    mutating func transitGatewayRouteTarget(_ r: [String: Any], destination dest: String, table id: String,
                                             vpc: ImportPlan.VPC, inVPC: Bool) -> (String?, String?)? {
         guard let tgw = r.awsStr("TransitGatewayId"), let g = plan.tgws.firstIndex(where: { $0.id == tgw }) else { return nil }
         guard plan.tgws[g].attachments.contains(where: { $0.vpc == vpc.id }) else {

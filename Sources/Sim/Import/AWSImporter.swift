@@ -67,7 +67,11 @@ struct ImportPlan {
         var cidr6: IPv6CIDR? = nil
     }
     struct NACL { var id: String; var name: String?; var vpc: String; var isDefault: Bool; var inbound: [NACLRule]; var outbound: [NACLRule] }
-    enum Peer: Equatable { case cidr(IPv4CIDR), group(String), prefixList(String, [IPv4CIDR]), cidr6(IPv6CIDR) }
+    enum Peer: Equatable {
+        case cidr(IPv4CIDR), group(String), prefixList(String, [IPv4CIDR]), cidr6(IPv6CIDR)
+        /// A prefix list of IPv6 entries (AddressFamily IPv6).
+        case prefixList6(String, [IPv6CIDR])
+    }
     struct SGRule: Equatable {
         var proto: String; var ports: String?; var peer: Peer; var description: String?
         /// An ICMP rule's type and code (FromPort, ToPort; nil: -1, all).
@@ -78,6 +82,10 @@ struct ImportPlan {
     struct Subnet {
         var id: String; var name: String?; var vpc: String; var cidr: IPv4CIDR; var az: String?; var routeTable: String?; var nacl: String?
         var ipv6: IPv6CIDR? = nil
+        /// An IPv6-only subnet (Ipv6Native): `cidr` is `Subnet.ipv6OnlyPlaceholder`, never written.
+        var ipv6Only = false
+        /// AssignIpv6AddressOnCreation (always on in an IPv6-only subnet).
+        var assignIPv6 = false
     }
     struct NAT {
         var id: String; var name: String?; var subnet: String; var isPublic: Bool; var privateIP: IPv4Address?
@@ -93,13 +101,20 @@ struct ImportPlan {
         var primaryCheckOn = false
         /// The other network interfaces attached, by device index.
         var interfaces: [Interface] = []
+        /// The primary ENI's IPv6 address as the scenario's `ipv6_address` takes it: an address, `auto` (the
+        /// scenario allocates one) or `none` (none, though its subnet assigns them); nil: the key is left out.
+        var ipv6: String? = nil
     }
     /// A network interface attached to an instance at device index 1 or more.
     struct Interface {
         var id: String; var subnet: String; var privateIP: IPv4Address?; var publicIP: IPv4Address?; var groups: [String]
         var sourceDestCheck: Bool
     }
-    struct Lambda { var name: String; var subnets: [String]; var groups: [String]; var timeout: Int?; var privateIPs: [(subnet: String, ip: IPv4Address)] }
+    struct Lambda {
+        var name: String; var subnets: [String]; var groups: [String]; var timeout: Int?; var privateIPs: [(subnet: String, ip: IPv4Address)]
+        /// VpcConfig.Ipv6AllowedForDualStack, when every subnet kept has an IPv6 block.
+        var dualStack = false
+    }
     /// An active peering connection whose two VPCs are both imported.
     struct Peering {
         var id: String; var name: String?; var requester: String; var accepter: String
@@ -165,6 +180,8 @@ struct AWSConverter {
     var instanceIndex: [String: Int] = [:]
     var igwIndex: [String: Int] = [:]
     var prefixLists: [String: [IPv4CIDR]] = [:]
+    /// Prefix lists of IPv6 entries (AWSImporter+IPv6.swift).
+    var prefixLists6: [String: [IPv6CIDR]] = [:]
     /// ENI id → what the model calls it as a route target (an instance or NAT gateway id).
     var eniOwner: [String: String] = [:]
     /// describe-network-interfaces' ENIs attached to an instance at device index 1 and up, by instance id.
@@ -177,6 +194,11 @@ struct AWSConverter {
     var peeringIndex: [String: Int] = [:]
     var usedPrivate: [String: [UInt32: String]] = [:]
     var usedPublic: [UInt32: String] = [:]
+    /// IPv6 addresses of the import's ENIs (AWSImporter+IPv6.swift).
+    var usedIPv6: [IPv6Address: String] = [:]
+    /// A Terraform plan's: an instance without a known IPv6 address in a subnet that assigns them gets one at apply
+    /// (a dump's was launched without one).
+    var addressesAssignedAtApply = false
     var allIDs: Set<String> = []
 
     init(dump: AWSDump) {
@@ -247,8 +269,11 @@ struct AWSConverter {
         counts.internetGateways = plan.igws.count
         counts.subnets = plan.subnets.count
         counts.routeTables = plan.routeTables.count
-        counts.routes = plan.routeTables.reduce(0) { $0 + $1.routes.count }
-        counts.localRoutes = plan.routeTables.reduce(0) { $0 + $1.routes.filter { $0.target == "local" }.count }
+        // IPv6 routes too, with the `local` one of each IPv6 block the loader adds to every table.
+        let blocks6 = Dictionary(plan.vpcs.map { ($0.id, $0.ipv6Blocks.count) }, uniquingKeysWith: { a, _ in a })
+        let ipv6Locals = { (t: ImportPlan.RouteTable) in blocks6[t.vpc] ?? 0 }
+        counts.routes = plan.routeTables.reduce(0) { $0 + $1.routes.count + $1.routes6.count + ipv6Locals($1) }
+        counts.localRoutes = plan.routeTables.reduce(0) { $0 + $1.routes.filter { $0.target == "local" }.count + ipv6Locals($1) }
         counts.networkACLs = plan.nacls.count
         counts.naclEntries = plan.nacls.reduce(0) { $0 + $1.inbound.count + $1.outbound.count }
         counts.securityGroups = plan.groups.count
@@ -311,24 +336,23 @@ struct AWSConverter {
         var lists: [String: [String]] = [:]
         for item in dump["PrefixLists"] {
             guard let id = item.json.awsStr("PrefixListId") else { continue }
-            if item.json.awsStr("AddressFamily") == "IPv6" {
-                warn(.ipv6, id, "IPv6 prefix list \(item.json.awsStr("PrefixListName") ?? ""); left out")
-                continue
-            }
             // describe-prefix-lists (AWS-managed lists) carries the CIDRs; describe-managed-prefix-lists does not.
             let cidrs = item.json.awsStrs("Cidrs")
             if !cidrs.isEmpty { lists[id, default: []] += cidrs }
         }
         for e in dump.prefixListEntries { lists[e.id, default: []] += e.cidrs }
         for (id, texts) in lists.sorted(by: { $0.key < $1.key }) {
+            if texts.contains(where: { $0.contains(":") }) {
+                readIPv6PrefixList(id, texts)
+                continue
+            }
             var out: [IPv4CIDR] = []
             for t in texts {
-                if t.contains(":") { warn(.ipv6, id, "IPv6 entry \(t) left out"); continue }
                 if let c = cidr(t, id, "entry"), !out.contains(c) { out.append(c) }
             }
             if !out.isEmpty { prefixLists[id] = out }
         }
-        counts.prefixLists = prefixLists.count
+        counts.prefixLists = prefixLists.count + prefixLists6.count
     }
 
     /// A peering connection whose VPCs are both imported becomes one of the scenario's (`peering_connections`); one
@@ -465,7 +489,8 @@ struct AWSConverter {
                 warn(.inactive, id, "subnet is \(st); left out"); continue
             }
             if j.awsBool("Ipv6Native") == true {
-                warn(.ipv6, id, "IPv6-only subnet: left out (the import keeps dual-stack subnets only)"); continue
+                readIPv6OnlySubnet(j, id, vpc: plan.vpcs[v])
+                continue
             }
             guard let c = cidr(j.awsStr("CidrBlock"), id, "subnet CIDR") else {
                 warn(.repaired, id, "subnet has no IPv4 CIDR block; left out"); continue
@@ -477,13 +502,14 @@ struct AWSConverter {
             guard (16...28).contains(c.prefixLength) else {
                 warn(.repaired, id, "subnet \(c) is not between /16 and /28; left out"); continue
             }
-            if let o = plan.subnets.first(where: { $0.vpc == vpcID && $0.cidr.overlaps(c) }) {
+            if let o = plan.subnets.first(where: { $0.vpc == vpcID && !$0.ipv6Only && $0.cidr.overlaps(c) }) {
                 warn(.repaired, id, "subnet \(c) overlaps \(o.id) (\(o.cidr)); left out"); continue
             }
             subnetIndex[id] = plan.subnets.count
             allIDs.insert(id)
+            let ipv6 = subnetIPv6Block(j, id, vpc: vpc)
             plan.subnets.append(.init(id: id, name: j.awsNameTag, vpc: vpcID, cidr: c, az: j.awsStr("AvailabilityZone"),
-                                      ipv6: subnetIPv6Block(j, id, vpc: vpc)))
+                                      ipv6: ipv6, assignIPv6: ipv6 != nil && j.awsBool("AssignIpv6AddressOnCreation") == true))
         }
     }
 
@@ -497,6 +523,10 @@ struct AWSConverter {
         guard let text else { return nil }
         guard let a = IPv4Address(text), let s = subnetIndex[subnet] else {
             warn(.repaired, owner, "private IP '\(text)' is not an IPv4 address; the scenario allocates one")
+            return nil
+        }
+        guard !plan.subnets[s].ipv6Only else {
+            warn(.repaired, owner, "private IP \(a) in IPv6-only subnet \(subnet), which has no IPv4 addresses; left out")
             return nil
         }
         let c = plan.subnets[s].cidr
@@ -598,6 +628,10 @@ struct AWSConverter {
             }
             for r in p.awsObjs("PrefixListIds") {
                 guard let pl = r.awsStr("PrefixListId") else { continue }
+                if let cidrs = prefixLists6[pl] {
+                    peers.append((.prefixList6(pl, cidrs), r.awsStr("Description")))
+                    continue
+                }
                 guard let cidrs = prefixLists[pl] else {
                     warn(.missingReference, id, "\(direction) rule for prefix list \(pl) left out: its entries are not in the "
                          + "dump (add get-managed-prefix-list-entries --prefix-list-id \(pl))")
@@ -684,6 +718,11 @@ struct AWSConverter {
             guard let subnet = j.awsStr("SubnetId"), subnetIndex[subnet] != nil else {
                 warn(.missingReference, id, "NAT gateway in \(j.awsStr("SubnetId") ?? "no subnet"), which is not in the dump; "
                      + "left out (routes to it become blackhole)")
+                continue
+            }
+            if plan.subnets[subnetIndex[subnet]!].ipv6Only {
+                warn(.repaired, id, "NAT gateway in IPv6-only subnet \(subnet), which has no IPv4 address for it; left out "
+                     + "(routes to it become blackhole)")
                 continue
             }
             let isPublic = (j.awsStr("ConnectivityType") ?? "public") == "public"
@@ -805,7 +844,6 @@ struct AWSConverter {
                     if !secondaries.isEmpty {
                         warn(.notModelled, eni, "secondary private IPs \(secondaries.joined(separator: ", ")) of \(id) are not modelled")
                     }
-                    if !n.awsObjs("Ipv6Addresses").isEmpty { warn(.ipv6, eni, "IPv6 addresses of \(id) are not modelled") }
                 }
             }
             let owner = "instance \(id)"
@@ -836,6 +874,7 @@ struct AWSConverter {
                      + "(`forwarding: router`); set `forwarding:` to what its operating system does")
             }
             instance.connectionTracking = connectionTracking(of: primaryENI, instance: id)
+            instance.ipv6 = instanceIPv6(j, primary: primaryENI, instance: id, subnet: subnet)
             plan.instances.append(instance)
         }
     }
@@ -959,13 +998,17 @@ struct AWSConverter {
         // InstanceId and NetworkInterfaceId come together for an instance route: the instance wins.
         let rawTarget = r.awsStr("InstanceId") ?? targetKeys.lazy.compactMap { r.awsStr($0) }.first ?? "?"
         if let v6 = r.awsStr("DestinationIpv6CidrBlock") {
-            addIPv6Route(r, v6, rawTarget: rawTarget, to: &table)
+            if let dest = ipv6CIDR(v6, id, "route destination") { addIPv6Route(r, dest, origin: nil, rawTarget: rawTarget, to: &table) }
             return
         }
         // A route the table's propagation brings back (`resolveTarget`); beside a static route of the same prefix
         // (which wins, VPC-UG route-tables-priority) it is no duplicate.
         if r.awsStr("Origin") == "EnableVgwRoutePropagation", table.propagating.contains(rawTarget) { return }
         var destinations: [(IPv4CIDR, String?)] = []
+        if let pl = r.awsStr("DestinationPrefixListId"), let cidrs = prefixLists6[pl] {
+            for c in cidrs { addIPv6Route(r, c, origin: "from \(pl)", rawTarget: rawTarget, to: &table) }
+            return
+        }
         if let pl = r.awsStr("DestinationPrefixListId") {
             guard let cidrs = prefixLists[pl] else {
                 warn(.missingReference, id, "route to prefix list \(pl) → \(rawTarget) left out: its entries are not in the dump "
@@ -986,7 +1029,8 @@ struct AWSConverter {
                      + "the route → \(existing.target) is kept")
                 continue
             }
-            var (target, note) = resolveTarget(r, rawTarget: rawTarget, destination: dest, table: table, vpc: vpc)
+            var (target, note) = resolveTarget(r, rawTarget: rawTarget, destination: dest.description,
+                                               inVPC: vpc.blocks.contains { $0.contains(dest) }, table: table, vpc: vpc)
             if let origin { note = note.map { origin + "; " + $0 } ?? origin }
             guard let target else { continue }
             table.routes.append(.init(destination: dest, target: target, note: note))
@@ -994,10 +1038,11 @@ struct AWSConverter {
     }
 
     /// The loader's target for a route ("local", "blackhole", an id), or nil to leave the route out.
-    mutating func resolveTarget(_ r: [String: Any], rawTarget: String, destination dest: IPv4CIDR,
+    /// `dest` names the destination (IPv4 or IPv6) in warnings; `inVPC`: it lies within one of the VPC's blocks
+    /// of its family.
+    mutating func resolveTarget(_ r: [String: Any], rawTarget: String, destination dest: String, inVPC: Bool,
                                 table: ImportPlan.RouteTable, vpc: ImportPlan.VPC) -> (String?, String?) {
         let id = table.id
-        let inVPC = vpc.blocks.contains { $0.contains(dest) }
         if r.awsStr("State") == "blackhole" {
             return ("blackhole", "was \(rawTarget) (blackhole in the dump)")
         }
@@ -1018,7 +1063,7 @@ struct AWSConverter {
             ("blackhole", "was \(rawTarget): \(why)")
         }
         if rawTarget == "local" {
-            guard vpc.blocks.contains(dest) else {
+            guard vpc.blocks.contains(where: { $0.description == dest }) else {
                 warn(.repaired, id, "local route \(dest) is not an imported CIDR block of \(vpc.id); left out")
                 return (nil, nil)
             }
@@ -1106,7 +1151,7 @@ struct AWSConverter {
 
     /// A route to a target the model does not have, written with its id: the loader keeps it as a not-modeled
     /// target, and a flow routed there ends `not-modeled` (never a network verdict, as a blackhole would give).
-    mutating func notModeled(_ target: String, _ dest: IPv4CIDR, _ why: String?, table id: String, inVPC: Bool)
+    mutating func notModeled(_ target: String, _ dest: String, _ why: String?, table id: String, inVPC: Bool)
         -> (String?, String?)
     {
         let what = NotModeledTarget.kind(of: target) ?? "target"
@@ -1180,6 +1225,7 @@ struct AWSConverter {
                 case "6", "tcp": proto = "tcp"
                 case "17", "udp": proto = "udp"
                 case "1", "icmp": proto = "icmp"
+                case "58", "icmpv6": proto = "icmpv6"
                 default:
                     guard let n = Int(raw), (0...255).contains(n) else {
                         warn(.repaired, id, "\(direction) rule #\(number) has protocol '\(raw)'; left out"); continue
@@ -1195,7 +1241,8 @@ struct AWSConverter {
                         widened = "\(direction) rule #\(number) port range \(from)-\(to) is invalid; imported as all ports"
                     }
                 }
-                if proto == "icmp", let tc = e.awsObj("IcmpTypeCode") {
+                // EC2 API NetworkAclEntry IcmpTypeCode: for ICMP and ICMPv6 (protocol 1 or 58) entries.
+                if proto == "icmp" || proto == "icmpv6", let tc = e.awsObj("IcmpTypeCode") {
                     if let t = tc.awsInt("Type"), (0...255).contains(t) { rule.icmpType = t }
                     if let code = tc.awsInt("Code"), (0...255).contains(code) { rule.icmpCode = code }
                 }
@@ -1238,7 +1285,10 @@ struct AWSConverter {
 
     mutating func readLambdas() {
         // Hyperplane ENIs: one per (subnet, security-group set), shared by the functions with that combination.
-        struct HyperplaneENI { var id: String; var subnet: String; var groups: [String]; var ip: String?; var function: String? }
+        struct HyperplaneENI {
+            var id: String; var subnet: String; var groups: [String]; var ip: String?; var function: String?
+            var ipv6: [String] = []
+        }
         var hyperplane: [HyperplaneENI] = []
         for item in dump["NetworkInterfaces"] {
             let j = item.json
@@ -1246,7 +1296,8 @@ struct AWSConverter {
             guard j.awsStr("InterfaceType") == "lambda" || description.hasPrefix("AWS Lambda VPC ENI"),
                   let id = j.awsStr("NetworkInterfaceId"), let subnet = j.awsStr("SubnetId") else { continue }
             hyperplane.append(.init(id: id, subnet: subnet, groups: j.awsObjs("Groups").compactMap { $0.awsStr("GroupId") }.sorted(),
-                                    ip: j.awsStr("PrivateIpAddress"), function: Self.lambdaFunctionName(fromENIDescription: description)))
+                                    ip: j.awsStr("PrivateIpAddress"), function: Self.lambdaFunctionName(fromENIDescription: description),
+                                    ipv6: j.awsObjs("Ipv6Addresses").compactMap { $0.awsStr("Ipv6Address") }))
         }
         var seen = Set<String>()
         var claimedENI: [String: IPv4Address] = [:]  // "subnet|groups" → address
@@ -1263,11 +1314,16 @@ struct AWSConverter {
             guard name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
                 warn(.repaired, name, "function name is not 1-64 letters, digits, - or _; left out"); continue
             }
-            if config.awsBool("Ipv6AllowedForDualStack") == true { warn(.ipv6, name, "dual-stack (IPv6) is not modelled") }
             var subnets: [String] = []
             for s in subnetIDs {
-                guard subnetIndex[s] != nil else {
+                guard let si = subnetIndex[s] else {
                     warn(.missingReference, name, "subnet \(s) is not in the dump; the function is imported without it"); continue
+                }
+                if plan.subnets[si].ipv6Only {
+                    // Lambda-DG configuration-vpc: a function's subnets need IPv4 (IPv6-only subnets are not supported).
+                    warn(.repaired, name, "subnet \(s) is IPv6-only, which Lambda does not support; the function is imported "
+                         + "without it")
+                    continue
                 }
                 if let first = subnets.first, vpcOfSubnet(first) != vpcOfSubnet(s) {
                     warn(.repaired, name, "subnet \(s) is in another VPC than \(first); left out"); continue
@@ -1312,6 +1368,10 @@ struct AWSConverter {
                     continue
                 }
                 coveredENIs.insert(eni.id)
+                if !eni.ipv6.isEmpty {
+                    warn(.approximated, eni.id, "IPv6 address \(eni.ipv6.joined(separator: ", ")) of this Lambda ENI is not "
+                         + "kept: the scenario allocates the Lambda ENIs' IPv6 addresses")
+                }
                 for extra in candidates where extra.id != eni.id {
                     warn(.notModelled, extra.id, "a second Lambda ENI for \(s) with the same security groups; the model "
                          + "shares one (\(eni.id))")
@@ -1321,7 +1381,9 @@ struct AWSConverter {
                 claimedENI[key] = ip
                 privateIPs.append((s, ip))
             }
-            plan.lambdas.append(.init(name: name, subnets: subnets, groups: groups, timeout: timeout, privateIPs: privateIPs))
+            var function = ImportPlan.Lambda(name: name, subnets: subnets, groups: groups, timeout: timeout, privateIPs: privateIPs)
+            function.dualStack = lambdaDualStack(config, name: name, subnets: subnets)
+            plan.lambdas.append(function)
         }
     }
 
@@ -1367,8 +1429,8 @@ struct AWSConverter {
                 warn(.missingReference, id, "Elastic IP \(ip) is associated with \(to), which is not modelled")
             }
         }
-        for pl in Set(dump.prefixListEntries.map(\.id)).sorted() where prefixLists[pl] == nil {
-            warn(.repaired, pl, "prefix list entries file has no usable IPv4 CIDR; the list is treated as missing")
+        for pl in Set(dump.prefixListEntries.map(\.id)).sorted() where prefixLists[pl] == nil && prefixLists6[pl] == nil {
+            warn(.repaired, pl, "prefix list entries file has no usable CIDR; the list is treated as missing")
         }
     }
 }

@@ -137,7 +137,10 @@ enum ScenarioYAMLWriter {
                 for r in t.routes {
                     rt.append("      - {destination: \(r.destination), target: \(r.target)}" + (r.note.map { "  # " + comment($0) } ?? ""))
                 }
-                for r in t.routes6 { rt.append("      - {destination: \(quote(r.destination.description)), target: \(r.target)}") }
+                for r in t.routes6 {
+                    rt.append("      - {destination: \(quote(r.destination.description)), target: \(r.target)}"
+                              + (r.note.map { "  # " + comment($0) } ?? ""))
+                }
             }
         }
         section("route_tables", rt)
@@ -201,6 +204,8 @@ enum ScenarioYAMLWriter {
                     case .group(let id): s += ", security_group: \(id)"
                     case .prefixList(let id, let cidrs):
                         s += ", prefix_list: {id: \(id), cidrs: [\(cidrs.map(\.description).joined(separator: ", "))]}"
+                    case .prefixList6(let id, let cidrs):
+                        s += ", prefix_list: {id: \(id), cidrs: [\(cidrs.map { quote($0.description) }.joined(separator: ", "))]}"
                     }
                     if let d = r.description { s += ", description: \(quote(d))" }
                     sg.append(s + "}")
@@ -209,8 +214,10 @@ enum ScenarioYAMLWriter {
         }
         section("security_groups", sg)
         section("subnets", p.subnets.map { s in
-            var l = "  - {id: \(s.id)\(name(s.name)), vpc: \(s.vpc), cidr: \(s.cidr)"
+            var l = "  - {id: \(s.id)\(name(s.name)), vpc: \(s.vpc)" + (s.ipv6Only ? "" : ", cidr: \(s.cidr)")
             if let c = s.ipv6 { l += ", ipv6_cidr: \(quote(c.description))" }
+            // An IPv6-only subnet assigns IPv6 addresses whatever is written (the loader's default there).
+            if s.assignIPv6, !s.ipv6Only { l += ", assign_ipv6_address_on_creation: true" }
             if let az = s.az { l += ", availability_zone: \(quote(az))" }
             if let r = s.routeTable { l += ", route_table: \(r)" }
             if let a = s.nacl { l += ", network_acl: \(a)" }
@@ -232,6 +239,7 @@ enum ScenarioYAMLWriter {
             var l = "  - {id: \(i.id)\(name(i.name)), subnet: \(i.subnet)"
             if let ip = i.privateIP { l += ", private_ip: \(ip)" }
             if let ip = i.publicIP { l += ", public_ip: \(ip)" }
+            if let a = i.ipv6 { l += ", ipv6_address: \(quote(a))" }
             if let f = i.forwarding { l += (i.primaryCheckOn ? "" : ", source_dest_check: false") + ", forwarding: \(f)" }
             let c = i.connectionTracking
             if !c.isEmpty {
@@ -255,6 +263,7 @@ enum ScenarioYAMLWriter {
             var l = "  - {name: \(quote(f.name)), subnets: [\(f.subnets.joined(separator: ", "))], "
                 + "security_groups: [\(f.groups.joined(separator: ", "))]"
             if let t = f.timeout { l += ", timeout: \(t)" }
+            if f.dualStack { l += ", ipv6_allowed_for_dual_stack: true" }
             if !f.privateIPs.isEmpty {
                 l += ", private_ips: {\(f.privateIPs.map { "\($0.subnet): \($0.ip)" }.joined(separator: ", "))}"
             }

@@ -29,7 +29,10 @@ public enum TerraformPlanImporter {
         try c.requireNetwork(dump)
         var converter = AWSConverter(dump: dump)
         converter.warnings = c.warnings + converter.warnings
+        // An instance without a known IPv6 address in a subnet that assigns them gets one at apply.
+        converter.addressesAssignedAtApply = true
         converter.convert()
+        c.applyIPv6Requests(to: &converter)
         // AWS makes a function's Hyperplane ENIs: none is in a plan, and the scenario allocates their addresses
         // (listed as invented below), so the dump importer's warning about them says nothing here.
         converter.warnings.removeAll { $0.kind == .missingReference && $0.message.hasPrefix("no Lambda network interface for ") }
@@ -93,7 +96,10 @@ public enum TerraformPlanImporter {
             var ip: IPv4Address?
             if let i = m.instances.first(where: { $0.id == id }) { ip = m.enis[i.eni].privateIP }
             if let n = m.natGateways.first(where: { $0.id == id }) { ip = m.enis[n.eni].privateIP }
-            if let ip { invented.append(.init(what: what, value: ip.description, how: "allocated as the scenario allocates addresses")) }
+            // An instance in an IPv6-only subnet has no IPv4 address (0.0.0.0 in the model).
+            if let ip, ip != .any {
+                invented.append(.init(what: what, value: ip.description, how: "allocated as the scenario allocates addresses"))
+            }
         }
         for f in m.lambdas {
             guard let addr = c.lambdaAddress[f.name ?? ""] else { continue }
@@ -102,6 +108,7 @@ public enum TerraformPlanImporter {
                                       how: "allocated as the scenario allocates addresses"))
             }
         }
+        invented += c.inventedIPv6(m, converter.plan)
         for e in m.vpcEndpoints where e.kind == .interface {
             guard let addr = c.interfaceEndpointAddress[e.id] else { continue }
             for (k, x) in e.enis.enumerated() {
@@ -172,6 +179,14 @@ struct TerraformConverter {
     /// Instance / NAT ids whose private IP the scenario allocates, with the attribute's address.
     var allocatedPrivate: [(String, String)] = []
     var lambdaAddress: [String: String] = [:]
+    /// Instance id → its resource address, and what the plan asks of its IPv6 address (TerraformIPv6.swift).
+    var instanceAddress: [String: String] = [:]
+    /// VPCs with an IPv6 block the plan knows: their default NACL and security group get AWS's IPv6 rules.
+    var ipv6VPCs = Set<String>()
+    /// Each VPC's IPv6 block (known or invented), and the subnets' /64s taken (TerraformIPv6.swift).
+    var vpcIPv6Block: [String: IPv6CIDR] = [:]
+    var usedSubnetIPv6 = Set<IPv6CIDR>()
+    var ipv6Requests: [String: String] = [:]
     /// Interface endpoint id → its resource address (their ENIs are invented after the scenario loads).
     var interfaceEndpointAddress: [String: String] = [:]
     var flowLogs: ImportPlan.FlowLogs?
@@ -518,6 +533,7 @@ struct TerraformConverter {
             var vpc: [String: Any] = ["VpcId": vid, "CidrBlock": cidr, "Tags": Self.tags(nameTag(r)),
                          "CidrBlockAssociationSet": blocks.map { ["CidrBlock": $0, "CidrBlockState": ["State": "associated"]] }]
             addIPv6Block(r, to: &vpc)
+            if vpc["Ipv6CidrBlockAssociationSet"] != nil { ipv6VPCs.insert(vid) }
             add("Vpcs", vpc, r)
             guard w.all[r].mode == "managed" else {
                 warn(.missingReference, address(r), "a data source (\(vid)): its main route table, default network ACL and "
@@ -552,6 +568,10 @@ struct TerraformConverter {
         for r in indices("aws_subnet") {
             handled.insert(r)
             let sid = id(r)
+            if w.bool(r, [.key("ipv6_native")]) == true {
+                add("Subnets", try ipv6OnlySubnet(r, sid), r)
+                continue
+            }
             guard let cidr = w.string(r, "cidr_block") else {
                 if w.isUnknown(r, [.key("cidr_block")]) {
                     unknownCIDR = unknownCIDR ?? "\(w.all[r].origin).change.after_unknown.cidr_block"
@@ -560,10 +580,12 @@ struct TerraformConverter {
                 continue
             }
             var j: [String: Any] = ["SubnetId": sid, "CidrBlock": cidr, "Tags": Self.tags(nameTag(r))]
-            if let v = try ref(r, "vpc_id", ["aws_vpc"]) { j["VpcId"] = v }
+            let vpc = try ref(r, "vpc_id", ["aws_vpc"])
+            if let vpc { j["VpcId"] = vpc }
             if let az = w.string(r, "availability_zone") { j["AvailabilityZone"] = az }
             subnetMapsPublic[sid] = w.bool(r, [.key("map_public_ip_on_launch")]) ?? false
-            addIPv6Block(r, to: &j)
+            addIPv6Block(r, to: &j, vpc: vpc)
+            if w.bool(r, [.key("assign_ipv6_address_on_creation")]) == true { j["AssignIpv6AddressOnCreation"] = true }
             add("Subnets", j, r)
         }
     }
@@ -640,7 +662,7 @@ struct TerraformConverter {
             add("SecurityGroups", ["GroupId": sg, "GroupName": "default", "VpcId": vpc,
                                    "Description": "default VPC security group", "Tags": Self.tags(vpcAddr + ".default_security_group"),
                                    "IpPermissions": [["IpProtocol": "-1", "UserIdGroupPairs": [["GroupId": sg]]]],
-                                   "IpPermissionsEgress": [["IpProtocol": "-1", "IpRanges": [["CidrIp": "0.0.0.0/0"]]]]], nil)
+                                   "IpPermissionsEgress": [defaultEgress(vpc)]], nil)
         }
         for r in indices("aws_security_group") {
             handled.insert(r)
@@ -711,7 +733,7 @@ struct TerraformConverter {
     static func sameRule(_ a: [String: Any], _ b: [String: Any]) -> Bool {
         func proto(_ p: [String: Any]) -> String {
             let s = ((p["IpProtocol"] as? String) ?? "-1").lowercased()
-            return ["all": "-1", "6": "tcp", "17": "udp", "1": "icmp"][s] ?? s
+            return ["all": "-1", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"][s] ?? s
         }
         func peers(_ p: [String: Any]) -> [String] {
             (((p["IpRanges"] as? [[String: Any]]) ?? []).compactMap { $0["CidrIp"] as? String }
@@ -750,6 +772,9 @@ struct TerraformConverter {
             if let ip = w.string(r, "private_ip") ?? (w.value(r, [.key("private_ips")]) as? [Any])?.first as? String {
                 j["PrivateIpAddress"] = ip
             }
+            // Its known IPv6 addresses (an instance whose primary interface this is keeps the first).
+            let ipv6 = ((w.value(r, [.key("ipv6_addresses")]) as? [Any]) ?? []).compactMap { $0 as? String }
+            if !ipv6.isEmpty { j["Ipv6Addresses"] = ipv6.map { ["Ipv6Address": $0] } }
             let groups = try refs(r, [.key("security_groups")], ["aws_security_group", "aws_default_security_group"],
                                   what: "security_groups") + (extraGroups[eid] ?? [])
             j["Groups"] = groups.map { ["GroupId": $0] }
@@ -891,6 +916,7 @@ struct TerraformConverter {
                 }
             }
             if let pub { j["PublicIpAddress"] = pub }
+            readInstanceIPv6(r, iid, into: &j)
             add("Reservations", j, r)
         }
         publicOfAllocations = eips
@@ -1058,7 +1084,7 @@ struct TerraformConverter {
             let name = (w.all.indices.first { idOwner[vpc] == $0 }.map(address) ?? vpc) + ".default_network_acl"
             j["Tags"] = Self.tags(name)
             j["Entries"] = [false, true].map { ["RuleNumber": 100, "Egress": $0, "Protocol": "-1", "RuleAction": "allow",
-                                                "CidrBlock": "0.0.0.0/0"] as [String: Any] }
+                                                "CidrBlock": "0.0.0.0/0"] as [String: Any] } + defaultNACLIPv6Entries(vpc)
             acls.append((a, j, nil))
         }
         for r in indices("aws_network_acl") {
@@ -1110,7 +1136,9 @@ struct TerraformConverter {
             let subnets = try refs(r, path + [.key("subnet_ids")], ["aws_subnet"], what: "vpc_config.subnet_ids")
             let groups = try refs(r, path + [.key("security_group_ids")], ["aws_security_group", "aws_default_security_group"],
                                   what: "vpc_config.security_group_ids")
-            var j: [String: Any] = ["FunctionName": name, "VpcConfig": ["SubnetIds": subnets, "SecurityGroupIds": groups]]
+            var config: [String: Any] = ["SubnetIds": subnets, "SecurityGroupIds": groups]
+            if w.bool(r, path + [.key("ipv6_allowed_for_dual_stack")]) == true { config["Ipv6AllowedForDualStack"] = true }
+            var j: [String: Any] = ["FunctionName": name, "VpcConfig": config]
             if let t = w.int(r, [.key("timeout")]) { j["Timeout"] = t }
             lambdaAddress[name] = address(r)
             add("Functions", j, r)

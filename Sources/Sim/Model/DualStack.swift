@@ -113,6 +113,8 @@ extension VPCModel {
                 for r in rules {
                     var what = r.proto.consoleName
                     if let p = r.ports { what += " \(p.description)" }
+                    if let t = r.icmpType { what += " type \(t)" }
+                    if let c = r.icmpCode { what += " code \(c)" }
                     switch r.peer {
                     case .cidr(let c): what += " \(c)"
                     case .prefixList(let id, _): what += " \(id)"

@@ -359,6 +359,21 @@ public struct Assumptions: Sendable, Equatable {
     /// How long a receiver keeps the fragments of an incomplete datagram before discarding them: Linux
     /// net.ipv4.ipfrag_time, 30 s (Documentation/networking/ip-sysctl.rst; RFC 791 suggests 15 s).
     public var fragmentReassemblyTimeout: Int64 = 30_000_000_000
+    /// How an ENI without an `ipv6_address` gets one in a subnet that assigns them (ScenarioBuilder+IPv6.swift).
+    public var ipv6AddressAllocation: IPv6AddressAllocation = .lowest
+
+    /// AWS chooses an ENI's IPv6 address in its subnet's /64 without saying how (EC2 API RunInstances
+    /// Ipv6AddressCount: "Amazon EC2 chooses the IPv6 addresses from the range of your subnet",
+    /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html; CreateNetworkInterface: "Amazon
+    /// EC2 automatically selects the IPv6 addresses from the subnet range"); the addresses it gives look random
+    /// across the /64.
+    public enum IPv6AddressAllocation: String, Sendable, CaseIterable {
+        /// The lowest free address from `::4` up, in file order after the given ones (short, readable addresses).
+        case lowest
+        /// An interface identifier hashed from the ENI's id, spread over the /64 as AWS's are (still the same every
+        /// run).
+        case hashed
+    }
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -423,6 +438,8 @@ public struct Assumptions: Sendable, Equatable {
             ("vpn_tunnel_mtu", String(vpnTunnelMTU), "VPN-UG vpn-limits (inner MTU 1446, 1438 with NAT-T)"),
             ("fragment_reassembly_timeout_s", String(fragmentReassemblyTimeout / 1_000_000_000),
              "Linux net.ipv4.ipfrag_time default"),
+            ("ipv6_address_allocation", ipv6AddressAllocation.rawValue,
+             "undocumented by AWS (EC2 API Ipv6AddressCount: EC2 \"chooses the IPv6 addresses from the range of your subnet\")"),
         ]
     }
 }

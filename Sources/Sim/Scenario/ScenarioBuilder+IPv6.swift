@@ -7,8 +7,10 @@ import Yams
 extension ScenarioBuilder {
     // MARK: VPCs and subnets
 
-    /// A VPC's `ipv6_cidr`: one block or a list. VPC-UG vpc-cidr-blocks: an Amazon-provided IPv6 block is a /56;
-    /// one from IPAM or BYOIP is between /44 and /60. AWS allows up to five per VPC.
+    /// A VPC's `ipv6_cidr`: one block or a list. VPC-UG vpc-cidr-blocks
+    /// (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html): an Amazon-provided IPv6 block is a
+    /// /56 (EC2 API CreateVpc AmazonProvidedIpv6CidrBlock: "with a /56 prefix length"); one from IPAM or BYOIP is
+    /// between /44 and /60. AWS allows up to five per VPC.
     func readVPCIPv6Blocks(_ node: Node, vpc: String) throws -> [IPv6CIDR] {
         let nodes: [Node]
         if case .sequence(let s) = node { nodes = Array(s) } else { nodes = [node] }
@@ -91,16 +93,20 @@ extension ScenarioBuilder {
 
     // MARK: NACL and security-group defaults
 
-    /// VPC-UG default-network-acl: the default network ACL allows all IPv6 traffic both ways too (rule 101,
-    /// `::/0`) when the VPC has an IPv6 block.
+    /// VPC-UG default-network-acl (https://docs.aws.amazon.com/vpc/latest/userguide/default-network-acl.html): the
+    /// default network ACL allows all IPv6 traffic both ways too (rule 101, `::/0`) when the VPC has an IPv6 block.
+    /// (AWS adds rule 101 when the block is associated, unless the default NACL's rules were changed before: a
+    /// scenario that writes the default NACL's rules gets exactly those.)
     func defaultNACLIPv6Rules(_ vpc: Int) -> [NACLIPv6Rule] {
         guard !model.vpcs[vpc].ipv6CidrBlocks.isEmpty else { return [] }
         return [NACLIPv6Rule(number: 101, proto: .all, ports: nil, icmpType: nil, icmpCode: nil, cidr: .anyIPv6,
                              action: .allow)]
     }
 
-    /// VPC-UG default-security-group and security-group-rules: in a VPC with an IPv6 block a group's outbound
-    /// rules also allow all IPv6 traffic (`::/0`), a rule of its own.
+    /// VPC-UG default-security-group (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html:
+    /// the `::/0` outbound rule "is added only if your VPC has an associated IPv6 CIDR block") and
+    /// security-group-rules: in a VPC with an IPv6 block a group's outbound rules also allow all IPv6 traffic
+    /// (`::/0`), a rule of its own.
     func defaultSGIPv6Egress(_ vpc: Int) -> [SecurityGroupIPv6Rule] {
         guard !model.vpcs[vpc].ipv6CidrBlocks.isEmpty else { return [] }
         return [SecurityGroupIPv6Rule(proto: .all, ports: nil, peer: .cidr(.anyIPv6), description: nil)]
@@ -228,10 +234,23 @@ extension ScenarioBuilder {
     // MARK: Addresses
 
     /// An instance's `ipv6_address` (claimed in its subnet's /64), or one allocated later when its subnet assigns
-    /// IPv6 addresses on creation.
+    /// IPv6 addresses on creation. `auto` asks for one whatever the subnet does (EC2 API RunInstances
+    /// Ipv6AddressCount 1); `none` for none though the subnet assigns them (Ipv6AddressCount 0, "you can override
+    /// that setting by specifying 0"), refused in an IPv6-only subnet.
     mutating func readInstanceIPv6(_ f: YAMLFields, eni: Int, owner: String) throws {
         let subnet = model.enis[eni].subnet
-        if let n = f["ipv6_address"] {
+        if let n = f["ipv6_address"], case .scalar(let word) = n, word.string == "auto" || word.string == "none" {
+            let s = model.subnets[subnet]
+            guard s.ipv6Cidr != nil else {
+                throw r.error(at: n, "ipv6_address \(word.string) needs an IPv6 block on subnet \(s.id) (its ipv6_cidr)")
+            }
+            if word.string == "auto" {
+                requestIPv6(eni: eni, owner: owner, node: f.node)
+            } else if !s.hasIPv4 {
+                throw r.error(at: n, "subnet \(s.id) is IPv6-only (no cidr): \(owner) needs an IPv6 address (ipv6_address "
+                              + "none is for dual-stack subnets)")
+            }
+        } else if let n = f["ipv6_address"] {
             let a = try r.ipv6Address(n, key: "ipv6_address")
             try claimIPv6(a, in: subnet, for: owner, node: n)
             model.enis[eni].ipv6Address = a
@@ -240,8 +259,10 @@ extension ScenarioBuilder {
         }
     }
 
-    /// `ipv6_allowed_for_dual_stack` (Lambda API VpcConfig Ipv6AllowedForDualStack): every subnet of the function
-    /// must be dual-stack (Lambda-DG configuration-vpc, "IPv6 support": "all subnets … must have an IPv6 CIDR").
+    /// `ipv6_allowed_for_dual_stack` (Lambda API VpcConfig Ipv6AllowedForDualStack, "Allows outbound IPv6 traffic
+    /// on VPC functions that are connected to dual-stack subnets":
+    /// https://docs.aws.amazon.com/lambda/latest/dg/API_VpcConfig.html): every subnet of the function must be
+    /// dual-stack (Lambda-DG configuration-vpc, "IPv6 support").
     /// A Lambda function in an IPv6-only subnet is refused (Lambda needs IPv4 in its subnets).
     func readLambdaDualStack(_ f: YAMLFields, subnets: [Int]) throws -> Bool {
         let subnetsNode = f["subnets"]
@@ -271,7 +292,8 @@ extension ScenarioBuilder {
         guard c.contains(address) else {
             throw r.error(at: node, "ipv6_address \(address) is outside subnet \(s.id) (\(c))")
         }
-        // VPC-UG subnet-sizing: the first four and the last IPv6 address of a subnet block are reserved too.
+        // VPC-UG subnet-sizing (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html): the first four
+        // and the last IPv6 address of a subnet block are reserved too, as for IPv4.
         let offset = address.low & ~IPv6CIDR.mask(64).low
         guard offset >= 4, address != c.last else {
             throw r.error(at: node, "ipv6_address \(address) is reserved by AWS in subnet \(s.id) (\(c)): the first "
@@ -283,18 +305,25 @@ extension ScenarioBuilder {
         usedIPv6[subnet, default: [:]][address] = owner
     }
 
-    /// Gives every queued ENI the lowest free IPv6 address of its subnet's /64 from ::4 upward, in queue order,
-    /// after the explicit ones are claimed (as `allocatePendingAddresses` does for IPv4). AWS picks them at
-    /// random; the model's are deterministic.
+    /// Gives every queued ENI a free IPv6 address of its subnet's /64, in queue order, after the explicit ones are
+    /// claimed (as `allocatePendingAddresses` does for IPv4), as the assumption `ipv6_address_allocation` says:
+    /// the lowest free from `::4` up, or one hashed from the ENI's id. Never a reserved one (VPC-UG subnet-sizing:
+    /// the first four and the last of the block).
     mutating func allocatePendingIPv6Addresses() throws {
         var resume: [Int: UInt64] = [:]
         for (eni, owner, _) in pendingIPv6Allocations {
             let subnet = model.enis[eni].subnet
             guard let c = model.subnets[subnet].ipv6Cidr else { continue }
-            var offset = resume[subnet] ?? 4
-            while usedIPv6[subnet]?[IPv6Address(high: c.network.high, low: offset)] != nil { offset += 1 }
+            var offset: UInt64
+            switch assumptions.ipv6AddressAllocation {
+            case .lowest: offset = resume[subnet] ?? 4
+            case .hashed: offset = ScenarioValues.fnv1a(model.enis[eni].id)
+            }
+            while offset < 4 || offset == UInt64.max || usedIPv6[subnet]?[IPv6Address(high: c.network.high, low: offset)] != nil {
+                offset &+= 1
+            }
             let a = IPv6Address(high: c.network.high, low: offset)
-            resume[subnet] = offset + 1
+            if assumptions.ipv6AddressAllocation == .lowest { resume[subnet] = offset + 1 }
             usedIPv6[subnet, default: [:]][a] = owner
             model.enis[eni].ipv6Address = a
         }

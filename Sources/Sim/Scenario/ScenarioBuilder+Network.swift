@@ -115,7 +115,7 @@ extension ScenarioBuilder {
         for key in ["icmp_type", "icmp_code"] {
             guard let n = f[key] else { continue }
             guard proto == .number(.icmp) || proto == .number(.icmpv6) else {
-                throw r.error(at: f.keyNode(key), "\(key) applies only to icmp rules (this rule's protocol is "
+                throw r.error(at: f.keyNode(key), "\(key) applies only to icmp and icmpv6 rules (this rule's protocol is "
                               + "\(proto.consoleName))")
             }
             let v = try r.integer(n, key: key, range: -1...255)

@@ -271,6 +271,8 @@ struct ScenarioBuilder {
             case "vpn_tunnel_mtu": a.vpnTunnelMTU = try r.integer(v, key: k, range: 576...1500)
             case "fragment_reassembly_timeout_s":
                 a.fragmentReassemblyTimeout = Int64(try r.integer(v, key: k, range: 1...3600)) * 1_000_000_000
+            case "ipv6_address_allocation":
+                a.ipv6AddressAllocation = try r.oneOf(v, key: k, Assumptions.IPv6AddressAllocation.allCases.map { ($0.rawValue, $0) })
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
