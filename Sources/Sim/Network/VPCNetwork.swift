@@ -142,6 +142,9 @@ public final class VPCNetwork {
         noteCapturedGateways()
         scheduler.network = Borrowed(self)
         for t in natTimers { t.network = self }
+        securityGroups.throughTrackingComponent = { [weak self] eni, remote in
+            self?.throughTrackingComponent(eni, remote) ?? false
+        }
     }
 
     deinit {
