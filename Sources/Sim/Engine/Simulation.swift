@@ -855,6 +855,7 @@ public final class Simulation {
             if app_?.isSSH == true {
                 app.readDelayAtClose = 1_180_000
                 app.closeDelay = 2_370_000
+                app.loginGraceTime = (withSpec(of: p.flow) { $0.loginGraceTime } ?? nil) ?? FlowSpec.defaultLoginGraceTime
             }
             let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
                                      remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,

@@ -186,6 +186,10 @@ public struct FlowSpec: Sendable {
     /// The server socket's TCP keepalive time, nanoseconds (sshd sets SO_KEEPALIVE by default, TCPKeepAlive yes;
     /// the time is the server's tcp_keepalive_time sysctl, 7200 s unless lowered); nil: off.
     public var serverKeepalive: Int64?
+    /// sshd's LoginGraceTime for SSH flows, nanoseconds: a connection that has not authenticated that long after
+    /// sshd accepted it is closed (sshd_config(5): 120 s by default; 0: no limit). Nil: the default.
+    public var loginGraceTime: Int64?
+    public static let defaultLoginGraceTime: Int64 = 120_000_000_000
     /// OpenSSH ServerAliveInterval (ssh_config; 0, off, by default), nanoseconds, and ServerAliveCountMax (3).
     public var serverAliveInterval: Int64?
     public var serverAliveCountMax = 3
