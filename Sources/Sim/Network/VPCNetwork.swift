@@ -104,6 +104,8 @@ public final class VPCNetwork {
     var natCaptured: [Bool] = []
     var deferred = DeferredDepartures()
     var reassembly = FragmentReassembly()
+    /// When the pending reassembly expiry event fires (-1: none pending).
+    var reassemblyExpiryAt: Int64 = -1
 
     public init(model: VPCModel, assumptions: Assumptions, scheduler: Scheduler, seed: UInt64) {
         self.model = model
