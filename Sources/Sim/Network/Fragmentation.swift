@@ -134,7 +134,7 @@ extension VPCNetwork {
     func reassemblyChanged() {
         sendTimeExceeded()
         let t = reassembly.nextExpiryTime
-        guard t != .max, reassemblyExpiryAt < 0 else { return }
+        guard reassembly.inProgress > 0, t != .max, reassemblyExpiryAt < 0 else { return }
         reassemblyExpiryAt = t
         _ = scheduler.schedule(at: t) { [weak self] in self?.reassemblyExpiryDue() }
     }
