@@ -110,7 +110,7 @@ private let s: Int64 = 1_000_000_000
 
     /// Whether a packet `eni` sends to `to` (then its reply) leaves a tracked connection at the ENI.
     static func tracks(_ ingress: String = "{protocol: all, cidr: 0.0.0.0/0}", eni address: String, to: IPv4Address,
-                       _ proto: IPProtocol, port: UInt16 = 443, untracked: Bool = true) throws -> Bool {
+                       _ proto: IPProtocol, port: UInt16 = 443, untracked: Bool = true, syn: Bool = false) throws -> Bool {
         var sc = try ScenarioLoader.load(yaml: table.replacingOccurrences(of: "INGRESS", with: ingress), file: "ut.yaml")
         sc.assumptions.sgUntrackedFlows = untracked
         let sim = Simulation(scenario: sc)
@@ -118,8 +118,10 @@ private let s: Int64 = 1_000_000_000
         let key = PacketKey(proto: proto, source: IPv4Address(address)!, destination: to, sourcePort: 40000,
                             destinationPort: proto == .icmp ? 0 : port, icmpType: proto == .icmp ? 8 : 0)
         let groups = sim.network.securityGroups
-        #expect(groups.check(eni, .outbound, key, nil, now: 0, traced: false).allowed)
-        #expect(groups.check(eni, .inbound, key.reversed, nil, now: 10 * s, traced: false).allowed)
+        let open = syn ? TCPSegmentMarks(flags: .syn, end: 1, ack: 0) : nil
+        let answer = syn ? TCPSegmentMarks(flags: [.syn, .ack], end: 1, ack: 1) : nil
+        #expect(groups.check(eni, .outbound, key, open, now: 0, traced: false).allowed)
+        #expect(groups.check(eni, .inbound, key.reversed, answer, now: 10 * s, traced: false).allowed)
         return groups.isTracked(eni, key)
     }
 
@@ -137,6 +139,10 @@ private let s: Int64 = 1_000_000_000
         #expect(try Self.tracks("{protocol: tcp, ports: 443, cidr: 0.0.0.0/0}", eni: "10.0.0.20", to: Self.internet, .tcp))
         #expect(try Self.tracks("{protocol: tcp, cidr: 203.0.113.9/32}", eni: "10.0.0.20", to: Self.internet, .tcp))
         #expect(try !Self.tracks("{protocol: tcp, cidr: 0.0.0.0/0}", eni: "10.0.0.20", to: Self.internet, .tcp))
+        // Replies to the ephemeral ports only: an outbound connection (its SYN) is tracked, though a mid-stream
+        // packet alone could be either end's.
+        #expect(try Self.tracks("{protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0}", eni: "10.0.0.20", to: Self.internet,
+                                .tcp, syn: true))
         #expect(try Self.tracks("{protocol: tcp, cidr: 0.0.0.0/0}", eni: "10.0.0.20", to: Self.internet, .udp, port: 53))
         // The assumption off: everything is tracked.
         #expect(try Self.tracks(eni: "10.0.0.20", to: Self.internet, .tcp, untracked: false))

@@ -107,8 +107,8 @@ final class SecurityGroup {
         guard hasGroups[eni] else { return .pass }
         switch followTracked(eni, key, marks, now: now) {
         case .tracked: return Verdict(allowed: true, recorded: traced, reason: Self.trackedReason)
-        case .untracked: return checkRules(eni, direction, key, now: now, traced: traced, expired: false)
-        case .expired: return checkRules(eni, direction, key, now: now, traced: traced, expired: true)
+        case .untracked: return checkRules(eni, direction, key, marks?.flags, now: now, traced: traced, expired: false)
+        case .expired: return checkRules(eni, direction, key, marks?.flags, now: now, traced: traced, expired: true)
         }
     }
 
@@ -123,13 +123,13 @@ final class SecurityGroup {
     /// allows is tracked anew, whichever its TCP flags (AWS tracks the flows its rules allow and documents no
     /// need for a SYN: a named simplification).
     @inline(never)
-    private func checkRules(_ eni: Int, _ direction: Direction, _ key: PacketKey, now: Int64, traced: Bool,
-                            expired: Bool) -> Verdict {
+    private func checkRules(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ flags: TCPFlags?, now: Int64,
+                            traced: Bool, expired: Bool) -> Verdict {
         guard let (g, i) = SecurityGroupEvaluator.firstMatch(model, groups: model.enis[eni].securityGroups,
                                                              direction, key) else {
             return Verdict(allowed: false, recorded: true, reason: expired ? Self.expiredReason : Self.noRuleReason)
         }
-        if untrackedFlows, untracked(eni, direction, key) {
+        if untrackedFlows, untracked(eni, direction, key, flags) {
             return Verdict(allowed: true, recorded: traced, reason: Int32(g), detail: Int32(i) | Self.untrackedBit)
         }
         track(eni, key, now: now)
@@ -143,20 +143,24 @@ final class SecurityGroup {
     /// (EC2-UG security-group-connection-tracking, "Untracked connections"): "If a security group rule permits TCP
     /// or UDP flows for all traffic (0.0.0.0/0 or ::/0) and there is a corresponding rule in the other direction
     /// that permits all response traffic (0.0.0.0/0 or ::/0) for all ports (0-65535), then that flow of traffic
-    /// is not tracked, unless it is part of an automatically tracked connection". With no state to say which end
-    /// opened the flow, the packet is taken either way: as the opener's (a 0.0.0.0/0 rule `direction` permits it,
-    /// every port is allowed back) or as a reply (a 0.0.0.0/0 rule the other way permits its reverse, every port
-    /// is allowed `direction`). ICMP "is always tracked" (the page's example), and so is what goes through a NAT
+    /// is not tracked, unless it is part of an automatically tracked connection". A SYN opens the flow and a
+    /// SYN-ACK answers it; any other packet (UDP, TCP past its handshake), with no state to say which end opened
+    /// the flow, is taken either way: as the opener's (a 0.0.0.0/0 rule `direction` permits it, every port is
+    /// allowed back) or as a reply (a 0.0.0.0/0 rule the other way permits its reverse, every port is allowed
+    /// `direction`); either way the rules let its packets through both ways. ICMP "is always tracked" (the page's example), and so is what goes through a NAT
     /// gateway, a transit gateway attachment or an interface endpoint ("Automatically tracked connections";
     /// `throughTrackingComponent`) and what a Lambda function's Hyperplane ENI carries (`alwaysTracked`). The
     /// groups of the ENI count together, as their rules do. An untracked flow's packets either way meet the rules,
     /// which allow them: no state is kept, so no idle timeout can expire it.
     @inline(__always)
-    private func untracked(_ eni: Int, _ direction: Direction, _ key: PacketKey) -> Bool {
+    private func untracked(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
         let bit: UInt8 = key.proto == .tcp ? 1 : key.proto == .udp ? 2 : 0
         guard bit != 0, !alwaysTracked[eni] else { return false }
-        let this = (direction == .outbound ? allEgress[eni] : allIngress[eni]) & bit != 0
-        let other = (direction == .outbound ? allIngress[eni] : allEgress[eni]) & bit != 0
+        var this = (direction == .outbound ? allEgress[eni] : allIngress[eni]) & bit != 0
+        var other = (direction == .outbound ? allIngress[eni] : allEgress[eni]) & bit != 0
+        if let f = flags, f.contains(.syn) {
+            if f.contains(.ack) { other = false } else { this = false }
+        }
         guard this || other else { return false }
         return untrackedSlow(eni, direction, key, asOpener: other, asReply: this)
     }
