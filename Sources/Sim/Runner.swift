@@ -178,7 +178,7 @@ public enum Runner {
                 client_port: r.clientPort == 0 ? nil : Int(r.clientPort), syn_times_s: r.synTimes.map { RunReport.seconds($0) },
                 drop: r.drop.map(RunReport.drop), drops: r.drops.map(RunReport.drop),
                 hops: r.requestPath.map(RunReport.hop), reply_hops: r.replyPath.map(RunReport.hop), fix: fix,
-                expectation: expectation)))
+                expectation: expectation, first_fragment: r.requestPathFragment)))
         }
         var generators: [RunReport.Generator] = []
         for (g, gen) in scenario.generators.enumerated() {

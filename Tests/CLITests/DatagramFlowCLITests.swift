@@ -47,6 +47,18 @@ struct DatagramFlowCLITests {
         #expect(large.drop?.rule.contains("a NAT gateway forwards UDP fragments only") == true)
         #expect(r.stdout.contains("3 packets transmitted, 0 received, 100% packet loss"))
         #expect(r.stdout.contains("ADVICE: a NAT gateway drops TCP and ICMP fragments"))
+        // The report: a ping's identifier is its echo id; the nine fragments are one drop line, three datagrams;
+        // the path shown is the first request's first fragment, said to be one.
+        #expect(r.stdout.contains("lambda uploader → host.example.com (ping), echo id "))
+        #expect(!r.stdout.contains("client port"))
+        let dropLines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("  DROPPED") }
+        #expect(dropLines == ["  DROPPED 3 datagrams (9 fragments) at nat-0e1f2a3b4c5d6e7f8 (public-nat): "
+                                + "icmp fragments: a NAT gateway forwards UDP fragments only"], "\(dropLines)")
+        #expect(large.drops.count == 1 && large.drop?.count == 9 && large.drop?.datagrams == 3)
+        #expect(r.stdout.contains("  path of the first echo request's first fragment (offset 0, MF):\n"))
+        #expect(r.stdout.contains("  path of the first echo request:\n"))
+        #expect(large.first_fragment == "fragment (offset 0, MF)" && small.first_fragment == nil)
+        #expect(large.hops.last?.step == "nat-gateway" && large.hops.last?.action == "dropped")
         let lambda = out + "/" + (try #require(report.capture("lambda"))).file
         let host = out + "/" + (try #require(report.capture("host"))).file
         // The host saw the three small requests only, from the NAT's address with another identifier, and

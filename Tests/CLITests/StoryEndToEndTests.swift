@@ -12,6 +12,8 @@ struct Report: Decodable {
         var kind: String
         var direction: String?
         var rule: String
+        var count: Int
+        var datagrams: Int?
     }
     struct Change: Decodable {
         var component: String
@@ -30,6 +32,8 @@ struct Report: Decodable {
         var syn_times_s: [Double]
         var fix: Fix?
         var hops: [Hop]
+        var drops: [Drop]
+        var first_fragment: String?
     }
     struct Hop: Decodable {
         var step: String

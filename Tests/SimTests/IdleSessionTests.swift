@@ -217,6 +217,14 @@ private func shippedScenario(_ name: String) throws -> (text: String, scenario: 
         #expect(error("app: sftp\n", "app: https\n") == "t.yaml:\(line):5: flow 'interactive-sftp': steps is for app sftp, not https")
         #expect(error(steps, steps + "\n    size: 1MB")?.hasSuffix("size and steps together (a put step gives its size)") == true)
         #expect(error(steps, steps + "\n    keepalive: soon")?.hasSuffix("invalid keepalive 'soon' (expected a duration such as 60s)") == true)
+        // kill_after: a duration over 0 and at most a year, placed at its value.
+        for bad in ["-5s", "soon", "0", "0s", "75"] {
+            #expect(error(steps, steps + "\n    kill_after: \(bad)")
+                    == "t.yaml:\(line + 1):17: invalid kill_after '\(bad)' (expected a duration such as 75s)")
+        }
+        #expect(error(steps, steps + "\n    kill_after: 9000h")
+                == "t.yaml:\(line + 1):17: kill_after '9000h' is over a year (8760h), the longest a duration in a scenario may be")
+        #expect(error(steps, steps + "\n    kill_after: 75s") == nil)
         #expect(error(steps, steps + "\n    server_alive_count_max: 3")?
             .hasSuffix("server_alive_count_max needs server_alive_interval") == true)
         #expect(error(steps, steps + "\n    server_alive_interval: 60s\n    server_alive_count_max: -1")?

@@ -167,7 +167,12 @@ struct PathMTUTests {
         #expect(strict.results[0].outcome == .timeout)
         #expect(strict.results[0].drop?.kind == "security-group")
         #expect(strict.results[0].drop?.rule == "no ingress rule allows icmp from 203.0.113.50")
-        let related = try run(yaml + "\nassumptions: {sg_admits_related_icmp: true}\n")
+        // Related to a tracked connection only: the story's group allows SSH from 0.0.0.0/0 and everything out,
+        // so the session is an untracked flow (`sg_untracked_flows`) and nothing relates the ICMP to it.
+        let untracked = try run(yaml + "\nassumptions: {sg_admits_related_icmp: true}\n")
+        #expect(untracked.results[0].outcome == .timeout)
+        #expect(untracked.results[0].drop?.rule == "no ingress rule allows icmp from 203.0.113.50")
+        let related = try run(yaml + "\nassumptions: {sg_admits_related_icmp: true, sg_untracked_flows: false}\n")
         #expect(related.results[0].outcome == .ok)
     }
 

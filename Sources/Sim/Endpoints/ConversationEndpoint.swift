@@ -86,6 +86,10 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
     func established(_ c: TCPConnection) {
         connection = c
         observer?.established(self)
+        if side == .server, loginGraceTime > 0 {
+            let grace = loginGraceTime
+            graceTimer = env { $0.schedule(after: grace, target: self, tag: Self.graceTag) }
+        }
         trigger(script.sentFirst[sideIndex])
         if side == .client { closeIfDone() }  // nothing to say (tcp, size 0): connect, then close
     }
@@ -106,6 +110,22 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
     /// Tags of this endpoint's scheduled actions (`fire(tag:)`); a tag ≥ 0 sends that message.
     private static let closeTag = -1
     private static let readTag = -2
+    private static let graceTag = -3
+
+    /// sshd's LoginGraceTime (0: none): a server that has not sent USERAUTH_SUCCESS this long after the
+    /// connection was accepted closes it, as sshd's grace_alarm_handler ends the unauthenticated session
+    /// ("Timeout before authentication", sshd.c; sshd_config(5) LoginGraceTime, 120 s by default).
+    var loginGraceTime: Int64 = 0
+    private var authenticated = false
+    /// The pending grace alarm, cancelled once the client has authenticated or the connection has ended (a
+    /// pending action holds this endpoint).
+    private var graceTimer: Scheduler.Handle?
+
+    private func cancelGrace() {
+        guard let h = graceTimer else { return }
+        graceTimer = nil
+        env { $0.cancel(h) }
+    }
 
     func peerClosed(_ c: TCPConnection) {
         // A server closes its side when the client has, after reading the end of the stream (about 1 ms, as
@@ -124,6 +144,7 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
     var readDelayAtClose: Int64?
 
     func ended(_ c: TCPConnection, _ reason: TCPCloseReason) {
+        cancelGrace()
         env { $0.ended(c) }
         observer?.ended(self, c, reason)
     }
@@ -150,6 +171,7 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
         guard let c = connection else { return }
         switch tag {
         case Self.closeTag:
+            cancelGrace()  // closed already: no grace alarm after
             c.close()
             // http_close: simultaneous: the server closes at the same instant.
             if let other = closesWith {
@@ -157,8 +179,18 @@ final class ConversationEndpoint: TCPApplication, ScheduledTarget {
                 other.connection?.close()
             }
         case Self.readTag: c.applicationRead()
+        case Self.graceTag:
+            graceTimer = nil
+            guard !authenticated, !closedBySelf, c.state == .established || c.state == .closeWait else { return }
+            closedBySelf = true
+            c.orphaned = true  // sshd's child exits: the kernel keeps the socket
+            c.close()
         default:
             guard c.state == .established || c.state == .closeWait else { return }
+            if script.isUserAuthSuccess[tag] {
+                authenticated = true
+                cancelGrace()
+            }
             c.write(script.messages[tag].bytes)
             if script.messages[tag].noDelayAfter { c.nagle = false }
             sentCount += 1

@@ -144,7 +144,7 @@ final class DatagramClient: ScheduledTarget {
         ipID &+= 1
         let payload = data.withUnsafeBytes { PacketPayload(copying: $0) }
         var p = SimPacket(ip: ip, transport: transport, payload: payload, flow: flow.index, fromClient: true)
-        // The report's path: the first datagram of an explicit flow (a fragmented one's fragments are not traced).
+        // The report's path: the first datagram of an explicit flow (sent in fragments: its first fragment's).
         let index = flow.index
         p.traced = sequence == 1 && flow.sim { index < $0.scenario.flows.count }
         host { $0.sendDatagram(p, mtu: mtu) }
@@ -210,7 +210,12 @@ extension HostEndpoint {
             return
         }
         var whole = p
-        VPCNetwork.fragments(of: whole, mtu: mtu) { f in send(f) }
+        // The report's path of a traced datagram sent in fragments is its first fragment's.
+        let traced = whole.traced
+        VPCNetwork.fragments(of: whole, mtu: mtu) { f in
+            f.traced = traced && f.ip.fragmentOffset == 0
+            send(f)
+        }
         whole.payload.free()
     }
 

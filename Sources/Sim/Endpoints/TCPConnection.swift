@@ -175,6 +175,10 @@ public final class TCPConnection: ScheduledTarget {
     private var delackTimer: Scheduler.Handle?
     private var rackTimer: Scheduler.Handle?
     private var retransmissions: Int32 = 0
+    /// The process that owned the socket closed it and exited (sshd's LoginGraceTime): the kernel keeps the
+    /// orphaned socket until its data and FIN are acknowledged, retransmitting as tcp_orphan_retries allows
+    /// (`retransmitTimeout`).
+    var orphaned = false
     /// Duplicate ACKs in a row, and the end of the data outstanding at the last loss (no growth before it).
     private var dupAcks: Int32 = 0
     private var recoveryPoint: UInt32 = 0
@@ -495,8 +499,11 @@ public final class TCPConnection: ScheduledTarget {
         // tcp_write_timeout: after tcp_retries1 (3) timeouts' worth of time, black-hole detection (tcp_mtu_probing).
         if mtuProbing > 0, retransmissions > 0, now - retransStamp >= Self.retries1Timeout { blackHoleSuspected() }
         retransmissions += 1
-        // tcp_retries2 = 15: give up after the 15th retransmission (≥ 924.6 s).
-        guard retransmissions <= 15 else {
+        // tcp_retries2 = 15: give up after the 15th retransmission (≥ 924.6 s). An orphaned socket gives up by
+        // tcp_orphan_retries (net.ipv4.tcp_orphan_retries 0: 8 retries while its RTO is under the 120 s maximum,
+        // none once it is there; tcp_write_timeout, tcp_orphan_retries in net/ipv4/tcp_timer.c), silently.
+        let limit: Int32 = !orphaned ? 15 : rto < 120_000_000_000 ? 8 : 0
+        guard retransmissions <= limit else {
             end(.retransmitTimeout)
             return
         }

@@ -12,6 +12,8 @@ public struct FlowResult: Sendable {
     public var drops: [DropInfo] = []
     /// The path of the first packet each way (the client's first SYN, the server's first SYN-ACK).
     public var requestPath: [Step] = []
+    /// When the packet `requestPath` follows was a fragment: which ("fragment (offset 0, MF)").
+    public var requestPathFragment: String?
     public var replyPath: [Step] = []
     /// When the client sent its SYNs, relative to the flow's start: explicit flows only (a generated flow's
     /// connection does not keep them: `TCPConnection.traces` is off; `TCPConnection.synsSent` counts them).
@@ -516,15 +518,20 @@ public final class Simulation {
         }
     }
 
-    func noteTrace(flow: Int, fromClient: Bool, _ trace: [Step]) {
+    func noteTrace(flow: Int, fromClient: Bool, _ trace: [Step], fragment: String? = nil) {
+        func note(_ r: inout FlowResult) {
+            if fromClient, r.requestPath.isEmpty {
+                r.requestPath = trace
+                r.requestPathFragment = fragment
+            }
+            if !fromClient, r.replyPath.isEmpty { r.replyPath = trace }
+        }
         guard let a = active[flow] else {
             guard flow >= 0, flow < results.count else { return }
-            if fromClient, results[flow].requestPath.isEmpty { results[flow].requestPath = trace }
-            if !fromClient, results[flow].replyPath.isEmpty { results[flow].replyPath = trace }
+            note(&results[flow])
             return
         }
-        if fromClient, a.result.requestPath.isEmpty { a.result.requestPath = trace }
-        if !fromClient, a.result.replyPath.isEmpty { a.result.replyPath = trace }
+        note(&a.result)
     }
 
     static func conversation(for f: FlowSpec, rng: inout SplitMix64) -> [AppMessage] {
@@ -856,6 +863,7 @@ public final class Simulation {
             if app_?.isSSH == true {
                 app.readDelayAtClose = 1_180_000
                 app.closeDelay = 2_370_000
+                app.loginGraceTime = (withSpec(of: p.flow) { $0.loginGraceTime } ?? nil) ?? FlowSpec.defaultLoginGraceTime
             }
             let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
                                      remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,

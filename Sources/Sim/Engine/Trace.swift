@@ -99,6 +99,10 @@ public struct DropInfo: Sendable, Equatable {
     public var packet: String
     public var firstTime: Int64
     public var count: Int
+    /// Of those packets, how many were fragments, and how many datagrams they were (counted by their first
+    /// fragments): the report lists a datagram's fragments once ("3 datagrams (9 fragments)").
+    public var fragments = 0
+    public var datagrams = 0
     /// The first dropped packet's addresses and ports, and whether the flow's client sent it.
     public var key: PacketKey
     public var fromClient: Bool

@@ -186,6 +186,10 @@ public struct FlowSpec: Sendable {
     /// The server socket's TCP keepalive time, nanoseconds (sshd sets SO_KEEPALIVE by default, TCPKeepAlive yes;
     /// the time is the server's tcp_keepalive_time sysctl, 7200 s unless lowered); nil: off.
     public var serverKeepalive: Int64?
+    /// sshd's LoginGraceTime for SSH flows, nanoseconds: a connection that has not authenticated that long after
+    /// sshd accepted it is closed (sshd_config(5): 120 s by default; 0: no limit). Nil: the default.
+    public var loginGraceTime: Int64?
+    public static let defaultLoginGraceTime: Int64 = 120_000_000_000
     /// OpenSSH ServerAliveInterval (ssh_config; 0, off, by default), nanoseconds, and ServerAliveCountMax (3).
     public var serverAliveInterval: Int64?
     public var serverAliveCountMax = 3
@@ -320,6 +324,12 @@ public struct Assumptions: Sendable, Equatable {
     /// What an internet gateway forwards: EC2-UG network_mtu ("traffic that flows through an internet gateway …
     /// will forward packets up to 1500 bytes only").
     public var igwMTU: Int = 1500
+    /// Whether a security group leaves untracked the TCP and UDP flows AWS does not track: allowed by a rule for
+    /// 0.0.0.0/0 one way with a rule for 0.0.0.0/0 and every port the other way, not through a NAT gateway,
+    /// transit gateway attachment or interface endpoint, not at a Lambda ENI (EC2-UG
+    /// security-group-connection-tracking, "Untracked connections", "Automatically tracked connections"). Such a
+    /// flow keeps no state, so no idle timeout expires it. `false`: every allowed flow is tracked.
+    public var sgUntrackedFlows: Bool = true
     /// Whether a security group admits an ICMP error (type 3) quoting a connection it tracks without an inbound
     /// ICMP rule, as Linux conntrack admits RELATED packets. AWS documents the opposite need: EC2-UG
     /// security-group-rules-reference, "Path MTU Discovery": "To ensure that your instance can receive this
@@ -426,6 +436,8 @@ public struct Assumptions: Sendable, Equatable {
             ("lambda_mtu", String(lambdaMTU), "undocumented by AWS (a Lambda ENI's MTU)"),
             ("outside_host_mtu", String(outsideHostMTU), "Ethernet's 1500; per host (mtu:)"),
             ("igw_mtu", String(igwMTU), "EC2-UG network_mtu (internet gateway: 1500)"),
+            ("sg_untracked_flows", String(sgUntrackedFlows),
+             "EC2-UG security-group-connection-tracking (untracked connections; automatically tracked ones)"),
             ("sg_admits_related_icmp", String(sgAdmitsRelatedICMP),
              "EC2-UG security-group-rules-reference (Path MTU Discovery needs an inbound ICMP rule)"),
             ("pmtu_expires_s", String(pmtuExpires / 1_000_000_000), "Linux net.ipv4.route.mtu_expires default"),

@@ -104,7 +104,9 @@ extension VPCNetwork {
 
     private func hostTakesFragment(_ h: Int, _ f: inout SimPacket, comment: String) {
         capture(.outsideHost(h), &f, outgoing: false, comment: comment)
-        guard var whole = reassembly.add(f, now: scheduler.now) else { return }
+        let complete = reassembly.add(f, now: scheduler.now)
+        reassemblyChanged()
+        guard var whole = complete else { return }
         if let d = deliverToHost { d(h, whole) } else if let s = simulation { s { $0.deliver(&whole, toHost: h) } }
         whole.payload.free()
     }
@@ -118,9 +120,54 @@ extension VPCNetwork {
         let comment = "received " + Self.fragmentWords(p)
         capture(.eni(eni), &p, outgoing: false, comment: comment)
         observeInterface(eni, &p, egress: false, accepted: true)
-        guard var whole = reassembly.add(p, now: scheduler.now) else { return }
+        let complete = reassembly.add(p, now: scheduler.now)
+        reassemblyChanged()
+        guard var whole = complete else { return }
         if let d = deliverToENI { d(eni, whole) } else if let s = simulation { s { $0.deliver(&whole, toENI: eni) } }
         whole.payload.free()
+    }
+}
+
+extension VPCNetwork {
+    /// After the reassembly changed: the ICMP for each datagram it discarded, and the timer for the next expiry
+    /// (one pending at a time: a datagram's expiry only comes after those before it).
+    func reassemblyChanged() {
+        sendTimeExceeded()
+        let t = reassembly.nextExpiryTime
+        guard reassembly.inProgress > 0, t != .max, reassemblyExpiryAt < 0 else { return }
+        reassemblyExpiryAt = t
+        _ = scheduler.schedule(at: t) { [weak self] in self?.reassemblyExpiryDue() }
+    }
+
+    /// Incomplete datagrams expire at their time, whether or not another fragment comes (Linux ip_expire runs on
+    /// the fragment queue's timer).
+    private func reassemblyExpiryDue() {
+        runDeferredDepartures()
+        reassemblyExpiryAt = -1
+        reassembly.expire(now: scheduler.now)
+        reassemblyChanged()
+    }
+
+    /// RFC 792 time exceeded, code 1 (fragment reassembly time exceeded), from the host that gave up on a
+    /// datagram to its sender, quoting the first fragment's header and first 8 bytes of data: sent only when the
+    /// first fragment had come, as Linux's ip_expire does (icmp_send(head, ICMP_TIME_EXCEEDED,
+    /// ICMP_EXC_FRAGTIME)). It leaves the host as any of its packets: an ENI's security group egress and NACL,
+    /// the NAT gateway's translation back of an error quoting what it translated.
+    private func sendTimeExceeded() {
+        for (first, data) in reassembly.takeDiscarded() {
+            let at = first.ip.destination
+            let icmp = Self.icmpError(quoting: first.ip, data: data, from: at, type: .timeExceeded, code: 1, rest: 0,
+                                      flow: first.flow, fromClient: !first.fromClient)
+            let id = simulation.map { s in s { $0.nextPacketID() } } ?? 0
+            if let h = hostByAddress[at] ?? onPremByAddress[at] {
+                send(fromHost: h, icmp, id: id)
+            } else if let e = eniByAddress[at], tables.enis[e].natGateway < 0 {
+                send(fromENI: e, icmp, id: id)
+            } else {
+                var q = icmp
+                q.payload.free()
+            }
+        }
     }
 }
 
@@ -153,6 +200,11 @@ struct FragmentReassembly {
     private var nextExpiry = Int64.max
     /// Incomplete datagrams discarded so far.
     private(set) var expired = 0
+    /// The discarded datagrams whose first fragment had come, oldest first, until `takeDiscarded`: that fragment
+    /// (without its bytes) and its first 8 bytes of data, which the ICMP time exceeded quotes.
+    private var discarded: [(first: SimPacket, data: [UInt8])] = []
+    /// When the next incomplete datagram expires (`Int64.max`: none kept).
+    var nextExpiryTime: Int64 { nextExpiry }
 
     var inProgress: Int { partial.count }
 
@@ -194,12 +246,32 @@ struct FragmentReassembly {
         return whole
     }
 
-    /// Discards the datagrams incomplete for `timeout` at `now` (their fragments are freed with them).
-    private mutating func expire(now: Int64) {
-        let before = partial.count
-        partial = partial.filter { now - $0.value.started < timeout }
-        expired += before - partial.count
+    /// Discards the datagrams incomplete for `timeout` at `now` (their fragments are freed with them); those
+    /// whose first fragment had come are kept for `takeDiscarded`, in the order they started (then by key: never
+    /// the dictionary's order).
+    mutating func expire(now: Int64) {
+        guard now >= nextExpiry else { return }
+        var gone: [(key: Key, value: Partial)] = []
+        partial = partial.filter { e in
+            if now - e.value.started < timeout { return true }
+            gone.append((e.key, e.value))
+            return false
+        }
+        expired += gone.count
+        gone.sort { a, b in
+            (a.value.started, a.key.source.rawValue, a.key.destination.rawValue, a.key.proto, a.key.identification)
+                < (b.value.started, b.key.source.rawValue, b.key.destination.rawValue, b.key.proto, b.key.identification)
+        }
+        for g in gone {
+            if let first = g.value.first { discarded.append((first, Array(g.value.bytes.prefix(8)))) }
+        }
         nextExpiry = partial.values.map { $0.started + timeout }.min() ?? .max
+    }
+
+    /// The datagrams `expire` discarded with their first fragment, since the last call.
+    mutating func takeDiscarded() -> [(first: SimPacket, data: [UInt8])] {
+        defer { discarded = [] }
+        return discarded
     }
 }
 

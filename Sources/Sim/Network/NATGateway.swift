@@ -553,10 +553,10 @@ extension NATGateway {
     func fragmentDrop(_ p: SimPacket) -> Step? {
         guard p.ip.proto != .udp else { return nil }
         count { $0.packetsDropCount += 1 }
-        return step(action: .dropped,
-                    rule: "\(p.ip.proto) fragment (offset \(Int(p.ip.fragmentOffset) * 8)"
-                        + "\(p.ip.moreFragments ? ", MF" : "")): a NAT gateway forwards UDP fragments only",
-                    detail: "TCP and ICMP fragments are dropped (VPC-UG vpc-nat-comparison)")
+        // One rule for every fragment (the report lists a datagram's fragments once); which fragment, in the detail.
+        return step(action: .dropped, rule: "\(p.ip.proto) fragments: a NAT gateway forwards UDP fragments only",
+                    detail: "offset \(Int(p.ip.fragmentOffset) * 8)\(p.ip.moreFragments ? ", MF" : ""); TCP and ICMP "
+                        + "fragments are dropped (VPC-UG vpc-nat-comparison)")
     }
 
     /// `apply` for a fragment: the same translation, and a first fragment's transport header (in its bytes)

@@ -35,6 +35,21 @@ final class SecurityGroup {
     private let timeouts: [IdleTimeouts]
     /// The table's size at which expired entries are swept out (lookups expire only the entries they meet).
     private var sweepAt = 4096
+    /// Whether flows AWS does not track are left untracked (`Assumptions.sgUntrackedFlows`).
+    private let untrackedFlows: Bool
+    /// Per ENI, bit 0 TCP, bit 1 UDP: its groups together have an egress (`allEgress`) or ingress (`allIngress`)
+    /// rule allowing that protocol on every port (0-65535) to or from 0.0.0.0/0: the "corresponding rule in the
+    /// other direction that permits all response traffic" of an untracked flow (`untracked`).
+    private let allEgress: [UInt8]
+    private let allIngress: [UInt8]
+    /// Per ENI: AWS tracks its connections whatever its rules (`untracked`): a Lambda function's Hyperplane ENI,
+    /// an interface endpoint's.
+    private let alwaysTracked: [Bool]
+    /// Whether a connection of ENI `eni` with `remote` goes through a component through which AWS always tracks
+    /// (a NAT gateway, a transit gateway attachment, an interface endpoint): set by the network, which routes;
+    /// nil (a table used on its own) for none.
+    var throughTrackingComponent: ((_ eni: Int, _ remote: IPv4Address) -> Bool)?
+
     /// The tracked state the last `check` found expired: its idle timeout and when its last packet passed, for
     /// the step that follows the check.
     private var expired = (timeout: Int64(0), last: Int64(0), eni: 0, proto: IPProtocol.tcp)
@@ -59,6 +74,15 @@ final class SecurityGroup {
     init(_ model: VPCModel, assumptions a: Assumptions = Assumptions()) {
         self.model = model
         hasGroups = model.enis.map { !$0.securityGroups.isEmpty }
+        untrackedFlows = a.sgUntrackedFlows
+        allEgress = model.enis.map { Self.allPortsEverywhere(model, $0.securityGroups, .outbound) }
+        allIngress = model.enis.map { Self.allPortsEverywhere(model, $0.securityGroups, .inbound) }
+        alwaysTracked = model.enis.map { e in
+            switch e.owner {
+            case .lambda, .vpcEndpoint: true
+            case .instance, .natGateway: false
+            }
+        }
         timeouts = model.enis.map { e in
             let c = e.connectionTracking
             let nitroV6: Bool
@@ -83,8 +107,8 @@ final class SecurityGroup {
         guard hasGroups[eni] else { return .pass }
         switch followTracked(eni, key, marks, now: now) {
         case .tracked: return Verdict(allowed: true, recorded: traced, reason: Self.trackedReason)
-        case .untracked: return checkRules(eni, direction, key, now: now, traced: traced, expired: false)
-        case .expired: return checkRules(eni, direction, key, now: now, traced: traced, expired: true)
+        case .untracked: return checkRules(eni, direction, key, marks?.flags, now: now, traced: traced, expired: false)
+        case .expired: return checkRules(eni, direction, key, marks?.flags, now: now, traced: traced, expired: true)
         }
     }
 
@@ -99,14 +123,83 @@ final class SecurityGroup {
     /// allows is tracked anew, whichever its TCP flags (AWS tracks the flows its rules allow and documents no
     /// need for a SYN: a named simplification).
     @inline(never)
-    private func checkRules(_ eni: Int, _ direction: Direction, _ key: PacketKey, now: Int64, traced: Bool,
-                            expired: Bool) -> Verdict {
+    private func checkRules(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ flags: TCPFlags?, now: Int64,
+                            traced: Bool, expired: Bool) -> Verdict {
         guard let (g, i) = SecurityGroupEvaluator.firstMatch(model, groups: model.enis[eni].securityGroups,
                                                              direction, key) else {
             return Verdict(allowed: false, recorded: true, reason: expired ? Self.expiredReason : Self.noRuleReason)
         }
+        if untrackedFlows, untracked(eni, direction, key, flags) {
+            return Verdict(allowed: true, recorded: traced, reason: Int32(g), detail: Int32(i) | Self.untrackedBit)
+        }
         track(eni, key, now: now)
         return Verdict(allowed: true, recorded: traced, reason: Int32(g), detail: Int32(i))
+    }
+
+    /// Marks a verdict's `detail` (the rule's index): the rule allowed an untracked flow's packet.
+    private static let untrackedBit: Int32 = 1 << 30
+
+    /// Whether the flow of `key`, which a rule of `eni`'s groups allows `direction`, is one AWS does not track
+    /// (EC2-UG security-group-connection-tracking, "Untracked connections"): "If a security group rule permits TCP
+    /// or UDP flows for all traffic (0.0.0.0/0 or ::/0) and there is a corresponding rule in the other direction
+    /// that permits all response traffic (0.0.0.0/0 or ::/0) for all ports (0-65535), then that flow of traffic
+    /// is not tracked, unless it is part of an automatically tracked connection". A SYN opens the flow and a
+    /// SYN-ACK answers it; any other packet (UDP, TCP past its handshake), with no state to say which end opened
+    /// the flow, is taken either way: as the opener's (a 0.0.0.0/0 rule `direction` permits it, every port is
+    /// allowed back) or as a reply (a 0.0.0.0/0 rule the other way permits its reverse, every port is allowed
+    /// `direction`); either way the rules let its packets through both ways. ICMP "is always tracked" (the page's example), and so is what goes through a NAT
+    /// gateway, a transit gateway attachment or an interface endpoint ("Automatically tracked connections";
+    /// `throughTrackingComponent`) and what a Lambda function's Hyperplane ENI carries (`alwaysTracked`). The
+    /// groups of the ENI count together, as their rules do. An untracked flow's packets either way meet the rules,
+    /// which allow them: no state is kept, so no idle timeout can expire it.
+    @inline(__always)
+    private func untracked(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
+        let bit: UInt8 = key.proto == .tcp ? 1 : key.proto == .udp ? 2 : 0
+        guard bit != 0, !alwaysTracked[eni] else { return false }
+        var this = (direction == .outbound ? allEgress[eni] : allIngress[eni]) & bit != 0
+        var other = (direction == .outbound ? allIngress[eni] : allEgress[eni]) & bit != 0
+        if let f = flags, f.contains(.syn) {
+            if f.contains(.ack) { other = false } else { this = false }
+        }
+        guard this || other else { return false }
+        return untrackedSlow(eni, direction, key, asOpener: other, asReply: this)
+    }
+
+    @inline(never)
+    private func untrackedSlow(_ eni: Int, _ direction: Direction, _ key: PacketKey, asOpener: Bool,
+                               asReply: Bool) -> Bool {
+        let remote = direction == .outbound ? key.destination : key.source
+        let opens = asOpener && permitsEverywhere(eni, direction, key, remote)
+        guard opens || asReply && permitsEverywhere(eni, direction == .outbound ? .inbound : .outbound,
+                                                    key.reversed, remote) else { return false }
+        return !(throughTrackingComponent?(eni, remote) ?? false)
+    }
+
+    /// Whether a rule for 0.0.0.0/0 of `eni`'s groups permits `key` `direction` (`remote`: the far end).
+    private func permitsEverywhere(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ remote: IPv4Address) -> Bool {
+        model.enis[eni].securityGroups.contains { g in
+            let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
+            return rules.contains { Self.isEverywhere($0) && SecurityGroupEvaluator.matches(model, $0, key, peer: remote) }
+        }
+    }
+
+    /// A rule for 0.0.0.0/0.
+    private static func isEverywhere(_ r: SecurityGroupRule) -> Bool {
+        if case .cidr(let c) = r.peer { c.prefixLength == 0 } else { false }
+    }
+
+    /// Bit 0 (TCP) and bit 1 (UDP): whether one of `groups` has a rule `direction` allowing the protocol on every
+    /// port to or from 0.0.0.0/0 (a rule for all protocols allows both).
+    private static func allPortsEverywhere(_ model: VPCModel, _ groups: [Int], _ direction: Direction) -> UInt8 {
+        var bits: UInt8 = 0
+        for g in groups {
+            let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
+            for r in rules where isEverywhere(r) && (r.ports ?? .all).isAll {
+                if r.proto.matches(.tcp) { bits |= 1 }
+                if r.proto.matches(.udp) { bits |= 2 }
+            }
+        }
+        return bits
     }
 
     /// The step `eni`'s groups record for verdict `v` of their `check` on a packet with `key`.
@@ -123,10 +216,14 @@ final class SecurityGroup {
         default:
             let g = Int(v.reason)
             let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
+            let untracked = v.detail & Self.untrackedBit != 0
             return Step(kind: direction == .outbound ? .securityGroupEgress : .securityGroupIngress,
                         component: model.securityGroups[g].id, componentDisplay: model.securityGroups[g].display,
                         action: .allowed,
-                        rule: SecurityGroupEvaluator.describe(model, group: g, direction, rules[Int(v.detail)]))
+                        rule: SecurityGroupEvaluator.describe(model, group: g, direction,
+                                                              rules[Int(v.detail & ~Self.untrackedBit)]),
+                        detail: untracked ? "untracked flow: 0.0.0.0/0 rules both ways, every port for the "
+                            + "replies (EC2-UG security-group-connection-tracking)" : nil)
         }
     }
 
@@ -332,3 +429,22 @@ public enum SecurityGroupEvaluator {
     }
 }
 
+
+extension VPCNetwork {
+    /// Whether a connection of `eni` with `remote` goes through a component through which AWS always tracks
+    /// connections (EC2-UG security-group-connection-tracking, "Automatically tracked connections": NAT gateways,
+    /// transit gateway attachments, interface endpoints, …): its subnet's route for `remote` leads to a NAT gateway
+    /// or a transit gateway, or `remote` is a NAT gateway's address (a connection a private NAT gateway
+    /// translated) or an interface endpoint's. Asked only for a flow whose rules would leave it untracked.
+    func throughTrackingComponent(_ eni: Int, _ remote: IPv4Address) -> Bool {
+        if let r = eniByAddress[remote] {
+            switch model.enis[r].owner {
+            case .natGateway, .vpcEndpoint: return true
+            case .instance, .lambda: break
+            }
+        }
+        let rt = Int(tables.subnets[Int(tables.enis[eni].subnet)].routeTable)
+        guard let route = routeTables.route(rt, remote) else { return false }
+        return route.kind == .natGateway || route.kind == .transitGateway
+    }
+}

@@ -8,6 +8,7 @@ extension VPCNetwork {
     @inline(never)
     func natDropsFragment(_ n: Int, _ p: inout SimPacket, fromInside: Bool) -> Bool {
         guard let step = natRefs[n]({ $0.fragmentDrop(p) }) else { return false }
+        record(&p, step)
         capture(.natGateway(n, fromInside: fromInside), &p, outgoing: false, comment: "dropped: " + step.text)
         drop(p, step)
         return true

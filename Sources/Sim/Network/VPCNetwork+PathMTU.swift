@@ -58,10 +58,7 @@ extension VPCNetwork {
     /// arrived (checksum filled) and its first 8 bytes (RFC 792), sent as a Linux router sends it (TTL 64, DF
     /// clear). The ICMP checksum is filled when the packet is written.
     static func fragmentationNeeded(quoting p: SimPacket, from source: IPv4Address, mtu: Int) -> SimPacket {
-        var inner = p.ip
-        inner.checksum = 0
-        var quote = [UInt8].writing(capacity: 60 + 8) { w in
-            inner.write(to: &w)
+        let data = [UInt8].writing(capacity: 8) { w in
             switch p.transport {
             case .tcp(let t):
                 w.writeU16(t.sourcePort)
@@ -82,16 +79,30 @@ extension VPCNetwork {
                 w.writeU32(0)
             }
         }
-        let headerLength = inner.byteCount
+        return icmpError(quoting: p.ip, data: data, from: source, type: .destinationUnreachable, code: 4,
+                         rest: UInt32(UInt16(clamping: mtu)), identification: UInt16(truncatingIfNeeded: p.id),
+                         flow: p.flow, fromClient: !p.fromClient)
+    }
+
+    /// An ICMP error of `type` and `code` from `source` to the sender of the datagram whose header is `inner`,
+    /// quoting that header (checksum filled) and `data`, its first 8 bytes after the header (RFC 792), sent as
+    /// Linux sends it (TTL 64, DF clear). The ICMP checksum is filled when the packet is written.
+    static func icmpError(quoting inner: IPv4Header, data: [UInt8], from source: IPv4Address, type: ICMPType,
+                          code: UInt8, rest: UInt32, identification: UInt16 = 0, flow: Int, fromClient: Bool) -> SimPacket {
+        var header = inner
+        header.checksum = 0
+        var quote = [UInt8].writing(capacity: 60 + 8) { w in header.write(to: &w) }
+        let headerLength = quote.count
+        quote += data.prefix(8)
         let sum = ~InternetChecksum.sum(Array(quote[0..<headerLength]))
         quote[10] = UInt8(sum >> 8)
         quote[11] = UInt8(truncatingIfNeeded: sum)
-        var ip = IPv4Header(source: source, destination: p.ip.source, proto: .icmp, ttl: 64,
-                            identification: UInt16(truncatingIfNeeded: p.id), dontFragment: false)
+        var ip = IPv4Header(source: source, destination: inner.source, proto: .icmp, ttl: 64,
+                            identification: identification, dontFragment: false)
         ip.totalLength = UInt16(20 + ICMPHeader.byteCount + quote.count)
-        let header = ICMPHeader(type: .destinationUnreachable, code: 4, restOfHeader: UInt32(UInt16(clamping: mtu)))
         let payload = quote.withUnsafeBytes { PacketPayload(copying: $0) }
-        return SimPacket(ip: ip, transport: .icmp(header), payload: payload, flow: p.flow, fromClient: !p.fromClient)
+        return SimPacket(ip: ip, transport: .icmp(ICMPHeader(type: type, code: code, restOfHeader: rest)),
+                         payload: payload, flow: flow, fromClient: fromClient)
     }
 
     /// The step of the link in front of outside host `h` dropping `p`, too big for it with DF set.

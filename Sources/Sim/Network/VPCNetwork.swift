@@ -104,6 +104,8 @@ public final class VPCNetwork {
     var natCaptured: [Bool] = []
     var deferred = DeferredDepartures()
     var reassembly = FragmentReassembly()
+    /// When the pending reassembly expiry event fires (-1: none pending).
+    var reassemblyExpiryAt: Int64 = -1
 
     public init(model: VPCModel, assumptions: Assumptions, scheduler: Scheduler, seed: UInt64) {
         self.model = model
@@ -142,6 +144,9 @@ public final class VPCNetwork {
         noteCapturedGateways()
         scheduler.network = Borrowed(self)
         for t in natTimers { t.network = self }
+        securityGroups.throughTrackingComponent = { [weak self] eni, remote in
+            self?.throughTrackingComponent(eni, remote) ?? false
+        }
     }
 
     deinit {

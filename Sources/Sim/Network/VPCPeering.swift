@@ -110,15 +110,9 @@ final class VPCPeering {
         }
     }
 
-    /// A packet that crossed connection `k` into VPC `peer` for an address no ENI there has (or a NAT gateway's:
-    /// the peer's NAT gateway is not usable across the connection, edge-to-edge).
-    func undeliverableStep(_ k: Int, peer: Int, destination: IPv4Address, natGateway: Int?) -> Step {
-        if let n = natGateway {
-            return step(k, .dropped, "\(destination) is \(model.natGateways[n].display) in \(model.vpcs[peer].display)",
-                        detail: "no edge-to-edge routing: a peered VPC's NAT gateway is not usable across the "
-                            + "peering (VPC-PG: unsupported VPC peering configurations)")
-        }
-        return step(k, .dropped, "no ENI has \(destination) in \(model.vpcs[peer].display)")
+    /// A packet that crossed connection `k` into VPC `peer` for an address no ENI there has.
+    func undeliverableStep(_ k: Int, peer: Int, destination: IPv4Address) -> Step {
+        step(k, .dropped, "no ENI has \(destination) in \(model.vpcs[peer].display)")
     }
 
     private func step(_ k: Int, _ action: Step.Action, _ rule: String, detail: String? = nil) -> Step {
@@ -149,13 +143,23 @@ extension VPCNetwork {
         if eni >= 0, tables.subnets[Int(tables.enis[eni].subnet)].vpc != Int32(peer) {
             eni = model.eni(privateIP: key.destination, in: peer) ?? -1  // VPCs that overlap (not peered) share addresses
         }
-        guard eni >= 0, tables.enis[eni].natGateway < 0 else {
-            let nat = eni >= 0 ? Int(tables.enis[eni].natGateway) : nil
-            return fail(&p, peering.undeliverableStep(k, peer: peer, destination: key.destination, natGateway: nat))
+        guard eni >= 0 else {
+            return fail(&p, peering.undeliverableStep(k, peer: peer, destination: key.destination))
         }
         if var t = crossNACL(Int(tables.enis[eni].subnet), .inbound, &p, key) {
             t.rejectedAt = eni
             return t
+        }
+        // Addressed to a NAT gateway's own private address: the reply to a connection it translated (a private
+        // NAT gateway whose subnet routes to the connection) terminates on its ENI in this VPC, so it crosses
+        // like any packet for an ENI of the VPC, and the gateway translates it back or, for anything it has no
+        // mapping for, drops it (`natReceive`). Edge-to-edge routing (VPC-PG vpc-peering-basics, "Edge to edge
+        // routing through a gateway or private connection") is the use of a peer's gateway to reach beyond the
+        // peer VPC: such a packet is addressed outside it (or comes from outside the sending VPC) and `verdict`
+        // drops it. A NAT gateway has no security group.
+        if tables.enis[eni].natGateway >= 0 {
+            return Transit(next: .natGateway(Int(tables.enis[eni].natGateway), fromInside: false),
+                           delay: assumptions.vpcHopLatency + peering.latency[k])
         }
         securityGroupAt = eni
         return Transit(next: .eni(eni), delay: assumptions.vpcHopLatency + peering.latency[k])

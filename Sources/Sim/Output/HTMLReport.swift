@@ -301,14 +301,14 @@ if(ds)ds.textContent=ds.getAttribute('data-base')+' Drawn: flow '+f.name+', its 
 // The selected flow in words, and its ladder.
 function hopList(hs){return '<ol class="hops">'+hs.map(function(h){return '<li'+(isDrop(h)?' class="dropped"':'')+'>'+esc(hopText(h))+(isDrop(h)?' <strong>✘ DROPPED</strong>':'')+'</li>';}).join('')+'</ol>';}
 function renderFlow(f){var s='<h2 id="h-flow">Flow '+esc(f.name)+'</h2>';var ok=f.outcome==='ok';
-s+='<p>'+esc(f.from+' → '+f.to+' ('+f.app+')')+', client port '+(f.client_port==null?'none':f.client_port)+'</p>';
+s+='<p>'+esc(f.from+' → '+f.to+' ('+f.app+')')+(f.app==='ping'?', echo id ':', client port ')+(f.client_port==null?'none':f.client_port)+'</p>';
 if(f.app_basis)s+='<p>app '+esc(f.app)+': '+esc(f.app_basis)+'</p>';
 s+='<p class="'+(ok?'ok-text':'bad-text')+'"><strong>'+esc(f.outcome)+'</strong> after '+n3(f.elapsed_s)+' s — '+esc(f.message)+'</p>';
 if(f.source_subnet)s+='<p>from subnet '+esc(f.source_subnet)+', Hyperplane ENI '+esc(f.source_eni)+'</p>';
 if(f.syn_times_s.length>1||(!ok&&f.syn_times_s.length))s+='<p>SYNs sent at: '+f.syn_times_s.map(function(t){return(t===Math.round(t)?t:n3(t))+' s';}).join(', ')+'</p>';
-if(f.hops.length)s+='<h3>Path of the first SYN</h3>'+hopList(f.hops);
+if(f.hops.length)s+='<h3>Path of the first '+(f.app==='ping'?'echo request':f.app==='udp'?'datagram':'SYN')+(f.first_fragment?"'s first "+esc(f.first_fragment):'')+'</h3>'+hopList(f.hops);
 if(f.reply_hops.length)s+='<h3>Path of the first reply</h3>'+hopList(f.reply_hops);
-f.drops.forEach(function(d){s+='<div class="drop-box" role="note"><strong>✘ DROPPED '+plural(d.count,'packet')+'</strong> at '+esc(d.component_name)+(d.direction?' '+esc(d.direction):'')+': <code>'+esc(d.rule)+'</code><br>first: '+esc(d.packet)+' at '+n6(d.first_time_s)+' s</div>';});
+f.drops.forEach(function(d){s+='<div class="drop-box" role="note"><strong>✘ DROPPED '+(d.datagrams?plural(d.datagrams,'datagram')+' ('+d.count+' fragments)':plural(d.count,'packet'))+'</strong> at '+esc(d.component_name)+(d.direction?' '+esc(d.direction):'')+': <code>'+esc(d.rule)+'</code><br>first: '+esc(d.packet)+' at '+n6(d.first_time_s)+' s</div>';});
 s+=fixBox(f.fix,'FIX','the flow succeeds when re-run with these changes');
 if(f.expectation)s+='<p>'+(f.expectation.held?'Expectation held.':'<strong class="bad-text">EXPECTATION FAILED:</strong> '+esc(f.expectation.failures.join('; ')))+'</p>';
 s+='<h3>Ladder</h3>'+ladder(f);

@@ -20,6 +20,8 @@ public struct RunReport: Codable, Sendable {
         public var packet: String
         public var first_time_s: Double
         public var count: Int
+        /// When the packets were fragments: how many datagrams they were (`count` is the fragments).
+        public var datagrams: Int? = nil
     }
     public struct Hop: Codable, Sendable {
         public var step: String
@@ -81,6 +83,9 @@ public struct RunReport: Codable, Sendable {
         public var seen_at: [PointView]? = nil
         /// A path MTU black hole, named (`FlowResult.blackHole`); absent when there is none.
         public var black_hole: String? = nil
+        /// When the first packet of the flow (its path is `hops`) was a fragment: which one ("fragment (offset 0,
+        /// MF)"); absent otherwise.
+        public var first_fragment: String? = nil
 
         /// As synthesized, except that `drop` is always there: null when nothing dropped the flow.
         public func encode(to encoder: Encoder) throws {
@@ -106,6 +111,7 @@ public struct RunReport: Codable, Sendable {
             try c.encodeIfPresent(ladder, forKey: .ladder)
             try c.encodeIfPresent(seen_at, forKey: .seen_at)
             try c.encodeIfPresent(black_hole, forKey: .black_hole)
+            try c.encodeIfPresent(first_fragment, forKey: .first_fragment)
         }
     }
     public struct Capture: Codable, Sendable {
@@ -192,9 +198,23 @@ extension RunReport {
             rule: s.rule, detail: s.detail)
     }
 
+    /// "path of the first SYN", of a datagram flow "path of the first echo request" or "… datagram", and when that
+    /// was sent in fragments "path of the first echo request's first fragment (offset 0, MF)".
+    static func firstPacketHeading(_ f: Flow) -> String {
+        let what = f.app == AppProfile.ping.rawValue ? "echo request" : f.app == AppProfile.udp.rawValue ? "datagram" : "SYN"
+        return "path of the first \(what)" + (f.first_fragment.map { "'s first \($0)" } ?? "")
+    }
+
     static func drop(_ d: DropInfo) -> Drop {
         Drop(component: d.component, component_name: d.componentDisplay, kind: d.kind, direction: d.direction,
-             rule: d.rule, packet: d.packet, first_time_s: seconds(d.firstTime), count: d.count)
+             rule: d.rule, packet: d.packet, first_time_s: seconds(d.firstTime), count: d.count,
+             datagrams: d.fragments == d.count && d.datagrams > 0 ? d.datagrams : nil)
+    }
+
+    /// "3 packets", or for fragments "3 datagrams (9 fragments)": a datagram's fragments are listed once.
+    static func dropCount(_ d: Drop) -> String {
+        if let n = d.datagrams { return "\(n) datagram\(n == 1 ? "" : "s") (\(d.count) fragments)" }
+        return "\(d.count) packet\(d.count == 1 ? "" : "s")"
     }
 
     /// Checks a flow's expectation against its result.
@@ -278,7 +298,9 @@ public enum ReportRenderer {
         }
         for (i, f) in r.flows.enumerated() {
             s += "\n── \(f.name) " + String(repeating: "─", count: max(3, 76 - f.name.count)) + "\n"
-            s += "  \(f.from) → \(f.to) (\(f.app)), client port \(f.client_port.map(String.init) ?? "none")\n"
+            // A ping's "port" is its echo identifier (iputils ping: the ICMP socket's id).
+            s += "  \(f.from) → \(f.to) (\(f.app)), \(f.app == AppProfile.ping.rawValue ? "echo id" : "client port") "
+                + "\(f.client_port.map(String.init) ?? "none")\n"
             if let basis = f.app_basis { s += "  app \(f.app): \(basis)\n" }
             s += "  outcome: \(f.outcome) after \(format3(f.elapsed_s)) s — \(f.message)\n"
             s += sourceSubnetText(f, r)
@@ -286,7 +308,7 @@ public enum ReportRenderer {
                 s += "  SYNs sent at: " + f.syn_times_s.map { trim($0) + " s" }.joined(separator: ", ") + "\n"
             }
             if !f.hops.isEmpty {
-                s += "  path of the first SYN:\n"
+                s += "  \(RunReport.firstPacketHeading(f)):\n"
                 for (k, h) in f.hops.enumerated() { s += "    \(lpad(String(k + 1), 2))  \(hopText(h))\n" }
             }
             if !f.reply_hops.isEmpty {
@@ -294,7 +316,7 @@ public enum ReportRenderer {
                 for (k, h) in f.reply_hops.enumerated() { s += "    \(lpad(String(k + 1), 2))  \(hopText(h))\n" }
             }
             for d in f.drops {
-                s += "  DROPPED \(d.count) packet\(d.count == 1 ? "" : "s") at \(d.component_name)"
+                s += "  DROPPED \(RunReport.dropCount(d)) at \(d.component_name)"
                     + (d.direction.map { " \($0)" } ?? "") + ": \(d.rule)\n"
                 s += "          first: \(d.packet) at \(format6(d.first_time_s)) s\n"
             }
@@ -317,7 +339,7 @@ public enum ReportRenderer {
                     .joined(separator: ", ")
                 + "; the longest took \(format3(g.max_elapsed_s)) s\n"
             for d in g.drops {
-                s += "  DROPPED \(d.count) packet\(d.count == 1 ? "" : "s") at \(d.component_name)"
+                s += "  DROPPED \(RunReport.dropCount(d)) at \(d.component_name)"
                     + (d.direction.map { " \($0)" } ?? "") + ": \(d.rule)\n"
             }
             if !g.first_failures.isEmpty {

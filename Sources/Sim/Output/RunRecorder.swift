@@ -118,21 +118,29 @@ public final class RunRecorder: NetworkObserver {
         case .pathMTU: kind = "path-mtu"; direction = nil
         }
         let start = sim.flowStart(f)
+        let fragment = packet.ip.isFragment ? 1 : 0
+        let datagram = packet.ip.isFragment && packet.ip.fragmentOffset == 0 ? 1 : 0
         sim.noteDrop(flow: f) { drops in
             if let k = drops.firstIndex(where: { $0.component == step.component && $0.rule == step.rule
                 && $0.direction == direction }) {
                 drops[k].count += 1
+                drops[k].fragments += fragment
+                drops[k].datagrams += datagram
             } else {
-                drops.append(DropInfo(kind: kind, component: step.component, componentDisplay: step.componentDisplay,
-                                      direction: direction, rule: step.rule, packet: packet.description,
-                                      firstTime: time - start, count: 1, key: packet.key,
-                                      fromClient: packet.fromClient, tcpFlags: packet.tcp?.flags))
+                var d = DropInfo(kind: kind, component: step.component, componentDisplay: step.componentDisplay,
+                                 direction: direction, rule: step.rule, packet: packet.description,
+                                 firstTime: time - start, count: 1, key: packet.key,
+                                 fromClient: packet.fromClient, tcpFlags: packet.tcp?.flags)
+                d.fragments = fragment
+                d.datagrams = datagram
+                drops.append(d)
             }
         }
     }
 
     public func traced(packet: SimPacket, steps: [Step]) {
         guard packet.flow >= 0 else { return }
-        sim.noteTrace(flow: packet.flow, fromClient: packet.fromClient, steps)
+        sim.noteTrace(flow: packet.flow, fromClient: packet.fromClient, steps,
+                      fragment: packet.ip.isFragment ? VPCNetwork.fragmentWords(packet) : nil)
     }
 }

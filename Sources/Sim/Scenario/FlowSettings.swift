@@ -73,6 +73,11 @@ public enum FlowSettings {
         try duration(text, key: "server_keepalive", example: "400s", positive: true)
     }
 
+    /// `login_grace_time`: sshd's LoginGraceTime (0: no limit, as sshd_config(5) has it).
+    public static func loginGraceTime(_ text: String) throws -> Int64 {
+        try duration(text, key: "login_grace_time", example: "120s")
+    }
+
     /// `server_alive_interval`: OpenSSH's ServerAliveInterval (more than 0).
     public static func serverAliveInterval(_ text: String) throws -> Int64 {
         try duration(text, key: "server_alive_interval", example: "60s", positive: true)

@@ -95,7 +95,7 @@ extension ScenarioBuilder {
                 "name", "from", "to", "app", "start", "size", "request_size", "expect", "client", "connect_timeout",
                 "source_port", "hold", "steps", "keepalive", "server_alive_interval", "server_alive_count_max",
                 "server_keepalive", "count", "reply_size", "reply_timeout", "pmtudisc",
-                "kill_after",
+                "kill_after", "login_grace_time",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -150,6 +150,13 @@ extension ScenarioBuilder {
         if let n = f["keepalive"] { spec.keepalive = try setting(n, key: "keepalive", FlowSettings.keepalive) }
         if let n = f["server_keepalive"] {
             spec.serverKeepalive = try setting(n, key: "server_keepalive", FlowSettings.serverKeepalive)
+        }
+        if let n = f["login_grace_time"] {
+            guard spec.app.isSSH else {
+                throw r.error(at: f.keyNode("login_grace_time"),
+                              "flow '\(spec.name)': login_grace_time is for sshd (app sftp or sftp-ls), not \(spec.app.rawValue)")
+            }
+            spec.loginGraceTime = try setting(n, key: "login_grace_time", FlowSettings.loginGraceTime)
         }
         for key in ["steps", "server_alive_interval", "server_alive_count_max"] where f.has(key) && spec.app != .sftp {
             throw r.error(at: f.keyNode(key), "flow '\(spec.name)': \(key) is for app sftp, not \(spec.app.rawValue)")

@@ -257,6 +257,7 @@ struct ScenarioBuilder {
             case "lambda_mtu": a.lambdaMTU = try r.integer(v, key: k, range: 576...9001)
             case "outside_host_mtu": a.outsideHostMTU = try r.integer(v, key: k, range: 576...9001)
             case "igw_mtu": a.igwMTU = try r.integer(v, key: k, range: 576...9001)
+            case "sg_untracked_flows": a.sgUntrackedFlows = try r.bool(v, key: k)
             case "sg_admits_related_icmp": a.sgAdmitsRelatedICMP = try r.bool(v, key: k)
             case "pmtu_expires_s": a.pmtuExpires = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
             case "tcp_mtu_probing":
