@@ -74,6 +74,9 @@ public enum AdHocTrace {
         } else if let i = s.model.instances.first(where: { $0.id == host || $0.name == host }) {
             address = s.model.enis[i.eni].privateIP
         } else if let a = IPv4Address(host) {
+            if IPv4Address.tokenRange.contains(a) {
+                throw Problem(message: "--to: " + YAMLReader.tokenRangeMessage(a, key: "to"))
+            }
             address = a
             if let h = s.model.outsideHosts.first(where: { $0.address == a }) {
                 declared = (h.id, h.behaviour(on: port))

@@ -139,7 +139,7 @@ final class DatagramClient: ScheduledTarget {
         let transport: TransportHeader = isPing
             ? .icmp(.echo(request: true, identifier: local, sequence: UInt16(truncatingIfNeeded: sequence)))
             : .udp(UDPHeader(sourcePort: local, destinationPort: remotePort))
-        let ip = IPv4Header(source: host { $0.address }, destination: remote, proto: isPing ? .icmp : .udp, ttl: ttl,
+        let ip = IPv4Header(source: host { $0.localAddress(toward: remote) }, destination: remote, proto: isPing ? .icmp : .udp, ttl: ttl,
                             identification: ipID, dontFragment: df, totalLength: UInt16(total))
         ipID &+= 1
         let payload = data.withUnsafeBytes { PacketPayload(copying: $0) }

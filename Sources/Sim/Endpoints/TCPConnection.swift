@@ -207,7 +207,11 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.
-    var segmentSize: Int { min(Int(peerMSS), Int(stack.mss), Int(pmtuMSS)) - (useTimestamps ? 12 : 0) }
+    /// The MSS this end announces and sends with: its stack's (MTU − 40) for IPv4, 20 less over IPv6, whose header
+    /// is 40 bytes (Linux tcp_mtu_to_mss: MTU − 60 for a 1500-byte link, 1440).
+    var ownMSS: UInt16 { remote.address.isIPv6Token ? stack.mss - 20 : stack.mss }
+
+    var segmentSize: Int { min(Int(peerMSS), Int(ownMSS), Int(pmtuMSS)) - (useTimestamps ? 12 : 0) }
 
     // MARK: Opening
 
@@ -225,15 +229,15 @@ public final class TCPConnection: ScheduledTarget {
         switch stack.synOptions {
         case .linux:
             emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow,
-                 options: .linuxSYN(mss: stack.mss, timestamps: stack.timestamps ? (tsVal, 0) : nil,
+                 options: .linuxSYN(mss: ownMSS, timestamps: stack.timestamps ? (tsVal, 0) : nil,
                                     windowScale: stack.windowScale))
         case .windows:
             // Windows leaves window scaling out of its third SYN, whether the earlier two timed out or were
             // reset (both seen in the public captures in captures/reference/public/timeout).
             let lastTry = synRetries + resetRetries >= 2
             let options: [TCPOption] = lastTry
-                ? [.maximumSegmentSize(stack.mss), .noOperation, .noOperation, .sackPermitted]
-                : [.maximumSegmentSize(stack.mss), .noOperation, .windowScale(stack.windowScale), .noOperation,
+                ? [.maximumSegmentSize(ownMSS), .noOperation, .noOperation, .sackPermitted]
+                : [.maximumSegmentSize(ownMSS), .noOperation, .windowScale(stack.windowScale), .noOperation,
                    .noOperation, .sackPermitted]
             emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: TCPOptionBytes(options))
         }
@@ -273,7 +277,7 @@ public final class TCPConnection: ScheduledTarget {
     private func sendSYNACK() {
         synSentAt = now
         emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160,
-             options: .linuxSYN(mss: stack.mss, timestamps: useTimestamps ? (tsVal, tsRecent) : nil,
+             options: .linuxSYN(mss: ownMSS, timestamps: useTimestamps ? (tsVal, tsRecent) : nil,
                                 windowScale: stack.windowScale))
     }
 

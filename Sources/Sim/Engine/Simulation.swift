@@ -312,6 +312,8 @@ final class HostEndpoint {
     enum Kind { case eni(Int), outside(Int) }
     let kind: Kind
     let address: IPv4Address
+    /// The host's IPv6 address, as its token (`IPv6Token`); nil for a host without one.
+    var address6: IPv4Address?
     let sim: Borrowed<Simulation>
     /// The simulation's (held: neither holds a host, so there is no cycle).
     let scheduler: Scheduler
@@ -347,6 +349,12 @@ final class HostEndpoint {
     }
 
     var now: Int64 { scheduler.now }
+
+    /// The address this host sends from to `remote`: its IPv6 one to an IPv6 address (a token), else its IPv4 one.
+    @inline(__always)
+    func localAddress(toward remote: IPv4Address) -> IPv4Address {
+        remote.isIPv6Token ? address6 ?? address : address
+    }
 
     /// Sends `packet`; `queued`: how long it waits at its path's bottleneck before its first hop
     /// (`TCPConnection.pathRate`).
@@ -444,6 +452,7 @@ public final class Simulation {
         eniRefs = Array(repeating: nil, count: scenario.model.enis.count)
         for (i, h) in scenario.model.outsideHosts.enumerated() {
             hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
+            hosts[i].address6 = h.ipv6Address.map(IPv6Token.intern)
             hostRefs.append(Borrowed(hosts[i]))
         }
         network.fusesFlowsFrom = scenario.flows.count  // generated flows: no ladder, no traced path
@@ -572,6 +581,7 @@ public final class Simulation {
     func endpoint(eni: Int) -> HostEndpoint {
         if let e = enis[eni] { return e }  // enis is as long as the model's ENIs
         let e = HostEndpoint(kind: .eni(eni), address: scenario.model.enis[eni].privateIP, sim: self)
+        e.address6 = scenario.model.enis[eni].ipv6Address.map(IPv6Token.intern)
         enis[eni] = e
         eniRefs[eni] = Borrowed(e)
         return e
@@ -725,7 +735,7 @@ public final class Simulation {
         let app = ConversationEndpoint(script: conversation, side: .client, env: host)
         app.holdBeforeClose = template.spec.hold
         app.observer = flow
-        let conn = TCPConnection(env: host, app: app, local: (host.address, port),
+        let conn = TCPConnection(env: host, app: app, local: (host.localAddress(toward: remote), port),
                                  remote: (remote, template.spec.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: template.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
@@ -856,7 +866,7 @@ public final class Simulation {
                 app.readDelayAtClose = 1_180_000
                 app.closeDelay = 2_370_000
             }
-            let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
+            let conn = TCPConnection(env: host, app: app, local: (host.localAddress(toward: p.ip.source), syn.destinationPort),
                                      remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,
                                      stack: stack, synAckRetries: scenario.assumptions.serverSynAckRetries,
                                      nagle: app_?.serverNagle ?? false,

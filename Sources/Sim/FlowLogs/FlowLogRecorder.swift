@@ -438,6 +438,8 @@ public final class FlowLogRecorder: InterfaceObserver {
         switch route?.kind {
         case .local?, .natGateway?, .networkInterface?: return 1
         case .internetGateway?: return 8
+        // An egress-only internet gateway is the internet gateway of IPv6 egress; AWS lists no value of its own.
+        case .egressOnlyInternetGateway?: return 8
         case .peering?: return 4
         case .peeringConnection?: return interRegionPeering[Int(route!.target)] ? 5 : 4
         // VPC-UG flow-logs-records, traffic-path 1: "through another resource in the same VPC, including resources

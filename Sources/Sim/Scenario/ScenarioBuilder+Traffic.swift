@@ -299,6 +299,7 @@ extension ScenarioBuilder {
         let address: IPv4Address
         var listening: String?
         if let ip = IPv4Address(host) {
+            try r.refuseTokenRange(ip, node: node, key: "to")
             address = ip
             if let h = model.outsideHosts.first(where: { $0.address == ip }), case .listen(let app) = h.behaviour(on: port) {
                 listening = app
