@@ -315,6 +315,7 @@ public struct Frame: Equatable, Sendable {
     /// object (no reference counted, nothing allocated), so another thread may run it: the capture writer's.
     @inline(__always)
     public static func write(to w: inout ByteWriter, parts: FrameParts, payload: UnsafeRawBufferPointer) {
+        if parts.ip.source.isIPv6Token { return writeIPv6(to: &w, parts: parts, payload: payload) }
         w.append(count: 14) { p in
             parts.destination.store(to: p)
             parts.source.store(to: p + 6)

@@ -31,7 +31,7 @@ import Testing
         }
         let v = try vpcsim(["validate", path])
         #expect(v.status == 0, "\(v.stderr)")
-        #expect(v.stdout.hasSuffix("IPv6 (checked; IPv6 traffic is not modeled yet):\n  host sftp.example.com IPv6 2001:db8::22\n"),
+        #expect(v.stdout.hasSuffix("IPv6:\n  host sftp.example.com IPv6 2001:db8::22\n"),
                 "\(v.stdout)")
         // An IPv4-only scenario's summary is as before: one line.
         let plain = try vpcsim(["validate", repositoryRoot + "/scenarios/lambda-sftp-nacl.yaml"])

@@ -30,6 +30,7 @@ struct Report: Decodable {
         var syn_times_s: [Double]
         var fix: Fix?
         var hops: [Hop]
+        var address_family: [String]?
     }
     struct Hop: Decodable {
         var step: String

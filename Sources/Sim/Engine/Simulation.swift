@@ -20,6 +20,9 @@ public struct FlowResult: Sendable {
     public var ready = false
     /// The Hyperplane ENI a Lambda flow used (index into the model's ENIs); nil for other sources.
     public var sourceENI: Int?
+    /// A flow over IPv6: each address the client tried, when (from the flow's start) and how it ended
+    /// ("IPv6 2001:db8::22 at 0 s: not connected when IPv4 connected"). Empty for a flow over IPv4 alone.
+    public var attempts: [String] = []
 
     /// The drop a flow is known by: the first, unless it is a packet too big for a link (`path-mtu`) and
     /// something else dropped too — then the ICMP that would have reported it, dropped later, is what a rule
@@ -72,9 +75,13 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     var datagram: DatagramClient?
     /// `kill_after`: timeout(1) ends the client program.
     var killTimer: Scheduler.Handle?
+    /// Happy Eyeballs: the other connection attempt while both race (`conn` is the IPv6 one until one of them
+    /// connects), and the timer that starts the IPv4 one.
+    var racing: TCPConnection?
+    var happyEyeballsTimer: Scheduler.Handle?
 
     /// Timer tags.
-    enum Timer: Int { case ready, connect, lambda, banner, serverAlive, kill }
+    enum Timer: Int { case ready, connect, lambda, banner, serverAlive, kill, happyEyeballs }
 
     /// Cancels the client program's and the Lambda's timers (the flow has its outcome).
     func cancelTimers(_ scheduler: Scheduler) {
@@ -83,6 +90,12 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         if let t = lambdaTimer { scheduler.cancel(t) }
         if let t = serverAliveTimer { scheduler.cancel(t) }
         if let t = killTimer { scheduler.cancel(t) }
+        if let t = happyEyeballsTimer { scheduler.cancel(t) }
+        happyEyeballsTimer = nil
+        if let r = racing {
+            racing = nil
+            if r.state == .synSent { r.abort(sendReset: false) }
+        }
         serverAliveTimer = nil
         killTimer = nil
         readyTimer = nil
@@ -105,6 +118,7 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     }
 
     func established(_ e: ConversationEndpoint) {
+        if let r = racing { settleRace(e, r) }
         established = true
         // Read in place (a copy of the spec would retain its strings).
         if !template.spec.app.isSSH { result.ready = true }
@@ -133,7 +147,8 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     }
 
     func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
-        host { $0.usedPorts.remove(port) }
+        host { $0.usedPorts.remove(c.local.port) }
+        if raceGoesOn(c, reason) { return }
         conn = nil
         let start = start
         result.synTimes = c.synSentTimes.map { $0 - start }
@@ -187,6 +202,10 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
             killTimer = nil
             guard result.outcome == nil, let t = f.client.killAfter else { return }
             giveUp("kill_after \(formatDuration(t))", message: "killed (timeout(1))")
+        case .happyEyeballs:
+            happyEyeballsTimer = nil
+            guard result.outcome == nil, !established, let v4 = f.destination.fallback else { return }
+            sim { $0.startFallback(self, to: v4) }
         case nil: break
         }
     }
@@ -618,7 +637,7 @@ public final class Simulation {
         return results
     }
 
-    private func sourceEndpoint(_ source: FlowSource, interface: Int? = nil) -> (HostEndpoint, SharedStack, ClosedRange<UInt16>) {
+    func sourceEndpoint(_ source: FlowSource, interface: Int? = nil) -> (HostEndpoint, SharedStack, ClosedRange<UInt16>) {
         // The model read in place (`scenario.model.…`): a copy of it, or of an instance or host, would retain
         // their arrays and strings for every flow.
         switch source {
@@ -699,12 +718,7 @@ public final class Simulation {
                 failure = "bind EADDRINUSE \(host.address):\(port) (the flow's source_port is in use by another connection)"
             }
         } else {
-            port = UInt16.random(in: ports, using: &rng)
-            var tries = 1
-            while host.usedPorts.contains(port), tries < ports.count {
-                port = port == ports.upperBound ? ports.lowerBound : port + 1
-                tries += 1
-            }
+            port = drawPort(host, ports)
             if host.usedPorts.contains(port) {
                 let d = template.spec.destination
                 failure = "connect EADDRNOTAVAIL \(d.address):\(d.port) "
@@ -756,7 +770,21 @@ public final class Simulation {
         if case .lambda(let fn, _) = template.spec.source {
             flow.lambdaTimer = timer(flow, .lambda, at: start + scenario.model.lambdas[fn].timeout)
         }
+        if template.spec.destination.isIPv6 { startedOverIPv6(flow) }
         conn.connect()
+    }
+
+    /// A source port from `ports` at random, the next free one when that one is in use (in use still when
+    /// every port is).
+    @inline(__always)
+    func drawPort(_ host: HostEndpoint, _ ports: ClosedRange<UInt16>) -> UInt16 {
+        var port = UInt16.random(in: ports, using: &rng)
+        var tries = 1
+        while host.usedPorts.contains(port), tries < ports.count {
+            port = port == ports.upperBound ? ports.lowerBound : port + 1
+            tries += 1
+        }
+        return port
     }
 
     /// The narrowest bandwidth on a flow's path, bits per second: the source's (a Lambda's, an instance's, an
@@ -800,7 +828,7 @@ public final class Simulation {
     }
 
     /// A flow's client or Lambda timer: in its generator's lane for generated flows.
-    private func timer(_ flow: ActiveFlow, _ kind: ActiveFlow.Timer, at time: Int64) -> Scheduler.Handle {
+    func timer(_ flow: ActiveFlow, _ kind: ActiveFlow.Timer, at time: Int64) -> Scheduler.Handle {
         if let g = generator(of: flow.index) {
             return scheduler.schedule(lane: timerLanes[g][kind.rawValue], at: time, target: flow, tag: kind.rawValue)
         }
@@ -953,7 +981,7 @@ extension HostEndpoint {
             rst = TCPHeader(sourcePort: t.destinationPort, destinationPort: t.sourcePort, sequenceNumber: 0,
                             acknowledgmentNumber: t.sequenceNumber &+ seqLen, flags: [.rst, .ack], window: 0)
         }
-        var ip = IPv4Header(source: address, destination: p.ip.source, proto: .tcp, ttl: stack.initialTTL,
+        var ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: .tcp, ttl: stack.initialTTL,
                             identification: 0, dontFragment: true)
         ip.totalLength = 40
         send(SimPacket(ip: ip, transport: .tcp(rst), flow: p.flow, fromClient: !p.fromClient))

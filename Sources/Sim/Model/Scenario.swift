@@ -57,6 +57,12 @@ public struct FlowDestination: Sendable, Equatable {
     /// Why the name leads nowhere modeled (a service name that resolves to the public service, with no outside
     /// host for it): the flow ends `not-modeled` with this message before it sends anything.
     public var notModeled: String? = nil
+    /// Happy Eyeballs (`ClientProfile.AddressFamily.happyEyeballs`): the IPv4 address the client tries when the
+    /// IPv6 one (`address`) has not connected after the Connection Attempt Delay.
+    public var fallback: IPv4Address? = nil
+
+    /// Whether the flow goes over IPv6 (its address an `IPv6Token`).
+    public var isIPv6: Bool { address.isIPv6Token }
 }
 
 /// The application a flow speaks, with the client's timeouts.

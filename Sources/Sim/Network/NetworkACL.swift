@@ -155,7 +155,13 @@ final class NetworkACL {
 public struct NACLDecision: Sendable, Equatable {
     /// The matching rule, or nil for the implicit `*` DENY.
     public var rule: NACLRule?
-    public var allowed: Bool { rule?.action == .allow }
+    /// For an IPv6 packet: the matching IPv6 entry (`rule` is nil then), or nil for the `*` DENY of `::/0`.
+    public var rule6: NACLIPv6Rule? = nil
+    /// Whether the decision is on an IPv6 packet.
+    public var isIPv6 = false
+    public var allowed: Bool { isIPv6 ? rule6?.action == .allow : rule?.action == .allow }
+    /// The deciding rule as the console shows it.
+    public var described: String { isIPv6 ? NACLEvaluator.describe6(rule6) : NACLEvaluator.describe(rule) }
 }
 
 public enum NACLEvaluator {
@@ -164,6 +170,11 @@ public enum NACLEvaluator {
     public static func evaluate(_ acl: NetworkACLSpec, _ direction: Direction, _ key: PacketKey) -> NACLDecision {
         let rules = direction == .inbound ? acl.inbound : acl.outbound
         let peer = direction == .inbound ? key.source : key.destination
+        if peer.isIPv6Token {
+            let address = peer.ipv6 ?? .any
+            let rule = (direction == .inbound ? acl.inboundIPv6 : acl.outboundIPv6).first { matches6($0, key, peer: address) }
+            return NACLDecision(rule: nil, rule6: rule, isIPv6: true)
+        }
         for rule in rules where matches(rule, key, peer: peer) {
             return NACLDecision(rule: rule)
         }

@@ -610,7 +610,8 @@ public final class VPCNetwork {
     private func handle(_ node: PathNode, _ p: inout SimPacket) {
         switch node {
         case .eni(let eni):
-            if p.ip.destination != tables.enis[eni].privateIP, appliances.isInstance(eni) {
+            if p.ip.destination != tables.enis[eni].privateIP, appliances.isInstance(eni),
+               !p.ip.destination.isIPv6Token || eniByAddress[p.ip.destination] != eni {
                 applianceReceive(eni, &p)
                 return
             }

@@ -81,6 +81,9 @@ public struct RunReport: Codable, Sendable {
         public var seen_at: [PointView]? = nil
         /// A path MTU black hole, named (`FlowResult.blackHole`); absent when there is none.
         public var black_hole: String? = nil
+        /// Which address family the client tried, when, and how each attempt ended (`FlowResult.attempts`);
+        /// absent for a flow over IPv4 alone.
+        public var address_family: [String]? = nil
 
         /// As synthesized, except that `drop` is always there: null when nothing dropped the flow.
         public func encode(to encoder: Encoder) throws {
@@ -106,6 +109,7 @@ public struct RunReport: Codable, Sendable {
             try c.encodeIfPresent(ladder, forKey: .ladder)
             try c.encodeIfPresent(seen_at, forKey: .seen_at)
             try c.encodeIfPresent(black_hole, forKey: .black_hole)
+            try c.encodeIfPresent(address_family, forKey: .address_family)
         }
     }
     public struct Capture: Codable, Sendable {
@@ -282,6 +286,7 @@ public enum ReportRenderer {
             if let basis = f.app_basis { s += "  app \(f.app): \(basis)\n" }
             s += "  outcome: \(f.outcome) after \(format3(f.elapsed_s)) s — \(f.message)\n"
             s += sourceSubnetText(f, r)
+            for line in f.address_family ?? [] { s += "  address family: \(line)\n" }
             if !f.syn_times_s.isEmpty, f.syn_times_s.count > 1 || f.outcome != "ok" {
                 s += "  SYNs sent at: " + f.syn_times_s.map { trim($0) + " s" }.joined(separator: ", ") + "\n"
             }
