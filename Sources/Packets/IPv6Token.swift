@@ -66,6 +66,9 @@ extension IPv4Address {
     /// The IPv6 address a token stands for; nil for an IPv4 address.
     public var ipv6: IPv6Address? { IPv6Token.address(of: self) }
 
+    /// "10.0.1.10:22", or "[2001:db8::22]:22" for an IPv6 address (RFC 5952 §6).
+    public func with(port: UInt16) -> String { isIPv6Token ? "[\(self)]:\(port)" : "\(self):\(port)" }
+
     /// 240.0.0.0/4, which scenarios cannot use for IPv4 addresses: the simulator's IPv6 tokens live there.
     public static let tokenRange = IPv4CIDR(containing: IPv4Address(rawValue: IPv6Token.base), prefixLength: 4)
 }

@@ -47,7 +47,11 @@ struct IPv6StoryCLITests {
         }
         // Flow logs: the IPv6 attempt's records with their IPv6 addresses, the ENI's REJECT outbound.
         let logs = try String(contentsOfFile: out + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
-        #expect(logs.contains { $0.contains(" 2600:1f18:abc:de01::4 2001:db8::22 ") && $0.hasSuffix("REJECT OK") }, "\(logs)")
+        // One SYN of 80 bytes (40 of IPv6 header, 40 of TCP with options) for the Happy Eyeballs attempt, five for
+        // the IPv6 client's.
+        let rejected = logs.filter { $0.contains(" 2600:1f18:abc:de01::4 2001:db8::22 ") && $0.hasSuffix("REJECT OK") }
+        #expect(rejected.count == 2 && rejected[0].contains(" 22 6 1 80 ") && rejected[1].contains(" 22 6 5 400 "),
+                "\(logs)")
         // No token (240.0.0.0/4) is ever printed: in the flow logs, the report or the terminal.
         let reportText = try String(contentsOfFile: out + "/report.txt", encoding: .utf8)
         for text in [logs.joined(separator: "\n"), reportText, r.stdout] { #expect(Self.tokens(in: text) == [], "\(Self.tokens(in: text))") }
@@ -61,6 +65,8 @@ struct IPv6StoryCLITests {
         #expect(outbound.outcome == "ok" && outbound.drop == nil)
         #expect(outbound.hops.contains { $0.component == "eigw-0123456789abcdef0" && $0.rule == "outbound IPv6: connection tracked" },
                 "\(outbound.hops.map(\.rule))")
+        #expect(outbound.hops.last?.rule == "delivered to 2001:db8::30", "\(outbound.hops.map(\.rule))")
+        #expect(r.stdout.contains("first: tcp [2001:db8:66::66]:"), "\(r.stdout)")
         let scan = try #require(report.flow("scan-ssh-in"))
         #expect(scan.outcome == "timeout")
         #expect(scan.drop?.kind == "egress-only-internet-gateway" && scan.drop?.component == "eigw-0123456789abcdef0")

@@ -124,13 +124,9 @@ public enum FixFinder {
             let rule = NACLRule(number: number, proto: .number(key.proto), ports: key.hasPorts ? ports : nil,
                                 icmpType: pmtud ? 3 : nil, icmpCode: pmtud ? 4 : nil,
                                 cidr: pmtud ? .anyIPv4 : IPv4CIDR(containing: peer, prefixLength: 32), action: .allow)
-            if inbound {
-                m.networkACLs[a].inbound.append(rule)
-                m.networkACLs[a].inbound.sort { $0.number < $1.number }
-            } else {
-                m.networkACLs[a].outbound.append(rule)
-                m.networkACLs[a].outbound.sort { $0.number < $1.number }
-            }
+            let list: WritableKeyPath<NetworkACLSpec, [NACLRule]> = inbound ? \.inbound : \.outbound
+            m.networkACLs[a][keyPath: list].append(rule)
+            m.networkACLs[a][keyPath: list].sort { $0.number < $1.number }
             let reason = pmtud
                 ? "ICMP fragmentation needed (type 3 code 4) reports a path MTU smaller than the packets (Path MTU Discovery; NACLs are stateless)"
                 : isReply
@@ -392,7 +388,7 @@ public enum FixFinder {
             reply.destinationPort = range.to
             let hi = NACLEvaluator.evaluate(acl, back, reply)
             if lo.allowed, hi.allowed, lo == hi {
-                notes.append("replies from \(d.key.destination):\(d.key.destinationPort) to ports \(range.description) "
+                notes.append("replies from \(d.key.destination.with(port: d.key.destinationPort)) to ports \(range.description) "
                     + "cross \(acl.display) \(back.rawValue): already allowed by \(lo.described)")
             }
         }
@@ -474,13 +470,9 @@ public enum FixFinder {
         let rule = NACLIPv6Rule(number: number, proto: .number(key.proto), ports: key.hasPorts ? ports : nil, icmpType: nil,
                                 icmpCode: nil, cidr: wide ? .anyIPv6 : IPv6CIDR(containing: address, prefixLength: 128),
                                 action: .allow)
-        if inbound {
-            m.networkACLs[a].inboundIPv6.append(rule)
-            m.networkACLs[a].inboundIPv6.sort { $0.number < $1.number }
-        } else {
-            m.networkACLs[a].outboundIPv6.append(rule)
-            m.networkACLs[a].outboundIPv6.sort { $0.number < $1.number }
-        }
+        let list: WritableKeyPath<NetworkACLSpec, [NACLIPv6Rule]> = inbound ? \.inboundIPv6 : \.outboundIPv6
+        m.networkACLs[a][keyPath: list].append(rule)
+        m.networkACLs[a][keyPath: list].sort { $0.number < $1.number }
         let what = isReply ? "IPv6 replies from \(key.source) port \(key.sourcePort) come back to ports \(ports.description)"
             : "the IPv6 request to \(key.destination) port \(key.destinationPort) crosses this subnet boundary "
                 + (inbound ? "inbound" : "outbound")

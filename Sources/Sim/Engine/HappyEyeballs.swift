@@ -16,7 +16,8 @@ extension Simulation {
 
     /// Happy Eyeballs: IPv6 has not connected after the Connection Attempt Delay: the client starts IPv4 too, from
     /// the same host (the same Hyperplane ENI for a Lambda function) and another source port.
-    func startFallback(_ flow: ActiveFlow, to v4: IPv4Address) {
+    func startFallback(_ flow: ActiveFlow, to v4: IPv4Address,
+                       why: String = "IPv6 not connected after \(formatDuration(ClientProfile.AddressFamily.attemptDelay))") {
         let spec = flow.template.spec
         var source = spec.source
         if case .lambda(let fn, _) = source, let e = flow.result.sourceENI { source = .lambda(fn, eni: e) }
@@ -39,8 +40,7 @@ extension Simulation {
         connectionCreated?(conn)
         host.connections[.init(conn)] = conn
         flow.racing = conn
-        flow.result.attempts.append("IPv4 \(v4) port \(spec.destination.port) tried at \(at): IPv6 not connected "
-                                    + "after \(formatDuration(ClientProfile.AddressFamily.attemptDelay)) (Happy Eyeballs, RFC 8305)")
+        flow.result.attempts.append("IPv4 \(v4) port \(spec.destination.port) tried at \(at): \(why) (Happy Eyeballs, RFC 8305)")
         conn.connect()
     }
 }
@@ -68,7 +68,19 @@ extension ActiveFlow {
             if racing === c { racing = nil }
             return conn != nil
         }
-        guard let other = racing else { return false }
+        guard let other = racing else {
+            // Happy Eyeballs: IPv6 failed before the Connection Attempt Delay ran out: IPv4 starts at once
+            // (RFC 8305 §5: the next attempt starts when the previous one fails).
+            guard let t = happyEyeballsTimer, let v4 = template.spec.destination.fallback, !established,
+                  result.outcome == nil else { return false }
+            host { $0.cancel(t) }
+            happyEyeballsTimer = nil
+            sim { $0.startFallback(self, to: v4, why: "IPv6 failed (\(reason))") }
+            guard let fallback = racing else { return false }
+            racing = nil
+            conn = fallback
+            return true
+        }
         racing = nil
         conn = other
         let at = formatDuration(host { $0.now } - start)

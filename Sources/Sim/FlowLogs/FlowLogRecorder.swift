@@ -689,7 +689,8 @@ struct InterfaceObservation {
         self.accepted = accepted
         source = packet.ip.source
         destination = packet.ip.destination
-        size = packet.ip.totalLength
+        // An IPv6 packet is carried with an IPv4 header's length: its own header is 20 bytes longer.
+        size = packet.ip.totalLength &+ (packet.ip.source.isIPv6Token ? 20 : 0)
         sourcePort = 0
         destinationPort = 0
         tcpFlags = []

@@ -364,6 +364,9 @@ public struct Assumptions: Sendable, Equatable {
     /// How long a receiver keeps the fragments of an incomplete datagram before discarding them: Linux
     /// net.ipv4.ipfrag_time, 30 s (Documentation/networking/ip-sysctl.rst; RFC 791 suggests 15 s).
     public var fragmentReassemblyTimeout: Int64 = 30_000_000_000
+    /// How long an egress-only internet gateway keeps an idle connection's state: AWS documents none; the NAT
+    /// gateway's 350 s (VPC-UG nat-gateway-troubleshooting) is assumed.
+    public var eigwIdleTimeout: Int64 = 350_000_000_000
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -427,6 +430,8 @@ public struct Assumptions: Sendable, Equatable {
             ("vpn_tunnel_mtu", String(vpnTunnelMTU), "VPN-UG vpn-limits (inner MTU 1446, 1438 with NAT-T)"),
             ("fragment_reassembly_timeout_s", String(fragmentReassemblyTimeout / 1_000_000_000),
              "Linux net.ipv4.ipfrag_time default"),
+            ("eigw_idle_timeout_s", String(eigwIdleTimeout / 1_000_000_000),
+             "undocumented for an egress-only internet gateway; the NAT gateway's idle timeout"),
         ]
     }
 }

@@ -13,18 +13,19 @@ extension VPCNetwork {
         return Transit(next: .internetGateway(g, toInternet: true), delay: assumptions.vpcHopLatency)
     }
 
-    /// An IPv6 packet routed to egress-only internet gateway `e`: its subnet's NACL outbound, then the gateway,
-    /// which tracks the connection.
+    /// An IPv6 packet routed to egress-only internet gateway `e`: its subnet's NACL outbound, then the gateway
+    /// (which tracks the connection when the packet reaches it: `eigwToInternet`).
     func eigwOut(_ e: Int, _ subnet: Int, _ rt: Int, _ r: CompiledRoutes.Route, _ p: inout SimPacket,
                  _ key: PacketKey) -> Transit {
         if let t = crossNACL(subnet, .outbound, &p, key) { return t }
-        egressOnlyGateways.leaving(e, key, now: scheduler.now)
         record(&p, egressOnlyGateways.step(e, action: .forwarded, rule: "outbound IPv6: connection tracked"))
         return Transit(next: .egressOnlyInternetGateway(e, toInternet: true), delay: assumptions.vpcHopLatency)
     }
 
-    /// At egress-only internet gateway `e`, toward the internet: to the outside host with the destination address.
+    /// At egress-only internet gateway `e`, toward the internet: the connection tracked (or its idle time reset),
+    /// then to the outside host with the destination address.
     func eigwToInternet(_ e: Int, _ p: inout SimPacket) {
+        egressOnlyGateways.leaving(e, p.key, now: scheduler.now)
         guard let h = hostByAddress[p.ip.destination] else {
             drop(p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
                          rule: "no modeled host at \(p.ip.destination)"))
@@ -57,7 +58,7 @@ extension VPCNetwork {
     /// connection with your instances").
     func eigwFromInternet(_ e: Int, _ p: inout SimPacket) {
         let key = p.key
-        guard egressOnlyGateways.admits(e, key) else {
+        guard egressOnlyGateways.admits(e, key, now: scheduler.now) else {
             let src = p.ip.source
             drop(p, egressOnlyGateways.step(e, action: .dropped, rule: "inbound IPv6 from \(src): no connection opened "
                                             + "from inside", detail: "an egress-only internet gateway lets in only "
@@ -76,6 +77,24 @@ extension VPCNetwork {
         }
         if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
         forward(&p, t)
+    }
+
+    /// An IPv6 packet bigger than the MTU `mtu` of `link`: IPv6 routers never fragment (RFC 8200 §5); they drop
+    /// it and send ICMPv6 Packet Too Big (RFC 4443 §3.2), which the model does not generate yet: the packet goes
+    /// no further and its flow ends `not-modeled`, naming the link. Returns true (the packet was dealt with).
+    @inline(never)
+    func ipv6TooBig(_ p: inout SimPacket, at link: String, mtu: Int) -> Bool {
+        let size = Int(p.ip.totalLength) + 20  // carried with an IPv4 header's length; IPv6's is 20 bytes longer
+        let step = Step(kind: .pathMTU, component: link, componentDisplay: link, action: .notModeled,
+                        rule: "IPv6 packet of \(size) bytes > MTU \(mtu)", detail: "ICMPv6 Packet Too Big: not modeled")
+        record(&p, step)
+        drop(p, step)
+        let flow = p.flow
+        if let s = simulation {
+            s { $0.notModeled(flow: flow, "an IPv6 packet of \(size) bytes meets \(link) (MTU \(mtu)): ICMPv6 Packet Too "
+                              + "Big is not modeled yet") }
+        }
+        return true
     }
 
     /// An IPv6 route the model does not follow: its flow ends `not-modeled`, naming the route and `what`.

@@ -124,7 +124,7 @@ public final class VPCNetwork {
         endpoints = VPCEndpoint(model)
         vpn = VPNGateway(model)
         gatewayRouteTables = GatewayRouteTable(model)
-        egressOnlyGateways = EgressOnlyInternetGateway(model)
+        egressOnlyGateways = EgressOnlyInternetGateway(model, idleTimeout: assumptions.eigwIdleTimeout)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         hostPathMTU = model.outsideHosts.map(\.pathMTU)
         for (i, n) in model.natGateways.enumerated() {
@@ -212,7 +212,9 @@ public final class VPCNetwork {
         p.initialize(to: packet)
         p.pointee.id = id
         if hostPathMTU[host] > 0, Int(p.pointee.ip.totalLength) > hostPathMTU[host] {
-            if p.pointee.ip.dontFragment { tooBigLeaving(host, &p.pointee) } else { fragmentLeaving(host, &p.pointee) }
+            if p.pointee.ip.source.isIPv6Token {
+                _ = ipv6TooBig(&p.pointee, at: "link in front of \(model.outsideHosts[host].id)", mtu: hostPathMTU[host])
+            } else if p.pointee.ip.dontFragment { tooBigLeaving(host, &p.pointee) } else { fragmentLeaving(host, &p.pointee) }
             slots.release(slot)
             return
         }
@@ -620,8 +622,9 @@ public final class VPCNetwork {
                 return
             }
             if p.traced, let e = endpoints.interface(of: eni) { record(&p, endpoints.toInterfaceService(e, eni: eni)) }
+            let to = p.ip.destination.isIPv6Token ? p.ip.destination : model.enis[eni].privateIP
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
-                            action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
+                            action: .delivered, rule: "delivered to \(to)"))
             endTrace(&p)
             capture(.eni(eni), &p, outgoing: false, comment: "received")
             observeInterface(eni, &p, egress: false, accepted: true)
@@ -636,9 +639,10 @@ public final class VPCNetwork {
                 hostReceivesFragment(h, &p)
                 return
             }
+            let to = p.ip.destination.isIPv6Token ? p.ip.destination : model.outsideHosts[h].address
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                             componentDisplay: model.outsideHosts[h].id, action: .delivered,
-                            rule: "delivered to \(model.outsideHosts[h].address)"))
+                            rule: "delivered to \(to)"))
             endTrace(&p)
             capture(.outsideHost(h), &p, outgoing: false, comment: "received")
             if let d = deliverToHost { d(h, p) } else if let s = simulation { s { $0.deliver(&p, toHost: h) } }

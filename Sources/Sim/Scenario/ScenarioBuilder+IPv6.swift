@@ -337,6 +337,17 @@ extension ScenarioBuilder {
         throw r.error(at: node, Self.ipv6TrafficNotModeled(flow, "ICMPv6 echo to \(bare)"))
     }
 
+    /// A UDP flow over IPv6 whose datagrams would not fit a 1500-byte link: IPv6 fragmentation (the fragment
+    /// header, RFC 8200 §4.5) is not carried by the engine yet. 1452 = 1500 − 40 (IPv6) − 8 (UDP).
+    func refuseIPv6Fragmentation(_ spec: FlowSpec, _ f: YAMLFields) throws {
+        guard spec.app == .udp, spec.destination.isIPv6 || spec.destination.fallback != nil else { return }
+        let reply = spec.replySize ?? spec.size
+        guard spec.size > 1452 || reply > 1452 else { return }
+        throw r.error(at: spec.size > 1452 ? f["size"] : f["reply_size"] ?? f["size"],
+                      Self.ipv6TrafficNotModeled(spec.name, "IPv6 fragmentation: a UDP datagram over IPv6 carries at most "
+                                                 + "1452 bytes here, not \(max(spec.size, reply))"))
+    }
+
     /// The destination's IPv6 address (an IPv6 literal, an instance's ENI's, an outside host's) and whether it
     /// has an IPv4 one, from the host part of a flow's `to`.
     func destinationFamilies(_ host: String) -> (ipv6: IPv6Address?, hasIPv4: Bool, name: String) {

@@ -270,6 +270,8 @@ struct ScenarioBuilder {
             case "vpn_tunnel_mtu": a.vpnTunnelMTU = try r.integer(v, key: k, range: 576...1500)
             case "fragment_reassembly_timeout_s":
                 a.fragmentReassemblyTimeout = Int64(try r.integer(v, key: k, range: 1...3600)) * 1_000_000_000
+            case "eigw_idle_timeout_s":
+                a.eigwIdleTimeout = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
