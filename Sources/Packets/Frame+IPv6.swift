@@ -108,13 +108,14 @@ extension Frame {
     /// a real IPv6 header with the addresses the tokens stand for, the IPv4 TTL as the hop limit, no extension
     /// headers, then the transport header and payload, with the payload length and the TCP or UDP checksum over
     /// the IPv6 pseudo-header (RFC 8200 §8.1).
-    static func writeIPv6(to w: inout ByteWriter, parts: FrameParts, payload: UnsafeRawBufferPointer) {
+    static func writeIPv6(to w: inout ByteWriter, parts: FrameParts, source: IPv6Address, destination: IPv6Address,
+                          payload: UnsafeRawBufferPointer) {
         w.append(count: 14) { p in
             parts.destination.store(to: p)
             parts.source.store(to: p + 6)
             p.storeBE(EtherType.ipv6.rawValue, at: 12)
         }
-        let header = IPv6Header(source: parts.ip.source.ipv6 ?? .any, destination: parts.ip.destination.ipv6 ?? .any,
+        let header = IPv6Header(source: source, destination: destination,
                                 nextHeader: parts.ip.proto, hopLimit: parts.ip.ttl,
                                 trafficClass: parts.ip.typeOfService)
         let ipStart = w.count

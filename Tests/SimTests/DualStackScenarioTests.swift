@@ -253,19 +253,31 @@ import Testing
         #expect(e.line == 41 && e.column == 34, "\(e)")
     }
 
-    @Test func aTraceThatWouldNeedIPv6IsRefused() throws {
+    /// `vpcsim trace` goes over IPv6 when `--to` is an IPv6 address or an end has no IPv4; what it cannot reach
+    /// over IPv6 is refused in one line.
+    @Test func aTraceThatNeedsIPv6GoesOverIPv6() throws {
         let s = try Self.load(Self.yaml())
-        for (from, to, why) in [("uploader", "[2001:db8::22]:22", "--to 2001:db8::22 is an IPv6 address"),
-                                ("uploader", "v6.example.com:22", "host v6.example.com has an IPv6 address only"),
-                                ("v6box", "both.example.com:22",
-                                 "instance i-0123456789abcdef2 is in IPv6-only subnet subnet-0ff66aa7718899001")] {
-            #expect(throws: AdHocTrace.Problem(message: "IPv6 traffic is not modeled yet (\(why)); traces run over IPv4 only")) {
-                _ = try AdHocTrace.scenario(s, from: from, to: to)
-            }
+        for (from, to, address) in [("uploader", "[2001:db8::22]:22", "2001:db8::22"),
+                                    ("uploader", "v6.example.com:22", "2001:db8::23"),
+                                    ("v6box", "both.example.com:22", "2001:db8::22"),
+                                    ("v6.example.com", "[2600:1f18:abc:de00::10]:22", "2600:1f18:abc:de00::10")] {
+            let t = try AdHocTrace.scenario(s, from: from, to: to)
+            #expect(t.flows[0].destination.address.ipv6 == IPv6Address(address), "\(from) → \(to)")
         }
         // A dual-stack host is traced over IPv4.
         let t = try AdHocTrace.scenario(s, from: "web", to: "both.example.com:22")
         #expect(t.flows[0].destination.address == IPv4Address(203, 0, 113, 22))
+        #expect(throws: AdHocTrace.Problem(message: "--to 2001:db8::99: no outside host or ENI in the scenario has this "
+                                           + "IPv6 address")) {
+            _ = try AdHocTrace.scenario(s, from: "uploader", to: "[2001:db8::99]:22")
+        }
+        let noV6 = try Self.load(Self.yaml().replacingOccurrences(of: "ipv6_allowed_for_dual_stack: true",
+                                                                   with: "ipv6_allowed_for_dual_stack: false"))
+        let eni = noV6.model.enis[noV6.model.lambdas[0].enis[0]].id
+        #expect(throws: AdHocTrace.Problem(message: "--to host v6.example.com is reached over IPv6, but the source's ENI "
+                                           + "\(eni) has no IPv6 address")) {
+            _ = try AdHocTrace.scenario(noV6, from: "uploader", to: "v6.example.com:22")
+        }
     }
 
     /// The shipped lambda-sftp-nacl story with IPv6 everywhere (VPC and subnet blocks, an egress-only gateway and

@@ -115,4 +115,23 @@ import Testing
                 + "Packet Too Big is not modeled yet")
         #expect(f.fix == nil)
     }
+
+    /// An IPv6-only host connects in to an instance's IPv6 address through the internet gateway (untranslated:
+    /// the address is global). The public NACL lets tcp 22 in from ::/0 but has no IPv6 entry outbound, so the
+    /// SYN-ACK dies leaving the subnet; the verified fix is the IPv6 twin of its IPv4 outbound entry.
+    @Test func anIPv6ConnectionInThroughTheInternetGatewayNeedsTheIPv6ReplyEntry() throws {
+        let o = try NotModeledTests.run(DualStackScenarioTests.yaml(
+            flows: "  - {name: f, from: v6.example.com, to: web:22, app: sftp, size: 10KB}"))
+        let f = o.report.flows[0]
+        #expect(f.outcome == "timeout", "\(f.message)")
+        #expect(f.hops.contains { $0.component == "igw-0c2d4e6f8a0b1c2d3" && $0.rule == "IPv6 2600:1f18:abc:de00::10 not translated" },
+                "\(f.hops.map(\.rule))")
+        #expect(f.hops.contains { $0.rule == "#101 ALLOW tcp 22 ::/0" })
+        #expect(f.drop?.component == "acl-0b1c2d3e4f5a6b7c8" && f.drop?.direction == "outbound")
+        #expect(f.drop?.rule == "* DENY all ::/0")
+        let fix = try #require(f.fix)
+        #expect(fix.verified && fix.changes.map(\.change) == ["outbound: add #110 ALLOW tcp 1024-65535 ::/0"],
+                "\(fix.changes)")
+        #expect(o.text.contains("first: tcp [2600:1f18:abc:de00::10]:22 → [2001:db8::23]:"), "\(o.text)")
+    }
 }
