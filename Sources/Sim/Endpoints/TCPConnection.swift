@@ -182,6 +182,10 @@ public final class TCPConnection: ScheduledTarget {
     /// SO_KEEPALIVE, when the application set it (TCPKeepalive.swift); nil: off, Linux's default.
     var keepalive: TCPKeepalive?
 
+    /// The MSS this end announces and sends with: its stack's (MTU − 40) for IPv4, 20 less over IPv6, whose header
+    /// is 40 bytes (Linux tcp_mtu_to_mss: MTU − 60 for a 1500-byte link, 1440). Set once: read for every segment.
+    let ownMSS: UInt16
+
     init(env: HostEndpoint, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
                 flow: Int, isClient: Bool, stack: SharedStack, synAckRetries: Int = 5, nagle: Bool = false,
                 rng: inout SplitMix64) {
@@ -193,6 +197,7 @@ public final class TCPConnection: ScheduledTarget {
         self.flow = flow
         self.isClient = isClient
         sharedStack = stack
+        ownMSS = remote.0.isIPv6Token ? stack.profile.mss - 20 : stack.profile.mss
         self.synAckRetries = Int32(clamping: synAckRetries)
         iss = UInt32(truncatingIfNeeded: rng.next())
         recoveryPoint = iss
@@ -207,9 +212,6 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.
-    /// The MSS this end announces and sends with: its stack's (MTU − 40) for IPv4, 20 less over IPv6, whose header
-    /// is 40 bytes (Linux tcp_mtu_to_mss: MTU − 60 for a 1500-byte link, 1440).
-    var ownMSS: UInt16 { remote.address.isIPv6Token ? stack.mss - 20 : stack.mss }
 
     var segmentSize: Int { min(Int(peerMSS), Int(ownMSS), Int(pmtuMSS)) - (useTimestamps ? 12 : 0) }
 

@@ -20,8 +20,9 @@ public struct FlowResult: Sendable {
     public var ready = false
     /// The Hyperplane ENI a Lambda flow used (index into the model's ENIs); nil for other sources.
     public var sourceENI: Int?
-    /// A flow over IPv6: each address the client tried, when (from the flow's start) and how it ended
-    /// ("IPv6 2001:db8::22 at 0 s: not connected when IPv4 connected"). Empty for a flow over IPv4 alone.
+    /// A flow over IPv6: each address the client tried and when (from the flow's start), and which attempt won
+    /// ("IPv6 2001:db8::22 port 22 tried at the start", "IPv4 connected first at 270 ms; the IPv6 attempt
+    /// abandoned"). Empty for a flow over IPv4 alone.
     public var attempts: [String] = []
 
     /// The drop a flow is known by: the first, unless it is a packet too big for a link (`path-mtu`) and

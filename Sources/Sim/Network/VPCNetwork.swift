@@ -622,9 +622,10 @@ public final class VPCNetwork {
                 return
             }
             if p.traced, let e = endpoints.interface(of: eni) { record(&p, endpoints.toInterfaceService(e, eni: eni)) }
-            let to = p.ip.destination.isIPv6Token ? p.ip.destination : model.enis[eni].privateIP
+            let dst = p.ip.destination
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
-                            action: .delivered, rule: "delivered to \(to)"))
+                            action: .delivered,
+                            rule: "delivered to \(dst.isIPv6Token ? dst : self.model.enis[eni].privateIP)"))
             endTrace(&p)
             capture(.eni(eni), &p, outgoing: false, comment: "received")
             observeInterface(eni, &p, egress: false, accepted: true)
@@ -639,10 +640,10 @@ public final class VPCNetwork {
                 hostReceivesFragment(h, &p)
                 return
             }
-            let to = p.ip.destination.isIPv6Token ? p.ip.destination : model.outsideHosts[h].address
+            let dst = p.ip.destination
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                             componentDisplay: model.outsideHosts[h].id, action: .delivered,
-                            rule: "delivered to \(to)"))
+                            rule: "delivered to \(dst.isIPv6Token ? dst : self.model.outsideHosts[h].address)"))
             endTrace(&p)
             capture(.outsideHost(h), &p, outgoing: false, comment: "received")
             if let d = deliverToHost { d(h, p) } else if let s = simulation { s { $0.deliver(&p, toHost: h) } }
