@@ -100,8 +100,15 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// "10.0.1.10", built in place: at most 15 bytes, a small string that allocates nothing (capture comments
     /// and reports format many addresses).
+    /// A token for an IPv6 address (`IPv6Token`) reads as that address (RFC 5952).
     public var description: String {
-        String(unsafeUninitializedCapacity: 15) { writeDotted(to: $0.baseAddress!) }
+        if isIPv6Token, let a = ipv6 { return a.description }
+        return String(unsafeUninitializedCapacity: 15) { writeDotted(to: $0.baseAddress!) }
+    }
+
+    /// The dotted quad even for a token (`description` reads a token as its IPv6 address).
+    public static func dotted(_ a: IPv4Address) -> String {
+        String(unsafeUninitializedCapacity: 15) { a.writeDotted(to: $0.baseAddress!) }
     }
 
     /// Writes the dotted quad, as `description` gives it, at `out` (room for 15 bytes); returns its length.

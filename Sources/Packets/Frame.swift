@@ -315,6 +315,10 @@ public struct Frame: Equatable, Sendable {
     /// object (no reference counted, nothing allocated), so another thread may run it: the capture writer's.
     @inline(__always)
     public static func write(to w: inout ByteWriter, parts: FrameParts, payload: UnsafeRawBufferPointer) {
+        // An IPv6 packet (its addresses `IPv6Token`s): a 240/4 address never interned is an IPv4 one (a fuzzer's).
+        if parts.ip.source.isIPv6Token, let source = parts.ip.source.ipv6, let destination = parts.ip.destination.ipv6 {
+            return writeIPv6(to: &w, parts: parts, source: source, destination: destination, payload: payload)
+        }
         w.append(count: 14) { p in
             parts.destination.store(to: p)
             parts.source.store(to: p + 6)

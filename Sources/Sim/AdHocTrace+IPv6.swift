@@ -1,29 +1,56 @@
 import Packets
 
 extension AdHocTrace {
-    /// A trace that would need IPv6 packets — to an IPv6 address, to an IPv6-only host or instance, or from an
-    /// IPv6-only source — is refused: packets cross the network over IPv4 only.
-    static func refuseIPv6(_ m: VPCModel, source: FlowSource, to host: String) throws {
-        func problem(_ why: String) -> Problem {
-            Problem(message: "IPv6 traffic is not modeled yet (\(why)); traces run over IPv4 only")
+    /// The IPv6 destination of a trace, when it goes over IPv6: `--to` written as an IPv6 address (an outside
+    /// host's or an ENI's of the scenario), or naming a host with an IPv6 address only or an instance in an
+    /// IPv6-only subnet, or from a source without IPv4. nil: the trace runs over IPv4. A trace over IPv6 whose
+    /// source has no IPv6 address, or to an IPv6 address the scenario does not have, is refused.
+    static func ipv6Destination(_ m: VPCModel, source: FlowSource, to host: String) throws -> IPv4Address? {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        var destination: IPv6Address?
+        var name = bare
+        if let a = IPv6Address(bare) {
+            guard m.outsideHosts.contains(where: { $0.ipv6Address == a && $0.customerGateway == nil })
+                    || m.enis.contains(where: { $0.ipv6Address == a }) else {
+                throw Problem(message: "--to \(a): no outside host or ENI in the scenario has this IPv6 address")
+            }
+            destination = a
+        } else if let h = m.outsideHosts.first(where: { $0.name == host }), !h.hasIPv4 {
+            (destination, name) = (h.ipv6Address, "host \(h.id)")
+        } else if let i = m.instances.first(where: { $0.id == host || $0.name == host }),
+                  !m.subnets[m.enis[i.eni].subnet].hasIPv4 {
+            (destination, name) = (m.enis[i.eni].ipv6Address, "instance \(i.id)")
         }
-        func ipv6Only(instance i: Int) -> String? {
-            let s = m.subnets[m.enis[m.instances[i].eni].subnet]
-            return s.hasIPv4 ? nil : "instance \(m.instances[i].id) is in IPv6-only subnet \(s.id)"
+        let sourceENIs: [Int]
+        if destination == nil, case .instance(let i) = source, !m.subnets[m.enis[m.instances[i].eni].subnet].hasIPv4 {
+            // From an IPv6-only subnet: the destination's IPv6 address.
+            let d = m.outsideHosts.first { $0.name == host }?.ipv6Address
+                ?? m.instances.first { $0.id == host || $0.name == host }.flatMap { m.enis[$0.eni].ipv6Address }
+            guard let d else {
+                throw Problem(message: "--from \(m.instances[i].id) is in an IPv6-only subnet, and --to \(host) has no IPv6 "
+                              + "address")
+            }
+            destination = d
         }
         switch source {
-        case .instance(let i): if let why = ipv6Only(instance: i) { throw problem(why) }
-        case .outsideHost(let h) where !m.outsideHosts[h].hasIPv4:
-            throw problem("host \(m.outsideHosts[h].id) has an IPv6 address only")
-        default: break
+        case .lambda(let f, _): sourceENIs = m.lambdas[f].enis
+        case .instance(let i): sourceENIs = [m.instances[i].eni]
+        case .outsideHost(let h):
+            if destination == nil, !m.outsideHosts[h].hasIPv4 {
+                throw Problem(message: "--from \(m.outsideHosts[h].id) has an IPv6 address only: give --to as an IPv6 "
+                              + "address or a destination with one")
+            }
+            if destination != nil, m.outsideHosts[h].ipv6Address == nil {
+                throw Problem(message: "--to \(name) is reached over IPv6, but host \(m.outsideHosts[h].id) has no IPv6 "
+                              + "address")
+            }
+            sourceENIs = []
         }
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        if IPv6Address(bare) != nil { throw problem("--to \(bare) is an IPv6 address") }
-        if let h = m.outsideHosts.first(where: { $0.name == host }), !h.hasIPv4 {
-            throw problem("host \(h.id) has an IPv6 address only")
+        guard let destination else { return nil }
+        if let e = sourceENIs.first(where: { m.enis[$0].ipv6Address == nil }) {
+            throw Problem(message: "--to \(name) is reached over IPv6, but the source's ENI \(m.enis[e].id) has no IPv6 "
+                          + "address")
         }
-        if let i = m.instances.firstIndex(where: { $0.id == host || $0.name == host }), let why = ipv6Only(instance: i) {
-            throw problem(why)
-        }
+        return IPv6Token.intern(destination)
     }
 }

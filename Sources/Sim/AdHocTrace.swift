@@ -61,19 +61,25 @@ public enum AdHocTrace {
             throw Problem(message: "--to '\(to)': expected <host|ip>:<port>")
         }
         let host = String(to[..<colon])
-        try refuseIPv6(s.model, source: source.source, to: host)
+        let ipv6 = try ipv6Destination(s.model, source: source.source, to: host)
         let address: IPv4Address
         // What the scenario declares on the port: an outside host's `ports` (instances declare none).
         var declared: (host: String, behaviour: PortBehaviour)?
         var unknown = false
         /// An address a VPN connection routes toward its customer gateway: an on-premises host behind it.
         var onPrem: Int?
-        if let h = s.model.outsideHosts.first(where: { $0.name == host }) {
+        if let ipv6 {
+            address = ipv6
+            if let h = s.model.outsideHosts.first(where: { $0.ipv6Address == ipv6.ipv6 }) { declared = (h.id, h.behaviour(on: port)) }
+        } else if let h = s.model.outsideHosts.first(where: { $0.name == host }) {
             address = h.address
             declared = (h.id, h.behaviour(on: port))
         } else if let i = s.model.instances.first(where: { $0.id == host || $0.name == host }) {
             address = s.model.enis[i.eni].privateIP
         } else if let a = IPv4Address(host) {
+            if IPv4Address.tokenRange.contains(a) {
+                throw Problem(message: "--to: " + YAMLReader.tokenRangeMessage(a, key: "to"))
+            }
             address = a
             if let h = s.model.outsideHosts.first(where: { $0.address == a }) {
                 declared = (h.id, h.behaviour(on: port))

@@ -331,5 +331,6 @@ public enum Runner {
 private func blackHoleNamed(_ r: FlowResult, _ flow: RunReport.Flow) -> RunReport.Flow {
     var f = flow
     f.black_hole = r.blackHole
+    if !r.attempts.isEmpty { f.address_family = r.attempts }
     return f
 }

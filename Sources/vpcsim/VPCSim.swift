@@ -200,7 +200,7 @@ struct Validate: ParsableCommand {
                 + "\(m.networkACLs.count) network ACLs, \(m.securityGroups.count) security groups, "
                 + "\(m.natGateways.count) NAT gateways, \(m.enis.count) ENIs, \(s.flows.count) flows")
             let ipv6 = m.ipv6Listing
-            if !ipv6.isEmpty { print("IPv6 (checked; IPv6 traffic is not modeled yet):\n" + ipv6.map { "  " + $0 + "\n" }.joined(), terminator: "") }
+            if !ipv6.isEmpty { print("IPv6:\n" + ipv6.map { "  " + $0 + "\n" }.joined(), terminator: "") }
             for w in s.warnings { FileHandle.standardError.write(Data("vpcsim: warning: \(w)\n".utf8)) }
         } catch let e as ScenarioError {
             fail(e.description)

@@ -25,13 +25,13 @@ import Testing
                                   + "prefix length (0-128)"), "\(r.stderr)")
     }
 
-    @Test func aTraceToAnIPv6AddressIsRefusedAndExitsTwo() throws {
+    @Test func aTraceOverIPv6FromASourceWithoutIPv6IsRefusedAndExitsTwo() throws {
         let path = try scenario {
             $0.replacingOccurrences(of: "    ip: 203.0.113.22\n", with: "    ip: 203.0.113.22\n    ipv6: 2001:db8::22\n")
         }
         let v = try vpcsim(["validate", path])
         #expect(v.status == 0, "\(v.stderr)")
-        #expect(v.stdout.hasSuffix("IPv6 (checked; IPv6 traffic is not modeled yet):\n  host sftp.example.com IPv6 2001:db8::22\n"),
+        #expect(v.stdout.hasSuffix("IPv6:\n  host sftp.example.com IPv6 2001:db8::22\n"),
                 "\(v.stdout)")
         // An IPv4-only scenario's summary is as before: one line.
         let plain = try vpcsim(["validate", repositoryRoot + "/scenarios/lambda-sftp-nacl.yaml"])
@@ -40,8 +40,9 @@ import Testing
         let r = try vpcsim(["trace", path, "--from", "uploader", "--to", "[2001:db8::22]:22", "--out", dir + "/out"])
         #expect(r.status == 2)
         #expect(r.stderr.split(separator: "\n").count == 1)
-        #expect(r.stderr.contains("IPv6 traffic is not modeled yet (--to 2001:db8::22 is an IPv6 address); traces run "
-                                  + "over IPv4 only"), "\(r.stderr)")
+        // The Lambda function of lambda-sftp-nacl has no IPv6 address (no ipv6_allowed_for_dual_stack).
+        #expect(r.stderr.contains("--to 2001:db8::22 is reached over IPv6, but the source's ENI eni-0c83aca23d1a66d8b has "
+                                  + "no IPv6 address"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
     }
 }

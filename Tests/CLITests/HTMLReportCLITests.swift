@@ -84,6 +84,15 @@ struct HTMLReportCLITests {
         #expect(try String(contentsOfFile: again + "/redrawn.html", encoding: .utf8) == html)
     }
 
+    /// The IPv6 story's page: the failed IPv6 flow with its address family, the `::/0` drop and the IPv6 fix.
+    @Test func ipv6StoryPageShowsTheAddressFamilyTheIPv6DropAndFix() throws {
+        let (_, _, page) = try Self.render(["run", "scenarios/lambda-sftp-ipv6-nacl.yaml"])
+        #expect(page.dom.contains("<li>address family: IPv6 2001:db8::22 port 22 tried at the start</li>"), "\(page.dom.prefix(4000))")
+        #expect(page.dom.contains("* DENY all ::/0"))
+        let fix = Self.section(page.dom, from: "id=\"fix\"", to: "</div>")
+        #expect(fix.contains("add #110 ALLOW tcp 22 ::/0") && fix.contains("add #110 ALLOW tcp 1024-65535 ::/0"), "\(fix)")
+    }
+
     @Test func fixedStoryPageShowsNoDrop() throws {
         let (_, _, page) = try Self.render(["run", "scenarios/lambda-sftp-nacl-fixed.yaml"])
         #expect(!page.dom.contains("id=\"drop-marker\""))

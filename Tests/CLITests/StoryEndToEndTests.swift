@@ -34,6 +34,7 @@ struct Report: Decodable {
         var hops: [Hop]
         var drops: [Drop]
         var first_fragment: String?
+        var address_family: [String]?
     }
     struct Hop: Decodable {
         var step: String

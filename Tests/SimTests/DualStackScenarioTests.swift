@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 @testable import Sim
 
-/// The IPv6 half of a dual-stack scenario: read into the model and checked with one-line errors; flows that would
-/// need IPv6 packets are refused; IPv4 flows run as they did.
+/// The IPv6 half of a dual-stack scenario: read into the model and checked with one-line errors; flows go over
+/// IPv6 where their ends and client say so, what IPv6 cannot do yet is refused; IPv4 flows run as they did.
 @Suite struct DualStackScenarioTests {
     static func yaml(extraRoutes: String = "", flows: String = "  []") -> String {
         """
@@ -188,38 +188,96 @@ import Testing
     }
 
     @Test(arguments: [
-        ("{name: f, from: uploader, to: \"[2001:db8::22]:22\", app: sftp}",
-         "flow 'f': IPv6 traffic is not modeled yet (the destination 2001:db8::22 is an IPv6 address); flows run over "
-         + "IPv4 only"),
-        ("{name: f, from: uploader, to: \"v6.example.com:22\"}",
-         "flow 'f': IPv6 traffic is not modeled yet (host v6.example.com has an IPv6 address only); flows run over IPv4 "
-         + "only"),
-        ("{name: f, from: v6box, to: \"both.example.com:22\"}",
-         "flow 'f': IPv6 traffic is not modeled yet (instance i-0123456789abcdef2 is in IPv6-only subnet "
-         + "subnet-0ff66aa7718899001); flows run over IPv4 only"),
-        ("{name: f, from: v6.example.com, to: \"web:22\", app: sftp}",
-         "flow 'f': IPv6 traffic is not modeled yet (host v6.example.com has an IPv6 address only); flows run over IPv4 "
-         + "only"),
+        ("{name: f, from: uploader, to: \"[2001:db8::22]:22\", app: sftp}", "2001:db8::22"),
+        ("{name: f, from: uploader, to: \"v6.example.com:22\"}", "2001:db8::23"),
+        ("{name: f, from: v6box, to: \"both.example.com:22\"}", "2001:db8::22"),
+        ("{name: f, from: v6.example.com, to: \"web:22\", app: sftp}", "2600:1f18:abc:de00::10"),
+        ("{name: f, from: uploader, to: \"both.example.com:22\", address_family: ipv6}", "2001:db8::22"),
     ])
-    func aFlowThatWouldNeedIPv6IsRefused(_ flow: String, _ message: String) throws {
+    func aFlowThatNeedsIPv6GoesOverIPv6(_ flow: String, _ address: String) throws {
+        let s = try Self.load(Self.yaml(flows: "  - \(flow)"))
+        let d = s.flows[0].destination
+        #expect(d.isIPv6 && d.address.ipv6 == IPv6Address(address) && d.fallback == nil)
+        #expect(d.address.description == address)
+    }
+
+    /// Happy Eyeballs between two dual-stack ends: IPv6 first, the IPv4 address kept for the fallback; IPv4 by
+    /// default, and Happy Eyeballs from a source without IPv6 is IPv4.
+    @Test func theClientsAddressFamilyPicksTheDestination() throws {
+        let he = try Self.load(Self.yaml(flows: "  - {name: f, from: uploader, to: both.example.com:22, address_family: happy_eyeballs}"))
+        #expect(he.flows[0].destination.address.ipv6 == IPv6Address("2001:db8::22"))
+        #expect(he.flows[0].destination.fallback == IPv4Address(203, 0, 113, 22))
+        #expect(he.flows[0].client.addressFamily == .happyEyeballs)
+        let v4 = try Self.load(Self.yaml(flows: "  - {name: f, from: uploader, to: both.example.com:22}"))
+        #expect(v4.flows[0].destination.address == IPv4Address(203, 0, 113, 22) && v4.flows[0].destination.fallback == nil)
+        let noV6 = Self.yaml(flows: "  - {name: f, from: uploader, to: both.example.com:22, address_family: happy_eyeballs}")
+            .replacingOccurrences(of: "ipv6_allowed_for_dual_stack: true", with: "ipv6_allowed_for_dual_stack: false")
+        #expect(try Self.load(noV6).flows[0].destination.address == IPv4Address(203, 0, 113, 22))
+    }
+
+    @Test(arguments: [
+        ("{name: f, from: uploader, to: \"[2001:db8::22]\", app: ping}",
+         "flow 'f': IPv6 traffic is not modeled yet (ICMPv6 echo to 2001:db8::22)"),
+        ("{name: f, from: uploader, to: both.example.com, app: ping, address_family: ipv6}",
+         "flow 'f': IPv6 traffic is not modeled yet (ICMPv6 echo to 2001:db8::22)"),
+        ("{name: f, from: uploader, to: \"203.0.113.22:22\", app: sftp, address_family: ipv6}",
+         "flow 'f': address_family ipv6, but the destination 203.0.113.22 is an IPv4 address"),
+        ("{name: f, from: uploader, to: \"[2001:db8::22]:5598\", app: udp, size: 4000}",
+         "flow 'f': IPv6 traffic is not modeled yet (IPv6 fragmentation: a UDP datagram over IPv6 carries at most 1452 "
+         + "bytes here, not 4000)"),
+        ("{name: f, from: uploader, to: \"240.0.0.9:22\", app: sftp}",
+         "IPv4 address 240.0.0.9 for 'to' is in 240.0.0.0/4 (class E, reserved: never a VPC or internet address; the "
+         + "simulator keeps it for IPv6)"),
+    ])
+    func whatIPv6CannotDoIsRefusedInOneLine(_ flow: String, _ message: String) throws {
         let e = try #require(Self.error(Self.yaml(flows: "  - \(flow)")))
         #expect(e.message == message, "\(e)")
         #expect(e.line == 44, "\(e)")
     }
 
-    @Test func aTraceThatWouldNeedIPv6IsRefused() throws {
+    @Test func anIPv6FlowFromASourceWithoutIPv6IsRefused() throws {
+        let text = Self.yaml(flows: "  - {name: f, from: uploader, to: both.example.com:22, address_family: ipv6}")
+            .replacingOccurrences(of: "ipv6_allowed_for_dual_stack: true", with: "ipv6_allowed_for_dual_stack: false")
+        let e = try #require(Self.error(text))
+        #expect(e.message == "flow 'f': IPv6 to 2001:db8::22, but the source Lambda function uploader "
+                + "(ipv6_allowed_for_dual_stack is off) has no IPv6 address", "\(e)")
+        #expect(e.line == 44 && e.column == 72, "\(e)")
+    }
+
+    /// 240.0.0.0/4 holds the engine's IPv6 tokens: no scenario address may be there.
+    @Test func anIPv4AddressInClassEIsRefused() throws {
+        let text = Self.yaml().replacingOccurrences(of: "ip: 203.0.113.22", with: "ip: 255.0.0.1")
+        let e = try #require(Self.error(text))
+        #expect(e.message == "IPv4 address 255.0.0.1 for 'ip' is in 240.0.0.0/4 (class E, reserved: never a VPC or "
+                + "internet address; the simulator keeps it for IPv6)", "\(e)")
+        #expect(e.line == 41 && e.column == 34, "\(e)")
+    }
+
+    /// `vpcsim trace` goes over IPv6 when `--to` is an IPv6 address or an end has no IPv4; what it cannot reach
+    /// over IPv6 is refused in one line.
+    @Test func aTraceThatNeedsIPv6GoesOverIPv6() throws {
         let s = try Self.load(Self.yaml())
-        for (from, to, why) in [("uploader", "[2001:db8::22]:22", "--to 2001:db8::22 is an IPv6 address"),
-                                ("uploader", "v6.example.com:22", "host v6.example.com has an IPv6 address only"),
-                                ("v6box", "both.example.com:22",
-                                 "instance i-0123456789abcdef2 is in IPv6-only subnet subnet-0ff66aa7718899001")] {
-            #expect(throws: AdHocTrace.Problem(message: "IPv6 traffic is not modeled yet (\(why)); traces run over IPv4 only")) {
-                _ = try AdHocTrace.scenario(s, from: from, to: to)
-            }
+        for (from, to, address) in [("uploader", "[2001:db8::22]:22", "2001:db8::22"),
+                                    ("uploader", "v6.example.com:22", "2001:db8::23"),
+                                    ("v6box", "both.example.com:22", "2001:db8::22"),
+                                    ("v6.example.com", "[2600:1f18:abc:de00::10]:22", "2600:1f18:abc:de00::10")] {
+            let t = try AdHocTrace.scenario(s, from: from, to: to)
+            #expect(t.flows[0].destination.address.ipv6 == IPv6Address(address), "\(from) → \(to)")
         }
         // A dual-stack host is traced over IPv4.
         let t = try AdHocTrace.scenario(s, from: "web", to: "both.example.com:22")
         #expect(t.flows[0].destination.address == IPv4Address(203, 0, 113, 22))
+        #expect(throws: AdHocTrace.Problem(message: "--to 2001:db8::99: no outside host or ENI in the scenario has this "
+                                           + "IPv6 address")) {
+            _ = try AdHocTrace.scenario(s, from: "uploader", to: "[2001:db8::99]:22")
+        }
+        let noV6 = try Self.load(Self.yaml().replacingOccurrences(of: "ipv6_allowed_for_dual_stack: true",
+                                                                   with: "ipv6_allowed_for_dual_stack: false"))
+        let eni = noV6.model.enis[noV6.model.lambdas[0].enis[0]].id
+        #expect(throws: AdHocTrace.Problem(message: "--to host v6.example.com is reached over IPv6, but the source's ENI "
+                                           + "\(eni) has no IPv6 address")) {
+            _ = try AdHocTrace.scenario(noV6, from: "uploader", to: "v6.example.com:22")
+        }
     }
 
     /// The shipped lambda-sftp-nacl story with IPv6 everywhere (VPC and subnet blocks, an egress-only gateway and

@@ -149,14 +149,14 @@ public enum TShark {
         return r
     }
 
-    /// Frames tshark flags as malformed or with a bad IP/TCP/UDP/ICMP checksum (empty when the file is clean),
+    /// Frames tshark flags as malformed or with a bad IP/TCP/UDP/ICMP/ICMPv6 checksum (empty when the file is clean),
     /// and the number of frames it read.
     public static func problems(in path: String, options: [String] = []) throws -> (frames: Int, problems: [String]) {
         let all = try run(["-n", "-r", path] + checksumOptions + options + ["-T", "fields", "-e", "frame.number"])
         let frames = all.stdout.split(separator: "\n").count
         let bad = try run(["-n", "-r", path] + checksumOptions + options + [
             "-Y", "_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0 || "
-                + "udp.checksum.status == 0 || icmp.checksum.status == 0",
+                + "udp.checksum.status == 0 || icmp.checksum.status == 0 || icmpv6.checksum.status == 0",
             "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info",
         ])
         var problems = bad.stdout.split(separator: "\n").map(String.init).filter { !isResplitRetransmission($0) }

@@ -139,7 +139,7 @@ final class DatagramClient: ScheduledTarget {
         let transport: TransportHeader = isPing
             ? .icmp(.echo(request: true, identifier: local, sequence: UInt16(truncatingIfNeeded: sequence)))
             : .udp(UDPHeader(sourcePort: local, destinationPort: remotePort))
-        let ip = IPv4Header(source: host { $0.address }, destination: remote, proto: isPing ? .icmp : .udp, ttl: ttl,
+        let ip = IPv4Header(source: host { $0.localAddress(toward: remote) }, destination: remote, proto: isPing ? .icmp : .udp, ttl: ttl,
                             identification: ipID, dontFragment: df, totalLength: UInt16(total))
         ipID &+= 1
         let payload = data.withUnsafeBytes { PacketPayload(copying: $0) }
@@ -229,7 +229,7 @@ extension HostEndpoint {
             guard let stack = answeringStack(sim) else { return }
             // Linux answers from its ICMP socket, whose pmtudisc is IP_PMTUDISC_DONT: no DF, fragmented when
             // bigger than the interface (net/ipv4/icmp.c icmp_sk_init, icmp_reply).
-            var ip = IPv4Header(source: address, destination: p.ip.source, proto: .icmp, ttl: stack.initialTTL,
+            var ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: .icmp, ttl: stack.initialTTL,
                                 identification: nextIPID(), dontFragment: false, totalLength: p.ip.totalLength)
             ip.totalLength = UInt16(truncatingIfNeeded: 28 + p.payload.count)
             let payload = p.payload.withUnsafeBytes { PacketPayload(copying: $0) }
@@ -279,7 +279,7 @@ extension HostEndpoint {
         let size = sim.withSpec(of: p.flow) { $0.replySize ?? $0.size } ?? p.payload.count
         let mtu = Int(stack.mss) + 40
         let total = 28 + size
-        let ip = IPv4Header(source: address, destination: p.ip.source, proto: .udp, ttl: stack.initialTTL,
+        let ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: .udp, ttl: stack.initialTTL,
                             identification: nextIPID(), dontFragment: total <= mtu, totalLength: UInt16(truncatingIfNeeded: total))
         var data = [UInt8](repeating: 0, count: size)
         p.payload.withUnsafeBytes { b in

@@ -195,6 +195,10 @@ public final class TCPConnection: ScheduledTarget {
     /// SO_KEEPALIVE, when the application set it (TCPKeepalive.swift); nil: off, Linux's default.
     var keepalive: TCPKeepalive?
 
+    /// The MSS this end announces and sends with: its stack's (MTU − 40) for IPv4, 20 less over IPv6, whose header
+    /// is 40 bytes (Linux tcp_mtu_to_mss: MTU − 60 for a 1500-byte link, 1440). Set once: read for every segment.
+    let ownMSS: UInt16
+
     init(env: HostEndpoint, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
                 flow: Int, isClient: Bool, stack: SharedStack, synAckRetries: Int = 5, nagle: Bool = false,
                 rng: inout SplitMix64) {
@@ -206,6 +210,7 @@ public final class TCPConnection: ScheduledTarget {
         self.flow = flow
         self.isClient = isClient
         sharedStack = stack
+        ownMSS = remote.0.isIPv6Token ? stack.profile.mss - 20 : stack.profile.mss
         self.synAckRetries = Int32(clamping: synAckRetries)
         iss = UInt32(truncatingIfNeeded: rng.next())
         recoveryPoint = iss
@@ -221,7 +226,7 @@ public final class TCPConnection: ScheduledTarget {
 
     /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.
     var segmentSize: Int {
-        min(Int(peerMSS), Int(stack.mss), Int(pmtuMSS), Int(blackHoleMSS)) - (useTimestamps ? 12 : 0)
+        min(Int(peerMSS), Int(ownMSS), Int(pmtuMSS), Int(blackHoleMSS)) - (useTimestamps ? 12 : 0)
     }
 
     // MARK: Opening
@@ -240,15 +245,15 @@ public final class TCPConnection: ScheduledTarget {
         switch stack.synOptions {
         case .linux:
             emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow,
-                 options: .linuxSYN(mss: stack.mss, timestamps: stack.timestamps ? (tsVal, 0) : nil,
+                 options: .linuxSYN(mss: ownMSS, timestamps: stack.timestamps ? (tsVal, 0) : nil,
                                     windowScale: stack.windowScale))
         case .windows:
             // Windows leaves window scaling out of its third SYN, whether the earlier two timed out or were
             // reset (both seen in the public captures in captures/reference/public/timeout).
             let lastTry = synRetries + resetRetries >= 2
             let options: [TCPOption] = lastTry
-                ? [.maximumSegmentSize(stack.mss), .noOperation, .noOperation, .sackPermitted]
-                : [.maximumSegmentSize(stack.mss), .noOperation, .windowScale(stack.windowScale), .noOperation,
+                ? [.maximumSegmentSize(ownMSS), .noOperation, .noOperation, .sackPermitted]
+                : [.maximumSegmentSize(ownMSS), .noOperation, .windowScale(stack.windowScale), .noOperation,
                    .noOperation, .sackPermitted]
             emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: TCPOptionBytes(options))
         }
@@ -288,7 +293,7 @@ public final class TCPConnection: ScheduledTarget {
     private func sendSYNACK() {
         synSentAt = now
         emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160,
-             options: .linuxSYN(mss: stack.mss, timestamps: useTimestamps ? (tsVal, tsRecent) : nil,
+             options: .linuxSYN(mss: ownMSS, timestamps: useTimestamps ? (tsVal, tsRecent) : nil,
                                 windowScale: stack.windowScale))
     }
 

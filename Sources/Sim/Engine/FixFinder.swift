@@ -115,6 +115,7 @@ public enum FixFinder {
             let inbound = drop.direction == "inbound"
             let peer = inbound ? key.source : key.destination
             let ports = isReply ? ephemeralRange(model, for: key.destination) : PortRange(key.destinationPort, key.destinationPort)
+            if peer.isIPv6Token { return proposeIPv6(model, a, inbound: inbound, key, ports: ports, isReply: isReply) }
             let rules = inbound ? m.networkACLs[a].inbound : m.networkACLs[a].outbound
             let number = freeRuleNumber(rules, before: rules.first { NACLEvaluator.matches($0, key, peer: peer) })
             // ICMP "fragmentation needed" may come from any router on the path: VPC-UG path_mtu_discovery asks for
@@ -123,13 +124,9 @@ public enum FixFinder {
             let rule = NACLRule(number: number, proto: .number(key.proto), ports: key.hasPorts ? ports : nil,
                                 icmpType: pmtud ? 3 : nil, icmpCode: pmtud ? 4 : nil,
                                 cidr: pmtud ? .anyIPv4 : IPv4CIDR(containing: peer, prefixLength: 32), action: .allow)
-            if inbound {
-                m.networkACLs[a].inbound.append(rule)
-                m.networkACLs[a].inbound.sort { $0.number < $1.number }
-            } else {
-                m.networkACLs[a].outbound.append(rule)
-                m.networkACLs[a].outbound.sort { $0.number < $1.number }
-            }
+            let list: WritableKeyPath<NetworkACLSpec, [NACLRule]> = inbound ? \.inbound : \.outbound
+            m.networkACLs[a][keyPath: list].append(rule)
+            m.networkACLs[a][keyPath: list].sort { $0.number < $1.number }
             let reason = pmtud
                 ? "ICMP fragmentation needed (type 3 code 4) reports a path MTU smaller than the packets (Path MTU Discovery; NACLs are stateless)"
                 : isReply
@@ -390,9 +387,9 @@ public enum FixFinder {
             let lo = NACLEvaluator.evaluate(acl, back, reply)
             reply.destinationPort = range.to
             let hi = NACLEvaluator.evaluate(acl, back, reply)
-            if lo.allowed, hi.allowed, lo.rule == hi.rule {
-                notes.append("replies from \(d.key.destination):\(d.key.destinationPort) to ports \(range.description) "
-                    + "cross \(acl.display) \(back.rawValue): already allowed by \(NACLEvaluator.describe(lo.rule))")
+            if lo.allowed, hi.allowed, lo == hi {
+                notes.append("replies from \(d.key.destination.with(port: d.key.destinationPort)) to ports \(range.description) "
+                    + "cross \(acl.display) \(back.rawValue): already allowed by \(lo.described)")
             }
         }
         return notes
@@ -451,14 +448,54 @@ public enum FixFinder {
     }
 
     /// A free rule number that comes before `blocking` (an explicit DENY that matched), or after the last rule.
+    /// An IPv6 packet a NACL dropped: it met the IPv6 entries only, so the fix is an IPv6 entry — `::/0` when an
+    /// IPv4 entry of the list allows the same traffic from `0.0.0.0/0` (the IPv6 half the list lacks: VPC-UG
+    /// vpc-network-acls, an IPv6 rule is separate from the IPv4 one), else the peer's /128. Numbered among both
+    /// families' entries (they share the numbers of a direction).
+    static func proposeIPv6(_ model: VPCModel, _ a: Int, inbound: Bool, _ key: PacketKey, ports: PortRange,
+                            isReply: Bool) -> (VPCModel, RuleChange)? {
+        var m = model
+        let acl = model.networkACLs[a]
+        let peer = inbound ? key.source : key.destination
+        guard let address = peer.ipv6 else { return nil }
+        let v4 = inbound ? acl.inbound : acl.outbound
+        let v6 = inbound ? acl.inboundIPv6 : acl.outboundIPv6
+        let wide = v4.contains { r in
+            r.action == .allow && r.cidr.prefixLength == 0 && r.proto.matches(key.proto)
+                && (!key.hasPorts || r.ports.map { $0.contains(ports.from) && $0.contains(ports.to) } ?? true)
+        }
+        let numbers = v4.map(\.number) + v6.map(\.number)
+        let blocking = v6.first { NACLEvaluator.matches6($0, key, peer: address) }
+        let number = freeRuleNumber(numbers, before: blocking?.number)
+        let rule = NACLIPv6Rule(number: number, proto: .number(key.proto), ports: key.hasPorts ? ports : nil, icmpType: nil,
+                                icmpCode: nil, cidr: wide ? .anyIPv6 : IPv6CIDR(containing: address, prefixLength: 128),
+                                action: .allow)
+        let list: WritableKeyPath<NetworkACLSpec, [NACLIPv6Rule]> = inbound ? \.inboundIPv6 : \.outboundIPv6
+        m.networkACLs[a][keyPath: list].append(rule)
+        m.networkACLs[a][keyPath: list].sort { $0.number < $1.number }
+        let what = isReply ? "IPv6 replies from \(key.source) port \(key.sourcePort) come back to ports \(ports.description)"
+            : "the IPv6 request to \(key.destination) port \(key.destinationPort) crosses this subnet boundary "
+                + (inbound ? "inbound" : "outbound")
+        let reason = what + "; IPv6 packets meet only the IPv6 entries" + (wide ? " (the IPv4 entries allow 0.0.0.0/0)" : "")
+        return (m, RuleChange(component: acl.display,
+                              change: "\(inbound ? "inbound" : "outbound"): add \(NACLEvaluator.describe6(rule))",
+                              reason: reason))
+    }
+
     static func freeRuleNumber(_ rules: [NACLRule], before blocking: NACLRule?) -> Int {
-        let used = Set(rules.map(\.number))
+        freeRuleNumber(rules.map(\.number), before: blocking?.number)
+    }
+
+    /// A rule number free among `numbers`: just below the blocking rule's, else the next ten above the highest.
+    static func freeRuleNumber(_ numbers: [Int], before blocking: Int?) -> Int {
+        let rules = numbers
+        let used = Set(rules)
         if let b = blocking {
-            var n = b.number - 1
+            var n = b - 1
             while n >= 1, used.contains(n) { n -= 1 }
             return max(n, 1)
         }
-        var n = ((rules.map(\.number).max() ?? 90) / 10 + 1) * 10
+        var n = ((rules.max() ?? 90) / 10 + 1) * 10
         while used.contains(n) { n += 1 }
         return min(n, 32766)
     }

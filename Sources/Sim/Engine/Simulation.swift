@@ -22,6 +22,10 @@ public struct FlowResult: Sendable {
     public var ready = false
     /// The Hyperplane ENI a Lambda flow used (index into the model's ENIs); nil for other sources.
     public var sourceENI: Int?
+    /// A flow over IPv6: each address the client tried and when (from the flow's start), and which attempt won
+    /// ("IPv6 2001:db8::22 port 22 tried at the start", "IPv4 connected first at 270 ms; the IPv6 attempt
+    /// abandoned"). Empty for a flow over IPv4 alone.
+    public var attempts: [String] = []
 
     /// The drop a flow is known by: the first, unless it is a packet too big for a link (`path-mtu`) and
     /// something else dropped too — then the ICMP that would have reported it, dropped later, is what a rule
@@ -74,9 +78,13 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     var datagram: DatagramClient?
     /// `kill_after`: timeout(1) ends the client program.
     var killTimer: Scheduler.Handle?
+    /// Happy Eyeballs: the other connection attempt while both race (`conn` is the IPv6 one until one of them
+    /// connects), and the timer that starts the IPv4 one.
+    var racing: TCPConnection?
+    var happyEyeballsTimer: Scheduler.Handle?
 
     /// Timer tags.
-    enum Timer: Int { case ready, connect, lambda, banner, serverAlive, kill }
+    enum Timer: Int { case ready, connect, lambda, banner, serverAlive, kill, happyEyeballs }
 
     /// Cancels the client program's and the Lambda's timers (the flow has its outcome).
     func cancelTimers(_ scheduler: Scheduler) {
@@ -85,6 +93,12 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
         if let t = lambdaTimer { scheduler.cancel(t) }
         if let t = serverAliveTimer { scheduler.cancel(t) }
         if let t = killTimer { scheduler.cancel(t) }
+        if let t = happyEyeballsTimer { scheduler.cancel(t) }
+        happyEyeballsTimer = nil
+        if let r = racing {
+            racing = nil
+            if r.state == .synSent { r.abort(sendReset: false) }
+        }
         serverAliveTimer = nil
         killTimer = nil
         readyTimer = nil
@@ -107,6 +121,7 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     }
 
     func established(_ e: ConversationEndpoint) {
+        if let r = racing { settleRace(e, r) }
         established = true
         // Read in place (a copy of the spec would retain its strings).
         if !template.spec.app.isSSH { result.ready = true }
@@ -135,7 +150,8 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     }
 
     func ended(_ e: ConversationEndpoint, _ c: TCPConnection, _ reason: TCPCloseReason) {
-        host { $0.usedPorts.remove(port) }
+        host { $0.usedPorts.remove(c.local.port) }
+        if raceGoesOn(c, reason) { return }
         conn = nil
         let start = start
         result.synTimes = c.synSentTimes.map { $0 - start }
@@ -189,6 +205,10 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
             killTimer = nil
             guard result.outcome == nil, let t = f.client.killAfter else { return }
             giveUp("kill_after \(formatDuration(t))", message: "killed (timeout(1))")
+        case .happyEyeballs:
+            happyEyeballsTimer = nil
+            guard result.outcome == nil, !established, let v4 = f.destination.fallback else { return }
+            sim { $0.startFallback(self, to: v4) }
         case nil: break
         }
     }
@@ -314,6 +334,8 @@ final class HostEndpoint {
     enum Kind { case eni(Int), outside(Int) }
     let kind: Kind
     let address: IPv4Address
+    /// The host's IPv6 address, as its token (`IPv6Token`); nil for a host without one.
+    var address6: IPv4Address?
     let sim: Borrowed<Simulation>
     /// The simulation's (held: neither holds a host, so there is no cycle).
     let scheduler: Scheduler
@@ -349,6 +371,12 @@ final class HostEndpoint {
     }
 
     var now: Int64 { scheduler.now }
+
+    /// The address this host sends from to `remote`: its IPv6 one to an IPv6 address (a token), else its IPv4 one.
+    @inline(__always)
+    func localAddress(toward remote: IPv4Address) -> IPv4Address {
+        remote.isIPv6Token ? address6 ?? address : address
+    }
 
     /// Sends `packet`; `queued`: how long it waits at its path's bottleneck before its first hop
     /// (`TCPConnection.pathRate`).
@@ -446,6 +474,7 @@ public final class Simulation {
         eniRefs = Array(repeating: nil, count: scenario.model.enis.count)
         for (i, h) in scenario.model.outsideHosts.enumerated() {
             hosts.append(HostEndpoint(kind: .outside(i), address: h.address, sim: self))
+            hosts[i].address6 = h.ipv6Address.map(IPv6Token.intern)
             hostRefs.append(Borrowed(hosts[i]))
         }
         network.fusesFlowsFrom = scenario.flows.count  // generated flows: no ladder, no traced path
@@ -579,6 +608,7 @@ public final class Simulation {
     func endpoint(eni: Int) -> HostEndpoint {
         if let e = enis[eni] { return e }  // enis is as long as the model's ENIs
         let e = HostEndpoint(kind: .eni(eni), address: scenario.model.enis[eni].privateIP, sim: self)
+        e.address6 = scenario.model.enis[eni].ipv6Address.map(IPv6Token.intern)
         enis[eni] = e
         eniRefs[eni] = Borrowed(e)
         return e
@@ -615,7 +645,7 @@ public final class Simulation {
         return results
     }
 
-    private func sourceEndpoint(_ source: FlowSource, interface: Int? = nil) -> (HostEndpoint, SharedStack, ClosedRange<UInt16>) {
+    func sourceEndpoint(_ source: FlowSource, interface: Int? = nil) -> (HostEndpoint, SharedStack, ClosedRange<UInt16>) {
         // The model read in place (`scenario.model.…`): a copy of it, or of an instance or host, would retain
         // their arrays and strings for every flow.
         switch source {
@@ -696,12 +726,7 @@ public final class Simulation {
                 failure = "bind EADDRINUSE \(host.address):\(port) (the flow's source_port is in use by another connection)"
             }
         } else {
-            port = UInt16.random(in: ports, using: &rng)
-            var tries = 1
-            while host.usedPorts.contains(port), tries < ports.count {
-                port = port == ports.upperBound ? ports.lowerBound : port + 1
-                tries += 1
-            }
+            port = drawPort(host, ports)
             if host.usedPorts.contains(port) {
                 let d = template.spec.destination
                 failure = "connect EADDRNOTAVAIL \(d.address):\(d.port) "
@@ -732,7 +757,7 @@ public final class Simulation {
         let app = ConversationEndpoint(script: conversation, side: .client, env: host)
         app.holdBeforeClose = template.spec.hold
         app.observer = flow
-        let conn = TCPConnection(env: host, app: app, local: (host.address, port),
+        let conn = TCPConnection(env: host, app: app, local: (host.localAddress(toward: remote), port),
                                  remote: (remote, template.spec.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: template.spec.client.nagle, rng: &rng)
         conn.traces = i < scenario.flows.count
@@ -754,7 +779,21 @@ public final class Simulation {
         if case .lambda(let fn, _) = template.spec.source {
             flow.lambdaTimer = timer(flow, .lambda, at: start + scenario.model.lambdas[fn].timeout)
         }
+        if template.spec.destination.isIPv6 { startedOverIPv6(flow) }
         conn.connect()
+    }
+
+    /// A source port from `ports` at random, the next free one when that one is in use (in use still when
+    /// every port is).
+    @inline(__always)
+    func drawPort(_ host: HostEndpoint, _ ports: ClosedRange<UInt16>) -> UInt16 {
+        var port = UInt16.random(in: ports, using: &rng)
+        var tries = 1
+        while host.usedPorts.contains(port), tries < ports.count {
+            port = port == ports.upperBound ? ports.lowerBound : port + 1
+            tries += 1
+        }
+        return port
     }
 
     /// The narrowest bandwidth on a flow's path, bits per second: the source's (a Lambda's, an instance's, an
@@ -798,7 +837,7 @@ public final class Simulation {
     }
 
     /// A flow's client or Lambda timer: in its generator's lane for generated flows.
-    private func timer(_ flow: ActiveFlow, _ kind: ActiveFlow.Timer, at time: Int64) -> Scheduler.Handle {
+    func timer(_ flow: ActiveFlow, _ kind: ActiveFlow.Timer, at time: Int64) -> Scheduler.Handle {
         if let g = generator(of: flow.index) {
             return scheduler.schedule(lane: timerLanes[g][kind.rawValue], at: time, target: flow, tag: kind.rawValue)
         }
@@ -865,7 +904,7 @@ public final class Simulation {
                 app.closeDelay = 2_370_000
                 app.loginGraceTime = (withSpec(of: p.flow) { $0.loginGraceTime } ?? nil) ?? FlowSpec.defaultLoginGraceTime
             }
-            let conn = TCPConnection(env: host, app: app, local: (host.address, syn.destinationPort),
+            let conn = TCPConnection(env: host, app: app, local: (host.localAddress(toward: p.ip.source), syn.destinationPort),
                                      remote: (p.ip.source, syn.sourcePort), flow: p.flow, isClient: false,
                                      stack: stack, synAckRetries: scenario.assumptions.serverSynAckRetries,
                                      nagle: app_?.serverNagle ?? false,
@@ -954,7 +993,7 @@ extension HostEndpoint {
             rst = TCPHeader(sourcePort: t.destinationPort, destinationPort: t.sourcePort, sequenceNumber: 0,
                             acknowledgmentNumber: t.sequenceNumber &+ seqLen, flags: [.rst, .ack], window: 0)
         }
-        var ip = IPv4Header(source: address, destination: p.ip.source, proto: .tcp, ttl: stack.initialTTL,
+        var ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: .tcp, ttl: stack.initialTTL,
                             identification: 0, dontFragment: true)
         ip.totalLength = 40
         send(SimPacket(ip: ip, transport: .tcp(rst), flow: p.flow, fromClient: !p.fromClient))

@@ -10,6 +10,8 @@ public struct Step: Sendable, Equatable, Codable {
         case route
         case natGateway = "nat-gateway"
         case internetGateway = "internet-gateway"
+        /// An egress-only internet gateway (`EgressOnlyInternetGateway`).
+        case egressOnlyInternetGateway = "egress-only-internet-gateway"
         case internet
         /// An instance that forwards packets (a router or firewall appliance).
         case appliance
@@ -70,6 +72,7 @@ public struct Step: Sendable, Equatable, Codable {
         case .route: return "route"
         case .natGateway: return "NAT"
         case .internetGateway: return "IGW"
+        case .egressOnlyInternetGateway: return "EIGW"
         case .internet: return "internet"
         case .appliance: return "appliance"
         case .vpcEndpoint: return "endpoint"

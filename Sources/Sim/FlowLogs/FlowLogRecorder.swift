@@ -241,7 +241,8 @@ public final class FlowLogRecorder: InterfaceObserver {
             max($0.interfaceIDBytes.count, $0.vpcIDBytes.count, $0.subnetIDBytes.count, $0.instanceIDBytes.count,
                 $0.azIDBytes.count)
         }.max() ?? 0
-        lineBound = fields.count * (21 + longestID) + versionBytes.count + accountBytes.count + regionBytes.count + 8
+        // 40: a field's text is at most 39 bytes (an IPv6 address's; a decimal is 20), and a separator.
+        lineBound = fields.count * (40 + longestID) + versionBytes.count + accountBytes.count + regionBytes.count + 8
     }
 
     deinit {
@@ -438,6 +439,8 @@ public final class FlowLogRecorder: InterfaceObserver {
         switch route?.kind {
         case .local?, .natGateway?, .networkInterface?: return 1
         case .internetGateway?: return 8
+        // An egress-only internet gateway is the internet gateway of IPv6 egress; AWS lists no value of its own.
+        case .egressOnlyInternetGateway?: return 8
         case .peering?: return 4
         case .peeringConnection?: return interRegionPeering[Int(route!.target)] ? 5 : 4
         // VPC-UG flow-logs-records, traffic-path 1: "through another resource in the same VPC, including resources
@@ -522,7 +525,11 @@ public final class FlowLogRecorder: InterfaceObserver {
         let k = a.key, e = k.eni
         // At an ENI that is not the packet's endpoint (a NAT gateway) srcaddr/dstaddr name the ENI itself and
         // pkt-srcaddr/pkt-dstaddr the packet's addresses (VPC-UG flow-logs-records-examples, NAT gateway).
-        return Row(eni: e, srcaddr: k.egress ? enis[e].ip : k.pktSrcaddr, dstaddr: k.egress ? k.pktDstaddr : enis[e].ip,
+        // An IPv6 packet's record names the ENI by its IPv6 address ("the IPv4 or IPv6 address of the network
+        // interface", VPC-UG flow-logs-records): the packet's own (no NAT gateway carries IPv6).
+        let v6 = k.pktSrcaddr.isIPv6Token
+        return Row(eni: e, srcaddr: k.egress && !v6 ? enis[e].ip : k.pktSrcaddr,
+                   dstaddr: k.egress || v6 ? k.pktDstaddr : enis[e].ip,
                    srcport: k.srcport, dstport: k.dstport, proto: k.proto, reject: k.reject, egress: k.egress,
                    pktSrcaddr: k.pktSrcaddr, pktDstaddr: k.pktDstaddr, packets: a.packets, bytes: a.bytes,
                    start: a.start, end: a.end, tcpFlags: Int(a.tcpFlags),
@@ -637,7 +644,7 @@ public final class FlowLogRecorder: InterfaceObserver {
         case .subnetID: w.bytes(enis[r.eni].subnetIDBytes)
         case .instanceID: w.bytes(enis[r.eni].instanceIDBytes)
         case .tcpFlags: w.decimal(Int64(r.tcpFlags))
-        case .type: w.ascii("IPv4")
+        case .type: if r.pktSrcaddr.isIPv6Token { w.ascii("IPv6") } else { w.ascii("IPv4") }
         case .pktSrcaddr: w.address(r.pktSrcaddr)
         case .pktDstaddr: w.address(r.pktDstaddr)
         case .region: w.bytes(regionBytes)
@@ -682,7 +689,8 @@ struct InterfaceObservation {
         self.accepted = accepted
         source = packet.ip.source
         destination = packet.ip.destination
-        size = packet.ip.totalLength
+        // An IPv6 packet is carried with an IPv4 header's length: its own header is 20 bytes longer.
+        size = packet.ip.totalLength &+ (packet.ip.source.isIPv6Token ? 20 : 0)
         sourcePort = 0
         destinationPort = 0
         tcpFlags = []
@@ -740,6 +748,15 @@ struct LineWriter {
         }
     }
 
+    /// An IPv6 address's text (`address` of a token), out of line.
+    @inline(never) mutating func text(_ s: String) {
+        var s = s
+        s.withUTF8 { b in
+            (base + count).update(from: b.baseAddress!, count: b.count)
+            count += b.count
+        }
+    }
+
     @inline(__always) mutating func ascii(_ s: StaticString) {
         (base + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
         count += s.utf8CodeUnitCount
@@ -777,6 +794,7 @@ struct LineWriter {
     /// The dotted quad: each octet's text from a table, stored as one 4-byte word (the bytes past it are
     /// overwritten next, or are slack), then the count advanced by its length.
     @inline(__always) mutating func address(_ a: IPv4Address) {
+        if a.isIPv6Token { return text(a.description) }
         let v = a.rawValue, table = octets
         octet(table[Int(v >> 24)])
         byte(0x2E)

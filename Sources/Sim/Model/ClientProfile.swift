@@ -19,6 +19,27 @@ public struct ClientProfile: Sendable, Equatable {
     /// `kill_after`: the program is ended this long after it starts, whatever it is doing (timeout(1), a job
     /// scheduler): a connected socket closes with FIN, as the kernel closes it when the process exits.
     public var killAfter: Int64? = nil
+    /// Which address family the client connects over to a destination that has both (`address_family`).
+    public var addressFamily: AddressFamily = .ipv4
+
+    /// How a client picks between a destination's IPv4 and IPv6 addresses.
+    public enum AddressFamily: String, Sendable, CaseIterable {
+        /// IPv4 only (OpenSSH `AddressFamily inet`, `ssh -4`; Node's `family: 4`). The model's default, so that a
+        /// flow to a dual-stack destination runs as it did before the destination had IPv6.
+        case ipv4
+        /// IPv6 only (`ssh -6`, OpenSSH `AddressFamily inet6`; Node's `family: 6`; and a client that tries the
+        /// IPv6 address getaddrinfo puts first and waits on it: OpenSSH `AddressFamily any` with no ConnectTimeout
+        /// tries the next address only after the kernel gives up on the first, ssh_connect_direct in sshconnect.c).
+        case ipv6
+        /// Happy Eyeballs v2 (RFC 8305 §5): IPv6 first, IPv4 started when IPv6 has not connected after the
+        /// Connection Attempt Delay, 250 ms (RFC 8305 §8 recommends 250 ms; Node's `autoSelectFamily`, the default
+        /// since Node 20, waits `autoSelectFamilyAttemptTimeout`, 250 ms, net.md); the first to connect wins and
+        /// the other attempt is abandoned.
+        case happyEyeballs = "happy_eyeballs"
+
+        /// RFC 8305 §5's Connection Attempt Delay, nanoseconds.
+        public static let attemptDelay: Int64 = 250_000_000
+    }
 
     /// node ssh2 / ssh2-sftp-client: readyTimeout 20000 ms, started before connect, covering TCP, banner, key
     /// exchange and authentication; "Timed out while waiting for handshake" (mscdex/ssh2 lib/client.js).

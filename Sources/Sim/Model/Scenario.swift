@@ -57,6 +57,12 @@ public struct FlowDestination: Sendable, Equatable {
     /// Why the name leads nowhere modeled (a service name that resolves to the public service, with no outside
     /// host for it): the flow ends `not-modeled` with this message before it sends anything.
     public var notModeled: String? = nil
+    /// Happy Eyeballs (`ClientProfile.AddressFamily.happyEyeballs`): the IPv4 address the client tries when the
+    /// IPv6 one (`address`) has not connected after the Connection Attempt Delay.
+    public var fallback: IPv4Address? = nil
+
+    /// Whether the flow goes over IPv6 (its address an `IPv6Token`).
+    public var isIPv6: Bool { address.isIPv6Token }
 }
 
 /// The application a flow speaks, with the client's timeouts.
@@ -384,6 +390,9 @@ public struct Assumptions: Sendable, Equatable {
         /// run).
         case hashed
     }
+    /// How long an egress-only internet gateway keeps an idle connection's state: AWS documents none; the NAT
+    /// gateway's 350 s (VPC-UG nat-gateway-troubleshooting) is assumed.
+    public var eigwIdleTimeout: Int64 = 350_000_000_000
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -452,6 +461,8 @@ public struct Assumptions: Sendable, Equatable {
              "Linux net.ipv4.ipfrag_time default"),
             ("ipv6_address_allocation", ipv6AddressAllocation.rawValue,
              "undocumented by AWS (EC2 API Ipv6AddressCount: EC2 \"chooses the IPv6 addresses from the range of your subnet\")"),
+            ("eigw_idle_timeout_s", String(eigwIdleTimeout / 1_000_000_000),
+             "undocumented for an egress-only internet gateway; the NAT gateway's idle timeout"),
         ]
     }
 }

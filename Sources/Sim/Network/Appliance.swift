@@ -76,7 +76,8 @@ final class Appliance {
     /// Interface `eni`'s source/destination check for a forwarded packet leaving it with `source` (nil when it
     /// lets it out): on, the interface sends only what it is the source of.
     func checkEgress(_ eni: Int, source: IPv4Address) -> Verdict? {
-        guard checks[eni], source != model.enis[eni].privateIP else { return nil }
+        guard checks[eni], source != model.enis[eni].privateIP,
+              !source.isIPv6Token || model.enis[eni].ipv6Address.map(IPv6Token.intern) != source else { return nil }
         return Self.drop(.sourceDestCheckEgress)
     }
 

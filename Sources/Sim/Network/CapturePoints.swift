@@ -10,6 +10,8 @@ enum PathNode {
     case transitGateway(Int)
     /// A VPN connection's active tunnel (`VPCModel.vpnConnections`), toward the customer gateway or from it.
     case vpnTunnel(Int, toOnPrem: Bool)
+    /// An egress-only internet gateway (`EgressOnlyInternetGateway`), toward the internet or from it.
+    case egressOnlyInternetGateway(Int, toInternet: Bool)
 }
 
 /// Capture points, in path order: Lambda/instance ENIs, NAT gateways, internet gateways, outside hosts.
@@ -91,6 +93,7 @@ struct CapturePointIndex {
         case .outsideHost(let h): return host[h]
         case .transitGateway(let e): return tgwENI[e]
         case .vpnTunnel(let c, _): return vpn[c]
+        case .egressOnlyInternetGateway: return nil  // no capture point of its own
         }
     }
 }

@@ -44,8 +44,9 @@ struct CommentText {
         appended(u.count)
     }
 
-    /// Dotted decimal, as `IPv4Address.description`.
+    /// Dotted decimal, as `IPv4Address.description` (an IPv6 token as its address).
     mutating func append(_ a: IPv4Address) {
+        if a.isIPv6Token { return append(a.description) }
         appended(a.writeDotted(to: room(15)))
     }
 

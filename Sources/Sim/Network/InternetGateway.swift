@@ -30,6 +30,15 @@ final class InternetGateway {
                 privateToPublic[e.privateIP] = p
             }
         }
+        // An ENI's IPv6 address is global: the gateway forwards it as it is (VPC-UG VPC_Internet_Gateway, "IPv6
+        // addresses are globally unique … there is no need for NAT"), an identity in these maps (`IPv6Token`).
+        for (i, e) in model.enis.enumerated() {
+            guard let a = e.ipv6Address else { continue }
+            let token = IPv6Token.intern(a)
+            publicToENI[token] = i
+            publicToPrivate[token] = token
+            privateToPublic[token] = token
+        }
         for n in model.natGateways {
             for (k, a) in n.secondaryPrivateIPs.enumerated() where k < n.secondaryElasticIPs.count {
                 let p = n.secondaryElasticIPs[k]

@@ -135,6 +135,7 @@ extension VPCNetwork {
         case .outsideHost(let h)?: next = 4 << 32 | UInt64(h)
         case .transitGateway(let e)?: next = 5 << 32 | UInt64(e)
         case .vpnTunnel(let c, let toOnPrem)?: next = 6 << 32 | UInt64(c) << 1 | (toOnPrem ? 1 : 0)
+        case .egressOnlyInternetGateway(let g, let out)?: next = 7 << 32 | UInt64(g) << 1 | (out ? 1 : 0)
         case nil: next = 0
         }
         let key = CommentKey(place: site.rawValue << 60 | UInt64(component) << 36 | next,

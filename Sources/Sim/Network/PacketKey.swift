@@ -49,7 +49,7 @@ public struct PacketKey: Sendable, Equatable, Hashable {
     public var hasPorts: Bool { proto == .tcp || proto == .udp }
 
     public var description: String {
-        hasPorts ? "\(proto) \(source):\(sourcePort) → \(destination):\(destinationPort)"
+        hasPorts ? "\(proto) \(source.with(port: sourcePort)) → \(destination.with(port: destinationPort))"
             : "\(proto) \(source) → \(destination)"
     }
 }

@@ -26,6 +26,11 @@ final class RouteTable {
 
     /// The route `r` of table `t` as the console lists it: "10.1.0.0/16 → pcx-0123…".
     func describe(_ t: Int, _ r: CompiledRoutes.Route) -> String {
+        if r.isIPv6 {
+            let route = model.routeTables[t].ipv6Routes[Int(r.index)]
+            let destination = route.prefixList.map { "\($0) (\(route.destination))" } ?? route.destination.description
+            return "\(destination) → \(route.target.id(model))"
+        }
         // A propagated route (no index in the table's own routes): as the console's Propagated column says it.
         if r.index < 0 { return "\(r.cidr) → \(model.vpnGateways[Int(r.target)].id) (propagated)" }
         let route = model.routeTables[t].routes[Int(r.index)]
@@ -92,21 +97,36 @@ struct CompiledRoutes {
     struct Route {
         enum Kind: UInt8 {
             case local, natGateway, internetGateway, networkInterface, peering, notModeled, blackhole, peeringConnection
-            case transitGateway, vpcEndpoint, vpnGateway
+            case transitGateway, vpcEndpoint, vpnGateway, egressOnlyInternetGateway
         }
+        /// The destination of an IPv4 route; 0.0.0.0/0 for an IPv6 one (`isIPv6`: its destination is in
+        /// `RouteTableSpec.ipv6Routes[index]`).
         var cidr: IPv4CIDR
         /// The route's index in its table (`model.routeTables[t].routes`); -1 for a route propagated from a
         /// virtual private gateway (`target` names it).
         var index: Int32
         var kind: Kind
         /// The NAT gateway, internet gateway, ENI, (modeled) peering connection, transit gateway or VPC endpoint it
-        /// leads to; -1 for the other kinds.
+        /// leads to (or the egress-only internet gateway, for an IPv6 route); -1 for the other kinds.
         var target: Int32
+        /// A route to an IPv6 destination (`RouteTableSpec.ipv6Routes`).
+        var isIPv6 = false
+    }
+
+    /// An IPv6 route as the lookup of an IPv6 packet (its destination an `IPv6Token`) reads it.
+    struct Route6 {
+        var cidr: IPv6CIDR
+        var route: Route
     }
 
     /// Table t's routes are `routes[start[t]..<start[t + 1]]`.
     let routes: [Route]
     let start: [Int32]
+    /// Table t's IPv6 routes, longest prefix first: `routes6[start6[t]..<start6[t + 1]]`. IPv4 and IPv6 routes are
+    /// matched apart, each family against its own packets (VPC-UG VPC_Route_Tables: IPv4 and IPv6 routes are
+    /// separate): 0.0.0.0/0 never takes an IPv6 packet, nor ::/0 an IPv4 one.
+    let routes6: [Route6]
+    let start6: [Int32]
 
     /// The tables' own routes and the routes propagated into them (`VPCModel.propagatedRoutes`): a propagated
     /// route of the same prefix as one of the table's own is left out, and the others take their place by prefix
@@ -145,16 +165,56 @@ struct CompiledRoutes {
         start.append(Int32(routes.count))
         self.routes = routes
         self.start = start
+        var routes6: [Route6] = []
+        var start6: [Int32] = []
+        for t in model.routeTables {
+            start6.append(Int32(routes6.count))
+            let order = t.ipv6Routes.indices.sorted { a, b in
+                let (x, y) = (t.ipv6Routes[a].destination.prefixLength, t.ipv6Routes[b].destination.prefixLength)
+                return x != y ? x > y : a < b
+            }
+            for i in order {
+                let (kind, target): (Route.Kind, Int) = switch t.ipv6Routes[i].target {
+                case .egressOnlyInternetGateway(let g): (.egressOnlyInternetGateway, g)
+                case .common(.local): (.local, -1)
+                case .common(.natGateway(let n)): (.natGateway, n)
+                case .common(.internetGateway(let g)): (.internetGateway, g)
+                case .common(.networkInterface(let e)): (.networkInterface, e)
+                case .common(.peering): (.peering, -1)
+                case .common(.peeringConnection(let k)): (.peeringConnection, k)
+                case .common(.notModeled): (.notModeled, -1)
+                case .common(.blackhole): (.blackhole, -1)
+                case .common(.transitGateway(let g)): (.transitGateway, g)
+                case .common(.vpcEndpoint(let e)): (.vpcEndpoint, e)
+                case .common(.vpnGateway(let g)): (.vpnGateway, g)
+                }
+                routes6.append(Route6(cidr: t.ipv6Routes[i].destination,
+                                      route: Route(cidr: IPv4CIDR(containing: .any, prefixLength: 0), index: Int32(i),
+                                                   kind: kind, target: Int32(target), isIPv6: true)))
+            }
+        }
+        start6.append(Int32(routes6.count))
+        self.routes6 = routes6
+        self.start6 = start6
     }
 
     /// The route `destination` takes in table `t` (longest prefix match, VPC-UG VPC_Route_Tables).
     @inline(__always)
     func route(_ t: Int, _ destination: IPv4Address) -> Route? {
-        routes.withUnsafeBufferPointer { r in
+        if destination.isIPv6Token { return route6(t, destination) }
+        return routes.withUnsafeBufferPointer { r in
             start.withUnsafeBufferPointer { start in
                 for i in Int(start[t])..<Int(start[t + 1]) where r[i].cidr.contains(destination) { return r[i] }
                 return nil
             }
         }
+    }
+
+    /// `route` for an IPv6 packet: the table's IPv6 routes, out of line (the IPv4 scan stays small).
+    @inline(never)
+    func route6(_ t: Int, _ token: IPv4Address) -> Route? {
+        guard let destination = token.ipv6 else { return nil }
+        for i in Int(start6[t])..<Int(start6[t + 1]) where routes6[i].cidr.contains(destination) { return routes6[i].route }
+        return nil
     }
 }

@@ -215,13 +215,12 @@ final class SecurityGroup {
             return step(eni, direction, action: .denied, rule: rule)
         default:
             let g = Int(v.reason)
-            let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
             let untracked = v.detail & Self.untrackedBit != 0
             return Step(kind: direction == .outbound ? .securityGroupEgress : .securityGroupIngress,
                         component: model.securityGroups[g].id, componentDisplay: model.securityGroups[g].display,
                         action: .allowed,
                         rule: SecurityGroupEvaluator.describe(model, group: g, direction,
-                                                              rules[Int(v.detail & ~Self.untrackedBit)]),
+                                                              index: Int(v.detail & ~Self.untrackedBit)),
                         detail: untracked ? "untracked flow: 0.0.0.0/0 rules both ways, every port for the "
                             + "replies (EC2-UG security-group-connection-tracking)" : nil)
         }
@@ -352,7 +351,7 @@ final class SecurityGroup {
     /// A connection's key in one of its two directions, the same for both (the lower address and port as the
     /// source), so that a packet either way finds its entry in one lookup; `forward`: `key` is that direction.
     @inline(__always)
-    private static func canonical(_ key: PacketKey) -> (key: PacketKey, forward: Bool) {
+    static func canonical(_ key: PacketKey) -> (key: PacketKey, forward: Bool) {
         var key = key
         // An echo reply belongs to its request's connection (EC2-UG security-group-connection-tracking: ICMP is
         // tracked; the reply to an allowed ping passes): both are keyed as the request.
@@ -367,7 +366,9 @@ public struct SGDecision: Sendable, Equatable {
     /// The group and rule that allowed, or nil when nothing did.
     public var group: Int?
     public var rule: SecurityGroupRule?
-    public var allowed: Bool { rule != nil }
+    /// The IPv6 rule that allowed an IPv6 packet.
+    public var rule6: SecurityGroupIPv6Rule? = nil
+    public var allowed: Bool { rule != nil || rule6 != nil }
 }
 
 public enum SecurityGroupEvaluator {
@@ -377,12 +378,19 @@ public enum SecurityGroupEvaluator {
     public static func evaluate(_ model: VPCModel, groups: [Int], _ direction: Direction,
                                 _ key: PacketKey) -> SGDecision {
         guard let (g, i) = firstMatch(model, groups: groups, direction, key) else { return SGDecision(group: nil, rule: nil) }
-        return SGDecision(group: g, rule: (direction == .inbound ? model.securityGroups[g].ingress
-                                                                 : model.securityGroups[g].egress)[i])
+        let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
+        if i >= rules.count {
+            let rules6 = direction == .inbound ? model.securityGroups[g].ingressIPv6 : model.securityGroups[g].egressIPv6
+            return SGDecision(group: g, rule: nil, rule6: rules6[i - rules.count])
+        }
+        return SGDecision(group: g, rule: rules[i])
     }
 
     /// The first group of `groups` (in order) with a rule allowing `key`, and that rule's index in the group's
-    /// ingress or egress list; nil when none does.
+    /// ingress or egress list (an IPv6 rule's: the list's count plus its index in `ingressIPv6`/`egressIPv6`);
+    /// nil when none does. An IPv4 CIDR never matches an IPv6 packet, nor an IPv6 one an IPv4 packet (VPC-UG
+    /// security-group-rules: a rule's source or destination is an IPv4 or an IPv6 CIDR block); a group
+    /// reference matches either family's addresses of the ENIs in the group.
     @inline(__always)
     static func firstMatch(_ model: VPCModel, groups: [Int], _ direction: Direction,
                            _ key: PacketKey) -> (group: Int, index: Int)? {
@@ -390,8 +398,29 @@ public enum SecurityGroupEvaluator {
         for g in groups {
             let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
             for (i, rule) in rules.enumerated() where matches(model, rule, key, peer: peer) { return (g, i) }
+            if peer.isIPv6Token, let i = firstMatch6(model, group: g, direction, key, peer: peer) { return (g, rules.count + i) }
         }
         return nil
+    }
+
+    /// The index of group `g`'s first IPv6 rule allowing `key` (an IPv6 packet's), out of line.
+    @inline(never)
+    static func firstMatch6(_ model: VPCModel, group g: Int, _ direction: Direction, _ key: PacketKey,
+                            peer: IPv4Address) -> Int? {
+        guard let address = peer.ipv6 else { return nil }
+        let rules = direction == .inbound ? model.securityGroups[g].ingressIPv6 : model.securityGroups[g].egressIPv6
+        return rules.firstIndex { rule in
+            guard rule.proto.matches(key.proto) || rule.proto == .number(.icmpv6) && key.proto == .icmp else { return false }
+            if key.hasPorts, let ports = rule.ports, !ports.contains(key.destinationPort) { return false }
+            if key.proto == .icmp {
+                if let t = rule.icmpType, t != Int(key.icmpType) { return false }
+                if let c = rule.icmpCode, c != Int(key.icmpCode) { return false }
+            }
+            switch rule.peer {
+            case .cidr(let c): return c.contains(address)
+            case .prefixList(_, let cidrs): return cidrs.contains { $0.contains(address) }
+            }
+        }
     }
 
     static func matches(_ model: VPCModel, _ rule: SecurityGroupRule, _ key: PacketKey, peer: IPv4Address) -> Bool {
@@ -403,11 +432,37 @@ public enum SecurityGroupEvaluator {
             if let c = rule.icmpCode, c != Int(key.icmpCode) { return false }
         }
         switch rule.peer {
-        case .cidr(let c): return c.contains(peer)
-        case .prefixList(_, let cidrs): return cidrs.contains { $0.contains(peer) }
+        case .cidr(let c): return !peer.isIPv6Token && c.contains(peer)
+        case .prefixList(_, let cidrs): return !peer.isIPv6Token && cidrs.contains { $0.contains(peer) }
         case .securityGroup(let g):
+            if peer.isIPv6Token {
+                return model.enis.contains { $0.ipv6Address.map(IPv6Token.intern) == peer && $0.securityGroups.contains(g) }
+            }
             return model.enis.contains { $0.privateIP == peer && $0.securityGroups.contains(g) }
         }
+    }
+
+    /// Rule `index` of `firstMatch` as the console lists it.
+    static func describe(_ model: VPCModel, group g: Int, _ direction: Direction, index i: Int) -> String {
+        let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
+        if i < rules.count { return describe(model, group: g, direction, rules[i]) }
+        let rules6 = direction == .inbound ? model.securityGroups[g].ingressIPv6 : model.securityGroups[g].egressIPv6
+        return describe6(rules6[i - rules.count])
+    }
+
+    /// An IPv6 rule as the console lists it: "ALLOW tcp 22 ::/0".
+    public static func describe6(_ rule: SecurityGroupIPv6Rule) -> String {
+        var s = "ALLOW " + rule.proto.consoleName
+        if case .number(let p) = rule.proto, p == .tcp || p == .udp { s += " " + (rule.ports ?? .all).description }
+        if let t = rule.icmpType {
+            s += " type \(t)"
+            if let c = rule.icmpCode { s += " code \(c)" }
+        }
+        switch rule.peer {
+        case .cidr(let c): s += " \(c)"
+        case .prefixList(let id, _): s += " \(id)"
+        }
+        return s
     }
 
     /// The rule as the console lists it under the group's egress or ingress tab: "ALLOW tcp 443 0.0.0.0/0".

@@ -59,6 +59,7 @@ struct TransitMemo {
         case .outsideHost(let h): (kind, index, flag) = (3, h, false)
         case .transitGateway(let e): (kind, index, flag) = (4, e, false)
         case .vpnTunnel(let c, let toOnPrem): (kind, index, flag) = (5, c, toOnPrem)
+        case .egressOnlyInternetGateway(let g, let out): (kind, index, flag) = (6, g, out)
         }
         guard index >= 0, index < 1 << 28 else { return nil }
         return kind << 29 | (flag ? 1 << 28 : 0) | UInt32(index)
@@ -73,6 +74,7 @@ struct TransitMemo {
         case 2: return .internetGateway(index, toInternet: flag)
         case 4: return .transitGateway(index)
         case 5: return .vpnTunnel(index, toOnPrem: flag)
+        case 6: return .egressOnlyInternetGateway(index, toInternet: flag)
         default: return .outsideHost(index)
         }
     }

@@ -155,6 +155,7 @@ extension VPCNetwork {
     @inline(never)
     func igwTooBigLeaving(_ g: Int, _ p: inout SimPacket) -> Bool {
         let mtu = assumptions.igwMTU
+        if p.ip.source.isIPv6Token { return ipv6TooBig(&p, at: model.internetGateways[g].id, mtu: mtu) }
         guard p.ip.dontFragment else { return oversizeWithoutDF(&p, mtu: mtu) }
         let igw = model.internetGateways[g]
         let source = p.ip.source
@@ -193,6 +194,7 @@ extension VPCNetwork {
     @inline(never)
     func igwTooBigArriving(_ g: Int, _ p: inout SimPacket) -> Bool {
         let mtu = assumptions.igwMTU
+        if p.ip.source.isIPv6Token { return ipv6TooBig(&p, at: model.internetGateways[g].id, mtu: mtu) }
         guard p.ip.dontFragment else { return oversizeWithoutDF(&p, mtu: mtu) }
         let igw = model.internetGateways[g]
         let source = p.ip.source

@@ -19,6 +19,9 @@ extension VPCNetwork {
     /// Returns whether the packet was dealt with here (dropped, or delivered in fragments).
     @inline(never)
     func tooBigForPath(_ h: Int, _ p: inout SimPacket) -> Bool {
+        if p.ip.source.isIPv6Token {
+            return ipv6TooBig(&p, at: "link in front of \(model.outsideHosts[h].id)", mtu: hostPathMTU[h])
+        }
         guard p.ip.dontFragment else {
             fragmentAtPath(h, &p)
             return true

@@ -103,6 +103,7 @@ extension VPCNetwork {
             record(&p, routeTables.forwarded(rt, r))
             return toEdgeTarget(a, &p, key)
         default:
+            if r.isIPv6 { return ipv6RouteEnd(&p, rt, r) }
             let route = model.routeTables[rt].routes[Int(r.index)]
             let id = RouteTable.describe(route.target, in: model)
             return notModeled(&p, rt, route, id: id, what: NotModeledTarget.kind(of: id) ?? "outside the model")

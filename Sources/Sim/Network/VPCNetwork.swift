@@ -30,6 +30,7 @@ public final class VPCNetwork {
     let endpoints: VPCEndpoint
     let vpn: VPNGateway
     let gatewayRouteTables: GatewayRouteTable
+    let egressOnlyGateways: EgressOnlyInternetGateway
     var nats: [NATGateway] = []
     /// `nats`, borrowed for the per-packet calls (an element of `nats` is retained and released at each use).
     var natRefs: [Borrowed<NATGateway>] = []
@@ -125,6 +126,7 @@ public final class VPCNetwork {
         endpoints = VPCEndpoint(model)
         vpn = VPNGateway(model)
         gatewayRouteTables = GatewayRouteTable(model)
+        egressOnlyGateways = EgressOnlyInternetGateway(model, idleTimeout: assumptions.eigwIdleTimeout)
         hostOneWay = model.outsideHosts.map { $0.rtt / 2 }
         hostPathMTU = model.outsideHosts.map(\.pathMTU)
         for (i, n) in model.natGateways.enumerated() {
@@ -138,6 +140,14 @@ public final class VPCNetwork {
         }
         for (i, h) in model.outsideHosts.enumerated() {
             if h.customerGateway != nil { onPremByAddress[h.address] = i } else { hostByAddress[h.address] = i }
+        }
+        // IPv6 addresses, as their tokens (`IPv6Token`): ENIs answer to them as to their private IPv4 addresses,
+        // outside hosts as to their public ones.
+        for (i, e) in model.enis.enumerated() {
+            if let a = e.ipv6Address { eniByAddress[IPv6Token.intern(a)] = i }
+        }
+        for (i, h) in model.outsideHosts.enumerated() where h.customerGateway == nil {
+            if let a = h.ipv6Address { hostByAddress[IPv6Token.intern(a)] = i }
         }
         capturePoints = Self.capturePoints(of: model)
         pointOf = CapturePointIndex(capturePoints, model: model)
@@ -207,13 +217,20 @@ public final class VPCNetwork {
         p.initialize(to: packet)
         p.pointee.id = id
         if hostPathMTU[host] > 0, Int(p.pointee.ip.totalLength) > hostPathMTU[host] {
-            if p.pointee.ip.dontFragment { tooBigLeaving(host, &p.pointee) } else { fragmentLeaving(host, &p.pointee) }
+            if p.pointee.ip.source.isIPv6Token {
+                _ = ipv6TooBig(&p.pointee, at: "link in front of \(model.outsideHosts[host].id)", mtu: hostPathMTU[host])
+            } else if p.pointee.ip.dontFragment { tooBigLeaving(host, &p.pointee) } else { fragmentLeaving(host, &p.pointee) }
             slots.release(slot)
             return
         }
         let oneWay = hostOneWay[host] + queued
         if vpnFromHost(host, slot, &p.pointee, after: oneWay) { return }
-        if let eni = internetGateways.publicToENI[p.pointee.ip.destination], let g = internetGateways.gateway(of: eni) {
+        if p.pointee.ip.destination.isIPv6Token, let e = eigwInbound(&p.pointee) {
+            capture(.outsideHost(host), &p.pointee, outgoing: true,
+                    comment: "sent; to \(model.egressOnlyInternetGateways[e].display)")
+            crossInternet(&p.pointee)
+            schedule(slot, &p.pointee, to: .egressOnlyInternetGateway(e, toInternet: false), after: oneWay, carried: .max)
+        } else if let eni = internetGateways.publicToENI[p.pointee.ip.destination], let g = internetGateways.gateway(of: eni) {
             let dst = p.pointee.ip.destination
             record(&p.pointee, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .forwarded,
                                     rule: "\(dst) is a public address of \(model.internetGateways[g].display)"))
@@ -271,6 +288,7 @@ public final class VPCNetwork {
         case .transitGateway(let e): return "to \(tgwDisplay(eni: e))"
         case .vpnTunnel(let c, let toOnPrem):
             return toOnPrem ? "to \(model.vpnConnections[c].id)" : "from \(model.vpnConnections[c].id)"
+        case .egressOnlyInternetGateway(let g, _): return "to \(model.egressOnlyInternetGateways[g].display)"
         case nil: return ""
         }
     }
@@ -328,7 +346,7 @@ public final class VPCNetwork {
             // The VPC's local route: to the ENI that has the address, in the same VPC.
             let vpc = tables.subnets[subnet].vpc
             guard let eni = eniByAddress[p.ip.destination], tables.subnets[Int(tables.enis[eni].subnet)].vpc == vpc else {
-                return fail(&p, routeTables.step(rt, action: .dropped, rule: "\(r.cidr) → local",
+                return fail(&p, routeTables.step(rt, action: .dropped, rule: routeTables.describe(rt, r),
                                                  detail: "no ENI has \(p.ip.destination)"))
             }
             let dst = Int(tables.enis[eni].subnet)
@@ -345,6 +363,8 @@ public final class VPCNetwork {
             securityGroupAt = eni
             return Transit(next: .eni(eni), delay: hop)
         case .natGateway:
+            // VPC-UG nat-gateway-nat64-dns64: an IPv6 route reaches a NAT gateway only for NAT64.
+            if r.isIPv6 { return notModeledRoute(&p, rt, r, what: "NAT64 at a NAT gateway") }
             let n = Int(r.target)
             if var t = crossNACLs(from: subnet, to: Int(tables.natSubnet[n]), &p, key) {
                 if drop(of: t)?.kind == .naclInbound { t.rejectedAt = Int(tables.natENI[n]) }
@@ -354,6 +374,7 @@ public final class VPCNetwork {
         case .internetGateway:
             let g = Int(r.target)
             if let t = crossNACL(subnet, .outbound, &p, key) { return t }
+            if p.ip.source.isIPv6Token { return igwOutIPv6(g, subnet, &p) }
             // The IGW's 1:1 NAT needs a public IP on the sending ENI (VPC-UG VPC_Internet_Gateway).
             let vpc = tables.subnets[subnet].vpc
             guard let eni = eniByAddress[p.ip.source], tables.subnets[Int(tables.enis[eni].subnet)].vpc == vpc,
@@ -375,6 +396,11 @@ public final class VPCNetwork {
             }
             securityGroupAt = eni
             return Transit(next: .eni(eni), delay: hop)
+        case .egressOnlyInternetGateway:
+            return eigwOut(Int(r.target), subnet, rt, r, &p, key)
+        case .peeringConnection where r.isIPv6, .transitGateway where r.isIPv6, .vpcEndpoint where r.isIPv6,
+             .vpnGateway where r.isIPv6:
+            return notModeledRoute(&p, rt, r, what: "IPv6 through \(NotModeledTarget.kind(of: routeTables.describe(rt, r)) ?? "this target")")
         case .peeringConnection:
             return peeringTransit(Int(r.target), from: subnet, &p, key, securityGroupAt: &securityGroupAt)
         case .transitGateway:
@@ -386,6 +412,7 @@ public final class VPCNetwork {
         case .peering, .notModeled, .blackhole:
             break  // the model names what the route leads to
         }
+        if r.isIPv6 { return ipv6RouteEnd(&p, rt, r) }
         let route = model.routeTables[rt].routes[Int(r.index)]
         switch route.target {
         case .local, .natGateway, .internetGateway, .peeringConnection, .transitGateway, .vpcEndpoint, .vpnGateway:
@@ -590,7 +617,8 @@ public final class VPCNetwork {
     private func handle(_ node: PathNode, _ p: inout SimPacket) {
         switch node {
         case .eni(let eni):
-            if p.ip.destination != tables.enis[eni].privateIP, appliances.isInstance(eni) {
+            if p.ip.destination != tables.enis[eni].privateIP, appliances.isInstance(eni),
+               !p.ip.destination.isIPv6Token || eniByAddress[p.ip.destination] != eni {
                 applianceReceive(eni, &p)
                 return
             }
@@ -599,8 +627,10 @@ public final class VPCNetwork {
                 return
             }
             if p.traced, let e = endpoints.interface(of: eni) { record(&p, endpoints.toInterfaceService(e, eni: eni)) }
+            let dst = p.ip.destination
             record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
-                            action: .delivered, rule: "delivered to \(model.enis[eni].privateIP)"))
+                            action: .delivered,
+                            rule: "delivered to \(dst.isIPv6Token ? dst : self.model.enis[eni].privateIP)"))
             endTrace(&p)
             capture(.eni(eni), &p, outgoing: false, comment: "received")
             observeInterface(eni, &p, egress: false, accepted: true)
@@ -615,9 +645,10 @@ public final class VPCNetwork {
                 hostReceivesFragment(h, &p)
                 return
             }
+            let dst = p.ip.destination
             record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                             componentDisplay: model.outsideHosts[h].id, action: .delivered,
-                            rule: "delivered to \(model.outsideHosts[h].address)"))
+                            rule: "delivered to \(dst.isIPv6Token ? dst : self.model.outsideHosts[h].address)"))
             endTrace(&p)
             capture(.outsideHost(h), &p, outgoing: false, comment: "received")
             if let d = deliverToHost { d(h, p) } else if let s = simulation { s { $0.deliver(&p, toHost: h) } }
@@ -625,6 +656,8 @@ public final class VPCNetwork {
             tgwReceive(e, &p)
         case .vpnTunnel(let c, let toOnPrem):
             vpnTunnel(c, toOnPrem: toOnPrem, &p)
+        case .egressOnlyInternetGateway(let g, let toInternet):
+            if toInternet { eigwToInternet(g, &p) } else { eigwFromInternet(g, &p) }
         }
     }
 
@@ -831,7 +864,9 @@ public final class VPCNetwork {
                             rule: "to \(model.outsideHosts[h].id) (\(dst)), one way \(formatDuration(oneWay))"))
             capture(.internetGateway(g, toInternet: true), &p, outgoing: true,
                     comment: cachedComment(.toInternet, g, address: privateSource) {
-                        "translated \(privateSource) → \(pub) by \(self.model.internetGateways[g].id); to the internet"
+                        privateSource.isIPv6Token
+                            ? "IPv6, not translated, by \(self.model.internetGateways[g].id); to the internet"
+                            : "translated \(privateSource) → \(pub) by \(self.model.internetGateways[g].id); to the internet"
                     })
             crossInternet(&p)
             forward(to: Hop(node: .outsideHost(h)), after: oneWay, seq: firingReserved)
@@ -872,6 +907,7 @@ public final class VPCNetwork {
         if p.ip.isFragment { p.refreshFirstFragment(from: translatedKey) }
         capture(.internetGateway(g, toInternet: false), &p, outgoing: false,
                 comment: cachedComment(.fromInternet, g, t, address: before) {
+                    before.isIPv6Token ? "arrived from the internet; IPv6, not translated; " + (icmpDrop ?? self.comment(t)) :
                     "arrived from the internet; translated \(before) → \(translatedIP.destination) by "
                         + "\(self.model.internetGateways[g].id); " + (icmpDrop ?? self.comment(t))
                 })
@@ -893,7 +929,8 @@ public final class VPCNetwork {
         internetGateways.translateFromInternet(&p, to: eni)
         let after = p.ip.destination
         if p.ip.proto == .icmp { translateQuotedSource(&p, from: before, to: after) }
-        record(&p, internetGateways.step(g, action: .translated, rule: "1:1 NAT \(before) → \(after)"))
+        record(&p, before.isIPv6Token ? internetGateways.step(g, action: .forwarded, rule: "IPv6 \(after) not translated")
+                                      : internetGateways.step(g, action: .translated, rule: "1:1 NAT \(before) → \(after)"))
         var t: Transit
         let key = p.key
         if gatewayRouteTables.routes(g), let routed = ingressRouted(g, &p, key) { return routed }
@@ -931,6 +968,7 @@ public final class VPCNetwork {
             return toEdgeTarget(a, &p, key)
         default:
             // A Gateway Load Balancer endpoint, or an appliance outside the scenario.
+            if r.isIPv6 { return ipv6RouteEnd(&p, rt, r) }
             let route = model.routeTables[rt].routes[Int(r.index)]
             let id = RouteTable.describe(route.target, in: model)
             return notModeled(&p, rt, route, id: id, what: NotModeledTarget.kind(of: id) ?? "outside the model")

@@ -305,6 +305,7 @@ s+='<p>'+esc(f.from+' → '+f.to+' ('+f.app+')')+(f.app==='ping'?', echo id ':',
 if(f.app_basis)s+='<p>app '+esc(f.app)+': '+esc(f.app_basis)+'</p>';
 s+='<p class="'+(ok?'ok-text':'bad-text')+'"><strong>'+esc(f.outcome)+'</strong> after '+n3(f.elapsed_s)+' s — '+esc(f.message)+'</p>';
 if(f.source_subnet)s+='<p>from subnet '+esc(f.source_subnet)+', Hyperplane ENI '+esc(f.source_eni)+'</p>';
+if(f.address_family)s+='<ul class="family">'+f.address_family.map(function(a){return '<li>address family: '+esc(a)+'</li>';}).join('')+'</ul>';
 if(f.syn_times_s.length>1||(!ok&&f.syn_times_s.length))s+='<p>SYNs sent at: '+f.syn_times_s.map(function(t){return(t===Math.round(t)?t:n3(t))+' s';}).join(', ')+'</p>';
 if(f.hops.length)s+='<h3>Path of the first '+(f.app==='ping'?'echo request':f.app==='udp'?'datagram':'SYN')+(f.first_fragment?"'s first "+esc(f.first_fragment):'')+'</h3>'+hopList(f.hops);
 if(f.reply_hops.length)s+='<h3>Path of the first reply</h3>'+hopList(f.reply_hops);

@@ -86,6 +86,9 @@ public struct RunReport: Codable, Sendable {
         /// When the first packet of the flow (its path is `hops`) was a fragment: which one ("fragment (offset 0,
         /// MF)"); absent otherwise.
         public var first_fragment: String? = nil
+        /// Which address family the client tried, when, and how each attempt ended (`FlowResult.attempts`);
+        /// absent for a flow over IPv4 alone.
+        public var address_family: [String]? = nil
 
         /// As synthesized, except that `drop` is always there: null when nothing dropped the flow.
         public func encode(to encoder: Encoder) throws {
@@ -112,6 +115,7 @@ public struct RunReport: Codable, Sendable {
             try c.encodeIfPresent(seen_at, forKey: .seen_at)
             try c.encodeIfPresent(black_hole, forKey: .black_hole)
             try c.encodeIfPresent(first_fragment, forKey: .first_fragment)
+            try c.encodeIfPresent(address_family, forKey: .address_family)
         }
     }
     public struct Capture: Codable, Sendable {
@@ -304,6 +308,7 @@ public enum ReportRenderer {
             if let basis = f.app_basis { s += "  app \(f.app): \(basis)\n" }
             s += "  outcome: \(f.outcome) after \(format3(f.elapsed_s)) s — \(f.message)\n"
             s += sourceSubnetText(f, r)
+            for line in f.address_family ?? [] { s += "  address family: \(line)\n" }
             if !f.syn_times_s.isEmpty, f.syn_times_s.count > 1 || f.outcome != "ok" {
                 s += "  SYNs sent at: " + f.syn_times_s.map { trim($0) + " s" }.joined(separator: ", ") + "\n"
             }

@@ -108,6 +108,7 @@ public final class RunRecorder: NetworkObserver {
         case .securityGroupIngress: kind = "security-group"; direction = "ingress"
         case .route: kind = "route"; direction = nil
         case .internetGateway: kind = "internet-gateway"; direction = nil
+        case .egressOnlyInternetGateway: kind = "egress-only-internet-gateway"; direction = nil
         case .natGateway: kind = "nat-gateway"; direction = nil
         case .appliance: kind = "appliance"; direction = nil
         case .peering: kind = "peering"; direction = nil

@@ -95,7 +95,7 @@ extension ScenarioBuilder {
                 "name", "from", "to", "app", "start", "size", "request_size", "expect", "client", "connect_timeout",
                 "source_port", "hold", "steps", "keepalive", "server_alive_interval", "server_alive_count_max",
                 "server_keepalive", "count", "reply_size", "reply_timeout", "pmtudisc",
-                "kill_after", "login_grace_time",
+                "kill_after", "login_grace_time", "address_family",
             ])
             let nameNode = try f.require("name")
             let name = try r.word(nameNode, key: "name")
@@ -108,7 +108,6 @@ extension ScenarioBuilder {
             let ping = try f["app"].map { try r.string($0, key: "app") } == AppProfile.ping.rawValue
             let (destination, listening) = try readDestination(f.require("to"), flow: name, source: source,
                                                                portless: ping)
-            try refuseIPv6Flow(source: source, sourceNode: f.require("from"), destinationNode: f.require("to"), flow: name)
             let app: AppProfile
             if let n = f["app"] {
                 app = try r.oneOf(n, key: "app", AppProfile.allCases.map { ($0.rawValue, $0) })
@@ -132,8 +131,15 @@ extension ScenarioBuilder {
             if let n = f["hold"] { spec.hold = try setting(n, key: "hold", FlowSettings.hold) }
             if let n = f["kill_after"] { spec.client.killAfter = try setting(n, key: "kill_after", FlowSettings.killAfter) }
             if let n = f["source_port"] { spec.sourcePort = try setting(n, key: "source_port", FlowSettings.sourcePort) }
+            if let n = f["address_family"] {
+                spec.client.addressFamily = try r.oneOf(n, key: "address_family",
+                                                        ClientProfile.AddressFamily.allCases.map { ($0.rawValue, $0) })
+            }
+            try applyAddressFamily(&spec, host: Self.hostPart(try r.word(f.require("to"), key: "to")), node: f.require("to"),
+                                   familyNode: f["address_family"])
             try readSession(f, into: &spec)
             try readDatagramSettings(f, into: &spec)
+            try refuseIPv6Fragmentation(spec, f)
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
             bytes += spec.size + spec.requestSize
             guard bytes <= FlowSpec.maxSize else {
@@ -281,6 +287,14 @@ extension ScenarioBuilder {
         }
     }
 
+    /// The host part of a flow's `to` ("sftp.example.com" of "sftp.example.com:22", "[2001:db8::22]" of
+    /// "[2001:db8::22]:22"; all of a port-less ping's).
+    static func hostPart(_ text: String) -> String {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") { return String(text[...close]) }
+        guard let colon = text.lastIndex(of: ":") else { return text }
+        return String(text[..<colon])
+    }
+
     /// "host:port" → the address and port, plus what listens there when the host is an outside host.
     /// `portless`: the port may be left out (app ping): it is 0.
     func readDestination(_ node: Node, flow: String, source: FlowSource? = nil,
@@ -297,7 +311,6 @@ extension ScenarioBuilder {
             }
             host = String(text[..<colon])
             let portText = String(text[text.index(after: colon)...])
-            try refuseIPv6Destination(host, node: node, flow: flow)
             guard let p = UInt16(portText), p >= 1 else {
                 throw r.error(at: node, "flow '\(flow)': invalid port '\(portText)' in '\(text)' (expected 1-65535)")
             }
@@ -305,7 +318,13 @@ extension ScenarioBuilder {
         }
         let address: IPv4Address
         var listening: String?
-        if let ip = IPv4Address(host) {
+        if let a = Self.ipv6Literal(host) {
+            address = IPv6Token.intern(a)
+            if let h = model.outsideHosts.first(where: { $0.ipv6Address == a }), case .listen(let app) = h.behaviour(on: port) {
+                listening = app
+            }
+        } else if let ip = IPv4Address(host) {
+            try r.refuseTokenRange(ip, node: node, key: "to")
             address = ip
             if let h = model.outsideHosts.first(where: { $0.address == ip }), case .listen(let app) = h.behaviour(on: port) {
                 listening = app

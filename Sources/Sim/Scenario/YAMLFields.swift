@@ -154,7 +154,20 @@ struct YAMLReader {
             if Self.looksLikeIPv6(s) { throw error(at: node, Self.ipv6WhereIPv4(s, key: key)) }
             throw error(at: node, "invalid IPv4 address '\(s)' for '\(key)'")
         }
+        try refuseTokenRange(a, node: node, key: key)
         return a
+    }
+
+    /// An IPv4 address in 240.0.0.0/4 (class E, reserved: RFC 1112 §4) is never a VPC, on-premises or internet
+    /// address, and the simulator stands its IPv6 addresses there (`IPv6Token`): refused.
+    func refuseTokenRange(_ a: IPv4Address, node: Node, key: String) throws {
+        guard IPv4Address.tokenRange.contains(a) else { return }
+        throw error(at: node, Self.tokenRangeMessage(a, key: key))
+    }
+
+    static func tokenRangeMessage(_ a: IPv4Address, key: String) -> String {
+        "IPv4 address \(IPv4Address.dotted(a)) for '\(key)' is in 240.0.0.0/4 (class E, reserved: never a VPC or internet "
+            + "address; the simulator keeps it for IPv6)"
     }
 
     /// Written as an IPv6 address or CIDR is: hex digits, dots and at least two colons, a prefix length after `/`.

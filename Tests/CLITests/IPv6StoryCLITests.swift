@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The IPv6 stories: a NACL with IPv4 rules only (Happy Eyeballs falls back after 250 ms, an IPv6 client times
+/// out, the fix is the `::/0` entries), and an egress-only internet gateway that lets replies in and nothing else.
+@Suite("IPv6 stories: a NACL without IPv6 entries, an egress-only internet gateway")
+struct IPv6StoryCLITests {
+    @Test func happyEyeballsFallsBackToIPv4AndAnIPv6ClientTimesOut() throws {
+        let (r, report, out) = try runScenario("lambda-sftp-ipv6-nacl")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(report.expectations_checked == 2 && report.expectations_failed == 0, "\(r.stdout)")
+        let he = try #require(report.flow("sftp-happy-eyeballs"))
+        #expect(he.outcome == "ok")
+        let attempts = he.address_family ?? []
+        #expect(attempts.count == 3, "\(attempts)")
+        #expect(attempts.first == "IPv6 2001:db8::22 port 22 tried at the start")
+        #expect(attempts.dropFirst().first == "IPv4 203.0.113.22 port 22 tried at 250 ms: IPv6 not connected after 250 ms "
+                + "(Happy Eyeballs, RFC 8305)")
+        #expect(attempts.last?.hasPrefix("IPv4 connected first at 2") == true
+                && attempts.last?.hasSuffix("; the IPv6 attempt abandoned") == true, "\(attempts)")
+        #expect(r.stdout.contains("  address family: IPv6 2001:db8::22 port 22 tried at the start\n"))
+        let v6 = try #require(report.flow("sftp-ipv6-first"))
+        #expect(v6.outcome == "timeout" && abs(v6.elapsed_s - 20) < 0.001)
+        #expect(v6.drop?.component == "acl-0c1d2e3f4a5b6c7d8" && v6.drop?.direction == "outbound")
+        #expect(v6.drop?.rule == "* DENY all ::/0")
+        // The fix: the IPv6 twins of the IPv4 entries, both ways, verified by a rerun.
+        let fix = try #require(v6.fix)
+        #expect(fix.verified)
+        #expect(fix.changes.map(\.change) == ["outbound: add #110 ALLOW tcp 22 ::/0",
+                                               "inbound: add #110 ALLOW tcp 1024-65535 ::/0"], "\(fix.changes)")
+        // At the Lambda: the IPv6 SYN (MSS 1440: the 40-byte header), then 250 ms later the IPv4 one (MSS 1460).
+        let lambda = out + "/" + (try #require(report.capture("lambda"))).file
+        let syn6 = try TShark.fields(lambda, ["frame.time_epoch", "ipv6.src", "tcp.options.mss_val"],
+                                     filter: "ipv6 && tcp.flags.syn == 1 && tcp.flags.ack == 0")
+        let syn4 = try TShark.fields(lambda, ["frame.time_epoch", "tcp.options.mss_val"],
+                                     filter: "ip && tcp.flags.syn == 1 && tcp.flags.ack == 0")
+        let first6 = try #require(syn6.first?.split(separator: "\t"))
+        let first4 = try #require(syn4.first?.split(separator: "\t"))
+        #expect(first6[1] == "2600:1f18:abc:de01::4" && first6[2] == "1440", "\(syn6)")
+        #expect(first4[1] == "1460", "\(syn4)")
+        #expect(abs(Double(first4[0])! - Double(first6[0])! - 0.25) < 0.000_5, "\(first6) \(first4)")
+        // Every capture is clean, IPv6 frames included (tshark checks the TCP checksums over the IPv6 pseudo-header).
+        for file in report.captures.map(\.file) + ["all-hops.pcapng"] {
+            let (frames, problems) = try TShark.problems(in: out + "/" + file)
+            #expect(frames > 0 && problems == [], "\(file): \(problems)")
+        }
+        // Flow logs: the IPv6 attempt's records with their IPv6 addresses, the ENI's REJECT outbound.
+        let logs = try String(contentsOfFile: out + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
+        // One SYN of 80 bytes (40 of IPv6 header, 40 of TCP with options) for the Happy Eyeballs attempt, five for
+        // the IPv6 client's.
+        let rejected = logs.filter { $0.contains(" 2600:1f18:abc:de01::4 2001:db8::22 ") && $0.hasSuffix("REJECT OK") }
+        #expect(rejected.count == 2 && rejected[0].contains(" 22 6 1 80 ") && rejected[1].contains(" 22 6 5 400 "),
+                "\(logs)")
+        // No token (240.0.0.0/4) is ever printed: in the flow logs, the report or the terminal.
+        let reportText = try String(contentsOfFile: out + "/report.txt", encoding: .utf8)
+        for text in [logs.joined(separator: "\n"), reportText, r.stdout] { #expect(Self.tokens(in: text) == [], "\(Self.tokens(in: text))") }
+    }
+
+    @Test func anEgressOnlyGatewayLetsRepliesInAndNothingElse() throws {
+        let (r, report, out) = try runScenario("eigw-inbound-blocked")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(report.expectations_checked == 2 && report.expectations_failed == 0, "\(r.stdout)")
+        let outbound = try #require(report.flow("worker-https-out"))
+        #expect(outbound.outcome == "ok" && outbound.drop == nil)
+        #expect(outbound.hops.contains { $0.component == "eigw-0123456789abcdef0" && $0.rule == "outbound IPv6: connection tracked" },
+                "\(outbound.hops.map(\.rule))")
+        #expect(outbound.hops.last?.rule == "delivered to 2001:db8::30", "\(outbound.hops.map(\.rule))")
+        #expect(r.stdout.contains("first: tcp [2001:db8:66::66]:"), "\(r.stdout)")
+        let scan = try #require(report.flow("scan-ssh-in"))
+        #expect(scan.outcome == "timeout")
+        #expect(scan.drop?.kind == "egress-only-internet-gateway" && scan.drop?.component == "eigw-0123456789abcdef0")
+        #expect(scan.drop?.rule == "inbound IPv6 from 2001:db8:66::66: no connection opened from inside", "\(String(describing: scan.drop))")
+        // The worker's capture: IPv6 both ways for the HTTPS flow, never a packet of the scan.
+        let worker = out + "/" + (try #require(report.capture("instance"))).file
+        let peers = Set(try TShark.fields(worker, ["ipv6.src"], filter: "ipv6"))
+        #expect(peers == ["2600:1f18:abc:de01::20", "2001:db8::30"], "\(peers)")
+        for file in report.captures.map(\.file) + ["all-hops.pcapng"] {
+            let (frames, problems) = try TShark.problems(in: out + "/" + file)
+            #expect(frames > 0 && problems == [], "\(file): \(problems)")
+        }
+    }
+
+    /// Dotted quads in 240.0.0.0/4 in `text`: what an IPv6 token would print as.
+    static func tokens(in text: String) -> [String] {
+        text.split(whereSeparator: { !($0.isNumber || $0 == ".") }).filter { word in
+            let parts = word.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }), let first = UInt8(parts[0]) else { return false }
+            return first >= 240
+        }.map(String.init)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Packets
+import Testing
+@testable import Sim
+
+/// IPv6 packets (their addresses `IPv6Token`s) against the components: each family meets only its own routes
+/// and rules, and the deciding rule is named as the console shows IPv6 entries.
+@Suite struct IPv6EngineTests {
+    static let scenario = try! DualStackScenarioTests.load(DualStackScenarioTests.yaml())
+    static let host6 = IPv6Token.intern(IPv6Address("2001:db8::22")!)
+    static let web6 = IPv6Token.intern(IPv6Address("2600:1f18:abc:de00::10")!)
+    static let host4 = IPv4Address(203, 0, 113, 22), web4 = IPv4Address(10, 0, 0, 10)
+
+    static func tcp(_ s: IPv4Address, _ d: IPv4Address, _ port: UInt16) -> PacketKey {
+        PacketKey(proto: .tcp, source: s, destination: d, sourcePort: 40112, destinationPort: port)
+    }
+
+    /// public-nacl: inbound #100 ALLOW all 0.0.0.0/0 and #101 ALLOW tcp 22 ::/0; outbound #100 ALLOW all 0.0.0.0/0.
+    @Test func anIPv4EntryNeverAdmitsAnIPv6Packet() {
+        let m = Self.scenario.model
+        let nacl = NetworkACL(m)
+        let a = m.networkACLs.firstIndex { $0.name == "public-nacl" }!
+        func verdict(_ d: Direction, _ k: PacketKey) -> (Bool, String) {
+            let (allowed, rule) = nacl.decision(a, d, k)
+            return (allowed, nacl.describe(rule: rule))
+        }
+        #expect(verdict(.inbound, Self.tcp(Self.host6, Self.web6, 22)) == (true, "#101 ALLOW tcp 22 ::/0"))
+        // #100 allows all IPv4 from 0.0.0.0/0: an IPv6 packet to 443 meets only #101, then the `*` DENY of ::/0.
+        #expect(verdict(.inbound, Self.tcp(Self.host6, Self.web6, 443)) == (false, "* DENY all ::/0"))
+        #expect(verdict(.inbound, Self.tcp(Self.host4, Self.web4, 443)) == (true, "#100 ALLOW all 0.0.0.0/0"))
+        #expect(verdict(.outbound, Self.tcp(Self.web6, Self.host6, 22)) == (false, "* DENY all ::/0"))
+        #expect(verdict(.outbound, Self.tcp(Self.web4, Self.host4, 22)) == (true, "#100 ALLOW all 0.0.0.0/0"))
+        // The model-level evaluator agrees.
+        let d = NACLEvaluator.evaluate(m.networkACLs[a], .inbound, Self.tcp(Self.host6, Self.web6, 22))
+        #expect(d.allowed && d.isIPv6 && d.rule == nil && d.described == "#101 ALLOW tcp 22 ::/0")
+        #expect(!NACLEvaluator.evaluate(m.networkACLs[a], .outbound, Self.tcp(Self.web6, Self.host6, 22)).allowed)
+    }
+
+    /// The default NACL of a VPC with an IPv6 block allows IPv6 both ways (#101 ALLOW all ::/0).
+    @Test func theDefaultNACLAllowsIPv6() {
+        let m = Self.scenario.model
+        let nacl = NetworkACL(m)
+        let a = m.networkACLs.firstIndex { $0.isDefault }!
+        let (allowed, rule) = nacl.decision(a, .outbound, Self.tcp(Self.web6, Self.host6, 443))
+        #expect(allowed && nacl.describe(rule: rule) == "#101 ALLOW all ::/0")
+    }
+
+    /// app-sg: ingress tcp 22 from ::/0 and from 0.0.0.0/0, each family its own rule.
+    @Test func aSecurityGroupMatchesEachFamilyWithItsOwnRules() throws {
+        let m = Self.scenario.model
+        let g = try #require(m.securityGroups.firstIndex { $0.name == "app-sg" })
+        let v6 = SecurityGroupEvaluator.evaluate(m, groups: [g], .inbound, Self.tcp(Self.host6, Self.web6, 22))
+        #expect(v6.allowed && v6.rule == nil && v6.rule6.map(SecurityGroupEvaluator.describe6) == "ALLOW tcp 22 ::/0")
+        let v4 = SecurityGroupEvaluator.evaluate(m, groups: [g], .inbound, Self.tcp(Self.host4, Self.web4, 22))
+        #expect(v4.allowed && v4.rule6 == nil && v4.rule?.peer == .cidr(.anyIPv4))
+        #expect(!SecurityGroupEvaluator.evaluate(m, groups: [g], .inbound, Self.tcp(Self.host6, Self.web6, 23)).allowed)
+        // pl-sg's egress is an IPv6 prefix list only: no IPv4 packet matches it, an IPv6 one inside it does.
+        let pl = try #require(m.securityGroups.firstIndex { $0.name == "pl-sg" })
+        let inList = IPv6Token.intern(IPv6Address("2600:1f18:1000::5")!)
+        #expect(SecurityGroupEvaluator.evaluate(m, groups: [pl], .outbound, Self.tcp(Self.web6, inList, 443)).allowed)
+        #expect(!SecurityGroupEvaluator.evaluate(m, groups: [pl], .outbound, Self.tcp(Self.web6, Self.host6, 443)).allowed)
+        #expect(!SecurityGroupEvaluator.evaluate(m, groups: [pl], .outbound, Self.tcp(Self.web4, Self.host4, 443)).allowed)
+    }
+
+    /// public-rt: 0.0.0.0/0 and ::/0 to the internet gateway; private-rt: ::/0 to the egress-only one. An IPv6
+    /// destination meets the IPv6 routes (the VPC's /56 is local), never 0.0.0.0/0.
+    @Test func routesMatchEachFamilyApart() {
+        let m = Self.scenario.model
+        let routes = RouteTable(m)
+        let pub = m.routeTables.firstIndex { $0.name == "public-rt" }!
+        let priv = m.routeTables.firstIndex { $0.name == "private-rt" }!
+        let toHost = routes.route(pub, Self.host6)
+        #expect(toHost?.kind == .internetGateway && toHost?.isIPv6 == true)
+        #expect(toHost.map { routes.describe(pub, $0) } == "::/0 → igw-0c2d4e6f8a0b1c2d3")
+        let viaEIGW = routes.route(priv, Self.host6)
+        #expect(viaEIGW?.kind == .egressOnlyInternetGateway)
+        #expect(viaEIGW.map { routes.describe(priv, $0) } == "::/0 → eigw-0123456789abcdef0")
+        let local = routes.route(priv, Self.web6)
+        #expect(local?.kind == .local && local.map { routes.describe(priv, $0) } == "2600:1f18:abc:de00::/56 → local")
+        // private-rt has no IPv4 default route: an IPv4 packet to the internet has none, an IPv6 one has ::/0.
+        #expect(routes.route(priv, Self.host4) == nil)
+        #expect(routes.route(pub, Self.host4)?.isIPv6 == false)
+    }
+
+    /// The egress-only gateway: a packet from the internet passes only for a connection a packet going out
+    /// opened (either direction of it), until the connection has been idle longer than the timeout.
+    @Test func anEgressOnlyGatewayAdmitsOnlyRepliesUntilIdle() throws {
+        let m = Self.scenario.model
+        let s = 1_000_000_000 as Int64
+        let eigw = EgressOnlyInternetGateway(m, idleTimeout: 350 * s)
+        let out = Self.tcp(Self.web6, Self.host6, 443), reply = out.reversed
+        #expect(!eigw.admits(0, reply, now: 0))
+        eigw.leaving(0, out, now: 0)
+        #expect(eigw.admits(0, reply, now: 10 * s))
+        #expect(!eigw.admits(0, Self.tcp(Self.host6, Self.web6, 22), now: 10 * s))  // another connection
+        #expect(eigw.admits(0, reply, now: 360 * s))  // 350 s after the last reply: still within
+        #expect(!eigw.admits(0, reply, now: 711 * s))  // idle 351 s: forgotten
+        #expect(!eigw.admits(0, reply, now: 712 * s))
+        let scenario = try DualStackScenarioTests.load(DualStackScenarioTests.yaml()
+            .replacingOccurrences(of: "name: ds\n", with: "name: ds\nassumptions: {eigw_idle_timeout_s: 60}\n"))
+        #expect(scenario.assumptions.eigwIdleTimeout == 60 * s)
+        #expect(scenario.assumptions.listing.contains { $0.name == "eigw_idle_timeout_s" && $0.value == "60" })
+    }
+
+    /// IPv6 routers never fragment and answer with Packet Too Big, which the model does not generate yet: an
+    /// IPv6 upload through a 1400-byte link ends `not-modeled`, naming the link, with no drop and no fix.
+    @Test func anIPv6PacketTooBigForALinkEndsTheFlowNotModeled() throws {
+        let text = DualStackScenarioTests.yaml(flows: "  - {name: f, from: v6box, to: both.example.com:22, app: sftp, size: 100KB}")
+            .replacingOccurrences(of: "{name: both.example.com, ip: 203.0.113.22,",
+                                  with: "{name: both.example.com, ip: 203.0.113.22, path_mtu: 1400,")
+        let o = try NotModeledTests.run(text)
+        let f = o.report.flows[0]
+        #expect(f.outcome == "not-modeled", "\(f.message)")
+        #expect(f.message == "an IPv6 packet of 1500 bytes meets link in front of both.example.com (MTU 1400): ICMPv6 "
+                + "Packet Too Big is not modeled yet")
+        #expect(f.fix == nil)
+    }
+
+    /// An IPv6-only host connects in to an instance's IPv6 address through the internet gateway (untranslated:
+    /// the address is global). The public NACL lets tcp 22 in from ::/0 but has no IPv6 entry outbound, so the
+    /// SYN-ACK dies leaving the subnet; the verified fix is the IPv6 twin of its IPv4 outbound entry.
+    @Test func anIPv6ConnectionInThroughTheInternetGatewayNeedsTheIPv6ReplyEntry() throws {
+        let o = try NotModeledTests.run(DualStackScenarioTests.yaml(
+            flows: "  - {name: f, from: v6.example.com, to: web:22, app: sftp, size: 10KB}"))
+        let f = o.report.flows[0]
+        #expect(f.outcome == "timeout", "\(f.message)")
+        #expect(f.hops.contains { $0.component == "igw-0c2d4e6f8a0b1c2d3" && $0.rule == "IPv6 2600:1f18:abc:de00::10 not translated" },
+                "\(f.hops.map(\.rule))")
+        #expect(f.hops.contains { $0.rule == "#101 ALLOW tcp 22 ::/0" })
+        #expect(f.drop?.component == "acl-0b1c2d3e4f5a6b7c8" && f.drop?.direction == "outbound")
+        #expect(f.drop?.rule == "* DENY all ::/0")
+        let fix = try #require(f.fix)
+        #expect(fix.verified && fix.changes.map(\.change) == ["outbound: add #110 ALLOW tcp 1024-65535 ::/0"],
+                "\(fix.changes)")
+        #expect(o.text.contains("first: tcp [2600:1f18:abc:de00::10]:22 → [2001:db8::23]:"), "\(o.text)")
+    }
+}
