@@ -51,11 +51,15 @@ import Testing
                                      summary: "Decoded 19 bytes, but packet legnth is 83 bytes")), "\(real)")
     }
 
+    /// The SSH lines of the real OpenSSH capture, read once for all the scenarios below.
+    static let realSSH = Result {
+        try expertProblems(repositoryRoot + "/captures/reference/linux-netns/ok/server-eth0.pcap").filter { $0.proto == "SSH" }
+    }
+
     @Test(arguments: scenarios)
     func tsharkFindsNothingInTheSSHItDoesNotFindInRealOpenSSHTraffic(_ file: String) throws {
         #expect(Self.scenarios.count >= 10)
-        let real = try Self.expertProblems(repositoryRoot + "/captures/reference/linux-netns/ok/server-eth0.pcap")
-            .filter { $0.proto == "SSH" }
+        let real = try Self.realSSH.get()
         let out = makeTempDirectory("vpcsim-ssh")
         let r = try vpcsim(["run", "scenarios/" + file, "--out", out, "--quiet", "--no-all-hops", "--no-flow-logs"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -59,7 +59,16 @@ struct Report: Decodable {
     func capture(_ prefix: String) -> Capture? { captures.first { $0.name.dropFirst(3).hasPrefix(prefix) } }
 }
 
+/// A shipped scenario's run with its own seed, shared by every test that asks for it (they only read its output
+/// directory); a run with another seed is made afresh each time, for the tests that compare two runs.
 func runScenario(_ name: String, seed: UInt64? = nil) throws -> (ProcessResult, Report, String) {
+    if seed == nil { return try shippedRuns.value(name) { try runScenarioAfresh(name, seed: nil) } }
+    return try runScenarioAfresh(name, seed: seed)
+}
+
+let shippedRuns = OnceCache<(ProcessResult, Report, String)>()
+
+func runScenarioAfresh(_ name: String, seed: UInt64?) throws -> (ProcessResult, Report, String) {
     let out = makeTempDirectory("vpcsim-e2e")
     var args = ["run", "scenarios/\(name).yaml", "--out", out]
     if let seed { args += ["--seed", String(seed)] }

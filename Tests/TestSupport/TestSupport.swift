@@ -92,6 +92,35 @@ final class TestDirectories: @unchecked Sendable {
     }
 }
 
+/// Values computed once per key and shared by every test of the process that asks (a scenario's run, a
+/// capture's tshark analysis): the first caller computes, concurrent callers of the same key wait for it, later
+/// ones get the kept value, or the kept error. Callers must only read what a shared value names (its output
+/// directory above all).
+public final class OnceCache<Value>: @unchecked Sendable {
+    private final class Entry {
+        let lock = NSLock()
+        var result: Result<Value, any Error>?
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+
+    public init() {}
+
+    public func value(_ key: String, compute: () throws -> Value) throws -> Value {
+        lock.lock()
+        let entry = entries[key] ?? Entry()
+        entries[key] = entry
+        lock.unlock()
+        entry.lock.lock()
+        defer { entry.lock.unlock() }
+        if let result = entry.result { return try result.get() }
+        let result = Result { try compute() }
+        entry.result = result
+        return try result.get()
+    }
+}
+
 public struct ProcessResult {
     public var status: Int32
     public var stdout: String
@@ -129,8 +158,9 @@ public struct ToolError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// tshark with checksum validation on. Every call runs tshark and throws a `ToolError` when it is missing (CI
-/// installs it) or exits non-zero, so that a check never passes on tshark's own failure.
+/// tshark with checksum validation on. Every check runs tshark (`problems` and `expertErrors` share one run per
+/// unchanged file) and throws a `ToolError` when it is missing (CI installs it) or exits non-zero, so that a check
+/// never passes on tshark's own failure.
 public enum TShark {
     public static let checksumOptions = [
         "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
@@ -152,16 +182,62 @@ public enum TShark {
     /// Frames tshark flags as malformed or with a bad IP/TCP/UDP/ICMP/ICMPv6 checksum (empty when the file is clean),
     /// and the number of frames it read.
     public static func problems(in path: String, options: [String] = []) throws -> (frames: Int, problems: [String]) {
-        let all = try run(["-n", "-r", path] + checksumOptions + options + ["-T", "fields", "-e", "frame.number"])
-        let frames = all.stdout.split(separator: "\n").count
-        let bad = try run(["-n", "-r", path] + checksumOptions + options + [
-            "-Y", "_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0 || "
-                + "udp.checksum.status == 0 || icmp.checksum.status == 0 || icmpv6.checksum.status == 0",
-            "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info",
-        ])
-        var problems = bad.stdout.split(separator: "\n").map(String.init).filter { !isResplitRetransmission($0) }
-        problems += stderrLines(bad.stderr)
-        return (frames, problems)
+        let a = try analysis(of: path, options: options)
+        return (a.frames, a.problems)
+    }
+
+    /// What one tshark pass over a file says: its frames, the frames flagged malformed or with a bad checksum
+    /// (as `frame.number<TAB>Info` lines, then tshark's stderr lines), and the expert-info errors.
+    struct Analysis {
+        var frames: Int
+        var problems: [String]
+        var expertErrors: [String]
+    }
+
+    /// The fields `analysis` reads per frame; a frame is a problem when `_ws.malformed` is present or any checksum
+    /// status is 0 (bad), as the display filter `_ws.malformed || ip.checksum.status == 0 || …` selects.
+    static let analysisFields = ["frame.number", "_ws.malformed", "ip.checksum.status", "tcp.checksum.status",
+                                 "udp.checksum.status", "icmp.checksum.status", "icmpv6.checksum.status",
+                                 "_ws.col.Info"]
+
+    /// `problems` and `expertErrors` of a file in one tshark run (`-T fields` for every frame, then the
+    /// `-z expert,error` table), kept per path, options and file identity (inode, size, modification time): a
+    /// test asking both questions of a capture, or asking again, costs one run; a file written again is read
+    /// again. A failed run fails every check that shares it, so none passes on tshark's own failure.
+    static func analysis(of path: String, options: [String]) throws -> Analysis {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let identity = [path] + options + [
+            "\(attributes[.systemFileNumber] ?? "")", "\(attributes[.size] ?? "")",
+            "\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)",
+        ]
+        return try analyses.value(identity.joined(separator: "\u{0}")) {
+            try analyze(path, options: options)
+        }
+    }
+
+    static let analyses = OnceCache<Analysis>()
+
+    static func analyze(_ path: String, options: [String]) throws -> Analysis {
+        var args = ["-n", "-r", path] + checksumOptions + options + ["-T", "fields"]
+        for f in analysisFields { args += ["-e", f] }
+        let r = try run(args + ["-z", "expert,error"])
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        // Frame rows start with the frame number and a tab; the expert table follows them.
+        let rows = lines.prefix { $0.first?.isNumber == true && $0.contains("\t") }
+        var problems: [String] = []
+        for row in rows {
+            let cells = row.split(separator: "\t", omittingEmptySubsequences: false)
+            let malformed = cells.count > 1 && !cells[1].isEmpty
+            let badChecksum = cells.dropFirst(2).prefix(5).contains { $0.split(separator: ",").contains("0") }
+            if malformed || badChecksum {
+                let info = cells.dropFirst(analysisFields.count - 1).joined(separator: "\t")
+                let line = "\(cells[0])\t\(info)"
+                if !isResplitRetransmission(line) { problems.append(line) }
+            }
+        }
+        problems += stderrLines(r.stderr)
+        let expert = expertErrorLines(lines.dropFirst(rows.count).joined(separator: "\n"))
+        return Analysis(frames: rows.count, problems: problems, expertErrors: expert)
     }
 
     /// tshark 4.0's reassembly error for a retransmission that splits an already reassembled PDU at other
@@ -177,10 +253,14 @@ public enum TShark {
 
     /// Expert-info messages of severity error (tshark's own judgement of a frame).
     public static func expertErrors(in path: String, options: [String] = []) throws -> [String] {
-        let r = try run(["-n", "-r", path] + checksumOptions + options + ["-q", "-z", "expert,error"])
+        try analysis(of: path, options: options).expertErrors
+    }
+
+    /// The error lines of a `-z expert,error` table.
+    static func expertErrorLines(_ stdout: String) -> [String] {
         var lines: [String] = []
         var inErrors = false
-        for line in r.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in stdout.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("Errors (") { inErrors = true; continue }
             if inErrors, line.hasPrefix("Warns") || line.hasPrefix("Notes") || line.hasPrefix("Chats") { break }
             if inErrors, line.contains(where: { $0.isLetter }), !line.contains("Frequency"), !line.hasPrefix("="),
