@@ -215,6 +215,21 @@ import Testing
         #expect(try Self.load(noV6).flows[0].destination.address == IPv4Address(203, 0, 113, 22))
     }
 
+    /// Generated flows take the timers of any flow: Happy Eyeballs' 250 ms and `kill_after` run in the generator's
+    /// lanes (one per kind of timer; they were three, and the later kinds indexed past them).
+    @Test func generatedFlowsRunHappyEyeballsAndKillAfter() throws {
+        let text = Self.yaml(flows: "  []") + """
+
+        generators:
+          - {name: g, from: uploader, to: both.example.com:22, app: sftp, count: 4, over: 1s,
+             address_family: happy_eyeballs, kill_after: 90s}
+
+        """
+        let o = try Runner.run(scenario: Self.load(text), options: .init(writeFiles: false))
+        let outcomes = o.report.generators[0].outcomes.filter { $0.value > 0 }
+        #expect(outcomes.values.reduce(0, +) == 4, "\(outcomes)")
+    }
+
     @Test(arguments: [
         ("{name: f, from: uploader, to: \"[2001:db8::22]\", app: ping}",
          "flow 'f': IPv6 traffic is not modeled yet (ICMPv6 echo to 2001:db8::22)"),

@@ -118,5 +118,44 @@ import Testing
         // The same plan, the same blocks.
         #expect(try TerraformPlanImporter.importPlan(Fixtures.path("terraform/synthetic/dualstack-amazon-ipv6_create.json")).yaml == i.yaml)
     }
-}
 
+    /// A VPC block longer than /64 (a typo) and a subnet's block from `cidrsubnet` of it, known only after apply:
+    /// the subnet's block is left out with a warning (no /64 fits), not a trap.
+    @Test func aSubnetBlockOfAVPCBlockLongerThan64IsLeftOut() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("terraform/synthetic/dualstack-amazon-ipv6_create.json")))
+        var plan = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        func known96(_ values: inout [String: Any]) {
+            values["ipv6_cidr_block"] = "2001:db8::/96"
+            values["assign_generated_ipv6_cidr_block"] = false
+        }
+        var changes = try #require(plan["resource_changes"] as? [[String: Any]])
+        for k in changes.indices where changes[k]["address"] as? String == "aws_vpc.main" {
+            var change = try #require(changes[k]["change"] as? [String: Any])
+            var after = try #require(change["after"] as? [String: Any])
+            known96(&after)
+            change["after"] = after
+            var unknown = change["after_unknown"] as? [String: Any] ?? [:]
+            unknown["ipv6_cidr_block"] = nil
+            change["after_unknown"] = unknown
+            changes[k]["change"] = change
+        }
+        plan["resource_changes"] = changes
+        if var planned = plan["planned_values"] as? [String: Any], var root = planned["root_module"] as? [String: Any],
+           var resources = root["resources"] as? [[String: Any]] {
+            for k in resources.indices where resources[k]["address"] as? String == "aws_vpc.main" {
+                var values = resources[k]["values"] as? [String: Any] ?? [:]
+                known96(&values)
+                resources[k]["values"] = values
+            }
+            root["resources"] = resources
+            planned["root_module"] = root
+            plan["planned_values"] = planned
+        }
+        let dir = makeTempDirectory("vpcsim-tf6-96")
+        try JSONSerialization.data(withJSONObject: plan).write(to: URL(fileURLWithPath: dir + "/plan.json"))
+        let i = try TerraformPlanImporter.importPlan(dir + "/plan.json")
+        let subnetWarnings = i.warnings.filter { $0.kind == .ipv6 && $0.id.hasPrefix("aws_subnet.") }
+        #expect(subnetWarnings.count == 3, "\(i.warnings)")
+        #expect(!i.invented.contains { $0.what.hasPrefix("aws_subnet.") && $0.what.hasSuffix(".ipv6_cidr_block") })
+    }
+}

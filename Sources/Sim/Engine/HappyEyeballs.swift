@@ -34,14 +34,24 @@ extension Simulation {
         app.observer = flow
         let conn = TCPConnection(env: host, app: app, local: (host.address, port), remote: (v4, spec.destination.port),
                                  flow: flow.index, isClient: true, stack: stack, nagle: spec.client.nagle, rng: &rng)
-        conn.traces = flow.index < scenario.flows.count
-        conn.pmtuExpires = scenario.assumptions.pmtuExpires
-        conn.pathRate = pathRate(spec)
+        configureClient(conn, flow: flow.index, spec: spec)
         connectionCreated?(conn)
         host.connections[.init(conn)] = conn
         flow.racing = conn
         flow.result.attempts.append("IPv4 \(v4) port \(spec.destination.port) tried at \(at): \(why) (Happy Eyeballs, RFC 8305)")
         conn.connect()
+    }
+}
+
+extension Simulation {
+    /// What a flow's client connection takes from the scenario and the flow: the same for its first connection and
+    /// a Happy Eyeballs fallback.
+    func configureClient(_ conn: TCPConnection, flow: Int, spec: FlowSpec) {
+        conn.traces = flow < scenario.flows.count
+        conn.pmtuExpires = scenario.assumptions.pmtuExpires
+        conn.mtuProbing = scenario.assumptions.tcpMTUProbing
+        if let k = spec.keepalive { conn.keepalive = TCPKeepalive(time: k) }
+        conn.pathRate = pathRate(spec)
     }
 }
 
@@ -79,10 +89,12 @@ extension ActiveFlow {
             guard let fallback = racing else { return false }
             racing = nil
             conn = fallback
+            result.clientPort = fallback.local.port
             return true
         }
         racing = nil
         conn = other
+        result.clientPort = other.local.port
         let at = formatDuration(host { $0.now } - start)
         result.attempts.append("\(c.remote.address.isIPv6Token ? "IPv6" : "IPv4") attempt failed at \(at) "
                                + "(\(reason)); the other goes on")

@@ -84,7 +84,7 @@ final class ActiveFlow: ConversationObserver, ScheduledTarget {
     var happyEyeballsTimer: Scheduler.Handle?
 
     /// Timer tags.
-    enum Timer: Int { case ready, connect, lambda, banner, serverAlive, kill, happyEyeballs }
+    enum Timer: Int, CaseIterable { case ready, connect, lambda, banner, serverAlive, kill, happyEyeballs }
 
     /// Cancels the client program's and the Lambda's timers (the flow has its outcome).
     func cancelTimers(_ scheduler: Scheduler) {
@@ -625,7 +625,8 @@ public final class Simulation {
             }
         }
         for (g, gen) in scenario.generators.enumerated() {
-            timerLanes.append((0..<3).map { _ in scheduler.makeLane() })
+            // A lane per kind of timer (`timer(_:_:at:)` indexes them by kind).
+            timerLanes.append(ActiveFlow.Timer.allCases.map { _ in scheduler.makeLane() })
             generatorStarts.append(gen.startTimes(seed: scenario.seed, index: g))
             generatorStarters.append(GeneratorStarter(sim: self, generator: g))
             scheduleGenerated(g, 0)
@@ -760,11 +761,7 @@ public final class Simulation {
         let conn = TCPConnection(env: host, app: app, local: (host.localAddress(toward: remote), port),
                                  remote: (remote, template.spec.destination.port), flow: i, isClient: true,
                                  stack: stack, nagle: template.spec.client.nagle, rng: &rng)
-        conn.traces = i < scenario.flows.count
-        conn.pmtuExpires = scenario.assumptions.pmtuExpires
-        conn.mtuProbing = scenario.assumptions.tcpMTUProbing
-        if let k = template.spec.keepalive { conn.keepalive = TCPKeepalive(time: k) }
-        conn.pathRate = pathRate(template.spec)
+        configureClient(conn, flow: i, spec: template.spec)
         flow.conn = conn
         connectionCreated?(conn)
         host.connections[.init(conn)] = conn
@@ -912,7 +909,6 @@ public final class Simulation {
             conn.traces = p.flow < scenario.flows.count
             conn.pmtuExpires = scenario.assumptions.pmtuExpires
             conn.mtuProbing = scenario.assumptions.tcpMTUProbing
-        conn.mtuProbing = scenario.assumptions.tcpMTUProbing
             conn.pathRate = withSpec(of: p.flow) { pathRate($0) } ?? 0
             if let k = withSpec(of: p.flow, { $0.serverKeepalive }) ?? nil { conn.keepalive = TCPKeepalive(time: k) }
             connectionCreated?(conn)

@@ -43,6 +43,8 @@ extension TerraformConverter {
 
     /// The lowest /64 of `parent` that no subnet of the plan has (known, or invented before this one).
     mutating func inventSubnetIPv6Block(_ r: Int, in parent: IPv6CIDR) -> String? {
+        // A VPC block longer than /64 (a typo: AWS takes /44–/60) holds no /64; the caller leaves the subnet's out.
+        guard parent.prefixLength <= 64 else { return nil }
         if usedSubnetIPv6.isEmpty {
             usedSubnetIPv6 = Set(indices("aws_subnet").compactMap { w.string($0, "ipv6_cidr_block").flatMap { try? IPv6CIDR(parsing: $0) } })
             usedSubnetIPv6.insert(IPv6CIDR.anyIPv6)  // not empty from now on
