@@ -104,16 +104,31 @@ import Testing
 
     /// IPv6 routers never fragment and answer with Packet Too Big, which the model does not generate yet: an
     /// IPv6 upload through a 1400-byte link ends `not-modeled`, naming the link, with no drop and no fix.
-    @Test func anIPv6PacketTooBigForALinkEndsTheFlowNotModeled() throws {
+    /// The check counts an IPv6 packet's 40-byte header: a 1500-byte packet does not fit a 1480-byte link, though
+    /// its IPv4-sized length inside the engine (1480) would.
+    @Test(arguments: [1400, 1480])
+    func anIPv6PacketTooBigForALinkEndsTheFlowNotModeled(mtu: Int) throws {
         let text = DualStackScenarioTests.yaml(flows: "  - {name: f, from: v6box, to: both.example.com:22, app: sftp, size: 100KB}")
             .replacingOccurrences(of: "{name: both.example.com, ip: 203.0.113.22,",
-                                  with: "{name: both.example.com, ip: 203.0.113.22, path_mtu: 1400,")
+                                  with: "{name: both.example.com, ip: 203.0.113.22, path_mtu: \(mtu),")
         let o = try NotModeledTests.run(text)
         let f = o.report.flows[0]
         #expect(f.outcome == "not-modeled", "\(f.message)")
-        #expect(f.message == "an IPv6 packet of 1500 bytes meets link in front of both.example.com (MTU 1400): ICMPv6 "
+        #expect(f.message == "an IPv6 packet of 1500 bytes meets link in front of both.example.com (MTU \(mtu)): ICMPv6 "
                 + "Packet Too Big is not modeled yet")
         #expect(f.fix == nil)
+    }
+
+    /// The internet's 1500 bytes hold through an egress-only gateway too (`igw_mtu`): jumbo IPv6 packets between an
+    /// instance and a host of MTU 9001 stop there, not-modeled (no Packet Too Big yet), naming the gateway.
+    @Test func anIPv6PacketBiggerThanTheInternetsMTUStopsAtTheEgressOnlyGateway() throws {
+        let text = DualStackScenarioTests.yaml(flows: "  - {name: f, from: v6box, to: both.example.com:22, app: sftp, size: 100KB}")
+            .replacingOccurrences(of: "{name: both.example.com, ip: 203.0.113.22,",
+                                  with: "{name: both.example.com, ip: 203.0.113.22, mtu: 9001,")
+        let f = try NotModeledTests.run(text).report.flows[0]
+        #expect(f.outcome == "not-modeled", "\(f.message)")
+        #expect(f.message.hasPrefix("an IPv6 packet of ") && f.message.contains(" bytes meets eigw-0123456789abcdef0 (MTU 1500)"),
+                "\(f.message)")
     }
 
     /// An IPv6-only host connects in to an instance's IPv6 address through the internet gateway (untranslated:

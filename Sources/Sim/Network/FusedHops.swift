@@ -53,7 +53,7 @@ extension VPCNetwork {
     @inline(never)
     func fusedInternetGateway(_ g: Int, toInternet: Bool, _ p: inout SimPacket, after delay: Int64) -> (PathNode, Int64)? {
         let delay = max(delay, 0)
-        guard Int(p.ip.totalLength) <= assumptions.igwMTU else { return nil }  // too big: the gateway's own event
+        guard p.wireLength <= assumptions.igwMTU else { return nil }  // too big: the gateway's own event
         if toInternet {
             // As igwToInternet, for a packet to a modeled host.
             guard internetGateways.attached[g], let pub = internetGateways.publicAddress(of: p.ip.source),

@@ -25,6 +25,11 @@ extension VPCNetwork {
     /// At egress-only internet gateway `e`, toward the internet: the connection tracked (or its idle time reset),
     /// then to the outside host with the destination address.
     func eigwToInternet(_ e: Int, _ p: inout SimPacket) {
+        // The internet's 1500 bytes hold for IPv6 through an egress-only gateway as through an internet gateway
+        // (EC2-UG network_mtu; `igw_mtu`).
+        if p.wireLength > assumptions.igwMTU, ipv6TooBig(&p, at: model.egressOnlyInternetGateways[e].id, mtu: assumptions.igwMTU) {
+            return
+        }
         egressOnlyGateways.leaving(e, p.key, now: scheduler.now)
         guard let h = hostByAddress[p.ip.destination] else {
             drop(p, Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
@@ -57,6 +62,9 @@ extension VPCNetwork {
     /// gateway (VPC-UG egress-only-internet-gateway: it "prevents the internet from initiating an IPv6
     /// connection with your instances").
     func eigwFromInternet(_ e: Int, _ p: inout SimPacket) {
+        if p.wireLength > assumptions.igwMTU, ipv6TooBig(&p, at: model.egressOnlyInternetGateways[e].id, mtu: assumptions.igwMTU) {
+            return
+        }
         let key = p.key
         guard egressOnlyGateways.admits(e, key, now: scheduler.now) else {
             let src = p.ip.source

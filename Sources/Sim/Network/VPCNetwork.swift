@@ -216,7 +216,7 @@ public final class VPCNetwork {
         let p = slots.packet(slot)
         p.initialize(to: packet)
         p.pointee.id = id
-        if hostPathMTU[host] > 0, Int(p.pointee.ip.totalLength) > hostPathMTU[host] {
+        if hostPathMTU[host] > 0, p.pointee.wireLength > hostPathMTU[host] {
             if p.pointee.ip.source.isIPv6Token {
                 _ = ipv6TooBig(&p.pointee, at: "link in front of \(model.outsideHosts[host].id)", mtu: hostPathMTU[host])
             } else if p.pointee.ip.dontFragment { tooBigLeaving(host, &p.pointee) } else { fragmentLeaving(host, &p.pointee) }
@@ -640,7 +640,7 @@ public final class VPCNetwork {
         case .internetGateway(let g, let toInternet):
             if toInternet { igwToInternet(g, &p) } else { igwFromInternet(g, &p) }
         case .outsideHost(let h):
-            if hostPathMTU[h] > 0, Int(p.ip.totalLength) > hostPathMTU[h], tooBigForPath(h, &p) { return }
+            if hostPathMTU[h] > 0, p.wireLength > hostPathMTU[h], tooBigForPath(h, &p) { return }
             if p.ip.isFragment {
                 hostReceivesFragment(h, &p)
                 return
@@ -849,7 +849,7 @@ public final class VPCNetwork {
     // MARK: Internet gateways
 
     private func igwToInternet(_ g: Int, _ p: inout SimPacket) {
-        if Int(p.ip.totalLength) > assumptions.igwMTU, igwTooBigLeaving(g, &p) { return }
+        if p.wireLength > assumptions.igwMTU, igwTooBigLeaving(g, &p) { return }
         let privateSource = p.ip.source
         guard internetGateways.attached[g], let pub = internetGateways.publicAddress(of: p.ip.source) else {
             // Checked in transit already; kept for a model whose IGW is not attached.
@@ -888,7 +888,7 @@ public final class VPCNetwork {
     }
 
     private func igwFromInternet(_ g: Int, _ p: inout SimPacket) {
-        if Int(p.ip.totalLength) > assumptions.igwMTU, igwTooBigArriving(g, &p) { return }
+        if p.wireLength > assumptions.igwMTU, igwTooBigArriving(g, &p) { return }
         let arrivedIP = p.ip
         guard let eni = internetGateways.publicToENI[p.ip.destination] else {
             let step = internetGateways.step(g, action: .dropped, rule: "no ENI has public IP \(p.ip.destination)")
