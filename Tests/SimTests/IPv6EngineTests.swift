@@ -150,3 +150,23 @@ import Testing
         #expect(o.text.contains("first: tcp [2600:1f18:abc:de00::10]:22 → [2001:db8::23]:"), "\(o.text)")
     }
 }
+
+/// `vpcsim diff` names IPv6 rule changes as it names IPv4 ones: NACL entries, security-group rules and routes.
+@Suite struct IPv6RuleDiffTests {
+    @Test func ipv6EntriesRulesAndRoutesAreInTheRuleChanges() throws {
+        let before = try DualStackScenarioTests.load(DualStackScenarioTests.yaml())
+        let text = DualStackScenarioTests.yaml()
+            .replacingOccurrences(of: "{rule: 101, protocol: tcp, ports: 22, cidr: \"::/0\", action: allow}",
+                                  with: "{rule: 101, protocol: tcp, ports: 22, cidr: 0.0.0.0/0, action: allow}")
+            .replacingOccurrences(of: "{protocol: tcp, ports: 22, cidr: \"::/0\"}, ", with: "")
+            .replacingOccurrences(of: "{destination: \"::/0\", target: main-eigw}", with: "{destination: \"2001:db8::/32\", target: main-eigw}")
+        let after = try DualStackScenarioTests.load(text)
+        let changes = NetworkDiff.ruleChanges(before.model, after.model).map(\.text)
+        #expect(changes.contains { $0.hasSuffix("inbound: − #101 ALLOW tcp 22 ::/0 (removed)") }, "\(changes)")
+        #expect(changes.contains { $0.hasSuffix("ingress: − ALLOW tcp 22 ::/0 (removed)") }, "\(changes)")
+        #expect(changes.contains { $0.hasSuffix(": − ::/0 → eigw-0123456789abcdef0 (removed)") }, "\(changes)")
+        #expect(changes.contains { $0.hasSuffix(": + 2001:db8::/32 → eigw-0123456789abcdef0 (added)") }, "\(changes)")
+        #expect(changes.contains { $0.hasSuffix("inbound: + #101 ALLOW tcp 22 0.0.0.0/0 (added)") }, "\(changes)")
+        #expect(changes.count == 5, "\(changes)")
+    }
+}

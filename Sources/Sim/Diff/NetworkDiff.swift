@@ -159,6 +159,10 @@ public struct NetworkDiff: Sendable {
             let label = name(id, (y ?? x)?.name)
             compare(id, label + " inbound", x?.inbound.map(naclRule) ?? [], y?.inbound.map(naclRule) ?? [])
             compare(id, label + " outbound", x?.outbound.map(naclRule) ?? [], y?.outbound.map(naclRule) ?? [])
+            compare(id, label + " inbound", x?.inboundIPv6.map(NACLEvaluator.describe6) ?? [],
+                    y?.inboundIPv6.map(NACLEvaluator.describe6) ?? [])
+            compare(id, label + " outbound", x?.outboundIPv6.map(NACLEvaluator.describe6) ?? [],
+                    y?.outboundIPv6.map(NACLEvaluator.describe6) ?? [])
         }
         ids = b.securityGroups.map(\.id)
         for g in a.securityGroups where !ids.contains(g.id) { ids.append(g.id) }
@@ -167,12 +171,18 @@ public struct NetworkDiff: Sendable {
             let label = name(id, (y ?? x)?.name)
             compare(id, label + " ingress", x?.ingress.map { sgRule($0, b) } ?? [], y?.ingress.map { sgRule($0, a) } ?? [])
             compare(id, label + " egress", x?.egress.map { sgRule($0, b) } ?? [], y?.egress.map { sgRule($0, a) } ?? [])
+            compare(id, label + " ingress", x?.ingressIPv6.map(SecurityGroupEvaluator.describe6) ?? [],
+                    y?.ingressIPv6.map(SecurityGroupEvaluator.describe6) ?? [])
+            compare(id, label + " egress", x?.egressIPv6.map(SecurityGroupEvaluator.describe6) ?? [],
+                    y?.egressIPv6.map(SecurityGroupEvaluator.describe6) ?? [])
         }
         ids = b.routeTables.map(\.id)
         for t in a.routeTables where !ids.contains(t.id) { ids.append(t.id) }
         for id in ids {
             let x = b.routeTables.first { $0.id == id }, y = a.routeTables.first { $0.id == id }
             compare(id, name(id, (y ?? x)?.name), x?.routes.map { route($0, b) } ?? [], y?.routes.map { route($0, a) } ?? [])
+            compare(id, name(id, (y ?? x)?.name), x?.ipv6Routes.map { "\($0.destination) → \($0.target.id(b))" } ?? [],
+                    y?.ipv6Routes.map { "\($0.destination) → \($0.target.id(a))" } ?? [])
         }
         return out
     }
