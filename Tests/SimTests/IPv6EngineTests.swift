@@ -60,6 +60,11 @@ import Testing
         #expect(SecurityGroupEvaluator.evaluate(m, groups: [pl], .outbound, Self.tcp(Self.web6, inList, 443)).allowed)
         #expect(!SecurityGroupEvaluator.evaluate(m, groups: [pl], .outbound, Self.tcp(Self.web6, Self.host6, 443)).allowed)
         #expect(!SecurityGroupEvaluator.evaluate(m, groups: [pl], .outbound, Self.tcp(Self.web4, Self.host4, 443)).allowed)
+        // A reference to app-sg matches its members' addresses of either family, and no other address.
+        let reference = SecurityGroupRule(proto: .number(.tcp), ports: PortRange(22, 22), peer: .securityGroup(g), description: nil)
+        #expect(SecurityGroupEvaluator.matches(m, reference, Self.tcp(Self.web6, Self.host6, 22), peer: Self.web6))
+        #expect(SecurityGroupEvaluator.matches(m, reference, Self.tcp(Self.web4, Self.host4, 22), peer: Self.web4))
+        #expect(!SecurityGroupEvaluator.matches(m, reference, Self.tcp(Self.host6, Self.web6, 22), peer: Self.host6))
     }
 
     /// public-rt: 0.0.0.0/0 and ::/0 to the internet gateway; private-rt: ::/0 to the egress-only one. An IPv6

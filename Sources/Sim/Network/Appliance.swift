@@ -18,6 +18,8 @@ final class Appliance {
     private let instanceOf: [Int32]
     /// Per ENI of an instance: its source/destination check.
     private let checks: [Bool]
+    /// Per ENI: its IPv6 address's token (`IPv6Token`), interned here, with the network, not per forwarded packet.
+    private let ipv6Tokens: [IPv4Address?]
     /// Per instance: its ENIs' subnets' CIDR blocks and the ENIs, by device index, from `legStart[k]` to
     /// `legStart[k + 1]` (plain arrays: read for every forwarded packet).
     private let legStart: [Int32]
@@ -32,6 +34,7 @@ final class Appliance {
     init(_ model: VPCModel, egress: Assumptions.ApplianceEgress = .connected) {
         self.model = model
         egressMode = egress
+        ipv6Tokens = model.enis.map { $0.ipv6Address.map(IPv6Token.intern) }
         var owner = [Int32](repeating: -1, count: model.enis.count)
         var check = [Bool](repeating: true, count: model.enis.count)
         var start: [Int32] = [], cidrs: [IPv4CIDR] = [], enis: [Int32] = []
@@ -77,7 +80,7 @@ final class Appliance {
     /// lets it out): on, the interface sends only what it is the source of.
     func checkEgress(_ eni: Int, source: IPv4Address) -> Verdict? {
         guard checks[eni], source != model.enis[eni].privateIP,
-              !source.isIPv6Token || model.enis[eni].ipv6Address.map(IPv6Token.intern) != source else { return nil }
+              !source.isIPv6Token || ipv6Tokens[eni] != source else { return nil }
         return Self.drop(.sourceDestCheckEgress)
     }
 

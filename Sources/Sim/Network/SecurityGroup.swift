@@ -436,7 +436,9 @@ public enum SecurityGroupEvaluator {
         case .prefixList(_, let cidrs): return !peer.isIPv6Token && cidrs.contains { $0.contains(peer) }
         case .securityGroup(let g):
             if peer.isIPv6Token {
-                return model.enis.contains { $0.ipv6Address.map(IPv6Token.intern) == peer && $0.securityGroups.contains(g) }
+                // The peer's address, looked up once (interning each ENI's took the token table's lock per ENI).
+                guard let address = peer.ipv6 else { return false }
+                return model.enis.contains { $0.ipv6Address == address && $0.securityGroups.contains(g) }
             }
             return model.enis.contains { $0.privateIP == peer && $0.securityGroups.contains(g) }
         }
