@@ -226,7 +226,7 @@ public final class TCPConnection: ScheduledTarget {
 
     /// Payload bytes per segment: the smaller MSS less the 12 bytes of the timestamp option.
     var segmentSize: Int {
-        min(Int(peerMSS), Int(ownMSS), Int(pmtuMSS), Int(blackHoleMSS)) - (useTimestamps ? 12 : 0)
+        min(Int(peerMSS), Int(ownMSS), Int(pmtuMSS), Int(blackHoleMSS)) - Int(optionBytes)
     }
 
     // MARK: Opening

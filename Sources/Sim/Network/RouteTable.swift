@@ -128,6 +128,23 @@ struct CompiledRoutes {
     let routes6: [Route6]
     let start6: [Int32]
 
+    /// A route target as the lookup reads it: its kind, and the component it leads to (-1 for none).
+    static func compiled(_ target: Sim.Route.Target) -> (Route.Kind, Int) {
+        switch target {
+        case .local: (.local, -1)
+        case .natGateway(let n): (.natGateway, n)
+        case .internetGateway(let g): (.internetGateway, g)
+        case .networkInterface(let e): (.networkInterface, e)
+        case .peering: (.peering, -1)
+        case .peeringConnection(let k): (.peeringConnection, k)
+        case .notModeled: (.notModeled, -1)
+        case .blackhole: (.blackhole, -1)
+        case .transitGateway(let g): (.transitGateway, g)
+        case .vpcEndpoint(let e): (.vpcEndpoint, e)
+        case .vpnGateway(let g): (.vpnGateway, g)
+        }
+    }
+
     /// The tables' own routes and the routes propagated into them (`VPCModel.propagatedRoutes`): a propagated
     /// route of the same prefix as one of the table's own is left out, and the others take their place by prefix
     /// length after the table's own of the same length (VPC-UG route-tables-priority: "If the destination of a
@@ -143,19 +160,7 @@ struct CompiledRoutes {
                     routes.append(Route(cidr: p.cidr, index: -1, kind: .vpnGateway, target: Int32(p.vpnGateway)))
                     propagated.removeFirst()
                 }
-                let (kind, target): (Route.Kind, Int) = switch t.routes[index].target {
-                case .local: (.local, -1)
-                case .natGateway(let n): (.natGateway, n)
-                case .internetGateway(let g): (.internetGateway, g)
-                case .networkInterface(let e): (.networkInterface, e)
-                case .peering: (.peering, -1)
-                case .peeringConnection(let k): (.peeringConnection, k)
-                case .notModeled: (.notModeled, -1)
-                case .blackhole: (.blackhole, -1)
-                case .transitGateway(let g): (.transitGateway, g)
-                case .vpcEndpoint(let e): (.vpcEndpoint, e)
-                case .vpnGateway(let g): (.vpnGateway, g)
-                }
+                let (kind, target) = Self.compiled(t.routes[index].target)
                 routes.append(Route(cidr: cidr, index: Int32(index), kind: kind, target: Int32(target)))
             }
             for p in propagated {
@@ -176,17 +181,7 @@ struct CompiledRoutes {
             for i in order {
                 let (kind, target): (Route.Kind, Int) = switch t.ipv6Routes[i].target {
                 case .egressOnlyInternetGateway(let g): (.egressOnlyInternetGateway, g)
-                case .common(.local): (.local, -1)
-                case .common(.natGateway(let n)): (.natGateway, n)
-                case .common(.internetGateway(let g)): (.internetGateway, g)
-                case .common(.networkInterface(let e)): (.networkInterface, e)
-                case .common(.peering): (.peering, -1)
-                case .common(.peeringConnection(let k)): (.peeringConnection, k)
-                case .common(.notModeled): (.notModeled, -1)
-                case .common(.blackhole): (.blackhole, -1)
-                case .common(.transitGateway(let g)): (.transitGateway, g)
-                case .common(.vpcEndpoint(let e)): (.vpcEndpoint, e)
-                case .common(.vpnGateway(let g)): (.vpnGateway, g)
+                case .common(let common): Self.compiled(common)
                 }
                 routes6.append(Route6(cidr: t.ipv6Routes[i].destination,
                                       route: Route(cidr: IPv4CIDR(containing: .any, prefixLength: 0), index: Int32(i),
