@@ -122,11 +122,17 @@ import Testing
         func ipv6(_ id: String) throws -> IPv6Address? {
             m.enis[try #require(m.instances.first { $0.id == id }).eni].ipv6Address
         }
-        // The primary (IsPrimaryIpv6) of two; the second and the other interface's are warned about.
+        // The primary (IsPrimaryIpv6) of two; the second is warned about.
         #expect(try ipv6("i-0d5a00000000000b1") == IPv6Address(Self.p6 + "00:9c1e:4a2b:7d3f:1a05"))
         #expect(imported.warnings.contains { $0.id == "eni-0d5a00000000000b1" && $0.kind == .notModelled
                                              && $0.message.contains("1a06") })
-        #expect(imported.warnings.contains { $0.id == "eni-0d5a00000000000b6" && $0.kind == .ipv6 && $0.message.contains("1a07") })
+        // The other interface (device 1) keeps its own, as its `network_interfaces:` entry's ipv6_address.
+        let b1 = try #require(m.instances.first { $0.id == "i-0d5a00000000000b1" })
+        #expect(b1.secondaryENIs.map { m.enis[$0].id } == ["eni-0d5a00000000000b6"])
+        #expect(b1.secondaryENIs.map { m.enis[$0].ipv6Address } == [IPv6Address(Self.p6 + "00:9c1e:4a2b:7d3f:1a07")])
+        #expect(imported.yaml.contains("{id: eni-0d5a00000000000b6, subnet: subnet-0d5a000000000a001, private_ip: 10.1.0.25, "
+                                       + "ipv6_address: \"2600:1f14:fab:1200:9c1e:4a2b:7d3f:1a07\""), "\(imported.yaml)")
+        #expect(!imported.warnings.contains { $0.id == "eni-0d5a00000000000b6" }, "\(imported.warnings)")
         // None in a subnet that does not assign them; none (written so) though the public subnet assigns them.
         #expect(try ipv6("i-0d5a00000000000b2") == nil)
         #expect(try ipv6("i-0d5a00000000000b4") == nil)

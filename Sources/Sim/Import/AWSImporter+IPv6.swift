@@ -195,30 +195,38 @@ extension AWSConverter {
 
     /// An instance's `ipv6_address`: its primary ENI's IPv6 address (Ipv6Addresses of describe-instances' entry
     /// for it or of describe-network-interfaces, the one with IsPrimaryIpv6 first; else describe-instances'
-    /// Ipv6Address). The model gives an ENI one IPv6 address: the others are warned about. An instance without one
-    /// in a subnet that assigns them on creation gets `none` (it was launched before the subnet did, or asked for
-    /// none); one whose address the loader would refuse gets `auto`.
+    /// Ipv6Address), as `interfaceIPv6` keeps it.
     mutating func instanceIPv6(_ j: [String: Any], primary: [String: Any]?, instance id: String, subnet: String) -> String? {
         let eniID = primary?.awsStr("NetworkInterfaceId")
         var entries = primary?.awsObjs("Ipv6Addresses") ?? []
         if entries.isEmpty, let eniID {
             entries = dump["NetworkInterfaces"].first { $0.json.awsStr("NetworkInterfaceId") == eniID }?.json.awsObjs("Ipv6Addresses") ?? []
         }
+        return interfaceIPv6(entries, fallback: j.awsStr("Ipv6Address"), about: id, eni: eniID ?? id,
+                             owner: "instance \(id)", subnet: subnet)
+    }
+
+    /// An ENI's `ipv6_address` from its Ipv6Addresses `entries` (the one with IsPrimaryIpv6 first; `fallback` when
+    /// there are none). The model gives an ENI one IPv6 address: the others are warned about (on `eni`). An ENI
+    /// without one in a subnet that assigns them on creation gets `none` (it was made before the subnet did, or
+    /// asked for none; warned about on `about`); one whose address the loader would refuse gets `auto`.
+    mutating func interfaceIPv6(_ entries: [[String: Any]], fallback: String?, about: String, eni: String, owner: String,
+                                subnet: String) -> String? {
         var texts = entries.filter { $0.awsBool("IsPrimaryIpv6") == true }.compactMap { $0.awsStr("Ipv6Address") }
         texts += entries.filter { $0.awsBool("IsPrimaryIpv6") != true }.compactMap { $0.awsStr("Ipv6Address") }
-        if texts.isEmpty, let a = j.awsStr("Ipv6Address") { texts = [a] }
+        if texts.isEmpty, let a = fallback { texts = [a] }
         let s = plan.subnets[subnetIndex[subnet]!]
         guard let first = texts.first else {
             guard s.assignIPv6, !s.ipv6Only, !addressesAssignedAtApply else { return nil }
-            warn(.approximated, id, "no IPv6 address, though \(subnet) assigns them on creation; imported with "
+            warn(.approximated, about, "no IPv6 address, though \(subnet) assigns them on creation; imported with "
                  + "`ipv6_address: none`")
             return "none"
         }
         if texts.count > 1 {
-            warn(.notModelled, eniID ?? id, "IPv6 addresses \(texts.dropFirst().joined(separator: ", ")) of \(id) left out (the "
+            warn(.notModelled, eni, "IPv6 addresses \(texts.dropFirst().joined(separator: ", ")) of \(about) left out (the "
                  + "model gives an ENI one IPv6 address; \(first) is kept)")
         }
-        if let a = claimIPv6(first, subnet: subnet, owner: "instance \(id)") { return a.description }
+        if let a = claimIPv6(first, subnet: subnet, owner: owner) { return a.description }
         return s.ipv6 == nil ? nil : "auto"
     }
 

@@ -64,14 +64,11 @@ extension AWSConverter {
                 warn(.notModelled, eni, "secondary private IPs "
                      + secondaries.compactMap { $0.awsStr("PrivateIpAddress") }.joined(separator: ", ") + " of \(id) are not modelled")
             }
-            let v6 = n.awsObjs("Ipv6Addresses").compactMap { $0.awsStr("Ipv6Address") }
-            if !v6.isEmpty {
-                warn(.ipv6, eni, "IPv6 address\(v6.count == 1 ? "" : "es") \(v6.joined(separator: ", ")) of network interface "
-                     + "#\(device) of \(id) left out (an instance's other interfaces take no ipv6_address)")
-            }
+            // Its IPv6 address, as an instance's primary interface keeps one.
+            let ipv6 = interfaceIPv6(n.awsObjs("Ipv6Addresses"), fallback: nil, about: eni, eni: eni, owner: owner, subnet: s)
             coveredENIs.insert(eni)
             out.append(ImportPlan.Interface(id: eni, subnet: s, privateIP: privateIP, publicIP: publicIP, groups: groups,
-                                            sourceDestCheck: n.awsBool("SourceDestCheck") ?? true))
+                                            sourceDestCheck: n.awsBool("SourceDestCheck") ?? true, ipv6: ipv6))
         }
         return out
     }

@@ -109,6 +109,8 @@ struct ImportPlan {
     struct Interface {
         var id: String; var subnet: String; var privateIP: IPv4Address?; var publicIP: IPv4Address?; var groups: [String]
         var sourceDestCheck: Bool
+        /// Its `ipv6_address` (an address, `auto` or `none`), as an instance's.
+        var ipv6: String? = nil
     }
     struct Lambda {
         var name: String; var subnets: [String]; var groups: [String]; var timeout: Int?; var privateIPs: [(subnet: String, ip: IPv4Address)]

@@ -254,6 +254,7 @@ enum ScenarioYAMLWriter {
                 var n = "{id: \(e.id), subnet: \(e.subnet)"
                 if let ip = e.privateIP { n += ", private_ip: \(ip)" }
                 if let ip = e.publicIP { n += ", public_ip: \(ip)" }
+                if let a = e.ipv6 { n += ", ipv6_address: \(quote(a))" }
                 if !e.sourceDestCheck { n += ", source_dest_check: false" }
                 return n + ", security_groups: [\(e.groups.joined(separator: ", "))]}"
             }.joined(separator: ",\n       ")

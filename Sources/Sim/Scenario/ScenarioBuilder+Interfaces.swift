@@ -229,12 +229,13 @@ extension ScenarioBuilder {
     /// VPC and AZ as the primary's (EC2-UG using-eni: "You can attach a network interface in one subnet to an
     /// instance in another subnet in the same VPC; however, both the network interface and the instance must
     /// reside in the same Availability Zone"), with its own address, security groups and source/destination
-    /// check. How many interfaces an instance takes depends on its type, which the model does not have: no limit
-    /// is enforced. Returns the ENI and its check.
+    /// check, and its `ipv6_address` as an instance's (`readInstanceIPv6`: an address in its subnet's /64, `auto`,
+    /// `none`, or one allocated when the subnet assigns them). How many interfaces an instance takes depends on its
+    /// type, which the model does not have: no limit is enforced. Returns the ENI and its check.
     private mutating func readSecondaryENI(_ item: Node, of instanceID: String, index: Int, primarySubnet: Int,
                                            device: Int) throws -> (Int, Bool) {
         var f = try r.fields(item, what: "network interface", key: "network_interfaces", allowed: [
-            "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "source_dest_check",
+            "id", "name", "subnet", "private_ip", "public_ip", "security_groups", "source_dest_check", "ipv6_address",
         ])
         var eniID = ScenarioValues.eniID(hashing: "\(instanceID)|\(device)")
         if let n = f["id"] {
@@ -270,6 +271,7 @@ extension ScenarioBuilder {
         model.enis.append(ENI(id: eniID, name: name, subnet: subnet, privateIP: privateIP ?? .any, publicIP: publicIP,
                               securityGroups: groups, owner: .instance(index), mac: ScenarioValues.mac(hashing: eniID)))
         if privateIP == nil { pendingAllocations.append((e, owner, item)) }
+        try readInstanceIPv6(f, eni: e, owner: owner)
         return (e, check)
     }
 
