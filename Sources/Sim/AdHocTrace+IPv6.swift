@@ -5,16 +5,41 @@ extension AdHocTrace {
     /// host's or an ENI's of the scenario), or naming a host with an IPv6 address only or an instance in an
     /// IPv6-only subnet, or from a source without IPv4. nil: the trace runs over IPv4. A trace over IPv6 whose
     /// source has no IPv6 address, or to an IPv6 address the scenario does not have, is refused.
-    static func ipv6Destination(_ m: VPCModel, source: FlowSource, to host: String) throws -> IPv4Address? {
+    ///
+    /// `family` (`--address-family`) picks the family for a destination named by its host or instance: `ipv6` its
+    /// IPv6 address, `ipv4` its IPv4 one; refused in one line when that end (or the source) has no such address.
+    /// `interface`: the instance's ENI the trace is sent from (`secondaryInterface`), nil for its primary.
+    static func ipv6Destination(_ m: VPCModel, source: FlowSource, to host: String,
+                                family: ClientProfile.AddressFamily? = nil, interface: Int? = nil) throws -> IPv4Address? {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         var destination: IPv6Address?
         var name = bare
+        let sourceENI: Int? = if case .instance(let i) = source { interface ?? m.instances[i].eni } else { nil }
+        if family == .ipv4 {
+            try requireIPv4(m, source: source, sourceENI: sourceENI, to: host, bare: bare)
+            return nil
+        }
         if let a = IPv6Address(bare) {
             guard m.outsideHosts.contains(where: { $0.ipv6Address == a && $0.customerGateway == nil })
                     || m.enis.contains(where: { $0.ipv6Address == a }) else {
                 throw Problem(message: "--to \(a): no outside host or ENI in the scenario has this IPv6 address")
             }
             destination = a
+        } else if family == .ipv6 {
+            if IPv4Address(bare) != nil {
+                throw Problem(message: "--address-family ipv6, but --to \(bare) is an IPv4 address")
+            }
+            if let h = m.outsideHosts.first(where: { $0.name == host }) {
+                guard let a = h.ipv6Address else {
+                    throw Problem(message: "--address-family ipv6, but host \(h.id) has no IPv6 address (its ipv6)")
+                }
+                (destination, name) = (a, "host \(h.id)")
+            } else if let i = m.instances.first(where: { $0.id == host || $0.name == host }) {
+                guard let a = m.enis[i.eni].ipv6Address else {
+                    throw Problem(message: "--address-family ipv6, but instance \(i.id) has no IPv6 address (its ipv6_address)")
+                }
+                (destination, name) = (a, "instance \(i.id)")
+            }
         } else if let h = m.outsideHosts.first(where: { $0.name == host }), !h.hasIPv4 {
             (destination, name) = (h.ipv6Address, "host \(h.id)")
         } else if let i = m.instances.first(where: { $0.id == host || $0.name == host }),
@@ -22,7 +47,7 @@ extension AdHocTrace {
             (destination, name) = (m.enis[i.eni].ipv6Address, "instance \(i.id)")
         }
         let sourceENIs: [Int]
-        if destination == nil, case .instance(let i) = source, !m.subnets[m.enis[m.instances[i].eni].subnet].hasIPv4 {
+        if destination == nil, case .instance(let i) = source, let e = sourceENI, !m.subnets[m.enis[e].subnet].hasIPv4 {
             // From an IPv6-only subnet: the destination's IPv6 address.
             let d = m.outsideHosts.first { $0.name == host }?.ipv6Address
                 ?? m.instances.first { $0.id == host || $0.name == host }.flatMap { m.enis[$0.eni].ipv6Address }
@@ -34,7 +59,7 @@ extension AdHocTrace {
         }
         switch source {
         case .lambda(let f, _): sourceENIs = m.lambdas[f].enis
-        case .instance(let i): sourceENIs = [m.instances[i].eni]
+        case .instance: sourceENIs = sourceENI.map { [$0] } ?? []
         case .outsideHost(let h):
             if destination == nil, !m.outsideHosts[h].hasIPv4 {
                 throw Problem(message: "--from \(m.outsideHosts[h].id) has an IPv6 address only: give --to as an IPv6 "
@@ -52,5 +77,32 @@ extension AdHocTrace {
                           + "address")
         }
         return IPv6Token.intern(destination)
+    }
+
+    /// `--address-family ipv4`: both ends need an IPv4 address, and `--to` is not written as an IPv6 one.
+    private static func requireIPv4(_ m: VPCModel, source: FlowSource, sourceENI: Int?, to host: String, bare: String) throws {
+        if let a = IPv6Address(bare) {
+            throw Problem(message: "--address-family ipv4, but --to \(a) is an IPv6 address")
+        }
+        if let h = m.outsideHosts.first(where: { $0.name == host }), !h.hasIPv4 {
+            throw Problem(message: "--address-family ipv4, but host \(h.id) has no IPv4 address (it has an ipv6 only)")
+        }
+        if let i = m.instances.first(where: { $0.id == host || $0.name == host }), !m.subnets[m.enis[i.eni].subnet].hasIPv4 {
+            throw Problem(message: "--address-family ipv4, but instance \(i.id) is in an IPv6-only subnet (no IPv4 address)")
+        }
+        switch source {
+        case .instance(let i):
+            if let e = sourceENI, !m.subnets[m.enis[e].subnet].hasIPv4 {
+                throw Problem(message: "--address-family ipv4, but --from \(m.instances[i].id) is in an IPv6-only subnet "
+                              + "(no IPv4 address)")
+            }
+        case .outsideHost(let h):
+            if !m.outsideHosts[h].hasIPv4 {
+                throw Problem(message: "--address-family ipv4, but --from \(m.outsideHosts[h].id) has no IPv4 address (it has "
+                              + "an ipv6 only)")
+            }
+        case .lambda:
+            break
+        }
     }
 }

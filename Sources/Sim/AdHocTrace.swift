@@ -37,6 +37,9 @@ public enum AdHocTrace {
         public var serverAliveCountMax: String?
         /// How an address the scenario does not know answers.
         public var unknownHost: UnknownHost = .listen
+        /// `--address-family`: the family to reach a destination named by its host or instance over (`ipv4` or
+        /// `ipv6`); nil: IPv4 unless IPv6 is needed (`ipv6Destination`).
+        public var addressFamily: ClientProfile.AddressFamily?
 
         public init(app: AppProfile? = nil, size: String? = nil, requestSize: String? = nil, client: String? = nil,
                     connectTimeout: String? = nil, hold: String? = nil, sourcePort: String? = nil,
@@ -61,7 +64,8 @@ public enum AdHocTrace {
             throw Problem(message: "--to '\(to)': expected <host|ip>:<port>")
         }
         let host = String(to[..<colon])
-        let ipv6 = try ipv6Destination(s.model, source: source.source, to: host)
+        let ipv6 = try ipv6Destination(s.model, source: source.source, to: host, family: options.addressFamily,
+                                       interface: secondaryInterface(s.model, from))
         let address: IPv4Address
         // What the scenario declares on the port: an outside host's `ports` (instances declare none).
         var declared: (host: String, behaviour: PortBehaviour)?
@@ -249,12 +253,20 @@ public enum AdHocTrace {
         return (source, label, false)
     }
 
-    /// The ENI `from` names (by id or private address) when it is one of an instance's `network_interfaces` (not
-    /// its primary): the trace is sent from it.
+    /// The ENI `from` names (by id, private address or IPv6 address) when it is one of an instance's
+    /// `network_interfaces` (not its primary): the trace is sent from it.
     static func secondaryInterface(_ m: VPCModel, _ from: String) -> Int? {
-        let e = m.enis.firstIndex { $0.id == from } ?? IPv4Address(from).flatMap { a in m.enis.firstIndex { $0.privateIP == a } }
+        let e = m.enis.firstIndex { $0.id == from } ?? eni(m, address: from)
         guard let e, case .instance(let i) = m.enis[e].owner, m.instances[i].eni != e else { return nil }
         return e
+    }
+
+    /// The ENI whose private IPv4 address or IPv6 address (bare or in brackets) `text` is.
+    static func eni(_ m: VPCModel, address text: String) -> Int? {
+        if let a = IPv4Address(text) { return m.enis.firstIndex { $0.privateIP == a } }
+        let bare = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
+        guard let a = IPv6Address(bare) else { return nil }
+        return m.enis.firstIndex { $0.ipv6Address == a }
     }
 
     static func resolvePinned(_ m: VPCModel, _ from: String) throws -> (source: FlowSource, label: String) {
@@ -279,8 +291,7 @@ public enum AdHocTrace {
             }
         }
         let byENI = m.enis.firstIndex { $0.id == from }
-        let byIP = IPv4Address(from).flatMap { a in m.enis.firstIndex { $0.privateIP == a } }
-        if let e = byENI ?? byIP {
+        if let e = byENI ?? eni(m, address: from) {
             switch m.enis[e].owner {
             case .lambda(let fs): return (.lambda(fs[0], eni: e), "lambda \(m.lambdas[fs[0]].name ?? "") (\(m.enis[e].id))")
             case .instance(let i):

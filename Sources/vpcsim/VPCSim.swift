@@ -259,6 +259,9 @@ struct Trace: ParsableCommand {
     @Option(name: .long, help: "An unknown public destination: listen, closed or silent.")
     var unknownHost: String = "listen"
 
+    @Option(name: .long, help: "The address family to reach a destination named by host or instance over: ipv4 or ipv6 (default: IPv4 unless an end has IPv6 only; an IPv6 --to is IPv6).")
+    var addressFamily: String?
+
     @Option(name: .long, help: "Expected outcome (\(FlowOutcome.allCases.map(\.rawValue).joined(separator: ", "))): exit 1 otherwise.")
     var expect: String?
 
@@ -304,6 +307,12 @@ struct Trace: ParsableCommand {
             fail("--unknown-host \(unknownHost): expected listen, closed or silent")
         }
         options.unknownHost = unknown
+        if let addressFamily {
+            guard let f = ClientProfile.AddressFamily(rawValue: addressFamily), f != .happyEyeballs else {
+                fail("--address-family \(addressFamily): expected ipv4 or ipv6")
+            }
+            options.addressFamily = f
+        }
         var expected: FlowOutcome?
         if let expect {
             guard let o = FlowOutcome(rawValue: expect) else {

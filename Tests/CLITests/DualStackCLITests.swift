@@ -45,4 +45,25 @@ import Testing
                                   + "no IPv6 address"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
     }
+
+    @Test func traceAddressFamilyPicksTheFamilyOrRefusesInOneLine() throws {
+        let path = try scenario {
+            $0.replacingOccurrences(of: "    ip: 203.0.113.22\n", with: "    ip: 203.0.113.22\n    ipv6: 2001:db8::22\n")
+        }
+        let dir = makeTempDirectory("vpcsim-ds")
+        for (family, message) in [("ipv5", "--address-family ipv5: expected ipv4 or ipv6"),
+                                  ("happy_eyeballs", "--address-family happy_eyeballs: expected ipv4 or ipv6"),
+                                  ("ipv4", "--address-family ipv4, but --to 2001:db8::22 is an IPv6 address")] {
+            let r = try vpcsim(["trace", path, "--from", "uploader", "--to", "[2001:db8::22]:22", "--address-family", family,
+                                "--out", dir + "/out"])
+            #expect(r.status == 2, "\(family): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(message), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+        }
+        // IPv4 to the dual-stack host, as without the option.
+        let r = try vpcsim(["trace", path, "--from", "uploader", "--to", "sftp.example.com:22", "--address-family", "ipv4",
+                            "--out", dir + "/v4"])
+        #expect(r.status != 2, "\(r.stderr)")
+        #expect(r.stdout.contains("203.0.113.22") && !r.stdout.contains("2001:db8::22"), "\(r.stdout)")
+    }
 }
