@@ -198,6 +198,10 @@ public final class TCPConnection: ScheduledTarget {
     /// The MSS this end announces and sends with: its stack's (MTU − 40) for IPv4, 20 less over IPv6, whose header
     /// is 40 bytes (Linux tcp_mtu_to_mss: MTU − 60 for a 1500-byte link, 1440). Set once: read for every segment.
     let ownMSS: UInt16
+    /// The window this end's SYN announces: the stack's for IPv4; over IPv6 the largest multiple of the smaller
+    /// MSS within 65535, as Linux's tcp_select_initial_window rounds the initial window down to a multiple of the
+    /// MSS (64800 = 45 × 1440 where IPv4's is 64240 = 44 × 1460). Windows sends the same (64800 over IPv6).
+    let synWindow: UInt16
 
     init(env: HostEndpoint, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
                 flow: Int, isClient: Bool, stack: SharedStack, synAckRetries: Int = 5, nagle: Bool = false,
@@ -211,10 +215,11 @@ public final class TCPConnection: ScheduledTarget {
         self.isClient = isClient
         sharedStack = stack
         ownMSS = remote.0.isIPv6Token ? stack.profile.mss - 20 : stack.profile.mss
+        synWindow = remote.0.isIPv6Token ? Self.initialWindow(mss: ownMSS) : stack.profile.synWindow
         self.synAckRetries = Int32(clamping: synAckRetries)
         iss = UInt32(truncatingIfNeeded: rng.next())
         recoveryPoint = iss
-        w = TCPWindows(initialWindow: stack.profile.synWindow)
+        w = TCPWindows(initialWindow: synWindow)
         sndUna = iss
         sndNxt = iss
         sndMax = iss
@@ -244,7 +249,7 @@ public final class TCPConnection: ScheduledTarget {
         if traces { synSentTimes.append(now) }
         switch stack.synOptions {
         case .linux:
-            emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow,
+            emit(flags: .syn, seq: iss, ack: 0, window: synWindow,
                  options: .linuxSYN(mss: ownMSS, timestamps: stack.timestamps ? (tsVal, 0) : nil,
                                     windowScale: stack.windowScale))
         case .windows:
@@ -255,7 +260,7 @@ public final class TCPConnection: ScheduledTarget {
                 ? [.maximumSegmentSize(ownMSS), .noOperation, .noOperation, .sackPermitted]
                 : [.maximumSegmentSize(ownMSS), .noOperation, .windowScale(stack.windowScale), .noOperation,
                    .noOperation, .sackPermitted]
-            emit(flags: .syn, seq: iss, ack: 0, window: stack.synWindow, options: TCPOptionBytes(options))
+            emit(flags: .syn, seq: iss, ack: 0, window: synWindow, options: TCPOptionBytes(options))
         }
     }
 
@@ -290,9 +295,15 @@ public final class TCPConnection: ScheduledTarget {
         armSYNACKTimer(attempt: 0)
     }
 
+    /// The largest multiple of `mss` within 65535 (tcp_select_initial_window's rounding of the initial window).
+    static func initialWindow(mss: UInt16) -> UInt16 { UInt16(65535 / Int(max(mss, 1)) * Int(max(mss, 1))) }
+
     private func sendSYNACK() {
         synSentAt = now
-        emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: 65160,
+        // 65160 = 45 × 1448 (the MSS less the timestamp option) over IPv4; over IPv6 the same rounding of its
+        // smaller MSS: 64260 = 45 × 1428 with timestamps, 64800 without.
+        let window = remote.0.isIPv6Token ? Self.initialWindow(mss: ownMSS - (useTimestamps ? 12 : 0)) : 65160
+        emit(flags: [.syn, .ack], seq: iss, ack: rcvNxt, window: window,
              options: .linuxSYN(mss: ownMSS, timestamps: useTimestamps ? (tsVal, tsRecent) : nil,
                                 windowScale: stack.windowScale))
     }
@@ -762,7 +773,7 @@ public final class TCPConnection: ScheduledTarget {
     }
 
     private func incrementQuickAcks() {
-        var q = Int(stack.synWindow) / (2 * max(Int(rcvMSS), 1))  // rcvMSS is 0 only if a peer MSS were 12 or less
+        var q = Int(synWindow) / (2 * max(Int(rcvMSS), 1))  // rcvMSS is 0 only if a peer MSS were 12 or less
         if q == 0 { q = 2 }
         quick = max(quick, Int32(min(q, 16)))
     }
