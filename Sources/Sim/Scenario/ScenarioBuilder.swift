@@ -17,6 +17,8 @@ struct ScenarioBuilder {
     var pendingPropagations: [(table: Int, node: Node)] = []
     /// Security-group rules are resolved after every group is known (they may reference each other).
     var pendingSGRules: [(group: Int, ingress: Node?, egress: Node?, egressKey: Node?)] = []
+    /// The `tcp_mtu_probing` value of `assumptions:`, for the check against Windows hosts once the hosts are read.
+    var tcpMTUProbingNode: Node?
     /// Addresses taken in each subnet: address → who holds it.
     var usedAddresses: [Int: [UInt32: String]] = [:]
     /// Public and Elastic IPs taken: address → who holds it.
@@ -131,6 +133,7 @@ struct ScenarioBuilder {
         let generators = try readGenerators(traffic["generators"]!.fields.list("generators") ?? [],
                                             flowNames: Set(flows.map(\.name)), bytes: &bytes)
         r = networkReader
+        try checkMTUProbingStacks()
 
         var scenario = Scenario(name: name, description: description, file: r.file, seed: seed, model: model,
                                 flows: flows, assumptions: assumptions)
@@ -204,6 +207,20 @@ struct ScenarioBuilder {
 
     // MARK: Assumptions
 
+    /// `tcp_mtu_probing` is Linux's net.ipv4.tcp_mtu_probing, which every host's TCP would run: refused when a host
+    /// runs the `windows` stack, which has no such setting. Its black-hole detection is the registry entry
+    /// EnablePMTUBHDetect, off by default (Microsoft, TCP/IP registry entries: "0 Disables black hole detection",
+    /// default 0, https://technet.microsoft.com/en-US/library/cc960465), which the model does not run.
+    func checkMTUProbingStacks() throws {
+        guard assumptions.tcpMTUProbing > 0, let node = tcpMTUProbingNode else { return }
+        let windows = model.instances.first { $0.stack.name == StackProfile.windows.name }.map { "instance \($0.id)" }
+            ?? model.outsideHosts.first { $0.stack.name == StackProfile.windows.name }.map { "outside host \($0.id)" }
+        guard let windows else { return }
+        throw r.error(at: node, "tcp_mtu_probing \(assumptions.tcpMTUProbing) is Linux's net.ipv4.tcp_mtu_probing, but "
+                      + "\(windows) runs the windows stack, which has no such setting (its black-hole detection, "
+                      + "EnablePMTUBHDetect, is off by default and not modeled)")
+    }
+
     mutating func readAssumptions(_ node: Node) throws {
         let names = assumptions.listing.map(\.name)
         let f = try r.fields(node, what: "assumptions", key: "assumptions", allowed: names)
@@ -261,6 +278,7 @@ struct ScenarioBuilder {
             case "sg_admits_related_icmp": a.sgAdmitsRelatedICMP = try r.bool(v, key: k)
             case "pmtu_expires_s": a.pmtuExpires = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
             case "tcp_mtu_probing":
+                tcpMTUProbingNode = v
                 a.tcpMTUProbing = try r.integer(v, key: k, range: 0...2)
                 guard a.tcpMTUProbing < 2 else {
                     throw r.error(at: v, "tcp_mtu_probing 2 (always probe) is not modeled (0, Linux's default, and 1, "
