@@ -59,22 +59,51 @@ struct Report: Decodable {
     func capture(_ prefix: String) -> Capture? { captures.first { $0.name.dropFirst(3).hasPrefix(prefix) } }
 }
 
-/// A shipped scenario's run with its own seed, shared by every test that asks for it (they only read its output
-/// directory); a run with another seed is made afresh each time, for the tests that compare two runs.
+/// A shipped scenario's run with its own seed, made once and shared by every test that asks for it (they only read
+/// its output directory); a run with another seed is made afresh each time, for the tests that compare two runs.
+/// Each caller gets its own copy: the report decoded afresh from the kept bytes and strings made anew (a few
+/// milliseconds against the run's seconds), so no two test threads share a reference-counted value, which code
+/// built with `-assume-single-threaded` would count without atomics.
 func runScenario(_ name: String, seed: UInt64? = nil) throws -> (ProcessResult, Report, String) {
-    if seed == nil { return try shippedRuns.value(name) { try runScenarioAfresh(name, seed: nil) } }
-    return try runScenarioAfresh(name, seed: seed)
+    guard seed == nil else { return try runScenarioAfresh(name, seed: seed) }
+    return try shippedRuns.value(name, compute: { try ShippedRun(runScenarioBytes(name, seed: nil)) }, copy: { try $0.copy() })
 }
 
-let shippedRuns = OnceCache<(ProcessResult, Report, String)>()
+let shippedRuns = OnceCache<ShippedRun>()
+
+/// A run as bytes: what `runScenario` keeps, each caller decoding its own copy.
+struct ShippedRun {
+    var status: Int32
+    var stdout: [UInt8], stderr: [UInt8], report: [UInt8], out: [UInt8]
+
+    init(_ run: (ProcessResult, [UInt8], String)) {
+        status = run.0.status
+        stdout = Array(run.0.stdout.utf8)
+        stderr = Array(run.0.stderr.utf8)
+        report = run.1
+        out = Array(run.2.utf8)
+    }
+
+    func copy() throws -> (ProcessResult, Report, String) {
+        let r = ProcessResult(status: status, stdout: String(decoding: stdout, as: UTF8.self),
+                              stderr: String(decoding: stderr, as: UTF8.self))
+        return (r, try JSONDecoder().decode(Report.self, from: Data(report)), String(decoding: out, as: UTF8.self))
+    }
+}
 
 func runScenarioAfresh(_ name: String, seed: UInt64?) throws -> (ProcessResult, Report, String) {
+    let (r, bytes, out) = try runScenarioBytes(name, seed: seed)
+    return (r, try JSONDecoder().decode(Report.self, from: Data(bytes)), out)
+}
+
+/// Runs a shipped scenario into a new directory: the command's result, report.json's bytes and the directory.
+func runScenarioBytes(_ name: String, seed: UInt64?) throws -> (ProcessResult, [UInt8], String) {
     let out = makeTempDirectory("vpcsim-e2e")
     var args = ["run", "scenarios/\(name).yaml", "--out", out]
     if let seed { args += ["--seed", String(seed)] }
     let r = try vpcsim(args)
     let data = try Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))
-    return (r, try JSONDecoder().decode(Report.self, from: data), out)
+    return (r, Array(data), out)
 }
 
 /// Relative times (s) of the frames matching `filter` in a capture.

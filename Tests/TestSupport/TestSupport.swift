@@ -108,16 +108,24 @@ public final class OnceCache<Value>: @unchecked Sendable {
     public init() {}
 
     public func value(_ key: String, compute: () throws -> Value) throws -> Value {
+        try value(key, compute: compute) { $0 }
+    }
+
+    /// As `value(_:compute:)`, giving the caller `copy` of the kept value, made while the entry's lock is held: a
+    /// caller that copies the kept value into storage of its own (bytes decoded afresh, strings made anew) shares
+    /// no reference-counted storage with the other callers, as code built with `-assume-single-threaded` (whose
+    /// reference counts are not atomic) needs.
+    public func value<T>(_ key: String, compute: () throws -> Value, copy: (Value) throws -> T) throws -> T {
         lock.lock()
         let entry = entries[key] ?? Entry()
         entries[key] = entry
         lock.unlock()
         entry.lock.lock()
         defer { entry.lock.unlock() }
-        if let result = entry.result { return try result.get() }
+        if let result = entry.result { return try copy(try result.get()) }
         let result = Result { try compute() }
         entry.result = result
-        return try result.get()
+        return try copy(try result.get())
     }
 }
 
@@ -125,6 +133,12 @@ public struct ProcessResult {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Runs a program to completion (PATH lookup through /usr/bin/env).
