@@ -96,7 +96,6 @@ public struct FlowLogReplay: Sendable {
         var notModeled: [NotModeled] = reader.unknownInterfaces.map {
             NotModeled(what: $0.id, reason: "interface not in the network", records: $0.records)
         }
-        if reader.ipv6 > 0 { notModeled.append(NotModeled(what: "IPv6", reason: "IPv6 is not modeled", records: reader.ipv6)) }
         notModeled += r.notModeled.keys.sorted { ($0.what, $0.reason) < ($1.what, $1.reason) }.map {
             NotModeled(what: $0.what, reason: $0.reason, records: r.notModeled[$0]!)
         }
@@ -220,6 +219,10 @@ struct Replayer {
     let eniByAddress = AddressTable()
     let natAddresses = AddressTable()
     let hostByAddress = AddressTable()
+    /// Each ENI's IPv6 address as a token (nil for none): an IPv6 record's end at its own ENI.
+    let eniTokens6: [UInt32?]
+    /// The VPCs' IPv6 blocks: an IPv6 address outside them (and global unicast) is on the internet.
+    let ipv6Blocks: [IPv6CIDR]
     /// Logged addresses taken as an ENI's model address (`learnAddresses`), and what was taken.
     let alias = AddressTable()
     var aliases: [String] = []
@@ -298,8 +301,15 @@ struct Replayer {
         for (i, e) in model.enis.enumerated() {
             if case .natGateway = e.owner { natAddresses.insert(e.privateIP.rawValue) } else { eniByAddress[e.privateIP.rawValue] = UInt32(i) }
         }
+        // IPv6 addresses as the records' tokens (IPv6 records carry tokens: `ReplayRecords.token`).
+        eniTokens6 = model.enis.map { $0.ipv6Address.map { IPv6Token.intern($0).rawValue } }
+        for (i, t) in eniTokens6.enumerated() { if let t { eniByAddress[t] = UInt32(i) } }
+        ipv6Blocks = model.vpcs.flatMap(\.ipv6CidrBlocks)
         for n in model.natGateways { for a in n.secondaryPrivateIPs { natAddresses.insert(a.rawValue) } }
-        for (i, h) in model.outsideHosts.enumerated() { hostByAddress[h.address.rawValue] = UInt32(i) }
+        for (i, h) in model.outsideHosts.enumerated() {
+            if h.hasIPv4 { hostByAddress[h.address.rawValue] = UInt32(i) }
+            if let a = h.ipv6Address { hostByAddress[IPv6Token.intern(a).rawValue] = UInt32(i) }
+        }
         var b = Set<UInt16>()
         func add(_ p: PortRange?) {
             guard let p else { return }
@@ -310,6 +320,19 @@ struct Replayer {
         for g in model.securityGroups { for r in g.ingress + g.egress { add(r.ports) } }
         boundaries = b.sorted()
     }
+
+    /// Whether `a` is an address on the internet: a public IPv4 address, or a global unicast IPv6 address
+    /// (2000::/3, RFC 4291 §2.4) outside the VPCs' IPv6 blocks (IPv6 addresses are global: no translation).
+    func onInternet(_ a: UInt32) -> Bool {
+        let v = IPv4Address(rawValue: a)
+        guard v.isIPv6Token else { return !v.isPrivateOrSpecial }
+        guard let six = reader.addresses6[a] ?? v.ipv6 else { return false }
+        return six.high >> 61 == 1 && !ipv6Blocks.contains { $0.contains(six) }
+    }
+
+    /// Whether `a` is one of ENI `e`'s own addresses (its private IPv4 address or its IPv6 address).
+    @inline(__always)
+    func isOwn(_ e: Int, _ a: UInt32) -> Bool { a == model.enis[e].privateIP.rawValue || a == eniTokens6[e] }
 
     func portClass(_ p: UInt16) -> Int {
         var lo = 0, hi = boundaries.count
@@ -527,9 +550,10 @@ struct Replayer {
         var destination = mr
         if let e = eniByAddress[mi] {
             origin = .eni(Int(e))
-        } else if !IPv4Address(rawValue: mi).isPrivateOrSpecial || hostByAddress[mi] != nil {
+        } else if onInternet(mi) || hostByAddress[mi] != nil {
             origin = .internet
-            if let e = eniByAddress[mr] {
+            // An ENI's IPv6 address is reached as it is; its private IPv4 one through its public IP.
+            if let e = eniByAddress[mr], !IPv4Address(rawValue: mr).isIPv6Token {
                 guard let pub = model.enis[Int(e)].publicIP else {
                     r.notModeled = Reason(what: address(mr),
                                           reason: "reached from outside the VPC without a public IP (through a load "
@@ -542,7 +566,7 @@ struct Replayer {
             r.notModeled = Reason(what: address(mi), reason: "no ENI or host of the network has this address")
             return r
         }
-        if IPv4Address(rawValue: mr).isPrivateOrSpecial, eniByAddress[mr] == nil, hostByAddress[mr] == nil {
+        if !onInternet(mr), eniByAddress[mr] == nil, hostByAddress[mr] == nil {
             r.notModeled = Reason(what: address(mr), reason: "no ENI or host of the network has this address")
             return r
         }
@@ -640,9 +664,8 @@ struct Replayer {
         for (key, counts) in entries {
             let reply = !(key.source == c.initiator && key.sourcePort == c.initiatorPort)
             let e = Int(key.eni)
-            let own = model.enis[e].privateIP.rawValue
             let (src, dst) = (alias[key.source] ?? key.source, alias[key.destination] ?? key.destination)
-            let egress: Bool? = src == own ? true : dst == own ? false : nil
+            let egress: Bool? = isOwn(e, src) ? true : isOwn(e, dst) ? false : nil
             guard let (change, n) = Self.change(counts, Self.action(result, eni: e, reply: reply, egress: egress)) else {
                 agreeing += Int(counts.accept + counts.reject)
                 continue

@@ -29,8 +29,6 @@ public struct ReplayExplanation: Sendable {
         guard let (key, counts) = entries.first else {
             if let u = reader.unknownInterfaces.first {
                 o += "not modeled: \(u.id) is not an interface of the network (--map-interface REAL=MODEL names one)\n"
-            } else if reader.ipv6 > 0 {
-                o += "not modeled: an IPv6 record\n"
             } else {
                 o += "no verdict: the record carries no data (NODATA, SKIPDATA or \"-\")\n"
             }
@@ -74,9 +72,8 @@ public struct ReplayExplanation: Sendable {
             o += "\nREPLY\n  none: the request does not arrive\n"
         }
         let reply = !(key.source == c.initiator && key.sourcePort == c.initiatorPort)
-        let own = m.enis[e].privateIP.rawValue
         let (src, dst) = (r.alias[key.source] ?? key.source, r.alias[key.destination] ?? key.destination)
-        let v = Replayer.verdict(result, eni: e, reply: reply, egress: src == own ? true : dst == own ? false : nil)
+        let v = Replayer.verdict(result, eni: e, reply: reply, egress: r.isOwn(e, src) ? true : r.isOwn(e, dst) ? false : nil)
         let model = v.model == .accept ? "ACCEPT" : v.model == .reject ? "REJECT" : "not on the path"
         let change = Replayer.change(counts, v.model)
         o += "\nVERDICT\n  at \(m.enis[e].id), the \(reply ? "reply" : "request"): logged \(logged), the network: \(model)\n"

@@ -51,8 +51,20 @@ public final class ReplayRecords {
     /// Records read, and those without data (NODATA, SKIPDATA, "-" where a value is needed).
     public internal(set) var records = 0
     public internal(set) var noData = 0
-    /// IPv6 records (not modeled), by count.
+    /// IPv6 records, by count (replayed as the IPv4 ones: their addresses are `IPv6Token`s in the keys).
     public private(set) var ipv6 = 0
+    /// The token of each IPv6 address read so far: a record's addresses are found here without the process-wide
+    /// token table's lock, which only an address's first record takes (`IPv6Token.intern`).
+    private let tokens6 = HashTable<Address6, UInt32>(capacity: 64)
+    /// The IPv6 address of each token `token(_:)` gave, for the replay's questions about a connection's ends
+    /// (asked per connection, not per record), again without the lock.
+    private(set) var addresses6: [UInt32: IPv6Address] = [:]
+
+    struct Address6: TableKey {
+        var high: UInt64
+        var low: UInt64
+        @inline(__always) var tableHash: UInt64 { (high &* 0x9E37_79B9_7F4A_7C15) ^ low }
+    }
     /// ENI ids known by their bytes' hash (`eniIndex` through it without making a String per line).
     private let known = HashTable<HashKey, Int32>(capacity: 64)
     private(set) var knownIDs: [(bytes: [UInt8], eni: Int32)] = []
@@ -295,15 +307,20 @@ public final class ReplayRecords {
             guard let v = Self.number(field(c.tcpFlags)), v <= 0xFFFF else { throw bad(c.tcpFlags, "is not a number") }
             flags = UInt8(truncatingIfNeeded: v)
         }
-        guard let s = Self.ipv4(src), let d = Self.ipv4(dst) else {
-            if src.contains(0x3A) || dst.contains(0x3A) {
-                guard FlowLogParser.isAddress(String(decoding: src, as: UTF8.self)),
-                      FlowLogParser.isAddress(String(decoding: dst, as: UTF8.self)) else {
-                    throw bad(Self.ipv4(src) == nil ? c.source : c.destination, "is not an IP address")
-                }
-                ipv6 += 1
-                return
+        var s: UInt32, d: UInt32
+        if let s4 = Self.ipv4(src), let d4 = Self.ipv4(dst) {
+            (s, d) = (s4, d4)
+        } else if src.contains(0x3A) || dst.contains(0x3A) {
+            // An IPv6 record (AWS logs both addresses of one family): its addresses as tokens, through the IPv6
+            // rules, routes and gateways.
+            guard let s6 = Self.ipv6(src), let d6 = Self.ipv6(dst) else {
+                let k = Self.ipv6(src) == nil ? c.source : c.destination
+                throw bad(k, Self.ipv4(field(k)) == nil ? "is not an IP address"
+                          : "is IPv4 where the record's other address is IPv6 (a record's addresses are one family)")
             }
+            (s, d) = (token(s6), token(d6))
+            ipv6 += 1
+        } else {
             throw bad(Self.ipv4(src) == nil ? c.source : c.destination, "is not an IP address")
         }
         let eni = try interface(field(c.interface)) { bad(c.interface, "does not start with eni-") }
@@ -387,6 +404,75 @@ public final class ReplayRecords {
             v = v * 10 + UInt64(b - 0x30)
         }
         return v
+    }
+
+    /// The token of an IPv6 address, from this reader's table (interned on the address's first record).
+    @inline(__always)
+    func token(_ a: IPv6Address) -> UInt32 {
+        let k = Address6(high: a.high, low: a.low)
+        if let i = tokens6.find(k) { return tokens6.value(at: i).pointee }
+        let t = IPv6Token.intern(a).rawValue
+        tokens6.insert(k, t)
+        addresses6[t] = a
+        return t
+    }
+
+    /// An IPv6 address as RFC 4291 §2.2 writes it (hex groups, at most one `::`; the compressed form AWS logs),
+    /// read from its bytes without making a String; the rare form with a trailing dotted quad through
+    /// `IPv6Address(_:)`. Nil when it is not one.
+    @inline(__always)
+    static func ipv6(_ f: UnsafeBufferPointer<UInt8>) -> IPv6Address? {
+        let n = f.count
+        guard n >= 2, n <= 45 else { return nil }
+        var g = SIMD8<UInt16>(repeating: 0)
+        var count = 0, gap = -1, i = 0
+        if f[0] == 0x3A {
+            guard f[1] == 0x3A else { return nil }
+            gap = 0
+            i = 2
+        }
+        while i < n {
+            var v: UInt16 = 0, digits = 0
+            while i < n, f[i] != 0x3A {
+                let b = f[i]
+                let h: UInt8
+                if b >= 0x30, b <= 0x39 { h = b - 0x30 } else if b >= 0x61, b <= 0x66 { h = b - 0x57 }
+                else if b >= 0x41, b <= 0x46 { h = b - 0x37 }
+                else if b == 0x2E { return IPv6Address(String(decoding: f, as: UTF8.self)) }  // a dotted quad
+                else { return nil }
+                digits += 1
+                guard digits <= 4 else { return nil }
+                v = v << 4 | UInt16(h)
+                i += 1
+            }
+            guard digits > 0, count < 8 else { return nil }
+            g[count] = v
+            count += 1
+            if i < n {
+                i += 1  // the ':'
+                if i < n, f[i] == 0x3A {
+                    guard gap < 0 else { return nil }
+                    gap = count
+                    i += 1
+                } else if i == n {
+                    return nil
+                }
+            }
+        }
+        if gap >= 0 {
+            guard count <= 7 else { return nil }
+            // The groups after the `::` move to the end; the ones it stands for are zero.
+            let shift = 8 - count
+            var k = count - 1
+            while k >= gap {
+                g[k + shift] = g[k]
+                k -= 1
+            }
+            for z in gap..<(gap + shift) { g[z] = 0 }
+        } else {
+            guard count == 8 else { return nil }
+        }
+        return IPv6Address(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7])
     }
 
     /// A dotted quad, strictly (four decimal octets of at most three digits).
