@@ -393,6 +393,11 @@ public struct Assumptions: Sendable, Equatable {
     /// How long an egress-only internet gateway keeps an idle connection's state: AWS documents none; the NAT
     /// gateway's 350 s (VPC-UG nat-gateway-troubleshooting) is assumed.
     public var eigwIdleTimeout: Int64 = 350_000_000_000
+    /// Whether a security group written without `egress:` in a VPC with an IPv6 block also allows all IPv6 out
+    /// (`::/0`): AWS documents that rule for the VPC's default group only (VPC-UG default-security-group: it "is
+    /// added only if your VPC has an associated IPv6 CIDR block"); for a group one creates it says only that a new
+    /// group allows all outbound traffic. Assumed for every group; false: for a group named `default` only.
+    public var sgDefaultEgressIPv6 = true
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -463,6 +468,8 @@ public struct Assumptions: Sendable, Equatable {
              "undocumented by AWS (EC2 API Ipv6AddressCount: EC2 \"chooses the IPv6 addresses from the range of your subnet\")"),
             ("eigw_idle_timeout_s", String(eigwIdleTimeout / 1_000_000_000),
              "undocumented for an egress-only internet gateway; the NAT gateway's idle timeout"),
+            ("sg_default_egress_ipv6", String(sgDefaultEgressIPv6),
+             "VPC-UG default-security-group (the default group's ::/0 outbound rule); undocumented for other groups"),
         ]
     }
 }

@@ -43,7 +43,8 @@ final class SecurityGroup {
     private let allEgress: [UInt8]
     private let allIngress: [UInt8]
     /// Per ENI: AWS tracks its connections whatever its rules (`untracked`): a Lambda function's Hyperplane ENI,
-    /// an interface endpoint's.
+    /// an interface endpoint's (EC2-UG security-group-connection-tracking, "Automatically tracked connections":
+    /// "AWS Lambda (Hyperplane elastic network interfaces)", "AWS PrivateLink (interface VPC endpoints)").
     private let alwaysTracked: [Bool]
     /// Whether a connection of ENI `eni` with `remote` goes through a component through which AWS always tracks
     /// (a NAT gateway, a transit gateway attachment, an interface endpoint): set by the network, which routes;

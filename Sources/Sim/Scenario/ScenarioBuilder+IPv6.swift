@@ -103,12 +103,14 @@ extension ScenarioBuilder {
                              action: .allow)]
     }
 
-    /// VPC-UG default-security-group (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html:
-    /// the `::/0` outbound rule "is added only if your VPC has an associated IPv6 CIDR block") and
-    /// security-group-rules: in a VPC with an IPv6 block a group's outbound rules also allow all IPv6 traffic
-    /// (`::/0`), a rule of its own.
-    func defaultSGIPv6Egress(_ vpc: Int) -> [SecurityGroupIPv6Rule] {
-        guard !model.vpcs[vpc].ipv6CidrBlocks.isEmpty else { return [] }
+    /// VPC-UG default-security-group (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html):
+    /// the default group's `::/0` outbound rule "is added only if your VPC has an associated IPv6 CIDR block", a
+    /// rule of its own beside `0.0.0.0/0`. AWS documents it for the default group only (a group one creates "includes
+    /// an outbound rule that allows all outbound traffic", VPC-UG security-groups, no family named): every group
+    /// written without `egress:` gets it as the assumption `sg_default_egress_ipv6` says (true), or only a group
+    /// named `default` (false).
+    func defaultSGIPv6Egress(_ vpc: Int, group name: String?) -> [SecurityGroupIPv6Rule] {
+        guard !model.vpcs[vpc].ipv6CidrBlocks.isEmpty, assumptions.sgDefaultEgressIPv6 || name == "default" else { return [] }
         return [SecurityGroupIPv6Rule(proto: .all, ports: nil, peer: .cidr(.anyIPv6), description: nil)]
     }
 
@@ -199,7 +201,9 @@ extension ScenarioBuilder {
         let target = try resolveRouteTarget(node, destination: .anyIPv4, table: rt)
         switch target {
         case .natGateway(let i):
-            // VPC-UG nat-gateway-nat64-dns64: a NAT gateway takes IPv6 traffic only to the NAT64 prefix.
+            // VPC-UG nat-gateway-nat64-dns64 and EC2 API ModifySubnetAttribute EnableDns64 document a NAT gateway's
+            // IPv6 route as the NAT64 prefix 64:ff9b::/96 (it translates that traffic to IPv4). AWS documents no
+            // other IPv6 destination for one, nor what it would do with such traffic: the model refuses them.
             guard IPv6CIDR.nat64.contains(destination) else {
                 throw r.error(at: node, "route to \(destination) cannot target NAT gateway \(model.natGateways[i].id): "
                               + "a NAT gateway takes IPv6 routes only within the NAT64 prefix \(IPv6CIDR.nat64)")
@@ -262,8 +266,10 @@ extension ScenarioBuilder {
     /// `ipv6_allowed_for_dual_stack` (Lambda API VpcConfig Ipv6AllowedForDualStack, "Allows outbound IPv6 traffic
     /// on VPC functions that are connected to dual-stack subnets":
     /// https://docs.aws.amazon.com/lambda/latest/dg/API_VpcConfig.html): every subnet of the function must be
-    /// dual-stack (Lambda-DG configuration-vpc, "IPv6 support").
-    /// A Lambda function in an IPv6-only subnet is refused (Lambda needs IPv4 in its subnets).
+    /// dual-stack (Lambda-DG configuration-vpc, "IPv6 support": "To allow outbound IPv6 traffic in a VPC, all of the
+    /// subnets that are connected to the function must be dual-stack subnets").
+    /// A Lambda function in an IPv6-only subnet is refused: "Lambda doesn't support outbound IPv6 connections for
+    /// IPv6-only subnets in a VPC" (the same note), and such a subnet gives it no IPv4 address either.
     func readLambdaDualStack(_ f: YAMLFields, subnets: [Int]) throws -> Bool {
         let subnetsNode = f["subnets"]
         let items = try subnetsNode.map { try r.list($0, key: "subnets") } ?? []
@@ -292,8 +298,9 @@ extension ScenarioBuilder {
         guard c.contains(address) else {
             throw r.error(at: node, "ipv6_address \(address) is outside subnet \(s.id) (\(c))")
         }
-        // VPC-UG subnet-sizing (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html): the first four
-        // and the last IPv6 address of a subnet block are reserved too, as for IPv4.
+        // VPC-UG subnet-sizing (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html), "Subnet sizing
+        // for IPv6": "The first four IPv6 addresses and the last IPv6 address in each subnet CIDR block are not
+        // available for your use, and they cannot be assigned to an EC2 instance".
         let offset = address.low & ~IPv6CIDR.mask(64).low
         guard offset >= 4, address != c.last else {
             throw r.error(at: node, "ipv6_address \(address) is reserved by AWS in subnet \(s.id) (\(c)): the first "

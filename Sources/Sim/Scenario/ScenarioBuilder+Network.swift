@@ -213,7 +213,7 @@ extension ScenarioBuilder {
                 model.securityGroups[group].egress = [
                     SecurityGroupRule(proto: .all, ports: nil, peer: .cidr(.anyIPv4), description: nil),
                 ]
-                model.securityGroups[group].egressIPv6 = defaultSGIPv6Egress(sg.vpc)
+                model.securityGroups[group].egressIPv6 = defaultSGIPv6Egress(sg.vpc, group: sg.name)
             }
         }
     }

@@ -294,6 +294,7 @@ struct ScenarioBuilder {
                 a.ipv6AddressAllocation = try r.oneOf(v, key: k, Assumptions.IPv6AddressAllocation.allCases.map { ($0.rawValue, $0) })
             case "eigw_idle_timeout_s":
                 a.eigwIdleTimeout = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
+            case "sg_default_egress_ipv6": a.sgDefaultEgressIPv6 = try r.bool(v, key: k)
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
