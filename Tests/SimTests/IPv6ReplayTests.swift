@@ -80,6 +80,19 @@ struct IPv6ReplayTests {
         #expect(d.initiator == "2001:db8:66::66" && d.rule.contains("* DENY all ::/0"), "\(r.text)")
     }
 
+    /// `--explain` of one IPv6 record of the story: the IPv6 SYN at the Lambda's ENI, REJECT as logged, dropped at
+    /// the NACL's `* DENY all ::/0` outbound, its direction at the ENI read from the ENI's IPv6 address.
+    @Test func oneIPv6RecordExplained() throws {
+        let lines = try String(contentsOfFile: Self.logs, encoding: .utf8).split(separator: "\n")
+        let n = try #require(lines.firstIndex { $0.contains(" 2001:db8::22 ") && $0.hasSuffix("REJECT OK") }) + 1
+        let x = try ReplayExplanation.explain(Self.logs + ":\(n)", scenario: try ScenarioLoader.load(path: Self.story),
+                                              label: "story")
+        #expect(x.agrees, "\(x.text)")
+        #expect(x.text.contains("responder 2001:db8::22:22"), "\(x.text)")
+        #expect(x.text.contains("acl-0c1d2e3f4a5b6c7d8 (private-nacl) outbound: * DENY all ::/0 → DROPPED"), "\(x.text)")
+        #expect(x.text.contains("the request: logged REJECT, the network: REJECT"), "\(x.text)")
+    }
+
     @Test(arguments: [
         ("2001:db8::22", "2001:db8::22"), ("::", "::"), ("::1", "::1"), ("2001:db8::", "2001:db8::"),
         ("2600:1F18:ABC:DE00:0:0:0:10", "2600:1f18:abc:de00::10"), ("fe80::1:2:3:4:5:6", "fe80:0:1:2:3:4:5:6"),
