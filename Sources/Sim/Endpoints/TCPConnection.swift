@@ -200,7 +200,8 @@ public final class TCPConnection: ScheduledTarget {
     let ownMSS: UInt16
     /// The window this end's SYN announces: the stack's for IPv4; over IPv6 the largest multiple of the smaller
     /// MSS within 65535, as Linux's tcp_select_initial_window rounds the initial window down to a multiple of the
-    /// MSS (64800 = 45 × 1440 where IPv4's is 64240 = 44 × 1460). Windows sends the same (64800 over IPv6).
+    /// MSS (64800 = 45 × 1440 where IPv4's is 64240 = 44 × 1460). The windows profile takes the same rounding (its
+    /// IPv4 SYN's 64240 is 44 × 1460 too; not checked against a capture of Windows over IPv6).
     let synWindow: UInt16
 
     init(env: HostEndpoint, app: TCPApplication?, local: (IPv4Address, UInt16), remote: (IPv4Address, UInt16),
