@@ -542,6 +542,11 @@ struct Replayer {
             r.natSide = true
             return r
         }
+        if proto == 58 {
+            // The probe sends TCP, UDP and ICMP (IPv4) messages; an ICMPv6 one (its type and code) it does not make.
+            r.notModeled = Reason(what: "ICMPv6", reason: "ICMPv6 records are not replayed (no ICMPv6 message is probed)")
+            return r
+        }
         func address(_ a: UInt32) -> String { IPv4Address(rawValue: a).description }
         // The model's addresses for logged ones taken as an ENI's (`learnAddresses`).
         let (mi, mr) = (alias[initiator] ?? initiator, alias[responder] ?? responder)
