@@ -284,7 +284,12 @@ public enum FixFinder {
             let gw = model.transitGateways[model.tgwAttachments[a].transitGateway]
             let tables = gw.routeTables
             let routing = tables.first { t in
-                TransitGateway.compile(model.tgwRouteTables[t], model).contains { $0.cidr.contains(dst) && $0.attachment >= 0 }
+                let spec = model.tgwRouteTables[t]
+                guard dst.isIPv6Token else {
+                    return TransitGateway.compile(spec, model).contains { $0.cidr.contains(dst) && $0.attachment >= 0 }
+                }
+                let a = dst.ipv6
+                return TransitGateway.compile6(spec, model).contains { r in a.map { r.cidr6!.contains($0) } == true && r.attachment >= 0 }
             }
             guard let t = routing ?? tables.first else { return nil }
             m.tgwAttachments[a].routeTable = t
@@ -297,7 +302,13 @@ public enum FixFinder {
               drop.rule.hasPrefix("no route matches") else { return nil }
         let g = model.tgwRouteTables[t].transitGateway
         guard let a = model.transitGateways[g].attachments.first(where: { a in
-            model.tgwAttachments[a].vpc >= 0 && model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks.contains { $0.contains(dst) }
+            let att = model.tgwAttachments[a]
+            guard att.vpc >= 0 else { return false }
+            // An IPv6 destination: the propagation brings the VPC's IPv6 blocks only with IPv6 support on.
+            if dst.isIPv6Token, let v6 = dst.ipv6 {
+                return att.ipv6Support && model.vpcs[att.vpc].ipv6CidrBlocks.contains { $0.contains(v6) }
+            }
+            return model.vpcs[att.vpc].cidrBlocks.contains { $0.contains(dst) }
         }), !model.tgwRouteTables[t].propagations.contains(a) else { return nil }
         m.tgwRouteTables[t].propagations.append(a)
         return (m, RuleChange(component: model.tgwRouteTables[t].display,
