@@ -85,3 +85,45 @@ import Testing
         #expect(try AWSImportTests.load(imported).model.tgwAttachments.map(\.ipv6Support) == [true, true, false])
     }
 }
+
+/// `vpcsim import terraform` keeps an attachment's `ipv6_support` when its subnets have IPv6 blocks, and writes a
+/// transit gateway route table's IPv6 routes as IPv6 routes.
+@Suite struct TerraformTransitGatewayIPv6Tests {
+    static func plan(subnetBlock: Bool) throws -> String {
+        var text = try String(contentsOfFile: Fixtures.path("terraform/synthetic/tgw-vpn-attachment_create.json"), encoding: .utf8)
+        var edits = [("\"cidr_block\": \"10.40.0.0/16\"", "\"cidr_block\": \"10.40.0.0/16\", \"ipv6_cidr_block\": \"2600:1f18:40:4000::/56\""),
+                     ("\"appliance_mode_support\": \"disable\"", "\"appliance_mode_support\": \"disable\", \"ipv6_support\": \"enable\"")]
+        if subnetBlock {
+            edits.append(("\"cidr_block\": \"10.40.1.0/24\"", "\"cidr_block\": \"10.40.1.0/24\", \"ipv6_cidr_block\": \"2600:1f18:40:4001::/64\""))
+        }
+        for (old, new) in edits {
+            #expect(text.contains(old), "\(old)")
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        let dir = makeTempDirectory("vpcsim-tf-tgw6")
+        try text.write(toFile: dir + "/plan.json", atomically: true, encoding: .utf8)
+        return dir + "/plan.json"
+    }
+
+    @Test func ipv6SupportIsKeptWhenTheSubnetsHaveIPv6Blocks() throws {
+        let i = try TerraformPlanImporter.importPlan(try Self.plan(subnetBlock: true))
+        let m = try ScenarioLoader.load(yaml: i.yaml, file: "imported.yaml").model
+        #expect(m.tgwAttachments.filter { $0.vpnConnection == nil }.map(\.ipv6Support) == [true])
+        #expect(!i.warnings.contains { $0.message.contains("ipv6_support") }, "\(i.warnings)")
+        let off = try TerraformPlanImporter.importPlan(try Self.plan(subnetBlock: false))
+        #expect(try ScenarioLoader.load(yaml: off.yaml, file: "imported.yaml").model.tgwAttachments.map(\.ipv6Support).allSatisfy { !$0 })
+        #expect(off.warnings.contains { $0.message.hasPrefix("ipv6_support enabled but subnet") }, "\(off.warnings)")
+    }
+
+    /// An IPv6 destination is written quoted, as an IPv6 route the loader reads.
+    @Test func ipv6RoutesAreWrittenAsIPv6Routes() {
+        var g = ImportedTransitGateway(id: "tgw-0c000000000000009", name: "hub")
+        g.attachments = [.init(id: "tgw-attach-0a00000000000001", name: "a", vpc: "vpc-1", subnets: ["subnet-1"],
+                               applianceMode: false, defaultAssociation: true, defaultPropagation: true, ipv6Support: true)]
+        g.routeTables = [.init(id: "tgw-rtb-1", name: "t", routes: [("2600:1f18:ffff::/48", "blackhole"), ("10.9.0.0/16", "blackhole")])]
+        let yaml = ImportedTransitGateway.yaml([g])
+        #expect(yaml.contains("subnets: [subnet-1], ipv6_support: true}"))
+        #expect(yaml.contains("- {destination: \"2600:1f18:ffff::/48\", target: blackhole}"))
+        #expect(yaml.contains("- {destination: 10.9.0.0/16, target: blackhole}"))
+    }
+}
