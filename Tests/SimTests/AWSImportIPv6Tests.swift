@@ -238,6 +238,11 @@ import Testing
         #expect(e.subnets.map { m.subnets[$0].id } == ["subnet-0d5a000000000a002"])
         #expect(imported.warnings.contains { $0.id == "vpce-0d5a00000000000f1" && $0.kind == .repaired
                                              && $0.message.contains("subnet-0d5a000000000a003 is IPv6-only") })
+        // IpAddressType dualstack is kept (the kept subnet is dual-stack): its ENI gets an IPv6 address, allocated.
+        #expect(e.dualStack && m.enis[e.enis[0]].ipv6Address.map { m.subnets[e.subnets[0]].ipv6Cidr!.contains($0) } == true)
+        #expect(imported.yaml.contains("ip_address_type: dualstack"))
+        #expect(imported.warnings.contains { $0.id == "vpce-0d5a00000000000f1" && $0.kind == .approximated
+                                             && $0.message.hasPrefix("dual-stack: its network interfaces' IPv6 addresses") })
     }
 }
 

@@ -26,7 +26,7 @@ import Testing
     @Test func theStoryHoldsItsExpectations() throws {
         let o = try Self.run(try Self.yaml())
         #expect(o.exitCode == 0, "\(o.text)")
-        #expect(o.report.flows.map(\.outcome) == ["ok", "ok", "timeout", "timeout"], "\(o.text)")
+        #expect(o.report.flows.map(\.outcome) == ["ok", "ok", "timeout", "timeout", "ok"], "\(o.text)")
         #expect(o.report.flows.allSatisfy { $0.expectation?.held == true }, "\(o.text)")
     }
 
@@ -133,6 +133,33 @@ import Testing
         #expect(drop.component == "vgw-0c000000000000041" && drop.rule == "IPv6 to 2001:db8:99::5")
         #expect(f.outcome == "timeout")
         #expect(f.hops.first { $0.component == "vgw-0c000000000000041" }?.detail?.contains("IPv4 only") == true)
+    }
+
+    /// A dual-stack interface endpoint: its ENI has an IPv6 address, private DNS answers AAAA, and a Happy Eyeballs
+    /// client connects over IPv6 to it; the endpoint's group admits the client's group for IPv6 too.
+    @Test func aDualStackInterfaceEndpointAnswersOverIPv6() throws {
+        let s = try ScenarioLoader.load(yaml: try Self.yaml(), file: "t.yaml")
+        let ep = try #require(s.model.vpcEndpoints.first { $0.id == "vpce-0d1e2f3a4b5c6d7e8" })
+        #expect(ep.dualStack && s.model.enis[ep.enis[0]].ipv6Address == IPv6Address("2600:1f18:aaaa:aa01::4"))
+        let o = try Self.run(try Self.yaml())
+        let f = o.report.flows[4]
+        #expect(f.outcome == "ok" && f.drop == nil, "\(o.text)")
+        #expect(f.hops.last?.step == "delivered", "\(f.hops)")
+        #expect(f.hops.contains { $0.rule == "2600:1f18:aaaa:aa00::/56 → local" }, "\(f.hops)")
+        #expect(f.hops.contains { $0.step == "security-group-ingress" && $0.rule == "ALLOW tcp 443 sg-0d1e2f3a4b5c6d7e8" })
+        // An endpoint left IPv4 has no AAAA record: the same client connects over IPv4.
+        let v4 = ScenarioText.replacing(try Self.yaml(), "    ip_address_type: dualstack ", "    ip_address_type: ipv4 ")
+        let g = try Self.run(v4).report.flows[4]
+        #expect(g.outcome == "ok" && !g.hops.contains { $0.rule.contains("::/56 → local") }, "\(g.hops)")
+        // ipv6 (IPv6-only subnets) is not modeled: one line at the key.
+        let v6only = ScenarioText.replacing(try Self.yaml(), "    ip_address_type: dualstack ", "    ip_address_type: ipv6 ")
+        do {
+            _ = try ScenarioLoader.load(yaml: v6only, file: "t.yaml")
+            Issue.record("loaded")
+        } catch let e as ScenarioError {
+            #expect(e.message == "VPC endpoint vpce-0d1e2f3a4b5c6d7e8: ip_address_type ipv6 (an endpoint in IPv6-only subnets) "
+                    + "is not modeled (ipv4 and dualstack are)", "\(e)")
+        }
     }
 
     /// IPv6 support on an attachment needs an IPv6 block on each of its subnets: one line at the key.

@@ -87,6 +87,9 @@ public struct VPCEndpointSpec: Named, Sendable {
     public var securityGroups: [Int] = []
     public var privateDNS = false
     public var dnsName = ""
+    /// IpAddressType dualstack (EC2 API CreateVpcEndpoint): each ENI has an IPv6 address too, and private DNS
+    /// answers AAAA with them as well as A (`ScenarioBuilder.applyAddressFamily`).
+    public var dualStack = false
 
     /// The endpoint ENI a client in `zone` reaches by the private DNS name: the one in its AZ, else the first.
     public func eni(forZone zone: String?, _ model: VPCModel) -> Int? {
