@@ -153,13 +153,9 @@ import Testing
         #expect(g.outcome == "ok" && !g.hops.contains { $0.rule.contains("::/56 → local") }, "\(g.hops)")
         // ipv6 (IPv6-only subnets) is not modeled: one line at the key.
         let v6only = ScenarioText.replacing(try Self.yaml(), "    ip_address_type: dualstack ", "    ip_address_type: ipv6 ")
-        do {
-            _ = try ScenarioLoader.load(yaml: v6only, file: "t.yaml")
-            Issue.record("loaded")
-        } catch let e as ScenarioError {
-            #expect(e.message == "VPC endpoint vpce-0d1e2f3a4b5c6d7e8: ip_address_type ipv6 (an endpoint in IPv6-only subnets) "
-                    + "is not modeled (ipv4 and dualstack are)", "\(e)")
-        }
+        let e = try #require(DualStackScenarioTests.error(v6only))
+        #expect(e.message == "VPC endpoint vpce-0d1e2f3a4b5c6d7e8: ip_address_type ipv6 (an endpoint in IPv6-only subnets) "
+                + "is not modeled (ipv4 and dualstack are)", "\(e)")
     }
 
     /// IPv6 support on an attachment needs an IPv6 block on each of its subnets: one line at the key.
@@ -167,13 +163,10 @@ import Testing
         let text = ScenarioText.replacing(try Self.yaml(),
             "{id: subnet-0cc33dd44ee55ff67, name: spoke-tgw, vpc: spoke, cidr: 10.2.255.0/28, ipv6_cidr: \"2600:1f18:cccc:ccff::/64\", availability_zone: us-east-1a}",
             "{id: subnet-0cc33dd44ee55ff67, name: spoke-tgw, vpc: spoke, cidr: 10.2.255.0/28, availability_zone: us-east-1a}")
-        #expect(throws: ScenarioError.self) { try ScenarioLoader.load(yaml: text, file: "t.yaml") }
-        do {
-            _ = try ScenarioLoader.load(yaml: text, file: "t.yaml")
-        } catch let e as ScenarioError {
-            #expect("\(e)".hasPrefix("t.yaml:"), "\(e)")
-            #expect("\(e)".contains("ipv6_support needs an IPv6 CIDR block on each of its subnets"), "\(e)")
-            #expect(!"\(e)".contains("\n"))
-        }
+        let e = try #require(DualStackScenarioTests.error(text))
+        #expect(e.description.hasPrefix("ds.yaml:") && !e.description.contains("\n"), "\(e)")
+        #expect(e.line == 115 && e.column == 104)  // the value of ipv6_support
+        #expect(e.message == "attachment tgw-attach-0c00000000000003: ipv6_support needs an IPv6 CIDR block on each of its "
+                + "subnets (its ENI there gets an IPv6 address); subnet-0cc33dd44ee55ff67 has none", "\(e)")
     }
 }
