@@ -49,6 +49,20 @@ import Testing
         #expect(drop.component == "sg-0a9b8c7d6e5f40312" && drop.rule == "no ingress rule allows tcp 22 from \(Self.box6)")
     }
 
+    /// Over an inter-Region connection (MTU 8500) the instances' 9001-byte IPv6 packets are too big: IPv6 routers
+    /// never fragment, and the Packet Too Big they send is not generated yet, so the flow ends not-modeled there.
+    @Test func anIPv6PacketTooBigForAnInterRegionPeeringEndsNotModeled() throws {
+        // A group reference does not cross Regions: the server admits the app VPC's IPv6 block instead.
+        let text = ScenarioText.replacing(ScenarioText.replacing(try Self.yaml(), "requester_vpc: app, accepter_vpc: files}",
+                                          "requester_vpc: app, accepter_vpc: files, accepter_region: eu-west-1}"),
+                                          "{protocol: tcp, ports: 22, security_group: app-sg}",
+                                          "{protocol: tcp, ports: 22, cidr: \"2600:1f18:aaaa:aa00::/56\"}")
+        let f = try Self.run(text).report.flows[0]
+        #expect(f.outcome == "not-modeled", "\(f.message)")
+        #expect(f.message.contains("an IPv6 packet of 9001 bytes meets \(Self.pcx) (MTU 8500)"), "\(f.message)")
+        #expect(f.drop == nil)
+    }
+
     /// A peer VPC without an IPv6 block takes no IPv6: the connection drops the packet, saying so.
     @Test func aPeerWithoutAnIPv6BlockTakesNoIPv6() throws {
         let f = try Self.run(try Self.yaml()).report.flows[2]
