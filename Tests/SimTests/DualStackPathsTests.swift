@@ -172,6 +172,27 @@ import Testing
                 + "is not modeled (ipv4 and dualstack are)", "\(e)")
     }
 
+    /// On a transit gateway AWS carries IPv6 inside VPN tunnels made for it (TunnelInsideIpVersion ipv6); the model's
+    /// tunnels carry IPv4, so an IPv6 packet the gateway routes to a VPN attachment ends its flow not-modeled there.
+    @Test func ipv6IntoATransitGatewayVPNAttachmentEndsNotModeled() throws {
+        var text = VPNTests.tgwYAML(propagations: "[app, dc]")
+        for (old, new) in [
+            ("cidr_blocks: [10.20.0.0/16]}", "cidr_blocks: [10.20.0.0/16], ipv6_cidr: \"2600:1f18:aaaa:aa00::/56\"}"),
+            ("routes: [{destination: 172.16.0.0/12, target: hub}]",
+             "routes: [{destination: 172.16.0.0/12, target: hub}, {destination: \"2001:db8:99::/48\", target: hub}]"),
+            ("cidr: 10.20.1.0/24,", "cidr: 10.20.1.0/24, ipv6_cidr: \"2600:1f18:aaaa:aa01::/64\","),
+            ("cidr: 10.20.255.0/28,", "cidr: 10.20.255.0/28, ipv6_cidr: \"2600:1f18:aaaa:aaff::/64\","),
+            ("propagations: [app, dc]}", "propagations: [app, dc], routes: [{destination: \"2001:db8:99::/48\", target: dc}]}"),
+            ("timeout: 30, private_ips: {app: 10.20.1.10}}", "timeout: 30, private_ips: {app: 10.20.1.10}, ipv6_allowed_for_dual_stack: true}"),
+            ("to: \"api.corp:443\", app: https}", "to: \"[2001:db8:99::5]:443\", app: https}"),
+        ] { text = ScenarioText.replacing(text, old, new) }
+        let f = try Self.run(text).report.flows[0]
+        #expect(f.outcome == "not-modeled", "\(f.message)")
+        #expect(f.message == "routed to vpn-0c000000000000071 (IPv6 inside a Site-to-Site VPN tunnel (tunnel_inside_ip_version "
+                + "ipv6)): not modeled", "\(f.message)")
+        #expect(f.hops.filter { $0.step == "tgw-route" }.map(\.rule) == ["2001:db8:99::/48 → tgw-attach-0b0000000000000b (vpn)"])
+    }
+
     /// IPv6 support on an attachment needs an IPv6 block on each of its subnets: one line at the key.
     @Test func ipv6SupportWithoutSubnetBlocksIsRefused() throws {
         let text = ScenarioText.replacing(try Self.yaml(),
