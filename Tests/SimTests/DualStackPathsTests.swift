@@ -63,6 +63,18 @@ import Testing
         #expect(f.drop == nil)
     }
 
+    /// `vpcsim validate`'s listing of the IPv6 parts names the attachments with IPv6 support, the TGW IPv6 routes and
+    /// the dual-stack endpoint.
+    @Test func theIPv6ListingNamesTheNewParts() throws {
+        let text = ScenarioText.replacing(try Self.yaml(), "propagations: [app, spoke]",
+            "propagations: [app, spoke]\n        routes: [{destination: \"2600:1f18:cccc:cc01::/64\", target: blackhole}]")
+        let listing = try ScenarioLoader.load(yaml: text, file: "t.yaml").model.ipv6Listing
+        #expect(listing.contains("\(Self.attachApp) (app) IPv6 support (its VPC's IPv6 blocks propagate)"), "\(listing)")
+        #expect(listing.contains("\(Self.table) (all) route 2600:1f18:cccc:cc01::/64 → blackhole"), "\(listing)")
+        #expect(listing.contains("vpce-0d1e2f3a4b5c6d7e8 (secrets) dual-stack (ip_address_type dualstack)"), "\(listing)")
+        #expect(listing.contains("rtb-0123456789abcdef0 (app-rt) route 2600:1f18:bbbb:bb00::/56 → \(Self.pcx)"), "\(listing)")
+    }
+
     /// A peer VPC without an IPv6 block takes no IPv6: the connection drops the packet, saying so.
     @Test func aPeerWithoutAnIPv6BlockTakesNoIPv6() throws {
         let f = try Self.run(try Self.yaml()).report.flows[2]
