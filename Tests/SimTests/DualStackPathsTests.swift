@@ -75,6 +75,23 @@ import Testing
         #expect(listing.contains("rtb-0123456789abcdef0 (app-rt) route 2600:1f18:bbbb:bb00::/56 → \(Self.pcx)"), "\(listing)")
     }
 
+    /// Without the IPv6 route back on the peer's side the SYN-ACK dies at the peer's route table; the fix adds the
+    /// IPv6 route to the requester's IPv6 block through the connection, verified by a rerun. The same for a missing
+    /// IPv6 route to the transit gateway.
+    @Test func aMissingIPv6RouteBackGetsTheIPv6RouteAsItsFix() throws {
+        let text = ScenarioText.replacing(try Self.yaml(), "      - {destination: \"2600:1f18:aaaa:aa00::/56\", target: app-files}\n", "")
+        let f = try Self.run(text).report.flows[0]
+        #expect(f.drop?.component == "rtb-0a9b8c7d6e5f40312" && f.drop?.rule == "no route matches \(Self.box6)")
+        #expect(f.fix?.changes.map(\.change) == ["add route 2600:1f18:aaaa:aa00::/56 → \(Self.pcx)"], "\(String(describing: f.fix))")
+        #expect(f.fix?.verified == true)
+        let noTGW = ScenarioText.replacing(try Self.yaml(), "      - {destination: \"2600:1f18:aaaa:aa00::/56\", target: hub}\n", "")
+        let g = try Self.run(noTGW).report.flows[1]
+        #expect(g.drop?.component == "rtb-0d4e5f60718293a4b" && g.drop?.rule == "no route matches \(Self.box6)")
+        #expect(g.fix?.changes.map(\.change) == ["add route 2600:1f18:aaaa:aa00::/56 → tgw-0c000000000000009"],
+                "\(String(describing: g.fix))")
+        #expect(g.fix?.verified == true)
+    }
+
     /// A peer VPC without an IPv6 block takes no IPv6: the connection drops the packet, saying so.
     @Test func aPeerWithoutAnIPv6BlockTakesNoIPv6() throws {
         let f = try Self.run(try Self.yaml()).report.flows[2]

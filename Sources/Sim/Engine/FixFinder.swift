@@ -166,6 +166,8 @@ public enum FixFinder {
             if let byTGW = tgwRouteChange(model, table: t, destination: key.destination) { return byTGW }
             let vpc = m.routeTables[t].vpc
             if let peered = peeringRoute(m, table: t, key: key, isReply: isReply) { return peered }
+            // A NAT gateway does not translate IPv6 (its IPv6 routes are NAT64's): no route to one fixes an IPv6 flow.
+            guard !key.destination.isIPv6Token else { return nil }
             // Prefer a public NAT gateway in the VPC; otherwise nothing a route alone can fix.
             guard let n = m.natGateways.firstIndex(where: { m.subnets[$0.subnet].vpc == vpc && $0.connectivity == .public })
             else { return nil }
@@ -237,11 +239,22 @@ public enum FixFinder {
     static func peeringRoute(_ model: VPCModel, table t: Int, key: PacketKey, isReply: Bool) -> (VPCModel, RuleChange)? {
         let vpc = model.routeTables[t].vpc
         for (k, c) in model.peeringConnections.enumerated() where c.isActive {
-            guard let other = c.otherVPC(vpc),
-                  let block = model.vpcs[other].cidrBlocks.first(where: { $0.contains(key.destination) }) else { continue }
+            guard let other = c.otherVPC(vpc) else { continue }
             var m = model
-            m.routeTables[t].routes.removeAll { $0.destination == block }
-            m.routeTables[t].routes.append(Route(destination: block, target: .peeringConnection(k)))
+            let block: String
+            // An IPv6 destination: the route to the peer's IPv6 block (VPC-PG vpc-peering-routing: routes "that
+            // enable communication with the peer VPC over IPv6").
+            if let a = key.destination.ipv6, key.destination.isIPv6Token {
+                guard let b6 = model.vpcs[other].ipv6CidrBlocks.first(where: { $0.contains(a) }) else { continue }
+                m.routeTables[t].ipv6Routes.removeAll { $0.destination == b6 }
+                m.routeTables[t].ipv6Routes.append(IPv6Route(destination: b6, target: .common(.peeringConnection(k))))
+                block = b6.description
+            } else {
+                guard let b4 = model.vpcs[other].cidrBlocks.first(where: { $0.contains(key.destination) }) else { continue }
+                m.routeTables[t].routes.removeAll { $0.destination == b4 }
+                m.routeTables[t].routes.append(Route(destination: b4, target: .peeringConnection(k)))
+                block = b4.description
+            }
             let side = vpc == c.requesterVPC ? "requester" : "accepter"
             let reason = (isReply ? "replies to \(key.destination) cross back over \(c.id)" : "\(key.destination) is in "
                 + "\(model.vpcs[other].display), across \(c.id)") + "; each side of a peering needs its own route "
@@ -260,14 +273,23 @@ public enum FixFinder {
             guard gw.attachments.contains(where: { model.tgwAttachments[$0].vpc == vpc }) else { continue }
             for a in gw.attachments where model.tgwAttachments[a].vpc != vpc && model.tgwAttachments[a].vpc >= 0 {
                 let far = model.tgwAttachments[a].vpc
-                guard let block = model.vpcs[far].cidrBlocks.first(where: { $0.contains(destination) }) else { continue }
                 var m = model
-                m.routeTables[t].routes.removeAll { $0.destination == block }
-                m.routeTables[t].routes.append(Route(destination: block, target: .transitGateway(g)))
+                let block: String
+                if let v6 = destination.ipv6, destination.isIPv6Token {
+                    guard let b6 = model.vpcs[far].ipv6CidrBlocks.first(where: { $0.contains(v6) }) else { continue }
+                    m.routeTables[t].ipv6Routes.removeAll { $0.destination == b6 }
+                    m.routeTables[t].ipv6Routes.append(IPv6Route(destination: b6, target: .common(.transitGateway(g))))
+                    block = b6.description
+                } else {
+                    guard let b4 = model.vpcs[far].cidrBlocks.first(where: { $0.contains(destination) }) else { continue }
+                    m.routeTables[t].routes.removeAll { $0.destination == b4 }
+                    m.routeTables[t].routes.append(Route(destination: b4, target: .transitGateway(g)))
+                    block = b4.description
+                }
                 return (m, RuleChange(component: model.routeTables[t].display,
                                       change: "add route \(block) → \(gw.id)",
-                                      reason: "\(destination) is in \(model.vpcs[far].display), attached to \(gw.display); "
-                                          + "without the route it goes \(RouteLookup.match(model.routeTables[t], destination).map { "to " + RouteTable.describe($0.target, in: model) } ?? "nowhere")"))
+                                      reason: "\(destination) is in \(model.vpcs[far].display), attached to \(gw.display)"
+                                          + (destination.isIPv6Token ? "" : "; without the route it goes \(RouteLookup.match(model.routeTables[t], destination).map { "to " + RouteTable.describe($0.target, in: model) } ?? "nowhere")")))
             }
         }
         return nil
