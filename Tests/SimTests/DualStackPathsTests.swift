@@ -138,6 +138,10 @@ import Testing
         let off = ScenarioText.replacing(try Self.yaml(), "subnets: [spoke-tgw], ipv6_support: true", "subnets: [spoke-tgw]")
         let f = try Self.run(off).report.flows[1]
         #expect(f.drop?.component == Self.table && f.drop?.rule == "no route matches \(Self.spoke6)", "\(f.drops)")
+        // The fix turns IPv6 support on, verified by a rerun.
+        #expect(f.fix?.changes.map(\.change) == ["enable IPv6 support (aws ec2 modify-transit-gateway-vpc-attachment "
+                + "--transit-gateway-attachment-id \(Self.attachSpoke) --options Ipv6Support=enable)"], "\(String(describing: f.fix))")
+        #expect(f.fix?.verified == true)
         let routed = ScenarioText.replacing(off, "propagations: [app, spoke]",
             "propagations: [app, spoke]\n        routes: [{destination: \"2600:1f18:cccc:cc00::/56\", target: spoke}]")
         #expect(try Self.run(routed).report.flows[1].outcome == "ok")

@@ -323,6 +323,23 @@ public enum FixFinder {
         guard let t = model.tgwRouteTables.firstIndex(where: { $0.id == drop.component }),
               drop.rule.hasPrefix("no route matches") else { return nil }
         let g = model.tgwRouteTables[t].transitGateway
+        // An IPv6 destination in a VPC whose attachment propagates into this table without IPv6 support: turning it
+        // on brings the VPC's IPv6 blocks (EC2 API Ipv6Support), when the attachment's subnets have IPv6 blocks.
+        if dst.isIPv6Token, let v6 = dst.ipv6, let a = model.transitGateways[g].attachments.first(where: { a in
+            let att = model.tgwAttachments[a]
+            return att.vpc >= 0 && !att.ipv6Support && model.tgwRouteTables[t].propagations.contains(a)
+                && model.vpcs[att.vpc].ipv6CidrBlocks.contains { $0.contains(v6) }
+                && att.subnets.allSatisfy { model.subnets[$0].ipv6Cidr != nil }
+        }) {
+            m.tgwAttachments[a].ipv6Support = true
+            let id = model.tgwAttachments[a].id
+            return (m, RuleChange(component: model.tgwAttachments[a].display,
+                                  change: "enable IPv6 support (aws ec2 modify-transit-gateway-vpc-attachment "
+                                      + "--transit-gateway-attachment-id \(id) --options Ipv6Support=enable)",
+                                  reason: "\(dst) is in \(model.vpcs[model.tgwAttachments[a].vpc].display), whose attachment "
+                                      + "propagates into \(model.tgwRouteTables[t].id) but brings its IPv6 blocks only with "
+                                      + "IPv6 support on"))
+        }
         guard let a = model.transitGateways[g].attachments.first(where: { a in
             let att = model.tgwAttachments[a]
             guard att.vpc >= 0 else { return false }
