@@ -121,9 +121,9 @@ extension VPCNetwork {
         return Transit(next: nil, delay: 0, dropIndex: Int32(dropSteps.count - 1))
     }
 
-    /// A packet at `component` that needs `what`, which the model does not have: it goes no further and its flow
-    /// ends `not-modeled`, naming both.
-    func notModeledAt(_ p: inout SimPacket, component: String, what: String) {
+    /// A packet at VPN connection `component` that needs `what`, which the model does not have: it goes no further
+    /// and its flow ends `not-modeled`, naming both.
+    func vpnNotModeled(_ p: inout SimPacket, component: String, what: String) {
         let step = Step(kind: .vpnConnection, component: component, componentDisplay: component, action: .notModeled,
                         rule: what, detail: "not modeled")
         record(&p, step)

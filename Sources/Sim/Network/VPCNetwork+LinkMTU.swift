@@ -59,7 +59,7 @@ extension VPCNetwork {
         return "too big for link MTU \(mtu) (DF set): dropped; \(rule[semi.upperBound...]) (\(d.component))"
     }
 
-    /// Lowers a TCP SYN's MSS option to `mtu` less the headers (40 bytes over IPv4, 60 over IPv6: `mssFor`; a
+    /// Lowers a TCP SYN's MSS option to `mtu` less the headers (40 bytes over IPv4, 60 over IPv6: `mss`; a
     /// component that clamps MSS); the checksum is filled when the packet is written. Returns the MSS it had when it
     /// was lowered.
     @inline(__always)

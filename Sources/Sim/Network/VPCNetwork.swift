@@ -1108,8 +1108,8 @@ public final class VPCNetwork {
                 // AWS carries IPv6 inside a transit gateway's VPN tunnels when the connection is made with
                 // TunnelInsideIpVersion ipv6 (VPN-UG how_it_works); the model's tunnels carry IPv4 only.
                 tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
-                notModeledAt(&p, component: model.vpnConnections[c].id,
-                             what: "IPv6 inside a Site-to-Site VPN tunnel (tunnel_inside_ip_version ipv6)")
+                vpnNotModeled(&p, component: model.vpnConnections[c].id,
+                              what: "IPv6 inside a Site-to-Site VPN tunnel (tunnel_inside_ip_version ipv6)")
                 return
             }
             tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
