@@ -64,6 +64,30 @@ import Testing
         #expect(imported.warnings.contains { $0.id == "eigw-0fedcba9876543210" && $0.kind == .missingReference })
     }
 
+    /// An IPv6 route to a peering connection (DestinationIpv6CidrBlock with VpcPeeringConnectionId) is kept as an IPv6
+    /// route to it; the connection's far VPC is outside the dump, so the route keeps the connection's id.
+    @Test func anIPv6RouteToAPeeringConnectionIsKept() throws {
+        let dir = makeTempDirectory("vpcsim-pcx6")
+        let fm = FileManager.default
+        for f in try fm.contentsOfDirectory(atPath: Self.synthetic) {
+            try fm.copyItem(atPath: Self.synthetic + "/" + f, toPath: dir + "/" + f)
+        }
+        let tables = dir + "/describe-route-tables.json"
+        let text = try String(contentsOfFile: tables, encoding: .utf8)
+        let old = "\"DestinationCidrBlock\": \"10.60.0.0/16\",\n                    \"VpcPeeringConnectionId\": \"pcx-0a1b2c3d4e5f60718\"\n                },"
+        #expect(text.contains(old))
+        try text.replacingOccurrences(of: old, with: old + "\n                {\"Origin\": \"CreateRoute\", \"State\": \"active\", "
+                                      + "\"DestinationIpv6CidrBlock\": \"2600:1f18:feed:aa00::/56\", "
+                                      + "\"VpcPeeringConnectionId\": \"pcx-0a1b2c3d4e5f60718\"},")
+            .write(toFile: tables, atomically: true, encoding: .utf8)
+        let imported = try AWSImporter.importDirectory(dir)
+        let m = try ScenarioLoader.load(yaml: imported.yaml, file: "imported.yaml").model
+        #expect(m.routeTables.contains { $0.ipv6Routes.contains(IPv6Route(destination: Self.cidr6("2600:1f18:feed:aa00::/56"),
+                                                                           target: .common(.peering("pcx-0a1b2c3d4e5f60718")))) },
+                "\(imported.yaml)")
+        #expect(!imported.warnings.contains { $0.kind == .ipv6 && $0.message.contains("2600:1f18:feed:aa00::/56") }, "\(imported.warnings)")
+    }
+
     // MARK: The dual-stack dump (aws-json/synthetic/dualstack, README.txt there)
 
     static let dualstack = Fixtures.path("aws-json/synthetic/dualstack")
