@@ -358,12 +358,12 @@ extension AWSConverter {
                 if table.propagations.contains(a) { return }
                 if inferPropagations { table.propagations.append(a); return }
             }
+            target = a
+            if propagated { note = "propagated" }
             if spec?.vpnConnection != nil {
-                warn(.ipv6, id, "route \(dest) → \(a): IPv6 inside a VPN tunnel is not modeled; imported as blackhole")
-                note = "was \(a): IPv6 over VPN not modeled"
-            } else {
-                target = a
-                if propagated { note = "propagated" }
+                // Kept: a flow the route carries ends not-modeled at the connection, naming why.
+                warn(.ipv6, id, "route \(dest) → \(a): IPv6 inside a VPN tunnel is not modeled (flows routed there end "
+                     + "not-modeled)")
             }
         } else {
             let a = attachments.first ?? "no attachment"
