@@ -35,20 +35,25 @@ import Testing
         #expect(imported.yaml.contains("ipv6_cidr: [\"2600:1f18:abc:de00::/56\"]"))
     }
 
-    /// A copy of the synthetic dump with an egress-only internet gateway and the public table's ::/0 through it.
-    @Test func anEgressOnlyInternetGatewayAndItsRouteAreKept() throws {
-        let dir = makeTempDirectory("vpcsim-eigw")
+    /// A copy of the synthetic dump in a new directory, `old` replaced by `new` in its describe-route-tables.json.
+    static func syntheticCopy(_ label: String, tables old: String, _ new: String) throws -> String {
+        let dir = makeTempDirectory(label)
         let fm = FileManager.default
         for f in try fm.contentsOfDirectory(atPath: Self.synthetic) {
             try fm.copyItem(atPath: Self.synthetic + "/" + f, toPath: dir + "/" + f)
         }
         let tables = dir + "/describe-route-tables.json"
         let text = try String(contentsOfFile: tables, encoding: .utf8)
-        let old = "\"DestinationIpv6CidrBlock\": \"::/0\",\n                    \"GatewayId\": \"igw-0c2d4e6f8a0b1c2d3\""
         #expect(text.contains(old))
-        try text.replacingOccurrences(of: old, with: "\"DestinationIpv6CidrBlock\": \"::/0\",\n                    "
-                                      + "\"EgressOnlyInternetGatewayId\": \"eigw-0123456789abcdef0\"")
-            .write(toFile: tables, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: old, with: new).write(toFile: tables, atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    /// A copy of the synthetic dump with an egress-only internet gateway and the public table's ::/0 through it.
+    @Test func anEgressOnlyInternetGatewayAndItsRouteAreKept() throws {
+        let dir = try Self.syntheticCopy("vpcsim-eigw",
+            tables: "\"DestinationIpv6CidrBlock\": \"::/0\",\n                    \"GatewayId\": \"igw-0c2d4e6f8a0b1c2d3\"",
+            "\"DestinationIpv6CidrBlock\": \"::/0\",\n                    \"EgressOnlyInternetGatewayId\": \"eigw-0123456789abcdef0\"")
         try """
         {"EgressOnlyInternetGateways": [{"Attachments": [{"State": "attached", "VpcId": "vpc-0a1b2c3d4e5f60718"}],
           "EgressOnlyInternetGatewayId": "eigw-0123456789abcdef0", "Tags": [{"Key": "Name", "Value": "main-eigw"}]},
@@ -67,19 +72,10 @@ import Testing
     /// An IPv6 route to a peering connection (DestinationIpv6CidrBlock with VpcPeeringConnectionId) is kept as an IPv6
     /// route to it; the connection's far VPC is outside the dump, so the route keeps the connection's id.
     @Test func anIPv6RouteToAPeeringConnectionIsKept() throws {
-        let dir = makeTempDirectory("vpcsim-pcx6")
-        let fm = FileManager.default
-        for f in try fm.contentsOfDirectory(atPath: Self.synthetic) {
-            try fm.copyItem(atPath: Self.synthetic + "/" + f, toPath: dir + "/" + f)
-        }
-        let tables = dir + "/describe-route-tables.json"
-        let text = try String(contentsOfFile: tables, encoding: .utf8)
         let old = "\"DestinationCidrBlock\": \"10.60.0.0/16\",\n                    \"VpcPeeringConnectionId\": \"pcx-0a1b2c3d4e5f60718\"\n                },"
-        #expect(text.contains(old))
-        try text.replacingOccurrences(of: old, with: old + "\n                {\"Origin\": \"CreateRoute\", \"State\": \"active\", "
-                                      + "\"DestinationIpv6CidrBlock\": \"2600:1f18:feed:aa00::/56\", "
-                                      + "\"VpcPeeringConnectionId\": \"pcx-0a1b2c3d4e5f60718\"},")
-            .write(toFile: tables, atomically: true, encoding: .utf8)
+        let dir = try Self.syntheticCopy("vpcsim-pcx6", tables: old, old + "\n                {\"Origin\": \"CreateRoute\", "
+            + "\"State\": \"active\", \"DestinationIpv6CidrBlock\": \"2600:1f18:feed:aa00::/56\", "
+            + "\"VpcPeeringConnectionId\": \"pcx-0a1b2c3d4e5f60718\"},")
         let imported = try AWSImporter.importDirectory(dir)
         let m = try ScenarioLoader.load(yaml: imported.yaml, file: "imported.yaml").model
         #expect(m.routeTables.contains { $0.ipv6Routes.contains(IPv6Route(destination: Self.cidr6("2600:1f18:feed:aa00::/56"),
