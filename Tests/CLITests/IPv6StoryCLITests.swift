@@ -81,6 +81,16 @@ struct IPv6StoryCLITests {
         }
     }
 
+    /// scenarios/dual-stack-paths.yaml through the CLI: every expectation holds, every capture (the peering
+    /// connections', the transit gateway attachments', the endpoint's) and all-hops.pcapng dissect cleanly, and no
+    /// report prints an IPv6 token.
+    @Test func theDualStackPathsStoryMeetsItsExpectationsAndWritesCleanCaptures() throws {
+        try StoryEndToEndTests().everyShippedScenarioMeetsItsExpectationsAndWritesCleanCaptures(name: "dual-stack-paths")
+        let (_, _, out) = try runScenario("dual-stack-paths")
+        let text = try String(contentsOfFile: out + "/report.txt", encoding: .utf8)
+        #expect(Self.tokens(in: text).isEmpty, "\(Self.tokens(in: text))")
+    }
+
     /// Dotted quads in 240.0.0.0/4 in `text`: what an IPv6 token would print as.
     static func tokens(in text: String) -> [String] {
         text.split(whereSeparator: { !($0.isNumber || $0 == ".") }).filter { word in

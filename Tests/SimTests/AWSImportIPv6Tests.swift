@@ -35,20 +35,25 @@ import Testing
         #expect(imported.yaml.contains("ipv6_cidr: [\"2600:1f18:abc:de00::/56\"]"))
     }
 
-    /// A copy of the synthetic dump with an egress-only internet gateway and the public table's ::/0 through it.
-    @Test func anEgressOnlyInternetGatewayAndItsRouteAreKept() throws {
-        let dir = makeTempDirectory("vpcsim-eigw")
+    /// A copy of the synthetic dump in a new directory, `old` replaced by `new` in its describe-route-tables.json.
+    static func syntheticCopy(_ label: String, tables old: String, _ new: String) throws -> String {
+        let dir = makeTempDirectory(label)
         let fm = FileManager.default
         for f in try fm.contentsOfDirectory(atPath: Self.synthetic) {
             try fm.copyItem(atPath: Self.synthetic + "/" + f, toPath: dir + "/" + f)
         }
         let tables = dir + "/describe-route-tables.json"
         let text = try String(contentsOfFile: tables, encoding: .utf8)
-        let old = "\"DestinationIpv6CidrBlock\": \"::/0\",\n                    \"GatewayId\": \"igw-0c2d4e6f8a0b1c2d3\""
         #expect(text.contains(old))
-        try text.replacingOccurrences(of: old, with: "\"DestinationIpv6CidrBlock\": \"::/0\",\n                    "
-                                      + "\"EgressOnlyInternetGatewayId\": \"eigw-0123456789abcdef0\"")
-            .write(toFile: tables, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: old, with: new).write(toFile: tables, atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    /// A copy of the synthetic dump with an egress-only internet gateway and the public table's ::/0 through it.
+    @Test func anEgressOnlyInternetGatewayAndItsRouteAreKept() throws {
+        let dir = try Self.syntheticCopy("vpcsim-eigw",
+            tables: "\"DestinationIpv6CidrBlock\": \"::/0\",\n                    \"GatewayId\": \"igw-0c2d4e6f8a0b1c2d3\"",
+            "\"DestinationIpv6CidrBlock\": \"::/0\",\n                    \"EgressOnlyInternetGatewayId\": \"eigw-0123456789abcdef0\"")
         try """
         {"EgressOnlyInternetGateways": [{"Attachments": [{"State": "attached", "VpcId": "vpc-0a1b2c3d4e5f60718"}],
           "EgressOnlyInternetGatewayId": "eigw-0123456789abcdef0", "Tags": [{"Key": "Name", "Value": "main-eigw"}]},
@@ -62,6 +67,21 @@ import Testing
         let pub = try #require(m.routeTables.first { $0.id == "rtb-0f1e2d3c4b5a69788" })
         #expect(pub.ipv6Routes.last == IPv6Route(destination: .anyIPv6, target: .egressOnlyInternetGateway(0)))
         #expect(imported.warnings.contains { $0.id == "eigw-0fedcba9876543210" && $0.kind == .missingReference })
+    }
+
+    /// An IPv6 route to a peering connection (DestinationIpv6CidrBlock with VpcPeeringConnectionId) is kept as an IPv6
+    /// route to it; the connection's far VPC is outside the dump, so the route keeps the connection's id.
+    @Test func anIPv6RouteToAPeeringConnectionIsKept() throws {
+        let old = "\"DestinationCidrBlock\": \"10.60.0.0/16\",\n                    \"VpcPeeringConnectionId\": \"pcx-0a1b2c3d4e5f60718\"\n                },"
+        let dir = try Self.syntheticCopy("vpcsim-pcx6", tables: old, old + "\n                {\"Origin\": \"CreateRoute\", "
+            + "\"State\": \"active\", \"DestinationIpv6CidrBlock\": \"2600:1f18:feed:aa00::/56\", "
+            + "\"VpcPeeringConnectionId\": \"pcx-0a1b2c3d4e5f60718\"},")
+        let imported = try AWSImporter.importDirectory(dir)
+        let m = try ScenarioLoader.load(yaml: imported.yaml, file: "imported.yaml").model
+        #expect(m.routeTables.contains { $0.ipv6Routes.contains(IPv6Route(destination: Self.cidr6("2600:1f18:feed:aa00::/56"),
+                                                                           target: .common(.peering("pcx-0a1b2c3d4e5f60718")))) },
+                "\(imported.yaml)")
+        #expect(!imported.warnings.contains { $0.kind == .ipv6 && $0.message.contains("2600:1f18:feed:aa00::/56") }, "\(imported.warnings)")
     }
 
     // MARK: The dual-stack dump (aws-json/synthetic/dualstack, README.txt there)
@@ -244,6 +264,11 @@ import Testing
         #expect(e.subnets.map { m.subnets[$0].id } == ["subnet-0d5a000000000a002"])
         #expect(imported.warnings.contains { $0.id == "vpce-0d5a00000000000f1" && $0.kind == .repaired
                                              && $0.message.contains("subnet-0d5a000000000a003 is IPv6-only") })
+        // IpAddressType dualstack is kept (the kept subnet is dual-stack): its ENI gets an IPv6 address, allocated.
+        #expect(e.dualStack && m.enis[e.enis[0]].ipv6Address.map { m.subnets[e.subnets[0]].ipv6Cidr!.contains($0) } == true)
+        #expect(imported.yaml.contains("ip_address_type: dualstack"))
+        #expect(imported.warnings.contains { $0.id == "vpce-0d5a00000000000f1" && $0.kind == .approximated
+                                             && $0.message.hasPrefix("dual-stack: its network interfaces' IPv6 addresses") })
     }
 }
 

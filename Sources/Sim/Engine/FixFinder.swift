@@ -166,6 +166,8 @@ public enum FixFinder {
             if let byTGW = tgwRouteChange(model, table: t, destination: key.destination) { return byTGW }
             let vpc = m.routeTables[t].vpc
             if let peered = peeringRoute(m, table: t, key: key, isReply: isReply) { return peered }
+            // A NAT gateway does not translate IPv6 (its IPv6 routes are NAT64's): no route to one fixes an IPv6 flow.
+            guard !key.destination.isIPv6Token else { return nil }
             // Prefer a public NAT gateway in the VPC; otherwise nothing a route alone can fix.
             guard let n = m.natGateways.firstIndex(where: { m.subnets[$0.subnet].vpc == vpc && $0.connectivity == .public })
             else { return nil }
@@ -237,11 +239,22 @@ public enum FixFinder {
     static func peeringRoute(_ model: VPCModel, table t: Int, key: PacketKey, isReply: Bool) -> (VPCModel, RuleChange)? {
         let vpc = model.routeTables[t].vpc
         for (k, c) in model.peeringConnections.enumerated() where c.isActive {
-            guard let other = c.otherVPC(vpc),
-                  let block = model.vpcs[other].cidrBlocks.first(where: { $0.contains(key.destination) }) else { continue }
+            guard let other = c.otherVPC(vpc) else { continue }
             var m = model
-            m.routeTables[t].routes.removeAll { $0.destination == block }
-            m.routeTables[t].routes.append(Route(destination: block, target: .peeringConnection(k)))
+            let block: String
+            // An IPv6 destination: the route to the peer's IPv6 block (VPC-PG vpc-peering-routing: routes "that
+            // enable communication with the peer VPC over IPv6").
+            if let a = key.destination.ipv6, key.destination.isIPv6Token {
+                guard let b6 = model.vpcs[other].ipv6CidrBlocks.first(where: { $0.contains(a) }) else { continue }
+                m.routeTables[t].ipv6Routes.removeAll { $0.destination == b6 }
+                m.routeTables[t].ipv6Routes.append(IPv6Route(destination: b6, target: .common(.peeringConnection(k))))
+                block = b6.description
+            } else {
+                guard let b4 = model.vpcs[other].cidrBlocks.first(where: { $0.contains(key.destination) }) else { continue }
+                m.routeTables[t].routes.removeAll { $0.destination == b4 }
+                m.routeTables[t].routes.append(Route(destination: b4, target: .peeringConnection(k)))
+                block = b4.description
+            }
             let side = vpc == c.requesterVPC ? "requester" : "accepter"
             let reason = (isReply ? "replies to \(key.destination) cross back over \(c.id)" : "\(key.destination) is in "
                 + "\(model.vpcs[other].display), across \(c.id)") + "; each side of a peering needs its own route "
@@ -260,14 +273,23 @@ public enum FixFinder {
             guard gw.attachments.contains(where: { model.tgwAttachments[$0].vpc == vpc }) else { continue }
             for a in gw.attachments where model.tgwAttachments[a].vpc != vpc && model.tgwAttachments[a].vpc >= 0 {
                 let far = model.tgwAttachments[a].vpc
-                guard let block = model.vpcs[far].cidrBlocks.first(where: { $0.contains(destination) }) else { continue }
                 var m = model
-                m.routeTables[t].routes.removeAll { $0.destination == block }
-                m.routeTables[t].routes.append(Route(destination: block, target: .transitGateway(g)))
+                let block: String
+                if let v6 = destination.ipv6, destination.isIPv6Token {
+                    guard let b6 = model.vpcs[far].ipv6CidrBlocks.first(where: { $0.contains(v6) }) else { continue }
+                    m.routeTables[t].ipv6Routes.removeAll { $0.destination == b6 }
+                    m.routeTables[t].ipv6Routes.append(IPv6Route(destination: b6, target: .common(.transitGateway(g))))
+                    block = b6.description
+                } else {
+                    guard let b4 = model.vpcs[far].cidrBlocks.first(where: { $0.contains(destination) }) else { continue }
+                    m.routeTables[t].routes.removeAll { $0.destination == b4 }
+                    m.routeTables[t].routes.append(Route(destination: b4, target: .transitGateway(g)))
+                    block = b4.description
+                }
                 return (m, RuleChange(component: model.routeTables[t].display,
                                       change: "add route \(block) → \(gw.id)",
-                                      reason: "\(destination) is in \(model.vpcs[far].display), attached to \(gw.display); "
-                                          + "without the route it goes \(RouteLookup.match(model.routeTables[t], destination).map { "to " + RouteTable.describe($0.target, in: model) } ?? "nowhere")"))
+                                      reason: "\(destination) is in \(model.vpcs[far].display), attached to \(gw.display)"
+                                          + (destination.isIPv6Token ? "" : "; without the route it goes \(RouteLookup.match(model.routeTables[t], destination).map { "to " + RouteTable.describe($0.target, in: model) } ?? "nowhere")")))
             }
         }
         return nil
@@ -284,7 +306,12 @@ public enum FixFinder {
             let gw = model.transitGateways[model.tgwAttachments[a].transitGateway]
             let tables = gw.routeTables
             let routing = tables.first { t in
-                TransitGateway.compile(model.tgwRouteTables[t], model).contains { $0.cidr.contains(dst) && $0.attachment >= 0 }
+                let spec = model.tgwRouteTables[t]
+                guard dst.isIPv6Token else {
+                    return TransitGateway.compile(spec, model).contains { $0.cidr.contains(dst) && $0.attachment >= 0 }
+                }
+                let a = dst.ipv6
+                return TransitGateway.compile6(spec, model).contains { r in a.map { r.cidr6!.contains($0) } == true && r.attachment >= 0 }
             }
             guard let t = routing ?? tables.first else { return nil }
             m.tgwAttachments[a].routeTable = t
@@ -296,8 +323,31 @@ public enum FixFinder {
         guard let t = model.tgwRouteTables.firstIndex(where: { $0.id == drop.component }),
               drop.rule.hasPrefix("no route matches") else { return nil }
         let g = model.tgwRouteTables[t].transitGateway
+        // An IPv6 destination in a VPC whose attachment propagates into this table without IPv6 support: turning it
+        // on brings the VPC's IPv6 blocks (EC2 API Ipv6Support), when the attachment's subnets have IPv6 blocks.
+        if dst.isIPv6Token, let v6 = dst.ipv6, let a = model.transitGateways[g].attachments.first(where: { a in
+            let att = model.tgwAttachments[a]
+            return att.vpc >= 0 && !att.ipv6Support && model.tgwRouteTables[t].propagations.contains(a)
+                && model.vpcs[att.vpc].ipv6CidrBlocks.contains { $0.contains(v6) }
+                && att.subnets.allSatisfy { model.subnets[$0].ipv6Cidr != nil }
+        }) {
+            m.tgwAttachments[a].ipv6Support = true
+            let id = model.tgwAttachments[a].id
+            return (m, RuleChange(component: model.tgwAttachments[a].display,
+                                  change: "enable IPv6 support (aws ec2 modify-transit-gateway-vpc-attachment "
+                                      + "--transit-gateway-attachment-id \(id) --options Ipv6Support=enable)",
+                                  reason: "\(dst) is in \(model.vpcs[model.tgwAttachments[a].vpc].display), whose attachment "
+                                      + "propagates into \(model.tgwRouteTables[t].id) but brings its IPv6 blocks only with "
+                                      + "IPv6 support on"))
+        }
         guard let a = model.transitGateways[g].attachments.first(where: { a in
-            model.tgwAttachments[a].vpc >= 0 && model.vpcs[model.tgwAttachments[a].vpc].cidrBlocks.contains { $0.contains(dst) }
+            let att = model.tgwAttachments[a]
+            guard att.vpc >= 0 else { return false }
+            // An IPv6 destination: the propagation brings the VPC's IPv6 blocks only with IPv6 support on.
+            if dst.isIPv6Token, let v6 = dst.ipv6 {
+                return att.ipv6Support && model.vpcs[att.vpc].ipv6CidrBlocks.contains { $0.contains(v6) }
+            }
+            return model.vpcs[att.vpc].cidrBlocks.contains { $0.contains(dst) }
         }), !model.tgwRouteTables[t].propagations.contains(a) else { return nil }
         m.tgwRouteTables[t].propagations.append(a)
         return (m, RuleChange(component: model.tgwRouteTables[t].display,

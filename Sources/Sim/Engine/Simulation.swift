@@ -711,7 +711,8 @@ public final class Simulation {
             // Private DNS answers with the endpoint ENI in the invocation's AZ.
             let m = scenario.model
             if let eni = m.vpcEndpoints[e].eni(forZone: m.subnets[m.enis[s].subnet].availabilityZone, m) {
-                remote = m.enis[eni].privateIP
+                // Over IPv6 the AAAA record of that ENI (a dual-stack endpoint).
+                remote = remote.isIPv6Token ? m.enis[eni].ipv6Address.map(IPv6Token.intern) ?? remote : m.enis[eni].privateIP
             }
         }
         // A source port in use by another of the host's connections is never taken: the connection would replace

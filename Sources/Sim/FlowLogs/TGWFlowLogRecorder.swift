@@ -246,7 +246,8 @@ public final class TGWFlowLogRecorder {
             case .start: String(r.start)
             case .end: String(r.end)
             case .logStatus: "OK"
-            case .type: "IPv4"
+            // TGW-UG tgw-flow-logs-records: type is "the type of traffic. The possible values are: IPv4 | IPv6 | EFA".
+            case .type: IPv4Address(rawValue: k.source).isIPv6Token ? "IPv6" : "IPv4"
             case .packetsLostNoRoute: String(r.lost.0)
             case .packetsLostBlackhole: String(r.lost.1)
             case .packetsLostMTUExceeded: String(r.lost.2)

@@ -79,6 +79,23 @@ extension AWSConverter {
                                         prefixList: "", cidrs: [])
             e.interface = .init(subnets: subnets, groups: groups, privateDNS: privateDNS, dnsName: dnsName ?? defaultName,
                                 eniIDs: eniIDs, privateIPs: ips)
+            // IpAddressType (EC2 API VpcEndpoint): dualstack gives the ENIs IPv6 addresses, which the loader allocates
+            // (the dump's are not carried over: an endpoint takes no IPv6 address in the scenario); ipv6 needs
+            // IPv6-only subnets, whose endpoint interfaces are left out above.
+            switch j.awsStr("IpAddressType") {
+            case "dualstack":
+                if let s = subnets.first(where: { plan.subnets[subnetIndex[$0]!].ipv6 == nil }) {
+                    warn(.repaired, id, "IpAddressType dualstack but subnet \(s) has no imported IPv6 block; imported IPv4 only")
+                } else {
+                    e.interface?.dualStack = true
+                    warn(.approximated, id, "dual-stack: its network interfaces' IPv6 addresses are allocated by the scenario "
+                         + "(assumption ipv6_address_allocation), not taken from the dump")
+                }
+            case "ipv6":
+                warn(.ipv6, id, "IpAddressType ipv6 is not modeled; imported IPv4 only")
+            default:
+                break
+            }
             plan.endpoints.append(e)
             counts.interfaceEndpoints += 1
         }

@@ -25,10 +25,14 @@ extension ImportPlan {
         /// The attachment's ENI in each of `subnets` (describe-network-interfaces), when every one is in the dump.
         var eniIDs: [String] = []
         var eniAddresses: [IPv4Address] = []
+        /// Options.Ipv6Support enable, kept when every kept subnet has an IPv6 block.
+        var ipv6Support = false
     }
     struct TGWRoute { var destination: IPv4CIDR; var target: String; var note: String? }
+    struct TGWRoute6 { var destination: IPv6CIDR; var target: String; var note: String? }
     struct TGWRouteTable {
         var id: String; var name: String?; var associations: [String]; var propagations: [String]; var routes: [TGWRoute]
+        var routes6: [TGWRoute6] = []
     }
     struct TGW { var id: String; var name: String?; var attachments: [TGWAttachment]; var routeTables: [TGWRouteTable] }
 }
@@ -153,6 +157,12 @@ extension AWSConverter {
             }
             guard !subnets.isEmpty else { continue }
             let appliance = v?.awsObj("Options")?.awsStr("ApplianceModeSupport") == "enable"
+            var ipv6 = v?.awsObj("Options")?.awsStr("Ipv6Support") == "enable"
+            if ipv6, let s = subnets.first(where: { plan.subnets[subnetIndex[$0]!].ipv6 == nil }) {
+                warn(.repaired, id, "Ipv6Support enabled but subnet \(s) has no imported IPv6 block; imported without "
+                     + "ipv6_support (its VPC's IPv6 blocks do not propagate)")
+                ipv6 = false
+            }
             allIDs.insert(id)
             imported[id] = (g, vpc)
             // The ENIs' ids and addresses, so that flow logs name them as AWS does.
@@ -160,7 +170,8 @@ extension AWSConverter {
             plan.tgws[g].attachments.append(.init(id: id, name: j.awsNameTag ?? v?.awsNameTag, vpc: vpc, subnets: subnets,
                                                   applianceMode: appliance,
                                                   eniIDs: enis.count == subnets.count ? enis.map(\.id) : [],
-                                                  eniAddresses: enis.count == subnets.count ? enis.map(\.ip) : []))
+                                                  eniAddresses: enis.count == subnets.count ? enis.map(\.ip) : [],
+                                                  ipv6Support: ipv6))
             if let a = j.awsObj("Association"), let t = a.awsStr("TransitGatewayRouteTableId"),
                a.awsStr("State").map({ $0 == "associated" || $0 == "associating" }) ?? true {
                 associationOf[id] = t
@@ -253,6 +264,17 @@ extension AWSConverter {
         let attachments = r.awsObjs("TransitGatewayAttachments").compactMap { $0.awsStr("TransitGatewayAttachmentId") }
         let shown = attachments.first ?? "blackhole"
         var destinations: [(IPv4CIDR, String?)] = []
+        if let v6 = r.awsStr("DestinationCidrBlock") ?? r.awsStr("DestinationIpv6CidrBlock"), v6.contains(":") {
+            // An IPv6 route (search-transit-gateway-routes gives its destination in DestinationCidrBlock).
+            guard let c = try? IPv6CIDR(parsing: v6) else {
+                warn(.repaired, id, "route \(v6) → \(shown): not an IPv6 CIDR; left out")
+                return
+            }
+            addTGWRoute6(c, state: state, attachments: attachments, propagated: r.awsStr("Type") == "propagated",
+                         to: &table, gateway: g, imported: imported, notModelled: notModelled,
+                         inferPropagations: inferPropagations)
+            return
+        }
         if let pl = r.awsStr("PrefixListId") {
             guard let cidrs = prefixLists[pl] else {
                 warn(.missingReference, id, "route to prefix list \(pl) → \(shown) left out: its entries are not in the dump "
@@ -263,11 +285,7 @@ extension AWSConverter {
         } else if let c = cidr(r.awsStr("DestinationCidrBlock"), id, "route destination") {
             destinations = [(c, nil)]
         } else {
-            if let v6 = r.awsStr("DestinationCidrBlock") ?? r.awsStr("DestinationIpv6CidrBlock"), v6.contains(":") {
-                warn(.ipv6, id, "route \(v6) → \(shown) left out (IPv4 only)")
-            } else {
-                warn(.repaired, id, "route without an IPv4 destination → \(shown) left out")
-            }
+            warn(.repaired, id, "route without an IPv4 destination → \(shown) left out")
             return
         }
         let propagated = r.awsStr("Type") == "propagated"
@@ -323,6 +341,45 @@ extension AWSConverter {
         }
     }
 
+    /// An IPv6 route of search-transit-gateway-routes (its DestinationCidrBlock an IPv6 CIDR): as an IPv4 one, a
+    /// propagated route for an IPv6 block of a VPC attachment with IPv6 support being the propagation itself.
+    mutating func addTGWRoute6(_ dest: IPv6CIDR, state: String, attachments: [String], propagated: Bool,
+                               to table: inout ImportPlan.TGWRouteTable, gateway g: Int,
+                               imported: [String: (tgw: Int, vpc: String)], notModelled: [String: String],
+                               inferPropagations: Bool) {
+        let id = table.id
+        var target = "blackhole", note: String?
+        if state == "blackhole" {
+            note = nil
+        } else if let a = attachments.first, let att = imported[a], att.tgw == g {
+            let spec = plan.tgws[g].attachments.first { $0.id == a }
+            if propagated, !att.vpc.isEmpty, spec?.ipv6Support == true,
+               plan.vpcs[vpcIndex[att.vpc]!].ipv6Blocks.contains(dest) {
+                if table.propagations.contains(a) { return }
+                if inferPropagations { table.propagations.append(a); return }
+            }
+            target = a
+            if propagated { note = "propagated" }
+            if spec?.vpnConnection != nil {
+                // Kept: a flow the route carries ends not-modeled at the connection, naming why.
+                warn(.ipv6, id, "route \(dest) → \(a): IPv6 inside a VPN tunnel is not modeled (flows routed there end "
+                     + "not-modeled)")
+            }
+        } else {
+            let a = attachments.first ?? "no attachment"
+            note = notModelled[a].map { "was \(a) (\($0) attachment, not modelled)" } ?? "was \(a): not in the dump"
+            if notModelled[a] == nil {
+                warn(.missingReference, id, "route \(dest) → \(a), which is not an imported attachment of "
+                     + "\(plan.tgws[g].id); imported as blackhole")
+            }
+        }
+        if let existing = table.routes6.first(where: { $0.destination == dest }) {
+            warn(.duplicate, id, "second route to \(dest) (→ \(target)) left out; the route → \(existing.target) is kept")
+            return
+        }
+        table.routes6.append(.init(destination: dest, target: target, note: note))
+    }
+
     /// A VPC route to a transit gateway of the import: kept when the route table's VPC is attached to it (else a
     /// blackhole, as AWS shows it). nil: not an imported transit gateway.
     mutating func transitGatewayRouteTarget(_ r: [String: Any], destination dest: String, table id: String,
@@ -361,7 +418,8 @@ extension ScenarioYAMLWriter {
                         + "network_interface_ids: [\(a.eniIDs.joined(separator: ", "))]"
                 }
                 o.append("      - {id: \(a.id)\(name(a.name)), vpc: \(a.vpc), subnets: [\(a.subnets.joined(separator: ", "))]"
-                         + (a.applianceMode ? ", appliance_mode: true" : "") + enis + "}")
+                         + (a.applianceMode ? ", appliance_mode: true" : "") + (a.ipv6Support ? ", ipv6_support: true" : "")
+                         + enis + "}")
             }
             o.append(g.routeTables.isEmpty ? "    route_tables: []" : "    route_tables:")
             for t in g.routeTables {
@@ -369,9 +427,13 @@ extension ScenarioYAMLWriter {
                 if let n = t.name { o.append("        name: \(quote(n))") }
                 o.append("        associations: [\(t.associations.joined(separator: ", "))]")
                 o.append("        propagations: [\(t.propagations.joined(separator: ", "))]")
-                o.append(t.routes.isEmpty ? "        routes: []" : "        routes:")
+                o.append(t.routes.isEmpty && t.routes6.isEmpty ? "        routes: []" : "        routes:")
                 for r in t.routes {
                     o.append("          - {destination: \(r.destination), target: \(r.target)}"
+                             + (r.note.map { "  # " + comment($0) } ?? ""))
+                }
+                for r in t.routes6 {
+                    o.append("          - {destination: \"\(r.destination)\", target: \(r.target)}"
                              + (r.note.map { "  # " + comment($0) } ?? ""))
                 }
             }

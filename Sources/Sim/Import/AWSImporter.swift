@@ -133,6 +133,8 @@ struct ImportPlan {
         struct Interface {
             var subnets: [String]; var groups: [String]; var privateDNS: Bool; var dnsName: String?
             var eniIDs: [String]; var privateIPs: [IPv4Address?]
+            /// IpAddressType dualstack, kept when every kept subnet has an IPv6 block.
+            var dualStack = false
         }
         var interface: Interface? = nil
     }

@@ -152,6 +152,7 @@ enum ScenarioYAMLWriter {
                         + "subnets: [\(i.subnets.joined(separator: ", "))], security_groups: ["
                         + "\(i.groups.joined(separator: ", "))], private_dns: \(i.privateDNS)"
                     if let d = i.dnsName { line += ", dns_name: \(quote(d))" }
+                    if i.dualStack { line += ", ip_address_type: dualstack" }
                     if !i.eniIDs.isEmpty { line += ", network_interface_ids: [\(i.eniIDs.joined(separator: ", "))]" }
                     if !i.privateIPs.isEmpty, i.privateIPs.allSatisfy({ $0 != nil }) {
                         line += ", private_ips: [\(i.privateIPs.map { $0!.description }.joined(separator: ", "))]"

@@ -6,6 +6,8 @@ struct ImportedTransitGateway {
     struct Attachment {
         var id: String, name: String, vpc: String, subnets: [String], applianceMode: Bool
         var defaultAssociation: Bool, defaultPropagation: Bool
+        /// `ipv6_support = "enable"`, kept when every subnet has an IPv6 block in the import.
+        var ipv6Support = false
         /// A VPN attachment's Site-to-Site VPN connection (`vpc` empty, no subnets).
         var vpnConnection: String? = nil
     }
@@ -34,7 +36,7 @@ struct ImportedTransitGateway {
                     continue
                 }
                 o.append("      - {id: \(a.id), name: \(quote(a.name)), vpc: \(a.vpc), subnets: [\(a.subnets.joined(separator: ", "))]"
-                         + (a.applianceMode ? ", appliance_mode: true}" : "}"))
+                         + (a.applianceMode ? ", appliance_mode: true" : "") + (a.ipv6Support ? ", ipv6_support: true}" : "}"))
             }
             o.append("    route_tables:" + (g.routeTables.isEmpty ? " []" : ""))
             for t in g.routeTables {
@@ -42,7 +44,10 @@ struct ImportedTransitGateway {
                       "        associations: [\(t.associations.joined(separator: ", "))]",
                       "        propagations: [\(t.propagations.joined(separator: ", "))]",
                       "        routes:" + (t.routes.isEmpty ? " []" : "")]
-                for r in t.routes { o.append("          - {destination: \(r.destination), target: \(r.target)}") }
+                for r in t.routes {
+                    let d = r.destination.contains(":") ? quote(r.destination) : r.destination
+                    o.append("          - {destination: \(d), target: \(r.target)}")
+                }
             }
         }
         return o.joined(separator: "\n") + "\n"
@@ -93,11 +98,22 @@ extension TerraformConverter {
                 warn(.missingReference, address(a), "attachment whose subnets the import does not hold; left out")
                 continue
             }
+            // Ipv6Support gives the attachment's ENIs IPv6 addresses from their subnets (EC2 API
+            // CreateTransitGatewayVpcAttachmentRequestOptions): kept when every subnet has an IPv6 block here.
+            var ipv6 = w.string(a, "ipv6_support") == "enable"
+            if ipv6, let s = subnets.first(where: { s in
+                !(dump.items["Subnets"] ?? []).contains { $0.json.awsStr("SubnetId") == s && !$0.json.awsObjs("Ipv6CidrBlockAssociationSet").isEmpty }
+            }) {
+                warn(.repaired, address(a), "ipv6_support enabled but subnet \(s) has no IPv6 block in the import; imported "
+                     + "without ipv6_support (its VPC's IPv6 blocks do not propagate)")
+                ipv6 = false
+            }
             out[g].attachments.append(.init(
                 id: aid, name: nameTag(a), vpc: vpc, subnets: subnets,
                 applianceMode: w.string(a, "appliance_mode_support") == "enable",
                 defaultAssociation: w.bool(a, [.key("transit_gateway_default_route_table_association")]) ?? true,
-                defaultPropagation: w.bool(a, [.key("transit_gateway_default_route_table_propagation")]) ?? true))
+                defaultPropagation: w.bool(a, [.key("transit_gateway_default_route_table_propagation")]) ?? true,
+                ipv6Support: ipv6))
         }
         for v in tgwVPNAttachments {
             guard let g = gateway(v.tgw) else {
@@ -175,7 +191,8 @@ extension TerraformConverter {
         for x in managed("aws_ec2_transit_gateway_route") {
             handled.insert(x)
             guard let (g, t) = try table(x) else { continue }
-            guard let dest = w.string(x, "destination_cidr_block"), !dest.contains(":") else { continue }
+            // An IPv6 destination is an IPv6 route of the table (the loader reads it as one).
+            guard let dest = w.string(x, "destination_cidr_block") else { continue }
             let target: String
             if w.bool(x, [.key("blackhole")]) == true {
                 target = "blackhole"
@@ -195,7 +212,7 @@ extension TerraformConverter {
         for g in out {
             for t in g.routeTables {
                 for r in t.routes {
-                    guard let c = g.attachments.first(where: { $0.id == r.target })?.vpnConnection,
+                    guard !r.destination.contains(":"), let c = g.attachments.first(where: { $0.id == r.target })?.vpnConnection,
                           !(vpnRoutes[c] ?? []).contains(r.destination) else { continue }
                     vpnRoutes[c, default: []].append(r.destination)
                 }

@@ -180,6 +180,8 @@ extension TerraformConverter {
                                     "PrivateDnsEnabled": w.bool(r, [.key("private_dns_enabled")]) ?? false,
                                     "Tags": Self.tags(nameTag(r))]
             j["NetworkInterfaceIds"] = [String]()
+            // ip_address_type (ipv4, dualstack, ipv6), read as describe-vpc-endpoints' IpAddressType.
+            if let t = w.string(r, "ip_address_type") { j["IpAddressType"] = t }
             add("VpcEndpoints", j, r)
             interfaceEndpointAddress[eid] = address(r)
         }

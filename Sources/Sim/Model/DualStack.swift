@@ -92,6 +92,17 @@ extension VPCModel {
         for t in routeTables {
             for r in t.ipv6Routes { out.append("\(t.display) route \(r.destination) → \(r.target.id(self))") }
         }
+        for a in tgwAttachments where a.ipv6Support { out.append("\(a.display) IPv6 support (its VPC's IPv6 blocks propagate)") }
+        for t in tgwRouteTables {
+            for r in t.ipv6Routes {
+                let target: String = switch r.target {
+                case .attachment(let a): tgwAttachments[a].id
+                case .blackhole: "blackhole"
+                }
+                out.append("\(t.display) route \(r.destination) → \(target)")
+            }
+        }
+        for e in vpcEndpoints where e.dualStack { out.append("\(e.display) dual-stack (ip_address_type dualstack)") }
         func rule(_ number: Int, _ action: NACLRule.Action, _ proto: ProtocolMatch, _ ports: PortRange?,
                   _ icmp: (Int?, Int?), _ cidr: IPv6CIDR) -> String {
             var what = proto.consoleName

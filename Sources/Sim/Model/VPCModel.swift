@@ -87,6 +87,9 @@ public struct VPCEndpointSpec: Named, Sendable {
     public var securityGroups: [Int] = []
     public var privateDNS = false
     public var dnsName = ""
+    /// IpAddressType dualstack (EC2 API CreateVpcEndpoint): each ENI has an IPv6 address too, and private DNS
+    /// answers AAAA with them as well as A (`ScenarioBuilder.applyAddressFamily`).
+    public var dualStack = false
 
     /// The endpoint ENI a client in `zone` reaches by the private DNS name: the one in its AZ, else the first.
     public func eni(forZone zone: String?, _ model: VPCModel) -> Int? {
@@ -254,6 +257,10 @@ public struct TGWAttachmentSpec: Named, Sendable {
     /// Flow Logs name it by: `FlowLogRecorder`).
     public var eniIDs: [String] = []
     public var eniAddresses: [IPv4Address] = []
+    /// Ipv6Support (EC2 API CreateTransitGatewayVpcAttachmentRequestOptions): the attachment's ENIs get IPv6
+    /// addresses and a propagation brings its VPC's IPv6 blocks; off, they do not propagate. "The setting does
+    /// not filter IPv6 traffic": a static IPv6 route still carries IPv6 through the attachment.
+    public var ipv6Support: Bool = false
 }
 
 /// A transit gateway route table: static routes (to an attachment, or blackhole) and the routes its
@@ -274,6 +281,13 @@ public struct TGWRouteTableSpec: Named, Sendable {
     public var routes: [Route]
     /// Attachments that propagate their VPC's CIDR blocks into this table.
     public var propagations: [Int]
+    /// Static routes to IPv6 destinations, as listed (the same targets as `routes`).
+    public var ipv6Routes: [IPv6Route] = []
+
+    public struct IPv6Route: Sendable, Equatable {
+        public var destination: IPv6CIDR
+        public var target: Route.Target
+    }
 }
 
 public struct RouteTableSpec: Named, Sendable {

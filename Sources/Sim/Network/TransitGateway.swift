@@ -41,6 +41,8 @@ final class TransitGateway {
         /// The attachment it leads to; -1: blackhole.
         var attachment: Int32
         var propagated: Bool
+        /// An IPv6 route's destination (`cidr` is then unused).
+        var cidr6: IPv6CIDR? = nil
     }
 
     /// Every attachment's ENIs; attachment a's are `enis[eniStart[a]..<eniStart[a + 1]]`, in its listed order.
@@ -65,6 +67,8 @@ final class TransitGateway {
     private let levelStart: [Int32]
     private let networks: [UInt32]
     private let networkRoute: [Int32]
+    /// Table t's IPv6 routes in match order (`compile6`): few, scanned.
+    private let routes6: [[Route]]
     private let model: VPCModel
     private let crossAZ: Assumptions.TGWCrossAZ
 
@@ -105,6 +109,42 @@ final class TransitGateway {
         self.routes = routes
         self.routeStart = routeStart
         (levels, levelStart, networks, networkRoute) = Self.index(routes, routeStart)
+        routes6 = model.tgwRouteTables.map { Self.compile6($0, model) }
+    }
+
+    /// A table's IPv6 routes in match order, as `compile` orders IPv4 ones: its static IPv6 routes and, from each
+    /// propagating VPC attachment with IPv6 support, its VPC's IPv6 blocks (EC2 API
+    /// CreateTransitGatewayVpcAttachmentRequestOptions Ipv6Support: "When you enable route propagation, IPv6 VPC
+    /// CIDRs propagate to the transit gateway route tables. When disabled … IPv6 routes do not propagate"). A VPN
+    /// attachment propagates no IPv6 prefix here (its tunnels are modeled for IPv4 inside traffic only).
+    static func compile6(_ t: TGWRouteTableSpec, _ model: VPCModel) -> [Route] {
+        var all: [Route] = t.ipv6Routes.map { r in
+            switch r.target {
+            case .attachment(let a): Route(cidr: .anyIPv4, attachment: Int32(a), propagated: false, cidr6: r.destination)
+            case .blackhole: Route(cidr: .anyIPv4, attachment: -1, propagated: false, cidr6: r.destination)
+            }
+        }
+        for a in t.propagations {
+            let att = model.tgwAttachments[a]
+            guard att.vpnConnection == nil, att.ipv6Support else { continue }
+            for c in model.vpcs[att.vpc].ipv6CidrBlocks {
+                all.append(Route(cidr: .anyIPv4, attachment: Int32(a), propagated: true, cidr6: c))
+            }
+        }
+        return all.enumerated().sorted { x, y in
+            let lx = x.element.cidr6!.prefixLength, ly = y.element.cidr6!.prefixLength
+            if lx != ly { return lx > ly }
+            if x.element.propagated != y.element.propagated { return !x.element.propagated }
+            return x.offset < y.offset
+        }.map(\.element)
+    }
+
+    /// The IPv6 route an IPv6 destination (an `IPv6Token`) takes in table `t`: the first in match order that
+    /// holds it. An IPv6 packet meets no IPv4 route.
+    @inline(never)
+    func route6(_ t: Int, _ destination: IPv4Address) -> Route? {
+        guard let a = destination.ipv6 else { return nil }
+        return routes6[t].first { $0.cidr6!.contains(a) }
     }
 
     /// Per table and prefix length, its routes' networks sorted, each with the first route in match order that
@@ -185,7 +225,8 @@ final class TransitGateway {
     /// routes in match order that contains it, found through the index (`index`).
     @inline(__always)
     func route(_ t: Int, _ destination: IPv4Address) -> Route? {
-        levels.withUnsafeBufferPointer { levels in
+        if destination.isIPv6Token { return route6(t, destination) }
+        return levels.withUnsafeBufferPointer { levels in
             networks.withUnsafeBufferPointer { networks in
                 for l in Int(levelStart[t])..<Int(levelStart[t + 1]) {
                     let key = destination.rawValue & levels[l].mask
@@ -203,6 +244,7 @@ final class TransitGateway {
 
     /// `route(_:_:)` by a scan of the table in match order: what the index must agree with (tests).
     func routeByScan(_ t: Int, _ destination: IPv4Address) -> Route? {
+        if destination.isIPv6Token { return route6(t, destination) }
         for i in Int(routeStart[t])..<Int(routeStart[t + 1]) where routes[i].cidr.contains(destination) {
             return routes[i]
         }
@@ -260,7 +302,7 @@ final class TransitGateway {
 
     /// The route `r` of table `t` matched: forwarded, or dropped by a blackhole.
     func routed(_ t: Int, _ r: Route) -> Step {
-        let rule = "\(r.cidr) → \(target(r))" + (r.propagated ? " (propagated)" : "")
+        let rule = "\(r.cidr6?.description ?? r.cidr.description) → \(target(r))" + (r.propagated ? " (propagated)" : "")
         return step(table: t, action: r.attachment < 0 ? .dropped : .forwarded, rule: rule)
     }
 

@@ -59,15 +59,20 @@ extension VPCNetwork {
         return "too big for link MTU \(mtu) (DF set): dropped; \(rule[semi.upperBound...]) (\(d.component))"
     }
 
-    /// Lowers a TCP SYN's MSS option to `mtu` less 40 (a component that clamps MSS); the checksum is filled when the
-    /// packet is written. Returns the MSS it had when it was lowered.
+    /// Lowers a TCP SYN's MSS option to `mtu` less the headers (40 bytes over IPv4, 60 over IPv6: `mss`; a
+    /// component that clamps MSS); the checksum is filled when the packet is written. Returns the MSS it had when it
+    /// was lowered.
     @inline(__always)
     func clampMSS(_ p: inout SimPacket, mtu: Int) -> UInt16? {
         guard case .tcp(var t) = p.transport, t.flags.contains(.syn) else { return nil }
-        guard let was = t.optionBytes.clampMSS(to: UInt16(clamping: mtu - 40)) else { return nil }
+        guard let was = t.optionBytes.clampMSS(to: UInt16(clamping: Self.mss(p, mtu: mtu))) else { return nil }
         p.transport = .tcp(t)
         return was
     }
+
+    /// The MSS a link of `mtu` bytes leaves a segment of `p`'s family: the MTU less the IP and TCP headers.
+    @inline(__always)
+    static func mss(_ p: SimPacket, mtu: Int) -> Int { mtu - (p.ip.source.isIPv6Token ? 60 : 40) }
 
     /// The ICMP in a new slot, sent on by `t` (computed for it), after being captured at `node` leaving with
     /// `comment` (a drop's text appended by the caller's transit).

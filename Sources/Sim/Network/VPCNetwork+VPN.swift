@@ -14,6 +14,17 @@ extension VPCNetwork {
         return Transit(next: .vpnTunnel(c, toOnPrem: true), delay: assumptions.vpcHopLatency)
     }
 
+    /// An IPv6 packet routed to virtual private gateway `g`: its subnet's NACL outbound, then the gateway drops it.
+    /// A virtual private gateway does not carry IPv6 over a Site-to-Site VPN (VPN-UG how_it_works, "Virtual
+    /// private gateway": "Virtual private gateways do not support IPv6 for Site-to-Site VPN connections. If you
+    /// need IPv6 support, use a transit gateway … for your VPN connection"): an AWS limit, not a gap of the model.
+    func vgwRefusesIPv6(_ subnet: Int, _ g: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit {
+        if let t = crossNACL(subnet, .outbound, &p, key) { return t }
+        return fail(&p, vpn.step(gateway: g, action: .dropped, rule: "IPv6 to \(key.destination)",
+                                 detail: "a virtual private gateway carries IPv4 only; IPv6 over a Site-to-Site VPN "
+                                     + "needs a transit gateway (VPN-UG how_it_works)"))
+    }
+
     /// An on-premises host sends a packet: to an address its customer gateway's VPN connections reach, into the
     /// tunnel (true); else it goes on as an outside host's packet does (false).
     func vpnFromHost(_ host: Int, _ slot: Int32, _ p: inout SimPacket, after oneWay: Int64) -> Bool {

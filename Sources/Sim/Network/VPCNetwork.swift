@@ -311,7 +311,7 @@ public final class VPCNetwork {
     @inline(__always)
     func memoizedTransit(_ subnet: Int, _ p: inout SimPacket, _ key: PacketKey, securityGroupAt: inout Int) -> Transit {
         // A packet bigger than a peering connection's MTU is decided by its size: never from the memo.
-        if p.traced || Int(p.ip.totalLength) > peering.smallestMTU {
+        if p.traced || p.wireLength > peering.smallestMTU {
             return statelessTransit(subnet, &p, key, securityGroupAt: &securityGroupAt)
         }
         let m = memo.entry(subnet, key)
@@ -398,9 +398,12 @@ public final class VPCNetwork {
             return Transit(next: .eni(eni), delay: hop)
         case .egressOnlyInternetGateway:
             return eigwOut(Int(r.target), subnet, rt, r, &p, key)
-        case .peeringConnection where r.isIPv6, .transitGateway where r.isIPv6, .vpcEndpoint where r.isIPv6,
-             .vpnGateway where r.isIPv6:
-            return notModeledRoute(&p, rt, r, what: "IPv6 through \(NotModeledTarget.kind(of: routeTables.describe(rt, r)) ?? "this target")")
+        case .vpcEndpoint where r.isIPv6:
+            // AWS's pages for gateway endpoints give their prefix lists as IPv4 ranges; whether a gateway endpoint
+            // carries IPv6 is not settled here.
+            return notModeledRoute(&p, rt, r, what: "IPv6 through a gateway endpoint")
+        case .vpnGateway where r.isIPv6:
+            return vgwRefusesIPv6(subnet, Int(r.target), &p, key)
         case .peeringConnection:
             return peeringTransit(Int(r.target), from: subnet, &p, key, securityGroupAt: &securityGroupAt)
         case .transitGateway:
@@ -1092,8 +1095,23 @@ public final class VPCNetwork {
         }
         record(&p, tgw.routed(t, r))
         let mtu = tgwLinkMTU(to: Int(r.attachment))  // VPCNetwork+LinkMTU.swift
-        if Int(p.ip.totalLength) > mtu, tgwTooBig(e, from: a, to: Int(r.attachment), mtu: mtu, &p) { return }
+        if p.wireLength > mtu {
+            // IPv6 routers never fragment (RFC 8200 §5): an IPv6 packet bigger than 8500 bytes stops here.
+            if dst.isIPv6Token {
+                _ = ipv6TooBig(&p, at: model.tgwAttachments[Int(r.attachment)].id, mtu: mtu)
+                return
+            }
+            if tgwTooBig(e, from: a, to: Int(r.attachment), mtu: mtu, &p) { return }
+        }
         if let c = model.tgwAttachments[Int(r.attachment)].vpnConnection {
+            if dst.isIPv6Token {
+                // AWS carries IPv6 inside a transit gateway's VPN tunnels when the connection is made with
+                // TunnelInsideIpVersion ipv6 (VPN-UG how_it_works); the model's tunnels carry IPv4 only.
+                tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
+                vpnNotModeled(&p, component: model.vpnConnections[c].id,
+                              what: "IPv6 inside a Site-to-Site VPN tunnel (tunnel_inside_ip_version ipv6)")
+                return
+            }
             tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
             tgwIntoVPN(e, t, c, &p)
             return
@@ -1105,6 +1123,7 @@ public final class VPCNetwork {
                 comment: "arrived through \(tgwDisplay(eni: e)); to \(model.tgwAttachments[Int(r.attachment)].id) by "
                     + model.tgwRouteTables[t].id)
         let clamped = clampMSS(&p, mtu: mtu)
+        let clampedTo = Self.mss(p, mtu: mtu)
         var transit = transitFromSubnet(Int(tgw.enis[out.eni].subnet), &p, key: key)
         var lost: TGWFlowLogRecorder.Lost?
         if case .transitGateway? = transit.next, !transit.dropped {
@@ -1121,7 +1140,7 @@ public final class VPCNetwork {
         }
         tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: out.eni, lost: lost)
         capture(.transitGateway(out.eni), &p, outgoing: true,
-                comment: "left through \(tgwDisplay(eni: out.eni)); " + (clamped.map { "MSS \($0) clamped to \(mtu - 40); " } ?? "")
+                comment: "left through \(tgwDisplay(eni: out.eni)); " + (clamped.map { "MSS \($0) clamped to \(clampedTo); " } ?? "")
                     + comment(transit))
         tgwLogEgress(out.eni, &p, transit)
         if let rj = transit.rejectedAt { observeInterface(rj, &p, egress: false, accepted: false) }

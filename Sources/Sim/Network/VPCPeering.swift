@@ -14,7 +14,12 @@ import Packets
 /// - each side routes on its own: the reply crosses only if the peer's route table has a route back to the
 ///   connection (else it dies at that table: "no route matches");
 /// - an inter-Region connection adds `assumptions.interRegionPeeringLatency` one way; its MTU (8500) is recorded
-///   in the model (`PeeringConnection.mtu`) and enforced (`VPCNetwork+LinkMTU.swift`).
+///   in the model (`PeeringConnection.mtu`) and enforced (`VPCNetwork+LinkMTU.swift`);
+/// - IPv6 crosses as IPv4 does when both VPCs have IPv6 CIDR blocks and the route tables send the peer's IPv6
+///   block to the connection (VPC-PG vpc-peering-routing: "if the VPCs in the VPC peering connection have
+///   associated IPv6 CIDR blocks, you can add routes that enable communication with the peer VPC over IPv6"):
+///   an IPv6 packet's addresses are checked against the VPCs' IPv6 blocks, so a peer without one takes none
+///   (its destination lies outside the peer), and the same rules against transit and edge-to-edge hold.
 final class VPCPeering {
     /// What the connection decides for a packet.
     enum Verdict: Equatable {
@@ -42,6 +47,8 @@ final class VPCPeering {
     /// Each VPC's CIDR blocks, flat: VPC v's are `blocks[blockStart[v]..<blockStart[v + 1]]`.
     private let blocks: [IPv4CIDR]
     private let blockStart: [Int32]
+    /// Each VPC's IPv6 CIDR blocks (few: at most five a VPC).
+    private let blocks6: [[IPv6CIDR]]
 
     init(model: VPCModel, assumptions: Assumptions) {
         self.model = model
@@ -60,12 +67,18 @@ final class VPCPeering {
         start.append(Int32(blocks.count))
         self.blocks = blocks
         blockStart = start
+        blocks6 = model.vpcs.map(\.ipv6CidrBlocks)
     }
 
     /// Whether `address` is in one of VPC `vpc`'s CIDR blocks.
+    /// An IPv6 address (an `IPv6Token`) against the VPC's IPv6 blocks.
     @inline(__always)
     func vpc(_ vpc: Int, contains address: IPv4Address) -> Bool {
-        blocks.withUnsafeBufferPointer { b in
+        if address.isIPv6Token {
+            guard let a = address.ipv6 else { return false }
+            return blocks6[vpc].contains { $0.contains(a) }
+        }
+        return blocks.withUnsafeBufferPointer { b in
             for i in Int(blockStart[vpc])..<Int(blockStart[vpc + 1]) where b[i].contains(address) { return true }
             return false
         }
@@ -97,12 +110,12 @@ final class VPCPeering {
             return step(k, .dropped, "status \(c.status)",
                         detail: "only an active peering connection carries traffic; routes to it are blackholes")
         case .destinationOutside(let peer):
-            return step(k, .dropped, "\(destination) is not in \(model.vpcs[peer].display) (\(cidrs(peer)))",
+            return step(k, .dropped, "\(destination) is not in \(model.vpcs[peer].display) (\(cidrs(peer, for: destination)))",
                         detail: "no transitive or edge-to-edge routing: a peering carries traffic between the two "
                             + "VPCs' own addresses only, never to the peer's internet gateway, NAT gateway, VPN or "
                             + "other peerings (VPC-PG: unsupported VPC peering configurations)")
         case .sourceOutside:
-            return step(k, .dropped, "source \(source) is not in \(model.vpcs[vpc].display) (\(cidrs(vpc)))",
+            return step(k, .dropped, "source \(source) is not in \(model.vpcs[vpc].display) (\(cidrs(vpc, for: source)))",
                         detail: "no edge-to-edge routing: only the VPC's own addresses cross a peering (VPC-PG: "
                             + "unsupported VPC peering configurations)")
         case .notASide:
@@ -121,7 +134,12 @@ final class VPCPeering {
                     detail: detail)
     }
 
-    private func cidrs(_ vpc: Int) -> String { model.vpcs[vpc].cidrBlocks.map(\.description).joined(separator: ", ") }
+    /// The VPC's blocks of the address's family ("no IPv6 CIDR block" for a VPC without one).
+    private func cidrs(_ vpc: Int, for address: IPv4Address) -> String {
+        guard address.isIPv6Token else { return model.vpcs[vpc].cidrBlocks.map(\.description).joined(separator: ", ") }
+        let b = model.vpcs[vpc].ipv6CidrBlocks
+        return b.isEmpty ? "no IPv6 CIDR block" : b.map(\.description).joined(separator: ", ")
+    }
 }
 
 extension VPCNetwork {
@@ -138,7 +156,13 @@ extension VPCNetwork {
             return fail(&p, peering.step(k, v, from: vpc, source: key.source, destination: key.destination))
         }
         record(&p, peering.step(k, v, from: vpc, source: key.source, destination: key.destination))
-        if Int(p.ip.totalLength) > peering.mtu[k], let t = peeringTooBig(k, from: subnet, &p) { return t }
+        if p.wireLength > peering.mtu[k] {
+            // IPv6 routers never fragment (RFC 8200 §5): an IPv6 packet too big for the connection stops here.
+            if key.destination.isIPv6Token {
+                return ipv6TooBigTransit(&p, at: model.peeringConnections[k].id, mtu: peering.mtu[k])
+            }
+            if let t = peeringTooBig(k, from: subnet, &p) { return t }
+        }
         var eni = eniByAddress[key.destination] ?? -1
         if eni >= 0, tables.subnets[Int(tables.enis[eni].subnet)].vpc != Int32(peer) {
             eni = model.eni(privateIP: key.destination, in: peer) ?? -1  // VPCs that overlap (not peered) share addresses

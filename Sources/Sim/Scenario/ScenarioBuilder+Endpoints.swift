@@ -11,7 +11,7 @@ extension ScenarioBuilder {
         for item in items {
             var f = try r.fields(item, what: "VPC endpoint", allowed: [
                 "id", "name", "type", "service", "vpc", "route_tables", "prefix_list", "policy", "subnets",
-                "security_groups", "private_dns", "private_ips", "network_interface_ids", "dns_name",
+                "security_groups", "private_dns", "private_ips", "network_interface_ids", "dns_name", "ip_address_type",
             ])
             let index = model.vpcEndpoints.count
             let (id, name) = try identify(&f, .vpcEndpoint, index: index)
@@ -25,7 +25,7 @@ extension ScenarioBuilder {
                 throw r.error(at: typeNode, "invalid type '\(type)' (expected gateway or interface)")
             }
             let interfaceKeys = ["subnets", "security_groups", "private_dns", "private_ips", "network_interface_ids",
-                                 "dns_name"]
+                                 "dns_name", "ip_address_type"]
             let gatewayKeys = ["route_tables", "prefix_list"]
             for key in (type == "gateway" ? interfaceKeys : gatewayKeys) where f.has(key) {
                 throw r.error(at: f.keyNode(key), "\(f.what): \(key) is for \(type == "gateway" ? "interface" : "gateway") "

@@ -403,6 +403,16 @@ extension ScenarioBuilder {
         }
     }
 
+    /// The families an interface endpoint's private DNS name answers with, for the ENI `address` is of (the one
+    /// `serviceDestination` chose): A always, AAAA too when the endpoint is dual-stack (PrivateLink guide
+    /// create-interface-endpoint, "DNS record IP type": a dual-stack endpoint's records are A and AAAA).
+    func endpointFamilies(_ e: Int, _ address: IPv4Address) -> (ipv6: IPv6Address?, hasIPv4: Bool, name: String) {
+        let ep = model.vpcEndpoints[e]
+        let eni = ep.enis.first { model.enis[$0].privateIP == address } ?? ep.enis.first
+        let v6 = ep.dualStack ? eni.flatMap { model.enis[$0].ipv6Address } : nil
+        return (v6, true, "interface endpoint \(ep.id)" + (ep.dualStack ? "" : " (ip_address_type ipv4)"))
+    }
+
     /// Whether the flow's source has an IPv6 address (a Lambda function: every one of its ENIs, which
     /// `ipv6_allowed_for_dual_stack` gives), and what to call it; with why not.
     func sourceIPv6(_ source: FlowSource) -> (has: Bool, hasIPv4: Bool, name: String) {
@@ -427,7 +437,8 @@ extension ScenarioBuilder {
     /// is missing.
     func applyAddressFamily(_ spec: inout FlowSpec, host: String, node: Node, familyNode: Node?) throws {
         let flow = spec.name
-        let d = destinationFamilies(host)
+        let d = spec.destination.interfaceEndpoint.map { endpointFamilies($0, spec.destination.address) }
+            ?? destinationFamilies(host)
         let s = sourceIPv6(spec.source)
         var family = spec.client.addressFamily
         if Self.ipv6Literal(host) != nil || !d.hasIPv4 || !s.hasIPv4 { family = .ipv6 }

@@ -28,6 +28,7 @@ extension ScenarioBuilder {
                 zones.append(subnet.availabilityZone)
             }
             let groups = try readGroups(f, subnetVPC: ep.vpc, who: "interface endpoint \(ep.id)")
+            let dualStack = try readIPAddressType(f, subnets: subnets, items: subnetItems)
             // EC2 API CreateVpcEndpoint PrivateDnsEnabled: default true for an AWS service's interface endpoint.
             let privateDNS = try f.bool("private_dns") ?? true
             // "secretsmanager" or "com.amazonaws.eu-west-1.secretsmanager"; the Region is the VPC's (its subnets'
@@ -79,16 +80,41 @@ extension ScenarioBuilder {
                                          publicIP: nil, securityGroups: groups, owner: .vpcEndpoint(e),
                                          mac: ScenarioValues.mac(hashing: eniID)), node: subnetItems[k])
                 if ips[k] == nil { pendingAllocations.append((eni, "interface endpoint \(ep.id)", subnetItems[k])) }
+                if dualStack { requestIPv6(eni: eni, owner: "interface endpoint \(ep.id)", node: subnetItems[k]) }
                 enis.append(eni)
             }
             model.vpcEndpoints[e].subnets = subnets
             model.vpcEndpoints[e].enis = enis
             model.vpcEndpoints[e].securityGroups = groups
             model.vpcEndpoints[e].privateDNS = privateDNS
+            model.vpcEndpoints[e].dualStack = dualStack
             model.vpcEndpoints[e].dnsName = dnsName.lowercased()
             model.vpcEndpoints[e].service = short
         }
         pendingInterfaceEndpoints = []
+    }
+
+    /// `ip_address_type` (EC2 API CreateVpcEndpoint IpAddressType): `ipv4` (the default) or `dualstack`, which
+    /// the PrivateLink guide (create-interface-endpoint, "IP address type") allows "only if all selected subnets
+    /// have both IPv4 and IPv6 address ranges"; its ENIs get IPv6 addresses as an instance's are allocated. `ipv6`
+    /// (IPv6-only subnets) is refused: endpoint ENIs without IPv4 are not modeled. Returns whether dual-stack.
+    func readIPAddressType(_ f: YAMLFields, subnets: [Int], items: [Node]) throws -> Bool {
+        guard let n = f["ip_address_type"] else { return false }
+        switch try r.word(n, key: "ip_address_type") {
+        case "ipv4":
+            return false
+        case "dualstack":
+            for (s, item) in zip(subnets, items) where model.subnets[s].ipv6Cidr == nil || !model.subnets[s].hasIPv4 {
+                throw r.error(at: item, "\(f.what): ip_address_type dualstack needs subnets with both IPv4 and IPv6 "
+                              + "blocks; \(model.subnets[s].id) has \(model.subnets[s].hasIPv4 ? "no IPv6 block" : "no IPv4 block")")
+            }
+            return true
+        case "ipv6":
+            throw r.error(at: n, "\(f.what): ip_address_type ipv6 (an endpoint in IPv6-only subnets) is not modeled "
+                          + "(ipv4 and dualstack are)")
+        case let other:
+            throw r.error(at: n, "invalid ip_address_type '\(other)' (expected ipv4, dualstack or ipv6)")
+        }
     }
 
     /// A flow's destination named by an interface endpoint's service DNS name. Inside the endpoint's VPC with private

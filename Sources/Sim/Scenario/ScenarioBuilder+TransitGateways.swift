@@ -34,7 +34,7 @@ extension ScenarioBuilder {
     private mutating func readTGWAttachment(_ item: Node, tgw: Int) throws {
         var f = try r.fields(item, what: "transit gateway attachment",
                              allowed: ["id", "name", "type", "vpc", "subnets", "appliance_mode", "vpn_connection",
-                                       "private_ips", "network_interface_ids"])
+                                       "private_ips", "network_interface_ids", "ipv6_support"])
         let index = model.tgwAttachments.count
         let (id, name) = try identifyNested(&f, .tgwAttachment, index: index)
         if let n = f["type"] {
@@ -44,7 +44,7 @@ extension ScenarioBuilder {
             }
             if type == "vpn" {
                 // A VPN attachment: the Site-to-Site VPN connection it carries; no VPC, no subnets.
-                for k in ["vpc", "subnets", "appliance_mode", "private_ips", "network_interface_ids"] where f.has(k) {
+                for k in ["vpc", "subnets", "appliance_mode", "private_ips", "network_interface_ids", "ipv6_support"] where f.has(k) {
                     throw r.error(at: f.keyNode(k), "a vpn attachment takes vpn_connection, not \(k)")
                 }
                 let c = try bindVPNAttachment(f.require("vpn_connection"), attachment: index)
@@ -81,6 +81,13 @@ extension ScenarioBuilder {
             }
         }
         let appliance = try f.bool("appliance_mode") ?? false
+        // Ipv6Support gives each attachment ENI an IPv6 address (EC2 API CreateTransitGatewayVpcAttachmentRequestOptions),
+        // which its subnet's /64 must hold.
+        let ipv6 = try f.bool("ipv6_support") ?? false
+        if ipv6, let s = subnets.first(where: { model.subnets[$0].ipv6Cidr == nil }) {
+            throw r.error(at: f["ipv6_support"], "attachment \(id): ipv6_support needs an IPv6 CIDR block on each of its "
+                          + "subnets (its ENI there gets an IPv6 address); \(model.subnets[s].id) has none")
+        }
         let (eniIDs, addresses) = try readAttachmentENIs(f, id: id, subnets: subnets)
         let subnetItems = try r.list(subnetsNode, key: "subnets")
         for (k, a) in addresses.enumerated() where a == .any {
@@ -88,7 +95,7 @@ extension ScenarioBuilder {
         }
         model.tgwAttachments.append(TGWAttachmentSpec(id: id, name: name, transitGateway: tgw, vpc: vpc,
                                                       subnets: subnets, applianceMode: appliance, routeTable: nil,
-                                                      eniIDs: eniIDs, eniAddresses: addresses))
+                                                      eniIDs: eniIDs, eniAddresses: addresses, ipv6Support: ipv6))
         model.transitGateways[tgw].attachments.append(index)
     }
 
@@ -216,13 +223,23 @@ extension ScenarioBuilder {
             propagations.append(a)
         }
         var routes: [TGWRouteTableSpec.Route] = []
+        var routes6: [TGWRouteTableSpec.IPv6Route] = []
         var destinations = Set<IPv4CIDR>()  // a table may hold thousands of routes: no scan of those before
+        var destinations6 = Set<IPv6CIDR>()
         for n in try f.list("routes") ?? [] {
             let rf = try r.fields(n, what: "transit gateway route", allowed: ["destination", "target"])
             let destNode = try rf.require("destination")
-            let dest = try r.cidr(destNode, key: "destination")
-            guard destinations.insert(dest).inserted else {
-                throw r.error(at: destNode, "route table \(id) already has a static route to \(dest)")
+            // An IPv6 destination is a route of its own family (TGW-UG tgw-route-tables: static routes for IPv4 or
+            // IPv6 CIDRs), matched only by IPv6 packets.
+            let dest = try r.eitherCIDR(destNode, key: "destination")
+            let inserted: Bool
+            switch dest {
+            case .v4(let c): inserted = destinations.insert(c).inserted
+            case .v6(let c): inserted = destinations6.insert(c).inserted
+            }
+            guard inserted else {
+                let text = switch dest { case .v4(let c): c.description; case .v6(let c): c.description }
+                throw r.error(at: destNode, "route table \(id) already has a static route to \(text)")
             }
             let targetNode = try rf.require("target")
             let target: TGWRouteTableSpec.Route.Target
@@ -231,10 +248,13 @@ extension ScenarioBuilder {
             } else {
                 target = .attachment(try resolveAttachment(targetNode, tgw: tgw, key: "target"))
             }
-            routes.append(TGWRouteTableSpec.Route(destination: dest, target: target))
+            switch dest {
+            case .v4(let c): routes.append(TGWRouteTableSpec.Route(destination: c, target: target))
+            case .v6(let c): routes6.append(TGWRouteTableSpec.IPv6Route(destination: c, target: target))
+            }
         }
         model.tgwRouteTables.append(TGWRouteTableSpec(id: id, name: name, transitGateway: tgw, routes: routes,
-                                                      propagations: propagations))
+                                                      propagations: propagations, ipv6Routes: routes6))
         model.transitGateways[tgw].routeTables.append(index)
     }
 
