@@ -9,7 +9,7 @@ struct PathMTUCLITests {
     /// malformed packet, no bad checksum, and no expert error but the two tshark 4.0 reports on the real OpenSSH
     /// 9.2 capture too (the sntrup761x25519 key shares' lengths; SSHDissectionTests compares them).
     @Test(arguments: ["sftp-pmtud-blackhole", "sftp-pmtud-blackhole-fixed", "sftp-pmtud-blackhole-mtu-probing",
-                      "sftp-large-file-stall"])
+                      "sftp-large-file-stall", "ipv6-pmtud-blackhole", "ipv6-pmtud-blackhole-fixed"])
     func storiesMeetTheirExpectationsAndWriteCleanCaptures(name: String) throws {
         let (r, report, out) = try runScenario(name)
         #expect(r.status == 0, "\(name): \(r.stderr)\n\(r.stdout)")
@@ -22,7 +22,8 @@ struct PathMTUCLITests {
             let errors = try TShark.expertErrors(in: path)
             #expect(errors.allSatisfy { e in known.contains { e.hasSuffix($0) } }, "\(file): \(errors)")
             #expect(try TShark.fields(path, ["frame.number"],
-                                      filter: "ip.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0")
+                                      filter: "(ip.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0 "
+                                          + "|| icmpv6.checksum.status == 0) && !(\(TShark.truncatedQuote))")
                         .isEmpty, "\(file)")
         }
         #expect(report.captures.allSatisfy { $0.packets > 0 })
@@ -59,6 +60,41 @@ struct PathMTUCLITests {
         }
         // Nothing the server sent after the first ICMP is smaller: it never learned the path MTU.
         #expect(try TShark.fields(server, ["frame.number"], filter: "tcp.srcport == 22 && tcp.len == 1348").isEmpty)
+    }
+
+    /// The IPv6 black hole: the server's 1500-byte packet dropped at the 1400 link, the ICMPv6 Packet Too Big
+    /// (MTU 1400, 1280 bytes on the wire, checksum good) dropped at the NACL; in the fixed twin it arrives, the
+    /// server sends the data again in 1328-byte segments, and the flow log has the ICMPv6 record (protocol 58).
+    @Test func ipv6CapturesShowThePacketTooBigAndTheResegmenting() throws {
+        let (r, report, out) = try runScenario("ipv6-pmtud-blackhole")
+        #expect(r.status == 0, "\(r.stderr)")
+        let comments = try TShark.fields(out + "/all-hops.pcapng", ["frame.comment"])
+        #expect(comments.contains {
+            $0.contains("too big for link MTU 1400 (IPv6: routers do not fragment): dropped; ICMPv6 packet too big sent")
+        })
+        #expect(comments.contains {
+            $0.contains("ICMPv6 type 2 code 0 dropped: acl-0b1c2d3e4f5a6b7c8 (public-nacl) inbound: * DENY all ::/0")
+        })
+        let igw = out + "/" + (try #require(report.capture("igw"))).file
+        let ptb = try TShark.fields(igw, ["ipv6.src", "icmpv6.mtu", "frame.len", "icmpv6.checksum.status", "ipv6.plen"],
+                                    filter: "icmpv6.type == 2 && ipv6.dst == 2600:1f18:abc:de00::20")
+        #expect(ptb.count >= 7)
+        // From the client's router (its address), 14 + 1280 bytes, quoting the server's 1500-byte packet.
+        #expect(ptb.allSatisfy { $0 == "2001:db8:50::50,2600:1f18:abc:de00::20\t1400\t1294\t1\t1240,1460" }, "\(ptb)")
+        let server = out + "/" + (try #require(report.capture("instance"))).file
+        #expect(try TShark.fields(server, ["frame.number"], filter: "icmpv6").isEmpty, "the NACL stops it")
+        #expect(try TShark.fields(server, ["frame.number"], filter: "tcp.srcport == 22 && tcp.len == 1328").isEmpty)
+
+        let (f, fixedReport, fixedOut) = try runScenario("ipv6-pmtud-blackhole-fixed")
+        #expect(f.status == 0, "\(f.stderr)")
+        let fixedServer = out.isEmpty ? "" : fixedOut + "/" + (try #require(fixedReport.capture("instance"))).file
+        #expect(try TShark.fields(fixedServer, ["icmpv6.mtu"], filter: "icmpv6.type == 2") == ["1400"])
+        let lens = try TShark.fields(fixedServer, ["tcp.len"], filter: "tcp.srcport == 22 && tcp.len > 0").compactMap(Int.init)
+        #expect(lens.contains(1428) && lens.contains(1328), "\(lens)")
+        #expect(lens.drop { $0 != 1428 }.dropFirst().allSatisfy { $0 <= 1328 }, "\(lens)")
+        let logs = try String(contentsOfFile: fixedOut + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
+        #expect(logs.contains { $0.contains(" 2001:db8:50::50 2600:1f18:abc:de00::20 0 0 58 1 1280 ") && $0.hasSuffix("ACCEPT OK") },
+                "\(logs)")
     }
 
     @Test func fixedTwinShrinksToThePathMTU() throws {

@@ -167,10 +167,20 @@ final class DatagramClient: ScheduledTarget {
 
     /// An ICMP error quoting one of this client's datagrams: "fragmentation needed" lowers the path MTU (Linux
     /// keeps it as a route exception); "port unreachable" ends a UDP flow refused.
-    func icmpError(code: UInt8, nextHopMTU: Int) {
-        guard flow.result.outcome == nil else { return }
-        if code == 4, nextHopMTU >= 68, nextHopMTU < mtu { mtu = nextHopMTU }
-        if code == 3, !isPing { finish(.refused, "recv ECONNREFUSED (ICMP port unreachable from \(remote))") }
+    /// Over IPv6: ICMPv6 port unreachable (type 1 code 4) ends a UDP flow refused the same way; a Packet Too Big
+    /// changes nothing yet (the sender does not fragment IPv6: the next datagram goes whole again).
+    func icmpError(_ p: SimPacket) {
+        guard flow.result.outcome == nil, let i = p.transport.icmp else { return }
+        let portUnreachable: Bool
+        if p.ip.proto == .icmpv6 {
+            portUnreachable = i.type == .destinationUnreachable6 && i.code == 4
+        } else {
+            if i.code == 4, Int(i.nextHopMTU) >= 68, Int(i.nextHopMTU) < mtu { mtu = Int(i.nextHopMTU) }
+            portUnreachable = i.code == 3
+        }
+        if portUnreachable, !isPing {
+            finish(.refused, "recv ECONNREFUSED (ICMP\(p.ip.proto == .icmpv6 ? "v6" : "") port unreachable from \(remote))")
+        }
     }
 
     /// "4 packets transmitted, 4 received, 0% packet loss" (ping's summary), "1 datagram sent, 1 reply received".
@@ -241,9 +251,11 @@ extension HostEndpoint {
             let k = ConnectionKey(localPort: i.identifier, remote: p.ip.source, remotePort: 0)
             datagrams[k]?.replied(sequence: i.sequence)
         case .icmp(let i):
-            if i.type == .destinationUnreachable, let q = VPCNetwork.quotedKey(p), q.proto == .udp, q.source == address {
+            let error = p.ip.proto == .icmpv6 ? i.type == .destinationUnreachable6 || i.type == .packetTooBig
+                : i.type == .destinationUnreachable
+            if error, let q = VPCNetwork.quotedKey(p), q.proto == .udp, q.source == localAddress(toward: q.destination) {
                 let k = ConnectionKey(localPort: q.sourcePort, remote: q.destination, remotePort: q.destinationPort)
-                datagrams[k]?.icmpError(code: i.code, nextHopMTU: Int(i.nextHopMTU))
+                datagrams[k]?.icmpError(p)
                 return
             }
             receiveICMP(&p)
@@ -268,8 +280,10 @@ extension HostEndpoint {
             switch sim.scenario.model.outsideHosts[h].behaviour(on: u.destinationPort) {
             case .silent: return
             case .closed:
-                var icmp = VPCNetwork.fragmentationNeeded(quoting: p, from: address, mtu: 0)
-                icmp.transport = .icmp(ICMPHeader(type: .destinationUnreachable, code: 3))
+                var icmp = VPCNetwork.fragmentationNeeded(quoting: p, from: localAddress(toward: p.ip.source), mtu: 0)
+                // ICMPv6 says port unreachable with type 1 code 4 (RFC 4443 §3.1).
+                icmp.transport = .icmp(p.ip.source.isIPv6Token ? ICMPHeader(type: .destinationUnreachable6, code: 4)
+                                           : ICMPHeader(type: .destinationUnreachable, code: 3))
                 icmp.ip.ttl = stack.initialTTL
                 send(icmp)
                 return

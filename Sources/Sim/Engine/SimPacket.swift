@@ -121,7 +121,8 @@ public struct SimPacket: Sendable {
             if !payload.isEmpty { s += " len=\(payload.count)" }
             return s
         case .udp: return "UDP len=\(payload.count)"
-        case .icmp(let i): return "ICMP \(i.type)"
+        case .icmp(let i):
+            return ip.proto == .icmpv6 ? "ICMPv6 \(ICMPv6Type(rawValue: i.type.rawValue))" : "ICMP \(i.type)"
         case .none: return "proto \(ip.proto)"
         }
     }

@@ -712,7 +712,8 @@ struct InterfaceObservation {
             destinationPort = u.destinationPort
             proto = .udp
         case .icmp:
-            proto = .icmp
+            // ICMPv6 (protocol 58) travels as ICMP's header in an IPv6 packet: the IP protocol tells them apart.
+            proto = packet.ip.proto == .icmpv6 ? .icmpv6 : .icmp
         case .none:
             break
         }

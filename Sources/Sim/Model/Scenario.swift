@@ -393,6 +393,11 @@ public struct Assumptions: Sendable, Equatable {
     /// How long an egress-only internet gateway keeps an idle connection's state: AWS documents none; the NAT
     /// gateway's 350 s (VPC-UG nat-gateway-troubleshooting) is assumed.
     public var eigwIdleTimeout: Int64 = 350_000_000_000
+    /// Whether an egress-only internet gateway lets in an ICMPv6 error (a Packet Too Big) quoting a connection it
+    /// tracks, as a stateful gateway (Linux conntrack's RELATED, a NAT gateway for ICMP) does. AWS documents
+    /// only that it "prevents the internet from initiating an IPv6 connection" (VPC-UG
+    /// egress-only-internet-gateway). Default: let in (else IPv6 Path MTU Discovery could never work through one).
+    public var eigwAdmitsRelatedICMPv6: Bool = true
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -463,6 +468,8 @@ public struct Assumptions: Sendable, Equatable {
              "undocumented by AWS (EC2 API Ipv6AddressCount: EC2 \"chooses the IPv6 addresses from the range of your subnet\")"),
             ("eigw_idle_timeout_s", String(eigwIdleTimeout / 1_000_000_000),
              "undocumented for an egress-only internet gateway; the NAT gateway's idle timeout"),
+            ("eigw_admits_related_icmpv6", String(eigwAdmitsRelatedICMPv6),
+             "undocumented by AWS (a stateful gateway lets in ICMPv6 errors of the connections it tracks)"),
         ]
     }
 }
