@@ -81,6 +81,49 @@ struct IPv6StoryCLITests {
         }
     }
 
+    /// ping over IPv6: ICMPv6 echo requests (type 128) and replies (129) with the identifier and sequence ping
+    /// sets, checksums good over the IPv6 pseudo-header, 104 bytes each on the wire, flow-log records of protocol
+    /// 58; the scanner's pings die at the egress-only gateway.
+    @Test func pingOverIPv6WritesCleanICMPv6EchoAndProtocol58Records() throws {
+        let dir = makeTempDirectory("vpcsim-ping6")
+        let yaml = try String(contentsOfFile: repositoryRoot + "/scenarios/eigw-inbound-blocked.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "  - name: scan-ssh-in\n", with: """
+                  - {name: ping-out, from: worker, to: api.example.com, app: ping, address_family: ipv6, start: 2s,
+                     expect: {outcome: ok}}
+                  - {name: ping-in, from: scanner.example.net, to: worker, app: ping, address_family: ipv6, start: 2s,
+                     expect: {outcome: timeout, dropped_at: main-eigw}}
+                  - name: scan-ssh-in
+
+                """)
+        try yaml.write(toFile: dir + "/ping6.yaml", atomically: true, encoding: .utf8)
+        let r = try vpcsim(["run", dir + "/ping6.yaml", "--out", dir + "/out"])
+        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+        #expect(r.stdout.contains("4 packets transmitted, 4 received, 0% packet loss"))
+        let out = dir + "/out"
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
+        for file in files {
+            let (frames, problems) = try TShark.problems(in: out + "/" + file)
+            #expect(frames > 0 && problems == [], "\(file): \(problems)")
+            #expect(try TShark.expertErrors(in: out + "/" + file) == [], "\(file)")
+        }
+        let worker = try #require(files.first { $0.hasPrefix("01-instance") })
+        let echo = try TShark.fields(out + "/" + worker, ["icmpv6.type", "icmpv6.echo.sequence_number", "icmpv6.checksum.status",
+                                                          "frame.len", "ipv6.src"], filter: "icmpv6")
+        #expect(echo.count == 8, "\(echo)")
+        for (k, row) in echo.enumerated() {
+            let request = k % 2 == 0
+            #expect(row == "\(request ? 128 : 129)\t\(k / 2 + 1)\t1\t118\t"
+                        + (request ? "2600:1f18:abc:de01::20" : "2001:db8::30"), "\(row)")
+        }
+        let ids = Set(try TShark.fields(out + "/" + worker, ["icmpv6.echo.identifier"], filter: "icmpv6"))
+        #expect(ids.count == 1)
+        let logs = try String(contentsOfFile: out + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
+        #expect(logs.contains { $0.hasSuffix(" 2600:1f18:abc:de01::20 2001:db8::30 0 0 58 4 416 1795683602 1795683605 ACCEPT OK") },
+                "\(logs)")
+        // The scanner's four requests never reach the worker: nothing from it in its capture.
+        #expect(try TShark.fields(out + "/" + worker, ["frame.number"], filter: "ipv6.src == 2001:db8:66::66").isEmpty)
+    }
+
     /// Dotted quads in 240.0.0.0/4 in `text`: what an IPv6 token would print as.
     static func tokens(in text: String) -> [String] {
         text.split(whereSeparator: { !($0.isNumber || $0 == ".") }).filter { word in

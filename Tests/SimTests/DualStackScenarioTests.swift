@@ -231,10 +231,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("{name: f, from: uploader, to: \"[2001:db8::22]\", app: ping}",
-         "flow 'f': IPv6 traffic is not modeled yet (ICMPv6 echo to 2001:db8::22)"),
-        ("{name: f, from: uploader, to: both.example.com, app: ping, address_family: ipv6}",
-         "flow 'f': IPv6 traffic is not modeled yet (ICMPv6 echo to 2001:db8::22)"),
+        ("{name: f, from: uploader, to: \"[2001:db8::22]\", app: ping, size: 1453}",
+         "flow 'f': IPv6 traffic is not modeled yet (IPv6 fragmentation: an ICMPv6 echo carries at most 1452 bytes of "
+         + "data here, not 1453)"),
         ("{name: f, from: uploader, to: \"203.0.113.22:22\", app: sftp, address_family: ipv6}",
          "flow 'f': address_family ipv6, but the destination 203.0.113.22 is an IPv4 address"),
         ("{name: f, from: uploader, to: \"[2001:db8::22]:5598\", app: udp, size: 4000}",

@@ -136,10 +136,13 @@ final class DatagramClient: ScheduledTarget {
         } else {
             for i in 0..<size { data[i] = UInt8(truncatingIfNeeded: i &+ sequence) }
         }
+        // Over IPv6 a ping is ICMPv6 echo (type 128, protocol 58).
+        let v6 = remote.isIPv6Token
         let transport: TransportHeader = isPing
-            ? .icmp(.echo(request: true, identifier: local, sequence: UInt16(truncatingIfNeeded: sequence)))
+            ? .icmp(.echo(request: true, identifier: local, sequence: UInt16(truncatingIfNeeded: sequence), ipv6: v6))
             : .udp(UDPHeader(sourcePort: local, destinationPort: remotePort))
-        let ip = IPv4Header(source: host { $0.localAddress(toward: remote) }, destination: remote, proto: isPing ? .icmp : .udp, ttl: ttl,
+        let ip = IPv4Header(source: host { $0.localAddress(toward: remote) }, destination: remote,
+                            proto: isPing ? (v6 ? .icmpv6 : .icmp) : .udp, ttl: ttl,
                             identification: ipID, dontFragment: df, totalLength: UInt16(total))
         ipID &+= 1
         let payload = data.withUnsafeBytes { PacketPayload(copying: $0) }
@@ -235,19 +238,22 @@ extension HostEndpoint {
     /// every port flows target, as for TCP), an ICMP error to the connection or client it quotes.
     func receiveDatagram(_ p: inout SimPacket, sim: Simulation) {
         switch p.transport {
-        case .icmp(let i) where i.type == .echoRequest:
+        case .icmp(let i) where i.isEchoRequest:
             guard let stack = answeringStack(sim) else { return }
             // Linux answers from its ICMP socket, whose pmtudisc is IP_PMTUDISC_DONT: no DF, fragmented when
-            // bigger than the interface (net/ipv4/icmp.c icmp_sk_init, icmp_reply).
-            var ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: .icmp, ttl: stack.initialTTL,
-                                identification: nextIPID(), dontFragment: false, totalLength: p.ip.totalLength)
+            // bigger than the interface (net/ipv4/icmp.c icmp_sk_init, icmp_reply); an ICMPv6 echo with an echo
+            // reply (type 129) quoting its data (net/ipv6/icmp.c icmpv6_echo_reply).
+            let v6 = p.ip.proto == .icmpv6
+            var ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: v6 ? .icmpv6 : .icmp,
+                                ttl: stack.initialTTL, identification: nextIPID(), dontFragment: false,
+                                totalLength: p.ip.totalLength)
             ip.totalLength = UInt16(truncatingIfNeeded: 28 + p.payload.count)
             let payload = p.payload.withUnsafeBytes { PacketPayload(copying: $0) }
-            var reply = SimPacket(ip: ip, transport: .icmp(.echo(request: false, identifier: i.identifier, sequence: i.sequence)),
-                                  payload: payload, flow: p.flow, fromClient: !p.fromClient)
+            let echo = ICMPHeader.echo(request: false, identifier: i.identifier, sequence: i.sequence, ipv6: v6)
+            var reply = SimPacket(ip: ip, transport: .icmp(echo), payload: payload, flow: p.flow, fromClient: !p.fromClient)
             reply.traced = i.sequence == 1 && p.flow >= 0 && p.flow < sim.scenario.flows.count
             sendDatagram(reply, mtu: Int(stack.mss) + 40)
-        case .icmp(let i) where i.type == .echoReply:
+        case .icmp(let i) where i.isEchoReply:
             let k = ConnectionKey(localPort: i.identifier, remote: p.ip.source, remotePort: 0)
             datagrams[k]?.replied(sequence: i.sequence)
         case .icmp(let i):

@@ -492,20 +492,26 @@ public enum FixFinder {
 
     /// A security group's inbound rule for an IPv6 packet its ENI's groups dropped: for an ICMPv6 Packet Too Big,
     /// ICMPv6 type 2 from ::/0 (what AWS documents for Path MTU Discovery, EC2-UG security-group-rules-reference);
-    /// nil for another packet (left to the other proposals).
+    /// for another packet, its protocol (ICMP of IPv6 is ICMPv6) and port from the sender's address /128.
     static func proposeIPv6Ingress(_ model: VPCModel, _ key: PacketKey) -> (VPCModel, RuleChange)? {
-        guard key.proto == .icmp, key.icmpType == ICMPType.packetTooBig.rawValue, let address = key.destination.ipv6,
+        guard let address = key.destination.ipv6, let peer = key.source.ipv6,
               let eni = model.enis.firstIndex(where: { $0.ipv6Address == address }),
               let g = model.enis[eni].securityGroups.first else { return nil }
         var m = model
-        let rule = SecurityGroupIPv6Rule(proto: .number(.icmpv6), ports: nil, peer: .cidr(.anyIPv6), description: nil,
-                                         icmpType: 2, icmpCode: nil)
+        let pmtud = key.proto == .icmp && key.icmpType == ICMPType.packetTooBig.rawValue
+        let rule = SecurityGroupIPv6Rule(proto: .number(key.proto == .icmp ? .icmpv6 : key.proto),
+                                         ports: key.hasPorts ? PortRange(key.destinationPort, key.destinationPort) : nil,
+                                         peer: .cidr(pmtud ? .anyIPv6 : IPv6CIDR(containing: peer, prefixLength: 128)),
+                                         description: nil, icmpType: pmtud ? 2 : nil, icmpCode: nil)
         m.securityGroups[g].ingressIPv6.append(rule)
         return (m, RuleChange(component: model.securityGroups[g].display,
                               change: "ingress: add " + SecurityGroupEvaluator.describe6(rule),
-                              reason: "AWS documents an inbound ICMP rule for Path MTU Discovery (ICMPv6 packet too big for "
-                                  + "IPv6); a tracked connection's ICMPv6 errors are not admitted without it (assumption "
-                                  + "sg_admits_related_icmp)"))
+                              reason: pmtud
+                                  ? "AWS documents an inbound ICMP rule for Path MTU Discovery (ICMPv6 packet too big for "
+                                      + "IPv6); a tracked connection's ICMPv6 errors are not admitted without it (assumption "
+                                      + "sg_admits_related_icmp)"
+                                  : "IPv6 packets meet only the group's IPv6 rules; security groups are stateful: replies "
+                                      + "need no rule"))
     }
 
     static func freeRuleNumber(_ rules: [NACLRule], before blocking: NACLRule?) -> Int {

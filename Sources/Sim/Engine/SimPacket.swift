@@ -98,8 +98,7 @@ public struct SimPacket: Sendable {
         case .icmp(let i):
             // An echo's identifier stands as the requester's port (Linux conntrack and NAT key echo by it): the
             // request's source port, the reply's destination port. Rules never read ICMP ports.
-            let echo = i.type == .echoRequest ? (i.identifier, UInt16(0))
-                : i.type == .echoReply ? (UInt16(0), i.identifier) : (0, 0)
+            let echo = i.isEchoRequest ? (i.identifier, UInt16(0)) : i.isEchoReply ? (UInt16(0), i.identifier) : (0, 0)
             return PacketKey(proto: .icmp, source: ip.source, destination: ip.destination, sourcePort: echo.0,
                              destinationPort: echo.1, icmpType: i.type.rawValue, icmpCode: i.code)
         case .none:

@@ -359,22 +359,19 @@ extension ScenarioBuilder {
         return IPv6Address(bare)
     }
 
-    /// A ping to an IPv6 address: ICMPv6 echo is not carried yet.
-    func refuseIPv6Destination(_ host: String, node: Node, flow: String) throws {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        guard YAMLReader.looksLikeIPv6(bare) || IPv6Address(bare) != nil else { return }
-        throw r.error(at: node, Self.ipv6TrafficNotModeled(flow, "ICMPv6 echo to \(bare)"))
-    }
-
-    /// A UDP flow over IPv6 whose datagrams would not fit a 1500-byte link: IPv6 fragmentation (the fragment
-    /// header, RFC 8200 §4.5) is not carried by the engine yet. 1452 = 1500 − 40 (IPv6) − 8 (UDP).
+    /// A UDP or ping flow over IPv6 whose datagrams would not fit a 1500-byte link: IPv6 fragmentation (the
+    /// fragment header, RFC 8200 §4.5) is not carried by the engine yet. 1452 = 1500 − 40 (IPv6) − 8 (UDP, or
+    /// the ICMPv6 echo header).
     func refuseIPv6Fragmentation(_ spec: FlowSpec, _ f: YAMLFields) throws {
-        guard spec.app == .udp, spec.destination.isIPv6 || spec.destination.fallback != nil else { return }
-        let reply = spec.replySize ?? spec.size
+        guard spec.app == .udp || spec.app == .ping, spec.destination.isIPv6 || spec.destination.fallback != nil else {
+            return
+        }
+        let reply = spec.app == .ping ? spec.size : spec.replySize ?? spec.size
         guard spec.size > 1452 || reply > 1452 else { return }
+        let what = spec.app == .ping ? "an ICMPv6 echo carries at most 1452 bytes of data here"
+            : "a UDP datagram over IPv6 carries at most 1452 bytes here"
         throw r.error(at: spec.size > 1452 ? f["size"] : f["reply_size"] ?? f["size"],
-                      Self.ipv6TrafficNotModeled(spec.name, "IPv6 fragmentation: a UDP datagram over IPv6 carries at most "
-                                                 + "1452 bytes here, not \(max(spec.size, reply))"))
+                      Self.ipv6TrafficNotModeled(spec.name, "IPv6 fragmentation: \(what), not \(max(spec.size, reply))"))
     }
 
     /// The destination's IPv6 address (an IPv6 literal, an instance's ENI's, an outside host's) and whether it
@@ -445,11 +442,10 @@ extension ScenarioBuilder {
             spec.destination.address = IPv6Token.intern(a)
         case .happyEyeballs:
             guard let a = d.ipv6, s.has else { return }
-            spec.destination.fallback = spec.destination.address
+            // ping tries the first address getaddrinfo gives, IPv6 by RFC 6724's order, and no other (iputils
+            // ping: one address, no fallback).
+            if spec.app != .ping { spec.destination.fallback = spec.destination.address }
             spec.destination.address = IPv6Token.intern(a)
-        }
-        if spec.app == .ping {
-            throw r.error(at: node, Self.ipv6TrafficNotModeled(flow, "ICMPv6 echo to \(d.ipv6!)"))
         }
     }
 }
