@@ -74,14 +74,8 @@ enum IPv6ChainSamples {
         for (i, f) in IPv6ChainSamples.frames().enumerated() {
             let bytes = f.bytes()
             for n in 0...min(bytes.count, 120) { errors += IPv6FrameTests.check(Array(bytes.prefix(n)), "chain #\(i) prefix \(n)") }
-            for _ in 0..<500 {
-                var b = bytes
-                for _ in 0..<Int.random(in: 1...3, using: &rng) {
-                    let at = Int.random(in: 14 + 4..<14 + 40 + 32, using: &rng)  // payload length, next headers, the chain
-                    b[at] ^= UInt8.random(in: 1...255, using: &rng)
-                }
-                errors += IPv6FrameTests.check(b, "chain #\(i) flipped")
-            }
+            // The payload length, the next headers and the chain.
+            errors += IPv6FrameTests.flips(bytes, at: 14 + 4..<14 + 40 + 32, upTo: 3, times: 500, &rng, "chain #\(i)")
         }
         #expect(errors > 100)
         // A chain cut inside the destination options header: the error names the header and its offset.

@@ -4,24 +4,10 @@ import Testing
 import TestSupport
 @testable import Sim
 
-private let repo: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
-private func story(_ name: String) throws -> String {
-    try String(contentsOfFile: repo + "/scenarios/\(name).yaml", encoding: .utf8)
-}
-
-private func run(_ yaml: String) throws -> Runner.Outcome {
-    try Runner.run(scenario: ScenarioLoader.load(yaml: yaml, file: "t.yaml"), options: .init(writeFiles: false))
-}
-
 /// eigw-inbound-blocked with pings both ways: out from the worker (through the egress-only gateway, which tracks
 /// the echo) and in from the scanner (dropped at the gateway).
 private func pings(_ extra: String = "") throws -> String {
-    try story("eigw-inbound-blocked").replacingOccurrences(of: "  - name: scan-ssh-in\n", with: """
+    try shippedScenario("eigw-inbound-blocked").replacingOccurrences(of: "  - name: scan-ssh-in\n", with: """
           - {name: ping-out, from: worker, to: api.example.com, app: ping, address_family: ipv6, start: 2s\(extra),
              expect: {outcome: ok}}
           - {name: ping-in, from: scanner.example.net, to: worker, app: ping, address_family: ipv6, start: 2s,
@@ -36,7 +22,7 @@ struct IPv6EchoTests {
     @Test func pingTakesAnIPv6DestinationInEveryForm() throws {
         for to in ["\"[2001:db8::30]\"", "\"2001:db8::30\"", "api.example.com, address_family: ipv6",
                    "api.example.com, address_family: happy_eyeballs"] {
-            let s = try loadScenario(try story("eigw-inbound-blocked").replacingOccurrences(
+            let s = try loadScenario(try shippedScenario("eigw-inbound-blocked").replacingOccurrences(
                 of: "  - name: scan-ssh-in\n", with: "  - {name: p, from: worker, to: \(to), app: ping, expect: {outcome: ok}}\n"
                     + "  - name: scan-ssh-in\n"))
             let f = try #require(s.flows.first { $0.name == "p" })
@@ -46,7 +32,7 @@ struct IPv6EchoTests {
     }
 
     @Test func pingOutThroughTheEgressOnlyGatewayAndInIsDroppedThere() throws {
-        let o = try run(try pings())
+        let o = try runInMemory(try pings())
         let out = o.results[1]  // worker-https-out, ping-out, ping-in, scan-ssh-in
         #expect(out.outcome == .ok && out.message == "4 packets transmitted, 4 received, 0% packet loss")
         #expect(out.drops.isEmpty)
@@ -63,7 +49,7 @@ struct IPv6EchoTests {
     /// A ping to an instance's IPv6 address through the internet gateway: the NACL meets ICMPv6 (protocol 58)
     /// entries only, the security group its ICMPv6 rules; the fix names both.
     @Test func pingInThroughTheInternetGatewayNeedsICMPv6EntriesAndRules() throws {
-        let base = try story("ipv6-pmtud-blackhole").replacingOccurrences(of: """
+        let base = try shippedScenario("ipv6-pmtud-blackhole").replacingOccurrences(of: """
               - name: sftp-session
                 from: branch-pc
                 to: sftp-server:22
@@ -75,7 +61,7 @@ struct IPv6EchoTests {
                   dropped_at: public-nacl
                   drop_direction: inbound
             """, with: "  - {name: ping6, from: branch-pc, to: sftp-server, app: ping, address_family: ipv6, count: 2}")
-        let blocked = try run(base)
+        let blocked = try runInMemory(base)
         let r = blocked.results[0]
         #expect(r.outcome == .timeout)
         #expect(r.drop?.kind == "nacl" && r.drop?.rule == "* DENY all ::/0" && r.drop?.key.icmpType == 128)
@@ -95,12 +81,12 @@ struct IPv6EchoTests {
             .replacingOccurrences(of: "      - {protocol: tcp, ports: 22, cidr: \"::/0\", description: SFTP over IPv6}",
                                   with: "      - {protocol: tcp, ports: 22, cidr: \"::/0\", description: SFTP over IPv6}\n"
                                       + "      - {protocol: icmpv6, icmp_type: 128, cidr: \"::/0\"}")
-        let ok = try run(open)
+        let ok = try runInMemory(open)
         #expect(ok.results[0].outcome == .ok && ok.results[0].message == "2 packets transmitted, 2 received, 0% packet loss")
         let path = ok.results[0].requestPath
         #expect(path.contains { $0.text.contains("#111 ALLOW icmpv6 type 128 ::/0") })
         #expect(path.contains { $0.text.contains("ALLOW icmpv6 type 128 ::/0") && $0.component.hasPrefix("sg-") })
-        let wrong = try run(open.replacingOccurrences(of: "{protocol: icmpv6, icmp_type: 128, cidr: \"::/0\"}",
+        let wrong = try runInMemory(open.replacingOccurrences(of: "{protocol: icmpv6, icmp_type: 128, cidr: \"::/0\"}",
                                                       with: "{protocol: icmpv6, icmp_type: 2, cidr: \"::/0\"}"))
         #expect(wrong.results[0].drop?.kind == "security-group")
     }

@@ -4,20 +4,6 @@ import Testing
 import TestSupport
 @testable import Sim
 
-private let repo: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
-private func story(_ name: String) throws -> String {
-    try String(contentsOfFile: repo + "/scenarios/\(name).yaml", encoding: .utf8)
-}
-
-private func run(_ yaml: String) throws -> Runner.Outcome {
-    try Runner.run(scenario: ScenarioLoader.load(yaml: yaml, file: "t.yaml"), options: .init(writeFiles: false))
-}
-
 /// An IPv6 TCP segment of `data` bytes (its payload 0x00, 0x01, …) from `source` to `destination`, as a Linux
 /// stack sends it (DF set inside the engine; hop limit 64).
 private func segment(_ source: String, _ destination: String, data: Int, seq: UInt32) -> SimPacket {
@@ -74,7 +60,7 @@ struct IPv6PathMTUTests {
     }
 
     @Test func blackHoleNACLDropsThePacketTooBigAndTheFixNamesTheICMPv6Entry() throws {
-        let o = try run(try story("ipv6-pmtud-blackhole"))
+        let o = try runInMemory(try shippedScenario("ipv6-pmtud-blackhole"))
         let r = o.results[0]
         #expect(r.outcome == .timeout)
         let drop = try #require(r.drop)
@@ -99,27 +85,27 @@ struct IPv6PathMTUTests {
     }
 
     @Test func withThePacketTooBigAllowedTheServerResegmentsAndCompletes() throws {
-        let o = try run(try story("ipv6-pmtud-blackhole-fixed"))
+        let o = try runInMemory(try shippedScenario("ipv6-pmtud-blackhole-fixed"))
         #expect(o.results[0].outcome == .ok)
         #expect(o.results[0].drops.map(\.kind) == ["path-mtu", "path-mtu"])
         #expect(o.results[0].drops.allSatisfy { $0.count == 1 })
         #expect(o.results[0].blackHole == nil)
         // A NACL entry for ICMPv6 type 1 (destination unreachable) does not let type 2 in.
-        let wrongType = try run(try story("ipv6-pmtud-blackhole-fixed").replacingOccurrences(
+        let wrongType = try runInMemory(try shippedScenario("ipv6-pmtud-blackhole-fixed").replacingOccurrences(
             of: "{rule: 111, protocol: icmpv6, icmp_type: 2,", with: "{rule: 111, protocol: icmpv6, icmp_type: 1,"))
         #expect(wrongType.results[0].outcome == .timeout)
         #expect(wrongType.results[0].drop?.kind == "nacl")
     }
 
     @Test func relatedPacketTooBigIsAdmittedWithoutAGroupRuleOnlyUnderTheAssumption() throws {
-        let yaml = try story("ipv6-pmtud-blackhole-fixed").replacingOccurrences(
+        let yaml = try shippedScenario("ipv6-pmtud-blackhole-fixed").replacingOccurrences(
             of: "      - {protocol: icmpv6, icmp_type: 2, cidr: \"::/0\", description: Path MTU Discovery (Packet Too Big)}\n",
             with: "")
-        let strict = try run(yaml)
+        let strict = try runInMemory(yaml)
         #expect(strict.results[0].outcome == .timeout)
         #expect(strict.results[0].drop?.kind == "security-group")
         #expect(strict.results[0].drop?.key.icmpType == 2)
-        let related = try run(yaml + "\nassumptions: {sg_admits_related_icmp: true, sg_untracked_flows: false}\n")
+        let related = try runInMemory(yaml + "\nassumptions: {sg_admits_related_icmp: true, sg_untracked_flows: false}\n")
         #expect(related.results[0].outcome == .ok)
     }
 
@@ -127,16 +113,16 @@ struct IPv6PathMTUTests {
     /// 1564-byte key-exchange reply in one 1636-byte packet): the internet gateway (1500) drops them and its
     /// Packet Too Big comes from the subnet's IPv6 router address (the /64 + 1).
     @Test func internetGatewaySendsPacketTooBigFromTheSubnetsRouterAddress() throws {
-        let yaml = try story("ipv6-pmtud-blackhole-fixed")
+        let yaml = try shippedScenario("ipv6-pmtud-blackhole-fixed")
             .replacingOccurrences(of: "    path_mtu: 1400                     # the link in front of it; its own interface is 1500\n",
                                   with: "    mtu: 9001\n")
-        let o = try run(yaml)
+        let o = try runInMemory(yaml)
         #expect(o.results[0].outcome == .ok)
         let big = try #require(o.results[0].drops.first { $0.kind == "path-mtu" && !$0.fromClient })
         #expect(big.component == "igw-0c2d4e6f8a0b1c2d3")
         #expect(big.rule == "link MTU 1500 < IPv6 packet 1636 bytes; ICMPv6 packet too big sent to 2600:1f18:abc:de00::20")
         // Without the group's ICMPv6 rule the Packet Too Big from 2600:1f18:abc:de00::1 is dropped there.
-        let strict = try run(yaml.replacingOccurrences(
+        let strict = try runInMemory(yaml.replacingOccurrences(
             of: "      - {protocol: icmpv6, icmp_type: 2, cidr: \"::/0\", description: Path MTU Discovery (Packet Too Big)}\n",
             with: ""))
         let drop = try #require(strict.results[0].drop)
@@ -150,18 +136,18 @@ struct IPv6PathMTUTests {
     @Test func egressOnlyGatewayLetsInThePacketTooBigOfAConnectionItTracks() throws {
         // eigw-inbound-blocked's worker, now an SFTP client of a server behind a 1400-byte link; its group lets
         // ICMPv6 type 2 in.
-        let yaml = try story("eigw-inbound-blocked")
+        let yaml = try shippedScenario("eigw-inbound-blocked")
             .replacingOccurrences(of: "    ports: {443: https}\n", with: "    ports: {443: https, 22: sftp}\n    path_mtu: 1400\n")
             .replacingOccurrences(of: "    ingress:\n", with: "    ingress:\n      - {protocol: icmpv6, icmp_type: 2, cidr: \"::/0\"}\n")
             .replacingOccurrences(of: "    to: api.example.com:443\n    app: https\n",
                                   with: "    to: api.example.com:22\n    app: sftp-ls\n    client: ssh2\n")
-        let o = try run(yaml)
+        let o = try runInMemory(yaml)
         #expect(o.results[0].outcome == .ok, "\(o.results[0].message) \(String(describing: o.results[0].drop))")
         let big = try #require(o.results[0].drops.first { $0.kind == "path-mtu" && $0.fromClient })
         #expect(big.rule == "path MTU 1400 < IPv6 packet 1500 bytes; ICMPv6 packet too big sent to 2600:1f18:abc:de01::20")
         let closedYAML = yaml + "\nassumptions: {eigw_admits_related_icmpv6: false}\n"
         #expect(try loadScenario(closedYAML).assumptions.overridden.contains("eigw_admits_related_icmpv6"))
-        let closed = try run(closedYAML)
+        let closed = try runInMemory(closedYAML)
         #expect(closed.results[0].outcome == .timeout)
         let drop = try #require(closed.results[0].drop)
         #expect(drop.kind == "egress-only-internet-gateway" && drop.key.icmpType == 2)
