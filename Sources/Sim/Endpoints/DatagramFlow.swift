@@ -111,7 +111,7 @@ final class DatagramClient: ScheduledTarget {
             return false
         }
         let total = 28 + size
-        let fits = total <= mtu
+        let fits = total + (remote.isIPv6Token ? 20 : 0) <= mtu
         if !fits, spec.pmtuDiscovery == .do {
             finish(.unreachable, isPing ? "ping: local error: message too long, mtu=\(mtu)"
                    : "sendto EMSGSIZE (\(size) bytes do not fit the path MTU \(mtu) with DF)")
@@ -171,11 +171,13 @@ final class DatagramClient: ScheduledTarget {
     /// An ICMP error quoting one of this client's datagrams: "fragmentation needed" lowers the path MTU (Linux
     /// keeps it as a route exception); "port unreachable" ends a UDP flow refused.
     /// Over IPv6: ICMPv6 port unreachable (type 1 code 4) ends a UDP flow refused the same way; a Packet Too Big
-    /// changes nothing yet (the sender does not fragment IPv6: the next datagram goes whole again).
+    /// lowers the path MTU, never below 1280 (RFC 8200 §5), and later datagrams go in fragments that fit.
     func icmpError(_ p: SimPacket) {
         guard flow.result.outcome == nil, let i = p.transport.icmp else { return }
         let portUnreachable: Bool
         if p.ip.proto == .icmpv6 {
+            let reported = max(Int(i.restOfHeader), ICMPv6.minimumMTU)
+            if i.type == .packetTooBig, reported < mtu { mtu = reported }
             portUnreachable = i.type == .destinationUnreachable6 && i.code == 4
         } else {
             if i.code == 4, Int(i.nextHopMTU) >= 68, Int(i.nextHopMTU) < mtu { mtu = Int(i.nextHopMTU) }
@@ -217,15 +219,18 @@ final class DatagramClient: ScheduledTarget {
 extension HostEndpoint {
     /// Sends datagram `p` (which owns its payload) from this host: as it is when it fits `mtu`, else in fragments
     /// the host cuts itself (DF clear: the caller decided).
+    /// An IPv6 datagram is cut the same way, each fragment with a fragment header (8 bytes more after the 40 of
+    /// the IPv6 header: only the source fragments in IPv6, RFC 8200 §4.5).
     func sendDatagram(_ p: consuming SimPacket, mtu: Int) {
-        guard Int(p.ip.totalLength) > mtu else {
+        guard p.wireLength > mtu else {
             send(p)
             return
         }
         var whole = p
         // The report's path of a traced datagram sent in fragments is its first fragment's.
         let traced = whole.traced
-        VPCNetwork.fragments(of: whole, mtu: mtu) { f in
+        // Inside the engine an IPv6 fragment's header counts 20 bytes; on the wire 48 (IPv6 and fragment header).
+        VPCNetwork.fragments(of: whole, mtu: whole.ip.source.isIPv6Token ? mtu - 28 : mtu) { f in
             f.traced = traced && f.ip.fragmentOffset == 0
             send(f)
         }

@@ -109,8 +109,11 @@ public struct SimPacket: Sendable {
     public var tcp: TCPHeader? { transport.tcp }
 
     /// The packet's size on the wire, for MTU checks: its total length, and for an IPv6 packet (which carries an
-    /// IPv4 header's length inside the engine) the 20 bytes more of the IPv6 header.
-    @inline(__always) public var wireLength: Int { Int(ip.totalLength) + (ip.source.isIPv6Token ? 20 : 0) }
+    /// IPv4 header's length inside the engine) the 20 bytes more of the IPv6 header, and 8 more for a fragment's
+    /// fragment header.
+    @inline(__always) public var wireLength: Int {
+        Int(ip.totalLength) + (ip.source.isIPv6Token ? (ip.isFragment ? 28 : 20) : 0)
+    }
 
     /// "SYN", "SYN, ACK", "PSH, ACK len=41".
     public var summary: String {

@@ -690,7 +690,7 @@ struct InterfaceObservation {
         source = packet.ip.source
         destination = packet.ip.destination
         // An IPv6 packet is carried with an IPv4 header's length: its own header is 20 bytes longer.
-        size = packet.ip.totalLength &+ (packet.ip.source.isIPv6Token ? 20 : 0)
+        size = UInt16(truncatingIfNeeded: packet.wireLength)
         sourcePort = 0
         destinationPort = 0
         tcpFlags = []

@@ -94,9 +94,10 @@ extension VPCNetwork {
 
     /// A fragment arriving at outside host `h` (not from its own path MTU link: fragmented on the way).
     func hostReceivesFragment(_ h: Int, _ p: inout SimPacket) {
+        let to = p.ip.destination
         record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                         componentDisplay: model.outsideHosts[h].id, action: .delivered,
-                        rule: "fragment delivered to \(model.outsideHosts[h].address)"))
+                        rule: "fragment delivered to \(to)"))
         endTrace(&p)
         let comment = "received " + Self.fragmentWords(p)
         hostTakesFragment(h, &p, comment: comment)
@@ -114,8 +115,9 @@ extension VPCNetwork {
     /// A fragment arriving at ENI `eni` for its own address: captured, counted in its flow logs, and reassembled
     /// there; the datagram goes to the ENI's host once complete.
     func eniReceivesFragment(_ eni: Int, _ p: inout SimPacket) {
+        let to = p.ip.destination
         record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
-                        action: .delivered, rule: "fragment delivered to \(model.enis[eni].privateIP)"))
+                        action: .delivered, rule: "fragment delivered to \(to)"))
         endTrace(&p)
         let comment = "received " + Self.fragmentWords(p)
         capture(.eni(eni), &p, outgoing: false, comment: comment)

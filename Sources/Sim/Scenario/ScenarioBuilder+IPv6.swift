@@ -348,30 +348,10 @@ extension ScenarioBuilder {
 
     // MARK: Flows
 
-    /// The message for a flow that would need IPv6 packets the engine does not carry yet.
-    static func ipv6TrafficNotModeled(_ flow: String, _ why: String) -> String {
-        "flow '\(flow)': IPv6 traffic is not modeled yet (\(why))"
-    }
-
     /// A destination's host part written as an IPv6 address ("[2001:db8::10]" or bare), nil otherwise.
     static func ipv6Literal(_ host: String) -> IPv6Address? {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         return IPv6Address(bare)
-    }
-
-    /// A UDP or ping flow over IPv6 whose datagrams would not fit a 1500-byte link: IPv6 fragmentation (the
-    /// fragment header, RFC 8200 §4.5) is not carried by the engine yet. 1452 = 1500 − 40 (IPv6) − 8 (UDP, or
-    /// the ICMPv6 echo header).
-    func refuseIPv6Fragmentation(_ spec: FlowSpec, _ f: YAMLFields) throws {
-        guard spec.app == .udp || spec.app == .ping, spec.destination.isIPv6 || spec.destination.fallback != nil else {
-            return
-        }
-        let reply = spec.app == .ping ? spec.size : spec.replySize ?? spec.size
-        guard spec.size > 1452 || reply > 1452 else { return }
-        let what = spec.app == .ping ? "an ICMPv6 echo carries at most 1452 bytes of data here"
-            : "a UDP datagram over IPv6 carries at most 1452 bytes here"
-        throw r.error(at: spec.size > 1452 ? f["size"] : f["reply_size"] ?? f["size"],
-                      Self.ipv6TrafficNotModeled(spec.name, "IPv6 fragmentation: \(what), not \(max(spec.size, reply))"))
     }
 
     /// The destination's IPv6 address (an IPv6 literal, an instance's ENI's, an outside host's) and whether it

@@ -139,7 +139,6 @@ extension ScenarioBuilder {
                                    familyNode: f["address_family"])
             try readSession(f, into: &spec)
             try readDatagramSettings(f, into: &spec)
-            try refuseIPv6Fragmentation(spec, f)
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
             bytes += spec.size + spec.requestSize
             guard bytes <= FlowSpec.maxSize else {
