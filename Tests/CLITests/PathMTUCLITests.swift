@@ -156,4 +156,22 @@ struct PathMTUCLITests {
                               "--out", out, "--probe-size", "9k"])
         #expect(bad.status == 2 && bad.stderr == "vpcsim: error: --probe-size 9k: expected a whole number of bytes from 68 to 65535\n")
     }
+
+    /// Over IPv6 the probe's size is the IPv6 packet's on the wire; the link's router answers with a Packet Too Big,
+    /// dropped by the NACL without an ICMPv6 entry, let in by the fixed twin's.
+    @Test func traceProbesThePathMTUOverIPv6() throws {
+        let out = makeTempDirectory("vpcsim-probe6")
+        func probe(_ scenario: String, _ size: Int) throws -> String {
+            let r = try vpcsim(["trace", "scenarios/\(scenario).yaml", "--from", "sftp-server", "--to", "[2001:db8:50::50]:2222",
+                                "--out", out, "--probe-size", String(size), "--quiet"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").first { $0.hasPrefix("path MTU probe: ") }.map(String.init) ?? r.stdout
+        }
+        let head = "path MTU probe: 1500 bytes (IPv6) too big for link in front of branch-pc (path MTU 1400): path MTU 1400 "
+            + "< IPv6 packet 1500 bytes; ICMPv6 packet too big sent to 2600:1f18:abc:de00::20; "
+        #expect(try probe("ipv6-pmtud-blackhole", 1500) == head + "the ICMP was dropped at acl-0b1c2d3e4f5a6b7c8 "
+                    + "(public-nacl) inbound: * DENY all ::/0 — a path MTU black hole")
+        #expect(try probe("ipv6-pmtud-blackhole-fixed", 1500) == head + "the ICMP arrived: the source learns the path MTU")
+        #expect(try probe("ipv6-pmtud-blackhole", 1400) == "path MTU probe: fits: path MTU ≥ 1400 (the 1400-byte IPv6 probe arrived)")
+    }
 }
