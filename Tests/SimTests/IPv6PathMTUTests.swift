@@ -152,4 +152,47 @@ struct IPv6PathMTUTests {
         let drop = try #require(closed.results[0].drop)
         #expect(drop.kind == "egress-only-internet-gateway" && drop.key.icmpType == 2)
     }
+
+    /// A UDP sender over IPv6 cuts its datagrams to the path MTU a Packet Too Big reports: the first datagram's two
+    /// 1496-byte fragments die at the 1400-byte link, the second goes in fragments that fit it.
+    @Test func aPacketTooBigLowersADatagramSendersIPv6PathMTU() throws {
+        let yaml = try shippedScenario("eigw-inbound-blocked")
+            .replacingOccurrences(of: "    ports: {443: https}\n", with: "    ports: {443: https, 5000: udp}\n    path_mtu: 1400\n")
+            .replacingOccurrences(of: "    security_groups: [worker-sg]\n", with: "    security_groups: [worker-sg]\n    mtu: 1500\n")
+            .replacingOccurrences(of: "    ingress:\n", with: "    ingress:\n      - {protocol: icmpv6, icmp_type: 2, cidr: \"::/0\"}\n")
+            .replacingOccurrences(of: "  - name: scan-ssh-in\n", with: "  - {name: udp6, from: worker, to: \"api.example.com:5000\", "
+                                    + "app: udp, size: 4000, count: 2, address_family: ipv6, expect: {outcome: timeout}}\n"
+                                    + "  - name: scan-ssh-in\n")
+        let r = try runInMemory(yaml).results[1]
+        let big = try #require(r.drops.first { $0.kind == "path-mtu" && $0.fromClient })
+        #expect(big.count == 2 && big.rule == "path MTU 1400 < IPv6 packet 1496 bytes; ICMPv6 packet too big sent to "
+                    + "2600:1f18:abc:de01::20", "\(big)")
+    }
+
+    /// A receiver that gives up on an IPv6 datagram whose first fragment came answers with ICMPv6 time exceeded,
+    /// code 1, quoting that fragment with its fragment header.
+    @Test func reassemblyTimeExceededQuotesTheFirstFragment() throws {
+        var ip = IPv4Header(source: IPv6Token.intern(IPv6Address("2001:db8::30")!),
+                            destination: IPv6Token.intern(IPv6Address("2600:1f18:abc:de01::20")!), proto: .udp, ttl: 64,
+                            identification: 0x3CA5, dontFragment: false)
+        ip.moreFragments = true
+        ip.totalLength = 20 + 1448
+        let first = SimPacket(ip: ip, transport: .udp(UDPHeader(sourcePort: 5000, destinationPort: 33043)), flow: 1,
+                              fromClient: false)
+        var icmp = VPCNetwork.timeExceeded6(first, [0x13, 0x88, 0x81, 0x13, 0x0F, 0xA8, 0xAB, 0xCD])
+        #expect(icmp.ip.proto == .icmpv6 && icmp.ip.source == ip.destination && icmp.ip.destination == ip.source)
+        #expect(icmp.transport.icmp?.type.rawValue == 3 && icmp.transport.icmp?.code == 1)
+        let q = icmp.payload.bytes
+        #expect(q.count == 40 + 8 + 8)
+        #expect(q[6] == 44 && Array(q[4..<6]) == [0, 16], "next header: the fragment header; 8 + 8 bytes after")
+        #expect(Array(q[40..<48]) == [17, 0, 0, 1, 0, 0, 0x3C, 0xA5], "UDP, offset 0 and M, the identification")
+        #expect(Array(q[48..<52]) == [0x13, 0x88, 0x81, 0x13])
+        let parts = FrameParts(destination: .zero, source: .zero, ip: icmp.ip, transport: icmp.transport)
+        let bytes = icmp.payload.withUnsafeBytes { payload in
+            [UInt8].writing(capacity: FrameParts.maxHeaderBytes + payload.count) { Frame.write(to: &$0, parts: parts, payload: payload) }
+        }
+        let f = try Frame(parsing: bytes, linkType: .ethernet)
+        #expect(f.icmpv6?.type == .timeExceeded && f.checksums.transport == .valid)
+        icmp.payload.free()
+    }
 }

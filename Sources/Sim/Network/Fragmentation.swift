@@ -141,6 +141,18 @@ extension VPCNetwork {
         _ = scheduler.schedule(at: t) { [weak self] in self?.reassemblyExpiryDue() }
     }
 
+    /// ICMPv6 time exceeded, code 1 (fragment reassembly time exceeded; RFC 8200 §4.5, sent only when the first
+    /// fragment came), from the host that gave up to the sender, quoting the first fragment: its IPv6 and fragment
+    /// headers and the first 8 bytes of its data (what the reassembly keeps of it).
+    static func timeExceeded6(_ first: SimPacket, _ data: [UInt8]) -> SimPacket {
+        var f = first
+        f.ip.totalLength = UInt16(20 + data.count)
+        f.payload = data.withUnsafeBytes { PacketPayload(copying: $0) }
+        let icmp = icmpv6Error(quoting: f, from: first.ip.destination, ICMPHeader(type: ICMPType(rawValue: 3), code: 1))
+        f.payload.free()
+        return icmp
+    }
+
     /// Incomplete datagrams expire at their time, whether or not another fragment comes (Linux ip_expire runs on
     /// the fragment queue's timer).
     private func reassemblyExpiryDue() {
@@ -158,8 +170,9 @@ extension VPCNetwork {
     private func sendTimeExceeded() {
         for (first, data) in reassembly.takeDiscarded() {
             let at = first.ip.destination
-            let icmp = Self.icmpError(quoting: first.ip, data: data, from: at, type: .timeExceeded, code: 1, rest: 0,
-                                      flow: first.flow, fromClient: !first.fromClient)
+            let icmp = first.ip.source.isIPv6Token ? Self.timeExceeded6(first, data)
+                : Self.icmpError(quoting: first.ip, data: data, from: at, type: .timeExceeded, code: 1, rest: 0,
+                                 flow: first.flow, fromClient: !first.fromClient)
             let id = simulation.map { s in s { $0.nextPacketID() } } ?? 0
             if let h = hostByAddress[at] ?? onPremByAddress[at] {
                 send(fromHost: h, icmp, id: id)

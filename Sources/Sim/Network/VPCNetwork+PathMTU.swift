@@ -94,10 +94,17 @@ extension VPCNetwork {
     /// data, as a capture shows them) as fits in a 1280-byte ICMPv6 packet (RFC 4443 §2.4(c)), hop limit 64
     /// (Linux's default, net.ipv6.conf.all.hop_limit). The ICMPv6 checksum is filled when the packet is written.
     static func packetTooBig(quoting p: SimPacket, from source: IPv4Address, mtu: Int) -> SimPacket {
+        icmpv6Error(quoting: p, from: source, ICMPHeader(type: .packetTooBig, restOfHeader: UInt32(mtu)))
+    }
+
+    /// An ICMPv6 error (`header`: its type, code and four bytes) from `source` to the sender of IPv6 packet `p`,
+    /// quoting as much of `p` as it is on the wire (a fragment with its fragment header) as fits in 1280 bytes
+    /// (RFC 4443 §2.4(c)), hop limit 64. The checksum is filled when the packet is written.
+    static func icmpv6Error(quoting p: SimPacket, from source: IPv4Address, _ header: ICMPHeader) -> SimPacket {
+        let parts = FrameParts(destination: .zero, source: .zero, ip: p.ip, transport: p.ip.isFragment ? .none : p.transport)
         let invoking = p.payload.withUnsafeBytes { payload in
-            [UInt8].writing(capacity: FrameParts.maxHeaderBytes + payload.count) { w in
-                Frame.write(to: &w, parts: FrameParts(destination: .zero, source: .zero, ip: p.ip, transport: p.transport),
-                            payload: payload)
+            [UInt8].writing(capacity: FrameParts.maxHeaderBytes + 8 + payload.count) { w in
+                Frame.write(to: &w, parts: parts, payload: payload)
             }
         }
         let quote = ICMPv6.quote(of: Array(invoking.dropFirst(14)))
@@ -105,8 +112,7 @@ extension VPCNetwork {
                             dontFragment: false)
         ip.totalLength = UInt16(20 + ICMPv6Header.byteCount + quote.count)
         let payload = quote.withUnsafeBytes { PacketPayload(copying: $0) }
-        return SimPacket(ip: ip, transport: .icmp(ICMPHeader(type: .packetTooBig, restOfHeader: UInt32(mtu))),
-                         payload: payload, flow: p.flow, fromClient: !p.fromClient)
+        return SimPacket(ip: ip, transport: .icmp(header), payload: payload, flow: p.flow, fromClient: !p.fromClient)
     }
 
     /// An ICMP error of `type` and `code` from `source` to the sender of the datagram whose header is `inner`,
@@ -171,14 +177,25 @@ extension VPCNetwork {
         }
     }
 
-    /// `quotedKey` of an ICMPv6 error: the quoted IPv6 header and, for TCP or UDP right after it, the ports.
+    /// `quotedKey` of an ICMPv6 error: the quoted IPv6 header and, for TCP or UDP right after it (or after a first
+    /// fragment's fragment header, as the engine's senders write it), the ports.
     @inline(never)
     static func quotedKey6(_ p: SimPacket) -> PacketKey? {
         let quote = p.payload.bytes
-        guard let (header, ports) = ICMPv6.quotedHeader(quote), let ports,
+        guard let (header, direct) = ICMPv6.quotedHeader(quote),
               let source = IPv6Token.token(ifInterned: header.source),
               let destination = IPv6Token.token(ifInterned: header.destination) else { return nil }
-        return PacketKey(proto: header.nextHeader, source: source, destination: destination, sourcePort: ports.0,
+        var proto = header.nextHeader
+        var ports = direct
+        // A first fragment (offset 0): the upper layer and its ports after the 8-byte fragment header.
+        if proto == .ipv6Fragment, quote.count >= 52, quote[42] == 0, quote[43] & 0xF8 == 0 {
+            proto = IPProtocol(rawValue: quote[40])
+            if proto == .tcp || proto == .udp {
+                ports = (UInt16(quote[48]) << 8 | UInt16(quote[49]), UInt16(quote[50]) << 8 | UInt16(quote[51]))
+            }
+        }
+        guard let ports else { return nil }
+        return PacketKey(proto: proto, source: source, destination: destination, sourcePort: ports.0,
                          destinationPort: ports.1)
     }
 
