@@ -95,17 +95,8 @@ struct IPv6StoryCLITests {
                   - name: scan-ssh-in
 
                 """)
-        try yaml.write(toFile: dir + "/ping6.yaml", atomically: true, encoding: .utf8)
-        let r = try vpcsim(["run", dir + "/ping6.yaml", "--out", dir + "/out"])
-        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+        let (r, out, files) = try Self.runClean(yaml, in: dir)
         #expect(r.stdout.contains("4 packets transmitted, 4 received, 0% packet loss"))
-        let out = dir + "/out"
-        let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
-        for file in files {
-            let (frames, problems) = try TShark.problems(in: out + "/" + file)
-            #expect(frames > 0 && problems == [], "\(file): \(problems)")
-            #expect(try TShark.expertErrors(in: out + "/" + file) == [], "\(file)")
-        }
         let worker = try #require(files.first { $0.hasPrefix("01-instance") })
         let echo = try TShark.fields(out + "/" + worker, ["icmpv6.type", "icmpv6.echo.sequence_number", "icmpv6.checksum.status",
                                                           "frame.len", "ipv6.src"], filter: "icmpv6")
@@ -140,18 +131,9 @@ struct IPv6StoryCLITests {
                   - name: scan-ssh-in
 
                 """)
-        try yaml.write(toFile: dir + "/frag6.yaml", atomically: true, encoding: .utf8)
-        let r = try vpcsim(["run", dir + "/frag6.yaml", "--out", dir + "/out"])
-        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+        let (r, out, files) = try Self.runClean(yaml, in: dir)
         #expect(r.stdout.contains("2 datagrams sent, 2 replies received"))
         #expect(r.stdout.contains("2 packets transmitted, 2 received, 0% packet loss"))
-        let out = dir + "/out"
-        let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
-        for file in files {
-            let (frames, problems) = try TShark.problems(in: out + "/" + file)
-            #expect(frames > 0 && problems == [], "\(file): \(problems)")
-            #expect(try TShark.expertErrors(in: out + "/" + file) == [], "\(file)")
-        }
         let worker = out + "/" + (try #require(files.first { $0.hasPrefix("01-instance") }))
         // Each 4000-byte datagram (4008 of UDP): two fragments of 1448 bytes and one of 1112, every one with the
         // fragment header (payload length 8 + data); the last completes it.
@@ -166,6 +148,22 @@ struct IPv6StoryCLITests {
         // Flow logs count the bytes on the wire: 1496 + 1496 + 1160 a datagram.
         let logs = try String(contentsOfFile: out + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
         #expect(logs.contains { $0.contains(" 2600:1f18:abc:de01::20 2001:db8::30 33043 5000 17 6 8304 ") }, "\(logs)")
+    }
+
+    /// Runs scenario text `yaml` from `dir` into `dir`/out: the run's result, the output folder and its capture
+    /// files, each of which tshark has read clean (no malformed frame, no bad checksum, no expert error).
+    static func runClean(_ yaml: String, in dir: String) throws -> (ProcessResult, String, [String]) {
+        try yaml.write(toFile: dir + "/s.yaml", atomically: true, encoding: .utf8)
+        let r = try vpcsim(["run", dir + "/s.yaml", "--out", dir + "/out"])
+        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+        let out = dir + "/out"
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
+        for file in files {
+            let (frames, problems) = try TShark.problems(in: out + "/" + file)
+            #expect(frames > 0 && problems == [], "\(file): \(problems)")
+            #expect(try TShark.expertErrors(in: out + "/" + file) == [], "\(file)")
+        }
+        return (r, out, files)
     }
 
     /// Dotted quads in 240.0.0.0/4 in `text`: what an IPv6 token would print as.
