@@ -107,7 +107,9 @@ extension Frame {
     /// The frame of an IPv6 packet as the simulator carries it (`IPv6Token`s for its addresses in an IPv4 header):
     /// a real IPv6 header with the addresses the tokens stand for, the IPv4 TTL as the hop limit, no extension
     /// headers, then the transport header and payload, with the payload length and the TCP or UDP checksum over
-    /// the IPv6 pseudo-header (RFC 8200 §8.1).
+    /// the IPv6 pseudo-header (RFC 8200 §8.1). A fragment (its header's offset or MF set) gets a fragment header
+    /// (RFC 8200 §4.5) from its offset, MF and identification, then its bytes as they are (the first fragment's
+    /// transport header with the whole datagram's checksum: `datagramBytes`).
     static func writeIPv6(to w: inout ByteWriter, parts: FrameParts, source: IPv6Address, destination: IPv6Address,
                           payload: UnsafeRawBufferPointer) {
         w.append(count: 14) { p in
@@ -115,17 +117,23 @@ extension Frame {
             parts.source.store(to: p + 6)
             p.storeBE(EtherType.ipv6.rawValue, at: 12)
         }
+        let fragment = parts.ip.isFragment
         let header = IPv6Header(source: source, destination: destination,
-                                nextHeader: parts.ip.proto, hopLimit: parts.ip.ttl,
+                                nextHeader: fragment ? .ipv6Fragment : parts.ip.proto, hopLimit: parts.ip.ttl,
                                 trafficClass: parts.ip.typeOfService)
         let ipStart = w.count
         header.write(to: &w)
+        if fragment {
+            IPv6FragmentHeader(nextHeader: parts.ip.proto, fragmentOffset: parts.ip.fragmentOffset,
+                               moreFragments: parts.ip.moreFragments,
+                               identification: UInt32(parts.ip.identification)).write(to: &w)
+        }
         let l4Start = w.count
         writeTransport(to: &w, parts.transport)
         w.writeBytes(payload)
         let l4End = w.count
         w.setU16(UInt16(truncatingIfNeeded: l4End - ipStart - IPv6Header.byteCount), at: ipStart + 4)
-        fillIPv6(&w, header: header, upperLayer: parts.ip.proto, l4Start: l4Start, l4End: l4End)
+        if !fragment { fillIPv6(&w, header: header, upperLayer: parts.ip.proto, l4Start: l4Start, l4End: l4End) }
     }
 
     /// Sets the UDP length and the TCP, UDP or ICMPv6 checksum of the segment at `l4Start..<l4End`.

@@ -14,10 +14,16 @@ public struct ICMPHeader: Equatable, Sendable {
         self.restOfHeader = restOfHeader
     }
 
-    public static func echo(request: Bool, identifier: UInt16, sequence: UInt16) -> ICMPHeader {
-        ICMPHeader(type: request ? .echoRequest : .echoReply,
+    /// An echo request or reply; `ipv6`: ICMPv6's (types 128 and 129, RFC 4443 §4), the same eight bytes.
+    public static func echo(request: Bool, identifier: UInt16, sequence: UInt16, ipv6: Bool = false) -> ICMPHeader {
+        ICMPHeader(type: ipv6 ? (request ? .echoRequest6 : .echoReply6) : request ? .echoRequest : .echoReply,
                    restOfHeader: UInt32(identifier) << 16 | UInt32(sequence))
     }
+
+    /// An echo request of either family (ICMP type 8, ICMPv6 type 128).
+    @inline(__always) public var isEchoRequest: Bool { type == .echoRequest || type == .echoRequest6 }
+    /// An echo reply of either family (ICMP type 0, ICMPv6 type 129).
+    @inline(__always) public var isEchoReply: Bool { type == .echoReply || type == .echoReply6 }
 
     public var identifier: UInt16 { UInt16(truncatingIfNeeded: restOfHeader >> 16) }
     public var sequence: UInt16 { UInt16(truncatingIfNeeded: restOfHeader) }

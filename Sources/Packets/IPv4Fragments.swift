@@ -8,6 +8,15 @@ extension Frame {
     /// then the payload. What fragmentation cuts.
     public static func datagramBytes(ip: IPv4Header, transport: TransportHeader,
                                      payload: UnsafeRawBufferPointer) -> [UInt8] {
+        // An IPv6 datagram (its addresses tokens): the checksum over the IPv6 pseudo-header (RFC 8200 §8.1).
+        if ip.source.isIPv6Token, let source = ip.source.ipv6, let destination = ip.destination.ipv6 {
+            return [UInt8].writing(capacity: 60 + payload.count) { w in
+                writeTransport(to: &w, transport)
+                w.writeBytes(payload)
+                fillIPv6(&w, header: IPv6Header(source: source, destination: destination, nextHeader: ip.proto),
+                         upperLayer: ip.proto, l4Start: 0, l4End: w.count)
+            }
+        }
         let headerLength = ip.byteCount
         let whole = [UInt8].writing(capacity: headerLength + 60 + payload.count) { w in
             ip.write(to: &w)

@@ -51,6 +51,12 @@ public struct ICMPType: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let echoRequest = ICMPType(rawValue: 8)
     public static let timeExceeded = ICMPType(rawValue: 11)
     public static let parameterProblem = ICMPType(rawValue: 12)
+    /// ICMPv6 types (RFC 4443), for an ICMPv6 message carried in an `ICMPHeader` (the same eight bytes) by a
+    /// packet whose IP protocol says 58: Destination Unreachable, Packet Too Big, Echo Request and Reply.
+    public static let destinationUnreachable6 = ICMPType(rawValue: 1)
+    public static let packetTooBig = ICMPType(rawValue: 2)
+    public static let echoRequest6 = ICMPType(rawValue: 128)
+    public static let echoReply6 = ICMPType(rawValue: 129)
 
     /// Types whose body quotes the offending datagram's IP header and first 8 bytes (RFC 792).
     public var quotesDatagram: Bool {

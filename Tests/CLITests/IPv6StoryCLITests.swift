@@ -91,6 +91,91 @@ struct IPv6StoryCLITests {
         #expect(Self.tokens(in: text).isEmpty, "\(Self.tokens(in: text))")
     }
 
+    /// ping over IPv6: ICMPv6 echo requests (type 128) and replies (129) with the identifier and sequence ping
+    /// sets, checksums good over the IPv6 pseudo-header, 104 bytes each on the wire, flow-log records of protocol
+    /// 58; the scanner's pings die at the egress-only gateway.
+    @Test func pingOverIPv6WritesCleanICMPv6EchoAndProtocol58Records() throws {
+        let dir = makeTempDirectory("vpcsim-ping6")
+        let yaml = try String(contentsOfFile: repositoryRoot + "/scenarios/eigw-inbound-blocked.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "  - name: scan-ssh-in\n", with: """
+                  - {name: ping-out, from: worker, to: api.example.com, app: ping, address_family: ipv6, start: 2s,
+                     expect: {outcome: ok}}
+                  - {name: ping-in, from: scanner.example.net, to: worker, app: ping, address_family: ipv6, start: 2s,
+                     expect: {outcome: timeout, dropped_at: main-eigw}}
+                  - name: scan-ssh-in
+
+                """)
+        let (r, out, files) = try Self.runClean(yaml, in: dir)
+        #expect(r.stdout.contains("4 packets transmitted, 4 received, 0% packet loss"))
+        let worker = try #require(files.first { $0.hasPrefix("01-instance") })
+        let echo = try TShark.fields(out + "/" + worker, ["icmpv6.type", "icmpv6.echo.sequence_number", "icmpv6.checksum.status",
+                                                          "frame.len", "ipv6.src"], filter: "icmpv6")
+        #expect(echo.count == 8, "\(echo)")
+        for (k, row) in echo.enumerated() {
+            let request = k % 2 == 0
+            #expect(row == "\(request ? 128 : 129)\t\(k / 2 + 1)\t1\t118\t"
+                        + (request ? "2600:1f18:abc:de01::20" : "2001:db8::30"), "\(row)")
+        }
+        let ids = Set(try TShark.fields(out + "/" + worker, ["icmpv6.echo.identifier"], filter: "icmpv6"))
+        #expect(ids.count == 1)
+        let logs = try String(contentsOfFile: out + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
+        #expect(logs.contains { $0.hasSuffix(" 2600:1f18:abc:de01::20 2001:db8::30 0 0 58 4 416 1795683602 1795683605 ACCEPT OK") },
+                "\(logs)")
+        // The scanner's four requests never reach the worker: nothing from it in its capture.
+        #expect(try TShark.fields(out + "/" + worker, ["frame.number"], filter: "ipv6.src == 2001:db8:66::66").isEmpty)
+    }
+
+    /// UDP and ping over IPv6 bigger than the link: the sender (MTU 1500) cuts each datagram into fragments with a
+    /// fragment header (only the source fragments in IPv6), 1496 bytes on the wire at most; the server reassembles
+    /// and answers the same way; tshark reassembles both with good UDP and ICMPv6 checksums.
+    @Test func udpAndPingOverIPv6GoInFragmentsTsharkReassembles() throws {
+        let dir = makeTempDirectory("vpcsim-frag6")
+        let yaml = try String(contentsOfFile: repositoryRoot + "/scenarios/eigw-inbound-blocked.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "    ports: {443: https}\n", with: "    ports: {443: https, 5000: udp}\n")
+            .replacingOccurrences(of: "    security_groups: [worker-sg]\n", with: "    security_groups: [worker-sg]\n    mtu: 1500\n")
+            .replacingOccurrences(of: "  - name: scan-ssh-in\n", with: """
+                  - {name: udp6, from: worker, to: "api.example.com:5000", app: udp, size: 4000, count: 2,
+                     address_family: ipv6, expect: {outcome: ok}}
+                  - {name: ping6, from: worker, to: api.example.com, app: ping, size: 3000, count: 2, address_family: ipv6,
+                     expect: {outcome: ok}}
+                  - name: scan-ssh-in
+
+                """)
+        let (r, out, files) = try Self.runClean(yaml, in: dir)
+        #expect(r.stdout.contains("2 datagrams sent, 2 replies received"))
+        #expect(r.stdout.contains("2 packets transmitted, 2 received, 0% packet loss"))
+        let worker = out + "/" + (try #require(files.first { $0.hasPrefix("01-instance") }))
+        // Each 4000-byte datagram (4008 of UDP): two fragments of 1448 bytes and one of 1112, every one with the
+        // fragment header (payload length 8 + data); the last completes it.
+        let udp = try TShark.fields(worker, ["ipv6.src", "ipv6.plen", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "udp.length",
+                                             "udp.checksum.status"], filter: "ipv6.fraghdr.nxt == 17")
+        #expect(udp.count == 12, "\(udp)")
+        #expect(udp.prefix(3) == ["2600:1f18:abc:de01::20\t1456\t0\t1\t\t", "2600:1f18:abc:de01::20\t1456\t181\t1\t\t",
+                                  "2600:1f18:abc:de01::20\t1120\t362\t0\t4008\t1"], "\(udp)")
+        #expect(udp[3...5].last == "2001:db8::30\t1120\t362\t0\t4008\t1", "the reply, reassembled at the worker: \(udp)")
+        let echo = try TShark.fields(worker, ["icmpv6.type", "icmpv6.checksum.status"], filter: "ipv6.fraghdr.nxt == 58 && icmpv6")
+        #expect(echo == ["128\t1", "129\t1", "128\t1", "129\t1"], "\(echo)")
+        // Flow logs count the bytes on the wire: 1496 + 1496 + 1160 a datagram.
+        let logs = try String(contentsOfFile: out + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
+        #expect(logs.contains { $0.contains(" 2600:1f18:abc:de01::20 2001:db8::30 33043 5000 17 6 8304 ") }, "\(logs)")
+    }
+
+    /// Runs scenario text `yaml` from `dir` into `dir`/out: the run's result, the output folder and its capture
+    /// files, each of which tshark has read clean (no malformed frame, no bad checksum, no expert error).
+    static func runClean(_ yaml: String, in dir: String) throws -> (ProcessResult, String, [String]) {
+        try yaml.write(toFile: dir + "/s.yaml", atomically: true, encoding: .utf8)
+        let r = try vpcsim(["run", dir + "/s.yaml", "--out", dir + "/out"])
+        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+        let out = dir + "/out"
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
+        for file in files {
+            let (frames, problems) = try TShark.problems(in: out + "/" + file)
+            #expect(frames > 0 && problems == [], "\(file): \(problems)")
+            #expect(try TShark.expertErrors(in: out + "/" + file) == [], "\(file)")
+        }
+        return (r, out, files)
+    }
+
     /// Dotted quads in 240.0.0.0/4 in `text`: what an IPv6 token would print as.
     static func tokens(in text: String) -> [String] {
         text.split(whereSeparator: { !($0.isNumber || $0 == ".") }).filter { word in

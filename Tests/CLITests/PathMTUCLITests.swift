@@ -9,7 +9,7 @@ struct PathMTUCLITests {
     /// malformed packet, no bad checksum, and no expert error but the two tshark 4.0 reports on the real OpenSSH
     /// 9.2 capture too (the sntrup761x25519 key shares' lengths; SSHDissectionTests compares them).
     @Test(arguments: ["sftp-pmtud-blackhole", "sftp-pmtud-blackhole-fixed", "sftp-pmtud-blackhole-mtu-probing",
-                      "sftp-large-file-stall"])
+                      "sftp-large-file-stall", "ipv6-pmtud-blackhole", "ipv6-pmtud-blackhole-fixed"])
     func storiesMeetTheirExpectationsAndWriteCleanCaptures(name: String) throws {
         let (r, report, out) = try runScenario(name)
         #expect(r.status == 0, "\(name): \(r.stderr)\n\(r.stdout)")
@@ -22,7 +22,8 @@ struct PathMTUCLITests {
             let errors = try TShark.expertErrors(in: path)
             #expect(errors.allSatisfy { e in known.contains { e.hasSuffix($0) } }, "\(file): \(errors)")
             #expect(try TShark.fields(path, ["frame.number"],
-                                      filter: "ip.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0")
+                                      filter: "(ip.checksum.status == 0 || tcp.checksum.status == 0 || icmp.checksum.status == 0 "
+                                          + "|| icmpv6.checksum.status == 0) && !(\(TShark.truncatedQuote))")
                         .isEmpty, "\(file)")
         }
         #expect(report.captures.allSatisfy { $0.packets > 0 })
@@ -59,6 +60,41 @@ struct PathMTUCLITests {
         }
         // Nothing the server sent after the first ICMP is smaller: it never learned the path MTU.
         #expect(try TShark.fields(server, ["frame.number"], filter: "tcp.srcport == 22 && tcp.len == 1348").isEmpty)
+    }
+
+    /// The IPv6 black hole: the server's 1500-byte packet dropped at the 1400 link, the ICMPv6 Packet Too Big
+    /// (MTU 1400, 1280 bytes on the wire, checksum good) dropped at the NACL; in the fixed twin it arrives, the
+    /// server sends the data again in 1328-byte segments, and the flow log has the ICMPv6 record (protocol 58).
+    @Test func ipv6CapturesShowThePacketTooBigAndTheResegmenting() throws {
+        let (r, report, out) = try runScenario("ipv6-pmtud-blackhole")
+        #expect(r.status == 0, "\(r.stderr)")
+        let comments = try TShark.fields(out + "/all-hops.pcapng", ["frame.comment"])
+        #expect(comments.contains {
+            $0.contains("too big for link MTU 1400 (IPv6: routers do not fragment): dropped; ICMPv6 packet too big sent")
+        })
+        #expect(comments.contains {
+            $0.contains("ICMPv6 type 2 code 0 dropped: acl-0b1c2d3e4f5a6b7c8 (public-nacl) inbound: * DENY all ::/0")
+        })
+        let igw = out + "/" + (try #require(report.capture("igw"))).file
+        let ptb = try TShark.fields(igw, ["ipv6.src", "icmpv6.mtu", "frame.len", "icmpv6.checksum.status", "ipv6.plen"],
+                                    filter: "icmpv6.type == 2 && ipv6.dst == 2600:1f18:abc:de00::20")
+        #expect(ptb.count >= 7)
+        // From the client's router (its address), 14 + 1280 bytes, quoting the server's 1500-byte packet.
+        #expect(ptb.allSatisfy { $0 == "2001:db8:50::50,2600:1f18:abc:de00::20\t1400\t1294\t1\t1240,1460" }, "\(ptb)")
+        let server = out + "/" + (try #require(report.capture("instance"))).file
+        #expect(try TShark.fields(server, ["frame.number"], filter: "icmpv6").isEmpty, "the NACL stops it")
+        #expect(try TShark.fields(server, ["frame.number"], filter: "tcp.srcport == 22 && tcp.len == 1328").isEmpty)
+
+        let (f, fixedReport, fixedOut) = try runScenario("ipv6-pmtud-blackhole-fixed")
+        #expect(f.status == 0, "\(f.stderr)")
+        let fixedServer = out.isEmpty ? "" : fixedOut + "/" + (try #require(fixedReport.capture("instance"))).file
+        #expect(try TShark.fields(fixedServer, ["icmpv6.mtu"], filter: "icmpv6.type == 2") == ["1400"])
+        let lens = try TShark.fields(fixedServer, ["tcp.len"], filter: "tcp.srcport == 22 && tcp.len > 0").compactMap(Int.init)
+        #expect(lens.contains(1428) && lens.contains(1328), "\(lens)")
+        #expect(lens.drop { $0 != 1428 }.dropFirst().allSatisfy { $0 <= 1328 }, "\(lens)")
+        let logs = try String(contentsOfFile: fixedOut + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
+        #expect(logs.contains { $0.contains(" 2001:db8:50::50 2600:1f18:abc:de00::20 0 0 58 1 1280 ") && $0.hasSuffix("ACCEPT OK") },
+                "\(logs)")
     }
 
     @Test func fixedTwinShrinksToThePathMTU() throws {
@@ -119,5 +155,23 @@ struct PathMTUCLITests {
         let bad = try vpcsim(["trace", "scenarios/sftp-large-file-stall.yaml", "--from", "batch", "--to", "sftp-server:22",
                               "--out", out, "--probe-size", "9k"])
         #expect(bad.status == 2 && bad.stderr == "vpcsim: error: --probe-size 9k: expected a whole number of bytes from 68 to 65535\n")
+    }
+
+    /// Over IPv6 the probe's size is the IPv6 packet's on the wire; the link's router answers with a Packet Too Big,
+    /// dropped by the NACL without an ICMPv6 entry, let in by the fixed twin's.
+    @Test func traceProbesThePathMTUOverIPv6() throws {
+        let out = makeTempDirectory("vpcsim-probe6")
+        func probe(_ scenario: String, _ size: Int) throws -> String {
+            let r = try vpcsim(["trace", "scenarios/\(scenario).yaml", "--from", "sftp-server", "--to", "[2001:db8:50::50]:2222",
+                                "--out", out, "--probe-size", String(size), "--quiet"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").first { $0.hasPrefix("path MTU probe: ") }.map(String.init) ?? r.stdout
+        }
+        let head = "path MTU probe: 1500 bytes (IPv6) too big for link in front of branch-pc (path MTU 1400): path MTU 1400 "
+            + "< IPv6 packet 1500 bytes; ICMPv6 packet too big sent to 2600:1f18:abc:de00::20; "
+        #expect(try probe("ipv6-pmtud-blackhole", 1500) == head + "the ICMP was dropped at acl-0b1c2d3e4f5a6b7c8 "
+                    + "(public-nacl) inbound: * DENY all ::/0 — a path MTU black hole")
+        #expect(try probe("ipv6-pmtud-blackhole-fixed", 1500) == head + "the ICMP arrived: the source learns the path MTU")
+        #expect(try probe("ipv6-pmtud-blackhole", 1400) == "path MTU probe: fits: path MTU ≥ 1400 (the 1400-byte IPv6 probe arrived)")
     }
 }

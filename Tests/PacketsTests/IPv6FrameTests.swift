@@ -213,14 +213,7 @@ enum IPv6Samples {
         for (i, f) in IPv6Samples.frames().enumerated() {
             let bytes = f.bytes()
             for n in 0...min(bytes.count, 200) { errors += Self.check(Array(bytes.prefix(n)), "#\(i) prefix \(n)") }
-            for _ in 0..<300 {
-                var b = bytes
-                for _ in 0..<Int.random(in: 1...4, using: &rng) {
-                    let at = Int.random(in: 12..<min(b.count, 14 + 40 + 40), using: &rng)
-                    b[at] ^= UInt8.random(in: 1...255, using: &rng)
-                }
-                errors += Self.check(b, "#\(i) flipped")
-            }
+            errors += Self.flips(bytes, at: 12..<min(bytes.count, 14 + 40 + 40), upTo: 4, times: 300, &rng, "#\(i)")
             // Raw IP too: the version nibble chooses IPv6.
             errors += Self.check(Array(bytes[14...].prefix(30)), "#\(i) raw", .raw)
         }
@@ -233,6 +226,20 @@ enum IPv6Samples {
         } catch {
             Issue.record("\(error)")
         }
+    }
+
+    /// `times` copies of `bytes` with 1 to `upTo` bytes in `range` flipped, each checked: how many threw.
+    static func flips(_ bytes: [UInt8], at range: Range<Int>, upTo: Int, times: Int, _ rng: inout SplitMix64,
+                      _ what: String) -> Int {
+        var errors = 0
+        for _ in 0..<times {
+            var b = bytes
+            for _ in 0..<Int.random(in: 1...upTo, using: &rng) {
+                b[Int.random(in: range, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            }
+            errors += check(b, "\(what) flipped")
+        }
+        return errors
     }
 
     static func check(_ bytes: [UInt8], _ what: String, _ lt: LinkType = .ethernet) -> Int {

@@ -231,15 +231,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("{name: f, from: uploader, to: \"[2001:db8::22]\", app: ping}",
-         "flow 'f': IPv6 traffic is not modeled yet (ICMPv6 echo to 2001:db8::22)"),
-        ("{name: f, from: uploader, to: both.example.com, app: ping, address_family: ipv6}",
-         "flow 'f': IPv6 traffic is not modeled yet (ICMPv6 echo to 2001:db8::22)"),
+
         ("{name: f, from: uploader, to: \"203.0.113.22:22\", app: sftp, address_family: ipv6}",
          "flow 'f': address_family ipv6, but the destination 203.0.113.22 is an IPv4 address"),
-        ("{name: f, from: uploader, to: \"[2001:db8::22]:5598\", app: udp, size: 4000}",
-         "flow 'f': IPv6 traffic is not modeled yet (IPv6 fragmentation: a UDP datagram over IPv6 carries at most 1452 "
-         + "bytes here, not 4000)"),
+
         ("{name: f, from: uploader, to: \"240.0.0.9:22\", app: sftp}",
          "IPv4 address 240.0.0.9 for 'to' is in 240.0.0.0/4 (class E, reserved: never a VPC or internet address; the "
          + "simulator keeps it for IPv6)"),

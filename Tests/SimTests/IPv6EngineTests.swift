@@ -107,33 +107,38 @@ import Testing
         #expect(scenario.assumptions.listing.contains { $0.name == "eigw_idle_timeout_s" && $0.value == "60" })
     }
 
-    /// IPv6 routers never fragment and answer with Packet Too Big, which the model does not generate yet: an
-    /// IPv6 upload through a 1400-byte link ends `not-modeled`, naming the link, with no drop and no fix.
-    /// The check counts an IPv6 packet's 40-byte header: a 1500-byte packet does not fit a 1480-byte link, though
-    /// its IPv4-sized length inside the engine (1480) would.
+    /// IPv6 routers never fragment and answer with Packet Too Big: an IPv6 upload through a 1400-byte link loses
+    /// its 1500-byte packets there and the Packet Too Big goes back to the instance, whose group has no ICMPv6
+    /// rule: a black hole, and the fix is the group's rule. The check counts an IPv6 packet's 40-byte header: a
+    /// 1500-byte packet does not fit a 1480-byte link, though its IPv4-sized length inside the engine (1480) would.
     @Test(arguments: [1400, 1480])
-    func anIPv6PacketTooBigForALinkEndsTheFlowNotModeled(mtu: Int) throws {
+    func anIPv6PacketTooBigForALinkIsDroppedThereWithAPacketTooBig(mtu: Int) throws {
         let text = DualStackScenarioTests.yaml(flows: "  - {name: f, from: v6box, to: both.example.com:22, app: sftp, size: 100KB}")
             .replacingOccurrences(of: "{name: both.example.com, ip: 203.0.113.22,",
                                   with: "{name: both.example.com, ip: 203.0.113.22, path_mtu: \(mtu),")
         let o = try NotModeledTests.run(text)
-        let f = o.report.flows[0]
-        #expect(f.outcome == "not-modeled", "\(f.message)")
-        #expect(f.message == "an IPv6 packet of 1500 bytes meets link in front of both.example.com (MTU \(mtu)): ICMPv6 "
-                + "Packet Too Big is not modeled yet")
-        #expect(f.fix == nil)
+        let r = o.results[0]
+        #expect(r.outcome == .timeout, "\(r.message)")
+        let big = try #require(r.drops.first { $0.kind == "path-mtu" && $0.fromClient })
+        #expect(big.rule.hasPrefix("path MTU \(mtu) < IPv6 packet 1500 bytes; ICMPv6 packet too big sent to "), "\(big.rule)")
+        let drop = try #require(r.drop)
+        #expect(drop.kind == "security-group" && drop.key.icmpType == 2)
+        let fix = try #require(o.report.flows[0].fix)
+        #expect(fix.verified && fix.changes.map(\.change) == ["ingress: add ALLOW icmpv6 type 2 ::/0"])
     }
 
     /// The internet's 1500 bytes hold through an egress-only gateway too (`igw_mtu`): jumbo IPv6 packets between an
-    /// instance and a host of MTU 9001 stop there, not-modeled (no Packet Too Big yet), naming the gateway.
+    /// instance and a host of MTU 9001 stop there, and the gateway's Packet Too Big goes back to each sender.
     @Test func anIPv6PacketBiggerThanTheInternetsMTUStopsAtTheEgressOnlyGateway() throws {
         let text = DualStackScenarioTests.yaml(flows: "  - {name: f, from: v6box, to: both.example.com:22, app: sftp, size: 100KB}")
             .replacingOccurrences(of: "{name: both.example.com, ip: 203.0.113.22,",
                                   with: "{name: both.example.com, ip: 203.0.113.22, mtu: 9001,")
-        let f = try NotModeledTests.run(text).report.flows[0]
-        #expect(f.outcome == "not-modeled", "\(f.message)")
-        #expect(f.message.hasPrefix("an IPv6 packet of ") && f.message.contains(" bytes meets eigw-0123456789abcdef0 (MTU 1500)"),
-                "\(f.message)")
+        let r = try NotModeledTests.run(text).results[0]
+        let atGateway = r.drops.filter { $0.kind == "path-mtu" }
+        #expect(!atGateway.isEmpty && atGateway.allSatisfy { $0.component == "eigw-0123456789abcdef0" })
+        #expect(atGateway.allSatisfy { $0.rule.hasPrefix("link MTU 1500 < IPv6 packet ") && $0.rule.contains("ICMPv6 packet too big sent to") },
+                "\(atGateway.map(\.rule))")
+        #expect(r.drop?.kind == "security-group" && r.drop?.key.icmpType == 2, "\(String(describing: r.drop))")
     }
 
     /// An IPv6-only host connects in to an instance's IPv6 address through the internet gateway (untranslated:

@@ -1,3 +1,5 @@
+import Foundation
+import TestSupport
 import Packets
 @testable import Sim
 
@@ -91,6 +93,16 @@ func simulate(_ s: Scenario) -> (Simulation, RunRecorder, [FlowResult]) {
 
 /// A scenario from YAML text, as the loader reads a file named t.yaml.
 func loadScenario(_ yaml: String) throws -> Scenario { try ScenarioLoader.load(yaml: yaml, file: "t.yaml") }
+
+/// The text of shipped scenario `scenarios/<name>.yaml`.
+func shippedScenario(_ name: String) throws -> String {
+    try String(contentsOfFile: repositoryRoot + "/scenarios/\(name).yaml", encoding: .utf8)
+}
+
+/// `yaml` run in memory (no files written).
+func runInMemory(_ yaml: String) throws -> Runner.Outcome {
+    try Runner.run(scenario: loadScenario(yaml), options: .init(writeFiles: false))
+}
 
 /// The loader's error for YAML text (t.yaml), or nil when it loads (or fails otherwise).
 func scenarioLoadError(_ yaml: String) -> ScenarioError? {

@@ -111,7 +111,7 @@ final class DatagramClient: ScheduledTarget {
             return false
         }
         let total = 28 + size
-        let fits = total <= mtu
+        let fits = total + (remote.isIPv6Token ? 20 : 0) <= mtu
         if !fits, spec.pmtuDiscovery == .do {
             finish(.unreachable, isPing ? "ping: local error: message too long, mtu=\(mtu)"
                    : "sendto EMSGSIZE (\(size) bytes do not fit the path MTU \(mtu) with DF)")
@@ -136,10 +136,13 @@ final class DatagramClient: ScheduledTarget {
         } else {
             for i in 0..<size { data[i] = UInt8(truncatingIfNeeded: i &+ sequence) }
         }
+        // Over IPv6 a ping is ICMPv6 echo (type 128, protocol 58).
+        let v6 = remote.isIPv6Token
         let transport: TransportHeader = isPing
-            ? .icmp(.echo(request: true, identifier: local, sequence: UInt16(truncatingIfNeeded: sequence)))
+            ? .icmp(.echo(request: true, identifier: local, sequence: UInt16(truncatingIfNeeded: sequence), ipv6: v6))
             : .udp(UDPHeader(sourcePort: local, destinationPort: remotePort))
-        let ip = IPv4Header(source: host { $0.localAddress(toward: remote) }, destination: remote, proto: isPing ? .icmp : .udp, ttl: ttl,
+        let ip = IPv4Header(source: host { $0.localAddress(toward: remote) }, destination: remote,
+                            proto: isPing ? (v6 ? .icmpv6 : .icmp) : .udp, ttl: ttl,
                             identification: ipID, dontFragment: df, totalLength: UInt16(total))
         ipID &+= 1
         let payload = data.withUnsafeBytes { PacketPayload(copying: $0) }
@@ -167,10 +170,22 @@ final class DatagramClient: ScheduledTarget {
 
     /// An ICMP error quoting one of this client's datagrams: "fragmentation needed" lowers the path MTU (Linux
     /// keeps it as a route exception); "port unreachable" ends a UDP flow refused.
-    func icmpError(code: UInt8, nextHopMTU: Int) {
-        guard flow.result.outcome == nil else { return }
-        if code == 4, nextHopMTU >= 68, nextHopMTU < mtu { mtu = nextHopMTU }
-        if code == 3, !isPing { finish(.refused, "recv ECONNREFUSED (ICMP port unreachable from \(remote))") }
+    /// Over IPv6: ICMPv6 port unreachable (type 1 code 4) ends a UDP flow refused the same way; a Packet Too Big
+    /// lowers the path MTU, never below 1280 (RFC 8200 §5), and later datagrams go in fragments that fit.
+    func icmpError(_ p: SimPacket) {
+        guard flow.result.outcome == nil, let i = p.transport.icmp else { return }
+        let portUnreachable: Bool
+        if p.ip.proto == .icmpv6 {
+            let reported = max(Int(i.restOfHeader), ICMPv6.minimumMTU)
+            if i.type == .packetTooBig, reported < mtu { mtu = reported }
+            portUnreachable = i.type == .destinationUnreachable6 && i.code == 4
+        } else {
+            if i.code == 4, Int(i.nextHopMTU) >= 68, Int(i.nextHopMTU) < mtu { mtu = Int(i.nextHopMTU) }
+            portUnreachable = i.code == 3
+        }
+        if portUnreachable, !isPing {
+            finish(.refused, "recv ECONNREFUSED (ICMP\(p.ip.proto == .icmpv6 ? "v6" : "") port unreachable from \(remote))")
+        }
     }
 
     /// "4 packets transmitted, 4 received, 0% packet loss" (ping's summary), "1 datagram sent, 1 reply received".
@@ -204,15 +219,18 @@ final class DatagramClient: ScheduledTarget {
 extension HostEndpoint {
     /// Sends datagram `p` (which owns its payload) from this host: as it is when it fits `mtu`, else in fragments
     /// the host cuts itself (DF clear: the caller decided).
+    /// An IPv6 datagram is cut the same way, each fragment with a fragment header (8 bytes more after the 40 of
+    /// the IPv6 header: only the source fragments in IPv6, RFC 8200 §4.5).
     func sendDatagram(_ p: consuming SimPacket, mtu: Int) {
-        guard Int(p.ip.totalLength) > mtu else {
+        guard p.wireLength > mtu else {
             send(p)
             return
         }
         var whole = p
         // The report's path of a traced datagram sent in fragments is its first fragment's.
         let traced = whole.traced
-        VPCNetwork.fragments(of: whole, mtu: mtu) { f in
+        // Inside the engine an IPv6 fragment's header counts 20 bytes; on the wire 48 (IPv6 and fragment header).
+        VPCNetwork.fragments(of: whole, mtu: whole.ip.source.isIPv6Token ? mtu - 28 : mtu) { f in
             f.traced = traced && f.ip.fragmentOffset == 0
             send(f)
         }
@@ -225,25 +243,30 @@ extension HostEndpoint {
     /// every port flows target, as for TCP), an ICMP error to the connection or client it quotes.
     func receiveDatagram(_ p: inout SimPacket, sim: Simulation) {
         switch p.transport {
-        case .icmp(let i) where i.type == .echoRequest:
+        case .icmp(let i) where i.isEchoRequest:
             guard let stack = answeringStack(sim) else { return }
             // Linux answers from its ICMP socket, whose pmtudisc is IP_PMTUDISC_DONT: no DF, fragmented when
-            // bigger than the interface (net/ipv4/icmp.c icmp_sk_init, icmp_reply).
-            var ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: .icmp, ttl: stack.initialTTL,
-                                identification: nextIPID(), dontFragment: false, totalLength: p.ip.totalLength)
+            // bigger than the interface (net/ipv4/icmp.c icmp_sk_init, icmp_reply); an ICMPv6 echo with an echo
+            // reply (type 129) quoting its data (net/ipv6/icmp.c icmpv6_echo_reply).
+            let v6 = p.ip.proto == .icmpv6
+            var ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: v6 ? .icmpv6 : .icmp,
+                                ttl: stack.initialTTL, identification: nextIPID(), dontFragment: false,
+                                totalLength: p.ip.totalLength)
             ip.totalLength = UInt16(truncatingIfNeeded: 28 + p.payload.count)
             let payload = p.payload.withUnsafeBytes { PacketPayload(copying: $0) }
-            var reply = SimPacket(ip: ip, transport: .icmp(.echo(request: false, identifier: i.identifier, sequence: i.sequence)),
-                                  payload: payload, flow: p.flow, fromClient: !p.fromClient)
+            let echo = ICMPHeader.echo(request: false, identifier: i.identifier, sequence: i.sequence, ipv6: v6)
+            var reply = SimPacket(ip: ip, transport: .icmp(echo), payload: payload, flow: p.flow, fromClient: !p.fromClient)
             reply.traced = i.sequence == 1 && p.flow >= 0 && p.flow < sim.scenario.flows.count
             sendDatagram(reply, mtu: Int(stack.mss) + 40)
-        case .icmp(let i) where i.type == .echoReply:
+        case .icmp(let i) where i.isEchoReply:
             let k = ConnectionKey(localPort: i.identifier, remote: p.ip.source, remotePort: 0)
             datagrams[k]?.replied(sequence: i.sequence)
         case .icmp(let i):
-            if i.type == .destinationUnreachable, let q = VPCNetwork.quotedKey(p), q.proto == .udp, q.source == address {
+            let error = p.ip.proto == .icmpv6 ? i.type == .destinationUnreachable6 || i.type == .packetTooBig
+                : i.type == .destinationUnreachable
+            if error, let q = VPCNetwork.quotedKey(p), q.proto == .udp, q.source == localAddress(toward: q.destination) {
                 let k = ConnectionKey(localPort: q.sourcePort, remote: q.destination, remotePort: q.destinationPort)
-                datagrams[k]?.icmpError(code: i.code, nextHopMTU: Int(i.nextHopMTU))
+                datagrams[k]?.icmpError(p)
                 return
             }
             receiveICMP(&p)
@@ -268,8 +291,10 @@ extension HostEndpoint {
             switch sim.scenario.model.outsideHosts[h].behaviour(on: u.destinationPort) {
             case .silent: return
             case .closed:
-                var icmp = VPCNetwork.fragmentationNeeded(quoting: p, from: address, mtu: 0)
-                icmp.transport = .icmp(ICMPHeader(type: .destinationUnreachable, code: 3))
+                var icmp = VPCNetwork.fragmentationNeeded(quoting: p, from: localAddress(toward: p.ip.source), mtu: 0)
+                // ICMPv6 says port unreachable with type 1 code 4 (RFC 4443 §3.1).
+                icmp.transport = .icmp(p.ip.source.isIPv6Token ? ICMPHeader(type: .destinationUnreachable6, code: 4)
+                                           : ICMPHeader(type: .destinationUnreachable, code: 3))
                 icmp.ip.ttl = stack.initialTTL
                 send(icmp)
                 return

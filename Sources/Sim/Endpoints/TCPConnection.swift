@@ -570,10 +570,14 @@ public final class TCPConnection: ScheduledTarget {
     /// them), with no RTO backoff; smaller ones are left to the ACKs and the RTO. The segments' edges are not kept:
     /// the flight is walked from snd_una in segments of the old size, which is how it went out unless a write
     /// smaller than a segment came between (a single write, a bulk transfer).
-    func pathMTUReported(_ mtu: Int, quotedSequence seq: UInt32) {
+    ///
+    /// Over IPv6 (`ipv6`: an ICMPv6 Packet Too Big; net/ipv6/tcp_ipv6.c tcp_v6_err, tcp_v6_mtu_reduced) the path
+    /// MTU is never taken below 1280 (RFC 8200 §5; Linux rt6_do_update_pmtu keeps IPV6_MIN_MTU) and the MSS is
+    /// the MTU less 60 (the 40-byte IPv6 header and TCP's 20).
+    func pathMTUReported(_ mtu: Int, quotedSequence seq: UInt32, ipv6: Bool = false) {
         guard state != .closed, state != .synSent, state != .synReceived else { return }
         guard seqLEQ(sndUna, seq), seqLT(seq, sndMax) else { return }
-        let mss = Int32(max(mtu, 552) - 40)
+        let mss = Int32(ipv6 ? max(mtu, ICMPv6.minimumMTU) - 60 : max(mtu, 552) - 40)
         let before = segmentSize
         pmtuMSS = min(pmtuMSS == .max ? mss : pmtuMSS, mss)
         pmtuExpiry = now + pmtuExpires

@@ -138,6 +138,7 @@ public enum FixFinder {
         case "security-group":
             // A connection whose tracked state expired idle: a rule for its one port would hide that (`advice`).
             if drop.rule.hasPrefix(SecurityGroup.expiredPrefix) { return nil }
+            if drop.direction == "ingress", key.destination.isIPv6Token { return proposeIPv6Ingress(model, key) }
             guard let eni = model.enis.firstIndex(where: {
                 $0.privateIP == (drop.direction == "egress" ? key.source : key.destination)
             }), let g = model.enis[eni].securityGroups.first else { return nil }
@@ -517,8 +518,12 @@ public enum FixFinder {
         let numbers = v4.map(\.number) + v6.map(\.number)
         let blocking = v6.first { NACLEvaluator.matches6($0, key, peer: address) }
         let number = freeRuleNumber(numbers, before: blocking?.number)
-        let rule = NACLIPv6Rule(number: number, proto: .number(key.proto), ports: key.hasPorts ? ports : nil, icmpType: nil,
-                                icmpCode: nil, cidr: wide ? .anyIPv6 : IPv6CIDR(containing: address, prefixLength: 128),
+        // ICMPv6 Packet Too Big may come from any router on the path, as ICMP fragmentation needed may (VPC-UG
+        // path_mtu_discovery): an entry for ICMPv6 type 2 from ::/0. ICMP of an IPv6 packet is ICMPv6 (protocol 58).
+        let pmtud = key.proto == .icmp && key.icmpType == ICMPType.packetTooBig.rawValue
+        let rule = NACLIPv6Rule(number: number, proto: .number(key.proto == .icmp ? .icmpv6 : key.proto),
+                                ports: key.hasPorts ? ports : nil, icmpType: pmtud ? 2 : nil, icmpCode: nil,
+                                cidr: wide || pmtud ? .anyIPv6 : IPv6CIDR(containing: address, prefixLength: 128),
                                 action: .allow)
         let list: WritableKeyPath<NetworkACLSpec, [NACLIPv6Rule]> = inbound ? \.inboundIPv6 : \.outboundIPv6
         m.networkACLs[a][keyPath: list].append(rule)
@@ -526,10 +531,37 @@ public enum FixFinder {
         let what = isReply ? "IPv6 replies from \(key.source) port \(key.sourcePort) come back to ports \(ports.description)"
             : "the IPv6 request to \(key.destination) port \(key.destinationPort) crosses this subnet boundary "
                 + (inbound ? "inbound" : "outbound")
-        let reason = what + "; IPv6 packets meet only the IPv6 entries" + (wide ? " (the IPv4 entries allow 0.0.0.0/0)" : "")
+        let reason = pmtud
+            ? "ICMPv6 packet too big (type 2) reports a path MTU smaller than the packets (IPv6 routers never fragment; "
+                + "NACLs are stateless)"
+            : what + "; IPv6 packets meet only the IPv6 entries" + (wide ? " (the IPv4 entries allow 0.0.0.0/0)" : "")
         return (m, RuleChange(component: acl.display,
                               change: "\(inbound ? "inbound" : "outbound"): add \(NACLEvaluator.describe6(rule))",
                               reason: reason))
+    }
+
+    /// A security group's inbound rule for an IPv6 packet its ENI's groups dropped: for an ICMPv6 Packet Too Big,
+    /// ICMPv6 type 2 from ::/0 (what AWS documents for Path MTU Discovery, EC2-UG security-group-rules-reference);
+    /// for another packet, its protocol (ICMP of IPv6 is ICMPv6) and port from the sender's address /128.
+    static func proposeIPv6Ingress(_ model: VPCModel, _ key: PacketKey) -> (VPCModel, RuleChange)? {
+        guard let address = key.destination.ipv6, let peer = key.source.ipv6,
+              let eni = model.enis.firstIndex(where: { $0.ipv6Address == address }),
+              let g = model.enis[eni].securityGroups.first else { return nil }
+        var m = model
+        let pmtud = key.proto == .icmp && key.icmpType == ICMPType.packetTooBig.rawValue
+        let rule = SecurityGroupIPv6Rule(proto: .number(key.proto == .icmp ? .icmpv6 : key.proto),
+                                         ports: key.hasPorts ? PortRange(key.destinationPort, key.destinationPort) : nil,
+                                         peer: .cidr(pmtud ? .anyIPv6 : IPv6CIDR(containing: peer, prefixLength: 128)),
+                                         description: nil, icmpType: pmtud ? 2 : nil, icmpCode: nil)
+        m.securityGroups[g].ingressIPv6.append(rule)
+        return (m, RuleChange(component: model.securityGroups[g].display,
+                              change: "ingress: add " + SecurityGroupEvaluator.describe6(rule),
+                              reason: pmtud
+                                  ? "AWS documents an inbound ICMP rule for Path MTU Discovery (ICMPv6 packet too big for "
+                                      + "IPv6); a tracked connection's ICMPv6 errors are not admitted without it (assumption "
+                                      + "sg_admits_related_icmp)"
+                                  : "IPv6 packets meet only the group's IPv6 rules; security groups are stateful: replies "
+                                      + "need no rule"))
     }
 
     static func freeRuleNumber(_ rules: [NACLRule], before blocking: NACLRule?) -> Int {

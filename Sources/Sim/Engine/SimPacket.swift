@@ -98,8 +98,7 @@ public struct SimPacket: Sendable {
         case .icmp(let i):
             // An echo's identifier stands as the requester's port (Linux conntrack and NAT key echo by it): the
             // request's source port, the reply's destination port. Rules never read ICMP ports.
-            let echo = i.type == .echoRequest ? (i.identifier, UInt16(0))
-                : i.type == .echoReply ? (UInt16(0), i.identifier) : (0, 0)
+            let echo = i.isEchoRequest ? (i.identifier, UInt16(0)) : i.isEchoReply ? (UInt16(0), i.identifier) : (0, 0)
             return PacketKey(proto: .icmp, source: ip.source, destination: ip.destination, sourcePort: echo.0,
                              destinationPort: echo.1, icmpType: i.type.rawValue, icmpCode: i.code)
         case .none:
@@ -110,8 +109,11 @@ public struct SimPacket: Sendable {
     public var tcp: TCPHeader? { transport.tcp }
 
     /// The packet's size on the wire, for MTU checks: its total length, and for an IPv6 packet (which carries an
-    /// IPv4 header's length inside the engine) the 20 bytes more of the IPv6 header.
-    @inline(__always) public var wireLength: Int { Int(ip.totalLength) + (ip.source.isIPv6Token ? 20 : 0) }
+    /// IPv4 header's length inside the engine) the 20 bytes more of the IPv6 header, and 8 more for a fragment's
+    /// fragment header.
+    @inline(__always) public var wireLength: Int {
+        Int(ip.totalLength) + (ip.source.isIPv6Token ? (ip.isFragment ? 28 : 20) : 0)
+    }
 
     /// "SYN", "SYN, ACK", "PSH, ACK len=41".
     public var summary: String {
@@ -121,7 +123,8 @@ public struct SimPacket: Sendable {
             if !payload.isEmpty { s += " len=\(payload.count)" }
             return s
         case .udp: return "UDP len=\(payload.count)"
-        case .icmp(let i): return "ICMP \(i.type)"
+        case .icmp(let i):
+            return ip.proto == .icmpv6 ? "ICMPv6 \(ICMPv6Type(rawValue: i.type.rawValue))" : "ICMP \(i.type)"
         case .none: return "proto \(ip.proto)"
         }
     }

@@ -965,17 +965,23 @@ extension HostEndpoint {
     }
 
     /// An ICMP "fragmentation needed" (type 3 code 4) quoting a segment of one of this host's connections: the
-    /// connection learns the path MTU (Linux tcp_v4_err → tcp_v4_mtu_reduced). Other ICMP changes nothing.
+    /// connection learns the path MTU (Linux tcp_v4_err → tcp_v4_mtu_reduced); an ICMPv6 Packet Too Big (type
+    /// 2) the same for an IPv6 connection (tcp_v6_err → tcp_v6_mtu_reduced). Other ICMP changes nothing.
     func receiveICMP(_ p: inout SimPacket) {
-        guard let i = p.transport.icmp, i.type == .destinationUnreachable, i.code == 4,
-              let quoted = VPCNetwork.quotedKey(p), quoted.proto == .tcp, quoted.source == address else { return }
+        guard let i = p.transport.icmp else { return }
+        let v6 = p.ip.proto == .icmpv6
+        guard v6 ? i.type == .packetTooBig : i.type == .destinationUnreachable && i.code == 4,
+              let quoted = VPCNetwork.quotedKey(p), quoted.proto == .tcp,
+              quoted.source == localAddress(toward: quoted.destination) else { return }
         let key = ConnectionKey(localPort: quoted.sourcePort, remote: quoted.destination, remotePort: quoted.destinationPort)
         guard let c = connections[key] else { return }
         let seq = p.payload.withUnsafeBytes { b -> UInt32 in
-            let h = Int(b[0] & 0x0F) * 4
+            let h = v6 ? IPv6Header.byteCount : Int(b[0] & 0x0F) * 4
+            guard b.count >= h + 8 else { return 0 }
             return UInt32(b[h + 4]) << 24 | UInt32(b[h + 5]) << 16 | UInt32(b[h + 6]) << 8 | UInt32(b[h + 7])
         }
-        c.pathMTUReported(Int(i.nextHopMTU), quotedSequence: seq)
+        // Packet Too Big carries a 32-bit MTU; fragmentation needed a 16-bit next-hop MTU.
+        c.pathMTUReported(v6 ? Int(i.restOfHeader) : Int(i.nextHopMTU), quotedSequence: seq, ipv6: v6)
     }
 
     /// RST,ACK as Linux answers a SYN to a closed port (or RST for a stray segment).

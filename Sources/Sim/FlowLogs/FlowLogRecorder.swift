@@ -690,7 +690,7 @@ struct InterfaceObservation {
         source = packet.ip.source
         destination = packet.ip.destination
         // An IPv6 packet is carried with an IPv4 header's length: its own header is 20 bytes longer.
-        size = packet.ip.totalLength &+ (packet.ip.source.isIPv6Token ? 20 : 0)
+        size = UInt16(truncatingIfNeeded: packet.wireLength)
         sourcePort = 0
         destinationPort = 0
         tcpFlags = []
@@ -712,7 +712,8 @@ struct InterfaceObservation {
             destinationPort = u.destinationPort
             proto = .udp
         case .icmp:
-            proto = .icmp
+            // ICMPv6 (protocol 58) travels as ICMP's header in an IPv6 packet: the IP protocol tells them apart.
+            proto = packet.ip.proto == .icmpv6 ? .icmpv6 : .icmp
         case .none:
             break
         }

@@ -398,6 +398,11 @@ public struct Assumptions: Sendable, Equatable {
     /// added only if your VPC has an associated IPv6 CIDR block"); for a group one creates it says only that a new
     /// group allows all outbound traffic. Assumed for every group; false: for a group named `default` only.
     public var sgDefaultEgressIPv6 = true
+    /// Whether an egress-only internet gateway lets in an ICMPv6 error (a Packet Too Big) quoting a connection it
+    /// tracks, as a stateful gateway (Linux conntrack's RELATED, a NAT gateway for ICMP) does. AWS documents
+    /// only that it "prevents the internet from initiating an IPv6 connection" (VPC-UG
+    /// egress-only-internet-gateway). Default: let in (else IPv6 Path MTU Discovery could never work through one).
+    public var eigwAdmitsRelatedICMPv6: Bool = true
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -470,6 +475,8 @@ public struct Assumptions: Sendable, Equatable {
              "undocumented for an egress-only internet gateway; the NAT gateway's idle timeout"),
             ("sg_default_egress_ipv6", String(sgDefaultEgressIPv6),
              "VPC-UG default-security-group (the default group's ::/0 outbound rule); undocumented for other groups"),
+            ("eigw_admits_related_icmpv6", String(eigwAdmitsRelatedICMPv6),
+             "undocumented by AWS (a stateful gateway lets in ICMPv6 errors of the connections it tracks)"),
         ]
     }
 }

@@ -94,9 +94,10 @@ extension VPCNetwork {
 
     /// A fragment arriving at outside host `h` (not from its own path MTU link: fragmented on the way).
     func hostReceivesFragment(_ h: Int, _ p: inout SimPacket) {
+        let to = p.ip.destination
         record(&p, Step(kind: .delivered, component: model.outsideHosts[h].id,
                         componentDisplay: model.outsideHosts[h].id, action: .delivered,
-                        rule: "fragment delivered to \(model.outsideHosts[h].address)"))
+                        rule: "fragment delivered to \(to)"))
         endTrace(&p)
         let comment = "received " + Self.fragmentWords(p)
         hostTakesFragment(h, &p, comment: comment)
@@ -114,8 +115,9 @@ extension VPCNetwork {
     /// A fragment arriving at ENI `eni` for its own address: captured, counted in its flow logs, and reassembled
     /// there; the datagram goes to the ENI's host once complete.
     func eniReceivesFragment(_ eni: Int, _ p: inout SimPacket) {
+        let to = p.ip.destination
         record(&p, Step(kind: .delivered, component: model.enis[eni].id, componentDisplay: model.enis[eni].display,
-                        action: .delivered, rule: "fragment delivered to \(model.enis[eni].privateIP)"))
+                        action: .delivered, rule: "fragment delivered to \(to)"))
         endTrace(&p)
         let comment = "received " + Self.fragmentWords(p)
         capture(.eni(eni), &p, outgoing: false, comment: comment)
@@ -139,6 +141,18 @@ extension VPCNetwork {
         _ = scheduler.schedule(at: t) { [weak self] in self?.reassemblyExpiryDue() }
     }
 
+    /// ICMPv6 time exceeded, code 1 (fragment reassembly time exceeded; RFC 8200 §4.5, sent only when the first
+    /// fragment came), from the host that gave up to the sender, quoting the first fragment: its IPv6 and fragment
+    /// headers and the first 8 bytes of its data (what the reassembly keeps of it).
+    static func timeExceeded6(_ first: SimPacket, _ data: [UInt8]) -> SimPacket {
+        var f = first
+        f.ip.totalLength = UInt16(20 + data.count)
+        f.payload = data.withUnsafeBytes { PacketPayload(copying: $0) }
+        let icmp = icmpv6Error(quoting: f, from: first.ip.destination, ICMPHeader(type: ICMPType(rawValue: 3), code: 1))
+        f.payload.free()
+        return icmp
+    }
+
     /// Incomplete datagrams expire at their time, whether or not another fragment comes (Linux ip_expire runs on
     /// the fragment queue's timer).
     private func reassemblyExpiryDue() {
@@ -156,8 +170,9 @@ extension VPCNetwork {
     private func sendTimeExceeded() {
         for (first, data) in reassembly.takeDiscarded() {
             let at = first.ip.destination
-            let icmp = Self.icmpError(quoting: first.ip, data: data, from: at, type: .timeExceeded, code: 1, rest: 0,
-                                      flow: first.flow, fromClient: !first.fromClient)
+            let icmp = first.ip.source.isIPv6Token ? Self.timeExceeded6(first, data)
+                : Self.icmpError(quoting: first.ip, data: data, from: at, type: .timeExceeded, code: 1, rest: 0,
+                                 flow: first.flow, fromClient: !first.fromClient)
             let id = simulation.map { s in s { $0.nextPacketID() } } ?? 0
             if let h = hostByAddress[at] ?? onPremByAddress[at] {
                 send(fromHost: h, icmp, id: id)

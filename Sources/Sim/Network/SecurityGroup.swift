@@ -356,7 +356,10 @@ final class SecurityGroup {
         var key = key
         // An echo reply belongs to its request's connection (EC2-UG security-group-connection-tracking: ICMP is
         // tracked; the reply to an allowed ping passes): both are keyed as the request.
-        if key.proto == .icmp, key.icmpType == 0, key.icmpCode == 0 { key.icmpType = 8 }
+        // ICMPv6's echo reply (129) belongs to its request (128) the same way.
+        if key.proto == .icmp, key.icmpCode == 0, key.icmpType == 0 || key.icmpType == 129 {
+            key.icmpType = key.icmpType == 0 ? 8 : 128
+        }
         let a = UInt64(key.source.rawValue) << 16 | UInt64(key.sourcePort)
         let b = UInt64(key.destination.rawValue) << 16 | UInt64(key.destinationPort)
         return a <= b ? (key, true) : (key.reversed, false)

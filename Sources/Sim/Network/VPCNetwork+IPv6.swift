@@ -27,7 +27,10 @@ extension VPCNetwork {
     func eigwToInternet(_ e: Int, _ p: inout SimPacket) {
         // The internet's 1500 bytes hold for IPv6 through an egress-only gateway as through an internet gateway
         // (EC2-UG network_mtu; `igw_mtu`).
-        if p.wireLength > assumptions.igwMTU, ipv6TooBig(&p, at: model.egressOnlyInternetGateways[e].id, mtu: assumptions.igwMTU) {
+        if p.wireLength > assumptions.igwMTU {
+            let g = model.egressOnlyInternetGateways[e]
+            _ = gatewayTooBigLeaving(g.id, g.display, .egressOnlyInternetGateway(e, toInternet: true),
+                                     back: .egressOnlyInternetGateway(e, toInternet: false), &p)
             return
         }
         egressOnlyGateways.leaving(e, p.key, now: scheduler.now)
@@ -62,11 +65,14 @@ extension VPCNetwork {
     /// gateway (VPC-UG egress-only-internet-gateway: it "prevents the internet from initiating an IPv6
     /// connection with your instances").
     func eigwFromInternet(_ e: Int, _ p: inout SimPacket) {
-        if p.wireLength > assumptions.igwMTU, ipv6TooBig(&p, at: model.egressOnlyInternetGateways[e].id, mtu: assumptions.igwMTU) {
+        if p.wireLength > assumptions.igwMTU {
+            let g = model.egressOnlyInternetGateways[e]
+            _ = gatewayTooBigArriving(g.id, g.display, .egressOnlyInternetGateway(e, toInternet: false),
+                                      back: .egressOnlyInternetGateway(e, toInternet: true), &p)
             return
         }
         let key = p.key
-        guard egressOnlyGateways.admits(e, key, now: scheduler.now) else {
+        guard egressOnlyGateways.admits(e, key, now: scheduler.now) || admitsRelatedICMPv6(e, p) else {
             let src = p.ip.source
             drop(p, egressOnlyGateways.step(e, action: .dropped, rule: "inbound IPv6 from \(src): no connection opened "
                                             + "from inside", detail: "an egress-only internet gateway lets in only "
@@ -87,22 +93,12 @@ extension VPCNetwork {
         forward(&p, t)
     }
 
-    /// An IPv6 packet bigger than the MTU `mtu` of `link`: IPv6 routers never fragment (RFC 8200 §5); they drop
-    /// it and send ICMPv6 Packet Too Big (RFC 4443 §3.2), which the model does not generate yet: the packet goes
-    /// no further and its flow ends `not-modeled`, naming the link. Returns true (the packet was dealt with).
+    /// With `eigw_admits_related_icmpv6`: whether ICMPv6 error `p` quotes a connection egress-only internet
+    /// gateway `e` tracks (one opened from inside; the quote is of a packet the inside sent).
     @inline(never)
-    func ipv6TooBig(_ p: inout SimPacket, at link: String, mtu: Int) -> Bool {
-        let size = Int(p.ip.totalLength) + 20  // carried with an IPv4 header's length; IPv6's is 20 bytes longer
-        let step = Step(kind: .pathMTU, component: link, componentDisplay: link, action: .notModeled,
-                        rule: "IPv6 packet of \(size) bytes > MTU \(mtu)", detail: "ICMPv6 Packet Too Big: not modeled")
-        record(&p, step)
-        drop(p, step)
-        let flow = p.flow
-        if let s = simulation {
-            s { $0.notModeled(flow: flow, "an IPv6 packet of \(size) bytes meets \(link) (MTU \(mtu)): ICMPv6 Packet Too "
-                              + "Big is not modeled yet") }
-        }
-        return true
+    func admitsRelatedICMPv6(_ e: Int, _ p: SimPacket) -> Bool {
+        guard assumptions.eigwAdmitsRelatedICMPv6, p.ip.proto == .icmpv6, let quoted = Self.quotedKey(p) else { return false }
+        return egressOnlyGateways.admits(e, quoted, now: scheduler.now)
     }
 
     /// `ipv6TooBig` for a link crossed inside a transit (a peering connection): the transit ends there, and the

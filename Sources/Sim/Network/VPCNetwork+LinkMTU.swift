@@ -30,22 +30,34 @@ extension VPCNetwork {
     @inline(never)
     func oversizeWithoutDF(_ p: inout SimPacket, mtu: Int) -> Bool { false }
 
-    /// The VPC router's address in `subnet` (its base address + 1), standing in for a component that has none.
-    func routerAddress(_ subnet: Int) -> IPv4Address {
-        IPv4Address(rawValue: model.subnets[subnet].cidr.network.rawValue &+ 1)
+    /// The VPC router's address in `subnet` (its base address + 1), standing in for a component that has none;
+    /// with `ipv6`, its IPv6 address (the subnet's /64 + 1, as a token) when the subnet has a /64.
+    func routerAddress(_ subnet: Int, ipv6: Bool = false) -> IPv4Address {
+        if ipv6, let c = model.subnets[subnet].ipv6Cidr {
+            return IPv6Token.intern(IPv6Address(high: c.network.high, low: c.network.low &+ 1))
+        }
+        return IPv4Address(rawValue: model.subnets[subnet].cidr.network.rawValue &+ 1)
     }
 
     /// The step of `component` dropping `p`, too big for its link of `mtu` with DF set; `icmp`: where the ICMP
     /// goes, or why none is sent.
     func linkMTUDrop(_ component: String, _ display: String, mtu: Int, _ p: SimPacket, icmp: String) -> Step {
         Step(kind: .pathMTU, component: component, componentDisplay: "\(display) (link MTU \(mtu))", action: .dropped,
-             rule: "link MTU \(mtu) < packet \(p.ip.totalLength) bytes (DF set); \(icmp)")
+             rule: "link MTU \(mtu) < \(Self.tooBigPacket(p)); \(icmp)")
     }
 
     /// "too big for link MTU 8500 (DF set): dropped; ICMP fragmentation needed sent" (`icmpSent`), or "…; no ICMP
     /// (why)".
     static func tooBigComment(mtu: Int, icmpSent: Bool, why: String = "") -> String {
         "too big for link MTU \(mtu) (DF set): dropped; " + (icmpSent ? "ICMP fragmentation needed sent" : "no ICMP (\(why))")
+    }
+
+    /// `tooBigComment` for packet `p`: for an IPv6 one "too big for link MTU 1400 (IPv6: routers do not fragment):
+    /// dropped; ICMPv6 packet too big sent".
+    static func tooBigComment(mtu: Int, icmpSent: Bool, why: String = "", _ p: SimPacket) -> String {
+        guard p.ip.source.isIPv6Token else { return tooBigComment(mtu: mtu, icmpSent: icmpSent, why: why) }
+        return "too big for link MTU \(mtu) (IPv6: routers do not fragment): dropped; "
+            + (icmpSent ? "ICMPv6 packet too big sent" : "no ICMPv6 (\(why))")
     }
 
     /// The capture comment for a transit that a link too small dropped (`linkMTUDrop`'s step): "too big for link
@@ -155,26 +167,35 @@ extension VPCNetwork {
 
     /// A packet leaving through internet gateway `g` (not yet translated) bigger than `igw_mtu`: with DF set it
     /// is dropped, and ICMP type 3 code 4 goes back to its private source from its subnet's VPC router address:
-    /// that subnet's NACL inbound and the ENI's security group decide (a NAT gateway's ENI: to the gateway).
-    /// Returns whether it was dropped.
+    /// that subnet's NACL inbound and the ENI's security group decide (a NAT gateway's ENI: to the gateway). An
+    /// IPv6 packet is dropped whatever it says (routers never fragment IPv6, RFC 8200 §5) and an ICMPv6 Packet
+    /// Too Big goes back from the subnet's IPv6 router address. Returns whether it was dropped.
     @inline(never)
     func igwTooBigLeaving(_ g: Int, _ p: inout SimPacket) -> Bool {
-        let mtu = assumptions.igwMTU
-        if p.ip.source.isIPv6Token { return ipv6TooBig(&p, at: model.internetGateways[g].id, mtu: mtu) }
-        guard p.ip.dontFragment else { return oversizeWithoutDF(&p, mtu: mtu) }
         let igw = model.internetGateways[g]
+        return gatewayTooBigLeaving(igw.id, igw.display, .internetGateway(g, toInternet: true),
+                                    back: .internetGateway(g, toInternet: false), &p)
+    }
+
+    /// `igwTooBigLeaving` at the gateway `id` (`display`), captured at `out` (the packet) and `back` (the ICMP):
+    /// an internet gateway's or an egress-only internet gateway's (IPv6 only).
+    func gatewayTooBigLeaving(_ id: String, _ display: String, _ out: PathNode, back: PathNode,
+                              _ p: inout SimPacket) -> Bool {
+        let mtu = assumptions.igwMTU
+        let v6 = p.ip.source.isIPv6Token
+        guard p.ip.dontFragment || v6 else { return oversizeWithoutDF(&p, mtu: mtu) }
         let source = p.ip.source
         let eni = eniByAddress[source]
-        let step = linkMTUDrop(igw.id, igw.display, mtu: mtu, p,
+        let step = linkMTUDrop(id, display, mtu: mtu, p,
                                icmp: eni == nil ? "no ICMP (no ENI has \(p.ip.source))"
-                                   : "ICMP fragmentation needed sent to \(p.ip.source)")
+                                   : "\(Self.tooBigICMPName(p)) sent to \(p.ip.source)")
         record(&p, step)
-        capture(.internetGateway(g, toInternet: true), &p, outgoing: true,
-                comment: Self.tooBigComment(mtu: mtu, icmpSent: eni != nil, why: "no ENI has \(source)"))
+        let comment = Self.tooBigComment(mtu: mtu, icmpSent: eni != nil, why: "no ENI has \(source)", p)
+        capture(out, &p, outgoing: true, comment: comment)
         drop(p, step)
         guard let eni else { return true }
         let subnet = Int(tables.enis[eni].subnet)
-        var icmp = Self.fragmentationNeeded(quoting: p, from: routerAddress(subnet), mtu: mtu)
+        var icmp = Self.fragmentationNeeded(quoting: p, from: routerAddress(subnet, ipv6: v6), mtu: mtu)
         let key = icmp.key
         var t: Transit
         if var deny = crossNACL(subnet, .inbound, &icmp, key)
@@ -187,38 +208,42 @@ extension VPCNetwork {
         } else {
             t = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency)
         }
-        sendICMP(icmp, at: .internetGateway(g, toInternet: false), t) {
-            "ICMP fragmentation needed (MTU \(mtu)) from \(igw.id)"
-        }
+        let name = Self.tooBigICMPName(p)
+        sendICMP(icmp, at: back, t) { "\(name) (MTU \(mtu)) from \(id)" }
         return true
     }
 
     /// A packet from the internet bigger than `igw_mtu` at internet gateway `g`: with DF set it is dropped, and
     /// ICMP type 3 code 4 goes back to the outside host that sent it, from the address it was sent to (the
-    /// gateway has none of its own). Returns whether it was dropped.
+    /// gateway has none of its own); an IPv6 packet, DF or not, and an ICMPv6 Packet Too Big. Returns whether it
+    /// was dropped.
     @inline(never)
     func igwTooBigArriving(_ g: Int, _ p: inout SimPacket) -> Bool {
-        let mtu = assumptions.igwMTU
-        if p.ip.source.isIPv6Token { return ipv6TooBig(&p, at: model.internetGateways[g].id, mtu: mtu) }
-        guard p.ip.dontFragment else { return oversizeWithoutDF(&p, mtu: mtu) }
         let igw = model.internetGateways[g]
+        return gatewayTooBigArriving(igw.id, igw.display, .internetGateway(g, toInternet: false),
+                                     back: .internetGateway(g, toInternet: true), &p)
+    }
+
+    /// `igwTooBigArriving` at the gateway `id` (`display`), captured at `at` (the packet) and `back` (the ICMP).
+    func gatewayTooBigArriving(_ id: String, _ display: String, _ at: PathNode, back: PathNode,
+                               _ p: inout SimPacket) -> Bool {
+        let mtu = assumptions.igwMTU
+        guard p.ip.dontFragment || p.ip.source.isIPv6Token else { return oversizeWithoutDF(&p, mtu: mtu) }
         let source = p.ip.source
         let h = hostByAddress[source]
-        let step = linkMTUDrop(igw.id, igw.display, mtu: mtu, p,
+        let step = linkMTUDrop(id, display, mtu: mtu, p,
                                icmp: h == nil ? "no ICMP (no modeled host at \(p.ip.source))"
-                                   : "ICMP fragmentation needed sent to \(p.ip.source)")
+                                   : "\(Self.tooBigICMPName(p)) sent to \(p.ip.source)")
         record(&p, step)
-        capture(.internetGateway(g, toInternet: false), &p, outgoing: false,
-                comment: "arrived from the internet; "
-                    + Self.tooBigComment(mtu: mtu, icmpSent: h != nil, why: "no modeled host at \(source)"))
+        let comment = "arrived from the internet; "
+            + Self.tooBigComment(mtu: mtu, icmpSent: h != nil, why: "no modeled host at \(source)", p)
+        capture(at, &p, outgoing: false, comment: comment)
         drop(p, step)
         guard let h else { return true }
         var icmp = Self.fragmentationNeeded(quoting: p, from: p.ip.destination, mtu: mtu)
         crossInternet(&icmp)
-        sendICMP(icmp, at: .internetGateway(g, toInternet: true),
-                 Transit(next: .outsideHost(h), delay: hostOneWay[h])) {
-            "ICMP fragmentation needed (MTU \(mtu)) from \(igw.id)"
-        }
+        let name = Self.tooBigICMPName(p)
+        sendICMP(icmp, at: back, Transit(next: .outsideHost(h), delay: hostOneWay[h])) { "\(name) (MTU \(mtu)) from \(id)" }
         return true
     }
 }

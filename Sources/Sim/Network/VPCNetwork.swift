@@ -217,9 +217,12 @@ public final class VPCNetwork {
         p.initialize(to: packet)
         p.pointee.id = id
         if hostPathMTU[host] > 0, p.pointee.wireLength > hostPathMTU[host] {
-            if p.pointee.ip.source.isIPv6Token {
-                _ = ipv6TooBig(&p.pointee, at: "link in front of \(model.outsideHosts[host].id)", mtu: hostPathMTU[host])
-            } else if p.pointee.ip.dontFragment { tooBigLeaving(host, &p.pointee) } else { fragmentLeaving(host, &p.pointee) }
+            // IPv6: dropped whatever DF says (routers never fragment it) and a Packet Too Big sent back.
+            if p.pointee.ip.dontFragment || p.pointee.ip.source.isIPv6Token {
+                tooBigLeaving(host, &p.pointee)
+            } else {
+                fragmentLeaving(host, &p.pointee)
+            }
             slots.release(slot)
             return
         }

@@ -16,16 +16,18 @@ public enum PathMTUProbe {
         /// The ICMP's fate: dropped by this step, or arrived at the source.
         public var icmpDrop: Step?
         public var icmpArrived: Bool
+        /// An IPv6 probe: no DF (routers never fragment IPv6), the error an ICMPv6 Packet Too Big.
+        public var ipv6 = false
 
         /// One line: "fits: path MTU ≥ 9001 (delivered)", or "9001 bytes (DF set) too big for tgw-… (hub) (link
         /// MTU 8500); ICMP fragmentation needed sent to 10.1.1.10: arrived (the source learns the path MTU)".
         public var text: String {
             guard let big = tooBig else {
                 if let d = otherDrop { return "probe of \(size) bytes dropped before any link too small: \(d.text)" }
-                return delivered ? "fits: path MTU ≥ \(size) (the \(size)-byte probe with DF set arrived)"
+                return delivered ? "fits: path MTU ≥ \(size) (the \(size)-byte \(ipv6 ? "IPv6 probe" : "probe with DF set") arrived)"
                     : "probe of \(size) bytes did not arrive"
             }
-            let head = "\(size) bytes (DF set) too big for \(big.componentDisplay): \(big.rule)"
+            let head = "\(size) bytes \(ipv6 ? "(IPv6)" : "(DF set)") too big for \(big.componentDisplay): \(big.rule)"
             if big.rule.contains("no ICMP") { return head + " — a black hole for packets this size" }
             if icmpArrived { return head + "; the ICMP arrived: the source learns the path MTU" }
             if let d = icmpDrop {
@@ -54,7 +56,13 @@ public enum PathMTUProbe {
             host = h
             source = m.outsideHosts[h].address
         }
-        let r = probe.sized(fromENI: eni, fromHost: host, source: source, destination: flow.destination.address,
+        // Over IPv6 (a flow to an IPv6 address): from the source's IPv6 address.
+        var source6 = source
+        if flow.destination.address.isIPv6Token,
+           let a = eni.map({ m.enis[$0].ipv6Address }) ?? host.map({ m.outsideHosts[$0].ipv6Address }), let a {
+            source6 = IPv6Token.intern(a)
+        }
+        let r = probe.sized(fromENI: eni, fromHost: host, source: source6, destination: flow.destination.address,
                             destinationPort: flow.destination.port, size: size)
         return r
     }

@@ -50,13 +50,19 @@ final class ReplayProbe: NetworkObserver {
         let host = internetHost
         network.unknownInternetDestination = { _ in host }
         network.deliverToENI = { [unowned self] eni, p in
-            if p.ip.proto == .icmp, p.transport.icmp?.type == .destinationUnreachable { self.icmpArrived = true }
+            if Self.reportsTooBig(p) { self.icmpArrived = true }
             self.arrived = (eni, nil, p)
         }
         network.deliverToHost = { [unowned self] h, p in
-            if p.ip.proto == .icmp, p.transport.icmp?.type == .destinationUnreachable { self.icmpArrived = true }
+            if Self.reportsTooBig(p) { self.icmpArrived = true }
             self.arrived = (nil, h, p)
         }
+    }
+
+    /// An ICMP destination unreachable, or an ICMPv6 Packet Too Big: what a size probe waits for.
+    static func reportsTooBig(_ p: SimPacket) -> Bool {
+        guard let i = p.transport.icmp else { return false }
+        return p.ip.proto == .icmpv6 ? i.type == .packetTooBig : p.ip.proto == .icmp && i.type == .destinationUnreachable
     }
 
     /// The first packet of a connection from `source`:`sourcePort` to `destination`:`destinationPort`, sent from
@@ -94,18 +100,20 @@ final class ReplayProbe: NetworkObserver {
                size: Int) -> PathMTUProbe.Result {
         var p = packet(proto: 6, source: source, sourcePort: UDPProbes.sourcePort, destination: destination,
                        destinationPort: destinationPort, reply: false)
-        p.ip.totalLength = UInt16(clamping: size)
+        // `size` is on the wire: an IPv6 packet's length inside the engine is 20 bytes less (`wireLength`).
+        p.ip.totalLength = UInt16(clamping: size - (destination.isIPv6Token ? 20 : 0))
         p.ip.dontFragment = true
         icmpArrived = false
         let leg = run(p) { p in
             if let eni { network.send(fromENI: eni, p) } else { network.send(fromHost: host ?? internetHost, p) }
         }
         scheduler.run()
-        let big = drops.first { $0.packet.ip.proto != .icmp && $0.step.kind == .pathMTU }?.step
-        let other = big == nil ? drops.first { $0.packet.ip.proto != .icmp }?.step : nil
-        let icmp = drops.first { $0.packet.ip.proto == .icmp }?.step
+        let big = drops.first { $0.packet.transport.icmp == nil && $0.step.kind == .pathMTU }?.step
+        let other = big == nil ? drops.first { $0.packet.transport.icmp == nil }?.step : nil
+        let icmp = drops.first { $0.packet.transport.icmp != nil }?.step
         return PathMTUProbe.Result(size: size, tooBig: big, otherDrop: other,
-                                   delivered: leg.delivered && !icmpArrived, icmpDrop: icmp, icmpArrived: icmpArrived)
+                                   delivered: leg.delivered && !icmpArrived, icmpDrop: icmp, icmpArrived: icmpArrived,
+                                   ipv6: destination.isIPv6Token)
     }
 
     /// Every drop of a size probe and its ICMP, in order.

@@ -355,33 +355,10 @@ extension ScenarioBuilder {
 
     // MARK: Flows
 
-    /// The message for a flow that would need IPv6 packets the engine does not carry yet.
-    static func ipv6TrafficNotModeled(_ flow: String, _ why: String) -> String {
-        "flow '\(flow)': IPv6 traffic is not modeled yet (\(why))"
-    }
-
     /// A destination's host part written as an IPv6 address ("[2001:db8::10]" or bare), nil otherwise.
     static func ipv6Literal(_ host: String) -> IPv6Address? {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         return IPv6Address(bare)
-    }
-
-    /// A ping to an IPv6 address: ICMPv6 echo is not carried yet.
-    func refuseIPv6Destination(_ host: String, node: Node, flow: String) throws {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        guard YAMLReader.looksLikeIPv6(bare) || IPv6Address(bare) != nil else { return }
-        throw r.error(at: node, Self.ipv6TrafficNotModeled(flow, "ICMPv6 echo to \(bare)"))
-    }
-
-    /// A UDP flow over IPv6 whose datagrams would not fit a 1500-byte link: IPv6 fragmentation (the fragment
-    /// header, RFC 8200 §4.5) is not carried by the engine yet. 1452 = 1500 − 40 (IPv6) − 8 (UDP).
-    func refuseIPv6Fragmentation(_ spec: FlowSpec, _ f: YAMLFields) throws {
-        guard spec.app == .udp, spec.destination.isIPv6 || spec.destination.fallback != nil else { return }
-        let reply = spec.replySize ?? spec.size
-        guard spec.size > 1452 || reply > 1452 else { return }
-        throw r.error(at: spec.size > 1452 ? f["size"] : f["reply_size"] ?? f["size"],
-                      Self.ipv6TrafficNotModeled(spec.name, "IPv6 fragmentation: a UDP datagram over IPv6 carries at most "
-                                                 + "1452 bytes here, not \(max(spec.size, reply))"))
     }
 
     /// The destination's IPv6 address (an IPv6 literal, an instance's ENI's, an outside host's) and whether it
@@ -463,11 +440,10 @@ extension ScenarioBuilder {
             spec.destination.address = IPv6Token.intern(a)
         case .happyEyeballs:
             guard let a = d.ipv6, s.has else { return }
-            spec.destination.fallback = spec.destination.address
+            // ping tries the first address getaddrinfo gives, IPv6 by RFC 6724's order, and no other (iputils
+            // ping: one address, no fallback).
+            if spec.app != .ping { spec.destination.fallback = spec.destination.address }
             spec.destination.address = IPv6Token.intern(a)
-        }
-        if spec.app == .ping {
-            throw r.error(at: node, Self.ipv6TrafficNotModeled(flow, "ICMPv6 echo to \(d.ipv6!)"))
         }
     }
 }

@@ -139,7 +139,6 @@ extension ScenarioBuilder {
                                    familyNode: f["address_family"])
             try readSession(f, into: &spec)
             try readDatagramSettings(f, into: &spec)
-            try refuseIPv6Fragmentation(spec, f)
             if let n = f["expect"] { spec.expect = try readExpectation(n, keyNode: f.keyNode("expect")!, flow: name) }
             bytes += spec.size + spec.requestSize
             guard bytes <= FlowSpec.maxSize else {
@@ -291,6 +290,7 @@ extension ScenarioBuilder {
     /// "[2001:db8::22]:22"; all of a port-less ping's).
     static func hostPart(_ text: String) -> String {
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") { return String(text[...close]) }
+        if IPv6Address(text) != nil { return text }  // a ping's bare IPv6 address
         guard let colon = text.lastIndex(of: ":") else { return text }
         return String(text[..<colon])
     }
@@ -301,11 +301,11 @@ extension ScenarioBuilder {
                          portless: Bool = false) throws -> (FlowDestination, String?) {
         let text = try r.word(node, key: "to")
         let host: String, port: UInt16
-        if portless, !text.contains(":") {
+        if portless, !text.contains(":") || Self.ipv6Literal(text) != nil {
+            // A ping's host alone: a name, an IPv4 address, an IPv6 one ("[2001:db8::22]" or bare).
             host = text
             port = 0
         } else {
-            if portless { try refuseIPv6Destination(text, node: node, flow: flow) }
             guard let colon = text.lastIndex(of: ":") else {
                 throw r.error(at: node, "flow '\(flow)': destination '\(text)' needs a port (host:port)")
             }

@@ -292,6 +292,7 @@ struct ScenarioBuilder {
                 a.fragmentReassemblyTimeout = Int64(try r.integer(v, key: k, range: 1...3600)) * 1_000_000_000
             case "ipv6_address_allocation":
                 a.ipv6AddressAllocation = try r.oneOf(v, key: k, Assumptions.IPv6AddressAllocation.allCases.map { ($0.rawValue, $0) })
+            case "eigw_admits_related_icmpv6": a.eigwAdmitsRelatedICMPv6 = try r.bool(v, key: k)
             case "eigw_idle_timeout_s":
                 a.eigwIdleTimeout = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
             case "sg_default_egress_ipv6": a.sgDefaultEgressIPv6 = try r.bool(v, key: k)
