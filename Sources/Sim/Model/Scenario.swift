@@ -60,6 +60,9 @@ public struct FlowDestination: Sendable, Equatable {
     /// Happy Eyeballs (`ClientProfile.AddressFamily.happyEyeballs`): the IPv4 address the client tries when the
     /// IPv6 one (`address`) has not connected after the Connection Attempt Delay.
     public var fallback: IPv4Address? = nil
+    /// `address` is the AAAA record Route 53 Resolver synthesized with DNS64 (64:ff9b::<IPv4>) for a name with an
+    /// A record only, the source's subnet having `enable_dns64`.
+    public var dns64 = false
 
     /// Whether the flow goes over IPv6 (its address an `IPv6Token`).
     public var isIPv6: Bool { address.isIPv6Token }
