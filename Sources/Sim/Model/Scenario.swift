@@ -396,6 +396,16 @@ public struct Assumptions: Sendable, Equatable {
     /// How long an egress-only internet gateway keeps an idle connection's state: AWS documents none; the NAT
     /// gateway's 350 s (VPC-UG nat-gateway-troubleshooting) is assumed.
     public var eigwIdleTimeout: Int64 = 350_000_000_000
+    /// The DF flag of the IPv4 packets a NAT gateway's NAT64 makes of IPv6 ones (VPCNetwork+NAT64.swift): AWS does
+    /// not say which translation rules it follows.
+    public var nat64DontFragment: NAT64DontFragment = .rfc7915
+
+    public enum NAT64DontFragment: String, Sendable, CaseIterable {
+        /// RFC 7915 §5.1: DF clear on a translated packet under 1280 bytes, set on the others.
+        case rfc7915
+        /// RFC 6145 §5.1 (which RFC 7915 replaced): DF set on every translated packet.
+        case always
+    }
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -466,6 +476,8 @@ public struct Assumptions: Sendable, Equatable {
              "undocumented by AWS (EC2 API Ipv6AddressCount: EC2 \"chooses the IPv6 addresses from the range of your subnet\")"),
             ("eigw_idle_timeout_s", String(eigwIdleTimeout / 1_000_000_000),
              "undocumented for an egress-only internet gateway; the NAT gateway's idle timeout"),
+            ("nat64_dont_fragment", nat64DontFragment.rawValue,
+             "undocumented by AWS (NAT64's DF flag; RFC 7915 §5.1: set from 1280 bytes up)"),
         ]
     }
 }

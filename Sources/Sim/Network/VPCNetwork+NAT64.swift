@@ -48,9 +48,10 @@ extension VPCNetwork {
             p.ip.source = address
             p.ip.destination = v4Destination
             p.setSourcePort(port)
-            // RFC 7915 §5.1: DF set unless the IPv4 packet is smaller than 1280 bytes; MF and the offset zero; the
-            // TTL is the hop limit, less one when the gateway counts as a router (`nat_decrements_ttl`).
-            p.ip.dontFragment = p.ip.totalLength >= 1280
+            // RFC 7915 §5.1: DF set unless the IPv4 packet is smaller than 1280 bytes (or always, RFC 6145's rule:
+            // the assumption `nat64_dont_fragment`); MF and the offset zero; the TTL is the hop limit, less one when
+            // the gateway counts as a router (`nat_decrements_ttl`).
+            p.ip.dontFragment = assumptions.nat64DontFragment == .always || p.ip.totalLength >= 1280
             p.ip.moreFragments = false
             p.ip.fragmentOffset = 0
             if settings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
