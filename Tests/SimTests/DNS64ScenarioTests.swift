@@ -66,6 +66,21 @@ import Testing
                 && without.flows[1].destination.fallback == nil)
     }
 
+    /// `vpcsim trace` resolves as a flow does: from an IPv6-only instance with DNS64 to the synthesized address; a
+    /// written 64:ff9b:: address of a host's IPv4 one is a destination of the scenario; without DNS64, refused.
+    @Test func aTraceFromAnIPv6OnlySourceWithDNS64GoesToTheSynthesizedAddress() throws {
+        let s = try DualStackScenarioTests.load(Self.yaml(dns64: ["v6only"], flows: "  []"))
+        let t = try AdHocTrace.scenario(s, from: "v6box", to: "v4.example.com:22")
+        #expect(t.flows[0].destination.address.ipv6 == Self.synthesized)
+        let literal = try AdHocTrace.scenario(s, from: "v6box", to: "[64:ff9b::203.0.113.40]:22")
+        #expect(literal.flows[0].destination.address.ipv6 == Self.synthesized)
+        let without = try DualStackScenarioTests.load(Self.yaml(flows: "  []"))
+        #expect(throws: AdHocTrace.Problem(message: "--from i-0123456789abcdef2 is in an IPv6-only subnet, and --to "
+                                           + "v4.example.com has no IPv6 address")) {
+            _ = try AdHocTrace.scenario(without, from: "v6box", to: "v4.example.com:22")
+        }
+    }
+
     @Test func enableDNS64MustBeABoolean() throws {
         let text = Self.yaml(dns64: ["v6only"], flows: "  []").replacingOccurrences(of: "enable_dns64: true",
                                                                                    with: "enable_dns64: sometimes")
