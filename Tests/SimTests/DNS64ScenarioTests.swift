@@ -72,6 +72,8 @@ import Testing
         let s = try DualStackScenarioTests.load(Self.yaml(dns64: ["v6only"], flows: "  []"))
         let t = try AdHocTrace.scenario(s, from: "v6box", to: "v4.example.com:22")
         #expect(t.flows[0].destination.address.ipv6 == Self.synthesized)
+        #expect(t.flows[0].app == .sftp && t.flows[0].appBasis == "what v4.example.com declares listening on port 22",
+                "\(String(describing: t.flows[0].appBasis))")
         let literal = try AdHocTrace.scenario(s, from: "v6box", to: "[64:ff9b::203.0.113.40]:22")
         #expect(literal.flows[0].destination.address.ipv6 == Self.synthesized)
         let without = try DualStackScenarioTests.load(Self.yaml(flows: "  []"))
