@@ -18,6 +18,13 @@ extension VPCNetwork {
         return IPv4Address(rawValue: UInt32(truncatingIfNeeded: a.low))
     }
 
+    /// What a NAT64 translation does, for the step and the capture comment: "NAT64 [2600:…::20]:58838 →
+    /// 10.0.0.5:17665, 64:ff9b::cb00:7116 → 203.0.113.22" (the translated end, then the other address).
+    static func nat64Text(_ from: IPv4Address, _ fromPort: UInt16, _ to: IPv4Address, _ toPort: UInt16,
+                          _ before: IPv4Address, _ after: IPv4Address) -> String {
+        "NAT64 \(from.with(port: fromPort)) → \(to.with(port: toPort)), \(before) → \(after)"
+    }
+
     /// An IPv6 packet at NAT gateway `n` from its private side (its flow-log record already taken): translated
     /// to IPv4 and sent on, or dropped as the gateway drops an IPv4 packet.
     @inline(never)
@@ -42,9 +49,9 @@ extension VPCNetwork {
         scheduleNATExpiry(n)
         switch outcome {
         case .translated(let address, let port, _):
+            let text = { Self.nat64Text(key.source, key.sourcePort, address, port, v6Destination, v4Destination) }
             capture(.natGateway(n, fromInside: true), &p, outgoing: false,
-                    comment: "arrived from the private side; NAT64 \(key.source.with(port: key.sourcePort)) → "
-                        + "\(address):\(port), \(v6Destination) → \(v4Destination) by \(self.model.natGateways[n].id)")
+                    comment: "arrived from the private side; \(text()) by \(self.model.natGateways[n].id)")
             p.ip.source = address
             p.ip.destination = v4Destination
             p.setSourcePort(port)
@@ -55,9 +62,7 @@ extension VPCNetwork {
             p.ip.moreFragments = false
             p.ip.fragmentOffset = 0
             if settings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-            record(&p, nat { $0.step(action: .translated,
-                                     rule: "NAT64 \(key.source.with(port: key.sourcePort)) → \(address):\(port), "
-                                         + "\(v6Destination) → \(v4Destination)") })
+            record(&p, nat { $0.step(action: .translated, rule: text()) })
             natDepart(n, fromInside: true, size: Int(p.ip.totalLength))
             // A fusable flow's departure keeps its place in the order of events (`schedule`), as for IPv4.
             if fusable(p) { slots.setReserved(firing, scheduler.drawSequence()) }
@@ -90,17 +95,15 @@ extension VPCNetwork {
             }
             return
         }
+        let text = { Self.nat64Text(key.destination, key.destinationPort, inside, port, key.source, remote6) }
         capture(.natGateway(n, fromInside: false), &p, outgoing: false,
-                comment: "arrived from the internet; NAT64 \(key.destination):\(key.destinationPort) → "
-                    + "\(inside.with(port: port)), \(key.source) → \(remote6) by \(self.model.natGateways[n].id)")
+                comment: "arrived from the internet; \(text()) by \(self.model.natGateways[n].id)")
         p.ip.destination = inside
         p.ip.source = remote6
         p.setDestinationPort(port)
         // RFC 7915 §4.1: the hop limit is the TTL (less one as for IPv4); the traffic class is the TOS (kept).
         if natSettings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
-        record(&p, nat { $0.step(action: .translated,
-                                 rule: "NAT64 \(key.destination):\(key.destinationPort) → \(inside.with(port: port)), "
-                                     + "\(key.source) → \(remote6)") })
+        record(&p, nat { $0.step(action: .translated, rule: text()) })
         natDepart(n, fromInside: false, size: p.wireLength)
     }
 }
