@@ -83,6 +83,12 @@ import TestSupport
         #expect(in6[8] == out4[8] && Int(in6[9])! == Int(out4[9])! + 20 * Int(in6[8])!, "\(in6) \(out4)")
         #expect(out6[8] == in4[8] && Int(out6[9])! == Int(in4[9])! + 20 * Int(out6[8])!, "\(out6) \(in4)")
         #expect([in6, out4, in4, out6].allSatisfy { $0[12] == "ACCEPT" })
+        // docs/flow-logs.md quotes these four records, and docs/scenarios.md the gateway's step (seed 1).
+        let doc = try String(contentsOfFile: repositoryRoot + "/docs/flow-logs.md", encoding: .utf8)
+        let quoted = doc.split(separator: "\n").filter { $0.hasPrefix("  2 123456789012 \(in6[2]) ") }
+            .map { $0.dropFirst(2).split(separator: " ").map(String.init) }
+        #expect(quoted == [out6, in6, out4, in4], "\(quoted)")
+        #expect(out64 == "NAT64 [2600:1f18:abc:de01::20]:58838 → 10.0.0.5:17665, 64:ff9b::cb00:7116 → 203.0.113.22")
 
         // The gateway's metrics count the NAT64 traffic: two connections, both established, nothing dropped.
         let m = try #require(report.nat_gateways?.first).metrics
