@@ -62,6 +62,27 @@ import Testing
         #expect(rst.count == 2 && rst[0][2] != rst[1][2], "\(lines.map { $0.joined(separator: " ") })")
     }
 
+    /// Generated NAT64 flows: the internet gateway's work and the NAT gateway's departures fused or not, whatever is
+    /// captured, the same outputs byte for byte (`FusedHopTests.compareFusedAndNot`); every one completes.
+    @Test func generatedNAT64FlowsAreTheSameFusedOrNot() throws {
+        // Without the instance no generator uses (its capture would be empty).
+        let network = String(Self.story[..<Self.story.range(of: "\nflows:\n")!.lowerBound]).replacingOccurrences(
+            of: "  - id: i-0fedcba9876543210\n    name: reporter\n    subnet: batch\n    ipv6_address: 2600:1f18:abc:de02::30\n"
+                + "    security_groups: [worker-sg]\n", with: "")
+        // Two generators (the helper compares each's outcomes): by name with DNS64, and to the written address.
+        let s = try ScenarioLoader.load(yaml: network + """
+
+            generators:
+              - {name: named, from: worker, to: "sftp.example.com:22", app: sftp, size: 20KB, count: 40, start: 0s, over: 5s}
+              - {name: written, from: worker, to: "[64:ff9b::203.0.113.22]:22", app: sftp, size: 20KB, count: 20, start: 1s, over: 5s}
+
+            """, file: "nat64-fleet.yaml")
+        let o = try Runner.run(scenario: s, options: Runner.Options(writeFiles: false))
+        #expect(o.report.generators.map { $0.outcomes["ok"] } == [40, 20])
+        #expect(o.report.generators.allSatisfy { $0.outcomes.values.reduce(0, +) == $0.outcomes["ok"] })
+        try FusedHopTests().compareFusedAndNot(s, "nat64")
+    }
+
     /// A private NAT gateway translates NAT64 too, and its IPv4 goes on by its subnet's routes: here to an
     /// IPv4-only instance in the VPC (DNS64 gives it 64:ff9b::a00:32), by the local route.
     @Test func aPrivateNATGatewaysNAT64GoesOnByItsSubnetsRoutes() throws {
