@@ -62,6 +62,23 @@ import Testing
         #expect(rst.count == 2 && rst[0][2] != rst[1][2], "\(lines.map { $0.joined(separator: " ") })")
     }
 
+    /// An ICMP error for a NAT64 connection (fragmentation needed from the link in front of a host with a 1400-byte
+    /// path MTU, let in by the public NACL) would become ICMPv6 Packet Too Big (RFC 7915 §4.2), not modeled yet: the
+    /// flow ends `not-modeled` at the gateway, with no drop and no fix.
+    @Test func anICMPErrorForANAT64ConnectionEndsTheFlowNotModeled() throws {
+        let o = try Self.run(flows: "  - {name: big, from: worker, to: \"sftp.example.com:22\", app: sftp, size: 100KB}\n") { net in
+            net.replacingOccurrences(of: "    rtt_ms: 20\n", with: "    rtt_ms: 20\n    path_mtu: 1400\n")
+                .replacingOccurrences(of: "    inbound:\n      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0",
+                                      with: "    inbound:\n      - {rule: 90, protocol: icmp, cidr: 0.0.0.0/0, action: allow}\n"
+                                          + "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0")
+        }
+        let f = o.report.flows[0]
+        #expect(f.outcome == "not-modeled", "\(f.outcome): \(f.message)")
+        #expect(f.message == "nat-0e1f2a3b4c5d6e7f8 translating an ICMP error (type 3 code 4) to ICMPv6 (NAT64): not "
+                + "modeled yet", "\(f.message)")
+        #expect(f.fix == nil)
+    }
+
     /// Generated NAT64 flows: the internet gateway's work and the NAT gateway's departures fused or not, whatever is
     /// captured, the same outputs byte for byte (`FusedHopTests.compareFusedAndNot`); every one completes.
     @Test func generatedNAT64FlowsAreTheSameFusedOrNot() throws {

@@ -576,13 +576,14 @@ extension NATGateway {
 
     /// The inside address and port of the connection an ICMP error from the internet quotes: `quoted` is the
     /// packet as the gateway sent it (source: the gateway's address and port). Nil when the gateway has no such
-    /// connection (then the ICMP is dropped as any packet without a translation).
-    func insideEndpoint(quoted: PacketKey) -> (address: IPv4Address, port: UInt16)? {
+    /// connection (then the ICMP is dropped as any packet without a translation). `remote6`: a NAT64 connection's
+    /// (`Mapping.remote6`), else 0.0.0.0.
+    func insideEndpoint(quoted: PacketKey) -> (address: IPv4Address, port: UInt16, remote6: IPv4Address)? {
         let ok = OutsideKey(proto: quoted.proto, natAddress: quoted.source, natPort: quoted.sourcePort,
                             remote: quoted.destination, remotePort: quoted.destinationPort)
-        // A NAT64 connection's ICMP error would become ICMPv6 (RFC 7915 §4.2), which is not modeled: no translation.
-        guard let id = byOutside[ok], !mappings[Int(id)].expired, mappings[Int(id)].remote6 == .any else { return nil }
-        return (mappings[Int(id)].inside.source, mappings[Int(id)].inside.sourcePort)
+        guard let id = byOutside[ok], !mappings[Int(id)].expired else { return nil }
+        let m = mappings[Int(id)]
+        return (m.inside.source, m.inside.sourcePort, m.remote6)
     }
 }
 

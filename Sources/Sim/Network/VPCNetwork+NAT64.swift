@@ -74,6 +74,27 @@ extension VPCNetwork {
         }
     }
 
+    /// An ICMP error from the internet for a NAT64 connection at NAT gateway `n`: RFC 7915 §4.2 makes it ICMPv6
+    /// (Fragmentation Needed → Packet Too Big, quoting the IPv6 packet), which the engine does not carry yet: it goes
+    /// no further and the flow ends `not-modeled`, naming the gateway.
+    func nat64ICMPErrorNotModeled(_ n: Int, _ p: inout SimPacket, _ icmp: ICMPHeader) {
+        let what = "type \(icmp.type.rawValue) code \(icmp.code)"
+        let step = natRefs[n]({ $0.step(action: .notModeled, rule: "NAT64 of ICMP \(what) from \(p.ip.source)",
+                                        detail: "ICMP to ICMPv6 (RFC 7915 §4.2): not modeled") })
+        nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating an ICMP error (\(what)) to ICMPv6 (NAT64): "
+                        + "not modeled yet")
+    }
+
+    /// A packet from the internet at NAT gateway `n` whose NAT64 translation needs what the engine does not carry:
+    /// `step` recorded and captured, and the packet's flow ends `not-modeled` with `message`.
+    private func nat64NotModeled(_ n: Int, _ p: inout SimPacket, _ step: Step, _ message: String) {
+        record(&p, step)
+        capture(.natGateway(n, fromInside: false), &p, outgoing: false, comment: step.text)
+        drop(p, step)
+        let flow = p.flow
+        if let s = simulation { s { $0.notModeled(flow: flow, message) } }
+    }
+
     /// A reply from the internet at NAT gateway `n` to a NAT64 connection, its mapping found (`inside`:`port`
     /// the IPv6 host's, `remote6` the server's 64:ff9b:: address): translated to IPv6 and sent on toward the
     /// host. `size`: its IPv4 size, as it arrived.
@@ -85,14 +106,8 @@ extension VPCNetwork {
             // RFC 7915 §4.1 gives an IPv4 fragment an IPv6 Fragment Header, which the engine does not carry yet.
             let step = nat { $0.step(action: .notModeled, rule: "NAT64 of an IPv4 fragment from \(key.source)",
                                      detail: "the IPv6 fragment header: not modeled") }
-            record(&p, step)
-            capture(.natGateway(n, fromInside: false), &p, outgoing: false, comment: step.text)
-            drop(p, step)
-            let flow = p.flow
-            if let s = simulation {
-                s { $0.notModeled(flow: flow, "\(self.model.natGateways[n].id) translating an IPv4 fragment to IPv6 "
-                                  + "(NAT64): the IPv6 fragment header is not modeled yet") }
-            }
+            nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating an IPv4 fragment to IPv6 (NAT64): the "
+                            + "IPv6 fragment header is not modeled yet")
             return
         }
         let text = { Self.nat64Text(key.destination, key.destinationPort, inside, port, key.source, remote6) }
