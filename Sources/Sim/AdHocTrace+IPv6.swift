@@ -3,8 +3,10 @@ import Packets
 extension AdHocTrace {
     /// The IPv6 destination of a trace, when it goes over IPv6: `--to` written as an IPv6 address (an outside
     /// host's or an ENI's of the scenario), or naming a host with an IPv6 address only or an instance in an
-    /// IPv6-only subnet, or from a source without IPv4. nil: the trace runs over IPv4. A trace over IPv6 whose
-    /// source has no IPv6 address, or to an IPv6 address the scenario does not have, is refused.
+    /// IPv6-only subnet, or from a source without IPv4 (to an IPv4-only destination: the AAAA DNS64 synthesizes,
+    /// 64:ff9b::<IPv4>, when the source's subnet has `enable_dns64`). nil: the trace runs over IPv4. A trace over
+    /// IPv6 whose source has no IPv6 address, or to an IPv6 address the scenario does not have (a NAT64 address
+    /// counts as the IPv4 address it embeds), is refused.
     ///
     /// `family` (`--address-family`) picks the family for a destination named by its host or instance: `ipv6` its
     /// IPv6 address, `ipv4` its IPv4 one; refused in one line when that end (or the source) has no such address.
@@ -20,8 +22,10 @@ extension AdHocTrace {
             return nil
         }
         if let a = IPv6Address(bare) {
-            guard m.outsideHosts.contains(where: { $0.ipv6Address == a && $0.customerGateway == nil })
-                    || m.enis.contains(where: { $0.ipv6Address == a }) else {
+            let embedded = IPv6CIDR.nat64.contains(a) ? IPv4Address(rawValue: UInt32(truncatingIfNeeded: a.low)) : nil
+            guard m.outsideHosts.contains(where: { ($0.ipv6Address == a || ($0.hasIPv4 && $0.address == embedded))
+                                                   && $0.customerGateway == nil })
+                    || m.enis.contains(where: { $0.ipv6Address == a || (embedded != nil && $0.privateIP == embedded) }) else {
                 throw Problem(message: "--to \(a): no outside host or ENI in the scenario has this IPv6 address")
             }
             destination = a
@@ -49,8 +53,16 @@ extension AdHocTrace {
         let sourceENIs: [Int]
         if destination == nil, case .instance(let i) = source, let e = sourceENI, !m.subnets[m.enis[e].subnet].hasIPv4 {
             // From an IPv6-only subnet: the destination's IPv6 address.
-            let d = m.outsideHosts.first { $0.name == host }?.ipv6Address
-                ?? m.instances.first { $0.id == host || $0.name == host }.flatMap { m.enis[$0.eni].ipv6Address }
+            let h = m.outsideHosts.first { $0.name == host }
+            let instance = m.instances.first { $0.id == host || $0.name == host }
+            var d = h?.ipv6Address ?? instance.flatMap { m.enis[$0.eni].ipv6Address }
+            if d == nil, m.subnets[m.enis[e].subnet].enableDNS64 {
+                // DNS64: the synthesized AAAA of an IPv4-only destination.
+                if let h, h.hasIPv4 { d = ScenarioBuilder.nat64Address(h.address) }
+                if let instance, m.subnets[m.enis[instance.eni].subnet].hasIPv4 {
+                    d = ScenarioBuilder.nat64Address(m.enis[instance.eni].privateIP)
+                }
+            }
             guard let d else {
                 throw Problem(message: "--from \(m.instances[i].id) is in an IPv6-only subnet, and --to \(host) has no IPv6 "
                               + "address")

@@ -74,7 +74,11 @@ public enum AdHocTrace {
         var onPrem: Int?
         if let ipv6 {
             address = ipv6
-            if let h = s.model.outsideHosts.first(where: { $0.ipv6Address == ipv6.ipv6 }) { declared = (h.id, h.behaviour(on: port)) }
+            // A NAT64 address (DNS64's or written) declares what the host of the IPv4 address it embeds does.
+            let embedded = VPCNetwork.nat64Embedded(ipv6)
+            if let h = s.model.outsideHosts.first(where: { $0.ipv6Address == ipv6.ipv6 || ($0.hasIPv4 && $0.address == embedded) }) {
+                declared = (h.id, h.behaviour(on: port))
+            }
         } else if let h = s.model.outsideHosts.first(where: { $0.name == host }) {
             address = h.address
             declared = (h.id, h.behaviour(on: port))

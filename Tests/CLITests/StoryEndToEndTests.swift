@@ -35,6 +35,8 @@ struct Report: Decodable {
         var drops: [Drop]
         var first_fragment: String?
         var address_family: [String]?
+        var client_port: Int?
+        var reply_hops: [Hop]?
     }
     struct Hop: Decodable {
         var step: String
@@ -48,8 +50,19 @@ struct Report: Decodable {
         var component: String
         var packets: Int
     }
+    /// A NAT gateway's CloudWatch totals.
+    struct NATGateway: Decodable {
+        struct Metrics: Decodable {
+            var connectionAttemptCount, connectionEstablishedCount, packetsDropCount: Int
+            var packetsInFromSource, packetsOutToDestination, packetsInFromDestination, packetsOutToSource: Int
+            var bytesInFromSource, bytesOutToDestination, bytesInFromDestination, bytesOutToSource: Int
+        }
+        var id: String
+        var metrics: Metrics
+    }
     var scenario: String
     var seed: UInt64
+    var nat_gateways: [NATGateway]?
     var flows: [Flow]
     var captures: [Capture]
     var expectations_checked: Int

@@ -120,6 +120,12 @@ import Testing
         let pub = try #require(m.subnets.first { $0.id == "subnet-0d5a000000000a001" })
         #expect(pub.hasIPv4 && pub.assignIPv6OnCreation)
         #expect(!imported.warnings.contains { $0.id == "subnet-0d5a000000000a003" })
+        // EnableDns64 is kept (true on the IPv6-only subnet only), written as enable_dns64 and nowhere else.
+        #expect(v6only.enableDNS64 && !pub.enableDNS64)
+        #expect(imported.yaml.components(separatedBy: "enable_dns64: true").count == 2, "\(imported.yaml)")
+        #expect(imported.yaml.split(separator: "\n").contains {
+            $0.contains("subnet-0d5a000000000a003") && $0.hasSuffix(", enable_dns64: true}")
+        })
     }
 
     @Test func aNATGatewayOrALambdaSubnetInAnIPv6OnlySubnetIsLeftOutWithAWarning() throws {

@@ -40,6 +40,8 @@ import Testing
         let (i, m) = try Self.dualstack()
         let s = try #require(m.subnets.first { $0.name == "v6only" })
         #expect(!s.hasIPv4 && s.ipv6Cidr == Self.cidr6("2600:1f18:30:ab02::/64") && s.assignIPv6OnCreation)
+        // aws_subnet.enable_dns64: true here, false on the others.
+        #expect(s.enableDNS64 && m.subnets.filter(\.enableDNS64).count == 1)
         let box = try #require(m.instances.first { $0.name == "v6box" })
         #expect(m.enis[box.eni].ipv6Address == Self.v6("2600:1f18:30:ab02::4") && m.enis[box.eni].privateIP == .any)
         // No IPv4 address is invented for it.

@@ -9,7 +9,8 @@ extension Simulation {
     /// Flow `flow` starts over IPv6: the attempt noted, and with Happy Eyeballs the timer that starts IPv4.
     func startedOverIPv6(_ flow: ActiveFlow) {
         let d = flow.template.spec.destination
-        flow.result.attempts.append("IPv6 \(d.address) port \(d.port) tried at the start")
+        let synthesized = d.dns64 ? VPCNetwork.nat64Embedded(d.address).map { " (AAAA synthesized by DNS64 from \($0))" } : nil
+        flow.result.attempts.append("IPv6 \(d.address) port \(d.port) tried at the start" + (synthesized ?? ""))
         guard d.fallback != nil else { return }
         flow.happyEyeballsTimer = timer(flow, .happyEyeballs, at: flow.start + ClientProfile.AddressFamily.attemptDelay)
     }

@@ -526,7 +526,9 @@ public final class FlowLogRecorder: InterfaceObserver {
         // At an ENI that is not the packet's endpoint (a NAT gateway) srcaddr/dstaddr name the ENI itself and
         // pkt-srcaddr/pkt-dstaddr the packet's addresses (VPC-UG flow-logs-records-examples, NAT gateway).
         // An IPv6 packet's record names the ENI by its IPv6 address ("the IPv4 or IPv6 address of the network
-        // interface", VPC-UG flow-logs-records): the packet's own (no NAT gateway carries IPv6).
+        // interface", VPC-UG flow-logs-records): the packet's own. A NAT gateway's ENI has none, so the IPv6 side of
+        // NAT64 is written with the packet's addresses too (the client's and 64:ff9b::<server>): AWS documents no
+        // NAT64 example, and this is the model's reading.
         let v6 = k.pktSrcaddr.isIPv6Token
         return Row(eni: e, srcaddr: k.egress && !v6 ? enis[e].ip : k.pktSrcaddr,
                    dstaddr: k.egress || v6 ? k.pktDstaddr : enis[e].ip,

@@ -72,7 +72,8 @@ enum AWSDumpCheck {
         "ResourceType": .string, "Options": .object, "Association": .object, "ApplianceModeSupport": .string,
         "ConnectionTrackingConfiguration": .object, "TcpEstablishedTimeout": .integer, "UdpTimeout": .integer,
         "UdpStreamTimeout": .integer,
-        "AssignIpv6AddressOnCreation": .flag, "IsPrimaryIpv6": .flag, "Ipv6AllowedForDualStack": .flag,
+        "AssignIpv6AddressOnCreation": .flag, "EnableDns64": .flag, "IsPrimaryIpv6": .flag,
+        "Ipv6AllowedForDualStack": .flag,
         "Ipv6Address": .string,
     ]
 

@@ -145,7 +145,8 @@ extension AWSConverter {
         subnetIndex[id] = plan.subnets.count
         allIDs.insert(id)
         plan.subnets.append(.init(id: id, name: j.awsNameTag, vpc: vpc.id, cidr: Subnet.ipv6OnlyPlaceholder,
-                                  az: j.awsStr("AvailabilityZone"), ipv6: c, ipv6Only: true, assignIPv6: true))
+                                  az: j.awsStr("AvailabilityZone"), ipv6: c, ipv6Only: true, assignIPv6: true,
+                                  dns64: j.awsBool("EnableDns64") == true))
     }
 
     /// A prefix list with IPv6 entries (AddressFamily IPv6): its CIDRs. A list holds one address family (EC2 API

@@ -86,6 +86,8 @@ struct ImportPlan {
         var ipv6Only = false
         /// AssignIpv6AddressOnCreation (always on in an IPv6-only subnet).
         var assignIPv6 = false
+        /// EnableDns64 (`enable_dns64`).
+        var dns64 = false
     }
     struct NAT {
         var id: String; var name: String?; var subnet: String; var isPublic: Bool; var privateIP: IPv4Address?
@@ -513,7 +515,8 @@ struct AWSConverter {
             allIDs.insert(id)
             let ipv6 = subnetIPv6Block(j, id, vpc: vpc)
             plan.subnets.append(.init(id: id, name: j.awsNameTag, vpc: vpcID, cidr: c, az: j.awsStr("AvailabilityZone"),
-                                      ipv6: ipv6, assignIPv6: ipv6 != nil && j.awsBool("AssignIpv6AddressOnCreation") == true))
+                                      ipv6: ipv6, assignIPv6: ipv6 != nil && j.awsBool("AssignIpv6AddressOnCreation") == true,
+                                      dns64: j.awsBool("EnableDns64") == true))
         }
     }
 

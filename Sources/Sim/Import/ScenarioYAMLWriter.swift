@@ -222,6 +222,7 @@ enum ScenarioYAMLWriter {
             if let az = s.az { l += ", availability_zone: \(quote(az))" }
             if let r = s.routeTable { l += ", route_table: \(r)" }
             if let a = s.nacl { l += ", network_acl: \(a)" }
+            if s.dns64 { l += ", enable_dns64: true" }
             return l + "}"
         })
         section("nat_gateways", p.nats.map { n in

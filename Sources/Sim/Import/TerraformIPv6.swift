@@ -79,6 +79,7 @@ extension TerraformConverter {
         if let vpc { j["VpcId"] = vpc }
         if let az = w.string(r, "availability_zone") { j["AvailabilityZone"] = az }
         if let b = w.bool(r, [.key("assign_ipv6_address_on_creation")]) { j["AssignIpv6AddressOnCreation"] = b }
+        if w.bool(r, [.key("enable_dns64")]) == true { j["EnableDns64"] = true }
         addIPv6Block(r, to: &j, vpc: vpc)
         return j
     }

@@ -586,6 +586,7 @@ struct TerraformConverter {
             subnetMapsPublic[sid] = w.bool(r, [.key("map_public_ip_on_launch")]) ?? false
             addIPv6Block(r, to: &j, vpc: vpc)
             if w.bool(r, [.key("assign_ipv6_address_on_creation")]) == true { j["AssignIpv6AddressOnCreation"] = true }
+            if w.bool(r, [.key("enable_dns64")]) == true { j["EnableDns64"] = true }
             add("Subnets", j, r)
         }
     }

@@ -60,6 +60,9 @@ public struct FlowDestination: Sendable, Equatable {
     /// Happy Eyeballs (`ClientProfile.AddressFamily.happyEyeballs`): the IPv4 address the client tries when the
     /// IPv6 one (`address`) has not connected after the Connection Attempt Delay.
     public var fallback: IPv4Address? = nil
+    /// `address` is the AAAA record Route 53 Resolver synthesized with DNS64 (64:ff9b::<IPv4>) for a name with an
+    /// A record only, the source's subnet having `enable_dns64`.
+    public var dns64 = false
 
     /// Whether the flow goes over IPv6 (its address an `IPv6Token`).
     public var isIPv6: Bool { address.isIPv6Token }
@@ -403,6 +406,16 @@ public struct Assumptions: Sendable, Equatable {
     /// only that it "prevents the internet from initiating an IPv6 connection" (VPC-UG
     /// egress-only-internet-gateway). Default: let in (else IPv6 Path MTU Discovery could never work through one).
     public var eigwAdmitsRelatedICMPv6: Bool = true
+    /// The DF flag of the IPv4 packets a NAT gateway's NAT64 makes of IPv6 ones (VPCNetwork+NAT64.swift): AWS does
+    /// not say which translation rules it follows.
+    public var nat64DontFragment: NAT64DontFragment = .rfc7915
+
+    public enum NAT64DontFragment: String, Sendable, CaseIterable {
+        /// RFC 7915 §5.1: DF clear on a translated packet under 1280 bytes, set on the others.
+        case rfc7915
+        /// RFC 6145 §5.1 (which RFC 7915 replaced): DF set on every translated packet.
+        case always
+    }
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -477,6 +490,8 @@ public struct Assumptions: Sendable, Equatable {
              "VPC-UG default-security-group (the default group's ::/0 outbound rule); undocumented for other groups"),
             ("eigw_admits_related_icmpv6", String(eigwAdmitsRelatedICMPv6),
              "undocumented by AWS (a stateful gateway lets in ICMPv6 errors of the connections it tracks)"),
+            ("nat64_dont_fragment", nat64DontFragment.rawValue,
+             "undocumented by AWS (NAT64's DF flag; RFC 7915 §5.1: set from 1280 bytes up)"),
         ]
     }
 }

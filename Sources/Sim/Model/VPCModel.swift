@@ -135,6 +135,9 @@ public struct Subnet: Named, Sendable {
     public var hasIPv4 = true
     /// AssignIpv6AddressOnCreation: instances launched here get an IPv6 address without asking for one.
     public var assignIPv6OnCreation = false
+    /// EnableDns64: "DNS queries made to the Amazon-provided DNS Resolver in this subnet should return synthetic
+    /// IPv6 addresses for IPv4-only destinations" (EC2 API ModifySubnetAttribute): 64:ff9b::<IPv4> (`enable_dns64`).
+    public var enableDNS64 = false
 }
 
 public struct Route: Sendable, Equatable {

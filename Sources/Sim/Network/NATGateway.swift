@@ -52,6 +52,9 @@ final class NATGateway {
         /// A TCP mapping past its idle timeout, kept so that the client's next packets get the gateway's RST
         /// (its port and its outside entry are released; a new SYN with the same addresses and ports replaces it).
         var expired = false
+        /// NAT64: the IPv6 address (its token) the inside host sent to, 64:ff9b::<`inside.destination`>, which
+        /// becomes the source of the replies translated back; 0.0.0.0 for an IPv4 mapping.
+        var remote6: IPv4Address = .any
     }
 
     let index: Int
@@ -182,7 +185,7 @@ final class NATGateway {
     }
 
     func translateOutbound(_ key: PacketKey, tcp: TCPSegmentMarks?, now: Int64, settings: Settings,
-                           rng: inout SplitMix64) -> OutboundResult {
+                           rng: inout SplitMix64, remote6: IPv4Address = .any) -> OutboundResult {
         let tcpFlags = tcp?.flags
         guard key.proto == .tcp || key.proto == .udp || key.proto == .icmp else { return .unsupportedProtocol }
         let ik = InsideKey(proto: key.proto, source: key.source, sourcePort: key.sourcePort,
@@ -229,7 +232,8 @@ final class NATGateway {
         let port = choosePort(for: key, ports: &usedPorts.value(at: ds).pointee, selection: settings.portSelection,
                               rng: &rng)
         usedPorts.value(at: ds).pointee.used.insert(port)
-        let mapping = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)
+        var mapping = Mapping(inside: ik, natAddress: natAddress, natPort: port, lastActivity: now)
+        mapping.remote6 = remote6
         let id: Int32
         if let free = freeMappings.popLast() {
             id = free
@@ -265,7 +269,8 @@ final class NATGateway {
     }
 
     enum InboundResult {
-        case translated(to: IPv4Address, port: UInt16, flow: Int?)
+        /// `remote6`: a NAT64 mapping's IPv6 address of the remote (the reply's new source), else 0.0.0.0.
+        case translated(to: IPv4Address, port: UInt16, remote6: IPv4Address)
         /// No mapping: never made, closed, or expired (replies after the idle timeout are dropped).
         case noMapping
     }
@@ -281,7 +286,8 @@ final class NATGateway {
             m.pointee.established = true
             count { $0.connectionEstablishedCount += 1 }
         }
-        let result = InboundResult.translated(to: m.pointee.inside.source, port: m.pointee.inside.sourcePort, flow: nil)
+        let result = InboundResult.translated(to: m.pointee.inside.source, port: m.pointee.inside.sourcePort,
+                                              remote6: m.pointee.remote6)
         if closes(m, tcp, fromInside: false) { remove(id) }
         return result
     }
@@ -407,8 +413,8 @@ extension NATGateway {
     /// receives): a drop's words are built by `step(_:_:settings:)` only when the drop is recorded.
     enum Outcome {
         /// Translated: the packet's source (from the private side) or destination (from the internet) becomes
-        /// `address`:`port` (`apply`).
-        case translated(address: IPv4Address, port: UInt16)
+        /// `address`:`port` (`apply`); `remote6`, for a reply to a NAT64 connection, its new source (else 0.0.0.0).
+        case translated(address: IPv4Address, port: UInt16, remote6: IPv4Address)
         /// Dropped, and counted in PacketsDropCount.
         case dropped(Drop)
     }
@@ -430,7 +436,7 @@ extension NATGateway {
     /// What the gateway does at `now` to a packet of `size` bytes with `key` (and TCP `marks`) arriving from its
     /// private side (`fromInside`) or from the internet; counts it in the metrics.
     func receive(_ key: PacketKey, _ marks: TCPSegmentMarks?, size: Int, fromInside: Bool, now: Int64,
-                 settings: Settings, rng: inout SplitMix64) -> Outcome {
+                 settings: Settings, rng: inout SplitMix64, remote6: IPv4Address = .any) -> Outcome {
         self.now = now
         if !fromInside {
             count {
@@ -438,7 +444,7 @@ extension NATGateway {
                 $0.bytesInFromDestination += size
             }
             switch translateInbound(key, tcp: marks, now: now, settings: settings) {
-            case .translated(let to, let port, _): return .translated(address: to, port: port)
+            case .translated(let to, let port, let remote6): return .translated(address: to, port: port, remote6: remote6)
             case .noMapping: return dropped(.noMapping)
             }
         }
@@ -446,10 +452,10 @@ extension NATGateway {
             $0.packetsInFromSource += 1
             $0.bytesInFromSource += size
         }
-        let result = translateOutbound(key, tcp: marks, now: now, settings: settings, rng: &rng)
+        let result = translateOutbound(key, tcp: marks, now: now, settings: settings, rng: &rng, remote6: remote6)
         switch result {
         case .translated(let natAddress, let port, _):
-            return .translated(address: natAddress, port: port)
+            return .translated(address: natAddress, port: port, remote6: .any)
         case .idleTimedOut(let last): return dropped(.idleTimedOut(last: last))
         case .portAllocationError: return dropped(.portAllocationError)
         case .noMapping: return dropped(.noMapping)
@@ -570,12 +576,14 @@ extension NATGateway {
 
     /// The inside address and port of the connection an ICMP error from the internet quotes: `quoted` is the
     /// packet as the gateway sent it (source: the gateway's address and port). Nil when the gateway has no such
-    /// connection (then the ICMP is dropped as any packet without a translation).
-    func insideEndpoint(quoted: PacketKey) -> (address: IPv4Address, port: UInt16)? {
+    /// connection (then the ICMP is dropped as any packet without a translation). `remote6`: a NAT64 connection's
+    /// (`Mapping.remote6`), else 0.0.0.0.
+    func insideEndpoint(quoted: PacketKey) -> (address: IPv4Address, port: UInt16, remote6: IPv4Address)? {
         let ok = OutsideKey(proto: quoted.proto, natAddress: quoted.source, natPort: quoted.sourcePort,
                             remote: quoted.destination, remotePort: quoted.destinationPort)
         guard let id = byOutside[ok], !mappings[Int(id)].expired else { return nil }
-        return (mappings[Int(id)].inside.source, mappings[Int(id)].inside.sourcePort)
+        let m = mappings[Int(id)]
+        return (m.inside.source, m.inside.sourcePort, m.remote6)
     }
 }
 

@@ -25,6 +25,10 @@ extension VPCNetwork {
     func natTranslatesICMPError(_ n: Int, _ p: inout SimPacket) -> Bool {
         guard let quoted = Self.quotedKey(p), let icmp = p.transport.icmp,
               let inside = natRefs[n]({ $0.insideEndpoint(quoted: quoted) }) else { return false }
+        if inside.remote6 != .any {
+            nat64ICMPErrorNotModeled(n, &p, icmp)
+            return true
+        }
         let size = Int(p.ip.totalLength)
         let nat = natRefs[n]
         nat {

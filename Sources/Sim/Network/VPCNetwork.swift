@@ -366,8 +366,8 @@ public final class VPCNetwork {
             securityGroupAt = eni
             return Transit(next: .eni(eni), delay: hop)
         case .natGateway:
-            // VPC-UG nat-gateway-nat64-dns64: an IPv6 route reaches a NAT gateway only for NAT64.
-            if r.isIPv6 { return notModeledRoute(&p, rt, r, what: "NAT64 at a NAT gateway") }
+            // An IPv6 route to a NAT gateway (the loader keeps it within 64:ff9b::/96): NAT64 at the gateway
+            // (VPC-UG nat-gateway-nat64-dns64; `nat64Outbound`), reached as IPv4 is.
             let n = Int(r.target)
             if var t = crossNACLs(from: subnet, to: Int(tables.natSubnet[n]), &p, key) {
                 if drop(of: t)?.kind == .naclInbound { t.rejectedAt = Int(tables.natENI[n]) }
@@ -723,6 +723,10 @@ public final class VPCNetwork {
         let size = Int(p.ip.totalLength)
         // (Runs fused departures due before this event, which set the gateway's `now` to their own time.)
         observeInterface(Int(tables.natENI[n]), &p, egress: false, accepted: true)
+        if fromInside, key.source.isIPv6Token {
+            nat64Outbound(n, &p, key)
+            return
+        }
         if p.ip.isFragment, natDropsFragment(n, &p, fromInside: fromInside) { return }
         if !fromInside, key.proto == .icmp, natTranslatesICMPError(n, &p) { return }
         let marks = p.closeMarks
@@ -731,7 +735,11 @@ public final class VPCNetwork {
                                        settings: settings, rng: &rng) }
         if fromInside { scheduleNATExpiry(n) }
         switch outcome {
-        case .translated(let address, let port):
+        case .translated(let address, let port, let remote6):
+            if remote6 != .any {
+                nat64Inbound(n, &p, key, to: address, port: port, from: remote6)
+                return
+            }
             // Captured as it arrived, then translated in place.
             let (from, fromPort) = fromInside ? (key.source, key.sourcePort) : (key.destination, key.destinationPort)
             capture(.natGateway(n, fromInside: fromInside), &p, outgoing: false) {
@@ -756,7 +764,7 @@ public final class VPCNetwork {
 
     /// Schedules NAT gateway `n`'s next idle expiry, unless an event is pending (it is never later than the one
     /// needed: a mapping's expiry only moves later). One event per gateway at a time.
-    private func scheduleNATExpiry(_ n: Int) {
+    func scheduleNATExpiry(_ n: Int) {
         let nat = natRefs[n]
         guard let t = nat({ $0.expiryEventAt < 0 ? $0.nextExpiry(timeout: assumptions.natIdleTimeout) : nil }) else {
             return
@@ -807,7 +815,7 @@ public final class VPCNetwork {
     }
 
     /// The gateway's RST to a client that uses a timed-out connection, sent toward the client.
-    private func natSendsReset(_ n: Int, to p: SimPacket, tcp: TCPHeader) {
+    func natSendsReset(_ n: Int, to p: SimPacket, tcp: TCPHeader) {
         let slot = slots.take()
         let r = slots.packet(slot)
         r.initialize(to: NATGateway.reset(answering: p, tcp: tcp))

@@ -414,9 +414,19 @@ extension ScenarioBuilder {
     /// is missing.
     func applyAddressFamily(_ spec: inout FlowSpec, host: String, node: Node, familyNode: Node?) throws {
         let flow = spec.name
-        let d = spec.destination.interfaceEndpoint.map { endpointFamilies($0, spec.destination.address) }
+        var d = spec.destination.interfaceEndpoint.map { endpointFamilies($0, spec.destination.address) }
             ?? destinationFamilies(host)
         let s = sourceIPv6(spec.source)
+        // DNS64 (the source's subnet's EnableDns64): Route 53 Resolver answers a name that has an A record and no
+        // AAAA with a synthesized AAAA, 64:ff9b::<IPv4> (RFC 6147; EC2 API ModifySubnetAttribute EnableDns64: "return
+        // synthetic IPv6 addresses for IPv4-only destinations"). A name only: an address written out is not asked.
+        var synthesized = false
+        if d.ipv6 == nil, d.hasIPv4, IPv4Address(host) == nil, Self.ipv6Literal(host) == nil, s.has,
+           spec.destination.interfaceEndpoint == nil, spec.destination.notModeled == nil,
+           !spec.destination.address.isIPv6Token, sourceHasDNS64(spec.source) {
+            d.ipv6 = Self.nat64Address(spec.destination.address)
+            synthesized = true
+        }
         var family = spec.client.addressFamily
         if Self.ipv6Literal(host) != nil || !d.hasIPv4 || !s.hasIPv4 { family = .ipv6 }
         if IPv4Address(host) != nil {
@@ -431,6 +441,13 @@ extension ScenarioBuilder {
             return
         case .ipv6:
             guard let a = d.ipv6 else {
+                if !s.hasIPv4, d.hasIPv4 {
+                    // Without DNS64 an IPv6-only host finds no AAAA record for an IPv4-only name: nothing to connect to.
+                    throw r.error(at: familyNode ?? node, "flow '\(flow)': \(s.name) is IPv6-only and \(d.name) has no "
+                                  + "IPv6 address: without DNS64 its name has no AAAA record (enable_dns64 on the "
+                                  + "source's subnet, with a 64:ff9b::/96 route to a NAT gateway, or write the NAT64 "
+                                  + "address \(Self.nat64Address(spec.destination.address)))")
+                }
                 throw r.error(at: familyNode ?? node, "flow '\(flow)': IPv6, but \(d.name) has no IPv6 address (its ipv6)")
             }
             guard s.has else {
@@ -438,12 +455,35 @@ extension ScenarioBuilder {
                               + "address")
             }
             spec.destination.address = IPv6Token.intern(a)
+            spec.destination.dns64 = synthesized
         case .happyEyeballs:
             guard let a = d.ipv6, s.has else { return }
             // ping tries the first address getaddrinfo gives, IPv6 by RFC 6724's order, and no other (iputils
             // ping: one address, no fallback).
             if spec.app != .ping { spec.destination.fallback = spec.destination.address }
             spec.destination.address = IPv6Token.intern(a)
+            spec.destination.dns64 = synthesized
+        }
+    }
+}
+
+extension ScenarioBuilder {
+    /// 64:ff9b::<`v4`>: the address of an IPv4 host through NAT64 (RFC 6052 §2.2, the well-known prefix).
+    static func nat64Address(_ v4: IPv4Address) -> IPv6Address {
+        IPv6Address(0x64, 0xFF9B, 0, 0, 0, 0, UInt16(v4.rawValue >> 16), UInt16(truncatingIfNeeded: v4.rawValue))
+    }
+
+    /// Whether the flow's source asks a resolver with DNS64: its subnet's `enable_dns64` (every subnet of a
+    /// Lambda function).
+    func sourceHasDNS64(_ source: FlowSource) -> Bool {
+        switch source {
+        case .lambda(let i, _):
+            let l = model.lambdas[i]
+            return !l.enis.isEmpty && l.enis.allSatisfy { model.subnets[model.enis[$0].subnet].enableDNS64 }
+        case .instance(let i):
+            return model.subnets[model.enis[model.instances[i].eni].subnet].enableDNS64
+        case .outsideHost:
+            return false
         }
     }
 }

@@ -482,7 +482,7 @@ extension ScenarioBuilder {
         for item in items {
             var f = try r.fields(item, what: "subnet", allowed: [
                 "id", "name", "vpc", "cidr", "availability_zone", "route_table", "network_acl", "ipv6_cidr",
-                "assign_ipv6_address_on_creation",
+                "assign_ipv6_address_on_creation", "enable_dns64",
             ])
             let index = model.subnets.count
             let (id, name) = try identify(&f, .subnet, index: index)
@@ -547,6 +547,7 @@ extension ScenarioBuilder {
             subnet.ipv6Cidr = ipv6?.cidr
             subnet.hasIPv4 = hasIPv4
             subnet.assignIPv6OnCreation = ipv6?.assign ?? false
+            subnet.enableDNS64 = try f.bool("enable_dns64") ?? false
             model.subnets.append(subnet)
         }
     }

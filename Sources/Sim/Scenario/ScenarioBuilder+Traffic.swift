@@ -320,7 +320,10 @@ extension ScenarioBuilder {
         var listening: String?
         if let a = Self.ipv6Literal(host) {
             address = IPv6Token.intern(a)
-            if let h = model.outsideHosts.first(where: { $0.ipv6Address == a }), case .listen(let app) = h.behaviour(on: port) {
+            // A NAT64 address (64:ff9b::<IPv4>) names the host with that IPv4 address, reached through NAT64.
+            let embedded = IPv6CIDR.nat64.contains(a) ? IPv4Address(rawValue: UInt32(truncatingIfNeeded: a.low)) : nil
+            if let h = model.outsideHosts.first(where: { $0.ipv6Address == a || ($0.hasIPv4 && $0.address == embedded) }),
+               case .listen(let app) = h.behaviour(on: port) {
                 listening = app
             }
         } else if let ip = IPv4Address(host) {
