@@ -115,19 +115,22 @@ extension VPCNetwork {
     /// Returns whether the packet was dropped.
     @inline(never)
     func tgwTooBig(_ e: Int, from a: Int, to: Int, mtu: Int, _ p: inout SimPacket) -> Bool {
-        guard p.ip.dontFragment else { return oversizeWithoutDF(&p, mtu: mtu) }
+        // IPv6 routers never fragment (RFC 8200 §5): an IPv6 packet too big is dropped whatever it says, and the
+        // Packet Too Big goes back from the attachment subnet's IPv6 router address (none without an IPv6 block).
+        let v6 = p.ip.source.isIPv6Token
+        guard p.ip.dontFragment || v6 else { return oversizeWithoutDF(&p, mtu: mtu) }
         let tgw = model.transitGateways[model.tgwAttachments[a].transitGateway]
-        let sends = assumptions.tgwSendsFragNeeded
         let subnet = Int(transitGateways.enis[e].subnet)
-        let from = routerAddress(subnet)
+        let noIPv6 = v6 && model.subnets[subnet].ipv6Cidr == nil
+        let sends = assumptions.tgwSendsFragNeeded && !noIPv6
+        let why = noIPv6 ? "the attachment's subnet has no IPv6 block" : "tgw_sends_frag_needed false"
+        let from = routerAddress(subnet, ipv6: v6)
         let step = linkMTUDrop(tgw.id, tgw.display, mtu: mtu, p,
-                               icmp: sends ? "ICMP fragmentation needed sent to \(p.ip.source)"
-                                   : "no ICMP (tgw_sends_frag_needed false)")
+                               icmp: sends ? "\(Self.tooBigICMPName(p)) sent to \(p.ip.source)" : "no ICMP (\(why))")
         record(&p, step)
         tgwLog(&p, from: a, srcENI: e, to: to, dstENI: -1, lost: .mtuExceeded)
-        capture(.transitGateway(e), &p, outgoing: false,
-                comment: "arrived through \(tgwDisplay(eni: e)); "
-                    + Self.tooBigComment(mtu: mtu, icmpSent: sends, why: "tgw_sends_frag_needed false"))
+        let comment = "arrived through \(tgwDisplay(eni: e)); " + Self.tooBigComment(mtu: mtu, icmpSent: sends, why: why, p)
+        capture(.transitGateway(e), &p, outgoing: false, comment: comment)
         drop(p, step)
         guard sends else { return true }
         var icmp = Self.fragmentationNeeded(quoting: p, from: from, mtu: mtu)
@@ -139,8 +142,9 @@ extension VPCNetwork {
             r.sent(time: scheduler.now, packet: icmp, through: a, eni: e)
         }
         tgwLogEgress(e, &icmp, t)
+        let name = Self.tooBigICMPName(p)
         sendICMP(icmp, at: .transitGateway(e), t) {
-            "ICMP fragmentation needed (MTU \(mtu)) from \(tgw.id) through \(tgwDisplay(eni: e))"
+            "\(name) (MTU \(mtu)) from \(tgw.id) through \(tgwDisplay(eni: e))"
         }
         return true
     }

@@ -1107,11 +1107,6 @@ public final class VPCNetwork {
         record(&p, tgw.routed(t, r))
         let mtu = tgwLinkMTU(to: Int(r.attachment))  // VPCNetwork+LinkMTU.swift
         if p.wireLength > mtu {
-            // IPv6 routers never fragment (RFC 8200 §5): an IPv6 packet bigger than 8500 bytes stops here.
-            if dst.isIPv6Token {
-                _ = ipv6TooBig(&p, at: model.tgwAttachments[Int(r.attachment)].id, mtu: mtu)
-                return
-            }
             if tgwTooBig(e, from: a, to: Int(r.attachment), mtu: mtu, &p) { return }
         }
         if let c = model.tgwAttachments[Int(r.attachment)].vpnConnection {
