@@ -331,8 +331,9 @@ public struct Assumptions: Sendable, Equatable {
     /// will forward packets up to 1500 bytes only").
     public var igwMTU: Int = 1500
     /// Whether a security group leaves untracked the TCP and UDP flows AWS does not track: allowed by a rule for
-    /// 0.0.0.0/0 one way with a rule for 0.0.0.0/0 and every port the other way, not through a NAT gateway,
-    /// transit gateway attachment or interface endpoint, not at a Lambda ENI (EC2-UG
+    /// 0.0.0.0/0 (an IPv6 flow: ::/0) one way with a rule for 0.0.0.0/0 (::/0) and every port the other way, not
+    /// through a NAT gateway, egress-only internet gateway, transit gateway attachment or interface endpoint, not
+    /// at a Lambda ENI (EC2-UG
     /// security-group-connection-tracking, "Untracked connections", "Automatically tracked connections"). Such a
     /// flow keeps no state, so no idle timeout expires it. `false`: every allowed flow is tracked.
     public var sgUntrackedFlows: Bool = true
