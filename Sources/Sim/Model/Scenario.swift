@@ -394,6 +394,23 @@ public struct Assumptions: Sendable, Equatable {
     /// How long an egress-only internet gateway keeps an idle connection's state: AWS documents none; the NAT
     /// gateway's 350 s (VPC-UG nat-gateway-troubleshooting) is assumed.
     public var eigwIdleTimeout: Int64 = 350_000_000_000
+    /// Where an IPv6 packet from the internet enters a VPC that has both an internet gateway and an egress-only
+    /// one, when it is not a reply to a connection that went out through the egress-only gateway (such a reply
+    /// comes back through it, which "sends the response back to the instances", VPC-UG
+    /// egress-only-internet-gateway-basics). AWS documents the internet gateway as the VPC's way in from the
+    /// internet (VPC-UG VPC_Internet_Gateway) and subnet route tables as deciding where traffic leaving a subnet
+    /// goes (VPC-UG VPC_Route_Tables: ingress is routed only by a gateway route table), not which gateway an
+    /// unsolicited packet meets: undocumented, so named. A VPC without an internet gateway is entered at its
+    /// egress-only gateway either way, which drops what no connection from inside asked for.
+    public var ipv6InboundEntry: IPv6InboundEntry = .internetGateway
+
+    public enum IPv6InboundEntry: String, Sendable, CaseIterable {
+        /// The internet gateway: the packet then meets the subnet's NACL and the ENI's security groups.
+        case internetGateway = "internet_gateway"
+        /// The egress-only gateway when the destination's subnet routes the sender's address to it (the way the
+        /// connection would go out), which drops it; the internet gateway otherwise.
+        case subnetRoute = "subnet_route"
+    }
 
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
@@ -464,6 +481,9 @@ public struct Assumptions: Sendable, Equatable {
              "undocumented by AWS (EC2 API Ipv6AddressCount: EC2 \"chooses the IPv6 addresses from the range of your subnet\")"),
             ("eigw_idle_timeout_s", String(eigwIdleTimeout / 1_000_000_000),
              "undocumented for an egress-only internet gateway; the NAT gateway's idle timeout"),
+            ("ipv6_inbound_entry", ipv6InboundEntry.rawValue,
+             "undocumented: the gateway an unsolicited IPv6 packet meets in a VPC with an internet gateway and an egress-only one "
+             + "(VPC-UG VPC_Internet_Gateway: the internet gateway is the VPC's way in)"),
         ]
     }
 }

@@ -276,6 +276,8 @@ struct ScenarioBuilder {
                 a.ipv6AddressAllocation = try r.oneOf(v, key: k, Assumptions.IPv6AddressAllocation.allCases.map { ($0.rawValue, $0) })
             case "eigw_idle_timeout_s":
                 a.eigwIdleTimeout = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
+            case "ipv6_inbound_entry":
+                a.ipv6InboundEntry = try r.oneOf(v, key: k, Assumptions.IPv6InboundEntry.allCases.map { ($0.rawValue, $0) })
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
