@@ -118,7 +118,11 @@ private let s: Int64 = 1_000_000_000
         let eni = try #require(sc.model.enis.firstIndex { $0.privateIP == IPv4Address(address)! })
         let key = PacketKey(proto: proto, source: IPv4Address(address)!, destination: to, sourcePort: 40000,
                             destinationPort: proto == .icmp ? 0 : port, icmpType: proto == .icmp ? 8 : 0)
-        let groups = sim.network.securityGroups
+        return tracks(sim.network.securityGroups, eni, key, syn: syn)
+    }
+
+    /// Whether `key` going out of `eni` (a SYN when `syn`), then its reply (a SYN-ACK), leave a tracked connection.
+    static func tracks(_ groups: SecurityGroup, _ eni: Int, _ key: PacketKey, syn: Bool) -> Bool {
         let open = syn ? TCPSegmentMarks(flags: .syn, end: 1, ack: 0) : nil
         let answer = syn ? TCPSegmentMarks(flags: [.syn, .ack], end: 1, ack: 1) : nil
         #expect(groups.check(eni, .outbound, key, open, now: 0, traced: false).allowed)
@@ -264,12 +268,7 @@ private let s: Int64 = 1_000_000_000
         let eni = try #require(sc.model.enis.firstIndex { $0.ipv6Address == a })
         let key = PacketKey(proto: .tcp, source: IPv6Token.intern(a), destination: IPv6Token.intern(IPv6Address("2001:db8::9")!),
                             sourcePort: 40000, destinationPort: 443)
-        let groups = sim.network.securityGroups
-        let open = syn ? TCPSegmentMarks(flags: .syn, end: 1, ack: 0) : nil
-        let answer = syn ? TCPSegmentMarks(flags: [.syn, .ack], end: 1, ack: 1) : nil
-        #expect(groups.check(eni, .outbound, key, open, now: 0, traced: false).allowed)
-        #expect(groups.check(eni, .inbound, key.reversed, answer, now: 10 * s, traced: false).allowed)
-        return groups.isTracked(eni, key)
+        return tracks(sim.network.securityGroups, eni, key, syn: syn)
     }
 
     @Test func whichIPv6FlowsAreTracked() throws {
