@@ -1,19 +1,22 @@
 #!/bin/bash
 # Instructions per flow of the simulation, counted by callgrind: deterministic, unlike wall time on a shared VM.
 #
-#   scripts/instructions-per-flow.sh [engine|off|on|all-hops] [TOP]
+#   scripts/instructions-per-flow.sh [engine|off|on|all-hops] [TOP] [ipv6]
 #
 # Runs `vpcsim-bench engine N` (or `flows N off|on|all-hops`) under valgrind's callgrind for N = 2,000 and 4,000 and
 # prints, per flow (the difference of the two runs divided by 2,000, so start-up cancels out), the total and
 # the TOP functions by their own instructions. With `off`, `on` or `all-hops` (captures with all-hops.pcapng,
 # as `vpcsim run` writes by default) the threads are counted apart: the first is
 # the simulation's, also given without the frames it built (which thread builds a frame varies from run to run
-# under callgrind), then the sum of all threads. Needs valgrind (apt-get install valgrind) and a release build:
+# under callgrind), then the sum of all threads. `ipv6`: the dual-stack flows (`vpcsim-bench flows N off ipv6`: over
+# IPv6 through ::/0 rules and the egress-only internet gateway) instead of the IPv4 ones.
+# Needs valgrind (apt-get install valgrind) and a release build:
 #   swift build -c release --product vpcsim-bench
 # Swift's debug information makes valgrind give up, so a stripped copy of the binary is run.
 set -euo pipefail
 mode=${1:-engine}
 top=${2:-25}
+extra=("${@:3}")
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "instructions-per-flow.sh: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
 bin=${BENCH_BIN:-.build/release/vpcsim-bench}
@@ -30,6 +33,7 @@ export VPCSIM_BENCH_DIR="$work/out"
 mkdir -p "$VPCSIM_BENCH_DIR"
 for n in 2000 4000; do
     if [ "$mode" = engine ]; then a=(engine "$n"); else a=(flows "$n" "$mode"); fi
+    a+=("${extra[@]}")
     valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$work/cg.$n" "$work/bench" "${a[@]}" >/dev/null 2>&1
 done
 python3 - "$work" "$top" <<'EOF'
