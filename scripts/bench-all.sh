@@ -21,6 +21,7 @@ bench() {
 }
 bench engine 300000
 bench flows 1000000 off
+bench flows 1000000 off ipv6
 bench hops 50000
 bench large-vpc 7
 bench syn-pcap 5000000

@@ -12,29 +12,97 @@ import Synchronization
 /// network built in the process, whatever else was interned before it (unless two colliding addresses were
 /// interned in the other order), and every place that prints an address, in any module, finds its text without
 /// being handed a table. Interning happens while a network is built; the packet path only reads tokens.
+///
+/// Turning a token back into its address (every IPv6 NACL entry, security-group rule and route a packet meets)
+/// takes no lock and allocates nothing: the addresses live in an open-addressed table of raw memory (`Slots`),
+/// indexed by the token's own hash bits, whose slots are written once and never moved or freed. A writer (under
+/// the lock, which orders interning) stores the address, then publishes the slot's token with a releasing
+/// store; a reader that loads the token (acquiring) sees the address stored before it. A full table is copied
+/// into one twice its size, published whole with a releasing store of its pointer; the old one stays in place
+/// (a reader still probing it finds every token it held), so nothing a reader holds is ever freed. Threads share
+/// only this raw memory and atomics, never reference-counted storage (release builds count references
+/// non-atomically: `-assume-single-threaded`).
 public enum IPv6Token {
     /// 240.0.0.0: tokens are `base | h` for a 28-bit h other than all ones (255.255.255.255 stays broadcast).
     public static let base: UInt32 = 0xF000_0000
 
-    private struct Table: ~Copyable {
-        var byToken: [UInt32: IPv6Address] = [:]
-        var byAddress: [IPv6Address: UInt32] = [:]
+    /// An open-addressed table of tokens (0: an empty slot; a token is never 0) and their addresses, `mask + 1`
+    /// slots (a power of two), at most half of them used. Plain pointers: copying it retains nothing.
+    private struct Slots {
+        var mask: Int
+        var tokens: UnsafeMutablePointer<Atomic<UInt32>>
+        var addresses: UnsafeMutablePointer<IPv6Address>
+
+        init(capacity: Int) {
+            mask = capacity - 1
+            tokens = .allocate(capacity: capacity)
+            for i in 0..<capacity { (tokens + i).initialize(to: Atomic(0)) }
+            addresses = .allocate(capacity: capacity)
+            addresses.initialize(repeating: .any, count: capacity)
+        }
+
+        /// The address of `token`, nil if not in the table. Lock-free: see `IPv6Token`.
+        @inline(__always)
+        func address(_ token: UInt32) -> IPv6Address? {
+            var i = Int(token & 0x0FFF_FFFF) & mask
+            while true {
+                let t = tokens[i].load(ordering: .acquiring)
+                if t == token { return addresses[i] }
+                if t == 0 { return nil }
+                i = (i &+ 1) & mask
+            }
+        }
+
+        /// Stores `address` under `token` (not in the table yet; a free slot left): the address first, then the
+        /// token that makes it visible. Under the lock.
+        func insert(_ token: UInt32, _ address: IPv6Address) {
+            var i = Int(token & 0x0FFF_FFFF) & mask
+            while tokens[i].load(ordering: .relaxed) != 0 { i = (i &+ 1) & mask }
+            addresses[i] = address
+            tokens[i].store(token, ordering: .releasing)
+        }
     }
 
-    // Every access holds the lock: the dictionaries' storage is retained and released only under it (release
-    // builds count references non-atomically).
+    private struct Table: ~Copyable {
+        var byAddress: [IPv6Address: UInt32] = [:]
+        /// The published slots (`published` points at a copy of this).
+        var slots: UnsafeMutablePointer<Slots>? = nil
+    }
+
+    // Interning holds the lock (the dictionary's storage is retained and released only under it); reading a
+    // token's address does not (`published`).
     private static let table = Mutex(Table())
+    /// The bits of the `UnsafeMutablePointer<Slots>` readers probe; 0 before anything is interned.
+    private static let published = Atomic<UInt>(0)
 
     /// The token for `address`, interned on first use.
     public static func intern(_ address: IPv6Address) -> IPv4Address {
         table.withLock { t in
             if let k = t.byAddress[address] { return IPv4Address(rawValue: k) }
+            if t.slots == nil || 2 * (t.byAddress.count + 1) > t.slots!.pointee.mask + 1 { grow(&t) }
+            let slots = t.slots!.pointee
             var h = hash(address)
-            while t.byToken[base | h] != nil { h = h &+ 1 == 0x0FFF_FFFF ? 0 : (h &+ 1) & 0x0FFF_FFFF }
-            t.byToken[base | h] = address
+            while slots.address(base | h) != nil { h = h &+ 1 == 0x0FFF_FFFF ? 0 : (h &+ 1) & 0x0FFF_FFFF }
+            slots.insert(base | h, address)
             t.byAddress[address] = base | h
             return IPv4Address(rawValue: base | h)
         }
+    }
+
+    /// A table twice the size (1,024 slots to begin with) holding every token, published for readers.
+    private static func grow(_ t: inout Table) {
+        let old = t.slots?.pointee
+        let bigger = Slots(capacity: old.map { 2 * ($0.mask + 1) } ?? 1024)
+        if let old {
+            for i in 0...old.mask {
+                let token = old.tokens[i].load(ordering: .relaxed)
+                if token != 0 { bigger.insert(token, old.addresses[i]) }
+            }
+        }
+        let p = UnsafeMutablePointer<Slots>.allocate(capacity: 1)
+        p.initialize(to: bigger)
+        t.slots = p
+        published.store(UInt(bitPattern: p), ordering: .releasing)
     }
 
     /// The token `address` has when interned already; nil otherwise.
@@ -43,9 +111,24 @@ public enum IPv6Token {
     }
 
     /// The IPv6 address `token` stands for; nil for an address outside 240.0.0.0/4 or a token never interned.
+    /// Lock-free and allocation-free (the packet path's every IPv6 rule check).
+    @inline(__always)
     public static func address(of token: IPv4Address) -> IPv6Address? {
         guard token.isIPv6Token else { return nil }
-        return table.withLock { t in t.byToken[token.rawValue] }
+        let p = published.load(ordering: .acquiring)
+        guard let slots = UnsafePointer<Slots>(bitPattern: p) else { return nil }
+        return slots.pointee.address(token.rawValue)
+    }
+
+    /// Whether `x` sorts before `y` by the addresses they are: IPv4 before IPv6, each family by its value (a
+    /// token's raw value is a hash, and which of two colliding addresses has the lower one depends on the order
+    /// they were interned in).
+    @inline(__always)
+    public static func precedes(_ x: IPv4Address, _ y: IPv4Address) -> Bool {
+        let v6x = x.isIPv6Token, v6y = y.isIPv6Token
+        if v6x != v6y { return v6y }
+        if !v6x || x == y { return x.rawValue < y.rawValue }
+        return (address(of: x) ?? .any) < (address(of: y) ?? .any)
     }
 
     /// 28 bits of SplitMix64's finalizer over the address's two halves; never all ones.
@@ -58,7 +141,6 @@ public enum IPv6Token {
         return h == 0x0FFF_FFFF ? 0 : h
     }
 }
-
 extension IPv4Address {
     /// Whether the address is a token for an IPv6 address (`IPv6Token`): in 240.0.0.0/4, below 255.255.255.255.
     @inline(__always) public var isIPv6Token: Bool { rawValue >= IPv6Token.base && rawValue != .max }

@@ -4,7 +4,9 @@ import Sim
 
 /// Fleet benchmarks on the story topology (scenarios/lambda-sftp-nacl-fixed.yaml): many short TCP flows from the
 /// Lambda through the NAT gateway and the internet gateway to the server, each a handshake, one 200-byte exchange
-/// and a close.
+/// and a close. `ipv6`: the dual-stack story instead (scenarios/lambda-sftp-ipv6-nacl.yaml with its fix, the
+/// `::/0` NACL entries both ways): the dual-stack Lambda's flows go over IPv6 to the server's IPv6 address,
+/// through the `::/0` NACL entries and security-group rule and the egress-only internet gateway.
 enum FlowBench {
     static func peakRSSKiB() -> Int {
         var usage = rusage()
@@ -12,13 +14,33 @@ enum FlowBench {
         return Int(usage.ru_maxrss)
     }
 
-    static func scenario(flows: Int, over: Int64) throws -> Scenario {
+    static func scenario(flows: Int, over: Int64, ipv6: Bool = false) throws -> Scenario {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
-        var s = try ScenarioLoader.load(path: root + "/scenarios/lambda-sftp-nacl-fixed.yaml")
-        var template = s.flows[0]
+        var s: Scenario
+        var template: FlowSpec
+        if ipv6 {
+            // The story's fix: the IPv4 entries' ::/0 twins.
+            let path = root + "/scenarios/lambda-sftp-ipv6-nacl.yaml"
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+                .replacingOccurrences(of: "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0, action: allow}   # replies\n",
+                                      with: "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0, action: allow}\n"
+                                        + "      - {rule: 101, protocol: tcp, ports: 1024-65535, cidr: \"::/0\", action: allow}\n")
+                .replacingOccurrences(of: "      - {rule: 100, protocol: tcp, ports: 22, cidr: 0.0.0.0/0, action: allow}\n",
+                                      with: "      - {rule: 100, protocol: tcp, ports: 22, cidr: 0.0.0.0/0, action: allow}\n"
+                                        + "      - {rule: 101, protocol: tcp, ports: 22, cidr: \"::/0\", action: allow}\n")
+            s = try ScenarioLoader.load(yaml: text, file: path)
+            precondition(s.model.networkACLs.contains { $0.inboundIPv6.count == 1 && $0.outboundIPv6.count == 1 },
+                         "lambda-sftp-ipv6-nacl.yaml's NACL entries moved: the benchmark adds their ::/0 twins")
+            template = s.flows.first { $0.client.addressFamily == .ipv6 }!  // its destination is the IPv6 address
+        } else {
+            s = try ScenarioLoader.load(path: root + "/scenarios/lambda-sftp-nacl-fixed.yaml")
+            template = s.flows[0]
+        }
+        let family = template.client.addressFamily
         template.app = .tcp
         template.client = .plain
+        template.client.addressFamily = family
         template.size = 200
         template.expect = nil
         template.destination.port = 22
@@ -30,9 +52,9 @@ enum FlowBench {
     }
 
     /// Runs `flows` flows; returns wall seconds, capture records written and peak RSS.
-    static func run(flows: Int, over: Int64, capture: Bool, allHops: Bool, flowLogs: Bool = true) throws
-        -> (seconds: Double, records: Int, bytes: Int, ok: Int, rss: Int, concurrent: Int) {
-        let s = try scenario(flows: flows, over: over)
+    static func run(flows: Int, over: Int64, capture: Bool, allHops: Bool, flowLogs: Bool = true, ipv6: Bool = false)
+        throws -> (seconds: Double, records: Int, bytes: Int, ok: Int, rss: Int, concurrent: Int) {
+        let s = try scenario(flows: flows, over: over, ipv6: ipv6)
         let dir = (ProcessInfo.processInfo.environment["VPCSIM_BENCH_DIR"] ?? NSTemporaryDirectory())
             + "/vpcsim-bench-\(getpid())"
         var options = Runner.Options(outDir: dir, capture: capture ? nil : [])
@@ -61,6 +83,8 @@ enum FlowBench {
         let what = allHops ? "per-point pcaps + all-hops.pcapng" : "per-point pcaps"
         // "no-flow-logs": without flow-logs.txt.
         let flowLogs = !args.contains("no-flow-logs")
+        // "ipv6": the dual-stack story's flows, over IPv6 through the egress-only internet gateway.
+        let ipv6 = args.contains("ipv6")
         switch mode {
         case "hops":
             let r = try run(flows: n, over: Int64(n) * 100_000, capture: true, allHops: allHops)  // 10,000 flows/s
@@ -70,12 +94,12 @@ enum FlowBench {
                 + "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(BuildInfo.optimization)")
         case "engine":
             // The simulation alone: no observer (no captures, no flow logs, no report).
-            let s = try scenario(flows: n, over: Int64(n) * 100_000)
+            let s = try scenario(flows: n, over: Int64(n) * 100_000, ipv6: ipv6)
             let t0 = Date()
             let sim = Simulation(scenario: s)
             sim.run()
             let seconds = Date().timeIntervalSince(t0)
-            print("engine: \(n) TCP flows, no observer: " + String(format: "%.2f s", seconds)
+            print("engine: \(n) TCP flows\(ipv6 ? " over IPv6" : ""), no observer: " + String(format: "%.2f s", seconds)
                 + ", \(sim.scheduler.eventsRun) events (" + String(format: "%.0f ns/event", seconds * 1e9 / Double(sim.scheduler.eventsRun))
                 + "), \(sim.generatorResults.first?.outcomes[.ok] ?? 0) ok, at most \(sim.scheduler.peakPending) events pending, peak RSS \(peakRSSKiB() / 1024) MiB; SimPacket \(MemoryLayout<SimPacket>.size) bytes; \(BuildInfo.optimization)")
         case "flows":
@@ -84,14 +108,16 @@ enum FlowBench {
             for capture in [false, true]
             where which == "both" || (which == "off" && !capture) || ((which == "on" || which == "all-hops") && capture) {
                 let r = try run(flows: n, over: Int64(n) * 100_000, capture: capture, allHops: allHops,
-                                flowLogs: flowLogs)  // 10,000 flows/s
-                print("flows: \(n) TCP flows through the NAT gateway, captures \(capture ? "on (\(what))" : "off")"
+                                flowLogs: flowLogs, ipv6: ipv6)  // 10,000 flows/s
+                let through = ipv6 ? "over IPv6 through the egress-only internet gateway" : "through the NAT gateway"
+                print("flows: \(n) TCP flows \(through), captures \(capture ? "on (\(what))" : "off")"
                     + (flowLogs ? "" : ", no flow logs") + ": "
                     + String(format: "%.2f s", r.seconds) + ", \(r.records) records, \(r.bytes / 1_000_000) MB written, "
-                    + "\(r.ok) ok, at most \(r.concurrent) at once, peak RSS \(r.rss / 1024) MiB (\(ProcessInfo.processInfo.activeProcessorCount) cores, \(BuildInfo.optimization))")
+                    + "\(r.ok) ok, \(ipv6 ? "" : "at most \(r.concurrent) at once, ")peak RSS \(r.rss / 1024) MiB (\(ProcessInfo.processInfo.activeProcessorCount) cores, \(BuildInfo.optimization))")
             }
         default:
-            print("usage: vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] [no-flow-logs]")
+            print("usage: vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] [no-flow-logs] [ipv6]"
+                + " | vpcsim-bench engine [FLOWS] [ipv6]")
         }
     }
 }

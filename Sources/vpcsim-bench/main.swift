@@ -98,7 +98,7 @@ case "tgw-flows":
     try TGWBench.flows(args.count > 1 ? Int(args[args.startIndex + 1]) ?? 1_000_000 : 1_000_000)
 default:
     print("usage: vpcsim-bench [syn-pcap] [N] [KEEP.pcap] [direct] | vpcsim-bench large-vpc [RUNS] [SEED] [KEEP.yaml]"
-        + " | vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] | vpcsim-bench engine [FLOWS]"
+        + " | vpcsim-bench hops [FLOWS] [all-hops] | vpcsim-bench flows [FLOWS] [on|off|both|all-hops] [ipv6] | vpcsim-bench engine [FLOWS] [ipv6]"
         + " | vpcsim-bench compare-logs [LINES] [KEEP-DIR] | vpcsim-bench tgw-account [RUNS] [KEEP-DIR]"
         + " | vpcsim-bench tgw-flows [FLOWS] | vpcsim-bench replay [RECORDS] [KEEP-DIR]")
     exit(2)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Packets
 import TestSupport
 import Testing
@@ -19,6 +20,58 @@ import Testing
         #expect(!IPv4Address(10, 0, 1, 10).isIPv6Token && IPv4Address(10, 0, 1, 10).description == "10.0.1.10")
         #expect(!IPv4Address(255, 255, 255, 255).isIPv6Token && IPv4Address(255, 255, 255, 255).ipv6 == nil)
         #expect(IPv4Address(239, 255, 255, 255).description == "239.255.255.255")
+    }
+
+    /// Tokens read back without the lock while the table grows: a reader thread checks every token it is handed
+    /// as 5,000 addresses are interned (the table starts at 1,024 slots and doubles), and after the last every
+    /// token still reads as its address.
+    @Test func tokensReadBackWhileTheTableGrows() {
+        let n = 5_000
+        let addresses = (0..<n).map { IPv6Address(high: 0x2001_0db8_7700_0000, low: UInt64($0) &* 0x1_0001) }
+        /// What the two threads share: raw memory and atomics.
+        final class Shared: @unchecked Sendable {
+            let tokens: UnsafeMutablePointer<UInt32>
+            let published = Atomic<Int>(0), mismatches = Atomic<Int>(0), done = Atomic<Bool>(false)
+            init(_ n: Int) { tokens = .allocate(capacity: n); tokens.initialize(repeating: 0, count: n) }
+            deinit { tokens.deallocate() }
+        }
+        let shared = Shared(n)
+        let reader = Thread {
+            var seen = 0
+            while seen < n {
+                let upTo = shared.published.load(ordering: .acquiring)
+                while seen < upTo {
+                    if IPv4Address(rawValue: shared.tokens[seen]).ipv6 != addresses[seen] {
+                        shared.mismatches.add(1, ordering: .relaxed)
+                    }
+                    seen += 1
+                }
+            }
+            shared.done.store(true, ordering: .releasing)
+        }
+        reader.start()
+        for i in 0..<n {
+            shared.tokens[i] = IPv6Token.intern(addresses[i]).rawValue
+            shared.published.store(i + 1, ordering: .releasing)
+        }
+        while !shared.done.load(ordering: .acquiring) { usleep(1000) }
+        #expect(shared.mismatches.load(ordering: .relaxed) == 0)
+        #expect((0..<n).allSatisfy { IPv4Address(rawValue: shared.tokens[$0]).ipv6 == addresses[$0] })
+        #expect(Set((0..<n).map { shared.tokens[$0] }).count == n)
+    }
+
+    /// `precedes` orders by the addresses, IPv4 before IPv6, whatever order the tokens' hash bits are in.
+    @Test func addressesOrderByValueNotByToken() throws {
+        let candidates = (1...64).map { IPv6Address(high: 0x2001_0db8_0000_0000, low: UInt64($0)) }
+        let t = candidates.map(IPv6Token.intern)
+        // Two addresses whose tokens are in the opposite order.
+        let (i, j) = try #require((0..<64).lazy.flatMap { i in (i + 1..<64).lazy.map { (i, $0) } }
+            .first { t[$0.0].rawValue > t[$0.1].rawValue })
+        #expect(candidates[i] < candidates[j])
+        #expect(IPv6Token.precedes(t[i], t[j]) && !IPv6Token.precedes(t[j], t[i]) && !IPv6Token.precedes(t[i], t[i]))
+        let v4 = IPv4Address(203, 0, 113, 22), broadcast = IPv4Address(255, 255, 255, 255)
+        #expect(IPv6Token.precedes(v4, t[j]) && !IPv6Token.precedes(t[j], v4) && IPv6Token.precedes(broadcast, t[j]))
+        #expect(IPv6Token.precedes(IPv4Address(10, 0, 0, 1), v4) && !IPv6Token.precedes(v4, IPv4Address(10, 0, 0, 1)))
     }
 
     /// A packet carried with tokens is written as the IPv6 frame of its real addresses: the same bytes as the

@@ -201,6 +201,25 @@ struct FlowLogCompletionTests {
         return s
     }
 
+    @Test("records completing together are in address order, IPv4 before IPv6, not in IPv6 token order")
+    func recordsInAddressOrder() throws {
+        // Two IPv6 servers whose tokens order opposite to their addresses (a token is a hash of its address).
+        let servers = (1...64).map { IPv6Address(high: 0x2001_0db8_0044_0000, low: UInt64($0)) }
+        let t = servers.map(IPv6Token.intern)
+        let (low, high) = try #require((0..<64).lazy.flatMap { i in (i + 1..<64).lazy.map { (i, $0) } }
+            .first { t[$0.0].rawValue > t[$0.1].rawValue })
+        let lambda6 = IPv6Token.intern(IPv6Address("2600:1f18:abc:de01::10")!)
+        let rec = recorder(interval: 60)
+        // Sent in token order (the higher address first), and an IPv4 one last: all in the same second.
+        for (dst, src) in [(t[high], lambda6), (t[low], lambda6), (server, lambda)] {
+            rec.interface(eni: 0, time: 1_000_000_000, packet: udp(src, 5353, dst, 53), egress: true, accepted: true)
+        }
+        try rec.finish()
+        let records = try #require(rec.records)
+        #expect(records.map(\.dstaddr) == [server, t[low], t[high]])
+        #expect(records.map { "\($0.dstaddr)" } == ["203.0.113.22", "\(servers[low])", "\(servers[high])"])
+    }
+
     @Test("memory follows the active connections: nothing is left once every connection has closed")
     func memoryReturnsToZero() throws {
         let n = 300

@@ -179,4 +179,48 @@ import Testing
         #expect(changes.contains { $0.hasSuffix("inbound: + #101 ALLOW tcp 22 0.0.0.0/0 (added)") }, "\(changes)")
         #expect(changes.count == 5, "\(changes)")
     }
+
+    /// scenarios/eigw-inbound-blocked.yaml, its VPC given an internet gateway when `igw`, with `assumptions`.
+    static func eigwStory(igw: Bool, assumptions: String? = nil) throws -> Runner.Outcome {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        var text = try String(contentsOfFile: url.appendingPathComponent("scenarios/eigw-inbound-blocked.yaml").path,
+                              encoding: .utf8)
+        if igw {
+            text = ScenarioText.replacing(text, "egress_only_internet_gateways:",
+                                          "internet_gateways:\n  - {id: igw-0c2d4e6f8a0b1c2d3, name: main-igw, vpc: main}\n\n"
+                                          + "egress_only_internet_gateways:")
+        }
+        if let assumptions { text = ScenarioText.replacing(text, "seed: 1\n", "seed: 1\nassumptions: {\(assumptions)}\n") }
+        return try ScenarioText.run(text, file: "eigw-inbound-blocked.yaml")
+    }
+
+    /// An unsolicited IPv6 packet enters a VPC with an internet gateway by it, whatever the destination subnet's
+    /// `::/0` route (assumption `ipv6_inbound_entry`); replies to a connection out through the egress-only gateway
+    /// still come back through it. Without an internet gateway, the egress-only gateway drops the scan.
+    @Test func anUnsolicitedIPv6PacketEntersByTheInternetGateway() throws {
+        // The gateways of a flow's path, the request's then the reply's.
+        func gateways(_ f: RunReport.Flow) -> [String] {
+            (f.hops + f.reply_hops).map(\.component).filter { $0.hasPrefix("igw-") || $0.hasPrefix("eigw-") }
+        }
+        let story = try Self.eigwStory(igw: false)
+        #expect(story.report.flows.map(\.outcome) == ["ok", "timeout"])
+        #expect(story.report.flows[1].drop?.component == "eigw-0123456789abcdef0")
+
+        let withIGW = try Self.eigwStory(igw: true)
+        let (out, scan) = (withIGW.report.flows[0], withIGW.report.flows[1])
+        #expect(out.outcome == "ok" && Set(gateways(out)) == ["eigw-0123456789abcdef0"], "\(gateways(out))")
+        // The scan comes in by the internet gateway; the group lets SSH in from ::/0 and the reply leaves by the
+        // subnet's ::/0 route, through the egress-only gateway.
+        #expect(scan.outcome != "timeout" && scan.drop == nil, "\(scan.outcome) \(String(describing: scan.drop))")
+        #expect(gateways(scan).first == "igw-0c2d4e6f8a0b1c2d3" && gateways(scan).contains("eigw-0123456789abcdef0"),
+                "\(gateways(scan))")
+        #expect(withIGW.report.assumptions.contains { $0.name == "ipv6_inbound_entry" && $0.value == "internet_gateway" })
+
+        // The earlier choice, named: the subnet routes the scanner's address to the egress-only gateway, which drops it.
+        let bySubnet = try Self.eigwStory(igw: true, assumptions: "ipv6_inbound_entry: subnet_route")
+        #expect(bySubnet.report.flows.map(\.outcome) == ["ok", "timeout"])
+        #expect(bySubnet.report.flows[1].drop?.component == "eigw-0123456789abcdef0")
+        #expect(bySubnet.report.assumptions.contains { $0.name == "ipv6_inbound_entry" && $0.value == "subnet_route" && $0.overridden })
+    }
 }

@@ -9,8 +9,7 @@ extension Simulation {
     /// Flow `flow` starts over IPv6: the attempt noted, and with Happy Eyeballs the timer that starts IPv4.
     func startedOverIPv6(_ flow: ActiveFlow) {
         let d = flow.template.spec.destination
-        let synthesized = d.dns64 ? VPCNetwork.nat64Embedded(d.address).map { " (AAAA synthesized by DNS64 from \($0))" } : nil
-        flow.result.attempts.append("IPv6 \(d.address) port \(d.port) tried at the start" + (synthesized ?? ""))
+        flow.result.startedOverIPv6 = FlowResult.IPv6Start(address: d.address, port: d.port, dns64: d.dns64)
         guard d.fallback != nil else { return }
         flow.happyEyeballsTimer = timer(flow, .happyEyeballs, at: flow.start + ClientProfile.AddressFamily.attemptDelay)
     }
@@ -26,7 +25,7 @@ extension Simulation {
         let port = drawPort(host, ports)
         let at = formatDuration(scheduler.now - flow.start)
         guard !host.usedPorts.contains(port) else {
-            flow.result.attempts.append("IPv4 \(v4) not tried at \(at): every source port in use")
+            flow.result.laterAttempts.append("IPv4 \(v4) not tried at \(at): every source port in use")
             return
         }
         host.usedPorts.insert(port)
@@ -39,7 +38,7 @@ extension Simulation {
         connectionCreated?(conn)
         host.connections[.init(conn)] = conn
         flow.racing = conn
-        flow.result.attempts.append("IPv4 \(v4) port \(spec.destination.port) tried at \(at): \(why) (Happy Eyeballs, RFC 8305)")
+        flow.result.laterAttempts.append("IPv4 \(v4) port \(spec.destination.port) tried at \(at): \(why) (Happy Eyeballs, RFC 8305)")
         conn.connect()
     }
 }
@@ -68,7 +67,7 @@ extension ActiveFlow {
         result.clientPort = winner.local.port
         let at = formatDuration(host { $0.now } - start)
         let family = { (c: TCPConnection) in c.remote.address.isIPv6Token ? "IPv6" : "IPv4" }
-        result.attempts.append("\(family(winner)) connected first at \(at); the \(family(loser)) attempt abandoned")
+        result.laterAttempts.append("\(family(winner)) connected first at \(at); the \(family(loser)) attempt abandoned")
         if loser.state == .synSent { loser.abort(sendReset: false) } else { loser.close() }
     }
 
@@ -97,7 +96,7 @@ extension ActiveFlow {
         conn = other
         result.clientPort = other.local.port
         let at = formatDuration(host { $0.now } - start)
-        result.attempts.append("\(c.remote.address.isIPv6Token ? "IPv6" : "IPv4") attempt failed at \(at) "
+        result.laterAttempts.append("\(c.remote.address.isIPv6Token ? "IPv6" : "IPv4") attempt failed at \(at) "
                                + "(\(reason)); the other goes on")
         return true
     }

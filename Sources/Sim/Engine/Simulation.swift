@@ -24,8 +24,25 @@ public struct FlowResult: Sendable {
     public var sourceENI: Int?
     /// A flow over IPv6: each address the client tried and when (from the flow's start), and which attempt won
     /// ("IPv6 2001:db8::22 port 22 tried at the start", "IPv4 connected first at 270 ms; the IPv6 attempt
-    /// abandoned"). Empty for a flow over IPv4 alone.
-    public var attempts: [String] = []
+    /// abandoned"). Empty for a flow over IPv4 alone. The first is written when read: every IPv6 flow of a fleet
+    /// has one, and few are read.
+    public var attempts: [String] {
+        (startedOverIPv6.map { s in
+            let synthesized = s.dns64 ? VPCNetwork.nat64Embedded(s.address).map { " (AAAA synthesized by DNS64 from \($0))" } : nil
+            return ["IPv6 \(s.address) port \(s.port) tried at the start" + (synthesized ?? "")]
+        } ?? []) + laterAttempts
+    }
+    /// The IPv6 address and port the flow started with (`attempts`' first).
+    var startedOverIPv6: IPv6Start?
+    /// `attempts` after the first.
+    var laterAttempts: [String] = []
+
+    struct IPv6Start: Sendable {
+        var address: IPv4Address
+        var port: UInt16
+        /// The address is the AAAA DNS64 synthesized (64:ff9b::<IPv4>).
+        var dns64: Bool
+    }
 
     /// The drop a flow is known by: the first, unless it is a packet too big for a link (`path-mtu`) and
     /// something else dropped too — then the ICMP that would have reported it, dropped later, is what a rule

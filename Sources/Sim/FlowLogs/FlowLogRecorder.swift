@@ -462,15 +462,16 @@ public final class FlowLogRecorder: InterfaceObserver {
         if x.window != y.window { return x.window < y.window }
         if x.start != y.start { return x.start < y.start }
         let rx = row(x), ry = row(y)
-        if rx.srcaddr != ry.srcaddr { return rx.srcaddr < ry.srcaddr }
-        if rx.dstaddr != ry.dstaddr { return rx.dstaddr < ry.dstaddr }
+        // Addresses by what they are (IPv4 before IPv6, each by value), not by an IPv6 token's hash bits.
+        if rx.srcaddr != ry.srcaddr { return IPv6Token.precedes(rx.srcaddr, ry.srcaddr) }
+        if rx.dstaddr != ry.dstaddr { return IPv6Token.precedes(rx.dstaddr, ry.dstaddr) }
         if rx.srcport != ry.srcport { return rx.srcport < ry.srcport }
         if rx.dstport != ry.dstport { return rx.dstport < ry.dstport }
         if rx.proto != ry.proto { return rx.proto < ry.proto }
         if rx.reject != ry.reject { return !rx.reject }  // ACCEPT before REJECT
         if rx.egress != ry.egress { return rx.egress }  // egress before ingress
-        if rx.pktSrcaddr != ry.pktSrcaddr { return rx.pktSrcaddr < ry.pktSrcaddr }
-        return rx.pktDstaddr < ry.pktDstaddr
+        if rx.pktSrcaddr != ry.pktSrcaddr { return IPv6Token.precedes(rx.pktSrcaddr, ry.pktSrcaddr) }
+        return IPv6Token.precedes(rx.pktDstaddr, ry.pktDstaddr)
     }
 
     /// A closed connection's records.

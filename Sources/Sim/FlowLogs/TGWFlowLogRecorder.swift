@@ -197,8 +197,8 @@ public final class TGWFlowLogRecorder {
             let a = x.key, b = y.key
             if a.attachment != b.attachment { return a.attachment < b.attachment }
             if a.egress != b.egress { return !a.egress }
-            if a.source != b.source { return a.source < b.source }
-            if a.destination != b.destination { return a.destination < b.destination }
+            if a.source != b.source { return IPv6Token.precedes(IPv4Address(rawValue: a.source), IPv4Address(rawValue: b.source)) }
+            if a.destination != b.destination { return IPv6Token.precedes(IPv4Address(rawValue: a.destination), IPv4Address(rawValue: b.destination)) }
             if a.sourcePort != b.sourcePort { return a.sourcePort < b.sourcePort }
             if a.destinationPort != b.destinationPort { return a.destinationPort < b.destinationPort }
             if a.proto != b.proto { return a.proto < b.proto }

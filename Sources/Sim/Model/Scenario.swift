@@ -334,8 +334,9 @@ public struct Assumptions: Sendable, Equatable {
     /// will forward packets up to 1500 bytes only").
     public var igwMTU: Int = 1500
     /// Whether a security group leaves untracked the TCP and UDP flows AWS does not track: allowed by a rule for
-    /// 0.0.0.0/0 one way with a rule for 0.0.0.0/0 and every port the other way, not through a NAT gateway,
-    /// transit gateway attachment or interface endpoint, not at a Lambda ENI (EC2-UG
+    /// 0.0.0.0/0 (an IPv6 flow: ::/0) one way with a rule for 0.0.0.0/0 (::/0) and every port the other way, not
+    /// through a NAT gateway, egress-only internet gateway, transit gateway attachment or interface endpoint, not
+    /// at a Lambda ENI (EC2-UG
     /// security-group-connection-tracking, "Untracked connections", "Automatically tracked connections"). Such a
     /// flow keeps no state, so no idle timeout expires it. `false`: every allowed flow is tracked.
     public var sgUntrackedFlows: Bool = true
@@ -417,6 +418,24 @@ public struct Assumptions: Sendable, Equatable {
         case always
     }
 
+    /// Where an IPv6 packet from the internet enters a VPC that has both an internet gateway and an egress-only
+    /// one, when it is not a reply to a connection that went out through the egress-only gateway (such a reply
+    /// comes back through it, which "sends the response back to the instances", VPC-UG
+    /// egress-only-internet-gateway-basics). AWS documents the internet gateway as the VPC's way in from the
+    /// internet (VPC-UG VPC_Internet_Gateway) and subnet route tables as deciding where traffic leaving a subnet
+    /// goes (VPC-UG VPC_Route_Tables: ingress is routed only by a gateway route table), not which gateway an
+    /// unsolicited packet meets: undocumented, so named. A VPC without an internet gateway is entered at its
+    /// egress-only gateway either way, which drops what no connection from inside asked for.
+    public var ipv6InboundEntry: IPv6InboundEntry = .internetGateway
+
+    public enum IPv6InboundEntry: String, Sendable, CaseIterable {
+        /// The internet gateway: the packet then meets the subnet's NACL and the ENI's security groups.
+        case internetGateway = "internet_gateway"
+        /// The egress-only gateway when the destination's subnet routes the sender's address to it (the way the
+        /// connection would go out), which drops it; the internet gateway otherwise.
+        case subnetRoute = "subnet_route"
+    }
+
     /// Names the scenario overrode.
     public var overridden: Set<String> = []
 
@@ -492,6 +511,9 @@ public struct Assumptions: Sendable, Equatable {
              "undocumented by AWS (a stateful gateway lets in ICMPv6 errors of the connections it tracks)"),
             ("nat64_dont_fragment", nat64DontFragment.rawValue,
              "undocumented by AWS (NAT64's DF flag; RFC 7915 §5.1: set from 1280 bytes up)"),
+            ("ipv6_inbound_entry", ipv6InboundEntry.rawValue,
+             "undocumented: the gateway an unsolicited IPv6 packet meets in a VPC with an internet gateway and an egress-only one "
+             + "(VPC-UG VPC_Internet_Gateway: the internet gateway is the VPC's way in)"),
         ]
     }
 }

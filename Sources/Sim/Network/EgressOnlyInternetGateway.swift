@@ -29,6 +29,12 @@ final class EgressOnlyInternetGateway {
         tracked[Key(key: SecurityGroup.canonical(key).key, gateway: Int32(g))] = now
     }
 
+    /// Whether gateway `g` holds state for the connection of `key` (either direction), expired or not: a packet
+    /// from the internet of such a connection comes back through the gateway (`VPCNetwork.eigwInbound`).
+    func tracks(_ g: Int, _ key: PacketKey) -> Bool {
+        tracked.find(Key(key: SecurityGroup.canonical(key).key, gateway: Int32(g))) != nil
+    }
+
     /// Whether a packet arriving from the internet at gateway `g` at `now` belongs to a connection opened from
     /// inside and not idle past the timeout (then its idle time starts anew).
     func admits(_ g: Int, _ key: PacketKey, now: Int64) -> Bool {

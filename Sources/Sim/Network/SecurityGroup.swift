@@ -37,9 +37,10 @@ final class SecurityGroup {
     private var sweepAt = 4096
     /// Whether flows AWS does not track are left untracked (`Assumptions.sgUntrackedFlows`).
     private let untrackedFlows: Bool
-    /// Per ENI, bit 0 TCP, bit 1 UDP: its groups together have an egress (`allEgress`) or ingress (`allIngress`)
-    /// rule allowing that protocol on every port (0-65535) to or from 0.0.0.0/0: the "corresponding rule in the
-    /// other direction that permits all response traffic" of an untracked flow (`untracked`).
+    /// Per ENI, bit 0 TCP, bit 1 UDP (IPv4; bits 2 and 3 the same for IPv6): its groups together have an egress
+    /// (`allEgress`) or ingress (`allIngress`) rule allowing that protocol on every port (0-65535) to or from
+    /// 0.0.0.0/0 (::/0): the "corresponding rule in the other direction that permits all response traffic" of an
+    /// untracked flow (`untracked`).
     private let allEgress: [UInt8]
     private let allIngress: [UInt8]
     /// Per ENI: AWS tracks its connections whatever its rules (`untracked`): a Lambda function's Hyperplane ENI,
@@ -47,7 +48,8 @@ final class SecurityGroup {
     /// "AWS Lambda (Hyperplane elastic network interfaces)", "AWS PrivateLink (interface VPC endpoints)").
     private let alwaysTracked: [Bool]
     /// Whether a connection of ENI `eni` with `remote` goes through a component through which AWS always tracks
-    /// (a NAT gateway, a transit gateway attachment, an interface endpoint): set by the network, which routes;
+    /// (a NAT gateway, an egress-only internet gateway, a transit gateway attachment, an interface endpoint): set
+    /// by the network, which routes;
     /// nil (a table used on its own) for none.
     var throughTrackingComponent: ((_ eni: Int, _ remote: IPv4Address) -> Bool)?
 
@@ -144,19 +146,22 @@ final class SecurityGroup {
     /// (EC2-UG security-group-connection-tracking, "Untracked connections"): "If a security group rule permits TCP
     /// or UDP flows for all traffic (0.0.0.0/0 or ::/0) and there is a corresponding rule in the other direction
     /// that permits all response traffic (0.0.0.0/0 or ::/0) for all ports (0-65535), then that flow of traffic
-    /// is not tracked, unless it is part of an automatically tracked connection". A SYN opens the flow and a
+    /// is not tracked, unless it is part of an automatically tracked connection". Each family has its own rules:
+    /// an IPv6 flow is untracked by `::/0` rules both ways, an IPv4 one by `0.0.0.0/0` ones. A SYN opens the flow and a
     /// SYN-ACK answers it; any other packet (UDP, TCP past its handshake), with no state to say which end opened
     /// the flow, is taken either way: as the opener's (a 0.0.0.0/0 rule `direction` permits it, every port is
     /// allowed back) or as a reply (a 0.0.0.0/0 rule the other way permits its reverse, every port is allowed
-    /// `direction`); either way the rules let its packets through both ways. ICMP "is always tracked" (the page's example), and so is what goes through a NAT
-    /// gateway, a transit gateway attachment or an interface endpoint ("Automatically tracked connections";
+    /// `direction`); either way the rules let its packets through both ways. ICMP "is always tracked" (the page's
+    /// example), and so is what goes through a NAT gateway, an egress-only internet gateway, a transit gateway
+    /// attachment or an interface endpoint (the page's "Automatically tracked connections" list;
     /// `throughTrackingComponent`) and what a Lambda function's Hyperplane ENI carries (`alwaysTracked`). The
     /// groups of the ENI count together, as their rules do. An untracked flow's packets either way meet the rules,
     /// which allow them: no state is kept, so no idle timeout can expire it.
     @inline(__always)
     private func untracked(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ flags: TCPFlags?) -> Bool {
-        let bit: UInt8 = key.proto == .tcp ? 1 : key.proto == .udp ? 2 : 0
+        var bit: UInt8 = key.proto == .tcp ? 1 : key.proto == .udp ? 2 : 0
         guard bit != 0, !alwaysTracked[eni] else { return false }
+        if key.source.isIPv6Token { bit <<= 2 }
         var this = (direction == .outbound ? allEgress[eni] : allIngress[eni]) & bit != 0
         var other = (direction == .outbound ? allIngress[eni] : allEgress[eni]) & bit != 0
         if let f = flags, f.contains(.syn) {
@@ -176,9 +181,14 @@ final class SecurityGroup {
         return !(throughTrackingComponent?(eni, remote) ?? false)
     }
 
-    /// Whether a rule for 0.0.0.0/0 of `eni`'s groups permits `key` `direction` (`remote`: the far end).
+    /// Whether a rule for 0.0.0.0/0 (for an IPv6 `remote`, ::/0) of `eni`'s groups permits `key` `direction`
+    /// (`remote`: the far end).
     private func permitsEverywhere(_ eni: Int, _ direction: Direction, _ key: PacketKey, _ remote: IPv4Address) -> Bool {
         model.enis[eni].securityGroups.contains { g in
+            if let address = remote.ipv6 {
+                let rules = direction == .inbound ? model.securityGroups[g].ingressIPv6 : model.securityGroups[g].egressIPv6
+                return rules.contains { Self.isEverywhere($0) && SecurityGroupEvaluator.matches6($0, key, peer: address) }
+            }
             let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
             return rules.contains { Self.isEverywhere($0) && SecurityGroupEvaluator.matches(model, $0, key, peer: remote) }
         }
@@ -189,16 +199,24 @@ final class SecurityGroup {
         if case .cidr(let c) = r.peer { c.prefixLength == 0 } else { false }
     }
 
+    /// A rule for ::/0.
+    private static func isEverywhere(_ r: SecurityGroupIPv6Rule) -> Bool {
+        if case .cidr(let c) = r.peer { c.prefixLength == 0 } else { false }
+    }
+
     /// Bit 0 (TCP) and bit 1 (UDP): whether one of `groups` has a rule `direction` allowing the protocol on every
-    /// port to or from 0.0.0.0/0 (a rule for all protocols allows both).
+    /// port to or from 0.0.0.0/0 (a rule for all protocols allows both); bits 2 and 3 the same for ::/0.
     private static func allPortsEverywhere(_ model: VPCModel, _ groups: [Int], _ direction: Direction) -> UInt8 {
         var bits: UInt8 = 0
+        func add(_ proto: ProtocolMatch, _ family: UInt8) {
+            if proto.matches(.tcp) { bits |= 1 << family }
+            if proto.matches(.udp) { bits |= 2 << family }
+        }
         for g in groups {
             let rules = direction == .inbound ? model.securityGroups[g].ingress : model.securityGroups[g].egress
-            for r in rules where isEverywhere(r) && (r.ports ?? .all).isAll {
-                if r.proto.matches(.tcp) { bits |= 1 }
-                if r.proto.matches(.udp) { bits |= 2 }
-            }
+            for r in rules where isEverywhere(r) && (r.ports ?? .all).isAll { add(r.proto, 0) }
+            let rules6 = direction == .inbound ? model.securityGroups[g].ingressIPv6 : model.securityGroups[g].egressIPv6
+            for r in rules6 where isEverywhere(r) && (r.ports ?? .all).isAll { add(r.proto, 2) }
         }
         return bits
     }
@@ -222,8 +240,8 @@ final class SecurityGroup {
                         action: .allowed,
                         rule: SecurityGroupEvaluator.describe(model, group: g, direction,
                                                               index: Int(v.detail & ~Self.untrackedBit)),
-                        detail: untracked ? "untracked flow: 0.0.0.0/0 rules both ways, every port for the "
-                            + "replies (EC2-UG security-group-connection-tracking)" : nil)
+                        detail: untracked ? "untracked flow: \(key.source.isIPv6Token ? "::/0" : "0.0.0.0/0") rules both "
+                            + "ways, every port for the replies (EC2-UG security-group-connection-tracking)" : nil)
         }
     }
 
@@ -413,17 +431,20 @@ public enum SecurityGroupEvaluator {
                             peer: IPv4Address) -> Int? {
         guard let address = peer.ipv6 else { return nil }
         let rules = direction == .inbound ? model.securityGroups[g].ingressIPv6 : model.securityGroups[g].egressIPv6
-        return rules.firstIndex { rule in
-            guard rule.proto.matches(key.proto) || rule.proto == .number(.icmpv6) && key.proto == .icmp else { return false }
-            if key.hasPorts, let ports = rule.ports, !ports.contains(key.destinationPort) { return false }
-            if key.proto == .icmp {
-                if let t = rule.icmpType, t != Int(key.icmpType) { return false }
-                if let c = rule.icmpCode, c != Int(key.icmpCode) { return false }
-            }
-            switch rule.peer {
-            case .cidr(let c): return c.contains(address)
-            case .prefixList(_, let cidrs): return cidrs.contains { $0.contains(address) }
-            }
+        return rules.firstIndex { matches6($0, key, peer: address) }
+    }
+
+    /// Whether IPv6 rule `rule` allows `key`, an IPv6 packet whose far end is `address`.
+    static func matches6(_ rule: SecurityGroupIPv6Rule, _ key: PacketKey, peer address: IPv6Address) -> Bool {
+        guard rule.proto.matches(key.proto) || rule.proto == .number(.icmpv6) && key.proto == .icmp else { return false }
+        if key.hasPorts, let ports = rule.ports, !ports.contains(key.destinationPort) { return false }
+        if key.proto == .icmp {
+            if let t = rule.icmpType, t != Int(key.icmpType) { return false }
+            if let c = rule.icmpCode, c != Int(key.icmpCode) { return false }
+        }
+        switch rule.peer {
+        case .cidr(let c): return c.contains(address)
+        case .prefixList(_, let cidrs): return cidrs.contains { $0.contains(address) }
         }
     }
 
@@ -493,10 +514,11 @@ public enum SecurityGroupEvaluator {
 
 extension VPCNetwork {
     /// Whether a connection of `eni` with `remote` goes through a component through which AWS always tracks
-    /// connections (EC2-UG security-group-connection-tracking, "Automatically tracked connections": NAT gateways,
-    /// transit gateway attachments, interface endpoints, …): its subnet's route for `remote` leads to a NAT gateway
-    /// or a transit gateway, or `remote` is a NAT gateway's address (a connection a private NAT gateway
-    /// translated) or an interface endpoint's. Asked only for a flow whose rules would leave it untracked.
+    /// connections (EC2-UG security-group-connection-tracking, "Automatically tracked connections": egress-only
+    /// internet gateways, NAT gateways, transit gateway attachments, interface endpoints, …): its subnet's route
+    /// for `remote` leads to a NAT gateway, an egress-only internet gateway or a transit gateway, or `remote` is a
+    /// NAT gateway's address (a connection a private NAT gateway translated) or an interface endpoint's. Asked
+    /// only for a flow whose rules would leave it untracked.
     func throughTrackingComponent(_ eni: Int, _ remote: IPv4Address) -> Bool {
         if let r = eniByAddress[remote] {
             switch model.enis[r].owner {
@@ -506,6 +528,6 @@ extension VPCNetwork {
         }
         let rt = Int(tables.subnets[Int(tables.enis[eni].subnet)].routeTable)
         guard let route = routeTables.route(rt, remote) else { return false }
-        return route.kind == .natGateway || route.kind == .transitGateway
+        return route.kind == .natGateway || route.kind == .transitGateway || route.kind == .egressOnlyInternetGateway
     }
 }

@@ -48,14 +48,19 @@ extension VPCNetwork {
     }
 
     /// The egress-only internet gateway an IPv6 packet from the internet arrives at: that of the destination
-    /// ENI's VPC, when the ENI's subnet routes the sender's address to it (the way the connection's packets go
-    /// out) or the VPC has no internet gateway. nil: the internet gateway takes it, or nothing does.
+    /// ENI's VPC when the VPC has no internet gateway, or when the packet belongs to a connection that went out
+    /// through it (its replies come back the way it left). Any other packet enters by the internet gateway, the
+    /// VPC's way in from the internet (VPC-UG VPC_Internet_Gateway; subnet route tables route what leaves a
+    /// subnet, not what enters the VPC), unless the assumption `ipv6_inbound_entry` is `subnet_route`: then the
+    /// egress-only gateway also takes a packet whose destination's subnet routes the sender there. nil: the
+    /// internet gateway takes it, or nothing does.
     func eigwInbound(_ p: inout SimPacket) -> Int? {
         guard let eni = eniByAddress[p.ip.destination] else { return nil }
         let subnet = Int(tables.enis[eni].subnet)
         let vpc = model.vpcs[Int(tables.subnets[subnet].vpc)]
         guard let e = vpc.egressOnlyInternetGateway else { return nil }
-        if vpc.internetGateway == nil { return e }
+        if vpc.internetGateway == nil || egressOnlyGateways.tracks(e, p.key) { return e }
+        guard assumptions.ipv6InboundEntry == .subnetRoute else { return nil }
         let route = routeTables.route(Int(tables.subnets[subnet].routeTable), p.ip.source)
         return route?.kind == .egressOnlyInternetGateway ? e : nil
     }

@@ -298,6 +298,8 @@ struct ScenarioBuilder {
             case "sg_default_egress_ipv6": a.sgDefaultEgressIPv6 = try r.bool(v, key: k)
             case "nat64_dont_fragment":
                 a.nat64DontFragment = try r.oneOf(v, key: k, Assumptions.NAT64DontFragment.allCases.map { ($0.rawValue, $0) })
+            case "ipv6_inbound_entry":
+                a.ipv6InboundEntry = try r.oneOf(v, key: k, Assumptions.IPv6InboundEntry.allCases.map { ($0.rawValue, $0) })
             default:
                 throw r.error(at: e.keyNode, "unknown key '\(k)' in assumptions")
             }
