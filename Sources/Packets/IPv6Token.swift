@@ -11,7 +11,8 @@ import Synchronization
 /// into the 28 token bits, the next free token on a collision), so the same address has the same token in every
 /// network built in the process, whatever else was interned before it (unless two colliding addresses were
 /// interned in the other order), and every place that prints an address, in any module, finds its text without
-/// being handed a table. Interning happens while a network is built; the packet path only reads tokens.
+/// being handed a table. Interning happens mostly while a network is built; the lock is taken only for an
+/// address not interned yet, so the packet path, which reads tokens and looks addresses up, never takes it.
 ///
 /// Turning a token back into its address (every IPv6 NACL entry, security-group rule and route a packet meets)
 /// takes no lock and allocates nothing: the addresses live in an open-addressed table of raw memory (`Slots`),
@@ -77,7 +78,8 @@ public enum IPv6Token {
 
     /// The token for `address`, interned on first use.
     public static func intern(_ address: IPv6Address) -> IPv4Address {
-        table.withLock { t in
+        if let k = token(ifInterned: address) { return k }  // without the lock: interned already
+        return table.withLock { t in
             if let k = t.byAddress[address] { return IPv4Address(rawValue: k) }
             if t.slots == nil || 2 * (t.byAddress.count + 1) > t.slots!.pointee.mask + 1 { grow(&t) }
             let slots = t.slots!.pointee
@@ -105,9 +107,18 @@ public enum IPv6Token {
         published.store(UInt(bitPattern: p), ordering: .releasing)
     }
 
-    /// The token `address` has when interned already; nil otherwise.
+    /// The token `address` has when interned already; nil otherwise. Lock-free and allocation-free: interning
+    /// gave the address the first free token of the chain from its hash, and every token before it in the chain
+    /// was taken then and stays taken, so the walk meets the address before any free token.
     public static func token(ifInterned address: IPv6Address) -> IPv4Address? {
-        table.withLock { t in t.byAddress[address].map { IPv4Address(rawValue: $0) } }
+        let p = published.load(ordering: .acquiring)
+        guard let slots = UnsafePointer<Slots>(bitPattern: p) else { return nil }
+        var h = hash(address)
+        while let a = slots.pointee.address(base | h) {
+            if a == address { return IPv4Address(rawValue: base | h) }
+            h = h &+ 1 == 0x0FFF_FFFF ? 0 : (h &+ 1) & 0x0FFF_FFFF
+        }
+        return nil
     }
 
     /// The IPv6 address `token` stands for; nil for an address outside 240.0.0.0/4 or a token never interned.
