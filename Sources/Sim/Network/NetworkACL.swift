@@ -195,7 +195,9 @@ public enum NACLEvaluator {
     /// An IPv6 entry against an IPv6 packet's peer address (`matches` for `NACLIPv6Rule`). ICMPv6 entries
     /// (protocol 58) match the packet's ICMP type and code as ICMP ones do.
     static func matches6(_ rule: NACLIPv6Rule, _ key: PacketKey, peer: IPv6Address) -> Bool {
-        guard rule.proto.matches(key.proto) || rule.proto == .number(.icmpv6) && key.proto == .icmp,
+        // An IPv6 packet's ICMP is ICMPv6 (58), keyed `.icmp`: an `icmp` (1) entry never matches it.
+        guard rule.proto != .number(.icmp) && rule.proto.matches(key.proto)
+                || rule.proto == .number(.icmpv6) && key.proto == .icmp,
               rule.cidr.contains(peer) else { return false }
         if key.hasPorts, let ports = rule.ports, !ports.contains(key.destinationPort) { return false }
         if key.proto == .icmp || key.proto == .icmpv6 {

@@ -436,7 +436,9 @@ public enum SecurityGroupEvaluator {
 
     /// Whether IPv6 rule `rule` allows `key`, an IPv6 packet whose far end is `address`.
     static func matches6(_ rule: SecurityGroupIPv6Rule, _ key: PacketKey, peer address: IPv6Address) -> Bool {
-        guard rule.proto.matches(key.proto) || rule.proto == .number(.icmpv6) && key.proto == .icmp else { return false }
+        // An IPv6 packet's ICMP is ICMPv6 (58), keyed `.icmp`: an `icmp` (1) rule never matches it.
+        guard rule.proto != .number(.icmp) && rule.proto.matches(key.proto)
+                || rule.proto == .number(.icmpv6) && key.proto == .icmp else { return false }
         if key.hasPorts, let ports = rule.ports, !ports.contains(key.destinationPort) { return false }
         if key.proto == .icmp {
             if let t = rule.icmpType, t != Int(key.icmpType) { return false }
