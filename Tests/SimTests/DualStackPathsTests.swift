@@ -218,6 +218,8 @@ import Testing
             ("propagations: [app, dc]}", "propagations: [app, dc], routes: [{destination: \"2001:db8:99::/48\", target: dc}]}"),
             ("timeout: 30, private_ips: {app: 10.20.1.10}}", "timeout: 30, private_ips: {app: 10.20.1.10}, ipv6_allowed_for_dual_stack: true}"),
             ("to: \"api.corp:443\", app: https}", "to: \"[2001:db8:99::5]:443\", app: https}"),
+            ("name: app-sg, vpc: app, ingress: []}",
+             "name: app-sg, vpc: app, ingress: [], egress: [{protocol: all, cidr: 0.0.0.0/0}, {protocol: all, cidr: \"::/0\"}]}"),
         ] { text = ScenarioText.replacing(text, old, new) }
         let f = try Self.run(text).report.flows[0]
         #expect(f.outcome == "not-modeled", "\(f.message)")

@@ -37,7 +37,7 @@ import Testing
             outbound:
               - {rule: 100, protocol: all, cidr: 0.0.0.0/0, action: allow}
         security_groups:
-          - {id: sg-0d1e2f3a4b5c6d7e8, name: app-sg, vpc: main, ingress: [{protocol: tcp, ports: 22, cidr: "::/0"}, {protocol: tcp, ports: 22, cidr: 0.0.0.0/0}]}
+          - {id: sg-0d1e2f3a4b5c6d7e8, name: app-sg, vpc: main, ingress: [{protocol: tcp, ports: 22, cidr: "::/0"}, {protocol: tcp, ports: 22, cidr: 0.0.0.0/0}], egress: [{protocol: all, cidr: 0.0.0.0/0}, {protocol: all, cidr: "::/0"}]}
           - {id: sg-0e1e2f3a4b5c6d7e9, name: pl-sg, vpc: main, egress: [{protocol: tcp, ports: 443, prefix_list: {id: pl-0123abcd, cidrs: ["2600:1f18:1000::/40"]}}]}
         subnets:
           - {id: subnet-0aa11bb22cc33dd44, name: public, vpc: main, cidr: 10.0.0.0/24, ipv6_cidr: "2600:1f18:abc:de00::/64", route_table: public-rt, network_acl: public-nacl}
@@ -97,7 +97,7 @@ import Testing
         #expect(def.inbound.map(\.number) == [100] && def.inboundIPv6.map(\.number) == [101])
         #expect(def.outboundIPv6 == [NACLIPv6Rule(number: 101, proto: .all, ports: nil, icmpType: nil, icmpCode: nil,
                                                   cidr: .anyIPv6, action: .allow)])
-        // Security groups: the IPv6 rule apart; a group without egress allows both families out.
+        // Security groups: the IPv6 rule apart, `::/0` out as written.
         let sg = m.securityGroups[0]
         #expect(sg.ingress.count == 1 && sg.ingressIPv6.map(\.peer) == [.cidr(.anyIPv6)])
         #expect(sg.egress.map(\.peer) == [.cidr(.anyIPv4)] && sg.egressIPv6.map(\.peer) == [.cidr(.anyIPv6)])

@@ -397,11 +397,12 @@ public struct Assumptions: Sendable, Equatable {
     /// How long an egress-only internet gateway keeps an idle connection's state: AWS documents none; the NAT
     /// gateway's 350 s (VPC-UG nat-gateway-troubleshooting) is assumed.
     public var eigwIdleTimeout: Int64 = 350_000_000_000
-    /// Whether a security group written without `egress:` in a VPC with an IPv6 block also allows all IPv6 out
-    /// (`::/0`): AWS documents that rule for the VPC's default group only (VPC-UG default-security-group: it "is
-    /// added only if your VPC has an associated IPv6 CIDR block"); for a group one creates it says only that a new
-    /// group allows all outbound traffic. Assumed for every group; false: for a group named `default` only.
-    public var sgDefaultEgressIPv6 = true
+    /// Whether every security group written without `egress:` in a VPC with an IPv6 block also allows all IPv6
+    /// out (`::/0`): AWS documents that rule for the VPC's default group only (VPC-UG default-security-group: it
+    /// "is added only if your VPC has an associated IPv6 CIDR block"); a group one creates gets the IPv4 rule
+    /// alone (AWS CDK SecurityGroupProps allowAllIpv6Outbound adds `::/0` for that reason). Default false: only a
+    /// group named `default` gets it.
+    public var sgDefaultEgressIPv6 = false
     /// Whether an egress-only internet gateway lets in an ICMPv6 error (a Packet Too Big) quoting a connection it
     /// tracks, as a stateful gateway (Linux conntrack's RELATED, a NAT gateway for ICMP) does. AWS documents
     /// only that it "prevents the internet from initiating an IPv6 connection" (VPC-UG
@@ -506,7 +507,7 @@ public struct Assumptions: Sendable, Equatable {
             ("eigw_idle_timeout_s", String(eigwIdleTimeout / 1_000_000_000),
              "undocumented for an egress-only internet gateway; the NAT gateway's idle timeout"),
             ("sg_default_egress_ipv6", String(sgDefaultEgressIPv6),
-             "VPC-UG default-security-group (the default group's ::/0 outbound rule); undocumented for other groups"),
+             "VPC-UG default-security-group (the default group's ::/0 outbound rule); a created group's is IPv4 only (AWS CDK allowAllIpv6Outbound)"),
             ("eigw_admits_related_icmpv6", String(eigwAdmitsRelatedICMPv6),
              "undocumented by AWS (a stateful gateway lets in ICMPv6 errors of the connections it tracks)"),
             ("nat64_dont_fragment", nat64DontFragment.rawValue,

@@ -105,10 +105,11 @@ extension ScenarioBuilder {
 
     /// VPC-UG default-security-group (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html):
     /// the default group's `::/0` outbound rule "is added only if your VPC has an associated IPv6 CIDR block", a
-    /// rule of its own beside `0.0.0.0/0`. AWS documents it for the default group only (a group one creates "includes
-    /// an outbound rule that allows all outbound traffic", VPC-UG security-groups, no family named): every group
-    /// written without `egress:` gets it as the assumption `sg_default_egress_ipv6` says (true), or only a group
-    /// named `default` (false).
+    /// rule of its own beside `0.0.0.0/0`. A group one creates gets the IPv4 rule only (VPC-UG security-groups: "an
+    /// outbound rule that allows all outbound traffic", no family named; AWS CDK's SecurityGroupProps
+    /// allowAllIpv6Outbound, default false, adds `::/0` because CreateSecurityGroup does not: "all egress ipv6
+    /// traffic must be explicitly authorized"). So a group written without `egress:` gets `::/0` out only when
+    /// named `default`, or every such group with the assumption `sg_default_egress_ipv6: true`.
     func defaultSGIPv6Egress(_ vpc: Int, group name: String?) -> [SecurityGroupIPv6Rule] {
         guard !model.vpcs[vpc].ipv6CidrBlocks.isEmpty, assumptions.sgDefaultEgressIPv6 || name == "default" else { return [] }
         return [SecurityGroupIPv6Rule(proto: .all, ports: nil, peer: .cidr(.anyIPv6), description: nil)]
