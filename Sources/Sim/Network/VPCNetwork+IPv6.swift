@@ -106,8 +106,8 @@ extension VPCNetwork {
         return egressOnlyGateways.admits(e, quoted, now: scheduler.now)
     }
 
-    /// `ipv6TooBig` for a link crossed inside a transit (a peering connection): the transit ends there, and the
-    /// flow `not-modeled`, naming the link.
+    /// An IPv6 packet too big for a link crossed inside a transit (a peering connection): the transit ends there,
+    /// and the flow `not-modeled`, naming the link.
     func ipv6TooBigTransit(_ p: inout SimPacket, at link: String, mtu: Int) -> Transit {
         let size = p.wireLength
         let step = Step(kind: .pathMTU, component: link, componentDisplay: link, action: .notModeled,

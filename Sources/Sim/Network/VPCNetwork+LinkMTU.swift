@@ -121,9 +121,25 @@ extension VPCNetwork {
         guard p.ip.dontFragment || v6 else { return oversizeWithoutDF(&p, mtu: mtu) }
         let tgw = model.transitGateways[model.tgwAttachments[a].transitGateway]
         let subnet = Int(transitGateways.enis[e].subnet)
-        let noIPv6 = v6 && model.subnets[subnet].ipv6Cidr == nil
-        let sends = assumptions.tgwSendsFragNeeded && !noIPv6
-        let why = noIPv6 ? "the attachment's subnet has no IPv6 block" : "tgw_sends_frag_needed false"
+        if v6 && model.subnets[subnet].ipv6Cidr == nil {
+            // The Packet Too Big would come from the attachment subnet's IPv6 router address, and that subnet has
+            // no IPv6 block (a static IPv6 route carries IPv6 through an attachment without IPv6 support): what
+            // the gateway sends then is not modeled.
+            let size = p.wireLength
+            let step = Step(kind: .pathMTU, component: tgw.id, componentDisplay: "\(tgw.display) (link MTU \(mtu))",
+                            action: .notModeled, rule: "IPv6 packet of \(size) bytes > MTU \(mtu)",
+                            detail: "a Packet Too Big through an attachment whose subnet has no IPv6 block: not modeled")
+            record(&p, step)
+            drop(p, step)
+            let flow = p.flow
+            if let s = simulation {
+                s { $0.notModeled(flow: flow, "an IPv6 packet of \(size) bytes too big for \(tgw.id) (MTU \(mtu)), whose "
+                                  + "Packet Too Big would leave by an attachment subnet without an IPv6 block") }
+            }
+            return true
+        }
+        let sends = assumptions.tgwSendsFragNeeded
+        let why = "tgw_sends_frag_needed false"
         let from = routerAddress(subnet, ipv6: v6)
         let step = linkMTUDrop(tgw.id, tgw.display, mtu: mtu, p,
                                icmp: sends ? "\(Self.tooBigICMPName(p)) sent to \(p.ip.source)" : "no ICMP (\(why))")

@@ -21,7 +21,7 @@ extension VPCNetwork {
     func vgwRefusesIPv6(_ subnet: Int, _ g: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit {
         if let t = crossNACL(subnet, .outbound, &p, key) { return t }
         return fail(&p, vpn.step(gateway: g, action: .dropped, rule: "IPv6 to \(key.destination)",
-                                 detail: "a virtual private gateway carries IPv4 only; IPv6 over a Site-to-Site VPN "
+                                 detail: "a virtual private gateway's Site-to-Site VPN connections carry IPv4 only; IPv6 over Site-to-Site VPN "
                                      + "needs a transit gateway (VPN-UG how_it_works)"))
     }
 
