@@ -16,9 +16,17 @@ extension Simulation {
 
     /// Happy Eyeballs: IPv6 has not connected after the Connection Attempt Delay: the client starts IPv4 too, from
     /// the same host (the same Hyperplane ENI for a Lambda function) and another source port.
-    func startFallback(_ flow: ActiveFlow, to v4: IPv4Address,
+    func startFallback(_ flow: ActiveFlow, to address: IPv4Address,
                        why: String = "IPv6 not connected after \(formatDuration(ClientProfile.AddressFamily.attemptDelay))") {
         let spec = flow.template.spec
+        var v4 = address
+        if let e = spec.destination.interfaceEndpoint, let s = flow.result.sourceENI {
+            // Private DNS's A record, as its AAAA: the endpoint ENI in the invocation's AZ.
+            let m = scenario.model
+            if let eni = m.vpcEndpoints[e].eni(forZone: m.subnets[m.enis[s].subnet].availabilityZone, m) {
+                v4 = m.enis[eni].privateIP
+            }
+        }
         var source = spec.source
         if case .lambda(let fn, _) = source, let e = flow.result.sourceENI { source = .lambda(fn, eni: e) }
         let (host, stack, ports) = sourceEndpoint(source, interface: spec.sourceInterface)
