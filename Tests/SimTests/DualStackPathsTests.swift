@@ -240,3 +240,60 @@ import Testing
                 + "subnets (its ENI there gets an IPv6 address); subnet-0cc33dd44ee55ff67 has none", "\(e)")
     }
 }
+
+/// An IPv6 packet too big for a transit gateway (8500): routers never fragment IPv6, so the gateway drops it and
+/// sends an ICMPv6 Packet Too Big from the attachment subnet's IPv6 router address; the pinging host then sends
+/// its echo requests in fragments that fit, and the server, told the same of its echo replies, fragments those.
+@Suite struct TransitGatewayPacketTooBigTests {
+    static func yaml(admitPacketTooBig: Bool) throws -> String {
+        var s = try DualStackPathsTests.yaml()
+        s = String(s[..<s.range(of: "\nflows:\n")!.lowerBound]) + """
+
+            flows:
+              - {name: big-ping6, from: app-box, to: spoke-api, app: ping, size: 8900, count: 3, address_family: ipv6}
+
+            """
+        s = ScenarioText.replacing(s, "      - {protocol: tcp, ports: 443, cidr: \"2600:1f18:aaaa:aa00::/56\"}\n",
+                                   "      - {protocol: tcp, ports: 443, cidr: \"2600:1f18:aaaa:aa00::/56\"}\n"
+                                   + "      - {protocol: icmpv6, cidr: \"2600:1f18:aaaa:aa00::/56\"}\n"
+                                   + (admitPacketTooBig ? "      - {protocol: icmpv6, icmp_type: 2, cidr: \"::/0\"}\n" : ""))
+        if admitPacketTooBig {
+            s = ScenarioText.replacing(s, "    name: app-sg\n    vpc: app\n    ingress: []\n",
+                                       "    name: app-sg\n    vpc: app\n    ingress: [{protocol: icmpv6, icmp_type: 2, cidr: \"::/0\"}]\n")
+        }
+        return s
+    }
+
+    @Test func thePacketTooBigComesFromTheAttachmentSubnetAndTheGroupDecides() throws {
+        let dir = makeTempDirectory("vpcsim-tgw-ptb")
+        let o = try DualStackPathsTests.run(try Self.yaml(admitPacketTooBig: false), out: dir)
+        let f = o.report.flows[0]
+        #expect(f.outcome == "timeout" && f.message.hasPrefix("3 packets transmitted, 0 received"), "\(o.text)")
+        #expect(f.hops.last?.rule == "link MTU 8500 < IPv6 packet 8948 bytes; ICMPv6 packet too big sent to "
+                + DualStackPathsTests.box6, "\(f.hops.map(\.rule))")
+        #expect(o.text.contains("sg-0d1e2f3a4b5c6d7e8 (app-sg) ingress: add ALLOW icmpv6 type 2 ::/0"), "\(o.text)")
+        let capture = try #require(try FileManager.default.contentsOfDirectory(atPath: dir)
+            .first { $0.hasSuffix("-tgw-app-\(DualStackPathsTests.attachApp).pcap") })
+        let ptb = try TShark.fields(dir + "/" + capture, ["ipv6.src", "icmpv6.mtu", "icmpv6.checksum.status", "frame.len"],
+                                    filter: "icmpv6.type == 2")
+        // The quote is cut so the Packet Too Big fits in 1280 bytes (RFC 4443 §2.4(c)): 1294 with Ethernet.
+        #expect(ptb == Array(repeating: "2600:1f18:aaaa:aaff::1,\(DualStackPathsTests.box6)\t8500\t1,2\t1294", count: 3), "\(ptb)")
+    }
+
+    @Test func withThePacketTooBigLetInBothEndsFragmentAndLaterEchoesAreAnswered() throws {
+        let dir = makeTempDirectory("vpcsim-tgw-ptb-ok")
+        let o = try DualStackPathsTests.run(try Self.yaml(admitPacketTooBig: true), out: dir)
+        // The first request dies at the gateway, the second's reply too; the third goes and comes back in fragments.
+        #expect(o.report.flows[0].message.hasPrefix("3 packets transmitted, 1 received"), "\(o.text)")
+        let capture = try #require(try FileManager.default.contentsOfDirectory(atPath: dir)
+            .first { $0.hasSuffix("-tgw-spoke-\(DualStackPathsTests.attachSpoke).pcap") })
+        let frames = try TShark.fields(dir + "/" + capture, ["ipv6.src", "frame.len", "ipv6.fraghdr.offset"])
+        let fromBox = frames.filter { $0.hasPrefix(DualStackPathsTests.box6 + "\t") }
+        #expect(fromBox == Array(repeating: ["\(DualStackPathsTests.box6)\t8510\t0", "\(DualStackPathsTests.box6)\t522\t1056"],
+                                 count: 2).flatMap { $0 }, "\(frames)")
+        #expect(frames.suffix(2) == ["\(DualStackPathsTests.spoke6)\t8510\t0", "\(DualStackPathsTests.spoke6)\t522\t1056"],
+                "\(frames)")
+        let (count, problems) = try TShark.problems(in: dir + "/" + capture)
+        #expect(count == 8 && problems.isEmpty, "\(problems)")
+    }
+}

@@ -257,7 +257,7 @@ extension HostEndpoint {
             let echo = ICMPHeader.echo(request: false, identifier: i.identifier, sequence: i.sequence, ipv6: v6)
             var reply = SimPacket(ip: ip, transport: .icmp(echo), payload: payload, flow: p.flow, fromClient: !p.fromClient)
             reply.traced = i.sequence == 1 && p.flow >= 0 && p.flow < sim.scenario.flows.count
-            sendDatagram(reply, mtu: Int(stack.mss) + 40)
+            sendDatagram(reply, mtu: min(Int(stack.mss) + 40, routeMTU[p.ip.source] ?? .max))
         case .icmp(let i) where i.isEchoReply:
             let k = ConnectionKey(localPort: i.identifier, remote: p.ip.source, remotePort: 0)
             datagrams[k]?.replied(sequence: i.sequence)
@@ -269,6 +269,14 @@ extension HostEndpoint {
                 datagrams[k]?.icmpError(p)
                 return
             }
+            // One quoting this host's echo request: ping's socket learns the path MTU as a UDP one does (Linux
+            // keeps it for the route: ping4_receive_error / ping's IPV6_RECVERR, the kernel's route exception).
+            if error, let (identifier, remote) = Self.quotedEchoRequest(p),
+               let c = datagrams[ConnectionKey(localPort: identifier, remote: remote, remotePort: 0)] {
+                c.icmpError(p)
+                return
+            }
+            if error { learnRouteMTU(p, i) }
             receiveICMP(&p)
         case .udp(let u):
             let k = ConnectionKey(localPort: u.destinationPort, remote: p.ip.source, remotePort: u.sourcePort)
@@ -302,7 +310,7 @@ extension HostEndpoint {
             }
         }
         let size = sim.withSpec(of: p.flow) { $0.replySize ?? $0.size } ?? p.payload.count
-        let mtu = Int(stack.mss) + 40
+        let mtu = min(Int(stack.mss) + 40, routeMTU[p.ip.source] ?? .max)
         let total = 28 + size
         let ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: .udp, ttl: stack.initialTTL,
                             identification: nextIPID(), dontFragment: total <= mtu, totalLength: UInt16(truncatingIfNeeded: total))
@@ -326,6 +334,64 @@ extension HostEndpoint {
         case .eni(let e):
             if case .instance(let k) = sim.scenario.model.enis[e].owner { return sim.instanceStacks[k].profile }
             return nil
+        }
+    }
+}
+
+extension HostEndpoint {
+    /// A "fragmentation needed" or Packet Too Big quoting a packet this host sent: the path MTU to the quoted
+    /// destination, for the datagrams it answers (`routeMTU`; never below 1280 over IPv6, RFC 8200 §5, or 68 over
+    /// IPv4, RFC 791).
+    func learnRouteMTU(_ p: SimPacket, _ i: ICMPHeader) {
+        let v6 = p.ip.proto == .icmpv6
+        let reported = v6 ? (i.type == .packetTooBig ? max(Int(i.restOfHeader), ICMPv6.minimumMTU) : 0)
+            : (i.code == 4 && Int(i.nextHopMTU) >= 68 ? Int(i.nextHopMTU) : 0)
+        guard reported > 0 else { return }
+        let quoted = p.payload.withUnsafeBytes { b -> (IPv4Address, IPv4Address)? in
+            if v6 {
+                guard b.count >= 40, b[0] >> 4 == 6 else { return nil }
+                func address(_ at: Int) -> IPv6Address {
+                    var high: UInt64 = 0, low: UInt64 = 0
+                    for k in 0..<8 { high = high << 8 | UInt64(b[at + k]); low = low << 8 | UInt64(b[at + 8 + k]) }
+                    return IPv6Address(high: high, low: low)
+                }
+                guard let s = IPv6Token.token(ifInterned: address(8)), let d = IPv6Token.token(ifInterned: address(24))
+                else { return nil }
+                return (s, d)
+            }
+            guard b.count >= 20, b[0] >> 4 == 4 else { return nil }
+            func address(_ at: Int) -> IPv4Address {
+                IPv4Address(rawValue: UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3]))
+            }
+            return (address(12), address(16))
+        }
+        guard let (source, destination) = quoted, source == localAddress(toward: destination) else { return }
+        if reported < routeMTU[destination] ?? .max { routeMTU[destination] = reported }
+    }
+
+    /// The identifier and destination of the echo request an ICMP or ICMPv6 error quotes (after a first
+    /// fragment's fragment header too, as the engine's senders write it); nil for any other quote.
+    static func quotedEchoRequest(_ p: SimPacket) -> (UInt16, IPv4Address)? {
+        p.payload.withUnsafeBytes { b -> (UInt16, IPv4Address)? in
+            func u16(_ at: Int) -> UInt16 { UInt16(b[at]) << 8 | UInt16(b[at + 1]) }
+            if p.ip.proto == .icmpv6 {
+                guard b.count >= 48, b[0] >> 4 == 6 else { return nil }
+                var at = 40
+                if b[6] == 44 {  // a fragment header: only a first fragment (offset 0) holds the echo header
+                    guard b.count >= 56, b[40] == 58, b[42] == 0, b[43] & 0xF8 == 0 else { return nil }
+                    at = 48
+                } else if b[6] != 58 { return nil }
+                guard b[at] == 128 else { return nil }
+                var high: UInt64 = 0, low: UInt64 = 0
+                for k in 0..<8 { high = high << 8 | UInt64(b[24 + k]); low = low << 8 | UInt64(b[32 + k]) }
+                guard let remote = IPv6Token.token(ifInterned: IPv6Address(high: high, low: low)) else { return nil }
+                return (u16(at + 4), remote)
+            }
+            guard b.count >= 28, b[0] >> 4 == 4 else { return nil }
+            let h = Int(b[0] & 0x0F) * 4
+            guard h >= 20, b.count >= h + 8, b[9] == 1, b[h] == 8 else { return nil }
+            let remote = IPv4Address(rawValue: UInt32(b[16]) << 24 | UInt32(b[17]) << 16 | UInt32(b[18]) << 8 | UInt32(b[19]))
+            return (u16(h + 4), remote)
         }
     }
 }

@@ -362,6 +362,10 @@ final class HostEndpoint {
     /// Datagram flows' clients here (`DatagramClient`), by local port (a ping's: its echo identifier), remote
     /// address and port (0 for ping).
     let datagrams = HashTable<ConnectionKey, DatagramClient>()
+    /// The path MTUs ICMP errors reported for the addresses this host answers datagrams to (Linux keeps them as
+    /// route exceptions, which every socket to that address uses: an echo reply, a UDP server's reply). Empty
+    /// unless a "fragmentation needed" or Packet Too Big came.
+    var routeMTU: [IPv4Address: Int] = [:]
     /// The IP identification of the datagrams this host answers with.
     private var answerID: UInt16 = 0
     func nextIPID() -> UInt16 {
