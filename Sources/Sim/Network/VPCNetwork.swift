@@ -228,7 +228,11 @@ public final class VPCNetwork {
         }
         let oneWay = hostOneWay[host] + queued
         if vpnFromHost(host, slot, &p.pointee, after: oneWay) { return }
-        if p.pointee.ip.destination.isIPv6Token, let e = eigwInbound(&p.pointee) {
+        // An IPv6 reply of a service behind a gateway endpoint: its address is no different from the one it has on
+        // the internet, so the endpoint is asked first (`VPCEndpoint.gateway(holding:vpc:routeTable:)`).
+        if p.pointee.ip.destination.isIPv6Token, let t = gatewayEndpointReturn(&p.pointee) {
+            hostSendsThroughEndpoint(host, slot, &p.pointee, t, after: oneWay)
+        } else if p.pointee.ip.destination.isIPv6Token, let e = eigwInbound(&p.pointee) {
             capture(.outsideHost(host), &p.pointee, outgoing: true,
                     comment: "sent; to \(model.egressOnlyInternetGateways[e].display)")
             crossInternet(&p.pointee)
@@ -244,11 +248,8 @@ public final class VPCNetwork {
         } else if let other = hostByAddress[p.pointee.ip.destination] {
             capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; across the internet")
             schedule(slot, &p.pointee, to: .outsideHost(other), after: oneWay + hostOneWay[other], carried: .max)
-        } else if var t = gatewayEndpointReturn(&p.pointee) {
-            t.delay += oneWay
-            capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; " + comment(t))
-            if let r = t.rejectedAt { observeInterface(r, &p.pointee, egress: false, accepted: false) }
-            carry(slot, t)
+        } else if let t = gatewayEndpointReturn(&p.pointee) {
+            hostSendsThroughEndpoint(host, slot, &p.pointee, t, after: oneWay)
         } else {
             let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
                             rule: "no modeled host or public IP at \(p.pointee.ip.destination)")
@@ -256,6 +257,16 @@ public final class VPCNetwork {
             drop(p.pointee, step)
             slots.release(slot)
         }
+    }
+
+    /// Outside host `host`'s packet in `slot`, back into the VPC through a gateway endpoint by `t`.
+    private func hostSendsThroughEndpoint(_ host: Int, _ slot: Int32, _ p: inout SimPacket, _ t: Transit,
+                                          after oneWay: Int64) {
+        var t = t
+        t.delay += oneWay
+        capture(.outsideHost(host), &p, outgoing: true, comment: "sent; " + comment(t))
+        if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
+        carry(slot, t)
     }
 
     // MARK: Transit between nodes
@@ -401,10 +412,6 @@ public final class VPCNetwork {
             return Transit(next: .eni(eni), delay: hop)
         case .egressOnlyInternetGateway:
             return eigwOut(Int(r.target), subnet, rt, r, &p, key)
-        case .vpcEndpoint where r.isIPv6:
-            // AWS's pages for gateway endpoints give their prefix lists as IPv4 ranges; whether a gateway endpoint
-            // carries IPv6 is not settled here.
-            return notModeledRoute(&p, rt, r, what: "IPv6 through a gateway endpoint")
         case .vpnGateway where r.isIPv6:
             return vgwRefusesIPv6(subnet, Int(r.target), &p, key)
         case .peeringConnection:
@@ -834,7 +841,8 @@ public final class VPCNetwork {
     private func gatewayEndpointTransit(_ e: Int, from subnet: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit {
         if let t = crossNACL(subnet, .outbound, &p, key) { return t }
         guard let h = hostByAddress[p.ip.destination] else { return fail(&p, endpoints.noService(e, p.ip.destination)) }
-        record(&p, endpoints.toService(e, host: h))
+        let step = endpoints.toService(e, host: h, ipv6: p.ip.destination.isIPv6Token)
+        record(&p, step)
         return Transit(next: .outsideHost(h), delay: assumptions.vpcHopLatency + hostOneWay[h])
     }
 
@@ -845,7 +853,8 @@ public final class VPCNetwork {
     private func gatewayEndpointReturn(_ p: inout SimPacket) -> Transit? {
         guard let eni = eniByAddress[p.ip.destination] else { return nil }
         let subnet = Int(tables.enis[eni].subnet)
-        guard let e = endpoints.gateway(holding: p.ip.source, vpc: Int(tables.subnets[subnet].vpc)) else { return nil }
+        guard let e = endpoints.gateway(holding: p.ip.source, vpc: Int(tables.subnets[subnet].vpc),
+                                        routeTable: Int(tables.subnets[subnet].routeTable)) else { return nil }
         let dst = p.ip.destination
         record(&p, endpoints.fromService(e, to: dst))
         let key = p.key, hop = assumptions.vpcHopLatency
