@@ -146,8 +146,9 @@ public final class VPCNetwork {
         for (i, e) in model.enis.enumerated() {
             if let a = e.ipv6Address { eniByAddress[IPv6Token.intern(a)] = i }
         }
-        for (i, h) in model.outsideHosts.enumerated() where h.customerGateway == nil {
-            if let a = h.ipv6Address { hostByAddress[IPv6Token.intern(a)] = i }
+        for (i, h) in model.outsideHosts.enumerated() {
+            guard let a = h.ipv6Address else { continue }
+            if h.customerGateway != nil { onPremByAddress[IPv6Token.intern(a)] = i } else { hostByAddress[IPv6Token.intern(a)] = i }
         }
         capturePoints = Self.capturePoints(of: model)
         pointOf = CapturePointIndex(capturePoints, model: model)
@@ -1119,15 +1120,8 @@ public final class VPCNetwork {
             if tgwTooBig(e, from: a, to: Int(r.attachment), mtu: mtu, &p) { return }
         }
         if let c = model.tgwAttachments[Int(r.attachment)].vpnConnection {
-            if dst.isIPv6Token {
-                // AWS carries IPv6 inside a transit gateway's VPN tunnels when the connection is made with
-                // TunnelInsideIpVersion ipv6 (VPN-UG how_it_works); the model's tunnels carry IPv4 only.
-                tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
-                vpnNotModeled(&p, component: model.vpnConnections[c].id,
-                              what: "IPv6 inside a Site-to-Site VPN tunnel (tunnel_inside_ip_version ipv6)")
-                return
-            }
             tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
+            if let step = vpn.wrongFamily(c, p) { return tgwDrop(e, &p, step) }
             tgwIntoVPN(e, t, c, &p)
             return
         }

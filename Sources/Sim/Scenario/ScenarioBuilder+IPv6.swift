@@ -354,13 +354,10 @@ extension ScenarioBuilder {
 
     // MARK: Outside hosts
 
-    /// An outside host's `ipv6` address; an on-premises host takes none (the VPN is modeled over IPv4).
+    /// An outside host's `ipv6` address (an on-premises host's is reached through a VPN connection whose tunnels
+    /// carry IPv6: `tunnel_inside_ip_version: ipv6`).
     func readOutsideHostIPv6(_ f: YAMLFields, name: String) throws -> IPv6Address? {
         guard let n = f["ipv6"] else { return nil }
-        if f.what.hasPrefix("on-premises") {
-            throw r.error(at: f.keyNode("ipv6"), "\(f.what): ipv6 is for hosts on the internet (VPN connections are "
-                          + "modeled over IPv4)")
-        }
         let a = try r.ipv6Address(n, key: "ipv6")
         if let other = model.outsideHosts.first(where: { $0.ipv6Address == a }) {
             throw r.error(at: n, "ipv6 \(a) is already used by outside host \(other.id)")
