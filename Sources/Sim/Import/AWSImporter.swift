@@ -162,6 +162,10 @@ struct ImportPlan {
         var staticRoutes: [IPv4CIDR]; var bgpPrefixes: [IPv4CIDR]; var tunnels: [IPv4Address]; var activeTunnel: Int
         /// A connection that ends at a transit gateway (its vpn attachment names it; `vgw` is empty).
         var tgw: String? = nil
+        /// Options.TunnelInsideIpVersion ipv6: its routes are IPv6 (`staticRoutes6`, `bgpPrefixes6`).
+        var insideIPv6 = false
+        var staticRoutes6: [IPv6CIDR] = []
+        var bgpPrefixes6: [IPv6CIDR] = []
     }
     var vgws: [VGW] = []
     var cgws: [CGW] = []
