@@ -144,6 +144,11 @@ import Testing
         #expect(d.message == "route to 2600:1fa0:8000::/39 cannot target gateway endpoint vpce-0a2b4c6d8e0f1a3b5: its "
                 + "ip_address_type is ipv4, so its routes are its IPv4 prefix list's (PrivateLink guide gateway-endpoints, "
                 + "\"IP address type\")", "\(d)")
+        // Dualstack with an IPv4-only subnet behind its table (the main one).
+        let f = try #require(Self.error(ScenarioText.replacing(Self.yaml, "instances:\n",
+            "  - {id: subnet-0ee55ff6607788991, name: legacy, vpc: main, cidr: 10.0.2.0/24, availability_zone: us-east-1a}\ninstances:\n")))
+        #expect(f.description == "gw6.yaml:22:22: VPC endpoint vpce-0a2b4c6d8e0f1a3b5: ip_address_type dualstack needs "
+                + "dual-stack subnets behind its route tables; subnet-0ee55ff6607788991 is IPv4-only", "\(f)")
         // Dualstack in a VPC without an IPv6 block.
         let e = try #require(Self.error(ScenarioText.replacing(Self.yaml,
             ", ipv6_cidr: \"2600:1f18:aaaa:aa00::/56\"}", "}")))

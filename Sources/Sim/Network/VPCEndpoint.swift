@@ -35,6 +35,9 @@ final class VPCEndpoint {
     private let model: VPCModel
     /// Per ENI: the interface endpoint it belongs to, -1 for none.
     private let interfaceOf: [Int32]
+    /// Whether any gateway endpoint has an IPv6 prefix list: without one, an IPv6 packet from outside is never a
+    /// reply through an endpoint, and `gateway(holding:vpc:routeTable:)` answers without reading its address.
+    private let anyIPv6PrefixList: Bool
 
     init(_ model: VPCModel) {
         self.model = model
@@ -43,6 +46,7 @@ final class VPCEndpoint {
             for eni in ep.enis { of[eni] = Int32(e) }
         }
         interfaceOf = of
+        anyIPv6PrefixList = model.vpcEndpoints.contains { !$0.ipv6PrefixListCIDRs.isEmpty }
     }
 
     /// The interface endpoint whose ENI `eni` is.
@@ -71,7 +75,7 @@ final class VPCEndpoint {
     @inline(__always)
     func gateway(holding service: IPv4Address, vpc: Int, routeTable: Int) -> Int? {
         guard service.isIPv6Token else { return gateway(holding: service, vpc: vpc) }
-        guard let a = service.ipv6 else { return nil }
+        guard anyIPv6PrefixList, let a = service.ipv6 else { return nil }
         return model.vpcEndpoints.indices.first { e in
             let ep = model.vpcEndpoints[e]
             return ep.vpc == vpc && ep.routeTables.contains(routeTable) && ep.ipv6PrefixListCIDRs.contains { $0.contains(a) }

@@ -70,6 +70,7 @@ extension ScenarioBuilder {
                 }
             }
             let ipType = try readGatewayEndpointIPAddressType(f, vpc: vpc)
+            if ipType != "ipv4" { ipv6GatewayEndpoints.append((index, f["ip_address_type"]!)) }
             var plID = "", cidrs: [IPv4CIDR] = []
             if ipType != "ipv6" {
                 let list = try readPrefixList(try f.require("prefix_list"), key: "prefix_list")
@@ -143,6 +144,24 @@ extension ScenarioBuilder {
                           + "\(model.vpcs[vpc].id) (its ipv6_cidr)")
         }
         return t
+    }
+
+    /// PrivateLink guide gateway-endpoints, "IP address type": dualstack "is supported only if all selected subnets
+    /// have both IPv4 and IPv6 address ranges", ipv6 "only if all selected subnets are IPv6 only subnets" — the
+    /// subnets whose route table (their own, or their VPC's main table) is one of the endpoint's.
+    func checkGatewayEndpointSubnets() throws {
+        for (e, node) in ipv6GatewayEndpoints {
+            let ep = model.vpcEndpoints[e]
+            for s in model.subnets where ep.routeTables.contains(s.routeTable ?? model.vpcs[s.vpc].mainRouteTable) {
+                let ok = ep.ipAddressType == "ipv6" ? !s.hasIPv4 : s.hasIPv4 && s.ipv6Cidr != nil
+                guard ok else {
+                    throw r.error(at: node, "VPC endpoint \(ep.id): ip_address_type \(ep.ipAddressType) needs "
+                                  + (ep.ipAddressType == "ipv6" ? "IPv6-only subnets" : "dual-stack subnets")
+                                  + " behind its route tables; \(s.id) is "
+                                  + (s.ipv6Cidr == nil ? "IPv4-only" : s.hasIPv4 ? "dual-stack" : "IPv6-only"))
+                }
+            }
+        }
     }
 
     /// A prefix list written `{id: pl-…, cidrs: [...]}`: its id and its CIDR nodes (at least one).
