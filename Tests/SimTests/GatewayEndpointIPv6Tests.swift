@@ -155,4 +155,27 @@ import Testing
         #expect(e.description == "gw6.yaml:22:22: VPC endpoint vpce-0a2b4c6d8e0f1a3b5: ip_address_type dualstack needs an "
                 + "IPv6 block on vpc-0a1b2c3d4e5f60718 (its ipv6_cidr)", "\(e)")
     }
+
+    /// `vpcsim import aws`: a table that routes the endpoint's IPv6 prefix list to it as well as the IPv4 one (a
+    /// dualstack endpoint) gives the endpoint `ip_address_type: dualstack` and that list as its `ipv6_prefix_list`;
+    /// the scenario written loads, with the IPv6 route named after the list.
+    @Test func importKeepsADualstackEndpointsIPv6PrefixList() throws {
+        let dir = try AWSImportIPv6Tests.syntheticCopy("vpcsim-gw6-import",
+            tables: "\"DestinationPrefixListId\": \"pl-63a5400a\",\n                    \"GatewayId\": \"vpce-0123456789abcdef0\"\n                }",
+            "\"DestinationPrefixListId\": \"pl-63a5400a\",\n                    \"GatewayId\": \"vpce-0123456789abcdef0\"\n                },\n"
+                + "                {\"Origin\": \"CreateRoute\", \"State\": \"active\", \"DestinationPrefixListId\": \"pl-0a6a7b8c9d0e1f2a3\", "
+                + "\"GatewayId\": \"vpce-0123456789abcdef0\"}")
+        try #"{"Entries": [{"Cidr": "2600:1fa0:8000::/39"}]}"#.write(
+            toFile: dir + "/get-managed-prefix-list-entries-pl-0a6a7b8c9d0e1f2a3.json", atomically: true, encoding: .utf8)
+        let imported = try AWSImporter.importDirectory(dir)
+        #expect(imported.yaml.contains(", ip_address_type: dualstack, ipv6_prefix_list: {id: pl-0a6a7b8c9d0e1f2a3, cidrs: "
+                                       + "[\"2600:1fa0:8000::/39\"]}}"), "\(imported.yaml)")
+        let m = try ScenarioLoader.load(yaml: imported.yaml, file: "imported.yaml").model
+        let e = try #require(m.vpcEndpoints.firstIndex { $0.id == "vpce-0123456789abcdef0" })
+        #expect(m.vpcEndpoints[e].ipAddressType == "dualstack" && m.vpcEndpoints[e].ipv6PrefixListID == "pl-0a6a7b8c9d0e1f2a3")
+        let t = try #require(m.routeTables.first { $0.id == "rtb-0f1e2d3c4b5a69788" })
+        #expect(t.ipv6Routes.contains(IPv6Route(destination: try IPv6CIDR(parsing: "2600:1fa0:8000::/39"),
+                                                target: .common(.vpcEndpoint(e)), prefixList: "pl-0a6a7b8c9d0e1f2a3")),
+                "\(t.ipv6Routes)")
+    }
 }
