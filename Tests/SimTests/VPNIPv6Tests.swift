@@ -113,6 +113,20 @@ import Testing
         #expect(vpn.contains { [$0[16], $0[17], $0[33]] == [Self.api6, Self.box6, "ingress"] }, "\(vpn)")
     }
 
+    /// An IPv6 packet that fits the VPN attachment (1500) but not the tunnel (1446) is dropped in the tunnel, DF or
+    /// not (IPv6 is never fragmented on the way), and no ICMPv6 goes back (Site-to-Site VPN does no Path MTU
+    /// Discovery): the instance's 1480-byte fragments of a UDP datagram never arrive.
+    @Test func anIPv6PacketTooBigForTheTunnelIsDroppedThereWithoutICMP() throws {
+        var text = ScenarioText.replacing(Self.yaml, "ports: {443: https}", "ports: {443: https, 5000: udp}")
+        text = ScenarioText.replacing(text, "security_groups: [app-sg]}\nflows:", "security_groups: [app-sg], mtu: 1480}\nflows:")
+        text += "\n  - {name: udp6, from: app-box, to: \"api.corp:5000\", app: udp, size: 4000, count: 1, address_family: ipv6}\n"
+        let f = try Self.run(text).report.flows[2]
+        let drop = try #require(f.drops.first { $0.component == Self.conn }, "\(f.drops)")
+        #expect(drop.rule == "link MTU 1446 < IPv6 packet 1480 bytes; no ICMP (Site-to-Site VPN does not support Path MTU "
+                + "Discovery)", "\(drop)")
+        #expect(drop.kind == "path-mtu" && drop.count == 2 && drop.datagrams == 1, "\(drop)")  // both fragments
+    }
+
     /// The ESP frame of an inner IPv6 packet names IPv6 (41) as the next header in its trailer, an IPv4 one IPv4 (4):
     /// decrypted with the keystream the frame was written with.
     @Test(arguments: [(UInt8(0x60), UInt8(41)), (UInt8(0x45), UInt8(4))])
