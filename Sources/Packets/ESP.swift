@@ -1,12 +1,13 @@
-/// An IPv4 packet wrapped in ESP in tunnel mode (RFC 4303), and in UDP port 4500 with NAT traversal (RFC 3948), as
+/// An IPv4 or IPv6 packet wrapped in ESP in tunnel mode (RFC 4303), and in UDP port 4500 with NAT traversal (RFC 3948), as
 /// it travels between two IPsec gateways. The layout is AES-CBC's (RFC 3602: a 16-byte IV, 16-byte blocks) with
 /// HMAC-SHA1-96's 12-byte ICV (RFC 2404); the "cipher text" is the inner packet mixed with a keystream drawn from
 /// the SPI and sequence number: it looks encrypted, decrypts to nothing, and is the same for the same input.
 public enum ESPTunnelFrame {
     public static let natTraversalPort: UInt16 = 4500
     static let ivBytes = 16, icvBytes = 12, block = 16
-    /// Next header of the inner packet: IPv4 in tunnel mode (RFC 4303 section 2.6).
-    static let ipv4NextHeader: UInt8 = 4
+    /// Next header of the inner packet in tunnel mode (RFC 4303 section 2.6): IPv4 (4) or IPv6 (41), by the
+    /// inner header's version.
+    static let ipv4NextHeader: UInt8 = 4, ipv6NextHeader: UInt8 = 41
 
     /// The bytes beyond the inner packet's: Ethernet, outer IPv4, UDP, ESP header, IV, at most a block of padding
     /// and trailer, ICV.
@@ -21,6 +22,7 @@ public enum ESPTunnelFrame {
         // whole number of blocks.
         let unpadded = inner.count + 2
         let padding = (Self.block - unpadded % Self.block) % Self.block
+        let nextHeader = inner.first.map { $0 >> 4 == 6 } == true ? Self.ipv6NextHeader : Self.ipv4NextHeader
         let cipherBytes = unpadded + padding
         let espBytes = 8 + Self.ivBytes + cipherBytes + Self.icvBytes
         let udpBytes = natTraversal ? 8 + espBytes : 0
@@ -71,7 +73,7 @@ public enum ESPTunnelFrame {
                 if i % 8 == 0 { word = keystream.next() }
                 let plain: UInt8 = i < inner.count ? inner[i]
                     : i < inner.count + padding ? UInt8(truncatingIfNeeded: i - inner.count + 1)
-                    : i == cipherBytes - 2 ? UInt8(padding) : Self.ipv4NextHeader
+                    : i == cipherBytes - 2 ? UInt8(padding) : nextHeader
                 let c = plain ^ UInt8(truncatingIfNeeded: word >> (8 * UInt64(i % 8)))
                 p.store(c, at: i)
                 icv = (icv ^ UInt64(c)) &* 0x0000_0100_0000_01B3

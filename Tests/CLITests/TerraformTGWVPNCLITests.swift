@@ -27,4 +27,25 @@ import Testing
         #expect(t.stdout.contains("route: 172.20.0.0/16 → \(attach) (vpn)"), "\(t.stdout)")
         #expect(t.stdout.contains("\(vpn) (branch-vpn) vpn-connection: tunnel 1"), "\(t.stdout)")
     }
+
+    /// The same plan with `tunnel_inside_ip_version = "ipv6"` on the connection and the gateway's static route to
+    /// its attachment an IPv6 one: the connection keeps its inner version and takes that route as its static route
+    /// (an IPv4 route to it would be left out of its routes); the scenario written validates.
+    @Test func anIPv6InsideConnectionTakesTheGatewaysIPv6StaticRoute() throws {
+        var plan = try String(contentsOfFile: TerraformCLITests.dir + "synthetic/tgw-vpn-attachment_create.json", encoding: .utf8)
+        plan = plan.replacingOccurrences(of: "\"static_routes_only\": true,",
+                                         with: "\"static_routes_only\": true, \"tunnel_inside_ip_version\": \"ipv6\",")
+            .replacingOccurrences(of: "172.20.0.0/16", with: "2001:db8:20::/48")
+        let dir = makeTempDirectory("tf-tgw-vpn6")
+        try plan.write(toFile: dir + "/plan.json", atomically: true, encoding: .utf8)
+        let r = try vpcsim(["import", "terraform", dir + "/plan.json", "--out", dir + "/net.yaml"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let yaml = try String(contentsOfFile: dir + "/net.yaml", encoding: .utf8)
+        let vpn = try TerraformVPNCLITests.invented(yaml, "aws_vpn_connection.branch.id")
+        #expect(yaml.contains("  - {id: \(vpn), name: \"branch-vpn\", customer_gateway: "), "\(yaml)")
+        #expect(yaml.contains(", tunnel_inside_ip_version: ipv6, static_routes_only: true, static_routes: [\"2001:db8:20::/48\"], "),
+                "\(yaml)")
+        let v = try vpcsim(["validate", dir + "/net.yaml"])
+        #expect(v.status == 0, "\(v.stderr)")
+    }
 }

@@ -13,6 +13,18 @@ enum ScenarioText {
         return try Runner.run(scenario: s, options: o)
     }
 
+    /// The error loading `text` as the file named `file` gives; nil when it loads.
+    static func error(_ text: String, file: String) -> ScenarioError? {
+        do {
+            _ = try ScenarioLoader.load(yaml: text, file: file)
+            return nil
+        } catch let e as ScenarioError {
+            return e
+        } catch {
+            return nil
+        }
+    }
+
     /// `text` with every `old` replaced by `new`; `old` must be there (a test never varies what is not).
     static func replacing(_ text: String, _ old: String, _ new: String) -> String {
         precondition(text.contains(old), "the scenario has \(old)")

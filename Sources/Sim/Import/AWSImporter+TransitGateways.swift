@@ -239,6 +239,14 @@ extension AWSConverter {
                           !plan.vpnConnections[k].staticRoutes.contains(r.destination) else { continue }
                     plan.vpnConnections[k].staticRoutes.append(r.destination)
                 }
+                // The same for IPv6 routes to a static connection whose tunnels carry IPv6.
+                for r in table.routes6 {
+                    guard let c = t.attachments.first(where: { $0.id == r.target })?.vpnConnection,
+                          let k = plan.vpnConnections.firstIndex(where: { $0.id == c }), plan.vpnConnections[k].staticOnly,
+                          plan.vpnConnections[k].insideIPv6,
+                          !plan.vpnConnections[k].staticRoutes6.contains(r.destination) else { continue }
+                    plan.vpnConnections[k].staticRoutes6.append(r.destination)
+                }
             }
         }
         // A connection to a transit gateway without an imported vpn attachment has nothing to carry it.
@@ -358,13 +366,23 @@ extension AWSConverter {
                 if table.propagations.contains(a) { return }
                 if inferPropagations { table.propagations.append(a); return }
             }
+            if let c = spec?.vpnConnection, let k = plan.vpnConnections.firstIndex(where: { $0.id == c }) {
+                if plan.vpnConnections[k].insideIPv6 {
+                    // As for IPv4 (`addTGWRoute`): a propagated route is a BGP prefix of the connection with the
+                    // propagation (a static route of a static connection is one of its routes: `readTransitGateways`).
+                    if !plan.vpnConnections[k].staticOnly, propagated {
+                        if !plan.vpnConnections[k].bgpPrefixes6.contains(dest) { plan.vpnConnections[k].bgpPrefixes6.append(dest) }
+                        if !table.propagations.contains(a), inferPropagations { table.propagations.append(a) }
+                        return
+                    }
+                } else {
+                    // Kept: the connection drops what it carries, its tunnels carrying IPv4.
+                    warn(.ipv6, id, "route \(dest) → \(a): \(c)'s tunnels carry IPv4 (TunnelInsideIpVersion ipv4); IPv6 "
+                         + "routed there is dropped at the connection")
+                }
+            }
             target = a
             if propagated { note = "propagated" }
-            if spec?.vpnConnection != nil {
-                // Kept: a flow the route carries ends not-modeled at the connection, naming why.
-                warn(.ipv6, id, "route \(dest) → \(a): IPv6 inside a VPN tunnel is not modeled (flows routed there end "
-                     + "not-modeled)")
-            }
         } else {
             let a = attachments.first ?? "no attachment"
             note = notModelled[a].map { "was \(a) (\($0) attachment, not modelled)" } ?? "was \(a): not in the dump"

@@ -67,16 +67,27 @@ extension AWSConverter {
                 continue
             }
             let staticOnly = j.awsObj("Options")?.awsBool("StaticRoutesOnly") ?? false
-            var statics: [IPv4CIDR] = []
+            // Options.TunnelInsideIpVersion (default ipv4): the family its tunnels carry and its routes are of.
+            let inside6 = j.awsObj("Options")?.awsStr("TunnelInsideIpVersion") == "ipv6"
+            var statics: [IPv4CIDR] = [], statics6: [IPv6CIDR] = []
             for r in j.awsObjs("Routes") where (r.awsStr("State").map { $0 == "available" } ?? true) {
-                guard let text = r.awsStr("DestinationCidrBlock") else { continue }
+                guard let text = r.awsStr("DestinationCidrBlock") ?? r.awsStr("DestinationIpv6CidrBlock") else { continue }
+                if inside6 {
+                    guard let c = try? IPv6CIDR(parsing: text) else {
+                        warn(.repaired, id, "static route \(text) of a connection whose tunnels carry IPv6: not an IPv6 "
+                             + "CIDR; left out")
+                        continue
+                    }
+                    if !statics6.contains(c) { statics6.append(c) }
+                    continue
+                }
                 guard let cidr = cidr(text, id, "static route"), !statics.contains(cidr) else { continue }
                 statics.append(cidr)
             }
             var bgp: [IPv4CIDR] = []
             if !staticOnly {
                 bgp = tgw == nil ? propagated[g] ?? [] : []  // at a transit gateway: its route tables' (`addTGWRoute`)
-                if !statics.isEmpty {
+                if !statics.isEmpty || !statics6.isEmpty {
                     warn(.repaired, id, "static routes of a BGP connection left out (the gateway's propagated routes are "
                          + "its prefixes)")
                 }
@@ -94,7 +105,7 @@ extension AWSConverter {
             plan.vpnConnections.append(.init(id: id, name: j.awsNameTag, vgw: g, cgw: c,
                                              staticOnly: staticOnly, staticRoutes: staticOnly ? statics : [],
                                              bgpPrefixes: bgp, tunnels: tunnels, activeTunnel: up < tunnels.count ? up : 0,
-                                             tgw: tgw))
+                                             tgw: tgw, insideIPv6: inside6, staticRoutes6: staticOnly ? statics6 : []))
         }
         counts.vpnConnections = plan.vpnConnections.count
     }
@@ -130,9 +141,11 @@ extension ScenarioYAMLWriter {
         section("vpn_connections", p.vpnConnections.map { c in
             var s = "  - {id: \(c.id)\(name(c.name)), " + (c.tgw == nil ? "vpn_gateway: \(c.vgw), " : "")
                 + "customer_gateway: \(c.cgw), "
+                + (c.insideIPv6 ? "tunnel_inside_ip_version: ipv6, " : "")
                 + "static_routes_only: \(c.staticOnly)"
-            if c.staticOnly { s += ", static_routes: [\(c.staticRoutes.map(\.description).joined(separator: ", "))]" }
-            else { s += ", bgp_prefixes: [\(c.bgpPrefixes.map(\.description).joined(separator: ", "))]" }
+            let routes = c.insideIPv6 ? (c.staticOnly ? c.staticRoutes6 : c.bgpPrefixes6).map { quote($0.description) }
+                : (c.staticOnly ? c.staticRoutes : c.bgpPrefixes).map(\.description)
+            s += ", \(c.staticOnly ? "static_routes" : "bgp_prefixes"): [\(routes.joined(separator: ", "))]"
             if !c.tunnels.isEmpty {
                 s += ", tunnels: [\(c.tunnels.map(\.description).joined(separator: ", "))], active_tunnel: \(c.activeTunnel + 1)"
             }

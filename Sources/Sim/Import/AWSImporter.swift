@@ -130,6 +130,9 @@ struct ImportPlan {
     struct Endpoint {
         var id: String; var name: String?; var vpc: String; var service: String; var routeTables: [String]
         var prefixList: String; var cidrs: [IPv4CIDR]
+        /// A gateway endpoint's IPv6 prefix list and its CIDRs, when a route table routes it to the endpoint
+        /// (IpAddressType dualstack: PrivateLink guide gateway-endpoints, "IP address type"); empty otherwise.
+        var prefixList6 = ""; var cidrs6: [IPv6CIDR] = []
         /// An interface endpoint's subnets, groups, private DNS and ENIs (ids and addresses, per subnet; empty ids:
         /// the loader names them); nil for a gateway endpoint.
         struct Interface {
@@ -162,6 +165,10 @@ struct ImportPlan {
         var staticRoutes: [IPv4CIDR]; var bgpPrefixes: [IPv4CIDR]; var tunnels: [IPv4Address]; var activeTunnel: Int
         /// A connection that ends at a transit gateway (its vpn attachment names it; `vgw` is empty).
         var tgw: String? = nil
+        /// Options.TunnelInsideIpVersion ipv6: its routes are IPv6 (`staticRoutes6`, `bgpPrefixes6`).
+        var insideIPv6 = false
+        var staticRoutes6: [IPv6CIDR] = []
+        var bgpPrefixes6: [IPv6CIDR] = []
     }
     var vgws: [VGW] = []
     var cgws: [CGW] = []
@@ -307,11 +314,12 @@ struct AWSConverter {
         for item in dump["PrefixLists"] {
             if let id = item.json.awsStr("PrefixListId"), let n = item.json.awsStr("PrefixListName") { listByName[n] = id }
         }
-        var listByEndpoint: [String: String] = [:]
+        var listByEndpoint: [String: String] = [:], listByEndpoint6: [String: String] = [:]
         for item in dump["RouteTables"] {
             for r in item.json.awsObjs("Routes") {
                 if let g = r.awsStr("GatewayId"), g.hasPrefix("vpce-"), let pl = r.awsStr("DestinationPrefixListId") {
-                    listByEndpoint[g] = pl
+                    // A dualstack endpoint's tables route its IPv4 and its IPv6 prefix list to it.
+                    if prefixLists6[pl] != nil { listByEndpoint6[g] = pl } else { listByEndpoint[g] = pl }
                 }
             }
         }
@@ -330,8 +338,10 @@ struct AWSConverter {
                 continue
             }
             let name = j.awsObjs("Tags").first { $0.awsStr("Key") == "Name" }?.awsStr("Value")
-            plan.endpoints.append(.init(id: id, name: name, vpc: vpc, service: service,
-                                        routeTables: j.awsStrs("RouteTableIds"), prefixList: pl, cidrs: cidrs))
+            var e = ImportPlan.Endpoint(id: id, name: name, vpc: vpc, service: service,
+                                        routeTables: j.awsStrs("RouteTableIds"), prefixList: pl, cidrs: cidrs)
+            if let pl6 = listByEndpoint6[id], let cidrs6 = prefixLists6[pl6] { (e.prefixList6, e.cidrs6) = (pl6, cidrs6) }
+            plan.endpoints.append(e)
         }
         counts.vpcEndpoints = plan.endpoints.count
     }

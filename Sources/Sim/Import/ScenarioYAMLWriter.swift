@@ -161,7 +161,9 @@ enum ScenarioYAMLWriter {
                 }
                 return "  - {id: \(e.id)\(name(e.name)), type: gateway, service: \(e.service), vpc: \(e.vpc), route_tables: ["
                     + e.routeTables.filter { tables.contains($0) }.joined(separator: ", ") + "], prefix_list: {id: "
-                    + "\(e.prefixList), cidrs: [\(e.cidrs.map(\.description).joined(separator: ", "))]}}"
+                    + "\(e.prefixList), cidrs: [\(e.cidrs.map(\.description).joined(separator: ", "))]}"
+                    + (e.cidrs6.isEmpty ? "" : ", ip_address_type: dualstack, ipv6_prefix_list: {id: \(e.prefixList6), cidrs: ["
+                        + e.cidrs6.map { quote($0.description) }.joined(separator: ", ") + "]}") + "}"
             })
         }
         var acl: [String] = []

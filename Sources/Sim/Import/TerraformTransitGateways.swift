@@ -212,7 +212,7 @@ extension TerraformConverter {
         for g in out {
             for t in g.routeTables {
                 for r in t.routes {
-                    guard !r.destination.contains(":"), let c = g.attachments.first(where: { $0.id == r.target })?.vpnConnection,
+                    guard let c = g.attachments.first(where: { $0.id == r.target })?.vpnConnection,
                           !(vpnRoutes[c] ?? []).contains(r.destination) else { continue }
                     vpnRoutes[c, default: []].append(r.destination)
                 }
@@ -224,7 +224,10 @@ extension TerraformConverter {
                 guard let c = j.awsStr("VpnConnectionId"), let routes = vpnRoutes[c],
                       (j["Options"] as? [String: Any])?["StaticRoutesOnly"] as? Bool == true else { continue }
                 var list = (j["Routes"] as? [[String: Any]]) ?? []
-                for d in routes where !list.contains(where: { $0["DestinationCidrBlock"] as? String == d }) {
+                // The routes of the family its tunnels carry (tunnel_inside_ip_version).
+                let inside6 = (j["Options"] as? [String: Any])?["TunnelInsideIpVersion"] as? String == "ipv6"
+                for d in routes where d.contains(":") == inside6
+                    && !list.contains(where: { $0["DestinationCidrBlock"] as? String == d }) {
                     list.append(["DestinationCidrBlock": d, "Source": "Static", "State": "available"])
                 }
                 j["Routes"] = list

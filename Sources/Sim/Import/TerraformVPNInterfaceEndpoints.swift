@@ -79,9 +79,12 @@ extension TerraformConverter {
                     ?? inventPublic(address(r) + ".tunnel\(k)_address")
                 tunnels.append(["OutsideIpAddress": ip])
             }
+            // tunnel_inside_ip_version (default ipv4), as describe-vpn-connections writes it.
+            let inside = w.string(r, "tunnel_inside_ip_version").flatMap { $0.isEmpty ? nil : $0 } ?? "ipv4"
             var j: [String: Any] = ["VpnConnectionId": cid, "State": "available", "Type": "ipsec.1",
                                     "CustomerGatewayId": cgw,
-                                    "Options": ["StaticRoutesOnly": staticOnly, "TunnelOptions": tunnels],
+                                    "Options": ["StaticRoutesOnly": staticOnly, "TunnelOptions": tunnels,
+                                                "TunnelInsideIpVersion": inside],
                                     "Routes": routes.map { ["DestinationCidrBlock": $0, "Source": "Static", "State": "available"] },
                                     "Tags": Self.tags(nameTag(r))]
             if let tgw {

@@ -103,6 +103,10 @@ extension VPCModel {
             }
         }
         for e in vpcEndpoints where e.dualStack { out.append("\(e.display) dual-stack (ip_address_type dualstack)") }
+        for e in vpcEndpoints where !e.ipv6PrefixListCIDRs.isEmpty {
+            out.append("\(e.display) IPv6 prefix list \(e.ipv6PrefixListID) "
+                       + "(\(e.ipv6PrefixListCIDRs.map(\.description).joined(separator: ", "))) (ip_address_type \(e.ipAddressType))")
+        }
         func rule(_ number: Int, _ action: NACLRule.Action, _ proto: ProtocolMatch, _ ports: PortRange?,
                   _ icmp: (Int?, Int?), _ cidr: IPv6CIDR) -> String {
             var what = proto.consoleName

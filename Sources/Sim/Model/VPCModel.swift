@@ -77,6 +77,13 @@ public struct VPCEndpointSpec: Named, Sendable {
     /// The Region's AWS-managed prefix list for the service ("pl-63a5400a") and its CIDRs.
     public var prefixListID: String
     public var prefixListCIDRs: [IPv4CIDR]
+    /// A gateway endpoint's IpAddressType (PrivateLink guide gateway-endpoints, "IP address type": "The IP address
+    /// type determines which prefix list is associated with your route table"): `ipv4` adds the service's IPv4
+    /// prefix list to its route tables, `dualstack` the IPv4 and the IPv6 one, `ipv6` the IPv6 one only. The IPv6
+    /// prefix list ("pl-…", a list of its own: a prefix list has one address family) and its CIDRs; empty for ipv4.
+    public var ipAddressType = "ipv4"
+    public var ipv6PrefixListID = ""
+    public var ipv6PrefixListCIDRs: [IPv6CIDR] = []
     /// Whether the scenario gave an endpoint policy (not modeled: every request is let through).
     public var hasPolicy: Bool
     /// Interface endpoints: the subnets, one endpoint ENI in each (same order, `VPCModel.enis`), the security

@@ -46,9 +46,18 @@ public struct VPNConnectionSpec: Named, Sendable {
     /// port 4500 with `natTraversal`.
     public var espView = false
     public var natTraversal = false
+    /// TunnelInsideIpVersion ipv6 (EC2 API VpnConnectionOptions: "Indicates whether the VPN tunnels process IPv4 or
+    /// IPv6 traffic"; VPN-UG how_it_works: on a transit gateway only): the tunnels carry IPv6 packets and no IPv4
+    /// ones, and its routes toward on-premises are IPv6 (`staticRoutes6`, `bgpPrefixes6`; the IPv4 lists empty).
+    public var insideIPv6 = false
+    public var staticRoutes6: [IPv6CIDR] = []
+    public var bgpPrefixes6: [IPv6CIDR] = []
 
     /// The prefixes it routes toward the customer gateway: its static routes or its BGP prefixes.
     public var prefixes: [IPv4CIDR] { staticRoutesOnly ? staticRoutes : bgpPrefixes }
+    public var prefixes6: [IPv6CIDR] { staticRoutesOnly ? staticRoutes6 : bgpPrefixes6 }
+    /// "ipv4" or "ipv6", as the API writes TunnelInsideIpVersion.
+    public var insideVersion: String { insideIPv6 ? "ipv6" : "ipv4" }
 }
 
 /// An on-premises network behind a customer gateway: its CIDR blocks; its hosts are outside hosts whose
@@ -57,6 +66,8 @@ public struct OnPremNetworkSpec: Sendable {
     public var name: String
     public var customerGateway: Int
     public var cidrs: [IPv4CIDR]
+    /// Its IPv6 blocks, reached through a connection whose tunnels carry IPv6.
+    public var ipv6Cidrs: [IPv6CIDR] = []
 }
 
 extension VPCModel {

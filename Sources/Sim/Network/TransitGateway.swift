@@ -115,8 +115,8 @@ final class TransitGateway {
     /// A table's IPv6 routes in match order, as `compile` orders IPv4 ones: its static IPv6 routes and, from each
     /// propagating VPC attachment with IPv6 support, its VPC's IPv6 blocks (EC2 API
     /// CreateTransitGatewayVpcAttachmentRequestOptions Ipv6Support: "When you enable route propagation, IPv6 VPC
-    /// CIDRs propagate to the transit gateway route tables. When disabled … IPv6 routes do not propagate"). A VPN
-    /// attachment propagates no IPv6 prefix here (its tunnels are modeled for IPv4 inside traffic only).
+    /// CIDRs propagate to the transit gateway route tables. When disabled … IPv6 routes do not propagate"); from a
+    /// propagating VPN attachment whose connection's tunnels carry IPv6, its IPv6 static routes or BGP prefixes.
     static func compile6(_ t: TGWRouteTableSpec, _ model: VPCModel) -> [Route] {
         var all: [Route] = t.ipv6Routes.map { r in
             switch r.target {
@@ -126,8 +126,9 @@ final class TransitGateway {
         }
         for a in t.propagations {
             let att = model.tgwAttachments[a]
-            guard att.vpnConnection == nil, att.ipv6Support else { continue }
-            for c in model.vpcs[att.vpc].ipv6CidrBlocks {
+            let blocks = att.vpnConnection.map { model.vpnConnections[$0].prefixes6 }
+                ?? (att.ipv6Support ? model.vpcs[att.vpc].ipv6CidrBlocks : [])
+            for c in blocks {
                 all.append(Route(cidr: .anyIPv4, attachment: Int32(a), propagated: true, cidr6: c))
             }
         }

@@ -35,6 +35,9 @@ final class VPCEndpoint {
     private let model: VPCModel
     /// Per ENI: the interface endpoint it belongs to, -1 for none.
     private let interfaceOf: [Int32]
+    /// Whether any gateway endpoint has an IPv6 prefix list: without one, an IPv6 packet from outside is never a
+    /// reply through an endpoint, and `gateway(holding:vpc:routeTable:)` answers without reading its address.
+    private let anyIPv6PrefixList: Bool
 
     init(_ model: VPCModel) {
         self.model = model
@@ -43,6 +46,7 @@ final class VPCEndpoint {
             for eni in ep.enis { of[eni] = Int32(e) }
         }
         interfaceOf = of
+        anyIPv6PrefixList = model.vpcEndpoints.contains { !$0.ipv6PrefixListCIDRs.isEmpty }
     }
 
     /// The interface endpoint whose ENI `eni` is.
@@ -64,6 +68,20 @@ final class VPCEndpoint {
 
     /// The gateway endpoint of VPC `vpc` whose prefix list holds `service`, the address of a packet coming back
     /// from the service (the first in model order; the loader allows one endpoint per service and route table).
+    /// An IPv6 address (an `IPv6Token`): the endpoint whose IPv6 prefix list holds it and whose route tables
+    /// include `routeTable`, that of the subnet the reply goes to. The service's IPv6 address is what it is on the
+    /// internet too (no NAT tells the two paths apart), so a subnet whose table sends it elsewhere (an egress-only or
+    /// internet gateway) gets its replies that way.
+    @inline(__always)
+    func gateway(holding service: IPv4Address, vpc: Int, routeTable: Int) -> Int? {
+        guard service.isIPv6Token else { return gateway(holding: service, vpc: vpc) }
+        guard anyIPv6PrefixList, let a = service.ipv6 else { return nil }
+        return model.vpcEndpoints.indices.first { e in
+            let ep = model.vpcEndpoints[e]
+            return ep.vpc == vpc && ep.routeTables.contains(routeTable) && ep.ipv6PrefixListCIDRs.contains { $0.contains(a) }
+        }
+    }
+
     @inline(__always)
     func gateway(holding service: IPv4Address, vpc: Int) -> Int? {
         model.vpcEndpoints.withUnsafeBufferPointer { eps in
@@ -75,9 +93,9 @@ final class VPCEndpoint {
     }
 
     /// The service's name as AWS writes it for the endpoint ("s3"), and the endpoint in the console's words.
-    func what(_ e: Int) -> String {
+    func what(_ e: Int, ipv6: Bool = false) -> String {
         let ep = model.vpcEndpoints[e]
-        return "gateway endpoint for \(ep.service) (\(ep.prefixListID))"
+        return "gateway endpoint for \(ep.service) (\(ipv6 ? ep.ipv6PrefixListID : ep.prefixListID))"
     }
 
     /// The step endpoint `e` records.
@@ -87,15 +105,17 @@ final class VPCEndpoint {
     }
 
     /// A packet to the service at outside host `h`.
-    func toService(_ e: Int, host h: Int) -> Step {
+    func toService(_ e: Int, host h: Int, ipv6: Bool) -> Step {
         let host = model.outsideHosts[h]
-        return step(e, action: .forwarded, rule: "\(what(e)) → \(host.id) (\(host.address))",
-                    detail: "private: the source stays the ENI's private address")
+        let address = ipv6 ? host.ipv6Address.map(\.description) ?? "" : host.address.description
+        return step(e, action: .forwarded, rule: "\(what(e, ipv6: ipv6)) → \(host.id) (\(address))",
+                    detail: ipv6 ? "private: the source stays the ENI's IPv6 address"
+                        : "private: the source stays the ENI's private address")
     }
 
     /// A packet from the service back into the VPC, to `destination`.
     func fromService(_ e: Int, to destination: IPv4Address) -> Step {
-        step(e, action: .forwarded, rule: "\(what(e)) → \(destination)")
+        step(e, action: .forwarded, rule: "\(what(e, ipv6: destination.isIPv6Token)) → \(destination)")
     }
 
     /// Nothing answers at `destination`, an address of the prefix list: the scenario has no service host there.

@@ -122,17 +122,6 @@ extension VPCNetwork {
         return Transit(next: nil, delay: 0, dropIndex: Int32(dropSteps.count - 1))
     }
 
-    /// A packet at VPN connection `component` that needs `what`, which the model does not have: it goes no further
-    /// and its flow ends `not-modeled`, naming both.
-    func vpnNotModeled(_ p: inout SimPacket, component: String, what: String) {
-        let step = Step(kind: .vpnConnection, component: component, componentDisplay: component, action: .notModeled,
-                        rule: what, detail: "not modeled")
-        record(&p, step)
-        drop(p, step)
-        let flow = p.flow
-        if let s = simulation { s { $0.notModeled(flow: flow, NotModeledTarget.message(component, what: what)) } }
-    }
-
     /// An IPv6 route the model does not follow: its flow ends `not-modeled`, naming the route and `what`.
     func notModeledRoute(_ p: inout SimPacket, _ rt: Int, _ r: CompiledRoutes.Route, what: String) -> Transit {
         let step = routeTables.step(rt, action: .notModeled, rule: routeTables.describe(rt, r), detail: "\(what): not modeled")

@@ -172,7 +172,8 @@ extension VPCNetwork {
     @inline(never)
     func vpnTooBig(_ c: Int, toOnPrem: Bool, _ p: inout SimPacket) -> Bool {
         let mtu = assumptions.vpnTunnelMTU
-        guard p.ip.dontFragment else { return oversizeWithoutDF(&p, mtu: mtu) }
+        // IPv6 is never fragmented on the way (RFC 8200 section 5): dropped as a DF packet is.
+        guard p.ip.dontFragment || p.ip.source.isIPv6Token else { return oversizeWithoutDF(&p, mtu: mtu) }
         let conn = model.vpnConnections[c]
         let why = "Site-to-Site VPN does not support Path MTU Discovery"
         let step = linkMTUDrop(conn.id, "\(conn.id) \(vpn.tunnel(c))", mtu: mtu, p, icmp: "no ICMP (\(why))")
@@ -270,9 +271,9 @@ extension VPCNetwork {
 
 extension VPCNetwork {
     /// "MSS 1460 clamped to 1406; " for a SYN whose MSS the VPN tunnel lowered, else "".
-    func mssClampComment(_ was: UInt16?) -> String {
+    func mssClampComment(_ was: UInt16?, _ p: SimPacket) -> String {
         guard let was else { return "" }
-        return "MSS \(was) clamped to \(assumptions.vpnTunnelMTU - 40); "
+        return "MSS \(was) clamped to \(Self.mss(p, mtu: assumptions.vpnTunnelMTU)); "
     }
 }
 

@@ -28,8 +28,17 @@ extension VPCNetwork {
     /// An on-premises host sends a packet: to an address its customer gateway's VPN connections reach, into the
     /// tunnel (true); else it goes on as an outside host's packet does (false).
     func vpnFromHost(_ host: Int, _ slot: Int32, _ p: inout SimPacket, after oneWay: Int64) -> Bool {
-        guard let cgw = vpn.customerGateway(ofHost: host),
-              let c = vpn.returnConnection(cgw: cgw, p.ip.destination) else { return false }
+        guard let cgw = vpn.customerGateway(ofHost: host) else { return false }
+        guard let c = vpn.returnConnection(cgw: cgw, p.ip.destination) else {
+            // Only a connection whose tunnels carry the other family reaches the destination: dropped there.
+            guard let other = vpn.returnConnection(cgw: cgw, p.ip.destination, anyFamily: true),
+                  let step = vpn.wrongFamily(other, p) else { return false }
+            record(&p, step)
+            capture(.outsideHost(host), &p, outgoing: true, comment: "sent; dropped: " + step.text)
+            drop(p, step)
+            slots.release(slot)
+            return true
+        }
         capture(.outsideHost(host), &p, outgoing: true,
                 comment: "sent; to \(model.customerGateways[cgw].display) into \(model.vpnConnections[c].id)")
         schedule(slot, &p, to: .vpnTunnel(c, toOnPrem: false), after: oneWay, carried: .max)
@@ -40,8 +49,11 @@ extension VPCNetwork {
     /// holding its destination, or from it into the VPC (or the transit gateway) on the Amazon side.
     func vpnTunnel(_ c: Int, toOnPrem: Bool, _ p: inout SimPacket) {
         // The tunnel's inner MTU, no Path MTU Discovery; SYNs' MSS clamped (VPCNetwork+LinkMTU.swift).
-        if Int(p.ip.totalLength) > assumptions.vpnTunnelMTU, vpnTooBig(c, toOnPrem: toOnPrem, &p) { return }
+        // The same MTU for an IPv6 inner packet: VPN-UG cgw-best-practice gives one MTU per algorithm, and an MSS
+        // 20 bytes smaller for IPv6 (1386 against 1406 with AES-GCM-16): the IPv6 header's extra 20 bytes.
+        if p.wireLength > assumptions.vpnTunnelMTU, vpnTooBig(c, toOnPrem: toOnPrem, &p) { return }
         let clamped = clampMSS(&p, mtu: assumptions.vpnTunnelMTU)
+        let clampComment = mssClampComment(clamped, p)
         let conn = model.vpnConnections[c]
         let cgw = model.customerGateways[conn.customerGateway]
         let dst = p.ip.destination
@@ -56,7 +68,7 @@ extension VPCNetwork {
             record(&p, vpn.step(connection: c, action: .forwarded, rule: "\(vpn.tunnel(c)) → \(cgw.display)",
                                 detail: "to \(model.outsideHosts[h].id) \(dst)"))
             capture(.vpnTunnel(c, toOnPrem: true), &p, outgoing: true,
-                    comment: "into \(vpn.tunnel(c)) of \(conn.id) toward \(cgw.id); " + mssClampComment(clamped)
+                    comment: "into \(vpn.tunnel(c)) of \(conn.id) toward \(cgw.id); " + clampComment
                         + "to \(model.outsideHosts[h].id)")
             forward(to: Hop(node: .outsideHost(h)), after: hostOneWay[h], seq: firingReserved)
             return
@@ -67,7 +79,7 @@ extension VPCNetwork {
             let t = vgwInbound(g, &p)
             capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false,
                     comment: "from \(cgw.id) through \(vpn.tunnel(c)) to \(model.vpnGateways[g].id); "
-                        + mssClampComment(clamped) + comment(t))
+                        + clampComment + comment(t))
             if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
             forward(&p, t)
         case .transitGateway(let a):
@@ -173,6 +185,7 @@ extension VPCNetwork {
         let clamped = clampMSS(&p, mtu: 1500)
         if let next = model.tgwAttachments[Int(r.attachment)].vpnConnection {
             tgwLog(&p, from: a, srcENI: -1, to: Int(r.attachment), dstENI: -1, lost: nil)
+            if let step = vpn.wrongFamily(next, p) { return dropHere(step) }
             capture(.vpnTunnel(c, toOnPrem: false), &p, outgoing: false,
                     comment: here() + "; " + (clamped.map { "MSS \($0) clamped to 1460; " } ?? "")
                         + "to \(model.vpnConnections[next].id) by \(model.tgwRouteTables[t].id)")

@@ -146,8 +146,9 @@ public final class VPCNetwork {
         for (i, e) in model.enis.enumerated() {
             if let a = e.ipv6Address { eniByAddress[IPv6Token.intern(a)] = i }
         }
-        for (i, h) in model.outsideHosts.enumerated() where h.customerGateway == nil {
-            if let a = h.ipv6Address { hostByAddress[IPv6Token.intern(a)] = i }
+        for (i, h) in model.outsideHosts.enumerated() {
+            guard let a = h.ipv6Address else { continue }
+            if h.customerGateway != nil { onPremByAddress[IPv6Token.intern(a)] = i } else { hostByAddress[IPv6Token.intern(a)] = i }
         }
         capturePoints = Self.capturePoints(of: model)
         pointOf = CapturePointIndex(capturePoints, model: model)
@@ -228,7 +229,11 @@ public final class VPCNetwork {
         }
         let oneWay = hostOneWay[host] + queued
         if vpnFromHost(host, slot, &p.pointee, after: oneWay) { return }
-        if p.pointee.ip.destination.isIPv6Token, let e = eigwInbound(&p.pointee) {
+        // An IPv6 reply of a service behind a gateway endpoint: its address is no different from the one it has on
+        // the internet, so the endpoint is asked first (`VPCEndpoint.gateway(holding:vpc:routeTable:)`).
+        if p.pointee.ip.destination.isIPv6Token, let t = gatewayEndpointReturn(&p.pointee) {
+            hostSendsThroughEndpoint(host, slot, &p.pointee, t, after: oneWay)
+        } else if p.pointee.ip.destination.isIPv6Token, let e = eigwInbound(&p.pointee) {
             capture(.outsideHost(host), &p.pointee, outgoing: true,
                     comment: "sent; to \(model.egressOnlyInternetGateways[e].display)")
             crossInternet(&p.pointee)
@@ -244,11 +249,8 @@ public final class VPCNetwork {
         } else if let other = hostByAddress[p.pointee.ip.destination] {
             capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; across the internet")
             schedule(slot, &p.pointee, to: .outsideHost(other), after: oneWay + hostOneWay[other], carried: .max)
-        } else if var t = gatewayEndpointReturn(&p.pointee) {
-            t.delay += oneWay
-            capture(.outsideHost(host), &p.pointee, outgoing: true, comment: "sent; " + comment(t))
-            if let r = t.rejectedAt { observeInterface(r, &p.pointee, egress: false, accepted: false) }
-            carry(slot, t)
+        } else if let t = gatewayEndpointReturn(&p.pointee) {
+            hostSendsThroughEndpoint(host, slot, &p.pointee, t, after: oneWay)
         } else {
             let step = Step(kind: .internet, component: "internet", componentDisplay: "internet", action: .dropped,
                             rule: "no modeled host or public IP at \(p.pointee.ip.destination)")
@@ -256,6 +258,16 @@ public final class VPCNetwork {
             drop(p.pointee, step)
             slots.release(slot)
         }
+    }
+
+    /// Outside host `host`'s packet in `slot`, back into the VPC through a gateway endpoint by `t`.
+    private func hostSendsThroughEndpoint(_ host: Int, _ slot: Int32, _ p: inout SimPacket, _ t: Transit,
+                                          after oneWay: Int64) {
+        var t = t
+        t.delay += oneWay
+        capture(.outsideHost(host), &p, outgoing: true, comment: "sent; " + comment(t))
+        if let r = t.rejectedAt { observeInterface(r, &p, egress: false, accepted: false) }
+        carry(slot, t)
     }
 
     // MARK: Transit between nodes
@@ -401,10 +413,6 @@ public final class VPCNetwork {
             return Transit(next: .eni(eni), delay: hop)
         case .egressOnlyInternetGateway:
             return eigwOut(Int(r.target), subnet, rt, r, &p, key)
-        case .vpcEndpoint where r.isIPv6:
-            // AWS's pages for gateway endpoints give their prefix lists as IPv4 ranges; whether a gateway endpoint
-            // carries IPv6 is not settled here.
-            return notModeledRoute(&p, rt, r, what: "IPv6 through a gateway endpoint")
         case .vpnGateway where r.isIPv6:
             return vgwRefusesIPv6(subnet, Int(r.target), &p, key)
         case .peeringConnection:
@@ -834,7 +842,8 @@ public final class VPCNetwork {
     private func gatewayEndpointTransit(_ e: Int, from subnet: Int, _ p: inout SimPacket, _ key: PacketKey) -> Transit {
         if let t = crossNACL(subnet, .outbound, &p, key) { return t }
         guard let h = hostByAddress[p.ip.destination] else { return fail(&p, endpoints.noService(e, p.ip.destination)) }
-        record(&p, endpoints.toService(e, host: h))
+        let step = endpoints.toService(e, host: h, ipv6: p.ip.destination.isIPv6Token)
+        record(&p, step)
         return Transit(next: .outsideHost(h), delay: assumptions.vpcHopLatency + hostOneWay[h])
     }
 
@@ -845,7 +854,8 @@ public final class VPCNetwork {
     private func gatewayEndpointReturn(_ p: inout SimPacket) -> Transit? {
         guard let eni = eniByAddress[p.ip.destination] else { return nil }
         let subnet = Int(tables.enis[eni].subnet)
-        guard let e = endpoints.gateway(holding: p.ip.source, vpc: Int(tables.subnets[subnet].vpc)) else { return nil }
+        guard let e = endpoints.gateway(holding: p.ip.source, vpc: Int(tables.subnets[subnet].vpc),
+                                        routeTable: Int(tables.subnets[subnet].routeTable)) else { return nil }
         let dst = p.ip.destination
         record(&p, endpoints.fromService(e, to: dst))
         let key = p.key, hop = assumptions.vpcHopLatency
@@ -1110,15 +1120,8 @@ public final class VPCNetwork {
             if tgwTooBig(e, from: a, to: Int(r.attachment), mtu: mtu, &p) { return }
         }
         if let c = model.tgwAttachments[Int(r.attachment)].vpnConnection {
-            if dst.isIPv6Token {
-                // AWS carries IPv6 inside a transit gateway's VPN tunnels when the connection is made with
-                // TunnelInsideIpVersion ipv6 (VPN-UG how_it_works); the model's tunnels carry IPv4 only.
-                tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
-                vpnNotModeled(&p, component: model.vpnConnections[c].id,
-                              what: "IPv6 inside a Site-to-Site VPN tunnel (tunnel_inside_ip_version ipv6)")
-                return
-            }
             tgwLog(&p, from: a, srcENI: e, to: Int(r.attachment), dstENI: -1, lost: nil)
+            if let step = vpn.wrongFamily(c, p) { return tgwDrop(e, &p, step) }
             tgwIntoVPN(e, t, c, &p)
             return
         }

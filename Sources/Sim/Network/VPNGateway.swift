@@ -69,23 +69,44 @@ final class VPNGateway {
     }
 
     /// The VPN connection of customer gateway `cgw` that reaches `destination`: the first listed whose virtual
-    /// private gateway's VPC holds it, or whose transit gateway has a VPC attachment whose VPC holds it.
-    func returnConnection(cgw: Int, _ destination: IPv4Address) -> Int? {
-        model.vpnConnections.indices.first { c in
+    /// private gateway's VPC holds it, or whose transit gateway has a VPC attachment whose VPC holds it (an IPv6
+    /// destination, an `IPv6Token`: in the VPC's IPv6 blocks). With `anyFamily` false, only a connection whose
+    /// tunnels carry the destination's family (`VPNConnectionSpec.insideIPv6`).
+    func returnConnection(cgw: Int, _ destination: IPv4Address, anyFamily: Bool = false) -> Int? {
+        let v6 = destination.ipv6
+        func holds(_ vpc: Int) -> Bool {
+            if let v6 { return model.vpcs[vpc].ipv6CidrBlocks.contains { $0.contains(v6) } }
+            return model.vpcs[vpc].cidrBlocks.contains { $0.contains(destination) }
+        }
+        return model.vpnConnections.indices.first { c in
             let conn = model.vpnConnections[c]
-            guard conn.customerGateway == cgw else { return false }
+            guard conn.customerGateway == cgw, anyFamily || conn.insideIPv6 == (v6 != nil) else { return false }
             switch conn.gateway {
             case .vpnGateway(let g):
                 guard let vpc = model.vpnGateways[g].vpc else { return false }
-                return model.vpcs[vpc].cidrBlocks.contains { $0.contains(destination) }
+                return holds(vpc)
             case .transitGateway(let a):
                 let tgw = model.tgwAttachments[a].transitGateway
                 return model.transitGateways[tgw].attachments.contains { b in
                     let vpc = model.tgwAttachments[b].vpc
-                    return vpc >= 0 && model.vpcs[vpc].cidrBlocks.contains { $0.contains(destination) }
+                    return vpc >= 0 && holds(vpc)
                 }
             }
         }
+    }
+
+    /// The drop of packet `p` at connection `c` when its family is not the one the tunnels carry, nil when it is.
+    /// EC2 API VpnConnectionOptions TunnelInsideIpVersion: "Indicates whether the VPN tunnels process IPv4 or IPv6
+    /// traffic" — one family per connection; AWS does not say what becomes of a packet of the other (no ICMP, no
+    /// counter documented): the model drops it at the connection, silently.
+    func wrongFamily(_ c: Int, _ p: SimPacket) -> Step? {
+        let conn = model.vpnConnections[c]
+        let v6 = p.ip.destination.isIPv6Token
+        guard v6 != conn.insideIPv6 else { return nil }
+        return step(connection: c, action: .dropped,
+                    rule: "\(v6 ? "IPv6" : "IPv4") to \(p.ip.destination): the tunnels carry \(conn.insideIPv6 ? "IPv6" : "IPv4")",
+                    detail: "tunnel_inside_ip_version \(conn.insideVersion): a connection's tunnels process one address "
+                        + "family (EC2 API VpnConnectionOptions TunnelInsideIpVersion)")
     }
 
     // MARK: Steps

@@ -169,7 +169,10 @@ extension ScenarioBuilder {
         if out.contains(where: { $0.destination == dest }) {
             throw r.error(at: destNode, "route table \(rt.id) already has a route to \(dest)")
         }
-        out.append(IPv6Route(destination: dest, target: try resolveIPv6RouteTarget(node, destination: dest, table: rt)))
+        var route = IPv6Route(destination: dest, target: try resolveIPv6RouteTarget(node, destination: dest, table: rt))
+        // A route an import wrote for one CIDR of a gateway endpoint's IPv6 prefix list: named after the list.
+        if case .common(.vpcEndpoint(let e)) = route.target { route.prefixList = model.vpcEndpoints[e].ipv6PrefixListID }
+        out.append(route)
     }
 
     func resolveIPv6RouteTarget(_ node: Node, destination: IPv6CIDR, table rt: RouteTableSpec) throws -> IPv6Route.Target {
@@ -211,6 +214,18 @@ extension ScenarioBuilder {
             }
         case .internetGateway, .peeringConnection, .peering, .transitGateway, .vpnGateway:
             try requireOutsideVPC6(destination, node: node, vpc: rt.vpc, target: IPv6Route.Target.common(target).id(model))
+        case .vpcEndpoint(let e):
+            // PrivateLink guide gateway-endpoints, "IP address type": the IPv6 routes of a gateway endpoint are its
+            // service's IPv6 prefix list, which only ip_address_type dualstack or ipv6 adds.
+            let ep = model.vpcEndpoints[e]
+            guard ep.ipv6PrefixListCIDRs.contains(destination) else {
+                throw r.error(at: node, "route to \(destination) cannot target gateway endpoint \(ep.id): "
+                              + (ep.ipv6PrefixListCIDRs.isEmpty
+                                  ? "its ip_address_type is \(ep.ipAddressType), so its routes are its IPv4 prefix list's"
+                                  : "its IPv6 routes are its IPv6 prefix list \(ep.ipv6PrefixListID)'s "
+                                      + "(\(ep.ipv6PrefixListCIDRs.map(\.description).joined(separator: ", ")))")
+                              + " (PrivateLink guide gateway-endpoints, \"IP address type\")")
+            }
         case .notModeled(let id) where !id.hasPrefix("vpce-"):
             try requireOutsideVPC6(destination, node: node, vpc: rt.vpc, target: id)
         default:
@@ -340,13 +355,10 @@ extension ScenarioBuilder {
 
     // MARK: Outside hosts
 
-    /// An outside host's `ipv6` address; an on-premises host takes none (the VPN is modeled over IPv4).
+    /// An outside host's `ipv6` address (an on-premises host's is reached through a VPN connection whose tunnels
+    /// carry IPv6: `tunnel_inside_ip_version: ipv6`).
     func readOutsideHostIPv6(_ f: YAMLFields, name: String) throws -> IPv6Address? {
         guard let n = f["ipv6"] else { return nil }
-        if f.what.hasPrefix("on-premises") {
-            throw r.error(at: f.keyNode("ipv6"), "\(f.what): ipv6 is for hosts on the internet (VPN connections are "
-                          + "modeled over IPv4)")
-        }
         let a = try r.ipv6Address(n, key: "ipv6")
         if let other = model.outsideHosts.first(where: { $0.ipv6Address == a }) {
             throw r.error(at: n, "ipv6 \(a) is already used by outside host \(other.id)")

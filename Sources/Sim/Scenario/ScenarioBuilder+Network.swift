@@ -265,16 +265,8 @@ extension ScenarioBuilder {
                 }
                 peer = .securityGroup(other)
             default:
-                let pf = try r.fields(f["prefix_list"]!, what: "prefix list", key: "prefix_list",
-                                      allowed: ["id", "cidrs"])
-                let plNode = try pf.require("id")
-                let plID = try r.word(plNode, key: "id")
-                guard plID.hasPrefix("pl-"), plID.count > 3 else {
-                    throw r.error(at: plNode, "prefix list id '\(plID)' must start with 'pl-'")
-                }
-                let cidrNodes = try r.list(pf.require("cidrs"), key: "cidrs")
-                guard !cidrNodes.isEmpty else { throw r.error(at: pf["cidrs"], "prefix list \(plID) has no CIDRs") }
-                peer = .prefixList(id: plID, cidrs: try cidrNodes.map { try r.cidr($0, key: "cidrs") })
+                let list = try readPrefixList(f["prefix_list"]!, key: "prefix_list")
+                peer = .prefixList(id: list.id, cidrs: try list.cidrs.map { try r.cidr($0, key: "cidrs") })
             }
             let (icmpType, icmpCode) = try readICMPTypeAndCode(f, proto)
             let rule = SecurityGroupRule(proto: proto, ports: ports, peer: peer, description: try f.string("description"),
@@ -356,6 +348,7 @@ extension ScenarioBuilder {
                 .map { Route(destination: $0, target: .local) }
             model.routeTables[t].routes = locals + explicitRoutes + endpointRoutes(of: t, after: explicitRoutes)
             addIPv6LocalRoutes(table: t)
+            model.routeTables[t].ipv6Routes += endpointRoutes6(of: t, after: model.routeTables[t].ipv6Routes)
         }
     }
 

@@ -49,7 +49,7 @@ extension ScenarioBuilder {
     private mutating func readVPNConnection(_ item: Node) throws {
         var f = try r.fields(item, what: "VPN connection", allowed: [
             "id", "name", "vpn_gateway", "customer_gateway", "static_routes_only", "static_routes", "bgp_prefixes",
-            "tunnels", "active_tunnel", "esp_view", "nat_traversal",
+            "tunnels", "active_tunnel", "esp_view", "nat_traversal", "tunnel_inside_ip_version",
         ])
         let index = model.vpnConnections.count
         let (id, name) = try identify(&f, .vpnConnection, index: index)
@@ -63,23 +63,35 @@ extension ScenarioBuilder {
             gateway = .vpnGateway(g)
         }
         let cgw = try resolve(f.require("customer_gateway"), .customerGateway, key: "customer_gateway")
-        func cidrs(_ key: String) throws -> [IPv4CIDR] {
-            var out: [IPv4CIDR] = []
+        let inside6 = try readTunnelInsideVersion(f, onVGW: f.has("vpn_gateway"))
+        // A connection's tunnels carry one address family (TunnelInsideIpVersion): its routes are of that family.
+        func cidrs(_ key: String) throws -> (v4: [IPv4CIDR], v6: [IPv6CIDR]) {
+            var v4: [IPv4CIDR] = [], v6: [IPv6CIDR] = []
             for n in try f.list(key) ?? [] {
-                let c = try r.cidr(n, key: key)
-                if out.contains(c) { throw r.error(at: n, "\(key) lists \(c) twice") }
-                out.append(c)
+                let c = try r.eitherCIDR(n, key: key)
+                var text = "", isV6 = false, twice = false
+                switch c {
+                case .v4(let c4): (text, twice) = (c4.description, v4.contains(c4)); if !inside6 { v4.append(c4) }
+                case .v6(let c6): (text, isV6, twice) = (c6.description, true, v6.contains(c6)); if inside6 { v6.append(c6) }
+                }
+                guard isV6 == inside6 else {
+                    throw r.error(at: n, "VPN connection \(id) carries \(inside6 ? "IPv6" : "IPv4") inside its tunnels "
+                                  + "(tunnel_inside_ip_version \(inside6 ? "ipv6" : "ipv4")): \(key) takes "
+                                  + "\(inside6 ? "IPv6" : "IPv4") CIDRs, not \(text)")
+                }
+                if twice { throw r.error(at: n, "\(key) lists \(text) twice") }
             }
-            return out
+            return (v4, v6)
         }
-        let statics = try cidrs("static_routes"), bgp = try cidrs("bgp_prefixes")
+        let statics = try cidrs("static_routes"), bgpBoth = try cidrs("bgp_prefixes")
+        let bgp = bgpBoth.v4
         // EC2 CreateVpnConnection Options.StaticRoutesOnly: static routes, or the prefixes BGP brings.
-        let staticOnly = try f.bool("static_routes_only") ?? bgp.isEmpty
-        if staticOnly, !bgp.isEmpty {
+        let staticOnly = try f.bool("static_routes_only") ?? (bgp.isEmpty && bgpBoth.v6.isEmpty)
+        if staticOnly, !bgp.isEmpty || !bgpBoth.v6.isEmpty {
             throw r.error(at: f.keyNode("bgp_prefixes"), "VPN connection \(id) uses static routing "
                           + "(static_routes_only: true): bgp_prefixes does not apply")
         }
-        if !staticOnly, !statics.isEmpty {
+        if !staticOnly, !statics.v4.isEmpty || !statics.v6.isEmpty {
             throw r.error(at: f.keyNode("static_routes"), "VPN connection \(id) uses BGP (static_routes_only: false): "
                           + "static routes need static_routes_only: true")
         }
@@ -100,9 +112,27 @@ extension ScenarioBuilder {
         }
         model.vpnConnections.append(VPNConnectionSpec(
             id: id, name: name, gateway: gateway, customerGateway: cgw, staticRoutesOnly: staticOnly,
-            staticRoutes: statics, bgpPrefixes: bgp, tunnelOutsideAddresses: tunnels, activeTunnel: active,
-            espView: espView, natTraversal: natTraversal))
+            staticRoutes: statics.v4, bgpPrefixes: bgp, tunnelOutsideAddresses: tunnels, activeTunnel: active,
+            espView: espView, natTraversal: natTraversal, insideIPv6: inside6, staticRoutes6: statics.v6,
+            bgpPrefixes6: bgpBoth.v6))
         if case .vpnGateway(let g) = gateway { model.vpnGateways[g].connections.append(index) }
+    }
+
+    /// `tunnel_inside_ip_version`: ipv4 (the default, EC2 API VpnConnectionOptionsSpecification TunnelInsideIpVersion
+    /// "Default: ipv4") or ipv6, which a connection to a virtual private gateway cannot take (VPN-UG how_it_works:
+    /// "Virtual private gateways do not support IPv6 for Site-to-Site VPN connections").
+    private func readTunnelInsideVersion(_ f: YAMLFields, onVGW: Bool) throws -> Bool {
+        guard let n = f["tunnel_inside_ip_version"] else { return false }
+        let v = try r.word(n, key: "tunnel_inside_ip_version")
+        guard v == "ipv4" || v == "ipv6" else {
+            throw r.error(at: n, "invalid tunnel_inside_ip_version '\(v)' (expected ipv4 or ipv6)")
+        }
+        if v == "ipv6", onVGW {
+            throw r.error(at: n, "\(f.what): a virtual private gateway does not support IPv6 for Site-to-Site VPN "
+                          + "connections (VPN-UG how_it_works); tunnel_inside_ip_version ipv6 needs a transit gateway's "
+                          + "VPN attachment")
+        }
+        return v == "ipv6"
     }
 
     private mutating func readOnPremNetworks(_ items: [Node]) throws {
@@ -117,20 +147,37 @@ extension ScenarioBuilder {
             }
             let cgw = try resolve(f.require("customer_gateway"), .customerGateway, key: "customer_gateway")
             let cidrsNode = try f.require("cidrs")
-            let cidrs = try r.list(cidrsNode, key: "cidrs").map { try r.cidr($0, key: "cidrs") }
-            guard !cidrs.isEmpty else { throw r.error(at: cidrsNode, "on-premises network \(name) has no cidrs") }
+            var cidrs: [IPv4CIDR] = [], cidrs6: [IPv6CIDR] = []
+            for n in try r.list(cidrsNode, key: "cidrs") {
+                switch try r.eitherCIDR(n, key: "cidrs") {
+                case .v4(let c): cidrs.append(c)
+                case .v6(let c): cidrs6.append(c)
+                }
+            }
+            guard !cidrs.isEmpty || !cidrs6.isEmpty else {
+                throw r.error(at: cidrsNode, "on-premises network \(name) has no cidrs")
+            }
             for c in cidrs {
                 if let v = model.vpcs.first(where: { $0.cidrBlocks.contains { $0.contains(c.network) || c.contains($0.network) } }) {
                     throw r.error(at: cidrsNode, "on-premises CIDR \(c) overlaps \(v.id) (overlapping networks over a "
                                   + "VPN are not modeled)")
                 }
             }
-            model.onPremNetworks.append(OnPremNetworkSpec(name: name, customerGateway: cgw, cidrs: cidrs))
+            for c in cidrs6 {
+                if let v = model.vpcs.first(where: { $0.ipv6CidrBlocks.contains { $0.overlaps(c) } }) {
+                    throw r.error(at: cidrsNode, "on-premises CIDR \(c) overlaps \(v.id) (overlapping networks over a "
+                                  + "VPN are not modeled)")
+                }
+            }
+            model.onPremNetworks.append(OnPremNetworkSpec(name: name, customerGateway: cgw, cidrs: cidrs, ipv6Cidrs: cidrs6))
+            let all = (cidrs.map(\.description) + cidrs6.map(\.description)).joined(separator: ", ")
             for h in try f.list("hosts") ?? [] {
                 var host = try readOutsideHost(h, names: &names, addresses: &addresses, what: "on-premises host")
-                guard cidrs.contains(where: { $0.contains(host.address) }) else {
-                    throw r.error(at: h, "on-premises host \(host.id) \(host.address) is outside network \(name) "
-                                  + "(\(cidrs.map(\.description).joined(separator: ", ")))")
+                if host.hasIPv4, !cidrs.contains(where: { $0.contains(host.address) }) {
+                    throw r.error(at: h, "on-premises host \(host.id) \(host.address) is outside network \(name) (\(all))")
+                }
+                if let a = host.ipv6Address, !cidrs6.contains(where: { $0.contains(a) }) {
+                    throw r.error(at: h, "on-premises host \(host.id) \(a) is outside network \(name) (\(all))")
                 }
                 host.customerGateway = cgw
                 model.outsideHosts.append(host)

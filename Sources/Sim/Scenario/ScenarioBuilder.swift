@@ -27,6 +27,9 @@ struct ScenarioBuilder {
     var pendingAllocations: [(eni: Int, owner: String, node: Node)] = []
     /// Interface VPC endpoints whose subnets and security groups are read once those exist.
     var pendingInterfaceEndpoints: [(endpoint: Int, fields: YAMLFields)] = []
+    /// Gateway endpoints of ip_address_type dualstack or ipv6, with that value's node: their subnets are checked
+    /// once subnets are read (`checkGatewayEndpointSubnets`).
+    var ipv6GatewayEndpoints: [(endpoint: Int, node: Node)] = []
     /// Route tables' `gateway:` naming no internet gateway: a virtual private gateway, resolved once those are read.
     var pendingVGWEdges: [(table: Int, node: Node)] = []
     /// Lambda Hyperplane ENIs by "lambda|<subnet id>|<sorted sg ids>".
@@ -109,6 +112,7 @@ struct ScenarioBuilder {
         try readRouteTables(top.list("route_tables") ?? [])
         let warnings = try readVPCEndpoints(top.list("vpc_endpoints") ?? [])
         try readSubnets(top.list("subnets") ?? [])
+        try checkGatewayEndpointSubnets()
         try readVPN(top)
         try readTransitGateways(top.list("transit_gateways") ?? [])
         flowLogs.transitGateways = try readTGWFlowLogs(top["flow_logs"])
