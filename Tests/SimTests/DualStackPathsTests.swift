@@ -266,13 +266,15 @@ import Testing
 /// its echo requests in fragments that fit, and the server, told the same of its echo replies, fragments those.
 @Suite struct TransitGatewayPacketTooBigTests {
     static func yaml(admitPacketTooBig: Bool) throws -> String {
+        // The scenario with one flow: its `flows:` block (up to the next top-level key) replaced.
         var s = try DualStackPathsTests.yaml()
-        s = String(s[..<s.range(of: "\nflows:\n")!.lowerBound]) + """
+        let start = s.range(of: "\nflows:\n")!
+        let end = s[start.upperBound...].firstMatch(of: /\n[a-z_]+:/)?.range.lowerBound ?? s.endIndex
+        s.replaceSubrange(start.lowerBound..<end, with: """
 
             flows:
               - {name: big-ping6, from: app-box, to: spoke-api, app: ping, size: 8900, count: 3, address_family: ipv6}
-
-            """
+            """)
         s = ScenarioText.replacing(s, "      - {protocol: tcp, ports: 443, cidr: \"2600:1f18:aaaa:aa00::/56\"}\n",
                                    "      - {protocol: tcp, ports: 443, cidr: \"2600:1f18:aaaa:aa00::/56\"}\n"
                                    + "      - {protocol: icmpv6, cidr: \"2600:1f18:aaaa:aa00::/56\"}\n"

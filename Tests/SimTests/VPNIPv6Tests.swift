@@ -21,7 +21,7 @@ import Testing
         route_tables:
           - {id: rtb-0c000000000000011, name: app-rt, vpc: app, main: true, routes: [{destination: 172.16.0.0/12, target: hub}, {destination: "2001:db8:99::/48", target: hub}]}
         security_groups:
-          - {id: sg-0c000000000000031, name: app-sg, vpc: app, ingress: []}
+          - {id: sg-0c000000000000031, name: app-sg, vpc: app, ingress: [], egress: [{protocol: all, cidr: 0.0.0.0/0}, {protocol: all, cidr: "::/0"}]}
         subnets:
           - {id: subnet-0c000000000000041, name: app, vpc: app, cidr: 10.20.1.0/24, ipv6_cidr: "2600:1f18:aaaa:aa01::/64", availability_zone: us-east-1a}
           - {id: subnet-0c000000000000042, name: tgw, vpc: app, cidr: 10.20.255.0/28, ipv6_cidr: "2600:1f18:aaaa:aaff::/64", availability_zone: us-east-1a}
