@@ -40,6 +40,11 @@ extension VPCNetwork {
             drop(p, step)
             return
         }
+        // ICMPv6 other than an echo: an error (not modeled) or a message without an ICMP counterpart (dropped).
+        if key.proto == .icmp, key.icmpType != ICMPType.echoRequest6.rawValue, key.icmpType != ICMPType.echoReply6.rawValue {
+            nat64ICMPv6NotTranslated(n, &p, key)
+            return
+        }
         var key4 = key
         key4.destination = v4Destination
         let size = p.wireLength
@@ -54,7 +59,8 @@ extension VPCNetwork {
                     comment: "arrived from the private side; \(text()) by \(self.model.natGateways[n].id)")
             p.ip.source = address
             p.ip.destination = v4Destination
-            p.setSourcePort(port)
+            // An echo's identifier is the gateway's, as for an IPv4 ping (`nat64TranslatesICMPError`'s file).
+            if !p.translateEcho(toIPv6: false, identifier: port) { p.setSourcePort(port) }
             // RFC 7915 §5.1: DF set unless the IPv4 packet is smaller than 1280 bytes (or always, RFC 6145's rule:
             // the assumption `nat64_dont_fragment`); MF and the offset zero; the TTL is the hop limit, less one when
             // the gateway counts as a router (`nat_decrements_ttl`).
@@ -72,17 +78,6 @@ extension VPCNetwork {
             drop(p, step)
             if why.idle, key.proto == .tcp, let t = p.tcp, !t.flags.contains(.rst) { natSendsReset(n, to: p, tcp: t) }
         }
-    }
-
-    /// An ICMP error from the internet for a NAT64 connection at NAT gateway `n`: RFC 7915 §4.2 makes it ICMPv6
-    /// (Fragmentation Needed → Packet Too Big, quoting the IPv6 packet), which the engine does not carry yet: it goes
-    /// no further and the flow ends `not-modeled`, naming the gateway.
-    func nat64ICMPErrorNotModeled(_ n: Int, _ p: inout SimPacket, _ icmp: ICMPHeader) {
-        let what = "type \(icmp.type.rawValue) code \(icmp.code)"
-        let step = natRefs[n]({ $0.step(action: .notModeled, rule: "NAT64 of ICMP \(what) from \(p.ip.source)",
-                                        detail: "ICMP to ICMPv6 (RFC 7915 §4.2): not modeled") })
-        nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating an ICMP error (\(what)) to ICMPv6 (NAT64): "
-                        + "not modeled yet")
     }
 
     /// A packet from the internet at NAT gateway `n` whose NAT64 translation needs what the engine does not carry:
@@ -103,11 +98,14 @@ extension VPCNetwork {
                       from remote6: IPv4Address) {
         let nat = natRefs[n]
         if p.ip.isFragment {
-            // RFC 7915 §4.1 gives an IPv4 fragment an IPv6 Fragment Header, which the engine does not carry yet.
+            // RFC 7915 §4.1 gives an IPv4 fragment an IPv6 fragment header (offset, M flag, identification), 8
+            // bytes more that may need the fragment cut again to fit the IPv6 link; the first fragment's port and
+            // checksum over the IPv6 pseudo-header. The engine's IPv6 fragments are its own senders' (a host's
+            // datagram cut by its stack), not a translator's.
             let step = nat { $0.step(action: .notModeled, rule: "NAT64 of an IPv4 fragment from \(key.source)",
-                                     detail: "the IPv6 fragment header: not modeled") }
-            nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating an IPv4 fragment to IPv6 (NAT64): the "
-                            + "IPv6 fragment header is not modeled yet")
+                                     detail: "IPv4 fragment to IPv6 fragment (RFC 7915 §4.1): not modeled") }
+            nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating an IPv4 fragment to an IPv6 fragment "
+                            + "(NAT64, RFC 7915 §4.1): not modeled yet")
             return
         }
         let text = { Self.nat64Text(key.destination, key.destinationPort, inside, port, key.source, remote6) }
@@ -115,7 +113,7 @@ extension VPCNetwork {
                 comment: "arrived from the internet; \(text()) by \(self.model.natGateways[n].id)")
         p.ip.destination = inside
         p.ip.source = remote6
-        p.setDestinationPort(port)
+        if !p.translateEcho(toIPv6: true, identifier: port) { p.setDestinationPort(port) }
         // RFC 7915 §4.1: the hop limit is the TTL (less one as for IPv4); the traffic class is the TOS (kept).
         if natSettings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         record(&p, nat { $0.step(action: .translated, rule: text()) })
