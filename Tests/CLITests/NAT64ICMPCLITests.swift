@@ -154,4 +154,49 @@ import TestSupport
         #expect(icmpRecords == ["203.0.113.22 10.0.0.5 1 1 56", "\(Self.server6) \(Self.worker) 58 1 96",
                                 "\(Self.server6) \(Self.worker) 58 1 96"], "\(icmpRecords)")
     }
+
+    /// A UDP reply of 4000 bytes comes back in three IPv4 fragments (the server's 1500-byte link): the gateway
+    /// makes each an IPv6 fragment (RFC 7915 §4.1) — a fragment header with the same offset and M flag, the
+    /// identification the IPv4 one's — 28 bytes longer on the wire; the first fragment's port and checksum follow,
+    /// so the worker reassembles a datagram whose UDP checksum (over the IPv6 pseudo-header) holds.
+    @Test func ipv4FragmentsOfAReplyBecomeIPv6FragmentsWithAFragmentHeader() throws {
+        let (report, out) = try Self.run(flows: "  - {name: u, from: worker, to: \"sftp.example.com:7000\", app: udp, size: 100, "
+                                         + "reply_size: 4000, count: 2, expect: {outcome: ok}}\n") { text in
+            text.replacingOccurrences(of: "      - {rule: 95, protocol: icmpv6, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n",
+                                      with: "      - {rule: 95, protocol: icmpv6, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n"
+                                          + "      - {rule: 96, protocol: udp, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n"
+                                          + "      - {rule: 97, protocol: udp, cidr: 0.0.0.0/0, action: allow}\n")
+                .replacingOccurrences(of: "      - {rule: 90, protocol: icmpv6, cidr: \"64:ff9b::/96\", action: allow}\n",
+                                      with: "      - {rule: 90, protocol: icmpv6, cidr: \"64:ff9b::/96\", action: allow}\n"
+                                          + "      - {rule: 91, protocol: udp, cidr: \"64:ff9b::/96\", action: allow}\n")
+                .replacingOccurrences(of: "    ports: {22: sftp}", with: "    ports: {22: sftp, 7000: udp}")
+        }
+        #expect(report.expectations_failed == 0)
+        let f = try #require(report.flow("u"))
+        #expect(f.outcome == "ok" && f.drop == nil, "\(f.drops)")
+        let (worker, nat, _) = try Self.cleanCaptures(report, out)
+        // At the gateway: the IPv4 fragments in, the IPv6 fragments out, offsets and identification carried over.
+        let v4 = Self.rows(try TShark.fields(nat, ["ip.id", "ip.frag_offset", "ip.flags.mf", "frame.len"],
+                                             filter: "ip.src == 203.0.113.22"))
+        let v6 = Self.rows(try TShark.fields(nat, ["ipv6.fraghdr.ident", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "frame.len"],
+                                             filter: "ipv6.src == \(Self.server6)"))
+        #expect(v4.map { [$0[1], $0[2], $0[3]] } == [["0", "1", "1514"], ["185", "1", "1514"], ["370", "0", "1082"]]
+                    + [["0", "1", "1514"], ["185", "1", "1514"], ["370", "0", "1082"]], "\(v4)")
+        #expect(v6.count == 6 && zip(v4, v6).allSatisfy { a, b in
+            Int(a[0].dropFirst(2), radix: 16) == Int(b[0].dropFirst(2), radix: 16) && a[1] == b[1] && a[2] == b[2]
+                && Int(b[3])! == Int(a[3])! + 28
+        }, "\(v4) \(v6)")
+        // The worker reassembles each reply: UDP 7000 → its port, 4000 bytes, the checksum good.
+        let replies = Self.rows(try TShark.fields(worker, ["udp.srcport", "udp.dstport", "udp.length", "udp.checksum.status"],
+                                                  filter: "udp.srcport == 7000"))
+        #expect(replies == [["7000", "\(f.client_port ?? 0)", "4008", "1"], ["7000", "\(f.client_port ?? 0)", "4008", "1"]],
+                "\(replies)")
+        // Flow logs: the IPv6 side's bytes are the IPv4 side's and 28 a fragment more.
+        let logs = try String(contentsOfFile: out + "/flow-logs.txt", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: " ").map(String.init) }
+        let in4 = try #require(logs.first { $0[3] == "203.0.113.22" && $0[7] == "17" })
+        let out6 = logs.filter { $0[3] == Self.server6 && $0[7] == "17" }
+        #expect(in4[8] == "6" && out6.count == 2 && out6.allSatisfy { $0[8] == "6" && Int($0[9])! == Int(in4[9])! + 6 * 28 },
+                "\(in4) \(out6)")
+    }
 }

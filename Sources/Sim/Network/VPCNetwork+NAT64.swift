@@ -97,15 +97,18 @@ extension VPCNetwork {
     func nat64Inbound(_ n: Int, _ p: inout SimPacket, _ key: PacketKey, to inside: IPv4Address, port: UInt16,
                       from remote6: IPv4Address) {
         let nat = natRefs[n]
-        if p.ip.isFragment {
-            // RFC 7915 §4.1 gives an IPv4 fragment an IPv6 fragment header (offset, M flag, identification), 8
-            // bytes more that may need the fragment cut again to fit the IPv6 link; the first fragment's port and
-            // checksum over the IPv6 pseudo-header. The engine's IPv6 fragments are its own senders' (a host's
-            // datagram cut by its stack), not a translator's.
-            let step = nat { $0.step(action: .notModeled, rule: "NAT64 of an IPv4 fragment from \(key.source)",
-                                     detail: "IPv4 fragment to IPv6 fragment (RFC 7915 §4.1): not modeled") }
-            nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating an IPv4 fragment to an IPv6 fragment "
-                            + "(NAT64, RFC 7915 §4.1): not modeled yet")
+        // RFC 7915 §4.1: an IPv4 fragment becomes an IPv6 fragment, its fragment header carrying the offset, the M
+        // flag and the identification (the IPv4 one's 16 bits, the high 16 zero), 8 bytes more on the wire; the
+        // first fragment's port and checksum as for an unfragmented packet (its bytes: `refreshFirstFragment`).
+        // IPv6 needs a UDP checksum, which a first fragment without one (0) cannot get without the whole datagram
+        // (RFC 6146 §3.4: reassemble or drop): its flow ends `not-modeled`.
+        if p.ip.isFragment, p.ip.fragmentOffset == 0, p.ip.proto == .udp,
+           p.payload.withUnsafeBytes({ $0.count >= 8 && $0[6] == 0 && $0[7] == 0 }) {
+            let step = nat { $0.step(action: .notModeled, rule: "NAT64 of a first IPv4 fragment without a UDP checksum "
+                                     + "from \(key.source)",
+                                     detail: "IPv6 requires one; computing it needs the whole datagram (RFC 6146 §3.4): not modeled") }
+            nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating a first IPv4 fragment without a UDP "
+                            + "checksum to IPv6 (NAT64, RFC 6146 §3.4): not modeled yet")
             return
         }
         let text = { Self.nat64Text(key.destination, key.destinationPort, inside, port, key.source, remote6) }
@@ -114,6 +117,10 @@ extension VPCNetwork {
         p.ip.destination = inside
         p.ip.source = remote6
         if !p.translateEcho(toIPv6: true, identifier: port) { p.setDestinationPort(port) }
+        if p.ip.isFragment {
+            p.ip.dontFragment = false
+            p.refreshFirstFragment(from: key)
+        }
         // RFC 7915 §4.1: the hop limit is the TTL (less one as for IPv4); the traffic class is the TOS (kept).
         if natSettings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         record(&p, nat { $0.step(action: .translated, rule: text()) })
