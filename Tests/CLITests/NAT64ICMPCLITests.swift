@@ -58,6 +58,19 @@ import TestSupport
         lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     }
 
+    /// UDP let through both NACLs (the public one: to and from app's /64 and the internet; app's: to and from
+    /// 64:ff9b::/96), and the server answering UDP on port 7000.
+    static func udp(_ text: String) -> String {
+        text.replacingOccurrences(of: "      - {rule: 95, protocol: icmpv6, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n",
+                                  with: "      - {rule: 95, protocol: icmpv6, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n"
+                                      + "      - {rule: 96, protocol: udp, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n"
+                                      + "      - {rule: 97, protocol: udp, cidr: 0.0.0.0/0, action: allow}\n")
+            .replacingOccurrences(of: "      - {rule: 90, protocol: icmpv6, cidr: \"64:ff9b::/96\", action: allow}\n",
+                                  with: "      - {rule: 90, protocol: icmpv6, cidr: \"64:ff9b::/96\", action: allow}\n"
+                                      + "      - {rule: 91, protocol: udp, cidr: \"64:ff9b::/96\", action: allow}\n")
+            .replacingOccurrences(of: "    ports: {22: sftp}", with: "    ports: {22: sftp, 7000: udp}")
+    }
+
     @Test func aPingOverIPv6BecomesAnICMPEchoWithTheGatewaysIdentifierAndComesBack() throws {
         let (report, out) = try Self.run(flows: "  - {name: ping64, from: worker, to: sftp.example.com, app: ping, count: 2, "
                                          + "expect: {outcome: ok}}\n")
@@ -161,16 +174,7 @@ import TestSupport
     /// so the worker reassembles a datagram whose UDP checksum (over the IPv6 pseudo-header) holds.
     @Test func ipv4FragmentsOfAReplyBecomeIPv6FragmentsWithAFragmentHeader() throws {
         let (report, out) = try Self.run(flows: "  - {name: u, from: worker, to: \"sftp.example.com:7000\", app: udp, size: 100, "
-                                         + "reply_size: 4000, count: 2, expect: {outcome: ok}}\n") { text in
-            text.replacingOccurrences(of: "      - {rule: 95, protocol: icmpv6, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n",
-                                      with: "      - {rule: 95, protocol: icmpv6, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n"
-                                          + "      - {rule: 96, protocol: udp, cidr: \"2600:1f18:abc:de01::/64\", action: allow}\n"
-                                          + "      - {rule: 97, protocol: udp, cidr: 0.0.0.0/0, action: allow}\n")
-                .replacingOccurrences(of: "      - {rule: 90, protocol: icmpv6, cidr: \"64:ff9b::/96\", action: allow}\n",
-                                      with: "      - {rule: 90, protocol: icmpv6, cidr: \"64:ff9b::/96\", action: allow}\n"
-                                          + "      - {rule: 91, protocol: udp, cidr: \"64:ff9b::/96\", action: allow}\n")
-                .replacingOccurrences(of: "    ports: {22: sftp}", with: "    ports: {22: sftp, 7000: udp}")
-        }
+                                         + "reply_size: 4000, count: 2, expect: {outcome: ok}}\n", edit: Self.udp)
         #expect(report.expectations_failed == 0)
         let f = try #require(report.flow("u"))
         #expect(f.outcome == "ok" && f.drop == nil, "\(f.drops)")
@@ -198,5 +202,35 @@ import TestSupport
         let out6 = logs.filter { $0[3] == Self.server6 && $0[7] == "17" }
         #expect(in4[8] == "6" && out6.count == 2 && out6.allSatisfy { $0[8] == "6" && Int($0[9])! == Int(in4[9])! + 6 * 28 },
                 "\(in4) \(out6)")
+    }
+
+    /// The other way: a 1600-byte datagram is too big for the internet gateway's 1500 once translated (DF set, RFC
+    /// 7915 §5.1); the fragmentation needed from the NAT gateway's subnet router (10.0.0.1) reaches the worker as a
+    /// Packet Too Big of 1520 from 64:ff9b::a00:1. That datagram is lost (UDP does not resend), and the worker sends
+    /// the next in IPv6 fragments, which the gateway makes IPv4 fragments (RFC 7915 §5.1.1: offset and M flag from
+    /// the fragment header, the identification's low 16 bits, DF clear, 28 bytes shorter); the server reassembles a
+    /// datagram whose UDP checksum (over the IPv4 pseudo-header) holds, and answers it.
+    @Test func ipv6FragmentsFromInsideBecomeIPv4Fragments() throws {
+        let (report, out) = try Self.run(flows: "  - {name: u, from: worker, to: \"sftp.example.com:7000\", app: udp, size: 1600, "
+                                         + "reply_size: 100, count: 2}\n") {
+            Self.udp($0).replacingOccurrences(of: "    ingress: []\n", with: "    ingress: [{protocol: icmpv6, icmp_type: 2, cidr: \"::/0\"}]\n")
+        }
+        let f = try #require(report.flow("u"))
+        #expect(f.outcome == "timeout", "the first datagram is lost")
+        let (worker, nat, host) = try Self.cleanCaptures(report, out)
+        #expect(Self.rows(try TShark.fields(worker, ["ipv6.src", "icmpv6.mtu", "icmpv6.checksum.status"], filter: "icmpv6.type == 2"))
+                == [["64:ff9b::a00:1,\(Self.worker)", "1520", "1"]])
+        let v6 = Self.rows(try TShark.fields(nat, ["ipv6.fraghdr.ident", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "frame.len"],
+                                             filter: "ipv6.fraghdr"))
+        let v4 = Self.rows(try TShark.fields(nat, ["ip.id", "ip.frag_offset", "ip.flags.mf", "frame.len", "ip.flags.df"],
+                                             filter: "ip.src == 10.0.0.5 && (ip.flags.mf == 1 || ip.frag_offset > 0)"))
+        #expect(v6.count == 2 && v4.count == 2 && zip(v6, v4).allSatisfy { a, b in
+            Int(a[0].dropFirst(2), radix: 16) == Int(b[0].dropFirst(2), radix: 16) && a[1] == b[1] && a[2] == b[2]
+                && Int(b[3])! == Int(a[3])! - 28 && b[4] == "0"
+        }, "\(v6) \(v4)")
+        // The server: the second datagram whole, its checksum good, and one reply.
+        let datagrams = Self.rows(try TShark.fields(host, ["udp.length", "udp.checksum.status"], filter: "udp.dstport == 7000"))
+        #expect(datagrams == [["1608", "1"]], "\(datagrams)")
+        #expect(try TShark.fields(worker, ["udp.length"], filter: "udp.srcport == 7000") == ["108"])
     }
 }

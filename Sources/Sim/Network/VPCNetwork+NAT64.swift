@@ -63,10 +63,18 @@ extension VPCNetwork {
             if !p.translateEcho(toIPv6: false, identifier: port) { p.setSourcePort(port) }
             // RFC 7915 §5.1: DF set unless the IPv4 packet is smaller than 1280 bytes (or always, RFC 6145's rule:
             // the assumption `nat64_dont_fragment`); MF and the offset zero; the TTL is the hop limit, less one when
-            // the gateway counts as a router (`nat_decrements_ttl`).
-            p.ip.dontFragment = assumptions.nat64DontFragment == .always || p.ip.totalLength >= 1280
-            p.ip.moreFragments = false
-            p.ip.fragmentOffset = 0
+            // the gateway counts as a router (`nat_decrements_ttl`). An IPv6 fragment (§5.1.1) becomes an IPv4
+            // fragment: its offset and M flag from the fragment header (kept in the header fields here), the
+            // identification its low 16 bits, DF clear; the first fragment's port and checksum (over the IPv4
+            // pseudo-header now) in its bytes follow.
+            if p.ip.isFragment {
+                p.ip.dontFragment = false
+                p.refreshFirstFragment(from: key)
+            } else {
+                p.ip.dontFragment = assumptions.nat64DontFragment == .always || p.ip.totalLength >= 1280
+                p.ip.moreFragments = false
+                p.ip.fragmentOffset = 0
+            }
             if settings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
             record(&p, nat { $0.step(action: .translated, rule: text()) })
             natDepart(n, fromInside: true, size: Int(p.ip.totalLength))
