@@ -25,6 +25,25 @@ extension VPCNetwork {
         "NAT64 \(from.with(port: fromPort)) → \(to.with(port: toPort)), \(before) → \(after)"
     }
 
+    /// NAT64's rewrite of `p` (which arrived as `key`) toward `toIPv6`'s family: its addresses, the gateway's end's
+    /// port `port` (the source's from the private side, the destination's from the internet), an echo made the other
+    /// family's with `port` as its identifier (RFC 6146 §3.5.3: the gateway maps it as it does an IPv4 ping's). A
+    /// fragment (RFC 7915 §4.1, §5.1.1) keeps its offset and M flag (the fragment header's fields either way; the
+    /// identification's 16 bits), DF clear, and the first fragment's port and checksum in its bytes follow, over the
+    /// new family's pseudo-header (`refreshFirstFragment`). Returns whether `p` is a fragment.
+    static func nat64Rewrite(_ p: inout SimPacket, _ key: PacketKey, source: IPv4Address, destination: IPv4Address,
+                             port: UInt16, toIPv6: Bool) -> Bool {
+        p.ip.source = source
+        p.ip.destination = destination
+        if !p.translateEcho(toIPv6: toIPv6, identifier: port) {
+            if toIPv6 { p.setDestinationPort(port) } else { p.setSourcePort(port) }
+        }
+        guard p.ip.isFragment else { return false }
+        p.ip.dontFragment = false
+        p.refreshFirstFragment(from: key)
+        return true
+    }
+
     /// An IPv6 packet at NAT gateway `n` from its private side (its flow-log record already taken): translated
     /// to IPv4 and sent on, or dropped as the gateway drops an IPv4 packet.
     @inline(never)
@@ -57,20 +76,10 @@ extension VPCNetwork {
             let text = { Self.nat64Text(key.source, key.sourcePort, address, port, v6Destination, v4Destination) }
             capture(.natGateway(n, fromInside: true), &p, outgoing: false,
                     comment: "arrived from the private side; \(text()) by \(self.model.natGateways[n].id)")
-            p.ip.source = address
-            p.ip.destination = v4Destination
-            // An echo's identifier is the gateway's, as for an IPv4 ping (`nat64TranslatesICMPError`'s file).
-            if !p.translateEcho(toIPv6: false, identifier: port) { p.setSourcePort(port) }
             // RFC 7915 §5.1: DF set unless the IPv4 packet is smaller than 1280 bytes (or always, RFC 6145's rule:
             // the assumption `nat64_dont_fragment`); MF and the offset zero; the TTL is the hop limit, less one when
-            // the gateway counts as a router (`nat_decrements_ttl`). An IPv6 fragment (§5.1.1) becomes an IPv4
-            // fragment: its offset and M flag from the fragment header (kept in the header fields here), the
-            // identification its low 16 bits, DF clear; the first fragment's port and checksum (over the IPv4
-            // pseudo-header now) in its bytes follow.
-            if p.ip.isFragment {
-                p.ip.dontFragment = false
-                p.refreshFirstFragment(from: key)
-            } else {
+            // the gateway counts as a router (`nat_decrements_ttl`). An IPv6 fragment: `nat64Rewrite`.
+            if !Self.nat64Rewrite(&p, key, source: address, destination: v4Destination, port: port, toIPv6: false) {
                 p.ip.dontFragment = assumptions.nat64DontFragment == .always || p.ip.totalLength >= 1280
                 p.ip.moreFragments = false
                 p.ip.fragmentOffset = 0
@@ -122,13 +131,7 @@ extension VPCNetwork {
         let text = { Self.nat64Text(key.destination, key.destinationPort, inside, port, key.source, remote6) }
         capture(.natGateway(n, fromInside: false), &p, outgoing: false,
                 comment: "arrived from the internet; \(text()) by \(self.model.natGateways[n].id)")
-        p.ip.destination = inside
-        p.ip.source = remote6
-        if !p.translateEcho(toIPv6: true, identifier: port) { p.setDestinationPort(port) }
-        if p.ip.isFragment {
-            p.ip.dontFragment = false
-            p.refreshFirstFragment(from: key)
-        }
+        _ = Self.nat64Rewrite(&p, key, source: remote6, destination: inside, port: port, toIPv6: true)
         // RFC 7915 §4.1: the hop limit is the TTL (less one as for IPv4); the traffic class is the TOS (kept).
         if natSettings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         record(&p, nat { $0.step(action: .translated, rule: text()) })
