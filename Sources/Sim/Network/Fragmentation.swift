@@ -326,13 +326,13 @@ extension SimPacket {
             func change(_ from: UInt16, _ to: UInt16) { sum += UInt32(~from) + UInt32(to) }
             // Each address's 16-bit words: the old ones taken out (their complement added), the new ones added.
             func add(_ a: IPv4Address, out: Bool) {
-                let words: [UInt16]
+                func word(_ w: UInt16) { sum += UInt32(out ? ~w : w) }
                 if a.isIPv6Token, let v6 = a.ipv6 {
-                    words = (0..<8).map { k in UInt16(truncatingIfNeeded: (k < 4 ? v6.high : v6.low) >> (48 - 16 * (k % 4))) }
+                    for k in 0..<8 { word(UInt16(truncatingIfNeeded: (k < 4 ? v6.high : v6.low) >> UInt64(48 - 16 * (k % 4)))) }
                 } else {
-                    words = [UInt16(a.rawValue >> 16), UInt16(truncatingIfNeeded: a.rawValue)]
+                    word(UInt16(a.rawValue >> 16))
+                    word(UInt16(truncatingIfNeeded: a.rawValue))
                 }
-                for w in words { sum += UInt32(out ? ~w : w) }
             }
             add(old.source, out: true)
             add(old.destination, out: true)
