@@ -83,6 +83,24 @@ import Testing
         #expect(o.report.nat_gateways[0].metrics.packetsDropCount == 0, "translated, not dropped by the gateway")
     }
 
+    /// `nat64_translates_icmp_errors: false`: the gateway drops the fragmentation needed instead of translating it,
+    /// whatever the NACLs and groups allow — a black hole at the gateway; the report lists the assumption as set.
+    @Test func withoutICMPErrorTranslationTheGatewayDropsTheFragmentationNeeded() throws {
+        let o = try Self.run(assumptions: "{nat64_translates_icmp_errors: false}",
+                             flows: "  - {name: big, from: worker, to: \"sftp.example.com:22\", app: sftp, size: 100KB}\n") { net in
+            net.replacingOccurrences(of: "    rtt_ms: 20\n", with: "    rtt_ms: 20\n    path_mtu: 1400\n")
+                .replacingOccurrences(of: "    inbound:\n      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0",
+                                      with: "    inbound:\n      - {rule: 90, protocol: icmp, cidr: 0.0.0.0/0, action: allow}\n"
+                                          + "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0")
+        }
+        let f = o.report.flows[0]
+        #expect(f.outcome == "timeout", "\(f.outcome): \(f.message)")
+        let atNAT = try #require(f.drops.first { $0.component == "nat-0e1f2a3b4c5d6e7f8" })
+        #expect(atNAT.rule == "NAT64 of ICMP type 3 code 4 from 203.0.113.22: not translated", "\(atNAT)")
+        #expect(f.drops.allSatisfy { $0.component != "acl-0b1c2d3e4f5a6b7c8" }, "nothing reaches the NACL: \(f.drops)")
+        #expect(o.report.assumptions.contains { $0.name == "nat64_translates_icmp_errors" && $0.value == "false" && $0.overridden })
+    }
+
     /// RFC 7915 §4.2's table, as `nat64ICMPv6` reads it: type and code, the Packet Too Big's MTU, the parameter
     /// problem's pointer; nil where the RFC says "silently drop".
     @Test func theICMPToICMPv6TableIsRFC7915s() {

@@ -43,7 +43,7 @@ extension VPCNetwork {
     /// An ICMP error from the internet at NAT gateway `n` quoting (`quoted`, as the gateway sent it) a NAT64
     /// connection of IPv6 host `inside` (its address and port; `remote6` the server's 64:ff9b:: address):
     /// translated to ICMPv6 (RFC 7915 §4.2, §4.3) and sent on to the host, or dropped when the table gives it no
-    /// ICMPv6 counterpart. Counted in the gateway's metrics as the IPv4 translation of an error is.
+    /// ICMPv6 counterpart (or with `nat64_translates_icmp_errors` false). Counted in the gateway's metrics as the IPv4 translation of an error is.
     @inline(never)
     func nat64TranslatesICMPError(_ n: Int, _ p: inout SimPacket, _ icmp: ICMPHeader, quoted: PacketKey,
                                   inside: (address: IPv4Address, port: UInt16, remote6: IPv4Address)) {
@@ -57,6 +57,13 @@ extension VPCNetwork {
             }
         }
         let what = "ICMP type \(icmp.type.rawValue) code \(icmp.code)"
+        guard assumptions.nat64TranslatesICMPErrors else {
+            let step = nat { $0.step(action: .dropped, rule: "NAT64 of \(what) from \(p.ip.source): not translated",
+                                     detail: "assumption nat64_translates_icmp_errors false") }
+            capture(.natGateway(n, fromInside: false), &p, outgoing: false, comment: "dropped: " + step.text)
+            drop(p, step)
+            return
+        }
         let quotedLength = p.payload.withUnsafeBytes { b in b.count >= 4 ? UInt16(b[2]) << 8 | UInt16(b[3]) : 0 }
         guard let header = Self.nat64ICMPv6(icmp, quotedLength: quotedLength),
               let source6 = inside.address.ipv6, let destination6 = inside.remote6.ipv6,
