@@ -8,8 +8,9 @@ import Packets
 // through the internet gateway's 1:1 NAT to the Elastic IP for a public gateway, by its subnet's routes for a
 // private one. A reply is translated back (RFC 7915 §4.1): to the inside host's IPv6 address and port, from
 // 64:ff9b::<the server>. Inside the engine the packet keeps its length field (IPv4-sized for both families), so
-// the translation changes addresses, ports and flags only; captures write each side with its own header and the
-// TCP/UDP checksums over its own pseudo-header.
+// the translation changes addresses, ports and flags only (and an echo's type and identifier, ICMP errors:
+// VPCNetwork+NAT64ICMP.swift); captures write each side with its own header and the TCP/UDP checksums over its own
+// pseudo-header.
 extension VPCNetwork {
     /// The IPv4 address a NAT64 address embeds (RFC 6052 §2.2: the last 32 bits of a /96); nil for an IPv6
     /// address outside 64:ff9b::/96.
