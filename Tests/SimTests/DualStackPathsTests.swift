@@ -50,17 +50,45 @@ import Testing
     }
 
     /// Over an inter-Region connection (MTU 8500) the instances' 9001-byte IPv6 packets are too big: IPv6 routers
-    /// never fragment, and the Packet Too Big they send is not generated yet, so the flow ends not-modeled there.
-    @Test func anIPv6PacketTooBigForAnInterRegionPeeringEndsNotModeled() throws {
+    /// never fragment, so the connection drops them and a Packet Too Big (MTU 8500) goes back from the sending
+    /// subnet's IPv6 router address, as the transit gateway's does. The client's group has no ICMPv6 rule: a black
+    /// hole, whose verified fix is that rule; with it the client's segments fit 8500 bytes and the transfer
+    /// completes. Both captures are clean, checksums checked.
+    @Test func anIPv6PacketTooBigForAnInterRegionPeeringSendsAPacketTooBig() throws {
         // A group reference does not cross Regions: the server admits the app VPC's IPv6 block instead.
         let text = ScenarioText.replacing(ScenarioText.replacing(try Self.yaml(), "requester_vpc: app, accepter_vpc: files}",
                                           "requester_vpc: app, accepter_vpc: files, accepter_region: eu-west-1}"),
                                           "{protocol: tcp, ports: 22, security_group: app-sg}",
                                           "{protocol: tcp, ports: 22, cidr: \"2600:1f18:aaaa:aa00::/56\"}")
+        let router = "2600:1f18:aaaa:aa01::1"
         let f = try Self.run(text).report.flows[0]
-        #expect(f.outcome == "not-modeled", "\(f.message)")
-        #expect(f.message.contains("an IPv6 packet of 9001 bytes meets \(Self.pcx) (MTU 8500)"), "\(f.message)")
-        #expect(f.drop == nil)
+        #expect(f.outcome == "timeout", "\(f.message)")
+        let big = try #require(f.drops.first { $0.component == Self.pcx })
+        #expect(big.rule == "link MTU 8500 < IPv6 packet 9001 bytes; ICMPv6 packet too big sent to \(Self.box6)", "\(big.rule)")
+        #expect(f.drop?.component == "sg-0d1e2f3a4b5c6d7e8" && f.drop?.rule == "no ingress rule allows icmp from \(router)",
+                "\(String(describing: f.drop))")
+        #expect(f.fix?.verified == true && f.fix?.changes.map(\.change) == ["ingress: add ALLOW icmpv6 type 2 ::/0"],
+                "\(String(describing: f.fix))")
+        // The rule in place: the Packet Too Big arrives, the segments shrink, the transfer completes.
+        let open = ScenarioText.replacing(text, "    ingress: []\n    egress:\n      - {protocol: all, cidr: 0.0.0.0/0}\n"
+                                              + "      - {protocol: all, cidr: \"::/0\"}\n  - id: sg-0a9b8c7d6e5f40312\n",
+                                          "    ingress: [{protocol: icmpv6, icmp_type: 2, cidr: \"::/0\"}]\n    egress:\n"
+                                              + "      - {protocol: all, cidr: 0.0.0.0/0}\n      - {protocol: all, cidr: \"::/0\"}\n"
+                                              + "  - id: sg-0a9b8c7d6e5f40312\n")
+        let out = makeTempDirectory("vpcsim-pcx-ptb")
+        let o = try Self.run(open, out: out)
+        #expect(o.report.flows[0].outcome == "ok", "\(o.report.flows[0].message)")
+        let pcx = out + "/08-pcx-app-files-\(Self.pcx).pcap", box = out + "/01-instance-app-box-eni-0b4aaa576c95d9f13.pcap"
+        for file in [pcx, box] {
+            let (frames, problems) = try TShark.problems(in: file)
+            #expect(frames > 0 && problems.isEmpty, "\(file): \(problems)")
+        }
+        let ptb = try TShark.fields(box, ["ipv6.src", "icmpv6.mtu", "icmpv6.checksum.status", "tcp.srcport"],
+                                    filter: "icmpv6.type == 2")
+        #expect(!ptb.isEmpty && Set(ptb) == ["\(router),\(Self.box6)\t8500\t1\t58838"], "\(Set(ptb))")
+        let sizes = try TShark.fields(box, ["ipv6.plen"], filter: "ipv6.src == \(Self.box6) && tcp.len > 0").compactMap { Int($0) }
+        // Each segment too big for the connection drew one Packet Too Big; the rest fit.
+        #expect(sizes.contains(8500 - 40) && sizes.filter { $0 > 8500 - 40 }.count == ptb.count, "\(Set(sizes)) \(ptb.count)")
     }
 
     /// `vpcsim validate`'s listing of the IPv6 parts names the attachments with IPv6 support, the TGW IPv6 routes and

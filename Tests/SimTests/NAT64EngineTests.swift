@@ -63,9 +63,10 @@ import Testing
     }
 
     /// An ICMP error for a NAT64 connection (fragmentation needed from the link in front of a host with a 1400-byte
-    /// path MTU, let in by the public NACL) would become ICMPv6 Packet Too Big (RFC 7915 §4.2), not modeled yet: the
-    /// flow ends `not-modeled` at the gateway, with no drop and no fix.
-    @Test func anICMPErrorForANAT64ConnectionEndsTheFlowNotModeled() throws {
+    /// path MTU, let in by the public NACL) becomes an ICMPv6 Packet Too Big of 1420 at the gateway (RFC 7915 §4.2),
+    /// which the public NACL's IPv6 entries (TCP only) drop on its way out to the worker: a black hole, and the fix
+    /// names the NACL's ICMPv6 entry.
+    @Test func anICMPErrorForANAT64ConnectionBecomesAPacketTooBigThatTheNACLMustPass() throws {
         let o = try Self.run(flows: "  - {name: big, from: worker, to: \"sftp.example.com:22\", app: sftp, size: 100KB}\n") { net in
             net.replacingOccurrences(of: "    rtt_ms: 20\n", with: "    rtt_ms: 20\n    path_mtu: 1400\n")
                 .replacingOccurrences(of: "    inbound:\n      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0",
@@ -73,10 +74,84 @@ import Testing
                                           + "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0")
         }
         let f = o.report.flows[0]
-        #expect(f.outcome == "not-modeled", "\(f.outcome): \(f.message)")
-        #expect(f.message == "nat-0e1f2a3b4c5d6e7f8 translating an ICMP error (type 3 code 4) to ICMPv6 (NAT64): not "
-                + "modeled yet", "\(f.message)")
-        #expect(f.fix == nil)
+        #expect(f.outcome == "timeout", "\(f.outcome): \(f.message)")
+        let nat = try #require(f.drops.first { $0.component == "acl-0b1c2d3e4f5a6b7c8" })
+        #expect(nat.direction == "outbound" && nat.rule == "* DENY all ::/0" && nat.packet.hasSuffix("ICMPv6 packet-too-big"),
+                "\(nat)")
+        #expect(f.black_hole?.contains("the ICMP that would report it was dropped at acl-0b1c2d3e4f5a6b7c8") == true,
+                "\(String(describing: f.black_hole))")
+        #expect(o.report.nat_gateways[0].metrics.packetsDropCount == 0, "translated, not dropped by the gateway")
+    }
+
+    /// `nat64_translates_icmp_errors: false`: the gateway drops the fragmentation needed instead of translating it,
+    /// whatever the NACLs and groups allow — a black hole at the gateway; the report lists the assumption as set.
+    @Test func withoutICMPErrorTranslationTheGatewayDropsTheFragmentationNeeded() throws {
+        let o = try Self.run(assumptions: "{nat64_translates_icmp_errors: false}",
+                             flows: "  - {name: big, from: worker, to: \"sftp.example.com:22\", app: sftp, size: 100KB}\n") { net in
+            net.replacingOccurrences(of: "    rtt_ms: 20\n", with: "    rtt_ms: 20\n    path_mtu: 1400\n")
+                .replacingOccurrences(of: "    inbound:\n      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0",
+                                      with: "    inbound:\n      - {rule: 90, protocol: icmp, cidr: 0.0.0.0/0, action: allow}\n"
+                                          + "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0")
+        }
+        let f = o.report.flows[0]
+        #expect(f.outcome == "timeout", "\(f.outcome): \(f.message)")
+        let atNAT = try #require(f.drops.first { $0.component == "nat-0e1f2a3b4c5d6e7f8" })
+        #expect(atNAT.rule == "NAT64 of ICMP type 3 code 4 from 203.0.113.22: not translated", "\(atNAT)")
+        #expect(f.drops.allSatisfy { $0.component != "acl-0b1c2d3e4f5a6b7c8" }, "nothing reaches the NACL: \(f.drops)")
+        #expect(o.report.assumptions.contains { $0.name == "nat64_translates_icmp_errors" && $0.value == "false" && $0.overridden })
+    }
+
+    /// RFC 7915 §4.2's table, as `nat64ICMPv6` reads it: type and code, the Packet Too Big's MTU, the parameter
+    /// problem's pointer; nil where the RFC says "silently drop".
+    @Test func theICMPToICMPv6TableIsRFC7915s() {
+        func t(_ type: UInt8, _ code: UInt8, rest: UInt32 = 0) -> [UInt32]? {
+            VPCNetwork.nat64ICMPv6(ICMPHeader(type: ICMPType(rawValue: type), code: code, restOfHeader: rest), quotedLength: 1500)
+                .map { [UInt32($0.type.rawValue), UInt32($0.code), $0.restOfHeader] }
+        }
+        #expect(t(3, 0) == [1, 0, 0] && t(3, 1) == [1, 0, 0] && t(3, 6) == [1, 0, 0] && t(3, 12) == [1, 0, 0])
+        #expect(t(3, 2) == [4, 1, 6], "protocol unreachable: parameter problem pointing at Next Header")
+        #expect(t(3, 3) == [1, 4, 0])
+        #expect(t(3, 4, rest: 1400) == [2, 0, 1420])
+        #expect(t(3, 9) == [1, 1, 0] && t(3, 10) == [1, 1, 0] && t(3, 13) == [1, 1, 0] && t(3, 15) == [1, 1, 0])
+        #expect(t(3, 14) == nil && t(3, 16) == nil)
+        #expect(t(11, 0) == [3, 0, 0] && t(11, 1) == [3, 1, 0])
+        #expect(t(12, 0, rest: 9 << 24) == [4, 0, 6] && t(12, 2, rest: 16 << 24) == [4, 0, 24] && t(12, 0, rest: 8 << 24) == [4, 0, 7])
+        #expect(t(12, 0, rest: 4 << 24) == nil && t(12, 1) == nil, "identification has no IPv6 field; missing option dropped")
+        #expect(t(4, 0) == nil && t(5, 1) == nil && t(13, 0) == nil)
+        // The MTU: + 20, at least 1280; none reported (0): the RFC 1191 plateau below the quoted length.
+        #expect(VPCNetwork.nat64PacketTooBigMTU(1400, quotedLength: 1500) == 1420)
+        #expect(VPCNetwork.nat64PacketTooBigMTU(1000, quotedLength: 1500) == 1280)
+        #expect(VPCNetwork.nat64PacketTooBigMTU(0, quotedLength: 1500) == 1512)
+        #expect(VPCNetwork.nat64PacketTooBigMTU(0, quotedLength: 9001) == 8186)
+    }
+
+    /// RFC 7915 §4.3: the quoted IPv4 segment (a 1500-byte TCP packet from the gateway's port) becomes the IPv6 one it
+    /// was translated from, byte for byte: its header from the IPv4 one, the client's port, the rest unchanged; a
+    /// fragment gets a fragment header.
+    @Test func theQuotedIPv4PacketBecomesTheIPv6PacketItCameFrom() throws {
+        var ip = IPv4Header(source: IPv4Address("10.0.0.5")!, destination: IPv4Address("203.0.113.22")!, proto: .tcp, ttl: 63,
+                            identification: 0x1234, dontFragment: true)
+        ip.totalLength = 1500
+        ip.typeOfService = 0x10
+        let leading: [UInt8] = [0x45, 0x01, 0x00, 0x16, 0xDE, 0xAD, 0xBE, 0xEF]  // ports 17665 → 22, sequence number
+        let quote = [UInt8].writing(capacity: 28) { w in ip.write(to: &w) } + leading
+        let src = IPv6Address("2600:1f18:abc:de01::20")!, dst = IPv6Address("64:ff9b::cb00:7116")!
+        let out = try #require(quote.withUnsafeBytes { VPCNetwork.nat64Quote($0, source: src, destination: dst, port: 58838) })
+        var expected = [UInt8].writing(capacity: 48) { w in
+            IPv6Header(source: src, destination: dst, nextHeader: .tcp, hopLimit: 63, trafficClass: 0x10, payloadLength: 1480)
+                .write(to: &w)
+        }
+        expected += [0xE5, 0xD6, 0x00, 0x16, 0xDE, 0xAD, 0xBE, 0xEF]
+        #expect(out == expected)
+        // A first fragment (MF) of UDP: a fragment header (next header 17, offset 0, M, identification 0x1234).
+        ip.proto = .udp
+        ip.dontFragment = false
+        ip.moreFragments = true
+        let fragment = [UInt8].writing(capacity: 28) { w in ip.write(to: &w) } + leading
+        let f = try #require(fragment.withUnsafeBytes { VPCNetwork.nat64Quote($0, source: src, destination: dst, port: 58838) })
+        #expect(f.count == 56 && f[6] == 44 && Array(f[4..<6]) == [0x05, 0xD0], "payload length 1480 + 8")
+        #expect(Array(f[40..<48]) == [17, 0, 0x00, 0x01, 0, 0, 0x12, 0x34] && Array(f[48..<50]) == [0xE5, 0xD6], "\(f[40...])")
+        #expect(quote.prefix(19).withUnsafeBytes { VPCNetwork.nat64Quote($0, source: src, destination: dst, port: 1) } == nil)
     }
 
     /// Generated NAT64 flows: the internet gateway's work and the NAT gateway's departures fused or not, whatever is

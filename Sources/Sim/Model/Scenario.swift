@@ -411,6 +411,11 @@ public struct Assumptions: Sendable, Equatable {
     /// The DF flag of the IPv4 packets a NAT gateway's NAT64 makes of IPv6 ones (VPCNetwork+NAT64.swift): AWS does
     /// not say which translation rules it follows.
     public var nat64DontFragment: NAT64DontFragment = .rfc7915
+    /// Whether a NAT gateway's NAT64 translates an ICMP error from the IPv4 side for one of its connections to
+    /// ICMPv6 (RFC 7915 §4.2: fragmentation needed → Packet Too Big) or drops it. AWS documents that a NAT gateway
+    /// supports ICMP and performs NAT64 (VPC-UG nat-gateway-basics), not how its NAT64 treats ICMP errors.
+    /// Default: translated, as RFC 7915 has it (else IPv6 Path MTU Discovery through NAT64 could never work).
+    public var nat64TranslatesICMPErrors: Bool = true
 
     public enum NAT64DontFragment: String, Sendable, CaseIterable {
         /// RFC 7915 §5.1: DF clear on a translated packet under 1280 bytes, set on the others.
@@ -512,6 +517,8 @@ public struct Assumptions: Sendable, Equatable {
              "undocumented by AWS (a stateful gateway lets in ICMPv6 errors of the connections it tracks)"),
             ("nat64_dont_fragment", nat64DontFragment.rawValue,
              "undocumented by AWS (NAT64's DF flag; RFC 7915 §5.1: set from 1280 bytes up)"),
+            ("nat64_translates_icmp_errors", String(nat64TranslatesICMPErrors),
+             "undocumented by AWS (VPC-UG nat-gateway-basics: ICMP and NAT64; RFC 7915 §4.2 makes the errors ICMPv6)"),
             ("ipv6_inbound_entry", ipv6InboundEntry.rawValue,
              "undocumented: the gateway an unsolicited IPv6 packet meets in a VPC with an internet gateway and an egress-only one "
              + "(VPC-UG VPC_Internet_Gateway: the internet gateway is the VPC's way in)"),

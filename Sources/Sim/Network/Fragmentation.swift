@@ -306,7 +306,9 @@ extension SimPacket {
     /// After a translation changed a fragment's addresses or ports (its metadata): a first UDP or TCP fragment's
     /// ports in its bytes become the new ones and its transport checksum, over the whole datagram, is updated
     /// for the changed pseudo-header and ports (RFC 1624 eq. 3). A UDP checksum of 0 (none) stays 0. Other
-    /// fragments carry no transport header: nothing to do.
+    /// fragments carry no transport header: nothing to do. An IPv6 token's address counts as its 128 bits (RFC 8200
+    /// §8.1), so a translation between families (NAT64) moves the checksum from one pseudo-header to the other: the
+    /// length and protocol count the same in both.
     mutating func refreshFirstFragment(from old: PacketKey) {
         guard ip.fragmentOffset == 0, ip.proto == .udp || ip.proto == .tcp else { return }
         let new = key
@@ -322,11 +324,20 @@ extension SimPacket {
             if udp, stored == 0 { return }
             var sum = UInt32(~stored)
             func change(_ from: UInt16, _ to: UInt16) { sum += UInt32(~from) + UInt32(to) }
-            change(UInt16(old.source.rawValue >> 16), UInt16(new.source.rawValue >> 16))
-            change(UInt16(truncatingIfNeeded: old.source.rawValue), UInt16(truncatingIfNeeded: new.source.rawValue))
-            change(UInt16(old.destination.rawValue >> 16), UInt16(new.destination.rawValue >> 16))
-            change(UInt16(truncatingIfNeeded: old.destination.rawValue),
-                   UInt16(truncatingIfNeeded: new.destination.rawValue))
+            // Each address's 16-bit words: the old ones taken out (their complement added), the new ones added.
+            func add(_ a: IPv4Address, out: Bool) {
+                func word(_ w: UInt16) { sum += UInt32(out ? ~w : w) }
+                if a.isIPv6Token, let v6 = a.ipv6 {
+                    for k in 0..<8 { word(UInt16(truncatingIfNeeded: (k < 4 ? v6.high : v6.low) >> UInt64(48 - 16 * (k % 4)))) }
+                } else {
+                    word(UInt16(a.rawValue >> 16))
+                    word(UInt16(truncatingIfNeeded: a.rawValue))
+                }
+            }
+            add(old.source, out: true)
+            add(old.destination, out: true)
+            add(new.source, out: false)
+            add(new.destination, out: false)
             change(old.sourcePort, new.sourcePort)
             change(old.destinationPort, new.destinationPort)
             while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }

@@ -106,22 +106,6 @@ extension VPCNetwork {
         return egressOnlyGateways.admits(e, quoted, now: scheduler.now)
     }
 
-    /// An IPv6 packet too big for a link crossed inside a transit (a peering connection): the transit ends there,
-    /// and the flow `not-modeled`, naming the link.
-    func ipv6TooBigTransit(_ p: inout SimPacket, at link: String, mtu: Int) -> Transit {
-        let size = p.wireLength
-        let step = Step(kind: .pathMTU, component: link, componentDisplay: link, action: .notModeled,
-                        rule: "IPv6 packet of \(size) bytes > MTU \(mtu)", detail: "ICMPv6 Packet Too Big: not modeled")
-        record(&p, step)
-        dropSteps.append(step)
-        let flow = p.flow
-        if let s = simulation {
-            s { $0.notModeled(flow: flow, "an IPv6 packet of \(size) bytes meets \(link) (MTU \(mtu)): ICMPv6 Packet Too "
-                              + "Big is not modeled yet") }
-        }
-        return Transit(next: nil, delay: 0, dropIndex: Int32(dropSteps.count - 1))
-    }
-
     /// An IPv6 route the model does not follow: its flow ends `not-modeled`, naming the route and `what`.
     func notModeledRoute(_ p: inout SimPacket, _ rt: Int, _ r: CompiledRoutes.Route, what: String) -> Transit {
         let step = routeTables.step(rt, action: .notModeled, rule: routeTables.describe(rt, r), detail: "\(what): not modeled")

@@ -61,14 +61,16 @@ extension VPCNetwork {
     }
 
     /// The capture comment for a transit that a link too small dropped (`linkMTUDrop`'s step): "too big for link
-    /// MTU 8500 (DF set): dropped; ICMP fragmentation needed sent to 10.0.0.20 (pcx-…)".
+    /// MTU 8500 (DF set): dropped; ICMP fragmentation needed sent to 10.0.0.20 (pcx-…)" ("(IPv6: routers do not
+    /// fragment)" for an IPv6 packet).
     static func tooBigComment(_ d: Step) -> String {
         let rule = d.rule
         guard rule.hasPrefix("link MTU "), let lt = rule.range(of: " < "), let semi = rule.range(of: "; ") else {
             return "dropped: " + d.text
         }
         let mtu = rule[rule.index(rule.startIndex, offsetBy: 9)..<lt.lowerBound]
-        return "too big for link MTU \(mtu) (DF set): dropped; \(rule[semi.upperBound...]) (\(d.component))"
+        let why = rule[lt.upperBound...].hasPrefix("IPv6 ") ? "IPv6: routers do not fragment" : "DF set"
+        return "too big for link MTU \(mtu) (\(why)): dropped; \(rule[semi.upperBound...]) (\(d.component))"
     }
 
     /// Lowers a TCP SYN's MSS option to `mtu` less the headers (40 bytes over IPv4, 60 over IPv6: `mss`; a
@@ -283,26 +285,34 @@ extension VPCNetwork {
     /// A packet from `subnet` crossing peering connection `k` is bigger than its MTU (8500 inter-Region: EC2-UG
     /// network_mtu). With DF set it is dropped, and ICMP type 3 code 4 goes back to its source from the sending
     /// subnet's VPC router address (AWS does not document who reports it; a named simplification): that subnet's
-    /// NACL inbound (the ICMP comes from outside it) and the source ENI's security group decide. Both are
+    /// NACL inbound (the ICMP comes from outside it) and the source ENI's security group decide. An IPv6 packet is
+    /// dropped whatever it says (routers never fragment IPv6, RFC 8200 §5) and an ICMPv6 Packet Too Big goes back
+    /// the same way from the sending subnet's IPv6 router address (none when that subnet has no IPv6 block: a
+    /// packet an appliance forwarded from elsewhere), as the transit gateway's does (`tgwTooBig`). Both are
     /// captured at the connection's point: the packet dropped, then the ICMP going back to the source's side (a
     /// NAT gateway's packet gets no ICMP, and a fused departure's trial transit captures nothing here).
     /// Returns the transit that drops the packet, nil when it goes on (no DF).
     @inline(never)
     func peeringTooBig(_ k: Int, from subnet: Int, _ p: inout SimPacket) -> Transit? {
         let mtu = peering.mtu[k]
-        guard p.ip.dontFragment else { return oversizeWithoutDF(&p, mtu: mtu) ? Transit(next: nil, delay: 0) : nil }
+        let v6 = p.ip.source.isIPv6Token
+        guard p.ip.dontFragment || v6 else { return oversizeWithoutDF(&p, mtu: mtu) ? Transit(next: nil, delay: 0) : nil }
         let pcx = model.peeringConnections[k]
         let source = p.ip.source
         let eni = eniByAddress[source]
+        let noIPv6 = v6 && model.subnets[subnet].ipv6Cidr == nil
+        let name = Self.tooBigICMPName(p)
         let t = fail(&p, linkMTUDrop(pcx.id, pcx.display, mtu: mtu, p,
                                      icmp: eni == nil ? "no ICMP (no ENI has \(source))"
-                                         : "ICMP fragmentation needed sent to \(source)"))
+                                         : noIPv6 ? "no ICMP (the sending subnet has no IPv6 block)"
+                                         : "\(name) sent to \(source)"))
         // Without an ICMP the packet is captured where the transit ends (`capturePeeringCrossing`); with one, here,
         // before it.
         guard let eni, tables.enis[eni].natGateway < 0 else { return t }
         let vpc = Int(tables.subnets[subnet].vpc)
         capturePeering(k, from: vpc, &p, self.comment(t))
-        var icmp = Self.fragmentationNeeded(quoting: p, from: routerAddress(subnet), mtu: mtu)
+        if noIPv6 { return t }
+        var icmp = Self.fragmentationNeeded(quoting: p, from: routerAddress(subnet, ipv6: v6), mtu: mtu)
         let key = icmp.key
         var back = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency)
         if var deny = crossNACL(Int(tables.enis[eni].subnet), .inbound, &icmp, key) ?? securityGroupIngress(eni, &icmp, key) {
@@ -314,7 +324,7 @@ extension VPCNetwork {
         q.initialize(to: icmp)
         q.pointee.id = simulation.map { s in s { $0.nextPacketID() } } ?? 0
         let peer = vpc == pcx.requesterVPC ? pcx.accepterVPC : pcx.requesterVPC
-        capturePeering(k, from: peer, &q.pointee, "ICMP fragmentation needed (MTU \(mtu)) from \(pcx.id); "
+        capturePeering(k, from: peer, &q.pointee, "\(name) (MTU \(mtu)) from \(pcx.id); "
                            + (back.dropped ? self.icmpDropComment(back, q.pointee) ?? self.comment(back) : self.comment(back)))
         if let r = back.rejectedAt { observeInterface(r, &q.pointee, egress: false, accepted: false) }
         carry(slot, back)

@@ -8,8 +8,9 @@ import Packets
 // through the internet gateway's 1:1 NAT to the Elastic IP for a public gateway, by its subnet's routes for a
 // private one. A reply is translated back (RFC 7915 §4.1): to the inside host's IPv6 address and port, from
 // 64:ff9b::<the server>. Inside the engine the packet keeps its length field (IPv4-sized for both families), so
-// the translation changes addresses, ports and flags only; captures write each side with its own header and the
-// TCP/UDP checksums over its own pseudo-header.
+// the translation changes addresses, ports and flags only (and an echo's type and identifier, ICMP errors:
+// VPCNetwork+NAT64ICMP.swift); captures write each side with its own header and the TCP/UDP checksums over its own
+// pseudo-header.
 extension VPCNetwork {
     /// The IPv4 address a NAT64 address embeds (RFC 6052 §2.2: the last 32 bits of a /96); nil for an IPv6
     /// address outside 64:ff9b::/96.
@@ -23,6 +24,25 @@ extension VPCNetwork {
     static func nat64Text(_ from: IPv4Address, _ fromPort: UInt16, _ to: IPv4Address, _ toPort: UInt16,
                           _ before: IPv4Address, _ after: IPv4Address) -> String {
         "NAT64 \(from.with(port: fromPort)) → \(to.with(port: toPort)), \(before) → \(after)"
+    }
+
+    /// NAT64's rewrite of `p` (which arrived as `key`) toward `toIPv6`'s family: its addresses, the gateway's end's
+    /// port `port` (the source's from the private side, the destination's from the internet), an echo made the other
+    /// family's with `port` as its identifier (RFC 6146 §3.5.3: the gateway maps it as it does an IPv4 ping's). A
+    /// fragment (RFC 7915 §4.1, §5.1.1) keeps its offset and M flag (the fragment header's fields either way; the
+    /// identification's 16 bits), DF clear, and the first fragment's port and checksum in its bytes follow, over the
+    /// new family's pseudo-header (`refreshFirstFragment`). Returns whether `p` is a fragment.
+    static func nat64Rewrite(_ p: inout SimPacket, _ key: PacketKey, source: IPv4Address, destination: IPv4Address,
+                             port: UInt16, toIPv6: Bool) -> Bool {
+        p.ip.source = source
+        p.ip.destination = destination
+        if !p.translateEcho(toIPv6: toIPv6, identifier: port) {
+            if toIPv6 { p.setDestinationPort(port) } else { p.setSourcePort(port) }
+        }
+        guard p.ip.isFragment else { return false }
+        p.ip.dontFragment = false
+        p.refreshFirstFragment(from: key)
+        return true
     }
 
     /// An IPv6 packet at NAT gateway `n` from its private side (its flow-log record already taken): translated
@@ -40,6 +60,11 @@ extension VPCNetwork {
             drop(p, step)
             return
         }
+        // ICMPv6 other than an echo: an error (not modeled) or a message without an ICMP counterpart (dropped).
+        if key.proto == .icmp, key.icmpType != ICMPType.echoRequest6.rawValue, key.icmpType != ICMPType.echoReply6.rawValue {
+            nat64ICMPv6NotTranslated(n, &p, key)
+            return
+        }
         var key4 = key
         key4.destination = v4Destination
         let size = p.wireLength
@@ -52,15 +77,14 @@ extension VPCNetwork {
             let text = { Self.nat64Text(key.source, key.sourcePort, address, port, v6Destination, v4Destination) }
             capture(.natGateway(n, fromInside: true), &p, outgoing: false,
                     comment: "arrived from the private side; \(text()) by \(self.model.natGateways[n].id)")
-            p.ip.source = address
-            p.ip.destination = v4Destination
-            p.setSourcePort(port)
             // RFC 7915 §5.1: DF set unless the IPv4 packet is smaller than 1280 bytes (or always, RFC 6145's rule:
             // the assumption `nat64_dont_fragment`); MF and the offset zero; the TTL is the hop limit, less one when
-            // the gateway counts as a router (`nat_decrements_ttl`).
-            p.ip.dontFragment = assumptions.nat64DontFragment == .always || p.ip.totalLength >= 1280
-            p.ip.moreFragments = false
-            p.ip.fragmentOffset = 0
+            // the gateway counts as a router (`nat_decrements_ttl`). An IPv6 fragment: `nat64Rewrite`.
+            if !Self.nat64Rewrite(&p, key, source: address, destination: v4Destination, port: port, toIPv6: false) {
+                p.ip.dontFragment = assumptions.nat64DontFragment == .always || p.ip.totalLength >= 1280
+                p.ip.moreFragments = false
+                p.ip.fragmentOffset = 0
+            }
             if settings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
             record(&p, nat { $0.step(action: .translated, rule: text()) })
             natDepart(n, fromInside: true, size: Int(p.ip.totalLength))
@@ -72,17 +96,6 @@ extension VPCNetwork {
             drop(p, step)
             if why.idle, key.proto == .tcp, let t = p.tcp, !t.flags.contains(.rst) { natSendsReset(n, to: p, tcp: t) }
         }
-    }
-
-    /// An ICMP error from the internet for a NAT64 connection at NAT gateway `n`: RFC 7915 §4.2 makes it ICMPv6
-    /// (Fragmentation Needed → Packet Too Big, quoting the IPv6 packet), which the engine does not carry yet: it goes
-    /// no further and the flow ends `not-modeled`, naming the gateway.
-    func nat64ICMPErrorNotModeled(_ n: Int, _ p: inout SimPacket, _ icmp: ICMPHeader) {
-        let what = "type \(icmp.type.rawValue) code \(icmp.code)"
-        let step = natRefs[n]({ $0.step(action: .notModeled, rule: "NAT64 of ICMP \(what) from \(p.ip.source)",
-                                        detail: "ICMP to ICMPv6 (RFC 7915 §4.2): not modeled") })
-        nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating an ICMP error (\(what)) to ICMPv6 (NAT64): "
-                        + "not modeled yet")
     }
 
     /// A packet from the internet at NAT gateway `n` whose NAT64 translation needs what the engine does not carry:
@@ -102,20 +115,24 @@ extension VPCNetwork {
     func nat64Inbound(_ n: Int, _ p: inout SimPacket, _ key: PacketKey, to inside: IPv4Address, port: UInt16,
                       from remote6: IPv4Address) {
         let nat = natRefs[n]
-        if p.ip.isFragment {
-            // RFC 7915 §4.1 gives an IPv4 fragment an IPv6 Fragment Header, which the engine does not carry yet.
-            let step = nat { $0.step(action: .notModeled, rule: "NAT64 of an IPv4 fragment from \(key.source)",
-                                     detail: "the IPv6 fragment header: not modeled") }
-            nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating an IPv4 fragment to IPv6 (NAT64): the "
-                            + "IPv6 fragment header is not modeled yet")
+        // RFC 7915 §4.1: an IPv4 fragment becomes an IPv6 fragment, its fragment header carrying the offset, the M
+        // flag and the identification (the IPv4 one's 16 bits, the high 16 zero), 8 bytes more on the wire; the
+        // first fragment's port and checksum as for an unfragmented packet (its bytes: `refreshFirstFragment`).
+        // IPv6 needs a UDP checksum, which a first fragment without one (0) cannot get without the whole datagram
+        // (RFC 6146 §3.4: reassemble or drop): its flow ends `not-modeled`.
+        if p.ip.isFragment, p.ip.fragmentOffset == 0, p.ip.proto == .udp,
+           p.payload.withUnsafeBytes({ $0.count >= 8 && $0[6] == 0 && $0[7] == 0 }) {
+            let step = nat { $0.step(action: .notModeled, rule: "NAT64 of a first IPv4 fragment without a UDP checksum "
+                                     + "from \(key.source)",
+                                     detail: "IPv6 requires one; computing it needs the whole datagram (RFC 6146 §3.4): not modeled") }
+            nat64NotModeled(n, &p, step, "\(model.natGateways[n].id) translating a first IPv4 fragment without a UDP "
+                            + "checksum to IPv6 (NAT64, RFC 6146 §3.4): not modeled yet")
             return
         }
         let text = { Self.nat64Text(key.destination, key.destinationPort, inside, port, key.source, remote6) }
         capture(.natGateway(n, fromInside: false), &p, outgoing: false,
                 comment: "arrived from the internet; \(text()) by \(self.model.natGateways[n].id)")
-        p.ip.destination = inside
-        p.ip.source = remote6
-        p.setDestinationPort(port)
+        _ = Self.nat64Rewrite(&p, key, source: remote6, destination: inside, port: port, toIPv6: true)
         // RFC 7915 §4.1: the hop limit is the TTL (less one as for IPv4); the traffic class is the TOS (kept).
         if natSettings.decrementsTTL { p.ip.ttl = p.ip.ttl &- 1 }
         record(&p, nat { $0.step(action: .translated, rule: text()) })

@@ -26,7 +26,7 @@ extension VPCNetwork {
         guard let quoted = Self.quotedKey(p), let icmp = p.transport.icmp,
               let inside = natRefs[n]({ $0.insideEndpoint(quoted: quoted) }) else { return false }
         if inside.remote6 != .any {
-            nat64ICMPErrorNotModeled(n, &p, icmp)
+            nat64TranslatesICMPError(n, &p, icmp, quoted: quoted, inside: inside)
             return true
         }
         let size = Int(p.ip.totalLength)

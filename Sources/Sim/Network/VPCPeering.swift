@@ -156,13 +156,7 @@ extension VPCNetwork {
             return fail(&p, peering.step(k, v, from: vpc, source: key.source, destination: key.destination))
         }
         record(&p, peering.step(k, v, from: vpc, source: key.source, destination: key.destination))
-        if p.wireLength > peering.mtu[k] {
-            // IPv6 routers never fragment (RFC 8200 §5): an IPv6 packet too big for the connection stops here.
-            if key.destination.isIPv6Token {
-                return ipv6TooBigTransit(&p, at: model.peeringConnections[k].id, mtu: peering.mtu[k])
-            }
-            if let t = peeringTooBig(k, from: subnet, &p) { return t }
-        }
+        if p.wireLength > peering.mtu[k], let t = peeringTooBig(k, from: subnet, &p) { return t }
         var eni = eniByAddress[key.destination] ?? -1
         if eni >= 0, tables.subnets[Int(tables.enis[eni].subnet)].vpc != Int32(peer) {
             eni = model.eni(privateIP: key.destination, in: peer) ?? -1  // VPCs that overlap (not peered) share addresses

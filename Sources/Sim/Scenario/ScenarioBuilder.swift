@@ -300,6 +300,7 @@ struct ScenarioBuilder {
             case "eigw_idle_timeout_s":
                 a.eigwIdleTimeout = Int64(try r.integer(v, key: k, range: 1...86_400)) * 1_000_000_000
             case "sg_default_egress_ipv6": a.sgDefaultEgressIPv6 = try r.bool(v, key: k)
+            case "nat64_translates_icmp_errors": a.nat64TranslatesICMPErrors = try r.bool(v, key: k)
             case "nat64_dont_fragment":
                 a.nat64DontFragment = try r.oneOf(v, key: k, Assumptions.NAT64DontFragment.allCases.map { ($0.rawValue, $0) })
             case "ipv6_inbound_entry":
