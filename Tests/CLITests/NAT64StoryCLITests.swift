@@ -49,7 +49,7 @@ import TestSupport
         // One router (the gateway), then the internet's 8 (internet_hops); the segment itself is the same.
         #expect(s[0] == "198.51.100.7" && s[1] == "203.0.113.22" && s[3] == "55" && s[4] == c[4], "\(s) \(c)")
         // At the gateway: in as IPv6, out 20 µs later (nat_processing_us) as IPv4 with DF clear (a 60-byte
-        // packet, under RFC 7915's 1280), its TTL the hop limit less one.
+        // packet, 1260 bytes or less as RFC 7915 says), its TTL the hop limit less one.
         let atNAT = try TShark.fields(nat, ["frame.time_epoch", "ip.version", "ip.flags.df", "ip.ttl", "ipv6.hlim",
                                             "ip.len", "ipv6.plen"],
                                       filter: "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.seq_raw == \(c[4])")
@@ -60,11 +60,11 @@ import TestSupport
             #expect(atNAT[1][1] == "4" && atNAT[1][2] == "0" && atNAT[1][3] == "63" && atNAT[1][5] == "60", "\(atNAT[1])")
             #expect(abs(Double(atNAT[1][0])! - Double(atNAT[0][0])! - 0.000_020) < 0.000_001, "\(atNAT)")
         }
-        // DF: set on every translated IPv4 packet of 1280 bytes or more, clear below (RFC 7915 §5.1).
+        // DF: set on every translated IPv4 packet over 1260 bytes, clear on the others (RFC 7915 §5.1).
         let v4out = try TShark.fields(nat, ["ip.len", "ip.flags.df"], filter: "ip && ip.src == 10.0.0.5")
             .map { $0.split(separator: "\t").map(String.init) }
-        #expect(v4out.contains { Int($0[0])! >= 1280 } && v4out.contains { Int($0[0])! < 1280 })
-        #expect(v4out.allSatisfy { ($0[1] == "1") == (Int($0[0])! >= 1280) }, "\(v4out.filter { ($0[1] == "1") != (Int($0[0])! >= 1280) })")
+        #expect(v4out.contains { Int($0[0])! > 1260 } && v4out.contains { Int($0[0])! <= 1260 })
+        #expect(v4out.allSatisfy { ($0[1] == "1") == (Int($0[0])! > 1260) }, "\(v4out.filter { ($0[1] == "1") != (Int($0[0])! > 1260) })")
         // The replies reach the client from 64:ff9b::cb00:7116, to its own port.
         let replies = try TShark.fields(worker, ["ipv6.src"], filter: "tcp.srcport == 22 && tcp.dstport == \(port)")
         #expect(!replies.isEmpty && Set(replies) == ["64:ff9b::cb00:7116"])

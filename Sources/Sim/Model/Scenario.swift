@@ -418,7 +418,8 @@ public struct Assumptions: Sendable, Equatable {
     public var nat64TranslatesICMPErrors: Bool = true
 
     public enum NAT64DontFragment: String, Sendable, CaseIterable {
-        /// RFC 7915 §5.1: DF clear on a translated packet under 1280 bytes, set on the others.
+        /// RFC 7915 §5.1: DF clear on a translated packet of 1260 bytes or less (an IPv6 packet of 1280 or less), set
+        /// on the others.
         case rfc7915
         /// RFC 6145 §5.1 (which RFC 7915 replaced): DF set on every translated packet.
         case always
@@ -516,7 +517,7 @@ public struct Assumptions: Sendable, Equatable {
             ("eigw_admits_related_icmpv6", String(eigwAdmitsRelatedICMPv6),
              "undocumented by AWS (a stateful gateway lets in ICMPv6 errors of the connections it tracks)"),
             ("nat64_dont_fragment", nat64DontFragment.rawValue,
-             "undocumented by AWS (NAT64's DF flag; RFC 7915 §5.1: set from 1280 bytes up)"),
+             "undocumented by AWS (NAT64's DF flag; RFC 7915 §5.1: set above 1260 bytes)"),
             ("nat64_translates_icmp_errors", String(nat64TranslatesICMPErrors),
              "undocumented by AWS (VPC-UG nat-gateway-basics: ICMP and NAT64; RFC 7915 §4.2 makes the errors ICMPv6)"),
             ("ipv6_inbound_entry", ipv6InboundEntry.rawValue,

@@ -77,11 +77,11 @@ extension VPCNetwork {
             let text = { Self.nat64Text(key.source, key.sourcePort, address, port, v6Destination, v4Destination) }
             capture(.natGateway(n, fromInside: true), &p, outgoing: false,
                     comment: "arrived from the private side; \(text()) by \(self.model.natGateways[n].id)")
-            // RFC 7915 §5.1: DF set unless the IPv4 packet is smaller than 1280 bytes (or always, RFC 6145's rule:
+            // RFC 7915 §5.1: DF clear when the IPv4 packet is 1260 bytes or less, set otherwise (or always, RFC 6145's rule:
             // the assumption `nat64_dont_fragment`); MF and the offset zero; the TTL is the hop limit, less one when
             // the gateway counts as a router (`nat_decrements_ttl`). An IPv6 fragment: `nat64Rewrite`.
             if !Self.nat64Rewrite(&p, key, source: address, destination: v4Destination, port: port, toIPv6: false) {
-                p.ip.dontFragment = assumptions.nat64DontFragment == .always || p.ip.totalLength >= 1280
+                p.ip.dontFragment = assumptions.nat64DontFragment == .always || p.ip.totalLength > 1260
                 p.ip.moreFragments = false
                 p.ip.fragmentOffset = 0
             }
