@@ -78,7 +78,9 @@ import Testing
         let out = makeTempDirectory("vpcsim-pcx-ptb")
         let o = try Self.run(open, out: out)
         #expect(o.report.flows[0].outcome == "ok", "\(o.report.flows[0].message)")
-        let pcx = out + "/08-pcx-app-files-\(Self.pcx).pcap", box = out + "/01-instance-app-box-eni-0b4aaa576c95d9f13.pcap"
+        let files = try FileManager.default.contentsOfDirectory(atPath: out)
+        let pcx = out + "/" + (try #require(files.first { $0.hasSuffix("-pcx-app-files-\(Self.pcx).pcap") }))
+        let box = out + "/" + (try #require(files.first { $0.hasSuffix("-instance-app-box-eni-0b4aaa576c95d9f13.pcap") }))
         for file in [pcx, box] {
             let (frames, problems) = try TShark.problems(in: file)
             #expect(frames > 0 && problems.isEmpty, "\(file): \(problems)")
