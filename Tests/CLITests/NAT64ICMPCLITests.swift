@@ -71,6 +71,17 @@ import TestSupport
             .replacingOccurrences(of: "    ports: {22: sftp}", with: "    ports: {22: sftp, 7000: udp}")
     }
 
+    /// A NAT gateway forwards UDP fragments only (VPC-UG vpc-nat-comparison), over NAT64 too: an IPv6-only host's
+    /// ping too big for its link goes in ICMPv6 fragments, which the gateway drops; a small ping is translated.
+    @Test func icmpv6FragmentsAreDroppedAtTheGatewayAsICMPFragmentsAre() throws {
+        let (report, _) = try Self.run(flows: "  - {name: big, from: worker, to: sftp.example.com, app: ping, size: 10000, count: 2}\n"
+                                       + "  - {name: small, from: worker, to: sftp.example.com, app: ping, count: 2, start: 1s}\n")
+        let big = try #require(report.flow("big")), small = try #require(report.flow("small"))
+        #expect(big.outcome == "timeout" && big.drop?.component == "nat-0e1f2a3b4c5d6e7f8", "\(String(describing: big.drop))")
+        #expect(big.drop?.rule == "icmpv6 fragments: a NAT gateway forwards UDP fragments only", "\(String(describing: big.drop))")
+        #expect(small.outcome == "ok")
+    }
+
     @Test func aPingOverIPv6BecomesAnICMPEchoWithTheGatewaysIdentifierAndComesBack() throws {
         let (report, out) = try Self.run(flows: "  - {name: ping64, from: worker, to: sftp.example.com, app: ping, count: 2, "
                                          + "expect: {outcome: ok}}\n")

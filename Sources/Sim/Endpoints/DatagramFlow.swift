@@ -257,7 +257,7 @@ extension HostEndpoint {
             let echo = ICMPHeader.echo(request: false, identifier: i.identifier, sequence: i.sequence, ipv6: v6)
             var reply = SimPacket(ip: ip, transport: .icmp(echo), payload: payload, flow: p.flow, fromClient: !p.fromClient)
             reply.traced = i.sequence == 1 && p.flow >= 0 && p.flow < sim.scenario.flows.count
-            sendDatagram(reply, mtu: min(Int(stack.mss) + 40, routeMTU[p.ip.source] ?? .max))
+            sendDatagram(reply, mtu: min(Int(stack.mss) + 40, routeMTU.isEmpty ? .max : routeMTU[p.ip.source] ?? .max))
         case .icmp(let i) where i.isEchoReply:
             let k = ConnectionKey(localPort: i.identifier, remote: p.ip.source, remotePort: 0)
             datagrams[k]?.replied(sequence: i.sequence)
@@ -310,7 +310,7 @@ extension HostEndpoint {
             }
         }
         let size = sim.withSpec(of: p.flow) { $0.replySize ?? $0.size } ?? p.payload.count
-        let mtu = min(Int(stack.mss) + 40, routeMTU[p.ip.source] ?? .max)
+        let mtu = min(Int(stack.mss) + 40, routeMTU.isEmpty ? .max : routeMTU[p.ip.source] ?? .max)
         let total = 28 + size
         let ip = IPv4Header(source: localAddress(toward: p.ip.source), destination: p.ip.source, proto: .udp, ttl: stack.initialTTL,
                             identification: nextIPID(), dontFragment: total <= mtu, totalLength: UInt16(truncatingIfNeeded: total))

@@ -101,6 +101,23 @@ extension VPCNetwork {
         carry(slot, t)
     }
 
+    /// An IPv6 packet too big for a link at `component` whose Packet Too Big would come from the IPv6 router
+    /// address of a subnet that has no IPv6 block (`from`): a source the model does not have, so the flow ends
+    /// `not-modeled`, naming both. Returns the step (not recorded).
+    func ipv6TooBigWithoutSource(_ p: SimPacket, _ component: String, _ display: String, mtu: Int,
+                                 _ from: String) -> Step {
+        let size = p.wireLength
+        let step = Step(kind: .pathMTU, component: component, componentDisplay: display, action: .notModeled,
+                        rule: "IPv6 packet of \(size) bytes > MTU \(mtu)",
+                        detail: "a Packet Too Big from \(from): not modeled")
+        let flow = p.flow
+        if let s = simulation {
+            s { $0.notModeled(flow: flow, "an IPv6 packet of \(size) bytes too big for \(component) (MTU \(mtu)), whose "
+                              + "Packet Too Big would come from \(from)") }
+        }
+        return step
+    }
+
     // MARK: Transit gateway
 
     /// The MTU of the link a transit gateway sends a packet out by, to attachment `to`: 1500 toward a VPN
@@ -123,21 +140,11 @@ extension VPCNetwork {
         guard p.ip.dontFragment || v6 else { return oversizeWithoutDF(&p, mtu: mtu) }
         let tgw = model.transitGateways[model.tgwAttachments[a].transitGateway]
         let subnet = Int(transitGateways.enis[e].subnet)
-        if v6 && model.subnets[subnet].ipv6Cidr == nil {
-            // The Packet Too Big would come from the attachment subnet's IPv6 router address, and that subnet has
-            // no IPv6 block (a static IPv6 route carries IPv6 through an attachment without IPv6 support): what
-            // the gateway sends then is not modeled.
-            let size = p.wireLength
-            let step = Step(kind: .pathMTU, component: tgw.id, componentDisplay: "\(tgw.display) (link MTU \(mtu))",
-                            action: .notModeled, rule: "IPv6 packet of \(size) bytes > MTU \(mtu)",
-                            detail: "a Packet Too Big through an attachment whose subnet has no IPv6 block: not modeled")
+        if v6, model.subnets[subnet].ipv6Cidr == nil, assumptions.tgwSendsFragNeeded {
+            let step = ipv6TooBigWithoutSource(p, tgw.id, "\(tgw.display) (link MTU \(mtu))", mtu: mtu,
+                                               "an attachment subnet without an IPv6 block")
             record(&p, step)
             drop(p, step)
-            let flow = p.flow
-            if let s = simulation {
-                s { $0.notModeled(flow: flow, "an IPv6 packet of \(size) bytes too big for \(tgw.id) (MTU \(mtu)), whose "
-                                  + "Packet Too Big would leave by an attachment subnet without an IPv6 block") }
-            }
             return true
         }
         let sends = assumptions.tgwSendsFragNeeded
@@ -287,8 +294,8 @@ extension VPCNetwork {
     /// subnet's VPC router address (AWS does not document who reports it; a named simplification): that subnet's
     /// NACL inbound (the ICMP comes from outside it) and the source ENI's security group decide. An IPv6 packet is
     /// dropped whatever it says (routers never fragment IPv6, RFC 8200 §5) and an ICMPv6 Packet Too Big goes back
-    /// the same way from the sending subnet's IPv6 router address (none when that subnet has no IPv6 block: a
-    /// packet an appliance forwarded from elsewhere), as the transit gateway's does (`tgwTooBig`). Both are
+    /// the same way from the sending subnet's IPv6 router address (`not-modeled` when that subnet has no IPv6
+    /// block: a packet an appliance forwarded from elsewhere), as the transit gateway's does (`tgwTooBig`). Both are
     /// captured at the connection's point: the packet dropped, then the ICMP going back to the source's side (a
     /// NAT gateway's packet gets no ICMP, and a fused departure's trial transit captures nothing here).
     /// Returns the transit that drops the packet, nil when it goes on (no DF).
@@ -300,18 +307,19 @@ extension VPCNetwork {
         let pcx = model.peeringConnections[k]
         let source = p.ip.source
         let eni = eniByAddress[source]
-        let noIPv6 = v6 && model.subnets[subnet].ipv6Cidr == nil
+        if v6, model.subnets[subnet].ipv6Cidr == nil, eni != nil {
+            return fail(&p, ipv6TooBigWithoutSource(p, pcx.id, "\(pcx.display) (link MTU \(mtu))", mtu: mtu,
+                                                    "the sending subnet, which has no IPv6 block"))
+        }
         let name = Self.tooBigICMPName(p)
         let t = fail(&p, linkMTUDrop(pcx.id, pcx.display, mtu: mtu, p,
                                      icmp: eni == nil ? "no ICMP (no ENI has \(source))"
-                                         : noIPv6 ? "no ICMP (the sending subnet has no IPv6 block)"
                                          : "\(name) sent to \(source)"))
         // Without an ICMP the packet is captured where the transit ends (`capturePeeringCrossing`); with one, here,
         // before it.
         guard let eni, tables.enis[eni].natGateway < 0 else { return t }
         let vpc = Int(tables.subnets[subnet].vpc)
         capturePeering(k, from: vpc, &p, self.comment(t))
-        if noIPv6 { return t }
         var icmp = Self.fragmentationNeeded(quoting: p, from: routerAddress(subnet, ipv6: v6), mtu: mtu)
         let key = icmp.key
         var back = Transit(next: .eni(eni), delay: assumptions.vpcHopLatency)

@@ -60,6 +60,9 @@ extension VPCNetwork {
             drop(p, step)
             return
         }
+        // As for IPv4, the gateway forwards UDP fragments only (VPC-UG vpc-nat-comparison): TCP and ICMPv6 ones
+        // are dropped here.
+        if p.ip.isFragment, natDropsFragment(n, &p, fromInside: true) { return }
         // ICMPv6 other than an echo: an error (not modeled) or a message without an ICMP counterpart (dropped).
         if key.proto == .icmp, key.icmpType != ICMPType.echoRequest6.rawValue, key.icmpType != ICMPType.echoReply6.rawValue {
             nat64ICMPv6NotTranslated(n, &p, key)
