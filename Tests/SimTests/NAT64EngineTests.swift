@@ -154,6 +154,31 @@ import Testing
         #expect(quote.prefix(19).withUnsafeBytes { VPCNetwork.nat64Quote($0, source: src, destination: dst, port: 1) } == nil)
     }
 
+    /// A whole quoted UDP datagram (a port unreachable for a small one): its checksum, right over the IPv4
+    /// pseudo-header and the gateway's port, is right over the IPv6 pseudo-header and the host's port after the
+    /// translation (RFC 7915 §4.3), as tshark checks it.
+    @Test func aWholeQuotedDatagramsChecksumFollowsItsTranslation() throws {
+        let gateway = IPv4Address("10.0.0.5")!, server = IPv4Address("203.0.113.22")!
+        let data: [UInt8] = Array("hello, sftp".utf8)
+        var udp = [UInt8].writing(capacity: 8) { w in
+            w.writeU16(17665); w.writeU16(7000); w.writeU16(UInt16(8 + data.count)); w.writeU16(0)
+        } + data
+        let sum4 = InternetChecksum.add(InternetChecksum.pseudoHeaderSum(source: gateway, destination: server, protocol: .udp,
+                                                                         length: udp.count), InternetChecksum.sum(udp))
+        let c4 = InternetChecksum.finish(sum4)
+        udp[6] = UInt8(c4 >> 8); udp[7] = UInt8(truncatingIfNeeded: c4)
+        var ip = IPv4Header(source: gateway, destination: server, proto: .udp, ttl: 63, identification: 1, dontFragment: false)
+        ip.totalLength = UInt16(20 + udp.count)
+        let quote = [UInt8].writing(capacity: 20) { w in ip.write(to: &w) } + udp
+        let src = IPv6Address("2600:1f18:abc:de01::20")!, dst = IPv6Address("64:ff9b::cb00:7116")!
+        let out = try #require(quote.withUnsafeBytes { VPCNetwork.nat64Quote($0, source: src, destination: dst, port: 58838) })
+        let inner = Array(out[40...])
+        #expect(Array(inner[0..<2]) == [0xE5, 0xD6] && Array(inner[8...]) == data)
+        let check = InternetChecksum.add(InternetChecksum.pseudoHeaderSum(source: src, destination: dst, nextHeader: .udp,
+                                                                          length: inner.count), InternetChecksum.sum(inner))
+        #expect(check == 0xFFFF, "the sum over the IPv6 pseudo-header and the datagram, checksum included, is all ones")
+    }
+
     /// Generated NAT64 flows: the internet gateway's work and the NAT gateway's departures fused or not, whatever is
     /// captured, the same outputs byte for byte (`FusedHopTests.compareFusedAndNot`); every one completes.
     @Test func generatedNAT64FlowsAreTheSameFusedOrNot() throws {

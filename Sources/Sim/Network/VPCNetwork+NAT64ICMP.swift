@@ -188,6 +188,26 @@ extension VPCNetwork {
         if proto == .tcp || proto == .udp, offset == 0, out.count >= t + 2 {
             out[t] = UInt8(port >> 8)
             out[t + 1] = UInt8(truncatingIfNeeded: port)
+            // The quoted checksum follows its new pseudo-header and port (RFC 1624 incremental update, as
+            // RFC 7915 §4.3 asks of the inner transport header): the IPv4 addresses and the gateway's port out, the
+            // IPv6 addresses and the host's port in. Length and protocol sum the same in both pseudo-headers.
+            let c = t + (proto == .tcp ? 16 : 6)
+            if out.count >= c + 2, out[c] | out[c + 1] != 0 {
+                var sum = UInt32(~(UInt16(out[c]) << 8 | UInt16(out[c + 1])))
+                for k in stride(from: 12, to: 20, by: 2) { sum += UInt32(~(UInt16(q[k]) << 8 | UInt16(q[k + 1]))) }
+                sum += UInt32(~(UInt16(q[h]) << 8 | UInt16(q[h + 1])))
+                for a in [source, destination] {
+                    for word in [a.high, a.low] {
+                        for shift in stride(from: 48, through: 0, by: -16) { sum += UInt32(UInt16(truncatingIfNeeded: word >> UInt64(shift))) }
+                    }
+                }
+                sum += UInt32(port)
+                while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
+                var checksum = ~UInt16(sum)
+                if proto == .udp, checksum == 0 { checksum = 0xFFFF }
+                out[c] = UInt8(checksum >> 8)
+                out[c + 1] = UInt8(truncatingIfNeeded: checksum)
+            }
         }
         return ICMPv6.quote(of: out)
     }
