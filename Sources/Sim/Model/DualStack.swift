@@ -2,9 +2,9 @@ import Packets
 
 // The IPv6 half of a dual-stack network, as the scenario describes it: VPC and subnet IPv6 blocks, IPv6 routes,
 // egress-only internet gateways, NACL and security-group rules for IPv6 CIDRs, and the IPv6 addresses of ENIs and
-// outside hosts. The model holds and checks it; packets still cross the network over IPv4 only, so a flow that
-// would need an IPv6 packet is refused when the scenario is read (`ScenarioBuilder+IPv6.swift`). The IPv4 types
-// are left as they are: nothing here is on the IPv4 packet path.
+// outside hosts. The model holds and checks it (`ScenarioBuilder+IPv6.swift`); IPv6 packets cross the network
+// with their addresses as tokens (`IPv6Token`) and meet these rules and routes (`VPCNetwork+IPv6.swift`). The IPv4
+// types are left as they are: nothing here is on the IPv4 packet path.
 
 /// An egress-only internet gateway (VPC-UG egress-only-internet-gateway): lets IPv6 traffic out of its VPC to the
 /// internet and the replies back in, and no connection opened from the internet. Stateful; IPv6 only.

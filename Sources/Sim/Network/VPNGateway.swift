@@ -20,7 +20,8 @@ import Packets
 /// for the way back, and records the steps made here.
 final class VPNGateway {
     /// VPN-UG vpn-limits: "maximum transmission unit (MTU) … 1446 bytes" inside the tunnel, "maximum segment
-    /// size (MSS) … 1406 bytes" (AES-GCM, without NAT-T). Recorded; not enforced yet.
+    /// size (MSS) … 1406 bytes" (AES-GCM, without NAT-T). Named in the tunnel's capture and steps; the
+    /// tunnel enforces the assumption `vpn_tunnel_mtu` (1446 unless overridden).
     static let innerMTU = 1446
     static let innerMSS = 1406
 
