@@ -373,3 +373,15 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension IPv6Address {
+    /// 64:ff9b::`v4`: an IPv4 address as NAT64 reaches it (RFC 6052 §2.2, the well-known prefix's last 32 bits).
+    public init(nat64 v4: IPv4Address) {
+        self.init(high: IPv6CIDR.nat64.network.high, low: IPv6CIDR.nat64.network.low | UInt64(v4.rawValue))
+    }
+
+    /// The IPv4 address a NAT64 address embeds (RFC 6052 §2.2); nil for an address outside 64:ff9b::/96.
+    public var nat64Embedded: IPv4Address? {
+        IPv6CIDR.nat64.contains(self) ? IPv4Address(rawValue: UInt32(truncatingIfNeeded: low)) : nil
+    }
+}

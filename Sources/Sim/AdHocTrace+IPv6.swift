@@ -22,7 +22,7 @@ extension AdHocTrace {
             return nil
         }
         if let a = IPv6Address(bare) {
-            let embedded = IPv6CIDR.nat64.contains(a) ? IPv4Address(rawValue: UInt32(truncatingIfNeeded: a.low)) : nil
+            let embedded = a.nat64Embedded
             guard m.outsideHosts.contains(where: { ($0.ipv6Address == a || ($0.hasIPv4 && $0.address == embedded))
                                                    && $0.customerGateway == nil })
                     || m.enis.contains(where: { $0.ipv6Address == a || (embedded != nil && $0.privateIP == embedded) }) else {
@@ -58,9 +58,9 @@ extension AdHocTrace {
             var d = h?.ipv6Address ?? instance.flatMap { m.enis[$0.eni].ipv6Address }
             if d == nil, m.subnets[m.enis[e].subnet].enableDNS64 {
                 // DNS64: the synthesized AAAA of an IPv4-only destination.
-                if let h, h.hasIPv4 { d = ScenarioBuilder.nat64Address(h.address) }
+                if let h, h.hasIPv4 { d = IPv6Address(nat64: h.address) }
                 if let instance, m.subnets[m.enis[instance.eni].subnet].hasIPv4 {
-                    d = ScenarioBuilder.nat64Address(m.enis[instance.eni].privateIP)
+                    d = IPv6Address(nat64: m.enis[instance.eni].privateIP)
                 }
             }
             guard let d else {

@@ -113,7 +113,7 @@ public enum ConversationPairing {
     static func sameHost(_ a: IPAddress, _ b: IPAddress) -> Bool {
         switch (a, b) {
         case let (.v6(x), .v4(y)), let (.v4(y), .v6(x)):
-            return IPv6CIDR.nat64.contains(x) && UInt32(truncatingIfNeeded: x.low) == y.rawValue
+            return x.nat64Embedded == y
         default:
             return a == b
         }

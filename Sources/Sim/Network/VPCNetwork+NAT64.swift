@@ -15,8 +15,7 @@ extension VPCNetwork {
     /// The IPv4 address a NAT64 address embeds (RFC 6052 §2.2: the last 32 bits of a /96); nil for an IPv6
     /// address outside 64:ff9b::/96.
     static func nat64Embedded(_ token: IPv4Address) -> IPv4Address? {
-        guard let a = token.ipv6, IPv6CIDR.nat64.contains(a) else { return nil }
-        return IPv4Address(rawValue: UInt32(truncatingIfNeeded: a.low))
+        token.ipv6?.nat64Embedded
     }
 
     /// What a NAT64 translation does, for the step and the capture comment: "NAT64 [2600:…::20]:58838 →

@@ -10,8 +10,7 @@ import Packets
 extension VPCNetwork {
     /// 64:ff9b::`v4`, the NAT64 address of an IPv4 address (RFC 6052 §2.2), as a token.
     static func nat64Address(_ v4: IPv4Address) -> IPv4Address {
-        let prefix = IPv6CIDR.nat64.network
-        return IPv6Token.intern(IPv6Address(high: prefix.high, low: prefix.low | UInt64(v4.rawValue)))
+        IPv6Token.intern(IPv6Address(nat64: v4))
     }
 
     /// ICMPv6 from the private side at NAT gateway `n` that NAT64 does not turn into an echo: an error (types

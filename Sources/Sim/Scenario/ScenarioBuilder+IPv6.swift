@@ -437,7 +437,7 @@ extension ScenarioBuilder {
         if d.ipv6 == nil, d.hasIPv4, IPv4Address(host) == nil, Self.ipv6Literal(host) == nil, s.has,
            spec.destination.interfaceEndpoint == nil, spec.destination.notModeled == nil,
            !spec.destination.address.isIPv6Token, sourceHasDNS64(spec.source) {
-            d.ipv6 = Self.nat64Address(spec.destination.address)
+            d.ipv6 = IPv6Address(nat64: spec.destination.address)
             synthesized = true
         }
         var family = spec.client.addressFamily
@@ -459,7 +459,7 @@ extension ScenarioBuilder {
                     throw r.error(at: familyNode ?? node, "flow '\(flow)': \(s.name) is IPv6-only and \(d.name) has no "
                                   + "IPv6 address: without DNS64 its name has no AAAA record (enable_dns64 on the "
                                   + "source's subnet, with a 64:ff9b::/96 route to a NAT gateway, or write the NAT64 "
-                                  + "address \(Self.nat64Address(spec.destination.address)))")
+                                  + "address \(IPv6Address(nat64: spec.destination.address)))")
                 }
                 throw r.error(at: familyNode ?? node, "flow '\(flow)': IPv6, but \(d.name) has no IPv6 address (its ipv6)")
             }
@@ -481,11 +481,6 @@ extension ScenarioBuilder {
 }
 
 extension ScenarioBuilder {
-    /// 64:ff9b::<`v4`>: the address of an IPv4 host through NAT64 (RFC 6052 §2.2, the well-known prefix).
-    static func nat64Address(_ v4: IPv4Address) -> IPv6Address {
-        IPv6Address(0x64, 0xFF9B, 0, 0, 0, 0, UInt16(v4.rawValue >> 16), UInt16(truncatingIfNeeded: v4.rawValue))
-    }
-
     /// Whether the flow's source asks a resolver with DNS64: its subnet's `enable_dns64` (every subnet of a
     /// Lambda function).
     func sourceHasDNS64(_ source: FlowSource) -> Bool {

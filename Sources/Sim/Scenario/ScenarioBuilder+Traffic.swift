@@ -321,7 +321,7 @@ extension ScenarioBuilder {
         if let a = Self.ipv6Literal(host) {
             address = IPv6Token.intern(a)
             // A NAT64 address (64:ff9b::<IPv4>) names the host with that IPv4 address, reached through NAT64.
-            let embedded = IPv6CIDR.nat64.contains(a) ? IPv4Address(rawValue: UInt32(truncatingIfNeeded: a.low)) : nil
+            let embedded = a.nat64Embedded
             if let h = model.outsideHosts.first(where: { $0.ipv6Address == a || ($0.hasIPv4 && $0.address == embedded) }),
                case .listen(let app) = h.behaviour(on: port) {
                 listening = app
