@@ -350,12 +350,8 @@ extension HostEndpoint {
         let quoted = p.payload.withUnsafeBytes { b -> (IPv4Address, IPv4Address)? in
             if v6 {
                 guard b.count >= 40, b[0] >> 4 == 6 else { return nil }
-                func address(_ at: Int) -> IPv6Address {
-                    var high: UInt64 = 0, low: UInt64 = 0
-                    for k in 0..<8 { high = high << 8 | UInt64(b[at + k]); low = low << 8 | UInt64(b[at + 8 + k]) }
-                    return IPv6Address(high: high, low: low)
-                }
-                guard let s = IPv6Token.token(ifInterned: address(8)), let d = IPv6Token.token(ifInterned: address(24))
+                guard let s = IPv6Token.token(ifInterned: Self.ipv6Address(b, at: 8)),
+                      let d = IPv6Token.token(ifInterned: Self.ipv6Address(b, at: 24))
                 else { return nil }
                 return (s, d)
             }
@@ -367,6 +363,13 @@ extension HostEndpoint {
         }
         guard let (source, destination) = quoted, source == localAddress(toward: destination) else { return }
         if reported < routeMTU[destination] ?? .max { routeMTU[destination] = reported }
+    }
+
+    /// The IPv6 address in the 16 bytes of `b` from `at` (a quoted header's source at 8, destination at 24).
+    private static func ipv6Address(_ b: UnsafeRawBufferPointer, at: Int) -> IPv6Address {
+        var high: UInt64 = 0, low: UInt64 = 0
+        for k in 0..<8 { high = high << 8 | UInt64(b[at + k]); low = low << 8 | UInt64(b[at + 8 + k]) }
+        return IPv6Address(high: high, low: low)
     }
 
     /// The identifier and destination of the echo request an ICMP or ICMPv6 error quotes (after a first
@@ -382,9 +385,7 @@ extension HostEndpoint {
                     at = 48
                 } else if b[6] != 58 { return nil }
                 guard b[at] == 128 else { return nil }
-                var high: UInt64 = 0, low: UInt64 = 0
-                for k in 0..<8 { high = high << 8 | UInt64(b[24 + k]); low = low << 8 | UInt64(b[32 + k]) }
-                guard let remote = IPv6Token.token(ifInterned: IPv6Address(high: high, low: low)) else { return nil }
+                guard let remote = IPv6Token.token(ifInterned: Self.ipv6Address(b, at: 24)) else { return nil }
                 return (u16(at + 4), remote)
             }
             guard b.count >= 28, b[0] >> 4 == 4 else { return nil }
