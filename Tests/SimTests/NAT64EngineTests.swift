@@ -62,17 +62,22 @@ import Testing
         #expect(rst.count == 2 && rst[0][2] != rst[1][2], "\(lines.map { $0.joined(separator: " ") })")
     }
 
+    /// The story's network behind a 1400-byte path to the server, the public NACL letting ICMP in from the
+    /// internet (the fragmentation needed that NAT64 translates).
+    static func pathMTU1400WithICMPIn(_ net: String) -> String {
+        net.replacingOccurrences(of: "    rtt_ms: 20\n", with: "    rtt_ms: 20\n    path_mtu: 1400\n")
+            .replacingOccurrences(of: "    inbound:\n      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0",
+                                  with: "    inbound:\n      - {rule: 90, protocol: icmp, cidr: 0.0.0.0/0, action: allow}\n"
+                                      + "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0")
+    }
+
     /// An ICMP error for a NAT64 connection (fragmentation needed from the link in front of a host with a 1400-byte
     /// path MTU, let in by the public NACL) becomes an ICMPv6 Packet Too Big of 1420 at the gateway (RFC 7915 §4.2),
     /// which the public NACL's IPv6 entries (TCP only) drop on its way out to the worker: a black hole, and the fix
     /// names the NACL's ICMPv6 entry.
     @Test func anICMPErrorForANAT64ConnectionBecomesAPacketTooBigThatTheNACLMustPass() throws {
-        let o = try Self.run(flows: "  - {name: big, from: worker, to: \"sftp.example.com:22\", app: sftp, size: 100KB}\n") { net in
-            net.replacingOccurrences(of: "    rtt_ms: 20\n", with: "    rtt_ms: 20\n    path_mtu: 1400\n")
-                .replacingOccurrences(of: "    inbound:\n      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0",
-                                      with: "    inbound:\n      - {rule: 90, protocol: icmp, cidr: 0.0.0.0/0, action: allow}\n"
-                                          + "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0")
-        }
+        let o = try Self.run(flows: "  - {name: big, from: worker, to: \"sftp.example.com:22\", app: sftp, size: 100KB}\n",
+                             edit: Self.pathMTU1400WithICMPIn)
         let f = o.report.flows[0]
         #expect(f.outcome == "timeout", "\(f.outcome): \(f.message)")
         let nat = try #require(f.drops.first { $0.component == "acl-0b1c2d3e4f5a6b7c8" })
@@ -87,12 +92,8 @@ import Testing
     /// whatever the NACLs and groups allow — a black hole at the gateway; the report lists the assumption as set.
     @Test func withoutICMPErrorTranslationTheGatewayDropsTheFragmentationNeeded() throws {
         let o = try Self.run(assumptions: "{nat64_translates_icmp_errors: false}",
-                             flows: "  - {name: big, from: worker, to: \"sftp.example.com:22\", app: sftp, size: 100KB}\n") { net in
-            net.replacingOccurrences(of: "    rtt_ms: 20\n", with: "    rtt_ms: 20\n    path_mtu: 1400\n")
-                .replacingOccurrences(of: "    inbound:\n      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0",
-                                      with: "    inbound:\n      - {rule: 90, protocol: icmp, cidr: 0.0.0.0/0, action: allow}\n"
-                                          + "      - {rule: 100, protocol: tcp, ports: 1024-65535, cidr: 0.0.0.0/0")
-        }
+                             flows: "  - {name: big, from: worker, to: \"sftp.example.com:22\", app: sftp, size: 100KB}\n",
+                             edit: Self.pathMTU1400WithICMPIn)
         let f = o.report.flows[0]
         #expect(f.outcome == "timeout", "\(f.outcome): \(f.message)")
         let atNAT = try #require(f.drops.first { $0.component == "nat-0e1f2a3b4c5d6e7f8" })
