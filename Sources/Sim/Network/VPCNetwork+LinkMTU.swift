@@ -135,7 +135,8 @@ extension VPCNetwork {
     @inline(never)
     func tgwTooBig(_ e: Int, from a: Int, to: Int, mtu: Int, _ p: inout SimPacket) -> Bool {
         // IPv6 routers never fragment (RFC 8200 §5): an IPv6 packet too big is dropped whatever it says, and the
-        // Packet Too Big goes back from the attachment subnet's IPv6 router address (none without an IPv6 block).
+        // Packet Too Big goes back from the attachment subnet's IPv6 router address (`not-modeled` when that subnet
+        // has no IPv6 block and the gateway would send one).
         let v6 = p.ip.source.isIPv6Token
         guard p.ip.dontFragment || v6 else { return oversizeWithoutDF(&p, mtu: mtu) }
         let tgw = model.transitGateways[model.tgwAttachments[a].transitGateway]
